@@ -1,0 +1,59 @@
+/**
+ * The two hashes of the protocol, both SHA-256 (lowercase hex) over canonical JSON:
+ * - `canonical_request_hash`: what the client intends to push (sent on push-session create and
+ *   echoed back, so a retried create can prove it is the same bundle);
+ * - `bundle_hash`: what the server committed (the client recomputes it before replay).
+ *
+ * Counters inside the hashed material are decimal strings (`"row_ordinal":"0"`), per the
+ * `jcs_uniform_numeric_strings_v1` contract.
+ */
+import { canonicalJson } from './canonical-json.ts';
+import type { BundleRow, JsonValue, PushRow } from './wire.ts';
+
+/** Canonical text hashed into `canonical_request_hash` for push rows starting at ordinal 0. */
+export function pushRequestHashMaterial(rows: readonly PushRow[]): string {
+  const items: JsonValue[] = rows.map((row, i) => ({
+    base_row_version: String(row.base_row_version),
+    key: row.key,
+    op: row.op,
+    payload: row.op === 'DELETE' ? null : (row.payload ?? null),
+    row_ordinal: String(i),
+    schema: row.schema,
+    table: row.table,
+  }));
+  return canonicalJson(items);
+}
+
+/** Canonical text hashed into `bundle_hash` for the committed rows of one bundle, in bundle order. */
+export function bundleHashMaterial(rows: readonly BundleRow[]): string {
+  const items: JsonValue[] = rows.map((row, i) => ({
+    key: row.key,
+    op: row.op,
+    payload: row.op === 'DELETE' ? null : (row.payload ?? null),
+    row_ordinal: String(i),
+    row_version: String(row.row_version),
+    schema: row.schema,
+    table: row.table,
+  }));
+  return canonicalJson(items);
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** SHA-256 of the UTF-8 bytes of `text`, as lowercase hex. Uses Web Crypto (browser and Node). */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+  let out = '';
+  for (const b of digest) out += HEX[b];
+  return out;
+}
+
+/** `canonical_request_hash` of push rows. */
+export function pushRequestHash(rows: readonly PushRow[]): Promise<string> {
+  return sha256Hex(pushRequestHashMaterial(rows));
+}
+
+/** `bundle_hash` of committed rows. */
+export function bundleHash(rows: readonly BundleRow[]): Promise<string> {
+  return sha256Hex(bundleHashMaterial(rows));
+}

@@ -1,0 +1,10 @@
+/**
+ * The oversync wire protocol, shared by the worker (client) and the server: wire types, error
+ * codes, canonical JSON, hashes and column value encoding.
+ * @packageDocumentation
+ */
+export * from './wire.ts';
+export * from './errors.ts';
+export * from './canonical-json.ts';
+export * from './hashes.ts';
+export * from './values.ts';

@@ -1,0 +1,323 @@
+/**
+ * Column value encoding of v1 (`jcs_uniform_numeric_strings_v1`).
+ *
+ * | family    | client → server                    | server → client                    |
+ * |-----------|------------------------------------|------------------------------------|
+ * | integer   | canonical int64 decimal string     | same                               |
+ * | float     | shortest round-trip string         | same                               |
+ * | decimal   | decimal string (kept as text)      | PostgreSQL's text (authoritative)  |
+ * | boolean   | "0" / "1" (SQLite integer)         | JSON true / false                  |
+ * | text      | string                             | string                             |
+ * | timestamp | string                             | string                             |
+ * | uuid      | canonical dashed lowercase string  | same                               |
+ * | blob      | standard base64                    | standard base64                    |
+ * | json      | nested JSON value                  | nested JSON value                  |
+ *
+ * NULL is JSON null in every family. A JSON number where a string is required is the legacy
+ * (pre-v1) encoding and is rejected before anything is mutated.
+ */
+import type { JsonValue } from './wire.ts';
+
+/** How a column's values travel on the wire. */
+export type ValueFamily = 'integer' | 'float' | 'decimal' | 'boolean' | 'text' | 'timestamp' | 'uuid' | 'blob' | 'json';
+
+/** Why a wire value was rejected; the categories of the contract fixture. */
+export type InvalidValueCategory =
+  | 'leading_plus'
+  | 'leading_zero'
+  | 'negative_zero'
+  | 'fraction'
+  | 'exponent'
+  | 'out_of_range'
+  | 'legacy_json_number'
+  | 'malformed'
+  | 'non_finite'
+  | 'noncanonical'
+  | 'invalid_boolean_bridge'
+  | 'wrong_type';
+
+/** A value that does not fit its column's family. */
+export class WireValueError extends Error {
+  readonly code = 'wire_value_invalid';
+  constructor(
+    readonly family: ValueFamily,
+    readonly category: InvalidValueCategory,
+    readonly input: unknown,
+    readonly column?: string,
+  ) {
+    super(
+      `${column ? `column "${column}": ` : ''}${JSON.stringify(input)} is not a valid ${family} value (${category})`,
+    );
+    this.name = 'WireValueError';
+  }
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const NON_FINITE = new Set(['NaN', 'Infinity', '-Infinity', '+Infinity', 'inf', '-inf', 'nan']);
+const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
+const UUID_CANONICAL = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Category of an invalid integer wire value, or null when `input` is a canonical int64 string. */
+export function invalidIntegerCategory(input: unknown): InvalidValueCategory | null {
+  if (typeof input === 'number') return 'legacy_json_number';
+  if (typeof input !== 'string') return 'wrong_type';
+  if (input.startsWith('+')) return 'leading_plus';
+  if (input === '-0') return 'negative_zero';
+  if (/^-?0\d/.test(input)) return 'leading_zero';
+  if (/^-?\d+\.\d*$/.test(input)) return 'fraction';
+  if (/^-?\d+(\.\d+)?[eE][+-]?\d+$/.test(input)) return 'exponent';
+  if (!/^-?(0|[1-9]\d*)$/.test(input)) return 'malformed';
+  const v = BigInt(input);
+  if (v < INT64_MIN || v > INT64_MAX) return 'out_of_range';
+  return null;
+}
+
+/** Category of an invalid decimal wire value, or null when valid. */
+export function invalidDecimalCategory(input: unknown): InvalidValueCategory | null {
+  if (typeof input === 'number') return 'legacy_json_number';
+  if (typeof input !== 'string') return 'wrong_type';
+  if (input.startsWith('+')) return 'leading_plus';
+  if (NON_FINITE.has(input)) return 'non_finite';
+  if (/^-?0\d/.test(input)) return 'leading_zero';
+  if (!JSON_NUMBER.test(input)) return 'malformed';
+  if (input.startsWith('-') && /^-[0.]*(e[+-]?\d+)?$/i.test(input)) return 'negative_zero';
+  return null;
+}
+
+/** Category of an invalid float wire value, or null when `input` is canonical. */
+export function invalidFloatCategory(input: unknown): InvalidValueCategory | null {
+  if (typeof input === 'number') return 'legacy_json_number';
+  if (typeof input !== 'string') return 'wrong_type';
+  if (NON_FINITE.has(input)) return 'non_finite';
+  if (!/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(input)) return 'malformed';
+  const n = Number(input);
+  if (!Number.isFinite(n)) return 'non_finite';
+  if (canonicalFloatString(n) !== input) return 'noncanonical';
+  return null;
+}
+
+/** Category of an invalid boolean wire value from a client, or null for "0" / "1" (or JSON booleans). */
+export function invalidBooleanCategory(input: unknown): InvalidValueCategory | null {
+  if (typeof input === 'boolean') return null;
+  if (typeof input === 'number') return 'legacy_json_number';
+  if (input === '0' || input === '1') return null;
+  return typeof input === 'string' ? 'invalid_boolean_bridge' : 'wrong_type';
+}
+
+/** Canonical string of a finite double: ECMAScript shortest round-trip, with -0 as "0". */
+export function canonicalFloatString(n: number): string {
+  if (!Number.isFinite(n)) throw new WireValueError('float', 'non_finite', n);
+  return Object.is(n, -0) ? '0' : String(n);
+}
+
+/** True when `s` is a canonical dashed lowercase UUID. */
+export function isCanonicalUuid(s: unknown): s is string {
+  return typeof s === 'string' && UUID_CANONICAL.test(s);
+}
+
+/**
+ * Validates a non-null wire value against its family, as sent by a client. Returns nothing;
+ * throws `WireValueError` with the contract category.
+ */
+export function assertClientWireValue(family: ValueFamily, input: JsonValue, column?: string): void {
+  if (input === null) return;
+  let category: InvalidValueCategory | null = null;
+  switch (family) {
+    case 'integer':
+      category = invalidIntegerCategory(input);
+      break;
+    case 'float':
+      category = invalidFloatCategory(input);
+      break;
+    case 'decimal':
+      category = invalidDecimalCategory(input);
+      break;
+    case 'boolean':
+      category = invalidBooleanCategory(input);
+      break;
+    case 'uuid':
+      category = isCanonicalUuid(input) ? null : typeof input === 'string' ? 'noncanonical' : 'wrong_type';
+      break;
+    case 'blob':
+      category = typeof input !== 'string' ? 'wrong_type' : isStrictBase64(input) ? null : 'malformed';
+      break;
+    case 'text':
+    case 'timestamp':
+      category = typeof input === 'string' ? null : typeof input === 'number' ? 'legacy_json_number' : 'wrong_type';
+      break;
+    case 'json':
+      category = null;
+      break;
+  }
+  if (category) throw new WireValueError(family, category, input, column);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Local SQLite value <-> wire value (client side).
+
+/** A value as SQLite hands it to JavaScript. */
+export type SqliteValue = null | number | bigint | string | Uint8Array;
+
+/** Encodes a local SQLite value of a column of `family` for the wire. */
+export function sqliteToWire(family: ValueFamily, value: SqliteValue, column?: string): JsonValue {
+  if (value === null) return null;
+  switch (family) {
+    case 'integer':
+    case 'boolean':
+      if (typeof value === 'bigint') return value.toString();
+      if (typeof value === 'number' && Number.isInteger(value)) return Object.is(value, -0) ? '0' : BigInt(value).toString();
+      if (family === 'boolean' && (value === '0' || value === '1')) return value;
+      throw new WireValueError(family, 'wrong_type', value, column);
+    case 'float':
+      if (typeof value === 'number') return canonicalFloatString(value);
+      if (typeof value === 'bigint') return canonicalFloatString(Number(value));
+      throw new WireValueError(family, 'wrong_type', value, column);
+    case 'decimal':
+      if (typeof value === 'string') {
+        const bad = invalidDecimalCategory(value);
+        if (bad) throw new WireValueError(family, bad, value, column);
+        return value;
+      }
+      if (typeof value === 'bigint') return value.toString();
+      if (typeof value === 'number') return canonicalFloatString(value);
+      throw new WireValueError(family, 'wrong_type', value, column);
+    case 'blob':
+      if (value instanceof Uint8Array) return bytesToBase64(value);
+      throw new WireValueError(family, 'wrong_type', value, column);
+    case 'uuid':
+      if (value instanceof Uint8Array) return bytesToUuid(value);
+      if (typeof value === 'string') return value.toLowerCase();
+      throw new WireValueError(family, 'wrong_type', value, column);
+    case 'json':
+      if (typeof value === 'string') return JSON.parse(value) as JsonValue;
+      throw new WireValueError(family, 'wrong_type', value, column);
+    case 'text':
+    case 'timestamp':
+      if (typeof value === 'string') return value;
+      if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+      throw new WireValueError(family, 'wrong_type', value, column);
+  }
+}
+
+/**
+ * Decodes a wire value from the server into the SQLite value to store. `uuidAsBlob` stores a
+ * UUID as 16 raw bytes (for BLOB key/reference columns). Throws `WireValueError`.
+ */
+export function wireToSqlite(family: ValueFamily, value: JsonValue, column?: string, uuidAsBlob = false): SqliteValue {
+  if (value === null) return null;
+  switch (family) {
+    case 'integer': {
+      const bad = invalidIntegerCategory(value);
+      if (bad) throw new WireValueError(family, bad, value, column);
+      const big = BigInt(value as string);
+      return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+    }
+    case 'boolean':
+      if (value === true || value === '1') return 1;
+      if (value === false || value === '0') return 0;
+      throw new WireValueError(family, invalidBooleanCategory(value) ?? 'wrong_type', value, column);
+    case 'float': {
+      const bad = invalidFloatCategory(value);
+      if (bad) throw new WireValueError(family, bad, value, column);
+      return Number(value);
+    }
+    case 'decimal': {
+      const bad = invalidDecimalCategory(value);
+      if (bad) throw new WireValueError(family, bad, value, column);
+      return value as string;
+    }
+    case 'blob':
+      if (typeof value !== 'string' || !isStrictBase64(value)) throw new WireValueError(family, 'malformed', value, column);
+      return base64ToBytes(value);
+    case 'uuid':
+      if (!isCanonicalUuid(value)) throw new WireValueError(family, 'noncanonical', value, column);
+      return uuidAsBlob ? uuidToBytes(value) : value;
+    case 'json':
+      return JSON.stringify(value);
+    case 'text':
+    case 'timestamp':
+      if (typeof value !== 'string') throw new WireValueError(family, 'wrong_type', value, column);
+      return value;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bytes helpers (portable: no Buffer in the browser, no atob reliance on binary strings in Node).
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const B64_INDEX = new Int16Array(128).fill(-1);
+for (let i = 0; i < B64.length; i++) B64_INDEX[B64.charCodeAt(i)] = i;
+
+/** Standard base64 (RFC 4648, padded). */
+export function bytesToBase64(bytes: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += B64[n >> 18] + B64[(n >> 12) & 63] + B64[(n >> 6) & 63] + B64[n & 63];
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const n = bytes[i]! << 16;
+    out += B64[n >> 18] + B64[(n >> 12) & 63] + '==';
+  } else if (rest === 2) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+    out += B64[n >> 18] + B64[(n >> 12) & 63] + B64[(n >> 6) & 63] + '=';
+  }
+  return out;
+}
+
+/** True when `s` is padded standard base64 that round-trips exactly. */
+export function isStrictBase64(s: string): boolean {
+  if (s.length % 4 !== 0) return false;
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s)) return false;
+  try {
+    return bytesToBase64(base64ToBytes(s)) === s;
+  } catch {
+    return false;
+  }
+}
+
+/** Decodes standard base64; throws on a malformed string. */
+export function base64ToBytes(s: string): Uint8Array {
+  if (s.length % 4 !== 0) throw new WireValueError('blob', 'malformed', s);
+  const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
+  const out = new Uint8Array((s.length / 4) * 3 - pad);
+  let o = 0;
+  for (let i = 0; i < s.length; i += 4) {
+    const a = B64_INDEX[s.charCodeAt(i)] ?? -1;
+    const b = B64_INDEX[s.charCodeAt(i + 1)] ?? -1;
+    const c = s[i + 2] === '=' ? 0 : (B64_INDEX[s.charCodeAt(i + 2)] ?? -1);
+    const d = s[i + 3] === '=' ? 0 : (B64_INDEX[s.charCodeAt(i + 3)] ?? -1);
+    if (a < 0 || b < 0 || c < 0 || d < 0) throw new WireValueError('blob', 'malformed', s);
+    const n = (a << 18) | (b << 12) | (c << 6) | d;
+    if (o < out.length) out[o++] = n >> 16;
+    if (o < out.length) out[o++] = (n >> 8) & 255;
+    if (o < out.length) out[o++] = n & 255;
+  }
+  return out;
+}
+
+/** Lowercase hex of bytes. */
+export function bytesToHex(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) out += b.toString(16).padStart(2, '0');
+  return out;
+}
+
+/** 16 bytes to a canonical dashed lowercase UUID. */
+export function bytesToUuid(bytes: Uint8Array): string {
+  if (bytes.length !== 16) throw new WireValueError('uuid', 'malformed', bytesToHex(bytes));
+  const h = bytesToHex(bytes);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** A canonical UUID string to its 16 raw bytes. */
+export function uuidToBytes(uuid: string): Uint8Array {
+  if (!isCanonicalUuid(uuid)) throw new WireValueError('uuid', 'noncanonical', uuid);
+  const hex = uuid.replace(/-/g, '');
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
