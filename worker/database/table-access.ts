@@ -1,0 +1,127 @@
+/**
+ * Watches one SQLite connection to learn which tables each commit changed and which tables a
+ * query reads.
+ *
+ * Writes are seen twice on purpose: the update hook reports every row change at run time but
+ * skips WITHOUT ROWID tables, and the authorizer reports the tables a statement (and the triggers
+ * compiled into it) may write at prepare time. The union can over-report a table (a statement
+ * that matched no row, a savepoint rolled back); it never under-reports one, which is what live
+ * queries need. A full rollback discards everything collected since the last commit.
+ *
+ * A commit is announced from a microtask after the commit hook fires: by then SQLite has either
+ * finished the commit or rolled it back (and the rollback hook cleared the set). Writers that are
+ * not this module (the sync engine) therefore get announced too, as long as they never keep a
+ * transaction open across an `await` (a rule the whole worker follows).
+ */
+import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
+
+/** One committed change: the app tables it touched and a sequence number that only grows. */
+export interface CommitNotice {
+  /** App tables touched by the commit, sorted. Internal tables (`_sync_*`, `_oversqlite_*`, `sqlite_*`) are left out. */
+  readonly tables: readonly string[];
+  /** Increases by one for every announced commit of this connection. */
+  readonly seq: number;
+}
+
+// Authorizer action codes (sqlite3.h); the wasm build exposes them on capi too, but reading
+// them once here keeps the hot callback free of property lookups.
+const SQLITE_DELETE = 9;
+const SQLITE_INSERT = 18;
+const SQLITE_READ = 20;
+const SQLITE_UPDATE = 23;
+
+/** Whether a table belongs to the app (and so is worth announcing or watching). */
+export function isAppTable(table: string): boolean {
+  const lower = table.toLowerCase();
+  return !(lower.startsWith('_sync_') || lower.startsWith('_oversqlite_') || lower.startsWith('sqlite_'));
+}
+
+/** Hooks on one connection that produce {@link CommitNotice}s and read-table sets. */
+export class TableAccessMonitor {
+  private readonly pending = new Set<string>();
+  private committed = false;
+  private announceScheduled = false;
+  private seq = 0;
+  private readCapture: Set<string> | undefined;
+  private readonly listeners = new Set<(notice: CommitNotice) => void>();
+
+  /** Installs the hooks on `db`. Only one monitor may own a connection's hooks. */
+  constructor(private readonly sqlite3: Sqlite3Static, private readonly db: Database) {
+    const { capi } = sqlite3;
+    capi.sqlite3_set_authorizer(db, (_ctx, action, arg1) => {
+      if (typeof arg1 === 'string') {
+        if (action === SQLITE_READ) this.readCapture?.add(arg1);
+        else if (action === SQLITE_INSERT || action === SQLITE_UPDATE || action === SQLITE_DELETE) this.pending.add(arg1);
+      }
+      return 0;
+    }, 0);
+    capi.sqlite3_update_hook(db, (_ctx, _op, _dbName, table) => { this.pending.add(table); }, 0);
+    capi.sqlite3_commit_hook(db, () => {
+      this.committed = true;
+      if (!this.announceScheduled) {
+        this.announceScheduled = true;
+        queueMicrotask(() => this.announce());
+      }
+      return 0;
+    }, 0);
+    capi.sqlite3_rollback_hook(db, () => {
+      this.pending.clear();
+      this.committed = false;
+      return 0;
+    }, 0);
+  }
+
+  /** The last sequence number announced. */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /** Registers a listener for commit notices; returns the unsubscribe function. */
+  onCommit(listener: (notice: CommitNotice) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Announces the pending commit now (the group commit calls this right after its COMMIT so the
+   * notice goes out before the callers' promises settle). Safe to call when nothing is pending.
+   */
+  announce(): void {
+    this.announceScheduled = false;
+    if (!this.committed) return;
+    this.committed = false;
+    // Statements prepared outside any transaction add tables before their autocommit; if the
+    // connection is inside a transaction now, what is pending belongs to the next commit.
+    const tables = [...this.pending].filter(isAppTable).sort();
+    this.pending.clear();
+    if (tables.length === 0) return;
+    const notice: CommitNotice = { tables, seq: ++this.seq };
+    for (const listener of this.listeners) listener(notice);
+  }
+
+  /** Prepares `sql` (without running it) and returns the app tables it reads. */
+  tablesReadBy(sql: string): string[] {
+    const capture = new Set<string>();
+    this.readCapture = capture;
+    const writesBefore = new Set(this.pending);
+    try {
+      const stmt = this.db.prepare(sql);
+      stmt.finalize();
+    } finally {
+      this.readCapture = undefined;
+      // Preparing a write statement here must not mark its tables as changed.
+      for (const table of [...this.pending]) if (!writesBefore.has(table)) this.pending.delete(table);
+    }
+    return [...capture].filter(isAppTable).sort();
+  }
+
+  /** Removes the hooks (before the connection closes). */
+  dispose(): void {
+    const { capi } = this.sqlite3;
+    capi.sqlite3_set_authorizer(this.db, 0 as never, 0);
+    capi.sqlite3_update_hook(this.db, 0 as never, 0);
+    capi.sqlite3_commit_hook(this.db, 0, 0);
+    capi.sqlite3_rollback_hook(this.db, 0, 0);
+    this.listeners.clear();
+  }
+}
