@@ -1,0 +1,68 @@
+/**
+ * The e2e test page: exposes the real oversqlite API on `window.harness` so Playwright specs can
+ * drive it with `page.evaluate`, and records what live queries and events delivered.
+ */
+import { openDatabase } from '../../src/index.ts';
+import type { Database, LiveQuery, OpenDatabaseOptions, Row, SqlParams } from '../../src/index.ts';
+
+/** What the specs can call in the page. */
+export interface Harness {
+  open(options: OpenDatabaseOptions): Promise<{ role: string }>;
+  db(name: string): Database;
+  /** Starts a live query whose deliveries are recorded under `key`. */
+  live(name: string, key: string, sql: string, params?: SqlParams): void;
+  /** Every result delivered to live query `key`, in order. */
+  liveResults(key: string): Row[][];
+  /** Waits until live query `key` delivered a result matching `predicate` (given as a function body over `rows`). */
+  waitForLive(key: string, predicateBody: string, timeoutMs?: number): Promise<Row[]>;
+  errors: string[];
+}
+
+const databases = new Map<string, Database>();
+const lives = new Map<string, { query: LiveQuery; results: Row[][]; waiters: Array<() => void> }>();
+const errors: string[] = [];
+
+const harness: Harness = {
+  async open(options) {
+    const db = await openDatabase(options);
+    databases.set(options.name, db);
+    db.on('error', (e) => errors.push(`${e.code}: ${e.message}`));
+    return { role: db.role };
+  },
+  db(name) {
+    const db = databases.get(name);
+    if (db === undefined) throw new Error(`database ${name} is not open in this page`);
+    return db;
+  },
+  live(name, key, sql, params) {
+    const entry = { query: undefined as unknown as LiveQuery, results: [] as Row[][], waiters: [] as Array<() => void> };
+    entry.query = harness.db(name).live(sql, params, (rows) => {
+      entry.results.push(rows);
+      for (const w of entry.waiters.splice(0)) w();
+    }, (e) => errors.push(`live ${key}: ${e.code}: ${e.message}`));
+    lives.set(key, entry);
+  },
+  liveResults(key) {
+    return lives.get(key)?.results ?? [];
+  },
+  async waitForLive(key, predicateBody, timeoutMs = 10_000) {
+    const entry = lives.get(key);
+    if (entry === undefined) throw new Error(`no live query ${key}`);
+    const predicate = new Function('rows', predicateBody) as (rows: Row[]) => boolean;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const last = entry.results.at(-1);
+      if (last !== undefined && predicate(last)) return last;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new Error(`live ${key}: no matching result within ${timeoutMs} ms; last: ${JSON.stringify(last, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, remaining);
+        entry.waiters.push(() => { clearTimeout(timer); resolve(); });
+      });
+    }
+  },
+  errors,
+};
+
+(globalThis as unknown as { harness: Harness }).harness = harness;
+document.getElementById('state')!.textContent = 'ready';

@@ -1,0 +1,16 @@
+/**
+ * The calls a tab can make on a database, in a form that can be posted to the leader tab. The
+ * leader runs them on its worker whether they came from its own tab or from a follower.
+ */
+import type { WriteUnit } from '../worker/database/group-commit.ts';
+import type { SqlParams } from '../worker/database/types.ts';
+
+/** Sync operations a tab can ask the leader to run. */
+export type SyncMethod = 'attach' | 'detach' | 'sync' | 'pushPending' | 'pullToStable' | 'hydrate' | 'status';
+
+/** One database call. */
+export type DatabaseRequest =
+  | { readonly op: 'query'; readonly sql: string; readonly params?: SqlParams }
+  | { readonly op: 'watchedQuery'; readonly sql: string; readonly params?: SqlParams }
+  | { readonly op: 'write'; readonly unit: WriteUnit }
+  | { readonly op: 'sync'; readonly method: SyncMethod; readonly args: readonly unknown[] };

@@ -1,0 +1,130 @@
+/**
+ * The main-thread database object an app uses. It looks the same in every tab: calls run on the
+ * leader tab's worker, whichever tab makes them.
+ */
+import type { ExecResult, Outcome, QueryResult, Row, SqlParams, SqlStatement, WatchedQueryResult } from '../worker/database/types.ts';
+import type { CommitNotice } from '../worker/database/table-access.ts';
+import type { StorageKind } from '../worker/database/storage-open.ts';
+import type { ConflictEventDetail, SyncEvent } from '../worker/engine/types.ts';
+import { OversqliteError } from '../worker/database/errors.ts';
+import { EventHub } from './event-hub.ts';
+import { LiveQueryRun } from './live-query.ts';
+import type { LiveQuery } from './live-query.ts';
+import { unwrapOutcome } from './outcome.ts';
+import { readStorageStatus } from './storage-status.ts';
+import type { StorageStatus } from './storage-status.ts';
+import type { TabCoordinator, TabRole } from './tab-coordinator.ts';
+import { SyncHandle } from './sync-handle.ts';
+
+/** Events of a {@link Database}. */
+export interface DatabaseEvents {
+  /** A commit touched these app tables (in any tab, local write or sync). */
+  change: CommitNotice;
+  /** Sync resolved a conflict. */
+  conflict: ConflictEventDetail;
+  /** A background failure (a live query that failed, a sync error). */
+  error: OversqliteError;
+}
+
+/** An open oversqlite database. */
+export class Database {
+  private readonly events = new EventHub<DatabaseEvents>();
+  private readonly liveQueries = new Set<LiveQueryRun<never>>();
+  /** Sync status and operations (present when the database was opened with `sync`). */
+  readonly sync: SyncHandle;
+
+  /** @internal created by {@link openDatabase}. */
+  constructor(
+    /** The database name. */
+    readonly name: string,
+    private readonly kind: StorageKind,
+    private readonly coordinator: TabCoordinator,
+    sync: SyncHandle,
+  ) {
+    this.sync = sync;
+  }
+
+  /** Whether this tab currently owns the file (`leader`) or proxies to the tab that does. */
+  get role(): TabRole {
+    return this.coordinator.role;
+  }
+
+  /** Runs a read and returns its rows. INTEGERs beyond 2^53 come back as `bigint`. */
+  async query<T = Row>(sql: string, params?: SqlParams): Promise<T[]> {
+    const result = unwrapOutcome(await this.coordinator.call({ op: 'query', sql, ...(params ? { params } : {}) })) as QueryResult;
+    return result.rows as T[];
+  }
+
+  /**
+   * Runs one write statement. Writes issued together (even from several tabs) are committed
+   * together; the promise resolves once this write is durable, and rejects with its own error
+   * only.
+   */
+  async exec(sql: string, params?: SqlParams): Promise<ExecResult> {
+    const results = unwrapOutcome(await this.coordinator.call({ op: 'write', unit: { statements: [{ sql, ...(params ? { params } : {}) }] } })) as ExecResult[];
+    return results[0]!;
+  }
+
+  /** Applies several statements atomically: all of them or none. */
+  async transaction(statements: readonly SqlStatement[]): Promise<ExecResult[]> {
+    if (!Array.isArray(statements) || statements.length === 0) {
+      throw new OversqliteError('invalid_argument', 'transaction() needs a non-empty array of { sql, params } statements.');
+    }
+    return unwrapOutcome(await this.coordinator.call({ op: 'write', unit: { statements } })) as ExecResult[];
+  }
+
+  /**
+   * Runs `sql` now and again whenever a commit in any tab touches a table it reads, calling
+   * `onRows` with each result. Errors go to `onError`, or to the `error` event without one.
+   */
+  live<T = Row>(sql: string, params: SqlParams | undefined, onRows: (rows: T[]) => void, onError?: (error: OversqliteError) => void): LiveQuery {
+    const run = new LiveQueryRun<T>(
+      async (s, p) => (await this.coordinator.call({ op: 'watchedQuery', sql: s, ...(p ? { params: p } : {}) })) as Outcome<WatchedQueryResult>,
+      sql, params, onRows, onError ?? ((error) => this.events.emit('error', error)),
+    );
+    this.liveQueries.add(run as unknown as LiveQueryRun<never>);
+    run.refresh();
+    return {
+      get tables() { return run.tables; },
+      close: () => {
+        run.close();
+        this.liveQueries.delete(run as unknown as LiveQueryRun<never>);
+      },
+    };
+  }
+
+  /** Listens to an event; returns the function that stops listening. */
+  on<K extends keyof DatabaseEvents>(event: K, listener: (payload: DatabaseEvents[K]) => void): () => void {
+    return this.events.on(event, listener);
+  }
+
+  /** Whether the data is on disk, persistent, and how much room is left. */
+  storage(): Promise<StorageStatus> {
+    return readStorageStatus(this.kind);
+  }
+
+  /** Stops live queries; a leader tab commits queued writes and hands the file to the next tab. */
+  async close(): Promise<void> {
+    for (const run of this.liveQueries) run.close();
+    this.liveQueries.clear();
+    await this.coordinator.close();
+  }
+
+  /** @internal a commit notice arrived (from this tab's worker or from the leader). */
+  handleChange(notice: CommitNotice): void {
+    this.events.emit('change', notice);
+    for (const run of this.liveQueries) if (run.concerns(notice)) run.refresh();
+  }
+
+  /** @internal a new leader serves: re-run every live query (changes may have happened in between). */
+  handleLeaderChange(): void {
+    for (const run of this.liveQueries) run.refresh();
+  }
+
+  /** @internal a sync event from the engine (this tab's or relayed). */
+  handleSyncEvent(event: SyncEvent): void {
+    if (event.type === 'conflict') this.events.emit('conflict', event.conflict);
+    else if (event.type === 'error') this.events.emit('error', new OversqliteError('sync_failed', event.error.message, { cause: event.error.code }));
+    this.sync.handleEvent(event);
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The leader tab's side of the BroadcastChannel: answers followers' calls with its worker,
+ * announces itself, and relays every commit notice so that all tabs see every change.
+ */
+import type { CommitNotice } from '../worker/database/table-access.ts';
+import type { Outcome } from '../worker/database/types.ts';
+import type { TabMessage } from './tab-messages.ts';
+import type { WorkerBackend } from './worker-backend.ts';
+
+/** Serves followers for one leader term. */
+export class LeaderServer {
+  // A call re-sent while its first copy is still running shares the first copy's answer.
+  private readonly inFlight = new Map<string, Promise<Outcome<unknown>>>();
+
+  constructor(
+    private readonly post: (message: TabMessage) => void,
+    /** Identifies this leader term (tab id plus term number). */
+    readonly leaderId: string,
+    private readonly backend: WorkerBackend,
+    private readonly schemaVersion: number,
+  ) {}
+
+  /** Tells every tab who leads. */
+  announce(): void {
+    this.post({ type: 'leader', leaderId: this.leaderId, schemaVersion: this.schemaVersion });
+  }
+
+  /** Relays a commit notice to the followers. */
+  relayChange(notice: CommitNotice): void {
+    this.post({ type: 'change', leaderId: this.leaderId, notice });
+  }
+
+  /** Relays a sync event to the followers. */
+  relaySyncEvent(event: unknown): void {
+    this.post({ type: 'sync-event', leaderId: this.leaderId, event });
+  }
+
+  /** Runs a follower's call and answers it. */
+  serve(message: Extract<TabMessage, { type: 'request' }>): void {
+    let running = this.inFlight.get(message.id);
+    if (running === undefined) {
+      running = this.backend.handle(message.request, message.id);
+      this.inFlight.set(message.id, running);
+      void running.finally(() => this.inFlight.delete(message.id));
+    }
+    void running.then((outcome) => this.post({ type: 'response', id: message.id, to: message.from, outcome }));
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * `openDatabase()`: the one call an app makes to get a {@link Database}.
+ */
+import type { AppSchema } from '../worker/database/types.ts';
+import type { StorageKind } from '../worker/database/storage-open.ts';
+import type { ConflictResolver, SyncedTable, SyncEvent } from '../worker/engine/types.ts';
+import { OversqliteError } from '../worker/database/errors.ts';
+import { Database } from './database.ts';
+import { requestPersistentStorage } from './storage-status.ts';
+import { SyncHandle } from './sync-handle.ts';
+import { TabCoordinator } from './tab-coordinator.ts';
+import { defaultWorkerFactory } from './worker-backend.ts';
+import type { WorkerFactory } from './worker-backend.ts';
+
+/** Sync configuration: which server, which tables, and how to authenticate. */
+export interface SyncOptions {
+  /** Server base URL (the protocol paths are appended). */
+  readonly serverUrl: string;
+  /** PostgreSQL schema the tables live in on the server, e.g. `business`. */
+  readonly remoteSchema: string;
+  /** The tables to sync, each with its sync-key column (its TEXT or BLOB primary key). */
+  readonly tables: readonly SyncedTable[];
+  /** Returns the current bearer token; runs in the leader tab, may refresh. Never stored. */
+  readonly getToken: () => Promise<string | null>;
+  /** Conflict strategy; default server-wins. */
+  readonly conflicts?: 'server-wins' | 'client-wins' | ConflictResolver;
+  /** What happens to local changes made before the first sign-in when the server already has data. */
+  readonly anonymousData?: 'keep' | 'discard';
+  /** Automatic sync after writes, on an interval and on server wake-ups; off by default. */
+  readonly autoSync?: false | { readonly debounceMs?: number; readonly intervalMs?: number; readonly watch?: boolean };
+}
+
+/** Options of {@link openDatabase}. */
+export interface OpenDatabaseOptions {
+  /** Database name: one file and one leader tab per name. */
+  readonly name: string;
+  /** The app schema (version + forward migrations). */
+  readonly schema: AppSchema;
+  /**
+   * `'opfs'` (default): durable, shared by all tabs of the origin. `'memory'`: not durable and
+   * private to this tab; choose it explicitly where OPFS is unavailable (the default fails with
+   * `opfs_unavailable` there rather than silently losing data).
+   */
+  readonly storage?: StorageKind;
+  /** Sync with an oversync server. */
+  readonly sync?: SyncOptions;
+  /** How long a call from a follower tab waits for the leader tab. Default 30 s. */
+  readonly requestTimeoutMs?: number;
+  /** Ask the browser for persistent storage (default true for OPFS). */
+  readonly requestPersistence?: boolean;
+  /** Creates the database worker (default: the package's worker script through the bundler). */
+  readonly createWorker?: WorkerFactory;
+}
+
+/**
+ * Opens (creating and migrating as needed) a database. In the first tab it starts a worker that
+ * owns the file; other tabs of the same origin join it and share the same data.
+ * @throws OversqliteError `opfs_unavailable`, `migration_failed`, `schema_too_new`, `leader_timeout`, `invalid_argument`.
+ */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  const storage = options.storage ?? 'opfs';
+  if (storage !== 'opfs' && storage !== 'memory') {
+    throw new OversqliteError('invalid_argument', "storage must be 'opfs' or 'memory'.");
+  }
+  if (storage === 'opfs' && (typeof navigator === 'undefined' || navigator.locks === undefined || typeof BroadcastChannel === 'undefined')) {
+    throw new OversqliteError('opfs_unavailable',
+      "This context has no Web Locks or BroadcastChannel, which oversqlite needs to share an OPFS database between tabs. Use storage: 'memory'.");
+  }
+  if (options.sync !== undefined) {
+    throw new OversqliteError('sync_not_configured',
+      'Sync is not wired into the browser runtime in this build; open the database without `sync` (see docs/client.md).');
+  }
+  if (storage === 'opfs' && options.requestPersistence !== false) void requestPersistentStorage();
+  let database: Database | undefined;
+  const coordinator = await TabCoordinator.open({
+    name: options.name,
+    schema: options.schema,
+    storage,
+    workerFactory: options.createWorker ?? defaultWorkerFactory,
+    requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+  }, {
+    onChange: (notice) => database?.handleChange(notice),
+    onLeaderChange: () => database?.handleLeaderChange(),
+    onSyncEvent: (event) => database?.handleSyncEvent(event as SyncEvent),
+  });
+  database = new Database(options.name, storage, coordinator, new SyncHandle(options.name, undefined));
+  return database;
+}

@@ -1,0 +1,238 @@
+/**
+ * Decides which tab owns a database and routes every call to it.
+ *
+ * Per database name, the tab holding the Web Lock `oversqlite:<name>` is the leader: its worker
+ * owns the OPFS file. Every other tab is a follower that sends its calls to the leader over the
+ * BroadcastChannel of the same name, and queues for the lock. When the leader's tab closes,
+ * reloads or crashes, the browser releases its lock, the next queued tab becomes leader (its
+ * worker retries the open until the old handles are gone), announces itself, and the followers
+ * re-send their unanswered calls to it. An in-memory database is private to its tab.
+ */
+import type { CommitNotice } from '../worker/database/table-access.ts';
+import type { AppSchema, Outcome } from '../worker/database/types.ts';
+import type { StorageKind } from '../worker/database/storage-open.ts';
+import { OversqliteError } from '../worker/database/errors.ts';
+import type { DatabaseRequest } from './database-request.ts';
+import { FollowerLink } from './follower-link.ts';
+import { LeaderServer } from './leader-server.ts';
+import { failedOutcome } from './outcome.ts';
+import { coordinationName } from './tab-messages.ts';
+import type { TabMessage } from './tab-messages.ts';
+import { WorkerBackend } from './worker-backend.ts';
+import type { WorkerFactory } from './worker-backend.ts';
+
+/** Whether this tab owns the database or proxies to the owner. */
+export type TabRole = 'leader' | 'follower';
+
+/** Options of {@link TabCoordinator.open}. */
+export interface TabCoordinatorOptions {
+  readonly name: string;
+  readonly schema: AppSchema;
+  readonly storage: StorageKind;
+  readonly workerFactory: WorkerFactory;
+  /** How long a follower's call (and a follower's open) waits for a leader. */
+  readonly requestTimeoutMs: number;
+}
+
+/** What the coordinator reports to the database facade. */
+export interface CoordinatorListeners {
+  /** A commit happened (in this tab's worker or relayed from the leader). */
+  onChange(notice: CommitNotice): void;
+  /** A (new) leader started serving: data may have changed while no one was serving. */
+  onLeaderChange(leaderId: string): void;
+  /** A sync event relayed from the leader. */
+  onSyncEvent(event: unknown): void;
+}
+
+/** Routes one tab's calls for one database to its leader. */
+export class TabCoordinator {
+  private readonly tabId = crypto.randomUUID();
+  private readonly channel: BroadcastChannel | undefined;
+  private readonly follower: FollowerLink | undefined;
+  private readonly lockAbort = new AbortController();
+  private releaseLock: () => void = () => {};
+  private backend: WorkerBackend | undefined;
+  private server: LeaderServer | undefined;
+  private term = 0;
+  private currentLeader: string | undefined;
+  private leaderSeen: (() => void) | undefined;
+  private closed = false;
+
+  private constructor(private readonly options: TabCoordinatorOptions, private readonly listeners: CoordinatorListeners) {
+    if (options.storage === 'opfs') {
+      this.channel = new BroadcastChannel(coordinationName(options.name));
+      this.channel.onmessage = (event: MessageEvent<TabMessage>) => this.dispatch(event.data);
+      this.follower = new FollowerLink((m) => this.post(m), this.tabId, options.requestTimeoutMs);
+    }
+  }
+
+  /** Joins the tabs of a database: becomes its leader or a follower of the current one. */
+  static async open(options: TabCoordinatorOptions, listeners: CoordinatorListeners): Promise<TabCoordinator> {
+    const coordinator = new TabCoordinator(options, listeners);
+    try {
+      await coordinator.join();
+      return coordinator;
+    } catch (error) {
+      await coordinator.close();
+      throw error;
+    }
+  }
+
+  /** This tab's current role. */
+  get role(): TabRole {
+    return this.backend !== undefined ? 'leader' : 'follower';
+  }
+
+  /** This tab's worker backend while it leads (for diagnostics such as group-commit counters). */
+  get leaderBackend(): WorkerBackend | undefined {
+    return this.backend;
+  }
+
+  /** Runs a call on the leader (this tab's worker if it leads). */
+  call(request: DatabaseRequest): Promise<Outcome<unknown>> {
+    if (this.closed) return Promise.resolve(failedOutcome('closed', 'The database is closed; open it again to continue.'));
+    if (this.backend !== undefined) return this.backend.handle(request);
+    return this.follower!.send(request);
+  }
+
+  /** Relays a sync event to the other tabs (this tab leads). */
+  relaySyncEvent(event: unknown): void {
+    this.server?.relaySyncEvent(event);
+  }
+
+  /** Leaves: a leader commits what is queued and releases the file and the lock. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.lockAbort.abort();
+    this.follower?.failAll('closed', 'The database was closed while this call was waiting for the leader tab.');
+    const backend = this.backend;
+    this.backend = undefined;
+    this.server = undefined;
+    try {
+      await backend?.close();
+    } finally {
+      this.releaseLock();
+      this.channel?.close();
+    }
+  }
+
+  private async join(): Promise<void> {
+    if (this.options.storage === 'memory') {
+      await this.becomeLeader();
+      return;
+    }
+    const lockName = coordinationName(this.options.name);
+    if (await this.acquireLock(lockName, true)) {
+      await this.becomeLeader();
+      return;
+    }
+    // Follower: queue for the lock (taking over when the leader goes) and find the leader.
+    void this.acquireLock(lockName, false).then((granted) => {
+      if (granted && !this.closed) void this.takeOver();
+    });
+    const seen = new Promise<void>((resolve) => { this.leaderSeen = resolve; });
+    this.post({ type: 'hello', from: this.tabId });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new OversqliteError('leader_timeout',
+        `Another tab holds "${this.options.name}" but did not answer within ${this.options.requestTimeoutMs} ms. ` +
+        'It may be frozen in the background; focus it or close it, then retry.')), this.options.requestTimeoutMs);
+    });
+    try {
+      await Promise.race([seen, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Resolves true once the lock is held (it is then held until close), false if `ifAvailable` found it taken. */
+  private acquireLock(lockName: string, ifAvailable: boolean): Promise<boolean> {
+    return new Promise((resolve) => {
+      const held = new Promise<void>((release) => { this.releaseLock = release; });
+      const options: LockOptions = ifAvailable ? { ifAvailable: true } : { signal: this.lockAbort.signal };
+      navigator.locks.request(lockName, options, (lock) => {
+        if (lock === null) {
+          resolve(false);
+          return undefined;
+        }
+        resolve(true);
+        return held;
+      }).catch(() => resolve(false)); // aborted by close()
+    });
+  }
+
+  private async becomeLeader(): Promise<void> {
+    const backend = await WorkerBackend.start(this.options.workerFactory, {
+      name: this.options.name, schema: this.options.schema, storage: this.options.storage,
+    }, (notice) => {
+      this.listeners.onChange(notice);
+      this.server?.relayChange(notice);
+    });
+    if (this.closed) {
+      await backend.close();
+      return;
+    }
+    this.backend = backend;
+    const leaderId = `${this.tabId}#${++this.term}`;
+    this.currentLeader = leaderId;
+    if (this.channel !== undefined) {
+      this.server = new LeaderServer((m) => this.post(m), leaderId, backend, this.options.schema.version);
+      this.server.announce();
+    }
+    this.leaderSeen?.();
+  }
+
+  /** The lock came to this follower: open the file, serve, and run this tab's own waiting calls. */
+  private async takeOver(): Promise<void> {
+    try {
+      await this.becomeLeader();
+    } catch (error) {
+      // This tab holds the lock but cannot open the file: fail its waiting calls clearly and
+      // give the lock to the next tab rather than leaving every tab without a leader.
+      const typed = error instanceof OversqliteError ? error : new OversqliteError('internal', String(error));
+      for (const call of this.follower!.takeAll()) call.settle({ ok: false, error: typed.toShape() });
+      this.releaseLock();
+      return;
+    }
+    const backend = this.backend;
+    if (backend === undefined) return;
+    for (const call of this.follower!.takeAll()) void backend.handle(call.request, call.id).then(call.settle);
+    this.listeners.onLeaderChange(this.currentLeader!);
+  }
+
+  private post(message: TabMessage): void {
+    this.channel?.postMessage(message);
+  }
+
+  private dispatch(message: TabMessage): void {
+    if (this.closed) return;
+    switch (message.type) {
+      case 'hello':
+        this.server?.announce();
+        break;
+      case 'request':
+        this.server?.serve(message);
+        break;
+      case 'response':
+        this.follower?.onResponse(message);
+        break;
+      case 'leader':
+        if (this.backend !== undefined || message.leaderId === this.currentLeader) {
+          this.leaderSeen?.();
+          break;
+        }
+        this.currentLeader = message.leaderId;
+        this.follower?.onNewLeader();
+        this.leaderSeen?.();
+        this.listeners.onLeaderChange(message.leaderId);
+        break;
+      case 'change':
+        if (this.backend === undefined) this.listeners.onChange(message.notice);
+        break;
+      case 'sync-event':
+        if (this.backend === undefined) this.listeners.onSyncEvent(message.event);
+        break;
+    }
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The leader tab's link to its database worker: spawns the module worker, opens the database in
+ * it, and runs {@link DatabaseRequest}s there. Writes issued in the same microtask are sent as one
+ * message, so they land in the same group commit.
+ */
+import * as Comlink from 'comlink';
+import type { GroupCommitStats, WriteOutcome, WriteUnit } from '../worker/database/group-commit.ts';
+import type { CommitNotice } from '../worker/database/table-access.ts';
+import type { Outcome } from '../worker/database/types.ts';
+import type { WorkerOpenInfo, WorkerOpenOptions, WorkerService } from '../worker/database/worker-service.ts';
+import type { DatabaseRequest } from './database-request.ts';
+import { failedOutcome, unwrapOutcome } from './outcome.ts';
+
+/** Creates the database worker; apps that bundle differently can supply their own. */
+export type WorkerFactory = (name: string) => Worker;
+
+/** The default worker: the package's module worker script, resolved by the bundler. */
+export const defaultWorkerFactory: WorkerFactory = (name) =>
+  new Worker(new URL('../worker/worker-entry.ts', import.meta.url), { type: 'module', name: `oversqlite:${name}` });
+
+interface PendingWrite {
+  readonly unit: WriteUnit;
+  readonly resolve: (outcome: WriteOutcome) => void;
+}
+
+/** A spawned worker with an open database. */
+export class WorkerBackend {
+  private batch: PendingWrite[] = [];
+  private closed = false;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly remote: Comlink.Remote<WorkerService>,
+    /** What the open reported. */
+    readonly info: WorkerOpenInfo,
+  ) {}
+
+  /**
+   * Spawns a worker and opens the database in it; rejects with the worker's typed error.
+   * `onCommit` receives every commit notice of the worker.
+   */
+  static async start(factory: WorkerFactory, options: WorkerOpenOptions, onCommit: (notice: CommitNotice) => void): Promise<WorkerBackend> {
+    const worker = factory(options.name);
+    const remote = Comlink.wrap<WorkerService>(worker);
+    try {
+      const info = unwrapOutcome(await remote.open(options, Comlink.proxy({ onCommit })));
+      return new WorkerBackend(worker, remote, info);
+    } catch (error) {
+      worker.terminate();
+      throw error;
+    }
+  }
+
+  /** Runs one request. `requestId` makes a write exactly-once across retries (follower calls). */
+  handle(request: DatabaseRequest, requestId?: string): Promise<Outcome<unknown>> {
+    if (this.closed) return Promise.resolve(failedOutcome('closed', 'The database is closed.'));
+    switch (request.op) {
+      case 'query':
+        return this.remote.query(request.sql, request.params);
+      case 'watchedQuery':
+        return this.remote.watchedQuery(request.sql, request.params);
+      case 'write':
+        return this.write(requestId === undefined ? request.unit : { ...request.unit, requestId });
+      case 'sync':
+        return Promise.resolve(failedOutcome('sync_not_configured',
+          'This database was opened without a sync configuration; pass `sync` to openDatabase to use sync.'));
+    }
+  }
+
+  /** Grouping counters of the worker. */
+  async groupCommitStats(): Promise<GroupCommitStats | undefined> {
+    return this.remote.groupCommitStats();
+  }
+
+  /** Commits what is queued, closes the file (releasing OPFS) and ends the worker. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.sendBatch();
+    this.closed = true;
+    try {
+      await this.remote.close();
+    } finally {
+      this.remote[Comlink.releaseProxy]();
+      this.worker.terminate();
+    }
+  }
+
+  private write(unit: WriteUnit): Promise<WriteOutcome> {
+    return new Promise((resolve) => {
+      this.batch.push({ unit, resolve });
+      if (this.batch.length === 1) queueMicrotask(() => this.sendBatch());
+    });
+  }
+
+  private sendBatch(): void {
+    const batch = this.batch;
+    if (batch.length === 0) return;
+    this.batch = [];
+    this.remote.write(batch.map((p) => p.unit)).then(
+      (outcomes) => batch.forEach((p, i) => p.resolve(outcomes[i]!)),
+      (error: unknown) => {
+        const shape = failedOutcome<never>('internal', `The database worker failed: ${String(error)}`);
+        batch.forEach((p) => p.resolve(shape));
+      },
+    );
+  }
+}
