@@ -1,0 +1,71 @@
+/**
+ * Bearer token handling. The app's `getToken()` is the only source (it may refresh on its side);
+ * the engine keeps the current token in memory only, never in SQLite. Refresh is single-flight
+ * (concurrent requests share one `getToken()` call) and happens ahead of expiry when the token is
+ * a JWT with an `exp` claim (decoded with jose, not verified: verification is the server's job).
+ */
+import { decodeJwt } from 'jose';
+import { SyncError } from './errors.ts';
+import type { EngineClock } from './types.ts';
+
+/** Refresh this long before `exp`. */
+export const REFRESH_AHEAD_MS = 60_000;
+
+/** In-memory token cache with single-flight refresh. */
+export class AuthTokenSource {
+  private token: string | null = null;
+  private expiresAt: number | null = null;
+  private inflight: Promise<string> | null = null;
+
+  constructor(
+    private readonly getToken: () => Promise<string | null>,
+    private readonly clock: EngineClock,
+  ) {}
+
+  /** A token that is not known to be (nearly) expired; calls `getToken()` when needed. */
+  async current(): Promise<string> {
+    if (this.token !== null && (this.expiresAt === null || this.clock.now() < this.expiresAt - REFRESH_AHEAD_MS)) {
+      return this.token;
+    }
+    return this.refresh();
+  }
+
+  /** Forces a new `getToken()` call (after a 401). Concurrent callers share one call. */
+  refresh(): Promise<string> {
+    if (this.inflight) return this.inflight;
+    const run = (async () => {
+      let next: string | null;
+      try {
+        next = await this.getToken();
+      } catch (e) {
+        throw new SyncError('auth_required', `getToken() failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      if (!next) throw new SyncError('auth_required', 'getToken() returned no token; sign in again');
+      this.token = next;
+      this.expiresAt = expiryOf(next);
+      return next;
+    })();
+    this.inflight = run;
+    const clear = (): void => {
+      if (this.inflight === run) this.inflight = null;
+    };
+    run.then(clear, clear);
+    return run;
+  }
+
+  /** Drops the cached token (detach / user switch). */
+  clear(): void {
+    this.token = null;
+    this.expiresAt = null;
+  }
+}
+
+/** Epoch ms of a JWT's `exp`, or null for opaque tokens or tokens without `exp`. */
+export function expiryOf(token: string): number | null {
+  try {
+    const claims = decodeJwt(token);
+    return typeof claims.exp === 'number' ? claims.exp * 1000 : null;
+  } catch {
+    return null;
+  }
+}

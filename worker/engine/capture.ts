@@ -1,0 +1,189 @@
+/**
+ * Change capture: AFTER INSERT/UPDATE/DELETE triggers on every synced table write one coalesced
+ * `_sync_dirty_rows` row per key. Writes the engine applies itself (replay, pull, snapshot,
+ * conflict resolution) are not captured: the triggers consult `_sync_capture_enabled()`, a
+ * connection-local SQL function whose answer lives in JavaScript memory. Unlike a persistent
+ * `apply_mode` row, nothing durable can ever leave capture switched off after a crash.
+ *
+ * Local payload format (JSON text, what the triggers produce): lowercase column names; INTEGER
+ * values as decimal strings (exact int64, never through a JS number); REAL values as JSON numbers
+ * (SQLite renders them shortest-round-trip); BLOB values as lowercase hex; everything else as is.
+ */
+import type { Database } from '@sqlite.org/sqlite-wasm';
+import type { ColumnModel, SchemaModel, TableModel } from './table-config.ts';
+import { quoteIdent } from './table-config.ts';
+import { SyncError } from './errors.ts';
+
+/** Name of the SQL function the triggers consult. */
+export const CAPTURE_FUNCTION = '_sync_capture_enabled';
+
+interface CaptureSwitch {
+  suppressed: number;
+}
+
+// One switch per database handle, shared by every engine instance opened over that handle (an
+// engine re-opened after a simulated crash must see the same state the triggers see).
+const switches = new WeakMap<Database, CaptureSwitch>();
+
+/**
+ * Registers `_sync_capture_enabled()` on the connection. Safe to call repeatedly. The runtime may
+ * call it right after opening the database, before the engine, so app writes that happen before
+ * `SyncEngine.open` (migrations, seed data) find the function their triggers need.
+ */
+export function installCaptureFunction(db: Database): void {
+  let sw = switches.get(db);
+  if (!sw) {
+    sw = { suppressed: 0 };
+    switches.set(db, sw);
+  }
+  const captured = sw;
+  db.createFunction({
+    name: CAPTURE_FUNCTION,
+    xFunc: () => (captured.suppressed > 0 ? 0 : 1),
+    deterministic: false,
+    directOnly: false,
+  } as Parameters<Database['createFunction']>[0]);
+}
+
+/**
+ * Runs `fn` synchronously inside one transaction with capture suppressed and FKs deferred. On any
+ * throw the transaction rolls back and nothing it wrote stays. Never pass an async function: the
+ * runtime's group commit interleaves only between synchronous transactions.
+ */
+export function applyTransaction<T>(db: Database, fn: () => T): T {
+  const sw = switches.get(db);
+  if (!sw) throw new Error('capture function not installed on this database');
+  sw.suppressed++;
+  try {
+    return db.transaction(() => {
+      db.exec('PRAGMA defer_foreign_keys = ON');
+      return fn();
+    });
+  } catch (e) {
+    if (e instanceof SyncError) throw e;
+    // SQLite refused (e.g. a deferred foreign key failed at COMMIT): already rolled back.
+    throw new SyncError('apply_failed', `local apply rolled back: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    sw.suppressed--;
+  }
+}
+
+/** Runs `fn` with capture suppressed but no transaction of its own (tests mapping `apply_mode`). */
+export function withCaptureSuppressed<T>(db: Database, fn: () => T): T {
+  const sw = switches.get(db);
+  if (!sw) throw new Error('capture function not installed on this database');
+  sw.suppressed++;
+  try {
+    return fn();
+  } finally {
+    sw.suppressed--;
+  }
+}
+
+function sqlString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+/** JSON value expression of one column of the row alias `ref` (NEW, OLD or a table alias). */
+function columnJsonExpr(ref: string, c: ColumnModel): string {
+  const col = `${ref}.${quoteIdent(c.name)}`;
+  switch (c.family) {
+    case 'integer':
+    case 'boolean':
+      return `CASE WHEN typeof(${col}) = 'integer' THEN CAST(${col} AS TEXT) ELSE ${col} END`;
+    case 'blob':
+      return `CASE WHEN ${col} IS NULL THEN NULL ELSE lower(hex(${col})) END`;
+    case 'uuid':
+      return c.uuidAsBlob ? `CASE WHEN ${col} IS NULL THEN NULL ELSE lower(hex(${col})) END` : col;
+    default:
+      return col;
+  }
+}
+
+/** `key_json` expression: `{"<key>":"<text key or lowercase hex of a BLOB key>"}`. */
+export function keyJsonExpr(ref: string, t: TableModel): string {
+  const col = `${ref}.${quoteIdent(t.key.name)}`;
+  const value = t.key.uuidAsBlob ? `lower(hex(${col}))` : col;
+  return `json_object(${sqlString(t.key.wireName)}, ${value})`;
+}
+
+/** Payload expression: `json_object` over every column. */
+export function payloadJsonExpr(ref: string, t: TableModel): string {
+  return `json_object(${t.columns.map((c) => `${sqlString(c.wireName)}, ${columnJsonExpr(ref, c)}`).join(', ')})`;
+}
+
+function rowStateMatch(schema: string, t: TableModel, keyExpr: string): string {
+  return `schema_name = ${sqlString(schema)} AND table_name = ${sqlString(t.table)} AND key_json = ${keyExpr}`;
+}
+
+/** The dirty-row upsert for an insert or update of the row `ref`. */
+function upsertDirty(schema: string, t: TableModel, ref: string): string {
+  const key = keyJsonExpr(ref, t);
+  return `INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
+    VALUES (${sqlString(schema)}, ${sqlString(t.table)}, ${key},
+      CASE WHEN EXISTS (SELECT 1 FROM _sync_row_state WHERE ${rowStateMatch(schema, t, key)} AND deleted = 0) THEN 'UPDATE' ELSE 'INSERT' END,
+      COALESCE((SELECT row_version FROM _sync_row_state WHERE ${rowStateMatch(schema, t, key)}), 0),
+      ${payloadJsonExpr(ref, t)},
+      (SELECT COALESCE(MAX(dirty_ordinal), 0) + 1 FROM _sync_dirty_rows))
+    ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET
+      op = excluded.op, payload = excluded.payload, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
+}
+
+/** The dirty-row upsert recording a delete of the row `ref` (a SELECT so it can carry a WHERE). */
+function deleteDirty(schema: string, t: TableModel, ref: string, where: string): string {
+  const key = keyJsonExpr(ref, t);
+  return `INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
+    SELECT ${sqlString(schema)}, ${sqlString(t.table)}, ${key}, 'DELETE',
+      COALESCE((SELECT row_version FROM _sync_row_state WHERE ${rowStateMatch(schema, t, key)}), 0),
+      NULL,
+      (SELECT COALESCE(MAX(dirty_ordinal), 0) + 1 FROM _sync_dirty_rows)
+    WHERE ${where}
+    ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET
+      op = 'DELETE', payload = NULL, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
+}
+
+function triggerNames(t: TableModel): string[] {
+  return [`trg_${t.table}_ai`, `trg_${t.table}_au`, `trg_${t.table}_ad`];
+}
+
+/** (Re)creates the capture triggers of every synced table, in one transaction. */
+export function installTriggers(db: Database, schema: string, model: SchemaModel): void {
+  db.transaction(() => {
+    for (const t of model.tables) {
+      for (const name of triggerNames(t)) db.exec(`DROP TRIGGER IF EXISTS ${quoteIdent(name)}`);
+      const [ai, au, ad] = triggerNames(t).map(quoteIdent);
+      const table = quoteIdent(t.table);
+      const keyCol = quoteIdent(t.key.name);
+      db.exec(`CREATE TRIGGER ${ai} AFTER INSERT ON ${table} WHEN ${CAPTURE_FUNCTION}() = 1 BEGIN
+        ${upsertDirty(schema, t, 'NEW')};
+      END`);
+      // A key change is a delete of the old key plus an insert of the new one, in that order.
+      db.exec(`CREATE TRIGGER ${au} AFTER UPDATE ON ${table} WHEN ${CAPTURE_FUNCTION}() = 1 BEGIN
+        ${deleteDirty(schema, t, 'OLD', `OLD.${keyCol} IS NOT NEW.${keyCol}`)};
+        ${upsertDirty(schema, t, 'NEW')};
+      END`);
+      db.exec(`CREATE TRIGGER ${ad} AFTER DELETE ON ${table} WHEN ${CAPTURE_FUNCTION}() = 1 BEGIN
+        ${deleteDirty(schema, t, 'OLD', '1')};
+      END`);
+      db.exec({
+        sql: 'INSERT OR IGNORE INTO _sync_managed_tables(schema_name, table_name) VALUES (?, ?)',
+        bind: [schema, t.table],
+      });
+    }
+  });
+}
+
+/**
+ * Enqueues every row that already exists in the synced tables as an INSERT intent (first open of
+ * a database that had data before sync was installed), so nothing written earlier is lost.
+ */
+export function captureExistingRows(db: Database, schema: string, model: SchemaModel): void {
+  db.transaction(() => {
+    for (const t of model.tables) {
+      db.exec(`INSERT OR IGNORE INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
+        SELECT ${sqlString(schema)}, ${sqlString(t.table)}, ${keyJsonExpr('src', t)}, 'INSERT', 0, ${payloadJsonExpr('src', t)},
+          (SELECT COALESCE(MAX(dirty_ordinal), 0) FROM _sync_dirty_rows) + row_number() OVER (ORDER BY src.${quoteIdent(t.key.name)})
+        FROM ${quoteIdent(t.table)} AS src`);
+    }
+  });
+}

@@ -1,0 +1,156 @@
+/**
+ * Push conflict resolution. The server rejects the whole bundle and reports the first conflicting
+ * row; the resolver decides that row, every other frozen row goes back to the dirty set, and the
+ * push retries under the same `source_bundle_id` (the rejected bundle was never committed).
+ *
+ * Resolutions (all applied in one transaction, capture off):
+ * - server: the server's state becomes local (row upserted, deleted, or forgotten when missing);
+ *   the local intent for that key is dropped, including an edit made after the freeze.
+ * - local: the local intent is requeued on top of the server version (INSERT vs live becomes
+ *   UPDATE; UPDATE vs deleted/missing becomes INSERT re-creating the row; DELETE vs gone is dropped).
+ * - row (merge): the merged row is written locally and pushed like `local`.
+ * - delete: the row is deleted locally, and remotely when the server still has it.
+ */
+import type { PushConflictDetail, WirePayload } from '../../protocol/index.ts';
+import { applyServerRow, clearRowState, deleteLocalRow, setRowState, upsertLocalRow } from './apply.ts';
+import { applyTransaction } from './capture.ts';
+import { checkWirePayloadShape, keyJsonToDisplay, localPayloadToWire, wireKeyToKeyJson, wirePayloadToLocalJson, wirePayloadToSqlite } from './codec.ts';
+import type { EngineContext } from './context.ts';
+import { tableOf } from './context.ts';
+import { badResponse, SyncError } from './errors.ts';
+import type { OutboxRow } from './outbox.ts';
+import { requeueOutboxInTransaction } from './outbox.ts';
+import type { ConflictContext, ConflictResolution } from './types.ts';
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Asks the configured strategy. */
+async function decide(ctx: EngineContext, c: ConflictContext): Promise<ConflictResolution> {
+  const strategy = ctx.options.conflicts ?? 'server-wins';
+  if (strategy === 'server-wins') return { keep: 'server' };
+  if (strategy === 'client-wins') return { keep: 'local' };
+  return await strategy(c);
+}
+
+/** Resolves one reported conflict and requeues the rest of the frozen bundle. */
+export async function resolveConflict(ctx: EngineContext, detail: PushConflictDetail, rows: OutboxRow[]): Promise<void> {
+  const where = 'push_conflict';
+  if (!isPlainObject(detail)) throw badResponse(`${where}: conflict must be an object`);
+  const t = tableOf(ctx, detail.schema, detail.table, where);
+  const keyJson = wireKeyToKeyJson(t, detail.key, where);
+  const serverVersion = detail.server_row_version;
+  if (typeof serverVersion !== 'number' || !Number.isSafeInteger(serverVersion) || serverVersion < 0) {
+    throw badResponse(`${where}: server_row_version must be a non-negative integer`);
+  }
+  const serverDeleted = detail.server_row_deleted === true;
+  const serverRow = detail.server_row ?? null;
+  if (serverRow !== null) checkWirePayloadShape(t, serverRow, where);
+  const serverLive = serverRow !== null && !serverDeleted;
+  const local = rows.find((r) => r.table === t.table && r.keyJson === keyJson);
+  if (!local) throw badResponse(`${where}: ${t.table} ${keyJsonToDisplay(t, keyJson)} is not in the pushed bundle`);
+
+  const context: ConflictContext = {
+    table: t.table,
+    key: keyJsonToDisplay(t, keyJson),
+    localOp: local.op,
+    localRow: local.wire.payload ? { ...local.wire.payload } : null,
+    serverRow: serverRow ? { ...serverRow } : null,
+    baseVersion: local.baseRowVersion,
+    serverVersion,
+    serverDeleted,
+  };
+  let decision: ConflictResolution;
+  try {
+    decision = await decide(ctx, context);
+  } catch (e) {
+    applyTransaction(ctx.db, () => requeueOutboxInTransaction(ctx));
+    throw new SyncError('invalid_conflict_resolution', `conflict resolver threw: ${e instanceof Error ? e.message : String(e)}; changes stay pending`);
+  }
+
+  // Validate the decision before touching anything.
+  let kind: 'server' | 'local' | 'merged' | 'delete';
+  let mergedLocalJson: string | null = null;
+  let mergedWire: WirePayload | null = null;
+  const keep = isPlainObject(decision) ? (decision as { keep?: unknown }).keep : undefined;
+  if (keep === 'server') kind = 'server';
+  else if (keep === 'local') kind = 'local';
+  else if (isPlainObject(decision) && (decision as { delete?: unknown }).delete === true) kind = 'delete';
+  else if (isPlainObject(decision) && isPlainObject((decision as { row?: unknown }).row)) {
+    kind = 'merged';
+    try {
+      const row = (decision as { row: Record<string, unknown> }).row;
+      const keyValue = keyJsonToDisplay(t, keyJson);
+      const merged = { ...row, [t.key.wireName]: row[t.key.wireName] ?? keyValue } as WirePayload;
+      checkWirePayloadShape(t, merged, 'merged row');
+      if (merged[t.key.wireName] !== keyValue) throw new SyncError('invalid_conflict_resolution', 'merged row must keep the conflicting key');
+      mergedLocalJson = wirePayloadToLocalJson(t, merged);
+      mergedWire = localPayloadToWire(t, mergedLocalJson);
+    } catch (e) {
+      applyTransaction(ctx.db, () => requeueOutboxInTransaction(ctx));
+      throw new SyncError('invalid_conflict_resolution', `merged row rejected: ${e instanceof Error ? e.message : String(e)}; changes stay pending`);
+    }
+  } else {
+    applyTransaction(ctx.db, () => requeueOutboxInTransaction(ctx));
+    throw new SyncError('invalid_conflict_resolution', `resolver returned ${JSON.stringify(decision)}; expected {keep:'server'|'local'}, {row} or {delete:true}`);
+  }
+  if (kind === 'local' && local.op === 'DELETE' && !serverLive) kind = 'server'; // nothing left to delete remotely
+
+  const skip = new Set([`${t.table}\u0000${keyJson}`]);
+  applyTransaction(ctx.db, () => {
+    requeueOutboxInTransaction(ctx, skip);
+    const dropDirty = (): void => {
+      ctx.db.exec({ sql: 'DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?', bind: [ctx.schema, t.table, keyJson] });
+    };
+    // The server's version becomes our base for whatever we send next.
+    const adoptServerVersion = (): void => {
+      if (serverLive || serverDeleted) setRowState(ctx, t, keyJson, serverVersion, !serverLive);
+      else clearRowState(ctx, t, keyJson);
+    };
+    const requeue = (op: 'INSERT' | 'UPDATE' | 'DELETE', payload: string | null): void => {
+      ctx.db.exec({
+        sql: `INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
+              VALUES (?, ?, ?, ?, ?, ?, ?)
+              ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET base_row_version = excluded.base_row_version`,
+        bind: [ctx.schema, t.table, keyJson, op, serverLive || serverDeleted ? serverVersion : 0, payload, local.dirtyOrdinal],
+      });
+    };
+    switch (kind) {
+      case 'server':
+        dropDirty();
+        if (serverLive) applyServerRow(ctx, t, keyJson, 'UPDATE', serverVersion, serverRow);
+        else if (serverDeleted) applyServerRow(ctx, t, keyJson, 'DELETE', serverVersion, null);
+        else {
+          deleteLocalRow(ctx, t, keyJson);
+          clearRowState(ctx, t, keyJson);
+        }
+        break;
+      case 'local':
+        adoptServerVersion();
+        requeue(local.op === 'DELETE' ? 'DELETE' : serverLive ? 'UPDATE' : 'INSERT', local.localPayload);
+        break;
+      case 'merged':
+        adoptServerVersion();
+        upsertLocalRow(ctx, t, wirePayloadToSqlite(t, mergedWire!));
+        dropDirty();
+        requeue(serverLive ? 'UPDATE' : 'INSERT', mergedLocalJson);
+        break;
+      case 'delete':
+        adoptServerVersion();
+        deleteLocalRow(ctx, t, keyJson);
+        dropDirty();
+        if (serverLive) requeue('DELETE', null);
+        break;
+    }
+  });
+  ctx.applied([t.table]);
+  ctx.conflict({
+    table: t.table,
+    key: context.key,
+    localOp: local.op,
+    serverVersion,
+    serverDeleted,
+    resolution: kind,
+  });
+}

@@ -1,0 +1,456 @@
+/**
+ * `SyncEngine`: the client sync engine that runs next to SQLite (in the dedicated worker, or in
+ * Node on the in-memory VFS). It owns the `_sync_*` metadata and capture triggers, and drives
+ * lifecycle, push, pull, snapshot, recovery and scheduling. Operations are serialized (one at a
+ * time); concurrent `sync()` calls share one run. Network work happens first, and every local
+ * change is applied in one synchronous transaction, never held open across an `await`.
+ */
+import { SOURCE_RECOVERY_CODES } from '../../protocol/index.ts';
+import type { SourceReplacementReason } from '../../protocol/index.ts';
+import { AuthTokenSource } from './auth-token.ts';
+import { captureExistingRows, installCaptureFunction, installTriggers } from './capture.ts';
+import type { EngineContext } from './context.ts';
+import { SyncError, toErrorInfo } from './errors.ts';
+import { attach as attachLifecycle, detach as detachLifecycle, fetchCapabilities } from './lifecycle.ts';
+import { advanceNextSourceBundleId, countPending, installMetadata, readAttachment, readOperation, writeOperation } from './metadata.ts';
+import { clearOutboxInTransaction, readOutboxHeader } from './outbox.ts';
+import { pullToStable as pullLoop } from './pull.ts';
+import { pushPending as pushLoop } from './push.ts';
+import { SyncScheduler } from './scheduler.ts';
+import { rebuildFromSnapshot } from './snapshot.ts';
+import { loadSchemaModel } from './table-config.ts';
+import { SyncTransport } from './transport.ts';
+import type {
+  AttachResult,
+  DetachResult,
+  EngineClock,
+  PullResult,
+  PushResult,
+  SyncEngineOptions,
+  SyncErrorInfo,
+  SyncEvent,
+  SyncPhase,
+  SyncResult,
+  SyncStatus,
+} from './types.ts';
+import { watchOnce } from './watch-stream.ts';
+import { applyTransaction } from './capture.ts';
+import { backoffDelay } from './scheduler.ts';
+
+/** Real time. */
+export const systemClock: EngineClock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(new SyncError('aborted', 'aborted'));
+      const h = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = (): void => {
+        clearTimeout(h);
+        reject(new SyncError('aborted', 'aborted'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    }),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  random: () => Math.random(),
+};
+
+const RECOVERY_CODES = new Set<string>(SOURCE_RECOVERY_CODES);
+
+/** The client sync engine. Create with {@link SyncEngine.open}. */
+export class SyncEngine {
+  private readonly ctx: EngineContext;
+  private readonly tokens: AuthTokenSource;
+  private readonly listeners = new Set<(event: SyncEvent) => void>();
+  private phase: SyncPhase = 'idle';
+  private progress: { done: number; total: number } | null = null;
+  private online = true;
+  private lastSyncAt: number | null = null;
+  private lastError: SyncErrorInfo | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private syncInflight: Promise<SyncResult> | null = null;
+  private closed = false;
+  private authBlocked = false;
+  private scheduler: SyncScheduler | null = null;
+  private watchAbort: AbortController | null = null;
+
+  private constructor(options: SyncEngineOptions) {
+    const clock = options.clock ?? systemClock;
+    this.tokens = new AuthTokenSource(options.getToken, clock);
+    const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
+    const db = options.db;
+    const transport = new SyncTransport(
+      options.serverUrl,
+      () => readAttachment(db).currentSourceId,
+      this.tokens,
+      fetchFn,
+      clock,
+      {
+        attempts: options.retry?.attempts ?? 3,
+        initialDelayMs: options.retry?.initialDelayMs ?? 100,
+        maxDelayMs: options.retry?.maxDelayMs ?? 1000,
+        jitter: 0.2,
+      },
+      undefined,
+      (err) => this.onAuthRequired(err),
+    );
+    const model = loadSchemaModel(db, options.tables);
+    this.ctx = {
+      db,
+      schema: options.remoteSchema,
+      model,
+      transport,
+      clock,
+      options,
+      capabilities: null,
+      setPhase: (phase, progress = null) => {
+        this.phase = phase;
+        this.progress = progress;
+        this.emitStatus();
+      },
+      applied: (tables) => {
+        const list = [...new Set(tables)].sort();
+        if (list.length) this.emit({ type: 'applied', tables: list });
+      },
+      conflict: (detail) => this.emit({ type: 'conflict', conflict: detail }),
+      newSourceId: () => globalThis.crypto.randomUUID(),
+    };
+  }
+
+  /**
+   * Opens the engine over an open database: validates the synced tables, installs the `_sync_*`
+   * metadata and capture triggers, and on the very first open captures rows that already exist.
+   * No network. Throws `SyncError('config_invalid')` before writing anything when the config or
+   * schema is wrong.
+   */
+  static async open(options: SyncEngineOptions): Promise<SyncEngine> {
+    if (!options || !options.db || !options.sqlite3) throw new SyncError('config_invalid', 'SyncEngine.open needs sqlite3 and db');
+    if (typeof options.remoteSchema !== 'string' || !/^[a-z0-9_]+$/.test(options.remoteSchema)) {
+      throw new SyncError('config_invalid', `remoteSchema ${JSON.stringify(options.remoteSchema)} must match [a-z0-9_]+`);
+    }
+    if (typeof options.serverUrl !== 'string' || !/^https?:\/\//.test(options.serverUrl)) {
+      throw new SyncError('config_invalid', `serverUrl ${JSON.stringify(options.serverUrl)} must be an http(s) URL`);
+    }
+    if (typeof options.getToken !== 'function') throw new SyncError('config_invalid', 'getToken must be a function');
+    const engine = new SyncEngine(options); // validates the schema (throws before any write)
+    const { db } = options;
+    installCaptureFunction(db);
+    const first = installMetadata(db, () => globalThis.crypto.randomUUID(), options.remoteSchema);
+    installTriggers(db, options.remoteSchema, engine.ctx.model);
+    if (first) captureExistingRows(db, options.remoteSchema, engine.ctx.model);
+    engine.startAutoSync();
+    return engine;
+  }
+
+  /** Current status (plain data). */
+  get status(): SyncStatus {
+    const att = this.closed ? null : readAttachment(this.ctx.db);
+    return {
+      online: this.online,
+      phase: this.closed ? 'closed' : this.authBlocked ? 'auth_required' : this.phase,
+      userId: att?.bindingState === 'attached' ? att.attachedUserId : null,
+      pendingCount: this.closed ? 0 : countPending(this.ctx.db),
+      lastSyncAt: this.lastSyncAt,
+      lastError: this.lastError,
+      progress: this.progress,
+      sourceId: att?.currentSourceId ?? '',
+      checkpoint: att?.lastBundleSeqSeen ?? 0,
+    };
+  }
+
+  /** Subscribes to events; returns the unsubscribe function. */
+  subscribe(listener: (event: SyncEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Binds the database to a user (capabilities + connect), or resumes the same user offline. */
+  attach(userId: string): Promise<AttachResult> {
+    return this.exclusive('attaching', async () => {
+      const res = await attachLifecycle(this.ctx, userId);
+      if (res.status === 'connected') this.startWatch();
+      return res;
+    });
+  }
+
+  /** Unbinds the user and wipes their synced data (blocked while changes are unsynced unless forced). */
+  detach(options?: { force?: boolean }): Promise<DetachResult> {
+    return this.exclusive('detaching', async () => {
+      const res = detachLifecycle(this.ctx, options?.force === true);
+      if (res.outcome === 'detached') {
+        this.stopWatch();
+        this.tokens.clear();
+      }
+      return res;
+    });
+  }
+
+  /** Push then pull. Concurrent calls share one run. */
+  sync(): Promise<SyncResult> {
+    if (this.syncInflight) return this.syncInflight;
+    const run = this.exclusive('pushing', async () => {
+      const push = await this.pushStep();
+      const pull = await this.pullStep();
+      return { push, pull };
+    });
+    this.syncInflight = run;
+    const clear = (): void => {
+      if (this.syncInflight === run) this.syncInflight = null;
+    };
+    run.then(clear, clear);
+    return run;
+  }
+
+  /** Pushes pending local changes (one bundle). */
+  pushPending(): Promise<PushResult> {
+    return this.exclusive('pushing', () => this.pushStep());
+  }
+
+  /** Pulls remote bundles up to a stable ceiling. */
+  pullToStable(): Promise<PullResult> {
+    return this.exclusive('pulling', () => this.pullStep());
+  }
+
+  /** Rebuilds the synced tables from a server snapshot (pending local changes are kept on top). */
+  hydrate(): Promise<PullResult> {
+    return this.exclusive('hydrating', async () => {
+      this.requireAttached();
+      await this.ensureCapabilities();
+      const out = await rebuildFromSnapshot(this.ctx, { localIntents: 'keep' });
+      return { outcome: 'applied_snapshot', checkpoint: out.snapshotBundleSeq, bundlesApplied: 0, rowsApplied: out.rowCount };
+    });
+  }
+
+  /** The runtime calls this after app writes commit: schedules a debounced push (auto-sync). */
+  notifyLocalWrite(): void {
+    this.emitStatus();
+    this.scheduler?.notifyWrite();
+  }
+
+  /** Connectivity changed (e.g. `online`/`offline` events). Going online triggers a sync. */
+  setOnline(online: boolean): void {
+    const was = this.online;
+    this.online = online;
+    this.emitStatus();
+    if (online && !was) {
+      this.scheduler?.trigger();
+      this.startWatch();
+    }
+    if (!online) this.stopWatch();
+  }
+
+  /** Stops timers and the watch stream, waits for the running operation, then refuses new ones. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.scheduler?.stop();
+    this.stopWatch();
+    try {
+      await this.queue;
+    } catch {
+      // the failure was already reported to its caller
+    }
+    this.closed = true;
+    this.emit({ type: 'status', status: this.status });
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  private async pushStep(): Promise<PushResult> {
+    const userId = this.requireAttached();
+    await this.ensureCapabilities();
+    await this.resumeRecovery();
+    this.ctx.setPhase('pushing');
+    try {
+      return await pushLoop(this.ctx, userId);
+    } catch (e) {
+      if (!(e instanceof SyncError)) throw e;
+      const header = readOutboxHeader(this.ctx);
+      if (e.code === 'history_pruned' && header.state === 'committed_remote') {
+        // Our bundle committed but its replay rows are gone: skip past it and rebuild.
+        applyTransaction(this.ctx.db, () => {
+          advanceNextSourceBundleId(this.ctx.db, header.sourceId, header.userId, header.sourceBundleId + 1);
+          clearOutboxInTransaction(this.ctx);
+          this.ctx.db.exec('UPDATE _sync_attachment_state SET rebuild_required = 1 WHERE singleton_key = 1');
+        });
+        await this.keepSourceRebuild();
+        return { outcome: 'committed', bundleSeq: header.remoteBundleSeq, rowCount: header.rowCount, conflicts: 0 };
+      }
+      if (RECOVERY_CODES.has(e.code)) {
+        const replacedBy = (e.detail as { replaced_by_source_id?: unknown } | undefined)?.replaced_by_source_id;
+        writeOperation(this.ctx.db, {
+          kind: 'source_recovery',
+          targetUserId: userId,
+          reason: e.code,
+          replacementSourceId: typeof replacedBy === 'string' && replacedBy ? replacedBy : this.ctx.newSourceId(),
+        });
+        await this.resumeRecovery();
+        return await pushLoop(this.ctx, userId);
+      }
+      if (e.code === 'initialization_stale' || e.code === 'initialization_expired') {
+        // The seed lease is gone: become anonymous again (data and outbox kept); attach again.
+        this.ctx.db.exec(
+          "UPDATE _sync_attachment_state SET binding_state = 'anonymous', attached_user_id = NULL, pending_initialization_id = NULL WHERE singleton_key = 1",
+        );
+        this.ctx.db.exec("UPDATE _sync_outbox_bundle SET initialization_id = NULL WHERE singleton_key = 1");
+        throw new SyncError('initialization_lease_invalid', `${e.message}; call attach() again`, e.status);
+      }
+      throw e;
+    }
+  }
+
+  private async pullStep(): Promise<PullResult> {
+    this.requireAttached();
+    await this.ensureCapabilities();
+    await this.resumeRecovery();
+    this.ctx.setPhase('pulling');
+    if (readAttachment(this.ctx.db).rebuildRequired) return this.keepSourceRebuild();
+    try {
+      const out = await pullLoop(this.ctx);
+      return {
+        outcome: out.bundles > 0 ? 'applied_incremental' : 'already_at_target',
+        checkpoint: out.checkpoint,
+        bundlesApplied: out.bundles,
+        rowsApplied: out.rows,
+      };
+    } catch (e) {
+      if (e instanceof SyncError && (e.code === 'history_pruned' || e.code === 'checkpoint_ahead')) {
+        this.ctx.db.exec('UPDATE _sync_attachment_state SET rebuild_required = 1 WHERE singleton_key = 1');
+        return this.keepSourceRebuild();
+      }
+      throw e;
+    }
+  }
+
+  private async keepSourceRebuild(): Promise<PullResult> {
+    this.ctx.setPhase('hydrating');
+    const out = await rebuildFromSnapshot(this.ctx, { localIntents: 'keep' });
+    return { outcome: 'applied_snapshot', checkpoint: out.snapshotBundleSeq, bundlesApplied: 0, rowsApplied: out.rowCount };
+  }
+
+  /** Finishes a durable source recovery (rotated rebuild) if one is pending. */
+  private async resumeRecovery(): Promise<void> {
+    const op = readOperation(this.ctx.db);
+    if (op.kind !== 'source_recovery') return;
+    this.ctx.setPhase('recovering');
+    await rebuildFromSnapshot(this.ctx, {
+      localIntents: 'keep',
+      replacement: { newSourceId: op.replacementSourceId ?? this.ctx.newSourceId(), reason: (op.reason ?? 'source_retired') as SourceReplacementReason },
+    });
+  }
+
+  private async ensureCapabilities(): Promise<void> {
+    if (!this.ctx.capabilities) await fetchCapabilities(this.ctx);
+  }
+
+  private requireAttached(): string {
+    const att = readAttachment(this.ctx.db);
+    if (att.bindingState !== 'attached' || !att.attachedUserId) throw new SyncError('not_attached', 'attach(userId) first');
+    return att.attachedUserId;
+  }
+
+  /** Runs operations one at a time, tracking phase, status and errors. */
+  private exclusive<T>(phase: SyncPhase, fn: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new SyncError('engine_closed', 'the sync engine is closed'));
+    const run = this.queue.then(async () => {
+      if (this.closed) throw new SyncError('engine_closed', 'the sync engine is closed');
+      this.ctx.setPhase(phase);
+      try {
+        const result = await fn();
+        this.lastSyncAt = this.ctx.clock.now();
+        this.lastError = null;
+        this.authBlocked = false;
+        return result;
+      } catch (e) {
+        this.lastError = toErrorInfo(e);
+        this.emit({ type: 'error', error: this.lastError });
+        throw e;
+      } finally {
+        this.phase = 'idle';
+        this.progress = null;
+        this.emitStatus();
+      }
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private onAuthRequired(err: SyncError): void {
+    this.authBlocked = true;
+    this.lastError = err.toInfo();
+    this.emitStatus();
+  }
+
+  private startAutoSync(): void {
+    const auto = this.ctx.options.autoSync;
+    if (!auto) return;
+    this.scheduler = new SyncScheduler(
+      this.ctx.clock,
+      () => this.sync(),
+      () => !this.closed && this.online && !this.authBlocked && readAttachment(this.ctx.db).bindingState === 'attached',
+      { debounceMs: auto.debounceMs ?? 500, intervalMs: auto.intervalMs ?? 60_000, backoffMinMs: 1000, backoffMaxMs: 60_000 },
+    );
+    this.scheduler.start();
+    if (readAttachment(this.ctx.db).bindingState === 'attached') this.startWatch();
+  }
+
+  /** Watch loop: wake-ups trigger a sync; stream end/failure → one sync, backoff, reconnect. */
+  private startWatch(): void {
+    const auto = this.ctx.options.autoSync;
+    if (!auto || !auto.watch || this.watchAbort || this.closed || !this.online) return;
+    const abort = new AbortController();
+    this.watchAbort = abort;
+    void (async () => {
+      let failures = 0;
+      while (!abort.signal.aborted) {
+        try {
+          if (readAttachment(this.ctx.db).bindingState !== 'attached' || this.authBlocked) break;
+          await this.ensureCapabilities();
+          if (this.ctx.capabilities?.features.bundle_change_watch !== true) break;
+          await watchOnce(
+            this.ctx.transport,
+            readAttachment(this.ctx.db).lastBundleSeqSeen,
+            abort.signal,
+            () => this.scheduler?.trigger(),
+            () => {
+              failures = 0;
+            },
+          );
+        } catch (e) {
+          if (abort.signal.aborted) break;
+          if (e instanceof SyncError && (e.code === 'bundle_change_watch_forbidden' || e.code === 'auth_required')) break;
+        }
+        if (abort.signal.aborted) break;
+        this.scheduler?.trigger(); // catch up on whatever the broken stream may have missed
+        failures++;
+        try {
+          await this.ctx.clock.sleep(backoffDelay(failures, 1000, 60_000, this.ctx.clock.random), abort.signal);
+        } catch {
+          break;
+        }
+      }
+      if (this.watchAbort === abort) this.watchAbort = null;
+    })();
+  }
+
+  private stopWatch(): void {
+    this.watchAbort?.abort();
+    this.watchAbort = null;
+  }
+
+  private emitStatus(): void {
+    if (this.listeners.size) this.emit({ type: 'status', status: this.status });
+  }
+
+  private emit(event: SyncEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch {
+        // a listener's failure must not break sync
+      }
+    }
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The engine's one error type. `code` is stable and meant for programs to branch on: either a
+ * protocol error code from the server's envelope (`push_conflict`, `history_pruned`, ...) or one
+ * of the engine's own codes below. `status` is the HTTP status when the error came from the server.
+ */
+import type { SyncErrorInfo } from './types.ts';
+
+/** Codes the engine raises itself (the server's codes come from `protocol/errors.ts`). */
+export type EngineErrorCode =
+  | 'config_invalid'
+  | 'engine_closed'
+  | 'not_attached'
+  | 'attach_binding_conflict'
+  | 'lifecycle_unsupported'
+  | 'protocol_version_mismatch'
+  | 'table_contract_mismatch'
+  | 'bad_server_response'
+  | 'bundle_hash_mismatch'
+  | 'source_sequence_mismatch'
+  | 'rebuild_required'
+  | 'auth_required'
+  | 'network_error'
+  | 'retry_exhausted'
+  | 'conflict_retry_exhausted'
+  | 'invalid_conflict_resolution'
+  | 'initialization_lease_invalid'
+  | 'offline'
+  | 'apply_failed'
+  | 'aborted';
+
+/** A typed sync failure. */
+export class SyncError extends Error {
+  constructor(
+    readonly code: EngineErrorCode | (string & {}),
+    message: string,
+    readonly status?: number,
+    /** Extra structured detail (e.g. the server's `conflict` object). Plain data. */
+    readonly detail?: unknown,
+  ) {
+    super(message);
+    this.name = 'SyncError';
+  }
+
+  /** Plain-data form for status and events. */
+  toInfo(): SyncErrorInfo {
+    return this.status === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, status: this.status };
+  }
+}
+
+/** A server answer that does not match the protocol. Nothing is applied when this is thrown. */
+export function badResponse(message: string): SyncError {
+  return new SyncError('bad_server_response', `server response rejected: ${message}`);
+}
+
+/** Turns anything thrown into plain error info. */
+export function toErrorInfo(error: unknown): SyncErrorInfo {
+  if (error instanceof SyncError) return error.toInfo();
+  if (error && typeof error === 'object' && 'code' in error && typeof (error as { code: unknown }).code === 'string') {
+    return { code: (error as { code: string }).code, message: String((error as { message?: unknown }).message ?? error) };
+  }
+  return { code: 'internal_error', message: error instanceof Error ? error.message : String(error) };
+}

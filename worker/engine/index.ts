@@ -1,0 +1,26 @@
+/**
+ * The client sync engine (runs next to SQLite in the dedicated worker, or in Node for tests).
+ * @packageDocumentation
+ */
+export { SyncEngine, systemClock } from './engine.ts';
+export { SyncError } from './errors.ts';
+export type { EngineErrorCode } from './errors.ts';
+export { installCaptureFunction } from './capture.ts';
+export type {
+  AttachResult,
+  ConflictContext,
+  ConflictEventDetail,
+  ConflictResolution,
+  ConflictResolver,
+  DetachResult,
+  EngineClock,
+  PullResult,
+  PushResult,
+  SyncedTable,
+  SyncEngineOptions,
+  SyncErrorInfo,
+  SyncEvent,
+  SyncPhase,
+  SyncResult,
+  SyncStatus,
+} from './types.ts';

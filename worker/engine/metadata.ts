@@ -1,0 +1,201 @@
+/**
+ * The engine's durable local metadata (`_sync_*` tables). The layout follows the KMP/Go client
+ * where that costs nothing (names, key_json format, dirty-row shape), so the contract fixtures'
+ * write transitions map onto our tables. Differences, on purpose:
+ * - no `_sync_apply_state` row: capture suppression is a connection-local SQL function
+ *   (`capture.ts`), so no crash can ever leave capture switched off;
+ * - `_sync_source_state` is keyed by (source_id, user_id): the server sequences pushes per
+ *   (user, source), so a user switch on the same source starts again at 1 (notes §12.4);
+ * - committed push rows are not staged on disk: they are fetched and replayed in one go, and a
+ *   crash before replay simply fetches them again.
+ */
+import type { Database } from '@sqlite.org/sqlite-wasm';
+
+const DDL = [
+  `CREATE TABLE IF NOT EXISTS _sync_attachment_state (
+     singleton_key INTEGER PRIMARY KEY CHECK (singleton_key = 1),
+     current_source_id TEXT NOT NULL,
+     binding_state TEXT NOT NULL DEFAULT 'anonymous' CHECK (binding_state IN ('anonymous','attached')),
+     attached_user_id TEXT,
+     schema_name TEXT NOT NULL DEFAULT '',
+     last_bundle_seq_seen INTEGER NOT NULL DEFAULT 0,
+     rebuild_required INTEGER NOT NULL DEFAULT 0,
+     pending_initialization_id TEXT
+   )`,
+  `CREATE TABLE IF NOT EXISTS _sync_source_state (
+     source_id TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     next_source_bundle_id INTEGER NOT NULL DEFAULT 1,
+     replaced_by_source_id TEXT NOT NULL DEFAULT '',
+     PRIMARY KEY (source_id, user_id)
+   )`,
+  `CREATE TABLE IF NOT EXISTS _sync_operation_state (
+     singleton_key INTEGER PRIMARY KEY CHECK (singleton_key = 1),
+     kind TEXT NOT NULL DEFAULT 'none' CHECK (kind IN ('none','remote_replace','source_recovery')),
+     target_user_id TEXT,
+     reason TEXT,
+     replacement_source_id TEXT,
+     staged_snapshot_id TEXT,
+     snapshot_bundle_seq INTEGER NOT NULL DEFAULT 0,
+     snapshot_row_count INTEGER NOT NULL DEFAULT 0
+   )`,
+  `CREATE TABLE IF NOT EXISTS _sync_row_state (
+     schema_name TEXT NOT NULL,
+     table_name TEXT NOT NULL,
+     key_json TEXT NOT NULL,
+     row_version INTEGER NOT NULL,
+     deleted INTEGER NOT NULL DEFAULT 0,
+     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+     PRIMARY KEY (schema_name, table_name, key_json)
+   )`,
+  `CREATE TABLE IF NOT EXISTS _sync_dirty_rows (
+     schema_name TEXT NOT NULL,
+     table_name TEXT NOT NULL,
+     key_json TEXT NOT NULL,
+     op TEXT NOT NULL CHECK (op IN ('INSERT','UPDATE','DELETE')),
+     base_row_version INTEGER NOT NULL DEFAULT 0,
+     payload TEXT,
+     dirty_ordinal INTEGER NOT NULL,
+     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+     PRIMARY KEY (schema_name, table_name, key_json)
+   )`,
+  `CREATE TABLE IF NOT EXISTS _sync_outbox_bundle (
+     singleton_key INTEGER PRIMARY KEY CHECK (singleton_key = 1),
+     state TEXT NOT NULL DEFAULT 'none' CHECK (state IN ('none','prepared','committed_remote')),
+     source_id TEXT NOT NULL DEFAULT '',
+     user_id TEXT NOT NULL DEFAULT '',
+     source_bundle_id INTEGER NOT NULL DEFAULT 0,
+     canonical_request_hash TEXT NOT NULL DEFAULT '',
+     row_count INTEGER NOT NULL DEFAULT 0,
+     initialization_id TEXT,
+     remote_bundle_hash TEXT NOT NULL DEFAULT '',
+     remote_bundle_seq INTEGER NOT NULL DEFAULT 0
+   )`,
+  `CREATE TABLE IF NOT EXISTS _sync_outbox_rows (
+     row_ordinal INTEGER PRIMARY KEY,
+     schema_name TEXT NOT NULL,
+     table_name TEXT NOT NULL,
+     key_json TEXT NOT NULL,
+     wire_key_json TEXT NOT NULL,
+     op TEXT NOT NULL,
+     base_row_version INTEGER NOT NULL,
+     local_payload TEXT,
+     wire_payload TEXT,
+     dirty_ordinal INTEGER NOT NULL DEFAULT 0
+   )`,
+  `CREATE TABLE IF NOT EXISTS _sync_snapshot_stage (
+     snapshot_id TEXT NOT NULL,
+     row_ordinal INTEGER NOT NULL,
+     table_name TEXT NOT NULL,
+     key_json TEXT NOT NULL,
+     row_version INTEGER NOT NULL,
+     payload TEXT NOT NULL,
+     PRIMARY KEY (snapshot_id, row_ordinal)
+   )`,
+  `CREATE TABLE IF NOT EXISTS _sync_managed_tables (
+     schema_name TEXT NOT NULL,
+     table_name TEXT NOT NULL,
+     PRIMARY KEY (schema_name, table_name)
+   )`,
+];
+
+/** Creates the metadata tables. Returns true when this is the first initialization of the DB. */
+export function installMetadata(db: Database, newSourceId: () => string, remoteSchema: string): boolean {
+  let first = false;
+  db.transaction(() => {
+    for (const sql of DDL) db.exec(sql);
+    const existing = db.selectValue('SELECT COUNT(*) FROM _sync_attachment_state');
+    if (Number(existing) === 0) {
+      first = true;
+      db.exec({
+        sql: 'INSERT INTO _sync_attachment_state(singleton_key, current_source_id, schema_name) VALUES (1, ?, ?)',
+        bind: [newSourceId(), remoteSchema],
+      });
+    }
+    db.exec("INSERT OR IGNORE INTO _sync_operation_state(singleton_key, kind) VALUES (1, 'none')");
+    db.exec("INSERT OR IGNORE INTO _sync_outbox_bundle(singleton_key, state) VALUES (1, 'none')");
+  });
+  return first;
+}
+
+/** The durable attachment singleton. */
+export interface AttachmentState {
+  currentSourceId: string;
+  bindingState: 'anonymous' | 'attached';
+  attachedUserId: string | null;
+  schemaName: string;
+  lastBundleSeqSeen: number;
+  rebuildRequired: boolean;
+  pendingInitializationId: string | null;
+}
+
+/** Reads the attachment singleton. */
+export function readAttachment(db: Database): AttachmentState {
+  const row = db.exec({
+    sql: `SELECT current_source_id, binding_state, attached_user_id, schema_name, last_bundle_seq_seen,
+                 rebuild_required, pending_initialization_id FROM _sync_attachment_state WHERE singleton_key = 1`,
+    rowMode: 'array',
+    returnValue: 'resultRows',
+  })[0] as unknown[];
+  return {
+    currentSourceId: String(row[0]),
+    bindingState: row[1] as 'anonymous' | 'attached',
+    attachedUserId: (row[2] as string | null) ?? null,
+    schemaName: String(row[3]),
+    lastBundleSeqSeen: Number(row[4]),
+    rebuildRequired: Number(row[5]) === 1,
+    pendingInitializationId: (row[6] as string | null) ?? null,
+  };
+}
+
+/** The durable in-progress transition singleton. */
+export interface OperationState {
+  kind: 'none' | 'remote_replace' | 'source_recovery';
+  targetUserId: string | null;
+  reason: string | null;
+  replacementSourceId: string | null;
+}
+
+/** Reads the operation singleton. */
+export function readOperation(db: Database): OperationState {
+  const row = db.exec({
+    sql: 'SELECT kind, target_user_id, reason, replacement_source_id FROM _sync_operation_state WHERE singleton_key = 1',
+    rowMode: 'array',
+    returnValue: 'resultRows',
+  })[0] as unknown[];
+  return {
+    kind: row[0] as OperationState['kind'],
+    targetUserId: (row[1] as string | null) ?? null,
+    reason: (row[2] as string | null) ?? null,
+    replacementSourceId: (row[3] as string | null) ?? null,
+  };
+}
+
+/** Writes the operation singleton. */
+export function writeOperation(db: Database, op: OperationState): void {
+  db.exec({
+    sql: `UPDATE _sync_operation_state SET kind = ?, target_user_id = ?, reason = ?, replacement_source_id = ?
+          WHERE singleton_key = 1`,
+    bind: [op.kind, op.targetUserId, op.reason, op.replacementSourceId],
+  });
+}
+
+/** Next source_bundle_id for (source, user); 1 when this pair never pushed. */
+export function readNextSourceBundleId(db: Database, sourceId: string, userId: string): number {
+  const v = db.selectValue('SELECT next_source_bundle_id FROM _sync_source_state WHERE source_id = ? AND user_id = ?', [sourceId, userId]);
+  return v === undefined ? 1 : Number(v);
+}
+
+/** Advances next_source_bundle_id monotonically to at least `next`. */
+export function advanceNextSourceBundleId(db: Database, sourceId: string, userId: string, next: number): void {
+  db.exec({
+    sql: `INSERT INTO _sync_source_state(source_id, user_id, next_source_bundle_id) VALUES (?, ?, ?)
+          ON CONFLICT(source_id, user_id) DO UPDATE SET next_source_bundle_id = MAX(next_source_bundle_id, excluded.next_source_bundle_id)`,
+    bind: [sourceId, userId, next],
+  });
+}
+
+/** Dirty rows plus frozen outbox rows. */
+export function countPending(db: Database): number {
+  return Number(db.selectValue('SELECT (SELECT COUNT(*) FROM _sync_dirty_rows) + (SELECT COUNT(*) FROM _sync_outbox_rows)'));
+}

@@ -1,0 +1,276 @@
+/**
+ * Push: freeze → create session → chunked upload → commit → fetch the committed bundle → verify
+ * `bundle_hash` → replay it authoritatively in one transaction. Every step is resumable from the
+ * durable outbox: a crash before the commit re-uploads under the same `source_bundle_id`; a lost
+ * commit response comes back as `already_committed` (proved by `canonical_request_hash`); a crash
+ * after the commit fetches and replays again. `next_source_bundle_id` advances only in the replay
+ * transaction.
+ */
+import { bundleHash, SyncPaths } from '../../protocol/index.ts';
+import type {
+  BundleRow,
+  CommittedBundleMeta,
+  CommittedBundleRowsResponse,
+  PushChunkResponse,
+  PushCommitResponse,
+  PushConflictDetail,
+  PushSessionCreateResponse,
+} from '../../protocol/index.ts';
+import { applyServerRow, setRowState } from './apply.ts';
+import { applyTransaction } from './capture.ts';
+import { checkWirePayloadShape, wireKeyToKeyJson } from './codec.ts';
+import type { EngineContext } from './context.ts';
+import { tableOf } from './context.ts';
+import { resolveConflict } from './conflicts.ts';
+import { badResponse, SyncError } from './errors.ts';
+import { advanceNextSourceBundleId, readAttachment } from './metadata.ts';
+import type { OutboxHeader, OutboxRow } from './outbox.ts';
+import {
+  clearOutboxInTransaction,
+  ensureRequestHash,
+  freezeOutbox,
+  readOutboxHeader,
+  readOutboxRows,
+  requeueOutboxInTransaction,
+} from './outbox.ts';
+import type { PushResult } from './types.ts';
+
+const DEFAULT_CHUNK_ROWS = 1000;
+const DEFAULT_COMMITTED_ROWS = 1000;
+
+function isPositiveInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
+}
+
+function checkCommittedMeta(meta: Partial<CommittedBundleMeta>, header: OutboxHeader, where: string): CommittedBundleMeta {
+  if (!isPositiveInt(meta.bundle_seq)) throw badResponse(`${where}: bundle_seq must be a positive integer`);
+  if (meta.source_id !== header.sourceId) throw badResponse(`${where}: source_id ${JSON.stringify(meta.source_id)} is not ours (${header.sourceId})`);
+  if (meta.source_bundle_id !== header.sourceBundleId) throw badResponse(`${where}: source_bundle_id ${meta.source_bundle_id} is not ${header.sourceBundleId}`);
+  if (!isPositiveInt(meta.row_count)) throw badResponse(`${where}: row_count must be a positive integer`);
+  if (typeof meta.bundle_hash !== 'string' || !/^[0-9a-f]{64}$/.test(meta.bundle_hash)) throw badResponse(`${where}: bundle_hash must be 64 lowercase hex digits`);
+  return meta as CommittedBundleMeta;
+}
+
+function markCommittedRemote(ctx: EngineContext, meta: CommittedBundleMeta): void {
+  ctx.db.exec({
+    sql: `UPDATE _sync_outbox_bundle SET state = 'committed_remote', remote_bundle_seq = ?, remote_bundle_hash = ? WHERE singleton_key = 1`,
+    bind: [meta.bundle_seq, meta.bundle_hash],
+  });
+  // The lease is consumed by the commit.
+  ctx.db.exec('UPDATE _sync_attachment_state SET pending_initialization_id = NULL WHERE singleton_key = 1');
+}
+
+function chunkRows(ctx: EngineContext): number {
+  const limits = ctx.capabilities?.bundle_limits ?? {};
+  const wanted = ctx.options.pushChunkRows ?? limits.default_rows_per_push_chunk ?? DEFAULT_CHUNK_ROWS;
+  const max = limits.max_rows_per_push_chunk;
+  return Math.max(1, max ? Math.min(wanted, max) : wanted);
+}
+
+/** Uploads a prepared outbox; returns the committed bundle metadata. */
+async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[]): Promise<CommittedBundleMeta> {
+  const hash = await ensureRequestHash(ctx, header, rows);
+  const createBody: Record<string, unknown> = {
+    source_bundle_id: header.sourceBundleId,
+    planned_row_count: rows.length,
+    canonical_request_hash: hash,
+  };
+  if (header.initializationId) createBody.initialization_id = header.initializationId;
+  const created = await ctx.transport.json<PushSessionCreateResponse>({ method: 'POST', path: SyncPaths.pushSessions, body: createBody });
+  if (!created || typeof created !== 'object') throw badResponse('push-session create: empty body');
+  if (created.status === 'already_committed') {
+    const meta = checkCommittedMeta(created, header, 'push-session create (already_committed)');
+    if (created.canonical_request_hash !== undefined && created.canonical_request_hash !== hash) {
+      // The tuple was committed with different content: our outbox is not what the server has.
+      throw new SyncError(
+        'source_sequence_mismatch',
+        `source bundle ${header.sourceBundleId} of source ${header.sourceId} is already committed with a different request (hash ${created.canonical_request_hash}, ours ${hash}); the outbox is kept`,
+        409,
+      );
+    }
+    if (created.row_count !== rows.length && created.canonical_request_hash === undefined) {
+      throw new SyncError('source_sequence_mismatch', `already committed bundle has ${created.row_count} rows, our outbox ${rows.length}; the outbox is kept`, 409);
+    }
+    markCommittedRemote(ctx, meta);
+    return meta;
+  }
+  if (created.status !== 'staging' || typeof created.push_id !== 'string' || created.push_id === '') {
+    throw badResponse(`push-session create: unexpected status ${JSON.stringify((created as { status?: unknown }).status)}`);
+  }
+  if (created.planned_row_count !== rows.length) throw badResponse(`push-session create: planned_row_count ${created.planned_row_count} is not ${rows.length}`);
+  if ((created.next_expected_row_ordinal ?? 0) !== 0) throw badResponse('push-session create: next_expected_row_ordinal must be 0');
+  if (created.canonical_request_hash !== undefined && created.canonical_request_hash !== hash) {
+    throw badResponse('push-session create: echoed canonical_request_hash differs from ours');
+  }
+  const pushId = created.push_id;
+  const size = chunkRows(ctx);
+  try {
+    for (let start = 0; start < rows.length; start += size) {
+      const chunk = rows.slice(start, start + size).map((r) => r.wire);
+      ctx.setPhase('pushing', { done: start, total: rows.length });
+      const res = await ctx.transport.json<PushChunkResponse>({
+        method: 'POST',
+        path: SyncPaths.pushChunks(pushId),
+        body: { start_row_ordinal: start, rows: chunk },
+      });
+      if (!res || res.push_id !== pushId) throw badResponse('push chunk: push_id mismatch');
+      if (res.next_expected_row_ordinal !== start + chunk.length) {
+        throw badResponse(`push chunk: next_expected_row_ordinal ${res.next_expected_row_ordinal} is not ${start + chunk.length}`);
+      }
+    }
+    ctx.setPhase('pushing', { done: rows.length, total: rows.length });
+    const committed = await ctx.transport.json<PushCommitResponse>({ method: 'POST', path: SyncPaths.pushCommit(pushId) });
+    const meta = checkCommittedMeta(committed ?? {}, header, 'push commit');
+    if (meta.row_count === 0) throw badResponse('push commit: row_count 0');
+    markCommittedRemote(ctx, meta);
+    if (committed.canonical_request_hash !== undefined && committed.canonical_request_hash !== hash) {
+      // Committed, but not what we sent: replaying it as ours would be wrong. Keep the outbox and
+      // require a rebuild from a snapshot.
+      ctx.db.exec('UPDATE _sync_attachment_state SET rebuild_required = 1 WHERE singleton_key = 1');
+      throw new SyncError('rebuild_required', 'the server committed a bundle whose request hash differs from ours; a snapshot rebuild is required', 409);
+    }
+    return meta;
+  } catch (e) {
+    // Best effort: free the server's staging session when the push failed before its commit.
+    if (!(e instanceof SyncError && (e.code === 'rebuild_required' || e.code === 'push_conflict'))) {
+      ctx.transport.json({ method: 'DELETE', path: SyncPaths.pushSession(pushId), retry: false }).catch(() => {});
+    }
+    throw e;
+  }
+}
+
+/** Fetches all rows of a committed bundle and checks them against its metadata and hash. */
+export async function fetchCommittedRows(ctx: EngineContext, header: OutboxHeader, meta: CommittedBundleMeta): Promise<BundleRow[]> {
+  const limits = ctx.capabilities?.bundle_limits ?? {};
+  const wanted = limits.default_rows_per_committed_bundle_chunk ?? DEFAULT_COMMITTED_ROWS;
+  const maxRows = Math.max(1, limits.max_rows_per_committed_bundle_chunk ? Math.min(wanted, limits.max_rows_per_committed_bundle_chunk) : wanted);
+  const rows: BundleRow[] = [];
+  let after: number | undefined;
+  for (;;) {
+    const page = await ctx.transport.json<CommittedBundleRowsResponse>({
+      method: 'GET',
+      path: SyncPaths.committedRows(meta.bundle_seq),
+      query: { after_row_ordinal: after, max_rows: maxRows },
+    });
+    if (!page || !Array.isArray(page.rows)) throw badResponse('committed rows: rows missing');
+    checkCommittedMeta(page, header, 'committed rows');
+    if (page.bundle_seq !== meta.bundle_seq || page.bundle_hash !== meta.bundle_hash || page.row_count !== meta.row_count) {
+      throw badResponse('committed rows: metadata differs from the commit');
+    }
+    const expectedNext = page.rows.length ? (after ?? -1) + page.rows.length : (after ?? 0);
+    if (page.next_row_ordinal !== expectedNext) throw badResponse(`committed rows: next_row_ordinal ${page.next_row_ordinal} is not ${expectedNext}`);
+    if (page.has_more && page.rows.length === 0) throw badResponse('committed rows: has_more with no rows');
+    rows.push(...page.rows);
+    if (!page.has_more) break;
+    after = page.next_row_ordinal;
+  }
+  if (rows.length !== meta.row_count) throw badResponse(`committed rows: got ${rows.length} rows, row_count is ${meta.row_count}`);
+  for (const [i, r] of rows.entries()) {
+    if (r.row_version !== meta.bundle_seq) throw badResponse(`committed row ${i}: row_version ${r.row_version} is not bundle_seq ${meta.bundle_seq}`);
+  }
+  const actual = await bundleHash(rows);
+  if (actual !== meta.bundle_hash) {
+    throw new SyncError('bundle_hash_mismatch', `committed bundle ${meta.bundle_seq}: bundle_hash ${meta.bundle_hash} does not match its rows (${actual}); nothing applied`);
+  }
+  return rows;
+}
+
+/**
+ * Replays a committed bundle in one transaction. Keys edited after the freeze (a dirty row exists)
+ * keep the local edit: only their row_state moves to the committed version, and the dirty row is
+ * rebased on it, so the next push sends the edit on top of our own commit.
+ */
+export function replayCommitted(ctx: EngineContext, header: OutboxHeader, meta: CommittedBundleMeta, rows: BundleRow[]): Set<string> {
+  const touched = new Set<string>();
+  // Validate and decode everything before writing anything.
+  const decoded = rows.map((r, i) => {
+    const where = `committed row ${i}`;
+    const t = tableOf(ctx, r.schema, r.table, where);
+    if (r.op !== 'INSERT' && r.op !== 'UPDATE' && r.op !== 'DELETE') throw badResponse(`${where}: unknown op ${JSON.stringify(r.op)}`);
+    if (r.op !== 'DELETE') checkWirePayloadShape(t, r.payload, where);
+    return { t, keyJson: wireKeyToKeyJson(t, r.key, where), row: r };
+  });
+  applyTransaction(ctx.db, () => {
+    for (const { t, keyJson, row } of decoded) {
+      const dirty = ctx.db.selectValue(
+        'SELECT COUNT(*) FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?',
+        [ctx.schema, t.table, keyJson],
+      );
+      if (Number(dirty) > 0) {
+        setRowState(ctx, t, keyJson, row.row_version, row.op === 'DELETE');
+        ctx.db.exec({
+          sql: 'UPDATE _sync_dirty_rows SET base_row_version = ? WHERE schema_name = ? AND table_name = ? AND key_json = ?',
+          bind: [row.row_version, ctx.schema, t.table, keyJson],
+        });
+      } else {
+        applyServerRow(ctx, t, keyJson, row.op, row.row_version, row.op === 'DELETE' ? null : row.payload!);
+        touched.add(t.table);
+      }
+    }
+    const att = readAttachment(ctx.db);
+    if (meta.bundle_seq === att.lastBundleSeqSeen + 1) {
+      ctx.db.exec({ sql: 'UPDATE _sync_attachment_state SET last_bundle_seq_seen = ? WHERE singleton_key = 1', bind: [meta.bundle_seq] });
+    }
+    advanceNextSourceBundleId(ctx.db, header.sourceId, header.userId, header.sourceBundleId + 1);
+    clearOutboxInTransaction(ctx);
+  });
+  return touched;
+}
+
+/** Pushes every pending change (one logical bundle; conflicts resolved and retried). */
+export async function pushPending(ctx: EngineContext, userId: string): Promise<PushResult> {
+  const maxRetries = ctx.options.maxConflictRetries ?? 3;
+  let conflicts = 0;
+  for (;;) {
+    const att = readAttachment(ctx.db);
+    let header = freezeOutbox(ctx, userId, att.currentSourceId, att.pendingInitializationId);
+    if (header.state === 'none') return { outcome: 'no_change', rowCount: 0, conflicts };
+    if (header.userId !== userId) {
+      throw new SyncError('not_attached', `the outbox belongs to user ${header.userId}, not ${userId}`);
+    }
+    const rows = readOutboxRows(ctx);
+    let meta: CommittedBundleMeta;
+    if (header.state === 'prepared') {
+      try {
+        meta = await upload(ctx, header, rows);
+      } catch (e) {
+        if (e instanceof SyncError && e.code === 'push_conflict') {
+          if (conflicts >= maxRetries) {
+            applyTransaction(ctx.db, () => requeueOutboxInTransaction(ctx));
+            throw new SyncError('conflict_retry_exhausted', `push still conflicts after ${conflicts} resolutions; the changes stay pending`, 409);
+          }
+          const detail = (e.detail as { conflict?: PushConflictDetail } | undefined)?.conflict;
+          if (!detail) throw badResponse('push_conflict without a conflict object');
+          await resolveConflict(ctx, detail, rows);
+          conflicts++;
+          continue;
+        }
+        throw e;
+      }
+      header = readOutboxHeader(ctx);
+    } else {
+      meta = {
+        bundle_seq: header.remoteBundleSeq,
+        bundle_hash: header.remoteBundleHash,
+        source_id: header.sourceId,
+        source_bundle_id: header.sourceBundleId,
+        row_count: 0,
+      };
+    }
+    const committedRows = await fetchCommittedRows(ctx, header, meta.row_count ? meta : { ...meta, row_count: await committedRowCount(ctx, meta) });
+    const touched = replayCommitted(ctx, header, meta, committedRows);
+    ctx.applied(touched);
+    return { outcome: 'committed', bundleSeq: meta.bundle_seq, rowCount: committedRows.length, conflicts };
+  }
+}
+
+/** After a restart in `committed_remote` we know seq and hash but not the row count: ask. */
+async function committedRowCount(ctx: EngineContext, meta: CommittedBundleMeta): Promise<number> {
+  const page = await ctx.transport.json<CommittedBundleRowsResponse>({
+    method: 'GET',
+    path: SyncPaths.committedRows(meta.bundle_seq),
+    query: { max_rows: 1 },
+  });
+  if (!page || !isPositiveInt(page.row_count)) throw badResponse('committed rows: row_count missing');
+  return page.row_count;
+}

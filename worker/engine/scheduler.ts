@@ -1,0 +1,104 @@
+/**
+ * Automatic sync scheduling: a debounced run after local writes, an immediate run when the app
+ * comes online, a periodic run, and exponential backoff with jitter after failures. Runs go
+ * through the engine's single-flight `sync()`, so triggers that pile up share one run. Time comes
+ * from the injected clock, so tests drive it with fake timers.
+ */
+import type { EngineClock } from './types.ts';
+
+/** Scheduler tuning. */
+export interface SchedulerOptions {
+  debounceMs: number;
+  /** 0 disables the periodic run. */
+  intervalMs: number;
+  backoffMinMs: number;
+  backoffMaxMs: number;
+}
+
+/** Exponential backoff delay with ±25% jitter for the n-th consecutive failure (n ≥ 1). */
+export function backoffDelay(n: number, minMs: number, maxMs: number, random: () => number): number {
+  const base = Math.min(maxMs, minMs * 2 ** Math.max(0, n - 1));
+  return Math.round(base * (0.75 + random() * 0.5));
+}
+
+/** Drives `run` from writes, connectivity, an interval and failures. */
+export class SyncScheduler {
+  private timer: unknown = null;
+  private dueAt = Infinity;
+  private interval: unknown = null;
+  private failures = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly clock: EngineClock,
+    private readonly run: () => Promise<unknown>,
+    private readonly canRun: () => boolean,
+    private readonly opts: SchedulerOptions,
+  ) {}
+
+  /** Starts the periodic run. */
+  start(): void {
+    if (this.opts.intervalMs > 0) this.armInterval();
+  }
+
+  /** A local write committed: run after the debounce window (restarting it). */
+  notifyWrite(): void {
+    this.schedule(this.opts.debounceMs, true);
+  }
+
+  /** Run as soon as possible (online, watch wake-up). */
+  trigger(): void {
+    this.schedule(0, false);
+  }
+
+  /** Stops every timer. */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    if (this.interval !== null) this.clock.clearTimeout(this.interval);
+    this.timer = null;
+    this.interval = null;
+  }
+
+  /** Consecutive failures so far (for status/tests). */
+  get consecutiveFailures(): number {
+    return this.failures;
+  }
+
+  private armInterval(): void {
+    if (this.stopped) return;
+    this.interval = this.clock.setTimeout(() => {
+      this.interval = null;
+      this.schedule(0, false);
+      this.armInterval();
+    }, this.opts.intervalMs);
+  }
+
+  private schedule(delayMs: number, restart: boolean): void {
+    if (this.stopped) return;
+    const due = this.clock.now() + delayMs;
+    if (this.timer !== null) {
+      if (!restart && due >= this.dueAt) return; // an earlier run is already planned
+      this.clock.clearTimeout(this.timer);
+    }
+    this.dueAt = due;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = null;
+      this.dueAt = Infinity;
+      void this.fire();
+    }, delayMs);
+  }
+
+  private async fire(): Promise<void> {
+    if (this.stopped || !this.canRun()) return;
+    try {
+      await this.run();
+      this.failures = 0;
+    } catch {
+      this.failures++;
+      if (!this.stopped && this.canRun()) {
+        this.schedule(backoffDelay(this.failures, this.opts.backoffMinMs, this.opts.backoffMaxMs, this.clock.random), false);
+      }
+    }
+  }
+}

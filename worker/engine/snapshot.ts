@@ -1,0 +1,225 @@
+/**
+ * Snapshot hydrate / rebuild. A frozen server snapshot is downloaded in chunks (`max_rows` +
+ * `max_bytes`) into `_sync_snapshot_stage` with progress events, then applied in ONE transaction:
+ * clear the synced tables and row_state, insert every staged row, re-apply pending local intents
+ * (frozen outbox, then dirty rows) on top, set the checkpoint. The app keeps reading and writing
+ * during the download: there is no write blackout, and writes made meanwhile are dirty rows that
+ * the final transaction re-applies.
+ *
+ * Rotation (`source_replacement`) retires the current source and switches to a new one in the
+ * same final transaction; the old outbox can then never commit, so it is requeued as dirty intent.
+ */
+import { SyncPaths } from '../../protocol/index.ts';
+import type { SnapshotChunkResponse, SnapshotSessionResponse, SourceReplacementReason, WirePayload } from '../../protocol/index.ts';
+import { deleteLocalRow, setRowState, upsertLocalRow } from './apply.ts';
+import { applyTransaction } from './capture.ts';
+import { checkWirePayloadShape, localPayloadToWire, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
+import type { EngineContext } from './context.ts';
+import { tableOf } from './context.ts';
+import { badResponse } from './errors.ts';
+import { readAttachment } from './metadata.ts';
+import { clearOutboxInTransaction, requeueOutboxInTransaction } from './outbox.ts';
+import { quoteIdent } from './table-config.ts';
+
+const DEFAULT_CHUNK_ROWS = 1000;
+const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** How the final transaction treats local state. */
+export interface SnapshotPlan {
+  /** Rotate to a new source (recovery codes). */
+  replacement?: { newSourceId: string; reason: SourceReplacementReason };
+  /** Keep pending local intents (re-applied on top) or drop them. */
+  localIntents: 'keep' | 'discard';
+  /** Bind the database to this user in the same transaction (remote_authoritative attach). */
+  attachUserId?: string;
+}
+
+/** Result of a rebuild. */
+export interface SnapshotOutcome {
+  snapshotBundleSeq: number;
+  rowCount: number;
+  keptIntents: number;
+  discardedIntents: number;
+  tables: string[];
+}
+
+function isNonNegInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+/** Validates a snapshot session (fixture rules). */
+export function validateSnapshotSession(s: SnapshotSessionResponse): void {
+  if (!s || typeof s !== 'object') throw badResponse('snapshot session: empty body');
+  if (typeof s.snapshot_id !== 'string' || s.snapshot_id === '') throw badResponse('snapshot session: snapshot_id missing');
+  if (typeof s.row_count !== 'number' || !Number.isSafeInteger(s.row_count) || s.row_count < 0) {
+    throw badResponse(`snapshot session: row_count ${s.row_count} must be non-negative`);
+  }
+  if (!isNonNegInt(s.snapshot_bundle_seq)) throw badResponse('snapshot session: snapshot_bundle_seq must be a non-negative integer');
+  if (s.row_count > 0 && s.snapshot_bundle_seq === 0) throw badResponse('snapshot session: missing snapshot_bundle_seq for non-empty row set');
+  if (typeof s.expires_at !== 'string' || !RFC3339.test(s.expires_at) || Number.isNaN(Date.parse(s.expires_at))) {
+    throw badResponse(`snapshot session: expires_at ${JSON.stringify(s.expires_at)} is not an RFC3339/ISO-8601 instant`);
+  }
+}
+
+/** Validates one chunk against its session and cursor. */
+export function validateSnapshotChunk(ctx: EngineContext, s: SnapshotSessionResponse, c: SnapshotChunkResponse, after: number): void {
+  if (!c || typeof c !== 'object' || !Array.isArray(c.rows)) throw badResponse('snapshot chunk: rows missing');
+  if (c.snapshot_id !== s.snapshot_id) throw badResponse('snapshot chunk: snapshot_id differs from the session');
+  if (c.rows.length > 0 && c.snapshot_bundle_seq === 0) throw badResponse('snapshot chunk: missing snapshot_bundle_seq for non-empty row set');
+  if (c.snapshot_bundle_seq !== s.snapshot_bundle_seq) throw badResponse('snapshot chunk: snapshot_bundle_seq differs from the session');
+  if (c.has_more && c.rows.length === 0) throw badResponse('snapshot chunk: has_more=true must include at least one row');
+  const expected = after + c.rows.length;
+  if (c.next_row_ordinal !== expected) throw badResponse(`snapshot chunk: next_row_ordinal ${c.next_row_ordinal} does not match expected ${expected}`);
+  c.rows.forEach((r, i) => {
+    const where = `snapshot row ${after + i + 1}`;
+    const t = tableOf(ctx, r.schema, r.table, where);
+    wireKeyToKeyJson(t, r.key, where);
+    if (!isNonNegInt(r.row_version) || r.row_version === 0) throw badResponse(`${where}: row_version must be positive`);
+    checkWirePayloadShape(t, r.payload, where);
+    try {
+      wirePayloadToSqlite(t, r.payload);
+    } catch (e) {
+      throw badResponse(`${where}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  });
+}
+
+/** Creates a snapshot session, stages every chunk, and applies it in one transaction. */
+export async function rebuildFromSnapshot(ctx: EngineContext, plan: SnapshotPlan): Promise<SnapshotOutcome> {
+  const att = readAttachment(ctx.db);
+  const body = plan.replacement
+    ? { source_replacement: { previous_source_id: att.currentSourceId, new_source_id: plan.replacement.newSourceId, reason: plan.replacement.reason } }
+    : undefined;
+  const session = await ctx.transport.json<SnapshotSessionResponse>({ method: 'POST', path: SyncPaths.snapshotSessions, body });
+  validateSnapshotSession(session);
+  try {
+    await stage(ctx, session);
+    return finalApply(ctx, session, plan);
+  } finally {
+    ctx.transport.json({ method: 'DELETE', path: SyncPaths.snapshotSession(session.snapshot_id), retry: false }).catch(() => {});
+  }
+}
+
+async function stage(ctx: EngineContext, s: SnapshotSessionResponse): Promise<void> {
+  ctx.db.exec('DELETE FROM _sync_snapshot_stage');
+  const limits = ctx.capabilities?.bundle_limits ?? {};
+  const wantRows = ctx.options.snapshotChunkRows ?? limits.default_rows_per_snapshot_chunk ?? DEFAULT_CHUNK_ROWS;
+  const maxRows = Math.max(1, limits.max_rows_per_snapshot_chunk ? Math.min(wantRows, limits.max_rows_per_snapshot_chunk) : wantRows);
+  const wantBytes = ctx.options.snapshotChunkBytes ?? limits.default_bytes_per_snapshot_chunk ?? DEFAULT_CHUNK_BYTES;
+  const maxBytes = limits.max_bytes_per_snapshot_chunk ? Math.min(wantBytes, limits.max_bytes_per_snapshot_chunk) : wantBytes;
+  let after = 0;
+  ctx.setPhase('hydrating', { done: 0, total: s.row_count });
+  for (;;) {
+    const chunk = await ctx.transport.json<SnapshotChunkResponse>({
+      method: 'GET',
+      path: SyncPaths.snapshotSession(s.snapshot_id),
+      query: { after_row_ordinal: after, max_rows: maxRows, max_bytes: maxBytes },
+    });
+    validateSnapshotChunk(ctx, s, chunk, after);
+    ctx.db.transaction(() => {
+      chunk.rows.forEach((r, i) => {
+        const t = tableOf(ctx, r.schema, r.table, 'snapshot row');
+        ctx.db.exec({
+          sql: 'INSERT INTO _sync_snapshot_stage(snapshot_id, row_ordinal, table_name, key_json, row_version, payload) VALUES (?, ?, ?, ?, ?, ?)',
+          bind: [s.snapshot_id, after + i + 1, t.table, wireKeyToKeyJson(t, r.key, 'snapshot row'), r.row_version, JSON.stringify(r.payload)],
+        });
+      });
+    });
+    after = chunk.next_row_ordinal;
+    ctx.setPhase('hydrating', { done: after, total: s.row_count });
+    if (!chunk.has_more) break;
+  }
+  if (after !== s.row_count) throw badResponse(`snapshot: staged ${after} rows, session announced ${s.row_count}`);
+}
+
+interface Intent {
+  table: string;
+  keyJson: string;
+  payload: string | null;
+}
+
+function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: SnapshotPlan): SnapshotOutcome {
+  const touched = new Set<string>();
+  let kept = 0;
+  let discarded = 0;
+  applyTransaction(ctx.db, () => {
+    // Pending local intents, read inside the final transaction so no write made during the
+    // download is missed: the frozen outbox first, then the (newer) dirty rows.
+    const intents: Intent[] = [];
+    const outbox = ctx.db.exec({
+      sql: 'SELECT table_name, key_json, local_payload FROM _sync_outbox_rows ORDER BY row_ordinal',
+      rowMode: 'array',
+      returnValue: 'resultRows',
+    }) as unknown[][];
+    const dirty = ctx.db.exec({
+      sql: 'SELECT table_name, key_json, payload FROM _sync_dirty_rows WHERE schema_name = ? ORDER BY dirty_ordinal',
+      bind: [ctx.schema],
+      rowMode: 'array',
+      returnValue: 'resultRows',
+    }) as unknown[][];
+    for (const r of [...outbox, ...dirty]) intents.push({ table: String(r[0]), keyJson: String(r[1]), payload: (r[2] as string | null) ?? null });
+
+    if (plan.localIntents === 'discard') {
+      discarded = dirty.length + outbox.length;
+      ctx.db.exec('DELETE FROM _sync_dirty_rows');
+      clearOutboxInTransaction(ctx);
+    } else if (plan.replacement) {
+      // The old source is retired: its frozen bundle can never commit, so it becomes intent again.
+      requeueOutboxInTransaction(ctx);
+    }
+
+    for (const t of [...ctx.model.tables].reverse()) {
+      ctx.db.exec(`DELETE FROM ${quoteIdent(t.table)}`);
+      touched.add(t.table);
+    }
+    ctx.db.exec({ sql: 'DELETE FROM _sync_row_state WHERE schema_name = ?', bind: [ctx.schema] });
+
+    const staged = ctx.db.exec({
+      sql: 'SELECT table_name, key_json, row_version, payload FROM _sync_snapshot_stage WHERE snapshot_id = ? ORDER BY row_ordinal',
+      bind: [s.snapshot_id],
+      rowMode: 'array',
+      returnValue: 'resultRows',
+    }) as unknown[][];
+    for (const r of staged) {
+      const t = ctx.model.byName.get(String(r[0]))!;
+      upsertLocalRow(ctx, t, wirePayloadToSqlite(t, JSON.parse(String(r[3])) as WirePayload));
+      setRowState(ctx, t, String(r[1]), Number(r[2]), false);
+    }
+
+    if (plan.localIntents === 'keep') {
+      for (const i of intents) {
+        const t = ctx.model.byName.get(i.table);
+        if (!t) continue;
+        if (i.payload === null) deleteLocalRow(ctx, t, i.keyJson);
+        else upsertLocalRow(ctx, t, wirePayloadToSqlite(t, localPayloadToWire(t, i.payload)));
+      }
+      kept = intents.length;
+    }
+
+    ctx.db.exec('DELETE FROM _sync_snapshot_stage');
+    ctx.db.exec({
+      sql: 'UPDATE _sync_attachment_state SET last_bundle_seq_seen = ?, rebuild_required = 0 WHERE singleton_key = 1',
+      bind: [s.snapshot_bundle_seq],
+    });
+    if (plan.attachUserId !== undefined) {
+      ctx.db.exec({
+        sql: "UPDATE _sync_attachment_state SET binding_state = 'attached', attached_user_id = ?, pending_initialization_id = NULL WHERE singleton_key = 1",
+        bind: [plan.attachUserId],
+      });
+    }
+    if (plan.replacement) {
+      const att = readAttachment(ctx.db);
+      ctx.db.exec({
+        sql: 'UPDATE _sync_source_state SET replaced_by_source_id = ? WHERE source_id = ?',
+        bind: [plan.replacement.newSourceId, att.currentSourceId],
+      });
+      ctx.db.exec({ sql: 'UPDATE _sync_attachment_state SET current_source_id = ? WHERE singleton_key = 1', bind: [plan.replacement.newSourceId] });
+    }
+    ctx.db.exec(
+      "UPDATE _sync_operation_state SET kind = 'none', target_user_id = NULL, reason = NULL, replacement_source_id = NULL WHERE singleton_key = 1",
+    );
+  });
+  ctx.applied(touched);
+  return { snapshotBundleSeq: s.snapshot_bundle_seq, rowCount: s.row_count, keptIntents: kept, discardedIntents: discarded, tables: [...touched] };
+}

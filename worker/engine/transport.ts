@@ -1,0 +1,196 @@
+/**
+ * HTTP transport of the oversync protocol: base URL + `SyncPaths`, `Authorization: Bearer` and
+ * `Oversync-Source-ID` on every request, the error envelope turned into a typed `SyncError`,
+ * transient retries (429/502/503/504/network) with exponential backoff and jitter, the snapshot
+ * capacity retry budget (`snapshot-capacity/retry.json`), and one token refresh + retry on 401.
+ */
+import { SOURCE_ID_HEADER } from '../../protocol/index.ts';
+import { AuthTokenSource } from './auth-token.ts';
+import { SyncError } from './errors.ts';
+import type { EngineClock } from './types.ts';
+
+/** Transient retry policy. */
+export interface RetryPolicy {
+  attempts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** ± ratio applied to each delay. */
+  jitter: number;
+}
+
+/** Snapshot capacity retry budget (defaults from the contract fixture). */
+export interface CapacityRetryPolicy {
+  maxWaitMs: number;
+  fallbackDelayMs: number;
+  positiveJitterRatio: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, initialDelayMs: 100, maxDelayMs: 1000, jitter: 0.2 };
+export const DEFAULT_CAPACITY_RETRY: CapacityRetryPolicy = { maxWaitMs: 30_000, fallbackDelayMs: 1000, positiveJitterRatio: 1 };
+const CAPACITY_CODES = new Set(['snapshot_build_capacity', 'snapshot_chunk_capacity']);
+const TRANSIENT_STATUS = new Set([429, 502, 503, 504]);
+
+/** One request. */
+export interface RequestSpec {
+  method: 'GET' | 'POST' | 'DELETE';
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  /** JSON body; omitted (no body at all) when undefined. */
+  body?: unknown;
+  signal?: AbortSignal;
+  /** Retry 429/502/503/504/network errors. Default true. */
+  retry?: boolean;
+}
+
+/** `Retry-After` as milliseconds: a positive whole number of seconds, anything else null. */
+export function parseRetryAfter(value: string | null): number | null {
+  if (value === null || !/^[1-9]\d*$/.test(value.trim())) return null;
+  return Number(value.trim()) * 1000;
+}
+
+/** The protocol's HTTP client. */
+export class SyncTransport {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly sourceId: () => string,
+    private readonly tokens: AuthTokenSource,
+    private readonly fetchFn: typeof fetch,
+    private readonly clock: EngineClock,
+    private readonly retry: RetryPolicy = DEFAULT_RETRY,
+    private readonly capacity: CapacityRetryPolicy = DEFAULT_CAPACITY_RETRY,
+    private readonly onAuthRequired: (error: SyncError) => void = () => {},
+  ) {}
+
+  /** Full URL of a protocol path (the base URL's own path is preserved). */
+  url(path: string, query?: Record<string, string | number | undefined>): string {
+    const base = this.baseUrl.replace(/\/+$/, '');
+    const qs = query
+      ? Object.entries(query)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+          .join('&')
+      : '';
+    return `${base}${path}${qs ? `?${qs}` : ''}`;
+  }
+
+  /** Sends a request and returns the parsed JSON body (null for an empty body). */
+  async json<T>(spec: RequestSpec): Promise<T> {
+    const res = await this.send(spec);
+    const text = await res.text();
+    if (text === '') return null as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new SyncError('bad_server_response', `${spec.method} ${spec.path}: response is not JSON`, res.status);
+    }
+  }
+
+  /** Sends a request and returns the successful raw response (used for the watch stream). */
+  async send(spec: RequestSpec): Promise<Response> {
+    const started = this.clock.now();
+    let attempt = 0;
+    for (;;) {
+      attempt++;
+      try {
+        return await this.sendWithAuth(spec);
+      } catch (e) {
+        if (!(e instanceof SyncError) || spec.retry === false || spec.signal?.aborted) throw e;
+        if (CAPACITY_CODES.has(e.code)) {
+          const wait = (parseRetryAfter(retryAfterOf(e)) ?? this.capacity.fallbackDelayMs) * (1 + this.clock.random() * this.capacity.positiveJitterRatio);
+          if (this.clock.now() - started + wait > this.capacity.maxWaitMs) throw e;
+          await this.clock.sleep(wait, spec.signal);
+          attempt = 0;
+          continue;
+        }
+        const transient = e.code === 'network_error' || (e.status !== undefined && TRANSIENT_STATUS.has(e.status));
+        if (!transient || attempt >= this.retry.attempts) {
+          if (transient) throw new SyncError(e.code, `${e.message} (gave up after ${attempt} attempts)`, e.status, e.detail);
+          throw e;
+        }
+        const base = Math.min(this.retry.maxDelayMs, this.retry.initialDelayMs * 2 ** (attempt - 1));
+        const retryAfter = parseRetryAfter(retryAfterOf(e));
+        const delay = retryAfter !== null ? Math.min(retryAfter, this.retry.maxDelayMs * 4) : base * (1 + (this.clock.random() * 2 - 1) * this.retry.jitter);
+        await this.clock.sleep(delay, spec.signal);
+      }
+    }
+  }
+
+  private async sendWithAuth(spec: RequestSpec): Promise<Response> {
+    let token = await this.tokens.current();
+    let res = await this.sendOnce(spec, token);
+    if (res.status === 401) {
+      await discard(res);
+      token = await this.tokens.refresh();
+      res = await this.sendOnce(spec, token);
+      if (res.status === 401) {
+        const err = await errorFrom(spec, res);
+        const authErr = new SyncError('auth_required', `${err.message} (still 401 after a token refresh; sign in again)`, 401, err.detail);
+        this.onAuthRequired(authErr);
+        throw authErr;
+      }
+    }
+    if (!res.ok) throw await errorFrom(spec, res);
+    return res;
+  }
+
+  private async sendOnce(spec: RequestSpec, token: string): Promise<Response> {
+    const headers: Record<string, string> = {
+      Authorization: `Bearer ${token}`,
+      [SOURCE_ID_HEADER]: this.sourceId(),
+      Accept: spec.path.endsWith('/watch') ? 'text/event-stream' : 'application/json',
+    };
+    const init: RequestInit = { method: spec.method, headers };
+    if (spec.body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(spec.body);
+    }
+    if (spec.signal) init.signal = spec.signal;
+    try {
+      return await this.fetchFn(this.url(spec.path, spec.query), init);
+    } catch (e) {
+      if (spec.signal?.aborted) throw new SyncError('aborted', `${spec.method} ${spec.path} aborted`);
+      throw new SyncError('network_error', `${spec.method} ${spec.path}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+}
+
+function retryAfterOf(e: SyncError): string | null {
+  const d = e.detail as { retryAfter?: string | null } | undefined;
+  return d?.retryAfter ?? null;
+}
+
+async function discard(res: Response): Promise<void> {
+  try {
+    await res.text();
+  } catch {
+    // the body is irrelevant; we only need the connection released
+  }
+}
+
+/** Builds the typed error of a non-2xx response from its envelope (or its status). */
+async function errorFrom(spec: RequestSpec, res: Response): Promise<SyncError> {
+  let text = '';
+  try {
+    text = await res.text();
+  } catch {
+    text = '';
+  }
+  let body: Record<string, unknown> | null = null;
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) body = parsed as Record<string, unknown>;
+  } catch {
+    body = null;
+  }
+  const retryAfter = res.headers.get('Retry-After');
+  const code =
+    body && typeof body.error === 'string' && body.error !== ''
+      ? body.error
+      : res.status === 401
+        ? 'authentication_failed'
+        : res.status === 503
+          ? 'service_unavailable'
+          : `http_${res.status}`;
+  const message = body && typeof body.message === 'string' ? body.message : text.slice(0, 200) || res.statusText || `HTTP ${res.status}`;
+  return new SyncError(code, `${spec.method} ${spec.path}: ${message}`, res.status, { ...(body ?? {}), retryAfter });
+}

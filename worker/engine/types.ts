@@ -1,0 +1,187 @@
+/**
+ * Public types of the client sync engine. Everything that crosses to the main thread (status,
+ * events, results) is plain structured-clone-able data: no class instances, no functions.
+ */
+import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
+import type { ValueFamily, WireOp } from '../../protocol/index.ts';
+
+/** A synced table. The local SQLite table has the same name as the remote table. */
+export interface SyncedTable {
+  /** Table name (local and remote, unqualified). */
+  table: string;
+  /** Sync key column: must be the table's single PRIMARY KEY, declared TEXT or BLOB (16-byte UUID). */
+  syncKey: string;
+  /**
+   * Per-column value family overrides, for columns whose declared SQLite type does not say how
+   * the value travels (e.g. `boolean` for an INTEGER flag, `decimal` for an exact TEXT amount,
+   * `json` for a TEXT column holding JSON, `timestamp`). Unlisted columns are derived from the
+   * declared type.
+   */
+  columns?: Record<string, ValueFamily>;
+}
+
+/** Input of a custom conflict resolver. Rows are plain objects in local form (see `docs/engine.md`). */
+export interface ConflictContext {
+  table: string;
+  /** The sync key value (string; BLOB UUID keys as dashed UUID text). */
+  key: string;
+  /** The local intent that the server rejected. */
+  localOp: WireOp;
+  /** The local after-image (null for DELETE). Integers are decimal strings, BLOBs base64. */
+  localRow: Record<string, unknown> | null;
+  /** The server's current row (null when deleted or missing), wire form. */
+  serverRow: Record<string, unknown> | null;
+  baseVersion: number;
+  serverVersion: number;
+  serverDeleted: boolean;
+}
+
+/** What a resolver decides: keep the server row, keep the local intent, write a merged row, or delete. */
+export type ConflictResolution =
+  | { keep: 'server' }
+  | { keep: 'local' }
+  | { row: Record<string, unknown> }
+  | { delete: true };
+
+/** A custom conflict resolver. May be async (it can ask the user through the main thread). */
+export type ConflictResolver = (ctx: ConflictContext) => ConflictResolution | Promise<ConflictResolution>;
+
+/** Options of {@link SyncEngine.open}. */
+export interface SyncEngineOptions {
+  sqlite3: Sqlite3Static;
+  /** The open database; the app schema is already created by the runtime. */
+  db: Database;
+  /** PostgreSQL schema name on the server (one per database), e.g. `business`. */
+  remoteSchema: string;
+  /** Selective sync: only these tables are captured and synced. */
+  tables: SyncedTable[];
+  /** Server base URL; protocol paths (`/sync/...`) are appended to it. */
+  serverUrl: string;
+  /** Returns the current bearer token (may refresh). Never stored in SQLite. */
+  getToken: () => Promise<string | null>;
+  fetch?: typeof fetch;
+  /** Conflict strategy. Default `'server-wins'`. */
+  conflicts?: 'server-wins' | 'client-wins' | ConflictResolver;
+  /** On `remote_authoritative`: keep anonymous local rows as pending intent (default) or discard them. */
+  anonymousData?: 'keep' | 'discard';
+  /** Automatic scheduling. `false` (default) = only explicit calls. */
+  autoSync?: false | { debounceMs?: number; intervalMs?: number; watch?: boolean };
+  /** Rows per push chunk (clamped to the server's `max_rows_per_push_chunk`). Default 1000. */
+  pushChunkRows?: number;
+  /** Bundles per pull page (clamped to `max_bundles_per_pull`). Default 1000. */
+  pullMaxBundles?: number;
+  /** Rows per snapshot chunk request. Default 1000. */
+  snapshotChunkRows?: number;
+  /** Bytes per snapshot chunk request (`max_bytes`). Default 4 MiB. */
+  snapshotChunkBytes?: number;
+  /** Transport retry policy for 429/502/503/504/network errors. */
+  retry?: { attempts?: number; initialDelayMs?: number; maxDelayMs?: number };
+  /** Conflict auto-retries per push. Default 3. */
+  maxConflictRetries?: number;
+  /** Injected clock and timers (tests). */
+  clock?: EngineClock;
+}
+
+/** Time source and timers; injectable so backoff and debounce are testable without sleeping. */
+export interface EngineClock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  random(): number;
+}
+
+/** What the engine is doing right now. */
+export type SyncPhase =
+  | 'idle'
+  | 'attaching'
+  | 'pushing'
+  | 'pulling'
+  | 'hydrating'
+  | 'recovering'
+  | 'detaching'
+  | 'auth_required'
+  | 'closed';
+
+/** An error as reported in status and events: a stable `code` plus a human message. */
+export interface SyncErrorInfo {
+  code: string;
+  message: string;
+  status?: number;
+}
+
+/** Snapshot of the engine's state (structured-clone-able). */
+export interface SyncStatus {
+  online: boolean;
+  phase: SyncPhase;
+  /** Attached user, or null when anonymous. */
+  userId: string | null;
+  /** Pending local changes: dirty rows plus frozen outbox rows. */
+  pendingCount: number;
+  /** Epoch ms of the last successful sync operation. */
+  lastSyncAt: number | null;
+  lastError: SyncErrorInfo | null;
+  /** Snapshot/upload progress, or null when nothing long-running is under way. */
+  progress: { done: number; total: number } | null;
+  sourceId: string;
+  /** Last bundle sequence applied contiguously (`last_bundle_seq_seen`). */
+  checkpoint: number;
+}
+
+/** How a conflict was resolved. */
+export interface ConflictEventDetail {
+  table: string;
+  key: string;
+  localOp: WireOp;
+  serverVersion: number;
+  serverDeleted: boolean;
+  resolution: 'server' | 'local' | 'merged' | 'delete';
+}
+
+/** Events emitted to subscribers. */
+export type SyncEvent =
+  | { type: 'status'; status: SyncStatus }
+  | { type: 'conflict'; conflict: ConflictEventDetail }
+  | { type: 'error'; error: SyncErrorInfo }
+  | { type: 'applied'; tables: string[] };
+
+/** Result of {@link SyncEngine.attach}. */
+export type AttachResult =
+  | {
+      status: 'connected';
+      outcome: 'resumed' | 'seeded_from_local' | 'started_empty' | 'used_remote_state';
+      userId: string;
+      /** Rows applied from the snapshot (used_remote_state). */
+      snapshotRows?: number;
+      /** Anonymous local changes kept as pending intent (used_remote_state, anonymousData 'keep'). */
+      keptLocalChanges?: number;
+      /** Anonymous local changes dropped (anonymousData 'discard'). */
+      discardedLocalChanges?: number;
+    }
+  | { status: 'retry_later'; retryAfterSeconds: number };
+
+/** Result of {@link SyncEngine.detach}. */
+export type DetachResult = { outcome: 'detached'; discardedChanges: number } | { outcome: 'blocked_unsynced_data'; pendingCount: number };
+
+/** Result of {@link SyncEngine.pushPending}. */
+export interface PushResult {
+  outcome: 'no_change' | 'committed';
+  /** Committed bundle sequence (committed). */
+  bundleSeq?: number;
+  rowCount: number;
+  conflicts: number;
+}
+
+/** Result of {@link SyncEngine.pullToStable} and {@link SyncEngine.hydrate}. */
+export interface PullResult {
+  outcome: 'already_at_target' | 'applied_incremental' | 'applied_snapshot';
+  checkpoint: number;
+  bundlesApplied: number;
+  rowsApplied: number;
+}
+
+/** Result of {@link SyncEngine.sync}. */
+export interface SyncResult {
+  push: PushResult;
+  pull: PullResult;
+}
