@@ -2,8 +2,9 @@
  * Lifecycle: capabilities gate (v1, `connect_lifecycle`, matching `registered_table_specs`),
  * connect with every outcome, and detach. Attach for the already-attached user resumes offline.
  */
-import { PROTOCOL_VERSION, SyncPaths } from '../../protocol/index.ts';
-import type { CapabilitiesResponse, ConnectResponse, TableSpec } from '../../protocol/index.ts';
+import { PROTOCOL_VERSION } from '../../protocol/index.ts';
+import type { CapabilitiesResponse, TableSpec } from '../../protocol/index.ts';
+import { connect as connectRequest, getCapabilities } from './protocol-client.ts';
 import { applyTransaction } from './capture.ts';
 import type { EngineContext } from './context.ts';
 import { badResponse, SyncError } from './errors.ts';
@@ -68,7 +69,7 @@ export function localTableSpecs(ctx: EngineContext): TableSpec[] {
 export async function fetchCapabilities(ctx: EngineContext): Promise<CapabilitiesResponse> {
   let caps: CapabilitiesResponse;
   try {
-    caps = await ctx.transport.json<CapabilitiesResponse>({ method: 'GET', path: SyncPaths.capabilities });
+    caps = await getCapabilities(ctx.transport);
   } catch (e) {
     if (e instanceof SyncError && (e.status === 404 || e.status === 405 || e.status === 501)) {
       throw new SyncError('lifecycle_unsupported', 'the server has no capabilities endpoint (connect lifecycle unsupported)', e.status);
@@ -107,7 +108,7 @@ export async function attach(ctx: EngineContext, userId: string): Promise<Attach
   }
   await fetchCapabilities(ctx);
   const hasPending = countPending(ctx.db) > 0;
-  const res = await ctx.transport.json<ConnectResponse>({ method: 'POST', path: SyncPaths.connect, body: { has_local_pending_rows: hasPending } });
+  const res = await connectRequest(ctx.transport, hasPending);
   if (!res || typeof res !== 'object') throw badResponse('connect: empty body');
   switch (res.resolution) {
     case 'retry_later': {

@@ -7,8 +7,8 @@
  * whose key has a pending local intent (dirty or frozen) is skipped, and that intent keeps its
  * base version, so the next push meets an ordinary conflict and the configured resolver decides.
  */
-import { SyncPaths } from '../../protocol/index.ts';
 import type { PullResponse } from '../../protocol/index.ts';
+import { pull as pullPage } from './protocol-client.ts';
 import { applyServerRow, hasLocalIntent, readRowState } from './apply.ts';
 import { applyTransaction } from './capture.ts';
 import { checkWirePayloadShape, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
@@ -95,11 +95,7 @@ export async function pullToStable(ctx: EngineContext): Promise<{ bundles: numbe
   let rows = 0;
   for (;;) {
     const after = readAttachment(ctx.db).lastBundleSeqSeen;
-    const page = await ctx.transport.json<PullResponse>({
-      method: 'GET',
-      path: SyncPaths.pull,
-      query: { after_bundle_seq: after, max_bundles: maxBundles, target_bundle_seq: target || undefined },
-    });
+    const page = await pullPage(ctx.transport, after, maxBundles, target);
     const decoded = validatePullPage(ctx, page, after, target);
     if (target === 0) target = page.stable_bundle_seq;
     for (const b of decoded) {

@@ -6,16 +6,15 @@
  * after the commit fetches and replays again. `next_source_bundle_id` advances only in the replay
  * transaction.
  */
-import { bundleHash, SyncPaths } from '../../protocol/index.ts';
-import type {
-  BundleRow,
-  CommittedBundleMeta,
-  CommittedBundleRowsResponse,
-  PushChunkResponse,
-  PushCommitResponse,
-  PushConflictDetail,
-  PushSessionCreateResponse,
-} from '../../protocol/index.ts';
+import { bundleHash } from '../../protocol/index.ts';
+import type { BundleRow, CommittedBundleMeta, PushConflictDetail } from '../../protocol/index.ts';
+import {
+  commitPushSession,
+  createPushSession,
+  deletePushSession,
+  fetchCommittedRows as fetchCommittedRowsPage,
+  uploadPushChunk,
+} from './protocol-client.ts';
 import { applyServerRow, setRowState } from './apply.ts';
 import { applyTransaction } from './capture.ts';
 import { checkWirePayloadShape, wireKeyToKeyJson } from './codec.ts';
@@ -70,13 +69,12 @@ function chunkRows(ctx: EngineContext): number {
 /** Uploads a prepared outbox; returns the committed bundle metadata. */
 async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[]): Promise<CommittedBundleMeta> {
   const hash = await ensureRequestHash(ctx, header, rows);
-  const createBody: Record<string, unknown> = {
-    source_bundle_id: header.sourceBundleId,
-    planned_row_count: rows.length,
-    canonical_request_hash: hash,
-  };
-  if (header.initializationId) createBody.initialization_id = header.initializationId;
-  const created = await ctx.transport.json<PushSessionCreateResponse>({ method: 'POST', path: SyncPaths.pushSessions, body: createBody });
+  const created = await createPushSession(ctx.transport, {
+    sourceBundleId: header.sourceBundleId,
+    plannedRowCount: rows.length,
+    canonicalRequestHash: hash,
+    initializationId: header.initializationId,
+  });
   if (!created || typeof created !== 'object') throw badResponse('push-session create: empty body');
   if (created.status === 'already_committed') {
     const meta = checkCommittedMeta(created, header, 'push-session create (already_committed)');
@@ -108,18 +106,14 @@ async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[
     for (let start = 0; start < rows.length; start += size) {
       const chunk = rows.slice(start, start + size).map((r) => r.wire);
       ctx.setPhase('pushing', { done: start, total: rows.length });
-      const res = await ctx.transport.json<PushChunkResponse>({
-        method: 'POST',
-        path: SyncPaths.pushChunks(pushId),
-        body: { start_row_ordinal: start, rows: chunk },
-      });
+      const res = await uploadPushChunk(ctx.transport, pushId, start, chunk);
       if (!res || res.push_id !== pushId) throw badResponse('push chunk: push_id mismatch');
       if (res.next_expected_row_ordinal !== start + chunk.length) {
         throw badResponse(`push chunk: next_expected_row_ordinal ${res.next_expected_row_ordinal} is not ${start + chunk.length}`);
       }
     }
     ctx.setPhase('pushing', { done: rows.length, total: rows.length });
-    const committed = await ctx.transport.json<PushCommitResponse>({ method: 'POST', path: SyncPaths.pushCommit(pushId) });
+    const committed = await commitPushSession(ctx.transport, pushId);
     const meta = checkCommittedMeta(committed ?? {}, header, 'push commit');
     if (meta.row_count === 0) throw badResponse('push commit: row_count 0');
     markCommittedRemote(ctx, meta);
@@ -133,7 +127,7 @@ async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[
   } catch (e) {
     // Best effort: free the server's staging session when the push failed before its commit.
     if (!(e instanceof SyncError && (e.code === 'rebuild_required' || e.code === 'push_conflict'))) {
-      ctx.transport.json({ method: 'DELETE', path: SyncPaths.pushSession(pushId), retry: false }).catch(() => {});
+      deletePushSession(ctx.transport, pushId);
     }
     throw e;
   }
@@ -147,11 +141,7 @@ export async function fetchCommittedRows(ctx: EngineContext, header: OutboxHeade
   const rows: BundleRow[] = [];
   let after: number | undefined;
   for (;;) {
-    const page = await ctx.transport.json<CommittedBundleRowsResponse>({
-      method: 'GET',
-      path: SyncPaths.committedRows(meta.bundle_seq),
-      query: { after_row_ordinal: after, max_rows: maxRows },
-    });
+    const page = await fetchCommittedRowsPage(ctx.transport, meta.bundle_seq, after, maxRows);
     if (!page || !Array.isArray(page.rows)) throw badResponse('committed rows: rows missing');
     checkCommittedMeta(page, header, 'committed rows');
     if (page.bundle_seq !== meta.bundle_seq || page.bundle_hash !== meta.bundle_hash || page.row_count !== meta.row_count) {
@@ -266,11 +256,7 @@ export async function pushPending(ctx: EngineContext, userId: string): Promise<P
 
 /** After a restart in `committed_remote` we know seq and hash but not the row count: ask. */
 async function committedRowCount(ctx: EngineContext, meta: CommittedBundleMeta): Promise<number> {
-  const page = await ctx.transport.json<CommittedBundleRowsResponse>({
-    method: 'GET',
-    path: SyncPaths.committedRows(meta.bundle_seq),
-    query: { max_rows: 1 },
-  });
+  const page = await fetchCommittedRowsPage(ctx.transport, meta.bundle_seq, undefined, 1);
   if (!page || !isPositiveInt(page.row_count)) throw badResponse('committed rows: row_count missing');
   return page.row_count;
 }

@@ -9,8 +9,8 @@
  * Rotation (`source_replacement`) retires the current source and switches to a new one in the
  * same final transaction; the old outbox can then never commit, so it is requeued as dirty intent.
  */
-import { SyncPaths } from '../../protocol/index.ts';
 import type { SnapshotChunkResponse, SnapshotSessionResponse, SourceReplacementReason, WirePayload } from '../../protocol/index.ts';
+import { createSnapshotSession, deleteSnapshotSession, fetchSnapshotChunk } from './protocol-client.ts';
 import { deleteLocalRow, setRowState, upsertLocalRow } from './apply.ts';
 import { applyTransaction } from './capture.ts';
 import { checkWirePayloadShape, localPayloadToWire, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
@@ -88,16 +88,16 @@ export function validateSnapshotChunk(ctx: EngineContext, s: SnapshotSessionResp
 /** Creates a snapshot session, stages every chunk, and applies it in one transaction. */
 export async function rebuildFromSnapshot(ctx: EngineContext, plan: SnapshotPlan): Promise<SnapshotOutcome> {
   const att = readAttachment(ctx.db);
-  const body = plan.replacement
-    ? { source_replacement: { previous_source_id: att.currentSourceId, new_source_id: plan.replacement.newSourceId, reason: plan.replacement.reason } }
-    : undefined;
-  const session = await ctx.transport.json<SnapshotSessionResponse>({ method: 'POST', path: SyncPaths.snapshotSessions, body });
+  const session = await createSnapshotSession(
+    ctx.transport,
+    plan.replacement ? { previousSourceId: att.currentSourceId, newSourceId: plan.replacement.newSourceId, reason: plan.replacement.reason } : undefined,
+  );
   validateSnapshotSession(session);
   try {
     await stage(ctx, session);
     return finalApply(ctx, session, plan);
   } finally {
-    ctx.transport.json({ method: 'DELETE', path: SyncPaths.snapshotSession(session.snapshot_id), retry: false }).catch(() => {});
+    deleteSnapshotSession(ctx.transport, session.snapshot_id);
   }
 }
 
@@ -111,11 +111,7 @@ async function stage(ctx: EngineContext, s: SnapshotSessionResponse): Promise<vo
   let after = 0;
   ctx.setPhase('hydrating', { done: 0, total: s.row_count });
   for (;;) {
-    const chunk = await ctx.transport.json<SnapshotChunkResponse>({
-      method: 'GET',
-      path: SyncPaths.snapshotSession(s.snapshot_id),
-      query: { after_row_ordinal: after, max_rows: maxRows, max_bytes: maxBytes },
-    });
+    const chunk = await fetchSnapshotChunk(ctx.transport, s.snapshot_id, after, maxRows, maxBytes);
     validateSnapshotChunk(ctx, s, chunk, after);
     ctx.db.transaction(() => {
       chunk.rows.forEach((r, i) => {

@@ -79,10 +79,10 @@ export function loadSchemaModel(db: Database, tables: readonly SyncedTable[]): S
   if (tables.length === 0) throw configError('at least one synced table is required');
   const seen = new Set<string>();
   const models: TableModel[] = [];
-  const fkRefs = new Map<string, { from: string; to: string }[]>();
+  const fkRefs = new Map<string, { from: string; to: string; toColumn: string }[]>();
 
   for (const cfg of tables) {
-    if (!cfg.table || cfg.table.includes('.')) throw configError(`table name "${cfg.table}" must be unqualified`);
+    if (!cfg.table || cfg.table.includes('.')) throw configError(`table name "${cfg.table}" must not include a schema qualifier`);
     const lower = cfg.table.toLowerCase();
     if (seen.has(lower)) throw configError(`table "${cfg.table}" is registered twice`);
     seen.add(lower);
@@ -95,9 +95,12 @@ export function loadSchemaModel(db: Database, tables: readonly SyncedTable[]): S
     }) as unknown as PragmaColumn[];
     if (cols.length === 0) throw configError(`synced table "${cfg.table}" does not exist`);
     const pkCols = cols.filter((c) => Number(c.pk) > 0);
-    if (!cfg.syncKey) throw configError(`table "${cfg.table}" must declare exactly one sync key column`);
+    if (!cfg.syncKey) throw configError(`table "${cfg.table}" must name its sync key column explicitly (syncKey)`);
+    if (!cols.some((c) => c.name.toLowerCase() === cfg.syncKey.toLowerCase())) {
+      throw configError(`table "${cfg.table}" does not contain configured primary key column ${cfg.syncKey}`);
+    }
     if (pkCols.length !== 1) {
-      throw configError(`table "${cfg.table}" must have exactly one PRIMARY KEY column (the sync key "${cfg.syncKey}")`);
+      throw configError(`table "${cfg.table}" must declare exactly one sync key column, its single PRIMARY KEY (found ${pkCols.length})`);
     }
     const pk = pkCols[0]!;
     if (pk.name.toLowerCase() !== cfg.syncKey.toLowerCase()) {
@@ -109,7 +112,7 @@ export function loadSchemaModel(db: Database, tables: readonly SyncedTable[]): S
     }
     if (Number(pk.notnull) !== 1) throw configError(`sync key ${cfg.table}.${pk.name} must be declared NOT NULL`);
     if (cols.some((c) => c.name.toLowerCase() === '_sync_scope_id')) {
-      throw configError(`table "${cfg.table}" must not contain the reserved column _sync_scope_id`);
+      throw configError(`table "${cfg.table}" must not declare the reserved server column _sync_scope_id`);
     }
     for (const c of cols) {
       if (!/^[a-z0-9_]+$/.test(c.name.toLowerCase())) throw configError(`column ${cfg.table}.${c.name} must match [a-z0-9_]+`);
@@ -129,11 +132,11 @@ export function loadSchemaModel(db: Database, tables: readonly SyncedTable[]): S
       const id = Number(fk.id);
       byId.set(id, [...(byId.get(id) ?? []), fk]);
     }
-    const refs: { from: string; to: string }[] = [];
+    const refs: { from: string; to: string; toColumn: string }[] = [];
     for (const parts of byId.values()) {
       const target = parts[0]!.table;
       if (parts.length > 1) throw configError(`unsupported composite foreign keys: ${cfg.table} -> ${target}`);
-      refs.push({ from: parts[0]!.from.toLowerCase(), to: target.toLowerCase() });
+      refs.push({ from: parts[0]!.from.toLowerCase(), to: target.toLowerCase(), toColumn: (parts[0]!.to ?? 'rowid').toLowerCase() });
     }
     fkRefs.set(lower, refs);
 
@@ -160,7 +163,9 @@ export function loadSchemaModel(db: Database, tables: readonly SyncedTable[]): S
   for (const m of models) {
     const refs = fkRefs.get(m.table.toLowerCase()) ?? [];
     for (const r of refs) {
-      if (!seen.has(r.to)) throw configError(`synced table "${m.table}" references "${r.to}", which is not synced (the set must be FK-closed)`);
+      if (!seen.has(r.to)) {
+        throw configError(`managed tables are not FK-closed: ${m.table}.${r.from} -> ${r.to}.${r.toColumn} references a table that is not synced`);
+      }
       if (r.to !== m.table.toLowerCase()) {
         const parent = models.find((p) => p.table.toLowerCase() === r.to)!;
         if (!m.parents.includes(parent.table)) m.parents.push(parent.table);

@@ -5,7 +5,7 @@
  * data is joined with `\n`; a bundle event without a positive `bundle_seq` or with malformed JSON
  * is a stream error (the caller pulls once and reconnects). Lines and events are capped at 1 MiB.
  */
-import { SyncPaths } from '../../protocol/index.ts';
+import { openWatch } from './protocol-client.ts';
 import type { WatchBundleEvent } from '../../protocol/index.ts';
 import { SyncError } from './errors.ts';
 import type { SyncTransport } from './transport.ts';
@@ -98,7 +98,7 @@ export async function watchOnce(
   onBundle: (e: WatchBundleEvent) => void,
   onOpen: () => void = () => {},
 ): Promise<void> {
-  const res = await transport.send({ method: 'GET', path: SyncPaths.watch, query: { after_bundle_seq: afterBundleSeq }, signal, retry: false });
+  const res = await openWatch(transport, afterBundleSeq, signal);
   if (!res.body) throw new SyncError('bad_server_response', 'watch: response has no body');
   onOpen();
   const parser = new WatchFrameParser();

@@ -1,0 +1,104 @@
+/**
+ * One function per protocol request: exact method, path, query and body (pinned by
+ * `protocol-http/requests.json`). Response validation lives with the step that uses the answer
+ * (push, pull, snapshot, lifecycle); this module only shapes requests.
+ */
+import { SyncPaths } from '../../protocol/index.ts';
+import type {
+  CapabilitiesResponse,
+  CommittedBundleRowsResponse,
+  ConnectResponse,
+  PullResponse,
+  PushChunkResponse,
+  PushCommitResponse,
+  PushRow,
+  PushSessionCreateResponse,
+  SnapshotChunkResponse,
+  SnapshotSessionResponse,
+  SourceReplacementReason,
+} from '../../protocol/index.ts';
+import type { SyncTransport } from './transport.ts';
+
+export function getCapabilities(t: SyncTransport): Promise<CapabilitiesResponse> {
+  return t.json({ method: 'GET', path: SyncPaths.capabilities });
+}
+
+export function connect(t: SyncTransport, hasLocalPendingRows: boolean): Promise<ConnectResponse> {
+  return t.json({ method: 'POST', path: SyncPaths.connect, body: { has_local_pending_rows: hasLocalPendingRows } });
+}
+
+export function pull(t: SyncTransport, afterBundleSeq: number, maxBundles: number, targetBundleSeq?: number): Promise<PullResponse> {
+  return t.json({
+    method: 'GET',
+    path: SyncPaths.pull,
+    query: { after_bundle_seq: afterBundleSeq, max_bundles: maxBundles, target_bundle_seq: targetBundleSeq || undefined },
+  });
+}
+
+export function createPushSession(
+  t: SyncTransport,
+  req: { sourceBundleId: number; plannedRowCount: number; canonicalRequestHash: string; initializationId?: string | null },
+): Promise<PushSessionCreateResponse> {
+  const body: Record<string, unknown> = {
+    source_bundle_id: req.sourceBundleId,
+    planned_row_count: req.plannedRowCount,
+    canonical_request_hash: req.canonicalRequestHash,
+  };
+  if (req.initializationId) body.initialization_id = req.initializationId;
+  return t.json({ method: 'POST', path: SyncPaths.pushSessions, body });
+}
+
+export function uploadPushChunk(t: SyncTransport, pushId: string, startRowOrdinal: number, rows: PushRow[]): Promise<PushChunkResponse> {
+  return t.json({ method: 'POST', path: SyncPaths.pushChunks(pushId), body: { start_row_ordinal: startRowOrdinal, rows } });
+}
+
+export function commitPushSession(t: SyncTransport, pushId: string): Promise<PushCommitResponse> {
+  return t.json({ method: 'POST', path: SyncPaths.pushCommit(pushId) });
+}
+
+/** Best-effort cleanup; never throws. */
+export function deletePushSession(t: SyncTransport, pushId: string): void {
+  t.json({ method: 'DELETE', path: SyncPaths.pushSession(pushId), retry: false }).catch(() => {});
+}
+
+export function fetchCommittedRows(
+  t: SyncTransport,
+  bundleSeq: number,
+  afterRowOrdinal: number | undefined,
+  maxRows: number,
+): Promise<CommittedBundleRowsResponse> {
+  return t.json({ method: 'GET', path: SyncPaths.committedRows(bundleSeq), query: { after_row_ordinal: afterRowOrdinal, max_rows: maxRows } });
+}
+
+export function createSnapshotSession(
+  t: SyncTransport,
+  replacement?: { previousSourceId: string; newSourceId: string; reason: SourceReplacementReason },
+): Promise<SnapshotSessionResponse> {
+  const body = replacement
+    ? { source_replacement: { previous_source_id: replacement.previousSourceId, new_source_id: replacement.newSourceId, reason: replacement.reason } }
+    : undefined;
+  return t.json({ method: 'POST', path: SyncPaths.snapshotSessions, body });
+}
+
+export function fetchSnapshotChunk(
+  t: SyncTransport,
+  snapshotId: string,
+  afterRowOrdinal: number,
+  maxRows: number,
+  maxBytes: number,
+): Promise<SnapshotChunkResponse> {
+  return t.json({
+    method: 'GET',
+    path: SyncPaths.snapshotSession(snapshotId),
+    query: { after_row_ordinal: afterRowOrdinal, max_rows: maxRows, max_bytes: maxBytes },
+  });
+}
+
+/** Best-effort cleanup; never throws. */
+export function deleteSnapshotSession(t: SyncTransport, snapshotId: string): void {
+  t.json({ method: 'DELETE', path: SyncPaths.snapshotSession(snapshotId), retry: false }).catch(() => {});
+}
+
+export function openWatch(t: SyncTransport, afterBundleSeq: number, signal: AbortSignal): Promise<Response> {
+  return t.send({ method: 'GET', path: SyncPaths.watch, query: { after_bundle_seq: afterBundleSeq }, signal, retry: false });
+}
