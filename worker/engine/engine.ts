@@ -262,6 +262,18 @@ export class SyncEngine {
     const userId = this.requireAttached();
     await this.ensureCapabilities();
     await this.resumeRecovery();
+    if (readAttachment(this.ctx.db).rebuildRequired) {
+      const header = readOutboxHeader(this.ctx);
+      if (header.state === 'committed_remote') {
+        // The server committed our bundle but we must not replay it (it is not provably ours):
+        // take the server's state from a snapshot instead and move past that source bundle id.
+        applyTransaction(this.ctx.db, () => {
+          advanceNextSourceBundleId(this.ctx.db, header.sourceId, header.userId, header.sourceBundleId + 1);
+          clearOutboxInTransaction(this.ctx);
+        });
+      }
+      await this.keepSourceRebuild();
+    }
     this.ctx.setPhase('pushing');
     try {
       return await pushLoop(this.ctx, userId);

@@ -69,3 +69,16 @@ export function capabilitiesBody(schema: string, tables: SyncedTable[], features
     bundle_limits: { max_rows_per_push_chunk: 5000, max_bundles_per_pull: 5000 },
   };
 }
+
+/** Scripts capabilities + `initialize_empty` and attaches `userId`. */
+export async function attachStartedEmpty(s: EngineSetup, userId = 'user-a', features: Record<string, boolean> = {}): Promise<void> {
+  s.server.on('GET', '/sync/capabilities', { status: 200, body: capabilitiesBody(s.options.remoteSchema, s.options.tables, features) });
+  s.server.on('POST', '/sync/connect', { status: 200, body: { resolution: 'initialize_empty' } });
+  const res = await s.engine.attach(userId);
+  if (res.status !== 'connected') throw new Error('attach failed');
+}
+
+/** Sets the engine's current source id (fixtures name their source). */
+export function setSourceId(s: EngineSetup, sourceId: string): void {
+  s.db.exec({ sql: 'UPDATE _sync_attachment_state SET current_source_id = ? WHERE singleton_key = 1', bind: [sourceId] });
+}

@@ -21,10 +21,10 @@ export async function memoryDb(schemaSql: string): Promise<{ sqlite3: Sqlite3Sta
 
 /** All rows of a query as plain objects. */
 export function rows(db: Database, sql: string, bind: unknown[] = []): Record<string, unknown>[] {
-  return db.exec({ sql, bind: bind as never, rowMode: 'object', returnValue: 'resultRows' }).map((r) => ({ ...(r as object) }));
+  return db.exec({ sql, bind: (bind.length ? bind : undefined) as never, rowMode: 'object', returnValue: 'resultRows' }).map((r) => ({ ...(r as object) }));
 }
 
 /** One scalar. */
 export function scalar(db: Database, sql: string, bind: unknown[] = []): unknown {
-  return db.selectValue(sql, bind as never);
+  return bind.length ? db.selectValue(sql, bind as never) : db.selectValue(sql);
 }
