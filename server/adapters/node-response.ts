@@ -1,0 +1,73 @@
+/** Writes a fetch `Response` to a `node:http` response, streaming and flushing each chunk. */
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+
+function nodeHeaders(response: Response): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = {};
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') headers[name] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers['set-cookie'] = cookies;
+  return headers;
+}
+
+/** Resolves when `res` can take more data, or when it is gone (then `false`). */
+function drained(res: ServerResponse): Promise<boolean> {
+  return new Promise((resolve) => {
+    const onDrain = (): void => {
+      res.off('close', onClose);
+      resolve(true);
+    };
+    const onClose = (): void => {
+      res.off('drain', onDrain);
+      resolve(false);
+    };
+    res.once('drain', onDrain);
+    res.once('close', onClose);
+  });
+}
+
+/**
+ * Sends `response` on `res`. Each body chunk is written as it is produced (server-sent events
+ * reach the client frame by frame). When the client disconnects (`clientGone` aborts), the body
+ * stream is cancelled so its producer can stop. Rejects only for a body that failed mid-stream
+ * (the connection is then destroyed, as the status line was already sent).
+ */
+export async function sendFetchResponse(response: Response, res: ServerResponse, clientGone: AbortSignal): Promise<void> {
+  res.writeHead(response.status, response.statusText || undefined, nodeHeaders(response));
+  if (response.body === null || res.req.method === 'HEAD') {
+    res.end();
+    await response.body?.cancel();
+    return;
+  }
+  const contentType = response.headers.get('content-type') ?? '';
+  if (contentType.startsWith('text/event-stream')) {
+    // Send the status line and headers now: the first event may be a long way off.
+    res.flushHeaders();
+  }
+  const reader = response.body.getReader();
+  const cancel = (): void => {
+    reader.cancel(clientGone.reason).catch(() => undefined);
+  };
+  if (clientGone.aborted) cancel();
+  else clientGone.addEventListener('abort', cancel, { once: true });
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (res.destroyed) return;
+      if (!res.write(value) && !(await drained(res))) return;
+    }
+    res.end();
+  } catch (err) {
+    if (clientGone.aborted) return; // the cancellation we caused
+    // The status line is out; the only way to tell the client the body is incomplete is to close
+    // the connection without the final chunk. Ending the socket (rather than destroying it) still
+    // delivers what was already written.
+    if (res.socket) res.socket.end();
+    else res.destroy();
+    throw err;
+  } finally {
+    clientGone.removeEventListener('abort', cancel);
+  }
+}
