@@ -10,7 +10,9 @@ const port = Number(process.env.E2E_PORT ?? 5199);
 export default defineConfig({
   root: fileURLToPath(new URL('./app', import.meta.url)),
   server: { host: '127.0.0.1', port, strictPort: true, fs: { allow: [fileURLToPath(new URL('..', import.meta.url))] } },
-  optimizeDeps: { exclude: ['@sqlite.org/sqlite-wasm'] },
+  // Pre-bundle everything the page and the worker import up front: a dependency discovered later
+  // (worker imports are not scanned) makes Vite reload the page in the middle of a test.
+  optimizeDeps: { exclude: ['@sqlite.org/sqlite-wasm'], include: ['comlink', 'idb-keyval', 'jose'] },
   worker: { format: 'es' },
   build: { target: 'es2022' },
   logLevel: 'warn',

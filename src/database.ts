@@ -30,6 +30,7 @@ export interface DatabaseEvents {
 export class Database {
   private readonly events = new EventHub<DatabaseEvents>();
   private readonly liveQueries = new Set<LiveQueryRun<never>>();
+  private readonly closeHooks: Array<() => void> = [];
   /** Sync status and operations (present when the database was opened with `sync`). */
   readonly sync: SyncHandle;
 
@@ -107,7 +108,13 @@ export class Database {
   async close(): Promise<void> {
     for (const run of this.liveQueries) run.close();
     this.liveQueries.clear();
+    for (const hook of this.closeHooks.splice(0)) hook();
     await this.coordinator.close();
+  }
+
+  /** @internal runs `hook` when the database closes. */
+  onClose(hook: () => void): void {
+    this.closeHooks.push(hook);
   }
 
   /** @internal a commit notice arrived (from this tab's worker or from the leader). */
@@ -119,6 +126,7 @@ export class Database {
   /** @internal a new leader serves: re-run every live query (changes may have happened in between). */
   handleLeaderChange(): void {
     for (const run of this.liveQueries) run.refresh();
+    void this.sync.refreshStatus();
   }
 
   /** @internal a sync event from the engine (this tab's or relayed). */

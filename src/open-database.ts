@@ -3,7 +3,7 @@
  */
 import type { AppSchema } from '../worker/database/types.ts';
 import type { StorageKind } from '../worker/database/storage-open.ts';
-import type { ConflictResolver, SyncedTable, SyncEvent } from '../worker/engine/types.ts';
+import type { ConflictContext, ConflictResolver, SyncedTable, SyncEvent } from '../worker/engine/types.ts';
 import { OversqliteError } from '../worker/database/errors.ts';
 import { Database } from './database.ts';
 import { requestPersistentStorage } from './storage-status.ts';
@@ -66,9 +66,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     throw new OversqliteError('opfs_unavailable',
       "This context has no Web Locks or BroadcastChannel, which oversqlite needs to share an OPFS database between tabs. Use storage: 'memory'.");
   }
-  if (options.sync !== undefined) {
-    throw new OversqliteError('sync_not_configured',
-      'Sync is not wired into the browser runtime in this build; open the database without `sync` (see docs/client.md).');
+  const sync = options.sync;
+  if (sync !== undefined && (typeof sync.getToken !== 'function' || typeof sync.serverUrl !== 'string' || !Array.isArray(sync.tables))) {
+    throw new OversqliteError('invalid_argument', 'sync needs serverUrl, remoteSchema, tables and a getToken function.');
   }
   if (storage === 'opfs' && options.requestPersistence !== false) void requestPersistentStorage();
   let database: Database | undefined;
@@ -78,11 +78,36 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     storage,
     workerFactory: options.createWorker ?? defaultWorkerFactory,
     requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+    ...(sync !== undefined ? { sync: {
+      options: {
+        serverUrl: sync.serverUrl,
+        remoteSchema: sync.remoteSchema,
+        tables: sync.tables.map((t) => ({ ...t })),
+        conflicts: typeof sync.conflicts === 'function' ? 'custom' : (sync.conflicts ?? 'server-wins'),
+        ...(sync.anonymousData !== undefined ? { anonymousData: sync.anonymousData } : {}),
+        ...(sync.autoSync !== undefined ? { autoSync: sync.autoSync } : {}),
+      },
+      getToken: sync.getToken,
+      ...(typeof sync.conflicts === 'function' ? { resolveConflict: async (c: ConflictContext) => (sync.conflicts as ConflictResolver)(c) } : {}),
+    } } : {}),
   }, {
     onChange: (notice) => database?.handleChange(notice),
     onLeaderChange: () => database?.handleLeaderChange(),
     onSyncEvent: (event) => database?.handleSyncEvent(event as SyncEvent),
   });
-  database = new Database(options.name, storage, coordinator, new SyncHandle(options.name, undefined));
+  const syncHandle = new SyncHandle(options.name, sync === undefined ? undefined
+    : async (method, args) => coordinator.call({ op: 'sync', method, args }));
+  database = new Database(options.name, storage, coordinator, syncHandle);
+  if (sync !== undefined) {
+    const online = (): void => coordinator.setOnline(true);
+    const offline = (): void => coordinator.setOnline(false);
+    globalThis.addEventListener?.('online', online);
+    globalThis.addEventListener?.('offline', offline);
+    database.onClose(() => {
+      globalThis.removeEventListener?.('online', online);
+      globalThis.removeEventListener?.('offline', offline);
+    });
+    await syncHandle.refreshStatus();
+  }
   return database;
 }

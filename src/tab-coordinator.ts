@@ -11,6 +11,8 @@
 import type { CommitNotice } from '../worker/database/table-access.ts';
 import type { AppSchema, Outcome } from '../worker/database/types.ts';
 import type { StorageKind } from '../worker/database/storage-open.ts';
+import type { WorkerSyncOptions } from '../worker/database/worker-service.ts';
+import type { ConflictContext, ConflictResolution, SyncEvent } from '../worker/engine/types.ts';
 import { OversqliteError } from '../worker/database/errors.ts';
 import type { DatabaseRequest } from './database-request.ts';
 import { FollowerLink } from './follower-link.ts';
@@ -32,6 +34,12 @@ export interface TabCoordinatorOptions {
   readonly workerFactory: WorkerFactory;
   /** How long a follower's call (and a follower's open) waits for a leader. */
   readonly requestTimeoutMs: number;
+  /** Sync configuration for the worker, and the tab-side functions it calls back. */
+  readonly sync?: {
+    readonly options: WorkerSyncOptions;
+    readonly getToken: () => Promise<string | null>;
+    readonly resolveConflict?: (context: ConflictContext) => Promise<ConflictResolution>;
+  };
 }
 
 /** What the coordinator reports to the database facade. */
@@ -95,9 +103,9 @@ export class TabCoordinator {
     return this.follower!.send(request);
   }
 
-  /** Relays a sync event to the other tabs (this tab leads). */
-  relaySyncEvent(event: unknown): void {
-    this.server?.relaySyncEvent(event);
+  /** Passes the tab's connectivity to the sync engine (when this tab leads). */
+  setOnline(online: boolean): void {
+    void this.backend?.setOnline(online);
   }
 
   /** Leaves: a leader commits what is queued and releases the file and the lock. */
@@ -163,11 +171,21 @@ export class TabCoordinator {
   }
 
   private async becomeLeader(): Promise<void> {
+    const sync = this.options.sync;
     const backend = await WorkerBackend.start(this.options.workerFactory, {
       name: this.options.name, schema: this.options.schema, storage: this.options.storage,
-    }, (notice) => {
-      this.listeners.onChange(notice);
-      this.server?.relayChange(notice);
+      ...(sync !== undefined ? { sync: sync.options, online: navigator.onLine } : {}),
+    }, {
+      onCommit: (notice) => {
+        this.listeners.onChange(notice);
+        this.server?.relayChange(notice);
+      },
+      onSyncEvent: (event: SyncEvent) => {
+        this.listeners.onSyncEvent(event);
+        this.server?.relaySyncEvent(event);
+      },
+      ...(sync !== undefined ? { getToken: sync.getToken } : {}),
+      ...(sync?.resolveConflict !== undefined ? { resolveConflict: sync.resolveConflict } : {}),
     });
     if (this.closed) {
       await backend.close();

@@ -5,9 +5,8 @@
  */
 import * as Comlink from 'comlink';
 import type { GroupCommitStats, WriteOutcome, WriteUnit } from '../worker/database/group-commit.ts';
-import type { CommitNotice } from '../worker/database/table-access.ts';
 import type { Outcome } from '../worker/database/types.ts';
-import type { WorkerOpenInfo, WorkerOpenOptions, WorkerService } from '../worker/database/worker-service.ts';
+import type { WorkerCallbacks, WorkerOpenInfo, WorkerOpenOptions, WorkerService } from '../worker/database/worker-service.ts';
 import type { DatabaseRequest } from './database-request.ts';
 import { failedOutcome, unwrapOutcome } from './outcome.ts';
 
@@ -37,13 +36,14 @@ export class WorkerBackend {
 
   /**
    * Spawns a worker and opens the database in it; rejects with the worker's typed error.
-   * `onCommit` receives every commit notice of the worker.
+   * `callbacks` receive every commit notice and sync event of the worker, and serve its token
+   * and conflict-resolver requests.
    */
-  static async start(factory: WorkerFactory, options: WorkerOpenOptions, onCommit: (notice: CommitNotice) => void): Promise<WorkerBackend> {
+  static async start(factory: WorkerFactory, options: WorkerOpenOptions, callbacks: WorkerCallbacks): Promise<WorkerBackend> {
     const worker = factory(options.name);
     const remote = Comlink.wrap<WorkerService>(worker);
     try {
-      const info = unwrapOutcome(await remote.open(options, Comlink.proxy({ onCommit })));
+      const info = unwrapOutcome(await remote.open(options, Comlink.proxy(callbacks)));
       return new WorkerBackend(worker, remote, info);
     } catch (error) {
       worker.terminate();
@@ -62,9 +62,13 @@ export class WorkerBackend {
       case 'write':
         return this.write(requestId === undefined ? request.unit : { ...request.unit, requestId });
       case 'sync':
-        return Promise.resolve(failedOutcome('sync_not_configured',
-          'This database was opened without a sync configuration; pass `sync` to openDatabase to use sync.'));
+        return this.remote.sync(request.method, request.args);
     }
+  }
+
+  /** Tells the worker's sync engine about connectivity. */
+  setOnline(online: boolean): Promise<void> {
+    return this.remote.setOnline(online);
   }
 
   /** Grouping counters of the worker. */

@@ -11,6 +11,27 @@ import { LocalDatabase } from './local-database.ts';
 import type { StorageKind } from './storage-open.ts';
 import type { CommitNotice } from './table-access.ts';
 import type { AppSchema, Outcome, QueryResult, SqlParams, WatchedQueryResult } from './types.ts';
+import { SyncEngine } from '../engine/index.ts';
+import type { ConflictContext, ConflictResolution, SyncedTable, SyncEvent } from '../engine/types.ts';
+
+/** Sync configuration as it crosses into the worker (functions stay in the tab, behind callbacks). */
+export interface WorkerSyncOptions {
+  /** Server base URL. */
+  readonly serverUrl: string;
+  /** Remote PostgreSQL schema. */
+  readonly remoteSchema: string;
+  /** Synced tables with their sync keys. */
+  readonly tables: readonly SyncedTable[];
+  /** Conflict strategy; `'custom'` calls {@link WorkerCallbacks.resolveConflict} in the tab. */
+  readonly conflicts: 'server-wins' | 'client-wins' | 'custom';
+  /** Handling of anonymous local data on first attach. */
+  readonly anonymousData?: 'keep' | 'discard';
+  /** Automatic scheduling. */
+  readonly autoSync?: false | { readonly debounceMs?: number; readonly intervalMs?: number; readonly watch?: boolean };
+}
+
+/** The sync operations a tab can run through {@link WorkerService.sync}. */
+export type WorkerSyncMethod = 'attach' | 'detach' | 'sync' | 'pushPending' | 'pullToStable' | 'hydrate' | 'status';
 
 /** What the tab asks the worker to open. */
 export interface WorkerOpenOptions {
@@ -22,12 +43,22 @@ export interface WorkerOpenOptions {
   readonly storage: StorageKind;
   /** How long to keep retrying while another worker still holds the file (leader hand-over). */
   readonly lockedRetryMs?: number;
+  /** Sync with a server (the engine runs in this worker, next to the database). */
+  readonly sync?: WorkerSyncOptions;
+  /** Whether the tab is online now. */
+  readonly online?: boolean;
 }
 
 /** Callbacks the tab hands to the worker (as comlink proxies). */
 export interface WorkerCallbacks {
   /** Called after every commit, local or from sync, with the app tables it touched. */
   onCommit(notice: CommitNotice): void;
+  /** Sync engine events (status, conflicts, errors). */
+  onSyncEvent?(event: SyncEvent): void;
+  /** Returns the current bearer token; runs in the tab (the worker never stores tokens). */
+  getToken?(): Promise<string | null>;
+  /** Custom conflict resolver, when `sync.conflicts` is `'custom'`. */
+  resolveConflict?(context: ConflictContext): Promise<ConflictResolution>;
 }
 
 /** What an open reports back. */
@@ -52,6 +83,7 @@ async function outcomeOf<T>(fn: () => Promise<T> | T): Promise<Outcome<T>> {
 /** The comlink-exposed service of one database worker. */
 export class WorkerService {
   private database: LocalDatabase | undefined;
+  private engine: SyncEngine | undefined;
 
   /**
    * Opens the database. While another worker still holds the OPFS file (a closing leader), the
@@ -76,6 +108,15 @@ export class WorkerService {
         }
       }
       this.database.onCommit((notice) => callbacks.onCommit(notice));
+      if (options.sync !== undefined) {
+        try {
+          this.engine = await this.openEngine(this.database, options.sync, callbacks, options.online ?? true);
+        } catch (error) {
+          this.database.close();
+          this.database = undefined;
+          throw error;
+        }
+      }
       return { storage: this.database.storage, previousSchemaVersion: this.database.previousSchemaVersion, openAttempts: attempts };
     });
   }
@@ -97,7 +138,35 @@ export class WorkerService {
       const error = new OversqliteError('closed', 'The database is not open.').toShape();
       return units.map(() => ({ ok: false, error }));
     }
-    return Promise.all(units.map((unit) => database.write(unit)));
+    const outcomes = await Promise.all(units.map((unit) => database.write(unit)));
+    // Local writes to synced tables are captured by the engine's triggers; tell it to schedule a push.
+    if (outcomes.some((o) => o.ok)) this.engine?.notifyLocalWrite();
+    return outcomes;
+  }
+
+  /** Runs a sync operation on the engine. */
+  async sync(method: WorkerSyncMethod, args: readonly unknown[]): Promise<Outcome<unknown>> {
+    return outcomeOf(async () => {
+      const engine = this.engine;
+      if (engine === undefined) {
+        throw new OversqliteError('sync_not_configured', 'This database was opened without `sync`; pass a sync configuration to openDatabase.');
+      }
+      switch (method) {
+        case 'status': return engine.status;
+        case 'attach': return await engine.attach(String(args[0]));
+        case 'detach': return await engine.detach();
+        case 'sync': return await engine.sync();
+        case 'pushPending': return await engine.pushPending();
+        case 'pullToStable': return await engine.pullToStable();
+        case 'hydrate': return await engine.hydrate();
+        default: throw new OversqliteError('invalid_argument', `Unknown sync operation ${String(method)}.`);
+      }
+    });
+  }
+
+  /** Connectivity of the tab changed (the tab's online/offline events). */
+  async setOnline(online: boolean): Promise<void> {
+    this.engine?.setOnline(online);
   }
 
   /** Grouping counters (for benchmarks and tests). */
@@ -105,10 +174,42 @@ export class WorkerService {
     return this.database?.groupCommitStats();
   }
 
-  /** Commits queued writes and closes the file, releasing the OPFS handles for the next owner. */
+  /** Stops the engine, commits queued writes and closes the file, releasing the OPFS handles for the next owner. */
   async close(): Promise<void> {
+    const engine = this.engine;
+    this.engine = undefined;
+    await engine?.close();
     this.database?.close();
     this.database = undefined;
+  }
+
+  private async openEngine(database: LocalDatabase, sync: WorkerSyncOptions, callbacks: WorkerCallbacks, online: boolean): Promise<SyncEngine> {
+    const { getToken, resolveConflict, onSyncEvent } = callbacks;
+    if (getToken === undefined) throw new OversqliteError('invalid_argument', 'sync needs getToken.');
+    if (sync.conflicts === 'custom' && resolveConflict === undefined) {
+      throw new OversqliteError('invalid_argument', "sync.conflicts 'custom' needs a resolver function.");
+    }
+    let engine: SyncEngine;
+    try {
+      engine = await SyncEngine.open({
+        sqlite3: database.sqlite3,
+        db: database.connection,
+        remoteSchema: sync.remoteSchema,
+        tables: sync.tables.map((t) => ({ ...t })),
+        serverUrl: sync.serverUrl,
+        getToken: () => getToken(),
+        conflicts: sync.conflicts === 'custom' ? (context) => resolveConflict!(context) : sync.conflicts,
+        ...(sync.anonymousData !== undefined ? { anonymousData: sync.anonymousData } : {}),
+        ...(sync.autoSync !== undefined ? { autoSync: sync.autoSync === false ? false : { ...sync.autoSync } } : {}),
+      });
+    } catch (error) {
+      const code = (error as { code?: unknown })?.code;
+      throw new OversqliteError('sync_failed', `The sync engine could not start: ${error instanceof Error ? error.message : String(error)}`,
+        typeof code === 'string' ? { cause: code } : {});
+    }
+    if (!online) engine.setOnline(false);
+    if (onSyncEvent !== undefined) engine.subscribe((event) => onSyncEvent(event));
+    return engine;
   }
 
   private require(): LocalDatabase {
