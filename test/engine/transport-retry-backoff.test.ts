@@ -53,7 +53,8 @@ describe('transport retries', () => {
 
   it('retries network failures and reports exhaustion with the typed code', async () => {
     const server = new ScriptedServer();
-    const { t, sleeps } = transport({ ...server, baseUrl: server.baseUrl, fetch: async () => Promise.reject(new TypeError('fetch failed')) } as ScriptedServer);
+    server.always('GET', '/sync/pull', () => Promise.reject(new TypeError('fetch failed')));
+    const { t, sleeps } = transport(server);
     const err = await t.json({ method: 'GET', path: '/sync/pull' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SyncError);
     expect((err as SyncError).code).toBe('network_error');
