@@ -1,0 +1,215 @@
+/**
+ * The framework-neutral HTTP surface: one fetch-style function serving every `/sync/*` and
+ * `/syncx/*` route. Authentication is the host's: it passes the trusted user id (or null).
+ */
+import { SOURCE_ID_HEADER } from '../../protocol/wire.ts';
+import type { WireErrorCode } from '../../protocol/errors.ts';
+import type { CapacityGate } from '../runtime/capacity.ts';
+import { connectScope } from '../runtime/connect.ts';
+import type { RuntimeContext } from '../runtime/context.ts';
+import { pullBundles, readCommittedRows } from '../runtime/committed-rows.ts';
+import { commitPushSession, createPushSession, deletePushSession, parsePushChunk, parsePushCreate, uploadPushChunk } from '../runtime/push-sessions.ts';
+import { readUserScope, requireInitialized } from '../runtime/scope-state.ts';
+import { createSnapshotSession, deleteSnapshotSession, parseSnapshotCreate, readSnapshotChunk } from '../runtime/snapshot-sessions.ts';
+import type { StatusResponse, CapabilitiesResponse } from '../../protocol/wire.ts';
+import { SyncError } from '../runtime/sync-error.ts';
+import { inReadSnapshot } from '../runtime/transactions.ts';
+import type { BundleChangeHub } from '../watch/bundle-change-hub.ts';
+import { openWatchStream } from '../watch/sse-stream.ts';
+import { ParamError, nonNegativeInt, positiveIntCapped } from './query-params.ts';
+import { errorResponse, jsonResponse } from './responses.ts';
+
+/** Everything the handler needs from the server object. */
+export interface SyncHandlerDeps {
+  ctx: RuntimeContext;
+  basePath: string | null;
+  snapshotBuilds: CapacityGate;
+  snapshotChunkReads: CapacityGate;
+  watch: { enabled: boolean; heartbeatMs: number; allow: (userId: string) => boolean; hub: BundleChangeHub | null };
+  capabilities: (userId: string | null) => CapabilitiesResponse;
+  status: () => Promise<StatusResponse>;
+  /** Admits an operation (false once closing) and counts it in flight until `leave`. */
+  enter: () => boolean;
+  leave: () => void;
+  registerStreamCloser: (close: () => void) => () => void;
+  onInternalError: (err: unknown, context: string) => void;
+}
+
+type RouteName =
+  | 'capabilities' | 'connect' | 'pushCreate' | 'pushChunk' | 'pushCommit' | 'pushSession' | 'committedRows'
+  | 'pull' | 'snapshotCreate' | 'snapshotSession' | 'watch' | 'health' | 'status';
+
+const ROUTES: Array<{ re: RegExp; name: RouteName; methods: string[]; failure: WireErrorCode }> = [
+  { re: /^(.*)\/sync\/capabilities$/, name: 'capabilities', methods: ['GET'], failure: 'status_failed' },
+  { re: /^(.*)\/sync\/connect$/, name: 'connect', methods: ['POST'], failure: 'connect_failed' },
+  { re: /^(.*)\/sync\/push-sessions$/, name: 'pushCreate', methods: ['POST'], failure: 'push_session_create_failed' },
+  { re: /^(.*)\/sync\/push-sessions\/([^/]+)\/chunks$/, name: 'pushChunk', methods: ['POST'], failure: 'push_chunk_failed' },
+  { re: /^(.*)\/sync\/push-sessions\/([^/]+)\/commit$/, name: 'pushCommit', methods: ['POST'], failure: 'push_session_commit_failed' },
+  { re: /^(.*)\/sync\/push-sessions\/([^/]+)$/, name: 'pushSession', methods: ['DELETE'], failure: 'push_session_delete_failed' },
+  { re: /^(.*)\/sync\/committed-bundles\/([^/]+)\/rows$/, name: 'committedRows', methods: ['GET'], failure: 'committed_bundle_rows_failed' },
+  { re: /^(.*)\/sync\/pull$/, name: 'pull', methods: ['GET'], failure: 'pull_failed' },
+  { re: /^(.*)\/sync\/snapshot-sessions$/, name: 'snapshotCreate', methods: ['POST'], failure: 'snapshot_session_create_failed' },
+  { re: /^(.*)\/sync\/snapshot-sessions\/([^/]*)$/, name: 'snapshotSession', methods: ['GET', 'DELETE'], failure: 'snapshot_chunk_failed' },
+  { re: /^(.*)\/sync\/watch$/, name: 'watch', methods: ['GET'], failure: 'bundle_change_watch_failed' },
+  { re: /^(.*)\/syncx\/health$/, name: 'health', methods: ['GET'], failure: 'health_failed' },
+  { re: /^(.*)\/syncx\/status$/, name: 'status', methods: ['GET'], failure: 'status_failed' },
+];
+
+async function readJson(request: Request, required: boolean): Promise<unknown> {
+  const text = await request.text();
+  if (text.trim() === '') {
+    if (required) throw new SyncError('invalid_request', 'request body is required');
+    return undefined;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new SyncError('invalid_request', 'request body is not valid JSON');
+  }
+}
+
+function param(code: WireErrorCode, fn: () => number | null): number | null {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ParamError) throw new SyncError(code, err.message);
+    throw err;
+  }
+}
+
+/** Creates the fetch-style handler. */
+export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: { userId: string | null }) => Promise<Response> {
+  const { ctx } = d;
+  const L = ctx.limits;
+
+  async function route(name: RouteName, match: RegExpMatchArray, request: Request, url: URL, userId: string, sourceId: string): Promise<Response> {
+    const q = url.searchParams;
+    switch (name) {
+      case 'connect': {
+        const body = await readJson(request, true);
+        const pending = (body as { has_local_pending_rows?: unknown } | null)?.has_local_pending_rows;
+        if (typeof body !== 'object' || body === null || typeof pending !== 'boolean') {
+          throw new SyncError('connect_invalid', 'has_local_pending_rows must be a boolean');
+        }
+        return jsonResponse(200, await connectScope(ctx.db, userId, sourceId, pending, L.initializationLeaseTtlSeconds));
+      }
+      case 'pushCreate':
+        return jsonResponse(200, await createPushSession(ctx, userId, sourceId, parsePushCreate(await readJson(request, true))));
+      case 'pushChunk': {
+        const input = parsePushChunk(ctx, await readJson(request, true));
+        return jsonResponse(200, await uploadPushChunk(ctx, userId, sourceId, decodeURIComponent(match[2]!), input));
+      }
+      case 'pushCommit':
+        return jsonResponse(200, await commitPushSession(ctx, userId, sourceId, decodeURIComponent(match[2]!)));
+      case 'pushSession':
+        await deletePushSession(ctx, userId, sourceId, decodeURIComponent(match[2]!));
+        return new Response(null, { status: 204 });
+      case 'committedRows': {
+        const code = 'committed_bundle_chunk_invalid';
+        const seq = param(code, () => nonNegativeInt(match[2], 'bundle_seq', null))!;
+        if (seq <= 0) throw new SyncError(code, 'bundle_seq must be a positive integer');
+        const after = param(code, () => nonNegativeInt(q.get('after_row_ordinal'), 'after_row_ordinal', null));
+        const maxRows = param(code, () => positiveIntCapped(q.get('max_rows'), 'max_rows', L.defaultRowsPerCommittedBundleChunk, L.maxRowsPerCommittedBundleChunk))!;
+        return jsonResponse(200, await readCommittedRows(ctx, userId, seq, after, maxRows));
+      }
+      case 'pull': {
+        const code = 'invalid_request';
+        const after = param(code, () => nonNegativeInt(q.get('after_bundle_seq'), 'after_bundle_seq', 0))!;
+        const maxBundles = param(code, () => nonNegativeInt(q.get('max_bundles'), 'max_bundles', L.defaultBundlesPerPull))!;
+        if (maxBundles < 1 || maxBundles > L.maxBundlesPerPull) throw new SyncError(code, `max_bundles must be between 1 and ${L.maxBundlesPerPull}`);
+        const target = param(code, () => nonNegativeInt(q.get('target_bundle_seq'), 'target_bundle_seq', 0))!;
+        return jsonResponse(200, await pullBundles(ctx, userId, after, maxBundles, target));
+      }
+      case 'snapshotCreate': {
+        const replacement = parseSnapshotCreate(await request.text(), sourceId);
+        return jsonResponse(200, await createSnapshotSession(ctx, d.snapshotBuilds, userId, replacement));
+      }
+      case 'snapshotSession': {
+        const id = decodeURIComponent(match[2]!);
+        if (request.method === 'DELETE') {
+          if (id === '') throw new SyncError('snapshot_chunk_invalid', 'snapshot_id is required');
+          await deleteSnapshotSession(ctx, userId, id);
+          return new Response(null, { status: 204 });
+        }
+        const code = 'snapshot_chunk_invalid';
+        if (id === '') throw new SyncError(code, 'snapshot_id is required');
+        const after = param(code, () => nonNegativeInt(q.get('after_row_ordinal'), 'after_row_ordinal', 0))!;
+        const maxRows = param(code, () => positiveIntCapped(q.get('max_rows'), 'max_rows', L.defaultRowsPerSnapshotChunk, L.maxRowsPerSnapshotChunk))!;
+        const maxBytes = param(code, () => positiveIntCapped(q.get('max_bytes'), 'max_bytes', L.defaultBytesPerSnapshotChunk, L.maxBytesPerSnapshotChunk))!;
+        return jsonResponse(200, await readSnapshotChunk(ctx, d.snapshotChunkReads, userId, id, after, maxRows, maxBytes));
+      }
+      case 'watch': {
+        const after = param('invalid_request', () => nonNegativeInt(q.get('after_bundle_seq'), 'after_bundle_seq', 0))!;
+        if (!d.watch.enabled || !d.watch.hub) throw new SyncError('bundle_change_watch_disabled', 'bundle change watch is disabled');
+        if (!d.watch.allow(userId)) throw new SyncError('bundle_change_watch_forbidden', 'bundle change watch is forbidden for this actor');
+        const stream = await openWatchStream({
+          hub: d.watch.hub,
+          userId,
+          afterBundleSeq: after,
+          heartbeatMs: d.watch.heartbeatMs,
+          readLatest: () =>
+            inReadSnapshot(ctx.db, async (tx) => {
+              const scope = await readUserScope(tx, userId);
+              requireInitialized(scope);
+              return scope.latestBundleSeq;
+            }),
+          registerCloser: d.registerStreamCloser,
+        });
+        return new Response(stream, {
+          status: 200,
+          headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' },
+        });
+      }
+      default:
+        throw new Error(`unrouted ${name}`);
+    }
+  }
+
+  return async function handle(request: Request, auth: { userId: string | null }): Promise<Response> {
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      return errorResponse('invalid_request', 'request URL is not absolute');
+    }
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    let found: { route: (typeof ROUTES)[number]; match: RegExpMatchArray } | null = null;
+    for (const r of ROUTES) {
+      const m = path.match(r.re);
+      if (m && (d.basePath === null || m[1] === d.basePath)) {
+        found = { route: r, match: m };
+        break;
+      }
+    }
+    if (!found) return errorResponse('not_found', `no sync route for ${url.pathname}`);
+    const { route: r, match } = found;
+    if (!r.methods.includes(request.method)) {
+      return errorResponse('method_not_allowed', `${request.method} is not allowed on ${url.pathname}`, {}, { Allow: r.methods.join(', ') });
+    }
+    const failure: WireErrorCode = r.name === 'snapshotSession' && request.method === 'DELETE' ? 'snapshot_session_delete_failed' : r.failure;
+    if (r.name === 'health' || r.name === 'status') {
+      try {
+        const status = await d.status();
+        return jsonResponse(r.name === 'health' && status.status !== 'healthy' ? 503 : 200, status);
+      } catch (err) {
+        d.onInternalError(err, r.name);
+        return errorResponse(failure, `${r.name} failed: ${(err as Error).message}`);
+      }
+    }
+    if (!d.enter()) return errorResponse('service_unavailable', 'the sync server is shutting down');
+    try {
+      if (r.name === 'capabilities') return jsonResponse(200, d.capabilities(auth.userId?.trim() || null));
+      const userId = auth.userId?.trim();
+      if (!userId) return errorResponse('authentication_failed', 'authentication failed: no authenticated user');
+      const sourceId = request.headers.get(SOURCE_ID_HEADER)?.trim();
+      if (!sourceId) return errorResponse('invalid_request', `${SOURCE_ID_HEADER} header is required`);
+      return await route(r.name, match, request, url, userId, sourceId);
+    } catch (err) {
+      if (err instanceof SyncError) return errorResponse(err.code, err.message, err.extra, err.headers);
+      d.onInternalError(err, `${request.method} ${url.pathname}`);
+      return errorResponse(failure, `${r.name} failed: ${(err as Error)?.message ?? String(err)}`);
+    } finally {
+      d.leave();
+    }
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * Turning what the capture triggers staged in the current transaction into one committed bundle:
+ * normalize per (table, key), allocate the user's next gapless bundle_seq, store the wire rows and
+ * row versions, hash, log, notify watchers, and apply retention. Everything runs in the caller's
+ * transaction, so a rollback leaves no bundle and no sequence gap.
+ */
+import { createHash } from 'node:crypto';
+import { bundleHashMaterial } from '../../protocol/hashes.ts';
+import { utf8ByteLength } from '../../protocol/canonical-json.ts';
+import type { BundleRow, CommittedBundleMeta, JsonValue } from '../../protocol/wire.ts';
+import type { SqlSession } from '../database/types.ts';
+import type { Catalog } from './catalog.ts';
+import { finishPayload, opName, wireKey } from './wire-rows.ts';
+
+/** Retention policy: keep `retainedBundlesPerUser` bundles, move the floor at most `pruneBatchSize` per commit. */
+export interface RetentionPolicy {
+  retainedBundlesPerUser: number;
+  pruneBatchSize: number;
+}
+
+/** Identity of the bundle being finalized. */
+export interface BundleIdentity {
+  userId: string;
+  userPk: string;
+  sourceId: string;
+  sourceBundleId: number;
+  canonicalRequestHash: string | null;
+}
+
+const FINALIZE_SQL = `
+WITH staged AS (
+  SELECT table_id, key_text, op_code, payload, capture_ordinal,
+         first_value(op_code) OVER (PARTITION BY table_id, key_text ORDER BY capture_ordinal) AS first_op,
+         min(capture_ordinal) OVER (PARTITION BY table_id, key_text) AS first_ord,
+         row_number() OVER (PARTITION BY table_id, key_text ORDER BY capture_ordinal DESC) AS rn
+    FROM sync.bundle_capture_stage WHERE txid = txid_current()
+), norm AS (
+  SELECT table_id, key_text,
+         CASE WHEN op_code = 3 THEN 3 WHEN first_op = 1 THEN 1 ELSE 2 END AS op_code,
+         CASE WHEN op_code = 3 THEN NULL ELSE payload END AS payload,
+         (row_number() OVER (ORDER BY first_ord, table_id, key_text COLLATE "C")) - 1 AS row_ordinal
+    FROM staged WHERE rn = 1 AND NOT (first_op = 1 AND op_code = 3)
+), seq AS (
+  UPDATE sync.user_state SET next_bundle_seq = next_bundle_seq + 1
+   WHERE user_pk = $1 AND EXISTS (SELECT 1 FROM norm)
+  RETURNING next_bundle_seq - 1 AS bundle_seq
+), ins AS (
+  INSERT INTO sync.bundle_rows (user_pk, bundle_seq, row_ordinal, table_id, key_text, op_code, payload)
+  SELECT $1, seq.bundle_seq, n.row_ordinal, n.table_id, n.key_text, n.op_code, n.payload FROM norm n, seq
+), rs AS (
+  INSERT INTO sync.row_state (user_pk, table_id, key_text, bundle_seq, deleted)
+  SELECT $1, n.table_id, n.key_text, seq.bundle_seq, n.op_code = 3 FROM norm n, seq
+  ON CONFLICT (user_pk, table_id, key_text) DO UPDATE SET bundle_seq = EXCLUDED.bundle_seq, deleted = EXCLUDED.deleted
+), cleared AS (
+  DELETE FROM sync.bundle_capture_stage WHERE txid = txid_current()
+)
+SELECT seq.bundle_seq::text AS bundle_seq, n.table_id, n.key_text, n.op_code, n.payload
+  FROM norm n, seq ORDER BY n.row_ordinal`;
+
+interface FinalizedRow {
+  bundle_seq: string;
+  table_id: number;
+  key_text: string;
+  op_code: number;
+  payload: Record<string, JsonValue> | null;
+}
+
+/** Hash and byte count of committed rows: SHA-256 over the canonical bundle material. */
+export function hashBundleRows(rows: readonly BundleRow[]): { bundleHash: string; byteCount: number } {
+  const material = bundleHashMaterial(rows);
+  return { bundleHash: createHash('sha256').update(material, 'utf8').digest('hex'), byteCount: utf8ByteLength(material) };
+}
+
+/**
+ * Finalizes the captured bundle of the current transaction. Returns null (and clears the stage)
+ * when the transaction captured no effective change.
+ */
+export async function finalizeCapturedBundle(
+  tx: SqlSession,
+  catalog: Catalog,
+  id: BundleIdentity,
+  notifyChannel: string,
+  retention: RetentionPolicy,
+): Promise<CommittedBundleMeta | null> {
+  const r = await tx.query<FinalizedRow>(FINALIZE_SQL, [id.userPk]);
+  if (r.rows.length === 0) return null;
+  const bundleSeq = Number(r.rows[0]!.bundle_seq);
+  const rows: BundleRow[] = r.rows.map((row) => {
+    const table = catalog.byId.get(row.table_id)!;
+    const out: BundleRow = { schema: table.schema, table: table.table, key: wireKey(table, row.key_text), op: opName(row.op_code), row_version: bundleSeq };
+    if (row.payload) out.payload = finishPayload(table, row.payload);
+    return out;
+  });
+  const { bundleHash, byteCount } = hashBundleRows(rows);
+  await tx.query(
+    `INSERT INTO sync.bundle_log (user_pk, bundle_seq, source_id, source_bundle_id, row_count, byte_count, bundle_hash, canonical_request_hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [id.userPk, bundleSeq, id.sourceId, id.sourceBundleId, rows.length, byteCount, bundleHash, id.canonicalRequestHash],
+  );
+  // Delivered by PostgreSQL only if this transaction commits.
+  await tx.query('SELECT pg_notify($1, $2)', [
+    notifyChannel,
+    JSON.stringify({ user_id: id.userId, bundle_seq: bundleSeq, source_id: id.sourceId, source_bundle_id: id.sourceBundleId }),
+  ]);
+  await applyRetention(tx, id.userPk, bundleSeq, retention);
+  const meta: CommittedBundleMeta = {
+    bundle_seq: bundleSeq,
+    source_id: id.sourceId,
+    source_bundle_id: id.sourceBundleId,
+    row_count: rows.length,
+    bundle_hash: bundleHash,
+  };
+  if (id.canonicalRequestHash) meta.canonical_request_hash = id.canonicalRequestHash;
+  return meta;
+}
+
+/** Moves the retained floor toward `latest - retained` by at most one batch and deletes history at or below it. */
+export async function applyRetention(tx: SqlSession, userPk: string, latest: number, policy: RetentionPolicy): Promise<void> {
+  const target = latest - policy.retainedBundlesPerUser;
+  if (target <= 0) return;
+  const r = await tx.query<{ floor: string }>(
+    `UPDATE sync.user_state SET retained_bundle_floor = LEAST($2::bigint, retained_bundle_floor + $3::bigint)
+      WHERE user_pk = $1 AND retained_bundle_floor < $2::bigint RETURNING retained_bundle_floor::text AS floor`,
+    [userPk, target, policy.pruneBatchSize],
+  );
+  if (r.rows.length === 0) return;
+  await deleteHistoryAtOrBelow(tx, userPk, Number(r.rows[0]!.floor));
+}
+
+/** Deletes retained bundles at or below `floor` (row versions and tombstones stay). */
+export async function deleteHistoryAtOrBelow(tx: SqlSession, userPk: string, floor: number): Promise<void> {
+  await tx.query('DELETE FROM sync.bundle_rows WHERE user_pk = $1 AND bundle_seq <= $2', [userPk, floor]);
+  await tx.query('DELETE FROM sync.bundle_log WHERE user_pk = $1 AND bundle_seq <= $2', [userPk, floor]);
+}

@@ -1,0 +1,151 @@
+/**
+ * `GET /sync/committed-bundles/{bundle_seq}/rows` and `GET /sync/pull`: reads of retained history.
+ */
+import type { BundleRow, CommittedBundleRowsResponse, JsonValue, PullBundle, PullResponse } from '../../protocol/wire.ts';
+import type { SqlSession } from '../database/types.ts';
+import type { Catalog } from './catalog.ts';
+import type { RuntimeContext } from './context.ts';
+import { COUNT_HISTORY_PRUNED, readUserScope, requireInitialized } from './scope-state.ts';
+import { SyncError } from './sync-error.ts';
+import { inReadSnapshot } from './transactions.ts';
+import { finishPayload, opName, wireKey } from './wire-rows.ts';
+
+interface StoredRow {
+  bundle_seq: string;
+  row_ordinal: number;
+  table_id: number;
+  key_text: string;
+  op_code: number;
+  payload: Record<string, JsonValue> | null;
+}
+
+function toBundleRow(catalog: Catalog, r: StoredRow): BundleRow {
+  const table = catalog.byId.get(r.table_id)!;
+  const row: BundleRow = { schema: table.schema, table: table.table, key: wireKey(table, r.key_text), op: opName(r.op_code), row_version: Number(r.bundle_seq) };
+  if (r.payload) row.payload = finishPayload(table, r.payload);
+  return row;
+}
+
+interface LogRow {
+  bundle_seq: string;
+  source_id: string;
+  source_bundle_id: string;
+  row_count: number;
+  bundle_hash: string;
+  canonical_request_hash: string | null;
+}
+
+const LOG_COLUMNS = `bundle_seq::text AS bundle_seq, source_id, source_bundle_id::text AS source_bundle_id, row_count, bundle_hash, canonical_request_hash`;
+
+async function countPruned(ctx: RuntimeContext): Promise<void> {
+  await ctx.db.query(COUNT_HISTORY_PRUNED).catch(() => {});
+}
+
+/** Reads one page of a committed bundle's rows (0-based ordinals; `next_row_ordinal` = last returned). */
+export async function readCommittedRows(
+  ctx: RuntimeContext,
+  userId: string,
+  bundleSeq: number,
+  afterRowOrdinal: number | null,
+  maxRows: number,
+): Promise<CommittedBundleRowsResponse> {
+  try {
+    return await inReadSnapshot(ctx.db, async (tx) => {
+      const scope = await readUserScope(tx, userId);
+      if (!scope) throw new SyncError('committed_bundle_not_found', `bundle ${bundleSeq} not found`);
+      if (bundleSeq <= scope.retainedFloor) {
+        throw new SyncError('history_pruned', `bundle ${bundleSeq} is at or below the retained floor ${scope.retainedFloor}`);
+      }
+      const log = await tx.query<LogRow>(`SELECT ${LOG_COLUMNS} FROM sync.bundle_log WHERE user_pk = $1 AND bundle_seq = $2`, [scope.userPk, bundleSeq]);
+      const meta = log.rows[0];
+      if (!meta) throw new SyncError('committed_bundle_not_found', `bundle ${bundleSeq} not found`);
+      const from = afterRowOrdinal === null ? 0 : afterRowOrdinal + 1;
+      const r = await tx.query<StoredRow>(
+        `SELECT bundle_seq::text AS bundle_seq, row_ordinal, table_id, key_text, op_code, payload FROM sync.bundle_rows
+          WHERE user_pk = $1 AND bundle_seq = $2 AND row_ordinal >= $3 ORDER BY row_ordinal LIMIT $4`,
+        [scope.userPk, bundleSeq, from, maxRows + 1],
+      );
+      const hasMore = r.rows.length > maxRows;
+      const page = hasMore ? r.rows.slice(0, maxRows) : r.rows;
+      const response: CommittedBundleRowsResponse = {
+        bundle_seq: Number(meta.bundle_seq),
+        source_id: meta.source_id,
+        source_bundle_id: Number(meta.source_bundle_id),
+        row_count: meta.row_count,
+        bundle_hash: meta.bundle_hash,
+        rows: page.map((row) => toBundleRow(ctx.catalog, row)),
+        next_row_ordinal: page.length > 0 ? page[page.length - 1]!.row_ordinal : (afterRowOrdinal ?? 0),
+        has_more: hasMore,
+      };
+      if (meta.canonical_request_hash) response.canonical_request_hash = meta.canonical_request_hash;
+      return response;
+    });
+  } catch (err) {
+    if (err instanceof SyncError && err.code === 'history_pruned') await countPruned(ctx);
+    throw err;
+  }
+}
+
+/** Loads complete bundles by seq (metadata plus every row), in seq order. */
+async function loadBundles(tx: SqlSession, catalog: Catalog, userPk: string, fromExclusive: number, toInclusive: number, limit: number): Promise<{ bundles: PullBundle[]; hasMore: boolean }> {
+  const logs = await tx.query<LogRow>(
+    `SELECT ${LOG_COLUMNS} FROM sync.bundle_log WHERE user_pk = $1 AND bundle_seq > $2 AND bundle_seq <= $3 ORDER BY bundle_seq LIMIT $4`,
+    [userPk, fromExclusive, toInclusive, limit + 1],
+  );
+  const hasMore = logs.rows.length > limit;
+  const metas = hasMore ? logs.rows.slice(0, limit) : logs.rows;
+  if (metas.length === 0) return { bundles: [], hasMore: false };
+  const rows = await tx.query<StoredRow>(
+    `SELECT bundle_seq::text AS bundle_seq, row_ordinal, table_id, key_text, op_code, payload FROM sync.bundle_rows
+      WHERE user_pk = $1 AND bundle_seq >= $2 AND bundle_seq <= $3 ORDER BY bundle_seq, row_ordinal`,
+    [userPk, metas[0]!.bundle_seq, metas[metas.length - 1]!.bundle_seq],
+  );
+  const bySeq = new Map<string, PullBundle>();
+  const bundles = metas.map((m) => {
+    const b: PullBundle = {
+      bundle_seq: Number(m.bundle_seq),
+      source_id: m.source_id,
+      source_bundle_id: Number(m.source_bundle_id),
+      row_count: m.row_count,
+      bundle_hash: m.bundle_hash,
+      rows: [],
+    };
+    bySeq.set(m.bundle_seq, b);
+    return b;
+  });
+  for (const r of rows.rows) bySeq.get(r.bundle_seq)?.rows.push(toBundleRow(catalog, r));
+  return { bundles, hasMore };
+}
+
+/**
+ * Pull of complete bundles above `after` up to a stable ceiling (`target`, or the latest bundle
+ * when 0), in a consistent snapshot.
+ */
+export async function pullBundles(ctx: RuntimeContext, userId: string, after: number, maxBundles: number, target: number): Promise<PullResponse> {
+  try {
+    return await inReadSnapshot(ctx.db, async (tx) => {
+      const scope = await readUserScope(tx, userId);
+      requireInitialized(scope);
+      const latest = scope.latestBundleSeq;
+      if (after > latest) {
+        throw new SyncError('checkpoint_ahead', `requested checkpoint ${after} is ahead of current committed bundle sequence ${latest}`);
+      }
+      if (target > latest) {
+        throw new SyncError('checkpoint_ahead', `target_bundle_seq ${target} is ahead of current committed bundle sequence ${latest}`);
+      }
+      if (after < scope.retainedFloor) {
+        throw new SyncError('history_pruned', `after_bundle_seq ${after} is below retained floor ${scope.retainedFloor}`);
+      }
+      if (target > 0 && target <= scope.retainedFloor) {
+        throw new SyncError('history_pruned', `target_bundle_seq ${target} is at or below retained floor ${scope.retainedFloor}`);
+      }
+      const stable = target > 0 ? target : latest;
+      if (after >= stable) return { stable_bundle_seq: stable, bundles: [], has_more: false };
+      const { bundles, hasMore } = await loadBundles(tx, ctx.catalog, scope.userPk, after, stable, maxBundles);
+      return { stable_bundle_seq: stable, bundles, has_more: hasMore };
+    });
+  } catch (err) {
+    if (err instanceof SyncError && err.code === 'history_pruned') await countPruned(ctx);
+    throw err;
+  }
+}

@@ -1,0 +1,15 @@
+/** What every runtime operation needs: the database, the bootstrapped catalog and resolved settings. */
+import type { SqlDatabase } from '../database/types.ts';
+import type { Catalog } from './catalog.ts';
+import type { RetentionPolicy } from './bundle-finalize.ts';
+import type { ResolvedLimits } from './options.ts';
+
+/** Shared, immutable runtime context. */
+export interface RuntimeContext {
+  db: SqlDatabase;
+  catalog: Catalog;
+  limits: ResolvedLimits;
+  retention: RetentionPolicy;
+  /** LISTEN/NOTIFY channel of bundle-change events. */
+  notifyChannel: string;
+}

@@ -1,0 +1,112 @@
+/**
+ * Options of the sync runtime and their defaults (the go-oversync defaults unless noted).
+ */
+import type { SqlDatabase } from '../database/types.ts';
+
+/** A business table whose rows sync. The table needs a `_sync_scope_id TEXT NOT NULL` column. */
+export interface RegisteredTable {
+  schema: string;
+  table: string;
+  /** The one sync key column: `uuid` or `text`, unique together with `_sync_scope_id`. */
+  syncKey: string;
+}
+
+/** Tunable limits; every field is optional. */
+export interface SyncLimits {
+  /** Advertised default rows per push chunk (1000). */
+  defaultRowsPerPushChunk?: number;
+  /** Chunks with more rows are rejected with `push_chunk_invalid` (5000). */
+  maxRowsPerPushChunk?: number;
+  /** Push session time to live, refreshed by each chunk (900 s). */
+  pushSessionTtlSeconds?: number;
+  /** Default and cap of `max_rows` for committed-bundle row pages (1000 / 5000). */
+  defaultRowsPerCommittedBundleChunk?: number;
+  maxRowsPerCommittedBundleChunk?: number;
+  /** Default and cap of `max_bundles` for pull (1000 / 5000). */
+  defaultBundlesPerPull?: number;
+  maxBundlesPerPull?: number;
+  /** Default and cap of `max_rows` for snapshot chunks (1000 / 5000). */
+  defaultRowsPerSnapshotChunk?: number;
+  maxRowsPerSnapshotChunk?: number;
+  /** Default and cap of `max_bytes` for snapshot chunks (4 MiB / 16 MiB). */
+  defaultBytesPerSnapshotChunk?: number;
+  maxBytesPerSnapshotChunk?: number;
+  /** A single snapshot row larger than this fails the snapshot build (4 MiB). */
+  maxBytesPerSnapshotRow?: number;
+  /** Snapshot session limits; 0 = unlimited (0 / 0). */
+  maxRowsPerSnapshotSession?: number;
+  maxBytesPerSnapshotSession?: number;
+  /** Rows read per batch while materializing a snapshot (1000). */
+  snapshotMaterializationBatchRows?: number;
+  /** Advertised byte budget per materialization batch (4 MiB). */
+  snapshotMaterializationBatchBytes?: number;
+  /** Concurrent snapshot builds / chunk reads per process before `503 ..._capacity` (2 / 8). */
+  maxConcurrentSnapshotBuilds?: number;
+  maxConcurrentSnapshotChunkRequests?: number;
+  /** Snapshot session time to live, not extended by reads (900 s). */
+  snapshotSessionTtlSeconds?: number;
+  /** Initialization lease time to live (900 s). */
+  initializationLeaseTtlSeconds?: number;
+  /** `Retry-After` seconds sent with capacity errors (1). */
+  capacityRetryAfterSeconds?: number;
+}
+
+/** Options of `createSyncServer`. */
+export interface SyncServerOptions {
+  /** A `SqlDatabase` (pg or PGlite), or a connection string for a pg pool the server owns. */
+  database: SqlDatabase | { connectionString: string };
+  /** Registered business tables. Frozen at first bootstrap. */
+  tables: RegisteredTable[];
+  /** Echoed in capabilities and status (`oversqlite`). */
+  appName?: string;
+  /** Echoed as `schema_version` in capabilities (1). */
+  schemaVersion?: number;
+  /** Path prefix the host mounts the handler under (e.g. `/api`). Without it, any prefix is accepted. */
+  basePath?: string;
+  /** The bundle-change watch stream (SSE) fanned out with LISTEN/NOTIFY. Off by default. */
+  watch?: {
+    enabled: boolean;
+    /** NOTIFY channel (`oversync_bundle_change_v1`). */
+    channel?: string;
+    /** Heartbeat comment interval (25,000 ms). */
+    heartbeatMs?: number;
+    /** Host policy: may this user watch? Denied users get `403 bundle_change_watch_forbidden`. */
+    allow?: (userId: string) => boolean;
+  };
+  /** History retention: keep this many bundles per user (10,000), move the floor at most this much per commit (1,000). */
+  retention?: { retainedBundlesPerUser?: number; pruneBatchSize?: number };
+  limits?: SyncLimits;
+  /** Called with unexpected (500) errors; defaults to `console.error`. */
+  onInternalError?: (err: unknown, context: string) => void;
+}
+
+/** Limits with every default filled in. */
+export type ResolvedLimits = Required<SyncLimits>;
+
+/** Fills in defaults. */
+export function resolveLimits(limits: SyncLimits | undefined): ResolvedLimits {
+  return {
+    defaultRowsPerPushChunk: 1000,
+    maxRowsPerPushChunk: 5000,
+    pushSessionTtlSeconds: 900,
+    defaultRowsPerCommittedBundleChunk: 1000,
+    maxRowsPerCommittedBundleChunk: 5000,
+    defaultBundlesPerPull: 1000,
+    maxBundlesPerPull: 5000,
+    defaultRowsPerSnapshotChunk: 1000,
+    maxRowsPerSnapshotChunk: 5000,
+    defaultBytesPerSnapshotChunk: 4 * 1024 * 1024,
+    maxBytesPerSnapshotChunk: 16 * 1024 * 1024,
+    maxBytesPerSnapshotRow: 4 * 1024 * 1024,
+    maxRowsPerSnapshotSession: 0,
+    maxBytesPerSnapshotSession: 0,
+    snapshotMaterializationBatchRows: 1000,
+    snapshotMaterializationBatchBytes: 4 * 1024 * 1024,
+    maxConcurrentSnapshotBuilds: 2,
+    maxConcurrentSnapshotChunkRequests: 8,
+    snapshotSessionTtlSeconds: 900,
+    initializationLeaseTtlSeconds: 900,
+    capacityRetryAfterSeconds: 1,
+    ...Object.fromEntries(Object.entries(limits ?? {}).filter(([, v]) => v !== undefined)),
+  };
+}

@@ -1,0 +1,439 @@
+/**
+ * Chunked push sessions: create (idempotent on (user, source, source_bundle_id)), stage chunks
+ * (one set-based INSERT per chunk), commit (conflict check, apply grouped by table/op/columns,
+ * finalize the captured bundle — one transaction), and delete.
+ */
+import { randomUUID } from 'node:crypto';
+import type { CommittedBundleMeta, PushConflictDetail, PushSessionCreateResponse, PushChunkResponse, JsonValue } from '../../protocol/wire.ts';
+import { isCanonicalUuid } from '../../protocol/values.ts';
+import type { SqlSession } from '../database/types.ts';
+import { SCOPE_COLUMN, decodeValueSql, keyFromTextSql, quoteIdent, wirePayloadSql } from './catalog.ts';
+import type { CatalogTable } from './catalog.ts';
+import { finalizeCapturedBundle } from './bundle-finalize.ts';
+import type { RuntimeContext } from './context.ts';
+import { validatePushRows } from './push-validation.ts';
+import type { ValidatedPushRow } from './push-validation.ts';
+import { ScopeCode, ensureUserScope, markInitialized } from './scope-state.ts';
+import type { UserScope } from './scope-state.ts';
+import { expectedSourceBundleId, readSourceState, recordSourceCommit, setBundleContext } from './source-state.ts';
+import { SyncError, pgErrorCode } from './sync-error.ts';
+import { inUserTransaction } from './transactions.ts';
+import { OpCode, finishPayload, opName, wireKey } from './wire-rows.ts';
+
+const HASH = /^[0-9a-f]{64}$/;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function positiveInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
+}
+
+/** Parsed `POST /sync/push-sessions` body. */
+export interface PushCreateInput {
+  sourceBundleId: number;
+  plannedRowCount: number;
+  initializationId: string | null;
+  canonicalRequestHash: string | null;
+}
+
+/** Validates a push-session create body; throws `push_session_invalid`. */
+export function parsePushCreate(body: unknown): PushCreateInput {
+  if (!isPlainObject(body)) throw new SyncError('push_session_invalid', 'request body must be a JSON object');
+  if (!positiveInt(body.source_bundle_id)) throw new SyncError('push_session_invalid', 'source_bundle_id must be an integer >= 1');
+  if (!positiveInt(body.planned_row_count)) throw new SyncError('push_session_invalid', 'planned_row_count must be an integer >= 1');
+  const init = body.initialization_id;
+  if (init !== undefined && init !== null && init !== '' && (typeof init !== 'string' || !isCanonicalUuid(init.toLowerCase()))) {
+    throw new SyncError('push_session_invalid', 'initialization_id must be a UUID');
+  }
+  const hash = body.canonical_request_hash;
+  if (hash !== undefined && hash !== null && hash !== '' && (typeof hash !== 'string' || !HASH.test(hash))) {
+    throw new SyncError('push_session_invalid', 'canonical_request_hash must be 64 lowercase hex characters');
+  }
+  return {
+    sourceBundleId: body.source_bundle_id,
+    plannedRowCount: body.planned_row_count,
+    initializationId: typeof init === 'string' && init !== '' ? init.toLowerCase() : null,
+    canonicalRequestHash: typeof hash === 'string' && hash !== '' ? hash : null,
+  };
+}
+
+/** Checks an initialization session against the scope lease and refreshes the lease. */
+async function checkInitializationLease(tx: SqlSession, scope: UserScope, sourceId: string, initializationId: string, ttlSeconds: number): Promise<void> {
+  if (scope.state === ScopeCode.uninitialized) {
+    throw new SyncError('initialization_expired', 'the initialization lease expired; connect again');
+  }
+  if (scope.state === ScopeCode.initialized || scope.initializationId !== initializationId || scope.initializerSourceId !== sourceId) {
+    throw new SyncError('initialization_stale', 'initialization_id does not match the scope\'s active initialization');
+  }
+  await tx.query(`UPDATE sync.scope_state SET lease_expires_at = now() + make_interval(secs => $2) WHERE user_pk = $1`, [scope.userPk, ttlSeconds]);
+}
+
+async function committedMeta(tx: SqlSession, userPk: string, sourceId: string, sourceBundleId: number): Promise<(CommittedBundleMeta & { pruned: boolean }) | null> {
+  const r = await tx.query<{ bundle_seq: string; row_count: number; bundle_hash: string; canonical_request_hash: string | null; floor: string }>(
+    `SELECT b.bundle_seq::text AS bundle_seq, b.row_count, b.bundle_hash, b.canonical_request_hash, u.retained_bundle_floor::text AS floor
+       FROM sync.bundle_log b JOIN sync.user_state u ON u.user_pk = b.user_pk
+      WHERE b.user_pk = $1 AND b.source_id = $2 AND b.source_bundle_id = $3`,
+    [userPk, sourceId, sourceBundleId],
+  );
+  const row = r.rows[0];
+  if (!row) return null;
+  const meta: CommittedBundleMeta & { pruned: boolean } = {
+    bundle_seq: Number(row.bundle_seq),
+    source_id: sourceId,
+    source_bundle_id: sourceBundleId,
+    row_count: row.row_count,
+    bundle_hash: row.bundle_hash,
+    pruned: Number(row.bundle_seq) <= Number(row.floor),
+  };
+  if (row.canonical_request_hash) meta.canonical_request_hash = row.canonical_request_hash;
+  return meta;
+}
+
+/** `POST /sync/push-sessions`. */
+export function createPushSession(ctx: RuntimeContext, userId: string, sourceId: string, input: PushCreateInput): Promise<PushSessionCreateResponse> {
+  return inUserTransaction(ctx.db, userId, async (tx) => {
+    // Housekeeping: expired sessions of anyone (skipping sessions another transaction holds).
+    await tx.query(
+      `DELETE FROM sync.push_sessions WHERE push_id IN (SELECT push_id FROM sync.push_sessions WHERE expires_at < now() FOR UPDATE SKIP LOCKED)`,
+    );
+    const scope = await ensureUserScope(tx, userId);
+    if (scope.state === ScopeCode.uninitialized) {
+      if (input.initializationId) throw new SyncError('initialization_expired', 'the initialization lease expired; connect again');
+      throw new SyncError('scope_uninitialized', 'scope is not initialized; call POST /sync/connect first');
+    }
+    if (scope.state === ScopeCode.initializing) {
+      if (!input.initializationId) throw new SyncError('push_session_invalid', 'initialization_id is required while the scope is initializing');
+      await checkInitializationLease(tx, scope, sourceId, input.initializationId, ctx.limits.initializationLeaseTtlSeconds);
+    } else if (input.initializationId) {
+      throw new SyncError('push_session_invalid', 'initialization_id must be absent once the scope is initialized');
+    }
+    const committed = await committedMeta(tx, scope.userPk, sourceId, input.sourceBundleId);
+    if (committed && !committed.pruned) {
+      const { pruned: _pruned, ...meta } = committed;
+      await tx.query(`SELECT nextval('sync.accepted_push_replay_seq')`);
+      return { status: 'already_committed', ...meta };
+    }
+    const source = await readSourceState(tx, scope.userPk, sourceId);
+    const expected = expectedSourceBundleId(sourceId, source);
+    if (input.sourceBundleId < expected) {
+      await tx.query(`SELECT nextval('sync.history_pruned_error_seq')`);
+      throw new SyncError('history_pruned', `source_bundle_id ${input.sourceBundleId} was committed and its history is pruned; expected ${expected}`);
+    }
+    if (input.sourceBundleId > expected) {
+      throw new SyncError('source_sequence_out_of_order', `source_bundle_id ${input.sourceBundleId} is out of order; expected ${expected}`);
+    }
+    await tx.query('DELETE FROM sync.push_sessions WHERE user_pk = $1 AND source_id = $2 AND source_bundle_id = $3', [
+      scope.userPk,
+      sourceId,
+      input.sourceBundleId,
+    ]);
+    const pushId = randomUUID();
+    await tx.query(
+      `INSERT INTO sync.push_sessions (push_id, user_pk, source_id, source_bundle_id, planned_row_count, initialization_id, canonical_request_hash, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))`,
+      [pushId, scope.userPk, sourceId, input.sourceBundleId, input.plannedRowCount, input.initializationId, input.canonicalRequestHash, ctx.limits.pushSessionTtlSeconds],
+    );
+    const response: PushSessionCreateResponse = {
+      status: 'staging',
+      push_id: pushId,
+      planned_row_count: input.plannedRowCount,
+      next_expected_row_ordinal: 0,
+    };
+    if (input.canonicalRequestHash) response.canonical_request_hash = input.canonicalRequestHash;
+    return response;
+  });
+}
+
+interface SessionRow {
+  push_id: string;
+  user_pk: string;
+  source_id: string;
+  source_bundle_id: string;
+  planned_row_count: string;
+  next_expected_row_ordinal: string;
+  initialization_id: string | null;
+  canonical_request_hash: string | null;
+  expired: boolean;
+  owner_user_id: string;
+}
+
+/** Loads and locks a session, enforcing existence (404), ownership (403) and expiry (410). */
+async function lockSession(tx: SqlSession, pushId: string, userId: string, sourceId: string): Promise<SessionRow> {
+  if (!isCanonicalUuid(pushId.toLowerCase())) throw new SyncError('push_session_not_found', `push session ${pushId} not found`);
+  const r = await tx.query<SessionRow>(
+    `SELECT p.push_id::text AS push_id, p.user_pk::text AS user_pk, p.source_id, p.source_bundle_id::text AS source_bundle_id,
+            p.planned_row_count::text AS planned_row_count, p.next_expected_row_ordinal::text AS next_expected_row_ordinal,
+            p.initialization_id::text AS initialization_id, p.canonical_request_hash, p.expires_at <= now() AS expired,
+            u.user_id AS owner_user_id
+       FROM sync.push_sessions p JOIN sync.user_state u ON u.user_pk = p.user_pk
+      WHERE p.push_id = $1::uuid FOR UPDATE OF p`,
+    [pushId.toLowerCase()],
+  );
+  const s = r.rows[0];
+  if (!s) throw new SyncError('push_session_not_found', `push session ${pushId} not found`);
+  if (s.owner_user_id !== userId || s.source_id !== sourceId) {
+    throw new SyncError('push_session_forbidden', `push session ${pushId} belongs to another user or source`);
+  }
+  if (s.expired) throw new SyncError('push_session_expired', `push session ${pushId} expired; create a new one`);
+  return s;
+}
+
+/** Parsed chunk body. */
+export interface PushChunkInput {
+  startRowOrdinal: number;
+  rows: ValidatedPushRow[];
+}
+
+/** Validates a chunk body entirely before any database work; throws `push_chunk_invalid`. */
+export function parsePushChunk(ctx: RuntimeContext, body: unknown): PushChunkInput {
+  if (!isPlainObject(body)) throw new SyncError('push_chunk_invalid', 'request body must be a JSON object');
+  const start = body.start_row_ordinal;
+  if (typeof start !== 'number' || !Number.isSafeInteger(start) || start < 0) {
+    throw new SyncError('push_chunk_invalid', 'start_row_ordinal must be a non-negative integer');
+  }
+  return { startRowOrdinal: start, rows: validatePushRows(body.rows, ctx.catalog, ctx.limits.maxRowsPerPushChunk) };
+}
+
+/** `POST /sync/push-sessions/{push_id}/chunks`. */
+export function uploadPushChunk(ctx: RuntimeContext, userId: string, sourceId: string, pushId: string, input: PushChunkInput): Promise<PushChunkResponse> {
+  return inUserTransaction(ctx.db, userId, async (tx) => {
+    const s = await lockSession(tx, pushId, userId, sourceId);
+    if (s.initialization_id) {
+      const scope = await ensureUserScope(tx, userId);
+      await checkInitializationLease(tx, scope, sourceId, s.initialization_id, ctx.limits.initializationLeaseTtlSeconds);
+    }
+    const expected = Number(s.next_expected_row_ordinal);
+    if (input.startRowOrdinal !== expected) {
+      throw new SyncError('push_chunk_out_of_order', `start_row_ordinal ${input.startRowOrdinal} does not match next_expected_row_ordinal ${expected}`);
+    }
+    const end = input.startRowOrdinal + input.rows.length;
+    if (end > Number(s.planned_row_count)) {
+      throw new SyncError('push_chunk_invalid', `chunk ends at row ${end}, beyond planned_row_count ${s.planned_row_count}`);
+    }
+    const rows = input.rows;
+    await tx.query(
+      `INSERT INTO sync.push_session_rows (push_id, row_ordinal, table_id, key_text, op_code, base_bundle_seq, payload)
+       SELECT $1::uuid, $2::bigint + r.ord - 1, r.table_id, r.key_text, r.op_code, r.base, r.payload::jsonb
+         FROM unnest($3::int[], $4::text[], $5::smallint[], $6::bigint[], $7::text[]) WITH ORDINALITY
+              AS r(table_id, key_text, op_code, base, payload, ord)`,
+      [
+        s.push_id,
+        input.startRowOrdinal,
+        rows.map((r) => r.table.tableId),
+        rows.map((r) => r.keyText),
+        rows.map((r) => r.op),
+        rows.map((r) => r.baseRowVersion),
+        rows.map((r) => (r.payload ? JSON.stringify(r.payload) : null)),
+      ],
+    );
+    await recordSegments(tx, s.push_id, input.startRowOrdinal, rows);
+    await tx.query(
+      `UPDATE sync.push_sessions SET next_expected_row_ordinal = $2, expires_at = now() + make_interval(secs => $3) WHERE push_id = $1::uuid`,
+      [s.push_id, end, ctx.limits.pushSessionTtlSeconds],
+    );
+    return { push_id: s.push_id, next_expected_row_ordinal: end };
+  });
+}
+
+interface Segment {
+  start: number;
+  end: number;
+  tableId: number;
+  op: number;
+  columns: string[];
+}
+
+/** Run-length groups of consecutive rows that can be applied by one statement. */
+async function recordSegments(tx: SqlSession, pushId: string, start: number, rows: ValidatedPushRow[]): Promise<void> {
+  const segments: Segment[] = [];
+  let sigOfLast = '';
+  rows.forEach((row, i) => {
+    const sig = `${row.table.tableId}|${row.op}|${row.columnSignature}`;
+    const last = segments[segments.length - 1];
+    if (last && sig === sigOfLast) last.end = start + i;
+    else segments.push({ start: start + i, end: start + i, tableId: row.table.tableId, op: row.op, columns: row.columnSignature ? row.columnSignature.split(',') : [] });
+    sigOfLast = sig;
+  });
+  // Continue the session's previous segment when the first group has the same shape.
+  const prev = await tx.query<{ start_ordinal: string; table_id: number; op_code: number; columns: string[] }>(
+    `SELECT start_ordinal::text AS start_ordinal, table_id, op_code, columns FROM sync.push_session_segments
+      WHERE push_id = $1::uuid ORDER BY start_ordinal DESC LIMIT 1`,
+    [pushId],
+  );
+  const p = prev.rows[0];
+  const first = segments[0]!;
+  if (p && p.table_id === first.tableId && p.op_code === first.op && p.columns.join(',') === first.columns.join(',')) {
+    await tx.query('UPDATE sync.push_session_segments SET end_ordinal = $3 WHERE push_id = $1::uuid AND start_ordinal = $2', [pushId, p.start_ordinal, first.end]);
+    segments.shift();
+  }
+  if (segments.length === 0) return;
+  await tx.query(
+    `INSERT INTO sync.push_session_segments (push_id, start_ordinal, end_ordinal, table_id, op_code, columns)
+     SELECT $1::uuid, s.start_ordinal, s.end_ordinal, s.table_id, s.op_code, string_to_array(s.columns, ',')
+       FROM unnest($2::bigint[], $3::bigint[], $4::int[], $5::smallint[], $6::text[]) AS s(start_ordinal, end_ordinal, table_id, op_code, columns)`,
+    [pushId, segments.map((s) => s.start), segments.map((s) => s.end), segments.map((s) => s.tableId), segments.map((s) => s.op), segments.map((s) => s.columns.join(','))],
+  );
+}
+
+interface ConflictRow {
+  table_id: number;
+  key_text: string;
+  op_code: number;
+  base: string;
+  present: boolean;
+  deleted: boolean;
+  version: string;
+}
+
+/** First conflicting staged row in ordinal order (see the conflict table of the protocol), or null. */
+async function findFirstConflict(tx: SqlSession, pushId: string, userPk: string): Promise<ConflictRow | null> {
+  const r = await tx.query<ConflictRow>(
+    `SELECT r.table_id, r.key_text, r.op_code, r.base_bundle_seq::text AS base,
+            rs.key_text IS NOT NULL AS present, coalesce(rs.deleted, false) AS deleted, coalesce(rs.bundle_seq, 0)::text AS version
+       FROM sync.push_session_rows r
+       LEFT JOIN sync.row_state rs ON rs.user_pk = $2 AND rs.table_id = r.table_id AND rs.key_text = r.key_text
+      WHERE r.push_id = $1::uuid AND NOT (
+              (r.op_code = 1 AND ((rs.key_text IS NULL AND r.base_bundle_seq = 0)
+                                  OR (rs.key_text IS NOT NULL AND rs.deleted AND r.base_bundle_seq = rs.bundle_seq)))
+           OR (r.op_code <> 1 AND rs.key_text IS NOT NULL AND NOT rs.deleted AND r.base_bundle_seq = rs.bundle_seq))
+      ORDER BY r.row_ordinal LIMIT 1`,
+    [pushId, userPk],
+  );
+  return r.rows[0] ?? null;
+}
+
+/** The live server row of a key in wire form, or null. */
+export async function readLiveRow(tx: SqlSession, table: CatalogTable, userId: string, keyText: string): Promise<Record<string, JsonValue> | null> {
+  const r = await tx.query<{ payload: Record<string, JsonValue> }>(
+    `SELECT ${wirePayloadSql(table, 'n')} AS payload FROM ${table.sqlName} n
+      WHERE n.${quoteIdent(SCOPE_COLUMN)} = $1 AND n.${quoteIdent(table.keyColumn)} = ${keyFromTextSql(table, '$2')}`,
+    [userId, keyText],
+  );
+  return r.rows[0] ? finishPayload(table, r.rows[0].payload) : null;
+}
+
+async function conflictError(tx: SqlSession, ctx: RuntimeContext, userId: string, c: ConflictRow): Promise<SyncError> {
+  const table = ctx.catalog.byId.get(c.table_id)!;
+  const live = c.present && !c.deleted;
+  const detail: PushConflictDetail = {
+    schema: table.schema,
+    table: table.table,
+    key: wireKey(table, c.key_text),
+    op: opName(c.op_code),
+    base_row_version: Number(c.base),
+    server_row_version: Number(c.version),
+    server_row_deleted: c.deleted,
+    server_row: live ? await readLiveRow(tx, table, userId, c.key_text) : null,
+  };
+  const state = !c.present ? 'does not exist' : c.deleted ? `is deleted at version ${c.version}` : `is live at version ${c.version}`;
+  return new SyncError(
+    'push_conflict',
+    `${detail.op.toLowerCase()} conflict on ${table.qualifiedName} ${JSON.stringify(c.key_text)}: base_row_version ${c.base}, server row ${state}`,
+    { conflict: detail },
+  );
+}
+
+/** Applies one segment of staged rows with a single set-based statement. */
+async function applySegment(tx: SqlSession, ctx: RuntimeContext, userId: string, pushId: string, seg: { start_ordinal: string; end_ordinal: string; table_id: number; op_code: number; columns: string[] }): Promise<void> {
+  const table = ctx.catalog.byId.get(seg.table_id)!;
+  const scope = quoteIdent(SCOPE_COLUMN);
+  const key = quoteIdent(table.keyColumn);
+  const rowsSql = `FROM sync.push_session_rows r WHERE r.push_id = $1::uuid AND r.row_ordinal BETWEEN $2 AND $3`;
+  const params = [pushId, seg.start_ordinal, seg.end_ordinal, userId];
+  const cols = seg.columns.map((c) => table.columnsByName.get(c)!);
+  if (seg.op_code === OpCode.INSERT) {
+    await tx.query(
+      `INSERT INTO ${table.sqlName} (${scope}, ${cols.map((c) => quoteIdent(c.name)).join(', ')})
+       SELECT $4, ${cols.map((c) => decodeValueSql(c, 'r.payload')).join(', ')} ${rowsSql} ORDER BY r.row_ordinal`,
+      params,
+    );
+  } else if (seg.op_code === OpCode.UPDATE) {
+    await tx.query(
+      `UPDATE ${table.sqlName} t SET ${cols.map((c) => `${quoteIdent(c.name)} = d.${quoteIdent(c.name)}`).join(', ')}
+         FROM (SELECT r.key_text AS _k, ${cols.map((c) => `${decodeValueSql(c, 'r.payload')} AS ${quoteIdent(c.name)}`).join(', ')} ${rowsSql}) d
+        WHERE t.${scope} = $4 AND t.${key} = ${keyFromTextSql(table, 'd._k')}`,
+      params,
+    );
+  } else {
+    await tx.query(
+      `DELETE FROM ${table.sqlName} t USING (SELECT r.key_text AS _k ${rowsSql}) d
+        WHERE t.${scope} = $4 AND t.${key} = ${keyFromTextSql(table, 'd._k')}`,
+      params,
+    );
+  }
+}
+
+/** `POST /sync/push-sessions/{push_id}/commit`. */
+export async function commitPushSession(ctx: RuntimeContext, userId: string, sourceId: string, pushId: string): Promise<CommittedBundleMeta> {
+  try {
+    return await inUserTransaction(ctx.db, userId, async (tx) => {
+      const s = await lockSession(tx, pushId, userId, sourceId);
+      const planned = Number(s.planned_row_count);
+      const staged = await tx.query<{ n: string; dupes: string }>(
+        `SELECT count(*)::text AS n,
+                (SELECT count(*) FROM (SELECT 1 FROM sync.push_session_rows WHERE push_id = $1::uuid GROUP BY table_id, key_text HAVING count(*) > 1) d)::text AS dupes
+           FROM sync.push_session_rows WHERE push_id = $1::uuid`,
+        [s.push_id],
+      );
+      if (Number(s.next_expected_row_ordinal) !== planned || Number(staged.rows[0]!.n) !== planned) {
+        throw new SyncError('push_commit_invalid', `push session has ${staged.rows[0]!.n} of ${planned} planned rows staged`);
+      }
+      if (Number(staged.rows[0]!.dupes) > 0) {
+        throw new SyncError('push_commit_invalid', 'push session stages more than one row for the same table and key');
+      }
+      await tx.query('SET CONSTRAINTS ALL DEFERRED');
+      const scope = await ensureUserScope(tx, userId);
+      if (s.initialization_id) {
+        await checkInitializationLease(tx, scope, sourceId, s.initialization_id, ctx.limits.initializationLeaseTtlSeconds);
+      } else if (scope.state !== ScopeCode.initialized) {
+        throw new SyncError(scope.state === ScopeCode.initializing ? 'scope_initializing' : 'scope_uninitialized', 'scope is not initialized');
+      }
+      const sourceBundleId = Number(s.source_bundle_id);
+      const expected = expectedSourceBundleId(sourceId, await readSourceState(tx, scope.userPk, sourceId, true));
+      if (expected !== sourceBundleId) {
+        throw new SyncError('source_sequence_changed', `source sequence changed since the session was created: expected ${expected}, session has ${sourceBundleId}`);
+      }
+      const conflict = await findFirstConflict(tx, s.push_id, scope.userPk);
+      if (conflict) throw await conflictError(tx, ctx, userId, conflict);
+
+      await setBundleContext(tx, userId, scope.userPk, sourceId, sourceBundleId);
+      const segments = await tx.query<{ start_ordinal: string; end_ordinal: string; table_id: number; op_code: number; columns: string[] }>(
+        `SELECT start_ordinal::text AS start_ordinal, end_ordinal::text AS end_ordinal, table_id, op_code, columns
+           FROM sync.push_session_segments WHERE push_id = $1::uuid ORDER BY start_ordinal`,
+        [s.push_id],
+      );
+      for (const seg of segments.rows) await applySegment(tx, ctx, userId, s.push_id, seg);
+
+      const meta = await finalizeCapturedBundle(
+        tx,
+        ctx.catalog,
+        { userId, userPk: scope.userPk, sourceId, sourceBundleId, canonicalRequestHash: s.canonical_request_hash },
+        ctx.notifyChannel,
+        ctx.retention,
+      );
+      if (!meta) throw new SyncError('push_commit_invalid', 'the pushed rows produced no effective change');
+      await recordSourceCommit(tx, scope.userPk, sourceId, sourceBundleId);
+      await tx.query('DELETE FROM sync.push_sessions WHERE push_id = $1::uuid', [s.push_id]);
+      if (s.initialization_id) await markInitialized(tx, scope.userPk, sourceId);
+      return meta;
+    });
+  } catch (err) {
+    if (err instanceof SyncError) throw err;
+    const code = pgErrorCode(err);
+    // Business-level failures (constraints, casts, owner guard): typed, actionable, nothing committed.
+    if (code && /^(22|23|42501|P0001)/.test(code)) {
+      throw new SyncError('push_session_commit_failed', `the database rejected the bundle (SQLSTATE ${code}): ${(err as Error).message}`);
+    }
+    throw err;
+  }
+}
+
+/** `DELETE /sync/push-sessions/{push_id}`. */
+export function deletePushSession(ctx: RuntimeContext, userId: string, sourceId: string, pushId: string): Promise<void> {
+  return inUserTransaction(ctx.db, userId, async (tx) => {
+    const s = await lockSession(tx, pushId, userId, sourceId);
+    await tx.query('DELETE FROM sync.push_sessions WHERE push_id = $1::uuid', [s.push_id]);
+  });
+}

@@ -1,0 +1,105 @@
+/**
+ * Per-user state: the compact user key, the gapless bundle sequence, the retained floor, and the
+ * scope lifecycle (UNINITIALIZED → INITIALIZING with a lease → INITIALIZED).
+ */
+import type { SqlSession } from '../database/types.ts';
+import { SyncError } from './sync-error.ts';
+
+/** Scope lifecycle codes as stored. */
+export const ScopeCode = { uninitialized: 0, initializing: 1, initialized: 2 } as const;
+
+/** A user's state as read inside a transaction. */
+export interface UserScope {
+  userPk: string;
+  /** Highest committed bundle_seq (0 when none). */
+  latestBundleSeq: number;
+  retainedFloor: number;
+  state: 0 | 1 | 2;
+  initializerSourceId: string | null;
+  initializationId: string | null;
+  leaseExpiresAt: Date | null;
+}
+
+interface ScopeRow {
+  user_pk: string;
+  next_bundle_seq: string;
+  retained_bundle_floor: string;
+  state_code: number | null;
+  initializer_source_id: string | null;
+  initialization_id: string | null;
+  lease_expires_at: Date | null;
+}
+
+function toScope(r: ScopeRow): UserScope {
+  return {
+    userPk: r.user_pk,
+    latestBundleSeq: Number(r.next_bundle_seq) - 1,
+    retainedFloor: Number(r.retained_bundle_floor),
+    state: (r.state_code ?? 0) as 0 | 1 | 2,
+    initializerSourceId: r.initializer_source_id,
+    initializationId: r.initialization_id,
+    leaseExpiresAt: r.lease_expires_at,
+  };
+}
+
+const SELECT_SCOPE = `
+  SELECT u.user_pk::text AS user_pk, u.next_bundle_seq::text AS next_bundle_seq,
+         u.retained_bundle_floor::text AS retained_bundle_floor, s.state_code,
+         s.initializer_source_id, s.initialization_id::text AS initialization_id, s.lease_expires_at
+    FROM sync.user_state u LEFT JOIN sync.scope_state s ON s.user_pk = u.user_pk
+   WHERE u.user_id = $1`;
+
+/**
+ * Creates the user's rows if absent and resets an expired initialization lease; must run inside
+ * a user transaction (the advisory lock makes it race-free).
+ */
+export async function ensureUserScope(tx: SqlSession, userId: string): Promise<UserScope> {
+  await tx.query('INSERT INTO sync.user_state (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING', [userId]);
+  await tx.query(
+    `INSERT INTO sync.scope_state (user_pk) SELECT user_pk FROM sync.user_state WHERE user_id = $1 ON CONFLICT (user_pk) DO NOTHING`,
+    [userId],
+  );
+  await tx.query(
+    `UPDATE sync.scope_state s SET state_code = 0, initializer_source_id = NULL, initialization_id = NULL, lease_expires_at = NULL
+       FROM sync.user_state u
+      WHERE u.user_id = $1 AND s.user_pk = u.user_pk AND s.state_code = 1 AND s.lease_expires_at <= now()`,
+    [userId],
+  );
+  const r = await tx.query<ScopeRow>(SELECT_SCOPE, [userId]);
+  return toScope(r.rows[0]!);
+}
+
+/** Reads the user's state without creating anything (read paths); null when the user is unknown. */
+export async function readUserScope(tx: SqlSession, userId: string): Promise<UserScope | null> {
+  const r = await tx.query<ScopeRow>(SELECT_SCOPE, [userId]);
+  if (r.rows.length === 0) return null;
+  const scope = toScope(r.rows[0]!);
+  // An expired lease reads as uninitialized; the next write path resets it for real.
+  if (scope.state === ScopeCode.initializing && scope.leaseExpiresAt && scope.leaseExpiresAt.getTime() <= Date.now()) {
+    return { ...scope, state: ScopeCode.uninitialized, initializerSourceId: null, initializationId: null, leaseExpiresAt: null };
+  }
+  return scope;
+}
+
+/** Throws `409 scope_uninitialized` / `scope_initializing` unless the scope is initialized. */
+export function requireInitialized(scope: UserScope | null): asserts scope is UserScope {
+  if (!scope || scope.state === ScopeCode.uninitialized) {
+    throw new SyncError('scope_uninitialized', 'scope is not initialized; call POST /sync/connect first');
+  }
+  if (scope.state === ScopeCode.initializing) {
+    throw new SyncError('scope_initializing', 'scope initialization is in progress on another source');
+  }
+}
+
+/** Marks the scope initialized by `sourceId`. */
+export async function markInitialized(tx: SqlSession, userPk: string, sourceId: string): Promise<void> {
+  await tx.query(
+    `UPDATE sync.scope_state SET state_code = 2, initializer_source_id = NULL, initialization_id = NULL,
+            lease_expires_at = NULL, initialized_at = now(), initialized_by_source_id = $2
+      WHERE user_pk = $1`,
+    [userPk, sourceId],
+  );
+}
+
+/** Counts a `history_pruned` answer (status counter); outside any read-only transaction. */
+export const COUNT_HISTORY_PRUNED = `SELECT nextval('sync.history_pruned_error_seq')`;

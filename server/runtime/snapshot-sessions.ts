@@ -1,0 +1,256 @@
+/**
+ * Frozen, chunked snapshot sessions: a materialized copy of a user's live rows at one
+ * `snapshot_bundle_seq`, read in chunks bounded by rows and bytes, with a TTL, optional source
+ * replacement (rotation) in the same transaction, and per-process build/read capacity limits.
+ */
+import { randomUUID } from 'node:crypto';
+import { canonicalJson, utf8ByteLength } from '../../protocol/canonical-json.ts';
+import { isCanonicalUuid } from '../../protocol/values.ts';
+import type { JsonValue, SnapshotChunkResponse, SnapshotRow, SnapshotSessionResponse, SourceReplacementReason } from '../../protocol/wire.ts';
+import type { SqlSession } from '../database/types.ts';
+import { SCOPE_COLUMN, keyTextSql, quoteIdent, wirePayloadSql } from './catalog.ts';
+import type { Catalog } from './catalog.ts';
+import type { CapacityGate } from './capacity.ts';
+import type { RuntimeContext } from './context.ts';
+import { ensureUserScope, requireInitialized } from './scope-state.ts';
+import { readSourceState } from './source-state.ts';
+import { SyncError } from './sync-error.ts';
+import { inReadSnapshot, inUserTransaction } from './transactions.ts';
+import { finishPayload, wireKey } from './wire-rows.ts';
+
+const REASONS: readonly SourceReplacementReason[] = ['history_pruned', 'source_sequence_out_of_order', 'source_sequence_changed', 'source_retired'];
+
+/** A validated source replacement request. */
+export interface SourceReplacement {
+  previousSourceId: string;
+  newSourceId: string;
+  reason: SourceReplacementReason;
+}
+
+/** Parses the optional create body (empty, `{}`, or `{"source_replacement": ...}`); unknown fields are rejected. */
+export function parseSnapshotCreate(bodyText: string, headerSourceId: string): SourceReplacement | null {
+  if (bodyText.trim() === '') return null;
+  let body: unknown;
+  try {
+    body = JSON.parse(bodyText);
+  } catch {
+    throw new SyncError('snapshot_session_invalid', 'request body is not valid JSON');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new SyncError('snapshot_session_invalid', 'request body must be a JSON object');
+  const unknown = Object.keys(body).filter((k) => k !== 'source_replacement');
+  if (unknown.length > 0) throw new SyncError('snapshot_session_invalid', `unknown field(s): ${unknown.join(', ')}`);
+  const sr = (body as { source_replacement?: unknown }).source_replacement;
+  if (sr === undefined || sr === null) return null;
+  if (typeof sr !== 'object' || Array.isArray(sr)) throw new SyncError('snapshot_session_invalid', 'source_replacement must be an object');
+  const { previous_source_id: prev, new_source_id: next, reason, ...rest } = sr as Record<string, unknown>;
+  if (Object.keys(rest).length > 0) throw new SyncError('snapshot_session_invalid', `unknown source_replacement field(s): ${Object.keys(rest).join(', ')}`);
+  if (typeof prev !== 'string' || prev.trim() !== headerSourceId) {
+    throw new SyncError('snapshot_session_invalid', 'source_replacement.previous_source_id must equal the Oversync-Source-ID header');
+  }
+  if (typeof next !== 'string' || next.trim() === '') throw new SyncError('snapshot_session_invalid', 'source_replacement.new_source_id must be a non-empty string');
+  if (next.trim() === headerSourceId) throw new SyncError('snapshot_session_invalid', 'source_replacement.new_source_id must differ from the previous source');
+  if (typeof reason !== 'string' || !REASONS.includes(reason as SourceReplacementReason)) {
+    throw new SyncError('snapshot_session_invalid', `source_replacement.reason must be one of ${REASONS.join(', ')}`);
+  }
+  return { previousSourceId: headerSourceId, newSourceId: next.trim(), reason: reason as SourceReplacementReason };
+}
+
+/** Applies the rotation rules (retire previous, reserve new), idempotently for the same replacement. */
+async function rotateSource(tx: SqlSession, userPk: string, r: SourceReplacement): Promise<void> {
+  const prev = await readSourceState(tx, userPk, r.previousSourceId, true);
+  const next = await readSourceState(tx, userPk, r.newSourceId, true);
+  if (prev?.state === 'retired') {
+    if (prev.replacedBySourceId !== r.newSourceId) {
+      const extra: Record<string, unknown> = { source_id: r.previousSourceId };
+      if (prev.replacedBySourceId) extra.replaced_by_source_id = prev.replacedBySourceId;
+      throw new SyncError('source_retired', `source ${r.previousSourceId} is already retired and replaced by ${prev.replacedBySourceId || 'nothing'}`, extra);
+    }
+    if (!next) {
+      await tx.query(`INSERT INTO sync.source_state (user_pk, source_id, state) VALUES ($1, $2, 'reserved')`, [userPk, r.newSourceId]);
+    } else if (next.state === 'retired') {
+      throw new SyncError('source_replacement_invalid', `replacement source ${r.newSourceId} is retired`);
+    }
+    return;
+  }
+  if (next) throw new SyncError('source_replacement_invalid', `replacement source ${r.newSourceId} already exists (${next.state}); use a fresh source id`);
+  await tx.query(`INSERT INTO sync.source_state (user_pk, source_id, state) VALUES ($1, $2, 'reserved')`, [userPk, r.newSourceId]);
+  await tx.query(
+    `INSERT INTO sync.source_state (user_pk, source_id, state, replaced_by_source_id, retirement_reason) VALUES ($1, $2, 'retired', $3, $4)
+     ON CONFLICT (user_pk, source_id) DO UPDATE SET state = 'retired', replaced_by_source_id = EXCLUDED.replaced_by_source_id,
+       retirement_reason = EXCLUDED.retirement_reason`,
+    [userPk, r.previousSourceId, r.newSourceId, r.reason],
+  );
+}
+
+/** Canonical byte size of a snapshot row as it travels (the unit of `byte_count` and `max_bytes`). */
+export function snapshotRowBytes(row: SnapshotRow): number {
+  return utf8ByteLength(canonicalJson(row as unknown as JsonValue));
+}
+
+interface StoredSnapshotRow {
+  row_ordinal: string;
+  table_id: number;
+  key_text: string;
+  bundle_seq: string;
+  payload: Record<string, JsonValue>;
+}
+
+function toSnapshotRow(catalog: Catalog, r: StoredSnapshotRow): SnapshotRow {
+  const table = catalog.byId.get(r.table_id)!;
+  return { schema: table.schema, table: table.table, key: wireKey(table, r.key_text), row_version: Number(r.bundle_seq), payload: finishPayload(table, r.payload) };
+}
+
+/** `POST /sync/snapshot-sessions`. */
+export async function createSnapshotSession(
+  ctx: RuntimeContext,
+  gate: CapacityGate,
+  userId: string,
+  replacement: SourceReplacement | null,
+): Promise<SnapshotSessionResponse> {
+  const release = gate.tryAcquire();
+  if (!release) {
+    throw new SyncError('snapshot_build_capacity', 'too many snapshot builds in progress; retry later', {}, { 'Retry-After': String(ctx.limits.capacityRetryAfterSeconds) });
+  }
+  try {
+    return await inUserTransaction(ctx.db, userId, async (tx) => {
+      await tx.query(
+        `DELETE FROM sync.snapshot_sessions WHERE snapshot_id IN (SELECT snapshot_id FROM sync.snapshot_sessions WHERE expires_at < now() FOR UPDATE SKIP LOCKED)`,
+      );
+      const scope = await ensureUserScope(tx, userId);
+      requireInitialized(scope);
+      if (replacement) await rotateSource(tx, scope.userPk, replacement);
+      const snapshotId = randomUUID();
+      const header = await tx.query<{ expires_at: Date }>(
+        `INSERT INTO sync.snapshot_sessions (snapshot_id, user_pk, snapshot_bundle_seq, row_count, byte_count, expires_at)
+         VALUES ($1, $2, $3, 0, 0, now() + make_interval(secs => $4)) RETURNING expires_at`,
+        [snapshotId, scope.userPk, scope.latestBundleSeq, ctx.limits.snapshotSessionTtlSeconds],
+      );
+      // Materialize set-based, in snapshot order: table_id, then key bytes (C collation = byte order).
+      let rowCount = 0;
+      for (const table of ctx.catalog.tables) {
+        const ins = await tx.query(
+          `INSERT INTO sync.snapshot_session_rows (snapshot_id, row_ordinal, table_id, key_text, bundle_seq, payload)
+           SELECT $1::uuid, $2::bigint + row_number() OVER (ORDER BY k COLLATE "C"), $3, k, bundle_seq, payload FROM (
+             SELECT ${keyTextSql(table, 'n')} AS k, rs.bundle_seq, ${wirePayloadSql(table, 'n')} AS payload
+               FROM ${table.sqlName} n
+               JOIN sync.row_state rs ON rs.user_pk = $4 AND rs.table_id = $3 AND rs.key_text = ${keyTextSql(table, 'n')} AND NOT rs.deleted
+              WHERE n.${quoteIdent(SCOPE_COLUMN)} = $5) s`,
+          [snapshotId, rowCount, table.tableId, scope.userPk, userId],
+        );
+        const live = await tx.query<{ n: string }>(`SELECT count(*)::text AS n FROM sync.row_state WHERE user_pk = $1 AND table_id = $2 AND NOT deleted`, [scope.userPk, table.tableId]);
+        if (Number(live.rows[0]!.n) !== ins.rowCount) {
+          throw new Error(`snapshot of ${table.qualifiedName}: ${ins.rowCount} live rows but ${live.rows[0]!.n} live row versions; refusing an inconsistent snapshot`);
+        }
+        rowCount += ins.rowCount;
+      }
+      const maxRows = ctx.limits.maxRowsPerSnapshotSession;
+      if (maxRows > 0 && rowCount > maxRows) throw new Error(`snapshot has ${rowCount} rows, above max_rows_per_snapshot_session ${maxRows}`);
+      let byteCount = 0;
+      const batch = ctx.limits.snapshotMaterializationBatchRows;
+      for (let after = 0; after < rowCount; after += batch) {
+        const r = await tx.query<StoredSnapshotRow>(
+          `SELECT row_ordinal::text AS row_ordinal, table_id, key_text, bundle_seq::text AS bundle_seq, payload FROM sync.snapshot_session_rows
+            WHERE snapshot_id = $1::uuid AND row_ordinal > $2 AND row_ordinal <= $3 ORDER BY row_ordinal`,
+          [snapshotId, after, after + batch],
+        );
+        for (const stored of r.rows) {
+          const size = snapshotRowBytes(toSnapshotRow(ctx.catalog, stored));
+          if (size > ctx.limits.maxBytesPerSnapshotRow) {
+            throw new Error(`snapshot row ${stored.row_ordinal} has ${size} bytes, above max_bytes_per_snapshot_row ${ctx.limits.maxBytesPerSnapshotRow}`);
+          }
+          byteCount += size;
+        }
+      }
+      const maxBytes = ctx.limits.maxBytesPerSnapshotSession;
+      if (maxBytes > 0 && byteCount > maxBytes) throw new Error(`snapshot has ${byteCount} bytes, above max_bytes_per_snapshot_session ${maxBytes}`);
+      await tx.query('UPDATE sync.snapshot_sessions SET row_count = $2, byte_count = $3 WHERE snapshot_id = $1::uuid', [snapshotId, rowCount, byteCount]);
+      return {
+        snapshot_id: snapshotId,
+        snapshot_bundle_seq: scope.latestBundleSeq,
+        row_count: rowCount,
+        byte_count: byteCount,
+        expires_at: header.rows[0]!.expires_at.toISOString(),
+      };
+    });
+  } finally {
+    release();
+  }
+}
+
+interface SessionHeader {
+  snapshot_id: string;
+  snapshot_bundle_seq: string;
+  row_count: string;
+  expired: boolean;
+  user_id: string;
+}
+
+async function loadSnapshotHeader(tx: SqlSession, snapshotId: string, userId: string, checkExpiry: boolean): Promise<SessionHeader> {
+  const id = snapshotId.toLowerCase();
+  if (!isCanonicalUuid(id)) throw new SyncError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
+  const r = await tx.query<SessionHeader>(
+    `SELECT s.snapshot_id::text AS snapshot_id, s.snapshot_bundle_seq::text AS snapshot_bundle_seq, s.row_count::text AS row_count,
+            s.expires_at <= now() AS expired, u.user_id
+       FROM sync.snapshot_sessions s JOIN sync.user_state u ON u.user_pk = s.user_pk WHERE s.snapshot_id = $1::uuid`,
+    [id],
+  );
+  const h = r.rows[0];
+  if (!h) throw new SyncError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
+  if (h.user_id !== userId) throw new SyncError('snapshot_session_forbidden', `snapshot session ${snapshotId} belongs to another user`);
+  if (checkExpiry && h.expired) throw new SyncError('snapshot_session_expired', `snapshot session ${snapshotId} expired; create a new one`);
+  return h;
+}
+
+/** `GET /sync/snapshot-sessions/{snapshot_id}`: rows with ordinal > after, bounded by rows and bytes (at least one row). */
+export async function readSnapshotChunk(
+  ctx: RuntimeContext,
+  gate: CapacityGate,
+  userId: string,
+  snapshotId: string,
+  afterRowOrdinal: number,
+  maxRows: number,
+  maxBytes: number,
+): Promise<SnapshotChunkResponse> {
+  const release = gate.tryAcquire();
+  if (!release) {
+    throw new SyncError('snapshot_chunk_capacity', 'too many snapshot chunk reads in progress; retry later', {}, { 'Retry-After': String(ctx.limits.capacityRetryAfterSeconds) });
+  }
+  try {
+    return await inReadSnapshot(ctx.db, async (tx) => {
+      const h = await loadSnapshotHeader(tx, snapshotId, userId, true);
+      const r = await tx.query<StoredSnapshotRow>(
+        `SELECT row_ordinal::text AS row_ordinal, table_id, key_text, bundle_seq::text AS bundle_seq, payload FROM sync.snapshot_session_rows
+          WHERE snapshot_id = $1::uuid AND row_ordinal > $2 ORDER BY row_ordinal LIMIT $3`,
+        [h.snapshot_id, afterRowOrdinal, maxRows],
+      );
+      const rows: SnapshotRow[] = [];
+      let bytes = 0;
+      for (const stored of r.rows) {
+        const row = toSnapshotRow(ctx.catalog, stored);
+        const size = snapshotRowBytes(row);
+        if (rows.length > 0 && bytes + size > maxBytes) break;
+        rows.push(row);
+        bytes += size;
+      }
+      const next = afterRowOrdinal + rows.length;
+      return {
+        snapshot_id: h.snapshot_id,
+        snapshot_bundle_seq: Number(h.snapshot_bundle_seq),
+        rows,
+        next_row_ordinal: next,
+        byte_count: bytes,
+        has_more: next < Number(h.row_count),
+      };
+    });
+  } finally {
+    release();
+  }
+}
+
+/** `DELETE /sync/snapshot-sessions/{snapshot_id}` (expired sessions can be deleted too). */
+export function deleteSnapshotSession(ctx: RuntimeContext, userId: string, snapshotId: string): Promise<void> {
+  return inUserTransaction(ctx.db, userId, async (tx) => {
+    const h = await loadSnapshotHeader(tx, snapshotId, userId, false);
+    await tx.query('DELETE FROM sync.snapshot_sessions WHERE snapshot_id = $1::uuid', [h.snapshot_id]);
+  });
+}

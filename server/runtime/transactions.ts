@@ -1,0 +1,59 @@
+/**
+ * Transaction shapes of the runtime:
+ * - user transactions: one per write operation, serialized per user with a transaction-level
+ *   advisory lock (released by COMMIT/ROLLBACK, so it can never leak), retried on
+ *   serialization failure / deadlock / lock-not-available;
+ * - read snapshots: REPEATABLE READ READ ONLY, no lock.
+ * Both render timestamps in UTC so captured payloads do not depend on a connection's TimeZone.
+ */
+import type { SqlDatabase, SqlSession } from '../database/types.ts';
+import { isRetryablePgError } from './sync-error.ts';
+
+const RETRY_DELAYS_MS = [25, 50];
+
+async function inTransaction<T>(db: SqlDatabase, begin: string, setup: (tx: SqlSession) => Promise<void>, fn: (tx: SqlSession) => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await db.withConnection(async (tx) => {
+        await tx.query(begin);
+        try {
+          await setup(tx);
+          const result = await fn(tx);
+          await tx.query('COMMIT');
+          return result;
+        } catch (err) {
+          await tx.query('ROLLBACK').catch(() => {});
+          throw err;
+        }
+      });
+    } catch (err) {
+      if (attempt >= RETRY_DELAYS_MS.length || !isRetryablePgError(err)) throw err;
+      // Backoff before retrying a transaction PostgreSQL asked us to retry.
+      await new Promise((r) => setTimeout(r, RETRY_DELAYS_MS[attempt]));
+    }
+  }
+}
+
+/** Runs `fn` in a read-write transaction holding the user's advisory lock. */
+export function inUserTransaction<T>(db: SqlDatabase, userId: string, fn: (tx: SqlSession) => Promise<T>): Promise<T> {
+  return inTransaction(
+    db,
+    'BEGIN',
+    async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0)), set_config('TimeZone', 'UTC', true)`, [userId]);
+    },
+    fn,
+  );
+}
+
+/** Runs `fn` in a consistent read-only snapshot. */
+export function inReadSnapshot<T>(db: SqlDatabase, fn: (tx: SqlSession) => Promise<T>): Promise<T> {
+  return inTransaction(
+    db,
+    'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+    async (tx) => {
+      await tx.query(`SELECT set_config('TimeZone', 'UTC', true)`);
+    },
+    fn,
+  );
+}
