@@ -4,8 +4,14 @@
  */
 import type { CommitNotice } from '../worker/database/table-access.ts';
 import type { Outcome } from '../worker/database/types.ts';
+import type { DatabaseRequest } from './database-request.ts';
 import type { TabMessage } from './tab-messages.ts';
-import type { WorkerBackend } from './worker-backend.ts';
+
+/** Runs calls on the database (the leader's worker backend). */
+export interface RequestHandler {
+  /** Runs one call; `requestId` makes a write exactly-once across retries. */
+  handle(request: DatabaseRequest, requestId?: string): Promise<Outcome<unknown>>;
+}
 
 /** Serves followers for one leader term. */
 export class LeaderServer {
@@ -16,7 +22,7 @@ export class LeaderServer {
     private readonly post: (message: TabMessage) => void,
     /** Identifies this leader term (tab id plus term number). */
     readonly leaderId: string,
-    private readonly backend: WorkerBackend,
+    private readonly backend: RequestHandler,
     private readonly schemaVersion: number,
   ) {}
 
