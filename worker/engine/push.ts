@@ -36,6 +36,8 @@ import type { PushResult } from './types.ts';
 
 const DEFAULT_CHUNK_ROWS = 1000;
 const DEFAULT_COMMITTED_ROWS = 1000;
+const RESTARTABLE = new Set(['push_session_not_found', 'push_session_expired', 'push_chunk_out_of_order']);
+const MAX_RESTARTS = 2;
 
 function isPositiveInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
@@ -189,8 +191,10 @@ export function replayCommitted(ctx: EngineContext, header: OutboxHeader, meta: 
       if (Number(dirty) > 0) {
         setRowState(ctx, t, keyJson, row.row_version, row.op === 'DELETE');
         ctx.db.exec({
-          sql: 'UPDATE _sync_dirty_rows SET base_row_version = ? WHERE schema_name = ? AND table_name = ? AND key_json = ?',
-          bind: [row.row_version, ctx.schema, t.table, keyJson],
+          sql: `UPDATE _sync_dirty_rows SET base_row_version = ?,
+                  op = CASE WHEN payload IS NULL THEN 'DELETE' WHEN ? THEN 'UPDATE' ELSE 'INSERT' END
+                WHERE schema_name = ? AND table_name = ? AND key_json = ?`,
+          bind: [row.row_version, row.op === 'DELETE' ? 0 : 1, ctx.schema, t.table, keyJson],
         });
       } else {
         applyServerRow(ctx, t, keyJson, row.op, row.row_version, row.op === 'DELETE' ? null : row.payload!);
@@ -211,6 +215,7 @@ export function replayCommitted(ctx: EngineContext, header: OutboxHeader, meta: 
 export async function pushPending(ctx: EngineContext, userId: string): Promise<PushResult> {
   const maxRetries = ctx.options.maxConflictRetries ?? 3;
   let conflicts = 0;
+  let restarts = 0;
   for (;;) {
     const att = readAttachment(ctx.db);
     let header = freezeOutbox(ctx, userId, att.currentSourceId, att.pendingInitializationId);
@@ -233,6 +238,13 @@ export async function pushPending(ctx: EngineContext, userId: string): Promise<P
           if (!detail) throw badResponse('push_conflict without a conflict object');
           await resolveConflict(ctx, detail, rows);
           conflicts++;
+          continue;
+        }
+        // The session is gone or out of step (a re-sent chunk, a commit whose response was lost
+        // and was retried): start over with a fresh create, which either stages anew or answers
+        // already_committed. Chunk upload is not idempotent, so this is the only safe recovery.
+        if (e instanceof SyncError && RESTARTABLE.has(e.code) && restarts < MAX_RESTARTS) {
+          restarts++;
           continue;
         }
         throw e;
