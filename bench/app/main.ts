@@ -1,0 +1,153 @@
+/**
+ * The benchmark page: exposes `window.bench` for the Node runner (Playwright `page.evaluate`). It
+ * drives the real facade (`openDatabase`) on the bench worker, standalone bench workers (for the
+ * in-worker measurements and sync devices), and a long-task observer for the main thread.
+ */
+import * as Comlink from 'comlink';
+import { openDatabase } from '../../src/index.ts';
+import type { Database } from '../../src/index.ts';
+import type { BenchWorkerService } from './bench-worker.ts';
+import { itemBody, itemKey, itemsSchema } from './schema.ts';
+
+function newBenchWorker(name: string): Worker {
+  return new Worker(new URL('./bench-worker.ts', import.meta.url), { type: 'module', name: `bench:${name}` });
+}
+
+const databases = new Map<string, Database>();
+/** The facade's worker in this tab (leader tabs only), wrapped a second time for in-worker timings. */
+const facadeWorkers = new Map<string, Comlink.Remote<BenchWorkerService>>();
+const workers = new Map<string, { worker: Worker; remote: Comlink.Remote<BenchWorkerService> }>();
+let longTasks: number[] = [];
+let observer: PerformanceObserver | undefined;
+
+const bench = {
+  /** Opens `name` through the facade on the bench worker; returns the tab's role and the open time. */
+  async openFacade(name: string): Promise<{ role: string; ms: number }> {
+    const t0 = performance.now();
+    const db = await openDatabase({
+      name, schema: itemsSchema, requestPersistence: false,
+      createWorker: (n) => {
+        const worker = newBenchWorker(n);
+        facadeWorkers.set(name, Comlink.wrap<BenchWorkerService>(worker));
+        return worker;
+      },
+    });
+    databases.set(name, db);
+    return { role: db.role, ms: performance.now() - t0 };
+  },
+  role(name: string): string {
+    return databaseOf(name).role;
+  },
+  /** Inserts `rows` items through the facade in transactions of 1,000 statements. */
+  async seed(name: string, rows: number, prefix: string): Promise<void> {
+    const db = databaseOf(name);
+    for (let start = 0; start < rows; start += 1000) {
+      const statements = [];
+      for (let i = start; i < Math.min(rows, start + 1000); i++) statements.push({ sql: 'INSERT INTO items (id, n, body) VALUES (?, ?, ?)', params: [itemKey(prefix, i), i, itemBody(i)] });
+      await db.transaction(statements);
+    }
+  },
+  /** Awaited point queries through the facade, one at a time; ms each. */
+  async timeFacadeQueries(name: string, keys: string[]): Promise<number[]> {
+    const db = databaseOf(name);
+    const times: number[] = [];
+    for (const key of keys) {
+      const t0 = performance.now();
+      const rows = await db.query('SELECT id, n, body FROM items WHERE id = ?', [key]);
+      times.push(performance.now() - t0);
+      if (rows.length !== 1) throw new Error(`point query for ${key} returned ${rows.length} rows`);
+    }
+    return times;
+  },
+  /** The same point queries inside this tab's facade worker (leader only); ms each. */
+  async timeInWorkerQueries(name: string, keys: string[]): Promise<number[]> {
+    const remote = facadeWorkers.get(name);
+    if (remote === undefined) throw new Error(`this tab has no worker for ${name} (not the leader?)`);
+    return remote.timePointQueries(keys);
+  },
+  /**
+   * `calls` single-row INSERTs issued at once through the facade (one call per row, as an app's
+   * event handlers do); returns the total ms and each call's latency.
+   */
+  async concurrentWrites(name: string, calls: number, prefix: string): Promise<{ totalMs: number; latencies: number[] }> {
+    const db = databaseOf(name);
+    const latencies = new Array<number>(calls);
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: calls }, async (_, i) => {
+      const started = performance.now();
+      await db.exec('INSERT INTO items (id, n, body) VALUES (?, ?, ?)', [itemKey(prefix, i), i, itemBody(i)]);
+      latencies[i] = performance.now() - started;
+    }));
+    return { totalMs: performance.now() - t0, latencies };
+  },
+  /** Retries a point query until it succeeds; returns the epoch ms when it first did. */
+  async waitServing(name: string, key: string, timeoutMs = 30_000): Promise<number> {
+    const db = databaseOf(name);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await db.query('SELECT id FROM items WHERE id = ?', [key]);
+        return performance.timeOrigin + performance.now();
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+    }
+  },
+  async closeFacade(name: string): Promise<void> {
+    await databaseOf(name).close();
+    databases.delete(name);
+    facadeWorkers.delete(name);
+  },
+
+  // --- standalone bench workers -----------------------------------------------------------------
+  spawn(id: string): void {
+    const worker = newBenchWorker(id);
+    workers.set(id, { worker, remote: Comlink.wrap<BenchWorkerService>(worker) });
+  },
+  /** Calls a method of standalone worker `id`. */
+  async call(id: string, method: string, args: unknown[]): Promise<unknown> {
+    const entry = workers.get(id);
+    if (entry === undefined) throw new Error(`no worker ${id}`);
+    const fn = (entry.remote as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!;
+    return fn(...args);
+  },
+  /**
+   * Propagation: writes `key` on device `a` (worker `wa`) and pushes it, and measures until device
+   * `b` (worker `wb`, watching) shows it. Both times are taken on this page's clock.
+   */
+  async propagate(wa: string, a: string, wb: string, b: string, key: string, n: number): Promise<{ totalMs: number; pushMs: number }> {
+    const arrived = bench.call(wb, 'waitForRow', [b, key]);
+    const t0 = performance.now();
+    await bench.call(wa, 'writeAndPush', [a, key, n]);
+    const pushMs = performance.now() - t0;
+    await arrived;
+    return { totalMs: performance.now() - t0, pushMs };
+  },
+  terminate(id: string): void {
+    workers.get(id)?.worker.terminate();
+    workers.delete(id);
+  },
+
+  // --- main-thread responsiveness ---------------------------------------------------------------
+  startLongTasks(): void {
+    longTasks = [];
+    observer?.disconnect();
+    observer = new PerformanceObserver((list) => { for (const e of list.getEntries()) longTasks.push(e.duration); });
+    observer.observe({ type: 'longtask', buffered: false });
+  },
+  stopLongTasks(): { count: number; longestMs: number } {
+    observer?.disconnect();
+    observer = undefined;
+    return { count: longTasks.length, longestMs: longTasks.length ? Math.max(...longTasks) : 0 };
+  },
+};
+
+function databaseOf(name: string): Database {
+  const db = databases.get(name);
+  if (db === undefined) throw new Error(`database ${name} is not open in this tab`);
+  return db;
+}
+
+export type Bench = typeof bench;
+(globalThis as unknown as { bench: Bench }).bench = bench;
+document.getElementById('state')!.textContent = 'ready';

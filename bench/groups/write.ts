@@ -1,0 +1,100 @@
+/**
+ * Issue 6 item 1: the local write cost of change capture, in the worker on OPFS in real Chromium
+ * (persistent profile). Each repeat runs the same writes on a fresh plain table and a fresh synced
+ * table (the real engine's capture triggers, never attached), interleaved so machine noise hits
+ * both; ratio = synced / plain throughput (1.0 = capture is free). Then single-row writes from the
+ * app through the facade, all issued at once as an app's event handlers do.
+ */
+import type { BenchGroup, BenchContext } from '../lib/context.ts';
+import { measured } from '../lib/metrics.ts';
+import type { Metric } from '../lib/metrics.ts';
+import { median, percentile, perSecond } from '../lib/stats.ts';
+import type { WriteCostSample } from '../app/bench-worker.ts';
+
+const BULK = 10_000;
+const SINGLE = 1_000;
+
+const costMetrics = [
+  { key: 'insertBulkMs', metric: `write.insert_${BULK}_rows_one_tx`, rows: BULK, what: `${BULK} INSERTs in one write unit` },
+  { key: 'updateBulkMs', metric: `write.update_${BULK}_rows_one_tx`, rows: BULK, what: `${BULK} UPDATEs in one write unit` },
+  { key: 'insertSingleMs', metric: `write.insert_${SINGLE}_single_row_tx`, rows: SINGLE, what: `${SINGLE} awaited single-row INSERT units (one durable commit each)` },
+  { key: 'updateSingleMs', metric: `write.update_${SINGLE}_single_row_tx`, rows: SINGLE, what: `${SINGLE} awaited single-row UPDATE units` },
+] as const;
+
+function appCalls(quick: boolean): number {
+  return quick ? 2000 : 5000;
+}
+
+export const writeGroup: BenchGroup = {
+  name: 'write',
+  title: 'local write cost of change capture (worker, OPFS, persistent profile)',
+  metrics(quick) {
+    const n = appCalls(quick);
+    return [
+      ...costMetrics.map((m) => ({ metric: m.metric, unit: 'rows/s' })),
+      { metric: `write.app_single_row_calls_${n}.throughput`, unit: 'calls/s' },
+      { metric: `write.app_single_row_calls_${n}.p50`, unit: 'ms' },
+      { metric: `write.app_single_row_calls_${n}.p95`, unit: 'ms' },
+    ];
+  },
+  async run(ctx: BenchContext): Promise<Metric[]> {
+    const browser = await ctx.browser();
+    const page = await browser.openTab();
+    const repeats = ctx.repeats(3, 5);
+    const plain: WriteCostSample[] = [];
+    const synced: WriteCostSample[] = [];
+    const stamp = Date.now().toString(36);
+    await page.evaluate(() => window.bench.spawn('write'));
+    for (let r = 0; r < repeats; r++) {
+      // Alternate which variant goes first so a slow phase of the machine does not favour one.
+      const order = r % 2 === 0 ? [false, true] : [true, false];
+      for (const isSynced of order) {
+        const sample = (await page.evaluate(({ name, isSynced, BULK, SINGLE }) =>
+          window.bench.call('write', 'writeCost', [name, isSynced, BULK, SINGLE]),
+        { name: `wc-${stamp}-${r}-${isSynced ? 's' : 'p'}`, isSynced, BULK, SINGLE })) as WriteCostSample;
+        (isSynced ? synced : plain).push(sample);
+      }
+      ctx.log(`repeat ${r + 1}/${repeats}: plain ${JSON.stringify(round(plain.at(-1)!))} synced ${JSON.stringify(round(synced.at(-1)!))}`);
+    }
+    await page.evaluate(() => window.bench.terminate('write'));
+    const metrics: Metric[] = costMetrics.map((m) => {
+      const s = synced.map((x) => perSecond(m.rows, x[m.key]));
+      const p = plain.map((x) => perSecond(m.rows, x[m.key]));
+      return measured('write', m.metric, 'rows/s', median(s), median(p),
+        `${m.what}; value = synced table (capture triggers), baseline = same table without sync, median of ${repeats}; ratio < 1 is the capture overhead`, s);
+    });
+
+    // Single-row writes from the app: the facade's exec, one call per row, all in flight at once.
+    const n = appCalls(ctx.quick);
+    await page.evaluate(async ({ stamp }) => {
+      await window.bench.openFacade(`plain-app-${stamp}`);
+      await window.bench.openFacade(`synced-app-${stamp}`);
+    }, { stamp });
+    const runs: Record<'plain' | 'synced', Array<{ totalMs: number; latencies: number[] }>> = { plain: [], synced: [] };
+    for (let r = 0; r < repeats; r++) {
+      for (const kind of r % 2 === 0 ? (['plain', 'synced'] as const) : (['synced', 'plain'] as const)) {
+        const result = await page.evaluate(({ name, n, prefix }) => window.bench.concurrentWrites(name, n, prefix),
+          { name: `${kind}-app-${stamp}`, n, prefix: `app${r}` });
+        runs[kind].push(result);
+      }
+      ctx.log(`app calls repeat ${r + 1}/${repeats}: plain ${Math.round(perSecond(n, runs.plain.at(-1)!.totalMs))}/s, synced ${Math.round(perSecond(n, runs.synced.at(-1)!.totalMs))}/s`);
+    }
+    await page.close();
+    const rate = (k: 'plain' | 'synced') => runs[k].map((x) => perSecond(n, x.totalMs));
+    const lat = (k: 'plain' | 'synced', p: number) => runs[k].map((x) => percentile(x.latencies, p));
+    const note = `${n} concurrent db.exec INSERT calls from the main thread through the facade (group commit), durable on OPFS when resolved; ` +
+      `value = synced table, baseline = plain table, median of ${repeats}; goal >= 2,000 calls/s`;
+    metrics.push(
+      measured('write', `write.app_single_row_calls_${n}.throughput`, 'calls/s', median(rate('synced')), median(rate('plain')), note, rate('synced')),
+      measured('write', `write.app_single_row_calls_${n}.p50`, 'ms', median(lat('synced', 50)), median(lat('plain', 50)),
+        'per-call latency p50 of the same calls (all issued at once, so it includes queueing behind earlier calls)', lat('synced', 50)),
+      measured('write', `write.app_single_row_calls_${n}.p95`, 'ms', median(lat('synced', 95)), median(lat('plain', 95)),
+        'per-call latency p95 of the same calls', lat('synced', 95)),
+    );
+    return metrics;
+  },
+};
+
+function round(sample: WriteCostSample): Record<string, number> {
+  return Object.fromEntries(Object.entries(sample).map(([k, v]) => [k, Math.round(v)]));
+}

@@ -1,0 +1,82 @@
+/**
+ * The browser side of the benchmarks: the bench page on a Vite dev server and Debian Chromium with
+ * a persistent profile (real on-disk OPFS; an incognito context keeps OPFS in memory and commits
+ * about 7× slower, see docs/toolchain.md).
+ */
+import { chromium } from '@playwright/test';
+import type { BrowserContext, Page } from '@playwright/test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createServer } from 'vite';
+import type { ViteDevServer } from 'vite';
+import type { Bench } from '../app/main.ts';
+
+export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const chromiumArgs = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync',
+];
+
+declare global {
+  interface Window {
+    bench: Bench;
+  }
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A running bench page server plus a persistent Chromium profile. */
+export class BenchBrowser {
+  private constructor(
+    private readonly vite: ViteDevServer,
+    readonly context: BrowserContext,
+    private readonly profile: string,
+    readonly baseURL: string,
+  ) {}
+
+  /** Starts Vite (proxying /sync to `syncUrl` when given) and launches Chromium on a fresh profile. */
+  static async start(syncUrl?: string): Promise<BenchBrowser> {
+    const port = await freePort();
+    if (syncUrl) process.env.BENCH_SYNC_URL = syncUrl;
+    else delete process.env.BENCH_SYNC_URL;
+    process.env.BENCH_PORT = String(port);
+    const vite = await createServer({ configFile: fileURLToPath(new URL('../vite.config.ts', import.meta.url)) });
+    await vite.listen();
+    const profile = mkdtempSync(join(tmpdir(), 'oversqlite-bench-'));
+    const context = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath, args: chromiumArgs, headless: true });
+    const browser = new BenchBrowser(vite, context, profile, `http://127.0.0.1:${port}`);
+    // Warm-up: the first load makes Vite transform every module; later tabs load from its cache.
+    const warm = await browser.openTab();
+    await warm.close();
+    return browser;
+  }
+
+  /** Opens the bench page in a new tab. */
+  async openTab(): Promise<Page> {
+    const page = await this.context.newPage();
+    page.on('pageerror', (error) => console.log(`  [page error] ${error.message}`));
+    await page.goto(`${this.baseURL}/`);
+    await page.waitForFunction(() => document.getElementById('state')?.textContent === 'ready', undefined, { timeout: 60_000 });
+    return page;
+  }
+
+  async close(): Promise<void> {
+    await this.context.close().catch(() => undefined);
+    await this.vite.close().catch(() => undefined);
+    rmSync(this.profile, { recursive: true, force: true });
+  }
+}

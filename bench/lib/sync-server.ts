@@ -1,0 +1,63 @@
+/**
+ * The sync server under test, in a child process of its own (so the load generator and browser
+ * devices do not share its event loop), started through the project's test harness
+ * `startSyncServer()` (a fresh real PostgreSQL database, real HTTP). Tokens are minted in the child.
+ */
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** Where the harness lives; its absence means the server side has not landed yet. */
+export const harnessPath = fileURLToPath(new URL('../../test/harness/sync-server.ts', import.meta.url));
+
+/** A running sync server. */
+export interface BenchSyncServer {
+  readonly baseUrl: string;
+  tokenFor(userId: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
+
+/** Why the sync server cannot start here, or undefined when it can. */
+export function syncServerUnavailable(): string | undefined {
+  return existsSync(harnessPath) ? undefined : 'test/harness/sync-server.ts (startSyncServer) is not in this checkout yet';
+}
+
+/** Starts the server child and waits until it reports its base URL. */
+export async function startBenchSyncServer(): Promise<BenchSyncServer> {
+  const reason = syncServerUnavailable();
+  if (reason) throw new Error(reason);
+  const child: ChildProcess = fork(fileURLToPath(new URL('./sync-server-process.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let nextId = 1;
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`sync server process exited with ${code}`))));
+  exited.catch(() => undefined);
+  child.on('message', (message: Reply) => {
+    const waiter = pending.get(message.id);
+    if (!waiter) return;
+    pending.delete(message.id);
+    if (message.ok) waiter.resolve(message.value);
+    else waiter.reject(new Error(message.error));
+  });
+  child.once('exit', () => { for (const w of pending.values()) w.reject(new Error('sync server process exited')); pending.clear(); });
+  const request = (op: string, arg?: string): Promise<unknown> => new Promise((resolve, reject) => {
+    const id = nextId++;
+    pending.set(id, { resolve, reject });
+    child.send({ id, op, arg });
+  });
+  const baseUrl = (await Promise.race([request('start'), exited])) as string;
+  return {
+    baseUrl,
+    tokenFor: async (userId) => (await request('token', userId)) as string,
+    close: async () => {
+      if (child.exitCode !== null) return;
+      await request('close').catch(() => undefined);
+      child.kill();
+    },
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * Serves the benchmark page (bench/app) with the library sources, like the e2e page. The sync
+ * protocol paths are proxied to the sync server under test (BENCH_SYNC_URL), so browser devices
+ * talk to it same-origin and no CORS setup in the server is needed.
+ */
+import { defineConfig } from 'vite';
+import { fileURLToPath } from 'node:url';
+
+const syncTarget = process.env.BENCH_SYNC_URL;
+const proxy = syncTarget
+  ? { '/sync': { target: syncTarget, changeOrigin: false }, '/syncx': { target: syncTarget, changeOrigin: false } }
+  : undefined;
+
+export default defineConfig({
+  root: fileURLToPath(new URL('./app', import.meta.url)),
+  server: {
+    host: '127.0.0.1',
+    port: Number(process.env.BENCH_PORT ?? 5299),
+    strictPort: true,
+    fs: { allow: [fileURLToPath(new URL('..', import.meta.url))] },
+    ...(proxy ? { proxy } : {}),
+  },
+  optimizeDeps: { exclude: ['@sqlite.org/sqlite-wasm'] },
+  worker: { format: 'es' },
+  build: { target: 'es2022' },
+  logLevel: 'warn',
+});
