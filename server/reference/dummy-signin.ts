@@ -1,0 +1,36 @@
+/**
+ * `POST /dummy-signin {"user","password"}` → `{"token","expires_in","user"}`: the development sign-in
+ * of the go-oversync example server. Any password is accepted; the token's `sub` is the user and it
+ * lasts 300 seconds. Never expose this in production.
+ */
+import { signDevToken } from '../auth/dev-token.ts';
+
+/** Lifetime of a dummy sign-in token, as in go-oversync's example server. */
+export const DUMMY_SIGNIN_TTL_SECONDS = 300;
+
+function invalid(message: string): Response {
+  return Response.json({ error: 'invalid_request', message }, { status: 400 });
+}
+
+/** Answers a dummy sign-in request. */
+export async function dummySignin(request: Request, jwtSecret: string): Promise<Response> {
+  if (request.method !== 'POST') {
+    return Response.json({ error: 'method_not_allowed', message: 'Use POST /dummy-signin.' }, { status: 405, headers: { Allow: 'POST' } });
+  }
+  let body: unknown;
+  try {
+    body = await request.json();
+  } catch {
+    return invalid('The body must be JSON: {"user": "<user id>", "password": "<anything>"}.');
+  }
+  const user = (body as { user?: unknown } | null)?.user;
+  const password = (body as { password?: unknown } | null)?.password;
+  if (typeof user !== 'string' || user.trim() === '') {
+    return invalid('"user" must be a non-blank string; it becomes the token subject (the sync user id).');
+  }
+  if (password !== undefined && typeof password !== 'string') {
+    return invalid('"password" must be a string (any value is accepted).');
+  }
+  const token = await signDevToken(jwtSecret, user, DUMMY_SIGNIN_TTL_SECONDS);
+  return Response.json({ token, expires_in: DUMMY_SIGNIN_TTL_SECONDS, user });
+}

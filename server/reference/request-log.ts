@@ -1,0 +1,32 @@
+/** One log line per request: `method path status ms user`. */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** What the log line needs to learn while the request runs. */
+interface RequestLogRecord {
+  userId: string | null;
+}
+
+const current = new AsyncLocalStorage<RequestLogRecord>();
+
+/** Records the authenticated user of the request being served (shown in its log line). */
+export function noteAuthenticatedUser(userId: string | null): void {
+  const record = current.getStore();
+  if (record) record.userId = userId;
+}
+
+/**
+ * Runs `serve` for one request and writes its log line when the response is done (or the client
+ * went away, e.g. a closed watch stream): `GET /sync/pull 200 12.3ms user=alice`.
+ */
+export function withRequestLog(req: IncomingMessage, res: ServerResponse, log: (line: string) => void, serve: () => void): void {
+  const started = performance.now();
+  const record: RequestLogRecord = { userId: null };
+  res.once('close', () => {
+    const path = (req.url ?? '/').split('?')[0];
+    const ms = (performance.now() - started).toFixed(1);
+    const status = res.writableFinished ? String(res.statusCode) : `${res.statusCode}(closed)`;
+    log(`${req.method ?? '-'} ${path} ${status} ${ms}ms user=${record.userId ?? '-'}`);
+  });
+  current.run(record, serve);
+}
