@@ -89,15 +89,15 @@ export async function readCommittedRows(
 /** Loads complete bundles by seq (metadata plus every row), in seq order. */
 async function loadBundles(tx: SqlSession, catalog: Catalog, userPk: string, fromExclusive: number, toInclusive: number, limit: number): Promise<{ bundles: PullBundle[]; hasMore: boolean }> {
   const logs = await tx.query<LogRow>(
-    `SELECT ${LOG_COLUMNS} FROM sync.bundle_log WHERE user_pk = $1 AND bundle_seq > $2 AND bundle_seq <= $3 ORDER BY bundle_seq LIMIT $4`,
+    `SELECT ${LOG_COLUMNS} FROM sync.bundle_log b WHERE b.user_pk = $1 AND b.bundle_seq > $2 AND b.bundle_seq <= $3 ORDER BY b.bundle_seq LIMIT $4`,
     [userPk, fromExclusive, toInclusive, limit + 1],
   );
   const hasMore = logs.rows.length > limit;
   const metas = hasMore ? logs.rows.slice(0, limit) : logs.rows;
   if (metas.length === 0) return { bundles: [], hasMore: false };
   const rows = await tx.query<StoredRow>(
-    `SELECT bundle_seq::text AS bundle_seq, row_ordinal, table_id, key_text, op_code, payload FROM sync.bundle_rows
-      WHERE user_pk = $1 AND bundle_seq >= $2 AND bundle_seq <= $3 ORDER BY bundle_seq, row_ordinal`,
+    `SELECT r.bundle_seq::text AS bundle_seq, r.row_ordinal, r.table_id, r.key_text, r.op_code, r.payload FROM sync.bundle_rows r
+      WHERE r.user_pk = $1 AND r.bundle_seq >= $2 AND r.bundle_seq <= $3 ORDER BY r.bundle_seq, r.row_ordinal`,
     [userPk, metas[0]!.bundle_seq, metas[metas.length - 1]!.bundle_seq],
   );
   const bySeq = new Map<string, PullBundle>();

@@ -258,8 +258,8 @@ async function recordSegments(tx: SqlSession, pushId: string, start: number, row
   });
   // Continue the session's previous segment when the first group has the same shape.
   const prev = await tx.query<{ start_ordinal: string; table_id: number; op_code: number; columns: string[] }>(
-    `SELECT start_ordinal::text AS start_ordinal, table_id, op_code, columns FROM sync.push_session_segments
-      WHERE push_id = $1::uuid ORDER BY start_ordinal DESC LIMIT 1`,
+    `SELECT s.start_ordinal::text AS start_ordinal, s.table_id, s.op_code, s.columns FROM sync.push_session_segments s
+      WHERE s.push_id = $1::uuid ORDER BY s.start_ordinal DESC LIMIT 1`,
     [pushId],
   );
   const p = prev.rows[0];
@@ -400,8 +400,8 @@ export async function commitPushSession(ctx: RuntimeContext, userId: string, sou
 
       await setBundleContext(tx, userId, scope.userPk, sourceId, sourceBundleId);
       const segments = await tx.query<{ start_ordinal: string; end_ordinal: string; table_id: number; op_code: number; columns: string[] }>(
-        `SELECT start_ordinal::text AS start_ordinal, end_ordinal::text AS end_ordinal, table_id, op_code, columns
-           FROM sync.push_session_segments WHERE push_id = $1::uuid ORDER BY start_ordinal`,
+        `SELECT s.start_ordinal::text AS start_ordinal, s.end_ordinal::text AS end_ordinal, s.table_id, s.op_code, s.columns
+           FROM sync.push_session_segments s WHERE s.push_id = $1::uuid ORDER BY s.start_ordinal`,
         [s.push_id],
       );
       for (const seg of segments.rows) await applySegment(tx, ctx, userId, s.push_id, seg);

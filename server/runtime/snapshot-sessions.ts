@@ -149,8 +149,8 @@ export async function createSnapshotSession(
       const batch = ctx.limits.snapshotMaterializationBatchRows;
       for (let after = 0; after < rowCount; after += batch) {
         const r = await tx.query<StoredSnapshotRow>(
-          `SELECT row_ordinal::text AS row_ordinal, table_id, key_text, bundle_seq::text AS bundle_seq, payload FROM sync.snapshot_session_rows
-            WHERE snapshot_id = $1::uuid AND row_ordinal > $2 AND row_ordinal <= $3 ORDER BY row_ordinal`,
+          `SELECT r.row_ordinal::text AS row_ordinal, r.table_id, r.key_text, r.bundle_seq::text AS bundle_seq, r.payload FROM sync.snapshot_session_rows r
+            WHERE r.snapshot_id = $1::uuid AND r.row_ordinal > $2 AND r.row_ordinal <= $3 ORDER BY r.row_ordinal`,
           [snapshotId, after, after + batch],
         );
         for (const stored of r.rows) {
@@ -219,8 +219,8 @@ export async function readSnapshotChunk(
     return await inReadSnapshot(ctx.db, async (tx) => {
       const h = await loadSnapshotHeader(tx, snapshotId, userId, true);
       const r = await tx.query<StoredSnapshotRow>(
-        `SELECT row_ordinal::text AS row_ordinal, table_id, key_text, bundle_seq::text AS bundle_seq, payload FROM sync.snapshot_session_rows
-          WHERE snapshot_id = $1::uuid AND row_ordinal > $2 ORDER BY row_ordinal LIMIT $3`,
+        `SELECT r.row_ordinal::text AS row_ordinal, r.table_id, r.key_text, r.bundle_seq::text AS bundle_seq, r.payload FROM sync.snapshot_session_rows r
+          WHERE r.snapshot_id = $1::uuid AND r.row_ordinal > $2 ORDER BY r.row_ordinal LIMIT $3`,
         [h.snapshot_id, afterRowOrdinal, maxRows],
       );
       const rows: SnapshotRow[] = [];
