@@ -1,0 +1,99 @@
+/**
+ * The signed-in app: composes the header, the three columns and the inspector over one open
+ * database, relays the engine's status to them, turns conflict and error events into notices,
+ * and attaches the signed-in user (which also resumes offline when the device knows the user).
+ */
+import type { ConflictEventDetail, Database, OversqliteError, SyncStatus } from '../../src/index.ts';
+import { DemoStore } from './store.ts';
+import { h } from './ui/dom.ts';
+import { Inspector } from './ui/inspector.ts';
+import { Notices } from './ui/notices.ts';
+import { ProgressBar } from './ui/progress-bar.ts';
+import { ProjectsPanel } from './ui/projects-panel.ts';
+import { StatusBar } from './ui/status-bar.ts';
+import { TaskDetail } from './ui/task-detail.ts';
+import { TasksPanel } from './ui/tasks-panel.ts';
+
+/** What the app needs from main.ts. */
+export interface AppHooks {
+  /** Sign-out finished (the user is detached and forgotten). */
+  signedOut(): void;
+}
+
+const RESOLUTION_TEXT: Record<ConflictEventDetail['resolution'], string> = {
+  server: 'the other device’s version was kept (it was edited later)',
+  local: 'your version was kept (it was edited later) and pushed',
+  merged: 'the two versions were merged',
+  delete: 'the row was deleted',
+};
+
+/** Mounts the app for `user` into `root`. */
+export function mountApp(root: HTMLElement, db: Database, user: string, hooks: AppHooks): void {
+  const store = new DemoStore(db);
+  const notices = new Notices();
+  const progress = new ProgressBar();
+
+  /** Runs a sync operation from a button; failures become notices (they are also in the inspector). */
+  const run = async (label: string, operation: () => Promise<unknown>): Promise<void> => {
+    try {
+      await operation();
+    } catch (error) {
+      notices.show('error', `${label} failed`, (error as OversqliteError).message ?? String(error));
+    }
+  };
+  const inspector = new Inspector(db, run);
+  const statusBar = new StatusBar(user, {
+    syncNow: () => run('Sync', () => db.sync.sync()),
+    signOut: async () => {
+      const result = await db.sync.detach().catch((error: unknown) => {
+        notices.show('error', 'Sign-out failed', (error as Error).message);
+        return null;
+      });
+      if (result === null) return;
+      if (result.outcome === 'blocked_unsynced_data') {
+        notices.show('info', 'Not signed out', `${result.pendingCount} local changes are not on the server yet. Sync first (go online), then sign out.`);
+        return;
+      }
+      hooks.signedOut();
+    },
+  });
+  const detail = new TaskDetail(store);
+  const tasks = new TasksPanel(store, (taskId) => detail.show(taskId));
+  const projects = new ProjectsPanel(store, (project) => tasks.showProject(project));
+
+  const render = (status: SyncStatus | null): void => {
+    statusBar.update(status);
+    progress.update(status);
+    inspector.update(status);
+  };
+  db.sync.status.subscribe(render);
+  render(db.sync.status.get());
+
+  db.on('conflict', (conflict) => {
+    void store.describe(conflict.table, conflict.key).then((label) => {
+      const what = `${conflict.table.replace(/s$/, '')}${label === null ? '' : ` “${label}”`}`;
+      notices.show('conflict', `Conflict on ${what}`, `Both devices changed it: ${RESOLUTION_TEXT[conflict.resolution]}.`);
+      inspector.record('conflict', `${conflict.table} ${conflict.key}: ${conflict.resolution} kept (server version ${conflict.serverVersion})`);
+    });
+  });
+  db.on('error', (error) => inspector.record('error', `${error.code}: ${error.message}`));
+
+  root.replaceChildren(
+    statusBar.element,
+    progress.element,
+    h('main', { class: 'columns' }, projects.element, tasks.element, detail.element),
+    inspector.element,
+    notices.element,
+  );
+
+  // Attach (sign in) the user to the local database: the first time this connects and brings the
+  // server's data down (hydrate, with progress); later it resumes, offline too.
+  void run('Connecting', async () => {
+    const result = await db.sync.attach(user);
+    if (result.status === 'retry_later') {
+      notices.show('info', 'Server busy', `The server asked to retry in ${result.retryAfterSeconds} s; automatic sync will connect.`);
+    }
+  });
+  // Coming back online: sync at once instead of waiting for the next automatic round.
+  addEventListener('online', () => void run('Sync', () => db.sync.sync()));
+}
