@@ -187,3 +187,20 @@ export function captureExistingRows(db: Database, schema: string, model: SchemaM
     }
   });
 }
+
+/**
+ * Drops the capture triggers of every managed table. A runtime calls this before a schema
+ * migration that alters a synced table (SQLite refuses e.g. `DROP COLUMN` of a column a trigger
+ * reads); the next `SyncEngine.open` reinstalls them for the new shape. Writes made in between
+ * are not captured, so run only schema changes (and no app data writes) while they are absent.
+ */
+export function dropCaptureTriggers(db: Database): void {
+  const exists = db.selectValue("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sync_managed_tables'");
+  if (Number(exists) === 0) return;
+  const tables = db.exec({ sql: 'SELECT table_name FROM _sync_managed_tables', rowMode: 'array', returnValue: 'resultRows' }) as unknown[][];
+  db.transaction(() => {
+    for (const [table] of tables) {
+      for (const suffix of ['ai', 'au', 'ad']) db.exec(`DROP TRIGGER IF EXISTS ${quoteIdent(`trg_${String(table)}_${suffix}`)}`);
+    }
+  });
+}

@@ -5,7 +5,7 @@
 export { SyncEngine, systemClock } from './engine.ts';
 export { SyncError } from './errors.ts';
 export type { EngineErrorCode } from './errors.ts';
-export { installCaptureFunction } from './capture.ts';
+export { dropCaptureTriggers, installCaptureFunction } from './capture.ts';
 export type {
   AttachResult,
   ConflictContext,
