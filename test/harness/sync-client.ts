@@ -51,7 +51,7 @@ export class RawSyncClient {
   createPush(sourceBundleId: number, plannedRowCount: number, extra: Record<string, unknown> = {}) {
     return this.request('POST', '/sync/push-sessions', { source_bundle_id: sourceBundleId, planned_row_count: plannedRowCount, ...extra });
   }
-  chunk(pushId: string, startRowOrdinal: number, rows: PushRow[] | unknown[]) {
+  chunk(pushId: string, startRowOrdinal: number, rows: readonly PushRow[] | readonly unknown[]) {
     return this.request('POST', `/sync/push-sessions/${pushId}/chunks`, { start_row_ordinal: startRowOrdinal, rows });
   }
   commit(pushId: string) {
@@ -77,7 +77,7 @@ export class RawSyncClient {
   }
 
   /** create → one chunk per `chunkSize` rows → commit; returns the commit answer (or the first failure). */
-  async push(sourceBundleId: number, rows: PushRow[], chunkSize = 1000, extra: Record<string, unknown> = {}): Promise<RawResponse> {
+  async push(sourceBundleId: number, rows: readonly PushRow[] | readonly Record<string, unknown>[], chunkSize = 1000, extra: Record<string, unknown> = {}): Promise<RawResponse> {
     const created = await this.createPush(sourceBundleId, rows.length, extra);
     if (created.status !== 200 || created.body.status !== 'staging') return created;
     for (let start = 0; start < rows.length; start += chunkSize) {
