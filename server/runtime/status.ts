@@ -13,7 +13,19 @@ export interface LifecycleFacts {
 
 /** Builds the status report; `healthy` iff running and no user's floor is ahead of its latest bundle. */
 export async function readStatus(db: SqlDatabase, facts: LifecycleFacts): Promise<StatusResponse> {
-  const r = await db.query<Record<string, string | null>>(`
+  let r: { rows: Record<string, string | null>[] };
+  try {
+    r = await readAggregates(db);
+  } catch (err) {
+    // A closed server may have closed its own database: report the lifecycle without aggregates.
+    if (facts.lifecycle === 'running') throw err;
+    r = { rows: [{}] };
+  }
+  return toStatus(r.rows[0]!, facts);
+}
+
+function readAggregates(db: SqlDatabase) {
+  return db.query<Record<string, string | null>>(`
     SELECT
       (SELECT count(*) FROM sync.user_state WHERE retained_bundle_floor > next_bundle_seq - 1)::text AS floor_ahead,
       (SELECT coalesce(max(next_bundle_seq - 1), 0) FROM sync.user_state)::text AS latest_max,
@@ -26,7 +38,9 @@ export async function readStatus(db: SqlDatabase, facts: LifecycleFacts): Promis
       (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM sync.rejected_registered_write_seq)::text AS rejected,
       (SELECT count(*) FROM sync.bundle_log)::text AS bundles,
       (SELECT coalesce(sum(byte_count), 0) FROM sync.bundle_log)::text AS bundle_bytes`);
-  const row = r.rows[0]!;
+}
+
+function toStatus(row: Record<string, string | null>, facts: LifecycleFacts): StatusResponse {
   const n = (k: string) => Number(row[k] ?? 0);
   const running = facts.lifecycle === 'running';
   return {
