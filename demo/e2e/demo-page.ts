@@ -29,6 +29,12 @@ export async function openDevice(browser: Browser, label: string): Promise<Devic
   page.on('console', (message) => {
     if (message.type() === 'error') console.log(`[${label} console] ${message.text()}`);
   });
+  // App files that fail to load are the first thing to know when the offline shell breaks.
+  page.on('requestfailed', (request) => {
+    if (new URL(request.url()).origin === new URL(page.url() || request.url()).origin) {
+      console.log(`[${label} request failed] ${request.url()} ${request.failure()?.errorText ?? ''}`);
+    }
+  });
   await page.goto('/');
   await expect(page.locator('body')).toHaveAttribute('data-state', /signin|app/);
   return { context, page };

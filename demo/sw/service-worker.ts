@@ -47,13 +47,15 @@ async function networkFirstShell(request: Request): Promise<Response> {
   try {
     return await fetch(request);
   } catch (error) {
-    const cached = await caches.match(shellUrl, { cacheName });
+    const cached = await caches.match(shellUrl, { cacheName, ignoreVary: true });
     if (cached !== undefined) return cached;
     throw error;
   }
 }
 
 async function cacheFirst(request: Request): Promise<Response> {
-  const cached = await caches.match(request, { cacheName });
+  // ignoreVary: the preview server answers with `Vary: Origin`, and module scripts are fetched in
+  // CORS mode (with an Origin header the install-time requests did not carry).
+  const cached = await caches.match(request, { cacheName, ignoreVary: true });
   return cached ?? fetch(request);
 }

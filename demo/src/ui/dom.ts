@@ -36,7 +36,7 @@ export function setChildren(parent: Element, ...children: Child[]): void {
 
 /**
  * Makes `container`'s children the rendered `items`, in order. A row is re-rendered only when
- * its `signature` changed, and kept as it is while it holds the focus.
+ * its `signature` changed, and kept as it is while the user types in it.
  */
 export function updateKeyedList<T>(
   container: Element,
@@ -54,7 +54,7 @@ export function updateKeyedList<T>(
     const key = keyOf(item);
     const sig = signature(item);
     let row = existing.get(key);
-    const focused = row !== undefined && row.contains(document.activeElement);
+    const focused = row !== undefined && isTypingIn(row);
     if (row === undefined || (row.dataset.sig !== sig && !focused)) {
       row = render(item);
       row.dataset.key = key;
@@ -67,6 +67,14 @@ export function updateKeyedList<T>(
     if (container.children[index] !== row) container.insertBefore(row, container.children[index] ?? null);
   });
   while (container.children.length > wanted.length) container.lastElementChild!.remove();
+}
+
+/** Whether the user is typing in a text field inside `element` (a focused checkbox does not count). */
+function isTypingIn(element: Element): boolean {
+  const active = document.activeElement;
+  if (active === null || !element.contains(active)) return false;
+  if (active instanceof HTMLTextAreaElement) return true;
+  return active instanceof HTMLInputElement && !['checkbox', 'radio', 'button', 'submit'].includes(active.type);
 }
 
 /** Formats an RFC 3339 (or PostgreSQL text) timestamp for people; '' for null. */

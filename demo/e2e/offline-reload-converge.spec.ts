@@ -1,0 +1,51 @@
+/**
+ * Offline: a device loses the network, keeps editing, reloads the page with no network (the
+ * service worker serves the app shell; the data comes from OPFS), edits again, and once back
+ * online its changes reach the other device.
+ */
+import { expect, test } from '@playwright/test';
+import { addProject, addTask, expectSynced, openDevice, renameTask, screenshot, signIn, task, taskTitles, uniqueUser, waitForServiceWorker } from './demo-page.ts';
+
+test('edits made offline, across an offline reload, converge when back online', async ({ browser }) => {
+  const user = uniqueUser('offline');
+  const a = await openDevice(browser, 'A');
+  await signIn(a.page, user);
+  await addProject(a.page, 'Garden');
+  await addTask(a.page, 'Buy seeds');
+  await addTask(a.page, 'Fix the fence');
+  await expectSynced(a.page);
+  await waitForServiceWorker(a.page);
+
+  const b = await openDevice(browser, 'B');
+  await signIn(b.page, user);
+  await expect.poll(() => taskTitles(b.page)).toEqual(['Buy seeds', 'Fix the fence']);
+
+  // A goes offline and keeps working.
+  await a.context.setOffline(true);
+  await expect(a.page.getByTestId('connection')).toHaveAttribute('data-state', 'offline');
+  await renameTask(a.page, 'Buy seeds', 'Buy tomato seeds');
+  await addTask(a.page, 'Water the plants', 'High');
+  await expect(a.page.getByTestId('pending-count')).not.toHaveAttribute('data-count', '0');
+
+  // Reload with no network: the service worker serves the app, OPFS still has the data.
+  await a.page.reload();
+  await expect(a.page.locator('body')).toHaveAttribute('data-state', 'app');
+  await expect(a.page.getByTestId('connection')).toHaveAttribute('data-state', 'offline');
+  await expect.poll(() => taskTitles(a.page)).toEqual(['Buy tomato seeds', 'Fix the fence', 'Water the plants']);
+  await task(a.page, 'Fix the fence').getByTestId('task-done').check();
+  await expect(task(a.page, 'Fix the fence')).toHaveClass(/\bdone\b/);
+  await expect(a.page.getByTestId('pending-count')).not.toHaveAttribute('data-count', '0');
+  await screenshot(a.page, 'offline-after-reload');
+
+  // Nothing reached B while A was offline.
+  await expect.poll(() => taskTitles(b.page)).toEqual(['Buy seeds', 'Fix the fence']);
+
+  // Back online: A pushes on its own, B pulls.
+  await a.context.setOffline(false);
+  await expectSynced(a.page);
+  await expect.poll(() => taskTitles(b.page)).toEqual(['Buy tomato seeds', 'Water the plants', 'Fix the fence']);
+  await expect(task(b.page, 'Fix the fence')).toHaveClass(/\bdone\b/);
+  await screenshot(b.page, 'after-reconnect');
+  await a.context.close();
+  await b.context.close();
+});
