@@ -8,6 +8,7 @@ import { keyJsonToSqlite, wirePayloadToSqlite } from './codec.ts';
 import type { EngineContext } from './context.ts';
 import type { TableModel } from './table-config.ts';
 import { quoteIdent } from './table-config.ts';
+import { runCached } from './statements.ts';
 
 /** Writes the full row (insert or overwrite every column). */
 export function upsertLocalRow(ctx: EngineContext, t: TableModel, values: SqliteValue[]): void {
@@ -16,25 +17,23 @@ export function upsertLocalRow(ctx: EngineContext, t: TableModel, values: Sqlite
   const sql =
     `INSERT INTO ${quoteIdent(t.table)} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')}) ` +
     `ON CONFLICT(${quoteIdent(t.key.name)}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`;
-  ctx.db.exec({ sql, bind: values as never });
+  runCached(ctx.db, sql, values);
 }
 
 /** Deletes the row with this key (no-op when absent). */
 export function deleteLocalRow(ctx: EngineContext, t: TableModel, keyJson: string): void {
-  ctx.db.exec({
-    sql: `DELETE FROM ${quoteIdent(t.table)} WHERE ${quoteIdent(t.key.name)} = ?`,
-    bind: [keyJsonToSqlite(t, keyJson)] as never,
-  });
+  runCached(ctx.db, `DELETE FROM ${quoteIdent(t.table)} WHERE ${quoteIdent(t.key.name)} = ?`, [keyJsonToSqlite(t, keyJson)]);
 }
 
 /** Records the authoritative version of a row (live or tombstone). */
 export function setRowState(ctx: EngineContext, t: TableModel, keyJson: string, version: number, deleted: boolean): void {
-  ctx.db.exec({
-    sql: `INSERT INTO _sync_row_state(schema_name, table_name, key_json, row_version, deleted) VALUES (?, ?, ?, ?, ?)
-          ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET row_version = excluded.row_version,
-            deleted = excluded.deleted, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`,
-    bind: [ctx.schema, t.table, keyJson, version, deleted ? 1 : 0],
-  });
+  runCached(
+    ctx.db,
+    `INSERT INTO _sync_row_state(schema_name, table_name, key_json, row_version, deleted) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET row_version = excluded.row_version,
+       deleted = excluded.deleted, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`,
+    [ctx.schema, t.table, keyJson, version, deleted ? 1 : 0],
+  );
 }
 
 /** Forgets a row's version (the server has no row_state for it). */

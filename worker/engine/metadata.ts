@@ -59,6 +59,8 @@ const DDL = [
      updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
      PRIMARY KEY (schema_name, table_name, key_json)
    )`,
+  // The capture triggers read MAX(dirty_ordinal) on every write: keep that O(log n).
+  `CREATE INDEX IF NOT EXISTS _sync_dirty_rows_ordinal ON _sync_dirty_rows(dirty_ordinal)`,
   `CREATE TABLE IF NOT EXISTS _sync_outbox_bundle (
      singleton_key INTEGER PRIMARY KEY CHECK (singleton_key = 1),
      state TEXT NOT NULL DEFAULT 'none' CHECK (state IN ('none','prepared','committed_remote')),

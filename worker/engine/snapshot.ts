@@ -20,6 +20,7 @@ import { badResponse } from './errors.ts';
 import { readAttachment } from './metadata.ts';
 import { clearOutboxInTransaction, requeueOutboxInTransaction } from './outbox.ts';
 import { quoteIdent } from './table-config.ts';
+import { runCached } from './statements.ts';
 
 const DEFAULT_CHUNK_ROWS = 1000;
 const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -116,10 +117,11 @@ async function stage(ctx: EngineContext, s: SnapshotSessionResponse): Promise<vo
     ctx.db.transaction(() => {
       chunk.rows.forEach((r, i) => {
         const t = tableOf(ctx, r.schema, r.table, 'snapshot row');
-        ctx.db.exec({
-          sql: 'INSERT INTO _sync_snapshot_stage(snapshot_id, row_ordinal, table_name, key_json, row_version, payload) VALUES (?, ?, ?, ?, ?, ?)',
-          bind: [s.snapshot_id, after + i + 1, t.table, wireKeyToKeyJson(t, r.key, 'snapshot row'), r.row_version, JSON.stringify(r.payload)],
-        });
+        runCached(
+          ctx.db,
+          'INSERT INTO _sync_snapshot_stage(snapshot_id, row_ordinal, table_name, key_json, row_version, payload) VALUES (?, ?, ?, ?, ?, ?)',
+          [s.snapshot_id, after + i + 1, t.table, wireKeyToKeyJson(t, r.key, 'snapshot row'), r.row_version, JSON.stringify(r.payload)],
+        );
       });
     });
     after = chunk.next_row_ordinal;

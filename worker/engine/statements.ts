@@ -1,0 +1,42 @@
+/**
+ * Prepared-statement cache for the engine's hot paths (capture-free applies of thousands of rows:
+ * snapshot staging and apply, bundle replay). Preparing a statement costs far more than running
+ * it, so each distinct SQL text is prepared once per connection. oo1 finalizes open statements
+ * when the database closes; `finalizeStatements` releases them earlier (engine close).
+ */
+import type { Database, PreparedStatement } from '@sqlite.org/sqlite-wasm';
+
+const caches = new WeakMap<Database, Map<string, PreparedStatement>>();
+
+/** Runs `sql` with `bind` through a cached prepared statement (no result rows). */
+export function runCached(db: Database, sql: string, bind: readonly unknown[]): void {
+  let cache = caches.get(db);
+  if (!cache) {
+    cache = new Map();
+    caches.set(db, cache);
+  }
+  let stmt = cache.get(sql);
+  if (!stmt) {
+    stmt = db.prepare(sql);
+    cache.set(sql, stmt);
+  }
+  try {
+    stmt.bind(bind as never).stepReset();
+  } finally {
+    stmt.clearBindings();
+  }
+}
+
+/** Finalizes every cached statement of `db`. */
+export function finalizeStatements(db: Database): void {
+  const cache = caches.get(db);
+  if (!cache) return;
+  for (const stmt of cache.values()) {
+    try {
+      stmt.finalize();
+    } catch {
+      // already finalized by a database close
+    }
+  }
+  caches.delete(db);
+}
