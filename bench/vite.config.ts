@@ -1,5 +1,7 @@
 /**
- * Serves the benchmark page (bench/app) with the library sources, like the e2e page. The sync
+ * Builds and serves the benchmark page (bench/app) with the library sources. The runner uses
+ * `vite build` + `vite preview`: production bundles, and no dev-server reload when another
+ * engineer edits a source file in the shared tree mid-run. The sync
  * protocol paths are proxied to the sync server under test (BENCH_SYNC_URL), so browser devices
  * talk to it same-origin and no CORS setup in the server is needed.
  */
@@ -20,8 +22,14 @@ export default defineConfig({
     fs: { allow: [fileURLToPath(new URL('..', import.meta.url))] },
     ...(proxy ? { proxy } : {}),
   },
+  preview: {
+    host: '127.0.0.1',
+    port: Number(process.env.BENCH_PORT ?? 5299),
+    strictPort: true,
+    ...(proxy ? { proxy } : {}),
+  },
   optimizeDeps: { exclude: ['@sqlite.org/sqlite-wasm'] },
   worker: { format: 'es' },
-  build: { target: 'es2022' },
+  build: { target: 'es2022', outDir: process.env.BENCH_OUT_DIR ?? 'dist', emptyOutDir: true },
   logLevel: 'warn',
 });

@@ -111,6 +111,43 @@ export class BenchWorkerService extends WorkerService {
     }
   }
 
+  /**
+   * Commit-path diagnostics on a fresh OPFS database, `rows` awaited single-row INSERTs each:
+   * through the database layer as shipped (group commit flushed by `setTimeout(0)`), through the
+   * same layer with the flush scheduled by a MessageChannel message instead, and as bare SQLite
+   * autocommit INSERTs on the same connection (the floor). Returns ms per commit for each.
+   */
+  async commitPaths(name: string, rows: number): Promise<{ shipped: number; messageChannel: number; rawSqlite: number }> {
+    const channel = new MessageChannel();
+    const queued: Array<() => void> = [];
+    channel.port1.onmessage = () => queued.shift()?.();
+    const viaMessage = (flush: () => void) => { queued.push(flush); channel.port2.postMessage(0); };
+    const run = async (db: LocalDatabase, prefix: string) => {
+      const t0 = performance.now();
+      for (let i = 0; i < rows; i++) await writeOrThrow(db, [{ sql: 'INSERT INTO items (id, n, body) VALUES (?, ?, ?)', params: [itemKey(prefix, i), i, itemBody(i)] }]);
+      return (performance.now() - t0) / rows;
+    };
+    let db = await LocalDatabase.open({ name, schema: itemsSchema, storage: 'opfs' });
+    let shipped: number;
+    let rawSqlite: number;
+    try {
+      shipped = await run(db, 'shipped');
+      const conn = db.connection;
+      const t0 = performance.now();
+      for (let i = 0; i < rows; i++) conn.exec({ sql: 'INSERT INTO items (id, n, body) VALUES (?, ?, ?)', bind: [itemKey('raw', i), i, itemBody(i)] });
+      rawSqlite = (performance.now() - t0) / rows;
+    } finally {
+      db.close();
+    }
+    db = await LocalDatabase.open({ name, schema: itemsSchema, storage: 'opfs', scheduleFlush: viaMessage });
+    try {
+      return { shipped, messageChannel: await run(db, 'mc'), rawSqlite };
+    } finally {
+      db.close();
+      channel.port1.close();
+    }
+  }
+
   /** The local limit of hydrate: `rows` inserted with one prepared statement in one transaction, ms. */
   async insertDirect(name: string, rows: number, prefix: string): Promise<number> {
     const db = await LocalDatabase.open({ name, schema: itemsSchema, storage: 'opfs' });

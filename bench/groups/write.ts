@@ -35,12 +35,15 @@ export const writeGroup: BenchGroup = {
       { metric: `write.app_single_row_calls_${n}.throughput`, unit: 'calls/s' },
       { metric: `write.app_single_row_calls_${n}.p50`, unit: 'ms' },
       { metric: `write.app_single_row_calls_${n}.p95`, unit: 'ms' },
+      { metric: 'write.single_row_commit.shipped_vs_raw_sqlite', unit: 'ms/commit' },
+      { metric: 'write.single_row_commit.message_channel_flush', unit: 'ms/commit' },
     ];
   },
   async run(ctx: BenchContext): Promise<Metric[]> {
     const browser = await ctx.browser();
     const page = await browser.openTab();
-    const repeats = ctx.repeats(3, 5);
+    // Quick mode keeps two repeats: the synced bulk writes are slow (see BENCHMARKS.md findings).
+    const repeats = ctx.repeats(2, 5);
     const plain: WriteCostSample[] = [];
     const synced: WriteCostSample[] = [];
     const stamp = Date.now().toString(36);
@@ -56,6 +59,12 @@ export const writeGroup: BenchGroup = {
       }
       ctx.log(`repeat ${r + 1}/${repeats}: plain ${JSON.stringify(round(plain.at(-1)!))} synced ${JSON.stringify(round(synced.at(-1)!))}`);
     }
+    // Where does a single-row commit's time go? Shipped path vs bare SQLite vs a MessageChannel flush.
+    const paths: Array<{ shipped: number; messageChannel: number; rawSqlite: number }> = [];
+    for (let r = 0; r < repeats; r++) {
+      paths.push((await page.evaluate(({ name }) => window.bench.call('write', 'commitPaths', [name, 300]), { name: `cp-${stamp}-${r}` })) as typeof paths[number]);
+      ctx.log(`commit paths ${r + 1}/${repeats}: ${JSON.stringify(paths.at(-1), (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v))} ms/commit`);
+    }
     await page.evaluate(() => window.bench.terminate('write'));
     const metrics: Metric[] = costMetrics.map((m) => {
       const s = synced.map((x) => perSecond(m.rows, x[m.key]));
@@ -63,6 +72,14 @@ export const writeGroup: BenchGroup = {
       return measured('write', m.metric, 'rows/s', median(s), median(p),
         `${m.what}; value = synced table (capture triggers), baseline = same table without sync, median of ${repeats}; ratio < 1 is the capture overhead`, s);
     });
+    metrics.push(
+      measured('write', 'write.single_row_commit.shipped_vs_raw_sqlite', 'ms/commit', median(paths.map((p) => p.shipped)), median(paths.map((p) => p.rawSqlite)),
+        `300 awaited single-row write units through LocalDatabase (group commit flushed by setTimeout(0)); baseline = 300 bare autocommit INSERTs on the same OPFS connection; median of ${repeats}`,
+        paths.map((p) => p.shipped)),
+      measured('write', 'write.single_row_commit.message_channel_flush', 'ms/commit', median(paths.map((p) => p.messageChannel)), median(paths.map((p) => p.shipped)),
+        'experiment: same 300 awaited writes with LocalDatabase scheduleFlush = MessageChannel message instead of setTimeout(0); baseline = shipped path',
+        paths.map((p) => p.messageChannel)),
+    );
 
     // Single-row writes from the app: the facade's exec, one call per row, all in flight at once.
     const n = appCalls(ctx.quick);

@@ -1,5 +1,5 @@
 /**
- * The browser side of the benchmarks: the bench page on a Vite dev server and Debian Chromium with
+ * The browser side of the benchmarks: the bench page built by Vite and served by `vite preview`, and Debian Chromium with
  * a persistent profile (real on-disk OPFS; an incognito context keeps OPFS in memory and commits
  * about 7× slower, see docs/toolchain.md).
  */
@@ -10,8 +10,8 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServer } from 'vite';
-import type { ViteDevServer } from 'vite';
+import { build, preview } from 'vite';
+import type { PreviewServer } from 'vite';
 import type { Bench } from '../app/main.ts';
 
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -42,7 +42,7 @@ export function freePort(): Promise<number> {
 /** A running bench page server plus a persistent Chromium profile. */
 export class BenchBrowser {
   private constructor(
-    private readonly vite: ViteDevServer,
+    private readonly vite: PreviewServer,
     readonly context: BrowserContext,
     private readonly profile: string,
     readonly baseURL: string,
@@ -54,12 +54,15 @@ export class BenchBrowser {
     if (syncUrl) process.env.BENCH_SYNC_URL = syncUrl;
     else delete process.env.BENCH_SYNC_URL;
     process.env.BENCH_PORT = String(port);
-    const vite = await createServer({ configFile: fileURLToPath(new URL('../vite.config.ts', import.meta.url)) });
-    await vite.listen();
+    const outDir = mkdtempSync(join(tmpdir(), 'oversqlite-bench-dist-'));
+    process.env.BENCH_OUT_DIR = outDir;
+    const configFile = fileURLToPath(new URL('../vite.config.ts', import.meta.url));
+    await build({ configFile, logLevel: 'error' });
+    const vite = await preview({ configFile, logLevel: 'error' });
     const profile = mkdtempSync(join(tmpdir(), 'oversqlite-bench-'));
     const context = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath, args: chromiumArgs, headless: true });
     const browser = new BenchBrowser(vite, context, profile, `http://127.0.0.1:${port}`);
-    // Warm-up: the first load makes Vite transform every module; later tabs load from its cache.
+    // Warm-up: the first load fills the HTTP cache and compiles the wasm once.
     const warm = await browser.openTab();
     await warm.close();
     return browser;
@@ -77,6 +80,7 @@ export class BenchBrowser {
   async close(): Promise<void> {
     await this.context.close().catch(() => undefined);
     await this.vite.close().catch(() => undefined);
+    if (process.env.BENCH_OUT_DIR) rmSync(process.env.BENCH_OUT_DIR, { recursive: true, force: true });
     rmSync(this.profile, { recursive: true, force: true });
   }
 }
