@@ -36,6 +36,7 @@ import type {
 import { watchOnce } from './watch-stream.ts';
 import { applyTransaction } from './capture.ts';
 import { backoffDelay } from './scheduler.ts';
+import { finalizeStatements } from './statements.ts';
 
 /** Real time. */
 export const systemClock: EngineClock = {
@@ -253,6 +254,7 @@ export class SyncEngine {
       // the failure was already reported to its caller
     }
     this.closed = true;
+    finalizeStatements(this.ctx.db);
     this.emit({ type: 'status', status: this.status });
   }
 

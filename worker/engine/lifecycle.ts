@@ -154,8 +154,19 @@ function bind(ctx: EngineContext, userId: string, initializationId: string | nul
 /** Detach: refuse while unsynced (unless forced); wipe the user's synced data; keep the source id. */
 export function detach(ctx: EngineContext, force: boolean): DetachResult {
   const att = readAttachment(ctx.db);
+  if (att.bindingState === 'anonymous') {
+    // Nobody is signed in: there is no user data to remove, and anonymous rows are the user's
+    // offline work (KMP wipes them here). Only cancel an interrupted remote_replace.
+    applyTransaction(ctx.db, () => {
+      ctx.db.exec('DELETE FROM _sync_snapshot_stage');
+      ctx.db.exec(
+        "UPDATE _sync_operation_state SET kind = 'none', target_user_id = NULL, reason = NULL, replacement_source_id = NULL WHERE singleton_key = 1 AND kind = 'remote_replace'",
+      );
+    });
+    return { outcome: 'detached', discardedChanges: 0 };
+  }
   const pending = countPending(ctx.db) + (att.pendingInitializationId ? 1 : 0);
-  if (att.bindingState === 'attached' && pending > 0 && !force) return { outcome: 'blocked_unsynced_data', pendingCount: pending };
+  if (pending > 0 && !force) return { outcome: 'blocked_unsynced_data', pendingCount: pending };
   const discarded = countPending(ctx.db);
   const touched: string[] = [];
   applyTransaction(ctx.db, () => {
