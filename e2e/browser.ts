@@ -14,3 +14,9 @@ export const chromiumArgs = [
 
 /** The test page's base URL. */
 export const baseURL = `http://127.0.0.1:${process.env.E2E_PORT ?? 5199}`;
+
+/** Port of the e2e sync server (the page reaches it same-origin through the Vite proxy at /sync). */
+export const syncPort = Number(process.env.E2E_SYNC_PORT ?? 5198);
+
+/** Where the sync server writes its database connection string for the specs. */
+export const syncInfoFile = process.env.E2E_SYNC_INFO ?? `/tmp/oversqlite-e2e-sync-${syncPort}.json`;

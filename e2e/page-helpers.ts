@@ -17,6 +17,7 @@ export const notesSchema: AppSchema = {
 export async function openTab(context: BrowserContext): Promise<Page> {
   const page = await context.newPage();
   page.on('pageerror', (error) => console.log(`[page error] ${error.message}`));
+  page.on('console', (m) => { if (process.env.E2E_CONSOLE) console.log(`[console] ${m.text()}`); });
   await page.goto(`${baseURL}/`);
   await page.waitForFunction(() => document.getElementById('state')?.textContent === 'ready');
   return page;

@@ -26,9 +26,12 @@ function freePort() {
   });
 }
 
+// The page server and the sync server (real server, fresh PostgreSQL database) both need ports.
 const port = process.env.E2E_PORT ?? String(await freePort());
+let syncPort = process.env.E2E_SYNC_PORT;
+while (syncPort === undefined || syncPort === port) syncPort = String(await freePort());
 const result = spawnSync('node', ['node_modules/@playwright/test/cli.js', 'test', ...process.argv.slice(2)], {
   stdio: 'inherit',
-  env: { ...process.env, E2E_PORT: port, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' },
+  env: { ...process.env, E2E_PORT: port, E2E_SYNC_PORT: syncPort, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' },
 });
 process.exit(result.status ?? 1);

@@ -3,11 +3,15 @@
  * drive it with `page.evaluate`, and records what live queries and events delivered.
  */
 import { openDatabase } from '../../src/index.ts';
-import type { Database, LiveQuery, OpenDatabaseOptions, Row, SqlParams } from '../../src/index.ts';
+import type { AppSchema, Database, LiveQuery, OpenDatabaseOptions, Row, SqlParams, SyncStatus } from '../../src/index.ts';
 
 /** What the specs can call in the page. */
 export interface Harness {
   open(options: OpenDatabaseOptions): Promise<{ role: string }>;
+  /** Opens a database that syncs table `items` with the e2e server (same origin, through the Vite proxy) as `token`'s user. */
+  openSynced(name: string, schema: AppSchema, token: string): Promise<{ role: string }>;
+  /** Every sync status this tab saw for database `name`. */
+  statusLog(name: string): SyncStatus[];
   db(name: string): Database;
   /** Starts a live query whose deliveries are recorded under `key`. */
   live(name: string, key: string, sql: string, params?: SqlParams): void;
@@ -21,6 +25,7 @@ export interface Harness {
 const databases = new Map<string, Database>();
 const lives = new Map<string, { query: LiveQuery; results: Row[][]; waiters: Array<() => void> }>();
 const errors: string[] = [];
+const statusLogs = new Map<string, SyncStatus[]>();
 
 const harness: Harness = {
   async open(options) {
@@ -28,6 +33,22 @@ const harness: Harness = {
     databases.set(options.name, db);
     db.on('error', (e) => errors.push(`${e.code}: ${e.message}`));
     return { role: db.role };
+  },
+  async openSynced(name, schema, token) {
+    const result = await harness.open({
+      name, schema,
+      sync: { serverUrl: location.origin, remoteSchema: 'e2e', tables: [{ table: 'items', syncKey: 'id' }], getToken: async () => token },
+    });
+    const log: SyncStatus[] = [];
+    statusLogs.set(name, log);
+    const db = harness.db(name);
+    const current = db.sync.status.get();
+    if (current !== null) log.push(current);
+    db.sync.status.subscribe((status) => { if (status !== null) log.push(status); });
+    return result;
+  },
+  statusLog(name) {
+    return statusLogs.get(name) ?? [];
   },
   db(name) {
     const db = databases.get(name);
