@@ -30,6 +30,8 @@ export default defineConfig({
     outDir: fileURLToPath(new URL('../dist/demo', import.meta.url)),
     emptyOutDir: true,
     rolldownOptions: {
+      // The build timing report is noise in `npm run demo` (a busy machine makes the wasm-URL transform look slow).
+      checks: { bundlerTimings: false },
       input: {
         app: fileURLToPath(new URL('./index.html', import.meta.url)),
         sw: fileURLToPath(new URL('./sw/service-worker.ts', import.meta.url)),

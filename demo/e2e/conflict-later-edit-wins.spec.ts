@@ -1,0 +1,44 @@
+/**
+ * Conflicts: both devices rename the same tasks while one is offline. When it reconnects, its
+ * pushes conflict; the demo's resolver keeps whichever edit is later (by `updated_at`), the app
+ * shows a notice saying which version was kept, and both devices end up with the same titles.
+ */
+import { expect, test } from '@playwright/test';
+import { addProject, addTask, expectSynced, openDevice, renameTask, screenshot, signIn, taskTitles, uniqueUser } from './demo-page.ts';
+
+test('the later edit wins a conflict, the notice says so, and both devices converge', async ({ browser }) => {
+  const user = uniqueUser('conflict');
+  const a = await openDevice(browser, 'A');
+  await signIn(a.page, user);
+  await addProject(a.page, 'Trip');
+  await addTask(a.page, 'Book flights');
+  await addTask(a.page, 'Find a hotel');
+  await expectSynced(a.page);
+  const b = await openDevice(browser, 'B');
+  await signIn(b.page, user);
+  await expect.poll(() => taskTitles(b.page)).toEqual(['Book flights', 'Find a hotel']);
+
+  await a.context.setOffline(true);
+  await expect(a.page.getByTestId('connection')).toHaveAttribute('data-state', 'offline');
+  // Flights: A first (offline), then B. Hotel: B first, then A (offline).
+  await renameTask(a.page, 'Book flights', 'Book flights (A)');
+  await renameTask(b.page, 'Book flights', 'Book flights (B)');
+  await renameTask(b.page, 'Find a hotel', 'Find a hotel (B)');
+  await expectSynced(b.page);
+  await renameTask(a.page, 'Find a hotel', 'Find a hotel (A)');
+
+  await a.context.setOffline(false);
+  await expectSynced(a.page);
+  const conflicts = a.page.getByTestId('notice-conflict');
+  await expect(conflicts).toHaveCount(2);
+  await expect(conflicts.filter({ hasText: 'Book flights (B)' })).toContainText('the other device’s version was kept');
+  await expect(conflicts.filter({ hasText: 'Find a hotel (A)' })).toContainText('your version was kept');
+  await expect(a.page.getByTestId('inspector-log')).toContainText('tasks');
+
+  const expected = ['Book flights (B)', 'Find a hotel (A)'];
+  await expect.poll(() => taskTitles(a.page)).toEqual(expected);
+  await expect.poll(() => taskTitles(b.page)).toEqual(expected);
+  await screenshot(a.page, 'conflict-notice');
+  await a.context.close();
+  await b.context.close();
+});
