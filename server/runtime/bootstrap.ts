@@ -72,16 +72,21 @@ CREATE TABLE IF NOT EXISTS sync.row_state (
   PRIMARY KEY (user_pk, table_id, key_text)
 );
 --next
-CREATE UNLOGGED TABLE IF NOT EXISTS sync.bundle_capture_stage (
-  capture_ordinal bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  txid bigint NOT NULL,
-  table_id integer NOT NULL,
-  op_code smallint NOT NULL,
-  key_text text NOT NULL,
-  payload jsonb
-);
---next
-CREATE INDEX IF NOT EXISTS bundle_capture_stage_txid ON sync.bundle_capture_stage (txid, capture_ordinal);
+CREATE OR REPLACE FUNCTION sync.ensure_capture_stage() RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
+  -- The capture stage is a per-session temporary table emptied at every commit: no WAL, no
+  -- index, no cleanup, and no interference between concurrent bundles.
+  IF to_regclass('pg_temp.oversync_capture_stage') IS NULL THEN
+    CREATE TEMP TABLE oversync_capture_stage (
+      capture_ordinal bigint GENERATED ALWAYS AS IDENTITY,
+      table_id integer NOT NULL,
+      op_code smallint NOT NULL,
+      key_text text NOT NULL,
+      payload jsonb
+    ) ON COMMIT DELETE ROWS;
+  END IF;
+END
+$fn$;
 --next
 CREATE TABLE IF NOT EXISTS sync.bundle_log (
   user_pk bigint NOT NULL,
@@ -122,7 +127,7 @@ CREATE TABLE IF NOT EXISTS sync.push_sessions (
 );
 --next
 CREATE TABLE IF NOT EXISTS sync.push_session_rows (
-  push_id uuid NOT NULL REFERENCES sync.push_sessions(push_id) ON DELETE CASCADE,
+  push_id uuid NOT NULL,
   row_ordinal bigint NOT NULL,
   table_id integer NOT NULL,
   key_text text NOT NULL,
@@ -133,7 +138,7 @@ CREATE TABLE IF NOT EXISTS sync.push_session_rows (
 );
 --next
 CREATE TABLE IF NOT EXISTS sync.push_session_segments (
-  push_id uuid NOT NULL REFERENCES sync.push_sessions(push_id) ON DELETE CASCADE,
+  push_id uuid NOT NULL,
   start_ordinal bigint NOT NULL,
   end_ordinal bigint NOT NULL,
   table_id integer NOT NULL,
@@ -152,7 +157,7 @@ CREATE TABLE IF NOT EXISTS sync.snapshot_sessions (
 );
 --next
 CREATE TABLE IF NOT EXISTS sync.snapshot_session_rows (
-  snapshot_id uuid NOT NULL REFERENCES sync.snapshot_sessions(snapshot_id) ON DELETE CASCADE,
+  snapshot_id uuid NOT NULL,
   row_ordinal bigint NOT NULL,
   table_id integer NOT NULL,
   key_text text NOT NULL,
@@ -203,30 +208,29 @@ function captureFunctionSql(t: CatalogTable): string {
   const head = `
 DECLARE
   uid text := current_setting('oversync.bundle_user_id', true);
-  tx bigint := txid_current();
 BEGIN`;
   return `
 CREATE OR REPLACE FUNCTION ${fn}_ins() RETURNS trigger LANGUAGE plpgsql AS $fn$${head}${ownerCheck('new_rows')}
-  INSERT INTO sync.bundle_capture_stage (txid, table_id, op_code, key_text, payload)
-  SELECT tx, ${t.tableId}, 1, ${keyTextSql(t, 'n')}, ${wirePayloadSql(t, 'n')} FROM new_rows n;
+  INSERT INTO pg_temp.oversync_capture_stage (table_id, op_code, key_text, payload)
+  SELECT ${t.tableId}, 1, ${keyTextSql(t, 'n')}, ${wirePayloadSql(t, 'n')} FROM new_rows n;
   RETURN NULL;
 END
 $fn$;
 --next
 CREATE OR REPLACE FUNCTION ${fn}_del() RETURNS trigger LANGUAGE plpgsql AS $fn$${head}${ownerCheck('old_rows')}
-  INSERT INTO sync.bundle_capture_stage (txid, table_id, op_code, key_text, payload)
-  SELECT tx, ${t.tableId}, 3, ${keyTextSql(t, 'o')}, NULL FROM old_rows o;
+  INSERT INTO pg_temp.oversync_capture_stage (table_id, op_code, key_text, payload)
+  SELECT ${t.tableId}, 3, ${keyTextSql(t, 'o')}, NULL FROM old_rows o;
   RETURN NULL;
 END
 $fn$;
 --next
 CREATE OR REPLACE FUNCTION ${fn}_upd() RETURNS trigger LANGUAGE plpgsql AS $fn$${head}${ownerCheck('old_rows')}${ownerCheck('new_rows')}
   -- Rows pair up by key: a key that disappears is a DELETE, a new key an INSERT, the rest UPDATEs.
-  INSERT INTO sync.bundle_capture_stage (txid, table_id, op_code, key_text, payload)
-  SELECT tx, ${t.tableId}, 3, ${keyTextSql(t, 'o')}, NULL FROM old_rows o
+  INSERT INTO pg_temp.oversync_capture_stage (table_id, op_code, key_text, payload)
+  SELECT ${t.tableId}, 3, ${keyTextSql(t, 'o')}, NULL FROM old_rows o
    WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.${key} = o.${key});
-  INSERT INTO sync.bundle_capture_stage (txid, table_id, op_code, key_text, payload)
-  SELECT tx, ${t.tableId}, CASE WHEN o.k IS NULL THEN 1 ELSE 2 END, ${keyTextSql(t, 'n')}, ${wirePayloadSql(t, 'n')}
+  INSERT INTO pg_temp.oversync_capture_stage (table_id, op_code, key_text, payload)
+  SELECT ${t.tableId}, CASE WHEN o.k IS NULL THEN 1 ELSE 2 END, ${keyTextSql(t, 'n')}, ${wirePayloadSql(t, 'n')}
     FROM new_rows n LEFT JOIN (SELECT o.${key} AS k FROM old_rows o) o ON o.k = n.${key};
   RETURN NULL;
 END

@@ -4,11 +4,9 @@
  * row versions, hash, log, notify watchers, and apply retention. Everything runs in the caller's
  * transaction, so a rollback leaves no bundle and no sequence gap.
  */
-import { createHash } from 'node:crypto';
-import { bundleHashMaterial } from '../../protocol/hashes.ts';
-import { utf8ByteLength } from '../../protocol/canonical-json.ts';
 import type { BundleRow, CommittedBundleMeta, JsonValue } from '../../protocol/wire.ts';
 import type { SqlSession } from '../database/types.ts';
+import { hashBundleRows } from './bundle-hash.ts';
 import type { Catalog } from './catalog.ts';
 import { finishPayload, opName, wireKey } from './wire-rows.ts';
 
@@ -33,7 +31,7 @@ WITH staged AS (
          first_value(op_code) OVER (PARTITION BY table_id, key_text ORDER BY capture_ordinal) AS first_op,
          min(capture_ordinal) OVER (PARTITION BY table_id, key_text) AS first_ord,
          row_number() OVER (PARTITION BY table_id, key_text ORDER BY capture_ordinal DESC) AS rn
-    FROM sync.bundle_capture_stage WHERE txid = txid_current()
+    FROM pg_temp.oversync_capture_stage
 ), norm AS (
   SELECT table_id, key_text,
          CASE WHEN op_code = 3 THEN 3 WHEN first_op = 1 THEN 1 ELSE 2 END AS op_code,
@@ -52,7 +50,8 @@ WITH staged AS (
   SELECT $1, n.table_id, n.key_text, seq.bundle_seq, n.op_code = 3 FROM norm n, seq
   ON CONFLICT (user_pk, table_id, key_text) DO UPDATE SET bundle_seq = EXCLUDED.bundle_seq, deleted = EXCLUDED.deleted
 ), cleared AS (
-  DELETE FROM sync.bundle_capture_stage WHERE txid = txid_current()
+  -- Also emptied at commit; cleared now so a second bundle in one transaction starts empty.
+  DELETE FROM pg_temp.oversync_capture_stage
 )
 SELECT seq.bundle_seq::text AS bundle_seq, n.table_id, n.key_text, n.op_code, n.payload
   FROM norm n, seq ORDER BY n.row_ordinal`;
@@ -63,12 +62,6 @@ interface FinalizedRow {
   key_text: string;
   op_code: number;
   payload: Record<string, JsonValue> | null;
-}
-
-/** Hash and byte count of committed rows: SHA-256 over the canonical bundle material. */
-export function hashBundleRows(rows: readonly BundleRow[]): { bundleHash: string; byteCount: number } {
-  const material = bundleHashMaterial(rows);
-  return { bundleHash: createHash('sha256').update(material, 'utf8').digest('hex'), byteCount: utf8ByteLength(material) };
 }
 
 /**

@@ -91,13 +91,23 @@ async function committedMeta(tx: SqlSession, userPk: string, sourceId: string, s
   return meta;
 }
 
+/**
+ * Deletes push sessions chosen by `selectIds` (an SQL query returning push_id) with their staged
+ * rows and segments, in one statement (the child tables carry no FK: per-row RI checks on every
+ * staged row would cost more than this explicit cleanup).
+ */
+function deleteSessionsSql(selectIds: string): string {
+  return `WITH gone AS (DELETE FROM sync.push_sessions WHERE push_id IN (${selectIds}) RETURNING push_id),
+    rows_gone AS (DELETE FROM sync.push_session_rows WHERE push_id IN (SELECT push_id FROM gone)),
+    segments_gone AS (DELETE FROM sync.push_session_segments WHERE push_id IN (SELECT push_id FROM gone))
+  SELECT count(*)::int AS n FROM gone`;
+}
+
 /** `POST /sync/push-sessions`. */
 export function createPushSession(ctx: RuntimeContext, userId: string, sourceId: string, input: PushCreateInput): Promise<PushSessionCreateResponse> {
   return inUserTransaction(ctx.db, userId, async (tx) => {
     // Housekeeping: expired sessions of anyone (skipping sessions another transaction holds).
-    await tx.query(
-      `DELETE FROM sync.push_sessions WHERE push_id IN (SELECT push_id FROM sync.push_sessions WHERE expires_at < now() FOR UPDATE SKIP LOCKED)`,
-    );
+    await tx.query(deleteSessionsSql(`SELECT push_id FROM sync.push_sessions WHERE expires_at < now() FOR UPDATE SKIP LOCKED`));
     const scope = await ensureUserScope(tx, userId);
     if (scope.state === ScopeCode.uninitialized) {
       if (input.initializationId) throw new SyncError('initialization_expired', 'the initialization lease expired; connect again');
@@ -124,7 +134,7 @@ export function createPushSession(ctx: RuntimeContext, userId: string, sourceId:
     if (input.sourceBundleId > expected) {
       throw new SyncError('source_sequence_out_of_order', `source_bundle_id ${input.sourceBundleId} is out of order; expected ${expected}`);
     }
-    await tx.query('DELETE FROM sync.push_sessions WHERE user_pk = $1 AND source_id = $2 AND source_bundle_id = $3', [
+    await tx.query(deleteSessionsSql(`SELECT push_id FROM sync.push_sessions WHERE user_pk = $1 AND source_id = $2 AND source_bundle_id = $3`), [
       scope.userPk,
       sourceId,
       input.sourceBundleId,
@@ -213,20 +223,13 @@ export function uploadPushChunk(ctx: RuntimeContext, userId: string, sourceId: s
       throw new SyncError('push_chunk_invalid', `chunk ends at row ${end}, beyond planned_row_count ${s.planned_row_count}`);
     }
     const rows = input.rows;
+    // One JSON document per chunk: PostgreSQL parses it once (cheaper than array literals).
+    const doc = JSON.stringify(rows.map((r) => [r.table.tableId, r.keyText, r.op, r.baseRowVersion, r.payload]));
     await tx.query(
       `INSERT INTO sync.push_session_rows (push_id, row_ordinal, table_id, key_text, op_code, base_bundle_seq, payload)
-       SELECT $1::uuid, $2::bigint + r.ord - 1, r.table_id, r.key_text, r.op_code, r.base, r.payload::jsonb
-         FROM unnest($3::int[], $4::text[], $5::smallint[], $6::bigint[], $7::text[]) WITH ORDINALITY
-              AS r(table_id, key_text, op_code, base, payload, ord)`,
-      [
-        s.push_id,
-        input.startRowOrdinal,
-        rows.map((r) => r.table.tableId),
-        rows.map((r) => r.keyText),
-        rows.map((r) => r.op),
-        rows.map((r) => r.baseRowVersion),
-        rows.map((r) => (r.payload ? JSON.stringify(r.payload) : null)),
-      ],
+       SELECT $1::uuid, $2::bigint + e.ord - 1, (e.v->>0)::int, e.v->>1, (e.v->>2)::smallint, (e.v->>3)::bigint, nullif(e.v->4, 'null'::jsonb)
+         FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(v, ord)`,
+      [s.push_id, input.startRowOrdinal, doc],
     );
     await recordSegments(tx, s.push_id, input.startRowOrdinal, rows);
     await tx.query(
@@ -415,7 +418,7 @@ export async function commitPushSession(ctx: RuntimeContext, userId: string, sou
       );
       if (!meta) throw new SyncError('push_commit_invalid', 'the pushed rows produced no effective change');
       await recordSourceCommit(tx, scope.userPk, sourceId, sourceBundleId);
-      await tx.query('DELETE FROM sync.push_sessions WHERE push_id = $1::uuid', [s.push_id]);
+      await tx.query(deleteSessionsSql('SELECT $1::uuid'), [s.push_id]);
       if (s.initialization_id) await markInitialized(tx, scope.userPk, sourceId);
       return meta;
     });
@@ -434,6 +437,6 @@ export async function commitPushSession(ctx: RuntimeContext, userId: string, sou
 export function deletePushSession(ctx: RuntimeContext, userId: string, sourceId: string, pushId: string): Promise<void> {
   return inUserTransaction(ctx.db, userId, async (tx) => {
     const s = await lockSession(tx, pushId, userId, sourceId);
-    await tx.query('DELETE FROM sync.push_sessions WHERE push_id = $1::uuid', [s.push_id]);
+    await tx.query(deleteSessionsSql('SELECT $1::uuid'), [s.push_id]);
   });
 }

@@ -82,6 +82,13 @@ async function rotateSource(tx: SqlSession, userPk: string, r: SourceReplacement
   );
 }
 
+/** Deletes the snapshot sessions `selectIds` returns, with their rows, in one statement. */
+function deleteSnapshotsSql(selectIds: string): string {
+  return `WITH gone AS (DELETE FROM sync.snapshot_sessions WHERE snapshot_id IN (${selectIds}) RETURNING snapshot_id),
+    rows_gone AS (DELETE FROM sync.snapshot_session_rows WHERE snapshot_id IN (SELECT snapshot_id FROM gone))
+  SELECT count(*)::int AS n FROM gone`;
+}
+
 /** Canonical byte size of a snapshot row as it travels (the unit of `byte_count` and `max_bytes`). */
 export function snapshotRowBytes(row: SnapshotRow): number {
   return utf8ByteLength(canonicalJson(row as unknown as JsonValue));
@@ -113,9 +120,7 @@ export async function createSnapshotSession(
   }
   try {
     return await inUserTransaction(ctx.db, userId, async (tx) => {
-      await tx.query(
-        `DELETE FROM sync.snapshot_sessions WHERE snapshot_id IN (SELECT snapshot_id FROM sync.snapshot_sessions WHERE expires_at < now() FOR UPDATE SKIP LOCKED)`,
-      );
+      await tx.query(deleteSnapshotsSql(`SELECT snapshot_id FROM sync.snapshot_sessions WHERE expires_at < now() FOR UPDATE SKIP LOCKED`));
       const scope = await ensureUserScope(tx, userId);
       requireInitialized(scope);
       if (replacement) await rotateSource(tx, scope.userPk, replacement);
@@ -251,6 +256,6 @@ export async function readSnapshotChunk(
 export function deleteSnapshotSession(ctx: RuntimeContext, userId: string, snapshotId: string): Promise<void> {
   return inUserTransaction(ctx.db, userId, async (tx) => {
     const h = await loadSnapshotHeader(tx, snapshotId, userId, false);
-    await tx.query('DELETE FROM sync.snapshot_sessions WHERE snapshot_id = $1::uuid', [h.snapshot_id]);
+    await tx.query(deleteSnapshotsSql('SELECT $1::uuid'), [h.snapshot_id]);
   });
 }

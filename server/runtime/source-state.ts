@@ -49,7 +49,8 @@ export async function recordSourceCommit(tx: SqlSession, userPk: string, sourceI
 export async function setBundleContext(tx: SqlSession, userId: string, userPk: string, sourceId: string, sourceBundleId: number): Promise<void> {
   await tx.query(
     `SELECT set_config('oversync.bundle_user_id', $1, true), set_config('oversync.bundle_user_pk', $2, true),
-            set_config('oversync.bundle_source_id', $3, true), set_config('oversync.bundle_source_bundle_id', $4, true)`,
+            set_config('oversync.bundle_source_id', $3, true), set_config('oversync.bundle_source_bundle_id', $4, true),
+            sync.ensure_capture_stage()`,
     [userId, userPk, sourceId, String(sourceBundleId)],
   );
 }

@@ -1,0 +1,49 @@
+// The server's streaming bundle hash produces exactly the bytes of the protocol module's
+// canonical bundle material, over randomized rows (seed printed) with awkward strings and nesting.
+import { createHash } from 'node:crypto';
+import { expect, it } from 'vitest';
+import { utf8ByteLength } from '../../protocol/canonical-json.ts';
+import { bundleHashMaterial } from '../../protocol/hashes.ts';
+import type { BundleRow, JsonValue } from '../../protocol/wire.ts';
+import { hashBundleRows } from '../../server/runtime/bundle-hash.ts';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const STRINGS = ['', 'plain', '<>&', '\u2028\u2029', 'emoji 😀', 'quote " back \\ slash', 'tab\tnew\nline', '\u0001ctrl', 'é', '\uffff', 'zz', 'Zz'];
+
+it('matches bundleHashMaterial on randomized bundles', () => {
+  const seed = Number(process.env.OVERSQLITE_SEED ?? Date.now() % 1_000_000);
+  console.log(`[bundle-hash-equivalence] seed=${seed}`);
+  const r = rng(seed);
+  const pick = <T,>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
+  const value = (depth: number): JsonValue => {
+    const k = r();
+    if (k < 0.3) return pick(STRINGS) + Math.floor(r() * 1000);
+    if (k < 0.4) return null;
+    if (k < 0.5) return r() < 0.5;
+    if (k < 0.6) return Math.round((r() - 0.5) * 1e6) / 100;
+    if (depth < 2 && k < 0.8) return Array.from({ length: Math.floor(r() * 3) }, () => value(depth + 1));
+    if (depth < 2) return Object.fromEntries(Array.from({ length: Math.floor(r() * 3) }, () => [pick(STRINGS), value(depth + 1)]));
+    return pick(STRINGS);
+  };
+  for (let round = 0; round < 30; round++) {
+    const columns = Array.from({ length: 1 + Math.floor(r() * 6) }, (_, i) => `${pick(['a', 'B', 'c_', 'é', 'z'])}${i}`);
+    const rows: BundleRow[] = Array.from({ length: Math.floor(r() * 20) }, () => {
+      const op = pick(['INSERT', 'UPDATE', 'DELETE'] as const);
+      const row: BundleRow = { schema: pick(['business', 'public']), table: pick(['users', 'tags<>']), key: { id: pick(STRINGS) }, op, row_version: 1 + Math.floor(r() * 1e6) };
+      if (op !== 'DELETE') row.payload = Object.fromEntries(columns.map((c) => [c, value(0)]));
+      return row;
+    });
+    const material = bundleHashMaterial(rows);
+    expect(hashBundleRows(rows)).toEqual({ bundleHash: createHash('sha256').update(material).digest('hex'), byteCount: utf8ByteLength(material) });
+  }
+});
