@@ -3,13 +3,15 @@
  * drive it with `page.evaluate`, and records what live queries and events delivered.
  */
 import { openDatabase } from '../../src/index.ts';
-import type { AppSchema, Database, LiveQuery, OpenDatabaseOptions, Row, SqlParams, SyncStatus } from '../../src/index.ts';
+import type { AppSchema, ConflictEventDetail, ConflictResolver, Database, LiveQuery, OpenDatabaseOptions, Row, SqlParams, SyncStatus } from '../../src/index.ts';
 
 /** What the specs can call in the page. */
 export interface Harness {
   open(options: OpenDatabaseOptions): Promise<{ role: string }>;
   /** Opens a database that syncs table `items` with the e2e server (same origin, through the Vite proxy) as `token`'s user. */
-  openSynced(name: string, schema: AppSchema, token: string): Promise<{ role: string }>;
+  openSynced(name: string, schema: AppSchema, token: string, conflicts?: 'server-wins' | 'client-wins' | 'merge-bodies'): Promise<{ role: string }>;
+  /** Conflict events this tab received for database `name`. */
+  conflicts(name: string): ConflictEventDetail[];
   /** Every sync status this tab saw for database `name`. */
   statusLog(name: string): SyncStatus[];
   db(name: string): Database;
@@ -26,6 +28,12 @@ const databases = new Map<string, Database>();
 const lives = new Map<string, { query: LiveQuery; results: Row[][]; waiters: Array<() => void> }>();
 const errors: string[] = [];
 const statusLogs = new Map<string, SyncStatus[]>();
+const conflictLogs = new Map<string, ConflictEventDetail[]>();
+
+/** A custom resolver (runs here, on the main thread of the leader tab): keeps both bodies. */
+const mergeBodies: ConflictResolver = (context) => ({
+  row: { ...(context.serverRow ?? {}), ...(context.localRow ?? {}), body: `${String(context.serverRow?.body)}|${String(context.localRow?.body)}` },
+});
 
 const harness: Harness = {
   async open(options) {
@@ -34,11 +42,17 @@ const harness: Harness = {
     db.on('error', (e) => errors.push(`${e.code}: ${e.message}`));
     return { role: db.role };
   },
-  async openSynced(name, schema, token) {
+  async openSynced(name, schema, token, conflicts = 'server-wins') {
     const result = await harness.open({
       name, schema,
-      sync: { serverUrl: location.origin, remoteSchema: 'e2e', tables: [{ table: 'items', syncKey: 'id' }], getToken: async () => token },
+      sync: {
+        serverUrl: location.origin, remoteSchema: 'e2e', tables: [{ table: 'items', syncKey: 'id' }], getToken: async () => token,
+        conflicts: conflicts === 'merge-bodies' ? mergeBodies : conflicts,
+      },
     });
+    const conflictLog: ConflictEventDetail[] = [];
+    conflictLogs.set(name, conflictLog);
+    harness.db(name).on('conflict', (c) => conflictLog.push(c));
     const log: SyncStatus[] = [];
     statusLogs.set(name, log);
     const db = harness.db(name);
@@ -46,6 +60,9 @@ const harness: Harness = {
     if (current !== null) log.push(current);
     db.sync.status.subscribe((status) => { if (status !== null) log.push(status); });
     return result;
+  },
+  conflicts(name) {
+    return conflictLogs.get(name) ?? [];
   },
   statusLog(name) {
     return statusLogs.get(name) ?? [];
