@@ -1,22 +1,56 @@
 /**
- * Child process body of {@link startBenchSyncServer}: runs `startSyncServer()` from the test
- * harness and answers `start`, `token` and `close` requests over IPC.
+ * Child process body of {@link startBenchSyncServer}: runs the test harness' `startSyncServer()`
+ * with the bench table and answers over IPC: `start`, `token`, `pgInsert` (the PostgreSQL
+ * baseline: the same rows straight into a plain table) and `close`.
  */
-type ServerRequest = { id: number; op: 'start' | 'token' | 'close'; arg?: string };
-type Harness = { baseUrl: string; tokenFor(userId: string): string | Promise<string>; close(): Promise<void> | void };
+import pg from 'pg';
+import { startSyncServer } from '../../test/harness/sync-server.ts';
+import type { StartedSyncServer } from '../../test/harness/sync-server.ts';
+import { itemBody, itemKey } from '../app/schema.ts';
+import { BENCH_PG_SCHEMA_SQL, BENCH_TABLES } from './bench-schema.ts';
 
-let server: Harness | undefined;
+type ServerRequest = { id: number; op: 'start' | 'token' | 'pgInsert' | 'close'; arg?: string; rows?: number };
+
+let server: StartedSyncServer | undefined;
+
+/** Inserts `rows` bench rows for scope `scope` in one transaction, 1,000 rows per statement; ms. */
+async function pgInsert(scope: string, rows: number): Promise<number> {
+  const connectionString = server?.testDatabase.connectionString;
+  if (!connectionString) throw new Error('the PostgreSQL baseline needs a PostgreSQL test database');
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    const t0 = performance.now();
+    await client.query('BEGIN');
+    for (let start = 0; start < rows; start += 1000) {
+      const count = Math.min(1000, rows - start);
+      const values: unknown[] = [];
+      const tuples: string[] = [];
+      for (let i = 0; i < count; i++) {
+        const k = start + i;
+        tuples.push(`($${i * 4 + 1}, $${i * 4 + 2}, $${i * 4 + 3}, $${i * 4 + 4})`);
+        values.push(scope, itemKey('pg', k), k, itemBody(k));
+      }
+      await client.query(`INSERT INTO bench.items_plain (_sync_scope_id, id, n, body) VALUES ${tuples.join(', ')}`, values);
+    }
+    await client.query('COMMIT');
+    return performance.now() - t0;
+  } finally {
+    await client.end();
+  }
+}
 
 process.on('message', async (message: ServerRequest) => {
   const reply = (body: { ok: true; value: unknown } | { ok: false; error: string }) => process.send?.({ id: message.id, ...body });
   try {
     if (message.op === 'start') {
-      const { startSyncServer } = (await import('../../test/harness/sync-server.ts')) as unknown as { startSyncServer: () => Promise<Harness> };
-      server = await startSyncServer();
+      server = await startSyncServer({ purpose: 'bench', schemaSql: BENCH_PG_SCHEMA_SQL, tables: BENCH_TABLES });
       reply({ ok: true, value: server.baseUrl });
     } else if (message.op === 'token') {
       if (!server) throw new Error('server not started');
-      reply({ ok: true, value: await server.tokenFor(String(message.arg)) });
+      reply({ ok: true, value: server.tokenFor(String(message.arg)) });
+    } else if (message.op === 'pgInsert') {
+      reply({ ok: true, value: await pgInsert(String(message.arg), Number(message.rows)) });
     } else {
       await server?.close();
       server = undefined;
@@ -27,4 +61,3 @@ process.on('message', async (message: ServerRequest) => {
     reply({ ok: false, error: error instanceof Error ? `${error.message}` : String(error) });
   }
 });
-export {};

@@ -15,6 +15,8 @@ export const harnessPath = fileURLToPath(new URL('../../test/harness/sync-server
 export interface BenchSyncServer {
   readonly baseUrl: string;
   tokenFor(userId: string): Promise<string>;
+  /** The PostgreSQL baseline: `rows` bench rows inserted straight into a plain table in one transaction; ms. */
+  pgInsert(scope: string, rows: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -45,15 +47,16 @@ export async function startBenchSyncServer(): Promise<BenchSyncServer> {
     else waiter.reject(new Error(message.error));
   });
   child.once('exit', () => { for (const w of pending.values()) w.reject(new Error('sync server process exited')); pending.clear(); });
-  const request = (op: string, arg?: string): Promise<unknown> => new Promise((resolve, reject) => {
+  const request = (op: string, arg?: string, rows?: number): Promise<unknown> => new Promise((resolve, reject) => {
     const id = nextId++;
     pending.set(id, { resolve, reject });
-    child.send({ id, op, arg });
+    child.send({ id, op, arg, rows });
   });
   const baseUrl = (await Promise.race([request('start'), exited])) as string;
   return {
     baseUrl,
     tokenFor: async (userId) => (await request('token', userId)) as string,
+    pgInsert: async (scope, rows) => (await request('pgInsert', scope, rows)) as number,
     close: async () => {
       if (child.exitCode !== null) return;
       await request('close').catch(() => undefined);
