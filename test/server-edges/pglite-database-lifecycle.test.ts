@@ -28,7 +28,7 @@ describe('PGlite database lifecycle', () => {
     const { rows } = await second.query<{ name: string }>('select name from survivors');
     expect(rows).toEqual([{ name: 'still here' }]);
     await second.close();
-  });
+  }, 120_000); // two PGlite starts: CPU-bound, slow on a loaded machine
 
   it('wraps a host PGlite instance, gives pg types on it, and leaves it open on close', async () => {
     const pglite = await PGlite.create();
@@ -38,7 +38,7 @@ describe('PGlite database lifecycle', () => {
     expect(pglite.closed).toBe(false);
     expect((await pglite.query<{ one: number }>('select 1 one')).rows).toEqual([{ one: 1 }]);
     await pglite.close();
-  });
+  }, 90_000);
 
   it('finishes queued work on close, then refuses new work with database_closed', async () => {
     const db = await createPgliteDatabase();
@@ -48,5 +48,5 @@ describe('PGlite database lifecycle', () => {
     await expect(db.query('select 1')).rejects.toMatchObject({ code: 'database_closed' });
     await expect(db.withConnection(async () => 1)).rejects.toMatchObject({ code: 'database_closed' });
     await db.close(); // idempotent
-  });
+  }, 90_000);
 });

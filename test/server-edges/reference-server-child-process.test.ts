@@ -18,7 +18,7 @@ let dataDir: string;
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'oversqlite-reference-'));
   server = await startReferenceProcess({ PGLITE_DIR: dataDir });
-}, 60_000);
+}, 120_000); // PGlite initdb in the child is CPU-bound
 
 afterAll(async () => {
   if (server.child.exitCode === null && server.child.signalCode === null) {

@@ -108,6 +108,18 @@ describe('reference server on real PostgreSQL', () => {
     expect(pulled.json.bundles).toEqual([]);
   });
 
+  it('rejects a write to a registered table made outside the sync server', async () => {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      await expect(client.query(`update business.projects set name = 'sneaky' where id = $1`, [projectId])).rejects.toThrow();
+      const { rows } = await client.query<{ name: string }>('select name from business.projects where id = $1', [projectId]);
+      expect(rows).toEqual([{ name: 'Launch' }]);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('captures a cascading server-originated delete of a project as one bundle', async () => {
     const { bundle } = await server.sync.writeAs('alice', 'server:admin', async (tx) => {
       await tx.query('delete from business.projects where _sync_scope_id = $1 and id = $2', ['alice', projectId]);
