@@ -14,6 +14,8 @@ export class ProjectsPanel {
   private readonly query: LiveQuery;
   private rows: ProjectRow[] = [];
   private selectedId: string | null = null;
+  /** A project this tab just created: selected before the live query has delivered it. */
+  private createdId: string | null = null;
 
   constructor(private readonly store: DemoStore, private readonly onSelect: (project: ProjectRow | null) => void) {
     const name = h('input', { placeholder: 'New project', required: true, maxlength: 80, 'data-testid': 'new-project-name' });
@@ -25,7 +27,10 @@ export class ProjectsPanel {
         if (title === '') return;
         name.value = '';
         const color = projectColors[this.rows.length % projectColors.length]!;
-        void store.addProject(title, color).then((id) => this.select(id));
+        void store.addProject(title, color).then((id) => {
+          this.createdId = id;
+          this.select(id);
+        });
       },
     }, name, h('button', { type: 'submit', class: 'primary', 'data-testid': 'add-project' }, 'Add'));
     this.element = h('section', { class: 'card projects' }, h('h2', {}, 'Projects'), this.list, form);
@@ -45,8 +50,10 @@ export class ProjectsPanel {
 
   private render(rows: ProjectRow[]): void {
     this.rows = rows;
+    if (rows.some((r) => r.id === this.createdId)) this.createdId = null;
     // Keep a valid selection: the first project when none (or a deleted one) is selected.
-    if (this.selectedId === null || !rows.some((r) => r.id === this.selectedId)) this.selectedId = rows[0]?.id ?? null;
+    const known = rows.some((r) => r.id === this.selectedId) || (this.selectedId !== null && this.selectedId === this.createdId);
+    if (!known) this.selectedId = rows[0]?.id ?? null;
     updateKeyedList(this.list, rows, (r) => r.id, (r) => JSON.stringify([r, r.id === this.selectedId]), (r) =>
       h('li', {
         class: r.id === this.selectedId ? 'project selected' : 'project',
@@ -58,6 +65,7 @@ export class ProjectsPanel {
       h('span', { class: 'count', title: `${r.open_count} open of ${r.task_count}` }, r.open_count)));
     if (rows.length === 0) this.list.replaceChildren(h('li', { class: 'empty' }, 'No projects yet.'));
     else this.list.querySelector('.empty')?.remove();
-    this.onSelect(rows.find((r) => r.id === this.selectedId) ?? null);
+    // A just-created project is announced once its row arrives.
+    if (this.selectedId !== this.createdId) this.onSelect(rows.find((r) => r.id === this.selectedId) ?? null);
   }
 }
