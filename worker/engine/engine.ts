@@ -77,6 +77,7 @@ export class SyncEngine {
   private authBlocked = false;
   private scheduler: SyncScheduler | null = null;
   private watchAbort: AbortController | null = null;
+  private watchHealthy = false;
 
   private constructor(options: SyncEngineOptions) {
     const clock = options.clock ?? systemClock;
@@ -405,12 +406,20 @@ export class SyncEngine {
       () => this.sync(),
       () => !this.closed && this.online && !this.authBlocked && readAttachment(this.ctx.db).bindingState === 'attached',
       { debounceMs: auto.debounceMs ?? 500, intervalMs: auto.intervalMs ?? 60_000, backoffMinMs: 1000, backoffMaxMs: 60_000 },
+      () => !this.watchHealthy || countPending(this.ctx.db) > 0,
     );
     this.scheduler.start();
     if (readAttachment(this.ctx.db).bindingState === 'attached') this.startWatch();
   }
 
-  /** Watch loop: wake-ups trigger a sync; stream end/failure → one sync, backoff, reconnect. */
+  /**
+   * Watch loop: bundle events trigger a sync; while the stream is healthy the periodic run is
+   * suppressed unless local changes are pending (the stream is authoritative for wake-ups). When
+   * the stream ends or fails: one sync (awaited, so the reconnect uses the fresh checkpoint),
+   * exponential backoff, reconnect. A healthy connect resets the backoff. 403
+   * `bundle_change_watch_forbidden`, an unsupported server and `auth_required` stop the loop
+   * (periodic runs then poll).
+   */
   private startWatch(): void {
     const auto = this.ctx.options.autoSync;
     if (!auto || !auto.watch || this.watchAbort || this.closed || !this.online) return;
@@ -430,14 +439,18 @@ export class SyncEngine {
             () => this.scheduler?.trigger(),
             () => {
               failures = 0;
+              this.watchHealthy = true;
             },
           );
         } catch (e) {
           if (abort.signal.aborted) break;
           if (e instanceof SyncError && (e.code === 'bundle_change_watch_forbidden' || e.code === 'auth_required')) break;
+        } finally {
+          this.watchHealthy = false;
         }
         if (abort.signal.aborted) break;
-        this.scheduler?.trigger(); // catch up on whatever the broken stream may have missed
+        // Catch up on whatever the broken stream may have missed, then reconnect from there.
+        if (this.scheduler?.canRunNow()) await this.sync().catch(() => undefined);
         failures++;
         try {
           await this.ctx.clock.sleep(backoffDelay(failures, 1000, 60_000, this.ctx.clock.random), abort.signal);

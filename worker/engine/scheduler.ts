@@ -34,7 +34,14 @@ export class SyncScheduler {
     private readonly run: () => Promise<unknown>,
     private readonly canRun: () => boolean,
     private readonly opts: SchedulerOptions,
+    /** Whether a periodic tick has work to do (e.g. false while a healthy watch stream is open). */
+    private readonly intervalWanted: () => boolean = () => true,
   ) {}
+
+  /** True when a run would be allowed right now. */
+  canRunNow(): boolean {
+    return !this.stopped && this.canRun();
+  }
 
   /** Starts the periodic run. */
   start(): void {
@@ -69,7 +76,7 @@ export class SyncScheduler {
     if (this.stopped) return;
     this.interval = this.clock.setTimeout(() => {
       this.interval = null;
-      this.schedule(0, false);
+      if (this.intervalWanted()) this.schedule(0, false);
       this.armInterval();
     }, this.opts.intervalMs);
   }

@@ -62,8 +62,14 @@ export class WatchFrameParser {
 }
 
 /** Splits a byte stream into lines (LF, CRLF or CR), decoding UTF-8 across chunk boundaries. */
-export async function* streamLines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+export async function* streamLines(body: ReadableStream<Uint8Array>, signal?: AbortSignal): AsyncGenerator<string> {
   const reader = body.getReader();
+  // Closing must not depend on the fetch implementation tearing the body down on abort.
+  const onAbort = (): void => {
+    reader.cancel().catch(() => undefined);
+  };
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
   const decoder = new TextDecoder();
   let buf = '';
   try {
@@ -83,6 +89,7 @@ export async function* streamLines(body: ReadableStream<Uint8Array>): AsyncGener
     buf += decoder.decode();
     if (buf.length) yield buf;
   } finally {
+    signal?.removeEventListener('abort', onAbort);
     reader.releaseLock();
   }
 }
@@ -103,7 +110,8 @@ export async function watchOnce(
   onOpen();
   const parser = new WatchFrameParser();
   try {
-    for await (const line of streamLines(res.body)) {
+    for await (const line of streamLines(res.body, signal)) {
+      if (signal.aborted) break;
       const e = parser.line(line);
       if (e) onBundle(e);
     }
