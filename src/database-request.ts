@@ -13,4 +13,8 @@ export type DatabaseRequest =
   | { readonly op: 'query'; readonly sql: string; readonly params?: SqlParams }
   | { readonly op: 'watchedQuery'; readonly sql: string; readonly params?: SqlParams }
   | { readonly op: 'write'; readonly unit: WriteUnit }
-  | { readonly op: 'sync'; readonly method: SyncMethod; readonly args: readonly unknown[] };
+  | { readonly op: 'sync'; readonly method: SyncMethod; readonly args: readonly unknown[] }
+  /** Diagnostics: time a read inside the leader's worker. */
+  | { readonly op: 'measureQuery'; readonly sql: string; readonly params?: SqlParams; readonly iterations: number }
+  /** Diagnostics: the leader's group-commit counters. */
+  | { readonly op: 'groupCommitStats' };

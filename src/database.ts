@@ -4,6 +4,7 @@
  */
 import type { ExecResult, Outcome, QueryResult, Row, SqlParams, SqlStatement, WatchedQueryResult } from '../worker/database/types.ts';
 import type { CommitNotice } from '../worker/database/table-access.ts';
+import type { GroupCommitStats } from '../worker/database/group-commit.ts';
 import type { StorageKind } from '../worker/database/storage-open.ts';
 import type { ConflictEventDetail, SyncEvent } from '../worker/engine/types.ts';
 import { OversqliteError } from '../worker/database/errors.ts';
@@ -92,6 +93,19 @@ export class Database {
         this.liveQueries.delete(run as unknown as LiveQueryRun<never>);
       },
     };
+  }
+
+  /**
+   * Diagnostics: runs a read `iterations` times inside the leader's worker and returns each
+   * run's duration in ms, to compare with the round trip of {@link Database.query} from this tab.
+   */
+  async measureQueryInWorker(sql: string, params: SqlParams | undefined, iterations: number): Promise<number[]> {
+    return unwrapOutcome(await this.coordinator.call({ op: 'measureQuery', sql, ...(params ? { params } : {}), iterations })) as number[];
+  }
+
+  /** Diagnostics: how the leader's group commit has grouped writes so far. */
+  async groupCommitStats(): Promise<GroupCommitStats | null> {
+    return unwrapOutcome(await this.coordinator.call({ op: 'groupCommitStats' })) as GroupCommitStats | null;
   }
 
   /** Listens to an event; returns the function that stops listening. */

@@ -23,6 +23,7 @@ export { OversqliteError } from './errors.ts';
 export type { OversqliteErrorCode, OversqliteErrorShape } from './errors.ts';
 export type { AppSchema, ExecResult, Row, SqlParams, SqlStatement, SqlValue } from '../worker/database/types.ts';
 export type { CommitNotice } from '../worker/database/table-access.ts';
+export type { GroupCommitStats } from '../worker/database/group-commit.ts';
 export type { StorageKind } from '../worker/database/storage-open.ts';
 export type {
   AttachResult, ConflictContext, ConflictEventDetail, ConflictResolution, ConflictResolver, DetachResult, PullResult, PushResult,

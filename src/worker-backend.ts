@@ -4,7 +4,7 @@
  * message, so they land in the same group commit.
  */
 import * as Comlink from 'comlink';
-import type { GroupCommitStats, WriteOutcome, WriteUnit } from '../worker/database/group-commit.ts';
+import type { WriteOutcome, WriteUnit } from '../worker/database/group-commit.ts';
 import type { Outcome } from '../worker/database/types.ts';
 import type { WorkerCallbacks, WorkerOpenInfo, WorkerOpenOptions, WorkerService } from '../worker/database/worker-service.ts';
 import type { DatabaseRequest } from './database-request.ts';
@@ -63,17 +63,16 @@ export class WorkerBackend {
         return this.write(requestId === undefined ? request.unit : { ...request.unit, requestId });
       case 'sync':
         return this.remote.sync(request.method, request.args);
+      case 'measureQuery':
+        return this.remote.measureQuery(request.sql, request.params, request.iterations);
+      case 'groupCommitStats':
+        return this.remote.groupCommitStats().then((stats) => ({ ok: true, value: stats ?? null }));
     }
   }
 
   /** Tells the worker's sync engine about connectivity. */
   setOnline(online: boolean): Promise<void> {
     return this.remote.setOnline(online);
-  }
-
-  /** Grouping counters of the worker. */
-  async groupCommitStats(): Promise<GroupCommitStats | undefined> {
-    return this.remote.groupCommitStats();
   }
 
   /** Commits what is queued, closes the file (releasing OPFS) and ends the worker. */

@@ -17,6 +17,8 @@ export function serviceHandler(service: WorkerService): RequestHandler {
         case 'watchedQuery': return service.watchedQuery(request.sql, request.params);
         case 'write': return (await service.write([requestId === undefined ? request.unit : { ...request.unit, requestId }]))[0]!;
         case 'sync': return service.sync(request.method, request.args);
+        case 'measureQuery': return service.measureQuery(request.sql, request.params, request.iterations);
+        case 'groupCommitStats': return { ok: true, value: (await service.groupCommitStats()) ?? null };
       }
     },
   };

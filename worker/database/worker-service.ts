@@ -169,6 +169,24 @@ export class WorkerService {
     this.engine?.setOnline(online);
   }
 
+  /**
+   * Runs a read `iterations` times inside the worker and returns each run's duration in ms
+   * (benchmarks compare it with the same query's round trip from a tab).
+   */
+  async measureQuery(sql: string, params: SqlParams | undefined, iterations: number): Promise<Outcome<number[]>> {
+    return outcomeOf(() => {
+      const database = this.require();
+      const timings: number[] = [];
+      for (let i = 0; i < iterations; i++) {
+        const started = performance.now();
+        const outcome = database.query(sql, params);
+        timings.push(performance.now() - started);
+        if (!outcome.ok) throw OversqliteError.fromShape(outcome.error);
+      }
+      return timings;
+    });
+  }
+
   /** Grouping counters (for benchmarks and tests). */
   async groupCommitStats(): Promise<GroupCommitStats | undefined> {
     return this.database?.groupCommitStats();
