@@ -38,6 +38,7 @@ const DEFAULT_CHUNK_ROWS = 1000;
 const DEFAULT_COMMITTED_ROWS = 1000;
 const RESTARTABLE = new Set(['push_session_not_found', 'push_session_expired', 'push_chunk_out_of_order']);
 const MAX_RESTARTS = 2;
+const NOT_FOUND_ATTEMPTS = 6;
 
 function isPositiveInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
@@ -135,6 +136,22 @@ async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[
   }
 }
 
+/**
+ * A just-committed bundle can be briefly invisible on another server instance or replica
+ * (`committed_bundle_not_found`): retry a few times before giving up (the outbox stays
+ * `committed_remote`, so a later push picks it up anyway).
+ */
+async function fetchCommittedPageWithVisibilityRetry(ctx: EngineContext, seq: number, after: number | undefined, maxRows: number) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetchCommittedRowsPage(ctx.transport, seq, after, maxRows);
+    } catch (e) {
+      if (!(e instanceof SyncError) || e.code !== 'committed_bundle_not_found' || attempt >= NOT_FOUND_ATTEMPTS) throw e;
+      await ctx.clock.sleep(100 * attempt);
+    }
+  }
+}
+
 /** Fetches all rows of a committed bundle and checks them against its metadata and hash. */
 export async function fetchCommittedRows(ctx: EngineContext, header: OutboxHeader, meta: CommittedBundleMeta): Promise<BundleRow[]> {
   const limits = ctx.capabilities?.bundle_limits ?? {};
@@ -143,7 +160,7 @@ export async function fetchCommittedRows(ctx: EngineContext, header: OutboxHeade
   const rows: BundleRow[] = [];
   let after: number | undefined;
   for (;;) {
-    const page = await fetchCommittedRowsPage(ctx.transport, meta.bundle_seq, after, maxRows);
+    const page = await fetchCommittedPageWithVisibilityRetry(ctx, meta.bundle_seq, after, maxRows);
     if (!page || !Array.isArray(page.rows)) throw badResponse('committed rows: rows missing');
     checkCommittedMeta(page, header, 'committed rows');
     if (page.bundle_seq !== meta.bundle_seq || page.bundle_hash !== meta.bundle_hash || page.row_count !== meta.row_count) {

@@ -29,8 +29,25 @@ export class PushResponder {
   /** Server-side row versions (for conflict checks). */
   readonly versions = new Map<string, { version: number; deleted: boolean; payload: unknown }>();
 
+  /** Serve the next committed-rows page with altered payloads (its bundle_hash no longer matches). */
+  tamperNextRows = false;
+
   /** Called when a step is served (e.g. to make the app write while the push is in flight). */
   readonly hooks: Partial<Record<PushStep, () => void>> = {};
+
+  private overrides: { step: PushStep; answer: { status: number; body?: unknown }; times: number; when?: (req: RecordedRequest) => boolean }[] = [];
+
+  /** Answer `step` with `answer` instead of performing it, `times` times (optionally only `when`). */
+  override(step: PushStep, answer: { status: number; body?: unknown }, times = 1, when?: (req: RecordedRequest) => boolean): void {
+    this.overrides.push({ step, answer, times, when });
+  }
+
+  private overridden(step: PushStep, req: RecordedRequest): { status: number; body?: unknown } | null {
+    const o = this.overrides.find((x) => x.step === step && x.times > 0 && (!x.when || x.when(req)));
+    if (!o) return null;
+    o.times--;
+    return o.answer;
+  }
 
   /** The next time `step` runs, perform it and then lose the response. */
   crashAfter(step: PushStep): void {
@@ -50,14 +67,14 @@ export class PushResponder {
   }
 
   install(server: ScriptedServer): void {
-    server.always('POST', '/sync/push-sessions', (req) => this.create(req));
-    server.always('POST', /^\/sync\/push-sessions\/[^/]+\/chunks$/, (req) => this.chunk(req));
-    server.always('POST', /^\/sync\/push-sessions\/[^/]+\/commit$/, (req) => this.commit(req));
+    server.always('POST', '/sync/push-sessions', (req) => this.overridden('create', req) ?? this.create(req));
+    server.always('POST', /^\/sync\/push-sessions\/[^/]+\/chunks$/, (req) => this.overridden('chunk', req) ?? this.chunk(req));
+    server.always('POST', /^\/sync\/push-sessions\/[^/]+\/commit$/, (req) => this.overridden('commit', req) ?? this.commit(req));
     server.always('DELETE', /^\/sync\/push-sessions\/[^/]+$/, (req) => {
       this.sessions.delete(req.path.split('/')[3]!);
       return { status: 204 };
     });
-    server.always('GET', /^\/sync\/committed-bundles\/\d+\/rows$/, (req) => this.rows(req));
+    server.always('GET', /^\/sync\/committed-bundles\/\d+\/rows$/, (req) => this.overridden('rows', req) ?? this.rows(req));
   }
 
   private create(req: RecordedRequest) {
@@ -153,7 +170,11 @@ export class PushResponder {
     if (!c) return { status: 404, body: { error: 'committed_bundle_not_found', message: 'none' } };
     const after = req.query.after_row_ordinal === undefined ? -1 : Number(req.query.after_row_ordinal);
     const max = Number(req.query.max_rows ?? 1000);
-    const page = c.rows.slice(after + 1, after + 1 + max);
+    let page = c.rows.slice(after + 1, after + 1 + max);
+    if (this.tamperNextRows) {
+      this.tamperNextRows = false;
+      page = page.map((r) => (r.payload ? { ...r, payload: { ...r.payload, name: 'tampered' } } : r));
+    }
     this.maybeCrash('rows');
     return {
       status: 200,
