@@ -1,2 +1,118 @@
-import type { BenchGroup } from '../lib/context.ts';
-export const pullGroup: BenchGroup = { name: 'pull', title: 'todo', metrics: () => [], run: async () => [] };
+/**
+ * Issue 6 item 4: a fresh browser device (the real engine in the bench worker, OPFS, persistent
+ * profile, protocol through the page's origin) loading N rows, by snapshot (`attach` of a fresh
+ * device to a user whose data is on the server: used_remote_state) and by bundle pull
+ * (`pullToStable` of a device attached before the data was written), against inserting the same
+ * rows straight into sqlite-wasm in the same worker (one prepared statement, one transaction) —
+ * the local limit. The server data are server-originated bundles (`writeAs`, 50,000 rows each).
+ * Full run also: 1,000,000 rows by snapshot, total time and the longest main-thread task.
+ */
+import type { Page } from '@playwright/test';
+import type { BenchGroup, BenchContext } from '../lib/context.ts';
+import { measured } from '../lib/metrics.ts';
+import type { Metric } from '../lib/metrics.ts';
+import { median, perSecond } from '../lib/stats.ts';
+
+const SIZES = [10_000, 100_000];
+const MILLION = 1_000_000;
+
+type Timed<T> = { result: T; ms: number };
+type AttachOut = { status: string; outcome?: string; snapshotRows?: number };
+type PullOut = { outcome: string; rowsApplied: number; bundlesApplied: number };
+
+function call<T>(page: Page, method: string, args: unknown[]): Promise<T> {
+  return page.evaluate(({ method, args }) => window.bench.call('pull', method, args), { method, args }) as Promise<T>;
+}
+
+export const pullGroup: BenchGroup = {
+  name: 'pull',
+  title: 'pull and hydrate a fresh browser device (OPFS) by snapshot and by bundle pull',
+  metrics(quick) {
+    const base = SIZES.flatMap((n) => [
+      { metric: `pull.snapshot_rows_${n}.throughput`, unit: 'rows/s' }, { metric: `pull.bundle_rows_${n}.throughput`, unit: 'rows/s' },
+    ]);
+    return quick ? base : base.concat([
+      { metric: `pull.snapshot_rows_${MILLION}.total`, unit: 's' }, { metric: `pull.snapshot_rows_${MILLION}.longest_main_thread_task`, unit: 'ms' },
+    ]);
+  },
+  async run(ctx: BenchContext): Promise<Metric[]> {
+    const server = await ctx.syncServer();
+    const browser = await ctx.browser(true);
+    const page = await browser.openTab();
+    await page.evaluate(() => window.bench.spawn('pull'));
+    const stamp = Date.now().toString(36);
+    const metrics: Metric[] = [];
+    try {
+      for (const n of SIZES) {
+        const repeats = n >= 100_000 ? ctx.repeats(1, 3) : ctx.repeats(2, 5);
+        const user = `pull-${n}-${stamp}`;
+        const token = await server.tokenFor(user);
+        // Bundle-pull devices attach while the user's data set is still empty.
+        for (let r = 0; r < repeats; r++) {
+          await call(page, 'openDevice', [`pb-${n}-${stamp}-${r}`, 'opfs', token]);
+          const a = await call<Timed<AttachOut>>(page, 'attach', [`pb-${n}-${stamp}-${r}`, user]);
+          if (a.result.status !== 'connected') throw new Error(`attach: ${JSON.stringify(a.result)}`);
+        }
+        const seedMs = await server.seed(user, n);
+        ctx.log(`${n} rows seeded on the server in ${Math.round(seedMs)} ms`);
+        const bundle: number[] = [];
+        const snapshot: number[] = [];
+        const direct: number[] = [];
+        for (let r = 0; r < repeats; r++) {
+          const pb = `pb-${n}-${stamp}-${r}`;
+          const pulled = await call<Timed<PullOut>>(page, 'pull', [pb]);
+          if (pulled.result.rowsApplied !== n) throw new Error(`bundle pull applied ${JSON.stringify(pulled.result)}, expected ${n} rows`);
+          await call(page, 'closeDevice', [pb]);
+          bundle.push(perSecond(n, pulled.ms));
+
+          const ps = `ps-${n}-${stamp}-${r}`;
+          await call(page, 'openDevice', [ps, 'opfs', token]);
+          const hydrated = await call<Timed<AttachOut>>(page, 'attach', [ps, user]);
+          if (hydrated.result.outcome !== 'used_remote_state' || hydrated.result.snapshotRows !== n) {
+            throw new Error(`snapshot attach: ${JSON.stringify(hydrated.result)}, expected used_remote_state with ${n} rows`);
+          }
+          await call(page, 'closeDevice', [ps]);
+          snapshot.push(perSecond(n, hydrated.ms));
+
+          direct.push(perSecond(n, await call<number>(page, 'insertDirect', [`pd-${n}-${stamp}-${r}`, n, 'd'])));
+          ctx.log(`${n} rows, repeat ${r + 1}/${repeats}: bundle pull ${Math.round(bundle.at(-1)!)} rows/s (${pulled.result.bundlesApplied} bundles), ` +
+            `snapshot ${Math.round(snapshot.at(-1)!)} rows/s, direct sqlite-wasm insert ${Math.round(direct.at(-1)!)} rows/s`);
+        }
+        const base = `baseline = the same number of rows INSERTed straight into sqlite-wasm on OPFS in the same worker (one prepared statement, one transaction); median of ${repeats}`;
+        metrics.push(
+          measured('pull', `pull.snapshot_rows_${n}.throughput`, 'rows/s', median(snapshot), median(direct),
+            `fresh OPFS device attach() to a user with ${n.toLocaleString('en-US')} rows (~200 B) on the server until used_remote_state (snapshot download + apply), in the bench worker; ${base}`, snapshot),
+          measured('pull', `pull.bundle_rows_${n}.throughput`, 'rows/s', median(bundle), median(direct),
+            `pullToStable() of ${n.toLocaleString('en-US')} rows in ${Math.ceil(n / 50_000)} server bundle(s) by a device attached before they were written; ${base}`, bundle),
+        );
+      }
+      if (!ctx.quick) metrics.push(...(await millionBySnapshot(ctx, page, stamp)));
+    } finally {
+      await page.evaluate(() => window.bench.terminate('pull')).catch(() => undefined);
+      await page.close();
+    }
+    return metrics;
+  },
+};
+
+/** 1,000,000 rows by snapshot into a fresh device, watching the page's main thread for long tasks. */
+async function millionBySnapshot(ctx: BenchContext, page: Page, stamp: string): Promise<Metric[]> {
+  const server = await ctx.syncServer();
+  const user = `pull-1m-${stamp}`;
+  const seedMs = await server.seed(user, MILLION);
+  ctx.log(`1,000,000 rows seeded on the server in ${Math.round(seedMs / 1000)} s`);
+  await call(page, 'openDevice', [`pm-${stamp}`, 'opfs', await server.tokenFor(user)]);
+  await page.evaluate(() => window.bench.startLongTasks());
+  const hydrated = await call<Timed<AttachOut>>(page, 'attach', [`pm-${stamp}`, user]);
+  const tasks = await page.evaluate(() => window.bench.stopLongTasks());
+  if (hydrated.result.snapshotRows !== MILLION) throw new Error(`1M snapshot: ${JSON.stringify(hydrated.result)}`);
+  await call(page, 'closeDevice', [`pm-${stamp}`]);
+  const directMs = await call<number>(page, 'insertDirect', [`pmd-${stamp}`, MILLION, 'd']);
+  ctx.log(`1M snapshot ${Math.round(hydrated.ms / 1000)} s (direct insert ${Math.round(directMs / 1000)} s); main-thread long tasks: ${tasks.count}, longest ${Math.round(tasks.longestMs)} ms`);
+  return [
+    measured('pull', `pull.snapshot_rows_${MILLION}.total`, 's', hydrated.ms / 1000, directMs / 1000,
+      'fresh OPFS device attach() to a user with 1,000,000 rows (~200 B) on the server (one run); baseline = the same rows INSERTed straight into sqlite-wasm on OPFS in the same worker; goal < 30 s'),
+    measured('pull', `pull.snapshot_rows_${MILLION}.longest_main_thread_task`, 'ms', tasks.longestMs, null,
+      `longest PerformanceObserver 'longtask' on the page's main thread while the snapshot ran (${tasks.count} long tasks; 0 = none over 50 ms); goal: none over 50 ms`),
+  ];
+}

@@ -1,7 +1,7 @@
 /**
  * Child process body of {@link startBenchSyncServer}: runs the test harness' `startSyncServer()`
  * with the bench table and answers over IPC: `start`, `token`, `pgInsert` (the PostgreSQL
- * baseline: the same rows straight into a plain table) and `close`.
+ * baseline: the same rows straight into a plain table), `seed` (server-originated bundles) and `close`.
  */
 import pg from 'pg';
 import { startSyncServer } from '../../test/harness/sync-server.ts';
@@ -9,7 +9,7 @@ import type { StartedSyncServer } from '../../test/harness/sync-server.ts';
 import { itemBody, itemKey } from '../app/schema.ts';
 import { BENCH_PG_SCHEMA_SQL, BENCH_TABLES } from './bench-schema.ts';
 
-type ServerRequest = { id: number; op: 'start' | 'token' | 'pgInsert' | 'close'; arg?: string; rows?: number };
+type ServerRequest = { id: number; op: 'start' | 'token' | 'pgInsert' | 'seed' | 'close'; arg?: string; rows?: number };
 
 let server: StartedSyncServer | undefined;
 
@@ -40,6 +40,24 @@ async function pgInsert(scope: string, rows: number): Promise<number> {
   }
 }
 
+/**
+ * Server-originated bundles of `rows` bench rows for `userId` (keys `s-0000000`...), through the
+ * runtime's `writeAs` in bundles of at most 50,000 rows: how the bench gets large data onto the
+ * server without paying for a device push. Returns ms.
+ */
+async function seed(userId: string, rows: number): Promise<number> {
+  if (!server) throw new Error('server not started');
+  const t0 = performance.now();
+  for (let start = 0; start < rows; start += 50_000) {
+    const end = Math.min(rows, start + 50_000) - 1;
+    await server.server.writeAs(userId, 'bench-seeder', (tx) => tx.query(
+      `INSERT INTO bench.items (id, n, body)
+       SELECT 's-' || lpad(g::text, 7, '0'), g, rpad('row ' || g || ' ', 170, 'abcdefghijklmnopqrstuvwxyz0123456789')
+       FROM generate_series($1::int, $2::int) AS g`, [start, end]));
+  }
+  return performance.now() - t0;
+}
+
 process.on('message', async (message: ServerRequest) => {
   const reply = (body: { ok: true; value: unknown } | { ok: false; error: string }) => process.send?.({ id: message.id, ...body });
   try {
@@ -49,6 +67,8 @@ process.on('message', async (message: ServerRequest) => {
     } else if (message.op === 'token') {
       if (!server) throw new Error('server not started');
       reply({ ok: true, value: server.tokenFor(String(message.arg)) });
+    } else if (message.op === 'seed') {
+      reply({ ok: true, value: await seed(String(message.arg), Number(message.rows)) });
     } else if (message.op === 'pgInsert') {
       reply({ ok: true, value: await pgInsert(String(message.arg), Number(message.rows)) });
     } else {

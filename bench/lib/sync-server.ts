@@ -17,6 +17,8 @@ export interface BenchSyncServer {
   tokenFor(userId: string): Promise<string>;
   /** The PostgreSQL baseline: `rows` bench rows inserted straight into a plain table in one transaction; ms. */
   pgInsert(scope: string, rows: number): Promise<number>;
+  /** Server-originated bundles (writeAs) holding `rows` bench rows for `userId`; ms. */
+  seed(userId: string, rows: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,7 @@ export async function startBenchSyncServer(): Promise<BenchSyncServer> {
     baseUrl,
     tokenFor: async (userId) => (await request('token', userId)) as string,
     pgInsert: async (scope, rows) => (await request('pgInsert', scope, rows)) as number,
+    seed: async (userId, rows) => (await request('seed', userId, rows)) as number,
     close: async () => {
       if (child.exitCode !== null) return;
       await request('close').catch(() => undefined);
