@@ -10,6 +10,10 @@
  * json/jsonb parsed), so the runtime sees the same types on both engines.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import type { QueryOptions, Results } from '@electric-sql/pglite';
 import type { SqlDatabase, SqlQueryResult, SqlSession } from './types.ts';
@@ -46,6 +50,14 @@ export interface PgliteDatabaseOptions {
    * persists across restarts.
    */
   dataDir?: string;
+  /**
+   * A directory where a freshly initialized, empty cluster is kept as a tarball. New in-memory
+   * databases then start from it instead of running initdb, which costs seconds of CPU each time
+   * (test suites create many). The first creation writes it. Default: the
+   * `OVERSQLITE_PGLITE_TEMPLATE_DIR` environment variable; unset means no template. Ignored with
+   * `dataDir`.
+   */
+  templateDir?: string;
 }
 
 const OID = {
@@ -115,6 +127,47 @@ async function runStatement<R>(pglite: PGlite, text: string, params: readonly un
   return last ? toResult(last as Results<R>) : { rows: [], rowCount: 0 };
 }
 
+/** The installed PGlite version, so a template is never loaded by another PGlite/PostgreSQL build. */
+async function pgliteVersion(): Promise<string> {
+  try {
+    const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+    const manifest = JSON.parse(await readFile(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version?: string };
+    return manifest.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * A new in-memory PGlite, from the template in `templateDir` when there is a usable one; otherwise
+ * by initdb, saving the fresh cluster as the template (written aside and renamed, so concurrent
+ * test processes never read a partial file).
+ */
+async function createInMemoryPglite(templateDir: string | undefined): Promise<PGlite> {
+  if (!templateDir) return PGlite.create();
+  const file = join(templateDir, `oversqlite-pglite-${await pgliteVersion()}-template.tar`);
+  const template = await readFile(file).catch(() => null);
+  if (template) {
+    try {
+      return await PGlite.create({ loadDataDir: new Blob([template as Uint8Array<ArrayBuffer>]) });
+    } catch {
+      // An unreadable template (e.g. truncated by a crash): fall through and rebuild it.
+    }
+  }
+  const pglite = await PGlite.create();
+  const dump = await pglite.dumpDataDir('none');
+  const partial = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.partial`;
+  try {
+    await mkdir(templateDir, { recursive: true });
+    await writeFile(partial, new Uint8Array(await dump.arrayBuffer()));
+    await rename(partial, file);
+  } catch {
+    // Only a cache: a read-only or missing directory just means the next start runs initdb again.
+    await rm(partial, { force: true });
+  }
+  return pglite;
+}
+
 /** One place in the queue: who holds the connection, and whether they still do. */
 interface ConnectionHold {
   active: boolean;
@@ -125,6 +178,8 @@ interface ConnectionHold {
  *
  * - `createPgliteDatabase()`: a new in-memory database.
  * - `createPgliteDatabase({ dataDir })`: a new instance on a data directory (created if missing).
+ * - `createPgliteDatabase({ templateDir })`: a new in-memory database started from a cached empty
+ *   cluster (see {@link PgliteDatabaseOptions.templateDir}).
  * - `createPgliteDatabase(pglite)`: wraps the host's instance; `close()` leaves it open.
  *
  * Do not run statements on a wrapped instance outside this object: they would bypass the queue and
@@ -132,7 +187,12 @@ interface ConnectionHold {
  */
 export async function createPgliteDatabase(source?: PgliteDatabaseOptions | PGlite): Promise<SqlDatabase> {
   const owned = !(source instanceof PGlite);
-  const pglite = source instanceof PGlite ? source : await PGlite.create(source?.dataDir ? { dataDir: source.dataDir } : {});
+  const pglite =
+    source instanceof PGlite
+      ? source
+      : source?.dataDir
+        ? await PGlite.create({ dataDir: source.dataDir })
+        : await createInMemoryPglite(source?.templateDir ?? process.env.OVERSQLITE_PGLITE_TEMPLATE_DIR);
   await pglite.waitReady;
 
   const holder = new AsyncLocalStorage<ConnectionHold>();

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPgliteDatabase } from '../../server/database/pglite.ts';
+import { PGLITE_TEMPLATE_DIR } from './fixtures/pglite-template.ts';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -41,7 +42,7 @@ describe('PGlite database lifecycle', () => {
   }, 90_000);
 
   it('finishes queued work on close, then refuses new work with database_closed', async () => {
-    const db = await createPgliteDatabase();
+    const db = await createPgliteDatabase({ templateDir: PGLITE_TEMPLATE_DIR });
     const queued = db.query<{ v: number }>('select 42 v');
     await db.close();
     expect((await queued).rows).toEqual([{ v: 42 }]);

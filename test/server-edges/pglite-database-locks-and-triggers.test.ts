@@ -6,10 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgliteDatabase } from '../../server/database/pglite.ts';
 import type { SqlDatabase } from '../../server/database/types.ts';
+import { PGLITE_TEMPLATE_DIR } from './fixtures/pglite-template.ts';
 
 let db: SqlDatabase;
 beforeAll(async () => {
-  db = await createPgliteDatabase();
+  db = await createPgliteDatabase({ templateDir: PGLITE_TEMPLATE_DIR });
 });
 afterAll(async () => {
   await db.close();

@@ -5,10 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgliteDatabase, PgliteDatabaseError } from '../../server/database/pglite.ts';
 import type { SqlDatabase } from '../../server/database/types.ts';
+import { PGLITE_TEMPLATE_DIR } from './fixtures/pglite-template.ts';
 
 let db: SqlDatabase;
 beforeAll(async () => {
-  db = await createPgliteDatabase();
+  db = await createPgliteDatabase({ templateDir: PGLITE_TEMPLATE_DIR });
   await db.query('create table items (id int primary key, name text not null)');
 });
 afterAll(async () => {
