@@ -76,7 +76,8 @@ async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[
     sourceBundleId: header.sourceBundleId,
     plannedRowCount: rows.length,
     canonicalRequestHash: hash,
-    initializationId: header.initializationId,
+    // The lease in force now (a re-attach after an expired lease grants a new one).
+    initializationId: readAttachment(ctx.db).pendingInitializationId,
   });
   if (!created || typeof created !== 'object') throw badResponse('push-session create: empty body');
   if (created.status === 'already_committed') {
