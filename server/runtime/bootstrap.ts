@@ -66,7 +66,7 @@ CREATE TABLE IF NOT EXISTS sync.source_state (
 CREATE TABLE IF NOT EXISTS sync.row_state (
   user_pk bigint NOT NULL,
   table_id integer NOT NULL,
-  key_text text NOT NULL,
+  key_text text COLLATE "C" NOT NULL,
   bundle_seq bigint NOT NULL,
   deleted boolean NOT NULL,
   PRIMARY KEY (user_pk, table_id, key_text)
@@ -81,7 +81,7 @@ BEGIN
       capture_ordinal bigint GENERATED ALWAYS AS IDENTITY,
       table_id integer NOT NULL,
       op_code smallint NOT NULL,
-      key_text text NOT NULL,
+      key_text text COLLATE "C" NOT NULL,
       payload jsonb
     ) ON COMMIT DELETE ROWS;
   END IF;
@@ -107,7 +107,7 @@ CREATE TABLE IF NOT EXISTS sync.bundle_rows (
   bundle_seq bigint NOT NULL,
   row_ordinal integer NOT NULL,
   table_id integer NOT NULL,
-  key_text text NOT NULL,
+  key_text text COLLATE "C" NOT NULL,
   op_code smallint NOT NULL,
   payload jsonb,
   PRIMARY KEY (user_pk, bundle_seq, row_ordinal)
@@ -130,7 +130,7 @@ CREATE TABLE IF NOT EXISTS sync.push_session_rows (
   push_id uuid NOT NULL,
   row_ordinal bigint NOT NULL,
   table_id integer NOT NULL,
-  key_text text NOT NULL,
+  key_text text COLLATE "C" NOT NULL,
   op_code smallint NOT NULL,
   base_bundle_seq bigint NOT NULL,
   payload jsonb,
@@ -160,7 +160,7 @@ CREATE TABLE IF NOT EXISTS sync.snapshot_session_rows (
   snapshot_id uuid NOT NULL,
   row_ordinal bigint NOT NULL,
   table_id integer NOT NULL,
-  key_text text NOT NULL,
+  key_text text COLLATE "C" NOT NULL,
   bundle_seq bigint NOT NULL,
   payload jsonb NOT NULL,
   PRIMARY KEY (snapshot_id, row_ordinal)
