@@ -34,7 +34,8 @@ export async function startBenchSyncServer(): Promise<BenchSyncServer> {
   const reason = syncServerUnavailable();
   if (reason) throw new Error(reason);
   const child: ChildProcess = fork(fileURLToPath(new URL('./sync-server-process.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
+    // BENCH_SERVER_CPU_PROF=<dir> writes a V8 CPU profile of the server process (for profiling findings).
+    execArgv: ['--import', 'tsx', ...(process.env.BENCH_SERVER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_CPU_PROF}`] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let nextId = 1;
