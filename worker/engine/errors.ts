@@ -20,11 +20,10 @@ export type EngineErrorCode =
   | 'rebuild_required'
   | 'auth_required'
   | 'network_error'
-  | 'retry_exhausted'
+  | 'wire_value_invalid'
   | 'conflict_retry_exhausted'
   | 'invalid_conflict_resolution'
   | 'initialization_lease_invalid'
-  | 'offline'
   | 'apply_failed'
   | 'aborted';
 
