@@ -4,6 +4,7 @@
  * generic 500 and goes to onError, never to the client.
  */
 import { createServer } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toNodeHandler } from '../../server/adapters/index.ts';
 import { AuthError, createJwtAuth, signDevToken } from '../../server/auth/index.ts';
@@ -77,5 +78,19 @@ describe('node:http adapter errors', () => {
     const messages = adapterErrors.map((err) => (err instanceof Error ? err.message : String(err)));
     expect(messages).toContain('authenticator bug with secret details');
     expect(messages).toContain('handler blew up on purpose');
+  });
+
+  it('answers 400 invalid_request for a request whose URL cannot be formed (bad Host header)', async () => {
+    const { hostname, port } = new URL(baseUrl);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => socket.end('GET /sync/echo HTTP/1.1\r\nHost: not a host\r\nConnection: close\r\n\r\n'));
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (text += chunk));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(raw.startsWith('HTTP/1.1 400')).toBe(true);
+    expect(raw).toContain('"error":"invalid_request"');
   });
 });
