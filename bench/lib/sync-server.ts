@@ -63,8 +63,12 @@ export async function startBenchSyncServer(): Promise<BenchSyncServer> {
     seed: async (userId, rows) => (await request('seed', userId, rows)) as number,
     close: async () => {
       if (child.exitCode !== null) return;
+      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       await request('close').catch(() => undefined);
-      child.kill();
+      // Let it exit by itself (so a CPU profile gets written); kill it if it hangs.
+      const timer = setTimeout(() => child.kill(), 10_000);
+      await gone;
+      clearTimeout(timer);
     },
   };
 }
