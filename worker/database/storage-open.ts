@@ -5,6 +5,7 @@
  */
 import type { Database, SAHPoolUtil, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { OversqliteError } from './errors.ts';
+import { installQuotaErrorProbe } from './quota-check.ts';
 
 /** Where the database lives. */
 export type StorageKind = 'opfs' | 'memory';
@@ -52,6 +53,7 @@ export async function openStorage(sqlite3: Sqlite3Static, name: string, storage:
       'OPFS sync access handles are not available here (private browsing, an old browser, or not a dedicated worker). ' +
       "Open the database with storage: 'memory' to run without persistence, and tell the user their data will not be kept.");
   }
+  installQuotaErrorProbe();
   const vfsName = vfsNameFor(name);
   let pool = pools.get(vfsName);
   try {

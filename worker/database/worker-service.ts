@@ -8,6 +8,7 @@
 import { OversqliteError, toOversqliteError } from './errors.ts';
 import type { GroupCommitStats, WriteOutcome, WriteUnit } from './group-commit.ts';
 import { LocalDatabase } from './local-database.ts';
+import { classifyIoError } from './quota-check.ts';
 import type { StorageKind } from './storage-open.ts';
 import type { CommitNotice } from './table-access.ts';
 import type { AppSchema, Outcome, QueryResult, SqlParams, WatchedQueryResult } from './types.ts';
@@ -138,7 +139,10 @@ export class WorkerService {
       const error = new OversqliteError('closed', 'The database is not open.').toShape();
       return units.map(() => ({ ok: false, error }));
     }
-    const outcomes = await Promise.all(units.map((unit) => database.write(unit)));
+    const outcomes = await Promise.all(units.map(async (unit) => {
+      const outcome = await database.write(unit);
+      return outcome.ok ? outcome : { ok: false as const, error: await classifyIoError(outcome.error) };
+    }));
     // Local writes to synced tables are captured by the engine's triggers; tell it to schedule a push.
     if (outcomes.some((o) => o.ok)) this.engine?.notifyLocalWrite();
     return outcomes;
