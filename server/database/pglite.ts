@@ -30,7 +30,9 @@ export type PgliteDatabaseErrorCode =
   /** A `withConnection` callback returned with its transaction still open (it was rolled back). */
   | 'transaction_left_open'
   /** The LISTEN channel name cannot be used. */
-  | 'invalid_channel';
+  | 'invalid_channel'
+  /** A `withConnection` session was used after its callback ended. */
+  | 'session_released';
 
 /** A refused PGlite database call. `code` says which rule was broken. */
 export class PgliteDatabaseError extends Error {
@@ -226,8 +228,19 @@ export async function createPgliteDatabase(source?: PgliteDatabaseOptions | PGli
     return run;
   }
 
+  /**
+   * The session of the current holder. A session kept beyond its callback would run statements
+   * outside the queue, inside whoever holds the connection next: refuse that.
+   */
   const session: SqlSession = {
-    query: <R>(text: string, params?: readonly unknown[]) => runStatement<R>(pglite, text, params),
+    query<R>(text: string, params?: readonly unknown[]) {
+      if (!holder.getStore()?.active) {
+        return Promise.reject(
+          new PgliteDatabaseError('session_released', 'This session belongs to a withConnection callback that has ended; use db.query or a new withConnection.'),
+        );
+      }
+      return runStatement<R>(pglite, text, params);
+    },
   };
 
   /** A transaction left open must not leak into the next holder of the one connection. */

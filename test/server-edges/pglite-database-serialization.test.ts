@@ -76,4 +76,12 @@ describe('PGlite serialization', () => {
     });
     expect(((await later) as { rows: unknown[] }).rows).toEqual([{ ok: true }]);
   });
+
+  it('refuses a session used after its withConnection callback ended with session_released', async () => {
+    let kept!: Parameters<Parameters<SqlDatabase['withConnection']>[0]>[0];
+    await db.withConnection(async (session) => {
+      kept = session;
+    });
+    await expect(kept.query('select 1')).rejects.toMatchObject({ code: 'session_released' });
+  });
 });

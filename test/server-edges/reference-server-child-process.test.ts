@@ -1,7 +1,8 @@
 /**
  * `server/reference/main.ts` as a real child process with no DATABASE_URL (so on PGlite), on a free
  * port: dummy sign-in, capabilities with the token, 401 for bad tokens, one log line per request,
- * and a graceful SIGTERM (open watch stream ended, exit code 0).
+ * a watch stream woken by a server write (LISTEN/NOTIFY on PGlite), and a graceful SIGTERM (open
+ * watch stream ended, exit code 0).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,7 @@ let dataDir: string;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'oversqlite-reference-'));
-  server = await startReferenceProcess({ PGLITE_DIR: dataDir });
+  server = await startReferenceProcess({ PGLITE_DIR: dataDir, OVERSQLITE_TEST_HOOKS: '1' });
 }, 120_000); // PGlite initdb in the child is CPU-bound
 
 afterAll(async () => {
@@ -73,7 +74,7 @@ describe('reference server as a child process on PGlite', () => {
     await server.waitForLine(/^POST \/dummy-signin 200 [\d.]+ms user=-$/);
   });
 
-  it('shuts down gracefully on SIGTERM: ends an open watch stream and exits 0', async () => {
+  it('wakes an open watch stream when a bundle commits, then shuts down gracefully on SIGTERM (exit 0)', async () => {
     const token = await signIn('carol');
     const headers = { Authorization: `Bearer ${token}`, 'Oversync-Source-ID': 'device-c' };
     const connect = await fetch(`${server.url}/sync/connect`, { method: 'POST', headers, body: JSON.stringify({ has_local_pending_rows: false }) });
@@ -81,7 +82,22 @@ describe('reference server as a child process on PGlite', () => {
     const watch = await fetch(`${server.url}/sync/watch`, { headers });
     expect(watch.status).toBe(200);
     expect(watch.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    const streamEnded = watch.text();
+    const reader = watch.body!.getReader();
+    const write = await fetch(`${server.url}/test/server-write`, {
+      method: 'POST',
+      body: JSON.stringify({ user_id: 'carol', changes: [{ table: 'projects', op: 'upsert', row: { id: '99999999-9999-4999-8999-999999999999', name: 'Wake up' } }] }),
+    });
+    expect(write.status).toBe(200);
+    let received = '';
+    while (!received.includes('event: bundle')) {
+      const { value, done } = await reader.read();
+      expect(done).toBe(false);
+      received += new TextDecoder().decode(value);
+    }
+    expect(received).toMatch(/data: \{[^\n]*"bundle_seq":1/);
+    const streamEnded = (async () => {
+      while (!(await reader.read()).done);
+    })();
 
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
