@@ -64,6 +64,7 @@ export class TabCoordinator {
   private term = 0;
   private currentLeader: string | undefined;
   private leaderSeen: (() => void) | undefined;
+  private leaderSchemaVersion: number | undefined;
   private closed = false;
 
   private constructor(private readonly options: TabCoordinatorOptions, private readonly listeners: CoordinatorListeners) {
@@ -152,6 +153,12 @@ export class TabCoordinator {
     } finally {
       clearTimeout(timer);
     }
+    const theirs = this.leaderSchemaVersion;
+    if (this.backend === undefined && theirs !== undefined && theirs !== this.options.schema.version) {
+      throw new OversqliteError('schema_mismatch',
+        `Another tab serves "${this.options.name}" with schema version ${theirs}, but this page expects version ${this.options.schema.version}. ` +
+        'Two builds of the app are open: reload the other tabs (or this one) so that all run the same build.');
+    }
   }
 
   /** Resolves true once the lock is held (it is then held until close), false if `ifAvailable` found it taken. */
@@ -236,6 +243,7 @@ export class TabCoordinator {
         this.follower?.onResponse(message);
         break;
       case 'leader':
+        if (this.backend === undefined) this.leaderSchemaVersion = message.schemaVersion;
         if (this.backend !== undefined || message.leaderId === this.currentLeader) {
           this.leaderSeen?.();
           break;

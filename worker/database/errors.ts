@@ -24,6 +24,8 @@ export type OversqliteErrorCode =
   | 'migration_failed'
   /** The database on disk has a newer schema version than the app knows. */
   | 'schema_too_new'
+  /** Another tab leads this database with a different schema version (two app builds are open). */
+  | 'schema_mismatch'
   /** The database was closed. */
   | 'closed'
   /** No leader tab answered in time (multi-tab). */
