@@ -82,7 +82,7 @@ BEGIN
       table_id integer NOT NULL,
       op_code smallint NOT NULL,
       key_text text COLLATE "C" NOT NULL,
-      payload jsonb
+      payload json
     ) ON COMMIT DELETE ROWS;
   END IF;
 END
@@ -109,7 +109,7 @@ CREATE TABLE IF NOT EXISTS sync.bundle_rows (
   table_id integer NOT NULL,
   key_text text COLLATE "C" NOT NULL,
   op_code smallint NOT NULL,
-  payload jsonb,
+  payload json,
   PRIMARY KEY (user_pk, bundle_seq, row_ordinal)
 );
 --next
@@ -162,7 +162,7 @@ CREATE TABLE IF NOT EXISTS sync.snapshot_session_rows (
   table_id integer NOT NULL,
   key_text text COLLATE "C" NOT NULL,
   bundle_seq bigint NOT NULL,
-  payload jsonb NOT NULL,
+  payload json NOT NULL,
   PRIMARY KEY (snapshot_id, row_ordinal)
 );
 --next

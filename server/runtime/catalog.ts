@@ -207,19 +207,25 @@ function wireValueSql(c: CatalogColumn, alias: string): string {
     case 'blob':
       return `translate(encode(${ref}, 'base64'), E'\\n', '')`;
     default:
-      return ref; // bool, json(b), text, timestamps: jsonb_build_object renders them as to_jsonb does
+      return ref; // bool, json(b), text, timestamps: rendered as to_json does
   }
 }
 
-/** SQL `jsonb` expression of a whole row's wire payload (scope column excluded). */
+/**
+ * SQL `json` expression of a whole row's wire payload (scope column excluded). `json` (text) is
+ * built and stored markedly cheaper than `jsonb`, and these payloads are only ever read whole.
+ */
 export function wirePayloadSql(table: CatalogTable, alias: string): string {
+  // json_build_object takes at most 100 arguments: wider tables merge groups of 50 columns.
+  if (table.columns.length <= 50) {
+    return `json_build_object(${table.columns.map((c) => `${quoteLiteral(c.name)}, ${wireValueSql(c, alias)}`).join(', ')})`;
+  }
   const parts: string[] = [];
-  // jsonb_build_object takes at most 100 arguments: build in groups of 50 columns and concatenate.
   for (let i = 0; i < table.columns.length; i += 50) {
     const group = table.columns.slice(i, i + 50);
     parts.push(`jsonb_build_object(${group.map((c) => `${quoteLiteral(c.name)}, ${wireValueSql(c, alias)}`).join(', ')})`);
   }
-  return parts.join(' || ');
+  return `(${parts.join(' || ')})::json`;
 }
 
 /** SQL text of the row's sync key (uuid keys in canonical lowercase text). */
