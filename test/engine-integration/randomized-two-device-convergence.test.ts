@@ -24,16 +24,23 @@ function prng(seed: number): () => number {
   };
 }
 
-it('two devices converge to PostgreSQL under random concurrent edits', async () => {
+const STRATEGIES = [
+  ['server-wins', 'server-wins'],
+  ['client-wins', 'server-wins'],
+  ['client-wins', 'client-wins'],
+] as const;
+
+it.each(STRATEGIES)('two devices (%s / %s) converge to PostgreSQL under random concurrent edits', async (sa, sb) => {
   const seed = Number(process.env.OVERSQLITE_SEED ?? Math.floor(Math.random() * 2 ** 31));
-  console.log(`randomized convergence seed: ${seed}`);
+  console.log(`randomized convergence seed: ${seed} (${sa} / ${sb})`);
   const rand = prng(seed);
   const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
-  const a = await world.device('olga');
-  const b = await world.device('olga');
-  await a.engine.attach('olga');
+  const user = `olga-${sa}-${sb}`;
+  const a = await world.device(user, { conflicts: sa });
+  const b = await world.device(user, { conflicts: sb });
+  await a.engine.attach(user);
   await a.engine.sync();
-  await b.engine.attach('olga');
+  await b.engine.attach(user);
   const devices: Device[] = [a, b];
   const userKeys = [1, 2, 3, 4, 5].map(uuid);
   const tagKeys = ['red', 'green', 'blue', 'x<&>"y', 'ünï'];
@@ -68,8 +75,8 @@ it('two devices converge to PostgreSQL under random concurrent edits', async () 
   expect(a.engine.status.pendingCount).toBe(0);
   expect(b.engine.status.pendingCount).toBe(0);
   expect(a.engine.status.checkpoint).toBe(b.engine.status.checkpoint);
-  const pgUsers = (await pgRows(world, 'users', 'olga')).map((u) => ({ id: u.id, name: u.name, email: u.email }));
-  const pgTags = (await pgRows(world, 'tags', 'olga', 'name')).map((t) => ({ name: t.name, color: t.color, weight: String(t.weight) }));
+  const pgUsers = (await pgRows(world, 'users', user)).map((u) => ({ id: u.id, name: u.name, email: u.email }));
+  const pgTags = (await pgRows(world, 'tags', user, 'name')).map((t) => ({ name: t.name, color: t.color, weight: String(t.weight) }));
   for (const d of devices) {
     expect(localRows(d.db, 'users').map((u) => ({ id: u.id, name: u.name, email: u.email }))).toEqual(pgUsers);
     const tags = localRows(d.db, 'tags', 'name').map((t) => ({ name: t.name, color: t.color, weight: String(t.weight) }));

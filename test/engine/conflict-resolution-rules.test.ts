@@ -3,7 +3,8 @@
  * versions like the real one: client-wins re-creates a row the server deleted (INSERT on the
  * tombstone version) and deletes a row the server changed (DELETE on the new version);
  * server-wins adopts a server deletion; sibling rows of the rejected bundle are pushed again;
- * retries are bounded and exhaustion keeps every change pending.
+ * a bundle with many stale rows resolves them all (one per round); repeated conflicts on the same
+ * key are bounded and exhaustion keeps every change pending.
  */
 import { describe, expect, it } from 'vitest';
 import type { SyncEngineOptions } from '../../worker/engine/index.ts';
@@ -64,6 +65,22 @@ describe('conflict resolution rules', () => {
     expect(s.engine.status.pendingCount).toBe(0);
   });
 
+  it('resolves many stale rows in one push (the server reports one per round)', async () => {
+    const s = await openEngine(SCHEMA, TABLES, { conflicts: 'client-wins', maxConflictRetries: 1 });
+    await attachStartedEmpty(s);
+    const server = new PushResponder();
+    server.install(s.server);
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
+    s.db.exec(ids.map((id) => `INSERT INTO users VALUES ('${id}', 'v1')`).join(';'));
+    await s.engine.pushPending();
+    server.nextSeq = 20;
+    ids.forEach((id, i) => server.versions.set(`users:{"id":"${id}"}`, { version: 10 + i, deleted: false, payload: { id, name: 'remote' } }));
+    s.db.exec("UPDATE users SET name = 'mine'");
+    const res = await s.engine.pushPending();
+    expect(res).toMatchObject({ outcome: 'committed', conflicts: 6 });
+    expect(server.committed.at(-1)!.rows.map((r) => r.payload?.name)).toEqual(ids.map(() => 'mine'));
+  });
+
   it('bounded retries: exhaustion is typed and keeps every change pending', async () => {
     const s = await openEngine(SCHEMA, TABLES, { conflicts: 'client-wins', maxConflictRetries: 2 });
     await attachStartedEmpty(s);
@@ -81,7 +98,8 @@ describe('conflict resolution rules', () => {
     }));
     const err = await s.engine.pushPending().catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'conflict_retry_exhausted' });
-    expect(s.server.requestsTo('POST', /\/commit$/)).toHaveLength(3);
+    // first conflict on u1 resolved, then 2 repeat retries allowed, the 4th conflict exhausts
+    expect(s.server.requestsTo('POST', /\/commit$/)).toHaveLength(4);
     expect(rows(s.db, 'SELECT key_json, payload FROM _sync_dirty_rows ORDER BY key_json')).toEqual([
       { key_json: '{"id":"u1"}', payload: '{"id":"u1","name":"one"}' },
       { key_json: '{"id":"u2"}', payload: '{"id":"u2","name":"two"}' },

@@ -233,6 +233,8 @@ export function replayCommitted(ctx: EngineContext, header: OutboxHeader, meta: 
 export async function pushPending(ctx: EngineContext, userId: string): Promise<PushResult> {
   const maxRetries = ctx.options.maxConflictRetries ?? 3;
   let conflicts = 0;
+  let repeats = 0;
+  const resolvedKeys = new Set<string>();
   let restarts = 0;
   for (;;) {
     const att = readAttachment(ctx.db);
@@ -248,12 +250,24 @@ export async function pushPending(ctx: EngineContext, userId: string): Promise<P
         meta = await upload(ctx, header, rows);
       } catch (e) {
         if (e instanceof SyncError && e.code === 'push_conflict') {
-          if (conflicts >= maxRetries) {
-            applyTransaction(ctx.db, () => requeueOutboxInTransaction(ctx));
-            throw new SyncError('conflict_retry_exhausted', `push still conflicts after ${conflicts} resolutions; the changes stay pending`, 409);
-          }
           const detail = (e.detail as { conflict?: PushConflictDetail } | undefined)?.conflict;
           if (!detail) throw badResponse('push_conflict without a conflict object');
+          // The server reports one conflicting row per attempt, so a bundle with n stale rows
+          // needs n rounds: a first conflict on a key is progress and always gets resolved. Only
+          // a key that conflicts again (the server keeps moving under us) spends the budget.
+          const conflictKey = `${detail.table}\u0000${JSON.stringify(detail.key)}`;
+          if (resolvedKeys.has(conflictKey)) {
+            if (repeats >= maxRetries) {
+              applyTransaction(ctx.db, () => requeueOutboxInTransaction(ctx));
+              throw new SyncError(
+                'conflict_retry_exhausted',
+                `push still conflicts on ${detail.table} ${JSON.stringify(detail.key)} after ${repeats} retries; the changes stay pending`,
+                409,
+              );
+            }
+            repeats++;
+          }
+          resolvedKeys.add(conflictKey);
           await resolveConflict(ctx, detail, rows);
           conflicts++;
           continue;
