@@ -25,19 +25,27 @@ export interface BundleIdentity {
   canonicalRequestHash: string | null;
 }
 
-const FINALIZE_SQL = `
-WITH staged AS (
-  SELECT table_id, key_text, op_code, payload, capture_ordinal,
-         first_value(op_code) OVER (PARTITION BY table_id, key_text ORDER BY capture_ordinal) AS first_op,
-         min(capture_ordinal) OVER (PARTITION BY table_id, key_text) AS first_ord,
-         row_number() OVER (PARTITION BY table_id, key_text ORDER BY capture_ordinal DESC) AS rn
-    FROM pg_temp.oversync_capture_stage
-), norm AS (
+/** Normalization when some key was touched more than once: first op, last op, last image per key. */
+const NORMALIZE_REPEATED = `
   SELECT table_id, key_text,
          CASE WHEN op_code = 3 THEN 3 WHEN first_op = 1 THEN 1 ELSE 2 END AS op_code,
          CASE WHEN op_code = 3 THEN NULL ELSE payload END AS payload,
-         (row_number() OVER (ORDER BY first_ord, table_id, key_text COLLATE "C")) - 1 AS row_ordinal
-    FROM staged WHERE rn = 1 AND NOT (first_op = 1 AND op_code = 3)
+         (row_number() OVER (ORDER BY first_ord, table_id, key_text)) - 1 AS row_ordinal
+    FROM (SELECT table_id, key_text, op_code, payload,
+                 first_value(op_code) OVER (PARTITION BY table_id, key_text ORDER BY capture_ordinal) AS first_op,
+                 min(capture_ordinal) OVER (PARTITION BY table_id, key_text) AS first_ord,
+                 row_number() OVER (PARTITION BY table_id, key_text ORDER BY capture_ordinal DESC) AS rn
+            FROM pg_temp.oversync_capture_stage) staged
+   WHERE rn = 1 AND NOT (first_op = 1 AND op_code = 3)`;
+
+/** Normalization when every key was touched once (the usual push): the captured rows as they are. */
+const NORMALIZE_UNIQUE = `
+  SELECT table_id, key_text, op_code, payload, (row_number() OVER (ORDER BY capture_ordinal)) - 1 AS row_ordinal
+    FROM pg_temp.oversync_capture_stage`;
+
+function finalizeSql(normalize: string): string {
+  return `
+WITH norm AS MATERIALIZED (${normalize}
 ), seq AS (
   UPDATE sync.user_state SET next_bundle_seq = next_bundle_seq + 1
    WHERE user_pk = $1 AND EXISTS (SELECT 1 FROM norm)
@@ -55,6 +63,11 @@ WITH staged AS (
 )
 SELECT seq.bundle_seq::text AS bundle_seq, n.table_id, n.key_text, n.op_code, n.payload
   FROM norm n, seq ORDER BY n.row_ordinal`;
+}
+
+const FINALIZE_UNIQUE_SQL = finalizeSql(NORMALIZE_UNIQUE);
+const FINALIZE_REPEATED_SQL = finalizeSql(NORMALIZE_REPEATED);
+const HAS_REPEATED_KEYS_SQL = `SELECT EXISTS (SELECT 1 FROM pg_temp.oversync_capture_stage GROUP BY table_id, key_text HAVING count(*) > 1) AS repeated`;
 
 interface FinalizedRow {
   bundle_seq: string;
@@ -75,7 +88,8 @@ export async function finalizeCapturedBundle(
   notifyChannel: string,
   retention: RetentionPolicy,
 ): Promise<CommittedBundleMeta | null> {
-  const r = await tx.query<FinalizedRow>(FINALIZE_SQL, [id.userPk]);
+  const repeated = (await tx.query<{ repeated: boolean }>(HAS_REPEATED_KEYS_SQL)).rows[0]!.repeated;
+  const r = await tx.query<FinalizedRow>(repeated ? FINALIZE_REPEATED_SQL : FINALIZE_UNIQUE_SQL, [id.userPk]);
   if (r.rows.length === 0) return null;
   const bundleSeq = Number(r.rows[0]!.bundle_seq);
   const rows: BundleRow[] = r.rows.map((row) => {
