@@ -249,5 +249,7 @@ export function decodeValueSql(c: CatalogColumn, payload: string): string {
 
 /** SQL that casts a key text expression to the key column's type. */
 export function keyFromTextSql(table: CatalogTable, textExpr: string): string {
-  return table.keyKind === 'uuid' ? `(${textExpr})::uuid` : textExpr;
+  // Sync-side key columns use the C collation; comparing under the business column's own
+  // collation keeps its (scope, key) index usable.
+  return table.keyKind === 'uuid' ? `(${textExpr})::uuid` : `(${textExpr}) COLLATE "default"`;
 }
