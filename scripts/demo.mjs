@@ -26,6 +26,15 @@ function portFromEnv(name, fallback) {
   return port;
 }
 
+function listenersOf() {
+  return { sigterm: new Set(process.listeners('SIGTERM')), stdinEnd: new Set(process.stdin.listeners('end')) };
+}
+
+function dropListenersAddedSince(before) {
+  for (const listener of process.listeners('SIGTERM')) if (!before.sigterm.has(listener)) process.off('SIGTERM', listener);
+  for (const listener of process.stdin.listeners('end')) if (!before.stdinEnd.has(listener)) process.stdin.off('end', listener);
+}
+
 const serverPort = portFromEnv('PORT', 8080);
 const appPort = portFromEnv('DEMO_PORT', 4173);
 const quiet = process.env.DEMO_QUIET === '1';
@@ -57,7 +66,11 @@ let app;
 try {
   console.log('[demo] building the app…');
   await build({ configFile: demoConfig, root: `${repoRoot}demo`, logLevel: 'warn' });
+  const viteListeners = listenersOf();
   app = await preview({ configFile: demoConfig, root: `${repoRoot}demo`, logLevel: 'warn' });
+  // Vite's preview exits the process on SIGTERM (and when stdin ends) after closing only itself;
+  // this script stops both servers instead, so the database closes cleanly.
+  dropListenersAddedSince(viteListeners);
 } catch (error) {
   await server.close();
   const hint = error?.code === 'EADDRINUSE' || /in use/.test(String(error?.message)) ? ` Set DEMO_PORT to a free port.` : '';
@@ -81,6 +94,7 @@ async function stop(signal) {
   stopping = true;
   console.log(`\n[demo] ${signal}: stopping…`);
   await Promise.allSettled([app.close(), server.close()]);
+  console.log('[demo] stopped.');
   process.exit(0);
 }
 process.on('SIGINT', () => void stop('SIGINT'));
