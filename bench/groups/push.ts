@@ -24,7 +24,7 @@ export const pushGroup: BenchGroup = {
     const stamp = Date.now().toString(36);
     const metrics: Metric[] = [];
     for (const n of SIZES) {
-      const repeats = n >= 100_000 ? ctx.repeats(1, 3) : ctx.repeats(3, 5);
+      const repeats = n >= 100_000 ? ctx.repeats(1, 3) : ctx.repeats(2, 5);
       const ours: number[] = [];
       const pg: number[] = [];
       for (let r = 0; r < repeats; r++) {

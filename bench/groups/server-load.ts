@@ -70,7 +70,7 @@ export const serverLoadGroup: BenchGroup = {
     ]);
   },
   async run(ctx: BenchContext): Promise<Metric[]> {
-    const seconds = ctx.repeats(8, 20);
+    const seconds = ctx.repeats(5, 20);
     const stamp = Date.now().toString(36);
     const single = await runFleet(ctx, 1, seconds, `${stamp}-solo`);
     ctx.log(`1 device: ${single.bundles} bundles in ${single.seconds.toFixed(1)} s, sync p50 ${percentile(single.latencies, 50).toFixed(1)} ms, errors ${single.errors.length}`);

@@ -13,6 +13,7 @@ import type { WriteCostSample } from '../app/bench-worker.ts';
 
 const BULK = 10_000;
 const SINGLE = 1_000;
+const COMMIT_PATH_ROWS = 200;
 
 const costMetrics = [
   { key: 'insertBulkMs', metric: `write.insert_${BULK}_rows_one_tx`, rows: BULK, what: `${BULK} INSERTs in one write unit` },
@@ -42,8 +43,9 @@ export const writeGroup: BenchGroup = {
   async run(ctx: BenchContext): Promise<Metric[]> {
     const browser = await ctx.browser();
     const page = await browser.openTab();
-    // Quick mode keeps two repeats: the synced bulk writes are slow (see BENCHMARKS.md findings).
-    const repeats = ctx.repeats(2, 5);
+    // Quick mode: one repeat of the write-cost matrix (8,000 awaited commits at ~5-10 ms each);
+    // the full run takes the median of 5.
+    const repeats = ctx.repeats(1, 5);
     const plain: WriteCostSample[] = [];
     const synced: WriteCostSample[] = [];
     const stamp = Date.now().toString(36);
@@ -61,9 +63,11 @@ export const writeGroup: BenchGroup = {
     }
     // Where does a single-row commit's time go? Shipped path vs bare SQLite vs a MessageChannel flush.
     const paths: Array<{ shipped: number; messageChannel: number; rawSqlite: number }> = [];
-    for (let r = 0; r < repeats; r++) {
-      paths.push((await page.evaluate(({ name }) => window.bench.call('write', 'commitPaths', [name, 300]), { name: `cp-${stamp}-${r}` })) as typeof paths[number]);
-      ctx.log(`commit paths ${r + 1}/${repeats}: ${JSON.stringify(paths.at(-1), (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v))} ms/commit`);
+    const pathRepeats = ctx.repeats(2, 5);
+    for (let r = 0; r < pathRepeats; r++) {
+      paths.push((await page.evaluate(({ name, rows }) => window.bench.call('write', 'commitPaths', [name, rows]),
+        { name: `cp-${stamp}-${r}`, rows: COMMIT_PATH_ROWS })) as typeof paths[number]);
+      ctx.log(`commit paths ${r + 1}/${pathRepeats}: ${JSON.stringify(paths.at(-1), (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v))} ms/commit`);
     }
     await page.evaluate(() => window.bench.terminate('write'));
     const metrics: Metric[] = costMetrics.map((m) => {
@@ -74,10 +78,10 @@ export const writeGroup: BenchGroup = {
     });
     metrics.push(
       measured('write', 'write.single_row_commit.shipped_vs_raw_sqlite', 'ms/commit', median(paths.map((p) => p.shipped)), median(paths.map((p) => p.rawSqlite)),
-        `300 awaited single-row write units through LocalDatabase (group commit flushed by setTimeout(0)); baseline = 300 bare autocommit INSERTs on the same OPFS connection; median of ${repeats}`,
+        `${COMMIT_PATH_ROWS} awaited single-row write units through LocalDatabase (group commit flushed by setTimeout(0)); baseline = ${COMMIT_PATH_ROWS} bare autocommit INSERTs on the same OPFS connection; median of ${pathRepeats}`,
         paths.map((p) => p.shipped)),
       measured('write', 'write.single_row_commit.message_channel_flush', 'ms/commit', median(paths.map((p) => p.messageChannel)), median(paths.map((p) => p.shipped)),
-        'experiment: same 300 awaited writes with LocalDatabase scheduleFlush = MessageChannel message instead of setTimeout(0); baseline = shipped path',
+        'experiment: the same awaited writes with LocalDatabase scheduleFlush = MessageChannel message instead of setTimeout(0); baseline = shipped path',
         paths.map((p) => p.messageChannel)),
     );
 

@@ -81,3 +81,8 @@ process.on('message', async (message: ServerRequest) => {
     reply({ ok: false, error: error instanceof Error ? `${error.message}` : String(error) });
   }
 });
+
+// The runner died without saying close (Ctrl-C, a crash): drop the database and go too.
+process.on('disconnect', () => {
+  void Promise.resolve(server?.close()).catch(() => undefined).finally(() => process.exit(0));
+});
