@@ -8,6 +8,7 @@ import type { WriteOutcome, WriteUnit } from '../worker/database/group-commit.ts
 import type { Outcome } from '../worker/database/types.ts';
 import type { WorkerCallbacks, WorkerOpenInfo, WorkerOpenOptions, WorkerService } from '../worker/database/worker-service.ts';
 import type { DatabaseRequest } from './database-request.ts';
+import { OversqliteError } from '../worker/database/errors.ts';
 import { failedOutcome, unwrapOutcome } from './outcome.ts';
 
 /** Creates the database worker; apps that bundle differently can supply their own. */
@@ -42,8 +43,19 @@ export class WorkerBackend {
   static async start(factory: WorkerFactory, options: WorkerOpenOptions, callbacks: WorkerCallbacks): Promise<WorkerBackend> {
     const worker = factory(options.name);
     const remote = Comlink.wrap<WorkerService>(worker);
+    // A worker script that fails to load or crashes never answers; without this, open would hang.
+    let onFailure: (event: Event) => void = () => {};
+    const failed = new Promise<never>((_, reject) => {
+      onFailure = (event) => reject(new OversqliteError('internal',
+        `The database worker failed to start: ${(event as ErrorEvent).message || event.type}. ` +
+        'Check that the bundler serves the worker script (see createWorker in docs/client.md).'));
+      worker.addEventListener('error', onFailure);
+      worker.addEventListener('messageerror', onFailure);
+    });
     try {
-      const info = unwrapOutcome(await remote.open(options, Comlink.proxy(callbacks)));
+      const info = unwrapOutcome(await Promise.race([remote.open(options, Comlink.proxy(callbacks)), failed]));
+      worker.removeEventListener('error', onFailure);
+      worker.removeEventListener('messageerror', onFailure);
       return new WorkerBackend(worker, remote, info);
     } catch (error) {
       worker.terminate();
