@@ -1,59 +1,68 @@
 /**
- * `bundle_hash` for the server's hot path: streams the exact bytes of
- * `protocol/hashes.ts#bundleHashMaterial` into SHA-256 without building the whole document,
- * sorting each distinct payload key set once instead of once per row. Equivalence with the
- * protocol module is a test (`test/server/bundle-hash-equivalence.test.ts`).
+ * `bundle_hash` for the server's hot path. The canonical material of
+ * `protocol/hashes.ts#bundleHashMaterial` is produced by the engine's native `JSON.stringify`
+ * over objects whose members are created in canonical (sorted) order, which emits exactly the
+ * canonical bytes. Objects with integer-like member names (which JavaScript enumerates first,
+ * numerically) cannot be ordered that way; bundles containing one use the protocol module's
+ * serializer. Equivalence is a test (`test/server/bundle-hash-equivalence.test.ts`).
  */
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../../protocol/canonical-json.ts';
+import { bundleHashMaterial } from '../../protocol/hashes.ts';
 import type { BundleRow, JsonValue } from '../../protocol/wire.ts';
 
-function canonicalValue(v: JsonValue): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (v === null) return 'null';
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  return canonicalJson(v);
+const INTEGER_LIKE = /^(0|[1-9]\d*)$/;
+
+/** Thrown internally when a value cannot be canonically ordered by member creation order. */
+class NeedsSlowPath extends Error {}
+
+function sortedClone(v: JsonValue): JsonValue {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(sortedClone);
+  const out: Record<string, JsonValue> = {};
+  for (const k of Object.keys(v).sort()) {
+    if (INTEGER_LIKE.test(k)) throw new NeedsSlowPath();
+    out[k] = sortedClone(v[k]!);
+  }
+  return out;
 }
 
-/** SHA-256 (hex) and UTF-8 byte length of the canonical bundle material of `rows`. */
-export function hashBundleRows(rows: readonly BundleRow[]): { bundleHash: string; byteCount: number } {
-  const hash = createHash('sha256');
-  let byteCount = 0;
-  let buffer = '[';
-  const sortedKeys = new Map<string, string[]>();
-  const flush = () => {
-    hash.update(buffer, 'utf8');
-    byteCount += Buffer.byteLength(buffer, 'utf8');
-    buffer = '';
-  };
+function material(rows: readonly BundleRow[]): string {
+  const orders = new Map<string, string[]>();
+  const items = new Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
-    let payload = 'null';
+    let payload: Record<string, JsonValue> | null = null;
     if (row.op !== 'DELETE' && row.payload) {
       const p = row.payload;
       const keys = Object.keys(p);
       const id = keys.join('\u0000');
-      let order = sortedKeys.get(id);
-      if (!order) sortedKeys.set(id, (order = [...keys].sort()));
-      payload = '{';
-      for (let k = 0; k < order.length; k++) {
-        const name = order[k]!;
-        payload += (k ? ',' : '') + JSON.stringify(name) + ':' + canonicalValue(p[name]!);
+      let order = orders.get(id);
+      if (!order) {
+        order = [...keys].sort();
+        if (order.some((k) => INTEGER_LIKE.test(k))) throw new NeedsSlowPath();
+        orders.set(id, order);
       }
-      payload += '}';
+      payload = {};
+      for (const k of order) {
+        const v = p[k]!;
+        payload[k] = v !== null && typeof v === 'object' ? sortedClone(v) : v;
+      }
     }
-    buffer +=
-      (i ? ',' : '') +
-      '{"key":' + canonicalJson(row.key) +
-      ',"op":' + JSON.stringify(row.op) +
-      ',"payload":' + payload +
-      ',"row_ordinal":"' + i +
-      '","row_version":"' + row.row_version +
-      '","schema":' + JSON.stringify(row.schema) +
-      ',"table":' + JSON.stringify(row.table) + '}';
-    if (buffer.length > 65536) flush();
+    const keyNames = Object.keys(row.key);
+    if (keyNames.length !== 1 || INTEGER_LIKE.test(keyNames[0]!)) throw new NeedsSlowPath();
+    items[i] = { key: row.key, op: row.op, payload, row_ordinal: String(i), row_version: String(row.row_version), schema: row.schema, table: row.table };
   }
-  buffer += ']';
-  flush();
-  return { bundleHash: hash.digest('hex'), byteCount };
+  return JSON.stringify(items);
+}
+
+/** SHA-256 (hex) and UTF-8 byte length of the canonical bundle material of `rows`. */
+export function hashBundleRows(rows: readonly BundleRow[]): { bundleHash: string; byteCount: number } {
+  let text: string;
+  try {
+    text = material(rows);
+  } catch (err) {
+    if (!(err instanceof NeedsSlowPath)) throw err;
+    text = bundleHashMaterial(rows);
+  }
+  return { bundleHash: createHash('sha256').update(text, 'utf8').digest('hex'), byteCount: Buffer.byteLength(text, 'utf8') };
 }
