@@ -9,6 +9,7 @@ import type { EngineContext } from './context.ts';
 import type { TableModel } from './table-config.ts';
 import { quoteIdent } from './table-config.ts';
 import { runCached } from './statements.ts';
+import { keyJsonExpr } from './capture.ts';
 
 /** Writes the full row (insert or overwrite every column). */
 export function upsertLocalRow(ctx: EngineContext, t: TableModel, values: SqliteValue[]): void {
@@ -81,4 +82,43 @@ export function hasLocalIntent(ctx: EngineContext, t: TableModel, keyJson: strin
     [ctx.schema, t.table, keyJson],
   );
   return Number(n) > 0;
+}
+
+/**
+ * Keeps local intents consistent after an authoritative apply, inside the same transaction.
+ * 1. (`checkForeignKeys`) A local row with a pending intent that references a parent the apply
+ *    removed (deleted on another device) can never be pushed: the server's FK would reject the
+ *    whole bundle forever. Such rows are removed locally, as the server's own cascade would have.
+ *    Rows without a local intent are left alone, so a genuinely bad server bundle still fails its
+ *    FK check at COMMIT.
+ * 2. A dirty upsert whose row no longer exists locally (removed by a cascade during the apply)
+ *    becomes a delete intent; one that was never synced then drops out at the next freeze.
+ */
+export function settleOrphanedIntents(ctx: EngineContext, checkForeignKeys: boolean): void {
+  if (checkForeignKeys && Number(ctx.db.selectValue('PRAGMA foreign_keys')) === 1) {
+    for (let round = 0; round < 16; round++) {
+      const violations = ctx.db.exec({ sql: 'PRAGMA foreign_key_check', rowMode: 'array', returnValue: 'resultRows' }) as unknown[][];
+      let removed = 0;
+      for (const [table, rowid] of violations) {
+        const t = ctx.model.byName.get(String(table));
+        if (!t || rowid === null || rowid === undefined) continue;
+        const keyJson = ctx.db.selectValue(`SELECT ${keyJsonExpr('src', t)} FROM ${quoteIdent(t.table)} AS src WHERE rowid = ?`, [rowid as number]);
+        if (typeof keyJson !== 'string' || !hasLocalIntent(ctx, t, keyJson)) continue;
+        ctx.db.exec({ sql: `DELETE FROM ${quoteIdent(t.table)} WHERE rowid = ?`, bind: [rowid as number] });
+        removed++;
+      }
+      if (removed === 0) break;
+    }
+  }
+  for (const t of ctx.model.tables) {
+    const key = t.key.uuidAsBlob
+      ? `unhex(json_extract(d.key_json, '$.${t.key.wireName}'))`
+      : `json_extract(d.key_json, '$.${t.key.wireName}')`;
+    ctx.db.exec({
+      sql: `UPDATE _sync_dirty_rows AS d SET op = 'DELETE', payload = NULL
+            WHERE d.schema_name = ? AND d.table_name = ? AND d.payload IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM ${quoteIdent(t.table)} AS src WHERE src.${quoteIdent(t.key.name)} = ${key})`,
+      bind: [ctx.schema, t.table],
+    });
+  }
 }

@@ -60,6 +60,13 @@ export const systemClock: EngineClock = {
 };
 
 const RECOVERY_CODES = new Set<string>(SOURCE_RECOVERY_CODES);
+const PULL_AFTER_PUSH_FAILURE = new Set([
+  'push_session_commit_failed',
+  'push_commit_invalid',
+  'conflict_retry_exhausted',
+  'invalid_conflict_resolution',
+  'wire_value_invalid',
+]);
 
 /** The client sync engine. Create with {@link SyncEngine.open}. */
 export class SyncEngine {
@@ -194,7 +201,15 @@ export class SyncEngine {
   sync(): Promise<SyncResult> {
     if (this.syncInflight) return this.syncInflight;
     const run = this.exclusive('pushing', async () => {
-      const push = await this.pushStep();
+      let push: PushResult;
+      try {
+        push = await this.pushStep();
+      } catch (e) {
+        // A push the server rejected for a business reason must not stop the pull: the pull is
+        // often what settles it (e.g. it brings the deletion that made the bundle invalid).
+        if (e instanceof SyncError && PULL_AFTER_PUSH_FAILURE.has(e.code)) await this.pullStep();
+        throw e;
+      }
       const pull = await this.pullStep();
       return { push, pull };
     });

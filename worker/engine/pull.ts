@@ -9,7 +9,7 @@
  */
 import type { PullResponse } from '../../protocol/index.ts';
 import { pull as pullPage } from './protocol-client.ts';
-import { applyServerRow, hasLocalIntent, readRowState } from './apply.ts';
+import { applyServerRow, hasLocalIntent, readRowState, settleOrphanedIntents } from './apply.ts';
 import { applyTransaction } from './capture.ts';
 import { checkWirePayloadShape, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
 import type { EngineContext } from './context.ts';
@@ -80,6 +80,7 @@ export function applyPulledBundle(ctx: EngineContext, seq: number, rows: Decoded
       applyServerRow(ctx, r.t, r.keyJson, r.op, r.version, r.payload);
       touched.add(r.t.table);
     }
+    settleOrphanedIntents(ctx, rows.some((r) => r.op === 'DELETE'));
     ctx.db.exec({ sql: 'UPDATE _sync_attachment_state SET last_bundle_seq_seen = ? WHERE singleton_key = 1', bind: [seq] });
   });
   return touched;

@@ -15,7 +15,7 @@ import {
   fetchCommittedRows as fetchCommittedRowsPage,
   uploadPushChunk,
 } from './protocol-client.ts';
-import { applyServerRow, setRowState } from './apply.ts';
+import { applyServerRow, setRowState, settleOrphanedIntents } from './apply.ts';
 import { applyTransaction } from './capture.ts';
 import { checkWirePayloadShape, wireKeyToKeyJson } from './codec.ts';
 import type { EngineContext } from './context.ts';
@@ -38,6 +38,7 @@ const DEFAULT_CHUNK_ROWS = 1000;
 const DEFAULT_COMMITTED_ROWS = 1000;
 const RESTARTABLE = new Set(['push_session_not_found', 'push_session_expired', 'push_chunk_out_of_order']);
 const MAX_RESTARTS = 2;
+const COMMIT_REJECTED = new Set(['push_session_commit_failed', 'push_commit_invalid']);
 const NOT_FOUND_ATTEMPTS = 6;
 
 function isPositiveInt(v: unknown): v is number {
@@ -219,6 +220,7 @@ export function replayCommitted(ctx: EngineContext, header: OutboxHeader, meta: 
         touched.add(t.table);
       }
     }
+    settleOrphanedIntents(ctx, rows.some((r) => r.op === 'DELETE'));
     const att = readAttachment(ctx.db);
     if (meta.bundle_seq === att.lastBundleSeqSeen + 1) {
       ctx.db.exec({ sql: 'UPDATE _sync_attachment_state SET last_bundle_seq_seen = ? WHERE singleton_key = 1', bind: [meta.bundle_seq] });
@@ -271,6 +273,13 @@ export async function pushPending(ctx: EngineContext, userId: string): Promise<P
           await resolveConflict(ctx, detail, rows);
           conflicts++;
           continue;
+        }
+        // The server rolled the commit back for a business reason (e.g. a deferred FK against a
+        // parent deleted on another device): the bundle will never commit as frozen. Give it back
+        // to the dirty set, so the next pull can settle it and the next freeze re-forms it.
+        if (e instanceof SyncError && COMMIT_REJECTED.has(e.code)) {
+          applyTransaction(ctx.db, () => requeueOutboxInTransaction(ctx));
+          throw e;
         }
         // The session is gone or out of step (a re-sent chunk, a commit whose response was lost
         // and was retried): start over with a fresh create, which either stages anew or answers
