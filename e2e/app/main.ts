@@ -9,7 +9,7 @@ import type { AppSchema, ConflictEventDetail, ConflictResolver, Database, LiveQu
 export interface Harness {
   open(options: OpenDatabaseOptions): Promise<{ role: string }>;
   /** Opens a database that syncs table `items` with the e2e server (same origin, through the Vite proxy) as `token`'s user. */
-  openSynced(name: string, schema: AppSchema, token: string, conflicts?: 'server-wins' | 'client-wins' | 'merge-bodies'): Promise<{ role: string }>;
+  openSynced(name: string, schema: AppSchema, token: string, conflicts?: 'server-wins' | 'client-wins' | 'merge-bodies', autoSync?: boolean): Promise<{ role: string }>;
   /** Conflict events this tab received for database `name`. */
   conflicts(name: string): ConflictEventDetail[];
   /** Every sync status this tab saw for database `name`. */
@@ -42,12 +42,13 @@ const harness: Harness = {
     db.on('error', (e) => errors.push(`${e.code}: ${e.message}`));
     return { role: db.role };
   },
-  async openSynced(name, schema, token, conflicts = 'server-wins') {
+  async openSynced(name, schema, token, conflicts = 'server-wins', autoSync = false) {
     const result = await harness.open({
       name, schema,
       sync: {
         serverUrl: location.origin, remoteSchema: 'e2e', tables: [{ table: 'items', syncKey: 'id' }], getToken: async () => token,
         conflicts: conflicts === 'merge-bodies' ? mergeBodies : conflicts,
+        autoSync: autoSync ? { debounceMs: 50, intervalMs: 60_000, watch: true } : false,
       },
     });
     const conflictLog: ConflictEventDetail[] = [];
