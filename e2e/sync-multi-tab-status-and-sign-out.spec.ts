@@ -27,6 +27,7 @@ test('tabs share one sync status, pulls reach follower live queries, hand-over r
   // Sign in from a follower: every tab sees the same user.
   await tabs[1]!.evaluate(async (user) => { await window.harness.db('sync').sync.attach(user); }, user);
   for (const tab of tabs) await expect.poll(async () => (await status(tab))?.userId).toBe(user);
+  expect(await tabs[2]!.evaluate(() => window.harness.lastAttachedUser('sync'))).toBe(user);
 
   // Another device writes; a follower's sync pulls it, and a live query in the other follower re-runs.
   const other = await browser.newContext();
@@ -63,6 +64,7 @@ test('tabs share one sync status, pulls reach follower live queries, hand-over r
   const detached = await rest[0]!.evaluate(async () => window.harness.db('sync').sync.detach());
   expect(detached.outcome).toBe('detached');
   for (const tab of rest) await expect.poll(async () => (await status(tab))?.userId).toBeNull();
+  expect(await rest[1]!.evaluate(() => window.harness.lastAttachedUser('sync'))).toBeNull();
   await tabs[2]!.evaluate(() => window.harness.waitForLive('items', 'return rows.length === 0'));
   await device.close();
   await other.close();

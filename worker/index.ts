@@ -6,7 +6,7 @@
 export { LocalDatabase } from './database/local-database.ts';
 export type { LocalDatabaseOptions } from './database/local-database.ts';
 export { WorkerService } from './database/worker-service.ts';
-export type { WorkerCallbacks, WorkerOpenInfo, WorkerOpenOptions } from './database/worker-service.ts';
+export type { WorkerCallbacks, WorkerOpenInfo, WorkerOpenOptions, WorkerSyncMethod, WorkerSyncOptions } from './database/worker-service.ts';
 export { OversqliteError, toOversqliteError } from './database/errors.ts';
 export type { OversqliteErrorCode, OversqliteErrorShape } from './database/errors.ts';
 export type { GroupCommitStats, WriteOutcome, WriteUnit } from './database/group-commit.ts';

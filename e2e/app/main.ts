@@ -2,7 +2,7 @@
  * The e2e test page: exposes the real oversqlite API on `window.harness` so Playwright specs can
  * drive it with `page.evaluate`, and records what live queries and events delivered.
  */
-import { openDatabase } from '../../src/index.ts';
+import { lastAttachedUser, openDatabase } from '../../src/index.ts';
 import type { AppSchema, ConflictEventDetail, ConflictResolver, Database, LiveQuery, OpenDatabaseOptions, Row, SqlParams, SyncStatus } from '../../src/index.ts';
 
 /** What the specs can call in the page. */
@@ -22,6 +22,8 @@ export interface Harness {
   /** Waits until live query `key` delivered a result matching `predicate` (given as a function body over `rows`). */
   waitForLive(key: string, predicateBody: string, timeoutMs?: number): Promise<Row[]>;
   errors: string[];
+  /** The device's remembered last user of database `name` (IndexedDB). */
+  lastAttachedUser(name: string): Promise<string | null>;
 }
 
 const databases = new Map<string, Database>();
@@ -101,6 +103,7 @@ const harness: Harness = {
     }
   },
   errors,
+  lastAttachedUser,
 };
 
 (globalThis as unknown as { harness: Harness }).harness = harness;
