@@ -7,6 +7,7 @@
  * serializer. Equivalence is a test (`test/server/bundle-hash-equivalence.test.ts`).
  */
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../../protocol/canonical-json.ts';
 import { bundleHashMaterial } from '../../protocol/hashes.ts';
 import type { BundleRow, JsonValue } from '../../protocol/wire.ts';
 
@@ -65,4 +66,14 @@ export function hashBundleRows(rows: readonly BundleRow[]): { bundleHash: string
     text = bundleHashMaterial(rows);
   }
   return { bundleHash: createHash('sha256').update(text, 'utf8').digest('hex'), byteCount: Buffer.byteLength(text, 'utf8') };
+}
+
+/** Canonical JSON text of `value` (same bytes as `protocol/canonical-json.ts`), natively serialized when possible. */
+export function fastCanonicalJson(value: JsonValue): string {
+  try {
+    return JSON.stringify(sortedClone(value));
+  } catch (err) {
+    if (!(err instanceof NeedsSlowPath)) throw err;
+    return canonicalJson(value);
+  }
 }

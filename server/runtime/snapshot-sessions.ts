@@ -4,10 +4,10 @@
  * replacement (rotation) in the same transaction, and per-process build/read capacity limits.
  */
 import { randomUUID } from 'node:crypto';
-import { canonicalJson, utf8ByteLength } from '../../protocol/canonical-json.ts';
 import { isCanonicalUuid } from '../../protocol/values.ts';
 import type { JsonValue, SnapshotChunkResponse, SnapshotRow, SnapshotSessionResponse, SourceReplacementReason } from '../../protocol/wire.ts';
 import type { SqlSession } from '../database/types.ts';
+import { fastCanonicalJson } from './bundle-hash.ts';
 import { SCOPE_COLUMN, keyTextSql, quoteIdent, wirePayloadSql } from './catalog.ts';
 import type { Catalog } from './catalog.ts';
 import type { CapacityGate } from './capacity.ts';
@@ -91,7 +91,7 @@ function deleteSnapshotsSql(selectIds: string): string {
 
 /** Canonical byte size of a snapshot row as it travels (the unit of `byte_count` and `max_bytes`). */
 export function snapshotRowBytes(row: SnapshotRow): number {
-  return utf8ByteLength(canonicalJson(row as unknown as JsonValue));
+  return Buffer.byteLength(fastCanonicalJson(row as unknown as JsonValue), 'utf8');
 }
 
 interface StoredSnapshotRow {

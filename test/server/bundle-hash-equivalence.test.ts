@@ -48,3 +48,11 @@ it('matches bundleHashMaterial on randomized bundles', () => {
     expect(hashBundleRows(rows)).toEqual({ bundleHash: createHash('sha256').update(material).digest('hex'), byteCount: utf8ByteLength(material) });
   }
 });
+
+it('fastCanonicalJson equals canonicalJson, including integer-like member names', async () => {
+  const { fastCanonicalJson } = await import('../../server/runtime/bundle-hash.ts');
+  const { canonicalJson } = await import('../../protocol/canonical-json.ts');
+  for (const v of [{ b: 1, a: [{ z: null, y: 'x' }] }, { '10': 1, '9': 2, a: 3 }, ['<>&', { é: true, e: false }], 'plain', null, { nested: { '0': { b: 2, a: 1 } } }] as JsonValue[]) {
+    expect(fastCanonicalJson(v)).toBe(canonicalJson(v));
+  }
+});
