@@ -63,14 +63,16 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): SqlDat
         if (msg.channel === channel) onNotify(msg.payload ?? '');
       });
       let stopped = false;
-      client.on('error', (err) => {
+      let reported = false;
+      // 'error' and 'end' both follow a lost connection: report it once.
+      const lost = (err: Error) => {
         listeners.delete(client);
-        if (!stopped) onError?.(err);
-      });
-      client.on('end', () => {
-        listeners.delete(client);
-        if (!stopped) onError?.(new Error('LISTEN connection ended'));
-      });
+        if (stopped || reported) return;
+        reported = true;
+        onError?.(err);
+      };
+      client.on('error', lost);
+      client.on('end', () => lost(new Error('LISTEN connection ended')));
       await client.connect();
       await client.query(`LISTEN ${quoteIdent(channel)}`);
       listeners.add(client);
