@@ -38,6 +38,7 @@ async function signIn(user: string): Promise<string> {
   return body.token;
 }
 
+// The tests run in order: the SIGTERM test stops the first process, the restart test starts a second.
 describe('reference server as a child process on PGlite', () => {
   it('warns that it runs with the development secret and says it is on PGlite', () => {
     expect(server.lines.some((line) => line.includes('WARNING: JWT_SECRET is not set'))).toBe(true);
@@ -105,4 +106,17 @@ describe('reference server as a child process on PGlite', () => {
     expect(server.lines).toContain('SIGTERM: shutting down gracefully…');
     expect(server.lines).toContain('stopped.');
   });
+
+  it('keeps its PGlite data across a restart on the same PGLITE_DIR', async () => {
+    expect(server.child.exitCode).toBe(0);
+    server = await startReferenceProcess({ PGLITE_DIR: dataDir });
+    const token = await signIn('carol');
+    const headers = { Authorization: `Bearer ${token}`, 'Oversync-Source-ID': 'device-c2' };
+    const connect = await fetch(`${server.url}/sync/connect`, { method: 'POST', headers, body: JSON.stringify({ has_local_pending_rows: false }) });
+    expect((await connect.json()).resolution).toBe('remote_authoritative');
+    const pulled = await (await fetch(`${server.url}/sync/pull?after_bundle_seq=0`, { headers })).json();
+    expect(pulled.bundles[0].rows[0].payload.name).toBe('Wake up');
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  }, 90_000);
 });
