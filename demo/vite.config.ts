@@ -24,7 +24,7 @@ export default defineConfig({
   preview: { host: '127.0.0.1', port, strictPort: true },
   // Pre-bundle the worker's dependencies too (worker imports are not scanned; a late discovery reloads the page).
   optimizeDeps: { exclude: ['@sqlite.org/sqlite-wasm'], include: ['comlink', 'idb-keyval', 'jose'] },
-  worker: { format: 'es' },
+  worker: { format: 'es', rolldownOptions: { checks: { bundlerTimings: false } } },
   build: {
     target: 'es2022',
     outDir: fileURLToPath(new URL('../dist/demo', import.meta.url)),

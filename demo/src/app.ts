@@ -42,7 +42,7 @@ export function mountApp(root: HTMLElement, db: Database, user: string, hooks: A
       notices.show('error', `${label} failed`, (error as OversqliteError).message ?? String(error));
     }
   };
-  const inspector = new Inspector(db, run);
+  const inspector = new Inspector(db, run, () => store.addSampleProject(500));
   const statusBar = new StatusBar(user, {
     syncNow: () => run('Sync', () => db.sync.sync()),
     signOut: async () => {

@@ -4,7 +4,7 @@
  * database; the sync engine captures it and pushes it (automatic sync is on).
  */
 import { openDatabase } from '../../src/index.ts';
-import type { Database, LiveQuery } from '../../src/index.ts';
+import type { Database, LiveQuery, SqlStatement } from '../../src/index.ts';
 import { databaseName, serverUrl } from './config.ts';
 import { resolveByLatestEdit } from './conflict-policy.ts';
 import { appSchema, remoteSchema, syncedTables } from './schema.ts';
@@ -132,6 +132,30 @@ export class DemoStore {
        VALUES (?, ?, ?, '', 0, ?, (SELECT coalesce(max(position), 0) + 1 FROM tasks WHERE project_id = ?), NULL, ?)`,
       [id, projectId, title, priority, projectId, now()]);
     return id;
+  }
+
+  /**
+   * Creates a project with `count` generated tasks in one transaction: enough rows to watch the
+   * push, and the download progress when another device signs in.
+   */
+  async addSampleProject(count: number): Promise<string> {
+    const projectId = crypto.randomUUID();
+    const at = now();
+    const verbs = ['Review', 'Draft', 'Plan', 'Fix', 'Test', 'Ship', 'Measure', 'Tidy'];
+    const things = ['the roadmap', 'onboarding', 'the budget', 'search', 'the sync badge', 'release notes', 'the inbox', 'docs'];
+    const statements: SqlStatement[] = [{
+      sql: 'INSERT INTO projects (id, name, color, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+      params: [projectId, `Sample data (${count} tasks)`, '#a855f7', at, at],
+    }];
+    for (let i = 0; i < count; i++) {
+      statements.push({
+        sql: `INSERT INTO tasks (id, project_id, title, notes, done, priority, position, due_at, updated_at)
+              VALUES (?, ?, ?, NULL, ?, ?, ?, NULL, ?)`,
+        params: [crypto.randomUUID(), projectId, `${verbs[i % verbs.length]} ${things[(i * 5) % things.length]} #${i + 1}`, i % 3 === 0 ? 1 : 0, i % 4, i + 1, at],
+      });
+    }
+    await this.db.transaction(statements);
+    return projectId;
   }
 
   /** Changes some fields of a task and stamps `updated_at` (the conflict policy compares it). */

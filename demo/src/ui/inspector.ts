@@ -24,7 +24,11 @@ export class Inspector {
   private status: SyncStatus | null = null;
   private storage: StorageStatus | null = null;
 
-  constructor(private readonly db: Database, private readonly run: (label: string, operation: () => Promise<unknown>) => Promise<void>) {
+  constructor(
+    private readonly db: Database,
+    private readonly run: (label: string, operation: () => Promise<unknown>) => Promise<void>,
+    addSampleData: () => Promise<unknown>,
+  ) {
     const button = (label: string, testId: string, operation: () => Promise<unknown>): HTMLButtonElement =>
       h('button', { class: 'secondary small', 'data-testid': testId, onclick: () => void run(label, operation) }, label);
     this.element = h('details', { class: 'card inspector', 'data-testid': 'inspector', open: true },
@@ -33,7 +37,8 @@ export class Inspector {
       h('div', { class: 'row-actions' },
         button('Push', 'inspector-push', () => db.sync.pushPending()),
         button('Pull', 'inspector-pull', () => db.sync.pullToStable()),
-        button('Rebuild from server', 'inspector-hydrate', () => db.sync.hydrate())),
+        button('Rebuild from server', 'inspector-hydrate', () => db.sync.hydrate()),
+        button('Add 500 sample tasks', 'inspector-sample', addSampleData)),
       h('h3', {}, 'Recent errors and conflicts'),
       this.log);
     void db.storage().then((storage) => {
