@@ -121,6 +121,7 @@ export class TabCoordinator {
     try {
       await backend?.close();
     } finally {
+      this.flushOutbox();
       this.releaseLock();
       this.channel?.close();
     }
@@ -226,13 +227,32 @@ export class TabCoordinator {
     this.listeners.onLeaderChange(this.currentLeader!);
   }
 
+  private outbox: TabMessage[] = [];
+
   private post(message: TabMessage): void {
-    this.channel?.postMessage(message);
+    if (this.channel === undefined) return;
+    this.outbox.push(message);
+    if (this.outbox.length === 1) queueMicrotask(() => this.flushOutbox());
+  }
+
+  private flushOutbox(): void {
+    const messages = this.outbox;
+    this.outbox = [];
+    if (messages.length === 0 || this.channel === undefined) return;
+    try {
+      this.channel.postMessage(messages.length === 1 ? messages[0] : { type: 'batch', messages });
+    } catch {
+      // The channel was closed while messages were queued (the tab is closing); followers
+      // re-send unanswered calls to the next leader.
+    }
   }
 
   private dispatch(message: TabMessage): void {
     if (this.closed) return;
     switch (message.type) {
+      case 'batch':
+        for (const inner of message.messages) this.dispatch(inner);
+        break;
       case 'hello':
         this.server?.announce();
         break;

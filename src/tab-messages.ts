@@ -24,4 +24,9 @@ export type TabMessage =
   /** A commit happened on the leader. */
   | { readonly type: 'change'; readonly leaderId: string; readonly notice: CommitNotice }
   /** A sync event (status, conflict, error) relayed by the leader. */
-  | { readonly type: 'sync-event'; readonly leaderId: string; readonly event: unknown };
+  | { readonly type: 'sync-event'; readonly leaderId: string; readonly event: unknown }
+  /**
+   * Several messages posted in the same microtask, sent as one. Many concurrent calls from a
+   * follower then reach the leader in one task, and so the same group commit.
+   */
+  | { readonly type: 'batch'; readonly messages: readonly TabMessage[] };
