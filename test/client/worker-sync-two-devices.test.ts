@@ -58,6 +58,16 @@ describe('worker runtime with sync', () => {
     expect(rows.ok && rows.value.rows).toHaveLength(20);
     expect(rows.ok && rows.value.rows.find((r) => r.id === 'a3')?.n).toBe(2n ** 60n + 3n);
     expect(statuses.length).toBeGreaterThan(0);
+
+    // The single-step operations: push only, pull only, and a rebuild from a snapshot.
+    await b.write([{ statements: [{ sql: "UPDATE items SET body = 'b edit' WHERE id = 'a0'" }] }]);
+    expect(await b.sync('pushPending', [])).toMatchObject({ ok: true, value: { outcome: 'committed', rowCount: 1 } });
+    expect(await a.sync('pullToStable', [])).toMatchObject({ ok: true, value: { outcome: 'applied_incremental' } });
+    const edited = await a.query("SELECT body FROM items WHERE id = 'a0'");
+    expect(edited.ok && edited.value.rows[0]!.body).toBe('b edit');
+    expect(await b.sync('hydrate', [])).toMatchObject({ ok: true, value: { outcome: 'applied_snapshot', rowsApplied: 20 } });
+    const afterHydrate = await b.query('SELECT count(*) AS c FROM items');
+    expect(afterHydrate.ok && afterHydrate.value.rows[0]!.c).toBe(20);
     await a.close();
     await b.close();
   });
