@@ -32,7 +32,9 @@ export type PgliteDatabaseErrorCode =
   /** The LISTEN channel name cannot be used. */
   | 'invalid_channel'
   /** A `withConnection` session was used after its callback ended. */
-  | 'session_released';
+  | 'session_released'
+  /** Another live PGlite database (this process or another) has the data directory open. */
+  | 'data_dir_in_use';
 
 /** A refused PGlite database call. `code` says which rule was broken. */
 export class PgliteDatabaseError extends Error {
@@ -170,6 +172,43 @@ async function createInMemoryPglite(templateDir: string | undefined): Promise<PG
   return pglite;
 }
 
+/** True when process `pid` exists (signal 0 only checks). */
+function processIsAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Claims `dataDir` for this process: PGlite itself does not stop a second instance from opening the
+ * same files, and two would silently corrupt each other. The lock file holds the owner's pid; one
+ * left behind by a process that is gone is taken over. Resolves with the release function.
+ */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  await mkdir(dataDir, { recursive: true });
+  const file = join(dataDir, 'oversqlite.lock');
+  for (;;) {
+    try {
+      await writeFile(file, String(process.pid), { flag: 'wx' });
+      return () => rm(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+    if (Number.isSafeInteger(owner) && owner > 0 && processIsAlive(owner)) {
+      throw new PgliteDatabaseError(
+        'data_dir_in_use',
+        `PGlite data directory ${dataDir} is already open (process ${owner}). Stop that server or use another directory (PGLITE_DIR).`,
+      );
+    }
+    await rm(file, { force: true }); // stale: its owner exited without closing
+  }
+}
+
 /** One place in the queue: who holds the connection, and whether they still do. */
 interface ConnectionHold {
   active: boolean;
@@ -179,7 +218,8 @@ interface ConnectionHold {
  * Creates a `SqlDatabase` on PGlite.
  *
  * - `createPgliteDatabase()`: a new in-memory database.
- * - `createPgliteDatabase({ dataDir })`: a new instance on a data directory (created if missing).
+ * - `createPgliteDatabase({ dataDir })`: a new instance on a data directory (created if missing),
+ *   locked for this database until `close()` (a second opener gets `data_dir_in_use`).
  * - `createPgliteDatabase({ templateDir })`: a new in-memory database started from a cached empty
  *   cluster (see {@link PgliteDatabaseOptions.templateDir}).
  * - `createPgliteDatabase(pglite)`: wraps the host's instance; `close()` leaves it open.
@@ -189,12 +229,21 @@ interface ConnectionHold {
  */
 export async function createPgliteDatabase(source?: PgliteDatabaseOptions | PGlite): Promise<SqlDatabase> {
   const owned = !(source instanceof PGlite);
-  const pglite =
-    source instanceof PGlite
-      ? source
-      : source?.dataDir
-        ? await PGlite.create({ dataDir: source.dataDir })
-        : await createInMemoryPglite(source?.templateDir ?? process.env.OVERSQLITE_PGLITE_TEMPLATE_DIR);
+  let releaseDataDir = async (): Promise<void> => undefined;
+  let pglite: PGlite;
+  if (source instanceof PGlite) {
+    pglite = source;
+  } else if (source?.dataDir) {
+    releaseDataDir = await lockDataDir(source.dataDir);
+    try {
+      pglite = await PGlite.create({ dataDir: source.dataDir });
+    } catch (err) {
+      await releaseDataDir();
+      throw err;
+    }
+  } else {
+    pglite = await createInMemoryPglite(source?.templateDir ?? process.env.OVERSQLITE_PGLITE_TEMPLATE_DIR);
+  }
   await pglite.waitReady;
 
   const holder = new AsyncLocalStorage<ConnectionHold>();
@@ -310,6 +359,7 @@ export async function createPgliteDatabase(source?: PgliteDatabaseOptions | PGli
       closed = true;
       await drained;
       if (owned) await pglite.close();
+      await releaseDataDir();
     },
   };
   return database;
