@@ -150,23 +150,33 @@ export class WorkerService {
 
   /** Runs a sync operation on the engine. */
   async sync(method: WorkerSyncMethod, args: readonly unknown[]): Promise<Outcome<unknown>> {
-    return outcomeOf(async () => {
-      const engine = this.engine;
-      if (engine === undefined) {
-        throw new OversqliteError('sync_not_configured', 'This database was opened without `sync`; pass a sync configuration to openDatabase.');
-      }
-      switch (method) {
-        case 'status': return engine.status;
-        case 'attach': return await engine.attach(String(args[0]));
-        case 'detach': return await engine.detach();
-        case 'sync': return await engine.sync();
-        case 'pushPending': return await engine.pushPending();
-        case 'pullToStable': return await engine.pullToStable();
-        case 'hydrate': return await engine.hydrate();
-        default: throw new OversqliteError('invalid_argument', `Unknown sync operation ${String(method)}.`);
-      }
-    });
+    return outcomeOf(() => this.runSync(method, args).catch((error: unknown) => {
+      if (error instanceof OversqliteError) throw error;
+      // Engine errors carry their own stable code (auth_required, network, push_conflict, ...):
+      // keep it as the cause so the app can branch on it.
+      const code = (error as { code?: unknown })?.code;
+      throw new OversqliteError('sync_failed', error instanceof Error ? error.message : String(error),
+        typeof code === 'string' ? { cause: code } : {});
+    }));
   }
+
+  private async runSync(method: WorkerSyncMethod, args: readonly unknown[]): Promise<unknown> {
+    const engine = this.engine;
+    if (engine === undefined) {
+      throw new OversqliteError('sync_not_configured', 'This database was opened without `sync`; pass a sync configuration to openDatabase.');
+    }
+    switch (method) {
+      case 'status': return engine.status;
+      case 'attach': return await engine.attach(String(args[0]));
+      case 'detach': return await engine.detach();
+      case 'sync': return await engine.sync();
+      case 'pushPending': return await engine.pushPending();
+      case 'pullToStable': return await engine.pullToStable();
+      case 'hydrate': return await engine.hydrate();
+      default: throw new OversqliteError('invalid_argument', `Unknown sync operation ${String(method)}.`);
+    }
+  }
+
 
   /** Connectivity of the tab changed (the tab's online/offline events). */
   async setOnline(online: boolean): Promise<void> {
