@@ -12,7 +12,7 @@ export const screenshotDir = fileURLToPath(new URL('../../e2e/output/demo/', imp
 
 /** A user name no other spec (or earlier run on a persistent server) uses. */
 export function uniqueUser(prefix: string): string {
-  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+  return `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
 /** One device: a browser context with its own OPFS, service worker and storage. */

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { addProject, addTask, expectSynced, openDevice, renameTask, screenshot, signIn, task, taskTitles, uniqueUser } from './demo-page.ts';
 
 test('tasks added and edited on one device converge on the other, and across tabs', async ({ browser }) => {
-  const user = uniqueUser('converge');
+  const user = uniqueUser('alice');
   const a = await openDevice(browser, 'A');
   await screenshot(a.page, 'sign-in');
   await signIn(a.page, user);

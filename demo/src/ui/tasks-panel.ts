@@ -31,8 +31,10 @@ export class TasksPanel {
         event.preventDefault();
         const text = title.value.trim();
         if (text === '' || this.project === null) return;
+        const chosen = Number(priority.value);
         title.value = '';
-        void store.addTask(this.project.id, text, Number(priority.value));
+        priority.value = '0';
+        void store.addTask(this.project.id, text, chosen);
       },
     }, title, priority, h('button', { type: 'submit', class: 'primary', 'data-testid': 'add-task' }, 'Add'));
     this.element = h('section', { class: 'card tasks' }, this.header, this.form, this.list);
