@@ -22,6 +22,8 @@ export interface Harness {
   /** Waits until live query `key` delivered a result matching `predicate` (given as a function body over `rows`). */
   waitForLive(key: string, predicateBody: string, timeoutMs?: number): Promise<Row[]>;
   errors: string[];
+  /** Opens `name` with a worker that has no OPFS sync access handles; resolves to the error code. */
+  openWithoutOpfs(name: string, schema: AppSchema): Promise<string>;
   /** The device's remembered last user of database `name` (IndexedDB). */
   lastAttachedUser(name: string): Promise<string | null>;
 }
@@ -100,6 +102,14 @@ const harness: Harness = {
         const timer = setTimeout(resolve, remaining);
         entry.waiters.push(() => { clearTimeout(timer); resolve(); });
       });
+    }
+  },
+  async openWithoutOpfs(name, schema) {
+    try {
+      await harness.open({ name, schema, createWorker: () => new Worker(new URL('./no-opfs-worker.ts', import.meta.url), { type: 'module' }) });
+      return 'opened';
+    } catch (e) {
+      return (e as { code: string }).code;
     }
   },
   errors,
