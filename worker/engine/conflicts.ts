@@ -98,52 +98,64 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
   if (kind === 'local' && local.op === 'DELETE' && !serverLive) kind = 'server'; // nothing left to delete remotely
 
   const skip = new Set([`${t.table}\u0000${keyJson}`]);
-  applyTransaction(ctx.db, () => {
-    requeueOutboxInTransaction(ctx, skip);
-    const dropDirty = (): void => {
-      ctx.db.exec({ sql: 'DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?', bind: [ctx.schema, t.table, keyJson] });
-    };
-    // The server's version becomes our base for whatever we send next.
-    const adoptServerVersion = (): void => {
-      if (serverLive || serverDeleted) setRowState(ctx, t, keyJson, serverVersion, !serverLive);
-      else clearRowState(ctx, t, keyJson);
-    };
-    const requeue = (op: 'INSERT' | 'UPDATE' | 'DELETE', payload: string | null): void => {
-      ctx.db.exec({
-        sql: `INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
-              VALUES (?, ?, ?, ?, ?, ?, ?)
-              ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET base_row_version = excluded.base_row_version`,
-        bind: [ctx.schema, t.table, keyJson, op, serverLive || serverDeleted ? serverVersion : 0, payload, local.dirtyOrdinal],
-      });
-    };
-    switch (kind) {
-      case 'server':
-        dropDirty();
-        if (serverLive) applyServerRow(ctx, t, keyJson, 'UPDATE', serverVersion, serverRow);
-        else if (serverDeleted) applyServerRow(ctx, t, keyJson, 'DELETE', serverVersion, null);
-        else {
+  const applyResolution = (): void => {
+    applyTransaction(ctx.db, () => {
+      requeueOutboxInTransaction(ctx, skip);
+      const dropDirty = (): void => {
+        ctx.db.exec({ sql: 'DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?', bind: [ctx.schema, t.table, keyJson] });
+      };
+      // The server's version becomes our base for whatever we send next.
+      const adoptServerVersion = (): void => {
+        if (serverLive || serverDeleted) setRowState(ctx, t, keyJson, serverVersion, !serverLive);
+        else clearRowState(ctx, t, keyJson);
+      };
+      const requeue = (op: 'INSERT' | 'UPDATE' | 'DELETE', payload: string | null): void => {
+        ctx.db.exec({
+          sql: `INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET base_row_version = excluded.base_row_version`,
+          bind: [ctx.schema, t.table, keyJson, op, serverLive || serverDeleted ? serverVersion : 0, payload, local.dirtyOrdinal],
+        });
+      };
+      switch (kind) {
+        case 'server':
+          dropDirty();
+          if (serverLive) applyServerRow(ctx, t, keyJson, 'UPDATE', serverVersion, serverRow);
+          else if (serverDeleted) applyServerRow(ctx, t, keyJson, 'DELETE', serverVersion, null);
+          else {
+            deleteLocalRow(ctx, t, keyJson);
+            clearRowState(ctx, t, keyJson);
+          }
+          break;
+        case 'local':
+          adoptServerVersion();
+          requeue(local.op === 'DELETE' ? 'DELETE' : serverLive ? 'UPDATE' : 'INSERT', local.localPayload);
+          break;
+        case 'merged':
+          adoptServerVersion();
+          upsertLocalRow(ctx, t, wirePayloadToSqlite(t, mergedWire!));
+          dropDirty();
+          requeue(serverLive ? 'UPDATE' : 'INSERT', mergedLocalJson);
+          break;
+        case 'delete':
+          adoptServerVersion();
           deleteLocalRow(ctx, t, keyJson);
-          clearRowState(ctx, t, keyJson);
-        }
-        break;
-      case 'local':
-        adoptServerVersion();
-        requeue(local.op === 'DELETE' ? 'DELETE' : serverLive ? 'UPDATE' : 'INSERT', local.localPayload);
-        break;
-      case 'merged':
-        adoptServerVersion();
-        upsertLocalRow(ctx, t, wirePayloadToSqlite(t, mergedWire!));
-        dropDirty();
-        requeue(serverLive ? 'UPDATE' : 'INSERT', mergedLocalJson);
-        break;
-      case 'delete':
-        adoptServerVersion();
-        deleteLocalRow(ctx, t, keyJson);
-        dropDirty();
-        if (serverLive) requeue('DELETE', null);
-        break;
-    }
-  });
+          dropDirty();
+          if (serverLive) requeue('DELETE', null);
+          break;
+      }
+    });
+  };
+  try {
+    applyResolution();
+  } catch (e) {
+    if (!(e instanceof SyncError) || e.code !== 'apply_failed') throw e;
+    // The resolved row references something this device has not pulled yet (e.g. the server's
+    // row points at a parent created on another device). Nothing was applied; give the whole
+    // bundle back to the dirty set so a pull can bring the parent, then push again.
+    applyTransaction(ctx.db, () => requeueOutboxInTransaction(ctx));
+    throw new SyncError('conflict_needs_pull', `resolving the conflict on ${t.table} ${context.key} needs rows not pulled yet (${e.message}); changes stay pending`);
+  }
   ctx.applied([t.table]);
   ctx.conflict({
     table: t.table,

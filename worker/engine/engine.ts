@@ -60,7 +60,10 @@ export const systemClock: EngineClock = {
 };
 
 const RECOVERY_CODES = new Set<string>(SOURCE_RECOVERY_CODES);
+// Push failures that a pull can settle: after pulling, one more push is attempted.
+const COMMIT_REJECTED = new Set(['push_session_commit_failed', 'push_commit_invalid', 'conflict_needs_pull']);
 const PULL_AFTER_PUSH_FAILURE = new Set([
+  'conflict_needs_pull',
   'push_session_commit_failed',
   'push_commit_invalid',
   'conflict_retry_exhausted',
@@ -207,8 +210,12 @@ export class SyncEngine {
       } catch (e) {
         // A push the server rejected for a business reason must not stop the pull: the pull is
         // often what settles it (e.g. it brings the deletion that made the bundle invalid).
-        if (e instanceof SyncError && PULL_AFTER_PUSH_FAILURE.has(e.code)) await this.pullStep();
-        throw e;
+        if (!(e instanceof SyncError) || !PULL_AFTER_PUSH_FAILURE.has(e.code)) throw e;
+        await this.pullStep();
+        // A rolled-back commit returned its bundle to the dirty set; after the pull settled it,
+        // one more push usually goes through.
+        if (!COMMIT_REJECTED.has(e.code)) throw e;
+        push = await this.pushStep();
       }
       const pull = await this.pullStep();
       return { push, pull };

@@ -22,6 +22,7 @@ export type EngineErrorCode =
   | 'network_error'
   | 'wire_value_invalid'
   | 'conflict_retry_exhausted'
+  | 'conflict_needs_pull'
   | 'invalid_conflict_resolution'
   | 'initialization_lease_invalid'
   | 'apply_failed'
