@@ -54,9 +54,9 @@ export function quoteIdent(name: string): string {
   return '"' + name.replace(/"/g, '""') + '"';
 }
 
-/** Quotes an SQL string literal. */
+/** Quotes an SQL string literal (escape-string form: safe whatever standard_conforming_strings is). */
 export function quoteLiteral(text: string): string {
-  return "'" + text.replace(/'/g, "''") + "'";
+  return "E'" + text.replace(/\\/g, '\\\\').replace(/'/g, "''") + "'";
 }
 
 function familyOf(baseType: string): ValueFamily | null {

@@ -167,6 +167,11 @@ interface SessionRow {
   canonical_request_hash: string | null;
   expired: boolean;
   owner_user_id: string;
+  /** The session's last segment (continued by the next chunk when the shape matches). */
+  seg_start: string | null;
+  seg_table: number | null;
+  seg_op: number | null;
+  seg_columns: string | null;
 }
 
 /** Loads and locks a session, enforcing existence (404), ownership (403) and expiry (410). */
@@ -176,8 +181,11 @@ async function lockSession(tx: SqlSession, pushId: string, userId: string, sourc
     `SELECT p.push_id::text AS push_id, p.user_pk::text AS user_pk, p.source_id, p.source_bundle_id::text AS source_bundle_id,
             p.planned_row_count::text AS planned_row_count, p.next_expected_row_ordinal::text AS next_expected_row_ordinal,
             p.initialization_id::text AS initialization_id, p.canonical_request_hash, p.expires_at <= now() AS expired,
-            u.user_id AS owner_user_id
+            u.user_id AS owner_user_id, ls.start_ordinal::text AS seg_start, ls.table_id AS seg_table, ls.op_code AS seg_op,
+            array_to_string(ls.columns, ',') AS seg_columns
        FROM sync.push_sessions p JOIN sync.user_state u ON u.user_pk = p.user_pk
+       LEFT JOIN LATERAL (SELECT s.start_ordinal, s.table_id, s.op_code, s.columns FROM sync.push_session_segments s
+                           WHERE s.push_id = p.push_id ORDER BY s.start_ordinal DESC LIMIT 1) ls ON true
       WHERE p.push_id = $1::uuid FOR UPDATE OF p`,
     [pushId.toLowerCase()],
   );
@@ -223,18 +231,33 @@ export function uploadPushChunk(ctx: RuntimeContext, userId: string, sourceId: s
       throw new SyncError('push_chunk_invalid', `chunk ends at row ${end}, beyond planned_row_count ${s.planned_row_count}`);
     }
     const rows = input.rows;
-    // One JSON document per chunk: PostgreSQL parses it once (cheaper than array literals).
-    const doc = JSON.stringify(rows.map((r) => [r.table.tableId, r.keyText, r.op, r.baseRowVersion, r.payload]));
+    const { continued, segments } = chunkSegments(s, input.startRowOrdinal, rows);
+    // Rows, segments and the session cursor in one statement; the rows travel as one JSON
+    // document, which PostgreSQL parses once (cheaper than array literals).
     await tx.query(
-      `INSERT INTO sync.push_session_rows (push_id, row_ordinal, table_id, key_text, op_code, base_bundle_seq, payload)
-       SELECT $1::uuid, $2::bigint + e.ord - 1, (e.v->>0)::int, e.v->>1, (e.v->>2)::smallint, (e.v->>3)::bigint, nullif(e.v->4, 'null'::jsonb)
-         FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(v, ord)`,
-      [s.push_id, input.startRowOrdinal, doc],
-    );
-    await recordSegments(tx, s.push_id, input.startRowOrdinal, rows);
-    await tx.query(
-      `UPDATE sync.push_sessions SET next_expected_row_ordinal = $2, expires_at = now() + make_interval(secs => $3) WHERE push_id = $1::uuid`,
-      [s.push_id, end, ctx.limits.pushSessionTtlSeconds],
+      `WITH staged AS (
+         INSERT INTO sync.push_session_rows (push_id, row_ordinal, table_id, key_text, op_code, base_bundle_seq, payload)
+         SELECT $1::uuid, $2::bigint + e.ord - 1, (e.v->>0)::int, e.v->>1, (e.v->>2)::smallint, (e.v->>3)::bigint, nullif(e.v->4, 'null'::jsonb)
+           FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(v, ord)
+       ), extended AS (
+         UPDATE sync.push_session_segments SET end_ordinal = $5 WHERE push_id = $1::uuid AND start_ordinal = $4::bigint
+       ), added AS (
+         INSERT INTO sync.push_session_segments (push_id, start_ordinal, end_ordinal, table_id, op_code, columns)
+         SELECT $1::uuid, (g.v->>0)::bigint, (g.v->>1)::bigint, (g.v->>2)::int, (g.v->>3)::smallint,
+                ARRAY(SELECT jsonb_array_elements_text(g.v->4))
+           FROM jsonb_array_elements($6::jsonb) AS g(v)
+       )
+       UPDATE sync.push_sessions SET next_expected_row_ordinal = $7, expires_at = now() + make_interval(secs => $8) WHERE push_id = $1::uuid`,
+      [
+        s.push_id,
+        input.startRowOrdinal,
+        JSON.stringify(rows.map((r) => [r.table.tableId, r.keyText, r.op, r.baseRowVersion, r.payload])),
+        continued?.start ?? null,
+        continued?.end ?? null,
+        JSON.stringify(segments.map((g) => [g.start, g.end, g.tableId, g.op, g.columns])),
+        end,
+        ctx.limits.pushSessionTtlSeconds,
+      ],
     );
     return { push_id: s.push_id, next_expected_row_ordinal: end };
   });
@@ -248,8 +271,12 @@ interface Segment {
   columns: string[];
 }
 
-/** Run-length groups of consecutive rows that can be applied by one statement. */
-async function recordSegments(tx: SqlSession, pushId: string, start: number, rows: ValidatedPushRow[]): Promise<void> {
+/**
+ * Run-length groups of consecutive rows that one statement can apply (same table, op and column
+ * set). When the chunk's first group has the shape of the session's last segment, that segment
+ * is `continued` up to the group's end instead of starting a new one.
+ */
+function chunkSegments(s: SessionRow, start: number, rows: ValidatedPushRow[]): { continued: { start: string; end: number } | null; segments: Segment[] } {
   const segments: Segment[] = [];
   let sigOfLast = '';
   rows.forEach((row, i) => {
@@ -259,25 +286,12 @@ async function recordSegments(tx: SqlSession, pushId: string, start: number, row
     else segments.push({ start: start + i, end: start + i, tableId: row.table.tableId, op: row.op, columns: row.columnSignature ? row.columnSignature.split(',') : [] });
     sigOfLast = sig;
   });
-  // Continue the session's previous segment when the first group has the same shape.
-  const prev = await tx.query<{ start_ordinal: string; table_id: number; op_code: number; columns: string[] }>(
-    `SELECT s.start_ordinal::text AS start_ordinal, s.table_id, s.op_code, s.columns FROM sync.push_session_segments s
-      WHERE s.push_id = $1::uuid ORDER BY s.start_ordinal DESC LIMIT 1`,
-    [pushId],
-  );
-  const p = prev.rows[0];
   const first = segments[0]!;
-  if (p && p.table_id === first.tableId && p.op_code === first.op && p.columns.join(',') === first.columns.join(',')) {
-    await tx.query('UPDATE sync.push_session_segments SET end_ordinal = $3 WHERE push_id = $1::uuid AND start_ordinal = $2', [pushId, p.start_ordinal, first.end]);
+  if (s.seg_start !== null && s.seg_table === first.tableId && s.seg_op === first.op && (s.seg_columns ?? '') === first.columns.join(',')) {
     segments.shift();
+    return { continued: { start: s.seg_start, end: first.end }, segments };
   }
-  if (segments.length === 0) return;
-  await tx.query(
-    `INSERT INTO sync.push_session_segments (push_id, start_ordinal, end_ordinal, table_id, op_code, columns)
-     SELECT $1::uuid, s.start_ordinal, s.end_ordinal, s.table_id, s.op_code, string_to_array(s.columns, ',')
-       FROM unnest($2::bigint[], $3::bigint[], $4::int[], $5::smallint[], $6::text[]) AS s(start_ordinal, end_ordinal, table_id, op_code, columns)`,
-    [pushId, segments.map((s) => s.start), segments.map((s) => s.end), segments.map((s) => s.tableId), segments.map((s) => s.op), segments.map((s) => s.columns.join(','))],
-  );
+  return { continued: null, segments };
 }
 
 interface ConflictRow {

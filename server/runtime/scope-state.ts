@@ -28,6 +28,7 @@ interface ScopeRow {
   initializer_source_id: string | null;
   initialization_id: string | null;
   lease_expires_at: Date | null;
+  lease_expired: boolean | null;
 }
 
 function toScope(r: ScopeRow): UserScope {
@@ -45,7 +46,8 @@ function toScope(r: ScopeRow): UserScope {
 const SELECT_SCOPE = `
   SELECT u.user_pk::text AS user_pk, u.next_bundle_seq::text AS next_bundle_seq,
          u.retained_bundle_floor::text AS retained_bundle_floor, s.state_code,
-         s.initializer_source_id, s.initialization_id::text AS initialization_id, s.lease_expires_at
+         s.initializer_source_id, s.initialization_id::text AS initialization_id, s.lease_expires_at,
+         s.lease_expires_at <= now() AS lease_expired
     FROM sync.user_state u LEFT JOIN sync.scope_state s ON s.user_pk = u.user_pk
    WHERE u.user_id = $1`;
 
@@ -54,19 +56,26 @@ const SELECT_SCOPE = `
  * a user transaction (the advisory lock makes it race-free).
  */
 export async function ensureUserScope(tx: SqlSession, userId: string): Promise<UserScope> {
-  await tx.query('INSERT INTO sync.user_state (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING', [userId]);
-  await tx.query(
-    `INSERT INTO sync.scope_state (user_pk) SELECT user_pk FROM sync.user_state WHERE user_id = $1 ON CONFLICT (user_pk) DO NOTHING`,
-    [userId],
-  );
-  await tx.query(
-    `UPDATE sync.scope_state s SET state_code = 0, initializer_source_id = NULL, initialization_id = NULL, lease_expires_at = NULL
-       FROM sync.user_state u
-      WHERE u.user_id = $1 AND s.user_pk = u.user_pk AND s.state_code = 1 AND s.lease_expires_at <= now()`,
-    [userId],
-  );
-  const r = await tx.query<ScopeRow>(SELECT_SCOPE, [userId]);
-  return toScope(r.rows[0]!);
+  // Usual case: one round trip (the user exists and no lease expired).
+  let r = await tx.query<ScopeRow>(SELECT_SCOPE, [userId]);
+  if (r.rows.length === 0 || r.rows[0]!.state_code === null) {
+    await tx.query('INSERT INTO sync.user_state (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING', [userId]);
+    await tx.query(
+      `INSERT INTO sync.scope_state (user_pk) SELECT user_pk FROM sync.user_state WHERE user_id = $1 ON CONFLICT (user_pk) DO NOTHING`,
+      [userId],
+    );
+    r = await tx.query<ScopeRow>(SELECT_SCOPE, [userId]);
+  }
+  const row = r.rows[0]!;
+  if (row.state_code === ScopeCode.initializing && row.lease_expired) {
+    await tx.query(
+      `UPDATE sync.scope_state SET state_code = 0, initializer_source_id = NULL, initialization_id = NULL, lease_expires_at = NULL
+        WHERE user_pk = $1 AND state_code = 1`,
+      [row.user_pk],
+    );
+    return { ...toScope(row), state: ScopeCode.uninitialized, initializerSourceId: null, initializationId: null, leaseExpiresAt: null };
+  }
+  return toScope(row);
 }
 
 /** Reads the user's state without creating anything (read paths); null when the user is unknown. */

@@ -7,6 +7,7 @@
  * Both render timestamps in UTC so captured payloads do not depend on a connection's TimeZone.
  */
 import type { SqlDatabase, SqlSession } from '../database/types.ts';
+import { quoteLiteral } from './catalog.ts';
 import { isRetryablePgError } from './sync-error.ts';
 
 const RETRY_DELAYS_MS = [25, 50];
@@ -36,24 +37,13 @@ async function inTransaction<T>(db: SqlDatabase, begin: string, setup: (tx: SqlS
 
 /** Runs `fn` in a read-write transaction holding the user's advisory lock. */
 export function inUserTransaction<T>(db: SqlDatabase, userId: string, fn: (tx: SqlSession) => Promise<T>): Promise<T> {
-  return inTransaction(
-    db,
-    'BEGIN',
-    async (tx) => {
-      await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0)), set_config('TimeZone', 'UTC', true)`, [userId]);
-    },
-    fn,
-  );
+  // BEGIN, lock and settings in one round trip (a parameterless multi-statement script, so the
+  // user id is inlined as a quoted literal).
+  const begin = `BEGIN; SELECT pg_advisory_xact_lock(hashtextextended(${quoteLiteral(userId)}, 0)), set_config('TimeZone', 'UTC', true)`;
+  return inTransaction(db, begin, async () => {}, fn);
 }
 
 /** Runs `fn` in a consistent read-only snapshot. */
 export function inReadSnapshot<T>(db: SqlDatabase, fn: (tx: SqlSession) => Promise<T>): Promise<T> {
-  return inTransaction(
-    db,
-    'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
-    async (tx) => {
-      await tx.query(`SELECT set_config('TimeZone', 'UTC', true)`);
-    },
-    fn,
-  );
+  return inTransaction(db, `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT set_config('TimeZone', 'UTC', true)`, async () => {}, fn);
 }
