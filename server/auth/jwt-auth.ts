@@ -49,18 +49,33 @@ const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS5
 
 type VerificationKey = Uint8Array | JWTVerifyGetKey;
 
+/** `createJwtAuth` was given a key source it cannot use (a configuration mistake, not a bad token). */
+export class JwtAuthConfigError extends Error {
+  override readonly name = 'JwtAuthConfigError';
+  readonly code = 'auth_config_invalid';
+}
+
 function keyFor(source: JwtKeySource): { key: VerificationKey; defaultAlgorithms: string[] } {
   if ('secret' in source) {
     const secret = typeof source.secret === 'string' ? new TextEncoder().encode(source.secret) : source.secret;
     if (secret.byteLength === 0) {
-      throw new AuthError('key_set_unavailable', 'createJwtAuth: the HS256 secret is empty; set a non-empty secret (JWT_SECRET).');
+      throw new JwtAuthConfigError('createJwtAuth: the HS256 secret is empty; set a non-empty secret (e.g. JWT_SECRET).');
     }
     return { key: secret, defaultAlgorithms: ['HS256'] };
   }
   if ('jwksUrl' in source) {
-    return { key: createRemoteJWKSet(new URL(source.jwksUrl)), defaultAlgorithms: ASYMMETRIC_ALGORITHMS };
+    let url: URL;
+    try {
+      url = new URL(source.jwksUrl);
+    } catch {
+      throw new JwtAuthConfigError(`createJwtAuth: jwksUrl ${JSON.stringify(String(source.jwksUrl))} is not an absolute URL.`);
+    }
+    return { key: createRemoteJWKSet(url), defaultAlgorithms: ASYMMETRIC_ALGORITHMS };
   }
-  return { key: createLocalJWKSet(source.jwks), defaultAlgorithms: ASYMMETRIC_ALGORITHMS };
+  if ('jwks' in source && Array.isArray(source.jwks?.keys)) {
+    return { key: createLocalJWKSet(source.jwks), defaultAlgorithms: ASYMMETRIC_ALGORITHMS };
+  }
+  throw new JwtAuthConfigError('createJwtAuth: pass { secret }, { jwksUrl } or { jwks: { keys: [...] } }.');
 }
 
 /** Maps a `jose` (or fetch) failure to the reason a client can act on. */
