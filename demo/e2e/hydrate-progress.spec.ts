@@ -38,6 +38,10 @@ test('a second device downloads existing data with visible progress', async ({ b
   expect(seen.some((text) => /Downloading your data… \d+ \/ 501/.test(text)), `download bar states: ${JSON.stringify(seen)}`).toBe(true);
   await expect(b.page.getByTestId('hydrate-progress')).toBeHidden();
   await screenshot(b.page, 'after-hydrate');
+
+  // Signing out detaches the user (their rows leave this device) and shows the sign-in screen.
+  await b.page.getByTestId('sign-out').click();
+  await expect(b.page.locator('body')).toHaveAttribute('data-state', 'signin');
   await a.context.close();
   await b.context.close();
 });

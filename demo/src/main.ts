@@ -3,7 +3,6 @@
  * the user remembered on this device, opens the local database and the app straight away (no
  * network needed: the data is in OPFS).
  */
-import type { Database } from '../../src/index.ts';
 import { mountApp } from './app.ts';
 import { serverUrl } from './config.ts';
 import { registerServiceWorker } from './pwa.ts';
@@ -13,14 +12,14 @@ import { h } from './ui/dom.ts';
 import { signInView } from './ui/sign-in-view.ts';
 
 const root = document.getElementById('app')!;
-let database: Database | null = null;
 
 async function start(user: string): Promise<void> {
-  database ??= await openDemoDatabase();
+  const database = await openDemoDatabase();
   mountApp(root, database, user, {
     signedOut: () => {
       rememberUser(null);
-      showSignIn();
+      // A fresh page drops this user's screens, live queries and subscriptions in one go.
+      location.reload();
     },
   });
   document.body.dataset.state = 'app';
