@@ -97,3 +97,16 @@ describe('auth', () => {
     expect(second).toBe(issued[1]);
   });
 });
+
+describe('attach checks the token subject', () => {
+  it('refuses attach(userId) when the JWT belongs to someone else, before any request', async () => {
+    const token = await new SignJWT({ sub: 'mallory' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode('test-secret-test-secret-test-secret'));
+    const s = await openEngine(USERS, [{ table: 'users', syncKey: 'id' }], { getToken: async () => token });
+    await expect(s.engine.attach('user-a')).rejects.toMatchObject({ code: 'attach_user_mismatch' });
+    expect(s.server.requests).toHaveLength(0);
+    expect(s.engine.status.userId).toBeNull();
+  });
+});

@@ -69,3 +69,13 @@ export function expiryOf(token: string): number | null {
     return null;
   }
 }
+
+/** The `sub` claim of a JWT, or null for opaque tokens. */
+export function subjectOf(token: string): string | null {
+  try {
+    const claims = decodeJwt(token);
+    return typeof claims.sub === 'string' && claims.sub !== '' ? claims.sub : null;
+  } catch {
+    return null;
+  }
+}

@@ -7,7 +7,7 @@
  */
 import { SOURCE_RECOVERY_CODES } from '../../protocol/index.ts';
 import type { SourceReplacementReason } from '../../protocol/index.ts';
-import { AuthTokenSource } from './auth-token.ts';
+import { AuthTokenSource, subjectOf } from './auth-token.ts';
 import { captureExistingRows, installCaptureFunction, installTriggers } from './capture.ts';
 import type { EngineContext } from './context.ts';
 import { SyncError, toErrorInfo } from './errors.ts';
@@ -159,12 +159,21 @@ export class SyncEngine {
 
   /** Current status (plain data). */
   get status(): SyncStatus {
-    const att = this.closed ? null : readAttachment(this.ctx.db);
+    let att: ReturnType<typeof readAttachment> | null = null;
+    let pending = 0;
+    if (!this.closed) {
+      try {
+        att = readAttachment(this.ctx.db);
+        pending = countPending(this.ctx.db);
+      } catch {
+        // the database was closed under us: report what is known in memory
+      }
+    }
     return {
       online: this.online,
       phase: this.closed ? 'closed' : this.authBlocked ? 'auth_required' : this.phase,
       userId: att?.bindingState === 'attached' ? att.attachedUserId : null,
-      pendingCount: this.closed ? 0 : countPending(this.ctx.db),
+      pendingCount: pending,
       lastSyncAt: this.lastSyncAt,
       lastError: this.lastError,
       progress: this.progress,
@@ -182,6 +191,15 @@ export class SyncEngine {
   /** Binds the database to a user (capabilities + connect), or resumes the same user offline. */
   attach(userId: string): Promise<AttachResult> {
     return this.exclusive('attaching', async () => {
+      // The server scopes data by the token's user; attaching the database to a different user id
+      // would bind one user's local data to another's account. JWTs say who they are: check.
+      const att = readAttachment(this.ctx.db);
+      if (!(att.bindingState === 'attached' && att.attachedUserId === userId)) {
+        const sub = subjectOf(await this.tokens.current());
+        if (sub !== null && sub !== userId) {
+          throw new SyncError('attach_user_mismatch', `attach(${JSON.stringify(userId)}) but the token belongs to ${JSON.stringify(sub)}`);
+        }
+      }
       const res = await attachLifecycle(this.ctx, userId);
       if (res.status === 'connected') this.startWatch();
       return res;

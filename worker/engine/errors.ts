@@ -11,6 +11,7 @@ export type EngineErrorCode =
   | 'engine_closed'
   | 'not_attached'
   | 'attach_binding_conflict'
+  | 'attach_user_mismatch'
   | 'lifecycle_unsupported'
   | 'protocol_version_mismatch'
   | 'table_contract_mismatch'
