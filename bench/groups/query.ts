@@ -35,6 +35,8 @@ export const queryGroup: BenchGroup = {
     const joined = await follower.evaluate((n) => window.bench.openFacade(n), name);
     if (joined.role !== 'follower') throw new Error(`second tab became ${joined.role}`);
 
+    const isolated = await leader.evaluate(() => globalThis.crossOriginIsolated);
+    ctx.log(`page crossOriginIsolated=${isolated} (timer resolution ${isolated ? '5 µs' : '100 µs'})`);
     const samplesPerRound = querySamples(ctx.quick);
     const rounds = ctx.repeats(3, 5);
     const times = { leader_tab: [] as number[], follower_tab: [] as number[], in_worker: [] as number[] };

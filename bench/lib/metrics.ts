@@ -41,7 +41,8 @@ export function blocked(group: string, metric: string, unit: string, reason: str
 
 function round(n: number, digits = 2): number {
   if (!Number.isFinite(n)) return n;
-  const f = 10 ** (Math.abs(n) >= 100 ? 0 : digits);
+  // Sub-millisecond timings keep microseconds; large counts keep whole units.
+  const f = 10 ** (Math.abs(n) >= 100 ? 0 : Math.abs(n) < 1 ? 4 : digits);
   return Math.round(n * f) / f;
 }
 
@@ -65,5 +66,5 @@ export function formatTable(metrics: readonly Metric[], markdown = false): strin
 function fmt(n: number | null): string {
   if (n === null) return '';
   if (!Number.isFinite(n)) return String(n);
-  return Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2);
+  return Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : Math.abs(n) < 1 && n !== 0 ? n.toFixed(3) : n.toFixed(2);
 }
