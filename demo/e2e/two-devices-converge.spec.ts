@@ -12,7 +12,15 @@ test('tasks added and edited on one device converge on the other, and across tab
   const user = uniqueUser('alice');
   const a = await openDevice(browser, 'A');
   await screenshot(a.page, 'sign-in');
+  // A second tab on device A, still at the sign-in screen, follows the sign-in of the first and
+  // then shares its database (one tab owns the file, the other calls through it).
+  const a2 = await a.context.newPage();
+  await a2.goto('/');
+  await expect(a2.locator('body')).toHaveAttribute('data-state', 'signin');
   await signIn(a.page, user);
+  await expect(a2.locator('body')).toHaveAttribute('data-state', 'app');
+  const roles = [await a.page.getByTestId('inspector-role').textContent(), await a2.getByTestId('inspector-role').textContent()];
+  expect(roles.sort()).toEqual(['follower', 'leader']);
   await addProject(a.page, 'Launch plan');
   await addTask(a.page, 'Write the announcement', 'High');
   await addTask(a.page, 'Record a demo video', 'Medium');
@@ -23,11 +31,6 @@ test('tasks added and edited on one device converge on the other, and across tab
   await signIn(b.page, user);
   await expect(b.page.getByTestId('project-title')).toHaveText('Launch plan');
   await expect.poll(() => taskTitles(b.page)).toEqual(['Write the announcement', 'Record a demo video']);
-
-  // A second tab on device A shares A's database through A's first tab.
-  const a2 = await a.context.newPage();
-  await a2.goto('/');
-  await expect(a2.getByTestId('inspector-role')).toHaveText('follower');
   await expect.poll(() => taskTitles(a2)).toEqual(['Write the announcement', 'Record a demo video']);
 
   // B edits and adds; both of A's tabs see it without reloading (watch stream + automatic sync).

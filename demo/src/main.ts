@@ -6,7 +6,7 @@
 import { mountApp } from './app.ts';
 import { serverUrl } from './config.ts';
 import { registerServiceWorker } from './pwa.ts';
-import { devSignIn, rememberedUser, rememberUser } from './session.ts';
+import { devSignIn, rememberedUser, rememberUser, userStorageKey } from './session.ts';
 import { openDemoDatabase } from './store.ts';
 import { h } from './ui/dom.ts';
 import { signInView } from './ui/sign-in-view.ts';
@@ -43,9 +43,12 @@ function showFatal(error: unknown): void {
   document.body.dataset.state = 'error';
 }
 
-// Signing out in another tab forgets the user there; follow it here.
+// Signing in or out in another tab of this origin: follow it here.
 window.addEventListener('storage', (event: StorageEvent) => {
-  if (event.key?.startsWith('oversqlite-demo:user') && event.newValue === null) location.reload();
+  if (event.key !== userStorageKey) return;
+  const signedOutThere = event.newValue === null;
+  const signedInThere = event.newValue !== null && document.body.dataset.state === 'signin';
+  if (signedOutThere || signedInThere) location.reload();
 });
 
 void registerServiceWorker().catch((error: unknown) => console.warn('Service worker registration failed:', error));

@@ -19,7 +19,8 @@ export interface RememberedUser {
   readonly password: string;
 }
 
-const STORAGE_KEY = 'oversqlite-demo:user';
+/** The localStorage key of the remembered user (tabs watch it to follow sign-in and sign-out). */
+export const userStorageKey = 'oversqlite-demo:user';
 
 /** Signs in at the server; throws an Error with a readable message on failure. */
 export async function devSignIn(serverUrl: string, user: string, password: string): Promise<SignInResponse> {
@@ -43,7 +44,7 @@ export async function devSignIn(serverUrl: string, user: string, password: strin
 /** The user signed in on this device, or null. */
 export function rememberedUser(): RememberedUser | null {
   try {
-    const parsed = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? 'null') as Partial<RememberedUser> | null;
+    const parsed = JSON.parse(localStorage.getItem(userStorageKey) ?? 'null') as Partial<RememberedUser> | null;
     return parsed !== null && typeof parsed.user === 'string' && typeof parsed.password === 'string'
       ? { user: parsed.user, password: parsed.password }
       : null;
@@ -54,8 +55,8 @@ export function rememberedUser(): RememberedUser | null {
 
 /** Remembers (or with null, forgets) the signed-in user. Shared by every tab of the origin. */
 export function rememberUser(user: RememberedUser | null): void {
-  if (user === null) localStorage.removeItem(STORAGE_KEY);
-  else localStorage.setItem(STORAGE_KEY, JSON.stringify(user));
+  if (user === null) localStorage.removeItem(userStorageKey);
+  else localStorage.setItem(userStorageKey, JSON.stringify(user));
 }
 
 /**
