@@ -9,12 +9,14 @@
  */
 import type { Page } from '@playwright/test';
 import type { BenchGroup, BenchContext } from '../lib/context.ts';
-import { measured } from '../lib/metrics.ts';
+import { failed, measured } from '../lib/metrics.ts';
 import type { Metric } from '../lib/metrics.ts';
 import { median, perSecond } from '../lib/stats.ts';
 
 const SIZES = [10_000, 100_000];
 const MILLION = 1_000_000;
+/** The 1M snapshot is abandoned (worker terminated, metrics failed with the reason) after this long. */
+const MILLION_LIMIT_MS = 6 * 60_000;
 
 type Timed<T> = { result: T; ms: number };
 type AttachOut = { status: string; outcome?: string; snapshotRows?: number };
@@ -103,8 +105,20 @@ async function millionBySnapshot(ctx: BenchContext, page: Page, stamp: string): 
   ctx.log(`1,000,000 rows seeded on the server in ${Math.round(seedMs / 1000)} s`);
   await call(page, 'openDevice', [`pm-${stamp}`, 'opfs', await server.tokenFor(user)]);
   await page.evaluate(() => window.bench.startLongTasks());
-  const hydrated = await call<Timed<AttachOut>>(page, 'attach', [`pm-${stamp}`, user]);
+  const attempt = call<Timed<AttachOut>>(page, 'attach', [`pm-${stamp}`, user]);
+  attempt.catch(() => undefined);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const outcome = await Promise.race([attempt, new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), MILLION_LIMIT_MS); })]);
+  clearTimeout(timer);
   const tasks = await page.evaluate(() => window.bench.stopLongTasks());
+  if (outcome === 'timeout') {
+    await page.evaluate(() => window.bench.terminate('pull'));
+    const reason = `failed in this run: the 1,000,000-row snapshot had not finished after ${MILLION_LIMIT_MS / 60_000} min (abandoned); ` +
+      `main-thread long tasks meanwhile: ${tasks.count}, longest ${Math.round(tasks.longestMs)} ms`;
+    ctx.log(reason);
+    return [failed('pull', `pull.snapshot_rows_${MILLION}.total`, 's', reason), failed('pull', `pull.snapshot_rows_${MILLION}.longest_main_thread_task`, 'ms', reason)];
+  }
+  const hydrated = outcome;
   if (hydrated.result.snapshotRows !== MILLION) throw new Error(`1M snapshot: ${JSON.stringify(hydrated.result)}`);
   await call(page, 'closeDevice', [`pm-${stamp}`]);
   const directMs = await call<number>(page, 'insertDirect', [`pmd-${stamp}`, MILLION, 'd']);

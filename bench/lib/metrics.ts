@@ -46,6 +46,11 @@ function round(n: number, digits = 2): number {
   return Math.round(n * f) / f;
 }
 
+/** Builds a metric that errored or ran out of time in this run, with the reason. */
+export function failed(group: string, metric: string, unit: string, reason: string): Metric {
+  return { group, metric, unit, value: null, baseline: null, ratio: null, notes: reason, status: 'failed' };
+}
+
 /** Formats the run's metrics as a fixed-width table for the terminal (and BENCHMARKS.md). */
 export function formatTable(metrics: readonly Metric[], markdown = false): string {
   const header = ['metric', 'unit', 'value', 'baseline', 'ratio', 'notes'];
