@@ -449,7 +449,11 @@ export class SyncEngine {
       () => !this.watchHealthy || countPending(this.ctx.db) > 0,
     );
     this.scheduler.start();
-    if (readAttachment(this.ctx.db).bindingState === 'attached') this.startWatch();
+    if (readAttachment(this.ctx.db).bindingState === 'attached') {
+      // At launch: send what was written offline (or before a crash) and catch up, right away.
+      this.scheduler.trigger();
+      this.startWatch();
+    }
   }
 
   /**
