@@ -7,9 +7,9 @@ import type { SqliteValue, WirePayload } from '../../protocol/index.ts';
 import { keyJsonToSqlite, wirePayloadToSqlite } from './codec.ts';
 import type { EngineContext } from './context.ts';
 import type { TableModel } from './table-config.ts';
-import { quoteIdent } from './table-config.ts';
-import { runCached } from './statements.ts';
 import { keyJsonExpr } from './capture.ts';
+import { runCached } from './statements.ts';
+import { quoteIdent } from './table-config.ts';
 
 /** Writes the full row (insert or overwrite every column). */
 export function upsertLocalRow(ctx: EngineContext, t: TableModel, values: SqliteValue[]): void {

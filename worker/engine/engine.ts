@@ -8,7 +8,7 @@
 import { SOURCE_RECOVERY_CODES } from '../../protocol/index.ts';
 import type { SourceReplacementReason } from '../../protocol/index.ts';
 import { AuthTokenSource, subjectOf } from './auth-token.ts';
-import { captureExistingRows, installCaptureFunction, installTriggers } from './capture.ts';
+import { applyTransaction, captureExistingRows, installCaptureFunction, installTriggers } from './capture.ts';
 import type { EngineContext } from './context.ts';
 import { SyncError, toErrorInfo } from './errors.ts';
 import { attach as attachLifecycle, detach as detachLifecycle, fetchCapabilities } from './lifecycle.ts';
@@ -16,7 +16,7 @@ import { advanceNextSourceBundleId, countPending, installMetadata, readAttachmen
 import { clearOutboxInTransaction, readOutboxHeader } from './outbox.ts';
 import { pullToStable as pullLoop } from './pull.ts';
 import { pushPending as pushLoop } from './push.ts';
-import { SyncScheduler } from './scheduler.ts';
+import { backoffDelay, SyncScheduler } from './scheduler.ts';
 import { rebuildFromSnapshot } from './snapshot.ts';
 import { loadSchemaModel } from './table-config.ts';
 import { SyncTransport } from './transport.ts';
@@ -33,10 +33,8 @@ import type {
   SyncResult,
   SyncStatus,
 } from './types.ts';
-import { watchOnce } from './watch-stream.ts';
-import { applyTransaction } from './capture.ts';
-import { backoffDelay } from './scheduler.ts';
 import { finalizeStatements } from './statements.ts';
+import { watchOnce } from './watch-stream.ts';
 
 /** Real time. */
 export const systemClock: EngineClock = {
