@@ -3,7 +3,7 @@
  * it through `createWorker`), plus measurement methods that run *inside* the worker: the local
  * write cost with and without capture, point queries without any message hop, direct inserts
  * (the local limit of a hydrate), and "devices" — a LocalDatabase with the real SyncEngine next
- * to it — that push, pull, hydrate and wait for rows.
+ * to it — that attach, pull and hydrate.
  */
 import * as Comlink from 'comlink';
 import { LocalDatabase } from '../../worker/database/local-database.ts';
@@ -12,7 +12,7 @@ import type { WorkerCallbacks, WorkerOpenInfo, WorkerOpenOptions } from '../../w
 import type { Outcome, SqlStatement } from '../../worker/database/types.ts';
 import type { StorageKind } from '../../worker/database/storage-open.ts';
 import { SyncEngine } from '../../worker/engine/index.ts';
-import type { AttachResult, PullResult, PushResult } from '../../worker/engine/types.ts';
+import type { AttachResult, PullResult } from '../../worker/engine/types.ts';
 import { itemBody, itemKey, itemsSchema, itemsSyncTables, remoteSchema } from './schema.ts';
 
 /** Timings (ms) of one write-cost repeat. */
@@ -202,35 +202,6 @@ export class BenchWorkerService extends WorkerService {
     const t0 = performance.now();
     const result = await this.engineOf(name).hydrate();
     return { result, ms: performance.now() - t0 };
-  }
-
-  /** Writes one row and pushes it; returns ms for the push alone. */
-  async writeAndPush(name: string, key: string, n: number): Promise<{ result: PushResult; writeMs: number; pushMs: number }> {
-    const device = this.deviceOf(name);
-    const t0 = performance.now();
-    await writeOrThrow(device.db, [{ sql: 'INSERT INTO items (id, n, body) VALUES (?, ?, ?)', params: [key, n, itemBody(n)] }]);
-    const t1 = performance.now();
-    const result = await this.engineOf(name).pushPending();
-    return { result, writeMs: t1 - t0, pushMs: performance.now() - t1 };
-  }
-
-  /**
-   * Resolves when a query for `key` on device `name` returns the row, re-running it after every
-   * commit notice — what a live query does.
-   */
-  waitForRow(name: string, key: string, timeoutMs = 30_000): Promise<void> {
-    const { db } = this.deviceOf(name);
-    const present = (): boolean => unwrap(db.query('SELECT 1 FROM items WHERE id = ?', [key])).rows.length > 0;
-    if (present()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { off(); reject(new Error(`row ${key} did not arrive on ${name} within ${timeoutMs} ms`)); }, timeoutMs);
-      const off = db.onCommit(() => {
-        if (!present()) return;
-        clearTimeout(timer);
-        off();
-        resolve();
-      });
-    });
   }
 
   /** Row count of `items` on a device. */

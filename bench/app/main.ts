@@ -7,7 +7,7 @@ import * as Comlink from 'comlink';
 import { openDatabase } from '../../src/index.ts';
 import type { Database } from '../../src/index.ts';
 import type { BenchWorkerService } from './bench-worker.ts';
-import { itemBody, itemKey, itemsSchema } from './schema.ts';
+import { itemBody, itemKey, itemsSchema, itemsSyncTables, remoteSchema } from './schema.ts';
 
 function newBenchWorker(name: string): Worker {
   return new Worker(new URL('./bench-worker.ts', import.meta.url), { type: 'module', name: `bench:${name}` });
@@ -34,6 +34,53 @@ const bench = {
     });
     databases.set(name, db);
     return { role: db.role, ms: performance.now() - t0 };
+  },
+  /**
+   * Opens `name` through the facade with sync to this page's origin (proxied to the sync server),
+   * as an app does; `watch` turns on auto-sync driven by the server's watch stream.
+   */
+  async openSynced(name: string, token: string, watch: boolean): Promise<void> {
+    const db = await openDatabase({
+      name, schema: itemsSchema, requestPersistence: false,
+      createWorker: (n) => newBenchWorker(n),
+      sync: {
+        serverUrl: location.origin, remoteSchema, tables: itemsSyncTables, getToken: async () => token,
+        autoSync: watch ? { debounceMs: 0, intervalMs: 3_600_000, watch: true } : false,
+      },
+    });
+    databases.set(name, db);
+  },
+  async attachSynced(name: string, userId: string): Promise<string> {
+    const result = await databaseOf(name).sync.attach(userId);
+    return result.status === 'connected' ? result.outcome : result.status;
+  },
+  /**
+   * Propagation through the facade: a live query on `b` for `key` is started and its first (empty)
+   * result awaited; then the clock starts, `a` inserts the row and pushes it, and the clock stops
+   * when `b`'s live query delivers the row.
+   */
+  async propagateFacade(a: string, b: string, key: string, n: number): Promise<{ totalMs: number; pushMs: number }> {
+    const dbA = databaseOf(a);
+    const dbB = databaseOf(b);
+    let first: () => void = () => {};
+    let arrived: () => void = () => {};
+    const firstResult = new Promise<void>((resolve) => { first = resolve; });
+    const arrival = new Promise<void>((resolve) => { arrived = resolve; });
+    const live = dbB.live<{ c: number }>('SELECT count(*) AS c FROM items WHERE id = ?', [key], (rows) => {
+      first();
+      if (rows[0]?.c === 1) arrived();
+    });
+    try {
+      await firstResult;
+      const t0 = performance.now();
+      await dbA.exec('INSERT INTO items (id, n, body) VALUES (?, ?, ?)', [key, n, itemBody(n)]);
+      await dbA.sync.pushPending();
+      const pushMs = performance.now() - t0;
+      await arrival;
+      return { totalMs: performance.now() - t0, pushMs };
+    } finally {
+      live.close();
+    }
   },
   role(name: string): string {
     return databaseOf(name).role;
@@ -110,18 +157,6 @@ const bench = {
     if (entry === undefined) throw new Error(`no worker ${id}`);
     const fn = (entry.remote as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!;
     return fn(...args);
-  },
-  /**
-   * Propagation: writes `key` on device `a` (worker `wa`) and pushes it, and measures until device
-   * `b` (worker `wb`, watching) shows it. Both times are taken on this page's clock.
-   */
-  async propagate(wa: string, a: string, wb: string, b: string, key: string, n: number): Promise<{ totalMs: number; pushMs: number }> {
-    const arrived = bench.call(wb, 'waitForRow', [b, key]);
-    const t0 = performance.now();
-    await bench.call(wa, 'writeAndPush', [a, key, n]);
-    const pushMs = performance.now() - t0;
-    await arrived;
-    return { totalMs: performance.now() - t0, pushMs };
   },
   terminate(id: string): void {
     workers.get(id)?.worker.terminate();
