@@ -11,7 +11,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
@@ -57,9 +57,9 @@ export interface PgliteDatabaseOptions {
   /**
    * A directory where a freshly initialized, empty cluster is kept as a tarball. New in-memory
    * databases then start from it instead of running initdb, which costs seconds of CPU each time
-   * (test suites create many). The first creation writes it. Default: the
-   * `OVERSQLITE_PGLITE_TEMPLATE_DIR` environment variable; unset means no template. Ignored with
-   * `dataDir`.
+   * (test suites create many). The first in-memory creation writes it; a new, empty `dataDir` is
+   * seeded from it too. Default: the `OVERSQLITE_PGLITE_TEMPLATE_DIR` environment variable; unset
+   * means no template.
    */
   templateDir?: string;
 }
@@ -147,9 +147,13 @@ async function pgliteVersion(): Promise<string> {
  * by initdb, saving the fresh cluster as the template (written aside and renamed, so concurrent
  * test processes never read a partial file).
  */
+async function templateFile(templateDir: string): Promise<string> {
+  return join(templateDir, `oversqlite-pglite-${await pgliteVersion()}-template.tar`);
+}
+
 async function createInMemoryPglite(templateDir: string | undefined): Promise<PGlite> {
   if (!templateDir) return PGlite.create();
-  const file = join(templateDir, `oversqlite-pglite-${await pgliteVersion()}-template.tar`);
+  const file = await templateFile(templateDir);
   const template = await readFile(file).catch(() => null);
   if (template) {
     try {
@@ -170,6 +174,29 @@ async function createInMemoryPglite(templateDir: string | undefined): Promise<PG
     await rm(partial, { force: true });
   }
   return pglite;
+}
+
+/**
+ * PGlite on `dataDir` (already locked). A directory without a cluster yet is seeded from the
+ * template when there is one (instead of initdb); templates are only ever written from in-memory
+ * clusters, so they never carry a data directory's lock file.
+ */
+async function createOnDataDir(dataDir: string, templateDir: string | undefined): Promise<PGlite> {
+  const hasCluster = await stat(join(dataDir, 'PG_VERSION')).then(
+    () => true,
+    () => false,
+  );
+  const template = !hasCluster && templateDir ? await readFile(await templateFile(templateDir)).catch(() => null) : null;
+  if (template) {
+    try {
+      return await PGlite.create({ dataDir, loadDataDir: new Blob([template as Uint8Array<ArrayBuffer>]) });
+    } catch {
+      // A template that does not load: clear what it left (keeping our lock) and run initdb.
+      const entries = await readdir(dataDir);
+      await Promise.all(entries.filter((name) => name !== 'oversqlite.lock').map((name) => rm(join(dataDir, name), { recursive: true, force: true })));
+    }
+  }
+  return PGlite.create({ dataDir });
 }
 
 /** True when process `pid` exists (signal 0 only checks). */
@@ -236,7 +263,7 @@ export async function createPgliteDatabase(source?: PgliteDatabaseOptions | PGli
   } else if (source?.dataDir) {
     releaseDataDir = await lockDataDir(source.dataDir);
     try {
-      pglite = await PGlite.create({ dataDir: source.dataDir });
+      pglite = await createOnDataDir(source.dataDir, source.templateDir ?? process.env.OVERSQLITE_PGLITE_TEMPLATE_DIR);
     } catch (err) {
       await releaseDataDir();
       throw err;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgliteDatabase } from '../../server/database/pglite.ts';
+import { PGLITE_TEMPLATE_DIR } from './fixtures/pglite-template.ts';
 
 let dataDir: string;
 beforeAll(async () => {
@@ -21,7 +22,7 @@ afterAll(async () => {
 
 describe('PGlite data directory lock', () => {
   it('refuses a second open of the same directory until the first closes', async () => {
-    const first = await createPgliteDatabase({ dataDir });
+    const first = await createPgliteDatabase({ dataDir, templateDir: PGLITE_TEMPLATE_DIR });
     expect(await readFile(join(dataDir, 'oversqlite.lock'), 'utf8')).toBe(String(process.pid));
     await expect(createPgliteDatabase({ dataDir })).rejects.toMatchObject({ code: 'data_dir_in_use' });
     await first.close();

@@ -19,7 +19,7 @@ describe('PGlite database lifecycle', () => {
   it('keeps data in a data directory across close and reopen', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'oversqlite-pglite-'));
     dirs.push(dir);
-    const first = await createPgliteDatabase({ dataDir: dir });
+    const first = await createPgliteDatabase({ dataDir: dir, templateDir: PGLITE_TEMPLATE_DIR });
     expect(first.kind).toBe('pglite');
     await first.query('create table survivors (name text)');
     await first.query('insert into survivors values ($1)', ['still here']);

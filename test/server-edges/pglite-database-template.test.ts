@@ -1,7 +1,7 @@
 /**
- * In-memory PGlite databases can start from a cached empty cluster instead of running initdb each
- * time: the first creation writes the template, later ones load it, each database is independent,
- * and a broken template is rebuilt instead of failing.
+ * PGlite databases can start from a cached empty cluster instead of running initdb each time: the
+ * first in-memory creation writes the template, later ones load it, each database is independent,
+ * a broken template is rebuilt instead of failing, and a new data directory is seeded from it.
  */
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -46,5 +46,16 @@ describe('PGlite template cache', () => {
     const again = await createPgliteDatabase({ templateDir });
     expect((await again.query<{ one: number }>('select 1 one')).rows).toEqual([{ one: 1 }]);
     await again.close();
+  }, 120_000);
+
+  it('seeds a new data directory from the template, which then persists like any other', async () => {
+    const dataDir = join(templateDir, 'seeded-data');
+    const first = await createPgliteDatabase({ dataDir, templateDir });
+    await first.query('create table kept (v text)');
+    await first.query('insert into kept values ($1)', ['persisted']);
+    await first.close();
+    const reopened = await createPgliteDatabase({ dataDir, templateDir });
+    expect((await reopened.query('select v from kept')).rows).toEqual([{ v: 'persisted' }]);
+    await reopened.close();
   }, 120_000);
 });

@@ -12,13 +12,14 @@ import { signDevToken } from '../../server/auth/dev-token.ts';
 import { DEV_JWT_SECRET } from '../../server/reference/reference-server.ts';
 import { startReferenceProcess } from './fixtures/reference-process.ts';
 import type { ReferenceProcess } from './fixtures/reference-process.ts';
+import { PGLITE_TEMPLATE_DIR } from './fixtures/pglite-template.ts';
 
 let server: ReferenceProcess;
 let dataDir: string;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'oversqlite-reference-'));
-  server = await startReferenceProcess({ PGLITE_DIR: dataDir, OVERSQLITE_TEST_HOOKS: '1' });
+  server = await startReferenceProcess({ PGLITE_DIR: dataDir, OVERSQLITE_TEST_HOOKS: '1', OVERSQLITE_PGLITE_TEMPLATE_DIR: PGLITE_TEMPLATE_DIR });
 }, 120_000); // PGlite initdb in the child is CPU-bound
 
 afterAll(async () => {
