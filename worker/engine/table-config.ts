@@ -177,20 +177,20 @@ export function loadSchemaModel(db: Database, tables: readonly SyncedTable[]): S
   return { tables: ordered, byName: new Map(ordered.map((t) => [t.table.toLowerCase(), t])) };
 }
 
-/** Parents first; ties keep configuration order; members of a cycle keep configuration order. */
+/**
+ * Parents first. Among tables that are ready, configuration order decides; when only tables in a
+ * cycle remain, the first of them in configuration order goes next (the server defers FKs, so
+ * any order inside a cycle commits).
+ */
 function topoOrder(models: TableModel[]): TableModel[] {
   const out: TableModel[] = [];
-  const state = new Map<string, 'visiting' | 'done'>();
-  const byName = new Map(models.map((m) => [m.table, m]));
-  const visit = (m: TableModel): void => {
-    const s = state.get(m.table);
-    if (s === 'done' || s === 'visiting') return; // a cycle: configuration order decides
-    state.set(m.table, 'visiting');
-    for (const p of m.parents) visit(byName.get(p)!);
-    state.set(m.table, 'done');
-    out.push(m);
-  };
-  for (const m of models) visit(m);
+  const placed = new Set<string>();
+  while (out.length < models.length) {
+    const remaining = models.filter((m) => !placed.has(m.table));
+    const ready = remaining.find((m) => m.parents.every((p) => placed.has(p))) ?? remaining[0]!;
+    out.push(ready);
+    placed.add(ready.table);
+  }
   return out;
 }
 
