@@ -92,11 +92,6 @@ export class TabCoordinator {
     return this.backend !== undefined ? 'leader' : 'follower';
   }
 
-  /** This tab's worker backend while it leads (for diagnostics such as group-commit counters). */
-  get leaderBackend(): WorkerBackend | undefined {
-    return this.backend;
-  }
-
   /** Runs a call on the leader (this tab's worker if it leads). */
   call(request: DatabaseRequest): Promise<Outcome<unknown>> {
     if (this.closed) return Promise.resolve(failedOutcome('closed', 'The database is closed; open it again to continue.'));
