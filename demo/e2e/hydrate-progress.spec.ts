@@ -37,6 +37,7 @@ test('a second device downloads existing data with visible progress', async ({ b
   const seen = await b.page.evaluate(() => window.progressSeen ?? []);
   expect(seen.some((text) => /Downloading your data… \d+ \/ 501/.test(text)), `download bar states: ${JSON.stringify(seen)}`).toBe(true);
   await expect(b.page.getByTestId('hydrate-progress')).toBeHidden();
+  await expect(b.page.getByTestId('inspector-attach')).toHaveText('used_remote_state');
   await screenshot(b.page, 'after-hydrate');
 
   // Signing out detaches the user (their rows leave this device) and shows the sign-in screen.

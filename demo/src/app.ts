@@ -92,6 +92,7 @@ export function mountApp(root: HTMLElement, db: Database, user: string, hooks: A
   // server's data down (hydrate, with progress); later it resumes, offline too.
   void run('Connecting', async () => {
     const result = await db.sync.attach(user);
+    inspector.setAttachOutcome(result.status === 'connected' ? result.outcome : `retry in ${result.retryAfterSeconds} s`);
     if (result.status === 'retry_later') {
       notices.show('info', 'Server busy', `The server asked to retry in ${result.retryAfterSeconds} s; automatic sync will connect.`);
     }

@@ -23,6 +23,7 @@ export class Inspector {
   private readonly entries: LogEntry[] = [];
   private status: SyncStatus | null = null;
   private storage: StorageStatus | null = null;
+  private attachOutcome = '–';
 
   constructor(
     private readonly db: Database,
@@ -59,6 +60,12 @@ export class Inspector {
     this.render();
   }
 
+  /** How this tab's attach went (`resumed`, `used_remote_state`, …). */
+  setAttachOutcome(outcome: string): void {
+    this.attachOutcome = outcome;
+    this.render();
+  }
+
   /** Adds a line to the history. */
   record(kind: LogEntry['kind'], text: string): void {
     if (this.entries[0]?.text === text) return;
@@ -79,6 +86,7 @@ export class Inspector {
       fact('User', s?.userId ?? 'not attached', 'inspector-user'),
       fact('Phase', s === null ? '–' : s.phase, 'inspector-phase'),
       fact('Last sync', formatAgo(s?.lastSyncAt ?? null), 'inspector-last-sync'),
+      fact('Attach', this.attachOutcome, 'inspector-attach'),
       fact('This tab', this.db.role, 'inspector-role'),
       fact('Storage', storage === null ? '–' : `${storage.kind}${storage.persisted ? ', persistent' : ''}`, 'inspector-storage'));
     if (this.entries.length === 0) {

@@ -19,7 +19,6 @@ export class TasksPanel {
   private query: LiveQuery | null = null;
   private project: ProjectRow | null = null;
   private selectedTaskId: string | null = null;
-  private rows: TaskRow[] = [];
 
   constructor(private readonly store: DemoStore, private readonly onOpenTask: (taskId: string | null) => void) {
     const title = h('input', { placeholder: 'Add a task…', required: true, maxlength: 200, 'data-testid': 'new-task-title' });
@@ -49,7 +48,6 @@ export class TasksPanel {
     if (sameProject) return;
     this.query?.close();
     this.query = null;
-    this.rows = [];
     this.list.replaceChildren();
     this.form.hidden = project === null;
     this.openTask(null);
@@ -88,7 +86,6 @@ export class TasksPanel {
   }
 
   private render(rows: TaskRow[]): void {
-    this.rows = rows;
     if (rows.length === 0) {
       this.list.replaceChildren(h('li', { class: 'empty' }, 'No tasks yet. Add one above.'));
     } else {
