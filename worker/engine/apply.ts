@@ -8,7 +8,7 @@ import { keyJsonToSqlite, wirePayloadToSqlite } from './codec.ts';
 import type { EngineContext } from './context.ts';
 import type { TableModel } from './table-config.ts';
 import { keyJsonExpr } from './capture.ts';
-import { runCached } from './statements.ts';
+import { runCached, selectCached, selectRowCached } from './statements.ts';
 import { quoteIdent } from './table-config.ts';
 
 /** Writes the full row (insert or overwrite every column). */
@@ -47,12 +47,11 @@ export function clearRowState(ctx: EngineContext, t: TableModel, keyJson: string
 
 /** Current authoritative version of a row, or null when unknown. */
 export function readRowState(ctx: EngineContext, t: TableModel, keyJson: string): { version: number; deleted: boolean } | null {
-  const row = ctx.db.exec({
-    sql: 'SELECT row_version, deleted FROM _sync_row_state WHERE schema_name = ? AND table_name = ? AND key_json = ?',
-    bind: [ctx.schema, t.table, keyJson],
-    rowMode: 'array',
-    returnValue: 'resultRows',
-  })[0] as unknown[] | undefined;
+  const row = selectRowCached(
+    ctx.db,
+    'SELECT row_version, deleted FROM _sync_row_state WHERE schema_name = ? AND table_name = ? AND key_json = ?',
+    [ctx.schema, t.table, keyJson],
+  );
   return row ? { version: Number(row[0]), deleted: Number(row[1]) === 1 } : null;
 }
 
@@ -76,7 +75,8 @@ export function applyServerRow(
 
 /** True when the key has a pending local intent (dirty or frozen in the outbox). */
 export function hasLocalIntent(ctx: EngineContext, t: TableModel, keyJson: string): boolean {
-  const n = ctx.db.selectValue(
+  const n = selectCached(
+    ctx.db,
     `SELECT (SELECT COUNT(*) FROM _sync_dirty_rows WHERE schema_name = ?1 AND table_name = ?2 AND key_json = ?3)
           + (SELECT COUNT(*) FROM _sync_outbox_rows WHERE schema_name = ?1 AND table_name = ?2 AND key_json = ?3)`,
     [ctx.schema, t.table, keyJson],

@@ -11,6 +11,7 @@ import { applyTransaction } from './capture.ts';
 import { keyJsonToWire, localPayloadToWire } from './codec.ts';
 import type { EngineContext } from './context.ts';
 import { readNextSourceBundleId } from './metadata.ts';
+import { runCached } from './statements.ts';
 
 /** The frozen outbox header. */
 export interface OutboxHeader {
@@ -137,10 +138,11 @@ export function freezeOutbox(ctx: EngineContext, userId: string, sourceId: strin
     });
     const sourceBundleId = readNextSourceBundleId(ctx.db, sourceId, userId);
     rows.forEach((r, i) => {
-      ctx.db.exec({
-        sql: `INSERT INTO _sync_outbox_rows(row_ordinal, schema_name, table_name, key_json, wire_key_json, op, base_row_version,
-                local_payload, wire_payload, dirty_ordinal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        bind: [
+      runCached(
+        ctx.db,
+        `INSERT INTO _sync_outbox_rows(row_ordinal, schema_name, table_name, key_json, wire_key_json, op, base_row_version,
+           local_payload, wire_payload, dirty_ordinal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
           i,
           ctx.schema,
           r.table,
@@ -152,11 +154,8 @@ export function freezeOutbox(ctx: EngineContext, userId: string, sourceId: strin
           r.wire.payload === undefined ? null : JSON.stringify(r.wire.payload),
           r.dirtyOrdinal,
         ],
-      });
-      ctx.db.exec({
-        sql: 'DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?',
-        bind: [ctx.schema, r.table, r.keyJson],
-      });
+      );
+      runCached(ctx.db, 'DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?', [ctx.schema, r.table, r.keyJson]);
     });
     ctx.db.exec({
       sql: `UPDATE _sync_outbox_bundle SET state = 'prepared', source_id = ?, user_id = ?, source_bundle_id = ?,

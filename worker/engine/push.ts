@@ -16,6 +16,7 @@ import {
   uploadPushChunk,
 } from './protocol-client.ts';
 import { applyServerRow, setRowState, settleOrphanedIntents } from './apply.ts';
+import { selectCached } from './statements.ts';
 import { applyTransaction } from './capture.ts';
 import { checkWirePayloadShape, wireKeyToKeyJson } from './codec.ts';
 import type { EngineContext } from './context.ts';
@@ -203,10 +204,11 @@ export function replayCommitted(ctx: EngineContext, header: OutboxHeader, meta: 
   });
   applyTransaction(ctx.db, () => {
     for (const { t, keyJson, row } of decoded) {
-      const dirty = ctx.db.selectValue(
-        'SELECT COUNT(*) FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?',
-        [ctx.schema, t.table, keyJson],
-      );
+      const dirty = selectCached(ctx.db, 'SELECT COUNT(*) FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?', [
+        ctx.schema,
+        t.table,
+        keyJson,
+      ]);
       if (Number(dirty) > 0) {
         setRowState(ctx, t, keyJson, row.row_version, row.op === 'DELETE');
         ctx.db.exec({

@@ -8,8 +8,7 @@ import type { Database, PreparedStatement } from '@sqlite.org/sqlite-wasm';
 
 const caches = new WeakMap<Database, Map<string, PreparedStatement>>();
 
-/** Runs `sql` with `bind` through a cached prepared statement (no result rows). */
-export function runCached(db: Database, sql: string, bind: readonly unknown[]): void {
+function cached(db: Database, sql: string): PreparedStatement {
   let cache = caches.get(db);
   if (!cache) {
     cache = new Map();
@@ -20,6 +19,34 @@ export function runCached(db: Database, sql: string, bind: readonly unknown[]): 
     stmt = db.prepare(sql);
     cache.set(sql, stmt);
   }
+  return stmt;
+}
+
+/** The first column of the first row of `sql` (undefined when there is no row), cached. */
+export function selectCached(db: Database, sql: string, bind: readonly unknown[]): unknown {
+  const stmt = cached(db, sql);
+  try {
+    stmt.bind(bind as never);
+    return stmt.step() ? stmt.get(0) : undefined;
+  } finally {
+    stmt.reset(true);
+  }
+}
+
+/** The first row of `sql` as an array (undefined when there is no row), cached. */
+export function selectRowCached(db: Database, sql: string, bind: readonly unknown[]): unknown[] | undefined {
+  const stmt = cached(db, sql);
+  try {
+    stmt.bind(bind as never);
+    return stmt.step() ? (stmt.get([]) as unknown[]) : undefined;
+  } finally {
+    stmt.reset(true);
+  }
+}
+
+/** Runs `sql` with `bind` through a cached prepared statement (no result rows). */
+export function runCached(db: Database, sql: string, bind: readonly unknown[]): void {
+  const stmt = cached(db, sql);
   try {
     stmt.bind(bind as never).stepReset();
   } finally {
