@@ -55,8 +55,31 @@ const ROUTES: Array<{ re: RegExp; name: RouteName; methods: string[]; failure: W
   { re: /^(.*)\/syncx\/status$/, name: 'status', methods: ['GET'], failure: 'status_failed' },
 ];
 
-async function readJson(request: Request, required: boolean): Promise<unknown> {
-  const text = await request.text();
+/** Reads the body as text, refusing (with `code`) more than `maxBytes` before buffering it all. */
+async function readBodyText(request: Request, maxBytes: number, code: WireErrorCode): Promise<string> {
+  const tooLarge = () => new SyncError(code, `request body exceeds ${maxBytes} bytes`);
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes) throw tooLarge();
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let total = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
+async function readJson(request: Request, required: boolean, maxBytes: number, code: WireErrorCode = 'invalid_request'): Promise<unknown> {
+  const text = await readBodyText(request, maxBytes, code);
   if (text.trim() === '') {
     if (required) throw new SyncError('invalid_request', 'request body is required');
     return undefined;
@@ -86,7 +109,7 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
     const q = url.searchParams;
     switch (name) {
       case 'connect': {
-        const body = await readJson(request, true);
+        const body = await readJson(request, true, L.maxRequestBodyBytes);
         const pending = (body as { has_local_pending_rows?: unknown } | null)?.has_local_pending_rows;
         if (typeof body !== 'object' || body === null || typeof pending !== 'boolean') {
           throw new SyncError('connect_invalid', 'has_local_pending_rows must be a boolean');
@@ -94,9 +117,9 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
         return jsonResponse(200, await connectScope(ctx.db, userId, sourceId, pending, L.initializationLeaseTtlSeconds));
       }
       case 'pushCreate':
-        return jsonResponse(200, await createPushSession(ctx, userId, sourceId, parsePushCreate(await readJson(request, true))));
+        return jsonResponse(200, await createPushSession(ctx, userId, sourceId, parsePushCreate(await readJson(request, true, L.maxRequestBodyBytes))));
       case 'pushChunk': {
-        const input = parsePushChunk(ctx, await readJson(request, true));
+        const input = parsePushChunk(ctx, await readJson(request, true, L.maxRequestBodyBytes, 'push_chunk_invalid'));
         return jsonResponse(200, await uploadPushChunk(ctx, userId, sourceId, decodeURIComponent(match[2]!), input));
       }
       case 'pushCommit':
@@ -121,7 +144,7 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
         return jsonResponse(200, await pullBundles(ctx, userId, after, maxBundles, target));
       }
       case 'snapshotCreate': {
-        const replacement = parseSnapshotCreate(await request.text(), sourceId);
+        const replacement = parseSnapshotCreate(await readBodyText(request, L.maxRequestBodyBytes, 'snapshot_session_invalid'), sourceId);
         return jsonResponse(200, await createSnapshotSession(ctx, d.snapshotBuilds, userId, replacement));
       }
       case 'snapshotSession': {

@@ -49,6 +49,8 @@ export interface SyncLimits {
   initializationLeaseTtlSeconds?: number;
   /** `Retry-After` seconds sent with capacity errors (1). */
   capacityRetryAfterSeconds?: number;
+  /** Larger request bodies are refused before being buffered (32 MiB). */
+  maxRequestBodyBytes?: number;
 }
 
 /** Options of `createSyncServer`. */
@@ -107,6 +109,7 @@ export function resolveLimits(limits: SyncLimits | undefined): ResolvedLimits {
     snapshotSessionTtlSeconds: 900,
     initializationLeaseTtlSeconds: 900,
     capacityRetryAfterSeconds: 1,
+    maxRequestBodyBytes: 32 * 1024 * 1024,
     ...Object.fromEntries(Object.entries(limits ?? {}).filter(([, v]) => v !== undefined)),
   };
 }

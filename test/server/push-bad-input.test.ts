@@ -10,7 +10,7 @@ const U = '55555555-5555-4555-8555-555555555555';
 const good = (name = 'ok') => ({ schema: 'business', table: 'tags', key: { name }, op: 'INSERT', base_row_version: 0, payload: { name } });
 
 beforeAll(async () => {
-  h = await startSyncServer({ purpose: 'push_bad_input', limits: { maxRowsPerPushChunk: 3 } });
+  h = await startSyncServer({ purpose: 'push_bad_input', limits: { maxRowsPerPushChunk: 3, maxRequestBodyBytes: 4096 } });
   dev = new RawSyncClient(h.baseUrl, h.tokenFor('judy'), 'device-1');
   await dev.connect(false);
 });
@@ -79,6 +79,14 @@ describe('push chunk', () => {
     const ahead = await dev.chunk(s.body.push_id, 1, [good('x')]);
     expect(ahead.status).toBe(409);
     expect(ahead.body.error).toBe('push_chunk_out_of_order');
+    expect(await stagedCount(s.body.push_id)).toBe(0);
+  });
+
+  it('a body above maxRequestBodyBytes → 400 push_chunk_invalid without buffering it, nothing staged', async () => {
+    const s = await dev.createPush(1, 1);
+    const r = await dev.chunk(s.body.push_id, 0, [{ ...good('big'), payload: { name: 'big', color: 'x'.repeat(8000) } }]);
+    expect(r.status).toBe(400);
+    expect(r.body).toMatchObject({ error: 'push_chunk_invalid', message: 'request body exceeds 4096 bytes' });
     expect(await stagedCount(s.body.push_id)).toBe(0);
   });
 
