@@ -1,0 +1,64 @@
+/**
+ * Crash/resume of a push against the real server: the connection dies right after the server
+ * performed a step (create, a chunk, the commit, the committed-rows fetch), the engine is dropped,
+ * and a new engine over the same database finishes the push. PostgreSQL ends with every row
+ * exactly once, one committed bundle for source bundle 1, and nothing pending locally.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { World } from './support/devices.ts';
+import { pgRows, startWorld, uuid } from './support/devices.ts';
+
+let world: World;
+beforeAll(async () => {
+  world = await startWorld();
+});
+afterAll(() => world?.close());
+
+const STEPS: [string, RegExp][] = [
+  ['create', /\/sync\/push-sessions$/],
+  ['chunk', /\/chunks$/],
+  ['commit', /\/commit$/],
+  ['committed rows', /\/committed-bundles\/\d+\/rows$/],
+];
+
+describe('push crash/resume against the real server', () => {
+  for (const [name, pattern] of STEPS) {
+    it(`response lost after ${name}`, async () => {
+      const user = `crash-${name.replace(/ /g, '-')}`;
+      let armed = false;
+      const d = await world.device(user, {
+        retry: { attempts: 1 },
+        pushChunkRows: 2,
+        fetch: async (input, init) => {
+          const res = await fetch(input, init);
+          if (armed && pattern.test(new URL(String(input)).pathname)) {
+            armed = false;
+            await res.text(); // the server did the work; the answer never reaches the tab
+            throw new TypeError('connection lost');
+          }
+          return res;
+        },
+      });
+      await d.engine.attach(user);
+      d.db.exec(
+        [1, 2, 3, 4, 5].map((i) => `INSERT INTO users(id, name) VALUES ('${uuid(i)}', 'row ${i}')`).join(';'),
+      );
+      armed = true;
+      await expect(d.engine.pushPending()).rejects.toMatchObject({ code: 'network_error' });
+      await d.engine.close();
+
+      const again = await d.reopen({ fetch: undefined, retry: undefined });
+      const res = await again.pushPending();
+      expect(res.outcome).toBe('committed');
+      expect((await pgRows(world, 'users', user)).map((r) => r.name)).toEqual([1, 2, 3, 4, 5].map((i) => `row ${i}`));
+      const bundles = await world.server.database.query(
+        `SELECT b.source_bundle_id FROM sync.bundle_log b JOIN sync.user_state u USING (user_pk) WHERE u.user_id = $1`,
+        [user],
+      );
+      expect(bundles.rows).toEqual([{ source_bundle_id: expect.anything() }]);
+      expect(Number((bundles.rows[0] as { source_bundle_id: unknown }).source_bundle_id)).toBe(1);
+      expect(again.status).toMatchObject({ pendingCount: 0, checkpoint: 1 });
+      expect((await again.pushPending()).outcome).toBe('no_change');
+    });
+  }
+});
