@@ -21,12 +21,17 @@ export interface AppHooks {
   signedOut(): void;
 }
 
-const RESOLUTION_TEXT: Record<ConflictEventDetail['resolution'], string> = {
-  server: 'the other device’s version was kept (it was edited later)',
-  local: 'your version was kept (it was edited later) and pushed',
-  merged: 'the two versions were merged',
-  delete: 'the row was deleted',
-};
+/** What a conflict notice says happened (the resolver is src/conflict-policy.ts). */
+export function describeResolution(conflict: ConflictEventDetail): string {
+  if (conflict.resolution === 'server' && conflict.serverDeleted) return 'another device deleted it, so the deletion was kept';
+  if (conflict.resolution === 'server' && conflict.localOp === 'DELETE') return 'you deleted it, but another device had edited it; the edited version was kept';
+  switch (conflict.resolution) {
+    case 'server': return 'the other device’s version was kept (it was edited later)';
+    case 'local': return 'your version was kept (it was edited later) and pushed';
+    case 'merged': return 'the two versions were merged';
+    case 'delete': return 'it was deleted';
+  }
+}
 
 /** Mounts the app for `user` into `root`. */
 export function mountApp(root: HTMLElement, db: Database, user: string, hooks: AppHooks): void {
@@ -74,7 +79,7 @@ export function mountApp(root: HTMLElement, db: Database, user: string, hooks: A
   db.on('conflict', (conflict) => {
     void store.describe(conflict.table, conflict.key).then((label) => {
       const what = `${conflict.table.replace(/s$/, '')}${label === null ? '' : ` “${label}”`}`;
-      notices.show('conflict', `Conflict on ${what}`, `Both devices changed it: ${RESOLUTION_TEXT[conflict.resolution]}.`);
+      notices.show('conflict', `Conflict on ${what}`, `Both devices changed it: ${describeResolution(conflict)}.`);
       inspector.record('conflict', `${conflict.table} ${conflict.key}: ${conflict.resolution} kept (server version ${conflict.serverVersion})`);
     });
   });

@@ -73,6 +73,9 @@ function now(): string {
 
 /** Reads and writes of the demo's tables. */
 export class DemoStore {
+  /** Names of rows seen by the lists, so a notice can still name a row sync just deleted. */
+  private readonly seenLabels = new Map<string, string>();
+
   constructor(readonly db: Database) {}
 
   /** Projects with task counts, oldest first. */
@@ -82,7 +85,10 @@ export class DemoStore {
               (SELECT count(*) FROM tasks t WHERE t.project_id = p.id AND t.done = 0) AS open_count,
               (SELECT count(*) FROM tasks t WHERE t.project_id = p.id) AS task_count
          FROM projects p ORDER BY p.created_at, p.id`,
-      [], onRows);
+      [], (rows) => {
+        for (const row of rows) this.seenLabels.set(row.id, row.name);
+        onRows(rows);
+      });
   }
 
   /** Tasks of a project: open ones first, then by position. */
@@ -90,7 +96,10 @@ export class DemoStore {
     return this.db.live<TaskRow>(
       `SELECT t.*, (SELECT count(*) FROM comments c WHERE c.task_id = t.id) AS comment_count
          FROM tasks t WHERE t.project_id = ? ORDER BY t.done, t.position, t.id`,
-      [projectId], onRows);
+      [projectId], (rows) => {
+        for (const row of rows) this.seenLabels.set(row.id, row.title);
+        onRows(rows);
+      });
   }
 
   /** One task (zero or one row). */
@@ -182,12 +191,12 @@ export class DemoStore {
     await this.db.exec('DELETE FROM comments WHERE id = ?', [id]);
   }
 
-  /** The title of a task or name of a project, for notices (null when gone). */
+  /** The title of a task or name of a project, for notices (the last one seen when it is gone; null if never seen). */
   async describe(table: string, key: string): Promise<string | null> {
     const sql = table === 'tasks' ? 'SELECT title AS label FROM tasks WHERE id = ?'
       : table === 'projects' ? 'SELECT name AS label FROM projects WHERE id = ?'
       : 'SELECT body AS label FROM comments WHERE id = ?';
     const rows = await this.db.query<{ label: string }>(sql, [key]);
-    return rows[0]?.label ?? null;
+    return rows[0]?.label ?? this.seenLabels.get(key) ?? null;
   }
 }
