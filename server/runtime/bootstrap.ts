@@ -113,7 +113,9 @@ CREATE TABLE IF NOT EXISTS sync.bundle_rows (
   PRIMARY KEY (user_pk, bundle_seq, row_ordinal)
 );
 --next
-CREATE TABLE IF NOT EXISTS sync.push_sessions (
+-- Staging (push and snapshot sessions) is transient: UNLOGGED saves the WAL of every staged row.
+-- A crash empties these tables, which clients see as an unknown session (404) and recreate.
+CREATE UNLOGGED TABLE IF NOT EXISTS sync.push_sessions (
   push_id uuid PRIMARY KEY,
   user_pk bigint NOT NULL,
   source_id text NOT NULL,
@@ -126,7 +128,7 @@ CREATE TABLE IF NOT EXISTS sync.push_sessions (
   UNIQUE (user_pk, source_id, source_bundle_id)
 );
 --next
-CREATE TABLE IF NOT EXISTS sync.push_session_rows (
+CREATE UNLOGGED TABLE IF NOT EXISTS sync.push_session_rows (
   push_id uuid NOT NULL,
   row_ordinal bigint NOT NULL,
   table_id integer NOT NULL,
@@ -137,7 +139,7 @@ CREATE TABLE IF NOT EXISTS sync.push_session_rows (
   PRIMARY KEY (push_id, row_ordinal)
 );
 --next
-CREATE TABLE IF NOT EXISTS sync.push_session_segments (
+CREATE UNLOGGED TABLE IF NOT EXISTS sync.push_session_segments (
   push_id uuid NOT NULL,
   start_ordinal bigint NOT NULL,
   end_ordinal bigint NOT NULL,
@@ -147,7 +149,7 @@ CREATE TABLE IF NOT EXISTS sync.push_session_segments (
   PRIMARY KEY (push_id, start_ordinal)
 );
 --next
-CREATE TABLE IF NOT EXISTS sync.snapshot_sessions (
+CREATE UNLOGGED TABLE IF NOT EXISTS sync.snapshot_sessions (
   snapshot_id uuid PRIMARY KEY,
   user_pk bigint NOT NULL,
   snapshot_bundle_seq bigint NOT NULL,
@@ -156,7 +158,7 @@ CREATE TABLE IF NOT EXISTS sync.snapshot_sessions (
   expires_at timestamptz NOT NULL
 );
 --next
-CREATE TABLE IF NOT EXISTS sync.snapshot_session_rows (
+CREATE UNLOGGED TABLE IF NOT EXISTS sync.snapshot_session_rows (
   snapshot_id uuid NOT NULL,
   row_ordinal bigint NOT NULL,
   table_id integer NOT NULL,
