@@ -102,6 +102,4 @@ export function mountApp(root: HTMLElement, db: Database, user: string, hooks: A
       notices.show('info', 'Server busy', `The server asked to retry in ${result.retryAfterSeconds} s; automatic sync will connect.`);
     }
   });
-  // Coming back online: sync at once instead of waiting for the next automatic round.
-  addEventListener('online', () => void run('Sync', () => db.sync.sync()));
 }
