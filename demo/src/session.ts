@@ -22,6 +22,11 @@ export interface RememberedUser {
 /** The localStorage key of the remembered user (tabs watch it to follow sign-in and sign-out). */
 export const userStorageKey = 'oversqlite-demo:user';
 
+/** The sign-in request did not reach the server (offline, server down): worth retrying. */
+export class ServerUnreachableError extends Error {
+  override readonly name = 'ServerUnreachableError';
+}
+
 /** Signs in at the server; throws an Error with a readable message on failure. */
 export async function devSignIn(serverUrl: string, user: string, password: string): Promise<SignInResponse> {
   let response: Response;
@@ -32,7 +37,7 @@ export async function devSignIn(serverUrl: string, user: string, password: strin
       body: JSON.stringify({ user, password }),
     });
   } catch {
-    throw new Error(`Cannot reach the sync server at ${serverUrl}. Is \`npm run demo\` running, and are you online?`);
+    throw new ServerUnreachableError(`Cannot reach the sync server at ${serverUrl}. Is \`npm run demo\` running, and are you online?`);
   }
   const body = (await response.json().catch(() => null)) as Partial<SignInResponse> & { message?: string; error?: string } | null;
   if (!response.ok || body === null || typeof body.token !== 'string') {
@@ -59,15 +64,28 @@ export function rememberUser(user: RememberedUser | null): void {
   else localStorage.setItem(userStorageKey, JSON.stringify(user));
 }
 
+/** Waits between sign-in attempts of {@link tokenSource}. */
+const TOKEN_RETRY_DELAYS_MS = [500, 1500];
+
 /**
  * The `getToken` the sync engine calls: a fresh token for the remembered user. It runs in the
  * leader tab; the engine caches the token and calls again only before expiry or after a 401.
- * Returns null when nobody is signed in (the engine then reports `auth_required`).
+ * Returns null when nobody is signed in (the engine then reports `auth_required`). A server that
+ * cannot be reached is retried briefly first, because a failing getToken stops automatic sync
+ * until the next explicit sync (the header's "Sync now").
  */
 export function tokenSource(serverUrl: string): () => Promise<string | null> {
   return async () => {
-    const remembered = rememberedUser();
-    if (remembered === null) return null;
-    return (await devSignIn(serverUrl, remembered.user, remembered.password)).token;
+    for (let attempt = 0; ; attempt++) {
+      const remembered = rememberedUser();
+      if (remembered === null) return null;
+      try {
+        return (await devSignIn(serverUrl, remembered.user, remembered.password)).token;
+      } catch (error) {
+        const delay = TOKEN_RETRY_DELAYS_MS[attempt];
+        if (!(error instanceof ServerUnreachableError) || delay === undefined || !navigator.onLine) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   };
 }

@@ -17,7 +17,7 @@ export function connectionLabel(status: SyncStatus | null, browserOnline: boolea
   if (!browserOnline || (status !== null && !status.online)) return { state: 'offline', text: 'Offline' };
   if (status === null) return { state: 'syncing', text: 'Starting…' };
   switch (status.phase) {
-    case 'auth_required': return { state: 'attention', text: 'Sign-in needed' };
+    case 'auth_required': return { state: 'attention', text: 'No token: press Sync now' };
     case 'attaching': return { state: 'syncing', text: 'Connecting…' };
     case 'pushing': case 'pulling': return { state: 'syncing', text: 'Syncing…' };
     case 'hydrating': case 'recovering': return { state: 'syncing', text: 'Downloading…' };
