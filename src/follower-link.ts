@@ -13,6 +13,14 @@ import type { TabMessage } from './tab-messages.ts';
 /** How many times one call is re-sent to a newly announced leader before it fails. */
 const MAX_RESENDS = 2;
 
+/**
+ * Sync operations (attach, hydrate, sync) legitimately run for a long time on the leader: a
+ * hydrate of 10,000 rows took up to 30 s on the test machine. A dead leader is noticed through
+ * the lock hand-over (the call is then re-sent), so the timeout only guards against a leader that
+ * is alive but unresponsive, and can be long.
+ */
+const SYNC_CALL_TIMEOUT_MS = 10 * 60 * 1000;
+
 /** A call waiting for the leader's answer. */
 export interface PendingCall {
   /** Request id (unique per call, kept across retries). */
@@ -43,12 +51,13 @@ export class FollowerLink {
   send(request: DatabaseRequest): Promise<Outcome<unknown>> {
     return new Promise((resolve) => {
       const id = `${this.tabId}:${++this.counter}`;
+      const timeoutMs = request.op === 'sync' ? Math.max(this.timeoutMs, SYNC_CALL_TIMEOUT_MS) : this.timeoutMs;
       const timer = setTimeout(() => {
         if (!this.pending.delete(id)) return;
         resolve(failedOutcome('leader_timeout',
-          `No leader tab answered within ${this.timeoutMs} ms. ` +
+          `No leader tab answered within ${timeoutMs} ms. ` +
           (request.op === 'write' ? 'The write may still be applied when a leader comes back; re-read before retrying it.' : 'Retry the call.')));
-      }, this.timeoutMs);
+      }, timeoutMs);
       this.pending.set(id, { id, request, settle: resolve, resends: 0, timer });
       this.post({ type: 'request', id, from: this.tabId, request });
     });

@@ -70,3 +70,17 @@ describe('follower calls across a leader hand-over', () => {
     }
   });
 });
+
+describe('follower call timeouts', () => {
+  it('sync operations get a long timeout, other calls the configured one', async () => {
+    const c = channel(`slow-${Math.random()}`, () => {});
+    const follower = new FollowerLink((m) => c.postMessage(m), 'tab-t', 30);
+    let syncSettled = false;
+    const syncCall = follower.send({ op: 'sync', method: 'hydrate', args: [] }).then(() => { syncSettled = true; });
+    const query = await follower.send({ op: 'query', sql: 'SELECT 1' });
+    expect(!query.ok && query.error.code).toBe('leader_timeout');
+    expect(syncSettled).toBe(false);
+    follower.failAll('closed', 'test over');
+    await syncCall;
+  });
+});
