@@ -53,6 +53,13 @@ test('tasks added and edited on one device converge on the other, and across tab
   await expect.poll(() => taskTitles(b.page)).toEqual(['Record a 2-minute demo video', 'Book the venue', 'Write the announcement']);
   await expect(task(a.page, 'Book the venue')).toContainText('1 comment');
 
+  // Reordering (a REAL position between the neighbours) reaches the other device too.
+  await task(a.page, 'Book the venue').hover();
+  await task(a.page, 'Book the venue').getByTestId('move-up').click();
+  const reordered = ['Book the venue', 'Record a 2-minute demo video', 'Write the announcement'];
+  await expect.poll(() => taskTitles(a.page)).toEqual(reordered);
+  await expect.poll(() => taskTitles(b.page)).toEqual(reordered);
+
   // A project created on B shows up on A.
   await addProject(b.page, 'Website refresh');
   await addTask(b.page, 'New landing page copy', 'Medium');

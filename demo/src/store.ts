@@ -176,6 +176,15 @@ export class DemoStore {
       [...entries.map(([, value]) => value as string | number | null), now(), id]);
   }
 
+  /**
+   * Moves a task to a new position between two neighbours (null: no neighbour on that side).
+   * Positions are REAL, so the midpoint always fits without renumbering other tasks.
+   */
+  async moveTask(id: string, after: number | null, before: number | null): Promise<void> {
+    const position = after === null ? (before ?? 1) - 1 : before === null ? after + 1 : (after + before) / 2;
+    await this.db.exec('UPDATE tasks SET position = ?, updated_at = ? WHERE id = ?', [position, now(), id]);
+  }
+
   /** Deletes a task and its comments. */
   async deleteTask(id: string): Promise<void> {
     await this.db.exec('DELETE FROM tasks WHERE id = ?', [id]);

@@ -19,6 +19,7 @@ export class TasksPanel {
   private query: LiveQuery | null = null;
   private project: ProjectRow | null = null;
   private selectedTaskId: string | null = null;
+  private rows: TaskRow[] = [];
 
   constructor(private readonly store: DemoStore, private readonly onOpenTask: (taskId: string | null) => void) {
     const title = h('input', { placeholder: 'Add a task…', required: true, maxlength: 200, 'data-testid': 'new-task-title' });
@@ -49,6 +50,7 @@ export class TasksPanel {
     this.query?.close();
     this.query = null;
     this.list.replaceChildren();
+    this.rows = [];
     this.form.hidden = project === null;
     this.openTask(null);
     if (project === null) {
@@ -86,6 +88,7 @@ export class TasksPanel {
   }
 
   private render(rows: TaskRow[]): void {
+    this.rows = rows;
     if (rows.length === 0) {
       this.list.replaceChildren(h('li', { class: 'empty' }, 'No tasks yet. Add one above.'));
     } else {
@@ -95,7 +98,27 @@ export class TasksPanel {
     if (this.selectedTaskId !== null && !rows.some((t) => t.id === this.selectedTaskId)) this.openTask(null);
   }
 
+  /** Moves a task one place up (-1) or down (+1) among the tasks with the same done state. */
+  private move(task: TaskRow, direction: -1 | 1): void {
+    const group = this.rows.filter((t) => t.done === task.done);
+    const index = group.findIndex((t) => t.id === task.id);
+    const neighbour = group[index + direction];
+    if (index < 0 || neighbour === undefined) return;
+    const beyond = group[index + 2 * direction];
+    // Land between the neighbour and the task beyond it.
+    if (direction === -1) void this.store.moveTask(task.id, beyond?.position ?? null, neighbour.position);
+    else void this.store.moveTask(task.id, neighbour.position, beyond?.position ?? null);
+  }
+
   private renderTask(task: TaskRow): HTMLElement {
+    const moveButton = (direction: -1 | 1, label: string, glyph: string): HTMLButtonElement =>
+      h('button', {
+        class: 'icon-button move', 'aria-label': label, title: label, 'data-testid': direction === -1 ? 'move-up' : 'move-down',
+        onclick: (event: Event) => {
+          event.stopPropagation();
+          this.move(task, direction);
+        },
+      }, glyph);
     const done = h('input', {
       type: 'checkbox', checked: task.done === 1, 'aria-label': 'Done', 'data-testid': 'task-done',
       onclick: (event: Event) => event.stopPropagation(),
@@ -111,6 +134,7 @@ export class TasksPanel {
     h('span', { class: 'task-title', 'data-testid': 'task-title' }, task.title),
     task.priority > 0 ? h('span', { class: `priority priority-${task.priority}` }, priorities[task.priority] ?? String(task.priority)) : null,
     task.due_at !== null ? h('span', { class: 'muted small' }, `due ${formatWhen(task.due_at)}`) : null,
-    task.comment_count > 0 ? h('span', { class: 'comment-count' }, task.comment_count === 1 ? '1 comment' : `${task.comment_count} comments`) : null);
+    task.comment_count > 0 ? h('span', { class: 'comment-count' }, task.comment_count === 1 ? '1 comment' : `${task.comment_count} comments`) : null,
+    h('span', { class: 'move-buttons' }, moveButton(-1, 'Move up', '↑'), moveButton(1, 'Move down', '↓')));
   }
 }
