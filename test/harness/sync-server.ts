@@ -12,8 +12,12 @@
  * Options: `tables` + `schemaSql` for your own schema, `watch` (on by default, heartbeat 1 s),
  * `limits`, `retention`, `basePath` (the server is then reachable under `${baseUrl}`, which includes it).
  * Auth: HS256 JWTs signed with `HARNESS_JWT_SECRET`, `sub` = user id (`tokenFor`), verified by
- * `server/auth` and mounted with `server/adapters` (node:http). Set `OVERSQLITE_TEST_DB=pglite`
- * to run on PGlite instead of PostgreSQL.
+ * `server/auth` and mounted with `server/adapters` (node:http); requests without an
+ * Authorization header reach the server anonymously (so `/syncx/*` works, `/sync/*` answers 401).
+ * Set `OVERSQLITE_TEST_DB=pglite` to run on PGlite instead of PostgreSQL.
+ * Companions: `sync-client.ts` (RawSyncClient: one method per endpoint, never throws on HTTP
+ * errors), `sse-reader.ts` (reads `/sync/watch` frames), `sample-schema.ts` (the schema SQL and
+ * table list to mirror locally), `test-database.ts` (a fresh database per test file).
  */
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
