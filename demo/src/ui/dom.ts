@@ -77,12 +77,12 @@ function isTypingIn(element: Element): boolean {
   return active instanceof HTMLInputElement && !['checkbox', 'radio', 'button', 'submit'].includes(active.type);
 }
 
-/** Formats an RFC 3339 (or PostgreSQL text) timestamp for people; '' for null. */
-export function formatWhen(value: string | null | undefined): string {
+/** Formats an RFC 3339 (or PostgreSQL text) timestamp for people; '' for null. `dateOnly` drops the time. */
+export function formatWhen(value: string | null | undefined, dateOnly = false): string {
   if (!value) return '';
   const date = new Date(value.includes('T') ? value : value.replace(' ', 'T'));
   if (Number.isNaN(date.getTime())) return value;
-  return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return dateOnly ? date.toLocaleDateString(undefined, { dateStyle: 'medium' }) : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
 /** "just now", "5 s ago", "3 min ago"… for an epoch-ms time. */

@@ -133,7 +133,7 @@ export class TasksPanel {
     done,
     h('span', { class: 'task-title', 'data-testid': 'task-title' }, task.title),
     task.priority > 0 ? h('span', { class: `priority priority-${task.priority}` }, priorities[task.priority] ?? String(task.priority)) : null,
-    task.due_at !== null ? h('span', { class: 'muted small' }, `due ${formatWhen(task.due_at)}`) : null,
+    task.due_at !== null ? h('span', { class: 'muted small' }, `due ${formatWhen(task.due_at, true)}`) : null,
     task.comment_count > 0 ? h('span', { class: 'comment-count' }, task.comment_count === 1 ? '1 comment' : `${task.comment_count} comments`) : null,
     h('span', { class: 'move-buttons' }, moveButton(-1, 'Move up', '↑'), moveButton(1, 'Move down', '↓')));
   }
