@@ -33,6 +33,10 @@ export type { CommittedBundleMeta } from '../protocol/wire.ts';
 export { createPostgresDatabase } from './database/postgres.ts';
 export type { PostgresDatabaseOptions } from './database/postgres.ts';
 export { SyncError } from './runtime/sync-error.ts';
+export * from './auth/index.ts';
+export * from './adapters/index.ts';
+export { createPgliteDatabase, PgliteDatabaseError } from './database/pglite.ts';
+export type { PgliteDatabaseOptions, PgliteDatabaseErrorCode } from './database/pglite.ts';
 
 /** Default LISTEN/NOTIFY channel of bundle-change events. */
 export const DEFAULT_WATCH_CHANNEL = 'oversync_bundle_change_v1';
