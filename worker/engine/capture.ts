@@ -42,6 +42,8 @@ export function installCaptureFunction(db: Database): void {
     xFunc: () => (captured.suppressed > 0 ? 0 : 1),
     deterministic: false,
     directOnly: false,
+    // Usable from triggers even when the app hardens the connection with trusted_schema=OFF.
+    innocuous: true,
   } as Parameters<Database['createFunction']>[0]);
 }
 

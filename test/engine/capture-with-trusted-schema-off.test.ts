@@ -1,0 +1,16 @@
+/**
+ * Apps may harden their connection with `PRAGMA trusted_schema = OFF`; SQLite then refuses
+ * functions in triggers unless they are innocuous. Capture must keep working.
+ */
+import { expect, it } from 'vitest';
+import { openEngine } from './support/engine.ts';
+import { rows } from './support/sqlite.ts';
+
+it('captures writes with trusted_schema = OFF', async () => {
+  const s = await openEngine('CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL)', [{ table: 'users', syncKey: 'id' }]);
+  s.db.exec('PRAGMA trusted_schema = OFF');
+  s.db.exec("INSERT INTO users VALUES ('u1', 'Ada'); UPDATE users SET name = 'Ada L' WHERE id = 'u1'");
+  expect(rows(s.db, 'SELECT key_json, op, payload FROM _sync_dirty_rows')).toEqual([
+    { key_json: '{"id":"u1"}', op: 'INSERT', payload: '{"id":"u1","name":"Ada L"}' },
+  ]);
+});
