@@ -8,7 +8,7 @@ import { OversqliteError, toOversqliteError } from './errors.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { GroupCommitStats, WriteOutcome, WriteUnit } from './group-commit.ts';
 import { installRequestLedger } from './request-ledger.ts';
-import { migrateSchema } from './schema-migrations.ts';
+import { migrateSchema, pendingMigrations } from './schema-migrations.ts';
 import { loadSqlite } from './sqlite-module.ts';
 import { runQuery } from './statement-runner.ts';
 import { openStorage } from './storage-open.ts';
@@ -27,6 +27,11 @@ export interface LocalDatabaseOptions {
   readonly storage: StorageKind;
   /** Overrides how group commits are scheduled (tests use this to group deterministically). */
   readonly scheduleFlush?: (flush: () => void) => void;
+  /**
+   * Runs on the connection before migrations, with the migrations still to run. The sync runtime
+   * uses it to register the capture function that synced tables' triggers call.
+   */
+  readonly beforeMigrate?: (db: Database, pendingMigrations: readonly string[]) => void;
 }
 
 /**
@@ -69,6 +74,7 @@ export class LocalDatabase {
       if (options.storage === 'opfs') for (const pragma of OPFS_PRAGMAS) db.exec(pragma);
       db.exec('PRAGMA foreign_keys = ON');
       installRequestLedger(db);
+      options.beforeMigrate?.(db, pendingMigrations(db, options.schema));
       const previous = migrateSchema(db, options.schema);
       const monitor = new TableAccessMonitor(sqlite3, db);
       const writes = new GroupCommit(sqlite3, db, () => monitor.announce(), options.scheduleFlush);

@@ -29,6 +29,12 @@ export function currentSchemaVersion(db: Database): number {
  * @throws OversqliteError `schema_too_new` when the file is newer than the app; `migration_failed`
  * when a migration's SQL fails (that migration is rolled back).
  */
+/** The migrations `migrateSchema` would run on this connection (none when up to date or too new). */
+export function pendingMigrations(db: Database, schema: AppSchema): string[] {
+  validateSchema(schema);
+  return schema.migrations.slice(Math.min(currentSchemaVersion(db), schema.version), schema.version);
+}
+
 export function migrateSchema(db: Database, schema: AppSchema): number {
   validateSchema(schema);
   const before = currentSchemaVersion(db);

@@ -11,8 +11,9 @@ import { LocalDatabase } from './local-database.ts';
 import { classifyIoError } from './quota-check.ts';
 import type { StorageKind } from './storage-open.ts';
 import type { CommitNotice } from './table-access.ts';
+import type { Database } from '@sqlite.org/sqlite-wasm';
 import type { AppSchema, Outcome, QueryResult, SqlParams, WatchedQueryResult } from './types.ts';
-import { SyncEngine } from '../engine/index.ts';
+import { SyncEngine, dropCaptureTriggers, installCaptureFunction } from '../engine/index.ts';
 import type { ConflictContext, ConflictResolution, SyncedTable, SyncEvent } from '../engine/types.ts';
 
 /** Sync configuration as it crosses into the worker (functions stay in the tab, behind callbacks). */
@@ -99,7 +100,7 @@ export class WorkerService {
       for (;;) {
         attempts++;
         try {
-          this.database = await LocalDatabase.open({ name: options.name, schema: options.schema, storage: options.storage });
+          this.database = await LocalDatabase.open({ name: options.name, schema: options.schema, storage: options.storage, beforeMigrate: prepareCapture });
           break;
         } catch (error) {
           const typed = toOversqliteError(error);
@@ -248,4 +249,16 @@ export class WorkerService {
     if (this.database === undefined) throw new OversqliteError('closed', 'The database is not open.');
     return this.database;
   }
+}
+
+/**
+ * Synced tables carry capture triggers that call a connection-local SQL function, so it is
+ * registered before any migration (or write) can fire them — also when this open has no sync
+ * config, because the triggers persist in the file. SQLite refuses to drop or rename a column a
+ * trigger reads, so such a migration runs with the capture triggers removed; `SyncEngine.open`
+ * reinstalls them for the new columns.
+ */
+function prepareCapture(db: Database, pendingMigrations: readonly string[]): void {
+  installCaptureFunction(db);
+  if (pendingMigrations.some((sql) => /\b(DROP\s+COLUMN|RENAME)\b/i.test(sql))) dropCaptureTriggers(db);
 }
