@@ -4,18 +4,26 @@
 // failing step fails the run.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const steps = [
   ['type-check', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
   ['unit + integration (vitest)', 'npx', ['vitest', 'run']],
+  // The server's own suite again on embedded PGlite: the runtime must behave the same on both engines.
+  ['server suite on PGlite (vitest)', 'npx', ['vitest', 'run', 'test/server/'], { OVERSQLITE_TEST_DB: 'pglite' }],
 ];
 const hasE2e = existsSync('e2e') && readdirSync('e2e').some((f) => f.endsWith('.spec.ts'));
 if (hasE2e && !process.env.OVERSQLITE_SKIP_E2E) steps.push(['end-to-end (Playwright, Chromium)', 'node', ['scripts/e2e.mjs']]);
 if (existsSync('interop/run.mjs')) steps.push(['interop (go-oversync peers)', 'node', ['interop/run.mjs']]);
 
-for (const [name, cmd, args] of steps) {
-  console.log(`\n=== ${name}: ${cmd} ${args.join(' ')}`);
-  const r = spawnSync(cmd, args, { stdio: 'inherit', env: process.env });
+// A cached empty PGlite cluster spares each PGlite test database its initdb (seconds each).
+const pgliteTemplate = process.env.OVERSQLITE_PGLITE_TEMPLATE_DIR ?? join(tmpdir(), 'oversqlite-pglite-template');
+
+for (const [name, cmd, args, extraEnv = {}] of steps) {
+  const env = { OVERSQLITE_PGLITE_TEMPLATE_DIR: pgliteTemplate, ...process.env, ...extraEnv };
+  console.log(`\n=== ${name}: ${Object.entries(extraEnv).map(([k, v]) => `${k}=${v} `).join('')}${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env });
   if (r.status !== 0) {
     console.error(`\n=== ${name} failed (exit ${r.status ?? r.signal})`);
     process.exit(r.status ?? 1);
