@@ -81,6 +81,11 @@ export class SyncEngine {
   private lastError: SyncErrorInfo | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private syncInflight: Promise<SyncResult> | null = null;
+  /** The run queued behind `syncInflight` for writes that run can no longer include. */
+  private syncFollowUp: Promise<SyncResult> | null = null;
+  /** Local writes noted so far, and how many the in-flight run had seen when it started. */
+  private localWriteSeq = 0;
+  private inflightWriteSeq = 0;
   private closed = false;
   private authBlocked = false;
   private scheduler: SyncScheduler | null = null;
@@ -216,9 +221,21 @@ export class SyncEngine {
     });
   }
 
-  /** Push then pull. Concurrent calls share one run. */
+  /**
+   * Push then pull. Concurrent calls share one run — unless local writes were noted after that run
+   * started (its push may already be frozen without them): then they share one follow-up run.
+   */
   sync(): Promise<SyncResult> {
-    if (this.syncInflight) return this.syncInflight;
+    if (this.syncInflight) {
+      if (this.localWriteSeq === this.inflightWriteSeq) return this.syncInflight;
+      const after = this.syncInflight.then(() => undefined, () => undefined);
+      this.syncFollowUp ??= after.then(() => {
+        this.syncFollowUp = null;
+        return this.sync();
+      });
+      return this.syncFollowUp;
+    }
+    this.inflightWriteSeq = this.localWriteSeq;
     const run = this.exclusive('pushing', async () => {
       let push: PushResult;
       try {
@@ -266,6 +283,7 @@ export class SyncEngine {
 
   /** The runtime calls this after app writes commit: schedules a debounced push (auto-sync). */
   notifyLocalWrite(): void {
+    this.localWriteSeq++;
     this.emitStatus();
     this.scheduler?.notifyWrite();
   }
