@@ -15,6 +15,9 @@ const steps = [
 ];
 const hasE2e = existsSync('e2e') && readdirSync('e2e').some((f) => f.endsWith('.spec.ts'));
 if (hasE2e && !process.env.OVERSQLITE_SKIP_E2E) steps.push(['end-to-end (Playwright, Chromium)', 'node', ['scripts/e2e.mjs']]);
+if (existsSync('demo/playwright.config.ts') && !process.env.OVERSQLITE_SKIP_E2E) {
+  steps.push(['demo end-to-end (Playwright, Chromium)', 'node', ['scripts/e2e.mjs', '-c', 'demo/playwright.config.ts']]);
+}
 if (existsSync('interop/run.mjs')) steps.push(['interop (go-oversync peers)', 'node', ['interop/run.mjs']]);
 
 // A cached empty PGlite cluster spares each PGlite test database its initdb (seconds each).
