@@ -21,7 +21,11 @@ import { SyncHandle } from './sync-handle.ts';
 export interface DatabaseEvents {
   /** A commit touched these app tables (in any tab, local write or sync). */
   change: CommitNotice;
-  /** Sync resolved a conflict. */
+  /**
+   * Sync resolved a conflict. Sent after the resolution's transaction committed (the table
+   * already holds the result), with the local row as it was before (`localRow`), the server's
+   * row (`serverRow`) and the `resolution`.
+   */
   conflict: ConflictEventDetail;
   /** A background failure (a live query that failed, a sync error). */
   error: OversqliteError;

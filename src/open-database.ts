@@ -6,6 +6,7 @@ import type { StorageKind } from '../worker/database/storage-open.ts';
 import type { ConflictContext, ConflictResolver, SyncedTable, SyncEvent } from '../worker/engine/types.ts';
 import { OversqliteError } from '../worker/database/errors.ts';
 import { Database } from './database.ts';
+import { watchForeground } from './foreground-sync.ts';
 import { requestPersistentStorage } from './storage-status.ts';
 import { SyncHandle } from './sync-handle.ts';
 import { TabCoordinator } from './tab-coordinator.ts';
@@ -20,13 +21,21 @@ export interface SyncOptions {
   readonly remoteSchema: string;
   /** The tables to sync, each with its sync-key column (its TEXT or BLOB primary key). */
   readonly tables: readonly SyncedTable[];
-  /** Returns the current bearer token; runs in the leader tab, may refresh. Never stored. */
+  /**
+   * Returns the current bearer token; runs in the leader tab, may refresh. Never stored. Return
+   * `null` when nobody is signed in (sync reports `auth_required` and automatic sync stops until
+   * an explicit sync succeeds). Throw or reject when a token cannot be had right now (e.g. the
+   * identity server is unreachable): that is `token_unavailable`, transient, retried with backoff.
+   */
   readonly getToken: () => Promise<string | null>;
   /** Conflict strategy; default server-wins. */
   readonly conflicts?: 'server-wins' | 'client-wins' | ConflictResolver;
   /** What happens to local changes made before the first sign-in when the server already has data. */
   readonly anonymousData?: 'keep' | 'discard';
-  /** Automatic sync after writes, on an interval and on server wake-ups; off by default. */
+  /**
+   * Automatic sync after writes, on an interval, on server wake-ups, on coming online, and when
+   * the leader tab becomes visible again or gets focus (at most once per 5 s); off by default.
+   */
   readonly autoSync?: false | { readonly debounceMs?: number; readonly intervalMs?: number; readonly watch?: boolean };
 }
 
@@ -103,9 +112,20 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     const offline = (): void => coordinator.setOnline(false);
     globalThis.addEventListener?.('online', online);
     globalThis.addEventListener?.('offline', offline);
+    // Back in the foreground: sync now rather than at the next periodic run (leader tab only,
+    // throttled; without autoSync the app syncs explicitly, so nothing is asked).
+    const stopForeground = sync.autoSync && typeof globalThis.addEventListener === 'function'
+      ? watchForeground({
+        window: globalThis,
+        ...(typeof document !== 'undefined' ? { document } : {}),
+        isAttached: () => (syncHandle.status.get()?.userId ?? null) !== null,
+        requestSync: () => coordinator.requestSync(),
+      })
+      : () => {};
     database.onClose(() => {
       globalThis.removeEventListener?.('online', online);
       globalThis.removeEventListener?.('offline', offline);
+      stopForeground();
     });
     await syncHandle.refreshStatus();
   }

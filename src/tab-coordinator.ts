@@ -99,6 +99,17 @@ export class TabCoordinator {
     return this.follower!.send(request);
   }
 
+  /**
+   * This tab came back to the foreground: when it leads, asks its engine for a sync now. A
+   * follower forwards nothing (the leader's engine schedules its own runs). Returns whether the
+   * request went to an engine.
+   */
+  requestSync(): boolean {
+    if (this.backend === undefined) return false;
+    void this.backend.requestSync();
+    return true;
+  }
+
   /** Passes the tab's connectivity to the sync engine (when this tab leads). */
   setOnline(online: boolean): void {
     void this.backend?.setOnline(online);

@@ -82,6 +82,11 @@ export class WorkerBackend {
     }
   }
 
+  /** Asks the worker's sync engine for a run now (the tab came back to the foreground). */
+  requestSync(): Promise<void> {
+    return this.remote.requestSync();
+  }
+
   /** Tells the worker's sync engine about connectivity. */
   setOnline(online: boolean): Promise<void> {
     return this.remote.setOnline(online);

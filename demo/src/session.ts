@@ -71,8 +71,8 @@ const TOKEN_RETRY_DELAYS_MS = [500, 1500];
  * The `getToken` the sync engine calls: a fresh token for the remembered user. It runs in the
  * leader tab; the engine caches the token and calls again only before expiry or after a 401.
  * Returns null when nobody is signed in (the engine then reports `auth_required`). A server that
- * cannot be reached is retried briefly first, because a failing getToken stops automatic sync
- * until the next explicit sync (the header's "Sync now").
+ * cannot be reached is retried briefly first; if it stays unreachable the call throws, which the
+ * engine reports as `token_unavailable` and retries with backoff (automatic sync goes on).
  */
 export function tokenSource(serverUrl: string): () => Promise<string | null> {
   return async () => {

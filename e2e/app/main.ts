@@ -8,8 +8,11 @@ import type { AppSchema, ConflictEventDetail, ConflictResolver, Database, LiveQu
 /** What the specs can call in the page. */
 export interface Harness {
   open(options: OpenDatabaseOptions): Promise<{ role: string }>;
-  /** Opens a database that syncs table `items` with the e2e server (same origin, through the Vite proxy) as `token`'s user. */
-  openSynced(name: string, schema: AppSchema, token: string, conflicts?: 'server-wins' | 'client-wins' | 'merge-bodies', autoSync?: boolean): Promise<{ role: string }>;
+  /**
+   * Opens a database that syncs table `items` with the e2e server (same origin, through the Vite proxy) as `token`'s user.
+   * `autoSync`: true = debounce 50 ms, interval 60 s, watch on; `'no-watch'` = the same without the watch stream.
+   */
+  openSynced(name: string, schema: AppSchema, token: string, conflicts?: 'server-wins' | 'client-wins' | 'merge-bodies', autoSync?: boolean | 'no-watch'): Promise<{ role: string }>;
   /** Conflict events this tab received for database `name`. */
   conflicts(name: string): ConflictEventDetail[];
   /** Every sync status this tab saw for database `name`. */
@@ -52,7 +55,7 @@ const harness: Harness = {
       sync: {
         serverUrl: location.origin, remoteSchema: 'e2e', tables: [{ table: 'items', syncKey: 'id' }], getToken: async () => token,
         conflicts: conflicts === 'merge-bodies' ? mergeBodies : conflicts,
-        autoSync: autoSync ? { debounceMs: 50, intervalMs: 60_000, watch: true } : false,
+        autoSync: autoSync ? { debounceMs: 50, intervalMs: 60_000, watch: autoSync !== 'no-watch' } : false,
       },
     });
     const conflictLog: ConflictEventDetail[] = [];

@@ -100,7 +100,11 @@ describe('push (push/basic-insert.json)', () => {
     expect(st).toMatchObject({ dirtyRowCount: 0, outboxRowCount: 0 });
     expect(rows(s.db, 'SELECT row_version, deleted FROM _sync_row_state')).toEqual([{ row_version: 2, deleted: 0 }]);
     expect(scalar(s.db, "SELECT name FROM users WHERE id = 'user-1'")).toBe('Server');
-    expect(events).toEqual([{ table: 'users', key: 'user-1', localOp: 'INSERT', serverVersion: 2, serverDeleted: false, resolution: 'server' }]);
+    expect(events).toEqual([{
+      table: 'users', key: 'user-1', localOp: 'INSERT',
+      localRow: { id: 'user-1', name: 'Local' }, serverRow: c.pushConflictResponse.conflict.server_row,
+      serverVersion: 2, serverDeleted: false, resolution: 'server',
+    }]);
   });
 
   it('already-committed-request-hash-mismatch-preserves-source-sequence-error', async () => {

@@ -179,6 +179,11 @@ export class WorkerService {
   }
 
 
+  /** The leader tab came back to the foreground: let the engine's scheduler run a sync now. */
+  async requestSync(): Promise<void> {
+    this.engine?.requestSync();
+  }
+
   /** Connectivity of the tab changed (the tab's online/offline events). */
   async setOnline(online: boolean): Promise<void> {
     this.engine?.setOnline(online);

@@ -3,6 +3,13 @@
  * the engine keeps the current token in memory only, never in SQLite. Refresh is single-flight
  * (concurrent requests share one `getToken()` call) and happens ahead of expiry when the token is
  * a JWT with an `exp` claim (decoded with jose, not verified: verification is the server's job).
+ *
+ * What `getToken()` answers means:
+ * - a token: use it;
+ * - `null` (or an empty string): nobody is signed in → `auth_required` (automatic runs stop until
+ *   an explicit call succeeds);
+ * - it throws or rejects: no token *right now* (e.g. the identity server is unreachable) →
+ *   `token_unavailable`, a transient failure that the scheduler retries with backoff.
  */
 import { decodeJwt } from 'jose';
 import { SyncError } from './errors.ts';
@@ -20,6 +27,8 @@ export class AuthTokenSource {
   constructor(
     private readonly getToken: () => Promise<string | null>,
     private readonly clock: EngineClock,
+    /** Called when `getToken()` answered that nobody is signed in (`null`). */
+    private readonly onSignedOut: (error: SyncError) => void = () => {},
   ) {}
 
   /** A token that is not known to be (nearly) expired; calls `getToken()` when needed. */
@@ -38,9 +47,14 @@ export class AuthTokenSource {
       try {
         next = await this.getToken();
       } catch (e) {
-        throw new SyncError('auth_required', `getToken() failed: ${e instanceof Error ? e.message : String(e)}`);
+        // Not a verdict on the session: the app could not produce a token right now.
+        throw new SyncError('token_unavailable', `getToken() failed: ${e instanceof Error ? e.message : String(e)} ; no token right now`);
       }
-      if (!next) throw new SyncError('auth_required', 'getToken() returned no token; sign in again');
+      if (!next) {
+        const err = new SyncError('auth_required', 'getToken() returned no token; sign in again');
+        this.onSignedOut(err);
+        throw err;
+      }
       this.token = next;
       this.expiresAt = expiryOf(next);
       return next;

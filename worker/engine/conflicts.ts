@@ -10,6 +10,10 @@
  *   UPDATE; UPDATE vs deleted/missing becomes INSERT re-creating the row; DELETE vs gone is dropped).
  * - row (merge): the merged row is written locally and pushed like `local`.
  * - delete: the row is deleted locally, and remotely when the server still has it.
+ *
+ * After the resolution's transaction has committed, a `conflict` event reports the decision with
+ * the local row as it was before resolution (the app's latest edit of that key, which may be newer
+ * than the pushed intent) and the server's row, both in wire form.
  */
 import type { PushConflictDetail, WirePayload } from '../../protocol/index.ts';
 import { applyServerRow, clearRowState, deleteLocalRow, setRowState, upsertLocalRow } from './apply.ts';
@@ -20,6 +24,7 @@ import { tableOf } from './context.ts';
 import { badResponse, SyncError } from './errors.ts';
 import type { OutboxRow } from './outbox.ts';
 import { requeueOutboxInTransaction } from './outbox.ts';
+import type { TableModel } from './table-config.ts';
 import type { ConflictContext, ConflictResolution } from './types.ts';
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -97,6 +102,9 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
   }
   if (kind === 'local' && local.op === 'DELETE' && !serverLive) kind = 'server'; // nothing left to delete remotely
 
+  // The local side as it stands right before the resolution is applied: an edit made after the
+  // freeze (also one made while an async resolver ran) is in the dirty set, newer than the intent.
+  const localBefore = localRowBeforeResolution(ctx, t, keyJson) ?? context.localRow;
   const skip = new Set([`${t.table}\u0000${keyJson}`]);
   const applyResolution = (): void => {
     applyTransaction(ctx.db, () => {
@@ -161,8 +169,26 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
     table: t.table,
     key: context.key,
     localOp: local.op,
+    localRow: localBefore === null ? null : { ...localBefore },
+    serverRow: serverRow ? { ...serverRow } : null,
     serverVersion,
     serverDeleted,
     resolution: kind,
   });
+}
+
+/**
+ * The wire form of the key's pending edit made after the freeze (null payload = deleted), or
+ * undefined when there is none (the pushed intent is then the latest local state).
+ */
+function localRowBeforeResolution(ctx: EngineContext, t: TableModel, keyJson: string): Record<string, unknown> | null | undefined {
+  const found = ctx.db.exec({
+    sql: 'SELECT payload FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?',
+    bind: [ctx.schema, t.table, keyJson],
+    rowMode: 'array',
+    returnValue: 'resultRows',
+  }) as unknown[][];
+  if (found.length === 0) return undefined;
+  const payload = found[0]![0];
+  return typeof payload === 'string' ? { ...localPayloadToWire(t, payload) } : null;
 }

@@ -94,7 +94,7 @@ export class SyncEngine {
 
   private constructor(options: SyncEngineOptions) {
     const clock = options.clock ?? systemClock;
-    this.tokens = new AuthTokenSource(options.getToken, clock);
+    this.tokens = new AuthTokenSource(options.getToken, clock, (err) => this.onAuthRequired(err));
     const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
     const db = options.db;
     const transport = new SyncTransport(
@@ -203,7 +203,11 @@ export class SyncEngine {
           throw new SyncError('attach_user_mismatch', `attach(${JSON.stringify(userId)}) but the token belongs to ${JSON.stringify(sub)}`);
         }
       }
+      const before = this.ctx.transport.completedExchanges;
       const res = await attachLifecycle(this.ctx, userId);
+      // Taking the server's state from a snapshot is a pull; connecting alone (or resuming the
+      // same user offline) is not.
+      if (res.status === 'connected' && res.outcome === 'used_remote_state') this.noteExchange(before);
       if (res.status === 'connected') this.startWatch();
       return res;
     });
@@ -276,8 +280,10 @@ export class SyncEngine {
     return this.exclusive('hydrating', async () => {
       this.requireAttached();
       await this.ensureCapabilities();
-      const out = await rebuildFromSnapshot(this.ctx, { localIntents: 'keep' });
-      return { outcome: 'applied_snapshot', checkpoint: out.snapshotBundleSeq, bundlesApplied: 0, rowsApplied: out.rowCount };
+      return this.exchange(async () => {
+        const out = await rebuildFromSnapshot(this.ctx, { localIntents: 'keep' });
+        return { outcome: 'applied_snapshot', checkpoint: out.snapshotBundleSeq, bundlesApplied: 0, rowsApplied: out.rowCount } satisfies PullResult;
+      });
     });
   }
 
@@ -286,6 +292,15 @@ export class SyncEngine {
     this.localWriteSeq++;
     this.emitStatus();
     this.scheduler?.notifyWrite();
+  }
+
+  /**
+   * The app came back to the foreground (the page became visible or got focus): with `autoSync`,
+   * asks the scheduler for a run now, subject to the usual conditions (attached, online, not
+   * `auth_required`). Without `autoSync` it does nothing: the app then syncs only explicitly.
+   */
+  requestSync(): void {
+    this.scheduler?.trigger();
   }
 
   /** Connectivity changed (e.g. `online`/`offline` events). Going online triggers a sync. */
@@ -320,6 +335,10 @@ export class SyncEngine {
   private async pushStep(): Promise<PushResult> {
     const userId = this.requireAttached();
     await this.ensureCapabilities();
+    return this.exchange(() => this.pushAfterCapabilities(userId));
+  }
+
+  private async pushAfterCapabilities(userId: string): Promise<PushResult> {
     await this.resumeRecovery();
     if (readAttachment(this.ctx.db).rebuildRequired) {
       const header = readOutboxHeader(this.ctx);
@@ -375,6 +394,10 @@ export class SyncEngine {
   private async pullStep(): Promise<PullResult> {
     this.requireAttached();
     await this.ensureCapabilities();
+    return this.exchange(() => this.pullAfterCapabilities());
+  }
+
+  private async pullAfterCapabilities(): Promise<PullResult> {
     await this.resumeRecovery();
     this.ctx.setPhase('pulling');
     if (readAttachment(this.ctx.db).rebuildRequired) return this.keepSourceRebuild();
@@ -393,6 +416,22 @@ export class SyncEngine {
       }
       throw e;
     }
+  }
+
+  /**
+   * Runs one push or pull step; when it succeeds after at least one protocol request answered by
+   * the server, that is a successful exchange: `lastSyncAt` moves. Steps that needed no request
+   * (nothing to push, or offline-only work) leave it alone.
+   */
+  private async exchange<T>(step: () => Promise<T>): Promise<T> {
+    const before = this.ctx.transport.completedExchanges;
+    const result = await step();
+    this.noteExchange(before);
+    return result;
+  }
+
+  private noteExchange(before: number): void {
+    if (this.ctx.transport.completedExchanges > before) this.lastSyncAt = this.ctx.clock.now();
   }
 
   private async keepSourceRebuild(): Promise<PullResult> {
@@ -430,7 +469,6 @@ export class SyncEngine {
       this.ctx.setPhase(phase);
       try {
         const result = await fn();
-        this.lastSyncAt = this.ctx.clock.now();
         this.lastError = null;
         this.authBlocked = false;
         return result;

@@ -20,6 +20,7 @@ export type EngineErrorCode =
   | 'source_sequence_mismatch'
   | 'rebuild_required'
   | 'auth_required'
+  | 'token_unavailable'
   | 'network_error'
   | 'wire_value_invalid'
   | 'conflict_retry_exhausted'

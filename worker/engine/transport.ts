@@ -50,6 +50,13 @@ export function parseRetryAfter(value: string | null): number | null {
 
 /** The protocol's HTTP client. */
 export class SyncTransport {
+  /**
+   * Protocol requests (everything but the watch stream) answered successfully so far. The engine
+   * compares it before and after a push or pull to know whether that step really exchanged data
+   * with the server (`status.lastSyncAt`).
+   */
+  completedExchanges = 0;
+
   constructor(
     private readonly baseUrl: string,
     private readonly sourceId: () => string,
@@ -77,9 +84,14 @@ export class SyncTransport {
   async json<T>(spec: RequestSpec): Promise<T> {
     const res = await this.send(spec);
     const text = await res.text();
-    if (text === '') return null as T;
+    if (text === '') {
+      this.completedExchanges++;
+      return null as T;
+    }
     try {
-      return JSON.parse(text) as T;
+      const parsed = JSON.parse(text) as T;
+      this.completedExchanges++;
+      return parsed;
     } catch {
       throw new SyncError('bad_server_response', `${spec.method} ${spec.path}: response is not JSON`, res.status);
     }

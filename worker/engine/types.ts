@@ -57,7 +57,11 @@ export interface SyncEngineOptions {
   tables: SyncedTable[];
   /** Server base URL; protocol paths (`/sync/...`) are appended to it. */
   serverUrl: string;
-  /** Returns the current bearer token (may refresh). Never stored in SQLite. */
+  /**
+   * Returns the current bearer token (may refresh). Never stored in SQLite. `null` means signed
+   * out (`auth_required`: automatic runs stop until an explicit call succeeds); throwing or
+   * rejecting means no token right now (`token_unavailable`: transient, retried with backoff).
+   */
   getToken: () => Promise<string | null>;
   fetch?: typeof fetch;
   /** Conflict strategy. Default `'server-wins'`. */
@@ -118,7 +122,12 @@ export interface SyncStatus {
   userId: string | null;
   /** Pending local changes: dirty rows plus frozen outbox rows. */
   pendingCount: number;
-  /** Epoch ms of the last successful sync operation. */
+  /**
+   * Epoch ms of the last successful exchange with the server: a push or a pull (including a
+   * snapshot) that completed against the server in this session. Operations that need no server
+   * (an offline `attach` that resumed, a push with nothing to send) never set it; null until the
+   * first exchange since the engine opened.
+   */
   lastSyncAt: number | null;
   lastError: SyncErrorInfo | null;
   /** Snapshot/upload progress, or null when nothing long-running is under way. */
@@ -128,11 +137,25 @@ export interface SyncStatus {
   checkpoint: number;
 }
 
-/** How a conflict was resolved. */
+/**
+ * How a conflict was resolved: the `conflict` event's payload. It is emitted after the
+ * resolution's transaction has committed, so the local table already shows the result; the rows
+ * below say what the two sides were before. Plain data (structured-clone-able).
+ */
 export interface ConflictEventDetail {
   table: string;
+  /** The sync key value (string; BLOB UUID keys as dashed UUID text). */
   key: string;
+  /** The local intent that the server rejected. */
   localOp: WireOp;
+  /**
+   * The local row as it was before resolution, in wire form like {@link ConflictContext.localRow}
+   * (integers as decimal strings, BLOBs base64): the app's latest edit of that key, which is newer
+   * than the pushed intent when the app wrote it again during the push; null when it was deleted.
+   */
+  localRow: Record<string, unknown> | null;
+  /** The server's row that won or was merged with (null when deleted or missing), wire form. */
+  serverRow: Record<string, unknown> | null;
   serverVersion: number;
   serverDeleted: boolean;
   resolution: 'server' | 'local' | 'merged' | 'delete';
