@@ -41,6 +41,24 @@ interface QueuedUnit {
   readonly resolve: (outcome: WriteOutcome) => void;
 }
 
+/**
+ * Runs a callback in a new task of the event loop. Not `setTimeout(fn, 0)`: browsers clamp nested
+ * timeouts to >= 4 ms, which made every awaited single-row write wait ~4-10 ms for its flush
+ * (bench finding 3: 7.3 ms per awaited write vs 1.2 ms with a message). A message to ourselves is
+ * a new task with no clamp, and messages already queued (other calls) still run first.
+ */
+function nextTaskScheduler(): (fn: () => void) => void {
+  if (typeof setImmediate === 'function') return (fn) => setImmediate(fn); // Node: no clamp, no port to keep alive
+  if (typeof MessageChannel !== 'function') return (fn) => setTimeout(fn, 0);
+  const channel = new MessageChannel();
+  const waiting: Array<() => void> = [];
+  channel.port1.onmessage = () => waiting.shift()?.();
+  return (fn) => {
+    waiting.push(fn);
+    channel.port2.postMessage(null);
+  };
+}
+
 /** Queues write units and applies each group in one transaction. */
 export class GroupCommit {
   private queue: QueuedUnit[] = [];
@@ -59,7 +77,7 @@ export class GroupCommit {
     private readonly sqlite3: Sqlite3Static,
     private readonly db: Database,
     private readonly afterCommit: () => void,
-    private readonly schedule: (flush: () => void) => void = (flush) => setTimeout(flush, 0),
+    private readonly schedule: (flush: () => void) => void = nextTaskScheduler(),
   ) {}
 
   /** Queues a unit; the promise settles after the group it joins has committed (or failed). */
