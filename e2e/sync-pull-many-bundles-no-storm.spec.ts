@@ -5,10 +5,13 @@
 import { expect, test } from '@playwright/test';
 import type { Browser, Page } from '@playwright/test';
 import { signHarnessToken } from '../test/harness/sync-server.ts';
+import { RawSyncClient } from '../test/harness/sync-client.ts';
+import { syncPort } from './browser.ts';
 import { openTab } from './page-helpers.ts';
 import { syncAppSchema } from './sync-schema.ts';
 
-const BUNDLES = 50;
+const BUNDLES = 1000;
+const WRITERS = 4;
 
 async function device(browser: Browser, token: string, user: string): Promise<Page> {
   const page = await openTab(await browser.newContext());
@@ -23,18 +26,20 @@ test(`a pull of ${BUNDLES} bundles re-runs a live query a few times, not ${BUNDL
   test.setTimeout(120_000);
   const user = `storm-${Date.now()}`;
   const token = signHarnessToken(user);
-  const writer = await device(browser, token, user);
   const reader = await device(browser, token, user);
   await reader.evaluate(() => window.harness.live('sync', 'count', 'SELECT count(*) AS c FROM items'));
   await reader.evaluate(() => window.harness.waitForLive('count', 'return rows[0].c === 0'));
 
-  await writer.evaluate(async (bundles) => {
-    const db = window.harness.db('sync');
-    for (let i = 0; i < bundles; i++) {
-      await db.exec('INSERT INTO items (id, n) VALUES (?, ?)', [`b${i}`, i]);
-      await db.sync.pushPending();
+  // Other devices of the user commit one bundle per row, straight over the protocol (a browser
+  // device pushing 1,000 times would only make the test slow).
+  await Promise.all(Array.from({ length: WRITERS }, async (_, w) => {
+    const writer = new RawSyncClient(`http://127.0.0.1:${syncPort}`, token, `storm-writer-${w}`);
+    for (let i = w, sourceBundleId = 1; i < BUNDLES; i += WRITERS, sourceBundleId++) {
+      const row = { schema: 'e2e', table: 'items', key: { id: `b${i}` }, op: 'INSERT' as const, base_row_version: 0, payload: { id: `b${i}`, body: null, n: String(i) } };
+      const pushed = await writer.push(sourceBundleId, [row]);
+      if (pushed.status !== 200) throw new Error(`push ${i}: ${pushed.status} ${JSON.stringify(pushed.body)}`);
     }
-  }, BUNDLES);
+  }));
 
   const result = await reader.evaluate(async (bundles) => {
     const db = window.harness.db('sync');
