@@ -13,7 +13,8 @@ import type { SqlDatabase } from '../../server/database/types.ts';
 /** Which engine tests run on. */
 export const TEST_DB_KIND: 'postgres' | 'pglite' = process.env.OVERSQLITE_TEST_DB === 'pglite' ? 'pglite' : 'postgres';
 
-const ADMIN_URL = process.env.OVERSQLITE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** Admin connection of the PostgreSQL where tests create (and drop) their databases. */
+export const ADMIN_URL = process.env.OVERSQLITE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** A database created for one test file. */
 export interface TestDatabase {
