@@ -11,13 +11,19 @@ import { keyJsonExpr } from './capture.ts';
 import { runCached, selectCached, selectRowCached } from './statements.ts';
 import { quoteIdent } from './table-config.ts';
 
+const upsertSql = new WeakMap<TableModel, string>();
+
 /** Writes the full row (insert or overwrite every column). */
 export function upsertLocalRow(ctx: EngineContext, t: TableModel, values: SqliteValue[]): void {
-  const cols = t.columns.map((c) => quoteIdent(c.name));
-  const updates = t.columns.filter((c) => c !== t.key).map((c) => `${quoteIdent(c.name)} = excluded.${quoteIdent(c.name)}`);
-  const sql =
-    `INSERT INTO ${quoteIdent(t.table)} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')}) ` +
-    `ON CONFLICT(${quoteIdent(t.key.name)}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`;
+  let sql = upsertSql.get(t);
+  if (sql === undefined) {
+    const cols = t.columns.map((c) => quoteIdent(c.name));
+    const updates = t.columns.filter((c) => c !== t.key).map((c) => `${quoteIdent(c.name)} = excluded.${quoteIdent(c.name)}`);
+    sql =
+      `INSERT INTO ${quoteIdent(t.table)} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')}) ` +
+      `ON CONFLICT(${quoteIdent(t.key.name)}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`;
+    upsertSql.set(t, sql);
+  }
   runCached(ctx.db, sql, values);
 }
 
@@ -39,10 +45,7 @@ export function setRowState(ctx: EngineContext, t: TableModel, keyJson: string, 
 
 /** Forgets a row's version (the server has no row_state for it). */
 export function clearRowState(ctx: EngineContext, t: TableModel, keyJson: string): void {
-  ctx.db.exec({
-    sql: 'DELETE FROM _sync_row_state WHERE schema_name = ? AND table_name = ? AND key_json = ?',
-    bind: [ctx.schema, t.table, keyJson],
-  });
+  runCached(ctx.db, 'DELETE FROM _sync_row_state WHERE schema_name = ? AND table_name = ? AND key_json = ?', [ctx.schema, t.table, keyJson]);
 }
 
 /** Current authoritative version of a row, or null when unknown. */
@@ -55,7 +58,10 @@ export function readRowState(ctx: EngineContext, t: TableModel, keyJson: string)
   return row ? { version: Number(row[0]), deleted: Number(row[1]) === 1 } : null;
 }
 
-/** Applies one authoritative row: upsert (INSERT/UPDATE) or delete, then its row_state. */
+/**
+ * Applies one authoritative row: upsert (INSERT/UPDATE) or delete, then its row_state. `values`
+ * may carry the payload already decoded by `wirePayloadToSqlite` (callers that validated it).
+ */
 export function applyServerRow(
   ctx: EngineContext,
   t: TableModel,
@@ -63,14 +69,24 @@ export function applyServerRow(
   op: 'INSERT' | 'UPDATE' | 'DELETE',
   version: number,
   payload: WirePayload | null,
+  values?: SqliteValue[],
 ): void {
   if (op === 'DELETE') {
     deleteLocalRow(ctx, t, keyJson);
     setRowState(ctx, t, keyJson, version, true);
   } else {
-    upsertLocalRow(ctx, t, wirePayloadToSqlite(t, payload!));
+    upsertLocalRow(ctx, t, values ?? wirePayloadToSqlite(t, payload!));
     setRowState(ctx, t, keyJson, version, false);
   }
+}
+
+/**
+ * False when no key can have a pending local intent: both `_sync_dirty_rows` and
+ * `_sync_outbox_rows` are empty. Applies (capture off) never add intents, so one check before a
+ * bundle lets it skip `hasLocalIntent` and `settleOrphanedIntents` for every row.
+ */
+export function anyLocalIntent(ctx: EngineContext): boolean {
+  return Number(selectCached(ctx.db, 'SELECT EXISTS (SELECT 1 FROM _sync_dirty_rows) OR EXISTS (SELECT 1 FROM _sync_outbox_rows)', [])) === 1;
 }
 
 /** True when the key has a pending local intent (dirty or frozen in the outbox). */

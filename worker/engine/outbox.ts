@@ -109,6 +109,7 @@ export function freezeOutbox(ctx: EngineContext, userId: string, sourceId: strin
     }) as unknown[][];
     const order = new Map(ctx.model.tables.map((t, i) => [t.table, i]));
     const rows: Omit<OutboxRow, 'ordinal'>[] = [];
+    const frozenTables = new Set<string>();
     for (const d of dirty) {
       const table = String(d[0]);
       const t = ctx.model.byName.get(table);
@@ -116,15 +117,19 @@ export function freezeOutbox(ctx: EngineContext, userId: string, sourceId: strin
       const payload = (d[3] as string | null) ?? null;
       const live = d[5] !== null && d[5] !== undefined && Number(d[6]) === 0;
       if (!t) continue; // a table no longer synced: its intent stays dirty, untouched
-      if (payload === null && !live) {
-        // Inserted and deleted again before the server ever saw it: nothing to send.
-        ctx.db.exec({ sql: 'DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?', bind: [ctx.schema, table, keyJson] });
-        continue;
-      }
+      frozenTables.add(table);
+      // Inserted and deleted again before the server ever saw it: nothing to send (the dirty row
+      // is dropped with the others below).
+      if (payload === null && !live) continue;
       const op: WireOp = payload === null ? 'DELETE' : live ? 'UPDATE' : 'INSERT';
       const wire: PushRow = { schema: ctx.schema, table, key: keyJsonToWire(t, keyJson), op, base_row_version: Number(d[2]) };
       if (payload !== null) wire.payload = localPayloadToWire(t, payload);
       rows.push({ table, keyJson, op, baseRowVersion: Number(d[2]), localPayload: payload, wire, dirtyOrdinal: Number(d[4]) });
+    }
+    // Every dirty row of a synced table was either dropped or is frozen now: remove them set-based
+    // (one DELETE per table instead of one per row; nothing else writes inside this transaction).
+    for (const table of frozenTables) {
+      runCached(ctx.db, 'DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ?', [ctx.schema, table]);
     }
     if (rows.length === 0) return readOutboxHeader(ctx);
     rows.sort((a, b) => {
@@ -137,25 +142,21 @@ export function freezeOutbox(ctx: EngineContext, userId: string, sourceId: strin
       return a.dirtyOrdinal - b.dirtyOrdinal;
     });
     const sourceBundleId = readNextSourceBundleId(ctx.db, sourceId, userId);
+    const insert = `INSERT INTO _sync_outbox_rows(row_ordinal, schema_name, table_name, key_json, wire_key_json, op, base_row_version,
+           local_payload, wire_payload, dirty_ordinal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
     rows.forEach((r, i) => {
-      runCached(
-        ctx.db,
-        `INSERT INTO _sync_outbox_rows(row_ordinal, schema_name, table_name, key_json, wire_key_json, op, base_row_version,
-           local_payload, wire_payload, dirty_ordinal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [
-          i,
-          ctx.schema,
-          r.table,
-          r.keyJson,
-          JSON.stringify(r.wire.key),
-          r.op,
-          r.baseRowVersion,
-          r.localPayload,
-          r.wire.payload === undefined ? null : JSON.stringify(r.wire.payload),
-          r.dirtyOrdinal,
-        ],
-      );
-      runCached(ctx.db, 'DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?', [ctx.schema, r.table, r.keyJson]);
+      runCached(ctx.db, insert, [
+        i,
+        ctx.schema,
+        r.table,
+        r.keyJson,
+        JSON.stringify(r.wire.key),
+        r.op,
+        r.baseRowVersion,
+        r.localPayload,
+        r.wire.payload === undefined ? null : JSON.stringify(r.wire.payload),
+        r.dirtyOrdinal,
+      ]);
     });
     ctx.db.exec({
       sql: `UPDATE _sync_outbox_bundle SET state = 'prepared', source_id = ?, user_id = ?, source_bundle_id = ?,
@@ -182,12 +183,13 @@ export async function ensureRequestHash(ctx: EngineContext, header: OutboxHeader
 export function requeueOutboxInTransaction(ctx: EngineContext, skip: Set<string> = new Set()): void {
   for (const r of readOutboxRows(ctx)) {
     if (skip.has(`${r.table}\u0000${r.keyJson}`)) continue;
-    ctx.db.exec({
-      sql: `INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET base_row_version = excluded.base_row_version`,
-      bind: [ctx.schema, r.table, r.keyJson, r.op, r.baseRowVersion, r.localPayload, r.dirtyOrdinal],
-    });
+    runCached(
+      ctx.db,
+      `INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET base_row_version = excluded.base_row_version`,
+      [ctx.schema, r.table, r.keyJson, r.op, r.baseRowVersion, r.localPayload, r.dirtyOrdinal],
+    );
   }
   clearOutboxInTransaction(ctx);
 }

@@ -7,9 +7,9 @@
  * whose key has a pending local intent (dirty or frozen) is skipped, and that intent keeps its
  * base version, so the next push meets an ordinary conflict and the configured resolver decides.
  */
-import type { PullResponse } from '../../protocol/index.ts';
+import type { PullResponse, SqliteValue } from '../../protocol/index.ts';
 import { pull as pullPage } from './protocol-client.ts';
-import { applyServerRow, hasLocalIntent, readRowState, settleOrphanedIntents } from './apply.ts';
+import { anyLocalIntent, applyServerRow, hasLocalIntent, readRowState, settleOrphanedIntents } from './apply.ts';
 import { applyTransaction } from './capture.ts';
 import { checkWirePayloadShape, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
 import type { EngineContext } from './context.ts';
@@ -30,6 +30,8 @@ interface DecodedRow {
   op: 'INSERT' | 'UPDATE' | 'DELETE';
   version: number;
   payload: Record<string, never> | null;
+  /** The payload decoded for SQLite during validation (null for a DELETE). */
+  values: SqliteValue[] | null;
 }
 
 /** Validates a pull page against the request (fixture `pull-snapshot/basic.json` rules). */
@@ -55,32 +57,38 @@ export function validatePullPage(ctx: EngineContext, page: PullResponse, after: 
       if (r.op !== 'INSERT' && r.op !== 'UPDATE' && r.op !== 'DELETE') throw badResponse(`${w}: unknown op ${JSON.stringify(r.op)}`);
       const t = tableOf(ctx, r.schema, r.table, w);
       const keyJson = wireKeyToKeyJson(t, r.key, w);
+      let values: SqliteValue[] | null = null;
       if (r.op !== 'DELETE') {
         checkWirePayloadShape(t, r.payload, w);
         try {
-          wirePayloadToSqlite(t, r.payload);
+          values = wirePayloadToSqlite(t, r.payload);
         } catch (e) {
           throw badResponse(`${w}: ${e instanceof Error ? e.message : String(e)}`);
         }
       }
-      return { t, keyJson, op: r.op, version: r.row_version, payload: (r.op === 'DELETE' ? null : r.payload) as DecodedRow['payload'] };
+      return { t, keyJson, op: r.op, version: r.row_version, payload: (r.op === 'DELETE' ? null : r.payload) as DecodedRow['payload'], values };
     });
     return { seq: b.bundle_seq, rows };
   });
 }
 
-/** Applies one validated bundle and advances the checkpoint, atomically. Returns touched tables. */
+/**
+ * Applies one validated bundle and advances the checkpoint, atomically. Returns touched tables.
+ * With no pending local intent at all (the common case, checked once per bundle) the per-row
+ * intent lookups and the orphaned-intent pass are skipped: neither can change anything then.
+ */
 export function applyPulledBundle(ctx: EngineContext, seq: number, rows: DecodedRow[]): Set<string> {
   const touched = new Set<string>();
   applyTransaction(ctx.db, () => {
+    const intents = anyLocalIntent(ctx);
     for (const r of rows) {
-      if (hasLocalIntent(ctx, r.t, r.keyJson)) continue;
+      if (intents && hasLocalIntent(ctx, r.t, r.keyJson)) continue;
       const state = readRowState(ctx, r.t, r.keyJson);
       if (state && state.version >= r.version) continue; // already applied (our own replay, or a re-pull)
-      applyServerRow(ctx, r.t, r.keyJson, r.op, r.version, r.payload);
+      applyServerRow(ctx, r.t, r.keyJson, r.op, r.version, r.payload, r.values ?? undefined);
       touched.add(r.t.table);
     }
-    settleOrphanedIntents(ctx, rows.some((r) => r.op === 'DELETE'));
+    if (intents) settleOrphanedIntents(ctx, rows.some((r) => r.op === 'DELETE'));
     ctx.db.exec({ sql: 'UPDATE _sync_attachment_state SET last_bundle_seq_seen = ? WHERE singleton_key = 1', bind: [seq] });
   });
   return touched;

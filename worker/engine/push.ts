@@ -16,7 +16,7 @@ import {
   uploadPushChunk,
 } from './protocol-client.ts';
 import { applyServerRow, setRowState, settleOrphanedIntents } from './apply.ts';
-import { selectCached } from './statements.ts';
+import { runCached, selectCached } from './statements.ts';
 import { applyTransaction } from './capture.ts';
 import { checkWirePayloadShape, wireKeyToKeyJson } from './codec.ts';
 import type { EngineContext } from './context.ts';
@@ -203,20 +203,22 @@ export function replayCommitted(ctx: EngineContext, header: OutboxHeader, meta: 
     return { t, keyJson: wireKeyToKeyJson(t, r.key, where), row: r };
   });
   applyTransaction(ctx.db, () => {
+    // Capture is off in here, so the dirty set cannot grow: when it is empty (no edit since the
+    // freeze, the common case) no row needs the per-key lookup.
+    const anyDirty = Number(selectCached(ctx.db, 'SELECT EXISTS (SELECT 1 FROM _sync_dirty_rows)', [])) === 1;
     for (const { t, keyJson, row } of decoded) {
-      const dirty = selectCached(ctx.db, 'SELECT COUNT(*) FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?', [
-        ctx.schema,
-        t.table,
-        keyJson,
-      ]);
+      const dirty = anyDirty
+        ? selectCached(ctx.db, 'SELECT COUNT(*) FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?', [ctx.schema, t.table, keyJson])
+        : 0;
       if (Number(dirty) > 0) {
         setRowState(ctx, t, keyJson, row.row_version, row.op === 'DELETE');
-        ctx.db.exec({
-          sql: `UPDATE _sync_dirty_rows SET base_row_version = ?,
-                  op = CASE WHEN payload IS NULL THEN 'DELETE' WHEN ? THEN 'UPDATE' ELSE 'INSERT' END
-                WHERE schema_name = ? AND table_name = ? AND key_json = ?`,
-          bind: [row.row_version, row.op === 'DELETE' ? 0 : 1, ctx.schema, t.table, keyJson],
-        });
+        runCached(
+          ctx.db,
+          `UPDATE _sync_dirty_rows SET base_row_version = ?,
+             op = CASE WHEN payload IS NULL THEN 'DELETE' WHEN ? THEN 'UPDATE' ELSE 'INSERT' END
+           WHERE schema_name = ? AND table_name = ? AND key_json = ?`,
+          [row.row_version, row.op === 'DELETE' ? 0 : 1, ctx.schema, t.table, keyJson],
+        );
       } else {
         applyServerRow(ctx, t, keyJson, row.op, row.row_version, row.op === 'DELETE' ? null : row.payload!);
         touched.add(t.table);

@@ -11,7 +11,7 @@
  */
 import type { SnapshotChunkResponse, SnapshotSessionResponse, SourceReplacementReason, WirePayload } from '../../protocol/index.ts';
 import { createSnapshotSession, deleteSnapshotSession, fetchSnapshotChunk } from './protocol-client.ts';
-import { deleteLocalRow, setRowState, settleOrphanedIntents, upsertLocalRow } from './apply.ts';
+import { anyLocalIntent, deleteLocalRow, setRowState, settleOrphanedIntents, upsertLocalRow } from './apply.ts';
 import { applyTransaction } from './capture.ts';
 import { checkWirePayloadShape, localPayloadToWire, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
 import type { EngineContext } from './context.ts';
@@ -193,7 +193,8 @@ function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: Snapsh
         else upsertLocalRow(ctx, t, wirePayloadToSqlite(t, localPayloadToWire(t, i.payload)));
       }
       kept = intents.length;
-      settleOrphanedIntents(ctx, true);
+      // With no intent left (none pending) settling is a no-op: skip its full FK check.
+      if (anyLocalIntent(ctx)) settleOrphanedIntents(ctx, true);
     }
 
     ctx.db.exec('DELETE FROM _sync_snapshot_stage');

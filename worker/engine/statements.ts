@@ -22,11 +22,11 @@ function cached(db: Database, sql: string): PreparedStatement {
   return stmt;
 }
 
-/** The first column of the first row of `sql` (undefined when there is no row), cached. */
+/** The first column of the first row of `sql` (undefined when there is no row), cached. An empty `bind` binds nothing. */
 export function selectCached(db: Database, sql: string, bind: readonly unknown[]): unknown {
   const stmt = cached(db, sql);
   try {
-    stmt.bind(bind as never);
+    if (bind.length) stmt.bind(bind as never);
     return stmt.step() ? stmt.get(0) : undefined;
   } finally {
     stmt.reset(true);
@@ -37,7 +37,7 @@ export function selectCached(db: Database, sql: string, bind: readonly unknown[]
 export function selectRowCached(db: Database, sql: string, bind: readonly unknown[]): unknown[] | undefined {
   const stmt = cached(db, sql);
   try {
-    stmt.bind(bind as never);
+    if (bind.length) stmt.bind(bind as never);
     return stmt.step() ? (stmt.get([]) as unknown[]) : undefined;
   } finally {
     stmt.reset(true);
@@ -48,7 +48,8 @@ export function selectRowCached(db: Database, sql: string, bind: readonly unknow
 export function runCached(db: Database, sql: string, bind: readonly unknown[]): void {
   const stmt = cached(db, sql);
   try {
-    stmt.bind(bind as never).stepReset();
+    if (bind.length) stmt.bind(bind as never);
+    stmt.stepReset();
   } finally {
     stmt.clearBindings();
   }
