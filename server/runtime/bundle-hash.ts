@@ -27,8 +27,18 @@ function sortedClone(v: JsonValue): JsonValue {
   return out;
 }
 
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function material(rows: readonly BundleRow[]): string {
   const orders = new Map<string, string[]>();
+  // Rows of one bundle usually share one payload shape: compare member names with the previous
+  // row's (cheap, interned strings) before building the shape's map key.
+  let lastKeys: string[] = [];
+  let lastOrder: string[] = [];
   const items = new Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
@@ -36,12 +46,18 @@ function material(rows: readonly BundleRow[]): string {
     if (row.op !== 'DELETE' && row.payload) {
       const p = row.payload;
       const keys = Object.keys(p);
-      const id = keys.join('\u0000');
-      let order = orders.get(id);
-      if (!order) {
-        order = [...keys].sort();
-        if (order.some((k) => INTEGER_LIKE.test(k))) throw new NeedsSlowPath();
-        orders.set(id, order);
+      let order: string[] | undefined;
+      if (sameNames(keys, lastKeys)) order = lastOrder;
+      else {
+        const id = keys.join('\u0000');
+        order = orders.get(id);
+        if (!order) {
+          order = [...keys].sort();
+          if (order.some((k) => INTEGER_LIKE.test(k))) throw new NeedsSlowPath();
+          orders.set(id, order);
+        }
+        lastKeys = keys;
+        lastOrder = order;
       }
       payload = {};
       for (const k of order) {
