@@ -85,6 +85,8 @@ const DDL = [
      wire_payload TEXT,
      dirty_ordinal INTEGER NOT NULL DEFAULT 0
    )`,
+  // A pull checks every incoming key against the frozen outbox; without this it scans the outbox per row.
+  `CREATE INDEX IF NOT EXISTS _sync_outbox_rows_key ON _sync_outbox_rows(schema_name, table_name, key_json)`,
   `CREATE TABLE IF NOT EXISTS _sync_snapshot_stage (
      snapshot_id TEXT NOT NULL,
      row_ordinal INTEGER NOT NULL,
