@@ -7,13 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { isCanonicalUuid } from '../../protocol/values.ts';
 import type { JsonValue, SnapshotChunkResponse, SnapshotRow, SnapshotSessionResponse, SourceReplacementReason } from '../../protocol/wire.ts';
 import type { SqlSession } from '../database/types.ts';
-import { fastCanonicalJson } from './bundle-hash.ts';
 import { SCOPE_COLUMN, keyTextSql, quoteIdent, wirePayloadSql } from './catalog.ts';
 import type { Catalog } from './catalog.ts';
 import type { CapacityGate } from './capacity.ts';
 import type { RuntimeContext } from './context.ts';
 import { ensureUserScope, requireInitialized } from './scope-state.ts';
 import { readSourceState } from './source-state.ts';
+import { SerializedJson } from './serialized-json.ts';
 import { SyncError } from './sync-error.ts';
 import { inReadSnapshot, inUserTransaction } from './transactions.ts';
 import { finishPayload, wireKey } from './wire-rows.ts';
@@ -89,9 +89,13 @@ function deleteSnapshotsSql(selectIds: string): string {
   SELECT count(*)::int AS n FROM gone`;
 }
 
-/** Canonical byte size of a snapshot row as it travels (the unit of `byte_count` and `max_bytes`). */
+/**
+ * Canonical byte size of a snapshot row as it travels (the unit of `byte_count` and `max_bytes`).
+ * Canonical JSON differs from `JSON.stringify` only in the order of object members (values are
+ * written alike, see `protocol/canonical-json.ts`), so the plain serialization has the same length.
+ */
 export function snapshotRowBytes(row: SnapshotRow): number {
-  return Buffer.byteLength(fastCanonicalJson(row as unknown as JsonValue), 'utf8');
+  return Buffer.byteLength(JSON.stringify(row), 'utf8');
 }
 
 interface StoredSnapshotRow {
@@ -220,7 +224,7 @@ export async function readSnapshotChunk(
   afterRowOrdinal: number,
   maxRows: number,
   maxBytes: number,
-): Promise<SnapshotChunkResponse> {
+): Promise<SerializedJson<SnapshotChunkResponse>> {
   const release = gate.tryAcquire();
   if (!release) {
     throw new SyncError('snapshot_chunk_capacity', 'too many snapshot chunk reads in progress; retry later', {}, { 'Retry-After': String(ctx.limits.capacityRetryAfterSeconds) });
@@ -233,24 +237,23 @@ export async function readSnapshotChunk(
           WHERE r.snapshot_id = $1::uuid AND r.row_ordinal > $2 ORDER BY r.row_ordinal LIMIT $3`,
         [h.snapshot_id, afterRowOrdinal, maxRows],
       );
-      const rows: SnapshotRow[] = [];
+      // Each row is serialized once: its text gives its size (see snapshotRowBytes) and is spliced
+      // into the body, which is byte for byte JSON.stringify of the SnapshotChunkResponse.
+      const texts: string[] = [];
       let bytes = 0;
       for (const stored of r.rows) {
-        const row = toSnapshotRow(ctx.catalog, stored);
-        const size = snapshotRowBytes(row);
-        if (rows.length > 0 && bytes + size > maxBytes) break;
-        rows.push(row);
+        const text = JSON.stringify(toSnapshotRow(ctx.catalog, stored));
+        const size = Buffer.byteLength(text, 'utf8');
+        if (texts.length > 0 && bytes + size > maxBytes) break;
+        texts.push(text);
         bytes += size;
       }
-      const next = afterRowOrdinal + rows.length;
-      return {
-        snapshot_id: h.snapshot_id,
-        snapshot_bundle_seq: Number(h.snapshot_bundle_seq),
-        rows,
-        next_row_ordinal: next,
-        byte_count: bytes,
-        has_more: next < Number(h.row_count),
-      };
+      const next = afterRowOrdinal + texts.length;
+      return new SerializedJson<SnapshotChunkResponse>(
+        `{"snapshot_id":${JSON.stringify(h.snapshot_id)},"snapshot_bundle_seq":${JSON.stringify(Number(h.snapshot_bundle_seq))},` +
+          `"rows":[${texts.join(',')}],"next_row_ordinal":${JSON.stringify(next)},"byte_count":${JSON.stringify(bytes)},` +
+          `"has_more":${JSON.stringify(next < Number(h.row_count))}}`,
+      );
     });
   } finally {
     release();
