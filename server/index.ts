@@ -17,6 +17,7 @@ import { createPostgresDatabase } from './database/postgres.ts';
 import type { SqlDatabase, SqlSession } from './database/types.ts';
 import { createSyncHandler } from './http/sync-handler.ts';
 import { bootstrapSyncSchema } from './runtime/bootstrap.ts';
+import { adoptPreexistingRows } from './runtime/adoption.ts';
 import { CapacityGate } from './runtime/capacity.ts';
 import { capabilitiesDocument, featureFlags } from './runtime/capabilities.ts';
 import { loadCatalog, normalizeRegisteredTables } from './runtime/catalog.ts';
@@ -79,6 +80,8 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
       },
       notifyChannel: channel,
     };
+    // Rows that predate the first bootstrap become one baseline bundle per user (idempotent).
+    await adoptPreexistingRows(ctx);
     const watchEnabled = options.watch?.enabled === true;
     const allow = options.watch?.allow ?? (() => true);
     const hub = watchEnabled ? new BundleChangeHub(db, channel) : null;
