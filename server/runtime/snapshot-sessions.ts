@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { isCanonicalUuid } from '../../protocol/values.ts';
 import type { JsonValue, SnapshotChunkResponse, SnapshotRow, SnapshotSessionResponse, SourceReplacementReason } from '../../protocol/wire.ts';
 import type { SqlSession } from '../database/types.ts';
-import { SCOPE_COLUMN, keyTextSql, quoteIdent, wirePayloadSql } from './catalog.ts';
-import type { Catalog } from './catalog.ts';
+import { SCOPE_COLUMN, keyTextSql, quoteIdent, quoteLiteral, wirePayloadSql } from './catalog.ts';
+import type { Catalog, CatalogTable } from './catalog.ts';
 import type { CapacityGate } from './capacity.ts';
 import type { RuntimeContext } from './context.ts';
 import { ensureUserScope, requireInitialized } from './scope-state.ts';
@@ -111,6 +111,33 @@ function toSnapshotRow(catalog: Catalog, r: StoredSnapshotRow): SnapshotRow {
   return { schema: table.schema, table: table.table, key: wireKey(table, r.key_text), row_version: Number(r.bundle_seq), payload: finishPayload(table, r.payload) };
 }
 
+/** Base types whose `to_json` rendering is a JSON string (text-family columns may be enums, composites, ...). */
+const SQL_SIZED_TEXT_TYPES = new Set(['text', 'varchar', 'bpchar', 'citext', 'name']);
+
+/**
+ * How SQL can size a table's snapshot rows exactly, or null. A row travels as
+ * `{"schema":S,"table":T,"key":{K:key},"row_version":N,"payload":P}` (JSON.stringify, whose length
+ * is the canonical length, see snapshotRowBytes). When every payload value is a JSON scalar that
+ * PostgreSQL renders as JavaScript would (no floats, which Node re-renders, and no json columns,
+ * whose stored text keeps its whitespace), the stored payload text differs from the compact form
+ * only by json_build_object's separators (" : " and ", "), and PostgreSQL escapes strings exactly
+ * as JSON.stringify does (UTF-8 databases only). Row size = octet_length(to_json(key)) +
+ * length(N) + octet_length(payload) + `perRow`, for rows where `oddSql` is false.
+ */
+function sqlRowSizing(table: CatalogTable): { perRow: number; oddSql: string } | null {
+  if (table.columns.length === 0 || table.columns.length > 50) return null;
+  for (const c of table.columns) {
+    if (c.family === 'json') return null;
+    if (c.family === 'text' && !SQL_SIZED_TEXT_TYPES.has(c.baseType)) return null;
+  }
+  const frame = `{"schema":${JSON.stringify(table.schema)},"table":${JSON.stringify(table.table)},"key":{${JSON.stringify(table.keyColumn)}:},"row_version":,"payload":}`;
+  const n = table.columns.length;
+  // Floats: Node re-renders PostgreSQL's shortest text (canonicalFloatString), which changes it
+  // only for exponent forms, -0, NaN and infinities; a row holding one is sized in Node.
+  const odd = table.floatColumns.map((c) => `(payload->>${quoteLiteral(c)}) ~ '[eEnN]' OR (payload->>${quoteLiteral(c)}) = '-0'`);
+  return { perRow: Buffer.byteLength(frame, 'utf8') - 2 * n - (n - 1), oddSql: odd.length > 0 ? odd.join(' OR ') : 'false' };
+}
+
 /** `POST /sync/snapshot-sessions`. */
 export async function createSnapshotSession(
   ctx: RuntimeContext,
@@ -140,39 +167,62 @@ export async function createSnapshotSession(
       // and picks a nested loop that rescans the business table per row_state row: 20,000 rows
       // took 100+ s that way, 25 ms hashed (found by the pull benchmark).
       await tx.query('SET LOCAL enable_nestloop = off');
+      const utf8 = (await tx.query<{ enc: string }>(`SELECT current_setting('server_encoding') AS enc`)).rows[0]!.enc === 'UTF8';
       let rowCount = 0;
+      let byteCount = 0;
+      // Ordinal ranges whose rows are sized in Node (tables whose sizes SQL cannot compute exactly).
+      const sizeInNode: { first: number; last: number }[] = [];
       for (const table of ctx.catalog.tables) {
-        const ins = await tx.query(
-          `INSERT INTO sync.snapshot_session_rows (snapshot_id, row_ordinal, table_id, key_text, bundle_seq, payload)
+        const sizing = utf8 ? sqlRowSizing(table) : null;
+        const insertSql = `INSERT INTO sync.snapshot_session_rows (snapshot_id, row_ordinal, table_id, key_text, bundle_seq, payload)
            SELECT $1::uuid, $2::bigint + row_number() OVER (ORDER BY k COLLATE "C"), $3, k, bundle_seq, payload FROM (
              SELECT ${keyTextSql(table, 'n')} AS k, rs.bundle_seq, ${wirePayloadSql(table, 'n')} AS payload
                FROM ${table.sqlName} n
                JOIN sync.row_state rs ON rs.user_pk = $4 AND rs.table_id = $3 AND rs.key_text = ${keyTextSql(table, 'n')} AND NOT rs.deleted
-              WHERE n.${quoteIdent(SCOPE_COLUMN)} = $5) s`,
-          [snapshotId, rowCount, table.tableId, scope.userPk, userId],
-        );
-        const live = await tx.query<{ n: string }>(`SELECT count(*)::text AS n FROM sync.row_state WHERE user_pk = $1 AND table_id = $2 AND NOT deleted`, [scope.userPk, table.tableId]);
-        if (Number(live.rows[0]!.n) !== ins.rowCount) {
-          throw new Error(`snapshot of ${table.qualifiedName}: ${ins.rowCount} live rows but ${live.rows[0]!.n} live row versions; refusing an inconsistent snapshot`);
+              WHERE n.${quoteIdent(SCOPE_COLUMN)} = $5) s`;
+        const params = [snapshotId, rowCount, table.tableId, scope.userPk, userId];
+        let inserted: number;
+        if (sizing) {
+          // Sized in the same statement, without reading the rows back (see sqlRowSizing).
+          const r = await tx.query<{ n: string; bytes: string; max: string; odd: boolean }>(
+            `WITH ins AS (${insertSql} RETURNING key_text, bundle_seq, payload)
+             SELECT count(*)::text AS n, coalesce(sum(sz), 0)::text AS bytes, coalesce(max(sz), 0)::text AS max, coalesce(bool_or(odd), false) AS odd
+               FROM (SELECT octet_length(to_json(key_text)::text) + length(bundle_seq::text) + octet_length(payload::text) AS sz, ${sizing.oddSql} AS odd FROM ins) s`,
+            params,
+          );
+          inserted = Number(r.rows[0]!.n);
+          if (inserted > 0 && (r.rows[0]!.odd || Number(r.rows[0]!.max) + sizing.perRow > ctx.limits.maxBytesPerSnapshotRow)) {
+            sizeInNode.push({ first: rowCount + 1, last: rowCount + inserted }); // exact sizes, and the offending row's error
+          } else {
+            byteCount += Number(r.rows[0]!.bytes) + inserted * sizing.perRow;
+          }
+        } else {
+          inserted = (await tx.query(insertSql, params)).rowCount;
+          if (inserted > 0) sizeInNode.push({ first: rowCount + 1, last: rowCount + inserted });
         }
-        rowCount += ins.rowCount;
+        const live = await tx.query<{ n: string }>(`SELECT count(*)::text AS n FROM sync.row_state WHERE user_pk = $1 AND table_id = $2 AND NOT deleted`, [scope.userPk, table.tableId]);
+        if (Number(live.rows[0]!.n) !== inserted) {
+          throw new Error(`snapshot of ${table.qualifiedName}: ${inserted} live rows but ${live.rows[0]!.n} live row versions; refusing an inconsistent snapshot`);
+        }
+        rowCount += inserted;
       }
       const maxRows = ctx.limits.maxRowsPerSnapshotSession;
       if (maxRows > 0 && rowCount > maxRows) throw new Error(`snapshot has ${rowCount} rows, above max_rows_per_snapshot_session ${maxRows}`);
-      let byteCount = 0;
       const batch = ctx.limits.snapshotMaterializationBatchRows;
-      for (let after = 0; after < rowCount; after += batch) {
-        const r = await tx.query<StoredSnapshotRow>(
-          `SELECT r.row_ordinal::text AS row_ordinal, r.table_id, r.key_text, r.bundle_seq::text AS bundle_seq, r.payload FROM sync.snapshot_session_rows r
-            WHERE r.snapshot_id = $1::uuid AND r.row_ordinal > $2 AND r.row_ordinal <= $3 ORDER BY r.row_ordinal`,
-          [snapshotId, after, after + batch],
-        );
-        for (const stored of r.rows) {
-          const size = snapshotRowBytes(toSnapshotRow(ctx.catalog, stored));
-          if (size > ctx.limits.maxBytesPerSnapshotRow) {
-            throw new Error(`snapshot row ${stored.row_ordinal} has ${size} bytes, above max_bytes_per_snapshot_row ${ctx.limits.maxBytesPerSnapshotRow}`);
+      for (const range of sizeInNode) {
+        for (let after = range.first - 1; after < range.last; after += batch) {
+          const r = await tx.query<StoredSnapshotRow>(
+            `SELECT r.row_ordinal::text AS row_ordinal, r.table_id, r.key_text, r.bundle_seq::text AS bundle_seq, r.payload FROM sync.snapshot_session_rows r
+              WHERE r.snapshot_id = $1::uuid AND r.row_ordinal > $2 AND r.row_ordinal <= $3 ORDER BY r.row_ordinal`,
+            [snapshotId, after, Math.min(after + batch, range.last)],
+          );
+          for (const stored of r.rows) {
+            const size = snapshotRowBytes(toSnapshotRow(ctx.catalog, stored));
+            if (size > ctx.limits.maxBytesPerSnapshotRow) {
+              throw new Error(`snapshot row ${stored.row_ordinal} has ${size} bytes, above max_bytes_per_snapshot_row ${ctx.limits.maxBytesPerSnapshotRow}`);
+            }
+            byteCount += size;
           }
-          byteCount += size;
         }
       }
       const maxBytes = ctx.limits.maxBytesPerSnapshotSession;
