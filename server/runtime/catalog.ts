@@ -194,7 +194,7 @@ export async function loadCatalog(session: SqlSession, tables: RegisteredTable[]
 }
 
 /** SQL value of column `c` of row alias `alias` in its wire form (before float re-rendering). */
-function wireValueSql(c: CatalogColumn, alias: string): string {
+export function wireValueSql(c: CatalogColumn, alias: string): string {
   const ref = `${alias}.${quoteIdent(c.name)}`;
   switch (c.family) {
     case 'integer':
@@ -226,6 +226,15 @@ export function wirePayloadSql(table: CatalogTable, alias: string): string {
     parts.push(`jsonb_build_object(${group.map((c) => `${quoteLiteral(c.name)}, ${wireValueSql(c, alias)}`).join(', ')})`);
   }
   return `(${parts.join(' || ')})::json`;
+}
+
+/**
+ * SQL `json` expression of a row's wire payload as compact text (`row_to_json`: no whitespace,
+ * columns in table order, the values of {@link wirePayloadSql}); used for snapshot rows, whose
+ * text is spliced into responses as it is stored when nothing in it needs re-rendering.
+ */
+export function compactWirePayloadSql(table: CatalogTable, alias: string): string {
+  return `(SELECT row_to_json(w) FROM (SELECT ${table.columns.map((c) => `${wireValueSql(c, alias)} AS ${quoteIdent(c.name)}`).join(', ')}) w)`;
 }
 
 /** SQL text of the row's sync key (uuid keys in canonical lowercase text). */

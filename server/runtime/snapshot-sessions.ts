@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { isCanonicalUuid } from '../../protocol/values.ts';
 import type { JsonValue, SnapshotChunkResponse, SnapshotRow, SnapshotSessionResponse, SourceReplacementReason } from '../../protocol/wire.ts';
 import type { SqlSession } from '../database/types.ts';
-import { SCOPE_COLUMN, keyTextSql, quoteIdent, quoteLiteral, wirePayloadSql } from './catalog.ts';
+import { SCOPE_COLUMN, compactWirePayloadSql, keyTextSql, quoteIdent, quoteLiteral } from './catalog.ts';
 import type { Catalog, CatalogTable } from './catalog.ts';
 import type { CapacityGate } from './capacity.ts';
 import type { RuntimeContext } from './context.ts';
@@ -117,25 +117,46 @@ const SQL_SIZED_TEXT_TYPES = new Set(['text', 'varchar', 'bpchar', 'citext', 'na
 /**
  * How SQL can size a table's snapshot rows exactly, or null. A row travels as
  * `{"schema":S,"table":T,"key":{K:key},"row_version":N,"payload":P}` (JSON.stringify, whose length
- * is the canonical length, see snapshotRowBytes). When every payload value is a JSON scalar that
- * PostgreSQL renders as JavaScript would (no floats, which Node re-renders, and no json columns,
- * whose stored text keeps its whitespace), the stored payload text differs from the compact form
- * only by json_build_object's separators (" : " and ", "), and PostgreSQL escapes strings exactly
- * as JSON.stringify does (UTF-8 databases only). Row size = octet_length(to_json(key)) +
- * length(N) + octet_length(payload) + `perRow`, for rows where `oddSql` is false.
+ * is the canonical length, see snapshotRowBytes). The stored payload is compact `row_to_json` text
+ * (compactWirePayloadSql); when every value in it is a JSON scalar that PostgreSQL renders as
+ * JavaScript would (no json columns, whose stored text keeps its whitespace; floats, which Node
+ * re-renders, only when not in exponent form, -0, NaN or infinite: `oddSql`), that text is
+ * exactly JSON.stringify of the parsed payload: PostgreSQL escapes strings as JSON.stringify does
+ * (UTF-8 databases only). Such a row's text is `prefix + JSON.stringify(key) + "},\"row_version\":"
+ * + N + ",\"payload\":" + P + "}"` and its size octet_length(to_json(key)) + length(N) +
+ * octet_length(P) + `perRow`.
  */
-function sqlRowSizing(table: CatalogTable): { perRow: number; oddSql: string } | null {
-  if (table.columns.length === 0 || table.columns.length > 50) return null;
+function sqlRowSizing(table: CatalogTable): RowSizing | null {
+  if (!sizings.has(table)) sizings.set(table, computeRowSizing(table));
+  return sizings.get(table)!;
+}
+
+interface RowSizing {
+  perRow: number;
+  oddSql: string;
+  prefix: string;
+}
+
+const sizings = new WeakMap<CatalogTable, RowSizing | null>();
+
+function computeRowSizing(table: CatalogTable): RowSizing | null {
   for (const c of table.columns) {
     if (c.family === 'json') return null;
     if (c.family === 'text' && !SQL_SIZED_TEXT_TYPES.has(c.baseType)) return null;
   }
-  const frame = `{"schema":${JSON.stringify(table.schema)},"table":${JSON.stringify(table.table)},"key":{${JSON.stringify(table.keyColumn)}:},"row_version":,"payload":}`;
-  const n = table.columns.length;
-  // Floats: Node re-renders PostgreSQL's shortest text (canonicalFloatString), which changes it
-  // only for exponent forms, -0, NaN and infinities; a row holding one is sized in Node.
-  const odd = table.floatColumns.map((c) => `(payload->>${quoteLiteral(c)}) ~ '[eEnN]' OR (payload->>${quoteLiteral(c)}) = '-0'`);
-  return { perRow: Buffer.byteLength(frame, 'utf8') - 2 * n - (n - 1), oddSql: odd.length > 0 ? odd.join(' OR ') : 'false' };
+  const prefix = `{"schema":${JSON.stringify(table.schema)},"table":${JSON.stringify(table.table)},"key":{${JSON.stringify(table.keyColumn)}:`;
+  const frame = `${prefix}},"row_version":,"payload":}`;
+  const odd = table.floatColumns.map((c) => `coalesce((payload->>${quoteLiteral(c)}) ~ '[eEnN]' OR (payload->>${quoteLiteral(c)}) = '-0', false)`);
+  return { perRow: Buffer.byteLength(frame, 'utf8'), oddSql: odd.length > 0 ? odd.join(' OR ') : 'false', prefix };
+}
+
+/** SQL boolean over `r` (a snapshot_session_rows row): its payload text can be spliced as stored. */
+function plainRowSql(catalog: Catalog): string {
+  const arms = catalog.tables.map((t) => {
+    const sizing = sqlRowSizing(t);
+    return `WHEN ${t.tableId} THEN ${sizing ? (sizing.oddSql === 'false' ? 'true' : `NOT (${sizing.oddSql.replace(/payload->>/g, 'r.payload->>')})`) : 'false'}`;
+  });
+  return `(current_setting('server_encoding') = 'UTF8' AND CASE r.table_id ${arms.join(' ')} ELSE false END)`;
 }
 
 /** `POST /sync/snapshot-sessions`. */
@@ -176,7 +197,7 @@ export async function createSnapshotSession(
         const sizing = utf8 ? sqlRowSizing(table) : null;
         const insertSql = `INSERT INTO sync.snapshot_session_rows (snapshot_id, row_ordinal, table_id, key_text, bundle_seq, payload)
            SELECT $1::uuid, $2::bigint + row_number() OVER (ORDER BY k COLLATE "C"), $3, k, bundle_seq, payload FROM (
-             SELECT ${keyTextSql(table, 'n')} AS k, rs.bundle_seq, ${wirePayloadSql(table, 'n')} AS payload
+             SELECT ${keyTextSql(table, 'n')} AS k, rs.bundle_seq, ${compactWirePayloadSql(table, 'n')} AS payload
                FROM ${table.sqlName} n
                JOIN sync.row_state rs ON rs.user_pk = $4 AND rs.table_id = $3 AND rs.key_text = ${keyTextSql(table, 'n')} AND NOT rs.deleted
               WHERE n.${quoteIdent(SCOPE_COLUMN)} = $5) s`;
@@ -282,9 +303,15 @@ export async function readSnapshotChunk(
   try {
     return await inReadSnapshot(ctx.db, async (tx) => {
       const h = await loadSnapshotHeader(tx, snapshotId, userId, true);
-      const r = await tx.query<StoredSnapshotRow>(
-        `SELECT r.row_ordinal::text AS row_ordinal, r.table_id, r.key_text, r.bundle_seq::text AS bundle_seq, r.payload FROM sync.snapshot_session_rows r
-          WHERE r.snapshot_id = $1::uuid AND r.row_ordinal > $2 ORDER BY r.row_ordinal LIMIT $3`,
+      // Rows whose stored text needs no re-rendering (see sqlRowSizing) come as text and are
+      // spliced as they are; the others are parsed and serialized here.
+      const r = await tx.query<StoredSnapshotRow & { plain_payload: string | null }>(
+        `SELECT r.row_ordinal::text AS row_ordinal, r.table_id, r.key_text, r.bundle_seq::text AS bundle_seq,
+                CASE WHEN r.plain THEN NULL ELSE r.payload END AS payload, CASE WHEN r.plain THEN r.payload::text END AS plain_payload
+           FROM (SELECT r.*, ${plainRowSql(ctx.catalog)} AS plain FROM (
+                  SELECT r.row_ordinal, r.table_id, r.key_text, r.bundle_seq, r.payload FROM sync.snapshot_session_rows r
+                   WHERE r.snapshot_id = $1::uuid AND r.row_ordinal > $2 ORDER BY r.row_ordinal LIMIT $3) r OFFSET 0) r
+          ORDER BY r.row_ordinal`,
         [h.snapshot_id, afterRowOrdinal, maxRows],
       );
       // Each row is serialized once: its text gives its size (see snapshotRowBytes) and is spliced
@@ -292,7 +319,10 @@ export async function readSnapshotChunk(
       const texts: string[] = [];
       let bytes = 0;
       for (const stored of r.rows) {
-        const text = JSON.stringify(toSnapshotRow(ctx.catalog, stored));
+        const text =
+          stored.plain_payload !== null
+            ? `${sqlRowSizing(ctx.catalog.byId.get(stored.table_id)!)!.prefix}${JSON.stringify(stored.key_text)}},"row_version":${Number(stored.bundle_seq)},"payload":${stored.plain_payload}}`
+            : JSON.stringify(toSnapshotRow(ctx.catalog, stored));
         const size = Buffer.byteLength(text, 'utf8');
         if (texts.length > 0 && bytes + size > maxBytes) break;
         texts.push(text);
