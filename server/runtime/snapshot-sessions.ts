@@ -133,6 +133,8 @@ function sqlRowSizing(table: CatalogTable): RowSizing | null {
 
 interface RowSizing {
   perRow: number;
+  /** How compact payload text starts: `{"first_column":`. */
+  firstMember: string;
   oddSql: string;
   prefix: string;
 }
@@ -147,7 +149,8 @@ function computeRowSizing(table: CatalogTable): RowSizing | null {
   const prefix = `{"schema":${JSON.stringify(table.schema)},"table":${JSON.stringify(table.table)},"key":{${JSON.stringify(table.keyColumn)}:`;
   const frame = `${prefix}},"row_version":,"payload":}`;
   const odd = table.floatColumns.map((c) => `coalesce((payload->>${quoteLiteral(c)}) ~ '[eEnN]' OR (payload->>${quoteLiteral(c)}) = '-0', false)`);
-  return { perRow: Buffer.byteLength(frame, 'utf8'), oddSql: odd.length > 0 ? odd.join(' OR ') : 'false', prefix };
+  if (table.columns.length === 0) return null;
+  return { perRow: Buffer.byteLength(frame, 'utf8'), firstMember: `{${JSON.stringify(table.columns[0]!.name)}:`, oddSql: odd.length > 0 ? odd.join(' OR ') : 'false', prefix };
 }
 
 /** SQL boolean over `r` (a snapshot_session_rows row): its payload text can be spliced as stored. */
@@ -319,10 +322,16 @@ export async function readSnapshotChunk(
       const texts: string[] = [];
       let bytes = 0;
       for (const stored of r.rows) {
-        const text =
-          stored.plain_payload !== null
-            ? `${sqlRowSizing(ctx.catalog.byId.get(stored.table_id)!)!.prefix}${JSON.stringify(stored.key_text)}},"row_version":${Number(stored.bundle_seq)},"payload":${stored.plain_payload}}`
-            : JSON.stringify(toSnapshotRow(ctx.catalog, stored));
+        let text: string;
+        if (stored.plain_payload === null) text = JSON.stringify(toSnapshotRow(ctx.catalog, stored));
+        else {
+          const sizing = sqlRowSizing(ctx.catalog.byId.get(stored.table_id)!)!;
+          // A session materialized by an older server version stored json_build_object text
+          // (`{"a" : ...`): that is parsed and serialized like the other rows.
+          text = stored.plain_payload.startsWith(sizing.firstMember)
+            ? `${sizing.prefix}${JSON.stringify(stored.key_text)}},"row_version":${Number(stored.bundle_seq)},"payload":${stored.plain_payload}}`
+            : JSON.stringify(toSnapshotRow(ctx.catalog, { ...stored, payload: JSON.parse(stored.plain_payload) as Record<string, JsonValue> }));
+        }
         const size = Buffer.byteLength(text, 'utf8');
         if (texts.length > 0 && bytes + size > maxBytes) break;
         texts.push(text);
