@@ -126,6 +126,7 @@ interface ColumnRow {
  */
 export async function loadCatalog(session: SqlSession, tables: RegisteredTable[]): Promise<Catalog> {
   const out: CatalogTable[] = [];
+  const registeredOids = new Map<number, CatalogTable>();
   for (const [i, t] of tables.entries()) {
     const qualifiedName = `${t.schema}.${t.table}`;
     const sqlName = `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`;
@@ -173,7 +174,7 @@ export async function loadCatalog(session: SqlSession, tables: RegisteredTable[]
       [oid, SCOPE_COLUMN, t.syncKey],
     );
     if (!idx.rows[0]?.ok) throw new Error(`${qualifiedName} needs a unique index on exactly (${SCOPE_COLUMN}, ${t.syncKey})`);
-    out.push({
+    const table: CatalogTable = {
       tableId: i + 1,
       schema: t.schema,
       table: t.table,
@@ -184,8 +185,11 @@ export async function loadCatalog(session: SqlSession, tables: RegisteredTable[]
       columns,
       columnsByName: new Map(columns.map((c) => [c.name, c])),
       floatColumns: columns.filter((c) => c.family === 'float').map((c) => c.name),
-    });
+    };
+    out.push(table);
+    registeredOids.set(oid, table);
   }
+  await checkForeignKeys(session, registeredOids);
   return {
     tables: out,
     byId: new Map(out.map((t) => [t.tableId, t])),
@@ -261,4 +265,35 @@ export function keyFromTextSql(table: CatalogTable, textExpr: string): string {
   // Sync-side key columns use the C collation; comparing under the business column's own
   // collation keeps its (scope, key) index usable.
   return table.keyKind === 'uuid' ? `(${textExpr})::uuid` : `(${textExpr}) COLLATE "default"`;
+}
+
+/**
+ * Foreign keys of registered tables: a bundle may write a child before its parent and devices
+ * apply whole bundles, so every FK from a registered table must point at a registered table (the
+ * set is closed), pair the scopes — `(_sync_scope_id, fk) -> (_sync_scope_id, parent key)`, so a
+ * row can never reference another user's row — and be DEFERRABLE (checked at COMMIT).
+ */
+async function checkForeignKeys(session: SqlSession, registered: ReadonlyMap<number, CatalogTable>): Promise<void> {
+  const fks = await session.query<{ conname: string; child: number; parent: number; deferrable: boolean; child_cols: string[]; parent_cols: string[] }>(
+    `SELECT c.conname, c.conrelid::int AS child, c.confrelid::int AS parent, c.condeferrable AS deferrable,
+            (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM unnest(c.conkey) WITH ORDINALITY k(attnum, ord)
+               JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum) AS child_cols,
+            (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM unnest(c.confkey) WITH ORDINALITY k(attnum, ord)
+               JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.attnum) AS parent_cols
+       FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid = ANY($1::oid[])`,
+    [[...registered.keys()]],
+  );
+  for (const fk of fks.rows) {
+    const child = registered.get(fk.child)!;
+    const parent = registered.get(fk.parent);
+    const what = `${child.qualifiedName}: foreign key ${fk.conname}`;
+    if (!parent) {
+      const name = await session.query<{ name: string }>('SELECT $1::oid::regclass::text AS name', [fk.parent]);
+      throw new Error(`${what} references ${name.rows[0]?.name ?? fk.parent}, which is not registered: the registered tables must be closed under foreign keys`);
+    }
+    if (fk.child_cols.length !== 2 || fk.child_cols[0] !== SCOPE_COLUMN || fk.parent_cols[0] !== SCOPE_COLUMN || fk.parent_cols[1] !== parent.keyColumn) {
+      throw new Error(`${what} must be (${SCOPE_COLUMN}, <column>) -> ${parent.qualifiedName} (${SCOPE_COLUMN}, ${parent.keyColumn}), so that rows only reference rows of the same user`);
+    }
+    if (!fk.deferrable) throw new Error(`${what} must be DEFERRABLE (a bundle may write a child before its parent)`);
+  }
 }

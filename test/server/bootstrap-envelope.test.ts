@@ -16,6 +16,12 @@ beforeAll(async () => {
     CREATE TABLE app.upper ("_sync_scope_id" text NOT NULL, id text NOT NULL, "Name" text, PRIMARY KEY (_sync_scope_id, id));
     CREATE TABLE app.good (_sync_scope_id text NOT NULL, id text NOT NULL, note text, PRIMARY KEY (_sync_scope_id, id));
     CREATE TABLE app.other (_sync_scope_id text NOT NULL, id text NOT NULL, PRIMARY KEY (_sync_scope_id, id));
+    CREATE TABLE app.fk_child (_sync_scope_id text NOT NULL, id text NOT NULL, other_id text, PRIMARY KEY (_sync_scope_id, id),
+      FOREIGN KEY (_sync_scope_id, other_id) REFERENCES app.other (_sync_scope_id, id) DEFERRABLE INITIALLY DEFERRED);
+    CREATE TABLE app.fk_not_deferrable (_sync_scope_id text NOT NULL, id text NOT NULL, other_id text, PRIMARY KEY (_sync_scope_id, id),
+      FOREIGN KEY (_sync_scope_id, other_id) REFERENCES app.other (_sync_scope_id, id));
+    CREATE TABLE app.fk_unscoped (_sync_scope_id text NOT NULL, id text NOT NULL, other_id text, other_scope text, PRIMARY KEY (_sync_scope_id, id),
+      FOREIGN KEY (other_scope, other_id) REFERENCES app.other (_sync_scope_id, id) DEFERRABLE);
   `);
 });
 afterAll(() => db?.drop());
@@ -47,4 +53,14 @@ it('freezes the registered set at first bootstrap and accepts the same set again
   await expect(
     createSyncServer({ database: db.openAnother(), tables: [{ schema: 'app', table: 'good', syncKey: 'id' }, { schema: 'app', table: 'other', syncKey: 'id' }] }),
   ).rejects.toThrow(/registered set is frozen/);
+});
+
+it('requires foreign keys between registered tables to be closed, scope-paired and deferrable', async () => {
+  const other = { schema: 'app', table: 'other', syncKey: 'id' };
+  await expect(createSyncServer({ database: db.openAnother(), tables: [{ schema: 'app', table: 'fk_child', syncKey: 'id' }] }))
+    .rejects.toThrow(/references app\.other, which is not registered/);
+  await expect(createSyncServer({ database: db.openAnother(), tables: [other, { schema: 'app', table: 'fk_not_deferrable', syncKey: 'id' }] }))
+    .rejects.toThrow(/must be DEFERRABLE/);
+  await expect(createSyncServer({ database: db.openAnother(), tables: [other, { schema: 'app', table: 'fk_unscoped', syncKey: 'id' }] }))
+    .rejects.toThrow(/rows only reference rows of the same user/);
 });
