@@ -24,7 +24,7 @@ if (existsSync('interop/run.mjs')) steps.push(['interop (go-oversync peers)', 'n
 const pgliteTemplate = process.env.OVERSQLITE_PGLITE_TEMPLATE_DIR ?? join(tmpdir(), 'oversqlite-pglite-template');
 
 for (const [name, cmd, args, extraEnv = {}] of steps) {
-  const env = { OVERSQLITE_PGLITE_TEMPLATE_DIR: pgliteTemplate, ...process.env, ...extraEnv };
+  const env = { ...process.env, OVERSQLITE_PGLITE_TEMPLATE_DIR: pgliteTemplate, ...extraEnv };
   console.log(`\n=== ${name}: ${Object.entries(extraEnv).map(([k, v]) => `${k}=${v} `).join('')}${cmd} ${args.join(' ')}`);
   const r = spawnSync(cmd, args, { stdio: 'inherit', env });
   if (r.status !== 0) {

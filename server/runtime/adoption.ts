@@ -21,7 +21,7 @@ import { writeAsUser } from './server-writes.ts';
 /** Prefix of the writer source id of adoption bundles. */
 export const ADOPTION_SOURCE_PREFIX = 'oversync-adoption:';
 
-/** SQL condition: row `n` of `table` has no row version (never part of a bundle). `$1` = user id. */
+/** SQL condition: row `n` of `table` has no row version (it was never part of a bundle). */
 function unadoptedSql(table: CatalogTable): string {
   return `NOT EXISTS (SELECT 1 FROM sync.user_state us JOIN sync.row_state rs ON rs.user_pk = us.user_pk
                        WHERE us.user_id = n.${quoteIdent(SCOPE_COLUMN)} AND rs.table_id = ${table.tableId}
@@ -35,12 +35,15 @@ export async function adoptPreexistingRows(ctx: RuntimeContext): Promise<number>
     const found = await ctx.db.query<{ user_id: string }>(
       `SELECT DISTINCT n.${quoteIdent(SCOPE_COLUMN)} AS user_id FROM ${table.sqlName} n WHERE ${unadoptedSql(table)}`,
     );
-    for (const { user_id } of found.rows) users.add(user_id);
+    for (const { user_id } of found.rows) {
+      // Refused before any bundle is written: such rows stop the start with nothing adopted.
+      if (user_id.trim() === '') {
+        throw new Error(`oversync: rows of ${table.qualifiedName} with a blank ${SCOPE_COLUMN} cannot be adopted (they belong to no user); give them an owner or delete them`);
+      }
+      users.add(user_id);
+    }
   }
   for (const userId of [...users].sort()) {
-    if (userId.trim() === '') {
-      throw new Error(`oversync: rows with a blank ${SCOPE_COLUMN} cannot be adopted (they belong to no user); give them an owner or delete them`);
-    }
     await writeAsUser(ctx, userId, `${ADOPTION_SOURCE_PREFIX}${randomUUID()}`, (tx) => touchUnadoptedRows(tx, ctx, userId));
   }
   return users.size;
