@@ -1,0 +1,195 @@
+/**
+ * Probe: the server's share of a large snapshot (issue 6). Serves the server library over real
+ * HTTP on a PostgreSQL database seeded with PROBE_ROWS (1,000,000) bench rows (~200 B) of one user
+ * as server-originated bundles (`writeAs`, 50,000 rows each, like bench/lib/sync-server.ts), then
+ * times `POST /sync/snapshot-sessions` and reading every chunk (the client's JSON.parse included)
+ * with the default and the maximum chunk limits, and deletes the session.
+ *
+ *   npx tsx bench/probes/server-snapshot.ts
+ *
+ * The seeded database is kept (PROBE_DB, default `oversqlite_probe_snapshot`) and reused by later
+ * runs, since seeding 1M rows takes minutes; drop it by hand when done.
+ * Env:
+ * - PROBE_ROWS (1000000), PROBE_DB, PROBE_REPEAT (3): rounds;
+ * - PROBE_SERVER_ROOTS: comma-separated checkouts whose `server/` is measured (default: this one).
+ *   Several roots are measured interleaved (A, B, A, B, ...) on the same database, for before/after;
+ * - PROBE_MODES (`default,max`): chunk limits used for the reads (`default` = no max_rows/max_bytes
+ *   sent, `max` = the advertised caps);
+ * - PROBE_EXPLAIN=1: logs EXPLAIN (ANALYZE, BUFFERS) of every statement over 200 ms through
+ *   auto_explain to the PostgreSQL server log (the database setting is reset afterwards).
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import path from 'node:path';
+import pg from 'pg';
+import { BENCH_PG_SCHEMA_SQL, BENCH_TABLES } from '../lib/bench-schema.ts';
+
+const ROWS = Number(process.env.PROBE_ROWS ?? 1_000_000);
+const DB = process.env.PROBE_DB ?? 'oversqlite_probe_snapshot';
+const REPEAT = Number(process.env.PROBE_REPEAT ?? 3);
+const ROOTS = (process.env.PROBE_SERVER_ROOTS ?? path.resolve(import.meta.dirname, '../..')).split(',').map((r) => path.resolve(r));
+const MODES = (process.env.PROBE_MODES ?? 'default,max').split(',') as ('default' | 'max')[];
+const ADMIN_URL = process.env.OVERSQLITE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const USER = 'probe-user';
+
+const dbUrl = (() => {
+  const u = new URL(ADMIN_URL);
+  u.pathname = `/${DB}`;
+  return u.toString();
+})();
+
+// The server library's surface the probe uses (a checkout's server/index.ts).
+type ServerLib = typeof import('../../server/index.ts');
+
+async function loadServer(root: string): Promise<ServerLib> {
+  return (await import(pathToFileURL(path.join(root, 'server/index.ts')).href)) as ServerLib;
+}
+
+async function adminQuery(sql: string, url = ADMIN_URL): Promise<pg.QueryResult> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Creates and seeds the database unless a previous run left it complete. */
+async function ensureSeeded(lib: ServerLib): Promise<void> {
+  const exists = (await adminQuery(`SELECT 1 FROM pg_database WHERE datname = '${DB}'`)).rowCount! > 0;
+  if (exists) {
+    const n = await adminQuery(`SELECT count(*)::int AS n FROM bench.items`, dbUrl).catch(() => null);
+    if (n?.rows[0]?.n === ROWS) return;
+    await adminQuery(`DROP DATABASE "${DB}" WITH (FORCE)`);
+  }
+  await adminQuery(`CREATE DATABASE "${DB}"`);
+  await adminQuery(BENCH_PG_SCHEMA_SQL, dbUrl);
+  const database = lib.createPostgresDatabase({ connectionString: dbUrl, maxConnections: 4 });
+  const server = await lib.createSyncServer({ database, tables: BENCH_TABLES });
+  const t0 = performance.now();
+  for (let start = 0; start < ROWS; start += 50_000) {
+    const end = Math.min(ROWS, start + 50_000) - 1;
+    await server.writeAs(USER, 'probe-seeder', (tx) => tx.query(
+      `INSERT INTO bench.items (id, n, body)
+       SELECT 's-' || lpad(g::text, 7, '0'), g, rpad('row ' || g || ' ', 170, 'abcdefghijklmnopqrstuvwxyz0123456789')
+       FROM generate_series($1::int, $2::int) AS g`, [start, end]));
+  }
+  console.log(`seeded ${ROWS} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  await server.close();
+  await database.close();
+  await adminQuery('VACUUM ANALYZE', dbUrl);
+}
+
+interface Started {
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+async function start(lib: ServerLib): Promise<Started> {
+  const database = lib.createPostgresDatabase({ connectionString: dbUrl, maxConnections: 4 });
+  const server = await lib.createSyncServer({ database, tables: BENCH_TABLES });
+  const http = createServer(lib.toNodeHandler((req, a) => server.handle(req, a), async () => ({ userId: USER })));
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  return {
+    baseUrl: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+    async close() {
+      await server.close();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await database.close();
+    },
+  };
+}
+
+const headers = { 'Oversync-Source-ID': 'probe-device', 'Content-Type': 'application/json' };
+
+async function call(url: string, init: RequestInit = {}): Promise<any> {
+  const res = await fetch(url, { ...init, headers });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${text.slice(0, 300)}`);
+  return text === '' ? null : JSON.parse(text);
+}
+
+interface Round {
+  createMs: number;
+  readMs: number;
+  chunks: number;
+  rows: number;
+  bytes: number;
+  deleteMs: number;
+}
+
+async function round(s: Started, mode: 'default' | 'max', caps: { rows: number; bytes: number }): Promise<Round> {
+  let t = performance.now();
+  const session = await call(`${s.baseUrl}/sync/snapshot-sessions`, { method: 'POST', body: '{}' });
+  const createMs = performance.now() - t;
+  t = performance.now();
+  let after = 0;
+  let chunks = 0;
+  let rows = 0;
+  let bytes = 0;
+  const limits = mode === 'max' ? `&max_rows=${caps.rows}&max_bytes=${caps.bytes}` : '';
+  for (;;) {
+    const c = await call(`${s.baseUrl}/sync/snapshot-sessions/${session.snapshot_id}?after_row_ordinal=${after}${limits}`);
+    chunks++;
+    rows += c.rows.length;
+    bytes += c.byte_count;
+    after = c.next_row_ordinal;
+    if (!c.has_more) break;
+  }
+  const readMs = performance.now() - t;
+  if (rows !== session.row_count || bytes !== session.byte_count) throw new Error(`read ${rows} rows / ${bytes} B, session says ${session.row_count} / ${session.byte_count}`);
+  t = performance.now();
+  await call(`${s.baseUrl}/sync/snapshot-sessions/${session.snapshot_id}`, { method: 'DELETE' });
+  return { createMs, readMs, chunks, rows, bytes, deleteMs: performance.now() - t };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const sec = (ms: number) => (ms / 1000).toFixed(2);
+
+async function main(): Promise<void> {
+  const libs = await Promise.all(ROOTS.map(loadServer));
+  await ensureSeeded(libs[0]!);
+  if (process.env.PROBE_EXPLAIN === '1') {
+    await adminQuery(`ALTER DATABASE "${DB}" SET session_preload_libraries = 'auto_explain'`);
+    await adminQuery(`ALTER DATABASE "${DB}" SET auto_explain.log_min_duration = 200`);
+    await adminQuery(`ALTER DATABASE "${DB}" SET auto_explain.log_analyze = on`);
+    await adminQuery(`ALTER DATABASE "${DB}" SET auto_explain.log_buffers = on`);
+    await adminQuery(`ALTER DATABASE "${DB}" SET auto_explain.log_nested_statements = on`);
+  }
+  try {
+    console.log(`load: ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}; ${ROWS} rows; roots: ${ROOTS.join(', ')}`);
+    const results = new Map<string, Round[]>();
+    for (let i = 0; i < REPEAT; i++) {
+      for (const [r, lib] of libs.entries()) {
+        const s = await start(lib);
+        try {
+          const caps = await call(`${s.baseUrl}/sync/capabilities`);
+          const lim = caps.bundle_limits ?? caps.limits ?? caps;
+          for (const mode of MODES) {
+            const res = await round(s, mode, { rows: lim.max_rows_per_snapshot_chunk, bytes: lim.max_bytes_per_snapshot_chunk });
+            const key = `${r}:${path.basename(ROOTS[r]!)}:${mode}`;
+            results.set(key, [...(results.get(key) ?? []), res]);
+            console.log(`${key} round ${i + 1}: create ${sec(res.createMs)} s, ${res.chunks} chunks read in ${sec(res.readMs)} s, delete ${sec(res.deleteMs)} s (${res.rows} rows, ${res.bytes} B)`);
+          }
+        } finally {
+          await s.close();
+        }
+      }
+    }
+    console.log(`load: ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    for (const [key, rs] of results) {
+      console.log(`median ${key}: create ${sec(median(rs.map((x) => x.createMs)))} s, chunk reads ${sec(median(rs.map((x) => x.readMs)))} s (${rs[0]!.chunks} chunks), delete ${sec(median(rs.map((x) => x.deleteMs)))} s`);
+    }
+  } finally {
+    if (process.env.PROBE_EXPLAIN === '1') {
+      for (const k of ['session_preload_libraries', 'auto_explain.log_min_duration', 'auto_explain.log_analyze', 'auto_explain.log_buffers', 'auto_explain.log_nested_statements']) {
+        await adminQuery(`ALTER DATABASE "${DB}" RESET ${k}`);
+      }
+    }
+  }
+}
+
+await main();
