@@ -51,10 +51,9 @@ function viteBuild(name: string, config: string): { dir: string; assets: string[
   return { dir, assets: readdirSync(dir) };
 }
 
-function expectWorkerAndWasm(dir: string, assets: string[]): void {
+function expectWorkerAndWasm(dir: string, assets: string[], app = assets.find((f) => /^index-.*\.js$/.test(f))): void {
   const worker = assets.find((f) => /^worker-entry-.*\.js$/.test(f));
   const wasm = assets.find((f) => /^sqlite3-.*\.wasm$/.test(f));
-  const app = assets.find((f) => /^index-.*\.js$/.test(f));
   expect({ worker, wasm, app }).toEqual({ worker: expect.any(String), wasm: expect.any(String), app: expect.any(String) });
   // The app chunk spawns the worker chunk; the worker chunk fetches the wasm.
   expect(readFileSync(join(dir, app!), 'utf8')).toContain(worker!);
@@ -73,4 +72,24 @@ it('builds with the default Vite config: worker chunk + sqlite3 wasm asset', () 
 it("builds with worker.format 'es' (module worker chunks)", () => {
   const { dir, assets } = viteBuild('es', "export default { worker: { format: 'es' } };\n");
   expectWorkerAndWasm(dir, assets);
+}, 60_000);
+
+// An app that bundles the worker itself passes `createWorker`; the `oversqlite/worker-entry`
+// export is what it points Vite's `?worker` import at.
+it('builds an app-supplied worker from the oversqlite/worker-entry export', () => {
+  writeFileSync(
+    join(packed.projectDir, 'own-worker.js'),
+    `import { openDatabase } from 'oversqlite';
+import OversqliteWorker from 'oversqlite/worker-entry?worker';
+
+const db = await openDatabase({
+  name: 'notes',
+  schema: { version: 1, migrations: ['CREATE TABLE notes (id TEXT PRIMARY KEY)'] },
+  createWorker: (name) => new OversqliteWorker({ name }),
+});
+document.body.textContent = JSON.stringify(await db.query('SELECT 1 AS one'));
+`,
+  );
+  const { dir, assets } = viteBuild('own-worker', "export default { build: { rolldownOptions: { input: 'own-worker.js' } } };\n");
+  expectWorkerAndWasm(dir, assets, assets.find((f) => /^own-worker-.*\.js$/.test(f)));
 }, 60_000);
