@@ -56,7 +56,13 @@ export function packAndInstall(name: string, extraLinks: readonly string[] = [])
     symlinkSync(join(REPO_ROOT, 'node_modules'), join(staging, 'node_modules'), 'dir');
     const packDir = join(root, 'pack');
     mkdirSync(packDir);
-    execFileSync('npm', ['pack', '--pack-destination', packDir, '--loglevel', 'error'], { cwd: staging, env: cleanEnv(), stdio: 'pipe', timeout: 90_000 });
+    try {
+      execFileSync('npm', ['pack', '--pack-destination', packDir, '--loglevel', 'error'], { cwd: staging, env: cleanEnv(), stdio: 'pipe', encoding: 'utf8', timeout: 90_000 });
+    } catch (err) {
+      // tsc reports on stdout: without it a failed build says only "exited with 2".
+      const e = err as { stdout?: string; stderr?: string };
+      throw new Error(`npm pack (prepack: npm run build) failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+    }
     const tarballs = readdirSync(packDir).filter((f) => f.endsWith('.tgz'));
     if (tarballs.length !== 1) throw new Error(`expected one tarball, found ${tarballs.join(', ') || 'none'}`);
     const tarball = join(packDir, tarballs[0]!);
