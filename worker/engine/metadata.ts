@@ -87,14 +87,16 @@ const DDL = [
    )`,
   // A pull checks every incoming key against the frozen outbox; without this it scans the outbox per row.
   `CREATE INDEX IF NOT EXISTS _sync_outbox_rows_key ON _sync_outbox_rows(schema_name, table_name, key_json)`,
+  // One row per (chunk, table): the chunk's rows of that table as JSON arrays, expanded with
+  // json_each by the final apply (format in snapshot-stage.ts). chunk_ordinal = first row ordinal.
   `CREATE TABLE IF NOT EXISTS _sync_snapshot_stage (
      snapshot_id TEXT NOT NULL,
-     row_ordinal INTEGER NOT NULL,
+     chunk_ordinal INTEGER NOT NULL,
      table_name TEXT NOT NULL,
-     key_json TEXT NOT NULL,
-     row_version INTEGER NOT NULL,
-     payload TEXT NOT NULL,
-     PRIMARY KEY (snapshot_id, row_ordinal)
+     row_count INTEGER NOT NULL,
+     rows TEXT NOT NULL,
+     states TEXT NOT NULL,
+     PRIMARY KEY (snapshot_id, chunk_ordinal, table_name)
    )`,
   `CREATE TABLE IF NOT EXISTS _sync_managed_tables (
      schema_name TEXT NOT NULL,
@@ -103,10 +105,21 @@ const DDL = [
    )`,
 ];
 
+/**
+ * Databases created before chunk staging have `_sync_snapshot_stage` with one row per snapshot
+ * row (`row_ordinal`, `payload`). Its content is disposable (an interrupted download always starts
+ * a fresh session), so the old table is dropped and the DDL recreates it in the new shape.
+ */
+function upgradeSnapshotStage(db: Database): void {
+  const cols = db.exec({ sql: "SELECT name FROM pragma_table_info('_sync_snapshot_stage')", rowMode: 'array', returnValue: 'resultRows' });
+  if (cols.length > 0 && !cols.some((c) => c[0] === 'chunk_ordinal')) db.exec('DROP TABLE _sync_snapshot_stage');
+}
+
 /** Creates the metadata tables. Returns true when this is the first initialization of the DB. */
 export function installMetadata(db: Database, newSourceId: () => string, remoteSchema: string): boolean {
   let first = false;
   db.transaction(() => {
+    upgradeSnapshotStage(db);
     for (const sql of DDL) db.exec(sql);
     const existing = db.selectValue('SELECT COUNT(*) FROM _sync_attachment_state');
     if (Number(existing) === 0) {

@@ -9,18 +9,18 @@
  * Rotation (`source_replacement`) retires the current source and switches to a new one in the
  * same final transaction; the old outbox can then never commit, so it is requeued as dirty intent.
  */
-import type { SnapshotChunkResponse, SnapshotSessionResponse, SourceReplacementReason, WirePayload } from '../../protocol/index.ts';
+import type { SnapshotChunkResponse, SnapshotSessionResponse, SourceReplacementReason } from '../../protocol/index.ts';
 import { createSnapshotSession, deleteSnapshotSession, fetchSnapshotChunk } from './protocol-client.ts';
-import { anyLocalIntent, deleteLocalRow, setRowState, settleOrphanedIntents, upsertLocalRow } from './apply.ts';
+import { anyLocalIntent, deleteLocalRow, settleOrphanedIntents, upsertLocalRow } from './apply.ts';
 import { applyTransaction } from './capture.ts';
-import { checkWirePayloadShape, localPayloadToWire, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
+import { localPayloadToWire, wirePayloadToSqlite } from './codec.ts';
 import type { EngineContext } from './context.ts';
-import { tableOf } from './context.ts';
 import { badResponse } from './errors.ts';
 import { readAttachment } from './metadata.ts';
 import { clearOutboxInTransaction, requeueOutboxInTransaction } from './outbox.ts';
 import { quoteIdent } from './table-config.ts';
-import { runCached } from './statements.ts';
+import { runCached, selectCached } from './statements.ts';
+import { encodeSnapshotRows, STAGE_INSERT_SQL, STAGED_ROW_STATE_SQL, stagedInsertSql } from './snapshot-stage.ts';
 
 const DEFAULT_CHUNK_ROWS = 1000;
 const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -63,8 +63,8 @@ export function validateSnapshotSession(s: SnapshotSessionResponse): void {
   }
 }
 
-/** Validates one chunk against its session and cursor. */
-export function validateSnapshotChunk(ctx: EngineContext, s: SnapshotSessionResponse, c: SnapshotChunkResponse, after: number): void {
+/** Validates one chunk's envelope against its session and cursor (rows: `encodeSnapshotRows`). */
+export function validateSnapshotChunk(s: SnapshotSessionResponse, c: SnapshotChunkResponse, after: number): void {
   if (!c || typeof c !== 'object' || !Array.isArray(c.rows)) throw badResponse('snapshot chunk: rows missing');
   if (c.snapshot_id !== s.snapshot_id) throw badResponse('snapshot chunk: snapshot_id differs from the session');
   if (c.rows.length > 0 && c.snapshot_bundle_seq === 0) throw badResponse('snapshot chunk: missing snapshot_bundle_seq for non-empty row set');
@@ -72,18 +72,6 @@ export function validateSnapshotChunk(ctx: EngineContext, s: SnapshotSessionResp
   if (c.has_more && c.rows.length === 0) throw badResponse('snapshot chunk: has_more=true must include at least one row');
   const expected = after + c.rows.length;
   if (c.next_row_ordinal !== expected) throw badResponse(`snapshot chunk: next_row_ordinal ${c.next_row_ordinal} does not match expected ${expected}`);
-  c.rows.forEach((r, i) => {
-    const where = `snapshot row ${after + i + 1}`;
-    const t = tableOf(ctx, r.schema, r.table, where);
-    wireKeyToKeyJson(t, r.key, where);
-    if (!isNonNegInt(r.row_version) || r.row_version === 0) throw badResponse(`${where}: row_version must be positive`);
-    checkWirePayloadShape(t, r.payload, where);
-    try {
-      wirePayloadToSqlite(t, r.payload);
-    } catch (e) {
-      throw badResponse(`${where}: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  });
 }
 
 /** Creates a snapshot session, stages every chunk, and applies it in one transaction. */
@@ -102,6 +90,12 @@ export async function rebuildFromSnapshot(ctx: EngineContext, plan: SnapshotPlan
   }
 }
 
+/**
+ * Downloads and stages every chunk. The next chunk is requested as soon as the current one's
+ * envelope is valid, so the server prepares it while this one is validated and staged; a failure
+ * anywhere abandons the request in flight (its answer is ignored) and the stage is cleared by the
+ * next attempt. Each chunk is staged in its own short transaction, so app writes interleave.
+ */
 async function stage(ctx: EngineContext, s: SnapshotSessionResponse): Promise<void> {
   ctx.db.exec('DELETE FROM _sync_snapshot_stage');
   const limits = ctx.capabilities?.bundle_limits ?? {};
@@ -109,20 +103,21 @@ async function stage(ctx: EngineContext, s: SnapshotSessionResponse): Promise<vo
   const maxRows = Math.max(1, limits.max_rows_per_snapshot_chunk ? Math.min(wantRows, limits.max_rows_per_snapshot_chunk) : wantRows);
   const wantBytes = ctx.options.snapshotChunkBytes ?? limits.default_bytes_per_snapshot_chunk ?? DEFAULT_CHUNK_BYTES;
   const maxBytes = limits.max_bytes_per_snapshot_chunk ? Math.min(wantBytes, limits.max_bytes_per_snapshot_chunk) : wantBytes;
+  const request = (after: number): Promise<SnapshotChunkResponse> => {
+    const p = fetchSnapshotChunk(ctx.transport, s.snapshot_id, after, maxRows, maxBytes);
+    p.catch(() => undefined); // a prefetch abandoned after a failure must not surface as unhandled
+    return p;
+  };
   let after = 0;
   ctx.setPhase('hydrating', { done: 0, total: s.row_count });
+  let next = request(0);
   for (;;) {
-    const chunk = await fetchSnapshotChunk(ctx.transport, s.snapshot_id, after, maxRows, maxBytes);
-    validateSnapshotChunk(ctx, s, chunk, after);
+    const chunk = await next;
+    validateSnapshotChunk(s, chunk, after);
+    if (chunk.has_more) next = request(chunk.next_row_ordinal);
+    const staged = encodeSnapshotRows(ctx, chunk, after);
     ctx.db.transaction(() => {
-      chunk.rows.forEach((r, i) => {
-        const t = tableOf(ctx, r.schema, r.table, 'snapshot row');
-        runCached(
-          ctx.db,
-          'INSERT INTO _sync_snapshot_stage(snapshot_id, row_ordinal, table_name, key_json, row_version, payload) VALUES (?, ?, ?, ?, ?, ?)',
-          [s.snapshot_id, after + i + 1, t.table, wireKeyToKeyJson(t, r.key, 'snapshot row'), r.row_version, JSON.stringify(r.payload)],
-        );
-      });
+      for (const g of staged) runCached(ctx.db, STAGE_INSERT_SQL, [s.snapshot_id, after + 1, g.table, g.count, g.rows, g.states]);
     });
     after = chunk.next_row_ordinal;
     ctx.setPhase('hydrating', { done: after, total: s.row_count });
@@ -167,22 +162,19 @@ function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: Snapsh
       requeueOutboxInTransaction(ctx);
     }
 
+    // Children before parents, so cascades have nothing left to visit; an empty table (a fresh
+    // device) is not touched at all.
     for (const t of [...ctx.model.tables].reverse()) {
-      ctx.db.exec(`DELETE FROM ${quoteIdent(t.table)}`);
+      if (selectCached(ctx.db, `SELECT EXISTS (SELECT 1 FROM ${quoteIdent(t.table)})`, []) === 1) ctx.db.exec(`DELETE FROM ${quoteIdent(t.table)}`);
       touched.add(t.table);
     }
     ctx.db.exec({ sql: 'DELETE FROM _sync_row_state WHERE schema_name = ?', bind: [ctx.schema] });
 
-    const staged = ctx.db.exec({
-      sql: 'SELECT table_name, key_json, row_version, payload FROM _sync_snapshot_stage WHERE snapshot_id = ? ORDER BY row_ordinal',
-      bind: [s.snapshot_id],
-      rowMode: 'array',
-      returnValue: 'resultRows',
-    }) as unknown[][];
-    for (const r of staged) {
-      const t = ctx.model.byName.get(String(r[0]))!;
-      upsertLocalRow(ctx, t, wirePayloadToSqlite(t, JSON.parse(String(r[3])) as WirePayload));
-      setRowState(ctx, t, String(r[1]), Number(r[2]), false);
+    // Set-based: each table's staged rows in one INSERT ... SELECT, parents first (the deferred FK
+    // counter then never rises), and their versions likewise.
+    for (const t of ctx.model.tables) {
+      runCached(ctx.db, stagedInsertSql(t), [s.snapshot_id, t.table]);
+      runCached(ctx.db, STAGED_ROW_STATE_SQL, [ctx.schema, s.snapshot_id, t.table]);
     }
 
     if (plan.localIntents === 'keep') {
