@@ -3,8 +3,8 @@
 // node:http, and a request with a token from the package's own auth helper answers v1.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase } from '../harness/test-database.ts';
 import type { TestDatabase } from '../harness/test-database.ts';
@@ -123,6 +123,17 @@ it('ships dist/ and the sources its maps point at, and nothing of tests, bench o
   expect(packed.files).toContain('dist/worker/worker-entry.js');
   expect(packed.files).toContain('server/index.ts');
   expect(packed.files).toContain('README.md');
+  // Every source a (declaration) map names is in the tarball, so go-to-definition and stack
+  // traces land in real TypeScript rather than nowhere.
+  const missing: string[] = [];
+  for (const map of packed.files.filter((f) => f.endsWith('.map'))) {
+    const { sources } = JSON.parse(readFileSync(join(packed.packageDir, map), 'utf8')) as { sources: string[] };
+    for (const source of sources) {
+      const path = relative(packed.packageDir, resolve(packed.packageDir, dirname(map), source));
+      if (!packed.files.includes(path)) missing.push(`${map} -> ${source}`);
+    }
+  }
+  expect(missing).toEqual([]);
   const stray = packed.files.filter((f) => /^(test|e2e|bench|demo|interop|scripts|node_modules|dist\/demo)\//.test(f) || /(^|\/)tsconfig/.test(f));
   expect(stray).toEqual([]);
 });
