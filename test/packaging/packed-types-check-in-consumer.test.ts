@@ -53,6 +53,21 @@ export async function server(connectionString: string): Promise<SyncServer> {
 }
 `;
 
+// A server-only project: no DOM lib, the server API must type with Node's globals alone.
+const SERVER_CONSUMER = `
+import type { SyncServer, SqlDatabase } from 'oversqlite/server';
+import { createSyncServer, createPostgresDatabase, signDevToken } from 'oversqlite/server';
+import { PROTOCOL_VERSION, type CapabilitiesResponse } from 'oversqlite/protocol';
+
+export async function start(connectionString: string): Promise<[SyncServer, string, CapabilitiesResponse['protocol_version']]> {
+  const database: SqlDatabase = createPostgresDatabase({ connectionString });
+  const sync = await createSyncServer({ database, tables: [{ schema: 'app', table: 'notes', syncKey: 'id' }] });
+  // @ts-expect-error the token lifetime is a number of seconds
+  await signDevToken('secret', 'ada', '1h');
+  return [sync, await signDevToken('secret', 'ada', 60), PROTOCOL_VERSION];
+}
+`;
+
 const COMPILER_OPTIONS = {
   target: 'ES2022',
   strict: true,
@@ -69,6 +84,7 @@ beforeAll(() => {
   packed = packAndInstall('types', ['typescript', '@types/node', '@types/pg']);
   writeFileSync(join(packed.projectDir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   writeFileSync(join(packed.projectDir, 'consumer.ts'), CONSUMER);
+  writeFileSync(join(packed.projectDir, 'server-consumer.ts'), SERVER_CONSUMER);
 }, 120_000);
 
 afterAll(() => packed?.dispose());
@@ -78,9 +94,9 @@ afterAll(() => packed?.dispose());
  * through their real paths in the repository's node_modules) are not ours to fix and are left
  * out: @electric-sql/pglite's .d.ts needs @types/emscripten, which it does not depend on.
  */
-function typeCheck(moduleOptions: Record<string, string>): string {
-  const config = `tsconfig.${moduleOptions.moduleResolution}.json`;
-  writeFileSync(join(packed.projectDir, config), JSON.stringify({ compilerOptions: { ...COMPILER_OPTIONS, ...moduleOptions }, files: ['consumer.ts'] }));
+function typeCheck(name: string, options: Record<string, unknown>, file = 'consumer.ts'): string {
+  const config = `tsconfig.${name}.json`;
+  writeFileSync(join(packed.projectDir, config), JSON.stringify({ compilerOptions: { ...COMPILER_OPTIONS, ...options }, files: [file] }));
   const tsc = (...args: string[]) => {
     try {
       return execFileSync(process.execPath, [join(packed.projectDir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', config, ...args], { cwd: packed.projectDir, env: cleanEnv(), encoding: 'utf8' });
@@ -100,7 +116,7 @@ function typeCheck(moduleOptions: Record<string, string>): string {
 }
 
 it('type-checks under Node resolution (nodenext)', () => {
-  const files = typeCheck({ module: 'nodenext', moduleResolution: 'nodenext' });
+  const files = typeCheck('nodenext', { module: 'nodenext', moduleResolution: 'nodenext' });
   // The declarations come from the unpacked tarball's dist/, never from sources.
   expect(files).toContain(`${packed.packageDir}/dist/server/index.d.ts`);
   expect(files).toContain(`${packed.packageDir}/dist/src/index.d.ts`);
@@ -108,6 +124,12 @@ it('type-checks under Node resolution (nodenext)', () => {
 }, 60_000);
 
 it('type-checks under bundler resolution (a Vite app)', () => {
-  const files = typeCheck({ module: 'esnext', moduleResolution: 'bundler' });
+  const files = typeCheck('bundler', { module: 'esnext', moduleResolution: 'bundler' });
   expect(files).toContain(`${packed.packageDir}/dist/src/index.d.ts`);
+}, 60_000);
+
+it('type-checks a server-only project (Node globals, no DOM lib)', () => {
+  const files = typeCheck('server-only', { module: 'nodenext', moduleResolution: 'nodenext', lib: ['ES2022'] }, 'server-consumer.ts');
+  expect(files).toContain(`${packed.packageDir}/dist/protocol/index.d.ts`);
+  expect(files).not.toMatch(/lib\.dom\.d\.ts/);
 }, 60_000);
