@@ -82,7 +82,7 @@ export function withCaptureSuppressed<T>(db: Database, fn: () => T): T {
   }
 }
 
-function sqlString(s: string): string {
+export function sqlString(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 

@@ -37,12 +37,15 @@ function valueError(t: TableModel, c: ColumnModel, value: unknown, why: string):
   return new SyncError('wire_value_invalid', `${t.table}.${c.wireName}: ${JSON.stringify(value)} ${why} (family ${c.family})`);
 }
 
+const INTEGER_TEXT = /^-?(0|[1-9]\d*)$/;
+
 /** Encodes one local-payload value (trigger format) for the wire. */
-function localValueToWire(t: TableModel, c: ColumnModel, v: unknown): JsonValue {
+export function localValueToWire(t: TableModel, c: ColumnModel, v: unknown): JsonValue {
   if (v === null || v === undefined) return null;
   switch (c.family) {
     case 'integer':
-      if (typeof v === 'string' && /^-?(0|[1-9]\d*)$/.test(v)) return BigInt(v).toString();
+      // The pattern admits only canonical decimal text except "-0" (no BigInt round trip needed).
+      if (typeof v === 'string' && INTEGER_TEXT.test(v)) return v === '-0' ? '0' : v;
       if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v).toString();
       throw valueError(t, c, v, 'is not an integer');
     case 'boolean':
@@ -50,7 +53,7 @@ function localValueToWire(t: TableModel, c: ColumnModel, v: unknown): JsonValue 
       throw valueError(t, c, v, 'is not a 0/1 boolean');
     case 'float':
       if (typeof v === 'number') return canonicalFloatString(v);
-      if (typeof v === 'string' && /^-?(0|[1-9]\d*)$/.test(v)) return canonicalFloatString(Number(v));
+      if (typeof v === 'string' && INTEGER_TEXT.test(v)) return canonicalFloatString(Number(v));
       throw valueError(t, c, v, 'is not a finite REAL');
     case 'decimal': {
       const s = typeof v === 'number' ? canonicalFloatString(v) : String(v);

@@ -5,13 +5,17 @@
  * children-first. `requeueOutbox` gives a frozen outbox back to the dirty set without losing edits
  * made after the freeze.
  */
-import type { PushRow, WireKey, WireOp, WirePayload } from '../../protocol/index.ts';
-import { pushRequestHash } from '../../protocol/index.ts';
-import { applyTransaction } from './capture.ts';
-import { keyJsonToWire, localPayloadToWire } from './codec.ts';
+import type { JsonValue, PushRow, WireKey, WireOp, WirePayload } from '../../protocol/index.ts';
+import { canonicalJson } from '../../protocol/index.ts';
+import { applyTransaction, sqlString } from './capture.ts';
+import { keyJsonToDisplay } from './codec.ts';
 import type { EngineContext } from './context.ts';
+import { SyncError } from './errors.ts';
 import { readNextSourceBundleId } from './metadata.ts';
-import { runCached } from './statements.ts';
+import { runCached, selectCached } from './statements.ts';
+import type { SchemaModel, TableModel } from './table-config.ts';
+import type { PushRowText } from './wire-text.ts';
+import { encodeLocalPayload, keyText, pushRequestHashOf, tableNameText } from './wire-text.ts';
 
 /** The frozen outbox header. */
 export interface OutboxHeader {
@@ -26,16 +30,63 @@ export interface OutboxHeader {
   remoteBundleSeq: number;
 }
 
-/** One frozen row. */
-export interface OutboxRow {
+/** One frozen row, with its wire form kept as canonical text (see `wire-text.ts`). */
+export interface OutboxRow extends PushRowText {
   ordinal: number;
   table: string;
   keyJson: string;
   op: WireOp;
   baseRowVersion: number;
   localPayload: string | null;
-  wire: PushRow;
   dirtyOrdinal: number;
+  /** Replaying this row exactly as pushed would leave the local row unchanged. */
+  exact: boolean;
+  /** The row as a wire object (built on demand: only conflict handling needs it). */
+  readonly wire: PushRow;
+}
+
+class FrozenRow implements OutboxRow {
+  constructor(
+    readonly ordinal: number,
+    readonly table: string,
+    readonly keyJson: string,
+    readonly op: WireOp,
+    readonly baseRowVersion: number,
+    /** The parsed local payload (null for a DELETE). */
+    private readonly local: Record<string, unknown> | null,
+    readonly dirtyOrdinal: number,
+    readonly schemaText: string,
+    readonly tableText: string,
+    readonly keyText: string,
+    readonly payloadText: string,
+    readonly exact: boolean,
+  ) {}
+
+  /**
+   * The local payload as JSON text, for requeueing (conflict handling). Serialized from the parsed
+   * trigger JSON: every reader parses it again, and JSON.parse yields the same values.
+   */
+  get localPayload(): string | null {
+    return this.local === null ? null : JSON.stringify(this.local);
+  }
+
+  get wire(): PushRow {
+    const wire: PushRow = {
+      schema: JSON.parse(this.schemaText) as string,
+      table: this.table,
+      key: JSON.parse(this.keyText) as WireKey,
+      op: this.op,
+      base_row_version: this.baseRowVersion,
+    };
+    if (this.op !== 'DELETE') wire.payload = JSON.parse(this.payloadText) as WirePayload;
+    return wire;
+  }
+}
+
+/** A frozen outbox: its header and (when state is not 'none') its rows in push order. */
+export interface FrozenOutbox {
+  header: OutboxHeader;
+  rows: OutboxRow[];
 }
 
 /** Reads the outbox header. */
@@ -59,119 +110,134 @@ export function readOutboxHeader(ctx: EngineContext): OutboxHeader {
   };
 }
 
-/** Reads the frozen rows in push order. */
+// Rows are read a page at a time as one JSON text built by SQLite (one value crosses the wasm
+// boundary per page instead of eight per row; the stored payload JSON is spliced in unescaped, so
+// one JSON.parse per page yields every row's payload object).
+const READ_PAGE_ROWS = 5000;
+const READ_PAGE_SQL = `SELECT '[' || group_concat('[' || row_ordinal || ',' || json_quote(table_name) || ',' || json_quote(key_json) || ',"' || op || '",'
+    || base_row_version || ',' || dirty_ordinal || ',' || coalesce(local_payload, 'null') || ',' || json_quote(wire_payload) || ']', ',' ORDER BY row_ordinal) || ']'
+  FROM _sync_outbox_rows WHERE row_ordinal >= ? AND row_ordinal < ?`;
+
+type PageRow = [number, string, string, WireOp, number, number, Record<string, unknown> | null, string | null];
+
+/** One page of outbox rows; halves the page when SQLite refuses a text that large. */
+function readPage(ctx: EngineContext, from: number, size: number): { rows: PageRow[]; size: number } {
+  for (;;) {
+    try {
+      const text = selectCached(ctx.db, READ_PAGE_SQL, [from, from + size]);
+      return { rows: text === null || text === undefined ? [] : (JSON.parse(String(text)) as PageRow[]), size };
+    } catch (e) {
+      if (size === 1 || !/too big|SQLITE_TOOBIG|out of memory|SQLITE_NOMEM/i.test(e instanceof Error ? e.message : String(e))) throw e;
+      size = Math.max(1, size >> 1);
+    }
+  }
+}
+
+/** Reads the frozen rows in push order, encoding each local payload for the wire. */
 export function readOutboxRows(ctx: EngineContext): OutboxRow[] {
-  const rows = ctx.db.exec({
-    sql: `SELECT row_ordinal, table_name, key_json, op, base_row_version, local_payload, wire_key_json, wire_payload, dirty_ordinal
-          FROM _sync_outbox_rows ORDER BY row_ordinal`,
-    rowMode: 'array',
-    returnValue: 'resultRows',
-  }) as unknown[][];
-  return rows.map((r) => {
-    const op = r[3] as WireOp;
-    const wire: PushRow = {
-      schema: ctx.schema,
-      table: String(r[1]),
-      key: JSON.parse(String(r[6])) as WireKey,
-      op,
-      base_row_version: Number(r[4]),
+  const out: OutboxRow[] = [];
+  const schemaText = JSON.stringify(ctx.schema);
+  for (let from = 0, size = READ_PAGE_ROWS; ; ) {
+    const page = readPage(ctx, from, size);
+    if (page.rows.length === 0) break;
+    from += page.size;
+    size = page.size;
+    for (const [ordinal, table, keyJson, op, base, dirtyOrdinal, local, storedWire] of page.rows) {
+      const t = ctx.model.byName.get(table);
+      if (!t) throw new SyncError('config_invalid', `the frozen outbox holds rows of ${table}, which is no longer a synced table`);
+      let payloadText = 'null';
+      let exact = true;
+      if (op !== 'DELETE') {
+        if (storedWire !== null) {
+          // Frozen by an engine version that stored the wire payload: send exactly that.
+          payloadText = canonicalJson(JSON.parse(storedWire) as JsonValue);
+          exact = false;
+        } else {
+          const enc = encodeLocalPayload(t, local!);
+          payloadText = enc.text;
+          exact = enc.exact;
+        }
+      }
+      out.push(
+        new FrozenRow(ordinal, table, keyJson, op, base, local, dirtyOrdinal, schemaText, tableNameText(t), keyText(t.key.wireName, keyJsonToDisplay(t, keyJson)), payloadText, exact),
+      );
+    }
+  }
+  return out;
+}
+
+const freezeSql = new WeakMap<SchemaModel, { insert: string; drop: string }>();
+
+/**
+ * The set-based freeze statements of a model. Push order: upserts parents-first, then deletes
+ * children-first, each in capture order. A key inserted and deleted again before the server ever
+ * saw it (no payload, no live row_state) is not frozen; its dirty row is dropped with the rest.
+ */
+function freezeStatements(model: SchemaModel): { insert: string; drop: string } {
+  let sql = freezeSql.get(model);
+  if (!sql) {
+    const names = model.tables.map((t) => sqlString(t.table)).join(', ');
+    const order = `CASE d.table_name ${model.tables.map((t, i) => `WHEN ${sqlString(t.table)} THEN ${i}`).join(' ')} END`;
+    const uuidTables = model.tables.filter((t) => t.key.uuidAsBlob);
+    // The wire key as JSON text (informational: the push path derives the key from key_json).
+    let wireKey = 'd.key_json';
+    if (uuidTables.length) {
+      const dashed = (t: TableModel): string => {
+        const h = `json_extract(d.key_json, ${sqlString(`$.${t.key.wireName}`)})`;
+        const part = (a: number, n?: number) => `substr(${h}, ${a}${n ? `, ${n}` : ''})`;
+        return `json_object(${sqlString(t.key.wireName)}, ${part(1, 8)} || '-' || ${part(9, 4)} || '-' || ${part(13, 4)} || '-' || ${part(17, 4)} || '-' || ${part(21)})`;
+      };
+      wireKey = `CASE d.table_name ${uuidTables.map((t) => `WHEN ${sqlString(t.table)} THEN ${dashed(t)}`).join(' ')} ELSE d.key_json END`;
+    }
+    const live = 'rs.row_version IS NOT NULL AND rs.deleted = 0';
+    sql = {
+      insert: `INSERT INTO _sync_outbox_rows(row_ordinal, schema_name, table_name, key_json, wire_key_json, op, base_row_version,
+                 local_payload, wire_payload, dirty_ordinal)
+               SELECT row_number() OVER (ORDER BY d.payload IS NULL, CASE WHEN d.payload IS NULL THEN -${order} ELSE ${order} END, d.dirty_ordinal) - 1,
+                 d.schema_name, d.table_name, d.key_json, ${wireKey},
+                 CASE WHEN d.payload IS NULL THEN 'DELETE' WHEN ${live} THEN 'UPDATE' ELSE 'INSERT' END,
+                 d.base_row_version, d.payload, NULL, d.dirty_ordinal
+               FROM _sync_dirty_rows d
+               LEFT JOIN _sync_row_state rs ON rs.schema_name = d.schema_name AND rs.table_name = d.table_name AND rs.key_json = d.key_json
+               WHERE d.schema_name = ? AND d.table_name IN (${names}) AND (d.payload IS NOT NULL OR (${live}))`,
+      drop: `DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name IN (${names})`,
     };
-    if (op !== 'DELETE') wire.payload = JSON.parse(String(r[7])) as WirePayload;
-    return {
-      ordinal: Number(r[0]),
-      table: String(r[1]),
-      keyJson: String(r[2]),
-      op,
-      baseRowVersion: Number(r[4]),
-      localPayload: (r[5] as string | null) ?? null,
-      wire,
-      dirtyOrdinal: Number(r[8]),
-    };
-  });
+    freezeSql.set(model, sql);
+  }
+  return sql;
 }
 
 /**
- * Freezes the dirty rows into the outbox (one transaction) unless an outbox already exists, which
- * is then resumed unchanged. Returns the header (state 'none' when there is nothing to push).
+ * Freezes the dirty rows into the outbox (one transaction, set-based in SQL) unless an outbox
+ * already exists, which is then resumed unchanged. Returns the header (state 'none' when there is
+ * nothing to push) and the frozen rows encoded for the wire. Encoding happens inside the freeze
+ * transaction, so a value that cannot travel rolls the freeze back and the change stays pending.
  */
-export function freezeOutbox(ctx: EngineContext, userId: string, sourceId: string, initializationId: string | null): OutboxHeader {
+export function freezeOutbox(ctx: EngineContext, userId: string, sourceId: string, initializationId: string | null): FrozenOutbox {
   return applyTransaction(ctx.db, () => {
     const existing = readOutboxHeader(ctx);
-    if (existing.state !== 'none') return existing;
-    const dirty = ctx.db.exec({
-      sql: `SELECT d.table_name, d.key_json, d.base_row_version, d.payload, d.dirty_ordinal, rs.row_version, rs.deleted
-            FROM _sync_dirty_rows d
-            LEFT JOIN _sync_row_state rs ON rs.schema_name = d.schema_name AND rs.table_name = d.table_name AND rs.key_json = d.key_json
-            WHERE d.schema_name = ?`,
-      bind: [ctx.schema],
-      rowMode: 'array',
-      returnValue: 'resultRows',
-    }) as unknown[][];
-    const order = new Map(ctx.model.tables.map((t, i) => [t.table, i]));
-    const rows: Omit<OutboxRow, 'ordinal'>[] = [];
-    const frozenTables = new Set<string>();
-    for (const d of dirty) {
-      const table = String(d[0]);
-      const t = ctx.model.byName.get(table);
-      const keyJson = String(d[1]);
-      const payload = (d[3] as string | null) ?? null;
-      const live = d[5] !== null && d[5] !== undefined && Number(d[6]) === 0;
-      if (!t) continue; // a table no longer synced: its intent stays dirty, untouched
-      frozenTables.add(table);
-      // Inserted and deleted again before the server ever saw it: nothing to send (the dirty row
-      // is dropped with the others below).
-      if (payload === null && !live) continue;
-      const op: WireOp = payload === null ? 'DELETE' : live ? 'UPDATE' : 'INSERT';
-      const wire: PushRow = { schema: ctx.schema, table, key: keyJsonToWire(t, keyJson), op, base_row_version: Number(d[2]) };
-      if (payload !== null) wire.payload = localPayloadToWire(t, payload);
-      rows.push({ table, keyJson, op, baseRowVersion: Number(d[2]), localPayload: payload, wire, dirtyOrdinal: Number(d[4]) });
-    }
-    // Every dirty row of a synced table was either dropped or is frozen now: remove them set-based
-    // (one DELETE per table instead of one per row; nothing else writes inside this transaction).
-    for (const table of frozenTables) {
-      runCached(ctx.db, 'DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ?', [ctx.schema, table]);
-    }
-    if (rows.length === 0) return readOutboxHeader(ctx);
-    rows.sort((a, b) => {
-      const ad = a.op === 'DELETE' ? 1 : 0;
-      const bd = b.op === 'DELETE' ? 1 : 0;
-      if (ad !== bd) return ad - bd;
-      const ta = order.get(a.table)!;
-      const tb = order.get(b.table)!;
-      if (ta !== tb) return ad ? tb - ta : ta - tb;
-      return a.dirtyOrdinal - b.dirtyOrdinal;
-    });
+    if (existing.state !== 'none') return { header: existing, rows: readOutboxRows(ctx) };
+    const { insert, drop } = freezeStatements(ctx.model);
+    runCached(ctx.db, insert, [ctx.schema]);
+    const frozen = ctx.db.changes();
+    runCached(ctx.db, drop, [ctx.schema]);
+    if (frozen === 0) return { header: readOutboxHeader(ctx), rows: [] };
+    const rows = readOutboxRows(ctx);
     const sourceBundleId = readNextSourceBundleId(ctx.db, sourceId, userId);
-    const insert = `INSERT INTO _sync_outbox_rows(row_ordinal, schema_name, table_name, key_json, wire_key_json, op, base_row_version,
-           local_payload, wire_payload, dirty_ordinal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-    rows.forEach((r, i) => {
-      runCached(ctx.db, insert, [
-        i,
-        ctx.schema,
-        r.table,
-        r.keyJson,
-        JSON.stringify(r.wire.key),
-        r.op,
-        r.baseRowVersion,
-        r.localPayload,
-        r.wire.payload === undefined ? null : JSON.stringify(r.wire.payload),
-        r.dirtyOrdinal,
-      ]);
-    });
     ctx.db.exec({
       sql: `UPDATE _sync_outbox_bundle SET state = 'prepared', source_id = ?, user_id = ?, source_bundle_id = ?,
               canonical_request_hash = '', row_count = ?, initialization_id = ?, remote_bundle_hash = '', remote_bundle_seq = 0
             WHERE singleton_key = 1`,
       bind: [sourceId, userId, sourceBundleId, rows.length, initializationId],
     });
-    return readOutboxHeader(ctx);
+    return { header: readOutboxHeader(ctx), rows };
   });
 }
 
 /** Computes and stores the canonical request hash of a prepared outbox (idempotent). */
 export async function ensureRequestHash(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[]): Promise<string> {
   if (header.canonicalRequestHash) return header.canonicalRequestHash;
-  const hash = await pushRequestHash(rows.map((r) => r.wire));
+  const hash = await pushRequestHashOf(rows);
   ctx.db.exec({ sql: "UPDATE _sync_outbox_bundle SET canonical_request_hash = ? WHERE singleton_key = 1 AND state = 'prepared'", bind: [hash] });
   return hash;
 }
@@ -181,16 +247,17 @@ export async function ensureRequestHash(ctx: EngineContext, header: OutboxHeader
  * of the same key, rebased on the frozen base) except the keys in `skip`, and clears the outbox.
  */
 export function requeueOutboxInTransaction(ctx: EngineContext, skip: Set<string> = new Set()): void {
-  for (const r of readOutboxRows(ctx)) {
-    if (skip.has(`${r.table}\u0000${r.keyJson}`)) continue;
-    runCached(
-      ctx.db,
-      `INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET base_row_version = excluded.base_row_version`,
-      [ctx.schema, r.table, r.keyJson, r.op, r.baseRowVersion, r.localPayload, r.dirtyOrdinal],
-    );
-  }
+  const skipped = [...skip].map((k) => k.split('\u0000'));
+  runCached(
+    ctx.db,
+    `INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
+     SELECT ?1, o.table_name, o.key_json, o.op, o.base_row_version, o.local_payload, o.dirty_ordinal
+     FROM _sync_outbox_rows o
+     WHERE NOT EXISTS (SELECT 1 FROM json_each(?2) s WHERE s.value ->> 0 = o.table_name AND s.value ->> 1 = o.key_json)
+     ORDER BY o.row_ordinal
+     ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET base_row_version = excluded.base_row_version`,
+    [ctx.schema, JSON.stringify(skipped)],
+  );
   clearOutboxInTransaction(ctx);
 }
 

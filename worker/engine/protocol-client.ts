@@ -52,6 +52,14 @@ export function uploadPushChunk(t: SyncTransport, pushId: string, startRowOrdina
   return t.json({ method: 'POST', path: SyncPaths.pushChunks(pushId), body: { start_row_ordinal: startRowOrdinal, rows } });
 }
 
+/**
+ * The same request as `uploadPushChunk` with the rows already serialized: `rowsJson` is the JSON
+ * text of the rows array (the push path builds it from each row's canonical text).
+ */
+export function uploadPushChunkText(t: SyncTransport, pushId: string, startRowOrdinal: number, rowsJson: string): Promise<PushChunkResponse> {
+  return t.json({ method: 'POST', path: SyncPaths.pushChunks(pushId), rawBody: `{"start_row_ordinal":${startRowOrdinal},"rows":${rowsJson}}` });
+}
+
 export function commitPushSession(t: SyncTransport, pushId: string): Promise<PushCommitResponse> {
   return t.json({ method: 'POST', path: SyncPaths.pushCommit(pushId) });
 }

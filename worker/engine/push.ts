@@ -6,15 +6,15 @@
  * after the commit fetches and replays again. `next_source_bundle_id` advances only in the replay
  * transaction.
  */
-import { bundleHash } from '../../protocol/index.ts';
 import type { BundleRow, CommittedBundleMeta, PushConflictDetail } from '../../protocol/index.ts';
 import {
   commitPushSession,
   createPushSession,
   deletePushSession,
   fetchCommittedRows as fetchCommittedRowsPage,
-  uploadPushChunk,
+  uploadPushChunkText,
 } from './protocol-client.ts';
+import { committedBundleHash, pushBodyRow } from './wire-text.ts';
 import { applyServerRow, setRowState, settleOrphanedIntents } from './apply.ts';
 import { runCached, selectCached } from './statements.ts';
 import { applyTransaction } from './capture.ts';
@@ -30,7 +30,6 @@ import {
   ensureRequestHash,
   freezeOutbox,
   readOutboxHeader,
-  readOutboxRows,
   requeueOutboxInTransaction,
 } from './outbox.ts';
 import type { PushResult } from './types.ts';
@@ -110,12 +109,14 @@ async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[
   const size = chunkRows(ctx);
   try {
     for (let start = 0; start < rows.length; start += size) {
-      const chunk = rows.slice(start, start + size).map((r) => r.wire);
+      const end = Math.min(rows.length, start + size);
+      const parts = new Array<string>(end - start);
+      for (let i = start; i < end; i++) parts[i - start] = pushBodyRow(rows[i]!);
       ctx.setPhase('pushing', { done: start, total: rows.length });
-      const res = await uploadPushChunk(ctx.transport, pushId, start, chunk);
+      const res = await uploadPushChunkText(ctx.transport, pushId, start, `[${parts.join(',')}]`);
       if (!res || res.push_id !== pushId) throw badResponse('push chunk: push_id mismatch');
-      if (res.next_expected_row_ordinal !== start + chunk.length) {
-        throw badResponse(`push chunk: next_expected_row_ordinal ${res.next_expected_row_ordinal} is not ${start + chunk.length}`);
+      if (res.next_expected_row_ordinal !== end) {
+        throw badResponse(`push chunk: next_expected_row_ordinal ${res.next_expected_row_ordinal} is not ${end}`);
       }
     }
     ctx.setPhase('pushing', { done: rows.length, total: rows.length });
@@ -155,8 +156,15 @@ async function fetchCommittedPageWithVisibilityRetry(ctx: EngineContext, seq: nu
   }
 }
 
+/** A committed bundle's rows, verified, with each row's canonical payload text (null for DELETE). */
+export interface CommittedRows {
+  rows: BundleRow[];
+  /** Null when the rows were hashed by the generic path (an envelope the fast path does not take). */
+  payloadTexts: (string | null)[] | null;
+}
+
 /** Fetches all rows of a committed bundle and checks them against its metadata and hash. */
-export async function fetchCommittedRows(ctx: EngineContext, header: OutboxHeader, meta: CommittedBundleMeta): Promise<BundleRow[]> {
+export async function fetchCommittedRows(ctx: EngineContext, header: OutboxHeader, meta: CommittedBundleMeta): Promise<CommittedRows> {
   const limits = ctx.capabilities?.bundle_limits ?? {};
   const wanted = limits.default_rows_per_committed_bundle_chunk ?? DEFAULT_COMMITTED_ROWS;
   const maxRows = Math.max(1, limits.max_rows_per_committed_bundle_chunk ? Math.min(wanted, limits.max_rows_per_committed_bundle_chunk) : wanted);
@@ -180,19 +188,31 @@ export async function fetchCommittedRows(ctx: EngineContext, header: OutboxHeade
   for (const [i, r] of rows.entries()) {
     if (r.row_version !== meta.bundle_seq) throw badResponse(`committed row ${i}: row_version ${r.row_version} is not bundle_seq ${meta.bundle_seq}`);
   }
-  const actual = await bundleHash(rows);
+  const { hash: actual, payloadTexts } = await committedBundleHash(rows, (table) => (typeof table === 'string' ? ctx.model.byName.get(table) : undefined));
   if (actual !== meta.bundle_hash) {
     throw new SyncError('bundle_hash_mismatch', `committed bundle ${meta.bundle_seq}: bundle_hash ${meta.bundle_hash} does not match its rows (${actual}); nothing applied`);
   }
-  return rows;
+  return { rows, payloadTexts };
 }
 
 /**
  * Replays a committed bundle in one transaction. Keys edited after the freeze (a dirty row exists)
  * keep the local edit: only their row_state moves to the committed version, and the dirty row is
  * rebased on it, so the next push sends the edit on top of our own commit.
+ *
+ * A committed row that is exactly what we pushed (same op, same canonical payload text, and a
+ * payload whose local → wire encoding is lossless) would rewrite the app row with the values it
+ * already holds: only its row_state is recorded, for all such rows in one set-based statement over
+ * the outbox. Rows the server changed (normalized, or not ours) go through the full apply.
  */
-export function replayCommitted(ctx: EngineContext, header: OutboxHeader, meta: CommittedBundleMeta, rows: BundleRow[]): Set<string> {
+export function replayCommitted(
+  ctx: EngineContext,
+  header: OutboxHeader,
+  meta: CommittedBundleMeta,
+  committed: CommittedRows,
+  pushed: readonly OutboxRow[],
+): Set<string> {
+  const { rows, payloadTexts } = committed;
   const touched = new Set<string>();
   // Validate and decode everything before writing anything.
   const decoded = rows.map((r, i) => {
@@ -202,15 +222,18 @@ export function replayCommitted(ctx: EngineContext, header: OutboxHeader, meta: 
     if (r.op !== 'DELETE') checkWirePayloadShape(t, r.payload, where);
     return { t, keyJson: wireKeyToKeyJson(t, r.key, where), row: r };
   });
+  const pushedByKey = new Map<string, OutboxRow>();
+  for (const p of pushed) pushedByKey.set(`${p.table}\u0000${p.keyJson}`, p);
   applyTransaction(ctx.db, () => {
     // Capture is off in here, so the dirty set cannot grow: when it is empty (no edit since the
     // freeze, the common case) no row needs the per-key lookup.
     const anyDirty = Number(selectCached(ctx.db, 'SELECT EXISTS (SELECT 1 FROM _sync_dirty_rows)', [])) === 1;
-    for (const { t, keyJson, row } of decoded) {
-      const dirty = anyDirty
-        ? selectCached(ctx.db, 'SELECT COUNT(*) FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?', [ctx.schema, t.table, keyJson])
-        : 0;
-      if (Number(dirty) > 0) {
+    const dirtyKeys = anyDirty ? readDirtyKeys(ctx) : null;
+    const unchanged = new Set<number>();
+    decoded.forEach(({ t, keyJson, row }, i) => {
+      touched.add(t.table);
+      const k = `${t.table}\u0000${keyJson}`;
+      if (dirtyKeys?.has(k)) {
         setRowState(ctx, t, keyJson, row.row_version, row.op === 'DELETE');
         runCached(
           ctx.db,
@@ -219,10 +242,28 @@ export function replayCommitted(ctx: EngineContext, header: OutboxHeader, meta: 
            WHERE schema_name = ? AND table_name = ? AND key_json = ?`,
           [row.row_version, row.op === 'DELETE' ? 0 : 1, ctx.schema, t.table, keyJson],
         );
-      } else {
-        applyServerRow(ctx, t, keyJson, row.op, row.row_version, row.op === 'DELETE' ? null : row.payload!);
-        touched.add(t.table);
+        return;
       }
+      const p = pushedByKey.get(k);
+      if (p && !unchanged.has(p.ordinal) && payloadTexts && sameAsPushed(p, row.op, payloadTexts[i]!)) {
+        unchanged.add(p.ordinal);
+        return;
+      }
+      applyServerRow(ctx, t, keyJson, row.op, row.row_version, row.op === 'DELETE' ? null : row.payload!);
+    });
+    if (unchanged.size > 0) {
+      // Usually every pushed row is unchanged and the exclusion list is empty.
+      const others: number[] = [];
+      for (const p of pushed) if (!unchanged.has(p.ordinal)) others.push(p.ordinal);
+      runCached(
+        ctx.db,
+        `INSERT INTO _sync_row_state(schema_name, table_name, key_json, row_version, deleted)
+         SELECT o.schema_name, o.table_name, o.key_json, ?1, o.op = 'DELETE' FROM _sync_outbox_rows o
+         WHERE o.row_ordinal NOT IN (SELECT value FROM json_each(?2))
+         ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET row_version = excluded.row_version,
+           deleted = excluded.deleted, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`,
+        [meta.bundle_seq, JSON.stringify(others)],
+      );
     }
     settleOrphanedIntents(ctx, rows.some((r) => r.op === 'DELETE'));
     const att = readAttachment(ctx.db);
@@ -235,6 +276,20 @@ export function replayCommitted(ctx: EngineContext, header: OutboxHeader, meta: 
   return touched;
 }
 
+/** True when applying the committed row would write exactly what the local row already holds. */
+function sameAsPushed(p: OutboxRow, op: BundleRow['op'], payloadText: string | null): boolean {
+  if (op === 'DELETE' || p.op === 'DELETE') return op === p.op;
+  return p.exact && payloadText === p.payloadText;
+}
+
+/** Keys with a pending local edit, as `table\0key_json`. */
+function readDirtyKeys(ctx: EngineContext): Set<string> {
+  const rows = JSON.parse(
+    String(selectCached(ctx.db, 'SELECT json_group_array(table_name || char(0) || key_json) FROM _sync_dirty_rows WHERE schema_name = ?', [ctx.schema])),
+  ) as string[];
+  return new Set(rows);
+}
+
 /** Pushes every pending change (one logical bundle; conflicts resolved and retried). */
 export async function pushPending(ctx: EngineContext, userId: string): Promise<PushResult> {
   const maxRetries = ctx.options.maxConflictRetries ?? 3;
@@ -244,12 +299,13 @@ export async function pushPending(ctx: EngineContext, userId: string): Promise<P
   let restarts = 0;
   for (;;) {
     const att = readAttachment(ctx.db);
-    let header = freezeOutbox(ctx, userId, att.currentSourceId, att.pendingInitializationId);
+    const frozen = freezeOutbox(ctx, userId, att.currentSourceId, att.pendingInitializationId);
+    let header = frozen.header;
     if (header.state === 'none') return { outcome: 'no_change', rowCount: 0, conflicts };
     if (header.userId !== userId) {
       throw new SyncError('not_attached', `the outbox belongs to user ${header.userId}, not ${userId}`);
     }
-    const rows = readOutboxRows(ctx);
+    const rows = frozen.rows;
     let meta: CommittedBundleMeta;
     if (header.state === 'prepared') {
       try {
@@ -304,10 +360,10 @@ export async function pushPending(ctx: EngineContext, userId: string): Promise<P
         row_count: 0,
       };
     }
-    const committedRows = await fetchCommittedRows(ctx, header, meta.row_count ? meta : { ...meta, row_count: await committedRowCount(ctx, meta) });
-    const touched = replayCommitted(ctx, header, meta, committedRows);
+    const committed = await fetchCommittedRows(ctx, header, meta.row_count ? meta : { ...meta, row_count: await committedRowCount(ctx, meta) });
+    const touched = replayCommitted(ctx, header, meta, committed, rows);
     ctx.applied(touched);
-    return { outcome: 'committed', bundleSeq: meta.bundle_seq, rowCount: committedRows.length, conflicts };
+    return { outcome: 'committed', bundleSeq: meta.bundle_seq, rowCount: committed.rows.length, conflicts };
   }
 }
 

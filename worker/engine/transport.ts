@@ -37,6 +37,8 @@ export interface RequestSpec {
   query?: Record<string, string | number | undefined>;
   /** JSON body; omitted (no body at all) when undefined. */
   body?: unknown;
+  /** A body already serialized as JSON text (sent as is; takes precedence over `body`). */
+  rawBody?: string;
   signal?: AbortSignal;
   /** Retry 429/502/503/504/network errors. Default true. */
   retry?: boolean;
@@ -152,7 +154,10 @@ export class SyncTransport {
       Accept: spec.path.endsWith('/watch') ? 'text/event-stream' : 'application/json',
     };
     const init: RequestInit = { method: spec.method, headers };
-    if (spec.body !== undefined) {
+    if (spec.rawBody !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = spec.rawBody;
+    } else if (spec.body !== undefined) {
       headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(spec.body);
     }

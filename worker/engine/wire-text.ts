@@ -1,0 +1,184 @@
+/**
+ * Canonical (RFC 8785 / JCS) text of push and committed rows, built by string concatenation.
+ *
+ * The push path needs the same row in three textual forms: the request-hash material, the upload
+ * body and (for replay) a comparison with what the server committed. Encoding each payload once
+ * into its canonical text and splicing that text everywhere avoids building, serializing and
+ * re-parsing one object per row per form. The text must be byte-identical to what
+ * `protocol/hashes.ts` produces (test: `push-canonical-text-matches-protocol-hashes.test.ts`):
+ * members are emitted in UTF-16 code-unit order (the table's columns are sorted once), strings go
+ * through `JSON.stringify` (which is what `canonicalJson` does for strings), and anything else
+ * (nested json values, or whatever a misbehaving server sends) through `canonicalJson` itself.
+ */
+import { canonicalJson, sha256Hex, bundleHash } from '../../protocol/index.ts';
+import type { BundleRow, JsonValue, WireOp } from '../../protocol/index.ts';
+import { localValueToWire } from './codec.ts';
+import type { ColumnModel, TableModel } from './table-config.ts';
+
+interface TableText {
+  /** Columns in canonical member order with their `"name":` prefixes. */
+  sorted: { c: ColumnModel; prefix: string }[];
+  /** `"<table>"`. */
+  tableText: string;
+}
+
+const tableTexts = new WeakMap<TableModel, TableText>();
+
+function tableText(t: TableModel): TableText {
+  let tt = tableTexts.get(t);
+  if (!tt) {
+    // Default sort compares UTF-16 code units, which is JCS member order.
+    const sorted = [...t.columns].sort((a, b) => (a.wireName < b.wireName ? -1 : a.wireName > b.wireName ? 1 : 0));
+    tt = { sorted: sorted.map((c, i) => ({ c, prefix: `${i === 0 ? '{' : ','}${JSON.stringify(c.wireName)}:` })), tableText: JSON.stringify(t.table) };
+    tableTexts.set(t, tt);
+  }
+  return tt;
+}
+
+/** Canonical text of any wire value (strings, the common case, natively). */
+export function valueText(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : canonicalJson((v ?? null) as JsonValue);
+}
+
+/**
+ * Whether a local value survives local → wire → local unchanged, so that applying the wire value
+ * back would leave the stored row as it is. Conservative: anything whose type or text could change
+ * (numbers in text columns, JSON text, BLOBs that may hold text, non-canonical spellings) is not.
+ */
+function exactLocal(c: ColumnModel, local: unknown, wire: unknown): boolean {
+  if (local === null) return true;
+  switch (c.family) {
+    case 'integer':
+    case 'boolean':
+    case 'decimal':
+    case 'text':
+    case 'timestamp':
+      return typeof local === 'string' && wire === local;
+    case 'uuid':
+      return !c.uuidAsBlob && typeof local === 'string' && wire === local;
+    case 'float':
+      // SQLite renders REALs in JSON with round-trip precision, so the double comes back as is.
+      return typeof local === 'number';
+    default:
+      return false; // blob (the column may hold TEXT), json (text is re-serialized)
+  }
+}
+
+/** A local payload encoded for the wire: canonical text plus whether replaying it is a no-op locally. */
+export interface EncodedPayload {
+  text: string;
+  exact: boolean;
+}
+
+/**
+ * Local payload (parsed trigger JSON) → canonical wire payload text. Throws the codec's typed
+ * `wire_value_invalid` for values that cannot travel.
+ */
+export function encodeLocalPayload(t: TableModel, local: Record<string, unknown>): EncodedPayload {
+  const { sorted } = tableText(t);
+  let text = '';
+  let exact = true;
+  for (const { c, prefix } of sorted) {
+    const lv = local[c.wireName];
+    const wv = localValueToWire(t, c, lv);
+    text += prefix + (typeof wv === 'string' ? JSON.stringify(wv) : canonicalJson(wv));
+    if (exact && (lv === undefined || !exactLocal(c, lv, wv))) exact = false;
+  }
+  return { text: sorted.length ? `${text}}` : '{}', exact };
+}
+
+/**
+ * Canonical text of a payload received from the server: the fast path when it is an object with
+ * exactly the table's columns, `canonicalJson` otherwise (so the hash is right for any input and
+ * shape errors are reported by the validation that follows, as before).
+ */
+export function committedPayloadText(t: TableModel | undefined, payload: unknown): string {
+  if (t && payload !== null && typeof payload === 'object' && !Array.isArray(payload)) {
+    const { sorted } = tableText(t);
+    const obj = payload as Record<string, unknown>;
+    let n = 0;
+    for (const k in obj) if (Object.prototype.hasOwnProperty.call(obj, k)) n++;
+    if (n === sorted.length && sorted.length > 0) {
+      let text = '';
+      let ok = true;
+      for (const { c, prefix } of sorted) {
+        if (!Object.prototype.hasOwnProperty.call(obj, c.wireName) || obj[c.wireName] === undefined) {
+          ok = false;
+          break;
+        }
+        text += prefix + valueText(obj[c.wireName]);
+      }
+      if (ok) return `${text}}`;
+    }
+  }
+  return canonicalJson((payload ?? null) as JsonValue);
+}
+
+/** Canonical text of a single-member key `{"<name>":"<value>"}`. */
+export function keyText(name: string, value: string): string {
+  return `{${JSON.stringify(name)}:${JSON.stringify(value)}}`;
+}
+
+/** One push row in its textual forms' ingredients. */
+export interface PushRowText {
+  schemaText: string;
+  tableText: string;
+  keyText: string;
+  op: WireOp;
+  baseRowVersion: number;
+  /** Canonical payload text; unused for DELETE. */
+  payloadText: string;
+}
+
+/** `"<table>"` of a table, cached. */
+export function tableNameText(t: TableModel): string {
+  return tableText(t).tableText;
+}
+
+/** One row of the `canonical_request_hash` material (`pushRequestHashMaterial`'s element). */
+export function pushHashItem(r: PushRowText, ordinal: number): string {
+  return (
+    `{"base_row_version":"${r.baseRowVersion}","key":${r.keyText},"op":"${r.op}","payload":${r.op === 'DELETE' ? 'null' : r.payloadText},` +
+    `"row_ordinal":"${ordinal}","schema":${r.schemaText},"table":${r.tableText}}`
+  );
+}
+
+/** `canonical_request_hash` of rows starting at ordinal 0. */
+export function pushRequestHashOf(rows: readonly PushRowText[]): Promise<string> {
+  const parts = new Array<string>(rows.length);
+  for (let i = 0; i < rows.length; i++) parts[i] = pushHashItem(rows[i]!, i);
+  return sha256Hex(`[${parts.join(',')}]`);
+}
+
+/** One row of a push chunk body (`PushRow` as JSON; DELETE rows carry no payload member). */
+export function pushBodyRow(r: PushRowText): string {
+  return (
+    `{"schema":${r.schemaText},"table":${r.tableText},"key":${r.keyText},"op":"${r.op}","base_row_version":${r.baseRowVersion}` +
+    (r.op === 'DELETE' ? '}' : `,"payload":${r.payloadText}}`)
+  );
+}
+
+/**
+ * `bundle_hash` of committed rows, returning each row's canonical payload text too (null for a
+ * DELETE) so replay can compare them with what was pushed. Rows whose envelope is not what the
+ * protocol describes are hashed by `protocol/hashes.ts` itself (the texts are then not returned).
+ */
+export async function committedBundleHash(
+  rows: readonly BundleRow[],
+  tableOf: (table: unknown) => TableModel | undefined,
+): Promise<{ hash: string; payloadTexts: (string | null)[] | null }> {
+  const items = new Array<string>(rows.length);
+  const texts = new Array<string | null>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    if (typeof r.schema !== 'string' || typeof r.table !== 'string' || typeof r.op !== 'string' || typeof r.row_version !== 'number') {
+      return { hash: await bundleHash(rows), payloadTexts: null };
+    }
+    const p = r.op === 'DELETE' ? 'null' : committedPayloadText(tableOf(r.table), r.payload ?? null);
+    texts[i] = r.op === 'DELETE' ? null : p;
+    items[i] =
+      `{"key":${canonicalJson(r.key as JsonValue)},"op":${JSON.stringify(r.op)},"payload":${p},"row_ordinal":"${i}",` +
+      `"row_version":"${String(r.row_version)}","schema":${JSON.stringify(r.schema)},"table":${JSON.stringify(r.table)}}`;
+  }
+  return { hash: await sha256Hex(`[${items.join(',')}]`), payloadTexts: texts };
+}
