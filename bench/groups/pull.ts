@@ -6,6 +6,9 @@
  * rows straight into sqlite-wasm in the same worker (one prepared statement, one transaction) —
  * the local limit. The server data are server-originated bundles (`writeAs`, 50,000 rows each).
  * Full run also: 1,000,000 rows by snapshot, total time and the longest main-thread task.
+ *
+ * `BENCH_PULL_ONLY=million` runs only the 1,000,000-row snapshot (also with --quick);
+ * `BENCH_PULL_ONLY=snapshot` only the 10,000/100,000-row snapshots and their direct baseline.
  */
 import type { Page } from '@playwright/test';
 import type { BenchGroup, BenchContext } from '../lib/context.ts';
@@ -15,6 +18,8 @@ import { median, perSecond } from '../lib/stats.ts';
 
 const SIZES = [10_000, 100_000];
 const MILLION = 1_000_000;
+const ONLY = process.env.BENCH_PULL_ONLY as 'million' | 'snapshot' | undefined;
+if (ONLY !== undefined && ONLY !== 'million' && ONLY !== 'snapshot') throw new Error(`BENCH_PULL_ONLY=${ONLY}: expected million or snapshot`);
 /** The 1M snapshot is abandoned (worker terminated, metrics failed with the reason) after this long. */
 const MILLION_LIMIT_MS = 6 * 60_000;
 
@@ -30,10 +35,11 @@ export const pullGroup: BenchGroup = {
   name: 'pull',
   title: 'pull and hydrate a fresh browser device (OPFS) by snapshot and by bundle pull',
   metrics(quick) {
-    const base = SIZES.flatMap((n) => [
-      { metric: `pull.snapshot_rows_${n}.throughput`, unit: 'rows/s' }, { metric: `pull.bundle_rows_${n}.throughput`, unit: 'rows/s' },
+    const base = ONLY === 'million' ? [] : SIZES.flatMap((n) => [
+      { metric: `pull.snapshot_rows_${n}.throughput`, unit: 'rows/s' },
+      ...(ONLY === 'snapshot' ? [] : [{ metric: `pull.bundle_rows_${n}.throughput`, unit: 'rows/s' }]),
     ]);
-    return quick ? base : base.concat([
+    return (quick && ONLY !== 'million') || ONLY === 'snapshot' ? base : base.concat([
       { metric: `pull.snapshot_rows_${MILLION}.total`, unit: 's' }, { metric: `pull.snapshot_rows_${MILLION}.longest_main_thread_task`, unit: 'ms' },
     ]);
   },
@@ -41,16 +47,18 @@ export const pullGroup: BenchGroup = {
     const server = await ctx.syncServer();
     const browser = await ctx.browser(true);
     const page = await browser.openTab();
+    // BENCH_PULL_TRACE=1: the bench worker's console lines, for ad-hoc diagnostics.
+    if (process.env.BENCH_PULL_TRACE) page.on('console', (m) => ctx.log(`[console] ${m.text()}`));
     await page.evaluate(() => window.bench.spawn('pull'));
     const stamp = Date.now().toString(36);
     const metrics: Metric[] = [];
     try {
-      for (const n of SIZES) {
+      for (const n of ONLY === 'million' ? [] : SIZES) {
         const repeats = n >= 100_000 ? ctx.repeats(1, 3) : ctx.repeats(2, 5);
         const user = `pull-${n}-${stamp}`;
         const token = await server.tokenFor(user);
         // Bundle-pull devices attach while the user's data set is still empty.
-        for (let r = 0; r < repeats; r++) {
+        for (let r = 0; r < (ONLY === 'snapshot' ? 0 : repeats); r++) {
           await call(page, 'openDevice', [`pb-${n}-${stamp}-${r}`, 'opfs', token]);
           const a = await call<Timed<AttachOut>>(page, 'attach', [`pb-${n}-${stamp}-${r}`, user]);
           if (a.result.status !== 'connected') throw new Error(`attach: ${JSON.stringify(a.result)}`);
@@ -62,10 +70,14 @@ export const pullGroup: BenchGroup = {
         const direct: number[] = [];
         for (let r = 0; r < repeats; r++) {
           const pb = `pb-${n}-${stamp}-${r}`;
-          const pulled = await call<Timed<PullOut>>(page, 'pull', [pb]);
-          if (pulled.result.rowsApplied !== n) throw new Error(`bundle pull applied ${JSON.stringify(pulled.result)}, expected ${n} rows`);
-          await call(page, 'closeDevice', [pb]);
-          bundle.push(perSecond(n, pulled.ms));
+          let bundlesApplied = 0;
+          if (ONLY !== 'snapshot') {
+            const pulled = await call<Timed<PullOut>>(page, 'pull', [pb]);
+            if (pulled.result.rowsApplied !== n) throw new Error(`bundle pull applied ${JSON.stringify(pulled.result)}, expected ${n} rows`);
+            await call(page, 'closeDevice', [pb]);
+            bundle.push(perSecond(n, pulled.ms));
+            bundlesApplied = pulled.result.bundlesApplied;
+          }
 
           const ps = `ps-${n}-${stamp}-${r}`;
           await call(page, 'openDevice', [ps, 'opfs', token]);
@@ -77,18 +89,20 @@ export const pullGroup: BenchGroup = {
           snapshot.push(perSecond(n, hydrated.ms));
 
           direct.push(perSecond(n, await call<number>(page, 'insertDirect', [`pd-${n}-${stamp}-${r}`, n, 'd'])));
-          ctx.log(`${n} rows, repeat ${r + 1}/${repeats}: bundle pull ${Math.round(bundle.at(-1)!)} rows/s (${pulled.result.bundlesApplied} bundles), ` +
+          ctx.log(`${n} rows, repeat ${r + 1}/${repeats}: bundle pull ${ONLY === 'snapshot' ? 'skipped' : `${Math.round(bundle.at(-1)!)} rows/s (${bundlesApplied} bundles)`}, ` +
             `snapshot ${Math.round(snapshot.at(-1)!)} rows/s, direct sqlite-wasm insert ${Math.round(direct.at(-1)!)} rows/s`);
         }
         const base = `baseline = the same number of rows INSERTed straight into sqlite-wasm on OPFS in the same worker (one prepared statement, one transaction); median of ${repeats}`;
         metrics.push(
           measured('pull', `pull.snapshot_rows_${n}.throughput`, 'rows/s', median(snapshot), median(direct),
             `fresh OPFS device attach() to a user with ${n.toLocaleString('en-US')} rows (~200 B) on the server until used_remote_state (snapshot download + apply), in the bench worker; ${base}`, snapshot),
-          measured('pull', `pull.bundle_rows_${n}.throughput`, 'rows/s', median(bundle), median(direct),
-            `pullToStable() of ${n.toLocaleString('en-US')} rows in ${Math.ceil(n / 50_000)} server bundle(s) by a device attached before they were written; ${base}`, bundle),
         );
+        if (ONLY !== 'snapshot') {
+          metrics.push(measured('pull', `pull.bundle_rows_${n}.throughput`, 'rows/s', median(bundle), median(direct),
+            `pullToStable() of ${n.toLocaleString('en-US')} rows in ${Math.ceil(n / 50_000)} server bundle(s) by a device attached before they were written; ${base}`, bundle));
+        }
       }
-      if (!ctx.quick) metrics.push(...(await millionBySnapshot(ctx, page, stamp)));
+      if ((!ctx.quick && ONLY !== 'snapshot') || ONLY === 'million') metrics.push(...(await millionBySnapshot(ctx, page, stamp)));
     } finally {
       await page.evaluate(() => window.bench.terminate('pull')).catch(() => undefined);
       await page.close();

@@ -7,20 +7,38 @@
  *
  *   node --import tsx bench/probes/snapshot-apply.ts [rows=100000] [repeats=3]
  *   ENGINE_ROOTS=/tmp/base,. node --import tsx bench/probes/snapshot-apply.ts   # A/B, interleaved
+ *   SNAP_CHUNK_ROWS=5000 node --import tsx bench/probes/snapshot-apply.ts        # chunk size asked for
  *
  * With ENGINE_ROOTS (comma-separated checkouts) each repeat attaches one device per engine, in
  * turn, against the same server data, so the engines are compared under the same load.
  */
+import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { startBenchSyncServer } from '../lib/sync-server.ts';
 import { median } from '../lib/stats.ts';
+import { itemsSchema, itemsSyncTables, remoteSchema } from '../app/schema.ts';
 
 const rows = Number(process.argv[2] ?? 100_000);
 const repeats = Number(process.argv[3] ?? 3);
 const roots = (process.env.ENGINE_ROOTS ?? '.').split(',').map((r) => pathToFileURL(`${resolve(r)}/`).href);
+// SNAP_CHUNK_ROWS=n asks for n-row chunks (the engine's snapshotChunkRows option).
+const chunkRows = process.env.SNAP_CHUNK_ROWS ? Number(process.env.SNAP_CHUNK_ROWS) : undefined;
+const sqlite3 = await sqlite3InitModule();
 const engines = await Promise.all(
-  roots.map(async (root) => ({ root, open: ((await import(`${root}bench/lib/node-device.ts`)) as typeof import('../lib/node-device.ts')).openNodeDevice })),
+  roots.map(async (root) => {
+    const { SyncEngine } = (await import(`${root}worker/engine/index.ts`)) as typeof import('../../worker/engine/index.ts');
+    const open = async (serverUrl: string, token: string) => {
+      const db = new sqlite3.oo1.DB(':memory:', 'c');
+      for (const migration of itemsSchema.migrations) db.exec(migration);
+      const engine = await SyncEngine.open({
+        sqlite3, db, remoteSchema, tables: itemsSyncTables.map((t) => ({ ...t })), serverUrl, getToken: async () => token,
+        ...(chunkRows ? { snapshotChunkRows: chunkRows } : {}),
+      });
+      return { db, engine, close: async () => { await engine.close(); db.close(); } };
+    };
+    return { root, open };
+  }),
 );
 
 // HTTP wait per request kind, measured around the real fetch including the body transfer.

@@ -91,10 +91,20 @@ export async function rebuildFromSnapshot(ctx: EngineContext, plan: SnapshotPlan
 }
 
 /**
- * Downloads and stages every chunk. The next chunk is requested as soon as the current one's
- * envelope is valid, so the server prepares it while this one is validated and staged; a failure
- * anywhere abandons the request in flight (its answer is ignored) and the stage is cleared by the
- * next attempt. Each chunk is staged in its own short transaction, so app writes interleave.
+ * Requests kept in flight while a chunk is validated and staged: the server's advertised
+ * concurrency, at most 3 (its gate is shared by every client), 2 when it advertises none.
+ */
+function windowSize(advertised: number | undefined): number {
+  return Math.max(1, Math.min(advertised ?? 2, 3));
+}
+
+/**
+ * Downloads and stages every chunk. Up to `windowSize` requests are in flight: chunk cursors are
+ * predicted as `after + k * max_rows`, which holds while chunks come back full; a short chunk (its
+ * `max_bytes` was hit) makes the predictions wrong, so they are abandoned and the window restarts
+ * at the real `next_row_ordinal`. Every chunk is still validated against its real cursor. A failure
+ * anywhere abandons the requests in flight (answers ignored); the stage is cleared by the next
+ * attempt. Each chunk is staged in its own short transaction, so app writes interleave.
  */
 async function stage(ctx: EngineContext, s: SnapshotSessionResponse): Promise<void> {
   ctx.db.exec('DELETE FROM _sync_snapshot_stage');
@@ -103,18 +113,29 @@ async function stage(ctx: EngineContext, s: SnapshotSessionResponse): Promise<vo
   const maxRows = Math.max(1, limits.max_rows_per_snapshot_chunk ? Math.min(wantRows, limits.max_rows_per_snapshot_chunk) : wantRows);
   const wantBytes = ctx.options.snapshotChunkBytes ?? limits.default_bytes_per_snapshot_chunk ?? DEFAULT_CHUNK_BYTES;
   const maxBytes = limits.max_bytes_per_snapshot_chunk ? Math.min(wantBytes, limits.max_bytes_per_snapshot_chunk) : wantBytes;
-  const request = (after: number): Promise<SnapshotChunkResponse> => {
-    const p = fetchSnapshotChunk(ctx.transport, s.snapshot_id, after, maxRows, maxBytes);
-    p.catch(() => undefined); // a prefetch abandoned after a failure must not surface as unhandled
-    return p;
+  const window = windowSize(limits.max_concurrent_snapshot_chunk_requests);
+  const inflight: { after: number; answer: Promise<SnapshotChunkResponse> }[] = [];
+  const fill = (from: number): void => {
+    let cursor = inflight.length ? inflight[inflight.length - 1]!.after + maxRows : from;
+    // Never past the announced row count: the first request always goes out (an empty snapshot
+    // still answers one chunk), predictions stop at the end.
+    while (inflight.length < window && (inflight.length === 0 || cursor < s.row_count)) {
+      const answer = fetchSnapshotChunk(ctx.transport, s.snapshot_id, cursor, maxRows, maxBytes);
+      answer.catch(() => undefined); // an abandoned request must not surface as unhandled
+      inflight.push({ after: cursor, answer });
+      cursor += maxRows;
+    }
   };
   let after = 0;
   ctx.setPhase('hydrating', { done: 0, total: s.row_count });
-  let next = request(0);
+  fill(0);
   for (;;) {
-    const chunk = await next;
+    const chunk = await inflight.shift()!.answer;
     validateSnapshotChunk(s, chunk, after);
-    if (chunk.has_more) next = request(chunk.next_row_ordinal);
+    if (chunk.has_more) {
+      if (inflight.length && inflight[0]!.after !== chunk.next_row_ordinal) inflight.length = 0;
+      fill(chunk.next_row_ordinal);
+    }
     const staged = encodeSnapshotRows(ctx, chunk, after);
     ctx.db.transaction(() => {
       for (const g of staged) runCached(ctx.db, STAGE_INSERT_SQL, [s.snapshot_id, after + 1, g.table, g.count, g.rows, g.states]);
