@@ -109,7 +109,9 @@ function windowSize(advertised: number | undefined): number {
 async function stage(ctx: EngineContext, s: SnapshotSessionResponse): Promise<void> {
   ctx.db.exec('DELETE FROM _sync_snapshot_stage');
   const limits = ctx.capabilities?.bundle_limits ?? {};
-  const wantRows = ctx.options.snapshotChunkRows ?? limits.default_rows_per_snapshot_chunk ?? DEFAULT_CHUNK_ROWS;
+  // Without an explicit option, ask for the server's largest chunk (bounded by max_bytes anyway):
+  // each request costs a round trip plus the server's per-read overhead.
+  const wantRows = ctx.options.snapshotChunkRows ?? limits.max_rows_per_snapshot_chunk ?? limits.default_rows_per_snapshot_chunk ?? DEFAULT_CHUNK_ROWS;
   const maxRows = Math.max(1, limits.max_rows_per_snapshot_chunk ? Math.min(wantRows, limits.max_rows_per_snapshot_chunk) : wantRows);
   const wantBytes = ctx.options.snapshotChunkBytes ?? limits.default_bytes_per_snapshot_chunk ?? DEFAULT_CHUNK_BYTES;
   const maxBytes = limits.max_bytes_per_snapshot_chunk ? Math.min(wantBytes, limits.max_bytes_per_snapshot_chunk) : wantBytes;
