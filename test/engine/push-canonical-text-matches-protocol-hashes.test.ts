@@ -12,6 +12,7 @@ import type { BundleRow, PushRow, WireOp } from '../../protocol/index.ts';
 import { keyJsonToWire, localPayloadToWire } from '../../worker/engine/codec.ts';
 import { loadSchemaModel } from '../../worker/engine/table-config.ts';
 import type { TableModel } from '../../worker/engine/table-config.ts';
+import type { SyncedTable } from '../../worker/engine/types.ts';
 import { committedBundleHash, encodeLocalPayload, keyText, pushBodyRow, pushRequestHashOf, tableNameText } from '../../worker/engine/wire-text.ts';
 import type { PushRowText } from '../../worker/engine/wire-text.ts';
 import { attachStartedEmpty, openEngine } from './support/engine.ts';
@@ -20,9 +21,9 @@ import { rows as queryRows } from './support/sqlite.ts';
 const SCHEMA = `
 CREATE TABLE docs (id TEXT PRIMARY KEY NOT NULL, title TEXT, n INTEGER, ok BOOLEAN, ratio REAL, price DECIMAL(10,2), meta TEXT, raw BLOB, at TIMESTAMP, "2nd" TEXT, a_b TEXT);
 CREATE TABLE things (id BLOB PRIMARY KEY NOT NULL, doc_id TEXT REFERENCES docs(id) DEFERRABLE INITIALLY DEFERRED, label TEXT);`;
-const TABLES = [
-  { table: 'docs', syncKey: 'id', columns: { meta: 'json' as const } },
-  { table: 'things', syncKey: 'id', columns: { id: 'uuid' as const } },
+const TABLES: SyncedTable[] = [
+  { table: 'docs', syncKey: 'id', columns: { meta: 'json' } },
+  { table: 'things', syncKey: 'id', columns: { id: 'uuid' } },
 ];
 
 const AWKWARD = ['', 'plain', 'quote " and \\ backslash', 'ctl \u0001\b\t\n\f\r\u001f end', 'del \u007f', 'line sep \u2028 \u2029', 'émoji 😀 中文', '</script>'];

@@ -63,6 +63,10 @@ function markCommittedRemote(ctx: EngineContext, meta: CommittedBundleMeta): voi
   ctx.db.exec('UPDATE _sync_attachment_state SET pending_initialization_id = NULL WHERE singleton_key = 1');
 }
 
+// A chunk also stops at this many characters of row JSON, so rows with large payloads still make
+// requests far below a server's body limit (ours: 32 MiB).
+const CHUNK_TEXT_BUDGET = 4 * 1024 * 1024;
+
 function chunkRows(ctx: EngineContext): number {
   const limits = ctx.capabilities?.bundle_limits ?? {};
   const wanted = ctx.options.pushChunkRows ?? limits.default_rows_per_push_chunk ?? DEFAULT_CHUNK_ROWS;
@@ -108,16 +112,23 @@ async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[
   const pushId = created.push_id;
   const size = chunkRows(ctx);
   try {
-    for (let start = 0; start < rows.length; start += size) {
-      const end = Math.min(rows.length, start + size);
-      const parts = new Array<string>(end - start);
-      for (let i = start; i < end; i++) parts[i - start] = pushBodyRow(rows[i]!);
+    for (let start = 0; start < rows.length; ) {
+      const parts: string[] = [];
+      let chars = 0;
+      let end = start;
+      while (end < rows.length && end - start < size && (end === start || chars < CHUNK_TEXT_BUDGET)) {
+        const part = pushBodyRow(rows[end]!);
+        parts.push(part);
+        chars += part.length;
+        end++;
+      }
       ctx.setPhase('pushing', { done: start, total: rows.length });
       const res = await uploadPushChunkText(ctx.transport, pushId, start, `[${parts.join(',')}]`);
       if (!res || res.push_id !== pushId) throw badResponse('push chunk: push_id mismatch');
       if (res.next_expected_row_ordinal !== end) {
         throw badResponse(`push chunk: next_expected_row_ordinal ${res.next_expected_row_ordinal} is not ${end}`);
       }
+      start = end;
     }
     ctx.setPhase('pushing', { done: rows.length, total: rows.length });
     const committed = await commitPushSession(ctx.transport, pushId);
