@@ -7,7 +7,8 @@
  * every touched row belongs to the bundle's user.
  */
 import type { SqlSession } from '../database/types.ts';
-import { SCOPE_COLUMN, keyTextSql, quoteIdent, wirePayloadSql } from './catalog.ts';
+import { FLOAT_WIRE_TEXT_SQL, canonicalPayloadSql } from './canonical-payload.ts';
+import { SCOPE_COLUMN, keyTextSql, quoteIdent } from './catalog.ts';
 import type { Catalog, CatalogTable } from './catalog.ts';
 
 /** Layout marker stored in `sync.meta`; bootstrap refuses any other layout. */
@@ -168,6 +169,21 @@ CREATE UNLOGGED TABLE IF NOT EXISTS sync.snapshot_session_rows (
   PRIMARY KEY (snapshot_id, row_ordinal)
 );
 --next
+-- Snapshot sessions, layout 2: the rows of each session live in a table of its own,
+-- sync.snapshot_rows_<id hex> (see snapshot-sessions.ts). A header table of its own too, so a
+-- server of the previous layout answers 404 for these sessions (the client recreates) instead of
+-- reading them as empty; layout-1 sessions (snapshot_sessions / snapshot_session_rows) stay readable.
+CREATE UNLOGGED TABLE IF NOT EXISTS sync.snapshot_sessions_v2 (
+  snapshot_id uuid PRIMARY KEY,
+  user_pk bigint NOT NULL,
+  snapshot_bundle_seq bigint NOT NULL,
+  row_count bigint NOT NULL,
+  byte_count bigint NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+--next
+${FLOAT_WIRE_TEXT_SQL};
+--next
 CREATE SEQUENCE IF NOT EXISTS sync.accepted_push_replay_seq;
 --next
 CREATE SEQUENCE IF NOT EXISTS sync.rejected_registered_write_seq;
@@ -214,7 +230,7 @@ BEGIN`;
   return `
 CREATE OR REPLACE FUNCTION ${fn}_ins() RETURNS trigger LANGUAGE plpgsql AS $fn$${head}${ownerCheck('new_rows')}
   INSERT INTO pg_temp.oversync_capture_stage (table_id, op_code, key_text, payload)
-  SELECT ${t.tableId}, 1, ${keyTextSql(t, 'n')}, ${wirePayloadSql(t, 'n')} FROM new_rows n;
+  SELECT ${t.tableId}, 1, ${keyTextSql(t, 'n')}, ${canonicalPayloadSql(t, 'n')} FROM new_rows n;
   RETURN NULL;
 END
 $fn$;
@@ -232,7 +248,7 @@ CREATE OR REPLACE FUNCTION ${fn}_upd() RETURNS trigger LANGUAGE plpgsql AS $fn$$
   SELECT ${t.tableId}, 3, ${keyTextSql(t, 'o')}, NULL FROM old_rows o
    WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.${key} = o.${key});
   INSERT INTO pg_temp.oversync_capture_stage (table_id, op_code, key_text, payload)
-  SELECT ${t.tableId}, CASE WHEN o.k IS NULL THEN 1 ELSE 2 END, ${keyTextSql(t, 'n')}, ${wirePayloadSql(t, 'n')}
+  SELECT ${t.tableId}, CASE WHEN o.k IS NULL THEN 1 ELSE 2 END, ${keyTextSql(t, 'n')}, ${canonicalPayloadSql(t, 'n')}
     FROM new_rows n LEFT JOIN (SELECT o.${key} AS k FROM old_rows o) o ON o.k = n.${key};
   RETURN NULL;
 END

@@ -4,11 +4,11 @@
  * row versions, hash, log, notify watchers, and apply retention. Everything runs in the caller's
  * transaction, so a rollback leaves no bundle and no sequence gap.
  */
-import type { BundleRow, CommittedBundleMeta, JsonValue } from '../../protocol/wire.ts';
+import type { CommittedBundleMeta } from '../../protocol/wire.ts';
 import type { SqlSession } from '../database/types.ts';
-import { hashBundleRows } from './bundle-hash.ts';
+import { hashStoredRows } from './bundle-hash.ts';
+import type { StoredRowText } from './bundle-hash.ts';
 import type { Catalog } from './catalog.ts';
-import { finishPayload, opName, wireKey } from './wire-rows.ts';
 
 /** Retention policy: keep `retainedBundlesPerUser` bundles, move the floor at most `pruneBatchSize` per commit. */
 export interface RetentionPolicy {
@@ -43,6 +43,11 @@ const NORMALIZE_UNIQUE = `
   SELECT table_id, key_text, op_code, payload, (row_number() OVER (ORDER BY capture_ordinal)) - 1 AS row_ordinal
     FROM pg_temp.oversync_capture_stage`;
 
+/**
+ * One statement: normalize, allocate the bundle_seq, store bundle rows and row versions, empty
+ * the stage, and return the rows with their payloads as stored text (hashed in Node from that
+ * text, see hashStoredRows; no JSON is parsed for canonical payloads).
+ */
 function finalizeSql(normalize: string): string {
   return `
 WITH norm AS MATERIALIZED (${normalize}
@@ -61,21 +66,16 @@ WITH norm AS MATERIALIZED (${normalize}
   -- Also emptied at commit; cleared now so a second bundle in one transaction starts empty.
   DELETE FROM pg_temp.oversync_capture_stage
 )
-SELECT seq.bundle_seq::text AS bundle_seq, n.table_id, n.key_text, n.op_code, n.payload
+SELECT seq.bundle_seq::text AS bundle_seq, n.table_id, n.key_text, n.op_code, n.payload::text AS payload
   FROM norm n, seq ORDER BY n.row_ordinal`;
 }
 
 const FINALIZE_UNIQUE_SQL = finalizeSql(NORMALIZE_UNIQUE);
 const FINALIZE_REPEATED_SQL = finalizeSql(NORMALIZE_REPEATED);
-const HAS_REPEATED_KEYS_SQL = `SELECT EXISTS (SELECT 1 FROM pg_temp.oversync_capture_stage GROUP BY table_id, key_text HAVING count(*) > 1) AS repeated`;
-
-interface FinalizedRow {
-  bundle_seq: string;
-  table_id: number;
-  key_text: string;
-  op_code: number;
-  payload: Record<string, JsonValue> | null;
-}
+// The finalize statement materializes, sorts and returns every captured row: below ~16 MB of
+// work_mem a 10,000-row bundle spills them to temporary files. Only ever raised, per transaction.
+const HAS_REPEATED_KEYS_SQL = `SELECT EXISTS (SELECT 1 FROM pg_temp.oversync_capture_stage GROUP BY table_id, key_text HAVING count(*) > 1) AS repeated,
+  CASE WHEN pg_size_bytes(current_setting('work_mem')) < 16777216 THEN set_config('work_mem', '16MB', true) END AS work_mem`;
 
 /**
  * Finalizes the captured bundle of the current transaction. Returns null (and clears the stage)
@@ -89,20 +89,15 @@ export async function finalizeCapturedBundle(
   retention: RetentionPolicy,
 ): Promise<CommittedBundleMeta | null> {
   const repeated = (await tx.query<{ repeated: boolean }>(HAS_REPEATED_KEYS_SQL)).rows[0]!.repeated;
-  const r = await tx.query<FinalizedRow>(repeated ? FINALIZE_REPEATED_SQL : FINALIZE_UNIQUE_SQL, [id.userPk]);
+  const r = await tx.query<StoredRowText & { bundle_seq: string }>(repeated ? FINALIZE_REPEATED_SQL : FINALIZE_UNIQUE_SQL, [id.userPk]);
   if (r.rows.length === 0) return null;
   const bundleSeq = Number(r.rows[0]!.bundle_seq);
-  const rows: BundleRow[] = r.rows.map((row) => {
-    const table = catalog.byId.get(row.table_id)!;
-    const out: BundleRow = { schema: table.schema, table: table.table, key: wireKey(table, row.key_text), op: opName(row.op_code), row_version: bundleSeq };
-    if (row.payload) out.payload = finishPayload(table, row.payload);
-    return out;
-  });
-  const { bundleHash, byteCount } = hashBundleRows(rows);
+  const rowCount = r.rows.length;
+  const { bundleHash, byteCount } = hashStoredRows(catalog, r.rows, bundleSeq);
   await tx.query(
     `INSERT INTO sync.bundle_log (user_pk, bundle_seq, source_id, source_bundle_id, row_count, byte_count, bundle_hash, canonical_request_hash)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [id.userPk, bundleSeq, id.sourceId, id.sourceBundleId, rows.length, byteCount, bundleHash, id.canonicalRequestHash],
+    [id.userPk, bundleSeq, id.sourceId, id.sourceBundleId, rowCount, byteCount, bundleHash, id.canonicalRequestHash],
   );
   // Delivered by PostgreSQL only if this transaction commits.
   await tx.query('SELECT pg_notify($1, $2)', [
@@ -114,7 +109,7 @@ export async function finalizeCapturedBundle(
     bundle_seq: bundleSeq,
     source_id: id.sourceId,
     source_bundle_id: id.sourceBundleId,
-    row_count: rows.length,
+    row_count: rowCount,
     bundle_hash: bundleHash,
   };
   if (id.canonicalRequestHash) meta.canonical_request_hash = id.canonicalRequestHash;

@@ -10,6 +10,9 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../protocol/canonical-json.ts';
 import { bundleHashMaterial } from '../../protocol/hashes.ts';
 import type { BundleRow, JsonValue } from '../../protocol/wire.ts';
+import { canonicalPrefix } from './canonical-payload.ts';
+import type { Catalog } from './catalog.ts';
+import { finishPayload } from './wire-rows.ts';
 
 const INTEGER_LIKE = /^(0|[1-9]\d*)$/;
 
@@ -92,4 +95,46 @@ export function fastCanonicalJson(value: JsonValue): string {
     if (!(err instanceof NeedsSlowPath)) throw err;
     return canonicalJson(value);
   }
+}
+
+/** A stored bundle row with its payload as stored JSON text (null for DELETE). */
+export interface StoredRowText {
+  table_id: number;
+  key_text: string;
+  op_code: number;
+  payload: string | null;
+}
+
+const OP_MEMBER = ['', '},"op":"INSERT","payload":', '},"op":"UPDATE","payload":', '},"op":"DELETE","payload":'];
+
+/**
+ * `hashBundleRows` of stored rows, from their stored payload text: a canonical payload (see
+ * canonical-payload.ts) is spliced into the material as it is; any other payload is parsed,
+ * finished and serialized canonically. Each item is written in canonical member order (key, op,
+ * payload, row_ordinal, row_version, schema, table), exactly as `bundleHashMaterial` orders it.
+ */
+export function hashStoredRows(catalog: Catalog, rows: readonly StoredRowText[], bundleSeq: number): { bundleHash: string; byteCount: number } {
+  const heads = new Map<number, { head: string; tail: string; prefix: string | null }>();
+  const items = new Array<string>(rows.length);
+  const version = `","row_version":"${bundleSeq}"`;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    let t = heads.get(row.table_id);
+    if (!t) {
+      const table = catalog.byId.get(row.table_id)!;
+      t = {
+        head: `{"key":{${JSON.stringify(table.keyColumn)}:`,
+        tail: `,"schema":${JSON.stringify(table.schema)},"table":${JSON.stringify(table.table)}}`,
+        prefix: canonicalPrefix(table),
+      };
+      heads.set(row.table_id, t);
+    }
+    let payload: string;
+    if (row.op_code === 3 || row.payload === null) payload = 'null';
+    else if (t.prefix !== null && row.payload.startsWith(t.prefix)) payload = row.payload;
+    else payload = fastCanonicalJson(finishPayload(catalog.byId.get(row.table_id)!, JSON.parse(row.payload) as Record<string, JsonValue>));
+    items[i] = `${t.head}${JSON.stringify(row.key_text)}${OP_MEMBER[row.op_code]}${payload},"row_ordinal":"${i}${version}${t.tail}`;
+  }
+  const text = `[${items.join(',')}]`;
+  return { bundleHash: createHash('sha256').update(text, 'utf8').digest('hex'), byteCount: Buffer.byteLength(text, 'utf8') };
 }

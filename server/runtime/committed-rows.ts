@@ -1,14 +1,16 @@
 /**
  * `GET /sync/committed-bundles/{bundle_seq}/rows` and `GET /sync/pull`: reads of retained history.
  */
-import type { BundleRow, CommittedBundleRowsResponse, JsonValue, PullBundle, PullResponse } from '../../protocol/wire.ts';
+import type { CommittedBundleRowsResponse, JsonValue, PullResponse } from '../../protocol/wire.ts';
 import type { SqlSession } from '../database/types.ts';
-import type { Catalog } from './catalog.ts';
+import { canonicalPrefix } from './canonical-payload.ts';
+import type { Catalog, CatalogTable } from './catalog.ts';
 import type { RuntimeContext } from './context.ts';
 import { COUNT_HISTORY_PRUNED, readUserScope, requireInitialized } from './scope-state.ts';
 import { SyncError } from './sync-error.ts';
 import { inReadSnapshot } from './transactions.ts';
-import { finishPayload, opName, wireKey } from './wire-rows.ts';
+import { SerializedJson } from './serialized-json.ts';
+import { finishPayload } from './wire-rows.ts';
 
 interface StoredRow {
   bundle_seq: string;
@@ -16,14 +18,42 @@ interface StoredRow {
   table_id: number;
   key_text: string;
   op_code: number;
-  payload: Record<string, JsonValue> | null;
+  /** Stored payload JSON text (null for DELETE). */
+  payload: string | null;
 }
 
-function toBundleRow(catalog: Catalog, r: StoredRow): BundleRow {
+/** How a table's rows start on the wire, and its canonical payload prefix (see canonical-payload.ts). */
+interface RowFrame {
+  head: string;
+  prefix: string | null;
+}
+
+const frames = new WeakMap<CatalogTable, RowFrame>();
+
+function frameOf(table: CatalogTable): RowFrame {
+  let f = frames.get(table);
+  if (!f) {
+    f = { head: `{"schema":${JSON.stringify(table.schema)},"table":${JSON.stringify(table.table)},"key":{${JSON.stringify(table.keyColumn)}:`, prefix: canonicalPrefix(table) };
+    frames.set(table, f);
+  }
+  return f;
+}
+
+const OP_MEMBER = ['', '},"op":"INSERT","row_version":', '},"op":"UPDATE","row_version":', '},"op":"DELETE","row_version":'];
+
+/**
+ * The wire text of a stored row: byte for byte `JSON.stringify` of its BundleRow. A canonical
+ * payload is spliced in as stored (it is exactly what JSON.stringify of the parsed, finished
+ * payload gives); other payloads (json columns, rows stored by an older server version) are
+ * parsed and serialized.
+ */
+function bundleRowText(catalog: Catalog, r: StoredRow): string {
   const table = catalog.byId.get(r.table_id)!;
-  const row: BundleRow = { schema: table.schema, table: table.table, key: wireKey(table, r.key_text), op: opName(r.op_code), row_version: Number(r.bundle_seq) };
-  if (r.payload) row.payload = finishPayload(table, r.payload);
-  return row;
+  const f = frameOf(table);
+  const start = `${f.head}${JSON.stringify(r.key_text)}${OP_MEMBER[r.op_code]}${Number(r.bundle_seq)}`;
+  if (r.payload === null) return `${start}}`;
+  if (f.prefix !== null && r.payload.startsWith(f.prefix)) return `${start},"payload":${r.payload}}`;
+  return `${start},"payload":${JSON.stringify(finishPayload(table, JSON.parse(r.payload) as Record<string, JsonValue>))}}`;
 }
 
 interface LogRow {
@@ -48,7 +78,7 @@ export async function readCommittedRows(
   bundleSeq: number,
   afterRowOrdinal: number | null,
   maxRows: number,
-): Promise<CommittedBundleRowsResponse> {
+): Promise<SerializedJson<CommittedBundleRowsResponse>> {
   try {
     return await inReadSnapshot(ctx.db, async (tx) => {
       const scope = await readUserScope(tx, userId);
@@ -61,24 +91,20 @@ export async function readCommittedRows(
       if (!meta) throw new SyncError('committed_bundle_not_found', `bundle ${bundleSeq} not found`);
       const from = afterRowOrdinal === null ? 0 : afterRowOrdinal + 1;
       const r = await tx.query<StoredRow>(
-        `SELECT bundle_seq::text AS bundle_seq, row_ordinal, table_id, key_text, op_code, payload FROM sync.bundle_rows
+        `SELECT bundle_seq::text AS bundle_seq, row_ordinal, table_id, key_text, op_code, payload::text AS payload FROM sync.bundle_rows
           WHERE user_pk = $1 AND bundle_seq = $2 AND row_ordinal >= $3 ORDER BY row_ordinal LIMIT $4`,
         [scope.userPk, bundleSeq, from, maxRows + 1],
       );
       const hasMore = r.rows.length > maxRows;
       const page = hasMore ? r.rows.slice(0, maxRows) : r.rows;
-      const response: CommittedBundleRowsResponse = {
-        bundle_seq: Number(meta.bundle_seq),
-        source_id: meta.source_id,
-        source_bundle_id: Number(meta.source_bundle_id),
-        row_count: meta.row_count,
-        bundle_hash: meta.bundle_hash,
-        rows: page.map((row) => toBundleRow(ctx.catalog, row)),
-        next_row_ordinal: page.length > 0 ? page[page.length - 1]!.row_ordinal : (afterRowOrdinal ?? 0),
-        has_more: hasMore,
-      };
-      if (meta.canonical_request_hash) response.canonical_request_hash = meta.canonical_request_hash;
-      return response;
+      const next = page.length > 0 ? page[page.length - 1]!.row_ordinal : (afterRowOrdinal ?? 0);
+      // Member order of the CommittedBundleRowsResponse as JSON.stringify would write it.
+      return new SerializedJson<CommittedBundleRowsResponse>(
+        `{"bundle_seq":${Number(meta.bundle_seq)},"source_id":${JSON.stringify(meta.source_id)},"source_bundle_id":${Number(meta.source_bundle_id)},` +
+          `"row_count":${meta.row_count},"bundle_hash":${JSON.stringify(meta.bundle_hash)},"rows":[${page.map((row) => bundleRowText(ctx.catalog, row)).join(',')}],` +
+          `"next_row_ordinal":${next},"has_more":${hasMore}` +
+          `${meta.canonical_request_hash ? `,"canonical_request_hash":${JSON.stringify(meta.canonical_request_hash)}` : ''}}`,
+      );
     });
   } catch (err) {
     if (err instanceof SyncError && err.code === 'history_pruned') await countPruned(ctx);
@@ -86,8 +112,8 @@ export async function readCommittedRows(
   }
 }
 
-/** Loads complete bundles by seq (metadata plus every row), in seq order. */
-async function loadBundles(tx: SqlSession, catalog: Catalog, userPk: string, fromExclusive: number, toInclusive: number, limit: number): Promise<{ bundles: PullBundle[]; hasMore: boolean }> {
+/** Wire texts of complete bundles by seq (metadata plus every row), in seq order. */
+async function loadBundles(tx: SqlSession, catalog: Catalog, userPk: string, fromExclusive: number, toInclusive: number, limit: number): Promise<{ bundles: string[]; hasMore: boolean }> {
   const logs = await tx.query<LogRow>(
     `SELECT ${LOG_COLUMNS} FROM sync.bundle_log b WHERE b.user_pk = $1 AND b.bundle_seq > $2 AND b.bundle_seq <= $3 ORDER BY b.bundle_seq LIMIT $4`,
     [userPk, fromExclusive, toInclusive, limit + 1],
@@ -96,24 +122,18 @@ async function loadBundles(tx: SqlSession, catalog: Catalog, userPk: string, fro
   const metas = hasMore ? logs.rows.slice(0, limit) : logs.rows;
   if (metas.length === 0) return { bundles: [], hasMore: false };
   const rows = await tx.query<StoredRow>(
-    `SELECT r.bundle_seq::text AS bundle_seq, r.row_ordinal, r.table_id, r.key_text, r.op_code, r.payload FROM sync.bundle_rows r
+    `SELECT r.bundle_seq::text AS bundle_seq, r.row_ordinal, r.table_id, r.key_text, r.op_code, r.payload::text AS payload FROM sync.bundle_rows r
       WHERE r.user_pk = $1 AND r.bundle_seq >= $2 AND r.bundle_seq <= $3 ORDER BY r.bundle_seq, r.row_ordinal`,
     [userPk, metas[0]!.bundle_seq, metas[metas.length - 1]!.bundle_seq],
   );
-  const bySeq = new Map<string, PullBundle>();
-  const bundles = metas.map((m) => {
-    const b: PullBundle = {
-      bundle_seq: Number(m.bundle_seq),
-      source_id: m.source_id,
-      source_bundle_id: Number(m.source_bundle_id),
-      row_count: m.row_count,
-      bundle_hash: m.bundle_hash,
-      rows: [],
-    };
-    bySeq.set(m.bundle_seq, b);
-    return b;
-  });
-  for (const r of rows.rows) bySeq.get(r.bundle_seq)?.rows.push(toBundleRow(catalog, r));
+  const bySeq = new Map<string, string[]>(metas.map((m) => [m.bundle_seq, []]));
+  for (const r of rows.rows) bySeq.get(r.bundle_seq)?.push(bundleRowText(catalog, r));
+  // Member order of a PullBundle as JSON.stringify would write it.
+  const bundles = metas.map(
+    (m) =>
+      `{"bundle_seq":${Number(m.bundle_seq)},"source_id":${JSON.stringify(m.source_id)},"source_bundle_id":${Number(m.source_bundle_id)},` +
+      `"row_count":${m.row_count},"bundle_hash":${JSON.stringify(m.bundle_hash)},"rows":[${bySeq.get(m.bundle_seq)!.join(',')}]}`,
+  );
   return { bundles, hasMore };
 }
 
@@ -121,7 +141,7 @@ async function loadBundles(tx: SqlSession, catalog: Catalog, userPk: string, fro
  * Pull of complete bundles above `after` up to a stable ceiling (`target`, or the latest bundle
  * when 0), in a consistent snapshot.
  */
-export async function pullBundles(ctx: RuntimeContext, userId: string, after: number, maxBundles: number, target: number): Promise<PullResponse> {
+export async function pullBundles(ctx: RuntimeContext, userId: string, after: number, maxBundles: number, target: number): Promise<PullResponse | SerializedJson<PullResponse>> {
   try {
     return await inReadSnapshot(ctx.db, async (tx) => {
       const scope = await readUserScope(tx, userId);
@@ -142,7 +162,7 @@ export async function pullBundles(ctx: RuntimeContext, userId: string, after: nu
       const stable = target > 0 ? target : latest;
       if (after >= stable) return { stable_bundle_seq: stable, bundles: [], has_more: false };
       const { bundles, hasMore } = await loadBundles(tx, ctx.catalog, scope.userPk, after, stable, maxBundles);
-      return { stable_bundle_seq: stable, bundles, has_more: hasMore };
+      return new SerializedJson<PullResponse>(`{"stable_bundle_seq":${stable},"bundles":[${bundles.join(',')}],"has_more":${hasMore}}`);
     });
   } catch (err) {
     if (err instanceof SyncError && err.code === 'history_pruned') await countPruned(ctx);
