@@ -2,7 +2,8 @@
  * Probe of the engine's push path (not part of `npm run bench`): one Node device (real engine,
  * sqlite-wasm memory VFS) pushes N captured INSERTs over HTTP to the bench sync server (child
  * process, real PostgreSQL). Reports rows/s and how much of the wall time the client spent outside
- * HTTP waits (≈ client CPU), per request kind. Run under `node --cpu-prof` to profile the client.
+ * HTTP waits, and the client process' CPU time (user + system, all threads: the least load-sensitive
+ * number), per request kind. Run under `node --cpu-prof` to profile the client.
  *
  *   node --import tsx bench/probes/engine-push.ts [rows=20000] [repeats=3]
  *   ENGINE_ROOT=/tmp/base node --import tsx bench/probes/engine-push.ts   # another checkout's engine
@@ -53,6 +54,7 @@ try {
       device.insert('p', 0, rows);
       waits.clear();
       recording = true;
+      const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       let result;
       try {
@@ -61,10 +63,11 @@ try {
         recording = false;
       }
       const ms = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
       if (result.outcome !== 'committed' || result.rowCount !== rows) throw new Error(`push: ${JSON.stringify(result)}`);
       const waited = [...waits.values()].reduce((s, w) => s + w.ms, 0);
       console.log(
-        `${rows} rows: ${Math.round((rows / ms) * 1000)} rows/s, wall ${ms.toFixed(0)} ms, http ${waited.toFixed(0)} ms, client ${(ms - waited).toFixed(0)} ms` +
+        `${rows} rows: ${Math.round((rows / ms) * 1000)} rows/s, wall ${ms.toFixed(0)} ms, http ${waited.toFixed(0)} ms, client ${(ms - waited).toFixed(0)} ms, client CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms` +
           ` | ${[...waits].map(([k, w]) => `${k} ×${w.n} ${w.ms.toFixed(0)} ms`).join('; ')}`,
       );
     } finally {

@@ -76,15 +76,20 @@ export interface EncodedPayload {
  */
 export function encodeLocalPayload(t: TableModel, local: Record<string, unknown>): EncodedPayload {
   const { sorted } = tableText(t);
-  let text = '';
+  if (sorted.length === 0) return { text: '{}', exact: true };
+  // Joined from parts: a flat string, not a tree of concatenations (the text lives as long as the push).
+  const parts = new Array<string>(sorted.length * 2 + 1);
   let exact = true;
-  for (const { c, prefix } of sorted) {
+  for (let i = 0; i < sorted.length; i++) {
+    const { c, prefix } = sorted[i]!;
     const lv = local[c.wireName];
     const wv = localValueToWire(t, c, lv);
-    text += prefix + (typeof wv === 'string' ? JSON.stringify(wv) : canonicalJson(wv));
+    parts[2 * i] = prefix;
+    parts[2 * i + 1] = typeof wv === 'string' ? JSON.stringify(wv) : canonicalJson(wv);
     if (exact && (lv === undefined || !exactLocal(c, lv, wv))) exact = false;
   }
-  return { text: sorted.length ? `${text}}` : '{}', exact };
+  parts[sorted.length * 2] = '}';
+  return { text: parts.join(''), exact };
 }
 
 /**
@@ -116,7 +121,7 @@ export function committedPayloadText(t: TableModel | undefined, payload: unknown
 
 /** Canonical text of a single-member key `{"<name>":"<value>"}`. */
 export function keyText(name: string, value: string): string {
-  return `{${JSON.stringify(name)}:${JSON.stringify(value)}}`;
+  return ['{', JSON.stringify(name), ':', JSON.stringify(value), '}'].join('');
 }
 
 /** One push row in its textual forms' ingredients. */
