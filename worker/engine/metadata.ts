@@ -87,15 +87,15 @@ const DDL = [
    )`,
   // A pull checks every incoming key against the frozen outbox; without this it scans the outbox per row.
   `CREATE INDEX IF NOT EXISTS _sync_outbox_rows_key ON _sync_outbox_rows(schema_name, table_name, key_json)`,
-  // One row per (chunk, table): the chunk's rows of that table as JSON arrays, expanded with
-  // json_each by the final apply (format in snapshot-stage.ts). chunk_ordinal = first row ordinal.
+  // One row per (chunk, table): the chunk's rows of that table as JSONB arrays, expanded with
+  // jsonb_each by the final apply (format in snapshot-stage.ts). chunk_ordinal = first row ordinal.
   `CREATE TABLE IF NOT EXISTS _sync_snapshot_stage (
      snapshot_id TEXT NOT NULL,
      chunk_ordinal INTEGER NOT NULL,
      table_name TEXT NOT NULL,
      row_count INTEGER NOT NULL,
-     rows TEXT NOT NULL,
-     states TEXT NOT NULL,
+     rows BLOB NOT NULL,
+     states BLOB NOT NULL,
      PRIMARY KEY (snapshot_id, chunk_ordinal, table_name)
    )`,
   `CREATE TABLE IF NOT EXISTS _sync_managed_tables (

@@ -3,11 +3,13 @@
  *
  * A chunk is validated in ONE pass in JavaScript (every value against `protocol/values.ts`) and
  * re-encoded into a form SQLite decodes exactly with plain SQL; each table's rows of a chunk are
- * then staged as one `_sync_snapshot_stage` row holding two JSON arrays:
+ * then staged as one `_sync_snapshot_stage` row holding two JSONB arrays:
  * - `rows`: one array of column values per snapshot row, in column order;
  * - `states`: one `[key_json, row_version]` per snapshot row (for `_sync_row_state`).
- * The final transaction expands them with `json_each` in `INSERT ... SELECT` statements, so no
- * row crosses between JavaScript and SQLite one at a time.
+ * The final transaction expands them with `jsonb_each` in `INSERT ... SELECT` statements, so no
+ * row crosses between JavaScript and SQLite one at a time. JSONB (converted while staging, which
+ * overlaps the download) and `jsonb_each` (elements stay binary) let each `->>` read its value
+ * without parsing JSON text again: about half the cost of the text form in the final apply.
  *
  * Staged value encoding (JSON), by family, and the SQL that turns it into the stored value:
  * | family            | staged                       | SQL            | stored (as `wireToSqlite`) |
@@ -162,7 +164,7 @@ export function stagedInsertSql(t: TableModel): string {
     const updates = t.columns.filter((c) => c !== t.key).map((c) => `${quoteIdent(c.name)} = excluded.${quoteIdent(c.name)}`);
     sql =
       `INSERT INTO ${quoteIdent(t.table)} (${cols.join(', ')}) ` +
-      `SELECT ${exprs.join(', ')} FROM _sync_snapshot_stage AS s, json_each(s.rows) AS j ` +
+      `SELECT ${exprs.join(', ')} FROM _sync_snapshot_stage AS s, jsonb_each(s.rows) AS j ` +
       `WHERE s.snapshot_id = ?1 AND s.table_name = ?2 ORDER BY s.chunk_ordinal ` +
       `ON CONFLICT(${quoteIdent(t.key.name)}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`;
     insertSql.set(t, sql);
@@ -170,14 +172,18 @@ export function stagedInsertSql(t: TableModel): string {
   return sql;
 }
 
-/** Row versions of one table's staged rows (?1 schema, ?2 snapshot_id, ?3 table name). */
+/**
+ * Row versions of one table's staged rows (?1 schema, ?2 snapshot_id, ?3 table name); the
+ * timestamp is computed once per statement rather than by the column default per row.
+ */
 export const STAGED_ROW_STATE_SQL =
-  `INSERT INTO _sync_row_state(schema_name, table_name, key_json, row_version, deleted) ` +
-  `SELECT ?1, ?3, j.value ->> 0, j.value ->> 1, 0 FROM _sync_snapshot_stage AS s, json_each(s.states) AS j ` +
+  `INSERT INTO _sync_row_state(schema_name, table_name, key_json, row_version, deleted, updated_at) ` +
+  `SELECT ?1, ?3, j.value ->> 0, j.value ->> 1, 0, (SELECT strftime('%Y-%m-%dT%H:%M:%fZ','now')) ` +
+  `FROM _sync_snapshot_stage AS s, jsonb_each(s.states) AS j ` +
   `WHERE s.snapshot_id = ?2 AND s.table_name = ?3 ORDER BY s.chunk_ordinal ` +
   `ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET row_version = excluded.row_version, deleted = 0, ` +
   `updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
 
 /** Stages one table's share of a chunk (?1 snapshot_id, ?2 chunk_ordinal, ?3 table, ?4 count, ?5 rows, ?6 states). */
 export const STAGE_INSERT_SQL =
-  'INSERT INTO _sync_snapshot_stage(snapshot_id, chunk_ordinal, table_name, row_count, rows, states) VALUES (?, ?, ?, ?, ?, ?)';
+  'INSERT INTO _sync_snapshot_stage(snapshot_id, chunk_ordinal, table_name, row_count, rows, states) VALUES (?, ?, ?, ?, jsonb(?), jsonb(?))';
