@@ -5,10 +5,11 @@
  * transaction, so a rollback leaves no bundle and no sequence gap.
  */
 import type { CommittedBundleMeta } from '../../protocol/wire.ts';
-import type { SqlSession } from '../database/types.ts';
+import type { SqlQueryResult, SqlSession } from '../database/types.ts';
 import { hashStoredRows } from './bundle-hash.ts';
 import type { StoredRowText } from './bundle-hash.ts';
 import type { Catalog } from './catalog.ts';
+import { pgErrorCode } from './sync-error.ts';
 
 /** Retention policy: keep `retainedBundlesPerUser` bundles, move the floor at most `pruneBatchSize` per commit. */
 export interface RetentionPolicy {
@@ -43,12 +44,28 @@ const NORMALIZE_UNIQUE = `
   SELECT table_id, key_text, op_code, payload, (row_number() OVER (ORDER BY capture_ordinal)) - 1 AS row_ordinal
     FROM pg_temp.oversync_capture_stage`;
 
+/** Row versions of the bundle's keys: any key may already have one. */
+const UPSERT_ROW_STATE = `
+  INSERT INTO sync.row_state (user_pk, table_id, key_text, bundle_seq, deleted)
+  SELECT $1, n.table_id, n.key_text, seq.bundle_seq, n.op_code = 3 FROM norm n, seq
+  ON CONFLICT (user_pk, table_id, key_text) DO UPDATE SET bundle_seq = EXCLUDED.bundle_seq, deleted = EXCLUDED.deleted`;
+
+/**
+ * Row versions of a bundle that only inserts rows, whose keys usually have none yet: a plain
+ * INSERT costs about half of the upsert (no speculative insertion), and key order keeps the index
+ * writes local. A key that has one (a tombstone) fails it with a unique violation, see
+ * finalizeCapturedBundle.
+ */
+const INSERT_ROW_STATE = `
+  INSERT INTO sync.row_state (user_pk, table_id, key_text, bundle_seq, deleted)
+  SELECT $1, n.table_id, n.key_text, seq.bundle_seq, false FROM norm n, seq ORDER BY n.table_id, n.key_text`;
+
 /**
  * One statement: normalize, allocate the bundle_seq, store bundle rows and row versions, empty
  * the stage, and return the rows with their payloads as stored text (hashed in Node from that
  * text, see hashStoredRows; no JSON is parsed for canonical payloads).
  */
-function finalizeSql(normalize: string): string {
+function finalizeSql(normalize: string, rowState: string): string {
   return `
 WITH norm AS MATERIALIZED (${normalize}
 ), seq AS (
@@ -58,10 +75,7 @@ WITH norm AS MATERIALIZED (${normalize}
 ), ins AS (
   INSERT INTO sync.bundle_rows (user_pk, bundle_seq, row_ordinal, table_id, key_text, op_code, payload)
   SELECT $1, seq.bundle_seq, n.row_ordinal, n.table_id, n.key_text, n.op_code, n.payload FROM norm n, seq
-), rs AS (
-  INSERT INTO sync.row_state (user_pk, table_id, key_text, bundle_seq, deleted)
-  SELECT $1, n.table_id, n.key_text, seq.bundle_seq, n.op_code = 3 FROM norm n, seq
-  ON CONFLICT (user_pk, table_id, key_text) DO UPDATE SET bundle_seq = EXCLUDED.bundle_seq, deleted = EXCLUDED.deleted
+), rs AS (${rowState}
 ), cleared AS (
   -- Also emptied at commit; cleared now so a second bundle in one transaction starts empty.
   DELETE FROM pg_temp.oversync_capture_stage
@@ -70,11 +84,13 @@ SELECT seq.bundle_seq::text AS bundle_seq, n.table_id, n.key_text, n.op_code, n.
   FROM norm n, seq ORDER BY n.row_ordinal`;
 }
 
-const FINALIZE_UNIQUE_SQL = finalizeSql(NORMALIZE_UNIQUE);
-const FINALIZE_REPEATED_SQL = finalizeSql(NORMALIZE_REPEATED);
+const FINALIZE_UNIQUE_SQL = finalizeSql(NORMALIZE_UNIQUE, UPSERT_ROW_STATE);
+const FINALIZE_INSERTS_SQL = finalizeSql(NORMALIZE_UNIQUE, INSERT_ROW_STATE);
+const FINALIZE_REPEATED_SQL = finalizeSql(NORMALIZE_REPEATED, UPSERT_ROW_STATE);
 // The finalize statement materializes, sorts and returns every captured row: below ~16 MB of
 // work_mem a 10,000-row bundle spills them to temporary files. Only ever raised, per transaction.
-const HAS_REPEATED_KEYS_SQL = `SELECT EXISTS (SELECT 1 FROM pg_temp.oversync_capture_stage GROUP BY table_id, key_text HAVING count(*) > 1) AS repeated,
+const STAGE_SHAPE_SQL = `SELECT EXISTS (SELECT 1 FROM pg_temp.oversync_capture_stage GROUP BY table_id, key_text HAVING count(*) > 1) AS repeated,
+  NOT EXISTS (SELECT 1 FROM pg_temp.oversync_capture_stage WHERE op_code <> 1) AS inserts_only,
   CASE WHEN pg_size_bytes(current_setting('work_mem')) < 16777216 THEN set_config('work_mem', '16MB', true) END AS work_mem`;
 
 /**
@@ -88,8 +104,22 @@ export async function finalizeCapturedBundle(
   notifyChannel: string,
   retention: RetentionPolicy,
 ): Promise<CommittedBundleMeta | null> {
-  const repeated = (await tx.query<{ repeated: boolean }>(HAS_REPEATED_KEYS_SQL)).rows[0]!.repeated;
-  const r = await tx.query<StoredRowText & { bundle_seq: string }>(repeated ? FINALIZE_REPEATED_SQL : FINALIZE_UNIQUE_SQL, [id.userPk]);
+  const shape = (await tx.query<{ repeated: boolean; inserts_only: boolean }>(STAGE_SHAPE_SQL)).rows[0]!;
+  let r: SqlQueryResult<StoredRowText & { bundle_seq: string }>;
+  if (shape.repeated) r = await tx.query(FINALIZE_REPEATED_SQL, [id.userPk]);
+  else if (!shape.inserts_only) r = await tx.query(FINALIZE_UNIQUE_SQL, [id.userPk]);
+  else {
+    // Inserted keys normally have no row version yet; the savepoint takes the statement back
+    // when one has (a tombstone of an earlier delete), and the upsert runs instead.
+    await tx.query('SAVEPOINT oversync_finalize');
+    try {
+      r = await tx.query(FINALIZE_INSERTS_SQL, [id.userPk]);
+    } catch (err) {
+      if (pgErrorCode(err) !== '23505' || !/row_state_pkey/.test(String((err as { constraint?: string }).constraint ?? (err as Error).message))) throw err;
+      await tx.query('ROLLBACK TO SAVEPOINT oversync_finalize');
+      r = await tx.query(FINALIZE_UNIQUE_SQL, [id.userPk]);
+    }
+  }
   if (r.rows.length === 0) return null;
   const bundleSeq = Number(r.rows[0]!.bundle_seq);
   const rowCount = r.rows.length;
