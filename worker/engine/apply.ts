@@ -13,6 +13,23 @@ import { quoteIdent } from './table-config.ts';
 
 const upsertSql = new WeakMap<TableModel, string>();
 
+const INT64_LIMIT = 2 ** 63;
+
+/**
+ * sqlite-wasm binds every integer-valued JS number through int64, which wraps at 2^63: a REAL
+ * such as 1e+21 would be stored as 3.875820019684212736e18. Such a number is bound as its
+ * shortest text instead, which REAL (and NUMERIC/INTEGER) affinity turns back into that exact double.
+ */
+function bindable(values: SqliteValue[]): SqliteValue[] {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v === 'number' && Number.isInteger(v) && Math.abs(v) >= INT64_LIMIT) {
+      return values.map((x) => (typeof x === 'number' && Number.isInteger(x) && Math.abs(x) >= INT64_LIMIT ? String(x) : x));
+    }
+  }
+  return values;
+}
+
 /** Writes the full row (insert or overwrite every column). */
 export function upsertLocalRow(ctx: EngineContext, t: TableModel, values: SqliteValue[]): void {
   let sql = upsertSql.get(t);
@@ -24,7 +41,7 @@ export function upsertLocalRow(ctx: EngineContext, t: TableModel, values: Sqlite
       `ON CONFLICT(${quoteIdent(t.key.name)}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`;
     upsertSql.set(t, sql);
   }
-  runCached(ctx.db, sql, values);
+  runCached(ctx.db, sql, bindable(values));
 }
 
 /** Deletes the row with this key (no-op when absent). */
