@@ -112,8 +112,35 @@ async function call(url: string, init: RequestInit = {}): Promise<any> {
   return text === '' ? null : JSON.parse(text);
 }
 
+/**
+ * CPU seconds used so far by this database's PostgreSQL backends (from /proc, same machine), so
+ * that phases can be compared on a loaded machine where wall time mostly measures the neighbours.
+ * Backends that exit between two readings take their CPU with them; the pool keeps them open.
+ */
+async function pgCpuMs(): Promise<number> {
+  const { readFileSync } = await import('node:fs');
+  const pids = (await adminQuery(`SELECT pid FROM pg_stat_activity WHERE datname = '${DB}' AND pid <> pg_backend_pid()`)).rows.map((r) => r.pid as number);
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+      cpuSeen.set(pid, Number(f[11]) + Number(f[12]));
+    } catch {
+      ticks += cpuSeen.get(pid) ?? 0;
+    }
+  }
+  return ticks * 10;
+}
+const cpuSeen = new Map<number, number>();
+const nodeCpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+
 interface Round {
   createMs: number;
+  createPgCpuMs: number;
+  createNodeCpuMs: number;
+  readPgCpuMs: number;
+  readNodeCpuMs: number;
   readMs: number;
   chunks: number;
   rows: number;
@@ -122,9 +149,15 @@ interface Round {
 }
 
 async function round(s: Started, mode: 'default' | 'max', caps: { rows: number; bytes: number }): Promise<Round> {
+  let pgCpu = await pgCpuMs();
+  let nodeCpu = nodeCpuMs();
   let t = performance.now();
   const session = await call(`${s.baseUrl}/sync/snapshot-sessions`, { method: 'POST', body: '{}' });
   const createMs = performance.now() - t;
+  const createNodeCpuMs = nodeCpuMs() - nodeCpu;
+  const createPgCpuMs = await pgCpuMs() - pgCpu;
+  pgCpu = await pgCpuMs();
+  nodeCpu = nodeCpuMs();
   t = performance.now();
   let after = 0;
   let chunks = 0;
@@ -140,10 +173,12 @@ async function round(s: Started, mode: 'default' | 'max', caps: { rows: number; 
     if (!c.has_more) break;
   }
   const readMs = performance.now() - t;
+  const readNodeCpuMs = nodeCpuMs() - nodeCpu;
+  const readPgCpuMs = await pgCpuMs() - pgCpu;
   if (rows !== session.row_count || bytes !== session.byte_count) throw new Error(`read ${rows} rows / ${bytes} B, session says ${session.row_count} / ${session.byte_count}`);
   t = performance.now();
   await call(`${s.baseUrl}/sync/snapshot-sessions/${session.snapshot_id}`, { method: 'DELETE' });
-  return { createMs, readMs, chunks, rows, bytes, deleteMs: performance.now() - t };
+  return { createMs, createPgCpuMs, createNodeCpuMs, readPgCpuMs, readNodeCpuMs, readMs, chunks, rows, bytes, deleteMs: performance.now() - t };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -172,7 +207,7 @@ async function main(): Promise<void> {
             const res = await round(s, mode, { rows: lim.max_rows_per_snapshot_chunk, bytes: lim.max_bytes_per_snapshot_chunk });
             const key = `${r}:${path.basename(ROOTS[r]!)}:${mode}`;
             results.set(key, [...(results.get(key) ?? []), res]);
-            console.log(`${key} round ${i + 1}: create ${sec(res.createMs)} s, ${res.chunks} chunks read in ${sec(res.readMs)} s, delete ${sec(res.deleteMs)} s (${res.rows} rows, ${res.bytes} B)`);
+            console.log(`${key} round ${i + 1}: create ${sec(res.createMs)} s (cpu pg ${sec(res.createPgCpuMs)} node ${sec(res.createNodeCpuMs)}), ${res.chunks} chunks read in ${sec(res.readMs)} s (cpu pg ${sec(res.readPgCpuMs)} node ${sec(res.readNodeCpuMs)}), delete ${sec(res.deleteMs)} s (${res.rows} rows, ${res.bytes} B)`);
           }
         } finally {
           await s.close();
@@ -181,7 +216,9 @@ async function main(): Promise<void> {
     }
     console.log(`load: ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     for (const [key, rs] of results) {
-      console.log(`median ${key}: create ${sec(median(rs.map((x) => x.createMs)))} s, chunk reads ${sec(median(rs.map((x) => x.readMs)))} s (${rs[0]!.chunks} chunks), delete ${sec(median(rs.map((x) => x.deleteMs)))} s`);
+      const m = (f: (x: Round) => number) => sec(median(rs.map(f)));
+      console.log(`median ${key}: create ${m((x) => x.createMs)} s (cpu pg ${m((x) => x.createPgCpuMs)} node ${m((x) => x.createNodeCpuMs)}), ` +
+        `chunk reads ${m((x) => x.readMs)} s (cpu pg ${m((x) => x.readPgCpuMs)} node ${m((x) => x.readNodeCpuMs)}; ${rs[0]!.chunks} chunks), delete ${sec(median(rs.map((x) => x.deleteMs)))} s`);
     }
   } finally {
     if (process.env.PROBE_EXPLAIN === '1') {

@@ -7,14 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { isCanonicalUuid } from '../../protocol/values.ts';
 import type { JsonValue, SnapshotChunkResponse, SnapshotRow, SnapshotSessionResponse, SourceReplacementReason } from '../../protocol/wire.ts';
 import type { SqlSession } from '../database/types.ts';
-import { SCOPE_COLUMN, compactWirePayloadSql, keyTextSql, quoteIdent, quoteLiteral } from './catalog.ts';
+import { SCOPE_COLUMN, compactWirePayloadSql, keyTextSql, quoteIdent, quoteLiteral, wireValueSql } from './catalog.ts';
 import type { Catalog, CatalogTable } from './catalog.ts';
 import type { CapacityGate } from './capacity.ts';
 import type { RuntimeContext } from './context.ts';
 import { ensureUserScope, requireInitialized } from './scope-state.ts';
 import { readSourceState } from './source-state.ts';
 import { SerializedJson } from './serialized-json.ts';
-import { SyncError } from './sync-error.ts';
+import { SyncError, pgErrorCode } from './sync-error.ts';
 import { inReadSnapshot, inUserTransaction } from './transactions.ts';
 import { finishPayload, wireKey } from './wire-rows.ts';
 
@@ -82,11 +82,41 @@ async function rotateSource(tx: SqlSession, userPk: string, r: SourceReplacement
   );
 }
 
-/** Deletes the snapshot sessions `selectIds` returns, with their rows, in one statement. */
-function deleteSnapshotsSql(selectIds: string): string {
+/** Deletes legacy-layout snapshot sessions `selectIds` returns, with their rows, in one statement. */
+function deleteLegacySnapshotsSql(selectIds: string): string {
   return `WITH gone AS (DELETE FROM sync.snapshot_sessions WHERE snapshot_id IN (${selectIds}) RETURNING snapshot_id),
     rows_gone AS (DELETE FROM sync.snapshot_session_rows WHERE snapshot_id IN (SELECT snapshot_id FROM gone))
   SELECT count(*)::int AS n FROM gone`;
+}
+
+/**
+ * The table holding one session's rows (layout 2): a table per session, so the build writes it
+ * in bulk (CREATE TABLE AS), indexes it once at the end, and deletion is a DROP instead of
+ * deleting a million rows. `id` is a validated canonical uuid.
+ */
+function sessionRowsTable(id: string): string {
+  return `sync.${quoteIdent(`snapshot_rows_${id.replace(/-/g, '')}`)}`;
+}
+
+/** Name pattern of the session row tables (LIKE), to find tables left without a session. */
+const SESSION_ROWS_TABLE_LIKE = 'snapshot\\_rows\\_%';
+
+/**
+ * Deletes this layout's sessions that expired, and row tables without a session (a crash empties
+ * the UNLOGGED header table but leaves the tables), then the expired legacy sessions.
+ */
+async function sweepSnapshots(tx: SqlSession): Promise<void> {
+  const gone = await tx.query<{ snapshot_id: string }>(
+    `DELETE FROM sync.snapshot_sessions_v2 WHERE snapshot_id IN (SELECT snapshot_id FROM sync.snapshot_sessions_v2 WHERE expires_at < now() FOR UPDATE SKIP LOCKED)
+     RETURNING snapshot_id::text AS snapshot_id`,
+  );
+  const orphans = await tx.query<{ relname: string }>(
+    `SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'sync'::regnamespace AND c.relkind = 'r' AND c.relname LIKE '${SESSION_ROWS_TABLE_LIKE}'
+        AND NOT EXISTS (SELECT 1 FROM sync.snapshot_sessions_v2 s WHERE replace(s.snapshot_id::text, '-', '') = substr(c.relname, 15))`,
+  );
+  const tables = new Set([...gone.rows.map((r) => sessionRowsTable(r.snapshot_id)), ...orphans.rows.map((r) => `sync.${quoteIdent(r.relname)}`)]);
+  for (const t of tables) await tx.query(`DROP TABLE IF EXISTS ${t}`);
+  await tx.query(deleteLegacySnapshotsSql(`SELECT snapshot_id FROM sync.snapshot_sessions WHERE expires_at < now() FOR UPDATE SKIP LOCKED`));
 }
 
 /**
@@ -153,13 +183,43 @@ function computeRowSizing(table: CatalogTable): RowSizing | null {
   return { perRow: Buffer.byteLength(frame, 'utf8'), firstMember: `{${JSON.stringify(table.columns[0]!.name)}:`, oddSql: odd.length > 0 ? odd.join(' OR ') : 'false', prefix };
 }
 
-/** SQL boolean over `r` (a snapshot_session_rows row): its payload text can be spliced as stored. */
+/** SQL boolean over `r` (a legacy snapshot_session_rows row): its payload text can be spliced as stored. */
 function plainRowSql(catalog: Catalog): string {
   const arms = catalog.tables.map((t) => {
     const sizing = sqlRowSizing(t);
     return `WHEN ${t.tableId} THEN ${sizing ? (sizing.oddSql === 'false' ? 'true' : `NOT (${sizing.oddSql.replace(/payload->>/g, 'r.payload->>')})`) : 'false'}`;
   });
   return `(current_setting('server_encoding') = 'UTF8' AND CASE r.table_id ${arms.join(' ')} ELSE false END)`;
+}
+
+/** SQL boolean over business row `n`: a float value PostgreSQL renders unlike Node (see sqlRowSizing). */
+function oddFloatsSql(table: CatalogTable): string {
+  const odd = table.floatColumns.map((name) => {
+    const v = wireValueSql(table.columnsByName.get(name)!, 'n');
+    return `coalesce(${v} ~ '[eEnN]' OR ${v} = '-0', false)`;
+  });
+  return odd.length > 0 ? odd.join(' OR ') : 'false';
+}
+
+/**
+ * The SELECT of a table's live rows for a user in snapshot order (key bytes) as session rows:
+ * `row_ordinal` from $2 + 1, `row_text` the row's final wire text built once here (see
+ * sqlRowSizing), so chunk reads only concatenate stored text. Rows whose text SQL cannot produce
+ * exactly get a NULL text and keep their parts (table_id, key_text, bundle_seq, payload) for Node
+ * to render. Everything but the key is computed after the sort (PostgreSQL evaluates these
+ * expressions above the window), so the sort carries the business row, not its text.
+ */
+function materializeSelectSql(table: CatalogTable, sizing: RowSizing | null): string {
+  const text = sizing
+    ? `CASE WHEN odd THEN NULL ELSE ${quoteLiteral(sizing.prefix)} || to_json(k)::text || '},"row_version":' || bundle_seq::text || ',"payload":' || p::text || '}' END`
+    : 'NULL';
+  return `SELECT $2::bigint + row_number() OVER (ORDER BY k COLLATE "C") AS row_ordinal, (${text})::text AS row_text,
+           (CASE WHEN odd THEN $3 END)::integer AS table_id, (CASE WHEN odd THEN k END)::text COLLATE "C" AS key_text,
+           (CASE WHEN odd THEN bundle_seq END)::bigint AS bundle_seq, (CASE WHEN odd THEN p END)::json AS payload
+      FROM (SELECT ${keyTextSql(table, 'n')} AS k, rs.bundle_seq, ${compactWirePayloadSql(table, 'n')} AS p, ${sizing ? oddFloatsSql(table) : 'true'} AS odd
+              FROM ${table.sqlName} n
+              JOIN sync.row_state rs ON rs.user_pk = $4 AND rs.table_id = $3 AND rs.key_text = ${keyTextSql(table, 'n')} AND NOT rs.deleted
+             WHERE n.${quoteIdent(SCOPE_COLUMN)} = $5) s`;
 }
 
 /** `POST /sync/snapshot-sessions`. */
@@ -175,83 +235,60 @@ export async function createSnapshotSession(
   }
   try {
     return await inUserTransaction(ctx.db, userId, async (tx) => {
-      await tx.query(deleteSnapshotsSql(`SELECT snapshot_id FROM sync.snapshot_sessions WHERE expires_at < now() FOR UPDATE SKIP LOCKED`));
+      await sweepSnapshots(tx);
       const scope = await ensureUserScope(tx, userId);
       requireInitialized(scope);
       if (replacement) await rotateSource(tx, scope.userPk, replacement);
       const snapshotId = randomUUID();
+      const rowsTable = sessionRowsTable(snapshotId);
       const header = await tx.query<{ expires_at: Date }>(
-        `INSERT INTO sync.snapshot_sessions (snapshot_id, user_pk, snapshot_bundle_seq, row_count, byte_count, expires_at)
+        `INSERT INTO sync.snapshot_sessions_v2 (snapshot_id, user_pk, snapshot_bundle_seq, row_count, byte_count, expires_at)
          VALUES ($1, $2, $3, 0, 0, now() + make_interval(secs => $4)) RETURNING expires_at`,
         [snapshotId, scope.userPk, scope.latestBundleSeq, ctx.limits.snapshotSessionTtlSeconds],
       );
-      // Materialize set-based, in snapshot order: table_id, then key bytes (C collation = byte order).
-      // Each join below pairs every live row of the user with its row_state, so a hash join is
-      // always right; on freshly written tables (no statistics yet) the planner estimates one row
-      // and picks a nested loop that rescans the business table per row_state row: 20,000 rows
-      // took 100+ s that way, 25 ms hashed (found by the pull benchmark).
-      await tx.query('SET LOCAL enable_nestloop = off');
+      // Each join below pairs every live row of the user with its row_state, so a hash or merge
+      // join is always right; on freshly written tables (no statistics yet) the planner estimates
+      // one row and picks a nested loop that rescans the business table per row_state row: 20,000
+      // rows took 100+ s that way, 25 ms hashed (found by the pull benchmark). JIT compilation
+      // costs more than it saves on these one-pass statements.
+      await tx.query(`SELECT set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`);
       const utf8 = (await tx.query<{ enc: string }>(`SELECT current_setting('server_encoding') AS enc`)).rows[0]!.enc === 'UTF8';
-      let rowCount = 0;
-      let byteCount = 0;
-      // Ordinal ranges whose rows are sized in Node (tables whose sizes SQL cannot compute exactly).
-      const sizeInNode: { first: number; last: number }[] = [];
-      for (const table of ctx.catalog.tables) {
-        const sizing = utf8 ? sqlRowSizing(table) : null;
-        const insertSql = `INSERT INTO sync.snapshot_session_rows (snapshot_id, row_ordinal, table_id, key_text, bundle_seq, payload)
-           SELECT $1::uuid, $2::bigint + row_number() OVER (ORDER BY k COLLATE "C"), $3, k, bundle_seq, payload FROM (
-             SELECT ${keyTextSql(table, 'n')} AS k, rs.bundle_seq, ${compactWirePayloadSql(table, 'n')} AS payload
-               FROM ${table.sqlName} n
-               JOIN sync.row_state rs ON rs.user_pk = $4 AND rs.table_id = $3 AND rs.key_text = ${keyTextSql(table, 'n')} AND NOT rs.deleted
-              WHERE n.${quoteIdent(SCOPE_COLUMN)} = $5) s`;
-        const params = [snapshotId, rowCount, table.tableId, scope.userPk, userId];
-        let inserted: number;
-        if (sizing) {
-          // Sized in the same statement, without reading the rows back (see sqlRowSizing).
-          const r = await tx.query<{ n: string; bytes: string; max: string; odd: boolean }>(
-            `WITH ins AS (${insertSql} RETURNING key_text, bundle_seq, payload)
-             SELECT count(*)::text AS n, coalesce(sum(sz), 0)::text AS bytes, coalesce(max(sz), 0)::text AS max, coalesce(bool_or(odd), false) AS odd
-               FROM (SELECT octet_length(to_json(key_text)::text) + length(bundle_seq::text) + octet_length(payload::text) AS sz, ${sizing.oddSql} AS odd FROM ins) s`,
-            params,
-          );
-          inserted = Number(r.rows[0]!.n);
-          if (inserted > 0 && (r.rows[0]!.odd || Number(r.rows[0]!.max) + sizing.perRow > ctx.limits.maxBytesPerSnapshotRow)) {
-            sizeInNode.push({ first: rowCount + 1, last: rowCount + inserted }); // exact sizes, and the offending row's error
-          } else {
-            byteCount += Number(r.rows[0]!.bytes) + inserted * sizing.perRow;
-          }
-        } else {
-          inserted = (await tx.query(insertSql, params)).rowCount;
-          if (inserted > 0) sizeInNode.push({ first: rowCount + 1, last: rowCount + inserted });
-        }
-        const live = await tx.query<{ n: string }>(`SELECT count(*)::text AS n FROM sync.row_state WHERE user_pk = $1 AND table_id = $2 AND NOT deleted`, [scope.userPk, table.tableId]);
-        if (Number(live.rows[0]!.n) !== inserted) {
-          throw new Error(`snapshot of ${table.qualifiedName}: ${inserted} live rows but ${live.rows[0]!.n} live row versions; refusing an inconsistent snapshot`);
-        }
-        rowCount += inserted;
+      // The first table creates the session table (CREATE TABLE AS writes in bulk), the others append.
+      const tables = ctx.catalog.tables;
+      if (tables.length === 0) {
+        await tx.query(`CREATE UNLOGGED TABLE ${rowsTable} (row_ordinal bigint, row_text text, table_id integer, key_text text COLLATE "C", bundle_seq bigint, payload json)`);
       }
+      // Each table's ordinals follow the previous tables' live row counts; the total is checked
+      // against the rows written below (the driver's row count of CREATE TABLE AS is not portable).
+      let rowCount = 0;
+      for (const [i, table] of tables.entries()) {
+        const live = await tx.query<{ n: string }>(`SELECT count(*)::text AS n FROM sync.row_state WHERE user_pk = $1 AND table_id = $2 AND NOT deleted`, [scope.userPk, table.tableId]);
+        const select = materializeSelectSql(table, utf8 ? sqlRowSizing(table) : null);
+        // $1 is not needed by the SELECT; bound anyway so the statements take the same parameters.
+        const rows = `SELECT * FROM (${select}) s WHERE $1::uuid IS NOT NULL`;
+        await tx.query(i === 0 ? `CREATE UNLOGGED TABLE ${rowsTable} AS ${rows}` : `INSERT INTO ${rowsTable} ${rows}`, [snapshotId, rowCount, table.tableId, scope.userPk, userId]);
+        rowCount += Number(live.rows[0]!.n);
+      }
+      // Indexed once, after the rows are in (a sorted build instead of a million index inserts).
+      await tx.query(`ALTER TABLE ${rowsTable} ADD PRIMARY KEY (row_ordinal)`);
+      const sized = await tx.query<{ n: string; plain: string; bytes: string; max: string }>(
+        `SELECT count(*)::text AS n, count(row_text)::text AS plain, coalesce(sum(octet_length(row_text)), 0)::text AS bytes,
+                coalesce(max(octet_length(row_text)), 0)::text AS max FROM ${rowsTable}`,
+      );
+      const s0 = sized.rows[0]!;
+      if (Number(s0.n) !== rowCount) {
+        throw new Error(`snapshot has ${s0.n} live rows but ${rowCount} live row versions; refusing an inconsistent snapshot`);
+      }
+      if (Number(s0.max) > ctx.limits.maxBytesPerSnapshotRow) {
+        throw new Error(`snapshot has a ${s0.max}-byte row, above max_bytes_per_snapshot_row ${ctx.limits.maxBytesPerSnapshotRow}`);
+      }
+      let byteCount = Number(s0.bytes);
       const maxRows = ctx.limits.maxRowsPerSnapshotSession;
       if (maxRows > 0 && rowCount > maxRows) throw new Error(`snapshot has ${rowCount} rows, above max_rows_per_snapshot_session ${maxRows}`);
-      const batch = ctx.limits.snapshotMaterializationBatchRows;
-      for (const range of sizeInNode) {
-        for (let after = range.first - 1; after < range.last; after += batch) {
-          const r = await tx.query<StoredSnapshotRow>(
-            `SELECT r.row_ordinal::text AS row_ordinal, r.table_id, r.key_text, r.bundle_seq::text AS bundle_seq, r.payload FROM sync.snapshot_session_rows r
-              WHERE r.snapshot_id = $1::uuid AND r.row_ordinal > $2 AND r.row_ordinal <= $3 ORDER BY r.row_ordinal`,
-            [snapshotId, after, Math.min(after + batch, range.last)],
-          );
-          for (const stored of r.rows) {
-            const size = snapshotRowBytes(toSnapshotRow(ctx.catalog, stored));
-            if (size > ctx.limits.maxBytesPerSnapshotRow) {
-              throw new Error(`snapshot row ${stored.row_ordinal} has ${size} bytes, above max_bytes_per_snapshot_row ${ctx.limits.maxBytesPerSnapshotRow}`);
-            }
-            byteCount += size;
-          }
-        }
-      }
+      if (Number(s0.plain) < rowCount) byteCount += await renderRowsInNode(ctx, tx, rowsTable);
       const maxBytes = ctx.limits.maxBytesPerSnapshotSession;
       if (maxBytes > 0 && byteCount > maxBytes) throw new Error(`snapshot has ${byteCount} bytes, above max_bytes_per_snapshot_session ${maxBytes}`);
-      await tx.query('UPDATE sync.snapshot_sessions SET row_count = $2, byte_count = $3 WHERE snapshot_id = $1::uuid', [snapshotId, rowCount, byteCount]);
+      await tx.query('UPDATE sync.snapshot_sessions_v2 SET row_count = $2, byte_count = $3 WHERE snapshot_id = $1::uuid', [snapshotId, rowCount, byteCount]);
       return {
         snapshot_id: snapshotId,
         snapshot_bundle_seq: scope.latestBundleSeq,
@@ -265,6 +302,40 @@ export async function createSnapshotSession(
   }
 }
 
+/**
+ * Renders in Node the session rows SQL left without text, stores their text (dropping the parts)
+ * and returns their bytes. Batches of `snapshotMaterializationBatchRows`, in ordinal order.
+ */
+async function renderRowsInNode(ctx: RuntimeContext, tx: SqlSession, rowsTable: string): Promise<number> {
+  let bytes = 0;
+  for (let after = 0; ; ) {
+    const r = await tx.query<StoredSnapshotRow>(
+      `SELECT r.row_ordinal::text AS row_ordinal, r.table_id, r.key_text, r.bundle_seq::text AS bundle_seq, r.payload FROM ${rowsTable} r
+        WHERE r.row_ordinal > $1 AND r.row_text IS NULL ORDER BY r.row_ordinal LIMIT $2`,
+      [after, ctx.limits.snapshotMaterializationBatchRows],
+    );
+    if (r.rows.length === 0) return bytes;
+    const ordinals: string[] = [];
+    const texts: string[] = [];
+    for (const stored of r.rows) {
+      const text = JSON.stringify(toSnapshotRow(ctx.catalog, stored));
+      const size = Buffer.byteLength(text, 'utf8');
+      if (size > ctx.limits.maxBytesPerSnapshotRow) {
+        throw new Error(`snapshot row ${stored.row_ordinal} has ${size} bytes, above max_bytes_per_snapshot_row ${ctx.limits.maxBytesPerSnapshotRow}`);
+      }
+      bytes += size;
+      ordinals.push(stored.row_ordinal);
+      texts.push(text);
+    }
+    await tx.query(
+      `UPDATE ${rowsTable} w SET row_text = u.t, table_id = NULL, key_text = NULL, bundle_seq = NULL, payload = NULL
+         FROM unnest($1::bigint[], $2::text[]) AS u(o, t) WHERE w.row_ordinal = u.o`,
+      [ordinals, texts],
+    );
+    after = Number(ordinals[ordinals.length - 1]);
+  }
+}
+
 interface SessionHeader {
   snapshot_id: string;
   snapshot_bundle_seq: string;
@@ -273,20 +344,48 @@ interface SessionHeader {
   user_id: string;
 }
 
-async function loadSnapshotHeader(tx: SqlSession, snapshotId: string, userId: string, checkExpiry: boolean): Promise<SessionHeader> {
+/** The session's header from `headerTable` (this layout's or the previous one's), checked. */
+async function loadSnapshotHeader(tx: SqlSession, headerTable: string, snapshotId: string, userId: string, checkExpiry: boolean): Promise<SessionHeader> {
   const id = snapshotId.toLowerCase();
   if (!isCanonicalUuid(id)) throw new SyncError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
   const r = await tx.query<SessionHeader>(
     `SELECT s.snapshot_id::text AS snapshot_id, s.snapshot_bundle_seq::text AS snapshot_bundle_seq, s.row_count::text AS row_count,
             s.expires_at <= now() AS expired, u.user_id
-       FROM sync.snapshot_sessions s JOIN sync.user_state u ON u.user_pk = s.user_pk WHERE s.snapshot_id = $1::uuid`,
+       FROM ${headerTable} s JOIN sync.user_state u ON u.user_pk = s.user_pk WHERE s.snapshot_id = $1::uuid`,
     [id],
   );
   const h = r.rows[0];
   if (!h) throw new SyncError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
+  checkHeader(h, snapshotId, userId, checkExpiry);
+  return h;
+}
+
+function checkHeader(h: { user_id: string; expired: boolean }, snapshotId: string, userId: string, checkExpiry: boolean): void {
   if (h.user_id !== userId) throw new SyncError('snapshot_session_forbidden', `snapshot session ${snapshotId} belongs to another user`);
   if (checkExpiry && h.expired) throw new SyncError('snapshot_session_expired', `snapshot session ${snapshotId} expired; create a new one`);
-  return h;
+}
+
+/**
+ * A chunk of a session of this layout in one statement (so header and rows are one consistent
+ * snapshot without a transaction): the rows after $2 by ordinal, at most $3 of them, cut where the
+ * running byte total would pass $4 (at least one row), their texts joined with commas in SQL, so
+ * Node handles one string per chunk. Rows are read only for the owner ($5) of a live session.
+ */
+function chunkSql(rowsTable: string): string {
+  return `
+SELECT h.snapshot_bundle_seq::text AS snapshot_bundle_seq, h.row_count::text AS row_count, h.expires_at <= now() AS expired, u.user_id,
+       c.n, c.bytes, c.body, c.pending
+  FROM sync.snapshot_sessions_v2 h JOIN sync.user_state u ON u.user_pk = h.user_pk
+  CROSS JOIN LATERAL (
+    SELECT count(*)::int AS n, coalesce(sum(sz), 0)::text AS bytes, string_agg(row_text, ',' ORDER BY row_ordinal) AS body,
+           (count(*) - count(row_text))::int AS pending
+      FROM (SELECT row_ordinal, row_text, sz, sum(sz) OVER (ORDER BY row_ordinal ROWS UNBOUNDED PRECEDING) AS cum,
+                   row_number() OVER (ORDER BY row_ordinal) AS rn
+              FROM (SELECT r.row_ordinal, r.row_text, octet_length(r.row_text) AS sz FROM ${rowsTable} r
+                     WHERE r.row_ordinal > $2 AND u.user_id = $5 AND h.expires_at > now()
+                     ORDER BY r.row_ordinal LIMIT $3) r) w
+     WHERE rn = 1 OR cum <= $4) c
+ WHERE h.snapshot_id = $1::uuid`;
 }
 
 /** `GET /sync/snapshot-sessions/{snapshot_id}`: rows with ordinal > after, bounded by rows and bytes (at least one row). */
@@ -304,55 +403,98 @@ export async function readSnapshotChunk(
     throw new SyncError('snapshot_chunk_capacity', 'too many snapshot chunk reads in progress; retry later', {}, { 'Retry-After': String(ctx.limits.capacityRetryAfterSeconds) });
   }
   try {
-    return await inReadSnapshot(ctx.db, async (tx) => {
-      const h = await loadSnapshotHeader(tx, snapshotId, userId, true);
-      // Rows whose stored text needs no re-rendering (see sqlRowSizing) come as text and are
-      // spliced as they are; the others are parsed and serialized here.
-      const r = await tx.query<StoredSnapshotRow & { plain_payload: string | null }>(
-        `SELECT r.row_ordinal::text AS row_ordinal, r.table_id, r.key_text, r.bundle_seq::text AS bundle_seq,
-                CASE WHEN r.plain THEN NULL ELSE r.payload END AS payload, CASE WHEN r.plain THEN r.payload::text END AS plain_payload
-           FROM (SELECT r.*, ${plainRowSql(ctx.catalog)} AS plain FROM (
-                  SELECT r.row_ordinal, r.table_id, r.key_text, r.bundle_seq, r.payload FROM sync.snapshot_session_rows r
-                   WHERE r.snapshot_id = $1::uuid AND r.row_ordinal > $2 ORDER BY r.row_ordinal LIMIT $3) r OFFSET 0) r
-          ORDER BY r.row_ordinal`,
-        [h.snapshot_id, afterRowOrdinal, maxRows],
-      );
-      // Each row is serialized once: its text gives its size (see snapshotRowBytes) and is spliced
-      // into the body, which is byte for byte JSON.stringify of the SnapshotChunkResponse.
-      const texts: string[] = [];
-      let bytes = 0;
-      for (const stored of r.rows) {
-        let text: string;
-        if (stored.plain_payload === null) text = JSON.stringify(toSnapshotRow(ctx.catalog, stored));
-        else {
-          const sizing = sqlRowSizing(ctx.catalog.byId.get(stored.table_id)!)!;
-          // A session materialized by an older server version stored json_build_object text
-          // (`{"a" : ...`): that is parsed and serialized like the other rows.
-          text = stored.plain_payload.startsWith(sizing.firstMember)
-            ? `${sizing.prefix}${JSON.stringify(stored.key_text)}},"row_version":${Number(stored.bundle_seq)},"payload":${stored.plain_payload}}`
-            : JSON.stringify(toSnapshotRow(ctx.catalog, { ...stored, payload: JSON.parse(stored.plain_payload) as Record<string, JsonValue> }));
-        }
-        const size = Buffer.byteLength(text, 'utf8');
-        if (texts.length > 0 && bytes + size > maxBytes) break;
-        texts.push(text);
-        bytes += size;
-      }
-      const next = afterRowOrdinal + texts.length;
-      return new SerializedJson<SnapshotChunkResponse>(
-        `{"snapshot_id":${JSON.stringify(h.snapshot_id)},"snapshot_bundle_seq":${JSON.stringify(Number(h.snapshot_bundle_seq))},` +
-          `"rows":[${texts.join(',')}],"next_row_ordinal":${JSON.stringify(next)},"byte_count":${JSON.stringify(bytes)},` +
-          `"has_more":${JSON.stringify(next < Number(h.row_count))}}`,
-      );
-    });
+    const id = snapshotId.toLowerCase();
+    if (!isCanonicalUuid(id)) throw new SyncError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
+    type ChunkRow = { snapshot_bundle_seq: string; row_count: string; expired: boolean; user_id: string; n: number; bytes: string; body: string | null; pending: number };
+    let c: ChunkRow | undefined;
+    try {
+      c = (await ctx.db.query<ChunkRow>(chunkSql(sessionRowsTable(id)), [id, afterRowOrdinal, maxRows, maxBytes, userId])).rows[0];
+    } catch (err) {
+      // No rows table: not a session of this layout (or one deleted meanwhile).
+      if (pgErrorCode(err) !== '42P01') throw err;
+    }
+    if (!c) return await readLegacySnapshotChunk(ctx, userId, snapshotId, afterRowOrdinal, maxRows, maxBytes);
+    checkHeader(c, snapshotId, userId, true);
+    if (c.pending > 0) throw new Error(`snapshot session ${id} has rows without wire text`);
+    const next = afterRowOrdinal + c.n;
+    // Byte for byte JSON.stringify of the SnapshotChunkResponse (each row text is JSON.stringify of the row).
+    return new SerializedJson<SnapshotChunkResponse>(
+      `{"snapshot_id":${JSON.stringify(id)},"snapshot_bundle_seq":${JSON.stringify(Number(c.snapshot_bundle_seq))},` +
+        `"rows":[${c.body ?? ''}],"next_row_ordinal":${JSON.stringify(next)},"byte_count":${JSON.stringify(Number(c.bytes))},` +
+        `"has_more":${JSON.stringify(next < Number(c.row_count))}}`,
+    );
   } finally {
     release();
   }
 }
 
+/**
+ * A chunk of a session materialized by a server of the previous layout (`snapshot_sessions` /
+ * `snapshot_session_rows`: payloads stored, rows assembled per read), so a rolling deploy keeps
+ * serving sessions created before it, with the same bytes.
+ */
+function readLegacySnapshotChunk(
+  ctx: RuntimeContext,
+  userId: string,
+  snapshotId: string,
+  afterRowOrdinal: number,
+  maxRows: number,
+  maxBytes: number,
+): Promise<SerializedJson<SnapshotChunkResponse>> {
+  return inReadSnapshot(ctx.db, async (tx) => {
+    const h = await loadSnapshotHeader(tx, 'sync.snapshot_sessions', snapshotId, userId, true);
+    // Rows whose stored text needs no re-rendering (see sqlRowSizing) come as text and are
+    // spliced as they are; the others are parsed and serialized here.
+    const r = await tx.query<StoredSnapshotRow & { plain_payload: string | null }>(
+      `SELECT r.row_ordinal::text AS row_ordinal, r.table_id, r.key_text, r.bundle_seq::text AS bundle_seq,
+              CASE WHEN r.plain THEN NULL ELSE r.payload END AS payload, CASE WHEN r.plain THEN r.payload::text END AS plain_payload
+         FROM (SELECT r.*, ${plainRowSql(ctx.catalog)} AS plain FROM (
+                SELECT r.row_ordinal, r.table_id, r.key_text, r.bundle_seq, r.payload FROM sync.snapshot_session_rows r
+                 WHERE r.snapshot_id = $1::uuid AND r.row_ordinal > $2 ORDER BY r.row_ordinal LIMIT $3) r OFFSET 0) r
+        ORDER BY r.row_ordinal`,
+      [h.snapshot_id, afterRowOrdinal, maxRows],
+    );
+    const texts: string[] = [];
+    let bytes = 0;
+    for (const stored of r.rows) {
+      let text: string;
+      if (stored.plain_payload === null) text = JSON.stringify(toSnapshotRow(ctx.catalog, stored));
+      else {
+        const sizing = sqlRowSizing(ctx.catalog.byId.get(stored.table_id)!)!;
+        // Sessions of still older servers stored json_build_object text (`{"a" : ...`): parsed and serialized.
+        text = stored.plain_payload.startsWith(sizing.firstMember)
+          ? `${sizing.prefix}${JSON.stringify(stored.key_text)}},"row_version":${Number(stored.bundle_seq)},"payload":${stored.plain_payload}}`
+          : JSON.stringify(toSnapshotRow(ctx.catalog, { ...stored, payload: JSON.parse(stored.plain_payload) as Record<string, JsonValue> }));
+      }
+      const size = Buffer.byteLength(text, 'utf8');
+      if (texts.length > 0 && bytes + size > maxBytes) break;
+      texts.push(text);
+      bytes += size;
+    }
+    const next = afterRowOrdinal + texts.length;
+    return new SerializedJson<SnapshotChunkResponse>(
+      `{"snapshot_id":${JSON.stringify(h.snapshot_id)},"snapshot_bundle_seq":${JSON.stringify(Number(h.snapshot_bundle_seq))},` +
+        `"rows":[${texts.join(',')}],"next_row_ordinal":${JSON.stringify(next)},"byte_count":${JSON.stringify(bytes)},` +
+        `"has_more":${JSON.stringify(next < Number(h.row_count))}}`,
+    );
+  });
+}
+
 /** `DELETE /sync/snapshot-sessions/{snapshot_id}` (expired sessions can be deleted too). */
 export function deleteSnapshotSession(ctx: RuntimeContext, userId: string, snapshotId: string): Promise<void> {
   return inUserTransaction(ctx.db, userId, async (tx) => {
-    const h = await loadSnapshotHeader(tx, snapshotId, userId, false);
-    await tx.query(deleteSnapshotsSql('SELECT $1::uuid'), [h.snapshot_id]);
+    const id = snapshotId.toLowerCase();
+    if (!isCanonicalUuid(id)) throw new SyncError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
+    const h = await tx.query<{ user_id: string }>(
+      `SELECT u.user_id FROM (SELECT user_pk FROM sync.snapshot_sessions_v2 WHERE snapshot_id = $1::uuid
+                              UNION ALL SELECT user_pk FROM sync.snapshot_sessions WHERE snapshot_id = $1::uuid) s
+         JOIN sync.user_state u ON u.user_pk = s.user_pk`,
+      [id],
+    );
+    if (!h.rows[0]) throw new SyncError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
+    checkHeader({ user_id: h.rows[0].user_id, expired: false }, snapshotId, userId, false);
+    await tx.query(`DELETE FROM sync.snapshot_sessions_v2 WHERE snapshot_id = $1::uuid`, [id]);
+    await tx.query(`DROP TABLE IF EXISTS ${sessionRowsTable(id)}`);
+    await tx.query(deleteLegacySnapshotsSql('SELECT $1::uuid'), [id]);
   });
 }

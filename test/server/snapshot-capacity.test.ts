@@ -44,7 +44,8 @@ it.skipIf(TEST_DB_KIND === 'pglite')('rejects a second concurrent build and chun
     expect(s.status).toBe(200);
 
     await admin.query('BEGIN');
-    await admin.query('LOCK TABLE sync.snapshot_session_rows IN ACCESS EXCLUSIVE MODE');
+    // The session's rows table (one per session): a chunk read waits on it, holding its gate slot.
+    await admin.query(`LOCK TABLE sync."snapshot_rows_${s.body.snapshot_id.replace(/-/g, '')}" IN ACCESS EXCLUSIVE MODE`);
     const read = dev.snapshotChunk(s.body.snapshot_id);
     await lockWaiterAppears(admin);
     const busy = await dev.snapshotChunk(s.body.snapshot_id);
