@@ -1,20 +1,23 @@
 /**
- * Bad server answers during push fail closed: a committed bundle whose rows do not hash to its
- * `bundle_hash`, a commit naming another source bundle, or committed rows for an unknown table
+ * Bad server answers during push fail closed: a committed bundle (one that differs from the push,
+ * so it is fetched) whose rows do not hash to its `bundle_hash`, a commit naming another source bundle, or committed rows for an unknown table
  * are typed errors; nothing is applied, the outbox stays, and a later push with a good answer
  * completes it. Lifecycle preconditions are typed too.
  */
 import { describe, expect, it } from 'vitest';
 import { SyncError } from '../../worker/engine/index.ts';
 import { attachStartedEmpty, openEngine } from './support/engine.ts';
+import { normalizingFetch } from './support/normalizing-push-server.ts';
 import { PushResponder } from './support/push-responder.ts';
 import { scalar } from './support/sqlite.ts';
 
 const SCHEMA = 'CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL)';
 const TABLES = [{ table: 'users', syncKey: 'id' }];
 
-async function setup() {
-  const s = await openEngine(SCHEMA, TABLES);
+async function setup(serverNormalizesName = false) {
+  let scripted: typeof fetch = () => Promise.reject(new Error('not open yet'));
+  const s = await openEngine(SCHEMA, TABLES, serverNormalizesName ? { fetch: normalizingFetch(() => scripted, 'name') } : {});
+  scripted = s.server.fetch;
   await attachStartedEmpty(s);
   const server = new PushResponder();
   s.db.exec("INSERT INTO users VALUES ('u1', 'Ada')");
@@ -23,7 +26,8 @@ async function setup() {
 
 describe('bad committed bundles', () => {
   it('rows that do not match bundle_hash: nothing applied, outbox kept, retry succeeds', async () => {
-    const { s, server } = await setup();
+    // The server canonicalizes the name, so the commit is not the push and its rows are fetched.
+    const { s, server } = await setup(true);
     s.server.on('GET', /^\/sync\/committed-bundles\/1\/rows$/, async () => {
       const c = server.committed[0]!;
       const tampered = c.rows.map((r) => ({ ...r, payload: { ...r.payload, name: 'Mallory' } }));
@@ -43,6 +47,7 @@ describe('bad committed bundles', () => {
     expect(res).toMatchObject({ outcome: 'committed', bundleSeq: 1 });
     expect(server.committed).toHaveLength(1);
     expect(scalar(s.db, 'SELECT row_version FROM _sync_row_state')).toBe(1);
+    expect(scalar(s.db, "SELECT name FROM users WHERE id = 'u1'")).toBe('ADA');
   });
 
   it('a commit answer for another source bundle is rejected before anything is applied', async () => {

@@ -8,6 +8,9 @@
  * - "committed-replay-pruned-requires-rebuild": KMP stops with `rebuild_required`; we recover in
  *   the same call (skip past the committed tuple, rebuild from a snapshot), so the outcome is
  *   `committed` with the snapshot applied.
+ * - committed rows are fetched back only when the commit is not exactly the push (its bundle_hash
+ *   is not the hash of the pushed rows); the three committed-rows cases therefore run against a
+ *   server that canonicalizes the pushed name (FETCHES_COMMITTED_ROWS).
  * - exception names: `protocol_error` = our `bad_server_response` / `bundle_hash_mismatch`,
  *   `http_error` = the server's error code.
  * The two request-hash cases are covered by `push-basic-insert-fixture.test.ts`.
@@ -18,6 +21,7 @@ import { loadContract } from '../contracts.ts';
 import { withCaptureSuppressed } from '../../worker/engine/capture.ts';
 import { attachStartedEmpty, openEngine } from './support/engine.ts';
 import type { EngineSetup } from './support/engine.ts';
+import { normalizingFetch } from './support/normalizing-push-server.ts';
 import { PushResponder } from './support/push-responder.ts';
 import { rows, scalar } from './support/sqlite.ts';
 
@@ -54,6 +58,11 @@ const EXCEPTION: Record<string, string[]> = {
   http_error: ['push_chunk_failed'],
 };
 
+// Cases about the committed-rows endpoint: the engine reads committed rows back only when the
+// commit differs from the push (an identical commit is proved by its bundle_hash), so these run
+// against a server that canonicalizes the pushed name.
+const FETCHES_COMMITTED_ROWS = new Set(['committed_replay_pruned', 'committed_replay_bad_bundle_hash', 'committed_bundle_not_found_then_success']);
+
 const MAPPED = new Set(['deleted-authoritative-invalid-resolver-restores-dirty-rows', 'committed-replay-pruned-requires-rebuild']);
 const ELSEWHERE = new Set(['already-committed-request-hash-mismatch-preserves-source-sequence-error', 'committed-remote-request-hash-mismatch-requires-rebuild']);
 
@@ -61,9 +70,12 @@ describe('push recovery (push/behavior/recovery.json)', () => {
   for (const c of fixture.cases.filter((x) => !ELSEWHERE.has(x.name))) {
     it(c.name, async () => {
       const two = c.schema === 'users-posts';
+      let scripted: typeof fetch = () => Promise.reject(new Error('not open yet'));
       const s = await openEngine(two ? USERS_POSTS : USERS, two ? [{ table: 'users', syncKey: 'id' }, { table: 'posts', syncKey: 'id' }] : [{ table: 'users', syncKey: 'id' }], {
         conflicts: c.resolver === 'client_wins' || c.resolver === 'keep_local' ? 'client-wins' : 'server-wins',
+        ...(FETCHES_COMMITTED_ROWS.has(c.serverScript.kind) ? { fetch: normalizingFetch(() => scripted, 'name') } : {}),
       });
+      scripted = s.server.fetch;
       await attachStartedEmpty(s);
       const server = new PushResponder();
       const script = c.serverScript;

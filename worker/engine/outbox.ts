@@ -14,7 +14,7 @@ import { SyncError } from './errors.ts';
 import { readNextSourceBundleId } from './metadata.ts';
 import { runCached, selectCached } from './statements.ts';
 import type { SchemaModel, TableModel } from './table-config.ts';
-import type { PushRowText } from './wire-text.ts';
+import type { PushedRowText } from './wire-text.ts';
 import { encodeLocalPayload, keyText, pushRequestHashOf, tableNameText } from './wire-text.ts';
 
 /** The frozen outbox header. */
@@ -31,7 +31,7 @@ export interface OutboxHeader {
 }
 
 /** One frozen row, with its wire form kept as canonical text (see `wire-text.ts`). */
-export interface OutboxRow extends PushRowText {
+export interface OutboxRow extends PushedRowText {
   ordinal: number;
   table: string;
   keyJson: string;
@@ -58,6 +58,7 @@ class FrozenRow implements OutboxRow {
     readonly tableText: string,
     readonly keyText: string,
     readonly payloadText: string,
+    readonly committedText: string,
     readonly exact: boolean,
   ) {}
 
@@ -146,20 +147,23 @@ export function readOutboxRows(ctx: EngineContext): OutboxRow[] {
       const t = ctx.model.byName.get(table);
       if (!t) throw new SyncError('config_invalid', `the frozen outbox holds rows of ${table}, which is no longer a synced table`);
       let payloadText = 'null';
+      let committedText = 'null';
       let exact = true;
       if (op !== 'DELETE') {
         if (storedWire !== null) {
           // Frozen by an engine version that stored the wire payload: send exactly that.
           payloadText = canonicalJson(JSON.parse(storedWire) as JsonValue);
+          committedText = payloadText;
           exact = false;
         } else {
           const enc = encodeLocalPayload(t, local!);
           payloadText = enc.text;
+          committedText = enc.committedText;
           exact = enc.exact;
         }
       }
       out.push(
-        new FrozenRow(ordinal, table, keyJson, op, base, t, dirtyOrdinal, schemaText, tableNameText(t), keyText(t.key.wireName, keyJsonToDisplay(t, keyJson)), payloadText, exact),
+        new FrozenRow(ordinal, table, keyJson, op, base, t, dirtyOrdinal, schemaText, tableNameText(t), keyText(t.key.wireName, keyJsonToDisplay(t, keyJson)), payloadText, committedText, exact),
       );
     }
   }

@@ -6,7 +6,7 @@
  * after the commit fetches and replays again. `next_source_bundle_id` advances only in the replay
  * transaction.
  */
-import type { BundleRow, CommittedBundleMeta, PushConflictDetail } from '../../protocol/index.ts';
+import type { BundleRow, CommittedBundleMeta, PushConflictDetail, WireOp, WirePayload } from '../../protocol/index.ts';
 import {
   commitPushSession,
   createPushSession,
@@ -14,7 +14,7 @@ import {
   fetchCommittedRows as fetchCommittedRowsPage,
   uploadPushChunkText,
 } from './protocol-client.ts';
-import { committedBundleHash, pushBodyRow } from './wire-text.ts';
+import { asPushedBundleHash, committedBundleHash, pushBodyRow } from './wire-text.ts';
 import { applyServerRow, setRowState, settleOrphanedIntents } from './apply.ts';
 import { runCached, selectCached } from './statements.ts';
 import { applyTransaction } from './capture.ts';
@@ -220,19 +220,21 @@ export function replayCommitted(
   ctx: EngineContext,
   header: OutboxHeader,
   meta: CommittedBundleMeta,
-  committed: CommittedRows,
+  committed: CommittedRows | null,
   pushed: readonly OutboxRow[],
 ): Set<string> {
-  const { rows, payloadTexts } = committed;
   const touched = new Set<string>();
-  // Validate and decode everything before writing anything.
-  const decoded = rows.map((r, i) => {
-    const where = `committed row ${i}`;
-    const t = tableOf(ctx, r.schema, r.table, where);
-    if (r.op !== 'INSERT' && r.op !== 'UPDATE' && r.op !== 'DELETE') throw badResponse(`${where}: unknown op ${JSON.stringify(r.op)}`);
-    if (r.op !== 'DELETE') checkWirePayloadShape(t, r.payload, where);
-    return { t, keyJson: wireKeyToKeyJson(t, r.key, where), row: r };
-  });
+  // Validate and decode everything before writing anything. Without fetched rows the bundle is
+  // the pushed rows themselves (proved by its bundle_hash, see `pushPending`).
+  const decoded = committed
+    ? committed.rows.map((r, i) => {
+        const where = `committed row ${i}`;
+        const t = tableOf(ctx, r.schema, r.table, where);
+        if (r.op !== 'INSERT' && r.op !== 'UPDATE' && r.op !== 'DELETE') throw badResponse(`${where}: unknown op ${JSON.stringify(r.op)}`);
+        if (r.op !== 'DELETE') checkWirePayloadShape(t, r.payload, where);
+        return { t, keyJson: wireKeyToKeyJson(t, r.key, where), op: r.op, payload: r.payload ?? null, payloadText: committed.payloadTexts?.[i] ?? null };
+      })
+    : pushed.map((p) => ({ t: ctx.model.byName.get(p.table)!, keyJson: p.keyJson, op: p.op, payload: null, payloadText: p.op === 'DELETE' ? null : p.payloadText }));
   const pushedByKey = new Map<string, OutboxRow>();
   for (const p of pushed) pushedByKey.set(`${p.table}\u0000${p.keyJson}`, p);
   applyTransaction(ctx.db, () => {
@@ -241,27 +243,28 @@ export function replayCommitted(
     const anyDirty = Number(selectCached(ctx.db, 'SELECT EXISTS (SELECT 1 FROM _sync_dirty_rows)', [])) === 1;
     const dirtyKeys = anyDirty ? readDirtyKeys(ctx) : null;
     const unchanged = new Set<number>();
-    decoded.forEach(({ t, keyJson, row }, i) => {
+    for (const { t, keyJson, op, payload, payloadText } of decoded) {
       touched.add(t.table);
       const k = `${t.table}\u0000${keyJson}`;
       if (dirtyKeys?.has(k)) {
-        setRowState(ctx, t, keyJson, row.row_version, row.op === 'DELETE');
+        setRowState(ctx, t, keyJson, meta.bundle_seq, op === 'DELETE');
         runCached(
           ctx.db,
           `UPDATE _sync_dirty_rows SET base_row_version = ?,
              op = CASE WHEN payload IS NULL THEN 'DELETE' WHEN ? THEN 'UPDATE' ELSE 'INSERT' END
            WHERE schema_name = ? AND table_name = ? AND key_json = ?`,
-          [row.row_version, row.op === 'DELETE' ? 0 : 1, ctx.schema, t.table, keyJson],
+          [meta.bundle_seq, op === 'DELETE' ? 0 : 1, ctx.schema, t.table, keyJson],
         );
-        return;
+        continue;
       }
       const p = pushedByKey.get(k);
-      if (p && !unchanged.has(p.ordinal) && payloadTexts && sameAsPushed(p, row.op, payloadTexts[i]!)) {
+      if (p && !unchanged.has(p.ordinal) && (committed === null || committed.payloadTexts !== null) && sameAsPushed(p, op, payloadText)) {
         unchanged.add(p.ordinal);
-        return;
+        continue;
       }
-      applyServerRow(ctx, t, keyJson, row.op, row.row_version, row.op === 'DELETE' ? null : row.payload!);
-    });
+      const wire = op === 'DELETE' ? null : ((payload ?? JSON.parse(payloadText!)) as WirePayload);
+      applyServerRow(ctx, t, keyJson, op, meta.bundle_seq, wire);
+    }
     if (unchanged.size > 0) {
       // Usually every pushed row is unchanged and the exclusion list is empty.
       const others: number[] = [];
@@ -276,7 +279,7 @@ export function replayCommitted(
         [meta.bundle_seq, JSON.stringify(others)],
       );
     }
-    settleOrphanedIntents(ctx, rows.some((r) => r.op === 'DELETE'));
+    settleOrphanedIntents(ctx, decoded.some((r) => r.op === 'DELETE'));
     const att = readAttachment(ctx.db);
     if (meta.bundle_seq === att.lastBundleSeqSeen + 1) {
       ctx.db.exec({ sql: 'UPDATE _sync_attachment_state SET last_bundle_seq_seen = ? WHERE singleton_key = 1', bind: [meta.bundle_seq] });
@@ -288,9 +291,18 @@ export function replayCommitted(
 }
 
 /** True when applying the committed row would write exactly what the local row already holds. */
-function sameAsPushed(p: OutboxRow, op: BundleRow['op'], payloadText: string | null): boolean {
+function sameAsPushed(p: OutboxRow, op: WireOp, payloadText: string | null): boolean {
   if (op === 'DELETE' || p.op === 'DELETE') return op === p.op;
-  return p.exact && payloadText === p.payloadText;
+  return p.exact && (payloadText === p.committedText || payloadText === p.payloadText);
+}
+
+/**
+ * Whether the committed bundle is provably our pushed rows: its bundle_hash is theirs, with
+ * payloads in the protocol's outbound form or (a server that echoes booleans as sent) as sent.
+ */
+async function committedAsPushed(rows: readonly OutboxRow[], meta: CommittedBundleMeta): Promise<boolean> {
+  if ((await asPushedBundleHash(rows, meta.bundle_seq, 'committed')) === meta.bundle_hash) return true;
+  return rows.some((r) => r.committedText !== r.payloadText) && (await asPushedBundleHash(rows, meta.bundle_seq, 'sent')) === meta.bundle_hash;
 }
 
 /** Keys with a pending local edit, as `table\0key_json`. */
@@ -370,6 +382,14 @@ export async function pushPending(ctx: EngineContext, userId: string): Promise<P
         source_bundle_id: header.sourceBundleId,
         row_count: 0,
       };
+    }
+    // When the server committed exactly what we pushed, the bundle_hash it reports is the hash of
+    // our own rows as bundle `bundle_seq`: that proves the committed content without downloading
+    // it back. Anything else (normalized values, another order) is fetched and verified row by row.
+    if ((meta.row_count === 0 || meta.row_count === rows.length) && (await committedAsPushed(rows, meta))) {
+      const touched = replayCommitted(ctx, header, meta, null, rows);
+      ctx.applied(touched);
+      return { outcome: 'committed', bundleSeq: meta.bundle_seq, rowCount: rows.length, conflicts };
     }
     const committed = await fetchCommittedRows(ctx, header, meta.row_count ? meta : { ...meta, row_count: await committedRowCount(ctx, meta) });
     const touched = replayCommitted(ctx, header, meta, committed, rows);

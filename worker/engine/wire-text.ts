@@ -18,6 +18,8 @@ import type { ColumnModel, TableModel } from './table-config.ts';
 interface TableText {
   /** Columns in canonical member order with their `"name":` prefixes. */
   sorted: { c: ColumnModel; prefix: string }[];
+  /** The committed form differs from the sent form (booleans go up as "0"/"1", come back as false/true). */
+  hasBoolean: boolean;
   /** `"<table>"`. */
   tableText: string;
 }
@@ -29,7 +31,11 @@ function tableText(t: TableModel): TableText {
   if (!tt) {
     // Default sort compares UTF-16 code units, which is JCS member order.
     const sorted = [...t.columns].sort((a, b) => (a.wireName < b.wireName ? -1 : a.wireName > b.wireName ? 1 : 0));
-    tt = { sorted: sorted.map((c, i) => ({ c, prefix: `${i === 0 ? '{' : ','}${JSON.stringify(c.wireName)}:` })), tableText: JSON.stringify(t.table) };
+    tt = {
+      sorted: sorted.map((c, i) => ({ c, prefix: `${i === 0 ? '{' : ','}${JSON.stringify(c.wireName)}:` })),
+      hasBoolean: sorted.some((c) => c.family === 'boolean'),
+      tableText: JSON.stringify(t.table),
+    };
     tableTexts.set(t, tt);
   }
   return tt;
@@ -67,6 +73,12 @@ function exactLocal(c: ColumnModel, local: unknown, wire: unknown): boolean {
 /** A local payload encoded for the wire: canonical text plus whether replaying it is a no-op locally. */
 export interface EncodedPayload {
   text: string;
+  /**
+   * Canonical text of the same payload as a server sends it back: the protocol's outbound form of
+   * a boolean is JSON `true`/`false` where clients send "1"/"0". The same string as `text` when
+   * the table has no boolean column.
+   */
+  committedText: string;
   exact: boolean;
 }
 
@@ -75,8 +87,8 @@ export interface EncodedPayload {
  * `wire_value_invalid` for values that cannot travel.
  */
 export function encodeLocalPayload(t: TableModel, local: Record<string, unknown>): EncodedPayload {
-  const { sorted } = tableText(t);
-  if (sorted.length === 0) return { text: '{}', exact: true };
+  const { sorted, hasBoolean } = tableText(t);
+  if (sorted.length === 0) return { text: '{}', committedText: '{}', exact: true };
   // Joined from parts: a flat string, not a tree of concatenations (the text lives as long as the push).
   const parts = new Array<string>(sorted.length * 2 + 1);
   let exact = true;
@@ -89,7 +101,15 @@ export function encodeLocalPayload(t: TableModel, local: Record<string, unknown>
     if (exact && (lv === undefined || !exactLocal(c, lv, wv))) exact = false;
   }
   parts[sorted.length * 2] = '}';
-  return { text: parts.join(''), exact };
+  const text = parts.join('');
+  if (!hasBoolean) return { text, committedText: text, exact };
+  for (let i = 0; i < sorted.length; i++) {
+    if (sorted[i]!.c.family !== 'boolean') continue;
+    const v = parts[2 * i + 1];
+    if (v === '"1"') parts[2 * i + 1] = 'true';
+    else if (v === '"0"') parts[2 * i + 1] = 'false';
+  }
+  return { text, committedText: parts.join(''), exact };
 }
 
 /**
@@ -135,6 +155,11 @@ export interface PushRowText {
   payloadText: string;
 }
 
+/** A pushed row with the payload text the server is expected to commit (see `EncodedPayload`). */
+export interface PushedRowText extends PushRowText {
+  committedText: string;
+}
+
 /** `"<table>"` of a table, cached. */
 export function tableNameText(t: TableModel): string {
   return tableText(t).tableText;
@@ -161,6 +186,23 @@ export function pushBodyRow(r: PushRowText): string {
     `{"schema":${r.schemaText},"table":${r.tableText},"key":${r.keyText},"op":"${r.op}","base_row_version":${r.baseRowVersion}` +
     (r.op === 'DELETE' ? '}' : `,"payload":${r.payloadText}}`)
   );
+}
+
+/**
+ * The `bundle_hash` the server's committed bundle has when it committed exactly these rows, in
+ * this order, as bundle `seq` (every committed row carries `row_version = seq`), with payloads in
+ * the protocol's outbound form (`committed`) or exactly as sent (`sent`).
+ */
+export function asPushedBundleHash(rows: readonly PushedRowText[], seq: number, form: 'committed' | 'sent'): Promise<string> {
+  const parts = new Array<string>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    const payload = r.op === 'DELETE' ? 'null' : form === 'committed' ? r.committedText : r.payloadText;
+    parts[i] =
+      `{"key":${r.keyText},"op":"${r.op}","payload":${payload},"row_ordinal":"${i}",` +
+      `"row_version":"${seq}","schema":${r.schemaText},"table":${r.tableText}}`;
+  }
+  return sha256Hex(`[${parts.join(',')}]`);
 }
 
 /**
