@@ -6,6 +6,7 @@
  *
  *   npx tsx bench/probes/server-push.ts [--rows 10000] [--runs 7] [--chunk 1000] [--committed 1000] [--trace]
  *
+ * Chunk sizes default to the server's advertised `bundle_limits` defaults.
  * `--trace` also prints, for the last run, the time of every SQL statement of each request
  * (client-side wall time of each round trip, so it includes the wire and result decoding).
  * `--table tags` pushes into `business.tags` (text key, no FK, int4/jsonb) instead.
@@ -23,8 +24,8 @@ function arg(name: string, fallback: string): string {
 }
 const ROWS = Number(arg('rows', '10000'));
 const RUNS = Number(arg('runs', '7'));
-const CHUNK = Number(arg('chunk', '1000'));
-const COMMITTED = Number(arg('committed', '1000'));
+const CHUNK_ARG = arg('chunk', '');
+const COMMITTED_ARG = arg('committed', '');
 const TABLE = arg('table', 'tasks');
 const TRACE = process.argv.includes('--trace');
 // `--explain`: auto_explain (ANALYZE, nested statements) of every statement over 2 ms of the last
@@ -46,6 +47,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const h = await startSyncServer({ purpose: 'probe_server_push', watch: { enabled: false } });
 const dev = new RawSyncClient(h.baseUrl, h.tokenFor('probe'), 'probe-device');
 await dev.connect(false);
+// Chunk sizes a device uses: the server's advertised defaults unless given.
+const limits = (await dev.capabilities()).body.bundle_limits;
+const CHUNK = Number(CHUNK_ARG || limits.default_rows_per_push_chunk);
+const COMMITTED = Number(COMMITTED_ARG || limits.default_rows_per_committed_bundle_chunk);
 const USER = randomUUID();
 const PROJECT = randomUUID();
 let sbid = 1;
@@ -78,7 +83,7 @@ db.withConnection = <T>(fn: (s: SqlSession) => Promise<T>) =>
   withConnection(async (s) => {
     if (EXPLAIN) {
       await s.query(`LOAD 'auto_explain'`);
-      await s.query(`SET auto_explain.log_min_duration = ${explainOn ? 2 : -1}; SET auto_explain.log_analyze = on; SET auto_explain.log_nested_statements = on; SET auto_explain.log_level = notice; SET auto_explain.log_buffers = on`);
+      await s.query(`SET auto_explain.log_min_duration = ${explainOn ? 1 : -1}; SET auto_explain.log_analyze = on; SET auto_explain.log_nested_statements = on; SET auto_explain.log_level = notice; SET auto_explain.log_buffers = on`);
     }
     return fn({
       async query<R>(text: string, params?: readonly unknown[]) {
@@ -101,6 +106,12 @@ async function timed<T>(label: string, phases: Map<string, number>, f: () => Pro
   if (TRACE && trace) {
     lastTrace.push(`-- ${label}: ${ms.toFixed(1)} ms`);
     for (const t of trace) lastTrace.push(`   ${t.ms.toFixed(1).padStart(7)}  ${t.sql}`);
+    if (label === 'commit') {
+      trace.forEach((t, i) => {
+        const prev = commitMin[i];
+        if (!prev || t.ms < prev.ms) commitMin[i] = t;
+      });
+    }
   }
   trace = null;
   return r;
@@ -127,6 +138,8 @@ function cpuNs(pids: number[]): number {
 }
 
 let lastTrace: string[] = [];
+/** Per statement of the commit, its fastest run (statement i of every run is the same statement). */
+const commitMin: { sql: string; ms: number }[] = [];
 const all = new Map<string, number[]>();
 // One unmeasured warm-up run (JIT, plan caches, first-touch of the tables).
 for (let run = -1; run < RUNS; run++) {
@@ -140,7 +153,9 @@ for (let run = -1; run < RUNS; run++) {
   const created = await timed('create', phases, () => dev.createPush(sbid, rows.length));
   if (created.status !== 200) throw new Error(`create: ${JSON.stringify(created.body)}`);
   for (let start = 0; start < rows.length; start += CHUNK) {
+    explainOn = EXPLAIN && run === RUNS - 1 && start === 0;
     const r = await timed('chunks', phases, () => dev.chunk(created.body.push_id, start, rows.slice(start, start + CHUNK)));
+    explainOn = false;
     if (r.status !== 200) throw new Error(`chunk: ${JSON.stringify(r.body)}`);
   }
   explainOn = EXPLAIN && run === RUNS - 1;
@@ -173,5 +188,9 @@ console.log(
     ` ms (median); ${Math.round(ROWS / (total / 1000))} rows/s\n  min (least disturbed by other work): ` +
     [...all].map(([k, v]) => `${k} ${Math.min(...v).toFixed(0)}`).join(', ') + ' ms',
 );
-if (TRACE) console.log(lastTrace.join('\n'));
+if (TRACE) {
+  console.log(lastTrace.join('\n'));
+  console.log('-- commit statements, fastest of all runs:');
+  for (const t of commitMin) console.log(`   ${t.ms.toFixed(1).padStart(7)}  ${t.sql}`);
+}
 await h.close();

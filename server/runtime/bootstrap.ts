@@ -218,6 +218,8 @@ function captureFunctionSql(t: CatalogTable): string {
   const fn = `sync.capture_t${t.tableId}`;
   const scope = quoteIdent(SCOPE_COLUMN);
   const key = quoteIdent(t.keyColumn);
+  // Canonical JSON text of the row (see canonical-payload.ts).
+  const payload = canonicalPayloadSql(t, 'n', 'w');
   const ownerCheck = (rel: string) => `
   IF EXISTS (SELECT 1 FROM ${rel} r WHERE r.${scope} IS DISTINCT FROM uid) THEN
     RAISE EXCEPTION 'oversync: % on %.% touches rows outside the bundle user''s scope', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME
@@ -230,7 +232,7 @@ BEGIN`;
   return `
 CREATE OR REPLACE FUNCTION ${fn}_ins() RETURNS trigger LANGUAGE plpgsql AS $fn$${head}${ownerCheck('new_rows')}
   INSERT INTO pg_temp.oversync_capture_stage (table_id, op_code, key_text, payload)
-  SELECT ${t.tableId}, 1, ${keyTextSql(t, 'n')}, ${canonicalPayloadSql(t, 'n')} FROM new_rows n;
+  SELECT ${t.tableId}, 1, ${keyTextSql(t, 'n')}, ${payload.expr} FROM new_rows n, ${payload.from};
   RETURN NULL;
 END
 $fn$;
@@ -248,8 +250,8 @@ CREATE OR REPLACE FUNCTION ${fn}_upd() RETURNS trigger LANGUAGE plpgsql AS $fn$$
   SELECT ${t.tableId}, 3, ${keyTextSql(t, 'o')}, NULL FROM old_rows o
    WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.${key} = o.${key});
   INSERT INTO pg_temp.oversync_capture_stage (table_id, op_code, key_text, payload)
-  SELECT ${t.tableId}, CASE WHEN o.k IS NULL THEN 1 ELSE 2 END, ${keyTextSql(t, 'n')}, ${canonicalPayloadSql(t, 'n')}
-    FROM new_rows n LEFT JOIN (SELECT o.${key} AS k FROM old_rows o) o ON o.k = n.${key};
+  SELECT ${t.tableId}, CASE WHEN o.k IS NULL THEN 1 ELSE 2 END, ${keyTextSql(t, 'n')}, ${payload.expr}
+    FROM new_rows n LEFT JOIN (SELECT o.${key} AS k FROM old_rows o) o ON o.k = n.${key} CROSS JOIN ${payload.from};
   RETURN NULL;
 END
 $fn$;

@@ -80,8 +80,9 @@ WITH norm AS MATERIALIZED (${normalize}
   -- Also emptied at commit; cleared now so a second bundle in one transaction starts empty.
   DELETE FROM pg_temp.oversync_capture_stage
 )
-SELECT seq.bundle_seq::text AS bundle_seq, n.table_id, n.key_text, n.op_code, n.payload::text AS payload
-  FROM norm n, seq ORDER BY n.row_ordinal`;
+-- In norm's order, which is row_ordinal order (the caller checks): no second sort of the rows.
+SELECT seq.bundle_seq::text AS bundle_seq, n.row_ordinal::int AS row_ordinal, n.table_id, n.key_text, n.op_code, n.payload::text AS payload
+  FROM norm n, seq`;
 }
 
 const FINALIZE_UNIQUE_SQL = finalizeSql(NORMALIZE_UNIQUE, UPSERT_ROW_STATE);
@@ -105,7 +106,7 @@ export async function finalizeCapturedBundle(
   retention: RetentionPolicy,
 ): Promise<CommittedBundleMeta | null> {
   const shape = (await tx.query<{ repeated: boolean; inserts_only: boolean }>(STAGE_SHAPE_SQL)).rows[0]!;
-  let r: SqlQueryResult<StoredRowText & { bundle_seq: string }>;
+  let r: SqlQueryResult<StoredRowText & { bundle_seq: string; row_ordinal: number }>;
   if (shape.repeated) r = await tx.query(FINALIZE_REPEATED_SQL, [id.userPk]);
   else if (!shape.inserts_only) r = await tx.query(FINALIZE_UNIQUE_SQL, [id.userPk]);
   else {
@@ -121,9 +122,16 @@ export async function finalizeCapturedBundle(
     }
   }
   if (r.rows.length === 0) return null;
+  const rows = r.rows;
+  for (let i = 0; i < rows.length; i++) {
+    if (rows[i]!.row_ordinal !== i) {
+      rows.sort((a, b) => a.row_ordinal - b.row_ordinal);
+      break;
+    }
+  }
   const bundleSeq = Number(r.rows[0]!.bundle_seq);
-  const rowCount = r.rows.length;
-  const { bundleHash, byteCount } = hashStoredRows(catalog, r.rows, bundleSeq);
+  const rowCount = rows.length;
+  const { bundleHash, byteCount } = hashStoredRows(catalog, rows, bundleSeq);
   await tx.query(
     `INSERT INTO sync.bundle_log (user_pk, bundle_seq, source_id, source_bundle_id, row_count, byte_count, bundle_hash, canonical_request_hash)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,

@@ -13,13 +13,13 @@ export interface RegisteredTable {
 
 /** Tunable limits; every field is optional. */
 export interface SyncLimits {
-  /** Advertised default rows per push chunk (1000). */
+  /** Advertised default rows per push chunk (5000; go-oversync: 1000; fewer, larger requests push faster). */
   defaultRowsPerPushChunk?: number;
   /** Chunks with more rows are rejected with `push_chunk_invalid` (5000). */
   maxRowsPerPushChunk?: number;
   /** Push session time to live, refreshed by each chunk (900 s). */
   pushSessionTtlSeconds?: number;
-  /** Default and cap of `max_rows` for committed-bundle row pages (1000 / 5000). */
+  /** Default and cap of `max_rows` for committed-bundle row pages (5000 / 5000; go-oversync: 1000 / 5000). */
   defaultRowsPerCommittedBundleChunk?: number;
   maxRowsPerCommittedBundleChunk?: number;
   /** Default and cap of `max_bundles` for pull (1000 / 5000). */
@@ -92,10 +92,10 @@ export type ResolvedLimits = Required<SyncLimits>;
 /** Fills in defaults. */
 export function resolveLimits(limits: SyncLimits | undefined): ResolvedLimits {
   return {
-    defaultRowsPerPushChunk: 1000,
+    defaultRowsPerPushChunk: 5000,
     maxRowsPerPushChunk: 5000,
     pushSessionTtlSeconds: 900,
-    defaultRowsPerCommittedBundleChunk: 1000,
+    defaultRowsPerCommittedBundleChunk: 5000,
     maxRowsPerCommittedBundleChunk: 5000,
     defaultBundlesPerPull: 1000,
     maxBundlesPerPull: 5000,
