@@ -82,11 +82,15 @@ async function rotateSource(tx: SqlSession, userPk: string, r: SourceReplacement
   );
 }
 
-/** Deletes legacy-layout snapshot sessions `selectIds` returns, with their rows, in one statement. */
-function deleteLegacySnapshotsSql(selectIds: string): string {
-  return `WITH gone AS (DELETE FROM sync.snapshot_sessions WHERE snapshot_id IN (${selectIds}) RETURNING snapshot_id),
-    rows_gone AS (DELETE FROM sync.snapshot_session_rows WHERE snapshot_id IN (SELECT snapshot_id FROM gone))
-  SELECT count(*)::int AS n FROM gone`;
+/**
+ * Deletes the given legacy-layout snapshot sessions with their rows. The rows go by `= ANY` on
+ * the ids (an index scan): an `IN (subquery)` form was planned as a scan of the whole rows table,
+ * 2.8 s on every snapshot create once that table had held a million rows.
+ */
+async function deleteLegacySnapshots(tx: SqlSession, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.query('DELETE FROM sync.snapshot_session_rows WHERE snapshot_id = ANY($1::uuid[])', [ids]);
+  await tx.query('DELETE FROM sync.snapshot_sessions WHERE snapshot_id = ANY($1::uuid[])', [ids]);
 }
 
 /**
@@ -116,7 +120,8 @@ async function sweepSnapshots(tx: SqlSession): Promise<void> {
   );
   const tables = new Set([...gone.rows.map((r) => sessionRowsTable(r.snapshot_id)), ...orphans.rows.map((r) => `sync.${quoteIdent(r.relname)}`)]);
   for (const t of tables) await tx.query(`DROP TABLE IF EXISTS ${t}`);
-  await tx.query(deleteLegacySnapshotsSql(`SELECT snapshot_id FROM sync.snapshot_sessions WHERE expires_at < now() FOR UPDATE SKIP LOCKED`));
+  const legacy = await tx.query<{ snapshot_id: string }>(`SELECT snapshot_id::text AS snapshot_id FROM sync.snapshot_sessions WHERE expires_at < now() FOR UPDATE SKIP LOCKED`);
+  await deleteLegacySnapshots(tx, legacy.rows.map((r) => r.snapshot_id));
 }
 
 /**
@@ -235,6 +240,12 @@ export async function createSnapshotSession(
   }
   try {
     return await inUserTransaction(ctx.db, userId, async (tx) => {
+      // The materializing joins pair every live row of the user with its row_state, so a hash or
+      // merge join is always right; on freshly written tables (no statistics yet) the planner
+      // estimates one row and picks a nested loop that rescans the business table per row_state
+      // row: 20,000 rows took 100+ s that way, 25 ms hashed (found by the pull benchmark). JIT
+      // compilation costs more than it saves on these one-pass statements.
+      await tx.query(`SELECT set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`);
       await sweepSnapshots(tx);
       const scope = await ensureUserScope(tx, userId);
       requireInitialized(scope);
@@ -246,12 +257,6 @@ export async function createSnapshotSession(
          VALUES ($1, $2, $3, 0, 0, now() + make_interval(secs => $4)) RETURNING expires_at`,
         [snapshotId, scope.userPk, scope.latestBundleSeq, ctx.limits.snapshotSessionTtlSeconds],
       );
-      // Each join below pairs every live row of the user with its row_state, so a hash or merge
-      // join is always right; on freshly written tables (no statistics yet) the planner estimates
-      // one row and picks a nested loop that rescans the business table per row_state row: 20,000
-      // rows took 100+ s that way, 25 ms hashed (found by the pull benchmark). JIT compilation
-      // costs more than it saves on these one-pass statements.
-      await tx.query(`SELECT set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`);
       const utf8 = (await tx.query<{ enc: string }>(`SELECT current_setting('server_encoding') AS enc`)).rows[0]!.enc === 'UTF8';
       // The first table creates the session table (CREATE TABLE AS writes in bulk), the others append.
       const tables = ctx.catalog.tables;
@@ -495,6 +500,6 @@ export function deleteSnapshotSession(ctx: RuntimeContext, userId: string, snaps
     checkHeader({ user_id: h.rows[0].user_id, expired: false }, snapshotId, userId, false);
     await tx.query(`DELETE FROM sync.snapshot_sessions_v2 WHERE snapshot_id = $1::uuid`, [id]);
     await tx.query(`DROP TABLE IF EXISTS ${sessionRowsTable(id)}`);
-    await tx.query(deleteLegacySnapshotsSql('SELECT $1::uuid'), [id]);
+    await deleteLegacySnapshots(tx, [id]);
   });
 }

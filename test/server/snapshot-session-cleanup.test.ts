@@ -49,6 +49,21 @@ it('drops expired sessions and orphaned session tables when the next session is 
   expect((await dev.snapshotChunk(live.body.snapshot_id, '?max_rows=5000')).body.rows).toHaveLength(12);
 });
 
+it('drops expired sessions of the previous layout (rows in sync.snapshot_session_rows) too', async () => {
+  const userPk = (await h.database.query<{ user_pk: string }>(`SELECT user_pk::text AS user_pk FROM sync.user_state WHERE user_id = 'omar'`)).rows[0]!.user_pk;
+  const ids = ['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222'];
+  for (const [i, id] of ids.entries()) {
+    await h.database.query(
+      `INSERT INTO sync.snapshot_sessions (snapshot_id, user_pk, snapshot_bundle_seq, row_count, byte_count, expires_at) VALUES ($1, $2, 1, 1, 1, now() + make_interval(secs => $3))`,
+      [id, userPk, i === 0 ? -1 : 600],
+    );
+    await h.database.query(`INSERT INTO sync.snapshot_session_rows (snapshot_id, row_ordinal, table_id, key_text, bundle_seq, payload) VALUES ($1, 1, 1, 'k', 1, '{}')`, [id]);
+  }
+  expect((await dev.createSnapshot()).status).toBe(200);
+  const left = await h.database.query<{ id: string }>(`SELECT snapshot_id::text AS id FROM sync.snapshot_session_rows UNION SELECT snapshot_id::text FROM sync.snapshot_sessions`);
+  expect(left.rows.map((r) => r.id)).toEqual([ids[1]]);
+});
+
 it('leaves no table behind when a build fails', async () => {
   const before = await sessionTables();
   const capped = await startSyncServer({ purpose: 'snapshot_cleanup_capped', limits: { maxRowsPerSnapshotSession: 5 } });
