@@ -13,7 +13,7 @@ import { keyJsonToWire, localPayloadToWire } from '../../worker/engine/codec.ts'
 import { loadSchemaModel } from '../../worker/engine/table-config.ts';
 import type { TableModel } from '../../worker/engine/table-config.ts';
 import type { SyncedTable } from '../../worker/engine/types.ts';
-import { committedBundleHash, encodeLocalPayload, keyText, pushBodyRow, pushRequestHashOf, tableNameText } from '../../worker/engine/wire-text.ts';
+import { committedBundleHash, encodeLocalPayload, keyTextOfKeyJson, pushBodyRow, pushRequestHashOf, tableNameText } from '../../worker/engine/wire-text.ts';
 import type { PushRowText } from '../../worker/engine/wire-text.ts';
 import { attachStartedEmpty, openEngine } from './support/engine.ts';
 import { rows as queryRows } from './support/sqlite.ts';
@@ -63,7 +63,7 @@ function both(t: TableModel, keyJson: string, op: WireOp, base: number, payload:
   const text: PushRowText = {
     schemaText: JSON.stringify('main'),
     tableText: tableNameText(t),
-    keyText: keyText(t.key.wireName, String(wire.key[t.key.wireName])),
+    keyText: keyTextOfKeyJson(t, keyJson),
     op,
     baseRowVersion: base,
     payloadText: payload === null ? 'null' : encodeLocalPayload(t, JSON.parse(payload) as Record<string, unknown>).text,

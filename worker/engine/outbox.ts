@@ -8,14 +8,14 @@
 import type { JsonValue, PushRow, WireKey, WireOp, WirePayload } from '../../protocol/index.ts';
 import { canonicalJson } from '../../protocol/index.ts';
 import { applyTransaction, sqlString } from './capture.ts';
-import { keyJsonToDisplay, wirePayloadToLocalJson } from './codec.ts';
+import { wirePayloadToLocalJson } from './codec.ts';
 import type { EngineContext } from './context.ts';
 import { SyncError } from './errors.ts';
 import { readNextSourceBundleId } from './metadata.ts';
 import { runCached, selectCached } from './statements.ts';
 import type { SchemaModel, TableModel } from './table-config.ts';
 import type { PushedRowText } from './wire-text.ts';
-import { encodeLocalPayload, keyText, pushRequestHashOf, tableNameText } from './wire-text.ts';
+import { encodeLocalPayload, keyTextOfKeyJson, pushRequestHashOf, tableNameText } from './wire-text.ts';
 
 /** The frozen outbox header. */
 export interface OutboxHeader {
@@ -163,7 +163,7 @@ export function readOutboxRows(ctx: EngineContext): OutboxRow[] {
         }
       }
       out.push(
-        new FrozenRow(ordinal, table, keyJson, op, base, t, dirtyOrdinal, schemaText, tableNameText(t), keyText(t.key.wireName, keyJsonToDisplay(t, keyJson)), payloadText, committedText, exact),
+        new FrozenRow(ordinal, table, keyJson, op, base, t, dirtyOrdinal, schemaText, tableNameText(t), keyTextOfKeyJson(t, keyJson), payloadText, committedText, exact),
       );
     }
   }

@@ -12,7 +12,7 @@
  */
 import { canonicalJson, sha256Hex, bundleHash } from '../../protocol/index.ts';
 import type { BundleRow, JsonValue, WireOp } from '../../protocol/index.ts';
-import { localValueToWire } from './codec.ts';
+import { keyJsonToDisplay, localValueToWire } from './codec.ts';
 import type { ColumnModel, TableModel } from './table-config.ts';
 
 interface TableText {
@@ -142,6 +142,16 @@ export function committedPayloadText(t: TableModel | undefined, payload: unknown
 /** Canonical text of a single-member key `{"<name>":"<value>"}`. */
 export function keyText(name: string, value: string): string {
   return ['{', JSON.stringify(name), ':', JSON.stringify(value), '}'].join('');
+}
+
+/**
+ * Canonical wire key text of a local `key_json`. For a TEXT key that is `key_json` itself:
+ * SQLite's `json_object` escapes strings exactly as `JSON.stringify` does and the member name is
+ * a plain lowercase column name (checked by push-canonical-text-matches-protocol-hashes.test.ts).
+ * A BLOB UUID key travels as the dashed UUID instead of its hex.
+ */
+export function keyTextOfKeyJson(t: TableModel, keyJson: string): string {
+  return t.key.uuidAsBlob ? keyText(t.key.wireName, keyJsonToDisplay(t, keyJson)) : keyJson;
 }
 
 /** One push row in its textual forms' ingredients. */
