@@ -134,6 +134,9 @@ async function stage(ctx: EngineContext, s: SnapshotSessionResponse): Promise<vo
   for (;;) {
     const chunk = await inflight.shift()!.answer;
     validateSnapshotChunk(s, chunk, after);
+    // Checked per chunk, not only at the end: a server streaming rows beyond its announced count
+    // would otherwise be downloaded and staged until it stopped.
+    if (chunk.next_row_ordinal > s.row_count) throw badResponse(`snapshot: chunk ends at row ${chunk.next_row_ordinal}, session announced ${s.row_count}`);
     if (chunk.has_more) {
       if (inflight.length && inflight[0]!.after !== chunk.next_row_ordinal) inflight.length = 0;
       fill(chunk.next_row_ordinal);
