@@ -96,7 +96,9 @@ const STAGE_SHAPE_SQL = `SELECT EXISTS (SELECT 1 FROM pg_temp.oversync_capture_s
 
 /**
  * Finalizes the captured bundle of the current transaction. Returns null (and clears the stage)
- * when the transaction captured no effective change.
+ * when the transaction captured no effective change. `beforeRowStateUpsert` runs (and may throw)
+ * before row versions are overwritten, only when some captured key may already have one: a push
+ * that deferred its conflict check for inserted keys verifies them there (see push-sessions.ts).
  */
 export async function finalizeCapturedBundle(
   tx: SqlSession,
@@ -104,12 +106,14 @@ export async function finalizeCapturedBundle(
   id: BundleIdentity,
   notifyChannel: string,
   retention: RetentionPolicy,
+  beforeRowStateUpsert?: () => Promise<void>,
 ): Promise<CommittedBundleMeta | null> {
   const shape = (await tx.query<{ repeated: boolean; inserts_only: boolean }>(STAGE_SHAPE_SQL)).rows[0]!;
   let r: SqlQueryResult<StoredRowText & { bundle_seq: string; row_ordinal: number }>;
-  if (shape.repeated) r = await tx.query(FINALIZE_REPEATED_SQL, [id.userPk]);
-  else if (!shape.inserts_only) r = await tx.query(FINALIZE_UNIQUE_SQL, [id.userPk]);
-  else {
+  if (shape.repeated || !shape.inserts_only) {
+    await beforeRowStateUpsert?.();
+    r = await tx.query(shape.repeated ? FINALIZE_REPEATED_SQL : FINALIZE_UNIQUE_SQL, [id.userPk]);
+  } else {
     // Inserted keys normally have no row version yet; the savepoint takes the statement back
     // when one has (a tombstone of an earlier delete), and the upsert runs instead.
     await tx.query('SAVEPOINT oversync_finalize');
@@ -118,6 +122,7 @@ export async function finalizeCapturedBundle(
     } catch (err) {
       if (pgErrorCode(err) !== '23505' || !/row_state_pkey/.test(String((err as { constraint?: string }).constraint ?? (err as Error).message))) throw err;
       await tx.query('ROLLBACK TO SAVEPOINT oversync_finalize');
+      await beforeRowStateUpsert?.();
       r = await tx.query(FINALIZE_UNIQUE_SQL, [id.userPk]);
     }
   }

@@ -388,9 +388,10 @@ export async function commitPushSession(ctx: RuntimeContext, userId: string, sou
     return await inUserTransaction(ctx.db, userId, async (tx) => {
       const s = await lockSession(tx, pushId, userId, sourceId);
       const planned = Number(s.planned_row_count);
-      const staged = await tx.query<{ n: string; dupes: string }>(
+      const staged = await tx.query<{ n: string; dupes: string; new_keys_only: boolean }>(
         `SELECT count(*)::text AS n,
-                (SELECT count(*) FROM (SELECT 1 FROM sync.push_session_rows WHERE push_id = $1::uuid GROUP BY table_id, key_text HAVING count(*) > 1) d)::text AS dupes
+                (SELECT count(*) FROM (SELECT 1 FROM sync.push_session_rows WHERE push_id = $1::uuid GROUP BY table_id, key_text HAVING count(*) > 1) d)::text AS dupes,
+                coalesce(bool_and(op_code = 1 AND base_bundle_seq = 0), false) AS new_keys_only
            FROM sync.push_session_rows WHERE push_id = $1::uuid`,
         [s.push_id],
       );
@@ -412,8 +413,22 @@ export async function commitPushSession(ctx: RuntimeContext, userId: string, sou
       if (expected !== sourceBundleId) {
         throw new SyncError('source_sequence_changed', `source sequence changed since the session was created: expected ${expected}, session has ${sourceBundleId}`);
       }
-      const conflict = await findFirstConflict(tx, s.push_id, scope.userPk);
-      if (conflict) throw await conflictError(tx, ctx, userId, conflict);
+      // The first conflict in ordinal order, as an error (null: none).
+      const firstConflict = async (): Promise<SyncError | null> => {
+        const c = await findFirstConflict(tx, s.push_id, scope.userPk);
+        return c ? conflictError(tx, ctx, userId, c) : null;
+      };
+      // A bundle that only inserts keys with base 0 (a bulk upload) conflicts exactly when one of
+      // its keys has a row version: a live one makes the business INSERT fail on the (scope, key)
+      // unique index, a tombstone makes finalize's plain row-version INSERT fail (or finalize
+      // calls beforeRowStateUpsert). Both are caught below and answered by the full check, against
+      // row versions and business rows as they were, so the check's 10,000 index probes are only
+      // paid when something collides. Any other bundle is checked up front.
+      const deferCheck = staged.rows[0]!.new_keys_only;
+      if (!deferCheck) {
+        const conflict = await firstConflict();
+        if (conflict) throw conflict;
+      }
 
       await setBundleContext(tx, userId, scope.userPk, sourceId, sourceBundleId);
       const segments = await tx.query<{ start_ordinal: string; end_ordinal: string; table_id: number; op_code: number; columns: string[] }>(
@@ -421,7 +436,14 @@ export async function commitPushSession(ctx: RuntimeContext, userId: string, sou
            FROM sync.push_session_segments s WHERE s.push_id = $1::uuid ORDER BY s.start_ordinal`,
         [s.push_id],
       );
-      for (const seg of segments.rows) await applySegment(tx, ctx, userId, s.push_id, seg);
+      if (deferCheck) await tx.query('SAVEPOINT oversync_apply');
+      try {
+        for (const seg of segments.rows) await applySegment(tx, ctx, userId, s.push_id, seg);
+      } catch (err) {
+        if (!deferCheck || pgErrorCode(err) !== '23505') throw err;
+        await tx.query('ROLLBACK TO SAVEPOINT oversync_apply');
+        throw (await firstConflict()) ?? err;
+      }
 
       const meta = await finalizeCapturedBundle(
         tx,
@@ -429,6 +451,12 @@ export async function commitPushSession(ctx: RuntimeContext, userId: string, sou
         { userId, userPk: scope.userPk, sourceId, sourceBundleId, canonicalRequestHash: s.canonical_request_hash },
         ctx.notifyChannel,
         ctx.retention,
+        deferCheck
+          ? async () => {
+              const conflict = await firstConflict();
+              if (conflict) throw conflict;
+            }
+          : undefined,
       );
       if (!meta) throw new SyncError('push_commit_invalid', 'the pushed rows produced no effective change');
       await recordSourceCommit(tx, scope.userPk, sourceId, sourceBundleId);
