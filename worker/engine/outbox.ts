@@ -12,7 +12,7 @@ import { wirePayloadToLocalJson } from './codec.ts';
 import type { EngineContext } from './context.ts';
 import { SyncError } from './errors.ts';
 import { readNextSourceBundleId } from './metadata.ts';
-import { runCached, selectCached } from './statements.ts';
+import { runCached, selectCached, selectRowCached } from './statements.ts';
 import type { SchemaModel, TableModel } from './table-config.ts';
 import type { PushedRowText } from './wire-text.ts';
 import { encodeLocalPayload, keyTextOfKeyJson, pushRequestHashOf, tableNameText } from './wire-text.ts';
@@ -115,17 +115,18 @@ export function readOutboxHeader(ctx: EngineContext): OutboxHeader {
 // boundary per page instead of eight per row; the stored payload JSON is spliced in unescaped, so
 // one JSON.parse per page yields every row's payload object).
 const READ_PAGE_ROWS = 5000;
+// Keyset pages (row ordinals are ascending but need not start at 0).
 const READ_PAGE_SQL = `SELECT '[' || group_concat('[' || row_ordinal || ',' || json_quote(table_name) || ',' || json_quote(key_json) || ',"' || op || '",'
     || base_row_version || ',' || dirty_ordinal || ',' || coalesce(local_payload, 'null') || ',' || json_quote(wire_payload) || ']', ',' ORDER BY row_ordinal) || ']'
-  FROM _sync_outbox_rows WHERE row_ordinal >= ? AND row_ordinal < ?`;
+  FROM (SELECT * FROM _sync_outbox_rows WHERE row_ordinal > ? ORDER BY row_ordinal LIMIT ?)`;
 
 type PageRow = [number, string, string, WireOp, number, number, Record<string, unknown> | null, string | null];
 
-/** One page of outbox rows; halves the page when SQLite refuses a text that large. */
-function readPage(ctx: EngineContext, from: number, size: number): { rows: PageRow[]; size: number } {
+/** The page of rows after ordinal `after`; halves the page when SQLite refuses a text that large. */
+function readPage(ctx: EngineContext, after: number, size: number): { rows: PageRow[]; size: number } {
   for (;;) {
     try {
-      const text = selectCached(ctx.db, READ_PAGE_SQL, [from, from + size]);
+      const text = selectCached(ctx.db, READ_PAGE_SQL, [after, size]);
       return { rows: text === null || text === undefined ? [] : (JSON.parse(String(text)) as PageRow[]), size };
     } catch (e) {
       if (size === 1 || !/too big|SQLITE_TOOBIG|out of memory|SQLITE_NOMEM/i.test(e instanceof Error ? e.message : String(e))) throw e;
@@ -138,10 +139,10 @@ function readPage(ctx: EngineContext, from: number, size: number): { rows: PageR
 export function readOutboxRows(ctx: EngineContext): OutboxRow[] {
   const out: OutboxRow[] = [];
   const schemaText = JSON.stringify(ctx.schema);
-  for (let from = 0, size = READ_PAGE_ROWS; ; ) {
-    const page = readPage(ctx, from, size);
+  for (let after = Number.MIN_SAFE_INTEGER, size = READ_PAGE_ROWS; ; ) {
+    const page = readPage(ctx, after, size);
     if (page.rows.length === 0) break;
-    from += page.size;
+    after = page.rows[page.rows.length - 1]![0];
     size = page.size;
     for (const [ordinal, table, keyJson, op, base, dirtyOrdinal, local, storedWire] of page.rows) {
       const t = ctx.model.byName.get(table);
@@ -171,7 +172,12 @@ export function readOutboxRows(ctx: EngineContext): OutboxRow[] {
 }
 
 interface FreezeSql {
+  /** Every dirty row of the synced tables, in push order (binds: schema). */
   insert: string;
+  /** The same when every dirty row is an upsert of one table (binds: schema, table). */
+  insertOneTable: string;
+  /** Whether the dirty set is upserts of a single table: [min table, max table, any delete]. */
+  shape: string;
   drop: string;
   /** Whether any dirty row is not the freeze's to take (another schema, an unsynced table). */
   others: string;
@@ -183,6 +189,8 @@ const freezeSql = new WeakMap<SchemaModel, FreezeSql>();
  * The set-based freeze statements of a model. Push order: upserts parents-first, then deletes
  * children-first, each in capture order. A key inserted and deleted again before the server ever
  * saw it (no payload, no live row_state) is not frozen; its dirty row is dropped with the rest.
+ * Row ordinals are the rowids SQLite assigns in insertion order (the outbox is empty at a freeze),
+ * so the INSERT's ORDER BY is the push order.
  */
 function freezeStatements(model: SchemaModel): FreezeSql {
   let sql = freezeSql.get(model);
@@ -201,16 +209,25 @@ function freezeStatements(model: SchemaModel): FreezeSql {
       wireKey = `CASE d.table_name ${uuidTables.map((t) => `WHEN ${sqlString(t.table)} THEN ${dashed(t)}`).join(' ')} ELSE d.key_json END`;
     }
     const live = 'rs.row_version IS NOT NULL AND rs.deleted = 0';
-    sql = {
-      insert: `INSERT INTO _sync_outbox_rows(row_ordinal, schema_name, table_name, key_json, wire_key_json, op, base_row_version,
+    const head = `INSERT INTO _sync_outbox_rows(row_ordinal, schema_name, table_name, key_json, wire_key_json, op, base_row_version,
                  local_payload, wire_payload, dirty_ordinal)
-               SELECT row_number() OVER (ORDER BY d.payload IS NULL, CASE WHEN d.payload IS NULL THEN -${order} ELSE ${order} END, d.dirty_ordinal) - 1,
-                 d.schema_name, d.table_name, d.key_json, ${wireKey},
+               SELECT NULL, d.schema_name, d.table_name, d.key_json, ${wireKey},
                  CASE WHEN d.payload IS NULL THEN 'DELETE' WHEN ${live} THEN 'UPDATE' ELSE 'INSERT' END,
-                 d.base_row_version, d.payload, NULL, d.dirty_ordinal
-               FROM _sync_dirty_rows d
-               LEFT JOIN _sync_row_state rs ON rs.schema_name = d.schema_name AND rs.table_name = d.table_name AND rs.key_json = d.key_json
-               WHERE d.schema_name = ? AND d.table_name IN (${names}) AND (d.payload IS NOT NULL OR (${live}))`,
+                 d.base_row_version, d.payload, NULL, d.dirty_ordinal`;
+    const join = 'LEFT JOIN _sync_row_state rs ON rs.schema_name = d.schema_name AND rs.table_name = d.table_name AND rs.key_json = d.key_json';
+    sql = {
+      insert: `${head}
+               FROM _sync_dirty_rows d ${join}
+               WHERE d.schema_name = ? AND d.table_name IN (${names}) AND (d.payload IS NOT NULL OR (${live}))
+               ORDER BY d.payload IS NULL, CASE WHEN d.payload IS NULL THEN -${order} ELSE ${order} END, d.dirty_ordinal`,
+      // Walking the dirty_ordinal index gives capture order without sorting every payload: a
+      // 100,000-row freeze took ~125 ms this way against ~350-480 ms through a sort.
+      insertOneTable: `${head}
+               FROM _sync_dirty_rows d INDEXED BY _sync_dirty_rows_ordinal ${join}
+               WHERE d.schema_name = ? AND d.table_name = ? AND d.payload IS NOT NULL
+               ORDER BY d.dirty_ordinal`,
+      shape: `SELECT (SELECT MIN(table_name) FROM _sync_dirty_rows WHERE schema_name = ?1), (SELECT MAX(table_name) FROM _sync_dirty_rows WHERE schema_name = ?1),
+                EXISTS (SELECT 1 FROM _sync_dirty_rows WHERE schema_name = ?1 AND payload IS NULL)`,
       drop: `DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name IN (${names})`,
       others: `SELECT EXISTS (SELECT 1 FROM _sync_dirty_rows WHERE NOT (schema_name = ? AND table_name IN (${names})))`,
     };
@@ -229,8 +246,13 @@ export function freezeOutbox(ctx: EngineContext, userId: string, sourceId: strin
   return applyTransaction(ctx.db, () => {
     const existing = readOutboxHeader(ctx);
     if (existing.state !== 'none') return { header: existing, rows: readOutboxRows(ctx) };
-    const { insert, drop, others } = freezeStatements(ctx.model);
-    runCached(ctx.db, insert, [ctx.schema]);
+    const { insert, insertOneTable, shape, drop, others } = freezeStatements(ctx.model);
+    const [minTable, maxTable, anyDelete] = selectRowCached(ctx.db, shape, [ctx.schema]) ?? [];
+    if (typeof minTable === 'string' && minTable === maxTable && Number(anyDelete) === 0 && ctx.model.byName.get(minTable)?.table === minTable) {
+      runCached(ctx.db, insertOneTable, [ctx.schema, minTable]);
+    } else {
+      runCached(ctx.db, insert, [ctx.schema]);
+    }
     const frozen = ctx.db.changes();
     // Usually every dirty row was just frozen: an unqualified DELETE then empties the table in one
     // step (SQLite's truncate path) instead of removing 20,000 rows and their index entries one by one.
