@@ -39,6 +39,9 @@ const DDL = [
      snapshot_bundle_seq INTEGER NOT NULL DEFAULT 0,
      snapshot_row_count INTEGER NOT NULL DEFAULT 0
    )`,
+  // WITHOUT ROWID: the table is only ever reached by its key, and a snapshot writes one row per
+  // synced row; clustered on the key it is one B-tree instead of a table plus an index holding
+  // the key again (about a third fewer pages to write).
   `CREATE TABLE IF NOT EXISTS _sync_row_state (
      schema_name TEXT NOT NULL,
      table_name TEXT NOT NULL,
@@ -47,7 +50,7 @@ const DDL = [
      deleted INTEGER NOT NULL DEFAULT 0,
      updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
      PRIMARY KEY (schema_name, table_name, key_json)
-   )`,
+   ) WITHOUT ROWID`,
   `CREATE TABLE IF NOT EXISTS _sync_dirty_rows (
      schema_name TEXT NOT NULL,
      table_name TEXT NOT NULL,
@@ -115,12 +118,37 @@ function upgradeSnapshotStage(db: Database): void {
   if (cols.length > 0 && !cols.some((c) => c[0] === 'chunk_ordinal')) db.exec('DROP TABLE _sync_snapshot_stage');
 }
 
+/**
+ * Databases created before `_sync_row_state` became WITHOUT ROWID keep their rows: the old table
+ * is renamed aside, the DDL creates the new one, the rows are copied and the old table dropped.
+ * `legacy_alter_table` keeps the rename from rewriting the capture triggers, which must go on
+ * naming `_sync_row_state` (they then resolve to the new table).
+ */
+function upgradeRowState(db: Database): boolean {
+  const sql = db.selectValue("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = '_sync_row_state'");
+  if (typeof sql !== 'string' || /WITHOUT\s+ROWID\s*$/i.test(sql)) return false;
+  const legacy = Number(db.selectValue('PRAGMA legacy_alter_table'));
+  db.exec('PRAGMA legacy_alter_table = ON');
+  try {
+    db.exec('ALTER TABLE _sync_row_state RENAME TO _sync_row_state_rowid');
+  } finally {
+    db.exec(`PRAGMA legacy_alter_table = ${legacy}`);
+  }
+  return true;
+}
+
 /** Creates the metadata tables. Returns true when this is the first initialization of the DB. */
 export function installMetadata(db: Database, newSourceId: () => string, remoteSchema: string): boolean {
   let first = false;
   db.transaction(() => {
     upgradeSnapshotStage(db);
+    const rowStateMoved = upgradeRowState(db);
     for (const sql of DDL) db.exec(sql);
+    if (rowStateMoved) {
+      db.exec(`INSERT INTO _sync_row_state(schema_name, table_name, key_json, row_version, deleted, updated_at)
+               SELECT schema_name, table_name, key_json, row_version, deleted, updated_at FROM _sync_row_state_rowid`);
+      db.exec('DROP TABLE _sync_row_state_rowid');
+    }
     const existing = db.selectValue('SELECT COUNT(*) FROM _sync_attachment_state');
     if (Number(existing) === 0) {
       first = true;
