@@ -115,19 +115,27 @@ export function readOutboxHeader(ctx: EngineContext): OutboxHeader {
 // boundary per page instead of eight per row; the stored payload JSON is spliced in unescaped, so
 // one JSON.parse per page yields every row's payload object).
 const READ_PAGE_ROWS = 5000;
-// Keyset pages (row ordinals are ascending but need not start at 0).
+// Pages are ordinal ranges (a rowid range scan: no sort). group_concat takes the rows in scan
+// order; the reader checks the order anyway.
 const READ_PAGE_SQL = `SELECT '[' || group_concat('[' || row_ordinal || ',' || json_quote(table_name) || ',' || json_quote(key_json) || ',"' || op || '",'
-    || base_row_version || ',' || dirty_ordinal || ',' || coalesce(local_payload, 'null') || ',' || json_quote(wire_payload) || ']', ',' ORDER BY row_ordinal) || ']'
-  FROM (SELECT * FROM _sync_outbox_rows WHERE row_ordinal > ? ORDER BY row_ordinal LIMIT ?)`;
+    || base_row_version || ',' || dirty_ordinal || ',' || coalesce(local_payload, 'null') || ',' || json_quote(wire_payload) || ']', ',') || ']'
+  FROM _sync_outbox_rows WHERE row_ordinal >= ? AND row_ordinal < ?`;
 
 type PageRow = [number, string, string, WireOp, number, number, Record<string, unknown> | null, string | null];
 
-/** The page of rows after ordinal `after`; halves the page when SQLite refuses a text that large. */
-function readPage(ctx: EngineContext, after: number, size: number): { rows: PageRow[]; size: number } {
+/** Rows with ordinals in [from, from + size), in ordinal order; halves the range when SQLite refuses a text that large. */
+function readPage(ctx: EngineContext, from: number, size: number): { rows: PageRow[]; size: number } {
   for (;;) {
     try {
-      const text = selectCached(ctx.db, READ_PAGE_SQL, [after, size]);
-      return { rows: text === null || text === undefined ? [] : (JSON.parse(String(text)) as PageRow[]), size };
+      const text = selectCached(ctx.db, READ_PAGE_SQL, [from, from + size]);
+      const rows = text === null || text === undefined ? [] : (JSON.parse(String(text)) as PageRow[]);
+      for (let i = 1; i < rows.length; i++) {
+        if (rows[i]![0] < rows[i - 1]![0]) {
+          rows.sort((a, b) => a[0] - b[0]);
+          break;
+        }
+      }
+      return { rows, size };
     } catch (e) {
       if (size === 1 || !/too big|SQLITE_TOOBIG|out of memory|SQLITE_NOMEM/i.test(e instanceof Error ? e.message : String(e))) throw e;
       size = Math.max(1, size >> 1);
@@ -139,10 +147,11 @@ function readPage(ctx: EngineContext, after: number, size: number): { rows: Page
 export function readOutboxRows(ctx: EngineContext): OutboxRow[] {
   const out: OutboxRow[] = [];
   const schemaText = JSON.stringify(ctx.schema);
-  for (let after = Number.MIN_SAFE_INTEGER, size = READ_PAGE_ROWS; ; ) {
-    const page = readPage(ctx, after, size);
-    if (page.rows.length === 0) break;
-    after = page.rows[page.rows.length - 1]![0];
+  const [first, last] = (selectRowCached(ctx.db, 'SELECT MIN(row_ordinal), MAX(row_ordinal) FROM _sync_outbox_rows', []) ?? []) as [number | null, number | null];
+  if (first === null || first === undefined || last === null || last === undefined) return out;
+  for (let from = Number(first), size = READ_PAGE_ROWS; from <= Number(last); ) {
+    const page = readPage(ctx, from, size);
+    from += page.size;
     size = page.size;
     for (const [ordinal, table, keyJson, op, base, dirtyOrdinal, local, storedWire] of page.rows) {
       const t = ctx.model.byName.get(table);
