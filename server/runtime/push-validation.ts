@@ -41,18 +41,36 @@ export function validatePushRows(rows: unknown, catalog: Catalog, maxRows: numbe
   if (rows.length > maxRows) {
     throw new SyncError('push_chunk_invalid', `chunk has ${rows.length} rows; max_rows_per_push_chunk is ${maxRows}`);
   }
-  const out: ValidatedPushRow[] = [];
-  const seen = new Set<string>();
+  const out: ValidatedPushRow[] = new Array(rows.length);
+  // Keys seen in this chunk, per table id.
+  const seen = new Map<number, Set<string>>();
+  // Rows of a chunk nearly always share table and payload shape: the previous row's resolution
+  // is reused when the raw strings / member names are identical (same checks, same outcome).
+  let lastSchemaRaw: unknown;
+  let lastTableRaw: unknown;
+  let lastTable: CatalogTable | undefined;
+  let lastNames: string[] = [];
+  let lastNamesTable: CatalogTable | undefined;
+  let lastSignature = '';
   for (let i = 0; i < rows.length; i++) {
     const row: unknown = rows[i];
     if (!isPlainObject(row)) throw invalid(i, 'row must be an object');
-    const schema = typeof row.schema === 'string' ? row.schema.trim().toLowerCase() || 'public' : row.schema === undefined ? 'public' : null;
-    const tableName = typeof row.table === 'string' ? row.table.trim().toLowerCase() : null;
-    if (schema === null || !NAME.test(schema)) throw invalid(i, 'schema must be a string matching ^[a-z0-9_]+$');
-    if (tableName === null || !NAME.test(tableName)) throw invalid(i, 'table must be a string matching ^[a-z0-9_]+$');
-    const table = catalog.byName.get(`${schema}.${tableName}`);
-    if (!table) throw invalid(i, `table ${schema}.${tableName} is not registered`);
-    const opText = typeof row.op === 'string' ? row.op.trim().toUpperCase() : '';
+    let table: CatalogTable;
+    if (lastTable !== undefined && row.schema === lastSchemaRaw && row.table === lastTableRaw) table = lastTable;
+    else {
+      const schema = typeof row.schema === 'string' ? row.schema.trim().toLowerCase() || 'public' : row.schema === undefined ? 'public' : null;
+      const tableName = typeof row.table === 'string' ? row.table.trim().toLowerCase() : null;
+      if (schema === null || !NAME.test(schema)) throw invalid(i, 'schema must be a string matching ^[a-z0-9_]+$');
+      if (tableName === null || !NAME.test(tableName)) throw invalid(i, 'table must be a string matching ^[a-z0-9_]+$');
+      const found = catalog.byName.get(`${schema}.${tableName}`);
+      if (!found) throw invalid(i, `table ${schema}.${tableName} is not registered`);
+      table = found;
+      lastSchemaRaw = row.schema;
+      lastTableRaw = row.table;
+      lastTable = table;
+    }
+    const rawOp = row.op;
+    const opText = rawOp === 'INSERT' || rawOp === 'UPDATE' || rawOp === 'DELETE' ? rawOp : typeof rawOp === 'string' ? rawOp.trim().toUpperCase() : '';
     if (opText !== 'INSERT' && opText !== 'UPDATE' && opText !== 'DELETE') throw invalid(i, 'op must be INSERT, UPDATE or DELETE');
     const op = OpCode[opText];
     if (!isPlainObject(row.key)) throw invalid(i, `key must be an object {"${table.keyColumn}": "<value>"}`);
@@ -67,21 +85,24 @@ export function validatePushRows(rows: unknown, catalog: Catalog, maxRows: numbe
     if (typeof base !== 'number' || !Number.isSafeInteger(base) || base < 0) {
       throw invalid(i, 'base_row_version must be a non-negative integer');
     }
-    const dedupe = `${table.tableId}\u0000${keyValue}`;
-    if (seen.has(dedupe)) throw invalid(i, `duplicate row for ${table.qualifiedName} key ${JSON.stringify(keyValue)} in one chunk`);
-    seen.add(dedupe);
+    let keys = seen.get(table.tableId);
+    if (!keys) seen.set(table.tableId, (keys = new Set()));
+    if (keys.has(keyValue)) throw invalid(i, `duplicate row for ${table.qualifiedName} key ${JSON.stringify(keyValue)} in one chunk`);
+    keys.add(keyValue);
 
     if (op === OpCode.DELETE) {
       if (row.payload !== undefined && row.payload !== null) throw invalid(i, 'payload must be absent for DELETE');
-      out.push({ table, keyText: keyValue, op, baseRowVersion: base, payload: null, columnSignature: '' });
+      out[i] = { table, keyText: keyValue, op, baseRowVersion: base, payload: null, columnSignature: '' };
       continue;
     }
     if (!isPlainObject(row.payload)) throw invalid(i, `payload must be an object for ${opText}`);
     const input = row.payload;
     const rawNames = Object.keys(input);
+    // Same member names as the previous row of this table: all are lowercase column names.
+    const sameShape = table === lastNamesTable && sameNames(rawNames, lastNames);
     // Clients send lowercase names; only otherwise is a renamed copy needed.
     let payload = input as Record<string, JsonValue>;
-    if (rawNames.some((n) => !table.columnsByName.has(n))) payload = {};
+    if (!sameShape && rawNames.some((n) => !table.columnsByName.has(n))) payload = {};
     for (const rawName of rawNames) {
       const value = input[rawName] as JsonValue;
       let column = table.columnsByName.get(rawName);
@@ -94,7 +115,8 @@ export function validatePushRows(rows: unknown, catalog: Catalog, maxRows: numbe
         if (!column) throw invalid(i, `${table.qualifiedName} has no column "${name}"`);
         if (name in payload) throw invalid(i, `payload column "${name}" appears twice`);
       }
-      if (value !== null && !isCommonValid(column, value)) {
+      // The key column's value equal to the (already validated) key needs no second look.
+      if (value !== null && !(name === table.keyColumn && value === keyValue) && !isCommonValid(column, value)) {
         try {
           assertClientWireValue(column.family, value, name);
         } catch (err) {
@@ -112,9 +134,25 @@ export function validatePushRows(rows: unknown, catalog: Catalog, maxRows: numbe
     const keyInPayload = payload[table.keyColumn];
     if (keyInPayload === undefined) payload[table.keyColumn] = keyValue;
     else if (keyInPayload !== keyValue) throw invalid(i, `payload.${table.keyColumn} must equal the key`);
-    out.push({ table, keyText: keyValue, op, baseRowVersion: base, payload, columnSignature: signatureOf(payload) });
+    let signature: string;
+    if (sameShape && payload === input && keyInPayload !== undefined) signature = lastSignature;
+    else {
+      signature = signatureOf(payload);
+      if (payload === input && keyInPayload !== undefined) {
+        lastNames = rawNames;
+        lastNamesTable = table;
+        lastSignature = signature;
+      }
+    }
+    out[i] = { table, keyText: keyValue, op, baseRowVersion: base, payload, columnSignature: signature };
   }
   return out;
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 const signatures = new Map<string, string>();
