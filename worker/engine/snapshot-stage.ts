@@ -153,7 +153,7 @@ const insertSql = new WeakMap<TableModel, string>();
  * `INSERT ... SELECT` of one table's staged rows of a snapshot (?1 snapshot_id, ?2 table name).
  * The upsert clause only matters if a snapshot repeated a key (the table was emptied first): the
  * last staged row wins, as it did row by row. `WHERE` is required by the upsert-after-SELECT
- * grammar. Chunk order comes from the stage's primary key and json_each yields each chunk in array
+ * grammar. Chunk order comes from the stage's primary key and jsonb_each yields each chunk in array
  * order (ordering by `j.key` too would add a sort per chunk for nothing).
  */
 export function stagedInsertSql(t: TableModel): string {

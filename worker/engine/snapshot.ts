@@ -1,8 +1,10 @@
 /**
  * Snapshot hydrate / rebuild. A frozen server snapshot is downloaded in chunks (`max_rows` +
- * `max_bytes`) into `_sync_snapshot_stage` with progress events, then applied in ONE transaction:
- * clear the synced tables and row_state, insert every staged row, re-apply pending local intents
- * (frozen outbox, then dirty rows) on top, set the checkpoint. The app keeps reading and writing
+ * `max_bytes`, up to 3 requests in flight) into `_sync_snapshot_stage` with progress events, each
+ * chunk validated and staged as one row per table (`snapshot-stage.ts`), then applied in ONE
+ * transaction: clear the synced tables and row_state, insert every staged row set-based (one
+ * INSERT ... SELECT per table), re-apply pending local intents (frozen outbox, then dirty rows)
+ * on top, set the checkpoint. The app keeps reading and writing
  * during the download: there is no write blackout, and writes made meanwhile are dirty rows that
  * the final transaction re-applies.
  *
