@@ -74,7 +74,7 @@ export interface SyncEngineOptions {
   pushChunkRows?: number;
   /** Bundles per pull page (clamped to `max_bundles_per_pull`). Default 1000. */
   pullMaxBundles?: number;
-  /** Rows per snapshot chunk request. Default 1000. */
+  /** Rows per snapshot chunk request. Default: the server's `max_rows_per_snapshot_chunk` (5000 on ours), else its default, else 1000. */
   snapshotChunkRows?: number;
   /** Bytes per snapshot chunk request (`max_bytes`). Default 4 MiB. */
   snapshotChunkBytes?: number;
