@@ -33,6 +33,7 @@ import {
   requeueOutboxInTransaction,
 } from './outbox.ts';
 import type { PushResult } from './types.ts';
+import type { TableModel } from './table-config.ts';
 
 const DEFAULT_CHUNK_ROWS = 1000;
 const DEFAULT_COMMITTED_ROWS = 1000;
@@ -224,51 +225,71 @@ export function replayCommitted(
   pushed: readonly OutboxRow[],
 ): Set<string> {
   const touched = new Set<string>();
+  const seq = meta.bundle_seq;
   // Validate and decode everything before writing anything. Without fetched rows the bundle is
   // the pushed rows themselves (proved by its bundle_hash, see `pushPending`).
-  const decoded = committed
-    ? committed.rows.map((r, i) => {
-        const where = `committed row ${i}`;
-        const t = tableOf(ctx, r.schema, r.table, where);
-        if (r.op !== 'INSERT' && r.op !== 'UPDATE' && r.op !== 'DELETE') throw badResponse(`${where}: unknown op ${JSON.stringify(r.op)}`);
-        if (r.op !== 'DELETE') checkWirePayloadShape(t, r.payload, where);
-        return { t, keyJson: wireKeyToKeyJson(t, r.key, where), op: r.op, payload: r.payload ?? null, payloadText: committed.payloadTexts?.[i] ?? null };
-      })
-    : pushed.map((p) => ({ t: ctx.model.byName.get(p.table)!, keyJson: p.keyJson, op: p.op, payload: null, payloadText: p.op === 'DELETE' ? null : p.payloadText }));
-  const pushedByKey = new Map<string, OutboxRow>();
-  for (const p of pushed) pushedByKey.set(`${p.table}\u0000${p.keyJson}`, p);
+  const decoded = committed?.rows.map((r, i) => {
+    const where = `committed row ${i}`;
+    const t = tableOf(ctx, r.schema, r.table, where);
+    if (r.op !== 'INSERT' && r.op !== 'UPDATE' && r.op !== 'DELETE') throw badResponse(`${where}: unknown op ${JSON.stringify(r.op)}`);
+    if (r.op !== 'DELETE') checkWirePayloadShape(t, r.payload, where);
+    return { t, keyJson: wireKeyToKeyJson(t, r.key, where), op: r.op, payload: r.payload ?? null, payloadText: committed.payloadTexts?.[i] ?? null };
+  });
   applyTransaction(ctx.db, () => {
     // Capture is off in here, so the dirty set cannot grow: when it is empty (no edit since the
     // freeze, the common case) no row needs the per-key lookup.
     const anyDirty = Number(selectCached(ctx.db, 'SELECT EXISTS (SELECT 1 FROM _sync_dirty_rows)', [])) === 1;
     const dirtyKeys = anyDirty ? readDirtyKeys(ctx) : null;
-    const unchanged = new Set<number>();
-    for (const { t, keyJson, op, payload, payloadText } of decoded) {
-      touched.add(t.table);
-      const k = `${t.table}\u0000${keyJson}`;
-      if (dirtyKeys?.has(k)) {
-        setRowState(ctx, t, keyJson, meta.bundle_seq, op === 'DELETE');
-        runCached(
-          ctx.db,
-          `UPDATE _sync_dirty_rows SET base_row_version = ?,
-             op = CASE WHEN payload IS NULL THEN 'DELETE' WHEN ? THEN 'UPDATE' ELSE 'INSERT' END
-           WHERE schema_name = ? AND table_name = ? AND key_json = ?`,
-          [meta.bundle_seq, op === 'DELETE' ? 0 : 1, ctx.schema, t.table, keyJson],
-        );
-        continue;
+    // A key edited after the freeze keeps the edit, rebased on the committed version.
+    const rebase = (t: TableModel, keyJson: string, op: WireOp): void => {
+      setRowState(ctx, t, keyJson, seq, op === 'DELETE');
+      runCached(
+        ctx.db,
+        `UPDATE _sync_dirty_rows SET base_row_version = ?,
+           op = CASE WHEN payload IS NULL THEN 'DELETE' WHEN ? THEN 'UPDATE' ELSE 'INSERT' END
+         WHERE schema_name = ? AND table_name = ? AND key_json = ?`,
+        [seq, op === 'DELETE' ? 0 : 1, ctx.schema, t.table, keyJson],
+      );
+    };
+    // Ordinals of pushed rows handled one by one (excluded from the set-based row_state write).
+    const others: number[] = [];
+    let anyDelete = false;
+    if (!decoded) {
+      for (const p of pushed) {
+        const t = ctx.model.byName.get(p.table)!;
+        touched.add(t.table);
+        if (p.op === 'DELETE') anyDelete = true;
+        if (dirtyKeys?.has(`${p.table}\u0000${p.keyJson}`)) {
+          rebase(t, p.keyJson, p.op);
+          others.push(p.ordinal);
+        } else if (p.op !== 'DELETE' && !p.exact) {
+          applyServerRow(ctx, t, p.keyJson, p.op, seq, JSON.parse(p.committedText) as WirePayload);
+          others.push(p.ordinal);
+        }
       }
-      const p = pushedByKey.get(k);
-      if (p && !unchanged.has(p.ordinal) && (committed === null || committed.payloadTexts !== null) && sameAsPushed(p, op, payloadText)) {
-        unchanged.add(p.ordinal);
-        continue;
+    } else {
+      const pushedByKey = new Map<string, OutboxRow>();
+      for (const p of pushed) pushedByKey.set(`${p.table}\u0000${p.keyJson}`, p);
+      const unchanged = new Set<number>();
+      for (const { t, keyJson, op, payload, payloadText } of decoded) {
+        touched.add(t.table);
+        if (op === 'DELETE') anyDelete = true;
+        const k = `${t.table}\u0000${keyJson}`;
+        if (dirtyKeys?.has(k)) {
+          rebase(t, keyJson, op);
+          continue;
+        }
+        const p = pushedByKey.get(k);
+        if (p && !unchanged.has(p.ordinal) && committed!.payloadTexts !== null && sameAsPushed(p, op, payloadText)) {
+          unchanged.add(p.ordinal);
+          continue;
+        }
+        applyServerRow(ctx, t, keyJson, op, seq, op === 'DELETE' ? null : payload);
       }
-      const wire = op === 'DELETE' ? null : ((payload ?? JSON.parse(payloadText!)) as WirePayload);
-      applyServerRow(ctx, t, keyJson, op, meta.bundle_seq, wire);
-    }
-    if (unchanged.size > 0) {
-      // Usually every pushed row is unchanged and the exclusion list is empty.
-      const others: number[] = [];
       for (const p of pushed) if (!unchanged.has(p.ordinal)) others.push(p.ordinal);
+    }
+    if (others.length < pushed.length) {
+      // Usually every pushed row is unchanged and the exclusion list is empty.
       runCached(
         ctx.db,
         `INSERT INTO _sync_row_state(schema_name, table_name, key_json, row_version, deleted)
@@ -276,13 +297,13 @@ export function replayCommitted(
          WHERE o.row_ordinal NOT IN (SELECT value FROM json_each(?2))
          ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET row_version = excluded.row_version,
            deleted = excluded.deleted, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`,
-        [meta.bundle_seq, JSON.stringify(others)],
+        [seq, JSON.stringify(others)],
       );
     }
-    settleOrphanedIntents(ctx, decoded.some((r) => r.op === 'DELETE'));
+    settleOrphanedIntents(ctx, anyDelete);
     const att = readAttachment(ctx.db);
-    if (meta.bundle_seq === att.lastBundleSeqSeen + 1) {
-      ctx.db.exec({ sql: 'UPDATE _sync_attachment_state SET last_bundle_seq_seen = ? WHERE singleton_key = 1', bind: [meta.bundle_seq] });
+    if (seq === att.lastBundleSeqSeen + 1) {
+      ctx.db.exec({ sql: 'UPDATE _sync_attachment_state SET last_bundle_seq_seen = ? WHERE singleton_key = 1', bind: [seq] });
     }
     advanceNextSourceBundleId(ctx.db, header.sourceId, header.userId, header.sourceBundleId + 1);
     clearOutboxInTransaction(ctx);
