@@ -99,6 +99,8 @@ const STAGE_SHAPE_SQL = `SELECT EXISTS (SELECT 1 FROM pg_temp.oversync_capture_s
  * when the transaction captured no effective change. `beforeRowStateUpsert` runs (and may throw)
  * before row versions are overwritten, only when some captured key may already have one: a push
  * that deferred its conflict check for inserted keys verifies them there (see push-sessions.ts).
+ * `whileHashing` issues a statement that does not depend on the hash; it runs in PostgreSQL while
+ * the rows are hashed in Node.
  */
 export async function finalizeCapturedBundle(
   tx: SqlSession,
@@ -107,6 +109,7 @@ export async function finalizeCapturedBundle(
   notifyChannel: string,
   retention: RetentionPolicy,
   beforeRowStateUpsert?: () => Promise<void>,
+  whileHashing?: () => Promise<unknown>,
 ): Promise<CommittedBundleMeta | null> {
   const shape = (await tx.query<{ repeated: boolean; inserts_only: boolean }>(STAGE_SHAPE_SQL)).rows[0]!;
   let r: SqlQueryResult<StoredRowText & { bundle_seq: string; row_ordinal: number }>;
@@ -136,7 +139,14 @@ export async function finalizeCapturedBundle(
   }
   const bundleSeq = Number(r.rows[0]!.bundle_seq);
   const rowCount = rows.length;
+  // The caller's statement runs in PostgreSQL while Node hashes (its error, if any, is kept for after).
+  const overlapped = whileHashing?.().then(
+    () => null,
+    (err: unknown) => ({ err }),
+  );
   const { bundleHash, byteCount } = hashStoredRows(catalog, rows, bundleSeq);
+  const failed = await overlapped;
+  if (failed) throw failed.err;
   await tx.query(
     `INSERT INTO sync.bundle_log (user_pk, bundle_seq, source_id, source_bundle_id, row_count, byte_count, bundle_hash, canonical_request_hash)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,

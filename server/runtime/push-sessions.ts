@@ -457,6 +457,9 @@ export async function commitPushSession(ctx: RuntimeContext, userId: string, sou
               if (conflict) throw conflict;
             }
           : undefined,
+        // The deferred foreign-key checks, due at COMMIT, run now, while Node hashes the bundle
+        // (nothing after this writes business tables, so they check the same rows and fail alike).
+        () => tx.query('SET CONSTRAINTS ALL IMMEDIATE'),
       );
       if (!meta) throw new SyncError('push_commit_invalid', 'the pushed rows produced no effective change');
       await recordSourceCommit(tx, scope.userPk, sourceId, sourceBundleId);
