@@ -107,7 +107,8 @@ const SESSION_ROWS_TABLE_LIKE = 'snapshot\\_rows\\_%';
 
 /**
  * Deletes this layout's sessions that expired, and row tables without a session (a crash empties
- * the UNLOGGED header table but leaves the tables), then the expired legacy sessions.
+ * the UNLOGGED header table but leaves the tables, emptied), then the expired legacy sessions.
+ * Runs at the end of each build. The session being built has its header, so it is no orphan.
  */
 async function sweepSnapshots(tx: SqlSession): Promise<void> {
   const gone = await tx.query<{ snapshot_id: string }>(
@@ -118,7 +119,8 @@ async function sweepSnapshots(tx: SqlSession): Promise<void> {
     `SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'sync'::regnamespace AND c.relkind = 'r' AND c.relname LIKE '${SESSION_ROWS_TABLE_LIKE}'
         AND NOT EXISTS (SELECT 1 FROM sync.snapshot_sessions_v2 s WHERE replace(s.snapshot_id::text, '-', '') = substr(c.relname, 15))`,
   );
-  const tables = new Set([...gone.rows.map((r) => sessionRowsTable(r.snapshot_id)), ...orphans.rows.map((r) => `sync.${quoteIdent(r.relname)}`)]);
+  // In name order, so two concurrent sweeps meeting the same orphans wait rather than deadlock.
+  const tables = [...new Set([...gone.rows.map((r) => sessionRowsTable(r.snapshot_id)), ...orphans.rows.map((r) => `sync.${quoteIdent(r.relname)}`)])].sort();
   for (const t of tables) await tx.query(`DROP TABLE IF EXISTS ${t}`);
   const legacy = await tx.query<{ snapshot_id: string }>(`SELECT snapshot_id::text AS snapshot_id FROM sync.snapshot_sessions WHERE expires_at < now() FOR UPDATE SKIP LOCKED`);
   await deleteLegacySnapshots(tx, legacy.rows.map((r) => r.snapshot_id));
@@ -150,16 +152,16 @@ function toSnapshotRow(catalog: Catalog, r: StoredSnapshotRow): SnapshotRow {
 const SQL_SIZED_TEXT_TYPES = new Set(['text', 'varchar', 'bpchar', 'citext', 'name']);
 
 /**
- * How SQL can size a table's snapshot rows exactly, or null. A row travels as
+ * How SQL can render a table's snapshot rows exactly, or null. A row travels as
  * `{"schema":S,"table":T,"key":{K:key},"row_version":N,"payload":P}` (JSON.stringify, whose length
- * is the canonical length, see snapshotRowBytes). The stored payload is compact `row_to_json` text
+ * is the canonical length, see snapshotRowBytes). P is compact `row_to_json` text
  * (compactWirePayloadSql); when every value in it is a JSON scalar that PostgreSQL renders as
- * JavaScript would (no json columns, whose stored text keeps its whitespace; floats, which Node
- * re-renders, only when not in exponent form, -0, NaN or infinite: `oddSql`), that text is
- * exactly JSON.stringify of the parsed payload: PostgreSQL escapes strings as JSON.stringify does
- * (UTF-8 databases only). Such a row's text is `prefix + JSON.stringify(key) + "},\"row_version\":"
- * + N + ",\"payload\":" + P + "}"` and its size octet_length(to_json(key)) + length(N) +
- * octet_length(P) + `perRow`.
+ * JavaScript would (no json columns, whose text keeps its whitespace; floats, which Node
+ * re-renders, only when not in exponent form, -0, NaN or infinite: `oddSql` / oddFloatsSql), that
+ * text is exactly JSON.stringify of the parsed payload: PostgreSQL escapes strings as
+ * JSON.stringify does (UTF-8 databases only). Such a row's text is `prefix + to_json(key) +
+ * "},\"row_version\":" + N + ",\"payload\":" + P + "}"`: built so by the layout-2 build
+ * (materializeSelectSql), and spliced so from stored P by the layout-1 reader.
  */
 function sqlRowSizing(table: CatalogTable): RowSizing | null {
   if (!sizings.has(table)) sizings.set(table, computeRowSizing(table));
@@ -251,7 +253,6 @@ export async function createSnapshotSession(
         `SELECT set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true),
                 (SELECT set_config('default_toast_compression', 'lz4', true) FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals))`,
       );
-      await sweepSnapshots(tx);
       const scope = await ensureUserScope(tx, userId);
       requireInitialized(scope);
       if (replacement) await rotateSource(tx, scope.userPk, replacement);
@@ -299,6 +300,8 @@ export async function createSnapshotSession(
       const maxBytes = ctx.limits.maxBytesPerSnapshotSession;
       if (maxBytes > 0 && byteCount > maxBytes) throw new Error(`snapshot has ${byteCount} bytes, above max_bytes_per_snapshot_session ${maxBytes}`);
       await tx.query('UPDATE sync.snapshot_sessions_v2 SET row_count = $2, byte_count = $3 WHERE snapshot_id = $1::uuid', [snapshotId, rowCount, byteCount]);
+      // Last, so the tables it drops stay locked only until the commit that follows.
+      await sweepSnapshots(tx);
       return {
         snapshot_id: snapshotId,
         snapshot_bundle_seq: scope.latestBundleSeq,
