@@ -132,7 +132,15 @@ async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[
       start = end;
     }
     ctx.setPhase('pushing', { done: rows.length, total: rows.length });
-    const committed = await commitPushSession(ctx.transport, pushId);
+    const pending = commitPushSession(ctx.transport, pushId);
+    pending.catch(() => {}); // awaited below; not an unhandled rejection while we hash
+    // The commit is the longest wait of a push: meanwhile, hash our rows as the bundle they most
+    // likely become (the next bundle_seq after the last one we saw), so the proof that the commit
+    // is exactly our push is ready when the answer comes. Yield first so the request goes out.
+    const guess = readAttachment(ctx.db).lastBundleSeqSeen + 1;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    precomputedHashes.set(rows, { seq: guess, hash: asPushedBundleHash(rows, guess, 'committed') });
+    const committed = await pending;
     const meta = checkCommittedMeta(committed ?? {}, header, 'push commit');
     if (meta.row_count === 0) throw badResponse('push commit: row_count 0');
     markCommittedRemote(ctx, meta);
@@ -317,12 +325,18 @@ function sameAsPushed(p: OutboxRow, op: WireOp, payloadText: string | null): boo
   return p.exact && (payloadText === p.committedText || payloadText === p.payloadText);
 }
 
+/** `asPushedBundleHash(rows, seq, 'committed')` started while the commit was in flight. */
+const precomputedHashes = new WeakMap<readonly OutboxRow[], { seq: number; hash: Promise<string> }>();
+
 /**
  * Whether the committed bundle is provably our pushed rows: its bundle_hash is theirs, with
  * payloads in the protocol's outbound form or (a server that echoes booleans as sent) as sent.
  */
 async function committedAsPushed(rows: readonly OutboxRow[], meta: CommittedBundleMeta): Promise<boolean> {
-  if ((await asPushedBundleHash(rows, meta.bundle_seq, 'committed')) === meta.bundle_hash) return true;
+  const pre = precomputedHashes.get(rows);
+  precomputedHashes.delete(rows);
+  const committedForm = pre?.seq === meta.bundle_seq ? await pre.hash.catch(() => '') : '';
+  if ((committedForm || (await asPushedBundleHash(rows, meta.bundle_seq, 'committed'))) === meta.bundle_hash) return true;
   return rows.some((r) => r.committedText !== r.payloadText) && (await asPushedBundleHash(rows, meta.bundle_seq, 'sent')) === meta.bundle_hash;
 }
 
