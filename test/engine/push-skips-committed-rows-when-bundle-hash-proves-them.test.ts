@@ -54,6 +54,15 @@ describe('committed rows proved by bundle_hash', () => {
     });
   }
 
+  it('are not fetched when the bundle_seq is not the next one this device expected', async () => {
+    const { s, server } = await setup(true);
+    server.nextSeq = 7; // other devices committed bundles 1-6 that this device has not pulled
+    expect(await s.engine.pushPending()).toMatchObject({ outcome: 'committed', bundleSeq: 7, rowCount: 2 });
+    expect(s.server.requestsTo('GET', COMMITTED_ROWS)).toEqual([]);
+    expect(scalar(s.db, 'SELECT COUNT(*) FROM _sync_row_state WHERE row_version = 7')).toBe(2);
+    expect(scalar(s.db, 'SELECT last_bundle_seq_seen FROM _sync_attachment_state')).toBe(0);
+  });
+
   it('are not fetched when resuming after a lost commit response', async () => {
     const { s, server } = await setup(true);
     server.crashAfter('commit');
