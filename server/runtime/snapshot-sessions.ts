@@ -102,6 +102,12 @@ function sessionRowsTable(id: string): string {
   return `sync.${quoteIdent(`snapshot_rows_${id.replace(/-/g, '')}`)}`;
 }
 
+/**
+ * Storage options of a session table: written once, read, dropped; autovacuum would otherwise
+ * rescan each freshly built table (a million inserts pass its insert threshold) while it is read.
+ */
+const SESSION_TABLE_OPTIONS = 'WITH (autovacuum_enabled = false, toast.autovacuum_enabled = false)';
+
 /** Name pattern of the session row tables (LIKE), to find tables left without a session. */
 const SESSION_ROWS_TABLE_LIKE = 'snapshot\\_rows\\_%';
 
@@ -267,7 +273,7 @@ export async function createSnapshotSession(
       // The first table creates the session table (CREATE TABLE AS writes in bulk), the others append.
       const tables = ctx.catalog.tables;
       if (tables.length === 0) {
-        await tx.query(`CREATE UNLOGGED TABLE ${rowsTable} (row_ordinal bigint, row_text text, table_id integer, key_text text COLLATE "C", bundle_seq bigint, payload json)`);
+        await tx.query(`CREATE UNLOGGED TABLE ${rowsTable} (row_ordinal bigint, row_text text, table_id integer, key_text text COLLATE "C", bundle_seq bigint, payload json) ${SESSION_TABLE_OPTIONS}`);
       }
       // Each table's ordinals follow the previous tables' live row counts; the total is checked
       // against the rows written below (the driver's row count of CREATE TABLE AS is not portable).
@@ -277,7 +283,7 @@ export async function createSnapshotSession(
         const select = materializeSelectSql(table, utf8 ? sqlRowSizing(table) : null);
         // $1 is not needed by the SELECT; bound anyway so the statements take the same parameters.
         const rows = `SELECT * FROM (${select}) s WHERE $1::uuid IS NOT NULL`;
-        await tx.query(i === 0 ? `CREATE UNLOGGED TABLE ${rowsTable} AS ${rows}` : `INSERT INTO ${rowsTable} ${rows}`, [snapshotId, rowCount, table.tableId, scope.userPk, userId]);
+        await tx.query(i === 0 ? `CREATE UNLOGGED TABLE ${rowsTable} ${SESSION_TABLE_OPTIONS} AS ${rows}` : `INSERT INTO ${rowsTable} ${rows}`, [snapshotId, rowCount, table.tableId, scope.userPk, userId]);
         rowCount += Number(live.rows[0]!.n);
       }
       // Indexed once, after the rows are in (a sorted build instead of a million index inserts).
