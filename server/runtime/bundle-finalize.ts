@@ -81,7 +81,8 @@ WITH norm AS MATERIALIZED (${normalize}
   DELETE FROM pg_temp.oversync_capture_stage
 )
 -- In norm's order, which is row_ordinal order (the caller checks): no second sort of the rows.
-SELECT seq.bundle_seq::text AS bundle_seq, n.row_ordinal::int AS row_ordinal, n.table_id, n.key_text, n.op_code, n.payload::text AS payload
+-- The bundle_seq comes once, with row 0.
+SELECT CASE WHEN n.row_ordinal = 0 THEN seq.bundle_seq::text END AS bundle_seq, n.row_ordinal::int AS row_ordinal, n.table_id, n.key_text, n.op_code, n.payload::text AS payload
   FROM norm n, seq`;
 }
 
@@ -112,7 +113,7 @@ export async function finalizeCapturedBundle(
   whileHashing?: () => Promise<unknown>,
 ): Promise<CommittedBundleMeta | null> {
   const shape = (await tx.query<{ repeated: boolean; inserts_only: boolean }>(STAGE_SHAPE_SQL)).rows[0]!;
-  let r: SqlQueryResult<StoredRowText & { bundle_seq: string; row_ordinal: number }>;
+  let r: SqlQueryResult<StoredRowText & { bundle_seq: string | null; row_ordinal: number }>;
   if (shape.repeated || !shape.inserts_only) {
     await beforeRowStateUpsert?.();
     r = await tx.query(shape.repeated ? FINALIZE_REPEATED_SQL : FINALIZE_UNIQUE_SQL, [id.userPk]);
@@ -137,7 +138,8 @@ export async function finalizeCapturedBundle(
       break;
     }
   }
-  const bundleSeq = Number(r.rows[0]!.bundle_seq);
+  if (rows[0]!.bundle_seq === null) throw new Error('finalize: the bundle has no row 0');
+  const bundleSeq = Number(rows[0]!.bundle_seq);
   const rowCount = rows.length;
   // The caller's statement runs in PostgreSQL while Node hashes (its error, if any, is kept for after).
   const overlapped = whileHashing?.().then(
