@@ -15,6 +15,7 @@
  *   Several roots are measured interleaved (A, B, A, B, ...) on the same database, for before/after;
  * - PROBE_MODES (`default,max`): chunk limits used for the reads (`default` = no max_rows/max_bytes
  *   sent, `max` = the advertised caps);
+ * - PROBE_INFLIGHT (1): chunk requests in flight at once (a pipelining client);
  * - PROBE_EXPLAIN=1: logs EXPLAIN (ANALYZE, BUFFERS) of every statement over 200 ms through
  *   auto_explain to the PostgreSQL server log (the database setting is reset afterwards).
  */
@@ -29,6 +30,7 @@ const ROWS = Number(process.env.PROBE_ROWS ?? 1_000_000);
 const DB = process.env.PROBE_DB ?? 'oversqlite_probe_snapshot';
 const REPEAT = Number(process.env.PROBE_REPEAT ?? 3);
 const ROOTS = (process.env.PROBE_SERVER_ROOTS ?? path.resolve(import.meta.dirname, '../..')).split(',').map((r) => path.resolve(r));
+const INFLIGHT = Number(process.env.PROBE_INFLIGHT ?? 1);
 const MODES = (process.env.PROBE_MODES ?? 'default,max').split(',') as ('default' | 'max')[];
 const ADMIN_URL = process.env.OVERSQLITE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const USER = 'probe-user';
@@ -148,7 +150,7 @@ interface Round {
   deleteMs: number;
 }
 
-async function round(s: Started, mode: 'default' | 'max', caps: { rows: number; bytes: number }): Promise<Round> {
+async function round(s: Started, mode: 'default' | 'max', caps: { rows: number; bytes: number; defaultRows: number }): Promise<Round> {
   let pgCpu = await pgCpuMs();
   let nodeCpu = nodeCpuMs();
   let t = performance.now();
@@ -159,18 +161,37 @@ async function round(s: Started, mode: 'default' | 'max', caps: { rows: number; 
   pgCpu = await pgCpuMs();
   nodeCpu = nodeCpuMs();
   t = performance.now();
-  let after = 0;
   let chunks = 0;
   let rows = 0;
   let bytes = 0;
+  const rowsPerChunk = mode === 'max' ? caps.rows : caps.defaultRows;
   const limits = mode === 'max' ? `&max_rows=${caps.rows}&max_bytes=${caps.bytes}` : '';
-  for (;;) {
+  // INFLIGHT > 1 asks for the next chunks before the previous ones arrive, as a pipelining client
+  // would, assuming full chunks (next = after + rows); each answer is checked against that.
+  const read = async (after: number) => {
     const c = await call(`${s.baseUrl}/sync/snapshot-sessions/${session.snapshot_id}?after_row_ordinal=${after}${limits}`);
     chunks++;
     rows += c.rows.length;
     bytes += c.byte_count;
-    after = c.next_row_ordinal;
-    if (!c.has_more) break;
+    return c;
+  };
+  if (INFLIGHT === 1) {
+    for (let after = 0; ;) {
+      const c = await read(after);
+      after = c.next_row_ordinal;
+      if (!c.has_more) break;
+    }
+  } else {
+    let next = 0;
+    const worker = async () => {
+      while (next < session.row_count) {
+        const after = next;
+        next += rowsPerChunk;
+        const c = await read(after);
+        if (c.next_row_ordinal !== Math.min(after + rowsPerChunk, session.row_count)) throw new Error(`chunk after ${after} ended at ${c.next_row_ordinal}`);
+      }
+    };
+    await Promise.all(Array.from({ length: INFLIGHT }, worker));
   }
   const readMs = performance.now() - t;
   const readNodeCpuMs = nodeCpuMs() - nodeCpu;
@@ -195,7 +216,7 @@ async function main(): Promise<void> {
     await adminQuery(`ALTER DATABASE "${DB}" SET auto_explain.log_nested_statements = on`);
   }
   try {
-    console.log(`load: ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}; ${ROWS} rows; roots: ${ROOTS.join(', ')}`);
+    console.log(`load: ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}; ${ROWS} rows; ${INFLIGHT} chunk request(s) in flight; roots: ${ROOTS.join(', ')}`);
     const results = new Map<string, Round[]>();
     for (let i = 0; i < REPEAT; i++) {
       for (const [r, lib] of libs.entries()) {
@@ -204,7 +225,7 @@ async function main(): Promise<void> {
           const caps = await call(`${s.baseUrl}/sync/capabilities`);
           const lim = caps.bundle_limits ?? caps.limits ?? caps;
           for (const mode of MODES) {
-            const res = await round(s, mode, { rows: lim.max_rows_per_snapshot_chunk, bytes: lim.max_bytes_per_snapshot_chunk });
+            const res = await round(s, mode, { rows: lim.max_rows_per_snapshot_chunk, bytes: lim.max_bytes_per_snapshot_chunk, defaultRows: lim.default_rows_per_snapshot_chunk });
             const key = `${r}:${path.basename(ROOTS[r]!)}:${mode}`;
             results.set(key, [...(results.get(key) ?? []), res]);
             console.log(`${key} round ${i + 1}: create ${sec(res.createMs)} s (cpu pg ${sec(res.createPgCpuMs)} node ${sec(res.createNodeCpuMs)}), ${res.chunks} chunks read in ${sec(res.readMs)} s (cpu pg ${sec(res.readPgCpuMs)} node ${sec(res.readNodeCpuMs)}), delete ${sec(res.deleteMs)} s (${res.rows} rows, ${res.bytes} B)`);
