@@ -121,6 +121,8 @@ const READ_PAGE_SQL = `SELECT '[' || group_concat('[' || row_ordinal || ',' || j
     || base_row_version || ',' || dirty_ordinal || ',' || coalesce(local_payload, 'null') || ',' || json_quote(wire_payload) || ']', ',') || ']'
   FROM _sync_outbox_rows WHERE row_ordinal >= ? AND row_ordinal < ?`;
 
+const OPS: Record<WireOp, WireOp> = { INSERT: 'INSERT', UPDATE: 'UPDATE', DELETE: 'DELETE' };
+
 type PageRow = [number, string, string, WireOp, number, number, Record<string, unknown> | null, string | null];
 
 /** Rows with ordinals in [from, from + size), in ordinal order; halves the range when SQLite refuses a text that large. */
@@ -172,8 +174,10 @@ export function readOutboxRows(ctx: EngineContext): OutboxRow[] {
           exact = enc.exact;
         }
       }
+      // The model's table name and op literals instead of the parsed copies: one string each for
+      // every row held through the push, not one per row.
       out.push(
-        new FrozenRow(ordinal, table, keyJson, op, base, t, dirtyOrdinal, schemaText, tableNameText(t), keyTextOfKeyJson(t, keyJson), payloadText, committedText, exact),
+        new FrozenRow(ordinal, t.table, keyJson, OPS[op], base, t, dirtyOrdinal, schemaText, tableNameText(t), keyTextOfKeyJson(t, keyJson), payloadText, committedText, exact),
       );
     }
   }
