@@ -113,7 +113,9 @@ async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[
   const pushId = created.push_id;
   const size = chunkRows(ctx);
   try {
-    for (let start = 0; start < rows.length; ) {
+    // A chunk's body is built while the previous chunk is in flight (chunks still go one at a
+    // time, in order: the server rejects a chunk out of order).
+    const build = (start: number): { start: number; end: number; body: string } => {
       const parts: string[] = [];
       let chars = 0;
       let end = start;
@@ -123,13 +125,19 @@ async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[
         chars += part.length;
         end++;
       }
-      ctx.setPhase('pushing', { done: start, total: rows.length });
-      const res = await uploadPushChunkText(ctx.transport, pushId, start, `[${parts.join(',')}]`);
+      return { start, end, body: `[${parts.join(',')}]` };
+    };
+    for (let chunk = rows.length ? build(0) : null; chunk; ) {
+      ctx.setPhase('pushing', { done: chunk.start, total: rows.length });
+      const pending = uploadPushChunkText(ctx.transport, pushId, chunk.start, chunk.body);
+      pending.catch(() => {}); // awaited below
+      const next = chunk.end < rows.length ? build(chunk.end) : null;
+      const res = await pending;
       if (!res || res.push_id !== pushId) throw badResponse('push chunk: push_id mismatch');
-      if (res.next_expected_row_ordinal !== end) {
-        throw badResponse(`push chunk: next_expected_row_ordinal ${res.next_expected_row_ordinal} is not ${end}`);
+      if (res.next_expected_row_ordinal !== chunk.end) {
+        throw badResponse(`push chunk: next_expected_row_ordinal ${res.next_expected_row_ordinal} is not ${chunk.end}`);
       }
-      start = end;
+      chunk = next;
     }
     ctx.setPhase('pushing', { done: rows.length, total: rows.length });
     const pending = commitPushSession(ctx.transport, pushId);
