@@ -97,12 +97,56 @@ export function fastCanonicalJson(value: JsonValue): string {
   }
 }
 
+/**
+ * Canonical text of parsed payloads, for rows of one bundle: the member order of the previous
+ * payload's shape is reused (as in `material`), nested values are sorted clones.
+ */
+function payloadTexts(): (p: Record<string, JsonValue>) => string {
+  const orders = new Map<string, string[]>();
+  let lastKeys: string[] = [];
+  let lastOrder: string[] = [];
+  return (p) => {
+    try {
+      const keys = Object.keys(p);
+      let order: string[] | undefined;
+      if (sameNames(keys, lastKeys)) order = lastOrder;
+      else {
+        const id = keys.join('\u0000');
+        order = orders.get(id);
+        if (!order) {
+          order = [...keys].sort();
+          if (order.some((k) => INTEGER_LIKE.test(k))) throw new NeedsSlowPath();
+          orders.set(id, order);
+        }
+        lastKeys = keys;
+        lastOrder = order;
+      }
+      const out: Record<string, JsonValue> = {};
+      for (const k of order) {
+        const v = p[k]!;
+        out[k] = v !== null && typeof v === 'object' ? sortedClone(v) : v;
+      }
+      return JSON.stringify(out);
+    } catch (err) {
+      if (!(err instanceof NeedsSlowPath)) throw err;
+      return canonicalJson(p);
+    }
+  };
+}
+
 /** A stored bundle row with its payload as stored JSON text (null for DELETE). */
 export interface StoredRowText {
   table_id: number;
   key_text: string;
   op_code: number;
   payload: string | null;
+}
+
+const OP_NAME: readonly BundleRow['op'][] = ['INSERT', 'INSERT', 'UPDATE', 'DELETE'];
+
+function isCanonicalText(catalog: Catalog, tableId: number, payload: string): boolean {
+  const prefix = canonicalPrefix(catalog.byId.get(tableId)!);
+  return prefix !== null && payload.startsWith(prefix);
 }
 
 const OP_MEMBER = ['', '},"op":"INSERT","payload":', '},"op":"UPDATE","payload":', '},"op":"DELETE","payload":'];
@@ -114,7 +158,20 @@ const OP_MEMBER = ['', '},"op":"INSERT","payload":', '},"op":"UPDATE","payload":
  * payload, row_ordinal, row_version, schema, table), exactly as `bundleHashMaterial` orders it.
  */
 export function hashStoredRows(catalog: Catalog, rows: readonly StoredRowText[], bundleSeq: number): { bundleHash: string; byteCount: number } {
+  // Without a single canonical payload (json-column tables only, or rows of an older server
+  // version), one serialization of the parsed rows is cheaper than one per row.
+  if (!rows.some((r) => r.op_code !== 3 && r.payload !== null && isCanonicalText(catalog, r.table_id, r.payload))) {
+    return hashBundleRows(
+      rows.map((row) => {
+        const table = catalog.byId.get(row.table_id)!;
+        const out: BundleRow = { schema: table.schema, table: table.table, key: { [table.keyColumn]: row.key_text }, op: OP_NAME[row.op_code]!, row_version: bundleSeq };
+        if (row.op_code !== 3 && row.payload !== null) out.payload = finishPayload(table, JSON.parse(row.payload) as Record<string, JsonValue>);
+        return out;
+      }),
+    );
+  }
   const heads = new Map<number, { head: string; tail: string; prefix: string | null }>();
+  const parsedPayloadText = payloadTexts();
   const items = new Array<string>(rows.length);
   const version = `","row_version":"${bundleSeq}"`;
   for (let i = 0; i < rows.length; i++) {
@@ -132,7 +189,7 @@ export function hashStoredRows(catalog: Catalog, rows: readonly StoredRowText[],
     let payload: string;
     if (row.op_code === 3 || row.payload === null) payload = 'null';
     else if (t.prefix !== null && row.payload.startsWith(t.prefix)) payload = row.payload;
-    else payload = fastCanonicalJson(finishPayload(catalog.byId.get(row.table_id)!, JSON.parse(row.payload) as Record<string, JsonValue>));
+    else payload = parsedPayloadText(finishPayload(catalog.byId.get(row.table_id)!, JSON.parse(row.payload) as Record<string, JsonValue>));
     items[i] = `${t.head}${JSON.stringify(row.key_text)}${OP_MEMBER[row.op_code]}${payload},"row_ordinal":"${i}${version}${t.tail}`;
   }
   const text = `[${items.join(',')}]`;
