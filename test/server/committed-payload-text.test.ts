@@ -156,6 +156,16 @@ it('json columns and enums take the parsed path; hash and responses still agree'
   expect(got.at(-1)).toEqual({ schema: 'business', table: 'values_plain', key: { id: 'k2quote " back \\ slash' }, op: 'DELETE', row_version: committed.body.bundle_seq });
 });
 
+it('a bundle of json-column rows only (no canonical payload at all) hashes and reads back alike', async () => {
+  const rows: PushRow[] = AWKWARD.map((s, i) => ({
+    schema: 'business', table: 'values_json', key: { id: `only${i}` }, op: 'INSERT', base_row_version: 0,
+    payload: { id: `only${i}`, doc: { [s]: [i, { b: s, a: null }] }, raw: [s], mood: 'ok' },
+  }));
+  const committed = await push(rows);
+  expect(committed.status).toBe(200);
+  await expectConsistent(committed.body.bundle_seq, rows.length);
+});
+
 it('rows stored by an older server version (json_build_object text) are served and hash as before', async () => {
   const rows: PushRow[] = [0, 1, 2].map((i) => ({
     schema: 'business', table: 'values_plain', key: { id: `old${i}` }, op: 'INSERT', base_row_version: 0,
