@@ -91,9 +91,13 @@ const FINALIZE_INSERTS_SQL = finalizeSql(NORMALIZE_UNIQUE, INSERT_ROW_STATE);
 const FINALIZE_REPEATED_SQL = finalizeSql(NORMALIZE_REPEATED, UPSERT_ROW_STATE);
 // The finalize statement materializes, sorts and returns every captured row: below ~16 MB of
 // work_mem a 10,000-row bundle spills them to temporary files. Only ever raised, per transaction.
-const STAGE_SHAPE_SQL = `SELECT EXISTS (SELECT 1 FROM pg_temp.oversync_capture_stage GROUP BY table_id, key_text HAVING count(*) > 1) AS repeated,
-  NOT EXISTS (SELECT 1 FROM pg_temp.oversync_capture_stage WHERE op_code <> 1) AS inserts_only,
-  CASE WHEN pg_size_bytes(current_setting('work_mem')) < 16777216 THEN set_config('work_mem', '16MB', true) END AS work_mem`;
+// A stage of INSERTs only cannot repeat a key (each table's (scope, key) unique index, one user
+// per bundle), so its key grouping is skipped (the InitPlan runs only when evaluated).
+const STAGE_SHAPE_SQL = `SELECT s.inserts_only,
+  NOT s.inserts_only AND EXISTS (SELECT 1 FROM pg_temp.oversync_capture_stage GROUP BY table_id, key_text HAVING count(*) > 1) AS repeated,
+  CASE WHEN pg_size_bytes(current_setting('work_mem')) < 16777216 THEN set_config('work_mem', '16MB', true) END AS work_mem
+  FROM (SELECT NOT EXISTS (SELECT 1 FROM pg_temp.oversync_capture_stage WHERE op_code <> 1) AS inserts_only) s`;
+const HAS_REPEATED_KEYS_SQL = `SELECT EXISTS (SELECT 1 FROM pg_temp.oversync_capture_stage GROUP BY table_id, key_text HAVING count(*) > 1) AS repeated`;
 
 /**
  * Finalizes the captured bundle of the current transaction. Returns null (and clears the stage)
@@ -127,7 +131,9 @@ export async function finalizeCapturedBundle(
       if (pgErrorCode(err) !== '23505' || !/row_state_pkey/.test(String((err as { constraint?: string }).constraint ?? (err as Error).message))) throw err;
       await tx.query('ROLLBACK TO SAVEPOINT oversync_finalize');
       await beforeRowStateUpsert?.();
-      r = await tx.query(FINALIZE_UNIQUE_SQL, [id.userPk]);
+      // (The shape check assumed no repeated key; checked here, where it costs nothing extra.)
+      const repeated = (await tx.query<{ repeated: boolean }>(HAS_REPEATED_KEYS_SQL)).rows[0]!.repeated;
+      r = await tx.query(repeated ? FINALIZE_REPEATED_SQL : FINALIZE_UNIQUE_SQL, [id.userPk]);
     }
   }
   if (r.rows.length === 0) return null;
