@@ -112,18 +112,27 @@ const SESSION_TABLE_OPTIONS = 'WITH (autovacuum_enabled = false, toast.autovacuu
 const SESSION_ROWS_TABLE_LIKE = 'snapshot\\_rows\\_%';
 
 /**
+ * Session tables dropped by one sweep at most: each DROP holds a few locks until the commit, and
+ * thousands of them (sessions piled up while nobody built one) could exhaust the shared lock
+ * table; every build sweeps, so a backlog drains over the next builds.
+ */
+const SWEEP_BATCH = 16;
+
+/**
  * Deletes this layout's sessions that expired, and row tables without a session (a crash empties
  * the UNLOGGED header table but leaves the tables, emptied), then the expired legacy sessions.
  * Runs at the end of each build. The session being built has its header, so it is no orphan.
  */
 async function sweepSnapshots(tx: SqlSession): Promise<void> {
   const gone = await tx.query<{ snapshot_id: string }>(
-    `DELETE FROM sync.snapshot_sessions_v2 WHERE snapshot_id IN (SELECT snapshot_id FROM sync.snapshot_sessions_v2 WHERE expires_at < now() FOR UPDATE SKIP LOCKED)
+    `DELETE FROM sync.snapshot_sessions_v2 WHERE snapshot_id IN (
+       SELECT snapshot_id FROM sync.snapshot_sessions_v2 WHERE expires_at < now() ORDER BY expires_at LIMIT ${SWEEP_BATCH} FOR UPDATE SKIP LOCKED)
      RETURNING snapshot_id::text AS snapshot_id`,
   );
   const orphans = await tx.query<{ relname: string }>(
     `SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'sync'::regnamespace AND c.relkind = 'r' AND c.relname LIKE '${SESSION_ROWS_TABLE_LIKE}'
-        AND NOT EXISTS (SELECT 1 FROM sync.snapshot_sessions_v2 s WHERE replace(s.snapshot_id::text, '-', '') = substr(c.relname, 15))`,
+        AND NOT EXISTS (SELECT 1 FROM sync.snapshot_sessions_v2 s WHERE replace(s.snapshot_id::text, '-', '') = substr(c.relname, 15))
+      ORDER BY c.relname LIMIT ${SWEEP_BATCH}`,
   );
   // In name order, so two concurrent sweeps meeting the same orphans wait rather than deadlock.
   const tables = [...new Set([...gone.rows.map((r) => sessionRowsTable(r.snapshot_id)), ...orphans.rows.map((r) => `sync.${quoteIdent(r.relname)}`)])].sort();

@@ -49,6 +49,18 @@ it('drops expired sessions and orphaned session tables when the next session is 
   expect((await dev.snapshotChunk(live.body.snapshot_id, '?max_rows=5000')).body.rows).toHaveLength(12);
 });
 
+it('drops at most 16 expired sessions per build, the rest on the next builds', async () => {
+  // Sessions of earlier tests expire now and are swept by the builds below.
+  await h.database.query(`UPDATE sync.snapshot_sessions_v2 SET expires_at = now() - interval '1 second'`);
+  const ids: string[] = [];
+  for (let i = 0; i < 18; i++) ids.push((await dev.createSnapshot()).body.snapshot_id);
+  await h.database.query(`UPDATE sync.snapshot_sessions_v2 SET expires_at = now() - interval '1 second'`);
+  const first = (await dev.createSnapshot()).body.snapshot_id;
+  expect(await sessionTables()).toHaveLength(18 - 16 + 1);
+  const second = (await dev.createSnapshot()).body.snapshot_id;
+  expect(await sessionTables()).toEqual([tableOf(first), tableOf(second)].sort());
+});
+
 it('drops expired sessions of the previous layout (rows in sync.snapshot_session_rows) too', async () => {
   const userPk = (await h.database.query<{ user_pk: string }>(`SELECT user_pk::text AS user_pk FROM sync.user_state WHERE user_id = 'omar'`)).rows[0]!.user_pk;
   const ids = ['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222'];
