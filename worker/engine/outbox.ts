@@ -1,9 +1,11 @@
 /**
  * The durable push outbox. `freezeOutbox` moves every pending dirty row into `_sync_outbox_rows`
- * in one transaction, giving the push a fixed content and a fixed `source_bundle_id` that
- * survive crashes and retries (the server's idempotency key). Upserts go parents-first, deletes
- * children-first. `requeueOutbox` gives a frozen outbox back to the dirty set without losing edits
- * made after the freeze.
+ * in one transaction (set-based, in SQL), giving the push a fixed content and a fixed
+ * `source_bundle_id` that survive crashes and retries (the server's idempotency key). Upserts go
+ * parents-first, deletes children-first. Only local payloads are stored: each is encoded once per
+ * push into its canonical wire text when the rows are read (deterministic, so a resumed push sends
+ * the same bytes). `requeueOutbox` gives a frozen outbox back to the dirty set without losing
+ * edits made after the freeze.
  */
 import type { JsonValue, PushRow, WireKey, WireOp, WirePayload } from '../../protocol/index.ts';
 import { canonicalJson } from '../../protocol/index.ts';
