@@ -3,6 +3,8 @@
  * performed a step (create, a chunk, the commit, the committed-rows fetch), the engine is dropped,
  * and a new engine over the same database finishes the push. PostgreSQL ends with every row
  * exactly once, one committed bundle for source bundle 1, and nothing pending locally.
+ * The committed rows are read back only when the commit differs from the push: here it does,
+ * because `users.created_at` defaults to SQLite's `...Z` form and PostgreSQL returns `+00:00`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { World } from './support/devices.ts';
