@@ -116,16 +116,18 @@ async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[
     // A chunk's body is built while the previous chunk is in flight (chunks still go one at a
     // time, in order: the server rejects a chunk out of order).
     const build = (start: number): { start: number; end: number; body: string } => {
-      const parts: string[] = [];
+      const out: string[] = ['['];
       let chars = 0;
       let end = start;
       while (end < rows.length && end - start < size && (end === start || chars < CHUNK_TEXT_BUDGET)) {
-        const part = pushBodyRow(rows[end]!);
-        parts.push(part);
-        chars += part.length;
+        if (end > start) out.push(',');
+        const r = rows[end]!;
+        pushBodyRow(out, r);
+        chars += r.payloadText.length + r.keyText.length + 80;
         end++;
       }
-      return { start, end, body: `[${parts.join(',')}]` };
+      out.push(']');
+      return { start, end, body: out.join('') };
     };
     for (let chunk = rows.length ? build(0) : null; chunk; ) {
       ctx.setPhase('pushing', { done: chunk.start, total: rows.length });
