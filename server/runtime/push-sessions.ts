@@ -391,9 +391,13 @@ export async function commitPushSession(ctx: RuntimeContext, userId: string, sou
       const staged = await tx.query<{ n: string; dupes: string; new_keys_only: boolean }>(
         `SELECT count(*)::text AS n,
                 (SELECT count(*) FROM (SELECT 1 FROM sync.push_session_rows WHERE push_id = $1::uuid GROUP BY table_id, key_text HAVING count(*) > 1) d)::text AS dupes,
-                coalesce(bool_and(op_code = 1 AND base_bundle_seq = 0), false) AS new_keys_only
+                coalesce(bool_and(op_code = 1 AND base_bundle_seq = 0), false) AS new_keys_only,
+                CASE WHEN pg_size_bytes(current_setting('work_mem')) < $2::bigint THEN set_config('work_mem', ($2::bigint / 1024)::text || 'kB', true) END AS work_mem
            FROM sync.push_session_rows WHERE push_id = $1::uuid`,
-        [s.push_id],
+        // The commit sorts and materializes the bundle's rows a few times (~1 KB each with their
+        // payloads): enough work_mem keeps that in memory (100,000 rows spilled to temporary
+        // files: the commit took twice as long). Raised for this transaction only, up to 128 MB.
+        [s.push_id, Math.min(128 * 1024 * 1024, Math.max(16 * 1024 * 1024, planned * 1024))],
       );
       if (Number(s.next_expected_row_ordinal) !== planned || Number(staged.rows[0]!.n) !== planned) {
         throw new SyncError('push_commit_invalid', `push session has ${staged.rows[0]!.n} of ${planned} planned rows staged`);
