@@ -389,11 +389,12 @@ export async function commitPushSession(ctx: RuntimeContext, userId: string, sou
       const s = await lockSession(tx, pushId, userId, sourceId);
       const planned = Number(s.planned_row_count);
       const staged = await tx.query<{ n: string; dupes: string; new_keys_only: boolean }>(
-        `SELECT count(*)::text AS n,
-                (SELECT count(*) FROM (SELECT 1 FROM sync.push_session_rows WHERE push_id = $1::uuid GROUP BY table_id, key_text HAVING count(*) > 1) d)::text AS dupes,
-                coalesce(bool_and(op_code = 1 AND base_bundle_seq = 0), false) AS new_keys_only,
+        // Staged rows, keys staged more than once, and whether all are base-0 INSERTs: one scan.
+        `SELECT coalesce(sum(g.c), 0)::text AS n, count(*) FILTER (WHERE g.c > 1)::text AS dupes,
+                coalesce(bool_and(g.new_key), false) AS new_keys_only,
                 CASE WHEN pg_size_bytes(current_setting('work_mem')) < $2::bigint THEN set_config('work_mem', ($2::bigint / 1024)::text || 'kB', true) END AS work_mem
-           FROM sync.push_session_rows WHERE push_id = $1::uuid`,
+           FROM (SELECT count(*) AS c, bool_and(op_code = 1 AND base_bundle_seq = 0) AS new_key
+                   FROM sync.push_session_rows WHERE push_id = $1::uuid GROUP BY table_id, key_text) g`,
         // The commit sorts and materializes the bundle's rows a few times (~1 KB each with their
         // payloads): enough work_mem keeps that in memory (100,000 rows spilled to temporary
         // files: the commit took twice as long). Raised for this transaction only, up to 128 MB.
