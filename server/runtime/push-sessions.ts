@@ -426,9 +426,10 @@ export async function commitPushSession(ctx: RuntimeContext, userId: string, sou
       // A bundle that only inserts keys with base 0 (a bulk upload) conflicts exactly when one of
       // its keys has a row version: a live one makes the business INSERT fail on the (scope, key)
       // unique index, a tombstone makes finalize's plain row-version INSERT fail (or finalize
-      // calls beforeRowStateUpsert). Both are caught below and answered by the full check, against
-      // row versions and business rows as they were, so the check's 10,000 index probes are only
-      // paid when something collides. Any other bundle is checked up front.
+      // calls beforeRowStateUpsert). Both, and any other failure of the apply, are caught below
+      // and answered by the full check, against row versions and business rows as they were, so
+      // the check's 10,000 index probes are only paid when something fails. Any other bundle is
+      // checked up front.
       const deferCheck = staged.rows[0]!.new_keys_only;
       if (!deferCheck) {
         const conflict = await firstConflict();
@@ -445,7 +446,9 @@ export async function commitPushSession(ctx: RuntimeContext, userId: string, sou
       try {
         for (const seg of segments.rows) await applySegment(tx, ctx, userId, s.push_id, seg);
       } catch (err) {
-        if (!deferCheck || pgErrorCode(err) !== '23505') throw err;
+        // Any database rejection (not only the unique violation a live key causes): a conflict
+        // anywhere in the bundle is what the up-front check would have reported instead.
+        if (!deferCheck || !pgErrorCode(err)) throw err;
         await tx.query('ROLLBACK TO SAVEPOINT oversync_apply');
         throw (await firstConflict()) ?? err;
       }

@@ -71,7 +71,22 @@ it('several collisions: the first in ordinal order is reported, whichever fails 
   await expectNothingApplied('g');
 });
 
+it('a conflict is reported even when another row of the bundle is one PostgreSQL rejects', async () => {
+  const U1 = 'aaaaaaaa-0000-4000-8000-0000000000c1';
+  const U2 = 'aaaaaaaa-0000-4000-8000-0000000000c2';
+  const user = (id: string, createdAt: string): PushRow => ({ schema: 'business', table: 'users', key: { id }, op: 'INSERT', base_row_version: 0, payload: { id, name: 'u', created_at: createdAt } });
+  const seeded = await dev.push(3, [user(U1, '2026-01-01T00:00:00Z')]);
+  expect(seeded.body.bundle_seq).toBe(3);
+  // Row 0 has a timestamp PostgreSQL cannot read (the wire validator accepts any text); row 1 is live on the server.
+  const res = await dev.push(4, [user(U2, 'not a timestamp'), user(U1, '2026-01-02T00:00:00Z')]);
+  expect(res.status).toBe(409);
+  expect(res.body.conflict).toMatchObject({ key: { id: U1 }, op: 'INSERT', server_row_version: 3, server_row_deleted: false });
+  // Without the conflict, the rejection itself is the answer.
+  const rejected = await dev.push(4, [user(U2, 'not a timestamp')]);
+  expect(rejected.body.error).toBe('push_session_commit_failed');
+});
+
 it('after the conflicts, a clean bulk upload commits', async () => {
-  const res = await dev.push(3, fresh(500, 'h'));
-  expect(res.body).toMatchObject({ bundle_seq: 3, row_count: 500 });
+  const res = await dev.push(4, fresh(500, 'h'));
+  expect(res.body).toMatchObject({ bundle_seq: 4, row_count: 500 });
 });
