@@ -45,6 +45,26 @@ if (EXPLAIN) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const h = await startSyncServer({ purpose: 'probe_server_push', watch: { enabled: false } });
+// The probe's database is dropped however the run ends (an error, Ctrl-C, a closed pipe); a
+// second signal, or a close taking over 10 s, exits at once.
+let closing = false;
+const closeAndExit = (code: number) => {
+  if (closing) process.exit(code);
+  closing = true;
+  setTimeout(() => process.exit(code), 10_000).unref();
+  void h.close().finally(() => process.exit(code));
+};
+const failed = (err: unknown) => {
+  // A closed stdout/stderr (EPIPE) cannot be reported to.
+  if ((err as NodeJS.ErrnoException)?.code !== 'EPIPE') process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`, () => {});
+  closeAndExit(1);
+};
+process.on('SIGINT', () => closeAndExit(130));
+process.on('SIGTERM', () => closeAndExit(143));
+process.on('uncaughtException', failed);
+process.on('unhandledRejection', failed);
+process.stdout.on('error', failed);
+process.stderr.on('error', () => closeAndExit(1));
 const dev = new RawSyncClient(h.baseUrl, h.tokenFor('probe'), 'probe-device');
 await dev.connect(false);
 // Chunk sizes a device uses: the server's advertised defaults unless given.
@@ -193,4 +213,5 @@ if (TRACE) {
   console.log('-- commit statements, fastest of all runs:');
   for (const t of commitMin) console.log(`   ${t.ms.toFixed(1).padStart(7)}  ${t.sql}`);
 }
+closing = true;
 await h.close();
