@@ -7,16 +7,20 @@
  * whose key has a pending local intent (dirty or frozen) is skipped, and that intent keeps its
  * base version, so the next push meets an ordinary conflict and the configured resolver decides.
  */
-import type { PullResponse, SqliteValue } from '../../protocol/index.ts';
+import type { Database, PreparedStatement } from '@sqlite.org/sqlite-wasm';
+import { WireValueError } from '../../protocol/index.ts';
+import type { JsonValue, PullResponse, WirePayload } from '../../protocol/index.ts';
 import { pull as pullPage } from './protocol-client.ts';
-import { anyLocalIntent, applyServerRow, hasLocalIntent, readRowState, settleOrphanedIntents } from './apply.ts';
+import { anyLocalIntent, applyServerRow, deleteLocalRow, hasLocalIntent, readRowState, settleOrphanedIntents, upsertLocalRow } from './apply.ts';
 import { applyTransaction } from './capture.ts';
 import { checkWirePayloadShape, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
+import { stagedDecodeExpr, stageWireValue } from './snapshot-stage.ts';
 import type { EngineContext } from './context.ts';
 import { tableOf } from './context.ts';
 import { badResponse } from './errors.ts';
 import { readAttachment } from './metadata.ts';
 import type { TableModel } from './table-config.ts';
+import { quoteIdent } from './table-config.ts';
 
 const DEFAULT_MAX_BUNDLES = 1000;
 
@@ -24,14 +28,14 @@ function isNonNegInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
-interface DecodedRow {
+export interface DecodedRow {
   t: TableModel;
   keyJson: string;
   op: 'INSERT' | 'UPDATE' | 'DELETE';
   version: number;
-  payload: Record<string, never> | null;
-  /** The payload decoded for SQLite during validation (null for a DELETE). */
-  values: SqliteValue[] | null;
+  payload: WirePayload | null;
+  /** The payload validated and staged (`snapshot-stage.ts` encoding) in column order; null for a DELETE. */
+  staged: JsonValue[] | null;
 }
 
 /** Validates a pull page against the request (fixture `pull-snapshot/basic.json` rules). */
@@ -57,27 +61,32 @@ export function validatePullPage(ctx: EngineContext, page: PullResponse, after: 
       if (r.op !== 'INSERT' && r.op !== 'UPDATE' && r.op !== 'DELETE') throw badResponse(`${w}: unknown op ${JSON.stringify(r.op)}`);
       const t = tableOf(ctx, r.schema, r.table, w);
       const keyJson = wireKeyToKeyJson(t, r.key, w);
-      let values: SqliteValue[] | null = null;
+      let staged: JsonValue[] | null = null;
       if (r.op !== 'DELETE') {
-        checkWirePayloadShape(t, r.payload, w);
+        const payload = r.payload;
+        checkWirePayloadShape(t, payload, w);
+        staged = new Array<JsonValue>(t.columns.length);
         try {
-          values = wirePayloadToSqlite(t, r.payload);
+          for (let ci = 0; ci < t.columns.length; ci++) {
+            const c = t.columns[ci]!;
+            staged[ci] = stageWireValue(c, payload[c.wireName] ?? null);
+          }
         } catch (e) {
-          throw badResponse(`${w}: ${e instanceof Error ? e.message : String(e)}`);
+          const why = e instanceof WireValueError ? `${t.table}: ${e.message}` : e instanceof Error ? e.message : String(e);
+          throw badResponse(`${w}: ${why}`);
         }
       }
-      return { t, keyJson, op: r.op, version: r.row_version, payload: (r.op === 'DELETE' ? null : r.payload) as DecodedRow['payload'], values };
+      return { t, keyJson, op: r.op, version: r.row_version, payload: r.op === 'DELETE' ? null : (r.payload as WirePayload), staged };
     });
     return { seq: b.bundle_seq, rows };
   });
 }
 
 /**
- * Applies one validated bundle and advances the checkpoint, atomically. Returns touched tables.
- * With no pending local intent at all (the common case, checked once per bundle) the per-row
- * intent lookups and the orphaned-intent pass are skipped: neither can change anything then.
+ * The original row-at-a-time apply of one validated bundle with its checkpoint, atomically.
+ * Kept as the reference the set-based `applyPulledBundle` is tested against.
  */
-export function applyPulledBundle(ctx: EngineContext, seq: number, rows: DecodedRow[]): Set<string> {
+export function applyPulledBundleRowByRow(ctx: EngineContext, seq: number, rows: DecodedRow[]): Set<string> {
   const touched = new Set<string>();
   applyTransaction(ctx.db, () => {
     const intents = anyLocalIntent(ctx);
@@ -85,8 +94,151 @@ export function applyPulledBundle(ctx: EngineContext, seq: number, rows: Decoded
       if (intents && hasLocalIntent(ctx, r.t, r.keyJson)) continue;
       const state = readRowState(ctx, r.t, r.keyJson);
       if (state && state.version >= r.version) continue; // already applied (our own replay, or a re-pull)
-      applyServerRow(ctx, r.t, r.keyJson, r.op, r.version, r.payload, r.values ?? undefined);
+      applyServerRow(ctx, r.t, r.keyJson, r.op, r.version, r.payload);
       touched.add(r.t.table);
+    }
+    if (intents) settleOrphanedIntents(ctx, rows.some((r) => r.op === 'DELETE'));
+    ctx.db.exec({ sql: 'UPDATE _sync_attachment_state SET last_bundle_seq_seen = ? WHERE singleton_key = 1', bind: [seq] });
+  });
+  return touched;
+}
+
+/** Runs shorter than this are written row by row: a statement over a JSON array does not pay off. */
+const SET_RUN_MIN = 8;
+
+// CROSS JOIN keeps json_each outside: the other way round scans the whole array per row_state row.
+const ROW_STATE_KEYS_SQL =
+  'SELECT j.value, r.row_version FROM json_each(?3) AS j CROSS JOIN _sync_row_state AS r ' +
+  'ON r.schema_name = ?1 AND r.table_name = ?2 AND r.key_json = j.value';
+const INTENT_KEYS_SQL =
+  'SELECT key_json FROM _sync_dirty_rows WHERE schema_name = ?1 AND table_name = ?2 ' +
+  'UNION SELECT key_json FROM _sync_outbox_rows WHERE schema_name = ?1 AND table_name = ?2';
+/** Final versions of one table's applied keys (?1 schema, ?2 table, ?3 `[[key_json, version, deleted], ...]`). */
+const ROW_STATE_SET_SQL =
+  'INSERT INTO _sync_row_state(schema_name, table_name, key_json, row_version, deleted, updated_at) ' +
+  "SELECT ?1, ?2, j.value ->> 0, j.value ->> 1, j.value ->> 2, (SELECT strftime('%Y-%m-%dT%H:%M:%fZ','now')) " +
+  'FROM jsonb_each(jsonb(?3)) AS j WHERE true ' +
+  'ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET row_version = excluded.row_version, ' +
+  'deleted = excluded.deleted, updated_at = excluded.updated_at';
+
+const setStatements = new WeakMap<Database, Map<string, PreparedStatement>>();
+
+/**
+ * Runs one of the set statements through a per-connection cache, reset even when the step throws
+ * (a constraint failure): `runCached`'s `stepReset` skips the reset then, and the next bind of
+ * that statement fails with SQLITE_MISUSE.
+ */
+function runSet(db: Database, sql: string, bind: unknown[]): void {
+  let cache = setStatements.get(db);
+  if (!cache) setStatements.set(db, (cache = new Map()));
+  let stmt = cache.get(sql);
+  if (!stmt) cache.set(sql, (stmt = db.prepare(sql)));
+  try {
+    stmt.bind(bind as never);
+    stmt.step();
+  } finally {
+    stmt.reset(true);
+  }
+}
+
+const upsertSetSql = new WeakMap<TableModel, string>();
+const deleteSetSql = new WeakMap<TableModel, string>();
+
+/** Upsert of staged rows (?1 JSON array of staged rows), in array order, as `upsertLocalRow` per row. */
+function upsertSet(t: TableModel): string {
+  let sql = upsertSetSql.get(t);
+  if (sql === undefined) {
+    const cols = t.columns.map((c) => quoteIdent(c.name));
+    const exprs = t.columns.map((c, i) => stagedDecodeExpr(c, `j.value ->> ${i}`));
+    const updates = t.columns.filter((c) => c !== t.key).map((c) => `${quoteIdent(c.name)} = excluded.${quoteIdent(c.name)}`);
+    sql =
+      `INSERT INTO ${quoteIdent(t.table)} (${cols.join(', ')}) SELECT ${exprs.join(', ')} FROM jsonb_each(jsonb(?1)) AS j WHERE true ` +
+      `ON CONFLICT(${quoteIdent(t.key.name)}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`;
+    upsertSetSql.set(t, sql);
+  }
+  return sql;
+}
+
+/** Delete of keys (?1 JSON array of `key_json` members: text, or hex for BLOB keys), bound as `deleteLocalRow` binds them. */
+function deleteSet(t: TableModel): string {
+  let sql = deleteSetSql.get(t);
+  if (sql === undefined) {
+    const key = t.key.uuidAsBlob ? 'unhex(value)' : 'value';
+    sql = `DELETE FROM ${quoteIdent(t.table)} WHERE ${quoteIdent(t.key.name)} IN (SELECT ${key} FROM json_each(?1))`;
+    deleteSetSql.set(t, sql);
+  }
+  return sql;
+}
+
+/**
+ * Applies one validated bundle and advances the checkpoint, atomically (FKs deferred, capture off;
+ * a bad row or an FK failure at COMMIT rolls the whole bundle back). Returns touched tables.
+ *
+ * Same result as `applyPulledBundleRowByRow`, set-based. Which rows take effect is decided in JS
+ * first, exactly as row by row: keys with a pending local intent are skipped, and a row applies only
+ * if its version is above the key's version so far (row_state read once per table, then updated as
+ * the bundle's own rows apply, so INSERT/UPDATE/DELETE of one key in one bundle behave as in order).
+ * The applied rows are then written in bundle order as runs of consecutive upserts or deletes of one
+ * table, each run one statement (INSERT ... SELECT ... FROM jsonb_each ... ON CONFLICT DO UPDATE, or
+ * DELETE ... WHERE key IN ...): keeping the order keeps UNIQUE and FK-action effects between rows
+ * as they were. Row versions are written last, one statement per table (their order cannot matter).
+ */
+export function applyPulledBundle(ctx: EngineContext, seq: number, rows: DecodedRow[]): Set<string> {
+  const touched = new Set<string>();
+  applyTransaction(ctx.db, () => {
+    const intents = anyLocalIntent(ctx);
+    // Per table: the version each key has reached so far (initially its row_state), intent keys.
+    const versions = new Map<TableModel, Map<string, number>>();
+    const skipKeys = new Map<TableModel, Set<string>>();
+    const byTable = new Map<TableModel, string[]>();
+    for (const r of rows) {
+      let keys = byTable.get(r.t);
+      if (!keys) byTable.set(r.t, (keys = []));
+      keys.push(r.keyJson);
+    }
+    for (const [t, keys] of byTable) {
+      const known = new Map<string, number>();
+      const found = ctx.db.exec({ sql: ROW_STATE_KEYS_SQL, bind: [ctx.schema, t.table, JSON.stringify(keys)], rowMode: 'array', returnValue: 'resultRows' }) as unknown[][];
+      for (const [k, v] of found) known.set(String(k), Number(v));
+      versions.set(t, known);
+      if (intents) {
+        const held = ctx.db.exec({ sql: INTENT_KEYS_SQL, bind: [ctx.schema, t.table], rowMode: 'array', returnValue: 'resultRows' }) as unknown[][];
+        skipKeys.set(t, new Set(held.map((h) => String(h[0]))));
+      }
+    }
+    // Final row_state per table and key: [version, deleted].
+    const finalState = new Map<TableModel, Map<string, [number, number]>>();
+    let run: DecodedRow[] = [];
+    const flush = (): void => {
+      if (run.length === 0) return;
+      const t = run[0]!.t;
+      if (run[0]!.op === 'DELETE') {
+        if (run.length < SET_RUN_MIN) for (const r of run) deleteLocalRow(ctx, t, r.keyJson);
+        else runSet(ctx.db, deleteSet(t), [JSON.stringify(run.map((r) => (JSON.parse(r.keyJson) as Record<string, string>)[t.key.wireName]))]);
+      } else if (run.length < SET_RUN_MIN) {
+        for (const r of run) upsertLocalRow(ctx, t, wirePayloadToSqlite(t, r.payload!));
+      } else {
+        runSet(ctx.db, upsertSet(t), [JSON.stringify(run.map((r) => r.staged))]);
+      }
+      run = [];
+    };
+    for (const r of rows) {
+      if (intents && skipKeys.get(r.t)!.has(r.keyJson)) continue;
+      const known = versions.get(r.t)!;
+      const current = known.get(r.keyJson);
+      if (current !== undefined && current >= r.version) continue; // already applied (our own replay, or a re-pull)
+      known.set(r.keyJson, r.version);
+      let fin = finalState.get(r.t);
+      if (!fin) finalState.set(r.t, (fin = new Map()));
+      fin.set(r.keyJson, [r.version, r.op === 'DELETE' ? 1 : 0]);
+      touched.add(r.t.table);
+      const head = run[0];
+      if (head && (head.t !== r.t || (head.op === 'DELETE') !== (r.op === 'DELETE'))) flush();
+      run.push(r);
+    }
+    flush();
+    for (const [t, fin] of finalState) {
+      runSet(ctx.db, ROW_STATE_SET_SQL, [ctx.schema, t.table, JSON.stringify([...fin].map(([k, [v, d]]) => [k, v, d]))]);
     }
     if (intents) settleOrphanedIntents(ctx, rows.some((r) => r.op === 'DELETE'));
     ctx.db.exec({ sql: 'UPDATE _sync_attachment_state SET last_bundle_seq_seen = ? WHERE singleton_key = 1', bind: [seq] });

@@ -131,7 +131,14 @@ export function encodeSnapshotRows(ctx: EngineContext, chunk: SnapshotChunkRespo
   return [...byTable].map(([t, g]) => ({ table: t.table, count: g.rows.length, rows: JSON.stringify(g.rows), states: JSON.stringify(g.states) }));
 }
 
+/** A wire value as staged for its column (bundle pull stages rows the same way). */
+export const stageWireValue = stageValue;
+
 /** SQL turning staged value `x` of column `c` into the value `wireToSqlite` would have bound. */
+export function stagedDecodeExpr(c: ColumnModel, x: string): string {
+  return decodeExpr(c, x);
+}
+
 function decodeExpr(c: ColumnModel, x: string): string {
   switch (c.family) {
     case 'integer':
