@@ -8,7 +8,8 @@
  * Full run also: 1,000,000 rows by snapshot, total time and the longest main-thread task.
  *
  * `BENCH_PULL_ONLY=million` runs only the 1,000,000-row snapshot (also with --quick);
- * `BENCH_PULL_ONLY=snapshot` only the 10,000/100,000-row snapshots and their direct baseline.
+ * `BENCH_PULL_ONLY=snapshot` only the 10,000/100,000-row snapshots and their direct baseline;
+ * `BENCH_PULL_ONLY=bundle` only the 10,000/100,000-row bundle pulls and their direct baseline.
  */
 import type { Page } from '@playwright/test';
 import type { BenchGroup, BenchContext } from '../lib/context.ts';
@@ -18,8 +19,8 @@ import { median, perSecond } from '../lib/stats.ts';
 
 const SIZES = [10_000, 100_000];
 const MILLION = 1_000_000;
-const ONLY = process.env.BENCH_PULL_ONLY as 'million' | 'snapshot' | undefined;
-if (ONLY !== undefined && ONLY !== 'million' && ONLY !== 'snapshot') throw new Error(`BENCH_PULL_ONLY=${ONLY}: expected million or snapshot`);
+const ONLY = process.env.BENCH_PULL_ONLY as 'million' | 'snapshot' | 'bundle' | undefined;
+if (ONLY !== undefined && ONLY !== 'million' && ONLY !== 'snapshot' && ONLY !== 'bundle') throw new Error(`BENCH_PULL_ONLY=${ONLY}: expected million, snapshot or bundle`);
 /** The 1M snapshot is abandoned (worker terminated, metrics failed with the reason) after this long. */
 const MILLION_LIMIT_MS = 6 * 60_000;
 
@@ -36,10 +37,10 @@ export const pullGroup: BenchGroup = {
   title: 'pull and hydrate a fresh browser device (OPFS) by snapshot and by bundle pull',
   metrics(quick) {
     const base = ONLY === 'million' ? [] : SIZES.flatMap((n) => [
-      { metric: `pull.snapshot_rows_${n}.throughput`, unit: 'rows/s' },
+      ...(ONLY === 'bundle' ? [] : [{ metric: `pull.snapshot_rows_${n}.throughput`, unit: 'rows/s' }]),
       ...(ONLY === 'snapshot' ? [] : [{ metric: `pull.bundle_rows_${n}.throughput`, unit: 'rows/s' }]),
     ]);
-    return (quick && ONLY !== 'million') || ONLY === 'snapshot' ? base : base.concat([
+    return (quick && ONLY !== 'million') || ONLY === 'snapshot' || ONLY === 'bundle' ? base : base.concat([
       { metric: `pull.snapshot_rows_${MILLION}.total`, unit: 's' }, { metric: `pull.snapshot_rows_${MILLION}.longest_main_thread_task`, unit: 'ms' },
     ]);
   },
@@ -79,30 +80,34 @@ export const pullGroup: BenchGroup = {
             bundlesApplied = pulled.result.bundlesApplied;
           }
 
-          const ps = `ps-${n}-${stamp}-${r}`;
-          await call(page, 'openDevice', [ps, 'opfs', token]);
-          const hydrated = await call<Timed<AttachOut>>(page, 'attach', [ps, user]);
-          if (hydrated.result.outcome !== 'used_remote_state' || hydrated.result.snapshotRows !== n) {
-            throw new Error(`snapshot attach: ${JSON.stringify(hydrated.result)}, expected used_remote_state with ${n} rows`);
+          if (ONLY !== 'bundle') {
+            const ps = `ps-${n}-${stamp}-${r}`;
+            await call(page, 'openDevice', [ps, 'opfs', token]);
+            const hydrated = await call<Timed<AttachOut>>(page, 'attach', [ps, user]);
+            if (hydrated.result.outcome !== 'used_remote_state' || hydrated.result.snapshotRows !== n) {
+              throw new Error(`snapshot attach: ${JSON.stringify(hydrated.result)}, expected used_remote_state with ${n} rows`);
+            }
+            await call(page, 'closeDevice', [ps]);
+            snapshot.push(perSecond(n, hydrated.ms));
           }
-          await call(page, 'closeDevice', [ps]);
-          snapshot.push(perSecond(n, hydrated.ms));
 
           direct.push(perSecond(n, await call<number>(page, 'insertDirect', [`pd-${n}-${stamp}-${r}`, n, 'd'])));
           ctx.log(`${n} rows, repeat ${r + 1}/${repeats}: bundle pull ${ONLY === 'snapshot' ? 'skipped' : `${Math.round(bundle.at(-1)!)} rows/s (${bundlesApplied} bundles)`}, ` +
-            `snapshot ${Math.round(snapshot.at(-1)!)} rows/s, direct sqlite-wasm insert ${Math.round(direct.at(-1)!)} rows/s`);
+            `snapshot ${ONLY === 'bundle' ? 'skipped' : `${Math.round(snapshot.at(-1)!)} rows/s`}, direct sqlite-wasm insert ${Math.round(direct.at(-1)!)} rows/s`);
         }
         const base = `baseline = the same number of rows INSERTed straight into sqlite-wasm on OPFS in the same worker (one prepared statement, one transaction); median of ${repeats}`;
-        metrics.push(
-          measured('pull', `pull.snapshot_rows_${n}.throughput`, 'rows/s', median(snapshot), median(direct),
-            `fresh OPFS device attach() to a user with ${n.toLocaleString('en-US')} rows (~200 B) on the server until used_remote_state (snapshot download + apply), in the bench worker; ${base}`, snapshot),
-        );
+        if (ONLY !== 'bundle') {
+          metrics.push(
+            measured('pull', `pull.snapshot_rows_${n}.throughput`, 'rows/s', median(snapshot), median(direct),
+              `fresh OPFS device attach() to a user with ${n.toLocaleString('en-US')} rows (~200 B) on the server until used_remote_state (snapshot download + apply), in the bench worker; ${base}`, snapshot),
+          );
+        }
         if (ONLY !== 'snapshot') {
           metrics.push(measured('pull', `pull.bundle_rows_${n}.throughput`, 'rows/s', median(bundle), median(direct),
             `pullToStable() of ${n.toLocaleString('en-US')} rows in ${Math.ceil(n / 50_000)} server bundle(s) by a device attached before they were written; ${base}`, bundle));
         }
       }
-      if ((!ctx.quick && ONLY !== 'snapshot') || ONLY === 'million') metrics.push(...(await millionBySnapshot(ctx, page, stamp)));
+      if ((!ctx.quick && ONLY !== 'snapshot' && ONLY !== 'bundle') || ONLY === 'million') metrics.push(...(await millionBySnapshot(ctx, page, stamp)));
     } finally {
       await page.evaluate(() => window.bench.terminate('pull')).catch(() => undefined);
       await page.close();
