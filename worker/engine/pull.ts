@@ -106,6 +106,7 @@ export function applyPulledBundleRowByRow(ctx: EngineContext, seq: number, rows:
 /** Runs shorter than this are written row by row: a statement over a JSON array does not pay off. */
 const SET_RUN_MIN = 8;
 
+const ANY_ROW_STATE_SQL = 'SELECT EXISTS (SELECT 1 FROM _sync_row_state WHERE schema_name = ?1 AND table_name = ?2)';
 // CROSS JOIN keeps json_each outside: the other way round scans the whole array per row_state row.
 const ROW_STATE_KEYS_SQL =
   'SELECT j.value, r.row_version FROM json_each(?3) AS j CROSS JOIN _sync_row_state AS r ' +
@@ -128,17 +129,35 @@ const setStatements = new WeakMap<Database, Map<string, PreparedStatement>>();
  * (a constraint failure): `runCached`'s `stepReset` skips the reset then, and the next bind of
  * that statement fails with SQLITE_MISUSE.
  */
-function runSet(db: Database, sql: string, bind: unknown[]): void {
+function setStatement(db: Database, sql: string): PreparedStatement {
   let cache = setStatements.get(db);
   if (!cache) setStatements.set(db, (cache = new Map()));
   let stmt = cache.get(sql);
   if (!stmt) cache.set(sql, (stmt = db.prepare(sql)));
+  return stmt;
+}
+
+function runSet(db: Database, sql: string, bind: unknown[]): void {
+  const stmt = setStatement(db, sql);
   try {
     stmt.bind(bind as never);
     stmt.step();
   } finally {
     stmt.reset(true);
   }
+}
+
+/** All result rows (as arrays) of a cached statement; prepared once, as bundles come by the thousand. */
+function selectSet(db: Database, sql: string, bind: unknown[]): unknown[][] {
+  const stmt = setStatement(db, sql);
+  const out: unknown[][] = [];
+  try {
+    stmt.bind(bind as never);
+    while (stmt.step()) out.push(stmt.get([]) as unknown[]);
+  } finally {
+    stmt.reset(true);
+  }
+  return out;
 }
 
 const upsertSetSql = new WeakMap<TableModel, string>();
@@ -198,11 +217,13 @@ export function applyPulledBundle(ctx: EngineContext, seq: number, rows: Decoded
     }
     for (const [t, keys] of byTable) {
       const known = new Map<string, number>();
-      const found = ctx.db.exec({ sql: ROW_STATE_KEYS_SQL, bind: [ctx.schema, t.table, JSON.stringify(keys)], rowMode: 'array', returnValue: 'resultRows' }) as unknown[][];
-      for (const [k, v] of found) known.set(String(k), Number(v));
+      // A table without any row version yet (a fresh device) has nothing to look up.
+      if (selectSet(ctx.db, ANY_ROW_STATE_SQL, [ctx.schema, t.table])[0]![0] === 1) {
+        for (const [k, v] of selectSet(ctx.db, ROW_STATE_KEYS_SQL, [ctx.schema, t.table, JSON.stringify(keys)])) known.set(String(k), Number(v));
+      }
       versions.set(t, known);
       if (intents) {
-        const held = ctx.db.exec({ sql: INTENT_KEYS_SQL, bind: [ctx.schema, t.table], rowMode: 'array', returnValue: 'resultRows' }) as unknown[][];
+        const held = selectSet(ctx.db, INTENT_KEYS_SQL, [ctx.schema, t.table]);
         skipKeys.set(t, new Set(held.map((h) => String(h[0]))));
       }
     }
