@@ -114,38 +114,42 @@ export function payloadJsonExpr(ref: string, t: TableModel): string {
   return `json_object(${t.columns.map((c) => `${sqlString(c.wireName)}, ${columnJsonExpr(ref, c)}`).join(', ')})`;
 }
 
-function rowStateMatch(schema: string, t: TableModel, keyExpr: string): string {
-  return `schema_name = ${sqlString(schema)} AND table_name = ${sqlString(t.table)} AND key_json = ${keyExpr}`;
+/**
+ * One `_sync_row_state` lookup for both the op and the base version: a LEFT JOIN from a one-row
+ * source instead of two scalar subqueries that each searched the same key.
+ */
+function withRowState(schema: string, t: TableModel, key: string): string {
+  return `FROM (SELECT 1) LEFT JOIN _sync_row_state rs
+    ON rs.schema_name = ${sqlString(schema)} AND rs.table_name = ${sqlString(t.table)} AND rs.key_json = ${key}`;
 }
+
+/** Next capture ordinal: one seek to the end of the dirty_ordinal index. */
+const NEXT_ORDINAL = '(SELECT COALESCE(MAX(dirty_ordinal), 0) + 1 FROM _sync_dirty_rows)';
 
 /** The dirty-row upsert for an insert or update of the row `ref`. */
 function upsertDirty(schema: string, t: TableModel, ref: string): string {
   const key = keyJsonExpr(ref, t);
   return `INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
-    VALUES (${sqlString(schema)}, ${sqlString(t.table)}, ${key},
-      CASE WHEN EXISTS (SELECT 1 FROM _sync_row_state WHERE ${rowStateMatch(schema, t, key)} AND deleted = 0) THEN 'UPDATE' ELSE 'INSERT' END,
-      COALESCE((SELECT row_version FROM _sync_row_state WHERE ${rowStateMatch(schema, t, key)}), 0),
-      ${payloadJsonExpr(ref, t)},
-      (SELECT COALESCE(MAX(dirty_ordinal), 0) + 1 FROM _sync_dirty_rows))
-    ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET
-      op = excluded.op, payload = excluded.payload, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
+    SELECT ${sqlString(schema)}, ${sqlString(t.table)}, ${key},
+      CASE WHEN rs.deleted = 0 THEN 'UPDATE' ELSE 'INSERT' END, COALESCE(rs.row_version, 0),
+      ${payloadJsonExpr(ref, t)}, ${NEXT_ORDINAL}
+    ${withRowState(schema, t, key)}
+    WHERE true
+    ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET op = excluded.op, payload = excluded.payload`;
 }
 
-/** The dirty-row upsert recording a delete of the row `ref` (a SELECT so it can carry a WHERE). */
-function deleteDirty(schema: string, t: TableModel, ref: string, where: string): string {
+/** The dirty-row upsert recording a delete of the row `ref`. */
+function deleteDirty(schema: string, t: TableModel, ref: string): string {
   const key = keyJsonExpr(ref, t);
   return `INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
-    SELECT ${sqlString(schema)}, ${sqlString(t.table)}, ${key}, 'DELETE',
-      COALESCE((SELECT row_version FROM _sync_row_state WHERE ${rowStateMatch(schema, t, key)}), 0),
-      NULL,
-      (SELECT COALESCE(MAX(dirty_ordinal), 0) + 1 FROM _sync_dirty_rows)
-    WHERE ${where}
-    ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET
-      op = 'DELETE', payload = NULL, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
+    SELECT ${sqlString(schema)}, ${sqlString(t.table)}, ${key}, 'DELETE', COALESCE(rs.row_version, 0), NULL, ${NEXT_ORDINAL}
+    ${withRowState(schema, t, key)}
+    WHERE true
+    ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET op = 'DELETE', payload = NULL`;
 }
 
 function triggerNames(t: TableModel): string[] {
-  return [`trg_${t.table}_ai`, `trg_${t.table}_au`, `trg_${t.table}_ad`];
+  return [`trg_${t.table}_ai`, `trg_${t.table}_au`, `trg_${t.table}_ad`, `trg_${t.table}_auk`];
 }
 
 /** (Re)creates the capture triggers of every synced table, in one transaction. */
@@ -153,19 +157,24 @@ export function installTriggers(db: Database, schema: string, model: SchemaModel
   db.transaction(() => {
     for (const t of model.tables) {
       for (const name of triggerNames(t)) db.exec(`DROP TRIGGER IF EXISTS ${quoteIdent(name)}`);
-      const [ai, au, ad] = triggerNames(t).map(quoteIdent);
+      const [ai, au, ad, auk] = triggerNames(t).map(quoteIdent);
       const table = quoteIdent(t.table);
       const keyCol = quoteIdent(t.key.name);
       db.exec(`CREATE TRIGGER ${ai} AFTER INSERT ON ${table} WHEN ${CAPTURE_FUNCTION}() = 1 BEGIN
         ${upsertDirty(schema, t, 'NEW')};
       END`);
-      // A key change is a delete of the old key plus an insert of the new one, in that order.
-      db.exec(`CREATE TRIGGER ${au} AFTER UPDATE ON ${table} WHEN ${CAPTURE_FUNCTION}() = 1 BEGIN
-        ${deleteDirty(schema, t, 'OLD', `OLD.${keyCol} IS NOT NEW.${keyCol}`)};
+      // Two update triggers with exclusive WHENs, so the common case (key unchanged) runs one
+      // statement; a key change is a delete of the old key plus an insert of the new one, in
+      // that order, inside one trigger (the firing order of separate triggers is unspecified).
+      db.exec(`CREATE TRIGGER ${au} AFTER UPDATE ON ${table} WHEN ${CAPTURE_FUNCTION}() = 1 AND OLD.${keyCol} IS NEW.${keyCol} BEGIN
+        ${upsertDirty(schema, t, 'NEW')};
+      END`);
+      db.exec(`CREATE TRIGGER ${auk} AFTER UPDATE OF ${keyCol} ON ${table} WHEN OLD.${keyCol} IS NOT NEW.${keyCol} AND ${CAPTURE_FUNCTION}() = 1 BEGIN
+        ${deleteDirty(schema, t, 'OLD')};
         ${upsertDirty(schema, t, 'NEW')};
       END`);
       db.exec(`CREATE TRIGGER ${ad} AFTER DELETE ON ${table} WHEN ${CAPTURE_FUNCTION}() = 1 BEGIN
-        ${deleteDirty(schema, t, 'OLD', '1')};
+        ${deleteDirty(schema, t, 'OLD')};
       END`);
       db.exec({
         sql: 'INSERT OR IGNORE INTO _sync_managed_tables(schema_name, table_name) VALUES (?, ?)',
@@ -202,7 +211,7 @@ export function dropCaptureTriggers(db: Database): void {
   const tables = db.exec({ sql: 'SELECT table_name FROM _sync_managed_tables', rowMode: 'array', returnValue: 'resultRows' }) as unknown[][];
   db.transaction(() => {
     for (const [table] of tables) {
-      for (const suffix of ['ai', 'au', 'ad']) db.exec(`DROP TRIGGER IF EXISTS ${quoteIdent(`trg_${String(table)}_${suffix}`)}`);
+      for (const suffix of ['ai', 'au', 'ad', 'auk']) db.exec(`DROP TRIGGER IF EXISTS ${quoteIdent(`trg_${String(table)}_${suffix}`)}`);
     }
   });
 }
