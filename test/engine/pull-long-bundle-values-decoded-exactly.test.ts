@@ -55,7 +55,7 @@ it('stores every family exactly as wireToSqlite decodes it, and deletes BLOB key
   const norm = (v: unknown) => (v instanceof Uint8Array ? [...v].map((x) => x.toString(16).padStart(2, '0')).join('') : typeof v === 'bigint' ? v.toString() : v);
   kept.forEach((p, ri) => {
     COLS.forEach(([name, family, asBlob], ci) => {
-      const want = wireToSqlite(family, p[name] ?? null, name, asBlob);
+      const want = wireToSqlite(family, (p as Record<string, JsonValue>)[name] ?? null, name, asBlob);
       const [type, got] = [stored[ri]![ci * 2], stored[ri]![ci * 2 + 1]];
       const where = `vals.${name} row ${ri}`;
       if (sqlType(want) === 'num') {
