@@ -15,6 +15,7 @@ import { anyLocalIntent, applyServerRow, deleteLocalRow, hasLocalIntent, readRow
 import { applyTransaction } from './capture.ts';
 import { checkWirePayloadShape, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
 import { stagedDecodeExpr, stageWireValue } from './snapshot-stage.ts';
+import { dropChildrenOfLaterDeletedParents } from './stale-parents.ts';
 import type { EngineContext } from './context.ts';
 import { tableOf } from './context.ts';
 import { badResponse } from './errors.ts';
@@ -90,13 +91,19 @@ export function applyPulledBundleRowByRow(ctx: EngineContext, seq: number, rows:
   const touched = new Set<string>();
   applyTransaction(ctx.db, () => {
     const intents = anyLocalIntent(ctx);
+    let later = false;
     for (const r of rows) {
       if (intents && hasLocalIntent(ctx, r.t, r.keyJson)) continue;
       const state = readRowState(ctx, r.t, r.keyJson);
-      if (state && state.version >= r.version) continue; // already applied (our own replay, or a re-pull)
+      if (state && state.version >= r.version) {
+        // Already applied (our own replay, or a re-pull), or known at a later version.
+        if (state.version > r.version) later = true;
+        continue;
+      }
       applyServerRow(ctx, r.t, r.keyJson, r.op, r.version, r.payload);
       touched.add(r.t.table);
     }
+    if (later) dropChildrenOfLaterDeletedParents(ctx, seq);
     if (intents) settleOrphanedIntents(ctx, rows.some((r) => r.op === 'DELETE'));
     ctx.db.exec({ sql: 'UPDATE _sync_attachment_state SET last_bundle_seq_seen = ? WHERE singleton_key = 1', bind: [seq] });
   });
@@ -229,6 +236,7 @@ export function applyPulledBundle(ctx: EngineContext, seq: number, rows: Decoded
     }
     // Final row_state per table and key: [version, deleted].
     const finalState = new Map<TableModel, Map<string, [number, number]>>();
+    let later = false;
     let run: DecodedRow[] = [];
     const flush = (): void => {
       if (run.length === 0) return;
@@ -247,7 +255,11 @@ export function applyPulledBundle(ctx: EngineContext, seq: number, rows: Decoded
       if (intents && skipKeys.get(r.t)!.has(r.keyJson)) continue;
       const known = versions.get(r.t)!;
       const current = known.get(r.keyJson);
-      if (current !== undefined && current >= r.version) continue; // already applied (our own replay, or a re-pull)
+      if (current !== undefined && current >= r.version) {
+        // Already applied (our own replay, or a re-pull), or known at a later version.
+        if (current > r.version) later = true;
+        continue;
+      }
       known.set(r.keyJson, r.version);
       let fin = finalState.get(r.t);
       if (!fin) finalState.set(r.t, (fin = new Map()));
@@ -261,6 +273,7 @@ export function applyPulledBundle(ctx: EngineContext, seq: number, rows: Decoded
     for (const [t, fin] of finalState) {
       runSet(ctx.db, ROW_STATE_SET_SQL, [ctx.schema, t.table, JSON.stringify([...fin].map(([k, [v, d]]) => [k, v, d]))]);
     }
+    if (later) dropChildrenOfLaterDeletedParents(ctx, seq);
     if (intents) settleOrphanedIntents(ctx, rows.some((r) => r.op === 'DELETE'));
     ctx.db.exec({ sql: 'UPDATE _sync_attachment_state SET last_bundle_seq_seen = ? WHERE singleton_key = 1', bind: [seq] });
   });

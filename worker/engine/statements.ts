@@ -44,14 +44,17 @@ export function selectRowCached(db: Database, sql: string, bind: readonly unknow
   }
 }
 
-/** Runs `sql` with `bind` through a cached prepared statement (no result rows). */
+/**
+ * Runs `sql` with `bind` through a cached prepared statement (no result rows). The reset is in
+ * `finally`: a step that fails on a constraint must leave the statement reusable.
+ */
 export function runCached(db: Database, sql: string, bind: readonly unknown[]): void {
   const stmt = cached(db, sql);
   try {
     if (bind.length) stmt.bind(bind as never);
-    stmt.stepReset();
+    stmt.step();
   } finally {
-    stmt.clearBindings();
+    stmt.reset(true);
   }
 }
 
