@@ -36,38 +36,45 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
-function material(rows: readonly BundleRow[]): string {
+/**
+ * Sorted member order of payload shapes, for the rows of one bundle: they usually share one shape,
+ * so the previous row's member names are compared first (cheap, interned strings) before building
+ * the shape's map key. Throws `NeedsSlowPath` for integer-like member names (JS would reorder them).
+ */
+function memberOrders(): (p: Record<string, JsonValue>) => Record<string, JsonValue> {
   const orders = new Map<string, string[]>();
-  // Rows of one bundle usually share one payload shape: compare member names with the previous
-  // row's (cheap, interned strings) before building the shape's map key.
   let lastKeys: string[] = [];
   let lastOrder: string[] = [];
+  return (p) => {
+    const keys = Object.keys(p);
+    let order: string[] | undefined;
+    if (sameNames(keys, lastKeys)) order = lastOrder;
+    else {
+      const id = keys.join('\u0000');
+      order = orders.get(id);
+      if (!order) {
+        order = [...keys].sort();
+        if (order.some((k) => INTEGER_LIKE.test(k))) throw new NeedsSlowPath();
+        orders.set(id, order);
+      }
+      lastKeys = keys;
+      lastOrder = order;
+    }
+    const out: Record<string, JsonValue> = {};
+    for (const k of order) {
+      const v = p[k]!;
+      out[k] = v !== null && typeof v === 'object' ? sortedClone(v) : v;
+    }
+    return out;
+  };
+}
+
+function material(rows: readonly BundleRow[]): string {
+  const sorted = memberOrders();
   const items = new Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
-    let payload: Record<string, JsonValue> | null = null;
-    if (row.op !== 'DELETE' && row.payload) {
-      const p = row.payload;
-      const keys = Object.keys(p);
-      let order: string[] | undefined;
-      if (sameNames(keys, lastKeys)) order = lastOrder;
-      else {
-        const id = keys.join('\u0000');
-        order = orders.get(id);
-        if (!order) {
-          order = [...keys].sort();
-          if (order.some((k) => INTEGER_LIKE.test(k))) throw new NeedsSlowPath();
-          orders.set(id, order);
-        }
-        lastKeys = keys;
-        lastOrder = order;
-      }
-      payload = {};
-      for (const k of order) {
-        const v = p[k]!;
-        payload[k] = v !== null && typeof v === 'object' ? sortedClone(v) : v;
-      }
-    }
+    const payload = row.op !== 'DELETE' && row.payload ? sorted(row.payload) : null;
     const keyNames = Object.keys(row.key);
     if (keyNames.length !== 1 || INTEGER_LIKE.test(keyNames[0]!)) throw new NeedsSlowPath();
     items[i] = { key: row.key, op: row.op, payload, row_ordinal: String(i), row_version: String(row.row_version), schema: row.schema, table: row.table };
@@ -102,31 +109,10 @@ export function fastCanonicalJson(value: JsonValue): string {
  * payload's shape is reused (as in `material`), nested values are sorted clones.
  */
 function payloadTexts(): (p: Record<string, JsonValue>) => string {
-  const orders = new Map<string, string[]>();
-  let lastKeys: string[] = [];
-  let lastOrder: string[] = [];
+  const sorted = memberOrders();
   return (p) => {
     try {
-      const keys = Object.keys(p);
-      let order: string[] | undefined;
-      if (sameNames(keys, lastKeys)) order = lastOrder;
-      else {
-        const id = keys.join('\u0000');
-        order = orders.get(id);
-        if (!order) {
-          order = [...keys].sort();
-          if (order.some((k) => INTEGER_LIKE.test(k))) throw new NeedsSlowPath();
-          orders.set(id, order);
-        }
-        lastKeys = keys;
-        lastOrder = order;
-      }
-      const out: Record<string, JsonValue> = {};
-      for (const k of order) {
-        const v = p[k]!;
-        out[k] = v !== null && typeof v === 'object' ? sortedClone(v) : v;
-      }
-      return JSON.stringify(out);
+      return JSON.stringify(sorted(p));
     } catch (err) {
       if (!(err instanceof NeedsSlowPath)) throw err;
       return canonicalJson(p);
