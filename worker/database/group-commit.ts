@@ -12,6 +12,7 @@
 import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { OversqliteError, toOversqliteError } from './errors.ts';
 import { findAppliedRequest, recordAppliedRequest } from './request-ledger.ts';
+import type { StatementCache } from './statement-cache.ts';
 import { runExec, validateStatement } from './statement-runner.ts';
 import type { ExecResult, Outcome, SqlStatement } from './types.ts';
 
@@ -78,6 +79,8 @@ export class GroupCommit {
     private readonly db: Database,
     private readonly afterCommit: () => void,
     private readonly schedule: (flush: () => void) => void = nextTaskScheduler(),
+    /** Prepared statements reused across units (none: each statement is prepared and finalized). */
+    private readonly statements?: StatementCache,
   ) {}
 
   /** Queues a unit; the promise settles after the group it joins has committed (or failed). */
@@ -163,7 +166,7 @@ export class GroupCommit {
         for (; index < unit.statements.length; index++) {
           const { sql, params } = unit.statements[index]!;
           validateStatement(sql, params);
-          results.push(runExec(this.sqlite3, db, sql, params));
+          results.push(runExec(this.sqlite3, db, sql, params, this.statements));
         }
         if (unit.requestId !== undefined) recordAppliedRequest(db, unit.requestId, results);
       }

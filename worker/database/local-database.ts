@@ -11,6 +11,7 @@ import { installRequestLedger } from './request-ledger.ts';
 import { migrateSchema, pendingMigrations } from './schema-migrations.ts';
 import { loadSqlite } from './sqlite-module.ts';
 import { runQuery } from './statement-runner.ts';
+import { StatementCache } from './statement-cache.ts';
 import { openStorage } from './storage-open.ts';
 import type { OpenedStorage, StorageKind } from './storage-open.ts';
 import { TableAccessMonitor } from './table-access.ts';
@@ -54,6 +55,7 @@ export class LocalDatabase {
     private readonly writes: GroupCommit,
     /** The schema version found in the file before migrating (0 for a new database). */
     readonly previousSchemaVersion: number,
+    private readonly statements: StatementCache,
   ) {}
 
   /**
@@ -77,8 +79,9 @@ export class LocalDatabase {
       options.beforeMigrate?.(db, pendingMigrations(db, options.schema));
       const previous = migrateSchema(db, options.schema);
       const monitor = new TableAccessMonitor(sqlite3, db);
-      const writes = new GroupCommit(sqlite3, db, () => monitor.announce(), options.scheduleFlush);
-      return new LocalDatabase(sqlite3, opened, monitor, writes, previous);
+      const statements = new StatementCache(db, monitor);
+      const writes = new GroupCommit(sqlite3, db, () => monitor.announce(), options.scheduleFlush, statements);
+      return new LocalDatabase(sqlite3, opened, monitor, writes, previous, statements);
     } catch (error) {
       opened.close();
       throw toOversqliteError(error);
@@ -109,7 +112,7 @@ export class LocalDatabase {
   query(sql: string, params?: SqlParams): Outcome<QueryResult> {
     return this.guard(() => {
       if (this.writes.hasPending) this.writes.flush();
-      return runQuery(this.opened.db, sql, params);
+      return runQuery(this.opened.db, sql, params, this.statements);
     });
   }
 
@@ -118,7 +121,7 @@ export class LocalDatabase {
     return this.guard(() => {
       if (this.writes.hasPending) this.writes.flush();
       const tables = this.monitor.tablesReadBy(sql);
-      return { ...runQuery(this.opened.db, sql, params), tables };
+      return { ...runQuery(this.opened.db, sql, params, this.statements), tables };
     });
   }
 
@@ -143,6 +146,7 @@ export class LocalDatabase {
     if (this.closed) return;
     this.writes.flush();
     this.closed = true;
+    this.statements.clear();
     this.monitor.dispose();
     this.opened.close();
   }

@@ -4,6 +4,7 @@
  */
 import type { Database, Sqlite3Static, BindingSpec } from '@sqlite.org/sqlite-wasm';
 import { OversqliteError } from './errors.ts';
+import type { StatementCache } from './statement-cache.ts';
 import type { ExecResult, QueryResult, Row, SqlParams, SqlValue } from './types.ts';
 
 function isSqlValue(value: unknown): value is SqlValue {
@@ -42,10 +43,14 @@ function hasParams(params: SqlParams | undefined): params is SqlParams {
   return params !== undefined && (Array.isArray(params) ? params.length > 0 : Object.keys(params).length > 0);
 }
 
-/** Runs one statement and returns its rows and column names. */
-export function runQuery(db: Database, sql: string, params?: SqlParams): QueryResult {
+/**
+ * Runs one statement and returns its rows and column names. With `statements`, the prepared
+ * statement comes from (and goes back to) that cache; without, it is prepared and finalized here.
+ */
+export function runQuery(db: Database, sql: string, params?: SqlParams, statements?: StatementCache): QueryResult {
   validateStatement(sql, params);
-  const stmt = db.prepare(sql);
+  const lent = statements ? statements.acquire(sql) : undefined;
+  const stmt = lent ? lent.stmt : db.prepare(sql);
   try {
     if (hasParams(params)) stmt.bind(params as BindingSpec);
     const columns = stmt.columnCount > 0 ? stmt.getColumnNames() : [];
@@ -57,13 +62,14 @@ export function runQuery(db: Database, sql: string, params?: SqlParams): QueryRe
     }
     return { rows, columns };
   } finally {
-    stmt.finalize();
+    if (lent) lent.release();
+    else stmt.finalize();
   }
 }
 
 /** Runs one write statement and returns what it changed. */
-export function runExec(sqlite3: Sqlite3Static, db: Database, sql: string, params?: SqlParams): ExecResult {
-  const { rows } = runQuery(db, sql, params);
+export function runExec(sqlite3: Sqlite3Static, db: Database, sql: string, params?: SqlParams, statements?: StatementCache): ExecResult {
+  const { rows } = runQuery(db, sql, params, statements);
   const rowid = sqlite3.capi.sqlite3_last_insert_rowid(db);
   const lastInsertRowid = rowid >= BigInt(Number.MIN_SAFE_INTEGER) && rowid <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(rowid) : rowid;
   return { changes: sqlite3.capi.sqlite3_changes(db), lastInsertRowid, rows };

@@ -13,7 +13,7 @@
  * not this module (the sync engine) therefore get announced too, as long as they never keep a
  * transaction open across an `await` (a rule the whole worker follows).
  */
-import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
+import type { Database, PreparedStatement, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 
 /** One committed change: the app tables it touched and a sequence number that only grows. */
 export interface CommitNotice {
@@ -43,6 +43,7 @@ export class TableAccessMonitor {
   private announceScheduled = false;
   private seq = 0;
   private readCapture: Set<string> | undefined;
+  private writeCapture: Set<string> | undefined;
   private readonly listeners = new Set<(notice: CommitNotice) => void>();
 
   /** Installs the hooks on `db`. Only one monitor may own a connection's hooks. */
@@ -51,7 +52,10 @@ export class TableAccessMonitor {
     capi.sqlite3_set_authorizer(db, (_ctx, action, arg1) => {
       if (typeof arg1 === 'string') {
         if (action === SQLITE_READ) this.readCapture?.add(arg1);
-        else if (action === SQLITE_INSERT || action === SQLITE_UPDATE || action === SQLITE_DELETE) this.pending.add(arg1);
+        else if (action === SQLITE_INSERT || action === SQLITE_UPDATE || action === SQLITE_DELETE) {
+          this.pending.add(arg1);
+          this.writeCapture?.add(arg1);
+        }
       }
       return 0;
     }, 0);
@@ -113,6 +117,26 @@ export class TableAccessMonitor {
       for (const table of [...this.pending]) if (!writesBefore.has(table)) this.pending.delete(table);
     }
     return [...capture].filter(isAppTable).sort();
+  }
+
+  /**
+   * Prepares `sql` and returns the statement with the tables the authorizer saw it may write
+   * (they are pending for the next commit, as for any statement prepared here).
+   */
+  prepareTracked(sql: string): { stmt: PreparedStatement; writes: readonly string[] } {
+    const writes = new Set<string>();
+    this.writeCapture = writes;
+    try {
+      const stmt = this.db.prepare(sql);
+      return { stmt, writes: [...writes] };
+    } finally {
+      this.writeCapture = undefined;
+    }
+  }
+
+  /** Marks `tables` as possibly written by the statement about to run (a reused prepared statement). */
+  noteWrites(tables: readonly string[]): void {
+    for (const table of tables) this.pending.add(table);
   }
 
   /** Removes the hooks (before the connection closes). */
