@@ -117,6 +117,40 @@ export function hasLocalIntent(ctx: EngineContext, t: TableModel, keyJson: strin
   return Number(n) > 0;
 }
 
+/** A row of a synced table that violates a foreign key (`PRAGMA foreign_key_check`). */
+export interface ForeignKeyViolation {
+  child: TableModel;
+  rowid: number;
+  childKeyJson: string;
+  /** The referenced table, as SQLite names it. */
+  parentTable: string;
+  /** The FK's id in `PRAGMA foreign_key_list(child)`. */
+  fkid: number;
+}
+
+/**
+ * Inside an apply transaction: deletes the FK-violating rows of synced tables that `drop` selects,
+ * in rounds (a delete can cascade and expose more), until a round deletes nothing. A no-op with
+ * foreign keys off; violations left alone still fail the transaction at COMMIT.
+ */
+export function dropForeignKeyViolations(ctx: EngineContext, drop: (v: ForeignKeyViolation) => boolean): void {
+  if (Number(ctx.db.selectValue('PRAGMA foreign_keys')) !== 1) return;
+  for (let round = 0; round < 16; round++) {
+    const violations = ctx.db.exec({ sql: 'PRAGMA foreign_key_check', rowMode: 'array', returnValue: 'resultRows' }) as unknown[][];
+    let removed = 0;
+    for (const [table, rowid, parent, fkid] of violations) {
+      const child = ctx.model.byName.get(String(table));
+      if (!child || rowid === null || rowid === undefined) continue;
+      const childKeyJson = ctx.db.selectValue(`SELECT ${keyJsonExpr('src', child)} FROM ${quoteIdent(child.table)} AS src WHERE rowid = ?`, [rowid as number]);
+      if (typeof childKeyJson !== 'string') continue;
+      if (!drop({ child, rowid: Number(rowid), childKeyJson, parentTable: String(parent), fkid: Number(fkid) })) continue;
+      ctx.db.exec({ sql: `DELETE FROM ${quoteIdent(child.table)} WHERE rowid = ?`, bind: [rowid as number] });
+      removed++;
+    }
+    if (removed === 0) return;
+  }
+}
+
 /**
  * Keeps local intents consistent after an authoritative apply, inside the same transaction.
  * 1. (`checkForeignKeys`) A local row with a pending intent that references a parent the apply
@@ -128,21 +162,7 @@ export function hasLocalIntent(ctx: EngineContext, t: TableModel, keyJson: strin
  *    becomes a delete intent; one that was never synced then drops out at the next freeze.
  */
 export function settleOrphanedIntents(ctx: EngineContext, checkForeignKeys: boolean): void {
-  if (checkForeignKeys && Number(ctx.db.selectValue('PRAGMA foreign_keys')) === 1) {
-    for (let round = 0; round < 16; round++) {
-      const violations = ctx.db.exec({ sql: 'PRAGMA foreign_key_check', rowMode: 'array', returnValue: 'resultRows' }) as unknown[][];
-      let removed = 0;
-      for (const [table, rowid] of violations) {
-        const t = ctx.model.byName.get(String(table));
-        if (!t || rowid === null || rowid === undefined) continue;
-        const keyJson = ctx.db.selectValue(`SELECT ${keyJsonExpr('src', t)} FROM ${quoteIdent(t.table)} AS src WHERE rowid = ?`, [rowid as number]);
-        if (typeof keyJson !== 'string' || !hasLocalIntent(ctx, t, keyJson)) continue;
-        ctx.db.exec({ sql: `DELETE FROM ${quoteIdent(t.table)} WHERE rowid = ?`, bind: [rowid as number] });
-        removed++;
-      }
-      if (removed === 0) break;
-    }
-  }
+  if (checkForeignKeys) dropForeignKeyViolations(ctx, (v) => hasLocalIntent(ctx, v.child, v.childKeyJson));
   for (const t of ctx.model.tables) {
     const key = t.key.uuidAsBlob
       ? `unhex(json_extract(d.key_json, '$.${t.key.wireName}'))`

@@ -11,43 +11,29 @@
  * bundle must.
  */
 import type { EngineContext } from './context.ts';
-import { readRowState } from './apply.ts';
-import { keyJsonExpr } from './capture.ts';
+import { dropForeignKeyViolations, readRowState } from './apply.ts';
 import { quoteIdent } from './table-config.ts';
-
-const MAX_ROUNDS = 16;
 
 /**
  * Drops local rows that violate an FK to a parent whose tombstone is newer than the child's own
  * version (the child's row_state, or bundle `seq` when it has none).
  */
 export function dropChildrenOfLaterDeletedParents(ctx: EngineContext, seq: number): void {
-  if (Number(ctx.db.selectValue('PRAGMA foreign_keys')) !== 1) return;
-  for (let round = 0; round < MAX_ROUNDS; round++) {
-    const violations = ctx.db.exec({ sql: 'PRAGMA foreign_key_check', rowMode: 'array', returnValue: 'resultRows' }) as unknown[][];
-    let removed = 0;
-    for (const [table, rowid, parent, fkid] of violations) {
-      const child = ctx.model.byName.get(String(table));
-      const p = ctx.model.byName.get(String(parent));
-      if (!child || !p || rowid === null || rowid === undefined) continue;
-      const fk = (ctx.db.exec({ sql: `PRAGMA foreign_key_list(${quoteIdent(child.table)})`, rowMode: 'object', returnValue: 'resultRows' }) as Record<string, unknown>[])
-        .filter((r) => Number(r.id) === Number(fkid));
-      // Only single-column references to the parent's sync key can be matched to its row_state.
-      if (fk.length !== 1 || (fk[0]!.to !== null && String(fk[0]!.to) !== p.key.name)) continue;
-      const value = `src.${quoteIdent(String(fk[0]!.from))}`;
-      const parentKeyJson = ctx.db.selectValue(
-        `SELECT json_object(?, ${p.key.uuidAsBlob ? `lower(hex(${value}))` : value}) FROM ${quoteIdent(child.table)} AS src WHERE rowid = ?`,
-        [p.key.wireName, rowid as number],
-      );
-      if (typeof parentKeyJson !== 'string') continue;
-      const state = readRowState(ctx, p, parentKeyJson);
-      if (!state || !state.deleted) continue;
-      const childKeyJson = ctx.db.selectValue(`SELECT ${keyJsonExpr('src', child)} FROM ${quoteIdent(child.table)} AS src WHERE rowid = ?`, [rowid as number]);
-      const childVersion = typeof childKeyJson === 'string' ? (readRowState(ctx, child, childKeyJson)?.version ?? seq) : seq;
-      if (state.version <= childVersion) continue;
-      ctx.db.exec({ sql: `DELETE FROM ${quoteIdent(child.table)} WHERE rowid = ?`, bind: [rowid as number] });
-      removed++;
-    }
-    if (removed === 0) return;
-  }
+  dropForeignKeyViolations(ctx, ({ child, rowid, childKeyJson, parentTable, fkid }) => {
+    const p = ctx.model.byName.get(parentTable);
+    if (!p) return false;
+    const fk = (ctx.db.exec({ sql: `PRAGMA foreign_key_list(${quoteIdent(child.table)})`, rowMode: 'object', returnValue: 'resultRows' }) as Record<string, unknown>[])
+      .filter((r) => Number(r.id) === fkid);
+    // Only single-column references to the parent's sync key can be matched to its row_state.
+    if (fk.length !== 1 || (fk[0]!.to !== null && String(fk[0]!.to) !== p.key.name)) return false;
+    const value = `src.${quoteIdent(String(fk[0]!.from))}`;
+    const parentKeyJson = ctx.db.selectValue(
+      `SELECT json_object(?, ${p.key.uuidAsBlob ? `lower(hex(${value}))` : value}) FROM ${quoteIdent(child.table)} AS src WHERE rowid = ?`,
+      [p.key.wireName, rowid],
+    );
+    if (typeof parentKeyJson !== 'string') return false;
+    const state = readRowState(ctx, p, parentKeyJson);
+    if (!state || !state.deleted) return false;
+    return state.version > (readRowState(ctx, child, childKeyJson)?.version ?? seq);
+  });
 }
