@@ -8,3 +8,5 @@ export * from './errors.ts';
 export * from './canonical-json.ts';
 export * from './hashes.ts';
 export * from './values.ts';
+export * from './dialect.ts';
+export * from './go-json-hash.ts';

@@ -1,0 +1,145 @@
+/**
+ * `bundle_hash` material as go-oversync 1f1118f builds it (the `go-json-numbers` dialect): the
+ * committed rows become objects `{row_ordinal, schema, table, key, op, row_version, payload}` that
+ * Go's `encoding/json` marshals, decodes into `any` and marshals again. So:
+ * - counters and payload numbers are float64 (an integer beyond 2^53 rounds as float64 does) and
+ *   print as Go does: `'f'` form for 1e-6 <= |x| < 1e21, exponent form (`1e+21`, `1e-7`) outside,
+ *   and `-0` keeps its sign;
+ * - strings are escaped as Go does with HTML escaping on: `<` `>` `&` U+2028 U+2029 as `\u003c`
+ *   `\u003e` `\u0026` `\u2028` `\u2029`, `\b \f \n \r \t` short, other controls `\u00XX`; a lone
+ *   UTF-16 surrogate (Go decoded it from `\udXXX`) becomes U+FFFD;
+ * - object members are sorted by the UTF-8 bytes of their names; no whitespace.
+ * Test vectors: `test/protocol/go-json-hash-vectors.json`, produced by Go itself.
+ */
+import { CanonicalJsonError } from './canonical-json.ts';
+import { sha256Hex } from './hashes.ts';
+import type { BundleRow, JsonValue } from './wire.ts';
+
+const HEX = '0123456789abcdef';
+
+function escapeString(s: string): string {
+  let out = '"';
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    let rep: string | undefined;
+    if (c < 0x20) {
+      switch (c) {
+        case 0x08: rep = '\\b'; break;
+        case 0x0c: rep = '\\f'; break;
+        case 0x0a: rep = '\\n'; break;
+        case 0x0d: rep = '\\r'; break;
+        case 0x09: rep = '\\t'; break;
+        default: rep = '\\u00' + HEX[c >> 4] + HEX[c & 0xf];
+      }
+    } else if (c === 0x22) rep = '\\"';
+    else if (c === 0x5c) rep = '\\\\';
+    else if (c === 0x3c) rep = '\\u003c';
+    else if (c === 0x3e) rep = '\\u003e';
+    else if (c === 0x26) rep = '\\u0026';
+    else if (c === 0x2028) rep = '\\u2028';
+    else if (c === 0x2029) rep = '\\u2029';
+    else if (c >= 0xd800 && c <= 0xdfff) {
+      const next = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
+      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        i++; // a well-formed pair passes through as the character itself
+        continue;
+      }
+      rep = '\ufffd';
+    }
+    if (rep !== undefined) {
+      out += s.slice(start, i) + rep;
+      start = i + 1;
+    }
+  }
+  return out + s.slice(start) + '"';
+}
+
+function formatNumber(n: number): string {
+  if (!Number.isFinite(n)) throw new CanonicalJsonError(`non-finite number ${n}`);
+  if (Object.is(n, -0)) return '-0';
+  // ECMAScript's shortest round-trip form uses the same digits and the same fixed/exponent
+  // thresholds (1e-6, 1e21) as Go's encoding/json; only -0 differs (handled above).
+  return String(n);
+}
+
+/** Code-point order equals UTF-8 byte order (UTF-16 code-unit order differs above U+E000). */
+function compareUtf8(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const xs = x >= 0xd800 && x <= 0xdfff;
+    const ys = y >= 0xd800 && y <= 0xdfff;
+    if (xs === ys) return x - y;
+    // A surrogate (a code point >= U+10000) sorts after every BMP code unit that is not one.
+    return xs ? 1 : -1;
+  }
+  return a.length - b.length;
+}
+
+/** Replaces lone surrogates with U+FFFD, as Go's decoder does, so names sort as Go sees them. */
+function wellFormed(s: string): string {
+  return /[\ud800-\udfff]/.test(s) ? s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd') : s;
+}
+
+/** Serializes `value` the way go-oversync canonicalizes JSON (Go `encoding/json`, sorted keys). */
+export function goCanonicalJson(value: JsonValue): string {
+  switch (typeof value) {
+    case 'string':
+      return escapeString(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      return formatNumber(value);
+    case 'object': {
+      if (value === null) return 'null';
+      if (Array.isArray(value)) return `[${value.map(goCanonicalJson).join(',')}]`;
+      const members: [string, JsonValue][] = [];
+      for (const k of Object.keys(value)) {
+        const v = value[k];
+        if (v === undefined) throw new CanonicalJsonError(`member "${k}" is undefined`);
+        members.push([wellFormed(k), v]);
+      }
+      members.sort((a, b) => compareUtf8(a[0], b[0]));
+      let out = '{';
+      for (let i = 0; i < members.length; i++) {
+        if (i > 0) out += ',';
+        out += escapeString(members[i]![0]) + ':' + goCanonicalJson(members[i]![1]);
+      }
+      return out + '}';
+    }
+    default:
+      throw new CanonicalJsonError(`unsupported value of type ${typeof value}`);
+  }
+}
+
+/**
+ * Text hashed into `bundle_hash` by go-oversync 1f1118f for the committed rows of one bundle, in
+ * bundle order (row_ordinal = index). Payload numbers are JS numbers: parse served payload text
+ * with `JSON.parse`, which rounds to float64 exactly as Go's decoder does.
+ */
+export function goJsonBundleHashMaterial(rows: readonly BundleRow[]): string {
+  let out = '[';
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    const payload: JsonValue = row.op === 'DELETE' ? null : (row.payload ?? null);
+    if (i > 0) out += ',';
+    // Members in UTF-8 order: key, op, payload, row_ordinal, row_version, schema, table.
+    out +=
+      '{"key":' + goCanonicalJson(row.key) +
+      ',"op":' + escapeString(row.op) +
+      ',"payload":' + goCanonicalJson(payload) +
+      ',"row_ordinal":' + formatNumber(i) +
+      ',"row_version":' + formatNumber(row.row_version) +
+      ',"schema":' + escapeString(row.schema) +
+      ',"table":' + escapeString(row.table) + '}';
+  }
+  return out + ']';
+}
+
+/** `bundle_hash` of committed rows in the `go-json-numbers` dialect (SHA-256, lowercase hex). */
+export function goJsonBundleHash(rows: readonly BundleRow[]): Promise<string> {
+  return sha256Hex(goJsonBundleHashMaterial(rows));
+}
