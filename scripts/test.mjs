@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const steps = [
+  // A fresh clone needs nothing beside it (interop's go-oversync source excepted): fail fast if not.
+  ['self-contained (no reads outside the repository)', 'node', ['scripts/outside-paths.mjs']],
   ['type-check', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
   ['unit + integration (vitest)', 'npx', ['vitest', 'run']],
   // The server's own suite again on embedded PGlite: the runtime must behave the same on both engines.

@@ -1,13 +1,14 @@
-/** Locates and loads the shared contract fixtures (`../shared/reference/oversqlite-contracts`). */
+/**
+ * Loads the oversqlite contract fixtures: test vectors copied into the repository
+ * (`test/fixtures/oversqlite-contracts/`, provenance and license in its README), so a fresh clone
+ * needs nothing beside it.
+ */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
 
-const here = dirname(fileURLToPath(import.meta.url));
-
-/** Absolute path of the contracts folder (override with OVERSQLITE_CONTRACTS_DIR). */
-export const CONTRACTS_DIR =
-  process.env.OVERSQLITE_CONTRACTS_DIR ?? join(here, '..', '..', 'shared', 'reference', 'oversqlite-contracts');
+/** Absolute path of the contract fixtures folder. */
+export const CONTRACTS_DIR = fileURLToPath(new URL('./fixtures/oversqlite-contracts/', import.meta.url));
 
 /** Parses one fixture file, relative to the contracts folder. */
 export function loadContract<T = any>(relativePath: string): T {
