@@ -6,7 +6,7 @@ import type { ExecResult, Outcome, QueryResult, Row, SqlParams, SqlStatement, Wa
 import type { CommitNotice } from '../worker/database/table-access.ts';
 import type { GroupCommitStats } from '../worker/database/group-commit.ts';
 import type { StorageKind } from '../worker/database/storage-open.ts';
-import type { ConflictEventDetail, SyncEvent } from '../worker/engine/types.ts';
+import type { ConflictEventDetail, RowLostDetail, SelfHealDetail, SyncEvent } from '../worker/engine/types.ts';
 import { OversqliteError } from '../worker/database/errors.ts';
 import { EventHub } from './event-hub.ts';
 import { LiveQueryRun } from './live-query.ts';
@@ -27,6 +27,14 @@ export interface DatabaseEvents {
    * row (`serverRow`) and the `resolution`.
    */
   conflict: ConflictEventDetail;
+  /**
+   * Sync removed a row or a pending change of this database (a cascade, an orphan, a refused
+   * delete, a change the self-heal could not keep): table, key, why, and the row as SQLite stored
+   * it. Sent after the removal committed.
+   */
+  lost: RowLostDetail;
+  /** Sync recovered by itself from a failure that kept repeating (see `selfHealAfter`). */
+  selfHeal: SelfHealDetail;
   /** A background failure (a live query that failed, a sync error). */
   error: OversqliteError;
 }
@@ -150,6 +158,8 @@ export class Database {
   /** @internal a sync event from the engine (this tab's or relayed). */
   handleSyncEvent(event: SyncEvent): void {
     if (event.type === 'conflict') this.events.emit('conflict', event.conflict);
+    else if (event.type === 'lost') this.events.emit('lost', event.lost);
+    else if (event.type === 'self_heal') this.events.emit('selfHeal', event.selfHeal);
     else if (event.type === 'error') this.events.emit('error', new OversqliteError('sync_failed', event.error.message, { cause: event.error.code }));
     this.sync.handleEvent(event);
   }

@@ -26,6 +26,6 @@ export type { CommitNotice } from '../worker/database/table-access.ts';
 export type { GroupCommitStats } from '../worker/database/group-commit.ts';
 export type { StorageKind } from '../worker/database/storage-open.ts';
 export type {
-  AttachResult, ConflictContext, ConflictEventDetail, ConflictResolution, ConflictResolver, DetachResult, PullResult, PushResult,
+  AttachResult, ConflictContext, ConflictEventDetail, ConflictResolution, ConflictResolver, DetachResult, PullResult, PushResult, RowLostDetail, RowLostReason, SelfHealDetail,
   SyncedTable, SyncErrorInfo, SyncPhase, SyncResult, SyncStatus,
 } from '../worker/engine/types.ts';

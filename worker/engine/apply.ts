@@ -3,11 +3,13 @@
  * recording its version in `_sync_row_state`. Callers run these inside `applyTransaction`
  * (capture off, FKs deferred), so a failure anywhere rolls the whole bundle back.
  */
-import type { SqliteValue, WirePayload } from '../../protocol/index.ts';
+import type { SqliteValue, WireOp, WirePayload } from '../../protocol/index.ts';
 import { keyJsonToSqlite, wirePayloadToSqlite } from './codec.ts';
 import type { EngineContext } from './context.ts';
 import type { TableModel } from './table-config.ts';
 import { keyJsonExpr } from './capture.ts';
+import { appRowByRowid, appRowFromLocalPayload, lostRow } from './lost-rows.ts';
+import type { RowLostDetail } from './types.ts';
 import { runCached, selectCached, selectRowCached } from './statements.ts';
 import { quoteIdent } from './table-config.ts';
 
@@ -151,27 +153,59 @@ export function dropForeignKeyViolations(ctx: EngineContext, drop: (v: ForeignKe
   }
 }
 
+/** The pending change of a key (dirty row first, else frozen outbox row), or null. */
+function pendingOp(ctx: EngineContext, t: TableModel, keyJson: string): WireOp | null {
+  const op = selectCached(
+    ctx.db,
+    `SELECT COALESCE((SELECT op FROM _sync_dirty_rows WHERE schema_name = ?1 AND table_name = ?2 AND key_json = ?3),
+                     (SELECT op FROM _sync_outbox_rows WHERE schema_name = ?1 AND table_name = ?2 AND key_json = ?3))`,
+    [ctx.schema, t.table, keyJson],
+  );
+  return typeof op === 'string' ? (op as WireOp) : null;
+}
+
 /**
- * Keeps local intents consistent after an authoritative apply, inside the same transaction.
+ * Keeps local intents consistent after an authoritative apply, inside the same transaction, and
+ * returns what the app lost by it (emit after COMMIT).
  * 1. (`checkForeignKeys`) A local row with a pending intent that references a parent the apply
  *    removed (deleted on another device) can never be pushed: the server's FK would reject the
- *    whole bundle forever. Such rows are removed locally, as the server's own cascade would have.
- *    Rows without a local intent are left alone, so a genuinely bad server bundle still fails its
- *    FK check at COMMIT.
+ *    whole bundle forever. Such rows are removed locally, as the server's own cascade would have
+ *    (`parent_deleted_remotely`). Rows without a local intent are left alone, so a genuinely bad
+ *    server bundle still fails its FK check at COMMIT.
  * 2. A dirty upsert whose row no longer exists locally (removed by a cascade during the apply)
- *    becomes a delete intent; one that was never synced then drops out at the next freeze.
+ *    becomes a delete intent (`cascade`); one that was never synced then drops out at the next
+ *    freeze.
  */
-export function settleOrphanedIntents(ctx: EngineContext, checkForeignKeys: boolean): void {
-  if (checkForeignKeys) dropForeignKeyViolations(ctx, (v) => hasLocalIntent(ctx, v.child, v.childKeyJson));
+export function settleOrphanedIntents(ctx: EngineContext, checkForeignKeys: boolean): RowLostDetail[] {
+  const lost: RowLostDetail[] = [];
+  if (checkForeignKeys) {
+    dropForeignKeyViolations(ctx, (v) => {
+      const op = pendingOp(ctx, v.child, v.childKeyJson);
+      if (op === null) return false;
+      lost.push(lostRow(v.child, v.childKeyJson, 'parent_deleted_remotely', appRowByRowid(ctx, v.child, v.rowid), op));
+      return true;
+    });
+  }
+  const reported = new Set(lost.map((l) => `${l.table}\u0000${l.key}`));
   for (const t of ctx.model.tables) {
     const key = t.key.uuidAsBlob
       ? `unhex(json_extract(d.key_json, '$.${t.key.wireName}'))`
       : `json_extract(d.key_json, '$.${t.key.wireName}')`;
-    ctx.db.exec({
-      sql: `UPDATE _sync_dirty_rows AS d SET op = 'DELETE', payload = NULL
-            WHERE d.schema_name = ? AND d.table_name = ? AND d.payload IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM ${quoteIdent(t.table)} AS src WHERE src.${quoteIdent(t.key.name)} = ${key})`,
+    const vanished = `d.schema_name = ? AND d.table_name = ? AND d.payload IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM ${quoteIdent(t.table)} AS src WHERE src.${quoteIdent(t.key.name)} = ${key})`;
+    const gone = ctx.db.exec({
+      sql: `SELECT d.key_json, d.op, d.payload FROM _sync_dirty_rows AS d WHERE ${vanished}`,
       bind: [ctx.schema, t.table],
-    });
+      rowMode: 'array',
+      returnValue: 'resultRows',
+    }) as unknown[][];
+    if (gone.length === 0) continue;
+    for (const [keyJson, op, payload] of gone) {
+      const k = String(keyJson);
+      const detail = lostRow(t, k, 'cascade', appRowFromLocalPayload(t, payload as string), op as WireOp);
+      if (!reported.has(`${detail.table}\u0000${detail.key}`)) lost.push(detail);
+    }
+    ctx.db.exec({ sql: `UPDATE _sync_dirty_rows AS d SET op = 'DELETE', payload = NULL WHERE ${vanished}`, bind: [ctx.schema, t.table] });
   }
+  return lost;
 }

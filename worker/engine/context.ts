@@ -7,7 +7,7 @@ import type { CapabilitiesResponse } from '../../protocol/index.ts';
 import { SyncError } from './errors.ts';
 import type { SchemaModel, TableModel } from './table-config.ts';
 import type { SyncTransport } from './transport.ts';
-import type { ConflictEventDetail, EngineClock, SyncEngineOptions, SyncPhase } from './types.ts';
+import type { ConflictEventDetail, EngineClock, RowLostDetail, SyncEngineOptions, SyncPhase } from './types.ts';
 
 /** Shared state of one engine instance. */
 export interface EngineContext {
@@ -26,6 +26,8 @@ export interface EngineContext {
   applied(tables: Iterable<string>): void;
   /** Reports a resolved conflict. */
   conflict(detail: ConflictEventDetail): void;
+  /** Reports rows or pending changes sync removed; call after their transaction committed. */
+  rowsLost(details: readonly RowLostDetail[]): void;
   /** Generates a fresh source id (UUIDv4). */
   newSourceId(): string;
 }

@@ -131,6 +131,9 @@ export class SyncEngine {
         if (list.length) this.emit({ type: 'applied', tables: list });
       },
       conflict: (detail) => this.emit({ type: 'conflict', conflict: detail }),
+      rowsLost: (details) => {
+        for (const lost of details) this.emit({ type: 'lost', lost });
+      },
       newSourceId: () => globalThis.crypto.randomUUID(),
     };
   }
@@ -403,6 +406,8 @@ export class SyncEngine {
     if (readAttachment(this.ctx.db).rebuildRequired) return this.keepSourceRebuild();
     try {
       const out = await pullLoop(this.ctx);
+      // A pulled child refused a pending local delete (RESTRICT): the snapshot brings the parent back.
+      if (readAttachment(this.ctx.db).rebuildRequired) return this.keepSourceRebuild();
       return {
         outcome: out.bundles > 0 ? 'applied_incremental' : 'already_at_target',
         checkpoint: out.checkpoint,

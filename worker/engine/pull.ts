@@ -15,7 +15,9 @@ import { anyLocalIntent, applyServerRow, deleteLocalRow, hasLocalIntent, readRow
 import { applyTransaction } from './capture.ts';
 import { checkWirePayloadShape, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
 import { stagedDecodeExpr, stageWireValue } from './snapshot-stage.ts';
+import { anyPendingDelete, settleChildrenOfLocallyDeletedParents } from './local-parent-deletes.ts';
 import { dropChildrenOfLaterDeletedParents } from './stale-parents.ts';
+import type { RowLostDetail } from './types.ts';
 import type { EngineContext } from './context.ts';
 import { tableOf } from './context.ts';
 import { badResponse } from './errors.ts';
@@ -89,6 +91,7 @@ export function validatePullPage(ctx: EngineContext, page: PullResponse, after: 
  */
 export function applyPulledBundleRowByRow(ctx: EngineContext, seq: number, rows: DecodedRow[]): Set<string> {
   const touched = new Set<string>();
+  const lost: RowLostDetail[] = [];
   applyTransaction(ctx.db, () => {
     const intents = anyLocalIntent(ctx);
     let later = false;
@@ -103,11 +106,25 @@ export function applyPulledBundleRowByRow(ctx: EngineContext, seq: number, rows:
       applyServerRow(ctx, r.t, r.keyJson, r.op, r.version, r.payload);
       touched.add(r.t.table);
     }
-    if (later) dropChildrenOfLaterDeletedParents(ctx, seq);
-    if (intents) settleOrphanedIntents(ctx, rows.some((r) => r.op === 'DELETE'));
-    ctx.db.exec({ sql: 'UPDATE _sync_attachment_state SET last_bundle_seq_seen = ? WHERE singleton_key = 1', bind: [seq] });
+    settleAfterApply(ctx, seq, rows, intents, later, lost);
   });
+  ctx.rowsLost(lost);
   return touched;
+}
+
+/**
+ * The FK settle passes after a bundle's rows are written, inside its transaction, then the
+ * checkpoint: children of parents known deleted later, children of parents this device deleted
+ * (not pushed yet), then local intents the apply orphaned. `lost` collects what the app loses.
+ */
+function settleAfterApply(ctx: EngineContext, seq: number, rows: DecodedRow[], intents: boolean, later: boolean, lost: RowLostDetail[]): void {
+  if (later) dropChildrenOfLaterDeletedParents(ctx, seq);
+  if (intents && anyPendingDelete(ctx)) {
+    const upserted = new Set(rows.filter((r) => r.op !== 'DELETE').map((r) => r.t));
+    if (upserted.size > 0) lost.push(...settleChildrenOfLocallyDeletedParents(ctx, upserted).lost);
+  }
+  if (intents) lost.push(...settleOrphanedIntents(ctx, rows.some((r) => r.op === 'DELETE')));
+  ctx.db.exec({ sql: 'UPDATE _sync_attachment_state SET last_bundle_seq_seen = ? WHERE singleton_key = 1', bind: [seq] });
 }
 
 /** Runs shorter than this are written row by row: a statement over a JSON array does not pay off. */
@@ -211,6 +228,7 @@ function deleteSet(t: TableModel): string {
  */
 export function applyPulledBundle(ctx: EngineContext, seq: number, rows: DecodedRow[]): Set<string> {
   const touched = new Set<string>();
+  const lost: RowLostDetail[] = [];
   applyTransaction(ctx.db, () => {
     const intents = anyLocalIntent(ctx);
     // Per table: the version each key has reached so far (initially its row_state), intent keys.
@@ -273,10 +291,9 @@ export function applyPulledBundle(ctx: EngineContext, seq: number, rows: Decoded
     for (const [t, fin] of finalState) {
       runSet(ctx.db, ROW_STATE_SET_SQL, [ctx.schema, t.table, JSON.stringify([...fin].map(([k, [v, d]]) => [k, v, d]))]);
     }
-    if (later) dropChildrenOfLaterDeletedParents(ctx, seq);
-    if (intents) settleOrphanedIntents(ctx, rows.some((r) => r.op === 'DELETE'));
-    ctx.db.exec({ sql: 'UPDATE _sync_attachment_state SET last_bundle_seq_seen = ? WHERE singleton_key = 1', bind: [seq] });
+    settleAfterApply(ctx, seq, rows, intents, later, lost);
   });
+  ctx.rowsLost(lost);
   return touched;
 }
 
@@ -299,6 +316,8 @@ export async function pullToStable(ctx: EngineContext): Promise<{ bundles: numbe
       rows += b.rows.length;
       ctx.applied(touched);
       ctx.setPhase('pulling', { done: b.seq, total: target });
+      // A withdrawn local delete needs the parent back from a snapshot before anything else.
+      if (readAttachment(ctx.db).rebuildRequired) return { bundles, rows, checkpoint: b.seq };
     }
     const checkpoint = readAttachment(ctx.db).lastBundleSeqSeen;
     if (checkpoint >= target) return { bundles, rows, checkpoint };

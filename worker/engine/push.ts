@@ -32,7 +32,7 @@ import {
   readOutboxHeader,
   requeueOutboxInTransaction,
 } from './outbox.ts';
-import type { PushResult } from './types.ts';
+import type { PushResult, RowLostDetail } from './types.ts';
 import type { TableModel } from './table-config.ts';
 
 const DEFAULT_CHUNK_ROWS = 1000;
@@ -243,6 +243,7 @@ export function replayCommitted(
   pushed: readonly OutboxRow[],
 ): Set<string> {
   const touched = new Set<string>();
+  let lost: RowLostDetail[] = [];
   const seq = meta.bundle_seq;
   // Validate and decode everything before writing anything. Without fetched rows the bundle is
   // the pushed rows themselves (proved by its bundle_hash, see `pushPending`).
@@ -318,7 +319,7 @@ export function replayCommitted(
         [seq, JSON.stringify(others)],
       );
     }
-    settleOrphanedIntents(ctx, anyDelete);
+    lost = settleOrphanedIntents(ctx, anyDelete);
     const att = readAttachment(ctx.db);
     if (seq === att.lastBundleSeqSeen + 1) {
       ctx.db.exec({ sql: 'UPDATE _sync_attachment_state SET last_bundle_seq_seen = ? WHERE singleton_key = 1', bind: [seq] });
@@ -326,6 +327,7 @@ export function replayCommitted(
     advanceNextSourceBundleId(ctx.db, header.sourceId, header.userId, header.sourceBundleId + 1);
     clearOutboxInTransaction(ctx);
   });
+  ctx.rowsLost(lost);
   return touched;
 }
 

@@ -17,6 +17,7 @@ import { anyLocalIntent, deleteLocalRow, settleOrphanedIntents, upsertLocalRow }
 import { applyTransaction } from './capture.ts';
 import { localPayloadToWire, wirePayloadToSqlite } from './codec.ts';
 import type { EngineContext } from './context.ts';
+import type { RowLostDetail } from './types.ts';
 import { badResponse } from './errors.ts';
 import { readAttachment } from './metadata.ts';
 import { clearOutboxInTransaction, requeueOutboxInTransaction } from './outbox.ts';
@@ -164,6 +165,7 @@ function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: Snapsh
   const touched = new Set<string>();
   let kept = 0;
   let discarded = 0;
+  let lost: RowLostDetail[] = [];
   applyTransaction(ctx.db, () => {
     // Pending local intents, read inside the final transaction so no write made during the
     // download is missed: the frozen outbox first, then the (newer) dirty rows.
@@ -214,7 +216,7 @@ function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: Snapsh
       }
       kept = intents.length;
       // With no intent left (none pending) settling is a no-op: skip its full FK check.
-      if (anyLocalIntent(ctx)) settleOrphanedIntents(ctx, true);
+      if (anyLocalIntent(ctx)) lost = settleOrphanedIntents(ctx, true);
     }
 
     ctx.db.exec('DELETE FROM _sync_snapshot_stage');
@@ -241,5 +243,6 @@ function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: Snapsh
     );
   });
   ctx.applied(touched);
+  ctx.rowsLost(lost);
   return { snapshotBundleSeq: s.snapshot_bundle_seq, rowCount: s.row_count, keptIntents: kept, discardedIntents: discarded, tables: [...touched] };
 }

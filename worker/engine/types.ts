@@ -82,6 +82,13 @@ export interface SyncEngineOptions {
   retry?: { attempts?: number; initialDelayMs?: number; maxDelayMs?: number };
   /** Conflict auto-retries per push. Default 3. */
   maxConflictRetries?: number;
+  /**
+   * Last-resort self-heal: when the same sync step fails this many times in a row with the same
+   * non-transient error, the engine rebuilds from a server snapshot keeping its pending changes
+   * (and, if the push still fails the same way, drops the changes the server keeps refusing, each
+   * as a `lost` event). Default 3; 0 turns it off.
+   */
+  selfHealAfter?: number;
   /** Injected clock and timers (tests). */
   clock?: EngineClock;
 }
@@ -161,10 +168,53 @@ export interface ConflictEventDetail {
   resolution: 'server' | 'local' | 'merged' | 'delete';
 }
 
+/**
+ * Why sync removed a row (or a pending change) the app had or was about to get:
+ * - `parent_deleted_locally`: a pulled row whose parent this device deleted (not pushed yet) under
+ *   an `ON DELETE CASCADE` foreign key; the server removes it too when the delete lands.
+ * - `parent_deleted_remotely`: a local row with a pending change whose parent another device
+ *   deleted (the server's FK would refuse it forever).
+ * - `cascade`: a pending change whose row an applied server delete of its parent cascaded away
+ *   (the server's own cascade, or the local one).
+ * - `delete_refused`: a pending local delete of a parent that a `RESTRICT`/`NO ACTION` foreign key
+ *   refuses, because another device added a child under it; the parent comes back.
+ * - `unsyncable`: the last-resort self-heal dropped a pending change the server refused every time.
+ */
+export type RowLostReason = 'parent_deleted_locally' | 'parent_deleted_remotely' | 'cascade' | 'delete_refused' | 'unsyncable';
+
+/** A row or pending change sync removed: the `lost` event's payload (plain data). */
+export interface RowLostDetail {
+  table: string;
+  /** The sync key value (string; BLOB UUID keys as dashed UUID text). */
+  key: string;
+  reason: RowLostReason;
+  /**
+   * The row as the app's SQLite stored it just before it went (column name to value: numbers,
+   * bigints, text, Uint8Array, null); the pending after-image for a change that never had a row;
+   * null for a pending delete.
+   */
+  row: Record<string, unknown> | null;
+  /** The pending local change that was dropped, or null when the row had none. */
+  localOp: WireOp | null;
+}
+
+/** The last-resort self-heal ran: the `self_heal` event's payload (plain data). */
+export interface SelfHealDetail {
+  /** The failure that repeated `failures` times in a row. */
+  cause: SyncErrorInfo;
+  /** The step that kept failing. */
+  step: 'push' | 'pull';
+  failures: number;
+  /** Pending changes the heal could not keep (each also reached the app as a `lost` event). */
+  droppedChanges: number;
+}
+
 /** Events emitted to subscribers. */
 export type SyncEvent =
   | { type: 'status'; status: SyncStatus }
   | { type: 'conflict'; conflict: ConflictEventDetail }
+  | { type: 'lost'; lost: RowLostDetail }
+  | { type: 'self_heal'; selfHeal: SelfHealDetail }
   | { type: 'error'; error: SyncErrorInfo }
   | { type: 'applied'; tables: string[] };
 

@@ -1,0 +1,151 @@
+/**
+ * Pulled rows whose parent this device deleted and has not pushed yet.
+ *
+ * Another device adds a child under parent P while this one, offline, deletes P. The pulled child
+ * then has no parent locally, and the bundle failed its FK check at COMMIT on every pull, while
+ * the push (often rejected for another reason) waited for that pull: a device stuck for good.
+ * The child follows the parent's fate as the server will decide it when the delete lands, inside
+ * the bundle's transaction, according to the foreign key's ON DELETE action (the local schema
+ * mirrors the server's):
+ * - CASCADE: the server will delete the child with P, so it is dropped now (`lost` event,
+ *   `parent_deleted_locally`).
+ * - SET NULL: the server will clear the reference, so it is cleared now (the row is kept).
+ * - RESTRICT / NO ACTION / SET DEFAULT (or SET NULL on a NOT NULL column): the server will refuse
+ *   P's deletion while the child exists, so the pending delete is withdrawn (`lost` event,
+ *   `delete_refused`) and the engine rebuilds from a snapshot right after the pull, which brings
+ *   P and the child back. A delete frozen in the outbox is left alone (its push decides).
+ */
+import type { EngineContext } from './context.ts';
+import { appRowByRowid, lostRow } from './lost-rows.ts';
+import type { TableModel } from './table-config.ts';
+import { quoteIdent } from './table-config.ts';
+import type { RowLostDetail } from './types.ts';
+import { selectCached } from './statements.ts';
+
+/** What settling did: `lost` details to emit after COMMIT, and whether a rebuild must follow. */
+export interface ParentDeleteSettlement {
+  lost: RowLostDetail[];
+  rebuild: boolean;
+}
+
+interface ForeignKey {
+  from: string;
+  to: string | null;
+  onDelete: string;
+}
+
+/** True when some pending local change is a delete (only then can this pass find anything). */
+export function anyPendingDelete(ctx: EngineContext): boolean {
+  return (
+    Number(
+      selectCached(
+        ctx.db,
+        "SELECT EXISTS (SELECT 1 FROM _sync_dirty_rows WHERE payload IS NULL) OR EXISTS (SELECT 1 FROM _sync_outbox_rows WHERE op = 'DELETE')",
+        [],
+      ),
+    ) === 1
+  );
+}
+
+function foreignKey(ctx: EngineContext, child: TableModel, fkid: number): ForeignKey | null {
+  const rows = (ctx.db.exec({ sql: `PRAGMA foreign_key_list(${quoteIdent(child.table)})`, rowMode: 'object', returnValue: 'resultRows' }) as Record<string, unknown>[]).filter(
+    (r) => Number(r.id) === fkid,
+  );
+  if (rows.length !== 1) return null; // composite references cannot name a sync key
+  const r = rows[0]!;
+  return { from: String(r.from), to: r.to === null || r.to === undefined ? null : String(r.to), onDelete: String(r.on_delete).toUpperCase() };
+}
+
+/** Where the parent's pending delete lives, or null when it has none. */
+function pendingDelete(ctx: EngineContext, p: TableModel, keyJson: string): 'dirty' | 'outbox' | null {
+  const dirty = selectCached(ctx.db, 'SELECT payload IS NULL FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?', [ctx.schema, p.table, keyJson]);
+  if (dirty !== undefined && dirty !== null) return Number(dirty) === 1 ? 'dirty' : null;
+  const frozen = selectCached(
+    ctx.db,
+    "SELECT EXISTS (SELECT 1 FROM _sync_outbox_rows WHERE schema_name = ? AND table_name = ? AND key_json = ? AND op = 'DELETE')",
+    [ctx.schema, p.table, keyJson],
+  );
+  return Number(frozen) === 1 ? 'outbox' : null;
+}
+
+function hasIntent(ctx: EngineContext, t: TableModel, keyJson: string): boolean {
+  return (
+    Number(
+      selectCached(
+        ctx.db,
+        'SELECT EXISTS (SELECT 1 FROM _sync_dirty_rows WHERE schema_name = ?1 AND table_name = ?2 AND key_json = ?3) OR EXISTS (SELECT 1 FROM _sync_outbox_rows WHERE schema_name = ?1 AND table_name = ?2 AND key_json = ?3)',
+        [ctx.schema, t.table, keyJson],
+      ),
+    ) === 1
+  );
+}
+
+/**
+ * Inside a pull's apply transaction, after its rows are written: settles rows of `tables` (the
+ * tables the bundle upserted into) that violate a foreign key to a parent with a pending local
+ * delete. Other violations are left alone (a bad bundle still fails at COMMIT).
+ */
+export function settleChildrenOfLocallyDeletedParents(ctx: EngineContext, tables: Iterable<TableModel>): ParentDeleteSettlement {
+  const out: ParentDeleteSettlement = { lost: [], rebuild: false };
+  if (Number(ctx.db.selectValue('PRAGMA foreign_keys')) !== 1) return out;
+  const withdrawn = new Set<string>();
+  let scan = [...new Set(tables)];
+  for (let round = 0; round < 16 && scan.length > 0; round++) {
+    const next = new Set<TableModel>();
+    for (const t of scan) {
+      const violations = ctx.db.exec({ sql: `PRAGMA foreign_key_check(${quoteIdent(t.table)})`, rowMode: 'array', returnValue: 'resultRows' }) as unknown[][];
+      for (const [, rowid, parentTable, fkid] of violations) {
+        if (rowid === null || rowid === undefined) continue;
+        const p = ctx.model.byName.get(String(parentTable));
+        const fk = p ? foreignKey(ctx, t, Number(fkid)) : null;
+        if (!p || !fk || (fk.to !== null && fk.to !== p.key.name)) continue;
+        const value = `src.${quoteIdent(fk.from)}`;
+        const [parentKeyJson, childKeyJson] = (ctx.db.exec({
+          sql: `SELECT json_object(?, ${p.key.uuidAsBlob ? `lower(hex(${value}))` : value}), json_object(?, ${
+            t.key.uuidAsBlob ? `lower(hex(src.${quoteIdent(t.key.name)}))` : `src.${quoteIdent(t.key.name)}`
+          }) FROM ${quoteIdent(t.table)} AS src WHERE rowid = ?`,
+          bind: [p.key.wireName, t.key.wireName, rowid as number],
+          rowMode: 'array',
+          returnValue: 'resultRows',
+        }) as unknown[][])[0] ?? [];
+        if (typeof parentKeyJson !== 'string' || typeof childKeyJson !== 'string') continue;
+        if (withdrawn.has(`${p.table}\u0000${parentKeyJson}`)) {
+          // Another child of a parent whose delete was just withdrawn: back with the rebuild too.
+          ctx.db.exec({ sql: `DELETE FROM ${quoteIdent(t.table)} WHERE rowid = ?`, bind: [rowid as number] });
+          continue;
+        }
+        const where = pendingDelete(ctx, p, parentKeyJson);
+        // A child with its own pending change is the settle pass's business (apply.ts).
+        if (where === null || hasIntent(ctx, t, childKeyJson)) continue;
+        if (fk.onDelete === 'CASCADE') {
+          out.lost.push(lostRow(t, childKeyJson, 'parent_deleted_locally', appRowByRowid(ctx, t, Number(rowid)), null));
+          ctx.db.exec({ sql: `DELETE FROM ${quoteIdent(t.table)} WHERE rowid = ?`, bind: [rowid as number] });
+          // The delete cascades locally; grandchildren of this child need no second look.
+          continue;
+        }
+        if (fk.onDelete === 'SET NULL') {
+          try {
+            ctx.db.exec({ sql: `UPDATE ${quoteIdent(t.table)} SET ${quoteIdent(fk.from)} = NULL WHERE rowid = ?`, bind: [rowid as number] });
+            continue;
+          } catch {
+            // NOT NULL: the server's SET NULL would fail the same way, i.e. the delete is refused.
+          }
+        }
+        if (where !== 'dirty') continue;
+        ctx.db.exec({
+          sql: 'DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?',
+          bind: [ctx.schema, p.table, parentKeyJson],
+        });
+        withdrawn.add(`${p.table}\u0000${parentKeyJson}`);
+        out.lost.push(lostRow(p, parentKeyJson, 'delete_refused', null, 'DELETE'));
+        // The child goes until the rebuild brings it back with its parent.
+        ctx.db.exec({ sql: `DELETE FROM ${quoteIdent(t.table)} WHERE rowid = ?`, bind: [rowid as number] });
+        out.rebuild = true;
+        next.add(t);
+      }
+    }
+    scan = [...next];
+  }
+  if (out.rebuild) ctx.db.exec('UPDATE _sync_attachment_state SET rebuild_required = 1 WHERE singleton_key = 1');
+  return out;
+}
