@@ -13,6 +13,10 @@ export const WIRE_ERROR_STATUS = {
   method_not_allowed: 405,
   not_found: 404,
   service_unavailable: 503,
+  /** oversqlite: the server lost (or could not get) its database connection; retry after `Retry-After`. */
+  database_unavailable: 503,
+  /** oversqlite: the database kept refusing the transaction (serialization, deadlock, lock); retry after `Retry-After`. */
+  database_busy: 503,
   connect_invalid: 400,
   connect_failed: 500,
   push_session_invalid: 400,

@@ -5,11 +5,12 @@
  * interface in `types.ts` promises.
  */
 import pg from 'pg';
+import { isConnectionFault } from './connection-faults.ts';
 import type { SqlDatabase, SqlQueryResult, SqlSession } from './types.ts';
 
 /** How to reach PostgreSQL: a connection string (the database owns its pool) or a host's pool. */
 export type PostgresDatabaseOptions =
-  | { connectionString: string; maxConnections?: number }
+  | { connectionString: string; maxConnections?: number; /** Checkout timeout (default 10 s). */ connectTimeoutMs?: number }
   | { pool: pg.Pool };
 
 function quoteIdent(name: string): string {
@@ -22,7 +23,15 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): SqlDat
   const pool =
     'pool' in options
       ? options.pool
-      : new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10 });
+      : new pg.Pool({
+          connectionString: options.connectionString,
+          max: options.maxConnections ?? 10,
+          // A peer that vanishes without a FIN/RST (failover, network partition) is detected by TCP
+          // keepalive instead of holding the request forever; a database that accepts no
+          // connection fails the checkout instead of queueing requests without bound.
+          keepAlive: true,
+          connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+        });
   const connectionConfig = ownsPool ? { connectionString: (options as { connectionString: string }).connectionString } : pool.options;
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
@@ -39,15 +48,25 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): SqlDat
     async withConnection<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       let broken: Error | undefined;
+      // pg-pool drops its own 'error' listener while a client is checked out, and `pg` emits
+      // 'error' when the backend goes away (admin kill, restart, failover) even between queries:
+      // without a listener that event kills the process. It marks the client broken instead, so
+      // the pool discards it; the query in flight (or the next one) fails and the request is
+      // answered as a retryable database fault.
+      const onError = (err: Error) => {
+        broken ??= err;
+      };
+      client.on('error', onError);
       try {
         const session: SqlSession = {
           async query<R>(text: string, params?: readonly unknown[]) {
+            if (broken) throw broken;
             try {
               const r = await client.query(text, params as unknown[] | undefined);
               return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
             } catch (err) {
               // A connection-level failure (not an SQL error) must not return the client to the pool.
-              if (!(err as { code?: string }).code) broken = err as Error;
+              if (!(err as { code?: string }).code || isConnectionFault(err)) broken ??= err as Error;
               throw err;
             }
           },
@@ -55,6 +74,9 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): SqlDat
         return await fn(session);
       } finally {
         client.release(broken);
+        // After release the pool's idle listener is back; ours stays attached to a discarded
+        // client only, where a late 'error' must still be swallowed.
+        if (!broken) client.removeListener('error', onError);
       }
     },
     async listen(channel, onNotify, onError) {
@@ -73,8 +95,15 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): SqlDat
       };
       client.on('error', lost);
       client.on('end', () => lost(new Error('LISTEN connection ended')));
-      await client.connect();
-      await client.query(`LISTEN ${quoteIdent(channel)}`);
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${quoteIdent(channel)}`);
+      } catch (err) {
+        // The caller retries; this half-open client must not linger (nor report twice).
+        stopped = true;
+        await client.end().catch(() => {});
+        throw err;
+      }
       listeners.add(client);
       return async () => {
         stopped = true;

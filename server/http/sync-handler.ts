@@ -6,6 +6,7 @@ import { SOURCE_ID_HEADER } from '../../protocol/wire.ts';
 import type { WireErrorCode } from '../../protocol/errors.ts';
 import type { CapacityGate } from '../runtime/capacity.ts';
 import { connectScope } from '../runtime/connect.ts';
+import { transientDatabaseFault } from '../runtime/database-faults.ts';
 import type { RuntimeContext } from '../runtime/context.ts';
 import { pullBundles, readCommittedRows } from '../runtime/committed-rows.ts';
 import { commitPushSession, createPushSession, deletePushSession, parsePushChunk, parsePushCreate, uploadPushChunk } from '../runtime/push-sessions.ts';
@@ -215,8 +216,10 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
         const status = await d.status();
         return jsonResponse(r.name === 'health' && status.status !== 'healthy' ? 503 : 200, status);
       } catch (err) {
+        const fault = transientDatabaseFault(err);
         d.onInternalError(err, r.name);
-        return errorResponse(failure, `${r.name} failed: ${(err as Error).message}`);
+        if (fault) return errorResponse(fault.code, fault.message, fault.extra, fault.headers);
+        return errorResponse(failure, `${r.name} failed`);
       }
     }
     if (!d.enter()) return errorResponse('service_unavailable', 'the sync server is shutting down');
@@ -230,7 +233,11 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
     } catch (err) {
       if (err instanceof SyncError) return errorResponse(err.code, err.message, err.extra, err.headers);
       d.onInternalError(err, `${request.method} ${url.pathname}`);
-      return errorResponse(failure, `${r.name} failed: ${(err as Error)?.message ?? String(err)}`);
+      const fault = transientDatabaseFault(err);
+      if (fault) return errorResponse(fault.code, fault.message, fault.extra, fault.headers);
+      // The cause goes to onInternalError only: its text (SQL, relation names, stack) is no
+      // business of the client.
+      return errorResponse(failure, `${r.name} failed on the server`);
     } finally {
       d.leave();
     }

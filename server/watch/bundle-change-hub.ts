@@ -37,12 +37,30 @@ export class BundleChangeHub {
       if (this.stopped) return;
       try {
         await this.start();
-        this.backoffMs = 100;
-        await this.publishCatchUp();
       } catch {
         this.scheduleReconnect();
+        return;
       }
+      if (this.stopped) {
+        await this.stop();
+        return;
+      }
+      this.backoffMs = 100;
+      // Listening again: a failed catch-up read must not start a second listener, so it is
+      // retried on its own (streams still get every later NOTIFY meanwhile).
+      await this.catchUpUntilDone();
     }, delay);
+  }
+
+  private async catchUpUntilDone(): Promise<void> {
+    for (let delay = 100; !this.stopped; delay = Math.min(delay * 2, 2000)) {
+      try {
+        await this.publishCatchUp();
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
   }
 
   private async publishCatchUp(): Promise<void> {

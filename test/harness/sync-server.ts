@@ -49,6 +49,8 @@ export interface StartSyncServerOptions {
   basePath?: string;
   /** Name part of the created database. */
   purpose?: string;
+  /** Wraps the database the runtime gets (fault injection, see `stage-gate.ts`); the schema is applied unwrapped. */
+  wrapDatabase?: (db: SqlDatabase) => SqlDatabase;
 }
 
 /** A started harness server. */
@@ -86,7 +88,7 @@ export async function startSyncServer(opts: StartSyncServerOptions = {}): Promis
   try {
     await testDatabase.exec(opts.schemaSql ?? SAMPLE_SCHEMA_SQL);
     server = await createSyncServer({
-      database: testDatabase.database,
+      database: opts.wrapDatabase ? opts.wrapDatabase(testDatabase.database) : testDatabase.database,
       tables: opts.tables ?? SAMPLE_TABLES,
       watch: opts.watch ?? { enabled: true, heartbeatMs: 1000 },
       limits: opts.limits,
