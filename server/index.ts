@@ -22,13 +22,15 @@ import { CapacityGate } from './runtime/capacity.ts';
 import { capabilitiesDocument, featureFlags } from './runtime/capabilities.ts';
 import { loadCatalog, normalizeRegisteredTables } from './runtime/catalog.ts';
 import type { RuntimeContext } from './runtime/context.ts';
-import { resolveLimits } from './runtime/options.ts';
+import { resolveLimits, resolveWireDialect } from './runtime/options.ts';
 import type { SyncServerOptions } from './runtime/options.ts';
 import { pruneUserHistory, writeAsUser } from './runtime/server-writes.ts';
 import { readStatus } from './runtime/status.ts';
 import { BundleChangeHub } from './watch/bundle-change-hub.ts';
 
 export type { SyncServerOptions, RegisteredTable, SyncLimits } from './runtime/options.ts';
+export type { WireDialectOption } from './runtime/wire-dialect.ts';
+export type { WireDialect } from '../protocol/dialect.ts';
 export type { SqlDatabase, SqlSession, SqlQueryResult } from './database/types.ts';
 export type { CommittedBundleMeta } from '../protocol/wire.ts';
 export { createPostgresDatabase } from './database/postgres.ts';
@@ -50,6 +52,11 @@ export interface SyncServer {
   writeAs<T>(userId: string, writerSourceId: string, fn: (tx: SqlSession) => Promise<T>): Promise<{ result: T; bundle: CommittedBundleMeta }>;
   /** Retention: raise a user's retained floor now (ops + tests of history_pruned). */
   pruneHistory(userId: string, floor: number): Promise<void>;
+  /**
+   * Open watch streams (`GET /sync/watch`) of `userId` in this process; 0 when watch is disabled.
+   * (go-oversync exposes the same count as `BundleChangeSubscriberCountForTest`.)
+   */
+  bundleChangeSubscriberCount(userId: string): number;
   /** The database the server runs on. */
   readonly database: SqlDatabase;
   /** Drains in-flight work, closes watch streams, stops LISTEN, closes a database the server created; 503 afterwards. */
@@ -79,6 +86,7 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
         pruneBatchSize: options.retention?.pruneBatchSize ?? 1_000,
       },
       notifyChannel: channel,
+      wireDialect: resolveWireDialect(options.wireDialect),
     };
     // Rows that predate the first bootstrap become one baseline bundle per user (idempotent).
     await adoptPreexistingRows(ctx);
@@ -136,6 +144,7 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
       database: db,
       writeAs: (userId, writerSourceId, fn) => guarded(() => writeAsUser(ctx, userId, writerSourceId, fn)),
       pruneHistory: (userId, floor) => guarded(() => pruneUserHistory(ctx, userId, floor)),
+      bundleChangeSubscriberCount: (userId) => hub?.subscriberCountOf(userId) ?? 0,
       async close() {
         if (lifecycle !== 'running') return;
         lifecycle = 'shutting_down';

@@ -80,7 +80,10 @@ async function readBodyText(request: Request, maxBytes: number, code: WireErrorC
 }
 
 async function readJson(request: Request, required: boolean, maxBytes: number, code: WireErrorCode = 'invalid_request'): Promise<unknown> {
-  const text = await readBodyText(request, maxBytes, code);
+  return parseJsonText(await readBodyText(request, maxBytes, code), required);
+}
+
+function parseJsonText(text: string, required: boolean): unknown {
   if (text.trim() === '') {
     if (required) throw new SyncError('invalid_request', 'request body is required');
     return undefined;
@@ -120,7 +123,9 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
       case 'pushCreate':
         return jsonResponse(200, await createPushSession(ctx, userId, sourceId, parsePushCreate(await readJson(request, true, L.maxRequestBodyBytes))));
       case 'pushChunk': {
-        const input = parsePushChunk(ctx, await readJson(request, true, L.maxRequestBodyBytes, 'push_chunk_invalid'));
+        // The text too: JSON numbers' own digits are read from it (exact int64, numbers dialect).
+        const text = await readBodyText(request, L.maxRequestBodyBytes, 'push_chunk_invalid');
+        const input = parsePushChunk(ctx, parseJsonText(text, true), text);
         return jsonResponse(200, await uploadPushChunk(ctx, userId, sourceId, decodeURIComponent(match[2]!), input));
       }
       case 'pushCommit':
@@ -142,7 +147,7 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
         const maxBundles = param(code, () => nonNegativeInt(q.get('max_bundles'), 'max_bundles', L.defaultBundlesPerPull))!;
         if (maxBundles < 1 || maxBundles > L.maxBundlesPerPull) throw new SyncError(code, `max_bundles must be between 1 and ${L.maxBundlesPerPull}`);
         const target = param(code, () => nonNegativeInt(q.get('target_bundle_seq'), 'target_bundle_seq', 0))!;
-        return jsonResponse(200, await pullBundles(ctx, userId, after, maxBundles, target));
+        return jsonResponse(200, await pullBundles(ctx, userId, sourceId, after, maxBundles, target));
       }
       case 'snapshotCreate': {
         const replacement = parseSnapshotCreate(await readBodyText(request, L.maxRequestBodyBytes, 'snapshot_session_invalid'), sourceId);
@@ -160,7 +165,7 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
         const after = param(code, () => nonNegativeInt(q.get('after_row_ordinal'), 'after_row_ordinal', 0))!;
         const maxRows = param(code, () => positiveIntCapped(q.get('max_rows'), 'max_rows', L.defaultRowsPerSnapshotChunk, L.maxRowsPerSnapshotChunk))!;
         const maxBytes = param(code, () => positiveIntCapped(q.get('max_bytes'), 'max_bytes', L.defaultBytesPerSnapshotChunk, L.maxBytesPerSnapshotChunk))!;
-        return jsonResponse(200, await readSnapshotChunk(ctx, d.snapshotChunkReads, userId, id, after, maxRows, maxBytes));
+        return jsonResponse(200, await readSnapshotChunk(ctx, d.snapshotChunkReads, userId, sourceId, id, after, maxRows, maxBytes));
       }
       case 'watch': {
         const after = param('invalid_request', () => nonNegativeInt(q.get('after_bundle_seq'), 'after_bundle_seq', 0))!;

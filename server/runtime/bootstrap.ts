@@ -184,6 +184,30 @@ CREATE UNLOGGED TABLE IF NOT EXISTS sync.snapshot_sessions_v2 (
 --next
 ${FLOAT_WIRE_TEXT_SQL};
 --next
+-- Wire dialects (protocol/dialect.ts), added in place to databases of earlier versions: what a
+-- push session speaks, which material a logged bundle_hash is in (existing bundles: strings), and
+-- the last dialect each source pushed in (NULL: never pushed; its reads get strings).
+ALTER TABLE sync.push_sessions ADD COLUMN IF NOT EXISTS wire_dialect text;
+--next
+ALTER TABLE sync.bundle_log ADD COLUMN IF NOT EXISTS wire_dialect text NOT NULL DEFAULT 'jcs-numeric-strings';
+--next
+ALTER TABLE sync.source_state ADD COLUMN IF NOT EXISTS wire_dialect text;
+--next
+-- Deleting a bundle_log row deletes its bundle_rows (go-oversync's ON DELETE CASCADE, so retention
+-- scripts written for it work here). A statement-level trigger rather than a foreign key: the same
+-- effect for every DELETE, and no per-row referential check on the hot insert of bundle rows.
+CREATE OR REPLACE FUNCTION sync.bundle_log_delete_rows() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  DELETE FROM sync.bundle_rows r USING gone g WHERE r.user_pk = g.user_pk AND r.bundle_seq = g.bundle_seq;
+  RETURN NULL;
+END
+$fn$;
+--next
+DROP TRIGGER IF EXISTS bundle_log_delete_rows ON sync.bundle_log;
+--next
+CREATE TRIGGER bundle_log_delete_rows AFTER DELETE ON sync.bundle_log
+  REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION sync.bundle_log_delete_rows();
+--next
 CREATE SEQUENCE IF NOT EXISTS sync.accepted_push_replay_seq;
 --next
 CREATE SEQUENCE IF NOT EXISTS sync.rejected_registered_write_seq;

@@ -4,12 +4,15 @@
  * row versions, hash, log, notify watchers, and apply retention. Everything runs in the caller's
  * transaction, so a rollback leaves no bundle and no sequence gap.
  */
+import type { WireDialect } from '../../protocol/dialect.ts';
 import type { CommittedBundleMeta } from '../../protocol/wire.ts';
 import type { SqlQueryResult, SqlSession } from '../database/types.ts';
 import { hashStoredRows } from './bundle-hash.ts';
 import type { StoredRowText } from './bundle-hash.ts';
 import type { Catalog } from './catalog.ts';
+import { goJsonHashStoredRows } from './numbers-dialect.ts';
 import { pgErrorCode } from './sync-error.ts';
+import { NUMBERS_DIALECT, STRINGS_DIALECT } from './wire-dialect.ts';
 
 /** Retention policy: keep `retainedBundlesPerUser` bundles, move the floor at most `pruneBatchSize` per commit. */
 export interface RetentionPolicy {
@@ -24,6 +27,8 @@ export interface BundleIdentity {
   sourceId: string;
   sourceBundleId: number;
   canonicalRequestHash: string | null;
+  /** Dialect of the pushing peer: `bundle_hash` is stored in its material (strings when absent). */
+  dialect?: WireDialect;
 }
 
 /** Normalization when some key was touched more than once: first op, last op, last image per key. */
@@ -152,13 +157,14 @@ export async function finalizeCapturedBundle(
     () => null,
     (err: unknown) => ({ err }),
   );
-  const { bundleHash, byteCount } = hashStoredRows(catalog, rows, bundleSeq);
+  const dialect = id.dialect ?? STRINGS_DIALECT;
+  const { bundleHash, byteCount } = dialect === NUMBERS_DIALECT ? goJsonHashStoredRows(catalog, rows, bundleSeq) : hashStoredRows(catalog, rows, bundleSeq);
   const failed = await overlapped;
   if (failed) throw failed.err;
   await tx.query(
-    `INSERT INTO sync.bundle_log (user_pk, bundle_seq, source_id, source_bundle_id, row_count, byte_count, bundle_hash, canonical_request_hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [id.userPk, bundleSeq, id.sourceId, id.sourceBundleId, rowCount, byteCount, bundleHash, id.canonicalRequestHash],
+    `INSERT INTO sync.bundle_log (user_pk, bundle_seq, source_id, source_bundle_id, row_count, byte_count, bundle_hash, canonical_request_hash, wire_dialect)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [id.userPk, bundleSeq, id.sourceId, id.sourceBundleId, rowCount, byteCount, bundleHash, id.canonicalRequestHash, dialect],
   );
   // Delivered by PostgreSQL only if this transaction commits.
   await tx.query('SELECT pg_notify($1, $2)', [

@@ -11,6 +11,10 @@ import { SyncError } from './sync-error.ts';
 import { inReadSnapshot } from './transactions.ts';
 import { SerializedJson } from './serialized-json.ts';
 import { finishPayload } from './wire-rows.ts';
+import { hashStoredRows } from './bundle-hash.ts';
+import { goJsonHashStoredRows, numbersBundleRowText } from './numbers-dialect.ts';
+import type { WireDialect } from '../../protocol/dialect.ts';
+import { NUMBERS_DIALECT, requesterDialect, storedDialect } from './wire-dialect.ts';
 
 interface StoredRow {
   bundle_seq: string;
@@ -63,9 +67,22 @@ interface LogRow {
   row_count: number;
   bundle_hash: string;
   canonical_request_hash: string | null;
+  wire_dialect: string;
 }
 
-const LOG_COLUMNS = `bundle_seq::text AS bundle_seq, source_id, source_bundle_id::text AS source_bundle_id, row_count, bundle_hash, canonical_request_hash`;
+const LOG_COLUMNS = `bundle_seq::text AS bundle_seq, source_id, source_bundle_id::text AS source_bundle_id, row_count, bundle_hash, canonical_request_hash, wire_dialect`;
+
+/** Wire text of a stored row in `dialect`. */
+function rowText(catalog: Catalog, r: StoredRow, dialect: WireDialect): string {
+  return dialect === NUMBERS_DIALECT ? numbersBundleRowText(catalog, r, Number(r.bundle_seq)) : bundleRowText(catalog, r);
+}
+
+/** `bundle_hash` of a logged bundle in `dialect`: as logged when it was pushed in it, else recomputed from its rows. */
+function bundleHashIn(catalog: Catalog, meta: LogRow, rows: readonly StoredRow[], dialect: WireDialect): string {
+  if (storedDialect(meta.wire_dialect) === dialect) return meta.bundle_hash;
+  const seq = Number(meta.bundle_seq);
+  return (dialect === NUMBERS_DIALECT ? goJsonHashStoredRows(catalog, rows, seq) : hashStoredRows(catalog, rows, seq)).bundleHash;
+}
 
 async function countPruned(ctx: RuntimeContext): Promise<void> {
   await ctx.db.query(COUNT_HISTORY_PRUNED).catch(() => {});
@@ -98,10 +115,12 @@ export async function readCommittedRows(
       const hasMore = r.rows.length > maxRows;
       const page = hasMore ? r.rows.slice(0, maxRows) : r.rows;
       const next = page.length > 0 ? page[page.length - 1]!.row_ordinal : (afterRowOrdinal ?? 0);
+      // The pushing peer replays these rows: they are served in the bundle's own dialect.
+      const dialect = storedDialect(meta.wire_dialect);
       // Member order of the CommittedBundleRowsResponse as JSON.stringify would write it.
       return new SerializedJson<CommittedBundleRowsResponse>(
         `{"bundle_seq":${Number(meta.bundle_seq)},"source_id":${JSON.stringify(meta.source_id)},"source_bundle_id":${Number(meta.source_bundle_id)},` +
-          `"row_count":${meta.row_count},"bundle_hash":${JSON.stringify(meta.bundle_hash)},"rows":[${page.map((row) => bundleRowText(ctx.catalog, row)).join(',')}],` +
+          `"row_count":${meta.row_count},"bundle_hash":${JSON.stringify(meta.bundle_hash)},"rows":[${page.map((row) => rowText(ctx.catalog, row, dialect)).join(',')}],` +
           `"next_row_ordinal":${next},"has_more":${hasMore}` +
           `${meta.canonical_request_hash ? `,"canonical_request_hash":${JSON.stringify(meta.canonical_request_hash)}` : ''}}`,
       );
@@ -112,8 +131,16 @@ export async function readCommittedRows(
   }
 }
 
-/** Wire texts of complete bundles by seq (metadata plus every row), in seq order. */
-async function loadBundles(tx: SqlSession, catalog: Catalog, userPk: string, fromExclusive: number, toInclusive: number, limit: number): Promise<{ bundles: string[]; hasMore: boolean }> {
+/** Wire texts of complete bundles by seq (metadata plus every row), in seq order, in `dialect`. */
+async function loadBundles(
+  tx: SqlSession,
+  catalog: Catalog,
+  userPk: string,
+  fromExclusive: number,
+  toInclusive: number,
+  limit: number,
+  dialect: WireDialect,
+): Promise<{ bundles: string[]; hasMore: boolean }> {
   const logs = await tx.query<LogRow>(
     `SELECT ${LOG_COLUMNS} FROM sync.bundle_log b WHERE b.user_pk = $1 AND b.bundle_seq > $2 AND b.bundle_seq <= $3 ORDER BY b.bundle_seq LIMIT $4`,
     [userPk, fromExclusive, toInclusive, limit + 1],
@@ -126,27 +153,39 @@ async function loadBundles(tx: SqlSession, catalog: Catalog, userPk: string, fro
       WHERE r.user_pk = $1 AND r.bundle_seq >= $2 AND r.bundle_seq <= $3 ORDER BY r.bundle_seq, r.row_ordinal`,
     [userPk, metas[0]!.bundle_seq, metas[metas.length - 1]!.bundle_seq],
   );
-  const bySeq = new Map<string, string[]>(metas.map((m) => [m.bundle_seq, []]));
-  for (const r of rows.rows) bySeq.get(r.bundle_seq)?.push(bundleRowText(catalog, r));
+  const bySeq = new Map<string, StoredRow[]>(metas.map((m) => [m.bundle_seq, []]));
+  for (const r of rows.rows) bySeq.get(r.bundle_seq)?.push(r);
   // Member order of a PullBundle as JSON.stringify would write it.
-  const bundles = metas.map(
-    (m) =>
+  const bundles = metas.map((m) => {
+    const stored = bySeq.get(m.bundle_seq)!;
+    return (
       `{"bundle_seq":${Number(m.bundle_seq)},"source_id":${JSON.stringify(m.source_id)},"source_bundle_id":${Number(m.source_bundle_id)},` +
-      `"row_count":${m.row_count},"bundle_hash":${JSON.stringify(m.bundle_hash)},"rows":[${bySeq.get(m.bundle_seq)!.join(',')}]}`,
-  );
+      `"row_count":${m.row_count},"bundle_hash":${JSON.stringify(bundleHashIn(catalog, m, stored, dialect))},"rows":[${stored.map((r) => rowText(catalog, r, dialect)).join(',')}]}`
+    );
+  });
   return { bundles, hasMore };
 }
 
 /**
  * Pull of complete bundles above `after` up to a stable ceiling (`target`, or the latest bundle
- * when 0), in a consistent snapshot.
+ * when 0), in a consistent snapshot, in the dialect of the requesting source.
  */
-export async function pullBundles(ctx: RuntimeContext, userId: string, after: number, maxBundles: number, target: number): Promise<PullResponse | SerializedJson<PullResponse>> {
+export async function pullBundles(
+  ctx: RuntimeContext,
+  userId: string,
+  sourceId: string,
+  after: number,
+  maxBundles: number,
+  target: number,
+): Promise<PullResponse | SerializedJson<PullResponse>> {
   try {
     return await inReadSnapshot(ctx.db, async (tx) => {
       const scope = await readUserScope(tx, userId);
       requireInitialized(scope);
       const latest = scope.latestBundleSeq;
+      const dialect = await requesterDialect(tx, ctx.wireDialect, scope.userPk, sourceId);
+      // go-oversync answers a checkpoint past the latest bundle with an empty page at the latest.
+      if (after > latest && target === 0 && dialect === NUMBERS_DIALECT) return { stable_bundle_seq: latest, bundles: [], has_more: false };
       if (after > latest) {
         throw new SyncError('checkpoint_ahead', `requested checkpoint ${after} is ahead of current committed bundle sequence ${latest}`);
       }
@@ -161,7 +200,7 @@ export async function pullBundles(ctx: RuntimeContext, userId: string, after: nu
       }
       const stable = target > 0 ? target : latest;
       if (after >= stable) return { stable_bundle_seq: stable, bundles: [], has_more: false };
-      const { bundles, hasMore } = await loadBundles(tx, ctx.catalog, scope.userPk, after, stable, maxBundles);
+      const { bundles, hasMore } = await loadBundles(tx, ctx.catalog, scope.userPk, after, stable, maxBundles, dialect);
       return new SerializedJson<PullResponse>(`{"stable_bundle_seq":${stable},"bundles":[${bundles.join(',')}],"has_more":${hasMore}}`);
     });
   } catch (err) {

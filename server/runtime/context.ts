@@ -3,6 +3,7 @@ import type { SqlDatabase } from '../database/types.ts';
 import type { Catalog } from './catalog.ts';
 import type { RetentionPolicy } from './bundle-finalize.ts';
 import type { ResolvedLimits } from './options.ts';
+import type { WireDialectOption } from './wire-dialect.ts';
 
 /** Shared, immutable runtime context. */
 export interface RuntimeContext {
@@ -12,4 +13,6 @@ export interface RuntimeContext {
   retention: RetentionPolicy;
   /** LISTEN/NOTIFY channel of bundle-change events. */
   notifyChannel: string;
+  /** Wire dialect option: detected per push session and source (`auto`), or forced. */
+  wireDialect: WireDialectOption;
 }

@@ -2,6 +2,7 @@
  * Options of the sync runtime and their defaults (the go-oversync defaults unless noted).
  */
 import type { SqlDatabase } from '../database/types.ts';
+import type { WireDialectOption } from './wire-dialect.ts';
 
 /** A business table whose rows sync. The table needs a `_sync_scope_id TEXT NOT NULL` column. */
 export interface RegisteredTable {
@@ -82,6 +83,13 @@ export interface SyncServerOptions {
   /** History retention: keep this many bundles per user (10,000), move the floor at most this much per commit (1,000). */
   retention?: { retainedBundlesPerUser?: number; pruneBatchSize?: number };
   limits?: SyncLimits;
+  /**
+   * Wire dialect (`'auto'`): `'auto'` serves go-oversync 1f1118f peers (`go-json-numbers`: a push
+   * session created without `canonical_request_hash`) and contract peers (`jcs-numeric-strings`)
+   * from the same process and data; reads follow the requesting source's last push. Naming a
+   * dialect forces it for every session and response. See docs/protocol-differences.md.
+   */
+  wireDialect?: WireDialectOption;
   /** Called with unexpected (500) errors; defaults to `console.error`. */
   onInternalError?: (err: unknown, context: string) => void;
 }
@@ -116,4 +124,13 @@ export function resolveLimits(limits: SyncLimits | undefined): ResolvedLimits {
     maxRequestBodyBytes: 32 * 1024 * 1024,
     ...Object.fromEntries(Object.entries(limits ?? {}).filter(([, v]) => v !== undefined)),
   };
+}
+
+/** Validates the `wireDialect` option (absent: `'auto'`). */
+export function resolveWireDialect(option: WireDialectOption | undefined): WireDialectOption {
+  if (option === undefined) return 'auto';
+  if (option !== 'auto' && option !== 'go-json-numbers' && option !== 'jcs-numeric-strings') {
+    throw new Error(`wireDialect must be 'auto', 'go-json-numbers' or 'jcs-numeric-strings', not ${JSON.stringify(option)}`);
+  }
+  return option;
 }

@@ -11,13 +11,16 @@ import { SCOPE_COLUMN, decodeValueSql, keyFromTextSql, quoteIdent, wirePayloadSq
 import type { CatalogTable } from './catalog.ts';
 import { finalizeCapturedBundle } from './bundle-finalize.ts';
 import type { RuntimeContext } from './context.ts';
+import { payloadNumberTexts } from './chunk-number-texts.ts';
+import type { PayloadNumberTexts } from './chunk-number-texts.ts';
 import { validatePushRows } from './push-validation.ts';
-import type { ValidatedPushRow } from './push-validation.ts';
+import type { JsonNumberInput, ValidatedPushRow } from './push-validation.ts';
 import { ScopeCode, ensureUserScope, markInitialized } from './scope-state.ts';
 import type { UserScope } from './scope-state.ts';
 import { expectedSourceBundleId, readSourceState, recordSourceCommit, setBundleContext } from './source-state.ts';
 import { SyncError, pgErrorCode } from './sync-error.ts';
 import { inUserTransaction } from './transactions.ts';
+import { STRINGS_DIALECT, pushSessionDialect, storedDialect } from './wire-dialect.ts';
 import { OpCode, finishPayload, opName, wireKey } from './wire-rows.ts';
 
 const HASH = /^[0-9a-f]{64}$/;
@@ -141,9 +144,19 @@ export function createPushSession(ctx: RuntimeContext, userId: string, sourceId:
     ]);
     const pushId = randomUUID();
     await tx.query(
-      `INSERT INTO sync.push_sessions (push_id, user_pk, source_id, source_bundle_id, planned_row_count, initialization_id, canonical_request_hash, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))`,
-      [pushId, scope.userPk, sourceId, input.sourceBundleId, input.plannedRowCount, input.initializationId, input.canonicalRequestHash, ctx.limits.pushSessionTtlSeconds],
+      `INSERT INTO sync.push_sessions (push_id, user_pk, source_id, source_bundle_id, planned_row_count, initialization_id, canonical_request_hash, expires_at, wire_dialect)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8), $9)`,
+      [
+        pushId,
+        scope.userPk,
+        sourceId,
+        input.sourceBundleId,
+        input.plannedRowCount,
+        input.initializationId,
+        input.canonicalRequestHash,
+        ctx.limits.pushSessionTtlSeconds,
+        pushSessionDialect(ctx.wireDialect, input.canonicalRequestHash),
+      ],
     );
     const response: PushSessionCreateResponse = {
       status: 'staging',
@@ -165,6 +178,7 @@ interface SessionRow {
   next_expected_row_ordinal: string;
   initialization_id: string | null;
   canonical_request_hash: string | null;
+  wire_dialect: string | null;
   expired: boolean;
   owner_user_id: string;
   /** The session's last segment (continued by the next chunk when the shape matches). */
@@ -180,7 +194,7 @@ async function lockSession(tx: SqlSession, pushId: string, userId: string, sourc
   const r = await tx.query<SessionRow>(
     `SELECT p.push_id::text AS push_id, p.user_pk::text AS user_pk, p.source_id, p.source_bundle_id::text AS source_bundle_id,
             p.planned_row_count::text AS planned_row_count, p.next_expected_row_ordinal::text AS next_expected_row_ordinal,
-            p.initialization_id::text AS initialization_id, p.canonical_request_hash, p.expires_at <= now() AS expired,
+            p.initialization_id::text AS initialization_id, p.canonical_request_hash, p.wire_dialect, p.expires_at <= now() AS expired,
             u.user_id AS owner_user_id, ls.start_ordinal::text AS seg_start, ls.table_id AS seg_table, ls.op_code AS seg_op,
             array_to_string(ls.columns, ',') AS seg_columns
        FROM sync.push_sessions p JOIN sync.user_state u ON u.user_pk = p.user_pk
@@ -202,16 +216,30 @@ async function lockSession(tx: SqlSession, pushId: string, userId: string, sourc
 export interface PushChunkInput {
   startRowOrdinal: number;
   rows: ValidatedPushRow[];
+  /**
+   * The chunk carried JSON numbers in numeric columns (go-json-numbers dialect, already turned
+   * into exact strings): the error a strings-dialect session answers instead; null when none.
+   */
+  jsonNumberError: SyncError | null;
 }
 
-/** Validates a chunk body entirely before any database work; throws `push_chunk_invalid`. */
-export function parsePushChunk(ctx: RuntimeContext, body: unknown): PushChunkInput {
+/**
+ * Validates a chunk body entirely before any database work; throws `push_chunk_invalid`.
+ * `bodyText` is the body's JSON text, read for the exact digits of JSON numbers.
+ */
+export function parsePushChunk(ctx: RuntimeContext, body: unknown, bodyText: string): PushChunkInput {
   if (!isPlainObject(body)) throw new SyncError('push_chunk_invalid', 'request body must be a JSON object');
   const start = body.start_row_ordinal;
   if (typeof start !== 'number' || !Number.isSafeInteger(start) || start < 0) {
     throw new SyncError('push_chunk_invalid', 'start_row_ordinal must be a non-negative integer');
   }
-  return { startRowOrdinal: start, rows: validatePushRows(body.rows, ctx.catalog, ctx.limits.maxRowsPerPushChunk) };
+  let texts: PayloadNumberTexts | null = null;
+  const numbers: JsonNumberInput = {
+    texts: () => (texts ??= payloadNumberTexts(bodyText)),
+    first: null,
+  };
+  const rows = validatePushRows(body.rows, ctx.catalog, ctx.limits.maxRowsPerPushChunk, numbers);
+  return { startRowOrdinal: start, rows, jsonNumberError: numbers.first };
 }
 
 /** `POST /sync/push-sessions/{push_id}/chunks`. */
@@ -222,6 +250,8 @@ export function uploadPushChunk(ctx: RuntimeContext, userId: string, sourceId: s
       const scope = await ensureUserScope(tx, userId);
       await checkInitializationLease(tx, scope, sourceId, s.initialization_id, ctx.limits.initializationLeaseTtlSeconds);
     }
+    // JSON numbers for numeric columns are the go-json-numbers dialect only.
+    if (input.jsonNumberError && storedDialect(s.wire_dialect) === STRINGS_DIALECT) throw input.jsonNumberError;
     const expected = Number(s.next_expected_row_ordinal);
     if (input.startRowOrdinal !== expected) {
       throw new SyncError('push_chunk_out_of_order', `start_row_ordinal ${input.startRowOrdinal} does not match next_expected_row_ordinal ${expected}`);
@@ -456,7 +486,7 @@ export async function commitPushSession(ctx: RuntimeContext, userId: string, sou
       const meta = await finalizeCapturedBundle(
         tx,
         ctx.catalog,
-        { userId, userPk: scope.userPk, sourceId, sourceBundleId, canonicalRequestHash: s.canonical_request_hash },
+        { userId, userPk: scope.userPk, sourceId, sourceBundleId, canonicalRequestHash: s.canonical_request_hash, dialect: storedDialect(s.wire_dialect) },
         ctx.notifyChannel,
         ctx.retention,
         deferCheck
@@ -470,7 +500,7 @@ export async function commitPushSession(ctx: RuntimeContext, userId: string, sou
         () => tx.query('SET CONSTRAINTS ALL IMMEDIATE'),
       );
       if (!meta) throw new SyncError('push_commit_invalid', 'the pushed rows produced no effective change');
-      await recordSourceCommit(tx, scope.userPk, sourceId, sourceBundleId);
+      await recordSourceCommit(tx, scope.userPk, sourceId, sourceBundleId, storedDialect(s.wire_dialect));
       await tx.query(deleteSessionsSql('SELECT $1::uuid'), [s.push_id]);
       if (s.initialization_id) await markInitialized(tx, scope.userPk, sourceId);
       return meta;

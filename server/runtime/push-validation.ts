@@ -2,10 +2,11 @@
  * Validation of pushed rows, done entirely before any database work so that bad input is
  * rejected with `400 push_chunk_invalid` and nothing is staged.
  */
-import { assertClientWireValue, isCanonicalUuid, WireValueError } from '../../protocol/values.ts';
+import { assertClientWireValue, canonicalFloatString, isCanonicalUuid, WireValueError } from '../../protocol/values.ts';
 import type { JsonValue } from '../../protocol/wire.ts';
 import { SCOPE_COLUMN } from './catalog.ts';
-import type { Catalog, CatalogTable } from './catalog.ts';
+import type { Catalog, CatalogColumn, CatalogTable } from './catalog.ts';
+import type { PayloadNumberTexts } from './chunk-number-texts.ts';
 import { SyncError } from './sync-error.ts';
 import { OpCode } from './wire-rows.ts';
 
@@ -35,8 +36,47 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * JSON numbers in integer, real, decimal and boolean columns (the go-json-numbers dialect): each is
+ * replaced by its canonical string from the number's own text (`texts`, read from the body), so
+ * int64 stays exact. `first` records the error a strings-dialect session answers instead.
+ */
+export interface JsonNumberInput {
+  texts: () => PayloadNumberTexts;
+  first: SyncError | null;
+}
+
+const INTEGER_TEXT = /^-?(0|[1-9]\d*)$/;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** The canonical wire string of a JSON number `text` sent for `column`; refuses inexact ones. */
+function exactNumberValue(index: number, table: CatalogTable, key: string, column: CatalogColumn, text: string): string {
+  const refuse = (why: string) =>
+    invalid(index, `${table.qualifiedName} key ${JSON.stringify(key)} column "${column.name}": JSON number ${text} ${why}`);
+  switch (column.family) {
+    case 'integer': {
+      if (!INTEGER_TEXT.test(text)) throw refuse(`is not an integer (${column.baseType} stores integers exactly; nothing was rounded)`);
+      const v = BigInt(text);
+      if (v < INT64_MIN || v > INT64_MAX) throw refuse(`is out of range for ${column.baseType}`);
+      return v.toString();
+    }
+    case 'float': {
+      const n = Number(text);
+      if (!Number.isFinite(n)) throw refuse('is not finite');
+      return canonicalFloatString(n);
+    }
+    case 'decimal':
+      // The text is the exact decimal; only a negative zero loses its sign (as the strings dialect requires).
+      return /^-[0.]*([eE][+-]?\d+)?$/.test(text) ? text.slice(1) : text;
+    default: // boolean
+      if (text === '0' || text === '1') return text;
+      throw refuse('is not 0 or 1');
+  }
+}
+
 /** Validates one chunk's rows; throws `push_chunk_invalid` naming the first bad row. */
-export function validatePushRows(rows: unknown, catalog: Catalog, maxRows: number): ValidatedPushRow[] {
+export function validatePushRows(rows: unknown, catalog: Catalog, maxRows: number, numbers?: JsonNumberInput): ValidatedPushRow[] {
   if (!Array.isArray(rows) || rows.length === 0) throw new SyncError('push_chunk_invalid', 'rows must be a non-empty array');
   if (rows.length > maxRows) {
     throw new SyncError('push_chunk_invalid', `chunk has ${rows.length} rows; max_rows_per_push_chunk is ${maxRows}`);
@@ -104,7 +144,7 @@ export function validatePushRows(rows: unknown, catalog: Catalog, maxRows: numbe
     let payload = input as Record<string, JsonValue>;
     if (!sameShape && rawNames.some((n) => !table.columnsByName.has(n))) payload = {};
     for (const rawName of rawNames) {
-      const value = input[rawName] as JsonValue;
+      let value = input[rawName] as JsonValue;
       let column = table.columnsByName.get(rawName);
       let name = rawName;
       if (!column) {
@@ -114,6 +154,14 @@ export function validatePushRows(rows: unknown, catalog: Catalog, maxRows: numbe
         column = table.columnsByName.get(name);
         if (!column) throw invalid(i, `${table.qualifiedName} has no column "${name}"`);
         if (name in payload) throw invalid(i, `payload column "${name}" appears twice`);
+      }
+      if (typeof value === 'number' && numbers && column.family !== 'text' && column.family !== 'timestamp' && column.family !== 'uuid' && column.family !== 'blob' && column.family !== 'json') {
+        numbers.first ??= invalid(i, new WireValueError(column.family, 'legacy_json_number', value, name).message);
+        const text = numbers.texts().get(i)?.get(rawName);
+        // (Always found for a body parsed from the text; a missing one is refused, never rounded.)
+        if (text === undefined) throw invalid(i, `${table.qualifiedName} key ${JSON.stringify(keyValue)} column "${name}": the JSON number's text could not be read`);
+        value = exactNumberValue(i, table, keyValue, column, text);
+        input[rawName] = value;
       }
       // The key column's value equal to the (already validated) key needs no second look.
       if (value !== null && !(name === table.keyColumn && value === keyValue) && !isCommonValid(column, value)) {

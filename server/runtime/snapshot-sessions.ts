@@ -17,6 +17,8 @@ import { SerializedJson } from './serialized-json.ts';
 import { SyncError, pgErrorCode } from './sync-error.ts';
 import { inReadSnapshot, inUserTransaction } from './transactions.ts';
 import { finishPayload, wireKey } from './wire-rows.ts';
+import { numbersPayloadText } from './numbers-dialect.ts';
+import { NUMBERS_DIALECT, requesterDialectOfUser } from './wire-dialect.ts';
 
 const REASONS: readonly SourceReplacementReason[] = ['history_pruned', 'source_sequence_out_of_order', 'source_sequence_changed', 'source_retired'];
 
@@ -422,6 +424,7 @@ export async function readSnapshotChunk(
   ctx: RuntimeContext,
   gate: CapacityGate,
   userId: string,
+  sourceId: string,
   snapshotId: string,
   afterRowOrdinal: number,
   maxRows: number,
@@ -432,29 +435,64 @@ export async function readSnapshotChunk(
     throw new SyncError('snapshot_chunk_capacity', 'too many snapshot chunk reads in progress; retry later', {}, { 'Retry-After': String(ctx.limits.capacityRetryAfterSeconds) });
   }
   try {
-    const id = snapshotId.toLowerCase();
-    if (!isCanonicalUuid(id)) throw new SyncError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
-    type ChunkRow = { snapshot_bundle_seq: string; row_count: string; expired: boolean; user_id: string; n: number; bytes: string; body: string | null; pending: number };
-    let c: ChunkRow | undefined;
-    try {
-      c = (await ctx.db.query<ChunkRow>(chunkSql(sessionRowsTable(id)), [id, afterRowOrdinal, maxRows, maxBytes, userId])).rows[0];
-    } catch (err) {
-      // No rows table: not a session of this layout (or one deleted meanwhile).
-      if (pgErrorCode(err) !== '42P01') throw err;
-    }
-    if (!c) return await readLegacySnapshotChunk(ctx, userId, snapshotId, afterRowOrdinal, maxRows, maxBytes);
-    checkHeader(c, snapshotId, userId, true);
-    if (c.pending > 0) throw new Error(`snapshot session ${id} has rows without wire text`);
-    const next = afterRowOrdinal + c.n;
-    // Byte for byte JSON.stringify of the SnapshotChunkResponse (each row text is JSON.stringify of the row).
-    return new SerializedJson<SnapshotChunkResponse>(
-      `{"snapshot_id":${JSON.stringify(id)},"snapshot_bundle_seq":${JSON.stringify(Number(c.snapshot_bundle_seq))},` +
-        `"rows":[${c.body ?? ''}],"next_row_ordinal":${JSON.stringify(next)},"byte_count":${JSON.stringify(Number(c.bytes))},` +
-        `"has_more":${JSON.stringify(next < Number(c.row_count))}}`,
-    );
+    const chunk = await readChunkStrings(ctx, userId, snapshotId, afterRowOrdinal, maxRows, maxBytes);
+    const dialect = await requesterDialectOfUser(ctx.db, ctx.wireDialect, userId, sourceId);
+    return dialect === NUMBERS_DIALECT ? numbersSnapshotChunk(ctx.catalog, chunk) : chunk;
   } finally {
     release();
   }
+}
+
+/**
+ * A chunk for a go-json-numbers peer: the strings chunk with every row's numeric payload members
+ * written as bare numbers (exact digits) and `byte_count` counting the rows as sent.
+ */
+function numbersSnapshotChunk(catalog: Catalog, chunk: SerializedJson<SnapshotChunkResponse>): SerializedJson<SnapshotChunkResponse> {
+  const parsed = JSON.parse(chunk.text) as SnapshotChunkResponse;
+  let bytes = 0;
+  const rows = parsed.rows.map((row) => {
+    const table = catalog.byName.get(`${row.schema}.${row.table}`)!;
+    const text =
+      `{"schema":${JSON.stringify(row.schema)},"table":${JSON.stringify(row.table)},"key":${JSON.stringify(row.key)},` +
+      `"row_version":${row.row_version},"payload":${numbersPayloadText(table, row.payload)}}`;
+    bytes += Buffer.byteLength(text, 'utf8');
+    return text;
+  });
+  return new SerializedJson<SnapshotChunkResponse>(
+    `{"snapshot_id":${JSON.stringify(parsed.snapshot_id)},"snapshot_bundle_seq":${parsed.snapshot_bundle_seq},"rows":[${rows.join(',')}],` +
+      `"next_row_ordinal":${parsed.next_row_ordinal},"byte_count":${bytes},"has_more":${parsed.has_more}}`,
+  );
+}
+
+/** A chunk in the strings dialect (row texts as materialized). */
+async function readChunkStrings(
+  ctx: RuntimeContext,
+  userId: string,
+  snapshotId: string,
+  afterRowOrdinal: number,
+  maxRows: number,
+  maxBytes: number,
+): Promise<SerializedJson<SnapshotChunkResponse>> {
+  const id = snapshotId.toLowerCase();
+  if (!isCanonicalUuid(id)) throw new SyncError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
+  type ChunkRow = { snapshot_bundle_seq: string; row_count: string; expired: boolean; user_id: string; n: number; bytes: string; body: string | null; pending: number };
+  let c: ChunkRow | undefined;
+  try {
+    c = (await ctx.db.query<ChunkRow>(chunkSql(sessionRowsTable(id)), [id, afterRowOrdinal, maxRows, maxBytes, userId])).rows[0];
+  } catch (err) {
+    // No rows table: not a session of this layout (or one deleted meanwhile).
+    if (pgErrorCode(err) !== '42P01') throw err;
+  }
+  if (!c) return await readLegacySnapshotChunk(ctx, userId, snapshotId, afterRowOrdinal, maxRows, maxBytes);
+  checkHeader(c, snapshotId, userId, true);
+  if (c.pending > 0) throw new Error(`snapshot session ${id} has rows without wire text`);
+  const next = afterRowOrdinal + c.n;
+  // Byte for byte JSON.stringify of the SnapshotChunkResponse (each row text is JSON.stringify of the row).
+  return new SerializedJson<SnapshotChunkResponse>(
+    `{"snapshot_id":${JSON.stringify(id)},"snapshot_bundle_seq":${JSON.stringify(Number(c.snapshot_bundle_seq))},` +
+      `"rows":[${c.body ?? ''}],"next_row_ordinal":${JSON.stringify(next)},"byte_count":${JSON.stringify(Number(c.bytes))},` +
+      `"has_more":${JSON.stringify(next < Number(c.row_count))}}`,
+  );
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Per-(user, source) state: the contiguity watermark of `source_bundle_id` and rotation lineage.
  */
+import type { WireDialect } from '../../protocol/dialect.ts';
 import type { SqlSession } from '../database/types.ts';
 import { SyncError } from './sync-error.ts';
 
@@ -36,12 +37,17 @@ export function expectedSourceBundleId(sourceId: string, state: SourceState | nu
   return state.maxCommittedSourceBundleId + 1;
 }
 
-/** Records a committed bundle of the source (activating a reserved or new source). */
-export async function recordSourceCommit(tx: SqlSession, userPk: string, sourceId: string, sourceBundleId: number): Promise<void> {
+/**
+ * Records a committed bundle of the source (activating a reserved or new source). `dialect`, when
+ * given, is remembered as the source's wire dialect (what its pulls and snapshots are served in);
+ * server-originated writes pass none and leave it as it was.
+ */
+export async function recordSourceCommit(tx: SqlSession, userPk: string, sourceId: string, sourceBundleId: number, dialect?: WireDialect): Promise<void> {
   await tx.query(
-    `INSERT INTO sync.source_state (user_pk, source_id, state, max_committed_source_bundle_id) VALUES ($1, $2, 'active', $3)
-     ON CONFLICT (user_pk, source_id) DO UPDATE SET state = 'active', max_committed_source_bundle_id = EXCLUDED.max_committed_source_bundle_id`,
-    [userPk, sourceId, sourceBundleId],
+    `INSERT INTO sync.source_state (user_pk, source_id, state, max_committed_source_bundle_id, wire_dialect) VALUES ($1, $2, 'active', $3, $4)
+     ON CONFLICT (user_pk, source_id) DO UPDATE SET state = 'active', max_committed_source_bundle_id = EXCLUDED.max_committed_source_bundle_id,
+       wire_dialect = coalesce(EXCLUDED.wire_dialect, sync.source_state.wire_dialect)`,
+    [userPk, sourceId, sourceBundleId, dialect ?? null],
   );
 }
 

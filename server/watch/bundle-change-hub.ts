@@ -105,6 +105,11 @@ export class BundleChangeHub {
     };
   }
 
+  /** Number of active subscribers of `userId` in this process (go-oversync: bundleChangeSubscriberCount). */
+  subscriberCountOf(userId: string): number {
+    return this.subscribers.get(userId)?.size ?? 0;
+  }
+
   /** Number of active subscribers (all users). */
   get subscriberCount(): number {
     let n = 0;

@@ -29,6 +29,7 @@ import { createSyncServer } from '../../server/index.ts';
 import type { SyncServer } from '../../server/index.ts';
 import type { SqlDatabase } from '../../server/database/types.ts';
 import type { RegisteredTable, SyncLimits, SyncServerOptions } from '../../server/runtime/options.ts';
+import type { WireDialectOption } from '../../server/runtime/wire-dialect.ts';
 import { SAMPLE_SCHEMA_SQL, SAMPLE_TABLES } from './sample-schema.ts';
 import { createTestDatabase } from './test-database.ts';
 import type { TestDatabase } from './test-database.ts';
@@ -51,6 +52,12 @@ export interface StartSyncServerOptions {
   purpose?: string;
   /** Wraps the database the runtime gets (fault injection, see `stage-gate.ts`); the schema is applied unwrapped. */
   wrapDatabase?: (db: SqlDatabase) => SqlDatabase;
+  /**
+   * Server `wireDialect` option. Default here `'jcs-numeric-strings'` (not the server's `'auto'`):
+   * most tests drive RawSyncClient sessions without `canonical_request_hash`, which `'auto'` would
+   * read as a go-oversync peer. Dialect tests pass `'auto'`.
+   */
+  wireDialect?: WireDialectOption;
 }
 
 /** A started harness server. */
@@ -95,6 +102,7 @@ export async function startSyncServer(opts: StartSyncServerOptions = {}): Promis
       retention: opts.retention,
       basePath: opts.basePath,
       appName: 'oversqlite-harness',
+      wireDialect: opts.wireDialect ?? 'jcs-numeric-strings',
     });
     const auth = createJwtAuth({ secret: HARNESS_JWT_SECRET });
     const sync = server;
