@@ -7,7 +7,7 @@ import type { SqliteValue, WireOp, WirePayload } from '../../protocol/index.ts';
 import { keyJsonToSqlite, wirePayloadToSqlite } from './codec.ts';
 import type { EngineContext } from './context.ts';
 import type { TableModel } from './table-config.ts';
-import { keyJsonExpr } from './capture.ts';
+import { keyJsonExpr, payloadJsonExpr } from './capture.ts';
 import { appRowByRowid, appRowFromLocalPayload, lostRow } from './lost-rows.ts';
 import type { RowLostDetail } from './types.ts';
 import { runCached, selectCached, selectRowCached } from './statements.ts';
@@ -175,6 +175,10 @@ function pendingOp(ctx: EngineContext, t: TableModel, keyJson: string): WireOp |
  * 2. A dirty upsert whose row no longer exists locally (removed by a cascade during the apply)
  *    becomes a delete intent (`cascade`); one that was never synced then drops out at the next
  *    freeze.
+ * 3. (`checkForeignKeys`) A dirty upsert whose row an FK action changed during the apply (ON
+ *    DELETE SET NULL of a parent deleted elsewhere; capture was off) takes the row as it is now,
+ *    as capture would have: its stale after-image still names the deleted parent, and the server
+ *    would refuse it on every push.
  */
 export function settleOrphanedIntents(ctx: EngineContext, checkForeignKeys: boolean): RowLostDetail[] {
   const lost: RowLostDetail[] = [];
@@ -206,6 +210,19 @@ export function settleOrphanedIntents(ctx: EngineContext, checkForeignKeys: bool
       if (!reported.has(`${detail.table}\u0000${detail.key}`)) lost.push(detail);
     }
     ctx.db.exec({ sql: `UPDATE _sync_dirty_rows AS d SET op = 'DELETE', payload = NULL WHERE ${vanished}`, bind: [ctx.schema, t.table] });
+  }
+  if (checkForeignKeys) {
+    for (const t of ctx.model.tables) {
+      const key = t.key.uuidAsBlob
+        ? `unhex(json_extract(d.key_json, '$.${t.key.wireName}'))`
+        : `json_extract(d.key_json, '$.${t.key.wireName}')`;
+      const now = `(SELECT ${payloadJsonExpr('src', t)} FROM ${quoteIdent(t.table)} AS src WHERE src.${quoteIdent(t.key.name)} = ${key})`;
+      ctx.db.exec({
+        sql: `UPDATE _sync_dirty_rows AS d SET payload = ${now}
+              WHERE d.schema_name = ? AND d.table_name = ? AND d.payload IS NOT NULL AND ${now} IS NOT NULL AND ${now} IS NOT d.payload`,
+        bind: [ctx.schema, t.table],
+      });
+    }
   }
   return lost;
 }

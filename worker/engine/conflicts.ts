@@ -25,7 +25,8 @@ import { badResponse, SyncError } from './errors.ts';
 import type { OutboxRow } from './outbox.ts';
 import { requeueOutboxInTransaction } from './outbox.ts';
 import type { TableModel } from './table-config.ts';
-import type { ConflictContext, ConflictResolution } from './types.ts';
+import type { ConflictContext, ConflictResolution, RowLostDetail } from './types.ts';
+import { anyPendingDelete, needsSnapshotToRestore, settleChildrenOfLocallyDeletedParents } from './local-parent-deletes.ts';
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -106,6 +107,8 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
   // freeze (also one made while an async resolver ran) is in the dirty set, newer than the intent.
   const localBefore = localRowBeforeResolution(ctx, t, keyJson) ?? context.localRow;
   const skip = new Set([`${t.table}\u0000${keyJson}`]);
+  let lost: RowLostDetail[] = [];
+  const restoreFromSnapshot = kind === 'server' && serverLive && local.op === 'DELETE' && needsSnapshotToRestore(ctx, t, keyJson);
   const applyResolution = (): void => {
     applyTransaction(ctx.db, () => {
       requeueOutboxInTransaction(ctx, skip);
@@ -125,6 +128,13 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
           bind: [ctx.schema, t.table, keyJson, op, serverLive || serverDeleted ? serverVersion : 0, payload, local.dirtyOrdinal],
         });
       };
+      if (restoreFromSnapshot) {
+        // The local delete lost, and the rows a pull dropped under it exist only on the server:
+        // the next pull rebuilds from a snapshot, which brings the row and them back.
+        dropDirty();
+        ctx.db.exec('UPDATE _sync_attachment_state SET rebuild_required = 1 WHERE singleton_key = 1');
+        return;
+      }
       switch (kind) {
         case 'server':
           dropDirty();
@@ -152,6 +162,10 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
           if (serverLive) requeue('DELETE', null);
           break;
       }
+      // The server's row may reference a parent this device deleted and has not pushed yet (a
+      // cycle, or a parent deleted after the other device's edit): it follows the parent's fate
+      // as the server will decide it, like a pulled row (local-parent-deletes.ts).
+      if (kind === 'server' && serverLive && anyPendingDelete(ctx)) lost = settleChildrenOfLocallyDeletedParents(ctx, [t]).lost;
     });
   };
   try {
@@ -165,6 +179,7 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
     throw new SyncError('conflict_needs_pull', `resolving the conflict on ${t.table} ${context.key} needs rows not pulled yet (${e.message}); changes stay pending`);
   }
   ctx.applied([t.table]);
+  ctx.rowsLost(lost);
   ctx.conflict({
     table: t.table,
     key: context.key,

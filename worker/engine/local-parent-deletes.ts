@@ -8,7 +8,9 @@
  * the bundle's transaction, according to the foreign key's ON DELETE action (the local schema
  * mirrors the server's):
  * - CASCADE: the server will delete the child with P, so it is dropped now (`lost` event,
- *   `parent_deleted_locally`).
+ *   `parent_deleted_locally`), and P is noted in `_sync_dropped_child_parents`: if P's delete
+ *   then loses a push conflict (the server keeps P), the child exists only on the server, and
+ *   the conflict resolution takes P from a snapshot (`needsSnapshotToRestore`).
  * - SET NULL: the server will clear the reference, so it is cleared now (the row is kept).
  * - RESTRICT / NO ACTION / SET DEFAULT (or SET NULL on a NOT NULL column): the server will refuse
  *   P's deletion while the child exists, so the pending delete is withdrawn (`lost` event,
@@ -118,6 +120,10 @@ export function settleChildrenOfLocallyDeletedParents(ctx: EngineContext, tables
         // A child with its own pending change is the settle pass's business (apply.ts).
         if (where === null || hasIntent(ctx, t, childKeyJson)) continue;
         if (fk.onDelete === 'CASCADE') {
+          ctx.db.exec({
+            sql: 'INSERT OR IGNORE INTO _sync_dropped_child_parents(schema_name, table_name, key_json) VALUES (?, ?, ?)',
+            bind: [ctx.schema, p.table, parentKeyJson],
+          });
           out.lost.push(lostRow(t, childKeyJson, 'parent_deleted_locally', appRowByRowid(ctx, t, Number(rowid)), null));
           ctx.db.exec({ sql: `DELETE FROM ${quoteIdent(t.table)} WHERE rowid = ?`, bind: [rowid as number] });
           // The delete cascades locally; grandchildren of this child need no second look.
@@ -148,4 +154,20 @@ export function settleChildrenOfLocallyDeletedParents(ctx: EngineContext, tables
   }
   if (out.rebuild) ctx.db.exec('UPDATE _sync_attachment_state SET rebuild_required = 1 WHERE singleton_key = 1');
   return out;
+}
+
+/**
+ * True when a pull dropped pulled children of this row while its local delete was pending: a
+ * resolution that keeps the row must then take it (and them) from a snapshot.
+ */
+export function needsSnapshotToRestore(ctx: EngineContext, t: TableModel, keyJson: string): boolean {
+  return (
+    Number(
+      selectCached(ctx.db, 'SELECT EXISTS (SELECT 1 FROM _sync_dropped_child_parents WHERE schema_name = ? AND table_name = ? AND key_json = ?)', [
+        ctx.schema,
+        t.table,
+        keyJson,
+      ]),
+    ) === 1
+  );
 }

@@ -92,6 +92,14 @@ const DDL = [
      wire_payload TEXT,
      dirty_ordinal INTEGER NOT NULL DEFAULT 0
    )`,
+  // Parents whose pending local delete made a pull drop their pulled children (local-parent-deletes.ts):
+  // if that delete does not win on the server after all, the children exist only there.
+  `CREATE TABLE IF NOT EXISTS _sync_dropped_child_parents (
+     schema_name TEXT NOT NULL,
+     table_name TEXT NOT NULL,
+     key_json TEXT NOT NULL,
+     PRIMARY KEY (schema_name, table_name, key_json)
+   ) WITHOUT ROWID`,
   // A pull checks every incoming key against the frozen outbox; without this it scans the outbox per row.
   `CREATE INDEX IF NOT EXISTS _sync_outbox_rows_key ON _sync_outbox_rows(schema_name, table_name, key_json)`,
   // One row per (chunk, table): the chunk's rows of that table as JSONB arrays, expanded with

@@ -62,18 +62,26 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function startWorld(opts: StartSyncServerOptions = {}): Promise<World> {
-  const server = await startSyncServer({ purpose: 'engine', ...opts });
+/** A schema of its own on both sides: the server's (`schemaSql`, `tables`) and the device's. */
+export interface WorldOptions extends StartSyncServerOptions {
+  localSchema?: string;
+  localTables?: SyncedTable[];
+  remoteSchema?: string;
+}
+
+export async function startWorld(opts: WorldOptions = {}): Promise<World> {
+  const { localSchema = LOCAL_SCHEMA, localTables = LOCAL_TABLES, remoteSchema = 'business', ...serverOpts } = opts;
+  const server = await startSyncServer({ purpose: 'engine', ...serverOpts });
   const engines: SyncEngine[] = [];
   return {
     server,
     async device(userId, overrides = {}) {
-      const { sqlite3, db } = await memoryDb(LOCAL_SCHEMA);
+      const { sqlite3, db } = await memoryDb(localSchema);
       const options: SyncEngineOptions = {
         sqlite3,
         db,
-        remoteSchema: 'business',
-        tables: LOCAL_TABLES,
+        remoteSchema,
+        tables: localTables,
         serverUrl: server.baseUrl,
         getToken: async () => server.tokenFor(userId),
         ...overrides,
@@ -99,9 +107,9 @@ export async function startWorld(opts: StartSyncServerOptions = {}): Promise<Wor
 }
 
 /** Rows of a PostgreSQL table for one user, as text, ordered by key (scope column dropped). */
-export async function pgRows(world: World, table: string, userId: string, key = 'id'): Promise<Record<string, unknown>[]> {
+export async function pgRows(world: World, table: string, userId: string, key = 'id', schema = 'business'): Promise<Record<string, unknown>[]> {
   const res = await world.server.database.query(
-    `SELECT * FROM business.${table} WHERE _sync_scope_id = $1 ORDER BY ${key}::text`,
+    `SELECT * FROM ${schema}.${table} WHERE _sync_scope_id = $1 ORDER BY ${key}::text`,
     [userId],
   );
   return (res.rows as Record<string, unknown>[]).map(({ _sync_scope_id, ...rest }) => rest);
