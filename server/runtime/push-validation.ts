@@ -58,7 +58,8 @@ function exactNumberValue(index: number, table: CatalogTable, key: string, colum
     case 'integer': {
       if (!INTEGER_TEXT.test(text)) throw refuse(`is not an integer (${column.baseType} stores integers exactly; nothing was rounded)`);
       const v = BigInt(text);
-      if (v < INT64_MIN || v > INT64_MAX) throw refuse(`is out of range for ${column.baseType}`);
+      const [min, max] = INT_RANGE[column.baseType] ?? [INT64_MIN, INT64_MAX];
+      if (v < min || v > max) throw refuse(`is out of range for ${column.baseType}`);
       return v.toString();
     }
     case 'float': {
