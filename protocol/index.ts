@@ -10,3 +10,4 @@ export * from './hashes.ts';
 export * from './values.ts';
 export * from './dialect.ts';
 export * from './go-json-hash.ts';
+export * from './exact-json.ts';

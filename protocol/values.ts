@@ -34,7 +34,9 @@ export type InvalidValueCategory =
   | 'non_finite'
   | 'noncanonical'
   | 'invalid_boolean_bridge'
-  | 'wrong_type';
+  | 'wrong_type'
+  // A JSON number whose exact value the column cannot hold (e.g. an integer a double rounded).
+  | 'inexact_number';
 
 /** A value that does not fit its column's family. */
 export class WireValueError extends Error {

@@ -3,8 +3,10 @@
  * performed a step (create, a chunk, the commit, the committed-rows fetch), the engine is dropped,
  * and a new engine over the same database finishes the push. PostgreSQL ends with every row
  * exactly once, one committed bundle for source bundle 1, and nothing pending locally.
- * The committed rows are read back only when the commit differs from the push: here it does,
- * because `users.created_at` defaults to SQLite's `...Z` form and PostgreSQL returns `+00:00`.
+ * The committed rows are read back only when the commit differs from the push beyond what the
+ * client predicts (PostgreSQL's rendering of a zoned timestamp): here it does, because one
+ * `users.created_at` has no zone (`2026-01-01 10:00:00`), which PostgreSQL reads in the session's
+ * zone and returns as `2026-01-01T10:00:00+00:00`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { World } from './support/devices.ts';
@@ -43,7 +45,8 @@ describe('push crash/resume against the real server', () => {
       });
       await d.engine.attach(user);
       d.db.exec(
-        [1, 2, 3, 4, 5].map((i) => `INSERT INTO users(id, name) VALUES ('${uuid(i)}', 'row ${i}')`).join(';'),
+        [1, 2, 3, 4, 5].map((i) => `INSERT INTO users(id, name) VALUES ('${uuid(i)}', 'row ${i}')`).join(';') +
+          `; UPDATE users SET created_at = '2026-01-01 10:00:00' WHERE id = '${uuid(5)}'`,
       );
       armed = true;
       await expect(d.engine.pushPending()).rejects.toMatchObject({ code: 'network_error' });

@@ -10,6 +10,7 @@ import {
   bytesToBase64,
   bytesToUuid,
   canonicalFloatString,
+  ExactJsonNumber,
   invalidDecimalCategory,
   isCanonicalUuid,
   uuidToBytes,
@@ -17,6 +18,8 @@ import {
   wireToSqlite,
 } from '../../protocol/index.ts';
 import type { JsonValue, SqliteValue, WireKey, WirePayload } from '../../protocol/index.ts';
+import type { EngineContext } from './context.ts';
+import { acceptsJsonNumbers, learnDialect, serverDialect } from './dialect.ts';
 import { SyncError } from './errors.ts';
 import type { ColumnModel, TableModel } from './table-config.ts';
 
@@ -112,11 +115,94 @@ export function checkWirePayloadShape(t: TableModel, payload: unknown, where: st
   }
 }
 
+const MAX_EXACT_DOUBLE_INTEGER = 2n ** 53n;
+
+/**
+ * A value a `go-json-numbers` server sent as a JSON number, in the form the strings dialect would
+ * have sent: INTEGER → canonical int64 text, REAL → shortest round-trip text, decimal → the
+ * number's own text, boolean column 0/1 → "0"/"1". Exact: a number arrives either as a JS number
+ * (exact by construction) or as the `ExactJsonNumber` text (`protocol/exact-json.ts`); a value the
+ * column cannot hold exactly is a `WireValueError` ('inexact_number', 'fraction'). Any other value
+ * is returned unchanged, for the usual validation.
+ */
+export function numberToCanonicalWire(c: ColumnModel, v: unknown): unknown {
+  const exact = v instanceof ExactJsonNumber ? v : null;
+  if (typeof v !== 'number' && !exact) return v;
+  const input = exact ? exact.text : v;
+  switch (c.family) {
+    case 'integer': {
+      if (typeof v === 'number') {
+        if (Number.isSafeInteger(v)) return Object.is(v, -0) ? '0' : String(v);
+        throw new WireValueError('integer', Number.isInteger(v) ? 'inexact_number' : 'fraction', input, c.wireName);
+      }
+      const big = exact!.toBigInt();
+      if (big === null) throw new WireValueError('integer', /[.]/.test(exact!.text) && !/[eE]/.test(exact!.text) ? 'fraction' : 'inexact_number', input, c.wireName);
+      return big.toString();
+    }
+    case 'float': {
+      const n = typeof v === 'number' ? v : exact!.toNumber();
+      const big = exact?.toBigInt() ?? null;
+      // An integer literal no double equals (a BIGINT's text in a REAL column) would be rounded.
+      if (big !== null && (big > MAX_EXACT_DOUBLE_INTEGER || big < -MAX_EXACT_DOUBLE_INTEGER) && BigInt(n) !== big) {
+        throw new WireValueError('float', 'inexact_number', input, c.wireName);
+      }
+      return canonicalFloatString(n);
+    }
+    case 'decimal':
+      return exact ? exact.text : canonicalFloatString(v as number);
+    case 'boolean':
+      if (v === 0 || v === 1) return String(v);
+      return v;
+    default:
+      return v;
+  }
+}
+
+/**
+ * A reader of inbound column values for one response: normalizes JSON numbers (see
+ * `numberToCanonicalWire`) unless the server is known to speak `jcs-numeric-strings` (then a number
+ * stays a number and is rejected as `legacy_json_number`), and learns the dialect from the first
+ * INTEGER/REAL value when nothing else has told it yet.
+ */
+export function inboundValueReader(ctx: EngineContext): (c: ColumnModel, v: unknown) => unknown {
+  let numbers = acceptsJsonNumbers(ctx);
+  let learning = serverDialect(ctx) === null;
+  return (c, v) => {
+    if (v === null || v === undefined) return null;
+    if (learning && (c.family === 'integer' || c.family === 'float')) {
+      learning = false;
+      learnDialect(ctx, typeof v === 'string' ? 'jcs-numeric-strings' : 'go-json-numbers', 'values');
+      numbers = acceptsJsonNumbers(ctx);
+    }
+    return numbers ? numberToCanonicalWire(c, v) : v;
+  };
+}
+
+/**
+ * The typed error for a bad value in a row the server sent: names the table, the row's key and
+ * the column. A number we could not carry exactly is `value_not_representable` (nothing was
+ * changed: the caller validates a whole page before writing); anything else `bad_server_response`.
+ */
+export function inboundValueError(t: TableModel, keyJson: string, e: WireValueError, where: string): SyncError {
+  const key = keyJsonToDisplay(t, keyJson);
+  const column = e.column ?? '?';
+  const message = `${where}: ${t.table} key ${key} column ${column}: ${e.message}`;
+  if (e.category === 'inexact_number') {
+    return new SyncError(
+      'value_not_representable',
+      `${message}; the server sent a number this client cannot store exactly, nothing was applied`,
+      undefined,
+      { table: t.table, key, column, value: e.input },
+    );
+  }
+  return new SyncError('bad_server_response', `server response rejected: ${message}`, undefined, { table: t.table, key, column, value: e.input });
+}
+
 /** Wire payload → SQLite values in column order (throws typed errors on bad values). */
 export function wirePayloadToSqlite(t: TableModel, payload: WirePayload): SqliteValue[] {
   return t.columns.map((c) => {
     try {
-      return wireToSqlite(c.family, payload[c.wireName] ?? null, c.wireName, c.uuidAsBlob);
+      return wireToSqlite(c.family, numberToCanonicalWire(c, payload[c.wireName] ?? null) as JsonValue, c.wireName, c.uuidAsBlob);
     } catch (e) {
       if (e instanceof WireValueError) throw new SyncError('wire_value_invalid', `${t.table}: ${e.message}`);
       throw e;

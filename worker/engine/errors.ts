@@ -23,6 +23,8 @@ export type EngineErrorCode =
   | 'token_unavailable'
   | 'network_error'
   | 'wire_value_invalid'
+  // A value one side cannot carry exactly in the server's dialect (detail: table, key, column, value).
+  | 'value_not_representable'
   | 'conflict_retry_exhausted'
   | 'conflict_needs_pull'
   | 'invalid_conflict_resolution'

@@ -43,6 +43,8 @@ export interface OutboxRow extends PushedRowText {
   dirtyOrdinal: number;
   /** Replaying this row exactly as pushed would leave the local row unchanged. */
   exact: boolean;
+  /** Its committed form (`committedText`) spells a value differently from the local row (`EncodedPayload`). */
+  respelled: boolean;
   /** The row as a wire object (built on demand: only conflict handling needs it). */
   readonly wire: PushRow;
 }
@@ -62,6 +64,7 @@ class FrozenRow implements OutboxRow {
     readonly payloadText: string,
     readonly committedText: string,
     readonly exact: boolean,
+    readonly respelled: boolean,
   ) {}
 
   /**
@@ -163,6 +166,7 @@ export function readOutboxRows(ctx: EngineContext): OutboxRow[] {
       let payloadText = 'null';
       let committedText = 'null';
       let exact = true;
+      let respelled = false;
       if (op !== 'DELETE') {
         if (storedWire !== null) {
           // Frozen by an engine version that stored the wire payload: send exactly that.
@@ -174,12 +178,13 @@ export function readOutboxRows(ctx: EngineContext): OutboxRow[] {
           payloadText = enc.text;
           committedText = enc.committedText;
           exact = enc.exact;
+          respelled = enc.respelled;
         }
       }
       // The model's table name and op literals instead of the parsed copies: one string each for
       // every row held through the push, not one per row.
       out.push(
-        new FrozenRow(ordinal, t.table, keyJson, OPS[op], base, t, dirtyOrdinal, schemaText, tableNameText(t), keyTextOfKeyJson(t, keyJson), payloadText, committedText, exact),
+        new FrozenRow(ordinal, t.table, keyJson, OPS[op], base, t, dirtyOrdinal, schemaText, tableNameText(t), keyTextOfKeyJson(t, keyJson), payloadText, committedText, exact, respelled),
       );
     }
   }

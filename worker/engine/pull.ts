@@ -13,7 +13,7 @@ import type { JsonValue, PullResponse, WirePayload } from '../../protocol/index.
 import { pull as pullPage } from './protocol-client.ts';
 import { anyLocalIntent, applyServerRow, deleteLocalRow, hasLocalIntent, readRowState, settleOrphanedIntents, upsertLocalRow } from './apply.ts';
 import { applyTransaction } from './capture.ts';
-import { checkWirePayloadShape, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
+import { checkWirePayloadShape, inboundValueError, inboundValueReader, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
 import { stagedDecodeExpr, stageWireValue } from './snapshot-stage.ts';
 import { anyPendingDelete, settleChildrenOfLocallyDeletedParents } from './local-parent-deletes.ts';
 import { dropChildrenOfLaterDeletedParents } from './stale-parents.ts';
@@ -50,6 +50,7 @@ export function validatePullPage(ctx: EngineContext, page: PullResponse, after: 
   if (page.stable_bundle_seq < after) throw badResponse(`pull: stable_bundle_seq ${page.stable_bundle_seq} is behind requested after_bundle_seq ${after}`);
   if (target > 0 && page.stable_bundle_seq !== target) throw badResponse(`pull: stable_bundle_seq changed from ${target} to ${page.stable_bundle_seq} within one pull`);
   let prev = after;
+  const inbound = inboundValueReader(ctx);
   return page.bundles.map((b, bi) => {
     const where = `pull bundle ${bi}`;
     if (!b || typeof b !== 'object' || !Array.isArray(b.rows)) throw badResponse(`${where}: rows missing`);
@@ -72,11 +73,11 @@ export function validatePullPage(ctx: EngineContext, page: PullResponse, after: 
         try {
           for (let ci = 0; ci < t.columns.length; ci++) {
             const c = t.columns[ci]!;
-            staged[ci] = stageWireValue(c, payload[c.wireName] ?? null);
+            staged[ci] = stageWireValue(c, inbound(c, payload[c.wireName]) as JsonValue);
           }
         } catch (e) {
-          const why = e instanceof WireValueError ? `${t.table}: ${e.message}` : e instanceof Error ? e.message : String(e);
-          throw badResponse(`${w}: ${why}`);
+          if (e instanceof WireValueError) throw inboundValueError(t, keyJson, e, w);
+          throw badResponse(`${w}: ${e instanceof Error ? e.message : String(e)}`);
         }
       }
       return { t, keyJson, op: r.op, version: r.row_version, payload: r.op === 'DELETE' ? null : (r.payload as WirePayload), staged };

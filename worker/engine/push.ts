@@ -6,6 +6,7 @@
  * after the commit fetches and replays again. `next_source_bundle_id` advances only in the replay
  * transaction.
  */
+import { WireValueError } from '../../protocol/index.ts';
 import type { BundleRow, CommittedBundleMeta, PushConflictDetail, WireOp, WirePayload } from '../../protocol/index.ts';
 import {
   commitPushSession,
@@ -18,7 +19,9 @@ import { asPushedBundleHash, committedBundleHash, pushBodyRow } from './wire-tex
 import { applyServerRow, setRowState, settleOrphanedIntents } from './apply.ts';
 import { runCached, selectCached } from './statements.ts';
 import { applyTransaction } from './capture.ts';
-import { checkWirePayloadShape, wireKeyToKeyJson } from './codec.ts';
+import { checkWirePayloadShape, inboundValueError, wireKeyToKeyJson } from './codec.ts';
+import { dialectEvidence, learnDialect, serverDialect } from './dialect.ts';
+import { canonicalPayloadOf, firstNotCarriedByGo, goAsPushedBundleHash, goCommittedBundleHash, notCarriedError } from './go-dialect.ts';
 import type { EngineContext } from './context.ts';
 import { tableOf } from './context.ts';
 import { resolveConflict } from './conflicts.ts';
@@ -75,6 +78,24 @@ function chunkRows(ctx: EngineContext): number {
   return Math.max(1, max ? Math.min(wanted, max) : wanted);
 }
 
+/**
+ * Before uploading to a `go-json-numbers` server: a value it would commit rounded (its bundle rows
+ * pass numbers through float64) is refused, naming table, key and column. The session is dropped
+ * and the outbox given back to the dirty set, so nothing is lost and an edit of the value can go.
+ */
+function refuseValuesGoCannotCarry(ctx: EngineContext, pushId: string, rows: readonly OutboxRow[]): void {
+  for (const r of rows) {
+    // Only a text with 16 digits in a row can hold such a value.
+    if (r.op === 'DELETE' || !/\d{16}/.test(r.payloadText)) continue;
+    const t = ctx.model.byName.get(r.table)!;
+    const bad = firstNotCarriedByGo(t, JSON.parse(r.payloadText) as WirePayload);
+    if (!bad) continue;
+    deletePushSession(ctx.transport, pushId);
+    applyTransaction(ctx.db, () => requeueOutboxInTransaction(ctx));
+    throw notCarriedError(t, r.keyJson, bad.column, bad.value);
+  }
+}
+
 /** Uploads a prepared outbox; returns the committed bundle metadata. */
 async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[]): Promise<CommittedBundleMeta> {
   const hash = await ensureRequestHash(ctx, header, rows);
@@ -111,6 +132,10 @@ async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[
     throw badResponse('push-session create: echoed canonical_request_hash differs from ours');
   }
   const pushId = created.push_id;
+  // A jcs-numeric-strings server echoes the hash (contract push/basic-insert.json); go-oversync
+  // 1f1118f does not know the field.
+  learnDialect(ctx, created.canonical_request_hash === hash ? 'jcs-numeric-strings' : 'go-json-numbers', 'push_session');
+  if (serverDialect(ctx) === 'go-json-numbers') refuseValuesGoCannotCarry(ctx, pushId, rows);
   const size = chunkRows(ctx);
   try {
     // A chunk's body is built while the previous chunk is in flight (chunks still go one at a
@@ -149,7 +174,7 @@ async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[
     // is exactly our push is ready when the answer comes. Yield first so the request goes out.
     const guess = readAttachment(ctx.db).lastBundleSeqSeen + 1;
     await new Promise((resolve) => setTimeout(resolve, 0));
-    precomputedHashes.set(rows, { seq: guess, hash: asPushedBundleHash(rows, guess, 'committed') });
+    if (serverDialect(ctx) !== 'go-json-numbers') precomputedHashes.set(rows, { seq: guess, hash: asPushedBundleHash(rows, guess, 'committed') });
     const committed = await pending;
     const meta = checkCommittedMeta(committed ?? {}, header, 'push commit');
     if (meta.row_count === 0) throw badResponse('push commit: row_count 0');
@@ -218,11 +243,51 @@ export async function fetchCommittedRows(ctx: EngineContext, header: OutboxHeade
   for (const [i, r] of rows.entries()) {
     if (r.row_version !== meta.bundle_seq) throw badResponse(`committed row ${i}: row_version ${r.row_version} is not bundle_seq ${meta.bundle_seq}`);
   }
-  const { hash: actual, payloadTexts } = await committedBundleHash(rows, (table) => (typeof table === 'string' ? ctx.model.byName.get(table) : undefined));
-  if (actual !== meta.bundle_hash) {
-    throw new SyncError('bundle_hash_mismatch', `committed bundle ${meta.bundle_seq}: bundle_hash ${meta.bundle_hash} does not match its rows (${actual}); nothing applied`);
+  const modelOf = (table: unknown) => (typeof table === 'string' ? ctx.model.byName.get(table) : undefined);
+  // Verify in the material of the dialect the server is believed to speak first, then the other.
+  const goFirst = serverDialect(ctx) === 'go-json-numbers';
+  if (!goFirst) {
+    const { hash, payloadTexts } = await committedBundleHash(rows, modelOf);
+    if (hash === meta.bundle_hash) {
+      learnDialect(ctx, 'jcs-numeric-strings', 'bundle_hash');
+      return { rows, payloadTexts };
+    }
   }
-  return { rows, payloadTexts };
+  if ((await goCommittedBundleHash(rows)) === meta.bundle_hash) {
+    learnDialect(ctx, 'go-json-numbers', 'bundle_hash');
+    return canonicalCommittedRows(ctx, rows, modelOf);
+  }
+  if (goFirst) {
+    const { hash, payloadTexts } = await committedBundleHash(rows, modelOf);
+    if (hash === meta.bundle_hash) {
+      learnDialect(ctx, 'jcs-numeric-strings', 'bundle_hash');
+      return { rows, payloadTexts };
+    }
+  }
+  throw new SyncError(
+    'bundle_hash_mismatch',
+    `committed bundle ${meta.bundle_seq}: bundle_hash ${meta.bundle_hash} does not match its rows in either dialect's material (JCS with string counters, Go encoding/json with numeric counters); nothing applied`,
+  );
+}
+
+/**
+ * Committed rows of a `go-json-numbers` server with their JSON numbers in our canonical value form
+ * (exact, else a typed error naming table, key and column), and each payload's canonical text for
+ * the replay's comparison with what we pushed.
+ */
+async function canonicalCommittedRows(ctx: EngineContext, rows: BundleRow[], modelOf: (table: unknown) => TableModel | undefined): Promise<CommittedRows> {
+  const out = rows.map((r, i) => {
+    const t = modelOf(r.table);
+    if (!t || r.op === 'DELETE') return r;
+    try {
+      return { ...r, payload: canonicalPayloadOf(t, r.payload) as WirePayload };
+    } catch (e) {
+      if (e instanceof WireValueError) throw inboundValueError(t, wireKeyToKeyJson(t, r.key, `committed row ${i}`), e, `committed row ${i}`);
+      throw e;
+    }
+  });
+  const { payloadTexts } = await committedBundleHash(out, modelOf);
+  return { rows: out, payloadTexts };
 }
 
 /**
@@ -241,6 +306,8 @@ export function replayCommitted(
   meta: CommittedBundleMeta,
   committed: CommittedRows | null,
   pushed: readonly OutboxRow[],
+  /** Without fetched rows: the form in which the bundle_hash proved the pushed rows committed. */
+  provenForm: 'committed' | 'sent' = 'committed',
 ): Set<string> {
   const touched = new Set<string>();
   let lost: RowLostDetail[] = [];
@@ -281,8 +348,8 @@ export function replayCommitted(
         if (dirtyKeys?.has(`${p.table}\u0000${p.keyJson}`)) {
           rebase(t, p.keyJson, p.op);
           others.push(p.ordinal);
-        } else if (p.op !== 'DELETE' && !p.exact) {
-          applyServerRow(ctx, t, p.keyJson, p.op, seq, JSON.parse(p.committedText) as WirePayload);
+        } else if (p.op !== 'DELETE' && (!p.exact || (provenForm === 'committed' && p.respelled))) {
+          applyServerRow(ctx, t, p.keyJson, p.op, seq, JSON.parse(provenForm === 'sent' ? p.payloadText : p.committedText) as WirePayload);
           others.push(p.ordinal);
         }
       }
@@ -334,22 +401,46 @@ export function replayCommitted(
 /** True when applying the committed row would write exactly what the local row already holds. */
 function sameAsPushed(p: OutboxRow, op: WireOp, payloadText: string | null): boolean {
   if (op === 'DELETE' || p.op === 'DELETE') return op === p.op;
-  return p.exact && (payloadText === p.committedText || payloadText === p.payloadText);
+  if (!p.exact) return false;
+  // The committed spelling of a value (a timestamp as PostgreSQL renders it) is written locally.
+  if (payloadText === p.committedText) return !p.respelled;
+  return payloadText === p.payloadText;
 }
 
 /** `asPushedBundleHash(rows, seq, 'committed')` started while the commit was in flight. */
 const precomputedHashes = new WeakMap<readonly OutboxRow[], { seq: number; hash: Promise<string> }>();
 
 /**
- * Whether the committed bundle is provably our pushed rows: its bundle_hash is theirs, with
- * payloads in the protocol's outbound form or (a server that echoes booleans as sent) as sent.
+ * Whether the committed bundle is provably our pushed rows, and in which form: its bundle_hash is
+ * theirs with payloads in the protocol's outbound form (`committed`: booleans as true/false,
+ * timestamps as PostgreSQL renders them), or as sent (`sent`: a server that echoes values), in
+ * the material of the server's dialect (both when it is not known yet). Null: not proven.
  */
-async function committedAsPushed(rows: readonly OutboxRow[], meta: CommittedBundleMeta): Promise<boolean> {
+async function committedAsPushed(ctx: EngineContext, rows: readonly OutboxRow[], meta: CommittedBundleMeta): Promise<'committed' | 'sent' | null> {
   const pre = precomputedHashes.get(rows);
   precomputedHashes.delete(rows);
-  const committedForm = pre?.seq === meta.bundle_seq ? await pre.hash.catch(() => '') : '';
-  if ((committedForm || (await asPushedBundleHash(rows, meta.bundle_seq, 'committed'))) === meta.bundle_hash) return true;
-  return rows.some((r) => r.committedText !== r.payloadText) && (await asPushedBundleHash(rows, meta.bundle_seq, 'sent')) === meta.bundle_hash;
+  const dialect = serverDialect(ctx);
+  const proven = dialectEvidence(ctx) === 'bundle_hash';
+  const jcs = async (): Promise<'committed' | 'sent' | null> => {
+    const committedForm = pre?.seq === meta.bundle_seq ? await pre.hash.catch(() => '') : '';
+    if ((committedForm || (await asPushedBundleHash(rows, meta.bundle_seq, 'committed'))) === meta.bundle_hash) return 'committed';
+    if (rows.some((r) => r.committedText !== r.payloadText) && (await asPushedBundleHash(rows, meta.bundle_seq, 'sent')) === meta.bundle_hash) return 'sent';
+    return null;
+  };
+  const go = async (): Promise<'committed' | null> =>
+    (await goAsPushedBundleHash(rows, meta.bundle_seq, (name) => ctx.model.byName.get(name)!)) === meta.bundle_hash ? 'committed' : null;
+  // The believed dialect's material first; the other one too unless a verified hash settled it.
+  const order: ['jcs' | 'go', () => Promise<'committed' | 'sent' | null>][] =
+    dialect === 'go-json-numbers' ? [['go', go], ['jcs', jcs]] : [['jcs', jcs], ['go', go]];
+  for (const [i, [name, check]] of order.entries()) {
+    if (i > 0 && proven) break;
+    const form = await check();
+    if (form) {
+      learnDialect(ctx, name === 'go' ? 'go-json-numbers' : 'jcs-numeric-strings', 'bundle_hash');
+      return form;
+    }
+  }
+  return null;
 }
 
 /** Keys with a pending local edit, as `table\0key_json`. */
@@ -433,8 +524,9 @@ export async function pushPending(ctx: EngineContext, userId: string): Promise<P
     // When the server committed exactly what we pushed, the bundle_hash it reports is the hash of
     // our own rows as bundle `bundle_seq`: that proves the committed content without downloading
     // it back. Anything else (normalized values, another order) is fetched and verified row by row.
-    if ((meta.row_count === 0 || meta.row_count === rows.length) && (await committedAsPushed(rows, meta))) {
-      const touched = replayCommitted(ctx, header, meta, null, rows);
+    const proven = meta.row_count === 0 || meta.row_count === rows.length ? await committedAsPushed(ctx, rows, meta) : null;
+    if (proven) {
+      const touched = replayCommitted(ctx, header, meta, null, rows, proven);
       ctx.applied(touched);
       return { outcome: 'committed', bundleSeq: meta.bundle_seq, rowCount: rows.length, conflicts };
     }

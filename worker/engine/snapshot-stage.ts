@@ -35,7 +35,7 @@ import {
   WireValueError,
 } from '../../protocol/index.ts';
 import type { JsonValue, SnapshotChunkResponse } from '../../protocol/index.ts';
-import { checkWirePayloadShape, wireKeyToKeyJson } from './codec.ts';
+import { checkWirePayloadShape, inboundValueError, inboundValueReader, wireKeyToKeyJson } from './codec.ts';
 import type { EngineContext } from './context.ts';
 import { tableOf } from './context.ts';
 import { badResponse } from './errors.ts';
@@ -100,6 +100,7 @@ function stageValue(c: ColumnModel, v: JsonValue): JsonValue {
 export function encodeSnapshotRows(ctx: EngineContext, chunk: SnapshotChunkResponse, after: number): StagedTableRows[] {
   const byTable = new Map<TableModel, { rows: JsonValue[][]; states: [string, number][] }>();
   const rows = chunk.rows;
+  const inbound = inboundValueReader(ctx);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
     const where = `snapshot row ${after + i + 1}`;
@@ -114,11 +115,11 @@ export function encodeSnapshotRows(ctx: EngineContext, chunk: SnapshotChunkRespo
     try {
       for (let ci = 0; ci < t.columns.length; ci++) {
         const c = t.columns[ci]!;
-        values[ci] = stageValue(c, payload[c.wireName] ?? null);
+        values[ci] = stageValue(c, inbound(c, payload[c.wireName]) as JsonValue);
       }
     } catch (e) {
-      const why = e instanceof WireValueError ? `${t.table}: ${e.message}` : e instanceof Error ? e.message : String(e);
-      throw badResponse(`${where}: ${why}`);
+      if (e instanceof WireValueError) throw inboundValueError(t, keyJson, e, where);
+      throw badResponse(`${where}: ${e instanceof Error ? e.message : String(e)}`);
     }
     let group = byTable.get(t);
     if (!group) {

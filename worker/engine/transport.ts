@@ -4,7 +4,7 @@
  * transient retries (429/502/503/504/network) with exponential backoff and jitter, the snapshot
  * capacity retry budget (`snapshot-capacity/retry.json`), and one token refresh + retry on 401.
  */
-import { SOURCE_ID_HEADER } from '../../protocol/index.ts';
+import { parseJsonExact, SOURCE_ID_HEADER } from '../../protocol/index.ts';
 import { AuthTokenSource } from './auth-token.ts';
 import { SyncError } from './errors.ts';
 import type { EngineClock } from './types.ts';
@@ -82,7 +82,10 @@ export class SyncTransport {
     return `${base}${path}${qs ? `?${qs}` : ''}`;
   }
 
-  /** Sends a request and returns the parsed JSON body (null for an empty body). */
+  /**
+   * Sends a request and returns the parsed JSON body (null for an empty body). Numbers a double
+   * cannot hold exactly come back as `ExactJsonNumber` (a numbers-dialect server's BIGINTs).
+   */
   async json<T>(spec: RequestSpec): Promise<T> {
     const res = await this.send(spec);
     const text = await res.text();
@@ -91,7 +94,7 @@ export class SyncTransport {
       return null as T;
     }
     try {
-      const parsed = JSON.parse(text) as T;
+      const parsed = parseJsonExact<T>(text);
       this.completedExchanges++;
       return parsed;
     } catch {

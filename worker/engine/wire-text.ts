@@ -10,16 +10,21 @@
  * through `JSON.stringify` (which is what `canonicalJson` does for strings), and anything else
  * (nested json values, or whatever a misbehaving server sends) through `canonicalJson` itself.
  */
-import { canonicalJson, sha256Hex, bundleHash } from '../../protocol/index.ts';
+import { canonicalJson, ExactJsonNumber, sha256Hex, bundleHash } from '../../protocol/index.ts';
 import type { BundleRow, JsonValue, WireOp } from '../../protocol/index.ts';
 import { keyJsonToDisplay, localValueToWire } from './codec.ts';
+import { pgUtcTimestampText } from './pg-timestamp.ts';
 import type { ColumnModel, TableModel } from './table-config.ts';
 
 interface TableText {
   /** Columns in canonical member order with their `"name":` prefixes. */
   sorted: { c: ColumnModel; prefix: string }[];
-  /** The committed form differs from the sent form (booleans go up as "0"/"1", come back as false/true). */
+  /**
+   * The committed form may differ from the sent form: booleans go up as "0"/"1" and come back as
+   * false/true; timestamps come back in PostgreSQL's UTC rendering (`pg-timestamp.ts`).
+   */
   hasBoolean: boolean;
+  hasTimestamp: boolean;
   /** `"<table>"`. */
   tableText: string;
 }
@@ -34,6 +39,7 @@ function tableText(t: TableModel): TableText {
     tt = {
       sorted: sorted.map((c, i) => ({ c, prefix: `${i === 0 ? '{' : ','}${JSON.stringify(c.wireName)}:` })),
       hasBoolean: sorted.some((c) => c.family === 'boolean'),
+      hasTimestamp: sorted.some((c) => c.family === 'timestamp'),
       tableText: JSON.stringify(t.table),
     };
     tableTexts.set(t, tt);
@@ -43,7 +49,10 @@ function tableText(t: TableModel): TableText {
 
 /** Canonical text of any wire value (strings, the common case, natively). */
 export function valueText(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v) : canonicalJson((v ?? null) as JsonValue);
+  if (typeof v === 'string') return JSON.stringify(v);
+  // A number kept as text by the exact parser: JCS renders the double (the hash then decides).
+  if (v instanceof ExactJsonNumber) return JSON.stringify(v.toNumber());
+  return canonicalJson((v ?? null) as JsonValue);
 }
 
 /**
@@ -75,11 +84,17 @@ export interface EncodedPayload {
   text: string;
   /**
    * Canonical text of the same payload as a server sends it back: the protocol's outbound form of
-   * a boolean is JSON `true`/`false` where clients send "1"/"0". The same string as `text` when
-   * the table has no boolean column.
+   * a boolean is JSON `true`/`false` where clients send "1"/"0", and a timestamp comes back as
+   * PostgreSQL renders it (same instant, microseconds, `+00:00`). The same string as `text` when
+   * nothing differs.
    */
   committedText: string;
   exact: boolean;
+  /**
+   * The committed form spells a value differently from the local row (a timestamp as PostgreSQL
+   * renders it): replaying the committed form writes that spelling into the local row.
+   */
+  respelled: boolean;
 }
 
 /**
@@ -87,8 +102,8 @@ export interface EncodedPayload {
  * `wire_value_invalid` for values that cannot travel.
  */
 export function encodeLocalPayload(t: TableModel, local: Record<string, unknown>): EncodedPayload {
-  const { sorted, hasBoolean } = tableText(t);
-  if (sorted.length === 0) return { text: '{}', committedText: '{}', exact: true };
+  const { sorted, hasBoolean, hasTimestamp } = tableText(t);
+  if (sorted.length === 0) return { text: '{}', committedText: '{}', exact: true, respelled: false };
   // Joined from parts: a flat string, not a tree of concatenations (the text lives as long as the push).
   const parts = new Array<string>(sorted.length * 2 + 1);
   let exact = true;
@@ -102,14 +117,28 @@ export function encodeLocalPayload(t: TableModel, local: Record<string, unknown>
   }
   parts[sorted.length * 2] = '}';
   const text = parts.join('');
-  if (!hasBoolean) return { text, committedText: text, exact };
+  if (!hasBoolean && !hasTimestamp) return { text, committedText: text, exact, respelled: false };
+  let changed = false;
+  let respelled = false;
   for (let i = 0; i < sorted.length; i++) {
-    if (sorted[i]!.c.family !== 'boolean') continue;
-    const v = parts[2 * i + 1];
-    if (v === '"1"') parts[2 * i + 1] = 'true';
-    else if (v === '"0"') parts[2 * i + 1] = 'false';
+    const family = sorted[i]!.c.family;
+    const v = parts[2 * i + 1]!;
+    if (family === 'boolean') {
+      if (v === '"1"') parts[2 * i + 1] = 'true';
+      else if (v === '"0"') parts[2 * i + 1] = 'false';
+      else continue;
+      changed = true;
+    } else if (family === 'timestamp' && v.length > 2 && v[0] === '"') {
+      const pg = pgUtcTimestampText(JSON.parse(v) as string);
+      if (pg === null) continue;
+      const pgText = JSON.stringify(pg);
+      if (pgText === v) continue;
+      parts[2 * i + 1] = pgText;
+      changed = true;
+      respelled = true;
+    }
   }
-  return { text, committedText: parts.join(''), exact };
+  return { text, committedText: changed ? parts.join('') : text, exact, respelled };
 }
 
 /**

@@ -104,7 +104,11 @@ export class PushResponder {
     for (const [id, sess] of this.sessions) if (sess.sourceId === sourceId && sess.sbid === body.source_bundle_id) this.sessions.delete(id);
     this.sessions.set(pushId, { sourceId, sbid: body.source_bundle_id, planned: body.planned_row_count, rows: [], hash: body.canonical_request_hash });
     this.maybeCrash('create');
-    return { status: 200, body: { status: 'staging', push_id: pushId, planned_row_count: body.planned_row_count, next_expected_row_ordinal: 0 } };
+    // Echoes canonical_request_hash as contract servers do (push/basic-insert.json).
+    return {
+      status: 200,
+      body: { status: 'staging', push_id: pushId, planned_row_count: body.planned_row_count, next_expected_row_ordinal: 0, canonical_request_hash: body.canonical_request_hash },
+    };
   }
 
   private chunk(req: RecordedRequest) {

@@ -1,0 +1,73 @@
+/**
+ * How PostgreSQL will hand back a timestamp the client pushes, so that a push can prove its
+ * committed bundle without downloading it (`wire-text.ts`).
+ *
+ * Both servers store a `timestamptz` as microseconds and render it with `to_jsonb` in the session's
+ * zone, UTC for ours (every sync transaction sets it) and for go-oversync on a UTC PostgreSQL:
+ * `2026-03-24T18:42:11.5+00:00` (trailing fraction zeros dropped, no fraction when it is zero).
+ * A pushed `…T08:00:00.000Z` comes back `…T08:00:00+00:00`, a pushed `….123456789Z` comes back
+ * `….123457+00:00`: the same instant at PostgreSQL's precision. Only unambiguous input is
+ * predicted (ISO 8601 date-time with an explicit zone, years 0001-9999); anything else is left
+ * as is, and if the server's text differs the replay downloads the bundle and adopts it.
+ */
+
+const ISO_WITH_ZONE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|z|[+-]\d{2}(?::?\d{2})?)$/;
+
+function pad(n: number, width: number): string {
+  return String(n).padStart(width, '0');
+}
+
+/**
+ * Microseconds of a fraction's digits as PostgreSQL computes them: `rint(strtod("0.<digits>") *
+ * 1e6)`, the same double arithmetic, ties to even.
+ */
+function fractionMicros(digits: string): number {
+  const x = Number(`0.${digits}`) * 1_000_000;
+  const floor = Math.floor(x);
+  const diff = x - floor;
+  if (diff > 0.5) return floor + 1;
+  if (diff < 0.5) return floor;
+  return floor % 2 === 0 ? floor : floor + 1;
+}
+
+/** The text PostgreSQL renders for a pushed timestamptz in UTC, or null when not predictable. */
+export function pgUtcTimestampText(input: string): string | null {
+  const m = ISO_WITH_ZONE.exec(input);
+  if (!m) return null;
+  const [, y, mo, d, h, mi, s, frac, zone] = m;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = Number(s);
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return null;
+  let offsetMinutes = 0;
+  if (zone !== 'Z' && zone !== 'z') {
+    const sign = zone![0] === '-' ? -1 : 1;
+    const digits = zone!.slice(1).replace(':', '');
+    const oh = Number(digits.slice(0, 2));
+    const om = digits.length > 2 ? Number(digits.slice(2, 4)) : 0;
+    if (oh > 15 || om > 59) return null;
+    offsetMinutes = sign * (oh * 60 + om);
+  }
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, 0);
+  // Not a real calendar date (Feb 30): PostgreSQL rejects it; nothing to predict.
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return null;
+  let micros = frac ? fractionMicros(frac) : 0;
+  let ms = date.getTime() - offsetMinutes * 60_000;
+  if (micros >= 1_000_000) {
+    micros -= 1_000_000;
+    ms += 1000;
+  }
+  const utc = new Date(ms);
+  const uy = utc.getUTCFullYear();
+  if (uy < 1 || uy > 9999) return null;
+  let text =
+    `${pad(uy, 4)}-${pad(utc.getUTCMonth() + 1, 2)}-${pad(utc.getUTCDate(), 2)}T` +
+    `${pad(utc.getUTCHours(), 2)}:${pad(utc.getUTCMinutes(), 2)}:${pad(utc.getUTCSeconds(), 2)}`;
+  if (micros > 0) text += `.${pad(micros, 6).replace(/0+$/, '')}`;
+  return `${text}+00:00`;
+}
