@@ -82,3 +82,26 @@ export function goJsonHashStoredRows(catalog: Catalog, rows: readonly StoredRowT
   const text = goJsonBundleHashMaterial(logical);
   return { bundleHash: createHash('sha256').update(text, 'utf8').digest('hex'), byteCount: Buffer.byteLength(text, 'utf8') };
 }
+
+/**
+ * A finished payload as a JSON value for a numbers peer, for responses serialized with
+ * `JSON.stringify` (the `server_row` of a push conflict): numeric members become numbers where a
+ * float64 carries them exactly; an integer beyond 2^53 or a longer decimal stays a string rather
+ * than be rounded.
+ */
+export function numbersPayloadJson(table: CatalogTable, payload: WirePayload): WirePayload {
+  const numeric = numericColumns(table);
+  const out: WirePayload = {};
+  for (const name of Object.keys(payload)) {
+    const v = payload[name]!;
+    if (!isBareNumber(numeric, name, v)) {
+      out[name] = v;
+      continue;
+    }
+    const n = Number(v);
+    const family = table.columnsByName.get(name)!.family;
+    const exact = family === 'float' || (family === 'integer' ? Number.isSafeInteger(n) : v.replace(/^-|\.|e.*$/gi, '').replace(/^0+/, '').length <= 15);
+    out[name] = exact ? n : v;
+  }
+  return out;
+}

@@ -20,7 +20,9 @@ import type { UserScope } from './scope-state.ts';
 import { expectedSourceBundleId, readSourceState, recordSourceCommit, setBundleContext } from './source-state.ts';
 import { SyncError, pgErrorCode } from './sync-error.ts';
 import { inUserTransaction } from './transactions.ts';
-import { STRINGS_DIALECT, pushSessionDialect, storedDialect } from './wire-dialect.ts';
+import { NUMBERS_DIALECT, STRINGS_DIALECT, pushSessionDialect, storedDialect } from './wire-dialect.ts';
+import { numbersPayloadJson } from './numbers-dialect.ts';
+import type { WireDialect } from '../../protocol/dialect.ts';
 import { OpCode, finishPayload, opName, wireKey } from './wire-rows.ts';
 
 const HASH = /^[0-9a-f]{64}$/;
@@ -361,9 +363,10 @@ export async function readLiveRow(tx: SqlSession, table: CatalogTable, userId: s
   return r.rows[0] ? finishPayload(table, r.rows[0].payload) : null;
 }
 
-async function conflictError(tx: SqlSession, ctx: RuntimeContext, userId: string, c: ConflictRow): Promise<SyncError> {
+async function conflictError(tx: SqlSession, ctx: RuntimeContext, userId: string, c: ConflictRow, dialect: WireDialect): Promise<SyncError> {
   const table = ctx.catalog.byId.get(c.table_id)!;
   const live = c.present && !c.deleted;
+  const serverRow = live ? await readLiveRow(tx, table, userId, c.key_text) : null;
   const detail: PushConflictDetail = {
     schema: table.schema,
     table: table.table,
@@ -372,7 +375,7 @@ async function conflictError(tx: SqlSession, ctx: RuntimeContext, userId: string
     base_row_version: Number(c.base),
     server_row_version: Number(c.version),
     server_row_deleted: c.deleted,
-    server_row: live ? await readLiveRow(tx, table, userId, c.key_text) : null,
+    server_row: serverRow && dialect === NUMBERS_DIALECT ? numbersPayloadJson(table, serverRow) : serverRow,
   };
   const state = !c.present ? 'does not exist' : c.deleted ? `is deleted at version ${c.version}` : `is live at version ${c.version}`;
   return new SyncError(
@@ -451,7 +454,7 @@ export async function commitPushSession(ctx: RuntimeContext, userId: string, sou
       // The first conflict in ordinal order, as an error (null: none).
       const firstConflict = async (): Promise<SyncError | null> => {
         const c = await findFirstConflict(tx, s.push_id, scope.userPk);
-        return c ? conflictError(tx, ctx, userId, c) : null;
+        return c ? conflictError(tx, ctx, userId, c, storedDialect(s.wire_dialect)) : null;
       };
       // A bundle that only inserts keys with base 0 (a bulk upload) conflicts exactly when one of
       // its keys has a row version: a live one makes the business INSERT fail on the (scope, key)
