@@ -77,6 +77,42 @@ export interface PushConflictResponse extends ErrorResponse {
   conflict: PushConflictDetail;
 }
 
+/** Why the database refused a pushed row (oversqlite; see docs/protocol-differences.md "Rejections of pushed data"). */
+export type PushRejectionReason =
+  | 'invalid_value'
+  | 'value_out_of_range'
+  | 'value_too_long'
+  | 'missing_value'
+  | 'missing_reference'
+  | 'still_referenced'
+  | 'unique_violation'
+  | 'check_violation'
+  | 'rejected_by_rule';
+
+/** The pushed row a commit was refused for, in protocol terms (no SQL, relation or constraint names). */
+export interface PushRejectionDetail {
+  schema: string;
+  table: string;
+  key: Record<string, string>;
+  op: 'INSERT' | 'UPDATE' | 'DELETE';
+  /** The offending column(s), when the database says which. */
+  columns: string[];
+  reason: PushRejectionReason;
+  /** For `missing_reference` / `still_referenced`: the other row, as `{schema, table, key}`. */
+  references?: { schema: string; table: string; key: Record<string, string> };
+}
+
+/**
+ * A commit refused because of the pushed data: `400 push_commit_invalid` with `rejection` for
+ * contracts-dialect sessions; `500 push_session_commit_failed` (go-oversync 1f1118f's answer)
+ * with the same `rejection` for go-oversync sessions. Final for that bundle: retrying it cannot
+ * succeed.
+ */
+export interface PushRejectedResponse extends ErrorResponse {
+  error: 'push_commit_invalid' | 'push_session_commit_failed';
+  rejection: PushRejectionDetail;
+}
+
 /** `409 source_retired` envelope. */
 export interface SourceRetiredResponse extends ErrorResponse {
   error: 'source_retired';

@@ -3,6 +3,7 @@
  * id the host hands it; this is the host-side helper that turns `Authorization: Bearer <jwt>` into
  * that user id (`sub`).
  */
+import { MAX_USER_ID_LENGTH, identityProblem } from './identity.ts';
 import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import type { JSONWebKeySet, JWTVerifyGetKey, JWTVerifyOptions } from 'jose';
 import { AuthError } from './auth-error.ts';
@@ -29,6 +30,11 @@ export interface JwtAuthOptions {
    * `jose` supports (never `none`, never HMAC with a public key).
    */
   algorithms?: string[];
+  /**
+   * Require an `exp` claim (default true): a token without one would be valid forever. Set false
+   * only for an issuer that cannot set it and whose tokens you revoke by rotating the key.
+   */
+  requireExp?: boolean;
 }
 
 /** The authenticated principal. */
@@ -130,6 +136,7 @@ export function createJwtAuth(source: JwtKeySource, options: JwtAuthOptions = {}
   const verifyOptions: JWTVerifyOptions = {
     algorithms: options.algorithms ?? defaultAlgorithms,
     clockTolerance: options.clockToleranceSec ?? 0,
+    ...(options.requireExp === false ? {} : { requiredClaims: ['exp'] }),
     ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
     ...(options.audience !== undefined ? { audience: options.audience } : {}),
   };
@@ -147,6 +154,9 @@ export function createJwtAuth(source: JwtKeySource, options: JwtAuthOptions = {}
     if (typeof sub !== 'string' || sub.trim() === '') {
       throw new AuthError('token_claims_invalid', 'The token has no "sub" claim (the user id); it must be a non-blank string.');
     }
+    // The user id is exactly `sub` (never trimmed): refuse what cannot be one, before any database work.
+    const problem = identityProblem(sub, MAX_USER_ID_LENGTH);
+    if (problem) throw new AuthError('token_claims_invalid', `The token's "sub" claim (the user id) ${problem}.`);
     return { userId: sub };
   }
 

@@ -17,7 +17,9 @@ import { SyncError } from '../runtime/sync-error.ts';
 import { inReadSnapshot } from '../runtime/transactions.ts';
 import type { BundleChangeHub } from '../watch/bundle-change-hub.ts';
 import { openWatchStream } from '../watch/sse-stream.ts';
+import { MAX_SOURCE_ID_LENGTH, MAX_USER_ID_LENGTH, identityProblem } from '../auth/identity.ts';
 import { ParamError, nonNegativeInt, positiveIntCapped } from './query-params.ts';
+import { findUnstorableJson } from './storable-json.ts';
 import { errorResponse, jsonResponse } from './responses.ts';
 
 /** Everything the handler needs from the server object. */
@@ -80,18 +82,31 @@ async function readBodyText(request: Request, maxBytes: number, code: WireErrorC
 }
 
 async function readJson(request: Request, required: boolean, maxBytes: number, code: WireErrorCode = 'invalid_request'): Promise<unknown> {
-  return parseJsonText(await readBodyText(request, maxBytes, code), required);
+  return parseJsonText(await readBodyText(request, maxBytes, code), required, code);
 }
 
-function parseJsonText(text: string, required: boolean): unknown {
+function parseJsonText(text: string, required: boolean, code: WireErrorCode): unknown {
   if (text.trim() === '') {
     if (required) throw new SyncError('invalid_request', 'request body is required');
     return undefined;
   }
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch {
     throw new SyncError('invalid_request', 'request body is not valid JSON');
+  }
+  const bad = findUnstorableJson(body);
+  if (bad) throw new SyncError(code, `request body ${bad.path} ${bad.problem}`);
+  return body;
+}
+
+/** A path segment (push or snapshot id) decoded; malformed percent-encoding is the client's mistake. */
+function pathId(raw: string, code: WireErrorCode): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new SyncError(code, 'the id in the path is not valid percent-encoding');
   }
 }
 
@@ -104,6 +119,25 @@ function param(code: WireErrorCode, fn: () => number | null): number | null {
   }
 }
 
+/** Refuses a snapshot-create body whose text or `new_source_id` cannot be stored (before parsing it for the protocol). */
+function checkSnapshotCreateText(text: string): void {
+  if (text.trim() === '') return;
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return; // parseSnapshotCreate answers invalid JSON
+  }
+  const bad = findUnstorableJson(body);
+  if (bad) throw new SyncError('snapshot_session_invalid', `request body ${bad.path} ${bad.problem}`);
+  const next = (body as { source_replacement?: { new_source_id?: unknown } } | null)?.source_replacement?.new_source_id;
+  if (typeof next === 'string') {
+    const problem = identityProblem(next, MAX_SOURCE_ID_LENGTH);
+    if (problem) throw new SyncError('snapshot_session_invalid', `source_replacement.new_source_id ${problem}`);
+    if (next !== next.trim()) throw new SyncError('snapshot_session_invalid', 'source_replacement.new_source_id must not start or end with whitespace');
+  }
+}
+
 /** Creates the fetch-style handler. */
 export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: { userId: string | null }) => Promise<Response> {
   const { ctx } = d;
@@ -113,7 +147,7 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
     const q = url.searchParams;
     switch (name) {
       case 'connect': {
-        const body = await readJson(request, true, L.maxRequestBodyBytes);
+        const body = await readJson(request, true, L.maxRequestBodyBytes, 'connect_invalid');
         const pending = (body as { has_local_pending_rows?: unknown } | null)?.has_local_pending_rows;
         if (typeof body !== 'object' || body === null || typeof pending !== 'boolean') {
           throw new SyncError('connect_invalid', 'has_local_pending_rows must be a boolean');
@@ -121,17 +155,17 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
         return jsonResponse(200, await connectScope(ctx.db, userId, sourceId, pending, L.initializationLeaseTtlSeconds));
       }
       case 'pushCreate':
-        return jsonResponse(200, await createPushSession(ctx, userId, sourceId, parsePushCreate(await readJson(request, true, L.maxRequestBodyBytes))));
+        return jsonResponse(200, await createPushSession(ctx, userId, sourceId, parsePushCreate(await readJson(request, true, L.maxRequestBodyBytes, 'push_session_invalid'))));
       case 'pushChunk': {
         // The text too: JSON numbers' own digits are read from it (exact int64, numbers dialect).
         const text = await readBodyText(request, L.maxRequestBodyBytes, 'push_chunk_invalid');
-        const input = parsePushChunk(ctx, parseJsonText(text, true), text);
-        return jsonResponse(200, await uploadPushChunk(ctx, userId, sourceId, decodeURIComponent(match[2]!), input));
+        const input = parsePushChunk(ctx, parseJsonText(text, true, 'push_chunk_invalid'), text);
+        return jsonResponse(200, await uploadPushChunk(ctx, userId, sourceId, pathId(match[2]!, 'push_chunk_invalid'), input));
       }
       case 'pushCommit':
-        return jsonResponse(200, await commitPushSession(ctx, userId, sourceId, decodeURIComponent(match[2]!)));
+        return jsonResponse(200, await commitPushSession(ctx, userId, sourceId, pathId(match[2]!, 'push_session_not_found')));
       case 'pushSession':
-        await deletePushSession(ctx, userId, sourceId, decodeURIComponent(match[2]!));
+        await deletePushSession(ctx, userId, sourceId, pathId(match[2]!, 'push_session_not_found'));
         return new Response(null, { status: 204 });
       case 'committedRows': {
         const code = 'committed_bundle_chunk_invalid';
@@ -150,11 +184,13 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
         return jsonResponse(200, await pullBundles(ctx, userId, sourceId, after, maxBundles, target));
       }
       case 'snapshotCreate': {
-        const replacement = parseSnapshotCreate(await readBodyText(request, L.maxRequestBodyBytes, 'snapshot_session_invalid'), sourceId);
+        const text = await readBodyText(request, L.maxRequestBodyBytes, 'snapshot_session_invalid');
+        checkSnapshotCreateText(text);
+        const replacement = parseSnapshotCreate(text, sourceId);
         return jsonResponse(200, await createSnapshotSession(ctx, d.snapshotBuilds, userId, replacement));
       }
       case 'snapshotSession': {
-        const id = decodeURIComponent(match[2]!);
+        const id = pathId(match[2]!, 'snapshot_chunk_invalid');
         if (request.method === 'DELETE') {
           if (id === '') throw new SyncError('snapshot_chunk_invalid', 'snapshot_id is required');
           await deleteSnapshotSession(ctx, userId, id);
@@ -229,11 +265,16 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
     }
     if (!d.enter()) return errorResponse('service_unavailable', 'the sync server is shutting down');
     try {
-      if (r.name === 'capabilities') return jsonResponse(200, d.capabilities(auth.userId?.trim() || null));
-      const userId = auth.userId?.trim();
-      if (!userId) return errorResponse('authentication_failed', 'authentication failed: no authenticated user');
-      const sourceId = request.headers.get(SOURCE_ID_HEADER)?.trim();
-      if (!sourceId) return errorResponse('invalid_request', `${SOURCE_ID_HEADER} header is required`);
+      // Ids are exact (never trimmed); one that cannot be an id is refused before any database work.
+      const userId = auth.userId ?? null;
+      const userProblem = userId === null ? null : identityProblem(userId, MAX_USER_ID_LENGTH);
+      if (userProblem) return errorResponse('authentication_failed', `authentication failed: the user id ${userProblem}`);
+      if (r.name === 'capabilities') return jsonResponse(200, d.capabilities(userId));
+      if (userId === null) return errorResponse('authentication_failed', 'authentication failed: no authenticated user');
+      const sourceId = request.headers.get(SOURCE_ID_HEADER);
+      if (sourceId === null || sourceId === '') return errorResponse('invalid_request', `${SOURCE_ID_HEADER} header is required`);
+      const sourceProblem = identityProblem(sourceId, MAX_SOURCE_ID_LENGTH);
+      if (sourceProblem) return errorResponse('invalid_request', `${SOURCE_ID_HEADER} ${sourceProblem}`);
       return await route(r.name, match, request, url, userId, sourceId);
     } catch (err) {
       if (err instanceof SyncError) return errorResponse(err.code, err.message, err.extra, err.headers);

@@ -13,6 +13,7 @@ import { finalizeCapturedBundle } from './bundle-finalize.ts';
 import type { RuntimeContext } from './context.ts';
 import { payloadNumberTexts } from './chunk-number-texts.ts';
 import type { PayloadNumberTexts } from './chunk-number-texts.ts';
+import { explainPushRejection } from './push-rejections.ts';
 import { validatePushRows } from './push-validation.ts';
 import type { JsonNumberInput, ValidatedPushRow } from './push-validation.ts';
 import { ScopeCode, ensureUserScope, markInitialized } from './scope-state.ts';
@@ -510,12 +511,9 @@ export async function commitPushSession(ctx: RuntimeContext, userId: string, sou
     });
   } catch (err) {
     if (err instanceof SyncError) throw err;
-    const code = pgErrorCode(err);
-    // Business-level failures (constraints, casts, owner guard): typed, actionable, nothing committed.
-    if (code && /^(22|23|42501|P0001)/.test(code)) {
-      throw new SyncError('push_session_commit_failed', `the database rejected the bundle (SQLSTATE ${code}): ${(err as Error).message}`);
-    }
-    throw err;
+    // Refused because of the pushed data (casts, NOT NULL, references, CHECK/UNIQUE rules): a
+    // rejection naming the row in protocol terms; anything else stays the server's problem.
+    throw (await explainPushRejection(ctx, userId, sourceId, pushId, err, applySegment)) ?? err;
   }
 }
 

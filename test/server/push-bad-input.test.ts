@@ -128,14 +128,16 @@ describe('push commit', () => {
     expect((await dev.commit(s.body.push_id)).body.error).toBe('push_commit_invalid');
   });
 
-  it('a database rejection (FK to a missing parent, bad timestamp) → 500 push_session_commit_failed and nothing committed', async () => {
+  it('a database rejection (FK to a missing parent, bad timestamp) → 400 push_commit_invalid naming the row, nothing committed', async () => {
     const orphan = { schema: 'business', table: 'projects', key: { id: U }, op: 'INSERT', base_row_version: 0, payload: { id: U, owner_id: U, title: 'orphan' } };
     const fk = await dev.push(1, [good('kept-out'), orphan]);
-    expect(fk.status).toBe(500);
-    expect(fk.body.error).toBe('push_session_commit_failed');
-    expect(fk.body.message).toContain('23503');
+    expect(fk.status).toBe(400);
+    expect(fk.body.error).toBe('push_commit_invalid');
+    expect(fk.body.rejection).toMatchObject({ table: 'projects', key: { id: U }, reason: 'missing_reference', columns: ['owner_id'] });
+    expect(fk.body.message).not.toContain('23503');
     const ts = await dev.push(1, [{ schema: 'business', table: 'users', key: { id: U }, op: 'INSERT', base_row_version: 0, payload: { id: U, name: 'x', created_at: 'yesterday-ish' } }]);
-    expect(ts.body.error).toBe('push_session_commit_failed');
+    expect(ts.body.error).toBe('push_commit_invalid');
+    expect(ts.body.rejection).toMatchObject({ table: 'users', reason: 'invalid_value', columns: ['created_at'] });
     const counts = await h.database.query<{ tags: number; bundles: number; seq: string }>(
       `SELECT (SELECT count(*)::int FROM business.tags) AS tags, (SELECT count(*)::int FROM sync.bundle_log) AS bundles,
               (SELECT next_bundle_seq::text FROM sync.user_state WHERE user_id = 'judy') AS seq`,
