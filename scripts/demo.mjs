@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const demoConfig = fileURLToPath(new URL('../demo/vite.config.ts', import.meta.url));
+// The root vite.config.ts: the demo app, here with DEMO_SERVER_URL naming the server started below.
+const demoConfig = fileURLToPath(new URL('../vite.config.ts', import.meta.url));
 
 function fail(message) {
   console.error(`\nnpm run demo: ${message}`);
