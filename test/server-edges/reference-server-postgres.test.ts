@@ -6,6 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import { pushRequestHash } from '../../protocol/hashes.ts';
+import type { PushRow } from '../../protocol/wire.ts';
 import { startReferenceServer } from '../../server/reference/reference-server.ts';
 import type { ReferenceServer } from '../../server/reference/reference-server.ts';
 import { createFreshDatabase } from './fixtures/postgres-database.ts';
@@ -72,10 +74,7 @@ describe('reference server on real PostgreSQL', () => {
 
   it('commits a pushed bundle whose child row precedes its parent, and pulls it back', async () => {
     expect((await call('alice', 'POST', '/sync/connect', { has_local_pending_rows: false })).json.resolution).toBe('initialize_empty');
-    const created = await call('alice', 'POST', '/sync/push-sessions', { source_bundle_id: 1, planned_row_count: 3 });
-    expect(created.status).toBe(200);
-    const pushId = created.json.push_id as string;
-    const rows = [
+    const rows: PushRow[] = [
       {
         schema: 'business', table: 'tasks', key: { id: taskId }, op: 'INSERT', base_row_version: 0,
         payload: { id: taskId, project_id: projectId, title: 'Write docs', notes: null, done: '0', priority: '2', position: '1.5', due_at: null, updated_at: '2026-11-25T06:00:00Z' },
@@ -89,6 +88,10 @@ describe('reference server on real PostgreSQL', () => {
         payload: { id: commentId, task_id: taskId, body: 'first!', created_at: '2026-11-25T06:00:00Z' },
       },
     ];
+    // With canonical_request_hash: a contracts-dialect client (numeric strings both ways).
+    const created = await call('alice', 'POST', '/sync/push-sessions', { source_bundle_id: 1, planned_row_count: 3, canonical_request_hash: await pushRequestHash(rows) });
+    expect(created.status).toBe(200);
+    const pushId = created.json.push_id as string;
     const chunk = await call('alice', 'POST', `/sync/push-sessions/${pushId}/chunks`, { start_row_ordinal: 0, rows });
     expect(chunk.json).toEqual({ push_id: pushId, next_expected_row_ordinal: 3 });
     const committed = await call('alice', 'POST', `/sync/push-sessions/${pushId}/commit`);
