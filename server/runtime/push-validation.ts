@@ -157,7 +157,7 @@ export function validatePushRows(rows: unknown, catalog: Catalog, maxRows: numbe
         if (name in payload) throw invalid(i, `payload column "${name}" appears twice`);
       }
       if (typeof value === 'number' && numbers && column.family !== 'text' && column.family !== 'timestamp' && column.family !== 'uuid' && column.family !== 'blob' && column.family !== 'json') {
-        numbers.first ??= invalid(i, new WireValueError(column.family, 'legacy_json_number', value, name).message);
+        numbers.first ??= invalid(i, `${table.qualifiedName} key ${JSON.stringify(keyValue)} ${new WireValueError(column.family, 'legacy_json_number', value, name).message}`);
         const text = numbers.texts().get(i)?.get(rawName);
         // (Always found for a body parsed from the text; a missing one is refused, never rounded.)
         if (text === undefined) throw invalid(i, `${table.qualifiedName} key ${JSON.stringify(keyValue)} column "${name}": the JSON number's text could not be read`);
@@ -169,13 +169,13 @@ export function validatePushRows(rows: unknown, catalog: Catalog, maxRows: numbe
         try {
           assertClientWireValue(column.family, value, name);
         } catch (err) {
-          if (err instanceof WireValueError) throw invalid(i, err.message);
+          if (err instanceof WireValueError) throw invalid(i, `${table.qualifiedName} key ${JSON.stringify(keyValue)} ${err.message}`);
           throw err;
         }
         const range = INT_RANGE[column.baseType];
         if (range && typeof value === 'string') {
           const v = BigInt(value);
-          if (v < range[0] || v > range[1]) throw invalid(i, `column "${name}": ${value} is out of range for ${column.baseType}`);
+          if (v < range[0] || v > range[1]) throw invalid(i, `${table.qualifiedName} key ${JSON.stringify(keyValue)} column "${name}": ${value} is out of range for ${column.baseType}`);
         }
       }
       if (payload !== input) payload[name] = value;
