@@ -116,6 +116,8 @@ export function checkWirePayloadShape(t: TableModel, payload: unknown, where: st
 }
 
 const MAX_EXACT_DOUBLE_INTEGER = 2n ** 53n;
+// 2^53 - 1: beyond it a float64 holds 2^53 for both 2^53 and 2^53 + 1, so the value is ambiguous.
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * A value a `go-json-numbers` server sent as a JSON number, in the form the strings dialect would
@@ -123,20 +125,29 @@ const MAX_EXACT_DOUBLE_INTEGER = 2n ** 53n;
  * number's own text, boolean column 0/1 → "0"/"1". Exact: a number arrives either as a JS number
  * (exact by construction) or as the `ExactJsonNumber` text (`protocol/exact-json.ts`); a value the
  * column cannot hold exactly is a `WireValueError` ('inexact_number', 'fraction'). Any other value
- * is returned unchanged, for the usual validation.
+ * is returned unchanged, for the usual validation. `passedThroughFloat64`: the server built the
+ * value through a float64 (go-oversync's bundle rows), so an integer beyond ±(2^53 - 1) may already be
+ * rounded and is refused; a snapshot carries PostgreSQL's own text and is taken exactly.
  */
-export function numberToCanonicalWire(c: ColumnModel, v: unknown): unknown {
+export function numberToCanonicalWire(c: ColumnModel, v: unknown, passedThroughFloat64 = false): unknown {
   const exact = v instanceof ExactJsonNumber ? v : null;
   if (typeof v !== 'number' && !exact) return v;
   const input = exact ? exact.text : v;
   switch (c.family) {
     case 'integer': {
       if (typeof v === 'number') {
+        // From the exact parser an integral JS number equals its literal; beyond the safe range
+        // it is only trustworthy when the server did not round it through a float64 itself.
         if (Number.isSafeInteger(v)) return Object.is(v, -0) ? '0' : String(v);
+        if (Number.isInteger(v) && !passedThroughFloat64) return BigInt(v).toString();
         throw new WireValueError('integer', Number.isInteger(v) ? 'inexact_number' : 'fraction', input, c.wireName);
       }
       const big = exact!.toBigInt();
       if (big === null) throw new WireValueError('integer', /[.]/.test(exact!.text) && !/[eE]/.test(exact!.text) ? 'fraction' : 'inexact_number', input, c.wireName);
+      // Beyond 2^53 a float64 holds only some integers: the text is what the rounding left.
+      if (passedThroughFloat64 && (big > MAX_SAFE || big < -MAX_SAFE)) {
+        throw new WireValueError('integer', 'inexact_number', input, c.wireName);
+      }
       return big.toString();
     }
     case 'float': {
@@ -162,9 +173,10 @@ export function numberToCanonicalWire(c: ColumnModel, v: unknown): unknown {
  * A reader of inbound column values for one response: normalizes JSON numbers (see
  * `numberToCanonicalWire`) unless the server is known to speak `jcs-numeric-strings` (then a number
  * stays a number and is rejected as `legacy_json_number`), and learns the dialect from the first
- * INTEGER/REAL value when nothing else has told it yet.
+ * INTEGER/REAL value when nothing else has told it yet. `source`: bundle rows (pull, committed
+ * rows) or snapshot rows (see `numberToCanonicalWire`).
  */
-export function inboundValueReader(ctx: EngineContext): (c: ColumnModel, v: unknown) => unknown {
+export function inboundValueReader(ctx: EngineContext, source: 'bundle' | 'snapshot'): (c: ColumnModel, v: unknown) => unknown {
   let numbers = acceptsJsonNumbers(ctx);
   let learning = serverDialect(ctx) === null;
   return (c, v) => {
@@ -174,7 +186,7 @@ export function inboundValueReader(ctx: EngineContext): (c: ColumnModel, v: unkn
       learnDialect(ctx, typeof v === 'string' ? 'jcs-numeric-strings' : 'go-json-numbers', 'values');
       numbers = acceptsJsonNumbers(ctx);
     }
-    return numbers ? numberToCanonicalWire(c, v) : v;
+    return numbers ? numberToCanonicalWire(c, v, source === 'bundle' && serverDialect(ctx) === 'go-json-numbers') : v;
   };
 }
 

@@ -14,7 +14,8 @@ import { SyncError } from './errors.ts';
 import type { TableModel } from './table-config.ts';
 import type { PushedRowText } from './wire-text.ts';
 
-const MAX_EXACT = 2n ** 53n;
+// Beyond ±(2^53 - 1) a float64 no longer tells neighbouring integers apart (2^53 + 1 → 2^53).
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Whether a canonical decimal/float text survives a Go float64 unchanged in meaning. */
 function float64Exact(text: string): boolean {
@@ -24,7 +25,7 @@ function float64Exact(text: string): boolean {
 
 /**
  * The first value of a pushed payload (canonical wire form) that a Go float64 would change, or
- * null. INTEGER beyond ±2^53; decimal with more than 15 significant digits.
+ * null. INTEGER beyond ±(2^53 - 1); decimal with more than 15 significant digits.
  */
 export function firstNotCarriedByGo(t: TableModel, payload: WirePayload): { column: string; value: string } | null {
   for (const c of t.columns) {
@@ -46,7 +47,7 @@ export function notCarriedError(t: TableModel, keyJson: string, column: string, 
   return new SyncError(
     'value_not_representable',
     `${t.table} key ${key} column ${column}: ${value} cannot be pushed exactly to this server (go-json-numbers dialect: ` +
-      `values travel as float64, exact only within ±2^53); the change stays pending, nothing was sent`,
+      `values travel as float64, exact only within ±(2^53 - 1)); the change stays pending, nothing was sent`,
     undefined,
     { table: t.table, key, column, value },
   );
@@ -105,6 +106,6 @@ export function goCommittedBundleHash(rows: readonly BundleRow[]): Promise<strin
 export function canonicalPayloadOf(t: TableModel, payload: unknown): unknown {
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return payload;
   const out: Record<string, unknown> = { ...(payload as Record<string, unknown>) };
-  for (const c of t.columns) if (c.wireName in out) out[c.wireName] = numberToCanonicalWire(c, out[c.wireName]);
+  for (const c of t.columns) if (c.wireName in out) out[c.wireName] = numberToCanonicalWire(c, out[c.wireName], true);
   return out;
 }

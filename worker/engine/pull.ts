@@ -50,7 +50,7 @@ export function validatePullPage(ctx: EngineContext, page: PullResponse, after: 
   if (page.stable_bundle_seq < after) throw badResponse(`pull: stable_bundle_seq ${page.stable_bundle_seq} is behind requested after_bundle_seq ${after}`);
   if (target > 0 && page.stable_bundle_seq !== target) throw badResponse(`pull: stable_bundle_seq changed from ${target} to ${page.stable_bundle_seq} within one pull`);
   let prev = after;
-  const inbound = inboundValueReader(ctx);
+  const inbound = inboundValueReader(ctx, 'bundle');
   return page.bundles.map((b, bi) => {
     const where = `pull bundle ${bi}`;
     if (!b || typeof b !== 'object' || !Array.isArray(b.rows)) throw badResponse(`${where}: rows missing`);

@@ -100,7 +100,7 @@ function stageValue(c: ColumnModel, v: JsonValue): JsonValue {
 export function encodeSnapshotRows(ctx: EngineContext, chunk: SnapshotChunkResponse, after: number): StagedTableRows[] {
   const byTable = new Map<TableModel, { rows: JsonValue[][]; states: [string, number][] }>();
   const rows = chunk.rows;
-  const inbound = inboundValueReader(ctx);
+  const inbound = inboundValueReader(ctx, 'snapshot');
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
     const where = `snapshot row ${after + i + 1}`;

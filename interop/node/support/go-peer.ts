@@ -131,6 +131,11 @@ export interface GoPeer {
   device(user: string, overrides?: Partial<SyncEngineOptions>): Promise<Device>;
   /** Rows of a business table for one user, scope column dropped, ordered by id. */
   pgRows(table: string, user: string, columns?: string): Promise<Record<string, unknown>[]>;
+  /**
+   * Pushes rows as another client would (raw HTTP, its own source id, values exactly as given),
+   * e.g. BIGINTs as JSON strings, which go-oversync stores exactly in PostgreSQL.
+   */
+  rawPush(user: string, sourceId: string, sourceBundleId: number, rows: unknown[]): Promise<{ bundle_seq: number }>;
   /** Server log lines (stderr), for failure messages. */
   log(): string;
   close(): Promise<void>;
@@ -222,6 +227,19 @@ export async function startGoPeer(peerPath: string): Promise<GoPeer> {
     async pgRows(table, user, columns = '*') {
       const res = await pool.query(`SELECT ${columns} FROM business.${table} WHERE _sync_scope_id = $1 ORDER BY id`, [user]);
       return (res.rows as Record<string, unknown>[]).map(({ _sync_scope_id, ...rest }) => rest);
+    },
+    async rawPush(user, sourceId, sourceBundleId, rows) {
+      const headers = { Authorization: `Bearer ${await token(user)}`, 'Oversync-Source-ID': sourceId, 'Content-Type': 'application/json' };
+      const call = async (method: string, path: string, body?: unknown) => {
+        const res = await fetch(`${baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+        const text = await res.text();
+        if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+        return JSON.parse(text) as Record<string, unknown>;
+      };
+      await call('POST', '/sync/connect', { has_local_pending_rows: false });
+      const created = await call('POST', '/sync/push-sessions', { source_bundle_id: sourceBundleId, planned_row_count: rows.length });
+      await call('POST', `/sync/push-sessions/${String(created.push_id)}/chunks`, { start_row_ordinal: 0, rows });
+      return (await call('POST', `/sync/push-sessions/${String(created.push_id)}/commit`)) as { bundle_seq: number };
     },
     log: () => stderr.join(''),
     async close() {
