@@ -20,7 +20,7 @@ import { dropChildrenOfLaterDeletedParents } from './stale-parents.ts';
 import type { RowLostDetail } from './types.ts';
 import type { EngineContext } from './context.ts';
 import { tableOf } from './context.ts';
-import { badResponse } from './errors.ts';
+import { badResponse, SyncError } from './errors.ts';
 import { readAttachment } from './metadata.ts';
 import type { TableModel } from './table-config.ts';
 import { quoteIdent } from './table-config.ts';
@@ -90,7 +90,7 @@ export function validatePullPage(ctx: EngineContext, page: PullResponse, after: 
  * The original row-at-a-time apply of one validated bundle with its checkpoint, atomically.
  * Kept as the reference the set-based `applyPulledBundle` is tested against.
  */
-export function applyPulledBundleRowByRow(ctx: EngineContext, seq: number, rows: DecodedRow[]): Set<string> {
+export function applyPulledBundleRowByRow(ctx: EngineContext, seq: number, rows: DecodedRow[], thorough = false): Set<string> {
   const touched = new Set<string>();
   const lost: RowLostDetail[] = [];
   applyTransaction(ctx.db, () => {
@@ -107,7 +107,7 @@ export function applyPulledBundleRowByRow(ctx: EngineContext, seq: number, rows:
       applyServerRow(ctx, r.t, r.keyJson, r.op, r.version, r.payload);
       touched.add(r.t.table);
     }
-    settleAfterApply(ctx, seq, rows, intents, later, lost);
+    settleAfterApply(ctx, seq, rows, intents, later, lost, thorough);
   });
   ctx.rowsLost(lost);
   return touched;
@@ -117,10 +117,13 @@ export function applyPulledBundleRowByRow(ctx: EngineContext, seq: number, rows:
  * The FK settle passes after a bundle's rows are written, inside its transaction, then the
  * checkpoint: children of parents known deleted later, children of parents this device deleted
  * (not pushed yet), then local intents the apply orphaned. `lost` collects what the app loses.
+ * The first two scan whole tables (PRAGMA foreign_key_check), so they run only in a `thorough`
+ * apply, the retry of a bundle whose COMMIT failed its FK check (and the first, when a row of the
+ * bundle was already known at a later version).
  */
-function settleAfterApply(ctx: EngineContext, seq: number, rows: DecodedRow[], intents: boolean, later: boolean, lost: RowLostDetail[]): void {
-  if (later) dropChildrenOfLaterDeletedParents(ctx, seq);
-  if (intents && anyPendingDelete(ctx)) {
+function settleAfterApply(ctx: EngineContext, seq: number, rows: DecodedRow[], intents: boolean, later: boolean, lost: RowLostDetail[], thorough: boolean): void {
+  if (later || thorough) dropChildrenOfLaterDeletedParents(ctx, seq);
+  if (thorough && intents && anyPendingDelete(ctx)) {
     const upserted = new Set(rows.filter((r) => r.op !== 'DELETE').map((r) => r.t));
     if (upserted.size > 0) lost.push(...settleChildrenOfLocallyDeletedParents(ctx, upserted).lost);
   }
@@ -227,7 +230,7 @@ function deleteSet(t: TableModel): string {
  * DELETE ... WHERE key IN ...): keeping the order keeps UNIQUE and FK-action effects between rows
  * as they were. Row versions are written last, one statement per table (their order cannot matter).
  */
-export function applyPulledBundle(ctx: EngineContext, seq: number, rows: DecodedRow[]): Set<string> {
+export function applyPulledBundle(ctx: EngineContext, seq: number, rows: DecodedRow[], thorough = false): Set<string> {
   const touched = new Set<string>();
   const lost: RowLostDetail[] = [];
   applyTransaction(ctx.db, () => {
@@ -292,7 +295,7 @@ export function applyPulledBundle(ctx: EngineContext, seq: number, rows: Decoded
     for (const [t, fin] of finalState) {
       runSet(ctx.db, ROW_STATE_SET_SQL, [ctx.schema, t.table, JSON.stringify([...fin].map(([k, [v, d]]) => [k, v, d]))]);
     }
-    settleAfterApply(ctx, seq, rows, intents, later, lost);
+    settleAfterApply(ctx, seq, rows, intents, later, lost, thorough);
   });
   ctx.rowsLost(lost);
   return touched;
@@ -312,7 +315,15 @@ export async function pullToStable(ctx: EngineContext): Promise<{ bundles: numbe
     const decoded = validatePullPage(ctx, page, after, target);
     if (target === 0) target = page.stable_bundle_seq;
     for (const b of decoded) {
-      const touched = applyPulledBundle(ctx, b.seq, b.rows);
+      let touched: Set<string>;
+      try {
+        touched = applyPulledBundle(ctx, b.seq, b.rows);
+      } catch (e) {
+        // Rolled back by an FK check at COMMIT: once more with the settle passes that look for
+        // children of parents known deleted (here or later on the server). Anything else fails again.
+        if (!(e instanceof SyncError) || e.code !== 'apply_failed') throw e;
+        touched = applyPulledBundle(ctx, b.seq, b.rows, true);
+      }
       bundles++;
       rows += b.rows.length;
       ctx.applied(touched);
