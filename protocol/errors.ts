@@ -21,6 +21,8 @@ export const WIRE_ERROR_STATUS = {
   connect_failed: 500,
   push_session_invalid: 400,
   push_session_create_failed: 500,
+  /** oversqlite: the user holds too many open push sessions / planned rows; retry after `Retry-After`. */
+  push_session_capacity: 429,
   scope_uninitialized: 409,
   scope_initializing: 409,
   initialization_stale: 409,

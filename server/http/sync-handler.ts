@@ -19,6 +19,7 @@ import type { BundleChangeHub } from '../watch/bundle-change-hub.ts';
 import { openWatchStream } from '../watch/sse-stream.ts';
 import { MAX_SOURCE_ID_LENGTH, MAX_USER_ID_LENGTH, identityProblem } from '../auth/identity.ts';
 import { ParamError, nonNegativeInt, positiveIntCapped } from './query-params.ts';
+import { readBoundedText } from './request-body.ts';
 import { findUnstorableJson } from './storable-json.ts';
 import { errorResponse, jsonResponse } from './responses.ts';
 
@@ -60,25 +61,9 @@ const ROUTES: Array<{ re: RegExp; name: RouteName; methods: string[]; failure: W
 
 /** Reads the body as text, refusing (with `code`) more than `maxBytes` before buffering it all. */
 async function readBodyText(request: Request, maxBytes: number, code: WireErrorCode): Promise<string> {
-  const tooLarge = () => new SyncError(code, `request body exceeds ${maxBytes} bytes`);
-  const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (declared > maxBytes) throw tooLarge();
-  if (!request.body) return '';
-  const reader = request.body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  let total = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    text += decoder.decode(value, { stream: true });
-  }
-  return text + decoder.decode();
+  const text = await readBoundedText(request, maxBytes);
+  if (text === null) throw new SyncError(code, `request body exceeds ${maxBytes} bytes`);
+  return text;
 }
 
 async function readJson(request: Request, required: boolean, maxBytes: number, code: WireErrorCode = 'invalid_request'): Promise<unknown> {

@@ -10,11 +10,15 @@
  */
 import type { SqlSession } from '../database/types.ts';
 import type { SyncServer } from '../index.ts';
+import { readBoundedText } from '../http/request-body.ts';
 import { SyncError } from '../runtime/sync-error.ts';
 import type { RegisteredTable } from '../runtime/options.ts';
 
 /** The writer source id used when `/test/server-write` names none. */
 export const DEFAULT_TEST_WRITER_SOURCE_ID = 'server:reference-test';
+
+/** Largest test-hook body read. */
+const TEST_HOOK_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 /** A malformed test-hook request (answered 400 invalid_request). */
 class TestHookInputError extends Error {}
@@ -37,9 +41,11 @@ function errorResponse(status: number, error: string, message: string, extra: Re
 }
 
 async function readObject(request: Request): Promise<Record<string, unknown>> {
+  const text = await readBoundedText(request, TEST_HOOK_MAX_BODY_BYTES);
+  if (text === null) throw new TestHookInputError(`The body exceeds ${TEST_HOOK_MAX_BODY_BYTES} bytes.`);
   let body: unknown;
   try {
-    body = await request.json();
+    body = JSON.parse(text);
   } catch {
     throw new TestHookInputError('The body must be a JSON object.');
   }

@@ -56,6 +56,12 @@ export interface SyncLimits {
   capacityRetryAfterSeconds?: number;
   /** Larger request bodies are refused before being buffered (32 MiB). */
   maxRequestBodyBytes?: number;
+  /** Open push sessions one user may hold; more answer `429 push_session_capacity` (32; 0 = unlimited). */
+  maxOpenPushSessionsPerUser?: number;
+  /** Planned rows across one user's open push sessions; more answer `429 push_session_capacity` (2,000,000; 0 = unlimited). */
+  maxStagedRowsPerUser?: number;
+  /** Unexpired snapshot sessions one user may hold; more answer `503 snapshot_build_capacity` (8; 0 = unlimited). */
+  maxSnapshotSessionsPerUser?: number;
 }
 
 /** Options of `createSyncServer`. */
@@ -122,6 +128,9 @@ export function resolveLimits(limits: SyncLimits | undefined): ResolvedLimits {
     initializationLeaseTtlSeconds: 900,
     capacityRetryAfterSeconds: 1,
     maxRequestBodyBytes: 32 * 1024 * 1024,
+    maxOpenPushSessionsPerUser: 32,
+    maxStagedRowsPerUser: 2_000_000,
+    maxSnapshotSessionsPerUser: 8,
     ...Object.fromEntries(Object.entries(limits ?? {}).filter(([, v]) => v !== undefined)),
   };
 }

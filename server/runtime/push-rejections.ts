@@ -32,6 +32,7 @@ function reasonOf(code: string | undefined): PushRejectionReason | null {
   if (!code) return null;
   switch (code) {
     case '22001':
+    case '54000': // e.g. a value too large for a unique index of the table
       return 'value_too_long';
     case '22003':
     case '22008':

@@ -14,6 +14,7 @@ import type { RuntimeContext } from './context.ts';
 import { payloadNumberTexts } from './chunk-number-texts.ts';
 import type { PayloadNumberTexts } from './chunk-number-texts.ts';
 import { explainPushRejection } from './push-rejections.ts';
+import { checkPushSessionQuota } from './user-quotas.ts';
 import { validatePushRows } from './push-validation.ts';
 import type { JsonNumberInput, ValidatedPushRow } from './push-validation.ts';
 import { ScopeCode, ensureUserScope, markInitialized } from './scope-state.ts';
@@ -145,6 +146,7 @@ export function createPushSession(ctx: RuntimeContext, userId: string, sourceId:
       sourceId,
       input.sourceBundleId,
     ]);
+    await checkPushSessionQuota(tx, ctx.limits, scope.userPk, input.plannedRowCount);
     const pushId = randomUUID();
     await tx.query(
       `INSERT INTO sync.push_sessions (push_id, user_pk, source_id, source_bundle_id, planned_row_count, initialization_id, canonical_request_hash, expires_at, wire_dialect)

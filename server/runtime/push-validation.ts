@@ -23,6 +23,12 @@ export interface ValidatedPushRow {
 }
 
 const NAME = /^[a-z0-9_]+$/;
+/**
+ * Longest sync key, in UTF-16 code units: with the user id (≤ 256) it stays inside PostgreSQL's
+ * btree entry limit (~2.7 kB) in the (scope, key) indexes, so a long key is refused here rather
+ * than failing in an index.
+ */
+export const MAX_SYNC_KEY_LENGTH = 512;
 const INT_RANGE: Record<string, [bigint, bigint]> = {
   int2: [-32768n, 32767n],
   int4: [-2147483648n, 2147483647n],
@@ -118,6 +124,9 @@ export function validatePushRows(rows: unknown, catalog: Catalog, maxRows: numbe
     const keyValue = row.key[table.keyColumn];
     if (typeof keyValue !== 'string' || keyValue.length === 0) {
       throw invalid(i, `key.${table.keyColumn} must be a non-empty string`);
+    }
+    if (keyValue.length > MAX_SYNC_KEY_LENGTH) {
+      throw invalid(i, `key.${table.keyColumn} is longer than ${MAX_SYNC_KEY_LENGTH} characters`);
     }
     if (table.keyKind === 'uuid' && !isCanonicalUuid(keyValue)) {
       throw invalid(i, `key.${table.keyColumn} must use canonical dashed lowercase UUID text`);

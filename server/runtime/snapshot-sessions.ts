@@ -15,6 +15,7 @@ import { ensureUserScope, requireInitialized } from './scope-state.ts';
 import { readSourceState } from './source-state.ts';
 import { SerializedJson } from './serialized-json.ts';
 import { SyncError, pgErrorCode } from './sync-error.ts';
+import { checkSnapshotSessionQuota } from './user-quotas.ts';
 import { inReadSnapshot, inUserTransaction } from './transactions.ts';
 import { finishPayload, wireKey } from './wire-rows.ts';
 import { numbersPayloadText } from './numbers-dialect.ts';
@@ -272,6 +273,7 @@ export async function createSnapshotSession(
       );
       const scope = await ensureUserScope(tx, userId);
       requireInitialized(scope);
+      await checkSnapshotSessionQuota(tx, ctx.limits, scope.userPk);
       if (replacement) await rotateSource(tx, scope.userPk, replacement);
       const snapshotId = randomUUID();
       const rowsTable = sessionRowsTable(snapshotId);

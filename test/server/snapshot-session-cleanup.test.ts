@@ -10,7 +10,8 @@ import { RawSyncClient } from '../harness/sync-client.ts';
 let h: StartedSyncServer;
 let dev: RawSyncClient;
 beforeAll(async () => {
-  h = await startSyncServer({ purpose: 'snapshot_cleanup' });
+  // One user opens 18+ sessions here to exercise the sweep: no per-user session cap.
+  h = await startSyncServer({ purpose: 'snapshot_cleanup', limits: { maxSnapshotSessionsPerUser: 0 } });
   dev = new RawSyncClient(h.baseUrl, h.tokenFor('omar'), 'device-1');
   await dev.connect(false);
   const rows: PushRow[] = Array.from({ length: 12 }, (_, i) => ({ schema: 'business', table: 'tags', key: { name: `t${i}` }, op: 'INSERT', base_row_version: 0, payload: { name: `t${i}`, color: null, weight: String(i), meta: null } }));

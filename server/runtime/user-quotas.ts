@@ -1,0 +1,55 @@
+/**
+ * Per-user bounds on what one user may hold open at once, so one account (a buggy or hostile
+ * client) cannot fill the server with staged rows or snapshot tables that only the TTL would
+ * reclaim. Checked inside the user's serialized transaction, so counts are exact.
+ */
+import type { SqlSession } from '../database/types.ts';
+import type { ResolvedLimits } from './options.ts';
+import { SyncError } from './sync-error.ts';
+
+/**
+ * Before a new push session of `plannedRows` rows: at most `maxOpenPushSessionsPerUser` open
+ * sessions and `maxStagedRowsPerUser` planned rows across them (0 = unlimited). Past either:
+ * `429 push_session_capacity` with `Retry-After`. Call after the session this one replaces (same
+ * source and source_bundle_id) is deleted.
+ */
+export async function checkPushSessionQuota(tx: SqlSession, limits: ResolvedLimits, userPk: string, plannedRows: number): Promise<void> {
+  const { maxOpenPushSessionsPerUser: maxSessions, maxStagedRowsPerUser: maxRows } = limits;
+  if (maxSessions <= 0 && maxRows <= 0) return;
+  const r = await tx.query<{ n: number; rows: string }>(
+    `SELECT count(*)::int AS n, coalesce(sum(planned_row_count), 0)::text AS rows FROM sync.push_sessions WHERE user_pk = $1 AND expires_at > now()`,
+    [userPk],
+  );
+  const { n, rows } = r.rows[0]!;
+  const headers = { 'Retry-After': String(limits.capacityRetryAfterSeconds) };
+  if (maxSessions > 0 && n >= maxSessions) {
+    throw new SyncError('push_session_capacity', `this user already has ${n} open push sessions (limit ${maxSessions}); commit or delete one, or wait for them to expire`, {}, headers);
+  }
+  if (maxRows > 0 && Number(rows) + plannedRows > maxRows) {
+    throw new SyncError(
+      'push_session_capacity',
+      `planned_row_count ${plannedRows} would bring this user's open push sessions to ${Number(rows) + plannedRows} rows (limit ${maxRows})`,
+      {},
+      headers,
+    );
+  }
+}
+
+/**
+ * Before a new snapshot session: at most `maxSnapshotSessionsPerUser` unexpired sessions (0 =
+ * unlimited). Past it: the protocol's `503 snapshot_build_capacity` with `Retry-After`, which
+ * clients of both dialects already wait out.
+ */
+export async function checkSnapshotSessionQuota(tx: SqlSession, limits: ResolvedLimits, userPk: string): Promise<void> {
+  const max = limits.maxSnapshotSessionsPerUser;
+  if (max <= 0) return;
+  const r = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM sync.snapshot_sessions_v2 WHERE user_pk = $1 AND expires_at > now()', [userPk]);
+  if (r.rows[0]!.n >= max) {
+    throw new SyncError(
+      'snapshot_build_capacity',
+      `this user already has ${r.rows[0]!.n} open snapshot sessions (limit ${max}); delete finished ones or wait for them to expire`,
+      {},
+      { 'Retry-After': String(limits.capacityRetryAfterSeconds) },
+    );
+  }
+}
