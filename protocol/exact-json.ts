@@ -8,8 +8,9 @@
  * number's own text wherever a double could not reproduce it: those numbers come back as
  * `ExactJsonNumber` objects; every other number is a plain JS number (exact by construction).
  *
- * Fast path: a text without 16 digits in a row (a decimal point allowed) cannot hold such a number
- * (a double carries any literal of at most 15 significant digits exactly): `JSON.parse` as is.
+ * Fast path: a text without 16 digits in a row (a decimal point allowed) and without a 3-digit
+ * exponent cannot hold such a number (a double carries any literal of at most 15 significant
+ * digits within its range exactly): `JSON.parse` as is.
  */
 /** A JSON number whose value a double cannot hold exactly, kept as its source text. */
 export class ExactJsonNumber {
@@ -35,8 +36,9 @@ export class ExactJsonSyntaxError extends SyntaxError {
   readonly code = 'json_invalid';
 }
 
-// 16 digits, possibly around a decimal point: the shortest literal a double may not reproduce.
-const LONG_DIGIT_RUN = /\d(?:\.?\d){15}/;
+// 16 digits (possibly around a decimal point), or an exponent of 3+ digits (overflow, underflow):
+// the shortest literals a double may not reproduce.
+const LONG_DIGIT_RUN = /\d(?:\.?\d){15}|[eE][+-]?\d{3}/;
 
 /**
  * Parses JSON text; numbers a double cannot reproduce exactly become `ExactJsonNumber`. The result
@@ -52,9 +54,10 @@ function doubleIsExact(text: string): boolean {
   const mantissa = text.replace(/^-/, '').replace(/[eE].*$/, '');
   const digits = mantissa.replace('.', '').replace(/^0+/, '');
   const significant = digits.replace(/0+$/, '');
-  if (significant.length <= 15) return true;
   const n = Number(text);
-  if (!Number.isFinite(n)) return false;
+  // Overflow to Infinity, or a nonzero literal that underflows to 0.
+  if (!Number.isFinite(n) || (n === 0 && significant !== '')) return false;
+  if (significant.length <= 15) return true;
   // An integer literal: exact when the double converts back to the same integer.
   if (!/[.eE]/.test(text)) return BigInt(n) === BigInt(text);
   return false;
