@@ -46,14 +46,14 @@ test('tasks added and edited on one device converge on the other, and across tab
   await task(a2, 'Book the venue').click();
   await a2.getByTestId('new-comment').fill('Two options near the station.');
   await a2.getByTestId('add-comment').click();
-  await a2.getByTestId('detail-due').fill('2026-12-01');
+  await a2.getByTestId('detail-due').fill('2030-12-01');
   await expectSynced(a2);
   await expect(task(b.page, 'Write the announcement')).toHaveClass(/\bdone\b/);
   await task(b.page, 'Book the venue').click();
   await expect(b.page.getByTestId('comment')).toHaveText(/Two options near the station\./);
   await expect.poll(() => taskTitles(b.page)).toEqual(['Record a 2-minute demo video', 'Book the venue', 'Write the announcement']);
   await expect(task(a.page, 'Book the venue')).toContainText('1 comment');
-  await expect(task(b.page, 'Book the venue')).toContainText('due Dec 1, 2026');
+  await expect(task(b.page, 'Book the venue')).toContainText('due Dec 1, 2030');
 
   // Reordering (a REAL position between the neighbours) reaches the other device too.
   await task(a.page, 'Book the venue').hover();

@@ -6,7 +6,7 @@
 import type { ConflictEventDetail, Database, OversqliteError, SyncStatus } from '../../src/index.ts';
 import { syncPendingAfterEachRun } from './pending-follow-up.ts';
 import { DemoStore } from './store.ts';
-import { h } from './ui/dom.ts';
+import { countOf, h } from './ui/dom.ts';
 import { Inspector } from './ui/inspector.ts';
 import { Notices } from './ui/notices.ts';
 import { ProgressBar } from './ui/progress-bar.ts';
@@ -57,7 +57,7 @@ export function mountApp(root: HTMLElement, db: Database, user: string, hooks: A
       });
       if (result === null) return;
       if (result.outcome === 'blocked_unsynced_data') {
-        notices.show('info', 'Not signed out', `${result.pendingCount} local changes are not on the server yet. Sync first (go online), then sign out.`);
+        notices.show('info', 'Not signed out', `${countOf(result.pendingCount, 'local change')} ${result.pendingCount === 1 ? 'is' : 'are'} not on the server yet. Sync first (go online), then sign out.`);
         return;
       }
       hooks.signedOut();

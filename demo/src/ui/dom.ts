@@ -85,6 +85,19 @@ export function formatWhen(value: string | null | undefined, dateOnly = false): 
   return dateOnly ? date.toLocaleDateString(undefined, { dateStyle: 'medium' }) : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
+/** "1 task", "2 tasks": a count with its noun, pluralised with -s. */
+export function countOf(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** Whether a due timestamp lies before today (local time): overdue unless done. */
+export function isOverdue(dueAt: string | null, now = new Date()): boolean {
+  if (dueAt === null) return false;
+  const due = new Date(dueAt);
+  const startOfToday = new Date(now.getFullYear(), now.getMonth(), now.getDate());
+  return !Number.isNaN(due.getTime()) && due.getTime() < startOfToday.getTime();
+}
+
 /** "just now", "5 s ago", "3 min ago"… for an epoch-ms time. */
 export function formatAgo(epochMs: number | null, now = Date.now()): string {
   if (epochMs === null) return 'never';

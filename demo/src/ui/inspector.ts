@@ -85,7 +85,7 @@ export class Inspector {
       fact('Source id', s?.sourceId || '–', 'inspector-source'),
       fact('User', s?.userId ?? 'not attached', 'inspector-user'),
       fact('Phase', s === null ? '–' : s.phase, 'inspector-phase'),
-      fact('Last sync', formatAgo(s?.lastSyncAt ?? null), 'inspector-last-sync'),
+      fact('Last sync', s?.lastSyncAt == null ? 'not yet in this session' : formatAgo(s.lastSyncAt), 'inspector-last-sync'),
       fact('Attach', this.attachOutcome, 'inspector-attach'),
       fact('This tab', this.db.role, 'inspector-role'),
       fact('Storage', storage === null ? '–' : `${storage.kind}${storage.persisted ? ', persistent' : ''}`, 'inspector-storage'));

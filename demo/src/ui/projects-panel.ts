@@ -5,7 +5,7 @@
 import type { LiveQuery } from '../../../src/index.ts';
 import { projectColors } from '../store.ts';
 import type { DemoStore, ProjectRow } from '../store.ts';
-import { h, updateKeyedList } from './dom.ts';
+import { countOf, h, updateKeyedList } from './dom.ts';
 
 /** The projects panel. */
 export class ProjectsPanel {
@@ -62,7 +62,7 @@ export class ProjectsPanel {
       },
       h('span', { class: 'swatch', style: `background:${r.color ?? "#9ca3af"}` }),
       h('span', { class: 'project-name' }, r.name),
-      h('span', { class: 'count', title: `${r.open_count} open of ${r.task_count}` }, r.open_count)));
+      h('span', { class: 'count', 'data-testid': 'project-open-count', title: `${r.open_count} open of ${countOf(r.task_count, 'task')}` }, `${r.open_count} open`)));
     if (rows.length === 0) this.list.replaceChildren(h('li', { class: 'empty' }, 'No projects yet.'));
     else this.list.querySelector('.empty')?.remove();
     // A just-created project is announced once its row arrives.

@@ -36,8 +36,17 @@ export class StatusBar {
   private readonly syncButton: HTMLButtonElement;
   private status: SyncStatus | null = null;
   private browserOnline = navigator.onLine;
+  /**
+   * The engine's status knows only this session's syncs; the last one is remembered per user
+   * (localStorage) so that a reload does not claim "never" seconds after a sync.
+   */
+  private readonly lastSyncKey: string;
+  private lastSyncAt: number | null;
 
   constructor(user: string, actions: StatusBarActions) {
+    this.lastSyncKey = `oversqlite-demo:last-sync:${user}`;
+    const remembered = Number(localStorage.getItem(this.lastSyncKey));
+    this.lastSyncAt = Number.isFinite(remembered) && remembered > 0 ? remembered : null;
     this.syncButton = h('button', {
       class: 'secondary', 'data-testid': 'sync-button', title: 'Push local changes, then pull from the server',
       onclick: () => {
@@ -84,6 +93,11 @@ export class StatusBar {
   }
 
   private renderLastSync(): void {
-    this.lastSync.textContent = `synced ${formatAgo(this.status?.lastSyncAt ?? null)}`;
+    const current = this.status?.lastSyncAt ?? null;
+    if (current !== null && current !== this.lastSyncAt) {
+      this.lastSyncAt = current;
+      localStorage.setItem(this.lastSyncKey, String(current));
+    }
+    this.lastSync.textContent = this.lastSyncAt === null ? 'not synced yet' : `synced ${formatAgo(this.lastSyncAt)}`;
   }
 }

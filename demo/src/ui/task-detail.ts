@@ -20,7 +20,7 @@ function dateInputValue(timestamp: string | null): string {
 /** The task detail panel. */
 export class TaskDetail {
   readonly element = h('section', { class: 'card detail', 'data-testid': 'task-detail' });
-  private readonly title = h('input', { class: 'title-input', maxlength: 200, 'aria-label': 'Title', 'data-testid': 'detail-title' });
+  private readonly title = h('input', { class: 'title-input', maxlength: 200, 'aria-label': 'Title', title: 'Click to rename', 'data-testid': 'detail-title' });
   private readonly notes = h('textarea', { rows: 4, placeholder: 'Notes', 'aria-label': 'Notes', 'data-testid': 'detail-notes' });
   private readonly done = h('input', { type: 'checkbox', 'data-testid': 'detail-done' });
   private readonly priority = h('select', { 'aria-label': 'Priority', 'data-testid': 'detail-priority' },
@@ -70,8 +70,16 @@ export class TaskDetail {
         void this.store.addComment(taskId, body);
       },
     }, this.commentInput, h('button', { type: 'submit', class: 'primary', 'data-testid': 'add-comment' }, 'Comment'));
+    const rename = h('button', {
+      type: 'button', class: 'icon-button rename', 'aria-label': 'Rename task', title: 'Rename task', 'data-testid': 'rename-task',
+      onclick: () => {
+        this.title.focus();
+        this.title.select();
+      },
+    }, '✎');
     setChildren(this.element,
-      this.title,
+      h('div', { class: 'title-row' }, this.title, rename),
+      h('p', { class: 'hint' }, 'Click the title (or ✎) to rename; edits save when you leave a field.'),
       h('div', { class: 'field-row' },
         h('label', { class: 'check' }, this.done, 'Done'),
         h('label', {}, 'Priority', this.priority),

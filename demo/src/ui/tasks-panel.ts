@@ -5,7 +5,7 @@
  */
 import type { LiveQuery } from '../../../src/index.ts';
 import type { DemoStore, ProjectRow, TaskRow } from '../store.ts';
-import { formatWhen, h, setChildren, updateKeyedList } from './dom.ts';
+import { countOf, formatWhen, h, isOverdue, setChildren, updateKeyedList } from './dom.ts';
 
 /** Priority labels by stored value (INTEGER 0–3). */
 export const priorities = ['None', 'Low', 'Medium', 'High'] as const;
@@ -30,7 +30,12 @@ export class TasksPanel {
       onsubmit: (event: Event) => {
         event.preventDefault();
         const text = title.value.trim();
-        if (text === '' || this.project === null) return;
+        if (text === '') return;
+        if (this.project === null) {
+          // The form is hidden without a project; should it be submitted anyway, say why nothing happens.
+          this.list.replaceChildren(h('li', { class: 'empty', role: 'alert' }, 'Tasks belong to a project: create one under Projects first.'));
+          return;
+        }
         const chosen = Number(priority.value);
         title.value = '';
         priority.value = '0';
@@ -54,7 +59,7 @@ export class TasksPanel {
     this.form.hidden = project === null;
     this.openTask(null);
     if (project === null) {
-      this.list.append(h('li', { class: 'empty' }, 'Create a project to start.'));
+      this.list.append(h('li', { class: 'empty', 'data-testid': 'no-project' }, 'Tasks belong to a project: create one under Projects to start.'));
       return;
     }
     this.query = this.store.liveTasks(project.id, (rows) => this.render(rows));
@@ -82,7 +87,7 @@ export class TasksPanel {
       h('button', {
         class: 'ghost danger small',
         onclick: () => {
-          if (confirm(`Delete “${project.name}” with its ${project.task_count} tasks?`)) void this.store.deleteProject(project.id);
+          if (confirm(`Delete “${project.name}” with its ${countOf(project.task_count, 'task')}?`)) void this.store.deleteProject(project.id);
         },
       }, 'Delete project'));
   }
@@ -110,6 +115,14 @@ export class TasksPanel {
     else void this.store.moveTask(task.id, neighbour.position, beyond?.position ?? null);
   }
 
+  /** "due Dec 1, 2026", or marked "overdue" when the day has passed and the task is open. */
+  private dueLabel(task: TaskRow): HTMLElement {
+    const when = formatWhen(task.due_at, true);
+    return task.done === 0 && isOverdue(task.due_at)
+      ? h('span', { class: 'due overdue small', 'data-testid': 'task-overdue', title: `Overdue since ${when}` }, `overdue · ${when}`)
+      : h('span', { class: 'due muted small' }, `due ${when}`);
+  }
+
   private renderTask(task: TaskRow): HTMLElement {
     const moveButton = (direction: -1 | 1, label: string, glyph: string): HTMLButtonElement =>
       h('button', {
@@ -133,8 +146,8 @@ export class TasksPanel {
     done,
     h('span', { class: 'task-title', 'data-testid': 'task-title' }, task.title),
     task.priority > 0 ? h('span', { class: `priority priority-${task.priority}` }, priorities[task.priority] ?? String(task.priority)) : null,
-    task.due_at !== null ? h('span', { class: 'muted small' }, `due ${formatWhen(task.due_at, true)}`) : null,
-    task.comment_count > 0 ? h('span', { class: 'comment-count' }, task.comment_count === 1 ? '1 comment' : `${task.comment_count} comments`) : null,
+    task.due_at !== null ? this.dueLabel(task) : null,
+    task.comment_count > 0 ? h('span', { class: 'comment-count' }, countOf(task.comment_count, 'comment')) : null,
     h('span', { class: 'move-buttons' }, moveButton(-1, 'Move up', '↑'), moveButton(1, 'Move down', '↓')));
   }
 }
