@@ -1,0 +1,121 @@
+// Command go-client runs go-oversync's own Go SQLite client (`oversqlite`, commit 1f1118f) against
+// an oversqlite sync server serving go-oversync's example schema, one named scenario at a time.
+//
+// Each scenario prints one line on stdout:
+//
+//	OVERSQLITE_INTEROP_RESULT {"scenario":"…","result":"pass"|"FAIL","ms":…,"detail":"…"}
+//
+// Everything else goes to stderr. Env: OVERSQLITE_SERVER_URL (our server), OVERSQLITE_DATABASE_URL
+// (its PostgreSQL database, read directly to check convergence), JWT_SECRET (HS256, the same
+// secret the server checks). Flag -run selects scenarios by regular expression.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"regexp"
+	"runtime/debug"
+	"time"
+)
+
+// scenario is one named behaviour of the Go client against our server.
+type scenario struct {
+	name string
+	run  func(ctx context.Context, e *env) error
+}
+
+// scenarios, in priority order; each uses its own user ids, so they share one server and database.
+var scenarios = []scenario{
+	{"attach-and-seed", scenarioAttachAndSeed},
+	{"push-pending", scenarioPushPending},
+	{"pull-to-stable", scenarioPullToStable},
+	{"two-devices-converge", scenarioTwoDevicesConverge},
+	{"value-families", scenarioValueFamilies},
+	{"rebuild-fresh-install", scenarioRebuildFreshInstall},
+	{"restart-after-commit", scenarioRestartAfterCommit},
+	{"multi-chunk-upload", scenarioMultiChunkUpload},
+	{"conflict-server-wins", scenarioConflictServerWins},
+	{"conflict-client-wins", scenarioConflictClientWins},
+	{"conflict-custom-resolver", scenarioConflictCustomResolver},
+	{"fk-self-reference-cascade", scenarioFKSelfReferenceCascade},
+	{"fk-cycle-teams", scenarioFKCycleTeams},
+	{"fk-blob-keys-cascade", scenarioFKBlobKeysCascade},
+	{"device-replacement", scenarioDeviceReplacement},
+	{"detach-and-user-switch", scenarioDetachAndUserSwitch},
+	{"watch-wakeup", scenarioWatchWakeup},
+}
+
+type resultLine struct {
+	Scenario string `json:"scenario"`
+	Result   string `json:"result"`
+	Ms       int64  `json:"ms"`
+	Detail   string `json:"detail,omitempty"`
+}
+
+func main() {
+	runFilter := flag.String("run", "", "regular expression selecting scenarios by name")
+	perScenario := flag.Duration("timeout", 60*time.Second, "time limit of one scenario")
+	list := flag.Bool("list", false, "print the scenario names and exit")
+	flag.Parse()
+	if *list {
+		for _, s := range scenarios {
+			fmt.Println(s.name)
+		}
+		return
+	}
+	var filter *regexp.Regexp
+	if *runFilter != "" {
+		filter = regexp.MustCompile(*runFilter)
+	}
+
+	e, err := newEnv()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "go-client: %v\n", err)
+		os.Exit(2)
+	}
+	defer e.close()
+
+	failed := 0
+	for _, s := range scenarios {
+		if filter != nil && !filter.MatchString(s.name) {
+			continue
+		}
+		started := time.Now()
+		err := runOne(s, e, *perScenario)
+		line := resultLine{Scenario: s.name, Result: "pass", Ms: time.Since(started).Milliseconds()}
+		if err != nil {
+			failed++
+			line.Result = "FAIL"
+			line.Detail = err.Error()
+			fmt.Fprintf(os.Stderr, "go-client: %s FAILED: %v\n", s.name, err)
+		}
+		out, _ := json.Marshal(line)
+		fmt.Printf("OVERSQLITE_INTEROP_RESULT %s\n", out)
+	}
+	if failed > 0 {
+		os.Exit(1)
+	}
+}
+
+// runOne runs a scenario with a deadline and turns a panic into a failure, so one broken scenario
+// never hides the others.
+func runOne(s scenario, e *env, limit time.Duration) (err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	scoped := e.forScenario(s.name)
+	defer scoped.cleanup()
+	defer func() {
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "go-client: %s: recent HTTP exchanges:\n%s", s.name, scoped.wireLog())
+		}
+	}()
+	return s.run(ctx, scoped)
+}

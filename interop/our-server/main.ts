@@ -1,0 +1,98 @@
+/**
+ * Our sync server for the Go-client interop lane: a fresh PostgreSQL database with go-oversync's
+ * example schema (`example-schema.sql`, its 8 tables registered like go-oversync's example server
+ * registers them), HS256 JWT auth (`sub` = user id) with the secret from `JWT_SECRET`, on
+ * 127.0.0.1 at a free port. Prints one JSON line `{"url","databaseUrl","database"}` on stdout when
+ * ready; SIGTERM, SIGINT or the end of stdin stop it and drop the database.
+ *
+ * Env: OVERSQLITE_TEST_PG_URL (admin URL, default postgres://postgres@127.0.0.1:5432/postgres),
+ * JWT_SECRET (required).
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pg from 'pg';
+import { toNodeHandler } from '../../server/adapters/node-http.ts';
+import { createJwtAuth } from '../../server/auth/jwt-auth.ts';
+import { createPostgresDatabase } from '../../server/database/postgres.ts';
+import { createSyncServer } from '../../server/index.ts';
+import type { RegisteredTable } from '../../server/runtime/options.ts';
+
+/** go-oversync's example server registers these, in this order, each keyed by `id uuid`. */
+const EXAMPLE_TABLES: RegisteredTable[] = ['users', 'posts', 'categories', 'teams', 'team_members', 'files', 'file_reviews', 'typed_rows'].map(
+  (table) => ({ schema: 'business', table, syncKey: 'id' }),
+);
+
+function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function adminQuery(adminUrl: string, sql: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
+}
+
+async function main(): Promise<void> {
+  const adminUrl = process.env.OVERSQLITE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const secret = process.env.JWT_SECRET;
+  if (!secret) throw new Error('JWT_SECRET must be set: the Go client mints its tokens with the same secret');
+  const name = `oversqlite_interop_go_${randomBytes(4).toString('hex')}`;
+  await adminQuery(adminUrl, `create database "${name}"`);
+  const databaseUrl = withDatabase(adminUrl, name);
+  const dropDatabase = () => adminQuery(adminUrl, `drop database if exists "${name}" with (force)`);
+
+  const db = createPostgresDatabase({ connectionString: databaseUrl, maxConnections: 8 });
+  await db.query(await readFile(new URL('./example-schema.sql', import.meta.url), 'utf8'));
+  const sync = await createSyncServer({
+    database: db,
+    tables: EXAMPLE_TABLES,
+    appName: 'oversqlite-interop-go-client',
+    watch: { enabled: true, heartbeatMs: 1_000 },
+    onInternalError: (err, where) => console.error(`our-server: ERROR ${where}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+  });
+  const auth = createJwtAuth({ secret });
+  const http = createServer(
+    toNodeHandler(sync.handle, auth.authenticate, {
+      onError: (err, request) => console.error(`our-server: ERROR ${request.method} ${new URL(request.url).pathname}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+    }),
+  );
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address() as AddressInfo;
+
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    stopping ??= (async () => {
+      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeIdleConnections();
+      await sync.close();
+      http.closeAllConnections();
+      await closed;
+      await db.close();
+      await dropDatabase();
+    })().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error('our-server: shutdown failed:', err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.stdin.on('end', stop);
+  process.stdin.resume();
+  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}`, databaseUrl, database: name })}\n`);
+}
+
+main().catch((err: unknown) => {
+  console.error('our-server: failed to start:', err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exit(1);
+});
