@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GoPeer } from './support/go-peer.ts';
 import { blobUuid, foreignKeyViolations, localRows, peerAvailability, startGoPeer, uuid } from './support/go-peer.ts';
 
-const { peerPath } = peerAvailability();
+const { peerPath } = await peerAvailability();
 
 describe.skipIf(!peerPath)('attach, push, pull, hydrate through go-oversync', () => {
   let peer: GoPeer;

@@ -10,7 +10,7 @@ import type { ConflictEventDetail, ConflictResolver, SyncEngineOptions } from '.
 import type { GoPeer } from './support/go-peer.ts';
 import { localRows, peerAvailability, startGoPeer, uuid } from './support/go-peer.ts';
 
-const { peerPath } = peerAvailability();
+const { peerPath } = await peerAvailability();
 
 describe.skipIf(!peerPath)('conflicts through go-oversync', () => {
   let peer: GoPeer;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GoPeer } from './support/go-peer.ts';
 import { blobUuid, localRows, peerAvailability, startGoPeer, uuid } from './support/go-peer.ts';
 
-const { peerPath } = peerAvailability();
+const { peerPath } = await peerAvailability();
 
 describe.skipIf(!peerPath)('detach and user switch through go-oversync', () => {
   let peer: GoPeer;

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GoPeer } from './support/go-peer.ts';
 import { blobUuid, localRows, peerAvailability, startGoPeer, uuid } from './support/go-peer.ts';
 
-const { peerPath } = peerAvailability();
+const { peerPath } = await peerAvailability();
 const TEXT = 'a & <b> \u2028 \u2029 "q" \\ é 😀';
 
 describe.skipIf(!peerPath)('every value family through go-oversync', () => {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GoPeer } from './support/go-peer.ts';
 import { localRows, peerAvailability, startGoPeer, uuid } from './support/go-peer.ts';
 
-const { peerPath } = peerAvailability();
+const { peerPath } = await peerAvailability();
 const STEPS: [string, RegExp][] = [
   ['create', /\/sync\/push-sessions$/],
   ['chunk', /\/chunks$/],

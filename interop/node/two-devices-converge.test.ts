@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GoPeer } from './support/go-peer.ts';
 import { blobUuid, foreignKeyViolations, localRows, peerAvailability, startGoPeer, uuid } from './support/go-peer.ts';
 
-const { peerPath } = peerAvailability();
+const { peerPath } = await peerAvailability();
 const TABLES = ['users', 'posts', 'categories', 'teams', 'team_members', 'files', 'file_reviews', 'typed_rows'];
 
 describe.skipIf(!peerPath)('two devices converge through go-oversync', () => {
