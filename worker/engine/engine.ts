@@ -34,6 +34,7 @@ import type {
   SyncStatus,
 } from './types.ts';
 import { finalizeStatements } from './statements.ts';
+import { FailureStreak, isDataFailure, isolateRefusedChanges, requeueRejectedOutbox, restoreHeldChanges } from './self-heal.ts';
 import { watchOnce } from './watch-stream.ts';
 
 /** Real time. */
@@ -69,6 +70,10 @@ const PULL_AFTER_PUSH_FAILURE = new Set([
   'wire_value_invalid',
 ]);
 
+function threshold(selfHealAfter: number | undefined): number {
+  return selfHealAfter ?? 3;
+}
+
 /** The client sync engine. Create with {@link SyncEngine.open}. */
 export class SyncEngine {
   private readonly ctx: EngineContext;
@@ -91,6 +96,10 @@ export class SyncEngine {
   private scheduler: SyncScheduler | null = null;
   private watchAbort: AbortController | null = null;
   private watchHealthy = false;
+  /** Consecutive data failures of one sync step (self-heal.ts); `failingStep` is the step running. */
+  private readonly streak = new FailureStreak();
+  private failingStep: 'push' | 'pull' = 'push';
+  private lostReported = 0;
 
   private constructor(options: SyncEngineOptions) {
     const clock = options.clock ?? systemClock;
@@ -132,6 +141,7 @@ export class SyncEngine {
       },
       conflict: (detail) => this.emit({ type: 'conflict', conflict: detail }),
       rowsLost: (details) => {
+        this.lostReported += details.length;
         for (const lost of details) this.emit({ type: 'lost', lost });
       },
       newSourceId: () => globalThis.crypto.randomUUID(),
@@ -159,6 +169,8 @@ export class SyncEngine {
     const first = installMetadata(db, () => globalThis.crypto.randomUUID(), options.remoteSchema);
     installTriggers(db, options.remoteSchema, engine.ctx.model);
     if (first) captureExistingRows(db, options.remoteSchema, engine.ctx.model);
+    // Changes a self-heal had set aside when the process stopped are pending again.
+    restoreHeldChanges(engine.ctx);
     engine.startAutoSync();
     return engine;
   }
@@ -244,21 +256,15 @@ export class SyncEngine {
     }
     this.inflightWriteSeq = this.localWriteSeq;
     const run = this.exclusive('pushing', async () => {
-      let push: PushResult;
       try {
-        push = await this.pushStep();
+        const out = await this.syncOnce();
+        this.streak.reset();
+        return out;
       } catch (e) {
-        // A push the server rejected for a business reason must not stop the pull: the pull is
-        // often what settles it (e.g. it brings the deletion that made the bundle invalid).
-        if (!(e instanceof SyncError) || !PULL_AFTER_PUSH_FAILURE.has(e.code)) throw e;
-        await this.pullStep();
-        // A rolled-back commit returned its bundle to the dirty set; after the pull settled it,
-        // one more push usually goes through.
-        if (!COMMIT_REJECTED.has(e.code)) throw e;
-        push = await this.pushStep();
+        const after = threshold(this.ctx.options.selfHealAfter);
+        if (after <= 0 || !isDataFailure(e) || this.streak.note(this.failingStep, e) < after) throw e;
+        return await this.selfHeal(e);
       }
-      const pull = await this.pullStep();
-      return { push, pull };
     });
     this.syncInflight = run;
     const clear = (): void => {
@@ -266,6 +272,63 @@ export class SyncEngine {
     };
     run.then(clear, clear);
     return run;
+  }
+
+  /** One push then pull, with the pull-settles-the-push retry. */
+  private async syncOnce(): Promise<SyncResult> {
+    let push: PushResult;
+    this.failingStep = 'push';
+    try {
+      push = await this.pushStep();
+    } catch (e) {
+      // A push the server rejected for a business reason must not stop the pull: the pull is
+      // often what settles it (e.g. it brings the deletion that made the bundle invalid).
+      if (!(e instanceof SyncError) || !(PULL_AFTER_PUSH_FAILURE.has(e.code) || isDataFailure(e))) throw e;
+      // A rejected bundle can never commit as frozen: back to the dirty set, re-formed after the pull.
+      requeueRejectedOutbox(this.ctx);
+      this.failingStep = 'pull';
+      await this.pullStep();
+      // After the pull settled it, one more push usually goes through.
+      if (!COMMIT_REJECTED.has(e.code) && !isDataFailure(e)) throw e;
+      this.failingStep = 'push';
+      push = await this.pushStep();
+    }
+    this.failingStep = 'pull';
+    const pull = await this.pullStep();
+    return { push, pull };
+  }
+
+  /**
+   * The last resort (self-heal.ts): the same step failed `selfHealAfter` times in a row with the
+   * same data-caused error. Rebuild from a snapshot keeping pending changes, sync; if the push is
+   * still refused, push the changes in parts and drop the ones refused on their own (each a `lost`
+   * event), then take the server's state. The app gets a `self_heal` event either way.
+   */
+  private async selfHeal(cause: SyncError): Promise<SyncResult> {
+    const step = this.failingStep;
+    const failures = threshold(this.ctx.options.selfHealAfter);
+    const lostBefore = this.lostReported;
+    this.streak.reset();
+    this.ctx.setPhase('recovering');
+    requeueRejectedOutbox(this.ctx);
+    await this.keepSourceRebuild();
+    let result: SyncResult;
+    try {
+      result = await this.syncOnce();
+    } catch (e) {
+      if (!isDataFailure(e)) throw e;
+      const userId = this.requireAttached();
+      const dropped = await isolateRefusedChanges(this.ctx, () => this.exchange(() => pushLoop(this.ctx, userId)));
+      this.ctx.rowsLost(dropped);
+      // Rows whose changes were dropped still show them locally: take the server's state.
+      await this.keepSourceRebuild();
+      result = await this.syncOnce();
+    }
+    this.emit({
+      type: 'self_heal',
+      selfHeal: { cause: cause.toInfo(), step, failures, droppedChanges: this.lostReported - lostBefore },
+    });
+    return result;
   }
 
   /** Pushes pending local changes (one bundle). */

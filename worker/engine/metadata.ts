@@ -100,6 +100,18 @@ const DDL = [
      key_json TEXT NOT NULL,
      PRIMARY KEY (schema_name, table_name, key_json)
    ) WITHOUT ROWID`,
+  // Pending changes the self-heal set aside while it looks for the ones the server refuses
+  // (self-heal.ts); same shape as _sync_dirty_rows. Given back to the dirty set on open.
+  `CREATE TABLE IF NOT EXISTS _sync_held_changes (
+     schema_name TEXT NOT NULL,
+     table_name TEXT NOT NULL,
+     key_json TEXT NOT NULL,
+     op TEXT NOT NULL,
+     base_row_version INTEGER NOT NULL DEFAULT 0,
+     payload TEXT,
+     dirty_ordinal INTEGER NOT NULL,
+     PRIMARY KEY (schema_name, table_name, key_json)
+   )`,
   // A pull checks every incoming key against the frozen outbox; without this it scans the outbox per row.
   `CREATE INDEX IF NOT EXISTS _sync_outbox_rows_key ON _sync_outbox_rows(schema_name, table_name, key_json)`,
   // One row per (chunk, table): the chunk's rows of that table as JSONB arrays, expanded with
@@ -281,5 +293,7 @@ export function advanceNextSourceBundleId(db: Database, sourceId: string, userId
 
 /** Dirty rows plus frozen outbox rows. */
 export function countPending(db: Database): number {
-  return Number(db.selectValue('SELECT (SELECT COUNT(*) FROM _sync_dirty_rows) + (SELECT COUNT(*) FROM _sync_outbox_rows)'));
+  return Number(
+    db.selectValue('SELECT (SELECT COUNT(*) FROM _sync_dirty_rows) + (SELECT COUNT(*) FROM _sync_outbox_rows) + (SELECT COUNT(*) FROM _sync_held_changes)'),
+  );
 }

@@ -1,0 +1,214 @@
+/**
+ * The last-resort self-heal: a device whose same sync step fails the same way again and again
+ * recovers by itself, and keeps every pending change it can.
+ *
+ * Which failures count: those a retry cannot fix because they are caused by data (a pull the
+ * local database refuses, a push the server rejects, a local value that cannot travel), told
+ * apart by error class rather than exact status: the engine's own data codes, and any 4xx from
+ * the server except authentication (401/403), timeouts (408) and rate limits (429). Network
+ * failures, 5xx other than a rejected commit, capacity answers and auth never count: they are
+ * retried with backoff as before.
+ *
+ * How it heals (engine.ts runs it inside the failing `sync()`):
+ * 1. A rejected frozen bundle goes back to the dirty set; the device rebuilds from a server
+ *    snapshot with its pending changes kept on top (changes that now reference rows the server
+ *    does not have are removed, each a `lost` event); then push and pull once more.
+ * 2. If the push is still refused the same way, the pending changes are set aside
+ *    (`_sync_held_changes`) and given back in halves, in capture order, each part pushed on its
+ *    own: a part that commits is kept, a refused part is halved again, and a single change the
+ *    server refuses on its own is dropped (a `lost` event, reason `unsyncable`, with its row).
+ *    The local row then takes the server's state (a snapshot at the end).
+ */
+import { SyncError } from './errors.ts';
+import type { EngineContext } from './context.ts';
+import { applyTransaction } from './capture.ts';
+import { appRowFromLocalPayload, lostRow } from './lost-rows.ts';
+import { readOutboxHeader, requeueOutboxInTransaction } from './outbox.ts';
+import type { RowLostDetail } from './types.ts';
+
+/** Engine codes caused by data: retrying the same step the same way fails the same way. */
+const DATA_CODES = new Set([
+  'apply_failed',
+  'push_session_commit_failed',
+  'push_commit_invalid',
+  'conflict_needs_pull',
+  'conflict_retry_exhausted',
+  'wire_value_invalid',
+]);
+const NOT_DATA_STATUS = new Set([401, 403, 408, 429]);
+/** 4xx answers with their own handling (lifecycle, recovery, resolver bugs): never healed this way. */
+const NOT_DATA_CODES = new Set([
+  'auth_required',
+  'token_unavailable',
+  'not_attached',
+  'initialization_lease_invalid',
+  'initialization_stale',
+  'initialization_expired',
+  'scope_initializing',
+  'retry_later',
+  'engine_closed',
+  'aborted',
+  'network_error',
+  'history_pruned',
+  'checkpoint_ahead',
+  'source_sequence_out_of_order',
+  'source_sequence_changed',
+  'source_retired',
+  'source_sequence_mismatch',
+  'rebuild_required',
+  'invalid_conflict_resolution',
+  'attach_binding_conflict',
+  'attach_user_mismatch',
+  'lifecycle_unsupported',
+  'table_contract_mismatch',
+  'config_invalid',
+]);
+
+/** True when `e` is a failure the self-heal counts (see the module comment). */
+export function isDataFailure(e: unknown): e is SyncError {
+  if (!(e instanceof SyncError) || NOT_DATA_CODES.has(e.code)) return false;
+  if (DATA_CODES.has(e.code)) return true;
+  return e.status !== undefined && e.status >= 400 && e.status < 500 && !NOT_DATA_STATUS.has(e.status);
+}
+
+/** Consecutive failures of one step with one cause. */
+export class FailureStreak {
+  private key = '';
+  private count = 0;
+
+  /** Notes a failure; returns how many times in a row this step failed with this cause. */
+  note(step: 'push' | 'pull', e: SyncError): number {
+    const key = `${step}\u0000${e.code}\u0000${e.status ?? ''}`;
+    this.count = key === this.key ? this.count + 1 : 1;
+    this.key = key;
+    return this.count;
+  }
+
+  reset(): void {
+    this.key = '';
+    this.count = 0;
+  }
+}
+
+/** Inside no transaction: gives a frozen bundle the server rejected back to the dirty set. */
+export function requeueRejectedOutbox(ctx: EngineContext): void {
+  if (readOutboxHeader(ctx).state === 'prepared') applyTransaction(ctx.db, () => requeueOutboxInTransaction(ctx));
+}
+
+/** Gives held changes back to the dirty set (a newer dirty row of the same key wins). */
+export function restoreHeldChanges(ctx: EngineContext): void {
+  applyTransaction(ctx.db, () => {
+    ctx.db.exec(`INSERT OR IGNORE INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
+                 SELECT schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal FROM _sync_held_changes`);
+    ctx.db.exec('DELETE FROM _sync_held_changes');
+  });
+}
+
+interface Held {
+  table: string;
+  keyJson: string;
+  op: string;
+  payload: string | null;
+  ordinal: number;
+}
+
+function heldRows(ctx: EngineContext): Held[] {
+  return (
+    ctx.db.exec({
+      sql: 'SELECT table_name, key_json, op, payload, dirty_ordinal FROM _sync_held_changes WHERE schema_name = ? ORDER BY dirty_ordinal',
+      bind: [ctx.schema],
+      rowMode: 'array',
+      returnValue: 'resultRows',
+    }) as unknown[][]
+  ).map(([table, keyJson, op, payload, ordinal]) => ({ table: String(table), keyJson: String(keyJson), op: String(op), payload: (payload as string | null) ?? null, ordinal: Number(ordinal) }));
+}
+
+/** Moves `rows` from the held set to the dirty set (a newer app edit of a key wins over it). */
+function release(ctx: EngineContext, rows: Held[]): void {
+  applyTransaction(ctx.db, () => {
+    for (const r of rows) {
+      ctx.db.exec({
+        sql: `INSERT OR IGNORE INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
+              SELECT schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal FROM _sync_held_changes
+              WHERE schema_name = ? AND table_name = ? AND key_json = ?`,
+        bind: [ctx.schema, r.table, r.keyJson],
+      });
+      ctx.db.exec({ sql: 'DELETE FROM _sync_held_changes WHERE schema_name = ? AND table_name = ? AND key_json = ?', bind: [ctx.schema, r.table, r.keyJson] });
+    }
+  });
+}
+
+/** Moves every dirty row to the held set (after the outbox was requeued). */
+function holdAll(ctx: EngineContext): void {
+  applyTransaction(ctx.db, () => {
+    ctx.db.exec(`INSERT OR REPLACE INTO _sync_held_changes(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
+                 SELECT schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal FROM _sync_dirty_rows`);
+    ctx.db.exec('DELETE FROM _sync_dirty_rows');
+  });
+}
+
+/** Takes released rows back into the held set, unless the app edited them since (its edit stays). */
+function rehold(ctx: EngineContext, rows: Held[]): void {
+  applyTransaction(ctx.db, () => {
+    for (const r of rows) {
+      ctx.db.exec({
+        sql: `INSERT OR REPLACE INTO _sync_held_changes(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
+              SELECT schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal FROM _sync_dirty_rows
+              WHERE schema_name = ? AND table_name = ? AND key_json = ? AND op = ? AND payload IS ?`,
+        bind: [ctx.schema, r.table, r.keyJson, r.op, r.payload],
+      });
+      ctx.db.exec({
+        sql: 'DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ? AND op = ? AND payload IS ?',
+        bind: [ctx.schema, r.table, r.keyJson, r.op, r.payload],
+      });
+    }
+  });
+}
+
+/**
+ * Step 2 of the heal: pushes the pending changes in halves and drops the ones the server refuses
+ * on their own. `push` runs one push; a failure `isDataFailure` says nothing about the rest.
+ * Returns the dropped changes (emit after). Any other failure gives everything back and throws.
+ */
+export async function isolateRefusedChanges(ctx: EngineContext, push: () => Promise<unknown>): Promise<RowLostDetail[]> {
+  const dropped: RowLostDetail[] = [];
+  requeueRejectedOutbox(ctx);
+  holdAll(ctx);
+  try {
+    let size = heldRows(ctx).length;
+    // Each round either commits a part, halves the part size, or drops one change: bounded.
+    for (let round = 0; round < 64 * 4; round++) {
+      const held = heldRows(ctx);
+      if (held.length === 0) break;
+      const part = held.slice(0, Math.max(1, Math.min(size, held.length)));
+      release(ctx, part);
+      try {
+        await push();
+        size = heldRows(ctx).length; // that part is in: try all the rest at once
+        continue;
+      } catch (e) {
+        if (!isDataFailure(e)) throw e;
+        requeueRejectedOutbox(ctx);
+      }
+      if (part.length > 1) {
+        rehold(ctx, part);
+        size = Math.ceil(part.length / 2);
+        continue;
+      }
+      // One change the server refuses on its own: it cannot be kept.
+      const r = part[0]!;
+      const t = ctx.model.byName.get(r.table);
+      applyTransaction(ctx.db, () => {
+        ctx.db.exec({
+          sql: 'DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ? AND op = ? AND payload IS ?',
+          bind: [ctx.schema, r.table, r.keyJson, r.op, r.payload],
+        });
+      });
+      if (t) dropped.push(lostRow(t, r.keyJson, 'unsyncable', appRowFromLocalPayload(t, r.payload), r.op as 'INSERT' | 'UPDATE' | 'DELETE'));
+      size = heldRows(ctx).length;
+    }
+  } finally {
+    restoreHeldChanges(ctx);
+  }
+  return dropped;
+}
