@@ -12,8 +12,9 @@ const steps = [
   ['self-contained (no reads outside the repository)', 'node', ['scripts/outside-paths.mjs']],
   ['type-check', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
   ['unit + integration (vitest)', 'npx', ['vitest', 'run']],
-  // The server's own suite again on embedded PGlite: the runtime must behave the same on both engines.
-  ['server suite on PGlite (vitest)', 'npx', ['vitest', 'run', 'test/server/'], { OVERSQLITE_TEST_DB: 'pglite' }],
+  // The server's own suite and the hostile-input suite again on embedded PGlite: the runtime must
+  // behave the same on both engines.
+  ['server suite on PGlite (vitest)', 'npx', ['vitest', 'run', 'test/server/', 'test/server-hostile/'], { OVERSQLITE_TEST_DB: 'pglite' }],
 ];
 const hasE2e = existsSync('e2e') && readdirSync('e2e').some((f) => f.endsWith('.spec.ts'));
 if (hasE2e && !process.env.OVERSQLITE_SKIP_E2E) steps.push(['end-to-end (Playwright, Chromium)', 'node', ['scripts/e2e.mjs']]);
