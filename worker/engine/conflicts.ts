@@ -16,7 +16,8 @@
  * than the pushed intent) and the server's row, both in wire form.
  */
 import type { PushConflictDetail, WirePayload } from '../../protocol/index.ts';
-import { applyServerRow, clearRowState, deleteLocalRow, setRowState, upsertLocalRow } from './apply.ts';
+import { applyServerRow, clearRowState, deleteLocalRow, setRowState, settleOrphanedIntents, upsertLocalRow } from './apply.ts';
+import { appRowFromWire } from './lost-rows.ts';
 import { applyTransaction } from './capture.ts';
 import { checkWirePayloadShape, keyJsonToDisplay, localPayloadToWire, wireKeyToKeyJson, wirePayloadToLocalJson, wirePayloadToSqlite } from './codec.ts';
 import type { EngineContext } from './context.ts';
@@ -166,6 +167,9 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
       // cycle, or a parent deleted after the other device's edit): it follows the parent's fate
       // as the server will decide it, like a pulled row (local-parent-deletes.ts).
       if (kind === 'server' && serverLive && anyPendingDelete(ctx)) lost = settleChildrenOfLocallyDeletedParents(ctx, [t]).lost;
+      // A row the resolution deleted took its children with it by the local cascade: their
+      // pending inserts/updates would cost a rejected push. They settle as after a pulled delete.
+      if ((kind === 'server' && !serverLive) || kind === 'delete') lost.push(...settleOrphanedIntents(ctx, true));
     });
   };
   try {
@@ -184,8 +188,8 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
     table: t.table,
     key: context.key,
     localOp: local.op,
-    localRow: localBefore === null ? null : { ...localBefore },
-    serverRow: serverRow ? { ...serverRow } : null,
+    localRow: appRowFromWire(t, localBefore),
+    serverRow: appRowFromWire(t, serverRow),
     serverVersion,
     serverDeleted,
     resolution: kind,

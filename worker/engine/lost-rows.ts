@@ -1,8 +1,8 @@
 /**
- * Building `lost` event details: the row as the app's SQLite stores it (the app's own value
- * forms, not wire form), read inside the transaction that removes it.
+ * Rows in the app's own value forms for events (`lost`, `conflict`): column name → the value as
+ * the app's SQLite stores it (numbers, bigints, text, Uint8Array, null), never wire form.
  */
-import type { WireOp } from '../../protocol/index.ts';
+import type { WireOp, WirePayload } from '../../protocol/index.ts';
 import { keyJsonToDisplay, localPayloadToWire, wirePayloadToSqlite } from './codec.ts';
 import type { EngineContext } from './context.ts';
 import type { TableModel } from './table-config.ts';
@@ -27,6 +27,15 @@ export function appRowByRowid(ctx: EngineContext, t: TableModel, rowid: number):
 export function appRowFromLocalPayload(t: TableModel, payloadJson: string | null): Record<string, unknown> | null {
   if (payloadJson === null) return null;
   const values = wirePayloadToSqlite(t, localPayloadToWire(t, payloadJson));
+  const out: Record<string, unknown> = {};
+  t.columns.forEach((c, i) => (out[c.name] = values[i] ?? null));
+  return out;
+}
+
+/** A wire-form row (integers as decimal strings, BLOBs base64, …) as the app's SQLite stores it. */
+export function appRowFromWire(t: TableModel, wire: Record<string, unknown> | null): Record<string, unknown> | null {
+  if (wire === null) return null;
+  const values = wirePayloadToSqlite(t, wire as WirePayload);
   const out: Record<string, unknown> = {};
   t.columns.forEach((c, i) => (out[c.name] = values[i] ?? null));
   return out;

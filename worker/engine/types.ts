@@ -156,12 +156,13 @@ export interface ConflictEventDetail {
   /** The local intent that the server rejected. */
   localOp: WireOp;
   /**
-   * The local row as it was before resolution, in wire form like {@link ConflictContext.localRow}
-   * (integers as decimal strings, BLOBs base64): the app's latest edit of that key, which is newer
-   * than the pushed intent when the app wrote it again during the push; null when it was deleted.
+   * The local row as it was before resolution, as the app's SQLite stores it (column name →
+   * number, bigint, text, Uint8Array or null; not the resolver's wire form): the app's latest edit
+   * of that key, which is newer than the pushed intent when the app wrote it again during the
+   * push; null when it was deleted.
    */
   localRow: Record<string, unknown> | null;
-  /** The server's row that won or was merged with (null when deleted or missing), wire form. */
+  /** The server's row that won or was merged with (null when deleted or missing), in the same app form. */
   serverRow: Record<string, unknown> | null;
   serverVersion: number;
   serverDeleted: boolean;
