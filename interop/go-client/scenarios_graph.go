@@ -477,6 +477,15 @@ func scenarioDetachAndUserSwitch(ctx context.Context, e *env) error {
 	if _, err := insertUserWithPosts(ctx, d, "kim-on-D", 1); err != nil {
 		return err
 	}
+	// go-oversync's client keeps its source id and bundle counter across the user switch, so its
+	// first push as user two is refused as source_sequence_out_of_order (go-oversync's own server
+	// refuses it alike); its documented way out is Rebuild(), which rotates the source and keeps
+	// the pending rows.
+	if _, err := d.client.PushPending(ctx); err != nil {
+		if _, rerr := d.client.Rebuild(ctx); rerr != nil {
+			return fmt.Errorf("D: Rebuild after %v: %w", err, rerr)
+		}
+	}
 	if err := pushThenPull(ctx, e, d, other); err != nil {
 		return err
 	}
@@ -510,6 +519,9 @@ func scenarioWatchWakeup(ctx context.Context, e *env) error {
 	if _, err := p.attach(ctx, user); err != nil {
 		return err
 	}
+	// The watcher only downloads: with its upload loop running, the download loop's first
+	// LastBundleSeqSeen can meet the upload loop's lock and then sleeps BackoffMin (30 s here).
+	w.client.PauseUploads()
 	loops, stop := context.WithCancel(ctx)
 	defer stop()
 	if err := w.client.Start(loops); err != nil {
