@@ -58,6 +58,13 @@ export function parseSnapshotCreate(bodyText: string, headerSourceId: string): S
   return { previousSourceId: headerSourceId, newSourceId: next.trim(), reason: reason as SourceReplacementReason };
 }
 
+/**
+ * Reserves the replacement source; it inherits the previous source's wire dialect (the same peer
+ * software rotates its source id), so its hydrate and first pulls are served in that dialect.
+ */
+const RESERVE_REPLACEMENT_SQL = `INSERT INTO sync.source_state (user_pk, source_id, state, wire_dialect)
+  SELECT $1, $2, 'reserved', (SELECT p.wire_dialect FROM sync.source_state p WHERE p.user_pk = $1 AND p.source_id = $3)`;
+
 /** Applies the rotation rules (retire previous, reserve new), idempotently for the same replacement. */
 async function rotateSource(tx: SqlSession, userPk: string, r: SourceReplacement): Promise<void> {
   const prev = await readSourceState(tx, userPk, r.previousSourceId, true);
@@ -69,14 +76,14 @@ async function rotateSource(tx: SqlSession, userPk: string, r: SourceReplacement
       throw new SyncError('source_retired', `source ${r.previousSourceId} is already retired and replaced by ${prev.replacedBySourceId || 'nothing'}`, extra);
     }
     if (!next) {
-      await tx.query(`INSERT INTO sync.source_state (user_pk, source_id, state) VALUES ($1, $2, 'reserved')`, [userPk, r.newSourceId]);
+      await tx.query(RESERVE_REPLACEMENT_SQL, [userPk, r.newSourceId, r.previousSourceId]);
     } else if (next.state === 'retired') {
       throw new SyncError('source_replacement_invalid', `replacement source ${r.newSourceId} is retired`);
     }
     return;
   }
   if (next) throw new SyncError('source_replacement_invalid', `replacement source ${r.newSourceId} already exists (${next.state}); use a fresh source id`);
-  await tx.query(`INSERT INTO sync.source_state (user_pk, source_id, state) VALUES ($1, $2, 'reserved')`, [userPk, r.newSourceId]);
+  await tx.query(RESERVE_REPLACEMENT_SQL, [userPk, r.newSourceId, r.previousSourceId]);
   await tx.query(
     `INSERT INTO sync.source_state (user_pk, source_id, state, replaced_by_source_id, retirement_reason) VALUES ($1, $2, 'retired', $3, $4)
      ON CONFLICT (user_pk, source_id) DO UPDATE SET state = 'retired', replaced_by_source_id = EXCLUDED.replaced_by_source_id,
