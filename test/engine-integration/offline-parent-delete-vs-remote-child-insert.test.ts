@@ -47,7 +47,17 @@ it('offline parent delete vs remote child insert converges without a manual step
   expect(res.push.outcome).toBe('committed');
   expect(a.engine.status.lastError).toBeNull();
   expect(a.engine.status.pendingCount).toBe(0);
+  const bLost: unknown[] = [];
+  b.engine.subscribe((e) => {
+    if (e.type === 'lost') bLost.push(e.lost);
+  });
   await b.engine.sync();
+  // B hears that its new project went with U (the server's cascade), with the row as it was.
+  expect(bLost).toEqual(
+    expect.arrayContaining([
+      { table: 'projects', key: uuid(12), reason: 'cascade', row: { id: uuid(12), owner_id: uuid(1), title: 'B: new project under U', budget: null, archived: 0 }, localOp: null },
+    ]),
+  );
 
   for (const d of [a, b]) {
     expect(localRows(d.db, 'users').map((r) => r.name)).toEqual(['Other']);
@@ -58,8 +68,20 @@ it('offline parent delete vs remote child insert converges without a manual step
   expect(await pgRows(world, 'users', 'nina')).toHaveLength(1);
   expect(await pgRows(world, 'projects', 'nina')).toEqual([]);
   expect(await pgRows(world, 'tasks', 'nina')).toEqual([]);
-  // A's app is told about both rows it lost, with the rows as its SQLite stored them.
+  // A's app is told about every row it lost, with the rows as its SQLite stored them: T went with
+  // Q (B's delete, the server's cascade), B's project with U (A's own pending delete), A's new
+  // task with Q.
   expect(events).toEqual([
+    {
+      type: 'lost',
+      lost: {
+        table: 'tasks',
+        key: uuid(20),
+        reason: 'cascade',
+        row: { id: uuid(20), project_id: uuid(11), title: 'T under Q', done: 0, priority: null, estimate_hours: null, attachment: null, due_at: null },
+        localOp: null,
+      },
+    },
     {
       type: 'lost',
       lost: {

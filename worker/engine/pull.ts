@@ -16,6 +16,7 @@ import { applyTransaction } from './capture.ts';
 import { checkWirePayloadShape, inboundValueError, inboundValueReader, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
 import { stagedDecodeExpr, stageWireValue } from './snapshot-stage.ts';
 import { anyPendingDelete, settleChildrenOfLocallyDeletedParents } from './local-parent-deletes.ts';
+import { rowsRemovedWithParent } from './remote-cascades.ts';
 import { dropChildrenOfLaterDeletedParents } from './stale-parents.ts';
 import type { RowLostDetail } from './types.ts';
 import type { EngineContext } from './context.ts';
@@ -96,6 +97,12 @@ export function applyPulledBundleRowByRow(ctx: EngineContext, seq: number, rows:
   applyTransaction(ctx.db, () => {
     const intents = anyLocalIntent(ctx);
     let later = false;
+    lost.push(
+      ...rowsRemovedWithParent(
+        ctx,
+        rows.filter((r) => r.op === 'DELETE' && !(intents && hasLocalIntent(ctx, r.t, r.keyJson)) && (readRowState(ctx, r.t, r.keyJson)?.version ?? 0) < r.version),
+      ),
+    );
     for (const r of rows) {
       if (intents && hasLocalIntent(ctx, r.t, r.keyJson)) continue;
       const state = readRowState(ctx, r.t, r.keyJson);
@@ -256,6 +263,12 @@ export function applyPulledBundle(ctx: EngineContext, seq: number, rows: Decoded
         skipKeys.set(t, new Set(held.map((h) => String(h[0]))));
       }
     }
+    lost.push(
+      ...rowsRemovedWithParent(
+        ctx,
+        rows.filter((r) => r.op === 'DELETE' && !(intents && skipKeys.get(r.t)!.has(r.keyJson)) && (versions.get(r.t)!.get(r.keyJson) ?? 0) < r.version),
+      ),
+    );
     // Final row_state per table and key: [version, deleted].
     const finalState = new Map<TableModel, Map<string, [number, number]>>();
     let later = false;

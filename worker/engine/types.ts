@@ -175,8 +175,9 @@ export interface ConflictEventDetail {
  *   an `ON DELETE CASCADE` foreign key; the server removes it too when the delete lands.
  * - `parent_deleted_remotely`: a local row with a pending change whose parent another device
  *   deleted (the server's FK would refuse it forever).
- * - `cascade`: a pending change whose row an applied server delete of its parent cascaded away
- *   (the server's own cascade, or the local one).
+ * - `cascade`: a row removed together with its parent: a pulled bundle deleted both (another
+ *   device deleted the parent; the server's cascade took the row, perhaps one this device
+ *   created), or an applied delete of the parent cascaded locally over a pending change.
  * - `delete_refused`: a pending local delete of a parent that a `RESTRICT`/`NO ACTION` foreign key
  *   refuses, because another device added a child under it; the parent comes back.
  * - `unsyncable`: the last-resort self-heal dropped a pending change the server refused every time.

@@ -1,0 +1,78 @@
+/**
+ * Rows a pulled bundle removes together with their parent. When another device deletes a parent,
+ * the server's cascade deletes its children in the same bundle, including rows this device
+ * created that the other device never saw. The app hears about each such row (`lost`, reason
+ * `cascade`, with the row as it was), not only a table notice. A remote delete of a row whose
+ * parent stays is an ordinary change and is not reported.
+ */
+import { keyJsonToSqlite } from './codec.ts';
+import type { EngineContext } from './context.ts';
+import { lostRow } from './lost-rows.ts';
+import type { DecodedRow } from './pull.ts';
+import type { TableModel } from './table-config.ts';
+import { quoteIdent } from './table-config.ts';
+import type { RowLostDetail } from './types.ts';
+
+interface CascadeRef {
+  column: string;
+  parent: TableModel;
+}
+
+const refsCache = new WeakMap<TableModel, CascadeRef[]>();
+
+/** Single-column ON DELETE CASCADE references of `t` to synced tables' sync keys. */
+function cascadeRefs(ctx: EngineContext, t: TableModel): CascadeRef[] {
+  let refs = refsCache.get(t);
+  if (refs) return refs;
+  const list = ctx.db.exec({ sql: `PRAGMA foreign_key_list(${quoteIdent(t.table)})`, rowMode: 'object', returnValue: 'resultRows' }) as Record<string, unknown>[];
+  const byId = new Map<number, Record<string, unknown>[]>();
+  for (const r of list) byId.set(Number(r.id), [...(byId.get(Number(r.id)) ?? []), r]);
+  refs = [];
+  for (const cols of byId.values()) {
+    if (cols.length !== 1 || String(cols[0]!.on_delete).toUpperCase() !== 'CASCADE') continue;
+    const parent = ctx.model.byName.get(String(cols[0]!.table));
+    if (!parent || (cols[0]!.to !== null && String(cols[0]!.to) !== parent.key.name)) continue;
+    refs.push({ column: String(cols[0]!.from), parent });
+  }
+  refsCache.set(t, refs);
+  return refs;
+}
+
+/**
+ * Inside the bundle's transaction, before its rows are written: the local rows the applying
+ * DELETEs remove whose cascading parent the same bundle deletes too, as they are now.
+ */
+export function rowsRemovedWithParent(ctx: EngineContext, applying: readonly DecodedRow[]): RowLostDetail[] {
+  const deletedKeys = new Map<TableModel, Set<string>>();
+  for (const r of applying) {
+    if (r.op !== 'DELETE') continue;
+    let keys = deletedKeys.get(r.t);
+    if (!keys) deletedKeys.set(r.t, (keys = new Set()));
+    keys.add(r.keyJson);
+  }
+  const out: RowLostDetail[] = [];
+  if (deletedKeys.size < 2) return out; // a parent and a child table at least
+  for (const r of applying) {
+    if (r.op !== 'DELETE') continue;
+    const refs = cascadeRefs(ctx, r.t).filter((ref) => deletedKeys.has(ref.parent));
+    if (refs.length === 0) continue;
+    const cols = r.t.columns.map((c) => quoteIdent(c.name)).join(', ');
+    const found = ctx.db.exec({
+      sql: `SELECT ${cols} FROM ${quoteIdent(r.t.table)} WHERE ${quoteIdent(r.t.key.name)} = ?`,
+      bind: [keyJsonToSqlite(r.t, r.keyJson) as never],
+      rowMode: 'array',
+      returnValue: 'resultRows',
+    }) as unknown[][];
+    if (found.length === 0) continue;
+    const row: Record<string, unknown> = {};
+    r.t.columns.forEach((c, i) => (row[c.name] = found[0]![i] ?? null));
+    const withParent = refs.some((ref) => {
+      const v = row[ref.column];
+      if (v === null || v === undefined) return false;
+      const keyText = ref.parent.key.uuidAsBlob && v instanceof Uint8Array ? [...v].map((b) => b.toString(16).padStart(2, '0')).join('') : String(v);
+      return deletedKeys.get(ref.parent)!.has(JSON.stringify({ [ref.parent.key.wireName]: keyText }));
+    });
+    if (withParent) out.push(lostRow(r.t, r.keyJson, 'cascade', row, null));
+  }
+  return out;
+}
