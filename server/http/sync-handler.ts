@@ -17,7 +17,7 @@ import { SyncError } from '../runtime/sync-error.ts';
 import { inReadSnapshot } from '../runtime/transactions.ts';
 import type { BundleChangeHub } from '../watch/bundle-change-hub.ts';
 import { openWatchStream } from '../watch/sse-stream.ts';
-import { MAX_SOURCE_ID_LENGTH, MAX_USER_ID_LENGTH, identityProblem } from '../auth/identity.ts';
+import { MAX_USER_ID_LENGTH, identityProblem, sourceIdProblem } from '../auth/identity.ts';
 import { ParamError, nonNegativeInt, positiveIntCapped } from './query-params.ts';
 import { readBoundedText } from './request-body.ts';
 import { findUnstorableJson } from './storable-json.ts';
@@ -117,9 +117,8 @@ function checkSnapshotCreateText(text: string): void {
   if (bad) throw new SyncError('snapshot_session_invalid', `request body ${bad.path} ${bad.problem}`);
   const next = (body as { source_replacement?: { new_source_id?: unknown } } | null)?.source_replacement?.new_source_id;
   if (typeof next === 'string') {
-    const problem = identityProblem(next, MAX_SOURCE_ID_LENGTH);
+    const problem = sourceIdProblem(next);
     if (problem) throw new SyncError('snapshot_session_invalid', `source_replacement.new_source_id ${problem}`);
-    if (next !== next.trim()) throw new SyncError('snapshot_session_invalid', 'source_replacement.new_source_id must not start or end with whitespace');
   }
 }
 
@@ -258,7 +257,7 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
       if (userId === null) return errorResponse('authentication_failed', 'authentication failed: no authenticated user');
       const sourceId = request.headers.get(SOURCE_ID_HEADER);
       if (sourceId === null || sourceId === '') return errorResponse('invalid_request', `${SOURCE_ID_HEADER} header is required`);
-      const sourceProblem = identityProblem(sourceId, MAX_SOURCE_ID_LENGTH);
+      const sourceProblem = sourceIdProblem(sourceId);
       if (sourceProblem) return errorResponse('invalid_request', `${SOURCE_ID_HEADER} ${sourceProblem}`);
       return await route(r.name, match, request, url, userId, sourceId);
     } catch (err) {
