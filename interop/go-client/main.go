@@ -46,6 +46,8 @@ var scenarios = []scenario{
 	{"device-replacement", scenarioDeviceReplacement},
 	{"detach-and-user-switch", scenarioDetachAndUserSwitch},
 	{"watch-wakeup", scenarioWatchWakeup},
+	{"concurrent-first-attach", scenarioConcurrentFirstAttach},
+	{"history-pruned", scenarioHistoryPruned},
 }
 
 type resultLine struct {

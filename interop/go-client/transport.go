@@ -24,6 +24,8 @@ type recordingTransport struct {
 	mu          sync.Mutex
 	recent      []exchange
 	watchOpened chan struct{}
+	// failures counts non-2xx answers by "<status> <path kind>: <body>" prefix, for assertions.
+	failures []string
 }
 
 const keepExchanges = 8
@@ -82,10 +84,26 @@ func (t *recordingTransport) RoundTrip(r *http.Request) (*http.Response, error) 
 func (t *recordingTransport) add(x exchange) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if x.status >= 300 {
+		t.failures = append(t.failures, fmt.Sprintf("%d %s %s", x.status, x.path, x.response))
+	}
 	t.recent = append(t.recent, x)
 	if len(t.recent) > keepExchanges {
 		t.recent = t.recent[len(t.recent)-keepExchanges:]
 	}
+}
+
+// failed reports the non-2xx answers whose text contains want.
+func (t *recordingTransport) failed(want string) []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []string
+	for _, f := range t.failures {
+		if strings.Contains(f, want) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // dump renders the recent exchanges for a failure report.

@@ -5,6 +5,8 @@
  * 127.0.0.1 at a free port. Prints one JSON line `{"url","databaseUrl","database"}` on stdout when
  * ready; SIGTERM, SIGINT or the end of stdin stop it and drop the database.
  *
+ * History is kept short (16 bundles per user) so that a device can fall behind the retained floor.
+ *
  * Env: OVERSQLITE_TEST_PG_URL (admin URL, default postgres://postgres@127.0.0.1:5432/postgres),
  * JWT_SECRET (required).
  */
@@ -17,12 +19,16 @@ import { toNodeHandler } from '../../server/adapters/node-http.ts';
 import { createJwtAuth } from '../../server/auth/jwt-auth.ts';
 import { createPostgresDatabase } from '../../server/database/postgres.ts';
 import { createSyncServer } from '../../server/index.ts';
+import type { SyncServer } from '../../server/index.ts';
 import type { RegisteredTable } from '../../server/runtime/options.ts';
 
 /** go-oversync's example server registers these, in this order, each keyed by `id uuid`. */
 const EXAMPLE_TABLES: RegisteredTable[] = ['users', 'posts', 'categories', 'teams', 'team_members', 'files', 'file_reviews', 'typed_rows'].map(
   (table) => ({ schema: 'business', table, syncKey: 'id' }),
 );
+
+/** Bundles kept per user for incremental pull (the Go program's history-pruned scenario relies on it). */
+const RETAINED_BUNDLES_PER_USER = 16;
 
 function withDatabase(url: string, name: string): string {
   const u = new URL(url);
@@ -50,14 +56,24 @@ async function main(): Promise<void> {
   const dropDatabase = () => adminQuery(adminUrl, `drop database if exists "${name}" with (force)`);
 
   const db = createPostgresDatabase({ connectionString: databaseUrl, maxConnections: 8 });
-  await db.query(await readFile(new URL('./example-schema.sql', import.meta.url), 'utf8'));
-  const sync = await createSyncServer({
-    database: db,
-    tables: EXAMPLE_TABLES,
-    appName: 'oversqlite-interop-go-client',
-    watch: { enabled: true, heartbeatMs: 1_000 },
-    onInternalError: (err, where) => console.error(`our-server: ERROR ${where}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
-  });
+  let sync: SyncServer;
+  try {
+    await db.query(await readFile(new URL('./example-schema.sql', import.meta.url), 'utf8'));
+    sync = await createSyncServer({
+      database: db,
+      tables: EXAMPLE_TABLES,
+      appName: 'oversqlite-interop-go-client',
+      watch: { enabled: true, heartbeatMs: 1_000 },
+      // Short history, so that scenario history-pruned can push a device past the retained floor
+      // with a few bundles; no other scenario keeps a device more than 16 bundles behind.
+      retention: { retainedBundlesPerUser: RETAINED_BUNDLES_PER_USER, pruneBatchSize: RETAINED_BUNDLES_PER_USER },
+      onInternalError: (err, where) => console.error(`our-server: ERROR ${where}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+    });
+  } catch (err) {
+    await db.close();
+    await dropDatabase();
+    throw err;
+  }
   const auth = createJwtAuth({ secret });
   const http = createServer(
     toNodeHandler(sync.handle, auth.authenticate, {
