@@ -6,9 +6,9 @@
  * Beyond that go-oversync's bundles round through float64 (2^53 + 1 becomes 2^53), so:
  * - our push of such an integer is refused before upload (`value_not_representable`, naming table,
  *   key, column), the change stays pending;
- * - a BIGINT another client stored exactly comes to a hydrating device exactly (the snapshot carries
- *   PostgreSQL's text; `JSON.parse` would have rounded it), while a pull of the rounded bundle row
- *   is refused with the same typed error and applies nothing.
+ * - a BIGINT another client stored exactly comes to a hydrating device exactly (the snapshot row,
+ *   with no BYTEA value to rewrite, is PostgreSQL's text; `JSON.parse` would have rounded it), while
+ *   a pull of the rounded bundle row is refused with the same typed error and applies nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GoPeer } from './support/go-peer.ts';

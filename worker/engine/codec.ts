@@ -45,6 +45,11 @@ const INTEGER_TEXT = /^-?(0|[1-9]\d*)$/;
 /** Encodes one local-payload value (trigger format) for the wire. */
 export function localValueToWire(t: TableModel, c: ColumnModel, v: unknown): JsonValue {
   if (v === null || v === undefined) return null;
+  // A number kept as text by the exact parser (a server row handed back, e.g. by a conflict).
+  if (v instanceof ExactJsonNumber) {
+    const big = v.toBigInt();
+    v = c.family === 'integer' && big !== null ? big.toString() : c.family === 'decimal' ? v.text : v.toNumber();
+  }
   switch (c.family) {
     case 'integer':
       // The pattern admits only canonical decimal text except "-0" (no BigInt round trip needed).
@@ -170,23 +175,52 @@ export function numberToCanonicalWire(c: ColumnModel, v: unknown, passedThroughF
 }
 
 /**
+ * Whether a payload go-oversync 1f1118f sent may have passed through a Go float64. It sends a
+ * snapshot row or a conflict's server row either as PostgreSQL's own `to_jsonb` text (members
+ * ordered by length, then bytes; numbers exact) or, when it rewrote a BYTEA value, re-marshaled by
+ * Go (members in byte order; numbers through float64). Only the first order, distinguishable from
+ * the second, proves the numbers exact. (Bundle rows always pass through float64.)
+ */
+export function goPayloadMayBeRounded(payload: object): boolean {
+  const keys = Object.keys(payload);
+  let jsonbOrder = true;
+  let byteOrder = true;
+  for (let i = 1; i < keys.length; i++) {
+    const a = keys[i - 1]!;
+    const b = keys[i]!;
+    if (a > b) byteOrder = false;
+    if (a.length > b.length || (a.length === b.length && a > b)) jsonbOrder = false;
+  }
+  return !(jsonbOrder && !byteOrder);
+}
+
+/**
  * A reader of inbound column values for one response: normalizes JSON numbers (see
  * `numberToCanonicalWire`) unless the server is known to speak `jcs-numeric-strings` (then a number
  * stays a number and is rejected as `legacy_json_number`), and learns the dialect from the first
  * INTEGER/REAL value when nothing else has told it yet. `source`: bundle rows (pull, committed
- * rows) or snapshot rows (see `numberToCanonicalWire`).
+ * rows: always through float64 on a `go-json-numbers` server) or snapshot rows (exact when the
+ * payload is PostgreSQL's text, see `goPayloadMayBeRounded`). `payload` is the row's payload.
  */
-export function inboundValueReader(ctx: EngineContext, source: 'bundle' | 'snapshot'): (c: ColumnModel, v: unknown) => unknown {
+export function inboundValueReader(ctx: EngineContext, source: 'bundle' | 'snapshot'): (c: ColumnModel, v: unknown, payload: object) => unknown {
   let numbers = acceptsJsonNumbers(ctx);
   let learning = serverDialect(ctx) === null;
-  return (c, v) => {
+  let lastPayload: object | null = null;
+  let lastRounded = false;
+  return (c, v, payload) => {
     if (v === null || v === undefined) return null;
     if (learning && (c.family === 'integer' || c.family === 'float')) {
       learning = false;
       learnDialect(ctx, typeof v === 'string' ? 'jcs-numeric-strings' : 'go-json-numbers', 'values');
       numbers = acceptsJsonNumbers(ctx);
     }
-    return numbers ? numberToCanonicalWire(c, v, source === 'bundle' && serverDialect(ctx) === 'go-json-numbers') : v;
+    if (!numbers) return v;
+    if (typeof v !== 'number' && !(v instanceof ExactJsonNumber)) return v;
+    if (payload !== lastPayload) {
+      lastPayload = payload;
+      lastRounded = serverDialect(ctx) === 'go-json-numbers' && (source === 'bundle' || goPayloadMayBeRounded(payload));
+    }
+    return numberToCanonicalWire(c, v, lastRounded);
   };
 }
 

@@ -101,11 +101,12 @@ export function goCommittedBundleHash(rows: readonly BundleRow[]): Promise<strin
 
 /**
  * A served payload with its JSON numbers in our canonical value form (exact, or a typed
- * `WireValueError`); members of unknown columns are left for the shape check.
+ * `WireValueError`; `mayBeRounded`: it went through a Go float64, so integers beyond ±(2^53 - 1)
+ * are refused); members of unknown columns are left for the shape check.
  */
-export function canonicalPayloadOf(t: TableModel, payload: unknown): unknown {
+export function canonicalPayloadOf(t: TableModel, payload: unknown, mayBeRounded = true): unknown {
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return payload;
   const out: Record<string, unknown> = { ...(payload as Record<string, unknown>) };
-  for (const c of t.columns) if (c.wireName in out) out[c.wireName] = numberToCanonicalWire(c, out[c.wireName], true);
+  for (const c of t.columns) if (c.wireName in out) out[c.wireName] = numberToCanonicalWire(c, out[c.wireName], mayBeRounded);
   return out;
 }

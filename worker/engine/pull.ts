@@ -74,7 +74,7 @@ export function validatePullPage(ctx: EngineContext, page: PullResponse, after: 
         try {
           for (let ci = 0; ci < t.columns.length; ci++) {
             const c = t.columns[ci]!;
-            staged[ci] = stageWireValue(c, inbound(c, payload[c.wireName]) as JsonValue);
+            staged[ci] = stageWireValue(c, inbound(c, payload[c.wireName], payload) as JsonValue);
           }
         } catch (e) {
           if (e instanceof WireValueError) throw inboundValueError(t, keyJson, e, w);

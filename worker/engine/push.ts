@@ -19,7 +19,7 @@ import { asPushedBundleHash, committedBundleHash, pushBodyRow } from './wire-tex
 import { applyServerRow, setRowState, settleOrphanedIntents } from './apply.ts';
 import { runCached, selectCached } from './statements.ts';
 import { applyTransaction } from './capture.ts';
-import { checkWirePayloadShape, inboundValueError, wireKeyToKeyJson } from './codec.ts';
+import { checkWirePayloadShape, goPayloadMayBeRounded, inboundValueError, wireKeyToKeyJson } from './codec.ts';
 import { dialectEvidence, learnDialect, serverDialect } from './dialect.ts';
 import { canonicalPayloadOf, firstNotCarriedByGo, goAsPushedBundleHash, goCommittedBundleHash, notCarriedError } from './go-dialect.ts';
 import type { EngineContext } from './context.ts';
@@ -443,6 +443,23 @@ async function committedAsPushed(ctx: EngineContext, rows: readonly OutboxRow[],
   return null;
 }
 
+/**
+ * go-oversync may build a conflict's `server_row` through float64 (when it rewrote a BYTEA value;
+ * see `goPayloadMayBeRounded`): an integer beyond ±(2^53 - 1) there may be rounded, so the
+ * conflict is refused (typed, naming the row) rather than resolved against a value that may not be
+ * the server's. The outbox stays as it is.
+ */
+function checkGoConflictServerRow(ctx: EngineContext, detail: PushConflictDetail): void {
+  const t = typeof detail.table === 'string' ? ctx.model.byName.get(detail.table) : undefined;
+  if (!t || detail.server_row === null || detail.server_row === undefined) return;
+  try {
+    canonicalPayloadOf(t, detail.server_row, goPayloadMayBeRounded(detail.server_row));
+  } catch (e) {
+    if (e instanceof WireValueError) throw inboundValueError(t, wireKeyToKeyJson(t, detail.key, 'push_conflict'), e, 'push_conflict server_row');
+    throw e;
+  }
+}
+
 /** Keys with a pending local edit, as `table\0key_json`. */
 function readDirtyKeys(ctx: EngineContext): Set<string> {
   const rows = JSON.parse(
@@ -475,6 +492,7 @@ export async function pushPending(ctx: EngineContext, userId: string): Promise<P
         if (e instanceof SyncError && e.code === 'push_conflict') {
           const detail = (e.detail as { conflict?: PushConflictDetail } | undefined)?.conflict;
           if (!detail) throw badResponse('push_conflict without a conflict object');
+          if (serverDialect(ctx) === 'go-json-numbers') checkGoConflictServerRow(ctx, detail);
           // The server reports one conflicting row per attempt, so a bundle with n stale rows
           // needs n rounds: a first conflict on a key is progress and always gets resolved. Only
           // a key that conflicts again (the server keeps moving under us) spends the budget.

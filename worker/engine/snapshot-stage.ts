@@ -115,7 +115,7 @@ export function encodeSnapshotRows(ctx: EngineContext, chunk: SnapshotChunkRespo
     try {
       for (let ci = 0; ci < t.columns.length; ci++) {
         const c = t.columns[ci]!;
-        values[ci] = stageValue(c, inbound(c, payload[c.wireName]) as JsonValue);
+        values[ci] = stageValue(c, inbound(c, payload[c.wireName], payload) as JsonValue);
       }
     } catch (e) {
       if (e instanceof WireValueError) throw inboundValueError(t, keyJson, e, where);

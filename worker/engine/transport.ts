@@ -197,7 +197,8 @@ async function errorFrom(spec: RequestSpec, res: Response): Promise<SyncError> {
   }
   let body: Record<string, unknown> | null = null;
   try {
-    const parsed = JSON.parse(text) as unknown;
+    // Exact numbers here too: a push_conflict's server_row may carry a BIGINT beyond 2^53.
+    const parsed = parseJsonExact<unknown>(text);
     if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) body = parsed as Record<string, unknown>;
   } catch {
     body = null;

@@ -111,6 +111,11 @@ export async function startGoServer(peerPath: string): Promise<GoServer> {
   }
   const baseUrl = `http://${addr}`;
   const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+  // An idle client ended by the database drop at close reports it here; nothing is using it then.
+  let closing = false;
+  pool.on('error', (e) => {
+    if (!closing) throw e;
+  });
   return {
     baseUrl,
     pg: pool,
@@ -121,6 +126,7 @@ export async function startGoServer(peerPath: string): Promise<GoServer> {
     },
     log: () => stderr.join(''),
     async close() {
+      closing = true;
       await pool.end();
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
