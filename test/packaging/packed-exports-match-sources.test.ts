@@ -14,7 +14,10 @@ const WORKER_SCRIPT = './worker-entry';
 let packed: PackedProject;
 
 beforeAll(() => {
-  packed = packAndInstall('exports');
+  // The framework bindings (oversqlite/react, ...) import their framework: an app that uses one
+  // installs it, as the optional peer dependency says.
+  const { peerDependencies = {} } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { peerDependencies?: Record<string, string> };
+  packed = packAndInstall('exports', Object.keys(peerDependencies));
 }, 120_000);
 
 afterAll(() => packed?.dispose());
