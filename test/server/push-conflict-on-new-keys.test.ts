@@ -83,7 +83,8 @@ it('a conflict is reported even when another row of the bundle is one PostgreSQL
   expect(res.body.conflict).toMatchObject({ key: { id: U1 }, op: 'INSERT', server_row_version: 3, server_row_deleted: false });
   // Without the conflict, the rejection itself is the answer.
   const rejected = await dev.push(4, [user(U2, 'not a timestamp')]);
-  expect(rejected.body.error).toBe('push_session_commit_failed');
+  expect(rejected.body.error).toBe('push_commit_invalid');
+  expect(rejected.body.rejection).toMatchObject({ table: 'users', key: { id: U2 }, columns: ['created_at'], reason: 'invalid_value' });
 });
 
 it('after the conflicts, a clean bulk upload commits', async () => {
