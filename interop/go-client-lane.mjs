@@ -75,13 +75,13 @@ export async function runGoClientLane({ peerPath, only = process.env.OVERSQLITE_
   try {
     const { results, code } = await runGoClient(
       built.binary,
-      { OVERSQLITE_SERVER_URL: server.url, OVERSQLITE_DATABASE_URL: server.databaseUrl, JWT_SECRET: secret },
+      { OVERSQLITE_SERVER_URL: server.url, OVERSQLITE_DATABASE_URL: server.databaseUrl, JWT_SECRET: secret, OVERSQLITE_REPO_ROOT: repoRoot },
       only ? ['-run', only] : [],
     );
     if (results.length === 0) throw new Error(`the Go client reported no scenario (exit ${code})`);
     if (code !== 0 && results.every((r) => r.result === 'pass')) throw new Error(`the Go client exited ${code} after passing scenarios`);
     console.log(`interop: Go-client lane: ${results.length} scenarios in ${Date.now() - started} ms`);
-    return results.map((r) => ({ scenario: r.scenario, direction: DIRECTION, dialect: DIALECT, result: r.result === 'pass' ? 'pass' : 'FAIL', detail: r.detail }));
+    return results.map((r) => ({ scenario: r.scenario, direction: r.direction ?? DIRECTION, dialect: r.dialect ?? DIALECT, result: r.result === 'pass' ? 'pass' : 'FAIL', detail: r.detail }));
   } finally {
     await server.stop();
   }

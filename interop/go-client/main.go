@@ -25,36 +25,41 @@ import (
 type scenario struct {
 	name string
 	run  func(ctx context.Context, e *env) error
+	// direction and dialect, when set, replace the lane's defaults in the result table.
+	direction, dialect string
 }
 
 // scenarios, in priority order; each uses its own user ids, so they share one server and database.
 var scenarios = []scenario{
-	{"attach-and-seed", scenarioAttachAndSeed},
-	{"push-pending", scenarioPushPending},
-	{"pull-to-stable", scenarioPullToStable},
-	{"two-devices-converge", scenarioTwoDevicesConverge},
-	{"value-families", scenarioValueFamilies},
-	{"rebuild-fresh-install", scenarioRebuildFreshInstall},
-	{"restart-after-commit", scenarioRestartAfterCommit},
-	{"multi-chunk-upload", scenarioMultiChunkUpload},
-	{"conflict-server-wins", scenarioConflictServerWins},
-	{"conflict-client-wins", scenarioConflictClientWins},
-	{"conflict-custom-resolver", scenarioConflictCustomResolver},
-	{"fk-self-reference-cascade", scenarioFKSelfReferenceCascade},
-	{"fk-cycle-teams", scenarioFKCycleTeams},
-	{"fk-blob-keys-cascade", scenarioFKBlobKeysCascade},
-	{"device-replacement", scenarioDeviceReplacement},
-	{"detach-and-user-switch", scenarioDetachAndUserSwitch},
-	{"watch-wakeup", scenarioWatchWakeup},
-	{"concurrent-first-attach", scenarioConcurrentFirstAttach},
-	{"history-pruned", scenarioHistoryPruned},
+	{name: "attach-and-seed", run: scenarioAttachAndSeed},
+	{name: "push-pending", run: scenarioPushPending},
+	{name: "pull-to-stable", run: scenarioPullToStable},
+	{name: "two-devices-converge", run: scenarioTwoDevicesConverge},
+	{name: "value-families", run: scenarioValueFamilies},
+	{name: "rebuild-fresh-install", run: scenarioRebuildFreshInstall},
+	{name: "restart-after-commit", run: scenarioRestartAfterCommit},
+	{name: "multi-chunk-upload", run: scenarioMultiChunkUpload},
+	{name: "conflict-server-wins", run: scenarioConflictServerWins},
+	{name: "conflict-client-wins", run: scenarioConflictClientWins},
+	{name: "conflict-custom-resolver", run: scenarioConflictCustomResolver},
+	{name: "fk-self-reference-cascade", run: scenarioFKSelfReferenceCascade},
+	{name: "fk-cycle-teams", run: scenarioFKCycleTeams},
+	{name: "fk-blob-keys-cascade", run: scenarioFKBlobKeysCascade},
+	{name: "device-replacement", run: scenarioDeviceReplacement},
+	{name: "detach-and-user-switch", run: scenarioDetachAndUserSwitch},
+	{name: "watch-wakeup", run: scenarioWatchWakeup},
+	{name: "concurrent-first-attach", run: scenarioConcurrentFirstAttach},
+	{name: "history-pruned", run: scenarioHistoryPruned},
+	{name: "mixed-dialects-one-server", run: scenarioMixedDialects, direction: "Go client + oversqlite client → oversqlite server", dialect: "1f1118f numbers + numeric strings"},
 }
 
 type resultLine struct {
-	Scenario string `json:"scenario"`
-	Result   string `json:"result"`
-	Ms       int64  `json:"ms"`
-	Detail   string `json:"detail,omitempty"`
+	Scenario  string `json:"scenario"`
+	Result    string `json:"result"`
+	Ms        int64  `json:"ms"`
+	Direction string `json:"direction,omitempty"`
+	Dialect   string `json:"dialect,omitempty"`
+	Detail    string `json:"detail,omitempty"`
 }
 
 func main() {
@@ -87,7 +92,7 @@ func main() {
 		}
 		started := time.Now()
 		err := runOne(s, e, *perScenario)
-		line := resultLine{Scenario: s.name, Result: "pass", Ms: time.Since(started).Milliseconds()}
+		line := resultLine{Scenario: s.name, Result: "pass", Ms: time.Since(started).Milliseconds(), Direction: s.direction, Dialect: s.dialect}
 		if err != nil {
 			failed++
 			line.Result = "FAIL"
