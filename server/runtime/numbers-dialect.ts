@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { goJsonBundleHashMaterial } from '../../protocol/go-json-hash.ts';
 import type { BundleRow, JsonValue, WirePayload } from '../../protocol/wire.ts';
 import type { StoredRowText } from './bundle-hash.ts';
+import { canonicalPrefix } from './canonical-payload.ts';
 import type { Catalog, CatalogTable } from './catalog.ts';
 import { finishPayload, opName, wireKey } from './wire-rows.ts';
 
@@ -60,11 +61,34 @@ export function storedPayload(table: CatalogTable, text: string): WirePayload {
   return finishPayload(table, JSON.parse(text) as Record<string, JsonValue>);
 }
 
+const unquoters = new WeakMap<CatalogTable, RegExp | null>();
+
+/**
+ * For a table whose stored payloads are canonical text (canonical-payload.ts: compact, no json
+ * columns, floats already in wire form), a pattern matching its numeric members `"col":"<number>"`.
+ * In compact JSON a `"name":"` sequence only occurs as a member (inside a string every quote is
+ * escaped), so unquoting the matches is the same as parsing and re-serializing, without the parse.
+ */
+function unquoterOf(table: CatalogTable): RegExp | null {
+  let re = unquoters.get(table);
+  if (re === undefined) {
+    const names = [...numericColumns(table)];
+    re = canonicalPrefix(table) !== null && names.length > 0 ? new RegExp(`"(${names.join('|')})":"(-?(?:0|[1-9]\\d*)(?:\\.\\d+)?(?:[eE][+-]?\\d+)?)"`, 'g') : null;
+    unquoters.set(table, re);
+  }
+  return re;
+}
+
 /** Wire text of a stored bundle row for a numbers peer (same member order as the strings rendering). */
 export function numbersBundleRowText(catalog: Catalog, r: StoredRowText, rowVersion: number): string {
   const table = catalog.byId.get(r.table_id)!;
   const head = `{"schema":${JSON.stringify(table.schema)},"table":${JSON.stringify(table.table)},"key":${JSON.stringify(wireKey(table, r.key_text))},"op":"${opName(r.op_code)}","row_version":${rowVersion}`;
   if (r.op_code === 3 || r.payload === null) return `${head}}`;
+  const prefix = canonicalPrefix(table);
+  if (prefix !== null && r.payload.startsWith(prefix)) {
+    const re = unquoterOf(table);
+    return `${head},"payload":${re ? r.payload.replace(re, '"$1":$2') : r.payload}}`;
+  }
   return `${head},"payload":${numbersPayloadText(table, storedPayload(table, r.payload))}}`;
 }
 
