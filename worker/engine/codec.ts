@@ -19,7 +19,7 @@ import {
 } from '../../protocol/index.ts';
 import type { JsonValue, SqliteValue, WireKey, WirePayload } from '../../protocol/index.ts';
 import type { EngineContext } from './context.ts';
-import { acceptsJsonNumbers, learnDialect, serverDialect } from './dialect.ts';
+import { acceptsJsonNumbers, dialectEvidence, learnDialect, serverDialect } from './dialect.ts';
 import { SyncError } from './errors.ts';
 import type { ColumnModel, TableModel } from './table-config.ts';
 
@@ -204,12 +204,15 @@ export function goPayloadMayBeRounded(payload: object): boolean {
  */
 export function inboundValueReader(ctx: EngineContext, source: 'bundle' | 'snapshot'): (c: ColumnModel, v: unknown, payload: object) => unknown {
   let numbers = acceptsJsonNumbers(ctx);
-  let learning = serverDialect(ctx) === null;
+  // Values outrank the capabilities presumption (a server may advertise contract-era limits and
+  // still be configured to send numbers).
+  const evidence = dialectEvidence(ctx);
+  let learning = evidence === null || evidence === 'capabilities';
   let lastPayload: object | null = null;
   let lastRounded = false;
   return (c, v, payload) => {
     if (v === null || v === undefined) return null;
-    if (learning && (c.family === 'integer' || c.family === 'float')) {
+    if (learning && (c.family === 'integer' || c.family === 'float' || c.family === 'decimal')) {
       learning = false;
       learnDialect(ctx, typeof v === 'string' ? 'jcs-numeric-strings' : 'go-json-numbers', 'values');
       numbers = acceptsJsonNumbers(ctx);

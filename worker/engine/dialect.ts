@@ -6,8 +6,8 @@
  *    `encoding/json` with numeric counters): proof.
  * 2. A push session created with our `canonical_request_hash`: a `jcs-numeric-strings` server
  *    echoes it; go-oversync 1f1118f ignores the field and answers without it.
- * 3. The first INTEGER/REAL value received: a canonical string (`jcs-numeric-strings`) or a JSON
- *    number (`go-json-numbers`).
+ * 3. The first INTEGER/REAL/decimal value received: a canonical string (`jcs-numeric-strings`) or a
+ *    JSON number (`go-json-numbers`).
  * 4. Capabilities: the contract-era snapshot byte limits (`default_bytes_per_snapshot_chunk`) are
  *    advertised by `jcs-numeric-strings` servers only (go-oversync 1f1118f has none): a presumption.
  * Until something is known, inbound JSON numbers are accepted (read exactly, see
