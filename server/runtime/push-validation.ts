@@ -52,6 +52,8 @@ export interface JsonNumberInput {
   first: SyncError | null;
 }
 
+/** Column families whose values go-json-numbers peers send as JSON numbers. */
+const NUMBER_FAMILIES: ReadonlySet<CatalogColumn['family']> = new Set(['integer', 'float', 'decimal', 'boolean']);
 const INTEGER_TEXT = /^-?(0|[1-9]\d*)$/;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -165,7 +167,7 @@ export function validatePushRows(rows: unknown, catalog: Catalog, maxRows: numbe
         if (!column) throw invalid(i, `${table.qualifiedName} has no column "${name}"`);
         if (name in payload) throw invalid(i, `payload column "${name}" appears twice`);
       }
-      if (typeof value === 'number' && numbers && column.family !== 'text' && column.family !== 'timestamp' && column.family !== 'uuid' && column.family !== 'blob' && column.family !== 'json') {
+      if (typeof value === 'number' && numbers && NUMBER_FAMILIES.has(column.family)) {
         numbers.first ??= invalid(i, `${table.qualifiedName} key ${JSON.stringify(keyValue)} ${new WireValueError(column.family, 'legacy_json_number', value, name).message}`);
         const text = numbers.texts().get(i)?.get(rawName);
         // (Always found for a body parsed from the text; a missing one is refused, never rounded.)
