@@ -5,7 +5,7 @@
  */
 import { expect, test } from '@playwright/test';
 import { notesSchema } from './page-helpers.ts';
-import { openBindingTab } from './react-page.ts';
+import { openBindingTab } from './binding-page.ts';
 
 test('suspends until the first result, stays live, errors reach the boundary', async ({ context }) => {
   const page = await openBindingTab(context, 'react');

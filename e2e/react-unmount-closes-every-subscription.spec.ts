@@ -5,7 +5,7 @@
  */
 import { expect, test } from '@playwright/test';
 import { signHarnessToken } from '../test/harness/sync-server.ts';
-import { openBindingTab } from './react-page.ts';
+import { openBindingTab } from './binding-page.ts';
 import { syncAppSchema } from './sync-schema.ts';
 
 test('StrictMode mounts hold one subscription each; unmount releases all', async ({ browser }) => {

@@ -5,7 +5,7 @@
  */
 import { expect, test } from '@playwright/test';
 import { notesSchema } from './page-helpers.ts';
-import { openBindingTab } from './react-page.ts';
+import { openBindingTab } from './binding-page.ts';
 
 test('useQuery re-renders with writes from another tab', async ({ context }) => {
   const a = await openBindingTab(context, 'react');

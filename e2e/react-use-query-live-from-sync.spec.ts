@@ -6,7 +6,7 @@
 import { expect, test } from '@playwright/test';
 import type { Browser, Page } from '@playwright/test';
 import { signHarnessToken } from '../test/harness/sync-server.ts';
-import { openBindingTab } from './react-page.ts';
+import { openBindingTab } from './binding-page.ts';
 import { syncAppSchema } from './sync-schema.ts';
 
 async function device(browser: Browser, token: string, user: string): Promise<Page> {

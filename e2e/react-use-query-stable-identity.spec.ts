@@ -5,7 +5,7 @@
  */
 import { expect, test } from '@playwright/test';
 import { notesSchema } from './page-helpers.ts';
-import { openBindingTab } from './react-page.ts';
+import { openBindingTab } from './binding-page.ts';
 
 test('an unchanged result renders no more; unchanged rows keep their identity', async ({ context }) => {
   const page = await openBindingTab(context, 'react');

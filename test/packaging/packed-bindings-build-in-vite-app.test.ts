@@ -53,6 +53,32 @@ createRoot(document.getElementById('app')!).render(createElement(OversqliteProvi
 `,
     marker: 'need an <OversqliteProvider database={db}>',
   },
+  {
+    subpath: 'oversqlite/vue',
+    peer: 'vue',
+    links: ['vue'],
+    app: `
+import { createApp, defineComponent, h, ref } from 'vue';
+import { openDatabase } from 'oversqlite';
+import { createOversqlite, useQuery, useSyncStatus } from 'oversqlite/vue';
+
+const Notes = defineComponent({
+  setup() {
+    const after = ref('a');
+    const { rows, loading, error } = useQuery<{ id: string; body: string | null }>('SELECT id, body FROM notes WHERE id > ?', () => [after.value]);
+    const status = useSyncStatus();
+    // @ts-expect-error rows are typed by the composable's type argument
+    const wrong: number | undefined = rows.value[0]?.id;
+    void wrong;
+    return () => h('p', loading.value ? '…' : error.value ? error.value.code : \`\${rows.value.length} \${status.value?.phase ?? ''}\`);
+  },
+});
+
+const db = await openDatabase({ name: 'notes', schema: { version: 1, migrations: ['CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT)'] } });
+createApp(Notes).use(createOversqlite(db)).mount('#app');
+`,
+    marker: 'or provideDatabase(db) in a parent component',
+  },
 ];
 
 let packed: PackedProject;

@@ -2,7 +2,7 @@
  * The React bindings' e2e page: the base test page's `window.harness` (open databases, sync) plus
  * `window.reactHarness`, which mounts real React 19 roots using `oversqlite/react` and records
  * every render. It also counts the database's open live queries and sync-status subscriptions
- * by wrapping the real `db.live` / `db.sync.status.subscribe` (observation only: calls pass through).
+ * (subscription-counter.ts).
  */
 import { Component, StrictMode, Suspense, createElement } from 'react';
 import type { ReactNode } from 'react';
@@ -12,6 +12,8 @@ import { OversqliteProvider, useQuery, useSuspenseQuery, useSyncStatus } from '.
 import type { LiveQueryObject, LiveQueryState } from '../../../src/react/index.ts';
 import type { Database, Row, SqlParams, SyncStatus } from '../../../src/index.ts';
 import '../main.ts';
+import { trackSubscriptions } from '../subscription-counter.ts';
+import type { SubscriptionCounts } from '../subscription-counter.ts';
 
 /** One render of a mounted query component. */
 interface RenderRecord {
@@ -25,7 +27,7 @@ export interface ReactHarness {
   /** Starts counting live queries and status subscriptions of database `name`. */
   track(name: string): void;
   /** Open live queries and status subscriptions of a tracked database. */
-  counts(name: string): { liveOpen: number; liveOpened: number; statusSubscriptions: number };
+  counts(name: string): SubscriptionCounts;
   /** Mounts a component that renders `useQuery(sql, params)` (in StrictMode unless `strict` is false). */
   mountQuery(name: string, key: string, sql: string, params?: SqlParams, strict?: boolean): void;
   /** Mounts a component that renders `useQuery(query)` for a query object built by `build(db)` (set with `setQueryBuilder`). */
@@ -56,7 +58,7 @@ const roots = new Map<string, { root: Root; element: HTMLElement }>();
 const renderLogs = new Map<string, RenderRecord[]>();
 const statusLogs = new Map<string, Array<SyncStatus | null>>();
 const waiters = new Map<string, Array<() => void>>();
-const counters = new Map<string, { liveOpen: number; liveOpened: number; statusSubscriptions: number }>();
+const counters = new Map<string, SubscriptionCounts>();
 const builders = new Map<string, (db: Database) => LiveQueryObject>();
 
 function record(key: string, state: LiveQueryState<unknown>): void {
@@ -115,36 +117,7 @@ function mount(name: string, key: string, child: ReactNode, strict = true): void
 
 const reactHarness: ReactHarness = {
   track(name) {
-    const db = window.harness.db(name);
-    const counts = { liveOpen: 0, liveOpened: 0, statusSubscriptions: 0 };
-    counters.set(name, counts);
-    const live = db.live.bind(db);
-    db.live = ((sql, params, onRows, onError) => {
-      const query = live(sql, params, onRows, onError);
-      counts.liveOpen++;
-      counts.liveOpened++;
-      let closed = false;
-      return {
-        get tables() { return query.tables; },
-        close() {
-          if (!closed) counts.liveOpen--;
-          closed = true;
-          query.close();
-        },
-      };
-    }) as Database['live'];
-    const status = db.sync.status;
-    const subscribe = status.subscribe.bind(status);
-    status.subscribe = (listener) => {
-      const unsubscribe = subscribe(listener);
-      counts.statusSubscriptions++;
-      let done = false;
-      return () => {
-        if (!done) counts.statusSubscriptions--;
-        done = true;
-        unsubscribe();
-      };
-    };
+    counters.set(name, trackSubscriptions(window.harness.db(name)));
   },
   counts(name) {
     const c = counters.get(name);

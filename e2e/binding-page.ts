@@ -4,6 +4,7 @@
  */
 import type { BrowserContext, Page } from '@playwright/test';
 import type { ReactHarness } from './app/react/main.ts';
+import type { VueHarness } from './app/vue/main.ts';
 import { baseURL } from './browser.ts';
 import './harness-types.ts';
 
@@ -11,6 +12,8 @@ declare global {
   interface Window {
     /** The React bindings page's API (see e2e/app/react/main.ts). */
     reactHarness: ReactHarness;
+    /** The Vue bindings page's API (see e2e/app/vue/main.ts). */
+    vueHarness: VueHarness;
   }
 }
 
