@@ -1,7 +1,11 @@
 // The Go-client lane: go-oversync's own Go SQLite client (interop/go-client/, built against the
 // peer's source) against our server (interop/our-server/main.ts: go-oversync's example schema on
-// a fresh PostgreSQL database, HS256 JWT). Returns one table row per scenario.
+// a fresh PostgreSQL database, HS256 JWT). Returns one table row per scenario. With
+// OVERSQLITE_INTEROP_REFERENCE=1 the same scenarios also run against go-oversync's own example
+// server (interop/go-server/), as the reference for what the built peers do.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
@@ -41,6 +45,53 @@ function startOurServer(secret) {
   });
 }
 
+/**
+ * Starts go-oversync's own example server (interop/go-server/, the Node lane's) on a fresh
+ * database, for the reference run; resolves with its URL, database URL and a stop function.
+ */
+async function startReferenceServer(peerPath, secret) {
+  const built = buildGoProgram({ folder: 'go-server', peerPath });
+  const adminUrl = process.env.OVERSQLITE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `oversqlite_interop_ref_${randomBytes(4).toString('hex')}`;
+  const admin = async (sql) => {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`create database "${name}"`);
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  const databaseUrl = u.toString();
+  const child = spawn(built.binary, ['-addr', '127.0.0.1:0', '-db', databaseUrl, '-secret', secret], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await admin(`drop database if exists "${name}" with (force)`);
+  };
+  try {
+    const url = await new Promise((resolve, reject) => {
+      const lines = createInterface({ input: child.stdout });
+      lines.on('line', (line) => {
+        if (line.startsWith('LISTENING ')) resolve(`http://${line.slice('LISTENING '.length).trim()}`);
+      });
+      exited.then((code) => reject(new Error(`go-oversync's example server exited (${code}) before listening`)));
+    });
+    return { url, databaseUrl, database: name, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
 /** Runs the Go binary; resolves with its result lines and exit status. */
 function runGoClient(binary, env, args) {
   const child = spawn(binary, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -62,27 +113,44 @@ function runGoClient(binary, env, args) {
 }
 
 /**
- * @param {{ peerPath: string, only?: string }} options `only`: a regular expression of scenario names.
+ * @param {{ peerPath: string, only?: string, reference?: boolean }} options `only`: a regular
+ *   expression of scenario names ($OVERSQLITE_INTEROP_ONLY); `reference`: also run them against
+ *   go-oversync's own example server, skipping what only ours does ($OVERSQLITE_INTEROP_REFERENCE=1).
  * @returns {Promise<{ scenario: string, direction: string, dialect: string, result: string, detail?: string }[]>}
  */
-export async function runGoClientLane({ peerPath, only = process.env.OVERSQLITE_INTEROP_ONLY }) {
+export async function runGoClientLane({ peerPath, only = process.env.OVERSQLITE_INTEROP_ONLY, reference = process.env.OVERSQLITE_INTEROP_REFERENCE === '1' }) {
   const started = Date.now();
   const built = buildGoProgram({ folder: 'go-client', peerPath });
   console.log(`interop: Go client ${built.cached ? 'cached' : 'built'} in ${built.ms} ms: ${built.binary}`);
+  const rows = [];
+  const runAgainst = async (server, extraArgs, direction) => {
+    try {
+      const { results, code } = await runGoClient(
+        built.binary,
+        { OVERSQLITE_SERVER_URL: server.url, OVERSQLITE_DATABASE_URL: server.databaseUrl, JWT_SECRET: server.secret, OVERSQLITE_REPO_ROOT: repoRoot },
+        [...(only ? ['-run', only] : []), ...extraArgs],
+      );
+      if (results.length === 0) throw new Error(`the Go client reported no scenario (exit ${code})`);
+      if (code !== 0 && results.every((r) => r.result === 'pass')) throw new Error(`the Go client exited ${code} after passing scenarios`);
+      for (const r of results) {
+        rows.push({ scenario: r.scenario, direction: direction ?? r.direction ?? DIRECTION, dialect: r.dialect ?? DIALECT, result: r.result === 'pass' ? 'pass' : 'FAIL', detail: r.detail });
+      }
+    } finally {
+      await server.stop();
+    }
+  };
   const secret = randomBytes(24).toString('hex');
-  const server = await startOurServer(secret);
-  console.log(`interop: our server at ${server.url} (database ${server.database})`);
-  try {
-    const { results, code } = await runGoClient(
-      built.binary,
-      { OVERSQLITE_SERVER_URL: server.url, OVERSQLITE_DATABASE_URL: server.databaseUrl, JWT_SECRET: secret, OVERSQLITE_REPO_ROOT: repoRoot },
-      only ? ['-run', only] : [],
-    );
-    if (results.length === 0) throw new Error(`the Go client reported no scenario (exit ${code})`);
-    if (code !== 0 && results.every((r) => r.result === 'pass')) throw new Error(`the Go client exited ${code} after passing scenarios`);
-    console.log(`interop: Go-client lane: ${results.length} scenarios in ${Date.now() - started} ms`);
-    return results.map((r) => ({ scenario: r.scenario, direction: r.direction ?? DIRECTION, dialect: r.dialect ?? DIALECT, result: r.result === 'pass' ? 'pass' : 'FAIL', detail: r.detail }));
-  } finally {
-    await server.stop();
+  const ours = await startOurServer(secret);
+  console.log(`interop: our server at ${ours.url} (database ${ours.database})`);
+  await runAgainst({ ...ours, secret }, [], undefined);
+  console.log(`interop: Go-client lane: ${rows.length} scenarios in ${Date.now() - started} ms`);
+  if (reference) {
+    // The same scenarios against go-oversync's own example server: what the built peers do.
+    if (!existsSync(join(repoRoot, 'interop', 'go-server'))) throw new Error('OVERSQLITE_INTEROP_REFERENCE=1 needs interop/go-server/');
+    const refSecret = randomBytes(24).toString('hex');
+    const ref = await startReferenceServer(peerPath, refSecret);
+    console.log(`interop: reference run against go-oversync's example server at ${ref.url}`);
+    await runAgainst({ ...ref, secret: refSecret }, ['-reference'], 'go-oversync Go client → go-oversync server (reference)');
   }
+  return rows;
 }

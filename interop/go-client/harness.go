@@ -32,6 +32,8 @@ type env struct {
 	scenario  string
 	devices   *[]*device
 	closers   *[]func()
+	// reference: the server is go-oversync's own example server (checks of ours-only behaviour off).
+	reference bool
 }
 
 func newEnv() (*env, error) {

@@ -27,6 +27,8 @@ type scenario struct {
 	run  func(ctx context.Context, e *env) error
 	// direction and dialect, when set, replace the lane's defaults in the result table.
 	direction, dialect string
+	// oursOnly: the scenario checks what only our server does (skipped with -reference).
+	oursOnly bool
 }
 
 // scenarios, in priority order; each uses its own user ids, so they share one server and database.
@@ -49,8 +51,9 @@ var scenarios = []scenario{
 	{name: "detach-and-user-switch", run: scenarioDetachAndUserSwitch},
 	{name: "watch-wakeup", run: scenarioWatchWakeup},
 	{name: "concurrent-first-attach", run: scenarioConcurrentFirstAttach},
-	{name: "history-pruned", run: scenarioHistoryPruned},
-	{name: "mixed-dialects-one-server", run: scenarioMixedDialects, direction: "Go client + oversqlite client → oversqlite server", dialect: "1f1118f numbers + numeric strings"},
+	{name: "history-pruned", run: scenarioHistoryPruned, oursOnly: true},
+	{name: "timestamp-nanoseconds", run: scenarioTimestampNanoseconds},
+	{name: "mixed-dialects-one-server", run: scenarioMixedDialects, direction: "Go client + oversqlite client → oversqlite server", dialect: "1f1118f numbers + numeric strings", oursOnly: true},
 }
 
 type resultLine struct {
@@ -66,6 +69,7 @@ func main() {
 	runFilter := flag.String("run", "", "regular expression selecting scenarios by name")
 	perScenario := flag.Duration("timeout", 60*time.Second, "time limit of one scenario")
 	list := flag.Bool("list", false, "print the scenario names and exit")
+	reference := flag.Bool("reference", false, "the server is go-oversync's own example server: skip what only ours does")
 	flag.Parse()
 	if *list {
 		for _, s := range scenarios {
@@ -84,10 +88,14 @@ func main() {
 		os.Exit(2)
 	}
 	defer e.close()
+	e.reference = *reference
 
 	failed := 0
 	for _, s := range scenarios {
 		if filter != nil && !filter.MatchString(s.name) {
+			continue
+		}
+		if *reference && s.oursOnly {
 			continue
 		}
 		started := time.Now()

@@ -376,6 +376,10 @@ func scenarioValueFamilies(ctx context.Context, e *env) error {
 	if err := e.converged(ctx, a, b); err != nil {
 		return err
 	}
+	if e.reference {
+		// go-oversync's own server answers that push 500 (PostgreSQL: out of range for bigint).
+		return nil
+	}
 	return refusesOutOfRangeInteger(ctx, e, user)
 }
 
