@@ -8,7 +8,7 @@
  * number's own text wherever a double could not reproduce it: those numbers come back as
  * `ExactJsonNumber` objects; every other number is a plain JS number (exact by construction).
  *
- * Fast path: a text without 16 digits in a row (a decimal point allowed) and without a 3-digit
+ * Fast path: a text without a number token of 16 digits (a decimal point allowed) or a 3-digit
  * exponent cannot hold such a number (a double carries any literal of at most 15 significant
  * digits within its range exactly): `JSON.parse` as is.
  */
@@ -36,16 +36,24 @@ export class ExactJsonSyntaxError extends SyntaxError {
   readonly code = 'json_invalid';
 }
 
-// 16 digits (possibly around a decimal point), or an exponent of 3+ digits (overflow, underflow):
-// the shortest literals a double may not reproduce.
-const LONG_DIGIT_RUN = /\d(?:\.?\d){15}|[eE][+-]?\d{3}/;
+// A number token where a JSON value can start (after `:`, `,` or `[`) with 16 digits (a decimal
+// point allowed between them) or a 3-digit exponent (overflow, underflow): the shortest literals a
+// double may not reproduce. Digit runs inside strings (the strings dialect's int64 and float text)
+// start after a quote and do not match; a run after a comma inside a string is a false positive
+// (the slow parser, still correct).
+const CANDIDATE = /[:,[][ \t\r\n]*-?(?:\d(?:\.?\d){15}|\d+(?:\.\d+)?[eE][+-]?\d{3})/;
+
+/** Whether `text` may hold a number token a double cannot reproduce (see `CANDIDATE`). */
+function mayHoldInexactNumber(text: string): boolean {
+  return CANDIDATE.test(text) || /^[ \t\r\n]*-?\d/.test(text);
+}
 
 /**
  * Parses JSON text; numbers a double cannot reproduce exactly become `ExactJsonNumber`. The result
  * is typed as `T` like `JSON.parse`'s; callers that read column values must expect the class.
  */
 export function parseJsonExact<T = unknown>(text: string): T {
-  if (!LONG_DIGIT_RUN.test(text)) return JSON.parse(text) as T;
+  if (!mayHoldInexactNumber(text)) return JSON.parse(text) as T;
   return new Parser(text).parseDocument() as T;
 }
 

@@ -4,7 +4,7 @@
  * BIGINT from a JSON-numbers server is never rounded silently. Randomized documents print their seed.
  */
 import { describe, expect, it } from 'vitest';
-import { ExactJsonNumber, ExactJsonSyntaxError, parseJsonExact } from '../../protocol/index.ts';
+import { ExactJsonNumber, parseJsonExact } from '../../protocol/index.ts';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -51,7 +51,7 @@ describe('parseJsonExact', () => {
   it('rejects what JSON.parse rejects', () => {
     for (const bad of ['{"a":12345678901234567,}', '[12345678901234567', '{"a":01234567890123456}', '"\u0001 1234567890123456"', '[1234567890123456] x']) {
       expect(() => JSON.parse(bad), bad).toThrow();
-      expect(() => parseJsonExact(bad), bad).toThrow(ExactJsonSyntaxError);
+      expect(() => parseJsonExact(bad), bad).toThrow(SyntaxError);
     }
   });
 
