@@ -146,6 +146,8 @@ const valid: Record<string, ValueGen> = {
   jsonb: (rng) => rng.pick([{ a: 1 }, [1, 'x'], 'text', null, { nested: { deep: [true] } }]),
 };
 
+const NUMBER_KINDS = new Set(['int8', 'int4', 'float8', 'numeric']);
+
 interface TableShape {
   table: string;
   key: string;
@@ -171,6 +173,8 @@ export interface FuzzDevice {
   sourceId: string;
   token: string;
   nextBundleId: number;
+  /** Speaks the go-oversync 1f1118f dialect (no canonical_request_hash, JSON numbers). */
+  numbers: boolean;
   pushId: string | null;
   snapshotId: string | null;
   users: string[];
@@ -197,7 +201,11 @@ function rowText(rng: Rng, dev: FuzzDevice, hostileRate: number, table?: string)
     if (column === hostileColumn) value = hostileJsonText(rng);
     else if (kind === 'owner') value = JSON.stringify(dev.users.length && rng.chance(0.9) ? rng.pick(dev.users) : rng.uuid());
     else if (kind === 'project') value = JSON.stringify(dev.projects.length && rng.chance(0.9) ? rng.pick(dev.projects) : rng.uuid());
-    else value = JSON.stringify(valid[kind]!(rng, dev));
+    else {
+      const v = valid[kind]!(rng, dev);
+      // go-oversync 1f1118f sessions carry INTEGER/REAL values as JSON numbers.
+      value = dev.numbers && NUMBER_KINDS.has(kind) && typeof v === 'string' ? String(Number(v)) : JSON.stringify(v);
+    }
     members.push(`${JSON.stringify(column)}:${value}`);
   }
   if (rng.chance(0.01)) members.push(`${JSON.stringify(hostileString(rng).slice(0, 100))}:1`); // unknown column
@@ -268,8 +276,8 @@ export async function runFuzzCase(rng: Rng, dev: FuzzDevice, send: Send, secret:
     const chain = rng.chance(0.5) ? ['users', 'projects', 'tasks'].map((t) => rowText(rng, dev, 0.05, t)) : [];
     const rows = [...chain, ...Array.from({ length: rng.int(rng.chance(0.1) ? 300 : 6) }, () => rowText(rng, dev, 0.08))];
     if (rows.length === 0) rows.push(rowText(rng, dev, 0.2, 'tags'));
-    const hash = `"canonical_request_hash":"${'a'.repeat(64)}"`;
-    const created = await go(req('POST', '/sync/push-sessions', `{"source_bundle_id":${dev.nextBundleId},"planned_row_count":${rows.length},${hash}}`));
+    const hash = dev.numbers ? '' : `,"canonical_request_hash":"${'a'.repeat(64)}"`;
+    const created = await go(req('POST', '/sync/push-sessions', `{"source_bundle_id":${dev.nextBundleId},"planned_row_count":${rows.length}${hash}}`));
     const createdBody = json(created);
     if (created.status === 200 && createdBody?.status === 'staging') {
       const pushId = String(createdBody.push_id);
@@ -367,7 +375,7 @@ export async function runFuzzCase(rng: Rng, dev: FuzzDevice, send: Send, secret:
 }
 
 /** A fresh fuzz device for `user`. */
-export function newFuzzDevice(user: string, sourceId: string, token: string): FuzzDevice {
-  return { user, sourceId, token, nextBundleId: 1, pushId: null, snapshotId: null, users: [], projects: [] };
+export function newFuzzDevice(user: string, sourceId: string, token: string, numbers = false): FuzzDevice {
+  return { user, sourceId, token, nextBundleId: 1, numbers, pushId: null, snapshotId: null, users: [], projects: [] };
 }
 
