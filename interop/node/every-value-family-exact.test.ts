@@ -73,6 +73,16 @@ describe.skipIf(!peerPath)('every value family through go-oversync', () => {
     a.db.exec(`UPDATE typed_rows SET count_value = 9007199254740991 WHERE id = '${uuid(2)}'`);
     expect(await a.engine.pushPending()).toMatchObject({ outcome: 'committed' });
     expect(a.engine.status.pendingCount).toBe(0);
+
+    // A zoneless timestamp is not predicted: the push downloads its bundle (verified in Go
+    // material, numbers read back into our value forms) and adopts PostgreSQL's text.
+    a.db.exec(`UPDATE typed_rows SET created_at = '2026-05-05 10:00:00', rating = 2.5 WHERE id = '${uuid(3)}'`);
+    expect(await a.engine.pushPending()).toMatchObject({ outcome: 'committed', rowCount: 1 });
+    expect(a.requests.filter((r) => r.includes('/committed-bundles/'))).toHaveLength(1);
+    expect(localRows(a.db, 'typed_rows', 'created_at, rating')[2]).toEqual({ created_at: '2026-05-05T10:00:00+00:00', rating: 2.5 });
+    expect(a.engine.status.pendingCount).toBe(0);
+    await b.engine.sync();
+    expect(localRows(b.db, 'typed_rows')).toEqual(localRows(a.db, 'typed_rows'));
   });
 
   it('carries a BIGINT beyond 2^53 exactly from a snapshot and refuses the float64-rounded bundle row', async () => {
