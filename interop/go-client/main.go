@@ -53,6 +53,8 @@ var scenarios = []scenario{
 	{name: "concurrent-first-attach", run: scenarioConcurrentFirstAttach},
 	{name: "history-pruned", run: scenarioHistoryPruned, oursOnly: true},
 	{name: "timestamp-nanoseconds", run: scenarioTimestampNanoseconds},
+	{name: "row-lifecycle", run: scenarioRowLifecycle},
+	{name: "large-blob", run: scenarioLargeBlob},
 	{name: "mixed-dialects-one-server", run: scenarioMixedDialects, direction: "Go client + oversqlite client → oversqlite server", dialect: "1f1118f numbers + numeric strings", oursOnly: true},
 }
 
