@@ -176,7 +176,7 @@ export function detach(ctx: EngineContext, force: boolean): DetachResult {
     }
     ctx.db.exec('DELETE FROM _sync_row_state');
     ctx.db.exec('DELETE FROM _sync_dirty_rows');
-    ctx.db.exec('DELETE FROM _sync_dropped_child_parents');
+    ctx.db.exec('DELETE FROM _sync_dropped_rows');
     ctx.db.exec('DELETE FROM _sync_snapshot_stage');
     clearOutboxInTransaction(ctx);
     ctx.db.exec(

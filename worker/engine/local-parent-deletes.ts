@@ -8,9 +8,10 @@
  * the bundle's transaction, according to the foreign key's ON DELETE action (the local schema
  * mirrors the server's):
  * - CASCADE: the server will delete the child with P, so it is dropped now (`lost` event,
- *   `parent_deleted_locally`), and P is noted in `_sync_dropped_child_parents`: if P's delete
- *   then loses a push conflict (the server keeps P), the child exists only on the server, and
- *   the conflict resolution takes P from a snapshot (`needsSnapshotToRestore`).
+ *   `parent_deleted_locally`), and noted in `_sync_dropped_rows` with P as its root: if P's
+ *   delete then loses a push conflict (the server keeps P), the child exists only on the server,
+ *   and the conflict resolution takes P from a snapshot (`needsSnapshotToRestore`). A later
+ *   pulled row under a dropped row (a grandchild, or a row moved under it) follows the same root.
  * - SET NULL: the server will clear the reference, so it is cleared now (the row is kept).
  * - RESTRICT / NO ACTION / SET DEFAULT (or SET NULL on a NOT NULL column): the server will refuse
  *   P's deletion while the child exists, so the pending delete is withdrawn (`lost` event,
@@ -22,7 +23,7 @@ import { appRowByRowid, lostRow } from './lost-rows.ts';
 import type { TableModel } from './table-config.ts';
 import { quoteIdent } from './table-config.ts';
 import type { RowLostDetail } from './types.ts';
-import { selectCached } from './statements.ts';
+import { selectCached, selectRowCached } from './statements.ts';
 
 /** What settling did: `lost` details to emit after COMMIT, and whether a rebuild must follow. */
 export interface ParentDeleteSettlement {
@@ -58,16 +59,36 @@ function foreignKey(ctx: EngineContext, child: TableModel, fkid: number): Foreig
   return { from: String(r.from), to: r.to === null || r.to === undefined ? null : String(r.to), onDelete: String(r.on_delete).toUpperCase() };
 }
 
-/** Where the parent's pending delete lives, or null when it has none. */
-function pendingDelete(ctx: EngineContext, p: TableModel, keyJson: string): 'dirty' | 'outbox' | null {
-  const dirty = selectCached(ctx.db, 'SELECT payload IS NULL FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?', [ctx.schema, p.table, keyJson]);
+/** A pending local delete that decides a missing parent's fate: the parent's own, or its dropped ancestor's. */
+interface PendingDelete {
+  where: 'dirty' | 'outbox';
+  rootTable: string;
+  rootKeyJson: string;
+}
+
+function ownPendingDelete(ctx: EngineContext, table: string, keyJson: string): 'dirty' | 'outbox' | null {
+  const dirty = selectCached(ctx.db, 'SELECT payload IS NULL FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?', [ctx.schema, table, keyJson]);
   if (dirty !== undefined && dirty !== null) return Number(dirty) === 1 ? 'dirty' : null;
   const frozen = selectCached(
     ctx.db,
     "SELECT EXISTS (SELECT 1 FROM _sync_outbox_rows WHERE schema_name = ? AND table_name = ? AND key_json = ? AND op = 'DELETE')",
-    [ctx.schema, p.table, keyJson],
+    [ctx.schema, table, keyJson],
   );
   return Number(frozen) === 1 ? 'outbox' : null;
+}
+
+/** The pending delete a missing parent stands for, or null when it has none. */
+function pendingDelete(ctx: EngineContext, p: TableModel, keyJson: string): PendingDelete | null {
+  const own = ownPendingDelete(ctx, p.table, keyJson);
+  if (own) return { where: own, rootTable: p.table, rootKeyJson: keyJson };
+  const root = selectRowCached(ctx.db, 'SELECT root_table, root_key_json FROM _sync_dropped_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?', [
+    ctx.schema,
+    p.table,
+    keyJson,
+  ]);
+  if (!root) return null;
+  const where = ownPendingDelete(ctx, String(root[0]), String(root[1]));
+  return where ? { where, rootTable: String(root[0]), rootKeyJson: String(root[1]) } : null;
 }
 
 function hasIntent(ctx: EngineContext, t: TableModel, keyJson: string): boolean {
@@ -116,13 +137,13 @@ export function settleChildrenOfLocallyDeletedParents(ctx: EngineContext, tables
           ctx.db.exec({ sql: `DELETE FROM ${quoteIdent(t.table)} WHERE rowid = ?`, bind: [rowid as number] });
           continue;
         }
-        const where = pendingDelete(ctx, p, parentKeyJson);
+        const pending = pendingDelete(ctx, p, parentKeyJson);
         // A child with its own pending change is the settle pass's business (apply.ts).
-        if (where === null || hasIntent(ctx, t, childKeyJson)) continue;
+        if (pending === null || hasIntent(ctx, t, childKeyJson)) continue;
         if (fk.onDelete === 'CASCADE') {
           ctx.db.exec({
-            sql: 'INSERT OR IGNORE INTO _sync_dropped_child_parents(schema_name, table_name, key_json) VALUES (?, ?, ?)',
-            bind: [ctx.schema, p.table, parentKeyJson],
+            sql: 'INSERT OR REPLACE INTO _sync_dropped_rows(schema_name, table_name, key_json, root_table, root_key_json) VALUES (?, ?, ?, ?, ?)',
+            bind: [ctx.schema, t.table, childKeyJson, pending.rootTable, pending.rootKeyJson],
           });
           out.lost.push(lostRow(t, childKeyJson, 'parent_deleted_locally', appRowByRowid(ctx, t, Number(rowid)), null));
           ctx.db.exec({ sql: `DELETE FROM ${quoteIdent(t.table)} WHERE rowid = ?`, bind: [rowid as number] });
@@ -137,13 +158,15 @@ export function settleChildrenOfLocallyDeletedParents(ctx: EngineContext, tables
             // NOT NULL: the server's SET NULL would fail the same way, i.e. the delete is refused.
           }
         }
-        if (where !== 'dirty') continue;
+        if (pending.where !== 'dirty') continue;
+        const root = ctx.model.byName.get(pending.rootTable);
+        if (!root) continue;
         ctx.db.exec({
           sql: 'DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?',
-          bind: [ctx.schema, p.table, parentKeyJson],
+          bind: [ctx.schema, pending.rootTable, pending.rootKeyJson],
         });
         withdrawn.add(`${p.table}\u0000${parentKeyJson}`);
-        out.lost.push(lostRow(p, parentKeyJson, 'delete_refused', null, 'DELETE'));
+        out.lost.push(lostRow(root, pending.rootKeyJson, 'delete_refused', null, 'DELETE'));
         // The child goes until the rebuild brings it back with its parent.
         ctx.db.exec({ sql: `DELETE FROM ${quoteIdent(t.table)} WHERE rowid = ?`, bind: [rowid as number] });
         out.rebuild = true;
@@ -163,7 +186,7 @@ export function settleChildrenOfLocallyDeletedParents(ctx: EngineContext, tables
 export function needsSnapshotToRestore(ctx: EngineContext, t: TableModel, keyJson: string): boolean {
   return (
     Number(
-      selectCached(ctx.db, 'SELECT EXISTS (SELECT 1 FROM _sync_dropped_child_parents WHERE schema_name = ? AND table_name = ? AND key_json = ?)', [
+      selectCached(ctx.db, 'SELECT EXISTS (SELECT 1 FROM _sync_dropped_rows WHERE schema_name = ? AND root_table = ? AND root_key_json = ?)', [
         ctx.schema,
         t.table,
         keyJson,

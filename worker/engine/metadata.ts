@@ -92,14 +92,18 @@ const DDL = [
      wire_payload TEXT,
      dirty_ordinal INTEGER NOT NULL DEFAULT 0
    )`,
-  // Parents whose pending local delete made a pull drop their pulled children (local-parent-deletes.ts):
-  // if that delete does not win on the server after all, the children exist only there.
-  `CREATE TABLE IF NOT EXISTS _sync_dropped_child_parents (
+  // Pulled rows dropped because an ancestor has a pending local delete (local-parent-deletes.ts),
+  // with that ancestor (the root): if its delete does not win on the server after all, they
+  // exist only there; and a later row under a dropped one follows the same root.
+  `CREATE TABLE IF NOT EXISTS _sync_dropped_rows (
      schema_name TEXT NOT NULL,
      table_name TEXT NOT NULL,
      key_json TEXT NOT NULL,
+     root_table TEXT NOT NULL,
+     root_key_json TEXT NOT NULL,
      PRIMARY KEY (schema_name, table_name, key_json)
    ) WITHOUT ROWID`,
+  `CREATE INDEX IF NOT EXISTS _sync_dropped_rows_root ON _sync_dropped_rows(schema_name, root_table, root_key_json)`,
   // Pending changes the self-heal set aside while it looks for the ones the server refuses
   // (self-heal.ts); same shape as _sync_dirty_rows. Given back to the dirty set on open.
   `CREATE TABLE IF NOT EXISTS _sync_held_changes (

@@ -1,0 +1,51 @@
+/**
+ * Model-based chaos (see support/chaos-run.ts): seeded runs of 3 Node devices on the FK schema
+ * with offline stretches, reloads, concurrent syncs, server-originated writes and injected
+ * transport faults; after each run every device must equal PostgreSQL and none may be stuck.
+ * The fixed case first: the interleaving of issue 15 is in `offline-parent-delete-vs-remote-*`.
+ * `npm test` runs a few runs; `npm run chaos` runs OVERSQLITE_CHAOS_RUNS (1,000 by default).
+ * Replay one run: OVERSQLITE_CHAOS_SEED=<printed seed>.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { World } from '../engine-integration/support/devices.ts';
+import { startWorld } from '../engine-integration/support/devices.ts';
+import { FK_WORLD } from '../engine-integration/support/fk-schema.ts';
+import { runChaos } from './support/chaos-run.ts';
+import type { ChaosOutcome } from './support/chaos-run.ts';
+
+const RUNS = Number(process.env.OVERSQLITE_CHAOS_RUNS ?? 3);
+const FIRST_SEED = Number(process.env.OVERSQLITE_CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const STEPS = Number(process.env.OVERSQLITE_CHAOS_STEPS ?? 80);
+const DEVICES = Number(process.env.OVERSQLITE_CHAOS_DEVICES ?? 3);
+const FAULT_RATE = Number(process.env.OVERSQLITE_CHAOS_FAULT_RATE ?? 0.08);
+
+let world: World;
+beforeAll(async () => {
+  world = await startWorld({ ...FK_WORLD, purpose: 'chaos', watch: { enabled: false } });
+});
+afterAll(() => world?.close());
+
+it(`${RUNS} seeded chaos runs: no divergence, no stuck device`, { timeout: 0 }, async () => {
+  const bad: ChaosOutcome[] = [];
+  const totals = { runs: 0, syncs: 0, failedSyncs: 0, reloads: 0, serverWrites: 0, lost: 0, conflicts: 0, selfHeals: 0 };
+  const faults: Record<string, number> = {};
+  const started = Date.now();
+  for (let i = 0; i < RUNS; i++) {
+    const seed = (FIRST_SEED + i) >>> 0;
+    const conflicts = i % 2 === 0 ? 'server-wins' : 'client-wins';
+    const out = await runChaos(world, { seed, devices: DEVICES, steps: STEPS, faultRate: FAULT_RATE, conflicts });
+    totals.runs++;
+    for (const k of Object.keys(out.stats) as (keyof ChaosOutcome['stats'])[]) if (k in totals) totals[k as keyof typeof totals] += out.stats[k];
+    for (const [k, v] of Object.entries(out.faults)) faults[k] = (faults[k] ?? 0) + v;
+    if (out.divergent.length || out.stuck.length) {
+      bad.push(out);
+      console.log(`chaos seed ${seed} (${conflicts}): divergent ${JSON.stringify(out.divergent)} stuck ${JSON.stringify(out.stuck)} failures ${JSON.stringify(out.failures)}`);
+    }
+    if (RUNS > 20 && (i + 1) % 50 === 0) console.log(`chaos: ${i + 1}/${RUNS} runs, ${bad.length} bad, ${Math.round((Date.now() - started) / 1000)} s`);
+  }
+  console.log(
+    `chaos: first seed ${FIRST_SEED}, ${totals.runs} runs x ${DEVICES} devices x ${STEPS} steps, fault rate ${FAULT_RATE}: ` +
+      `${bad.length} bad; ${JSON.stringify(totals)}; faults ${JSON.stringify(faults)}; ${Math.round((Date.now() - started) / 1000)} s`,
+  );
+  expect(bad.map((b) => b.seed)).toEqual([]);
+});
