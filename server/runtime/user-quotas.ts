@@ -10,12 +10,17 @@ import { SyncError } from './sync-error.ts';
 /**
  * Before a new push session of `plannedRows` rows: at most `maxOpenPushSessionsPerUser` open
  * sessions and `maxStagedRowsPerUser` planned rows across them (0 = unlimited). Past either:
- * `429 push_session_capacity` with `Retry-After`. Call after the session this one replaces (same
+ * `429 push_session_capacity` with `Retry-After`; a session larger than the whole row allowance
+ * on its own: `400 push_session_invalid` (waiting cannot help). Call after the session this one replaces (same
  * source and source_bundle_id) is deleted.
  */
 export async function checkPushSessionQuota(tx: SqlSession, limits: ResolvedLimits, userPk: string, plannedRows: number): Promise<void> {
   const { maxOpenPushSessionsPerUser: maxSessions, maxStagedRowsPerUser: maxRows } = limits;
   if (maxSessions <= 0 && maxRows <= 0) return;
+  // A bundle larger than the whole allowance can never be staged: final, not "retry later".
+  if (maxRows > 0 && plannedRows > maxRows) {
+    throw new SyncError('push_session_invalid', `planned_row_count ${plannedRows} exceeds the ${maxRows} rows one user may stage (limits.maxStagedRowsPerUser)`);
+  }
   const r = await tx.query<{ n: number; rows: string }>(
     `SELECT count(*)::int AS n, coalesce(sum(planned_row_count), 0)::text AS rows FROM sync.push_sessions WHERE user_pk = $1 AND expires_at > now()`,
     [userPk],

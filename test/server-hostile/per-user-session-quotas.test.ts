@@ -49,6 +49,11 @@ it('planned rows across open sessions are capped: 429 when the next session woul
   expect(over.status).toBe(429);
   expect(over.body.message).toMatch(/limit 100/);
   expect((await b.createPush(1, 20)).status).toBe(200);
+  // One bundle larger than the whole allowance can never be staged: final 400, not 429.
+  const huge = await b.withSource('sol-c').createPush(1, 101);
+  expect(huge.status).toBe(400);
+  expect(huge.body.error).toBe('push_session_invalid');
+  expect(huge.body.message).toMatch(/exceeds the 100 rows/);
 });
 
 it('a third snapshot session of one user is refused with snapshot_build_capacity; deleting one frees it', async () => {
