@@ -10,7 +10,7 @@ import type { SqlDatabase, SqlQueryResult, SqlSession } from './types.ts';
 
 /** How to reach PostgreSQL: a connection string (the database owns its pool) or a host's pool. */
 export type PostgresDatabaseOptions =
-  | { connectionString: string; maxConnections?: number; /** Checkout timeout (default 10 s). */ connectTimeoutMs?: number }
+  | { connectionString: string; maxConnections?: number; /** Longest wait for a pooled connection, queueing included (default 30 s). */ connectTimeoutMs?: number }
   | { pool: pg.Pool };
 
 function quoteIdent(name: string): string {
@@ -30,7 +30,7 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): SqlDat
           // keepalive instead of holding the request forever; a database that accepts no
           // connection fails the checkout instead of queueing requests without bound.
           keepAlive: true,
-          connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+          connectionTimeoutMillis: options.connectTimeoutMs ?? 30_000,
         });
   const connectionConfig = ownsPool ? { connectionString: (options as { connectionString: string }).connectionString } : pool.options;
   // An idle client that loses its connection must not crash the process; the pool replaces it.
