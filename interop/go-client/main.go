@@ -54,6 +54,7 @@ var scenarios = []scenario{
 	{name: "history-pruned", run: scenarioHistoryPruned, oursOnly: true},
 	{name: "timestamp-nanoseconds", run: scenarioTimestampNanoseconds},
 	{name: "row-lifecycle", run: scenarioRowLifecycle},
+	{name: "server-originated-write", run: scenarioServerOriginatedWrite, oursOnly: true},
 	{name: "large-blob", run: scenarioLargeBlob},
 	{name: "mixed-dialects-one-server", run: scenarioMixedDialects, direction: "Go client + oversqlite client → oversqlite server", dialect: "1f1118f numbers + numeric strings", oursOnly: true},
 }

@@ -6,6 +6,7 @@
  * ready; SIGTERM, SIGINT or the end of stdin stop it and drop the database.
  *
  * History is kept short (16 bundles per user) so that a device can fall behind the retained floor.
+ * One test-only route, `POST /interop/write-as`, makes server-originated bundles (see writeAs).
  *
  * Env: OVERSQLITE_TEST_PG_URL (admin URL, default postgres://postgres@127.0.0.1:5432/postgres),
  * JWT_SECRET (required).
@@ -29,6 +30,29 @@ const EXAMPLE_TABLES: RegisteredTable[] = ['users', 'posts', 'categories', 'team
 
 /** Bundles kept per user for incremental pull (the Go program's history-pruned scenario relies on it). */
 const RETAINED_BUNDLES_PER_USER = 16;
+
+/** Test-only route: a server-originated write (`sync.writeAs`) the Go program asks for. */
+const WRITE_AS_PATH = '/interop/write-as';
+
+/**
+ * `POST /interop/write-as` with header `X-Interop-Secret: <JWT_SECRET>` and body
+ * `{"user","statements":[{"sql","params"}]}`: runs the statements as one server-originated bundle of
+ * that user (source `server:interop`) and answers `{"bundle_seq"}`. Only this lane's server has it.
+ */
+async function writeAs(request: Request, sync: SyncServer, secret: string): Promise<Response> {
+  if (request.method !== 'POST' || request.headers.get('x-interop-secret') !== secret) {
+    return Response.json({ error: 'forbidden', message: 'write-as needs POST and X-Interop-Secret' }, { status: 403 });
+  }
+  const body = (await request.json()) as { user: string; statements: { sql: string; params?: unknown[] }[] };
+  try {
+    const { bundle } = await sync.writeAs(body.user, 'server:interop', async (tx) => {
+      for (const st of body.statements) await tx.query(st.sql, st.params ?? []);
+    });
+    return Response.json({ bundle_seq: bundle.bundle_seq });
+  } catch (err) {
+    return Response.json({ error: 'write_as_failed', message: err instanceof Error ? err.message : String(err) }, { status: 400 });
+  }
+}
 
 function withDatabase(url: string, name: string): string {
   const u = new URL(url);
@@ -75,8 +99,14 @@ async function main(): Promise<void> {
     throw err;
   }
   const auth = createJwtAuth({ secret });
+  const handle = async (request: Request, who: { userId: string | null }): Promise<Response> => {
+    if (new URL(request.url).pathname === WRITE_AS_PATH) return writeAs(request, sync, secret);
+    return sync.handle(request, who);
+  };
+  const authenticate = (request: Request) =>
+    new URL(request.url).pathname === WRITE_AS_PATH ? Promise.resolve({ userId: null }) : auth.authenticate(request);
   const http = createServer(
-    toNodeHandler(sync.handle, auth.authenticate, {
+    toNodeHandler(handle, authenticate, {
       onError: (err, request) => console.error(`our-server: ERROR ${request.method} ${new URL(request.url).pathname}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
     }),
   );
