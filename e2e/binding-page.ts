@@ -5,6 +5,7 @@
 import type { BrowserContext, Page } from '@playwright/test';
 import type { ReactHarness } from './app/react/main.ts';
 import type { VueHarness } from './app/vue/main.ts';
+import type { QueryBuilderHarness } from './app/query-builders/main.ts';
 import { baseURL } from './browser.ts';
 import './harness-types.ts';
 
@@ -14,6 +15,8 @@ declare global {
     reactHarness: ReactHarness;
     /** The Vue bindings page's API (see e2e/app/vue/main.ts). */
     vueHarness: VueHarness;
+    /** The query-builder page's API (see e2e/app/query-builders/main.ts). */
+    qb: QueryBuilderHarness;
   }
 }
 

@@ -4,9 +4,10 @@
  * worker returns into the rows the query builder would return, with the builder's row type.
  * Nothing here imports a query builder: queries are recognised by shape.
  */
-import type { Row, SqlParams, SqlValue } from '../../worker/database/types.ts';
+import type { Row, SqlParams } from '../../worker/database/types.ts';
 import { OversqliteError } from '../../worker/database/errors.ts';
 import { arrayRowsOf, uniqueColumnsSql } from './array-rows.ts';
+import { toSqlParams } from './sql-params.ts';
 
 /** A Kysely query (a select builder, or anything with `compile()` and `execute()`); rows typed as `execute()` resolves. */
 export interface KyselyLikeQuery<R> {
@@ -48,12 +49,6 @@ function isDrizzle(query: object): query is DrizzleLikeQuery<unknown> {
   return typeof (query as { prepare?: unknown }).prepare === 'function' && typeof (query as { then?: unknown }).then === 'function';
 }
 
-function sqlParams(values: readonly unknown[]): SqlValue[] {
-  return values.map((value) => {
-    if (typeof value === 'boolean') return value ? 1 : 0;
-    return value as SqlValue;
-  });
-}
 
 /** A stable text key for SQL + parameters (bigints and byte arrays included). */
 export function queryKey(sql: string, params: SqlParams | undefined): string {
@@ -71,13 +66,13 @@ export function resolveLiveSource<T>(query: string | LiveQueryObject, params?: S
   }
   if (query !== null && typeof query === 'object' && isKysely(query)) {
     const compiled = query.compile();
-    const values = sqlParams(compiled.parameters);
+    const values = toSqlParams(compiled.parameters);
     return { sql: compiled.sql, params: values, key: queryKey(compiled.sql, values), mapRows: (rows) => rows as T[] };
   }
   if (query !== null && typeof query === 'object' && isDrizzle(query)) {
     const prepared = query.prepare();
     const built = prepared.getQuery() as { sql: string; params: unknown[]; method?: string };
-    const values = sqlParams(built.params);
+    const values = toSqlParams(built.params);
     // Drizzle maps rows by column position; the worker returns rows keyed by name, so the query
     // runs as a subquery, where SQLite gives duplicate names (a join's two `id`s) unique ones.
     const sql = uniqueColumnsSql(built.sql);

@@ -79,6 +79,51 @@ createApp(Notes).use(createOversqlite(db)).mount('#app');
 `,
     marker: 'or provideDatabase(db) in a parent component',
   },
+  {
+    subpath: 'oversqlite/drizzle',
+    peer: 'drizzle-orm',
+    links: ['drizzle-orm'],
+    app: `
+import { eq } from 'drizzle-orm';
+import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { openDatabase } from 'oversqlite';
+import { drizzle, live } from 'oversqlite/drizzle';
+
+const notes = sqliteTable('notes', { id: text('id').primaryKey(), body: text('body'), pinned: integer('pinned', { mode: 'boolean' }).notNull().default(false) });
+const db = await openDatabase({ name: 'notes', schema: { version: 1, migrations: ['CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT, pinned INTEGER NOT NULL DEFAULT 0)'] } });
+const orm = drizzle(db);
+await orm.batch([orm.insert(notes).values({ id: 'a', body: 'hello' }), orm.update(notes).set({ pinned: true }).where(eq(notes.id, 'a'))]);
+live(db, orm.select().from(notes), (rows) => {
+  const pinned: boolean | undefined = rows[0]?.pinned;
+  // @ts-expect-error rows are typed from the Drizzle table
+  const wrong: number | undefined = rows[0]?.body;
+  document.body.textContent = JSON.stringify({ pinned, wrong });
+});
+`,
+    marker: "Drizzle's interactive transaction() is not available on oversqlite",
+  },
+  {
+    subpath: 'oversqlite/kysely',
+    peer: 'kysely',
+    links: ['kysely'],
+    app: `
+import { Kysely } from 'kysely';
+import { openDatabase } from 'oversqlite';
+import { OversqliteDialect, executeAtomically, live } from 'oversqlite/kysely';
+
+interface Tables { notes: { id: string; body: string | null } }
+const db = await openDatabase({ name: 'notes', schema: { version: 1, migrations: ['CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT)'] } });
+const k = new Kysely<Tables>({ dialect: new OversqliteDialect(db) });
+await executeAtomically(db, [k.insertInto('notes').values({ id: 'a', body: 'hello' }), k.updateTable('notes').set({ body: 'hi' }).where('id', '=', 'a')]);
+live(db, k.selectFrom('notes').select(['id']), (rows) => {
+  const id: string | undefined = rows[0]?.id;
+  // @ts-expect-error only the selected columns are typed
+  void rows[0]?.body;
+  document.body.textContent = String(id);
+});
+`,
+    marker: "Kysely's interactive transaction() is not available on oversqlite",
+  },
 ];
 
 let packed: PackedProject;

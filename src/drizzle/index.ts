@@ -1,0 +1,89 @@
+/**
+ * `oversqlite/drizzle`: Drizzle ORM over an oversqlite database, in any tab (a follower's calls
+ * run on the leader's worker like every other call).
+ *
+ * ```ts
+ * import { drizzle } from 'oversqlite/drizzle';
+ * const orm = drizzle(db, { schema });
+ * await orm.insert(todos).values({ id, title: 'Buy milk' });
+ * const open = await orm.select().from(todos).where(eq(todos.done, false));
+ * await orm.batch([orm.insert(todos).values(a), orm.update(lists).set(b).where(eq(lists.id, a.listId))]); // atomic
+ * ```
+ *
+ * Atomic writes are `orm.batch([...])`: one oversqlite transaction, all or nothing. Drizzle's
+ * interactive `orm.transaction(async (tx) => ...)` is refused with `invalid_argument`: oversqlite
+ * does not hold a transaction open across awaits (writes from every tab share one group commit).
+ * drizzle-orm is an optional peer dependency of oversqlite: only apps that import this entry need it.
+ * @packageDocumentation
+ */
+import { drizzle as drizzleProxy } from 'drizzle-orm/sqlite-proxy';
+import type { SqliteRemoteDatabase } from 'drizzle-orm/sqlite-proxy';
+import type { DrizzleConfig } from 'drizzle-orm';
+import type { Database } from '../database.ts';
+import { OversqliteError } from '../../worker/database/errors.ts';
+import type { ExecResult, Row, SqlStatement, SqlValue } from '../../worker/database/types.ts';
+import { arrayRowsOf, isReadSql, uniqueColumnsSql } from '../live-state/array-rows.ts';
+import { toSqlParams } from '../live-state/sql-params.ts';
+
+export { live } from '../live-state/live-object.ts';
+export type { DrizzleLikeQuery, RowOf } from '../live-state/query-source.ts';
+
+/** How Drizzle asks for a statement's result. */
+type Method = 'run' | 'all' | 'values' | 'get';
+
+/** What a `run` returns (Drizzle hands it to the app as is). */
+export interface OversqliteRunResult {
+  readonly rows: never[];
+  /** Rows changed by the statement. */
+  readonly changes: number;
+  /** The rowid of the last inserted row. */
+  readonly lastInsertRowid: number | bigint;
+}
+
+/** A Drizzle database over oversqlite (Drizzle's `sqlite-proxy` database type). */
+export type OversqliteDrizzle<TSchema extends Record<string, unknown> = Record<string, never>> = SqliteRemoteDatabase<TSchema>;
+
+const TRANSACTION_CONTROL = /^\s*(begin|commit|end|rollback|savepoint|release)\b/i;
+
+function refuseTransactionControl(sql: string): void {
+  if (TRANSACTION_CONTROL.test(sql)) {
+    throw new OversqliteError('invalid_argument',
+      "Drizzle's interactive transaction() is not available on oversqlite (no transaction stays open across awaits); put the writes in orm.batch([...]), which commits them all or none.");
+  }
+}
+
+function shape(method: Method, rows: readonly Row[], result?: ExecResult): { rows: unknown[] } | OversqliteRunResult {
+  if (method === 'run') return { rows: [], changes: result?.changes ?? 0, lastInsertRowid: result?.lastInsertRowid ?? 0 };
+  const arrays: SqlValue[][] = arrayRowsOf(rows);
+  // `get` wants the one row itself (undefined when there is none).
+  if (method === 'get') return { rows: arrays[0] as unknown[] };
+  return { rows: arrays };
+}
+
+/**
+ * A Drizzle database running on `database`. Pass `{ schema }` for Drizzle's relational queries
+ * (`orm.query.todos.findMany()`); live queries: `useQuery(orm.select()...)` in oversqlite/react or
+ * oversqlite/vue, or {@link live}.
+ */
+export function drizzle<TSchema extends Record<string, unknown> = Record<string, never>>(database: Database, config?: DrizzleConfig<TSchema>): OversqliteDrizzle<TSchema> {
+  return drizzleProxy<TSchema>(
+    async (sql: string, params: unknown[], method: Method) => {
+      refuseTransactionControl(sql);
+      const values = toSqlParams(params);
+      if (isReadSql(sql)) return shape(method, await database.query(uniqueColumnsSql(sql), values));
+      const result = await database.exec(sql, values);
+      return shape(method, result.rows, result);
+    },
+    async (batch: Array<{ sql: string; params: unknown[]; method: Method }>) => {
+      for (const item of batch) refuseTransactionControl(item.sql);
+      if (batch.length === 0) return [];
+      const statements: SqlStatement[] = batch.map((item) => ({
+        sql: isReadSql(item.sql) ? uniqueColumnsSql(item.sql) : item.sql,
+        params: toSqlParams(item.params),
+      }));
+      const results = await database.transaction(statements);
+      return results.map((result, i) => shape(batch[i]!.method, result.rows, result)) as Array<{ rows: unknown[] }>;
+    },
+    config,
+  );
+}
