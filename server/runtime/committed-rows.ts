@@ -140,13 +140,23 @@ async function loadBundles(
   toInclusive: number,
   limit: number,
   dialect: WireDialect,
+  maxRows = 0,
 ): Promise<{ bundles: string[]; hasMore: boolean }> {
   const logs = await tx.query<LogRow>(
     `SELECT ${LOG_COLUMNS} FROM sync.bundle_log b WHERE b.user_pk = $1 AND b.bundle_seq > $2 AND b.bundle_seq <= $3 ORDER BY b.bundle_seq LIMIT $4`,
     [userPk, fromExclusive, toInclusive, limit + 1],
   );
-  const hasMore = logs.rows.length > limit;
-  const metas = hasMore ? logs.rows.slice(0, limit) : logs.rows;
+  // A page holds whole bundles, at most `limit` of them and, past the first, at most
+  // `maxRows` rows: the response is built in memory, so its size is bounded too.
+  let take = Math.min(limit, logs.rows.length);
+  if (maxRows > 0) {
+    for (let i = 0, rows = 0; i < take; i++) {
+      rows += logs.rows[i]!.row_count;
+      if (i > 0 && rows > maxRows) take = i;
+    }
+  }
+  const hasMore = logs.rows.length > take;
+  const metas = logs.rows.slice(0, take);
   if (metas.length === 0) return { bundles: [], hasMore: false };
   const rows = await tx.query<StoredRow>(
     `SELECT r.bundle_seq::text AS bundle_seq, r.row_ordinal, r.table_id, r.key_text, r.op_code, r.payload::text AS payload FROM sync.bundle_rows r
@@ -200,7 +210,7 @@ export async function pullBundles(
       }
       const stable = target > 0 ? target : latest;
       if (after >= stable) return { stable_bundle_seq: stable, bundles: [], has_more: false };
-      const { bundles, hasMore } = await loadBundles(tx, ctx.catalog, scope.userPk, after, stable, maxBundles, dialect);
+      const { bundles, hasMore } = await loadBundles(tx, ctx.catalog, scope.userPk, after, stable, maxBundles, dialect, ctx.limits.maxRowsPerPull);
       return new SerializedJson<PullResponse>(`{"stable_bundle_seq":${stable},"bundles":[${bundles.join(',')}],"has_more":${hasMore}}`);
     });
   } catch (err) {

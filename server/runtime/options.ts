@@ -56,6 +56,11 @@ export interface SyncLimits {
   capacityRetryAfterSeconds?: number;
   /** Larger request bodies are refused before being buffered (32 MiB). */
   maxRequestBodyBytes?: number;
+  /**
+   * Rows one pull page may carry (whole bundles; the first bundle always fits): pages are built in
+   * memory, so this bounds a pull's memory whatever `max_bundles` asks (100,000; 0 = unlimited).
+   */
+  maxRowsPerPull?: number;
   /** Open push sessions one user may hold; more answer `429 push_session_capacity` (32; 0 = unlimited). */
   maxOpenPushSessionsPerUser?: number;
   /** Planned rows across one user's open push sessions; more answer `429 push_session_capacity` (2,000,000; 0 = unlimited). */
@@ -128,6 +133,7 @@ export function resolveLimits(limits: SyncLimits | undefined): ResolvedLimits {
     initializationLeaseTtlSeconds: 900,
     capacityRetryAfterSeconds: 1,
     maxRequestBodyBytes: 32 * 1024 * 1024,
+    maxRowsPerPull: 100_000,
     maxOpenPushSessionsPerUser: 32,
     maxStagedRowsPerUser: 2_000_000,
     maxSnapshotSessionsPerUser: 8,
