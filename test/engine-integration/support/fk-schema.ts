@@ -11,7 +11,6 @@ import type { SyncedTable } from '../../../worker/engine/index.ts';
 import type { RegisteredTable } from '../../../server/runtime/options.ts';
 import type { Database } from '@sqlite.org/sqlite-wasm';
 import type { World, WorldOptions } from './devices.ts';
-import { localRows, pgRows } from './devices.ts';
 
 const fk = (col: string, parent: string, action: string): string =>
   `FOREIGN KEY (_sync_scope_id, ${col}) REFERENCES fkm.${parent} (_sync_scope_id, id) ${action} DEFERRABLE INITIALLY DEFERRED`;
@@ -44,7 +43,8 @@ CREATE TABLE teams (id TEXT PRIMARY KEY NOT NULL, captain_id TEXT ${lfk('people'
 CREATE TABLE people (id TEXT PRIMARY KEY NOT NULL, team_id TEXT ${lfk('teams', 'ON DELETE CASCADE')}, name TEXT);
 `;
 
-const NAMES = ['folders', 'notes', 'pins', 'links', 'teams', 'people'] as const;
+/** The tables, parents first. */
+export const NAMES = ['folders', 'notes', 'pins', 'links', 'teams', 'people'] as const;
 
 export const FK_SERVER_TABLES: RegisteredTable[] = NAMES.map((table) => ({ schema: 'fkm', table, syncKey: 'id' }));
 export const FK_LOCAL_TABLES: SyncedTable[] = NAMES.map((table) => ({ table, syncKey: 'id' }));
@@ -62,12 +62,18 @@ export const FK_WORLD: WorldOptions = {
 
 /** Every table of the schema on a device, rows ordered by id. */
 export function fkLocal(db: Database): Record<string, Record<string, unknown>[]> {
-  return Object.fromEntries(NAMES.map((t) => [t, localRows(db, t)]));
+  return Object.fromEntries(
+    NAMES.map((t) => [t, db.exec({ sql: `SELECT * FROM ${t} ORDER BY id`, rowMode: 'object', returnValue: 'resultRows' }).map((r) => ({ ...(r as object) }))]),
+  );
 }
 
 /** Every table of the schema in PostgreSQL for one user, rows ordered by id. */
-export async function fkServer(world: World, userId: string): Promise<Record<string, Record<string, unknown>[]>> {
+export async function fkServer(world: Pick<World, 'server'>, userId: string): Promise<Record<string, Record<string, unknown>[]>> {
   const out: Record<string, Record<string, unknown>[]> = {};
-  for (const t of NAMES) out[t] = await pgRows(world, t, userId, 'id', 'fkm');
+  for (const t of NAMES) {
+    // Text ids sort as SQLite does (binary), whatever the database's collation.
+    const res = await world.server.database.query(`SELECT * FROM fkm.${t} WHERE _sync_scope_id = $1 ORDER BY id COLLATE "C"`, [userId]);
+    out[t] = (res.rows as Record<string, unknown>[]).map(({ _sync_scope_id, ...rest }) => rest);
+  }
   return out;
 }
