@@ -174,7 +174,12 @@ async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[
     // is exactly our push is ready when the answer comes. Yield first so the request goes out.
     const guess = readAttachment(ctx.db).lastBundleSeqSeen + 1;
     await new Promise((resolve) => setTimeout(resolve, 0));
-    if (serverDialect(ctx) !== 'go-json-numbers') precomputedHashes.set(rows, { seq: guess, hash: asPushedBundleHash(rows, guess, 'committed') });
+    const go = serverDialect(ctx) === 'go-json-numbers';
+    precomputedHashes.set(rows, {
+      seq: guess,
+      material: go ? 'go' : 'jcs',
+      hash: go ? goAsPushedBundleHash(rows, guess, (name) => ctx.model.byName.get(name)!) : asPushedBundleHash(rows, guess, 'committed'),
+    });
     const committed = await pending;
     const meta = checkCommittedMeta(committed ?? {}, header, 'push commit');
     if (meta.row_count === 0) throw badResponse('push commit: row_count 0');
@@ -407,8 +412,11 @@ function sameAsPushed(p: OutboxRow, op: WireOp, payloadText: string | null): boo
   return payloadText === p.payloadText;
 }
 
-/** `asPushedBundleHash(rows, seq, 'committed')` started while the commit was in flight. */
-const precomputedHashes = new WeakMap<readonly OutboxRow[], { seq: number; hash: Promise<string> }>();
+/**
+ * The as-pushed hash in the committed form (`asPushedBundleHash(rows, seq, 'committed')` or, for a
+ * `go-json-numbers` server, `goAsPushedBundleHash`) started while the commit was in flight.
+ */
+const precomputedHashes = new WeakMap<readonly OutboxRow[], { seq: number; material: 'jcs' | 'go'; hash: Promise<string> }>();
 
 /**
  * Whether the committed bundle is provably our pushed rows, and in which form: its bundle_hash is
@@ -421,14 +429,18 @@ async function committedAsPushed(ctx: EngineContext, rows: readonly OutboxRow[],
   precomputedHashes.delete(rows);
   const dialect = serverDialect(ctx);
   const proven = dialectEvidence(ctx) === 'bundle_hash';
+  const precomputed = (material: 'jcs' | 'go'): Promise<string> =>
+    pre?.seq === meta.bundle_seq && pre.material === material ? pre.hash.catch(() => '') : Promise.resolve('');
   const jcs = async (): Promise<'committed' | 'sent' | null> => {
-    const committedForm = pre?.seq === meta.bundle_seq ? await pre.hash.catch(() => '') : '';
+    const committedForm = await precomputed('jcs');
     if ((committedForm || (await asPushedBundleHash(rows, meta.bundle_seq, 'committed'))) === meta.bundle_hash) return 'committed';
     if (rows.some((r) => r.committedText !== r.payloadText) && (await asPushedBundleHash(rows, meta.bundle_seq, 'sent')) === meta.bundle_hash) return 'sent';
     return null;
   };
   const go = async (): Promise<'committed' | null> =>
-    (await goAsPushedBundleHash(rows, meta.bundle_seq, (name) => ctx.model.byName.get(name)!)) === meta.bundle_hash ? 'committed' : null;
+    ((await precomputed('go')) || (await goAsPushedBundleHash(rows, meta.bundle_seq, (name) => ctx.model.byName.get(name)!))) === meta.bundle_hash
+      ? 'committed'
+      : null;
   // The believed dialect's material first; the other one too unless a verified hash settled it.
   const order: ['jcs' | 'go', () => Promise<'committed' | 'sent' | null>][] =
     dialect === 'go-json-numbers' ? [['go', go], ['jcs', jcs]] : [['jcs', jcs], ['go', go]];
