@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -532,6 +534,11 @@ func scenarioWatchWakeup(ctx context.Context, e *env) error {
 	case <-time.After(10 * time.Second):
 		return fmt.Errorf("watcher never opened GET /sync/watch with 200 (capabilities must advertise bundle_change_watch)")
 	}
+	if n, err := e.watchSubscribers(ctx, user); err != nil {
+		return err
+	} else if n != 1 {
+		return fmt.Errorf("server reports %d watch subscribers for the user with one open stream", n)
+	}
 	for round := 1; round <= 2; round++ {
 		uid, err := insertUserWithPosts(ctx, p, fmt.Sprintf("watched-%d", round), 1)
 		if err != nil {
@@ -556,5 +563,40 @@ func scenarioWatchWakeup(ctx context.Context, e *env) error {
 		}
 	}
 	stop()
+	// The stream's end reaches the server asynchronously: its count drops to 0 within seconds.
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		n, err := e.watchSubscribers(ctx, user)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("server still reports %d watch subscribers 5 s after the watcher stopped", n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	return e.converged(ctx, w, p)
+}
+
+// watchSubscribers asks the server how many watch streams user has open
+// (GET /test/watch-subscribers, a route of go-oversync's example server and of our lane's server).
+func (e *env) watchSubscribers(ctx context.Context, user string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.serverURL+"/test/watch-subscribers?user_id="+url.QueryEscape(user), nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		SubscriberCount *int `json:"subscriber_count"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusOK || body.SubscriberCount == nil {
+		return 0, fmt.Errorf("GET /test/watch-subscribers: status %d, %v", resp.StatusCode, err)
+	}
+	return *body.SubscriberCount, nil
 }

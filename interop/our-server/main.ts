@@ -6,7 +6,8 @@
  * ready; SIGTERM, SIGINT or the end of stdin stop it and drop the database.
  *
  * History is kept short (16 bundles per user) so that a device can fall behind the retained floor.
- * One test-only route, `POST /interop/write-as`, makes server-originated bundles (see writeAs).
+ * Test-only routes: `POST /interop/write-as` makes server-originated bundles (see writeAs);
+ * `GET /test/watch-subscribers?user_id=` counts a user's watch streams (go-oversync's example has it).
  *
  * Env: OVERSQLITE_TEST_PG_URL (admin URL, default postgres://postgres@127.0.0.1:5432/postgres),
  * JWT_SECRET (required).
@@ -33,6 +34,9 @@ const RETAINED_BUNDLES_PER_USER = 16;
 
 /** Test-only route: a server-originated write (`sync.writeAs`) the Go program asks for. */
 const WRITE_AS_PATH = '/interop/write-as';
+
+/** Test-only route, as go-oversync's example server has it: `GET ?user_id=` → open watch streams. */
+const WATCH_SUBSCRIBERS_PATH = '/test/watch-subscribers';
 
 /**
  * `POST /interop/write-as` with header `X-Interop-Secret: <JWT_SECRET>` and body
@@ -100,11 +104,19 @@ async function main(): Promise<void> {
   }
   const auth = createJwtAuth({ secret });
   const handle = async (request: Request, who: { userId: string | null }): Promise<Response> => {
-    if (new URL(request.url).pathname === WRITE_AS_PATH) return writeAs(request, sync, secret);
+    const url = new URL(request.url);
+    if (url.pathname === WRITE_AS_PATH) return writeAs(request, sync, secret);
+    if (url.pathname === WATCH_SUBSCRIBERS_PATH) {
+      // The shape of go-oversync's example route, so one Go scenario reads both servers.
+      const userId = url.searchParams.get('user_id') ?? '';
+      return Response.json({ user_id: userId, subscriber_count: sync.bundleChangeSubscriberCount(userId), process_local_only: true });
+    }
     return sync.handle(request, who);
   };
-  const authenticate = (request: Request) =>
-    new URL(request.url).pathname === WRITE_AS_PATH ? Promise.resolve({ userId: null }) : auth.authenticate(request);
+  const authenticate = (request: Request) => {
+    const path = new URL(request.url).pathname;
+    return path === WRITE_AS_PATH || path === WATCH_SUBSCRIBERS_PATH ? Promise.resolve({ userId: null }) : auth.authenticate(request);
+  };
   const http = createServer(
     toNodeHandler(handle, authenticate, {
       onError: (err, request) => console.error(`our-server: ERROR ${request.method} ${new URL(request.url).pathname}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
