@@ -85,6 +85,20 @@ describe.skipIf(!peerPath)('every value family through go-oversync', () => {
     expect(localRows(b.db, 'typed_rows')).toEqual(localRows(a.db, 'typed_rows'));
   });
 
+  it('refuses a first push beyond 2^53 - 1 from a device that has seen nothing of the server yet', async () => {
+    const d = await peer.device('ulla');
+    expect(await d.engine.attach('ulla')).toMatchObject({ outcome: 'started_empty' });
+    d.db.exec(`INSERT INTO typed_rows(id, name, count_value, enabled_flag) VALUES ('${uuid(70)}', 'big', -9223372036854775808, 1)`);
+    // The push session comes back without canonical_request_hash: a go-json-numbers server.
+    await expect(d.engine.pushPending()).rejects.toMatchObject({
+      code: 'value_not_representable',
+      detail: { table: 'typed_rows', key: uuid(70), column: 'count_value', value: '-9223372036854775808' },
+    });
+    expect(d.requests.filter((r) => r.endsWith('/chunks') || r.endsWith('/commit'))).toEqual([]);
+    expect(d.engine.status.pendingCount).toBe(1);
+    expect(await peer.pgRows('typed_rows', 'ulla')).toEqual([]);
+  });
+
   it('carries a BIGINT beyond 2^53 exactly from a snapshot and refuses the float64-rounded bundle row', async () => {
     const other = '7a0c0f3e-2b1d-4c5e-8f60-000000000001';
     await peer.rawPush('walt', other, 1, [
