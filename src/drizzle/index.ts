@@ -26,6 +26,8 @@ import { arrayRowsOf, isReadSql, uniqueColumnsSql } from '../live-state/array-ro
 import { toSqlParams } from '../live-state/sql-params.ts';
 
 export { live } from '../live-state/live-object.ts';
+export { checkDrizzleSchema } from './schema-check.ts';
+export type { SchemaDifference, SchemaReader } from './schema-check.ts';
 export type { DrizzleLikeQuery, RowOf } from '../live-state/query-source.ts';
 
 /** How Drizzle asks for a statement's result. */
