@@ -36,6 +36,8 @@ it('a change the server refuses every time is isolated and dropped with an event
       () => null,
       (e: unknown) => e as { code: string },
     );
+    // The app can tell which row the server refused (our server names it).
+    expect(a.engine.status.lastError?.rejected).toEqual({ table: 'tags', key: 'bad', op: 'INSERT', reason: 'check_violation', columns: ['color'] });
     // Our server answers 400 push_commit_invalid (contracts dialect) or 500
     // push_session_commit_failed (go-oversync dialect): the engine goes by the class, not the code.
     expect(['push_commit_invalid', 'push_session_commit_failed']).toContain(err?.code);

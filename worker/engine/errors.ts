@@ -47,8 +47,21 @@ export class SyncError extends Error {
 
   /** Plain-data form for status and events. */
   toInfo(): SyncErrorInfo {
-    return this.status === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, status: this.status };
+    const info: SyncErrorInfo = this.status === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, status: this.status };
+    const rejected = rejectedRow(this.detail);
+    if (rejected) info.rejected = rejected;
+    return info;
   }
+}
+
+/** The refused row of a push rejection's `rejection` object, when the answer carries a well-formed one. */
+function rejectedRow(detail: unknown): SyncErrorInfo['rejected'] {
+  const r = detail && typeof detail === 'object' ? (detail as { rejection?: unknown }).rejection : undefined;
+  if (!r || typeof r !== 'object') return undefined;
+  const { table, key, op, reason, columns } = r as Record<string, unknown>;
+  const keyValues = key && typeof key === 'object' ? Object.values(key as Record<string, unknown>) : [];
+  if (typeof table !== 'string' || keyValues.length !== 1 || typeof keyValues[0] !== 'string' || typeof op !== 'string' || typeof reason !== 'string') return undefined;
+  return { table, key: keyValues[0], op, reason, columns: Array.isArray(columns) ? columns.filter((c): c is string => typeof c === 'string') : [] };
 }
 
 /** A server answer that does not match the protocol. Nothing is applied when this is thrown. */

@@ -119,6 +119,12 @@ export interface SyncErrorInfo {
   code: string;
   message: string;
   status?: number;
+  /**
+   * The row the server refused, when it names one (a push refused because of the pushed data:
+   * `rejection` of `push_commit_invalid` / `push_session_commit_failed`): table, key value, op,
+   * why (`missing_reference`, `check_violation`, …) and the column(s) when known.
+   */
+  rejected?: { table: string; key: string; op: string; reason: string; columns: string[] };
 }
 
 /** Snapshot of the engine's state (structured-clone-able). */
