@@ -10,6 +10,12 @@ import { itemBody, itemKey, itemsSchema, itemsSyncTables, remoteSchema } from '.
 
 let sqlite: Promise<Sqlite3Static> | undefined;
 
+/** The one sqlite-wasm module instance Node devices of this process share. */
+export function nodeSqlite(): Promise<Sqlite3Static> {
+  sqlite ??= sqlite3InitModule();
+  return sqlite;
+}
+
 /** A Node-side device. */
 export interface NodeDevice {
   readonly db: Database;
@@ -21,8 +27,7 @@ export interface NodeDevice {
 
 /** Opens a device for `token` against `serverUrl`. */
 export async function openNodeDevice(serverUrl: string, token: string): Promise<NodeDevice> {
-  sqlite ??= sqlite3InitModule();
-  const sqlite3 = await sqlite;
+  const sqlite3 = await nodeSqlite();
   const db = new sqlite3.oo1.DB(':memory:', 'c');
   for (const migration of itemsSchema.migrations) db.exec(migration);
   const engine = await SyncEngine.open({

@@ -29,12 +29,20 @@ export function syncServerUnavailable(): string | undefined {
   return existsSync(harnessPath) ? undefined : 'test/harness/sync-server.ts (startSyncServer) is not in this checkout yet';
 }
 
-/** Starts the server child and waits until it reports its base URL. */
-export async function startBenchSyncServer(): Promise<BenchSyncServer> {
-  const reason = syncServerUnavailable();
-  if (reason) throw new Error(reason);
-  const child: ChildProcess = fork(fileURLToPath(new URL('./sync-server-process.ts', import.meta.url)), [], {
-    // BENCH_SERVER_CPU_PROF=<dir> writes a V8 CPU profile of the server process (for profiling findings).
+/** A server child (one of this folder's `*-server-process.ts`) and its IPC requests. */
+interface ServerChild {
+  readonly baseUrl: string;
+  request(op: string, arg?: string, rows?: number): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/**
+ * Forks `module` (a child answering `start`, ... `close` over IPC, see sync-server-process.ts) and
+ * waits until it reports its base URL. `BENCH_SERVER_CPU_PROF=<dir>` writes a V8 CPU profile of
+ * the child (for profiling findings).
+ */
+async function startServerChild(module: URL): Promise<ServerChild> {
+  const child: ChildProcess = fork(fileURLToPath(module), [], {
     execArgv: ['--import', 'tsx', ...(process.env.BENCH_SERVER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_CPU_PROF}`] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -58,9 +66,7 @@ export async function startBenchSyncServer(): Promise<BenchSyncServer> {
   const baseUrl = (await Promise.race([request('start'), exited])) as string;
   return {
     baseUrl,
-    tokenFor: async (userId) => (await request('token', userId)) as string,
-    pgInsert: async (scope, rows) => (await request('pgInsert', scope, rows)) as number,
-    seed: async (userId, rows) => (await request('seed', userId, rows)) as number,
+    request,
     close: async () => {
       if (child.exitCode !== null) return;
       const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -71,4 +77,31 @@ export async function startBenchSyncServer(): Promise<BenchSyncServer> {
       clearTimeout(timer);
     },
   };
+}
+
+/** Starts the server child and waits until it reports its base URL. */
+export async function startBenchSyncServer(): Promise<BenchSyncServer> {
+  const reason = syncServerUnavailable();
+  if (reason) throw new Error(reason);
+  const child = await startServerChild(new URL('./sync-server-process.ts', import.meta.url));
+  return {
+    baseUrl: child.baseUrl,
+    tokenFor: async (userId) => (await child.request('token', userId)) as string,
+    pgInsert: async (scope, rows) => (await child.request('pgInsert', scope, rows)) as number,
+    seed: async (userId, rows) => (await child.request('seed', userId, rows)) as number,
+    close: () => child.close(),
+  };
+}
+
+/** Our sync server serving go-oversync's example schema (see example-server-process.ts). */
+export interface ExampleSyncServer {
+  readonly baseUrl: string;
+  tokenFor(userId: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Starts our server with go-oversync's example schema and its shipped defaults, in a child process. */
+export async function startExampleSyncServer(): Promise<ExampleSyncServer> {
+  const child = await startServerChild(new URL('./example-server-process.ts', import.meta.url));
+  return { baseUrl: child.baseUrl, tokenFor: async (userId) => (await child.request('token', userId)) as string, close: () => child.close() };
 }
