@@ -20,20 +20,22 @@ import { PEER_ENV, PEER_INSTRUCTION, locatePeer, repoRoot } from './peer-locatio
 
 const inCi = process.env.CI === 'true' || process.env.CI === '1';
 
-function unavailable(reason) {
+const GO_INSTRUCTION = 'install Go 1.25 or newer (https://go.dev/dl/) and a C compiler (cgo builds go-sqlite3), with `go` on PATH';
+
+function unavailable(reason, instruction) {
   if (inCi) {
     console.error(`interop: FAILED — ${reason}`);
-    console.error(`interop: CI=true, so the interop lane may not be skipped. To provide the peer: ${PEER_INSTRUCTION}.`);
+    console.error(`interop: CI=true, so the interop lane may not be skipped. To run it: ${instruction}.`);
     process.exit(1);
   }
   console.log(`interop: SKIPPED — ${reason}`);
-  console.log(`interop: to run it: ${PEER_INSTRUCTION}.`);
+  console.log(`interop: to run it: ${instruction}.`);
   process.exit(0);
 }
 
 const peer = locatePeer();
-if (!peer.path) unavailable(peer.reason);
-if (!hasGo()) unavailable('Go is not installed (the go-oversync peers are Go programs built from source; cgo needs a C compiler too).');
+if (!peer.path) unavailable(peer.reason, PEER_INSTRUCTION);
+if (!hasGo()) unavailable('Go is not installed (the go-oversync peers are Go programs built from source).', GO_INSTRUCTION);
 console.log(`interop: go-oversync peer at ${peer.path}`);
 
 /** @type {{ scenario: string, direction: string, dialect: string, result: string, detail?: string }[]} */
