@@ -131,8 +131,9 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
  * (exact by construction) or as the `ExactJsonNumber` text (`protocol/exact-json.ts`); a value the
  * column cannot hold exactly is a `WireValueError` ('inexact_number', 'fraction'). Any other value
  * is returned unchanged, for the usual validation. `passedThroughFloat64`: the server built the
- * value through a float64 (go-oversync's bundle rows), so an integer beyond ±(2^53 - 1) may already be
- * rounded and is refused; a snapshot carries PostgreSQL's own text and is taken exactly.
+ * value through a float64 (go-oversync's bundle rows, see `goPayloadMayBeRounded`), so an integer
+ * beyond ±(2^53 - 1) or a decimal of more than 15 significant digits may already be rounded and is
+ * refused; PostgreSQL's own text is taken exactly.
  */
 export function numberToCanonicalWire(c: ColumnModel, v: unknown, passedThroughFloat64 = false): unknown {
   const exact = v instanceof ExactJsonNumber ? v : null;
@@ -165,6 +166,8 @@ export function numberToCanonicalWire(c: ColumnModel, v: unknown, passedThroughF
       return canonicalFloatString(n);
     }
     case 'decimal':
+      // More than 15 significant digits (kept as text) that went through a float64 may be rounded.
+      if (exact && passedThroughFloat64) throw new WireValueError('decimal', 'inexact_number', input, c.wireName);
       return exact ? exact.text : canonicalFloatString(v as number);
     case 'boolean':
       if (v === 0 || v === 1) return String(v);
