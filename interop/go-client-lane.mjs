@@ -17,10 +17,10 @@ const DIALECT = 'go-oversync 1f1118f';
 const RESULT_PREFIX = 'OVERSQLITE_INTEROP_RESULT ';
 
 /** Starts our server; resolves with its URLs and a stop function once it printed its ready line. */
-function startOurServer(secret) {
+function startOurServer(secret, joinDatabaseUrl) {
   const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'interop', 'our-server', 'main.ts')], {
     cwd: repoRoot,
-    env: { ...process.env, JWT_SECRET: secret },
+    env: { ...process.env, JWT_SECRET: secret, ...(joinDatabaseUrl ? { OVERSQLITE_INTEROP_JOIN_DATABASE_URL: joinDatabaseUrl } : {}) },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
@@ -127,7 +127,13 @@ export async function runGoClientLane({ peerPath, only = process.env.OVERSQLITE_
     try {
       const { results, code } = await runGoClient(
         built.binary,
-        { OVERSQLITE_SERVER_URL: server.url, OVERSQLITE_DATABASE_URL: server.databaseUrl, JWT_SECRET: server.secret, OVERSQLITE_REPO_ROOT: repoRoot },
+        {
+          OVERSQLITE_SERVER_URL: server.url,
+          OVERSQLITE_SERVER_URL_2: server.url2 ?? '',
+          OVERSQLITE_DATABASE_URL: server.databaseUrl,
+          JWT_SECRET: server.secret,
+          OVERSQLITE_REPO_ROOT: repoRoot,
+        },
         [...(only ? ['-run', only] : []), ...extraArgs],
       );
       if (results.length === 0) throw new Error(`the Go client reported no scenario (exit ${code})`);
@@ -141,8 +147,20 @@ export async function runGoClientLane({ peerPath, only = process.env.OVERSQLITE_
   };
   const secret = randomBytes(24).toString('hex');
   const ours = await startOurServer(secret);
-  console.log(`interop: our server at ${ours.url} (database ${ours.database})`);
-  await runAgainst({ ...ours, secret }, [], undefined);
+  // A second process on the same database (scenario two-server-processes).
+  let second;
+  try {
+    second = await startOurServer(secret, ours.databaseUrl);
+  } catch (error) {
+    await ours.stop();
+    throw error;
+  }
+  console.log(`interop: our server at ${ours.url} and ${second.url} (database ${ours.database})`);
+  const stopBoth = async () => {
+    await second.stop();
+    await ours.stop();
+  };
+  await runAgainst({ ...ours, url2: second.url, stop: stopBoth, secret }, [], undefined);
   console.log(`interop: Go-client lane: ${rows.length} scenarios in ${Date.now() - started} ms`);
   if (reference) {
     // The same scenarios against go-oversync's own example server: what the built peers do.

@@ -26,12 +26,14 @@ import (
 // env is what every scenario gets: our server's URL, its database, a scratch folder.
 type env struct {
 	serverURL string
-	secret    []byte
-	pg        *pgxpool.Pool
-	dir       string
-	scenario  string
-	devices   *[]*device
-	closers   *[]func()
+	// serverURL2 is a second server process on the same database (empty when the lane has none).
+	serverURL2 string
+	secret     []byte
+	pg         *pgxpool.Pool
+	dir        string
+	scenario   string
+	devices    *[]*device
+	closers    *[]func()
 	// reference: the server is go-oversync's own example server (checks of ours-only behaviour off).
 	reference bool
 }
@@ -51,7 +53,7 @@ func newEnv() (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &env{serverURL: serverURL, secret: []byte(secret), pg: pool, dir: dir}, nil
+	return &env{serverURL: serverURL, serverURL2: os.Getenv("OVERSQLITE_SERVER_URL_2"), secret: []byte(secret), pg: pool, dir: dir}, nil
 }
 
 func (e *env) close() {
@@ -152,6 +154,8 @@ type device struct {
 	// tokenUser is read by the token provider, so a user switch needs no new provider.
 	tokenUser atomic.Value
 	wire      *recordingTransport
+	// url is the server this device talks to.
+	url string
 }
 
 var deviceCounter atomic.Int64
@@ -159,8 +163,13 @@ var deviceCounter atomic.Int64
 // newDevice creates a fresh SQLite file with the example schema and opens the Go client on it
 // (not attached yet).
 func (e *env) newDevice(ctx context.Context, name string, configure ...func(*oversqlite.Config)) (*device, error) {
+	return e.newDeviceAt(ctx, e.serverURL, name, configure...)
+}
+
+// newDeviceAt is newDevice against the server at url.
+func (e *env) newDeviceAt(ctx context.Context, url, name string, configure ...func(*oversqlite.Config)) (*device, error) {
 	path := filepath.Join(e.dir, fmt.Sprintf("%s-%s-%d.db", e.scenario, name, deviceCounter.Add(1)))
-	d := &device{e: e, name: name, path: path, wire: newRecordingTransport()}
+	d := &device{e: e, name: name, path: path, wire: newRecordingTransport(), url: url}
 	if err := d.openDB(); err != nil {
 		return nil, err
 	}
@@ -199,7 +208,7 @@ func (d *device) openClient(ctx context.Context) error {
 		}
 		return d.e.token(u)
 	}
-	c, err := oversqlite.NewClient(d.db, d.e.serverURL, tok, d.cfg)
+	c, err := oversqlite.NewClient(d.db, d.url, tok, d.cfg)
 	if err != nil {
 		return fmt.Errorf("%s: NewClient: %w", d.name, err)
 	}

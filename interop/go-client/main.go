@@ -50,6 +50,7 @@ var scenarios = []scenario{
 	{name: "device-replacement", run: scenarioDeviceReplacement},
 	{name: "detach-and-user-switch", run: scenarioDetachAndUserSwitch},
 	{name: "watch-wakeup", run: scenarioWatchWakeup},
+	{name: "two-server-processes", run: scenarioTwoServerProcesses, oursOnly: true},
 	{name: "concurrent-first-attach", run: scenarioConcurrentFirstAttach},
 	{name: "history-pruned", run: scenarioHistoryPruned, oursOnly: true},
 	{name: "timestamp-nanoseconds", run: scenarioTimestampNanoseconds},

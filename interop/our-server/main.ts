@@ -10,7 +10,8 @@
  * `GET /test/watch-subscribers?user_id=` counts a user's watch streams (go-oversync's example has it).
  *
  * Env: OVERSQLITE_TEST_PG_URL (admin URL, default postgres://postgres@127.0.0.1:5432/postgres),
- * JWT_SECRET (required).
+ * JWT_SECRET (required), OVERSQLITE_INTEROP_JOIN_DATABASE_URL (a second process: serve the first
+ * one's database, leaving its creation and drop to the first).
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -78,15 +79,17 @@ async function main(): Promise<void> {
   const adminUrl = process.env.OVERSQLITE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const secret = process.env.JWT_SECRET;
   if (!secret) throw new Error('JWT_SECRET must be set: the Go client mints its tokens with the same secret');
-  const name = `oversqlite_interop_go_${randomBytes(4).toString('hex')}`;
-  await adminQuery(adminUrl, `create database "${name}"`);
-  const databaseUrl = withDatabase(adminUrl, name);
-  const dropDatabase = () => adminQuery(adminUrl, `drop database if exists "${name}" with (force)`);
+  // A second process joins the first one's database: no new database, no DDL, no drop.
+  const joining = process.env.OVERSQLITE_INTEROP_JOIN_DATABASE_URL;
+  const name = joining ? new URL(joining).pathname.slice(1) : `oversqlite_interop_go_${randomBytes(4).toString('hex')}`;
+  if (!joining) await adminQuery(adminUrl, `create database "${name}"`);
+  const databaseUrl = joining ?? withDatabase(adminUrl, name);
+  const dropDatabase = () => (joining ? Promise.resolve() : adminQuery(adminUrl, `drop database if exists "${name}" with (force)`));
 
   const db = createPostgresDatabase({ connectionString: databaseUrl, maxConnections: 8 });
   let sync: SyncServer;
   try {
-    await db.query(await readFile(new URL('./example-schema.sql', import.meta.url), 'utf8'));
+    if (!joining) await db.query(await readFile(new URL('./example-schema.sql', import.meta.url), 'utf8'));
     sync = await createSyncServer({
       database: db,
       tables: EXAMPLE_TABLES,
