@@ -3,7 +3,8 @@
  * `wireDialect: 'go-json-numbers'`, the dialect of go-oversync 1f1118f): the engine learns the
  * dialect (no `canonical_request_hash` echo, then the Go-material bundle_hash), proves its pushes
  * without downloading them, hydrates and pulls JSON numbers exactly, and refuses to push an integer
- * beyond 2^53 - 1 (that dialect's peers round it) naming table, key and column. The same run
+ * beyond 2^53 - 1 or a decimal of more than 15 digits (that dialect's peers round them) naming
+ * table, key and column; the change stays pending until edited. The same run
  * against go-oversync's own server is `interop/node/`.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -54,4 +55,15 @@ it('syncs two devices exactly through a go-json-numbers server', async () => {
   });
   expect(a.engine.status.pendingCount).toBe(1);
   expect((await pgRows(world, 'tasks', 'nina')).map((r) => String(r.priority))).toEqual(['-42']);
+
+  // A decimal of 16 significant digits would go through a float64 in that dialect too.
+  a.db.exec(`UPDATE tasks SET priority = 7 WHERE id = '${uuid(3)}'; UPDATE projects SET budget = '1234567.890123456' WHERE id = '${uuid(2)}'`);
+  await expect(a.engine.pushPending()).rejects.toMatchObject({
+    code: 'value_not_representable',
+    detail: { table: 'projects', key: uuid(2), column: 'budget', value: '1234567.890123456' },
+  });
+  a.db.exec(`UPDATE projects SET budget = '1234567.89' WHERE id = '${uuid(2)}'`);
+  expect(await a.engine.pushPending()).toMatchObject({ outcome: 'committed' });
+  expect(a.engine.status.pendingCount).toBe(0);
+  expect((await pgRows(world, 'tasks', 'nina')).map((r) => String(r.priority))).toEqual(['7']);
 });

@@ -85,8 +85,8 @@ function chunkRows(ctx: EngineContext): number {
  */
 function refuseValuesGoCannotCarry(ctx: EngineContext, pushId: string, rows: readonly OutboxRow[]): void {
   for (const r of rows) {
-    // Only a text with 16 digits in a row can hold such a value.
-    if (r.op === 'DELETE' || !/\d{16}/.test(r.payloadText)) continue;
+    // Only a text with 16 digits (a decimal point allowed between them) can hold such a value.
+    if (r.op === 'DELETE' || !/\d(?:\.?\d){15}/.test(r.payloadText)) continue;
     const t = ctx.model.byName.get(r.table)!;
     const bad = firstNotCarriedByGo(t, JSON.parse(r.payloadText) as WirePayload);
     if (!bad) continue;
