@@ -40,6 +40,7 @@ var scenarios = []scenario{
 	{name: "value-families", run: scenarioValueFamilies},
 	{name: "rebuild-fresh-install", run: scenarioRebuildFreshInstall},
 	{name: "restart-after-commit", run: scenarioRestartAfterCommit},
+	{name: "restart-before-commit", run: scenarioRestartBeforeCommit},
 	{name: "multi-chunk-upload", run: scenarioMultiChunkUpload},
 	{name: "conflict-server-wins", run: scenarioConflictServerWins},
 	{name: "conflict-client-wins", run: scenarioConflictClientWins},

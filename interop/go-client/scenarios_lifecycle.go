@@ -381,3 +381,47 @@ func scenarioRebuildFreshInstall(ctx context.Context, e *env) error {
 	}
 	return expect(got == 1, "file %s with a BLOB key not found after rebuild", fid)
 }
+
+// restart-before-commit: the app dies after uploading every chunk (3-row chunks) and before the
+// commit; the restarted client uploads the same source bundle again and commits it once.
+func scenarioRestartBeforeCommit(ctx context.Context, e *env) error {
+	a, err := e.newDevice(ctx, "A", func(c *oversqlite.Config) { c.UploadLimit = 3 })
+	if err != nil {
+		return err
+	}
+	user := e.user("u")
+	if _, err := a.attach(ctx, user); err != nil {
+		return err
+	}
+	if _, err := insertUserWithPosts(ctx, a, "interrupted", 7); err != nil {
+		return err
+	}
+	a.client.SetBeforePushCommitHook(func(context.Context) error { return fmt.Errorf("simulated crash before commit") })
+	if _, err := a.client.PushPending(ctx); err == nil {
+		return fmt.Errorf("push with a crash before commit reported success")
+	}
+	if rows, err := e.readServer(ctx, "posts", user); err != nil {
+		return err
+	} else if len(rows) != 0 {
+		return fmt.Errorf("the server holds %d posts of an uncommitted push session", len(rows))
+	}
+	if err := a.restart(ctx); err != nil {
+		return fmt.Errorf("restart: %w", err)
+	}
+	rep, err := a.push(ctx)
+	if err != nil {
+		return fmt.Errorf("after restart: %w", err)
+	}
+	if rep.Outcome != oversqlite.PushOutcomeCommitted {
+		return fmt.Errorf("push after restart: outcome %q, want committed", rep.Outcome)
+	}
+	if err := a.requireNoPending(ctx); err != nil {
+		return err
+	}
+	if rows, err := e.readServer(ctx, "posts", user); err != nil {
+		return err
+	} else if len(rows) != 7 {
+		return fmt.Errorf("the server holds %d posts, want 7", len(rows))
+	}
+	return e.converged(ctx, a)
+}
