@@ -36,6 +36,8 @@ export type { CommittedBundleMeta } from '../protocol/wire.ts';
 export { createPostgresDatabase } from './database/postgres.ts';
 export type { PostgresDatabaseOptions } from './database/postgres.ts';
 export { SyncError } from './runtime/sync-error.ts';
+export { SyncSchemaError } from './runtime/layout.ts';
+export type { SyncSchemaErrorCode } from './runtime/layout.ts';
 export * from './auth/index.ts';
 export * from './adapters/index.ts';
 export { createPgliteDatabase, PgliteDatabaseError } from './database/pglite.ts';

@@ -16,7 +16,7 @@ import { readSourceState } from './source-state.ts';
 import { SerializedJson } from './serialized-json.ts';
 import { SyncError, pgErrorCode } from './sync-error.ts';
 import { checkSnapshotSessionQuota } from './user-quotas.ts';
-import { inReadSnapshot, inUserTransaction } from './transactions.ts';
+import { inUserTransaction } from './transactions.ts';
 import { finishPayload, wireKey } from './wire-rows.ts';
 import { numbersPayloadText } from './numbers-dialect.ts';
 import { NUMBERS_DIALECT, requesterDialectOfUser } from './wire-dialect.ts';
@@ -93,18 +93,7 @@ async function rotateSource(tx: SqlSession, userPk: string, r: SourceReplacement
 }
 
 /**
- * Deletes the given legacy-layout snapshot sessions with their rows. The rows go by `= ANY` on
- * the ids (an index scan): an `IN (subquery)` form was planned as a scan of the whole rows table,
- * 2.8 s on every snapshot create once that table had held a million rows.
- */
-async function deleteLegacySnapshots(tx: SqlSession, ids: string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await tx.query('DELETE FROM sync.snapshot_session_rows WHERE snapshot_id = ANY($1::uuid[])', [ids]);
-  await tx.query('DELETE FROM sync.snapshot_sessions WHERE snapshot_id = ANY($1::uuid[])', [ids]);
-}
-
-/**
- * The table holding one session's rows (layout 2): a table per session, so the build writes it
+ * The table holding one session's rows: a table per session, so the build writes it
  * in bulk (CREATE TABLE AS), indexes it once at the end, and deletion is a DROP instead of
  * deleting a million rows. `id` is a validated canonical uuid.
  */
@@ -129,26 +118,24 @@ const SESSION_ROWS_TABLE_LIKE = 'snapshot\\_rows\\_%';
 const SWEEP_BATCH = 16;
 
 /**
- * Deletes this layout's sessions that expired, and row tables without a session (a crash empties
- * the UNLOGGED header table but leaves the tables, emptied), then the expired legacy sessions.
+ * Deletes the sessions that expired, and row tables without a session (a crash empties the
+ * UNLOGGED header table but leaves the tables, emptied).
  * Runs at the end of each build. The session being built has its header, so it is no orphan.
  */
 async function sweepSnapshots(tx: SqlSession): Promise<void> {
   const gone = await tx.query<{ snapshot_id: string }>(
-    `DELETE FROM sync.snapshot_sessions_v2 WHERE snapshot_id IN (
-       SELECT snapshot_id FROM sync.snapshot_sessions_v2 WHERE expires_at < now() ORDER BY expires_at LIMIT ${SWEEP_BATCH} FOR UPDATE SKIP LOCKED)
+    `DELETE FROM sync.snapshot_sessions WHERE snapshot_id IN (
+       SELECT snapshot_id FROM sync.snapshot_sessions WHERE expires_at < now() ORDER BY expires_at LIMIT ${SWEEP_BATCH} FOR UPDATE SKIP LOCKED)
      RETURNING snapshot_id::text AS snapshot_id`,
   );
   const orphans = await tx.query<{ relname: string }>(
     `SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'sync'::regnamespace AND c.relkind = 'r' AND c.relname LIKE '${SESSION_ROWS_TABLE_LIKE}'
-        AND NOT EXISTS (SELECT 1 FROM sync.snapshot_sessions_v2 s WHERE replace(s.snapshot_id::text, '-', '') = substr(c.relname, 15))
+        AND NOT EXISTS (SELECT 1 FROM sync.snapshot_sessions s WHERE replace(s.snapshot_id::text, '-', '') = substr(c.relname, 15))
       ORDER BY c.relname LIMIT ${SWEEP_BATCH}`,
   );
   // In name order, so two concurrent sweeps meeting the same orphans wait rather than deadlock.
   const tables = [...new Set([...gone.rows.map((r) => sessionRowsTable(r.snapshot_id)), ...orphans.rows.map((r) => `sync.${quoteIdent(r.relname)}`)])].sort();
   for (const t of tables) await tx.query(`DROP TABLE IF EXISTS ${t}`);
-  const legacy = await tx.query<{ snapshot_id: string }>(`SELECT snapshot_id::text AS snapshot_id FROM sync.snapshot_sessions WHERE expires_at < now() FOR UPDATE SKIP LOCKED`);
-  await deleteLegacySnapshots(tx, legacy.rows.map((r) => r.snapshot_id));
 }
 
 /**
@@ -177,54 +164,33 @@ function toSnapshotRow(catalog: Catalog, r: StoredSnapshotRow): SnapshotRow {
 const SQL_SIZED_TEXT_TYPES = new Set(['text', 'varchar', 'bpchar', 'citext', 'name']);
 
 /**
- * How SQL can render a table's snapshot rows exactly, or null. A row travels as
- * `{"schema":S,"table":T,"key":{K:key},"row_version":N,"payload":P}` (JSON.stringify, whose length
- * is the canonical length, see snapshotRowBytes). P is compact `row_to_json` text
+ * The start of a table's snapshot row text when SQL can render its rows exactly, or null. A row
+ * travels as `{"schema":S,"table":T,"key":{K:key},"row_version":N,"payload":P}` (JSON.stringify,
+ * whose length is the canonical length, see snapshotRowBytes). P is compact `row_to_json` text
  * (compactWirePayloadSql); when every value in it is a JSON scalar that PostgreSQL renders as
  * JavaScript would (no json columns, whose text keeps its whitespace; floats, which Node
- * re-renders, only when not in exponent form, -0, NaN or infinite: `oddSql` / oddFloatsSql), that
- * text is exactly JSON.stringify of the parsed payload: PostgreSQL escapes strings as
- * JSON.stringify does (UTF-8 databases only). Such a row's text is `prefix + to_json(key) +
- * "},\"row_version\":" + N + ",\"payload\":" + P + "}"`: built so by the layout-2 build
- * (materializeSelectSql), and spliced so from stored P by the layout-1 reader.
+ * re-renders, only when not in exponent form, -0, NaN or infinite: oddFloatsSql), that text is
+ * exactly JSON.stringify of the parsed payload: PostgreSQL escapes strings as JSON.stringify does
+ * (UTF-8 databases only). Such a row's text is `prefix + to_json(key) + "},\"row_version\":" + N +
+ * ",\"payload\":" + P + "}"`, built so by materializeSelectSql.
  */
-function sqlRowSizing(table: CatalogTable): RowSizing | null {
-  if (!sizings.has(table)) sizings.set(table, computeRowSizing(table));
-  return sizings.get(table)!;
+function sqlRowPrefix(table: CatalogTable): string | null {
+  if (!prefixes.has(table)) prefixes.set(table, computeRowPrefix(table));
+  return prefixes.get(table)!;
 }
 
-interface RowSizing {
-  perRow: number;
-  /** How compact payload text starts: `{"first_column":`. */
-  firstMember: string;
-  oddSql: string;
-  prefix: string;
-}
+const prefixes = new WeakMap<CatalogTable, string | null>();
 
-const sizings = new WeakMap<CatalogTable, RowSizing | null>();
-
-function computeRowSizing(table: CatalogTable): RowSizing | null {
+function computeRowPrefix(table: CatalogTable): string | null {
+  if (table.columns.length === 0) return null;
   for (const c of table.columns) {
     if (c.family === 'json') return null;
     if (c.family === 'text' && !SQL_SIZED_TEXT_TYPES.has(c.baseType)) return null;
   }
-  const prefix = `{"schema":${JSON.stringify(table.schema)},"table":${JSON.stringify(table.table)},"key":{${JSON.stringify(table.keyColumn)}:`;
-  const frame = `${prefix}},"row_version":,"payload":}`;
-  const odd = table.floatColumns.map((c) => `coalesce((payload->>${quoteLiteral(c)}) ~ '[eEnN]' OR (payload->>${quoteLiteral(c)}) = '-0', false)`);
-  if (table.columns.length === 0) return null;
-  return { perRow: Buffer.byteLength(frame, 'utf8'), firstMember: `{${JSON.stringify(table.columns[0]!.name)}:`, oddSql: odd.length > 0 ? odd.join(' OR ') : 'false', prefix };
+  return `{"schema":${JSON.stringify(table.schema)},"table":${JSON.stringify(table.table)},"key":{${JSON.stringify(table.keyColumn)}:`;
 }
 
-/** SQL boolean over `r` (a legacy snapshot_session_rows row): its payload text can be spliced as stored. */
-function plainRowSql(catalog: Catalog): string {
-  const arms = catalog.tables.map((t) => {
-    const sizing = sqlRowSizing(t);
-    return `WHEN ${t.tableId} THEN ${sizing ? (sizing.oddSql === 'false' ? 'true' : `NOT (${sizing.oddSql.replace(/payload->>/g, 'r.payload->>')})`) : 'false'}`;
-  });
-  return `(current_setting('server_encoding') = 'UTF8' AND CASE r.table_id ${arms.join(' ')} ELSE false END)`;
-}
-
-/** SQL boolean over business row `n`: a float value PostgreSQL renders unlike Node (see sqlRowSizing). */
+/** SQL boolean over business row `n`: a float value PostgreSQL renders unlike Node (see sqlRowPrefix). */
 function oddFloatsSql(table: CatalogTable): string {
   const odd = table.floatColumns.map((name) => {
     const v = wireValueSql(table.columnsByName.get(name)!, 'n');
@@ -236,19 +202,19 @@ function oddFloatsSql(table: CatalogTable): string {
 /**
  * The SELECT of a table's live rows for a user in snapshot order (key bytes) as session rows:
  * `row_ordinal` from $2 + 1, `row_text` the row's final wire text built once here (see
- * sqlRowSizing), so chunk reads only concatenate stored text. Rows whose text SQL cannot produce
+ * sqlRowPrefix), so chunk reads only concatenate stored text. Rows whose text SQL cannot produce
  * exactly get a NULL text and keep their parts (table_id, key_text, bundle_seq, payload) for Node
  * to render. Everything but the key is computed after the sort (PostgreSQL evaluates these
  * expressions above the window), so the sort carries the business row, not its text.
  */
-function materializeSelectSql(table: CatalogTable, sizing: RowSizing | null): string {
-  const text = sizing
-    ? `CASE WHEN odd THEN NULL ELSE ${quoteLiteral(sizing.prefix)} || to_json(k)::text || '},"row_version":' || bundle_seq::text || ',"payload":' || p::text || '}' END`
+function materializeSelectSql(table: CatalogTable, prefix: string | null): string {
+  const text = prefix
+    ? `CASE WHEN odd THEN NULL ELSE ${quoteLiteral(prefix)} || to_json(k)::text || '},"row_version":' || bundle_seq::text || ',"payload":' || p::text || '}' END`
     : 'NULL';
   return `SELECT $2::bigint + row_number() OVER (ORDER BY k COLLATE "C") AS row_ordinal, (${text})::text AS row_text,
            (CASE WHEN odd THEN $3 END)::integer AS table_id, (CASE WHEN odd THEN k END)::text COLLATE "C" AS key_text,
            (CASE WHEN odd THEN bundle_seq END)::bigint AS bundle_seq, (CASE WHEN odd THEN p END)::json AS payload
-      FROM (SELECT ${keyTextSql(table, 'n')} AS k, rs.bundle_seq, ${compactWirePayloadSql(table, 'n')} AS p, ${sizing ? oddFloatsSql(table) : 'true'} AS odd
+      FROM (SELECT ${keyTextSql(table, 'n')} AS k, rs.bundle_seq, ${compactWirePayloadSql(table, 'n')} AS p, ${prefix ? oddFloatsSql(table) : 'true'} AS odd
               FROM ${table.sqlName} n
               JOIN sync.row_state rs ON rs.user_pk = $4 AND rs.table_id = $3 AND rs.key_text = ${keyTextSql(table, 'n')} AND NOT rs.deleted
              WHERE n.${quoteIdent(SCOPE_COLUMN)} = $5) s`;
@@ -285,7 +251,7 @@ export async function createSnapshotSession(
       const snapshotId = randomUUID();
       const rowsTable = sessionRowsTable(snapshotId);
       const header = await tx.query<{ expires_at: Date }>(
-        `INSERT INTO sync.snapshot_sessions_v2 (snapshot_id, user_pk, snapshot_bundle_seq, row_count, byte_count, expires_at)
+        `INSERT INTO sync.snapshot_sessions (snapshot_id, user_pk, snapshot_bundle_seq, row_count, byte_count, expires_at)
          VALUES ($1, $2, $3, 0, 0, now() + make_interval(secs => $4)) RETURNING expires_at`,
         [snapshotId, scope.userPk, scope.latestBundleSeq, ctx.limits.snapshotSessionTtlSeconds],
       );
@@ -300,7 +266,7 @@ export async function createSnapshotSession(
       let rowCount = 0;
       for (const [i, table] of tables.entries()) {
         const live = await tx.query<{ n: string }>(`SELECT count(*)::text AS n FROM sync.row_state WHERE user_pk = $1 AND table_id = $2 AND NOT deleted`, [scope.userPk, table.tableId]);
-        const select = materializeSelectSql(table, utf8 ? sqlRowSizing(table) : null);
+        const select = materializeSelectSql(table, utf8 ? sqlRowPrefix(table) : null);
         // $1 is not needed by the SELECT; bound anyway so the statements take the same parameters.
         const rows = `SELECT * FROM (${select}) s WHERE $1::uuid IS NOT NULL`;
         await tx.query(i === 0 ? `CREATE UNLOGGED TABLE ${rowsTable} ${SESSION_TABLE_OPTIONS} AS ${rows}` : `INSERT INTO ${rowsTable} ${rows}`, [snapshotId, rowCount, table.tableId, scope.userPk, userId]);
@@ -325,7 +291,7 @@ export async function createSnapshotSession(
       if (Number(s0.plain) < rowCount) byteCount += await renderRowsInNode(ctx, tx, rowsTable);
       const maxBytes = ctx.limits.maxBytesPerSnapshotSession;
       if (maxBytes > 0 && byteCount > maxBytes) throw new Error(`snapshot has ${byteCount} bytes, above max_bytes_per_snapshot_session ${maxBytes}`);
-      await tx.query('UPDATE sync.snapshot_sessions_v2 SET row_count = $2, byte_count = $3 WHERE snapshot_id = $1::uuid', [snapshotId, rowCount, byteCount]);
+      await tx.query('UPDATE sync.snapshot_sessions SET row_count = $2, byte_count = $3 WHERE snapshot_id = $1::uuid', [snapshotId, rowCount, byteCount]);
       // Last, so the tables it drops stay locked only until the commit that follows.
       await sweepSnapshots(tx);
       return {
@@ -375,37 +341,13 @@ async function renderRowsInNode(ctx: RuntimeContext, tx: SqlSession, rowsTable: 
   }
 }
 
-interface SessionHeader {
-  snapshot_id: string;
-  snapshot_bundle_seq: string;
-  row_count: string;
-  expired: boolean;
-  user_id: string;
-}
-
-/** The session's header from `headerTable` (this layout's or the previous one's), checked. */
-async function loadSnapshotHeader(tx: SqlSession, headerTable: string, snapshotId: string, userId: string, checkExpiry: boolean): Promise<SessionHeader> {
-  const id = snapshotId.toLowerCase();
-  if (!isCanonicalUuid(id)) throw new SyncError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
-  const r = await tx.query<SessionHeader>(
-    `SELECT s.snapshot_id::text AS snapshot_id, s.snapshot_bundle_seq::text AS snapshot_bundle_seq, s.row_count::text AS row_count,
-            s.expires_at <= now() AS expired, u.user_id
-       FROM ${headerTable} s JOIN sync.user_state u ON u.user_pk = s.user_pk WHERE s.snapshot_id = $1::uuid`,
-    [id],
-  );
-  const h = r.rows[0];
-  if (!h) throw new SyncError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
-  checkHeader(h, snapshotId, userId, checkExpiry);
-  return h;
-}
-
 function checkHeader(h: { user_id: string; expired: boolean }, snapshotId: string, userId: string, checkExpiry: boolean): void {
   if (h.user_id !== userId) throw new SyncError('snapshot_session_forbidden', `snapshot session ${snapshotId} belongs to another user`);
   if (checkExpiry && h.expired) throw new SyncError('snapshot_session_expired', `snapshot session ${snapshotId} expired; create a new one`);
 }
 
 /**
- * A chunk of a session of this layout in one statement (so header and rows are one consistent
+ * A chunk of a session in one statement (so header and rows are one consistent
  * snapshot without a transaction): the rows after $2 by ordinal, at most $3 of them, cut where the
  * running byte total would pass $4 (at least one row: `cum = sz` holds only for the first, every
  * text being non-empty; one window instead of adding row_number() saves ~20% of the statement),
@@ -416,7 +358,7 @@ function chunkSql(rowsTable: string): string {
   return `
 SELECT h.snapshot_bundle_seq::text AS snapshot_bundle_seq, h.row_count::text AS row_count, h.expires_at <= now() AS expired, u.user_id,
        c.n, c.bytes, c.body, c.pending
-  FROM sync.snapshot_sessions_v2 h JOIN sync.user_state u ON u.user_pk = h.user_pk
+  FROM sync.snapshot_sessions h JOIN sync.user_state u ON u.user_pk = h.user_pk
   CROSS JOIN LATERAL (
     SELECT count(*)::int AS n, coalesce(sum(sz), 0)::text AS bytes, string_agg(row_text, ',' ORDER BY row_ordinal) AS body,
            (count(*) - count(row_text))::int AS pending
@@ -489,10 +431,10 @@ async function readChunkStrings(
   try {
     c = (await ctx.db.query<ChunkRow>(chunkSql(sessionRowsTable(id)), [id, afterRowOrdinal, maxRows, maxBytes, userId])).rows[0];
   } catch (err) {
-    // No rows table: not a session of this layout (or one deleted meanwhile).
+    // No rows table: no such session (or one deleted meanwhile).
     if (pgErrorCode(err) !== '42P01') throw err;
   }
-  if (!c) return await readLegacySnapshotChunk(ctx, userId, snapshotId, afterRowOrdinal, maxRows, maxBytes);
+  if (!c) throw new SyncError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
   checkHeader(c, snapshotId, userId, true);
   if (c.pending > 0) throw new Error(`snapshot session ${id} has rows without wire text`);
   const next = afterRowOrdinal + c.n;
@@ -504,73 +446,18 @@ async function readChunkStrings(
   );
 }
 
-/**
- * A chunk of a session materialized by a server of the previous layout (`snapshot_sessions` /
- * `snapshot_session_rows`: payloads stored, rows assembled per read), so a rolling deploy keeps
- * serving sessions created before it, with the same bytes.
- */
-function readLegacySnapshotChunk(
-  ctx: RuntimeContext,
-  userId: string,
-  snapshotId: string,
-  afterRowOrdinal: number,
-  maxRows: number,
-  maxBytes: number,
-): Promise<SerializedJson<SnapshotChunkResponse>> {
-  return inReadSnapshot(ctx.db, async (tx) => {
-    const h = await loadSnapshotHeader(tx, 'sync.snapshot_sessions', snapshotId, userId, true);
-    // Rows whose stored text needs no re-rendering (see sqlRowSizing) come as text and are
-    // spliced as they are; the others are parsed and serialized here.
-    const r = await tx.query<StoredSnapshotRow & { plain_payload: string | null }>(
-      `SELECT r.row_ordinal::text AS row_ordinal, r.table_id, r.key_text, r.bundle_seq::text AS bundle_seq,
-              CASE WHEN r.plain THEN NULL ELSE r.payload END AS payload, CASE WHEN r.plain THEN r.payload::text END AS plain_payload
-         FROM (SELECT r.*, ${plainRowSql(ctx.catalog)} AS plain FROM (
-                SELECT r.row_ordinal, r.table_id, r.key_text, r.bundle_seq, r.payload FROM sync.snapshot_session_rows r
-                 WHERE r.snapshot_id = $1::uuid AND r.row_ordinal > $2 ORDER BY r.row_ordinal LIMIT $3) r OFFSET 0) r
-        ORDER BY r.row_ordinal`,
-      [h.snapshot_id, afterRowOrdinal, maxRows],
-    );
-    const texts: string[] = [];
-    let bytes = 0;
-    for (const stored of r.rows) {
-      let text: string;
-      if (stored.plain_payload === null) text = JSON.stringify(toSnapshotRow(ctx.catalog, stored));
-      else {
-        const sizing = sqlRowSizing(ctx.catalog.byId.get(stored.table_id)!)!;
-        // Sessions of still older servers stored json_build_object text (`{"a" : ...`): parsed and serialized.
-        text = stored.plain_payload.startsWith(sizing.firstMember)
-          ? `${sizing.prefix}${JSON.stringify(stored.key_text)}},"row_version":${Number(stored.bundle_seq)},"payload":${stored.plain_payload}}`
-          : JSON.stringify(toSnapshotRow(ctx.catalog, { ...stored, payload: JSON.parse(stored.plain_payload) as Record<string, JsonValue> }));
-      }
-      const size = Buffer.byteLength(text, 'utf8');
-      if (texts.length > 0 && bytes + size > maxBytes) break;
-      texts.push(text);
-      bytes += size;
-    }
-    const next = afterRowOrdinal + texts.length;
-    return new SerializedJson<SnapshotChunkResponse>(
-      `{"snapshot_id":${JSON.stringify(h.snapshot_id)},"snapshot_bundle_seq":${JSON.stringify(Number(h.snapshot_bundle_seq))},` +
-        `"rows":[${texts.join(',')}],"next_row_ordinal":${JSON.stringify(next)},"byte_count":${JSON.stringify(bytes)},` +
-        `"has_more":${JSON.stringify(next < Number(h.row_count))}}`,
-    );
-  });
-}
-
 /** `DELETE /sync/snapshot-sessions/{snapshot_id}` (expired sessions can be deleted too). */
 export function deleteSnapshotSession(ctx: RuntimeContext, userId: string, snapshotId: string): Promise<void> {
   return inUserTransaction(ctx.db, userId, async (tx) => {
     const id = snapshotId.toLowerCase();
     if (!isCanonicalUuid(id)) throw new SyncError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
     const h = await tx.query<{ user_id: string }>(
-      `SELECT u.user_id FROM (SELECT user_pk FROM sync.snapshot_sessions_v2 WHERE snapshot_id = $1::uuid
-                              UNION ALL SELECT user_pk FROM sync.snapshot_sessions WHERE snapshot_id = $1::uuid) s
-         JOIN sync.user_state u ON u.user_pk = s.user_pk`,
+      `SELECT u.user_id FROM sync.snapshot_sessions s JOIN sync.user_state u ON u.user_pk = s.user_pk WHERE s.snapshot_id = $1::uuid`,
       [id],
     );
     if (!h.rows[0]) throw new SyncError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
     checkHeader({ user_id: h.rows[0].user_id, expired: false }, snapshotId, userId, false);
-    await tx.query(`DELETE FROM sync.snapshot_sessions_v2 WHERE snapshot_id = $1::uuid`, [id]);
+    await tx.query(`DELETE FROM sync.snapshot_sessions WHERE snapshot_id = $1::uuid`, [id]);
     await tx.query(`DROP TABLE IF EXISTS ${sessionRowsTable(id)}`);
-    await deleteLegacySnapshots(tx, [id]);
   });
 }

@@ -48,7 +48,7 @@ export async function checkPushSessionQuota(tx: SqlSession, limits: ResolvedLimi
 export async function checkSnapshotSessionQuota(tx: SqlSession, limits: ResolvedLimits, userPk: string): Promise<void> {
   const max = limits.maxSnapshotSessionsPerUser;
   if (max <= 0) return;
-  const r = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM sync.snapshot_sessions_v2 WHERE user_pk = $1 AND expires_at > now()', [userPk]);
+  const r = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM sync.snapshot_sessions WHERE user_pk = $1 AND expires_at > now()', [userPk]);
   if (r.rows[0]!.n >= max) {
     throw new SyncError(
       'snapshot_build_capacity',

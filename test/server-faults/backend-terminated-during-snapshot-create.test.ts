@@ -25,7 +25,7 @@ it.skipIf(TEST_DB_KIND === 'pglite')('answers 503, leaves nothing behind, and th
   at.resume();
   expectDatabaseUnavailable(await create);
   const left = await f.h.database.query<{ sessions: number; tables: number }>(
-    `SELECT (SELECT count(*)::int FROM sync.snapshot_sessions_v2) AS sessions,
+    `SELECT (SELECT count(*)::int FROM sync.snapshot_sessions) AS sessions,
             (SELECT count(*)::int FROM pg_tables WHERE schemaname = 'sync' AND tablename LIKE 'snapshot_rows_%') AS tables`,
   );
   expect(left.rows[0]).toEqual({ sessions: 0, tables: 0 });

@@ -100,7 +100,7 @@ it('rejects bad chunk parameters, foreign users, unknown and expired sessions; d
   expect((await other.deleteSnapshot(s.body.snapshot_id)).status).toBe(403);
   expect((await dev.snapshotChunk('not-a-uuid')).body.error).toBe('snapshot_session_not_found');
   expect((await dev.snapshotChunk('77777777-7777-4777-8777-777777777777')).status).toBe(404);
-  await h.database.query(`UPDATE sync.snapshot_sessions_v2 SET expires_at = now() - interval '1 second' WHERE snapshot_id = $1`, [s.body.snapshot_id]);
+  await h.database.query(`UPDATE sync.snapshot_sessions SET expires_at = now() - interval '1 second' WHERE snapshot_id = $1`, [s.body.snapshot_id]);
   const expired = await dev.snapshotChunk(s.body.snapshot_id);
   expect(expired.status).toBe(410);
   expect(expired.body.error).toBe('snapshot_session_expired');

@@ -38,8 +38,8 @@ it('drops expired sessions and orphaned session tables when the next session is 
   const expired = await dev.createSnapshot();
   const live = await dev.createSnapshot();
   const orphan = await dev.createSnapshot();
-  await h.database.query(`UPDATE sync.snapshot_sessions_v2 SET expires_at = now() - interval '1 second' WHERE snapshot_id = $1`, [expired.body.snapshot_id]);
-  await h.database.query(`DELETE FROM sync.snapshot_sessions_v2 WHERE snapshot_id = $1`, [orphan.body.snapshot_id]);
+  await h.database.query(`UPDATE sync.snapshot_sessions SET expires_at = now() - interval '1 second' WHERE snapshot_id = $1`, [expired.body.snapshot_id]);
+  await h.database.query(`DELETE FROM sync.snapshot_sessions WHERE snapshot_id = $1`, [orphan.body.snapshot_id]);
   const next = await dev.createSnapshot();
   expect(next.status).toBe(200);
   const tables = await sessionTables();
@@ -52,29 +52,14 @@ it('drops expired sessions and orphaned session tables when the next session is 
 
 it('drops at most 16 expired sessions per build, the rest on the next builds', async () => {
   // Sessions of earlier tests expire now and are swept by the builds below.
-  await h.database.query(`UPDATE sync.snapshot_sessions_v2 SET expires_at = now() - interval '1 second'`);
+  await h.database.query(`UPDATE sync.snapshot_sessions SET expires_at = now() - interval '1 second'`);
   const ids: string[] = [];
   for (let i = 0; i < 18; i++) ids.push((await dev.createSnapshot()).body.snapshot_id);
-  await h.database.query(`UPDATE sync.snapshot_sessions_v2 SET expires_at = now() - interval '1 second'`);
+  await h.database.query(`UPDATE sync.snapshot_sessions SET expires_at = now() - interval '1 second'`);
   const first = (await dev.createSnapshot()).body.snapshot_id;
   expect(await sessionTables()).toHaveLength(18 - 16 + 1);
   const second = (await dev.createSnapshot()).body.snapshot_id;
   expect(await sessionTables()).toEqual([tableOf(first), tableOf(second)].sort());
-});
-
-it('drops expired sessions of the previous layout (rows in sync.snapshot_session_rows) too', async () => {
-  const userPk = (await h.database.query<{ user_pk: string }>(`SELECT user_pk::text AS user_pk FROM sync.user_state WHERE user_id = 'omar'`)).rows[0]!.user_pk;
-  const ids = ['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222'];
-  for (const [i, id] of ids.entries()) {
-    await h.database.query(
-      `INSERT INTO sync.snapshot_sessions (snapshot_id, user_pk, snapshot_bundle_seq, row_count, byte_count, expires_at) VALUES ($1, $2, 1, 1, 1, now() + make_interval(secs => $3))`,
-      [id, userPk, i === 0 ? -1 : 600],
-    );
-    await h.database.query(`INSERT INTO sync.snapshot_session_rows (snapshot_id, row_ordinal, table_id, key_text, bundle_seq, payload) VALUES ($1, 1, 1, 'k', 1, '{}')`, [id]);
-  }
-  expect((await dev.createSnapshot()).status).toBe(200);
-  const left = await h.database.query<{ id: string }>(`SELECT snapshot_id::text AS id FROM sync.snapshot_session_rows UNION SELECT snapshot_id::text FROM sync.snapshot_sessions`);
-  expect(left.rows.map((r) => r.id)).toEqual([ids[1]]);
 });
 
 it('leaves no table behind when a build fails', async () => {
@@ -88,7 +73,7 @@ it('leaves no table behind when a build fails', async () => {
     expect(r.status).toBe(500);
     const left = await capped.database.query(`SELECT relname FROM pg_class WHERE relnamespace = 'sync'::regnamespace AND relname LIKE 'snapshot\\_rows\\_%'`);
     expect(left.rows).toEqual([]);
-    expect((await capped.database.query('SELECT 1 FROM sync.snapshot_sessions_v2')).rows).toEqual([]);
+    expect((await capped.database.query('SELECT 1 FROM sync.snapshot_sessions')).rows).toEqual([]);
   } finally {
     await capped.close();
   }

@@ -1,8 +1,6 @@
 // Snapshot chunk bytes: rows built as wire text in SQL (and, for values SQL cannot render as
 // Node does, in Node) give chunk bodies that are exactly JSON.stringify of the response, for every
-// value family and awkward text; and a session materialized by an older server (layout 1: payloads
-// in sync.snapshot_session_rows, compact or json_build_object-spaced) is still served, with the
-// same bytes as a current session over the same data.
+// value family and awkward text.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { canonicalJson, utf8ByteLength } from '../../protocol/canonical-json.ts';
@@ -111,32 +109,4 @@ it('serves chunk bodies that are exactly JSON.stringify of the response, with ex
   expect(doc.payload).toEqual({ name: 'doc line\nbreak\ttab', body: { t: 'line\nbreak\ttab', nested: [1, 2.5, { z: null, a: true }], n: 1e21 }, raw: null });
   const quoted = rows.find((r) => r.table === 'docs' && r.key.name === `doc ${AWKWARD[1]}`);
   expect(quoted.payload.raw).toEqual({ spaced: [1, 2], t: AWKWARD[1] });
-});
-
-it('still serves a session materialized by an older server, with the same bytes as a current one', async () => {
-  const current = await dev.createSnapshot();
-  const bodies = await readAll(current.body.snapshot_id, 4, 4 * 1024 * 1024);
-  const rows = bodies.flatMap((b) => JSON.parse(b).rows);
-  const tableIds = new Map((await h.database.query<{ table_id: number; schema_name: string; table_name: string }>(
-    'SELECT table_id, schema_name, table_name FROM sync.table_catalog')).rows.map((r) => [`${r.schema_name}.${r.table_name}`, r.table_id]));
-  const userPk = (await h.database.query<{ user_pk: string }>(`SELECT user_pk::text AS user_pk FROM sync.user_state WHERE user_id = 'ivy'`)).rows[0]!.user_pk;
-  // Older servers stored payloads either compact (row_to_json) or as json_build_object text.
-  const spaced = (payload: Record<string, unknown>) => `{${Object.entries(payload).map(([k, v]) => `${JSON.stringify(k)} : ${JSON.stringify(v)}`).join(', ')}}`;
-  for (const form of ['compact', 'spaced'] as const) {
-    const legacyId = randomUUID();
-    await h.database.query(
-      `INSERT INTO sync.snapshot_sessions (snapshot_id, user_pk, snapshot_bundle_seq, row_count, byte_count, expires_at) VALUES ($1, $2, $3, $4, $5, now() + interval '10 minutes')`,
-      [legacyId, userPk, current.body.snapshot_bundle_seq, current.body.row_count, current.body.byte_count],
-    );
-    for (const [i, r] of rows.entries()) {
-      await h.database.query(
-        `INSERT INTO sync.snapshot_session_rows (snapshot_id, row_ordinal, table_id, key_text, bundle_seq, payload) VALUES ($1, $2, $3, $4, $5, $6::json)`,
-        [legacyId, i + 1, tableIds.get(`${r.schema}.${r.table}`), Object.values(r.key)[0], r.row_version, form === 'compact' ? JSON.stringify(r.payload) : spaced(r.payload)],
-      );
-    }
-    const legacyBodies = await readAll(legacyId, 4, 4 * 1024 * 1024);
-    expect(legacyBodies.map((b) => b.replaceAll(legacyId, current.body.snapshot_id))).toEqual(bodies);
-    expect((await dev.deleteSnapshot(legacyId)).status).toBe(204);
-    expect((await h.database.query('SELECT 1 FROM sync.snapshot_session_rows WHERE snapshot_id = $1', [legacyId])).rows).toHaveLength(0);
-  }
 });
