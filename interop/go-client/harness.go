@@ -97,15 +97,19 @@ func (e *env) user(label string) string {
 
 // token mints an HS256 JWT like go-oversync's example auth: `sub` = user id.
 func (e *env) token(userID string) (string, error) {
-	now := time.Now()
+	return e.signToken(userID, time.Now(), time.Hour, e.secret)
+}
+
+// signToken signs an HS256 token for userID issued at issued, valid for ttl (negative: expired).
+func (e *env) signToken(userID string, issued time.Time, ttl time.Duration, secret []byte) (string, error) {
 	claims := jwt.RegisteredClaims{
 		Subject:   userID,
-		IssuedAt:  jwt.NewNumericDate(now),
-		NotBefore: jwt.NewNumericDate(now.Add(-5 * time.Second)),
-		ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)),
+		IssuedAt:  jwt.NewNumericDate(issued),
+		NotBefore: jwt.NewNumericDate(issued.Add(-5 * time.Second)),
+		ExpiresAt: jwt.NewNumericDate(issued.Add(ttl)),
 		Issuer:    "oversqlite-interop",
 	}
-	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(e.secret)
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(secret)
 }
 
 // localDDL is the device side of go-oversync's example schema, as its own tests write it: UUID
@@ -156,6 +160,8 @@ type device struct {
 	wire      *recordingTransport
 	// url is the server this device talks to.
 	url string
+	// badTokens, when set, replaces the token provider (expired or forged tokens).
+	badTokens atomic.Value
 }
 
 var deviceCounter atomic.Int64
@@ -205,6 +211,9 @@ func (d *device) openClient(ctx context.Context) error {
 		u, _ := d.tokenUser.Load().(string)
 		if u == "" {
 			return "", errors.New("device has no signed-in user")
+		}
+		if bad, _ := d.badTokens.Load().(func(string) (string, error)); bad != nil {
+			return bad(u)
 		}
 		return d.e.token(u)
 	}

@@ -55,6 +55,7 @@ var scenarios = []scenario{
 	{name: "concurrent-first-attach", run: scenarioConcurrentFirstAttach},
 	{name: "history-pruned", run: scenarioHistoryPruned, oursOnly: true},
 	{name: "timestamp-nanoseconds", run: scenarioTimestampNanoseconds},
+	{name: "auth-refused-then-recovered", run: scenarioAuthRefusedThenRecovered},
 	{name: "row-lifecycle", run: scenarioRowLifecycle},
 	{name: "server-originated-write", run: scenarioServerOriginatedWrite, oursOnly: true},
 	{name: "large-blob", run: scenarioLargeBlob},
