@@ -4,7 +4,8 @@
  * transport faults; after each run every device must equal PostgreSQL and none may be stuck.
  * The fixed case first: the interleaving of issue 15 is in `offline-parent-delete-vs-remote-*`.
  * `npm test` runs a few runs; `npm run chaos` runs OVERSQLITE_CHAOS_RUNS (1,000 by default).
- * Replay one run: OVERSQLITE_CHAOS_SEED=<printed seed>.
+ * Replay one run with the command printed for it (OVERSQLITE_CHAOS_SEED, OVERSQLITE_CHAOS_CONFLICTS;
+ * OVERSQLITE_TRACE=1 prints every step).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { World } from '../engine-integration/support/devices.ts';
@@ -32,14 +33,15 @@ it(`${RUNS} seeded chaos runs: no divergence, no stuck device`, { timeout: 0 }, 
   const started = Date.now();
   for (let i = 0; i < RUNS; i++) {
     const seed = (FIRST_SEED + i) >>> 0;
-    const conflicts = i % 2 === 0 ? 'server-wins' : 'client-wins';
+    const forced = process.env.OVERSQLITE_CHAOS_CONFLICTS;
+    const conflicts = forced === 'server-wins' || forced === 'client-wins' ? forced : i % 2 === 0 ? 'server-wins' : 'client-wins';
     const out = await runChaos(world, { seed, devices: DEVICES, steps: STEPS, faultRate: FAULT_RATE, conflicts });
     totals.runs++;
     for (const k of Object.keys(out.stats) as (keyof ChaosOutcome['stats'])[]) if (k in totals) totals[k as keyof typeof totals] += out.stats[k];
     for (const [k, v] of Object.entries(out.faults)) faults[k] = (faults[k] ?? 0) + v;
     if (out.divergent.length || out.stuck.length) {
       bad.push(out);
-      console.log(`chaos seed ${seed} (${conflicts}): divergent ${JSON.stringify(out.divergent)} stuck ${JSON.stringify(out.stuck)} failures ${JSON.stringify(out.failures)}`);
+      console.log(`chaos seed ${seed} (replay: OVERSQLITE_CHAOS_RUNS=1 OVERSQLITE_CHAOS_SEED=${seed} OVERSQLITE_CHAOS_CONFLICTS=${conflicts}): divergent ${JSON.stringify(out.divergent)} stuck ${JSON.stringify(out.stuck)} failures ${JSON.stringify(out.failures)}`);
     }
     if (RUNS > 20 && (i + 1) % 50 === 0) console.log(`chaos: ${i + 1}/${RUNS} runs, ${bad.length} bad, ${Math.round((Date.now() - started) / 1000)} s`);
   }

@@ -177,6 +177,7 @@ export function detach(ctx: EngineContext, force: boolean): DetachResult {
     ctx.db.exec('DELETE FROM _sync_row_state');
     ctx.db.exec('DELETE FROM _sync_dirty_rows');
     ctx.db.exec('DELETE FROM _sync_dropped_rows');
+    ctx.db.exec('DELETE FROM _sync_skipped_rows');
     ctx.db.exec('DELETE FROM _sync_snapshot_stage');
     clearOutboxInTransaction(ctx);
     ctx.db.exec(

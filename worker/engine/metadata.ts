@@ -104,6 +104,17 @@ const DDL = [
      PRIMARY KEY (schema_name, table_name, key_json)
    ) WITHOUT ROWID`,
   `CREATE INDEX IF NOT EXISTS _sync_dropped_rows_root ON _sync_dropped_rows(schema_name, root_table, root_key_json)`,
+  // Pulled rows skipped because their key had a pending local change (pull.ts), newest version per
+  // key, staged values (snapshot-stage encoding). If that change then never reaches the server (an
+  // insert dropped as a no-op), the server's row is applied from here instead of never.
+  `CREATE TABLE IF NOT EXISTS _sync_skipped_rows (
+     schema_name TEXT NOT NULL,
+     table_name TEXT NOT NULL,
+     key_json TEXT NOT NULL,
+     row_version INTEGER NOT NULL,
+     staged TEXT,
+     PRIMARY KEY (schema_name, table_name, key_json)
+   ) WITHOUT ROWID`,
   // Pending changes the self-heal set aside while it looks for the ones the server refuses
   // (self-heal.ts); same shape as _sync_dirty_rows. Given back to the dirty set on open.
   `CREATE TABLE IF NOT EXISTS _sync_held_changes (

@@ -16,7 +16,7 @@ import { applyTransaction } from './capture.ts';
 import { checkWirePayloadShape, inboundValueError, inboundValueReader, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
 import { stagedDecodeExpr, stageWireValue } from './snapshot-stage.ts';
 import { anyPendingDelete, settleChildrenOfLocallyDeletedParents } from './local-parent-deletes.ts';
-import { rowsRemovedWithParent } from './remote-cascades.ts';
+import { isCascadeParent, rowsRemovedWithParent, staleCascadeRemovedKnownRows } from './remote-cascades.ts';
 import { dropChildrenOfLaterDeletedParents } from './stale-parents.ts';
 import type { RowLostDetail } from './types.ts';
 import type { EngineContext } from './context.ts';
@@ -104,7 +104,10 @@ export function applyPulledBundleRowByRow(ctx: EngineContext, seq: number, rows:
       ),
     );
     for (const r of rows) {
-      if (intents && hasLocalIntent(ctx, r.t, r.keyJson)) continue;
+      if (intents && hasLocalIntent(ctx, r.t, r.keyJson)) {
+        noteSkipped(ctx, r);
+        continue;
+      }
       const state = readRowState(ctx, r.t, r.keyJson);
       if (state && state.version >= r.version) {
         // Already applied (our own replay, or a re-pull), or known at a later version.
@@ -135,7 +138,47 @@ function settleAfterApply(ctx: EngineContext, seq: number, rows: DecodedRow[], i
     if (upserted.size > 0) lost.push(...settleChildrenOfLocallyDeletedParents(ctx, upserted).lost);
   }
   if (intents) lost.push(...settleOrphanedIntents(ctx, rows.some((r) => r.op === 'DELETE')));
+  applySkippedRowsWithoutIntent(ctx);
   ctx.db.exec({ sql: 'UPDATE _sync_attachment_state SET last_bundle_seq_seen = ? WHERE singleton_key = 1', bind: [seq] });
+}
+
+const NOTE_SKIPPED_SQL =
+  'INSERT INTO _sync_skipped_rows(schema_name, table_name, key_json, row_version, staged) VALUES (?, ?, ?, ?, ?) ' +
+  'ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET row_version = excluded.row_version, staged = excluded.staged ' +
+  'WHERE excluded.row_version > _sync_skipped_rows.row_version';
+
+/** Remembers a pulled row skipped for a pending local change (staged values; null for a DELETE). */
+function noteSkipped(ctx: EngineContext, r: DecodedRow): void {
+  runSet(ctx.db, NOTE_SKIPPED_SQL, [ctx.schema, r.t.table, r.keyJson, r.version, r.staged === null ? null : JSON.stringify(r.staged)]);
+}
+
+/**
+ * Inside an apply transaction: pulled rows that were skipped for a pending local change which is
+ * gone now without having reached the server (an insert cascaded away, or inserted then deleted:
+ * the freeze drops such a no-op) are applied now, if still newer than what the device knows;
+ * otherwise the server's row would never arrive (the checkpoint is past it). A change that did
+ * reach the server moved the key's version past the skipped one: that record is just dropped.
+ */
+export function applySkippedRowsWithoutIntent(ctx: EngineContext): void {
+  if (Number(selectSet(ctx.db, 'SELECT EXISTS (SELECT 1 FROM _sync_skipped_rows WHERE schema_name = ?)', [ctx.schema])[0]![0]) !== 1) return;
+  const rows = selectSet(
+    ctx.db,
+    `SELECT s.table_name, s.key_json, s.row_version, s.staged, r.row_version FROM _sync_skipped_rows s
+     LEFT JOIN _sync_row_state r ON r.schema_name = s.schema_name AND r.table_name = s.table_name AND r.key_json = s.key_json
+     WHERE s.schema_name = ?1
+       AND NOT EXISTS (SELECT 1 FROM _sync_dirty_rows d WHERE d.schema_name = s.schema_name AND d.table_name = s.table_name AND d.key_json = s.key_json)
+       AND NOT EXISTS (SELECT 1 FROM _sync_outbox_rows o WHERE o.schema_name = s.schema_name AND o.table_name = s.table_name AND o.key_json = s.key_json)`,
+    [ctx.schema],
+  );
+  for (const [table, keyJson, version, staged, known] of rows) {
+    const t = ctx.model.byName.get(String(table));
+    if (t && (known === null || known === undefined || Number(known) < Number(version))) {
+      if (staged === null || staged === undefined) deleteLocalRow(ctx, t, String(keyJson));
+      else runSet(ctx.db, upsertSet(t), [`[${String(staged)}]`]);
+      runSet(ctx.db, ROW_STATE_SET_SQL, [ctx.schema, t.table, JSON.stringify([[String(keyJson), Number(version), staged === null || staged === undefined ? 1 : 0]])]);
+    }
+    runSet(ctx.db, 'DELETE FROM _sync_skipped_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?', [ctx.schema, String(table), String(keyJson)]);
+  }
 }
 
 /** Runs shorter than this are written row by row: a statement over a JSON array does not pay off. */
@@ -287,7 +330,10 @@ export function applyPulledBundle(ctx: EngineContext, seq: number, rows: Decoded
       run = [];
     };
     for (const r of rows) {
-      if (intents && skipKeys.get(r.t)!.has(r.keyJson)) continue;
+      if (intents && skipKeys.get(r.t)!.has(r.keyJson)) {
+        noteSkipped(ctx, r);
+        continue;
+      }
       const known = versions.get(r.t)!;
       const current = known.get(r.keyJson);
       if (current !== undefined && current >= r.version) {
@@ -322,6 +368,8 @@ export async function pullToStable(ctx: EngineContext): Promise<{ bundles: numbe
   let target = 0;
   let bundles = 0;
   let rows = 0;
+  const startCheckpoint = readAttachment(ctx.db).lastBundleSeqSeen;
+  let cascadeParentDeleted = false;
   for (;;) {
     const after = readAttachment(ctx.db).lastBundleSeqSeen;
     const page = await pullPage(ctx.transport, after, maxBundles, target);
@@ -339,13 +387,22 @@ export async function pullToStable(ctx: EngineContext): Promise<{ bundles: numbe
       }
       bundles++;
       rows += b.rows.length;
+      if (!cascadeParentDeleted && b.rows.some((r) => r.op === 'DELETE' && isCascadeParent(ctx, r.t))) cascadeParentDeleted = true;
       ctx.applied(touched);
       ctx.setPhase('pulling', { done: b.seq, total: target });
       // A withdrawn local delete needs the parent back from a snapshot before anything else.
       if (readAttachment(ctx.db).rebuildRequired) return { bundles, rows, checkpoint: b.seq };
     }
     const checkpoint = readAttachment(ctx.db).lastBundleSeqSeen;
-    if (checkpoint >= target) return { bundles, rows, checkpoint };
+    if (checkpoint >= target) {
+      if (cascadeParentDeleted && staleCascadeRemovedKnownRows(ctx, startCheckpoint)) {
+        ctx.db.exec('UPDATE _sync_attachment_state SET rebuild_required = 1 WHERE singleton_key = 1');
+      }
+      // Changes dropped since the last bundle (a freeze drops inserted-then-deleted keys) may have
+      // hidden server rows this pull has nothing new for.
+      if (Number(selectSet(ctx.db, 'SELECT EXISTS (SELECT 1 FROM _sync_skipped_rows WHERE schema_name = ?)', [ctx.schema])[0]![0]) === 1) applyTransaction(ctx.db, () => applySkippedRowsWithoutIntent(ctx));
+      return { bundles, rows, checkpoint };
+    }
     if (!page.has_more) throw badResponse(`pull: has_more=false while checkpoint ${checkpoint} is short of stable ${target}`);
     if (decoded.length === 0) throw badResponse('pull: has_more=true with no bundles');
   }

@@ -76,3 +76,33 @@ export function rowsRemovedWithParent(ctx: EngineContext, applying: readonly Dec
   }
   return out;
 }
+
+/** True when some synced table references `t` with ON DELETE CASCADE (deleting in `t` can cascade locally). */
+export function isCascadeParent(ctx: EngineContext, t: TableModel): boolean {
+  return ctx.model.tables.some((c) => cascadeRefs(ctx, c).some((ref) => ref.parent === t));
+}
+
+/**
+ * After a pull that deleted cascade parents: true when a local cascade removed a row this device
+ * knows alive at a version above `since` (its own commit, replayed before the pull brought the
+ * older parent delete), which no later bundle will bring back: the device must take the server's
+ * state from a snapshot. Rows with a pending change, or dropped for a pending local delete, are
+ * absent on purpose and do not count.
+ */
+export function staleCascadeRemovedKnownRows(ctx: EngineContext, since: number): boolean {
+  for (const t of ctx.model.tables) {
+    if (cascadeRefs(ctx, t).length === 0) continue;
+    const key = t.key.uuidAsBlob ? `unhex(json_extract(r.key_json, '$.${t.key.wireName}'))` : `json_extract(r.key_json, '$.${t.key.wireName}')`;
+    const found = ctx.db.selectValue(
+      `SELECT EXISTS (SELECT 1 FROM _sync_row_state r
+         WHERE r.schema_name = ?1 AND r.table_name = ?2 AND r.deleted = 0 AND r.row_version > ?3
+           AND NOT EXISTS (SELECT 1 FROM ${quoteIdent(t.table)} src WHERE src.${quoteIdent(t.key.name)} = ${key})
+           AND NOT EXISTS (SELECT 1 FROM _sync_dirty_rows d WHERE d.schema_name = r.schema_name AND d.table_name = r.table_name AND d.key_json = r.key_json)
+           AND NOT EXISTS (SELECT 1 FROM _sync_outbox_rows o WHERE o.schema_name = r.schema_name AND o.table_name = r.table_name AND o.key_json = r.key_json)
+           AND NOT EXISTS (SELECT 1 FROM _sync_dropped_rows x WHERE x.schema_name = r.schema_name AND x.table_name = r.table_name AND x.key_json = r.key_json))`,
+      [ctx.schema, t.table, since],
+    );
+    if (Number(found) === 1) return true;
+  }
+  return false;
+}

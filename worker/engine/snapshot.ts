@@ -222,6 +222,7 @@ function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: Snapsh
     ctx.db.exec('DELETE FROM _sync_snapshot_stage');
     // The snapshot holds every child a pull dropped under a pending local delete.
     ctx.db.exec('DELETE FROM _sync_dropped_rows');
+    ctx.db.exec('DELETE FROM _sync_skipped_rows');
     ctx.db.exec({
       sql: 'UPDATE _sync_attachment_state SET last_bundle_seq_seen = ?, rebuild_required = 0 WHERE singleton_key = 1',
       bind: [s.snapshot_bundle_seq],
