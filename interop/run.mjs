@@ -104,8 +104,10 @@ console.log(`interop: all ${rows.length} scenarios passed`);
 function printTable(all) {
   const head = { scenario: 'scenario', direction: 'direction', dialect: 'dialect', result: 'result' };
   const cols = ['scenario', 'direction', 'dialect', 'result'];
-  const width = Object.fromEntries(cols.map((c) => [c, Math.max(c.length, ...all.map((r) => String(r[c]).length))]));
-  const line = (r) => cols.map((c) => String(r[c]).padEnd(width[c])).join(' | ');
+  // Long vitest names would make every line wrap: cells are cut at 80 characters.
+  const cell = (v) => (String(v).length > 80 ? `${String(v).slice(0, 79)}…` : String(v));
+  const width = Object.fromEntries(cols.map((c) => [c, Math.max(c.length, ...all.map((r) => cell(r[c]).length))]));
+  const line = (r) => cols.map((c) => cell(r[c]).padEnd(width[c])).join(' | ');
   console.log(`\n${line(head)}\n${cols.map((c) => '-'.repeat(width[c])).join('-|-')}`);
   for (const r of all) {
     console.log(line(r));
