@@ -13,6 +13,7 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
 import type { BenchGroup } from '../lib/context.ts';
 import { measured } from '../lib/metrics.ts';
+import { bindingSizeMetricNames, measureBindingSizes } from './binding-size.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -60,6 +61,7 @@ export const sizeGroup: BenchGroup = {
     return [
       { metric: 'size.client_js.min_gzip', unit: 'KiB' }, { metric: 'size.client_js.min', unit: 'KiB' },
       { metric: 'size.wasm.gzip', unit: 'KiB' }, { metric: 'size.wasm.raw', unit: 'KiB' },
+      ...bindingSizeMetricNames(),
     ];
   },
   async run(ctx) {
@@ -78,6 +80,7 @@ export const sizeGroup: BenchGroup = {
         'same files, minified, not compressed'),
       measured('size', 'size.wasm.gzip', 'KiB', kib(wasm.gzip), null, 'sqlite3.wasm from @sqlite.org/sqlite-wasm 3.54.1-build1, gzip -9'),
       measured('size', 'size.wasm.raw', 'KiB', kib(wasm.bytes), null, 'sqlite3.wasm uncompressed'),
+      ...await measureBindingSizes((line) => ctx.log(line)),
     ];
   },
 };
