@@ -30,6 +30,9 @@ export type EngineErrorCode =
   | 'invalid_conflict_resolution'
   | 'initialization_lease_invalid'
   | 'apply_failed'
+  // The `_sync_*` tables were written by a newer build, or by a pre-release one (metadata.ts).
+  | 'metadata_layout_too_new'
+  | 'metadata_layout_unknown'
   | 'aborted';
 
 /** A typed sync failure. */

@@ -10,9 +10,11 @@
  *   crash before replay simply fetches them again.
  */
 import type { Database } from '@sqlite.org/sqlite-wasm';
+import { SyncError } from './errors.ts';
 
-const DDL = [
-  `CREATE TABLE IF NOT EXISTS _sync_attachment_state (
+/** Step 1: the first layout (0.1.0). */
+const STEP_1 = [
+  `CREATE TABLE _sync_attachment_state (
      singleton_key INTEGER PRIMARY KEY CHECK (singleton_key = 1),
      current_source_id TEXT NOT NULL,
      binding_state TEXT NOT NULL DEFAULT 'anonymous' CHECK (binding_state IN ('anonymous','attached')),
@@ -22,14 +24,14 @@ const DDL = [
      rebuild_required INTEGER NOT NULL DEFAULT 0,
      pending_initialization_id TEXT
    )`,
-  `CREATE TABLE IF NOT EXISTS _sync_source_state (
+  `CREATE TABLE _sync_source_state (
      source_id TEXT NOT NULL,
      user_id TEXT NOT NULL,
      next_source_bundle_id INTEGER NOT NULL DEFAULT 1,
      replaced_by_source_id TEXT NOT NULL DEFAULT '',
      PRIMARY KEY (source_id, user_id)
    )`,
-  `CREATE TABLE IF NOT EXISTS _sync_operation_state (
+  `CREATE TABLE _sync_operation_state (
      singleton_key INTEGER PRIMARY KEY CHECK (singleton_key = 1),
      kind TEXT NOT NULL DEFAULT 'none' CHECK (kind IN ('none','remote_replace','source_recovery')),
      target_user_id TEXT,
@@ -42,7 +44,7 @@ const DDL = [
   // WITHOUT ROWID: the table is only ever reached by its key, and a snapshot writes one row per
   // synced row; clustered on the key it is one B-tree instead of a table plus an index holding
   // the key again (about a third fewer pages to write).
-  `CREATE TABLE IF NOT EXISTS _sync_row_state (
+  `CREATE TABLE _sync_row_state (
      schema_name TEXT NOT NULL,
      table_name TEXT NOT NULL,
      key_json TEXT NOT NULL,
@@ -55,7 +57,7 @@ const DDL = [
   // column: nothing read it, and it was ~8% of the bytes each captured row writes. Not WITHOUT
   // ROWID (measured in the browser: the triggers' upsert then rewrites a whole clustered record
   // per update, and bulk updates got ~1.6x slower).
-  `CREATE TABLE IF NOT EXISTS _sync_dirty_rows (
+  `CREATE TABLE _sync_dirty_rows (
      schema_name TEXT NOT NULL,
      table_name TEXT NOT NULL,
      key_json TEXT NOT NULL,
@@ -67,8 +69,8 @@ const DDL = [
    )`,
   // The capture triggers read MAX(dirty_ordinal) on every write (keep that O(log n)); the push
   // freeze walks it (INDEXED BY) for capture order.
-  `CREATE INDEX IF NOT EXISTS _sync_dirty_rows_ordinal ON _sync_dirty_rows(dirty_ordinal)`,
-  `CREATE TABLE IF NOT EXISTS _sync_outbox_bundle (
+  `CREATE INDEX _sync_dirty_rows_ordinal ON _sync_dirty_rows(dirty_ordinal)`,
+  `CREATE TABLE _sync_outbox_bundle (
      singleton_key INTEGER PRIMARY KEY CHECK (singleton_key = 1),
      state TEXT NOT NULL DEFAULT 'none' CHECK (state IN ('none','prepared','committed_remote')),
      source_id TEXT NOT NULL DEFAULT '',
@@ -80,7 +82,7 @@ const DDL = [
      remote_bundle_hash TEXT NOT NULL DEFAULT '',
      remote_bundle_seq INTEGER NOT NULL DEFAULT 0
    )`,
-  `CREATE TABLE IF NOT EXISTS _sync_outbox_rows (
+  `CREATE TABLE _sync_outbox_rows (
      row_ordinal INTEGER PRIMARY KEY,
      schema_name TEXT NOT NULL,
      table_name TEXT NOT NULL,
@@ -89,13 +91,12 @@ const DDL = [
      op TEXT NOT NULL,
      base_row_version INTEGER NOT NULL,
      local_payload TEXT,
-     wire_payload TEXT,
      dirty_ordinal INTEGER NOT NULL DEFAULT 0
    )`,
   // Pulled rows dropped because an ancestor has a pending local delete (local-parent-deletes.ts),
   // with that ancestor (the root): if its delete does not win on the server after all, they
   // exist only there; and a later row under a dropped one follows the same root.
-  `CREATE TABLE IF NOT EXISTS _sync_dropped_rows (
+  `CREATE TABLE _sync_dropped_rows (
      schema_name TEXT NOT NULL,
      table_name TEXT NOT NULL,
      key_json TEXT NOT NULL,
@@ -103,11 +104,11 @@ const DDL = [
      root_key_json TEXT NOT NULL,
      PRIMARY KEY (schema_name, table_name, key_json)
    ) WITHOUT ROWID`,
-  `CREATE INDEX IF NOT EXISTS _sync_dropped_rows_root ON _sync_dropped_rows(schema_name, root_table, root_key_json)`,
+  `CREATE INDEX _sync_dropped_rows_root ON _sync_dropped_rows(schema_name, root_table, root_key_json)`,
   // Pulled rows skipped because their key had a pending local change (pull.ts), newest version per
   // key, staged values (snapshot-stage encoding). If that change then never reaches the server (an
   // insert dropped as a no-op), the server's row is applied from here instead of never.
-  `CREATE TABLE IF NOT EXISTS _sync_skipped_rows (
+  `CREATE TABLE _sync_skipped_rows (
      schema_name TEXT NOT NULL,
      table_name TEXT NOT NULL,
      key_json TEXT NOT NULL,
@@ -117,7 +118,7 @@ const DDL = [
    ) WITHOUT ROWID`,
   // Pending changes the self-heal set aside while it looks for the ones the server refuses
   // (self-heal.ts); same shape as _sync_dirty_rows. Given back to the dirty set on open.
-  `CREATE TABLE IF NOT EXISTS _sync_held_changes (
+  `CREATE TABLE _sync_held_changes (
      schema_name TEXT NOT NULL,
      table_name TEXT NOT NULL,
      key_json TEXT NOT NULL,
@@ -128,10 +129,10 @@ const DDL = [
      PRIMARY KEY (schema_name, table_name, key_json)
    )`,
   // A pull checks every incoming key against the frozen outbox; without this it scans the outbox per row.
-  `CREATE INDEX IF NOT EXISTS _sync_outbox_rows_key ON _sync_outbox_rows(schema_name, table_name, key_json)`,
+  `CREATE INDEX _sync_outbox_rows_key ON _sync_outbox_rows(schema_name, table_name, key_json)`,
   // One row per (chunk, table): the chunk's rows of that table as JSONB arrays, expanded with
   // jsonb_each by the final apply (format in snapshot-stage.ts). chunk_ordinal = first row ordinal.
-  `CREATE TABLE IF NOT EXISTS _sync_snapshot_stage (
+  `CREATE TABLE _sync_snapshot_stage (
      snapshot_id TEXT NOT NULL,
      chunk_ordinal INTEGER NOT NULL,
      table_name TEXT NOT NULL,
@@ -140,7 +141,7 @@ const DDL = [
      states BLOB NOT NULL,
      PRIMARY KEY (snapshot_id, chunk_ordinal, table_name)
    )`,
-  `CREATE TABLE IF NOT EXISTS _sync_managed_tables (
+  `CREATE TABLE _sync_managed_tables (
      schema_name TEXT NOT NULL,
      table_name TEXT NOT NULL,
      PRIMARY KEY (schema_name, table_name)
@@ -148,73 +149,40 @@ const DDL = [
 ];
 
 /**
- * Databases created before chunk staging have `_sync_snapshot_stage` with one row per snapshot
- * row (`row_ordinal`, `payload`). Its content is disposable (an interrupted download always starts
- * a fresh session), so the old table is dropped and the DDL recreates it in the new shape.
+ * The upgrade steps of the `_sync_*` tables: `METADATA_STEPS[v]` moves a database from layout
+ * version v to v + 1 (version 0: no metadata yet), recorded in `_sync_layout`. Append only: a
+ * layout change is a new step, never an edit of one that shipped, with a test that upgrades a
+ * database made by the previous release (docs/engine.md, "Metadata layout version").
  */
-function upgradeSnapshotStage(db: Database): void {
-  const cols = db.exec({ sql: "SELECT name FROM pragma_table_info('_sync_snapshot_stage')", rowMode: 'array', returnValue: 'resultRows' });
-  if (cols.length > 0 && !cols.some((c) => c[0] === 'chunk_ordinal')) db.exec('DROP TABLE _sync_snapshot_stage');
+export const METADATA_STEPS: readonly (readonly string[])[] = [STEP_1];
+
+/** The layout version of the `_sync_*` tables this engine reads and writes. */
+export const METADATA_VERSION = METADATA_STEPS.length;
+
+/** Runs the missing steps (inside the caller's transaction). */
+function upgradeMetadata(db: Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS _sync_layout (singleton_key INTEGER PRIMARY KEY CHECK (singleton_key = 1), version INTEGER NOT NULL)');
+  const stored = db.selectValue('SELECT version FROM _sync_layout WHERE singleton_key = 1');
+  const before = stored === undefined ? 0 : Number(stored);
+  if (before === 0 && db.selectValue("SELECT 1 FROM sqlite_schema WHERE name = '_sync_attachment_state'") !== undefined) {
+    throw new SyncError('metadata_layout_unknown', 'This database holds sync metadata of a pre-release build without a layout version; delete the local database to start afresh.');
+  }
+  if (before > METADATA_VERSION) {
+    throw new SyncError('metadata_layout_too_new',
+      `The sync metadata is at layout version ${before} but this build knows only up to ${METADATA_VERSION}: an older build of the app is running against newer data; reload to get the current build.`);
+  }
+  for (let version = before; version < METADATA_VERSION; version++) for (const sql of METADATA_STEPS[version]!) db.exec(sql);
+  if (before < METADATA_VERSION) db.exec({ sql: 'INSERT OR REPLACE INTO _sync_layout(singleton_key, version) VALUES (1, ?)', bind: [METADATA_VERSION] });
 }
 
 /**
- * Databases created before `_sync_row_state` became WITHOUT ROWID keep their rows: the old table
- * is renamed aside, the DDL creates the new one, the rows are copied and the old table dropped.
- * `legacy_alter_table` keeps the rename from rewriting the capture triggers, which must go on
- * naming `_sync_row_state` (they then resolve to the new table).
+ * Brings the metadata tables to the current layout and creates their singletons. Returns true
+ * when this is the first initialization of the DB.
  */
-function upgradeRowState(db: Database): boolean {
-  const sql = db.selectValue("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = '_sync_row_state'");
-  if (typeof sql !== 'string' || /WITHOUT\s+ROWID\s*$/i.test(sql)) return false;
-  const legacy = Number(db.selectValue('PRAGMA legacy_alter_table'));
-  db.exec('PRAGMA legacy_alter_table = ON');
-  try {
-    db.exec('ALTER TABLE _sync_row_state RENAME TO _sync_row_state_rowid');
-  } finally {
-    db.exec(`PRAGMA legacy_alter_table = ${legacy}`);
-  }
-  return true;
-}
-
-/**
- * Databases created before `_sync_dirty_rows` lost `updated_at` keep their pending rows: the old
- * table is renamed aside, the DDL creates the new one, the rows are copied and the old table
- * dropped (as for `_sync_row_state`; `DROP COLUMN` would refuse while the old capture triggers
- * still name the column). The ordinal index goes first: it would follow the renamed table, and
- * its name would stop the DDL from creating the new one.
- */
-function upgradeDirtyRows(db: Database): boolean {
-  const hasUpdatedAt = Number(db.selectValue("SELECT COUNT(*) FROM pragma_table_info('_sync_dirty_rows') WHERE name = 'updated_at'")) > 0;
-  if (!hasUpdatedAt) return false;
-  db.exec('DROP INDEX IF EXISTS _sync_dirty_rows_ordinal');
-  const legacy = Number(db.selectValue('PRAGMA legacy_alter_table'));
-  db.exec('PRAGMA legacy_alter_table = ON');
-  try {
-    db.exec('ALTER TABLE _sync_dirty_rows RENAME TO _sync_dirty_rows_old');
-  } finally {
-    db.exec(`PRAGMA legacy_alter_table = ${legacy}`);
-  }
-  return true;
-}
-
-/** Creates the metadata tables. Returns true when this is the first initialization of the DB. */
 export function installMetadata(db: Database, newSourceId: () => string, remoteSchema: string): boolean {
   let first = false;
   db.transaction(() => {
-    upgradeSnapshotStage(db);
-    const rowStateMoved = upgradeRowState(db);
-    const dirtyRowsMoved = upgradeDirtyRows(db);
-    for (const sql of DDL) db.exec(sql);
-    if (dirtyRowsMoved) {
-      db.exec(`INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
-               SELECT schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal FROM _sync_dirty_rows_old`);
-      db.exec('DROP TABLE _sync_dirty_rows_old');
-    }
-    if (rowStateMoved) {
-      db.exec(`INSERT INTO _sync_row_state(schema_name, table_name, key_json, row_version, deleted, updated_at)
-               SELECT schema_name, table_name, key_json, row_version, deleted, updated_at FROM _sync_row_state_rowid`);
-      db.exec('DROP TABLE _sync_row_state_rowid');
-    }
+    upgradeMetadata(db);
     const existing = db.selectValue('SELECT COUNT(*) FROM _sync_attachment_state');
     if (Number(existing) === 0) {
       first = true;

@@ -7,8 +7,7 @@
  * the same bytes). `requeueOutbox` gives a frozen outbox back to the dirty set without losing
  * edits made after the freeze.
  */
-import type { JsonValue, PushRow, WireKey, WireOp, WirePayload } from '../../protocol/index.ts';
-import { canonicalJson } from '../../protocol/index.ts';
+import type { PushRow, WireKey, WireOp, WirePayload } from '../../protocol/index.ts';
 import { applyTransaction, sqlString } from './capture.ts';
 import { wirePayloadToLocalJson } from './codec.ts';
 import type { EngineContext } from './context.ts';
@@ -123,12 +122,12 @@ const READ_PAGE_ROWS = 5000;
 // Pages are ordinal ranges (a rowid range scan: no sort). group_concat takes the rows in scan
 // order; the reader checks the order anyway.
 const READ_PAGE_SQL = `SELECT '[' || group_concat('[' || row_ordinal || ',' || json_quote(table_name) || ',' || json_quote(key_json) || ',"' || op || '",'
-    || base_row_version || ',' || dirty_ordinal || ',' || coalesce(local_payload, 'null') || ',' || json_quote(wire_payload) || ']', ',') || ']'
+    || base_row_version || ',' || dirty_ordinal || ',' || coalesce(local_payload, 'null') || ']', ',') || ']'
   FROM _sync_outbox_rows WHERE row_ordinal >= ? AND row_ordinal < ?`;
 
 const OPS: Record<WireOp, WireOp> = { INSERT: 'INSERT', UPDATE: 'UPDATE', DELETE: 'DELETE' };
 
-type PageRow = [number, string, string, WireOp, number, number, Record<string, unknown> | null, string | null];
+type PageRow = [number, string, string, WireOp, number, number, Record<string, unknown> | null];
 
 /** Rows with ordinals in [from, from + size), in ordinal order; halves the range when SQLite refuses a text that large. */
 function readPage(ctx: EngineContext, from: number, size: number): { rows: PageRow[]; size: number } {
@@ -160,7 +159,7 @@ export function readOutboxRows(ctx: EngineContext): OutboxRow[] {
     const page = readPage(ctx, from, size);
     from += page.size;
     size = page.size;
-    for (const [ordinal, table, keyJson, op, base, dirtyOrdinal, local, storedWire] of page.rows) {
+    for (const [ordinal, table, keyJson, op, base, dirtyOrdinal, local] of page.rows) {
       const t = ctx.model.byName.get(table);
       if (!t) throw new SyncError('config_invalid', `the frozen outbox holds rows of ${table}, which is no longer a synced table`);
       let payloadText = 'null';
@@ -168,18 +167,11 @@ export function readOutboxRows(ctx: EngineContext): OutboxRow[] {
       let exact = true;
       let respelled = false;
       if (op !== 'DELETE') {
-        if (storedWire !== null) {
-          // Frozen by an engine version that stored the wire payload: send exactly that.
-          payloadText = canonicalJson(JSON.parse(storedWire) as JsonValue);
-          committedText = payloadText;
-          exact = false;
-        } else {
-          const enc = encodeLocalPayload(t, local!);
-          payloadText = enc.text;
-          committedText = enc.committedText;
-          exact = enc.exact;
-          respelled = enc.respelled;
-        }
+        const enc = encodeLocalPayload(t, local!);
+        payloadText = enc.text;
+        committedText = enc.committedText;
+        exact = enc.exact;
+        respelled = enc.respelled;
       }
       // The model's table name and op literals instead of the parsed copies: one string each for
       // every row held through the push, not one per row.
@@ -230,10 +222,10 @@ function freezeStatements(model: SchemaModel): FreezeSql {
     }
     const live = 'rs.row_version IS NOT NULL AND rs.deleted = 0';
     const head = `INSERT INTO _sync_outbox_rows(row_ordinal, schema_name, table_name, key_json, wire_key_json, op, base_row_version,
-                 local_payload, wire_payload, dirty_ordinal)
+                 local_payload, dirty_ordinal)
                SELECT NULL, d.schema_name, d.table_name, d.key_json, ${wireKey},
                  CASE WHEN d.payload IS NULL THEN 'DELETE' WHEN ${live} THEN 'UPDATE' ELSE 'INSERT' END,
-                 d.base_row_version, d.payload, NULL, d.dirty_ordinal`;
+                 d.base_row_version, d.payload, d.dirty_ordinal`;
     const join = 'LEFT JOIN _sync_row_state rs ON rs.schema_name = d.schema_name AND rs.table_name = d.table_name AND rs.key_json = d.key_json';
     sql = {
       insert: `${head}
