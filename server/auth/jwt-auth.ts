@@ -55,6 +55,16 @@ const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS5
 
 type VerificationKey = Uint8Array | JWTVerifyGetKey;
 
+/**
+ * Verified tokens kept per authenticator (shared-secret keys only). A device sends the same token
+ * with every request until it refreshes it, and verifying it again costs more server CPU than
+ * the rest of a small pull (webcrypto key import + HMAC job, ~0.1–0.4 ms). With one fixed secret
+ * and fixed claim options the outcome for the same token text can only change when it expires,
+ * so a hit re-checks `exp` and nothing else. JWKS keys are not cached: a key removed from the set
+ * must stop its tokens at once. Oldest entries are dropped beyond this many.
+ */
+const VERIFIED_TOKENS_MAX = 4096;
+
 /** `createJwtAuth` was given a key source it cannot use (a configuration mistake, not a bad token). */
 export class JwtAuthConfigError extends Error {
   override readonly name = 'JwtAuthConfigError';
@@ -141,13 +151,25 @@ export function createJwtAuth(source: JwtKeySource, options: JwtAuthOptions = {}
     ...(options.audience !== undefined ? { audience: options.audience } : {}),
   };
 
+  const toleranceMs = (options.clockToleranceSec ?? 0) * 1000;
+  /** token text -> its user and `exp` in ms (Infinity without one); see {@link VERIFIED_TOKENS_MAX}. */
+  const verified = key instanceof Uint8Array ? new Map<string, { userId: string; expiresAtMs: number }>() : null;
+
   async function verifyToken(token: string): Promise<AuthenticatedUser> {
+    const hit = verified?.get(token);
+    if (hit) {
+      if (Date.now() < hit.expiresAtMs + toleranceMs) return { userId: hit.userId };
+      // Expired: verify again below, which answers token_expired.
+      verified!.delete(token);
+    }
     let sub: unknown;
+    let exp: unknown;
     try {
       // The overloads differ only in the key's type; both forms run the same verification.
       const { payload } =
         key instanceof Uint8Array ? await jwtVerify(token, key, verifyOptions) : await jwtVerify(token, key, verifyOptions);
       sub = payload.sub;
+      exp = payload.exp;
     } catch (err) {
       throw toAuthError(err);
     }
@@ -157,6 +179,10 @@ export function createJwtAuth(source: JwtKeySource, options: JwtAuthOptions = {}
     // The user id is exactly `sub` (never trimmed): refuse what cannot be one, before any database work.
     const problem = identityProblem(sub, MAX_USER_ID_LENGTH);
     if (problem) throw new AuthError('token_claims_invalid', `The token's "sub" claim (the user id) ${problem}.`);
+    if (verified) {
+      if (verified.size >= VERIFIED_TOKENS_MAX) verified.delete(verified.keys().next().value!);
+      verified.set(token, { userId: sub, expiresAtMs: typeof exp === 'number' ? exp * 1000 : Number.POSITIVE_INFINITY });
+    }
     return { userId: sub };
   }
 
