@@ -43,7 +43,7 @@ function note(i: number): string {
  * `options` override engine options (e.g. `pushChunkRows`).
  */
 export async function openExampleDevice(serverUrl: string, getToken: () => Promise<string>,
-  options: Partial<Pick<SyncEngineOptions, 'pushChunkRows' | 'pullMaxBundles' | 'snapshotChunkRows'>> = {}): Promise<ExampleDevice> {
+  options: Partial<Pick<SyncEngineOptions, 'pushChunkRows' | 'pullMaxBundles' | 'snapshotChunkRows' | 'fetch'>> = {}): Promise<ExampleDevice> {
   const sqlite3 = await nodeSqlite();
   const db = new sqlite3.oo1.DB(':memory:', 'c');
   db.exec('PRAGMA foreign_keys = ON');
