@@ -108,14 +108,14 @@ export class Database {
   }
 
   /**
-   * Diagnostics: runs a read `iterations` times inside the leader's worker and returns each
+   * @internal Diagnostics: runs a read `iterations` times inside the leader's worker and returns each
    * run's duration in ms, to compare with the round trip of {@link Database.query} from this tab.
    */
   async measureQueryInWorker(sql: string, params: SqlParams | undefined, iterations: number): Promise<number[]> {
     return unwrapOutcome(await this.coordinator.call({ op: 'measureQuery', sql, ...(params ? { params } : {}), iterations })) as number[];
   }
 
-  /** Diagnostics: how the leader's group commit has grouped writes so far. */
+  /** @internal Diagnostics: how the leader's group commit has grouped writes so far. */
   async groupCommitStats(): Promise<GroupCommitStats | null> {
     return unwrapOutcome(await this.coordinator.call({ op: 'groupCommitStats' })) as GroupCommitStats | null;
   }
