@@ -1,7 +1,7 @@
 /**
  * The oversync wire protocol, shared by the worker (client) and the server: wire types, error
- * codes, canonical JSON, hashes and column value encoding.
- * @packageDocumentation
+ * codes, canonical JSON, hashes and column value encoding. The package's own barrel: apps get
+ * the `oversqlite/protocol` entry (`public.ts`), a subset.
  */
 export * from './wire.ts';
 export * from './errors.ts';

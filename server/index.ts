@@ -35,7 +35,7 @@ export type { SqlDatabase, SqlSession, SqlQueryResult } from './database/types.t
 export type { CommittedBundleMeta } from '../protocol/wire.ts';
 export { createPostgresDatabase } from './database/postgres.ts';
 export type { PostgresDatabaseOptions } from './database/postgres.ts';
-export { SyncError } from './runtime/sync-error.ts';
+export { SyncServerError } from './runtime/sync-error.ts';
 export { SyncSchemaError } from './runtime/layout.ts';
 export type { SyncSchemaErrorCode } from './runtime/layout.ts';
 export * from './auth/index.ts';

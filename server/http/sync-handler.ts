@@ -13,7 +13,7 @@ import { commitPushSession, createPushSession, deletePushSession, parsePushChunk
 import { readUserScope, requireInitialized } from '../runtime/scope-state.ts';
 import { createSnapshotSession, deleteSnapshotSession, parseSnapshotCreate, readSnapshotChunk } from '../runtime/snapshot-sessions.ts';
 import type { StatusResponse, CapabilitiesResponse } from '../../protocol/wire.ts';
-import { SyncError } from '../runtime/sync-error.ts';
+import { SyncServerError } from '../runtime/sync-error.ts';
 import { inReadSnapshot } from '../runtime/transactions.ts';
 import type { BundleChangeHub } from '../watch/bundle-change-hub.ts';
 import { openWatchStream } from '../watch/sse-stream.ts';
@@ -62,7 +62,7 @@ const ROUTES: Array<{ re: RegExp; name: RouteName; methods: string[]; failure: W
 /** Reads the body as text, refusing (with `code`) more than `maxBytes` before buffering it all. */
 async function readBodyText(request: Request, maxBytes: number, code: WireErrorCode): Promise<string> {
   const text = await readBoundedText(request, maxBytes);
-  if (text === null) throw new SyncError(code, `request body exceeds ${maxBytes} bytes`);
+  if (text === null) throw new SyncServerError(code, `request body exceeds ${maxBytes} bytes`);
   return text;
 }
 
@@ -72,17 +72,17 @@ async function readJson(request: Request, required: boolean, maxBytes: number, c
 
 function parseJsonText(text: string, required: boolean, code: WireErrorCode): unknown {
   if (text.trim() === '') {
-    if (required) throw new SyncError('invalid_request', 'request body is required');
+    if (required) throw new SyncServerError('invalid_request', 'request body is required');
     return undefined;
   }
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    throw new SyncError('invalid_request', 'request body is not valid JSON');
+    throw new SyncServerError('invalid_request', 'request body is not valid JSON');
   }
   const bad = findUnstorableJson(body);
-  if (bad) throw new SyncError(code, `request body ${bad.path} ${bad.problem}`);
+  if (bad) throw new SyncServerError(code, `request body ${bad.path} ${bad.problem}`);
   return body;
 }
 
@@ -91,7 +91,7 @@ function pathId(raw: string, code: WireErrorCode): string {
   try {
     return decodeURIComponent(raw);
   } catch {
-    throw new SyncError(code, 'the id in the path is not valid percent-encoding');
+    throw new SyncServerError(code, 'the id in the path is not valid percent-encoding');
   }
 }
 
@@ -99,7 +99,7 @@ function param(code: WireErrorCode, fn: () => number | null): number | null {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof ParamError) throw new SyncError(code, err.message);
+    if (err instanceof ParamError) throw new SyncServerError(code, err.message);
     throw err;
   }
 }
@@ -114,11 +114,11 @@ function checkSnapshotCreateText(text: string): void {
     return; // parseSnapshotCreate answers invalid JSON
   }
   const bad = findUnstorableJson(body);
-  if (bad) throw new SyncError('snapshot_session_invalid', `request body ${bad.path} ${bad.problem}`);
+  if (bad) throw new SyncServerError('snapshot_session_invalid', `request body ${bad.path} ${bad.problem}`);
   const next = (body as { source_replacement?: { new_source_id?: unknown } } | null)?.source_replacement?.new_source_id;
   if (typeof next === 'string') {
     const problem = sourceIdProblem(next);
-    if (problem) throw new SyncError('snapshot_session_invalid', `source_replacement.new_source_id ${problem}`);
+    if (problem) throw new SyncServerError('snapshot_session_invalid', `source_replacement.new_source_id ${problem}`);
   }
 }
 
@@ -134,7 +134,7 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
         const body = await readJson(request, true, L.maxRequestBodyBytes, 'connect_invalid');
         const pending = (body as { has_local_pending_rows?: unknown } | null)?.has_local_pending_rows;
         if (typeof body !== 'object' || body === null || typeof pending !== 'boolean') {
-          throw new SyncError('connect_invalid', 'has_local_pending_rows must be a boolean');
+          throw new SyncServerError('connect_invalid', 'has_local_pending_rows must be a boolean');
         }
         return jsonResponse(200, await connectScope(ctx.db, userId, sourceId, pending, L.initializationLeaseTtlSeconds));
       }
@@ -154,7 +154,7 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
       case 'committedRows': {
         const code = 'committed_bundle_chunk_invalid';
         const seq = param(code, () => nonNegativeInt(match[2], 'bundle_seq', null))!;
-        if (seq <= 0) throw new SyncError(code, 'bundle_seq must be a positive integer');
+        if (seq <= 0) throw new SyncServerError(code, 'bundle_seq must be a positive integer');
         const after = param(code, () => nonNegativeInt(q.get('after_row_ordinal'), 'after_row_ordinal', null));
         const maxRows = param(code, () => positiveIntCapped(q.get('max_rows'), 'max_rows', L.defaultRowsPerCommittedBundleChunk, L.maxRowsPerCommittedBundleChunk))!;
         return jsonResponse(200, await readCommittedRows(ctx, userId, seq, after, maxRows));
@@ -163,7 +163,7 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
         const code = 'invalid_request';
         const after = param(code, () => nonNegativeInt(q.get('after_bundle_seq'), 'after_bundle_seq', 0))!;
         const maxBundles = param(code, () => nonNegativeInt(q.get('max_bundles'), 'max_bundles', L.defaultBundlesPerPull))!;
-        if (maxBundles < 1 || maxBundles > L.maxBundlesPerPull) throw new SyncError(code, `max_bundles must be between 1 and ${L.maxBundlesPerPull}`);
+        if (maxBundles < 1 || maxBundles > L.maxBundlesPerPull) throw new SyncServerError(code, `max_bundles must be between 1 and ${L.maxBundlesPerPull}`);
         const target = param(code, () => nonNegativeInt(q.get('target_bundle_seq'), 'target_bundle_seq', 0))!;
         return jsonResponse(200, await pullBundles(ctx, userId, sourceId, after, maxBundles, target));
       }
@@ -176,12 +176,12 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
       case 'snapshotSession': {
         const id = pathId(match[2]!, 'snapshot_chunk_invalid');
         if (request.method === 'DELETE') {
-          if (id === '') throw new SyncError('snapshot_chunk_invalid', 'snapshot_id is required');
+          if (id === '') throw new SyncServerError('snapshot_chunk_invalid', 'snapshot_id is required');
           await deleteSnapshotSession(ctx, userId, id);
           return new Response(null, { status: 204 });
         }
         const code = 'snapshot_chunk_invalid';
-        if (id === '') throw new SyncError(code, 'snapshot_id is required');
+        if (id === '') throw new SyncServerError(code, 'snapshot_id is required');
         const after = param(code, () => nonNegativeInt(q.get('after_row_ordinal'), 'after_row_ordinal', 0))!;
         const maxRows = param(code, () => positiveIntCapped(q.get('max_rows'), 'max_rows', L.defaultRowsPerSnapshotChunk, L.maxRowsPerSnapshotChunk))!;
         const maxBytes = param(code, () => positiveIntCapped(q.get('max_bytes'), 'max_bytes', L.defaultBytesPerSnapshotChunk, L.maxBytesPerSnapshotChunk))!;
@@ -189,8 +189,8 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
       }
       case 'watch': {
         const after = param('invalid_request', () => nonNegativeInt(q.get('after_bundle_seq'), 'after_bundle_seq', 0))!;
-        if (!d.watch.enabled || !d.watch.hub) throw new SyncError('bundle_change_watch_disabled', 'bundle change watch is disabled');
-        if (!d.watch.allow(userId)) throw new SyncError('bundle_change_watch_forbidden', 'bundle change watch is forbidden for this actor');
+        if (!d.watch.enabled || !d.watch.hub) throw new SyncServerError('bundle_change_watch_disabled', 'bundle change watch is disabled');
+        if (!d.watch.allow(userId)) throw new SyncServerError('bundle_change_watch_forbidden', 'bundle change watch is forbidden for this actor');
         const stream = await openWatchStream({
           hub: d.watch.hub,
           userId,
@@ -261,7 +261,7 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
       if (sourceProblem) return errorResponse('invalid_request', `${SOURCE_ID_HEADER} ${sourceProblem}`);
       return await route(r.name, match, request, url, userId, sourceId);
     } catch (err) {
-      if (err instanceof SyncError) return errorResponse(err.code, err.message, err.extra, err.headers);
+      if (err instanceof SyncServerError) return errorResponse(err.code, err.message, err.extra, err.headers);
       d.onInternalError(err, `${request.method} ${url.pathname}`);
       const fault = transientDatabaseFault(err);
       if (fault) return errorResponse(fault.code, fault.message, fault.extra, fault.headers);

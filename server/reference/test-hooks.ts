@@ -11,7 +11,7 @@
 import type { SqlSession } from '../database/types.ts';
 import type { SyncServer } from '../index.ts';
 import { readBoundedText } from '../http/request-body.ts';
-import { SyncError } from '../runtime/sync-error.ts';
+import { SyncServerError } from '../runtime/sync-error.ts';
 import type { RegisteredTable } from '../runtime/options.ts';
 
 /** The writer source id used when `/test/server-write` names none. */
@@ -108,7 +108,7 @@ function isDataError(err: unknown): boolean {
 
 function failure(err: unknown): Response {
   if (err instanceof TestHookInputError) return errorResponse(400, 'invalid_request', err.message);
-  if (err instanceof SyncError) return errorResponse(err.status, err.code, err.message, err.extra);
+  if (err instanceof SyncServerError) return errorResponse(err.status, err.code, err.message, err.extra);
   if (isDataError(err)) return errorResponse(400, 'invalid_request', `PostgreSQL rejected the write: ${(err as Error).message}`);
   throw err;
 }

@@ -6,7 +6,7 @@
 import type { ValueFamily } from '../../protocol/values.ts';
 import type { SqlSession } from '../database/types.ts';
 import type { RegisteredTable } from './options.ts';
-import { SyncError } from './sync-error.ts';
+import { SyncServerError } from './sync-error.ts';
 
 /** The hidden owner column every registered table carries; never on the wire. */
 export const SCOPE_COLUMN = '_sync_scope_id';
@@ -93,7 +93,7 @@ function familyOf(baseType: string): ValueFamily | null {
 /** Sorts and validates the host's table list (names lowercase identifiers, no duplicates). */
 export function normalizeRegisteredTables(tables: RegisteredTable[]): RegisteredTable[] {
   if (!Array.isArray(tables) || tables.length === 0) {
-    throw new SyncError('invalid_request', 'createSyncServer: `tables` must list at least one registered table');
+    throw new SyncServerError('invalid_request', 'createSyncServer: `tables` must list at least one registered table');
   }
   const seen = new Set<string>();
   const out = tables.map((t) => {
@@ -101,11 +101,11 @@ export function normalizeRegisteredTables(tables: RegisteredTable[]): Registered
     const table = String(t.table ?? '').trim();
     const syncKey = String(t.syncKey ?? '').trim();
     for (const [what, v] of [['schema', schema], ['table', table], ['syncKey', syncKey]] as const) {
-      if (!IDENT.test(v)) throw new SyncError('invalid_request', `registered table ${what} "${v}" must match ^[a-z_][a-z0-9_]*$`);
+      if (!IDENT.test(v)) throw new SyncServerError('invalid_request', `registered table ${what} "${v}" must match ^[a-z_][a-z0-9_]*$`);
     }
-    if (syncKey === SCOPE_COLUMN) throw new SyncError('invalid_request', `sync key of ${schema}.${table} cannot be ${SCOPE_COLUMN}`);
+    if (syncKey === SCOPE_COLUMN) throw new SyncServerError('invalid_request', `sync key of ${schema}.${table} cannot be ${SCOPE_COLUMN}`);
     const q = `${schema}.${table}`;
-    if (seen.has(q)) throw new SyncError('invalid_request', `table ${q} is registered twice`);
+    if (seen.has(q)) throw new SyncServerError('invalid_request', `table ${q} is registered twice`);
     seen.add(q);
     return { schema, table, syncKey };
   });

@@ -7,7 +7,7 @@ import { canonicalPrefix } from './canonical-payload.ts';
 import type { Catalog, CatalogTable } from './catalog.ts';
 import type { RuntimeContext } from './context.ts';
 import { COUNT_HISTORY_PRUNED, readUserScope, requireInitialized } from './scope-state.ts';
-import { SyncError } from './sync-error.ts';
+import { SyncServerError } from './sync-error.ts';
 import { inReadSnapshot } from './transactions.ts';
 import { SerializedJson } from './serialized-json.ts';
 import { finishPayload } from './wire-rows.ts';
@@ -99,13 +99,13 @@ export async function readCommittedRows(
   try {
     return await inReadSnapshot(ctx.db, async (tx) => {
       const scope = await readUserScope(tx, userId);
-      if (!scope) throw new SyncError('committed_bundle_not_found', `bundle ${bundleSeq} not found`);
+      if (!scope) throw new SyncServerError('committed_bundle_not_found', `bundle ${bundleSeq} not found`);
       if (bundleSeq <= scope.retainedFloor) {
-        throw new SyncError('history_pruned', `bundle ${bundleSeq} is at or below the retained floor ${scope.retainedFloor}`);
+        throw new SyncServerError('history_pruned', `bundle ${bundleSeq} is at or below the retained floor ${scope.retainedFloor}`);
       }
       const log = await tx.query<LogRow>(`SELECT ${LOG_COLUMNS} FROM sync.bundle_log WHERE user_pk = $1 AND bundle_seq = $2`, [scope.userPk, bundleSeq]);
       const meta = log.rows[0];
-      if (!meta) throw new SyncError('committed_bundle_not_found', `bundle ${bundleSeq} not found`);
+      if (!meta) throw new SyncServerError('committed_bundle_not_found', `bundle ${bundleSeq} not found`);
       const from = afterRowOrdinal === null ? 0 : afterRowOrdinal + 1;
       const r = await tx.query<StoredRow>(
         `SELECT bundle_seq::text AS bundle_seq, row_ordinal, table_id, key_text, op_code, payload::text AS payload FROM sync.bundle_rows
@@ -126,7 +126,7 @@ export async function readCommittedRows(
       );
     });
   } catch (err) {
-    if (err instanceof SyncError && err.code === 'history_pruned') await countPruned(ctx);
+    if (err instanceof SyncServerError && err.code === 'history_pruned') await countPruned(ctx);
     throw err;
   }
 }
@@ -197,16 +197,16 @@ export async function pullBundles(
       // go-oversync answers a checkpoint past the latest bundle with an empty page at the latest.
       if (after > latest && target === 0 && dialect === NUMBERS_DIALECT) return { stable_bundle_seq: latest, bundles: [], has_more: false };
       if (after > latest) {
-        throw new SyncError('checkpoint_ahead', `requested checkpoint ${after} is ahead of current committed bundle sequence ${latest}`);
+        throw new SyncServerError('checkpoint_ahead', `requested checkpoint ${after} is ahead of current committed bundle sequence ${latest}`);
       }
       if (target > latest) {
-        throw new SyncError('checkpoint_ahead', `target_bundle_seq ${target} is ahead of current committed bundle sequence ${latest}`);
+        throw new SyncServerError('checkpoint_ahead', `target_bundle_seq ${target} is ahead of current committed bundle sequence ${latest}`);
       }
       if (after < scope.retainedFloor) {
-        throw new SyncError('history_pruned', `after_bundle_seq ${after} is below retained floor ${scope.retainedFloor}`);
+        throw new SyncServerError('history_pruned', `after_bundle_seq ${after} is below retained floor ${scope.retainedFloor}`);
       }
       if (target > 0 && target <= scope.retainedFloor) {
-        throw new SyncError('history_pruned', `target_bundle_seq ${target} is at or below retained floor ${scope.retainedFloor}`);
+        throw new SyncServerError('history_pruned', `target_bundle_seq ${target} is at or below retained floor ${scope.retainedFloor}`);
       }
       const stable = target > 0 ? target : latest;
       if (after >= stable) return { stable_bundle_seq: stable, bundles: [], has_more: false };
@@ -214,7 +214,7 @@ export async function pullBundles(
       return new SerializedJson<PullResponse>(`{"stable_bundle_seq":${stable},"bundles":[${bundles.join(',')}],"has_more":${hasMore}}`);
     });
   } catch (err) {
-    if (err instanceof SyncError && err.code === 'history_pruned') await countPruned(ctx);
+    if (err instanceof SyncServerError && err.code === 'history_pruned') await countPruned(ctx);
     throw err;
   }
 }

@@ -6,7 +6,7 @@
  */
 import { isConnectionFault } from '../database/connection-faults.ts';
 import { isRetryablePgError } from './sync-error.ts';
-import { SyncError } from './sync-error.ts';
+import { SyncServerError } from './sync-error.ts';
 
 /** Seconds a client should wait before retrying a request that met a database fault. */
 export const DATABASE_RETRY_AFTER_SECONDS = 1;
@@ -19,13 +19,13 @@ export const DATABASE_RETRY_AFTER_SECONDS = 1;
  * during COMMIT may have committed it: the protocol's idempotency (push commit answers
  * `push_session_not_found`, the recreated session `already_committed`) covers that.
  */
-export function transientDatabaseFault(err: unknown): SyncError | null {
+export function transientDatabaseFault(err: unknown): SyncServerError | null {
   const headers = { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) };
   if (isConnectionFault(err)) {
-    return new SyncError('database_unavailable', 'the database connection was lost or is unavailable; retry the request', {}, headers);
+    return new SyncServerError('database_unavailable', 'the database connection was lost or is unavailable; retry the request', {}, headers);
   }
   if (isRetryablePgError(err)) {
-    return new SyncError('database_busy', 'the database is busy with conflicting work; retry the request', {}, headers);
+    return new SyncServerError('database_busy', 'the database is busy with conflicting work; retry the request', {}, headers);
   }
   return null;
 }

@@ -20,7 +20,7 @@ import { SCOPE_COLUMN, decodeValueSql, quoteIdent } from './catalog.ts';
 import type { CatalogTable } from './catalog.ts';
 import type { RuntimeContext } from './context.ts';
 import { setBundleContext } from './source-state.ts';
-import { SyncError, pgErrorCode } from './sync-error.ts';
+import { SyncServerError, pgErrorCode } from './sync-error.ts';
 import { inUserTransaction } from './transactions.ts';
 import { storedDialect } from './wire-dialect.ts';
 import { opName } from './wire-rows.ts';
@@ -99,7 +99,7 @@ export async function explainPushRejection(
   pushId: string,
   err: unknown,
   applySegment: ApplySegment,
-): Promise<SyncError | null> {
+): Promise<SyncServerError | null> {
   if (!isPushDataRefusal(err)) return null;
   let located: Located | null = null;
   try {
@@ -114,8 +114,8 @@ export async function explainPushRejection(
   const { detail, dialect } = located as Located;
   const message = describe(detail);
   return dialect === 'go-json-numbers'
-    ? new SyncError('push_session_commit_failed', message, { rejection: detail })
-    : new SyncError('push_commit_invalid', message, { rejection: detail });
+    ? new SyncServerError('push_session_commit_failed', message, { rejection: detail })
+    : new SyncServerError('push_commit_invalid', message, { rejection: detail });
 }
 
 const REASON_TEXT: Record<PushRejectionReason, string> = {

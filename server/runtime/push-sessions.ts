@@ -20,7 +20,7 @@ import type { JsonNumberInput, ValidatedPushRow } from './push-validation.ts';
 import { ScopeCode, ensureUserScope, markInitialized } from './scope-state.ts';
 import type { UserScope } from './scope-state.ts';
 import { expectedSourceBundleId, readSourceState, recordSourceCommit, setBundleContext } from './source-state.ts';
-import { SyncError, pgErrorCode } from './sync-error.ts';
+import { SyncServerError, pgErrorCode } from './sync-error.ts';
 import { inUserTransaction } from './transactions.ts';
 import { NUMBERS_DIALECT, STRINGS_DIALECT, pushSessionDialect, storedDialect } from './wire-dialect.ts';
 import { numbersPayloadJson } from './numbers-dialect.ts';
@@ -47,16 +47,16 @@ export interface PushCreateInput {
 
 /** Validates a push-session create body; throws `push_session_invalid`. */
 export function parsePushCreate(body: unknown): PushCreateInput {
-  if (!isPlainObject(body)) throw new SyncError('push_session_invalid', 'request body must be a JSON object');
-  if (!positiveInt(body.source_bundle_id)) throw new SyncError('push_session_invalid', 'source_bundle_id must be an integer >= 1');
-  if (!positiveInt(body.planned_row_count)) throw new SyncError('push_session_invalid', 'planned_row_count must be an integer >= 1');
+  if (!isPlainObject(body)) throw new SyncServerError('push_session_invalid', 'request body must be a JSON object');
+  if (!positiveInt(body.source_bundle_id)) throw new SyncServerError('push_session_invalid', 'source_bundle_id must be an integer >= 1');
+  if (!positiveInt(body.planned_row_count)) throw new SyncServerError('push_session_invalid', 'planned_row_count must be an integer >= 1');
   const init = body.initialization_id;
   if (init !== undefined && init !== null && init !== '' && (typeof init !== 'string' || !isCanonicalUuid(init.toLowerCase()))) {
-    throw new SyncError('push_session_invalid', 'initialization_id must be a UUID');
+    throw new SyncServerError('push_session_invalid', 'initialization_id must be a UUID');
   }
   const hash = body.canonical_request_hash;
   if (hash !== undefined && hash !== null && hash !== '' && (typeof hash !== 'string' || !HASH.test(hash))) {
-    throw new SyncError('push_session_invalid', 'canonical_request_hash must be 64 lowercase hex characters');
+    throw new SyncServerError('push_session_invalid', 'canonical_request_hash must be 64 lowercase hex characters');
   }
   return {
     sourceBundleId: body.source_bundle_id,
@@ -69,10 +69,10 @@ export function parsePushCreate(body: unknown): PushCreateInput {
 /** Checks an initialization session against the scope lease and refreshes the lease. */
 async function checkInitializationLease(tx: SqlSession, scope: UserScope, sourceId: string, initializationId: string, ttlSeconds: number): Promise<void> {
   if (scope.state === ScopeCode.uninitialized) {
-    throw new SyncError('initialization_expired', 'the initialization lease expired; connect again');
+    throw new SyncServerError('initialization_expired', 'the initialization lease expired; connect again');
   }
   if (scope.state === ScopeCode.initialized || scope.initializationId !== initializationId || scope.initializerSourceId !== sourceId) {
-    throw new SyncError('initialization_stale', 'initialization_id does not match the scope\'s active initialization');
+    throw new SyncServerError('initialization_stale', 'initialization_id does not match the scope\'s active initialization');
   }
   await tx.query(`UPDATE sync.scope_state SET lease_expires_at = now() + make_interval(secs => $2) WHERE user_pk = $1`, [scope.userPk, ttlSeconds]);
 }
@@ -117,14 +117,14 @@ export function createPushSession(ctx: RuntimeContext, userId: string, sourceId:
     await tx.query(deleteSessionsSql(`SELECT push_id FROM sync.push_sessions WHERE expires_at < now() FOR UPDATE SKIP LOCKED`));
     const scope = await ensureUserScope(tx, userId);
     if (scope.state === ScopeCode.uninitialized) {
-      if (input.initializationId) throw new SyncError('initialization_expired', 'the initialization lease expired; connect again');
-      throw new SyncError('scope_uninitialized', 'scope is not initialized; call POST /sync/connect first');
+      if (input.initializationId) throw new SyncServerError('initialization_expired', 'the initialization lease expired; connect again');
+      throw new SyncServerError('scope_uninitialized', 'scope is not initialized; call POST /sync/connect first');
     }
     if (scope.state === ScopeCode.initializing) {
-      if (!input.initializationId) throw new SyncError('push_session_invalid', 'initialization_id is required while the scope is initializing');
+      if (!input.initializationId) throw new SyncServerError('push_session_invalid', 'initialization_id is required while the scope is initializing');
       await checkInitializationLease(tx, scope, sourceId, input.initializationId, ctx.limits.initializationLeaseTtlSeconds);
     } else if (input.initializationId) {
-      throw new SyncError('push_session_invalid', 'initialization_id must be absent once the scope is initialized');
+      throw new SyncServerError('push_session_invalid', 'initialization_id must be absent once the scope is initialized');
     }
     const committed = await committedMeta(tx, scope.userPk, sourceId, input.sourceBundleId);
     if (committed && !committed.pruned) {
@@ -136,10 +136,10 @@ export function createPushSession(ctx: RuntimeContext, userId: string, sourceId:
     const expected = expectedSourceBundleId(sourceId, source);
     if (input.sourceBundleId < expected) {
       await tx.query(`SELECT nextval('sync.history_pruned_error_seq')`);
-      throw new SyncError('history_pruned', `source_bundle_id ${input.sourceBundleId} was committed and its history is pruned; expected ${expected}`);
+      throw new SyncServerError('history_pruned', `source_bundle_id ${input.sourceBundleId} was committed and its history is pruned; expected ${expected}`);
     }
     if (input.sourceBundleId > expected) {
-      throw new SyncError('source_sequence_out_of_order', `source_bundle_id ${input.sourceBundleId} is out of order; expected ${expected}`);
+      throw new SyncServerError('source_sequence_out_of_order', `source_bundle_id ${input.sourceBundleId} is out of order; expected ${expected}`);
     }
     await tx.query(deleteSessionsSql(`SELECT push_id FROM sync.push_sessions WHERE user_pk = $1 AND source_id = $2 AND source_bundle_id = $3`), [
       scope.userPk,
@@ -195,7 +195,7 @@ interface SessionRow {
 
 /** Loads and locks a session, enforcing existence (404), ownership (403) and expiry (410). */
 async function lockSession(tx: SqlSession, pushId: string, userId: string, sourceId: string): Promise<SessionRow> {
-  if (!isCanonicalUuid(pushId.toLowerCase())) throw new SyncError('push_session_not_found', `push session ${pushId} not found`);
+  if (!isCanonicalUuid(pushId.toLowerCase())) throw new SyncServerError('push_session_not_found', `push session ${pushId} not found`);
   const r = await tx.query<SessionRow>(
     `SELECT p.push_id::text AS push_id, p.user_pk::text AS user_pk, p.source_id, p.source_bundle_id::text AS source_bundle_id,
             p.planned_row_count::text AS planned_row_count, p.next_expected_row_ordinal::text AS next_expected_row_ordinal,
@@ -209,11 +209,11 @@ async function lockSession(tx: SqlSession, pushId: string, userId: string, sourc
     [pushId.toLowerCase()],
   );
   const s = r.rows[0];
-  if (!s) throw new SyncError('push_session_not_found', `push session ${pushId} not found`);
+  if (!s) throw new SyncServerError('push_session_not_found', `push session ${pushId} not found`);
   if (s.owner_user_id !== userId || s.source_id !== sourceId) {
-    throw new SyncError('push_session_forbidden', `push session ${pushId} belongs to another user or source`);
+    throw new SyncServerError('push_session_forbidden', `push session ${pushId} belongs to another user or source`);
   }
-  if (s.expired) throw new SyncError('push_session_expired', `push session ${pushId} expired; create a new one`);
+  if (s.expired) throw new SyncServerError('push_session_expired', `push session ${pushId} expired; create a new one`);
   return s;
 }
 
@@ -225,7 +225,7 @@ export interface PushChunkInput {
    * The chunk carried JSON numbers in numeric columns (go-json-numbers dialect, already turned
    * into exact strings): the error a strings-dialect session answers instead; null when none.
    */
-  jsonNumberError: SyncError | null;
+  jsonNumberError: SyncServerError | null;
 }
 
 /**
@@ -233,10 +233,10 @@ export interface PushChunkInput {
  * `bodyText` is the body's JSON text, read for the exact digits of JSON numbers.
  */
 export function parsePushChunk(ctx: RuntimeContext, body: unknown, bodyText: string): PushChunkInput {
-  if (!isPlainObject(body)) throw new SyncError('push_chunk_invalid', 'request body must be a JSON object');
+  if (!isPlainObject(body)) throw new SyncServerError('push_chunk_invalid', 'request body must be a JSON object');
   const start = body.start_row_ordinal;
   if (typeof start !== 'number' || !Number.isSafeInteger(start) || start < 0) {
-    throw new SyncError('push_chunk_invalid', 'start_row_ordinal must be a non-negative integer');
+    throw new SyncServerError('push_chunk_invalid', 'start_row_ordinal must be a non-negative integer');
   }
   let texts: PayloadNumberTexts | null = null;
   const numbers: JsonNumberInput = {
@@ -259,11 +259,11 @@ export function uploadPushChunk(ctx: RuntimeContext, userId: string, sourceId: s
     if (input.jsonNumberError && storedDialect(s.wire_dialect) === STRINGS_DIALECT) throw input.jsonNumberError;
     const expected = Number(s.next_expected_row_ordinal);
     if (input.startRowOrdinal !== expected) {
-      throw new SyncError('push_chunk_out_of_order', `start_row_ordinal ${input.startRowOrdinal} does not match next_expected_row_ordinal ${expected}`);
+      throw new SyncServerError('push_chunk_out_of_order', `start_row_ordinal ${input.startRowOrdinal} does not match next_expected_row_ordinal ${expected}`);
     }
     const end = input.startRowOrdinal + input.rows.length;
     if (end > Number(s.planned_row_count)) {
-      throw new SyncError('push_chunk_invalid', `chunk ends at row ${end}, beyond planned_row_count ${s.planned_row_count}`);
+      throw new SyncServerError('push_chunk_invalid', `chunk ends at row ${end}, beyond planned_row_count ${s.planned_row_count}`);
     }
     const rows = input.rows;
     const { continued, segments } = chunkSegments(s, input.startRowOrdinal, rows);
@@ -366,7 +366,7 @@ export async function readLiveRow(tx: SqlSession, table: CatalogTable, userId: s
   return r.rows[0] ? finishPayload(table, r.rows[0].payload) : null;
 }
 
-async function conflictError(tx: SqlSession, ctx: RuntimeContext, userId: string, c: ConflictRow, dialect: WireDialect): Promise<SyncError> {
+async function conflictError(tx: SqlSession, ctx: RuntimeContext, userId: string, c: ConflictRow, dialect: WireDialect): Promise<SyncServerError> {
   const table = ctx.catalog.byId.get(c.table_id)!;
   const live = c.present && !c.deleted;
   const serverRow = live ? await readLiveRow(tx, table, userId, c.key_text) : null;
@@ -381,7 +381,7 @@ async function conflictError(tx: SqlSession, ctx: RuntimeContext, userId: string
     server_row: serverRow && dialect === NUMBERS_DIALECT ? numbersPayloadJson(table, serverRow) : serverRow,
   };
   const state = !c.present ? 'does not exist' : c.deleted ? `is deleted at version ${c.version}` : `is live at version ${c.version}`;
-  return new SyncError(
+  return new SyncServerError(
     'push_conflict',
     `${detail.op.toLowerCase()} conflict on ${table.qualifiedName} ${JSON.stringify(c.key_text)}: base_row_version ${c.base}, server row ${state}`,
     { conflict: detail },
@@ -437,25 +437,25 @@ export async function commitPushSession(ctx: RuntimeContext, userId: string, sou
         [s.push_id, Math.min(128 * 1024 * 1024, Math.max(16 * 1024 * 1024, planned * 1024))],
       );
       if (Number(s.next_expected_row_ordinal) !== planned || Number(staged.rows[0]!.n) !== planned) {
-        throw new SyncError('push_commit_invalid', `push session has ${staged.rows[0]!.n} of ${planned} planned rows staged`);
+        throw new SyncServerError('push_commit_invalid', `push session has ${staged.rows[0]!.n} of ${planned} planned rows staged`);
       }
       if (Number(staged.rows[0]!.dupes) > 0) {
-        throw new SyncError('push_commit_invalid', 'push session stages more than one row for the same table and key');
+        throw new SyncServerError('push_commit_invalid', 'push session stages more than one row for the same table and key');
       }
       await tx.query('SET CONSTRAINTS ALL DEFERRED');
       const scope = await ensureUserScope(tx, userId);
       if (s.initialization_id) {
         await checkInitializationLease(tx, scope, sourceId, s.initialization_id, ctx.limits.initializationLeaseTtlSeconds);
       } else if (scope.state !== ScopeCode.initialized) {
-        throw new SyncError(scope.state === ScopeCode.initializing ? 'scope_initializing' : 'scope_uninitialized', 'scope is not initialized');
+        throw new SyncServerError(scope.state === ScopeCode.initializing ? 'scope_initializing' : 'scope_uninitialized', 'scope is not initialized');
       }
       const sourceBundleId = Number(s.source_bundle_id);
       const expected = expectedSourceBundleId(sourceId, await readSourceState(tx, scope.userPk, sourceId, true));
       if (expected !== sourceBundleId) {
-        throw new SyncError('source_sequence_changed', `source sequence changed since the session was created: expected ${expected}, session has ${sourceBundleId}`);
+        throw new SyncServerError('source_sequence_changed', `source sequence changed since the session was created: expected ${expected}, session has ${sourceBundleId}`);
       }
       // The first conflict in ordinal order, as an error (null: none).
-      const firstConflict = async (): Promise<SyncError | null> => {
+      const firstConflict = async (): Promise<SyncServerError | null> => {
         const c = await findFirstConflict(tx, s.push_id, scope.userPk);
         return c ? conflictError(tx, ctx, userId, c, storedDialect(s.wire_dialect)) : null;
       };
@@ -505,14 +505,14 @@ export async function commitPushSession(ctx: RuntimeContext, userId: string, sou
         // (nothing after this writes business tables, so they check the same rows and fail alike).
         () => tx.query('SET CONSTRAINTS ALL IMMEDIATE'),
       );
-      if (!meta) throw new SyncError('push_commit_invalid', 'the pushed rows produced no effective change');
+      if (!meta) throw new SyncServerError('push_commit_invalid', 'the pushed rows produced no effective change');
       await recordSourceCommit(tx, scope.userPk, sourceId, sourceBundleId, storedDialect(s.wire_dialect));
       await tx.query(deleteSessionsSql('SELECT $1::uuid'), [s.push_id]);
       if (s.initialization_id) await markInitialized(tx, scope.userPk, sourceId);
       return meta;
     });
   } catch (err) {
-    if (err instanceof SyncError) throw err;
+    if (err instanceof SyncServerError) throw err;
     // Refused because of the pushed data (casts, NOT NULL, references, CHECK/UNIQUE rules): a
     // rejection naming the row in protocol terms; anything else stays the server's problem.
     throw (await explainPushRejection(ctx, userId, sourceId, pushId, err, applySegment)) ?? err;

@@ -7,7 +7,7 @@ import type { JsonValue } from '../../protocol/wire.ts';
 import { SCOPE_COLUMN } from './catalog.ts';
 import type { Catalog, CatalogColumn, CatalogTable } from './catalog.ts';
 import type { PayloadNumberTexts } from './chunk-number-texts.ts';
-import { SyncError } from './sync-error.ts';
+import { SyncServerError } from './sync-error.ts';
 import { OpCode } from './wire-rows.ts';
 
 /** A pushed row after validation. */
@@ -34,8 +34,8 @@ const INT_RANGE: Record<string, [bigint, bigint]> = {
   int4: [-2147483648n, 2147483647n],
 };
 
-function invalid(index: number, message: string): SyncError {
-  return new SyncError('push_chunk_invalid', `rows[${index}]: ${message}`);
+function invalid(index: number, message: string): SyncServerError {
+  return new SyncServerError('push_chunk_invalid', `rows[${index}]: ${message}`);
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -49,7 +49,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  */
 export interface JsonNumberInput {
   texts: () => PayloadNumberTexts;
-  first: SyncError | null;
+  first: SyncServerError | null;
 }
 
 /** Column families whose values go-json-numbers peers send as JSON numbers. */
@@ -86,9 +86,9 @@ function exactNumberValue(index: number, table: CatalogTable, key: string, colum
 
 /** Validates one chunk's rows; throws `push_chunk_invalid` naming the first bad row. */
 export function validatePushRows(rows: unknown, catalog: Catalog, maxRows: number, numbers?: JsonNumberInput): ValidatedPushRow[] {
-  if (!Array.isArray(rows) || rows.length === 0) throw new SyncError('push_chunk_invalid', 'rows must be a non-empty array');
+  if (!Array.isArray(rows) || rows.length === 0) throw new SyncServerError('push_chunk_invalid', 'rows must be a non-empty array');
   if (rows.length > maxRows) {
-    throw new SyncError('push_chunk_invalid', `chunk has ${rows.length} rows; max_rows_per_push_chunk is ${maxRows}`);
+    throw new SyncServerError('push_chunk_invalid', `chunk has ${rows.length} rows; max_rows_per_push_chunk is ${maxRows}`);
   }
   const out: ValidatedPushRow[] = new Array(rows.length);
   // Keys seen in this chunk, per table id.

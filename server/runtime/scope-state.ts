@@ -3,7 +3,7 @@
  * scope lifecycle (UNINITIALIZED → INITIALIZING with a lease → INITIALIZED).
  */
 import type { SqlSession } from '../database/types.ts';
-import { SyncError } from './sync-error.ts';
+import { SyncServerError } from './sync-error.ts';
 
 /** Scope lifecycle codes as stored. */
 export const ScopeCode = { uninitialized: 0, initializing: 1, initialized: 2 } as const;
@@ -93,10 +93,10 @@ export async function readUserScope(tx: SqlSession, userId: string): Promise<Use
 /** Throws `409 scope_uninitialized` / `scope_initializing` unless the scope is initialized. */
 export function requireInitialized(scope: UserScope | null): asserts scope is UserScope {
   if (!scope || scope.state === ScopeCode.uninitialized) {
-    throw new SyncError('scope_uninitialized', 'scope is not initialized; call POST /sync/connect first');
+    throw new SyncServerError('scope_uninitialized', 'scope is not initialized; call POST /sync/connect first');
   }
   if (scope.state === ScopeCode.initializing) {
-    throw new SyncError('scope_initializing', 'scope initialization is in progress on another source');
+    throw new SyncServerError('scope_initializing', 'scope initialization is in progress on another source');
   }
 }
 

@@ -8,7 +8,7 @@ import { finalizeCapturedBundle } from './bundle-finalize.ts';
 import type { RuntimeContext } from './context.ts';
 import { ScopeCode, ensureUserScope, markInitialized } from './scope-state.ts';
 import { expectedSourceBundleId, readSourceState, recordSourceCommit, setBundleContext } from './source-state.ts';
-import { SyncError } from './sync-error.ts';
+import { SyncServerError } from './sync-error.ts';
 import { inUserTransaction } from './transactions.ts';
 
 /** Runs `fn` as one captured bundle of `writerSourceId` for `userId`; auto-initializes an uninitialized scope. */
@@ -18,12 +18,12 @@ export async function writeAsUser<T>(
   writerSourceId: string,
   fn: (tx: SqlSession) => Promise<T>,
 ): Promise<{ result: T; bundle: CommittedBundleMeta }> {
-  if (typeof userId !== 'string' || userId.trim() === '') throw new SyncError('invalid_request', 'writeAs: userId must be a non-empty string');
-  if (typeof writerSourceId !== 'string' || writerSourceId.trim() === '') throw new SyncError('invalid_request', 'writeAs: writerSourceId must be a non-empty string');
+  if (typeof userId !== 'string' || userId.trim() === '') throw new SyncServerError('invalid_request', 'writeAs: userId must be a non-empty string');
+  if (typeof writerSourceId !== 'string' || writerSourceId.trim() === '') throw new SyncServerError('invalid_request', 'writeAs: writerSourceId must be a non-empty string');
   return inUserTransaction(ctx.db, userId, async (tx) => {
     const scope = await ensureUserScope(tx, userId);
     if (scope.state === ScopeCode.initializing) {
-      throw new SyncError('scope_initializing', `scope of ${userId} is being initialized by source ${scope.initializerSourceId}; retry after the lease`);
+      throw new SyncServerError('scope_initializing', `scope of ${userId} is being initialized by source ${scope.initializerSourceId}; retry after the lease`);
     }
     if (scope.state === ScopeCode.uninitialized) await markInitialized(tx, scope.userPk, writerSourceId);
     const sourceBundleId = expectedSourceBundleId(writerSourceId, await readSourceState(tx, scope.userPk, writerSourceId, true));
@@ -37,7 +37,7 @@ export async function writeAsUser<T>(
       ctx.notifyChannel,
       ctx.retention,
     );
-    if (!bundle) throw new SyncError('push_commit_invalid', 'writeAs: the write captured no change to a registered table');
+    if (!bundle) throw new SyncServerError('push_commit_invalid', 'writeAs: the write captured no change to a registered table');
     await recordSourceCommit(tx, scope.userPk, writerSourceId, sourceBundleId);
     return { result, bundle };
   });
@@ -45,11 +45,11 @@ export async function writeAsUser<T>(
 
 /** Raises a user's retained floor to `floor` (at most the latest bundle) and deletes history at or below it. */
 export async function pruneUserHistory(ctx: RuntimeContext, userId: string, floor: number): Promise<void> {
-  if (!Number.isSafeInteger(floor) || floor < 0) throw new SyncError('invalid_request', 'pruneHistory: floor must be a non-negative integer');
+  if (!Number.isSafeInteger(floor) || floor < 0) throw new SyncServerError('invalid_request', 'pruneHistory: floor must be a non-negative integer');
   await inUserTransaction(ctx.db, userId, async (tx) => {
     const scope = await ensureUserScope(tx, userId);
     if (floor > scope.latestBundleSeq) {
-      throw new SyncError('invalid_request', `pruneHistory: floor ${floor} is above the latest bundle ${scope.latestBundleSeq}`);
+      throw new SyncServerError('invalid_request', `pruneHistory: floor ${floor} is above the latest bundle ${scope.latestBundleSeq}`);
     }
     if (floor <= scope.retainedFloor) return;
     await tx.query('UPDATE sync.user_state SET retained_bundle_floor = $2 WHERE user_pk = $1', [scope.userPk, floor]);

@@ -14,7 +14,7 @@ import type { RuntimeContext } from './context.ts';
 import { ensureUserScope, requireInitialized } from './scope-state.ts';
 import { readSourceState } from './source-state.ts';
 import { SerializedJson } from './serialized-json.ts';
-import { SyncError, pgErrorCode } from './sync-error.ts';
+import { SyncServerError, pgErrorCode } from './sync-error.ts';
 import { checkSnapshotSessionQuota } from './user-quotas.ts';
 import { inUserTransaction } from './transactions.ts';
 import { finishPayload, wireKey } from './wire-rows.ts';
@@ -37,23 +37,23 @@ export function parseSnapshotCreate(bodyText: string, headerSourceId: string): S
   try {
     body = JSON.parse(bodyText);
   } catch {
-    throw new SyncError('snapshot_session_invalid', 'request body is not valid JSON');
+    throw new SyncServerError('snapshot_session_invalid', 'request body is not valid JSON');
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new SyncError('snapshot_session_invalid', 'request body must be a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new SyncServerError('snapshot_session_invalid', 'request body must be a JSON object');
   const unknown = Object.keys(body).filter((k) => k !== 'source_replacement');
-  if (unknown.length > 0) throw new SyncError('snapshot_session_invalid', `unknown field(s): ${unknown.join(', ')}`);
+  if (unknown.length > 0) throw new SyncServerError('snapshot_session_invalid', `unknown field(s): ${unknown.join(', ')}`);
   const sr = (body as { source_replacement?: unknown }).source_replacement;
   if (sr === undefined || sr === null) return null;
-  if (typeof sr !== 'object' || Array.isArray(sr)) throw new SyncError('snapshot_session_invalid', 'source_replacement must be an object');
+  if (typeof sr !== 'object' || Array.isArray(sr)) throw new SyncServerError('snapshot_session_invalid', 'source_replacement must be an object');
   const { previous_source_id: prev, new_source_id: next, reason, ...rest } = sr as Record<string, unknown>;
-  if (Object.keys(rest).length > 0) throw new SyncError('snapshot_session_invalid', `unknown source_replacement field(s): ${Object.keys(rest).join(', ')}`);
+  if (Object.keys(rest).length > 0) throw new SyncServerError('snapshot_session_invalid', `unknown source_replacement field(s): ${Object.keys(rest).join(', ')}`);
   if (typeof prev !== 'string' || prev.trim() !== headerSourceId) {
-    throw new SyncError('snapshot_session_invalid', 'source_replacement.previous_source_id must equal the Oversync-Source-ID header');
+    throw new SyncServerError('snapshot_session_invalid', 'source_replacement.previous_source_id must equal the Oversync-Source-ID header');
   }
-  if (typeof next !== 'string' || next.trim() === '') throw new SyncError('snapshot_session_invalid', 'source_replacement.new_source_id must be a non-empty string');
-  if (next.trim() === headerSourceId) throw new SyncError('snapshot_session_invalid', 'source_replacement.new_source_id must differ from the previous source');
+  if (typeof next !== 'string' || next.trim() === '') throw new SyncServerError('snapshot_session_invalid', 'source_replacement.new_source_id must be a non-empty string');
+  if (next.trim() === headerSourceId) throw new SyncServerError('snapshot_session_invalid', 'source_replacement.new_source_id must differ from the previous source');
   if (typeof reason !== 'string' || !REASONS.includes(reason as SourceReplacementReason)) {
-    throw new SyncError('snapshot_session_invalid', `source_replacement.reason must be one of ${REASONS.join(', ')}`);
+    throw new SyncServerError('snapshot_session_invalid', `source_replacement.reason must be one of ${REASONS.join(', ')}`);
   }
   return { previousSourceId: headerSourceId, newSourceId: next.trim(), reason: reason as SourceReplacementReason };
 }
@@ -73,16 +73,16 @@ async function rotateSource(tx: SqlSession, userPk: string, r: SourceReplacement
     if (prev.replacedBySourceId !== r.newSourceId) {
       const extra: Record<string, unknown> = { source_id: r.previousSourceId };
       if (prev.replacedBySourceId) extra.replaced_by_source_id = prev.replacedBySourceId;
-      throw new SyncError('source_retired', `source ${r.previousSourceId} is already retired and replaced by ${prev.replacedBySourceId || 'nothing'}`, extra);
+      throw new SyncServerError('source_retired', `source ${r.previousSourceId} is already retired and replaced by ${prev.replacedBySourceId || 'nothing'}`, extra);
     }
     if (!next) {
       await tx.query(RESERVE_REPLACEMENT_SQL, [userPk, r.newSourceId, r.previousSourceId]);
     } else if (next.state === 'retired') {
-      throw new SyncError('source_replacement_invalid', `replacement source ${r.newSourceId} is retired`);
+      throw new SyncServerError('source_replacement_invalid', `replacement source ${r.newSourceId} is retired`);
     }
     return;
   }
-  if (next) throw new SyncError('source_replacement_invalid', `replacement source ${r.newSourceId} already exists (${next.state}); use a fresh source id`);
+  if (next) throw new SyncServerError('source_replacement_invalid', `replacement source ${r.newSourceId} already exists (${next.state}); use a fresh source id`);
   await tx.query(RESERVE_REPLACEMENT_SQL, [userPk, r.newSourceId, r.previousSourceId]);
   await tx.query(
     `INSERT INTO sync.source_state (user_pk, source_id, state, replaced_by_source_id, retirement_reason) VALUES ($1, $2, 'retired', $3, $4)
@@ -229,7 +229,7 @@ export async function createSnapshotSession(
 ): Promise<SnapshotSessionResponse> {
   const release = gate.tryAcquire();
   if (!release) {
-    throw new SyncError('snapshot_build_capacity', 'too many snapshot builds in progress; retry later', {}, { 'Retry-After': String(ctx.limits.capacityRetryAfterSeconds) });
+    throw new SyncServerError('snapshot_build_capacity', 'too many snapshot builds in progress; retry later', {}, { 'Retry-After': String(ctx.limits.capacityRetryAfterSeconds) });
   }
   try {
     return await inUserTransaction(ctx.db, userId, async (tx) => {
@@ -342,8 +342,8 @@ async function renderRowsInNode(ctx: RuntimeContext, tx: SqlSession, rowsTable: 
 }
 
 function checkHeader(h: { user_id: string; expired: boolean }, snapshotId: string, userId: string, checkExpiry: boolean): void {
-  if (h.user_id !== userId) throw new SyncError('snapshot_session_forbidden', `snapshot session ${snapshotId} belongs to another user`);
-  if (checkExpiry && h.expired) throw new SyncError('snapshot_session_expired', `snapshot session ${snapshotId} expired; create a new one`);
+  if (h.user_id !== userId) throw new SyncServerError('snapshot_session_forbidden', `snapshot session ${snapshotId} belongs to another user`);
+  if (checkExpiry && h.expired) throw new SyncServerError('snapshot_session_expired', `snapshot session ${snapshotId} expired; create a new one`);
 }
 
 /**
@@ -383,7 +383,7 @@ export async function readSnapshotChunk(
 ): Promise<SerializedJson<SnapshotChunkResponse>> {
   const release = gate.tryAcquire();
   if (!release) {
-    throw new SyncError('snapshot_chunk_capacity', 'too many snapshot chunk reads in progress; retry later', {}, { 'Retry-After': String(ctx.limits.capacityRetryAfterSeconds) });
+    throw new SyncServerError('snapshot_chunk_capacity', 'too many snapshot chunk reads in progress; retry later', {}, { 'Retry-After': String(ctx.limits.capacityRetryAfterSeconds) });
   }
   try {
     const chunk = await readChunkStrings(ctx, userId, snapshotId, afterRowOrdinal, maxRows, maxBytes);
@@ -425,7 +425,7 @@ async function readChunkStrings(
   maxBytes: number,
 ): Promise<SerializedJson<SnapshotChunkResponse>> {
   const id = snapshotId.toLowerCase();
-  if (!isCanonicalUuid(id)) throw new SyncError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
+  if (!isCanonicalUuid(id)) throw new SyncServerError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
   type ChunkRow = { snapshot_bundle_seq: string; row_count: string; expired: boolean; user_id: string; n: number; bytes: string; body: string | null; pending: number };
   let c: ChunkRow | undefined;
   try {
@@ -434,7 +434,7 @@ async function readChunkStrings(
     // No rows table: no such session (or one deleted meanwhile).
     if (pgErrorCode(err) !== '42P01') throw err;
   }
-  if (!c) throw new SyncError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
+  if (!c) throw new SyncServerError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
   checkHeader(c, snapshotId, userId, true);
   if (c.pending > 0) throw new Error(`snapshot session ${id} has rows without wire text`);
   const next = afterRowOrdinal + c.n;
@@ -450,12 +450,12 @@ async function readChunkStrings(
 export function deleteSnapshotSession(ctx: RuntimeContext, userId: string, snapshotId: string): Promise<void> {
   return inUserTransaction(ctx.db, userId, async (tx) => {
     const id = snapshotId.toLowerCase();
-    if (!isCanonicalUuid(id)) throw new SyncError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
+    if (!isCanonicalUuid(id)) throw new SyncServerError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
     const h = await tx.query<{ user_id: string }>(
       `SELECT u.user_id FROM sync.snapshot_sessions s JOIN sync.user_state u ON u.user_pk = s.user_pk WHERE s.snapshot_id = $1::uuid`,
       [id],
     );
-    if (!h.rows[0]) throw new SyncError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
+    if (!h.rows[0]) throw new SyncServerError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
     checkHeader({ user_id: h.rows[0].user_id, expired: false }, snapshotId, userId, false);
     await tx.query(`DELETE FROM sync.snapshot_sessions WHERE snapshot_id = $1::uuid`, [id]);
     await tx.query(`DROP TABLE IF EXISTS ${sessionRowsTable(id)}`);

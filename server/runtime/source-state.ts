@@ -3,7 +3,7 @@
  */
 import type { WireDialect } from '../../protocol/dialect.ts';
 import type { SqlSession } from '../database/types.ts';
-import { SyncError } from './sync-error.ts';
+import { SyncServerError } from './sync-error.ts';
 
 /** A source's stored state. */
 export interface SourceState {
@@ -24,10 +24,10 @@ export async function readSourceState(tx: SqlSession, userPk: string, sourceId: 
 }
 
 /** `409 source_retired` with the structured fields. */
-export function sourceRetiredError(sourceId: string, state: SourceState): SyncError {
+export function sourceRetiredError(sourceId: string, state: SourceState): SyncServerError {
   const extra: Record<string, unknown> = { source_id: sourceId };
   if (state.replacedBySourceId) extra.replaced_by_source_id = state.replacedBySourceId;
-  return new SyncError('source_retired', `source ${sourceId} is retired${state.replacedBySourceId ? ` and replaced by ${state.replacedBySourceId}` : ''}`, extra);
+  return new SyncServerError('source_retired', `source ${sourceId} is retired${state.replacedBySourceId ? ` and replaced by ${state.replacedBySourceId}` : ''}`, extra);
 }
 
 /** The next `source_bundle_id` a source must use; throws `source_retired` for a retired source. */

@@ -6,7 +6,7 @@ import { statusForWireError } from '../../protocol/errors.ts';
 import type { WireErrorCode } from '../../protocol/errors.ts';
 
 /** A protocol error: `code` is a wire error code, `status` its HTTP status. */
-export class SyncError extends Error {
+export class SyncServerError extends Error {
   readonly status: number;
   constructor(
     readonly code: WireErrorCode,
@@ -17,7 +17,7 @@ export class SyncError extends Error {
     readonly headers: Record<string, string> = {},
   ) {
     super(message);
-    this.name = 'SyncError';
+    this.name = 'SyncServerError';
     this.status = statusForWireError(code);
   }
 }

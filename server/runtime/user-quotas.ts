@@ -5,7 +5,7 @@
  */
 import type { SqlSession } from '../database/types.ts';
 import type { ResolvedLimits } from './options.ts';
-import { SyncError } from './sync-error.ts';
+import { SyncServerError } from './sync-error.ts';
 
 /**
  * Before a new push session of `plannedRows` rows: at most `maxOpenPushSessionsPerUser` open
@@ -19,7 +19,7 @@ export async function checkPushSessionQuota(tx: SqlSession, limits: ResolvedLimi
   if (maxSessions <= 0 && maxRows <= 0) return;
   // A bundle larger than the whole allowance can never be staged: final, not "retry later".
   if (maxRows > 0 && plannedRows > maxRows) {
-    throw new SyncError('push_session_invalid', `planned_row_count ${plannedRows} exceeds the ${maxRows} rows one user may stage (limits.maxStagedRowsPerUser)`);
+    throw new SyncServerError('push_session_invalid', `planned_row_count ${plannedRows} exceeds the ${maxRows} rows one user may stage (limits.maxStagedRowsPerUser)`);
   }
   const r = await tx.query<{ n: number; rows: string }>(
     `SELECT count(*)::int AS n, coalesce(sum(planned_row_count), 0)::text AS rows FROM sync.push_sessions WHERE user_pk = $1 AND expires_at > now()`,
@@ -28,10 +28,10 @@ export async function checkPushSessionQuota(tx: SqlSession, limits: ResolvedLimi
   const { n, rows } = r.rows[0]!;
   const headers = { 'Retry-After': String(limits.capacityRetryAfterSeconds) };
   if (maxSessions > 0 && n >= maxSessions) {
-    throw new SyncError('push_session_capacity', `this user already has ${n} open push sessions (limit ${maxSessions}); commit or delete one, or wait for them to expire`, {}, headers);
+    throw new SyncServerError('push_session_capacity', `this user already has ${n} open push sessions (limit ${maxSessions}); commit or delete one, or wait for them to expire`, {}, headers);
   }
   if (maxRows > 0 && Number(rows) + plannedRows > maxRows) {
-    throw new SyncError(
+    throw new SyncServerError(
       'push_session_capacity',
       `planned_row_count ${plannedRows} would bring this user's open push sessions to ${Number(rows) + plannedRows} rows (limit ${maxRows})`,
       {},
@@ -50,7 +50,7 @@ export async function checkSnapshotSessionQuota(tx: SqlSession, limits: Resolved
   if (max <= 0) return;
   const r = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM sync.snapshot_sessions WHERE user_pk = $1 AND expires_at > now()', [userPk]);
   if (r.rows[0]!.n >= max) {
-    throw new SyncError(
+    throw new SyncServerError(
       'snapshot_build_capacity',
       `this user already has ${r.rows[0]!.n} open snapshot sessions (limit ${max}); delete finished ones or wait for them to expire`,
       {},

@@ -99,7 +99,7 @@ it('serves /sync/capabilities v1 from the packed dist/ in plain node', async () 
   const info = await startApp();
   expect(info.execArgv).toEqual([]);
   expect(info.resolved.server).toBe(`file://${packed.packageDir}/dist/server/index.js`);
-  expect(info.resolved.protocol).toBe(`file://${packed.packageDir}/dist/protocol/index.js`);
+  expect(info.resolved.protocol).toBe(`file://${packed.packageDir}/dist/protocol/public.js`);
 
   const res = await fetch(`http://127.0.0.1:${info.port}/sync/capabilities`, {
     headers: { Authorization: `Bearer ${info.token}`, 'Oversync-Source-ID': 'packaging-device' },

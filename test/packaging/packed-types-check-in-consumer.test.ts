@@ -130,6 +130,6 @@ it('type-checks under bundler resolution (a Vite app)', () => {
 
 it('type-checks a server-only project (Node globals, no DOM lib)', () => {
   const files = typeCheck('server-only', { module: 'nodenext', moduleResolution: 'nodenext', lib: ['ES2022'] }, 'server-consumer.ts');
-  expect(files).toContain(`${packed.packageDir}/dist/protocol/index.d.ts`);
+  expect(files).toContain(`${packed.packageDir}/dist/protocol/public.d.ts`);
   expect(files).not.toMatch(/lib\.dom\.d\.ts/);
 }, 60_000);
