@@ -61,3 +61,8 @@ export function utf8ByteLength(text: string): number {
   }
   return n;
 }
+
+/** Whether a parsed JSON value is an object (not null, not an array). */
+export function isJsonObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

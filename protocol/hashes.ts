@@ -8,6 +8,7 @@
  * `jcs_uniform_numeric_strings_v1` contract.
  */
 import { canonicalJson } from './canonical-json.ts';
+import { bytesToHex } from './values.ts';
 import type { BundleRow, JsonValue, PushRow } from './wire.ts';
 
 /** Canonical text hashed into `canonical_request_hash` for push rows starting at ordinal 0. */
@@ -38,14 +39,9 @@ export function bundleHashMaterial(rows: readonly BundleRow[]): string {
   return canonicalJson(items);
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
 /** SHA-256 of the UTF-8 bytes of `text`, as lowercase hex. Uses Web Crypto (browser and Node). */
 export async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
-  let out = '';
-  for (const b of digest) out += HEX[b];
-  return out;
+  return bytesToHex(new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))));
 }
 
 /** `canonical_request_hash` of push rows. */

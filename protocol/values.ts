@@ -301,10 +301,12 @@ export function base64ToBytes(s: string): Uint8Array {
   return out;
 }
 
-/** Lowercase hex of bytes. */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Lowercase hex of bytes (the one hex encoder of the package). */
 export function bytesToHex(bytes: Uint8Array): string {
   let out = '';
-  for (const b of bytes) out += b.toString(16).padStart(2, '0');
+  for (const b of bytes) out += HEX[b];
   return out;
 }
 

@@ -4,6 +4,7 @@
  * Types stay as `pg` returns them by default (int8/numeric as strings, json/jsonb parsed), as the
  * interface in `types.ts` promises.
  */
+import { quoteIdent } from './sql-identifiers.ts';
 import pg from 'pg';
 import { isConnectionFault } from './connection-faults.ts';
 import type { SqlDatabase, SqlQueryResult, SqlSession } from './types.ts';
@@ -13,9 +14,6 @@ export type PostgresDatabaseOptions =
   | { connectionString: string; maxConnections?: number; /** Longest wait for a pooled connection, queueing included (default 30 s). */ connectTimeoutMs?: number }
   | { pool: pg.Pool };
 
-function quoteIdent(name: string): string {
-  return '"' + name.replace(/"/g, '""') + '"';
-}
 
 /** Creates a `SqlDatabase` over a `pg` pool. A pool passed in by the host is not closed by `close()`. */
 export function createPostgresDatabase(options: PostgresDatabaseOptions): SqlDatabase {

@@ -8,6 +8,7 @@
  *   update the named columns of an existing row) or `{"table":"tasks","op":"delete","id":"…"}`.
  *   Answers `{"bundle": {bundle_seq, source_id, source_bundle_id, row_count, bundle_hash}}`.
  */
+import { quoteIdent } from '../database/sql-identifiers.ts';
 import type { SqlSession } from '../database/types.ts';
 import type { SyncServer } from '../index.ts';
 import { readBoundedText } from '../http/request-body.ts';
@@ -28,9 +29,6 @@ type ServerWriteChange =
   | { op: 'upsert'; table: RegisteredTable; row: Record<string, unknown> }
   | { op: 'delete'; table: RegisteredTable; id: string };
 
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
 
 function qualified(table: RegisteredTable): string {
   return `${quoteIdent(table.schema)}.${quoteIdent(table.table)}`;

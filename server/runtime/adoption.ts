@@ -13,7 +13,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SqlSession } from '../database/types.ts';
-import { SCOPE_COLUMN, keyTextSql, quoteIdent } from './catalog.ts';
+import { SCOPE_COLUMN, keyTextSql } from './catalog.ts';
+import { quoteIdent } from '../database/sql-identifiers.ts';
 import type { CatalogTable } from './catalog.ts';
 import type { RuntimeContext } from './context.ts';
 import { writeAsUser } from './server-writes.ts';

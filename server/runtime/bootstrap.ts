@@ -8,7 +8,8 @@
  */
 import type { SqlSession } from '../database/types.ts';
 import { canonicalPayloadSql } from './canonical-payload.ts';
-import { SCOPE_COLUMN, keyTextSql, quoteIdent } from './catalog.ts';
+import { SCOPE_COLUMN, keyTextSql } from './catalog.ts';
+import { quoteIdent } from '../database/sql-identifiers.ts';
 import type { Catalog, CatalogTable } from './catalog.ts';
 import { splitStatements, upgradeLayout } from './layout.ts';
 

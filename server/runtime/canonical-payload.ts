@@ -15,7 +15,8 @@
  * (`{"<first column>":`): payloads captured by an older server version (`json_build_object`
  * text, `{"id" : ...}`) never do, and are parsed and serialized as before.
  */
-import { quoteIdent, wireValueSql } from './catalog.ts';
+import { wireValueSql } from './catalog.ts';
+import { quoteIdent } from '../database/sql-identifiers.ts';
 import type { CatalogColumn, CatalogTable } from './catalog.ts';
 
 /** Base types of the text family whose `to_json` is a JSON string of their text. */

@@ -3,6 +3,7 @@
  * columns and their wire families) and the SQL fragments that move values between PostgreSQL
  * columns and wire payloads in set-based statements.
  */
+import { quoteIdent } from '../database/sql-identifiers.ts';
 import type { ValueFamily } from '../../protocol/values.ts';
 import type { SqlSession } from '../database/types.ts';
 import type { RegisteredTable } from './options.ts';
@@ -49,10 +50,6 @@ export interface Catalog {
   byName: Map<string, CatalogTable>;
 }
 
-/** Double-quotes an SQL identifier. */
-export function quoteIdent(name: string): string {
-  return '"' + name.replace(/"/g, '""') + '"';
-}
 
 /** Quotes an SQL string literal (escape-string form: safe whatever standard_conforming_strings is). */
 export function quoteLiteral(text: string): string {

@@ -16,7 +16,8 @@
 import type { WireDialect } from '../../protocol/dialect.ts';
 import type { PushRejectionDetail, PushRejectionReason } from '../../protocol/errors.ts';
 import type { SqlSession } from '../database/types.ts';
-import { SCOPE_COLUMN, decodeValueSql, quoteIdent } from './catalog.ts';
+import { SCOPE_COLUMN, decodeValueSql } from './catalog.ts';
+import { quoteIdent } from '../database/sql-identifiers.ts';
 import type { CatalogTable } from './catalog.ts';
 import type { RuntimeContext } from './context.ts';
 import { setBundleContext } from './source-state.ts';

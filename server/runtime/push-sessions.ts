@@ -3,11 +3,13 @@
  * (one set-based INSERT per chunk), commit (conflict check, apply grouped by table/op/columns,
  * finalize the captured bundle — one transaction), and delete.
  */
+import { isJsonObject } from '../../protocol/canonical-json.ts';
 import { randomUUID } from 'node:crypto';
 import type { CommittedBundleMeta, PushConflictDetail, PushSessionCreateResponse, PushChunkResponse, JsonValue } from '../../protocol/wire.ts';
 import { isCanonicalUuid } from '../../protocol/values.ts';
 import type { SqlSession } from '../database/types.ts';
-import { SCOPE_COLUMN, decodeValueSql, keyFromTextSql, quoteIdent, wirePayloadSql } from './catalog.ts';
+import { SCOPE_COLUMN, decodeValueSql, keyFromTextSql, wirePayloadSql } from './catalog.ts';
+import { quoteIdent } from '../database/sql-identifiers.ts';
 import type { CatalogTable } from './catalog.ts';
 import { finalizeCapturedBundle } from './bundle-finalize.ts';
 import type { RuntimeContext } from './context.ts';
@@ -29,10 +31,6 @@ import { OpCode, finishPayload, opName, wireKey } from './wire-rows.ts';
 
 const HASH = /^[0-9a-f]{64}$/;
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function positiveInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
 }
@@ -47,7 +45,7 @@ export interface PushCreateInput {
 
 /** Validates a push-session create body; throws `push_session_invalid`. */
 export function parsePushCreate(body: unknown): PushCreateInput {
-  if (!isPlainObject(body)) throw new SyncServerError('push_session_invalid', 'request body must be a JSON object');
+  if (!isJsonObject(body)) throw new SyncServerError('push_session_invalid', 'request body must be a JSON object');
   if (!positiveInt(body.source_bundle_id)) throw new SyncServerError('push_session_invalid', 'source_bundle_id must be an integer >= 1');
   if (!positiveInt(body.planned_row_count)) throw new SyncServerError('push_session_invalid', 'planned_row_count must be an integer >= 1');
   const init = body.initialization_id;
@@ -233,7 +231,7 @@ export interface PushChunkInput {
  * `bodyText` is the body's JSON text, read for the exact digits of JSON numbers.
  */
 export function parsePushChunk(ctx: RuntimeContext, body: unknown, bodyText: string): PushChunkInput {
-  if (!isPlainObject(body)) throw new SyncServerError('push_chunk_invalid', 'request body must be a JSON object');
+  if (!isJsonObject(body)) throw new SyncServerError('push_chunk_invalid', 'request body must be a JSON object');
   const start = body.start_row_ordinal;
   if (typeof start !== 'number' || !Number.isSafeInteger(start) || start < 0) {
     throw new SyncServerError('push_chunk_invalid', 'start_row_ordinal must be a non-negative integer');

@@ -2,6 +2,7 @@
  * Validation of pushed rows, done entirely before any database work so that bad input is
  * rejected with `400 push_chunk_invalid` and nothing is staged.
  */
+import { isJsonObject } from '../../protocol/canonical-json.ts';
 import { assertClientWireValue, canonicalFloatString, isCanonicalUuid, WireValueError } from '../../protocol/values.ts';
 import type { JsonValue } from '../../protocol/wire.ts';
 import { SCOPE_COLUMN } from './catalog.ts';
@@ -36,10 +37,6 @@ const INT_RANGE: Record<string, [bigint, bigint]> = {
 
 function invalid(index: number, message: string): SyncServerError {
   return new SyncServerError('push_chunk_invalid', `rows[${index}]: ${message}`);
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /**
@@ -103,7 +100,7 @@ export function validatePushRows(rows: unknown, catalog: Catalog, maxRows: numbe
   let lastSignature = '';
   for (let i = 0; i < rows.length; i++) {
     const row: unknown = rows[i];
-    if (!isPlainObject(row)) throw invalid(i, 'row must be an object');
+    if (!isJsonObject(row)) throw invalid(i, 'row must be an object');
     let table: CatalogTable;
     if (lastTable !== undefined && row.schema === lastSchemaRaw && row.table === lastTableRaw) table = lastTable;
     else {
@@ -122,7 +119,7 @@ export function validatePushRows(rows: unknown, catalog: Catalog, maxRows: numbe
     const opText = rawOp === 'INSERT' || rawOp === 'UPDATE' || rawOp === 'DELETE' ? rawOp : typeof rawOp === 'string' ? rawOp.trim().toUpperCase() : '';
     if (opText !== 'INSERT' && opText !== 'UPDATE' && opText !== 'DELETE') throw invalid(i, 'op must be INSERT, UPDATE or DELETE');
     const op = OpCode[opText];
-    if (!isPlainObject(row.key)) throw invalid(i, `key must be an object {"${table.keyColumn}": "<value>"}`);
+    if (!isJsonObject(row.key)) throw invalid(i, `key must be an object {"${table.keyColumn}": "<value>"}`);
     const keyValue = row.key[table.keyColumn];
     if (typeof keyValue !== 'string' || keyValue.length === 0) {
       throw invalid(i, `key.${table.keyColumn} must be a non-empty string`);
@@ -147,7 +144,7 @@ export function validatePushRows(rows: unknown, catalog: Catalog, maxRows: numbe
       out[i] = { table, keyText: keyValue, op, baseRowVersion: base, payload: null, columnSignature: '' };
       continue;
     }
-    if (!isPlainObject(row.payload)) throw invalid(i, `payload must be an object for ${opText}`);
+    if (!isJsonObject(row.payload)) throw invalid(i, `payload must be an object for ${opText}`);
     const input = row.payload;
     const rawNames = Object.keys(input);
     // Same member names as the previous row of this table: all are lowercase column names.
