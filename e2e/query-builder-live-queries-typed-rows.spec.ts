@@ -1,6 +1,6 @@
 /**
  * Live queries from query-builder objects: `useQuery(drizzleQuery)` and `useQuery(kyselyQuery)` in
- * oversqlite/react, and the framework-free `live(db, query, onRows)`, re-run when another tab
+ * oversqlite/react and in oversqlite/vue, and the framework-free `live(db, query, onRows)`, re-run when another tab
  * writes, and deliver the builder's rows: Drizzle's mapped names and types (a join's two tables, a
  * boolean column as `true`/`false`, a timestamp as a Date), Kysely's selected columns. (That the
  * row types are inferred, not `any`, is checked when tsc compiles the page: its `@ts-expect-error`
@@ -19,6 +19,8 @@ test('query objects drive live queries with the builders\' rows', async ({ conte
     window.qb.registerReactQueries();
     window.reactHarness.mountQueryObject(n, 'drizzle', 'drizzle-todos');
     window.reactHarness.mountQueryObject(n, 'kysely', 'kysely-todos');
+    window.vueHarness.mountQueryObject(n, 'vue-drizzle', 'drizzle-todos');
+    window.vueHarness.mountQueryObject(n, 'vue-kysely', 'kysely-todos');
     window.qb.startLive(n);
     await window.reactHarness.waitForRender('drizzle', 'return !r.loading');
   }, name);
@@ -29,6 +31,10 @@ test('query objects drive live queries with the builders\' rows', async ({ conte
   expect(drizzleRender.rows).toEqual([{ id: 'x-t1', list: 'Groceries', done: true }]);
   const kyselyRender = await a.evaluate(() => window.reactHarness.waitForRender('kysely', 'return r.rows.length === 1 && r.rows[0].done === 1'));
   expect(kyselyRender.rows).toEqual([{ id: 'x-t1', done: 1 }]);
+  const vueDrizzle = await a.evaluate(() => window.vueHarness.waitForRecord('vue-drizzle', 'return r.rows.length === 1 && r.rows[0].done === true'));
+  expect(vueDrizzle.rows).toEqual([{ id: 'x-t1', list: 'Groceries', done: true }]);
+  const vueKysely = await a.evaluate(() => window.vueHarness.waitForRecord('vue-kysely', 'return r.rows.length === 1 && r.rows[0].done === 1'));
+  expect(vueKysely.rows).toEqual([{ id: 'x-t1', done: 1 }]);
   await a.waitForFunction(() => window.qb.liveResults('drizzle').at(-1)?.length === 1 && window.qb.liveResults('kysely').at(-1)?.length === 1);
   expect(await a.evaluate(() => window.qb.liveResults('drizzle').at(-1))).toEqual([{ id: 'x-t1', done: true, createdAt: '2026-01-02T03:04:05.000Z' }]);
   expect(await a.evaluate(() => window.qb.liveResults('kysely').at(-1))).toEqual([{ id: 'x-t1', title: 'milk' }]);
@@ -38,5 +44,6 @@ test('query objects drive live queries with the builders\' rows', async ({ conte
   const after = await a.evaluate(() => window.reactHarness.waitForRender('drizzle', 'return r.rows.length === 2'));
   expect(after.rows).toEqual([{ id: 'x-t1', list: 'Groceries', done: true }, { id: 'y-t1', list: 'Work', done: true }]);
   await a.waitForFunction(() => window.qb.liveResults('kysely').at(-1)?.length === 2);
+  await a.evaluate(() => window.vueHarness.waitForRecord('vue-drizzle', 'return r.rows.length === 2'));
   expect(await a.evaluate(() => window.harness.errors)).toEqual([]);
 });

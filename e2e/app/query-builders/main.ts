@@ -11,6 +11,7 @@ import type { OversqliteDrizzle } from '../../../src/drizzle/index.ts';
 import { OversqliteDialect, executeAtomically, live as liveKysely } from '../../../src/kysely/index.ts';
 import type { Database, LiveQuery } from '../../../src/index.ts';
 import '../react/main.ts';
+import '../vue/main.ts';
 import { lists, todos } from './schema.ts';
 import type { KyselyTables } from './schema.ts';
 
@@ -169,8 +170,12 @@ const qb = {
     return lives.get(key)?.results ?? [];
   },
 
-  /** Registers `useQuery(queryObject)` builders on the React harness. */
+  /** Registers `useQuery(queryObject)` builders on the React and Vue harnesses. */
   registerReactQueries() {
+    window.vueHarness.setQueryBuilder('drizzle-todos', (db) => drizzle(db).select({ id: todos.id, list: lists.name, done: todos.done })
+      .from(todos).innerJoin(lists, eq(todos.listId, lists.id)).orderBy(asc(todos.id)));
+    window.vueHarness.setQueryBuilder('kysely-todos', (db) => new Kysely<KyselyTables>({ dialect: new OversqliteDialect(db) })
+      .selectFrom('todos').select(['id', 'done']).orderBy('id'));
     window.reactHarness.setQueryBuilder('drizzle-todos', (db) => drizzle(db).select({ id: todos.id, list: lists.name, done: todos.done })
       .from(todos).innerJoin(lists, eq(todos.listId, lists.id)).orderBy(asc(todos.id)));
     window.reactHarness.setQueryBuilder('kysely-todos', (db) => new Kysely<KyselyTables>({ dialect: new OversqliteDialect(db) })

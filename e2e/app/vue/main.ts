@@ -5,7 +5,8 @@
 import { createApp, h, ref, watch } from 'vue';
 import type { App } from 'vue';
 import { createOversqlite, useQuery, useSyncStatus } from '../../../src/vue/index.ts';
-import type { Row, SqlParams, SyncStatus } from '../../../src/index.ts';
+import type { Database, Row, SqlParams, SyncStatus } from '../../../src/index.ts';
+import type { LiveQueryObject, QueryRefs } from '../../../src/vue/index.ts';
 import '../main.ts';
 import { trackSubscriptions } from '../subscription-counter.ts';
 import type { SubscriptionCounts } from '../subscription-counter.ts';
@@ -24,6 +25,10 @@ export interface VueHarness {
   /** Mounts an app whose component calls `useQuery(sql, () => params)`; `setParams` changes the params ref. */
   mountQuery(name: string, key: string, sql: string, params?: SqlParams): void;
   setParams(key: string, params: SqlParams): void;
+  /** Mounts an app whose component calls `useQuery(queryObject)` with a builder registered by `setQueryBuilder`. */
+  mountQueryObject(name: string, key: string, builder: string): void;
+  /** Registers a named builder of query objects (the query-builders page adds Drizzle and Kysely ones). */
+  setQueryBuilder(name: string, build: (db: Database) => LiveQueryObject): void;
   mountStatus(name: string, key: string): void;
   unmount(key: string): void;
   records(key: string): RefsRecord[];
@@ -41,6 +46,16 @@ const paramRefs = new Map<string, { value: SqlParams | undefined }>();
 const statusLogs = new Map<string, Array<SyncStatus | null>>();
 const waiters = new Map<string, Array<() => void>>();
 const counters = new Map<string, SubscriptionCounts>();
+const builders = new Map<string, (db: Database) => LiveQueryObject>();
+
+function recordRefs(key: string, refs: QueryRefs<unknown>): void {
+  const log: RefsRecord[] = [];
+  logs.set(key, log);
+  watch([refs.rows, refs.loading, refs.error], () => {
+    log.push({ rows: refs.rows.value, loading: refs.loading.value, error: refs.error.value === null ? null : `${refs.error.value.code}: ${refs.error.value.message}` });
+    for (const w of (waiters.get(key) ?? []).splice(0)) w();
+  }, { immediate: true, flush: 'sync' });
+}
 
 function mount(name: string, key: string, component: Parameters<typeof createApp>[0]): void {
   const element = document.createElement('div');
@@ -79,6 +94,21 @@ const vueHarness: VueHarness = {
         };
       },
     });
+  },
+  mountQueryObject(name, key, builder) {
+    const build = builders.get(builder);
+    if (build === undefined) throw new Error(`no query builder ${builder}`);
+    const query = build(window.harness.db(name));
+    mount(name, key, {
+      setup() {
+        const refs = useQuery(query) as QueryRefs<unknown>;
+        recordRefs(key, refs);
+        return () => h('ul', refs.rows.value.map((row, i) => h('li', { key: i }, JSON.stringify(row))));
+      },
+    });
+  },
+  setQueryBuilder(name, build) {
+    builders.set(name, build);
   },
   setParams(key, params) {
     const r = paramRefs.get(key);
