@@ -7,7 +7,7 @@
 import type { PushConflictDetail } from './wire.ts';
 
 /** Every error code a v1 server may answer with, mapped to its HTTP status. */
-export const WIRE_ERROR_STATUS = {
+const WIRE_ERROR_STATUS = {
   authentication_failed: 401,
   invalid_request: 400,
   method_not_allowed: 405,

@@ -278,13 +278,13 @@ export interface StatusResponse {
 }
 
 /** Development sign-in of the reference servers: `POST /dummy-signin`. */
-export interface DummySigninRequest {
+interface DummySigninRequest {
   user: string;
   password: string;
 }
 
 /** Response of `POST /dummy-signin`. */
-export interface DummySigninResponse {
+interface DummySigninResponse {
   token: string;
   expires_in: number;
   user: string;

@@ -10,7 +10,7 @@ import { isWellFormedText } from '../http/storable-json.ts';
 /** Longest user id (the token's `sub`), in UTF-16 code units. */
 export const MAX_USER_ID_LENGTH = 256;
 /** Longest source id (`Oversync-Source-ID`, `new_source_id`), in UTF-16 code units. */
-export const MAX_SOURCE_ID_LENGTH = 256;
+const MAX_SOURCE_ID_LENGTH = 256;
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 

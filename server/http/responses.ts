@@ -16,10 +16,10 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
  * Longest error message sent, in UTF-16 code units. Messages quote input (a table or column name,
  * a key); a client that sends a 20 MB name must not get 20 MB back.
  */
-export const MAX_ERROR_MESSAGE_LENGTH = 1024;
+const MAX_ERROR_MESSAGE_LENGTH = 1024;
 
 /** `message` cut to {@link MAX_ERROR_MESSAGE_LENGTH}, saying how much was cut. */
-export function capErrorMessage(message: string): string {
+function capErrorMessage(message: string): string {
   if (message.length <= MAX_ERROR_MESSAGE_LENGTH) return message;
   return `${message.slice(0, MAX_ERROR_MESSAGE_LENGTH)}… (${message.length - MAX_ERROR_MESSAGE_LENGTH} more characters cut)`;
 }

@@ -6,7 +6,7 @@
  */
 
 /** Deepest nesting of arrays/objects accepted in a request body (wire values need a few levels). */
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
 
 /** Where and why a body cannot be stored. */
 export interface UnstorableJson {

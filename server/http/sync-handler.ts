@@ -24,7 +24,7 @@ import { findUnstorableJson } from './storable-json.ts';
 import { errorResponse, jsonResponse } from './responses.ts';
 
 /** Everything the handler needs from the server object. */
-export interface SyncHandlerDeps {
+interface SyncHandlerDeps {
   ctx: RuntimeContext;
   basePath: string | null;
   snapshotBuilds: CapacityGate;

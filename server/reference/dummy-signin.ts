@@ -8,10 +8,10 @@ import { signDevToken } from '../auth/dev-token.ts';
 import { readBoundedText } from '../http/request-body.ts';
 
 /** Largest sign-in body read (a user id and a password fit many times over). */
-export const DUMMY_SIGNIN_MAX_BODY_BYTES = 16 * 1024;
+const DUMMY_SIGNIN_MAX_BODY_BYTES = 16 * 1024;
 
 /** Lifetime of a dummy sign-in token, as in go-oversync's example server. */
-export const DUMMY_SIGNIN_TTL_SECONDS = 300;
+const DUMMY_SIGNIN_TTL_SECONDS = 300;
 
 function invalid(message: string): Response {
   return Response.json({ error: 'invalid_request', message }, { status: 400 });

@@ -16,7 +16,7 @@ import { SyncServerError } from '../runtime/sync-error.ts';
 import type { RegisteredTable } from '../runtime/options.ts';
 
 /** The writer source id used when `/test/server-write` names none. */
-export const DEFAULT_TEST_WRITER_SOURCE_ID = 'server:reference-test';
+const DEFAULT_TEST_WRITER_SOURCE_ID = 'server:reference-test';
 
 /** Largest test-hook body read. */
 const TEST_HOOK_MAX_BODY_BYTES = 4 * 1024 * 1024;

@@ -20,7 +20,7 @@ import type { RuntimeContext } from './context.ts';
 import { writeAsUser } from './server-writes.ts';
 
 /** Prefix of the writer source id of adoption bundles. */
-export const ADOPTION_SOURCE_PREFIX = 'oversync-adoption:';
+const ADOPTION_SOURCE_PREFIX = 'oversync-adoption:';
 
 /** SQL condition: row `n` of `table` has no row version (it was never part of a bundle). */
 function unadoptedSql(table: CatalogTable): string {

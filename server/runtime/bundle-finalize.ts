@@ -21,7 +21,7 @@ export interface RetentionPolicy {
 }
 
 /** Identity of the bundle being finalized. */
-export interface BundleIdentity {
+interface BundleIdentity {
   userId: string;
   userPk: string;
   sourceId: string;
@@ -184,7 +184,7 @@ export async function finalizeCapturedBundle(
 }
 
 /** Moves the retained floor toward `latest - retained` by at most one batch and deletes history at or below it. */
-export async function applyRetention(tx: SqlSession, userPk: string, latest: number, policy: RetentionPolicy): Promise<void> {
+async function applyRetention(tx: SqlSession, userPk: string, latest: number, policy: RetentionPolicy): Promise<void> {
   const target = latest - policy.retainedBundlesPerUser;
   if (target <= 0) return;
   const r = await tx.query<{ floor: string }>(
@@ -197,7 +197,7 @@ export async function applyRetention(tx: SqlSession, userPk: string, latest: num
 }
 
 /** Deletes retained bundles at or below `floor` (row versions and tombstones stay). */
-export async function deleteHistoryAtOrBelow(tx: SqlSession, userPk: string, floor: number): Promise<void> {
+async function deleteHistoryAtOrBelow(tx: SqlSession, userPk: string, floor: number): Promise<void> {
   await tx.query('DELETE FROM sync.bundle_rows WHERE user_pk = $1 AND bundle_seq <= $2', [userPk, floor]);
   await tx.query('DELETE FROM sync.bundle_log WHERE user_pk = $1 AND bundle_seq <= $2', [userPk, floor]);
 }

@@ -31,7 +31,7 @@ export function featureFlags(watchEnabled: boolean): CapabilityFeatures {
 }
 
 /** Advertised limits (zero-valued "unlimited" session limits are omitted, as go-oversync does). */
-export function bundleLimits(l: ResolvedLimits): BundleLimits {
+function bundleLimits(l: ResolvedLimits): BundleLimits {
   const limits: BundleLimits = {
     max_bundles_per_pull: l.maxBundlesPerPull,
     default_rows_per_push_chunk: l.defaultRowsPerPushChunk,

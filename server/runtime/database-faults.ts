@@ -9,7 +9,7 @@ import { isRetryablePgError } from './sync-error.ts';
 import { SyncServerError } from './sync-error.ts';
 
 /** Seconds a client should wait before retrying a request that met a database fault. */
-export const DATABASE_RETRY_AFTER_SECONDS = 1;
+const DATABASE_RETRY_AFTER_SECONDS = 1;
 
 /**
  * The protocol answer for a transient database fault, or null when `err` is something else.

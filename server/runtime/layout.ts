@@ -10,7 +10,7 @@ import type { SqlSession } from '../database/types.ts';
 import { FLOAT_WIRE_TEXT_SQL } from './canonical-payload.ts';
 
 /** Layout marker stored in `sync.meta.layout_name`: a `sync` schema of any other software is refused. */
-export const LAYOUT_NAME = 'oversqlite_server_postgres_sync_v1';
+const LAYOUT_NAME = 'oversqlite_server_postgres_sync_v1';
 
 /** Why bootstrap refused the existing `sync` schema. */
 export type SyncSchemaErrorCode = 'sync_schema_foreign' | 'sync_schema_too_new' | 'sync_schema_step_failed';

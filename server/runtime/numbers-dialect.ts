@@ -18,7 +18,7 @@ const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 const numericByTable = new WeakMap<CatalogTable, ReadonlySet<string>>();
 
 /** Columns of `table` that travel as JSON numbers in the numbers dialect (integer, float, decimal). */
-export function numericColumns(table: CatalogTable): ReadonlySet<string> {
+function numericColumns(table: CatalogTable): ReadonlySet<string> {
   let s = numericByTable.get(table);
   if (!s) {
     s = new Set(table.columns.filter((c) => c.family === 'integer' || c.family === 'float' || c.family === 'decimal').map((c) => c.name));
@@ -46,7 +46,7 @@ export function numbersPayloadText(table: CatalogTable, payload: WirePayload): s
 }
 
 /** The payload as a numbers peer decodes it (numeric members as float64), for the hash material. */
-export function numbersPayloadValue(table: CatalogTable, payload: WirePayload): WirePayload {
+function numbersPayloadValue(table: CatalogTable, payload: WirePayload): WirePayload {
   const numeric = numericColumns(table);
   const out: WirePayload = {};
   for (const name of Object.keys(payload)) {

@@ -55,7 +55,7 @@ function reasonOf(code: string | undefined): PushRejectionReason | null {
 }
 
 /** True when `err` is a database refusal that pushed data can cause (worth locating). */
-export function isPushDataRefusal(err: unknown): boolean {
+function isPushDataRefusal(err: unknown): boolean {
   return reasonOf(pgErrorCode(err)) !== null;
 }
 
@@ -73,7 +73,7 @@ interface Located {
 }
 
 /** One staged segment (consecutive rows of one table, op and column set), ordinals as text. */
-export interface StagedSegment {
+interface StagedSegment {
   start_ordinal: string;
   end_ordinal: string;
   table_id: number;
@@ -82,7 +82,7 @@ export interface StagedSegment {
 }
 
 /** Applies the staged rows of one segment (the commit's own statement), so the replay fails as the commit did. */
-export type ApplySegment = (tx: SqlSession, ctx: RuntimeContext, userId: string, pushId: string, seg: StagedSegment) => Promise<void>;
+type ApplySegment = (tx: SqlSession, ctx: RuntimeContext, userId: string, pushId: string, seg: StagedSegment) => Promise<void>;
 
 /** Thrown to roll the diagnosis transaction back once it has its answer. */
 class Rollback extends Error {}

@@ -36,7 +36,7 @@ function positiveInt(v: unknown): v is number {
 }
 
 /** Parsed `POST /sync/push-sessions` body. */
-export interface PushCreateInput {
+interface PushCreateInput {
   sourceBundleId: number;
   plannedRowCount: number;
   initializationId: string | null;
@@ -216,7 +216,7 @@ async function lockSession(tx: SqlSession, pushId: string, userId: string, sourc
 }
 
 /** Parsed chunk body. */
-export interface PushChunkInput {
+interface PushChunkInput {
   startRowOrdinal: number;
   rows: ValidatedPushRow[];
   /**
@@ -355,7 +355,7 @@ async function findFirstConflict(tx: SqlSession, pushId: string, userPk: string)
 }
 
 /** The live server row of a key in wire form, or null. */
-export async function readLiveRow(tx: SqlSession, table: CatalogTable, userId: string, keyText: string): Promise<Record<string, JsonValue> | null> {
+async function readLiveRow(tx: SqlSession, table: CatalogTable, userId: string, keyText: string): Promise<Record<string, JsonValue> | null> {
   const r = await tx.query<{ payload: Record<string, JsonValue> }>(
     `SELECT ${wirePayloadSql(table, 'n')} AS payload FROM ${table.sqlName} n
       WHERE n.${quoteIdent(SCOPE_COLUMN)} = $1 AND n.${quoteIdent(table.keyColumn)} = ${keyFromTextSql(table, '$2')}`,

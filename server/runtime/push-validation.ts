@@ -29,7 +29,7 @@ const NAME = /^[a-z0-9_]+$/;
  * btree entry limit (~2.7 kB) in the (scope, key) indexes, so a long key is refused here rather
  * than failing in an index.
  */
-export const MAX_SYNC_KEY_LENGTH = 512;
+const MAX_SYNC_KEY_LENGTH = 512;
 const INT_RANGE: Record<string, [bigint, bigint]> = {
   int2: [-32768n, 32767n],
   int4: [-2147483648n, 2147483647n],

@@ -25,7 +25,7 @@ import { NUMBERS_DIALECT, requesterDialectOfUser } from './wire-dialect.ts';
 const REASONS: readonly SourceReplacementReason[] = ['history_pruned', 'source_sequence_out_of_order', 'source_sequence_changed', 'source_retired'];
 
 /** A validated source replacement request. */
-export interface SourceReplacement {
+interface SourceReplacement {
   previousSourceId: string;
   newSourceId: string;
   reason: SourceReplacementReason;

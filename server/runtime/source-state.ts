@@ -6,7 +6,7 @@ import type { SqlSession } from '../database/types.ts';
 import { SyncServerError } from './sync-error.ts';
 
 /** A source's stored state. */
-export interface SourceState {
+interface SourceState {
   state: 'active' | 'reserved' | 'retired';
   maxCommittedSourceBundleId: number;
   replacedBySourceId: string;
@@ -24,7 +24,7 @@ export async function readSourceState(tx: SqlSession, userPk: string, sourceId: 
 }
 
 /** `409 source_retired` with the structured fields. */
-export function sourceRetiredError(sourceId: string, state: SourceState): SyncServerError {
+function sourceRetiredError(sourceId: string, state: SourceState): SyncServerError {
   const extra: Record<string, unknown> = { source_id: sourceId };
   if (state.replacedBySourceId) extra.replaced_by_source_id = state.replacedBySourceId;
   return new SyncServerError('source_retired', `source ${sourceId} is retired${state.replacedBySourceId ? ` and replaced by ${state.replacedBySourceId}` : ''}`, extra);

@@ -3,7 +3,7 @@ import type { CapabilityFeatures, StatusResponse } from '../../protocol/wire.ts'
 import type { SqlDatabase } from '../database/types.ts';
 
 /** Process-side facts the status report includes. */
-export interface LifecycleFacts {
+interface LifecycleFacts {
   appName: string;
   lifecycle: 'running' | 'shutting_down' | 'closed';
   inflight: number;

@@ -16,7 +16,7 @@ export function bundleEventFrame(event: WatchBundleEvent): string {
 export const HEARTBEAT_FRAME = ': heartbeat\n\n';
 
 /** Parameters of one watch stream. */
-export interface WatchStreamOptions {
+interface WatchStreamOptions {
   hub: BundleChangeHub;
   userId: string;
   afterBundleSeq: number;
