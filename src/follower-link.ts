@@ -22,7 +22,7 @@ const MAX_RESENDS = 2;
 const SYNC_CALL_TIMEOUT_MS = 10 * 60 * 1000;
 
 /** A call waiting for the leader's answer. */
-export interface PendingCall {
+interface PendingCall {
   /** Request id (unique per call, kept across retries). */
   readonly id: string;
   /** The call. */

@@ -12,7 +12,7 @@
 export const FOREGROUND_SYNC_THROTTLE_MS = 5_000;
 
 /** What {@link watchForeground} listens to and calls. */
-export interface ForegroundSyncOptions {
+interface ForegroundSyncOptions {
   /** Receives `focus` (the window, `globalThis` in a page). */
   readonly window: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
   /** Receives `visibilitychange` and says whether the page is visible (the page's `document`). */

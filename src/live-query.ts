@@ -17,7 +17,7 @@ export interface LiveQuery {
 }
 
 /** Runs the query on whichever tab leads. */
-export type WatchedQueryRunner = (sql: string, params?: SqlParams) => Promise<Outcome<WatchedQueryResult>>;
+type WatchedQueryRunner = (sql: string, params?: SqlParams) => Promise<Outcome<WatchedQueryResult>>;
 
 /** One live query's state machine. */
 export class LiveQueryRun<T = Row> implements LiveQuery {

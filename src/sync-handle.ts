@@ -14,7 +14,7 @@ import type { ObservableValue } from './observable-value.ts';
 import { unwrapOutcome } from './outcome.ts';
 
 /** Runs a sync method on the leader. */
-export type SyncCaller = (method: SyncMethod, args: readonly unknown[]) => Promise<Outcome<unknown>>;
+type SyncCaller = (method: SyncMethod, args: readonly unknown[]) => Promise<Outcome<unknown>>;
 
 /** Sync status and operations of one database. */
 export class SyncHandle {

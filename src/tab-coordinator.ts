@@ -27,7 +27,7 @@ import type { WorkerFactory } from './worker-backend.ts';
 export type TabRole = 'leader' | 'follower';
 
 /** Options of {@link TabCoordinator.open}. */
-export interface TabCoordinatorOptions {
+interface TabCoordinatorOptions {
   readonly name: string;
   readonly schema: AppSchema;
   readonly storage: StorageKind;
@@ -43,7 +43,7 @@ export interface TabCoordinatorOptions {
 }
 
 /** What the coordinator reports to the database facade. */
-export interface CoordinatorListeners {
+interface CoordinatorListeners {
   /** A commit happened (in this tab's worker or relayed from the leader). */
   onChange(notice: CommitNotice): void;
   /** A (new) leader started serving: data may have changed while no one was serving. */

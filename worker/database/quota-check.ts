@@ -52,7 +52,7 @@ export function installQuotaErrorProbe(): void {
 }
 
 /** Whether an error shape is a SQLite I/O error. */
-export function isIoError(shape: OversqliteErrorShape): boolean {
+function isIoError(shape: OversqliteErrorShape): boolean {
   return shape.sqliteCode !== undefined && (shape.sqliteCode & 0xff) === SQLITE_IOERR;
 }
 

@@ -8,7 +8,7 @@ import { OversqliteError } from './errors.ts';
 import type { AppSchema } from './types.ts';
 
 /** Checks the shape of an app schema, failing with `invalid_argument`. */
-export function validateSchema(schema: AppSchema): void {
+function validateSchema(schema: AppSchema): void {
   if (!Number.isSafeInteger(schema?.version) || schema.version < 0) {
     throw new OversqliteError('invalid_argument', 'schema.version must be a non-negative integer.');
   }

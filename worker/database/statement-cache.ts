@@ -24,7 +24,7 @@ interface Entry {
 }
 
 /** A statement lent by {@link StatementCache.acquire}; give it back with `release`. */
-export interface LentStatement {
+interface LentStatement {
   readonly stmt: PreparedStatement;
   release(): void;
 }

@@ -24,12 +24,12 @@ export interface OpenedStorage {
 const POOL_MIN_CAPACITY = 8;
 
 /** Turns an app database name into a safe VFS name and OPFS directory name. */
-export function vfsNameFor(databaseName: string): string {
+function vfsNameFor(databaseName: string): string {
   return `oversqlite-${databaseName.replace(/[^A-Za-z0-9_-]/g, '_')}`;
 }
 
 /** Whether this realm can use OPFS sync access handles (only dedicated workers can). */
-export function opfsSupported(): boolean {
+function opfsSupported(): boolean {
   const g = globalThis as { navigator?: { storage?: { getDirectory?: unknown } }; FileSystemFileHandle?: { prototype: object } };
   return typeof g.navigator?.storage?.getDirectory === 'function'
     && g.FileSystemFileHandle !== undefined

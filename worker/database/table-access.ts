@@ -31,7 +31,7 @@ const SQLITE_READ = 20;
 const SQLITE_UPDATE = 23;
 
 /** Whether a table belongs to the app (and so is worth announcing or watching). */
-export function isAppTable(table: string): boolean {
+function isAppTable(table: string): boolean {
   const lower = table.toLowerCase();
   return !(lower.startsWith('_sync_') || lower.startsWith('_oversqlite_') || lower.startsWith('sqlite_'));
 }

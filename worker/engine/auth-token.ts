@@ -75,7 +75,7 @@ export class AuthTokenSource {
 }
 
 /** Epoch ms of a JWT's `exp`, or null for opaque tokens or tokens without `exp`. */
-export function expiryOf(token: string): number | null {
+function expiryOf(token: string): number | null {
   try {
     const claims = decodeJwt(token);
     return typeof claims.exp === 'number' ? claims.exp * 1000 : null;

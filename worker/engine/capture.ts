@@ -15,7 +15,7 @@ import { quoteIdent } from './table-config.ts';
 import { SyncError } from './errors.ts';
 
 /** Name of the SQL function the triggers consult. */
-export const CAPTURE_FUNCTION = '_sync_capture_enabled';
+const CAPTURE_FUNCTION = '_sync_capture_enabled';
 
 interface CaptureSwitch {
   suppressed: number;

@@ -18,7 +18,7 @@ import type { WireDialect } from '../../protocol/index.ts';
 import type { EngineContext } from './context.ts';
 
 /** How sure the engine is of the dialect (higher replaces lower). */
-export type DialectEvidence = 'capabilities' | 'values' | 'push_session' | 'bundle_hash';
+type DialectEvidence = 'capabilities' | 'values' | 'push_session' | 'bundle_hash';
 
 const STRENGTH: Record<DialectEvidence, number> = { capabilities: 1, values: 2, push_session: 3, bundle_hash: 4 };
 

@@ -15,7 +15,7 @@ import { quoteIdent } from './table-config.ts';
 import type { AttachResult, DetachResult } from './types.ts';
 
 /** Result of comparing local table specs with the advertised ones (`protocol-handshake/connect.json`). */
-export type TableContractCheck =
+type TableContractCheck =
   | { kind: 'match' }
   | {
       kind: 'mismatch';
@@ -61,7 +61,7 @@ export function checkTableContract(local: TableSpec[], advertised: unknown): Tab
 }
 
 /** Local specs of the engine's synced tables. */
-export function localTableSpecs(ctx: EngineContext): TableSpec[] {
+function localTableSpecs(ctx: EngineContext): TableSpec[] {
   return ctx.model.tables.map((t) => ({ schema: ctx.schema, table: t.table, sync_key_columns: [t.key.wireName] }));
 }
 

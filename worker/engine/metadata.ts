@@ -198,7 +198,7 @@ export function installMetadata(db: Database, newSourceId: () => string, remoteS
 }
 
 /** The durable attachment singleton. */
-export interface AttachmentState {
+interface AttachmentState {
   currentSourceId: string;
   bindingState: 'anonymous' | 'attached';
   attachedUserId: string | null;
@@ -228,7 +228,7 @@ export function readAttachment(db: Database): AttachmentState {
 }
 
 /** The durable in-progress transition singleton. */
-export interface OperationState {
+interface OperationState {
   kind: 'none' | 'remote_replace' | 'source_recovery';
   targetUserId: string | null;
   reason: string | null;

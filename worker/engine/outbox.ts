@@ -89,7 +89,7 @@ class FrozenRow implements OutboxRow {
 }
 
 /** A frozen outbox: its header and (when state is not 'none') its rows in push order. */
-export interface FrozenOutbox {
+interface FrozenOutbox {
   header: OutboxHeader;
   rows: OutboxRow[];
 }
@@ -150,7 +150,7 @@ function readPage(ctx: EngineContext, from: number, size: number): { rows: PageR
 }
 
 /** Reads the frozen rows in push order, encoding each local payload for the wire. */
-export function readOutboxRows(ctx: EngineContext): OutboxRow[] {
+function readOutboxRows(ctx: EngineContext): OutboxRow[] {
   const out: OutboxRow[] = [];
   const schemaText = JSON.stringify(ctx.schema);
   const [first, last] = (selectRowCached(ctx.db, 'SELECT MIN(row_ordinal), MAX(row_ordinal) FROM _sync_outbox_rows', []) ?? []) as [number | null, number | null];

@@ -7,7 +7,7 @@
 import type { EngineClock } from './types.ts';
 
 /** Scheduler tuning. */
-export interface SchedulerOptions {
+interface SchedulerOptions {
   debounceMs: number;
   /** 0 disables the periodic run. */
   intervalMs: number;

@@ -58,7 +58,7 @@ function configError(message: string): SyncError {
 }
 
 /** Value family of a column from its declared SQLite type. */
-export function familyFromDeclaredType(declared: string): ValueFamily {
+function familyFromDeclaredType(declared: string): ValueFamily {
   const t = declared.toUpperCase();
   if (t.includes('BOOL')) return 'boolean';
   if (t.includes('INT')) return 'integer';

@@ -10,7 +10,7 @@ import { SyncError } from './errors.ts';
 import type { EngineClock } from './types.ts';
 
 /** Transient retry policy. */
-export interface RetryPolicy {
+interface RetryPolicy {
   attempts: number;
   initialDelayMs: number;
   maxDelayMs: number;
@@ -19,19 +19,19 @@ export interface RetryPolicy {
 }
 
 /** Snapshot capacity retry budget (defaults from the contract fixture). */
-export interface CapacityRetryPolicy {
+interface CapacityRetryPolicy {
   maxWaitMs: number;
   fallbackDelayMs: number;
   positiveJitterRatio: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, initialDelayMs: 100, maxDelayMs: 1000, jitter: 0.2 };
-export const DEFAULT_CAPACITY_RETRY: CapacityRetryPolicy = { maxWaitMs: 30_000, fallbackDelayMs: 1000, positiveJitterRatio: 1 };
+const DEFAULT_RETRY: RetryPolicy = { attempts: 3, initialDelayMs: 100, maxDelayMs: 1000, jitter: 0.2 };
+const DEFAULT_CAPACITY_RETRY: CapacityRetryPolicy = { maxWaitMs: 30_000, fallbackDelayMs: 1000, positiveJitterRatio: 1 };
 const CAPACITY_CODES = new Set(['snapshot_build_capacity', 'snapshot_chunk_capacity']);
 const TRANSIENT_STATUS = new Set([429, 502, 503, 504]);
 
 /** One request. */
-export interface RequestSpec {
+interface RequestSpec {
   method: 'GET' | 'POST' | 'DELETE';
   path: string;
   query?: Record<string, string | number | undefined>;

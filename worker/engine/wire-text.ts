@@ -48,7 +48,7 @@ function tableText(t: TableModel): TableText {
 }
 
 /** Canonical text of any wire value (strings, the common case, natively). */
-export function valueText(v: unknown): string {
+function valueText(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   // A number kept as text by the exact parser: JCS renders the double (the hash then decides).
   if (v instanceof ExactJsonNumber) return JSON.stringify(v.toNumber());
@@ -146,7 +146,7 @@ export function encodeLocalPayload(t: TableModel, local: Record<string, unknown>
  * exactly the table's columns, `canonicalJson` otherwise (so the hash is right for any input and
  * shape errors are reported by the validation that follows, as before).
  */
-export function committedPayloadText(t: TableModel | undefined, payload: unknown): string {
+function committedPayloadText(t: TableModel | undefined, payload: unknown): string {
   if (t && payload !== null && typeof payload === 'object' && !Array.isArray(payload)) {
     const { sorted } = tableText(t);
     const obj = payload as Record<string, unknown>;
