@@ -34,7 +34,7 @@ import type {
   SyncStatus,
 } from './types.ts';
 import { finalizeStatements } from './statements.ts';
-import { FailureStreak, isDataFailure, isolateRefusedChanges, requeueRejectedOutbox, restoreHeldChanges } from './self-heal.ts';
+import { FailureStreak, holdPendingChanges, isDataFailure, isolateRefusedChanges, requeueRejectedOutbox, restoreHeldChanges } from './self-heal.ts';
 import { watchOnce } from './watch-stream.ts';
 
 /** Real time. */
@@ -311,13 +311,21 @@ export class SyncEngine {
     this.streak.reset();
     this.ctx.setPhase('recovering');
     requeueRejectedOutbox(this.ctx);
-    await this.keepSourceRebuild();
     let result: SyncResult;
     try {
+      await this.keepSourceRebuild();
       result = await this.syncOnce();
     } catch (e) {
       if (!isDataFailure(e)) throw e;
       const userId = this.requireAttached();
+      // The server's state alone first (a pending change that cannot be re-applied on top of it
+      // must not block the rebuild), then the changes go up in parts; the refused ones are dropped.
+      holdPendingChanges(this.ctx);
+      try {
+        await this.keepSourceRebuild();
+      } finally {
+        restoreHeldChanges(this.ctx);
+      }
       const dropped = await isolateRefusedChanges(this.ctx, () => this.exchange(() => pushLoop(this.ctx, userId)));
       this.ctx.rowsLost(dropped);
       // Rows whose changes were dropped still show them locally: take the server's state.

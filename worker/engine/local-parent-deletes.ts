@@ -194,3 +194,58 @@ export function needsSnapshotToRestore(ctx: EngineContext, t: TableModel, keyJso
     ) === 1
   );
 }
+
+const referencingCache = new WeakMap<EngineContext['model'], Map<string, TableModel[]>>();
+
+/** Synced tables that reference `t`, directly or through other tables (what a delete in `t` can reach). */
+function referencingTables(ctx: EngineContext, t: TableModel): TableModel[] {
+  let cache = referencingCache.get(ctx.model);
+  if (!cache) referencingCache.set(ctx.model, (cache = new Map()));
+  let out = cache.get(t.table);
+  if (out) return out;
+  const parentsOf = new Map<TableModel, Set<string>>();
+  for (const c of ctx.model.tables) {
+    const list = ctx.db.exec({ sql: `PRAGMA foreign_key_list(${quoteIdent(c.table)})`, rowMode: 'object', returnValue: 'resultRows' }) as Record<string, unknown>[];
+    parentsOf.set(c, new Set(list.map((r) => String(r.table))));
+  }
+  const reached = new Set<TableModel>();
+  const walk = (name: string): void => {
+    for (const [c, parents] of parentsOf) {
+      if (parents.has(name) && !reached.has(c)) {
+        reached.add(c);
+        walk(c.table);
+      }
+    }
+  };
+  walk(t.table);
+  out = [...reached];
+  cache.set(t.table, out);
+  return out;
+}
+
+function violationsIn(ctx: EngineContext, tables: TableModel[]): number {
+  let n = 0;
+  for (const c of tables) n += (ctx.db.exec({ sql: `PRAGMA foreign_key_check(${quoteIdent(c.table)})`, rowMode: 'array', returnValue: 'resultRows' }) as unknown[][]).length;
+  return n;
+}
+
+/**
+ * Inside an apply transaction (a snapshot rebuild re-applying pending changes): deletes the row
+ * unless the delete would leave a row that references it, or a row its local cascade removed,
+ * dangling (a NO ACTION / RESTRICT child somewhere below): the server would refuse that delete
+ * too. Returns false (nothing deleted) then.
+ */
+export function deleteUnlessRefused(ctx: EngineContext, t: TableModel, remove: () => void): boolean {
+  const below = Number(ctx.db.selectValue('PRAGMA foreign_keys')) === 1 ? referencingTables(ctx, t) : [];
+  if (below.length === 0) {
+    remove();
+    return true;
+  }
+  const before = violationsIn(ctx, below);
+  ctx.db.exec('SAVEPOINT delete_unless_refused');
+  remove();
+  const refused = violationsIn(ctx, below) > before;
+  if (refused) ctx.db.exec('ROLLBACK TO delete_unless_refused');
+  ctx.db.exec('RELEASE delete_unless_refused');
+  return !refused;
+}

@@ -13,6 +13,8 @@
  * 1. A rejected frozen bundle goes back to the dirty set; the device rebuilds from a server
  *    snapshot with its pending changes kept on top (changes that now reference rows the server
  *    does not have are removed, each a `lost` event); then push and pull once more.
+ *    If even that rebuild fails (a pending change cannot be re-applied on top of the server's
+ *    state), the changes are set aside first and the rebuild runs on the server's state alone.
  * 2. If the push is still refused the same way, the pending changes are set aside
  *    (`_sync_held_changes`) and given back in halves, in capture order, each part pushed on its
  *    own: a part that commits is kept, a refused part is halved again, and a single change the
@@ -136,6 +138,12 @@ function release(ctx: EngineContext, rows: Held[]): void {
       ctx.db.exec({ sql: 'DELETE FROM _sync_held_changes WHERE schema_name = ? AND table_name = ? AND key_json = ?', bind: [ctx.schema, r.table, r.keyJson] });
     }
   });
+}
+
+/** Sets every pending change aside (a rejected frozen bundle first goes back to the dirty set). */
+export function holdPendingChanges(ctx: EngineContext): void {
+  requeueRejectedOutbox(ctx);
+  holdAll(ctx);
 }
 
 /** Moves every dirty row to the held set (after the outbox was requeued). */

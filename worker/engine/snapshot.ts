@@ -18,6 +18,8 @@ import { applyTransaction } from './capture.ts';
 import { localPayloadToWire, wirePayloadToSqlite } from './codec.ts';
 import type { EngineContext } from './context.ts';
 import type { RowLostDetail } from './types.ts';
+import { anyPendingDelete, deleteUnlessRefused, settleChildrenOfLocallyDeletedParents } from './local-parent-deletes.ts';
+import { lostRow } from './lost-rows.ts';
 import { badResponse } from './errors.ts';
 import { readAttachment } from './metadata.ts';
 import { clearOutboxInTransaction, requeueOutboxInTransaction } from './outbox.ts';
@@ -166,6 +168,7 @@ function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: Snapsh
   let kept = 0;
   let discarded = 0;
   let lost: RowLostDetail[] = [];
+  let rebuildAgain = false;
   applyTransaction(ctx.db, () => {
     // Pending local intents, read inside the final transaction so no write made during the
     // download is missed: the frozen outbox first, then the (newer) dirty rows.
@@ -208,15 +211,29 @@ function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: Snapsh
     }
 
     if (plan.localIntents === 'keep') {
+      const dirtyKeys = new Set(dirty.map((r) => `${String(r[0])}\u0000${String(r[1])}`));
       for (const i of intents) {
         const t = ctx.model.byName.get(i.table);
         if (!t) continue;
-        if (i.payload === null) deleteLocalRow(ctx, t, i.keyJson);
-        else upsertLocalRow(ctx, t, wirePayloadToSqlite(t, localPayloadToWire(t, i.payload)));
+        if (i.payload !== null) upsertLocalRow(ctx, t, wirePayloadToSqlite(t, localPayloadToWire(t, i.payload)));
+        else if (!deleteUnlessRefused(ctx, t, () => deleteLocalRow(ctx, t, i.keyJson)) && dirtyKeys.has(`${i.table}\u0000${i.keyJson}`)) {
+          // The snapshot holds a row below this one that the server would not let the delete
+          // remove (NO ACTION / RESTRICT): the delete cannot be kept.
+          ctx.db.exec({ sql: "DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ? AND payload IS NULL", bind: [ctx.schema, i.table, i.keyJson] });
+          lost.push(lostRow(t, i.keyJson, 'delete_refused', null, 'DELETE'));
+        }
       }
       kept = intents.length;
       // With no intent left (none pending) settling is a no-op: skip its full FK check.
       if (anyLocalIntent(ctx)) lost = settleOrphanedIntents(ctx, true);
+      // A pending delete re-applied on top of the snapshot meets the snapshot's children like a
+      // pulled bundle's: CASCADE drops them, SET NULL clears them, NO ACTION withdraws the delete
+      // (and a second snapshot brings the parent back).
+      if (anyPendingDelete(ctx)) {
+        const settled = settleChildrenOfLocallyDeletedParents(ctx, ctx.model.tables);
+        lost.push(...settled.lost);
+        rebuildAgain = settled.rebuild;
+      }
     }
 
     ctx.db.exec('DELETE FROM _sync_snapshot_stage');
@@ -224,8 +241,8 @@ function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: Snapsh
     ctx.db.exec('DELETE FROM _sync_dropped_rows');
     ctx.db.exec('DELETE FROM _sync_skipped_rows');
     ctx.db.exec({
-      sql: 'UPDATE _sync_attachment_state SET last_bundle_seq_seen = ?, rebuild_required = 0 WHERE singleton_key = 1',
-      bind: [s.snapshot_bundle_seq],
+      sql: 'UPDATE _sync_attachment_state SET last_bundle_seq_seen = ?, rebuild_required = ? WHERE singleton_key = 1',
+      bind: [s.snapshot_bundle_seq, rebuildAgain ? 1 : 0],
     });
     if (plan.attachUserId !== undefined) {
       ctx.db.exec({

@@ -97,7 +97,7 @@ export async function runChaos(world: World, opts: ChaosOptions): Promise<ChaosO
       trace(`${d.name} sync ${JSON.stringify(res)}`);
       d.lastError = null;
     } catch (e) {
-      trace(`${d.name} sync failed ${(e as Error).message}`);
+      trace(`${d.name} sync failed ${(e as Error).message} ${process.env.OVERSQLITE_TRACE === "stack" ? (e as Error).stack : ""}`);
       stats.failedSyncs++;
       d.lastError = `${(e as { code?: string }).code ?? 'error'}: ${(e as Error).message}`;
       failures.add(d.lastError.replace(/[0-9a-f-]{36}|\d+/g, '#'));
