@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { World } from '../engine-integration/support/devices.ts';
 import { startWorld } from '../engine-integration/support/devices.ts';
 import { FK_WORLD } from '../engine-integration/support/fk-schema.ts';
+import type { SqlDatabase } from '../../server/database/types.ts';
 import { runChaos } from './support/chaos-run.ts';
 import type { ChaosOutcome } from './support/chaos-run.ts';
 
@@ -21,21 +22,31 @@ const DEVICES = Number(process.env.OVERSQLITE_CHAOS_DEVICES ?? 3);
 const FAULT_RATE = Number(process.env.OVERSQLITE_CHAOS_FAULT_RATE ?? 0.08);
 
 let world: World;
+let killer: SqlDatabase | null = null;
 beforeAll(async () => {
   world = await startWorld({ ...FK_WORLD, purpose: 'chaos', watch: { enabled: false } });
+  if (world.server.testDatabase.kind === 'postgres') killer = world.server.testDatabase.openAnother();
 });
-afterAll(() => world?.close());
+afterAll(async () => {
+  await killer?.close();
+  await world?.close();
+});
+
+/** Terminates every other backend of the test database: the server's pool connections. */
+async function killBackends(): Promise<void> {
+  await killer?.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+}
 
 it(`${RUNS} seeded chaos runs: no divergence, no stuck device`, { timeout: 0 }, async () => {
   const bad: ChaosOutcome[] = [];
-  const totals = { runs: 0, syncs: 0, failedSyncs: 0, reloads: 0, serverWrites: 0, lost: 0, conflicts: 0, selfHeals: 0 };
+  const totals = { runs: 0, syncs: 0, failedSyncs: 0, reloads: 0, serverWrites: 0, pgKills: 0, lost: 0, conflicts: 0, selfHeals: 0 };
   const faults: Record<string, number> = {};
   const started = Date.now();
   for (let i = 0; i < RUNS; i++) {
     const seed = (FIRST_SEED + i) >>> 0;
     const forced = process.env.OVERSQLITE_CHAOS_CONFLICTS;
     const conflicts = forced === 'server-wins' || forced === 'client-wins' ? forced : i % 2 === 0 ? 'server-wins' : 'client-wins';
-    const out = await runChaos(world, { seed, devices: DEVICES, steps: STEPS, faultRate: FAULT_RATE, conflicts });
+    const out = await runChaos(world, { seed, devices: DEVICES, steps: STEPS, faultRate: FAULT_RATE, conflicts, ...(killer ? { killBackends } : {}) });
     totals.runs++;
     for (const k of Object.keys(out.stats) as (keyof ChaosOutcome['stats'])[]) if (k in totals) totals[k as keyof typeof totals] += out.stats[k];
     for (const [k, v] of Object.entries(out.faults)) faults[k] = (faults[k] ?? 0) + v;

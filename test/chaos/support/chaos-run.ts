@@ -34,6 +34,8 @@ export interface ChaosOptions {
   /** Probability that a request meets an injected fault. */
   faultRate: number;
   conflicts?: 'server-wins' | 'client-wins';
+  /** Terminates the server's PostgreSQL backends (a chaos op when given). */
+  killBackends?: () => Promise<void>;
 }
 
 export interface ChaosOutcome {
@@ -43,7 +45,7 @@ export interface ChaosOutcome {
   /** Devices whose last sync failed or that still have pending changes after settling. */
   stuck: string[];
   faults: Record<FaultKind, number>;
-  stats: { ops: number; syncs: number; failedSyncs: number; reloads: number; serverWrites: number; lost: number; conflicts: number; selfHeals: number };
+  stats: { ops: number; syncs: number; failedSyncs: number; reloads: number; serverWrites: number; pgKills: number; lost: number; conflicts: number; selfHeals: number };
   /** Distinct failure messages of syncs during the run (before settling). */
   failures: string[];
 }
@@ -68,7 +70,7 @@ export async function runChaos(world: World, opts: ChaosOptions): Promise<ChaosO
   const rand = prng(opts.seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const user = `chaos-${opts.seed}-${opts.conflicts ?? 'server-wins'}`;
-  const stats = { ops: 0, syncs: 0, failedSyncs: 0, reloads: 0, serverWrites: 0, lost: 0, conflicts: 0, selfHeals: 0 };
+  const stats = { ops: 0, syncs: 0, failedSyncs: 0, reloads: 0, serverWrites: 0, pgKills: 0, lost: 0, conflicts: 0, selfHeals: 0 };
   const failures = new Set<string>();
   const trace = process.env.OVERSQLITE_TRACE ? (m: string): void => console.log(m) : (): void => {};
   const listen = (e: SyncEvent): void => {
@@ -154,6 +156,17 @@ export async function runChaos(world: World, opts: ChaosOptions): Promise<ChaosO
     } else if (r < 0.64) {
       d.offline = !d.offline;
       if (!d.offline) await sync(d);
+    } else if (r < 0.655 && opts.killBackends) {
+      // PostgreSQL backends terminated under the server (its pool reconnects), while other
+      // devices' requests may be in flight.
+      stats.pgKills++;
+      const online = devices.filter((x) => !x.offline && x !== d);
+      await Promise.all([
+        ...online.map((x) => sync(x)),
+        opts
+          .killBackends()
+          .catch(() => undefined),
+      ]);
     } else if (r < 0.68) {
       // Reload: the app restarts (engine closed, opened again on the same database).
       stats.reloads++;
