@@ -155,6 +155,13 @@ export class Database {
     void this.sync.refreshStatus();
   }
 
+  /** @internal this tab's database worker ended on its own; the coordinator handed the database over. */
+  handleWorkerEnded(): void {
+    this.events.emit('error', new OversqliteError('internal', this.kind === 'memory'
+      ? 'The database worker of this tab ended, and the in-memory database with it. Open the database again.'
+      : 'The database worker of this tab ended; the database was handed to the next leader tab and calls continue there.'));
+  }
+
   /** @internal a sync event from the engine (this tab's or relayed). */
   handleSyncEvent(event: SyncEvent): void {
     if (event.type === 'conflict') this.events.emit('conflict', event.conflict);

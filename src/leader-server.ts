@@ -17,6 +17,7 @@ export interface RequestHandler {
 export class LeaderServer {
   // A call re-sent while its first copy is still running shares the first copy's answer.
   private readonly inFlight = new Map<string, Promise<Outcome<unknown>>>();
+  private retired = false;
 
   constructor(
     private readonly post: (message: TabMessage) => void,
@@ -41,14 +42,25 @@ export class LeaderServer {
     this.post({ type: 'sync-event', leaderId: this.leaderId, event });
   }
 
+  /**
+   * Ends this term without answering what is still running: its worker ended, so the answers
+   * would be failures the followers need not see; they re-send the calls to the next leader.
+   */
+  retire(): void {
+    this.retired = true;
+  }
+
   /** Runs a follower's call and answers it. */
   serve(message: Extract<TabMessage, { type: 'request' }>): void {
+    if (this.retired) return;
     let running = this.inFlight.get(message.id);
     if (running === undefined) {
       running = this.backend.handle(message.request, message.id);
       this.inFlight.set(message.id, running);
       void running.finally(() => this.inFlight.delete(message.id));
     }
-    void running.then((outcome) => this.post({ type: 'response', id: message.id, to: message.from, outcome }));
+    void running.then((outcome) => {
+      if (!this.retired) this.post({ type: 'response', id: message.id, to: message.from, outcome });
+    });
   }
 }

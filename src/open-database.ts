@@ -102,6 +102,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   }, {
     onChange: (notice) => database?.handleChange(notice),
     onLeaderChange: () => database?.handleLeaderChange(),
+    onWorkerEnded: () => database?.handleWorkerEnded(),
     onSyncEvent: (event) => database?.handleSyncEvent(event as SyncEvent),
   });
   const syncHandle = new SyncHandle(options.name, sync === undefined ? undefined

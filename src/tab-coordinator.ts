@@ -6,7 +6,10 @@
  * BroadcastChannel of the same name, and queues for the lock. When the leader's tab closes,
  * reloads or crashes, the browser releases its lock, the next queued tab becomes leader (its
  * worker retries the open until the old handles are gone), announces itself, and the followers
- * re-send their unanswered calls to it. An in-memory database is private to its tab.
+ * re-send their unanswered calls to it. A leader whose worker ends while the tab lives (see
+ * worker-backend.ts) hands over the same way: it releases the lock, becomes a follower queued for
+ * it again, and re-sends its own calls that were in flight (writes excepted: without a request id
+ * they fail with `leader_lost`). An in-memory database is private to its tab.
  */
 import type { CommitNotice } from '../worker/database/table-access.ts';
 import type { AppSchema, Outcome } from '../worker/database/types.ts';
@@ -20,7 +23,7 @@ import { LeaderServer } from './leader-server.ts';
 import { failedOutcome } from './outcome.ts';
 import { coordinationName } from './tab-messages.ts';
 import type { TabMessage } from './tab-messages.ts';
-import { WorkerBackend } from './worker-backend.ts';
+import { WorkerBackend, isWorkerLost } from './worker-backend.ts';
 import type { WorkerFactory } from './worker-backend.ts';
 
 /** Whether this tab owns the database or proxies to the owner. */
@@ -50,6 +53,8 @@ interface CoordinatorListeners {
   onLeaderChange(leaderId: string): void;
   /** A sync event relayed from the leader. */
   onSyncEvent(event: unknown): void;
+  /** This tab's own worker ended while the tab lives (the database is handed over). */
+  onWorkerEnded?(): void;
 }
 
 /** Routes one tab's calls for one database to its leader. */
@@ -95,8 +100,19 @@ export class TabCoordinator {
   /** Runs a call on the leader (this tab's worker if it leads). */
   call(request: DatabaseRequest): Promise<Outcome<unknown>> {
     if (this.closed) return Promise.resolve(failedOutcome('closed', 'The database is closed; open it again to continue.'));
-    if (this.backend !== undefined) return this.backend.handle(request);
+    if (this.backend !== undefined) return this.callOwnWorker(this.backend, request);
     return this.follower!.send(request);
+  }
+
+  /**
+   * A call from this tab to its own worker. If the worker ends under it, a call that is safe to
+   * repeat goes to whichever tab leads next; a write is not (this tab's writes carry no request
+   * id, which keeps the ledger off the hot path), so it fails with `leader_lost`.
+   */
+  private async callOwnWorker(backend: WorkerBackend, request: DatabaseRequest): Promise<Outcome<unknown>> {
+    const outcome = await backend.handle(request);
+    if (!isWorkerLost(outcome) || request.op === 'write' || this.closed || this.options.storage === 'memory') return outcome;
+    return this.call(request);
   }
 
   /**
@@ -184,6 +200,28 @@ export class TabCoordinator {
     });
   }
 
+  /**
+   * This tab's worker ended while the tab lives: hand the database over as a closing leader would.
+   * The lock goes to the next tab in the queue (or back to this one), which announces itself; the
+   * followers, this tab included, re-send their unanswered calls to it.
+   */
+  private workerEnded(): void {
+    if (this.closed) return;
+    this.backend = undefined;
+    this.server?.retire();
+    this.server = undefined;
+    this.currentLeader = undefined;
+    this.listeners.onWorkerEnded?.();
+    if (this.options.storage === 'memory') {
+      this.closed = true; // the in-memory data died with the worker; never serve a blank one
+      return;
+    }
+    this.releaseLock();
+    void this.acquireLock(coordinationName(this.options.name), false).then((granted) => {
+      if (granted && !this.closed) void this.takeOver();
+    });
+  }
+
   private async becomeLeader(): Promise<void> {
     const sync = this.options.sync;
     const backend = await WorkerBackend.start(this.options.workerFactory, {
@@ -200,7 +238,7 @@ export class TabCoordinator {
       },
       ...(sync !== undefined ? { getToken: sync.getToken } : {}),
       ...(sync?.resolveConflict !== undefined ? { resolveConflict: sync.resolveConflict } : {}),
-    });
+    }, () => this.workerEnded());
     if (this.closed) {
       await backend.close();
       return;

@@ -2,6 +2,11 @@
  * The leader tab's link to its database worker: spawns the module worker, opens the database in
  * it, and runs {@link DatabaseRequest}s there. Writes issued in the same microtask are sent as one
  * message, so they land in the same group commit.
+ *
+ * A worker can end while its tab lives (a crash, `self.close()`, the browser stopping it); its
+ * calls would then never be answered. The worker holds a Web Lock for its whole life and this
+ * side queues for the same lock: the grant means the worker is gone. Every call in flight then
+ * settles with {@link WORKER_LOST}, and the owner is told so it can hand the database over.
  */
 import * as Comlink from 'comlink';
 import type { WriteOutcome, WriteUnit } from '../worker/database/group-commit.ts';
@@ -18,6 +23,17 @@ export type WorkerFactory = (name: string) => Worker;
 export const defaultWorkerFactory: WorkerFactory = (name) =>
   new Worker(new URL('../worker/worker-entry.ts', import.meta.url), { type: 'module', name: `oversqlite:${name}` });
 
+/** Marks the failed outcome of a call that was in flight (or made) after the worker ended. */
+export const WORKER_LOST = 'The database worker ended while this call was in flight';
+
+/** Whether `outcome` is the answer of a call cut off by the worker's end (see {@link WORKER_LOST}). */
+export function isWorkerLost(outcome: Outcome<unknown>): boolean {
+  return !outcome.ok && outcome.error.code === 'leader_lost' && outcome.error.message.startsWith(WORKER_LOST);
+}
+
+const workerLost = <T>(): Outcome<T> =>
+  failedOutcome<T>('leader_lost', `${WORKER_LOST}; it may or may not have been applied. Re-read before retrying a write.`);
+
 interface PendingWrite {
   readonly unit: WriteUnit;
   readonly resolve: (outcome: WriteOutcome) => void;
@@ -27,21 +43,36 @@ interface PendingWrite {
 export class WorkerBackend {
   private batch: PendingWrite[] = [];
   private closed = false;
+  private ended = false;
+  private readonly watchAbort = new AbortController();
+  private readonly endedSignal: Promise<Outcome<never>>;
+  private signalEnded: () => void = () => {};
 
   private constructor(
     private readonly worker: Worker,
     private readonly remote: Comlink.Remote<WorkerService>,
     /** What the open reported. */
     readonly info: WorkerOpenInfo,
-  ) {}
+  ) {
+    this.endedSignal = new Promise((resolve) => { this.signalEnded = () => resolve(workerLost()); });
+  }
+
+  /** Whether the worker ended without being closed. */
+  get workerEnded(): boolean {
+    return this.ended;
+  }
 
   /**
    * Spawns a worker and opens the database in it; rejects with the worker's typed error.
    * `callbacks` receive every commit notice and sync event of the worker, and serve its token
    * and conflict-resolver requests.
    */
-  static async start(factory: WorkerFactory, options: WorkerOpenOptions, callbacks: WorkerCallbacks): Promise<WorkerBackend> {
+  static async start(factory: WorkerFactory, options: WorkerOpenOptions, callbacks: WorkerCallbacks,
+    onWorkerEnded?: () => void): Promise<WorkerBackend> {
     const worker = factory(options.name);
+    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    const lifeLock = onWorkerEnded !== undefined && locks !== undefined ? `oversqlite-worker:${options.name}:${crypto.randomUUID()}` : undefined;
+    if (lifeLock !== undefined) options = { ...options, lifeLock };
     const remote = Comlink.wrap<WorkerService>(worker);
     // A worker script that fails to load or crashes never answers; without this, open would hang.
     let onFailure: (event: Event) => void = () => {};
@@ -56,7 +87,14 @@ export class WorkerBackend {
       const info = unwrapOutcome(await Promise.race([remote.open(options, Comlink.proxy(callbacks)), failed]));
       worker.removeEventListener('error', onFailure);
       worker.removeEventListener('messageerror', onFailure);
-      return new WorkerBackend(worker, remote, info);
+      const backend = new WorkerBackend(worker, remote, info);
+      // The worker took the lock before its open answered, so this request waits for its end.
+      if (lifeLock !== undefined) {
+        locks!.request(lifeLock, { signal: backend.watchAbort.signal }, () => {
+          if (!backend.closed) backend.workerGone(onWorkerEnded!);
+        }).catch(() => {}); // aborted by close()
+      }
+      return backend;
     } catch (error) {
       worker.terminate();
       throw error;
@@ -65,7 +103,12 @@ export class WorkerBackend {
 
   /** Runs one request. `requestId` makes a write exactly-once across retries (follower calls). */
   handle(request: DatabaseRequest, requestId?: string): Promise<Outcome<unknown>> {
+    if (this.ended) return Promise.resolve(workerLost());
     if (this.closed) return Promise.resolve(failedOutcome('closed', 'The database is closed.'));
+    return Promise.race([this.run(request, requestId), this.endedSignal]);
+  }
+
+  private run(request: DatabaseRequest, requestId: string | undefined): Promise<Outcome<unknown>> {
     switch (request.op) {
       case 'query':
         return this.remote.query(request.sql, request.params);
@@ -84,24 +127,42 @@ export class WorkerBackend {
 
   /** Asks the worker's sync engine for a run now (the tab came back to the foreground). */
   requestSync(): Promise<void> {
+    if (this.ended) return Promise.resolve();
     return this.remote.requestSync();
   }
 
   /** Tells the worker's sync engine about connectivity. */
   setOnline(online: boolean): Promise<void> {
+    if (this.ended) return Promise.resolve();
     return this.remote.setOnline(online);
   }
 
   /** Commits what is queued, closes the file (releasing OPFS) and ends the worker. */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.sendBatch();
+    this.watchAbort.abort();
     this.closed = true;
+    if (this.ended) {
+      this.worker.terminate();
+      return;
+    }
+    this.sendBatch();
     try {
       await this.remote.close();
     } finally {
       this.remote[Comlink.releaseProxy]();
       this.worker.terminate();
+    }
+  }
+
+  /** The worker ended on its own: tell the owner first (so it routes new calls elsewhere), then cut off every call in flight. */
+  private workerGone(onWorkerEnded: () => void): void {
+    this.ended = true;
+    this.worker.terminate(); // it is gone already; make sure nothing of it lingers
+    try {
+      onWorkerEnded();
+    } finally {
+      this.signalEnded();
     }
   }
 

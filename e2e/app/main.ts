@@ -27,11 +27,16 @@ export interface Harness {
   errors: string[];
   /** Opens `name` with a worker that has no OPFS sync access handles; resolves to the error code. */
   openWithoutOpfs(name: string, schema: AppSchema): Promise<string>;
+  /** Opens `name` (OPFS) with a worker that {@link Harness.crashWorker} can make die; returns the role. */
+  openCrashable(name: string, schema: AppSchema): Promise<{ role: string }>;
+  /** Makes this tab's worker of `name` (opened with openCrashable, while leading) end on its own. */
+  crashWorker(name: string): void;
   /** The device's remembered last user of database `name` (IndexedDB). */
   lastAttachedUser(name: string): Promise<string | null>;
 }
 
 const databases = new Map<string, Database>();
+const crashableWorkers = new Map<string, Worker>();
 const lives = new Map<string, { query: LiveQuery; results: Row[][]; waiters: Array<() => void> }>();
 const errors: string[] = [];
 const statusLogs = new Map<string, SyncStatus[]>();
@@ -114,6 +119,18 @@ const harness: Harness = {
     } catch (e) {
       return (e as { code: string }).code;
     }
+  },
+  openCrashable(name, schema) {
+    return harness.open({ name, schema, createWorker: (n) => {
+      const worker = new Worker(new URL('./crashable-worker.ts', import.meta.url), { type: 'module', name: `oversqlite:${n}` });
+      crashableWorkers.set(name, worker);
+      return worker;
+    } });
+  },
+  crashWorker(name) {
+    const worker = crashableWorkers.get(name);
+    if (worker === undefined) throw new Error(`this tab never started a worker for ${name}`);
+    worker.postMessage({ oversqliteTestCrash: true });
   },
   errors,
   lastAttachedUser,

@@ -49,6 +49,12 @@ export interface WorkerOpenOptions {
   readonly sync?: WorkerSyncOptions;
   /** Whether the tab is online now. */
   readonly online?: boolean;
+  /**
+   * A Web Lock name the worker holds until it ends. The browser releases a lock when the worker
+   * that holds it ends for any reason (crash, `self.close()`, `terminate()`), so the tab queues
+   * for the same name and is woken exactly when its worker is gone.
+   */
+  readonly lifeLock?: string;
 }
 
 /** Callbacks the tab hands to the worker (as comlink proxies). */
@@ -94,6 +100,7 @@ export class WorkerService {
   async open(options: WorkerOpenOptions, callbacks: WorkerCallbacks): Promise<Outcome<WorkerOpenInfo>> {
     return outcomeOf(async () => {
       if (this.database !== undefined) throw new OversqliteError('invalid_argument', 'This worker already has an open database.');
+      if (options.lifeLock !== undefined) await holdUntilWorkerEnds(options.lifeLock);
       const deadline = Date.now() + (options.lockedRetryMs ?? 10_000);
       let attempts = 0;
       let delay = 20;
@@ -254,6 +261,18 @@ export class WorkerService {
     if (this.database === undefined) throw new OversqliteError('closed', 'The database is not open.');
     return this.database;
   }
+}
+
+/** Takes the Web Lock `name` and never releases it: the browser does when this worker ends. */
+function holdUntilWorkerEnds(name: string): Promise<void> {
+  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+  if (locks === undefined) return Promise.resolve(); // no Web Locks (Node tests): nothing to watch the worker with
+  return new Promise((granted) => {
+    void locks.request(name, () => {
+      granted();
+      return new Promise<never>(() => {});
+    });
+  });
 }
 
 /**
