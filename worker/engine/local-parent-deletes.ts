@@ -12,7 +12,8 @@
  *   delete then loses a push conflict (the server keeps P), the child exists only on the server,
  *   and the conflict resolution takes P from a snapshot (`needsSnapshotToRestore`). A later
  *   pulled row under a dropped row (a grandchild, or a row moved under it) follows the same root.
- * - SET NULL: the server will clear the reference, so it is cleared now (the row is kept).
+ * - SET NULL: the server will clear the reference, so it is cleared now (the row is kept, and
+ *   noted in `_sync_dropped_rows` like a dropped one).
  * - RESTRICT / NO ACTION / SET DEFAULT (or SET NULL on a NOT NULL column): the server will refuse
  *   P's deletion while the child exists, so the pending delete is withdrawn (`lost` event,
  *   `delete_refused`) and the engine rebuilds from a snapshot right after the pull, which brings
@@ -153,6 +154,11 @@ export function settleChildrenOfLocallyDeletedParents(ctx: EngineContext, tables
         if (fk.onDelete === 'SET NULL') {
           try {
             ctx.db.exec({ sql: `UPDATE ${quoteIdent(t.table)} SET ${quoteIdent(fk.from)} = NULL WHERE rowid = ?`, bind: [rowid as number] });
+            // Changed for the root's delete: if that delete loses, the row comes back from a snapshot.
+            ctx.db.exec({
+              sql: 'INSERT OR REPLACE INTO _sync_dropped_rows(schema_name, table_name, key_json, root_table, root_key_json) VALUES (?, ?, ?, ?, ?)',
+              bind: [ctx.schema, t.table, childKeyJson, pending.rootTable, pending.rootKeyJson],
+            });
             continue;
           } catch {
             // NOT NULL: the server's SET NULL would fail the same way, i.e. the delete is refused.

@@ -16,7 +16,7 @@ import { applyTransaction } from './capture.ts';
 import { checkWirePayloadShape, inboundValueError, inboundValueReader, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
 import { stagedDecodeExpr, stageWireValue } from './snapshot-stage.ts';
 import { anyPendingDelete, settleChildrenOfLocallyDeletedParents } from './local-parent-deletes.ts';
-import { isCascadeParent, rowsRemovedWithParent, staleCascadeRemovedKnownRows } from './remote-cascades.ts';
+import { isCascadeParent, parentDeleteHitsNewerRows, rowsRemovedWithParent, staleCascadeRemovedKnownRows } from './remote-cascades.ts';
 import { dropChildrenOfLaterDeletedParents } from './stale-parents.ts';
 import type { RowLostDetail } from './types.ts';
 import type { EngineContext } from './context.ts';
@@ -97,12 +97,11 @@ export function applyPulledBundleRowByRow(ctx: EngineContext, seq: number, rows:
   applyTransaction(ctx.db, () => {
     const intents = anyLocalIntent(ctx);
     let later = false;
-    lost.push(
-      ...rowsRemovedWithParent(
-        ctx,
-        rows.filter((r) => r.op === 'DELETE' && !(intents && hasLocalIntent(ctx, r.t, r.keyJson)) && (readRowState(ctx, r.t, r.keyJson)?.version ?? 0) < r.version),
-      ),
-    );
+    const deleting = rows.filter((r) => r.op === 'DELETE' && !(intents && hasLocalIntent(ctx, r.t, r.keyJson)) && (readRowState(ctx, r.t, r.keyJson)?.version ?? 0) < r.version);
+    lost.push(...rowsRemovedWithParent(ctx, deleting));
+    if (deleting.length > 0 && parentDeleteHitsNewerRows(ctx, deleting, seq)) {
+      ctx.db.exec('UPDATE _sync_attachment_state SET rebuild_required = 1 WHERE singleton_key = 1');
+    }
     for (const r of rows) {
       if (intents && hasLocalIntent(ctx, r.t, r.keyJson)) {
         noteSkipped(ctx, r);
@@ -306,12 +305,11 @@ export function applyPulledBundle(ctx: EngineContext, seq: number, rows: Decoded
         skipKeys.set(t, new Set(held.map((h) => String(h[0]))));
       }
     }
-    lost.push(
-      ...rowsRemovedWithParent(
-        ctx,
-        rows.filter((r) => r.op === 'DELETE' && !(intents && skipKeys.get(r.t)!.has(r.keyJson)) && (versions.get(r.t)!.get(r.keyJson) ?? 0) < r.version),
-      ),
-    );
+    const deleting = rows.filter((r) => r.op === 'DELETE' && !(intents && skipKeys.get(r.t)!.has(r.keyJson)) && (versions.get(r.t)!.get(r.keyJson) ?? 0) < r.version);
+    lost.push(...rowsRemovedWithParent(ctx, deleting));
+    if (deleting.length > 0 && parentDeleteHitsNewerRows(ctx, deleting, seq)) {
+      ctx.db.exec('UPDATE _sync_attachment_state SET rebuild_required = 1 WHERE singleton_key = 1');
+    }
     // Final row_state per table and key: [version, deleted].
     const finalState = new Map<TableModel, Map<string, [number, number]>>();
     let later = false;

@@ -5,6 +5,7 @@
  * `cascade`, with the row as it was), not only a table notice. A remote delete of a row whose
  * parent stays is an ordinary change and is not reported.
  */
+import { keyJsonExpr } from './capture.ts';
 import { keyJsonToSqlite } from './codec.ts';
 import type { EngineContext } from './context.ts';
 import { lostRow } from './lost-rows.ts';
@@ -19,6 +20,53 @@ interface CascadeRef {
 }
 
 const refsCache = new WeakMap<TableModel, CascadeRef[]>();
+const actionRefsCache = new WeakMap<TableModel, CascadeRef[]>();
+
+/** Single-column references of `t` to synced tables' sync keys whose ON DELETE action writes `t` (CASCADE, SET NULL, SET DEFAULT). */
+function actionRefs(ctx: EngineContext, t: TableModel): CascadeRef[] {
+  let refs = actionRefsCache.get(t);
+  if (refs) return refs;
+  const list = ctx.db.exec({ sql: `PRAGMA foreign_key_list(${quoteIdent(t.table)})`, rowMode: 'object', returnValue: 'resultRows' }) as Record<string, unknown>[];
+  const byId = new Map<number, Record<string, unknown>[]>();
+  for (const r of list) byId.set(Number(r.id), [...(byId.get(Number(r.id)) ?? []), r]);
+  refs = [];
+  for (const cols of byId.values()) {
+    const action = String(cols[0]!.on_delete).toUpperCase();
+    if (cols.length !== 1 || !(action === 'CASCADE' || action === 'SET NULL' || action === 'SET DEFAULT')) continue;
+    const parent = ctx.model.byName.get(String(cols[0]!.table));
+    if (!parent || (cols[0]!.to !== null && String(cols[0]!.to) !== parent.key.name)) continue;
+    refs.push({ column: String(cols[0]!.from), parent });
+  }
+  actionRefsCache.set(t, refs);
+  return refs;
+}
+
+/**
+ * Before a pulled bundle's writes: true when one of its parent DELETEs would make the local FK
+ * action (CASCADE, SET NULL) rewrite a row this device knows at a version above the bundle's:
+ * its own commit, replayed before the pull brought this older delete (the parent was re-created
+ * since). The server's later history never rewrites that row back, so the device must take the
+ * server's state from a snapshot after this bundle.
+ */
+export function parentDeleteHitsNewerRows(ctx: EngineContext, applying: readonly DecodedRow[], seq: number): boolean {
+  for (const r of applying) {
+    if (r.op !== 'DELETE') continue;
+    const parentKey = keyJsonToSqlite(r.t, r.keyJson);
+    for (const c of ctx.model.tables) {
+      for (const ref of actionRefs(ctx, c)) {
+        if (ref.parent !== r.t) continue;
+        const hit = ctx.db.selectValue(
+          `SELECT EXISTS (SELECT 1 FROM ${quoteIdent(c.table)} AS src JOIN _sync_row_state rs
+             ON rs.schema_name = ? AND rs.table_name = ? AND rs.key_json = ${keyJsonExpr('src', c)}
+             WHERE src.${quoteIdent(ref.column)} = ? AND rs.row_version > ?)`,
+          [ctx.schema, c.table, parentKey as never, seq],
+        );
+        if (Number(hit) === 1) return true;
+      }
+    }
+  }
+  return false;
+}
 
 /** Single-column ON DELETE CASCADE references of `t` to synced tables' sync keys. */
 function cascadeRefs(ctx: EngineContext, t: TableModel): CascadeRef[] {
