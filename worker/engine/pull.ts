@@ -16,7 +16,7 @@ import { applyTransaction } from './capture.ts';
 import { checkWirePayloadShape, inboundValueError, inboundValueReader, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
 import { stagedDecodeExpr, stageWireValue } from './snapshot-stage.ts';
 import { anyPendingDelete, settleChildrenOfLocallyDeletedParents } from './local-parent-deletes.ts';
-import { isCascadeParent, parentDeleteHitsNewerRows, rowsRemovedWithParent, staleCascadeRemovedKnownRows } from './remote-cascades.ts';
+import { isCascadeParent, noteHighestKnownVersion, parentDeleteHitsNewerRows, rowsRemovedWithParent, staleCascadeRemovedKnownRows } from './remote-cascades.ts';
 import { dropChildrenOfLaterDeletedParents } from './stale-parents.ts';
 import type { RowLostDetail } from './types.ts';
 import type { EngineContext } from './context.ts';
@@ -368,11 +368,16 @@ export async function pullToStable(ctx: EngineContext): Promise<{ bundles: numbe
   let rows = 0;
   const startCheckpoint = readAttachment(ctx.db).lastBundleSeqSeen;
   let cascadeParentDeleted = false;
+  let notedKnown = false;
   for (;;) {
     const after = readAttachment(ctx.db).lastBundleSeqSeen;
     const page = await pullPage(ctx.transport, after, maxBundles, target);
     const decoded = validatePullPage(ctx, page, after, target);
     if (target === 0) target = page.stable_bundle_seq;
+    if (!notedKnown && decoded.length > 0) {
+      noteHighestKnownVersion(ctx);
+      notedKnown = true;
+    }
     for (const b of decoded) {
       let touched: Set<string>;
       try {

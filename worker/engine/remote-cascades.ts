@@ -49,23 +49,44 @@ function actionRefs(ctx: EngineContext, t: TableModel): CascadeRef[] {
  * server's state from a snapshot after this bundle.
  */
 export function parentDeleteHitsNewerRows(ctx: EngineContext, applying: readonly DecodedRow[], seq: number): boolean {
+  // Nothing is known above this bundle (the usual pull): no row can be hit.
+  const known = highestKnownVersion.get(ctx);
+  if (known !== undefined && known <= seq) return false;
+  const byParent = new Map<TableModel, unknown[]>();
   for (const r of applying) {
     if (r.op !== 'DELETE') continue;
-    const parentKey = keyJsonToSqlite(r.t, r.keyJson);
+    let keys = byParent.get(r.t);
+    if (!keys) byParent.set(r.t, (keys = []));
+    keys.push((JSON.parse(r.keyJson) as Record<string, string>)[r.t.key.wireName]);
+  }
+  for (const [parent, keys] of byParent) {
     for (const c of ctx.model.tables) {
       for (const ref of actionRefs(ctx, c)) {
-        if (ref.parent !== r.t) continue;
+        if (ref.parent !== parent) continue;
+        const fkValue = parent.key.uuidAsBlob ? `lower(hex(src.${quoteIdent(ref.column)}))` : `src.${quoteIdent(ref.column)}`;
         const hit = ctx.db.selectValue(
           `SELECT EXISTS (SELECT 1 FROM ${quoteIdent(c.table)} AS src JOIN _sync_row_state rs
              ON rs.schema_name = ? AND rs.table_name = ? AND rs.key_json = ${keyJsonExpr('src', c)}
-             WHERE src.${quoteIdent(ref.column)} = ? AND rs.row_version > ?)`,
-          [ctx.schema, c.table, parentKey as never, seq],
+             WHERE ${fkValue} IN (SELECT value FROM json_each(?)) AND rs.row_version > ?)`,
+          [ctx.schema, c.table, JSON.stringify(keys), seq],
         );
         if (Number(hit) === 1) return true;
       }
     }
   }
   return false;
+}
+
+/** The highest row version this device knows, noted at the start of a pull (see `noteHighestKnownVersion`). */
+const highestKnownVersion = new WeakMap<EngineContext, number>();
+
+/**
+ * Notes the highest row version the device knows (one pass over `_sync_row_state`), so that
+ * bundles at or above it skip `parentDeleteHitsNewerRows`: only a device holding versions ahead
+ * of its checkpoint (its own commits, conflict answers) can be hit. Called when a pull starts.
+ */
+export function noteHighestKnownVersion(ctx: EngineContext): void {
+  highestKnownVersion.set(ctx, Number(ctx.db.selectValue('SELECT COALESCE(MAX(row_version), 0) FROM _sync_row_state WHERE schema_name = ?', [ctx.schema])));
 }
 
 /** Single-column ON DELETE CASCADE references of `t` to synced tables' sync keys. */
@@ -138,6 +159,8 @@ export function isCascadeParent(ctx: EngineContext, t: TableModel): boolean {
  * absent on purpose and do not count.
  */
 export function staleCascadeRemovedKnownRows(ctx: EngineContext, since: number): boolean {
+  const known = highestKnownVersion.get(ctx);
+  if (known !== undefined && known <= since) return false;
   for (const t of ctx.model.tables) {
     if (cascadeRefs(ctx, t).length === 0) continue;
     const key = t.key.uuidAsBlob ? `unhex(json_extract(r.key_json, '$.${t.key.wireName}'))` : `json_extract(r.key_json, '$.${t.key.wireName}')`;
