@@ -3,8 +3,11 @@
  *
  * PORT (8080) · DATABASE_URL (real PostgreSQL; otherwise embedded PGlite) · PGLITE_DIR (.pglite) ·
  * JWT_SECRET (HS256; a public development default otherwise) · HOST (all interfaces) ·
- * OVERSQLITE_TEST_HOOKS=1 (mount /test/* hooks). SIGTERM/SIGINT stop it gracefully (exit 0).
+ * OVERSQLITE_TEST_HOOKS=1 (mount /test/* hooks) · WORKERS (1; n > 1: n processes on one port, see
+ * cluster.ts; PostgreSQL only). SIGTERM/SIGINT stop it gracefully (exit 0).
  */
+import cluster from 'node:cluster';
+import { readWorkers, superviseWorkers } from './cluster.ts';
 import { startReferenceServer } from './reference-server.ts';
 import type { ReferenceServerOptions } from './reference-server.ts';
 
@@ -27,7 +30,10 @@ function optionsFromEnv(env: NodeJS.ProcessEnv): ReferenceServerOptions {
 }
 
 async function main(): Promise<void> {
-  const server = await startReferenceServer(optionsFromEnv(process.env));
+  const options = optionsFromEnv(process.env);
+  // Under WORKERS, every line says which process wrote it.
+  if (cluster.isWorker) options.log = (line) => console.log(`[worker ${process.pid}] ${line}`);
+  const server = await startReferenceServer(options);
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -51,7 +57,22 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
 }
 
-main().catch((err: unknown) => {
+function failed(err: unknown): never {
   console.error('oversqlite reference server failed to start:', err instanceof Error ? err.message : err);
   process.exit(1);
-});
+}
+
+if (cluster.isPrimary) {
+  let workers = 1;
+  try {
+    workers = readWorkers(process.env.WORKERS);
+    // Embedded PGlite is one process's database: several processes would corrupt its directory.
+    if (workers > 1 && !process.env.DATABASE_URL) throw new Error('WORKERS > 1 needs DATABASE_URL (PostgreSQL): PGlite serves one process only.');
+  } catch (err) {
+    failed(err);
+  }
+  if (workers > 1) superviseWorkers(workers, (line) => console.log(line));
+  else main().catch(failed);
+} else {
+  main().catch(failed);
+}
