@@ -36,7 +36,11 @@ export interface SyncLimits {
   /** Default and cap of `max_bytes` for snapshot chunks (4 MiB / 16 MiB). */
   defaultBytesPerSnapshotChunk?: number;
   maxBytesPerSnapshotChunk?: number;
-  /** A single snapshot row larger than this fails the snapshot build (4 MiB). */
+  /**
+   * The largest snapshot row served (defaults to `maxRequestBodyBytes`, so anything one push can
+   * carry can be snapshotted). Pushed rows whose snapshot row would be larger are refused with
+   * `400 push_chunk_invalid`; a larger row written by the server itself fails the snapshot build.
+   */
   maxBytesPerSnapshotRow?: number;
   /** Snapshot session limits; 0 = unlimited (0 / 0). */
   maxRowsPerSnapshotSession?: number;
@@ -110,7 +114,7 @@ export type ResolvedLimits = Required<SyncLimits>;
 
 /** Fills in defaults. */
 export function resolveLimits(limits: SyncLimits | undefined): ResolvedLimits {
-  return {
+  const resolved: Omit<ResolvedLimits, 'maxBytesPerSnapshotRow'> = {
     defaultRowsPerPushChunk: 5000,
     maxRowsPerPushChunk: 5000,
     pushSessionTtlSeconds: 900,
@@ -122,7 +126,6 @@ export function resolveLimits(limits: SyncLimits | undefined): ResolvedLimits {
     maxRowsPerSnapshotChunk: 5000,
     defaultBytesPerSnapshotChunk: 4 * 1024 * 1024,
     maxBytesPerSnapshotChunk: 16 * 1024 * 1024,
-    maxBytesPerSnapshotRow: 4 * 1024 * 1024,
     maxRowsPerSnapshotSession: 0,
     maxBytesPerSnapshotSession: 0,
     snapshotMaterializationBatchRows: 1000,
@@ -139,6 +142,8 @@ export function resolveLimits(limits: SyncLimits | undefined): ResolvedLimits {
     maxSnapshotSessionsPerUser: 8,
     ...Object.fromEntries(Object.entries(limits ?? {}).filter(([, v]) => v !== undefined)),
   };
+  // Follows the body limit unless set: a row a push accepted must never make the user's snapshot fail.
+  return { ...resolved, maxBytesPerSnapshotRow: limits?.maxBytesPerSnapshotRow ?? resolved.maxRequestBodyBytes };
 }
 
 /** Validates the `wireDialect` option (absent: `'auto'`). */

@@ -242,7 +242,29 @@ export function parsePushChunk(ctx: RuntimeContext, body: unknown, bodyText: str
     first: null,
   };
   const rows = validatePushRows(body.rows, ctx.catalog, ctx.limits.maxRowsPerPushChunk, numbers);
+  // Only a body larger than the limit can hold a row that is: the per-row sizing is rarely needed.
+  if (Buffer.byteLength(bodyText, 'utf8') > ctx.limits.maxBytesPerSnapshotRow) refuseRowsTooLargeToServe(rows, ctx.limits.maxBytesPerSnapshotRow);
   return { startRowOrdinal: start, rows, jsonNumberError: numbers.first };
+}
+
+/**
+ * Refuses a pushed row whose snapshot row would exceed `max_bytes_per_snapshot_row`: committed,
+ * it would make every later snapshot of the user fail, so a new device could never hydrate.
+ * Sized as its snapshot row with the widest possible `row_version`.
+ */
+function refuseRowsTooLargeToServe(rows: readonly ValidatedPushRow[], limit: number): void {
+  rows.forEach((row, i) => {
+    if (row.payload === null) return;
+    const { schema, table } = row.table;
+    const text = JSON.stringify({ key: { [row.table.keyColumn]: row.keyText }, payload: row.payload, row_version: '9223372036854775807', schema, table });
+    const size = Buffer.byteLength(text, 'utf8');
+    if (size > limit) {
+      throw new SyncServerError(
+        'push_chunk_invalid',
+        `rows[${i}]: ${row.table.qualifiedName} key ${JSON.stringify(row.keyText)} is ${size} bytes as a snapshot row, above max_bytes_per_snapshot_row ${limit}; the server could not serve it to a new device`,
+      );
+    }
+  });
 }
 
 /** `POST /sync/push-sessions/{push_id}/chunks`. */

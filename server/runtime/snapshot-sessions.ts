@@ -284,7 +284,7 @@ export async function createSnapshotSession(
         throw new Error(`snapshot has ${s0.n} live rows but ${rowCount} live row versions; refusing an inconsistent snapshot`);
       }
       if (Number(s0.max) > ctx.limits.maxBytesPerSnapshotRow) {
-        throw new Error(`snapshot has a ${s0.max}-byte row, above max_bytes_per_snapshot_row ${ctx.limits.maxBytesPerSnapshotRow}`);
+        throw new SyncServerError('snapshot_session_create_failed', `snapshot has a ${s0.max}-byte row, above max_bytes_per_snapshot_row ${ctx.limits.maxBytesPerSnapshotRow} (written by the server, or the limit was lowered after the row was committed)`);
       }
       let byteCount = Number(s0.bytes);
       const maxRows = ctx.limits.maxRowsPerSnapshotSession;
@@ -327,7 +327,7 @@ async function renderRowsInNode(ctx: RuntimeContext, tx: SqlSession, rowsTable: 
       const text = JSON.stringify(toSnapshotRow(ctx.catalog, stored));
       const size = Buffer.byteLength(text, 'utf8');
       if (size > ctx.limits.maxBytesPerSnapshotRow) {
-        throw new Error(`snapshot row ${stored.row_ordinal} has ${size} bytes, above max_bytes_per_snapshot_row ${ctx.limits.maxBytesPerSnapshotRow}`);
+        throw new SyncServerError('snapshot_session_create_failed', `snapshot row ${stored.row_ordinal} has ${size} bytes, above max_bytes_per_snapshot_row ${ctx.limits.maxBytesPerSnapshotRow} (written by the server, or the limit was lowered after the row was committed)`);
       }
       bytes += size;
       ordinals.push(stored.row_ordinal);
