@@ -2,10 +2,16 @@
  * The leader tab's database worker dies on its own while the tab lives (it throws and closes
  * itself). The tab notices, hands the database over as a closing leader would, and keeps working
  * as a follower (or leads again with a new worker). Follower writes in flight complete, each
- * exactly once; no acknowledged write is lost; the crashed tab's own reads continue.
+ * exactly once; no acknowledged write is lost; the crashed tab's own reads continue. A push cut
+ * off by the crash is finished by the next leader, each row once on the server.
  */
 import { expect, test } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { signHarnessToken } from '../test/harness/sync-server.ts';
+import { syncInfoFile } from './browser.ts';
 import { notesSchema, openDb, openTab } from './page-helpers.ts';
+import { syncAppSchema } from './sync-schema.ts';
 
 interface Stream { acked: number[]; failed: string[]; done: boolean }
 
@@ -90,4 +96,49 @@ test('only tab: its worker crashes, the tab leads again with a new worker and ke
     return { before, role: db.role, total: (await db.query<{ c: number }>('SELECT count(*) AS c FROM notes'))[0]!.c };
   });
   expect(after).toEqual({ before: 1, role: 'leader', total: 2 });
+});
+
+test('leader worker crash mid-push: the next leader finishes it, each row once on the server', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const user = `crashpush-${Date.now()}`;
+  const token = signHarnessToken(user);
+  const device = await browser.newContext();
+  const leader = await openTab(device);
+  const follower = await openTab(device);
+  await leader.evaluate(async ({ schema, token }) => { await window.harness.openSynced('sync', schema, token, 'server-wins', false, true); }, { schema: syncAppSchema, token });
+  await follower.evaluate(async ({ schema, token }) => { await window.harness.openSynced('sync', schema, token); }, { schema: syncAppSchema, token });
+  await leader.evaluate(async ({ user }) => {
+    const db = window.harness.db('sync');
+    await db.sync.attach(user);
+    await db.transaction(Array.from({ length: 5000 }, (_, i) => ({ sql: 'INSERT INTO items (id, n) VALUES (?, ?)', params: [`c${i}`, i] })));
+    const state = { result: '' };
+    (window as unknown as { syncCall: typeof state }).syncCall = state;
+    db.sync.sync().then((r) => { state.result = `ok:${r.push.outcome}`; }, (e: { code: string }) => { state.result = `failed:${e.code}`; });
+  }, { user });
+  await follower.waitForFunction(() => window.harness.statusLog('sync').some((s) => s.phase === 'pushing'), undefined, { timeout: 30_000 });
+  await leader.evaluate(() => window.harness.crashWorker('sync'));
+  await follower.waitForFunction(() => window.harness.db('sync').role === 'leader', undefined, { timeout: 10_000 });
+  // The crashed tab's own sync() call was re-sent to the new leader and completes there.
+  await leader.waitForFunction(() => (window as unknown as { syncCall: { result: string } }).syncCall.result !== '', undefined, { timeout: 60_000 });
+  const crashedTabSync = await leader.evaluate(() => (window as unknown as { syncCall: { result: string } }).syncCall.result);
+  const after = await follower.evaluate(async () => {
+    const db = window.harness.db('sync');
+    await db.sync.sync();
+    const again = await db.sync.sync();
+    return { pending: db.sync.status.get()?.pendingCount, secondPush: again.push.outcome };
+  });
+  console.log(`[worker crash mid-push] crashed tab's sync(): ${crashedTabSync}; after take-over: ${JSON.stringify(after)}`);
+  expect(crashedTabSync).toMatch(/^ok:/);
+  expect(after).toEqual({ pending: 0, secondPush: 'no_change' });
+  const info = JSON.parse(readFileSync(syncInfoFile, 'utf8')) as { connectionString: string };
+  const client = new pg.Client({ connectionString: info.connectionString });
+  await client.connect();
+  try {
+    const result = await client.query<{ rows: string; distinct_ids: string; sum: string }>(
+      'SELECT count(*) AS rows, count(DISTINCT id) AS distinct_ids, sum(n)::text AS sum FROM e2e.items WHERE _sync_scope_id = $1', [user]);
+    expect(result.rows[0]).toEqual({ rows: '5000', distinct_ids: '5000', sum: String((4999 * 5000) / 2) });
+  } finally {
+    await client.end();
+  }
+  await device.close();
 });

@@ -12,7 +12,7 @@ export interface Harness {
    * Opens a database that syncs table `items` with the e2e server (same origin, through the Vite proxy) as `token`'s user.
    * `autoSync`: true = debounce 50 ms, interval 60 s, watch on; `'no-watch'` = the same without the watch stream.
    */
-  openSynced(name: string, schema: AppSchema, token: string, conflicts?: 'server-wins' | 'client-wins' | 'merge-bodies', autoSync?: boolean | 'no-watch'): Promise<{ role: string }>;
+  openSynced(name: string, schema: AppSchema, token: string, conflicts?: 'server-wins' | 'client-wins' | 'merge-bodies', autoSync?: boolean | 'no-watch', crashable?: boolean): Promise<{ role: string }>;
   /** Conflict events this tab received for database `name`. */
   conflicts(name: string): ConflictEventDetail[];
   /** Every sync status this tab saw for database `name`. */
@@ -37,6 +37,13 @@ export interface Harness {
 
 const databases = new Map<string, Database>();
 const crashableWorkers = new Map<string, Worker>();
+
+/** A worker factory whose workers {@link Harness.crashWorker} can make die. */
+const crashableWorker = (name: string) => (workerName: string): Worker => {
+  const worker = new Worker(new URL('./crashable-worker.ts', import.meta.url), { type: 'module', name: `oversqlite:${workerName}` });
+  crashableWorkers.set(name, worker);
+  return worker;
+};
 const lives = new Map<string, { query: LiveQuery; results: Row[][]; waiters: Array<() => void> }>();
 const errors: string[] = [];
 const statusLogs = new Map<string, SyncStatus[]>();
@@ -54,9 +61,9 @@ const harness: Harness = {
     db.on('error', (e) => errors.push(`${e.code}: ${e.message}`));
     return { role: db.role };
   },
-  async openSynced(name, schema, token, conflicts = 'server-wins', autoSync = false) {
+  async openSynced(name, schema, token, conflicts = 'server-wins', autoSync = false, crashable = false) {
     const result = await harness.open({
-      name, schema,
+      name, schema, ...(crashable ? { createWorker: crashableWorker(name) } : {}),
       sync: {
         serverUrl: location.origin, remoteSchema: 'e2e', tables: [{ table: 'items', syncKey: 'id' }], getToken: async () => token,
         conflicts: conflicts === 'merge-bodies' ? mergeBodies : conflicts,
@@ -121,11 +128,7 @@ const harness: Harness = {
     }
   },
   openCrashable(name, schema) {
-    return harness.open({ name, schema, createWorker: (n) => {
-      const worker = new Worker(new URL('./crashable-worker.ts', import.meta.url), { type: 'module', name: `oversqlite:${n}` });
-      crashableWorkers.set(name, worker);
-      return worker;
-    } });
+    return harness.open({ name, schema, createWorker: crashableWorker(name) });
   },
   crashWorker(name) {
     const worker = crashableWorkers.get(name);

@@ -10,8 +10,8 @@
 // through one process wakes devices whose watch streams are on the others.
 //
 // OVERSQLITE_MULTIPROC_DEVICES (default 200), OVERSQLITE_MULTIPROC_OPS (writes per device,
-// default 4), OVERSQLITE_MULTIPROC_SEED (default: random, printed). `npm run multi-process` is the
-// long mode.
+// default 4), OVERSQLITE_MULTIPROC_SEED (default: random, printed), OVERSQLITE_TRACE=1 (print the
+// settling progress). `npm run multi-process` is the long mode.
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, expect, it } from 'vitest';
@@ -202,6 +202,7 @@ it(`${DEVICES} devices, 3 server processes behind a round-robin proxy, one kille
   while (left.length > 0 && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 500));
     left = await diverging();
+    if (process.env.OVERSQLITE_TRACE) console.log(`[multi-process] ${Date.now() - writesDoneAt} ms: ${left.length} devices not settled; pending ${devices.filter((d) => d.engine.status.pendingCount > 0).length}; errors ${devices.filter((d) => d.engine.status.lastError !== null).map((d) => d.engine.status.lastError?.code).join(',')}`);
   }
   const settledAt = Date.now();
   const stuck = devices.filter((d) => left.includes(d.name)).map((d) => `${d.name}: pending ${d.engine.status.pendingCount}, phase ${d.engine.status.phase}, lastError ${JSON.stringify(d.engine.status.lastError)}`);
