@@ -57,11 +57,6 @@ export class WorkerBackend {
     this.endedSignal = new Promise((resolve) => { this.signalEnded = () => resolve(workerLost()); });
   }
 
-  /** Whether the worker ended without being closed. */
-  get workerEnded(): boolean {
-    return this.ended;
-  }
-
   /**
    * Spawns a worker and opens the database in it; rejects with the worker's typed error.
    * `callbacks` receive every commit notice and sync event of the worker, and serve its token
