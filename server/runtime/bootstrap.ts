@@ -94,6 +94,20 @@ ALTER TABLE ${t.sqlName} ALTER COLUMN ${scope} SET DEFAULT current_setting('over
  * transaction under a cross-process advisory lock. Fails closed when an existing catalog registers a different table set.
  */
 export async function bootstrapSyncSchema(session: SqlSession, catalog: Catalog): Promise<void> {
+  // The trigger and default installation locks the registered tables; an application's own DDL
+  // on them in another process (its migrations at start-up) can deadlock with it. PostgreSQL then
+  // aborts one side; when it is this one, the whole transaction is simply run again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await bootstrapOnce(session, catalog);
+      return;
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== '40P01' || attempt >= 5) throw err;
+    }
+  }
+}
+
+async function bootstrapOnce(session: SqlSession, catalog: Catalog): Promise<void> {
   await session.query('BEGIN');
   try {
     await session.query(`SELECT pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`);

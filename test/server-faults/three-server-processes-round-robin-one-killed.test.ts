@@ -205,7 +205,19 @@ it(`${DEVICES} devices, 3 server processes behind a round-robin proxy, one kille
     if (process.env.OVERSQLITE_TRACE) console.log(`[multi-process] ${Date.now() - writesDoneAt} ms: ${left.length} devices not settled; pending ${devices.filter((d) => d.engine.status.pendingCount > 0).length}; errors ${devices.filter((d) => d.engine.status.lastError !== null).map((d) => d.engine.status.lastError?.code).join(',')}`);
   }
   const settledAt = Date.now();
-  const stuck = devices.filter((d) => left.includes(d.name)).map((d) => `${d.name}: pending ${d.engine.status.pendingCount}, phase ${d.engine.status.phase}, lastError ${JSON.stringify(d.engine.status.lastError)}`);
+  const finalServer = await serverStates(testDb!.database);
+  const userSeq = async (user: string): Promise<string> => String((await testDb!.database.query('SELECT max(b.bundle_seq) AS s FROM sync.bundle_log b JOIN sync.user_state u USING (user_pk) WHERE u.user_id = $1', [user])).rows[0]?.s);
+  const stuck = await Promise.all(devices.filter((d) => left.includes(d.name)).map(async (d) => {
+    const mine = JSON.parse(localState(d.db)) as Record<string, unknown[]>;
+    const theirs = JSON.parse(finalServer.get(d.user) ?? '{}') as Record<string, unknown[]>;
+    const diff = Object.keys(mine).map((t) => {
+      const a = new Set(mine[t]!.map((r) => JSON.stringify(r)));
+      const b = new Set((theirs[t] ?? []).map((r) => JSON.stringify(r)));
+      return `${t}: only local ${[...a].filter((x) => !b.has(x)).join(' ')} only server ${[...b].filter((x) => !a.has(x)).join(' ')}`;
+    }).join('; ');
+    return `${d.name} (${d.user}): pending ${d.engine.status.pendingCount}, phase ${d.engine.status.phase}, checkpoint ${d.engine.status.checkpoint} of ${await userSeq(d.user)}, ` +
+      `lastError ${JSON.stringify(d.engine.status.lastError)}; ${diff}`;
+  }));
   expect(stuck).toEqual([]);
 
   // Nothing lost, nothing doubled: PostgreSQL holds exactly the rows the devices wrote, each once.
@@ -250,6 +262,20 @@ it(`${DEVICES} devices, 3 server processes behind a round-robin proxy, one kille
     for (const d of others) if (lastOn(d.engine.status.sourceId, /\/sync\/watch$/) !== committedOn) crossProcess++;
   }
 
+  // Push sessions that spanned processes: create, chunks and commit of one session (one source's
+  // requests from a create to its commit, in order) served by how many distinct processes.
+  const sessionSpread = [0, 0, 0, 0];
+  const open = new Map<string, Set<number>>();
+  for (const r of proxy.log) {
+    if (r.status !== 200) continue;
+    if (r.method === 'POST' && r.path === '/sync/push-sessions') open.set(r.sourceId, new Set([r.backend]));
+    else if (/^\/sync\/push-sessions\/[^/]+\/chunks$/.test(r.path)) open.get(r.sourceId)?.add(r.backend);
+    else if (/^\/sync\/push-sessions\/[^/]+\/commit$/.test(r.path)) {
+      const spread = open.get(r.sourceId);
+      if (spread !== undefined) sessionSpread[spread.add(r.backend).size]!++;
+      open.delete(r.sourceId);
+    }
+  }
   const perProcess = [0, 1, 2].map((i) => proxy!.log.filter((r) => r.backend === i).length);
   const badGateway = proxy.log.filter((r) => r.status === 502).length;
   const serverErrors = processes.flatMap((p) => p.lines.filter((l) => l.startsWith('ERROR')));
@@ -259,8 +285,9 @@ it(`${DEVICES} devices, 3 server processes behind a round-robin proxy, one kille
     `back after ${restartedAt - killedAt} ms); settled ${settledAt - writesDoneAt} ms after the last write; ` +
     `rows ${expected.projects.size}/${expected.tasks.size}/${expected.comments.size}; requests per process ${perProcess.join('/')}, 502s ${badGateway}; ` +
     `conflicts ${sum((d) => d.conflicts)}, self-heals ${sum((d) => d.selfHeals)}; wake-ups ${latencies.length} (median ${latencies[latencies.length >> 1]} ms, max ${latencies.at(-1)} ms), ` +
-    `${crossProcess} across processes; server ERROR lines ${serverErrors.length}`);
+    `${crossProcess} across processes; push sessions on 1/2/3 processes ${sessionSpread.slice(1).join('/')}; server ERROR lines ${serverErrors.length}`);
   for (const line of serverErrors.slice(0, 5)) console.log(`[multi-process] ${line}`);
   expect(crossProcess).toBeGreaterThan(0);
+  expect(sessionSpread[3]).toBeGreaterThan(0);
   expect(serverErrors).toEqual([]);
 }, 600_000);
