@@ -28,6 +28,8 @@ export class SyncScheduler {
   private interval: unknown = null;
   private failures = 0;
   private stopped = false;
+  private running = false;
+  private again = false;
 
   constructor(
     private readonly clock: EngineClock,
@@ -96,16 +98,34 @@ export class SyncScheduler {
     }, delayMs);
   }
 
+  /**
+   * Runs once. A wake-up that comes while this scheduler's run is in flight gets a run of its
+   * own afterwards: calling `run` now would join the run in flight (the engine's `sync()` shares
+   * a running sync when no local write came since), whose pull may already have passed the
+   * bundle the wake-up announced, and the device would stay behind until the next event.
+   */
   private async fire(): Promise<void> {
     if (this.stopped || !this.canRun()) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    let failed = false;
     try {
       await this.run();
       this.failures = 0;
     } catch {
+      failed = true;
       this.failures++;
       if (!this.stopped && this.canRun()) {
         this.schedule(backoffDelay(this.failures, this.opts.backoffMinMs, this.opts.backoffMaxMs, this.clock.random), false);
       }
+    } finally {
+      this.running = false;
+      const again = this.again;
+      this.again = false;
+      if (again && !failed) this.schedule(0, false); // after a failure the backoff run is the next one
     }
   }
 }
