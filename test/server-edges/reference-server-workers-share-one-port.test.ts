@@ -45,8 +45,7 @@ function answer(url: string, init: { method?: string; headers: Record<string, st
 
 const workerPids = (lines: string[]): Set<string> => new Set(lines.map((l) => /^\[worker (\d+)\] oversqlite reference server on/.exec(l)?.[1]).filter((p): p is string => p !== undefined));
 
-it('WORKERS=2 on PostgreSQL: one port, both processes serve, watch wakes across them, a killed worker is replaced', async () => {
-  if (TEST_DB_KIND !== 'postgres') return;
+it.skipIf(TEST_DB_KIND !== 'postgres')('WORKERS=2 on PostgreSQL: one port, both processes serve, watch wakes across them, a killed worker is replaced', async () => {
   testDb = await createTestDatabase('workers');
   server = await startReferenceProcess({ WORKERS: '2', DATABASE_URL: testDb.connectionString!, JWT_SECRET: HARNESS_JWT_SECRET });
   const s = server;
