@@ -111,7 +111,11 @@ it.skipIf(TEST_DB_KIND !== 'postgres')(`${DEVICES} devices, 3 server processes b
   testDb = await createTestDatabase('multiproc');
   const ports = [await freePort(), await freePort(), await freePort()];
   const env = (port: number) => ({ PORT: String(port), DATABASE_URL: testDb!.connectionString!, JWT_SECRET: HARNESS_JWT_SECRET });
-  processes.push(...await Promise.all(ports.map((port) => startReferenceProcess(env(port)))));
+  // Keep every process that started, so afterAll stops them even when another failed to start.
+  const starts = await Promise.allSettled(ports.map((port) => startReferenceProcess(env(port))));
+  for (const start of starts) if (start.status === 'fulfilled') processes.push(start.value);
+  const failedStart = starts.find((start) => start.status === 'rejected');
+  if (failedStart !== undefined) throw failedStart.reason;
   proxy = await startRoundRobinProxy(processes.map((p) => p.url));
 
   // Devices: DEVICES_PER_USER per user, attached a few at a time.
