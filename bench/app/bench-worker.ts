@@ -51,6 +51,9 @@ async function writeOrThrow(db: LocalDatabase, statements: SqlStatement[]): Prom
   unwrap(await db.write({ statements }));
 }
 
+/** Where a snapshot hydrate's time went (ms): until the server's session exists, download + staging, final apply. */
+export interface SnapshotPhases { untilSessionMs: number; downloadStageMs: number; finalApplyMs: number }
+
 /** The service: WorkerService for the facade, plus the in-worker measurements. */
 export class BenchWorkerService extends WorkerService {
   private readonly devices = new Map<string, Device>();
@@ -184,10 +187,27 @@ export class BenchWorkerService extends WorkerService {
   }
 
   /** Attaches a device to `userId`; returns the result and the time it took (a snapshot on a fresh device with remote data). */
-  async attach(name: string, userId: string): Promise<{ result: AttachResult; ms: number }> {
+  async attach(name: string, userId: string): Promise<{ result: AttachResult; ms: number; phases: SnapshotPhases | null }> {
+    const engine = this.engineOf(name);
+    // Phases of a snapshot hydrate, from the engine's hydrating progress events: the first one
+    // comes once the server created the session (done 0), the last when every row is staged.
+    let first = 0;
+    let last = 0;
+    const unsubscribe = engine.subscribe((ev) => {
+      if (ev.type !== 'status' || ev.status.phase !== 'hydrating' || !ev.status.progress) return;
+      const now = performance.now();
+      if (!first) first = now;
+      if (ev.status.progress.done === ev.status.progress.total) last = now;
+    });
     const t0 = performance.now();
-    const result = await this.engineOf(name).attach(userId);
-    return { result, ms: performance.now() - t0 };
+    try {
+      const result = await engine.attach(userId);
+      const t1 = performance.now();
+      const phases = first && last ? { untilSessionMs: first - t0, downloadStageMs: last - first, finalApplyMs: t1 - last } : null;
+      return { result, ms: t1 - t0, phases };
+    } finally {
+      unsubscribe();
+    }
   }
 
   /** Pulls to the stable ceiling; returns the result and ms. */

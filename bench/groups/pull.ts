@@ -15,6 +15,7 @@ import type { Page } from '@playwright/test';
 import type { BenchGroup, BenchContext } from '../lib/context.ts';
 import { failed, measured } from '../lib/metrics.ts';
 import type { Metric } from '../lib/metrics.ts';
+import type { SnapshotPhases } from '../app/bench-worker.ts';
 import { median, perSecond } from '../lib/stats.ts';
 
 const SIZES = [10_000, 100_000];
@@ -41,6 +42,7 @@ export const pullGroup: BenchGroup = {
       ...(ONLY === 'snapshot' ? [] : [{ metric: `pull.bundle_rows_${n}.throughput`, unit: 'rows/s' }]),
     ]);
     return (quick && ONLY !== 'million') || ONLY === 'snapshot' || ONLY === 'bundle' ? base : base.concat([
+      ...['until_session', 'download_stage', 'final_apply'].map((p) => ({ metric: `pull.snapshot_rows_${MILLION}.${p}`, unit: 's' })),
       { metric: `pull.snapshot_rows_${MILLION}.total`, unit: 's' }, { metric: `pull.snapshot_rows_${MILLION}.longest_main_thread_task`, unit: 'ms' },
     ]);
   },
@@ -124,7 +126,7 @@ async function millionBySnapshot(ctx: BenchContext, page: Page, stamp: string): 
   ctx.log(`1,000,000 rows seeded on the server in ${Math.round(seedMs / 1000)} s`);
   await call(page, 'openDevice', [`pm-${stamp}`, 'opfs', await server.tokenFor(user)]);
   await page.evaluate(() => window.bench.startLongTasks());
-  const attempt = call<Timed<AttachOut>>(page, 'attach', [`pm-${stamp}`, user]);
+  const attempt = call<Timed<AttachOut> & { phases: SnapshotPhases | null }>(page, 'attach', [`pm-${stamp}`, user]);
   attempt.catch(() => undefined);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const outcome = await Promise.race([attempt, new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), MILLION_LIMIT_MS); })]);
@@ -135,14 +137,23 @@ async function millionBySnapshot(ctx: BenchContext, page: Page, stamp: string): 
     const reason = `failed in this run: the 1,000,000-row snapshot had not finished after ${MILLION_LIMIT_MS / 60_000} min (abandoned); ` +
       `main-thread long tasks meanwhile: ${tasks.count}, longest ${Math.round(tasks.longestMs)} ms`;
     ctx.log(reason);
-    return [failed('pull', `pull.snapshot_rows_${MILLION}.total`, 's', reason), failed('pull', `pull.snapshot_rows_${MILLION}.longest_main_thread_task`, 'ms', reason)];
+    return [...['until_session', 'download_stage', 'final_apply'].map((p) => failed('pull', `pull.snapshot_rows_${MILLION}.${p}`, 's', reason)),
+      failed('pull', `pull.snapshot_rows_${MILLION}.total`, 's', reason), failed('pull', `pull.snapshot_rows_${MILLION}.longest_main_thread_task`, 'ms', reason)];
   }
   const hydrated = outcome;
   if (hydrated.result.snapshotRows !== MILLION) throw new Error(`1M snapshot: ${JSON.stringify(hydrated.result)}`);
   await call(page, 'closeDevice', [`pm-${stamp}`]);
   const directMs = await call<number>(page, 'insertDirect', [`pmd-${stamp}`, MILLION, 'd']);
   ctx.log(`1M snapshot ${Math.round(hydrated.ms / 1000)} s (direct insert ${Math.round(directMs / 1000)} s); main-thread long tasks: ${tasks.count}, longest ${Math.round(tasks.longestMs)} ms`);
+  const p = hydrated.phases;
+  if (p) ctx.log(`1M snapshot phases: until session ${(p.untilSessionMs / 1000).toFixed(1)} s, download + stage ${(p.downloadStageMs / 1000).toFixed(1)} s, final apply ${(p.finalApplyMs / 1000).toFixed(1)} s`);
+  const phase = (name: string, ms: number | undefined, what: string): Metric => (ms === undefined
+    ? failed('pull', `pull.snapshot_rows_${MILLION}.${name}`, 's', 'failed in this run: the engine sent no hydrating progress events, so the phases are unknown')
+    : measured('pull', `pull.snapshot_rows_${MILLION}.${name}`, 's', ms / 1000, directMs / 1000, `${what} of the same 1M-row attach (from the engine's hydrating progress events); baseline = the direct insert`));
   return [
+    phase('until_session', p?.untilSessionMs, 'from attach() until the server\'s snapshot session exists (server builds the frozen snapshot)'),
+    phase('download_stage', p?.downloadStageMs, 'from the session until every chunk is downloaded, validated and staged'),
+    phase('final_apply', p?.finalApplyMs, 'the final transaction (staged rows into the table and row state) until attach() returns'),
     measured('pull', `pull.snapshot_rows_${MILLION}.total`, 's', hydrated.ms / 1000, directMs / 1000,
       'fresh OPFS device attach() to a user with 1,000,000 rows (~200 B) on the server (one run); baseline = the same rows INSERTed straight into sqlite-wasm on OPFS in the same worker; goal < 30 s'),
     measured('pull', `pull.snapshot_rows_${MILLION}.longest_main_thread_task`, 'ms', tasks.longestMs, null,
