@@ -18,6 +18,7 @@
 import type { PushConflictDetail, WirePayload } from '../../protocol/index.ts';
 import { applyServerRow, clearRowState, deleteLocalRow, setRowState, settleOrphanedIntents, upsertLocalRow } from './apply.ts';
 import { appRowFromWire } from './lost-rows.ts';
+import { parentDeleteHitsNewerRows } from './remote-cascades.ts';
 import { applyTransaction } from './capture.ts';
 import { checkWirePayloadShape, keyJsonToDisplay, localPayloadToWire, wireKeyToKeyJson, wirePayloadToLocalJson, wirePayloadToSqlite } from './codec.ts';
 import type { EngineContext } from './context.ts';
@@ -135,6 +136,12 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
         dropDirty();
         ctx.db.exec('UPDATE _sync_attachment_state SET rebuild_required = 1 WHERE singleton_key = 1');
         return;
+      }
+      // A delete applied here runs the local FK actions (CASCADE, SET NULL) over rows this device
+      // may know at a newer version than this delete: the server's later history never rewrites
+      // them back, so the device takes a snapshot at its next pull.
+      if (((kind === 'server' && serverDeleted) || kind === 'delete') && parentDeleteHitsNewerRows(ctx, [{ t, keyJson, op: 'DELETE' }], serverVersion, false)) {
+        ctx.db.exec('UPDATE _sync_attachment_state SET rebuild_required = 1 WHERE singleton_key = 1');
       }
       switch (kind) {
         case 'server':

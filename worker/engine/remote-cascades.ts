@@ -17,6 +17,8 @@ import type { RowLostDetail } from './types.ts';
 interface CascadeRef {
   column: string;
   parent: TableModel;
+  /** ON DELETE CASCADE (else SET NULL / SET DEFAULT: the row is rewritten, not removed). */
+  cascade?: boolean;
 }
 
 const refsCache = new WeakMap<TableModel, CascadeRef[]>();
@@ -35,7 +37,7 @@ function actionRefs(ctx: EngineContext, t: TableModel): CascadeRef[] {
     if (cols.length !== 1 || !(action === 'CASCADE' || action === 'SET NULL' || action === 'SET DEFAULT')) continue;
     const parent = ctx.model.byName.get(String(cols[0]!.table));
     if (!parent || (cols[0]!.to !== null && String(cols[0]!.to) !== parent.key.name)) continue;
-    refs.push({ column: String(cols[0]!.from), parent });
+    refs.push({ column: String(cols[0]!.from), parent, cascade: action === 'CASCADE' });
   }
   actionRefsCache.set(t, refs);
   return refs;
@@ -48,31 +50,49 @@ function actionRefs(ctx: EngineContext, t: TableModel): CascadeRef[] {
  * since). The server's later history never rewrites that row back, so the device must take the
  * server's state from a snapshot after this bundle.
  */
-export function parentDeleteHitsNewerRows(ctx: EngineContext, applying: readonly DecodedRow[], seq: number): boolean {
+export function parentDeleteHitsNewerRows(ctx: EngineContext, applying: readonly Pick<DecodedRow, 't' | 'keyJson' | 'op'>[], seq: number, gated = true): boolean {
   // Nothing is known above this bundle (the usual pull): no row can be hit.
-  const known = highestKnownVersion.get(ctx);
+  const known = gated ? highestKnownVersion.get(ctx) : undefined;
   if (known !== undefined && known <= seq) return false;
-  const byParent = new Map<TableModel, unknown[]>();
+  let frontier = new Map<TableModel, unknown[]>();
   for (const r of applying) {
     if (r.op !== 'DELETE') continue;
-    let keys = byParent.get(r.t);
-    if (!keys) byParent.set(r.t, (keys = []));
+    let keys = frontier.get(r.t);
+    if (!keys) frontier.set(r.t, (keys = []));
     keys.push((JSON.parse(r.keyJson) as Record<string, string>)[r.t.key.wireName]);
   }
-  for (const [parent, keys] of byParent) {
-    for (const c of ctx.model.tables) {
-      for (const ref of actionRefs(ctx, c)) {
-        if (ref.parent !== parent) continue;
-        const fkValue = parent.key.uuidAsBlob ? `lower(hex(src.${quoteIdent(ref.column)}))` : `src.${quoteIdent(ref.column)}`;
-        const hit = ctx.db.selectValue(
-          `SELECT EXISTS (SELECT 1 FROM ${quoteIdent(c.table)} AS src JOIN _sync_row_state rs
-             ON rs.schema_name = ? AND rs.table_name = ? AND rs.key_json = ${keyJsonExpr('src', c)}
-             WHERE ${fkValue} IN (SELECT value FROM json_each(?)) AND rs.row_version > ?)`,
-          [ctx.schema, c.table, JSON.stringify(keys), seq],
-        );
-        if (Number(hit) === 1) return true;
+  // Follow the local FK actions down: CASCADE children are deleted too (their own children are
+  // reached next), SET NULL children are rewritten (the chain stops there).
+  const seen = new Set<string>();
+  for (let depth = 0; depth < 8 && frontier.size > 0; depth++) {
+    const next = new Map<TableModel, unknown[]>();
+    for (const [parent, keys] of frontier) {
+      for (const c of ctx.model.tables) {
+        for (const ref of actionRefs(ctx, c)) {
+          if (ref.parent !== parent) continue;
+          const fkValue = parent.key.uuidAsBlob ? `lower(hex(src.${quoteIdent(ref.column)}))` : `src.${quoteIdent(ref.column)}`;
+          const keyValue = c.key.uuidAsBlob ? `lower(hex(src.${quoteIdent(c.key.name)}))` : `src.${quoteIdent(c.key.name)}`;
+          const rows = ctx.db.exec({
+            sql: `SELECT ${keyValue}, rs.row_version FROM ${quoteIdent(c.table)} AS src LEFT JOIN _sync_row_state rs
+                    ON rs.schema_name = ? AND rs.table_name = ? AND rs.key_json = ${keyJsonExpr('src', c)}
+                  WHERE ${fkValue} IN (SELECT value FROM json_each(?))`,
+            bind: [ctx.schema, c.table, JSON.stringify(keys)],
+            rowMode: 'array',
+            returnValue: 'resultRows',
+          }) as unknown[][];
+          for (const [key, version] of rows) {
+            if (version !== null && version !== undefined && Number(version) > seq) return true;
+            if (ref.cascade && !seen.has(`${c.table}\u0000${String(key)}`)) {
+              seen.add(`${c.table}\u0000${String(key)}`);
+              let list = next.get(c);
+              if (!list) next.set(c, (list = []));
+              list.push(key);
+            }
+          }
+        }
       }
     }
+    frontier = next;
   }
   return false;
 }
