@@ -126,8 +126,14 @@ export class GroupCommit {
       return units.map(() => ({ ok: false, error: shape }));
     }
     const outcomes: WriteOutcome[] = [];
+    // A unit alone in its group needs no savepoint: the transaction is its own, and a failure
+    // rolls it back whole. Inside an open savepoint every statement that fires triggers (each
+    // write to a synced table) appends its pages to the statement journal until the savepoint is
+    // released, so a large unit's journal grew with its statement count: 10k captured UPDATEs in
+    // one unit took ~3x as long in Chromium on OPFS (BENCHMARKS.md, 2026-12-06).
+    const alone = units.length === 1;
     for (const unit of units) {
-      const outcome = this.applyUnit(unit);
+      const outcome = this.applyUnit(unit, alone);
       // Some errors (SQLITE_FULL, I/O errors) make SQLite roll back the whole transaction, which
       // undoes the earlier units of the group too: none of them may be acknowledged.
       if (this.sqlite3.capi.sqlite3_get_autocommit(db) !== 0) {
@@ -149,9 +155,14 @@ export class GroupCommit {
     return outcomes;
   }
 
-  private applyUnit(unit: WriteUnit): WriteOutcome {
+  /**
+   * Runs one unit inside the group's transaction. With `alone`, no savepoint: on failure the
+   * whole transaction is rolled back (it holds nothing else), which leaves autocommit on and
+   * makes `applyGroup` report the unit's own error without committing.
+   */
+  private applyUnit(unit: WriteUnit, alone: boolean): WriteOutcome {
     const { db } = this;
-    db.exec('SAVEPOINT oversqlite_unit');
+    if (!alone) db.exec('SAVEPOINT oversqlite_unit');
     let index = 0;
     try {
       if (!Array.isArray(unit.statements) || unit.statements.length === 0) {
@@ -170,12 +181,16 @@ export class GroupCommit {
         }
         if (unit.requestId !== undefined) recordAppliedRequest(db, unit.requestId, results);
       }
-      db.exec('RELEASE oversqlite_unit');
+      if (!alone) db.exec('RELEASE oversqlite_unit');
       return { ok: true, value: results };
     } catch (error) {
       if (this.sqlite3.capi.sqlite3_get_autocommit(db) === 0) {
-        db.exec('ROLLBACK TO oversqlite_unit');
-        db.exec('RELEASE oversqlite_unit');
+        if (alone) {
+          db.exec('ROLLBACK');
+        } else {
+          db.exec('ROLLBACK TO oversqlite_unit');
+          db.exec('RELEASE oversqlite_unit');
+        }
       }
       const indexed = unit.statements.length > 1 ? index : undefined;
       return { ok: false, error: toOversqliteError(error, indexed).toShape() };
