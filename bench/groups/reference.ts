@@ -103,7 +103,7 @@ async function cycle(side: Side, n: number, user: string): Promise<CycleResult> 
 interface LoadResult { bundles: number; seconds: number; latencies: number[]; errors: string[] }
 
 /** `devices` devices (pairs share a user) looping write 5 rows + sync() for `seconds` against one server. */
-async function fleet(side: Side, devices: number, seconds: number, stamp: string): Promise<LoadResult> {
+async function fleet(side: Side, devices: number, seconds: number, warmupSeconds: number, stamp: string): Promise<LoadResult> {
   const fleetDevices: ExampleDevice[] = [];
   const numbers: number[] = [];
   try {
@@ -114,11 +114,20 @@ async function fleet(side: Side, devices: number, seconds: number, stamp: string
       fleetDevices.push(...wave);
       numbers.push(...wave.map(() => ++deviceNumber));
     }
-    // Warm-up, not timed: every device writes and syncs once, so neither server is measured cold
-    // (our server's JIT, prepared statements and pool connections; go-oversync's pool growth).
+    // Warm-up, not timed: the same loop for `warmupSeconds` (at least one sync per device), so
+    // neither server is measured cold (ours: V8's optimized code, prepared statements, pool
+    // connections; go-oversync: pool growth). One sync per device was not enough: the first
+    // timed slice of each server still ran ~1.5x slower than its second.
+    let seq = 0;
+    const warmUntil = performance.now() + warmupSeconds * 1000;
     await Promise.all(fleetDevices.map(async (d, i) => {
-      d.insert(numbers[i]!, 0, ROWS_PER_SYNC);
-      await d.engine.sync();
+      let s = 0;
+      do {
+        d.insert(numbers[i]!, s, ROWS_PER_SYNC);
+        s += ROWS_PER_SYNC;
+        await d.engine.sync();
+      } while (performance.now() < warmUntil);
+      seq = Math.max(seq, s);
     }));
     const latencies: number[] = [];
     const errors: string[] = [];
@@ -126,10 +135,10 @@ async function fleet(side: Side, devices: number, seconds: number, stamp: string
     const t0 = performance.now();
     const deadline = t0 + seconds * 1000;
     await Promise.all(fleetDevices.map(async (d, i) => {
-      let seq = ROWS_PER_SYNC;
+      let next = seq;
       while (performance.now() < deadline) {
-        d.insert(numbers[i]!, seq, ROWS_PER_SYNC);
-        seq += ROWS_PER_SYNC;
+        d.insert(numbers[i]!, next, ROWS_PER_SYNC);
+        next += ROWS_PER_SYNC;
         const started = performance.now();
         try {
           const result = await d.engine.sync();
@@ -238,12 +247,13 @@ export const referenceGroup: BenchGroup = {
 
       // Each fleet runs in slices of `seconds`, the servers alternating slice by slice (ABBA...).
       const seconds = ctx.repeats(4, 10);
+      const warmupSeconds = ctx.repeats(1, 3);
       const slices = ctx.repeats(1, 2);
       for (const n of FLEETS) {
         const results: Record<SideName, LoadResult[]> = { ours: [], go: [] };
         for (let r = 0; r < slices * 2; r++) {
           const side = ordered(sides, r >> 1)[r % 2]!;
-          const res = await fleet(side, n, seconds, `${stamp}-${side.name}-${r}`);
+          const res = await fleet(side, n, seconds, warmupSeconds, `${stamp}-${side.name}-${r}`);
           results[side.name].push(res);
           ctx.log(`${n} devices, slice ${r + 1}/${slices * 2}, ${LABEL[side.name].padEnd(11)}: ${res.bundles} bundles in ${res.seconds.toFixed(1)} s = ${(res.bundles / res.seconds).toFixed(1)}/s, ` +
             `sync p50 ${percentile(res.latencies, 50).toFixed(0)} ms, p99 ${percentile(res.latencies, 99).toFixed(0)} ms, errors ${res.errors.length}` +
@@ -251,7 +261,7 @@ export const referenceGroup: BenchGroup = {
         }
         const o = merge(results.ours);
         const g = merge(results.go);
-        const how = `${n} devices (${n / 2} users, 2 devices each), each looping write ${ROWS_PER_SYNC} rows + sync() (push + pull) after one untimed warm-up sync; ${slices} slice(s) of ${seconds} s per server, alternating; ${SETUP}`;
+        const how = `${n} devices (${n / 2} users, 2 devices each), each looping write ${ROWS_PER_SYNC} rows + sync() (push + pull) after ${warmupSeconds} s of the same loop untimed (warm-up); ${slices} slice(s) of ${seconds} s per server, alternating; ${SETUP}`;
         const firstErrors = (r: LoadResult) => [...new Set(r.errors)].slice(0, 2).join(' | ');
         metrics.push(
           measured('reference', `reference.server_load.devices_${n}.bundles_per_s`, 'bundles/s', o.bundles / o.seconds, g.bundles / g.seconds,
