@@ -54,6 +54,10 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): SqlDat
           // connection fails the checkout instead of queueing requests without bound.
           keepAlive: true,
           connectionTimeoutMillis: options.connectTimeoutMs ?? 30_000,
+          // Idle connections stay 5 minutes (pg's default is 10 s): a new connection starts with a
+          // cold backend and none of its prepared statements, so every burst of syncs after a
+          // pause of 10 s would pay that again.
+          idleTimeoutMillis: 300_000,
         });
   const connectionConfig = ownsPool ? { connectionString: (options as { connectionString: string }).connectionString } : pool.options;
   // An idle client that loses its connection must not crash the process; the pool replaces it.
