@@ -6,6 +6,8 @@
  *
  *   node --import tsx bench/probes/capture-cost.ts [rows=10000] [repeats=5]
  *   VARIANTS=current,alt.sql CLEAN=1 node --import tsx bench/probes/capture-cost.ts
+ *
+ * NO_CHECK=1 skips the check that every write was captured (for variants that capture less).
  */
 import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
 import { readFileSync } from 'node:fs';
