@@ -58,3 +58,37 @@ it('concurrent calls with no new writes share one run', async () => {
   await a;
   expect(device.engine.status.pendingCount).toBe(0);
 });
+
+it('a watch wake-up after the in-flight pull passed gets a follow-up run', async () => {
+  const other = await world.device('erin');
+  await other.engine.attach('erin');
+  let afterPull: (() => Promise<void>) | null = null;
+  const device = await world.device('erin', {
+    fetch: async (input, init) => {
+      const res = await fetch(input, init);
+      // The in-flight sync's pull has its answer: another device commits and the watch wakes us.
+      if (String(input).includes('/sync/pull') && afterPull) {
+        const then = afterPull;
+        afterPull = null;
+        await then();
+      }
+      return res;
+    },
+  });
+  await device.engine.attach('erin');
+
+  let joined: Promise<unknown> | null = null;
+  afterPull = async () => {
+    other.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(5)}', 'Late')`);
+    other.engine.notifyLocalWrite();
+    await other.engine.sync();
+    device.engine.notifyRemoteChange();
+    joined = device.engine.sync();
+  };
+  const first = device.engine.sync();
+  await first;
+  expect(joined).not.toBeNull();
+  expect(joined).not.toBe(first);
+  await joined;
+  expect(localRows(device.db, 'users').map((r) => r.name)).toEqual(['Late']);
+});

@@ -91,6 +91,9 @@ export class SyncEngine {
   /** Local writes noted so far, and how many the in-flight run had seen when it started. */
   private localWriteSeq = 0;
   private inflightWriteSeq = 0;
+  /** Watch wake-ups so far, and at the start of the sync in flight (see `sync()`). */
+  private remoteChangeSeq = 0;
+  private inflightRemoteChangeSeq = 0;
   private closed = false;
   private authBlocked = false;
   private scheduler: SyncScheduler | null = null;
@@ -242,11 +245,13 @@ export class SyncEngine {
 
   /**
    * Push then pull. Concurrent calls share one run — unless local writes were noted after that run
-   * started (its push may already be frozen without them): then they share one follow-up run.
+   * started (its push may already be frozen without them) or a watch wake-up came (its pull may
+   * already have passed the announced bundle): then they share one follow-up run.
    */
   sync(): Promise<SyncResult> {
     if (this.syncInflight) {
-      if (this.localWriteSeq === this.inflightWriteSeq) return this.syncInflight;
+      // A wake-up since the run started may announce a bundle its pull already passed: likewise.
+      if (this.localWriteSeq === this.inflightWriteSeq && this.remoteChangeSeq === this.inflightRemoteChangeSeq) return this.syncInflight;
       const after = this.syncInflight.then(() => undefined, () => undefined);
       this.syncFollowUp ??= after.then(() => {
         this.syncFollowUp = null;
@@ -255,6 +260,7 @@ export class SyncEngine {
       return this.syncFollowUp;
     }
     this.inflightWriteSeq = this.localWriteSeq;
+    this.inflightRemoteChangeSeq = this.remoteChangeSeq;
     const run = this.exclusive('pushing', async () => {
       try {
         const out = await this.syncOnce();
@@ -359,6 +365,16 @@ export class SyncEngine {
         return { outcome: 'applied_snapshot', checkpoint: out.snapshotBundleSeq, bundlesApplied: 0, rowsApplied: out.rowCount } satisfies PullResult;
       });
     });
+  }
+
+  /**
+   * A watch wake-up announced a new bundle: runs a sync as soon as possible (auto-sync). A sync
+   * already in flight is not enough (its pull may have passed the bundle): see `sync()`.
+   * @internal
+   */
+  notifyRemoteChange(): void {
+    this.remoteChangeSeq++;
+    this.scheduler?.trigger();
   }
 
   /** The runtime calls this after app writes commit: schedules a debounced push (auto-sync). */
@@ -610,7 +626,7 @@ export class SyncEngine {
             this.ctx.transport,
             readAttachment(this.ctx.db).lastBundleSeqSeen,
             abort.signal,
-            () => this.scheduler?.trigger(),
+            () => this.notifyRemoteChange(),
             () => {
               failures = 0;
               this.watchHealthy = true;

@@ -36,6 +36,9 @@ const DATA_CODES = new Set([
   'conflict_needs_pull',
   'conflict_retry_exhausted',
   'wire_value_invalid',
+  // A value the server's dialect cannot carry exactly (go-oversync's float64 rows): a snapshot
+  // brings the row as PostgreSQL's text; a local value no push can carry ends as a lost change.
+  'value_not_representable',
 ]);
 const NOT_DATA_STATUS = new Set([401, 403, 408, 429]);
 /** 4xx answers with their own handling (lifecycle, recovery, resolver bugs): never healed this way. */
