@@ -112,18 +112,7 @@ export function noteHighestKnownVersion(ctx: EngineContext): void {
 /** Single-column ON DELETE CASCADE references of `t` to synced tables' sync keys. */
 function cascadeRefs(ctx: EngineContext, t: TableModel): CascadeRef[] {
   let refs = refsCache.get(t);
-  if (refs) return refs;
-  const list = ctx.db.exec({ sql: `PRAGMA foreign_key_list(${quoteIdent(t.table)})`, rowMode: 'object', returnValue: 'resultRows' }) as Record<string, unknown>[];
-  const byId = new Map<number, Record<string, unknown>[]>();
-  for (const r of list) byId.set(Number(r.id), [...(byId.get(Number(r.id)) ?? []), r]);
-  refs = [];
-  for (const cols of byId.values()) {
-    if (cols.length !== 1 || String(cols[0]!.on_delete).toUpperCase() !== 'CASCADE') continue;
-    const parent = ctx.model.byName.get(String(cols[0]!.table));
-    if (!parent || (cols[0]!.to !== null && String(cols[0]!.to) !== parent.key.name)) continue;
-    refs.push({ column: String(cols[0]!.from), parent });
-  }
-  refsCache.set(t, refs);
+  if (!refs) refsCache.set(t, (refs = actionRefs(ctx, t).filter((r) => r.cascade === true)));
   return refs;
 }
 
