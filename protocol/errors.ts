@@ -47,6 +47,8 @@ const WIRE_ERROR_STATUS = {
   committed_bundle_rows_failed: 500,
   pull_failed: 500,
   bundle_change_watch_forbidden: 403,
+  /** oversqlite: the user holds too many watch streams in this server process; retry after `Retry-After`. */
+  bundle_change_watch_capacity: 429,
   bundle_change_watch_disabled: 503,
   bundle_change_watch_failed: 500,
   snapshot_session_invalid: 400,

@@ -191,6 +191,15 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
         const after = param('invalid_request', () => nonNegativeInt(q.get('after_bundle_seq'), 'after_bundle_seq', 0))!;
         if (!d.watch.enabled || !d.watch.hub) throw new SyncServerError('bundle_change_watch_disabled', 'bundle change watch is disabled');
         if (!d.watch.allow(userId)) throw new SyncServerError('bundle_change_watch_forbidden', 'bundle change watch is forbidden for this actor');
+        const open = d.watch.hub.subscriberCountOf(userId);
+        if (L.maxWatchStreamsPerUser > 0 && open >= L.maxWatchStreamsPerUser) {
+          throw new SyncServerError(
+            'bundle_change_watch_capacity',
+            `this user already has ${open} watch streams open on this server process (limit ${L.maxWatchStreamsPerUser}); close one or retry later`,
+            {},
+            { 'Retry-After': String(L.capacityRetryAfterSeconds) },
+          );
+        }
         const stream = await openWatchStream({
           hub: d.watch.hub,
           userId,

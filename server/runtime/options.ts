@@ -71,6 +71,11 @@ export interface SyncLimits {
   maxStagedRowsPerUser?: number;
   /** Unexpired snapshot sessions one user may hold; more answer `503 snapshot_build_capacity` (8; 0 = unlimited). */
   maxSnapshotSessionsPerUser?: number;
+  /**
+   * Watch streams one user may hold open in one server process; more answer `429
+   * bundle_change_watch_capacity` with `Retry-After` (32; 0 = unlimited).
+   */
+  maxWatchStreamsPerUser?: number;
 }
 
 /** Options of `createSyncServer`. */
@@ -140,6 +145,7 @@ export function resolveLimits(limits: SyncLimits | undefined): ResolvedLimits {
     maxOpenPushSessionsPerUser: 32,
     maxStagedRowsPerUser: 2_000_000,
     maxSnapshotSessionsPerUser: 8,
+    maxWatchStreamsPerUser: 32,
     ...Object.fromEntries(Object.entries(limits ?? {}).filter(([, v]) => v !== undefined)),
   };
   // Follows the body limit unless set: a row a push accepted must never make the user's snapshot fail.
