@@ -247,5 +247,11 @@ export async function runChaos(world: World, opts: ChaosOptions): Promise<ChaosO
   }
   const faults: Record<FaultKind, number> = { drop: 0, lost_response: 0, unavailable: 0, duplicate: 0, delay: 0 };
   for (const d of devices) for (const k of Object.keys(faults) as FaultKind[]) faults[k] += d.faults.injected[k];
+  // Each run's devices are done: free their engines and in-memory databases, or a long job
+  // (OVERSQLITE_CHAOS_RUNS=1000) runs the shared wasm heap out of memory after ~850 runs.
+  for (const d of devices) {
+    await d.engine.close().catch(() => {});
+    d.device.db.close();
+  }
   return { seed: opts.seed, divergent, stuck, faults, stats, failures: [...failures] };
 }
