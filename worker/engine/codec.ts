@@ -8,6 +8,7 @@
  */
 import {
   bytesToBase64,
+  bytesToHex,
   bytesToUuid,
   canonicalFloatString,
   ExactJsonNumber,
@@ -28,12 +29,6 @@ function hexToBytes(hex: string, where: string): Uint8Array {
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
   return out;
-}
-
-function bytesToHexLower(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
 }
 
 function valueError(t: TableModel, c: ColumnModel, value: unknown, why: string): SyncError {
@@ -269,7 +264,7 @@ export function wirePayloadToLocalJson(t: TableModel, payload: WirePayload): str
   t.columns.forEach((c, i) => {
     const v = values[i];
     if (v === null) obj[c.wireName] = null;
-    else if (v instanceof Uint8Array) obj[c.wireName] = bytesToHexLower(v);
+    else if (v instanceof Uint8Array) obj[c.wireName] = bytesToHex(v);
     else if (typeof v === 'bigint') obj[c.wireName] = v.toString();
     else if ((c.family === 'integer' || c.family === 'boolean') && typeof v === 'number') obj[c.wireName] = String(v);
     else obj[c.wireName] = v;
@@ -295,7 +290,7 @@ export function wireKeyToKeyJson(t: TableModel, key: unknown, where: string): st
   if (typeof v !== 'string' || v === '') throw new SyncError('bad_server_response', `${where}: key lacks string member ${t.key.wireName}`);
   if (t.key.uuidAsBlob) {
     if (!isCanonicalUuid(v)) throw new SyncError('bad_server_response', `${where}: key ${JSON.stringify(v)} is not a canonical UUID`);
-    return JSON.stringify({ [t.key.wireName]: bytesToHexLower(uuidToBytes(v)) });
+    return JSON.stringify({ [t.key.wireName]: bytesToHex(uuidToBytes(v)) });
   }
   return JSON.stringify({ [t.key.wireName]: v });
 }

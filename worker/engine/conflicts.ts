@@ -15,6 +15,7 @@
  * the local row as it was before resolution (the app's latest edit of that key, which may be newer
  * than the pushed intent) and the server's row, both in wire form.
  */
+import { isJsonObject } from '../../protocol/index.ts';
 import type { PushConflictDetail, WirePayload } from '../../protocol/index.ts';
 import { applyServerRow, clearRowState, deleteLocalRow, setRowState, settleOrphanedIntents, upsertLocalRow } from './apply.ts';
 import { appRowFromWire } from './lost-rows.ts';
@@ -30,10 +31,6 @@ import type { TableModel } from './table-config.ts';
 import type { ConflictContext, ConflictResolution, RowLostDetail } from './types.ts';
 import { anyPendingDelete, needsSnapshotToRestore, settleChildrenOfLocallyDeletedParents } from './local-parent-deletes.ts';
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
 /** Asks the configured strategy. */
 async function decide(ctx: EngineContext, c: ConflictContext): Promise<ConflictResolution> {
   const strategy = ctx.options.conflicts ?? 'server-wins';
@@ -45,7 +42,7 @@ async function decide(ctx: EngineContext, c: ConflictContext): Promise<ConflictR
 /** Resolves one reported conflict and requeues the rest of the frozen bundle. */
 export async function resolveConflict(ctx: EngineContext, detail: PushConflictDetail, rows: OutboxRow[]): Promise<void> {
   const where = 'push_conflict';
-  if (!isPlainObject(detail)) throw badResponse(`${where}: conflict must be an object`);
+  if (!isJsonObject(detail)) throw badResponse(`${where}: conflict must be an object`);
   const t = tableOf(ctx, detail.schema, detail.table, where);
   const keyJson = wireKeyToKeyJson(t, detail.key, where);
   const serverVersion = detail.server_row_version;
@@ -81,11 +78,11 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
   let kind: 'server' | 'local' | 'merged' | 'delete';
   let mergedLocalJson: string | null = null;
   let mergedWire: WirePayload | null = null;
-  const keep = isPlainObject(decision) ? (decision as { keep?: unknown }).keep : undefined;
+  const keep = isJsonObject(decision) ? (decision as { keep?: unknown }).keep : undefined;
   if (keep === 'server') kind = 'server';
   else if (keep === 'local') kind = 'local';
-  else if (isPlainObject(decision) && (decision as { delete?: unknown }).delete === true) kind = 'delete';
-  else if (isPlainObject(decision) && isPlainObject((decision as { row?: unknown }).row)) {
+  else if (isJsonObject(decision) && (decision as { delete?: unknown }).delete === true) kind = 'delete';
+  else if (isJsonObject(decision) && isJsonObject((decision as { row?: unknown }).row)) {
     kind = 'merged';
     try {
       const row = (decision as { row: Record<string, unknown> }).row;

@@ -5,6 +5,7 @@
  * `cascade`, with the row as it was), not only a table notice. A remote delete of a row whose
  * parent stays is an ordinary change and is not reported.
  */
+import { bytesToHex } from '../../protocol/index.ts';
 import { keyJsonExpr } from './capture.ts';
 import { keyJsonToSqlite } from './codec.ts';
 import type { EngineContext } from './context.ts';
@@ -147,7 +148,7 @@ export function rowsRemovedWithParent(ctx: EngineContext, applying: readonly Dec
     const withParent = refs.some((ref) => {
       const v = row[ref.column];
       if (v === null || v === undefined) return false;
-      const keyText = ref.parent.key.uuidAsBlob && v instanceof Uint8Array ? [...v].map((b) => b.toString(16).padStart(2, '0')).join('') : String(v);
+      const keyText = ref.parent.key.uuidAsBlob && v instanceof Uint8Array ? bytesToHex(v) : String(v);
       return deletedKeys.get(ref.parent)!.has(JSON.stringify({ [ref.parent.key.wireName]: keyText }));
     });
     if (withParent) out.push(lostRow(r.t, r.keyJson, 'cascade', row, null));
