@@ -282,7 +282,37 @@ function deleteSet(t: TableModel): string {
 export function applyPulledBundle(ctx: EngineContext, seq: number, rows: DecodedRow[], thorough = false): Set<string> {
   const touched = new Set<string>();
   const lost: RowLostDetail[] = [];
+  applyTransaction(ctx.db, () => writePulledBundle(ctx, seq, rows, thorough, touched, lost));
+  ctx.rowsLost(lost);
+  return touched;
+}
+
+/**
+ * Applies consecutive bundles of one pull, up to its stable ceiling, in one transaction: the
+ * fallback for a bundle that fails its FK check at COMMIT even with the settle passes. The
+ * server's state is consistent after each of its bundles, but this device's need not be between
+ * them: rows it knows at later versions are skipped, and a row dropped as the child of a parent
+ * deleted later can still have children of its own arriving in the bundles in between (they leave
+ * with it in a later bundle, or it comes back, moved, in one). At the ceiling every such row has
+ * its server state again, so the FK check runs there, once. The settle passes then run over all
+ * the bundles' rows, as for a retried single bundle.
+ */
+export function applyPulledBundles(ctx: EngineContext, bundles: readonly { seq: number; rows: DecodedRow[] }[]): Set<string> {
+  const touched = new Set<string>();
+  const lost: RowLostDetail[] = [];
+  const last = bundles[bundles.length - 1];
+  if (!last) return touched;
   applyTransaction(ctx.db, () => {
+    for (const b of bundles) writePulledBundle(ctx, b.seq, b.rows, false, touched, lost);
+    settleAfterApply(ctx, last.seq, bundles.flatMap((b) => b.rows), anyLocalIntent(ctx), true, lost, true);
+  });
+  ctx.rowsLost(lost);
+  return touched;
+}
+
+/** The body of `applyPulledBundle`, inside the caller's transaction. */
+function writePulledBundle(ctx: EngineContext, seq: number, rows: DecodedRow[], thorough: boolean, touched: Set<string>, lost: RowLostDetail[]): void {
+  {
     const intents = anyLocalIntent(ctx);
     // Per table: the version each key has reached so far (initially its row_state), intent keys.
     const versions = new Map<TableModel, Map<string, number>>();
@@ -353,9 +383,34 @@ export function applyPulledBundle(ctx: EngineContext, seq: number, rows: Decoded
       runSet(ctx.db, ROW_STATE_SET_SQL, [ctx.schema, t.table, JSON.stringify([...fin].map(([k, [v, d]]) => [k, v, d]))]);
     }
     settleAfterApply(ctx, seq, rows, intents, later, lost, thorough);
-  });
-  ctx.rowsLost(lost);
-  return touched;
+  }
+}
+
+/** Rows a joint apply (`applyPulledBundles`) may hold in memory; beyond, the failure stands (the self-heal rebuilds). */
+const JOINT_APPLY_MAX_ROWS = 100_000;
+
+/**
+ * `pending` (the failing bundle and the rest of its page) plus every later page up to the stable
+ * ceiling `target`, for a joint apply. Throws `failure` when that is more than
+ * `JOINT_APPLY_MAX_ROWS` rows.
+ */
+async function restOfPull(ctx: EngineContext, pending: { seq: number; rows: DecodedRow[] }[], target: number, maxBundles: number, failure: SyncError): Promise<{ seq: number; rows: DecodedRow[] }[]> {
+  const out = [...pending];
+  let count = out.reduce((n, b) => n + b.rows.length, 0);
+  for (let after = out[out.length - 1]!.seq; after < target; ) {
+    if (count > JOINT_APPLY_MAX_ROWS) throw failure;
+    const page = await pullPage(ctx.transport, after, maxBundles, target);
+    const decoded = validatePullPage(ctx, page, after, target);
+    if (decoded.length === 0) {
+      if (!page.has_more) break;
+      throw badResponse('pull: has_more=true with no bundles');
+    }
+    out.push(...decoded);
+    count += decoded.reduce((n, b) => n + b.rows.length, 0);
+    after = decoded[decoded.length - 1]!.seq;
+  }
+  if (count > JOINT_APPLY_MAX_ROWS) throw failure;
+  return out;
 }
 
 /** Pulls bundles until the checkpoint reaches the frozen stable ceiling. */
@@ -378,19 +433,31 @@ export async function pullToStable(ctx: EngineContext): Promise<{ bundles: numbe
       noteHighestKnownVersion(ctx);
       notedKnown = true;
     }
-    for (const b of decoded) {
+    for (let i = 0; i < decoded.length; i++) {
+      let applied = [decoded[i]!];
       let touched: Set<string>;
       try {
-        touched = applyPulledBundle(ctx, b.seq, b.rows);
+        touched = applyPulledBundle(ctx, applied[0]!.seq, applied[0]!.rows);
       } catch (e) {
         // Rolled back by an FK check at COMMIT: once more with the settle passes that look for
-        // children of parents known deleted (here or later on the server). Anything else fails again.
+        // children of parents known deleted (here or later on the server), then together with the
+        // rest of the pull (the state at the ceiling is consistent). Anything else fails again.
         if (!(e instanceof SyncError) || e.code !== 'apply_failed') throw e;
-        touched = applyPulledBundle(ctx, b.seq, b.rows, true);
+        try {
+          touched = applyPulledBundle(ctx, applied[0]!.seq, applied[0]!.rows, true);
+        } catch (again) {
+          if (!(again instanceof SyncError) || again.code !== 'apply_failed') throw again;
+          applied = await restOfPull(ctx, decoded.slice(i), target, maxBundles, again);
+          touched = applyPulledBundles(ctx, applied);
+          i = decoded.length;
+        }
       }
-      bundles++;
-      rows += b.rows.length;
-      if (!cascadeParentDeleted && b.rows.some((r) => r.op === 'DELETE' && isCascadeParent(ctx, r.t))) cascadeParentDeleted = true;
+      const b = applied[applied.length - 1]!;
+      bundles += applied.length;
+      for (const x of applied) {
+        rows += x.rows.length;
+        if (!cascadeParentDeleted && x.rows.some((r) => r.op === 'DELETE' && isCascadeParent(ctx, r.t))) cascadeParentDeleted = true;
+      }
       ctx.applied(touched);
       ctx.setPhase('pulling', { done: b.seq, total: target });
       // A withdrawn local delete needs the parent back from a snapshot before anything else.
