@@ -1,0 +1,185 @@
+/**
+ * The chaos model's ledger of local changes, for the property "every local change either reached
+ * the server or produced an event". Every committed app write on a device is recorded with the
+ * row it left (null: deleted). After settling, each recorded write must be accounted for:
+ * - reached the server: a committed bundle from one of the device's source ids holds that key with
+ *   that row (or a delete of it), or PostgreSQL's final state holds exactly that row (absent, for a
+ *   delete: e.g. a no-op push the engine elided);
+ * - reported: a `conflict` or `lost` event naming its table and key reached the device's app after
+ *   the write (a self-heal's dropped changes arrive as `lost` events);
+ * - replaced by the app itself: a later app write on the same device changed that row while it
+ *   still held the recorded value (the same key again, or a local cascade / SET NULL of it), so
+ *   only the newer value had to reach the server;
+ * - a delete of a row that only ever existed on this device: the app created it, and none of its
+ *   values reached the server before the delete (the engine folds the insert and the delete into
+ *   nothing; a row of the same key from another device is another row).
+ * A row counts as reached when a SET NULL foreign key column arrived null: another device deleted
+ * the parent, and the FK's action applies to the pending row too.
+ * Writes of a transaction that a crash rolled back are never recorded; instead their marker text
+ * must not appear anywhere on the server ({@link ROLLED_BACK_MARK}).
+ */
+import type { Database } from '@sqlite.org/sqlite-wasm';
+import type { SyncEvent } from '../../../worker/engine/index.ts';
+import type { SqlDatabase } from '../../../server/database/types.ts';
+
+/** Text written only inside transactions a crash rolls back. */
+export const ROLLED_BACK_MARK = 'rolled-back';
+
+type Row = Record<string, unknown> | null;
+
+interface Write {
+  device: string;
+  step: number;
+  table: string;
+  key: string;
+  row: Row;
+  /** Ledger clock at the write: events with a later clock may account for it. */
+  at: number;
+  replaced: boolean;
+  /** The row did not exist on the device before this write (the app created it). */
+  created: boolean;
+  /** The recorded write of the same key this one replaced (its row's history on this device). */
+  previous: Write | null;
+}
+
+/** One row of the server's history: a committed bundle's row and the bundle's source. */
+export interface HistoryRow {
+  table: string;
+  key: string;
+  op: number;
+  payload: Record<string, unknown> | null;
+  source: string;
+}
+
+const OP_DELETE = 3;
+
+/**
+ * Foreign keys with ON DELETE SET NULL in the FK schema: when another device deletes the parent,
+ * the written row reaches the server with that column null (the FK's own semantics, no event).
+ */
+const SET_NULL_COLUMNS: Record<string, string> = { links: 'folder_id', teams: 'captain_id' };
+
+function localRow(db: Database, table: string, key: string): Row {
+  const rows = db.exec({ sql: `SELECT * FROM ${table} WHERE id = ?`, bind: [key], rowMode: 'object', returnValue: 'resultRows' });
+  return rows.length ? { ...(rows[0] as object) } : null;
+}
+
+/** Same row: every local column equal as text (the FK schema's columns are all text). */
+function sameRow(a: Row, b: Row): boolean {
+  if (a === null || b === null) return a === b;
+  return Object.keys(a).every((c) => (a[c] === null ? b[c] === null || b[c] === undefined : String(a[c]) === String(b[c] ?? '\u0000')));
+}
+
+/** `server` is the written row as it arrived, allowing a SET NULL column to have been nulled. */
+function reached(table: string, written: Row, server: Row): boolean {
+  if (written === null || server === null) return written === server;
+  const nulled = SET_NULL_COLUMNS[table];
+  return sameRow(written, server) || (nulled !== undefined && server[nulled] === null && sameRow({ ...written, [nulled]: null }, server));
+}
+
+export class ChangeLedger {
+  private clock = 0;
+  private readonly writes: Write[] = [];
+  private readonly events: { device: string; table: string; key: string; at: number }[] = [];
+  private readonly sources = new Map<string, Set<string>>();
+  /** Per device, the latest recorded write of each key (table/key). */
+  private readonly latest = new Map<string, Map<string, Write>>();
+
+  get recorded(): number {
+    return this.writes.length;
+  }
+
+  /** Subscribe result: records conflict/lost events and the device's source ids. */
+  listener(device: string): (e: SyncEvent) => void {
+    return (e) => {
+      if (e.type === 'conflict') this.events.push({ device, table: e.conflict.table, key: e.conflict.key, at: ++this.clock });
+      else if (e.type === 'lost') this.events.push({ device, table: e.lost.table, key: e.lost.key, at: ++this.clock });
+      else if (e.type === 'status' && e.status.sourceId) this.noteSource(device, e.status.sourceId);
+    };
+  }
+
+  noteSource(device: string, sourceId: string): void {
+    if (!this.sources.has(device)) this.sources.set(device, new Set());
+    this.sources.get(device)!.add(sourceId);
+  }
+
+  /**
+   * Wraps one committed app write on `db`: `apply` runs it (and returns false when the database
+   * refused it: nothing changed). Records the written row and marks earlier writes it replaced.
+   */
+  write(device: string, step: number, db: Database, table: string, key: string, apply: () => boolean): void {
+    const mine = this.latest.get(device) ?? new Map<string, Write>();
+    this.latest.set(device, mine);
+    const unchanged = [...mine.values()].filter((w) => sameRow(localRow(db, w.table, w.key), w.row));
+    const created = localRow(db, table, key) === null;
+    if (!apply()) return;
+    let previous: Write | null = null;
+    for (const w of unchanged) {
+      if (!sameRow(localRow(db, w.table, w.key), w.row)) {
+        w.replaced = true;
+        mine.delete(`${w.table}/${w.key}`);
+        if (w.table === table && w.key === key) previous = w;
+      }
+    }
+    const w: Write = { device, step, table, key, row: localRow(db, table, key), at: ++this.clock, replaced: false, created, previous };
+    this.writes.push(w);
+    mine.set(`${table}/${key}`, w);
+  }
+
+  /**
+   * The writes no path accounts for, each as a readable line (empty: the property holds).
+   * `server` is PostgreSQL's final state per table (rows with `id`).
+   */
+  unaccounted(history: HistoryRow[], server: Record<string, Record<string, unknown>[]>): string[] {
+    const out: string[] = [];
+    for (const w of this.writes) {
+      if (w.replaced) continue;
+      const sources = this.sources.get(w.device) ?? new Set<string>();
+      const committed = history.some(
+        (h) => h.table === w.table && h.key === w.key && sources.has(h.source) && (w.row === null ? h.op === OP_DELETE : h.op !== OP_DELETE && reached(w.table, w.row, h.payload)),
+      );
+      if (committed) continue;
+      if (w.row === null && this.onlyLocal(w, history, sources)) continue;
+      const final = server[w.table]?.find((r) => String(r.id) === w.key) ?? null;
+      if (reached(w.table, w.row, final)) continue;
+      if (this.events.some((e) => e.device === w.device && e.table === w.table && e.key === w.key && e.at > w.at)) continue;
+      out.push(`${w.device} step ${w.step}: ${w.table}/${w.key} ${w.row === null ? 'deleted' : JSON.stringify(w.row)}: not on the server, no conflict/lost event`);
+    }
+    return out;
+  }
+
+  /** The deleted row was created by this device and none of its values reached the server. */
+  private onlyLocal(w: Write, history: HistoryRow[], sources: Set<string>): boolean {
+    for (let p = w.previous; p !== null; p = p.previous) {
+      if (p.row !== null && history.some((h) => h.table === p!.table && h.key === p!.key && sources.has(h.source) && h.op !== OP_DELETE && sameRow(p!.row, h.payload))) return false;
+      if (p.created) return true;
+    }
+    return false;
+  }
+}
+
+/** Every committed bundle row of `userId`, with its table name and the bundle's source id. */
+export async function serverHistory(db: SqlDatabase, userId: string): Promise<HistoryRow[]> {
+  const res = await db.query(
+    `SELECT c.table_name AS t, r.key_text AS k, r.op_code AS op, r.payload::text AS p, l.source_id AS s
+       FROM sync.bundle_rows r
+       JOIN sync.bundle_log l USING (user_pk, bundle_seq)
+       JOIN sync.table_catalog c USING (table_id)
+       JOIN sync.user_state u USING (user_pk)
+      WHERE u.user_id = $1
+      ORDER BY r.bundle_seq, r.row_ordinal`,
+    [userId],
+  );
+  return (res.rows as { t: string; k: string; op: number | string; p: string | null; s: string }[]).map((r) => ({
+    table: r.t,
+    key: r.k,
+    op: Number(r.op),
+    payload: r.p === null ? null : (JSON.parse(r.p) as Record<string, unknown>),
+    source: r.s,
+  }));
+}
+
+/** Rolled-back writes that reached the server anyway (their marker text in any bundle row). */
+export function rolledBackOnServer(history: HistoryRow[]): string[] {
+  return history.filter((h) => h.payload !== null && JSON.stringify(h.payload).includes(ROLLED_BACK_MARK)).map((h) => `${h.table}/${h.key} ${JSON.stringify(h.payload)}`);
+}
