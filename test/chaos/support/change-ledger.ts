@@ -82,8 +82,11 @@ export class ChangeLedger {
   private readonly writes: Write[] = [];
   private readonly events: { device: string; table: string; key: string; at: number }[] = [];
   private readonly sources = new Map<string, Set<string>>();
-  /** Per device, the latest recorded write of each key (table/key). */
-  private readonly latest = new Map<string, Map<string, Write>>();
+  /**
+   * Per device and key (table/key): the latest recorded write and the row the device's own
+   * actions last left there (the write's row, or what a local cascade / SET NULL made of it).
+   */
+  private readonly lineage = new Map<string, Map<string, { last: Write; value: Row }>>();
 
   get recorded(): number {
     return this.writes.length;
@@ -108,22 +111,23 @@ export class ChangeLedger {
    * refused it: nothing changed). Records the written row and marks earlier writes it replaced.
    */
   write(device: string, step: number, db: Database, table: string, key: string, apply: () => boolean): void {
-    const mine = this.latest.get(device) ?? new Map<string, Write>();
-    this.latest.set(device, mine);
-    const unchanged = [...mine.values()].filter((w) => sameRow(localRow(db, w.table, w.key), w.row));
+    const mine = this.lineage.get(device) ?? new Map<string, { last: Write; value: Row }>();
+    this.lineage.set(device, mine);
+    // Keys whose row still holds what this device's own actions left (a pull may have changed others).
+    const unchanged = [...mine.values()].filter((e) => sameRow(localRow(db, e.last.table, e.last.key), e.value));
     const created = localRow(db, table, key) === null;
     if (!apply()) return;
     let previous: Write | null = null;
-    for (const w of unchanged) {
-      if (!sameRow(localRow(db, w.table, w.key), w.row)) {
-        w.replaced = true;
-        mine.delete(`${w.table}/${w.key}`);
-        if (w.table === table && w.key === key) previous = w;
-      }
+    for (const e of unchanged) {
+      const now = localRow(db, e.last.table, e.last.key);
+      if (e.last.table === table && e.last.key === key) previous = e.last;
+      if (sameRow(now, e.value)) continue;
+      e.last.replaced = true;
+      e.value = now;
     }
     const w: Write = { device, step, table, key, row: localRow(db, table, key), at: ++this.clock, replaced: false, created, previous };
     this.writes.push(w);
-    mine.set(`${table}/${key}`, w);
+    mine.set(`${table}/${key}`, { last: w, value: w.row });
   }
 
   /**
@@ -151,7 +155,7 @@ export class ChangeLedger {
   /** The deleted row was created by this device and none of its values reached the server. */
   private onlyLocal(w: Write, history: HistoryRow[], sources: Set<string>): boolean {
     for (let p = w.previous; p !== null; p = p.previous) {
-      if (p.row !== null && history.some((h) => h.table === p!.table && h.key === p!.key && sources.has(h.source) && h.op !== OP_DELETE && sameRow(p!.row, h.payload))) return false;
+      if (p.row !== null && history.some((h) => h.table === p!.table && h.key === p!.key && sources.has(h.source) && h.op !== OP_DELETE && reached(p!.table, p!.row, h.payload))) return false;
       if (p.created) return true;
     }
     return false;

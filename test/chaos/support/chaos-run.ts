@@ -24,17 +24,7 @@ import { CrashableDevice } from './crashable-device.ts';
 import { FaultyFetch } from './faulty-fetch.ts';
 import type { FaultKind } from './faulty-fetch.ts';
 import type { FkServerProcess } from './fk-server-process.ts';
-
-/** xorshift32: small, seedable, the same sequence everywhere. */
-export function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
-}
+import { prng } from './prng.ts';
 
 export interface ChaosOptions {
   seed: number;
