@@ -2,8 +2,9 @@
  * oversqlite/drizzle in a follower tab (its calls run on the leader's worker) and in the leader:
  * inserts with RETURNING, a join whose two `id` columns both come back right, updates, typed
  * columns (boolean and timestamp modes), `.get()`, deletes; `orm.batch([...])` is atomic (a
- * failing statement leaves nothing behind), and Drizzle's interactive `transaction()` is refused
- * with a typed error, applying nothing.
+ * failing statement leaves nothing behind), and Drizzle's interactive `transaction()` (run from
+ * the follower, on the leader's worker) reads its own writes, nests a savepoint that rolls back,
+ * commits, and rolls back on a throw.
  */
 import { expect, test } from '@playwright/test';
 import { openBindingTab } from './binding-page.ts';
@@ -40,7 +41,9 @@ test('Drizzle queries, writes and atomic batches work in leader and follower tab
     listsAfterFailed: 0,
     okSelect: [{ title: 'one' }],
     afterOk: 3,
-    refused: { error: expect.stringMatching(/^invalid_argument: Drizzle's interactive transaction\(\) is not available/) },
-    txLists: 0,
+    committed: [{ id: 'fa-tx1', done: false, createdAt: '1970-01-01T00:00:00.000Z' }],
+    rolledBack: 'undo',
+    txLists: 1,
+    rolledBackLists: 0,
   });
 });

@@ -14,6 +14,12 @@ export type DatabaseRequest =
   | { readonly op: 'watchedQuery'; readonly sql: string; readonly params?: SqlParams }
   | { readonly op: 'write'; readonly unit: WriteUnit }
   | { readonly op: 'sync'; readonly method: SyncMethod; readonly args: readonly unknown[] }
+  /** Opens interactive transaction `txId` (chosen by the calling tab). */
+  | { readonly op: 'begin'; readonly txId: string; readonly leaseMs: number }
+  /** One statement inside interactive transaction `txId`. */
+  | { readonly op: 'txRun'; readonly txId: string; readonly sql: string; readonly params?: SqlParams }
+  | { readonly op: 'commit'; readonly txId: string }
+  | { readonly op: 'rollback'; readonly txId: string }
   /** Diagnostics: time a read inside the leader's worker. */
   | { readonly op: 'measureQuery'; readonly sql: string; readonly params?: SqlParams; readonly iterations: number }
   /** Diagnostics: the leader's group-commit counters. */

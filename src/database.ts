@@ -16,6 +16,8 @@ import { readStorageStatus } from './storage-status.ts';
 import type { StorageStatus } from './storage-status.ts';
 import type { TabCoordinator, TabRole } from './tab-coordinator.ts';
 import { SyncHandle } from './sync-handle.ts';
+import { Transaction, holdTransactionLock } from './transaction.ts';
+import type { TransactionOptions } from './transaction.ts';
 
 /** Events of a {@link Database}. */
 export interface DatabaseEvents {
@@ -54,6 +56,7 @@ export class Database {
     private readonly kind: StorageKind,
     private readonly coordinator: TabCoordinator,
     sync: SyncHandle,
+    private readonly transactionLeaseMs = 30_000,
   ) {
     this.sync = sync;
   }
@@ -79,12 +82,53 @@ export class Database {
     return results[0]!;
   }
 
-  /** Applies several statements atomically: all of them or none. */
-  async transaction(statements: readonly SqlStatement[]): Promise<ExecResult[]> {
-    if (!Array.isArray(statements) || statements.length === 0) {
-      throw new OversqliteError('invalid_argument', 'transaction() needs a non-empty array of { sql, params } statements.');
+  /**
+   * Applies several statements atomically: all of them or none. They share a group commit with
+   * other writes (the cheapest atomic form).
+   */
+  transaction(statements: readonly SqlStatement[]): Promise<ExecResult[]>;
+  /**
+   * Runs `fn` in an interactive transaction and commits when it resolves; rolls back (and
+   * rethrows) when it throws. Inside, `tx.query` reads the transaction's own writes. While it is
+   * open, other writes, reads and sync wait (one writer), so keep it short and use `tx`, not the
+   * database, inside `fn`. A transaction whose caller goes quiet for `leaseMs` is rolled back.
+   * @throws OversqliteError what `fn` threw, or `transaction_expired` when the lease ran out.
+   */
+  transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  async transaction<T>(work: readonly SqlStatement[] | ((tx: Transaction) => Promise<T>), options?: TransactionOptions): Promise<ExecResult[] | T> {
+    if (typeof work === 'function') {
+      const tx = await this.beginTransaction(options);
+      let result: T;
+      try {
+        result = await work(tx);
+      } catch (error) {
+        await tx.rollback().catch(() => {}); // the app's error is the one to report
+        throw error;
+      }
+      await tx.commit();
+      return result;
     }
-    return unwrapOutcome(await this.coordinator.call({ op: 'write', unit: { statements } })) as ExecResult[];
+    if (!Array.isArray(work) || work.length === 0) {
+      throw new OversqliteError('invalid_argument', 'transaction() needs a non-empty array of { sql, params } statements, or an async function of the transaction.');
+    }
+    return unwrapOutcome(await this.coordinator.call({ op: 'write', unit: { statements: work } })) as ExecResult[];
+  }
+
+  /**
+   * Opens an interactive transaction and returns it; the caller must commit or roll it back
+   * (`db.transaction(fn)` does both). Resolves once no sync step or other transaction is writing.
+   */
+  async beginTransaction(options?: TransactionOptions): Promise<Transaction> {
+    const leaseMs = options?.leaseMs ?? this.transactionLeaseMs;
+    const txId = crypto.randomUUID();
+    const releaseLock = await holdTransactionLock(txId);
+    try {
+      unwrapOutcome(await this.coordinator.call({ op: 'begin', txId, leaseMs }));
+    } catch (error) {
+      releaseLock();
+      throw error;
+    }
+    return new Transaction(txId, (request) => this.coordinator.call(request), releaseLock);
   }
 
   /**

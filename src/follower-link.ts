@@ -51,7 +51,9 @@ export class FollowerLink {
   send(request: DatabaseRequest): Promise<Outcome<unknown>> {
     return new Promise((resolve) => {
       const id = `${this.tabId}:${++this.counter}`;
-      const timeoutMs = request.op === 'sync' ? Math.max(this.timeoutMs, SYNC_CALL_TIMEOUT_MS) : this.timeoutMs;
+      // A begin waits for a sync step or another tab's transaction in progress, as long as those take.
+      const long = request.op === 'sync' || request.op === 'begin';
+      const timeoutMs = long ? Math.max(this.timeoutMs, SYNC_CALL_TIMEOUT_MS) : this.timeoutMs;
       const timer = setTimeout(() => {
         if (!this.pending.delete(id)) return;
         resolve(failedOutcome('leader_timeout',

@@ -12,6 +12,8 @@ export { openDatabase } from './open-database.ts';
 export type { OpenDatabaseOptions, SyncOptions } from './open-database.ts';
 export { Database } from './database.ts';
 export type { DatabaseEvents } from './database.ts';
+export { Transaction } from './transaction.ts';
+export type { TransactionOptions, TransactionState } from './transaction.ts';
 export type { LiveQuery } from './live-query.ts';
 export type { SyncHandle } from './sync-handle.ts';
 export type { ObservableValue } from './observable-value.ts';

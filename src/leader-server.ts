@@ -61,6 +61,26 @@ export class LeaderServer {
     }
     void running.then((outcome) => {
       if (!this.retired) this.post({ type: 'response', id: message.id, to: message.from, outcome });
+      if (outcome.ok && message.request.op === 'begin') this.rollbackWhenCallerGoes(message.request.txId);
     });
   }
+
+  /**
+   * The follower holds the Web Lock {@link transactionLockName} of its open transaction until it
+   * ends; the browser releases it when the follower's tab closes or crashes. Queuing for it here
+   * means the grant comes when the transaction ended or its tab is gone: roll back (nothing
+   * happens if it already ended), without waiting for the lease to run out.
+   */
+  private rollbackWhenCallerGoes(txId: string): void {
+    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    if (locks === undefined) return;
+    void locks.request(transactionLockName(txId), async () => {
+      if (!this.retired) await this.backend.handle({ op: 'rollback', txId });
+    }).catch(() => {});
+  }
+}
+
+/** The Web Lock a tab holds while its interactive transaction `txId` is open. */
+export function transactionLockName(txId: string): string {
+  return `oversqlite-transaction:${txId}`;
 }

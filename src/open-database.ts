@@ -55,6 +55,12 @@ export interface OpenDatabaseOptions {
   readonly sync?: SyncOptions;
   /** How long a call from a follower tab waits for the leader tab. Default 30 s. */
   readonly requestTimeoutMs?: number;
+  /**
+   * How long an interactive transaction (`db.transaction(async (tx) => ...)`, the ORMs'
+   * `transaction()`) may go without a statement before the leader rolls it back, taking its
+   * caller to be gone (tab closed, exception lost). Default 30 s; at most 10 minutes.
+   */
+  readonly transactionLeaseMs?: number;
   /** Ask the browser for persistent storage (default true for OPFS). */
   readonly requestPersistence?: boolean;
   /** Creates the database worker (default: the package's worker script through the bundler). */
@@ -78,6 +84,10 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   const sync = options.sync;
   if (sync !== undefined && (typeof sync.getToken !== 'function' || typeof sync.serverUrl !== 'string' || !Array.isArray(sync.tables))) {
     throw new OversqliteError('invalid_argument', 'sync needs serverUrl, remoteSchema, tables and a getToken function.');
+  }
+  const lease = options.transactionLeaseMs;
+  if (lease !== undefined && (!Number.isInteger(lease) || lease < 1 || lease > 600_000)) {
+    throw new OversqliteError('invalid_argument', 'transactionLeaseMs must be an integer from 1 to 600000 (ms).');
   }
   if (storage === 'opfs' && options.requestPersistence !== false) void requestPersistentStorage();
   let database: Database | undefined;
@@ -107,7 +117,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   });
   const syncHandle = new SyncHandle(options.name, sync === undefined ? undefined
     : async (method, args) => coordinator.call({ op: 'sync', method, args }));
-  database = new Database(options.name, storage, coordinator, syncHandle);
+  database = new Database(options.name, storage, coordinator, syncHandle, lease);
   if (sync !== undefined) {
     const online = (): void => coordinator.setOnline(true);
     const offline = (): void => coordinator.setOnline(false);

@@ -113,6 +113,14 @@ export class WorkerBackend {
         return this.write(requestId === undefined ? request.unit : { ...request.unit, requestId });
       case 'sync':
         return this.remote.sync(request.method, request.args);
+      case 'begin':
+        return this.remote.beginTransaction(request.txId, request.leaseMs);
+      case 'txRun':
+        return this.remote.runInTransaction(request.txId, request.sql, request.params);
+      case 'commit':
+        return this.remote.commitTransaction(request.txId);
+      case 'rollback':
+        return this.remote.rollbackTransaction(request.txId);
       case 'measureQuery':
         return this.remote.measureQuery(request.sql, request.params, request.iterations);
       case 'groupCommitStats':

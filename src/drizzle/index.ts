@@ -10,9 +10,12 @@
  * await orm.batch([orm.insert(todos).values(a), orm.update(lists).set(b).where(eq(lists.id, a.listId))]); // atomic
  * ```
  *
- * Atomic writes are `orm.batch([...])`: one oversqlite transaction, all or nothing. Drizzle's
- * interactive `orm.transaction(async (tx) => ...)` is refused with `invalid_argument`: oversqlite
- * does not hold a transaction open across awaits (writes from every tab share one group commit).
+ * Atomic writes: `orm.batch([...])` (one group-committed unit, the cheapest form), or Drizzle's
+ * interactive `orm.transaction(async (tx) => ...)` when a write depends on a read in between: it
+ * runs in an oversqlite interactive transaction (`Database.transaction(fn)`): reads see its
+ * writes, it commits when the callback resolves, rolls back when it throws or calls
+ * `tx.rollback()`, and `tx.transaction(...)` nests as a savepoint. Use `tx` inside the callback:
+ * a call on `orm` waits until the transaction ends.
  * drizzle-orm is an optional peer dependency of oversqlite: only apps that import this entry need it.
  * @packageDocumentation
  */
@@ -20,6 +23,7 @@ import { drizzle as drizzleProxy } from 'drizzle-orm/sqlite-proxy';
 import type { SqliteRemoteDatabase } from 'drizzle-orm/sqlite-proxy';
 import type { DrizzleConfig } from 'drizzle-orm';
 import type { Database } from '../database.ts';
+import type { Transaction } from '../transaction.ts';
 import { OversqliteError } from '../../worker/database/errors.ts';
 import type { ExecResult, Row, SqlStatement, SqlValue } from '../../worker/database/types.ts';
 import { arrayRowsOf, isReadSql, uniqueColumnsSql } from '../live-state/array-rows.ts';
@@ -50,9 +54,14 @@ const TRANSACTION_CONTROL = /^\s*(begin|commit|end|rollback|savepoint|release)\b
 function refuseTransactionControl(sql: string): void {
   if (TRANSACTION_CONTROL.test(sql)) {
     throw new OversqliteError('invalid_argument',
-      "Drizzle's interactive transaction() is not available on oversqlite (no transaction stays open across awaits); put the writes in orm.batch([...]), which commits them all or none.");
+      'Transaction statements are not run on their own on oversqlite: use orm.transaction(async (tx) => ...), or orm.batch([...]) for writes that commit all or none.');
   }
 }
+
+/** How Drizzle's session opens, ends and nests the transaction it runs on a {@link Transaction}. */
+const BEGIN = /^\s*begin\b/i;
+const COMMIT = /^\s*(commit|end)\b/i;
+const ROLLBACK = /^\s*rollback\s*;?\s*$/i;
 
 function shape(method: Method, rows: readonly Row[], result?: ExecResult): { rows: unknown[] } | OversqliteRunResult {
   if (method === 'run') return { rows: [], changes: result?.changes ?? 0, lastInsertRowid: result?.lastInsertRowid ?? 0 };
@@ -68,7 +77,7 @@ function shape(method: Method, rows: readonly Row[], result?: ExecResult): { row
  * oversqlite/vue, or {@link live}.
  */
 export function drizzle<TSchema extends Record<string, unknown> = Record<string, never>>(database: Database, config?: DrizzleConfig<TSchema>): OversqliteDrizzle<TSchema> {
-  return drizzleProxy<TSchema>(
+  const orm = drizzleProxy<TSchema>(
     async (sql: string, params: unknown[], method: Method) => {
       refuseTransactionControl(sql);
       const values = toSqlParams(params);
@@ -88,4 +97,31 @@ export function drizzle<TSchema extends Record<string, unknown> = Record<string,
     },
     config,
   );
+  // Each transaction gets a Drizzle session of its own over an oversqlite Transaction: Drizzle's
+  // session runs begin/commit/rollback/savepoint statements through it (translated below), and
+  // calls on `orm` meanwhile stay outside the transaction.
+  orm.transaction = ((fn, txConfig) => database.transaction((tx) =>
+    drizzleProxy<TSchema>(
+      (sql: string, params: unknown[], method: Method) => runInTransaction(tx, sql, params, method),
+      async (batch: Array<{ sql: string; params: unknown[]; method: Method }>) => {
+        const results: Array<{ rows: unknown[] }> = [];
+        for (const item of batch) results.push(await runInTransaction(tx, item.sql, item.params, item.method) as { rows: unknown[] });
+        return results;
+      },
+      config,
+    ).transaction(fn, txConfig))) as typeof orm.transaction;
+  return orm;
+}
+
+async function runInTransaction(tx: Transaction, sql: string, params: unknown[], method: Method): Promise<{ rows: unknown[] } | OversqliteRunResult> {
+  // The transaction is open already and commits when Drizzle's callback resolves.
+  if (BEGIN.test(sql) || COMMIT.test(sql)) return shape(method, []);
+  if (ROLLBACK.test(sql)) {
+    await tx.rollback();
+    return shape(method, []);
+  }
+  const values = toSqlParams(params);
+  if (isReadSql(sql)) return shape(method, await tx.query(uniqueColumnsSql(sql), values));
+  const result = await tx.exec(sql, values);
+  return shape(method, result.rows, result);
 }

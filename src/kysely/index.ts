@@ -10,15 +10,18 @@
  * await executeAtomically(db, [k.insertInto('todo').values(a), k.updateTable('list').set(b).where('id', '=', a.list_id)]); // all or none
  * ```
  *
- * Kysely's interactive `k.transaction().execute(async (trx) => ...)` is refused with
- * `invalid_argument`: oversqlite does not hold a transaction open across awaits (writes from every
- * tab share one group commit); {@link executeAtomically} commits several queries all or none.
+ * Kysely's `k.transaction().execute(async (trx) => ...)` (and `k.startTransaction()` with its
+ * savepoints) runs in an oversqlite interactive transaction (`Database.transaction(fn)`): reads
+ * see its writes, it commits when the callback resolves and rolls back when it throws. Use `trx`
+ * inside the callback: a query on `k` waits until the transaction ends. {@link executeAtomically}
+ * commits several queries all or none in one group-committed unit (the cheapest atomic form).
  * kysely is an optional peer dependency of oversqlite: only apps that import this entry need it.
  * @packageDocumentation
  */
 import { SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from 'kysely';
 import type { CompiledQuery, DatabaseConnection, DatabaseIntrospector, DatabaseMetadata, DatabaseMetadataOptions, Dialect, DialectAdapter, Driver, Kysely, QueryCompiler, QueryResult, SchemaMetadata, TableMetadata } from 'kysely';
 import type { Database } from '../database.ts';
+import type { Transaction } from '../transaction.ts';
 import { OversqliteError } from '../../worker/database/errors.ts';
 import type { ExecResult, Row } from '../../worker/database/types.ts';
 import { isReadSql } from '../live-state/array-rows.ts';
@@ -27,7 +30,6 @@ import { toSqlParams } from '../live-state/sql-params.ts';
 export { live } from '../live-state/live-object.ts';
 export type { KyselyLikeQuery, RowOf } from '../live-state/query-source.ts';
 
-const NO_TRANSACTIONS = "Kysely's interactive transaction() is not available on oversqlite (no transaction stays open across awaits); use executeAtomically(db, [queries]), which commits them all or none.";
 
 function isRead(query: CompiledQuery): boolean {
   if (query.query.kind === 'SelectQueryNode') return true;
@@ -39,14 +41,31 @@ function writeResult<R>(result: ExecResult): QueryResult<R> {
   return { rows: result.rows as R[], numAffectedRows: BigInt(result.changes), insertId: BigInt(result.lastInsertRowid) };
 }
 
-/** One "connection": every call goes to the database object, which routes it to the leader tab. */
+/**
+ * One "connection": calls go to the database object, which routes them to the leader tab; while
+ * Kysely runs a transaction on it, they go to that oversqlite {@link Transaction}.
+ */
 class OversqliteConnection implements DatabaseConnection {
+  /** The transaction Kysely opened on this connection, until it commits or rolls back. */
+  transaction: Transaction | undefined;
+
   constructor(private readonly database: Database) {}
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const params = toSqlParams(compiled.parameters);
-    if (isRead(compiled)) return { rows: await this.database.query<R>(compiled.sql, params) };
-    return writeResult<R>(await this.database.exec(compiled.sql, params));
+    const runner = this.transaction ?? this.database;
+    if (isRead(compiled)) return { rows: await runner.query<R>(compiled.sql, params) };
+    return writeResult<R>(await runner.exec(compiled.sql, params));
+  }
+
+  /** Runs a savepoint statement inside the open transaction. */
+  async savepointStatement(sql: string): Promise<void> {
+    await this.requireTransaction().exec(sql);
+  }
+
+  requireTransaction(): Transaction {
+    if (this.transaction === undefined) throw new OversqliteError('invalid_argument', 'No transaction is open on this Kysely connection.');
+    return this.transaction;
   }
 
   // eslint-disable-next-line require-yield
@@ -55,29 +74,49 @@ class OversqliteConnection implements DatabaseConnection {
   }
 }
 
-class OversqliteDriver implements Driver {
-  private readonly connection: OversqliteConnection;
+/** Kysely quotes nothing in savepoint names it hands the driver; oversqlite quotes them. */
+function savepointName(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
 
-  constructor(database: Database) {
-    this.connection = new OversqliteConnection(database);
-  }
+class OversqliteDriver implements Driver {
+  constructor(private readonly database: Database) {}
 
   async init(): Promise<void> {}
 
+  /** A connection per acquisition: Kysely binds a transaction to the one it acquired. */
   async acquireConnection(): Promise<DatabaseConnection> {
-    return this.connection;
+    return new OversqliteConnection(this.database);
   }
 
-  async beginTransaction(): Promise<void> {
-    throw new OversqliteError('invalid_argument', NO_TRANSACTIONS);
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    (connection as OversqliteConnection).transaction = await this.database.beginTransaction();
   }
 
-  async commitTransaction(): Promise<void> {
-    throw new OversqliteError('invalid_argument', NO_TRANSACTIONS);
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    const own = connection as OversqliteConnection;
+    const tx = own.requireTransaction();
+    own.transaction = undefined;
+    await tx.commit();
   }
 
-  async rollbackTransaction(): Promise<void> {
-    throw new OversqliteError('invalid_argument', NO_TRANSACTIONS);
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    const own = connection as OversqliteConnection;
+    const tx = own.requireTransaction();
+    own.transaction = undefined;
+    await tx.rollback();
+  }
+
+  async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await (connection as OversqliteConnection).savepointStatement(`SAVEPOINT ${savepointName(name)}`);
+  }
+
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await (connection as OversqliteConnection).savepointStatement(`ROLLBACK TO SAVEPOINT ${savepointName(name)}`);
+  }
+
+  async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await (connection as OversqliteConnection).savepointStatement(`RELEASE SAVEPOINT ${savepointName(name)}`);
   }
 
   async releaseConnection(): Promise<void> {}

@@ -19,6 +19,10 @@ export function serviceHandler(service: WorkerService): RequestHandler {
         case 'sync': return service.sync(request.method, request.args);
         case 'measureQuery': return service.measureQuery(request.sql, request.params, request.iterations);
         case 'groupCommitStats': return { ok: true, value: (await service.groupCommitStats()) ?? null };
+        case 'begin': return service.beginTransaction(request.txId, request.leaseMs);
+        case 'txRun': return service.runInTransaction(request.txId, request.sql, request.params);
+        case 'commit': return service.commitTransaction(request.txId);
+        case 'rollback': return service.rollbackTransaction(request.txId);
       }
     },
   };

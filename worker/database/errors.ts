@@ -32,6 +32,12 @@ export type OversqliteErrorCode =
   | 'leader_timeout'
   /** The leader tab went away while a call was in flight and the call could not be retried safely. */
   | 'leader_lost'
+  /**
+   * The interactive transaction is over: its lease ran out (no statement for `leaseMs`), it was
+   * already committed or rolled back, or the leader tab changed under it. Nothing of it that was
+   * not committed stays; start a new transaction.
+   */
+  | 'transaction_expired'
   /** Sync was called on a database opened without a `sync` configuration. */
   | 'sync_not_configured'
   /** The sync engine reported a failure (see `cause` for the engine's code). */

@@ -64,6 +64,7 @@ function nextTaskScheduler(): (fn: () => void) => void {
 export class GroupCommit {
   private queue: QueuedUnit[] = [];
   private scheduled = false;
+  private held = false;
   private batches = 0;
   private units = 0;
   private largestBatch = 0;
@@ -99,14 +100,34 @@ export class GroupCommit {
     return this.queue.length > 0;
   }
 
+  /**
+   * Commits what is queued, then keeps later units queued until {@link GroupCommit.resume}: an
+   * interactive transaction owns the connection meanwhile, and a group's BEGIN would fail inside
+   * it (or its units would join it).
+   */
+  hold(): void {
+    this.flush();
+    this.held = true;
+  }
+
+  /** Ends a {@link GroupCommit.hold}: units queued meanwhile commit in the next group. */
+  resume(): void {
+    this.held = false;
+    if (this.queue.length > 0 && !this.scheduled) {
+      this.scheduled = true;
+      this.schedule(() => this.flush());
+    }
+  }
+
   /** The grouping counters so far. */
   stats(): GroupCommitStats {
     return { batches: this.batches, units: this.units, largestBatch: this.largestBatch };
   }
 
-  /** Applies everything queued now, synchronously, in one transaction. */
+  /** Applies everything queued now, synchronously, in one transaction (nothing while held). */
   flush(): void {
     this.scheduled = false;
+    if (this.held) return;
     const group = this.queue;
     if (group.length === 0) return;
     this.queue = [];

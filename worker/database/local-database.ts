@@ -7,16 +7,18 @@ import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { OversqliteError, toOversqliteError } from './errors.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { GroupCommitStats, WriteOutcome, WriteUnit } from './group-commit.ts';
+import { InteractiveTransactions } from './interactive-transactions.ts';
 import { installRequestLedger } from './request-ledger.ts';
 import { migrateSchema, pendingMigrations } from './schema-migrations.ts';
 import { loadSqlite } from './sqlite-module.ts';
-import { runQuery } from './statement-runner.ts';
+import { runExec, runQuery } from './statement-runner.ts';
 import { StatementCache } from './statement-cache.ts';
 import { openStorage } from './storage-open.ts';
 import type { OpenedStorage, StorageKind } from './storage-open.ts';
 import { TableAccessMonitor } from './table-access.ts';
 import type { CommitNotice } from './table-access.ts';
 import type { AppSchema, Outcome, QueryResult, SqlParams, WatchedQueryResult } from './types.ts';
+import { WriterLock } from './writer-lock.ts';
 
 /** Options to open a {@link LocalDatabase}. */
 export interface LocalDatabaseOptions {
@@ -46,6 +48,13 @@ const OPFS_PRAGMAS = ['PRAGMA locking_mode = EXCLUSIVE', 'PRAGMA journal_mode = 
 /** An open app database with group commit and change notices. */
 export class LocalDatabase {
   private closed = false;
+  /**
+   * Held by an interactive transaction or a sync operation for its whole duration (one writer
+   * across awaits); the sync engine takes it through its `writerLock` option.
+   */
+  readonly writerLock = new WriterLock();
+  /** Interactive transactions on this connection (see interactive-transactions.ts). */
+  readonly transactions: InteractiveTransactions;
 
   private constructor(
     /** The sqlite-wasm module. */
@@ -56,7 +65,17 @@ export class LocalDatabase {
     /** The schema version found in the file before migrating (0 for a new database). */
     readonly previousSchemaVersion: number,
     private readonly statements: StatementCache,
-  ) {}
+  ) {
+    const { db } = opened;
+    this.transactions = new InteractiveTransactions({
+      sqlite3,
+      db,
+      holdWrites: () => writes.hold(),
+      resumeWrites: () => writes.resume(),
+      run: (sql, params) => runExec(sqlite3, db, sql, params, statements),
+      announce: () => monitor.announce(),
+    }, this.writerLock);
+  }
 
   /**
    * Opens (creating if needed) and migrates a database.
@@ -141,9 +160,10 @@ export class LocalDatabase {
     return this.writes.stats();
   }
 
-  /** Commits queued writes, removes the hooks and closes the file (releasing OPFS handles). */
+  /** Rolls back an open interactive transaction, commits queued writes, removes the hooks and closes the file (releasing OPFS handles). */
   close(): void {
     if (this.closed) return;
+    this.transactions.close();
     this.writes.flush();
     this.closed = true;
     this.statements.clear();

@@ -12,7 +12,7 @@ import { classifyIoError } from './quota-check.ts';
 import type { StorageKind } from './storage-open.ts';
 import type { CommitNotice } from './table-access.ts';
 import type { Database } from '@sqlite.org/sqlite-wasm';
-import type { AppSchema, Outcome, QueryResult, SqlParams, WatchedQueryResult } from './types.ts';
+import type { AppSchema, ExecResult, Outcome, QueryResult, SqlParams, WatchedQueryResult } from './types.ts';
 import { SyncEngine, dropCaptureTriggers, installCaptureFunction } from '../engine/index.ts';
 import type { ConflictContext, ConflictResolution, SyncedTable, SyncEvent } from '../engine/types.ts';
 
@@ -130,14 +130,61 @@ export class WorkerService {
     });
   }
 
-  /** Runs a read. */
+  /** Runs a read (after an open interactive transaction ends: its rows are not committed yet). */
   async query(sql: string, params?: SqlParams): Promise<Outcome<QueryResult>> {
-    return this.require().query(sql, params);
+    const database = this.require();
+    if (database.transactions.isOpen) await database.transactions.idle();
+    return database.query(sql, params);
   }
 
-  /** Runs a read and reports the tables it reads. */
+  /** Runs a read and reports the tables it reads (after an open interactive transaction ends). */
   async watchedQuery(sql: string, params?: SqlParams): Promise<Outcome<WatchedQueryResult>> {
-    return this.require().watchedQuery(sql, params);
+    const database = this.require();
+    if (database.transactions.isOpen) await database.transactions.idle();
+    return database.watchedQuery(sql, params);
+  }
+
+  /**
+   * Opens interactive transaction `id` (chosen by the caller) once no sync step or other
+   * transaction is writing. Without a statement for `leaseMs` it is rolled back.
+   */
+  async beginTransaction(id: string, leaseMs: number): Promise<Outcome<null>> {
+    return outcomeOf(async () => {
+      await this.require().transactions.begin(id, leaseMs);
+      return null;
+    });
+  }
+
+  /** Runs one statement inside interactive transaction `id`. */
+  async runInTransaction(id: string, sql: string, params?: SqlParams): Promise<Outcome<ExecResult>> {
+    return outcomeOf(async () => {
+      try {
+        return this.require().transactions.run(id, sql, params);
+      } catch (error) {
+        throw await classifyIoError(toOversqliteError(error).toShape()).then(OversqliteError.fromShape);
+      }
+    });
+  }
+
+  /** Commits interactive transaction `id`; its captured changes are pushed like any other write. */
+  async commitTransaction(id: string): Promise<Outcome<null>> {
+    return outcomeOf(async () => {
+      try {
+        this.require().transactions.commit(id);
+      } catch (error) {
+        throw await classifyIoError(toOversqliteError(error).toShape()).then(OversqliteError.fromShape);
+      }
+      this.engine?.notifyLocalWrite();
+      return null;
+    });
+  }
+
+  /** Rolls back interactive transaction `id` (nothing happens if it already ended). */
+  async rollbackTransaction(id: string): Promise<Outcome<null>> {
+    return outcomeOf(() => {
+      this.require().transactions.rollback(id);
+      return null;
+    });
   }
 
   /** Applies write units through the group commit; one outcome per unit, in order. */
@@ -201,8 +248,9 @@ export class WorkerService {
    * (benchmarks compare it with the same query's round trip from a tab).
    */
   async measureQuery(sql: string, params: SqlParams | undefined, iterations: number): Promise<Outcome<number[]>> {
-    return outcomeOf(() => {
+    return outcomeOf(async () => {
       const database = this.require();
+      if (database.transactions.isOpen) await database.transactions.idle();
       const timings: number[] = [];
       for (let i = 0; i < iterations; i++) {
         const started = performance.now();
@@ -221,6 +269,9 @@ export class WorkerService {
 
   /** Stops the engine, commits queued writes and closes the file, releasing the OPFS handles for the next owner. */
   async close(): Promise<void> {
+    // An open interactive transaction is rolled back first: a sync step waiting for the writer
+    // lock can then finish, and the engine close with it.
+    this.database?.transactions.close();
     const engine = this.engine;
     this.engine = undefined;
     await engine?.close();
@@ -244,6 +295,7 @@ export class WorkerService {
         serverUrl: sync.serverUrl,
         getToken: () => getToken(),
         conflicts: sync.conflicts === 'custom' ? (context) => resolveConflict!(context) : sync.conflicts,
+        writerLock: () => database.writerLock.acquire(),
         ...(sync.anonymousData !== undefined ? { anonymousData: sync.anonymousData } : {}),
         ...(sync.autoSync !== undefined ? { autoSync: sync.autoSync === false ? false : { ...sync.autoSync } } : {}),
       });

@@ -558,6 +558,11 @@ export class SyncEngine {
     if (this.closed) return Promise.reject(new SyncError('engine_closed', 'the sync engine is closed'));
     const run = this.queue.then(async () => {
       if (this.closed) throw new SyncError('engine_closed', 'the sync engine is closed');
+      const release = await this.ctx.options.writerLock?.();
+      if (this.closed) {
+        release?.();
+        throw new SyncError('engine_closed', 'the sync engine is closed');
+      }
       this.ctx.setPhase(phase);
       try {
         const result = await fn();
@@ -571,6 +576,7 @@ export class SyncEngine {
       } finally {
         this.phase = 'idle';
         this.progress = null;
+        release?.();
         this.emitStatus();
       }
     });

@@ -91,6 +91,12 @@ export interface SyncEngineOptions {
   selfHealAfter?: number;
   /** Injected clock and timers (tests). */
   clock?: EngineClock;
+  /**
+   * Held around each sync operation (attach, sync, push, pull, hydrate, detach): resolves with
+   * its release once the operation may write. The worker shares it with interactive
+   * transactions, so that sync never writes inside one and one never opens inside a sync step.
+   */
+  writerLock?: () => Promise<() => void>;
 }
 
 /** Time source and timers; injectable so backoff and debounce are testable without sleeping. */

@@ -70,7 +70,7 @@ const qb = {
     });
   },
 
-  /** Drizzle batches are atomic: a failing statement leaves nothing; interactive transaction() is refused. */
+  /** Drizzle batches are atomic (a failing statement leaves nothing); transaction() commits, nests and rolls back. */
   async drizzleAtomicity(name: string, prefix: string) {
     const o = orm(name);
     const count = async () => (await o.select().from(todos)).length;
@@ -90,12 +90,27 @@ const qb = {
       o.insert(todos).values({ id: `${prefix}-b1`, listId: `${prefix}-bl`, title: 'one', createdAt: new Date() }),
       o.select({ title: todos.title }).from(todos).where(eq(todos.listId, `${prefix}-bl`)),
     ]);
-    let refused: Failure | null = null;
+    const afterOk = await count();
+    // Interactive transaction: reads see its writes, a nested transaction rolls back to its savepoint.
+    const committed = await o.transaction(async (tx) => {
+      await tx.insert(lists).values({ id: `${prefix}-tx`, name: 'tx' });
+      await tx.insert(todos).values({ id: `${prefix}-tx1`, listId: `${prefix}-tx`, title: 'kept', createdAt: new Date(0) });
+      await tx.transaction(async (inner) => {
+        await inner.insert(todos).values({ id: `${prefix}-tx2`, listId: `${prefix}-tx`, title: 'undone', createdAt: new Date(0) });
+        inner.rollback();
+      }).catch(() => {});
+      return tx.select({ id: todos.id, done: todos.done, createdAt: todos.createdAt }).from(todos).where(eq(todos.listId, `${prefix}-tx`));
+    });
+    let rolledBack: string | null = null;
     try {
-      await o.transaction(async (tx) => { await tx.insert(lists).values({ id: `${prefix}-tx`, name: 'tx' }); });
-    } catch (e) { refused = failure(e); }
+      await o.transaction(async (tx) => {
+        await tx.insert(lists).values({ id: `${prefix}-rb`, name: 'rolled back' });
+        throw new Error('undo');
+      });
+    } catch (e) { rolledBack = (e as Error).message; }
     const txLists = (await o.select().from(lists).where(eq(lists.id, `${prefix}-tx`))).length;
-    return plain({ before, failed, afterFailed, listsAfterFailed, okSelect: ok[2], afterOk: await count(), refused, txLists });
+    const rolledBackLists = (await o.select().from(lists).where(eq(lists.id, `${prefix}-rb`))).length;
+    return plain({ before, failed, afterFailed, listsAfterFailed, okSelect: ok[2], afterOk, committed, rolledBack, txLists, rolledBackLists });
   },
 
   /** Kysely: insert, join with aliases, update, delete, RETURNING, introspection. */
@@ -117,7 +132,7 @@ const qb = {
     });
   },
 
-  /** executeAtomically commits all or none; Kysely's interactive transaction() is refused. */
+  /** executeAtomically commits all or none; transaction() commits, and rolls back on a throw. */
   async kyselyAtomicity(name: string, prefix: string) {
     const k = kysely(name);
     const db = window.harness.db(name);
@@ -137,12 +152,23 @@ const qb = {
       k.insertInto('todos').values({ id: `${prefix}-a1`, list_id: `${prefix}-al`, title: 'one', done: 0, created_at: 1 }),
       k.selectFrom('todos').select('title').where('list_id', '=', `${prefix}-al`),
     ]);
-    let refused: Failure | null = null;
+    const afterOk = await count();
+    // Interactive transaction: reads see its writes; a throw rolls everything back.
+    const committed = await k.transaction().execute(async (trx) => {
+      await trx.insertInto('lists').values({ id: `${prefix}-tx`, name: 'tx' }).execute();
+      await trx.insertInto('todos').values({ id: `${prefix}-tx1`, list_id: `${prefix}-tx`, title: 'in tx', done: 1, created_at: 3 }).execute();
+      return trx.selectFrom('todos').select(['id', 'done']).where('list_id', '=', `${prefix}-tx`).execute();
+    });
+    let rolledBack: string | null = null;
     try {
-      await k.transaction().execute(async (trx) => { await trx.insertInto('lists').values({ id: `${prefix}-tx`, name: 'tx' }).execute(); });
-    } catch (e) { refused = failure(e); }
+      await k.transaction().execute(async (trx) => {
+        await trx.insertInto('lists').values({ id: `${prefix}-rb`, name: 'rolled back' }).execute();
+        throw new Error('undo');
+      });
+    } catch (e) { rolledBack = (e as Error).message; }
     const txLists = (await k.selectFrom('lists').selectAll().where('id', '=', `${prefix}-tx`).execute()).length;
-    return plain({ before, failed, afterFailed, okSelect: ok[2]!.rows, okInsertRows: String(ok[1]!.numAffectedRows), afterOk: await count(), refused, txLists });
+    const rolledBackLists = (await k.selectFrom('lists').selectAll().where('id', '=', `${prefix}-rb`).execute()).length;
+    return plain({ before, failed, afterFailed, okSelect: ok[2]!.rows, okInsertRows: String(ok[1]!.numAffectedRows), afterOk, committed, rolledBack, txLists, rolledBackLists });
   },
 
   /** Starts framework-free live queries from a Drizzle and a Kysely query object. */
