@@ -13,7 +13,7 @@ for (let i = 0; i < args.length; i++) {
   else if (arg.startsWith('--group=')) options.groups.push(...arg.slice(8).split(',').filter(Boolean));
   else if (arg === '--out') options.out = args[++i];
   else if (arg === '--help' || arg === '-h') {
-    console.log('usage: npm run bench -- [--quick] [--group write,query,push,pull,propagation,server,reference,size] [--out file.json]');
+    console.log('usage: npm run bench -- [--quick] [--group write,query,push,pull,propagation,server,reference,size,transaction] [--out file.json]');
     process.exit(0);
   } else {
     console.error(`unknown argument ${arg} (try --help)`);

@@ -19,10 +19,11 @@ import { propagationGroup } from './groups/propagation.ts';
 import { serverLoadGroup } from './groups/server-load.ts';
 import { referenceGroup } from './groups/reference.ts';
 import { sizeGroup } from './groups/size.ts';
+import { transactionGroup } from './groups/transaction.ts';
 
 /** Every group, in run order (issue 6 items 1–8). */
 export const groups: readonly BenchGroup[] = [
-  writeGroup, queryGroup, pushGroup, pullGroup, propagationGroup, serverLoadGroup, referenceGroup, sizeGroup,
+  writeGroup, queryGroup, pushGroup, pullGroup, propagationGroup, serverLoadGroup, referenceGroup, sizeGroup, transactionGroup,
 ];
 
 export interface RunOptions {

@@ -127,6 +127,35 @@ const bench = {
     }));
     return { totalMs: performance.now() - t0, latencies };
   },
+  /**
+   * `count` read-then-write units on seeded items, awaited one after another: `interactive` runs
+   * each as `db.transaction(async (tx) => ...)` (read a row, update it and one more); otherwise as
+   * the batch `db.transaction([update, update])` (the atomic form without a read in between).
+   * Returns each unit's ms.
+   */
+  async transactionUnits(name: string, count: number, interactive: boolean, prefix: string, seeded: number): Promise<number[]> {
+    const db = databaseOf(name);
+    const times: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const a = itemKey(prefix, i % seeded);
+      const b = itemKey(prefix, (i + 1) % seeded);
+      const t0 = performance.now();
+      if (interactive) {
+        await db.transaction(async (tx) => {
+          const [row] = await tx.query<{ n: number }>('SELECT n FROM items WHERE id = ?', [a]);
+          await tx.exec('UPDATE items SET n = ? WHERE id = ?', [row!.n + 1, a]);
+          await tx.exec('UPDATE items SET n = n - 1 WHERE id = ?', [b]);
+        });
+      } else {
+        await db.transaction([
+          { sql: 'UPDATE items SET n = n + 1 WHERE id = ?', params: [a] },
+          { sql: 'UPDATE items SET n = n - 1 WHERE id = ?', params: [b] },
+        ]);
+      }
+      times.push(performance.now() - t0);
+    }
+    return times;
+  },
   /** Retries a point query until it succeeds; returns the epoch ms when it first did. */
   async waitServing(name: string, key: string, timeoutMs = 30_000): Promise<number> {
     const db = databaseOf(name);

@@ -101,10 +101,12 @@ class OversqliteDriver implements Driver {
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    // Kysely also rolls back after a failed commit: the transaction is over then, nothing to do,
+    // and the commit's error is the one Kysely rethrows.
     const own = connection as OversqliteConnection;
-    const tx = own.requireTransaction();
+    const tx = own.transaction;
     own.transaction = undefined;
-    await tx.rollback();
+    await tx?.rollback();
   }
 
   async savepoint(connection: DatabaseConnection, name: string): Promise<void> {

@@ -2,7 +2,8 @@
  * oversqlite/kysely: `k.transaction().execute(async (trx) => ...)` runs in an oversqlite
  * interactive transaction (typed rows read back inside, commit on return, rollback on a throw),
  * and `k.startTransaction()` savepoints nest inside one. Queries on `k` stay outside the
- * transaction. Real SQLite under the real facade.
+ * transaction (and wait for it; the lease ends a transaction stuck that way, and its commit fails
+ * with `transaction_expired`, not with a rollback error). Real SQLite under the real facade.
  */
 import { describe, expect, it } from 'vitest';
 import { Kysely } from 'kysely';
@@ -42,6 +43,19 @@ describe('Kysely transaction()', () => {
       throw new Error('keep them');
     })).rejects.toThrow('keep them');
     expect(await k.selectFrom('todos').select(['id', 'done']).execute()).toEqual([{ id: 't1', done: 1 }]);
+    await k.destroy();
+    await db.close();
+  });
+
+  it('a query on k inside the callback waits for the transaction: the lease ends it, and the commit fails typed', async () => {
+    const { db } = await openDatabaseOverService('kysely-lease', schema, { transactionLeaseMs: 150 });
+    const k = new Kysely<Tables>({ dialect: new OversqliteDialect(db) });
+    await expect(k.transaction().execute(async (trx) => {
+      await trx.insertInto('lists').values({ id: 'in trx', name: 'lost' }).execute();
+      // The mistake the docs warn about: `k`, not `trx`. It waits until the lease rolls trx back.
+      await k.insertInto('lists').values({ id: 'outside', name: 'landed' }).execute();
+    })).rejects.toMatchObject({ code: 'transaction_expired', message: expect.stringMatching(/lease ran out/) });
+    expect(await k.selectFrom('lists').select('id').execute()).toEqual([{ id: 'outside' }]);
     await k.destroy();
     await db.close();
   });
