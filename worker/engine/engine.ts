@@ -34,7 +34,7 @@ import type {
   SyncStatus,
 } from './types.ts';
 import { finalizeStatements } from './statements.ts';
-import { FailureStreak, holdPendingChanges, isDataFailure, isolateRefusedChanges, requeueRejectedOutbox, restoreHeldChanges } from './self-heal.ts';
+import { clearFailureStreak, holdPendingChanges, noteFailure, isDataFailure, isolateRefusedChanges, requeueRejectedOutbox, restoreHeldChanges } from './self-heal.ts';
 import { watchOnce } from './watch-stream.ts';
 
 /** Real time. */
@@ -99,8 +99,7 @@ export class SyncEngine {
   private scheduler: SyncScheduler | null = null;
   private watchAbort: AbortController | null = null;
   private watchHealthy = false;
-  /** Consecutive data failures of one sync step (self-heal.ts); `failingStep` is the step running. */
-  private readonly streak = new FailureStreak();
+  /** The sync step running, for the failure streak (self-heal.ts `noteFailure`). */
   private failingStep: 'push' | 'pull' = 'push';
   private lostReported = 0;
 
@@ -264,11 +263,11 @@ export class SyncEngine {
     const run = this.exclusive('pushing', async () => {
       try {
         const out = await this.syncOnce();
-        this.streak.reset();
+        clearFailureStreak(this.ctx);
         return out;
       } catch (e) {
         const after = threshold(this.ctx.options.selfHealAfter);
-        if (after <= 0 || !isDataFailure(e) || this.streak.note(this.failingStep, e) < after) throw e;
+        if (after <= 0 || !isDataFailure(e) || noteFailure(this.ctx, this.failingStep, e) < after) throw e;
         return await this.selfHeal(e);
       }
     });
@@ -314,7 +313,7 @@ export class SyncEngine {
     const step = this.failingStep;
     const failures = threshold(this.ctx.options.selfHealAfter);
     const lostBefore = this.lostReported;
-    this.streak.reset();
+    clearFailureStreak(this.ctx);
     this.ctx.setPhase('recovering');
     requeueRejectedOutbox(this.ctx);
     let result: SyncResult;

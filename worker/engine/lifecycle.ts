@@ -179,6 +179,7 @@ export function detach(ctx: EngineContext, force: boolean): DetachResult {
     ctx.db.exec('DELETE FROM _sync_dropped_rows');
     ctx.db.exec('DELETE FROM _sync_skipped_rows');
     ctx.db.exec('DELETE FROM _sync_snapshot_stage');
+    ctx.db.exec('DELETE FROM _sync_failure_streak');
     clearOutboxInTransaction(ctx);
     ctx.db.exec(
       `UPDATE _sync_attachment_state SET binding_state = 'anonymous', attached_user_id = NULL, last_bundle_seq_seen = 0,

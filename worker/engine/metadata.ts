@@ -154,7 +154,20 @@ const STEP_1 = [
  * layout change is a new step, never an edit of one that shipped, with a test that upgrades a
  * database made by the previous release (docs/engine.md, "Metadata layout version").
  */
-export const METADATA_STEPS: readonly (readonly string[])[] = [STEP_1];
+/**
+ * Layout 2: the self-heal's failure streak (self-heal.ts) survives a reload, so a device whose
+ * app is reopened between failing syncs (a PWA, a discarded tab) still reaches the threshold.
+ */
+const STEP_2 = [
+  `CREATE TABLE _sync_failure_streak (
+     singleton_key INTEGER PRIMARY KEY CHECK (singleton_key = 1),
+     step TEXT NOT NULL,
+     cause TEXT NOT NULL,
+     failures INTEGER NOT NULL
+   )`,
+];
+
+export const METADATA_STEPS: readonly (readonly string[])[] = [STEP_1, STEP_2];
 
 /** The layout version of the `_sync_*` tables this engine reads and writes. */
 export const METADATA_VERSION = METADATA_STEPS.length;

@@ -76,23 +76,25 @@ export function isDataFailure(e: unknown): e is SyncError {
   return e.status !== undefined && e.status >= 400 && e.status < 500 && !NOT_DATA_STATUS.has(e.status);
 }
 
-/** Consecutive failures of one step with one cause. */
-export class FailureStreak {
-  private key = '';
-  private count = 0;
+/**
+ * Notes a failure of `step` and returns how many times in a row that step failed with this cause
+ * (code and status). Kept in `_sync_failure_streak`, so reloads between the failures count too.
+ */
+export function noteFailure(ctx: EngineContext, step: 'push' | 'pull', e: SyncError): number {
+  const cause = `${e.code}\u0000${e.status ?? ''}`;
+  // SET expressions read the stored row: the count grows only while step and cause repeat.
+  const failures = ctx.db.selectValue(
+    `INSERT INTO _sync_failure_streak(singleton_key, step, cause, failures) VALUES (1, ?1, ?2, 1)
+     ON CONFLICT(singleton_key) DO UPDATE SET failures = CASE WHEN step = ?1 AND cause = ?2 THEN failures + 1 ELSE 1 END, step = ?1, cause = ?2
+     RETURNING failures`,
+    [step, cause],
+  );
+  return Number(failures);
+}
 
-  /** Notes a failure; returns how many times in a row this step failed with this cause. */
-  note(step: 'push' | 'pull', e: SyncError): number {
-    const key = `${step}\u0000${e.code}\u0000${e.status ?? ''}`;
-    this.count = key === this.key ? this.count + 1 : 1;
-    this.key = key;
-    return this.count;
-  }
-
-  reset(): void {
-    this.key = '';
-    this.count = 0;
-  }
+/** Ends the streak (a sync succeeded, or the self-heal runs); writes only when there is one. */
+export function clearFailureStreak(ctx: EngineContext): void {
+  if (ctx.db.selectValue('SELECT 1 FROM _sync_failure_streak') !== undefined) ctx.db.exec('DELETE FROM _sync_failure_streak');
 }
 
 /** Inside no transaction: gives a frozen bundle the server rejected back to the dirty set. */

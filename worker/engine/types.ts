@@ -84,7 +84,7 @@ export interface SyncEngineOptions {
   maxConflictRetries?: number;
   /**
    * Last-resort self-heal: when the same sync step fails this many times in a row with the same
-   * non-transient error, the engine rebuilds from a server snapshot keeping its pending changes
+   * non-transient error (counted across reloads), the engine rebuilds from a server snapshot keeping its pending changes
    * (and, if the push still fails the same way, drops the changes the server keeps refusing, each
    * as a `lost` event). Default 3; 0 turns it off.
    */
