@@ -100,7 +100,7 @@ live(db, orm.select().from(notes), (rows) => {
   document.body.textContent = JSON.stringify({ pinned, wrong });
 });
 `,
-    marker: "Drizzle's interactive transaction() is not available on oversqlite",
+    marker: 'Transaction statements are not run on their own on oversqlite',
   },
   {
     subpath: 'oversqlite/kysely',
@@ -122,7 +122,7 @@ live(db, k.selectFrom('notes').select(['id']), (rows) => {
   document.body.textContent = String(id);
 });
 `,
-    marker: "Kysely's interactive transaction() is not available on oversqlite",
+    marker: 'No transaction is open on this Kysely connection.',
   },
 ];
 
