@@ -3,7 +3,9 @@
  * worker over the BroadcastChannel): it reads its own writes, a write from the leader tab waits
  * for it and lands after its rows; and when the follower tab closes mid-transaction, the leader
  * rolls it back at once (its lease here is 10 minutes), so the waiting write goes through and
- * nothing of the closed tab's transaction stays.
+ * nothing of the closed tab's transaction stays; the same when the follower closes its database.
+ * When the leader tab closes instead, the transaction dies with its worker and the follower's
+ * next statement fails with `transaction_expired`.
  */
 import { expect, test } from '@playwright/test';
 import type { Page } from '@playwright/test';
@@ -85,4 +87,48 @@ test('closing a follower tab mid-transaction rolls it back without waiting for i
     return window.harness.db(name).query<{ tab: string; body: string }>('SELECT tab, body FROM notes ORDER BY id');
   }, name);
   expect(rows).toEqual([{ tab: 'leader', body: 'outside' }]);
+});
+
+test('a follower closing its database mid-transaction rolls it back at once', async ({ context }) => {
+  const leader = await openTab(context);
+  const follower = await openTab(context);
+  const name = `follower-tx-db-closed-${Date.now()}`;
+  await openDb(leader, name);
+  expect(await openDb(follower, name)).toBe('follower');
+
+  expect(await beginInFollower(follower, name, 600_000)).toEqual(['in transaction']);
+  await startLeaderWrite(leader, name);
+  const state = await follower.evaluate(async (name) => {
+    await window.harness.db(name).close();
+    return window.heldTransaction!.state;
+  }, name);
+  expect(state).toBe('rolledBack');
+  const rows = await leader.evaluate(async (name) => {
+    await window.pendingWrite;
+    return window.harness.db(name).query<{ tab: string }>('SELECT tab FROM notes ORDER BY id');
+  }, name);
+  expect(rows).toEqual([{ tab: 'leader' }]);
+});
+
+test('when the leader tab closes mid-transaction, the follower\'s next statement gets transaction_expired', async ({ context }) => {
+  const leader = await openTab(context);
+  const follower = await openTab(context);
+  const name = `follower-tx-leader-closed-${Date.now()}`;
+  await openDb(leader, name);
+  expect(await openDb(follower, name)).toBe('follower');
+
+  expect(await beginInFollower(follower, name)).toEqual(['in transaction']);
+  await leader.close();
+  const after = await follower.evaluate(async (name) => {
+    const tx = window.heldTransaction!;
+    let code: string | undefined;
+    try {
+      await tx.exec('INSERT INTO notes (tab, seq, body) VALUES (?, ?, ?)', ['follower', 2, 'after the hand-over']);
+    } catch (error) {
+      code = (error as { code?: string }).code;
+    }
+    const db = window.harness.db(name);
+    return { code, state: tx.state, role: db.role, rows: await db.query('SELECT tab FROM notes') };
+  }, name);
+  expect(after).toEqual({ code: 'transaction_expired', state: 'rolledBack', role: 'leader', rows: [] });
 });

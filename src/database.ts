@@ -46,6 +46,8 @@ export class Database {
   private readonly events = new EventHub<DatabaseEvents>();
   private readonly liveQueries = new Set<LiveQueryRun<never>>();
   private readonly closeHooks: Array<() => void> = [];
+  /** Interactive transactions of this tab still open (rolled back by close). */
+  private readonly openTransactions = new Set<Transaction>();
   /** Sync status and operations (present when the database was opened with `sync`). */
   readonly sync: SyncHandle;
 
@@ -128,7 +130,12 @@ export class Database {
       releaseLock();
       throw error;
     }
-    return new Transaction(txId, (request) => this.coordinator.call(request), releaseLock);
+    const tx: Transaction = new Transaction(txId, (request) => this.coordinator.call(request), () => {
+      this.openTransactions.delete(tx);
+      releaseLock();
+    });
+    this.openTransactions.add(tx);
+    return tx;
   }
 
   /**
@@ -174,8 +181,12 @@ export class Database {
     return readStorageStatus(this.kind);
   }
 
-  /** Stops live queries; a leader tab commits queued writes and hands the file to the next tab. */
+  /**
+   * Rolls back this tab's open interactive transactions, stops live queries; a leader tab commits
+   * queued writes and hands the file to the next tab.
+   */
   async close(): Promise<void> {
+    await Promise.all([...this.openTransactions].map((tx) => tx.rollback().catch(() => {})));
     for (const run of this.liveQueries) run.close();
     this.liveQueries.clear();
     for (const hook of this.closeHooks.splice(0)) hook();
