@@ -167,7 +167,7 @@ function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: Snapsh
   const touched = new Set<string>();
   let kept = 0;
   let discarded = 0;
-  let lost: RowLostDetail[] = [];
+  const lost: RowLostDetail[] = [];
   let rebuildAgain = false;
   applyTransaction(ctx.db, () => {
     // Pending local intents, read inside the final transaction so no write made during the
@@ -225,7 +225,8 @@ function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: Snapsh
       }
       kept = intents.length;
       // With no intent left (none pending) settling is a no-op: skip its full FK check.
-      if (anyLocalIntent(ctx)) lost = settleOrphanedIntents(ctx, true);
+      // Appended: the deletes withdrawn above are lost rows the app must hear about too.
+      if (anyLocalIntent(ctx)) lost.push(...settleOrphanedIntents(ctx, true));
       // A pending delete re-applied on top of the snapshot meets the snapshot's children like a
       // pulled bundle's: CASCADE drops them, SET NULL clears them, NO ACTION withdraws the delete
       // (and a second snapshot brings the parent back).
