@@ -44,6 +44,7 @@ interface Write {
 
 /** One row of the server's history: a committed bundle's row and the bundle's source. */
 export interface HistoryRow {
+  seq: number;
   table: string;
   key: string;
   op: number;
@@ -147,7 +148,12 @@ export class ChangeLedger {
       const final = server[w.table]?.find((r) => String(r.id) === w.key) ?? null;
       if (reached(w.table, w.row, final)) continue;
       if (this.events.some((e) => e.device === w.device && e.table === w.table && e.key === w.key && e.at > w.at)) continue;
-      out.push(`${w.device} step ${w.step}: ${w.table}/${w.key} ${w.row === null ? 'deleted' : JSON.stringify(w.row)}: not on the server, no conflict/lost event`);
+      const mine = (h: HistoryRow): string => (sources.has(h.source) ? 'this device' : h.source.slice(0, 8));
+      const seen = history.filter((h) => h.table === w.table && h.key === w.key).map((h) => `#${h.seq} op ${h.op} by ${mine(h)} ${JSON.stringify(h.payload)}`);
+      out.push(
+        `${w.device} step ${w.step}: ${w.table}/${w.key} ${w.row === null ? 'deleted' : JSON.stringify(w.row)}: not on the server, no conflict/lost event ` +
+          `(server history of the key: ${seen.join('; ') || 'none'}; final ${JSON.stringify(final)})`,
+      );
     }
     return out;
   }
@@ -165,7 +171,7 @@ export class ChangeLedger {
 /** Every committed bundle row of `userId`, with its table name and the bundle's source id. */
 export async function serverHistory(db: SqlDatabase, userId: string): Promise<HistoryRow[]> {
   const res = await db.query(
-    `SELECT c.table_name AS t, r.key_text AS k, r.op_code AS op, r.payload::text AS p, l.source_id AS s
+    `SELECT r.bundle_seq AS seq, c.table_name AS t, r.key_text AS k, r.op_code AS op, r.payload::text AS p, l.source_id AS s
        FROM sync.bundle_rows r
        JOIN sync.bundle_log l USING (user_pk, bundle_seq)
        JOIN sync.table_catalog c USING (table_id)
@@ -174,7 +180,8 @@ export async function serverHistory(db: SqlDatabase, userId: string): Promise<Hi
       ORDER BY r.bundle_seq, r.row_ordinal`,
     [userId],
   );
-  return (res.rows as { t: string; k: string; op: number | string; p: string | null; s: string }[]).map((r) => ({
+  return (res.rows as { seq: number | string; t: string; k: string; op: number | string; p: string | null; s: string }[]).map((r) => ({
+    seq: Number(r.seq),
     table: r.t,
     key: r.k,
     op: Number(r.op),

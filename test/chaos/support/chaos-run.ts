@@ -137,9 +137,11 @@ export async function runChaos(world: World, opts: ChaosOptions): Promise<ChaosO
   const sync = async (d: ChaosDevice): Promise<void> => {
     if (d.device.crashed) return;
     stats.syncs++;
+    if (process.env.OVERSQLITE_TRACE_DIRTY) trace(`${d.name} dirty before: ${JSON.stringify(d.device.db.exec({ sql: 'SELECT table_name, key_json, op FROM _sync_dirty_rows', rowMode: 'array', returnValue: 'resultRows' }))}`);
     try {
       const res = await d.device.engine.sync();
       trace(`${d.name} sync ${JSON.stringify(res)}`);
+      if (process.env.OVERSQLITE_TRACE_DIRTY) trace(`${d.name} dirty after: ${JSON.stringify(d.device.db.exec({ sql: 'SELECT table_name, key_json, op FROM _sync_dirty_rows', rowMode: 'array', returnValue: 'resultRows' }))}`);
       d.lastError = null;
     } catch (e) {
       trace(`${d.name} sync failed ${(e as Error).message} ${process.env.OVERSQLITE_TRACE === "stack" ? (e as Error).stack : ""}`);
