@@ -35,9 +35,22 @@ export type PostgresDatabaseOptions =
  */
 const PREPARED_PER_CONNECTION = 100;
 
+/**
+ * Names of the texts seen so far (a SHA-1 per call was ~2% of a loaded server's time). Bounded:
+ * the per-snapshot-session texts are new each time; past the bound the map starts over.
+ */
+const statementNames = new Map<string, string>();
+const STATEMENT_NAMES_KEPT = 1_000;
+
 /** Statement name of a text: stable across connections and processes, under PostgreSQL's 63 bytes. */
 function statementName(text: string): string {
-  return `oversync_${createHash('sha1').update(text).digest('hex')}`;
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `oversync_${createHash('sha1').update(text).digest('hex')}`;
+    if (statementNames.size >= STATEMENT_NAMES_KEPT) statementNames.clear();
+    statementNames.set(text, name);
+  }
+  return name;
 }
 
 /** Creates a `SqlDatabase` over a `pg` pool. A pool passed in by the host is not closed by `close()`. */

@@ -161,16 +161,18 @@ export async function finalizeCapturedBundle(
   const { bundleHash, byteCount } = dialect === NUMBERS_DIALECT ? goJsonHashStoredRows(catalog, rows, bundleSeq) : hashStoredRows(catalog, rows, bundleSeq);
   const failed = await overlapped;
   if (failed) throw failed.err;
+  // Logged and announced in one statement; the notification is delivered by PostgreSQL only if
+  // this transaction commits.
   await tx.query(
-    `INSERT INTO sync.bundle_log (user_pk, bundle_seq, source_id, source_bundle_id, row_count, byte_count, bundle_hash, canonical_request_hash, wire_dialect)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [id.userPk, bundleSeq, id.sourceId, id.sourceBundleId, rowCount, byteCount, bundleHash, id.canonicalRequestHash, dialect],
+    `WITH logged AS (
+       INSERT INTO sync.bundle_log (user_pk, bundle_seq, source_id, source_bundle_id, row_count, byte_count, bundle_hash, canonical_request_hash, wire_dialect)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING bundle_seq
+     ) SELECT pg_notify($10, $11) FROM logged`,
+    [
+      id.userPk, bundleSeq, id.sourceId, id.sourceBundleId, rowCount, byteCount, bundleHash, id.canonicalRequestHash, dialect,
+      notifyChannel, JSON.stringify({ user_id: id.userId, bundle_seq: bundleSeq, source_id: id.sourceId, source_bundle_id: id.sourceBundleId }),
+    ],
   );
-  // Delivered by PostgreSQL only if this transaction commits.
-  await tx.query('SELECT pg_notify($1, $2)', [
-    notifyChannel,
-    JSON.stringify({ user_id: id.userId, bundle_seq: bundleSeq, source_id: id.sourceId, source_bundle_id: id.sourceBundleId }),
-  ]);
   await applyRetention(tx, id.userPk, bundleSeq, retention);
   const meta: CommittedBundleMeta = {
     bundle_seq: bundleSeq,

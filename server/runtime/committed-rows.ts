@@ -6,7 +6,7 @@ import type { SqlSession } from '../database/types.ts';
 import { canonicalPrefix } from './canonical-payload.ts';
 import type { Catalog, CatalogTable } from './catalog.ts';
 import type { RuntimeContext } from './context.ts';
-import { COUNT_HISTORY_PRUNED, readUserScope, requireInitialized } from './scope-state.ts';
+import { COUNT_HISTORY_PRUNED, readUserScope, readUserScopeAndSourceDialect, requireInitialized } from './scope-state.ts';
 import { SyncServerError } from './sync-error.ts';
 import { inReadSnapshot } from './transactions.ts';
 import { SerializedJson } from './serialized-json.ts';
@@ -14,7 +14,7 @@ import { finishPayload } from './wire-rows.ts';
 import { hashStoredRows } from './bundle-hash.ts';
 import { goJsonHashStoredRows, numbersBundleRowText } from './numbers-dialect.ts';
 import type { WireDialect } from '../../protocol/dialect.ts';
-import { NUMBERS_DIALECT, requesterDialect, storedDialect } from './wire-dialect.ts';
+import { NUMBERS_DIALECT, storedDialect } from './wire-dialect.ts';
 
 interface StoredRow {
   bundle_seq: string;
@@ -140,12 +140,19 @@ async function loadBundles(
   toInclusive: number,
   limit: number,
   dialect: WireDialect,
-  maxRows = 0,
-): Promise<{ bundles: string[]; hasMore: boolean }> {
+  maxRows: number,
+  verify: boolean,
+): Promise<{ bundles: string[]; hasMore: boolean } | null> {
   const logs = await tx.query<LogRow>(
     `SELECT ${LOG_COLUMNS} FROM sync.bundle_log b WHERE b.user_pk = $1 AND b.bundle_seq > $2 AND b.bundle_seq <= $3 ORDER BY b.bundle_seq LIMIT $4`,
     [userPk, fromExclusive, toInclusive, limit + 1],
   );
+  // bundle_seq is gapless and committed history only loses bundles to retention: every bundle
+  // up to the ceiling is there unless retention moved the floor since the ceiling was read.
+  if (verify) {
+    if (logs.rows.length !== Math.min(limit + 1, toInclusive - fromExclusive)) return null;
+    for (let i = 0; i < logs.rows.length; i++) if (Number(logs.rows[i]!.bundle_seq) !== fromExclusive + 1 + i) return null;
+  }
   // A page holds whole bundles, at most `limit` of them and, past the first, at most
   // `maxRows` rows: the response is built in memory, so its size is bounded too.
   let take = Math.min(limit, logs.rows.length);
@@ -165,6 +172,7 @@ async function loadBundles(
   );
   const bySeq = new Map<string, StoredRow[]>(metas.map((m) => [m.bundle_seq, []]));
   for (const r of rows.rows) bySeq.get(r.bundle_seq)?.push(r);
+  if (verify && metas.some((m) => bySeq.get(m.bundle_seq)!.length !== m.row_count)) return null;
   // Member order of a PullBundle as JSON.stringify would write it.
   const bundles = metas.map((m) => {
     const stored = bySeq.get(m.bundle_seq)!;
@@ -178,7 +186,12 @@ async function loadBundles(
 
 /**
  * Pull of complete bundles above `after` up to a stable ceiling (`target`, or the latest bundle
- * when 0), in a consistent snapshot, in the dialect of the requesting source.
+ * when 0), as of one consistent view, in the dialect of the requesting source.
+ *
+ * Read first without a transaction (3 statements instead of 6 with BEGIN and COMMIT; a sync of a
+ * few rows is mostly round trips): committed bundles never change and bundle_seq is gapless, so
+ * the page read is exactly what a snapshot would have given unless retention pruned some of it
+ * meanwhile, which the page's own counts show; then it is read again in a REPEATABLE READ snapshot.
  */
 export async function pullBundles(
   ctx: RuntimeContext,
@@ -188,33 +201,48 @@ export async function pullBundles(
   maxBundles: number,
   target: number,
 ): Promise<PullResponse | SerializedJson<PullResponse>> {
+  const page = (tx: SqlSession, verify: boolean) => pullPage(tx, ctx, userId, sourceId, after, maxBundles, target, verify);
   try {
-    return await inReadSnapshot(ctx.db, async (tx) => {
-      const scope = await readUserScope(tx, userId);
-      requireInitialized(scope);
-      const latest = scope.latestBundleSeq;
-      const dialect = await requesterDialect(tx, ctx.wireDialect, scope.userPk, sourceId);
-      // go-oversync answers a checkpoint past the latest bundle with an empty page at the latest.
-      if (after > latest && target === 0 && dialect === NUMBERS_DIALECT) return { stable_bundle_seq: latest, bundles: [], has_more: false };
-      if (after > latest) {
-        throw new SyncServerError('checkpoint_ahead', `requested checkpoint ${after} is ahead of current committed bundle sequence ${latest}`);
-      }
-      if (target > latest) {
-        throw new SyncServerError('checkpoint_ahead', `target_bundle_seq ${target} is ahead of current committed bundle sequence ${latest}`);
-      }
-      if (after < scope.retainedFloor) {
-        throw new SyncServerError('history_pruned', `after_bundle_seq ${after} is below retained floor ${scope.retainedFloor}`);
-      }
-      if (target > 0 && target <= scope.retainedFloor) {
-        throw new SyncServerError('history_pruned', `target_bundle_seq ${target} is at or below retained floor ${scope.retainedFloor}`);
-      }
-      const stable = target > 0 ? target : latest;
-      if (after >= stable) return { stable_bundle_seq: stable, bundles: [], has_more: false };
-      const { bundles, hasMore } = await loadBundles(tx, ctx.catalog, scope.userPk, after, stable, maxBundles, dialect, ctx.limits.maxRowsPerPull);
-      return new SerializedJson<PullResponse>(`{"stable_bundle_seq":${stable},"bundles":[${bundles.join(',')}],"has_more":${hasMore}}`);
-    });
+    return (await ctx.db.withConnection((session) => page(session, true))) ?? (await inReadSnapshot(ctx.db, (tx) => page(tx, false)))!;
   } catch (err) {
     if (err instanceof SyncServerError && err.code === 'history_pruned') await countPruned(ctx);
     throw err;
   }
+}
+
+/** One pull page; null when `verify` finds the history changed under it (retention). */
+async function pullPage(
+  tx: SqlSession,
+  ctx: RuntimeContext,
+  userId: string,
+  sourceId: string,
+  after: number,
+  maxBundles: number,
+  target: number,
+  verify: boolean,
+): Promise<PullResponse | SerializedJson<PullResponse> | null> {
+  const { scope, sourceDialect } = await readUserScopeAndSourceDialect(tx, userId, sourceId);
+  requireInitialized(scope);
+  const latest = scope.latestBundleSeq;
+  const dialect = ctx.wireDialect === 'auto' ? storedDialect(sourceDialect) : ctx.wireDialect;
+  // go-oversync answers a checkpoint past the latest bundle with an empty page at the latest.
+  if (after > latest && target === 0 && dialect === NUMBERS_DIALECT) return { stable_bundle_seq: latest, bundles: [], has_more: false };
+  if (after > latest) {
+    throw new SyncServerError('checkpoint_ahead', `requested checkpoint ${after} is ahead of current committed bundle sequence ${latest}`);
+  }
+  if (target > latest) {
+    throw new SyncServerError('checkpoint_ahead', `target_bundle_seq ${target} is ahead of current committed bundle sequence ${latest}`);
+  }
+  if (after < scope.retainedFloor) {
+    throw new SyncServerError('history_pruned', `after_bundle_seq ${after} is below retained floor ${scope.retainedFloor}`);
+  }
+  if (target > 0 && target <= scope.retainedFloor) {
+    throw new SyncServerError('history_pruned', `target_bundle_seq ${target} is at or below retained floor ${scope.retainedFloor}`);
+  }
+  const stable = target > 0 ? target : latest;
+  if (after >= stable) return { stable_bundle_seq: stable, bundles: [], has_more: false };
+  const loaded = await loadBundles(tx, ctx.catalog, scope.userPk, after, stable, maxBundles, dialect, ctx.limits.maxRowsPerPull, verify);
+  if (!loaded) return null;
+  const { bundles, hasMore } = loaded;
+  return new SerializedJson<PullResponse>(`{"stable_bundle_seq":${stable},"bundles":[${bundles.join(',')}],"has_more":${hasMore}}`);
 }

@@ -16,12 +16,14 @@ import type { RuntimeContext } from './context.ts';
 import { payloadNumberTexts } from './chunk-number-texts.ts';
 import type { PayloadNumberTexts } from './chunk-number-texts.ts';
 import { explainPushRejection } from './push-rejections.ts';
-import { checkPushSessionQuota } from './user-quotas.ts';
+import { OPEN_PUSH_SESSIONS_SQL, checkPushSessionQuota, pushSessionsCounted } from './user-quotas.ts';
+import type { OpenPushSessions } from './user-quotas.ts';
 import { validatePushRows } from './push-validation.ts';
 import type { JsonNumberInput, ValidatedPushRow } from './push-validation.ts';
 import { ScopeCode, ensureUserScope, markInitialized } from './scope-state.ts';
 import type { UserScope } from './scope-state.ts';
-import { expectedSourceBundleId, readSourceState, recordSourceCommit, setBundleContext } from './source-state.ts';
+import { RECORD_SOURCE_COMMIT_SQL, bundleContextParams, bundleContextSql, expectedSourceBundleId, readSourceState, sourceStateColumns, sourceStateOfRow } from './source-state.ts';
+import type { SourceStateColumns } from './source-state.ts';
 import { SyncServerError, pgErrorCode } from './sync-error.ts';
 import { inUserTransaction } from './transactions.ts';
 import { NUMBERS_DIALECT, STRINGS_DIALECT, pushSessionDialect, storedDialect } from './wire-dialect.ts';
@@ -75,15 +77,28 @@ async function checkInitializationLease(tx: SqlSession, scope: UserScope, source
   await tx.query(`UPDATE sync.scope_state SET lease_expires_at = now() + make_interval(secs => $2) WHERE user_pk = $1`, [scope.userPk, ttlSeconds]);
 }
 
-async function committedMeta(tx: SqlSession, userPk: string, sourceId: string, sourceBundleId: number): Promise<(CommittedBundleMeta & { pruned: boolean }) | null> {
-  const r = await tx.query<{ bundle_seq: string; row_count: number; bundle_hash: string; canonical_request_hash: string | null; floor: string }>(
-    `SELECT b.bundle_seq::text AS bundle_seq, b.row_count, b.bundle_hash, b.canonical_request_hash, u.retained_bundle_floor::text AS floor
-       FROM sync.bundle_log b JOIN sync.user_state u ON u.user_pk = b.user_pk
-      WHERE b.user_pk = $1 AND b.source_id = $2 AND b.source_bundle_id = $3`,
+/**
+ * The committed bundle of (source, source_bundle_id), when there is one, and the source's state:
+ * one statement.
+ */
+async function committedMetaAndSource(
+  tx: SqlSession,
+  userPk: string,
+  sourceId: string,
+  sourceBundleId: number,
+): Promise<{ committed: (CommittedBundleMeta & { pruned: boolean }) | null; source: ReturnType<typeof sourceStateOfRow> }> {
+  const r = await tx.query<{ bundle_seq: string | null; row_count: number; bundle_hash: string; canonical_request_hash: string | null; floor: string } & SourceStateColumns>(
+    `SELECT b.bundle_seq::text AS bundle_seq, b.row_count, b.bundle_hash, b.canonical_request_hash, u.retained_bundle_floor::text AS floor, ${sourceStateColumns('ss')}
+       FROM sync.user_state u
+       LEFT JOIN sync.bundle_log b ON b.user_pk = u.user_pk AND b.source_id = $2 AND b.source_bundle_id = $3
+       LEFT JOIN sync.source_state ss ON ss.user_pk = u.user_pk AND ss.source_id = $2
+      WHERE u.user_pk = $1`,
     [userPk, sourceId, sourceBundleId],
   );
   const row = r.rows[0];
-  if (!row) return null;
+  if (!row) return { committed: null, source: null };
+  const source = sourceStateOfRow(row);
+  if (row.bundle_seq === null) return { committed: null, source };
   const meta: CommittedBundleMeta & { pruned: boolean } = {
     bundle_seq: Number(row.bundle_seq),
     source_id: sourceId,
@@ -93,19 +108,22 @@ async function committedMeta(tx: SqlSession, userPk: string, sourceId: string, s
     pruned: Number(row.bundle_seq) <= Number(row.floor),
   };
   if (row.canonical_request_hash) meta.canonical_request_hash = row.canonical_request_hash;
-  return meta;
+  return { committed: meta, source };
 }
 
 /**
  * Deletes push sessions chosen by `selectIds` (an SQL query returning push_id) with their staged
  * rows and segments, in one statement (the child tables carry no FK: per-row RI checks on every
- * staged row would cost more than this explicit cleanup).
+ * staged row would cost more than this explicit cleanup). `leadingCte` (`name AS (statement)`)
+ * runs in the same statement; `select` reads `gone` (push_id, planned_row_count, open) and
+ * defaults to the count deleted.
  */
-function deleteSessionsSql(selectIds: string): string {
-  return `WITH gone AS (DELETE FROM sync.push_sessions WHERE push_id IN (${selectIds}) RETURNING push_id),
+function deleteSessionsSql(selectIds: string, options: { leadingCte?: string; select?: string } = {}): string {
+  return `WITH ${options.leadingCte ? `${options.leadingCte}, ` : ''}gone AS (DELETE FROM sync.push_sessions WHERE push_id IN (${selectIds})
+      RETURNING push_id, planned_row_count, expires_at > now() AS open),
     rows_gone AS (DELETE FROM sync.push_session_rows WHERE push_id IN (SELECT push_id FROM gone)),
     segments_gone AS (DELETE FROM sync.push_session_segments WHERE push_id IN (SELECT push_id FROM gone))
-  SELECT count(*)::int AS n FROM gone`;
+  ${options.select ?? 'SELECT count(*)::int AS n FROM gone'}`;
 }
 
 /**
@@ -137,13 +155,12 @@ export function createPushSession(ctx: RuntimeContext, userId: string, sourceId:
     } else if (input.initializationId) {
       throw new SyncServerError('push_session_invalid', 'initialization_id must be absent once the scope is initialized');
     }
-    const committed = await committedMeta(tx, scope.userPk, sourceId, input.sourceBundleId);
+    const { committed, source } = await committedMetaAndSource(tx, scope.userPk, sourceId, input.sourceBundleId);
     if (committed && !committed.pruned) {
       const { pruned: _pruned, ...meta } = committed;
       await tx.query(`SELECT nextval('sync.accepted_push_replay_seq')`);
       return { status: 'already_committed', ...meta };
     }
-    const source = await readSourceState(tx, scope.userPk, sourceId);
     const expected = expectedSourceBundleId(sourceId, source);
     if (input.sourceBundleId < expected) {
       await tx.query(`SELECT nextval('sync.history_pruned_error_seq')`);
@@ -152,12 +169,15 @@ export function createPushSession(ctx: RuntimeContext, userId: string, sourceId:
     if (input.sourceBundleId > expected) {
       throw new SyncServerError('source_sequence_out_of_order', `source_bundle_id ${input.sourceBundleId} is out of order; expected ${expected}`);
     }
-    await tx.query(deleteSessionsSql(`SELECT push_id FROM sync.push_sessions WHERE user_pk = $1 AND source_id = $2 AND source_bundle_id = $3`), [
-      scope.userPk,
-      sourceId,
-      input.sourceBundleId,
-    ]);
-    await checkPushSessionQuota(tx, ctx.limits, scope.userPk, input.plannedRowCount);
+    // The session this one replaces (same source_bundle_id: a retry) goes; the user's other open
+    // sessions are counted for the quota by the same statement.
+    const replaced = await tx.query<OpenPushSessions>(
+      deleteSessionsSql(`SELECT push_id FROM sync.push_sessions WHERE user_pk = $1 AND source_id = $2 AND source_bundle_id = $3`, {
+        select: pushSessionsCounted(ctx.limits) ? OPEN_PUSH_SESSIONS_SQL : undefined,
+      }),
+      [scope.userPk, sourceId, input.sourceBundleId],
+    );
+    checkPushSessionQuota(ctx.limits, input.plannedRowCount, pushSessionsCounted(ctx.limits) ? replaced.rows[0]! : null);
     const pushId = randomUUID();
     await tx.query(
       `INSERT INTO sync.push_sessions (push_id, user_pk, source_id, source_bundle_id, planned_row_count, initialization_id, canonical_request_hash, expires_at, wire_dialect)
@@ -475,7 +495,6 @@ export async function commitPushSession(ctx: RuntimeContext, userId: string, sou
       if (Number(staged.rows[0]!.dupes) > 0) {
         throw new SyncServerError('push_commit_invalid', 'push session stages more than one row for the same table and key');
       }
-      await tx.query('SET CONSTRAINTS ALL DEFERRED');
       const scope = await ensureUserScope(tx, userId);
       if (s.initialization_id) {
         await checkInitializationLease(tx, scope, sourceId, s.initialization_id, ctx.limits.initializationLeaseTtlSeconds);
@@ -505,15 +524,16 @@ export async function commitPushSession(ctx: RuntimeContext, userId: string, sou
         if (conflict) throw conflict;
       }
 
-      await setBundleContext(tx, userId, scope.userPk, sourceId, sourceBundleId);
-      const segments = await tx.query<{ start_ordinal: string; end_ordinal: string; table_id: number; op_code: number; columns: string[] }>(
+      // The bundle context is set by the same statement that reads the segments (the left join
+      // keeps its one row, so it runs even for none).
+      const segments = await tx.query<{ start_ordinal: string | null; end_ordinal: string; table_id: number; op_code: number; columns: string[] }>(
         `SELECT s.start_ordinal::text AS start_ordinal, s.end_ordinal::text AS end_ordinal, s.table_id, s.op_code, s.columns
-           FROM sync.push_session_segments s WHERE s.push_id = $1::uuid ORDER BY s.start_ordinal`,
-        [s.push_id],
+           FROM (SELECT ${bundleContextSql(2)}) c LEFT JOIN sync.push_session_segments s ON s.push_id = $1::uuid ORDER BY s.start_ordinal`,
+        [s.push_id, ...bundleContextParams(userId, scope.userPk, sourceId, sourceBundleId)],
       );
       if (deferCheck) await tx.query('SAVEPOINT oversync_apply');
       try {
-        for (const seg of segments.rows) await applySegment(tx, ctx, userId, s.push_id, seg);
+        for (const seg of segments.rows) if (seg.start_ordinal !== null) await applySegment(tx, ctx, userId, s.push_id, { ...seg, start_ordinal: seg.start_ordinal });
       } catch (err) {
         // Any database rejection (not only the unique violation a live key causes): a conflict
         // anywhere in the bundle is what the up-front check would have reported instead.
@@ -539,11 +559,17 @@ export async function commitPushSession(ctx: RuntimeContext, userId: string, sou
         () => tx.query('SET CONSTRAINTS ALL IMMEDIATE'),
       );
       if (!meta) throw new SyncServerError('push_commit_invalid', 'the pushed rows produced no effective change');
-      await recordSourceCommit(tx, scope.userPk, sourceId, sourceBundleId, storedDialect(s.wire_dialect));
-      await tx.query(deleteSessionsSql('SELECT $1::uuid'), [s.push_id]);
+      // The source's new watermark and the session's deletion: one statement.
+      await tx.query(deleteSessionsSql('SELECT $5::uuid', { leadingCte: `recorded AS (${RECORD_SOURCE_COMMIT_SQL})` }), [
+        scope.userPk,
+        sourceId,
+        sourceBundleId,
+        storedDialect(s.wire_dialect),
+        s.push_id,
+      ]);
       if (s.initialization_id) await markInitialized(tx, scope.userPk, sourceId);
       return meta;
-    });
+    }, { deferConstraints: true });
   } catch (err) {
     if (err instanceof SyncServerError) throw err;
     // Refused because of the pushed data (casts, NOT NULL, references, CHECK/UNIQUE rules): a

@@ -43,12 +43,21 @@ function toScope(r: ScopeRow): UserScope {
   };
 }
 
-const SELECT_SCOPE = `
-  SELECT u.user_pk::text AS user_pk, u.next_bundle_seq::text AS next_bundle_seq,
+const SCOPE_COLUMNS = `u.user_pk::text AS user_pk, u.next_bundle_seq::text AS next_bundle_seq,
          u.retained_bundle_floor::text AS retained_bundle_floor, s.state_code,
          s.initializer_source_id, s.initialization_id::text AS initialization_id, s.lease_expires_at,
-         s.lease_expires_at <= now() AS lease_expired
+         s.lease_expires_at <= now() AS lease_expired`;
+
+const SELECT_SCOPE = `
+  SELECT ${SCOPE_COLUMNS}
     FROM sync.user_state u LEFT JOIN sync.scope_state s ON s.user_pk = u.user_pk
+   WHERE u.user_id = $1`;
+
+/** The scope and the stored wire dialect of source $2 (null when it never committed) in one statement. */
+const SELECT_SCOPE_AND_SOURCE_DIALECT = `
+  SELECT ${SCOPE_COLUMNS}, ss.wire_dialect AS source_wire_dialect
+    FROM sync.user_state u LEFT JOIN sync.scope_state s ON s.user_pk = u.user_pk
+    LEFT JOIN sync.source_state ss ON ss.user_pk = u.user_pk AND ss.source_id = $2
    WHERE u.user_id = $1`;
 
 /**
@@ -81,8 +90,21 @@ export async function ensureUserScope(tx: SqlSession, userId: string): Promise<U
 /** Reads the user's state without creating anything (read paths); null when the user is unknown. */
 export async function readUserScope(tx: SqlSession, userId: string): Promise<UserScope | null> {
   const r = await tx.query<ScopeRow>(SELECT_SCOPE, [userId]);
-  if (r.rows.length === 0) return null;
-  const scope = toScope(r.rows[0]!);
+  return r.rows.length === 0 ? null : readableScope(r.rows[0]!);
+}
+
+/**
+ * {@link readUserScope} and the wire dialect stored for `sourceId` (null when the source never
+ * committed; see `storedDialect`), in one round trip.
+ */
+export async function readUserScopeAndSourceDialect(tx: SqlSession, userId: string, sourceId: string): Promise<{ scope: UserScope | null; sourceDialect: string | null }> {
+  const r = await tx.query<ScopeRow & { source_wire_dialect: string | null }>(SELECT_SCOPE_AND_SOURCE_DIALECT, [userId, sourceId]);
+  const row = r.rows[0];
+  return row ? { scope: readableScope(row), sourceDialect: row.source_wire_dialect } : { scope: null, sourceDialect: null };
+}
+
+function readableScope(row: ScopeRow): UserScope {
+  const scope = toScope(row);
   // An expired lease reads as uninitialized; the next write path resets it for real.
   if (scope.state === ScopeCode.initializing && scope.leaseExpiresAt && scope.leaseExpiresAt.getTime() <= Date.now()) {
     return { ...scope, state: ScopeCode.uninitialized, initializerSourceId: null, initializationId: null, leaseExpiresAt: null };

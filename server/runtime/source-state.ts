@@ -23,6 +23,23 @@ export async function readSourceState(tx: SqlSession, userPk: string, sourceId: 
   return row ? { state: row.state, maxCommittedSourceBundleId: Number(row.max), replacedBySourceId: row.replaced_by_source_id } : null;
 }
 
+/** Columns of `sync.source_state` aliased `alias`, for a statement that reads it on the way (see {@link sourceStateOfRow}). */
+export function sourceStateColumns(alias: string): string {
+  return `${alias}.state AS source_state, ${alias}.max_committed_source_bundle_id::text AS source_max, ${alias}.replaced_by_source_id AS source_replaced_by`;
+}
+
+/** The row shape {@link sourceStateColumns} reads (all null when the source has no state). */
+export interface SourceStateColumns {
+  source_state: SourceState['state'] | null;
+  source_max: string | null;
+  source_replaced_by: string | null;
+}
+
+/** The source's state from {@link sourceStateColumns} (null when never seen). */
+export function sourceStateOfRow(row: SourceStateColumns): SourceState | null {
+  return row.source_state === null ? null : { state: row.source_state, maxCommittedSourceBundleId: Number(row.source_max), replacedBySourceId: row.source_replaced_by ?? '' };
+}
+
 /** `409 source_retired` with the structured fields. */
 function sourceRetiredError(sourceId: string, state: SourceState): SyncServerError {
   const extra: Record<string, unknown> = { source_id: sourceId };
@@ -43,20 +60,34 @@ export function expectedSourceBundleId(sourceId: string, state: SourceState | nu
  * server-originated writes pass none and leave it as it was.
  */
 export async function recordSourceCommit(tx: SqlSession, userPk: string, sourceId: string, sourceBundleId: number, dialect?: WireDialect): Promise<void> {
-  await tx.query(
-    `INSERT INTO sync.source_state (user_pk, source_id, state, max_committed_source_bundle_id, wire_dialect) VALUES ($1, $2, 'active', $3, $4)
-     ON CONFLICT (user_pk, source_id) DO UPDATE SET state = 'active', max_committed_source_bundle_id = EXCLUDED.max_committed_source_bundle_id,
-       wire_dialect = coalesce(EXCLUDED.wire_dialect, sync.source_state.wire_dialect)`,
-    [userPk, sourceId, sourceBundleId, dialect ?? null],
-  );
+  await tx.query(RECORD_SOURCE_COMMIT_SQL, [userPk, sourceId, sourceBundleId, dialect ?? null]);
 }
+
+/**
+ * {@link recordSourceCommit}'s statement, usable as a data-modifying CTE of a larger statement:
+ * $1 user_pk, $2 source_id, $3 source_bundle_id, $4 wire dialect or null.
+ */
+export const RECORD_SOURCE_COMMIT_SQL = `INSERT INTO sync.source_state (user_pk, source_id, state, max_committed_source_bundle_id, wire_dialect) VALUES ($1, $2, 'active', $3, $4)
+     ON CONFLICT (user_pk, source_id) DO UPDATE SET state = 'active', max_committed_source_bundle_id = EXCLUDED.max_committed_source_bundle_id,
+       wire_dialect = coalesce(EXCLUDED.wire_dialect, sync.source_state.wire_dialect)`;
 
 /** Sets the transaction-local bundle context the capture triggers require. */
 export async function setBundleContext(tx: SqlSession, userId: string, userPk: string, sourceId: string, sourceBundleId: number): Promise<void> {
-  await tx.query(
-    `SELECT set_config('oversync.bundle_user_id', $1, true), set_config('oversync.bundle_user_pk', $2, true),
-            set_config('oversync.bundle_source_id', $3, true), set_config('oversync.bundle_source_bundle_id', $4, true),
-            sync.ensure_capture_stage()`,
-    [userId, userPk, sourceId, String(sourceBundleId)],
-  );
+  await tx.query(`SELECT ${bundleContextSql(1)}`, bundleContextParams(userId, userPk, sourceId, sourceBundleId));
+}
+
+/**
+ * The select list that sets the bundle context, its parameters numbered from `$first` (see
+ * {@link bundleContextParams}), for a statement that does it on the way.
+ */
+export function bundleContextSql(first: number): string {
+  const [a, b, c, d] = [first, first + 1, first + 2, first + 3];
+  return `set_config('oversync.bundle_user_id', $${a}, true), set_config('oversync.bundle_user_pk', $${b}, true),
+            set_config('oversync.bundle_source_id', $${c}, true), set_config('oversync.bundle_source_bundle_id', $${d}, true),
+            sync.ensure_capture_stage()`;
+}
+
+/** The parameters of {@link bundleContextSql}, in order. */
+export function bundleContextParams(userId: string, userPk: string, sourceId: string, sourceBundleId: number): string[] {
+  return [userId, userPk, sourceId, String(sourceBundleId)];
 }

@@ -35,11 +35,14 @@ async function inTransaction<T>(db: SqlDatabase, begin: string, setup: (tx: SqlS
   }
 }
 
-/** Runs `fn` in a read-write transaction holding the user's advisory lock. */
-export function inUserTransaction<T>(db: SqlDatabase, userId: string, fn: (tx: SqlSession) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` in a read-write transaction holding the user's advisory lock. `deferConstraints`
+ * starts it with `SET CONSTRAINTS ALL DEFERRED` (in the same round trip as BEGIN).
+ */
+export function inUserTransaction<T>(db: SqlDatabase, userId: string, fn: (tx: SqlSession) => Promise<T>, options: { deferConstraints?: boolean } = {}): Promise<T> {
   // BEGIN, lock and settings in one round trip (a parameterless multi-statement script, so the
   // user id is inlined as a quoted literal).
-  const begin = `BEGIN; SELECT pg_advisory_xact_lock(hashtextextended(${quoteLiteral(userId)}, 0)), set_config('TimeZone', 'UTC', true)`;
+  const begin = `BEGIN;${options.deferConstraints ? ' SET CONSTRAINTS ALL DEFERRED;' : ''} SELECT pg_advisory_xact_lock(hashtextextended(${quoteLiteral(userId)}, 0)), set_config('TimeZone', 'UTC', true)`;
   return inTransaction(db, begin, async () => {}, fn);
 }
 

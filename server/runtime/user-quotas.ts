@@ -11,21 +11,19 @@ import { SyncServerError } from './sync-error.ts';
  * Before a new push session of `plannedRows` rows: at most `maxOpenPushSessionsPerUser` open
  * sessions and `maxStagedRowsPerUser` planned rows across them (0 = unlimited). Past either:
  * `429 push_session_capacity` with `Retry-After`; a session larger than the whole row allowance
- * on its own: `400 push_session_invalid` (waiting cannot help). Call after the session this one replaces (same
- * source and source_bundle_id) is deleted.
+ * on its own: `400 push_session_invalid` (waiting cannot help). The caller counts the user's open
+ * sessions (not the one this one replaces: same source and source_bundle_id) with
+ * {@link OPEN_PUSH_SESSIONS_SQL} when {@link pushSessionsCounted}, else passes null.
  */
-export async function checkPushSessionQuota(tx: SqlSession, limits: ResolvedLimits, userPk: string, plannedRows: number): Promise<void> {
+export function checkPushSessionQuota(limits: ResolvedLimits, plannedRows: number, open: OpenPushSessions | null): void {
   const { maxOpenPushSessionsPerUser: maxSessions, maxStagedRowsPerUser: maxRows } = limits;
   if (maxSessions <= 0 && maxRows <= 0) return;
   // A bundle larger than the whole allowance can never be staged: final, not "retry later".
   if (maxRows > 0 && plannedRows > maxRows) {
     throw new SyncServerError('push_session_invalid', `planned_row_count ${plannedRows} exceeds the ${maxRows} rows one user may stage (limits.maxStagedRowsPerUser)`);
   }
-  const r = await tx.query<{ n: number; rows: string }>(
-    `SELECT count(*)::int AS n, coalesce(sum(planned_row_count), 0)::text AS rows FROM sync.push_sessions WHERE user_pk = $1 AND expires_at > now()`,
-    [userPk],
-  );
-  const { n, rows } = r.rows[0]!;
+  if (!open) throw new Error('checkPushSessionQuota: the open sessions were not counted');
+  const { n, rows } = open;
   const headers = { 'Retry-After': String(limits.capacityRetryAfterSeconds) };
   if (maxSessions > 0 && n >= maxSessions) {
     throw new SyncServerError('push_session_capacity', `this user already has ${n} open push sessions (limit ${maxSessions}); commit or delete one, or wait for them to expire`, {}, headers);
@@ -39,6 +37,26 @@ export async function checkPushSessionQuota(tx: SqlSession, limits: ResolvedLimi
     );
   }
 }
+
+/** Whether {@link checkPushSessionQuota} needs the user's open sessions counted. */
+export function pushSessionsCounted(limits: ResolvedLimits): boolean {
+  return limits.maxOpenPushSessionsPerUser > 0 || limits.maxStagedRowsPerUser > 0;
+}
+
+/** The user's open push sessions and their planned rows (text: a bigint sum). */
+export interface OpenPushSessions {
+  n: number;
+  rows: string;
+}
+
+/**
+ * Counts user $1's open push sessions as {@link OpenPushSessions}, less those in `gone` (a
+ * data-modifying CTE of the same statement returning `planned_row_count` and `open`, which the
+ * statement's snapshot still shows).
+ */
+export const OPEN_PUSH_SESSIONS_SQL = `SELECT (o.n - g.n)::int AS n, (o.rows - g.rows)::text AS rows
+  FROM (SELECT count(*) AS n, coalesce(sum(planned_row_count), 0) AS rows FROM sync.push_sessions WHERE user_pk = $1 AND expires_at > now()) o,
+       (SELECT count(*) AS n, coalesce(sum(planned_row_count), 0) AS rows FROM gone WHERE open) g`;
 
 /**
  * Before a new snapshot session: at most `maxSnapshotSessionsPerUser` unexpired sessions (0 =

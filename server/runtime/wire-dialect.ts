@@ -32,17 +32,8 @@ export function storedDialect(value: string | null | undefined): WireDialect {
 /**
  * The dialect reads (pull, snapshot chunks) are answered in for `sourceId`: forced by the option,
  * else the dialect of the source's last committed push; a source that never pushed gets strings.
+ * (The pull reads it with the user's scope, in the same statement.)
  */
-export async function requesterDialect(tx: SqlSession, option: WireDialectOption, userPk: string, sourceId: string): Promise<WireDialect> {
-  if (option !== 'auto') return option;
-  const r = await tx.query<{ wire_dialect: string | null }>(
-    'SELECT wire_dialect FROM sync.source_state WHERE user_pk = $1 AND source_id = $2',
-    [userPk, sourceId],
-  );
-  return storedDialect(r.rows[0]?.wire_dialect);
-}
-
-/** {@link requesterDialect} by user id (for reads that do not resolve the user's key first). */
 export async function requesterDialectOfUser(session: SqlSession, option: WireDialectOption, userId: string, sourceId: string): Promise<WireDialect> {
   if (option !== 'auto') return option;
   const r = await session.query<{ wire_dialect: string | null }>(
