@@ -4,7 +4,9 @@
  * bundles/s plus, per request kind (method + path pattern), the count per sync and the client-side
  * wall time (p50/p99). Same client and servers as bench group 7.
  *
- *   npx tsx bench/probes/fleet-vs-go.ts [--devices 50] [--seconds 8] [--side both|ours|go]
+ *   npx tsx bench/probes/fleet-vs-go.ts [--devices 50] [--seconds 8] [--warmup 3] [--side both|ours|go]
+ *
+ * `--warmup` seconds of the same loop run untimed first (JIT, pool connections, prepared statements).
  *
  * `BENCH_SERVER_CPU_PROF=<dir>` writes a V8 CPU profile of our server child. Also prints the CPU
  * time per sync of the server process and of its PostgreSQL backends (from /proc), which a busy
@@ -26,6 +28,7 @@ function arg(name: string, fallback: string): string {
 const DEVICES = Number(arg('devices', '50'));
 const SECONDS = Number(arg('seconds', '8'));
 const SIDE = arg('side', 'both');
+const WARMUP = Number(arg('warmup', '3'));
 
 /** utime + stime of a process in ms (Linux /proc; 0 once it is gone). */
 function cpuMs(pid: number): number {
@@ -74,6 +77,15 @@ async function run(label: string, baseUrl: string, tokenFor: (u: string) => Prom
     if (a.status !== 'connected') throw new Error(JSON.stringify(a));
     devices.push(d);
   }
+  const warmUntil = performance.now() + WARMUP * 1000;
+  const seqs = devices.map(() => 0);
+  await Promise.all(devices.map(async (d, i) => {
+    while (performance.now() < warmUntil) {
+      d.insert(i + 1, seqs[i]!, 5);
+      seqs[i]! += 5;
+      await d.engine.sync();
+    }
+  }));
   timings.clear();
   const before = await serverPids(baseUrl);
   const cpu0 = new Map([before.server, ...before.backends].map((p) => [p, cpuMs(p)]));
@@ -83,7 +95,7 @@ async function run(label: string, baseUrl: string, tokenFor: (u: string) => Prom
   const t0 = performance.now();
   const deadline = t0 + SECONDS * 1000;
   await Promise.all(devices.map(async (d, i) => {
-    let seq = 0;
+    let seq = seqs[i]!;
     while (performance.now() < deadline) {
       d.insert(i + 1, seq, 5);
       seq += 5;

@@ -1,5 +1,6 @@
 /** Writes a fetch `Response` to a `node:http` response, streaming and flushing each chunk. */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { unreadTextBody } from '../http/response-text.ts';
 
 function nodeHeaders(response: Response): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {};
@@ -34,7 +35,16 @@ function drained(res: ServerResponse): Promise<boolean> {
  * (the connection is then destroyed, as the status line was already sent).
  */
 export async function sendFetchResponse(response: Response, res: ServerResponse, clientGone: AbortSignal): Promise<void> {
-  res.writeHead(response.status, response.statusText || undefined, nodeHeaders(response));
+  const headers = nodeHeaders(response);
+  const text = unreadTextBody(response);
+  if (text !== undefined) {
+    // A body this server built from a string: sent as it is, with its length (not chunked).
+    headers['content-length'] ??= Buffer.byteLength(text);
+    res.writeHead(response.status, response.statusText || undefined, headers);
+    res.end(res.req.method === 'HEAD' ? undefined : text);
+    return;
+  }
+  res.writeHead(response.status, response.statusText || undefined, headers);
   if (response.body === null || res.req.method === 'HEAD') {
     res.end();
     await response.body?.cancel();

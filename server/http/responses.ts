@@ -3,13 +3,14 @@ import { statusForWireError } from '../../protocol/errors.ts';
 import type { WireErrorCode } from '../../protocol/errors.ts';
 
 import { SerializedJson } from '../runtime/serialized-json.ts';
+import { textResponse } from './response-text.ts';
 
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
 
 /** A JSON response (a {@link SerializedJson} body is sent as its text, already serialized). */
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   const text = body instanceof SerializedJson ? body.text : JSON.stringify(body);
-  return new Response(text, { status, headers: { ...JSON_HEADERS, ...headers } });
+  return textResponse(text, { status, headers: { ...JSON_HEADERS, ...headers } });
 }
 
 /**

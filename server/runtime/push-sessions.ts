@@ -5,31 +5,29 @@
  */
 import { isJsonObject } from '../../protocol/canonical-json.ts';
 import { randomUUID } from 'node:crypto';
-import type { CommittedBundleMeta, PushConflictDetail, PushSessionCreateResponse, PushChunkResponse, JsonValue } from '../../protocol/wire.ts';
+import type { CommittedBundleMeta, PushSessionCreateResponse, PushChunkResponse } from '../../protocol/wire.ts';
 import { isCanonicalUuid } from '../../protocol/values.ts';
 import type { SqlSession } from '../database/types.ts';
-import { SCOPE_COLUMN, decodeValueSql, keyFromTextSql, wirePayloadSql } from './catalog.ts';
+import { SCOPE_COLUMN, decodeValueSql, keyFromTextSql } from './catalog.ts';
 import { quoteIdent } from '../database/sql-identifiers.ts';
-import type { CatalogTable } from './catalog.ts';
 import { finalizeCapturedBundle } from './bundle-finalize.ts';
 import type { RuntimeContext } from './context.ts';
 import { payloadNumberTexts } from './chunk-number-texts.ts';
 import type { PayloadNumberTexts } from './chunk-number-texts.ts';
 import { explainPushRejection } from './push-rejections.ts';
+import { conflictError, findFirstConflict } from './push-conflicts.ts';
 import { OPEN_PUSH_SESSIONS_SQL, checkPushSessionQuota, pushSessionsCounted } from './user-quotas.ts';
 import type { OpenPushSessions } from './user-quotas.ts';
 import { validatePushRows } from './push-validation.ts';
 import type { JsonNumberInput, ValidatedPushRow } from './push-validation.ts';
-import { ScopeCode, ensureUserScope, markInitialized } from './scope-state.ts';
-import type { UserScope } from './scope-state.ts';
-import { RECORD_SOURCE_COMMIT_SQL, bundleContextParams, bundleContextSql, expectedSourceBundleId, readSourceState, sourceStateColumns, sourceStateOfRow } from './source-state.ts';
+import { SCOPE_COLUMNS, ScopeCode, ensureUserScope, markInitialized, scopeForPush } from './scope-state.ts';
+import type { ScopeRow, UserScope } from './scope-state.ts';
+import { RECORD_SOURCE_COMMIT_SQL, bundleContextParams, bundleContextSql, expectedSourceBundleId, sourceStateColumns, sourceStateOfRow } from './source-state.ts';
 import type { SourceStateColumns } from './source-state.ts';
 import { SyncServerError, pgErrorCode } from './sync-error.ts';
 import { inUserTransaction } from './transactions.ts';
-import { NUMBERS_DIALECT, STRINGS_DIALECT, pushSessionDialect, storedDialect } from './wire-dialect.ts';
-import { numbersPayloadJson } from './numbers-dialect.ts';
-import type { WireDialect } from '../../protocol/dialect.ts';
-import { OpCode, finishPayload, opName, wireKey } from './wire-rows.ts';
+import { STRINGS_DIALECT, pushSessionDialect, storedDialect } from './wire-dialect.ts';
+import { OpCode } from './wire-rows.ts';
 
 const HASH = /^[0-9a-f]{64}$/;
 
@@ -78,37 +76,39 @@ async function checkInitializationLease(tx: SqlSession, scope: UserScope, source
 }
 
 /**
- * The committed bundle of (source, source_bundle_id), when there is one, and the source's state:
- * one statement.
+ * What a push-session create reads, in one statement: the user's scope (see `scopeForPush`), the
+ * committed bundle of (source, source_bundle_id) when there is one, and the source's state.
  */
-async function committedMetaAndSource(
+async function readForCreate(
   tx: SqlSession,
-  userPk: string,
+  userId: string,
   sourceId: string,
   sourceBundleId: number,
-): Promise<{ committed: (CommittedBundleMeta & { pruned: boolean }) | null; source: ReturnType<typeof sourceStateOfRow> }> {
-  const r = await tx.query<{ bundle_seq: string | null; row_count: number; bundle_hash: string; canonical_request_hash: string | null; floor: string } & SourceStateColumns>(
-    `SELECT b.bundle_seq::text AS bundle_seq, b.row_count, b.bundle_hash, b.canonical_request_hash, u.retained_bundle_floor::text AS floor, ${sourceStateColumns('ss')}
+): Promise<{ scope: UserScope | null; committed: (CommittedBundleMeta & { pruned: boolean }) | null; source: ReturnType<typeof sourceStateOfRow> }> {
+  const r = await tx.query<ScopeRow & { bundle_seq: string | null; row_count: number; bundle_hash: string; canonical_request_hash: string | null } & SourceStateColumns>(
+    `SELECT ${SCOPE_COLUMNS}, b.bundle_seq::text AS bundle_seq, b.row_count, b.bundle_hash, b.canonical_request_hash, ${sourceStateColumns('ss')}
        FROM sync.user_state u
+       LEFT JOIN sync.scope_state s ON s.user_pk = u.user_pk
        LEFT JOIN sync.bundle_log b ON b.user_pk = u.user_pk AND b.source_id = $2 AND b.source_bundle_id = $3
        LEFT JOIN sync.source_state ss ON ss.user_pk = u.user_pk AND ss.source_id = $2
-      WHERE u.user_pk = $1`,
-    [userPk, sourceId, sourceBundleId],
+      WHERE u.user_id = $1`,
+    [userId, sourceId, sourceBundleId],
   );
   const row = r.rows[0];
-  if (!row) return { committed: null, source: null };
+  const scope = scopeForPush(row);
+  if (!row || !scope) return { scope, committed: null, source: null };
   const source = sourceStateOfRow(row);
-  if (row.bundle_seq === null) return { committed: null, source };
+  if (row.bundle_seq === null) return { scope, committed: null, source };
   const meta: CommittedBundleMeta & { pruned: boolean } = {
     bundle_seq: Number(row.bundle_seq),
     source_id: sourceId,
     source_bundle_id: sourceBundleId,
     row_count: row.row_count,
     bundle_hash: row.bundle_hash,
-    pruned: Number(row.bundle_seq) <= Number(row.floor),
+    pruned: Number(row.bundle_seq) <= scope.retainedFloor,
   };
   if (row.canonical_request_hash) meta.canonical_request_hash = row.canonical_request_hash;
-  return { committed: meta, source };
+  return { scope, committed: meta, source };
 }
 
 /**
@@ -144,8 +144,8 @@ export function createPushSession(ctx: RuntimeContext, userId: string, sourceId:
       lastExpiredSweep.set(ctx, now);
       await tx.query(deleteSessionsSql(`SELECT push_id FROM sync.push_sessions WHERE expires_at < now() FOR UPDATE SKIP LOCKED`));
     }
-    const scope = await ensureUserScope(tx, userId);
-    if (scope.state === ScopeCode.uninitialized) {
+    const { scope, committed, source } = await readForCreate(tx, userId, sourceId, input.sourceBundleId);
+    if (!scope || scope.state === ScopeCode.uninitialized) {
       if (input.initializationId) throw new SyncServerError('initialization_expired', 'the initialization lease expired; connect again');
       throw new SyncServerError('scope_uninitialized', 'scope is not initialized; call POST /sync/connect first');
     }
@@ -155,7 +155,6 @@ export function createPushSession(ctx: RuntimeContext, userId: string, sourceId:
     } else if (input.initializationId) {
       throw new SyncServerError('push_session_invalid', 'initialization_id must be absent once the scope is initialized');
     }
-    const { committed, source } = await committedMetaAndSource(tx, scope.userPk, sourceId, input.sourceBundleId);
     if (committed && !committed.pruned) {
       const { pruned: _pruned, ...meta } = committed;
       await tx.query(`SELECT nextval('sync.accepted_push_replay_seq')`);
@@ -224,18 +223,52 @@ interface SessionRow {
   seg_columns: string | null;
 }
 
-/** Loads and locks a session, enforcing existence (404), ownership (403) and expiry (410). */
-async function lockSession(tx: SqlSession, pushId: string, userId: string, sourceId: string): Promise<SessionRow> {
+/** What a commit reads along with its session (see {@link lockSession}). */
+interface CommitReads extends ScopeRow, SourceStateColumns {
+  /** Staged rows, keys staged more than once, and whether all are base-0 INSERTs (text counts). */
+  staged_n: string;
+  staged_dupes: string;
+  new_keys_only: boolean;
+}
+
+/**
+ * A commit's reads besides the session, in the same statement: the user's scope, the staged rows'
+ * counts (one scan), the source's state (locked), and work_mem raised for the transaction. The
+ * commit sorts and materializes the bundle's rows a few times (~1 KB each with their payloads):
+ * enough work_mem keeps that in memory (100,000 rows spilled to temporary files: the commit took
+ * twice as long); 1 KB a planned row, 16–128 MB, only ever raised.
+ */
+const COMMIT_READS = {
+  columns: `, ${SCOPE_COLUMNS}, st.staged_n, st.staged_dupes, st.new_keys_only, ${sourceStateColumns('ss')},
+            CASE WHEN pg_size_bytes(current_setting('work_mem')) < wm.bytes THEN set_config('work_mem', (wm.bytes / 1024)::text || 'kB', true) END AS work_mem`,
+  joins: `
+       LEFT JOIN sync.scope_state s ON s.user_pk = u.user_pk
+       LEFT JOIN LATERAL (SELECT coalesce(sum(g.c), 0)::text AS staged_n, count(*) FILTER (WHERE g.c > 1)::text AS staged_dupes,
+                                 coalesce(bool_and(g.new_key), false) AS new_keys_only
+                            FROM (SELECT count(*) AS c, bool_and(r.op_code = 1 AND r.base_bundle_seq = 0) AS new_key
+                                    FROM sync.push_session_rows r WHERE r.push_id = p.push_id GROUP BY r.table_id, r.key_text) g) st ON true
+       LEFT JOIN LATERAL (SELECT x.state, x.max_committed_source_bundle_id, x.replaced_by_source_id FROM sync.source_state x
+                           WHERE x.user_pk = p.user_pk AND x.source_id = p.source_id FOR UPDATE) ss ON true
+       CROSS JOIN LATERAL (SELECT least(134217728, greatest(16777216, p.planned_row_count * 1024)) AS bytes) wm`,
+};
+
+/**
+ * Loads and locks a session, enforcing existence (404), ownership (403) and expiry (410); with
+ * `forCommit`, also what the commit reads ({@link COMMIT_READS}).
+ */
+async function lockSession(tx: SqlSession, pushId: string, userId: string, sourceId: string): Promise<SessionRow>;
+async function lockSession(tx: SqlSession, pushId: string, userId: string, sourceId: string, forCommit: true): Promise<SessionRow & CommitReads>;
+async function lockSession(tx: SqlSession, pushId: string, userId: string, sourceId: string, forCommit = false): Promise<SessionRow> {
   if (!isCanonicalUuid(pushId.toLowerCase())) throw new SyncServerError('push_session_not_found', `push session ${pushId} not found`);
   const r = await tx.query<SessionRow>(
     `SELECT p.push_id::text AS push_id, p.user_pk::text AS user_pk, p.source_id, p.source_bundle_id::text AS source_bundle_id,
             p.planned_row_count::text AS planned_row_count, p.next_expected_row_ordinal::text AS next_expected_row_ordinal,
             p.initialization_id::text AS initialization_id, p.canonical_request_hash, p.wire_dialect, p.expires_at <= now() AS expired,
             u.user_id AS owner_user_id, ls.start_ordinal::text AS seg_start, ls.table_id AS seg_table, ls.op_code AS seg_op,
-            array_to_string(ls.columns, ',') AS seg_columns
+            array_to_string(ls.columns, ',') AS seg_columns${forCommit ? COMMIT_READS.columns : ''}
        FROM sync.push_sessions p JOIN sync.user_state u ON u.user_pk = p.user_pk
-       LEFT JOIN LATERAL (SELECT s.start_ordinal, s.table_id, s.op_code, s.columns FROM sync.push_session_segments s
-                           WHERE s.push_id = p.push_id ORDER BY s.start_ordinal DESC LIMIT 1) ls ON true
+       LEFT JOIN LATERAL (SELECT g.start_ordinal, g.table_id, g.op_code, g.columns FROM sync.push_session_segments g
+                           WHERE g.push_id = p.push_id ORDER BY g.start_ordinal DESC LIMIT 1) ls ON true${forCommit ? COMMIT_READS.joins : ''}
       WHERE p.push_id = $1::uuid FOR UPDATE OF p`,
     [pushId.toLowerCase()],
   );
@@ -382,65 +415,6 @@ function chunkSegments(s: SessionRow, start: number, rows: ValidatedPushRow[]): 
   return { continued: null, segments };
 }
 
-interface ConflictRow {
-  table_id: number;
-  key_text: string;
-  op_code: number;
-  base: string;
-  present: boolean;
-  deleted: boolean;
-  version: string;
-}
-
-/** First conflicting staged row in ordinal order (see the conflict table of the protocol), or null. */
-async function findFirstConflict(tx: SqlSession, pushId: string, userPk: string): Promise<ConflictRow | null> {
-  const r = await tx.query<ConflictRow>(
-    `SELECT r.table_id, r.key_text, r.op_code, r.base_bundle_seq::text AS base,
-            rs.key_text IS NOT NULL AS present, coalesce(rs.deleted, false) AS deleted, coalesce(rs.bundle_seq, 0)::text AS version
-       FROM sync.push_session_rows r
-       LEFT JOIN sync.row_state rs ON rs.user_pk = $2 AND rs.table_id = r.table_id AND rs.key_text = r.key_text
-      WHERE r.push_id = $1::uuid AND NOT (
-              (r.op_code = 1 AND ((rs.key_text IS NULL AND r.base_bundle_seq = 0)
-                                  OR (rs.key_text IS NOT NULL AND rs.deleted AND r.base_bundle_seq = rs.bundle_seq)))
-           OR (r.op_code <> 1 AND rs.key_text IS NOT NULL AND NOT rs.deleted AND r.base_bundle_seq = rs.bundle_seq))
-      ORDER BY r.row_ordinal LIMIT 1`,
-    [pushId, userPk],
-  );
-  return r.rows[0] ?? null;
-}
-
-/** The live server row of a key in wire form, or null. */
-async function readLiveRow(tx: SqlSession, table: CatalogTable, userId: string, keyText: string): Promise<Record<string, JsonValue> | null> {
-  const r = await tx.query<{ payload: Record<string, JsonValue> }>(
-    `SELECT ${wirePayloadSql(table, 'n')} AS payload FROM ${table.sqlName} n
-      WHERE n.${quoteIdent(SCOPE_COLUMN)} = $1 AND n.${quoteIdent(table.keyColumn)} = ${keyFromTextSql(table, '$2')}`,
-    [userId, keyText],
-  );
-  return r.rows[0] ? finishPayload(table, r.rows[0].payload) : null;
-}
-
-async function conflictError(tx: SqlSession, ctx: RuntimeContext, userId: string, c: ConflictRow, dialect: WireDialect): Promise<SyncServerError> {
-  const table = ctx.catalog.byId.get(c.table_id)!;
-  const live = c.present && !c.deleted;
-  const serverRow = live ? await readLiveRow(tx, table, userId, c.key_text) : null;
-  const detail: PushConflictDetail = {
-    schema: table.schema,
-    table: table.table,
-    key: wireKey(table, c.key_text),
-    op: opName(c.op_code),
-    base_row_version: Number(c.base),
-    server_row_version: Number(c.version),
-    server_row_deleted: c.deleted,
-    server_row: serverRow && dialect === NUMBERS_DIALECT ? numbersPayloadJson(table, serverRow) : serverRow,
-  };
-  const state = !c.present ? 'does not exist' : c.deleted ? `is deleted at version ${c.version}` : `is live at version ${c.version}`;
-  return new SyncServerError(
-    'push_conflict',
-    `${detail.op.toLowerCase()} conflict on ${table.qualifiedName} ${JSON.stringify(c.key_text)}: base_row_version ${c.base}, server row ${state}`,
-    { conflict: detail },
-  );
-}
-
 /** Applies one segment of staged rows with a single set-based statement. */
 async function applySegment(tx: SqlSession, ctx: RuntimeContext, userId: string, pushId: string, seg: { start_ordinal: string; end_ordinal: string; table_id: number; op_code: number; columns: string[] }): Promise<void> {
   const table = ctx.catalog.byId.get(seg.table_id)!;
@@ -475,34 +449,23 @@ async function applySegment(tx: SqlSession, ctx: RuntimeContext, userId: string,
 export async function commitPushSession(ctx: RuntimeContext, userId: string, sourceId: string, pushId: string): Promise<CommittedBundleMeta> {
   try {
     return await inUserTransaction(ctx.db, userId, async (tx) => {
-      const s = await lockSession(tx, pushId, userId, sourceId);
+      const s = await lockSession(tx, pushId, userId, sourceId, true);
       const planned = Number(s.planned_row_count);
-      const staged = await tx.query<{ n: string; dupes: string; new_keys_only: boolean }>(
-        // Staged rows, keys staged more than once, and whether all are base-0 INSERTs: one scan.
-        `SELECT coalesce(sum(g.c), 0)::text AS n, count(*) FILTER (WHERE g.c > 1)::text AS dupes,
-                coalesce(bool_and(g.new_key), false) AS new_keys_only,
-                CASE WHEN pg_size_bytes(current_setting('work_mem')) < $2::bigint THEN set_config('work_mem', ($2::bigint / 1024)::text || 'kB', true) END AS work_mem
-           FROM (SELECT count(*) AS c, bool_and(op_code = 1 AND base_bundle_seq = 0) AS new_key
-                   FROM sync.push_session_rows WHERE push_id = $1::uuid GROUP BY table_id, key_text) g`,
-        // The commit sorts and materializes the bundle's rows a few times (~1 KB each with their
-        // payloads): enough work_mem keeps that in memory (100,000 rows spilled to temporary
-        // files: the commit took twice as long). Raised for this transaction only, up to 128 MB.
-        [s.push_id, Math.min(128 * 1024 * 1024, Math.max(16 * 1024 * 1024, planned * 1024))],
-      );
-      if (Number(s.next_expected_row_ordinal) !== planned || Number(staged.rows[0]!.n) !== planned) {
-        throw new SyncServerError('push_commit_invalid', `push session has ${staged.rows[0]!.n} of ${planned} planned rows staged`);
+      if (Number(s.next_expected_row_ordinal) !== planned || Number(s.staged_n) !== planned) {
+        throw new SyncServerError('push_commit_invalid', `push session has ${s.staged_n} of ${planned} planned rows staged`);
       }
-      if (Number(staged.rows[0]!.dupes) > 0) {
+      if (Number(s.staged_dupes) > 0) {
         throw new SyncServerError('push_commit_invalid', 'push session stages more than one row for the same table and key');
       }
-      const scope = await ensureUserScope(tx, userId);
+      const scope = scopeForPush(s);
       if (s.initialization_id) {
+        if (!scope) throw new SyncServerError('initialization_expired', 'the initialization lease expired; connect again');
         await checkInitializationLease(tx, scope, sourceId, s.initialization_id, ctx.limits.initializationLeaseTtlSeconds);
-      } else if (scope.state !== ScopeCode.initialized) {
-        throw new SyncServerError(scope.state === ScopeCode.initializing ? 'scope_initializing' : 'scope_uninitialized', 'scope is not initialized');
+      } else if (!scope || scope.state !== ScopeCode.initialized) {
+        throw new SyncServerError(scope?.state === ScopeCode.initializing ? 'scope_initializing' : 'scope_uninitialized', 'scope is not initialized');
       }
       const sourceBundleId = Number(s.source_bundle_id);
-      const expected = expectedSourceBundleId(sourceId, await readSourceState(tx, scope.userPk, sourceId, true));
+      const expected = expectedSourceBundleId(sourceId, sourceStateOfRow(s));
       if (expected !== sourceBundleId) {
         throw new SyncServerError('source_sequence_changed', `source sequence changed since the session was created: expected ${expected}, session has ${sourceBundleId}`);
       }
@@ -518,7 +481,7 @@ export async function commitPushSession(ctx: RuntimeContext, userId: string, sou
       // and answered by the full check, against row versions and business rows as they were, so
       // the check's 10,000 index probes are only paid when something fails. Any other bundle is
       // checked up front.
-      const deferCheck = staged.rows[0]!.new_keys_only;
+      const deferCheck = s.new_keys_only;
       if (!deferCheck) {
         const conflict = await firstConflict();
         if (conflict) throw conflict;

@@ -20,7 +20,8 @@ export interface UserScope {
   leaseExpiresAt: Date | null;
 }
 
-interface ScopeRow {
+/** A row read with {@link SCOPE_COLUMNS} (aliases `u` user_state, `s` scope_state). */
+export interface ScopeRow {
   user_pk: string;
   next_bundle_seq: string;
   retained_bundle_floor: string;
@@ -43,7 +44,8 @@ function toScope(r: ScopeRow): UserScope {
   };
 }
 
-const SCOPE_COLUMNS = `u.user_pk::text AS user_pk, u.next_bundle_seq::text AS next_bundle_seq,
+/** The scope's columns: `u` is `sync.user_state`, `s` the left-joined `sync.scope_state`. */
+export const SCOPE_COLUMNS = `u.user_pk::text AS user_pk, u.next_bundle_seq::text AS next_bundle_seq,
          u.retained_bundle_floor::text AS retained_bundle_floor, s.state_code,
          s.initializer_source_id, s.initialization_id::text AS initialization_id, s.lease_expires_at,
          s.lease_expires_at <= now() AS lease_expired`;
@@ -101,6 +103,22 @@ export async function readUserScopeAndSourceDialect(tx: SqlSession, userId: stri
   const r = await tx.query<ScopeRow & { source_wire_dialect: string | null }>(SELECT_SCOPE_AND_SOURCE_DIALECT, [userId, sourceId]);
   const row = r.rows[0];
   return row ? { scope: readableScope(row), sourceDialect: row.source_wire_dialect } : { scope: null, sourceDialect: null };
+}
+
+/**
+ * The scope as push-session create and commit see it, from a row read with {@link SCOPE_COLUMNS}
+ * in the user's transaction, along with what else they read in the same statement: null when the
+ * user or its scope row does not exist; an expired lease reads as uninitialized. Both paths refuse
+ * an uninitialized scope, and the refusal rolls back whatever {@link ensureUserScope} would have
+ * written (the rows, the lease reset), so they need not write it.
+ */
+export function scopeForPush(row: ScopeRow | undefined): UserScope | null {
+  if (!row || row.state_code === null) return null;
+  const scope = toScope(row);
+  if (row.state_code === ScopeCode.initializing && row.lease_expired) {
+    return { ...scope, state: ScopeCode.uninitialized, initializerSourceId: null, initializationId: null, leaseExpiresAt: null };
+  }
+  return scope;
 }
 
 function readableScope(row: ScopeRow): UserScope {
