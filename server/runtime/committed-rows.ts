@@ -6,7 +6,8 @@ import type { SqlSession } from '../database/types.ts';
 import { canonicalPrefix } from './canonical-payload.ts';
 import type { Catalog, CatalogTable } from './catalog.ts';
 import type { RuntimeContext } from './context.ts';
-import { COUNT_HISTORY_PRUNED, readUserScope, readUserScopeAndSourceDialect, requireInitialized } from './scope-state.ts';
+import { COUNT_HISTORY_PRUNED, SCOPE_COLUMNS, readPathScope, readUserScope, requireInitialized } from './scope-state.ts';
+import type { ScopeRow } from './scope-state.ts';
 import { SyncServerError } from './sync-error.ts';
 import { inReadSnapshot } from './transactions.ts';
 import { SerializedJson } from './serialized-json.ts';
@@ -131,28 +132,21 @@ export async function readCommittedRows(
   }
 }
 
-/** Wire texts of complete bundles by seq (metadata plus every row), in seq order, in `dialect`. */
+/**
+ * Wire texts of complete bundles by seq (metadata plus every row), in seq order, in `dialect`,
+ * from their log rows (`limit` + 1 of them read, when there are). Null when `verify` finds a
+ * bundle's rows incomplete (pruned by retention since its log row was read).
+ */
 async function loadBundles(
   tx: SqlSession,
   catalog: Catalog,
   userPk: string,
-  fromExclusive: number,
-  toInclusive: number,
+  logs: { rows: LogRow[] },
   limit: number,
   dialect: WireDialect,
   maxRows: number,
   verify: boolean,
 ): Promise<{ bundles: string[]; hasMore: boolean } | null> {
-  const logs = await tx.query<LogRow>(
-    `SELECT ${LOG_COLUMNS} FROM sync.bundle_log b WHERE b.user_pk = $1 AND b.bundle_seq > $2 AND b.bundle_seq <= $3 ORDER BY b.bundle_seq LIMIT $4`,
-    [userPk, fromExclusive, toInclusive, limit + 1],
-  );
-  // bundle_seq is gapless and committed history only loses bundles to retention: every bundle
-  // up to the ceiling is there unless retention moved the floor since the ceiling was read.
-  if (verify) {
-    if (logs.rows.length !== Math.min(limit + 1, toInclusive - fromExclusive)) return null;
-    for (let i = 0; i < logs.rows.length; i++) if (Number(logs.rows[i]!.bundle_seq) !== fromExclusive + 1 + i) return null;
-  }
   // A page holds whole bundles, at most `limit` of them and, past the first, at most
   // `maxRows` rows: the response is built in memory, so its size is bounded too.
   let take = Math.min(limit, logs.rows.length);
@@ -188,10 +182,11 @@ async function loadBundles(
  * Pull of complete bundles above `after` up to a stable ceiling (`target`, or the latest bundle
  * when 0), as of one consistent view, in the dialect of the requesting source.
  *
- * Read first without a transaction (3 statements instead of 6 with BEGIN and COMMIT; a sync of a
- * few rows is mostly round trips): committed bundles never change and bundle_seq is gapless, so
- * the page read is exactly what a snapshot would have given unless retention pruned some of it
- * meanwhile, which the page's own counts show; then it is read again in a REPEATABLE READ snapshot.
+ * Read first without a transaction (2 statements instead of 6 with BEGIN and COMMIT; a sync of a
+ * few rows is mostly round trips): the scope, the source's dialect and the page's bundles in one
+ * statement, then their rows. Committed bundles never change, so the rows are those a snapshot
+ * would have given unless retention pruned some of them meanwhile, which their counts show; then
+ * the page is read again in a REPEATABLE READ snapshot.
  */
 export async function pullBundles(
   ctx: RuntimeContext,
@@ -210,6 +205,38 @@ export async function pullBundles(
   }
 }
 
+/** A log row as {@link readScopeAndLogs} reads it beside the scope (all null when no bundle is in the page). */
+type OptionalLogRow = { [K in keyof LogRow]: LogRow[K] | null };
+
+/**
+ * The user's scope (null: unknown user), the stored wire dialect of `sourceId` and the log rows of
+ * up to `limit` bundles above `after` up to the ceiling (`target`, or the latest bundle when 0),
+ * in one statement: the bundles are those of the scope's snapshot.
+ */
+async function readScopeAndLogs(tx: SqlSession, userId: string, sourceId: string, after: number, target: number, limit: number) {
+  const r = await tx.query<ScopeRow & { source_wire_dialect: string | null } & OptionalLogRow>(
+    `SELECT ${SCOPE_COLUMNS}, ss.wire_dialect AS source_wire_dialect,
+            b.bundle_seq::text AS bundle_seq, b.source_id, b.source_bundle_id::text AS source_bundle_id, b.row_count, b.bundle_hash,
+            b.canonical_request_hash, b.wire_dialect
+       FROM sync.user_state u
+       LEFT JOIN sync.scope_state s ON s.user_pk = u.user_pk
+       LEFT JOIN sync.source_state ss ON ss.user_pk = u.user_pk AND ss.source_id = $2
+       LEFT JOIN LATERAL (SELECT * FROM sync.bundle_log l
+                           WHERE l.user_pk = u.user_pk AND l.bundle_seq > $3::bigint
+                             AND l.bundle_seq <= CASE WHEN $4::bigint > 0 THEN $4::bigint ELSE u.next_bundle_seq - 1 END
+                           ORDER BY l.bundle_seq LIMIT $5) b ON true
+      WHERE u.user_id = $1
+      ORDER BY b.bundle_seq`,
+    [userId, sourceId, after, target, limit],
+  );
+  const first = r.rows[0];
+  return {
+    scope: first ? readPathScope(first) : null,
+    sourceDialect: first?.source_wire_dialect ?? null,
+    logs: { rows: r.rows.filter((row) => row.bundle_seq !== null) as LogRow[] },
+  };
+}
+
 /** One pull page; null when `verify` finds the history changed under it (retention). */
 async function pullPage(
   tx: SqlSession,
@@ -221,7 +248,7 @@ async function pullPage(
   target: number,
   verify: boolean,
 ): Promise<PullResponse | SerializedJson<PullResponse> | null> {
-  const { scope, sourceDialect } = await readUserScopeAndSourceDialect(tx, userId, sourceId);
+  const { scope, sourceDialect, logs } = await readScopeAndLogs(tx, userId, sourceId, after, target, maxBundles + 1);
   requireInitialized(scope);
   const latest = scope.latestBundleSeq;
   const dialect = ctx.wireDialect === 'auto' ? storedDialect(sourceDialect) : ctx.wireDialect;
@@ -241,7 +268,7 @@ async function pullPage(
   }
   const stable = target > 0 ? target : latest;
   if (after >= stable) return { stable_bundle_seq: stable, bundles: [], has_more: false };
-  const loaded = await loadBundles(tx, ctx.catalog, scope.userPk, after, stable, maxBundles, dialect, ctx.limits.maxRowsPerPull, verify);
+  const loaded = await loadBundles(tx, ctx.catalog, scope.userPk, logs, maxBundles, dialect, ctx.limits.maxRowsPerPull, verify);
   if (!loaded) return null;
   const { bundles, hasMore } = loaded;
   return new SerializedJson<PullResponse>(`{"stable_bundle_seq":${stable},"bundles":[${bundles.join(',')}],"has_more":${hasMore}}`);

@@ -22,7 +22,7 @@ import { validatePushRows } from './push-validation.ts';
 import type { JsonNumberInput, ValidatedPushRow } from './push-validation.ts';
 import { SCOPE_COLUMNS, ScopeCode, ensureUserScope, markInitialized, scopeForPush } from './scope-state.ts';
 import type { ScopeRow, UserScope } from './scope-state.ts';
-import { RECORD_SOURCE_COMMIT_SQL, bundleContextParams, bundleContextSql, expectedSourceBundleId, sourceStateColumns, sourceStateOfRow } from './source-state.ts';
+import { RECORD_SOURCE_COMMIT_SQL, bundleContextSqlOf, expectedSourceBundleId, sourceStateColumns, sourceStateOfRow } from './source-state.ts';
 import type { SourceStateColumns } from './source-state.ts';
 import { SyncServerError, pgErrorCode } from './sync-error.ts';
 import { inUserTransaction } from './transactions.ts';
@@ -229,17 +229,24 @@ interface CommitReads extends ScopeRow, SourceStateColumns {
   staged_n: string;
   staged_dupes: string;
   new_keys_only: boolean;
+  /** The session's segments in ordinal order: [start, end, table_id, op_code, columns] (null: none). */
+  segments: Array<[string, string, number, number, string[]]> | null;
 }
 
 /**
  * A commit's reads besides the session, in the same statement: the user's scope, the staged rows'
- * counts (one scan), the source's state (locked), and work_mem raised for the transaction. The
+ * counts (one scan), the source's state (locked), the segments to apply; and on the way the
+ * bundle context the capture triggers need ($2: the user id; the rest from the session, which the
+ * checks after it compare with the request), and work_mem raised for the transaction. The
  * commit sorts and materializes the bundle's rows a few times (~1 KB each with their payloads):
  * enough work_mem keeps that in memory (100,000 rows spilled to temporary files: the commit took
  * twice as long); 1 KB a planned row, 16–128 MB, only ever raised.
  */
 const COMMIT_READS = {
   columns: `, ${SCOPE_COLUMNS}, st.staged_n, st.staged_dupes, st.new_keys_only, ${sourceStateColumns('ss')},
+            (SELECT json_agg(json_build_array(a.start_ordinal::text, a.end_ordinal::text, a.table_id, a.op_code, a.columns) ORDER BY a.start_ordinal)
+               FROM sync.push_session_segments a WHERE a.push_id = p.push_id) AS segments,
+            ${bundleContextSqlOf('$2', 'u.user_pk::text', 'p.source_id', 'p.source_bundle_id::text')},
             CASE WHEN pg_size_bytes(current_setting('work_mem')) < wm.bytes THEN set_config('work_mem', (wm.bytes / 1024)::text || 'kB', true) END AS work_mem`,
   joins: `
        LEFT JOIN sync.scope_state s ON s.user_pk = u.user_pk
@@ -270,7 +277,7 @@ async function lockSession(tx: SqlSession, pushId: string, userId: string, sourc
        LEFT JOIN LATERAL (SELECT g.start_ordinal, g.table_id, g.op_code, g.columns FROM sync.push_session_segments g
                            WHERE g.push_id = p.push_id ORDER BY g.start_ordinal DESC LIMIT 1) ls ON true${forCommit ? COMMIT_READS.joins : ''}
       WHERE p.push_id = $1::uuid FOR UPDATE OF p`,
-    [pushId.toLowerCase()],
+    forCommit ? [pushId.toLowerCase(), userId] : [pushId.toLowerCase()],
   );
   const s = r.rows[0];
   if (!s) throw new SyncServerError('push_session_not_found', `push session ${pushId} not found`);
@@ -487,16 +494,12 @@ export async function commitPushSession(ctx: RuntimeContext, userId: string, sou
         if (conflict) throw conflict;
       }
 
-      // The bundle context is set by the same statement that reads the segments (the left join
-      // keeps its one row, so it runs even for none).
-      const segments = await tx.query<{ start_ordinal: string | null; end_ordinal: string; table_id: number; op_code: number; columns: string[] }>(
-        `SELECT s.start_ordinal::text AS start_ordinal, s.end_ordinal::text AS end_ordinal, s.table_id, s.op_code, s.columns
-           FROM (SELECT ${bundleContextSql(2)}) c LEFT JOIN sync.push_session_segments s ON s.push_id = $1::uuid ORDER BY s.start_ordinal`,
-        [s.push_id, ...bundleContextParams(userId, scope.userPk, sourceId, sourceBundleId)],
-      );
-      if (deferCheck) await tx.query('SAVEPOINT oversync_apply');
+      // The savepoint was set with BEGIN (inUserTransaction's `savepoint`): rolling back to it
+      // leaves only reads to do before the conflict is answered.
       try {
-        for (const seg of segments.rows) if (seg.start_ordinal !== null) await applySegment(tx, ctx, userId, s.push_id, { ...seg, start_ordinal: seg.start_ordinal });
+        for (const [start, end, tableId, op, columns] of s.segments ?? []) {
+          await applySegment(tx, ctx, userId, s.push_id, { start_ordinal: start, end_ordinal: end, table_id: tableId, op_code: op, columns });
+        }
       } catch (err) {
         // Any database rejection (not only the unique violation a live key causes): a conflict
         // anywhere in the bundle is what the up-front check would have reported instead.
@@ -532,7 +535,7 @@ export async function commitPushSession(ctx: RuntimeContext, userId: string, sou
       ]);
       if (s.initialization_id) await markInitialized(tx, scope.userPk, sourceId);
       return meta;
-    }, { deferConstraints: true });
+    }, { deferConstraints: true, savepoint: 'oversync_apply' });
   } catch (err) {
     if (err instanceof SyncServerError) throw err;
     // Refused because of the pushed data (casts, NOT NULL, references, CHECK/UNIQUE rules): a

@@ -55,13 +55,6 @@ const SELECT_SCOPE = `
     FROM sync.user_state u LEFT JOIN sync.scope_state s ON s.user_pk = u.user_pk
    WHERE u.user_id = $1`;
 
-/** The scope and the stored wire dialect of source $2 (null when it never committed) in one statement. */
-const SELECT_SCOPE_AND_SOURCE_DIALECT = `
-  SELECT ${SCOPE_COLUMNS}, ss.wire_dialect AS source_wire_dialect
-    FROM sync.user_state u LEFT JOIN sync.scope_state s ON s.user_pk = u.user_pk
-    LEFT JOIN sync.source_state ss ON ss.user_pk = u.user_pk AND ss.source_id = $2
-   WHERE u.user_id = $1`;
-
 /**
  * Creates the user's rows if absent and resets an expired initialization lease; must run inside
  * a user transaction (the advisory lock makes it race-free).
@@ -92,17 +85,7 @@ export async function ensureUserScope(tx: SqlSession, userId: string): Promise<U
 /** Reads the user's state without creating anything (read paths); null when the user is unknown. */
 export async function readUserScope(tx: SqlSession, userId: string): Promise<UserScope | null> {
   const r = await tx.query<ScopeRow>(SELECT_SCOPE, [userId]);
-  return r.rows.length === 0 ? null : readableScope(r.rows[0]!);
-}
-
-/**
- * {@link readUserScope} and the wire dialect stored for `sourceId` (null when the source never
- * committed; see `storedDialect`), in one round trip.
- */
-export async function readUserScopeAndSourceDialect(tx: SqlSession, userId: string, sourceId: string): Promise<{ scope: UserScope | null; sourceDialect: string | null }> {
-  const r = await tx.query<ScopeRow & { source_wire_dialect: string | null }>(SELECT_SCOPE_AND_SOURCE_DIALECT, [userId, sourceId]);
-  const row = r.rows[0];
-  return row ? { scope: readableScope(row), sourceDialect: row.source_wire_dialect } : { scope: null, sourceDialect: null };
+  return r.rows.length === 0 ? null : readPathScope(r.rows[0]!);
 }
 
 /**
@@ -121,7 +104,8 @@ export function scopeForPush(row: ScopeRow | undefined): UserScope | null {
   return scope;
 }
 
-function readableScope(row: ScopeRow): UserScope {
+/** The scope as read paths see it, from a row read with {@link SCOPE_COLUMNS}: an expired lease reads as uninitialized. */
+export function readPathScope(row: ScopeRow): UserScope {
   const scope = toScope(row);
   // An expired lease reads as uninitialized; the next write path resets it for real.
   if (scope.state === ScopeCode.initializing && scope.leaseExpiresAt && scope.leaseExpiresAt.getTime() <= Date.now()) {

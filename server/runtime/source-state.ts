@@ -81,9 +81,13 @@ export async function setBundleContext(tx: SqlSession, userId: string, userPk: s
  * {@link bundleContextParams}), for a statement that does it on the way.
  */
 export function bundleContextSql(first: number): string {
-  const [a, b, c, d] = [first, first + 1, first + 2, first + 3];
-  return `set_config('oversync.bundle_user_id', $${a}, true), set_config('oversync.bundle_user_pk', $${b}, true),
-            set_config('oversync.bundle_source_id', $${c}, true), set_config('oversync.bundle_source_bundle_id', $${d}, true),
+  return bundleContextSqlOf(`$${first}`, `$${first + 1}`, `$${first + 2}`, `$${first + 3}`);
+}
+
+/** The select list that sets the bundle context from SQL text expressions (user id, user_pk, source id, source_bundle_id). */
+export function bundleContextSqlOf(userId: string, userPk: string, sourceId: string, sourceBundleId: string): string {
+  return `set_config('oversync.bundle_user_id', ${userId}, true), set_config('oversync.bundle_user_pk', ${userPk}, true),
+            set_config('oversync.bundle_source_id', ${sourceId}, true), set_config('oversync.bundle_source_bundle_id', ${sourceBundleId}, true),
             sync.ensure_capture_stage()`;
 }
 

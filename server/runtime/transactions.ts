@@ -37,12 +37,21 @@ async function inTransaction<T>(db: SqlDatabase, begin: string, setup: (tx: SqlS
 
 /**
  * Runs `fn` in a read-write transaction holding the user's advisory lock. `deferConstraints`
- * starts it with `SET CONSTRAINTS ALL DEFERRED` (in the same round trip as BEGIN).
+ * starts it with `SET CONSTRAINTS ALL DEFERRED`, and `savepoint` (a plain identifier) sets that
+ * savepoint once the lock is held, both in the same round trip as BEGIN.
  */
-export function inUserTransaction<T>(db: SqlDatabase, userId: string, fn: (tx: SqlSession) => Promise<T>, options: { deferConstraints?: boolean } = {}): Promise<T> {
+export function inUserTransaction<T>(
+  db: SqlDatabase,
+  userId: string,
+  fn: (tx: SqlSession) => Promise<T>,
+  options: { deferConstraints?: boolean; savepoint?: string } = {},
+): Promise<T> {
+  if (options.savepoint !== undefined && !/^[a-z_][a-z0-9_]*$/.test(options.savepoint)) throw new Error(`inUserTransaction: savepoint ${options.savepoint} is not a plain identifier`);
   // BEGIN, lock and settings in one round trip (a parameterless multi-statement script, so the
   // user id is inlined as a quoted literal).
-  const begin = `BEGIN;${options.deferConstraints ? ' SET CONSTRAINTS ALL DEFERRED;' : ''} SELECT pg_advisory_xact_lock(hashtextextended(${quoteLiteral(userId)}, 0)), set_config('TimeZone', 'UTC', true)`;
+  const begin =
+    `BEGIN;${options.deferConstraints ? ' SET CONSTRAINTS ALL DEFERRED;' : ''} SELECT pg_advisory_xact_lock(hashtextextended(${quoteLiteral(userId)}, 0)), set_config('TimeZone', 'UTC', true)` +
+    (options.savepoint ? `; SAVEPOINT ${options.savepoint}` : '');
   return inTransaction(db, begin, async () => {}, fn);
 }
 
