@@ -29,6 +29,8 @@ export interface Harness {
   openWithoutOpfs(name: string, schema: AppSchema): Promise<string>;
   /** Opens `name` (OPFS) with a worker that {@link Harness.crashWorker} can make die; returns the role. */
   openCrashable(name: string, schema: AppSchema): Promise<{ role: string }>;
+  /** A `createWorker` for {@link Harness.open} whose workers {@link Harness.crashWorker} can make die (any options, e.g. sync). */
+  crashableWorker(name: string): (workerName: string) => Worker;
   /** Makes this tab's worker of `name` (opened with openCrashable, while leading) end on its own. */
   crashWorker(name: string): void;
   /** The device's remembered last user of database `name` (IndexedDB). */
@@ -129,6 +131,9 @@ const harness: Harness = {
   },
   openCrashable(name, schema) {
     return harness.open({ name, schema, createWorker: crashableWorker(name) });
+  },
+  crashableWorker(name) {
+    return crashableWorker(name);
   },
   crashWorker(name) {
     const worker = crashableWorkers.get(name);
