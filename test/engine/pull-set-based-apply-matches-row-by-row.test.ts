@@ -1,6 +1,6 @@
 /**
  * The set-based bundle apply (`applyPulledBundle`) leaves exactly the state the row-by-row apply
- * (`applyPulledBundleRowByRow`, the previous code) leaves: app rows (type and value of every
+ * (`applyPulledBundleRowByRow` in support/row-by-row-apply.ts, the previous code) leaves: app rows (type and value of every
  * column), row_state, dirty intents, checkpoint, touched tables, and the same error code with
  * nothing applied when a bundle fails (FK at COMMIT).
  *
@@ -15,7 +15,8 @@ import { expect, it } from 'vitest';
 import type { JsonValue, PullResponse } from '../../protocol/index.ts';
 import type { SyncEngine } from '../../worker/engine/index.ts';
 import type { EngineContext } from '../../worker/engine/context.ts';
-import { applyPulledBundle, applyPulledBundleRowByRow, validatePullPage } from '../../worker/engine/pull.ts';
+import { applyPulledBundle, validatePullPage } from '../../worker/engine/pull.ts';
+import { applyPulledBundleRowByRow } from './support/row-by-row-apply.ts';
 import { attachStartedEmpty, openEngine } from './support/engine.ts';
 import type { EngineSetup } from './support/engine.ts';
 import { rows, scalar } from './support/sqlite.ts';

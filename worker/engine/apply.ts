@@ -102,21 +102,10 @@ export function applyServerRow(
 /**
  * False when no key can have a pending local intent: both `_sync_dirty_rows` and
  * `_sync_outbox_rows` are empty. Applies (capture off) never add intents, so one check before a
- * bundle lets it skip `hasLocalIntent` and `settleOrphanedIntents` for every row.
+ * bundle lets it skip the intent lookups and `settleOrphanedIntents` for every row.
  */
 export function anyLocalIntent(ctx: EngineContext): boolean {
   return Number(selectCached(ctx.db, 'SELECT EXISTS (SELECT 1 FROM _sync_dirty_rows) OR EXISTS (SELECT 1 FROM _sync_outbox_rows)', [])) === 1;
-}
-
-/** True when the key has a pending local intent (dirty or frozen in the outbox). */
-export function hasLocalIntent(ctx: EngineContext, t: TableModel, keyJson: string): boolean {
-  const n = selectCached(
-    ctx.db,
-    `SELECT (SELECT COUNT(*) FROM _sync_dirty_rows WHERE schema_name = ?1 AND table_name = ?2 AND key_json = ?3)
-          + (SELECT COUNT(*) FROM _sync_outbox_rows WHERE schema_name = ?1 AND table_name = ?2 AND key_json = ?3)`,
-    [ctx.schema, t.table, keyJson],
-  );
-  return Number(n) > 0;
 }
 
 /** A row of a synced table that violates a foreign key (`PRAGMA foreign_key_check`). */

@@ -7,11 +7,10 @@
  * whose key has a pending local intent (dirty or frozen) is skipped, and that intent keeps its
  * base version, so the next push meets an ordinary conflict and the configured resolver decides.
  */
-import type { Database, PreparedStatement } from '@sqlite.org/sqlite-wasm';
 import { WireValueError } from '../../protocol/index.ts';
 import type { JsonValue, PullResponse, WirePayload } from '../../protocol/index.ts';
 import { pull as pullPage } from './protocol-client.ts';
-import { anyLocalIntent, applyServerRow, deleteLocalRow, hasLocalIntent, readRowState, settleOrphanedIntents, upsertLocalRow } from './apply.ts';
+import { anyLocalIntent, deleteLocalRow, settleOrphanedIntents, upsertLocalRow } from './apply.ts';
 import { applyTransaction } from './capture.ts';
 import { checkWirePayloadShape, inboundValueError, inboundValueReader, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
 import { stagedDecodeExpr, stageWireValue } from './snapshot-stage.ts';
@@ -25,6 +24,7 @@ import { badResponse, SyncError } from './errors.ts';
 import { readAttachment } from './metadata.ts';
 import type { TableModel } from './table-config.ts';
 import { quoteIdent } from './table-config.ts';
+import { runCached, selectCached, selectRowsCached } from './statements.ts';
 
 const DEFAULT_MAX_BUNDLES = 1000;
 
@@ -87,39 +87,56 @@ export function validatePullPage(ctx: EngineContext, page: PullResponse, after: 
   });
 }
 
+/** What writing a bundle's rows reports to the finish step of `applyBundleWith`. */
+export interface BundleRowsWritten {
+  /** App tables with a row written. */
+  touched: Set<string>;
+  /** Some row was already known at a later version (the settle passes must look for orphans). */
+  later: boolean;
+}
+
 /**
- * The original row-at-a-time apply of one validated bundle with its checkpoint, atomically.
- * Kept as the reference the set-based `applyPulledBundle` is tested against.
+ * Writes a validated bundle's rows inside its apply transaction: rows of keys with a pending
+ * local intent (`intents` false: there are none) are noted as skipped (`noteSkipped`), rows not
+ * newer than the key's version are left alone, the others written with their row versions;
+ * `notePulledDeletes` sees the deletes that apply first. Rows the app loses go into `lost`.
  */
-export function applyPulledBundleRowByRow(ctx: EngineContext, seq: number, rows: DecodedRow[], thorough = false): Set<string> {
-  const touched = new Set<string>();
+export type BundleRowWriter = (ctx: EngineContext, seq: number, rows: DecodedRow[], intents: boolean, lost: RowLostDetail[]) => BundleRowsWritten;
+
+/**
+ * Applies one validated bundle with `writeRows` and advances the checkpoint, atomically (FKs
+ * deferred, capture off; a bad row or an FK failure at COMMIT rolls the whole bundle back), then
+ * reports the rows the app lost. Returns the touched tables. The one frame and finish step of
+ * every bundle apply (the set-based one here, and the row-by-row reference in the tests).
+ */
+export function applyBundleWith(ctx: EngineContext, seq: number, rows: DecodedRow[], thorough: boolean, writeRows: BundleRowWriter): Set<string> {
   const lost: RowLostDetail[] = [];
+  let touched = new Set<string>();
   applyTransaction(ctx.db, () => {
-    const intents = anyLocalIntent(ctx);
-    let later = false;
-    const deleting = rows.filter((r) => r.op === 'DELETE' && !(intents && hasLocalIntent(ctx, r.t, r.keyJson)) && (readRowState(ctx, r.t, r.keyJson)?.version ?? 0) < r.version);
-    lost.push(...rowsRemovedWithParent(ctx, deleting));
-    if (deleting.length > 0 && parentDeleteHitsNewerRows(ctx, deleting, seq)) {
-      ctx.db.exec('UPDATE _sync_attachment_state SET rebuild_required = 1 WHERE singleton_key = 1');
-    }
-    for (const r of rows) {
-      if (intents && hasLocalIntent(ctx, r.t, r.keyJson)) {
-        noteSkipped(ctx, r);
-        continue;
-      }
-      const state = readRowState(ctx, r.t, r.keyJson);
-      if (state && state.version >= r.version) {
-        // Already applied (our own replay, or a re-pull), or known at a later version.
-        if (state.version > r.version) later = true;
-        continue;
-      }
-      applyServerRow(ctx, r.t, r.keyJson, r.op, r.version, r.payload);
-      touched.add(r.t.table);
-    }
-    settleAfterApply(ctx, seq, rows, intents, later, lost, thorough);
+    touched = writeBundle(ctx, seq, rows, thorough, writeRows, lost);
   });
   ctx.rowsLost(lost);
   return touched;
+}
+
+/** One bundle inside the caller's transaction: its rows by `writeRows`, then the settle passes and the checkpoint. */
+function writeBundle(ctx: EngineContext, seq: number, rows: DecodedRow[], thorough: boolean, writeRows: BundleRowWriter, lost: RowLostDetail[]): Set<string> {
+  const intents = anyLocalIntent(ctx);
+  const written = writeRows(ctx, seq, rows, intents, lost);
+  settleAfterApply(ctx, seq, rows, intents, written.later, lost, thorough);
+  return written.touched;
+}
+
+/**
+ * Before a bundle's deletes apply (`deleting`: the DELETE rows that will take effect): collects
+ * the rows removed with a deleted parent into `lost`, and marks a rebuild when a parent delete
+ * would remove rows this device knows at a version newer than the bundle.
+ */
+export function notePulledDeletes(ctx: EngineContext, seq: number, deleting: DecodedRow[], lost: RowLostDetail[]): void {
+  lost.push(...rowsRemovedWithParent(ctx, deleting));
+  if (deleting.length > 0 && parentDeleteHitsNewerRows(ctx, deleting, seq)) {
+    ctx.db.exec('UPDATE _sync_attachment_state SET rebuild_required = 1 WHERE singleton_key = 1');
+  }
 }
 
 /**
@@ -147,8 +164,13 @@ const NOTE_SKIPPED_SQL =
   'WHERE excluded.row_version > _sync_skipped_rows.row_version';
 
 /** Remembers a pulled row skipped for a pending local change (staged values; null for a DELETE). */
-function noteSkipped(ctx: EngineContext, r: DecodedRow): void {
-  runSet(ctx.db, NOTE_SKIPPED_SQL, [ctx.schema, r.t.table, r.keyJson, r.version, r.staged === null ? null : JSON.stringify(r.staged)]);
+export function noteSkipped(ctx: EngineContext, r: DecodedRow): void {
+  runCached(ctx.db, NOTE_SKIPPED_SQL, [ctx.schema, r.t.table, r.keyJson, r.version, r.staged === null ? null : JSON.stringify(r.staged)]);
+}
+
+/** True when some pulled row waits in `_sync_skipped_rows`. */
+function anySkippedRows(ctx: EngineContext): boolean {
+  return Number(selectCached(ctx.db, 'SELECT EXISTS (SELECT 1 FROM _sync_skipped_rows WHERE schema_name = ?)', [ctx.schema])) === 1;
 }
 
 /**
@@ -159,8 +181,8 @@ function noteSkipped(ctx: EngineContext, r: DecodedRow): void {
  * reach the server moved the key's version past the skipped one: that record is just dropped.
  */
 export function applySkippedRowsWithoutIntent(ctx: EngineContext): void {
-  if (Number(selectSet(ctx.db, 'SELECT EXISTS (SELECT 1 FROM _sync_skipped_rows WHERE schema_name = ?)', [ctx.schema])[0]![0]) !== 1) return;
-  const rows = selectSet(
+  if (!anySkippedRows(ctx)) return;
+  const rows = selectRowsCached(
     ctx.db,
     `SELECT s.table_name, s.key_json, s.row_version, s.staged, r.row_version FROM _sync_skipped_rows s
      LEFT JOIN _sync_row_state r ON r.schema_name = s.schema_name AND r.table_name = s.table_name AND r.key_json = s.key_json
@@ -173,10 +195,10 @@ export function applySkippedRowsWithoutIntent(ctx: EngineContext): void {
     const t = ctx.model.byName.get(String(table));
     if (t && (known === null || known === undefined || Number(known) < Number(version))) {
       if (staged === null || staged === undefined) deleteLocalRow(ctx, t, String(keyJson));
-      else runSet(ctx.db, upsertSet(t), [`[${String(staged)}]`]);
-      runSet(ctx.db, ROW_STATE_SET_SQL, [ctx.schema, t.table, JSON.stringify([[String(keyJson), Number(version), staged === null || staged === undefined ? 1 : 0]])]);
+      else runCached(ctx.db, upsertSet(t), [`[${String(staged)}]`]);
+      runCached(ctx.db, ROW_STATE_SET_SQL, [ctx.schema, t.table, JSON.stringify([[String(keyJson), Number(version), staged === null || staged === undefined ? 1 : 0]])]);
     }
-    runSet(ctx.db, 'DELETE FROM _sync_skipped_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?', [ctx.schema, String(table), String(keyJson)]);
+    runCached(ctx.db, 'DELETE FROM _sync_skipped_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?', [ctx.schema, String(table), String(keyJson)]);
   }
 }
 
@@ -198,44 +220,6 @@ const ROW_STATE_SET_SQL =
   'FROM jsonb_each(jsonb(?3)) AS j WHERE true ' +
   'ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET row_version = excluded.row_version, ' +
   'deleted = excluded.deleted, updated_at = excluded.updated_at';
-
-const setStatements = new WeakMap<Database, Map<string, PreparedStatement>>();
-
-/**
- * Runs one of the set statements through a per-connection cache, reset even when the step throws
- * (a constraint failure): `runCached`'s `stepReset` skips the reset then, and the next bind of
- * that statement fails with SQLITE_MISUSE.
- */
-function setStatement(db: Database, sql: string): PreparedStatement {
-  let cache = setStatements.get(db);
-  if (!cache) setStatements.set(db, (cache = new Map()));
-  let stmt = cache.get(sql);
-  if (!stmt) cache.set(sql, (stmt = db.prepare(sql)));
-  return stmt;
-}
-
-function runSet(db: Database, sql: string, bind: unknown[]): void {
-  const stmt = setStatement(db, sql);
-  try {
-    stmt.bind(bind as never);
-    stmt.step();
-  } finally {
-    stmt.reset(true);
-  }
-}
-
-/** All result rows (as arrays) of a cached statement; prepared once, as bundles come by the thousand. */
-function selectSet(db: Database, sql: string, bind: unknown[]): unknown[][] {
-  const stmt = setStatement(db, sql);
-  const out: unknown[][] = [];
-  try {
-    stmt.bind(bind as never);
-    while (stmt.step()) out.push(stmt.get([]) as unknown[]);
-  } finally {
-    stmt.reset(true);
-  }
-  return out;
-}
 
 const upsertSetSql = new WeakMap<TableModel, string>();
 const deleteSetSql = new WeakMap<TableModel, string>();
@@ -269,8 +253,14 @@ function deleteSet(t: TableModel): string {
 /**
  * Applies one validated bundle and advances the checkpoint, atomically (FKs deferred, capture off;
  * a bad row or an FK failure at COMMIT rolls the whole bundle back). Returns touched tables.
- *
- * Same result as `applyPulledBundleRowByRow`, set-based. Which rows take effect is decided in JS
+ */
+export function applyPulledBundle(ctx: EngineContext, seq: number, rows: DecodedRow[], thorough = false): Set<string> {
+  return applyBundleWith(ctx, seq, rows, thorough, writeBundleRowsSetBased);
+}
+
+/**
+ * Writes the rows of `applyPulledBundle`: the same result as the row-by-row reference
+ * (`test/engine/support/row-by-row-apply.ts`), set-based. Which rows take effect is decided in JS
  * first, exactly as row by row: keys with a pending local intent are skipped, and a row applies only
  * if its version is above the key's version so far (row_state read once per table, then updated as
  * the bundle's own rows apply, so INSERT/UPDATE/DELETE of one key in one bundle behave as in order).
@@ -279,12 +269,74 @@ function deleteSet(t: TableModel): string {
  * DELETE ... WHERE key IN ...): keeping the order keeps UNIQUE and FK-action effects between rows
  * as they were. Row versions are written last, one statement per table (their order cannot matter).
  */
-export function applyPulledBundle(ctx: EngineContext, seq: number, rows: DecodedRow[], thorough = false): Set<string> {
+function writeBundleRowsSetBased(ctx: EngineContext, seq: number, rows: DecodedRow[], intents: boolean, lost: RowLostDetail[]): BundleRowsWritten {
   const touched = new Set<string>();
-  const lost: RowLostDetail[] = [];
-  applyTransaction(ctx.db, () => writePulledBundle(ctx, seq, rows, thorough, touched, lost));
-  ctx.rowsLost(lost);
-  return touched;
+  // Per table: the version each key has reached so far (initially its row_state), intent keys.
+  const versions = new Map<TableModel, Map<string, number>>();
+  const skipKeys = new Map<TableModel, Set<string>>();
+  const byTable = new Map<TableModel, string[]>();
+  for (const r of rows) {
+    let keys = byTable.get(r.t);
+    if (!keys) byTable.set(r.t, (keys = []));
+    keys.push(r.keyJson);
+  }
+  for (const [t, keys] of byTable) {
+    const known = new Map<string, number>();
+    // A table without any row version yet (a fresh device) has nothing to look up.
+    if (selectCached(ctx.db, ANY_ROW_STATE_SQL, [ctx.schema, t.table]) === 1) {
+      for (const [k, v] of selectRowsCached(ctx.db, ROW_STATE_KEYS_SQL, [ctx.schema, t.table, JSON.stringify(keys)])) known.set(String(k), Number(v));
+    }
+    versions.set(t, known);
+    if (intents) {
+      const held = selectRowsCached(ctx.db, INTENT_KEYS_SQL, [ctx.schema, t.table]);
+      skipKeys.set(t, new Set(held.map((h) => String(h[0]))));
+    }
+  }
+  const deleting = rows.filter((r) => r.op === 'DELETE' && !(intents && skipKeys.get(r.t)!.has(r.keyJson)) && (versions.get(r.t)!.get(r.keyJson) ?? 0) < r.version);
+  notePulledDeletes(ctx, seq, deleting, lost);
+  // Final row_state per table and key: [version, deleted].
+  const finalState = new Map<TableModel, Map<string, [number, number]>>();
+  let later = false;
+  let run: DecodedRow[] = [];
+  const flush = (): void => {
+    if (run.length === 0) return;
+    const t = run[0]!.t;
+    if (run[0]!.op === 'DELETE') {
+      if (run.length < SET_RUN_MIN) for (const r of run) deleteLocalRow(ctx, t, r.keyJson);
+      else runCached(ctx.db, deleteSet(t), [JSON.stringify(run.map((r) => (JSON.parse(r.keyJson) as Record<string, string>)[t.key.wireName]))]);
+    } else if (run.length < SET_RUN_MIN) {
+      for (const r of run) upsertLocalRow(ctx, t, wirePayloadToSqlite(t, r.payload!));
+    } else {
+      runCached(ctx.db, upsertSet(t), [JSON.stringify(run.map((r) => r.staged))]);
+    }
+    run = [];
+  };
+  for (const r of rows) {
+    if (intents && skipKeys.get(r.t)!.has(r.keyJson)) {
+      noteSkipped(ctx, r);
+      continue;
+    }
+    const known = versions.get(r.t)!;
+    const current = known.get(r.keyJson);
+    if (current !== undefined && current >= r.version) {
+      // Already applied (our own replay, or a re-pull), or known at a later version.
+      if (current > r.version) later = true;
+      continue;
+    }
+    known.set(r.keyJson, r.version);
+    let fin = finalState.get(r.t);
+    if (!fin) finalState.set(r.t, (fin = new Map()));
+    fin.set(r.keyJson, [r.version, r.op === 'DELETE' ? 1 : 0]);
+    touched.add(r.t.table);
+    const head = run[0];
+    if (head && (head.t !== r.t || (head.op === 'DELETE') !== (r.op === 'DELETE'))) flush();
+    run.push(r);
+  }
+  flush();
+  for (const [t, fin] of finalState) {
+    runCached(ctx.db, ROW_STATE_SET_SQL, [ctx.schema, t.table, JSON.stringify([...fin].map(([k, [v, d]]) => [k, v, d]))]);
+  }
+  return { touched, later };
 }
 
 /**
@@ -303,87 +355,11 @@ export function applyPulledBundles(ctx: EngineContext, bundles: readonly { seq: 
   const last = bundles[bundles.length - 1];
   if (!last) return touched;
   applyTransaction(ctx.db, () => {
-    for (const b of bundles) writePulledBundle(ctx, b.seq, b.rows, false, touched, lost);
+    for (const b of bundles) for (const table of writeBundle(ctx, b.seq, b.rows, false, writeBundleRowsSetBased, lost)) touched.add(table);
     settleAfterApply(ctx, last.seq, bundles.flatMap((b) => b.rows), anyLocalIntent(ctx), true, lost, true);
   });
   ctx.rowsLost(lost);
   return touched;
-}
-
-/** The body of `applyPulledBundle`, inside the caller's transaction. */
-function writePulledBundle(ctx: EngineContext, seq: number, rows: DecodedRow[], thorough: boolean, touched: Set<string>, lost: RowLostDetail[]): void {
-  {
-    const intents = anyLocalIntent(ctx);
-    // Per table: the version each key has reached so far (initially its row_state), intent keys.
-    const versions = new Map<TableModel, Map<string, number>>();
-    const skipKeys = new Map<TableModel, Set<string>>();
-    const byTable = new Map<TableModel, string[]>();
-    for (const r of rows) {
-      let keys = byTable.get(r.t);
-      if (!keys) byTable.set(r.t, (keys = []));
-      keys.push(r.keyJson);
-    }
-    for (const [t, keys] of byTable) {
-      const known = new Map<string, number>();
-      // A table without any row version yet (a fresh device) has nothing to look up.
-      if (selectSet(ctx.db, ANY_ROW_STATE_SQL, [ctx.schema, t.table])[0]![0] === 1) {
-        for (const [k, v] of selectSet(ctx.db, ROW_STATE_KEYS_SQL, [ctx.schema, t.table, JSON.stringify(keys)])) known.set(String(k), Number(v));
-      }
-      versions.set(t, known);
-      if (intents) {
-        const held = selectSet(ctx.db, INTENT_KEYS_SQL, [ctx.schema, t.table]);
-        skipKeys.set(t, new Set(held.map((h) => String(h[0]))));
-      }
-    }
-    const deleting = rows.filter((r) => r.op === 'DELETE' && !(intents && skipKeys.get(r.t)!.has(r.keyJson)) && (versions.get(r.t)!.get(r.keyJson) ?? 0) < r.version);
-    lost.push(...rowsRemovedWithParent(ctx, deleting));
-    if (deleting.length > 0 && parentDeleteHitsNewerRows(ctx, deleting, seq)) {
-      ctx.db.exec('UPDATE _sync_attachment_state SET rebuild_required = 1 WHERE singleton_key = 1');
-    }
-    // Final row_state per table and key: [version, deleted].
-    const finalState = new Map<TableModel, Map<string, [number, number]>>();
-    let later = false;
-    let run: DecodedRow[] = [];
-    const flush = (): void => {
-      if (run.length === 0) return;
-      const t = run[0]!.t;
-      if (run[0]!.op === 'DELETE') {
-        if (run.length < SET_RUN_MIN) for (const r of run) deleteLocalRow(ctx, t, r.keyJson);
-        else runSet(ctx.db, deleteSet(t), [JSON.stringify(run.map((r) => (JSON.parse(r.keyJson) as Record<string, string>)[t.key.wireName]))]);
-      } else if (run.length < SET_RUN_MIN) {
-        for (const r of run) upsertLocalRow(ctx, t, wirePayloadToSqlite(t, r.payload!));
-      } else {
-        runSet(ctx.db, upsertSet(t), [JSON.stringify(run.map((r) => r.staged))]);
-      }
-      run = [];
-    };
-    for (const r of rows) {
-      if (intents && skipKeys.get(r.t)!.has(r.keyJson)) {
-        noteSkipped(ctx, r);
-        continue;
-      }
-      const known = versions.get(r.t)!;
-      const current = known.get(r.keyJson);
-      if (current !== undefined && current >= r.version) {
-        // Already applied (our own replay, or a re-pull), or known at a later version.
-        if (current > r.version) later = true;
-        continue;
-      }
-      known.set(r.keyJson, r.version);
-      let fin = finalState.get(r.t);
-      if (!fin) finalState.set(r.t, (fin = new Map()));
-      fin.set(r.keyJson, [r.version, r.op === 'DELETE' ? 1 : 0]);
-      touched.add(r.t.table);
-      const head = run[0];
-      if (head && (head.t !== r.t || (head.op === 'DELETE') !== (r.op === 'DELETE'))) flush();
-      run.push(r);
-    }
-    flush();
-    for (const [t, fin] of finalState) {
-      runSet(ctx.db, ROW_STATE_SET_SQL, [ctx.schema, t.table, JSON.stringify([...fin].map(([k, [v, d]]) => [k, v, d]))]);
-    }
-    settleAfterApply(ctx, seq, rows, intents, later, lost, thorough);
-  }
 }
 
 /** Rows a joint apply (`applyPulledBundles`) may hold in memory; beyond, the failure stands (the self-heal rebuilds). */
@@ -470,7 +446,7 @@ export async function pullToStable(ctx: EngineContext): Promise<{ bundles: numbe
       }
       // Changes dropped since the last bundle (a freeze drops inserted-then-deleted keys) may have
       // hidden server rows this pull has nothing new for.
-      if (Number(selectSet(ctx.db, 'SELECT EXISTS (SELECT 1 FROM _sync_skipped_rows WHERE schema_name = ?)', [ctx.schema])[0]![0]) === 1) applyTransaction(ctx.db, () => applySkippedRowsWithoutIntent(ctx));
+      if (anySkippedRows(ctx)) applyTransaction(ctx.db, () => applySkippedRowsWithoutIntent(ctx));
       return { bundles, rows, checkpoint };
     }
     if (!page.has_more) throw badResponse(`pull: has_more=false while checkpoint ${checkpoint} is short of stable ${target}`);

@@ -1,8 +1,10 @@
 /**
- * Prepared-statement cache for the engine's hot paths (capture-free applies of thousands of rows:
- * snapshot staging and apply, bundle replay). Preparing a statement costs far more than running
- * it, so each distinct SQL text is prepared once per connection. oo1 finalizes open statements
- * when the database closes; `finalizeStatements` releases them earlier (engine close).
+ * The engine's one prepared-statement cache, for its hot paths (capture-free applies of thousands
+ * of rows: bundle apply, snapshot staging and apply, bundle replay). Preparing a statement costs
+ * far more than running it, so each distinct SQL text is prepared once per connection. Every
+ * statement the engine prepares lives here, so `finalizeStatements` (engine close) leaves none
+ * open on the connection. Each run resets its statement in `finally`: a step that fails on a
+ * constraint must leave the statement reusable (a later bind would fail with SQLITE_MISUSE).
  */
 import type { Database, PreparedStatement } from '@sqlite.org/sqlite-wasm';
 
@@ -44,10 +46,20 @@ export function selectRowCached(db: Database, sql: string, bind: readonly unknow
   }
 }
 
-/**
- * Runs `sql` with `bind` through a cached prepared statement (no result rows). The reset is in
- * `finally`: a step that fails on a constraint must leave the statement reusable.
- */
+/** All result rows of `sql` as arrays, cached. */
+export function selectRowsCached(db: Database, sql: string, bind: readonly unknown[]): unknown[][] {
+  const stmt = cached(db, sql);
+  const out: unknown[][] = [];
+  try {
+    if (bind.length) stmt.bind(bind as never);
+    while (stmt.step()) out.push(stmt.get([]) as unknown[]);
+  } finally {
+    stmt.reset(true);
+  }
+  return out;
+}
+
+/** Runs `sql` with `bind` through a cached prepared statement (no result rows). */
 export function runCached(db: Database, sql: string, bind: readonly unknown[]): void {
   const stmt = cached(db, sql);
   try {
