@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SyncError } from '../../worker/engine/index.ts';
-import { writeOperation } from '../../worker/engine/metadata.ts';
+import { startSourceRecovery } from '../../worker/engine/metadata.ts';
 import { loadContract } from '../contracts.ts';
 import { attachStartedEmpty, openEngine, setSourceId } from './support/engine.ts';
 import { scalar } from './support/sqlite.ts';
@@ -67,7 +67,7 @@ describe('pull and snapshot (pull-snapshot/basic.json)', () => {
       }
       if (c.name === 'source-replacement-invalid') {
         setSourceId(s, 'retired-source');
-        writeOperation(s.db, { kind: 'source_recovery', targetUserId: 'user-a', reason: 'source_retired', replacementSourceId: 'new-source' });
+        startSourceRecovery(s.db, 'user-a', 'source_retired', 'new-source');
         s.server.on('POST', '/sync/snapshot-sessions', c.sourceReplacementInvalidResponse);
         const err = await s.engine.pullToStable().catch((e: unknown) => e);
         expect((err as SyncError).code).toBe('source_replacement_invalid');
@@ -78,7 +78,7 @@ describe('pull and snapshot (pull-snapshot/basic.json)', () => {
       if (c.snapshotSessionCreateRequest) {
         const r = c.snapshotSessionCreateRequest.source_replacement;
         setSourceId(s, r.previous_source_id);
-        writeOperation(s.db, { kind: 'source_recovery', targetUserId: 'user-a', reason: r.reason, replacementSourceId: r.new_source_id });
+        startSourceRecovery(s.db, 'user-a', r.reason, r.new_source_id);
         s.server.on('GET', '/sync/pull', { status: 200, body: { stable_bundle_seq: c.snapshotSession.snapshot_bundle_seq, bundles: [], has_more: false } });
         await s.engine.pullToStable();
         expect(s.server.requestsTo('POST', '/sync/snapshot-sessions')[0]!.body).toEqual(c.snapshotSessionCreateRequest);

@@ -27,6 +27,7 @@ import { tableOf } from './context.ts';
 import { badResponse, SyncError } from './errors.ts';
 import type { OutboxRow } from './outbox.ts';
 import { requeueOutboxInTransaction } from './outbox.ts';
+import { requireRebuild } from './metadata.ts';
 import type { TableModel } from './table-config.ts';
 import type { ConflictContext, ConflictResolution, RowLostDetail } from './types.ts';
 import { anyPendingDelete, needsSnapshotToRestore, settleChildrenOfLocallyDeletedParents } from './local-parent-deletes.ts';
@@ -131,14 +132,14 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
         // The local delete lost, and the rows a pull dropped under it exist only on the server:
         // the next pull rebuilds from a snapshot, which brings the row and them back.
         dropDirty();
-        ctx.db.exec('UPDATE _sync_attachment_state SET rebuild_required = 1 WHERE singleton_key = 1');
+        requireRebuild(ctx.db);
         return;
       }
       // A delete applied here runs the local FK actions (CASCADE, SET NULL) over rows this device
       // may know at a newer version than this delete: the server's later history never rewrites
       // them back, so the device takes a snapshot at its next pull.
       if (((kind === 'server' && serverDeleted) || kind === 'delete') && parentDeleteHitsNewerRows(ctx, [{ t, keyJson, op: 'DELETE' }], serverVersion, false)) {
-        ctx.db.exec('UPDATE _sync_attachment_state SET rebuild_required = 1 WHERE singleton_key = 1');
+        requireRebuild(ctx.db);
       }
       switch (kind) {
         case 'server':

@@ -5,25 +5,21 @@
  * time); concurrent `sync()` calls share one run. Network work happens first, and every local
  * change is applied in one synchronous transaction, never held open across an `await`.
  */
-import { SOURCE_RECOVERY_CODES } from '../../protocol/index.ts';
-import type { SourceReplacementReason } from '../../protocol/index.ts';
 import { AuthTokenSource, subjectOf } from './auth-token.ts';
-import { applyTransaction, captureExistingRows, installCaptureFunction, installTriggers } from './capture.ts';
+import { captureExistingRows, installCaptureFunction, installTriggers } from './capture.ts';
 import type { EngineContext } from './context.ts';
 import { SyncError, toErrorInfo } from './errors.ts';
 import { attach as attachLifecycle, detach as detachLifecycle, fetchCapabilities } from './lifecycle.ts';
-import { advanceNextSourceBundleId, countPending, installMetadata, readAttachment, readOperation, writeOperation } from './metadata.ts';
-import { clearOutboxInTransaction, readOutboxHeader } from './outbox.ts';
-import { pullToStable as pullLoop } from './pull.ts';
+import { countPending, installMetadata, readAttachment } from './metadata.ts';
 import { pushPending as pushLoop } from './push.ts';
-import { backoffDelay, SyncScheduler } from './scheduler.ts';
+import { pullWithRecovery, pushWithRecovery, rebuildKeepingSource } from './recovery.ts';
+import { SyncScheduler } from './scheduler.ts';
 import { rebuildFromSnapshot } from './snapshot.ts';
 import { loadSchemaModel } from './table-config.ts';
 import { SyncTransport } from './transport.ts';
 import type {
   AttachResult,
   DetachResult,
-  EngineClock,
   PullResult,
   PushResult,
   SyncEngineOptions,
@@ -35,30 +31,9 @@ import type {
 } from './types.ts';
 import { finalizeStatements } from './statements.ts';
 import { clearFailureStreak, holdPendingChanges, noteFailure, isDataFailure, isolateRefusedChanges, requeueRejectedOutbox, restoreHeldChanges } from './self-heal.ts';
-import { watchOnce } from './watch-stream.ts';
+import { WatchLoop } from './watch-loop.ts';
+import { systemClock } from './system-clock.ts';
 
-/** Real time. */
-export const systemClock: EngineClock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(new SyncError('aborted', 'aborted'));
-      const h = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      const onAbort = (): void => {
-        clearTimeout(h);
-        reject(new SyncError('aborted', 'aborted'));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-  random: () => Math.random(),
-};
-
-const RECOVERY_CODES = new Set<string>(SOURCE_RECOVERY_CODES);
 // Push failures that a pull can settle: after pulling, one more push is attempted.
 const COMMIT_REJECTED = new Set(['push_session_commit_failed', 'push_commit_invalid', 'conflict_needs_pull']);
 const PULL_AFTER_PUSH_FAILURE = new Set([
@@ -97,8 +72,7 @@ export class SyncEngine {
   private closed = false;
   private authBlocked = false;
   private scheduler: SyncScheduler | null = null;
-  private watchAbort: AbortController | null = null;
-  private watchHealthy = false;
+  private readonly watch: WatchLoop;
   /** The sync step running, for the failure streak (self-heal.ts `noteFailure`). */
   private failingStep: 'push' | 'pull' = 'push';
   private lostReported = 0;
@@ -148,6 +122,13 @@ export class SyncEngine {
       },
       newSourceId: () => globalThis.crypto.randomUUID(),
     };
+    this.watch = new WatchLoop(this.ctx, {
+      mayWatch: () => !this.authBlocked,
+      remoteChange: () => this.notifyRemoteChange(),
+      catchUp: async () => {
+        if (this.scheduler?.canRunNow()) await this.sync().catch(() => undefined);
+      },
+    });
   }
 
   /**
@@ -318,7 +299,7 @@ export class SyncEngine {
     requeueRejectedOutbox(this.ctx);
     let result: SyncResult;
     try {
-      await this.keepSourceRebuild();
+      await rebuildKeepingSource(this.ctx);
       result = await this.syncOnce();
     } catch (e) {
       if (!isDataFailure(e)) throw e;
@@ -327,14 +308,14 @@ export class SyncEngine {
       // must not block the rebuild), then the changes go up in parts; the refused ones are dropped.
       holdPendingChanges(this.ctx);
       try {
-        await this.keepSourceRebuild();
+        await rebuildKeepingSource(this.ctx);
       } finally {
         restoreHeldChanges(this.ctx);
       }
       const dropped = await isolateRefusedChanges(this.ctx, () => this.exchange(() => pushLoop(this.ctx, userId)));
       this.ctx.rowsLost(dropped);
       // Rows whose changes were dropped still show them locally: take the server's state.
-      await this.keepSourceRebuild();
+      await rebuildKeepingSource(this.ctx);
       result = await this.syncOnce();
     }
     this.emit({
@@ -424,89 +405,13 @@ export class SyncEngine {
   private async pushStep(): Promise<PushResult> {
     const userId = this.requireAttached();
     await this.ensureCapabilities();
-    return this.exchange(() => this.pushAfterCapabilities(userId));
-  }
-
-  private async pushAfterCapabilities(userId: string): Promise<PushResult> {
-    await this.resumeRecovery();
-    if (readAttachment(this.ctx.db).rebuildRequired) {
-      const header = readOutboxHeader(this.ctx);
-      if (header.state === 'committed_remote') {
-        // The server committed our bundle but we must not replay it (it is not provably ours):
-        // take the server's state from a snapshot instead and move past that source bundle id.
-        applyTransaction(this.ctx.db, () => {
-          advanceNextSourceBundleId(this.ctx.db, header.sourceId, header.userId, header.sourceBundleId + 1);
-          clearOutboxInTransaction(this.ctx);
-        });
-      }
-      await this.keepSourceRebuild();
-    }
-    this.ctx.setPhase('pushing');
-    try {
-      return await pushLoop(this.ctx, userId);
-    } catch (e) {
-      if (!(e instanceof SyncError)) throw e;
-      const header = readOutboxHeader(this.ctx);
-      if (e.code === 'history_pruned' && header.state === 'committed_remote') {
-        // Our bundle committed but its replay rows are gone: skip past it and rebuild.
-        applyTransaction(this.ctx.db, () => {
-          advanceNextSourceBundleId(this.ctx.db, header.sourceId, header.userId, header.sourceBundleId + 1);
-          clearOutboxInTransaction(this.ctx);
-          this.ctx.db.exec('UPDATE _sync_attachment_state SET rebuild_required = 1 WHERE singleton_key = 1');
-        });
-        await this.keepSourceRebuild();
-        return { outcome: 'committed', bundleSeq: header.remoteBundleSeq, rowCount: header.rowCount, conflicts: 0 };
-      }
-      if (RECOVERY_CODES.has(e.code)) {
-        const replacedBy = (e.detail as { replaced_by_source_id?: unknown } | undefined)?.replaced_by_source_id;
-        writeOperation(this.ctx.db, {
-          kind: 'source_recovery',
-          targetUserId: userId,
-          reason: e.code,
-          replacementSourceId: typeof replacedBy === 'string' && replacedBy ? replacedBy : this.ctx.newSourceId(),
-        });
-        await this.resumeRecovery();
-        return await pushLoop(this.ctx, userId);
-      }
-      if (e.code === 'initialization_stale' || e.code === 'initialization_expired') {
-        // The seed lease is gone: become anonymous again (data and outbox kept); attach again.
-        this.ctx.db.exec(
-          "UPDATE _sync_attachment_state SET binding_state = 'anonymous', attached_user_id = NULL, pending_initialization_id = NULL WHERE singleton_key = 1",
-        );
-        this.ctx.db.exec("UPDATE _sync_outbox_bundle SET initialization_id = NULL WHERE singleton_key = 1");
-        throw new SyncError('initialization_lease_invalid', `${e.message}; call attach() again`, e.status);
-      }
-      throw e;
-    }
+    return this.exchange(() => pushWithRecovery(this.ctx, userId));
   }
 
   private async pullStep(): Promise<PullResult> {
     this.requireAttached();
     await this.ensureCapabilities();
-    return this.exchange(() => this.pullAfterCapabilities());
-  }
-
-  private async pullAfterCapabilities(): Promise<PullResult> {
-    await this.resumeRecovery();
-    this.ctx.setPhase('pulling');
-    if (readAttachment(this.ctx.db).rebuildRequired) return this.keepSourceRebuild();
-    try {
-      const out = await pullLoop(this.ctx);
-      // A pulled child refused a pending local delete (RESTRICT): the snapshot brings the parent back.
-      if (readAttachment(this.ctx.db).rebuildRequired) return this.keepSourceRebuild();
-      return {
-        outcome: out.bundles > 0 ? 'applied_incremental' : 'already_at_target',
-        checkpoint: out.checkpoint,
-        bundlesApplied: out.bundles,
-        rowsApplied: out.rows,
-      };
-    } catch (e) {
-      if (e instanceof SyncError && (e.code === 'history_pruned' || e.code === 'checkpoint_ahead')) {
-        this.ctx.db.exec('UPDATE _sync_attachment_state SET rebuild_required = 1 WHERE singleton_key = 1');
-        return this.keepSourceRebuild();
-      }
-      throw e;
-    }
+    return this.exchange(() => pullWithRecovery(this.ctx));
   }
 
   /**
@@ -523,23 +428,6 @@ export class SyncEngine {
 
   private noteExchange(before: number): void {
     if (this.ctx.transport.completedExchanges > before) this.lastSyncAt = this.ctx.clock.now();
-  }
-
-  private async keepSourceRebuild(): Promise<PullResult> {
-    this.ctx.setPhase('hydrating');
-    const out = await rebuildFromSnapshot(this.ctx, { localIntents: 'keep' });
-    return { outcome: 'applied_snapshot', checkpoint: out.snapshotBundleSeq, bundlesApplied: 0, rowsApplied: out.rowCount };
-  }
-
-  /** Finishes a durable source recovery (rotated rebuild) if one is pending. */
-  private async resumeRecovery(): Promise<void> {
-    const op = readOperation(this.ctx.db);
-    if (op.kind !== 'source_recovery') return;
-    this.ctx.setPhase('recovering');
-    await rebuildFromSnapshot(this.ctx, {
-      localIntents: 'keep',
-      replacement: { newSourceId: op.replacementSourceId ?? this.ctx.newSourceId(), reason: (op.reason ?? 'source_retired') as SourceReplacementReason },
-    });
   }
 
   private async ensureCapabilities(): Promise<void> {
@@ -597,7 +485,7 @@ export class SyncEngine {
       () => this.sync(),
       () => !this.closed && this.online && !this.authBlocked && readAttachment(this.ctx.db).bindingState === 'attached',
       { debounceMs: auto.debounceMs ?? 500, intervalMs: auto.intervalMs ?? 60_000, backoffMinMs: 1000, backoffMaxMs: 60_000 },
-      () => !this.watchHealthy || countPending(this.ctx.db) > 0,
+      () => !this.watch.healthy || countPending(this.ctx.db) > 0,
     );
     this.scheduler.start();
     if (readAttachment(this.ctx.db).bindingState === 'attached') {
@@ -607,59 +495,15 @@ export class SyncEngine {
     }
   }
 
-  /**
-   * Watch loop: bundle events trigger a sync; while the stream is healthy the periodic run is
-   * suppressed unless local changes are pending (the stream is authoritative for wake-ups). When
-   * the stream ends or fails: one sync (awaited, so the reconnect uses the fresh checkpoint),
-   * exponential backoff, reconnect. A healthy connect resets the backoff. 403
-   * `bundle_change_watch_forbidden`, an unsupported server and `auth_required` stop the loop
-   * (periodic runs then poll).
-   */
+  /** Starts the watch loop (watch-loop.ts) when auto-sync asks for it and the engine is online. */
   private startWatch(): void {
     const auto = this.ctx.options.autoSync;
-    if (!auto || !auto.watch || this.watchAbort || this.closed || !this.online) return;
-    const abort = new AbortController();
-    this.watchAbort = abort;
-    void (async () => {
-      let failures = 0;
-      while (!abort.signal.aborted) {
-        try {
-          if (readAttachment(this.ctx.db).bindingState !== 'attached' || this.authBlocked) break;
-          await this.ensureCapabilities();
-          if (this.ctx.capabilities?.features.bundle_change_watch !== true) break;
-          await watchOnce(
-            this.ctx.transport,
-            readAttachment(this.ctx.db).lastBundleSeqSeen,
-            abort.signal,
-            () => this.notifyRemoteChange(),
-            () => {
-              failures = 0;
-              this.watchHealthy = true;
-            },
-          );
-        } catch (e) {
-          if (abort.signal.aborted) break;
-          if (e instanceof SyncError && (e.code === 'bundle_change_watch_forbidden' || e.code === 'auth_required')) break;
-        } finally {
-          this.watchHealthy = false;
-        }
-        if (abort.signal.aborted) break;
-        // Catch up on whatever the broken stream may have missed, then reconnect from there.
-        if (this.scheduler?.canRunNow()) await this.sync().catch(() => undefined);
-        failures++;
-        try {
-          await this.ctx.clock.sleep(backoffDelay(failures, 1000, 60_000, this.ctx.clock.random), abort.signal);
-        } catch {
-          break;
-        }
-      }
-      if (this.watchAbort === abort) this.watchAbort = null;
-    })();
+    if (!auto || !auto.watch || this.closed || !this.online) return;
+    this.watch.start();
   }
 
   private stopWatch(): void {
-    this.watchAbort?.abort();
-    this.watchAbort = null;
+    this.watch.stop();
   }
 
   private emitStatus(): void {

@@ -2,7 +2,8 @@
  * The client sync engine (runs next to SQLite in the dedicated worker, or in Node for tests).
  * @packageDocumentation
  */
-export { SyncEngine, systemClock } from './engine.ts';
+export { SyncEngine } from './engine.ts';
+export { systemClock } from './system-clock.ts';
 export { SyncError } from './errors.ts';
 export type { EngineErrorCode } from './errors.ts';
 export { dropCaptureTriggers, installCaptureFunction } from './capture.ts';

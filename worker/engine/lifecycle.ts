@@ -8,8 +8,7 @@ import { connect as connectRequest, getCapabilities } from './protocol-client.ts
 import { applyTransaction } from './capture.ts';
 import type { EngineContext } from './context.ts';
 import { badResponse, SyncError } from './errors.ts';
-import { countPending, readAttachment } from './metadata.ts';
-import { clearOutboxInTransaction } from './outbox.ts';
+import { bindUser, cancelRemoteReplace, clearOutbox, countPending, finishOperation, readAttachment, startRemoteReplace, unbindUser } from './metadata.ts';
 import { rebuildFromSnapshot } from './snapshot.ts';
 import { quoteIdent } from './table-config.ts';
 import type { AttachResult, DetachResult } from './types.ts';
@@ -117,18 +116,15 @@ export async function attach(ctx: EngineContext, userId: string): Promise<Attach
       return { status: 'retry_later', retryAfterSeconds: s };
     }
     case 'initialize_empty':
-      bind(ctx, userId, null);
+      bindUser(ctx.db, userId, null);
       return { status: 'connected', outcome: 'started_empty', userId };
     case 'initialize_local': {
       if (typeof res.initialization_id !== 'string' || res.initialization_id === '') throw badResponse('connect: initialize_local without initialization_id');
-      bind(ctx, userId, res.initialization_id);
+      bindUser(ctx.db, userId, res.initialization_id);
       return { status: 'connected', outcome: 'seeded_from_local', userId };
     }
     case 'remote_authoritative': {
-      ctx.db.exec({
-        sql: "UPDATE _sync_operation_state SET kind = 'remote_replace', target_user_id = ? WHERE singleton_key = 1",
-        bind: [userId],
-      });
+      startRemoteReplace(ctx.db, userId);
       const policy = ctx.options.anonymousData ?? 'keep';
       const out = await rebuildFromSnapshot(ctx, { localIntents: policy, attachUserId: userId });
       return {
@@ -144,13 +140,6 @@ export async function attach(ctx: EngineContext, userId: string): Promise<Attach
   }
 }
 
-function bind(ctx: EngineContext, userId: string, initializationId: string | null): void {
-  ctx.db.exec({
-    sql: "UPDATE _sync_attachment_state SET binding_state = 'attached', attached_user_id = ?, pending_initialization_id = ? WHERE singleton_key = 1",
-    bind: [userId, initializationId],
-  });
-}
-
 /** Detach: refuse while unsynced (unless forced); wipe the user's synced data; keep the source id. */
 export function detach(ctx: EngineContext, force: boolean): DetachResult {
   const att = readAttachment(ctx.db);
@@ -159,9 +148,7 @@ export function detach(ctx: EngineContext, force: boolean): DetachResult {
     // offline work (KMP wipes them here). Only cancel an interrupted remote_replace.
     applyTransaction(ctx.db, () => {
       ctx.db.exec('DELETE FROM _sync_snapshot_stage');
-      ctx.db.exec(
-        "UPDATE _sync_operation_state SET kind = 'none', target_user_id = NULL, reason = NULL, replacement_source_id = NULL WHERE singleton_key = 1 AND kind = 'remote_replace'",
-      );
+      cancelRemoteReplace(ctx.db);
     });
     return { outcome: 'detached', discardedChanges: 0 };
   }
@@ -180,14 +167,9 @@ export function detach(ctx: EngineContext, force: boolean): DetachResult {
     ctx.db.exec('DELETE FROM _sync_skipped_rows');
     ctx.db.exec('DELETE FROM _sync_snapshot_stage');
     ctx.db.exec('DELETE FROM _sync_failure_streak');
-    clearOutboxInTransaction(ctx);
-    ctx.db.exec(
-      `UPDATE _sync_attachment_state SET binding_state = 'anonymous', attached_user_id = NULL, last_bundle_seq_seen = 0,
-         rebuild_required = 0, pending_initialization_id = NULL WHERE singleton_key = 1`,
-    );
-    ctx.db.exec(
-      "UPDATE _sync_operation_state SET kind = 'none', target_user_id = NULL, reason = NULL, replacement_source_id = NULL WHERE singleton_key = 1",
-    );
+    clearOutbox(ctx.db);
+    unbindUser(ctx.db);
+    finishOperation(ctx.db);
   });
   ctx.capabilities = null;
   ctx.applied(touched);

@@ -21,6 +21,7 @@
  */
 import type { EngineContext } from './context.ts';
 import { appRowByRowid, lostRow } from './lost-rows.ts';
+import { requireRebuild } from './metadata.ts';
 import type { TableModel } from './table-config.ts';
 import { quoteIdent } from './table-config.ts';
 import type { RowLostDetail } from './types.ts';
@@ -181,7 +182,7 @@ export function settleChildrenOfLocallyDeletedParents(ctx: EngineContext, tables
     }
     scan = [...next];
   }
-  if (out.rebuild) ctx.db.exec('UPDATE _sync_attachment_state SET rebuild_required = 1 WHERE singleton_key = 1');
+  if (out.rebuild) requireRebuild(ctx.db);
   return out;
 }
 

@@ -210,6 +210,20 @@ export function installMetadata(db: Database, newSourceId: () => string, remoteS
   return first;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The attachment state machine (`_sync_attachment_state`, with `_sync_source_state`). Every write
+// of these rows is one of the transitions below.
+//   binding:  anonymous --bindUser--> attached --unbindUser (detach)--> anonymous
+//             attached --unbindAfterSeedLeaseLost--> anonymous (data, checkpoint and outbox kept)
+//   seed lease (pending_initialization_id): set by bindUser (initialize_local), consumed by the
+//             first committed push (consumeSeedLease), dropped with the binding
+//   checkpoint (last_bundle_seq_seen): recordPulledBundle, recordReplayedBundle (when contiguous),
+//             recordSnapshotApplied; 0 again on unbindUser
+//   rebuild_required: requireRebuild (a snapshot must replace local state before the next pull);
+//             cleared only by recordSnapshotApplied (or unbindUser)
+//   source:   rotateSource (source recovery); next_source_bundle_id only moves forward
+// ---------------------------------------------------------------------------------------------
+
 /** The durable attachment singleton. */
 interface AttachmentState {
   currentSourceId: string;
@@ -240,6 +254,85 @@ export function readAttachment(db: Database): AttachmentState {
   };
 }
 
+/** Binds the database to `userId`, with the seed lease of `initialize_local` (else null). */
+export function bindUser(db: Database, userId: string, initializationId: string | null): void {
+  db.exec({
+    sql: "UPDATE _sync_attachment_state SET binding_state = 'attached', attached_user_id = ?, pending_initialization_id = ? WHERE singleton_key = 1",
+    bind: [userId, initializationId],
+  });
+}
+
+/** Detach: anonymous again with no checkpoint and no rebuild pending (the caller wipes the data). */
+export function unbindUser(db: Database): void {
+  db.exec(
+    `UPDATE _sync_attachment_state SET binding_state = 'anonymous', attached_user_id = NULL, last_bundle_seq_seen = 0,
+       rebuild_required = 0, pending_initialization_id = NULL WHERE singleton_key = 1`,
+  );
+}
+
+/** The seed lease became invalid: anonymous again, keeping data and checkpoint (attach again). */
+export function unbindAfterSeedLeaseLost(db: Database): void {
+  db.exec("UPDATE _sync_attachment_state SET binding_state = 'anonymous', attached_user_id = NULL, pending_initialization_id = NULL WHERE singleton_key = 1");
+}
+
+/** The seed lease was consumed by a committed push. */
+export function consumeSeedLease(db: Database): void {
+  db.exec('UPDATE _sync_attachment_state SET pending_initialization_id = NULL WHERE singleton_key = 1');
+}
+
+/** Local state must be rebuilt from a snapshot before the next pull. */
+export function requireRebuild(db: Database): void {
+  db.exec('UPDATE _sync_attachment_state SET rebuild_required = 1 WHERE singleton_key = 1');
+}
+
+/** The checkpoint moves to a pulled bundle applied in the same transaction. */
+export function recordPulledBundle(db: Database, seq: number): void {
+  db.exec({ sql: 'UPDATE _sync_attachment_state SET last_bundle_seq_seen = ? WHERE singleton_key = 1', bind: [seq] });
+}
+
+/** Our own committed bundle was replayed: the checkpoint moves to it when it is the next one. */
+export function recordReplayedBundle(db: Database, seq: number): void {
+  if (seq === readAttachment(db).lastBundleSeqSeen + 1) recordPulledBundle(db, seq);
+}
+
+/** A snapshot replaced local state: the checkpoint is its bundle seq; `rebuildAgain` when it must be followed by another. */
+export function recordSnapshotApplied(db: Database, snapshotBundleSeq: number, rebuildAgain: boolean): void {
+  db.exec({
+    sql: 'UPDATE _sync_attachment_state SET last_bundle_seq_seen = ?, rebuild_required = ? WHERE singleton_key = 1',
+    bind: [snapshotBundleSeq, rebuildAgain ? 1 : 0],
+  });
+}
+
+/** Source recovery: the current source is marked replaced by `newSourceId`, which becomes current. */
+export function rotateSource(db: Database, newSourceId: string): void {
+  db.exec({ sql: 'UPDATE _sync_source_state SET replaced_by_source_id = ? WHERE source_id = ?', bind: [newSourceId, readAttachment(db).currentSourceId] });
+  db.exec({ sql: 'UPDATE _sync_attachment_state SET current_source_id = ? WHERE singleton_key = 1', bind: [newSourceId] });
+}
+
+/** Next source_bundle_id for (source, user); 1 when this pair never pushed. */
+export function readNextSourceBundleId(db: Database, sourceId: string, userId: string): number {
+  const v = db.selectValue('SELECT next_source_bundle_id FROM _sync_source_state WHERE source_id = ? AND user_id = ?', [sourceId, userId]);
+  return v === undefined ? 1 : Number(v);
+}
+
+/** Advances next_source_bundle_id monotonically to at least `next`. */
+export function advanceNextSourceBundleId(db: Database, sourceId: string, userId: string, next: number): void {
+  db.exec({
+    sql: `INSERT INTO _sync_source_state(source_id, user_id, next_source_bundle_id) VALUES (?, ?, ?)
+          ON CONFLICT(source_id, user_id) DO UPDATE SET next_source_bundle_id = MAX(next_source_bundle_id, excluded.next_source_bundle_id)`,
+    bind: [sourceId, userId, next],
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The operation in progress (`_sync_operation_state`): a durable transition that a crash must
+// finish on the next run.
+//   none --startRemoteReplace (connect: remote_authoritative)--> remote_replace
+//   none --startSourceRecovery (the server retired our source)--> source_recovery
+//   either --finishOperation (snapshot applied, or detach)--> none
+//   remote_replace --cancelRemoteReplace (detach while anonymous)--> none
+// ---------------------------------------------------------------------------------------------
+
 /** The durable in-progress transition singleton. */
 interface OperationState {
   kind: 'none' | 'remote_replace' | 'source_recovery';
@@ -263,28 +356,112 @@ export function readOperation(db: Database): OperationState {
   };
 }
 
-/** Writes the operation singleton. */
-export function writeOperation(db: Database, op: OperationState): void {
+/** Connect answered `remote_authoritative`: a snapshot for `userId` replaces local state. */
+export function startRemoteReplace(db: Database, userId: string): void {
+  db.exec({ sql: "UPDATE _sync_operation_state SET kind = 'remote_replace', target_user_id = ? WHERE singleton_key = 1", bind: [userId] });
+}
+
+/** The server retired our source (`reason`): rebuild from a snapshot under `replacementSourceId`. */
+export function startSourceRecovery(db: Database, targetUserId: string, reason: string, replacementSourceId: string): void {
   db.exec({
-    sql: `UPDATE _sync_operation_state SET kind = ?, target_user_id = ?, reason = ?, replacement_source_id = ?
+    sql: `UPDATE _sync_operation_state SET kind = 'source_recovery', target_user_id = ?, reason = ?, replacement_source_id = ?
           WHERE singleton_key = 1`,
-    bind: [op.kind, op.targetUserId, op.reason, op.replacementSourceId],
+    bind: [targetUserId, reason, replacementSourceId],
   });
 }
 
-/** Next source_bundle_id for (source, user); 1 when this pair never pushed. */
-export function readNextSourceBundleId(db: Database, sourceId: string, userId: string): number {
-  const v = db.selectValue('SELECT next_source_bundle_id FROM _sync_source_state WHERE source_id = ? AND user_id = ?', [sourceId, userId]);
-  return v === undefined ? 1 : Number(v);
+/** The operation in progress is done (or abandoned by detach). */
+export function finishOperation(db: Database): void {
+  db.exec("UPDATE _sync_operation_state SET kind = 'none', target_user_id = NULL, reason = NULL, replacement_source_id = NULL WHERE singleton_key = 1");
 }
 
-/** Advances next_source_bundle_id monotonically to at least `next`. */
-export function advanceNextSourceBundleId(db: Database, sourceId: string, userId: string, next: number): void {
+/** An interrupted remote replace is cancelled (detach of an anonymous database); any other operation stays. */
+export function cancelRemoteReplace(db: Database): void {
+  db.exec(
+    "UPDATE _sync_operation_state SET kind = 'none', target_user_id = NULL, reason = NULL, replacement_source_id = NULL WHERE singleton_key = 1 AND kind = 'remote_replace'",
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The outbox state machine (`_sync_outbox_bundle` header, with `_sync_outbox_rows`):
+//   none --prepareOutbox (freeze)--> prepared --storeRequestHash--> prepared (hash kept for resume)
+//   prepared --markOutboxCommitted--> committed_remote --clearOutbox (replayed)--> none
+//   any --clearOutbox (requeued, skipped past, detach, snapshot)--> none
+//   dropOutboxSeedLease: the seed lease it would carry became invalid
+// ---------------------------------------------------------------------------------------------
+
+/** The frozen outbox header. */
+export interface OutboxHeader {
+  state: 'none' | 'prepared' | 'committed_remote';
+  sourceId: string;
+  userId: string;
+  sourceBundleId: number;
+  canonicalRequestHash: string;
+  rowCount: number;
+  initializationId: string | null;
+  remoteBundleHash: string;
+  remoteBundleSeq: number;
+}
+
+/** Reads the outbox header. */
+export function readOutboxHeader(db: Database): OutboxHeader {
+  const r = db.exec({
+    sql: `SELECT state, source_id, user_id, source_bundle_id, canonical_request_hash, row_count, initialization_id,
+                 remote_bundle_hash, remote_bundle_seq FROM _sync_outbox_bundle WHERE singleton_key = 1`,
+    rowMode: 'array',
+    returnValue: 'resultRows',
+  })[0] as unknown[];
+  return {
+    state: r[0] as OutboxHeader['state'],
+    sourceId: String(r[1]),
+    userId: String(r[2]),
+    sourceBundleId: Number(r[3]),
+    canonicalRequestHash: String(r[4]),
+    rowCount: Number(r[5]),
+    initializationId: (r[6] as string | null) ?? null,
+    remoteBundleHash: String(r[7]),
+    remoteBundleSeq: Number(r[8]),
+  };
+}
+
+/** The freeze wrote `rowCount` outbox rows: they become source bundle `sourceBundleId` of (source, user). */
+export function prepareOutbox(
+  db: Database,
+  bundle: { sourceId: string; userId: string; sourceBundleId: number; rowCount: number; initializationId: string | null },
+): void {
   db.exec({
-    sql: `INSERT INTO _sync_source_state(source_id, user_id, next_source_bundle_id) VALUES (?, ?, ?)
-          ON CONFLICT(source_id, user_id) DO UPDATE SET next_source_bundle_id = MAX(next_source_bundle_id, excluded.next_source_bundle_id)`,
-    bind: [sourceId, userId, next],
+    sql: `UPDATE _sync_outbox_bundle SET state = 'prepared', source_id = ?, user_id = ?, source_bundle_id = ?,
+            canonical_request_hash = '', row_count = ?, initialization_id = ?, remote_bundle_hash = '', remote_bundle_seq = 0
+          WHERE singleton_key = 1`,
+    bind: [bundle.sourceId, bundle.userId, bundle.sourceBundleId, bundle.rowCount, bundle.initializationId],
   });
+}
+
+/** Keeps the canonical request hash of a prepared outbox (a resumed push sends the same). */
+export function storeRequestHash(db: Database, hash: string): void {
+  db.exec({ sql: "UPDATE _sync_outbox_bundle SET canonical_request_hash = ? WHERE singleton_key = 1 AND state = 'prepared'", bind: [hash] });
+}
+
+/** The server committed the outbox as bundle `bundleSeq` with `bundleHash`. */
+export function markOutboxCommitted(db: Database, bundleSeq: number, bundleHash: string): void {
+  db.exec({
+    sql: `UPDATE _sync_outbox_bundle SET state = 'committed_remote', remote_bundle_seq = ?, remote_bundle_hash = ? WHERE singleton_key = 1`,
+    bind: [bundleSeq, bundleHash],
+  });
+}
+
+/** The outbox no longer carries the seed lease (it became invalid). */
+export function dropOutboxSeedLease(db: Database): void {
+  db.exec('UPDATE _sync_outbox_bundle SET initialization_id = NULL WHERE singleton_key = 1');
+}
+
+/** Inside a transaction: empties the outbox (rows and header). */
+export function clearOutbox(db: Database): void {
+  db.exec('DELETE FROM _sync_outbox_rows');
+  db.exec(
+    `UPDATE _sync_outbox_bundle SET state = 'none', source_id = '', user_id = '', source_bundle_id = 0, canonical_request_hash = '',
+       row_count = 0, initialization_id = NULL, remote_bundle_hash = '', remote_bundle_seq = 0 WHERE singleton_key = 1`,
+  );
 }
 
 /** Dirty rows plus frozen outbox rows. */

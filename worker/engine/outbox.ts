@@ -12,24 +12,12 @@ import { applyTransaction, sqlString } from './capture.ts';
 import { wirePayloadToLocalJson } from './codec.ts';
 import type { EngineContext } from './context.ts';
 import { SyncError } from './errors.ts';
-import { readNextSourceBundleId } from './metadata.ts';
+import { clearOutbox, prepareOutbox, readNextSourceBundleId, readOutboxHeader, storeRequestHash } from './metadata.ts';
+import type { OutboxHeader } from './metadata.ts';
 import { runCached, selectCached, selectRowCached } from './statements.ts';
 import type { SchemaModel, TableModel } from './table-config.ts';
 import type { PushedRowText } from './wire-text.ts';
 import { encodeLocalPayload, keyTextOfKeyJson, pushRequestHashOf, tableNameText } from './wire-text.ts';
-
-/** The frozen outbox header. */
-export interface OutboxHeader {
-  state: 'none' | 'prepared' | 'committed_remote';
-  sourceId: string;
-  userId: string;
-  sourceBundleId: number;
-  canonicalRequestHash: string;
-  rowCount: number;
-  initializationId: string | null;
-  remoteBundleHash: string;
-  remoteBundleSeq: number;
-}
 
 /** One frozen row, with its wire form kept as canonical text (see `wire-text.ts`). */
 export interface OutboxRow extends PushedRowText {
@@ -92,27 +80,6 @@ class FrozenRow implements OutboxRow {
 interface FrozenOutbox {
   header: OutboxHeader;
   rows: OutboxRow[];
-}
-
-/** Reads the outbox header. */
-export function readOutboxHeader(ctx: EngineContext): OutboxHeader {
-  const r = ctx.db.exec({
-    sql: `SELECT state, source_id, user_id, source_bundle_id, canonical_request_hash, row_count, initialization_id,
-                 remote_bundle_hash, remote_bundle_seq FROM _sync_outbox_bundle WHERE singleton_key = 1`,
-    rowMode: 'array',
-    returnValue: 'resultRows',
-  })[0] as unknown[];
-  return {
-    state: r[0] as OutboxHeader['state'],
-    sourceId: String(r[1]),
-    userId: String(r[2]),
-    sourceBundleId: Number(r[3]),
-    canonicalRequestHash: String(r[4]),
-    rowCount: Number(r[5]),
-    initializationId: (r[6] as string | null) ?? null,
-    remoteBundleHash: String(r[7]),
-    remoteBundleSeq: Number(r[8]),
-  };
 }
 
 // Rows are read a page at a time as one JSON text built by SQLite (one value crosses the wasm
@@ -256,7 +223,7 @@ function freezeStatements(model: SchemaModel): FreezeSql {
  */
 export function freezeOutbox(ctx: EngineContext, userId: string, sourceId: string, initializationId: string | null): FrozenOutbox {
   return applyTransaction(ctx.db, () => {
-    const existing = readOutboxHeader(ctx);
+    const existing = readOutboxHeader(ctx.db);
     if (existing.state !== 'none') return { header: existing, rows: readOutboxRows(ctx) };
     const { insert, insertOneTable, shape, drop, others } = freezeStatements(ctx.model);
     const [minTable, maxTable, anyDelete] = selectRowCached(ctx.db, shape, [ctx.schema]) ?? [];
@@ -271,16 +238,11 @@ export function freezeOutbox(ctx: EngineContext, userId: string, sourceId: strin
     if (Number(selectCached(ctx.db, others, [ctx.schema])) === 0) {
       runCached(ctx.db, 'DELETE FROM _sync_dirty_rows', []);
     } else runCached(ctx.db, drop, [ctx.schema]);
-    if (frozen === 0) return { header: readOutboxHeader(ctx), rows: [] };
+    if (frozen === 0) return { header: readOutboxHeader(ctx.db), rows: [] };
     const rows = readOutboxRows(ctx);
     const sourceBundleId = readNextSourceBundleId(ctx.db, sourceId, userId);
-    ctx.db.exec({
-      sql: `UPDATE _sync_outbox_bundle SET state = 'prepared', source_id = ?, user_id = ?, source_bundle_id = ?,
-              canonical_request_hash = '', row_count = ?, initialization_id = ?, remote_bundle_hash = '', remote_bundle_seq = 0
-            WHERE singleton_key = 1`,
-      bind: [sourceId, userId, sourceBundleId, rows.length, initializationId],
-    });
-    return { header: readOutboxHeader(ctx), rows };
+    prepareOutbox(ctx.db, { sourceId, userId, sourceBundleId, rowCount: rows.length, initializationId });
+    return { header: readOutboxHeader(ctx.db), rows };
   });
 }
 
@@ -288,7 +250,7 @@ export function freezeOutbox(ctx: EngineContext, userId: string, sourceId: strin
 export async function ensureRequestHash(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[]): Promise<string> {
   if (header.canonicalRequestHash) return header.canonicalRequestHash;
   const hash = await pushRequestHashOf(rows);
-  ctx.db.exec({ sql: "UPDATE _sync_outbox_bundle SET canonical_request_hash = ? WHERE singleton_key = 1 AND state = 'prepared'", bind: [hash] });
+  storeRequestHash(ctx.db, hash);
   return hash;
 }
 
@@ -308,14 +270,5 @@ export function requeueOutboxInTransaction(ctx: EngineContext, skip: Set<string>
      ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET base_row_version = excluded.base_row_version`,
     [ctx.schema, JSON.stringify(skipped)],
   );
-  clearOutboxInTransaction(ctx);
-}
-
-/** Inside a transaction: empties the outbox. */
-export function clearOutboxInTransaction(ctx: EngineContext): void {
-  ctx.db.exec('DELETE FROM _sync_outbox_rows');
-  ctx.db.exec(
-    `UPDATE _sync_outbox_bundle SET state = 'none', source_id = '', user_id = '', source_bundle_id = 0, canonical_request_hash = '',
-       row_count = 0, initialization_id = NULL, remote_bundle_hash = '', remote_bundle_seq = 0 WHERE singleton_key = 1`,
-  );
+  clearOutbox(ctx.db);
 }

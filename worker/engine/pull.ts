@@ -21,7 +21,7 @@ import type { RowLostDetail } from './types.ts';
 import type { EngineContext } from './context.ts';
 import { tableOf } from './context.ts';
 import { badResponse, SyncError } from './errors.ts';
-import { readAttachment } from './metadata.ts';
+import { readAttachment, recordPulledBundle, requireRebuild } from './metadata.ts';
 import type { TableModel } from './table-config.ts';
 import { quoteIdent } from './table-config.ts';
 import { runCached, selectCached, selectRowsCached } from './statements.ts';
@@ -135,7 +135,7 @@ function writeBundle(ctx: EngineContext, seq: number, rows: DecodedRow[], thorou
 export function notePulledDeletes(ctx: EngineContext, seq: number, deleting: DecodedRow[], lost: RowLostDetail[]): void {
   lost.push(...rowsRemovedWithParent(ctx, deleting));
   if (deleting.length > 0 && parentDeleteHitsNewerRows(ctx, deleting, seq)) {
-    ctx.db.exec('UPDATE _sync_attachment_state SET rebuild_required = 1 WHERE singleton_key = 1');
+    requireRebuild(ctx.db);
   }
 }
 
@@ -155,7 +155,7 @@ function settleAfterApply(ctx: EngineContext, seq: number, rows: DecodedRow[], i
   }
   if (intents) lost.push(...settleOrphanedIntents(ctx, rows.some((r) => r.op === 'DELETE')));
   applySkippedRowsWithoutIntent(ctx);
-  ctx.db.exec({ sql: 'UPDATE _sync_attachment_state SET last_bundle_seq_seen = ? WHERE singleton_key = 1', bind: [seq] });
+  recordPulledBundle(ctx.db, seq);
 }
 
 const NOTE_SKIPPED_SQL =
@@ -442,7 +442,7 @@ export async function pullToStable(ctx: EngineContext): Promise<{ bundles: numbe
     const checkpoint = readAttachment(ctx.db).lastBundleSeqSeen;
     if (checkpoint >= target) {
       if (cascadeParentDeleted && staleCascadeRemovedKnownRows(ctx, startCheckpoint)) {
-        ctx.db.exec('UPDATE _sync_attachment_state SET rebuild_required = 1 WHERE singleton_key = 1');
+        requireRebuild(ctx.db);
       }
       // Changes dropped since the last bundle (a freeze drops inserted-then-deleted keys) may have
       // hidden server rows this pull has nothing new for.

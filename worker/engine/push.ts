@@ -26,15 +26,19 @@ import type { EngineContext } from './context.ts';
 import { tableOf } from './context.ts';
 import { resolveConflict } from './conflicts.ts';
 import { badResponse, SyncError } from './errors.ts';
-import { advanceNextSourceBundleId, readAttachment } from './metadata.ts';
-import type { OutboxHeader, OutboxRow } from './outbox.ts';
 import {
-  clearOutboxInTransaction,
-  ensureRequestHash,
-  freezeOutbox,
+  advanceNextSourceBundleId,
+  clearOutbox,
+  consumeSeedLease,
+  markOutboxCommitted,
+  readAttachment,
   readOutboxHeader,
-  requeueOutboxInTransaction,
-} from './outbox.ts';
+  recordReplayedBundle,
+  requireRebuild,
+} from './metadata.ts';
+import type { OutboxHeader } from './metadata.ts';
+import type { OutboxRow } from './outbox.ts';
+import { ensureRequestHash, freezeOutbox, requeueOutboxInTransaction } from './outbox.ts';
 import type { PushResult, RowLostDetail } from './types.ts';
 import type { TableModel } from './table-config.ts';
 
@@ -59,12 +63,9 @@ function checkCommittedMeta(meta: Partial<CommittedBundleMeta>, header: OutboxHe
 }
 
 function markCommittedRemote(ctx: EngineContext, meta: CommittedBundleMeta): void {
-  ctx.db.exec({
-    sql: `UPDATE _sync_outbox_bundle SET state = 'committed_remote', remote_bundle_seq = ?, remote_bundle_hash = ? WHERE singleton_key = 1`,
-    bind: [meta.bundle_seq, meta.bundle_hash],
-  });
+  markOutboxCommitted(ctx.db, meta.bundle_seq, meta.bundle_hash);
   // The lease is consumed by the commit.
-  ctx.db.exec('UPDATE _sync_attachment_state SET pending_initialization_id = NULL WHERE singleton_key = 1');
+  consumeSeedLease(ctx.db);
 }
 
 // A chunk also stops at this many characters of row JSON, so rows with large payloads still make
@@ -187,7 +188,7 @@ async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[
     if (committed.canonical_request_hash !== undefined && committed.canonical_request_hash !== hash) {
       // Committed, but not what we sent: replaying it as ours would be wrong. Keep the outbox and
       // require a rebuild from a snapshot.
-      ctx.db.exec('UPDATE _sync_attachment_state SET rebuild_required = 1 WHERE singleton_key = 1');
+      requireRebuild(ctx.db);
       throw new SyncError('rebuild_required', 'the server committed a bundle whose request hash differs from ours; a snapshot rebuild is required', 409);
     }
     return meta;
@@ -392,12 +393,9 @@ export function replayCommitted(
       );
     }
     lost = settleOrphanedIntents(ctx, anyDelete);
-    const att = readAttachment(ctx.db);
-    if (seq === att.lastBundleSeqSeen + 1) {
-      ctx.db.exec({ sql: 'UPDATE _sync_attachment_state SET last_bundle_seq_seen = ? WHERE singleton_key = 1', bind: [seq] });
-    }
+    recordReplayedBundle(ctx.db, seq);
     advanceNextSourceBundleId(ctx.db, header.sourceId, header.userId, header.sourceBundleId + 1);
-    clearOutboxInTransaction(ctx);
+    clearOutbox(ctx.db);
   });
   ctx.rowsLost(lost);
   return touched;
@@ -541,7 +539,7 @@ export async function pushPending(ctx: EngineContext, userId: string): Promise<P
         }
         throw e;
       }
-      header = readOutboxHeader(ctx);
+      header = readOutboxHeader(ctx.db);
     } else {
       meta = {
         bundle_seq: header.remoteBundleSeq,

@@ -25,7 +25,8 @@ import { SyncError } from './errors.ts';
 import type { EngineContext } from './context.ts';
 import { applyTransaction } from './capture.ts';
 import { appRowFromLocalPayload, lostRow } from './lost-rows.ts';
-import { readOutboxHeader, requeueOutboxInTransaction } from './outbox.ts';
+import { readOutboxHeader } from './metadata.ts';
+import { requeueOutboxInTransaction } from './outbox.ts';
 import type { RowLostDetail } from './types.ts';
 
 /** Engine codes caused by data: retrying the same step the same way fails the same way. */
@@ -99,7 +100,7 @@ export function clearFailureStreak(ctx: EngineContext): void {
 
 /** Inside no transaction: gives a frozen bundle the server rejected back to the dirty set. */
 export function requeueRejectedOutbox(ctx: EngineContext): void {
-  if (readOutboxHeader(ctx).state === 'prepared') applyTransaction(ctx.db, () => requeueOutboxInTransaction(ctx));
+  if (readOutboxHeader(ctx.db).state === 'prepared') applyTransaction(ctx.db, () => requeueOutboxInTransaction(ctx));
 }
 
 /** Gives held changes back to the dirty set (a newer dirty row of the same key wins). */

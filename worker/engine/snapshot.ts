@@ -21,8 +21,8 @@ import type { RowLostDetail } from './types.ts';
 import { anyPendingDelete, deleteUnlessRefused, settleChildrenOfLocallyDeletedParents } from './local-parent-deletes.ts';
 import { lostRow } from './lost-rows.ts';
 import { badResponse } from './errors.ts';
-import { readAttachment } from './metadata.ts';
-import { clearOutboxInTransaction, requeueOutboxInTransaction } from './outbox.ts';
+import { bindUser, clearOutbox, finishOperation, readAttachment, recordSnapshotApplied, rotateSource } from './metadata.ts';
+import { requeueOutboxInTransaction } from './outbox.ts';
 import { quoteIdent } from './table-config.ts';
 import { runCached, selectCached } from './statements.ts';
 import { encodeSnapshotRows, STAGE_INSERT_SQL, STAGED_ROW_STATE_SQL, stagedInsertSql } from './snapshot-stage.ts';
@@ -189,7 +189,7 @@ function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: Snapsh
     if (plan.localIntents === 'discard') {
       discarded = dirty.length + outbox.length;
       ctx.db.exec('DELETE FROM _sync_dirty_rows');
-      clearOutboxInTransaction(ctx);
+      clearOutbox(ctx.db);
     } else if (plan.replacement) {
       // The old source is retired: its frozen bundle can never commit, so it becomes intent again.
       requeueOutboxInTransaction(ctx);
@@ -241,27 +241,10 @@ function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: Snapsh
     // The snapshot holds every child a pull dropped under a pending local delete.
     ctx.db.exec('DELETE FROM _sync_dropped_rows');
     ctx.db.exec('DELETE FROM _sync_skipped_rows');
-    ctx.db.exec({
-      sql: 'UPDATE _sync_attachment_state SET last_bundle_seq_seen = ?, rebuild_required = ? WHERE singleton_key = 1',
-      bind: [s.snapshot_bundle_seq, rebuildAgain ? 1 : 0],
-    });
-    if (plan.attachUserId !== undefined) {
-      ctx.db.exec({
-        sql: "UPDATE _sync_attachment_state SET binding_state = 'attached', attached_user_id = ?, pending_initialization_id = NULL WHERE singleton_key = 1",
-        bind: [plan.attachUserId],
-      });
-    }
-    if (plan.replacement) {
-      const att = readAttachment(ctx.db);
-      ctx.db.exec({
-        sql: 'UPDATE _sync_source_state SET replaced_by_source_id = ? WHERE source_id = ?',
-        bind: [plan.replacement.newSourceId, att.currentSourceId],
-      });
-      ctx.db.exec({ sql: 'UPDATE _sync_attachment_state SET current_source_id = ? WHERE singleton_key = 1', bind: [plan.replacement.newSourceId] });
-    }
-    ctx.db.exec(
-      "UPDATE _sync_operation_state SET kind = 'none', target_user_id = NULL, reason = NULL, replacement_source_id = NULL WHERE singleton_key = 1",
-    );
+    recordSnapshotApplied(ctx.db, s.snapshot_bundle_seq, rebuildAgain);
+    if (plan.attachUserId !== undefined) bindUser(ctx.db, plan.attachUserId, null);
+    if (plan.replacement) rotateSource(ctx.db, plan.replacement.newSourceId);
+    finishOperation(ctx.db);
   });
   ctx.applied(touched);
   ctx.rowsLost(lost);
