@@ -159,6 +159,11 @@ async function loadBundles(
   const hasMore = logs.rows.length > take;
   const metas = logs.rows.slice(0, take);
   if (metas.length === 0) return { bundles: [], hasMore: false };
+  const joined = dialect === NUMBERS_DIALECT || metas.some((m) => storedDialect(m.wire_dialect) !== dialect) ? null : await joinedRowTexts(tx, catalog, userPk, metas);
+  if (joined) {
+    if (verify && metas.some((m) => (joined.get(m.bundle_seq)?.count ?? 0) !== m.row_count)) return null;
+    return { bundles: metas.map((m) => `${bundleHead(m, m.bundle_hash)}${joined.get(m.bundle_seq)?.text ?? ''}]}`), hasMore };
+  }
   const rows = await tx.query<StoredRow>(
     `SELECT r.bundle_seq::text AS bundle_seq, r.row_ordinal, r.table_id, r.key_text, r.op_code, r.payload::text AS payload FROM sync.bundle_rows r
       WHERE r.user_pk = $1 AND r.bundle_seq >= $2 AND r.bundle_seq <= $3 ORDER BY r.bundle_seq, r.row_ordinal`,
@@ -167,15 +172,55 @@ async function loadBundles(
   const bySeq = new Map<string, StoredRow[]>(metas.map((m) => [m.bundle_seq, []]));
   for (const r of rows.rows) bySeq.get(r.bundle_seq)?.push(r);
   if (verify && metas.some((m) => bySeq.get(m.bundle_seq)!.length !== m.row_count)) return null;
-  // Member order of a PullBundle as JSON.stringify would write it.
   const bundles = metas.map((m) => {
     const stored = bySeq.get(m.bundle_seq)!;
-    return (
-      `{"bundle_seq":${Number(m.bundle_seq)},"source_id":${JSON.stringify(m.source_id)},"source_bundle_id":${Number(m.source_bundle_id)},` +
-      `"row_count":${m.row_count},"bundle_hash":${JSON.stringify(bundleHashIn(catalog, m, stored, dialect))},"rows":[${stored.map((r) => rowText(catalog, r, dialect)).join(',')}]}`
-    );
+    return `${bundleHead(m, bundleHashIn(catalog, m, stored, dialect))}${stored.map((r) => rowText(catalog, r, dialect)).join(',')}]}`;
   });
   return { bundles, hasMore };
+}
+
+/** A PullBundle's text up to its rows array's opening bracket, in JSON.stringify's member order. */
+function bundleHead(m: LogRow, bundleHash: string): string {
+  return (
+    `{"bundle_seq":${Number(m.bundle_seq)},"source_id":${JSON.stringify(m.source_id)},"source_bundle_id":${Number(m.source_bundle_id)},` +
+    `"row_count":${m.row_count},"bundle_hash":${JSON.stringify(bundleHash)},"rows":[`
+  );
+}
+
+/**
+ * The rows of each bundle of `metas` as one joined wire text per bundle (with its row count),
+ * built by PostgreSQL: `bundleRowText` in SQL (the table's frame, the key as `to_json` text —
+ * PostgreSQL escapes strings as JSON.stringify does — the op member, the version, the stored
+ * canonical payload), so no row crosses node-postgres on its own: a 10,000-row pull was mostly
+ * row decoding. Null when a row of these bundles has a payload that is not canonical text (json
+ * columns, rows of an older server version): those need `finishPayload`, the row-by-row path.
+ */
+async function joinedRowTexts(tx: SqlSession, catalog: Catalog, userPk: string, metas: readonly LogRow[]): Promise<Map<string, { text: string; count: number }> | null> {
+  const ids: number[] = [];
+  const heads: string[] = [];
+  const prefixes: (string | null)[] = [];
+  for (const [id, table] of catalog.byId) {
+    const f = frameOf(table);
+    ids.push(id);
+    heads.push(f.head);
+    prefixes.push(f.prefix);
+  }
+  const r = await tx.query<{ bundle_seq: string; all_canonical: boolean; row_count: number; rows_text: string }>(
+    `SELECT r.bundle_seq::text AS bundle_seq, count(*)::int AS row_count,
+            bool_and(f.head IS NOT NULL AND (r.payload IS NULL OR (f.prefix IS NOT NULL AND starts_with(r.payload::text, f.prefix)))) AS all_canonical,
+            string_agg(f.head || to_json(r.key_text)::text || ($5::text[])[r.op_code] || r.bundle_seq::text ||
+                       CASE WHEN r.payload IS NULL THEN '}' ELSE ',"payload":' || r.payload::text || '}' END, ',' ORDER BY r.row_ordinal) AS rows_text
+       FROM sync.bundle_rows r LEFT JOIN unnest($4::int[], $6::text[], $7::text[]) AS f(table_id, head, prefix) ON f.table_id = r.table_id
+      WHERE r.user_pk = $1 AND r.bundle_seq >= $2 AND r.bundle_seq <= $3
+      GROUP BY r.bundle_seq`,
+    [userPk, metas[0]!.bundle_seq, metas[metas.length - 1]!.bundle_seq, ids, OP_MEMBER.slice(1), heads, prefixes],
+  );
+  const out = new Map<string, { text: string; count: number }>();
+  for (const row of r.rows) {
+    if (!row.all_canonical) return null;
+    out.set(row.bundle_seq, { text: row.rows_text, count: row.row_count });
+  }
+  return out;
 }
 
 /**

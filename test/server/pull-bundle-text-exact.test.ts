@@ -1,0 +1,75 @@
+// Pull bodies: the rows of bundles whose payloads are stored as canonical text are joined into wire
+// text by PostgreSQL (committed-rows.ts `joinedRowTexts`); other bundles (a json column) go row by
+// row through Node. Either way the body is exactly JSON.stringify of the response, and every row is
+// byte for byte the row `GET /sync/committed-bundles/{seq}/rows` serves (the row-by-row path), for
+// awkward keys and text, mixed bundles in one page, and pages cut by max_bundles.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startSyncServer } from '../harness/sync-server.ts';
+import type { StartedSyncServer } from '../harness/sync-server.ts';
+import { RawSyncClient } from '../harness/sync-client.ts';
+
+const SCHEMA = `
+CREATE SCHEMA business;
+CREATE TABLE business.measures (
+  _sync_scope_id text NOT NULL, code text NOT NULL, label text, x double precision, n bigint, ok boolean, blob bytea, at timestamptz,
+  PRIMARY KEY (_sync_scope_id, code));
+CREATE TABLE business.docs (
+  _sync_scope_id text NOT NULL, name text NOT NULL, body jsonb, PRIMARY KEY (_sync_scope_id, name));
+`;
+const TABLES = [
+  { schema: 'business', table: 'measures', syncKey: 'code' },
+  { schema: 'business', table: 'docs', syncKey: 'name' },
+];
+const AWKWARD = ['plain', 'quote " and \\ backslash', 'line\nbreak\ttab\r\b\f', 'ctrl \u0001\u001f\u007f', 'é ü 中文', 'astral 😀', 'sep \u2028\u2029', '</script>&<>', ''];
+
+let h: StartedSyncServer;
+let dev: RawSyncClient;
+beforeAll(async () => {
+  h = await startSyncServer({ purpose: 'pull_text', schemaSql: SCHEMA, tables: TABLES });
+  dev = new RawSyncClient(h.baseUrl, h.tokenFor('uma'), 'device-1');
+  await dev.connect(false);
+  // Bundle 1: canonical rows with awkward keys and values. Bundle 2: a json column (row by row).
+  // Bundle 3: updates and deletes of canonical rows.
+  await h.server.writeAs('uma', 'server:seed', async (tx) => {
+    for (const [i, t] of AWKWARD.entries()) {
+      await tx.query('INSERT INTO business.measures (code, label, x, n, ok, blob, at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+        `key ${t}`, t, i === 3 ? null : i / 3, i === 0 ? '9007199254740993' : String(-i), i % 3 === 0 ? null : i % 2 === 0, Buffer.from([i, 255, 0]), '2026-03-24T10:42:11.123456Z',
+      ]);
+    }
+  });
+  await h.server.writeAs('uma', 'server:docs', async (tx) => {
+    for (const t of AWKWARD) await tx.query('INSERT INTO business.docs (name, body) VALUES ($1, $2)', [`doc ${t}`, JSON.stringify({ t, n: [1, 2.5] })]);
+  });
+  await h.server.writeAs('uma', 'server:edits', async (tx) => {
+    await tx.query("UPDATE business.measures SET label = label || ' edited' WHERE code LIKE 'key q%' OR code = 'key '");
+    await tx.query("DELETE FROM business.measures WHERE code IN ('key plain', 'key astral 😀')");
+  });
+});
+afterAll(() => h?.close());
+
+async function rawPull(query: string): Promise<string> {
+  const res = await fetch(`${h.baseUrl}/sync/pull${query}`, { headers: dev.headers() });
+  expect(res.status).toBe(200);
+  return res.text();
+}
+
+/** The row texts of a JSON array member, as JSON.stringify writes each. */
+const rowTexts = (rows: unknown[]): string[] => rows.map((r) => JSON.stringify(r));
+
+it('pull bodies are JSON.stringify of the response, each row as committed-rows serves it', async () => {
+  for (const query of ['?after_bundle_seq=0&max_bundles=10', '?after_bundle_seq=0&max_bundles=1', '?after_bundle_seq=1&max_bundles=2']) {
+    const text = await rawPull(query);
+    const page = JSON.parse(text) as { bundles: { bundle_seq: number; rows: unknown[] }[] };
+    expect(text).toBe(JSON.stringify(page));
+    expect(page.bundles.length).toBeGreaterThan(0);
+    for (const b of page.bundles) {
+      const committed = await dev.committedRows(b.bundle_seq, '?max_rows=1000');
+      expect(committed.status).toBe(200);
+      expect(rowTexts(b.rows)).toEqual(rowTexts(committed.body.rows));
+    }
+  }
+  const all = JSON.parse(await rawPull('?after_bundle_seq=0&max_bundles=10')) as { bundles: { rows: { key: Record<string, string>; op: string }[] }[] };
+  expect(all.bundles.map((b) => b.rows.length)).toEqual([AWKWARD.length, AWKWARD.length, 4]);
+  expect(all.bundles[0]!.rows.map((r) => r.key.code)).toEqual(AWKWARD.map((t) => `key ${t}`));
+  expect(all.bundles[2]!.rows.filter((r) => r.op === 'DELETE').map((r) => r.key.code).sort()).toEqual(['key astral 😀', 'key plain']);
+});
