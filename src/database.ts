@@ -5,7 +5,8 @@
 import type { ExecResult, Outcome, QueryResult, Row, SqlParams, SqlStatement, WatchedQueryResult } from '../worker/database/types.ts';
 import type { CommitNotice } from '../worker/database/table-access.ts';
 import type { GroupCommitStats } from '../worker/database/group-commit.ts';
-import type { StorageKind } from '../worker/database/storage-open.ts';
+import type { StorageKind } from '../worker/database/storage-kinds.ts';
+import { storageDescriptor } from '../worker/database/storage-kinds.ts';
 import type { ConflictEventDetail, RowLostDetail, SelfHealDetail, SyncEvent } from '../worker/engine/types.ts';
 import { OversqliteError } from '../worker/database/errors.ts';
 import { EventHub } from './event-hub.ts';
@@ -212,7 +213,7 @@ export class Database {
 
   /** @internal this tab's database worker ended on its own; the coordinator handed the database over. */
   handleWorkerEnded(): void {
-    this.events.emit('error', new OversqliteError('internal', this.kind === 'memory'
+    this.events.emit('error', new OversqliteError('internal', !storageDescriptor(this.kind).durable
       ? 'The database worker of this tab ended, and the in-memory database with it. Open the database again.'
       : 'The database worker of this tab ended; the database was handed to the next leader tab and calls continue there.'));
   }

@@ -26,8 +26,8 @@ export type { OversqliteErrorCode, OversqliteErrorShape } from './errors.ts';
 export type { AppSchema, ExecResult, Row, SqlParams, SqlStatement, SqlValue } from '../worker/database/types.ts';
 export type { CommitNotice } from '../worker/database/table-access.ts';
 export type { GroupCommitStats } from '../worker/database/group-commit.ts';
-export type { StorageKind } from '../worker/database/storage-open.ts';
+export type { StorageKind } from '../worker/database/storage-kinds.ts';
 export type {
-  AttachResult, ConflictContext, ConflictEventDetail, ConflictResolution, ConflictResolver, DetachResult, PullResult, PushResult, RowLostDetail, RowLostReason, SelfHealDetail,
+  AttachResult, ConflictContext, ConflictEventDetail, ConflictResolution, ConflictResolver, ConflictStrategy, DetachResult, PullResult, PushResult, RowLostDetail, RowLostReason, SelfHealDetail,
   SyncedTable, SyncErrorInfo, SyncPhase, SyncResult, SyncStatus,
 } from '../worker/engine/types.ts';

@@ -2,8 +2,10 @@
  * `openDatabase()`: the one call an app makes to get a {@link Database}.
  */
 import type { AppSchema } from '../worker/database/types.ts';
-import type { StorageKind } from '../worker/database/storage-open.ts';
-import type { ConflictContext, ConflictResolver, SyncedTable, SyncEvent } from '../worker/engine/types.ts';
+import type { StorageKind } from '../worker/database/storage-kinds.ts';
+import { DEFAULT_STORAGE_KIND, isStorageKind, storageDescriptor, unknownStorageMessage } from '../worker/database/storage-kinds.ts';
+import type { AppSyncOptions, ConflictContext, ConflictResolver, SyncEvent } from '../worker/engine/types.ts';
+import { DEFAULT_CONFLICT_STRATEGY } from '../worker/engine/conflict-strategies.ts';
 import { OversqliteError } from '../worker/database/errors.ts';
 import { Database } from './database.ts';
 import { watchForeground } from './foreground-sync.ts';
@@ -13,31 +15,11 @@ import { TabCoordinator } from './tab-coordinator.ts';
 import { defaultWorkerFactory } from './worker-backend.ts';
 import type { WorkerFactory } from './worker-backend.ts';
 
-/** Sync configuration: which server, which tables, and how to authenticate. */
-export interface SyncOptions {
-  /** Server base URL (the protocol paths are appended). */
-  readonly serverUrl: string;
-  /** PostgreSQL schema the tables live in on the server, e.g. `business`. */
-  readonly remoteSchema: string;
-  /** The tables to sync, each with its sync-key column (its TEXT or BLOB primary key). */
-  readonly tables: readonly SyncedTable[];
-  /**
-   * Returns the current bearer token; runs in the leader tab, may refresh. Never stored. Return
-   * `null` when nobody is signed in (sync reports `auth_required` and automatic sync stops until
-   * an explicit sync succeeds). Throw or reject when a token cannot be had right now (e.g. the
-   * identity server is unreachable): that is `token_unavailable`, transient, retried with backoff.
-   */
-  readonly getToken: () => Promise<string | null>;
-  /** Conflict strategy; default server-wins. */
-  readonly conflicts?: 'server-wins' | 'client-wins' | ConflictResolver;
-  /** What happens to local changes made before the first sign-in when the server already has data. */
-  readonly anonymousData?: 'keep' | 'discard';
-  /**
-   * Automatic sync after writes, on an interval, on server wake-ups, on coming online, and when
-   * the leader tab becomes visible again or gets focus (at most once per 5 s); off by default.
-   */
-  readonly autoSync?: false | { readonly debounceMs?: number; readonly intervalMs?: number; readonly watch?: boolean };
-}
+/**
+ * Sync configuration: which server, which tables, how to authenticate, and how sync behaves. The
+ * options are the engine's (`SyncEngineOptions`); `getToken` runs in the leader tab.
+ */
+export interface SyncOptions extends AppSyncOptions {}
 
 /** Options of {@link openDatabase}. */
 export interface OpenDatabaseOptions {
@@ -73,11 +55,10 @@ export interface OpenDatabaseOptions {
  * @throws OversqliteError `opfs_unavailable`, `migration_failed`, `schema_too_new`, `leader_timeout`, `invalid_argument`.
  */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
-  const storage = options.storage ?? 'opfs';
-  if (storage !== 'opfs' && storage !== 'memory') {
-    throw new OversqliteError('invalid_argument', "storage must be 'opfs' or 'memory'.");
-  }
-  if (storage === 'opfs' && (typeof navigator === 'undefined' || navigator.locks === undefined || typeof BroadcastChannel === 'undefined')) {
+  const storage = options.storage ?? DEFAULT_STORAGE_KIND;
+  if (!isStorageKind(storage)) throw new OversqliteError('invalid_argument', unknownStorageMessage());
+  const kind = storageDescriptor(storage);
+  if (kind.sharedAcrossTabs && (typeof navigator === 'undefined' || navigator.locks === undefined || typeof BroadcastChannel === 'undefined')) {
     throw new OversqliteError('opfs_unavailable',
       "This context has no Web Locks or BroadcastChannel, which oversqlite needs to share an OPFS database between tabs. Use storage: 'memory'.");
   }
@@ -89,7 +70,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   if (lease !== undefined && (!Number.isInteger(lease) || lease < 1 || lease > 600_000)) {
     throw new OversqliteError('invalid_argument', 'transactionLeaseMs must be an integer from 1 to 600000 (ms).');
   }
-  if (storage === 'opfs' && options.requestPersistence !== false) void requestPersistentStorage();
+  if (kind.persistable && options.requestPersistence !== false) void requestPersistentStorage();
   let database: Database | undefined;
   const coordinator = await TabCoordinator.open({
     name: options.name,
@@ -102,7 +83,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
         serverUrl: sync.serverUrl,
         remoteSchema: sync.remoteSchema,
         tables: sync.tables.map((t) => ({ ...t })),
-        conflicts: typeof sync.conflicts === 'function' ? 'custom' : (sync.conflicts ?? 'server-wins'),
+        conflicts: typeof sync.conflicts === 'function' ? 'custom' : (sync.conflicts ?? DEFAULT_CONFLICT_STRATEGY),
         ...(sync.anonymousData !== undefined ? { anonymousData: sync.anonymousData } : {}),
         ...(sync.autoSync !== undefined ? { autoSync: sync.autoSync } : {}),
       },

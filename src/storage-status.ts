@@ -2,7 +2,8 @@
  * Persistent-storage status of the origin. Browsers may evict non-persistent OPFS data under
  * storage pressure, so the app should know whether its data is protected.
  */
-import type { StorageKind } from '../worker/database/storage-open.ts';
+import type { StorageKind } from '../worker/database/storage-kinds.ts';
+import { storageDescriptor } from '../worker/database/storage-kinds.ts';
 
 /** How safe the stored data is, and how much room is left. */
 export interface StorageStatus {
@@ -30,7 +31,7 @@ export async function requestPersistentStorage(): Promise<boolean> {
 /** Reads the current storage status. */
 export async function readStorageStatus(kind: StorageKind): Promise<StorageStatus> {
   const storage = globalThis.navigator?.storage;
-  const persisted = kind === 'opfs' && storage?.persisted !== undefined ? await storage.persisted() : false;
+  const persisted = storageDescriptor(kind).persistable && storage?.persisted !== undefined ? await storage.persisted() : false;
   const estimate = storage?.estimate !== undefined ? await storage.estimate() : undefined;
   return { kind, persisted, usage: estimate?.usage ?? null, quota: estimate?.quota ?? null };
 }

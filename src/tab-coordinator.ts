@@ -13,7 +13,8 @@
  */
 import type { CommitNotice } from '../worker/database/table-access.ts';
 import type { AppSchema, Outcome } from '../worker/database/types.ts';
-import type { StorageKind } from '../worker/database/storage-open.ts';
+import type { StorageKind } from '../worker/database/storage-kinds.ts';
+import { storageDescriptor } from '../worker/database/storage-kinds.ts';
 import type { WorkerSyncOptions } from '../worker/database/worker-service.ts';
 import type { ConflictContext, ConflictResolution, SyncEvent } from '../worker/engine/types.ts';
 import { OversqliteError } from '../worker/database/errors.ts';
@@ -73,7 +74,7 @@ export class TabCoordinator {
   private closed = false;
 
   private constructor(private readonly options: TabCoordinatorOptions, private readonly listeners: CoordinatorListeners) {
-    if (options.storage === 'opfs') {
+    if (storageDescriptor(options.storage).sharedAcrossTabs) {
       this.channel = new BroadcastChannel(coordinationName(options.name));
       this.channel.onmessage = (event: MessageEvent<TabMessage>) => this.dispatch(event.data);
       this.follower = new FollowerLink((m) => this.post(m), this.tabId, options.requestTimeoutMs);
@@ -111,7 +112,7 @@ export class TabCoordinator {
    */
   private async callOwnWorker(backend: WorkerBackend, request: DatabaseRequest): Promise<Outcome<unknown>> {
     const outcome = await backend.handle(request);
-    if (!isWorkerLost(outcome) || request.op === 'write' || this.closed || this.options.storage === 'memory') return outcome;
+    if (!isWorkerLost(outcome) || request.op === 'write' || this.closed || !storageDescriptor(this.options.storage).sharedAcrossTabs) return outcome;
     return this.call(request);
   }
 
@@ -150,7 +151,7 @@ export class TabCoordinator {
   }
 
   private async join(): Promise<void> {
-    if (this.options.storage === 'memory') {
+    if (!storageDescriptor(this.options.storage).sharedAcrossTabs) {
       await this.becomeLeader();
       return;
     }
@@ -212,8 +213,8 @@ export class TabCoordinator {
     this.server = undefined;
     this.currentLeader = undefined;
     this.listeners.onWorkerEnded?.();
-    if (this.options.storage === 'memory') {
-      this.closed = true; // the in-memory data died with the worker; never serve a blank one
+    if (!storageDescriptor(this.options.storage).durable) {
+      this.closed = true; // the data died with the worker; never serve a blank one
       return;
     }
     this.releaseLock();

@@ -10,7 +10,7 @@ import { LocalDatabase } from '../../worker/database/local-database.ts';
 import { WorkerService } from '../../worker/database/worker-service.ts';
 import type { WorkerCallbacks, WorkerOpenInfo, WorkerOpenOptions } from '../../worker/database/worker-service.ts';
 import type { Outcome, SqlStatement } from '../../worker/database/types.ts';
-import type { StorageKind } from '../../worker/database/storage-open.ts';
+import type { StorageKind } from '../../worker/database/storage-kinds.ts';
 import { SyncEngine } from '../../worker/engine/index.ts';
 import type { AttachResult, PullResult } from '../../worker/engine/types.ts';
 import { itemBody, itemKey, itemsSchema, itemsSyncTables, remoteSchema } from './schema.ts';

@@ -14,7 +14,9 @@ import { loadSqlite } from './sqlite-module.ts';
 import { runExec, runQuery } from './statement-runner.ts';
 import { StatementCache } from './statement-cache.ts';
 import { openStorage } from './storage-open.ts';
-import type { OpenedStorage, StorageKind } from './storage-open.ts';
+import type { OpenedStorage } from './storage-open.ts';
+import { isStorageKind, storageDescriptor, unknownStorageMessage } from './storage-kinds.ts';
+import type { StorageKind } from './storage-kinds.ts';
 import { TableAccessMonitor } from './table-access.ts';
 import type { CommitNotice } from './table-access.ts';
 import type { AppSchema, Outcome, QueryResult, SqlParams, WatchedQueryResult } from './types.ts';
@@ -36,14 +38,6 @@ export interface LocalDatabaseOptions {
    */
   readonly beforeMigrate?: (db: Database, pendingMigrations: readonly string[]) => void;
 }
-
-/**
- * Pragmas for OPFS, chosen from the commit-cost matrix in docs/toolchain.md with durability first:
- * WAL with an exclusive lock (no shared-memory index, which sahpool cannot provide) commits in
- * about 0.6 ms versus 1.4 ms for the rollback journal, and synchronous=FULL keeps each commit
- * durable. The exclusive lock costs nothing: only this worker may touch the file anyway.
- */
-const OPFS_PRAGMAS = ['PRAGMA locking_mode = EXCLUSIVE', 'PRAGMA journal_mode = WAL', 'PRAGMA synchronous = FULL'];
 
 /** An open app database with group commit and change notices. */
 export class LocalDatabase {
@@ -85,14 +79,12 @@ export class LocalDatabase {
     if (typeof options?.name !== 'string' || options.name === '' || options.name.length > 100) {
       throw new OversqliteError('invalid_argument', 'name must be a non-empty string of at most 100 characters.');
     }
-    if (options.storage !== 'opfs' && options.storage !== 'memory') {
-      throw new OversqliteError('invalid_argument', "storage must be 'opfs' or 'memory'.");
-    }
+    if (!isStorageKind(options.storage)) throw new OversqliteError('invalid_argument', unknownStorageMessage());
     const sqlite3 = await loadSqlite();
     const opened = await openStorage(sqlite3, options.name, options.storage);
     try {
       const { db } = opened;
-      if (options.storage === 'opfs') for (const pragma of OPFS_PRAGMAS) db.exec(pragma);
+      for (const pragma of storageDescriptor(options.storage).pragmas) db.exec(pragma);
       db.exec('PRAGMA foreign_keys = ON');
       installRequestLedger(db);
       options.beforeMigrate?.(db, pendingMigrations(db, options.schema));

@@ -6,9 +6,7 @@
 import type { Database, SAHPoolUtil, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { OversqliteError } from './errors.ts';
 import { installQuotaErrorProbe } from './quota-check.ts';
-
-/** Where the database lives. */
-export type StorageKind = 'opfs' | 'memory';
+import type { StorageKind } from './storage-kinds.ts';
 
 /** An open SQLite connection plus what is needed to release its file. */
 export interface OpenedStorage {
@@ -44,10 +42,19 @@ const pools = new Map<string, SAHPoolUtil>();
  * when another worker still holds the file's access handles (retry once it is released).
  */
 export async function openStorage(sqlite3: Sqlite3Static, name: string, storage: StorageKind): Promise<OpenedStorage> {
-  if (storage === 'memory') {
+  return OPENERS[storage](sqlite3, name);
+}
+
+/** How each storage kind (storage-kinds.ts) opens a database: one opener per kind. */
+const OPENERS: { readonly [K in StorageKind]: (sqlite3: Sqlite3Static, name: string) => Promise<OpenedStorage> } = {
+  memory: async (sqlite3) => {
     const db = new sqlite3.oo1.DB(':memory:', 'c');
-    return { db, storage, close: () => db.close() };
-  }
+    return { db, storage: 'memory', close: () => db.close() };
+  },
+  opfs: openOpfs,
+};
+
+async function openOpfs(sqlite3: Sqlite3Static, name: string): Promise<OpenedStorage> {
   if (!opfsSupported()) {
     throw new OversqliteError('opfs_unavailable',
       'OPFS sync access handles are not available here (private browsing, an old browser, or not a dedicated worker). ' +
@@ -81,7 +88,7 @@ export async function openStorage(sqlite3: Sqlite3Static, name: string, storage:
   const db = new opened.OpfsSAHPoolDb(`/${name}.sqlite3`);
   return {
     db,
-    storage,
+    storage: 'opfs',
     close: () => {
       db.close();
       // Pausing releases the sync access handles at once, so a follower tab can take over

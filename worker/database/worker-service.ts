@@ -9,27 +9,17 @@ import { OversqliteError, toOversqliteError } from './errors.ts';
 import type { GroupCommitStats, WriteOutcome, WriteUnit } from './group-commit.ts';
 import { LocalDatabase } from './local-database.ts';
 import { classifyIoError } from './quota-check.ts';
-import type { StorageKind } from './storage-open.ts';
+import type { StorageKind } from './storage-kinds.ts';
 import type { CommitNotice } from './table-access.ts';
 import type { Database } from '@sqlite.org/sqlite-wasm';
 import type { AppSchema, ExecResult, Outcome, QueryResult, SqlParams, WatchedQueryResult } from './types.ts';
 import { SyncEngine, dropCaptureTriggers, installCaptureFunction } from '../engine/index.ts';
-import type { ConflictContext, ConflictResolution, SyncedTable, SyncEvent } from '../engine/types.ts';
+import type { AppSyncOptions, ConflictContext, ConflictResolution, ConflictStrategy, SyncEvent } from '../engine/types.ts';
 
 /** Sync configuration as it crosses into the worker (functions stay in the tab, behind callbacks). */
-export interface WorkerSyncOptions {
-  /** Server base URL. */
-  readonly serverUrl: string;
-  /** Remote PostgreSQL schema. */
-  readonly remoteSchema: string;
-  /** Synced tables with their sync keys. */
-  readonly tables: readonly SyncedTable[];
+export interface WorkerSyncOptions extends Omit<AppSyncOptions, 'getToken' | 'conflicts'> {
   /** Conflict strategy; `'custom'` calls {@link WorkerCallbacks.resolveConflict} in the tab. */
-  readonly conflicts: 'server-wins' | 'client-wins' | 'custom';
-  /** Handling of anonymous local data on first attach. */
-  readonly anonymousData?: 'keep' | 'discard';
-  /** Automatic scheduling. */
-  readonly autoSync?: false | { readonly debounceMs?: number; readonly intervalMs?: number; readonly watch?: boolean };
+  readonly conflicts: ConflictStrategy | 'custom';
 }
 
 /** The sync operations a tab can run through {@link WorkerService.sync}. */

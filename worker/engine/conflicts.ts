@@ -29,15 +29,15 @@ import type { OutboxRow } from './outbox.ts';
 import { requeueOutboxInTransaction } from './outbox.ts';
 import { requireRebuild } from './metadata.ts';
 import type { TableModel } from './table-config.ts';
-import type { ConflictContext, ConflictResolution, RowLostDetail } from './types.ts';
+import { CONFLICT_STRATEGIES, DEFAULT_CONFLICT_STRATEGY } from './conflict-strategies.ts';
+import type { ConflictContext, ConflictResolution } from './conflict-strategies.ts';
+import type { RowLostDetail } from './types.ts';
 import { anyPendingDelete, needsSnapshotToRestore, settleChildrenOfLocallyDeletedParents } from './local-parent-deletes.ts';
 
-/** Asks the configured strategy. */
+/** Asks the configured strategy: a resolver function, or a named one from `CONFLICT_STRATEGIES`. */
 async function decide(ctx: EngineContext, c: ConflictContext): Promise<ConflictResolution> {
-  const strategy = ctx.options.conflicts ?? 'server-wins';
-  if (strategy === 'server-wins') return { keep: 'server' };
-  if (strategy === 'client-wins') return { keep: 'local' };
-  return await strategy(c);
+  const strategy = ctx.options.conflicts ?? DEFAULT_CONFLICT_STRATEGY;
+  return await (typeof strategy === 'function' ? strategy : CONFLICT_STRATEGIES[strategy])(c);
 }
 
 /** Resolves one reported conflict and requeues the rest of the frozen bundle. */

@@ -13,6 +13,7 @@ export type {
   ConflictEventDetail,
   ConflictResolution,
   ConflictResolver,
+  ConflictStrategy,
   DetachResult,
   EngineClock,
   PullResult,

@@ -4,6 +4,7 @@
  */
 import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import type { ValueFamily, WireOp } from '../../protocol/index.ts';
+import type { ConflictResolver, ConflictStrategy } from './conflict-strategies.ts';
 
 /** A synced table. The local SQLite table has the same name as the remote table. */
 export interface SyncedTable {
@@ -20,31 +21,7 @@ export interface SyncedTable {
   columns?: Record<string, ValueFamily>;
 }
 
-/** Input of a custom conflict resolver. Rows are plain objects in local form (see `docs/engine.md`). */
-export interface ConflictContext {
-  table: string;
-  /** The sync key value (string; BLOB UUID keys as dashed UUID text). */
-  key: string;
-  /** The local intent that the server rejected. */
-  localOp: WireOp;
-  /** The local after-image (null for DELETE). Integers are decimal strings, BLOBs base64. */
-  localRow: Record<string, unknown> | null;
-  /** The server's current row (null when deleted or missing), wire form. */
-  serverRow: Record<string, unknown> | null;
-  baseVersion: number;
-  serverVersion: number;
-  serverDeleted: boolean;
-}
-
-/** What a resolver decides: keep the server row, keep the local intent, write a merged row, or delete. */
-export type ConflictResolution =
-  | { keep: 'server' }
-  | { keep: 'local' }
-  | { row: Record<string, unknown> }
-  | { delete: true };
-
-/** A custom conflict resolver. May be async (it can ask the user through the main thread). */
-export type ConflictResolver = (ctx: ConflictContext) => ConflictResolution | Promise<ConflictResolution>;
+export type { ConflictContext, ConflictResolution, ConflictResolver, ConflictStrategy } from './conflict-strategies.ts';
 
 /** Options of {@link SyncEngine.open}. */
 export interface SyncEngineOptions {
@@ -53,8 +30,8 @@ export interface SyncEngineOptions {
   db: Database;
   /** PostgreSQL schema name on the server (one per database), e.g. `business`. */
   remoteSchema: string;
-  /** Selective sync: only these tables are captured and synced. */
-  tables: SyncedTable[];
+  /** Selective sync: only these tables are captured and synced, each with its sync-key column (its TEXT or BLOB primary key). */
+  tables: readonly SyncedTable[];
   /** Server base URL; protocol paths (`/sync/...`) are appended to it. */
   serverUrl: string;
   /**
@@ -64,11 +41,18 @@ export interface SyncEngineOptions {
    */
   getToken: () => Promise<string | null>;
   fetch?: typeof fetch;
-  /** Conflict strategy. Default `'server-wins'`. */
-  conflicts?: 'server-wins' | 'client-wins' | ConflictResolver;
-  /** On `remote_authoritative`: keep anonymous local rows as pending intent (default) or discard them. */
+  /** Conflict strategy: a named one (`CONFLICT_STRATEGIES`) or a resolver function. Default `'server-wins'`. */
+  conflicts?: ConflictStrategy | ConflictResolver;
+  /**
+   * Local changes made before the first sign-in when the server already has data
+   * (`remote_authoritative`): kept as pending intent on top of the server's rows (default) or discarded.
+   */
   anonymousData?: 'keep' | 'discard';
-  /** Automatic scheduling. `false` (default) = only explicit calls. */
+  /**
+   * Automatic sync after writes (debounced), on an interval, on server wake-ups (`watch`), on coming
+   * online, and (through `openDatabase`) when the leader tab becomes visible again or gets focus
+   * (at most once per 5 s). `false` (default): only explicit calls.
+   */
   autoSync?: false | { debounceMs?: number; intervalMs?: number; watch?: boolean };
   /** Rows per push chunk (clamped to the server's `max_rows_per_push_chunk`). Default 1000. */
   pushChunkRows?: number;
@@ -98,6 +82,15 @@ export interface SyncEngineOptions {
    */
   writerLock?: () => Promise<() => void>;
 }
+
+/**
+ * The sync options an app sets (through `openDatabase`, which hands them to the worker); the other
+ * engine options tune the engine or are seams for tests and hosts that run SQLite themselves.
+ */
+export type AppSyncOptionName = 'serverUrl' | 'remoteSchema' | 'tables' | 'getToken' | 'conflicts' | 'anonymousData' | 'autoSync';
+
+/** The sync options an app sets: the one definition `openDatabase`'s `SyncOptions` and the worker's `WorkerSyncOptions` derive from. */
+export type AppSyncOptions = Readonly<Pick<SyncEngineOptions, AppSyncOptionName>>;
 
 /** Time source and timers; injectable so backoff and debounce are testable without sleeping. */
 export interface EngineClock {
