@@ -179,6 +179,9 @@ async function loadBundles(
   return { bundles, hasMore };
 }
 
+/** Table ids above this take the row-by-row path (the joined one indexes arrays by id). */
+const MAX_INDEXED_TABLE_ID = 10_000;
+
 /** A PullBundle's text up to its rows array's opening bracket, in JSON.stringify's member order. */
 function bundleHead(m: LogRow, bundleHash: string): string {
   return (
@@ -196,24 +199,31 @@ function bundleHead(m: LogRow, bundleHash: string): string {
  * columns, rows of an older server version): those need `finishPayload`, the row-by-row path.
  */
 async function joinedRowTexts(tx: SqlSession, catalog: Catalog, userPk: string, metas: readonly LogRow[]): Promise<Map<string, { text: string; count: number }> | null> {
-  const ids: number[] = [];
-  const heads: string[] = [];
+  // Per-table values as arrays indexed by table id (ids are small: one per registered table), so
+  // each row picks its frame by subscript rather than through a join.
+  const heads: (string | null)[] = [];
   const prefixes: (string | null)[] = [];
+  const uuidKeys: (boolean | null)[] = [];
   for (const [id, table] of catalog.byId) {
+    if (!Number.isInteger(id) || id < 1 || id > MAX_INDEXED_TABLE_ID) return null;
     const f = frameOf(table);
-    ids.push(id);
-    heads.push(f.head);
-    prefixes.push(f.prefix);
+    heads[id - 1] = f.head;
+    prefixes[id - 1] = f.prefix;
+    // A UUID's text needs no JSON escaping: quoting it is enough.
+    uuidKeys[id - 1] = table.keyKind === 'uuid';
   }
+  const fill = <T,>(xs: (T | null)[]): (T | null)[] => Array.from(xs, (x) => x ?? null);
   const r = await tx.query<{ bundle_seq: string; all_canonical: boolean; row_count: number; rows_text: string }>(
-    `SELECT r.bundle_seq::text AS bundle_seq, count(*)::int AS row_count,
-            bool_and(f.head IS NOT NULL AND (r.payload IS NULL OR (f.prefix IS NOT NULL AND starts_with(r.payload::text, f.prefix)))) AS all_canonical,
-            string_agg(f.head || to_json(r.key_text)::text || ($5::text[])[r.op_code] || r.bundle_seq::text ||
-                       CASE WHEN r.payload IS NULL THEN '}' ELSE ',"payload":' || r.payload::text || '}' END, ',' ORDER BY r.row_ordinal) AS rows_text
-       FROM sync.bundle_rows r LEFT JOIN unnest($4::int[], $6::text[], $7::text[]) AS f(table_id, head, prefix) ON f.table_id = r.table_id
-      WHERE r.user_pk = $1 AND r.bundle_seq >= $2 AND r.bundle_seq <= $3
-      GROUP BY r.bundle_seq`,
-    [userPk, metas[0]!.bundle_seq, metas[metas.length - 1]!.bundle_seq, ids, OP_MEMBER.slice(1), heads, prefixes],
+    `SELECT bundle_seq::text AS bundle_seq, count(*)::int AS row_count,
+            bool_and(head IS NOT NULL AND (payload IS NULL OR (prefix IS NOT NULL AND starts_with(payload, prefix)))) AS all_canonical,
+            string_agg(head || CASE WHEN uuid_key THEN '"' || key_text || '"' ELSE to_json(key_text)::text END || ($4::text[])[op_code] ||
+                       bundle_seq::text || CASE WHEN payload IS NULL THEN '}' ELSE ',"payload":' || payload || '}' END, ',' ORDER BY row_ordinal) AS rows_text
+       FROM (SELECT r.bundle_seq, r.row_ordinal, r.key_text, r.op_code, r.payload::text AS payload,
+                    ($5::text[])[r.table_id] AS head, ($6::text[])[r.table_id] AS prefix, ($7::boolean[])[r.table_id] AS uuid_key
+               FROM sync.bundle_rows r
+              WHERE r.user_pk = $1 AND r.bundle_seq >= $2 AND r.bundle_seq <= $3) rows
+      GROUP BY bundle_seq`,
+    [userPk, metas[0]!.bundle_seq, metas[metas.length - 1]!.bundle_seq, OP_MEMBER.slice(1), fill(heads), fill(prefixes), fill(uuidKeys)],
   );
   const out = new Map<string, { text: string; count: number }>();
   for (const row of r.rows) {

@@ -13,11 +13,14 @@ CREATE SCHEMA business;
 CREATE TABLE business.measures (
   _sync_scope_id text NOT NULL, code text NOT NULL, label text, x double precision, n bigint, ok boolean, blob bytea, at timestamptz,
   PRIMARY KEY (_sync_scope_id, code));
+CREATE TABLE business.items (
+  _sync_scope_id text NOT NULL, id uuid NOT NULL, label text, PRIMARY KEY (_sync_scope_id, id));
 CREATE TABLE business.docs (
   _sync_scope_id text NOT NULL, name text NOT NULL, body jsonb, PRIMARY KEY (_sync_scope_id, name));
 `;
 const TABLES = [
   { schema: 'business', table: 'measures', syncKey: 'code' },
+  { schema: 'business', table: 'items', syncKey: 'id' },
   { schema: 'business', table: 'docs', syncKey: 'name' },
 ];
 const AWKWARD = ['plain', 'quote " and \\ backslash', 'line\nbreak\ttab\r\b\f', 'ctrl \u0001\u001f\u007f', 'é ü 中文', 'astral 😀', 'sep \u2028\u2029', '</script>&<>', ''];
@@ -35,6 +38,7 @@ beforeAll(async () => {
       await tx.query('INSERT INTO business.measures (code, label, x, n, ok, blob, at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
         `key ${t}`, t, i === 3 ? null : i / 3, i === 0 ? '9007199254740993' : String(-i), i % 3 === 0 ? null : i % 2 === 0, Buffer.from([i, 255, 0]), '2026-03-24T10:42:11.123456Z',
       ]);
+      await tx.query('INSERT INTO business.items (id, label) VALUES ($1, $2)', [`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, t]);
     }
   });
   await h.server.writeAs('uma', 'server:docs', async (tx) => {
@@ -69,7 +73,8 @@ it('pull bodies are JSON.stringify of the response, each row as committed-rows s
     }
   }
   const all = JSON.parse(await rawPull('?after_bundle_seq=0&max_bundles=10')) as { bundles: { rows: { key: Record<string, string>; op: string }[] }[] };
-  expect(all.bundles.map((b) => b.rows.length)).toEqual([AWKWARD.length, AWKWARD.length, 4]);
-  expect(all.bundles[0]!.rows.map((r) => r.key.code)).toEqual(AWKWARD.map((t) => `key ${t}`));
+  expect(all.bundles.map((b) => b.rows.length)).toEqual([AWKWARD.length * 2, AWKWARD.length, 4]);
+  expect(all.bundles[0]!.rows.filter((r) => r.key.code !== undefined).map((r) => r.key.code)).toEqual(AWKWARD.map((t) => `key ${t}`));
+  expect(all.bundles[0]!.rows.filter((r) => r.key.id !== undefined)).toHaveLength(AWKWARD.length);
   expect(all.bundles[2]!.rows.filter((r) => r.op === 'DELETE').map((r) => r.key.code).sort()).toEqual(['key astral 😀', 'key plain']);
 });
