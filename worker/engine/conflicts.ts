@@ -171,7 +171,12 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
       // The server's row may reference a parent this device deleted and has not pushed yet (a
       // cycle, or a parent deleted after the other device's edit): it follows the parent's fate
       // as the server will decide it, like a pulled row (local-parent-deletes.ts).
-      if (kind === 'server' && serverLive && anyPendingDelete(ctx)) lost = settleChildrenOfLocallyDeletedParents(ctx, [t]).lost;
+      if (kind === 'server' && serverLive && anyPendingDelete(ctx)) {
+        lost = settleChildrenOfLocallyDeletedParents(ctx, [t]).lost;
+        // A row dropped there took this device's pending rows under it by the local cascade:
+        // they settle (and are reported) as after a resolved delete.
+        if (lost.length) lost.push(...settleOrphanedIntents(ctx, true));
+      }
       // A row the resolution deleted took its children with it by the local cascade: their
       // pending inserts/updates would cost a rejected push. They settle as after a pulled delete.
       if ((kind === 'server' && !serverLive) || kind === 'delete') lost.push(...settleOrphanedIntents(ctx, true));

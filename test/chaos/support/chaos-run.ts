@@ -167,7 +167,6 @@ export async function runChaos(world: World, opts: ChaosOptions): Promise<ChaosO
     };
     if (doomed) apply();
     else {
-      stats.localWrites++;
       ledger.write(d.name, step, d.device.db, table, key, apply);
       d.device.engine.notifyLocalWrite();
     }
@@ -373,6 +372,7 @@ export async function runChaos(world: World, opts: ChaosOptions): Promise<ChaosO
     if (d.lastError !== null || d.device.engine.status.pendingCount !== 0) stuck.push(`${d.name}${d.lastError ? ` (${d.lastError})` : ` (${d.device.engine.status.pendingCount} pending)`}`);
   }
   const unaccounted = ledger.unaccounted(history, finalRows);
+  stats.localWrites = ledger.recorded;
   const faults: Record<FaultKind | ProcessFaultKind, number> = { drop: 0, lost_response: 0, cut_body: 0, unavailable: 0, duplicate: 0, delay: 0, ...struck };
   for (const d of devices) for (const k of Object.keys(d.faults.injected) as FaultKind[]) faults[k] += d.faults.injected[k];
   // Each run's devices are done: free their engines and empty their files, or a long job
