@@ -25,7 +25,8 @@ import type { SqlDatabase } from '../../../server/database/types.ts';
 /** Text written only inside transactions a crash rolls back. */
 export const ROLLED_BACK_MARK = 'rolled-back';
 
-type Row = Record<string, unknown> | null;
+/** A row as the app's SQLite holds it (null: no row). */
+export type Row = Record<string, unknown> | null;
 
 interface Write {
   device: string;
@@ -96,10 +97,15 @@ export class ChangeLedger {
   /** Subscribe result: records conflict/lost events and the device's source ids. */
   listener(device: string): (e: SyncEvent) => void {
     return (e) => {
-      if (e.type === 'conflict') this.events.push({ device, table: e.conflict.table, key: e.conflict.key, at: ++this.clock });
-      else if (e.type === 'lost') this.events.push({ device, table: e.lost.table, key: e.lost.key, at: ++this.clock });
+      if (e.type === 'conflict') this.noteEvent(device, e.conflict.table, e.conflict.key);
+      else if (e.type === 'lost') this.noteEvent(device, e.lost.table, e.lost.key);
       else if (e.type === 'status' && e.status.sourceId) this.noteSource(device, e.status.sourceId);
     };
+  }
+
+  /** A `conflict` or `lost` event naming `table`/`key` reached the app on `device`. */
+  noteEvent(device: string, table: string, key: string): void {
+    this.events.push({ device, table, key, at: ++this.clock });
   }
 
   noteSource(device: string, sourceId: string): void {
@@ -107,28 +113,46 @@ export class ChangeLedger {
     this.sources.get(device)!.add(sourceId);
   }
 
+  /** The rows {@link recordWrite} needs read right before and right after a write of `table`/`key` on `device`. */
+  keysAround(device: string, table: string, key: string): { table: string; key: string }[] {
+    const keys = new Map<string, { table: string; key: string }>([[`${table}/${key}`, { table, key }]]);
+    for (const e of this.lineage.get(device)?.values() ?? []) keys.set(`${e.last.table}/${e.last.key}`, { table: e.last.table, key: e.last.key });
+    return [...keys.values()];
+  }
+
   /**
-   * Wraps one committed app write on `db`: `apply` runs it (and returns false when the database
-   * refused it: nothing changed). Records the written row and marks earlier writes it replaced.
+   * Records one committed app write from the rows of {@link keysAround} read right before and
+   * right after it (`table/key` to row, null: no row), and marks earlier writes it replaced.
    */
-  write(device: string, step: number, db: Database, table: string, key: string, apply: () => boolean): void {
+  recordWrite(device: string, step: number, table: string, key: string, before: Map<string, Row>, after: Map<string, Row>): void {
     const mine = this.lineage.get(device) ?? new Map<string, { last: Write; value: Row }>();
     this.lineage.set(device, mine);
-    // Keys whose row still holds what this device's own actions left (a pull may have changed others).
-    const unchanged = [...mine.values()].filter((e) => sameRow(localRow(db, e.last.table, e.last.key), e.value));
-    const created = localRow(db, table, key) === null;
-    if (!apply()) return;
     let previous: Write | null = null;
-    for (const e of unchanged) {
-      const now = localRow(db, e.last.table, e.last.key);
+    for (const [k, e] of mine) {
+      // Only keys whose row still held what this device's own actions left (a pull may have changed others).
+      if (!sameRow(before.get(k) ?? null, e.value)) continue;
+      const now = after.get(k) ?? null;
       if (e.last.table === table && e.last.key === key) previous = e.last;
       if (sameRow(now, e.value)) continue;
       e.last.replaced = true;
       e.value = now;
     }
-    const w: Write = { device, step, table, key, row: localRow(db, table, key), at: ++this.clock, replaced: false, created, previous };
+    const created = (before.get(`${table}/${key}`) ?? null) === null;
+    const w: Write = { device, step, table, key, row: after.get(`${table}/${key}`) ?? null, at: ++this.clock, replaced: false, created, previous };
     this.writes.push(w);
     mine.set(`${table}/${key}`, { last: w, value: w.row });
+  }
+
+  /**
+   * Wraps one app write on `db`: `apply` runs it (and returns false when the database refused it:
+   * nothing changed, nothing recorded).
+   */
+  write(device: string, step: number, db: Database, table: string, key: string, apply: () => boolean): void {
+    const keys = this.keysAround(device, table, key);
+    const read = (): Map<string, Row> => new Map(keys.map((k) => [`${k.table}/${k.key}`, localRow(db, k.table, k.key)]));
+    const before = read();
+    if (!apply()) return;
+    this.recordWrite(device, step, table, key, before, read());
   }
 
   /**
