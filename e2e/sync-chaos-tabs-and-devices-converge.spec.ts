@@ -9,7 +9,9 @@
  * online only: a new page or worker loads its script from the dev server, which offline emulation
  * blocks, where an installed app would have it cached). Then every device comes online and
  * syncs until quiet, and every tab must hold exactly PostgreSQL's rows with no FK violation and
- * nothing pending, with no manual step (no hydrate).
+ * nothing pending, with no manual step (no hydrate); and every committed local write reached the
+ * server or produced a conflict/lost event in one of the device's tabs (the ledger of
+ * test/chaos/support/change-ledger.ts, fed by rows read around each write and by every tab's events).
  *
  * The suite runs one 30-step run from a fixed seed; a longer job:
  *   E2E_CHAOS_RUNS=10 E2E_CHAOS_STEPS=80 node scripts/e2e.mjs sync-chaos-tabs-and-devices-converge
@@ -21,12 +23,14 @@ import { signHarnessToken, startSyncServer } from '../test/harness/sync-server.t
 import type { StartedSyncServer } from '../test/harness/sync-server.ts';
 import { FK_LOCAL_SQL, FK_LOCAL_TABLES, FK_SERVER_SQL, FK_SERVER_TABLES, NAMES, fkServer } from '../test/engine-integration/support/fk-schema.ts';
 import { prng } from '../test/chaos/support/prng.ts';
+import { ChangeLedger, serverHistory } from '../test/chaos/support/change-ledger.ts';
+import type { Row } from '../test/chaos/support/change-ledger.ts';
 import { baseURL } from './browser.ts';
 import { openTab, reloadTab } from './page-helpers.ts';
 
 const RUNS = Number(process.env.E2E_CHAOS_RUNS ?? 1);
 const FIRST_SEED = Number(process.env.E2E_CHAOS_SEED ?? (process.env.E2E_CHAOS_RUNS ? Math.floor(Math.random() * 2 ** 31) : 1003));
-// The fixed sample: seed 1003 in 30 steps has every kind of step (1 offline toggle, 2 reloads and
+// The fixed sample: seed 1003 in 30 steps has every kind of step (1 offline toggle, 1 reload and
 // 3 closes mid-write, 2 leader worker crashes) in ~20-30 s.
 const STEPS = Number(process.env.E2E_CHAOS_STEPS ?? 30);
 const DB = 'chaos';
@@ -60,6 +64,10 @@ async function openChaos(page: Page, user: string, online: boolean, conflicts: s
       createWorker: window.harness.crashableWorker(name),
       sync: { serverUrl: `${location.origin}/fkc`, remoteSchema: 'fkm', tables, getToken: async () => token, conflicts: conflicts as 'server-wins' | 'client-wins' },
     });
+    // Every tab hears the device's sync events; each goes to the test's ledger at once.
+    const report = (window as unknown as { chaosSyncEvent: (table: string, key: string) => Promise<void> }).chaosSyncEvent;
+    window.harness.db(name).on('lost', (l) => void report(l.table, l.key));
+    window.harness.db(name).on('conflict', (c) => void report(c.table, c.key));
     if (online) {
       const attached = await window.harness.db(name).sync.attach(user);
       if (attached.status !== 'connected') throw new Error(`attach: ${JSON.stringify(attached)}`);
@@ -77,6 +85,13 @@ function exec(page: Page, sql: string, bind: unknown[]): Promise<string> {
       return String((e as { code?: string }).code ?? (e as Error).message);
     }
   }, { name: DB, sql, bind });
+}
+
+/** Rows of `keys` (table/key) in `page`, as the ledger reads them around a write. */
+async function rowsOf(page: Page, keys: { table: string; key: string }[]): Promise<Map<string, Row>> {
+  const rows = await page.evaluate(async ({ name, keys }) => Promise.all(keys.map(async (k) =>
+    ((await window.harness.db(name).query(`SELECT * FROM ${k.table} WHERE id = ?`, [k.key]))[0] ?? null) as Record<string, unknown> | null)), { name: DB, keys });
+  return new Map(keys.map((k, i) => [`${k.table}/${k.key}`, rows[i] ?? null]));
 }
 
 async function ids(page: Page, table: string): Promise<string[]> {
@@ -107,11 +122,16 @@ async function runOnce(browser: import('@playwright/test').Browser, seed: number
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const conflicts = seed % 2 === 0 ? 'server-wins' : 'client-wins';
   const user = `bchaos-${seed}-${Date.now()}`;
-  const counts = { writes: 0, syncs: 0, failedSyncs: 0, offline: 0, reloadMidWrite: 0, closedMidWrite: 0, leaderCrash: 0 };
+  const counts = { writes: 0, recorded: 0, events: 0, syncs: 0, failedSyncs: 0, offline: 0, reloadMidWrite: 0, closedMidWrite: 0, leaderCrash: 0 };
+  const ledger = new ChangeLedger();
   const devices: Device[] = [];
   for (let i = 0; i < 2; i++) {
     const context = await browser.newContext();
     openContexts.push(context);
+    await context.exposeFunction('chaosSyncEvent', (table: string, key: string) => {
+      counts.events++;
+      ledger.noteEvent(`device${i}`, table, key);
+    });
     // The FK server is not behind the page's Vite proxy: same-origin requests under /fkc are forwarded to it.
     await context.route(`${baseURL}/fkc/**`, async (route) => {
       const url = route.request().url().replace(`${baseURL}/fkc`, server.baseUrl);
@@ -130,41 +150,76 @@ async function runOnce(browser: import('@playwright/test').Browser, seed: number
     devices.push(device);
   }
 
+  const status = (page: Page) => page.evaluate((name) => window.harness.db(name).sync.status.get(), DB);
+  const noteSource = async (d: Device, page: Page): Promise<void> => {
+    const sourceId = (await status(page))?.sourceId;
+    if (sourceId) ledger.noteSource(d.name, sourceId);
+  };
+  /** One app write in `page`, recorded in the ledger from the rows read around it when it committed. */
+  const tracked = async (d: Device, page: Page, step: number, table: string, key: string, sql: string, bind: unknown[]): Promise<void> => {
+    const keys = ledger.keysAround(d.name, table, key);
+    const before = await rowsOf(page, keys);
+    if ((await exec(page, sql, bind)) === 'ok') ledger.recordWrite(d.name, step, table, key, before, await rowsOf(page, keys));
+  };
   /** A random app write in `page` (the SQL of test/chaos/support/chaos-run.ts). */
-  const write = async (page: Page, n: number): Promise<void> => {
+  const write = async (d: Device, page: Page, n: number): Promise<void> => {
     counts.writes++;
     const r = rand();
     const folders = await ids(page, 'folders');
     if (r < 0.2) {
       const id = pick(['F0', 'F1', 'F2', 'F3']);
       const parent = folders.length && rand() < 0.5 ? pick(folders) : null;
-      if (id !== parent) await exec(page, 'INSERT INTO folders(id, parent_id, name) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name', [id, parent, `folder ${n}`]);
+      if (id !== parent) await tracked(d, page, n, 'folders', id, 'INSERT INTO folders(id, parent_id, name) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name', [id, parent, `folder ${n}`]);
     } else if (r < 0.38) {
-      if (folders.length) await exec(page, 'INSERT INTO notes(id, folder_id, body) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET body = excluded.body', [pick(['N0', 'N1', 'N2', 'N3']), pick(folders), `note ${n}`]);
+      const id = pick(['N0', 'N1', 'N2', 'N3']);
+      if (folders.length) await tracked(d, page, n, 'notes', id, 'INSERT INTO notes(id, folder_id, body) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET body = excluded.body', [id, pick(folders), `note ${n}`]);
     } else if (r < 0.46) {
-      if (folders.length) await exec(page, 'INSERT INTO pins(id, folder_id, label) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET label = excluded.label', [pick(['P0', 'P1']), pick(folders), `pin ${n}`]);
+      const id = pick(['P0', 'P1']);
+      if (folders.length) await tracked(d, page, n, 'pins', id, 'INSERT INTO pins(id, folder_id, label) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET label = excluded.label', [id, pick(folders), `pin ${n}`]);
     } else if (r < 0.54) {
       const folder = folders.length && rand() < 0.8 ? pick(folders) : null;
-      await exec(page, 'INSERT INTO links(id, folder_id, url) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET url = excluded.url, folder_id = excluded.folder_id', [pick(['L0', 'L1']), folder, `https://x/${n}`]);
+      const id = pick(['L0', 'L1']);
+      await tracked(d, page, n, 'links', id, 'INSERT INTO links(id, folder_id, url) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET url = excluded.url, folder_id = excluded.folder_id', [id, folder, `https://x/${n}`]);
     } else if (r < 0.62) {
-      await exec(page, UPSERT_TEAM, [pick(['T0', 'T1']), `team ${n}`]);
+      const id = pick(['T0', 'T1']);
+      await tracked(d, page, n, 'teams', id, UPSERT_TEAM, [id, `team ${n}`]);
     } else if (r < 0.72) {
       const teams = await ids(page, 'teams');
       if (teams.length) {
         const person = pick(['Q0', 'Q1', 'Q2']);
         const team = pick(teams);
-        await exec(page, 'INSERT INTO people(id, team_id, name) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET team_id = excluded.team_id, name = excluded.name', [person, team, `person ${n}`]);
-        if (rand() < 0.5) await exec(page, 'UPDATE teams SET captain_id = ? WHERE id = ?', [person, team]);
+        await tracked(d, page, n, 'people', person, 'INSERT INTO people(id, team_id, name) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET team_id = excluded.team_id, name = excluded.name', [person, team, `person ${n}`]);
+        if (rand() < 0.5) await tracked(d, page, n, 'teams', team, 'UPDATE teams SET captain_id = ? WHERE id = ?', [person, team]);
       }
     } else {
       const table = pick(['folders', 'folders', 'notes', 'pins', 'links', 'teams', 'people']);
       const list = await ids(page, table);
-      if (list.length) await exec(page, `DELETE FROM ${table} WHERE id = ?`, [pick(list)]);
+      if (list.length) {
+        const id = pick(list);
+        await tracked(d, page, n, table, id, `DELETE FROM ${table} WHERE id = ?`, [id]);
+      }
     }
   };
-  const sync = async (page: Page): Promise<void> => {
+  /**
+   * A team write fired in `page` and left in flight while `interrupt` reloads or closes the tab;
+   * recorded when it committed anyway (read back through `after()`'s tab).
+   */
+  const inFlightWrite = async (d: Device, page: Page, step: number, interrupt: () => Promise<Page>): Promise<void> => {
+    const id = pick(['T0', 'T1']);
+    const name = `team ${step}`;
+    const keys = ledger.keysAround(d.name, 'teams', id);
+    const before = await rowsOf(page, keys);
+    const fired = exec(page, UPSERT_TEAM, [id, name]).catch(() => undefined);
+    const next = await interrupt();
+    await fired;
+    const after = await rowsOf(next, keys);
+    if (after.get(`teams/${id}`)?.name === name) ledger.recordWrite(d.name, step, 'teams', id, before, after);
+  };
+  const sync = async (d: Device, page: Page): Promise<void> => {
     counts.syncs++;
+    await noteSource(d, page);
     if ((await syncTab(page)) !== null) counts.failedSyncs++;
+    await noteSource(d, page);
   };
 
   for (let step = 0; step < STEPS; step++) {
@@ -173,30 +228,32 @@ async function runOnce(browser: import('@playwright/test').Browser, seed: number
     const r = rand();
     trace(`step ${step}: ${d.name} tab ${d.tabs.indexOf(tab)} r ${r.toFixed(3)}${d.offline ? ' (offline)' : ''}`);
     if (r < 0.5) {
-      await write(tab, step);
+      await write(d, tab, step);
     } else if (r < 0.68) {
-      if (!d.offline) await sync(tab);
+      if (!d.offline) await sync(d, tab);
     } else if (r < 0.78) {
       d.offline = !d.offline;
       counts.offline++;
       await d.context.setOffline(d.offline);
-      if (!d.offline) await sync(tab);
+      if (!d.offline) await sync(d, tab);
     } else if (r < 0.85 && !d.offline) {
       // Reloaded while its write is in flight: the write commits or never happened, nothing in between.
       counts.reloadMidWrite++;
-      const inFlight = exec(tab, UPSERT_TEAM, [pick(['T0', 'T1']), `team ${step}`]).catch(() => undefined);
-      await reloadTab(tab);
-      await inFlight;
-      await openChaos(tab, user, true, conflicts);
+      await inFlightWrite(d, tab, step, async () => {
+        await reloadTab(tab);
+        await openChaos(tab, user, true, conflicts);
+        return tab;
+      });
     } else if (r < 0.9 && !d.offline) {
       // Closed while its write is in flight; the device opens a new tab in its place.
       counts.closedMidWrite++;
-      const inFlight = exec(tab, UPSERT_TEAM, [pick(['T0', 'T1']), `team ${step}`]).catch(() => undefined);
-      await tab.close();
-      await inFlight;
-      const page = await openTab(d.context);
-      await openChaos(page, user, true, conflicts);
-      d.tabs[d.tabs.indexOf(tab)] = page;
+      await inFlightWrite(d, tab, step, async () => {
+        await tab.close();
+        const page = await openTab(d.context);
+        await openChaos(page, user, true, conflicts);
+        d.tabs[d.tabs.indexOf(tab)] = page;
+        return page;
+      });
     } else if (r < 0.94 && !d.offline) {
       // The leader's database worker dies while its tab lives; the database is handed over. (Only
       // online: the next worker's script comes from the dev server, which offline emulation blocks.)
@@ -206,10 +263,10 @@ async function runOnce(browser: import('@playwright/test').Browser, seed: number
         trace(`${d.name}: leader tab ${d.tabs.indexOf(leader)} of ${d.tabs.length} crashes its worker`);
         counts.leaderCrash++;
         await leader.evaluate((name) => window.harness.crashWorker(name), DB);
-        await write(pick(d.tabs), step);
+        await write(d, pick(d.tabs), step);
       }
     } else {
-      await Promise.all(devices.filter((x) => !x.offline).map((x) => sync(pick(x.tabs))));
+      await Promise.all(devices.filter((x) => !x.offline).map((x) => sync(x, pick(x.tabs))));
     }
   }
 
@@ -218,20 +275,22 @@ async function runOnce(browser: import('@playwright/test').Browser, seed: number
     d.offline = false;
     await d.context.setOffline(false);
   }
-  const status = (page: Page) => page.evaluate((name) => window.harness.db(name).sync.status.get(), DB);
   const errors = new Map<string, string | null>();
   for (let round = 0; round < 8; round++) {
     let quiet = true;
     for (const d of devices) {
       const before = (await status(d.tabs[0]!))?.checkpoint;
+      await noteSource(d, d.tabs[0]!);
       const error = await syncTab(d.tabs[0]!);
+      await noteSource(d, d.tabs[0]!);
       errors.set(d.name, error);
       if (error !== null || (await status(d.tabs[0]!))?.checkpoint !== before) quiet = false;
     }
     if (quiet && new Set(await Promise.all(devices.map(async (d) => (await status(d.tabs[0]!))?.checkpoint))).size === 1) break;
   }
   const pgState = await fkServer({ server }, user);
-  const bad: string[] = [];
+  const bad: string[] = [...ledger.unaccounted(await serverHistory(server.database, user), pgState)];
+  counts.recorded = ledger.recorded;
   for (const d of devices) {
     if (errors.get(d.name)) bad.push(`${d.name} stuck: ${errors.get(d.name)}`);
     const pending = (await status(d.tabs[0]!))?.pendingCount;
