@@ -12,7 +12,7 @@ import { applyTransaction, sqlString } from './capture.ts';
 import { wirePayloadToLocalJson } from './codec.ts';
 import type { EngineContext } from './context.ts';
 import { SyncError } from './errors.ts';
-import { clearOutbox, prepareOutbox, readNextSourceBundleId, readOutboxHeader, storeRequestHash } from './metadata.ts';
+import { clearOutbox, prepareOutbox, readNextSourceBundleId, readOutboxHeader, requireRebuild, storeRequestHash } from './metadata.ts';
 import type { OutboxHeader } from './metadata.ts';
 import { runCached, selectCached, selectRowCached } from './statements.ts';
 import type { SchemaModel, TableModel } from './table-config.ts';
@@ -216,6 +216,16 @@ function freezeStatements(model: SchemaModel): FreezeSql {
 }
 
 /**
+ * Whether some root of `_sync_dropped_rows` has a pending change the freeze does not send as a
+ * DELETE (?1 schema): inserted then deleted before the server saw it (dropped as a no-op), or
+ * written again by the app since.
+ */
+const DROPPED_UNDER_A_DELETE_NOT_PUSHED_SQL = `SELECT EXISTS (SELECT 1 FROM _sync_dropped_rows x
+    CROSS JOIN _sync_dirty_rows d ON d.schema_name = x.schema_name AND d.table_name = x.root_table AND d.key_json = x.root_key_json
+    LEFT JOIN _sync_row_state rs ON rs.schema_name = d.schema_name AND rs.table_name = d.table_name AND rs.key_json = d.key_json
+    WHERE x.schema_name = ?1 AND NOT (d.payload IS NULL AND rs.row_version IS NOT NULL AND rs.deleted = 0))`;
+
+/**
  * Freezes the dirty rows into the outbox (one transaction, set-based in SQL) unless an outbox
  * already exists, which is then resumed unchanged. Returns the header (state 'none' when there is
  * nothing to push) and the frozen rows encoded for the wire. Encoding happens inside the freeze
@@ -226,6 +236,9 @@ export function freezeOutbox(ctx: EngineContext, userId: string, sourceId: strin
     const existing = readOutboxHeader(ctx.db);
     if (existing.state !== 'none') return { header: existing, rows: readOutboxRows(ctx) };
     const { insert, insertOneTable, shape, drop, others } = freezeStatements(ctx.model);
+    // Rows a pull dropped under a pending local delete (local-parent-deletes.ts) exist only on the
+    // server when that delete does not go up after all: the next pull takes them from a snapshot.
+    if (Number(selectCached(ctx.db, DROPPED_UNDER_A_DELETE_NOT_PUSHED_SQL, [ctx.schema])) === 1) requireRebuild(ctx.db);
     const [minTable, maxTable, anyDelete] = selectRowCached(ctx.db, shape, [ctx.schema]) ?? [];
     if (typeof minTable === 'string' && minTable === maxTable && Number(anyDelete) === 0 && ctx.model.byName.get(minTable)?.table === minTable) {
       runCached(ctx.db, insertOneTable, [ctx.schema, minTable]);
