@@ -9,7 +9,8 @@
  *   the write (a self-heal's dropped changes arrive as `lost` events);
  * - replaced by the app itself: a later app write on the same device changed that row while it
  *   still held the recorded value (the same key again, or a local cascade / SET NULL of it), so
- *   only the newer value had to reach the server;
+ *   only the newer value had to reach the server; a later write of the same key leaving the row
+ *   as it was takes over the older write too (it is accounted for with the same row);
  * - a delete of a row that only ever existed on this device: the app created it, and none of its
  *   values reached the server before the delete (the engine folds the insert and the delete into
  *   nothing; a row of the same key from another device is another row).
@@ -132,8 +133,12 @@ export class ChangeLedger {
       // Only keys whose row still held what this device's own actions left (a pull may have changed others).
       if (!sameRow(before.get(k) ?? null, e.value)) continue;
       const now = after.get(k) ?? null;
-      if (e.last.table === table && e.last.key === key) previous = e.last;
-      if (sameRow(now, e.value)) continue;
+      const sameKey = e.last.table === table && e.last.key === key;
+      if (sameKey) previous = e.last;
+      // A write of the same key that leaves the row as it was (e.g. an UPDATE setting the captain
+      // it already had) still takes over the older write: the new write holds the same row and
+      // is accounted for on its own, and a later change marks only the newest write replaced.
+      if (sameRow(now, e.value) && !sameKey) continue;
       e.last.replaced = true;
       e.value = now;
     }
