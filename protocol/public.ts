@@ -17,6 +17,8 @@ export type {
   ConnectResolution,
   ConnectResponse,
   JsonValue,
+  OneRequestPushLimits,
+  OversqliteExtensions,
   PullBundle,
   PullResponse,
   PushChunkRequest,

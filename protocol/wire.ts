@@ -76,6 +76,29 @@ export interface CapabilitiesResponse {
   registered_table_specs: TableSpec[];
   features: CapabilityFeatures;
   bundle_limits: BundleLimits;
+  /**
+   * Extensions of this project's server beyond the oversync protocol (absent from go-oversync and
+   * from a server that offers none). A client uses one only when it is advertised here.
+   */
+  oversqlite_extensions?: OversqliteExtensions;
+}
+
+/** Extensions advertised in {@link CapabilitiesResponse.oversqlite_extensions}. */
+export interface OversqliteExtensions {
+  /**
+   * `POST /sync/push-sessions` also takes the bundle's `rows` (as a chunk's, starting at ordinal
+   * 0, all `planned_row_count` of them) with `commit: true`, and answers what the commit endpoint
+   * answers (or `already_committed`, as a create does, when the bundle was committed before).
+   */
+  one_request_push?: OneRequestPushLimits;
+}
+
+/** Limits of the one-request push (see {@link OversqliteExtensions.one_request_push}). */
+export interface OneRequestPushLimits {
+  /** Most rows one such request may carry (the server's `max_rows_per_push_chunk`). */
+  max_rows: number;
+  /** Largest request body the server reads, in bytes. */
+  max_request_bytes: number;
 }
 
 /** Request of `POST /sync/connect`. */
@@ -101,6 +124,14 @@ export interface PushSessionCreateRequest {
   /** SHA-256 (hex) of the canonical push request rows, see `hashes.ts`. */
   canonical_request_hash?: string;
   initialization_id?: string;
+  /**
+   * One-request push (only when the server advertises `oversqlite_extensions.one_request_push`):
+   * all the bundle's rows, as one chunk starting at ordinal 0. Requires `commit: true` and
+   * `canonical_request_hash`.
+   */
+  rows?: PushRow[];
+  /** With `rows`: stage and commit in this request (answer: a commit's, see {@link PushCommitResponse}). */
+  commit?: true;
 }
 
 /** Response of `POST /sync/push-sessions` when a new staging session was created. */

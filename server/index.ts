@@ -89,6 +89,7 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
       },
       notifyChannel: channel,
       wireDialect: resolveWireDialect(options.wireDialect),
+      oneRequestPush: options.oneRequestPush ?? true,
     };
     // Rows that predate the first bootstrap become one baseline bundle per user (idempotent).
     await adoptPreexistingRows(ctx);
@@ -129,7 +130,7 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
       snapshotBuilds: new CapacityGate(limits.maxConcurrentSnapshotBuilds),
       snapshotChunkReads: new CapacityGate(limits.maxConcurrentSnapshotChunkRequests),
       watch: { enabled: watchEnabled, heartbeatMs: options.watch?.heartbeatMs ?? 25_000, allow, hub },
-      capabilities: (userId) => capabilitiesDocument(catalog, limits, appName, schemaVersion, watchEnabled && (userId === null || allow(userId))),
+      capabilities: (userId) => capabilitiesDocument(ctx, appName, schemaVersion, watchEnabled && (userId === null || allow(userId))),
       status: () =>
         readStatus(db, { appName, lifecycle, inflight, registeredTables: catalog.tables.map((t) => t.qualifiedName), features: featureFlags(watchEnabled) }),
       enter,

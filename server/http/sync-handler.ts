@@ -10,6 +10,7 @@ import { transientDatabaseFault } from '../runtime/database-faults.ts';
 import type { RuntimeContext } from '../runtime/context.ts';
 import { pullBundles, readCommittedRows } from '../runtime/committed-rows.ts';
 import { commitPushSession, createPushSession, deletePushSession, parsePushChunk, parsePushCreate, uploadPushChunk } from '../runtime/push-sessions.ts';
+import { parseOneRequestPush, pushInOneRequest } from '../runtime/one-request-push.ts';
 import { readUserScope, requireInitialized } from '../runtime/scope-state.ts';
 import { createSnapshotSession, deleteSnapshotSession, parseSnapshotCreate, readSnapshotChunk } from '../runtime/snapshot-sessions.ts';
 import type { StatusResponse, CapabilitiesResponse } from '../../protocol/wire.ts';
@@ -138,8 +139,14 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
         }
         return jsonResponse(200, await connectScope(ctx.db, userId, sourceId, pending, L.initializationLeaseTtlSeconds));
       }
-      case 'pushCreate':
-        return jsonResponse(200, await createPushSession(ctx, userId, sourceId, parsePushCreate(await readJson(request, true, L.maxRequestBodyBytes, 'push_session_invalid'))));
+      case 'pushCreate': {
+        // The text too: a one-request push carries rows, whose JSON numbers are read from it.
+        const text = await readBodyText(request, L.maxRequestBodyBytes, 'push_session_invalid');
+        const body = parseJsonText(text, true, 'push_session_invalid');
+        const oneRequest = parseOneRequestPush(ctx, body, text);
+        if (oneRequest) return jsonResponse(200, await pushInOneRequest(ctx, userId, sourceId, oneRequest));
+        return jsonResponse(200, await createPushSession(ctx, userId, sourceId, parsePushCreate(body)));
+      }
       case 'pushChunk': {
         // The text too: JSON numbers' own digits are read from it (exact int64, numbers dialect).
         const text = await readBodyText(request, L.maxRequestBodyBytes, 'push_chunk_invalid');

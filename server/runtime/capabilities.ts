@@ -1,7 +1,8 @@
 /** `GET /sync/capabilities`: protocol version, registered tables, features and limits. */
 import { PROTOCOL_VERSION } from '../../protocol/wire.ts';
 import type { BundleLimits, CapabilitiesResponse, CapabilityFeatures } from '../../protocol/wire.ts';
-import type { Catalog } from './catalog.ts';
+import type { RuntimeContext } from './context.ts';
+import { oneRequestPushLimits } from './one-request-push.ts';
 import type { ResolvedLimits } from './options.ts';
 
 /** Feature flags this runtime implements; `bundle_change_watch` depends on configuration and policy. */
@@ -57,8 +58,9 @@ function bundleLimits(l: ResolvedLimits): BundleLimits {
 }
 
 /** The capabilities document. */
-export function capabilitiesDocument(catalog: Catalog, limits: ResolvedLimits, appName: string, schemaVersion: number, watchEnabled: boolean): CapabilitiesResponse {
-  return {
+export function capabilitiesDocument(ctx: RuntimeContext, appName: string, schemaVersion: number, watchEnabled: boolean): CapabilitiesResponse {
+  const { catalog, limits } = ctx;
+  const document: CapabilitiesResponse = {
     protocol_version: PROTOCOL_VERSION,
     schema_version: schemaVersion,
     app_name: appName,
@@ -67,4 +69,8 @@ export function capabilitiesDocument(catalog: Catalog, limits: ResolvedLimits, a
     features: featureFlags(watchEnabled),
     bundle_limits: bundleLimits(limits),
   };
+  // Only our extensions, only when offered: a server without them answers exactly the protocol.
+  const oneRequestPush = oneRequestPushLimits(ctx);
+  if (oneRequestPush) document.oversqlite_extensions = { one_request_push: oneRequestPush };
+  return document;
 }

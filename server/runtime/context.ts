@@ -15,4 +15,6 @@ export interface RuntimeContext {
   notifyChannel: string;
   /** Wire dialect option: detected per push session and source (`auto`), or forced. */
   wireDialect: WireDialectOption;
+  /** Whether the one-request push extension is offered (server option `oneRequestPush`). */
+  oneRequestPush: boolean;
 }

@@ -110,6 +110,13 @@ export interface SyncServerOptions {
    * dialect forces it for every session and response. See docs/protocol-differences.md.
    */
   wireDialect?: WireDialectOption;
+  /**
+   * Offer the one-request push (`true`): a small bundle's create, rows and commit in one
+   * `POST /sync/push-sessions`, advertised as `oversqlite_extensions.one_request_push` in
+   * capabilities. Never offered when `wireDialect` forces `'go-json-numbers'`. `false` serves
+   * exactly the oversync protocol. See docs/protocol-differences.md.
+   */
+  oneRequestPush?: boolean;
   /** Called with unexpected (500) errors; defaults to `console.error`. */
   onInternalError?: (err: unknown, context: string) => void;
 }

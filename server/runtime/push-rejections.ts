@@ -55,7 +55,7 @@ function reasonOf(code: string | undefined): PushRejectionReason | null {
 }
 
 /** True when `err` is a database refusal that pushed data can cause (worth locating). */
-function isPushDataRefusal(err: unknown): boolean {
+export function isPushDataRefusal(err: unknown): boolean {
   return reasonOf(pgErrorCode(err)) !== null;
 }
 

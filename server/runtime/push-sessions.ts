@@ -36,7 +36,7 @@ function positiveInt(v: unknown): v is number {
 }
 
 /** Parsed `POST /sync/push-sessions` body. */
-interface PushCreateInput {
+export interface PushCreateInput {
   sourceBundleId: number;
   plannedRowCount: number;
   initializationId: string | null;
@@ -137,71 +137,74 @@ const lastExpiredSweep = new WeakMap<RuntimeContext, number>();
 
 /** `POST /sync/push-sessions`. */
 export function createPushSession(ctx: RuntimeContext, userId: string, sourceId: string, input: PushCreateInput): Promise<PushSessionCreateResponse> {
-  return inUserTransaction(ctx.db, userId, async (tx) => {
-    // Housekeeping: expired sessions of anyone (skipping sessions another transaction holds).
-    const now = Date.now();
-    if (now - (lastExpiredSweep.get(ctx) ?? Number.NEGATIVE_INFINITY) >= EXPIRED_SWEEP_INTERVAL_MS) {
-      lastExpiredSweep.set(ctx, now);
-      await tx.query(deleteSessionsSql(`SELECT push_id FROM sync.push_sessions WHERE expires_at < now() FOR UPDATE SKIP LOCKED`));
-    }
-    const { scope, committed, source } = await readForCreate(tx, userId, sourceId, input.sourceBundleId);
-    if (!scope || scope.state === ScopeCode.uninitialized) {
-      if (input.initializationId) throw new SyncServerError('initialization_expired', 'the initialization lease expired; connect again');
-      throw new SyncServerError('scope_uninitialized', 'scope is not initialized; call POST /sync/connect first');
-    }
-    if (scope.state === ScopeCode.initializing) {
-      if (!input.initializationId) throw new SyncServerError('push_session_invalid', 'initialization_id is required while the scope is initializing');
-      await checkInitializationLease(tx, scope, sourceId, input.initializationId, ctx.limits.initializationLeaseTtlSeconds);
-    } else if (input.initializationId) {
-      throw new SyncServerError('push_session_invalid', 'initialization_id must be absent once the scope is initialized');
-    }
-    if (committed && !committed.pruned) {
-      const { pruned: _pruned, ...meta } = committed;
-      await tx.query(`SELECT nextval('sync.accepted_push_replay_seq')`);
-      return { status: 'already_committed', ...meta };
-    }
-    const expected = expectedSourceBundleId(sourceId, source);
-    if (input.sourceBundleId < expected) {
-      await tx.query(`SELECT nextval('sync.history_pruned_error_seq')`);
-      throw new SyncServerError('history_pruned', `source_bundle_id ${input.sourceBundleId} was committed and its history is pruned; expected ${expected}`);
-    }
-    if (input.sourceBundleId > expected) {
-      throw new SyncServerError('source_sequence_out_of_order', `source_bundle_id ${input.sourceBundleId} is out of order; expected ${expected}`);
-    }
-    // The session this one replaces (same source_bundle_id: a retry) goes; the user's other open
-    // sessions are counted for the quota by the same statement.
-    const replaced = await tx.query<OpenPushSessions>(
-      deleteSessionsSql(`SELECT push_id FROM sync.push_sessions WHERE user_pk = $1 AND source_id = $2 AND source_bundle_id = $3`, {
-        select: pushSessionsCounted(ctx.limits) ? OPEN_PUSH_SESSIONS_SQL : undefined,
-      }),
-      [scope.userPk, sourceId, input.sourceBundleId],
-    );
-    checkPushSessionQuota(ctx.limits, input.plannedRowCount, pushSessionsCounted(ctx.limits) ? replaced.rows[0]! : null);
-    const pushId = randomUUID();
-    await tx.query(
-      `INSERT INTO sync.push_sessions (push_id, user_pk, source_id, source_bundle_id, planned_row_count, initialization_id, canonical_request_hash, expires_at, wire_dialect)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8), $9)`,
-      [
-        pushId,
-        scope.userPk,
-        sourceId,
-        input.sourceBundleId,
-        input.plannedRowCount,
-        input.initializationId,
-        input.canonicalRequestHash,
-        ctx.limits.pushSessionTtlSeconds,
-        pushSessionDialect(ctx.wireDialect, input.canonicalRequestHash),
-      ],
-    );
-    const response: PushSessionCreateResponse = {
-      status: 'staging',
-      push_id: pushId,
-      planned_row_count: input.plannedRowCount,
-      next_expected_row_ordinal: 0,
-    };
-    if (input.canonicalRequestHash) response.canonical_request_hash = input.canonicalRequestHash;
-    return response;
-  });
+  return inUserTransaction(ctx.db, userId, (tx) => createPushSessionIn(tx, ctx, userId, sourceId, input));
+}
+
+/** A push-session create inside the caller's user transaction (also the one-request push's first step). */
+export async function createPushSessionIn(tx: SqlSession, ctx: RuntimeContext, userId: string, sourceId: string, input: PushCreateInput): Promise<PushSessionCreateResponse> {
+  // Housekeeping: expired sessions of anyone (skipping sessions another transaction holds).
+  const now = Date.now();
+  if (now - (lastExpiredSweep.get(ctx) ?? Number.NEGATIVE_INFINITY) >= EXPIRED_SWEEP_INTERVAL_MS) {
+    lastExpiredSweep.set(ctx, now);
+    await tx.query(deleteSessionsSql(`SELECT push_id FROM sync.push_sessions WHERE expires_at < now() FOR UPDATE SKIP LOCKED`));
+  }
+  const { scope, committed, source } = await readForCreate(tx, userId, sourceId, input.sourceBundleId);
+  if (!scope || scope.state === ScopeCode.uninitialized) {
+    if (input.initializationId) throw new SyncServerError('initialization_expired', 'the initialization lease expired; connect again');
+    throw new SyncServerError('scope_uninitialized', 'scope is not initialized; call POST /sync/connect first');
+  }
+  if (scope.state === ScopeCode.initializing) {
+    if (!input.initializationId) throw new SyncServerError('push_session_invalid', 'initialization_id is required while the scope is initializing');
+    await checkInitializationLease(tx, scope, sourceId, input.initializationId, ctx.limits.initializationLeaseTtlSeconds);
+  } else if (input.initializationId) {
+    throw new SyncServerError('push_session_invalid', 'initialization_id must be absent once the scope is initialized');
+  }
+  if (committed && !committed.pruned) {
+    const { pruned: _pruned, ...meta } = committed;
+    await tx.query(`SELECT nextval('sync.accepted_push_replay_seq')`);
+    return { status: 'already_committed', ...meta };
+  }
+  const expected = expectedSourceBundleId(sourceId, source);
+  if (input.sourceBundleId < expected) {
+    await tx.query(`SELECT nextval('sync.history_pruned_error_seq')`);
+    throw new SyncServerError('history_pruned', `source_bundle_id ${input.sourceBundleId} was committed and its history is pruned; expected ${expected}`);
+  }
+  if (input.sourceBundleId > expected) {
+    throw new SyncServerError('source_sequence_out_of_order', `source_bundle_id ${input.sourceBundleId} is out of order; expected ${expected}`);
+  }
+  // The session this one replaces (same source_bundle_id: a retry) goes; the user's other open
+  // sessions are counted for the quota by the same statement.
+  const replaced = await tx.query<OpenPushSessions>(
+    deleteSessionsSql(`SELECT push_id FROM sync.push_sessions WHERE user_pk = $1 AND source_id = $2 AND source_bundle_id = $3`, {
+      select: pushSessionsCounted(ctx.limits) ? OPEN_PUSH_SESSIONS_SQL : undefined,
+    }),
+    [scope.userPk, sourceId, input.sourceBundleId],
+  );
+  checkPushSessionQuota(ctx.limits, input.plannedRowCount, pushSessionsCounted(ctx.limits) ? replaced.rows[0]! : null);
+  const pushId = randomUUID();
+  await tx.query(
+    `INSERT INTO sync.push_sessions (push_id, user_pk, source_id, source_bundle_id, planned_row_count, initialization_id, canonical_request_hash, expires_at, wire_dialect)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8), $9)`,
+    [
+      pushId,
+      scope.userPk,
+      sourceId,
+      input.sourceBundleId,
+      input.plannedRowCount,
+      input.initializationId,
+      input.canonicalRequestHash,
+      ctx.limits.pushSessionTtlSeconds,
+      pushSessionDialect(ctx.wireDialect, input.canonicalRequestHash),
+    ],
+  );
+  const response: PushSessionCreateResponse = {
+    status: 'staging',
+    push_id: pushId,
+    planned_row_count: input.plannedRowCount,
+    next_expected_row_ordinal: 0,
+  };
+  if (input.canonicalRequestHash) response.canonical_request_hash = input.canonicalRequestHash;
+  return response;
 }
 
 interface SessionRow {
@@ -289,7 +292,7 @@ async function lockSession(tx: SqlSession, pushId: string, userId: string, sourc
 }
 
 /** Parsed chunk body. */
-interface PushChunkInput {
+export interface PushChunkInput {
   startRowOrdinal: number;
   rows: ValidatedPushRow[];
   /**
@@ -342,53 +345,56 @@ function refuseRowsTooLargeToServe(rows: readonly ValidatedPushRow[], limit: num
 
 /** `POST /sync/push-sessions/{push_id}/chunks`. */
 export function uploadPushChunk(ctx: RuntimeContext, userId: string, sourceId: string, pushId: string, input: PushChunkInput): Promise<PushChunkResponse> {
-  return inUserTransaction(ctx.db, userId, async (tx) => {
-    const s = await lockSession(tx, pushId, userId, sourceId);
-    if (s.initialization_id) {
-      const scope = await ensureUserScope(tx, userId);
-      await checkInitializationLease(tx, scope, sourceId, s.initialization_id, ctx.limits.initializationLeaseTtlSeconds);
-    }
-    // JSON numbers for numeric columns are the go-json-numbers dialect only.
-    if (input.jsonNumberError && storedDialect(s.wire_dialect) === STRINGS_DIALECT) throw input.jsonNumberError;
-    const expected = Number(s.next_expected_row_ordinal);
-    if (input.startRowOrdinal !== expected) {
-      throw new SyncServerError('push_chunk_out_of_order', `start_row_ordinal ${input.startRowOrdinal} does not match next_expected_row_ordinal ${expected}`);
-    }
-    const end = input.startRowOrdinal + input.rows.length;
-    if (end > Number(s.planned_row_count)) {
-      throw new SyncServerError('push_chunk_invalid', `chunk ends at row ${end}, beyond planned_row_count ${s.planned_row_count}`);
-    }
-    const rows = input.rows;
-    const { continued, segments } = chunkSegments(s, input.startRowOrdinal, rows);
-    // Rows, segments and the session cursor in one statement; the rows travel as one JSON
-    // document, which PostgreSQL parses once (cheaper than array literals).
-    await tx.query(
-      `WITH staged AS (
-         INSERT INTO sync.push_session_rows (push_id, row_ordinal, table_id, key_text, op_code, base_bundle_seq, payload)
-         SELECT $1::uuid, $2::bigint + e.ord - 1, (e.v->>0)::int, e.v->>1, (e.v->>2)::smallint, (e.v->>3)::bigint, nullif(e.v->4, 'null'::jsonb)
-           FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(v, ord)
-       ), extended AS (
-         UPDATE sync.push_session_segments SET end_ordinal = $5 WHERE push_id = $1::uuid AND start_ordinal = $4::bigint
-       ), added AS (
-         INSERT INTO sync.push_session_segments (push_id, start_ordinal, end_ordinal, table_id, op_code, columns)
-         SELECT $1::uuid, (g.v->>0)::bigint, (g.v->>1)::bigint, (g.v->>2)::int, (g.v->>3)::smallint,
-                ARRAY(SELECT jsonb_array_elements_text(g.v->4))
-           FROM jsonb_array_elements($6::jsonb) AS g(v)
-       )
-       UPDATE sync.push_sessions SET next_expected_row_ordinal = $7, expires_at = now() + make_interval(secs => $8) WHERE push_id = $1::uuid`,
-      [
-        s.push_id,
-        input.startRowOrdinal,
-        JSON.stringify(rows.map((r) => [r.table.tableId, r.keyText, r.op, r.baseRowVersion, r.payload])),
-        continued?.start ?? null,
-        continued?.end ?? null,
-        JSON.stringify(segments.map((g) => [g.start, g.end, g.tableId, g.op, g.columns])),
-        end,
-        ctx.limits.pushSessionTtlSeconds,
-      ],
-    );
-    return { push_id: s.push_id, next_expected_row_ordinal: end };
-  });
+  return inUserTransaction(ctx.db, userId, (tx) => uploadPushChunkIn(tx, ctx, userId, sourceId, pushId, input));
+}
+
+/** A chunk upload inside the caller's user transaction (also the one-request push's second step). */
+export async function uploadPushChunkIn(tx: SqlSession, ctx: RuntimeContext, userId: string, sourceId: string, pushId: string, input: PushChunkInput): Promise<PushChunkResponse> {
+  const s = await lockSession(tx, pushId, userId, sourceId);
+  if (s.initialization_id) {
+    const scope = await ensureUserScope(tx, userId);
+    await checkInitializationLease(tx, scope, sourceId, s.initialization_id, ctx.limits.initializationLeaseTtlSeconds);
+  }
+  // JSON numbers for numeric columns are the go-json-numbers dialect only.
+  if (input.jsonNumberError && storedDialect(s.wire_dialect) === STRINGS_DIALECT) throw input.jsonNumberError;
+  const expected = Number(s.next_expected_row_ordinal);
+  if (input.startRowOrdinal !== expected) {
+    throw new SyncServerError('push_chunk_out_of_order', `start_row_ordinal ${input.startRowOrdinal} does not match next_expected_row_ordinal ${expected}`);
+  }
+  const end = input.startRowOrdinal + input.rows.length;
+  if (end > Number(s.planned_row_count)) {
+    throw new SyncServerError('push_chunk_invalid', `chunk ends at row ${end}, beyond planned_row_count ${s.planned_row_count}`);
+  }
+  const rows = input.rows;
+  const { continued, segments } = chunkSegments(s, input.startRowOrdinal, rows);
+  // Rows, segments and the session cursor in one statement; the rows travel as one JSON
+  // document, which PostgreSQL parses once (cheaper than array literals).
+  await tx.query(
+    `WITH staged AS (
+       INSERT INTO sync.push_session_rows (push_id, row_ordinal, table_id, key_text, op_code, base_bundle_seq, payload)
+       SELECT $1::uuid, $2::bigint + e.ord - 1, (e.v->>0)::int, e.v->>1, (e.v->>2)::smallint, (e.v->>3)::bigint, nullif(e.v->4, 'null'::jsonb)
+         FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(v, ord)
+     ), extended AS (
+       UPDATE sync.push_session_segments SET end_ordinal = $5 WHERE push_id = $1::uuid AND start_ordinal = $4::bigint
+     ), added AS (
+       INSERT INTO sync.push_session_segments (push_id, start_ordinal, end_ordinal, table_id, op_code, columns)
+       SELECT $1::uuid, (g.v->>0)::bigint, (g.v->>1)::bigint, (g.v->>2)::int, (g.v->>3)::smallint,
+              ARRAY(SELECT jsonb_array_elements_text(g.v->4))
+         FROM jsonb_array_elements($6::jsonb) AS g(v)
+     )
+     UPDATE sync.push_sessions SET next_expected_row_ordinal = $7, expires_at = now() + make_interval(secs => $8) WHERE push_id = $1::uuid`,
+    [
+      s.push_id,
+      input.startRowOrdinal,
+      JSON.stringify(rows.map((r) => [r.table.tableId, r.keyText, r.op, r.baseRowVersion, r.payload])),
+      continued?.start ?? null,
+      continued?.end ?? null,
+      JSON.stringify(segments.map((g) => [g.start, g.end, g.tableId, g.op, g.columns])),
+      end,
+      ctx.limits.pushSessionTtlSeconds,
+    ],
+  );
+  return { push_id: s.push_id, next_expected_row_ordinal: end };
 }
 
 interface Segment {
@@ -452,96 +458,112 @@ async function applySegment(tx: SqlSession, ctx: RuntimeContext, userId: string,
   }
 }
 
+/**
+ * The savepoint a commit rolls back to when a deferred conflict check has to run against the rows
+ * as they were before the apply; whoever opens the transaction sets it before
+ * {@link commitPushSessionIn} runs.
+ */
+export const APPLY_SAVEPOINT = 'oversync_apply';
+
 /** `POST /sync/push-sessions/{push_id}/commit`. */
 export async function commitPushSession(ctx: RuntimeContext, userId: string, sourceId: string, pushId: string): Promise<CommittedBundleMeta> {
   try {
-    return await inUserTransaction(ctx.db, userId, async (tx) => {
-      const s = await lockSession(tx, pushId, userId, sourceId, true);
-      const planned = Number(s.planned_row_count);
-      if (Number(s.next_expected_row_ordinal) !== planned || Number(s.staged_n) !== planned) {
-        throw new SyncServerError('push_commit_invalid', `push session has ${s.staged_n} of ${planned} planned rows staged`);
-      }
-      if (Number(s.staged_dupes) > 0) {
-        throw new SyncServerError('push_commit_invalid', 'push session stages more than one row for the same table and key');
-      }
-      const scope = scopeForPush(s);
-      if (s.initialization_id) {
-        if (!scope) throw new SyncServerError('initialization_expired', 'the initialization lease expired; connect again');
-        await checkInitializationLease(tx, scope, sourceId, s.initialization_id, ctx.limits.initializationLeaseTtlSeconds);
-      } else if (!scope || scope.state !== ScopeCode.initialized) {
-        throw new SyncServerError(scope?.state === ScopeCode.initializing ? 'scope_initializing' : 'scope_uninitialized', 'scope is not initialized');
-      }
-      const sourceBundleId = Number(s.source_bundle_id);
-      const expected = expectedSourceBundleId(sourceId, sourceStateOfRow(s));
-      if (expected !== sourceBundleId) {
-        throw new SyncServerError('source_sequence_changed', `source sequence changed since the session was created: expected ${expected}, session has ${sourceBundleId}`);
-      }
-      // The first conflict in ordinal order, as an error (null: none).
-      const firstConflict = async (): Promise<SyncServerError | null> => {
-        const c = await findFirstConflict(tx, s.push_id, scope.userPk);
-        return c ? conflictError(tx, ctx, userId, c, storedDialect(s.wire_dialect)) : null;
-      };
-      // A bundle that only inserts keys with base 0 (a bulk upload) conflicts exactly when one of
-      // its keys has a row version: a live one makes the business INSERT fail on the (scope, key)
-      // unique index, a tombstone makes finalize's plain row-version INSERT fail (or finalize
-      // calls beforeRowStateUpsert). Both, and any other failure of the apply, are caught below
-      // and answered by the full check, against row versions and business rows as they were, so
-      // the check's 10,000 index probes are only paid when something fails. Any other bundle is
-      // checked up front.
-      const deferCheck = s.new_keys_only;
-      if (!deferCheck) {
-        const conflict = await firstConflict();
-        if (conflict) throw conflict;
-      }
-
-      // The savepoint was set with BEGIN (inUserTransaction's `savepoint`): rolling back to it
-      // leaves only reads to do before the conflict is answered.
-      try {
-        for (const [start, end, tableId, op, columns] of s.segments ?? []) {
-          await applySegment(tx, ctx, userId, s.push_id, { start_ordinal: start, end_ordinal: end, table_id: tableId, op_code: op, columns });
-        }
-      } catch (err) {
-        // Any database rejection (not only the unique violation a live key causes): a conflict
-        // anywhere in the bundle is what the up-front check would have reported instead.
-        if (!deferCheck || !pgErrorCode(err)) throw err;
-        await tx.query('ROLLBACK TO SAVEPOINT oversync_apply');
-        throw (await firstConflict()) ?? err;
-      }
-
-      const meta = await finalizeCapturedBundle(
-        tx,
-        ctx.catalog,
-        { userId, userPk: scope.userPk, sourceId, sourceBundleId, canonicalRequestHash: s.canonical_request_hash, dialect: storedDialect(s.wire_dialect) },
-        ctx.notifyChannel,
-        ctx.retention,
-        deferCheck
-          ? async () => {
-              const conflict = await firstConflict();
-              if (conflict) throw conflict;
-            }
-          : undefined,
-        // The deferred foreign-key checks, due at COMMIT, run now, while Node hashes the bundle
-        // (nothing after this writes business tables, so they check the same rows and fail alike).
-        () => tx.query('SET CONSTRAINTS ALL IMMEDIATE'),
-      );
-      if (!meta) throw new SyncServerError('push_commit_invalid', 'the pushed rows produced no effective change');
-      // The source's new watermark and the session's deletion: one statement.
-      await tx.query(deleteSessionsSql('SELECT $5::uuid', { leadingCte: `recorded AS (${RECORD_SOURCE_COMMIT_SQL})` }), [
-        scope.userPk,
-        sourceId,
-        sourceBundleId,
-        storedDialect(s.wire_dialect),
-        s.push_id,
-      ]);
-      if (s.initialization_id) await markInitialized(tx, scope.userPk, sourceId);
-      return meta;
-    }, { deferConstraints: true, savepoint: 'oversync_apply' });
+    return await inUserTransaction(ctx.db, userId, (tx) => commitPushSessionIn(tx, ctx, userId, sourceId, pushId), {
+      deferConstraints: true,
+      savepoint: APPLY_SAVEPOINT,
+    });
   } catch (err) {
     if (err instanceof SyncServerError) throw err;
     // Refused because of the pushed data (casts, NOT NULL, references, CHECK/UNIQUE rules): a
     // rejection naming the row in protocol terms; anything else stays the server's problem.
     throw (await explainPushRejection(ctx, userId, sourceId, pushId, err, applySegment)) ?? err;
   }
+}
+
+/**
+ * A commit inside the caller's user transaction, which was begun with deferred constraints and
+ * has {@link APPLY_SAVEPOINT} set after the session's rows were staged.
+ */
+export async function commitPushSessionIn(tx: SqlSession, ctx: RuntimeContext, userId: string, sourceId: string, pushId: string): Promise<CommittedBundleMeta> {
+  const s = await lockSession(tx, pushId, userId, sourceId, true);
+  const planned = Number(s.planned_row_count);
+  if (Number(s.next_expected_row_ordinal) !== planned || Number(s.staged_n) !== planned) {
+    throw new SyncServerError('push_commit_invalid', `push session has ${s.staged_n} of ${planned} planned rows staged`);
+  }
+  if (Number(s.staged_dupes) > 0) {
+    throw new SyncServerError('push_commit_invalid', 'push session stages more than one row for the same table and key');
+  }
+  const scope = scopeForPush(s);
+  if (s.initialization_id) {
+    if (!scope) throw new SyncServerError('initialization_expired', 'the initialization lease expired; connect again');
+    await checkInitializationLease(tx, scope, sourceId, s.initialization_id, ctx.limits.initializationLeaseTtlSeconds);
+  } else if (!scope || scope.state !== ScopeCode.initialized) {
+    throw new SyncServerError(scope?.state === ScopeCode.initializing ? 'scope_initializing' : 'scope_uninitialized', 'scope is not initialized');
+  }
+  const sourceBundleId = Number(s.source_bundle_id);
+  const expected = expectedSourceBundleId(sourceId, sourceStateOfRow(s));
+  if (expected !== sourceBundleId) {
+    throw new SyncServerError('source_sequence_changed', `source sequence changed since the session was created: expected ${expected}, session has ${sourceBundleId}`);
+  }
+  // The first conflict in ordinal order, as an error (null: none).
+  const firstConflict = async (): Promise<SyncServerError | null> => {
+    const c = await findFirstConflict(tx, s.push_id, scope.userPk);
+    return c ? conflictError(tx, ctx, userId, c, storedDialect(s.wire_dialect)) : null;
+  };
+  // A bundle that only inserts keys with base 0 (a bulk upload) conflicts exactly when one of
+  // its keys has a row version: a live one makes the business INSERT fail on the (scope, key)
+  // unique index, a tombstone makes finalize's plain row-version INSERT fail (or finalize
+  // calls beforeRowStateUpsert). Both, and any other failure of the apply, are caught below
+  // and answered by the full check, against row versions and business rows as they were, so
+  // the check's 10,000 index probes are only paid when something fails. Any other bundle is
+  // checked up front.
+  const deferCheck = s.new_keys_only;
+  if (!deferCheck) {
+    const conflict = await firstConflict();
+    if (conflict) throw conflict;
+  }
+
+  // The savepoint was set with BEGIN (inUserTransaction's `savepoint`): rolling back to it
+  // leaves only reads to do before the conflict is answered.
+  try {
+    for (const [start, end, tableId, op, columns] of s.segments ?? []) {
+      await applySegment(tx, ctx, userId, s.push_id, { start_ordinal: start, end_ordinal: end, table_id: tableId, op_code: op, columns });
+    }
+  } catch (err) {
+    // Any database rejection (not only the unique violation a live key causes): a conflict
+    // anywhere in the bundle is what the up-front check would have reported instead.
+    if (!deferCheck || !pgErrorCode(err)) throw err;
+    await tx.query(`ROLLBACK TO SAVEPOINT ${APPLY_SAVEPOINT}`);
+    throw (await firstConflict()) ?? err;
+  }
+
+  const meta = await finalizeCapturedBundle(
+    tx,
+    ctx.catalog,
+    { userId, userPk: scope.userPk, sourceId, sourceBundleId, canonicalRequestHash: s.canonical_request_hash, dialect: storedDialect(s.wire_dialect) },
+    ctx.notifyChannel,
+    ctx.retention,
+    deferCheck
+      ? async () => {
+          const conflict = await firstConflict();
+          if (conflict) throw conflict;
+        }
+      : undefined,
+    // The deferred foreign-key checks, due at COMMIT, run now, while Node hashes the bundle
+    // (nothing after this writes business tables, so they check the same rows and fail alike).
+    () => tx.query('SET CONSTRAINTS ALL IMMEDIATE'),
+  );
+  if (!meta) throw new SyncServerError('push_commit_invalid', 'the pushed rows produced no effective change');
+  // The source's new watermark and the session's deletion: one statement.
+  await tx.query(deleteSessionsSql('SELECT $5::uuid', { leadingCte: `recorded AS (${RECORD_SOURCE_COMMIT_SQL})` }), [
+    scope.userPk,
+    sourceId,
+    sourceBundleId,
+    storedDialect(s.wire_dialect),
+    s.push_id,
+  ]);
+  if (s.initialization_id) await markInitialized(tx, scope.userPk, sourceId);
+  return meta;
 }
 
 /** `DELETE /sync/push-sessions/{push_id}`. */

@@ -54,6 +54,10 @@ export class RawSyncClient {
   chunk(pushId: string, startRowOrdinal: number, rows: readonly PushRow[] | readonly unknown[]) {
     return this.request('POST', `/sync/push-sessions/${pushId}/chunks`, { start_row_ordinal: startRowOrdinal, rows });
   }
+  /** One-request push (our extension): create with all rows and `commit: true`. */
+  pushInOneRequest(sourceBundleId: number, rows: readonly PushRow[] | readonly unknown[], extra: Record<string, unknown> = {}) {
+    return this.request('POST', '/sync/push-sessions', { source_bundle_id: sourceBundleId, planned_row_count: rows.length, ...extra, rows, commit: true });
+  }
   commit(pushId: string) {
     return this.request('POST', `/sync/push-sessions/${pushId}/commit`);
   }

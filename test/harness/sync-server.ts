@@ -58,6 +58,8 @@ export interface StartSyncServerOptions {
    * read as a go-oversync peer. Dialect tests pass `'auto'`.
    */
   wireDialect?: WireDialectOption;
+  /** Server `oneRequestPush` option (default: the server's, offered). */
+  oneRequestPush?: boolean;
 }
 
 /** A started harness server. */
@@ -103,6 +105,7 @@ export async function startSyncServer(opts: StartSyncServerOptions = {}): Promis
       basePath: opts.basePath,
       appName: 'oversqlite-harness',
       wireDialect: opts.wireDialect ?? 'jcs-numeric-strings',
+      oneRequestPush: opts.oneRequestPush,
     });
     const auth = createJwtAuth({ secret: HARNESS_JWT_SECRET });
     const sync = server;

@@ -12,6 +12,7 @@ import type {
   PushChunkResponse,
   PushCommitResponse,
   PushRow,
+  PushSessionAlreadyCommittedResponse,
   PushSessionCreateResponse,
   SnapshotChunkResponse,
   SnapshotSessionResponse,
@@ -46,6 +47,25 @@ export function createPushSession(
   };
   if (req.initializationId) body.initialization_id = req.initializationId;
   return t.json({ method: 'POST', path: SyncPaths.pushSessions, body });
+}
+
+/**
+ * One-request push (our server's extension `oversqlite_extensions.one_request_push`): the create
+ * with all the bundle's rows (`rowsJson`, the JSON text of the rows array) and `commit: true`.
+ * Answers as a commit does, or `already_committed` as a create does.
+ */
+export function pushInOneRequest(
+  t: SyncTransport,
+  req: { sourceBundleId: number; plannedRowCount: number; canonicalRequestHash: string; initializationId?: string | null },
+  rowsJson: string,
+): Promise<PushCommitResponse | PushSessionAlreadyCommittedResponse> {
+  const head: Record<string, unknown> = {
+    source_bundle_id: req.sourceBundleId,
+    planned_row_count: req.plannedRowCount,
+    canonical_request_hash: req.canonicalRequestHash,
+  };
+  if (req.initializationId) head.initialization_id = req.initializationId;
+  return t.json({ method: 'POST', path: SyncPaths.pushSessions, rawBody: `${JSON.stringify(head).slice(0, -1)},"commit":true,"rows":${rowsJson}}` });
 }
 
 export function uploadPushChunk(t: SyncTransport, pushId: string, startRowOrdinal: number, rows: PushRow[]): Promise<PushChunkResponse> {

@@ -7,15 +7,17 @@
  * transaction.
  */
 import { WireValueError } from '../../protocol/index.ts';
-import type { BundleRow, CommittedBundleMeta, PushConflictDetail, WireOp, WirePayload } from '../../protocol/index.ts';
+import type { BundleRow, CommittedBundleMeta, PushConflictDetail, PushSessionAlreadyCommittedResponse, WireOp, WirePayload } from '../../protocol/index.ts';
 import {
   commitPushSession,
   createPushSession,
   deletePushSession,
   fetchCommittedRows as fetchCommittedRowsPage,
+  pushInOneRequest,
   uploadPushChunkText,
 } from './protocol-client.ts';
-import { asPushedBundleHash, committedBundleHash, pushBodyRow } from './wire-text.ts';
+import { asPushedBundleHash, committedBundleHash } from './wire-text.ts';
+import { buildChunk, chunkRows, oneRequestRowsJson } from './push-chunks.ts';
 import { applyServerRow, setRowState, settleOrphanedIntents } from './apply.ts';
 import { runCached, selectCached } from './statements.ts';
 import { applyTransaction } from './capture.ts';
@@ -42,7 +44,6 @@ import { ensureRequestHash, freezeOutbox, requeueOutboxInTransaction } from './o
 import type { PushResult, RowLostDetail } from './types.ts';
 import type { TableModel } from './table-config.ts';
 
-const DEFAULT_CHUNK_ROWS = 1000;
 const DEFAULT_COMMITTED_ROWS = 1000;
 const RESTARTABLE = new Set(['push_session_not_found', 'push_session_expired', 'push_chunk_out_of_order']);
 const MAX_RESTARTS = 2;
@@ -68,17 +69,6 @@ function markCommittedRemote(ctx: EngineContext, meta: CommittedBundleMeta): voi
   consumeSeedLease(ctx.db);
 }
 
-// A chunk also stops at this many characters of row JSON, so rows with large payloads still make
-// requests far below a server's body limit (ours: 32 MiB).
-const CHUNK_TEXT_BUDGET = 4 * 1024 * 1024;
-
-function chunkRows(ctx: EngineContext): number {
-  const limits = ctx.capabilities?.bundle_limits ?? {};
-  const wanted = ctx.options.pushChunkRows ?? limits.default_rows_per_push_chunk ?? DEFAULT_CHUNK_ROWS;
-  const max = limits.max_rows_per_push_chunk;
-  return Math.max(1, max ? Math.min(wanted, max) : wanted);
-}
-
 /**
  * Before uploading to a `go-json-numbers` server: a value it would commit rounded (its bundle rows
  * pass numbers through float64) is refused, naming table, key and column. The session is dropped
@@ -97,9 +87,81 @@ function refuseValuesGoCannotCarry(ctx: EngineContext, pushId: string, rows: rea
   }
 }
 
+/** A create's `already_committed` answer (a retry after a lost commit response), checked as ours. */
+function acceptAlreadyCommitted(ctx: EngineContext, header: OutboxHeader, rows: readonly OutboxRow[], hash: string, created: PushSessionAlreadyCommittedResponse, where: string): CommittedBundleMeta {
+  const meta = checkCommittedMeta(created, header, `${where} (already_committed)`);
+  if (created.canonical_request_hash !== undefined && created.canonical_request_hash !== hash) {
+    // The tuple was committed with different content: our outbox is not what the server has.
+    throw new SyncError(
+      'source_sequence_mismatch',
+      `source bundle ${header.sourceBundleId} of source ${header.sourceId} is already committed with a different request (hash ${created.canonical_request_hash}, ours ${hash}); the outbox is kept`,
+      409,
+    );
+  }
+  if (created.row_count !== rows.length && created.canonical_request_hash === undefined) {
+    throw new SyncError('source_sequence_mismatch', `already committed bundle has ${created.row_count} rows, our outbox ${rows.length}; the outbox is kept`, 409);
+  }
+  markCommittedRemote(ctx, meta);
+  return meta;
+}
+
+/**
+ * Hashes our rows as the bundle they most likely become (the next bundle_seq after the last one
+ * we saw) while the commit is in flight, so the proof that the commit is exactly our push is
+ * ready when the answer comes. Yields first so the request goes out.
+ */
+async function precomputeCommittedHash(ctx: EngineContext, rows: readonly OutboxRow[]): Promise<void> {
+  const guess = readAttachment(ctx.db).lastBundleSeqSeen + 1;
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const go = serverDialect(ctx) === 'go-json-numbers';
+  precomputedHashes.set(rows, {
+    seq: guess,
+    material: go ? 'go' : 'jcs',
+    hash: go ? goAsPushedBundleHash(rows, guess, (name) => ctx.model.byName.get(name)!) : asPushedBundleHash(rows, guess, 'committed'),
+  });
+}
+
+/** A commit's answer, checked and recorded (`committed_remote`). */
+function acceptCommitted(ctx: EngineContext, header: OutboxHeader, hash: string, committed: Partial<CommittedBundleMeta> | null, where: string): CommittedBundleMeta {
+  const meta = checkCommittedMeta(committed ?? {}, header, where);
+  if (meta.row_count === 0) throw badResponse(`${where}: row_count 0`);
+  markCommittedRemote(ctx, meta);
+  if (meta.canonical_request_hash !== undefined && meta.canonical_request_hash !== hash) {
+    // Committed, but not what we sent: replaying it as ours would be wrong. Keep the outbox and
+    // require a rebuild from a snapshot.
+    requireRebuild(ctx.db);
+    throw new SyncError('rebuild_required', 'the server committed a bundle whose request hash differs from ours; a snapshot rebuild is required', 409);
+  }
+  return meta;
+}
+
+/**
+ * A small bundle to a server offering the one-request push: create, stage and commit in one
+ * request (one round trip instead of three; no session is left behind whatever happens).
+ */
+async function uploadInOneRequest(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[], hash: string, rowsJson: string): Promise<CommittedBundleMeta> {
+  ctx.setPhase('pushing', { done: 0, total: rows.length });
+  const pending = pushInOneRequest(
+    ctx.transport,
+    { sourceBundleId: header.sourceBundleId, plannedRowCount: rows.length, canonicalRequestHash: hash, initializationId: readAttachment(ctx.db).pendingInitializationId },
+    rowsJson,
+  );
+  pending.catch(() => {}); // awaited below; not an unhandled rejection while we hash
+  await precomputeCommittedHash(ctx, rows);
+  const answer = await pending;
+  if (!answer || typeof answer !== 'object') throw badResponse('one-request push: empty body');
+  ctx.setPhase('pushing', { done: rows.length, total: rows.length });
+  if ('status' in answer && answer.status === 'already_committed') return acceptAlreadyCommitted(ctx, header, rows, hash, answer, 'one-request push');
+  // Only a jcs-numeric-strings server offers the extension (ours, unless forced to go's dialect).
+  learnDialect(ctx, 'jcs-numeric-strings', 'push_session');
+  return acceptCommitted(ctx, header, hash, answer, 'one-request push');
+}
+
 /** Uploads a prepared outbox; returns the committed bundle metadata. */
 async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[]): Promise<CommittedBundleMeta> {
   const hash = await ensureRequestHash(ctx, header, rows);
+  const rowsJson = oneRequestRowsJson(ctx, rows);
+  if (rowsJson !== null) return uploadInOneRequest(ctx, header, rows, hash, rowsJson);
   const created = await createPushSession(ctx.transport, {
     sourceBundleId: header.sourceBundleId,
     plannedRowCount: rows.length,
@@ -108,22 +170,7 @@ async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[
     initializationId: readAttachment(ctx.db).pendingInitializationId,
   });
   if (!created || typeof created !== 'object') throw badResponse('push-session create: empty body');
-  if (created.status === 'already_committed') {
-    const meta = checkCommittedMeta(created, header, 'push-session create (already_committed)');
-    if (created.canonical_request_hash !== undefined && created.canonical_request_hash !== hash) {
-      // The tuple was committed with different content: our outbox is not what the server has.
-      throw new SyncError(
-        'source_sequence_mismatch',
-        `source bundle ${header.sourceBundleId} of source ${header.sourceId} is already committed with a different request (hash ${created.canonical_request_hash}, ours ${hash}); the outbox is kept`,
-        409,
-      );
-    }
-    if (created.row_count !== rows.length && created.canonical_request_hash === undefined) {
-      throw new SyncError('source_sequence_mismatch', `already committed bundle has ${created.row_count} rows, our outbox ${rows.length}; the outbox is kept`, 409);
-    }
-    markCommittedRemote(ctx, meta);
-    return meta;
-  }
+  if (created.status === 'already_committed') return acceptAlreadyCommitted(ctx, header, rows, hash, created, 'push-session create');
   if (created.status !== 'staging' || typeof created.push_id !== 'string' || created.push_id === '') {
     throw badResponse(`push-session create: unexpected status ${JSON.stringify((created as { status?: unknown }).status)}`);
   }
@@ -141,20 +188,7 @@ async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[
   try {
     // A chunk's body is built while the previous chunk is in flight (chunks still go one at a
     // time, in order: the server rejects a chunk out of order).
-    const build = (start: number): { start: number; end: number; body: string } => {
-      const out: string[] = ['['];
-      let chars = 0;
-      let end = start;
-      while (end < rows.length && end - start < size && (end === start || chars < CHUNK_TEXT_BUDGET)) {
-        if (end > start) out.push(',');
-        const r = rows[end]!;
-        pushBodyRow(out, r);
-        chars += r.payloadText.length + r.keyText.length + 80;
-        end++;
-      }
-      out.push(']');
-      return { start, end, body: out.join('') };
-    };
+    const build = (start: number) => buildChunk(rows, start, size);
     for (let chunk = rows.length ? build(0) : null; chunk; ) {
       ctx.setPhase('pushing', { done: chunk.start, total: rows.length });
       const pending = uploadPushChunkText(ctx.transport, pushId, chunk.start, chunk.body);
@@ -170,28 +204,9 @@ async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[
     ctx.setPhase('pushing', { done: rows.length, total: rows.length });
     const pending = commitPushSession(ctx.transport, pushId);
     pending.catch(() => {}); // awaited below; not an unhandled rejection while we hash
-    // The commit is the longest wait of a push: meanwhile, hash our rows as the bundle they most
-    // likely become (the next bundle_seq after the last one we saw), so the proof that the commit
-    // is exactly our push is ready when the answer comes. Yield first so the request goes out.
-    const guess = readAttachment(ctx.db).lastBundleSeqSeen + 1;
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    const go = serverDialect(ctx) === 'go-json-numbers';
-    precomputedHashes.set(rows, {
-      seq: guess,
-      material: go ? 'go' : 'jcs',
-      hash: go ? goAsPushedBundleHash(rows, guess, (name) => ctx.model.byName.get(name)!) : asPushedBundleHash(rows, guess, 'committed'),
-    });
-    const committed = await pending;
-    const meta = checkCommittedMeta(committed ?? {}, header, 'push commit');
-    if (meta.row_count === 0) throw badResponse('push commit: row_count 0');
-    markCommittedRemote(ctx, meta);
-    if (committed.canonical_request_hash !== undefined && committed.canonical_request_hash !== hash) {
-      // Committed, but not what we sent: replaying it as ours would be wrong. Keep the outbox and
-      // require a rebuild from a snapshot.
-      requireRebuild(ctx.db);
-      throw new SyncError('rebuild_required', 'the server committed a bundle whose request hash differs from ours; a snapshot rebuild is required', 409);
-    }
-    return meta;
+    // The commit is the longest wait of a push: meanwhile, hash our rows.
+    await precomputeCommittedHash(ctx, rows);
+    return acceptCommitted(ctx, header, hash, await pending, 'push commit');
   } catch (e) {
     // Best effort: free the server's staging session when the push failed before its commit.
     if (!(e instanceof SyncError && (e.code === 'rebuild_required' || e.code === 'push_conflict'))) {
