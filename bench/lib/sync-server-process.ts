@@ -62,7 +62,9 @@ process.on('message', async (message: ServerRequest) => {
   const reply = (body: { ok: true; value: unknown } | { ok: false; error: string }) => process.send?.({ id: message.id, ...body });
   try {
     if (message.op === 'start') {
-      server = await startSyncServer({ purpose: 'bench', schemaSql: BENCH_PG_SCHEMA_SQL, tables: BENCH_TABLES });
+      // BENCH_ONE_REQUEST_PUSH=off: the server without the one-request push (a same-session
+      // baseline of the three-request push, as go-oversync and earlier releases push).
+      server = await startSyncServer({ purpose: 'bench', schemaSql: BENCH_PG_SCHEMA_SQL, tables: BENCH_TABLES, oneRequestPush: process.env.BENCH_ONE_REQUEST_PUSH !== 'off' });
       reply({ ok: true, value: server.baseUrl });
     } else if (message.op === 'token') {
       if (!server) throw new Error('server not started');

@@ -4,7 +4,9 @@
  * this process (example schema, wire dialect auto), one device and its partner on the same user,
  * every statement traced (client-side wall time of each round trip) and grouped by HTTP request.
  *
- *   npx tsx bench/probes/small-sync-trace.ts [--syncs 30]
+ *   npx tsx bench/probes/small-sync-trace.ts [--syncs 30] [--three-requests]
+ *
+ * `--three-requests`: the server without the one-request push (create, chunk, commit).
  */
 import { readFile } from 'node:fs/promises';
 import { startSyncServer } from '../../test/harness/sync-server.ts';
@@ -50,6 +52,7 @@ const h = await startSyncServer({
   schemaSql: await readFile(new URL('../../interop/our-server/example-schema.sql', import.meta.url), 'utf8'),
   tables: LOCAL_TABLES.map((t) => ({ schema: EXAMPLE_REMOTE_SCHEMA, table: t.table, syncKey: t.syncKey })),
   wireDialect: 'auto',
+  oneRequestPush: !process.argv.includes('--three-requests'),
   wrapDatabase: wrap,
 });
 const tracingFetch: typeof fetch = async (input, init) => {

@@ -46,11 +46,12 @@ it('resolves after pulling the missing parent, in one sync()', async () => {
   expect(foreignKeyViolations(b.db)).toBe(0);
   expect(b.engine.status.pendingCount).toBe(0);
   expect(errors).toEqual([]);
-  // push (conflict, cannot apply) → pull → push (conflict, resolved) → pull
-  expect(calls.filter((c) => c === 'POST /sync/push-sessions/:id/commit' || c === 'GET /sync/pull')).toEqual([
-    'POST /sync/push-sessions/:id/commit',
+  // push (conflict, cannot apply) → pull → push (conflict, resolved) → pull; each push attempt
+  // starts with a create (here the one-request push: create, rows and commit at once).
+  expect(calls.filter((c) => c === 'POST /sync/push-sessions' || c === 'GET /sync/pull')).toEqual([
+    'POST /sync/push-sessions',
     'GET /sync/pull',
-    'POST /sync/push-sessions/:id/commit',
+    'POST /sync/push-sessions',
     'GET /sync/pull',
   ]);
   expect((await pgRows(world, 'projects', 'quinn'))[0]).toMatchObject({ title: "A's project" });

@@ -1,8 +1,9 @@
 /**
  * Crash/resume of a push against the real server: the connection dies right after the server
- * performed a step (create, a chunk, the commit, the committed-rows fetch), the engine is dropped,
- * and a new engine over the same database finishes the push. PostgreSQL ends with every row
- * exactly once, one committed bundle for source bundle 1, and nothing pending locally.
+ * performed a step (create, a chunk, the commit, the committed-rows fetch, a one-request push),
+ * the engine is dropped, and a new engine over the same database finishes the push. PostgreSQL
+ * ends with every row exactly once, one committed bundle for source bundle 1, and nothing pending
+ * locally.
  * The committed rows are read back only when the commit differs from the push beyond what the
  * client predicts (PostgreSQL's rendering of a zoned timestamp): here it does, because one
  * `users.created_at` has no zone (`2026-01-01 10:00:00`), which PostgreSQL reads in the session's
@@ -18,21 +19,24 @@ beforeAll(async () => {
 });
 afterAll(() => world?.close());
 
-const STEPS: [string, RegExp][] = [
-  ['create', /\/sync\/push-sessions$/],
-  ['chunk', /\/chunks$/],
-  ['commit', /\/commit$/],
-  ['committed rows', /\/committed-bundles\/\d+\/rows$/],
+// [step, request path, rows per chunk]: 2 makes the 5-row bundle three chunks (create, chunks,
+// commit); the default lets it go as one request (our server's one-request push).
+const STEPS: [string, RegExp, number | undefined][] = [
+  ['create', /\/sync\/push-sessions$/, 2],
+  ['chunk', /\/chunks$/, 2],
+  ['commit', /\/commit$/, 2],
+  ['committed rows', /\/committed-bundles\/\d+\/rows$/, 2],
+  ['one-request push', /\/sync\/push-sessions$/, undefined],
 ];
 
 describe('push crash/resume against the real server', () => {
-  for (const [name, pattern] of STEPS) {
+  for (const [name, pattern, pushChunkRows] of STEPS) {
     it(`response lost after ${name}`, async () => {
       const user = `crash-${name.replace(/ /g, '-')}`;
       let armed = false;
       const d = await world.device(user, {
         retry: { attempts: 1 },
-        pushChunkRows: 2,
+        pushChunkRows,
         fetch: async (input, init) => {
           const res = await fetch(input, init);
           if (armed && pattern.test(new URL(String(input)).pathname)) {

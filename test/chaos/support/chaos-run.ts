@@ -78,6 +78,12 @@ const LINKS = ['L0', 'L1', 'L2'];
 const TEAMS = ['T0', 'T1', 'T2'];
 const PEOPLE = ['Q0', 'Q1', 'Q2', 'Q3'];
 const COMMIT = /\/sync\/push-sessions\/[^/]+\/commit$/;
+const CREATE = /\/sync\/push-sessions$/;
+
+/** A request that commits: the commit endpoint, or a one-request push (a create with rows and commit). */
+function commits(url: string, init: RequestInit | undefined): boolean {
+  return COMMIT.test(url) || (CREATE.test(url) && typeof init?.body === 'string' && init.body.includes('"commit":true'));
+}
 
 /** The test's own queries meet the backends it terminated: a pooled connection fails once. */
 async function retryOnce<T>(fn: () => Promise<T>): Promise<T> {
@@ -256,8 +262,8 @@ export async function runChaos(world: World, opts: ChaosOptions): Promise<ChaosO
       // SIGKILL while this device's commit request is in flight: before, during or after the
       // commit's transaction, as the delay falls.
       const delayMs = Math.floor(rand() * 12);
-      d.faults.intercept = async (url, _init, send) => {
-        if (!COMMIT.test(url)) return send();
+      d.faults.intercept = async (url, init, send) => {
+        if (!commits(url, init)) return send();
         d.faults.intercept = null;
         const res = send();
         await new Promise((resolve) => setTimeout(resolve, delayMs));
