@@ -60,6 +60,12 @@ const ROUTES: Array<{ re: RegExp; name: RouteName; methods: string[]; failure: W
   { re: /^(.*)\/syncx\/status$/, name: 'status', methods: ['GET'], failure: 'status_failed' },
 ];
 
+/** The route whose failure answer an unexpected error of a request gets. */
+interface AnsweredAs {
+  name: RouteName;
+  failure: WireErrorCode;
+}
+
 /** Reads the body as text, refusing (with `code`) more than `maxBytes` before buffering it all. */
 async function readBodyText(request: Request, maxBytes: number, code: WireErrorCode): Promise<string> {
   const text = await readBoundedText(request, maxBytes);
@@ -128,7 +134,11 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
   const { ctx } = d;
   const L = ctx.limits;
 
-  async function route(name: RouteName, match: RegExpMatchArray, request: Request, url: URL, userId: string, sourceId: string): Promise<Response> {
+  /**
+   * `answeredAs`: the route whose failure answer (code, message) an unexpected error gets; a
+   * one-request push fails as the commit endpoint does.
+   */
+  async function route(name: RouteName, match: RegExpMatchArray, request: Request, url: URL, userId: string, sourceId: string, answeredAs: AnsweredAs): Promise<Response> {
     const q = url.searchParams;
     switch (name) {
       case 'connect': {
@@ -144,7 +154,11 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
         const text = await readBodyText(request, L.maxRequestBodyBytes, 'push_session_invalid');
         const body = parseJsonText(text, true, 'push_session_invalid');
         const oneRequest = parseOneRequestPush(ctx, body, text);
-        if (oneRequest) return jsonResponse(200, await pushInOneRequest(ctx, userId, sourceId, oneRequest));
+        if (oneRequest) {
+          answeredAs.name = 'pushCommit';
+          answeredAs.failure = 'push_session_commit_failed';
+          return jsonResponse(200, await pushInOneRequest(ctx, userId, sourceId, oneRequest));
+        }
         return jsonResponse(200, await createPushSession(ctx, userId, sourceId, parsePushCreate(body)));
       }
       case 'pushChunk': {
@@ -252,6 +266,7 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
       return errorResponse('method_not_allowed', `${request.method} is not allowed on ${url.pathname}`, {}, { Allow: r.methods.join(', ') });
     }
     const failure: WireErrorCode = r.name === 'snapshotSession' && request.method === 'DELETE' ? 'snapshot_session_delete_failed' : r.failure;
+    const answeredAs: AnsweredAs = { name: r.name, failure };
     if (r.name === 'health' || r.name === 'status') {
       try {
         const status = await d.status();
@@ -275,7 +290,7 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
       if (sourceId === null || sourceId === '') return errorResponse('invalid_request', `${SOURCE_ID_HEADER} header is required`);
       const sourceProblem = sourceIdProblem(sourceId);
       if (sourceProblem) return errorResponse('invalid_request', `${SOURCE_ID_HEADER} ${sourceProblem}`);
-      return await route(r.name, match, request, url, userId, sourceId);
+      return await route(r.name, match, request, url, userId, sourceId, answeredAs);
     } catch (err) {
       if (err instanceof SyncServerError) return errorResponse(err.code, err.message, err.extra, err.headers);
       d.onInternalError(err, `${request.method} ${url.pathname}`);
@@ -283,7 +298,7 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
       if (fault) return errorResponse(fault.code, fault.message, fault.extra, fault.headers);
       // The cause goes to onInternalError only: its text (SQL, relation names, stack) is no
       // business of the client.
-      return errorResponse(failure, `${r.name} failed on the server`);
+      return errorResponse(answeredAs.failure, `${answeredAs.name} failed on the server`);
     } finally {
       d.leave();
     }

@@ -60,6 +60,8 @@ export interface StartSyncServerOptions {
   wireDialect?: WireDialectOption;
   /** Server `oneRequestPush` option (default: the server's, offered). */
   oneRequestPush?: boolean;
+  /** Server `onInternalError` option (default: the server's, `console.error`). */
+  onInternalError?: SyncServerOptions['onInternalError'];
 }
 
 /** A started harness server. */
@@ -106,6 +108,7 @@ export async function startSyncServer(opts: StartSyncServerOptions = {}): Promis
       appName: 'oversqlite-harness',
       wireDialect: opts.wireDialect ?? 'jcs-numeric-strings',
       oneRequestPush: opts.oneRequestPush,
+      onInternalError: opts.onInternalError,
     });
     const auth = createJwtAuth({ secret: HARNESS_JWT_SECRET });
     const sync = server;

@@ -1,6 +1,7 @@
 // A one-request push that conflicts, or that the database refuses for its data, answers exactly
 // what the commit endpoint of the three-request path answers for the same bundle (status, code,
-// message, conflict / rejection detail), commits nothing and leaves no staging session. Two
+// message, conflict / rejection detail; an unexpected failure as the commit endpoint's 500),
+// commits nothing and leaves no staging session. Two
 // servers with the same history: one pushes in one request, the other create → chunk → commit.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { PushRow } from '../../protocol/wire.ts';
@@ -9,6 +10,7 @@ import type { StartedSyncServer } from '../harness/sync-server.ts';
 import { RawSyncClient } from '../harness/sync-client.ts';
 
 let one: StartedSyncServer;
+const internalErrors: string[] = [];
 let three: StartedSyncServer;
 const USER = '11111111-1111-4111-8111-111111111111';
 const GHOST = '99999999-9999-4999-8999-999999999999';
@@ -20,9 +22,13 @@ const user = (name: string, base: number, op: 'INSERT' | 'UPDATE' = 'INSERT'): P
 });
 
 beforeAll(async () => {
-  [one, three] = await Promise.all([startSyncServer({ purpose: 'one_request_conflict' }), startSyncServer({ purpose: 'three_request_conflict', oneRequestPush: false })]);
+  [one, three] = await Promise.all([startSyncServer({ purpose: 'one_request_conflict', onInternalError: (_err, where) => internalErrors.push(where) }), startSyncServer({ purpose: 'three_request_conflict', oneRequestPush: false, onInternalError: (_err, where) => internalErrors.push(where) })]);
   // The same history on both: device-a inserts the user and updates it (row_version 2).
   for (const h of [one, three]) {
+    // A trigger failing with an internal error (not a refusal of the data): the server's problem.
+    await h.database.query(`CREATE FUNCTION business.fail_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.name = 'boom' THEN RAISE EXCEPTION 'boom' USING ERRCODE = 'XX000'; END IF; RETURN NEW; END $$`);
+    await h.database.query(`CREATE TRIGGER fail_boom BEFORE INSERT ON business.users FOR EACH ROW EXECUTE FUNCTION business.fail_boom()`);
     const a = new RawSyncClient(h.baseUrl, h.tokenFor('alice'), 'device-a');
     expect((await a.connect(false)).status).toBe(200);
     expect((await a.push(1, [user('Ada', 0)], 1000, { canonical_request_hash: HASH })).status).toBe(200);
@@ -71,5 +77,15 @@ it('a row the database refuses (missing reference): the same push_commit_invalid
   expect(viaThree.status).toBe(400);
   expect(viaThree.body).toMatchObject({ error: 'push_commit_invalid', rejection: { reason: 'missing_reference', table: 'projects' } });
   expect({ status: viaOne.status, body: viaOne.body }).toEqual({ status: viaThree.status, body: viaThree.body });
+  await nothingLeft();
+});
+
+it('an unexpected failure of the apply: the commit endpoint\'s 500 push_session_commit_failed', async () => {
+  const boom: PushRow = { schema: 'business', table: 'users', key: { id: GHOST }, op: 'INSERT', base_row_version: 0, payload: { id: GHOST, name: 'boom', email: null, created_at: '2026-03-24T18:42:11Z' } };
+  internalErrors.length = 0;
+  const { viaOne, viaThree } = await bothWays([boom]);
+  expect({ status: viaThree.status, body: viaThree.body }).toEqual({ status: 500, body: { error: 'push_session_commit_failed', message: 'pushCommit failed on the server' } });
+  expect({ status: viaOne.status, body: viaOne.body }).toEqual({ status: viaThree.status, body: viaThree.body });
+  expect(internalErrors).toHaveLength(2);
   await nothingLeft();
 });
