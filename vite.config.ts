@@ -79,7 +79,10 @@ async function embeddedReferenceServer(port: number): Promise<{ url: string; plu
   // tsx loads the server's TypeScript as `npm run server` does (Vite's config bundler is not meant for it).
   const { tsImport } = await import('tsx/esm/api');
   const serverModule = new URL('./server/reference/reference-server.ts', import.meta.url).href;
-  const { startReferenceServer } = (await tsImport(serverModule, import.meta.url)) as typeof import('./server/reference/reference-server.ts');
+  const { startReferenceServer } = (await tsImport(
+    serverModule,
+    import.meta.url,
+  )) as typeof import('./server/reference/reference-server.ts');
   const server = await startReferenceServer({
     port,
     host: '127.0.0.1',

@@ -6,7 +6,11 @@ const T0 = performance.now();
 globalThis.fetch = (async (input: any, init?: any) => {
   const t = performance.now();
   const res = await orig(input, init);
-  console.log(`${(t - T0).toFixed(0)} +${(performance.now() - t).toFixed(0)}ms ${init?.method ?? 'GET'} ${String(input).replace(/^http:\/\/[^/]+/, '').slice(0, 90)} ${res.status}`);
+  console.log(
+    `${(t - T0).toFixed(0)} +${(performance.now() - t).toFixed(0)}ms ${init?.method ?? 'GET'} ${String(input)
+      .replace(/^http:\/\/[^/]+/, '')
+      .slice(0, 90)} ${res.status}`,
+  );
   return res;
 }) as typeof fetch;
 const n = 10000;

@@ -11,6 +11,12 @@ if (!file) {
   console.error('usage: npx tsx bench/markdown.ts <result.json>');
   process.exit(2);
 }
-const result = JSON.parse(readFileSync(file, 'utf8')) as { date: string; mode: string; totalSeconds: number; machine: unknown; metrics: Metric[] };
+const result = JSON.parse(readFileSync(file, 'utf8')) as {
+  date: string;
+  mode: string;
+  totalSeconds: number;
+  machine: unknown;
+  metrics: Metric[];
+};
 console.log(`Run ${result.date} (${result.mode}, ${result.totalSeconds} s). Machine: \`${JSON.stringify(result.machine)}\`\n`);
 console.log(formatTable(result.metrics, true));

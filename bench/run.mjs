@@ -9,11 +9,18 @@ const options = { quick: false, groups: [], out: undefined };
 for (let i = 0; i < args.length; i++) {
   const arg = args[i];
   if (arg === '--quick') options.quick = true;
-  else if (arg === '--group' || arg === '-g') options.groups.push(...String(args[++i] ?? '').split(',').filter(Boolean));
+  else if (arg === '--group' || arg === '-g')
+    options.groups.push(
+      ...String(args[++i] ?? '')
+        .split(',')
+        .filter(Boolean),
+    );
   else if (arg.startsWith('--group=')) options.groups.push(...arg.slice(8).split(',').filter(Boolean));
   else if (arg === '--out') options.out = args[++i];
   else if (arg === '--help' || arg === '-h') {
-    console.log('usage: npm run bench -- [--quick] [--group write,query,push,pull,propagation,server,reference,size,transaction] [--out file.json]');
+    console.log(
+      'usage: npm run bench -- [--quick] [--group write,query,push,pull,propagation,server,reference,size,transaction] [--out file.json]',
+    );
     process.exit(0);
   } else {
     console.error(`unknown argument ${arg} (try --help)`);

@@ -23,7 +23,15 @@ import { transactionGroup } from './groups/transaction.ts';
 
 /** Every group, in run order (issue 6 items 1–8). */
 export const groups: readonly BenchGroup[] = [
-  writeGroup, queryGroup, pushGroup, pullGroup, propagationGroup, serverLoadGroup, referenceGroup, sizeGroup, transactionGroup,
+  writeGroup,
+  queryGroup,
+  pushGroup,
+  pullGroup,
+  propagationGroup,
+  serverLoadGroup,
+  referenceGroup,
+  sizeGroup,
+  transactionGroup,
 ];
 
 export interface RunOptions {
@@ -37,10 +45,17 @@ function machineNotes(): Record<string, unknown> {
   let chromium = 'unknown';
   try {
     chromium = execFileSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', ['--version'], { encoding: 'utf8', timeout: 10_000 }).trim();
-  } catch { /* reported as unknown */ }
+  } catch {
+    /* reported as unknown */
+  }
   return {
-    cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30),
-    kernel: release(), node: process.version, chromium, loadavgAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    kernel: release(),
+    node: process.version,
+    chromium,
+    loadavgAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
   };
 }
 
@@ -74,7 +89,9 @@ export async function runBenchmarks(options: RunOptions): Promise<number> {
       for (const { metric, unit } of group.metrics(options.quick)) {
         const found = produced.find((m) => m.metric === metric);
         const reason = failure ? `failed in this run: ${failure.split('\n')[0]}` : 'not produced by the group (bench bug)';
-        metrics.push(found ?? { group: group.name, metric, unit, value: null, baseline: null, ratio: null, notes: reason, status: 'failed' });
+        metrics.push(
+          found ?? { group: group.name, metric, unit, value: null, baseline: null, ratio: null, notes: reason, status: 'failed' },
+        );
       }
       for (const m of produced) if (!metrics.includes(m)) metrics.push(m);
       groupTimes[group.name] = Math.round((Date.now() - t0) / 100) / 10;
@@ -86,8 +103,13 @@ export async function runBenchmarks(options: RunOptions): Promise<number> {
   const totalSeconds = Math.round((Date.now() - started) / 100) / 10;
   console.log(`\n${formatTable(metrics)}\n\ntotal ${totalSeconds} s`);
   const result = {
-    date: new Date(started).toISOString(), mode: options.quick ? 'quick' : 'full', groups: selected.map((g) => g.name),
-    machine: { ...machine, loadavgAtEnd: loadavg().map((l) => Math.round(l * 100) / 100) }, totalSeconds, groupSeconds: groupTimes, metrics,
+    date: new Date(started).toISOString(),
+    mode: options.quick ? 'quick' : 'full',
+    groups: selected.map((g) => g.name),
+    machine: { ...machine, loadavgAtEnd: loadavg().map((l) => Math.round(l * 100) / 100) },
+    totalSeconds,
+    groupSeconds: groupTimes,
+    metrics,
   };
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(dir, { recursive: true });

@@ -15,16 +15,18 @@ const proxy = syncTarget
   : undefined;
 const port = Number(process.env.BENCH_PORT ?? 5299);
 
-export default defineConfig(mergeConfig(sourcePagesBase(), {
-  root: fileURLToPath(new URL('./app', import.meta.url)),
-  server: { port, ...(proxy ? { proxy } : {}) },
-  preview: {
-    // Cross-origin isolation only for timer precision: without it Chromium coarsens
-    // performance.now() to 100 µs, and an in-worker point query takes less than that. The code
-    // paths measured are the same either way (opfs-sahpool needs no SharedArrayBuffer).
-    headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
-    port,
-    ...(proxy ? { proxy } : {}),
-  },
-  build: { outDir: process.env.BENCH_OUT_DIR ?? 'dist', emptyOutDir: true },
-}));
+export default defineConfig(
+  mergeConfig(sourcePagesBase(), {
+    root: fileURLToPath(new URL('./app', import.meta.url)),
+    server: { port, ...(proxy ? { proxy } : {}) },
+    preview: {
+      // Cross-origin isolation only for timer precision: without it Chromium coarsens
+      // performance.now() to 100 µs, and an in-worker point query takes less than that. The code
+      // paths measured are the same either way (opfs-sahpool needs no SharedArrayBuffer).
+      headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
+      port,
+      ...(proxy ? { proxy } : {}),
+    },
+    build: { outDir: process.env.BENCH_OUT_DIR ?? 'dist', emptyOutDir: true },
+  }),
+);

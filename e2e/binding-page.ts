@@ -24,7 +24,9 @@ declare global {
 export async function openBindingTab(context: BrowserContext, binding: 'react' | 'vue' | 'query-builders'): Promise<Page> {
   const page = await context.newPage();
   page.on('pageerror', (error) => console.log(`[page error] ${error.message}`));
-  page.on('console', (m) => { if (process.env.E2E_CONSOLE) console.log(`[console] ${m.text()}`); });
+  page.on('console', (m) => {
+    if (process.env.E2E_CONSOLE) console.log(`[console] ${m.text()}`);
+  });
   await page.goto(`${baseURL}/${binding}/`);
   await page.waitForFunction(() => document.getElementById('state')?.textContent === 'ready');
   return page;

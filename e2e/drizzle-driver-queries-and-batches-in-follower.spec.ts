@@ -14,10 +14,19 @@ test('Drizzle queries, writes and atomic batches work in leader and follower tab
   const leader = await openBindingTab(context, 'query-builders');
   const follower = await openBindingTab(context, 'query-builders');
   const name = `drizzle-${Date.now()}`;
-  for (const page of [leader, follower]) await page.evaluate(async ({ name, schema }) => { await window.harness.open({ name, schema }); }, { name, schema: queryBuilderSchema });
+  for (const page of [leader, follower])
+    await page.evaluate(
+      async ({ name, schema }) => {
+        await window.harness.open({ name, schema });
+      },
+      { name, schema: queryBuilderSchema },
+    );
   expect(await follower.evaluate((n) => window.harness.db(n).role, name)).toBe('follower');
 
-  for (const [page, prefix] of [[follower, 'f'], [leader, 'l']] as const) {
+  for (const [page, prefix] of [
+    [follower, 'f'],
+    [leader, 'l'],
+  ] as const) {
     const result = await page.evaluate(({ name, prefix }) => window.qb.drizzleRoundTrip(name, prefix), { name, prefix });
     expect(result).toEqual({
       list: [{ id: `${prefix}-l`, name: 'Groceries' }],

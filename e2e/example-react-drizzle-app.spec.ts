@@ -37,7 +37,12 @@ function freePort(): Promise<number> {
 
 /** Starts a child process and resolves when a stdout line matches `ready`. */
 function start(command: string[], env: Record<string, string>, ready: RegExp): Promise<ChildProcess> {
-  const child = spawn(command[0]!, command.slice(1), { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(command[0]!, command.slice(1), {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   const output: string[] = [];
   child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
   return new Promise((resolve, reject) => {
@@ -57,8 +62,11 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
 }
 
 function startServer(): Promise<ChildProcess> {
-  return start(['node', '--import', 'tsx', 'server/reference/main.ts'],
-    { PORT: String(serverPort), HOST: '127.0.0.1', DATABASE_URL: database.url }, /reference server on http:/);
+  return start(
+    ['node', '--import', 'tsx', 'server/reference/main.ts'],
+    { PORT: String(serverPort), HOST: '127.0.0.1', DATABASE_URL: database.url },
+    /reference server on http:/,
+  );
 }
 
 test.beforeAll(async () => {
@@ -67,9 +75,12 @@ test.beforeAll(async () => {
   serverPort = await freePort();
   server = await startServer();
   const vitePort = await freePort();
-  vite = await start(['node', 'node_modules/vite/bin/vite.js', '--config', 'examples/react-drizzle/vite.config.ts', '--strictPort', '--logLevel', 'info'],
+  vite = await start(
+    ['node', 'node_modules/vite/bin/vite.js', '--config', 'examples/react-drizzle/vite.config.ts', '--strictPort', '--logLevel', 'info'],
     // Vite's banner styles the word, so only `Local` itself is matched.
-    { PORT: String(vitePort) }, /Local/);
+    { PORT: String(vitePort) },
+    /Local/,
+  );
   appUrl = `http://127.0.0.1:${vitePort}/?server=${encodeURIComponent(`http://127.0.0.1:${serverPort}`)}`;
 });
 

@@ -48,7 +48,7 @@ const READ_ALL = `SELECT 'typed' AS t, id, name, CAST(count_value AS TEXT) AS n,
   UNION ALL SELECT 'file', hex(id), name, NULL, NULL, hex(data), NULL FROM files
   UNION ALL SELECT 'review', hex(id), review, hex(file_id), NULL, NULL, NULL FROM file_reviews ORDER BY 1, 2`;
 
-test('two browser devices sync through go-oversync\'s example server', async ({ browser }) => {
+test("two browser devices sync through go-oversync's example server", async ({ browser }) => {
   test.skip(server === null, skipReason);
   test.setTimeout(120_000);
   const user = `browser-${Date.now()}`;
@@ -57,18 +57,29 @@ test('two browser devices sync through go-oversync\'s example server', async ({ 
   const ctxA = await browser.newContext();
   const a = await openTab(ctxA);
   await openDevice(a, 'go-a', token);
-  const seeded = await a.evaluate(async ({ user, text }) => {
-    const db = window.harness.db('go-a');
-    const attached = await db.sync.attach(user);
-    await db.transaction([
-      { sql: `INSERT INTO typed_rows(id, name, count_value, enabled_flag, rating, data, created_at) VALUES (?, ?, 9007199254740991, 1, 0.1 + 0.2, x'00ff', '2026-01-02T03:04:05.123456789Z')`, params: ['00000000-0000-4000-8000-000000000001', text] },
-      { sql: `INSERT INTO typed_rows(id, name, count_value, enabled_flag) VALUES ('00000000-0000-4000-8000-000000000002', 'second', -5, 0)` },
-      { sql: `INSERT INTO files(id, name, data) VALUES (x'00000000000040008000000000000010', 'f.bin', x'0102')` },
-      { sql: `INSERT INTO file_reviews(id, review, file_id) VALUES (x'00000000000040008000000000000011', ?, x'00000000000040008000000000000010')`, params: [text] },
-    ]);
-    const result = await db.sync.sync();
-    return { attached, push: result.push, status: db.sync.status.get() };
-  }, { user, text: TEXT });
+  const seeded = await a.evaluate(
+    async ({ user, text }) => {
+      const db = window.harness.db('go-a');
+      const attached = await db.sync.attach(user);
+      await db.transaction([
+        {
+          sql: `INSERT INTO typed_rows(id, name, count_value, enabled_flag, rating, data, created_at) VALUES (?, ?, 9007199254740991, 1, 0.1 + 0.2, x'00ff', '2026-01-02T03:04:05.123456789Z')`,
+          params: ['00000000-0000-4000-8000-000000000001', text],
+        },
+        {
+          sql: `INSERT INTO typed_rows(id, name, count_value, enabled_flag) VALUES ('00000000-0000-4000-8000-000000000002', 'second', -5, 0)`,
+        },
+        { sql: `INSERT INTO files(id, name, data) VALUES (x'00000000000040008000000000000010', 'f.bin', x'0102')` },
+        {
+          sql: `INSERT INTO file_reviews(id, review, file_id) VALUES (x'00000000000040008000000000000011', ?, x'00000000000040008000000000000010')`,
+          params: [text],
+        },
+      ]);
+      const result = await db.sync.sync();
+      return { attached, push: result.push, status: db.sync.status.get() };
+    },
+    { user, text: TEXT },
+  );
   expect(seeded.attached).toMatchObject({ status: 'connected', outcome: 'started_empty' });
   expect(seeded.push).toMatchObject({ outcome: 'committed', rowCount: 4 });
   expect(seeded.status).toMatchObject({ pendingCount: 0 });
@@ -78,35 +89,57 @@ test('two browser devices sync through go-oversync\'s example server', async ({ 
   await openDevice(b, 'go-b', token);
   const hydrated = await b.evaluate(async (user) => window.harness.db('go-b').sync.attach(user), user);
   expect(hydrated).toMatchObject({ status: 'connected', outcome: 'used_remote_state', snapshotRows: 4 });
-  const read = (page: Page, name: string) => page.evaluate(async ({ name, sql }) => window.harness.db(name).query(sql), { name, sql: READ_ALL });
+  const read = (page: Page, name: string) =>
+    page.evaluate(async ({ name, sql }) => window.harness.db(name).query(sql), { name, sql: READ_ALL });
   const rowsA = await read(a, 'go-a');
   expect(await read(b, 'go-b')).toEqual(rowsA);
   expect(rowsA).toContainEqual({
-    t: 'typed', id: '00000000-0000-4000-8000-000000000001', name: TEXT, n: '9007199254740991', rating: 0.30000000000000004, data: '00FF',
+    t: 'typed',
+    id: '00000000-0000-4000-8000-000000000001',
+    name: TEXT,
+    n: '9007199254740991',
+    rating: 0.30000000000000004,
+    data: '00FF',
     ts: '2026-01-02T03:04:05.123457+00:00',
   });
 
   // Both edit, then sync in turn: A, B, A.
   await b.evaluate(async () => {
     const db = window.harness.db('go-b');
-    await db.exec(`UPDATE typed_rows SET count_value = -9007199254740991, rating = -1e-7 WHERE id = '00000000-0000-4000-8000-000000000002'`);
+    await db.exec(
+      `UPDATE typed_rows SET count_value = -9007199254740991, rating = -1e-7 WHERE id = '00000000-0000-4000-8000-000000000002'`,
+    );
     await db.exec(`DELETE FROM files WHERE id = x'00000000000040008000000000000010'`);
   });
-  await a.evaluate(async () => window.harness.db('go-a').exec(`UPDATE typed_rows SET name = 'edited on A' WHERE id = '00000000-0000-4000-8000-000000000001'`));
-  for (const [page, name] of [[a, 'go-a'], [b, 'go-b'], [a, 'go-a']] as const) {
+  await a.evaluate(async () =>
+    window.harness.db('go-a').exec(`UPDATE typed_rows SET name = 'edited on A' WHERE id = '00000000-0000-4000-8000-000000000001'`),
+  );
+  for (const [page, name] of [
+    [a, 'go-a'],
+    [b, 'go-b'],
+    [a, 'go-a'],
+  ] as const) {
     await page.evaluate(async (n) => window.harness.db(n).sync.sync(), name);
   }
   const finalA = await read(a, 'go-a');
   expect(await read(b, 'go-b')).toEqual(finalA);
   expect(finalA.filter((r) => r.t !== 'typed')).toEqual([]); // the file and (cascade) its review are gone
-  expect(finalA.map((r) => [r.name, r.n, r.rating])).toEqual([['edited on A', '9007199254740991', 0.30000000000000004], ['second', '-9007199254740991', -1e-7]]);
+  expect(finalA.map((r) => [r.name, r.n, r.rating])).toEqual([
+    ['edited on A', '9007199254740991', 0.30000000000000004],
+    ['second', '-9007199254740991', -1e-7],
+  ]);
 
   const pg = await server!.pg.query(
-    "SELECT name, count_value::text AS n, rating FROM business.typed_rows WHERE _sync_scope_id = $1 ORDER BY id",
+    'SELECT name, count_value::text AS n, rating FROM business.typed_rows WHERE _sync_scope_id = $1 ORDER BY id',
     [user],
   );
-  expect(pg.rows).toEqual([{ name: 'edited on A', n: '9007199254740991', rating: 0.30000000000000004 }, { name: 'second', n: '-9007199254740991', rating: -1e-7 }]);
-  expect((await server!.pg.query('SELECT count(*)::int AS c FROM business.files WHERE _sync_scope_id = $1', [user])).rows).toEqual([{ c: 0 }]);
+  expect(pg.rows).toEqual([
+    { name: 'edited on A', n: '9007199254740991', rating: 0.30000000000000004 },
+    { name: 'second', n: '-9007199254740991', rating: -1e-7 },
+  ]);
+  expect((await server!.pg.query('SELECT count(*)::int AS c FROM business.files WHERE _sync_scope_id = $1', [user])).rows).toEqual([
+    { c: 0 },
+  ]);
   await ctxA.close();
   await ctxB.close();
 });

@@ -24,11 +24,17 @@ test('concurrent single-row writes are all acknowledged, present once, and group
       // Two rounds (tabs 'w0', 'w1'); the machine is shared, so the better round is the capacity.
       for (let round = 0; round < 2; round++) {
         const started = performance.now();
-        const settled = await Promise.allSettled(Array.from({ length: n }, (_, i) =>
-          // Every 500th write collides with an earlier one (UNIQUE (tab, seq)) and must fail alone.
-          db.exec('INSERT INTO notes (tab, seq, body) VALUES (?, ?, ?)', [`w${round}`, i % 500 === 499 ? 0 : i, `row ${i}`])));
+        const settled = await Promise.allSettled(
+          Array.from({ length: n }, (_, i) =>
+            // Every 500th write collides with an earlier one (UNIQUE (tab, seq)) and must fail alone.
+            db.exec('INSERT INTO notes (tab, seq, body) VALUES (?, ?, ?)', [`w${round}`, i % 500 === 499 ? 0 : i, `row ${i}`]),
+          ),
+        );
         rounds.push(performance.now() - started);
-        if (round === 0) settled.forEach((s, i) => { if (s.status === 'rejected') rejected.push({ i, code: (s.reason as { code: string }).code }); });
+        if (round === 0)
+          settled.forEach((s, i) => {
+            if (s.status === 'rejected') rejected.push({ i, code: (s.reason as { code: string }).code });
+          });
       }
       const serialStart = performance.now();
       for (let i = 0; i < 200; i++) await db.exec('INSERT INTO notes (tab, seq, body) VALUES (?, ?, ?)', ['s', i, 'serial']);
@@ -44,8 +50,10 @@ test('concurrent single-row writes are all acknowledged, present once, and group
     expect(result.seqs).toEqual(expectedSeqs);
     expect(result.second).toBe(expectedSeqs.length);
     const perSecond = Math.round(result.n / (Math.min(...result.rounds) / 1000));
-    console.log(`[group commit] ${result.n} concurrent durable write calls in ${result.rounds.map((ms) => ms.toFixed(0)).join(' / ')} ms = best ${perSecond}/s; ` +
-      `200 awaited one-by-one writes in ${result.serialMs.toFixed(0)} ms = ${(result.serialMs / 200).toFixed(2)} ms per durable commit; ${JSON.stringify(result.stats)}`);
+    console.log(
+      `[group commit] ${result.n} concurrent durable write calls in ${result.rounds.map((ms) => ms.toFixed(0)).join(' / ')} ms = best ${perSecond}/s; ` +
+        `200 awaited one-by-one writes in ${result.serialMs.toFixed(0)} ms = ${(result.serialMs / 200).toFixed(2)} ms per durable commit; ${JSON.stringify(result.stats)}`,
+    );
     expect(perSecond).toBeGreaterThan(2000);
   } finally {
     await context.close();

@@ -24,20 +24,27 @@ declare global {
 
 /** Opens a transaction in the follower tab, writes one row in it, and returns what it reads. */
 function beginInFollower(follower: Page, name: string, leaseMs?: number): Promise<string[]> {
-  return follower.evaluate(async ({ name, leaseMs }) => {
-    const tx = await window.harness.db(name).beginTransaction(leaseMs === undefined ? undefined : { leaseMs });
-    window.heldTransaction = tx;
-    await tx.exec('INSERT INTO notes (tab, seq, body) VALUES (?, ?, ?)', ['follower', 1, 'in transaction']);
-    return (await tx.query<{ body: string }>('SELECT body FROM notes ORDER BY id')).map((r) => r.body);
-  }, { name, leaseMs });
+  return follower.evaluate(
+    async ({ name, leaseMs }) => {
+      const tx = await window.harness.db(name).beginTransaction(leaseMs === undefined ? undefined : { leaseMs });
+      window.heldTransaction = tx;
+      await tx.exec('INSERT INTO notes (tab, seq, body) VALUES (?, ?, ?)', ['follower', 1, 'in transaction']);
+      return (await tx.query<{ body: string }>('SELECT body FROM notes ORDER BY id')).map((r) => r.body);
+    },
+    { name, leaseMs },
+  );
 }
 
 /** Starts a write in the leader tab without waiting for it. */
 function startLeaderWrite(leader: Page, name: string): Promise<void> {
   return leader.evaluate((name) => {
     window.pendingWriteDone = false;
-    window.pendingWrite = window.harness.db(name).exec("INSERT INTO notes (tab, seq, body) VALUES ('leader', 1, 'outside')")
-      .then(() => { window.pendingWriteDone = true; });
+    window.pendingWrite = window.harness
+      .db(name)
+      .exec("INSERT INTO notes (tab, seq, body) VALUES ('leader', 1, 'outside')")
+      .then(() => {
+        window.pendingWriteDone = true;
+      });
   }, name);
 }
 
@@ -55,7 +62,8 @@ test('a follower transaction reads its writes, and a leader write waits and land
     const tx = window.heldTransaction!;
     await tx.exec('INSERT INTO notes (tab, seq, body) VALUES (?, ?, ?)', ['follower', 2, 'also in transaction']);
     const rows: string[] = [];
-    for (let i = 0; i < 5; i++) rows.push(...(await tx.query<{ tab: string }>("SELECT tab FROM notes WHERE tab = 'leader'")).map((r) => r.tab));
+    for (let i = 0; i < 5; i++)
+      rows.push(...(await tx.query<{ tab: string }>("SELECT tab FROM notes WHERE tab = 'leader'")).map((r) => r.tab));
     return rows;
   });
   expect(seen).toEqual([]);
@@ -66,7 +74,11 @@ test('a follower transaction reads its writes, and a leader write waits and land
     await window.pendingWrite;
     return window.harness.db(name).query<{ tab: string; seq: number }>('SELECT tab, seq FROM notes ORDER BY id');
   }, name);
-  expect(rows).toEqual([{ tab: 'follower', seq: 1 }, { tab: 'follower', seq: 2 }, { tab: 'leader', seq: 1 }]);
+  expect(rows).toEqual([
+    { tab: 'follower', seq: 1 },
+    { tab: 'follower', seq: 2 },
+    { tab: 'leader', seq: 1 },
+  ]);
 });
 
 test('closing a follower tab mid-transaction rolls it back without waiting for its lease', async ({ context }) => {
@@ -110,7 +122,7 @@ test('a follower closing its database mid-transaction rolls it back at once', as
   expect(rows).toEqual([{ tab: 'leader' }]);
 });
 
-test('when the leader tab closes mid-transaction, the follower\'s next statement gets transaction_expired', async ({ context }) => {
+test("when the leader tab closes mid-transaction, the follower's next statement gets transaction_expired", async ({ context }) => {
   const leader = await openTab(context);
   const follower = await openTab(context);
   const name = `follower-tx-leader-closed-${Date.now()}`;

@@ -12,10 +12,19 @@ test('Kysely queries, writes and atomic writes work in leader and follower tabs'
   const leader = await openBindingTab(context, 'query-builders');
   const follower = await openBindingTab(context, 'query-builders');
   const name = `kysely-${Date.now()}`;
-  for (const page of [leader, follower]) await page.evaluate(async ({ name, schema }) => { await window.harness.open({ name, schema }); }, { name, schema: queryBuilderSchema });
+  for (const page of [leader, follower])
+    await page.evaluate(
+      async ({ name, schema }) => {
+        await window.harness.open({ name, schema });
+      },
+      { name, schema: queryBuilderSchema },
+    );
   expect(await follower.evaluate((n) => window.harness.db(n).role, name)).toBe('follower');
 
-  for (const [page, prefix] of [[follower, 'f'], [leader, 'l']] as const) {
+  for (const [page, prefix] of [
+    [follower, 'f'],
+    [leader, 'l'],
+  ] as const) {
     const result = await page.evaluate(({ name, prefix }) => window.qb.kyselyRoundTrip(name, prefix), { name, prefix });
     expect(result).toEqual({
       insertedRows: '1',

@@ -21,14 +21,16 @@ test('leader closed mid-stream of follower writes: no acknowledged write lost or
     (window as unknown as { stream: typeof state }).stream = state;
     void (async () => {
       for (let i = 0; i < 400; i += 4) {
-        await Promise.all([i, i + 1, i + 2, i + 3].map(async (seq) => {
-          try {
-            await db.exec('INSERT INTO notes (tab, seq) VALUES (?, ?)', ['a', seq]);
-            state.acked.push(seq);
-          } catch (e) {
-            state.failed.push(`${seq}:${(e as { code: string }).code}`);
-          }
-        }));
+        await Promise.all(
+          [i, i + 1, i + 2, i + 3].map(async (seq) => {
+            try {
+              await db.exec('INSERT INTO notes (tab, seq) VALUES (?, ?)', ['a', seq]);
+              state.acked.push(seq);
+            } catch (e) {
+              state.failed.push(`${seq}:${(e as { code: string }).code}`);
+            }
+          }),
+        );
       }
       state.done = true;
     })();
@@ -38,11 +40,18 @@ test('leader closed mid-stream of follower writes: no acknowledged write lost or
   await leader.close();
   await followerA.waitForFunction(() => (window as unknown as { stream: { done: boolean } }).stream.done, undefined, { timeout: 30_000 });
   const stream = await followerA.evaluate(() => (window as unknown as { stream: { acked: number[]; failed: string[] } }).stream);
-  console.log(`[hand-over] stream finished ${Date.now() - closedAt} ms after the leader closed; acked ${stream.acked.length}, failed ${stream.failed.length} ${stream.failed.slice(0, 5).join(' ')}`);
+  console.log(
+    `[hand-over] stream finished ${Date.now() - closedAt} ms after the leader closed; acked ${stream.acked.length}, failed ${stream.failed.length} ${stream.failed.slice(0, 5).join(' ')}`,
+  );
 
-  const roles = [await followerA.evaluate(() => window.harness.db('handover').role), await followerB.evaluate(() => window.harness.db('handover').role)];
+  const roles = [
+    await followerA.evaluate(() => window.harness.db('handover').role),
+    await followerB.evaluate(() => window.harness.db('handover').role),
+  ];
   expect(roles.filter((r) => r === 'leader')).toHaveLength(1);
-  const rows = await followerB.evaluate(async () => (await window.harness.db('handover').query<{ seq: number }>("SELECT seq FROM notes WHERE tab = 'a' ORDER BY seq")).map((r) => r.seq));
+  const rows = await followerB.evaluate(async () =>
+    (await window.harness.db('handover').query<{ seq: number }>("SELECT seq FROM notes WHERE tab = 'a' ORDER BY seq")).map((r) => r.seq),
+  );
   // UNIQUE (tab, seq) makes a doubled write fail loudly instead of hiding; check it anyway.
   expect(new Set(rows).size).toBe(rows.length);
   for (const seq of stream.acked) expect(rows).toContain(seq);

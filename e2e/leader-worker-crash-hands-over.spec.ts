@@ -13,7 +13,11 @@ import { syncInfoFile } from './browser.ts';
 import { notesSchema, openDb, openTab } from './page-helpers.ts';
 import { syncAppSchema } from './sync-schema.ts';
 
-interface Stream { acked: number[]; failed: string[]; done: boolean }
+interface Stream {
+  acked: number[];
+  failed: string[];
+  done: boolean;
+}
 
 test('leader worker crash while its tab lives: hand-over, follower calls complete, no acknowledged write lost', async ({ context }) => {
   const leader = await openTab(context);
@@ -30,14 +34,16 @@ test('leader worker crash while its tab lives: hand-over, follower calls complet
     (window as unknown as { stream: Stream }).stream = state;
     void (async () => {
       for (let i = 0; i < 300; i += 3) {
-        await Promise.all([i, i + 1, i + 2].map(async (seq) => {
-          try {
-            await db.exec('INSERT INTO notes (tab, seq) VALUES (?, ?)', [tab, seq]);
-            state.acked.push(seq);
-          } catch (e) {
-            state.failed.push(`${seq}:${(e as { code: string }).code}`);
-          }
-        }));
+        await Promise.all(
+          [i, i + 1, i + 2].map(async (seq) => {
+            try {
+              await db.exec('INSERT INTO notes (tab, seq) VALUES (?, ?)', [tab, seq]);
+              state.acked.push(seq);
+            } catch (e) {
+              state.failed.push(`${seq}:${(e as { code: string }).code}`);
+            }
+          }),
+        );
       }
       state.done = true;
     })();
@@ -49,7 +55,9 @@ test('leader worker crash while its tab lives: hand-over, follower calls complet
   const crashedAt = Date.now();
   await leader.evaluate(() => window.harness.crashWorker('crash'));
   // The crashed tab's own read issued right after the crash is answered (by whoever leads next).
-  const readAfterCrash = await leader.evaluate(async () => (await window.harness.db('crash').query<{ c: number }>('SELECT count(*) AS c FROM notes'))[0]!.c);
+  const readAfterCrash = await leader.evaluate(
+    async () => (await window.harness.db('crash').query<{ c: number }>('SELECT count(*) AS c FROM notes'))[0]!.c,
+  );
   expect(readAfterCrash).toBeGreaterThan(0);
 
   for (const page of [followerA, leader]) {
@@ -59,8 +67,10 @@ test('leader worker crash while its tab lives: hand-over, follower calls complet
   const l = await leader.evaluate(() => (window as unknown as { stream: Stream }).stream);
   const roles = await Promise.all([leader, followerA, followerB].map((p) => p.evaluate(() => window.harness.db('crash').role)));
   const leaderErrors = await leader.evaluate(() => window.harness.errors);
-  console.log(`[worker crash] streams finished ${Date.now() - crashedAt} ms after the crash; roles ${roles.join(',')}; ` +
-    `follower acked ${a.acked.length} failed ${a.failed.length}; crashed tab acked ${l.acked.length} failed ${l.failed.join(' ') || 'none'}`);
+  console.log(
+    `[worker crash] streams finished ${Date.now() - crashedAt} ms after the crash; roles ${roles.join(',')}; ` +
+      `follower acked ${a.acked.length} failed ${a.failed.length}; crashed tab acked ${l.acked.length} failed ${l.failed.join(' ') || 'none'}`,
+  );
 
   expect(roles.filter((r) => r === 'leader')).toHaveLength(1);
   expect(leaderErrors.some((e) => e.startsWith('internal: The database worker of this tab ended'))).toBe(true);
@@ -70,7 +80,9 @@ test('leader worker crash while its tab lives: hand-over, follower calls complet
   expect(l.failed.length).toBeLessThanOrEqual(3);
   for (const f of l.failed) expect(f).toMatch(/:leader_lost$/);
 
-  const rows = await followerB.evaluate(async () => (await window.harness.db('crash').query<{ tab: string; seq: number }>('SELECT tab, seq FROM notes ORDER BY tab, seq')));
+  const rows = await followerB.evaluate(
+    async () => await window.harness.db('crash').query<{ tab: string; seq: number }>('SELECT tab, seq FROM notes ORDER BY tab, seq'),
+  );
   const seqs = (tab: string): number[] => rows.filter((r) => r.tab === tab).map((r) => r.seq);
   // UNIQUE (tab, seq) would make a doubled write fail loudly; every acknowledged write is there.
   expect(seqs('a')).toHaveLength(300);
@@ -79,7 +91,11 @@ test('leader worker crash while its tab lives: hand-over, follower calls complet
 
   // The crashed tab keeps working: a write and a read through whoever leads now.
   await leader.evaluate(() => window.harness.db('crash').exec('INSERT INTO notes (tab, seq) VALUES (?, ?)', ['after', 1]));
-  expect(await followerB.evaluate(async () => (await window.harness.db('crash').query<{ c: number }>("SELECT count(*) AS c FROM notes WHERE tab = 'after'"))[0]!.c)).toBe(1);
+  expect(
+    await followerB.evaluate(
+      async () => (await window.harness.db('crash').query<{ c: number }>("SELECT count(*) AS c FROM notes WHERE tab = 'after'"))[0]!.c,
+    ),
+  ).toBe(1);
 });
 
 test('only tab: its worker crashes, the tab leads again with a new worker and keeps its data', async ({ context }) => {
@@ -105,21 +121,45 @@ test('leader worker crash mid-push: the next leader finishes it, each row once o
   const device = await browser.newContext();
   const leader = await openTab(device);
   const follower = await openTab(device);
-  await leader.evaluate(async ({ schema, token }) => { await window.harness.openSynced('sync', schema, token, 'server-wins', false, true); }, { schema: syncAppSchema, token });
-  await follower.evaluate(async ({ schema, token }) => { await window.harness.openSynced('sync', schema, token); }, { schema: syncAppSchema, token });
-  await leader.evaluate(async ({ user }) => {
-    const db = window.harness.db('sync');
-    await db.sync.attach(user);
-    await db.transaction(Array.from({ length: 5000 }, (_, i) => ({ sql: 'INSERT INTO items (id, n) VALUES (?, ?)', params: [`c${i}`, i] })));
-    const state = { result: '' };
-    (window as unknown as { syncCall: typeof state }).syncCall = state;
-    db.sync.sync().then((r) => { state.result = `ok:${r.push.outcome}`; }, (e: { code: string }) => { state.result = `failed:${e.code}`; });
-  }, { user });
+  await leader.evaluate(
+    async ({ schema, token }) => {
+      await window.harness.openSynced('sync', schema, token, 'server-wins', false, true);
+    },
+    { schema: syncAppSchema, token },
+  );
+  await follower.evaluate(
+    async ({ schema, token }) => {
+      await window.harness.openSynced('sync', schema, token);
+    },
+    { schema: syncAppSchema, token },
+  );
+  await leader.evaluate(
+    async ({ user }) => {
+      const db = window.harness.db('sync');
+      await db.sync.attach(user);
+      await db.transaction(
+        Array.from({ length: 5000 }, (_, i) => ({ sql: 'INSERT INTO items (id, n) VALUES (?, ?)', params: [`c${i}`, i] })),
+      );
+      const state = { result: '' };
+      (window as unknown as { syncCall: typeof state }).syncCall = state;
+      db.sync.sync().then(
+        (r) => {
+          state.result = `ok:${r.push.outcome}`;
+        },
+        (e: { code: string }) => {
+          state.result = `failed:${e.code}`;
+        },
+      );
+    },
+    { user },
+  );
   await follower.waitForFunction(() => window.harness.statusLog('sync').some((s) => s.phase === 'pushing'), undefined, { timeout: 30_000 });
   await leader.evaluate(() => window.harness.crashWorker('sync'));
   await follower.waitForFunction(() => window.harness.db('sync').role === 'leader', undefined, { timeout: 10_000 });
   // The crashed tab's own sync() call was re-sent to the new leader and completes there.
-  await leader.waitForFunction(() => (window as unknown as { syncCall: { result: string } }).syncCall.result !== '', undefined, { timeout: 60_000 });
+  await leader.waitForFunction(() => (window as unknown as { syncCall: { result: string } }).syncCall.result !== '', undefined, {
+    timeout: 60_000,
+  });
   const crashedTabSync = await leader.evaluate(() => (window as unknown as { syncCall: { result: string } }).syncCall.result);
   const after = await follower.evaluate(async () => {
     const db = window.harness.db('sync');
@@ -135,7 +175,9 @@ test('leader worker crash mid-push: the next leader finishes it, each row once o
   await client.connect();
   try {
     const result = await client.query<{ rows: string; distinct_ids: string; sum: string }>(
-      'SELECT count(*) AS rows, count(DISTINCT id) AS distinct_ids, sum(n)::text AS sum FROM e2e.items WHERE _sync_scope_id = $1', [user]);
+      'SELECT count(*) AS rows, count(DISTINCT id) AS distinct_ids, sum(n)::text AS sum FROM e2e.items WHERE _sync_scope_id = $1',
+      [user],
+    );
     expect(result.rows[0]).toEqual({ rows: '5000', distinct_ids: '5000', sum: String((4999 * 5000) / 2) });
   } finally {
     await client.end();

@@ -18,8 +18,12 @@ test("storage: 'memory' is explicit, private to the tab and not durable", async 
   });
   expect(seen.count).toBe(1);
   expect(seen.storage).toMatchObject({ kind: 'memory', persisted: false });
-  expect(await b.evaluate(async () => (await window.harness.db('mem').query<{ c: number }>('SELECT count(*) AS c FROM notes'))[0]!.c)).toBe(0);
+  expect(await b.evaluate(async () => (await window.harness.db('mem').query<{ c: number }>('SELECT count(*) AS c FROM notes'))[0]!.c)).toBe(
+    0,
+  );
   await reloadTab(a);
   await open(a);
-  expect(await a.evaluate(async () => (await window.harness.db('mem').query<{ c: number }>('SELECT count(*) AS c FROM notes'))[0]!.c)).toBe(0);
+  expect(await a.evaluate(async () => (await window.harness.db('mem').query<{ c: number }>('SELECT count(*) AS c FROM notes'))[0]!.c)).toBe(
+    0,
+  );
 });

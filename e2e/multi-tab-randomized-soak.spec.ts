@@ -42,20 +42,31 @@ test('randomized open/reload/close of up to 5 tabs keeps every acknowledged writ
   const burst = (page: Page): void => {
     const seqs = Array.from({ length: 1 + Math.floor(random() * 8) }, () => nextSeq++);
     counts.writes += seqs.length;
-    inFlight.push(page.evaluate(async ({ name, seqs }) => {
-      const db = window.harness.db(name);
-      return Promise.all(seqs.map(async (seq) => {
-        try {
-          await db.exec('INSERT INTO notes (tab, seq) VALUES (?, ?)', ['soak', seq]);
-          return { seq, ok: true as const };
-        } catch (e) {
-          return { seq, ok: false as const, code: (e as { code: string }).code };
-        }
-      }));
-    }, { name, seqs }).then(
-      (results) => results.forEach((r) => (r.ok ? acked.add(r.seq) : failures.push(`${r.seq}:${r.code}`))),
-      () => { /* the tab closed or reloaded before answering: not acknowledged */ },
-    ));
+    inFlight.push(
+      page
+        .evaluate(
+          async ({ name, seqs }) => {
+            const db = window.harness.db(name);
+            return Promise.all(
+              seqs.map(async (seq) => {
+                try {
+                  await db.exec('INSERT INTO notes (tab, seq) VALUES (?, ?)', ['soak', seq]);
+                  return { seq, ok: true as const };
+                } catch (e) {
+                  return { seq, ok: false as const, code: (e as { code: string }).code };
+                }
+              }),
+            );
+          },
+          { name, seqs },
+        )
+        .then(
+          (results) => results.forEach((r) => (r.ok ? acked.add(r.seq) : failures.push(`${r.seq}:${r.code}`))),
+          () => {
+            /* the tab closed or reloaded before answering: not acknowledged */
+          },
+        ),
+    );
   };
 
   await addTab();
@@ -82,9 +93,14 @@ test('randomized open/reload/close of up to 5 tabs keeps every acknowledged writ
   }
   await Promise.all(inFlight);
   if (tabs.length === 0) await addTab();
-  const rows = await tabs[0]!.evaluate(async (n) =>
-    (await window.harness.db(n).query<{ seq: number }>("SELECT seq FROM notes WHERE tab = 'soak' ORDER BY seq")).map((r) => r.seq), name);
-  console.log(`[soak] seed ${seed}: ${JSON.stringify(counts)}; ${acked.size} acknowledged, ${rows.length} present, failures: ${failures.join(' ') || 'none'}`);
+  const rows = await tabs[0]!.evaluate(
+    async (n) =>
+      (await window.harness.db(n).query<{ seq: number }>("SELECT seq FROM notes WHERE tab = 'soak' ORDER BY seq")).map((r) => r.seq),
+    name,
+  );
+  console.log(
+    `[soak] seed ${seed}: ${JSON.stringify(counts)}; ${acked.size} acknowledged, ${rows.length} present, failures: ${failures.join(' ') || 'none'}`,
+  );
   expect(new Set(rows).size).toBe(rows.length);
   const missing = [...acked].filter((seq) => !rows.includes(seq));
   expect(missing, `acknowledged writes missing (seed ${seed})`).toEqual([]);

@@ -17,7 +17,9 @@ test('OPFS data survives a browser restart (persistent profile)', async () => {
     expect(await openDb(page, 'restart')).toBe('leader');
     await page.evaluate(async () => {
       const db = window.harness.db('restart');
-      await db.transaction(Array.from({ length: 100 }, (_, i) => ({ sql: 'INSERT INTO notes (tab, seq, body) VALUES (?, ?, ?)', params: ['a', i, `n${i}`] })));
+      await db.transaction(
+        Array.from({ length: 100 }, (_, i) => ({ sql: 'INSERT INTO notes (tab, seq, body) VALUES (?, ?, ?)', params: ['a', i, `n${i}`] })),
+      );
       await db.exec('INSERT INTO notes (tab, seq, body) VALUES (?, ?, ?)', ['big', 9007199254740993n, 'beyond 2^53']);
     });
     await first.close();

@@ -9,15 +9,19 @@ import './harness-types.ts';
 /** The schema most specs use. */
 export const notesSchema: AppSchema = {
   version: 1,
-  migrations: [`CREATE TABLE notes (id INTEGER PRIMARY KEY, tab TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT, UNIQUE (tab, seq));
-                CREATE TABLE tags (id INTEGER PRIMARY KEY, note_id INTEGER NOT NULL REFERENCES notes(id), tag TEXT NOT NULL);`],
+  migrations: [
+    `CREATE TABLE notes (id INTEGER PRIMARY KEY, tab TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT, UNIQUE (tab, seq));
+                CREATE TABLE tags (id INTEGER PRIMARY KEY, note_id INTEGER NOT NULL REFERENCES notes(id), tag TEXT NOT NULL);`,
+  ],
 };
 
 /** Opens the test page in a new tab of `context`. */
 export async function openTab(context: BrowserContext): Promise<Page> {
   const page = await context.newPage();
   page.on('pageerror', (error) => console.log(`[page error] ${error.message}`));
-  page.on('console', (m) => { if (process.env.E2E_CONSOLE) console.log(`[console] ${m.text()}`); });
+  page.on('console', (m) => {
+    if (process.env.E2E_CONSOLE) console.log(`[console] ${m.text()}`);
+  });
   await page.goto(`${baseURL}/`);
   await page.waitForFunction(() => document.getElementById('state')?.textContent === 'ready');
   return page;
@@ -25,8 +29,10 @@ export async function openTab(context: BrowserContext): Promise<Page> {
 
 /** Opens database `name` in `page`; returns the tab's role. */
 export async function openDb(page: Page, name: string, schema: AppSchema = notesSchema, requestTimeoutMs?: number): Promise<string> {
-  const { role } = await page.evaluate(({ name, schema, requestTimeoutMs }) =>
-    window.harness.open({ name, schema, ...(requestTimeoutMs ? { requestTimeoutMs } : {}) }), { name, schema, requestTimeoutMs });
+  const { role } = await page.evaluate(
+    ({ name, schema, requestTimeoutMs }) => window.harness.open({ name, schema, ...(requestTimeoutMs ? { requestTimeoutMs } : {}) }),
+    { name, schema, requestTimeoutMs },
+  );
   return role;
 }
 

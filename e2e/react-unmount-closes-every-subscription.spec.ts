@@ -11,10 +11,13 @@ import { syncAppSchema } from './sync-schema.ts';
 test('StrictMode mounts hold one subscription each; unmount releases all', async ({ browser }) => {
   const page = await openBindingTab(await browser.newContext(), 'react');
   const user = `react-cleanup-${Date.now()}`;
-  await page.evaluate(async ({ schema, token }) => {
-    await window.harness.openSynced('sync', schema, token);
-    window.reactHarness.track('sync');
-  }, { schema: syncAppSchema, token: signHarnessToken(user) });
+  await page.evaluate(
+    async ({ schema, token }) => {
+      await window.harness.openSynced('sync', schema, token);
+      window.reactHarness.track('sync');
+    },
+    { schema: syncAppSchema, token: signHarnessToken(user) },
+  );
   const baseline = await page.evaluate(() => window.reactHarness.counts('sync'));
 
   await page.evaluate(async () => {
@@ -28,7 +31,9 @@ test('StrictMode mounts hold one subscription each; unmount releases all', async
   expect(mounted.statusSubscriptions).toBe(baseline.statusSubscriptions + 1);
 
   // The status hook renders what the engine reports.
-  await page.evaluate(async (u) => { await window.harness.db('sync').sync.attach(u); }, user);
+  await page.evaluate(async (u) => {
+    await window.harness.db('sync').sync.attach(u);
+  }, user);
   await page.waitForFunction((u) => window.reactHarness.statuses('status').some((s) => s?.userId === u), user);
 
   await page.evaluate(() => {

@@ -11,23 +11,46 @@ test('useQuery re-renders with writes from another tab', async ({ context }) => 
   const a = await openBindingTab(context, 'react');
   const b = await openBindingTab(context, 'react');
   const name = `react-tabs-${Date.now()}`;
-  await a.evaluate(async ({ name, schema }) => { await window.harness.open({ name, schema }); }, { name, schema: notesSchema });
-  await b.evaluate(async ({ name, schema }) => { await window.harness.open({ name, schema }); }, { name, schema: notesSchema });
+  await a.evaluate(
+    async ({ name, schema }) => {
+      await window.harness.open({ name, schema });
+    },
+    { name, schema: notesSchema },
+  );
+  await b.evaluate(
+    async ({ name, schema }) => {
+      await window.harness.open({ name, schema });
+    },
+    { name, schema: notesSchema },
+  );
   expect(await b.evaluate((n) => window.harness.db(n).role, name)).toBe('follower');
 
-  await a.evaluate((n) => window.reactHarness.mountQuery(n, 'notes', 'SELECT seq, body FROM notes WHERE tab = ? ORDER BY seq', ['b']), name);
-  await b.evaluate((n) => window.reactHarness.mountQuery(n, 'notes', 'SELECT seq, body FROM notes WHERE tab = ? ORDER BY seq', ['b']), name);
+  await a.evaluate(
+    (n) => window.reactHarness.mountQuery(n, 'notes', 'SELECT seq, body FROM notes WHERE tab = ? ORDER BY seq', ['b']),
+    name,
+  );
+  await b.evaluate(
+    (n) => window.reactHarness.mountQuery(n, 'notes', 'SELECT seq, body FROM notes WHERE tab = ? ORDER BY seq', ['b']),
+    name,
+  );
   const first = await a.evaluate(() => window.reactHarness.waitForRender('notes', 'return !r.loading'));
   expect(first).toEqual({ rows: [], loading: false, error: null });
   expect((await a.evaluate(() => window.reactHarness.renders('notes')))[0]).toEqual({ rows: [], loading: true, error: null });
 
-  await b.evaluate(async (n) => { await window.harness.db(n).exec("INSERT INTO notes (tab, seq, body) VALUES ('b', 1, 'from the follower')"); }, name);
+  await b.evaluate(async (n) => {
+    await window.harness.db(n).exec("INSERT INTO notes (tab, seq, body) VALUES ('b', 1, 'from the follower')");
+  }, name);
   await a.evaluate(() => window.reactHarness.waitForRender('notes', 'return r.rows.length === 1'));
   expect(await a.evaluate(() => window.reactHarness.text('notes'))).toBe('{"seq":1,"body":"from the follower"}');
 
-  await a.evaluate(async (n) => { await window.harness.db(n).exec("INSERT INTO notes (tab, seq, body) VALUES ('b', 2, 'from the leader')"); }, name);
+  await a.evaluate(async (n) => {
+    await window.harness.db(n).exec("INSERT INTO notes (tab, seq, body) VALUES ('b', 2, 'from the leader')");
+  }, name);
   const onFollower = await b.evaluate(() => window.reactHarness.waitForRender('notes', 'return r.rows.length === 2'));
-  expect(onFollower.rows).toEqual([{ seq: 1, body: 'from the follower' }, { seq: 2, body: 'from the leader' }]);
+  expect(onFollower.rows).toEqual([
+    { seq: 1, body: 'from the follower' },
+    { seq: 2, body: 'from the leader' },
+  ]);
 
   // A failing query is state, not an exception: the component renders the typed error.
   await a.evaluate((n) => window.reactHarness.mountQuery(n, 'bad', 'SELECT nope FROM notes'), name);

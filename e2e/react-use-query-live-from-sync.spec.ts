@@ -11,13 +11,16 @@ import { syncAppSchema } from './sync-schema.ts';
 
 async function device(browser: Browser, token: string, user: string): Promise<Page> {
   const page = await openBindingTab(await browser.newContext(), 'react');
-  await page.evaluate(async ({ schema, token, user }) => {
-    await window.harness.openSynced('sync', schema, token);
-    await window.harness.db('sync').sync.attach(user);
-    window.reactHarness.mountQuery('sync', 'items', 'SELECT id, body FROM items ORDER BY id');
-    window.reactHarness.mountStatus('sync', 'status');
-    await window.reactHarness.waitForRender('items', 'return !r.loading');
-  }, { schema: syncAppSchema, token, user });
+  await page.evaluate(
+    async ({ schema, token, user }) => {
+      await window.harness.openSynced('sync', schema, token);
+      await window.harness.db('sync').sync.attach(user);
+      window.reactHarness.mountQuery('sync', 'items', 'SELECT id, body FROM items ORDER BY id');
+      window.reactHarness.mountStatus('sync', 'status');
+      await window.reactHarness.waitForRender('items', 'return !r.loading');
+    },
+    { schema: syncAppSchema, token, user },
+  );
   return page;
 }
 
@@ -32,7 +35,9 @@ test('rows pulled by sync re-render the component', async ({ browser }) => {
     await window.harness.db('sync').exec("INSERT INTO items (id, body) VALUES ('r1', 'written on A')");
     await window.harness.db('sync').sync.sync();
   });
-  await b.evaluate(async () => { await window.harness.db('sync').sync.sync(); });
+  await b.evaluate(async () => {
+    await window.harness.db('sync').sync.sync();
+  });
   const render = await b.evaluate(() => window.reactHarness.waitForRender('items', "return r.rows.some((row) => row.id === 'r1')"));
   expect(render.rows).toEqual([{ id: 'r1', body: 'written on A' }]);
 });

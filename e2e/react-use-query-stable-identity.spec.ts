@@ -10,26 +10,32 @@ import { openBindingTab } from './binding-page.ts';
 test('an unchanged result renders no more; unchanged rows keep their identity', async ({ context }) => {
   const page = await openBindingTab(context, 'react');
   const name = `react-identity-${Date.now()}`;
-  await page.evaluate(async ({ name, schema }) => {
-    await window.harness.open({ name, schema });
-    const db = window.harness.db(name);
-    await db.transaction([1, 2, 3].map((seq) => ({ sql: "INSERT INTO notes (tab, seq, body) VALUES ('x', ?, ?)", params: [seq, `n${seq}`] })));
-    // A plain live query on the same table shows when a commit has been seen and re-run.
-    window.harness.live(name, 'probe', 'SELECT body FROM notes ORDER BY seq');
-    window.reactHarness.mountQuery(name, 'list', 'SELECT seq, body FROM notes ORDER BY seq', undefined, false);
-    await window.reactHarness.waitForRender('list', 'return r.rows.length === 3');
-  }, { name, schema: notesSchema });
+  await page.evaluate(
+    async ({ name, schema }) => {
+      await window.harness.open({ name, schema });
+      const db = window.harness.db(name);
+      await db.transaction(
+        [1, 2, 3].map((seq) => ({ sql: "INSERT INTO notes (tab, seq, body) VALUES ('x', ?, ?)", params: [seq, `n${seq}`] })),
+      );
+      // A plain live query on the same table shows when a commit has been seen and re-run.
+      window.harness.live(name, 'probe', 'SELECT body FROM notes ORDER BY seq');
+      window.reactHarness.mountQuery(name, 'list', 'SELECT seq, body FROM notes ORDER BY seq', undefined, false);
+      await window.reactHarness.waitForRender('list', 'return r.rows.length === 3');
+    },
+    { name, schema: notesSchema },
+  );
   const rendersBefore = await page.evaluate(() => window.reactHarness.renders('list').length);
 
   // The same value written again: a commit on the table, an equal result.
   await page.evaluate(async (n) => {
     const db = window.harness.db(n);
     const probeRuns = window.harness.liveResults('probe').length;
-    await db.exec("UPDATE notes SET body = body WHERE seq = 2");
+    await db.exec('UPDATE notes SET body = body WHERE seq = 2');
     await db.exec("UPDATE notes SET body = 'n2' WHERE seq = 2");
     // The probe re-ran for both commits (so the hook's query did too) ...
     await window.harness.waitForLive('probe', `return true`);
-    for (let i = 0; i < 50 && window.harness.liveResults('probe').length < probeRuns + 2; i++) await new Promise((r) => requestAnimationFrame(r));
+    for (let i = 0; i < 50 && window.harness.liveResults('probe').length < probeRuns + 2; i++)
+      await new Promise((r) => requestAnimationFrame(r));
     // ... and a frame later React has had every chance to render.
     await new Promise((r) => requestAnimationFrame(r));
   }, name);

@@ -57,25 +57,42 @@ test.afterAll(async () => {
 
 /** Runs the README client block in `page`; the database stays on `window.readmeDb`. */
 async function runClientQuickStart(page: Page, code: string): Promise<void> {
-  await page.evaluate(async ({ code, srcUrl }) => {
-    const { openDatabase } = (await import(srcUrl)) as typeof import('../src/index.ts');
-    const w = window as unknown as { readmeDb: unknown; rendered: unknown[][]; badges: unknown[] };
-    w.rendered = [];
-    w.badges = [];
-    const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...args: string[]) => (...a: unknown[]) => Promise<unknown>;
-    const run = new AsyncFunction('openDatabase', 'render', 'badge', `${code}\nreturn db;`);
-    w.readmeDb = await run(openDatabase, (rows: unknown[]) => w.rendered.push(rows), (...b: unknown[]) => w.badges.push(b));
-  }, { code, srcUrl: `/@fs${repoRoot}src/index.ts` });
+  await page.evaluate(
+    async ({ code, srcUrl }) => {
+      const { openDatabase } = (await import(srcUrl)) as typeof import('../src/index.ts');
+      const w = window as unknown as { readmeDb: unknown; rendered: unknown[][]; badges: unknown[] };
+      w.rendered = [];
+      w.badges = [];
+      const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
+        ...args: string[]
+      ) => (...a: unknown[]) => Promise<unknown>;
+      const run = new AsyncFunction('openDatabase', 'render', 'badge', `${code}\nreturn db;`);
+      w.readmeDb = await run(
+        openDatabase,
+        (rows: unknown[]) => w.rendered.push(rows),
+        (...b: unknown[]) => w.badges.push(b),
+      );
+    },
+    { code, srcUrl: `/@fs${repoRoot}src/index.ts` },
+  );
 }
 
-async function tasksOf(page: Page): Promise<{ titles: string[]; ids: string[]; projects: number; pending: number | undefined; lastError: unknown }> {
+async function tasksOf(
+  page: Page,
+): Promise<{ titles: string[]; ids: string[]; projects: number; pending: number | undefined; lastError: unknown }> {
   return page.evaluate(async () => {
     const db = (window as unknown as { readmeDb: import('../src/index.ts').Database }).readmeDb;
     await db.sync.sync();
     const tasks = await db.query<{ id: string; title: string }>('SELECT id, title FROM tasks ORDER BY id');
     const projects = (await db.query<{ n: number }>('SELECT count(*) AS n FROM projects'))[0]!.n;
     const status = db.sync.status.get();
-    return { titles: tasks.map((t) => t.title), ids: tasks.map((t) => t.id), projects, pending: status?.pendingCount, lastError: status?.lastError ?? null };
+    return {
+      titles: tasks.map((t) => t.title),
+      ids: tasks.map((t) => t.id),
+      projects,
+      pending: status?.pendingCount,
+      lastError: status?.lastError ?? null,
+    };
   });
 }
 
@@ -85,14 +102,14 @@ test('the README client block syncs with `npm run server` as written, on two dev
   // The server quick start: sign in, then read the capabilities with the token.
   const signin = await fetch(`${serverUrl}/dummy-signin`, { method: 'POST', body: JSON.stringify({ user: 'alice', password: 'x' }) });
   const token = ((await signin.json()) as { token: string }).token;
-  const caps = await fetch(`${serverUrl}/sync/capabilities`, { headers: { Authorization: `Bearer ${token}`, 'Oversync-Source-ID': 'dev-1' } });
+  const caps = await fetch(`${serverUrl}/sync/capabilities`, {
+    headers: { Authorization: `Bearer ${token}`, 'Oversync-Source-ID': 'dev-1' },
+  });
   expect(caps.status).toBe(200);
 
   const block = codeBlockAfter('## Quick start: the client');
   expect(block).toContain("'http://localhost:8080'");
-  const code = block
-    .replace(/^import \{ openDatabase \} from 'oversqlite';\n/m, '')
-    .replaceAll('http://localhost:8080', serverUrl);
+  const code = block.replace(/^import \{ openDatabase \} from 'oversqlite';\n/m, '').replaceAll('http://localhost:8080', serverUrl);
   expect(code).not.toMatch(/^import /m);
 
   const a = await openTab(await browser.newContext());

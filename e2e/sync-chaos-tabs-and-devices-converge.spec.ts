@@ -21,7 +21,14 @@ import { expect, test } from '@playwright/test';
 import type { BrowserContext, Page } from '@playwright/test';
 import { signHarnessToken, startSyncServer } from '../test/harness/sync-server.ts';
 import type { StartedSyncServer } from '../test/harness/sync-server.ts';
-import { FK_LOCAL_SQL, FK_LOCAL_TABLES, FK_SERVER_SQL, FK_SERVER_TABLES, NAMES, fkServer } from '../test/engine-integration/support/fk-schema.ts';
+import {
+  FK_LOCAL_SQL,
+  FK_LOCAL_TABLES,
+  FK_SERVER_SQL,
+  FK_SERVER_TABLES,
+  NAMES,
+  fkServer,
+} from '../test/engine-integration/support/fk-schema.ts';
 import { prng } from '../test/chaos/support/prng.ts';
 import { ChangeLedger, serverHistory } from '../test/chaos/support/change-ledger.ts';
 import type { Row } from '../test/chaos/support/change-ledger.ts';
@@ -57,45 +64,72 @@ interface Device {
 
 /** Opens the chaos database in `page` (crashable worker, manual sync) and attaches `user` when online. */
 async function openChaos(page: Page, user: string, online: boolean, conflicts: string): Promise<void> {
-  await page.evaluate(async ({ name, sql, tables, token, user, online, conflicts }) => {
-    await window.harness.open({
-      name,
-      schema: { version: 1, migrations: [sql] },
-      createWorker: window.harness.crashableWorker(name),
-      sync: { serverUrl: `${location.origin}/fkc`, remoteSchema: 'fkm', tables, getToken: async () => token, conflicts: conflicts as 'server-wins' | 'client-wins' },
-    });
-    // Every tab hears the device's sync events; each goes to the test's ledger at once.
-    const report = (window as unknown as { chaosSyncEvent: (table: string, key: string) => Promise<void> }).chaosSyncEvent;
-    window.harness.db(name).on('lost', (l) => void report(l.table, l.key));
-    window.harness.db(name).on('conflict', (c) => void report(c.table, c.key));
-    if (online) {
-      const attached = await window.harness.db(name).sync.attach(user);
-      if (attached.status !== 'connected') throw new Error(`attach: ${JSON.stringify(attached)}`);
-    }
-  }, { name: DB, sql: FK_LOCAL_SQL, tables: FK_LOCAL_TABLES, token: signHarnessToken(user), user, online, conflicts });
+  await page.evaluate(
+    async ({ name, sql, tables, token, user, online, conflicts }) => {
+      await window.harness.open({
+        name,
+        schema: { version: 1, migrations: [sql] },
+        createWorker: window.harness.crashableWorker(name),
+        sync: {
+          serverUrl: `${location.origin}/fkc`,
+          remoteSchema: 'fkm',
+          tables,
+          getToken: async () => token,
+          conflicts: conflicts as 'server-wins' | 'client-wins',
+        },
+      });
+      // Every tab hears the device's sync events; each goes to the test's ledger at once.
+      const report = (window as unknown as { chaosSyncEvent: (table: string, key: string) => Promise<void> }).chaosSyncEvent;
+      window.harness.db(name).on('lost', (l) => void report(l.table, l.key));
+      window.harness.db(name).on('conflict', (c) => void report(c.table, c.key));
+      if (online) {
+        const attached = await window.harness.db(name).sync.attach(user);
+        if (attached.status !== 'connected') throw new Error(`attach: ${JSON.stringify(attached)}`);
+      }
+    },
+    { name: DB, sql: FK_LOCAL_SQL, tables: FK_LOCAL_TABLES, token: signHarnessToken(user), user, online, conflicts },
+  );
 }
 
 /** Runs one statement in `page`; the database's refusal (a constraint) is an answer, not a failure. */
 function exec(page: Page, sql: string, bind: unknown[]): Promise<string> {
-  return page.evaluate(async ({ name, sql, bind }) => {
-    try {
-      await window.harness.db(name).exec(sql, bind as never);
-      return 'ok';
-    } catch (e) {
-      return String((e as { code?: string }).code ?? (e as Error).message);
-    }
-  }, { name: DB, sql, bind });
+  return page.evaluate(
+    async ({ name, sql, bind }) => {
+      try {
+        await window.harness.db(name).exec(sql, bind as never);
+        return 'ok';
+      } catch (e) {
+        return String((e as { code?: string }).code ?? (e as Error).message);
+      }
+    },
+    { name: DB, sql, bind },
+  );
 }
 
 /** Rows of `keys` (table/key) in `page`, as the ledger reads them around a write. */
 async function rowsOf(page: Page, keys: { table: string; key: string }[]): Promise<Map<string, Row>> {
-  const rows = await page.evaluate(async ({ name, keys }) => Promise.all(keys.map(async (k) =>
-    ((await window.harness.db(name).query(`SELECT * FROM ${k.table} WHERE id = ?`, [k.key]))[0] ?? null) as Record<string, unknown> | null)), { name: DB, keys });
+  const rows = await page.evaluate(
+    async ({ name, keys }) =>
+      Promise.all(
+        keys.map(
+          async (k) =>
+            ((await window.harness.db(name).query(`SELECT * FROM ${k.table} WHERE id = ?`, [k.key]))[0] ?? null) as Record<
+              string,
+              unknown
+            > | null,
+        ),
+      ),
+    { name: DB, keys },
+  );
   return new Map(keys.map((k, i) => [`${k.table}/${k.key}`, rows[i] ?? null]));
 }
 
 async function ids(page: Page, table: string): Promise<string[]> {
-  return page.evaluate(async ({ name, table }) => (await window.harness.db(name).query<{ id: string }>(`SELECT id FROM ${table} ORDER BY id`)).map((r) => r.id), { name: DB, table });
+  return page.evaluate(
+    async ({ name, table }) =>
+      (await window.harness.db(name).query<{ id: string }>(`SELECT id FROM ${table} ORDER BY id`)).map((r) => r.id),
+    { name: DB, table },
+  );
 }
 
 async function syncTab(page: Page): Promise<string | null> {
@@ -110,19 +144,35 @@ async function syncTab(page: Page): Promise<string | null> {
 }
 
 async function tables(page: Page): Promise<Record<string, unknown[]>> {
-  return page.evaluate(async ({ name, names }) => {
-    const out: Record<string, unknown[]> = {};
-    for (const t of names) out[t] = await window.harness.db(name).query(`SELECT * FROM ${t} ORDER BY id`);
-    return out;
-  }, { name: DB, names: [...NAMES] });
+  return page.evaluate(
+    async ({ name, names }) => {
+      const out: Record<string, unknown[]> = {};
+      for (const t of names) out[t] = await window.harness.db(name).query(`SELECT * FROM ${t} ORDER BY id`);
+      return out;
+    },
+    { name: DB, names: [...NAMES] },
+  );
 }
 
-async function runOnce(browser: import('@playwright/test').Browser, seed: number): Promise<{ bad: string[]; counts: Record<string, number> }> {
+async function runOnce(
+  browser: import('@playwright/test').Browser,
+  seed: number,
+): Promise<{ bad: string[]; counts: Record<string, number> }> {
   const rand = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const conflicts = seed % 2 === 0 ? 'server-wins' : 'client-wins';
   const user = `bchaos-${seed}-${Date.now()}`;
-  const counts = { writes: 0, recorded: 0, events: 0, syncs: 0, failedSyncs: 0, offline: 0, reloadMidWrite: 0, closedMidWrite: 0, leaderCrash: 0 };
+  const counts = {
+    writes: 0,
+    recorded: 0,
+    events: 0,
+    syncs: 0,
+    failedSyncs: 0,
+    offline: 0,
+    reloadMidWrite: 0,
+    closedMidWrite: 0,
+    leaderCrash: 0,
+  };
   const ledger = new ChangeLedger();
   const devices: Device[] = [];
   for (let i = 0; i < 2; i++) {
@@ -169,17 +219,52 @@ async function runOnce(browser: import('@playwright/test').Browser, seed: number
     if (r < 0.2) {
       const id = pick(['F0', 'F1', 'F2', 'F3']);
       const parent = folders.length && rand() < 0.5 ? pick(folders) : null;
-      if (id !== parent) await tracked(d, page, n, 'folders', id, 'INSERT INTO folders(id, parent_id, name) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name', [id, parent, `folder ${n}`]);
+      if (id !== parent)
+        await tracked(
+          d,
+          page,
+          n,
+          'folders',
+          id,
+          'INSERT INTO folders(id, parent_id, name) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name',
+          [id, parent, `folder ${n}`],
+        );
     } else if (r < 0.38) {
       const id = pick(['N0', 'N1', 'N2', 'N3']);
-      if (folders.length) await tracked(d, page, n, 'notes', id, 'INSERT INTO notes(id, folder_id, body) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET body = excluded.body', [id, pick(folders), `note ${n}`]);
+      if (folders.length)
+        await tracked(
+          d,
+          page,
+          n,
+          'notes',
+          id,
+          'INSERT INTO notes(id, folder_id, body) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET body = excluded.body',
+          [id, pick(folders), `note ${n}`],
+        );
     } else if (r < 0.46) {
       const id = pick(['P0', 'P1']);
-      if (folders.length) await tracked(d, page, n, 'pins', id, 'INSERT INTO pins(id, folder_id, label) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET label = excluded.label', [id, pick(folders), `pin ${n}`]);
+      if (folders.length)
+        await tracked(
+          d,
+          page,
+          n,
+          'pins',
+          id,
+          'INSERT INTO pins(id, folder_id, label) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET label = excluded.label',
+          [id, pick(folders), `pin ${n}`],
+        );
     } else if (r < 0.54) {
       const folder = folders.length && rand() < 0.8 ? pick(folders) : null;
       const id = pick(['L0', 'L1']);
-      await tracked(d, page, n, 'links', id, 'INSERT INTO links(id, folder_id, url) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET url = excluded.url, folder_id = excluded.folder_id', [id, folder, `https://x/${n}`]);
+      await tracked(
+        d,
+        page,
+        n,
+        'links',
+        id,
+        'INSERT INTO links(id, folder_id, url) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET url = excluded.url, folder_id = excluded.folder_id',
+        [id, folder, `https://x/${n}`],
+      );
     } else if (r < 0.62) {
       const id = pick(['T0', 'T1']);
       await tracked(d, page, n, 'teams', id, UPSERT_TEAM, [id, `team ${n}`]);
@@ -188,7 +273,15 @@ async function runOnce(browser: import('@playwright/test').Browser, seed: number
       if (teams.length) {
         const person = pick(['Q0', 'Q1', 'Q2']);
         const team = pick(teams);
-        await tracked(d, page, n, 'people', person, 'INSERT INTO people(id, team_id, name) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET team_id = excluded.team_id, name = excluded.name', [person, team, `person ${n}`]);
+        await tracked(
+          d,
+          page,
+          n,
+          'people',
+          person,
+          'INSERT INTO people(id, team_id, name) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET team_id = excluded.team_id, name = excluded.name',
+          [person, team, `person ${n}`],
+        );
         if (rand() < 0.5) await tracked(d, page, n, 'teams', team, 'UPDATE teams SET captain_id = ? WHERE id = ?', [person, team]);
       }
     } else {
@@ -297,7 +390,8 @@ async function runOnce(browser: import('@playwright/test').Browser, seed: number
     if (pending !== 0) bad.push(`${d.name} stuck: ${pending} pending`);
     for (const [t, page] of d.tabs.entries()) {
       const local = await tables(page);
-      if (JSON.stringify(local) !== JSON.stringify(pgState)) bad.push(`${d.name} tab ${t} diverged: local ${JSON.stringify(local)} server ${JSON.stringify(pgState)}`);
+      if (JSON.stringify(local) !== JSON.stringify(pgState))
+        bad.push(`${d.name} tab ${t} diverged: local ${JSON.stringify(local)} server ${JSON.stringify(pgState)}`);
       const violations = await page.evaluate(async (name) => (await window.harness.db(name).query('PRAGMA foreign_key_check')).length, DB);
       if (violations !== 0) bad.push(`${d.name} tab ${t}: ${violations} FK violations`);
     }
@@ -313,8 +407,13 @@ test(`browser chaos: ${RUNS} seeded run(s), tabs and devices converge with Postg
     const started = Date.now();
     const replay = `E2E_CHAOS_SEED=${seed} E2E_CHAOS_STEPS=${STEPS} node scripts/e2e.mjs sync-chaos-tabs-and-devices-converge`;
     console.log(`[browser-chaos] seed ${seed} (replay: ${replay})`);
-    const { bad, counts } = await runOnce(browser, seed).catch((e: unknown) => ({ bad: [`threw: ${(e as Error).stack ?? String(e)}`], counts: {} }));
-    console.log(`[browser-chaos] seed ${seed}: ${bad.length ? 'FAILED' : 'ok'}; ${JSON.stringify(counts)}; ${Math.round((Date.now() - started) / 1000)} s`);
+    const { bad, counts } = await runOnce(browser, seed).catch((e: unknown) => ({
+      bad: [`threw: ${(e as Error).stack ?? String(e)}`],
+      counts: {},
+    }));
+    console.log(
+      `[browser-chaos] seed ${seed}: ${bad.length ? 'FAILED' : 'ok'}; ${JSON.stringify(counts)}; ${Math.round((Date.now() - started) / 1000)} s`,
+    );
     for (const b of bad) console.log(`  ${b}`);
     if (bad.length) failed.push(`seed ${seed}`);
     for (const context of openContexts.splice(0)) await context.close().catch(() => undefined);

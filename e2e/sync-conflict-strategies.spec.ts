@@ -11,15 +11,20 @@ import { syncAppSchema } from './sync-schema.ts';
 
 async function device(browser: Browser, token: string, user: string, conflicts: 'client-wins' | 'merge-bodies'): Promise<Page> {
   const page = await openTab(await browser.newContext());
-  await page.evaluate(async ({ schema, token, user, conflicts }) => {
-    await window.harness.openSynced('sync', schema, token, conflicts);
-    await window.harness.db('sync').sync.attach(user);
-  }, { schema: syncAppSchema, token, user, conflicts });
+  await page.evaluate(
+    async ({ schema, token, user, conflicts }) => {
+      await window.harness.openSynced('sync', schema, token, conflicts);
+      await window.harness.db('sync').sync.attach(user);
+    },
+    { schema: syncAppSchema, token, user, conflicts },
+  );
   return page;
 }
 
 async function edit(page: Page, body: string): Promise<void> {
-  await page.evaluate(async (body) => { await window.harness.db('sync').exec("UPDATE items SET body = ? WHERE id = 'shared'", [body]); }, body);
+  await page.evaluate(async (body) => {
+    await window.harness.db('sync').exec("UPDATE items SET body = ? WHERE id = 'shared'", [body]);
+  }, body);
 }
 
 async function syncAndRead(page: Page): Promise<string> {
@@ -30,13 +35,18 @@ async function syncAndRead(page: Page): Promise<string> {
   });
 }
 
-for (const [strategy, expected] of [['client-wins', 'from B'], ['merge-bodies', 'from A|from B']] as const) {
+for (const [strategy, expected] of [
+  ['client-wins', 'from B'],
+  ['merge-bodies', 'from A|from B'],
+] as const) {
   test(`conflict resolved by ${strategy}`, async ({ browser }) => {
     const user = `conflict-${strategy}-${Date.now()}`;
     const token = signHarnessToken(user);
     const a = await device(browser, token, user, strategy);
     const b = await device(browser, token, user, strategy);
-    await a.evaluate(async () => { await window.harness.db('sync').exec("INSERT INTO items (id, body) VALUES ('shared', 'base')"); });
+    await a.evaluate(async () => {
+      await window.harness.db('sync').exec("INSERT INTO items (id, body) VALUES ('shared', 'base')");
+    });
     await syncAndRead(a);
     expect(await syncAndRead(b)).toBe('base');
 

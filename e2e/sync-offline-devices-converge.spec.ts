@@ -14,16 +14,28 @@ import { syncAppSchema } from './sync-schema.ts';
 type Item = { id: string; body: string | null; n: string | null };
 
 async function localItems(page: Page): Promise<Item[]> {
-  return page.evaluate(async () => (await window.harness.db('sync').query<{ id: string; body: string | null; n: number | bigint | null }>('SELECT id, body, n FROM items ORDER BY id'))
-    .map((r) => ({ id: r.id, body: r.body, n: r.n === null ? null : String(r.n) })));
+  return page.evaluate(async () =>
+    (
+      await window.harness
+        .db('sync')
+        .query<{ id: string; body: string | null; n: number | bigint | null }>('SELECT id, body, n FROM items ORDER BY id')
+    ).map((r) => ({ id: r.id, body: r.body, n: r.n === null ? null : String(r.n) })),
+  );
 }
 
 async function run(page: Page, sql: string, params: unknown[] = []): Promise<void> {
-  await page.evaluate(async ({ sql, params }) => { await window.harness.db('sync').exec(sql, params as never); }, { sql, params });
+  await page.evaluate(
+    async ({ sql, params }) => {
+      await window.harness.db('sync').exec(sql, params as never);
+    },
+    { sql, params },
+  );
 }
 
 async function syncNow(page: Page): Promise<void> {
-  await page.evaluate(async () => { await window.harness.db('sync').sync.sync(); });
+  await page.evaluate(async () => {
+    await window.harness.db('sync').sync.sync();
+  });
 }
 
 test('two devices edit offline, come back, and converge to PostgreSQL row by row', async ({ browser }) => {
@@ -34,14 +46,18 @@ test('two devices edit offline, come back, and converge to PostgreSQL row by row
   const a = await openTab(deviceA);
   const b = await openTab(deviceB);
   for (const page of [a, b]) {
-    await page.evaluate(async ({ schema, token, user }) => {
-      await window.harness.openSynced('sync', schema, token);
-      const attached = await window.harness.db('sync').sync.attach(user);
-      if (attached.status !== 'connected') throw new Error(`attach: ${JSON.stringify(attached)}`);
-    }, { schema: syncAppSchema, token, user });
+    await page.evaluate(
+      async ({ schema, token, user }) => {
+        await window.harness.openSynced('sync', schema, token);
+        const attached = await window.harness.db('sync').sync.attach(user);
+        if (attached.status !== 'connected') throw new Error(`attach: ${JSON.stringify(attached)}`);
+      },
+      { schema: syncAppSchema, token, user },
+    );
   }
 
-  for (let i = 1; i <= 5; i++) await run(a, 'INSERT INTO items (id, body, n) VALUES (?, ?, ?)', [`item${i}`, `v1 ${i}`, String(2n ** 62n + BigInt(i))]);
+  for (let i = 1; i <= 5; i++)
+    await run(a, 'INSERT INTO items (id, body, n) VALUES (?, ?, ?)', [`item${i}`, `v1 ${i}`, String(2n ** 62n + BigInt(i))]);
   await syncNow(a);
   await syncNow(b);
   expect(await localItems(b)).toEqual(await localItems(a));
@@ -49,7 +65,12 @@ test('two devices edit offline, come back, and converge to PostgreSQL row by row
   await deviceA.setOffline(true);
   await deviceB.setOffline(true);
   const offlineAttempt = await a.evaluate(async () => {
-    try { await window.harness.db('sync').sync.sync(); return 'synced'; } catch (e) { return `${(e as { code: string }).code}/${(e as { causeCode?: string }).causeCode}`; }
+    try {
+      await window.harness.db('sync').sync.sync();
+      return 'synced';
+    } catch (e) {
+      return `${(e as { code: string }).code}/${(e as { causeCode?: string }).causeCode}`;
+    }
   });
   console.log(`[sync] sync while offline: ${offlineAttempt}`);
   expect(offlineAttempt).toMatch(/^sync_failed\//);
@@ -75,7 +96,9 @@ test('two devices edit offline, come back, and converge to PostgreSQL row by row
   let server: Item[];
   try {
     const result = await client.query<{ id: string; body: string | null; n: string | null }>(
-      'SELECT id, body, n::text AS n FROM e2e.items WHERE _sync_scope_id = $1 ORDER BY id COLLATE "C"', [user]);
+      'SELECT id, body, n::text AS n FROM e2e.items WHERE _sync_scope_id = $1 ORDER BY id COLLATE "C"',
+      [user],
+    );
     server = result.rows;
   } finally {
     await client.end();

@@ -24,21 +24,27 @@ test('a page that becomes visible again syncs (leader tab, autoSync, attached)',
   const token = signHarnessToken(user);
 
   const b = await openTab(await browser.newContext());
-  await b.evaluate(async ({ schema, token, user }) => {
-    await window.harness.openSynced('sync', schema, token, 'server-wins', 'no-watch');
-    await window.harness.db('sync').sync.attach(user);
-    window.harness.live('sync', 'items', 'SELECT id, body FROM items ORDER BY id');
-  }, { schema: syncAppSchema, token, user });
+  await b.evaluate(
+    async ({ schema, token, user }) => {
+      await window.harness.openSynced('sync', schema, token, 'server-wins', 'no-watch');
+      await window.harness.db('sync').sync.attach(user);
+      window.harness.live('sync', 'items', 'SELECT id, body FROM items ORDER BY id');
+    },
+    { schema: syncAppSchema, token, user },
+  );
   expect(await b.evaluate(() => window.harness.db('sync').role)).toBe('leader');
 
   const a = await openTab(await browser.newContext());
-  await a.evaluate(async ({ schema, token, user }) => {
-    await window.harness.openSynced('sync', schema, token);
-    const db = window.harness.db('sync');
-    await db.sync.attach(user);
-    await db.exec("INSERT INTO items (id, body) VALUES ('vis1', 'pushed while B was in the background')");
-    await db.sync.sync();
-  }, { schema: syncAppSchema, token, user });
+  await a.evaluate(
+    async ({ schema, token, user }) => {
+      await window.harness.openSynced('sync', schema, token);
+      const db = window.harness.db('sync');
+      await db.sync.attach(user);
+      await db.exec("INSERT INTO items (id, body) VALUES ('vis1', 'pushed while B was in the background')");
+      await db.sync.sync();
+    },
+    { schema: syncAppSchema, token, user },
+  );
 
   // B has not exchanged anything with the server since it attached, so it cannot have the row.
   const before = await b.evaluate(async () => ({

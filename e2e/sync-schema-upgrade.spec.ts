@@ -15,12 +15,20 @@ const v2: AppSchema = { version: 2, migrations: [v1, "UPDATE items SET body = 'm
 const v3: AppSchema = { version: 3, migrations: [...v2.migrations, 'ALTER TABLE items DROP COLUMN n'] };
 
 async function open(page: Page, schema: AppSchema, token: string): Promise<void> {
-  await page.evaluate(async ({ schema, token }) => { await window.harness.openSynced('upgrade', schema, token); }, { schema, token });
+  await page.evaluate(
+    async ({ schema, token }) => {
+      await window.harness.openSynced('upgrade', schema, token);
+    },
+    { schema, token },
+  );
 }
 
 async function pending(page: Page): Promise<Array<{ key_json: string; payload: string | null }>> {
   return page.evaluate(async () =>
-    window.harness.db('upgrade').query<{ key_json: string; payload: string | null }>('SELECT key_json, payload FROM _sync_dirty_rows ORDER BY key_json'));
+    window.harness
+      .db('upgrade')
+      .query<{ key_json: string; payload: string | null }>('SELECT key_json, payload FROM _sync_dirty_rows ORDER BY key_json'),
+  );
 }
 
 test('synced tables survive data and drop-column migrations, and capture keeps working', async ({ browser }) => {
@@ -29,7 +37,9 @@ test('synced tables survive data and drop-column migrations, and capture keeps w
   const page = await openTab(context);
 
   await open(page, syncAppSchema, token);
-  await page.evaluate(async () => { await window.harness.db('upgrade').exec("INSERT INTO items (id, body, n) VALUES ('a', 'x', 1)"); });
+  await page.evaluate(async () => {
+    await window.harness.db('upgrade').exec("INSERT INTO items (id, body, n) VALUES ('a', 'x', 1)");
+  });
   expect((await pending(page)).map((r) => r.key_json)).toEqual(['{"id":"a"}']);
 
   await reloadTab(page);
@@ -40,7 +50,9 @@ test('synced tables survive data and drop-column migrations, and capture keeps w
 
   await reloadTab(page);
   await open(page, v3, token);
-  await page.evaluate(async () => { await window.harness.db('upgrade').exec("INSERT INTO items (id, body) VALUES ('b', 'y')"); });
+  await page.evaluate(async () => {
+    await window.harness.db('upgrade').exec("INSERT INTO items (id, body) VALUES ('b', 'y')");
+  });
   const afterDrop = await pending(page);
   expect(afterDrop.map((r) => r.key_json)).toEqual(['{"id":"a"}', '{"id":"b"}']);
   expect(Object.keys(JSON.parse(afterDrop[1]!.payload!)).sort()).toEqual(['body', 'id']);

@@ -14,10 +14,16 @@ test('writes from each of three tabs reach live queries in the other two', async
     await tab.evaluate((i) => window.harness.live('three', 'mine', 'SELECT tab, seq FROM notes ORDER BY tab, seq'), i);
   }
   for (const [i, tab] of tabs.entries()) {
-    await tab.evaluate(async (i) => { await window.harness.db('three').exec('INSERT INTO notes (tab, seq) VALUES (?, ?)', [`tab${i}`, i]); }, i);
+    await tab.evaluate(async (i) => {
+      await window.harness.db('three').exec('INSERT INTO notes (tab, seq) VALUES (?, ?)', [`tab${i}`, i]);
+    }, i);
   }
   for (const tab of tabs) {
     const rows = await tab.evaluate(() => window.harness.waitForLive('mine', 'return rows.length === 3'));
-    expect(rows).toEqual([{ tab: 'tab0', seq: 0 }, { tab: 'tab1', seq: 1 }, { tab: 'tab2', seq: 2 }]);
+    expect(rows).toEqual([
+      { tab: 'tab0', seq: 0 },
+      { tab: 'tab1', seq: 1 },
+      { tab: 'tab2', seq: 2 },
+    ]);
   }
 });

@@ -10,14 +10,16 @@ import { sourcePagesBase } from '../vite.config.ts';
 const port = Number(process.env.E2E_PORT ?? 5199);
 const syncPort = Number(process.env.E2E_SYNC_PORT ?? 5198);
 
-export default defineConfig(mergeConfig(sourcePagesBase(), {
-  root: fileURLToPath(new URL('./app', import.meta.url)),
-  server: {
-    port,
-    // Other people edit this tree while tests run: never reload a page under a running spec.
-    hmr: false,
-    watch: { ignored: ['**/*'] },
-    // The sync server is reached same-origin, as an app behind one host would reach it.
-    proxy: { '/sync': { target: `http://127.0.0.1:${syncPort}`, changeOrigin: false } },
-  },
-}));
+export default defineConfig(
+  mergeConfig(sourcePagesBase(), {
+    root: fileURLToPath(new URL('./app', import.meta.url)),
+    server: {
+      port,
+      // Other people edit this tree while tests run: never reload a page under a running spec.
+      hmr: false,
+      watch: { ignored: ['**/*'] },
+      // The sync server is reached same-origin, as an app behind one host would reach it.
+      proxy: { '/sync': { target: `http://127.0.0.1:${syncPort}`, changeOrigin: false } },
+    },
+  }),
+);

@@ -10,10 +10,13 @@ import { syncAppSchema } from './sync-schema.ts';
 test('unmounting Vue apps closes every live query and status subscription', async ({ browser }) => {
   const page = await openBindingTab(await browser.newContext(), 'vue');
   const user = `vue-cleanup-${Date.now()}`;
-  await page.evaluate(async ({ schema, token }) => {
-    await window.harness.openSynced('sync', schema, token);
-    window.vueHarness.track('sync');
-  }, { schema: syncAppSchema, token: signHarnessToken(user) });
+  await page.evaluate(
+    async ({ schema, token }) => {
+      await window.harness.openSynced('sync', schema, token);
+      window.vueHarness.track('sync');
+    },
+    { schema: syncAppSchema, token: signHarnessToken(user) },
+  );
   const baseline = await page.evaluate(() => window.vueHarness.counts('sync'));
   await page.evaluate(async () => {
     for (let i = 0; i < 5; i++) window.vueHarness.mountQuery('sync', `q${i}`, 'SELECT id FROM items WHERE n > ?', [i]);
@@ -24,7 +27,9 @@ test('unmounting Vue apps closes every live query and status subscription', asyn
   expect(mounted.liveOpen).toBe(baseline.liveOpen + 5);
   expect(mounted.statusSubscriptions).toBe(baseline.statusSubscriptions + 1);
 
-  await page.evaluate(async (u) => { await window.harness.db('sync').sync.attach(u); }, user);
+  await page.evaluate(async (u) => {
+    await window.harness.db('sync').sync.attach(u);
+  }, user);
   await page.waitForFunction((u) => window.vueHarness.statuses('status').some((s) => s?.userId === u), user);
 
   await page.evaluate(() => {

@@ -10,13 +10,16 @@ import { syncAppSchema } from './sync-schema.ts';
 
 async function device(browser: Browser, token: string, user: string): Promise<Page> {
   const page = await openBindingTab(await browser.newContext(), 'vue');
-  await page.evaluate(async ({ schema, token, user }) => {
-    await window.harness.openSynced('sync', schema, token);
-    await window.harness.db('sync').sync.attach(user);
-    window.vueHarness.mountQuery('sync', 'items', 'SELECT id, body FROM items ORDER BY id');
-    window.vueHarness.mountStatus('sync', 'status');
-    await window.vueHarness.waitForRecord('items', 'return !r.loading');
-  }, { schema: syncAppSchema, token, user });
+  await page.evaluate(
+    async ({ schema, token, user }) => {
+      await window.harness.openSynced('sync', schema, token);
+      await window.harness.db('sync').sync.attach(user);
+      window.vueHarness.mountQuery('sync', 'items', 'SELECT id, body FROM items ORDER BY id');
+      window.vueHarness.mountStatus('sync', 'status');
+      await window.vueHarness.waitForRecord('items', 'return !r.loading');
+    },
+    { schema: syncAppSchema, token, user },
+  );
   return page;
 }
 
@@ -30,7 +33,9 @@ test('rows pulled by sync update the refs', async ({ browser }) => {
     await window.harness.db('sync').exec("INSERT INTO items (id, body) VALUES ('v1', 'written on A')");
     await window.harness.db('sync').sync.sync();
   });
-  await b.evaluate(async () => { await window.harness.db('sync').sync.sync(); });
+  await b.evaluate(async () => {
+    await window.harness.db('sync').sync.sync();
+  });
   const record = await b.evaluate(() => window.vueHarness.waitForRecord('items', "return r.rows.some((row) => row.id === 'v1')"));
   expect(record.rows).toEqual([{ id: 'v1', body: 'written on A' }]);
 });

@@ -69,7 +69,10 @@ export function buildGoProgram({ folder, peerPath, log = (line) => console.log(l
   hash.update(`${version}\n${goModText(folder, peerPath)}\n`);
   const srcFiles = listFiles(srcDir, (name) => name === 'README.md');
   const peerFiles = listFiles(peerPath, (name) => name === '.git');
-  for (const [root, files] of [[srcDir, srcFiles], [peerPath, peerFiles]]) {
+  for (const [root, files] of [
+    [srcDir, srcFiles],
+    [peerPath, peerFiles],
+  ]) {
     for (const f of files) {
       hash.update(`${relative(root, f)}\0`);
       hash.update(readFileSync(f));
@@ -99,7 +102,9 @@ export function buildGoProgram({ folder, peerPath, log = (line) => console.log(l
     log(`interop: building interop/${folder} with ${version} (first run downloads Go modules; cached afterwards)`);
     const r = spawnSync('go', ['build', '-o', join(work, 'bin'), '.'], { cwd: work, env, encoding: 'utf8' });
     if (r.status !== 0) {
-      throw new Error(`go build of interop/${folder} failed (exit ${r.status ?? r.signal}):\n${(r.stderr || r.stdout || String(r.error)).trim()}`);
+      throw new Error(
+        `go build of interop/${folder} failed (exit ${r.status ?? r.signal}):\n${(r.stderr || r.stdout || String(r.error)).trim()}`,
+      );
     }
     const staged = join(work, 'out');
     mkdirSync(staged);

@@ -66,7 +66,9 @@ async function startReferenceServer(peerPath, secret) {
   const u = new URL(adminUrl);
   u.pathname = `/${name}`;
   const databaseUrl = u.toString();
-  const child = spawn(built.binary, ['-addr', '127.0.0.1:0', '-db', databaseUrl, '-secret', secret], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(built.binary, ['-addr', '127.0.0.1:0', '-db', databaseUrl, '-secret', secret], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -118,7 +120,11 @@ function runGoClient(binary, env, args) {
  *   go-oversync's own example server, skipping what only ours does ($OVERSQLITE_INTEROP_REFERENCE=1).
  * @returns {Promise<{ scenario: string, direction: string, dialect: string, result: string, detail?: string }[]>}
  */
-export async function runGoClientLane({ peerPath, only = process.env.OVERSQLITE_INTEROP_ONLY, reference = process.env.OVERSQLITE_INTEROP_REFERENCE === '1' }) {
+export async function runGoClientLane({
+  peerPath,
+  only = process.env.OVERSQLITE_INTEROP_ONLY,
+  reference = process.env.OVERSQLITE_INTEROP_REFERENCE === '1',
+}) {
   const started = Date.now();
   const built = buildGoProgram({ folder: 'go-client', peerPath });
   console.log(`interop: Go client ${built.cached ? 'cached' : 'built'} in ${built.ms} ms: ${built.binary}`);
@@ -139,7 +145,13 @@ export async function runGoClientLane({ peerPath, only = process.env.OVERSQLITE_
       if (results.length === 0) throw new Error(`the Go client reported no scenario (exit ${code})`);
       if (code !== 0 && results.every((r) => r.result === 'pass')) throw new Error(`the Go client exited ${code} after passing scenarios`);
       for (const r of results) {
-        rows.push({ scenario: r.scenario, direction: direction ?? r.direction ?? DIRECTION, dialect: r.dialect ?? DIALECT, result: r.result === 'pass' ? 'pass' : 'FAIL', detail: r.detail });
+        rows.push({
+          scenario: r.scenario,
+          direction: direction ?? r.direction ?? DIRECTION,
+          dialect: r.dialect ?? DIALECT,
+          result: r.result === 'pass' ? 'pass' : 'FAIL',
+          detail: r.detail,
+        });
       }
     } finally {
       await server.stop();

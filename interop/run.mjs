@@ -60,13 +60,20 @@ if (existsSync(join(repoRoot, 'interop', 'node', 'README.md')) && existsSync(joi
   const resultsFile = join(scratch, 'rows.jsonl');
   const reportFile = join(scratch, 'vitest.json');
   console.log('\ninterop: Node lane: npx vitest run -c interop/vitest.config.ts');
-  const r = spawnSync('npx', ['vitest', 'run', '-c', 'interop/vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`], {
-    cwd: repoRoot,
-    stdio: 'inherit',
-    env: { ...process.env, [PEER_ENV]: peer.path, OVERSQLITE_INTEROP_RESULTS: resultsFile },
-  });
+  const r = spawnSync(
+    'npx',
+    ['vitest', 'run', '-c', 'interop/vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`],
+    {
+      cwd: repoRoot,
+      stdio: 'inherit',
+      env: { ...process.env, [PEER_ENV]: peer.path, OVERSQLITE_INTEROP_RESULTS: resultsFile },
+    },
+  );
   const laneRows = existsSync(resultsFile)
-    ? readFileSync(resultsFile, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l))
+    ? readFileSync(resultsFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l))
     : [];
   if (laneRows.length === 0 && existsSync(reportFile)) {
     const report = JSON.parse(readFileSync(reportFile, 'utf8'));

@@ -25,12 +25,23 @@ function escapeString(s: string): string {
     let rep: string | undefined;
     if (c < 0x20) {
       switch (c) {
-        case 0x08: rep = '\\b'; break;
-        case 0x0c: rep = '\\f'; break;
-        case 0x0a: rep = '\\n'; break;
-        case 0x0d: rep = '\\r'; break;
-        case 0x09: rep = '\\t'; break;
-        default: rep = '\\u00' + HEX[c >> 4] + HEX[c & 0xf];
+        case 0x08:
+          rep = '\\b';
+          break;
+        case 0x0c:
+          rep = '\\f';
+          break;
+        case 0x0a:
+          rep = '\\n';
+          break;
+        case 0x0d:
+          rep = '\\r';
+          break;
+        case 0x09:
+          rep = '\\t';
+          break;
+        default:
+          rep = '\\u00' + HEX[c >> 4] + HEX[c & 0xf];
       }
     } else if (c === 0x22) rep = '\\"';
     else if (c === 0x5c) rep = '\\\\';
@@ -128,13 +139,21 @@ export function goJsonBundleHashMaterial(rows: readonly BundleRow[]): string {
     if (i > 0) out += ',';
     // Members in UTF-8 order: key, op, payload, row_ordinal, row_version, schema, table.
     out +=
-      '{"key":' + goCanonicalJson(row.key) +
-      ',"op":' + escapeString(row.op) +
-      ',"payload":' + goCanonicalJson(payload) +
-      ',"row_ordinal":' + formatNumber(i) +
-      ',"row_version":' + formatNumber(row.row_version) +
-      ',"schema":' + escapeString(row.schema) +
-      ',"table":' + escapeString(row.table) + '}';
+      '{"key":' +
+      goCanonicalJson(row.key) +
+      ',"op":' +
+      escapeString(row.op) +
+      ',"payload":' +
+      goCanonicalJson(payload) +
+      ',"row_ordinal":' +
+      formatNumber(i) +
+      ',"row_version":' +
+      formatNumber(row.row_version) +
+      ',"schema":' +
+      escapeString(row.schema) +
+      ',"table":' +
+      escapeString(row.table) +
+      '}';
   }
   return out + ']';
 }

@@ -47,9 +47,7 @@ export class WireValueError extends Error {
     readonly input: unknown,
     readonly column?: string,
   ) {
-    super(
-      `${column ? `column "${column}": ` : ''}${JSON.stringify(input)} is not a valid ${family} value (${category})`,
-    );
+    super(`${column ? `column "${column}": ` : ''}${JSON.stringify(input)} is not a valid ${family} value (${category})`);
     this.name = 'WireValueError';
   }
 }

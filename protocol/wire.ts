@@ -221,11 +221,7 @@ export interface PullResponse {
 }
 
 /** Why a source is being replaced during a rotated rebuild. */
-export type SourceReplacementReason =
-  | 'history_pruned'
-  | 'source_sequence_out_of_order'
-  | 'source_sequence_changed'
-  | 'source_retired';
+export type SourceReplacementReason = 'history_pruned' | 'source_sequence_out_of_order' | 'source_sequence_changed' | 'source_retired';
 
 /** Request of `POST /sync/snapshot-sessions` (empty body or `{}` = keep-source). */
 export interface SnapshotSessionCreateRequest {

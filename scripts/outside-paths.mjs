@@ -67,8 +67,10 @@ export function scanText(rootPath, rel, text) {
   lines.forEach((line, i) => {
     if (isComment(line)) return;
     const whys = [];
-    if (/shared[/\\]reference|['"`]shared['"`]\s*,\s*['"`]reference['"`]/.test(line)) whys.push('reads the shared/reference folder beside the clone');
-    if (/oversqlite-contracts/.test(line) && !/fixtures[/\\]oversqlite-contracts/.test(line)) whys.push('reads contract fixtures outside test/fixtures/');
+    if (/shared[/\\]reference|['"`]shared['"`]\s*,\s*['"`]reference['"`]/.test(line))
+      whys.push('reads the shared/reference folder beside the clone');
+    if (/oversqlite-contracts/.test(line) && !/fixtures[/\\]oversqlite-contracts/.test(line))
+      whys.push('reads contract fixtures outside test/fixtures/');
     if (/['"`](?:\/(?:work|home|Users|root|mnt|srv)\/|~\/)/.test(line)) whys.push('absolute path into a home or work folder');
     // Relative literals: resolved against the file's folder (imports, new URL(x, import.meta.url)).
     for (const m of line.matchAll(/(['"`])((?:\.\.\/)+(?:[^'"`$]*)|\.\.)\1?/g)) {
@@ -78,7 +80,8 @@ export function scanText(rootPath, rel, text) {
     for (const m of line.matchAll(/\b(?:join|resolve)\(\s*([\w$.]+)\s*,((?:\s*['"`]\.\.['"`]\s*,?)+)/g)) {
       const ups = (m[2].match(/\.\./g) ?? []).length;
       const base = /root/i.test(m[1]) ? root : fileDir;
-      if (escapesRoot(root, base, Array(ups).fill('..').join('/'))) whys.push(`join(${m[1]}, ${ups}× '..') resolves outside the repository`);
+      if (escapesRoot(root, base, Array(ups).fill('..').join('/')))
+        whys.push(`join(${m[1]}, ${ups}× '..') resolves outside the repository`);
     }
     if (whys.length === 0) return;
     // The documented exception: the interop lane locating the go-oversync source.
@@ -102,7 +105,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const findings = findOutsideReads(root);
   for (const f of findings) console.error(`${f.file}:${f.line}: ${f.why}\n    ${f.text}`);
   if (findings.length > 0) {
-    console.error(`\n${findings.length} read(s) outside the repository. Copy the data into the repository (test/fixtures/) instead; only the interop lane may reach the go-oversync source.`);
+    console.error(
+      `\n${findings.length} read(s) outside the repository. Copy the data into the repository (test/fixtures/) instead; only the interop lane may reach the go-oversync source.`,
+    );
     process.exit(1);
   }
   console.log('self-contained: no test or script reads a path outside the repository (interop lane excepted)');

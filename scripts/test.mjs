@@ -11,6 +11,8 @@ const steps = [
   // A fresh clone needs nothing beside it (interop's go-oversync source excepted): fail fast if not.
   ['self-contained (no reads outside the repository)', 'node', ['scripts/outside-paths.mjs']],
   ['type-check', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
+  // One format for every source file (.prettierrc.json); `npm run format` applies it.
+  ['formatting (prettier --check)', 'npx', ['prettier', '--check', '.', '--log-level', 'warn']],
   ['unit + integration (vitest)', 'npx', ['vitest', 'run']],
   // The server's own suite and the hostile-input suite again on embedded PGlite: the runtime must
   // behave the same on both engines.
@@ -28,7 +30,11 @@ const pgliteTemplate = process.env.OVERSQLITE_PGLITE_TEMPLATE_DIR ?? join(tmpdir
 
 for (const [name, cmd, args, extraEnv = {}] of steps) {
   const env = { ...process.env, OVERSQLITE_PGLITE_TEMPLATE_DIR: pgliteTemplate, ...extraEnv };
-  console.log(`\n=== ${name}: ${Object.entries(extraEnv).map(([k, v]) => `${k}=${v} `).join('')}${cmd} ${args.join(' ')}`);
+  console.log(
+    `\n=== ${name}: ${Object.entries(extraEnv)
+      .map(([k, v]) => `${k}=${v} `)
+      .join('')}${cmd} ${args.join(' ')}`,
+  );
   const r = spawnSync(cmd, args, { stdio: 'inherit', env });
   if (r.status !== 0) {
     console.error(`\n=== ${name} failed (exit ${r.status ?? r.signal})`);

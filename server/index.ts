@@ -51,7 +51,11 @@ export interface SyncServer {
   /** Serves every /sync/* and /syncx/* route; `userId` is the host-authenticated user or null. Other paths: 404 JSON. */
   handle(request: Request, auth: { userId: string | null }): Promise<Response>;
   /** Server-originated write as one captured bundle (auto-initializes the scope). */
-  writeAs<T>(userId: string, writerSourceId: string, fn: (tx: SqlSession) => Promise<T>): Promise<{ result: T; bundle: CommittedBundleMeta }>;
+  writeAs<T>(
+    userId: string,
+    writerSourceId: string,
+    fn: (tx: SqlSession) => Promise<T>,
+  ): Promise<{ result: T; bundle: CommittedBundleMeta }>;
   /** Retention: raise a user's retained floor now (ops + tests of history_pruned). */
   pruneHistory(userId: string, floor: number): Promise<void>;
   /**
@@ -104,7 +108,8 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     let inflight = 0;
     let drained: (() => void) | null = null;
     const streamClosers = new Set<() => void>();
-    const onInternalError = options.onInternalError ?? ((err: unknown, where: string) => console.error(`[oversqlite/server] ${where}:`, err));
+    const onInternalError =
+      options.onInternalError ?? ((err: unknown, where: string) => console.error(`[oversqlite/server] ${where}:`, err));
 
     const enter = () => {
       if (lifecycle !== 'running') return false;
@@ -132,7 +137,13 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
       watch: { enabled: watchEnabled, heartbeatMs: options.watch?.heartbeatMs ?? 25_000, allow, hub },
       capabilities: (userId) => capabilitiesDocument(ctx, appName, schemaVersion, watchEnabled && (userId === null || allow(userId))),
       status: () =>
-        readStatus(db, { appName, lifecycle, inflight, registeredTables: catalog.tables.map((t) => t.qualifiedName), features: featureFlags(watchEnabled) }),
+        readStatus(db, {
+          appName,
+          lifecycle,
+          inflight,
+          registeredTables: catalog.tables.map((t) => t.qualifiedName),
+          features: featureFlags(watchEnabled),
+        }),
       enter,
       leave,
       registerStreamCloser: (close) => {

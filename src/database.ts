@@ -81,7 +81,9 @@ export class Database {
    * only.
    */
   async exec(sql: string, params?: SqlParams): Promise<ExecResult> {
-    const results = unwrapOutcome(await this.coordinator.call({ op: 'write', unit: { statements: [{ sql, ...(params ? { params } : {}) }] } })) as ExecResult[];
+    const results = unwrapOutcome(
+      await this.coordinator.call({ op: 'write', unit: { statements: [{ sql, ...(params ? { params } : {}) }] } }),
+    ) as ExecResult[];
     return results[0]!;
   }
 
@@ -98,7 +100,10 @@ export class Database {
    * @throws OversqliteError what `fn` threw, or `transaction_expired` when the lease ran out.
    */
   transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
-  async transaction<T>(work: readonly SqlStatement[] | ((tx: Transaction) => Promise<T>), options?: TransactionOptions): Promise<ExecResult[] | T> {
+  async transaction<T>(
+    work: readonly SqlStatement[] | ((tx: Transaction) => Promise<T>),
+    options?: TransactionOptions,
+  ): Promise<ExecResult[] | T> {
     if (typeof work === 'function') {
       const tx = await this.beginTransaction(options);
       let result: T;
@@ -112,7 +117,10 @@ export class Database {
       return result;
     }
     if (!Array.isArray(work) || work.length === 0) {
-      throw new OversqliteError('invalid_argument', 'transaction() needs a non-empty array of { sql, params } statements, or an async function of the transaction.');
+      throw new OversqliteError(
+        'invalid_argument',
+        'transaction() needs a non-empty array of { sql, params } statements, or an async function of the transaction.',
+      );
     }
     return unwrapOutcome(await this.coordinator.call({ op: 'write', unit: { statements: work } })) as ExecResult[];
   }
@@ -131,10 +139,14 @@ export class Database {
       releaseLock();
       throw error;
     }
-    const tx: Transaction = new Transaction(txId, (request) => this.coordinator.call(request), () => {
-      this.openTransactions.delete(tx);
-      releaseLock();
-    });
+    const tx: Transaction = new Transaction(
+      txId,
+      (request) => this.coordinator.call(request),
+      () => {
+        this.openTransactions.delete(tx);
+        releaseLock();
+      },
+    );
     this.openTransactions.add(tx);
     return tx;
   }
@@ -143,15 +155,26 @@ export class Database {
    * Runs `sql` now and again whenever a commit in any tab touches a table it reads, calling
    * `onRows` with each result. Errors go to `onError`, or to the `error` event without one.
    */
-  live<T = Row>(sql: string, params: SqlParams | undefined, onRows: (rows: T[]) => void, onError?: (error: OversqliteError) => void): LiveQuery {
+  live<T = Row>(
+    sql: string,
+    params: SqlParams | undefined,
+    onRows: (rows: T[]) => void,
+    onError?: (error: OversqliteError) => void,
+  ): LiveQuery {
     const run = new LiveQueryRun<T>(
-      async (s, p) => (await this.coordinator.call({ op: 'watchedQuery', sql: s, ...(p ? { params: p } : {}) })) as Outcome<WatchedQueryResult>,
-      sql, params, onRows, onError ?? ((error) => this.events.emit('error', error)),
+      async (s, p) =>
+        (await this.coordinator.call({ op: 'watchedQuery', sql: s, ...(p ? { params: p } : {}) })) as Outcome<WatchedQueryResult>,
+      sql,
+      params,
+      onRows,
+      onError ?? ((error) => this.events.emit('error', error)),
     );
     this.liveQueries.add(run as unknown as LiveQueryRun<never>);
     run.refresh();
     return {
-      get tables() { return run.tables; },
+      get tables() {
+        return run.tables;
+      },
       close: () => {
         run.close();
         this.liveQueries.delete(run as unknown as LiveQueryRun<never>);
@@ -213,9 +236,15 @@ export class Database {
 
   /** @internal this tab's database worker ended on its own; the coordinator handed the database over. */
   handleWorkerEnded(): void {
-    this.events.emit('error', new OversqliteError('internal', !storageDescriptor(this.kind).durable
-      ? 'The database worker of this tab ended, and the in-memory database with it. Open the database again.'
-      : 'The database worker of this tab ended; the database was handed to the next leader tab and calls continue there.'));
+    this.events.emit(
+      'error',
+      new OversqliteError(
+        'internal',
+        !storageDescriptor(this.kind).durable
+          ? 'The database worker of this tab ended, and the in-memory database with it. Open the database again.'
+          : 'The database worker of this tab ended; the database was handed to the next leader tab and calls continue there.',
+      ),
+    );
   }
 
   /** @internal a sync event from the engine (this tab's or relayed). */
@@ -223,7 +252,8 @@ export class Database {
     if (event.type === 'conflict') this.events.emit('conflict', event.conflict);
     else if (event.type === 'lost') this.events.emit('lost', event.lost);
     else if (event.type === 'self_heal') this.events.emit('selfHeal', event.selfHeal);
-    else if (event.type === 'error') this.events.emit('error', new OversqliteError('sync_failed', event.error.message, { cause: event.error.code }));
+    else if (event.type === 'error')
+      this.events.emit('error', new OversqliteError('sync_failed', event.error.message, { cause: event.error.code }));
     this.sync.handleEvent(event);
   }
 }

@@ -25,7 +25,9 @@ export class EventHub<E extends object> {
       try {
         (listener as (payload: E[K]) => void)(payload);
       } catch (error) {
-        queueMicrotask(() => { throw error; });
+        queueMicrotask(() => {
+          throw error;
+        });
       }
     }
   }

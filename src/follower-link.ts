@@ -56,9 +56,15 @@ export class FollowerLink {
       const timeoutMs = long ? Math.max(this.timeoutMs, SYNC_CALL_TIMEOUT_MS) : this.timeoutMs;
       const timer = setTimeout(() => {
         if (!this.pending.delete(id)) return;
-        resolve(failedOutcome('leader_timeout',
-          `No leader tab answered within ${timeoutMs} ms. ` +
-          (request.op === 'write' ? 'The write may still be applied when a leader comes back; re-read before retrying it.' : 'Retry the call.')));
+        resolve(
+          failedOutcome(
+            'leader_timeout',
+            `No leader tab answered within ${timeoutMs} ms. ` +
+              (request.op === 'write'
+                ? 'The write may still be applied when a leader comes back; re-read before retrying it.'
+                : 'Retry the call.'),
+          ),
+        );
       }, timeoutMs);
       this.pending.set(id, { id, request, settle: resolve, resends: 0, timer });
       this.post({ type: 'request', id, from: this.tabId, request });
@@ -81,8 +87,12 @@ export class FollowerLink {
       if (entry.resends >= MAX_RESENDS) {
         this.pending.delete(entry.id);
         clearTimeout(entry.timer);
-        entry.settle(failedOutcome('leader_lost',
-          'The leader tab changed several times while this call was in flight; it was not confirmed. Re-read before retrying.'));
+        entry.settle(
+          failedOutcome(
+            'leader_lost',
+            'The leader tab changed several times while this call was in flight; it was not confirmed. Re-read before retrying.',
+          ),
+        );
         continue;
       }
       entry.resends++;

@@ -28,6 +28,21 @@ export type { CommitNotice } from '../worker/database/table-access.ts';
 export type { GroupCommitStats } from '../worker/database/group-commit.ts';
 export type { StorageKind } from '../worker/database/storage-kinds.ts';
 export type {
-  AttachResult, ConflictContext, ConflictEventDetail, ConflictResolution, ConflictResolver, ConflictStrategy, DetachResult, PullResult, PushResult, RowLostDetail, RowLostReason, SelfHealDetail,
-  SyncedTable, SyncErrorInfo, SyncPhase, SyncResult, SyncStatus,
+  AttachResult,
+  ConflictContext,
+  ConflictEventDetail,
+  ConflictResolution,
+  ConflictResolver,
+  ConflictStrategy,
+  DetachResult,
+  PullResult,
+  PushResult,
+  RowLostDetail,
+  RowLostReason,
+  SelfHealDetail,
+  SyncedTable,
+  SyncErrorInfo,
+  SyncPhase,
+  SyncResult,
+  SyncStatus,
 } from '../worker/engine/types.ts';

@@ -74,9 +74,11 @@ export class LeaderServer {
   private rollbackWhenCallerGoes(txId: string): void {
     const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
     if (locks === undefined) return;
-    void locks.request(transactionLockName(txId), async () => {
-      if (!this.retired) await this.backend.handle({ op: 'rollback', txId });
-    }).catch(() => {});
+    void locks
+      .request(transactionLockName(txId), async () => {
+        if (!this.retired) await this.backend.handle({ op: 'rollback', txId });
+      })
+      .catch(() => {});
   }
 }
 

@@ -58,9 +58,14 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   const storage = options.storage ?? DEFAULT_STORAGE_KIND;
   if (!isStorageKind(storage)) throw new OversqliteError('invalid_argument', unknownStorageMessage());
   const kind = storageDescriptor(storage);
-  if (kind.sharedAcrossTabs && (typeof navigator === 'undefined' || navigator.locks === undefined || typeof BroadcastChannel === 'undefined')) {
-    throw new OversqliteError('opfs_unavailable',
-      "This context has no Web Locks or BroadcastChannel, which oversqlite needs to share an OPFS database between tabs. Use storage: 'memory'.");
+  if (
+    kind.sharedAcrossTabs &&
+    (typeof navigator === 'undefined' || navigator.locks === undefined || typeof BroadcastChannel === 'undefined')
+  ) {
+    throw new OversqliteError(
+      'opfs_unavailable',
+      "This context has no Web Locks or BroadcastChannel, which oversqlite needs to share an OPFS database between tabs. Use storage: 'memory'.",
+    );
   }
   const sync = options.sync;
   if (sync !== undefined && (typeof sync.getToken !== 'function' || typeof sync.serverUrl !== 'string' || !Array.isArray(sync.tables))) {
@@ -72,32 +77,43 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   }
   if (kind.persistable && options.requestPersistence !== false) void requestPersistentStorage();
   let database: Database | undefined;
-  const coordinator = await TabCoordinator.open({
-    name: options.name,
-    schema: options.schema,
-    storage,
-    workerFactory: options.createWorker ?? defaultWorkerFactory,
-    requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
-    ...(sync !== undefined ? { sync: {
-      options: {
-        serverUrl: sync.serverUrl,
-        remoteSchema: sync.remoteSchema,
-        tables: sync.tables.map((t) => ({ ...t })),
-        conflicts: typeof sync.conflicts === 'function' ? 'custom' : (sync.conflicts ?? DEFAULT_CONFLICT_STRATEGY),
-        ...(sync.anonymousData !== undefined ? { anonymousData: sync.anonymousData } : {}),
-        ...(sync.autoSync !== undefined ? { autoSync: sync.autoSync } : {}),
-      },
-      getToken: sync.getToken,
-      ...(typeof sync.conflicts === 'function' ? { resolveConflict: async (c: ConflictContext) => (sync.conflicts as ConflictResolver)(c) } : {}),
-    } } : {}),
-  }, {
-    onChange: (notice) => database?.handleChange(notice),
-    onLeaderChange: () => database?.handleLeaderChange(),
-    onWorkerEnded: () => database?.handleWorkerEnded(),
-    onSyncEvent: (event) => database?.handleSyncEvent(event as SyncEvent),
-  });
-  const syncHandle = new SyncHandle(options.name, sync === undefined ? undefined
-    : async (method, args) => coordinator.call({ op: 'sync', method, args }));
+  const coordinator = await TabCoordinator.open(
+    {
+      name: options.name,
+      schema: options.schema,
+      storage,
+      workerFactory: options.createWorker ?? defaultWorkerFactory,
+      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+      ...(sync !== undefined
+        ? {
+            sync: {
+              options: {
+                serverUrl: sync.serverUrl,
+                remoteSchema: sync.remoteSchema,
+                tables: sync.tables.map((t) => ({ ...t })),
+                conflicts: typeof sync.conflicts === 'function' ? 'custom' : (sync.conflicts ?? DEFAULT_CONFLICT_STRATEGY),
+                ...(sync.anonymousData !== undefined ? { anonymousData: sync.anonymousData } : {}),
+                ...(sync.autoSync !== undefined ? { autoSync: sync.autoSync } : {}),
+              },
+              getToken: sync.getToken,
+              ...(typeof sync.conflicts === 'function'
+                ? { resolveConflict: async (c: ConflictContext) => (sync.conflicts as ConflictResolver)(c) }
+                : {}),
+            },
+          }
+        : {}),
+    },
+    {
+      onChange: (notice) => database?.handleChange(notice),
+      onLeaderChange: () => database?.handleLeaderChange(),
+      onWorkerEnded: () => database?.handleWorkerEnded(),
+      onSyncEvent: (event) => database?.handleSyncEvent(event as SyncEvent),
+    },
+  );
+  const syncHandle = new SyncHandle(
+    options.name,
+    sync === undefined ? undefined : async (method, args) => coordinator.call({ op: 'sync', method, args }),
+  );
   database = new Database(options.name, storage, coordinator, syncHandle, lease);
   if (sync !== undefined) {
     const online = (): void => coordinator.setOnline(true);
@@ -106,14 +122,15 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     globalThis.addEventListener?.('offline', offline);
     // Back in the foreground: sync now rather than at the next periodic run (leader tab only,
     // throttled; without autoSync the app syncs explicitly, so nothing is asked).
-    const stopForeground = sync.autoSync && typeof globalThis.addEventListener === 'function'
-      ? watchForeground({
-        window: globalThis,
-        ...(typeof document !== 'undefined' ? { document } : {}),
-        isAttached: () => (syncHandle.status.get()?.userId ?? null) !== null,
-        requestSync: () => coordinator.requestSync(),
-      })
-      : () => {};
+    const stopForeground =
+      sync.autoSync && typeof globalThis.addEventListener === 'function'
+        ? watchForeground({
+            window: globalThis,
+            ...(typeof document !== 'undefined' ? { document } : {}),
+            isAttached: () => (syncHandle.status.get()?.userId ?? null) !== null,
+            requestSync: () => coordinator.requestSync(),
+          })
+        : () => {};
     database.onClose(() => {
       globalThis.removeEventListener?.('online', online);
       globalThis.removeEventListener?.('offline', offline);

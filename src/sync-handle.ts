@@ -21,7 +21,10 @@ export class SyncHandle {
   private readonly cell = new ValueCell<SyncStatus | null>(null);
 
   /** @internal */
-  constructor(private readonly databaseName: string, private readonly caller: SyncCaller | undefined) {}
+  constructor(
+    private readonly databaseName: string,
+    private readonly caller: SyncCaller | undefined,
+  ) {}
 
   /** Whether the database was opened with a `sync` configuration. */
   get configured(): boolean {
@@ -81,7 +84,10 @@ export class SyncHandle {
 
   private async run<T>(method: SyncMethod, args: readonly unknown[]): Promise<T> {
     if (this.caller === undefined) {
-      throw new OversqliteError('sync_not_configured', 'This database was opened without `sync`; pass a sync configuration to openDatabase.');
+      throw new OversqliteError(
+        'sync_not_configured',
+        'This database was opened without `sync`; pass a sync configuration to openDatabase.',
+      );
     }
     return unwrapOutcome(await this.caller(method, args)) as T;
   }

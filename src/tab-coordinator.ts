@@ -73,7 +73,10 @@ export class TabCoordinator {
   private leaderSchemaVersion: number | undefined;
   private closed = false;
 
-  private constructor(private readonly options: TabCoordinatorOptions, private readonly listeners: CoordinatorListeners) {
+  private constructor(
+    private readonly options: TabCoordinatorOptions,
+    private readonly listeners: CoordinatorListeners,
+  ) {
     if (storageDescriptor(options.storage).sharedAcrossTabs) {
       this.channel = new BroadcastChannel(coordinationName(options.name));
       this.channel.onmessage = (event: MessageEvent<TabMessage>) => this.dispatch(event.data);
@@ -112,7 +115,8 @@ export class TabCoordinator {
    */
   private async callOwnWorker(backend: WorkerBackend, request: DatabaseRequest): Promise<Outcome<unknown>> {
     const outcome = await backend.handle(request);
-    if (!isWorkerLost(outcome) || request.op === 'write' || this.closed || !storageDescriptor(this.options.storage).sharedAcrossTabs) return outcome;
+    if (!isWorkerLost(outcome) || request.op === 'write' || this.closed || !storageDescriptor(this.options.storage).sharedAcrossTabs)
+      return outcome;
     return this.call(request);
   }
 
@@ -164,13 +168,23 @@ export class TabCoordinator {
     void this.acquireLock(lockName, false).then((granted) => {
       if (granted && !this.closed) void this.takeOver();
     });
-    const seen = new Promise<void>((resolve) => { this.leaderSeen = resolve; });
+    const seen = new Promise<void>((resolve) => {
+      this.leaderSeen = resolve;
+    });
     this.post({ type: 'hello', from: this.tabId });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new OversqliteError('leader_timeout',
-        `Another tab holds "${this.options.name}" but did not answer within ${this.options.requestTimeoutMs} ms. ` +
-        'It may be frozen in the background; focus it or close it, then retry.')), this.options.requestTimeoutMs);
+      timer = setTimeout(
+        () =>
+          reject(
+            new OversqliteError(
+              'leader_timeout',
+              `Another tab holds "${this.options.name}" but did not answer within ${this.options.requestTimeoutMs} ms. ` +
+                'It may be frozen in the background; focus it or close it, then retry.',
+            ),
+          ),
+        this.options.requestTimeoutMs,
+      );
     });
     try {
       await Promise.race([seen, timeout]);
@@ -179,25 +193,31 @@ export class TabCoordinator {
     }
     const theirs = this.leaderSchemaVersion;
     if (this.backend === undefined && theirs !== undefined && theirs !== this.options.schema.version) {
-      throw new OversqliteError('schema_mismatch',
+      throw new OversqliteError(
+        'schema_mismatch',
         `Another tab serves "${this.options.name}" with schema version ${theirs}, but this page expects version ${this.options.schema.version}. ` +
-        'Two builds of the app are open: reload the other tabs (or this one) so that all run the same build.');
+          'Two builds of the app are open: reload the other tabs (or this one) so that all run the same build.',
+      );
     }
   }
 
   /** Resolves true once the lock is held (it is then held until close), false if `ifAvailable` found it taken. */
   private acquireLock(lockName: string, ifAvailable: boolean): Promise<boolean> {
     return new Promise((resolve) => {
-      const held = new Promise<void>((release) => { this.releaseLock = release; });
+      const held = new Promise<void>((release) => {
+        this.releaseLock = release;
+      });
       const options: LockOptions = ifAvailable ? { ifAvailable: true } : { signal: this.lockAbort.signal };
-      navigator.locks.request(lockName, options, (lock) => {
-        if (lock === null) {
-          resolve(false);
-          return undefined;
-        }
-        resolve(true);
-        return held;
-      }).catch(() => resolve(false)); // aborted by close()
+      navigator.locks
+        .request(lockName, options, (lock) => {
+          if (lock === null) {
+            resolve(false);
+            return undefined;
+          }
+          resolve(true);
+          return held;
+        })
+        .catch(() => resolve(false)); // aborted by close()
     });
   }
 
@@ -225,21 +245,28 @@ export class TabCoordinator {
 
   private async becomeLeader(): Promise<void> {
     const sync = this.options.sync;
-    const backend = await WorkerBackend.start(this.options.workerFactory, {
-      name: this.options.name, schema: this.options.schema, storage: this.options.storage,
-      ...(sync !== undefined ? { sync: sync.options, online: navigator.onLine } : {}),
-    }, {
-      onCommit: (notice) => {
-        this.listeners.onChange(notice);
-        this.server?.relayChange(notice);
+    const backend = await WorkerBackend.start(
+      this.options.workerFactory,
+      {
+        name: this.options.name,
+        schema: this.options.schema,
+        storage: this.options.storage,
+        ...(sync !== undefined ? { sync: sync.options, online: navigator.onLine } : {}),
       },
-      onSyncEvent: (event: SyncEvent) => {
-        this.listeners.onSyncEvent(event);
-        this.server?.relaySyncEvent(event);
+      {
+        onCommit: (notice) => {
+          this.listeners.onChange(notice);
+          this.server?.relayChange(notice);
+        },
+        onSyncEvent: (event: SyncEvent) => {
+          this.listeners.onSyncEvent(event);
+          this.server?.relaySyncEvent(event);
+        },
+        ...(sync !== undefined ? { getToken: sync.getToken } : {}),
+        ...(sync?.resolveConflict !== undefined ? { resolveConflict: sync.resolveConflict } : {}),
       },
-      ...(sync !== undefined ? { getToken: sync.getToken } : {}),
-      ...(sync?.resolveConflict !== undefined ? { resolveConflict: sync.resolveConflict } : {}),
-    }, () => this.workerEnded());
+      () => this.workerEnded(),
+    );
     if (this.closed) {
       await backend.close();
       return;

@@ -58,7 +58,7 @@ export class Transaction {
    */
   async exec(sql: string, params?: SqlParams): Promise<ExecResult> {
     this.requireOpen();
-    const outcome = await this.call({ op: 'txRun', txId: this.id, sql, ...(params ? { params } : {}) }) as Outcome<ExecResult>;
+    const outcome = (await this.call({ op: 'txRun', txId: this.id, sql, ...(params ? { params } : {}) })) as Outcome<ExecResult>;
     if (!outcome.ok && outcome.error.code === 'transaction_expired') this.finish('rolledBack');
     return unwrapOutcome(outcome);
   }
@@ -88,7 +88,10 @@ export class Transaction {
 
   private requireOpen(): void {
     if (this.current !== 'open') {
-      throw new OversqliteError('transaction_expired', `Transaction ${this.id} is over: it was ${this.current === 'committed' ? 'committed' : 'rolled back'}. Start a new transaction to continue.`);
+      throw new OversqliteError(
+        'transaction_expired',
+        `Transaction ${this.id} is over: it was ${this.current === 'committed' ? 'committed' : 'rolled back'}. Start a new transaction to continue.`,
+      );
     }
   }
 
@@ -108,10 +111,14 @@ export function holdTransactionLock(txId: string): Promise<() => void> {
   if (locks === undefined) return Promise.resolve(() => {});
   return new Promise((granted) => {
     let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => { release = resolve; });
-    void locks.request(transactionLockName(txId), () => {
-      granted(release);
-      return held;
-    }).catch(() => granted(() => {}));
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    void locks
+      .request(transactionLockName(txId), () => {
+        granted(release);
+        return held;
+      })
+      .catch(() => granted(() => {}));
   });
 }

@@ -54,7 +54,9 @@ export class WorkerBackend {
     /** What the open reported. */
     readonly info: WorkerOpenInfo,
   ) {
-    this.endedSignal = new Promise((resolve) => { this.signalEnded = () => resolve(workerLost()); });
+    this.endedSignal = new Promise((resolve) => {
+      this.signalEnded = () => resolve(workerLost());
+    });
   }
 
   /**
@@ -62,19 +64,29 @@ export class WorkerBackend {
    * `callbacks` receive every commit notice and sync event of the worker, and serve its token
    * and conflict-resolver requests.
    */
-  static async start(factory: WorkerFactory, options: WorkerOpenOptions, callbacks: WorkerCallbacks,
-    onWorkerEnded?: () => void): Promise<WorkerBackend> {
+  static async start(
+    factory: WorkerFactory,
+    options: WorkerOpenOptions,
+    callbacks: WorkerCallbacks,
+    onWorkerEnded?: () => void,
+  ): Promise<WorkerBackend> {
     const worker = factory(options.name);
     const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
-    const lifeLock = onWorkerEnded !== undefined && locks !== undefined ? `oversqlite-worker:${options.name}:${crypto.randomUUID()}` : undefined;
+    const lifeLock =
+      onWorkerEnded !== undefined && locks !== undefined ? `oversqlite-worker:${options.name}:${crypto.randomUUID()}` : undefined;
     if (lifeLock !== undefined) options = { ...options, lifeLock };
     const remote = Comlink.wrap<WorkerService>(worker);
     // A worker script that fails to load or crashes never answers; without this, open would hang.
     let onFailure: (event: Event) => void = () => {};
     const failed = new Promise<never>((_, reject) => {
-      onFailure = (event) => reject(new OversqliteError('internal',
-        `The database worker failed to start: ${(event as ErrorEvent).message || event.type}. ` +
-        'Check that the bundler serves the worker script (see createWorker in docs/client.md).'));
+      onFailure = (event) =>
+        reject(
+          new OversqliteError(
+            'internal',
+            `The database worker failed to start: ${(event as ErrorEvent).message || event.type}. ` +
+              'Check that the bundler serves the worker script (see createWorker in docs/client.md).',
+          ),
+        );
       worker.addEventListener('error', onFailure);
       worker.addEventListener('messageerror', onFailure);
     });
@@ -85,9 +97,11 @@ export class WorkerBackend {
       const backend = new WorkerBackend(worker, remote, info);
       // The worker took the lock before its open answered, so this request waits for its end.
       if (lifeLock !== undefined) {
-        locks!.request(lifeLock, { signal: backend.watchAbort.signal }, () => {
-          if (!backend.closed) backend.workerGone(onWorkerEnded!);
-        }).catch(() => {}); // aborted by close()
+        locks!
+          .request(lifeLock, { signal: backend.watchAbort.signal }, () => {
+            if (!backend.closed) backend.workerGone(onWorkerEnded!);
+          })
+          .catch(() => {}); // aborted by close()
       }
       return backend;
     } catch (error) {

@@ -12,6 +12,16 @@ export type { OversqliteErrorCode, OversqliteErrorShape } from './database/error
 export type { GroupCommitStats, WriteOutcome, WriteUnit } from './database/group-commit.ts';
 export type { CommitNotice } from './database/table-access.ts';
 export type { StorageKind } from './database/storage-kinds.ts';
-export type { AppSchema, ExecResult, Outcome, QueryResult, Row, SqlParams, SqlStatement, SqlValue, WatchedQueryResult } from './database/types.ts';
+export type {
+  AppSchema,
+  ExecResult,
+  Outcome,
+  QueryResult,
+  Row,
+  SqlParams,
+  SqlStatement,
+  SqlValue,
+  WatchedQueryResult,
+} from './database/types.ts';
 // The sync engine, for apps that run SQLite themselves (e.g. in Node or their own worker).
 export * from './engine/index.ts';

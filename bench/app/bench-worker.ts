@@ -52,7 +52,11 @@ async function writeOrThrow(db: LocalDatabase, statements: SqlStatement[]): Prom
 }
 
 /** Where a snapshot hydrate's time went (ms): until the server's session exists, download + staging, final apply. */
-export interface SnapshotPhases { untilSessionMs: number; downloadStageMs: number; finalApplyMs: number }
+export interface SnapshotPhases {
+  untilSessionMs: number;
+  downloadStageMs: number;
+  finalApplyMs: number;
+}
 
 /** The service: WorkerService for the facade, plus the in-worker measurements. */
 export class BenchWorkerService extends WorkerService {
@@ -89,8 +93,14 @@ export class BenchWorkerService extends WorkerService {
     const db = await LocalDatabase.open({ name, schema: itemsSchema, storage: 'opfs' });
     const engine = synced ? await engineFor(db, 'http://127.0.0.1:9', null, false) : undefined;
     try {
-      const bulkInsert = Array.from({ length: bulkRows }, (_, i) => ({ sql: 'INSERT INTO items (id, n, body) VALUES (?, ?, ?)', params: [itemKey('b', i), i, itemBody(i)] }));
-      const bulkUpdate = Array.from({ length: bulkRows }, (_, i) => ({ sql: 'UPDATE items SET n = n + 1, body = ? WHERE id = ?', params: [itemBody(i + 1), itemKey('b', i)] }));
+      const bulkInsert = Array.from({ length: bulkRows }, (_, i) => ({
+        sql: 'INSERT INTO items (id, n, body) VALUES (?, ?, ?)',
+        params: [itemKey('b', i), i, itemBody(i)],
+      }));
+      const bulkUpdate = Array.from({ length: bulkRows }, (_, i) => ({
+        sql: 'UPDATE items SET n = n + 1, body = ? WHERE id = ?',
+        params: [itemBody(i + 1), itemKey('b', i)],
+      }));
       let t0 = performance.now();
       await writeOrThrow(db, bulkInsert);
       const insertBulkMs = performance.now() - t0;
@@ -98,14 +108,17 @@ export class BenchWorkerService extends WorkerService {
       await writeOrThrow(db, bulkUpdate);
       const updateBulkMs = performance.now() - t0;
       t0 = performance.now();
-      for (let i = 0; i < singleRows; i++) await writeOrThrow(db, [{ sql: 'INSERT INTO items (id, n, body) VALUES (?, ?, ?)', params: [itemKey('s', i), i, itemBody(i)] }]);
+      for (let i = 0; i < singleRows; i++)
+        await writeOrThrow(db, [{ sql: 'INSERT INTO items (id, n, body) VALUES (?, ?, ?)', params: [itemKey('s', i), i, itemBody(i)] }]);
       const insertSingleMs = performance.now() - t0;
       t0 = performance.now();
-      for (let i = 0; i < singleRows; i++) await writeOrThrow(db, [{ sql: 'UPDATE items SET n = n + 1 WHERE id = ?', params: [itemKey('s', i)] }]);
+      for (let i = 0; i < singleRows; i++)
+        await writeOrThrow(db, [{ sql: 'UPDATE items SET n = n + 1 WHERE id = ?', params: [itemKey('s', i)] }]);
       const updateSingleMs = performance.now() - t0;
       if (synced) {
         const dirty = db.connection.selectValue('SELECT count(*) FROM _sync_dirty_rows');
-        if (Number(dirty) !== bulkRows + singleRows) throw new Error(`capture recorded ${String(dirty)} dirty rows, expected ${bulkRows + singleRows}`);
+        if (Number(dirty) !== bulkRows + singleRows)
+          throw new Error(`capture recorded ${String(dirty)} dirty rows, expected ${bulkRows + singleRows}`);
       }
       return { insertBulkMs, updateBulkMs, insertSingleMs, updateSingleMs };
     } finally {
@@ -124,10 +137,14 @@ export class BenchWorkerService extends WorkerService {
     const channel = new MessageChannel();
     const queued: Array<() => void> = [];
     channel.port1.onmessage = () => queued.shift()?.();
-    const viaMessage = (flush: () => void) => { queued.push(flush); channel.port2.postMessage(0); };
+    const viaMessage = (flush: () => void) => {
+      queued.push(flush);
+      channel.port2.postMessage(0);
+    };
     const run = async (db: LocalDatabase, prefix: string) => {
       const t0 = performance.now();
-      for (let i = 0; i < rows; i++) await writeOrThrow(db, [{ sql: 'INSERT INTO items (id, n, body) VALUES (?, ?, ?)', params: [itemKey(prefix, i), i, itemBody(i)] }]);
+      for (let i = 0; i < rows; i++)
+        await writeOrThrow(db, [{ sql: 'INSERT INTO items (id, n, body) VALUES (?, ?, ?)', params: [itemKey(prefix, i), i, itemBody(i)] }]);
       return (performance.now() - t0) / rows;
     };
     let db = await LocalDatabase.open({ name, schema: itemsSchema, storage: 'opfs' });
@@ -137,7 +154,8 @@ export class BenchWorkerService extends WorkerService {
       shipped = await run(db, 'shipped');
       const conn = db.connection;
       const t0 = performance.now();
-      for (let i = 0; i < rows; i++) conn.exec({ sql: 'INSERT INTO items (id, n, body) VALUES (?, ?, ?)', bind: [itemKey('raw', i), i, itemBody(i)] });
+      for (let i = 0; i < rows; i++)
+        conn.exec({ sql: 'INSERT INTO items (id, n, body) VALUES (?, ?, ?)', bind: [itemKey('raw', i), i, itemBody(i)] });
       rawSqlite = (performance.now() - t0) / rows;
     } finally {
       db.close();

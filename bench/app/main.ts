@@ -25,7 +25,9 @@ const bench = {
   async openFacade(name: string): Promise<{ role: string; ms: number }> {
     const t0 = performance.now();
     const db = await openDatabase({
-      name, schema: itemsSchema, requestPersistence: false,
+      name,
+      schema: itemsSchema,
+      requestPersistence: false,
       createWorker: (n) => {
         const worker = newBenchWorker(n);
         facadeWorkers.set(name, Comlink.wrap<BenchWorkerService>(worker));
@@ -41,10 +43,15 @@ const bench = {
    */
   async openSynced(name: string, token: string, watch: boolean): Promise<void> {
     const db = await openDatabase({
-      name, schema: itemsSchema, requestPersistence: false,
+      name,
+      schema: itemsSchema,
+      requestPersistence: false,
       createWorker: (n) => newBenchWorker(n),
       sync: {
-        serverUrl: location.origin, remoteSchema, tables: itemsSyncTables, getToken: async () => token,
+        serverUrl: location.origin,
+        remoteSchema,
+        tables: itemsSyncTables,
+        getToken: async () => token,
         autoSync: watch ? { debounceMs: 0, intervalMs: 3_600_000, watch: true } : false,
       },
     });
@@ -64,8 +71,12 @@ const bench = {
     const dbB = databaseOf(b);
     let first: () => void = () => {};
     let arrived: () => void = () => {};
-    const firstResult = new Promise<void>((resolve) => { first = resolve; });
-    const arrival = new Promise<void>((resolve) => { arrived = resolve; });
+    const firstResult = new Promise<void>((resolve) => {
+      first = resolve;
+    });
+    const arrival = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
     const live = dbB.live<{ c: number }>('SELECT count(*) AS c FROM items WHERE id = ?', [key], (rows) => {
       first();
       if (rows[0]?.c === 1) arrived();
@@ -90,7 +101,8 @@ const bench = {
     const db = databaseOf(name);
     for (let start = 0; start < rows; start += 1000) {
       const statements = [];
-      for (let i = start; i < Math.min(rows, start + 1000); i++) statements.push({ sql: 'INSERT INTO items (id, n, body) VALUES (?, ?, ?)', params: [itemKey(prefix, i), i, itemBody(i)] });
+      for (let i = start; i < Math.min(rows, start + 1000); i++)
+        statements.push({ sql: 'INSERT INTO items (id, n, body) VALUES (?, ?, ?)', params: [itemKey(prefix, i), i, itemBody(i)] });
       await db.transaction(statements);
     }
   },
@@ -120,11 +132,13 @@ const bench = {
     const db = databaseOf(name);
     const latencies = new Array<number>(calls);
     const t0 = performance.now();
-    await Promise.all(Array.from({ length: calls }, async (_, i) => {
-      const started = performance.now();
-      await db.exec('INSERT INTO items (id, n, body) VALUES (?, ?, ?)', [itemKey(prefix, i), i, itemBody(i)]);
-      latencies[i] = performance.now() - started;
-    }));
+    await Promise.all(
+      Array.from({ length: calls }, async (_, i) => {
+        const started = performance.now();
+        await db.exec('INSERT INTO items (id, n, body) VALUES (?, ?, ?)', [itemKey(prefix, i), i, itemBody(i)]);
+        latencies[i] = performance.now() - started;
+      }),
+    );
     return { totalMs: performance.now() - t0, latencies };
   },
   /**
@@ -196,7 +210,9 @@ const bench = {
   startLongTasks(): void {
     longTasks = [];
     observer?.disconnect();
-    observer = new PerformanceObserver((list) => { for (const e of list.getEntries()) longTasks.push(e.duration); });
+    observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) longTasks.push(e.duration);
+    });
     observer.observe({ type: 'longtask', buffered: false });
   },
   stopLongTasks(): { count: number; longestMs: number } {

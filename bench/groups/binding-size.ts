@@ -26,7 +26,10 @@ const BINDINGS = [
 ] as const;
 const FRAMEWORKS = [/^react($|\/)/, /^react-dom($|\/)/, /^vue($|\/)/, /^drizzle-orm($|\/)/, /^kysely($|\/)/];
 
-interface Sizes { main: { gzip: number; brotli: number; files: string[] }; worker: string }
+interface Sizes {
+  main: { gzip: number; brotli: number; files: string[] };
+  worker: string;
+}
 
 async function buildMain(exportsFrom: readonly string[]): Promise<Sizes> {
   const dir = mkdtempSync(join(tmpdir(), 'oversqlite-binding-size-'));
@@ -35,16 +38,28 @@ async function buildMain(exportsFrom: readonly string[]): Promise<Sizes> {
     writeFileSync(entry, exportsFrom.map((m) => `export * from ${JSON.stringify(join(repo, m))};`).join('\n'));
     const outDir = join(dir, 'out');
     await build({
-      configFile: false, root: repo, logLevel: 'silent',
+      configFile: false,
+      root: repo,
+      logLevel: 'silent',
       worker: { format: 'es' },
       build: {
-        outDir, emptyOutDir: true, write: true, minify: true, target: 'es2022', sourcemap: false, copyPublicDir: false,
-        assetsInlineLimit: 0, modulePreload: false,
+        outDir,
+        emptyOutDir: true,
+        write: true,
+        minify: true,
+        target: 'es2022',
+        sourcemap: false,
+        copyPublicDir: false,
+        assetsInlineLimit: 0,
+        modulePreload: false,
         rollupOptions: { input: entry, external: FRAMEWORKS, preserveEntrySignatures: 'exports-only' },
       },
     });
     const files = readdirSync(join(outDir, 'assets')).filter((f) => f.endsWith('.js'));
-    const worker = files.filter((f) => /^worker-entry-/.test(f)).map((f) => readFileSync(join(outDir, 'assets', f), 'utf8')).join('\n');
+    const worker = files
+      .filter((f) => /^worker-entry-/.test(f))
+      .map((f) => readFileSync(join(outDir, 'assets', f), 'utf8'))
+      .join('\n');
     const main = files.filter((f) => !/^worker-entry-|sqlite3-worker1|sqlite3-opfs-async-proxy/.test(f));
     const data = Buffer.concat(main.map((f) => readFileSync(join(outDir, 'assets', f))));
     // Compressed as one stream is close to what the separate files cost; for one file it is exact.
@@ -76,10 +91,13 @@ export async function measureBindingSizes(log: (line: string) => void): Promise<
   const metrics: Metric[] = [];
   for (const binding of BINDINGS) {
     const withBinding = await buildMain(['src/index.ts', binding.module]);
-    if (withBinding.worker !== base.worker) throw new Error(`oversqlite/${binding.name} changed the database worker chunk: binding code reached the worker`);
+    if (withBinding.worker !== base.worker)
+      throw new Error(`oversqlite/${binding.name} changed the database worker chunk: binding code reached the worker`);
     const gzip = withBinding.main.gzip - base.main.gzip;
     const brotli = withBinding.main.brotli - base.main.brotli;
-    log(`oversqlite/${binding.name}: +${kib(gzip).toFixed(2)} KiB gzip, +${kib(brotli).toFixed(2)} KiB brotli on the main thread; worker chunk unchanged`);
+    log(
+      `oversqlite/${binding.name}: +${kib(gzip).toFixed(2)} KiB gzip, +${kib(brotli).toFixed(2)} KiB brotli on the main thread; worker chunk unchanged`,
+    );
     const note = `vite build of oversqlite + oversqlite/${binding.name} (framework external) minus oversqlite alone, main-thread JS (${withBinding.main.files.length} file(s)); baseline = oversqlite's main-thread JS alone; worker chunk byte-identical`;
     metrics.push(
       measured('size', `size.binding.${binding.name}.main_gzip_added`, 'KiB', kib(gzip), kib(base.main.gzip), `${note}; gzip -9`),

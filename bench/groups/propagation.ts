@@ -15,7 +15,10 @@ export const propagationGroup: BenchGroup = {
   name: 'propagation',
   title: 'write on device A until a live query on device B (watch on) shows it (facade with sync)',
   metrics() {
-    return [{ metric: 'propagation.p50', unit: 'ms' }, { metric: 'propagation.p99', unit: 'ms' }];
+    return [
+      { metric: 'propagation.p50', unit: 'ms' },
+      { metric: 'propagation.p99', unit: 'ms' },
+    ];
   },
   async run(ctx: BenchContext): Promise<Metric[]> {
     const server = await ctx.syncServer();
@@ -27,33 +30,63 @@ export const propagationGroup: BenchGroup = {
     const a = `pa-${stamp}`;
     const b = `pb-${stamp}`;
     try {
-      await page.evaluate(async ({ a, b, token, user }) => {
-        await window.bench.openSynced(a, token, false);
-        await window.bench.openSynced(b, token, true);
-        await window.bench.attachSynced(a, user);
-        await window.bench.attachSynced(b, user);
-      }, { a, b, token, user });
+      await page.evaluate(
+        async ({ a, b, token, user }) => {
+          await window.bench.openSynced(a, token, false);
+          await window.bench.openSynced(b, token, true);
+          await window.bench.attachSynced(a, user);
+          await window.bench.attachSynced(b, user);
+        },
+        { a, b, token, user },
+      );
       const samples = ctx.repeats(20, 100);
       const total: number[] = [];
       const push: number[] = [];
       for (let i = -3; i < samples; i++) {
-        const out = await page.evaluate(({ a, b, key, i }) => window.bench.propagateFacade(a, b, key, i), { a, b, key: `prop-${i + 3}`, i: i + 3 });
+        const out = await page.evaluate(({ a, b, key, i }) => window.bench.propagateFacade(a, b, key, i), {
+          a,
+          b,
+          key: `prop-${i + 3}`,
+          i: i + 3,
+        });
         if (i < 0) continue; // warm-up: connections, watch stream, JIT
         total.push(out.totalMs);
         push.push(out.pushMs);
       }
-      ctx.log(`${samples} samples: p50 ${percentile(total, 50).toFixed(1)} ms, p99 ${percentile(total, 99).toFixed(1)} ms; A's write+push p50 ${percentile(push, 50).toFixed(1)} ms`);
-      const note = `${samples} single-row db.exec writes on device A, each pushed at once (db.sync.pushPending); device B auto-syncs on watch wake-ups (debounce 0) and a db.live query shows the row; ` +
+      ctx.log(
+        `${samples} samples: p50 ${percentile(total, 50).toFixed(1)} ms, p99 ${percentile(total, 99).toFixed(1)} ms; A's write+push p50 ${percentile(push, 50).toFixed(1)} ms`,
+      );
+      const note =
+        `${samples} single-row db.exec writes on device A, each pushed at once (db.sync.pushPending); device B auto-syncs on watch wake-ups (debounce 0) and a db.live query shows the row; ` +
         'both devices opened through openDatabase({ sync }) on OPFS in one page (one clock), server behind the page origin (Vite preview proxy)';
       return [
-        measured('propagation', 'propagation.p50', 'ms', percentile(total, 50), percentile(push, 50), `${note}; baseline = A's write + push round trip p50`),
-        measured('propagation', 'propagation.p99', 'ms', percentile(total, 99), percentile(push, 99), `same samples; baseline = A's write + push p99`),
+        measured(
+          'propagation',
+          'propagation.p50',
+          'ms',
+          percentile(total, 50),
+          percentile(push, 50),
+          `${note}; baseline = A's write + push round trip p50`,
+        ),
+        measured(
+          'propagation',
+          'propagation.p99',
+          'ms',
+          percentile(total, 99),
+          percentile(push, 99),
+          `same samples; baseline = A's write + push p99`,
+        ),
       ];
     } finally {
-      await page.evaluate(async ({ a, b }) => {
-        await window.bench.closeFacade(a).catch(() => undefined);
-        await window.bench.closeFacade(b).catch(() => undefined);
-      }, { a, b }).catch(() => undefined);
+      await page
+        .evaluate(
+          async ({ a, b }) => {
+            await window.bench.closeFacade(a).catch(() => undefined);
+            await window.bench.closeFacade(b).catch(() => undefined);
+          },
+          { a, b },
+        )
+        .catch(() => undefined);
       await page.close();
     }
   },

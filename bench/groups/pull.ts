@@ -21,7 +21,8 @@ import { median, perSecond } from '../lib/stats.ts';
 const SIZES = [10_000, 100_000];
 const MILLION = 1_000_000;
 const ONLY = process.env.BENCH_PULL_ONLY as 'million' | 'snapshot' | 'bundle' | undefined;
-if (ONLY !== undefined && ONLY !== 'million' && ONLY !== 'snapshot' && ONLY !== 'bundle') throw new Error(`BENCH_PULL_ONLY=${ONLY}: expected million, snapshot or bundle`);
+if (ONLY !== undefined && ONLY !== 'million' && ONLY !== 'snapshot' && ONLY !== 'bundle')
+  throw new Error(`BENCH_PULL_ONLY=${ONLY}: expected million, snapshot or bundle`);
 /** The 1M snapshot is abandoned (worker terminated, metrics failed with the reason) after this long. */
 const MILLION_LIMIT_MS = 6 * 60_000;
 
@@ -37,14 +38,20 @@ export const pullGroup: BenchGroup = {
   name: 'pull',
   title: 'pull and hydrate a fresh browser device (OPFS) by snapshot and by bundle pull',
   metrics(quick) {
-    const base = ONLY === 'million' ? [] : SIZES.flatMap((n) => [
-      ...(ONLY === 'bundle' ? [] : [{ metric: `pull.snapshot_rows_${n}.throughput`, unit: 'rows/s' }]),
-      ...(ONLY === 'snapshot' ? [] : [{ metric: `pull.bundle_rows_${n}.throughput`, unit: 'rows/s' }]),
-    ]);
-    return (quick && ONLY !== 'million') || ONLY === 'snapshot' || ONLY === 'bundle' ? base : base.concat([
-      ...['until_session', 'download_stage', 'final_apply'].map((p) => ({ metric: `pull.snapshot_rows_${MILLION}.${p}`, unit: 's' })),
-      { metric: `pull.snapshot_rows_${MILLION}.total`, unit: 's' }, { metric: `pull.snapshot_rows_${MILLION}.longest_main_thread_task`, unit: 'ms' },
-    ]);
+    const base =
+      ONLY === 'million'
+        ? []
+        : SIZES.flatMap((n) => [
+            ...(ONLY === 'bundle' ? [] : [{ metric: `pull.snapshot_rows_${n}.throughput`, unit: 'rows/s' }]),
+            ...(ONLY === 'snapshot' ? [] : [{ metric: `pull.bundle_rows_${n}.throughput`, unit: 'rows/s' }]),
+          ]);
+    return (quick && ONLY !== 'million') || ONLY === 'snapshot' || ONLY === 'bundle'
+      ? base
+      : base.concat([
+          ...['until_session', 'download_stage', 'final_apply'].map((p) => ({ metric: `pull.snapshot_rows_${MILLION}.${p}`, unit: 's' })),
+          { metric: `pull.snapshot_rows_${MILLION}.total`, unit: 's' },
+          { metric: `pull.snapshot_rows_${MILLION}.longest_main_thread_task`, unit: 'ms' },
+        ]);
   },
   async run(ctx: BenchContext): Promise<Metric[]> {
     const server = await ctx.syncServer();
@@ -76,7 +83,8 @@ export const pullGroup: BenchGroup = {
           let bundlesApplied = 0;
           if (ONLY !== 'snapshot') {
             const pulled = await call<Timed<PullOut>>(page, 'pull', [pb]);
-            if (pulled.result.rowsApplied !== n) throw new Error(`bundle pull applied ${JSON.stringify(pulled.result)}, expected ${n} rows`);
+            if (pulled.result.rowsApplied !== n)
+              throw new Error(`bundle pull applied ${JSON.stringify(pulled.result)}, expected ${n} rows`);
             await call(page, 'closeDevice', [pb]);
             bundle.push(perSecond(n, pulled.ms));
             bundlesApplied = pulled.result.bundlesApplied;
@@ -94,22 +102,41 @@ export const pullGroup: BenchGroup = {
           }
 
           direct.push(perSecond(n, await call<number>(page, 'insertDirect', [`pd-${n}-${stamp}-${r}`, n, 'd'])));
-          ctx.log(`${n} rows, repeat ${r + 1}/${repeats}: bundle pull ${ONLY === 'snapshot' ? 'skipped' : `${Math.round(bundle.at(-1)!)} rows/s (${bundlesApplied} bundles)`}, ` +
-            `snapshot ${ONLY === 'bundle' ? 'skipped' : `${Math.round(snapshot.at(-1)!)} rows/s`}, direct sqlite-wasm insert ${Math.round(direct.at(-1)!)} rows/s`);
+          ctx.log(
+            `${n} rows, repeat ${r + 1}/${repeats}: bundle pull ${ONLY === 'snapshot' ? 'skipped' : `${Math.round(bundle.at(-1)!)} rows/s (${bundlesApplied} bundles)`}, ` +
+              `snapshot ${ONLY === 'bundle' ? 'skipped' : `${Math.round(snapshot.at(-1)!)} rows/s`}, direct sqlite-wasm insert ${Math.round(direct.at(-1)!)} rows/s`,
+          );
         }
         const base = `baseline = the same number of rows INSERTed straight into sqlite-wasm on OPFS in the same worker (one prepared statement, one transaction); median of ${repeats}`;
         if (ONLY !== 'bundle') {
           metrics.push(
-            measured('pull', `pull.snapshot_rows_${n}.throughput`, 'rows/s', median(snapshot), median(direct),
-              `fresh OPFS device attach() to a user with ${n.toLocaleString('en-US')} rows (~200 B) on the server until used_remote_state (snapshot download + apply), in the bench worker; ${base}`, snapshot),
+            measured(
+              'pull',
+              `pull.snapshot_rows_${n}.throughput`,
+              'rows/s',
+              median(snapshot),
+              median(direct),
+              `fresh OPFS device attach() to a user with ${n.toLocaleString('en-US')} rows (~200 B) on the server until used_remote_state (snapshot download + apply), in the bench worker; ${base}`,
+              snapshot,
+            ),
           );
         }
         if (ONLY !== 'snapshot') {
-          metrics.push(measured('pull', `pull.bundle_rows_${n}.throughput`, 'rows/s', median(bundle), median(direct),
-            `pullToStable() of ${n.toLocaleString('en-US')} rows in ${Math.ceil(n / 50_000)} server bundle(s) by a device attached before they were written; ${base}`, bundle));
+          metrics.push(
+            measured(
+              'pull',
+              `pull.bundle_rows_${n}.throughput`,
+              'rows/s',
+              median(bundle),
+              median(direct),
+              `pullToStable() of ${n.toLocaleString('en-US')} rows in ${Math.ceil(n / 50_000)} server bundle(s) by a device attached before they were written; ${base}`,
+              bundle,
+            ),
+          );
         }
       }
-      if ((!ctx.quick && ONLY !== 'snapshot' && ONLY !== 'bundle') || ONLY === 'million') metrics.push(...(await millionBySnapshot(ctx, page, stamp)));
+      if ((!ctx.quick && ONLY !== 'snapshot' && ONLY !== 'bundle') || ONLY === 'million')
+        metrics.push(...(await millionBySnapshot(ctx, page, stamp)));
     } finally {
       await page.evaluate(() => window.bench.terminate('pull')).catch(() => undefined);
       await page.close();
@@ -129,34 +156,77 @@ async function millionBySnapshot(ctx: BenchContext, page: Page, stamp: string): 
   const attempt = call<Timed<AttachOut> & { phases: SnapshotPhases | null }>(page, 'attach', [`pm-${stamp}`, user]);
   attempt.catch(() => undefined);
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const outcome = await Promise.race([attempt, new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), MILLION_LIMIT_MS); })]);
+  const outcome = await Promise.race([
+    attempt,
+    new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), MILLION_LIMIT_MS);
+    }),
+  ]);
   clearTimeout(timer);
   const tasks = await page.evaluate(() => window.bench.stopLongTasks());
   if (outcome === 'timeout') {
     await page.evaluate(() => window.bench.terminate('pull'));
-    const reason = `failed in this run: the 1,000,000-row snapshot had not finished after ${MILLION_LIMIT_MS / 60_000} min (abandoned); ` +
+    const reason =
+      `failed in this run: the 1,000,000-row snapshot had not finished after ${MILLION_LIMIT_MS / 60_000} min (abandoned); ` +
       `main-thread long tasks meanwhile: ${tasks.count}, longest ${Math.round(tasks.longestMs)} ms`;
     ctx.log(reason);
-    return [...['until_session', 'download_stage', 'final_apply'].map((p) => failed('pull', `pull.snapshot_rows_${MILLION}.${p}`, 's', reason)),
-      failed('pull', `pull.snapshot_rows_${MILLION}.total`, 's', reason), failed('pull', `pull.snapshot_rows_${MILLION}.longest_main_thread_task`, 'ms', reason)];
+    return [
+      ...['until_session', 'download_stage', 'final_apply'].map((p) => failed('pull', `pull.snapshot_rows_${MILLION}.${p}`, 's', reason)),
+      failed('pull', `pull.snapshot_rows_${MILLION}.total`, 's', reason),
+      failed('pull', `pull.snapshot_rows_${MILLION}.longest_main_thread_task`, 'ms', reason),
+    ];
   }
   const hydrated = outcome;
   if (hydrated.result.snapshotRows !== MILLION) throw new Error(`1M snapshot: ${JSON.stringify(hydrated.result)}`);
   await call(page, 'closeDevice', [`pm-${stamp}`]);
   const directMs = await call<number>(page, 'insertDirect', [`pmd-${stamp}`, MILLION, 'd']);
-  ctx.log(`1M snapshot ${Math.round(hydrated.ms / 1000)} s (direct insert ${Math.round(directMs / 1000)} s); main-thread long tasks: ${tasks.count}, longest ${Math.round(tasks.longestMs)} ms`);
+  ctx.log(
+    `1M snapshot ${Math.round(hydrated.ms / 1000)} s (direct insert ${Math.round(directMs / 1000)} s); main-thread long tasks: ${tasks.count}, longest ${Math.round(tasks.longestMs)} ms`,
+  );
   const p = hydrated.phases;
-  if (p) ctx.log(`1M snapshot phases: until session ${(p.untilSessionMs / 1000).toFixed(1)} s, download + stage ${(p.downloadStageMs / 1000).toFixed(1)} s, final apply ${(p.finalApplyMs / 1000).toFixed(1)} s`);
-  const phase = (name: string, ms: number | undefined, what: string): Metric => (ms === undefined
-    ? failed('pull', `pull.snapshot_rows_${MILLION}.${name}`, 's', 'failed in this run: the engine sent no hydrating progress events, so the phases are unknown')
-    : measured('pull', `pull.snapshot_rows_${MILLION}.${name}`, 's', ms / 1000, directMs / 1000, `${what} of the same 1M-row attach (from the engine's hydrating progress events); baseline = the direct insert`));
+  if (p)
+    ctx.log(
+      `1M snapshot phases: until session ${(p.untilSessionMs / 1000).toFixed(1)} s, download + stage ${(p.downloadStageMs / 1000).toFixed(1)} s, final apply ${(p.finalApplyMs / 1000).toFixed(1)} s`,
+    );
+  const phase = (name: string, ms: number | undefined, what: string): Metric =>
+    ms === undefined
+      ? failed(
+          'pull',
+          `pull.snapshot_rows_${MILLION}.${name}`,
+          's',
+          'failed in this run: the engine sent no hydrating progress events, so the phases are unknown',
+        )
+      : measured(
+          'pull',
+          `pull.snapshot_rows_${MILLION}.${name}`,
+          's',
+          ms / 1000,
+          directMs / 1000,
+          `${what} of the same 1M-row attach (from the engine's hydrating progress events); baseline = the direct insert`,
+        );
   return [
-    phase('until_session', p?.untilSessionMs, 'from attach() until the server\'s snapshot session exists (server builds the frozen snapshot)'),
+    phase(
+      'until_session',
+      p?.untilSessionMs,
+      "from attach() until the server's snapshot session exists (server builds the frozen snapshot)",
+    ),
     phase('download_stage', p?.downloadStageMs, 'from the session until every chunk is downloaded, validated and staged'),
     phase('final_apply', p?.finalApplyMs, 'the final transaction (staged rows into the table and row state) until attach() returns'),
-    measured('pull', `pull.snapshot_rows_${MILLION}.total`, 's', hydrated.ms / 1000, directMs / 1000,
-      'fresh OPFS device attach() to a user with 1,000,000 rows (~200 B) on the server (one run); baseline = the same rows INSERTed straight into sqlite-wasm on OPFS in the same worker; goal < 30 s'),
-    measured('pull', `pull.snapshot_rows_${MILLION}.longest_main_thread_task`, 'ms', tasks.longestMs, null,
-      `longest PerformanceObserver 'longtask' on the page's main thread while the snapshot ran (${tasks.count} long tasks; 0 = none over 50 ms); goal: none over 50 ms`),
+    measured(
+      'pull',
+      `pull.snapshot_rows_${MILLION}.total`,
+      's',
+      hydrated.ms / 1000,
+      directMs / 1000,
+      'fresh OPFS device attach() to a user with 1,000,000 rows (~200 B) on the server (one run); baseline = the same rows INSERTed straight into sqlite-wasm on OPFS in the same worker; goal < 30 s',
+    ),
+    measured(
+      'pull',
+      `pull.snapshot_rows_${MILLION}.longest_main_thread_task`,
+      'ms',
+      tasks.longestMs,
+      null,
+      `longest PerformanceObserver 'longtask' on the page's main thread while the snapshot ran (${tasks.count} long tasks; 0 = none over 50 ms); goal: none over 50 ms`,
+    ),
   ];
 }

@@ -43,11 +43,22 @@ export const pushGroup: BenchGroup = {
           await device.close();
         }
         pg.push(perSecond(n, await server.pgInsert(`pg-${n}-${stamp}-${r}`, n)));
-        ctx.log(`${n} rows, repeat ${r + 1}/${repeats}: push ${Math.round(ours.at(-1)!)} rows/s, PostgreSQL direct ${Math.round(pg.at(-1)!)} rows/s`);
+        ctx.log(
+          `${n} rows, repeat ${r + 1}/${repeats}: push ${Math.round(ours.at(-1)!)} rows/s, PostgreSQL direct ${Math.round(pg.at(-1)!)} rows/s`,
+        );
       }
-      metrics.push(measured('push', `push.rows_${n}.throughput`, 'rows/s', median(ours), median(pg),
-        `pushPending() of ${n.toLocaleString('en-US')} captured INSERTs (~200 B rows) from a Node device (real engine, sqlite-wasm memory VFS) over HTTP until committed; ` +
-        `baseline = the same rows INSERTed straight into a plain PostgreSQL table in one transaction; median of ${repeats}`, ours));
+      metrics.push(
+        measured(
+          'push',
+          `push.rows_${n}.throughput`,
+          'rows/s',
+          median(ours),
+          median(pg),
+          `pushPending() of ${n.toLocaleString('en-US')} captured INSERTs (~200 B rows) from a Node device (real engine, sqlite-wasm memory VFS) over HTTP until committed; ` +
+            `baseline = the same rows INSERTed straight into a plain PostgreSQL table in one transaction; median of ${repeats}`,
+          ours,
+        ),
+      );
     }
     return metrics;
   },

@@ -20,9 +20,12 @@ export const queryGroup: BenchGroup = {
   name: 'query',
   title: 'point-query round trip (leader tab, follower tab, inside the worker) and leader hand-over',
   metrics() {
-    return ['leader_tab', 'follower_tab', 'in_worker'].flatMap((where) => [
-      { metric: `query.point.${where}.p50`, unit: 'ms' }, { metric: `query.point.${where}.p99`, unit: 'ms' },
-    ]).concat([{ metric: 'query.leader_handover', unit: 'ms' }]);
+    return ['leader_tab', 'follower_tab', 'in_worker']
+      .flatMap((where) => [
+        { metric: `query.point.${where}.p50`, unit: 'ms' },
+        { metric: `query.point.${where}.p99`, unit: 'ms' },
+      ])
+      .concat([{ metric: 'query.leader_handover', unit: 'ms' }]);
   },
   async run(ctx: BenchContext): Promise<Metric[]> {
     const browser = await ctx.browser();
@@ -45,14 +48,18 @@ export const queryGroup: BenchGroup = {
       const keys = Array.from({ length: samplesPerRound }, () => `q-${String(Math.floor(Math.random() * ROWS)).padStart(7, '0')}`);
       // Interleaved per round so the three paths see the same machine conditions.
       const runs: Array<[keyof typeof times, Page, 'timeFacadeQueries' | 'timeInWorkerQueries']> = [
-        ['in_worker', leader, 'timeInWorkerQueries'], ['leader_tab', leader, 'timeFacadeQueries'], ['follower_tab', follower, 'timeFacadeQueries'],
+        ['in_worker', leader, 'timeInWorkerQueries'],
+        ['leader_tab', leader, 'timeFacadeQueries'],
+        ['follower_tab', follower, 'timeFacadeQueries'],
       ];
       for (const [where, page, method] of runs) {
         const t = await page.evaluate(({ n, keys, method }) => window.bench[method](n, keys), { n: name, keys, method });
         times[where].push(...t);
         roundP50[where].push(median(t));
       }
-      ctx.log(`round ${r + 1}/${rounds}: p50 in-worker ${median(roundP50.in_worker.slice(-1)).toFixed(3)} ms, leader ${median(roundP50.leader_tab.slice(-1)).toFixed(3)} ms, follower ${median(roundP50.follower_tab.slice(-1)).toFixed(3)} ms`);
+      ctx.log(
+        `round ${r + 1}/${rounds}: p50 in-worker ${median(roundP50.in_worker.slice(-1)).toFixed(3)} ms, leader ${median(roundP50.leader_tab.slice(-1)).toFixed(3)} ms, follower ${median(roundP50.follower_tab.slice(-1)).toFixed(3)} ms`,
+      );
     }
     const metrics: Metric[] = [];
     const base50 = percentile(times.in_worker, 50);
@@ -65,7 +72,14 @@ export const queryGroup: BenchGroup = {
         : `same query, awaited one at a time, from the ${where === 'leader_tab' ? 'leader tab (comlink to its worker)' : 'follower tab (BroadcastChannel to the leader tab, then its worker)'}; baseline = inside the worker; ${total} samples`;
       metrics.push(
         measured('query', `query.point.${where}.p50`, 'ms', percentile(times[where], 50), isBase ? null : base50, note, roundP50[where]),
-        measured('query', `query.point.${where}.p99`, 'ms', percentile(times[where], 99), isBase ? null : base99, `p99 of the same ${total} samples`),
+        measured(
+          'query',
+          `query.point.${where}.p99`,
+          'ms',
+          percentile(times[where], 99),
+          isBase ? null : base99,
+          `p99 of the same ${total} samples`,
+        ),
       );
     }
 
@@ -87,15 +101,26 @@ export const queryGroup: BenchGroup = {
       const servingAt = await serving;
       const newRole = await next.evaluate((n) => window.bench.role(n), name);
       handovers.push(servingAt - closedAt);
-      ctx.log(`hand-over ${r + 1}: follower serving ${Math.round(servingAt - closedAt)} ms after the leader tab closed (now ${newRole}); cold open ${Math.round(cold.ms)} ms`);
+      ctx.log(
+        `hand-over ${r + 1}: follower serving ${Math.round(servingAt - closedAt)} ms after the leader tab closed (now ${newRole}); cold open ${Math.round(cold.ms)} ms`,
+      );
       current = next;
       next = standby;
     }
     await current.close();
     await next.close();
-    metrics.push(measured('query', 'query.leader_handover', 'ms', median(handovers), median(coldOpens),
-      `from page.close() of the leader tab until a follower's point query is answered by the new leader (median of ${handovers.length}); ` +
-      'baseline = opening a database cold in a fresh tab (new worker + OPFS open); goal < 1,000 ms', handovers));
+    metrics.push(
+      measured(
+        'query',
+        'query.leader_handover',
+        'ms',
+        median(handovers),
+        median(coldOpens),
+        `from page.close() of the leader tab until a follower's point query is answered by the new leader (median of ${handovers.length}); ` +
+          'baseline = opening a database cold in a fresh tab (new worker + OPFS open); goal < 1,000 ms',
+        handovers,
+      ),
+    );
     return metrics;
   },
 };

@@ -61,7 +61,11 @@ async function device(side: Side, user: string): Promise<ExampleDevice> {
   return d;
 }
 
-interface CycleResult { pushMs: number; pullMs: number; snapshotMs: number }
+interface CycleResult {
+  pushMs: number;
+  pullMs: number;
+  snapshotMs: number;
+}
 
 /**
  * One repeat on one server: a device attached to an empty user (the puller), a second device that
@@ -79,12 +83,14 @@ async function cycle(side: Side, n: number, user: string): Promise<CycleResult> 
     const t0 = performance.now();
     const pushed = await pusher.engine.pushPending();
     const pushMs = performance.now() - t0;
-    if (pushed.outcome !== 'committed' || pushed.rowCount !== n) throw new Error(`${LABEL[side.name]}: push of ${n} rows: ${JSON.stringify(pushed)}`);
+    if (pushed.outcome !== 'committed' || pushed.rowCount !== n)
+      throw new Error(`${LABEL[side.name]}: push of ${n} rows: ${JSON.stringify(pushed)}`);
 
     const t1 = performance.now();
     const pulled = await puller.engine.pullToStable();
     const pullMs = performance.now() - t1;
-    if (pulled.rowsApplied !== n || puller.count() !== n) throw new Error(`${LABEL[side.name]}: pull applied ${JSON.stringify(pulled)}, ${puller.count()} local rows; expected ${n}`);
+    if (pulled.rowsApplied !== n || puller.count() !== n)
+      throw new Error(`${LABEL[side.name]}: pull applied ${JSON.stringify(pulled)}, ${puller.count()} local rows; expected ${n}`);
 
     const fresh = await openExampleDevice(side.baseUrl, () => side.tokenFor(user), { pushChunkRows: PUSH_CHUNK_ROWS });
     opened.push(fresh);
@@ -92,7 +98,9 @@ async function cycle(side: Side, n: number, user: string): Promise<CycleResult> 
     const hydrated = await fresh.engine.attach(user);
     const snapshotMs = performance.now() - t2;
     if (hydrated.status !== 'connected' || hydrated.outcome !== 'used_remote_state' || hydrated.snapshotRows !== n || fresh.count() !== n) {
-      throw new Error(`${LABEL[side.name]}: snapshot attach: ${JSON.stringify(hydrated)}, ${fresh.count()} local rows; expected used_remote_state with ${n}`);
+      throw new Error(
+        `${LABEL[side.name]}: snapshot attach: ${JSON.stringify(hydrated)}, ${fresh.count()} local rows; expected used_remote_state with ${n}`,
+      );
     }
     return { pushMs, pullMs, snapshotMs };
   } finally {
@@ -100,7 +108,12 @@ async function cycle(side: Side, n: number, user: string): Promise<CycleResult> 
   }
 }
 
-interface LoadResult { bundles: number; seconds: number; latencies: number[]; errors: string[] }
+interface LoadResult {
+  bundles: number;
+  seconds: number;
+  latencies: number[];
+  errors: string[];
+}
 
 /** `devices` devices (pairs share a user) looping write 5 rows + sync() for `seconds` against one server. */
 async function fleet(side: Side, devices: number, seconds: number, warmupSeconds: number, stamp: string): Promise<LoadResult> {
@@ -109,8 +122,9 @@ async function fleet(side: Side, devices: number, seconds: number, warmupSeconds
   try {
     // Open and attach in waves of 25 so setup does not itself become the load test.
     for (let start = 0; start < devices; start += 25) {
-      const wave = await Promise.all(Array.from({ length: Math.min(25, devices - start) }, (_, k) =>
-        device(side, `vs-load-${devices}-${stamp}-${(start + k) >> 1}`)));
+      const wave = await Promise.all(
+        Array.from({ length: Math.min(25, devices - start) }, (_, k) => device(side, `vs-load-${devices}-${stamp}-${(start + k) >> 1}`)),
+      );
       fleetDevices.push(...wave);
       numbers.push(...wave.map(() => ++deviceNumber));
     }
@@ -120,35 +134,39 @@ async function fleet(side: Side, devices: number, seconds: number, warmupSeconds
     // timed slice of each server still ran ~1.5x slower than its second.
     let seq = 0;
     const warmUntil = performance.now() + warmupSeconds * 1000;
-    await Promise.all(fleetDevices.map(async (d, i) => {
-      let s = 0;
-      do {
-        d.insert(numbers[i]!, s, ROWS_PER_SYNC);
-        s += ROWS_PER_SYNC;
-        await d.engine.sync();
-      } while (performance.now() < warmUntil);
-      seq = Math.max(seq, s);
-    }));
+    await Promise.all(
+      fleetDevices.map(async (d, i) => {
+        let s = 0;
+        do {
+          d.insert(numbers[i]!, s, ROWS_PER_SYNC);
+          s += ROWS_PER_SYNC;
+          await d.engine.sync();
+        } while (performance.now() < warmUntil);
+        seq = Math.max(seq, s);
+      }),
+    );
     const latencies: number[] = [];
     const errors: string[] = [];
     let bundles = 0;
     const t0 = performance.now();
     const deadline = t0 + seconds * 1000;
-    await Promise.all(fleetDevices.map(async (d, i) => {
-      let next = seq;
-      while (performance.now() < deadline) {
-        d.insert(numbers[i]!, next, ROWS_PER_SYNC);
-        next += ROWS_PER_SYNC;
-        const started = performance.now();
-        try {
-          const result = await d.engine.sync();
-          latencies.push(performance.now() - started);
-          if (result.push.outcome === 'committed') bundles++;
-        } catch (error) {
-          errors.push(error instanceof Error ? `${(error as { code?: string }).code ?? error.name}: ${error.message}` : String(error));
+    await Promise.all(
+      fleetDevices.map(async (d, i) => {
+        let next = seq;
+        while (performance.now() < deadline) {
+          d.insert(numbers[i]!, next, ROWS_PER_SYNC);
+          next += ROWS_PER_SYNC;
+          const started = performance.now();
+          try {
+            const result = await d.engine.sync();
+            latencies.push(performance.now() - started);
+            if (result.push.outcome === 'committed') bundles++;
+          } catch (error) {
+            errors.push(error instanceof Error ? `${(error as { code?: string }).code ?? error.name}: ${error.message}` : String(error));
+          }
         }
-      }
-    }));
+      }),
+    );
     return { bundles, seconds: (performance.now() - t0) / 1000, latencies, errors };
   } finally {
     await Promise.all(fleetDevices.map((d) => d.close().catch(() => undefined)));
@@ -193,12 +211,13 @@ function cachedTokens(mint: (userId: string) => Promise<string>): (userId: strin
   };
 }
 
-const SETUP = 'same client for both: our SyncEngine in the bench Node process (sqlite-wasm memory VFS), go-oversync example schema, rows in typed_rows (~200 B), push chunks of 5,000 rows; ' +
+const SETUP =
+  'same client for both: our SyncEngine in the bench Node process (sqlite-wasm memory VFS), go-oversync example schema, rows in typed_rows (~200 B), push chunks of 5,000 rows; ' +
   'both servers on the same PostgreSQL (separate databases), each in its own process';
 
 export const referenceGroup: BenchGroup = {
   name: 'reference',
-  title: 'side by side with go-oversync\'s example server (same client, same PostgreSQL, interleaved; ratio = ours / go-oversync)',
+  title: "side by side with go-oversync's example server (same client, same PostgreSQL, interleaved; ratio = ours / go-oversync)",
   metrics(quick) {
     return metricList(quick);
   },
@@ -228,20 +247,43 @@ export const referenceGroup: BenchGroup = {
           for (const side of ordered(sides, r)) {
             const result = await cycle(side, n, `vs-${n}-${stamp}-${side.name}-${r}`);
             times[side.name].push(result);
-            ctx.log(`${n} rows, repeat ${r + 1}/${repeats}, ${LABEL[side.name].padEnd(11)}: push ${Math.round(perSecond(n, result.pushMs))}, ` +
-              `bundle pull ${Math.round(perSecond(n, result.pullMs))}, snapshot ${Math.round(perSecond(n, result.snapshotMs))} rows/s`);
+            ctx.log(
+              `${n} rows, repeat ${r + 1}/${repeats}, ${LABEL[side.name].padEnd(11)}: push ${Math.round(perSecond(n, result.pushMs))}, ` +
+                `bundle pull ${Math.round(perSecond(n, result.pullMs))}, snapshot ${Math.round(perSecond(n, result.snapshotMs))} rows/s`,
+            );
           }
         }
         const rate = (side: SideName, key: keyof CycleResult) => times[side].map((t) => perSecond(n, t[key]));
         const how = `median of ${repeats}, interleaved; value = ours, baseline = go-oversync 1f1118f example server; ${SETUP}`;
         const count = n.toLocaleString('en-US');
         metrics.push(
-          measured('reference', `reference.push.rows_${n}.throughput`, 'rows/s', median(rate('ours', 'pushMs')), median(rate('go', 'pushMs')),
-            `pushPending() of ${count} captured INSERTs until committed; ${how}`, rate('ours', 'pushMs')),
-          measured('reference', `reference.pull.bundle_rows_${n}.throughput`, 'rows/s', median(rate('ours', 'pullMs')), median(rate('go', 'pullMs')),
-            `pullToStable() of those ${count} rows (one bundle) by a device attached before they were pushed; ${how}`, rate('ours', 'pullMs')),
-          measured('reference', `reference.pull.snapshot_rows_${n}.throughput`, 'rows/s', median(rate('ours', 'snapshotMs')), median(rate('go', 'snapshotMs')),
-            `fresh device attach() to that user (${count} rows) until used_remote_state (snapshot session + chunks + apply); ${how}`, rate('ours', 'snapshotMs')),
+          measured(
+            'reference',
+            `reference.push.rows_${n}.throughput`,
+            'rows/s',
+            median(rate('ours', 'pushMs')),
+            median(rate('go', 'pushMs')),
+            `pushPending() of ${count} captured INSERTs until committed; ${how}`,
+            rate('ours', 'pushMs'),
+          ),
+          measured(
+            'reference',
+            `reference.pull.bundle_rows_${n}.throughput`,
+            'rows/s',
+            median(rate('ours', 'pullMs')),
+            median(rate('go', 'pullMs')),
+            `pullToStable() of those ${count} rows (one bundle) by a device attached before they were pushed; ${how}`,
+            rate('ours', 'pullMs'),
+          ),
+          measured(
+            'reference',
+            `reference.pull.snapshot_rows_${n}.throughput`,
+            'rows/s',
+            median(rate('ours', 'snapshotMs')),
+            median(rate('go', 'snapshotMs')),
+            `fresh device attach() to that user (${count} rows) until used_remote_state (snapshot session + chunks + apply); ${how}`,
+            rate('ours', 'snapshotMs'),
+          ),
         );
       }
 
@@ -255,24 +297,51 @@ export const referenceGroup: BenchGroup = {
           const side = ordered(sides, r >> 1)[r % 2]!;
           const res = await fleet(side, n, seconds, warmupSeconds, `${stamp}-${side.name}-${r}`);
           results[side.name].push(res);
-          ctx.log(`${n} devices, slice ${r + 1}/${slices * 2}, ${LABEL[side.name].padEnd(11)}: ${res.bundles} bundles in ${res.seconds.toFixed(1)} s = ${(res.bundles / res.seconds).toFixed(1)}/s, ` +
-            `sync p50 ${percentile(res.latencies, 50).toFixed(0)} ms, p99 ${percentile(res.latencies, 99).toFixed(0)} ms, errors ${res.errors.length}` +
-            (res.errors.length ? ` (first: ${[...new Set(res.errors)].slice(0, 2).join(' | ')})` : ''));
+          ctx.log(
+            `${n} devices, slice ${r + 1}/${slices * 2}, ${LABEL[side.name].padEnd(11)}: ${res.bundles} bundles in ${res.seconds.toFixed(1)} s = ${(res.bundles / res.seconds).toFixed(1)}/s, ` +
+              `sync p50 ${percentile(res.latencies, 50).toFixed(0)} ms, p99 ${percentile(res.latencies, 99).toFixed(0)} ms, errors ${res.errors.length}` +
+              (res.errors.length ? ` (first: ${[...new Set(res.errors)].slice(0, 2).join(' | ')})` : ''),
+          );
         }
         const o = merge(results.ours);
         const g = merge(results.go);
         const how = `${n} devices (${n / 2} users, 2 devices each), each looping write ${ROWS_PER_SYNC} rows + sync() (push + pull) after ${warmupSeconds} s of the same loop untimed (warm-up); ${slices} slice(s) of ${seconds} s per server, alternating; ${SETUP}`;
         const firstErrors = (r: LoadResult) => [...new Set(r.errors)].slice(0, 2).join(' | ');
         metrics.push(
-          measured('reference', `reference.server_load.devices_${n}.bundles_per_s`, 'bundles/s', o.bundles / o.seconds, g.bundles / g.seconds,
-            `committed pushed bundles per second; value = ours, baseline = go-oversync; ${how}`),
-          measured('reference', `reference.server_load.devices_${n}.sync_p50`, 'ms', percentile(o.latencies, 50), percentile(g.latencies, 50),
-            `sync() latency p50 (ours over ${o.latencies.length} syncs, go-oversync over ${g.latencies.length}); lower is better, ratio < 1 = ours faster`),
-          measured('reference', `reference.server_load.devices_${n}.sync_p99`, 'ms', percentile(o.latencies, 99), percentile(g.latencies, 99),
-            'sync() latency p99; lower is better, ratio < 1 = ours faster'),
-          measured('reference', `reference.server_load.devices_${n}.errors`, 'count', o.errors.length, g.errors.length,
+          measured(
+            'reference',
+            `reference.server_load.devices_${n}.bundles_per_s`,
+            'bundles/s',
+            o.bundles / o.seconds,
+            g.bundles / g.seconds,
+            `committed pushed bundles per second; value = ours, baseline = go-oversync; ${how}`,
+          ),
+          measured(
+            'reference',
+            `reference.server_load.devices_${n}.sync_p50`,
+            'ms',
+            percentile(o.latencies, 50),
+            percentile(g.latencies, 50),
+            `sync() latency p50 (ours over ${o.latencies.length} syncs, go-oversync over ${g.latencies.length}); lower is better, ratio < 1 = ours faster`,
+          ),
+          measured(
+            'reference',
+            `reference.server_load.devices_${n}.sync_p99`,
+            'ms',
+            percentile(o.latencies, 99),
+            percentile(g.latencies, 99),
+            'sync() latency p99; lower is better, ratio < 1 = ours faster',
+          ),
+          measured(
+            'reference',
+            `reference.server_load.devices_${n}.errors`,
+            'count',
+            o.errors.length,
+            g.errors.length,
             `failed sync() calls (after the engine's own retries); value = ours, baseline = go-oversync; must be 0` +
-            (o.errors.length ? `; ours first: ${firstErrors(o)}` : '') + (g.errors.length ? `; go-oversync first: ${firstErrors(g)}` : '')),
+              (o.errors.length ? `; ours first: ${firstErrors(o)}` : '') +
+              (g.errors.length ? `; go-oversync first: ${firstErrors(g)}` : ''),
+          ),
         );
       }
       return metrics;

@@ -18,8 +18,18 @@ const COMMIT_PATH_ROWS = 200;
 const costMetrics = [
   { key: 'insertBulkMs', metric: `write.insert_${BULK}_rows_one_tx`, rows: BULK, what: `${BULK} INSERTs in one write unit` },
   { key: 'updateBulkMs', metric: `write.update_${BULK}_rows_one_tx`, rows: BULK, what: `${BULK} UPDATEs in one write unit` },
-  { key: 'insertSingleMs', metric: `write.insert_${SINGLE}_single_row_tx`, rows: SINGLE, what: `${SINGLE} awaited single-row INSERT units (one durable commit each)` },
-  { key: 'updateSingleMs', metric: `write.update_${SINGLE}_single_row_tx`, rows: SINGLE, what: `${SINGLE} awaited single-row UPDATE units` },
+  {
+    key: 'insertSingleMs',
+    metric: `write.insert_${SINGLE}_single_row_tx`,
+    rows: SINGLE,
+    what: `${SINGLE} awaited single-row INSERT units (one durable commit each)`,
+  },
+  {
+    key: 'updateSingleMs',
+    metric: `write.update_${SINGLE}_single_row_tx`,
+    rows: SINGLE,
+    what: `${SINGLE} awaited single-row UPDATE units`,
+  },
 ] as const;
 
 function appCalls(quick: boolean): number {
@@ -54,9 +64,10 @@ export const writeGroup: BenchGroup = {
       // Alternate which variant goes first so a slow phase of the machine does not favour one.
       const order = r % 2 === 0 ? [false, true] : [true, false];
       for (const isSynced of order) {
-        const sample = (await page.evaluate(({ name, isSynced, BULK, SINGLE }) =>
-          window.bench.call('write', 'writeCost', [name, isSynced, BULK, SINGLE]),
-        { name: `wc-${stamp}-${r}-${isSynced ? 's' : 'p'}`, isSynced, BULK, SINGLE })) as WriteCostSample;
+        const sample = (await page.evaluate(
+          ({ name, isSynced, BULK, SINGLE }) => window.bench.call('write', 'writeCost', [name, isSynced, BULK, SINGLE]),
+          { name: `wc-${stamp}-${r}-${isSynced ? 's' : 'p'}`, isSynced, BULK, SINGLE },
+        )) as WriteCostSample;
         (isSynced ? synced : plain).push(sample);
       }
       ctx.log(`repeat ${r + 1}/${repeats}: plain ${JSON.stringify(round(plain.at(-1)!))} synced ${JSON.stringify(round(synced.at(-1)!))}`);
@@ -65,52 +76,108 @@ export const writeGroup: BenchGroup = {
     const paths: Array<{ shipped: number; messageChannel: number; rawSqlite: number }> = [];
     const pathRepeats = ctx.repeats(2, 5);
     for (let r = 0; r < pathRepeats; r++) {
-      paths.push((await page.evaluate(({ name, rows }) => window.bench.call('write', 'commitPaths', [name, rows]),
-        { name: `cp-${stamp}-${r}`, rows: COMMIT_PATH_ROWS })) as typeof paths[number]);
-      ctx.log(`commit paths ${r + 1}/${pathRepeats}: ${JSON.stringify(paths.at(-1), (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v))} ms/commit`);
+      paths.push(
+        (await page.evaluate(({ name, rows }) => window.bench.call('write', 'commitPaths', [name, rows]), {
+          name: `cp-${stamp}-${r}`,
+          rows: COMMIT_PATH_ROWS,
+        })) as (typeof paths)[number],
+      );
+      ctx.log(
+        `commit paths ${r + 1}/${pathRepeats}: ${JSON.stringify(paths.at(-1), (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v))} ms/commit`,
+      );
     }
     await page.evaluate(() => window.bench.terminate('write'));
     const metrics: Metric[] = costMetrics.map((m) => {
       const s = synced.map((x) => perSecond(m.rows, x[m.key]));
       const p = plain.map((x) => perSecond(m.rows, x[m.key]));
-      return measured('write', m.metric, 'rows/s', median(s), median(p),
-        `${m.what}; value = synced table (capture triggers), baseline = same table without sync, median of ${repeats}; ratio < 1 is the capture overhead`, s);
+      return measured(
+        'write',
+        m.metric,
+        'rows/s',
+        median(s),
+        median(p),
+        `${m.what}; value = synced table (capture triggers), baseline = same table without sync, median of ${repeats}; ratio < 1 is the capture overhead`,
+        s,
+      );
     });
     metrics.push(
-      measured('write', 'write.single_row_commit.shipped_vs_raw_sqlite', 'ms/commit', median(paths.map((p) => p.shipped)), median(paths.map((p) => p.rawSqlite)),
+      measured(
+        'write',
+        'write.single_row_commit.shipped_vs_raw_sqlite',
+        'ms/commit',
+        median(paths.map((p) => p.shipped)),
+        median(paths.map((p) => p.rawSqlite)),
         `${COMMIT_PATH_ROWS} awaited single-row write units through LocalDatabase (group commit as shipped: flushed in a new task by a message); baseline = ${COMMIT_PATH_ROWS} bare autocommit INSERTs on the same OPFS connection; median of ${pathRepeats}`,
-        paths.map((p) => p.shipped)),
-      measured('write', 'write.single_row_commit.message_channel_flush', 'ms/commit', median(paths.map((p) => p.messageChannel)), median(paths.map((p) => p.shipped)),
+        paths.map((p) => p.shipped),
+      ),
+      measured(
+        'write',
+        'write.single_row_commit.message_channel_flush',
+        'ms/commit',
+        median(paths.map((p) => p.messageChannel)),
+        median(paths.map((p) => p.shipped)),
         'the same awaited writes with an explicit scheduleFlush = MessageChannel message (what the shipped default now does; before it was setTimeout(0), clamped to >= 4 ms); baseline = shipped path',
-        paths.map((p) => p.messageChannel)),
+        paths.map((p) => p.messageChannel),
+      ),
     );
 
     // Single-row writes from the app: the facade's exec, one call per row, all in flight at once.
     const n = appCalls(ctx.quick);
-    await page.evaluate(async ({ stamp }) => {
-      await window.bench.openFacade(`plain-app-${stamp}`);
-      await window.bench.openFacade(`synced-app-${stamp}`);
-    }, { stamp });
+    await page.evaluate(
+      async ({ stamp }) => {
+        await window.bench.openFacade(`plain-app-${stamp}`);
+        await window.bench.openFacade(`synced-app-${stamp}`);
+      },
+      { stamp },
+    );
     const runs: Record<'plain' | 'synced', Array<{ totalMs: number; latencies: number[] }>> = { plain: [], synced: [] };
     for (let r = 0; r < repeats; r++) {
       for (const kind of r % 2 === 0 ? (['plain', 'synced'] as const) : (['synced', 'plain'] as const)) {
-        const result = await page.evaluate(({ name, n, prefix }) => window.bench.concurrentWrites(name, n, prefix),
-          { name: `${kind}-app-${stamp}`, n, prefix: `app${r}` });
+        const result = await page.evaluate(({ name, n, prefix }) => window.bench.concurrentWrites(name, n, prefix), {
+          name: `${kind}-app-${stamp}`,
+          n,
+          prefix: `app${r}`,
+        });
         runs[kind].push(result);
       }
-      ctx.log(`app calls repeat ${r + 1}/${repeats}: plain ${Math.round(perSecond(n, runs.plain.at(-1)!.totalMs))}/s, synced ${Math.round(perSecond(n, runs.synced.at(-1)!.totalMs))}/s`);
+      ctx.log(
+        `app calls repeat ${r + 1}/${repeats}: plain ${Math.round(perSecond(n, runs.plain.at(-1)!.totalMs))}/s, synced ${Math.round(perSecond(n, runs.synced.at(-1)!.totalMs))}/s`,
+      );
     }
     await page.close();
     const rate = (k: 'plain' | 'synced') => runs[k].map((x) => perSecond(n, x.totalMs));
     const lat = (k: 'plain' | 'synced', p: number) => runs[k].map((x) => percentile(x.latencies, p));
-    const note = `${n} concurrent db.exec INSERT calls from the main thread through the facade (group commit), durable on OPFS when resolved; ` +
+    const note =
+      `${n} concurrent db.exec INSERT calls from the main thread through the facade (group commit), durable on OPFS when resolved; ` +
       `value = synced table, baseline = plain table, median of ${repeats}; goal >= 2,000 calls/s`;
     metrics.push(
-      measured('write', `write.app_single_row_calls_${n}.throughput`, 'calls/s', median(rate('synced')), median(rate('plain')), note, rate('synced')),
-      measured('write', `write.app_single_row_calls_${n}.p50`, 'ms', median(lat('synced', 50)), median(lat('plain', 50)),
-        'per-call latency p50 of the same calls (all issued at once, so it includes queueing behind earlier calls)', lat('synced', 50)),
-      measured('write', `write.app_single_row_calls_${n}.p95`, 'ms', median(lat('synced', 95)), median(lat('plain', 95)),
-        'per-call latency p95 of the same calls', lat('synced', 95)),
+      measured(
+        'write',
+        `write.app_single_row_calls_${n}.throughput`,
+        'calls/s',
+        median(rate('synced')),
+        median(rate('plain')),
+        note,
+        rate('synced'),
+      ),
+      measured(
+        'write',
+        `write.app_single_row_calls_${n}.p50`,
+        'ms',
+        median(lat('synced', 50)),
+        median(lat('plain', 50)),
+        'per-call latency p50 of the same calls (all issued at once, so it includes queueing behind earlier calls)',
+        lat('synced', 50),
+      ),
+      measured(
+        'write',
+        `write.app_single_row_calls_${n}.p95`,
+        'ms',
+        median(lat('synced', 95)),
+        median(lat('plain', 95)),
+        'per-call latency p95 of the same calls',
+        lat('synced', 95),
+      ),
     );
     return metrics;
   },

@@ -42,14 +42,23 @@ function note(i: number): string {
  * Opens a device against `serverUrl`; `getToken` is asked before each request, as in an app;
  * `options` override engine options (e.g. `pushChunkRows`).
  */
-export async function openExampleDevice(serverUrl: string, getToken: () => Promise<string>,
-  options: Partial<Pick<SyncEngineOptions, 'pushChunkRows' | 'pullMaxBundles' | 'snapshotChunkRows' | 'fetch'>> = {}): Promise<ExampleDevice> {
+export async function openExampleDevice(
+  serverUrl: string,
+  getToken: () => Promise<string>,
+  options: Partial<Pick<SyncEngineOptions, 'pushChunkRows' | 'pullMaxBundles' | 'snapshotChunkRows' | 'fetch'>> = {},
+): Promise<ExampleDevice> {
   const sqlite3 = await nodeSqlite();
   const db = new sqlite3.oo1.DB(':memory:', 'c');
   db.exec('PRAGMA foreign_keys = ON');
   db.exec(LOCAL_SCHEMA);
   const engine = await SyncEngine.open({
-    sqlite3, db, remoteSchema: EXAMPLE_REMOTE_SCHEMA, tables: LOCAL_TABLES.map((t) => ({ ...t })), serverUrl, getToken, ...options,
+    sqlite3,
+    db,
+    remoteSchema: EXAMPLE_REMOTE_SCHEMA,
+    tables: LOCAL_TABLES.map((t) => ({ ...t })),
+    serverUrl,
+    getToken,
+    ...options,
   });
   return {
     db,

@@ -116,6 +116,8 @@ if (cluster.isWorker) {
 
   // The runner died without saying close (Ctrl-C, a crash): drop the database and go too.
   process.on('disconnect', () => {
-    void stop().catch(() => undefined).finally(() => process.exit(0));
+    void stop()
+      .catch(() => undefined)
+      .finally(() => process.exit(0));
   });
 }

@@ -21,8 +21,16 @@ export async function locateGoReference(): Promise<{ peerPath: string } | { peer
   const location = (await import(new URL('../../interop/peer-location.mjs', import.meta.url).href)) as PeerLocationModule;
   const build = (await import(new URL('../../interop/go-build.mjs', import.meta.url).href)) as GoBuildModule;
   const found = location.locatePeer();
-  if (found.path === null) return { peerPath: null, reason: `${'reason' in found ? found.reason : 'go-oversync not found'}; to run this group: ${location.PEER_INSTRUCTION}` };
-  if (!build.hasGo()) return { peerPath: null, reason: `Go is not installed (go-oversync's example server is built from source at ${found.path}); install Go to run this group` };
+  if (found.path === null)
+    return {
+      peerPath: null,
+      reason: `${'reason' in found ? found.reason : 'go-oversync not found'}; to run this group: ${location.PEER_INSTRUCTION}`,
+    };
+  if (!build.hasGo())
+    return {
+      peerPath: null,
+      reason: `Go is not installed (go-oversync's example server is built from source at ${found.path}); install Go to run this group`,
+    };
   return { peerPath: found.path };
 }
 

@@ -27,11 +27,27 @@ export interface Metric {
 }
 
 /** Builds a measured metric; ratio is value / baseline. */
-export function measured(group: string, metric: string, unit: string, value: number, baseline: number | null, notes: string,
-  samples?: readonly number[]): Metric {
+export function measured(
+  group: string,
+  metric: string,
+  unit: string,
+  value: number,
+  baseline: number | null,
+  notes: string,
+  samples?: readonly number[],
+): Metric {
   const ratio = baseline === null || baseline === 0 ? null : value / baseline;
-  return { group, metric, unit, value: round(value), baseline: baseline === null ? null : round(baseline), ratio: ratio === null ? null : round(ratio, 3),
-    notes, status: 'ok', ...(samples ? { samples: samples.map((s) => round(s)) } : {}) };
+  return {
+    group,
+    metric,
+    unit,
+    value: round(value),
+    baseline: baseline === null ? null : round(baseline),
+    ratio: ratio === null ? null : round(ratio, 3),
+    notes,
+    status: 'ok',
+    ...(samples ? { samples: samples.map((s) => round(s)) } : {}),
+  };
 }
 
 /** Builds a metric that could not be measured in this run, with the reason. */
@@ -55,16 +71,29 @@ export function failed(group: string, metric: string, unit: string, reason: stri
 export function formatTable(metrics: readonly Metric[], markdown = false): string {
   const header = ['metric', 'unit', 'value', 'baseline', 'ratio', 'notes'];
   const rows = metrics.map((m) => [
-    m.metric, m.unit,
+    m.metric,
+    m.unit,
     m.status === 'ok' ? fmt(m.value) : m.status.toUpperCase(),
-    fmt(m.baseline), m.ratio === null ? '' : m.ratio.toFixed(3), m.notes,
+    fmt(m.baseline),
+    m.ratio === null ? '' : m.ratio.toFixed(3),
+    m.notes,
   ]);
   if (markdown) {
     const esc = (s: string) => s.replace(/\|/g, '\\|');
-    return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+    return [
+      `| ${header.join(' | ')} |`,
+      `|${header.map(() => '---').join('|')}|`,
+      ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
+    ].join('\n');
   }
   const widths = header.slice(0, 5).map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.slice(0, 5).map((c, i) => (i >= 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ') + '  ' + r[5];
+  const line = (r: string[]) =>
+    r
+      .slice(0, 5)
+      .map((c, i) => (i >= 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ') +
+    '  ' +
+    r[5];
   return [line(header), ...rows.map(line)].join('\n');
 }
 

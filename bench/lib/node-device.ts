@@ -31,7 +31,12 @@ export async function openNodeDevice(serverUrl: string, token: string): Promise<
   const db = new sqlite3.oo1.DB(':memory:', 'c');
   for (const migration of itemsSchema.migrations) db.exec(migration);
   const engine = await SyncEngine.open({
-    sqlite3, db, remoteSchema, tables: itemsSyncTables.map((t) => ({ ...t })), serverUrl, getToken: async () => token,
+    sqlite3,
+    db,
+    remoteSchema,
+    tables: itemsSyncTables.map((t) => ({ ...t })),
+    serverUrl,
+    getToken: async () => token,
   });
   return {
     db,

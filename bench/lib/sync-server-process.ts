@@ -50,10 +50,14 @@ async function seed(userId: string, rows: number): Promise<number> {
   const t0 = performance.now();
   for (let start = 0; start < rows; start += 50_000) {
     const end = Math.min(rows, start + 50_000) - 1;
-    await server.server.writeAs(userId, 'bench-seeder', (tx) => tx.query(
-      `INSERT INTO bench.items (id, n, body)
+    await server.server.writeAs(userId, 'bench-seeder', (tx) =>
+      tx.query(
+        `INSERT INTO bench.items (id, n, body)
        SELECT 's-' || lpad(g::text, 7, '0'), g, rpad('row ' || g || ' ', 170, 'abcdefghijklmnopqrstuvwxyz0123456789')
-       FROM generate_series($1::int, $2::int) AS g`, [start, end]));
+       FROM generate_series($1::int, $2::int) AS g`,
+        [start, end],
+      ),
+    );
   }
   return performance.now() - t0;
 }
@@ -64,7 +68,12 @@ process.on('message', async (message: ServerRequest) => {
     if (message.op === 'start') {
       // BENCH_ONE_REQUEST_PUSH=off: the server without the one-request push (a same-session
       // baseline of the three-request push, as go-oversync and earlier releases push).
-      server = await startSyncServer({ purpose: 'bench', schemaSql: BENCH_PG_SCHEMA_SQL, tables: BENCH_TABLES, oneRequestPush: process.env.BENCH_ONE_REQUEST_PUSH !== 'off' });
+      server = await startSyncServer({
+        purpose: 'bench',
+        schemaSql: BENCH_PG_SCHEMA_SQL,
+        tables: BENCH_TABLES,
+        oneRequestPush: process.env.BENCH_ONE_REQUEST_PUSH !== 'off',
+      });
       reply({ ok: true, value: server.baseUrl });
     } else if (message.op === 'token') {
       if (!server) throw new Error('server not started');
@@ -86,5 +95,7 @@ process.on('message', async (message: ServerRequest) => {
 
 // The runner died without saying close (Ctrl-C, a crash): drop the database and go too.
 process.on('disconnect', () => {
-  void Promise.resolve(server?.close()).catch(() => undefined).finally(() => process.exit(0));
+  void Promise.resolve(server?.close())
+    .catch(() => undefined)
+    .finally(() => process.exit(0));
 });

@@ -43,12 +43,18 @@ interface ServerChild {
  */
 async function startServerChild(module: URL): Promise<ServerChild> {
   const child: ChildProcess = fork(fileURLToPath(module), [], {
-    execArgv: ['--import', 'tsx', ...(process.env.BENCH_SERVER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_CPU_PROF}`] : [])],
+    execArgv: [
+      '--import',
+      'tsx',
+      ...(process.env.BENCH_SERVER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_CPU_PROF}`] : []),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let nextId = 1;
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`sync server process exited with ${code}`))));
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`sync server process exited with ${code}`))),
+  );
   exited.catch(() => undefined);
   child.on('message', (message: Reply) => {
     const waiter = pending.get(message.id);
@@ -57,12 +63,16 @@ async function startServerChild(module: URL): Promise<ServerChild> {
     if (message.ok) waiter.resolve(message.value);
     else waiter.reject(new Error(message.error));
   });
-  child.once('exit', () => { for (const w of pending.values()) w.reject(new Error('sync server process exited')); pending.clear(); });
-  const request = (op: string, arg?: string, rows?: number): Promise<unknown> => new Promise((resolve, reject) => {
-    const id = nextId++;
-    pending.set(id, { resolve, reject });
-    child.send({ id, op, arg, rows });
+  child.once('exit', () => {
+    for (const w of pending.values()) w.reject(new Error('sync server process exited'));
+    pending.clear();
   });
+  const request = (op: string, arg?: string, rows?: number): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      child.send({ id, op, arg, rows });
+    });
   const baseUrl = (await Promise.race([request('start'), exited])) as string;
   return {
     baseUrl,
@@ -103,5 +113,9 @@ export interface ExampleSyncServer {
 /** Starts our server with go-oversync's example schema and its shipped defaults, in a child process. */
 export async function startExampleSyncServer(): Promise<ExampleSyncServer> {
   const child = await startServerChild(new URL('./example-server-process.ts', import.meta.url));
-  return { baseUrl: child.baseUrl, tokenFor: async (userId) => (await child.request('token', userId)) as string, close: () => child.close() };
+  return {
+    baseUrl: child.baseUrl,
+    tokenFor: async (userId) => (await child.request('token', userId)) as string,
+    close: () => child.close(),
+  };
 }

@@ -21,7 +21,9 @@ const repeats = Number(process.argv[3] ?? 5);
 const sqlite3 = await sqlite3InitModule();
 // VARIANTS=a.sql,b.sql: trigger SQL replacing the engine's (``current`` = the engine's own), all
 // run interleaved with the plain table in every repeat.
-const variants = (process.env.VARIANTS ?? 'current').split(',').map((v) => ({ name: v, sql: v === 'current' ? undefined : readFileSync(v, 'utf8') }));
+const variants = (process.env.VARIANTS ?? 'current')
+  .split(',')
+  .map((v) => ({ name: v, sql: v === 'current' ? undefined : readFileSync(v, 'utf8') }));
 
 async function once(synced: boolean, variant?: string): Promise<{ insert: number; update: number }> {
   const db = new sqlite3.oo1.DB(':memory:', 'c');
@@ -29,7 +31,14 @@ async function once(synced: boolean, variant?: string): Promise<{ insert: number
   // MONITOR=1: with the hooks LocalDatabase installs on every connection (live-query change tracking).
   if (process.env.MONITOR) new TableAccessMonitor(sqlite3, db);
   const engine = synced
-    ? await SyncEngine.open({ sqlite3, db, remoteSchema, tables: itemsSyncTables.map((t) => ({ ...t })), serverUrl: 'http://127.0.0.1:9', getToken: async () => 'x' })
+    ? await SyncEngine.open({
+        sqlite3,
+        db,
+        remoteSchema,
+        tables: itemsSyncTables.map((t) => ({ ...t })),
+        serverUrl: 'http://127.0.0.1:9',
+        getToken: async () => 'x',
+      })
     : undefined;
   if (synced && variant !== undefined) {
     for (const n of ['ai', 'au', 'auk', 'ad']) db.exec(`DROP TRIGGER IF EXISTS trg_items_${n}`);
@@ -50,8 +59,10 @@ async function once(synced: boolean, variant?: string): Promise<{ insert: number
     for (let i = 0; i < rows; i++) upd.bind([itemBody(i + 1), itemKey('b', i)]).stepReset();
     db.exec('COMMIT');
     const update = performance.now() - t;
-    ins.finalize(); upd.finalize();
-    if (synced && !process.env.NO_CHECK && Number(db.selectValue('SELECT count(*) FROM _sync_dirty_rows')) !== rows) throw new Error('capture lost rows');
+    ins.finalize();
+    upd.finalize();
+    if (synced && !process.env.NO_CHECK && Number(db.selectValue('SELECT count(*) FROM _sync_dirty_rows')) !== rows)
+      throw new Error('capture lost rows');
     return { insert, update };
   } finally {
     await engine?.close();
@@ -69,5 +80,7 @@ for (let r = 0; r < repeats; r++) {
 }
 const m = (xs: Sample[], k: 'insert' | 'update') => median(xs.map((x) => x[k]));
 for (const k of ['insert', 'update'] as const) {
-  console.log(`${k}: plain ${m(plain, k).toFixed(1)} ms; ${variants.map((v, i) => `${v.name} ${m(synced[i]!, k).toFixed(1)} ms (${(m(synced[i]!, k) / m(plain, k)).toFixed(2)}x)`).join('; ')}`);
+  console.log(
+    `${k}: plain ${m(plain, k).toFixed(1)} ms; ${variants.map((v, i) => `${v.name} ${m(synced[i]!, k).toFixed(1)} ms (${(m(synced[i]!, k) / m(plain, k)).toFixed(2)}x)`).join('; ')}`,
+  );
 }

@@ -24,11 +24,25 @@ let n = 0;
 async function once(synced: boolean): Promise<{ insert: number; update: number }> {
   const db = await LocalDatabase.open({ name: `cf-${n++}`, schema: itemsSchema, storage: 'memory' });
   const engine = synced
-    ? await SyncEngine.open({ sqlite3: db.sqlite3, db: db.connection, remoteSchema, tables: itemsSyncTables.map((t) => ({ ...t })), serverUrl: 'http://127.0.0.1:9', getToken: async () => null, autoSync: false })
+    ? await SyncEngine.open({
+        sqlite3: db.sqlite3,
+        db: db.connection,
+        remoteSchema,
+        tables: itemsSyncTables.map((t) => ({ ...t })),
+        serverUrl: 'http://127.0.0.1:9',
+        getToken: async () => null,
+        autoSync: false,
+      })
     : undefined;
   try {
-    const ins = Array.from({ length: rows }, (_, i) => ({ sql: 'INSERT INTO items (id, n, body) VALUES (?, ?, ?)', params: [itemKey('b', i), i, itemBody(i)] }));
-    const upd = Array.from({ length: rows }, (_, i) => ({ sql: 'UPDATE items SET n = n + 1, body = ? WHERE id = ?', params: [itemBody(i + 1), itemKey('b', i)] }));
+    const ins = Array.from({ length: rows }, (_, i) => ({
+      sql: 'INSERT INTO items (id, n, body) VALUES (?, ?, ?)',
+      params: [itemKey('b', i), i, itemBody(i)],
+    }));
+    const upd = Array.from({ length: rows }, (_, i) => ({
+      sql: 'UPDATE items SET n = n + 1, body = ? WHERE id = ?',
+      params: [itemBody(i + 1), itemKey('b', i)],
+    }));
     let t = performance.now();
     await write(db, ins);
     const insert = performance.now() - t;

@@ -16,7 +16,9 @@ import { startBenchSyncServer } from '../lib/sync-server.ts';
 
 const rows = Number(process.argv[2] ?? 20_000);
 const repeats = Number(process.argv[3] ?? 3);
-const root = process.env.ENGINE_ROOT ? pathToFileURL(`${process.env.ENGINE_ROOT.replace(/\/$/, '')}/`).href : new URL('../../', import.meta.url).href;
+const root = process.env.ENGINE_ROOT
+  ? pathToFileURL(`${process.env.ENGINE_ROOT.replace(/\/$/, '')}/`).href
+  : new URL('../../', import.meta.url).href;
 const { openNodeDevice } = (await import(`${root}bench/lib/node-device.ts`)) as typeof import('../lib/node-device.ts');
 
 // Time spent waiting on each kind of request while a push runs, measured around the real fetch

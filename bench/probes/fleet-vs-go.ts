@@ -45,7 +45,9 @@ async function serverPids(baseUrl: string): Promise<{ server: number; backends: 
   const port = new URL(baseUrl).port;
   const listen = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
   const server = Number(/pid=(\d+)/.exec(listen)?.[1]);
-  const conns = execFileSync('ss', ['-tnpH', 'dport = :5432'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`pid=${server},`));
+  const conns = execFileSync('ss', ['-tnpH', 'dport = :5432'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.includes(`pid=${server},`));
   const ports = conns.map((l) => Number(/127\.0\.0\.1:(\d+)\s/.exec(l)?.[1]));
   const admin = new pg.Client({ connectionString: process.env.OVERSQLITE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' });
   await admin.connect();
@@ -79,13 +81,15 @@ async function run(label: string, baseUrl: string, tokenFor: (u: string) => Prom
   }
   const warmUntil = performance.now() + WARMUP * 1000;
   const seqs = devices.map(() => 0);
-  await Promise.all(devices.map(async (d, i) => {
-    while (performance.now() < warmUntil) {
-      d.insert(i + 1, seqs[i]!, 5);
-      seqs[i]! += 5;
-      await d.engine.sync();
-    }
-  }));
+  await Promise.all(
+    devices.map(async (d, i) => {
+      while (performance.now() < warmUntil) {
+        d.insert(i + 1, seqs[i]!, 5);
+        seqs[i]! += 5;
+        await d.engine.sync();
+      }
+    }),
+  );
   timings.clear();
   const before = await serverPids(baseUrl);
   const cpu0 = new Map([before.server, ...before.backends].map((p) => [p, cpuMs(p)]));
@@ -94,26 +98,34 @@ async function run(label: string, baseUrl: string, tokenFor: (u: string) => Prom
   let syncs = 0;
   const t0 = performance.now();
   const deadline = t0 + SECONDS * 1000;
-  await Promise.all(devices.map(async (d, i) => {
-    let seq = seqs[i]!;
-    while (performance.now() < deadline) {
-      d.insert(i + 1, seq, 5);
-      seq += 5;
-      const r = await d.engine.sync();
-      syncs++;
-      if (r.push.outcome === 'committed') bundles++;
-    }
-  }));
+  await Promise.all(
+    devices.map(async (d, i) => {
+      let seq = seqs[i]!;
+      while (performance.now() < deadline) {
+        d.insert(i + 1, seq, 5);
+        seq += 5;
+        const r = await d.engine.sync();
+        syncs++;
+        if (r.push.outcome === 'committed') bundles++;
+      }
+    }),
+  );
   const seconds = (performance.now() - t0) / 1000;
   const client = process.cpuUsage(client0);
   const after = await serverPids(baseUrl);
   const used = (p: number) => cpuMs(p) - (cpu0.get(p) ?? 0);
   const serverCpu = used(after.server);
   const pgCpu = [...new Set([...before.backends, ...after.backends])].reduce((s, p) => s + used(p), 0);
-  console.log(`\n${label}: ${DEVICES} devices, ${bundles} bundles in ${seconds.toFixed(1)} s = ${(bundles / seconds).toFixed(1)}/s, ${syncs} syncs`);
-  console.log(`  CPU per sync: server process ${(serverCpu / syncs).toFixed(2)} ms, its PostgreSQL backends (${after.backends.length}) ${(pgCpu / syncs).toFixed(2)} ms; client process (these devices) ${((client.user + client.system) / 1000 / syncs).toFixed(2)} ms`);
+  console.log(
+    `\n${label}: ${DEVICES} devices, ${bundles} bundles in ${seconds.toFixed(1)} s = ${(bundles / seconds).toFixed(1)}/s, ${syncs} syncs`,
+  );
+  console.log(
+    `  CPU per sync: server process ${(serverCpu / syncs).toFixed(2)} ms, its PostgreSQL backends (${after.backends.length}) ${(pgCpu / syncs).toFixed(2)} ms; client process (these devices) ${((client.user + client.system) / 1000 / syncs).toFixed(2)} ms`,
+  );
   for (const [key, t] of [...timings].sort((a, b) => b[1].length - a[1].length)) {
-    console.log(`  ${key.padEnd(58)} ${(t.length / syncs).toFixed(2)}/sync  p50 ${percentile(t, 50).toFixed(1)} ms  p99 ${percentile(t, 99).toFixed(1)} ms`);
+    console.log(
+      `  ${key.padEnd(58)} ${(t.length / syncs).toFixed(2)}/sync  p50 ${percentile(t, 50).toFixed(1)} ms  p99 ${percentile(t, 99).toFixed(1)} ms`,
+    );
   }
   await Promise.all(devices.map((d) => d.close()));
 }
@@ -122,10 +134,18 @@ const found = await locateGoReference();
 if (found.peerPath === null) throw new Error(found.reason);
 if (SIDE !== 'ours') {
   const go = await startGoReferenceServer(found.peerPath);
-  try { await run('go-oversync', go.baseUrl, (u) => go.tokenFor(u)); } finally { await go.close(); }
+  try {
+    await run('go-oversync', go.baseUrl, (u) => go.tokenFor(u));
+  } finally {
+    await go.close();
+  }
 }
 if (SIDE !== 'go') {
   const ours = await startExampleSyncServer();
-  try { await run('ours', ours.baseUrl, (u) => ours.tokenFor(u)); } finally { await ours.close(); }
+  try {
+    await run('ours', ours.baseUrl, (u) => ours.tokenFor(u));
+  } finally {
+    await ours.close();
+  }
 }
 process.exit(0);

@@ -54,7 +54,9 @@ async function run(label: string, baseUrl: string, token: string): Promise<void>
   await Promise.all(Array.from({ length: CONNECTIONS }, () => loop(REQUESTS / CONNECTIONS)));
   const seconds = (performance.now() - t0) / 1000;
   const cpu = cpuMs(pid) - cpu0;
-  console.log(`${label}: ${REQUESTS} requests in ${seconds.toFixed(1)} s = ${(REQUESTS / seconds).toFixed(0)}/s; server CPU ${((cpu * 1000) / REQUESTS).toFixed(0)} µs per request`);
+  console.log(
+    `${label}: ${REQUESTS} requests in ${seconds.toFixed(1)} s = ${(REQUESTS / seconds).toFixed(0)}/s; server CPU ${((cpu * 1000) / REQUESTS).toFixed(0)} µs per request`,
+  );
   agent.destroy();
 }
 

@@ -27,8 +27,22 @@ const engines = await Promise.all(
     const open = async (serverUrl: string, token: string) => {
       const db = new sqlite3.oo1.DB(':memory:', 'c');
       for (const migration of itemsSchema.migrations) db.exec(migration);
-      const engine = await SyncEngine.open({ sqlite3, db, remoteSchema, tables: itemsSyncTables.map((t) => ({ ...t })), serverUrl, getToken: async () => token });
-      return { db, engine, close: async () => { await engine.close(); db.close(); } };
+      const engine = await SyncEngine.open({
+        sqlite3,
+        db,
+        remoteSchema,
+        tables: itemsSyncTables.map((t) => ({ ...t })),
+        serverUrl,
+        getToken: async () => token,
+      });
+      return {
+        db,
+        engine,
+        close: async () => {
+          await engine.close();
+          db.close();
+        },
+      };
     };
     return { root, open };
   }),
@@ -81,13 +95,16 @@ try {
         const count = Number(device.db.selectValue('SELECT count(*) FROM items'));
         if (count !== rows) throw new Error(`items has ${count} rows`);
         (totals.get(root) ?? totals.set(root, []).get(root)!).push(total);
-        console.log(`[${label(root)}] ${rows} rows: ${Math.round((rows / total) * 1000)} rows/s, total ${total.toFixed(0)} ms (http wait ${httpMs.toFixed(0)}, rest ${(total - httpMs).toFixed(0)}; ${res.bundlesApplied} bundles)`);
+        console.log(
+          `[${label(root)}] ${rows} rows: ${Math.round((rows / total) * 1000)} rows/s, total ${total.toFixed(0)} ms (http wait ${httpMs.toFixed(0)}, rest ${(total - httpMs).toFixed(0)}; ${res.bundlesApplied} bundles)`,
+        );
       } finally {
         await device.close();
       }
     }
   }
-  for (const [root, ms] of totals) console.log(`median [${label(root)}]: ${median(ms).toFixed(0)} ms, ${Math.round((rows / median(ms)) * 1000)} rows/s`);
+  for (const [root, ms] of totals)
+    console.log(`median [${label(root)}]: ${median(ms).toFixed(0)} ms, ${Math.round((rows / median(ms)) * 1000)} rows/s`);
 } finally {
   await server.close();
 }

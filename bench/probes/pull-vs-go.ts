@@ -24,7 +24,10 @@ const found = await locateGoReference();
 if (found.peerPath === null) throw new Error(found.reason);
 const go = await startGoReferenceServer(found.peerPath);
 const ours = await startExampleSyncServer();
-const sides = [{ label: 'go-oversync', baseUrl: go.baseUrl, tokenFor: go.tokenFor }, { label: 'ours', baseUrl: ours.baseUrl, tokenFor: ours.tokenFor }];
+const sides = [
+  { label: 'go-oversync', baseUrl: go.baseUrl, tokenFor: go.tokenFor },
+  { label: 'ours', baseUrl: ours.baseUrl, tokenFor: ours.tokenFor },
+];
 const lastUser = new Map<string, string>();
 try {
   for (let r = 0; r < REPEATS; r++) {
@@ -35,7 +38,9 @@ try {
         const t0 = performance.now();
         const res = await fetch(input, init);
         const body = await res.arrayBuffer();
-        requests.push(`${new URL(String(input)).pathname.replace(/\/[0-9a-f-]{8,}/g, '/:id')} ${(performance.now() - t0).toFixed(0)} ms ${(body.byteLength / 1024).toFixed(0)} KiB`);
+        requests.push(
+          `${new URL(String(input)).pathname.replace(/\/[0-9a-f-]{8,}/g, '/:id')} ${(performance.now() - t0).toFixed(0)} ms ${(body.byteLength / 1024).toFixed(0)} KiB`,
+        );
         return new Response(body, { status: res.status, headers: res.headers });
       };
       const puller = await openExampleDevice(side.baseUrl, () => side.tokenFor(user), { fetch: timed });
@@ -47,7 +52,9 @@ try {
       requests.length = 0;
       const t0 = performance.now();
       const pulled = await puller.engine.pullToStable();
-      console.log(`${side.label.padEnd(11)} pull of ${pulled.rowsApplied} rows: ${(performance.now() - t0).toFixed(0)} ms; requests: ${requests.join('; ')}`);
+      console.log(
+        `${side.label.padEnd(11)} pull of ${pulled.rowsApplied} rows: ${(performance.now() - t0).toFixed(0)} ms; requests: ${requests.join('; ')}`,
+      );
       await puller.close();
       await pusher.close();
       lastUser.set(side.label, user);
@@ -68,7 +75,9 @@ try {
   }
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const m = new Map([...times].map(([k, v]) => [k, median(v)]));
-  console.log(`raw GET /sync/pull of ${ROWS} rows, median of ${GETS}: go-oversync ${m.get('go-oversync')!.toFixed(1)} ms, ours ${m.get('ours')!.toFixed(1)} ms; ours is ${(m.get('go-oversync')! / m.get('ours')!).toFixed(2)}x go's speed`);
+  console.log(
+    `raw GET /sync/pull of ${ROWS} rows, median of ${GETS}: go-oversync ${m.get('go-oversync')!.toFixed(1)} ms, ours ${m.get('ours')!.toFixed(1)} ms; ours is ${(m.get('go-oversync')! / m.get('ours')!).toFixed(2)}x go's speed`,
+  );
 } finally {
   await ours.close();
   await go.close();

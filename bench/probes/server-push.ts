@@ -75,22 +75,56 @@ const USER = randomUUID();
 const PROJECT = randomUUID();
 let sbid = 1;
 await dev.push(sbid++, [
-  { schema: 'business', table: 'users', key: { id: USER }, op: 'INSERT', base_row_version: 0, payload: { id: USER, name: 'Probe', created_at: '2026-01-01T00:00:00Z' } },
-  { schema: 'business', table: 'projects', key: { id: PROJECT }, op: 'INSERT', base_row_version: 0, payload: { id: PROJECT, owner_id: USER, title: 'Probe', budget: '10.00', archived: '0' } },
+  {
+    schema: 'business',
+    table: 'users',
+    key: { id: USER },
+    op: 'INSERT',
+    base_row_version: 0,
+    payload: { id: USER, name: 'Probe', created_at: '2026-01-01T00:00:00Z' },
+  },
+  {
+    schema: 'business',
+    table: 'projects',
+    key: { id: PROJECT },
+    op: 'INSERT',
+    base_row_version: 0,
+    payload: { id: PROJECT, owner_id: USER, title: 'Probe', budget: '10.00', archived: '0' },
+  },
 ]);
 
 function rowsOf(n: number): PushRow[] {
   if (TABLE === 'tags') {
     return Array.from({ length: n }, (_, i) => {
       const name = `tag-${i}-${randomUUID()}`;
-      return { schema: 'business', table: 'tags', key: { name }, op: 'INSERT', base_row_version: 0, payload: { name, color: i % 3 ? 'blue' : null, weight: String(i), meta: { i, tags: ['a', 'b'] } } };
+      return {
+        schema: 'business',
+        table: 'tags',
+        key: { name },
+        op: 'INSERT',
+        base_row_version: 0,
+        payload: { name, color: i % 3 ? 'blue' : null, weight: String(i), meta: { i, tags: ['a', 'b'] } },
+      };
     });
   }
   return Array.from({ length: n }, (_, i) => {
     const id = randomUUID();
     return {
-      schema: 'business', table: 'tasks', key: { id }, op: 'INSERT', base_row_version: 0,
-      payload: { id, project_id: PROJECT, title: `task ${i} with a realistic title`, done: i % 2 ? '1' : '0', priority: String(i), estimate_hours: String(i / 4), attachment: null, due_at: '2026-06-01T12:00:00Z' },
+      schema: 'business',
+      table: 'tasks',
+      key: { id },
+      op: 'INSERT',
+      base_row_version: 0,
+      payload: {
+        id,
+        project_id: PROJECT,
+        title: `task ${i} with a realistic title`,
+        done: i % 2 ? '1' : '0',
+        priority: String(i),
+        estimate_hours: String(i / 4),
+        attachment: null,
+        due_at: '2026-06-01T12:00:00Z',
+      },
     };
   });
 }
@@ -103,7 +137,9 @@ db.withConnection = <T>(fn: (s: SqlSession) => Promise<T>) =>
   withConnection(async (s) => {
     if (EXPLAIN) {
       await s.query(`LOAD 'auto_explain'`);
-      await s.query(`SET auto_explain.log_min_duration = ${explainOn ? 1 : -1}; SET auto_explain.log_analyze = on; SET auto_explain.log_nested_statements = on; SET auto_explain.log_level = notice; SET auto_explain.log_buffers = on`);
+      await s.query(
+        `SET auto_explain.log_min_duration = ${explainOn ? 1 : -1}; SET auto_explain.log_analyze = on; SET auto_explain.log_nested_statements = on; SET auto_explain.log_level = notice; SET auto_explain.log_buffers = on`,
+      );
     }
     return fn({
       async query<R>(text: string, params?: readonly unknown[]) {
@@ -206,7 +242,8 @@ console.log(
   `[server-push] ${h.testDatabase.kind} ${TABLE} rows=${ROWS} chunk=${CHUNK} committed=${COMMITTED} runs=${RUNS}: ` +
     [...all].map(([k, v]) => `${k} ${median(v).toFixed(0)}`).join(', ') +
     ` ms (median); ${Math.round(ROWS / (total / 1000))} rows/s\n  min (least disturbed by other work): ` +
-    [...all].map(([k, v]) => `${k} ${Math.min(...v).toFixed(0)}`).join(', ') + ' ms',
+    [...all].map(([k, v]) => `${k} ${Math.min(...v).toFixed(0)}`).join(', ') +
+    ' ms',
 );
 if (TRACE) {
   console.log(lastTrace.join('\n'));

@@ -73,10 +73,14 @@ async function ensureSeeded(lib: ServerLib): Promise<void> {
   const t0 = performance.now();
   for (let start = 0; start < ROWS; start += 50_000) {
     const end = Math.min(ROWS, start + 50_000) - 1;
-    await server.writeAs(USER, 'probe-seeder', (tx) => tx.query(
-      `INSERT INTO bench.items (id, n, body)
+    await server.writeAs(USER, 'probe-seeder', (tx) =>
+      tx.query(
+        `INSERT INTO bench.items (id, n, body)
        SELECT 's-' || lpad(g::text, 7, '0'), g, rpad('row ' || g || ' ', 170, 'abcdefghijklmnopqrstuvwxyz0123456789')
-       FROM generate_series($1::int, $2::int) AS g`, [start, end]));
+       FROM generate_series($1::int, $2::int) AS g`,
+        [start, end],
+      ),
+    );
   }
   console.log(`seeded ${ROWS} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   await server.close();
@@ -92,7 +96,12 @@ interface Started {
 async function start(lib: ServerLib): Promise<Started> {
   const database = lib.createPostgresDatabase({ connectionString: dbUrl, maxConnections: 4 });
   const server = await lib.createSyncServer({ database, tables: BENCH_TABLES });
-  const http = createServer(lib.toNodeHandler((req, a) => server.handle(req, a), async () => ({ userId: USER })));
+  const http = createServer(
+    lib.toNodeHandler(
+      (req, a) => server.handle(req, a),
+      async () => ({ userId: USER }),
+    ),
+  );
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   return {
     baseUrl: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
@@ -121,7 +130,9 @@ async function call(url: string, init: RequestInit = {}): Promise<any> {
  */
 async function pgCpuMs(): Promise<number> {
   const { readFileSync } = await import('node:fs');
-  const pids = (await adminQuery(`SELECT pid FROM pg_stat_activity WHERE datname = '${DB}' AND pid <> pg_backend_pid()`)).rows.map((r) => r.pid as number);
+  const pids = (await adminQuery(`SELECT pid FROM pg_stat_activity WHERE datname = '${DB}' AND pid <> pg_backend_pid()`)).rows.map(
+    (r) => r.pid as number,
+  );
   let ticks = 0;
   for (const pid of pids) {
     try {
@@ -135,7 +146,10 @@ async function pgCpuMs(): Promise<number> {
   return ticks * 10;
 }
 const cpuSeen = new Map<number, number>();
-const nodeCpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const nodeCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 interface Round {
   createMs: number;
@@ -157,7 +171,7 @@ async function round(s: Started, mode: 'default' | 'max', caps: { rows: number; 
   const session = await call(`${s.baseUrl}/sync/snapshot-sessions`, { method: 'POST', body: '{}' });
   const createMs = performance.now() - t;
   const createNodeCpuMs = nodeCpuMs() - nodeCpu;
-  const createPgCpuMs = await pgCpuMs() - pgCpu;
+  const createPgCpuMs = (await pgCpuMs()) - pgCpu;
   pgCpu = await pgCpuMs();
   nodeCpu = nodeCpuMs();
   t = performance.now();
@@ -188,18 +202,31 @@ async function round(s: Started, mode: 'default' | 'max', caps: { rows: number; 
         const after = next;
         next += rowsPerChunk;
         const c = await read(after);
-        if (c.next_row_ordinal !== Math.min(after + rowsPerChunk, session.row_count)) throw new Error(`chunk after ${after} ended at ${c.next_row_ordinal}`);
+        if (c.next_row_ordinal !== Math.min(after + rowsPerChunk, session.row_count))
+          throw new Error(`chunk after ${after} ended at ${c.next_row_ordinal}`);
       }
     };
     await Promise.all(Array.from({ length: INFLIGHT }, worker));
   }
   const readMs = performance.now() - t;
   const readNodeCpuMs = nodeCpuMs() - nodeCpu;
-  const readPgCpuMs = await pgCpuMs() - pgCpu;
-  if (rows !== session.row_count || bytes !== session.byte_count) throw new Error(`read ${rows} rows / ${bytes} B, session says ${session.row_count} / ${session.byte_count}`);
+  const readPgCpuMs = (await pgCpuMs()) - pgCpu;
+  if (rows !== session.row_count || bytes !== session.byte_count)
+    throw new Error(`read ${rows} rows / ${bytes} B, session says ${session.row_count} / ${session.byte_count}`);
   t = performance.now();
   await call(`${s.baseUrl}/sync/snapshot-sessions/${session.snapshot_id}`, { method: 'DELETE' });
-  return { createMs, createPgCpuMs, createNodeCpuMs, readPgCpuMs, readNodeCpuMs, readMs, chunks, rows, bytes, deleteMs: performance.now() - t };
+  return {
+    createMs,
+    createPgCpuMs,
+    createNodeCpuMs,
+    readPgCpuMs,
+    readNodeCpuMs,
+    readMs,
+    chunks,
+    rows,
+    bytes,
+    deleteMs: performance.now() - t,
+  };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -216,7 +243,12 @@ async function main(): Promise<void> {
     await adminQuery(`ALTER DATABASE "${DB}" SET auto_explain.log_nested_statements = on`);
   }
   try {
-    console.log(`load: ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}; ${ROWS} rows; ${INFLIGHT} chunk request(s) in flight; roots: ${ROOTS.join(', ')}`);
+    console.log(
+      `load: ${(await import('node:os'))
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}; ${ROWS} rows; ${INFLIGHT} chunk request(s) in flight; roots: ${ROOTS.join(', ')}`,
+    );
     const results = new Map<string, Round[]>();
     for (let i = 0; i < REPEAT; i++) {
       for (const [r, lib] of libs.entries()) {
@@ -225,25 +257,44 @@ async function main(): Promise<void> {
           const caps = await call(`${s.baseUrl}/sync/capabilities`);
           const lim = caps.bundle_limits ?? caps.limits ?? caps;
           for (const mode of MODES) {
-            const res = await round(s, mode, { rows: lim.max_rows_per_snapshot_chunk, bytes: lim.max_bytes_per_snapshot_chunk, defaultRows: lim.default_rows_per_snapshot_chunk });
+            const res = await round(s, mode, {
+              rows: lim.max_rows_per_snapshot_chunk,
+              bytes: lim.max_bytes_per_snapshot_chunk,
+              defaultRows: lim.default_rows_per_snapshot_chunk,
+            });
             const key = `${r}:${path.basename(ROOTS[r]!)}:${mode}`;
             results.set(key, [...(results.get(key) ?? []), res]);
-            console.log(`${key} round ${i + 1}: create ${sec(res.createMs)} s (cpu pg ${sec(res.createPgCpuMs)} node ${sec(res.createNodeCpuMs)}), ${res.chunks} chunks read in ${sec(res.readMs)} s (cpu pg ${sec(res.readPgCpuMs)} node ${sec(res.readNodeCpuMs)}), delete ${sec(res.deleteMs)} s (${res.rows} rows, ${res.bytes} B)`);
+            console.log(
+              `${key} round ${i + 1}: create ${sec(res.createMs)} s (cpu pg ${sec(res.createPgCpuMs)} node ${sec(res.createNodeCpuMs)}), ${res.chunks} chunks read in ${sec(res.readMs)} s (cpu pg ${sec(res.readPgCpuMs)} node ${sec(res.readNodeCpuMs)}), delete ${sec(res.deleteMs)} s (${res.rows} rows, ${res.bytes} B)`,
+            );
           }
         } finally {
           await s.close();
         }
       }
     }
-    console.log(`load: ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(
+      `load: ${(await import('node:os'))
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
     for (const [key, rs] of results) {
       const m = (f: (x: Round) => number) => sec(median(rs.map(f)));
-      console.log(`median ${key}: create ${m((x) => x.createMs)} s (cpu pg ${m((x) => x.createPgCpuMs)} node ${m((x) => x.createNodeCpuMs)}), ` +
-        `chunk reads ${m((x) => x.readMs)} s (cpu pg ${m((x) => x.readPgCpuMs)} node ${m((x) => x.readNodeCpuMs)}; ${rs[0]!.chunks} chunks), delete ${sec(median(rs.map((x) => x.deleteMs)))} s`);
+      console.log(
+        `median ${key}: create ${m((x) => x.createMs)} s (cpu pg ${m((x) => x.createPgCpuMs)} node ${m((x) => x.createNodeCpuMs)}), ` +
+          `chunk reads ${m((x) => x.readMs)} s (cpu pg ${m((x) => x.readPgCpuMs)} node ${m((x) => x.readNodeCpuMs)}; ${rs[0]!.chunks} chunks), delete ${sec(median(rs.map((x) => x.deleteMs)))} s`,
+      );
     }
   } finally {
     if (process.env.PROBE_EXPLAIN === '1') {
-      for (const k of ['session_preload_libraries', 'auto_explain.log_min_duration', 'auto_explain.log_analyze', 'auto_explain.log_buffers', 'auto_explain.log_nested_statements']) {
+      for (const k of [
+        'session_preload_libraries',
+        'auto_explain.log_min_duration',
+        'auto_explain.log_analyze',
+        'auto_explain.log_buffers',
+        'auto_explain.log_nested_statements',
+      ]) {
         await adminQuery(`ALTER DATABASE "${DB}" RESET ${k}`);
       }
     }

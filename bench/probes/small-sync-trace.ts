@@ -39,7 +39,8 @@ function traced(s: SqlSession): SqlSession {
 function wrap(db: SqlDatabase): SqlDatabase {
   return new Proxy(db, {
     get(target, prop, receiver) {
-      if (prop === 'query') return (text: string, params?: readonly unknown[]) => traced(target as unknown as SqlSession).query(text, params);
+      if (prop === 'query')
+        return (text: string, params?: readonly unknown[]) => traced(target as unknown as SqlSession).query(text, params);
       if (prop === 'withConnection') return <T>(fn: (s: SqlSession) => Promise<T>) => target.withConnection((s) => fn(traced(s)));
       const v = Reflect.get(target, prop, receiver);
       return typeof v === 'function' ? v.bind(target) : v;
@@ -81,7 +82,9 @@ for (let k = 0; k < SYNCS; k++) {
 for (const [req, runs] of perRequest) {
   const last = runs.at(-1)!;
   const totals = runs.map((r) => r.at(-1)!.ms);
-  console.log(`\n${req}: ${runs.length} requests, ${last.length - 1} statements each (last), request p50 ${median(totals).toFixed(2)} ms, SQL sum p50 ${median(runs.map((r) => r.slice(0, -1).reduce((s, x) => s + x.ms, 0))).toFixed(2)} ms`);
+  console.log(
+    `\n${req}: ${runs.length} requests, ${last.length - 1} statements each (last), request p50 ${median(totals).toFixed(2)} ms, SQL sum p50 ${median(runs.map((r) => r.slice(0, -1).reduce((s, x) => s + x.ms, 0))).toFixed(2)} ms`,
+  );
   for (const s of last.slice(0, -1)) console.log(`  ${s.ms.toFixed(2).padStart(7)}  ${s.sql}`);
 }
 await a.close();

@@ -32,10 +32,22 @@ const engines = await Promise.all(
       const db = new sqlite3.oo1.DB(':memory:', 'c');
       for (const migration of itemsSchema.migrations) db.exec(migration);
       const engine = await SyncEngine.open({
-        sqlite3, db, remoteSchema, tables: itemsSyncTables.map((t) => ({ ...t })), serverUrl, getToken: async () => token,
+        sqlite3,
+        db,
+        remoteSchema,
+        tables: itemsSyncTables.map((t) => ({ ...t })),
+        serverUrl,
+        getToken: async () => token,
         ...(chunkRows ? { snapshotChunkRows: chunkRows } : {}),
       });
-      return { db, engine, close: async () => { await engine.close(); db.close(); } };
+      return {
+        db,
+        engine,
+        close: async () => {
+          await engine.close();
+          db.close();
+        },
+      };
     };
     return { root, open };
   }),
@@ -82,7 +94,8 @@ try {
         const t0 = performance.now();
         const res = await device.engine.attach(user);
         const t1 = performance.now();
-        if (res.status !== 'connected' || res.outcome !== 'used_remote_state' || res.snapshotRows !== rows) throw new Error(`attach: ${JSON.stringify(res)}`);
+        if (res.status !== 'connected' || res.outcome !== 'used_remote_state' || res.snapshotRows !== rows)
+          throw new Error(`attach: ${JSON.stringify(res)}`);
         const count = Number(device.db.selectValue('SELECT count(*) FROM items'));
         if (count !== rows) throw new Error(`items has ${count} rows`);
         const total = t1 - t0;
@@ -97,7 +110,10 @@ try {
       }
     }
   }
-  for (const [root, ms] of totals) console.log(`median [${root.replace(/^file:\/\//, '')}]: ${median(ms).toFixed(0)} ms, ${Math.round((rows / median(ms)) * 1000)} rows/s`);
+  for (const [root, ms] of totals)
+    console.log(
+      `median [${root.replace(/^file:\/\//, '')}]: ${median(ms).toFixed(0)} ms, ${Math.round((rows / median(ms)) * 1000)} rows/s`,
+    );
 } finally {
   await server.close();
 }

@@ -15,7 +15,8 @@ export const PRECACHE_PLACEHOLDER = '__PRECACHE_MANIFEST__';
 
 function listFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? listFiles(join(dir, entry.name)) : [join(dir, entry.name)]);
+    entry.isDirectory() ? listFiles(join(dir, entry.name)) : [join(dir, entry.name)],
+  );
 }
 
 /** Injects the precache list into `serviceWorkerFile` (relative to the output directory). */

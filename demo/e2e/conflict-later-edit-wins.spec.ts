@@ -5,7 +5,18 @@
  * both devices end up with the same tasks.
  */
 import { expect, test } from '@playwright/test';
-import { addProject, addTask, expectSynced, openDevice, renameTask, screenshot, signIn, task, taskTitles, uniqueUser } from './demo-page.ts';
+import {
+  addProject,
+  addTask,
+  expectSynced,
+  openDevice,
+  renameTask,
+  screenshot,
+  signIn,
+  task,
+  taskTitles,
+  uniqueUser,
+} from './demo-page.ts';
 
 test('the later edit wins a conflict, the notice says so, and both devices converge', async ({ browser }) => {
   const user = uniqueUser('conflict');

@@ -7,7 +7,9 @@
 import { expect, test } from '@playwright/test';
 import { addProject, addTask, expectSynced, openDevice, signIn, task, uniqueUser, waitForServiceWorker } from './demo-page.ts';
 
-test('first use: no-project hint, labelled badge, overdue mark, rename control, remembered last sync, singular notice', async ({ browser }) => {
+test('first use: no-project hint, labelled badge, overdue mark, rename control, remembered last sync, singular notice', async ({
+  browser,
+}) => {
   const device = await openDevice(browser, 'first-use');
   const { page } = device;
   await signIn(page, uniqueUser('first-use'));

@@ -35,7 +35,10 @@ test('a second device downloads existing data with visible progress', async ({ b
   await expect(b.page.getByTestId('project-title')).toHaveText('Sample data (500 tasks)');
   await expect.poll(async () => (await taskTitles(b.page)).length).toBe(500);
   const seen = await b.page.evaluate(() => window.progressSeen ?? []);
-  expect(seen.some((text) => /Downloading your data… \d+ \/ 501/.test(text)), `download bar states: ${JSON.stringify(seen)}`).toBe(true);
+  expect(
+    seen.some((text) => /Downloading your data… \d+ \/ 501/.test(text)),
+    `download bar states: ${JSON.stringify(seen)}`,
+  ).toBe(true);
   await expect(b.page.getByTestId('hydrate-progress')).toBeHidden();
   await expect(b.page.getByTestId('inspector-attach')).toHaveText('used_remote_state');
   await screenshot(b.page, 'after-hydrate');

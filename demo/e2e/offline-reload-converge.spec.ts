@@ -4,7 +4,19 @@
  * online its changes reach the other device.
  */
 import { expect, test } from '@playwright/test';
-import { addProject, addTask, expectSynced, openDevice, renameTask, screenshot, signIn, task, taskTitles, uniqueUser, waitForServiceWorker } from './demo-page.ts';
+import {
+  addProject,
+  addTask,
+  expectSynced,
+  openDevice,
+  renameTask,
+  screenshot,
+  signIn,
+  task,
+  taskTitles,
+  uniqueUser,
+  waitForServiceWorker,
+} from './demo-page.ts';
 
 test('edits made offline, across an offline reload, converge when back online', async ({ browser }) => {
   const user = uniqueUser('offline');

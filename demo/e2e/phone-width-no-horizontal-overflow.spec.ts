@@ -25,7 +25,10 @@ test('at 390 px the page has no horizontal overflow and the header actions are o
   const layout = await page.evaluate(() => {
     const width = document.documentElement.clientWidth;
     const outside = [...document.querySelectorAll('body *')]
-      .filter((el) => { const r = el.getBoundingClientRect(); return r.width > 0 && r.right > width + 0.5; })
+      .filter((el) => {
+        const r = el.getBoundingClientRect();
+        return r.width > 0 && r.right > width + 0.5;
+      })
       .map((el) => `${el.tagName.toLowerCase()}.${el.className}`);
     // A title squeezed to a few px wraps letter by letter: every word must fit on its line.
     const titleWidths = [...document.querySelectorAll('[data-testid="task-title"]')].map((el) => el.getBoundingClientRect().width);

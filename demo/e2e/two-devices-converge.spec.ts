@@ -6,7 +6,18 @@
 import { expect, test } from '@playwright/test';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { addProject, addTask, expectSynced, openDevice, renameTask, screenshot, signIn, task, taskTitles, uniqueUser } from './demo-page.ts';
+import {
+  addProject,
+  addTask,
+  expectSynced,
+  openDevice,
+  renameTask,
+  screenshot,
+  signIn,
+  task,
+  taskTitles,
+  uniqueUser,
+} from './demo-page.ts';
 
 test('tasks added and edited on one device converge on the other, and across tabs', async ({ browser }) => {
   const user = uniqueUser('alice');

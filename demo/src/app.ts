@@ -24,12 +24,17 @@ export interface AppHooks {
 /** What a conflict notice says happened (the resolver is src/conflict-policy.ts). */
 export function describeResolution(conflict: ConflictEventDetail): string {
   if (conflict.resolution === 'server' && conflict.serverDeleted) return 'another device deleted it, so the deletion was kept';
-  if (conflict.resolution === 'server' && conflict.localOp === 'DELETE') return 'you deleted it, but another device had edited it; the edited version was kept';
+  if (conflict.resolution === 'server' && conflict.localOp === 'DELETE')
+    return 'you deleted it, but another device had edited it; the edited version was kept';
   switch (conflict.resolution) {
-    case 'server': return 'the other device’s version was kept (it was edited later)';
-    case 'local': return 'your version was kept (it was edited later) and pushed';
-    case 'merged': return 'the two versions were merged';
-    case 'delete': return 'it was deleted';
+    case 'server':
+      return 'the other device’s version was kept (it was edited later)';
+    case 'local':
+      return 'your version was kept (it was edited later) and pushed';
+    case 'merged':
+      return 'the two versions were merged';
+    case 'delete':
+      return 'it was deleted';
   }
 }
 
@@ -57,7 +62,11 @@ export function mountApp(root: HTMLElement, db: Database, user: string, hooks: A
       });
       if (result === null) return;
       if (result.outcome === 'blocked_unsynced_data') {
-        notices.show('info', 'Not signed out', `${countOf(result.pendingCount, 'local change')} ${result.pendingCount === 1 ? 'is' : 'are'} not on the server yet. Sync first (go online), then sign out.`);
+        notices.show(
+          'info',
+          'Not signed out',
+          `${countOf(result.pendingCount, 'local change')} ${result.pendingCount === 1 ? 'is' : 'are'} not on the server yet. Sync first (go online), then sign out.`,
+        );
         return;
       }
       hooks.signedOut();
@@ -80,7 +89,10 @@ export function mountApp(root: HTMLElement, db: Database, user: string, hooks: A
     void store.describe(conflict.table, conflict.key).then((label) => {
       const what = `${conflict.table.replace(/s$/, '')}${label === null ? '' : ` “${label}”`}`;
       notices.show('conflict', `Conflict on ${what}`, `Both devices changed it: ${describeResolution(conflict)}.`);
-      inspector.record('conflict', `${conflict.table} ${conflict.key}: ${conflict.resolution} kept (server version ${conflict.serverVersion})`);
+      inspector.record(
+        'conflict',
+        `${conflict.table} ${conflict.key}: ${conflict.resolution} kept (server version ${conflict.serverVersion})`,
+      );
     });
   });
   db.on('error', (error) => inspector.record('error', `${error.code}: ${error.message}`));

@@ -26,20 +26,31 @@ async function start(user: string): Promise<void> {
 }
 
 function showSignIn(): void {
-  root.replaceChildren(signInView(serverUrl, async (user, password) => {
-    if (user === '') throw new Error('Enter a user name.');
-    // Signing in checks the credentials with the server; the token itself is fetched again by getToken().
-    const response = await devSignIn(serverUrl, user, password);
-    rememberUser({ user: response.user, password });
-    await start(response.user);
-  }));
+  root.replaceChildren(
+    signInView(serverUrl, async (user, password) => {
+      if (user === '') throw new Error('Enter a user name.');
+      // Signing in checks the credentials with the server; the token itself is fetched again by getToken().
+      const response = await devSignIn(serverUrl, user, password);
+      rememberUser({ user: response.user, password });
+      await start(response.user);
+    }),
+  );
   document.body.dataset.state = 'signin';
 }
 
 function showFatal(error: unknown): void {
-  root.replaceChildren(h('main', { class: 'signin-page' }, h('section', { class: 'card signin' },
-    h('h1', {}, 'The app could not start'),
-    h('p', { class: 'form-error', 'data-testid': 'fatal-error' }, error instanceof Error ? error.message : String(error)))));
+  root.replaceChildren(
+    h(
+      'main',
+      { class: 'signin-page' },
+      h(
+        'section',
+        { class: 'card signin' },
+        h('h1', {}, 'The app could not start'),
+        h('p', { class: 'form-error', 'data-testid': 'fatal-error' }, error instanceof Error ? error.message : String(error)),
+      ),
+    ),
+  );
   document.body.dataset.state = 'error';
 }
 

@@ -39,7 +39,7 @@ export async function devSignIn(serverUrl: string, user: string, password: strin
   } catch {
     throw new ServerUnreachableError(`Cannot reach the sync server at ${serverUrl}. Is \`npm run demo\` running, and are you online?`);
   }
-  const body = (await response.json().catch(() => null)) as Partial<SignInResponse> & { message?: string; error?: string } | null;
+  const body = (await response.json().catch(() => null)) as (Partial<SignInResponse> & { message?: string; error?: string }) | null;
   if (!response.ok || body === null || typeof body.token !== 'string') {
     throw new Error(`Sign-in failed (${response.status}): ${body?.message ?? body?.error ?? response.statusText}`);
   }

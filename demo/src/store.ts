@@ -85,10 +85,12 @@ export class DemoStore {
               (SELECT count(*) FROM tasks t WHERE t.project_id = p.id AND t.done = 0) AS open_count,
               (SELECT count(*) FROM tasks t WHERE t.project_id = p.id) AS task_count
          FROM projects p ORDER BY p.created_at, p.id`,
-      [], (rows) => {
+      [],
+      (rows) => {
         for (const row of rows) this.seenLabels.set(row.id, row.name);
         onRows(rows);
-      });
+      },
+    );
   }
 
   /** Tasks of a project: open ones first, then by position. */
@@ -96,17 +98,21 @@ export class DemoStore {
     return this.db.live<TaskRow>(
       `SELECT t.*, (SELECT count(*) FROM comments c WHERE c.task_id = t.id) AS comment_count
          FROM tasks t WHERE t.project_id = ? ORDER BY t.done, t.position, t.id`,
-      [projectId], (rows) => {
+      [projectId],
+      (rows) => {
         for (const row of rows) this.seenLabels.set(row.id, row.title);
         onRows(rows);
-      });
+      },
+    );
   }
 
   /** One task (zero or one row). */
   liveTask(taskId: string, onRows: (rows: TaskRow[]) => void): LiveQuery {
     return this.db.live<TaskRow>(
       `SELECT t.*, (SELECT count(*) FROM comments c WHERE c.task_id = t.id) AS comment_count FROM tasks t WHERE t.id = ?`,
-      [taskId], onRows);
+      [taskId],
+      onRows,
+    );
   }
 
   /** Comments of a task, oldest first. */
@@ -139,7 +145,8 @@ export class DemoStore {
     await this.db.exec(
       `INSERT INTO tasks (id, project_id, title, notes, done, priority, position, due_at, updated_at)
        VALUES (?, ?, ?, '', 0, ?, (SELECT coalesce(max(position), 0) + 1 FROM tasks WHERE project_id = ?), NULL, ?)`,
-      [id, projectId, title, priority, projectId, now()]);
+      [id, projectId, title, priority, projectId, now()],
+    );
     return id;
   }
 
@@ -152,15 +159,25 @@ export class DemoStore {
     const at = now();
     const verbs = ['Review', 'Draft', 'Plan', 'Fix', 'Test', 'Ship', 'Measure', 'Tidy'];
     const things = ['the roadmap', 'onboarding', 'the budget', 'search', 'the sync badge', 'release notes', 'the inbox', 'docs'];
-    const statements: SqlStatement[] = [{
-      sql: 'INSERT INTO projects (id, name, color, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
-      params: [projectId, `Sample data (${count} tasks)`, '#a855f7', at, at],
-    }];
+    const statements: SqlStatement[] = [
+      {
+        sql: 'INSERT INTO projects (id, name, color, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+        params: [projectId, `Sample data (${count} tasks)`, '#a855f7', at, at],
+      },
+    ];
     for (let i = 0; i < count; i++) {
       statements.push({
         sql: `INSERT INTO tasks (id, project_id, title, notes, done, priority, position, due_at, updated_at)
               VALUES (?, ?, ?, NULL, ?, ?, ?, NULL, ?)`,
-        params: [crypto.randomUUID(), projectId, `${verbs[i % verbs.length]} ${things[(i * 5) % things.length]} #${i + 1}`, i % 3 === 0 ? 1 : 0, i % 4, i + 1, at],
+        params: [
+          crypto.randomUUID(),
+          projectId,
+          `${verbs[i % verbs.length]} ${things[(i * 5) % things.length]} #${i + 1}`,
+          i % 3 === 0 ? 1 : 0,
+          i % 4,
+          i + 1,
+          at,
+        ],
       });
     }
     await this.db.transaction(statements);
@@ -172,8 +189,11 @@ export class DemoStore {
     const entries = Object.entries(patch).filter(([column, value]) => value !== undefined && editableTaskColumns.has(column));
     if (entries.length === 0) return;
     const assignments = entries.map(([column]) => `${column} = ?`).join(', ');
-    await this.db.exec(`UPDATE tasks SET ${assignments}, updated_at = ? WHERE id = ?`,
-      [...entries.map(([, value]) => value as string | number | null), now(), id]);
+    await this.db.exec(`UPDATE tasks SET ${assignments}, updated_at = ? WHERE id = ?`, [
+      ...entries.map(([, value]) => value as string | number | null),
+      now(),
+      id,
+    ]);
   }
 
   /**
@@ -192,7 +212,12 @@ export class DemoStore {
 
   /** Adds a comment to a task. */
   async addComment(taskId: string, body: string): Promise<void> {
-    await this.db.exec('INSERT INTO comments (id, task_id, body, created_at) VALUES (?, ?, ?, ?)', [crypto.randomUUID(), taskId, body, now()]);
+    await this.db.exec('INSERT INTO comments (id, task_id, body, created_at) VALUES (?, ?, ?, ?)', [
+      crypto.randomUUID(),
+      taskId,
+      body,
+      now(),
+    ]);
   }
 
   /** Deletes a comment. */
@@ -202,9 +227,12 @@ export class DemoStore {
 
   /** The title of a task or name of a project, for notices (the last one seen when it is gone; null if never seen). */
   async describe(table: string, key: string): Promise<string | null> {
-    const sql = table === 'tasks' ? 'SELECT title AS label FROM tasks WHERE id = ?'
-      : table === 'projects' ? 'SELECT name AS label FROM projects WHERE id = ?'
-      : 'SELECT body AS label FROM comments WHERE id = ?';
+    const sql =
+      table === 'tasks'
+        ? 'SELECT title AS label FROM tasks WHERE id = ?'
+        : table === 'projects'
+          ? 'SELECT name AS label FROM projects WHERE id = ?'
+          : 'SELECT body AS label FROM comments WHERE id = ?';
     const rows = await this.db.query<{ label: string }>(sql, [key]);
     return rows[0]?.label ?? this.seenLabels.get(key) ?? null;
   }

@@ -20,21 +20,25 @@ const cacheName = `${CACHE_PREFIX}${manifest.version}`;
 const shellUrl = new URL('./', worker.registration.scope).href;
 
 worker.addEventListener('install', (event) => {
-  event.waitUntil((async () => {
-    const cache = await caches.open(cacheName);
-    await cache.addAll(manifest.files.map((file) => new URL(file, worker.registration.scope).href));
-    await worker.skipWaiting();
-  })());
+  event.waitUntil(
+    (async () => {
+      const cache = await caches.open(cacheName);
+      await cache.addAll(manifest.files.map((file) => new URL(file, worker.registration.scope).href));
+      await worker.skipWaiting();
+    })(),
+  );
 });
 
 worker.addEventListener('activate', (event) => {
-  event.waitUntil((async () => {
-    for (const name of await caches.keys()) {
-      if (name.startsWith(CACHE_PREFIX) && name !== cacheName) await caches.delete(name);
-    }
-    // Take over the page that registered us, so its next reload is already served offline-capable.
-    await worker.clients.claim();
-  })());
+  event.waitUntil(
+    (async () => {
+      for (const name of await caches.keys()) {
+        if (name.startsWith(CACHE_PREFIX) && name !== cacheName) await caches.delete(name);
+      }
+      // Take over the page that registered us, so its next reload is already served offline-capable.
+      await worker.clients.claim();
+    })(),
+  );
 });
 
 worker.addEventListener('fetch', (event) => {

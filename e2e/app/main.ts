@@ -3,7 +3,17 @@
  * drive it with `page.evaluate`, and records what live queries and events delivered.
  */
 import { lastAttachedUser, openDatabase } from '../../src/index.ts';
-import type { AppSchema, ConflictEventDetail, ConflictResolver, Database, LiveQuery, OpenDatabaseOptions, Row, SqlParams, SyncStatus } from '../../src/index.ts';
+import type {
+  AppSchema,
+  ConflictEventDetail,
+  ConflictResolver,
+  Database,
+  LiveQuery,
+  OpenDatabaseOptions,
+  Row,
+  SqlParams,
+  SyncStatus,
+} from '../../src/index.ts';
 
 /** What the specs can call in the page. */
 export interface Harness {
@@ -12,7 +22,14 @@ export interface Harness {
    * Opens a database that syncs table `items` with the e2e server (same origin, through the Vite proxy) as `token`'s user.
    * `autoSync`: true = debounce 50 ms, interval 60 s, watch on; `'no-watch'` = the same without the watch stream.
    */
-  openSynced(name: string, schema: AppSchema, token: string, conflicts?: 'server-wins' | 'client-wins' | 'merge-bodies', autoSync?: boolean | 'no-watch', crashable?: boolean): Promise<{ role: string }>;
+  openSynced(
+    name: string,
+    schema: AppSchema,
+    token: string,
+    conflicts?: 'server-wins' | 'client-wins' | 'merge-bodies',
+    autoSync?: boolean | 'no-watch',
+    crashable?: boolean,
+  ): Promise<{ role: string }>;
   /** Conflict events this tab received for database `name`. */
   conflicts(name: string): ConflictEventDetail[];
   /** Every sync status this tab saw for database `name`. */
@@ -41,11 +58,13 @@ const databases = new Map<string, Database>();
 const crashableWorkers = new Map<string, Worker>();
 
 /** A worker factory whose workers {@link Harness.crashWorker} can make die. */
-const crashableWorker = (name: string) => (workerName: string): Worker => {
-  const worker = new Worker(new URL('./crashable-worker.ts', import.meta.url), { type: 'module', name: `oversqlite:${workerName}` });
-  crashableWorkers.set(name, worker);
-  return worker;
-};
+const crashableWorker =
+  (name: string) =>
+  (workerName: string): Worker => {
+    const worker = new Worker(new URL('./crashable-worker.ts', import.meta.url), { type: 'module', name: `oversqlite:${workerName}` });
+    crashableWorkers.set(name, worker);
+    return worker;
+  };
 const lives = new Map<string, { query: LiveQuery; results: Row[][]; waiters: Array<() => void> }>();
 const errors: string[] = [];
 const statusLogs = new Map<string, SyncStatus[]>();
@@ -53,7 +72,11 @@ const conflictLogs = new Map<string, ConflictEventDetail[]>();
 
 /** A custom resolver (runs here, on the main thread of the leader tab): keeps both bodies. */
 const mergeBodies: ConflictResolver = (context) => ({
-  row: { ...(context.serverRow ?? {}), ...(context.localRow ?? {}), body: `${String(context.serverRow?.body)}|${String(context.localRow?.body)}` },
+  row: {
+    ...(context.serverRow ?? {}),
+    ...(context.localRow ?? {}),
+    body: `${String(context.serverRow?.body)}|${String(context.localRow?.body)}`,
+  },
 });
 
 const harness: Harness = {
@@ -65,9 +88,14 @@ const harness: Harness = {
   },
   async openSynced(name, schema, token, conflicts = 'server-wins', autoSync = false, crashable = false) {
     const result = await harness.open({
-      name, schema, ...(crashable ? { createWorker: crashableWorker(name) } : {}),
+      name,
+      schema,
+      ...(crashable ? { createWorker: crashableWorker(name) } : {}),
       sync: {
-        serverUrl: location.origin, remoteSchema: 'e2e', tables: [{ table: 'items', syncKey: 'id' }], getToken: async () => token,
+        serverUrl: location.origin,
+        remoteSchema: 'e2e',
+        tables: [{ table: 'items', syncKey: 'id' }],
+        getToken: async () => token,
         conflicts: conflicts === 'merge-bodies' ? mergeBodies : conflicts,
         autoSync: autoSync ? { debounceMs: 50, intervalMs: 60_000, watch: autoSync !== 'no-watch' } : false,
       },
@@ -80,7 +108,9 @@ const harness: Harness = {
     const db = harness.db(name);
     const current = db.sync.status.get();
     if (current !== null) log.push(current);
-    db.sync.status.subscribe((status) => { if (status !== null) log.push(status); });
+    db.sync.status.subscribe((status) => {
+      if (status !== null) log.push(status);
+    });
     return result;
   },
   conflicts(name) {
@@ -96,10 +126,15 @@ const harness: Harness = {
   },
   live(name, key, sql, params) {
     const entry = { query: undefined as unknown as LiveQuery, results: [] as Row[][], waiters: [] as Array<() => void> };
-    entry.query = harness.db(name).live(sql, params, (rows) => {
-      entry.results.push(rows);
-      for (const w of entry.waiters.splice(0)) w();
-    }, (e) => errors.push(`live ${key}: ${e.code}: ${e.message}`));
+    entry.query = harness.db(name).live(
+      sql,
+      params,
+      (rows) => {
+        entry.results.push(rows);
+        for (const w of entry.waiters.splice(0)) w();
+      },
+      (e) => errors.push(`live ${key}: ${e.code}: ${e.message}`),
+    );
     lives.set(key, entry);
   },
   liveResults(key) {
@@ -114,16 +149,26 @@ const harness: Harness = {
       const last = entry.results.at(-1);
       if (last !== undefined && predicate(last)) return last;
       const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new Error(`live ${key}: no matching result within ${timeoutMs} ms; last: ${JSON.stringify(last, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`);
+      if (remaining <= 0)
+        throw new Error(
+          `live ${key}: no matching result within ${timeoutMs} ms; last: ${JSON.stringify(last, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, remaining);
-        entry.waiters.push(() => { clearTimeout(timer); resolve(); });
+        entry.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
     }
   },
   async openWithoutOpfs(name, schema) {
     try {
-      await harness.open({ name, schema, createWorker: () => new Worker(new URL('./no-opfs-worker.ts', import.meta.url), { type: 'module' }) });
+      await harness.open({
+        name,
+        schema,
+        createWorker: () => new Worker(new URL('./no-opfs-worker.ts', import.meta.url), { type: 'module' }),
+      });
       return 'opened';
     } catch (e) {
       return (e as { code: string }).code;

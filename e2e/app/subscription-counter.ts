@@ -25,7 +25,9 @@ export function trackSubscriptions(db: Database): SubscriptionCounts {
     counts.liveOpened++;
     let closed = false;
     return {
-      get tables() { return query.tables; },
+      get tables() {
+        return query.tables;
+      },
       close() {
         if (!closed) counts.liveOpen--;
         closed = true;

@@ -44,16 +44,19 @@ async function tab(context: BrowserContext, name: string): Promise<Page> {
 }
 
 async function timeQueries(page: Page, name: string, n: number): Promise<number[]> {
-  return page.evaluate(async ({ name, n }) => {
-    const db = window.harness.db(name);
-    const timings: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const started = performance.now();
-      await db.query('SELECT * FROM notes WHERE id = ?', [1 + (i % 1000)]);
-      timings.push(performance.now() - started);
-    }
-    return timings;
-  }, { name, n });
+  return page.evaluate(
+    async ({ name, n }) => {
+      const db = window.harness.db(name);
+      const timings: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const started = performance.now();
+        await db.query('SELECT * FROM notes WHERE id = ?', [1 + (i % 1000)]);
+        timings.push(performance.now() - started);
+      }
+      return timings;
+    },
+    { name, n },
+  );
 }
 
 const vite = await createServer({ configFile: 'e2e/vite.config.ts' });
@@ -64,11 +67,18 @@ try {
   const leader = await tab(context, 'bench');
   const follower = await tab(context, 'bench');
   await leader.evaluate(async () => {
-    await window.harness.db('bench').transaction(Array.from({ length: 1000 }, (_, i) => ({ sql: 'INSERT INTO notes (tab, seq, body) VALUES (?, ?, ?)', params: ['b', i, `body ${i}`] })));
+    await window.harness.db('bench').transaction(
+      Array.from({ length: 1000 }, (_, i) => ({
+        sql: 'INSERT INTO notes (tab, seq, body) VALUES (?, ?, ?)',
+        params: ['b', i, `body ${i}`],
+      })),
+    );
   });
   await timeQueries(leader, 'bench', 100); // warm-up
   await timeQueries(follower, 'bench', 100);
-  const inWorker = await leader.evaluate(() => window.harness.db('bench').measureQueryInWorker('SELECT * FROM notes WHERE id = ?', [500], 1000));
+  const inWorker = await leader.evaluate(() =>
+    window.harness.db('bench').measureQueryInWorker('SELECT * FROM notes WHERE id = ?', [500], 1000),
+  );
   const fromLeader = await timeQueries(leader, 'bench', 1000);
   const fromFollower = await timeQueries(follower, 'bench', 1000);
   console.log('point query (SELECT * FROM notes WHERE id = ?), 1,000 rows, persistent profile:');
@@ -77,7 +87,10 @@ try {
   console.log(summary('from a follower tab', fromFollower));
 
   // Durable write calls per second, 3,000 concurrent single-row writes from each kind of tab.
-  for (const [label, page] of [['leader tab', leader], ['follower tab', follower]] as const) {
+  for (const [label, page] of [
+    ['leader tab', leader],
+    ['follower tab', follower],
+  ] as const) {
     const { ms } = await page.evaluate(async (label) => {
       const db = window.harness.db('bench');
       const started = performance.now();
@@ -101,7 +114,9 @@ try {
           try {
             await window.harness.db('bench').query('SELECT count(*) FROM notes');
             state.successes.push(Date.now());
-          } catch { /* counted as a gap */ }
+          } catch {
+            /* counted as a gap */
+          }
         }
       })();
     });
@@ -124,7 +139,9 @@ try {
     current = waiting;
     waiting = await tab(context, 'bench');
   }
-  console.log(`longest pause in a follower's query loop while the leader tab closed: ${gaps.map((g) => `${g} ms`).join(', ')} (max ${Math.max(...gaps)} ms)`);
+  console.log(
+    `longest pause in a follower's query loop while the leader tab closed: ${gaps.map((g) => `${g} ms`).join(', ')} (max ${Math.max(...gaps)} ms)`,
+  );
   const stats = await current.evaluate(() => window.harness.db('bench').groupCommitStats());
   console.log(`group commit on the last leader: ${JSON.stringify(stats)}`);
 } finally {

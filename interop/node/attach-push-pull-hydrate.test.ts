@@ -41,7 +41,9 @@ describe.skipIf(!peerPath)('attach, push, pull, hydrate through go-oversync', ()
     expect(await peer.pgRows('users', 'alice', 'id::text, name, email, created_at')).toEqual([
       { id: uuid(1), name: 'Alice', email: 'a@example.com', created_at: new Date('2026-03-01T08:00:00Z') },
     ]);
-    expect(await peer.pgRows('teams', 'alice', 'id::text, captain_member_id::text')).toEqual([{ id: uuid(20), captain_member_id: uuid(21) }]);
+    expect(await peer.pgRows('teams', 'alice', 'id::text, captain_member_id::text')).toEqual([
+      { id: uuid(20), captain_member_id: uuid(21) },
+    ]);
     expect(await peer.pgRows('files', 'alice', 'id::text, data')).toEqual([{ id: uuid(30), data: Buffer.from([0, 255, 16]) }]);
     expect(await peer.pgRows('typed_rows', 'alice', 'count_value::text, enabled_flag::text, rating')).toEqual([
       { count_value: '42', enabled_flag: '1', rating: 2.5 },

@@ -13,8 +13,16 @@ import { localRows, peerAvailability, startGoPeer, uuid } from './support/go-pee
 
 const { peerPath } = await peerAvailability();
 const OTHER = '7a0c0f3e-2b1d-4c5e-8f60-0000000000ff';
-const row = (id: string, name: string, count: string, data: string | null) =>
-  ({ id, name, note: null, count_value: count, enabled_flag: '1', rating: null, data, created_at: null });
+const row = (id: string, name: string, count: string, data: string | null) => ({
+  id,
+  name,
+  note: null,
+  count_value: count,
+  enabled_flag: '1',
+  rating: null,
+  data,
+  created_at: null,
+});
 
 describe.skipIf(!peerPath)('a conflict whose server row holds a BIGINT beyond 2^53', () => {
   let peer: GoPeer;
@@ -25,16 +33,27 @@ describe.skipIf(!peerPath)('a conflict whose server row holds a BIGINT beyond 2^
 
   async function conflictOn(user: string, data: string | null) {
     const id = uuid(1);
-    await peer.rawPush(user, OTHER, 1, [{ schema: 'business', table: 'typed_rows', key: { id }, op: 'INSERT', base_row_version: 0, payload: row(id, 'first', '1', data) }]);
+    await peer.rawPush(user, OTHER, 1, [
+      { schema: 'business', table: 'typed_rows', key: { id }, op: 'INSERT', base_row_version: 0, payload: row(id, 'first', '1', data) },
+    ]);
     const d = await peer.device(user);
     await d.engine.attach(user);
     // Another client moves the row on, to a BIGINT beyond 2^53 (stored exactly in PostgreSQL).
-    await peer.rawPush(user, OTHER, 2, [{ schema: 'business', table: 'typed_rows', key: { id }, op: 'UPDATE', base_row_version: 1, payload: row(id, 'big', '9007199254740993', data) }]);
+    await peer.rawPush(user, OTHER, 2, [
+      {
+        schema: 'business',
+        table: 'typed_rows',
+        key: { id },
+        op: 'UPDATE',
+        base_row_version: 1,
+        payload: row(id, 'big', '9007199254740993', data),
+      },
+    ]);
     d.db.exec(`UPDATE typed_rows SET name = 'local edit' WHERE id = '${id}'`);
     return { d, result: await d.engine.pushPending().catch((e: unknown) => e) };
   }
 
-  it('resolves against the exact value when the row is PostgreSQL\'s text', async () => {
+  it("resolves against the exact value when the row is PostgreSQL's text", async () => {
     const { d, result } = await conflictOn('yara', null);
     expect(result).toMatchObject({ outcome: 'no_change', conflicts: 1 });
     expect(localRows(d.db, 'typed_rows', 'name, count_value')).toEqual([{ name: 'big', count_value: 9007199254740993n }]);

@@ -25,7 +25,9 @@ describe.skipIf(!peerPath)('conflicts through go-oversync', () => {
     const a = await peer.device(user);
     const b = await peer.device(user, { conflicts });
     await a.engine.attach(user);
-    a.db.exec(`INSERT INTO typed_rows(id, name, count_value, enabled_flag, rating, data) VALUES ('${uuid(1)}', 'Original', 1, 0, 1.5, x'01')`);
+    a.db.exec(
+      `INSERT INTO typed_rows(id, name, count_value, enabled_flag, rating, data) VALUES ('${uuid(1)}', 'Original', 1, 0, 1.5, x'01')`,
+    );
     await a.engine.sync();
     await b.engine.attach(user);
     a.db.exec(`UPDATE typed_rows SET name = 'From A', count_value = 2 WHERE id = '${uuid(1)}'`);
@@ -39,21 +41,25 @@ describe.skipIf(!peerPath)('conflicts through go-oversync', () => {
     return { a, b, res, events, pg };
   }
 
-  it('server-wins (default): B takes A\'s row', async () => {
+  it("server-wins (default): B takes A's row", async () => {
     const { a, b, events, pg } = await scenario(undefined);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ table: 'typed_rows', key: uuid(1), localOp: 'UPDATE', serverVersion: 2, resolution: 'server' });
-    expect(localRows(b.db, 'typed_rows', 'name, count_value, rating, hex(data) AS data')).toEqual([{ name: 'From A', count_value: 2, rating: 1.5, data: '01' }]);
+    expect(localRows(b.db, 'typed_rows', 'name, count_value, rating, hex(data) AS data')).toEqual([
+      { name: 'From A', count_value: 2, rating: 1.5, data: '01' },
+    ]);
     expect(localRows(a.db, 'typed_rows')).toEqual(localRows(b.db, 'typed_rows'));
     expect(pg).toEqual([{ name: 'From A', count_value: '2', rating: 1.5, data: '01' }]);
     expect(b.engine.status.pendingCount).toBe(0);
   });
 
-  it('client-wins: B\'s row is pushed on top of the server version', async () => {
+  it("client-wins: B's row is pushed on top of the server version", async () => {
     const { a, b, events, pg, res } = await scenario('client-wins');
     expect(events[0]).toMatchObject({ resolution: 'local', serverVersion: 2 });
     expect(res.push).toMatchObject({ outcome: 'committed', conflicts: 1 });
-    expect(localRows(b.db, 'typed_rows', 'name, count_value, rating, hex(data) AS data')).toEqual([{ name: 'From B', count_value: 1, rating: 2.25, data: '02' }]);
+    expect(localRows(b.db, 'typed_rows', 'name, count_value, rating, hex(data) AS data')).toEqual([
+      { name: 'From B', count_value: 1, rating: 2.25, data: '02' },
+    ]);
     expect(localRows(a.db, 'typed_rows')).toEqual(localRows(b.db, 'typed_rows'));
     expect(pg).toEqual([{ name: 'From B', count_value: '1', rating: 2.25, data: '02' }]);
   });

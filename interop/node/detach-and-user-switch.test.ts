@@ -53,6 +53,6 @@ describe.skipIf(!peerPath)('detach and user switch through go-oversync', () => {
     expect(d.db.selectValue(`SELECT next_source_bundle_id FROM _sync_source_state WHERE user_id = 'erin'`)).toBe(5);
     expect(await peer.pgRows('typed_rows', 'erin', 'name')).toEqual([{ name: 'Erin again' }]);
     expect(await peer.pgRows('typed_rows', 'frank', 'name')).toEqual([{ name: 'Frank' }]);
-    expect((await peer.pgRows('users', 'frank'))).toEqual([]);
+    expect(await peer.pgRows('users', 'frank')).toEqual([]);
   });
 });

@@ -44,12 +44,36 @@ describe.skipIf(!peerPath)('every value family through go-oversync', () => {
     expect(a.requests.filter((r) => r.includes('/committed-bundles/'))).toEqual([]);
     expect(a.engine.status.pendingCount).toBe(0);
 
-    expect(await peer.pgRows('typed_rows', 'vera', "name, note, count_value::text, enabled_flag::text, rating, encode(data, 'hex') AS data, created_at::text")).toEqual([
-      { name: TEXT, note: null, count_value: '9007199254740991', enabled_flag: '1', rating: 0.30000000000000004, data: '00ff7f80', created_at: '2026-01-02 03:04:05.123457+00' },
-      { name: '', note: 'n', count_value: '-9007199254740991', enabled_flag: '0', rating: -1e-7, data: null, created_at: '2026-01-02 01:04:05+00' },
+    expect(
+      await peer.pgRows(
+        'typed_rows',
+        'vera',
+        "name, note, count_value::text, enabled_flag::text, rating, encode(data, 'hex') AS data, created_at::text",
+      ),
+    ).toEqual([
+      {
+        name: TEXT,
+        note: null,
+        count_value: '9007199254740991',
+        enabled_flag: '1',
+        rating: 0.30000000000000004,
+        data: '00ff7f80',
+        created_at: '2026-01-02 03:04:05.123457+00',
+      },
+      {
+        name: '',
+        note: 'n',
+        count_value: '-9007199254740991',
+        enabled_flag: '0',
+        rating: -1e-7,
+        data: null,
+        created_at: '2026-01-02 01:04:05+00',
+      },
       { name: 'nulls', note: null, count_value: null, enabled_flag: '0', rating: null, data: null, created_at: null },
     ]);
-    expect(await peer.pgRows('file_reviews', 'vera', 'id::text, review, file_id::text')).toEqual([{ id: uuid(10), review: TEXT, file_id: uuid(9) }]);
+    expect(await peer.pgRows('file_reviews', 'vera', 'id::text, review, file_id::text')).toEqual([
+      { id: uuid(10), review: TEXT, file_id: uuid(9) },
+    ]);
     // The device holds the committed spelling of each timestamp (same instant, microseconds).
     expect(localRows(a.db, 'typed_rows', 'created_at').map((r) => r.created_at)).toEqual([
       '2026-01-02T03:04:05.123457+00:00',
@@ -61,13 +85,19 @@ describe.skipIf(!peerPath)('every value family through go-oversync', () => {
     expect(await b.engine.attach('vera')).toMatchObject({ outcome: 'used_remote_state', snapshotRows: 5 });
     for (const t of ['typed_rows', 'files', 'file_reviews']) expect(localRows(b.db, t), t).toEqual(localRows(a.db, t));
     expect(localRows(b.db, 'typed_rows', 'typeof(count_value) AS t, count_value, rating, hex(data) AS data')[0]).toEqual({
-      t: 'integer', count_value: 9007199254740991, rating: 0.30000000000000004, data: '00FF7F80',
+      t: 'integer',
+      count_value: 9007199254740991,
+      rating: 0.30000000000000004,
+      data: '00FF7F80',
     });
 
     // Beyond 2^53: refused before upload, naming the row; the change stays pending.
     a.db.exec(`UPDATE typed_rows SET count_value = 9007199254740992 WHERE id = '${uuid(2)}'`);
     const refused = await a.engine.pushPending().catch((e: unknown) => e);
-    expect(refused).toMatchObject({ code: 'value_not_representable', detail: { table: 'typed_rows', key: uuid(2), column: 'count_value', value: '9007199254740992' } });
+    expect(refused).toMatchObject({
+      code: 'value_not_representable',
+      detail: { table: 'typed_rows', key: uuid(2), column: 'count_value', value: '9007199254740992' },
+    });
     expect(a.engine.status.pendingCount).toBe(1);
     expect(await peer.pgRows('typed_rows', 'vera', 'count_value::text')).toContainEqual({ count_value: '-9007199254740991' });
     a.db.exec(`UPDATE typed_rows SET count_value = 9007199254740991 WHERE id = '${uuid(2)}'`);
@@ -103,8 +133,21 @@ describe.skipIf(!peerPath)('every value family through go-oversync', () => {
     const other = '7a0c0f3e-2b1d-4c5e-8f60-000000000001';
     await peer.rawPush('walt', other, 1, [
       {
-        schema: 'business', table: 'typed_rows', key: { id: uuid(50) }, op: 'INSERT', base_row_version: 0,
-        payload: { id: uuid(50), name: 'big', note: null, count_value: '9007199254740993', enabled_flag: '1', rating: null, data: null, created_at: null },
+        schema: 'business',
+        table: 'typed_rows',
+        key: { id: uuid(50) },
+        op: 'INSERT',
+        base_row_version: 0,
+        payload: {
+          id: uuid(50),
+          name: 'big',
+          note: null,
+          count_value: '9007199254740993',
+          enabled_flag: '1',
+          rating: null,
+          data: null,
+          created_at: null,
+        },
       },
     ]);
     expect(await peer.pgRows('typed_rows', 'walt', 'count_value::text')).toEqual([{ count_value: '9007199254740993' }]);
@@ -120,8 +163,21 @@ describe.skipIf(!peerPath)('every value family through go-oversync', () => {
     await early.engine.attach('walt'); // snapshot of bundle 1 already: pull the next one
     await peer.rawPush('walt', other, 2, [
       {
-        schema: 'business', table: 'typed_rows', key: { id: uuid(51) }, op: 'INSERT', base_row_version: 0,
-        payload: { id: uuid(51), name: 'big 2', note: null, count_value: '-9007199254740995', enabled_flag: '0', rating: null, data: null, created_at: null },
+        schema: 'business',
+        table: 'typed_rows',
+        key: { id: uuid(51) },
+        op: 'INSERT',
+        base_row_version: 0,
+        payload: {
+          id: uuid(51),
+          name: 'big 2',
+          note: null,
+          count_value: '-9007199254740995',
+          enabled_flag: '0',
+          rating: null,
+          data: null,
+          created_at: null,
+        },
       },
     ]);
     const before = localRows(early.db, 'typed_rows');
@@ -132,6 +188,9 @@ describe.skipIf(!peerPath)('every value family through go-oversync', () => {
     // which carries PostgreSQL's exact text (no manual hydrate()).
     await expect(early.engine.sync()).rejects.toMatchObject({ code: 'value_not_representable' });
     await early.engine.sync();
-    expect(localRows(early.db, 'typed_rows', 'count_value')).toEqual([{ count_value: 9007199254740993n }, { count_value: -9007199254740995n }]);
+    expect(localRows(early.db, 'typed_rows', 'count_value')).toEqual([
+      { count_value: 9007199254740993n },
+      { count_value: -9007199254740995n },
+    ]);
   });
 });

@@ -42,9 +42,14 @@ describe.skipIf(!peerPath)('restart after a lost response, through go-oversync',
         },
       });
       await d.engine.attach(user);
-      d.db.exec(`BEGIN; ${[1, 2, 3, 4, 5]
-        .map((i) => `INSERT INTO typed_rows(id, name, enabled_flag, count_value, created_at) VALUES ('${uuid(i)}', 'row ${i}', 1, ${i}, '2026-05-0${i}T10:00:00.12345678${i}Z')`)
-        .join(';')}; COMMIT;`);
+      d.db.exec(
+        `BEGIN; ${[1, 2, 3, 4, 5]
+          .map(
+            (i) =>
+              `INSERT INTO typed_rows(id, name, enabled_flag, count_value, created_at) VALUES ('${uuid(i)}', 'row ${i}', 1, ${i}, '2026-05-0${i}T10:00:00.12345678${i}Z')`,
+          )
+          .join(';')}; COMMIT;`,
+      );
       armed = true;
       await expect(d.engine.pushPending()).rejects.toMatchObject({ code: 'network_error' });
       await d.engine.close();

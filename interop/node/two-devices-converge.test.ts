@@ -62,7 +62,9 @@ describe.skipIf(!peerPath)('two devices converge through go-oversync', () => {
     expect(await peer.pgRows('typed_rows', 'bob', 'count_value::text')).toEqual([{ count_value: '123456789012345' }]);
 
     // Deleting the team cascades its members on the server and on both devices.
-    b.db.exec(`BEGIN; UPDATE teams SET captain_member_id = NULL WHERE id = '${uuid(10)}'; DELETE FROM teams WHERE id = '${uuid(10)}'; COMMIT;`);
+    b.db.exec(
+      `BEGIN; UPDATE teams SET captain_member_id = NULL WHERE id = '${uuid(10)}'; DELETE FROM teams WHERE id = '${uuid(10)}'; COMMIT;`,
+    );
     await b.engine.sync();
     await a.engine.sync();
     for (const d of [a, b]) {

@@ -33,7 +33,7 @@ describe.skipIf(!peerPath)('watch wake-ups through go-oversync', () => {
   });
   afterAll(() => peer?.close());
 
-  it('pushes after a debounced write and pulls on another device\'s commit', async () => {
+  it("pushes after a debounced write and pulls on another device's commit", async () => {
     const a = await peer.device('iris', { autoSync: { debounceMs: 20, intervalMs: 0, watch: true } });
     const b = await peer.device('iris');
     await b.engine.attach('iris');
@@ -43,7 +43,10 @@ describe.skipIf(!peerPath)('watch wake-ups through go-oversync', () => {
     await a.engine.attach('iris'); // hydrates, then opens the watch stream
     expect(localRows(a.db, 'typed_rows', 'name')).toEqual([{ name: 'from B' }]);
 
-    const pushed = nextEvent(a.engine, (e) => e.type === 'status' && e.status.phase === 'idle' && e.status.pendingCount === 0 && e.status.checkpoint >= 2);
+    const pushed = nextEvent(
+      a.engine,
+      (e) => e.type === 'status' && e.status.phase === 'idle' && e.status.pendingCount === 0 && e.status.checkpoint >= 2,
+    );
     a.db.exec(`INSERT INTO typed_rows(id, name, enabled_flag) VALUES ('${uuid(2)}', 'from A', 0)`);
     a.engine.notifyLocalWrite();
     await pushed;

@@ -36,8 +36,12 @@ function need<T>(value: T | null, what: string): T {
 /** Every row of a table; each column as [typeof, value] with integers as exact text. */
 function readRows(d: Database, table: string): Record<string, [string, unknown]>[] {
   if (!/^[a-z_]+$/.test(table)) throw new Error(`bad table name ${table}`);
-  const columns = d.exec({ sql: `SELECT name FROM pragma_table_info('${table}')`, rowMode: 'array', returnValue: 'resultRows' }).map((r) => String(r[0]));
-  const select = columns.map((c) => `typeof("${c}"), CASE typeof("${c}") WHEN 'integer' THEN CAST("${c}" AS TEXT) WHEN 'blob' THEN hex("${c}") ELSE "${c}" END`).join(', ');
+  const columns = d
+    .exec({ sql: `SELECT name FROM pragma_table_info('${table}')`, rowMode: 'array', returnValue: 'resultRows' })
+    .map((r) => String(r[0]));
+  const select = columns
+    .map((c) => `typeof("${c}"), CASE typeof("${c}") WHEN 'integer' THEN CAST("${c}" AS TEXT) WHEN 'blob' THEN hex("${c}") ELSE "${c}" END`)
+    .join(', ');
   return d.exec({ sql: `SELECT ${select} FROM "${table}"`, rowMode: 'array', returnValue: 'resultRows' }).map((r) => {
     const row: Record<string, [string, unknown]> = {};
     columns.forEach((c, i) => {

@@ -26,9 +26,16 @@ import type { SyncServer } from '../../server/index.ts';
 import type { RegisteredTable } from '../../server/runtime/options.ts';
 
 /** go-oversync's example server registers these, in this order, each keyed by `id uuid`. */
-const EXAMPLE_TABLES: RegisteredTable[] = ['users', 'posts', 'categories', 'teams', 'team_members', 'files', 'file_reviews', 'typed_rows'].map(
-  (table) => ({ schema: 'business', table, syncKey: 'id' }),
-);
+const EXAMPLE_TABLES: RegisteredTable[] = [
+  'users',
+  'posts',
+  'categories',
+  'teams',
+  'team_members',
+  'files',
+  'file_reviews',
+  'typed_rows',
+].map((table) => ({ schema: 'business', table, syncKey: 'id' }));
 
 /** Bundles kept per user for incremental pull (the Go program's history-pruned scenario relies on it). */
 const RETAINED_BUNDLES_PER_USER = 16;
@@ -98,7 +105,8 @@ async function main(): Promise<void> {
       // Short history, so that scenario history-pruned can push a device past the retained floor
       // with a few bundles; no other scenario keeps a device more than 16 bundles behind.
       retention: { retainedBundlesPerUser: RETAINED_BUNDLES_PER_USER, pruneBatchSize: RETAINED_BUNDLES_PER_USER },
-      onInternalError: (err, where) => console.error(`our-server: ERROR ${where}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+      onInternalError: (err, where) =>
+        console.error(`our-server: ERROR ${where}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
     });
   } catch (err) {
     await db.close();
@@ -122,7 +130,10 @@ async function main(): Promise<void> {
   };
   const http = createServer(
     toNodeHandler(handle, authenticate, {
-      onError: (err, request) => console.error(`our-server: ERROR ${request.method} ${new URL(request.url).pathname}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+      onError: (err, request) =>
+        console.error(
+          `our-server: ERROR ${request.method} ${new URL(request.url).pathname}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        ),
     }),
   );
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));

@@ -45,7 +45,12 @@ export async function serveNodeRequest(
   } catch (err) {
     // An unparsable URL or header: nothing a handler could make sense of.
     res.writeHead(400, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ error: 'invalid_request', message: `The request could not be read: ${err instanceof Error ? err.message : String(err)}` }));
+    res.end(
+      JSON.stringify({
+        error: 'invalid_request',
+        message: `The request could not be read: ${err instanceof Error ? err.message : String(err)}`,
+      }),
+    );
     return;
   }
   const { request } = converted;

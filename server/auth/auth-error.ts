@@ -43,5 +43,7 @@ export class AuthError extends Error {
 
 /** True for an {@link AuthError}, also across duplicated module instances. */
 export function isAuthError(err: unknown): err is AuthError {
-  return err instanceof AuthError || (err instanceof Error && err.name === 'AuthError' && typeof (err as { code?: unknown }).code === 'string');
+  return (
+    err instanceof AuthError || (err instanceof Error && err.name === 'AuthError' && typeof (err as { code?: unknown }).code === 'string')
+  );
 }

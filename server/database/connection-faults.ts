@@ -12,10 +12,22 @@
 const CONNECTION_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[1235]|25P03|53300)$/;
 
 /** Socket-level failures Node reports with a `code`. */
-const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EAI_AGAIN', 'ENOTFOUND']);
+const SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
 
 /** What `pg` / `pg-pool` say (without a code) when a connection dies or cannot be opened. */
-const PG_CONNECTION_MESSAGE = /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect|Query read timeout|Connection ended)/i;
+const PG_CONNECTION_MESSAGE =
+  /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect|Query read timeout|Connection ended)/i;
 
 /** True when `err` reports a lost, refused or timed-out PostgreSQL connection. */
 export function isConnectionFault(err: unknown): boolean {

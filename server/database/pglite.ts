@@ -193,7 +193,9 @@ async function createOnDataDir(dataDir: string, templateDir: string | undefined)
     } catch {
       // A template that does not load: clear what it left (keeping our lock) and run initdb.
       const entries = await readdir(dataDir);
-      await Promise.all(entries.filter((name) => name !== 'oversqlite.lock').map((name) => rm(join(dataDir, name), { recursive: true, force: true })));
+      await Promise.all(
+        entries.filter((name) => name !== 'oversqlite.lock').map((name) => rm(join(dataDir, name), { recursive: true, force: true })),
+      );
     }
   }
   return PGlite.create({ dataDir });
@@ -312,7 +314,10 @@ export async function createPgliteDatabase(source?: PgliteDatabaseOptions | PGli
     query<R>(text: string, params?: readonly unknown[]) {
       if (!holder.getStore()?.active) {
         return Promise.reject(
-          new PgliteDatabaseError('session_released', 'This session belongs to a withConnection callback that has ended; use db.query or a new withConnection.'),
+          new PgliteDatabaseError(
+            'session_released',
+            'This session belongs to a withConnection callback that has ended; use db.query or a new withConnection.',
+          ),
         );
       }
       return runStatement<R>(pglite, text, params);

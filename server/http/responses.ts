@@ -26,6 +26,11 @@ function capErrorMessage(message: string): string {
 }
 
 /** An error envelope `{"error", "message", ...extra}` with the code's HTTP status (message capped). */
-export function errorResponse(code: WireErrorCode | string, message: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): Response {
+export function errorResponse(
+  code: WireErrorCode | string,
+  message: string,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Response {
   return jsonResponse(statusForWireError(code), { error: code, message: capErrorMessage(message), ...extra }, headers);
 }

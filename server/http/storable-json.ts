@@ -61,7 +61,8 @@ function walk(body: unknown, maxDepth: number, withPaths: boolean): UnstorableJs
     for (let i = entries.length - 1; i >= 0; i--) {
       const [name, v] = entries[i]!;
       const problem = textProblem(name);
-      if (problem) return { path: member(path, name.replace(/[\u0000\ud800-\udfff]/g, '\ufffd')), problem: `has a member name that ${problem}` };
+      if (problem)
+        return { path: member(path, name.replace(/[\u0000\ud800-\udfff]/g, '\ufffd')), problem: `has a member name that ${problem}` };
       stack.push({ value: v, path: withPaths ? member(path, name) : '', depth: depth + 1 });
     }
   }

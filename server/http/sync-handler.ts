@@ -9,7 +9,14 @@ import { connectScope } from '../runtime/connect.ts';
 import { transientDatabaseFault } from '../runtime/database-faults.ts';
 import type { RuntimeContext } from '../runtime/context.ts';
 import { pullBundles, readCommittedRows } from '../runtime/committed-rows.ts';
-import { commitPushSession, createPushSession, deletePushSession, parsePushChunk, parsePushCreate, uploadPushChunk } from '../runtime/push-sessions.ts';
+import {
+  commitPushSession,
+  createPushSession,
+  deletePushSession,
+  parsePushChunk,
+  parsePushCreate,
+  uploadPushChunk,
+} from '../runtime/push-sessions.ts';
 import { parseOneRequestPush, pushInOneRequest } from '../runtime/one-request-push.ts';
 import { readUserScope, requireInitialized } from '../runtime/scope-state.ts';
 import { createSnapshotSession, deleteSnapshotSession, parseSnapshotCreate, readSnapshotChunk } from '../runtime/snapshot-sessions.ts';
@@ -41,8 +48,19 @@ interface SyncHandlerDeps {
 }
 
 type RouteName =
-  | 'capabilities' | 'connect' | 'pushCreate' | 'pushChunk' | 'pushCommit' | 'pushSession' | 'committedRows'
-  | 'pull' | 'snapshotCreate' | 'snapshotSession' | 'watch' | 'health' | 'status';
+  | 'capabilities'
+  | 'connect'
+  | 'pushCreate'
+  | 'pushChunk'
+  | 'pushCommit'
+  | 'pushSession'
+  | 'committedRows'
+  | 'pull'
+  | 'snapshotCreate'
+  | 'snapshotSession'
+  | 'watch'
+  | 'health'
+  | 'status';
 
 const ROUTES: Array<{ re: RegExp; name: RouteName; methods: string[]; failure: WireErrorCode }> = [
   { re: /^(.*)\/sync\/capabilities$/, name: 'capabilities', methods: ['GET'], failure: 'status_failed' },
@@ -51,7 +69,12 @@ const ROUTES: Array<{ re: RegExp; name: RouteName; methods: string[]; failure: W
   { re: /^(.*)\/sync\/push-sessions\/([^/]+)\/chunks$/, name: 'pushChunk', methods: ['POST'], failure: 'push_chunk_failed' },
   { re: /^(.*)\/sync\/push-sessions\/([^/]+)\/commit$/, name: 'pushCommit', methods: ['POST'], failure: 'push_session_commit_failed' },
   { re: /^(.*)\/sync\/push-sessions\/([^/]+)$/, name: 'pushSession', methods: ['DELETE'], failure: 'push_session_delete_failed' },
-  { re: /^(.*)\/sync\/committed-bundles\/([^/]+)\/rows$/, name: 'committedRows', methods: ['GET'], failure: 'committed_bundle_rows_failed' },
+  {
+    re: /^(.*)\/sync\/committed-bundles\/([^/]+)\/rows$/,
+    name: 'committedRows',
+    methods: ['GET'],
+    failure: 'committed_bundle_rows_failed',
+  },
   { re: /^(.*)\/sync\/pull$/, name: 'pull', methods: ['GET'], failure: 'pull_failed' },
   { re: /^(.*)\/sync\/snapshot-sessions$/, name: 'snapshotCreate', methods: ['POST'], failure: 'snapshot_session_create_failed' },
   { re: /^(.*)\/sync\/snapshot-sessions\/([^/]*)$/, name: 'snapshotSession', methods: ['GET', 'DELETE'], failure: 'snapshot_chunk_failed' },
@@ -138,7 +161,15 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
    * `answeredAs`: the route whose failure answer (code, message) an unexpected error gets; a
    * one-request push fails as the commit endpoint does.
    */
-  async function route(name: RouteName, match: RegExpMatchArray, request: Request, url: URL, userId: string, sourceId: string, answeredAs: AnsweredAs): Promise<Response> {
+  async function route(
+    name: RouteName,
+    match: RegExpMatchArray,
+    request: Request,
+    url: URL,
+    userId: string,
+    sourceId: string,
+    answeredAs: AnsweredAs,
+  ): Promise<Response> {
     const q = url.searchParams;
     switch (name) {
       case 'connect': {
@@ -177,14 +208,17 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
         const seq = param(code, () => nonNegativeInt(match[2], 'bundle_seq', null))!;
         if (seq <= 0) throw new SyncServerError(code, 'bundle_seq must be a positive integer');
         const after = param(code, () => nonNegativeInt(q.get('after_row_ordinal'), 'after_row_ordinal', null));
-        const maxRows = param(code, () => positiveIntCapped(q.get('max_rows'), 'max_rows', L.defaultRowsPerCommittedBundleChunk, L.maxRowsPerCommittedBundleChunk))!;
+        const maxRows = param(code, () =>
+          positiveIntCapped(q.get('max_rows'), 'max_rows', L.defaultRowsPerCommittedBundleChunk, L.maxRowsPerCommittedBundleChunk),
+        )!;
         return jsonResponse(200, await readCommittedRows(ctx, userId, seq, after, maxRows));
       }
       case 'pull': {
         const code = 'invalid_request';
         const after = param(code, () => nonNegativeInt(q.get('after_bundle_seq'), 'after_bundle_seq', 0))!;
         const maxBundles = param(code, () => nonNegativeInt(q.get('max_bundles'), 'max_bundles', L.defaultBundlesPerPull))!;
-        if (maxBundles < 1 || maxBundles > L.maxBundlesPerPull) throw new SyncServerError(code, `max_bundles must be between 1 and ${L.maxBundlesPerPull}`);
+        if (maxBundles < 1 || maxBundles > L.maxBundlesPerPull)
+          throw new SyncServerError(code, `max_bundles must be between 1 and ${L.maxBundlesPerPull}`);
         const target = param(code, () => nonNegativeInt(q.get('target_bundle_seq'), 'target_bundle_seq', 0))!;
         return jsonResponse(200, await pullBundles(ctx, userId, sourceId, after, maxBundles, target));
       }
@@ -204,14 +238,19 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
         const code = 'snapshot_chunk_invalid';
         if (id === '') throw new SyncServerError(code, 'snapshot_id is required');
         const after = param(code, () => nonNegativeInt(q.get('after_row_ordinal'), 'after_row_ordinal', 0))!;
-        const maxRows = param(code, () => positiveIntCapped(q.get('max_rows'), 'max_rows', L.defaultRowsPerSnapshotChunk, L.maxRowsPerSnapshotChunk))!;
-        const maxBytes = param(code, () => positiveIntCapped(q.get('max_bytes'), 'max_bytes', L.defaultBytesPerSnapshotChunk, L.maxBytesPerSnapshotChunk))!;
+        const maxRows = param(code, () =>
+          positiveIntCapped(q.get('max_rows'), 'max_rows', L.defaultRowsPerSnapshotChunk, L.maxRowsPerSnapshotChunk),
+        )!;
+        const maxBytes = param(code, () =>
+          positiveIntCapped(q.get('max_bytes'), 'max_bytes', L.defaultBytesPerSnapshotChunk, L.maxBytesPerSnapshotChunk),
+        )!;
         return jsonResponse(200, await readSnapshotChunk(ctx, d.snapshotChunkReads, userId, sourceId, id, after, maxRows, maxBytes));
       }
       case 'watch': {
         const after = param('invalid_request', () => nonNegativeInt(q.get('after_bundle_seq'), 'after_bundle_seq', 0))!;
         if (!d.watch.enabled || !d.watch.hub) throw new SyncServerError('bundle_change_watch_disabled', 'bundle change watch is disabled');
-        if (!d.watch.allow(userId)) throw new SyncServerError('bundle_change_watch_forbidden', 'bundle change watch is forbidden for this actor');
+        if (!d.watch.allow(userId))
+          throw new SyncServerError('bundle_change_watch_forbidden', 'bundle change watch is forbidden for this actor');
         const open = d.watch.hub.subscriberCountOf(userId);
         if (L.maxWatchStreamsPerUser > 0 && open >= L.maxWatchStreamsPerUser) {
           throw new SyncServerError(
@@ -263,9 +302,15 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
     if (!found) return errorResponse('not_found', `no sync route for ${url.pathname}`);
     const { route: r, match } = found;
     if (!r.methods.includes(request.method)) {
-      return errorResponse('method_not_allowed', `${request.method} is not allowed on ${url.pathname}`, {}, { Allow: r.methods.join(', ') });
+      return errorResponse(
+        'method_not_allowed',
+        `${request.method} is not allowed on ${url.pathname}`,
+        {},
+        { Allow: r.methods.join(', ') },
+      );
     }
-    const failure: WireErrorCode = r.name === 'snapshotSession' && request.method === 'DELETE' ? 'snapshot_session_delete_failed' : r.failure;
+    const failure: WireErrorCode =
+      r.name === 'snapshotSession' && request.method === 'DELETE' ? 'snapshot_session_delete_failed' : r.failure;
     const answeredAs: AnsweredAs = { name: r.name, failure };
     if (r.name === 'health' || r.name === 'status') {
       try {

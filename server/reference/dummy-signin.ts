@@ -23,7 +23,8 @@ export async function dummySignin(request: Request, jwtSecret: string): Promise<
     return Response.json({ error: 'method_not_allowed', message: 'Use POST /dummy-signin.' }, { status: 405, headers: { Allow: 'POST' } });
   }
   const text = await readBoundedText(request, DUMMY_SIGNIN_MAX_BODY_BYTES);
-  if (text === null) return Response.json({ error: 'invalid_request', message: `The body exceeds ${DUMMY_SIGNIN_MAX_BODY_BYTES} bytes.` }, { status: 413 });
+  if (text === null)
+    return Response.json({ error: 'invalid_request', message: `The body exceeds ${DUMMY_SIGNIN_MAX_BODY_BYTES} bytes.` }, { status: 413 });
   let body: unknown;
   try {
     body = JSON.parse(text);

@@ -67,7 +67,8 @@ if (cluster.isPrimary) {
   try {
     workers = readWorkers(process.env.WORKERS);
     // Embedded PGlite is one process's database: several processes would corrupt its directory.
-    if (workers > 1 && !process.env.DATABASE_URL) throw new Error('WORKERS > 1 needs DATABASE_URL (PostgreSQL): PGlite serves one process only.');
+    if (workers > 1 && !process.env.DATABASE_URL)
+      throw new Error('WORKERS > 1 needs DATABASE_URL (PostgreSQL): PGlite serves one process only.');
   } catch (err) {
     failed(err);
   }

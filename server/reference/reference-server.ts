@@ -125,7 +125,8 @@ export async function startReferenceServer(options: ReferenceServerOptions = {})
     return sync.handle(request, auth);
   };
   const serveSync = toNodeHandler(handle, authenticate, {
-    onError: (err, request) => log(`ERROR ${request.method} ${new URL(request.url).pathname}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+    onError: (err, request) =>
+      log(`ERROR ${request.method} ${new URL(request.url).pathname}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
   });
 
   const server = createServer((req, res) => {
@@ -142,9 +143,18 @@ export async function startReferenceServer(options: ReferenceServerOptions = {})
     await db.close();
     throw err;
   }
-  const host = address.family === 'IPv6' ? (address.address === '::' ? '127.0.0.1' : `[${address.address}]`) : address.address === '0.0.0.0' ? '127.0.0.1' : address.address;
+  const host =
+    address.family === 'IPv6'
+      ? address.address === '::'
+        ? '127.0.0.1'
+        : `[${address.address}]`
+      : address.address === '0.0.0.0'
+        ? '127.0.0.1'
+        : address.address;
   const url = `http://${host}:${address.port}`;
-  log(`oversqlite reference server on ${url} (${options.databaseUrl ? 'PostgreSQL' : `PGlite ${options.pgliteDir ?? DEFAULT_PGLITE_DIR}`}${testHooks ? ', test hooks on' : ''})`);
+  log(
+    `oversqlite reference server on ${url} (${options.databaseUrl ? 'PostgreSQL' : `PGlite ${options.pgliteDir ?? DEFAULT_PGLITE_DIR}`}${testHooks ? ', test hooks on' : ''})`,
+  );
 
   let closing: Promise<void> | null = null;
   return {

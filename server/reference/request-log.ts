@@ -37,7 +37,9 @@ export function withRequestLog(req: IncomingMessage, res: ServerResponse, log: (
     const path = (req.url ?? '/').split('?')[0];
     const ms = (performance.now() - started).toFixed(1);
     const status = res.writableFinished ? String(res.statusCode) : `${res.statusCode}(closed)`;
-    log(`${logField(req.method ?? '-')} ${logField(path ?? '/')} ${status} ${ms}ms user=${record.userId === null ? '-' : logField(record.userId)}`);
+    log(
+      `${logField(req.method ?? '-')} ${logField(path ?? '/')} ${status} ${ms}ms user=${record.userId === null ? '-' : logField(record.userId)}`,
+    );
   });
   current.run(record, serve);
 }

@@ -33,7 +33,8 @@ export async function applySampleSchema(db: SqlDatabase): Promise<void> {
     await session.query('select pg_advisory_lock($1::bigint)', [SCHEMA_LOCK_KEY]);
     try {
       const current = await session.query<{ marker: string | null }>(
-        "select obj_description(oid, 'pg_namespace') as marker from pg_namespace where nspname = 'business'");
+        "select obj_description(oid, 'pg_namespace') as marker from pg_namespace where nspname = 'business'",
+      );
       if (current.rows[0]?.marker !== marker) {
         await session.query(`${sql}\n;comment on schema business is '${marker}';`);
       }

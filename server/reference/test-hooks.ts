@@ -26,9 +26,7 @@ class TestHookInputError extends Error {}
 
 /** One change of `/test/server-write`, validated. */
 type ServerWriteChange =
-  | { op: 'upsert'; table: RegisteredTable; row: Record<string, unknown> }
-  | { op: 'delete'; table: RegisteredTable; id: string };
-
+  { op: 'upsert'; table: RegisteredTable; row: Record<string, unknown> } | { op: 'delete'; table: RegisteredTable; id: string };
 
 function qualified(table: RegisteredTable): string {
   return `${quoteIdent(table.schema)}.${quoteIdent(table.table)}`;
@@ -65,10 +63,13 @@ function parseChanges(value: unknown, tables: readonly RegisteredTable[]): Serve
     const name = nonBlankString(tableName, `${at}.table`);
     const table = tables.find((t) => t.table === name || `${t.schema}.${t.table}` === name);
     if (!table) {
-      throw new TestHookInputError(`${at}.table "${name}" is not a registered table (${tables.map((t) => `${t.schema}.${t.table}`).join(', ')}).`);
+      throw new TestHookInputError(
+        `${at}.table "${name}" is not a registered table (${tables.map((t) => `${t.schema}.${t.table}`).join(', ')}).`,
+      );
     }
     if (op === 'upsert') {
-      if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new TestHookInputError(`${at}.row must be an object of column values.`);
+      if (typeof row !== 'object' || row === null || Array.isArray(row))
+        throw new TestHookInputError(`${at}.row must be an object of column values.`);
       const columns = Object.keys(row);
       if (!columns.includes(table.syncKey)) throw new TestHookInputError(`${at}.row must include the sync key "${table.syncKey}".`);
       if (columns.includes('_sync_scope_id')) throw new TestHookInputError(`${at}.row must not set _sync_scope_id; it is the user_id.`);
@@ -85,7 +86,8 @@ async function applyChange(tx: SqlSession, userId: string, change: ServerWriteCh
   const key = quoteIdent(change.table.syncKey);
   if (change.op === 'delete') {
     const deleted = await tx.query(`delete from ${target} where _sync_scope_id = $1 and ${key}::text = $2`, [userId, change.id]);
-    if (deleted.rowCount === 0) throw new TestHookInputError(`No ${change.table.table} row with ${change.table.syncKey} = ${change.id} for this user.`);
+    if (deleted.rowCount === 0)
+      throw new TestHookInputError(`No ${change.table.table} row with ${change.table.syncKey} = ${change.id} for this user.`);
     return;
   }
   const columns = Object.keys(change.row).map(quoteIdent);

@@ -39,7 +39,9 @@ export async function adoptPreexistingRows(ctx: RuntimeContext): Promise<number>
     for (const { user_id } of found.rows) {
       // Refused before any bundle is written: such rows stop the start with nothing adopted.
       if (user_id.trim() === '') {
-        throw new Error(`oversync: rows of ${table.qualifiedName} with a blank ${SCOPE_COLUMN} cannot be adopted (they belong to no user); give them an owner or delete them`);
+        throw new Error(
+          `oversync: rows of ${table.qualifiedName} with a blank ${SCOPE_COLUMN} cannot be adopted (they belong to no user); give them an owner or delete them`,
+        );
       }
       users.add(user_id);
     }
@@ -54,9 +56,8 @@ export async function adoptPreexistingRows(ctx: RuntimeContext): Promise<number>
 async function touchUnadoptedRows(tx: SqlSession, ctx: RuntimeContext, userId: string): Promise<void> {
   for (const table of ctx.catalog.tables) {
     const key = quoteIdent(table.keyColumn);
-    await tx.query(
-      `UPDATE ${table.sqlName} n SET ${key} = n.${key} WHERE n.${quoteIdent(SCOPE_COLUMN)} = $1 AND ${unadoptedSql(table)}`,
-      [userId],
-    );
+    await tx.query(`UPDATE ${table.sqlName} n SET ${key} = n.${key} WHERE n.${quoteIdent(SCOPE_COLUMN)} = $1 AND ${unadoptedSql(table)}`, [
+      userId,
+    ]);
   }
 }

@@ -126,7 +126,9 @@ async function bootstrapOnce(session: SqlSession, catalog: Catalog): Promise<voi
     } else {
       const have = existing.rows.map((r) => `${r.table_id}:${r.schema_name}.${r.table_name}:${r.sync_key_column}`).join(',');
       if (have !== wanted) {
-        throw new Error(`sync schema was bootstrapped for tables [${have}], not [${wanted}]; the registered set is frozen (drop schema "sync" to change it)`);
+        throw new Error(
+          `sync schema was bootstrapped for tables [${have}], not [${wanted}]; the registered set is frozen (drop schema "sync" to change it)`,
+        );
       }
     }
     for (const t of catalog.tables) for (const stmt of splitStatements(captureFunctionSql(t))) await session.query(stmt);
@@ -136,4 +138,3 @@ async function bootstrapOnce(session: SqlSession, catalog: Catalog): Promise<voi
     throw err;
   }
 }
-

@@ -133,7 +133,11 @@ export async function finalizeCapturedBundle(
     try {
       r = await tx.query(FINALIZE_INSERTS_SQL, [id.userPk]);
     } catch (err) {
-      if (pgErrorCode(err) !== '23505' || !/row_state_pkey/.test(String((err as { constraint?: string }).constraint ?? (err as Error).message))) throw err;
+      if (
+        pgErrorCode(err) !== '23505' ||
+        !/row_state_pkey/.test(String((err as { constraint?: string }).constraint ?? (err as Error).message))
+      )
+        throw err;
       await tx.query('ROLLBACK TO SAVEPOINT oversync_finalize');
       await beforeRowStateUpsert?.();
       // (The shape check assumed no repeated key; checked here, where it costs nothing extra.)
@@ -158,7 +162,8 @@ export async function finalizeCapturedBundle(
     (err: unknown) => ({ err }),
   );
   const dialect = id.dialect ?? STRINGS_DIALECT;
-  const { bundleHash, byteCount } = dialect === NUMBERS_DIALECT ? goJsonHashStoredRows(catalog, rows, bundleSeq) : hashStoredRows(catalog, rows, bundleSeq);
+  const { bundleHash, byteCount } =
+    dialect === NUMBERS_DIALECT ? goJsonHashStoredRows(catalog, rows, bundleSeq) : hashStoredRows(catalog, rows, bundleSeq);
   const failed = await overlapped;
   if (failed) throw failed.err;
   // Logged and announced in one statement; the notification is delivered by PostgreSQL only if
@@ -169,8 +174,17 @@ export async function finalizeCapturedBundle(
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING bundle_seq
      ) SELECT pg_notify($10, $11) FROM logged`,
     [
-      id.userPk, bundleSeq, id.sourceId, id.sourceBundleId, rowCount, byteCount, bundleHash, id.canonicalRequestHash, dialect,
-      notifyChannel, JSON.stringify({ user_id: id.userId, bundle_seq: bundleSeq, source_id: id.sourceId, source_bundle_id: id.sourceBundleId }),
+      id.userPk,
+      bundleSeq,
+      id.sourceId,
+      id.sourceBundleId,
+      rowCount,
+      byteCount,
+      bundleHash,
+      id.canonicalRequestHash,
+      dialect,
+      notifyChannel,
+      JSON.stringify({ user_id: id.userId, bundle_seq: bundleSeq, source_id: id.sourceId, source_bundle_id: id.sourceBundleId }),
     ],
   );
   await applyRetention(tx, id.userPk, bundleSeq, retention);

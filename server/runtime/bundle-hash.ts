@@ -77,7 +77,15 @@ function material(rows: readonly BundleRow[]): string {
     const payload = row.op !== 'DELETE' && row.payload ? sorted(row.payload) : null;
     const keyNames = Object.keys(row.key);
     if (keyNames.length !== 1 || INTEGER_LIKE.test(keyNames[0]!)) throw new NeedsSlowPath();
-    items[i] = { key: row.key, op: row.op, payload, row_ordinal: String(i), row_version: String(row.row_version), schema: row.schema, table: row.table };
+    items[i] = {
+      key: row.key,
+      op: row.op,
+      payload,
+      row_ordinal: String(i),
+      row_version: String(row.row_version),
+      schema: row.schema,
+      table: row.table,
+    };
   }
   return JSON.stringify(items);
 }
@@ -143,15 +151,26 @@ const OP_MEMBER = ['', '},"op":"INSERT","payload":', '},"op":"UPDATE","payload":
  * finished and serialized canonically. Each item is written in canonical member order (key, op,
  * payload, row_ordinal, row_version, schema, table), exactly as `bundleHashMaterial` orders it.
  */
-export function hashStoredRows(catalog: Catalog, rows: readonly StoredRowText[], bundleSeq: number): { bundleHash: string; byteCount: number } {
+export function hashStoredRows(
+  catalog: Catalog,
+  rows: readonly StoredRowText[],
+  bundleSeq: number,
+): { bundleHash: string; byteCount: number } {
   // Without a single canonical payload (json-column tables only, or rows of an older server
   // version), one serialization of the parsed rows is cheaper than one per row.
   if (!rows.some((r) => r.op_code !== 3 && r.payload !== null && isCanonicalText(catalog, r.table_id, r.payload))) {
     return hashBundleRows(
       rows.map((row) => {
         const table = catalog.byId.get(row.table_id)!;
-        const out: BundleRow = { schema: table.schema, table: table.table, key: { [table.keyColumn]: row.key_text }, op: OP_NAME[row.op_code]!, row_version: bundleSeq };
-        if (row.op_code !== 3 && row.payload !== null) out.payload = finishPayload(table, JSON.parse(row.payload) as Record<string, JsonValue>);
+        const out: BundleRow = {
+          schema: table.schema,
+          table: table.table,
+          key: { [table.keyColumn]: row.key_text },
+          op: OP_NAME[row.op_code]!,
+          row_version: bundleSeq,
+        };
+        if (row.op_code !== 3 && row.payload !== null)
+          out.payload = finishPayload(table, JSON.parse(row.payload) as Record<string, JsonValue>);
         return out;
       }),
     );

@@ -64,7 +64,8 @@ export function canonicalPayloadSql(table: CatalogTable, alias: string, as: stri
     const f = `f.${quoteIdent(c.name)}`;
     return `CASE WHEN ${f} ~ '^-?[0-9.]+$' AND ${f} <> '-0' THEN ${f} ELSE sync.float_wire_text(${f}) END AS ${quoteIdent(c.name)}`;
   });
-  const inner = floats.length > 0 ? ` FROM (SELECT ${floats.map((c) => `${wireValueSql(c, alias)} AS ${quoteIdent(c.name)}`).join(', ')}) f` : '';
+  const inner =
+    floats.length > 0 ? ` FROM (SELECT ${floats.map((c) => `${wireValueSql(c, alias)} AS ${quoteIdent(c.name)}`).join(', ')}) f` : '';
   return { from: `LATERAL (SELECT ${members.join(', ')}${inner}) ${as}`, expr: `row_to_json(${as})` };
 }
 

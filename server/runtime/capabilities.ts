@@ -58,7 +58,12 @@ function bundleLimits(l: ResolvedLimits): BundleLimits {
 }
 
 /** The capabilities document. */
-export function capabilitiesDocument(ctx: RuntimeContext, appName: string, schemaVersion: number, watchEnabled: boolean): CapabilitiesResponse {
+export function capabilitiesDocument(
+  ctx: RuntimeContext,
+  appName: string,
+  schemaVersion: number,
+  watchEnabled: boolean,
+): CapabilitiesResponse {
   const { catalog, limits } = ctx;
   const document: CapabilitiesResponse = {
     protocol_version: PROTOCOL_VERSION,

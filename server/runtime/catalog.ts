@@ -50,7 +50,6 @@ export interface Catalog {
   byName: Map<string, CatalogTable>;
 }
 
-
 /** Quotes an SQL string literal (escape-string form: safe whatever standard_conforming_strings is). */
 export function quoteLiteral(text: string): string {
   return "E'" + text.replace(/\\/g, '\\\\').replace(/'/g, "''") + "'";
@@ -97,7 +96,11 @@ export function normalizeRegisteredTables(tables: RegisteredTable[]): Registered
     const schema = String(t.schema ?? '').trim();
     const table = String(t.table ?? '').trim();
     const syncKey = String(t.syncKey ?? '').trim();
-    for (const [what, v] of [['schema', schema], ['table', table], ['syncKey', syncKey]] as const) {
+    for (const [what, v] of [
+      ['schema', schema],
+      ['table', table],
+      ['syncKey', syncKey],
+    ] as const) {
       if (!IDENT.test(v)) throw new SyncServerError('invalid_request', `registered table ${what} "${v}" must match ^[a-z_][a-z0-9_]*$`);
     }
     if (syncKey === SCOPE_COLUMN) throw new SyncServerError('invalid_request', `sync key of ${schema}.${table} cannot be ${SCOPE_COLUMN}`);
@@ -271,7 +274,14 @@ export function keyFromTextSql(table: CatalogTable, textExpr: string): string {
  * row can never reference another user's row — and be DEFERRABLE (checked at COMMIT).
  */
 async function checkForeignKeys(session: SqlSession, registered: ReadonlyMap<number, CatalogTable>): Promise<void> {
-  const fks = await session.query<{ conname: string; child: number; parent: number; deferrable: boolean; child_cols: string[]; parent_cols: string[] }>(
+  const fks = await session.query<{
+    conname: string;
+    child: number;
+    parent: number;
+    deferrable: boolean;
+    child_cols: string[];
+    parent_cols: string[];
+  }>(
     `SELECT c.conname, c.conrelid::int AS child, c.confrelid::int AS parent, c.condeferrable AS deferrable,
             (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM unnest(c.conkey) WITH ORDINALITY k(attnum, ord)
                JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum) AS child_cols,
@@ -286,10 +296,19 @@ async function checkForeignKeys(session: SqlSession, registered: ReadonlyMap<num
     const what = `${child.qualifiedName}: foreign key ${fk.conname}`;
     if (!parent) {
       const name = await session.query<{ name: string }>('SELECT $1::oid::regclass::text AS name', [fk.parent]);
-      throw new Error(`${what} references ${name.rows[0]?.name ?? fk.parent}, which is not registered: the registered tables must be closed under foreign keys`);
+      throw new Error(
+        `${what} references ${name.rows[0]?.name ?? fk.parent}, which is not registered: the registered tables must be closed under foreign keys`,
+      );
     }
-    if (fk.child_cols.length !== 2 || fk.child_cols[0] !== SCOPE_COLUMN || fk.parent_cols[0] !== SCOPE_COLUMN || fk.parent_cols[1] !== parent.keyColumn) {
-      throw new Error(`${what} must be (${SCOPE_COLUMN}, <column>) -> ${parent.qualifiedName} (${SCOPE_COLUMN}, ${parent.keyColumn}), so that rows only reference rows of the same user`);
+    if (
+      fk.child_cols.length !== 2 ||
+      fk.child_cols[0] !== SCOPE_COLUMN ||
+      fk.parent_cols[0] !== SCOPE_COLUMN ||
+      fk.parent_cols[1] !== parent.keyColumn
+    ) {
+      throw new Error(
+        `${what} must be (${SCOPE_COLUMN}, <column>) -> ${parent.qualifiedName} (${SCOPE_COLUMN}, ${parent.keyColumn}), so that rows only reference rows of the same user`,
+      );
     }
     if (!fk.deferrable) throw new Error(`${what} must be DEFERRABLE (a bundle may write a child before its parent)`);
   }

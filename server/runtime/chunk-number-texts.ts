@@ -67,10 +67,13 @@ export function payloadNumberTexts(text: string): PayloadNumberTexts {
       while (j < n && isNumberChar(text.charCodeAt(j))) j++;
       if (
         stack.length === 4 &&
-        stack[0]!.object && stack[0]!.key === 'rows' &&
+        stack[0]!.object &&
+        stack[0]!.key === 'rows' &&
         !stack[1]!.object &&
-        stack[2]!.object && stack[2]!.key === 'payload' &&
-        stack[3]!.object && stack[3]!.key !== null
+        stack[2]!.object &&
+        stack[2]!.key === 'payload' &&
+        stack[3]!.object &&
+        stack[3]!.key !== null
       ) {
         const row = stack[1]!.index;
         let cols = out.get(row);

@@ -38,7 +38,10 @@ const frames = new WeakMap<CatalogTable, RowFrame>();
 function frameOf(table: CatalogTable): RowFrame {
   let f = frames.get(table);
   if (!f) {
-    f = { head: `{"schema":${JSON.stringify(table.schema)},"table":${JSON.stringify(table.table)},"key":{${JSON.stringify(table.keyColumn)}:`, prefix: canonicalPrefix(table) };
+    f = {
+      head: `{"schema":${JSON.stringify(table.schema)},"table":${JSON.stringify(table.table)},"key":{${JSON.stringify(table.keyColumn)}:`,
+      prefix: canonicalPrefix(table),
+    };
     frames.set(table, f);
   }
   return f;
@@ -104,7 +107,10 @@ export async function readCommittedRows(
       if (bundleSeq <= scope.retainedFloor) {
         throw new SyncServerError('history_pruned', `bundle ${bundleSeq} is at or below the retained floor ${scope.retainedFloor}`);
       }
-      const log = await tx.query<LogRow>(`SELECT ${LOG_COLUMNS} FROM sync.bundle_log WHERE user_pk = $1 AND bundle_seq = $2`, [scope.userPk, bundleSeq]);
+      const log = await tx.query<LogRow>(`SELECT ${LOG_COLUMNS} FROM sync.bundle_log WHERE user_pk = $1 AND bundle_seq = $2`, [
+        scope.userPk,
+        bundleSeq,
+      ]);
       const meta = log.rows[0];
       if (!meta) throw new SyncServerError('committed_bundle_not_found', `bundle ${bundleSeq} not found`);
       const from = afterRowOrdinal === null ? 0 : afterRowOrdinal + 1;
@@ -159,7 +165,10 @@ async function loadBundles(
   const hasMore = logs.rows.length > take;
   const metas = logs.rows.slice(0, take);
   if (metas.length === 0) return { bundles: [], hasMore: false };
-  const joined = dialect === NUMBERS_DIALECT || metas.some((m) => storedDialect(m.wire_dialect) !== dialect) ? null : await joinedRowTexts(tx, catalog, userPk, metas);
+  const joined =
+    dialect === NUMBERS_DIALECT || metas.some((m) => storedDialect(m.wire_dialect) !== dialect)
+      ? null
+      : await joinedRowTexts(tx, catalog, userPk, metas);
   if (joined) {
     if (verify && metas.some((m) => (joined.get(m.bundle_seq)?.count ?? 0) !== m.row_count)) return null;
     return { bundles: metas.map((m) => `${bundleHead(m, m.bundle_hash)}${joined.get(m.bundle_seq)?.text ?? ''}]}`), hasMore };
@@ -198,7 +207,12 @@ function bundleHead(m: LogRow, bundleHash: string): string {
  * row decoding. Null when a row of these bundles has a payload that is not canonical text (json
  * columns, rows of an older server version): those need `finishPayload`, the row-by-row path.
  */
-async function joinedRowTexts(tx: SqlSession, catalog: Catalog, userPk: string, metas: readonly LogRow[]): Promise<Map<string, { text: string; count: number }> | null> {
+async function joinedRowTexts(
+  tx: SqlSession,
+  catalog: Catalog,
+  userPk: string,
+  metas: readonly LogRow[],
+): Promise<Map<string, { text: string; count: number }> | null> {
   // Per-table values as arrays indexed by table id (ids are small: one per registered table), so
   // each row picks its frame by subscript rather than through a join.
   const heads: (string | null)[] = [];
@@ -212,7 +226,7 @@ async function joinedRowTexts(tx: SqlSession, catalog: Catalog, userPk: string, 
     // A UUID's text needs no JSON escaping: quoting it is enough.
     uuidKeys[id - 1] = table.keyKind === 'uuid';
   }
-  const fill = <T,>(xs: (T | null)[]): (T | null)[] => Array.from(xs, (x) => x ?? null);
+  const fill = <T>(xs: (T | null)[]): (T | null)[] => Array.from(xs, (x) => x ?? null);
   const r = await tx.query<{ bundle_seq: string; all_canonical: boolean; row_count: number; rows_text: string }>(
     `SELECT bundle_seq::text AS bundle_seq, count(*)::int AS row_count,
             bool_and(head IS NOT NULL AND (payload IS NULL OR (prefix IS NOT NULL AND starts_with(payload, prefix)))) AS all_canonical,

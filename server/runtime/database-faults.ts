@@ -22,7 +22,12 @@ const DATABASE_RETRY_AFTER_SECONDS = 1;
 export function transientDatabaseFault(err: unknown): SyncServerError | null {
   const headers = { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) };
   if (isConnectionFault(err)) {
-    return new SyncServerError('database_unavailable', 'the database connection was lost or is unavailable; retry the request', {}, headers);
+    return new SyncServerError(
+      'database_unavailable',
+      'the database connection was lost or is unavailable; retry the request',
+      {},
+      headers,
+    );
   }
   if (isRetryablePgError(err)) {
     return new SyncServerError('database_busy', 'the database is busy with conflicting work; retry the request', {}, headers);

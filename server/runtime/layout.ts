@@ -28,7 +28,10 @@ export class SyncSchemaError extends Error {
 
 /** Splits a script on `--next` lines (PGlite's extended protocol runs one statement per call). */
 export function splitStatements(script: string): string[] {
-  return script.split('\n--next').map((s) => s.trim()).filter((s) => s.length > 0);
+  return script
+    .split('\n--next')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 /** The schema and the table holding the layout version, created before any step runs. */
@@ -271,11 +274,17 @@ export async function upgradeLayout(tx: SqlSession): Promise<number> {
       for (const stmt of splitStatements(LAYOUT_STEPS[version]!)) await tx.query(stmt);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      throw new SyncSchemaError('sync_schema_step_failed', `sync layout step ${version} -> ${version + 1} failed (nothing was changed): ${message}`);
+      throw new SyncSchemaError(
+        'sync_schema_step_failed',
+        `sync layout step ${version} -> ${version + 1} failed (nothing was changed): ${message}`,
+      );
     }
   }
   if (!found) {
-    await tx.query(`INSERT INTO sync.meta (protocol_label, layout_name, layout_version) VALUES ('v1', $1, $2)`, [LAYOUT_NAME, LAYOUT_VERSION]);
+    await tx.query(`INSERT INTO sync.meta (protocol_label, layout_name, layout_version) VALUES ('v1', $1, $2)`, [
+      LAYOUT_NAME,
+      LAYOUT_VERSION,
+    ]);
   } else if (before < LAYOUT_VERSION) {
     await tx.query('UPDATE sync.meta SET layout_version = $1', [LAYOUT_VERSION]);
   }

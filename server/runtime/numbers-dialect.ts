@@ -73,7 +73,10 @@ function unquoterOf(table: CatalogTable): RegExp | null {
   let re = unquoters.get(table);
   if (re === undefined) {
     const names = [...numericColumns(table)];
-    re = canonicalPrefix(table) !== null && names.length > 0 ? new RegExp(`"(${names.join('|')})":"(-?(?:0|[1-9]\\d*)(?:\\.\\d+)?(?:[eE][+-]?\\d+)?)"`, 'g') : null;
+    re =
+      canonicalPrefix(table) !== null && names.length > 0
+        ? new RegExp(`"(${names.join('|')})":"(-?(?:0|[1-9]\\d*)(?:\\.\\d+)?(?:[eE][+-]?\\d+)?)"`, 'g')
+        : null;
     unquoters.set(table, re);
   }
   return re;
@@ -96,10 +99,20 @@ export function numbersBundleRowText(catalog: Catalog, r: StoredRowText, rowVers
  * `bundle_hash` (and material byte length) of stored rows as a go-oversync 1f1118f peer computes it
  * from the rows this server serves it.
  */
-export function goJsonHashStoredRows(catalog: Catalog, rows: readonly StoredRowText[], bundleSeq: number): { bundleHash: string; byteCount: number } {
+export function goJsonHashStoredRows(
+  catalog: Catalog,
+  rows: readonly StoredRowText[],
+  bundleSeq: number,
+): { bundleHash: string; byteCount: number } {
   const logical: BundleRow[] = rows.map((r) => {
     const table = catalog.byId.get(r.table_id)!;
-    const row: BundleRow = { schema: table.schema, table: table.table, key: wireKey(table, r.key_text), op: opName(r.op_code), row_version: bundleSeq };
+    const row: BundleRow = {
+      schema: table.schema,
+      table: table.table,
+      key: wireKey(table, r.key_text),
+      op: opName(r.op_code),
+      row_version: bundleSeq,
+    };
     if (r.op_code !== 3 && r.payload !== null) row.payload = numbersPayloadValue(table, storedPayload(table, r.payload));
     return row;
   });
@@ -124,7 +137,9 @@ export function numbersPayloadJson(table: CatalogTable, payload: WirePayload): W
     }
     const n = Number(v);
     const family = table.columnsByName.get(name)!.family;
-    const exact = family === 'float' || (family === 'integer' ? Number.isSafeInteger(n) : v.replace(/^-|\.|e.*$/gi, '').replace(/^0+/, '').length <= 15);
+    const exact =
+      family === 'float' ||
+      (family === 'integer' ? Number.isSafeInteger(n) : v.replace(/^-|\.|e.*$/gi, '').replace(/^0+/, '').length <= 15);
     out[name] = exact ? n : v;
   }
   return out;

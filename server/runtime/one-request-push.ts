@@ -52,17 +52,25 @@ export function oneRequestPushLimits(ctx: RuntimeContext): OneRequestPushLimits 
 export function parseOneRequestPush(ctx: RuntimeContext, body: unknown, bodyText: string): OneRequestPushInput | null {
   if (!isJsonObject(body) || (body.rows === undefined && body.commit === undefined)) return null;
   if (!oneRequestPushLimits(ctx)) {
-    throw new SyncServerError('push_session_invalid', 'this server does not offer the one-request push (rows and commit in the create); create, upload chunks and commit instead');
+    throw new SyncServerError(
+      'push_session_invalid',
+      'this server does not offer the one-request push (rows and commit in the create); create, upload chunks and commit instead',
+    );
   }
-  if (body.commit !== true) throw new SyncServerError('push_session_invalid', 'rows in a push-session create require commit: true (one-request push)');
-  if (body.rows === undefined) throw new SyncServerError('push_session_invalid', 'commit: true in a push-session create requires the bundle\'s rows');
+  if (body.commit !== true)
+    throw new SyncServerError('push_session_invalid', 'rows in a push-session create require commit: true (one-request push)');
+  if (body.rows === undefined)
+    throw new SyncServerError('push_session_invalid', "commit: true in a push-session create requires the bundle's rows");
   const create = parsePushCreate(body);
   if (create.canonicalRequestHash === null) {
     throw new SyncServerError('push_session_invalid', 'a one-request push requires canonical_request_hash');
   }
   const chunk = parsePushChunk(ctx, { start_row_ordinal: 0, rows: body.rows }, bodyText);
   if (chunk.rows.length !== create.plannedRowCount) {
-    throw new SyncServerError('push_session_invalid', `a one-request push carries all its rows: planned_row_count ${create.plannedRowCount}, rows ${chunk.rows.length}`);
+    throw new SyncServerError(
+      'push_session_invalid',
+      `a one-request push carries all its rows: planned_row_count ${create.plannedRowCount}, rows ${chunk.rows.length}`,
+    );
   }
   return { create, chunk };
 }

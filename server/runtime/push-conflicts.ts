@@ -43,7 +43,12 @@ export async function findFirstConflict(tx: SqlSession, pushId: string, userPk: 
 }
 
 /** The live server row of a key in wire form, or null. */
-async function readLiveRow(tx: SqlSession, table: CatalogTable, userId: string, keyText: string): Promise<Record<string, JsonValue> | null> {
+async function readLiveRow(
+  tx: SqlSession,
+  table: CatalogTable,
+  userId: string,
+  keyText: string,
+): Promise<Record<string, JsonValue> | null> {
   const r = await tx.query<{ payload: Record<string, JsonValue> }>(
     `SELECT ${wirePayloadSql(table, 'n')} AS payload FROM ${table.sqlName} n
       WHERE n.${quoteIdent(SCOPE_COLUMN)} = $1 AND n.${quoteIdent(table.keyColumn)} = ${keyFromTextSql(table, '$2')}`,
@@ -52,7 +57,13 @@ async function readLiveRow(tx: SqlSession, table: CatalogTable, userId: string, 
   return r.rows[0] ? finishPayload(table, r.rows[0].payload) : null;
 }
 
-export async function conflictError(tx: SqlSession, ctx: RuntimeContext, userId: string, c: ConflictRow, dialect: WireDialect): Promise<SyncServerError> {
+export async function conflictError(
+  tx: SqlSession,
+  ctx: RuntimeContext,
+  userId: string,
+  c: ConflictRow,
+  dialect: WireDialect,
+): Promise<SyncServerError> {
   const table = ctx.catalog.byId.get(c.table_id)!;
   const live = c.present && !c.deleted;
   const serverRow = live ? await readLiveRow(tx, table, userId, c.key_text) : null;

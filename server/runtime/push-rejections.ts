@@ -145,7 +145,14 @@ function describe(d: PushRejectionDetail): string {
   return `${text}; fix or drop that change, retrying the same bundle cannot succeed`;
 }
 
-async function locate(tx: SqlSession, ctx: RuntimeContext, userId: string, sourceId: string, pushId: string, applySegment: ApplySegment): Promise<Located | null> {
+async function locate(
+  tx: SqlSession,
+  ctx: RuntimeContext,
+  userId: string,
+  sourceId: string,
+  pushId: string,
+  applySegment: ApplySegment,
+): Promise<Located | null> {
   const session = (
     await tx.query<{ push_id: string; user_pk: string; source_bundle_id: string; wire_dialect: string | null }>(
       `SELECT p.push_id::text AS push_id, p.user_pk::text AS user_pk, p.source_bundle_id::text AS source_bundle_id, p.wire_dialect
@@ -215,25 +222,49 @@ async function stagedRow(tx: SqlSession, pushId: string, ordinal: number): Promi
   return r.rows[0] ?? null;
 }
 
-async function rowDetail(tx: SqlSession, ctx: RuntimeContext, pushId: string, seg: StagedSegment, ordinal: number, err: PgErrorFields): Promise<PushRejectionDetail> {
+async function rowDetail(
+  tx: SqlSession,
+  ctx: RuntimeContext,
+  pushId: string,
+  seg: StagedSegment,
+  ordinal: number,
+  err: PgErrorFields,
+): Promise<PushRejectionDetail> {
   const table = ctx.catalog.byId.get(seg.table_id)!;
   const row = (await stagedRow(tx, pushId, ordinal))!;
   const reason = reasonOf(err.code)!;
   let columns: string[] = [];
   if (err.column && table.columnsByName.has(err.column)) columns = [err.column];
-  else if (err.constraint && (reason === 'check_violation' || reason === 'unique_violation')) columns = await constraintColumns(tx, table, err.constraint);
+  else if (err.constraint && (reason === 'check_violation' || reason === 'unique_violation'))
+    columns = await constraintColumns(tx, table, err.constraint);
   else if (err.code?.startsWith('22')) columns = await failingCastColumns(tx, table, seg, pushId, ordinal);
-  return { schema: table.schema, table: table.table, key: { [table.keyColumn]: row.key_text }, op: opName(row.op_code) as PushRejectionDetail['op'], columns, reason };
+  return {
+    schema: table.schema,
+    table: table.table,
+    key: { [table.keyColumn]: row.key_text },
+    op: opName(row.op_code) as PushRejectionDetail['op'],
+    columns,
+    reason,
+  };
 }
 
 /** The first column of the row whose value does not cast to its column type. */
-async function failingCastColumns(tx: SqlSession, table: CatalogTable, seg: StagedSegment, pushId: string, ordinal: number): Promise<string[]> {
+async function failingCastColumns(
+  tx: SqlSession,
+  table: CatalogTable,
+  seg: StagedSegment,
+  pushId: string,
+  ordinal: number,
+): Promise<string[]> {
   for (const name of seg.columns) {
     const column = table.columnsByName.get(name);
     if (!column) continue;
     await tx.query('SAVEPOINT oversync_diagnose_cast');
     try {
-      await tx.query(`SELECT ${decodeValueSql(column, 'r.payload')} FROM sync.push_session_rows r WHERE r.push_id = $1::uuid AND r.row_ordinal = $2`, [pushId, ordinal]);
+      await tx.query(
+        `SELECT ${decodeValueSql(column, 'r.payload')} FROM sync.push_session_rows r WHERE r.push_id = $1::uuid AND r.row_ordinal = $2`,
+        [pushId, ordinal],
+      );
       await tx.query('RELEASE SAVEPOINT oversync_diagnose_cast');
     } catch (err) {
       if (!pgErrorCode(err)?.startsWith('22')) throw err;
@@ -262,9 +293,22 @@ async function constraintColumns(tx: SqlSession, table: CatalogTable, constraint
 }
 
 /** The pushed row behind a deferred foreign-key refusal: a child whose parent is missing, or a deleted parent still referenced. */
-async function foreignKeyDetail(tx: SqlSession, ctx: RuntimeContext, userId: string, pushId: string, err: PgErrorFields): Promise<PushRejectionDetail | null> {
+async function foreignKeyDetail(
+  tx: SqlSession,
+  ctx: RuntimeContext,
+  userId: string,
+  pushId: string,
+  err: PgErrorFields,
+): Promise<PushRejectionDetail | null> {
   if (!err.constraint) return null;
-  const fks = await tx.query<{ child_schema: string; child_table: string; parent_schema: string; parent_table: string; child_cols: string[]; parent_cols: string[] }>(
+  const fks = await tx.query<{
+    child_schema: string;
+    child_table: string;
+    parent_schema: string;
+    parent_table: string;
+    child_cols: string[];
+    parent_cols: string[];
+  }>(
     `SELECT cn.nspname::text AS child_schema, cc.relname::text AS child_table, pn.nspname::text AS parent_schema, pc.relname::text AS parent_table,
             (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM unnest(c.conkey) WITH ORDINALITY k(attnum, ord)
                JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum) AS child_cols,
@@ -332,4 +376,3 @@ async function foreignKeyDetail(tx: SqlSession, ctx: RuntimeContext, userId: str
   }
   return null;
 }
-

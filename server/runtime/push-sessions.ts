@@ -22,7 +22,13 @@ import { validatePushRows } from './push-validation.ts';
 import type { JsonNumberInput, ValidatedPushRow } from './push-validation.ts';
 import { SCOPE_COLUMNS, ScopeCode, ensureUserScope, markInitialized, scopeForPush } from './scope-state.ts';
 import type { ScopeRow, UserScope } from './scope-state.ts';
-import { RECORD_SOURCE_COMMIT_SQL, bundleContextSqlOf, expectedSourceBundleId, sourceStateColumns, sourceStateOfRow } from './source-state.ts';
+import {
+  RECORD_SOURCE_COMMIT_SQL,
+  bundleContextSqlOf,
+  expectedSourceBundleId,
+  sourceStateColumns,
+  sourceStateOfRow,
+} from './source-state.ts';
 import type { SourceStateColumns } from './source-state.ts';
 import { SyncServerError, pgErrorCode } from './sync-error.ts';
 import { inUserTransaction } from './transactions.ts';
@@ -65,14 +71,23 @@ export function parsePushCreate(body: unknown): PushCreateInput {
 }
 
 /** Checks an initialization session against the scope lease and refreshes the lease. */
-async function checkInitializationLease(tx: SqlSession, scope: UserScope, sourceId: string, initializationId: string, ttlSeconds: number): Promise<void> {
+async function checkInitializationLease(
+  tx: SqlSession,
+  scope: UserScope,
+  sourceId: string,
+  initializationId: string,
+  ttlSeconds: number,
+): Promise<void> {
   if (scope.state === ScopeCode.uninitialized) {
     throw new SyncServerError('initialization_expired', 'the initialization lease expired; connect again');
   }
   if (scope.state === ScopeCode.initialized || scope.initializationId !== initializationId || scope.initializerSourceId !== sourceId) {
-    throw new SyncServerError('initialization_stale', 'initialization_id does not match the scope\'s active initialization');
+    throw new SyncServerError('initialization_stale', "initialization_id does not match the scope's active initialization");
   }
-  await tx.query(`UPDATE sync.scope_state SET lease_expires_at = now() + make_interval(secs => $2) WHERE user_pk = $1`, [scope.userPk, ttlSeconds]);
+  await tx.query(`UPDATE sync.scope_state SET lease_expires_at = now() + make_interval(secs => $2) WHERE user_pk = $1`, [
+    scope.userPk,
+    ttlSeconds,
+  ]);
 }
 
 /**
@@ -84,8 +99,19 @@ async function readForCreate(
   userId: string,
   sourceId: string,
   sourceBundleId: number,
-): Promise<{ scope: UserScope | null; committed: (CommittedBundleMeta & { pruned: boolean }) | null; source: ReturnType<typeof sourceStateOfRow> }> {
-  const r = await tx.query<ScopeRow & { bundle_seq: string | null; row_count: number; bundle_hash: string; canonical_request_hash: string | null } & SourceStateColumns>(
+): Promise<{
+  scope: UserScope | null;
+  committed: (CommittedBundleMeta & { pruned: boolean }) | null;
+  source: ReturnType<typeof sourceStateOfRow>;
+}> {
+  const r = await tx.query<
+    ScopeRow & {
+      bundle_seq: string | null;
+      row_count: number;
+      bundle_hash: string;
+      canonical_request_hash: string | null;
+    } & SourceStateColumns
+  >(
     `SELECT ${SCOPE_COLUMNS}, b.bundle_seq::text AS bundle_seq, b.row_count, b.bundle_hash, b.canonical_request_hash, ${sourceStateColumns('ss')}
        FROM sync.user_state u
        LEFT JOIN sync.scope_state s ON s.user_pk = u.user_pk
@@ -136,12 +162,23 @@ const EXPIRED_SWEEP_INTERVAL_MS = 5_000;
 const lastExpiredSweep = new WeakMap<RuntimeContext, number>();
 
 /** `POST /sync/push-sessions`. */
-export function createPushSession(ctx: RuntimeContext, userId: string, sourceId: string, input: PushCreateInput): Promise<PushSessionCreateResponse> {
+export function createPushSession(
+  ctx: RuntimeContext,
+  userId: string,
+  sourceId: string,
+  input: PushCreateInput,
+): Promise<PushSessionCreateResponse> {
   return inUserTransaction(ctx.db, userId, (tx) => createPushSessionIn(tx, ctx, userId, sourceId, input));
 }
 
 /** A push-session create inside the caller's user transaction (also the one-request push's first step). */
-export async function createPushSessionIn(tx: SqlSession, ctx: RuntimeContext, userId: string, sourceId: string, input: PushCreateInput): Promise<PushSessionCreateResponse> {
+export async function createPushSessionIn(
+  tx: SqlSession,
+  ctx: RuntimeContext,
+  userId: string,
+  sourceId: string,
+  input: PushCreateInput,
+): Promise<PushSessionCreateResponse> {
   // Housekeeping: expired sessions of anyone (skipping sessions another transaction holds).
   const now = Date.now();
   if (now - (lastExpiredSweep.get(ctx) ?? Number.NEGATIVE_INFINITY) >= EXPIRED_SWEEP_INTERVAL_MS) {
@@ -154,7 +191,8 @@ export async function createPushSessionIn(tx: SqlSession, ctx: RuntimeContext, u
     throw new SyncServerError('scope_uninitialized', 'scope is not initialized; call POST /sync/connect first');
   }
   if (scope.state === ScopeCode.initializing) {
-    if (!input.initializationId) throw new SyncServerError('push_session_invalid', 'initialization_id is required while the scope is initializing');
+    if (!input.initializationId)
+      throw new SyncServerError('push_session_invalid', 'initialization_id is required while the scope is initializing');
     await checkInitializationLease(tx, scope, sourceId, input.initializationId, ctx.limits.initializationLeaseTtlSeconds);
   } else if (input.initializationId) {
     throw new SyncServerError('push_session_invalid', 'initialization_id must be absent once the scope is initialized');
@@ -167,10 +205,16 @@ export async function createPushSessionIn(tx: SqlSession, ctx: RuntimeContext, u
   const expected = expectedSourceBundleId(sourceId, source);
   if (input.sourceBundleId < expected) {
     await tx.query(`SELECT nextval('sync.history_pruned_error_seq')`);
-    throw new SyncServerError('history_pruned', `source_bundle_id ${input.sourceBundleId} was committed and its history is pruned; expected ${expected}`);
+    throw new SyncServerError(
+      'history_pruned',
+      `source_bundle_id ${input.sourceBundleId} was committed and its history is pruned; expected ${expected}`,
+    );
   }
   if (input.sourceBundleId > expected) {
-    throw new SyncServerError('source_sequence_out_of_order', `source_bundle_id ${input.sourceBundleId} is out of order; expected ${expected}`);
+    throw new SyncServerError(
+      'source_sequence_out_of_order',
+      `source_bundle_id ${input.sourceBundleId} is out of order; expected ${expected}`,
+    );
   }
   // The session this one replaces (same source_bundle_id: a retry) goes; the user's other open
   // sessions are counted for the quota by the same statement.
@@ -267,7 +311,13 @@ const COMMIT_READS = {
  * `forCommit`, also what the commit reads ({@link COMMIT_READS}).
  */
 async function lockSession(tx: SqlSession, pushId: string, userId: string, sourceId: string): Promise<SessionRow>;
-async function lockSession(tx: SqlSession, pushId: string, userId: string, sourceId: string, forCommit: true): Promise<SessionRow & CommitReads>;
+async function lockSession(
+  tx: SqlSession,
+  pushId: string,
+  userId: string,
+  sourceId: string,
+  forCommit: true,
+): Promise<SessionRow & CommitReads>;
 async function lockSession(tx: SqlSession, pushId: string, userId: string, sourceId: string, forCommit = false): Promise<SessionRow> {
   if (!isCanonicalUuid(pushId.toLowerCase())) throw new SyncServerError('push_session_not_found', `push session ${pushId} not found`);
   const r = await tx.query<SessionRow>(
@@ -319,7 +369,8 @@ export function parsePushChunk(ctx: RuntimeContext, body: unknown, bodyText: str
   };
   const rows = validatePushRows(body.rows, ctx.catalog, ctx.limits.maxRowsPerPushChunk, numbers);
   // Only a body larger than the limit can hold a row that is: the per-row sizing is rarely needed.
-  if (Buffer.byteLength(bodyText, 'utf8') > ctx.limits.maxBytesPerSnapshotRow) refuseRowsTooLargeToServe(rows, ctx.limits.maxBytesPerSnapshotRow);
+  if (Buffer.byteLength(bodyText, 'utf8') > ctx.limits.maxBytesPerSnapshotRow)
+    refuseRowsTooLargeToServe(rows, ctx.limits.maxBytesPerSnapshotRow);
   return { startRowOrdinal: start, rows, jsonNumberError: numbers.first };
 }
 
@@ -332,7 +383,13 @@ function refuseRowsTooLargeToServe(rows: readonly ValidatedPushRow[], limit: num
   rows.forEach((row, i) => {
     if (row.payload === null) return;
     const { schema, table } = row.table;
-    const text = JSON.stringify({ key: { [row.table.keyColumn]: row.keyText }, payload: row.payload, row_version: '9223372036854775807', schema, table });
+    const text = JSON.stringify({
+      key: { [row.table.keyColumn]: row.keyText },
+      payload: row.payload,
+      row_version: '9223372036854775807',
+      schema,
+      table,
+    });
     const size = Buffer.byteLength(text, 'utf8');
     if (size > limit) {
       throw new SyncServerError(
@@ -344,12 +401,25 @@ function refuseRowsTooLargeToServe(rows: readonly ValidatedPushRow[], limit: num
 }
 
 /** `POST /sync/push-sessions/{push_id}/chunks`. */
-export function uploadPushChunk(ctx: RuntimeContext, userId: string, sourceId: string, pushId: string, input: PushChunkInput): Promise<PushChunkResponse> {
+export function uploadPushChunk(
+  ctx: RuntimeContext,
+  userId: string,
+  sourceId: string,
+  pushId: string,
+  input: PushChunkInput,
+): Promise<PushChunkResponse> {
   return inUserTransaction(ctx.db, userId, (tx) => uploadPushChunkIn(tx, ctx, userId, sourceId, pushId, input));
 }
 
 /** A chunk upload inside the caller's user transaction (also the one-request push's second step). */
-export async function uploadPushChunkIn(tx: SqlSession, ctx: RuntimeContext, userId: string, sourceId: string, pushId: string, input: PushChunkInput): Promise<PushChunkResponse> {
+export async function uploadPushChunkIn(
+  tx: SqlSession,
+  ctx: RuntimeContext,
+  userId: string,
+  sourceId: string,
+  pushId: string,
+  input: PushChunkInput,
+): Promise<PushChunkResponse> {
   const s = await lockSession(tx, pushId, userId, sourceId);
   if (s.initialization_id) {
     const scope = await ensureUserScope(tx, userId);
@@ -359,7 +429,10 @@ export async function uploadPushChunkIn(tx: SqlSession, ctx: RuntimeContext, use
   if (input.jsonNumberError && storedDialect(s.wire_dialect) === STRINGS_DIALECT) throw input.jsonNumberError;
   const expected = Number(s.next_expected_row_ordinal);
   if (input.startRowOrdinal !== expected) {
-    throw new SyncServerError('push_chunk_out_of_order', `start_row_ordinal ${input.startRowOrdinal} does not match next_expected_row_ordinal ${expected}`);
+    throw new SyncServerError(
+      'push_chunk_out_of_order',
+      `start_row_ordinal ${input.startRowOrdinal} does not match next_expected_row_ordinal ${expected}`,
+    );
   }
   const end = input.startRowOrdinal + input.rows.length;
   if (end > Number(s.planned_row_count)) {
@@ -410,14 +483,25 @@ interface Segment {
  * set). When the chunk's first group has the shape of the session's last segment, that segment
  * is `continued` up to the group's end instead of starting a new one.
  */
-function chunkSegments(s: SessionRow, start: number, rows: ValidatedPushRow[]): { continued: { start: string; end: number } | null; segments: Segment[] } {
+function chunkSegments(
+  s: SessionRow,
+  start: number,
+  rows: ValidatedPushRow[],
+): { continued: { start: string; end: number } | null; segments: Segment[] } {
   const segments: Segment[] = [];
   let sigOfLast = '';
   rows.forEach((row, i) => {
     const sig = `${row.table.tableId}|${row.op}|${row.columnSignature}`;
     const last = segments[segments.length - 1];
     if (last && sig === sigOfLast) last.end = start + i;
-    else segments.push({ start: start + i, end: start + i, tableId: row.table.tableId, op: row.op, columns: row.columnSignature ? row.columnSignature.split(',') : [] });
+    else
+      segments.push({
+        start: start + i,
+        end: start + i,
+        tableId: row.table.tableId,
+        op: row.op,
+        columns: row.columnSignature ? row.columnSignature.split(',') : [],
+      });
     sigOfLast = sig;
   });
   const first = segments[0]!;
@@ -429,7 +513,13 @@ function chunkSegments(s: SessionRow, start: number, rows: ValidatedPushRow[]): 
 }
 
 /** Applies one segment of staged rows with a single set-based statement. */
-async function applySegment(tx: SqlSession, ctx: RuntimeContext, userId: string, pushId: string, seg: { start_ordinal: string; end_ordinal: string; table_id: number; op_code: number; columns: string[] }): Promise<void> {
+async function applySegment(
+  tx: SqlSession,
+  ctx: RuntimeContext,
+  userId: string,
+  pushId: string,
+  seg: { start_ordinal: string; end_ordinal: string; table_id: number; op_code: number; columns: string[] },
+): Promise<void> {
   const table = ctx.catalog.byId.get(seg.table_id)!;
   const scope = quoteIdent(SCOPE_COLUMN);
   const key = quoteIdent(table.keyColumn);
@@ -466,7 +556,12 @@ async function applySegment(tx: SqlSession, ctx: RuntimeContext, userId: string,
 export const APPLY_SAVEPOINT = 'oversync_apply';
 
 /** `POST /sync/push-sessions/{push_id}/commit`. */
-export async function commitPushSession(ctx: RuntimeContext, userId: string, sourceId: string, pushId: string): Promise<CommittedBundleMeta> {
+export async function commitPushSession(
+  ctx: RuntimeContext,
+  userId: string,
+  sourceId: string,
+  pushId: string,
+): Promise<CommittedBundleMeta> {
   try {
     return await inUserTransaction(ctx.db, userId, (tx) => commitPushSessionIn(tx, ctx, userId, sourceId, pushId), {
       deferConstraints: true,
@@ -484,7 +579,13 @@ export async function commitPushSession(ctx: RuntimeContext, userId: string, sou
  * A commit inside the caller's user transaction, which was begun with deferred constraints and
  * has {@link APPLY_SAVEPOINT} set after the session's rows were staged.
  */
-export async function commitPushSessionIn(tx: SqlSession, ctx: RuntimeContext, userId: string, sourceId: string, pushId: string): Promise<CommittedBundleMeta> {
+export async function commitPushSessionIn(
+  tx: SqlSession,
+  ctx: RuntimeContext,
+  userId: string,
+  sourceId: string,
+  pushId: string,
+): Promise<CommittedBundleMeta> {
   const s = await lockSession(tx, pushId, userId, sourceId, true);
   const planned = Number(s.planned_row_count);
   if (Number(s.next_expected_row_ordinal) !== planned || Number(s.staged_n) !== planned) {
@@ -498,12 +599,18 @@ export async function commitPushSessionIn(tx: SqlSession, ctx: RuntimeContext, u
     if (!scope) throw new SyncServerError('initialization_expired', 'the initialization lease expired; connect again');
     await checkInitializationLease(tx, scope, sourceId, s.initialization_id, ctx.limits.initializationLeaseTtlSeconds);
   } else if (!scope || scope.state !== ScopeCode.initialized) {
-    throw new SyncServerError(scope?.state === ScopeCode.initializing ? 'scope_initializing' : 'scope_uninitialized', 'scope is not initialized');
+    throw new SyncServerError(
+      scope?.state === ScopeCode.initializing ? 'scope_initializing' : 'scope_uninitialized',
+      'scope is not initialized',
+    );
   }
   const sourceBundleId = Number(s.source_bundle_id);
   const expected = expectedSourceBundleId(sourceId, sourceStateOfRow(s));
   if (expected !== sourceBundleId) {
-    throw new SyncServerError('source_sequence_changed', `source sequence changed since the session was created: expected ${expected}, session has ${sourceBundleId}`);
+    throw new SyncServerError(
+      'source_sequence_changed',
+      `source sequence changed since the session was created: expected ${expected}, session has ${sourceBundleId}`,
+    );
   }
   // The first conflict in ordinal order, as an error (null: none).
   const firstConflict = async (): Promise<SyncServerError | null> => {
@@ -540,7 +647,14 @@ export async function commitPushSessionIn(tx: SqlSession, ctx: RuntimeContext, u
   const meta = await finalizeCapturedBundle(
     tx,
     ctx.catalog,
-    { userId, userPk: scope.userPk, sourceId, sourceBundleId, canonicalRequestHash: s.canonical_request_hash, dialect: storedDialect(s.wire_dialect) },
+    {
+      userId,
+      userPk: scope.userPk,
+      sourceId,
+      sourceBundleId,
+      canonicalRequestHash: s.canonical_request_hash,
+      dialect: storedDialect(s.wire_dialect),
+    },
     ctx.notifyChannel,
     ctx.retention,
     deferCheck

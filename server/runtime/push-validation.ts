@@ -104,7 +104,8 @@ export function validatePushRows(rows: unknown, catalog: Catalog, maxRows: numbe
     let table: CatalogTable;
     if (lastTable !== undefined && row.schema === lastSchemaRaw && row.table === lastTableRaw) table = lastTable;
     else {
-      const schema = typeof row.schema === 'string' ? row.schema.trim().toLowerCase() || 'public' : row.schema === undefined ? 'public' : null;
+      const schema =
+        typeof row.schema === 'string' ? row.schema.trim().toLowerCase() || 'public' : row.schema === undefined ? 'public' : null;
       const tableName = typeof row.table === 'string' ? row.table.trim().toLowerCase() : null;
       if (schema === null || !NAME.test(schema)) throw invalid(i, 'schema must be a string matching ^[a-z0-9_]+$');
       if (tableName === null || !NAME.test(tableName)) throw invalid(i, 'table must be a string matching ^[a-z0-9_]+$');
@@ -116,7 +117,8 @@ export function validatePushRows(rows: unknown, catalog: Catalog, maxRows: numbe
       lastTable = table;
     }
     const rawOp = row.op;
-    const opText = rawOp === 'INSERT' || rawOp === 'UPDATE' || rawOp === 'DELETE' ? rawOp : typeof rawOp === 'string' ? rawOp.trim().toUpperCase() : '';
+    const opText =
+      rawOp === 'INSERT' || rawOp === 'UPDATE' || rawOp === 'DELETE' ? rawOp : typeof rawOp === 'string' ? rawOp.trim().toUpperCase() : '';
     if (opText !== 'INSERT' && opText !== 'UPDATE' && opText !== 'DELETE') throw invalid(i, 'op must be INSERT, UPDATE or DELETE');
     const op = OpCode[opText];
     if (!isJsonObject(row.key)) throw invalid(i, `key must be an object {"${table.keyColumn}": "<value>"}`);
@@ -165,10 +167,17 @@ export function validatePushRows(rows: unknown, catalog: Catalog, maxRows: numbe
         if (name in payload) throw invalid(i, `payload column "${name}" appears twice`);
       }
       if (typeof value === 'number' && numbers && NUMBER_FAMILIES.has(column.family)) {
-        numbers.first ??= invalid(i, `${table.qualifiedName} key ${JSON.stringify(keyValue)} ${new WireValueError(column.family, 'legacy_json_number', value, name).message}`);
+        numbers.first ??= invalid(
+          i,
+          `${table.qualifiedName} key ${JSON.stringify(keyValue)} ${new WireValueError(column.family, 'legacy_json_number', value, name).message}`,
+        );
         const text = numbers.texts().get(i)?.get(rawName);
         // (Always found for a body parsed from the text; a missing one is refused, never rounded.)
-        if (text === undefined) throw invalid(i, `${table.qualifiedName} key ${JSON.stringify(keyValue)} column "${name}": the JSON number's text could not be read`);
+        if (text === undefined)
+          throw invalid(
+            i,
+            `${table.qualifiedName} key ${JSON.stringify(keyValue)} column "${name}": the JSON number's text could not be read`,
+          );
         value = exactNumberValue(i, table, keyValue, column, text);
         input[rawName] = value;
       }
@@ -183,7 +192,11 @@ export function validatePushRows(rows: unknown, catalog: Catalog, maxRows: numbe
         const range = INT_RANGE[column.baseType];
         if (range && typeof value === 'string') {
           const v = BigInt(value);
-          if (v < range[0] || v > range[1]) throw invalid(i, `${table.qualifiedName} key ${JSON.stringify(keyValue)} column "${name}": ${value} is out of range for ${column.baseType}`);
+          if (v < range[0] || v > range[1])
+            throw invalid(
+              i,
+              `${table.qualifiedName} key ${JSON.stringify(keyValue)} column "${name}": ${value} is out of range for ${column.baseType}`,
+            );
         }
       }
       if (payload !== input) payload[name] = value;
@@ -241,7 +254,11 @@ function isCommonValid(column: CatalogTable['columns'][number], value: JsonValue
       return typeof value === 'string';
     case 'integer':
       if (typeof value !== 'string') return false;
-      return column.baseType === 'int8' ? SHORT_INT.test(value) : column.baseType === 'int4' ? INT4_SAFE.test(value) : INT2_SAFE.test(value);
+      return column.baseType === 'int8'
+        ? SHORT_INT.test(value)
+        : column.baseType === 'int4'
+          ? INT4_SAFE.test(value)
+          : INT2_SAFE.test(value);
     case 'float': {
       if (typeof value !== 'string') return false;
       const n = Number(value);

@@ -18,12 +18,17 @@ export async function writeAsUser<T>(
   writerSourceId: string,
   fn: (tx: SqlSession) => Promise<T>,
 ): Promise<{ result: T; bundle: CommittedBundleMeta }> {
-  if (typeof userId !== 'string' || userId.trim() === '') throw new SyncServerError('invalid_request', 'writeAs: userId must be a non-empty string');
-  if (typeof writerSourceId !== 'string' || writerSourceId.trim() === '') throw new SyncServerError('invalid_request', 'writeAs: writerSourceId must be a non-empty string');
+  if (typeof userId !== 'string' || userId.trim() === '')
+    throw new SyncServerError('invalid_request', 'writeAs: userId must be a non-empty string');
+  if (typeof writerSourceId !== 'string' || writerSourceId.trim() === '')
+    throw new SyncServerError('invalid_request', 'writeAs: writerSourceId must be a non-empty string');
   return inUserTransaction(ctx.db, userId, async (tx) => {
     const scope = await ensureUserScope(tx, userId);
     if (scope.state === ScopeCode.initializing) {
-      throw new SyncServerError('scope_initializing', `scope of ${userId} is being initialized by source ${scope.initializerSourceId}; retry after the lease`);
+      throw new SyncServerError(
+        'scope_initializing',
+        `scope of ${userId} is being initialized by source ${scope.initializerSourceId}; retry after the lease`,
+      );
     }
     if (scope.state === ScopeCode.uninitialized) await markInitialized(tx, scope.userPk, writerSourceId);
     const sourceBundleId = expectedSourceBundleId(writerSourceId, await readSourceState(tx, scope.userPk, writerSourceId, true));
@@ -45,7 +50,8 @@ export async function writeAsUser<T>(
 
 /** Raises a user's retained floor to `floor` (at most the latest bundle) and deletes history at or below it. */
 export async function pruneUserHistory(ctx: RuntimeContext, userId: string, floor: number): Promise<void> {
-  if (!Number.isSafeInteger(floor) || floor < 0) throw new SyncServerError('invalid_request', 'pruneHistory: floor must be a non-negative integer');
+  if (!Number.isSafeInteger(floor) || floor < 0)
+    throw new SyncServerError('invalid_request', 'pruneHistory: floor must be a non-negative integer');
   await inUserTransaction(ctx.db, userId, async (tx) => {
     const scope = await ensureUserScope(tx, userId);
     if (floor > scope.latestBundleSeq) {

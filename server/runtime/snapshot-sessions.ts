@@ -5,7 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isCanonicalUuid } from '../../protocol/values.ts';
-import type { JsonValue, SnapshotChunkResponse, SnapshotRow, SnapshotSessionResponse, SourceReplacementReason } from '../../protocol/wire.ts';
+import type {
+  JsonValue,
+  SnapshotChunkResponse,
+  SnapshotRow,
+  SnapshotSessionResponse,
+  SourceReplacementReason,
+} from '../../protocol/wire.ts';
 import type { SqlSession } from '../database/types.ts';
 import { SCOPE_COLUMN, compactWirePayloadSql, keyTextSql, quoteLiteral, wireValueSql } from './catalog.ts';
 import { quoteIdent } from '../database/sql-identifiers.ts';
@@ -22,7 +28,12 @@ import { finishPayload, wireKey } from './wire-rows.ts';
 import { numbersPayloadText } from './numbers-dialect.ts';
 import { NUMBERS_DIALECT, requesterDialectOfUser } from './wire-dialect.ts';
 
-const REASONS: readonly SourceReplacementReason[] = ['history_pruned', 'source_sequence_out_of_order', 'source_sequence_changed', 'source_retired'];
+const REASONS: readonly SourceReplacementReason[] = [
+  'history_pruned',
+  'source_sequence_out_of_order',
+  'source_sequence_changed',
+  'source_retired',
+];
 
 /** A validated source replacement request. */
 interface SourceReplacement {
@@ -40,19 +51,24 @@ export function parseSnapshotCreate(bodyText: string, headerSourceId: string): S
   } catch {
     throw new SyncServerError('snapshot_session_invalid', 'request body is not valid JSON');
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new SyncServerError('snapshot_session_invalid', 'request body must be a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new SyncServerError('snapshot_session_invalid', 'request body must be a JSON object');
   const unknown = Object.keys(body).filter((k) => k !== 'source_replacement');
   if (unknown.length > 0) throw new SyncServerError('snapshot_session_invalid', `unknown field(s): ${unknown.join(', ')}`);
   const sr = (body as { source_replacement?: unknown }).source_replacement;
   if (sr === undefined || sr === null) return null;
-  if (typeof sr !== 'object' || Array.isArray(sr)) throw new SyncServerError('snapshot_session_invalid', 'source_replacement must be an object');
+  if (typeof sr !== 'object' || Array.isArray(sr))
+    throw new SyncServerError('snapshot_session_invalid', 'source_replacement must be an object');
   const { previous_source_id: prev, new_source_id: next, reason, ...rest } = sr as Record<string, unknown>;
-  if (Object.keys(rest).length > 0) throw new SyncServerError('snapshot_session_invalid', `unknown source_replacement field(s): ${Object.keys(rest).join(', ')}`);
+  if (Object.keys(rest).length > 0)
+    throw new SyncServerError('snapshot_session_invalid', `unknown source_replacement field(s): ${Object.keys(rest).join(', ')}`);
   if (typeof prev !== 'string' || prev.trim() !== headerSourceId) {
     throw new SyncServerError('snapshot_session_invalid', 'source_replacement.previous_source_id must equal the Oversync-Source-ID header');
   }
-  if (typeof next !== 'string' || next.trim() === '') throw new SyncServerError('snapshot_session_invalid', 'source_replacement.new_source_id must be a non-empty string');
-  if (next.trim() === headerSourceId) throw new SyncServerError('snapshot_session_invalid', 'source_replacement.new_source_id must differ from the previous source');
+  if (typeof next !== 'string' || next.trim() === '')
+    throw new SyncServerError('snapshot_session_invalid', 'source_replacement.new_source_id must be a non-empty string');
+  if (next.trim() === headerSourceId)
+    throw new SyncServerError('snapshot_session_invalid', 'source_replacement.new_source_id must differ from the previous source');
   if (typeof reason !== 'string' || !REASONS.includes(reason as SourceReplacementReason)) {
     throw new SyncServerError('snapshot_session_invalid', `source_replacement.reason must be one of ${REASONS.join(', ')}`);
   }
@@ -74,7 +90,11 @@ async function rotateSource(tx: SqlSession, userPk: string, r: SourceReplacement
     if (prev.replacedBySourceId !== r.newSourceId) {
       const extra: Record<string, unknown> = { source_id: r.previousSourceId };
       if (prev.replacedBySourceId) extra.replaced_by_source_id = prev.replacedBySourceId;
-      throw new SyncServerError('source_retired', `source ${r.previousSourceId} is already retired and replaced by ${prev.replacedBySourceId || 'nothing'}`, extra);
+      throw new SyncServerError(
+        'source_retired',
+        `source ${r.previousSourceId} is already retired and replaced by ${prev.replacedBySourceId || 'nothing'}`,
+        extra,
+      );
     }
     if (!next) {
       await tx.query(RESERVE_REPLACEMENT_SQL, [userPk, r.newSourceId, r.previousSourceId]);
@@ -83,7 +103,11 @@ async function rotateSource(tx: SqlSession, userPk: string, r: SourceReplacement
     }
     return;
   }
-  if (next) throw new SyncServerError('source_replacement_invalid', `replacement source ${r.newSourceId} already exists (${next.state}); use a fresh source id`);
+  if (next)
+    throw new SyncServerError(
+      'source_replacement_invalid',
+      `replacement source ${r.newSourceId} already exists (${next.state}); use a fresh source id`,
+    );
   await tx.query(RESERVE_REPLACEMENT_SQL, [userPk, r.newSourceId, r.previousSourceId]);
   await tx.query(
     `INSERT INTO sync.source_state (user_pk, source_id, state, replaced_by_source_id, retirement_reason) VALUES ($1, $2, 'retired', $3, $4)
@@ -135,7 +159,9 @@ async function sweepSnapshots(tx: SqlSession): Promise<void> {
       ORDER BY c.relname LIMIT ${SWEEP_BATCH}`,
   );
   // In name order, so two concurrent sweeps meeting the same orphans wait rather than deadlock.
-  const tables = [...new Set([...gone.rows.map((r) => sessionRowsTable(r.snapshot_id)), ...orphans.rows.map((r) => `sync.${quoteIdent(r.relname)}`)])].sort();
+  const tables = [
+    ...new Set([...gone.rows.map((r) => sessionRowsTable(r.snapshot_id)), ...orphans.rows.map((r) => `sync.${quoteIdent(r.relname)}`)]),
+  ].sort();
   for (const t of tables) await tx.query(`DROP TABLE IF EXISTS ${t}`);
 }
 
@@ -158,7 +184,13 @@ interface StoredSnapshotRow {
 
 function toSnapshotRow(catalog: Catalog, r: StoredSnapshotRow): SnapshotRow {
   const table = catalog.byId.get(r.table_id)!;
-  return { schema: table.schema, table: table.table, key: wireKey(table, r.key_text), row_version: Number(r.bundle_seq), payload: finishPayload(table, r.payload) };
+  return {
+    schema: table.schema,
+    table: table.table,
+    key: wireKey(table, r.key_text),
+    row_version: Number(r.bundle_seq),
+    payload: finishPayload(table, r.payload),
+  };
 }
 
 /** Base types whose `to_json` rendering is a JSON string (text-family columns may be enums, composites, ...). */
@@ -230,7 +262,12 @@ export async function createSnapshotSession(
 ): Promise<SnapshotSessionResponse> {
   const release = gate.tryAcquire();
   if (!release) {
-    throw new SyncServerError('snapshot_build_capacity', 'too many snapshot builds in progress; retry later', {}, { 'Retry-After': String(ctx.limits.capacityRetryAfterSeconds) });
+    throw new SyncServerError(
+      'snapshot_build_capacity',
+      'too many snapshot builds in progress; retry later',
+      {},
+      { 'Retry-After': String(ctx.limits.capacityRetryAfterSeconds) },
+    );
   }
   try {
     return await inUserTransaction(ctx.db, userId, async (tx) => {
@@ -260,17 +297,25 @@ export async function createSnapshotSession(
       // The first table creates the session table (CREATE TABLE AS writes in bulk), the others append.
       const tables = ctx.catalog.tables;
       if (tables.length === 0) {
-        await tx.query(`CREATE UNLOGGED TABLE ${rowsTable} (row_ordinal bigint, row_text text, table_id integer, key_text text COLLATE "C", bundle_seq bigint, payload json) ${SESSION_TABLE_OPTIONS}`);
+        await tx.query(
+          `CREATE UNLOGGED TABLE ${rowsTable} (row_ordinal bigint, row_text text, table_id integer, key_text text COLLATE "C", bundle_seq bigint, payload json) ${SESSION_TABLE_OPTIONS}`,
+        );
       }
       // Each table's ordinals follow the previous tables' live row counts; the total is checked
       // against the rows written below (the driver's row count of CREATE TABLE AS is not portable).
       let rowCount = 0;
       for (const [i, table] of tables.entries()) {
-        const live = await tx.query<{ n: string }>(`SELECT count(*)::text AS n FROM sync.row_state WHERE user_pk = $1 AND table_id = $2 AND NOT deleted`, [scope.userPk, table.tableId]);
+        const live = await tx.query<{ n: string }>(
+          `SELECT count(*)::text AS n FROM sync.row_state WHERE user_pk = $1 AND table_id = $2 AND NOT deleted`,
+          [scope.userPk, table.tableId],
+        );
         const select = materializeSelectSql(table, utf8 ? sqlRowPrefix(table) : null);
         // $1 is not needed by the SELECT; bound anyway so the statements take the same parameters.
         const rows = `SELECT * FROM (${select}) s WHERE $1::uuid IS NOT NULL`;
-        await tx.query(i === 0 ? `CREATE UNLOGGED TABLE ${rowsTable} ${SESSION_TABLE_OPTIONS} AS ${rows}` : `INSERT INTO ${rowsTable} ${rows}`, [snapshotId, rowCount, table.tableId, scope.userPk, userId]);
+        await tx.query(
+          i === 0 ? `CREATE UNLOGGED TABLE ${rowsTable} ${SESSION_TABLE_OPTIONS} AS ${rows}` : `INSERT INTO ${rowsTable} ${rows}`,
+          [snapshotId, rowCount, table.tableId, scope.userPk, userId],
+        );
         rowCount += Number(live.rows[0]!.n);
       }
       // Indexed once, after the rows are in (a sorted build instead of a million index inserts).
@@ -284,15 +329,24 @@ export async function createSnapshotSession(
         throw new Error(`snapshot has ${s0.n} live rows but ${rowCount} live row versions; refusing an inconsistent snapshot`);
       }
       if (Number(s0.max) > ctx.limits.maxBytesPerSnapshotRow) {
-        throw new SyncServerError('snapshot_session_create_failed', `snapshot has a ${s0.max}-byte row, above max_bytes_per_snapshot_row ${ctx.limits.maxBytesPerSnapshotRow} (written by the server, or the limit was lowered after the row was committed)`);
+        throw new SyncServerError(
+          'snapshot_session_create_failed',
+          `snapshot has a ${s0.max}-byte row, above max_bytes_per_snapshot_row ${ctx.limits.maxBytesPerSnapshotRow} (written by the server, or the limit was lowered after the row was committed)`,
+        );
       }
       let byteCount = Number(s0.bytes);
       const maxRows = ctx.limits.maxRowsPerSnapshotSession;
-      if (maxRows > 0 && rowCount > maxRows) throw new Error(`snapshot has ${rowCount} rows, above max_rows_per_snapshot_session ${maxRows}`);
+      if (maxRows > 0 && rowCount > maxRows)
+        throw new Error(`snapshot has ${rowCount} rows, above max_rows_per_snapshot_session ${maxRows}`);
       if (Number(s0.plain) < rowCount) byteCount += await renderRowsInNode(ctx, tx, rowsTable);
       const maxBytes = ctx.limits.maxBytesPerSnapshotSession;
-      if (maxBytes > 0 && byteCount > maxBytes) throw new Error(`snapshot has ${byteCount} bytes, above max_bytes_per_snapshot_session ${maxBytes}`);
-      await tx.query('UPDATE sync.snapshot_sessions SET row_count = $2, byte_count = $3 WHERE snapshot_id = $1::uuid', [snapshotId, rowCount, byteCount]);
+      if (maxBytes > 0 && byteCount > maxBytes)
+        throw new Error(`snapshot has ${byteCount} bytes, above max_bytes_per_snapshot_session ${maxBytes}`);
+      await tx.query('UPDATE sync.snapshot_sessions SET row_count = $2, byte_count = $3 WHERE snapshot_id = $1::uuid', [
+        snapshotId,
+        rowCount,
+        byteCount,
+      ]);
       // Last, so the tables it drops stay locked only until the commit that follows.
       await sweepSnapshots(tx);
       return {
@@ -314,7 +368,7 @@ export async function createSnapshotSession(
  */
 async function renderRowsInNode(ctx: RuntimeContext, tx: SqlSession, rowsTable: string): Promise<number> {
   let bytes = 0;
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const r = await tx.query<StoredSnapshotRow>(
       `SELECT r.row_ordinal::text AS row_ordinal, r.table_id, r.key_text, r.bundle_seq::text AS bundle_seq, r.payload FROM ${rowsTable} r
         WHERE r.row_ordinal > $1 AND r.row_text IS NULL ORDER BY r.row_ordinal LIMIT $2`,
@@ -327,7 +381,10 @@ async function renderRowsInNode(ctx: RuntimeContext, tx: SqlSession, rowsTable: 
       const text = JSON.stringify(toSnapshotRow(ctx.catalog, stored));
       const size = Buffer.byteLength(text, 'utf8');
       if (size > ctx.limits.maxBytesPerSnapshotRow) {
-        throw new SyncServerError('snapshot_session_create_failed', `snapshot row ${stored.row_ordinal} has ${size} bytes, above max_bytes_per_snapshot_row ${ctx.limits.maxBytesPerSnapshotRow} (written by the server, or the limit was lowered after the row was committed)`);
+        throw new SyncServerError(
+          'snapshot_session_create_failed',
+          `snapshot row ${stored.row_ordinal} has ${size} bytes, above max_bytes_per_snapshot_row ${ctx.limits.maxBytesPerSnapshotRow} (written by the server, or the limit was lowered after the row was committed)`,
+        );
       }
       bytes += size;
       ordinals.push(stored.row_ordinal);
@@ -343,8 +400,10 @@ async function renderRowsInNode(ctx: RuntimeContext, tx: SqlSession, rowsTable: 
 }
 
 function checkHeader(h: { user_id: string; expired: boolean }, snapshotId: string, userId: string, checkExpiry: boolean): void {
-  if (h.user_id !== userId) throw new SyncServerError('snapshot_session_forbidden', `snapshot session ${snapshotId} belongs to another user`);
-  if (checkExpiry && h.expired) throw new SyncServerError('snapshot_session_expired', `snapshot session ${snapshotId} expired; create a new one`);
+  if (h.user_id !== userId)
+    throw new SyncServerError('snapshot_session_forbidden', `snapshot session ${snapshotId} belongs to another user`);
+  if (checkExpiry && h.expired)
+    throw new SyncServerError('snapshot_session_expired', `snapshot session ${snapshotId} expired; create a new one`);
 }
 
 /**
@@ -384,7 +443,12 @@ export async function readSnapshotChunk(
 ): Promise<SerializedJson<SnapshotChunkResponse>> {
   const release = gate.tryAcquire();
   if (!release) {
-    throw new SyncServerError('snapshot_chunk_capacity', 'too many snapshot chunk reads in progress; retry later', {}, { 'Retry-After': String(ctx.limits.capacityRetryAfterSeconds) });
+    throw new SyncServerError(
+      'snapshot_chunk_capacity',
+      'too many snapshot chunk reads in progress; retry later',
+      {},
+      { 'Retry-After': String(ctx.limits.capacityRetryAfterSeconds) },
+    );
   }
   try {
     const chunk = await readChunkStrings(ctx, userId, snapshotId, afterRowOrdinal, maxRows, maxBytes);
@@ -427,7 +491,16 @@ async function readChunkStrings(
 ): Promise<SerializedJson<SnapshotChunkResponse>> {
   const id = snapshotId.toLowerCase();
   if (!isCanonicalUuid(id)) throw new SyncServerError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
-  type ChunkRow = { snapshot_bundle_seq: string; row_count: string; expired: boolean; user_id: string; n: number; bytes: string; body: string | null; pending: number };
+  type ChunkRow = {
+    snapshot_bundle_seq: string;
+    row_count: string;
+    expired: boolean;
+    user_id: string;
+    n: number;
+    bytes: string;
+    body: string | null;
+    pending: number;
+  };
   let c: ChunkRow | undefined;
   try {
     c = (await ctx.db.query<ChunkRow>(chunkSql(sessionRowsTable(id)), [id, afterRowOrdinal, maxRows, maxBytes, userId])).rows[0];

@@ -37,14 +37,20 @@ export interface SourceStateColumns {
 
 /** The source's state from {@link sourceStateColumns} (null when never seen). */
 export function sourceStateOfRow(row: SourceStateColumns): SourceState | null {
-  return row.source_state === null ? null : { state: row.source_state, maxCommittedSourceBundleId: Number(row.source_max), replacedBySourceId: row.source_replaced_by ?? '' };
+  return row.source_state === null
+    ? null
+    : { state: row.source_state, maxCommittedSourceBundleId: Number(row.source_max), replacedBySourceId: row.source_replaced_by ?? '' };
 }
 
 /** `409 source_retired` with the structured fields. */
 function sourceRetiredError(sourceId: string, state: SourceState): SyncServerError {
   const extra: Record<string, unknown> = { source_id: sourceId };
   if (state.replacedBySourceId) extra.replaced_by_source_id = state.replacedBySourceId;
-  return new SyncServerError('source_retired', `source ${sourceId} is retired${state.replacedBySourceId ? ` and replaced by ${state.replacedBySourceId}` : ''}`, extra);
+  return new SyncServerError(
+    'source_retired',
+    `source ${sourceId} is retired${state.replacedBySourceId ? ` and replaced by ${state.replacedBySourceId}` : ''}`,
+    extra,
+  );
 }
 
 /** The next `source_bundle_id` a source must use; throws `source_retired` for a retired source. */
@@ -59,7 +65,13 @@ export function expectedSourceBundleId(sourceId: string, state: SourceState | nu
  * given, is remembered as the source's wire dialect (what its pulls and snapshots are served in);
  * server-originated writes pass none and leave it as it was.
  */
-export async function recordSourceCommit(tx: SqlSession, userPk: string, sourceId: string, sourceBundleId: number, dialect?: WireDialect): Promise<void> {
+export async function recordSourceCommit(
+  tx: SqlSession,
+  userPk: string,
+  sourceId: string,
+  sourceBundleId: number,
+  dialect?: WireDialect,
+): Promise<void> {
   await tx.query(RECORD_SOURCE_COMMIT_SQL, [userPk, sourceId, sourceBundleId, dialect ?? null]);
 }
 
@@ -72,7 +84,13 @@ export const RECORD_SOURCE_COMMIT_SQL = `INSERT INTO sync.source_state (user_pk,
        wire_dialect = coalesce(EXCLUDED.wire_dialect, sync.source_state.wire_dialect)`;
 
 /** Sets the transaction-local bundle context the capture triggers require. */
-export async function setBundleContext(tx: SqlSession, userId: string, userPk: string, sourceId: string, sourceBundleId: number): Promise<void> {
+export async function setBundleContext(
+  tx: SqlSession,
+  userId: string,
+  userPk: string,
+  sourceId: string,
+  sourceBundleId: number,
+): Promise<void> {
   await tx.query(`SELECT ${bundleContextSql(1)}`, bundleContextParams(userId, userPk, sourceId, sourceBundleId));
 }
 

@@ -12,7 +12,12 @@ import { isRetryablePgError } from './sync-error.ts';
 
 const RETRY_DELAYS_MS = [25, 50];
 
-async function inTransaction<T>(db: SqlDatabase, begin: string, setup: (tx: SqlSession) => Promise<void>, fn: (tx: SqlSession) => Promise<T>): Promise<T> {
+async function inTransaction<T>(
+  db: SqlDatabase,
+  begin: string,
+  setup: (tx: SqlSession) => Promise<void>,
+  fn: (tx: SqlSession) => Promise<T>,
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await db.withConnection(async (tx) => {
@@ -46,7 +51,8 @@ export function inUserTransaction<T>(
   fn: (tx: SqlSession) => Promise<T>,
   options: { deferConstraints?: boolean; savepoint?: string } = {},
 ): Promise<T> {
-  if (options.savepoint !== undefined && !/^[a-z_][a-z0-9_]*$/.test(options.savepoint)) throw new Error(`inUserTransaction: savepoint ${options.savepoint} is not a plain identifier`);
+  if (options.savepoint !== undefined && !/^[a-z_][a-z0-9_]*$/.test(options.savepoint))
+    throw new Error(`inUserTransaction: savepoint ${options.savepoint} is not a plain identifier`);
   // BEGIN, lock and settings in one round trip (a parameterless multi-statement script, so the
   // user id is inlined as a quoted literal).
   const begin =
@@ -57,5 +63,10 @@ export function inUserTransaction<T>(
 
 /** Runs `fn` in a consistent read-only snapshot. */
 export function inReadSnapshot<T>(db: SqlDatabase, fn: (tx: SqlSession) => Promise<T>): Promise<T> {
-  return inTransaction(db, `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT set_config('TimeZone', 'UTC', true)`, async () => {}, fn);
+  return inTransaction(
+    db,
+    `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT set_config('TimeZone', 'UTC', true)`,
+    async () => {},
+    fn,
+  );
 }

@@ -20,13 +20,21 @@ export function checkPushSessionQuota(limits: ResolvedLimits, plannedRows: numbe
   if (maxSessions <= 0 && maxRows <= 0) return;
   // A bundle larger than the whole allowance can never be staged: final, not "retry later".
   if (maxRows > 0 && plannedRows > maxRows) {
-    throw new SyncServerError('push_session_invalid', `planned_row_count ${plannedRows} exceeds the ${maxRows} rows one user may stage (limits.maxStagedRowsPerUser)`);
+    throw new SyncServerError(
+      'push_session_invalid',
+      `planned_row_count ${plannedRows} exceeds the ${maxRows} rows one user may stage (limits.maxStagedRowsPerUser)`,
+    );
   }
   if (!open) throw new Error('checkPushSessionQuota: the open sessions were not counted');
   const { n, rows } = open;
   const headers = { 'Retry-After': String(limits.capacityRetryAfterSeconds) };
   if (maxSessions > 0 && n >= maxSessions) {
-    throw new SyncServerError('push_session_capacity', `this user already has ${n} open push sessions (limit ${maxSessions}); commit or delete one, or wait for them to expire`, {}, headers);
+    throw new SyncServerError(
+      'push_session_capacity',
+      `this user already has ${n} open push sessions (limit ${maxSessions}); commit or delete one, or wait for them to expire`,
+      {},
+      headers,
+    );
   }
   if (maxRows > 0 && Number(rows) + plannedRows > maxRows) {
     throw new SyncServerError(
@@ -66,7 +74,10 @@ export const OPEN_PUSH_SESSIONS_SQL = `SELECT (o.n - g.n)::int AS n, (o.rows - g
 export async function checkSnapshotSessionQuota(tx: SqlSession, limits: ResolvedLimits, userPk: string): Promise<void> {
   const max = limits.maxSnapshotSessionsPerUser;
   if (max <= 0) return;
-  const r = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM sync.snapshot_sessions WHERE user_pk = $1 AND expires_at > now()', [userPk]);
+  const r = await tx.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM sync.snapshot_sessions WHERE user_pk = $1 AND expires_at > now()',
+    [userPk],
+  );
   if (r.rows[0]!.n >= max) {
     throw new SyncServerError(
       'snapshot_build_capacity',

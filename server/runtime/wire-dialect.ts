@@ -34,7 +34,12 @@ export function storedDialect(value: string | null | undefined): WireDialect {
  * else the dialect of the source's last committed push; a source that never pushed gets strings.
  * (The pull reads it with the user's scope, in the same statement.)
  */
-export async function requesterDialectOfUser(session: SqlSession, option: WireDialectOption, userId: string, sourceId: string): Promise<WireDialect> {
+export async function requesterDialectOfUser(
+  session: SqlSession,
+  option: WireDialectOption,
+  userId: string,
+  sourceId: string,
+): Promise<WireDialect> {
   if (option !== 'auto') return option;
   const r = await session.query<{ wire_dialect: string | null }>(
     `SELECT s.wire_dialect FROM sync.source_state s JOIN sync.user_state u ON u.user_pk = s.user_pk

@@ -24,7 +24,11 @@ export class BundleChangeHub {
 
   /** Starts listening; resolves once LISTEN is active. */
   async start(): Promise<void> {
-    this.unlisten = await this.db.listen(this.channel, (payload) => this.onNotify(payload), () => this.scheduleReconnect());
+    this.unlisten = await this.db.listen(
+      this.channel,
+      (payload) => this.onNotify(payload),
+      () => this.scheduleReconnect(),
+    );
   }
 
   private scheduleReconnect(): void {

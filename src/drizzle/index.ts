@@ -53,8 +53,10 @@ const TRANSACTION_CONTROL = /^\s*(begin|commit|end|rollback|savepoint|release)\b
 
 function refuseTransactionControl(sql: string): void {
   if (TRANSACTION_CONTROL.test(sql)) {
-    throw new OversqliteError('invalid_argument',
-      'Transaction statements are not run on their own on oversqlite: use orm.transaction(async (tx) => ...), or orm.batch([...]) for writes that commit all or none.');
+    throw new OversqliteError(
+      'invalid_argument',
+      'Transaction statements are not run on their own on oversqlite: use orm.transaction(async (tx) => ...), or orm.batch([...]) for writes that commit all or none.',
+    );
   }
 }
 
@@ -76,7 +78,10 @@ function shape(method: Method, rows: readonly Row[], result?: ExecResult): { row
  * (`orm.query.todos.findMany()`); live queries: `useQuery(orm.select()...)` in oversqlite/react or
  * oversqlite/vue, or {@link live}.
  */
-export function drizzle<TSchema extends Record<string, unknown> = Record<string, never>>(database: Database, config?: DrizzleConfig<TSchema>): OversqliteDrizzle<TSchema> {
+export function drizzle<TSchema extends Record<string, unknown> = Record<string, never>>(
+  database: Database,
+  config?: DrizzleConfig<TSchema>,
+): OversqliteDrizzle<TSchema> {
   const orm = drizzleProxy<TSchema>(
     async (sql: string, params: unknown[], method: Method) => {
       refuseTransactionControl(sql);
@@ -100,20 +105,27 @@ export function drizzle<TSchema extends Record<string, unknown> = Record<string,
   // Each transaction gets a Drizzle session of its own over an oversqlite Transaction: Drizzle's
   // session runs begin/commit/rollback/savepoint statements through it (translated below), and
   // calls on `orm` meanwhile stay outside the transaction.
-  orm.transaction = ((fn, txConfig) => database.transaction((tx) =>
-    drizzleProxy<TSchema>(
-      (sql: string, params: unknown[], method: Method) => runInTransaction(tx, sql, params, method),
-      async (batch: Array<{ sql: string; params: unknown[]; method: Method }>) => {
-        const results: Array<{ rows: unknown[] }> = [];
-        for (const item of batch) results.push(await runInTransaction(tx, item.sql, item.params, item.method) as { rows: unknown[] });
-        return results;
-      },
-      config,
-    ).transaction(fn, txConfig))) as typeof orm.transaction;
+  orm.transaction = ((fn, txConfig) =>
+    database.transaction((tx) =>
+      drizzleProxy<TSchema>(
+        (sql: string, params: unknown[], method: Method) => runInTransaction(tx, sql, params, method),
+        async (batch: Array<{ sql: string; params: unknown[]; method: Method }>) => {
+          const results: Array<{ rows: unknown[] }> = [];
+          for (const item of batch) results.push((await runInTransaction(tx, item.sql, item.params, item.method)) as { rows: unknown[] });
+          return results;
+        },
+        config,
+      ).transaction(fn, txConfig),
+    )) as typeof orm.transaction;
   return orm;
 }
 
-async function runInTransaction(tx: Transaction, sql: string, params: unknown[], method: Method): Promise<{ rows: unknown[] } | OversqliteRunResult> {
+async function runInTransaction(
+  tx: Transaction,
+  sql: string,
+  params: unknown[],
+  method: Method,
+): Promise<{ rows: unknown[] } | OversqliteRunResult> {
   // The transaction is open already and commits when Drizzle's callback resolves.
   if (BEGIN.test(sql) || COMMIT.test(sql)) return shape(method, []);
   if (ROLLBACK.test(sql)) {

@@ -22,7 +22,12 @@ export interface SchemaReader {
   query<T>(sql: string, params?: SqlParams): Promise<T[]>;
 }
 
-interface ColumnInfo { name: string; type: string; not_null: number; pk: number }
+interface ColumnInfo {
+  name: string;
+  type: string;
+  not_null: number;
+  pk: number;
+}
 
 /** SQLite's type affinity of a declared type (https://sqlite.org/datatype3.html, 3.1). */
 function affinity(declared: string): string {
@@ -43,7 +48,9 @@ export async function checkDrizzleSchema(database: SchemaReader, tables: readonl
   const differences: SchemaDifference[] = [];
   for (const table of tables) {
     const config = getTableConfig(table);
-    const actual = await database.query<ColumnInfo>('SELECT name, type, "notnull" AS not_null, pk FROM pragma_table_info(?)', [config.name]);
+    const actual = await database.query<ColumnInfo>('SELECT name, type, "notnull" AS not_null, pk FROM pragma_table_info(?)', [
+      config.name,
+    ]);
     if (actual.length === 0) {
       differences.push({ table: config.name, problem: 'the database has no such table (no migration creates it)' });
       continue;
@@ -59,14 +66,26 @@ export async function checkDrizzleSchema(database: SchemaReader, tables: readonl
       byName.delete(column.name);
       const declared = column.getSQLType();
       if (affinity(declared) !== affinity(found.type)) {
-        differences.push({ table: config.name, column: column.name, problem: `type ${declared} in Drizzle, ${found.type || '(none)'} in the database` });
+        differences.push({
+          table: config.name,
+          column: column.name,
+          problem: `type ${declared} in Drizzle, ${found.type || '(none)'} in the database`,
+        });
       }
       if (column.notNull !== (found.not_null === 1)) {
-        differences.push({ table: config.name, column: column.name, problem: column.notNull ? 'NOT NULL in Drizzle, nullable in the database' : 'nullable in Drizzle, NOT NULL in the database' });
+        differences.push({
+          table: config.name,
+          column: column.name,
+          problem: column.notNull ? 'NOT NULL in Drizzle, nullable in the database' : 'nullable in Drizzle, NOT NULL in the database',
+        });
       }
       const drizzleKey = column.primary || compositeKey.has(column.name);
-      if (drizzleKey !== (found.pk > 0)) {
-        differences.push({ table: config.name, column: column.name, problem: drizzleKey ? 'primary key in Drizzle, not in the database' : 'primary key in the database, not in Drizzle' });
+      if (drizzleKey !== found.pk > 0) {
+        differences.push({
+          table: config.name,
+          column: column.name,
+          problem: drizzleKey ? 'primary key in Drizzle, not in the database' : 'primary key in the database, not in Drizzle',
+        });
       }
     }
     for (const extra of byName.keys()) {

@@ -19,7 +19,21 @@
  * @packageDocumentation
  */
 import { SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from 'kysely';
-import type { CompiledQuery, DatabaseConnection, DatabaseIntrospector, DatabaseMetadata, DatabaseMetadataOptions, Dialect, DialectAdapter, Driver, Kysely, QueryCompiler, QueryResult, SchemaMetadata, TableMetadata } from 'kysely';
+import type {
+  CompiledQuery,
+  DatabaseConnection,
+  DatabaseIntrospector,
+  DatabaseMetadata,
+  DatabaseMetadataOptions,
+  Dialect,
+  DialectAdapter,
+  Driver,
+  Kysely,
+  QueryCompiler,
+  QueryResult,
+  SchemaMetadata,
+  TableMetadata,
+} from 'kysely';
 import type { Database } from '../database.ts';
 import type { Transaction } from '../transaction.ts';
 import { OversqliteError } from '../../worker/database/errors.ts';
@@ -29,7 +43,6 @@ import { toSqlParams } from '../live-state/sql-params.ts';
 
 export { live } from '../live-state/live-object.ts';
 export type { KyselyLikeQuery, RowOf } from '../live-state/query-source.ts';
-
 
 function isRead(query: CompiledQuery): boolean {
   if (query.query.kind === 'SelectQueryNode') return true;
@@ -175,7 +188,7 @@ export type AtomicQuery = { compile(): CompiledQuery } | CompiledQuery;
  * typed error, with `statementIndex`). Results in order; reads see the writes before them.
  */
 export async function executeAtomically(database: Database, queries: readonly AtomicQuery[]): Promise<Array<QueryResult<Row>>> {
-  const compiled = queries.map((q) => ('compile' in q && typeof q.compile === 'function' ? q.compile() : q as CompiledQuery));
+  const compiled = queries.map((q) => ('compile' in q && typeof q.compile === 'function' ? q.compile() : (q as CompiledQuery)));
   if (compiled.length === 0) return [];
   const results = await database.transaction(compiled.map((c) => ({ sql: c.sql, params: toSqlParams(c.parameters) })));
   return results.map((result, i) => (isRead(compiled[i]!) ? { rows: result.rows } : writeResult<Row>(result)));

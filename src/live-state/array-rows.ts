@@ -23,7 +23,10 @@ export function arrayRowsOf(rows: readonly Row[]): SqlValue[][] {
     const keys = Object.keys(row);
     // JavaScript lists integer-like keys first, whatever the column order: positions would lie.
     if (keys.some((key) => /^(0|[1-9]\d*)$/.test(key))) {
-      throw new OversqliteError('invalid_argument', `A result column is named ${JSON.stringify(keys.find((key) => /^(0|[1-9]\d*)$/.test(key)))}; give it an alias (sql\`...\`.as('name')) so its position is kept.`);
+      throw new OversqliteError(
+        'invalid_argument',
+        `A result column is named ${JSON.stringify(keys.find((key) => /^(0|[1-9]\d*)$/.test(key)))}; give it an alias (sql\`...\`.as('name')) so its position is kept.`,
+      );
     }
     return keys.map((key) => row[key]!);
   });

@@ -13,18 +13,28 @@ import type { LiveQueryObject, RowOf } from './query-source.ts';
  * calling `onRows` with the builder's rows. Query failures go to `onError`, or to the database's
  * `error` event; without `onError`, a row-mapping failure goes to the global `reportError`.
  */
-export function live<Q extends LiveQueryObject>(database: Database, query: Q, onRows: (rows: RowOf<Q>[]) => void, onError?: (error: OversqliteError) => void): LiveQuery {
+export function live<Q extends LiveQueryObject>(
+  database: Database,
+  query: Q,
+  onRows: (rows: RowOf<Q>[]) => void,
+  onError?: (error: OversqliteError) => void,
+): LiveQuery {
   const source = resolveLiveSource<RowOf<Q>>(query);
-  return database.live(source.sql, source.params, (rows) => {
-    let mapped: RowOf<Q>[];
-    try {
-      mapped = source.mapRows(rows);
-    } catch (e) {
-      const error = e instanceof OversqliteError ? e : new OversqliteError('internal', String(e));
-      if (onError) onError(error);
-      else globalThis.reportError?.(error);
-      return;
-    }
-    onRows(mapped);
-  }, onError);
+  return database.live(
+    source.sql,
+    source.params,
+    (rows) => {
+      let mapped: RowOf<Q>[];
+      try {
+        mapped = source.mapRows(rows);
+      } catch (e) {
+        const error = e instanceof OversqliteError ? e : new OversqliteError('internal', String(e));
+        if (onError) onError(error);
+        else globalThis.reportError?.(error);
+        return;
+      }
+      onRows(mapped);
+    },
+    onError,
+  );
 }

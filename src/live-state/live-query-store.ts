@@ -31,7 +31,10 @@ export class LiveQueryStore<T = Row> {
   private settledWaiters: Array<() => void> = [];
   private pendingSettle: Promise<void> | null = null;
 
-  constructor(private readonly database: Database, private readonly source: LiveSource<T>) {}
+  constructor(
+    private readonly database: Database,
+    private readonly source: LiveSource<T>,
+  ) {}
 
   /** The key of the query (same SQL and parameters, same key). */
   get key(): string {
@@ -76,18 +79,27 @@ export class LiveQueryStore<T = Row> {
   }
 
   private start(): void {
-    this.live = this.database.live<Row>(this.source.sql, this.source.params, (rows) => {
-      let mapped: T[];
-      try {
-        mapped = this.source.mapRows(rows);
-      } catch (e) {
-        this.set({ rows: this.state.rows, loading: false, error: e instanceof OversqliteError ? e : new OversqliteError('internal', String(e)) });
-        return;
-      }
-      const next = reconcileRows(this.state.rows, mapped);
-      if (next === this.state.rows && !this.state.loading && this.state.error === null) return;
-      this.set({ rows: next, loading: false, error: null });
-    }, (error) => this.set({ rows: this.state.rows, loading: false, error }));
+    this.live = this.database.live<Row>(
+      this.source.sql,
+      this.source.params,
+      (rows) => {
+        let mapped: T[];
+        try {
+          mapped = this.source.mapRows(rows);
+        } catch (e) {
+          this.set({
+            rows: this.state.rows,
+            loading: false,
+            error: e instanceof OversqliteError ? e : new OversqliteError('internal', String(e)),
+          });
+          return;
+        }
+        const next = reconcileRows(this.state.rows, mapped);
+        if (next === this.state.rows && !this.state.loading && this.state.error === null) return;
+        this.set({ rows: next, loading: false, error: null });
+      },
+      (error) => this.set({ rows: this.state.rows, loading: false, error }),
+    );
   }
 
   private stop(): void {

@@ -27,9 +27,14 @@ export interface DrizzleLikeQuery<R> extends PromiseLike<R> {
 export type LiveQueryObject = KyselyLikeQuery<unknown> | DrizzleLikeQuery<unknown>;
 
 /** The row type of a query object: Kysely's selected row, Drizzle's mapped row. */
-export type RowOf<Q> = Q extends KyselyLikeQuery<infer R> ? R
-  : Q extends DrizzleLikeQuery<infer R> ? (R extends readonly (infer E)[] ? E : NonNullable<R>)
-  : never;
+export type RowOf<Q> =
+  Q extends KyselyLikeQuery<infer R>
+    ? R
+    : Q extends DrizzleLikeQuery<infer R>
+      ? R extends readonly (infer E)[]
+        ? E
+        : NonNullable<R>
+      : never;
 
 /** A query resolved for watching. */
 export interface LiveSource<T> {
@@ -48,7 +53,6 @@ function isKysely(query: object): query is KyselyLikeQuery<unknown> {
 function isDrizzle(query: object): query is DrizzleLikeQuery<unknown> {
   return typeof (query as { prepare?: unknown }).prepare === 'function' && typeof (query as { then?: unknown }).then === 'function';
 }
-
 
 /** A stable text key for SQL + parameters (bigints and byte arrays included). */
 export function queryKey(sql: string, params: SqlParams | undefined): string {
@@ -89,5 +93,8 @@ export function resolveLiveSource<T>(query: string | LiveQueryObject, params?: S
       },
     };
   }
-  throw new OversqliteError('invalid_argument', 'A live query needs SQL text, a Kysely query (with compile()), or a Drizzle query from oversqlite/drizzle.');
+  throw new OversqliteError(
+    'invalid_argument',
+    'A live query needs SQL text, a Kysely query (with compile()), or a Drizzle query from oversqlite/drizzle.',
+  );
 }

@@ -47,7 +47,10 @@ export function OversqliteProvider(props: OversqliteProviderProps): ReactNode {
 export function useDatabase(): Database {
   const database = useContext(DatabaseContext);
   if (database === null) {
-    throw new OversqliteError('invalid_argument', 'useDatabase() and the oversqlite hooks need an <OversqliteProvider database={db}> above this component.');
+    throw new OversqliteError(
+      'invalid_argument',
+      'useDatabase() and the oversqlite hooks need an <OversqliteProvider database={db}> above this component.',
+    );
   }
   return database;
 }
@@ -82,7 +85,7 @@ export function useSuspenseQuery<T>(query: string | LiveQueryObject, params?: Sq
   const database = useDatabase();
   const source = resolveLiveSource<T>(query, params);
   let stores = suspenseStores.get(database);
-  if (stores === undefined) suspenseStores.set(database, stores = new Map());
+  if (stores === undefined) suspenseStores.set(database, (stores = new Map()));
   // A suspended render leaves no state behind, so the store that fetched must be found again by key.
   let store = stores.get(source.key) as LiveQueryStore<T> | undefined;
   if (store === undefined) {
@@ -91,14 +94,17 @@ export function useSuspenseQuery<T>(query: string | LiveQueryObject, params?: Sq
   }
   const current = store;
   const cache = stores;
-  const subscribe = useCallback((listener: () => void) => {
-    const unsubscribe = current.subscribe(listener);
-    return () => {
-      unsubscribe();
-      // Forget it once no mounted component uses it (a later render fetches afresh).
-      if (current.idle && cache.get(current.key) === current) cache.delete(current.key);
-    };
-  }, [current, cache]);
+  const subscribe = useCallback(
+    (listener: () => void) => {
+      const unsubscribe = current.subscribe(listener);
+      return () => {
+        unsubscribe();
+        // Forget it once no mounted component uses it (a later render fetches afresh).
+        if (current.idle && cache.get(current.key) === current) cache.delete(current.key);
+      };
+    },
+    [current, cache],
+  );
   const state = useSyncExternalStore(subscribe, current.getSnapshot, current.getSnapshot);
   if (state.loading) use(current.settled());
   if (state.error !== null) throw state.error;

@@ -26,7 +26,11 @@ const DATABASE: InjectionKey<Database> = Symbol('oversqlite database');
 
 /** A Vue plugin that provides `database` to every component of the app. */
 export function createOversqlite(database: Database): Plugin {
-  return { install: (app: App) => { app.provide(DATABASE, database); } };
+  return {
+    install: (app: App) => {
+      app.provide(DATABASE, database);
+    },
+  };
 }
 
 /** Provides `database` to the descendants of the component whose setup calls it. */
@@ -41,7 +45,10 @@ export function provideDatabase(database: Database): void {
 export function useDatabase(): Database {
   const database = inject(DATABASE, null);
   if (database === null) {
-    throw new OversqliteError('invalid_argument', 'useDatabase() and the oversqlite composables need app.use(createOversqlite(db)) or provideDatabase(db) in a parent component.');
+    throw new OversqliteError(
+      'invalid_argument',
+      'useDatabase() and the oversqlite composables need app.use(createOversqlite(db)) or provideDatabase(db) in a parent component.',
+    );
   }
   return database;
 }
@@ -74,12 +81,19 @@ export interface QueryRefs<T> {
  */
 export function useQuery<T = Row>(sql: MaybeRefOrGetter<string>, params?: MaybeRefOrGetter<SqlParams | undefined>): QueryRefs<T>;
 export function useQuery<Q extends LiveQueryObject>(query: MaybeRefOrGetter<Q>): QueryRefs<RowOf<Q>>;
-export function useQuery<T>(query: MaybeRefOrGetter<string | LiveQueryObject>, params?: MaybeRefOrGetter<SqlParams | undefined>): QueryRefs<T> {
+export function useQuery<T>(
+  query: MaybeRefOrGetter<string | LiveQueryObject>,
+  params?: MaybeRefOrGetter<SqlParams | undefined>,
+): QueryRefs<T> {
   return watchQuery<T>(useDatabase(), query, params);
 }
 
 /** {@link useQuery} on an explicit database (no provide/inject). */
-export function watchQuery<T = Row>(database: Database, query: MaybeRefOrGetter<string | LiveQueryObject>, params?: MaybeRefOrGetter<SqlParams | undefined>): QueryRefs<T> {
+export function watchQuery<T = Row>(
+  database: Database,
+  query: MaybeRefOrGetter<string | LiveQueryObject>,
+  params?: MaybeRefOrGetter<SqlParams | undefined>,
+): QueryRefs<T> {
   const rows = shallowRef<readonly T[]>([]);
   const loading = shallowRef(true);
   const error = shallowRef<OversqliteError | null>(null);
@@ -92,30 +106,34 @@ export function watchQuery<T = Row>(database: Database, query: MaybeRefOrGetter<
       return e instanceof OversqliteError ? e : new OversqliteError('invalid_argument', String(e));
     }
   };
-  const stopWatch = watch(() => {
-    const source = resolve();
-    current = source instanceof OversqliteError ? null : source;
-    return source instanceof OversqliteError ? source : source.key;
-  }, (key) => {
-    unsubscribe?.();
-    unsubscribe = null;
-    if (key instanceof OversqliteError || current === null) {
-      loading.value = false;
-      error.value = key instanceof OversqliteError ? key : null;
-      return;
-    }
-    const store = new LiveQueryStore<T>(database, current);
-    const apply = (): void => {
-      const state = store.getSnapshot();
-      loading.value = state.loading;
-      if (!state.loading) {
-        rows.value = state.rows;
-        error.value = state.error;
+  const stopWatch = watch(
+    () => {
+      const source = resolve();
+      current = source instanceof OversqliteError ? null : source;
+      return source instanceof OversqliteError ? source : source.key;
+    },
+    (key) => {
+      unsubscribe?.();
+      unsubscribe = null;
+      if (key instanceof OversqliteError || current === null) {
+        loading.value = false;
+        error.value = key instanceof OversqliteError ? key : null;
+        return;
       }
-    };
-    unsubscribe = store.subscribe(apply);
-    apply();
-  }, { immediate: true });
+      const store = new LiveQueryStore<T>(database, current);
+      const apply = (): void => {
+        const state = store.getSnapshot();
+        loading.value = state.loading;
+        if (!state.loading) {
+          rows.value = state.rows;
+          error.value = state.error;
+        }
+      };
+      unsubscribe = store.subscribe(apply);
+      apply();
+    },
+    { immediate: true },
+  );
   if (getCurrentScope() !== undefined) {
     onScopeDispose(() => {
       stopWatch();
@@ -131,7 +149,12 @@ export function useSyncStatus(): Readonly<ShallowRef<SyncStatus | null>> {
   const database = useDatabase();
   const status = shallowRef<SyncStatus | null>(database.sync.configured ? database.sync.status.get() : null);
   if (!database.sync.configured) return status;
-  const unsubscribe = database.sync.status.subscribe((value) => { status.value = value; });
-  if (getCurrentScope() !== undefined) onScopeDispose(() => { unsubscribe(); });
+  const unsubscribe = database.sync.status.subscribe((value) => {
+    status.value = value;
+  });
+  if (getCurrentScope() !== undefined)
+    onScopeDispose(() => {
+      unsubscribe();
+    });
   return status;
 }

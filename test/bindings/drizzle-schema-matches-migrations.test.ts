@@ -26,8 +26,14 @@ function reader(local: LocalDatabase): SchemaReader {
 beforeAll(async () => {
   db = await LocalDatabase.open({ name: 'drizzle-schema', storage: 'memory', schema: queryBuilderSchema });
   drifted = await LocalDatabase.open({
-    name: 'drizzle-drift', storage: 'memory',
-    schema: { version: 1, migrations: ['CREATE TABLE notes (id TEXT PRIMARY KEY, body INTEGER, extra TEXT, score REAL NOT NULL); CREATE TABLE pairs (a TEXT NOT NULL, b TEXT NOT NULL, PRIMARY KEY (a, b))'] },
+    name: 'drizzle-drift',
+    storage: 'memory',
+    schema: {
+      version: 1,
+      migrations: [
+        'CREATE TABLE notes (id TEXT PRIMARY KEY, body INTEGER, extra TEXT, score REAL NOT NULL); CREATE TABLE pairs (a TEXT NOT NULL, b TEXT NOT NULL, PRIMARY KEY (a, b))',
+      ],
+    },
   });
 });
 

@@ -24,7 +24,9 @@ import { FkServerProcess } from './support/fk-server-process.ts';
 const RUNS = Number(process.env.OVERSQLITE_CHAOS_RUNS ?? 3);
 // `npm test` (no OVERSQLITE_CHAOS_RUNS) runs fixed seeds, so a red run is always a regression;
 // `npm run chaos` starts from a random seed to find new interleavings.
-const FIRST_SEED = Number(process.env.OVERSQLITE_CHAOS_SEED ?? (process.env.OVERSQLITE_CHAOS_RUNS ? Math.floor(Math.random() * 2 ** 31) : 20261206));
+const FIRST_SEED = Number(
+  process.env.OVERSQLITE_CHAOS_SEED ?? (process.env.OVERSQLITE_CHAOS_RUNS ? Math.floor(Math.random() * 2 ** 31) : 20261206),
+);
 const STEPS = Number(process.env.OVERSQLITE_CHAOS_STEPS ?? 80);
 const DEVICES = Number(process.env.OVERSQLITE_CHAOS_DEVICES ?? 3);
 const FAULT_RATE = Number(process.env.OVERSQLITE_CHAOS_FAULT_RATE ?? 0.08);
@@ -50,7 +52,9 @@ afterAll(async () => {
 
 /** Terminates every other backend of the test database: the server's pool connections. */
 async function killBackends(): Promise<void> {
-  await killer?.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+  await killer?.query(
+    'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+  );
 }
 
 it(`${RUNS} seeded chaos runs: no divergence, no stuck device, every local change on the server or reported`, { timeout: 0 }, async () => {
@@ -63,11 +67,19 @@ it(`${RUNS} seeded chaos runs: no divergence, no stuck device, every local chang
     const forced = process.env.OVERSQLITE_CHAOS_CONFLICTS;
     const conflicts = forced === 'server-wins' || forced === 'client-wins' ? forced : i % 2 === 0 ? 'server-wins' : 'client-wins';
     const out = await runChaos(world, {
-      seed, devices: DEVICES, steps: STEPS, faultRate: FAULT_RATE, processFaultRate: PROCESS_FAULT_RATE, conflicts, sqlite3: await sqlite3(),
-      ...(killer ? { killBackends } : {}), ...(serverProcess ? { serverProcess } : {}),
+      seed,
+      devices: DEVICES,
+      steps: STEPS,
+      faultRate: FAULT_RATE,
+      processFaultRate: PROCESS_FAULT_RATE,
+      conflicts,
+      sqlite3: await sqlite3(),
+      ...(killer ? { killBackends } : {}),
+      ...(serverProcess ? { serverProcess } : {}),
     });
     totals.runs++;
-    for (const k of Object.keys(out.stats) as (keyof ChaosOutcome['stats'])[]) if (k in totals) totals[k as keyof typeof totals] += out.stats[k];
+    for (const k of Object.keys(out.stats) as (keyof ChaosOutcome['stats'])[])
+      if (k in totals) totals[k as keyof typeof totals] += out.stats[k];
     for (const [k, v] of Object.entries(out.faults)) faults[k] = (faults[k] ?? 0) + v;
     if (out.divergent.length || out.stuck.length || out.unaccounted.length || out.leaked.length) {
       bad.push(out);
@@ -78,7 +90,8 @@ it(`${RUNS} seeded chaos runs: no divergence, no stuck device, every local chang
           `  failures ${JSON.stringify(out.failures)}`,
       );
     }
-    if (RUNS > 20 && (i + 1) % 50 === 0) console.log(`chaos: ${i + 1}/${RUNS} runs, ${bad.length} bad, ${Math.round((Date.now() - started) / 1000)} s`);
+    if (RUNS > 20 && (i + 1) % 50 === 0)
+      console.log(`chaos: ${i + 1}/${RUNS} runs, ${bad.length} bad, ${Math.round((Date.now() - started) / 1000)} s`);
   }
   console.log(
     `chaos: first seed ${FIRST_SEED}, ${totals.runs} runs x ${DEVICES} devices x ${STEPS} steps, fault rate ${FAULT_RATE}, process fault rate ${PROCESS_FAULT_RATE}: ` +

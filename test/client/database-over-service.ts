@@ -18,18 +18,25 @@ export interface DatabaseOverService {
 }
 
 /** Opens `schema` in memory (with `sync` if given) and puts the facade on it. */
-export async function openDatabaseOverService(name: string, schema: AppSchema, options: {
-  readonly sync?: WorkerSyncOptions;
-  readonly getToken?: () => Promise<string | null>;
-  readonly transactionLeaseMs?: number;
-} = {}): Promise<DatabaseOverService> {
+export async function openDatabaseOverService(
+  name: string,
+  schema: AppSchema,
+  options: {
+    readonly sync?: WorkerSyncOptions;
+    readonly getToken?: () => Promise<string | null>;
+    readonly transactionLeaseMs?: number;
+  } = {},
+): Promise<DatabaseOverService> {
   const service = new WorkerService();
   let db: Database | undefined;
-  const opened = await service.open({ name, schema, storage: 'memory', ...(options.sync ? { sync: options.sync } : {}) }, {
-    onCommit: (notice) => db?.handleChange(notice),
-    onSyncEvent: (event) => db?.handleSyncEvent(event),
-    ...(options.getToken ? { getToken: options.getToken } : {}),
-  });
+  const opened = await service.open(
+    { name, schema, storage: 'memory', ...(options.sync ? { sync: options.sync } : {}) },
+    {
+      onCommit: (notice) => db?.handleChange(notice),
+      onSyncEvent: (event) => db?.handleSyncEvent(event),
+      ...(options.getToken ? { getToken: options.getToken } : {}),
+    },
+  );
   if (!opened.ok) throw new Error(`open failed: ${opened.error.code}: ${opened.error.message}`);
   const handler = serviceHandler(service);
   const coordinator = {

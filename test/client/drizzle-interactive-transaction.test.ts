@@ -13,16 +13,20 @@ import { openDatabaseOverService } from './database-over-service.ts';
 const lists = sqliteTable('lists', { id: text('id').primaryKey(), name: text('name').notNull() });
 const todos = sqliteTable('todos', {
   id: text('id').primaryKey(),
-  listId: text('list_id').notNull().references(() => lists.id),
+  listId: text('list_id')
+    .notNull()
+    .references(() => lists.id),
   title: text('title').notNull(),
   done: integer('done', { mode: 'boolean' }).notNull().default(false),
   createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
 });
 const schema = {
   version: 1,
-  migrations: [`CREATE TABLE lists (id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL);
+  migrations: [
+    `CREATE TABLE lists (id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL);
 CREATE TABLE todos (id TEXT PRIMARY KEY NOT NULL, list_id TEXT NOT NULL REFERENCES lists(id), title TEXT NOT NULL,
-  done INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);`],
+  done INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);`,
+  ],
 };
 const at = new Date('2026-01-02T03:04:05.000Z');
 
@@ -44,14 +48,18 @@ describe('Drizzle transaction()', () => {
     expect(inside.related).toEqual([{ id: 'l1', name: 'Groceries' }]);
     expect(await orm.select({ id: todos.id, done: todos.done }).from(todos)).toEqual([{ id: 't1', done: true }]);
 
-    await expect(orm.transaction(async (tx) => {
-      await tx.insert(todos).values({ id: 't2', listId: 'l1', title: 'eggs', createdAt: at });
-      throw new Error('no eggs');
-    })).rejects.toThrow('no eggs');
-    await expect(orm.transaction(async (tx) => {
-      await tx.delete(todos);
-      tx.rollback();
-    })).rejects.toBeInstanceOf(TransactionRollbackError);
+    await expect(
+      orm.transaction(async (tx) => {
+        await tx.insert(todos).values({ id: 't2', listId: 'l1', title: 'eggs', createdAt: at });
+        throw new Error('no eggs');
+      }),
+    ).rejects.toThrow('no eggs');
+    await expect(
+      orm.transaction(async (tx) => {
+        await tx.delete(todos);
+        tx.rollback();
+      }),
+    ).rejects.toBeInstanceOf(TransactionRollbackError);
     expect(await orm.select({ id: todos.id }).from(todos)).toEqual([{ id: 't1' }]);
     await db.close();
   });
@@ -61,11 +69,13 @@ describe('Drizzle transaction()', () => {
     const orm = drizzle(db);
     await orm.transaction(async (tx) => {
       await tx.insert(lists).values({ id: 'outer', name: 'kept' });
-      await expect(tx.transaction(async (inner) => {
-        await inner.insert(lists).values({ id: 'inner', name: 'undone' });
-        expect(await inner.select({ id: lists.id }).from(lists)).toHaveLength(2);
-        inner.rollback();
-      })).rejects.toBeInstanceOf(TransactionRollbackError);
+      await expect(
+        tx.transaction(async (inner) => {
+          await inner.insert(lists).values({ id: 'inner', name: 'undone' });
+          expect(await inner.select({ id: lists.id }).from(lists)).toHaveLength(2);
+          inner.rollback();
+        }),
+      ).rejects.toBeInstanceOf(TransactionRollbackError);
       await tx.transaction(async (inner) => {
         await inner.insert(lists).values({ id: 'inner kept', name: 'released' });
       });
@@ -77,4 +87,3 @@ describe('Drizzle transaction()', () => {
     await db.close();
   });
 });
-

@@ -20,7 +20,9 @@ function channel(name: string, onMessage: (m: TabMessage) => void): BroadcastCha
   return c;
 }
 
-afterEach(() => { for (const c of channels.splice(0)) c.close(); });
+afterEach(() => {
+  for (const c of channels.splice(0)) c.close();
+});
 
 describe('follower calls across a leader hand-over', () => {
   it('a write applied by a leader that died before answering is not applied again by the next one', async () => {
@@ -30,11 +32,21 @@ describe('follower calls across a leader hand-over', () => {
 
     // Leader 1 applies requests but its answers never leave the tab (it "crashes" after commit).
     let leader1Applied = 0;
-    const leader1Channel = channel(name, (m) => { if (m.type === 'request') leader1.serve(m); });
-    const leader1 = new LeaderServer((m) => {
-      if (m.type === 'response') { leader1Applied++; return; }
-      leader1Channel.postMessage(m);
-    }, 'leader-1', serviceHandler(service), 1);
+    const leader1Channel = channel(name, (m) => {
+      if (m.type === 'request') leader1.serve(m);
+    });
+    const leader1 = new LeaderServer(
+      (m) => {
+        if (m.type === 'response') {
+          leader1Applied++;
+          return;
+        }
+        leader1Channel.postMessage(m);
+      },
+      'leader-1',
+      serviceHandler(service),
+      1,
+    );
 
     let follower!: FollowerLink;
     const followerChannel = channel(name, (m) => {
@@ -43,12 +55,17 @@ describe('follower calls across a leader hand-over', () => {
     });
     follower = new FollowerLink((m) => followerChannel.postMessage(m), 'tab-f', 5_000);
 
-    const pending = follower.send({ op: 'write', unit: { statements: [{ sql: 'INSERT INTO notes (body) VALUES (?) RETURNING id', params: ['once'] }] } });
+    const pending = follower.send({
+      op: 'write',
+      unit: { statements: [{ sql: 'INSERT INTO notes (body) VALUES (?) RETURNING id', params: ['once'] }] },
+    });
     await expect.poll(() => leader1Applied).toBe(1);
     leader1Channel.close();
 
     // Leader 2 takes over the same file and announces itself; the follower re-sends.
-    const leader2Channel = channel(name, (m) => { if (m.type === 'request') leader2.serve(m); });
+    const leader2Channel = channel(name, (m) => {
+      if (m.type === 'request') leader2.serve(m);
+    });
     const leader2 = new LeaderServer((m) => leader2Channel.postMessage(m), 'leader-2', serviceHandler(service), 1);
     leader2.announce();
 
@@ -76,7 +93,9 @@ describe('follower call timeouts', () => {
     const c = channel(`slow-${Math.random()}`, () => {});
     const follower = new FollowerLink((m) => c.postMessage(m), 'tab-t', 30);
     let syncSettled = false;
-    const syncCall = follower.send({ op: 'sync', method: 'hydrate', args: [] }).then(() => { syncSettled = true; });
+    const syncCall = follower.send({ op: 'sync', method: 'hydrate', args: [] }).then(() => {
+      syncSettled = true;
+    });
     const query = await follower.send({ op: 'query', sql: 'SELECT 1' });
     expect(!query.ok && query.error.code).toBe('leader_timeout');
     expect(syncSettled).toBe(false);

@@ -29,7 +29,13 @@ describe('foreground sync', () => {
     const p = page();
     let now = 0;
     const requests: number[] = [];
-    const stop = watchForeground({ window: p.window, document: p.document, isAttached: () => true, requestSync: () => (requests.push(now), true), now: () => now });
+    const stop = watchForeground({
+      window: p.window,
+      document: p.document,
+      isAttached: () => true,
+      requestSync: () => (requests.push(now), true),
+      now: () => now,
+    });
     p.hide();
     expect(requests).toEqual([]);
     p.show();
@@ -53,7 +59,13 @@ describe('foreground sync', () => {
     const p = page();
     let attached = false;
     let requests = 0;
-    watchForeground({ window: p.window, document: p.document, isAttached: () => attached, requestSync: () => (requests++, true), now: () => 0 });
+    watchForeground({
+      window: p.window,
+      document: p.document,
+      isAttached: () => attached,
+      requestSync: () => (requests++, true),
+      now: () => 0,
+    });
     p.show();
     p.focus();
     expect(requests).toBe(0);
@@ -67,7 +79,10 @@ describe('foreground sync', () => {
     let leader = false;
     let sent = 0;
     watchForeground({
-      window: p.window, document: p.document, isAttached: () => true, now: () => 0,
+      window: p.window,
+      document: p.document,
+      isAttached: () => true,
+      now: () => 0,
       requestSync: () => {
         if (!leader) return false;
         sent++;

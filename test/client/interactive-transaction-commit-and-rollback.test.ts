@@ -38,14 +38,23 @@ describe('interactive transactions', () => {
       await tx.exec("UPDATE accounts SET balance = balance + ? WHERE id = 'b'", [from!.balance / 2]);
       // Another caller's read waits for the commit instead of seeing uncommitted rows.
       outsideRead = db.query('SELECT id, balance FROM accounts ORDER BY id');
-      expect(await tx.query('SELECT id, balance FROM accounts ORDER BY id')).toEqual([{ id: 'a', balance: 50 }, { id: 'b', balance: 50 }]);
+      expect(await tx.query('SELECT id, balance FROM accounts ORDER BY id')).toEqual([
+        { id: 'a', balance: 50 },
+        { id: 'b', balance: 50 },
+      ]);
       return from!.balance / 2;
     });
     expect(moved).toBe(50);
-    expect(await outsideRead).toEqual([{ id: 'a', balance: 50 }, { id: 'b', balance: 50 }]);
+    expect(await outsideRead).toEqual([
+      { id: 'a', balance: 50 },
+      { id: 'b', balance: 50 },
+    ]);
     expect(changes).toEqual([{ tables: ['accounts'], seq: expect.any(Number) }]);
     await expect.poll(() => liveRows.length).toBe(2);
-    expect(liveRows[1]).toEqual([{ id: 'a', balance: 50 }, { id: 'b', balance: 50 }]);
+    expect(liveRows[1]).toEqual([
+      { id: 'a', balance: 50 },
+      { id: 'b', balance: 50 },
+    ]);
     live.close();
     await db.close();
   });
@@ -56,11 +65,13 @@ describe('interactive transactions', () => {
     const changes: CommitNotice[] = [];
     db.on('change', (n) => changes.push(n));
     const boom = new Error('app failure');
-    await expect(db.transaction(async (tx) => {
-      await tx.exec("INSERT INTO accounts VALUES ('c', 5)");
-      await tx.exec("UPDATE accounts SET balance = 0 WHERE id = 'a'");
-      throw boom;
-    })).rejects.toBe(boom);
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.exec("INSERT INTO accounts VALUES ('c', 5)");
+        await tx.exec("UPDATE accounts SET balance = 0 WHERE id = 'a'");
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
     expect(await db.query('SELECT id, balance FROM accounts')).toEqual([{ id: 'a', balance: 10 }]);
     expect(changes).toEqual([]);
     await db.close();

@@ -15,7 +15,9 @@ describe('an open interactive transaction', () => {
     let outside: Promise<unknown> | undefined;
     await db.transaction(async (tx) => {
       await tx.exec("INSERT INTO log (who) VALUES ('tx 1')");
-      outside = db.exec("INSERT INTO log (who) VALUES ('outside')").then(() => { outsideDone = true; });
+      outside = db.exec("INSERT INTO log (who) VALUES ('outside')").then(() => {
+        outsideDone = true;
+      });
       // Several round trips to the worker: the outside write would have committed by now if it could.
       for (let i = 0; i < 5; i++) expect(await tx.query("SELECT count(*) AS n FROM log WHERE who = 'outside'")).toEqual([{ n: 0 }]);
       await tx.exec("INSERT INTO log (who) VALUES ('tx 2')");
@@ -23,7 +25,9 @@ describe('an open interactive transaction', () => {
     });
     await outside;
     expect(await db.query('SELECT seq, who FROM log ORDER BY seq')).toEqual([
-      { seq: 1, who: 'tx 1' }, { seq: 2, who: 'tx 2' }, { seq: 3, who: 'outside' },
+      { seq: 1, who: 'tx 1' },
+      { seq: 2, who: 'tx 2' },
+      { seq: 3, who: 'outside' },
     ]);
     await db.close();
   });

@@ -40,12 +40,15 @@ describe('transaction lease', () => {
     const { db } = await openDatabaseOverService('lease-renewed', schema, { transactionLeaseMs: 60_000 });
     // Four statements 400 ms apart outlive a 1 s lease twice over: each one renews it. (The pauses
     // are the slow caller under test, not a wait for an event.)
-    await db.transaction(async (tx) => {
-      for (let i = 0; i < 4; i++) {
-        await tx.exec('INSERT INTO items VALUES (?)', [`row ${i}`]);
-        await new Promise((resolve) => setTimeout(resolve, 400));
-      }
-    }, { leaseMs: 1000 });
+    await db.transaction(
+      async (tx) => {
+        for (let i = 0; i < 4; i++) {
+          await tx.exec('INSERT INTO items VALUES (?)', [`row ${i}`]);
+          await new Promise((resolve) => setTimeout(resolve, 400));
+        }
+      },
+      { leaseMs: 1000 },
+    );
     expect(await db.query<{ n: number }>('SELECT count(*) AS n FROM items')).toEqual([{ n: 4 }]);
     // A short lease set for one transaction (the database's default is a minute).
     const quick = await db.beginTransaction({ leaseMs: 50 });

@@ -15,9 +15,15 @@ const schema = { version: 1, migrations: ['CREATE TABLE items (id TEXT PRIMARY K
 
 let server: StartedSyncServer;
 beforeAll(async () => {
-  server = await startSyncServer({ schemaSql: SERVER_SQL, tables: [{ schema: 'txsync', table: 'items', syncKey: 'id' }], purpose: 'client-tx-sync' });
+  server = await startSyncServer({
+    schemaSql: SERVER_SQL,
+    tables: [{ schema: 'txsync', table: 'items', syncKey: 'id' }],
+    purpose: 'client-tx-sync',
+  });
 });
-afterAll(async () => { await server?.close(); });
+afterAll(async () => {
+  await server?.close();
+});
 
 async function device(name: string) {
   const opened = await openDatabaseOverService(name, schema, {
@@ -44,14 +50,17 @@ describe('interactive transactions and sync', () => {
     expect((await a.sync.sync()).push).toMatchObject({ outcome: 'committed', rowCount: 2 });
     await b.sync.sync();
     expect(await b.query('SELECT id, body FROM items ORDER BY id')).toEqual([
-      { id: 'one', body: 'first, edited' }, { id: 'two', body: 'second' },
+      { id: 'one', body: 'first, edited' },
+      { id: 'two', body: 'second' },
     ]);
 
-    await expect(a.transaction(async (tx) => {
-      await tx.exec("INSERT INTO items VALUES ('three', 'rolled back')");
-      await tx.exec("DELETE FROM items WHERE id = 'two'");
-      throw new Error('changed my mind');
-    })).rejects.toThrow('changed my mind');
+    await expect(
+      a.transaction(async (tx) => {
+        await tx.exec("INSERT INTO items VALUES ('three', 'rolled back')");
+        await tx.exec("DELETE FROM items WHERE id = 'two'");
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
     await a.sync.refreshStatus();
     expect(a.sync.status.get()?.pendingCount).toBe(0);
     expect(await a.query('SELECT count(*) AS n FROM _sync_dirty_rows')).toEqual([{ n: 0 }]);
@@ -62,7 +71,10 @@ describe('interactive transactions and sync', () => {
     let synced = false;
     await a.transaction(async (tx) => {
       await tx.exec("INSERT INTO items VALUES ('four', 'while syncing')");
-      syncing = a.sync.sync().then((result) => { synced = true; return result; });
+      syncing = a.sync.sync().then((result) => {
+        synced = true;
+        return result;
+      });
       for (let i = 0; i < 5; i++) await tx.query('SELECT count(*) FROM items');
       expect(synced).toBe(false);
     });

@@ -17,12 +17,22 @@ describe('live query coalescing', () => {
     let runs = 0;
     const results: Row[][] = [];
     let release!: () => void;
-    const gate = new Promise<void>((resolve) => { release = resolve; });
-    const live = new LiveQueryRun(async (sql, params) => {
-      runs++;
-      if (runs === 2) await gate; // hold the second run open while the storm arrives
-      return db.watchedQuery(sql, params);
-    }, 'SELECT count(*) AS c FROM tasks', undefined, (rows) => results.push(rows), (e) => { throw e; });
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const live = new LiveQueryRun(
+      async (sql, params) => {
+        runs++;
+        if (runs === 2) await gate; // hold the second run open while the storm arrives
+        return db.watchedQuery(sql, params);
+      },
+      'SELECT count(*) AS c FROM tasks',
+      undefined,
+      (rows) => results.push(rows),
+      (e) => {
+        throw e;
+      },
+    );
     live.refresh();
     await expect.poll(() => results.length).toBe(1);
     expect(live.tables).toEqual(['tasks']);
@@ -43,14 +53,28 @@ describe('live query coalescing', () => {
     const db = await openMemory();
     const errors: OversqliteError[] = [];
     let runs = 0;
-    const live = new LiveQueryRun(async (sql) => { runs++; return db.watchedQuery(sql); },
-      'SELECT title FROM tasks', undefined, () => {}, (e) => errors.push(e));
+    const live = new LiveQueryRun(
+      async (sql) => {
+        runs++;
+        return db.watchedQuery(sql);
+      },
+      'SELECT title FROM tasks',
+      undefined,
+      () => {},
+      (e) => errors.push(e),
+    );
     live.refresh();
     await expect.poll(() => runs).toBe(1);
     await expect.poll(() => live.tables.length).toBe(1);
     expect(live.concerns({ tables: ['projects'], seq: 1 })).toBe(false);
     expect(live.concerns({ tables: ['audit', 'tasks'], seq: 2 })).toBe(true);
-    const broken = new LiveQueryRun(async (sql) => db.watchedQuery(sql), 'SELECT nope FROM tasks', undefined, () => {}, (e) => errors.push(e));
+    const broken = new LiveQueryRun(
+      async (sql) => db.watchedQuery(sql),
+      'SELECT nope FROM tasks',
+      undefined,
+      () => {},
+      (e) => errors.push(e),
+    );
     broken.refresh();
     await expect.poll(() => errors.length).toBe(1);
     expect(errors[0]).toBeInstanceOf(OversqliteError);

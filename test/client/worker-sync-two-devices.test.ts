@@ -16,20 +16,33 @@ const schema = { version: 1, migrations: ['CREATE TABLE items (id TEXT PRIMARY K
 
 let server: StartedSyncServer;
 beforeAll(async () => {
-  server = await startSyncServer({ schemaSql: SERVER_SQL, tables: [{ schema: 'e2e', table: 'items', syncKey: 'id' }], purpose: 'client-worker' });
+  server = await startSyncServer({
+    schemaSql: SERVER_SQL,
+    tables: [{ schema: 'e2e', table: 'items', syncKey: 'id' }],
+    purpose: 'client-worker',
+  });
 });
-afterAll(async () => { await server?.close(); });
+afterAll(async () => {
+  await server?.close();
+});
 
 async function device(name: string, notices: CommitNotice[], statuses: SyncStatus[]): Promise<WorkerService> {
   const service = new WorkerService();
-  const opened = await service.open({
-    name, schema, storage: 'memory',
-    sync: { serverUrl: server.baseUrl, remoteSchema: 'e2e', tables: [{ table: 'items', syncKey: 'id' }], conflicts: 'server-wins' },
-  }, {
-    onCommit: (n) => notices.push(n),
-    onSyncEvent: (e) => { if (e.type === 'status') statuses.push(e.status); },
-    getToken: async () => server.tokenFor('alice'),
-  });
+  const opened = await service.open(
+    {
+      name,
+      schema,
+      storage: 'memory',
+      sync: { serverUrl: server.baseUrl, remoteSchema: 'e2e', tables: [{ table: 'items', syncKey: 'id' }], conflicts: 'server-wins' },
+    },
+    {
+      onCommit: (n) => notices.push(n),
+      onSyncEvent: (e) => {
+        if (e.type === 'status') statuses.push(e.status);
+      },
+      getToken: async () => server.tokenFor('alice'),
+    },
+  );
   expect(opened).toMatchObject({ ok: true });
   return service;
 }
@@ -44,7 +57,11 @@ describe('worker runtime with sync', () => {
     expect(await a.sync('attach', ['alice'])).toMatchObject({ ok: true, value: { status: 'connected' } });
     expect(await b.sync('attach', ['alice'])).toMatchObject({ ok: true, value: { status: 'connected' } });
 
-    const writes = await a.write(Array.from({ length: 20 }, (_, i) => ({ statements: [{ sql: 'INSERT INTO items (id, body, n) VALUES (?, ?, ?)', params: [`a${i}`, `from a ${i}`, 2n ** 60n + BigInt(i)] }] })));
+    const writes = await a.write(
+      Array.from({ length: 20 }, (_, i) => ({
+        statements: [{ sql: 'INSERT INTO items (id, body, n) VALUES (?, ?, ?)', params: [`a${i}`, `from a ${i}`, 2n ** 60n + BigInt(i)] }],
+      })),
+    );
     expect(writes.every((w) => w.ok)).toBe(true);
     const pending = await a.sync('status', []);
     expect(pending.ok && (pending.value as SyncStatus).pendingCount).toBe(20);

@@ -44,10 +44,12 @@ describe('changed-table detection', () => {
     const db = await openMemory();
     const notices = await collect(async (out) => {
       db.onCommit((n) => out.push(n));
-      expect(() => db.connection.transaction((tx) => {
-        tx.exec("INSERT INTO tasks (title) VALUES ('doomed')");
-        throw new Error('abort');
-      })).toThrow('abort');
+      expect(() =>
+        db.connection.transaction((tx) => {
+          tx.exec("INSERT INTO tasks (title) VALUES ('doomed')");
+          throw new Error('abort');
+        }),
+      ).toThrow('abort');
       const failed = await db.write({ statements: [{ sql: 'INSERT INTO tasks (title) VALUES (NULL)' }] });
       expect(failed.ok).toBe(false);
     });

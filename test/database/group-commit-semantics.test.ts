@@ -4,7 +4,9 @@ import { openMemory } from './open-memory.ts';
 describe('group commit', () => {
   it('commits concurrent single-row writes in one transaction, in arrival order, each with its own result', async () => {
     const db = await openMemory();
-    const calls = Array.from({ length: 200 }, (_, i) => db.write({ statements: [{ sql: 'INSERT INTO tasks (title, n) VALUES (?, ?)', params: [`t${i}`, i] }] }));
+    const calls = Array.from({ length: 200 }, (_, i) =>
+      db.write({ statements: [{ sql: 'INSERT INTO tasks (title, n) VALUES (?, ?)', params: [`t${i}`, i] }] }),
+    );
     const outcomes = await Promise.all(calls);
     expect(outcomes.every((o) => o.ok)).toBe(true);
     expect(outcomes.map((o) => (o.ok ? o.value[0]!.lastInsertRowid : -1))).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
@@ -20,10 +22,12 @@ describe('group commit', () => {
     const db = await openMemory();
     const [a, bad, c] = await Promise.all([
       db.write({ statements: [{ sql: "INSERT INTO projects (id, name) VALUES ('p1', 'one')" }] }),
-      db.write({ statements: [
-        { sql: "INSERT INTO projects (id, name) VALUES ('p2', 'two')" },
-        { sql: "INSERT INTO projects (id, name) VALUES ('p3', 'one')" }, // UNIQUE violation
-      ] }),
+      db.write({
+        statements: [
+          { sql: "INSERT INTO projects (id, name) VALUES ('p2', 'two')" },
+          { sql: "INSERT INTO projects (id, name) VALUES ('p3', 'one')" }, // UNIQUE violation
+        ],
+      }),
       db.write({ statements: [{ sql: "INSERT INTO projects (id, name) VALUES ('p4', 'four')" }] }),
     ]);
     expect(a.ok && c.ok).toBe(true);

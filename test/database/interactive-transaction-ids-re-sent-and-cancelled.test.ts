@@ -39,7 +39,10 @@ describe('interactive transaction ids', () => {
     db.transactions.rollback('second'); // its caller gave up while it waited
     db.transactions.run('first', "INSERT INTO projects (id, name) VALUES ('a', 'first')");
     db.transactions.commit('first');
-    await expect(second).rejects.toMatchObject({ code: 'transaction_expired', message: expect.stringMatching(/rolled back before it began/) });
+    await expect(second).rejects.toMatchObject({
+      code: 'transaction_expired',
+      message: expect.stringMatching(/rolled back before it began/),
+    });
     expect(db.transactions.isOpen).toBe(false);
 
     await db.transactions.begin('left-open', 10_000);

@@ -4,10 +4,13 @@ import { openMemory } from './open-memory.ts';
 describe('write requests with ids (leader hand-over retries)', () => {
   it('a retried request id returns the recorded result and is not applied twice', async () => {
     const db = await openMemory();
-    const unit = { requestId: 'tab1:42', statements: [
-      { sql: 'INSERT INTO tasks (title, n) VALUES (?, ?) RETURNING id, n', params: ['once', 2n ** 62n] },
-      { sql: "INSERT INTO projects (id, name) VALUES ('p', 'P')" },
-    ] };
+    const unit = {
+      requestId: 'tab1:42',
+      statements: [
+        { sql: 'INSERT INTO tasks (title, n) VALUES (?, ?) RETURNING id, n', params: ['once', 2n ** 62n] },
+        { sql: "INSERT INTO projects (id, name) VALUES ('p', 'P')" },
+      ],
+    };
     const first = await db.write(unit);
     const again = await db.write(unit);
     expect(first.ok).toBe(true);

@@ -23,7 +23,12 @@ it('announces the writes of a reused statement, WITHOUT ROWID tables and trigger
     expect((await db.write(write(insertTask, [`t${i}`, `p${i}`]))).ok).toBe(true);
   }
   expect(notices.map((n) => n.tables)).toEqual([
-    ['projects'], ['audit', 'tasks'], ['projects'], ['audit', 'tasks'], ['projects'], ['audit', 'tasks'],
+    ['projects'],
+    ['audit', 'tasks'],
+    ['projects'],
+    ['audit', 'tasks'],
+    ['projects'],
+    ['audit', 'tasks'],
   ]);
   db.close();
 });
@@ -50,7 +55,10 @@ it('stays usable after a run that failed, and never carries bindings into the ne
   await db.write(write(update, [5, 'x']));
   // No parameters this time: the unbound ones are NULL, as in a fresh statement.
   await db.write(write(update));
-  expect(unwrap(db.query('SELECT id, name FROM projects ORDER BY id')).rows).toEqual([{ id: 'a', name: 'A' }, { id: 'c', name: 'C' }]);
+  expect(unwrap(db.query('SELECT id, name FROM projects ORDER BY id')).rows).toEqual([
+    { id: 'a', name: 'A' },
+    { id: 'c', name: 'C' },
+  ]);
   expect(unwrap(db.query("SELECT n FROM tasks WHERE title = 'x'")).rows).toEqual([{ n: 5 }]);
   db.close();
 });

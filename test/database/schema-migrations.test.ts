@@ -19,8 +19,11 @@ describe('schema migrations (PRAGMA user_version)', () => {
     const sqlite3 = await loadSqlite();
     const db = new sqlite3.oo1.DB(':memory:', 'c');
     const error = (() => {
-      try { migrateSchema(db, { version: 2, migrations: ['CREATE TABLE a (x)', 'CREATE TABLE b (y); CREATE TABLE a (z)'] }); }
-      catch (e) { return e; }
+      try {
+        migrateSchema(db, { version: 2, migrations: ['CREATE TABLE a (x)', 'CREATE TABLE b (y); CREATE TABLE a (z)'] });
+      } catch (e) {
+        return e;
+      }
     })();
     expect(error).toBeInstanceOf(OversqliteError);
     expect((error as OversqliteError).code).toBe('migration_failed');
@@ -33,8 +36,12 @@ describe('schema migrations (PRAGMA user_version)', () => {
     const sqlite3 = await loadSqlite();
     const db = new sqlite3.oo1.DB(':memory:', 'c');
     db.exec('PRAGMA user_version = 5');
-    expect(() => migrateSchema(db, { version: 1, migrations: ['CREATE TABLE a (x)'] })).toThrow(expect.objectContaining({ code: 'schema_too_new' }));
-    expect(() => migrateSchema(db, { version: 2, migrations: ['CREATE TABLE a (x)'] })).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
+    expect(() => migrateSchema(db, { version: 1, migrations: ['CREATE TABLE a (x)'] })).toThrow(
+      expect.objectContaining({ code: 'schema_too_new' }),
+    );
+    expect(() => migrateSchema(db, { version: 2, migrations: ['CREATE TABLE a (x)'] })).toThrow(
+      expect.objectContaining({ code: 'invalid_argument' }),
+    );
     db.close();
   });
 });

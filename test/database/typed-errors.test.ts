@@ -20,7 +20,9 @@ describe('typed errors', () => {
   });
 
   it('refuses OPFS where it does not exist instead of opening an empty in-memory database', async () => {
-    await expect(LocalDatabase.open({ name: 'x', schema: testSchema, storage: 'opfs' })).rejects.toMatchObject({ code: 'opfs_unavailable' });
+    await expect(LocalDatabase.open({ name: 'x', schema: testSchema, storage: 'opfs' })).rejects.toMatchObject({
+      code: 'opfs_unavailable',
+    });
   });
 
   it('a full disk is storage_full with a clean rollback: nothing of the group is kept or acknowledged', async () => {

@@ -28,12 +28,21 @@ function randomStatement(rnd: () => number): SqlStatement {
   const p = `p${Math.floor(rnd() * 6)}`;
   const name = `n${Math.floor(rnd() * 6)}`; // projects.name is UNIQUE: collisions fail
   switch (Math.floor(rnd() * 6)) {
-    case 0: return { sql: 'INSERT INTO projects (id, name) VALUES (?, ?)', params: [p, name] };
-    case 1: return { sql: 'UPDATE projects SET name = ? WHERE id = ?', params: [name, p] };
-    case 2: return { sql: 'DELETE FROM projects WHERE id = ?', params: [p] }; // may break a task's FK
-    case 3: return { sql: 'INSERT INTO tasks (project_id, title, n) VALUES (?, ?, ?)', params: [rnd() < 0.8 ? p : 'missing', `t${Math.floor(rnd() * 100)}`, Math.floor(rnd() * 10)] };
-    case 4: return { sql: 'UPDATE tasks SET n = n + 1 WHERE project_id = ?', params: [p] };
-    default: return rnd() < 0.5 ? { sql: 'SELECT count(*) AS c FROM tasks' } : { sql: 'INSERT INTO nowhere VALUES (1)' };
+    case 0:
+      return { sql: 'INSERT INTO projects (id, name) VALUES (?, ?)', params: [p, name] };
+    case 1:
+      return { sql: 'UPDATE projects SET name = ? WHERE id = ?', params: [name, p] };
+    case 2:
+      return { sql: 'DELETE FROM projects WHERE id = ?', params: [p] }; // may break a task's FK
+    case 3:
+      return {
+        sql: 'INSERT INTO tasks (project_id, title, n) VALUES (?, ?, ?)',
+        params: [rnd() < 0.8 ? p : 'missing', `t${Math.floor(rnd() * 100)}`, Math.floor(rnd() * 10)],
+      };
+    case 4:
+      return { sql: 'UPDATE tasks SET n = n + 1 WHERE project_id = ?', params: [p] };
+    default:
+      return rnd() < 0.5 ? { sql: 'SELECT count(*) AS c FROM tasks' } : { sql: 'INSERT INTO nowhere VALUES (1)' };
   }
 }
 

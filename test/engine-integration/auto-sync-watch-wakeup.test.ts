@@ -42,7 +42,10 @@ it('pushes after a debounced local write and pulls on a watch wake-up', async ()
   expect(localRows(a.db, 'users').map((r) => r.name)).toEqual(['from B']);
 
   // A local write on A is pushed by the scheduler.
-  const pushed = nextEvent(a.engine, (e) => e.type === 'status' && e.status.phase === 'idle' && e.status.pendingCount === 0 && e.status.checkpoint >= 2);
+  const pushed = nextEvent(
+    a.engine,
+    (e) => e.type === 'status' && e.status.phase === 'idle' && e.status.pendingCount === 0 && e.status.checkpoint >= 2,
+  );
   a.db.exec(`INSERT INTO tags(name, color) VALUES ('auto', 'blue')`);
   a.engine.notifyLocalWrite();
   await pushed;

@@ -57,7 +57,9 @@ it('syncs two devices exactly through a go-json-numbers server', async () => {
   expect((await pgRows(world, 'tasks', 'nina')).map((r) => String(r.priority))).toEqual(['-42']);
 
   // A decimal of 16 significant digits would go through a float64 in that dialect too.
-  a.db.exec(`UPDATE tasks SET priority = 7 WHERE id = '${uuid(3)}'; UPDATE projects SET budget = '1234567.890123456' WHERE id = '${uuid(2)}'`);
+  a.db.exec(
+    `UPDATE tasks SET priority = 7 WHERE id = '${uuid(3)}'; UPDATE projects SET budget = '1234567.890123456' WHERE id = '${uuid(2)}'`,
+  );
   await expect(a.engine.pushPending()).rejects.toMatchObject({
     code: 'value_not_representable',
     detail: { table: 'projects', key: uuid(2), column: 'budget', value: '1234567.890123456' },

@@ -44,7 +44,14 @@ describe('conflict event (real server)', () => {
 
     expect(seen).toHaveLength(1);
     const { event, rowAtEmit } = seen[0]!;
-    expect(event).toMatchObject({ table: 'users', key: uuid(1), localOp: 'UPDATE', resolution: 'server', serverVersion: 2, serverDeleted: false });
+    expect(event).toMatchObject({
+      table: 'users',
+      key: uuid(1),
+      localOp: 'UPDATE',
+      resolution: 'server',
+      serverVersion: 2,
+      serverDeleted: false,
+    });
     // Local side before resolution, in wire form: B's own edit.
     expect(event.localRow).toEqual({ id: uuid(1), name: 'From B', email: 'b@example.com', created_at: expect.any(String) });
     // Server side: A's committed row.

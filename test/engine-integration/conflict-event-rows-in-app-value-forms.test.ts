@@ -38,10 +38,24 @@ it('conflict rows are in the app value forms on both sides', async () => {
   expect(seen).toHaveLength(1);
   const { localRow, serverRow } = seen[0]!;
   expect(localRow).toEqual({
-    id: uuid(20), project_id: uuid(10), title: 'from B', done: 1, priority: 5, estimate_hours: 2.25, attachment: new Uint8Array([0xff, 0]), due_at: null,
+    id: uuid(20),
+    project_id: uuid(10),
+    title: 'from B',
+    done: 1,
+    priority: 5,
+    estimate_hours: 2.25,
+    attachment: new Uint8Array([0xff, 0]),
+    due_at: null,
   });
   expect(serverRow).toEqual({
-    id: uuid(20), project_id: uuid(10), title: 'from A', done: 0, priority: 7, estimate_hours: 1.5, attachment: new Uint8Array([1, 2]), due_at: null,
+    id: uuid(20),
+    project_id: uuid(10),
+    title: 'from A',
+    done: 0,
+    priority: 7,
+    estimate_hours: 1.5,
+    attachment: new Uint8Array([1, 2]),
+    due_at: null,
   });
   // The same forms the app reads from its table.
   const row = localRows(b.db, 'tasks')[0]!;

@@ -19,7 +19,8 @@ it('a server-wins delete settles the pending children it cascaded away', async (
   const refusedCommits: number[] = [];
   const counting: typeof fetch = async (input, init) => {
     const res = await fetch(input, init);
-    if (String(input instanceof Request ? input.url : input).endsWith('/commit') && res.status >= 400 && res.status !== 409) refusedCommits.push(res.status); // 409: the conflict itself
+    if (String(input instanceof Request ? input.url : input).endsWith('/commit') && res.status >= 400 && res.status !== 409)
+      refusedCommits.push(res.status); // 409: the conflict itself
     return res;
   };
   const a = await world.device('cora');
@@ -47,8 +48,20 @@ it('a server-wins delete settles the pending children it cascaded away', async (
   expect(events[0]).toEqual({
     type: 'lost',
     lost: {
-      table: 'tasks', key: uuid(20), reason: 'cascade', localOp: 'INSERT',
-      row: { id: uuid(20), project_id: uuid(10), title: 'new on B', done: 0, priority: null, estimate_hours: null, attachment: null, due_at: null },
+      table: 'tasks',
+      key: uuid(20),
+      reason: 'cascade',
+      localOp: 'INSERT',
+      row: {
+        id: uuid(20),
+        project_id: uuid(10),
+        title: 'new on B',
+        done: 0,
+        priority: null,
+        estimate_hours: null,
+        attachment: null,
+        due_at: null,
+      },
     },
   });
   expect(b.engine.status.pendingCount).toBe(0);

@@ -36,21 +36,27 @@ async function scenario(conflicts: SyncEngineOptions['conflicts']) {
 }
 
 describe('conflict strategies (real server)', () => {
-  it('server-wins (default): B takes A\'s row', async () => {
+  it("server-wins (default): B takes A's row", async () => {
     const { a, b, events, pg } = await scenario(undefined);
-    expect(events).toEqual([{
-      table: 'users', key: uuid(1), localOp: 'UPDATE',
-      localRow: expect.objectContaining({ id: uuid(1), name: 'From B', email: 'b@example.com' }),
-      serverRow: expect.objectContaining({ id: uuid(1), name: 'From A', email: 'o@example.com' }),
-      serverVersion: 2, serverDeleted: false, resolution: 'server',
-    }]);
+    expect(events).toEqual([
+      {
+        table: 'users',
+        key: uuid(1),
+        localOp: 'UPDATE',
+        localRow: expect.objectContaining({ id: uuid(1), name: 'From B', email: 'b@example.com' }),
+        serverRow: expect.objectContaining({ id: uuid(1), name: 'From A', email: 'o@example.com' }),
+        serverVersion: 2,
+        serverDeleted: false,
+        resolution: 'server',
+      },
+    ]);
     expect(localRows(b.db, 'users')[0]).toMatchObject({ name: 'From A', email: 'o@example.com' });
     expect(localRows(a.db, 'users')).toEqual(localRows(b.db, 'users'));
     expect(pg[0]).toMatchObject({ name: 'From A' });
     expect(b.engine.status.pendingCount).toBe(0);
   });
 
-  it('client-wins: B\'s row is pushed on top of the server version', async () => {
+  it("client-wins: B's row is pushed on top of the server version", async () => {
     const { a, b, events, pg, res } = await scenario('client-wins');
     expect(events[0]).toMatchObject({ resolution: 'local', serverVersion: 2 });
     expect(res.push).toMatchObject({ outcome: 'committed', conflicts: 1 });

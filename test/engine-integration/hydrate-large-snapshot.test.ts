@@ -32,7 +32,7 @@ it('hydrates 1,001 rows in chunks with progress', async () => {
   const pushed = await a.engine.pushPending();
   const pushMs = Date.now() - t0;
   // A 5,000-row chunk would be rejected (push_chunk_invalid): success proves the clamp to 500.
-  expect(pushed).toMatchObject({ outcome: "committed", rowCount: 1001 });
+  expect(pushed).toMatchObject({ outcome: 'committed', rowCount: 1001 });
 
   const b = await world.device('lena', { snapshotChunkRows: 100 });
   const progress: { done: number; total: number }[] = [];

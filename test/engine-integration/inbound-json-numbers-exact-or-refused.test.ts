@@ -47,7 +47,7 @@ describe('numberToCanonicalWire', () => {
     }
   };
 
-  it('gives the strings dialect\'s canonical forms exactly', () => {
+  it("gives the strings dialect's canonical forms exactly", () => {
     expect(numberToCanonicalWire(col('integer'), 42)).toBe('42');
     expect(numberToCanonicalWire(col('integer'), -0)).toBe('0');
     expect(numberToCanonicalWire(col('integer'), new ExactJsonNumber('9007199254740993'))).toBe('9007199254740993');

@@ -55,7 +55,13 @@ it('offline parent delete vs remote child insert converges without a manual step
   // B hears that its new project went with U (the server's cascade), with the row as it was.
   expect(bLost).toEqual(
     expect.arrayContaining([
-      { table: 'projects', key: uuid(12), reason: 'cascade', row: { id: uuid(12), owner_id: uuid(1), title: 'B: new project under U', budget: null, archived: 0 }, localOp: null },
+      {
+        table: 'projects',
+        key: uuid(12),
+        reason: 'cascade',
+        row: { id: uuid(12), owner_id: uuid(1), title: 'B: new project under U', budget: null, archived: 0 },
+        localOp: null,
+      },
     ]),
   );
 
@@ -78,7 +84,16 @@ it('offline parent delete vs remote child insert converges without a manual step
         table: 'tasks',
         key: uuid(20),
         reason: 'cascade',
-        row: { id: uuid(20), project_id: uuid(11), title: 'T under Q', done: 0, priority: null, estimate_hours: null, attachment: null, due_at: null },
+        row: {
+          id: uuid(20),
+          project_id: uuid(11),
+          title: 'T under Q',
+          done: 0,
+          priority: null,
+          estimate_hours: null,
+          attachment: null,
+          due_at: null,
+        },
         localOp: null,
       },
     },
@@ -98,7 +113,16 @@ it('offline parent delete vs remote child insert converges without a manual step
         table: 'tasks',
         key: uuid(21),
         reason: 'cascade',
-        row: { id: uuid(21), project_id: uuid(11), title: 'A: new task under Q', done: 0, priority: null, estimate_hours: null, attachment: null, due_at: null },
+        row: {
+          id: uuid(21),
+          project_id: uuid(11),
+          title: 'A: new task under Q',
+          done: 0,
+          priority: null,
+          estimate_hours: null,
+          attachment: null,
+          due_at: null,
+        },
         localOp: 'INSERT',
       },
     },

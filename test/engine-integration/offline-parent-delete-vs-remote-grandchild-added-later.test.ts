@@ -32,7 +32,9 @@ it('a row pulled later under a row dropped for a locally deleted ancestor follow
   await a.engine.pullToStable();
   expect(fkLocal(a.db).folders.map((r) => r.id)).toEqual(['K']);
 
-  b.db.exec(`INSERT INTO notes(id, folder_id, body) VALUES ('n1', 'S', 'note in sub'); UPDATE folders SET name = 'sub renamed' WHERE id = 'S'`);
+  b.db.exec(
+    `INSERT INTO notes(id, folder_id, body) VALUES ('n1', 'S', 'note in sub'); UPDATE folders SET name = 'sub renamed' WHERE id = 'S'`,
+  );
   await b.engine.sync();
   await a.engine.pullToStable();
   expect(a.engine.status.lastError).toBeNull();

@@ -17,44 +17,56 @@ beforeAll(async () => {
 });
 afterAll(() => world?.close());
 
-it.each(['pull first', 'sync'] as const)('a remote sub-tree under a locally deleted self-referencing parent follows it (%s)', async (order) => {
-  const user = `sami-${order.replace(' ', '-')}`;
-  const a = await world.device(user);
-  const b = await world.device(user);
-  await a.engine.attach(user);
-  a.db.exec(`INSERT INTO folders(id, name) VALUES ('F', 'root'), ('K', 'kept')`);
-  await a.engine.sync();
-  await b.engine.attach(user);
-  await b.engine.sync();
+it.each(['pull first', 'sync'] as const)(
+  'a remote sub-tree under a locally deleted self-referencing parent follows it (%s)',
+  async (order) => {
+    const user = `sami-${order.replace(' ', '-')}`;
+    const a = await world.device(user);
+    const b = await world.device(user);
+    await a.engine.attach(user);
+    a.db.exec(`INSERT INTO folders(id, name) VALUES ('F', 'root'), ('K', 'kept')`);
+    await a.engine.sync();
+    await b.engine.attach(user);
+    await b.engine.sync();
 
-  a.db.exec(`DELETE FROM folders WHERE id = 'F'`);
-  b.db.exec(`INSERT INTO folders(id, parent_id, name) VALUES ('S', 'F', 'sub'), ('SS', 'S', 'subsub');
+    a.db.exec(`DELETE FROM folders WHERE id = 'F'`);
+    b.db.exec(`INSERT INTO folders(id, parent_id, name) VALUES ('S', 'F', 'sub'), ('SS', 'S', 'subsub');
              INSERT INTO notes(id, folder_id, body) VALUES ('n1', 'S', 'note in sub')`);
-  await b.engine.sync();
+    await b.engine.sync();
 
-  const events: SyncEvent[] = [];
-  a.engine.subscribe((e) => {
-    if (e.type === 'lost' || e.type === 'error') events.push(e);
-  });
-  if (order === 'pull first') await a.engine.pullToStable();
-  await a.engine.sync();
-  expect(a.engine.status.lastError).toBeNull();
-  expect(a.engine.status.pendingCount).toBe(0);
-  await b.engine.sync();
+    const events: SyncEvent[] = [];
+    a.engine.subscribe((e) => {
+      if (e.type === 'lost' || e.type === 'error') events.push(e);
+    });
+    if (order === 'pull first') await a.engine.pullToStable();
+    await a.engine.sync();
+    expect(a.engine.status.lastError).toBeNull();
+    expect(a.engine.status.pendingCount).toBe(0);
+    await b.engine.sync();
 
-  if (order === 'pull first') {
-    expect(events).toEqual([
-      { type: 'lost', lost: { table: 'folders', key: 'S', reason: 'parent_deleted_locally', row: { id: 'S', parent_id: 'F', name: 'sub' }, localOp: null } },
-    ]);
-  } else {
-    // The push goes first and commits (the server cascades); the pull then skips B's older rows.
-    expect(events).toEqual([]);
-  }
-  const server = await fkServer(world, user);
-  expect(server.folders.map((r) => r.id)).toEqual(['K']);
-  expect(server.notes).toEqual([]);
-  for (const d of [a, b]) {
-    expect(fkLocal(d.db)).toEqual(server);
-    expect(foreignKeyViolations(d.db)).toBe(0);
-  }
-});
+    if (order === 'pull first') {
+      expect(events).toEqual([
+        {
+          type: 'lost',
+          lost: {
+            table: 'folders',
+            key: 'S',
+            reason: 'parent_deleted_locally',
+            row: { id: 'S', parent_id: 'F', name: 'sub' },
+            localOp: null,
+          },
+        },
+      ]);
+    } else {
+      // The push goes first and commits (the server cascades); the pull then skips B's older rows.
+      expect(events).toEqual([]);
+    }
+    const server = await fkServer(world, user);
+    expect(server.folders.map((r) => r.id)).toEqual(['K']);
+    expect(server.notes).toEqual([]);
+    for (const d of [a, b]) {
+      expect(fkLocal(d.db)).toEqual(server);
+      expect(foreignKeyViolations(d.db)).toBe(0);
+    }
+  },
+);

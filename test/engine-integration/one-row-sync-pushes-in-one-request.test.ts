@@ -12,19 +12,27 @@ import { localRows, pgRows, startWorld, uuid } from './support/devices.ts';
 let withExtension: World;
 let without: World;
 beforeAll(async () => {
-  [withExtension, without] = await Promise.all([startWorld({ purpose: 'one_request_on' }), startWorld({ purpose: 'one_request_off', oneRequestPush: false })]);
+  [withExtension, without] = await Promise.all([
+    startWorld({ purpose: 'one_request_on' }),
+    startWorld({ purpose: 'one_request_off', oneRequestPush: false }),
+  ]);
 });
 afterAll(async () => {
   await Promise.all([withExtension?.close(), without?.close()]);
 });
 
-async function pushRequestsOfOneRowSync(world: World, user: string, pushChunkRows?: number): Promise<{ oneRow: string[]; threeRows: string[] }> {
+async function pushRequestsOfOneRowSync(
+  world: World,
+  user: string,
+  pushChunkRows?: number,
+): Promise<{ oneRow: string[]; threeRows: string[] }> {
   const requests: string[] = [];
   const d = await world.device(user, {
     ...(pushChunkRows ? { pushChunkRows } : {}),
     fetch: (input, init) => {
       const path = new URL(String(input)).pathname;
-      if (path.includes('/sync/push-sessions')) requests.push(`${init?.method ?? 'GET'} ${path.replace(/push-sessions\/[^/]+/, 'push-sessions/:id')}`);
+      if (path.includes('/sync/push-sessions'))
+        requests.push(`${init?.method ?? 'GET'} ${path.replace(/push-sessions\/[^/]+/, 'push-sessions/:id')}`);
       return fetch(input, init);
     },
   });

@@ -18,7 +18,7 @@ beforeAll(async () => {
 afterAll(() => client?.end());
 
 async function postgresText(input: string): Promise<string> {
-  const r = await client.query('SELECT to_jsonb($1::timestamptz) #>> \'{}\' AS t', [input]);
+  const r = await client.query("SELECT to_jsonb($1::timestamptz) #>> '{}' AS t", [input]);
   return (r.rows[0] as { t: string }).t;
 }
 
@@ -41,7 +41,14 @@ it('predicts PostgreSQL text for edge cases', async () => {
 });
 
 it('predicts nothing for input it cannot be sure of', () => {
-  for (const input of ['2026-01-02', '2026-01-02 03:04:05', 'now', '2026-02-30T00:00:00Z', '10000-01-01T00:00:00Z', '2026-01-02T03:04:05+16:00']) {
+  for (const input of [
+    '2026-01-02',
+    '2026-01-02 03:04:05',
+    'now',
+    '2026-02-30T00:00:00Z',
+    '10000-01-01T00:00:00Z',
+    '2026-01-02T03:04:05+16:00',
+  ]) {
     expect(pgUtcTimestampText(input), input).toBeNull();
   }
 });
@@ -50,7 +57,7 @@ it('predicts PostgreSQL text for random zoned timestamps', async () => {
   const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
   console.log(`pg-timestamp randomized seed=${seed}`);
   let s = seed;
-  const r = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const r = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
   const pad = (n: number, w: number) => String(n).padStart(w, '0');
   for (let i = 0; i < 300; i++) {
     const digits = Math.floor(r() * 10);

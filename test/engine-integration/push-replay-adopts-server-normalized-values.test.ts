@@ -39,19 +39,27 @@ it('adopts what the server committed and rewrites only the rows it changed', asy
 
   const b = await world.device(user);
   expect(await b.engine.attach(user)).toMatchObject({ outcome: 'used_remote_state' });
-  for (const [table, key] of [['users', 'id'], ['projects', 'id'], ['tags', 'name']] as const) {
+  for (const [table, key] of [
+    ['users', 'id'],
+    ['projects', 'id'],
+    ['tags', 'name'],
+  ] as const) {
     expect(localRows(a.db, table, key)).toEqual(localRows(b.db, table, key));
   }
   const rewritten = a.db.exec({ sql: 'SELECT tbl, id FROM rewrites ORDER BY tbl, id', rowMode: 'array', returnValue: 'resultRows' });
   const changed = (table: 'users' | 'projects') =>
-    localRows(a.db, table).filter((r, i) => JSON.stringify(r) !== JSON.stringify(before[table]![i])).map((r) => [table, r.id]);
+    localRows(a.db, table)
+      .filter((r, i) => JSON.stringify(r) !== JSON.stringify(before[table]![i]))
+      .map((r) => [table, r.id]);
   // Exactly the rows whose values the server changed were written again (the jsonb row is always
   // re-applied: its local text is not the committed canonical form).
   expect(rewritten).toEqual([...changed('projects'), ['tags', 'doc'], ...changed('users')]);
   expect(changed('projects')).toEqual([['projects', uuid(12)]]);
   expect(localRows(a.db, 'projects').find((r) => r.id === uuid(12))!.budget).toBe('12.50');
   expect(localRows(a.db, 'tags', 'name').find((r) => r.name === 'doc')!.meta).toBe('{"a":[1,2],"b":1}');
-  expect(a.db.selectValue('SELECT COUNT(*) FROM _sync_row_state WHERE row_version = ?', [res.outcome === 'committed' ? res.bundleSeq : -1])).toBe(7);
+  expect(
+    a.db.selectValue('SELECT COUNT(*) FROM _sync_row_state WHERE row_version = ?', [res.outcome === 'committed' ? res.bundleSeq : -1]),
+  ).toBe(7);
   expect(a.engine.status.pendingCount).toBe(0);
 });
 
@@ -76,7 +84,11 @@ it('does not read back a bundle the server committed exactly as pushed (booleans
 
   const b = await world.device(user);
   await b.engine.attach(user);
-  for (const [table, key] of [['users', 'id'], ['projects', 'id'], ['tags', 'name']] as const) {
+  for (const [table, key] of [
+    ['users', 'id'],
+    ['projects', 'id'],
+    ['tags', 'name'],
+  ] as const) {
     expect(localRows(a.db, table, key)).toEqual(localRows(b.db, table, key));
   }
 });

@@ -36,13 +36,19 @@ const STRATEGIES = [
 
 // `npm test` runs fixed seeds (a red run is a regression, not luck); OVERSQLITE_RANDOM_SEEDS=1 draws
 // new ones (exploration), OVERSQLITE_SEED replays one.
-const FIXED_SEEDS: Record<string, number> = { 'server-wins/server-wins': 20261206, 'client-wins/server-wins': 20261207, 'client-wins/client-wins': 20261208 };
+const FIXED_SEEDS: Record<string, number> = {
+  'server-wins/server-wins': 20261206,
+  'client-wins/server-wins': 20261207,
+  'client-wins/client-wins': 20261208,
+};
 
 it.each(STRATEGIES)('two devices (%s / %s) converge to PostgreSQL under random concurrent edits', async (sa, sb) => {
-  const seed = Number(process.env.OVERSQLITE_SEED ?? (process.env.OVERSQLITE_RANDOM_SEEDS ? Math.floor(Math.random() * 2 ** 31) : FIXED_SEEDS[`${sa}/${sb}`]));
+  const seed = Number(
+    process.env.OVERSQLITE_SEED ?? (process.env.OVERSQLITE_RANDOM_SEEDS ? Math.floor(Math.random() * 2 ** 31) : FIXED_SEEDS[`${sa}/${sb}`]),
+  );
   console.log(`randomized convergence seed: ${seed} (${sa} / ${sb})`);
   const rand = prng(seed);
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const user = `olga-${sa}-${sb}`;
   const a = await world.device(user, { conflicts: sa });
   const b = await world.device(user, { conflicts: sb });
@@ -84,7 +90,7 @@ it.each(STRATEGIES)('two devices (%s / %s) converge to PostgreSQL under random c
       const name = pick(tagKeys);
       exec(d, {
         sql: 'INSERT INTO tags(name, color, weight, meta) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET color = excluded.color, weight = excluded.weight, meta = excluded.meta',
-        bind: [name, `c${counter}`, Math.floor(rand() * 2 ** 31) - 2 ** 30, JSON.stringify({ n: counter, s: "ü" })],
+        bind: [name, `c${counter}`, Math.floor(rand() * 2 ** 31) - 2 ** 30, JSON.stringify({ n: counter, s: 'ü' })],
       });
     } else if (r < 0.47) {
       // A project under a user this device currently has (FK + ON DELETE CASCADE on both sides).
@@ -126,7 +132,9 @@ it.each(STRATEGIES)('two devices (%s / %s) converge to PostgreSQL under random c
   for (const d of devices) {
     expect(localRows(d.db, 'users').map((u) => ({ id: u.id, name: u.name, email: u.email }))).toEqual(pgUsers);
     const tags = localRows(d.db, 'tags', 'name').map((t) => ({ name: t.name, color: t.color, weight: String(t.weight) }));
-    expect([...tags].sort((x, y) => (String(x.name) < String(y.name) ? -1 : 1))).toEqual([...pgTags].sort((x, y) => (String(x.name) < String(y.name) ? -1 : 1)));
+    expect([...tags].sort((x, y) => (String(x.name) < String(y.name) ? -1 : 1))).toEqual(
+      [...pgTags].sort((x, y) => (String(x.name) < String(y.name) ? -1 : 1)),
+    );
   }
   expect(localRows(a.db, 'tags', 'name')).toEqual(localRows(b.db, 'tags', 'name'));
   const pgProjects = (await pgRows(world, 'projects', user)).map((p) => ({ id: p.id, owner_id: p.owner_id, title: p.title }));

@@ -26,7 +26,9 @@ async function seedAccount(user: string) {
 it("keeps anonymous rows as intent ('keep', default)", async () => {
   await seedAccount('jane');
   const d = await world.device('jane');
-  d.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(2)}', 'written offline'); INSERT INTO tags(name, color) VALUES ('shared', 'mine')`);
+  d.db.exec(
+    `INSERT INTO users(id, name) VALUES ('${uuid(2)}', 'written offline'); INSERT INTO tags(name, color) VALUES ('shared', 'mine')`,
+  );
   const res = await d.engine.attach('jane');
   expect(res).toMatchObject({ status: 'connected', outcome: 'used_remote_state', snapshotRows: 2, keptLocalChanges: 2 });
   expect(localRows(d.db, 'users').map((r) => r.name)).toEqual(['server row', 'written offline']);

@@ -46,8 +46,20 @@ it('offline children of a remotely deleted parent follow each FK action', async 
 
   expect(events).toEqual(
     expect.arrayContaining([
-      { type: 'lost', lost: { table: 'notes', key: 'n1', reason: 'cascade', row: { id: 'n1', folder_id: 'F', body: 'note' }, localOp: 'INSERT' } },
-      { type: 'lost', lost: { table: 'pins', key: 'p1', reason: 'parent_deleted_remotely', row: { id: 'p1', folder_id: 'F', label: 'pin' }, localOp: 'INSERT' } },
+      {
+        type: 'lost',
+        lost: { table: 'notes', key: 'n1', reason: 'cascade', row: { id: 'n1', folder_id: 'F', body: 'note' }, localOp: 'INSERT' },
+      },
+      {
+        type: 'lost',
+        lost: {
+          table: 'pins',
+          key: 'p1',
+          reason: 'parent_deleted_remotely',
+          row: { id: 'p1', folder_id: 'F', label: 'pin' },
+          localOp: 'INSERT',
+        },
+      },
     ]),
   );
   expect(events).toHaveLength(2);

@@ -48,7 +48,10 @@ it('a pull that fails the same way three times rebuilds from a snapshot, keeping
   expect(a.engine.status.lastError).toBeNull();
   expect(a.engine.status.pendingCount).toBe(0);
   expect(events).toEqual([
-    { type: 'self_heal', selfHeal: { cause: expect.objectContaining({ code: 'apply_failed' }), step: 'pull', failures: 3, droppedChanges: 0 } },
+    {
+      type: 'self_heal',
+      selfHeal: { cause: expect.objectContaining({ code: 'apply_failed' }), step: 'pull', failures: 3, droppedChanges: 0 },
+    },
   ]);
   await b.engine.sync();
   for (const d of [a, b]) {

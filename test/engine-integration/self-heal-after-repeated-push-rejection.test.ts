@@ -37,7 +37,13 @@ it('a change the server refuses every time is isolated and dropped with an event
       (e: unknown) => e as { code: string },
     );
     // The app can tell which row the server refused (our server names it).
-    expect(a.engine.status.lastError?.rejected).toEqual({ table: 'tags', key: 'bad', op: 'INSERT', reason: 'check_violation', columns: ['color'] });
+    expect(a.engine.status.lastError?.rejected).toEqual({
+      table: 'tags',
+      key: 'bad',
+      op: 'INSERT',
+      reason: 'check_violation',
+      columns: ['color'],
+    });
     // Our server answers 400 push_commit_invalid (contracts dialect) or 500
     // push_session_commit_failed (go-oversync dialect): the engine goes by the class, not the code.
     expect(['push_commit_invalid', 'push_session_commit_failed']).toContain(err?.code);
@@ -49,10 +55,24 @@ it('a change the server refuses every time is isolated and dropped with an event
   expect(a.engine.status.pendingCount).toBe(0);
 
   expect(events).toEqual([
-    { type: 'lost', lost: { table: 'tags', key: 'bad', reason: 'unsyncable', row: { name: 'bad', color: 'a-color-name-far-too-long', weight: 2, meta: null }, localOp: 'INSERT' } },
+    {
+      type: 'lost',
+      lost: {
+        table: 'tags',
+        key: 'bad',
+        reason: 'unsyncable',
+        row: { name: 'bad', color: 'a-color-name-far-too-long', weight: 2, meta: null },
+        localOp: 'INSERT',
+      },
+    },
     {
       type: 'self_heal',
-      selfHeal: { cause: expect.objectContaining({ code: expect.stringMatching(/^push_(commit_invalid|session_commit_failed)$/) }), step: 'push', failures: 3, droppedChanges: 1 },
+      selfHeal: {
+        cause: expect.objectContaining({ code: expect.stringMatching(/^push_(commit_invalid|session_commit_failed)$/) }),
+        step: 'push',
+        failures: 3,
+        droppedChanges: 1,
+      },
     },
   ]);
   expect((await pgRows(world, 'tags', 'hela', 'name')).map((r) => r.name)).toEqual(['good1', 'good2']);

@@ -16,6 +16,9 @@ it('runs a cached statement again after one of its runs hit a constraint', async
   expect(() => runCached(db, insert, ['b', -1])).toThrow(/CHECK/);
   expect(() => runCached(db, insert, ['c', null])).toThrow(/NOT NULL/);
   runCached(db, insert, ['d', 4]);
-  expect(rows(db, 'SELECT id, n FROM t ORDER BY id')).toEqual([{ id: 'a', n: 1 }, { id: 'd', n: 4 }]);
+  expect(rows(db, 'SELECT id, n FROM t ORDER BY id')).toEqual([
+    { id: 'a', n: 1 },
+    { id: 'd', n: 4 },
+  ]);
   expect(selectCached(db, 'SELECT n FROM t WHERE id = ?', ['d'])).toBe(4);
 });

@@ -21,7 +21,20 @@ it('captures local writes again after a successful and after a failed apply', as
   await attachStartedEmpty(s);
   s.server.on('GET', '/sync/pull', {
     status: 200,
-    body: { stable_bundle_seq: 1, has_more: false, bundles: [{ bundle_seq: 1, source_id: 'x', source_bundle_id: 1, rows: [{ schema: 'main', table: 'users', key: { id: 'remote' }, op: 'INSERT', row_version: 1, payload: { id: 'remote', name: 'R' } }] }] },
+    body: {
+      stable_bundle_seq: 1,
+      has_more: false,
+      bundles: [
+        {
+          bundle_seq: 1,
+          source_id: 'x',
+          source_bundle_id: 1,
+          rows: [
+            { schema: 'main', table: 'users', key: { id: 'remote' }, op: 'INSERT', row_version: 1, payload: { id: 'remote', name: 'R' } },
+          ],
+        },
+      ],
+    },
   });
   await s.engine.pullToStable();
   expect(rows(s.db, 'SELECT key_json FROM _sync_dirty_rows')).toEqual([]);
@@ -30,10 +43,33 @@ it('captures local writes again after a successful and after a failed apply', as
 
   s.server.on('GET', '/sync/pull', {
     status: 200,
-    body: { stable_bundle_seq: 2, has_more: false, bundles: [{ bundle_seq: 2, source_id: 'x', source_bundle_id: 2, rows: [{ schema: 'main', table: 'posts', key: { id: 'p' }, op: 'INSERT', row_version: 2, payload: { id: 'p', user_id: 'nobody', title: 't' } }] }] },
+    body: {
+      stable_bundle_seq: 2,
+      has_more: false,
+      bundles: [
+        {
+          bundle_seq: 2,
+          source_id: 'x',
+          source_bundle_id: 2,
+          rows: [
+            {
+              schema: 'main',
+              table: 'posts',
+              key: { id: 'p' },
+              op: 'INSERT',
+              row_version: 2,
+              payload: { id: 'p', user_id: 'nobody', title: 't' },
+            },
+          ],
+        },
+      ],
+    },
   });
   await expect(s.engine.pullToStable()).rejects.toMatchObject({ code: 'apply_failed' });
   s.db.exec("INSERT INTO users VALUES ('local-2', 'L2')");
-  expect(rows(s.db, 'SELECT key_json FROM _sync_dirty_rows ORDER BY dirty_ordinal')).toEqual([{ key_json: '{"id":"local-1"}' }, { key_json: '{"id":"local-2"}' }]);
+  expect(rows(s.db, 'SELECT key_json FROM _sync_dirty_rows ORDER BY dirty_ordinal')).toEqual([
+    { key_json: '{"id":"local-1"}' },
+    { key_json: '{"id":"local-2"}' },
+  ]);
   expect(s.db.selectValue('SELECT _sync_capture_enabled()')).toBe(1);
 });

@@ -15,8 +15,20 @@ import { withCaptureSuppressed } from '../../worker/engine/capture.ts';
 import { CONTRACTS_DIR, loadContract } from '../contracts.ts';
 import { memoryDb, rows } from './support/sqlite.ts';
 
-interface Transition { name: string; setupSql: string[]; actionSql: string[] }
-interface ExpectedRow { schemaName: string; tableName: string; keyJson: string; op: string; baseRowVersion: number; payload: string | null; dirtyOrdinal: number }
+interface Transition {
+  name: string;
+  setupSql: string[];
+  actionSql: string[];
+}
+interface ExpectedRow {
+  schemaName: string;
+  tableName: string;
+  keyJson: string;
+  op: string;
+  baseRowVersion: number;
+  payload: string | null;
+  dirtyOrdinal: number;
+}
 
 function runStatements(db: import('@sqlite.org/sqlite-wasm').Database, sql: string[]): void {
   let suppressed: string[] | null = null;
@@ -65,16 +77,21 @@ for (const fixture of ['basic-sync', 'blob-sync', 'cascade-sync', 'business-rich
         // except where the fixture's setup itself is captured (then the expected rows include it).
         runStatements(db, c.actionSql);
         const exp = expected.cases.find((e) => e.name === c.name)!;
-        const actual = rows(db, 'SELECT schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal FROM _sync_dirty_rows ORDER BY dirty_ordinal');
-        expect(actual.map((r) => ({
-          schemaName: r.schema_name,
-          tableName: r.table_name,
-          keyJson: r.key_json,
-          op: r.op,
-          baseRowVersion: Number(r.base_row_version),
-          payload: normalizePayload(r.payload as string | null),
-          dirtyOrdinal: Number(r.dirty_ordinal),
-        }))).toEqual(exp.dirtyRows.map((e) => ({ ...e, payload: normalizePayload(e.payload) })));
+        const actual = rows(
+          db,
+          'SELECT schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal FROM _sync_dirty_rows ORDER BY dirty_ordinal',
+        );
+        expect(
+          actual.map((r) => ({
+            schemaName: r.schema_name,
+            tableName: r.table_name,
+            keyJson: r.key_json,
+            op: r.op,
+            baseRowVersion: Number(r.base_row_version),
+            payload: normalizePayload(r.payload as string | null),
+            dirtyOrdinal: Number(r.dirty_ordinal),
+          })),
+        ).toEqual(exp.dirtyRows.map((e) => ({ ...e, payload: normalizePayload(e.payload) })));
         for (const [table, count] of Object.entries(exp.applicationRowCounts)) {
           expect(Number(db.selectValue(`SELECT COUNT(*) FROM ${table}`))).toBe(count);
         }

@@ -24,7 +24,11 @@ async function setup(conflicts: SyncEngineOptions['conflicts'], serverState: 'de
   s.db.exec("INSERT INTO users VALUES ('u1', 'one'), ('u2', 'two')");
   await s.engine.pushPending();
   server.nextSeq = 6;
-  server.versions.set('users:{"id":"u1"}', { version: 5, deleted: serverState === 'deleted', payload: serverState === 'deleted' ? null : { id: 'u1', name: 'server' } });
+  server.versions.set('users:{"id":"u1"}', {
+    version: 5,
+    deleted: serverState === 'deleted',
+    payload: serverState === 'deleted' ? null : { id: 'u1', name: 'server' },
+  });
   return { s, server };
 }
 
@@ -61,7 +65,9 @@ describe('conflict resolution rules', () => {
     const res = await s.engine.pushPending();
     expect(res).toMatchObject({ outcome: 'no_change', conflicts: 1 });
     expect(rows(s.db, 'SELECT id FROM users')).toEqual([{ id: 'u2' }]);
-    expect(rows(s.db, `SELECT row_version, deleted FROM _sync_row_state WHERE key_json = '{"id":"u1"}'`)).toEqual([{ row_version: 5, deleted: 1 }]);
+    expect(rows(s.db, `SELECT row_version, deleted FROM _sync_row_state WHERE key_json = '{"id":"u1"}'`)).toEqual([
+      { row_version: 5, deleted: 1 },
+    ]);
     expect(s.engine.status.pendingCount).toBe(0);
   });
 
@@ -74,7 +80,9 @@ describe('conflict resolution rules', () => {
     s.db.exec(ids.map((id) => `INSERT INTO users VALUES ('${id}', 'v1')`).join(';'));
     await s.engine.pushPending();
     server.nextSeq = 20;
-    ids.forEach((id, i) => server.versions.set(`users:{"id":"${id}"}`, { version: 10 + i, deleted: false, payload: { id, name: 'remote' } }));
+    ids.forEach((id, i) =>
+      server.versions.set(`users:{"id":"${id}"}`, { version: 10 + i, deleted: false, payload: { id, name: 'remote' } }),
+    );
     s.db.exec("UPDATE users SET name = 'mine'");
     const res = await s.engine.pushPending();
     expect(res).toMatchObject({ outcome: 'committed', conflicts: 6 });
@@ -86,14 +94,29 @@ describe('conflict resolution rules', () => {
     await attachStartedEmpty(s);
     s.db.exec("INSERT INTO users VALUES ('u1', 'one'), ('u2', 'two')");
     let n = 0;
-    s.server.always('POST', '/sync/push-sessions', () => ({ status: 200, body: { status: 'staging', push_id: `p${++n}`, planned_row_count: 2 } }));
-    s.server.always('POST', /\/chunks$/, (req) => ({ status: 200, body: { push_id: req.path.split('/')[3], next_expected_row_ordinal: 2 } }));
+    s.server.always('POST', '/sync/push-sessions', () => ({
+      status: 200,
+      body: { status: 'staging', push_id: `p${++n}`, planned_row_count: 2 },
+    }));
+    s.server.always('POST', /\/chunks$/, (req) => ({
+      status: 200,
+      body: { push_id: req.path.split('/')[3], next_expected_row_ordinal: 2 },
+    }));
     s.server.always('POST', /\/commit$/, () => ({
       status: 409,
       body: {
         error: 'push_conflict',
         message: 'someone keeps winning',
-        conflict: { schema: 'main', table: 'users', key: { id: 'u1' }, op: 'UPDATE', base_row_version: 0, server_row_version: 10 + n, server_row_deleted: false, server_row: { id: 'u1', name: 'other' } },
+        conflict: {
+          schema: 'main',
+          table: 'users',
+          key: { id: 'u1' },
+          op: 'UPDATE',
+          base_row_version: 0,
+          server_row_version: 10 + n,
+          server_row_deleted: false,
+          server_row: { id: 'u1', name: 'other' },
+        },
       },
     }));
     const err = await s.engine.pushPending().catch((e: unknown) => e);

@@ -59,7 +59,8 @@ describe('connect outcomes (connect.json cases)', () => {
         (e: unknown) => e,
       );
       expect(s.server.requestsTo('POST', '/sync/connect').length > 0).toBe(c.expected.connectCalled);
-      if (c.connect) expect(s.server.requestsTo('POST', '/sync/connect')[0]!.body).toEqual({ has_local_pending_rows: c.local.hasLocalPendingRows });
+      if (c.connect)
+        expect(s.server.requestsTo('POST', '/sync/connect')[0]!.body).toEqual({ has_local_pending_rows: c.local.hasLocalPendingRows });
       switch (c.expected.attachKind) {
         case 'unsupportedCapability':
           expect(outcome).toBeInstanceOf(SyncError);
@@ -73,7 +74,9 @@ describe('connect outcomes (connect.json cases)', () => {
         case 'connected': {
           expect(outcome).toMatchObject({ status: 'connected', outcome: OUTCOME[c.expected.attachOutcome], userId: 'user-a' });
           expect(scalar(s.db, 'SELECT binding_state FROM _sync_attachment_state')).toBe(c.expected.bindingState);
-          expect(scalar(s.db, 'SELECT pending_initialization_id FROM _sync_attachment_state') ?? '').toBe(c.expected.pendingInitializationId);
+          expect(scalar(s.db, 'SELECT pending_initialization_id FROM _sync_attachment_state') ?? '').toBe(
+            c.expected.pendingInitializationId,
+          );
           expect(s.engine.status.userId).toBe('user-a');
           break;
         }

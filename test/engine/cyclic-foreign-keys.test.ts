@@ -19,8 +19,20 @@ const TABLES = [
   { table: 'teams', syncKey: 'id' },
   { table: 'team_members', syncKey: 'id' },
 ];
-const team = { schema: 'main', table: 'teams', key: { id: 't1' }, row_version: 1, payload: { id: 't1', name: 'T', captain_member_id: 'm1' } };
-const member = { schema: 'main', table: 'team_members', key: { id: 'm1' }, row_version: 1, payload: { id: 'm1', name: 'M', team_id: 't1' } };
+const team = {
+  schema: 'main',
+  table: 'teams',
+  key: { id: 't1' },
+  row_version: 1,
+  payload: { id: 't1', name: 'T', captain_member_id: 'm1' },
+};
+const member = {
+  schema: 'main',
+  table: 'team_members',
+  key: { id: 'm1' },
+  row_version: 1,
+  payload: { id: 'm1', name: 'M', team_id: 't1' },
+};
 
 describe('cyclic foreign keys', () => {
   it('pull applies both sides of a cycle in one bundle', async () => {
@@ -28,7 +40,21 @@ describe('cyclic foreign keys', () => {
     await attachStartedEmpty(s);
     s.server.on('GET', '/sync/pull', {
       status: 200,
-      body: { stable_bundle_seq: 1, has_more: false, bundles: [{ bundle_seq: 1, source_id: 'x', source_bundle_id: 1, rows: [{ ...team, op: 'INSERT' }, { ...member, op: 'INSERT' }] }] },
+      body: {
+        stable_bundle_seq: 1,
+        has_more: false,
+        bundles: [
+          {
+            bundle_seq: 1,
+            source_id: 'x',
+            source_bundle_id: 1,
+            rows: [
+              { ...team, op: 'INSERT' },
+              { ...member, op: 'INSERT' },
+            ],
+          },
+        ],
+      },
     });
     await s.engine.pullToStable();
     expect(rows(s.db, 'SELECT captain_member_id FROM teams')).toEqual([{ captain_member_id: 'm1' }]);
@@ -38,9 +64,18 @@ describe('cyclic foreign keys', () => {
   it('snapshot applies a cycle split across chunks', async () => {
     const s = await openEngine(SCHEMA, TABLES, { snapshotChunkRows: 1 });
     await attachStartedEmpty(s);
-    s.server.on('POST', '/sync/snapshot-sessions', { status: 200, body: { snapshot_id: 's', snapshot_bundle_seq: 1, row_count: 2, byte_count: 1, expires_at: '2099-01-01T00:00:00Z' } });
-    s.server.on('GET', '/sync/snapshot-sessions/s', { status: 200, body: { snapshot_id: 's', snapshot_bundle_seq: 1, rows: [member], next_row_ordinal: 1, byte_count: 1, has_more: true } });
-    s.server.on('GET', '/sync/snapshot-sessions/s', { status: 200, body: { snapshot_id: 's', snapshot_bundle_seq: 1, rows: [team], next_row_ordinal: 2, byte_count: 1, has_more: false } });
+    s.server.on('POST', '/sync/snapshot-sessions', {
+      status: 200,
+      body: { snapshot_id: 's', snapshot_bundle_seq: 1, row_count: 2, byte_count: 1, expires_at: '2099-01-01T00:00:00Z' },
+    });
+    s.server.on('GET', '/sync/snapshot-sessions/s', {
+      status: 200,
+      body: { snapshot_id: 's', snapshot_bundle_seq: 1, rows: [member], next_row_ordinal: 1, byte_count: 1, has_more: true },
+    });
+    s.server.on('GET', '/sync/snapshot-sessions/s', {
+      status: 200,
+      body: { snapshot_id: 's', snapshot_bundle_seq: 1, rows: [team], next_row_ordinal: 2, byte_count: 1, has_more: false },
+    });
     s.server.always('DELETE', '/sync/snapshot-sessions/s', { status: 204 });
     await s.engine.hydrate();
     expect(rows(s.db, 'SELECT id FROM team_members')).toEqual([{ id: 'm1' }]);

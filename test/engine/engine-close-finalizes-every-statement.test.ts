@@ -44,7 +44,12 @@ it('leaves no prepared statement on the connection after each close', async () =
       source_id: 'other-device',
       source_bundle_id: cycle + 1,
       rows: Array.from({ length: 20 }, (_, i) => ({
-        schema: 'main', table: 'items', key: { id: `server-${cycle}-${i}` }, op: 'INSERT', row_version: seq, payload: { id: `server-${cycle}-${i}`, v: String(i) },
+        schema: 'main',
+        table: 'items',
+        key: { id: `server-${cycle}-${i}` },
+        op: 'INSERT',
+        row_version: seq,
+        payload: { id: `server-${cycle}-${i}`, v: String(i) },
       })) as BundleRow[],
     });
     await engine.sync();
@@ -55,6 +60,6 @@ it('leaves no prepared statement on the connection after each close', async () =
   }
   await engine.close();
   expect(openStatements()).toBe(0);
-  expect(rows(s.db, "SELECT COUNT(*) AS n FROM items")).toEqual([{ n: CYCLES * 22 }]);
+  expect(rows(s.db, 'SELECT COUNT(*) AS n FROM items')).toEqual([{ n: CYCLES * 22 }]);
   expect(rows(s.db, 'SELECT COUNT(*) AS n FROM _sync_dirty_rows')).toEqual([{ n: 0 }]);
 });

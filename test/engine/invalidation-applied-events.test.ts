@@ -21,18 +21,45 @@ const TABLES = [
   { table: 'users', syncKey: 'id' },
   { table: 'posts', syncKey: 'id' },
 ];
-const user = (id: string, v: number) => ({ schema: 'main', table: 'users', key: { id }, op: 'INSERT', row_version: v, payload: { id, name: id } });
+const user = (id: string, v: number) => ({
+  schema: 'main',
+  table: 'users',
+  key: { id },
+  op: 'INSERT',
+  row_version: v,
+  payload: { id, name: id },
+});
 
 const actions: Record<string, (s: EngineSetup) => Promise<void>> = {
   async incrementalPull(s) {
     await attachStartedEmpty(s);
-    s.server.on('GET', '/sync/pull', { status: 200, body: { stable_bundle_seq: 1, has_more: false, bundles: [{ bundle_seq: 1, source_id: 'x', source_bundle_id: 1, rows: [user('u1', 1)] }] } });
+    s.server.on('GET', '/sync/pull', {
+      status: 200,
+      body: {
+        stable_bundle_seq: 1,
+        has_more: false,
+        bundles: [{ bundle_seq: 1, source_id: 'x', source_bundle_id: 1, rows: [user('u1', 1)] }],
+      },
+    });
     await s.engine.pullToStable();
   },
   async snapshotHydrate(s) {
     await attachStartedEmpty(s);
-    s.server.on('POST', '/sync/snapshot-sessions', { status: 200, body: { snapshot_id: 's', snapshot_bundle_seq: 1, row_count: 1, byte_count: 1, expires_at: '2099-01-01T00:00:00Z' } });
-    s.server.on('GET', '/sync/snapshot-sessions/s', { status: 200, body: { snapshot_id: 's', snapshot_bundle_seq: 1, rows: [{ ...user('u1', 1), op: undefined }], next_row_ordinal: 1, byte_count: 1, has_more: false } });
+    s.server.on('POST', '/sync/snapshot-sessions', {
+      status: 200,
+      body: { snapshot_id: 's', snapshot_bundle_seq: 1, row_count: 1, byte_count: 1, expires_at: '2099-01-01T00:00:00Z' },
+    });
+    s.server.on('GET', '/sync/snapshot-sessions/s', {
+      status: 200,
+      body: {
+        snapshot_id: 's',
+        snapshot_bundle_seq: 1,
+        rows: [{ ...user('u1', 1), op: undefined }],
+        next_row_ordinal: 1,
+        byte_count: 1,
+        has_more: false,
+      },
+    });
     s.server.always('DELETE', '/sync/snapshot-sessions/s', { status: 204 });
     await s.engine.hydrate();
   },
@@ -56,7 +83,27 @@ const actions: Record<string, (s: EngineSetup) => Promise<void>> = {
     s.db.exec("INSERT INTO users VALUES ('u1', 'Ada')");
     s.server.on('GET', '/sync/pull', {
       status: 200,
-      body: { stable_bundle_seq: 2, has_more: false, bundles: [{ bundle_seq: 2, source_id: 'y', source_bundle_id: 1, rows: [{ schema: 'main', table: 'posts', key: { id: 'p1' }, op: 'INSERT', row_version: 2, payload: { id: 'p1', user_id: 'u1', title: 't' } }] }] },
+      body: {
+        stable_bundle_seq: 2,
+        has_more: false,
+        bundles: [
+          {
+            bundle_seq: 2,
+            source_id: 'y',
+            source_bundle_id: 1,
+            rows: [
+              {
+                schema: 'main',
+                table: 'posts',
+                key: { id: 'p1' },
+                op: 'INSERT',
+                row_version: 2,
+                payload: { id: 'p1', user_id: 'u1', title: 't' },
+              },
+            ],
+          },
+        ],
+      },
     });
     await s.engine.sync();
   },

@@ -68,7 +68,7 @@ describe('lastSyncAt', () => {
     await engine.close();
   });
 
-  it('an attach that takes the server\'s state from a snapshot is a pull: it sets lastSyncAt', async () => {
+  it("an attach that takes the server's state from a snapshot is a pull: it sets lastSyncAt", async () => {
     const s = await openEngine(USERS, TABLES);
     s.server.on('GET', '/sync/capabilities', { status: 200, body: capabilitiesBody('main', TABLES) });
     s.server.on('POST', '/sync/connect', { status: 200, body: { resolution: 'remote_authoritative' } });

@@ -15,7 +15,10 @@ const SCHEMA = 'CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, name TEXT NOT 
 const TABLES = [{ table: 'users', syncKey: 'id' }];
 
 function scriptSnapshot(s: EngineSetup, id: string, seq: number, list: { id: string; name: string; v: number }[], failAfter?: number) {
-  s.server.on('POST', '/sync/snapshot-sessions', { status: 200, body: { snapshot_id: id, snapshot_bundle_seq: seq, row_count: list.length, byte_count: 1, expires_at: '2099-01-01T00:00:00Z' } });
+  s.server.on('POST', '/sync/snapshot-sessions', {
+    status: 200,
+    body: { snapshot_id: id, snapshot_bundle_seq: seq, row_count: list.length, byte_count: 1, expires_at: '2099-01-01T00:00:00Z' },
+  });
   list.forEach((r, i) => {
     if (failAfter !== undefined && i >= failAfter) {
       if (i === failAfter) s.server.on('GET', `/sync/snapshot-sessions/${id}`, () => Promise.reject(new TypeError('connection reset')));
@@ -23,7 +26,14 @@ function scriptSnapshot(s: EngineSetup, id: string, seq: number, list: { id: str
     }
     s.server.on('GET', `/sync/snapshot-sessions/${id}`, {
       status: 200,
-      body: { snapshot_id: id, snapshot_bundle_seq: seq, rows: [{ schema: 'main', table: 'users', key: { id: r.id }, row_version: r.v, payload: { id: r.id, name: r.name } }], next_row_ordinal: i + 1, byte_count: 1, has_more: i < list.length - 1 },
+      body: {
+        snapshot_id: id,
+        snapshot_bundle_seq: seq,
+        rows: [{ schema: 'main', table: 'users', key: { id: r.id }, row_version: r.v, payload: { id: r.id, name: r.name } }],
+        next_row_ordinal: i + 1,
+        byte_count: 1,
+        has_more: i < list.length - 1,
+      },
     });
   });
   s.server.always('DELETE', `/sync/snapshot-sessions/${id}`, { status: 204 });
@@ -35,7 +45,16 @@ describe('lifecycle restart behaviour', () => {
     s.db.exec("INSERT INTO users VALUES ('anon', 'offline')");
     s.server.always('GET', '/sync/capabilities', { status: 200, body: capabilitiesBody('main', TABLES) });
     s.server.always('POST', '/sync/connect', { status: 200, body: { resolution: 'remote_authoritative' } });
-    scriptSnapshot(s, 'snapshot-a', 9, [{ id: 'user-a', name: 'Ada', v: 2 }, { id: 'unused', name: 'Unused', v: 3 }], 1);
+    scriptSnapshot(
+      s,
+      'snapshot-a',
+      9,
+      [
+        { id: 'user-a', name: 'Ada', v: 2 },
+        { id: 'unused', name: 'Unused', v: 3 },
+      ],
+      1,
+    );
     await expect(s.engine.attach('user-1')).rejects.toMatchObject({ code: 'network_error' });
     expect(s.engine.status.userId).toBeNull();
     expect(scalar(s.db, 'SELECT kind FROM _sync_operation_state')).toBe('remote_replace');
@@ -72,7 +91,18 @@ describe('lifecycle restart behaviour', () => {
     await attachStartedEmpty(s);
     s.server.on('GET', '/sync/pull', {
       status: 200,
-      body: { stable_bundle_seq: 1, has_more: false, bundles: [{ bundle_seq: 1, source_id: 'x', source_bundle_id: 1, rows: [{ schema: 'main', table: 'users', key: { id: 'u1' }, op: 'INSERT', row_version: 1, payload: { id: 'u1', name: 'Ada' } }] }] },
+      body: {
+        stable_bundle_seq: 1,
+        has_more: false,
+        bundles: [
+          {
+            bundle_seq: 1,
+            source_id: 'x',
+            source_bundle_id: 1,
+            rows: [{ schema: 'main', table: 'users', key: { id: 'u1' }, op: 'INSERT', row_version: 1, payload: { id: 'u1', name: 'Ada' } }],
+          },
+        ],
+      },
     });
     await s.engine.pullToStable();
     s.db.exec("CREATE TRIGGER app_guard BEFORE DELETE ON users BEGIN SELECT RAISE(ABORT, 'app refuses'); END");

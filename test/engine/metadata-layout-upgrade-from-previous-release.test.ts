@@ -16,7 +16,11 @@ import { openEngine } from './support/engine.ts';
 import { rows, scalar } from './support/sqlite.ts';
 
 const FIXTURES = new URL('../fixtures/client-metadata/', import.meta.url);
-const metadataSchema = (db: Database) => rows(db, "SELECT type, name, sql FROM sqlite_schema WHERE name LIKE '\\_sync\\_%' ESCAPE '\\' AND type IN ('table', 'index') ORDER BY name");
+const metadataSchema = (db: Database) =>
+  rows(
+    db,
+    "SELECT type, name, sql FROM sqlite_schema WHERE name LIKE '\\_sync\\_%' ESCAPE '\\' AND type IN ('table', 'index') ORDER BY name",
+  );
 const version = (db: Database) => Number(scalar(db, 'SELECT version FROM _sync_layout'));
 
 it('numbers its steps from 1 and gives a fresh database the last version', async () => {
@@ -30,7 +34,11 @@ it('numbers its steps from 1 and gives a fresh database the last version', async
 });
 
 it('has a dump of every metadata layout version, so the next step gets an upgrade test', () => {
-  const versions = readdirSync(FIXTURES).map((f) => /^v(\d+)\.sql$/.exec(f)?.[1]).filter((v) => v !== undefined).map(Number).sort((a, b) => a - b);
+  const versions = readdirSync(FIXTURES)
+    .map((f) => /^v(\d+)\.sql$/.exec(f)?.[1])
+    .filter((v) => v !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
   expect(versions).toEqual(Array.from({ length: METADATA_VERSION }, (_, i) => i + 1));
 });
 
@@ -66,7 +74,10 @@ it('refuses metadata written by a newer build, changing nothing', async () => {
   await s.engine.close();
   s.db.exec(`UPDATE _sync_layout SET version = ${METADATA_VERSION + 1}`);
   const before = metadataSchema(s.db);
-  const err = await s.reopen().then(() => null, (e: unknown) => e);
+  const err = await s.reopen().then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(SyncError);
   expect((err as SyncError).code).toBe('metadata_layout_too_new');
   expect((err as SyncError).message).toContain(`layout version ${METADATA_VERSION + 1}`);
@@ -78,7 +89,10 @@ it('refuses metadata of a pre-release build (no layout version)', async () => {
   const s = await openEngine(CLIENT_LAYOUT_SCHEMA, CLIENT_LAYOUT_TABLES);
   await s.engine.close();
   s.db.exec('DROP TABLE _sync_layout');
-  const err = await s.reopen().then(() => null, (e: unknown) => e);
+  const err = await s.reopen().then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect((err as SyncError).code).toBe('metadata_layout_unknown');
   expect(scalar(s.db, "SELECT COUNT(*) FROM sqlite_schema WHERE name = '_sync_layout'")).toBe(0);
 });

@@ -16,7 +16,14 @@ interface Case {
   operation: string;
   sourceId: string;
   args?: Record<string, unknown>;
-  expected: { method: string; path: string; query: Record<string, string>; sourceHeader: string; body: unknown; bodyMustNotContain?: string[] };
+  expected: {
+    method: string;
+    path: string;
+    query: Record<string, string>;
+    sourceHeader: string;
+    body: unknown;
+    bodyMustNotContain?: string[];
+  };
 }
 
 const fixture = loadContract<{ baseUri: string; cases: Case[] }>('protocol-http/requests.json');
@@ -48,7 +55,11 @@ async function perform(t: SyncTransport, c: Case): Promise<void> {
     case 'snapshotChunk':
       return void (await client.fetchSnapshotChunk(t, a.snapshotId, a.afterRowOrdinal, a.maxRows, a.maxBytes));
     case 'sourceReplacement':
-      return void (await client.createSnapshotSession(t, { previousSourceId: a.previousSourceId, newSourceId: a.newSourceId, reason: a.reason }));
+      return void (await client.createSnapshotSession(t, {
+        previousSourceId: a.previousSourceId,
+        newSourceId: a.newSourceId,
+        reason: a.reason,
+      }));
     case 'watch':
       return void (await client.openWatch(t, a.afterBundleSeq, new AbortController().signal));
     default:

@@ -18,8 +18,22 @@ const TABLES = [
   { table: 'posts', syncKey: 'id' },
 ];
 
-const user = (id: string, v: number, score: unknown = null) => ({ schema: 'main', table: 'users', key: { id }, op: 'INSERT', row_version: v, payload: { id, name: id, score } });
-const post = (id: string, userId: string, v: number) => ({ schema: 'main', table: 'posts', key: { id }, op: 'INSERT', row_version: v, payload: { id, user_id: userId, title: 't' } });
+const user = (id: string, v: number, score: unknown = null) => ({
+  schema: 'main',
+  table: 'users',
+  key: { id },
+  op: 'INSERT',
+  row_version: v,
+  payload: { id, name: id, score },
+});
+const post = (id: string, userId: string, v: number) => ({
+  schema: 'main',
+  table: 'posts',
+  key: { id },
+  op: 'INSERT',
+  row_version: v,
+  payload: { id, user_id: userId, title: 't' },
+});
 
 async function setup() {
   const s = await openEngine(SCHEMA, TABLES);
@@ -32,7 +46,11 @@ describe('pull FK integrity', () => {
     const s = await setup();
     s.server.on('GET', '/sync/pull', {
       status: 200,
-      body: { stable_bundle_seq: 1, has_more: false, bundles: [{ bundle_seq: 1, source_id: 'x', source_bundle_id: 1, rows: [post('p1', 'u1', 1), user('u1', 1)] }] },
+      body: {
+        stable_bundle_seq: 1,
+        has_more: false,
+        bundles: [{ bundle_seq: 1, source_id: 'x', source_bundle_id: 1, rows: [post('p1', 'u1', 1), user('u1', 1)] }],
+      },
     });
     await s.engine.pullToStable();
     expect(scalar(s.db, 'SELECT COUNT(*) FROM posts')).toBe(1);
@@ -69,7 +87,14 @@ describe('pull value validation', () => {
       body: {
         stable_bundle_seq: 1,
         has_more: false,
-        bundles: [{ bundle_seq: 1, source_id: 'x', source_bundle_id: 1, rows: [user('max', 1, '9223372036854775807'), user('min', 1, '-9223372036854775808'), user('big', 1, '9007199254740993')] }],
+        bundles: [
+          {
+            bundle_seq: 1,
+            source_id: 'x',
+            source_bundle_id: 1,
+            rows: [user('max', 1, '9223372036854775807'), user('min', 1, '-9223372036854775808'), user('big', 1, '9007199254740993')],
+          },
+        ],
       },
     });
     await s.engine.pullToStable();
@@ -89,10 +114,14 @@ describe('pull value validation', () => {
       const s = await setup();
       s.server.on('GET', '/sync/pull', {
         status: 200,
-        body: { stable_bundle_seq: 2, has_more: false, bundles: [
-          { bundle_seq: 1, source_id: 'x', source_bundle_id: 1, rows: [user('ok', 1, '1')] },
-          { bundle_seq: 2, source_id: 'x', source_bundle_id: 2, rows: [user('bad', 2, score)] },
-        ] },
+        body: {
+          stable_bundle_seq: 2,
+          has_more: false,
+          bundles: [
+            { bundle_seq: 1, source_id: 'x', source_bundle_id: 1, rows: [user('ok', 1, '1')] },
+            { bundle_seq: 2, source_id: 'x', source_bundle_id: 2, rows: [user('bad', 2, score)] },
+          ],
+        },
       });
       const err = (await s.engine.pullToStable().catch((e: unknown) => e)) as SyncError;
       expect(err.code).toBe('bad_server_response');

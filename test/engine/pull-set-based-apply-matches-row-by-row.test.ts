@@ -57,7 +57,10 @@ function snapshot(s: EngineSetup): unknown {
   return {
     parents: rows(s.db, 'SELECT hex(id) AS id, tag, typeof(n) AS tn, n, typeof(f) AS tf, f FROM parents ORDER BY id'),
     kids: rows(s.db, 'SELECT id, hex(parent_id) AS p, typeof(ok) AS tok, ok, typeof(bl) AS tbl, hex(bl) AS bl, j, d FROM kids ORDER BY id'),
-    rowState: rows(s.db, 'SELECT schema_name, table_name, key_json, row_version, deleted FROM _sync_row_state ORDER BY table_name, key_json'),
+    rowState: rows(
+      s.db,
+      'SELECT schema_name, table_name, key_json, row_version, deleted FROM _sync_row_state ORDER BY table_name, key_json',
+    ),
     dirty: rows(s.db, 'SELECT table_name, key_json, op, payload FROM _sync_dirty_rows ORDER BY table_name, key_json'),
     checkpoint: scalar(s.db, 'SELECT last_bundle_seq_seen FROM _sync_attachment_state'),
   };
@@ -88,7 +91,12 @@ function makeBundle(rnd: () => number, version: () => number): Row[] {
       }
       const op = rnd() < 0.5 ? 'INSERT' : 'UPDATE';
       const payload: Record<string, JsonValue> = parents
-        ? { id, tag: rnd() < 0.3 ? null : `t${id.slice(-2)}-${pick(3)}`, n: String(pick(1000) - 500), f: rnd() < 0.5 ? '1e+21' : String(pick(1000) / 8) }
+        ? {
+            id,
+            tag: rnd() < 0.3 ? null : `t${id.slice(-2)}-${pick(3)}`,
+            n: String(pick(1000) - 500),
+            f: rnd() < 0.5 ? '1e+21' : String(pick(1000) / 8),
+          }
         : {
             id,
             parent_id: rnd() < 0.6 ? null : uuid(pick(PARENTS) + 1),
@@ -105,7 +113,11 @@ function makeBundle(rnd: () => number, version: () => number): Row[] {
 
 function apply(s: EngineSetup, setBased: boolean, seq: number, bundleRows: Row[]): { touched?: string[]; error?: string } {
   const ctx = ctxOf(s.engine);
-  const page: PullResponse = { stable_bundle_seq: seq, has_more: false, bundles: [{ bundle_seq: seq, source_id: 'x', source_bundle_id: seq, rows: bundleRows }] } as PullResponse;
+  const page: PullResponse = {
+    stable_bundle_seq: seq,
+    has_more: false,
+    bundles: [{ bundle_seq: seq, source_id: 'x', source_bundle_id: seq, rows: bundleRows }],
+  } as PullResponse;
   const [b] = validatePullPage(ctx, page, seq - 1, 0);
   try {
     const touched = (setBased ? applyPulledBundle : applyPulledBundleRowByRow)(ctx, b!.seq, b!.rows);
@@ -117,7 +129,11 @@ function apply(s: EngineSetup, setBased: boolean, seq: number, bundleRows: Row[]
 
 function localWrite(s: EngineSetup, rnd: () => number): void {
   const n = Math.floor(rnd() * KIDS);
-  if (rnd() < 0.5) s.db.exec({ sql: `INSERT INTO kids (id, ok, j) VALUES (?, 1, '"local"') ON CONFLICT(id) DO UPDATE SET j = '"local"'`, bind: [`k${n}`] });
+  if (rnd() < 0.5)
+    s.db.exec({
+      sql: `INSERT INTO kids (id, ok, j) VALUES (?, 1, '"local"') ON CONFLICT(id) DO UPDATE SET j = '"local"'`,
+      bind: [`k${n}`],
+    });
   else s.db.exec({ sql: 'DELETE FROM kids WHERE id = ?', bind: [`k${n}`] });
 }
 

@@ -43,7 +43,8 @@ describe('pull and snapshot (pull-snapshot/basic.json)', () => {
       const s = await attached();
       setCheckpoint(s, c.afterBundleSeq ?? 0);
       if (c.snapshotSession) s.server.on('POST', '/sync/snapshot-sessions', { status: 200, body: c.snapshotSession });
-      if (c.snapshotChunkResponse) s.server.on('GET', `/sync/snapshot-sessions/${c.snapshotSession.snapshot_id}`, { status: 200, body: c.snapshotChunkResponse });
+      if (c.snapshotChunkResponse)
+        s.server.on('GET', `/sync/snapshot-sessions/${c.snapshotSession.snapshot_id}`, { status: 200, body: c.snapshotChunkResponse });
 
       if (c.expectedPullErrorContains) {
         s.server.on('GET', '/sync/pull', { status: 200, body: c.pullResponse });
@@ -79,7 +80,10 @@ describe('pull and snapshot (pull-snapshot/basic.json)', () => {
         const r = c.snapshotSessionCreateRequest.source_replacement;
         setSourceId(s, r.previous_source_id);
         startSourceRecovery(s.db, 'user-a', r.reason, r.new_source_id);
-        s.server.on('GET', '/sync/pull', { status: 200, body: { stable_bundle_seq: c.snapshotSession.snapshot_bundle_seq, bundles: [], has_more: false } });
+        s.server.on('GET', '/sync/pull', {
+          status: 200,
+          body: { stable_bundle_seq: c.snapshotSession.snapshot_bundle_seq, bundles: [], has_more: false },
+        });
         await s.engine.pullToStable();
         expect(s.server.requestsTo('POST', '/sync/snapshot-sessions')[0]!.body).toEqual(c.snapshotSessionCreateRequest);
         expect(s.server.requestsTo('POST', '/sync/snapshot-sessions')[0]!.headers['oversync-source-id']).toBe(r.previous_source_id);

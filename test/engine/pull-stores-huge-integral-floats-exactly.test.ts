@@ -14,8 +14,18 @@ const VALUES = ['1e+21', '-9300000000000000000', '1.7976931348623157e+308', '922
 it('stores integral doubles beyond int64 exactly', async () => {
   const s = await openEngine(SCHEMA, [{ table: 'm', syncKey: 'id' }]);
   await attachStartedEmpty(s);
-  const bundleRows = VALUES.map((f, i) => ({ schema: 'main', table: 'm', key: { id: `k${i}` }, op: 'INSERT', row_version: i + 1, payload: { id: `k${i}`, f } }));
-  s.server.on('GET', '/sync/pull', { status: 200, body: { stable_bundle_seq: 1, has_more: false, bundles: [{ bundle_seq: 1, source_id: 'x', source_bundle_id: 1, rows: bundleRows }] } });
+  const bundleRows = VALUES.map((f, i) => ({
+    schema: 'main',
+    table: 'm',
+    key: { id: `k${i}` },
+    op: 'INSERT',
+    row_version: i + 1,
+    payload: { id: `k${i}`, f },
+  }));
+  s.server.on('GET', '/sync/pull', {
+    status: 200,
+    body: { stable_bundle_seq: 1, has_more: false, bundles: [{ bundle_seq: 1, source_id: 'x', source_bundle_id: 1, rows: bundleRows }] },
+  });
   await expect(s.engine.pullToStable()).resolves.toMatchObject({ checkpoint: 1, rowsApplied: VALUES.length });
   const stored = rows(s.db, 'SELECT typeof(f) AS t, f FROM m ORDER BY id');
   expect(stored.map((r) => r.t)).toEqual(VALUES.map(() => 'real'));

@@ -33,7 +33,16 @@ describe('bad committed bundles', () => {
       const tampered = c.rows.map((r) => ({ ...r, payload: { ...r.payload, name: 'Mallory' } }));
       return {
         status: 200,
-        body: { bundle_seq: 1, source_id: c.sourceId, source_bundle_id: 1, row_count: 1, bundle_hash: c.hash, rows: tampered, next_row_ordinal: 0, has_more: false },
+        body: {
+          bundle_seq: 1,
+          source_id: c.sourceId,
+          source_bundle_id: 1,
+          row_count: 1,
+          bundle_hash: c.hash,
+          rows: tampered,
+          next_row_ordinal: 0,
+          has_more: false,
+        },
       };
     });
     server.install(s.server);
@@ -54,7 +63,10 @@ describe('bad committed bundles', () => {
     const { s, server } = await setup();
     s.server.on('POST', '/sync/push-sessions', { status: 200, body: { status: 'staging', push_id: 'p1', planned_row_count: 1 } });
     s.server.on('POST', '/sync/push-sessions/p1/chunks', { status: 200, body: { push_id: 'p1', next_expected_row_ordinal: 1 } });
-    s.server.on('POST', '/sync/push-sessions/p1/commit', { status: 200, body: { bundle_seq: 1, source_id: s.engine.status.sourceId, source_bundle_id: 9, row_count: 1, bundle_hash: 'a'.repeat(64) } });
+    s.server.on('POST', '/sync/push-sessions/p1/commit', {
+      status: 200,
+      body: { bundle_seq: 1, source_id: s.engine.status.sourceId, source_bundle_id: 9, row_count: 1, bundle_hash: 'a'.repeat(64) },
+    });
     s.server.always('DELETE', /push-sessions/, { status: 204 });
     void server;
     const err = (await s.engine.pushPending().catch((e: unknown) => e)) as SyncError;

@@ -69,7 +69,10 @@ describe('push (push/basic-insert.json)', () => {
       status: 200,
       body: withRealHashes(c.pushCommitResponse, hash, requestHash),
     }));
-    s.server.on('GET', '/sync/committed-bundles/1/rows', () => ({ status: 200, body: withRealHashes(c.committedBundleRowsResponse, hash, requestHash) }));
+    s.server.on('GET', '/sync/committed-bundles/1/rows', () => ({
+      status: 200,
+      body: withRealHashes(c.committedBundleRowsResponse, hash, requestHash),
+    }));
     const res = await s.engine.pushPending();
     expect(res).toMatchObject({ outcome: 'committed', bundleSeq: 1, rowCount: 1 });
     const st = finalState(s);
@@ -89,7 +92,10 @@ describe('push (push/basic-insert.json)', () => {
     const c = fixture.cases.find((x) => x.name === 'server-wins-update-conflict');
     const { s } = await setup(c);
     s.db.exec("INSERT INTO users(id, name) VALUES ('user-1', 'Local')");
-    s.server.on('POST', '/sync/push-sessions', { status: 200, body: { status: 'staging', push_id: 'p1', planned_row_count: 1, next_expected_row_ordinal: 0 } });
+    s.server.on('POST', '/sync/push-sessions', {
+      status: 200,
+      body: { status: 'staging', push_id: 'p1', planned_row_count: 1, next_expected_row_ordinal: 0 },
+    });
     s.server.on('POST', '/sync/push-sessions/p1/chunks', { status: 200, body: { push_id: 'p1', next_expected_row_ordinal: 1 } });
     s.server.on('POST', '/sync/push-sessions/p1/commit', { status: 409, body: c.pushConflictResponse });
     const events: unknown[] = [];
@@ -100,11 +106,18 @@ describe('push (push/basic-insert.json)', () => {
     expect(st).toMatchObject({ dirtyRowCount: 0, outboxRowCount: 0 });
     expect(rows(s.db, 'SELECT row_version, deleted FROM _sync_row_state')).toEqual([{ row_version: 2, deleted: 0 }]);
     expect(scalar(s.db, "SELECT name FROM users WHERE id = 'user-1'")).toBe('Server');
-    expect(events).toEqual([{
-      table: 'users', key: 'user-1', localOp: 'INSERT',
-      localRow: { id: 'user-1', name: 'Local' }, serverRow: c.pushConflictResponse.conflict.server_row,
-      serverVersion: 2, serverDeleted: false, resolution: 'server',
-    }]);
+    expect(events).toEqual([
+      {
+        table: 'users',
+        key: 'user-1',
+        localOp: 'INSERT',
+        localRow: { id: 'user-1', name: 'Local' },
+        serverRow: c.pushConflictResponse.conflict.server_row,
+        serverVersion: 2,
+        serverDeleted: false,
+        resolution: 'server',
+      },
+    ]);
   });
 
   it('already-committed-request-hash-mismatch-preserves-source-sequence-error', async () => {
@@ -128,7 +141,10 @@ describe('push (push/basic-insert.json)', () => {
     const c = fixture.cases.find((x) => x.name === 'committed-remote-request-hash-mismatch-requires-rebuild');
     const { s, hash, requestHash } = await setup(c);
     s.db.exec(c.localWrite.sql);
-    s.server.on('POST', '/sync/push-sessions', { status: 200, body: { status: 'staging', push_id: 'p1', planned_row_count: 1, next_expected_row_ordinal: 0 } });
+    s.server.on('POST', '/sync/push-sessions', {
+      status: 200,
+      body: { status: 'staging', push_id: 'p1', planned_row_count: 1, next_expected_row_ordinal: 0 },
+    });
     s.server.on('POST', '/sync/push-sessions/p1/chunks', { status: 200, body: { push_id: 'p1', next_expected_row_ordinal: 1 } });
     s.server.on('POST', '/sync/push-sessions/p1/commit', { status: 200, body: withRealHashes(c.pushCommitResponse, hash, requestHash) });
     const err = await s.engine.pushPending().catch((e: unknown) => e);
@@ -148,9 +164,15 @@ describe('push (push/basic-insert.json)', () => {
     const c = fixture.cases.find((x) => x.name === 'single-insert-commit');
     const { s } = await setup(c);
     s.db.exec("INSERT INTO users(id, name) VALUES ('user-1', 'Ada')");
-    s.server.on('POST', '/sync/push-sessions', { status: 200, body: { ...c.pushSessionCreateResponse, canonical_request_hash: undefined } });
+    s.server.on('POST', '/sync/push-sessions', {
+      status: 200,
+      body: { ...c.pushSessionCreateResponse, canonical_request_hash: undefined },
+    });
     s.server.on('POST', `/sync/push-sessions/${c.pushSessionCreateResponse.push_id}/chunks`, { status: 200, body: c.pushChunkResponse });
-    s.server.on('POST', `/sync/push-sessions/${c.pushSessionCreateResponse.push_id}/commit`, { status: 200, body: { ...c.pushCommitResponse, canonical_request_hash: undefined } });
+    s.server.on('POST', `/sync/push-sessions/${c.pushSessionCreateResponse.push_id}/commit`, {
+      status: 200,
+      body: { ...c.pushCommitResponse, canonical_request_hash: undefined },
+    });
     s.server.always('DELETE', /push-sessions/, { status: 204 });
     const err = await s.engine.pushPending().catch((e: unknown) => e);
     expect((err as SyncError).code).toBe('bad_server_response');

@@ -29,7 +29,9 @@ it('pushes BLOB UUID keys and references as dashed UUIDs', async () => {
   s.server.on('POST', '/sync/push-sessions', () => Promise.reject(new TypeError('offline')));
   const server = new PushResponder();
   server.install(s.server);
-  s.db.exec(`INSERT INTO parents VALUES (unhex('${hex(P)}'), 'p'); INSERT INTO kids VALUES (unhex('${hex(K).toUpperCase()}'), unhex('${hex(P)}'), 'k')`);
+  s.db.exec(
+    `INSERT INTO parents VALUES (unhex('${hex(P)}'), 'p'); INSERT INTO kids VALUES (unhex('${hex(K).toUpperCase()}'), unhex('${hex(P)}'), 'k')`,
+  );
   await expect(s.engine.pushPending()).rejects.toMatchObject({ code: 'network_error' });
   expect(rows(s.db, 'SELECT table_name, key_json, wire_key_json FROM _sync_outbox_rows ORDER BY row_ordinal')).toEqual([
     { table_name: 'parents', key_json: `{"id":"${hex(P)}"}`, wire_key_json: `{"id":"${P}"}` },

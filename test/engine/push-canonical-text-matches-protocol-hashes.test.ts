@@ -13,7 +13,14 @@ import { keyJsonToWire, localPayloadToWire } from '../../worker/engine/codec.ts'
 import { loadSchemaModel } from '../../worker/engine/table-config.ts';
 import type { TableModel } from '../../worker/engine/table-config.ts';
 import type { SyncedTable } from '../../worker/engine/types.ts';
-import { committedBundleHash, encodeLocalPayload, keyTextOfKeyJson, pushBodyRow, pushRequestHashOf, tableNameText } from '../../worker/engine/wire-text.ts';
+import {
+  committedBundleHash,
+  encodeLocalPayload,
+  keyTextOfKeyJson,
+  pushBodyRow,
+  pushRequestHashOf,
+  tableNameText,
+} from '../../worker/engine/wire-text.ts';
 import type { PushRowText } from '../../worker/engine/wire-text.ts';
 import { attachStartedEmpty, openEngine } from './support/engine.ts';
 import { rows as queryRows } from './support/sqlite.ts';
@@ -26,7 +33,16 @@ const TABLES: SyncedTable[] = [
   { table: 'things', syncKey: 'id', columns: { id: 'uuid' } },
 ];
 
-const AWKWARD = ['', 'plain', 'quote " and \\ backslash', 'ctl \u0001\b\t\n\f\r\u001f end', 'del \u007f', 'line sep \u2028 \u2029', 'émoji 😀 中文', '</script>'];
+const AWKWARD = [
+  '',
+  'plain',
+  'quote " and \\ backslash',
+  'ctl \u0001\b\t\n\f\r\u001f end',
+  'del \u007f',
+  'line sep \u2028 \u2029',
+  'émoji 😀 中文',
+  '</script>',
+];
 
 async function captured() {
   const s = await openEngine(SCHEMA, TABLES);
@@ -92,7 +108,13 @@ describe('canonical push text', () => {
     const { model, dirty } = await captured();
     const committed: BundleRow[] = dirty.map((d, i) => {
       const t = model.byName.get(String(d.table_name))!;
-      const row: BundleRow = { schema: 'main', table: t.table, key: keyJsonToWire(t, String(d.key_json)), op: i % 2 ? 'UPDATE' : 'INSERT', row_version: 9 };
+      const row: BundleRow = {
+        schema: 'main',
+        table: t.table,
+        key: keyJsonToWire(t, String(d.key_json)),
+        op: i % 2 ? 'UPDATE' : 'INSERT',
+        row_version: 9,
+      };
       row.payload = localPayloadToWire(t, String(d.payload));
       return row;
     });

@@ -8,7 +8,9 @@ import { attachStartedEmpty, openEngine } from './support/engine.ts';
 import { PushResponder } from './support/push-responder.ts';
 
 it('splits large rows into chunks of at most ~4 MiB and small rows by count', async () => {
-  const s = await openEngine('CREATE TABLE docs (id TEXT PRIMARY KEY NOT NULL, body TEXT)', [{ table: 'docs', syncKey: 'id' }], { pushChunkRows: 1000 });
+  const s = await openEngine('CREATE TABLE docs (id TEXT PRIMARY KEY NOT NULL, body TEXT)', [{ table: 'docs', syncKey: 'id' }], {
+    pushChunkRows: 1000,
+  });
   await attachStartedEmpty(s);
   const server = new PushResponder();
   server.install(s.server);
@@ -18,7 +20,11 @@ it('splits large rows into chunks of at most ~4 MiB and small rows by count', as
   for (let i = 0; i < 1500; i++) ins.bind([`small-${String(i).padStart(4, '0')}`, 's']).stepReset();
   ins.finalize();
   expect(await s.engine.pushPending()).toMatchObject({ outcome: 'committed', rowCount: 1510 });
-  const chunks = s.server.requestsTo('POST', /\/chunks$/).map((r) => ({ size: r.rawBody!.length, rows: (r.body as { rows: unknown[] }).rows.length, start: (r.body as { start_row_ordinal: number }).start_row_ordinal }));
+  const chunks = s.server.requestsTo('POST', /\/chunks$/).map((r) => ({
+    size: r.rawBody!.length,
+    rows: (r.body as { rows: unknown[] }).rows.length,
+    start: (r.body as { start_row_ordinal: number }).start_row_ordinal,
+  }));
   for (const c of chunks) expect(c.size).toBeLessThan(5.5 * 1024 * 1024);
   expect(chunks.map((c) => c.rows)).toEqual([4, 4, 2 + 998, 502]);
   expect(chunks.map((c) => c.start)).toEqual([0, 4, 8, 1008]);

@@ -42,7 +42,7 @@ describe('push crash/resume matrix', () => {
       if (step === 'before-upload') {
         // Freeze happened, then the connection died before the first request got through.
         await s.engine.pushPending().catch(() => undefined);
-        expect(scalar(s.db, "SELECT state FROM _sync_outbox_bundle")).toBe('prepared');
+        expect(scalar(s.db, 'SELECT state FROM _sync_outbox_bundle')).toBe('prepared');
       } else {
         server.crashAfter(step as PushStep);
         const err = await s.engine.pushPending().catch((e: unknown) => e);

@@ -18,7 +18,9 @@ it('pushes the synced tables and keeps the intents of a table no longer synced',
     { table: 'drafts', syncKey: 'id' },
   ]);
   await attachStartedEmpty(s);
-  s.db.exec("INSERT INTO drafts VALUES ('d1', 'draft'); INSERT INTO notes VALUES ('n1', 'note'); INSERT INTO notes VALUES ('n2', 'note 2')");
+  s.db.exec(
+    "INSERT INTO drafts VALUES ('d1', 'draft'); INSERT INTO notes VALUES ('n1', 'note'); INSERT INTO notes VALUES ('n2', 'note 2')",
+  );
   await s.engine.close();
 
   const notesOnly = [{ table: 'notes', syncKey: 'id' }];
@@ -28,6 +30,8 @@ it('pushes the synced tables and keeps the intents of a table no longer synced',
   server.install(s.server);
   expect(await again.pushPending()).toMatchObject({ outcome: 'committed', rowCount: 2 });
   expect(server.committed[0]!.rows.map((r) => `${r.table} ${r.key.id}`)).toEqual(['notes n1', 'notes n2']);
-  expect(rows(s.db, 'SELECT table_name, key_json, op FROM _sync_dirty_rows')).toEqual([{ table_name: 'drafts', key_json: '{"id":"d1"}', op: 'INSERT' }]);
+  expect(rows(s.db, 'SELECT table_name, key_json, op FROM _sync_dirty_rows')).toEqual([
+    { table_name: 'drafts', key_json: '{"id":"d1"}', op: 'INSERT' },
+  ]);
   expect(rows(s.db, 'SELECT COUNT(*) AS n FROM _sync_outbox_rows')).toEqual([{ n: 0 }]);
 });

@@ -24,7 +24,9 @@ it('orders upserts parents-first and deletes children-first, each in capture ord
   const pushed = () => server.committed.at(-1)!.rows.map((r) => `${r.op} ${r.table} ${r.key.id}`);
 
   // One table, upserts only: capture order, not key order.
-  s.db.exec("INSERT INTO users VALUES ('u3', 'c'); INSERT INTO users VALUES ('u1', 'a'); INSERT INTO users VALUES ('u2', 'b'); UPDATE users SET name = 'c2' WHERE id = 'u3'");
+  s.db.exec(
+    "INSERT INTO users VALUES ('u3', 'c'); INSERT INTO users VALUES ('u1', 'a'); INSERT INTO users VALUES ('u2', 'b'); UPDATE users SET name = 'c2' WHERE id = 'u3'",
+  );
   await s.engine.pushPending();
   expect(pushed()).toEqual(['INSERT users u3', 'INSERT users u1', 'INSERT users u2']);
 

@@ -61,20 +61,36 @@ const EXCEPTION: Record<string, string[]> = {
 // Cases about the committed-rows endpoint: the engine reads committed rows back only when the
 // commit differs from the push (an identical commit is proved by its bundle_hash), so these run
 // against a server that canonicalizes the pushed name.
-const FETCHES_COMMITTED_ROWS = new Set(['committed_replay_pruned', 'committed_replay_bad_bundle_hash', 'committed_bundle_not_found_then_success']);
+const FETCHES_COMMITTED_ROWS = new Set([
+  'committed_replay_pruned',
+  'committed_replay_bad_bundle_hash',
+  'committed_bundle_not_found_then_success',
+]);
 
 const MAPPED = new Set(['deleted-authoritative-invalid-resolver-restores-dirty-rows', 'committed-replay-pruned-requires-rebuild']);
-const ELSEWHERE = new Set(['already-committed-request-hash-mismatch-preserves-source-sequence-error', 'committed-remote-request-hash-mismatch-requires-rebuild']);
+const ELSEWHERE = new Set([
+  'already-committed-request-hash-mismatch-preserves-source-sequence-error',
+  'committed-remote-request-hash-mismatch-requires-rebuild',
+]);
 
 describe('push recovery (push/behavior/recovery.json)', () => {
   for (const c of fixture.cases.filter((x) => !ELSEWHERE.has(x.name))) {
     it(c.name, async () => {
       const two = c.schema === 'users-posts';
       let scripted: typeof fetch = () => Promise.reject(new Error('not open yet'));
-      const s = await openEngine(two ? USERS_POSTS : USERS, two ? [{ table: 'users', syncKey: 'id' }, { table: 'posts', syncKey: 'id' }] : [{ table: 'users', syncKey: 'id' }], {
-        conflicts: c.resolver === 'client_wins' || c.resolver === 'keep_local' ? 'client-wins' : 'server-wins',
-        ...(FETCHES_COMMITTED_ROWS.has(c.serverScript.kind) ? { fetch: normalizingFetch(() => scripted, 'name') } : {}),
-      });
+      const s = await openEngine(
+        two ? USERS_POSTS : USERS,
+        two
+          ? [
+              { table: 'users', syncKey: 'id' },
+              { table: 'posts', syncKey: 'id' },
+            ]
+          : [{ table: 'users', syncKey: 'id' }],
+        {
+          conflicts: c.resolver === 'client_wins' || c.resolver === 'keep_local' ? 'client-wins' : 'server-wins',
+          ...(FETCHES_COMMITTED_ROWS.has(c.serverScript.kind) ? { fetch: normalizingFetch(() => scripted, 'name') } : {}),
+        },
+      );
       scripted = s.server.fetch;
       await attachStartedEmpty(s);
       const server = new PushResponder();
@@ -84,27 +100,47 @@ describe('push recovery (push/behavior/recovery.json)', () => {
         server.install(s.server);
         runSetup(s, c.localSetupSql);
         await s.engine.pushPending();
-        server.override('commit', { status: 409, body: { error: 'push_conflict', message: 'conflict', conflict: script.conflict } }, 1, () => true);
+        server.override(
+          'commit',
+          { status: 409, body: { error: 'push_conflict', message: 'conflict', conflict: script.conflict } },
+          1,
+          () => true,
+        );
         server.versions.set('users:{"id":"user-1"}', { version: 7, deleted: false, payload: script.conflict.server_row });
         server.nextSeq = 8;
       } else {
         // Seed rows that the fixture marks as already synced live on the server too.
         runSetup(s, c.localSetupSql);
         for (const r of rows(s.db, 'SELECT table_name, key_json, row_version, deleted FROM _sync_row_state')) {
-          server.versions.set(`${r.table_name as string}:${r.key_json as string}`, { version: Number(r.row_version), deleted: r.deleted === 1, payload: null });
+          server.versions.set(`${r.table_name as string}:${r.key_json as string}`, {
+            version: Number(r.row_version),
+            deleted: r.deleted === 1,
+            payload: null,
+          });
         }
         switch (script.kind) {
           case 'conflict_once':
             server.override('commit', { status: 409, body: { error: 'push_conflict', message: 'conflict', conflict: script.conflict } });
-            if (script.conflict.server_row_deleted) server.versions.set('users:{"id":"user-1"}', { version: 7, deleted: true, payload: null });
+            if (script.conflict.server_row_deleted)
+              server.versions.set('users:{"id":"user-1"}', { version: 7, deleted: true, payload: null });
             server.nextSeq = 8;
             break;
           case 'committed_replay_pruned':
             server.override('rows', { status: 409, body: { error: 'history_pruned', message: 'pruned' } });
-            s.server.on('POST', '/sync/snapshot-sessions', { status: 200, body: { snapshot_id: 'snap', snapshot_bundle_seq: 1, row_count: 1, byte_count: 1, expires_at: '2099-01-01T00:00:00Z' } });
+            s.server.on('POST', '/sync/snapshot-sessions', {
+              status: 200,
+              body: { snapshot_id: 'snap', snapshot_bundle_seq: 1, row_count: 1, byte_count: 1, expires_at: '2099-01-01T00:00:00Z' },
+            });
             s.server.on('GET', '/sync/snapshot-sessions/snap', {
               status: 200,
-              body: { snapshot_id: 'snap', snapshot_bundle_seq: 1, rows: [{ schema: 'main', table: 'users', key: { id: 'user-1' }, row_version: 1, payload: { id: 'user-1', name: 'Ada' } }], next_row_ordinal: 1, byte_count: 1, has_more: false },
+              body: {
+                snapshot_id: 'snap',
+                snapshot_bundle_seq: 1,
+                rows: [{ schema: 'main', table: 'users', key: { id: 'user-1' }, row_version: 1, payload: { id: 'user-1', name: 'Ada' } }],
+                next_row_ordinal: 1,
+                byte_count: 1,
+                has_more: false,
+              },
             });
             s.server.always('DELETE', '/sync/snapshot-sessions/snap', { status: 204 });
             break;
@@ -112,7 +148,11 @@ describe('push recovery (push/behavior/recovery.json)', () => {
             server.tamperNextRows = true;
             break;
           case 'committed_bundle_not_found_then_success':
-            server.override('rows', { status: 404, body: { error: 'committed_bundle_not_found', message: 'not yet' } }, script.notFoundCount);
+            server.override(
+              'rows',
+              { status: 404, body: { error: 'committed_bundle_not_found', message: 'not yet' } },
+              script.notFoundCount,
+            );
             break;
           case 'precommit_retry':
             server.override('chunk', { status: 500, body: { error: 'push_chunk_failed', message: 'boom' } });
@@ -133,8 +173,16 @@ describe('push recovery (push/behavior/recovery.json)', () => {
           );
           if (MAPPED.has(c.name)) {
             expect(result).toBeNull();
-            expect(state(s)).toMatchObject({ rebuildRequired: false, outboxState: 'none', outboxRowCount: 0, dirtyRowCount: 0, nextSourceBundleId: 2 });
-            expect(rows(s.db, 'SELECT id, name FROM users')).toEqual(c.name.startsWith('deleted') ? [{ id: 'user-1', name: 'Local Name' }] : [{ id: 'user-1', name: 'Ada' }]);
+            expect(state(s)).toMatchObject({
+              rebuildRequired: false,
+              outboxState: 'none',
+              outboxRowCount: 0,
+              dirtyRowCount: 0,
+              nextSourceBundleId: 2,
+            });
+            expect(rows(s.db, 'SELECT id, name FROM users')).toEqual(
+              c.name.startsWith('deleted') ? [{ id: 'user-1', name: 'Local Name' }] : [{ id: 'user-1', name: 'Ada' }],
+            );
             continue;
           }
           if (step.expectedException === 'none') expect(result).toBeNull();

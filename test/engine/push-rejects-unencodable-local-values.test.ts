@@ -31,7 +31,7 @@ describe('unencodable local values', () => {
       expect((err as Error).message).toContain(`items.${column}`);
       expect(s.server.requests.length).toBe(before);
       expect(scalar(s.db, 'SELECT COUNT(*) FROM _sync_dirty_rows')).toBe(1);
-      expect(scalar(s.db, "SELECT state FROM _sync_outbox_bundle")).toBe('none');
+      expect(scalar(s.db, 'SELECT state FROM _sync_outbox_bundle')).toBe('none');
       s.db.exec("UPDATE items SET qty = 9223372036854775807, flag = 0, doc = '{\"a\":[1,2]}' WHERE id = 'i1'");
       await expect(s.engine.pushPending()).resolves.toMatchObject({ outcome: 'committed' });
       expect(server.committed[0]!.rows[0]!.payload).toEqual({ id: 'i1', qty: '9223372036854775807', flag: '0', doc: { a: [1, 2] } });

@@ -33,7 +33,13 @@ it('rewrites only the rows whose committed values differ from the local row', as
   const before = rows(s.db, 'SELECT id, label, at, ref, doc, hex(raw) AS raw, qty, ratio FROM items ORDER BY id');
   expect(await s.engine.pushPending()).toMatchObject({ outcome: 'committed', bundleSeq: 1, rowCount: 7 });
 
-  expect(rows(s.db, 'SELECT id FROM rewrites ORDER BY id').map((r) => r.id)).toEqual(['blob', 'json-spaced', 'numeric-ts', 'text-blob', 'upper-uuid']);
+  expect(rows(s.db, 'SELECT id FROM rewrites ORDER BY id').map((r) => r.id)).toEqual([
+    'blob',
+    'json-spaced',
+    'numeric-ts',
+    'text-blob',
+    'upper-uuid',
+  ]);
   const after = rows(s.db, 'SELECT id, typeof(at) AS at_type, ref, doc, typeof(raw) AS raw_type FROM items ORDER BY id');
   // Rewritten as the text "20240101", which the column's NUMERIC affinity stores as an integer again.
   expect(after.find((r) => r.id === 'numeric-ts')).toMatchObject({ at_type: 'integer' });
@@ -44,14 +50,20 @@ it('rewrites only the rows whose committed values differ from the local row', as
   const now = rows(s.db, 'SELECT id, label, at, ref, doc, hex(raw) AS raw, qty, ratio FROM items ORDER BY id');
   for (const id of ['plain', 'nulls', 'blob']) expect(now.find((r) => r.id === id)).toEqual(before.find((r) => r.id === id));
   expect(rows(s.db, 'SELECT key_json, row_version, deleted FROM _sync_row_state ORDER BY key_json')).toEqual(
-    ['blob', 'json-spaced', 'nulls', 'numeric-ts', 'plain', 'text-blob', 'upper-uuid'].map((id) => ({ key_json: `{"id":"${id}"}`, row_version: 1, deleted: 0 })),
+    ['blob', 'json-spaced', 'nulls', 'numeric-ts', 'plain', 'text-blob', 'upper-uuid'].map((id) => ({
+      key_json: `{"id":"${id}"}`,
+      row_version: 1,
+      deleted: 0,
+    })),
   );
 
   // A delete and an update committed as sent: tombstone and version recorded, nothing rewritten.
-  s.db.exec("DELETE FROM rewrites; DELETE FROM items WHERE id = 'plain'; UPDATE items SET label = 'y' WHERE id = 'nulls'; DELETE FROM rewrites");
+  s.db.exec(
+    "DELETE FROM rewrites; DELETE FROM items WHERE id = 'plain'; UPDATE items SET label = 'y' WHERE id = 'nulls'; DELETE FROM rewrites",
+  );
   expect(await s.engine.pushPending()).toMatchObject({ outcome: 'committed', bundleSeq: 2, rowCount: 2 });
   expect(rows(s.db, 'SELECT id FROM rewrites')).toEqual([]);
-  expect(rows(s.db, "SELECT key_json, row_version, deleted FROM _sync_row_state WHERE row_version = 2 ORDER BY key_json")).toEqual([
+  expect(rows(s.db, 'SELECT key_json, row_version, deleted FROM _sync_row_state WHERE row_version = 2 ORDER BY key_json')).toEqual([
     { key_json: '{"id":"nulls"}', row_version: 2, deleted: 0 },
     { key_json: '{"id":"plain"}', row_version: 2, deleted: 1 },
   ]);

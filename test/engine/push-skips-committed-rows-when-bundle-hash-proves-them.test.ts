@@ -21,7 +21,15 @@ async function setup(booleansAsJson: boolean) {
   // `booleansAsJson`: the server commits booleans in their outbound form (true/false), as ours does.
   const s = await openEngine(SCHEMA, TABLES, {
     retry: { attempts: 1 },
-    ...(booleansAsJson ? { fetch: normalizingFetch(() => scripted, 'done', (v) => v === '1') } : {}),
+    ...(booleansAsJson
+      ? {
+          fetch: normalizingFetch(
+            () => scripted,
+            'done',
+            (v) => v === '1',
+          ),
+        }
+      : {}),
   });
   scripted = s.server.fetch;
   await attachStartedEmpty(s);

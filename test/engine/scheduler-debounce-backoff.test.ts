@@ -38,7 +38,12 @@ describe('SyncScheduler', () => {
 
   it('trigger() runs at once even inside a debounce window; the interval repeats', async () => {
     const run = vi.fn(async () => {});
-    const s = new SyncScheduler(fakeClock(), run, () => true, { debounceMs: 500, intervalMs: 10_000, backoffMinMs: 1000, backoffMaxMs: 60_000 });
+    const s = new SyncScheduler(fakeClock(), run, () => true, {
+      debounceMs: 500,
+      intervalMs: 10_000,
+      backoffMinMs: 1000,
+      backoffMaxMs: 60_000,
+    });
     s.start();
     s.notifyWrite();
     s.trigger();
@@ -59,7 +64,12 @@ describe('SyncScheduler', () => {
       times.push(Date.now() - start);
       if (fail-- > 0) throw new Error('down');
     });
-    const s = new SyncScheduler(fakeClock(0.5), run, () => true, { debounceMs: 0, intervalMs: 0, backoffMinMs: 1000, backoffMaxMs: 60_000 });
+    const s = new SyncScheduler(fakeClock(0.5), run, () => true, {
+      debounceMs: 0,
+      intervalMs: 0,
+      backoffMinMs: 1000,
+      backoffMaxMs: 60_000,
+    });
     s.trigger();
     await vi.advanceTimersByTimeAsync(10_000);
     expect(times).toEqual([0, 1000, 3000, 7000]);
@@ -68,7 +78,12 @@ describe('SyncScheduler', () => {
 
   it('does not run while it must not (offline, auth required, detached)', async () => {
     const run = vi.fn(async () => {});
-    const s = new SyncScheduler(fakeClock(), run, () => false, { debounceMs: 10, intervalMs: 100, backoffMinMs: 1000, backoffMaxMs: 60_000 });
+    const s = new SyncScheduler(fakeClock(), run, () => false, {
+      debounceMs: 10,
+      intervalMs: 100,
+      backoffMinMs: 1000,
+      backoffMaxMs: 60_000,
+    });
     s.start();
     s.notifyWrite();
     await vi.advanceTimersByTimeAsync(1000);
@@ -84,7 +99,9 @@ describe('SyncScheduler', () => {
 
 describe('single-flight sync()', () => {
   it('concurrent sync() calls share one run', async () => {
-    const s = await openEngine('CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL)', [{ table: 'users', syncKey: 'id' }]);
+    const s = await openEngine('CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL)', [
+      { table: 'users', syncKey: 'id' },
+    ]);
     await attachStartedEmpty(s);
     new PushResponder().install(s.server);
     s.server.always('GET', '/sync/pull', { status: 200, body: { stable_bundle_seq: 1, bundles: [], has_more: false } });

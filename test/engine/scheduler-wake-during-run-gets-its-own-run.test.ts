@@ -23,11 +23,14 @@ afterEach(() => vi.useRealTimers());
 function controlledRuns(): { run: () => Promise<void>; started: number; release(fail?: boolean): void } {
   const state = { started: 0, release: (_fail?: boolean) => {} };
   return {
-    run: () => new Promise<void>((resolve, reject) => {
-      state.started++;
-      state.release = (fail) => (fail ? reject(new Error('down')) : resolve());
-    }),
-    get started() { return state.started; },
+    run: () =>
+      new Promise<void>((resolve, reject) => {
+        state.started++;
+        state.release = (fail) => (fail ? reject(new Error('down')) : resolve());
+      }),
+    get started() {
+      return state.started;
+    },
     release: (fail) => state.release(fail),
   };
 }

@@ -14,16 +14,33 @@ const SCHEMA = 'CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, name TEXT, n I
 const TABLES = [{ table: 'users', syncKey: 'id', columns: { flag: 'boolean' as const } }];
 type Row = { schema: string; table: unknown; key: unknown; row_version: unknown; payload: Record<string, unknown> };
 const good = (id: string, v: number): Row => ({
-  schema: 'main', table: 'users', key: { id }, row_version: v, payload: { id, name: `user ${id}`, n: String(v), f: '1.5', bl: 'AAE=', flag: true },
+  schema: 'main',
+  table: 'users',
+  key: { id },
+  row_version: v,
+  payload: { id, name: `user ${id}`, n: String(v), f: '1.5', bl: 'AAE=', flag: true },
 });
 
 /** Scripts a snapshot session whose chunks are answered by cursor (`max_rows` honoured). */
 function scriptSnapshot(s: EngineSetup, id: string, seq: number, snapshotRows: Row[]): void {
-  s.server.on('POST', '/sync/snapshot-sessions', { status: 200, body: { snapshot_id: id, snapshot_bundle_seq: seq, row_count: snapshotRows.length, byte_count: 1, expires_at: '2099-01-01T00:00:00Z' } });
+  s.server.on('POST', '/sync/snapshot-sessions', {
+    status: 200,
+    body: { snapshot_id: id, snapshot_bundle_seq: seq, row_count: snapshotRows.length, byte_count: 1, expires_at: '2099-01-01T00:00:00Z' },
+  });
   s.server.always('GET', `/sync/snapshot-sessions/${id}`, (req) => {
     const after = Number(req.query.after_row_ordinal);
     const part = snapshotRows.slice(after, after + Number(req.query.max_rows));
-    return { status: 200, body: { snapshot_id: id, snapshot_bundle_seq: seq, rows: part, next_row_ordinal: after + part.length, byte_count: 1, has_more: after + part.length < snapshotRows.length } };
+    return {
+      status: 200,
+      body: {
+        snapshot_id: id,
+        snapshot_bundle_seq: seq,
+        rows: part,
+        next_row_ordinal: after + part.length,
+        byte_count: 1,
+        has_more: after + part.length < snapshotRows.length,
+      },
+    };
   });
 }
 
@@ -78,7 +95,10 @@ describe('a malformed row in the last chunk', () => {
 
       scriptSnapshot(s, 'third', 12, [good('a', 10), good('f', 11)]);
       await expect(s.engine.hydrate()).resolves.toMatchObject({ outcome: 'applied_snapshot', checkpoint: 12, rowsApplied: 2 });
-      expect(rows(s.db, 'SELECT id, name FROM users ORDER BY id')).toEqual([{ id: 'a', name: 'edited locally' }, { id: 'f', name: 'user f' }]);
+      expect(rows(s.db, 'SELECT id, name FROM users ORDER BY id')).toEqual([
+        { id: 'a', name: 'edited locally' },
+        { id: 'f', name: 'user f' },
+      ]);
       expect(scalar(s.db, 'SELECT COUNT(*) FROM _sync_snapshot_stage')).toBe(0);
     });
   }

@@ -46,10 +46,14 @@ async function setup(): Promise<{ s: EngineSetup; events: SyncEvent[]; mode: { v
     getToken: () => {
       calls++;
       switch (mode.value) {
-        case 'ok': return shortLivedJwt();
-        case 'throws': throw new Error('identity server unreachable');
-        case 'rejects': return Promise.reject(new TypeError('Failed to fetch'));
-        case 'signed-out': return Promise.resolve(null);
+        case 'ok':
+          return shortLivedJwt();
+        case 'throws':
+          throw new Error('identity server unreachable');
+        case 'rejects':
+          return Promise.reject(new TypeError('Failed to fetch'));
+        case 'signed-out':
+          return Promise.resolve(null);
       }
     },
   });

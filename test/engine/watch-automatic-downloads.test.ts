@@ -68,19 +68,31 @@ describe('automatic downloads with watch (watch/behavior/automatic-downloads.jso
       const watchSupported = script.kind !== 'unsupported_capability';
       const s = await openEngine(SCHEMA, TABLES, {
         clock: testClock(1),
-        autoSync: { watch: true, debounceMs: 0, intervalMs: script.kind === 'unsupported_capability' || script.kind === 'hold_watch_open' ? 20 : 0 },
+        autoSync: {
+          watch: true,
+          debounceMs: 0,
+          intervalMs: script.kind === 'unsupported_capability' || script.kind === 'hold_watch_open' ? 20 : 0,
+        },
       });
       const bundles: any[] = [];
       const addBundles = (list: any[] = []) =>
         list.forEach((b) => {
           const seq = bundles.length + 1;
-          bundles.push({ bundle_seq: seq, source_id: 'remote-source', source_bundle_id: seq, rows: b.rows.map((r: any) => ({ ...r, row_version: seq })) });
+          bundles.push({
+            bundle_seq: seq,
+            source_id: 'remote-source',
+            source_bundle_id: seq,
+            rows: b.rows.map((r: any) => ({ ...r, row_version: seq })),
+          });
         });
       addBundles(script.startBundles);
       addBundles(script.remoteBundles);
       s.server.always('GET', '/sync/pull', (req) => {
         const after = Number(req.query.after_bundle_seq);
-        return { status: 200, body: { stable_bundle_seq: bundles.length, has_more: false, bundles: bundles.filter((b) => b.bundle_seq > after) } };
+        return {
+          status: 200,
+          body: { stable_bundle_seq: bundles.length, has_more: false, bundles: bundles.filter((b) => b.bundle_seq > after) },
+        };
       });
       let closes = 0;
       let watchRequests = 0;
@@ -110,7 +122,10 @@ describe('automatic downloads with watch (watch/behavior/automatic-downloads.jso
             );
         }
       });
-      s.server.always('GET', '/sync/capabilities', { status: 200, body: capabilitiesBody('main', TABLES, { bundle_change_watch: watchSupported }) });
+      s.server.always('GET', '/sync/capabilities', {
+        status: 200,
+        body: capabilitiesBody('main', TABLES, { bundle_change_watch: watchSupported }),
+      });
       await attachStartedEmpty(s, 'user-a', { bundle_change_watch: watchSupported });
       const pulls = () => s.server.requestsTo('GET', '/sync/pull').length;
       const watches = () => s.server.requestsTo('GET', '/sync/watch');
@@ -138,7 +153,7 @@ describe('automatic downloads with watch (watch/behavior/automatic-downloads.jso
         case 'stop-cancel-closes-active-watch-worker':
           await until(() => held !== null, 'watch open');
           await s.engine.close();
-          await until(() => closes >= 1, "stream cancelled");
+          await until(() => closes >= 1, 'stream cancelled');
           expect(closes).toBe(1);
           expect(pulls()).toBe(exp.fallbackPullsExactly);
           expect(watches()).toHaveLength(exp.watchAttemptsExactly);
@@ -156,7 +171,9 @@ describe('automatic downloads with watch (watch/behavior/automatic-downloads.jso
           await until(() => held !== null, 'watch open');
           addBundles(script.wakeBundles);
           (held as unknown as ReadableStreamDefaultController<Uint8Array>).enqueue(
-            new TextEncoder().encode(`event: bundle\ndata: {"bundle_seq":${bundles.length},"source_id":"remote-source","source_bundle_id":1}\n\n`),
+            new TextEncoder().encode(
+              `event: bundle\ndata: {"bundle_seq":${bundles.length},"source_id":"remote-source","source_bundle_id":1}\n\n`,
+            ),
           );
           await until(() => rows(s.db, 'SELECT id FROM users').length === 1, 'woken up');
           expect(pulls()).toBe(exp.fallbackPullsExactly);

@@ -39,8 +39,9 @@ describe('watch frames (watch/basic.json sseCases)', () => {
     const seed = Math.floor(Math.random() * 2 ** 31);
     console.log(`watch chunking seed ${seed}`);
     let x = seed;
-    const rand = () => ((x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-    const text = 'event: bundle\r\ndata: {"bundle_seq":5,"source_id":"dévice-ü"}\r\n\r\n: heartbeat\n\nevent: bundle\ndata: {"bundle_seq":6}\n\n';
+    const rand = () => (x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const text =
+      'event: bundle\r\ndata: {"bundle_seq":5,"source_id":"dévice-ü"}\r\n\r\n: heartbeat\n\nevent: bundle\ndata: {"bundle_seq":6}\n\n';
     const bytes = new TextEncoder().encode(text);
     const stream = new ReadableStream<Uint8Array>({
       start(controller) {

@@ -126,7 +126,8 @@ export function hostileJsonText(rng: Rng, depth = 0): string {
   if (r < 0.58) return rng.pick(['true', 'false', 'null']);
   if (r < 0.62) return nested(rng.pick([65, 200, 10_000]));
   if (r < 0.75 && depth < 3) return `[${Array.from({ length: rng.int(4) }, () => hostileJsonText(rng, depth + 1)).join(',')}]`;
-  if (depth < 3) return `{${Array.from({ length: rng.int(4) }, () => `${JSON.stringify(hostileString(rng)).replace(/[\ud800-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`)}:${hostileJsonText(rng, depth + 1)}`).join(',')}}`;
+  if (depth < 3)
+    return `{${Array.from({ length: rng.int(4) }, () => `${JSON.stringify(hostileString(rng)).replace(/[\ud800-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`)}:${hostileJsonText(rng, depth + 1)}`).join(',')}}`;
   return '{}';
 }
 
@@ -162,7 +163,15 @@ const TABLES: TableShape[] = [
     table: 'tasks',
     key: 'id',
     keyKind: 'uuid',
-    columns: { project_id: 'project', title: 'text', done: 'bool', priority: 'int8', estimate_hours: 'float8', attachment: 'bytea', due_at: 'timestamptz' },
+    columns: {
+      project_id: 'project',
+      title: 'text',
+      done: 'bool',
+      priority: 'int8',
+      estimate_hours: 'float8',
+      attachment: 'bytea',
+      due_at: 'timestamptz',
+    },
   },
   { table: 'tags', key: 'name', keyKind: 'text', columns: { color: 'text', weight: 'int4', meta: 'jsonb' } },
 ];
@@ -193,7 +202,12 @@ function rowText(rng: Rng, dev: FuzzDevice, hostileRate: number, table?: string)
   // Most rows carry one hostile value at most, so that bundles also commit and the commit path
   // (and its rejections) is exercised, not only chunk validation.
   const hostileColumn = rng.chance(hostileRate) ? rng.pick(Object.keys(shape.columns)) : null;
-  const key = shape.keyKind === 'uuid' ? (rng.chance(0.2) && shape.table === 'users' && dev.users.length ? rng.pick(dev.users) : rng.uuid()) : rng.pick(['red', 'green', 'blue', 'tag-' + rng.int(50)]);
+  const key =
+    shape.keyKind === 'uuid'
+      ? rng.chance(0.2) && shape.table === 'users' && dev.users.length
+        ? rng.pick(dev.users)
+        : rng.uuid()
+      : rng.pick(['red', 'green', 'blue', 'tag-' + rng.int(50)]);
   const members: string[] = [`${JSON.stringify(shape.key)}:${JSON.stringify(key)}`];
   for (const [column, kind] of Object.entries(shape.columns)) {
     if (rng.chance(0.05)) continue; // left out
@@ -240,7 +254,18 @@ function mutateBody(rng: Rng, text: string): string {
 }
 
 function hostilePathId(rng: Rng): string {
-  return rng.pick(['%', '%ZZ', '%E0%A4%A', '..', 'x'.repeat(5000), encodeURIComponent('\u0000'), '%F0%9F%98', '00000000-0000-0000-0000-000000000000', 'not-a-uuid', encodeURIComponent(hostileString(rng).replace(/[\ud800-\udfff]/g, '?'))]);
+  return rng.pick([
+    '%',
+    '%ZZ',
+    '%E0%A4%A',
+    '..',
+    'x'.repeat(5000),
+    encodeURIComponent('\u0000'),
+    '%F0%9F%98',
+    '00000000-0000-0000-0000-000000000000',
+    'not-a-uuid',
+    encodeURIComponent(hostileString(rng).replace(/[\ud800-\udfff]/g, '?')),
+  ]);
 }
 
 function hostileQueryValue(rng: Rng): string {
@@ -258,7 +283,13 @@ export async function runFuzzCase(rng: Rng, dev: FuzzDevice, send: Send, secret:
     exchanges.push({ request, answer });
     return answer;
   };
-  const req = (method: FuzzRequest['method'], path: string, body?: string): FuzzRequest => ({ method, path, body, sourceId: dev.sourceId, token: dev.token });
+  const req = (method: FuzzRequest['method'], path: string, body?: string): FuzzRequest => ({
+    method,
+    path,
+    body,
+    sourceId: dev.sourceId,
+    token: dev.token,
+  });
   const json = (a: FuzzAnswer): Record<string, unknown> | null => {
     try {
       return JSON.parse(a.text) as Record<string, unknown>;
@@ -277,13 +308,18 @@ export async function runFuzzCase(rng: Rng, dev: FuzzDevice, send: Send, secret:
     const rows = [...chain, ...Array.from({ length: rng.int(rng.chance(0.1) ? 300 : 6) }, () => rowText(rng, dev, 0.08))];
     if (rows.length === 0) rows.push(rowText(rng, dev, 0.2, 'tags'));
     const hash = dev.numbers ? '' : `,"canonical_request_hash":"${'a'.repeat(64)}"`;
-    const created = await go(req('POST', '/sync/push-sessions', `{"source_bundle_id":${dev.nextBundleId},"planned_row_count":${rows.length}${hash}}`));
+    const created = await go(
+      req('POST', '/sync/push-sessions', `{"source_bundle_id":${dev.nextBundleId},"planned_row_count":${rows.length}${hash}}`),
+    );
     const createdBody = json(created);
     if (created.status === 200 && createdBody?.status === 'staging') {
       const pushId = String(createdBody.push_id);
       const split = rows.length > 1 && rng.chance(0.3) ? 1 + rng.int(rows.length - 1) : rows.length;
       let ok = true;
-      for (const [start, part] of [[0, rows.slice(0, split)], [split, rows.slice(split)]] as const) {
+      for (const [start, part] of [
+        [0, rows.slice(0, split)],
+        [split, rows.slice(split)],
+      ] as const) {
         if (part.length === 0) continue;
         let body = `{"start_row_ordinal":${start},"rows":[${part.map((r) => r.text).join(',')}]}`;
         if (rng.chance(0.05)) body = mutateBody(rng, body);
@@ -300,7 +336,11 @@ export async function runFuzzCase(rng: Rng, dev: FuzzDevice, send: Send, secret:
       }
     } else if (createdBody?.status === 'already_committed') {
       dev.nextBundleId++;
-    } else if (createdBody?.error === 'source_retired' && typeof createdBody.replaced_by_source_id === 'string' && createdBody.replaced_by_source_id !== '') {
+    } else if (
+      createdBody?.error === 'source_retired' &&
+      typeof createdBody.replaced_by_source_id === 'string' &&
+      createdBody.replaced_by_source_id !== ''
+    ) {
       // Rotated by an earlier snapshot case: continue as the replacement, as a client would.
       dev.sourceId = createdBody.replaced_by_source_id;
       dev.nextBundleId = 1;
@@ -315,18 +355,43 @@ export async function runFuzzCase(rng: Rng, dev: FuzzDevice, send: Send, secret:
   } else if (kind < 58) {
     name = 'chunk-or-commit-hostile-id';
     const id = dev.pushId && rng.chance(0.5) ? dev.pushId : hostilePathId(rng);
-    if (rng.chance(0.5)) await go(req('POST', `/sync/push-sessions/${id}/chunks`, `{"start_row_ordinal":${hostileJsonText(rng)},"rows":[${rowText(rng, dev, 0.5).text}]}`));
-    else await go(req(rng.pick(['POST', 'DELETE'] as const), rng.chance(0.5) ? `/sync/push-sessions/${id}/commit` : `/sync/push-sessions/${id}`));
+    if (rng.chance(0.5))
+      await go(
+        req(
+          'POST',
+          `/sync/push-sessions/${id}/chunks`,
+          `{"start_row_ordinal":${hostileJsonText(rng)},"rows":[${rowText(rng, dev, 0.5).text}]}`,
+        ),
+      );
+    else
+      await go(
+        req(rng.pick(['POST', 'DELETE'] as const), rng.chance(0.5) ? `/sync/push-sessions/${id}/commit` : `/sync/push-sessions/${id}`),
+      );
   } else if (kind < 68) {
     name = 'pull';
-    await go(req('GET', `/sync/pull?after_bundle_seq=${rng.chance(0.6) ? rng.int(5) : hostileQueryValue(rng)}&max_bundles=${rng.chance(0.6) ? 1 + rng.int(100) : hostileQueryValue(rng)}${rng.chance(0.2) ? `&target_bundle_seq=${hostileQueryValue(rng)}` : ''}`));
+    await go(
+      req(
+        'GET',
+        `/sync/pull?after_bundle_seq=${rng.chance(0.6) ? rng.int(5) : hostileQueryValue(rng)}&max_bundles=${rng.chance(0.6) ? 1 + rng.int(100) : hostileQueryValue(rng)}${rng.chance(0.2) ? `&target_bundle_seq=${hostileQueryValue(rng)}` : ''}`,
+      ),
+    );
   } else if (kind < 73) {
     name = 'committed-rows';
-    await go(req('GET', `/sync/committed-bundles/${rng.chance(0.6) ? 1 + rng.int(5) : hostilePathId(rng)}/rows?after_row_ordinal=${hostileQueryValue(rng)}&max_rows=${hostileQueryValue(rng)}`));
+    await go(
+      req(
+        'GET',
+        `/sync/committed-bundles/${rng.chance(0.6) ? 1 + rng.int(5) : hostilePathId(rng)}/rows?after_row_ordinal=${hostileQueryValue(rng)}&max_rows=${hostileQueryValue(rng)}`,
+      ),
+    );
   } else if (kind < 81) {
     name = 'snapshot';
     if (dev.snapshotId && rng.chance(0.5)) {
-      await go(req('GET', `/sync/snapshot-sessions/${dev.snapshotId}?after_row_ordinal=${rng.chance(0.7) ? 0 : hostileQueryValue(rng)}&max_rows=${rng.chance(0.7) ? 100 : hostileQueryValue(rng)}`));
+      await go(
+        req(
+          'GET',
+          `/sync/snapshot-sessions/${dev.snapshotId}?after_row_ordinal=${rng.chance(0.7) ? 0 : hostileQueryValue(rng)}&max_rows=${rng.chance(0.7) ? 100 : hostileQueryValue(rng)}`,
+        ),
+      );
       if (rng.chance(0.6)) {
         await go(req('DELETE', `/sync/snapshot-sessions/${dev.snapshotId}`));
         dev.snapshotId = null;
@@ -334,7 +399,10 @@ export async function runFuzzCase(rng: Rng, dev: FuzzDevice, send: Send, secret:
     } else {
       // A rotation to a new source id (plain, hostile, or not a string at all).
       const next = rng.chance(0.5) ? `fuzz-rotated-${rng.int(1e9)}` : rng.chance(0.5) ? hostileString(rng) : null;
-      const nextJson = next === null ? hostileJsonText(rng) : JSON.stringify(next).replace(/[\ud800-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+      const nextJson =
+        next === null
+          ? hostileJsonText(rng)
+          : JSON.stringify(next).replace(/[\ud800-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
       const body = rng.chance(0.6)
         ? undefined
         : `{"source_replacement":{"previous_source_id":${JSON.stringify(dev.sourceId)},"new_source_id":${nextJson},"reason":${JSON.stringify(rng.pick(['history_pruned', 'history_pruned', 'nope', '']))}}}`;
@@ -365,11 +433,19 @@ export async function runFuzzCase(rng: Rng, dev: FuzzDevice, send: Send, secret:
     name = 'hostile-subject';
     const now = Math.floor(Date.now() / 1000);
     const sub = JSON.stringify(hostileString(rng)).replace(/[\ud800-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
-    const claims = rng.chance(0.8) ? `{"sub":${sub},"iat":${now},"exp":${now + 600}}` : rng.pick([`{"sub":"x"}`, `{"sub":${hostileJsonText(rng)},"exp":${now + 600}}`, `{"exp":${now + 600}}`, '[]']);
+    const claims = rng.chance(0.8)
+      ? `{"sub":${sub},"iat":${now},"exp":${now + 600}}`
+      : rng.pick([`{"sub":"x"}`, `{"sub":${hostileJsonText(rng)},"exp":${now + 600}}`, `{"exp":${now + 600}}`, '[]']);
     await go({ ...req('GET', '/sync/pull?after_bundle_seq=0'), token: mintToken(secret, claims) });
   } else {
     name = 'wrong-route-or-method';
-    await go(req(rng.pick(['GET', 'POST', 'DELETE'] as const), rng.pick(['/sync/push-sessions', '/sync/pull', '/sync/nope', `/sync/${hostilePathId(rng)}`, '/syncx/health', '/sync/capabilities']), rng.chance(0.5) ? hostileJsonText(rng) : undefined));
+    await go(
+      req(
+        rng.pick(['GET', 'POST', 'DELETE'] as const),
+        rng.pick(['/sync/push-sessions', '/sync/pull', '/sync/nope', `/sync/${hostilePathId(rng)}`, '/syncx/health', '/sync/capabilities']),
+        rng.chance(0.5) ? hostileJsonText(rng) : undefined,
+      ),
+    );
   }
   return { name, exchanges, committed };
 }
@@ -378,4 +454,3 @@ export async function runFuzzCase(rng: Rng, dev: FuzzDevice, send: Send, secret:
 export function newFuzzDevice(user: string, sourceId: string, token: string, numbers = false): FuzzDevice {
   return { user, sourceId, token, nextBundleId: 1, numbers, pushId: null, snapshotId: null, users: [], projects: [] };
 }
-

@@ -42,32 +42,44 @@ export async function startRoundRobinProxy(backends: readonly string[]): Promise
 
   const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer): void => {
     const entry: ProxiedRequest = {
-      method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0]!, backend: -1,
-      sourceId: String(req.headers['oversync-source-id'] ?? ''), status: 0,
+      method: req.method ?? 'GET',
+      path: (req.url ?? '/').split('?')[0]!,
+      backend: -1,
+      sourceId: String(req.headers['oversync-source-id'] ?? ''),
+      status: 0,
     };
     log.push(entry);
     const first = next++ % targets.length;
     const attempt = (tried: number): void => {
       if (tried === targets.length) {
         entry.status = 502;
-        res.writeHead(502, { 'content-type': 'application/json' }).end('{"error":"bad_gateway","message":"no backend accepted the connection"}');
+        res
+          .writeHead(502, { 'content-type': 'application/json' })
+          .end('{"error":"bad_gateway","message":"no backend accepted the connection"}');
         return;
       }
       const index = (first + tried) % targets.length;
       const target = targets[index]!;
       let responded = false;
-      const upstream = httpRequest({
-        agent, host: target.hostname, port: target.port, method: req.method, path: req.url,
-        headers: { ...req.headers, host: target.host, 'content-length': String(body.length) },
-      }, (answer) => {
-        responded = true;
-        entry.backend = index;
-        entry.status = answer.statusCode ?? 0;
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-        answer.on('error', () => res.destroy());
-        answer.on('aborted', () => res.destroy());
-      });
+      const upstream = httpRequest(
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: target.host, 'content-length': String(body.length) },
+        },
+        (answer) => {
+          responded = true;
+          entry.backend = index;
+          entry.status = answer.statusCode ?? 0;
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+          answer.on('error', () => res.destroy());
+          answer.on('aborted', () => res.destroy());
+        },
+      );
       upstream.on('error', (error: NodeJS.ErrnoException) => {
         if (responded) {
           res.destroy();
@@ -81,7 +93,10 @@ export async function startRoundRobinProxy(backends: readonly string[]): Promise
         }
         entry.backend = index;
         entry.status = 502;
-        if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' }).end(`{"error":"bad_gateway","message":${JSON.stringify(String(error.code ?? error.message))}}`);
+        if (!res.headersSent)
+          res
+            .writeHead(502, { 'content-type': 'application/json' })
+            .end(`{"error":"bad_gateway","message":${JSON.stringify(String(error.code ?? error.message))}}`);
         else res.destroy();
       });
       res.on('close', () => {

@@ -32,7 +32,10 @@ export class RawSyncClient {
   }
 
   async request<T = any>(method: string, path: string, body?: unknown, rawBody?: string): Promise<RawResponse<T>> {
-    const init: RequestInit = { method, headers: this.headers(body !== undefined || rawBody !== undefined ? { 'Content-Type': 'application/json' } : {}) };
+    const init: RequestInit = {
+      method,
+      headers: this.headers(body !== undefined || rawBody !== undefined ? { 'Content-Type': 'application/json' } : {}),
+    };
     if (rawBody !== undefined) init.body = rawBody;
     else if (body !== undefined) init.body = JSON.stringify(body);
     const res = await fetch(`${this.baseUrl}${path}`, init);
@@ -56,7 +59,13 @@ export class RawSyncClient {
   }
   /** One-request push (our extension): create with all rows and `commit: true`. */
   pushInOneRequest(sourceBundleId: number, rows: readonly PushRow[] | readonly unknown[], extra: Record<string, unknown> = {}) {
-    return this.request('POST', '/sync/push-sessions', { source_bundle_id: sourceBundleId, planned_row_count: rows.length, ...extra, rows, commit: true });
+    return this.request('POST', '/sync/push-sessions', {
+      source_bundle_id: sourceBundleId,
+      planned_row_count: rows.length,
+      ...extra,
+      rows,
+      commit: true,
+    });
   }
   commit(pushId: string) {
     return this.request('POST', `/sync/push-sessions/${pushId}/commit`);
@@ -81,7 +90,12 @@ export class RawSyncClient {
   }
 
   /** create → one chunk per `chunkSize` rows → commit; returns the commit answer (or the first failure). */
-  async push(sourceBundleId: number, rows: readonly PushRow[] | readonly Record<string, unknown>[], chunkSize = 1000, extra: Record<string, unknown> = {}): Promise<RawResponse> {
+  async push(
+    sourceBundleId: number,
+    rows: readonly PushRow[] | readonly Record<string, unknown>[],
+    chunkSize = 1000,
+    extra: Record<string, unknown> = {},
+  ): Promise<RawResponse> {
     const created = await this.createPush(sourceBundleId, rows.length, extra);
     if (created.status !== 200 || created.body.status !== 'staging') return created;
     for (let start = 0; start < rows.length; start += chunkSize) {

@@ -54,7 +54,10 @@ export async function createTestDatabase(purpose: string): Promise<TestDatabase>
       drop: () => database.close(),
     };
   }
-  const name = `oversqlite_${purpose.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 30)}_${randomBytes(4).toString('hex')}`;
+  const name = `oversqlite_${purpose
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')
+    .slice(0, 30)}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
   try {

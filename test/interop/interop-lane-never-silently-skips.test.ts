@@ -15,7 +15,12 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function runLane(env: Record<string, string | undefined>): { status: number | null; out: string } {
   const base: Record<string, string | undefined> = { ...process.env, CI: undefined };
-  const r = spawnSync(process.execPath, ['interop/run.mjs'], { cwd: root, encoding: 'utf8', env: { ...base, ...env } as NodeJS.ProcessEnv, timeout: 30_000 });
+  const r = spawnSync(process.execPath, ['interop/run.mjs'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...base, ...env } as NodeJS.ProcessEnv,
+    timeout: 30_000,
+  });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 

@@ -14,7 +14,11 @@ it('the checked-in API report is what the sources declare', () => {
   const first = now.findIndex((line, i) => line !== checkedIn[i]);
   // The first differing lines, so the failure says where the surface changed.
   const at = first === -1 ? (now.length === checkedIn.length ? -1 : now.length) : first;
-  expect(at === -1 ? null : { line: at + 1, checkedIn: checkedIn.slice(at, at + 5), now: now.slice(at, at + 5), fix: 'node scripts/api-report.mjs' }).toBeNull();
+  expect(
+    at === -1
+      ? null
+      : { line: at + 1, checkedIn: checkedIn.slice(at, at + 5), now: now.slice(at, at + 5), fix: 'node scripts/api-report.mjs' },
+  ).toBeNull();
 });
 
 it('covers every entry package.json exports', () => {
@@ -26,7 +30,9 @@ it('covers every entry package.json exports', () => {
 });
 
 it('leaves out members marked @internal', () => {
-  const internal = readFileSync(new URL('../../src/sync-handle.ts', import.meta.url), 'utf8').includes('/** @internal an engine event reached this tab. */');
+  const internal = readFileSync(new URL('../../src/sync-handle.ts', import.meta.url), 'utf8').includes(
+    '/** @internal an engine event reached this tab. */',
+  );
   expect(internal).toBe(true);
   expect(report).not.toMatch(/\bhandleEvent\(/);
   expect(report).not.toMatch(/\bmeasureQueryInWorker\(/);

@@ -141,7 +141,10 @@ function appFile(binding: Binding): string {
 
 it('declares every framework as an optional peer dependency', () => {
   const manifest = JSON.parse(readFileSync(join(packed.packageDir, 'package.json'), 'utf8')) as {
-    exports: Record<string, unknown>; dependencies?: Record<string, string>; peerDependencies?: Record<string, string>; peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+    exports: Record<string, unknown>;
+    dependencies?: Record<string, string>;
+    peerDependencies?: Record<string, string>;
+    peerDependenciesMeta?: Record<string, { optional?: boolean }>;
   };
   for (const binding of BINDINGS) {
     expect(manifest.exports).toHaveProperty(`.${binding.subpath.slice('oversqlite'.length)}`);
@@ -153,38 +156,73 @@ it('declares every framework as an optional peer dependency', () => {
 
 it('type-checks an app using each binding against the packed declarations', () => {
   for (const binding of BINDINGS) writeFileSync(join(packed.projectDir, appFile(binding)), binding.app);
-  writeFileSync(join(packed.projectDir, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: { target: 'ES2022', module: 'esnext', moduleResolution: 'bundler', strict: true, noEmit: true, skipLibCheck: false, lib: ['ES2022', 'DOM', 'DOM.Iterable'], types: [] },
-    files: BINDINGS.map(appFile),
-  }));
+  writeFileSync(
+    join(packed.projectDir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'esnext',
+        moduleResolution: 'bundler',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        lib: ['ES2022', 'DOM', 'DOM.Iterable'],
+        types: [],
+      },
+      files: BINDINGS.map(appFile),
+    }),
+  );
   let output = '';
   try {
-    execFileSync(process.execPath, [join(packed.projectDir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--pretty', 'false'], { cwd: packed.projectDir, env: cleanEnv(), encoding: 'utf8' });
+    execFileSync(
+      process.execPath,
+      [join(packed.projectDir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--pretty', 'false'],
+      { cwd: packed.projectDir, env: cleanEnv(), encoding: 'utf8' },
+    );
   } catch (err) {
     output = (err as { stdout?: string }).stdout ?? String(err);
   }
   // Errors inside third-party declarations (reached through the repository's node_modules) are not ours.
-  const errors = output.split('\n').filter((line) => /error TS\d+/.test(line)).filter((line) => {
-    const file = /^(.+?)\(\d+,\d+\): error/.exec(line)?.[1];
-    return file === undefined || !resolve(packed.projectDir, file).startsWith(join(REPO_ROOT, 'node_modules') + '/');
-  });
+  const errors = output
+    .split('\n')
+    .filter((line) => /error TS\d+/.test(line))
+    .filter((line) => {
+      const file = /^(.+?)\(\d+,\d+\): error/.exec(line)?.[1];
+      return file === undefined || !resolve(packed.projectDir, file).startsWith(join(REPO_ROOT, 'node_modules') + '/');
+    });
   expect(errors).toEqual([]);
 }, 90_000);
 
 it('vite builds an app per binding; the worker chunk holds none of it', () => {
   for (const binding of BINDINGS) {
     writeFileSync(join(packed.projectDir, appFile(binding)), binding.app);
-    writeFileSync(join(packed.projectDir, `${binding.peer}.html`), `<!doctype html>\n<html><body><div id="app"></div><script type="module" src="./${appFile(binding)}"></script></body></html>\n`);
+    writeFileSync(
+      join(packed.projectDir, `${binding.peer}.html`),
+      `<!doctype html>\n<html><body><div id="app"></div><script type="module" src="./${appFile(binding)}"></script></body></html>\n`,
+    );
     const outDir = `out-${binding.peer}`;
     const config = `vite.${binding.peer}.config.js`;
     writeFileSync(join(packed.projectDir, config), `export default { build: { rolldownOptions: { input: '${binding.peer}.html' } } };\n`);
     try {
-      execFileSync(process.execPath, [join(packed.projectDir, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', config, '--outDir', outDir, '--logLevel', 'warn'], {
-        cwd: packed.projectDir,
-        env: cleanEnv(),
-        encoding: 'utf8',
-        stdio: 'pipe',
-      });
+      execFileSync(
+        process.execPath,
+        [
+          join(packed.projectDir, 'node_modules', 'vite', 'bin', 'vite.js'),
+          'build',
+          '--config',
+          config,
+          '--outDir',
+          outDir,
+          '--logLevel',
+          'warn',
+        ],
+        {
+          cwd: packed.projectDir,
+          env: cleanEnv(),
+          encoding: 'utf8',
+          stdio: 'pipe',
+        },
+      );
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string };
       throw new Error(`vite build (${binding.subpath}) failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
@@ -194,7 +232,10 @@ it('vite builds an app per binding; the worker chunk holds none of it', () => {
     const worker = chunks.find((f) => /^worker-entry-.*\.js$/.test(f));
     expect({ binding: binding.subpath, worker }).toEqual({ binding: binding.subpath, worker: expect.any(String) });
     const withBinding = chunks.filter((f) => readFileSync(join(dir, f), 'utf8').includes(binding.marker));
-    expect({ binding: binding.subpath, withBinding: withBinding.length > 0, inWorker: withBinding.includes(worker!) })
-      .toEqual({ binding: binding.subpath, withBinding: true, inWorker: false });
+    expect({ binding: binding.subpath, withBinding: withBinding.length > 0, inWorker: withBinding.includes(worker!) }).toEqual({
+      binding: binding.subpath,
+      withBinding: true,
+      inWorker: false,
+    });
   }
 }, 120_000);

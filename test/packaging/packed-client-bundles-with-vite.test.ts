@@ -25,7 +25,10 @@ let packed: PackedProject;
 beforeAll(() => {
   packed = packAndInstall('vite', ['vite']);
   writeFileSync(join(packed.projectDir, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-  writeFileSync(join(packed.projectDir, 'index.html'), '<!doctype html>\n<html><body><script type="module" src="./main.js"></script></body></html>\n');
+  writeFileSync(
+    join(packed.projectDir, 'index.html'),
+    '<!doctype html>\n<html><body><script type="module" src="./main.js"></script></body></html>\n',
+  );
   writeFileSync(join(packed.projectDir, 'main.js'), MAIN);
 }, 120_000);
 
@@ -37,12 +40,25 @@ function viteBuild(name: string, config: string): { dir: string; assets: string[
   writeFileSync(join(packed.projectDir, configFile), config);
   const outDir = `out-${name}`;
   try {
-    execFileSync(process.execPath, [join(packed.projectDir, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', configFile, '--outDir', outDir, '--logLevel', 'warn'], {
-      cwd: packed.projectDir,
-      env: cleanEnv(),
-      encoding: 'utf8',
-      stdio: 'pipe',
-    });
+    execFileSync(
+      process.execPath,
+      [
+        join(packed.projectDir, 'node_modules', 'vite', 'bin', 'vite.js'),
+        'build',
+        '--config',
+        configFile,
+        '--outDir',
+        outDir,
+        '--logLevel',
+        'warn',
+      ],
+      {
+        cwd: packed.projectDir,
+        env: cleanEnv(),
+        encoding: 'utf8',
+        stdio: 'pipe',
+      },
+    );
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string };
     throw new Error(`vite build (${name}) failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
@@ -91,5 +107,9 @@ document.body.textContent = JSON.stringify(await db.query('SELECT 1 AS one'));
 `,
   );
   const { dir, assets } = viteBuild('own-worker', "export default { build: { rolldownOptions: { input: 'own-worker.js' } } };\n");
-  expectWorkerAndWasm(dir, assets, assets.find((f) => /^own-worker-.*\.js$/.test(f)));
+  expectWorkerAndWasm(
+    dir,
+    assets,
+    assets.find((f) => /^own-worker-.*\.js$/.test(f)),
+  );
 }, 60_000);

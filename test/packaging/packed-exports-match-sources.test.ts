@@ -16,7 +16,9 @@ let packed: PackedProject;
 beforeAll(() => {
   // The framework bindings (oversqlite/react, ...) import their framework: an app that uses one
   // installs it, as the optional peer dependency says.
-  const { peerDependencies = {} } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { peerDependencies?: Record<string, string> };
+  const { peerDependencies = {} } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+    peerDependencies?: Record<string, string>;
+  };
   packed = packAndInstall('exports', Object.keys(peerDependencies));
 }, 120_000);
 
@@ -24,17 +26,27 @@ afterAll(() => packed?.dispose());
 
 /** Runs an ES module snippet with plain node in the consumer project; returns its stdout. */
 function node(source: string): string {
-  return execFileSync(process.execPath, ['--input-type=module', '-e', source], { cwd: packed.projectDir, env: cleanEnv(), encoding: 'utf8' });
+  return execFileSync(process.execPath, ['--input-type=module', '-e', source], {
+    cwd: packed.projectDir,
+    env: cleanEnv(),
+    encoding: 'utf8',
+  });
 }
 
 it('each export path resolves into dist/ and exports what its source exports', async () => {
-  const { exports } = JSON.parse(readFileSync(join(packed.packageDir, 'package.json'), 'utf8')) as { exports: Record<string, string | { default: string }> };
+  const { exports } = JSON.parse(readFileSync(join(packed.packageDir, 'package.json'), 'utf8')) as {
+    exports: Record<string, string | { default: string }>;
+  };
   const subpaths = Object.keys(exports).filter((p) => p !== './package.json' && p !== WORKER_SCRIPT);
   expect(subpaths).toEqual(expect.arrayContaining(['.', './worker', './server', './protocol', './server/reference']));
   for (const subpath of subpaths) {
     const specifier = `oversqlite${subpath.slice(1)}`;
     const target = exports[subpath] as { default: string };
-    const packedNames = JSON.parse(node(`const m = await import(${JSON.stringify(specifier)}); console.log(JSON.stringify({ url: import.meta.resolve(${JSON.stringify(specifier)}), names: Object.keys(m).sort() }));`)) as { url: string; names: string[] };
+    const packedNames = JSON.parse(
+      node(
+        `const m = await import(${JSON.stringify(specifier)}); console.log(JSON.stringify({ url: import.meta.resolve(${JSON.stringify(specifier)}), names: Object.keys(m).sort() }));`,
+      ),
+    ) as { url: string; names: string[] };
     expect(packedNames.url).toBe(`file://${join(packed.packageDir, target.default)}`);
     // The same entry point's source, e.g. dist/server/index.js -> server/index.ts.
     const source = join(REPO_ROOT, target.default.replace(/^\.\/dist\//, '').replace(/\.js$/, '.ts'));

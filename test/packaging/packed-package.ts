@@ -16,7 +16,18 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** What `npm pack` needs from the repository: the build inputs and the package's own files. */
-const PACK_INPUTS = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'LICENSE', 'scripts/build.mjs', 'protocol', 'server', 'worker', 'src'];
+const PACK_INPUTS = [
+  'package.json',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'README.md',
+  'LICENSE',
+  'scripts/build.mjs',
+  'protocol',
+  'server',
+  'worker',
+  'src',
+];
 
 /** Environment for child processes: no loaders or test-runner options leaking into "plain node". */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -57,7 +68,13 @@ export function packAndInstall(name: string, extraLinks: readonly string[] = [])
     const packDir = join(root, 'pack');
     mkdirSync(packDir);
     try {
-      execFileSync('npm', ['pack', '--pack-destination', packDir, '--loglevel', 'error'], { cwd: staging, env: cleanEnv(), stdio: 'pipe', encoding: 'utf8', timeout: 90_000 });
+      execFileSync('npm', ['pack', '--pack-destination', packDir, '--loglevel', 'error'], {
+        cwd: staging,
+        env: cleanEnv(),
+        stdio: 'pipe',
+        encoding: 'utf8',
+        timeout: 90_000,
+      });
     } catch (err) {
       // tsc reports on stdout: without it a failed build says only "exited with 2".
       const e = err as { stdout?: string; stderr?: string };

@@ -34,7 +34,12 @@ afterAll(async () => {
 function startCli(): Promise<string> {
   const child = spawn(process.execPath, [join(packed.packageDir, 'dist', 'server', 'reference', 'main.js')], {
     cwd: packed.projectDir,
-    env: cleanEnv({ DATABASE_URL: db.connectionString ?? '', PORT: '0', HOST: '127.0.0.1', JWT_SECRET: 'packaging-reference-secret-0123456789' }),
+    env: cleanEnv({
+      DATABASE_URL: db.connectionString ?? '',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      JWT_SECRET: 'packaging-reference-secret-0123456789',
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   cli = child;
@@ -56,10 +61,16 @@ it('the CLI serves the sample schema on PostgreSQL and stops on SIGTERM', async 
   if (db.connectionString === null) return;
   const url = await startCli();
 
-  const signin = await fetch(`${url}/dummy-signin`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user: 'ada' }) });
+  const signin = await fetch(`${url}/dummy-signin`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ user: 'ada' }),
+  });
   expect(signin.status).toBe(200);
   const { token } = (await signin.json()) as { token: string };
-  const res = await fetch(`${url}/sync/capabilities`, { headers: { Authorization: `Bearer ${token}`, 'Oversync-Source-ID': 'packaging-device' } });
+  const res = await fetch(`${url}/sync/capabilities`, {
+    headers: { Authorization: `Bearer ${token}`, 'Oversync-Source-ID': 'packaging-device' },
+  });
   const body = (await res.json()) as { protocol_version: string; registered_tables: string[] };
   expect(res.status).toBe(200);
   expect(body.protocol_version).toBe('v1');
@@ -73,7 +84,11 @@ it('the CLI serves the sample schema on PostgreSQL and stops on SIGTERM', async 
 it('oversqlite/server/reference exports startReferenceServer to plain node', () => {
   const out = execFileSync(
     process.execPath,
-    ['--input-type=module', '-e', "const m = await import('oversqlite/server/reference'); console.log(typeof m.startReferenceServer, import.meta.resolve('oversqlite/server/reference'));"],
+    [
+      '--input-type=module',
+      '-e',
+      "const m = await import('oversqlite/server/reference'); console.log(typeof m.startReferenceServer, import.meta.resolve('oversqlite/server/reference'));",
+    ],
     { cwd: packed.projectDir, env: cleanEnv(), encoding: 'utf8' },
   );
   expect(out.trim()).toBe(`function file://${packed.packageDir}/dist/server/reference/reference-server.js`);

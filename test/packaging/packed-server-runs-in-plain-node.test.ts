@@ -111,7 +111,9 @@ it('serves /sync/capabilities v1 from the packed dist/ in plain node', async () 
   expect(body.registered_tables).toEqual(['app.notes']);
 
   // The same request without the token is refused by the package's JWT auth.
-  const anonymous = await fetch(`http://127.0.0.1:${info.port}/sync/capabilities`, { headers: { 'Oversync-Source-ID': 'packaging-device' } });
+  const anonymous = await fetch(`http://127.0.0.1:${info.port}/sync/capabilities`, {
+    headers: { 'Oversync-Source-ID': 'packaging-device' },
+  });
   expect(anonymous.status).toBe(401);
 }, 30_000);
 
@@ -134,6 +136,8 @@ it('ships dist/ and the sources its maps point at, and nothing of tests, bench o
     }
   }
   expect(missing).toEqual([]);
-  const stray = packed.files.filter((f) => /^(test|e2e|bench|demo|interop|scripts|node_modules|dist\/demo)\//.test(f) || /(^|\/)tsconfig/.test(f));
+  const stray = packed.files.filter(
+    (f) => /^(test|e2e|bench|demo|interop|scripts|node_modules|dist\/demo)\//.test(f) || /(^|\/)tsconfig/.test(f),
+  );
   expect(stray).toEqual([]);
 });

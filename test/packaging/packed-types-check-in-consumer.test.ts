@@ -99,7 +99,11 @@ function typeCheck(name: string, options: Record<string, unknown>, file = 'consu
   writeFileSync(join(packed.projectDir, config), JSON.stringify({ compilerOptions: { ...COMPILER_OPTIONS, ...options }, files: [file] }));
   const tsc = (...args: string[]) => {
     try {
-      return execFileSync(process.execPath, [join(packed.projectDir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', config, ...args], { cwd: packed.projectDir, env: cleanEnv(), encoding: 'utf8' });
+      return execFileSync(process.execPath, [join(packed.projectDir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', config, ...args], {
+        cwd: packed.projectDir,
+        env: cleanEnv(),
+        encoding: 'utf8',
+      });
     } catch (err) {
       return (err as { stdout?: string }).stdout ?? String(err);
     }

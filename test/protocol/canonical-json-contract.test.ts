@@ -58,18 +58,20 @@ describe('value cases: local SQLite value -> uploaded wire', () => {
   const cases = [...fixture.integer_cases, ...fixture.decimal_cases, ...fixture.float_cases, ...fixture.boolean_cases];
   for (const c of cases) {
     it(c.name, () => {
-      const family: ValueFamily = c.postgres_destination === 'boolean'
-        ? 'boolean'
-        : c.local_sqlite.storage_class === 'text'
-          ? 'decimal'
+      const family: ValueFamily =
+        c.postgres_destination === 'boolean'
+          ? 'boolean'
+          : c.local_sqlite.storage_class === 'text'
+            ? 'decimal'
+            : c.local_sqlite.storage_class === 'real'
+              ? 'float'
+              : 'integer';
+      const local =
+        c.local_sqlite.storage_class === 'integer'
+          ? BigInt(c.local_sqlite.value_text)
           : c.local_sqlite.storage_class === 'real'
-            ? 'float'
-            : 'integer';
-      const local = c.local_sqlite.storage_class === 'integer'
-        ? BigInt(c.local_sqlite.value_text)
-        : c.local_sqlite.storage_class === 'real'
-          ? Number(c.local_sqlite.value_text)
-          : c.local_sqlite.value_text;
+            ? Number(c.local_sqlite.value_text)
+            : c.local_sqlite.value_text;
       expect(sqliteToWire(family, local)).toBe(c.uploaded_wire);
       assertClientWireValue(family, c.uploaded_wire);
       // What the server commits decodes back into a local value without loss.

@@ -42,14 +42,21 @@ describe('parseJsonExact', () => {
   });
 
   it('parses strings with escapes, nesting and whitespace like JSON.parse', () => {
-    const text = ' { "k\\u0026\\"" : [ 1234567890123456789 , "a\\u2028b\\\\" , true , false , null , { } , [ ] , -0 , 1.5e-7 ] , "__proto__" : 1 } ';
+    const text =
+      ' { "k\\u0026\\"" : [ 1234567890123456789 , "a\\u2028b\\\\" , true , false , null , { } , [ ] , -0 , 1.5e-7 ] , "__proto__" : 1 } ';
     const v = parseJsonExact<Record<string, unknown>>(text);
     expect(asDoubles(v)).toEqual(JSON.parse(text));
     expect(Object.prototype.hasOwnProperty.call(v, '__proto__')).toBe(true);
   });
 
   it('rejects what JSON.parse rejects', () => {
-    for (const bad of ['{"a":12345678901234567,}', '[12345678901234567', '{"a":01234567890123456}', '"\u0001 1234567890123456"', '[1234567890123456] x']) {
+    for (const bad of [
+      '{"a":12345678901234567,}',
+      '[12345678901234567',
+      '{"a":01234567890123456}',
+      '"\u0001 1234567890123456"',
+      '[1234567890123456] x',
+    ]) {
       expect(() => JSON.parse(bad), bad).toThrow();
       expect(() => parseJsonExact(bad), bad).toThrow(SyntaxError);
     }
@@ -67,7 +74,8 @@ describe('parseJsonExact', () => {
       if (r() < 0.2) s += `e${r() < 0.5 ? '-' : '+'}${Math.floor(r() * 30)}`;
       return r() < 0.4 ? `-${s}` : s;
     };
-    const str = (): string => JSON.stringify(Array.from({ length: Math.floor(r() * 8) }, () => String.fromCharCode(Math.floor(r() * 0x3000))).join('') + num());
+    const str = (): string =>
+      JSON.stringify(Array.from({ length: Math.floor(r() * 8) }, () => String.fromCharCode(Math.floor(r() * 0x3000))).join('') + num());
     const val = (depth: number): string => {
       const k = r();
       if (depth > 3 || k < 0.4) return num();

@@ -55,14 +55,17 @@ describe('docs/server.md examples', () => {
 
       await fetch(`${base}/sync/connect`, { method: 'POST', headers, body: JSON.stringify({ has_local_pending_rows: false }) });
       const pulled = await (await fetch(`${base}/sync/pull?after_bundle_seq=1`, { headers })).json();
-      expect(pulled.bundles[0]).toMatchObject({ source_id: 'server:admin', rows: [{ table: 'tasks', op: 'UPDATE', payload: { done: true } }] });
+      expect(pulled.bundles[0]).toMatchObject({
+        source_id: 'server:admin',
+        rows: [{ table: 'tasks', op: 'UPDATE', payload: { done: true } }],
+      });
     } finally {
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await sync.close();
     }
   });
 
-  it('express: sync under /api next to the app\'s own routes', async () => {
+  it("express: sync under /api next to the app's own routes", async () => {
     const { app, sync } = await createExpressApp(database.url, secret);
     const listening = await listenOnFreePort(createServer(app));
     try {

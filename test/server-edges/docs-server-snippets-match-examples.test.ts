@@ -15,11 +15,16 @@ function asPublished(source: string): string {
   return source.replace(/from '\.\.\/\.\.\/(index|auth\/index|adapters\/index|database\/pglite)\.ts'/g, "from 'oversqlite/server'");
 }
 
-const examples = [...doc.matchAll(/```ts\n((?:(?!```)[\s\S])*)```\n<!-- example: (\S+) -->/g)].map((match) => ({ code: match[1]!, path: match[2]! }));
+const examples = [...doc.matchAll(/```ts\n((?:(?!```)[\s\S])*)```\n<!-- example: (\S+) -->/g)].map((match) => ({
+  code: match[1]!,
+  path: match[2]!,
+}));
 
 describe('docs/server.md examples', () => {
   it('marks every example file once', () => {
-    const files = readdirSync(`${repoRoot}/server/reference/examples`).map((name) => `server/reference/examples/${name}`).sort();
+    const files = readdirSync(`${repoRoot}/server/reference/examples`)
+      .map((name) => `server/reference/examples/${name}`)
+      .sort();
     expect(examples.map((example) => example.path).sort()).toEqual(files);
   });
 

@@ -38,12 +38,21 @@ describe('express adapter mounting', () => {
     const response = await fetch(`${baseUrl}/api/sync/echo?after=3`, { headers: { Authorization: bearer, 'Oversync-Source-ID': 'dev-1' } });
     expect(response.status).toBe(200);
     const echoed = await response.json();
-    expect(echoed).toMatchObject({ url: `${baseUrl}/api/sync/echo?after=3`, pathname: '/api/sync/echo', query: { after: '3' }, userId: 'alice' });
+    expect(echoed).toMatchObject({
+      url: `${baseUrl}/api/sync/echo?after=3`,
+      pathname: '/api/sync/echo',
+      query: { after: '3' },
+      userId: 'alice',
+    });
     expect(echoed.headers['oversync-source-id']).toBe('dev-1');
   });
 
   it('streams an unparsed body, and re-encodes a body express.json() already parsed', async () => {
-    const raw = await fetch(`${baseUrl}/api/sync/echo`, { method: 'POST', headers: { Authorization: bearer, 'content-type': 'application/json' }, body: '{"a": 1}' });
+    const raw = await fetch(`${baseUrl}/api/sync/echo`, {
+      method: 'POST',
+      headers: { Authorization: bearer, 'content-type': 'application/json' },
+      body: '{"a": 1}',
+    });
     expect((await raw.json()).body).toBe('{"a": 1}');
     const parsed = await fetch(`${baseUrl}/parsed/sync/echo`, {
       method: 'POST',

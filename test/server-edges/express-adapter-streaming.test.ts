@@ -17,7 +17,10 @@ let close: () => Promise<void>;
 beforeAll(async () => {
   echo = createEchoApp();
   const app = express();
-  app.use('/api', expressMiddleware(echo.handle, async () => ({ userId: 'alice' })));
+  app.use(
+    '/api',
+    expressMiddleware(echo.handle, async () => ({ userId: 'alice' })),
+  );
   ({ baseUrl, close } = await listenOnFreePort(createServer(app)));
 });
 afterAll(async () => {

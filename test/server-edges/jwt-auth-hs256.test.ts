@@ -40,14 +40,23 @@ describe('JWT auth with an HS256 secret', () => {
   it('tolerates clock skew up to clockToleranceSec', async () => {
     const key = new TextEncoder().encode(secret);
     const now = Math.floor(Date.now() / 1000);
-    const justExpired = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('dave').setExpirationTime(now - 5).sign(key);
+    const justExpired = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('dave')
+      .setExpirationTime(now - 5)
+      .sign(key);
     await expect(createJwtAuth({ secret }).authenticate(requestWith(justExpired))).rejects.toMatchObject({ code: 'token_expired' });
-    await expect(createJwtAuth({ secret }, { clockToleranceSec: 30 }).authenticate(requestWith(justExpired))).resolves.toEqual({ userId: 'dave' });
+    await expect(createJwtAuth({ secret }, { clockToleranceSec: 30 }).authenticate(requestWith(justExpired))).resolves.toEqual({
+      userId: 'dave',
+    });
   });
 
   it('signs dev tokens with sub, iat, nbf and exp = iat + ttl', async () => {
     const token = await signDevToken(secret, 'erin', 300);
-    const [header, payload] = token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part!, 'base64url').toString('utf8')));
+    const [header, payload] = token
+      .split('.')
+      .slice(0, 2)
+      .map((part) => JSON.parse(Buffer.from(part!, 'base64url').toString('utf8')));
     expect(header).toEqual({ alg: 'HS256', typ: 'JWT' });
     expect(payload.sub).toBe('erin');
     expect(payload.exp - payload.iat).toBe(300);

@@ -57,19 +57,29 @@ describe('JWT auth with a JWKS', () => {
 
   it('rejects a token signed by a key outside the remote set as token_invalid_signature', async () => {
     const auth = createJwtAuth({ jwksUrl });
-    await expect(auth.authenticate(requestWith(await sign(otherKey, 'mallory')))).rejects.toMatchObject({ code: 'token_invalid_signature' });
-    await expect(auth.authenticate(requestWith(await sign(otherKey, 'mallory', 'unknown-kid')))).rejects.toMatchObject({ code: 'token_invalid_signature' });
+    await expect(auth.authenticate(requestWith(await sign(otherKey, 'mallory')))).rejects.toMatchObject({
+      code: 'token_invalid_signature',
+    });
+    await expect(auth.authenticate(requestWith(await sign(otherKey, 'mallory', 'unknown-kid')))).rejects.toMatchObject({
+      code: 'token_invalid_signature',
+    });
   });
 
   it('verifies against an in-memory JWKS', async () => {
     const auth = createJwtAuth({ jwks });
     await expect(auth.authenticate(requestWith(await sign(signingKey, 'local-user')))).resolves.toEqual({ userId: 'local-user' });
-    await expect(auth.authenticate(requestWith(await sign(otherKey, 'mallory')))).rejects.toMatchObject({ code: 'token_invalid_signature' });
+    await expect(auth.authenticate(requestWith(await sign(otherKey, 'mallory')))).rejects.toMatchObject({
+      code: 'token_invalid_signature',
+    });
   });
 
   it('refuses an HS256 token that uses the public key as the HMAC secret (algorithm confusion)', async () => {
     const auth = createJwtAuth({ jwks });
-    const confused = await new SignJWT({}).setProtectedHeader({ alg: 'HS256', kid: 'key-1' }).setSubject('mallory').setExpirationTime('5m').sign(new TextEncoder().encode(JSON.stringify(jwks.keys[0])));
+    const confused = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256', kid: 'key-1' })
+      .setSubject('mallory')
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(JSON.stringify(jwks.keys[0])));
     await expect(auth.authenticate(requestWith(confused))).rejects.toMatchObject({ code: 'token_invalid_signature' });
   });
 

@@ -57,7 +57,11 @@ describe('JWT auth rejections', () => {
   });
 
   it('token_invalid_signature for an algorithm other than HS256 (HS512 with the same secret)', async () => {
-    const hs512 = await new SignJWT({}).setProtectedHeader({ alg: 'HS512' }).setSubject('alice').setExpirationTime('1h').sign(new TextEncoder().encode(secret));
+    const hs512 = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS512' })
+      .setSubject('alice')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(secret));
     expect((await rejection(requestWith(`Bearer ${hs512}`))).code).toBe('token_invalid_signature');
   });
 
@@ -73,7 +77,12 @@ describe('JWT auth rejections', () => {
 
   it('token_claims_invalid for a token not valid yet (nbf in the future)', async () => {
     const key = new TextEncoder().encode(secret);
-    const future = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setNotBefore('10m').setExpirationTime('1h').sign(key);
+    const future = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('alice')
+      .setNotBefore('10m')
+      .setExpirationTime('1h')
+      .sign(key);
     expect((await rejection(requestWith(`Bearer ${future}`))).code).toBe('token_claims_invalid');
   });
 });

@@ -59,8 +59,12 @@ describe('JWT auth: verified HS256 tokens are remembered until they expire', () 
     const exp = Math.floor(Date.now() / 1000) + 60;
     const token = await sign('dave', exp, { issuer: 'someone-else' });
     await expect(createJwtAuth({ secret }).verifyToken(token)).resolves.toEqual({ userId: 'dave' });
-    await expect(createJwtAuth({ secret }, { issuer: 'my-app' }).verifyToken(token)).rejects.toMatchObject({ code: 'token_claims_invalid' });
-    await expect(createJwtAuth({ secret: 'a-different-secret-long-enough-for-hs256' }).verifyToken(token)).rejects.toMatchObject({ code: 'token_invalid_signature' });
+    await expect(createJwtAuth({ secret }, { issuer: 'my-app' }).verifyToken(token)).rejects.toMatchObject({
+      code: 'token_claims_invalid',
+    });
+    await expect(createJwtAuth({ secret: 'a-different-secret-long-enough-for-hs256' }).verifyToken(token)).rejects.toMatchObject({
+      code: 'token_invalid_signature',
+    });
   });
 
   it('does not remember a refused token', async () => {

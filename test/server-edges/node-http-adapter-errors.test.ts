@@ -29,7 +29,9 @@ afterAll(async () => {
 
 async function startWith(authenticate: (request: Request) => Promise<{ userId: string | null }>): Promise<string> {
   const app = createEchoApp();
-  const started = await listenOnFreePort(createServer(toNodeHandler(app.handle, authenticate, { onError: (err) => adapterErrors.push(err) })));
+  const started = await listenOnFreePort(
+    createServer(toNodeHandler(app.handle, authenticate, { onError: (err) => adapterErrors.push(err) })),
+  );
   servers.push(started.close);
   return started.baseUrl;
 }
@@ -83,7 +85,9 @@ describe('node:http adapter errors', () => {
   it('answers 400 invalid_request for a request whose URL cannot be formed (bad Host header)', async () => {
     const { hostname, port } = new URL(baseUrl);
     const raw = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(port), hostname, () => socket.end('GET /sync/echo HTTP/1.1\r\nHost: not a host\r\nConnection: close\r\n\r\n'));
+      const socket = connect(Number(port), hostname, () =>
+        socket.end('GET /sync/echo HTTP/1.1\r\nHost: not a host\r\nConnection: close\r\n\r\n'),
+      );
       let text = '';
       socket.setEncoding('utf8');
       socket.on('data', (chunk: string) => (text += chunk));

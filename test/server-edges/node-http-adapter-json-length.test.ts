@@ -27,7 +27,10 @@ beforeAll(async () => {
 afterAll(() => close());
 
 /** Raw response head and body bytes (fetch would hide Transfer-Encoding). */
-function rawGet(path: string, method = 'GET'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; bytes: Buffer }> {
+function rawGet(
+  path: string,
+  method = 'GET',
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; bytes: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(`${baseUrl}${path}`, { method }, (res) => {
       const chunks: Buffer[] = [];

@@ -61,12 +61,16 @@ describe('node:http adapter requests', () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const send = (path: string, body: Buffer) =>
       new Promise<{ status: number; reused: boolean; text: string }>((resolve, reject) => {
-        const req = httpRequest(`${baseUrl}${path}`, { method: 'POST', agent, headers: { Authorization: bearer } }, (res: IncomingMessage) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => (text += chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket, text }));
-        });
+        const req = httpRequest(
+          `${baseUrl}${path}`,
+          { method: 'POST', agent, headers: { Authorization: bearer } },
+          (res: IncomingMessage) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (text += chunk));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket, text }));
+          },
+        );
         req.on('error', reject);
         req.end(body);
       });

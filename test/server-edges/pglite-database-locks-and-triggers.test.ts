@@ -84,15 +84,19 @@ describe('PGlite statement triggers with transition tables', () => {
     const b = '00000000-0000-4000-8000-00000000000b';
     await db.withConnection(async (session) => {
       await session.query('begin');
-      await session.query(
-        `insert into business.notes select 'u1', (r->>'id')::uuid, r->>'body' from jsonb_array_elements($1::jsonb) r`,
-        [[{ id: a, body: 'first' }, { id: b, body: 'second' }]],
-      );
+      await session.query(`insert into business.notes select 'u1', (r->>'id')::uuid, r->>'body' from jsonb_array_elements($1::jsonb) r`, [
+        [
+          { id: a, body: 'first' },
+          { id: b, body: 'second' },
+        ],
+      ]);
       await session.query(`update business.notes set body = 'edited' where id = $1`, [a]);
       await session.query('delete from business.notes where id = $1', [b]);
       await session.query('commit');
     });
-    const { rows } = await db.query<{ op: string; id: string; body: string | null; n: number }>('select op, id, body, n from captured order by op, id');
+    const { rows } = await db.query<{ op: string; id: string; body: string | null; n: number }>(
+      'select op, id, body, n from captured order by op, id',
+    );
     expect(rows).toEqual([
       { op: 'D', id: b, body: null, n: 0 },
       { op: 'I', id: a, body: 'first', n: 2 },

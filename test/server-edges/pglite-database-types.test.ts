@@ -41,7 +41,15 @@ describe('PGlite result types match pg', () => {
     const row = rows[0]!;
     expect(Buffer.isBuffer(row.b)).toBe(true);
     expect([...(row.b as Buffer)]).toEqual([0, 255, 16]);
-    expect(row).toMatchObject({ j: { a: [1, 'x'] }, jb: { b: null }, t: true, f: false, u: '6f1c6a43-8c3b-4fd3-9a55-111111111111', s: 'hé', n: null });
+    expect(row).toMatchObject({
+      j: { a: [1, 'x'] },
+      jb: { b: null },
+      t: true,
+      f: false,
+      u: '6f1c6a43-8c3b-4fd3-9a55-111111111111',
+      s: 'hé',
+      n: null,
+    });
   });
 
   it('returns timestamptz as a Date and date at local midnight, as pg does', async () => {
@@ -73,7 +81,9 @@ describe('PGlite result types match pg', () => {
   });
 
   it('runs a parameterless multi-statement script and returns the last statement result', async () => {
-    const result = await db.query<{ n: string }>('create table script_t (id int); insert into script_t values (1), (2); select count(*) n from script_t');
+    const result = await db.query<{ n: string }>(
+      'create table script_t (id int); insert into script_t values (1), (2); select count(*) n from script_t',
+    );
     expect(result.rows).toEqual([{ n: '2' }]);
   });
 

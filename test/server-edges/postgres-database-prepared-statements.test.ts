@@ -29,7 +29,9 @@ async function preparedNames(s: SqlSession): Promise<string[]> {
 beforeAll(async () => {
   if (TEST_DB_KIND !== 'postgres') return;
   testDb = await createTestDatabase('prepared_statements');
-  await testDb.exec(`CREATE TABLE items (id int PRIMARY KEY, label text NOT NULL); INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 5) g`);
+  await testDb.exec(
+    `CREATE TABLE items (id int PRIMARY KEY, label text NOT NULL); INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 5) g`,
+  );
 });
 
 afterAll(async () => {
@@ -99,18 +101,22 @@ describe.skipIf(TEST_DB_KIND !== 'postgres')('PostgreSQL sessions prepare their 
 
   it('prepares nothing with preparedStatements: false or on a host pool', async () => {
     const off = open({ preparedStatements: false });
-    expect(await off.withConnection(async (s) => {
-      await s.query('SELECT label FROM items WHERE id = $1', [4]);
-      return preparedNames(s);
-    })).toEqual([]);
+    expect(
+      await off.withConnection(async (s) => {
+        await s.query('SELECT label FROM items WHERE id = $1', [4]);
+        return preparedNames(s);
+      }),
+    ).toEqual([]);
 
     const pool = new pg.Pool({ connectionString: testDb.connectionString!, max: 1 });
     const hosted = createPostgresDatabase({ pool });
     try {
-      expect(await hosted.withConnection(async (s) => {
-        await s.query('SELECT label FROM items WHERE id = $1', [4]);
-        return preparedNames(s);
-      })).toEqual([]);
+      expect(
+        await hosted.withConnection(async (s) => {
+          await s.query('SELECT label FROM items WHERE id = $1', [4]);
+          return preparedNames(s);
+        }),
+      ).toEqual([]);
     } finally {
       await hosted.close();
       await pool.end();

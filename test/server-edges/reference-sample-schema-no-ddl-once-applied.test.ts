@@ -17,33 +17,42 @@ afterAll(async () => {
 });
 
 const marker = async (db: TestDatabase): Promise<string | null> =>
-  ((await db.database.query("SELECT obj_description(oid, 'pg_namespace') AS m FROM pg_namespace WHERE nspname = 'business'")).rows[0] as { m: string | null }).m;
+  (
+    (await db.database.query("SELECT obj_description(oid, 'pg_namespace') AS m FROM pg_namespace WHERE nspname = 'business'")).rows[0] as {
+      m: string | null;
+    }
+  ).m;
 
-it.skipIf(TEST_DB_KIND !== 'postgres')('runs no DDL once applied (does not wait for a lock a bootstrap holds), and re-applies when schema.sql changed', async () => {
-  testDb = await createTestDatabase('sample_schema');
-  await applySampleSchema(testDb.database);
-  const applied = await marker(testDb);
-  expect(applied).toMatch(/^oversqlite reference sample schema [0-9a-f]{16}$/);
+it.skipIf(TEST_DB_KIND !== 'postgres')(
+  'runs no DDL once applied (does not wait for a lock a bootstrap holds), and re-applies when schema.sql changed',
+  async () => {
+    testDb = await createTestDatabase('sample_schema');
+    await applySampleSchema(testDb.database);
+    const applied = await marker(testDb);
+    expect(applied).toMatch(/^oversqlite reference sample schema [0-9a-f]{16}$/);
 
-  const holder = new pg.Client({ connectionString: testDb.connectionString! });
-  await holder.connect();
-  try {
-    await holder.query('BEGIN');
-    await holder.query('LOCK TABLE business.tasks IN ACCESS EXCLUSIVE MODE');
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const outcome = await Promise.race([
-      applySampleSchema(testDb.database).then(() => 'applied'),
-      new Promise<string>((resolve) => { timer = setTimeout(() => resolve('blocked by the lock'), 10_000); }),
-    ]);
-    clearTimeout(timer);
-    expect(outcome).toBe('applied');
-  } finally {
-    await holder.query('ROLLBACK');
-    await holder.end();
-  }
+    const holder = new pg.Client({ connectionString: testDb.connectionString! });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE business.tasks IN ACCESS EXCLUSIVE MODE');
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const outcome = await Promise.race([
+        applySampleSchema(testDb.database).then(() => 'applied'),
+        new Promise<string>((resolve) => {
+          timer = setTimeout(() => resolve('blocked by the lock'), 10_000);
+        }),
+      ]);
+      clearTimeout(timer);
+      expect(outcome).toBe('applied');
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
 
-  // A database applied by another version of schema.sql gets the DDL again (idempotent) and the new marker.
-  await testDb.database.query("COMMENT ON SCHEMA business IS 'oversqlite reference sample schema 0000000000000000'");
-  await applySampleSchema(testDb.database);
-  expect(await marker(testDb)).toBe(applied);
-});
+    // A database applied by another version of schema.sql gets the DDL again (idempotent) and the new marker.
+    await testDb.database.query("COMMENT ON SCHEMA business IS 'oversqlite reference sample schema 0000000000000000'");
+    await applySampleSchema(testDb.database);
+    expect(await marker(testDb)).toBe(applied);
+  },
+);

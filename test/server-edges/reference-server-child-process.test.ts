@@ -19,7 +19,11 @@ let dataDir: string;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'oversqlite-reference-'));
-  server = await startReferenceProcess({ PGLITE_DIR: dataDir, OVERSQLITE_TEST_HOOKS: '1', OVERSQLITE_PGLITE_TEMPLATE_DIR: PGLITE_TEMPLATE_DIR });
+  server = await startReferenceProcess({
+    PGLITE_DIR: dataDir,
+    OVERSQLITE_TEST_HOOKS: '1',
+    OVERSQLITE_PGLITE_TEMPLATE_DIR: PGLITE_TEMPLATE_DIR,
+  });
 }, 120_000); // PGlite initdb in the child is CPU-bound
 
 afterAll(async () => {
@@ -48,7 +52,9 @@ describe('reference server as a child process on PGlite', () => {
 
   it('signs in and serves capabilities for the token: protocol v1 with the connect lifecycle', async () => {
     const token = await signIn('alice');
-    const response = await fetch(`${server.url}/sync/capabilities`, { headers: { Authorization: `Bearer ${token}`, 'Oversync-Source-ID': 'device-a' } });
+    const response = await fetch(`${server.url}/sync/capabilities`, {
+      headers: { Authorization: `Bearer ${token}`, 'Oversync-Source-ID': 'device-a' },
+    });
     expect(response.status).toBe(200);
     const capabilities = await response.json();
     expect(capabilities.protocol_version).toBe('v1');
@@ -79,7 +85,11 @@ describe('reference server as a child process on PGlite', () => {
   it('wakes an open watch stream when a bundle commits, then shuts down gracefully on SIGTERM (exit 0)', async () => {
     const token = await signIn('carol');
     const headers = { Authorization: `Bearer ${token}`, 'Oversync-Source-ID': 'device-c' };
-    const connect = await fetch(`${server.url}/sync/connect`, { method: 'POST', headers, body: JSON.stringify({ has_local_pending_rows: false }) });
+    const connect = await fetch(`${server.url}/sync/connect`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ has_local_pending_rows: false }),
+    });
     expect(connect.status).toBe(200);
     const watch = await fetch(`${server.url}/sync/watch`, { headers });
     expect(watch.status).toBe(200);
@@ -87,7 +97,10 @@ describe('reference server as a child process on PGlite', () => {
     const reader = watch.body!.getReader();
     const write = await fetch(`${server.url}/test/server-write`, {
       method: 'POST',
-      body: JSON.stringify({ user_id: 'carol', changes: [{ table: 'projects', op: 'upsert', row: { id: '99999999-9999-4999-8999-999999999999', name: 'Wake up' } }] }),
+      body: JSON.stringify({
+        user_id: 'carol',
+        changes: [{ table: 'projects', op: 'upsert', row: { id: '99999999-9999-4999-8999-999999999999', name: 'Wake up' } }],
+      }),
     });
     expect(write.status).toBe(200);
     let received = '';
@@ -113,7 +126,11 @@ describe('reference server as a child process on PGlite', () => {
     server = await startReferenceProcess({ PGLITE_DIR: dataDir });
     const token = await signIn('carol');
     const headers = { Authorization: `Bearer ${token}`, 'Oversync-Source-ID': 'device-c2' };
-    const connect = await fetch(`${server.url}/sync/connect`, { method: 'POST', headers, body: JSON.stringify({ has_local_pending_rows: false }) });
+    const connect = await fetch(`${server.url}/sync/connect`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ has_local_pending_rows: false }),
+    });
     expect((await connect.json()).resolution).toBe('remote_authoritative');
     const pulled = await (await fetch(`${server.url}/sync/pull?after_bundle_seq=0`, { headers })).json();
     expect(pulled.bundles[0].rows[0].payload.name).toBe('Wake up');

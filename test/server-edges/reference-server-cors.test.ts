@@ -18,7 +18,11 @@ describe('reference server CORS', () => {
   it('answers a preflight with 204 and the allowed origin, methods and headers', async () => {
     const response = await fetch(`${ref.server.url}/sync/push-sessions`, {
       method: 'OPTIONS',
-      headers: { Origin: 'http://localhost:5173', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization, content-type, oversync-source-id' },
+      headers: {
+        Origin: 'http://localhost:5173',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'authorization, content-type, oversync-source-id',
+      },
     });
     expect(response.status).toBe(204);
     expect(response.headers.get('access-control-allow-origin')).toBe('*');
@@ -28,7 +32,9 @@ describe('reference server CORS', () => {
 
   it('puts the CORS headers on successful and on 401 responses', async () => {
     const token = await ref.tokenFor('alice');
-    const ok = await fetch(`${ref.server.url}/sync/capabilities`, { headers: { Origin: 'https://app.example', Authorization: `Bearer ${token}`, 'Oversync-Source-ID': 'web-1' } });
+    const ok = await fetch(`${ref.server.url}/sync/capabilities`, {
+      headers: { Origin: 'https://app.example', Authorization: `Bearer ${token}`, 'Oversync-Source-ID': 'web-1' },
+    });
     expect(ok.status).toBe(200);
     expect(ok.headers.get('access-control-allow-origin')).toBe('*');
     const denied = await fetch(`${ref.server.url}/sync/capabilities`, { headers: { Origin: 'https://app.example' } });

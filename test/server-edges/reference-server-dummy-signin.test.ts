@@ -17,7 +17,11 @@ afterAll(async () => {
 
 describe('reference server dummy sign-in', () => {
   it('issues a 300-second token for any password whose sub is the user', async () => {
-    const response = await fetch(`${ref.server.url}/dummy-signin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'dora@example.com', password: 'whatever' }) });
+    const response = await fetch(`${ref.server.url}/dummy-signin`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'dora@example.com', password: 'whatever' }),
+    });
     expect(response.status).toBe(200);
     const body = await response.json();
     expect(body).toMatchObject({ expires_in: 300, user: 'dora@example.com' });
@@ -27,7 +31,12 @@ describe('reference server dummy sign-in', () => {
   });
 
   it('rejects malformed sign-ins with invalid_request and other methods with method_not_allowed', async () => {
-    for (const body of ['{nope', JSON.stringify({ password: 'x' }), JSON.stringify({ user: '   ' }), JSON.stringify({ user: 'ed', password: 42 })]) {
+    for (const body of [
+      '{nope',
+      JSON.stringify({ password: 'x' }),
+      JSON.stringify({ user: '   ' }),
+      JSON.stringify({ user: 'ed', password: 42 }),
+    ]) {
       const response = await fetch(`${ref.server.url}/dummy-signin`, { method: 'POST', body });
       expect(response.status, body).toBe(400);
       expect((await response.json()).error).toBe('invalid_request');

@@ -23,7 +23,13 @@ const logLines: string[] = [];
 
 beforeAll(async () => {
   database = await createFreshDatabase('refpg');
-  server = await startReferenceServer({ port: 0, host: '127.0.0.1', databaseUrl: database.url, jwtSecret: secret, log: (line) => logLines.push(line) });
+  server = await startReferenceServer({
+    port: 0,
+    host: '127.0.0.1',
+    databaseUrl: database.url,
+    jwtSecret: secret,
+    log: (line) => logLines.push(line),
+  });
 });
 afterAll(async () => {
   await server?.close();
@@ -38,7 +44,11 @@ async function tokenFor(user: string): Promise<string> {
 async function call(user: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
   const response = await fetch(`${server.url}${path}`, {
     method,
-    headers: { Authorization: `Bearer ${await tokenFor(user)}`, 'Oversync-Source-ID': `${user}-device`, 'content-type': 'application/json' },
+    headers: {
+      Authorization: `Bearer ${await tokenFor(user)}`,
+      'Oversync-Source-ID': `${user}-device`,
+      'content-type': 'application/json',
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
@@ -62,9 +72,19 @@ describe('reference server on real PostgreSQL', () => {
       );
       expect(rows).toEqual([
         { name: 'comments_scope_id_key', def: 'UNIQUE (_sync_scope_id, id)', deferrable: false, deferred: false },
-        { name: 'comments_task_fk', def: 'FOREIGN KEY (_sync_scope_id, task_id) REFERENCES business.tasks(_sync_scope_id, id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED', deferrable: true, deferred: true },
+        {
+          name: 'comments_task_fk',
+          def: 'FOREIGN KEY (_sync_scope_id, task_id) REFERENCES business.tasks(_sync_scope_id, id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED',
+          deferrable: true,
+          deferred: true,
+        },
         { name: 'projects_scope_id_key', def: 'UNIQUE (_sync_scope_id, id)', deferrable: false, deferred: false },
-        { name: 'tasks_project_fk', def: 'FOREIGN KEY (_sync_scope_id, project_id) REFERENCES business.projects(_sync_scope_id, id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED', deferrable: true, deferred: true },
+        {
+          name: 'tasks_project_fk',
+          def: 'FOREIGN KEY (_sync_scope_id, project_id) REFERENCES business.projects(_sync_scope_id, id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED',
+          deferrable: true,
+          deferred: true,
+        },
         { name: 'tasks_scope_id_key', def: 'UNIQUE (_sync_scope_id, id)', deferrable: false, deferred: false },
       ]);
     } finally {
@@ -76,20 +96,52 @@ describe('reference server on real PostgreSQL', () => {
     expect((await call('alice', 'POST', '/sync/connect', { has_local_pending_rows: false })).json.resolution).toBe('initialize_empty');
     const rows: PushRow[] = [
       {
-        schema: 'business', table: 'tasks', key: { id: taskId }, op: 'INSERT', base_row_version: 0,
-        payload: { id: taskId, project_id: projectId, title: 'Write docs', notes: null, done: '0', priority: '2', position: '1.5', due_at: null, updated_at: '2026-11-25T06:00:00Z' },
+        schema: 'business',
+        table: 'tasks',
+        key: { id: taskId },
+        op: 'INSERT',
+        base_row_version: 0,
+        payload: {
+          id: taskId,
+          project_id: projectId,
+          title: 'Write docs',
+          notes: null,
+          done: '0',
+          priority: '2',
+          position: '1.5',
+          due_at: null,
+          updated_at: '2026-11-25T06:00:00Z',
+        },
       },
       {
-        schema: 'business', table: 'projects', key: { id: projectId }, op: 'INSERT', base_row_version: 0,
-        payload: { id: projectId, name: 'Launch', color: '#ff8800', created_at: '2026-11-25T06:00:00Z', updated_at: '2026-11-25T06:00:00Z' },
+        schema: 'business',
+        table: 'projects',
+        key: { id: projectId },
+        op: 'INSERT',
+        base_row_version: 0,
+        payload: {
+          id: projectId,
+          name: 'Launch',
+          color: '#ff8800',
+          created_at: '2026-11-25T06:00:00Z',
+          updated_at: '2026-11-25T06:00:00Z',
+        },
       },
       {
-        schema: 'business', table: 'comments', key: { id: commentId }, op: 'INSERT', base_row_version: 0,
+        schema: 'business',
+        table: 'comments',
+        key: { id: commentId },
+        op: 'INSERT',
+        base_row_version: 0,
         payload: { id: commentId, task_id: taskId, body: 'first!', created_at: '2026-11-25T06:00:00Z' },
       },
     ];
     // With canonical_request_hash: a contracts-dialect client (numeric strings both ways).
-    const created = await call('alice', 'POST', '/sync/push-sessions', { source_bundle_id: 1, planned_row_count: 3, canonical_request_hash: await pushRequestHash(rows) });
+    const created = await call('alice', 'POST', '/sync/push-sessions', {
+      source_bundle_id: 1,
+      planned_row_count: 3,
+      canonical_request_hash: await pushRequestHash(rows),
+    });
     expect(created.status).toBe(200);
     const pushId = created.json.push_id as string;
     const chunk = await call('alice', 'POST', `/sync/push-sessions/${pushId}/chunks`, { start_row_ordinal: 0, rows });
@@ -104,7 +156,7 @@ describe('reference server on real PostgreSQL', () => {
     expect(task.payload).toMatchObject({ title: 'Write docs', done: false, priority: '2', position: '1.5' });
   });
 
-  it('keeps one user out of another user\'s rows', async () => {
+  it("keeps one user out of another user's rows", async () => {
     expect((await call('bob', 'POST', '/sync/connect', { has_local_pending_rows: false })).json.resolution).toBe('initialize_empty');
     const pulled = await call('bob', 'GET', '/sync/pull?after_bundle_seq=0');
     expect(pulled.status).toBe(200);

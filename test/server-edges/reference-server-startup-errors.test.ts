@@ -33,7 +33,9 @@ describe('reference server startup errors', () => {
     const { port } = blocker.address() as AddressInfo;
     const database = await createFreshDatabase('portbusy');
     try {
-      await expect(startReferenceServer({ port, host: '127.0.0.1', databaseUrl: database.url, jwtSecret: 'x'.repeat(32), log: () => {} })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      await expect(
+        startReferenceServer({ port, host: '127.0.0.1', databaseUrl: database.url, jwtSecret: 'x'.repeat(32), log: () => {} }),
+      ).rejects.toMatchObject({ code: 'EADDRINUSE' });
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
       await database.drop();

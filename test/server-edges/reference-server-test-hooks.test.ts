@@ -12,18 +12,30 @@ let withHooks: InProcessReference;
 let withoutHooks: InProcessReference;
 
 beforeAll(async () => {
-  [withHooks, withoutHooks] = await Promise.all([startReferenceOnPostgres('hooks', { testHooks: true }), startReferenceOnPostgres('nohooks')]);
+  [withHooks, withoutHooks] = await Promise.all([
+    startReferenceOnPostgres('hooks', { testHooks: true }),
+    startReferenceOnPostgres('nohooks'),
+  ]);
 });
 afterAll(async () => {
   await Promise.all([withHooks?.close(), withoutHooks?.close()]);
 });
 
 async function post(ref: InProcessReference, path: string, body: unknown): Promise<{ status: number; json: any }> {
-  const response = await fetch(`${ref.server.url}${path}`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const response = await fetch(`${ref.server.url}${path}`, {
+    method: 'POST',
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: response.status, json: await response.json() };
 }
 
-async function sync(ref: InProcessReference, user: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+async function sync(
+  ref: InProcessReference,
+  user: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: any }> {
   const response = await fetch(`${ref.server.url}${path}`, {
     method,
     headers: { Authorization: `Bearer ${await ref.tokenFor(user)}`, 'Oversync-Source-ID': `${user}-phone` },
@@ -38,15 +50,24 @@ describe('reference server test hooks', () => {
       user_id: 'alice',
       changes: [
         { table: 'projects', op: 'upsert', row: { id: projectId, name: 'From the server', color: 'blue' } },
-        { table: 'business.tasks', op: 'upsert', row: { id: '55555555-5555-4555-8555-555555555555', project_id: projectId, title: 'Server task', priority: 5 } },
+        {
+          table: 'business.tasks',
+          op: 'upsert',
+          row: { id: '55555555-5555-4555-8555-555555555555', project_id: projectId, title: 'Server task', priority: 5 },
+        },
       ],
     });
     expect(written.status).toBe(200);
     expect(written.json.bundle).toMatchObject({ bundle_seq: 1, source_id: 'server:reference-test', source_bundle_id: 1, row_count: 2 });
 
-    expect((await sync(withHooks, 'alice', 'POST', '/sync/connect', { has_local_pending_rows: false })).json.resolution).toBe('remote_authoritative');
+    expect((await sync(withHooks, 'alice', 'POST', '/sync/connect', { has_local_pending_rows: false })).json.resolution).toBe(
+      'remote_authoritative',
+    );
     const pulled = await sync(withHooks, 'alice', 'GET', '/sync/pull?after_bundle_seq=0');
-    expect(pulled.json.bundles[0].rows.map((row: { table: string; op: string }) => `${row.op} ${row.table}`)).toEqual(['INSERT projects', 'INSERT tasks']);
+    expect(pulled.json.bundles[0].rows.map((row: { table: string; op: string }) => `${row.op} ${row.table}`)).toEqual([
+      'INSERT projects',
+      'INSERT tasks',
+    ]);
   });
 
   it('updates only the named columns of an existing row, and deletes by id', async () => {
@@ -59,7 +80,10 @@ describe('reference server test hooks', () => {
     const pulled = await sync(withHooks, 'alice', 'GET', '/sync/pull?after_bundle_seq=1');
     expect(pulled.json.bundles[0].rows[0]).toMatchObject({ op: 'UPDATE', payload: { name: 'Renamed', color: 'blue' } });
 
-    const deleted = await post(withHooks, '/test/server-write', { user_id: 'alice', changes: [{ table: 'projects', op: 'delete', id: projectId }] });
+    const deleted = await post(withHooks, '/test/server-write', {
+      user_id: 'alice',
+      changes: [{ table: 'projects', op: 'delete', id: projectId }],
+    });
     expect(deleted.json.bundle).toMatchObject({ bundle_seq: 3, row_count: 2 }); // the task cascades
   });
 
@@ -84,12 +108,16 @@ describe('reference server test hooks', () => {
       [{ user_id: 'alice', changes: [{ table: 'invoices', op: 'upsert', row: { id: projectId } }] }, /not a registered table/],
       [{ user_id: 'alice', changes: [{ table: 'projects', op: 'upsert', row: { name: 'no id' } }] }, /sync key "id"/],
       [{ user_id: 'alice', changes: [{ table: 'projects', op: 'merge', row: { id: projectId } }] }, /"upsert" or "delete"/],
-      [{ user_id: 'alice', changes: [{ table: 'projects', op: 'upsert', row: { id: projectId, no_such_column: 1 } }] }, /PostgreSQL rejected/],
+      [
+        { user_id: 'alice', changes: [{ table: 'projects', op: 'upsert', row: { id: projectId, no_such_column: 1 } }] },
+        /PostgreSQL rejected/,
+      ],
       [{ user_id: 'alice', changes: [{ table: 'projects', op: 'delete', id: '66666666-6666-4666-8666-666666666666' }] }, /No projects row/],
       [{ user_id: 'alice', retained_bundle_floor: -1 }, /non-negative integer/],
     ];
     for (const [body, reason] of cases) {
-      const path = typeof body === 'object' && body !== null && 'retained_bundle_floor' in body ? '/test/retention-floor' : '/test/server-write';
+      const path =
+        typeof body === 'object' && body !== null && 'retained_bundle_floor' in body ? '/test/retention-floor' : '/test/server-write';
       const answer = await post(withHooks, path, body);
       expect(answer.status, JSON.stringify(body)).toBe(400);
       expect(answer.json.error).toBe('invalid_request');

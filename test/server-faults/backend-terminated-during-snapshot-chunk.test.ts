@@ -19,10 +19,7 @@ afterAll(() => f?.h.close());
 /** The pid of the backend waiting for a lock on `table`, once there is one (bounded wait). */
 async function waitingBackend(admin: pg.Client, table: string): Promise<number> {
   for (let i = 0; i < 500; i++) {
-    const r = await admin.query<{ pid: number }>(
-      `SELECT l.pid FROM pg_locks l WHERE NOT l.granted AND l.relation = $1::regclass`,
-      [table],
-    );
+    const r = await admin.query<{ pid: number }>(`SELECT l.pid FROM pg_locks l WHERE NOT l.granted AND l.relation = $1::regclass`, [table]);
     if (r.rows[0]) return r.rows[0].pid;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

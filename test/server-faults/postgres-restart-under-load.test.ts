@@ -74,7 +74,8 @@ async function pushOnce(dev: RawSyncClient, n: number, prefix: string): Promise<
     let restart = false;
     for (let start = 0; start < rows.length && !restart; start += 10) {
       const c = await retrying('chunk', () => dev.chunk(pushId, start, rows.slice(start, start + 10)));
-      if (c.status === 404) restart = true; // replaced/expired: start over
+      if (c.status === 404)
+        restart = true; // replaced/expired: start over
       else expect(c.status).toBe(200);
     }
     if (restart) continue;
@@ -90,7 +91,9 @@ it.skipIf(!enabled)('survives a PostgreSQL restart under load: nothing lost, not
   await waitForPostgres();
   const version = readdirSync('/etc/postgresql').sort().pop()!;
   const users = ['rita', 'sam', 'tom'];
-  const devices = users.flatMap((u) => [`${u}-phone`, `${u}-laptop`].map((s) => ({ user: u, dev: new RawSyncClient(h.baseUrl, h.tokenFor(u), s) })));
+  const devices = users.flatMap((u) =>
+    [`${u}-phone`, `${u}-laptop`].map((s) => ({ user: u, dev: new RawSyncClient(h.baseUrl, h.tokenFor(u), s) })),
+  );
   for (const d of devices) expect((await retrying('connect', () => d.dev.connect(false))).status).toBe(200);
 
   let restarted = false;
@@ -98,7 +101,7 @@ it.skipIf(!enabled)('survives a PostgreSQL restart under load: nothing lost, not
   const load = devices.map(async ({ dev }) => {
     let n = 0;
     // Keep going until the restart is over, then a few more rounds on the new server process.
-    for (let after = 0; !restarted || after < 3; ) {
+    for (let after = 0; !restarted || after < 3;) {
       n++;
       await pushOnce(dev, n, dev.sourceId!);
       expect((await retrying('pull', () => dev.pull('?after_bundle_seq=0&max_bundles=5'))).status).toBe(200);
@@ -117,7 +120,14 @@ it.skipIf(!enabled)('survives a PostgreSQL restart under load: nothing lost, not
   })();
   await Promise.all([...load, restart]);
 
-  const unexpected = seen.filter((s) => !(s.status < 300 || (s.status === 503 && s.error === 'database_unavailable') || (s.what === 'commit' && s.error === 'push_session_not_found')));
+  const unexpected = seen.filter(
+    (s) =>
+      !(
+        s.status < 300 ||
+        (s.status === 503 && s.error === 'database_unavailable') ||
+        (s.what === 'commit' && s.error === 'push_session_not_found')
+      ),
+  );
   expect(unexpected).toEqual([]);
   expect(seen.some((s) => s.status === 503)).toBe(true);
 
@@ -126,12 +136,16 @@ it.skipIf(!enabled)('survives a PostgreSQL restart under load: nothing lost, not
   );
   for (const d of devices) {
     const row = bundles.rows.find((b) => b.source_id === d.dev.sourceId);
-    expect(row, d.dev.sourceId!).toEqual({ source_id: d.dev.sourceId, n: pushedPerDevice.get(d.dev.sourceId!), max: pushedPerDevice.get(d.dev.sourceId!) });
+    expect(row, d.dev.sourceId!).toEqual({
+      source_id: d.dev.sourceId,
+      n: pushedPerDevice.get(d.dev.sourceId!),
+      max: pushedPerDevice.get(d.dev.sourceId!),
+    });
   }
   for (const user of users) {
     const fresh = new RawSyncClient(h.baseUrl, h.tokenFor(user), `${user}-fresh`);
     let keys = 0;
-    for (let after = 0, more = true; more; ) {
+    for (let after = 0, more = true; more;) {
       const page = await retrying('pull', () => fresh.pull(`?after_bundle_seq=${after}&max_bundles=100`));
       for (const b of page.body.bundles) keys += b.rows.length;
       after = page.body.bundles.length ? page.body.bundles[page.body.bundles.length - 1].bundle_seq : after;

@@ -40,8 +40,12 @@ it.skipIf(!enabled)('stays up through three kills of every backend under pull an
     answers.push({ status: r.status, error: typeof r.body === 'object' && r.body ? r.body.error : undefined });
     return r;
   };
-  const pullers = await Promise.all(Array.from({ length: 8 }, async (_, i) => new RawSyncClient(server.url, await token(`puller-${i % 2}`), `puller-${i}`)));
-  const pushers = await Promise.all(Array.from({ length: 2 }, async (_, i) => new RawSyncClient(server.url, await token(`pusher-${i}`), `pusher-${i}-phone`)));
+  const pullers = await Promise.all(
+    Array.from({ length: 8 }, async (_, i) => new RawSyncClient(server.url, await token(`puller-${i % 2}`), `puller-${i}`)),
+  );
+  const pushers = await Promise.all(
+    Array.from({ length: 2 }, async (_, i) => new RawSyncClient(server.url, await token(`pusher-${i}`), `pusher-${i}-phone`)),
+  );
   for (const c of [...pullers, ...pushers]) expect(note(await c.connect(false)).status).toBe(200);
 
   let kills = 0;
@@ -54,7 +58,16 @@ it.skipIf(!enabled)('stays up through three kills of every backend under pull an
       let n = 0;
       while (kills < 3) {
         n++;
-        const rows = [{ schema: 'business', table: 'projects', key: { id: crypto.randomUUID() }, op: 'INSERT', base_row_version: 0, payload: { name: `p${n}` } }];
+        const rows = [
+          {
+            schema: 'business',
+            table: 'projects',
+            key: { id: crypto.randomUUID() },
+            op: 'INSERT',
+            base_row_version: 0,
+            payload: { name: `p${n}` },
+          },
+        ];
         // A client's retry loop: 503 → again; a commit answered 404 after a 503 went through.
         for (;;) {
           const created = note(await c.createPush(n, 1, { canonical_request_hash: 'd'.repeat(64) }));
@@ -78,7 +91,9 @@ it.skipIf(!enabled)('stays up through three kills of every backend under pull an
         // Let load build up between kills: wait for 40 more answers.
         const target = answers.length + 40;
         while (answers.length < target) await new Promise((r) => setTimeout(r, 10));
-        await admin.query(`SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+        await admin.query(
+          `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+        );
       }
     } finally {
       await admin.end();
@@ -88,12 +103,16 @@ it.skipIf(!enabled)('stays up through three kills of every backend under pull an
 
   expect(server.child.exitCode).toBeNull();
   expect(server.lines.filter((l) => /Unhandled|uncaught/i.test(l))).toEqual([]);
-  const unexpected = answers.filter((a) => !(a.status < 300 || (a.status === 503 && a.error === 'database_unavailable') || a.error === 'push_session_not_found'));
+  const unexpected = answers.filter(
+    (a) => !(a.status < 300 || (a.status === 503 && a.error === 'database_unavailable') || a.error === 'push_session_not_found'),
+  );
   expect(unexpected).toEqual([]);
   const check = new pg.Client({ connectionString: database.url });
   await check.connect();
   try {
-    const r = await check.query<{ source_id: string; n: number; max: number }>(`SELECT source_id, count(*)::int AS n, max(source_bundle_id)::int AS max FROM sync.bundle_log GROUP BY source_id ORDER BY source_id`);
+    const r = await check.query<{ source_id: string; n: number; max: number }>(
+      `SELECT source_id, count(*)::int AS n, max(source_bundle_id)::int AS max FROM sync.bundle_log GROUP BY source_id ORDER BY source_id`,
+    );
     for (const [source, n] of pushed) expect(r.rows.find((x) => x.source_id === source)).toEqual({ source_id: source, n, max: n });
   } finally {
     await check.end();

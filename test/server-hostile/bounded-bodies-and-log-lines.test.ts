@@ -43,7 +43,12 @@ it('an error quoting a 2 MB column name answers at most ~1 KiB of message', asyn
   await dev.connect(false);
   const pushId = (await dev.createPush(1, 1)).body.push_id;
   const name = 'X'.repeat(2 * 1024 * 1024);
-  const res = await dev.request('POST', `/sync/push-sessions/${pushId}/chunks`, undefined, `{"start_row_ordinal":0,"rows":[{"schema":"business","table":"tasks","key":{"id":"6f1c1e8e-0000-4000-8000-000000000001"},"op":"INSERT","base_row_version":0,"payload":{"${name}":1}}]}`);
+  const res = await dev.request(
+    'POST',
+    `/sync/push-sessions/${pushId}/chunks`,
+    undefined,
+    `{"start_row_ordinal":0,"rows":[{"schema":"business","table":"tasks","key":{"id":"6f1c1e8e-0000-4000-8000-000000000001"},"op":"INSERT","base_row_version":0,"payload":{"${name}":1}}]}`,
+  );
   expect(res.status).toBe(400);
   expect(res.body.error).toBe('push_chunk_invalid');
   expect(JSON.stringify(res.body).length).toBeLessThan(1200);
@@ -54,7 +59,9 @@ it('a 600-character text key is refused with push_chunk_invalid before staging',
   await dev.connect(false);
   const pushId = (await dev.createPush(1, 1)).body.push_id;
   const key = 'k'.repeat(600);
-  const res = await dev.chunk(pushId, 0, [{ schema: 'business', table: 'tags', key: { name: key }, op: 'INSERT', base_row_version: 0, payload: { name: key } }]);
+  const res = await dev.chunk(pushId, 0, [
+    { schema: 'business', table: 'tags', key: { name: key }, op: 'INSERT', base_row_version: 0, payload: { name: key } },
+  ]);
   expect(res.status).toBe(400);
   expect(res.body.error).toBe('push_chunk_invalid');
 });

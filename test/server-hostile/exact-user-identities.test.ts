@@ -32,13 +32,21 @@ function claims(subJson: string, exp: boolean = true): string {
 it('" bob " does not read bob\'s rows', async () => {
   const bob = new RawSyncClient(h.baseUrl, h.tokenFor('bob'), 'bob-phone');
   await bob.connect(false);
-  expect((await bob.push(1, [{ schema: 'business', table: 'tags', key: { name: 'secret' }, op: 'INSERT', base_row_version: 0, payload: { name: 'secret' } }])).status).toBe(200);
+  expect(
+    (
+      await bob.push(1, [
+        { schema: 'business', table: 'tags', key: { name: 'secret' }, op: 'INSERT', base_row_version: 0, payload: { name: 'secret' } },
+      ])
+    ).status,
+  ).toBe(200);
   const spaced = new RawSyncClient(h.baseUrl, token(claims('" bob "')), 'spaced-phone');
   const connected = await spaced.connect(false);
   expect(connected.status).toBe(200);
   const pulled = await spaced.pull('?after_bundle_seq=0');
   expect(pulled.status === 200 ? pulled.body.bundles : []).toEqual([]);
-  const scopes = await h.database.query<{ user_id: string }>(`SELECT user_id FROM sync.user_state WHERE user_id LIKE '%bob%' ORDER BY user_id`);
+  const scopes = await h.database.query<{ user_id: string }>(
+    `SELECT user_id FROM sync.user_state WHERE user_id LIKE '%bob%' ORDER BY user_id`,
+  );
   expect(scopes.rows.map((r) => r.user_id)).toEqual([' bob ', 'bob']);
 });
 
@@ -53,7 +61,9 @@ for (const [name, subJson] of [
     const res = await new RawSyncClient(h.baseUrl, token(claims(subJson)), 'x-phone').connect(false);
     expect(res.status).toBe(401);
     expect(res.body.error).toBe('authentication_failed');
-    const scopes = await h.database.query<{ n: number }>(`SELECT count(*)::int AS n FROM sync.user_state WHERE user_id <> 'bob' AND user_id <> ' bob '`);
+    const scopes = await h.database.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM sync.user_state WHERE user_id <> 'bob' AND user_id <> ' bob '`,
+    );
     expect(scopes.rows[0]!.n).toBe(0);
   });
 }
@@ -69,6 +79,13 @@ it('a token without exp is refused by default and accepted with requireExp: fals
 });
 
 it('a host authenticator handing over an unusable user id gets 401 too (the handler checks, not only the JWT helper)', async () => {
-  const res = await h.server.handle(new Request(`${h.baseUrl}/sync/connect`, { method: 'POST', headers: { 'Oversync-Source-ID': 'd', 'Content-Type': 'application/json' }, body: '{"has_local_pending_rows":false}' }), { userId: 'eve\r\nX' });
+  const res = await h.server.handle(
+    new Request(`${h.baseUrl}/sync/connect`, {
+      method: 'POST',
+      headers: { 'Oversync-Source-ID': 'd', 'Content-Type': 'application/json' },
+      body: '{"has_local_pending_rows":false}',
+    }),
+    { userId: 'eve\r\nX' },
+  );
   expect(res.status).toBe(401);
 });

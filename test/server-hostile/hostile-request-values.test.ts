@@ -24,7 +24,9 @@ function expect4xx(res: RawResponse, code: string): void {
   expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBeGreaterThanOrEqual(400);
   expect(res.status).toBeLessThan(500);
   expect(res.body.error).toBe(code);
-  expect(JSON.stringify(res.body)).not.toMatch(/SQLSTATE|invalid byte sequence|unsupported Unicode|relation|URI malformed|Maximum call stack/i);
+  expect(JSON.stringify(res.body)).not.toMatch(
+    /SQLSTATE|invalid byte sequence|unsupported Unicode|relation|URI malformed|Maximum call stack/i,
+  );
 }
 
 function tag(name: string, extra: Record<string, unknown> = {}) {
@@ -33,11 +35,23 @@ function tag(name: string, extra: Record<string, unknown> = {}) {
 
 const badChunks: Array<[string, () => string]> = [
   ['NUL in a text value', () => JSON.stringify({ start_row_ordinal: 0, rows: [tag('a', { color: 'x\u0000y' })] })],
-  ['a lone surrogate in a text value', () => `{"start_row_ordinal":0,"rows":[{"schema":"business","table":"tags","key":{"name":"a"},"op":"INSERT","base_row_version":0,"payload":{"name":"a","color":"x\\ud800y"}}]}`],
-  ['a lone surrogate in a text key', () => `{"start_row_ordinal":0,"rows":[{"schema":"business","table":"tags","key":{"name":"\\udc00"},"op":"INSERT","base_row_version":0,"payload":{"name":"\\udc00"}}]}`],
+  [
+    'a lone surrogate in a text value',
+    () =>
+      `{"start_row_ordinal":0,"rows":[{"schema":"business","table":"tags","key":{"name":"a"},"op":"INSERT","base_row_version":0,"payload":{"name":"a","color":"x\\ud800y"}}]}`,
+  ],
+  [
+    'a lone surrogate in a text key',
+    () =>
+      `{"start_row_ordinal":0,"rows":[{"schema":"business","table":"tags","key":{"name":"\\udc00"},"op":"INSERT","base_row_version":0,"payload":{"name":"\\udc00"}}]}`,
+  ],
   ['NUL inside a jsonb value', () => JSON.stringify({ start_row_ordinal: 0, rows: [tag('a', { meta: { k: '\u0000' } })] })],
   ['NUL in a member name', () => JSON.stringify({ start_row_ordinal: 0, rows: [tag('a', { meta: { ['k\u0000']: 1 } })] })],
-  ['a value nested 10,000 arrays deep', () => `{"start_row_ordinal":0,"rows":[{"schema":"business","table":"tags","key":{"name":"a"},"op":"INSERT","base_row_version":0,"payload":{"name":"a","meta":${'['.repeat(10_000)}${']'.repeat(10_000)}}}]}`],
+  [
+    'a value nested 10,000 arrays deep',
+    () =>
+      `{"start_row_ordinal":0,"rows":[{"schema":"business","table":"tags","key":{"name":"a"},"op":"INSERT","base_row_version":0,"payload":{"name":"a","meta":${'['.repeat(10_000)}${']'.repeat(10_000)}}}]}`,
+  ],
 ];
 
 for (const [name, body] of badChunks) {
@@ -51,7 +65,10 @@ for (const [name, body] of badChunks) {
 }
 
 it('malformed percent-encoding in a path id: 4xx, not URI malformed', async () => {
-  expect4xx(await dev.request('POST', '/sync/push-sessions/%E0%A4%A/chunks', { start_row_ordinal: 0, rows: [tag('a')] }), 'push_chunk_invalid');
+  expect4xx(
+    await dev.request('POST', '/sync/push-sessions/%E0%A4%A/chunks', { start_row_ordinal: 0, rows: [tag('a')] }),
+    'push_chunk_invalid',
+  );
   expect4xx(await dev.request('POST', '/sync/push-sessions/%ZZ/commit'), 'push_session_not_found');
   expect4xx(await dev.request('DELETE', '/sync/push-sessions/%'), 'push_session_not_found');
   expect4xx(await dev.request('GET', '/sync/snapshot-sessions/%C0%AF'), 'snapshot_chunk_invalid');

@@ -10,7 +10,10 @@ import { RawSyncClient } from '../harness/sync-client.ts';
 
 let h: StartedSyncServer;
 beforeAll(async () => {
-  h = await startSyncServer({ purpose: 'user_quotas', limits: { maxOpenPushSessionsPerUser: 3, maxStagedRowsPerUser: 100, maxSnapshotSessionsPerUser: 2 } });
+  h = await startSyncServer({
+    purpose: 'user_quotas',
+    limits: { maxOpenPushSessionsPerUser: 3, maxStagedRowsPerUser: 100, maxSnapshotSessionsPerUser: 2 },
+  });
 });
 afterAll(() => h?.close());
 

@@ -21,7 +21,7 @@ it('pages of at most 10 rows of whole bundles; a 15-row bundle comes alone', asy
   expect((await dev.push(6, tagRows('b6', 1))).status).toBe(200);
   const reader = dev.withSource('paula-laptop');
   const pages: number[][] = [];
-  for (let after = 0, more = true; more; ) {
+  for (let after = 0, more = true; more;) {
     const page = await reader.pull(`?after_bundle_seq=${after}&max_bundles=100`);
     expect(page.status).toBe(200);
     pages.push(page.body.bundles.map((b: { rows: unknown[] }) => b.rows.length));

@@ -23,14 +23,30 @@ function user(id: string, name = 'u') {
   return { schema: 'business', table: 'users', key: { id }, op: 'INSERT', base_row_version: 0, payload: { id, name } };
 }
 function project(id: string, ownerId: string) {
-  return { schema: 'business', table: 'projects', key: { id }, op: 'INSERT', base_row_version: 0, payload: { id, owner_id: ownerId, title: 'p' } };
+  return {
+    schema: 'business',
+    table: 'projects',
+    key: { id },
+    op: 'INSERT',
+    base_row_version: 0,
+    payload: { id, owner_id: ownerId, title: 'p' },
+  };
 }
 function task(id: string, projectId: string, extra: Record<string, unknown> = {}) {
-  return { schema: 'business', table: 'tasks', key: { id }, op: 'INSERT', base_row_version: 0, payload: { id, project_id: projectId, title: 't', ...extra } };
+  return {
+    schema: 'business',
+    table: 'tasks',
+    key: { id },
+    op: 'INSERT',
+    base_row_version: 0,
+    payload: { id, project_id: projectId, title: 't', ...extra },
+  };
 }
 
 function expectNoDatabaseText(res: RawResponse): void {
-  expect(JSON.stringify(res.body)).not.toMatch(/SQLSTATE|violates|constraint|relation|syntax|_fkey|_pkey|_sync_scope_id|invalid input syntax|\bat \w+ \(/i);
+  expect(JSON.stringify(res.body)).not.toMatch(
+    /SQLSTATE|violates|constraint|relation|syntax|_fkey|_pkey|_sync_scope_id|invalid input syntax|\bat \w+ \(/i,
+  );
 }
 
 async function businessRows(userId: string): Promise<number> {
@@ -52,20 +68,56 @@ async function seeded(name: string): Promise<{ dev: RawSyncClient; ownerId: stri
   return { dev, ownerId, projectId };
 }
 
-const cases: Array<{ name: string; rows: (p: { ownerId: string; projectId: string; taskId: string }) => Record<string, unknown>[]; reason: string; table: string; columns: string[] }> = [
-  { name: 'a timestamp that is not a date', rows: (p) => [task(p.taskId, p.projectId, { due_at: 'not a date' })], reason: 'invalid_value', table: 'tasks', columns: ['due_at'] },
-  { name: 'a NOT NULL column sent as null', rows: (p) => [task(p.taskId, p.projectId, { title: null })], reason: 'missing_value', table: 'tasks', columns: ['title'] },
+const cases: Array<{
+  name: string;
+  rows: (p: { ownerId: string; projectId: string; taskId: string }) => Record<string, unknown>[];
+  reason: string;
+  table: string;
+  columns: string[];
+}> = [
   {
-    name: 'a NOT NULL column left out',
-    rows: (p) => [{ schema: 'business', table: 'tasks', key: { id: p.taskId }, op: 'INSERT', base_row_version: 0, payload: { id: p.taskId, project_id: p.projectId } }],
+    name: 'a timestamp that is not a date',
+    rows: (p) => [task(p.taskId, p.projectId, { due_at: 'not a date' })],
+    reason: 'invalid_value',
+    table: 'tasks',
+    columns: ['due_at'],
+  },
+  {
+    name: 'a NOT NULL column sent as null',
+    rows: (p) => [task(p.taskId, p.projectId, { title: null })],
     reason: 'missing_value',
     table: 'tasks',
     columns: ['title'],
   },
-  { name: 'a reference to a project that does not exist', rows: (p) => [task(p.taskId, randomUUID())], reason: 'missing_reference', table: 'tasks', columns: ['project_id'] },
+  {
+    name: 'a NOT NULL column left out',
+    rows: (p) => [
+      {
+        schema: 'business',
+        table: 'tasks',
+        key: { id: p.taskId },
+        op: 'INSERT',
+        base_row_version: 0,
+        payload: { id: p.taskId, project_id: p.projectId },
+      },
+    ],
+    reason: 'missing_value',
+    table: 'tasks',
+    columns: ['title'],
+  },
+  {
+    name: 'a reference to a project that does not exist',
+    rows: (p) => [task(p.taskId, randomUUID())],
+    reason: 'missing_reference',
+    table: 'tasks',
+    columns: ['project_id'],
+  },
   {
     name: 'a bad value in the middle of a long segment',
-    rows: (p) => Array.from({ length: 300 }, (_, i) => task(i === 217 ? p.taskId : randomUUID(), p.projectId, { due_at: i === 217 ? '2024-13-45T99:00:00Z' : '2024-01-02T03:04:05Z' })),
+    rows: (p) =>
+      Array.from({ length: 300 }, (_, i) =>
+        task(i === 217 ? p.taskId : randomUUID(), p.projectId, { due_at: i === 217 ? '2024-13-45T99:00:00Z' : '2024-01-02T03:04:05Z' }),
+      ),
     reason: 'value_out_of_range',
     table: 'tasks',
     columns: ['due_at'],
@@ -99,16 +151,17 @@ it('a child inserted under a parent the same bundle deletes: missing_reference, 
   expect((await dev.push(2, [project(projectId, ownerId), task(taskId, projectId)], 1000, CONTRACTS)).status).toBe(200);
   const res = await dev.push(
     3,
-    [
-      { schema: 'business', table: 'projects', key: { id: projectId }, op: 'DELETE', base_row_version: 2 },
-      task(randomUUID(), projectId),
-    ],
+    [{ schema: 'business', table: 'projects', key: { id: projectId }, op: 'DELETE', base_row_version: 2 }, task(randomUUID(), projectId)],
     1000,
     CONTRACTS,
   );
   expect(res.status).toBe(400);
   expect(res.body.error).toBe('push_commit_invalid');
-  expect(res.body.rejection).toMatchObject({ table: 'tasks', reason: 'missing_reference', references: { table: 'projects', key: { id: projectId } } });
+  expect(res.body.rejection).toMatchObject({
+    table: 'tasks',
+    reason: 'missing_reference',
+    references: { table: 'projects', key: { id: projectId } },
+  });
   expectNoDatabaseText(res);
 });
 

@@ -39,8 +39,22 @@ it('names the deleted parent and a child still referencing it', async () => {
       await dev.push(
         1,
         [
-          { schema: 'shop', table: 'folders', key: { id: folder }, op: 'INSERT', base_row_version: 0, payload: { id: folder, name: 'docs' } },
-          { schema: 'shop', table: 'files', key: { id: file }, op: 'INSERT', base_row_version: 0, payload: { id: file, folder_id: folder, name: 'a.txt' } },
+          {
+            schema: 'shop',
+            table: 'folders',
+            key: { id: folder },
+            op: 'INSERT',
+            base_row_version: 0,
+            payload: { id: folder, name: 'docs' },
+          },
+          {
+            schema: 'shop',
+            table: 'files',
+            key: { id: file },
+            op: 'INSERT',
+            base_row_version: 0,
+            payload: { id: file, folder_id: folder, name: 'a.txt' },
+          },
         ],
         1000,
         hash,

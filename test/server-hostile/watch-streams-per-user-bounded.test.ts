@@ -9,7 +9,11 @@ import { RawSyncClient } from '../harness/sync-client.ts';
 
 let h: StartedSyncServer;
 beforeAll(async () => {
-  h = await startSyncServer({ purpose: 'watch_streams_bounded', watch: { enabled: true, heartbeatMs: 60_000 }, limits: { maxWatchStreamsPerUser: 2 } });
+  h = await startSyncServer({
+    purpose: 'watch_streams_bounded',
+    watch: { enabled: true, heartbeatMs: 60_000 },
+    limits: { maxWatchStreamsPerUser: 2 },
+  });
 });
 afterAll(() => h?.close());
 

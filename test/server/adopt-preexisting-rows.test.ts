@@ -23,7 +23,7 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-it('adopts each user\'s rows as one baseline bundle that pull and snapshot serve', async () => {
+it("adopts each user's rows as one baseline bundle that pull and snapshot serve", async () => {
   const olga = new RawSyncClient(h.baseUrl, h.tokenFor('olga'), 'olga-phone');
   expect((await olga.connect(false)).body).toEqual({ resolution: 'remote_authoritative' });
   const pulled = await olga.pull();
@@ -32,7 +32,11 @@ it('adopts each user\'s rows as one baseline bundle that pull and snapshot serve
   const [bundle] = pulled.body.bundles;
   expect(bundle.source_id).toMatch(/^oversync-adoption:[0-9a-f-]{36}$/);
   expect(bundle.rows.map((r: { key: { id: string } }) => r.key.id).sort()).toEqual([U1, U2]);
-  expect(bundle.rows.every((r: { row_version: number; payload: { name: string } }) => r.row_version === bundle.bundle_seq && typeof r.payload.name === 'string')).toBe(true);
+  expect(
+    bundle.rows.every(
+      (r: { row_version: number; payload: { name: string } }) => r.row_version === bundle.bundle_seq && typeof r.payload.name === 'string',
+    ),
+  ).toBe(true);
   expect(await bundleHash(bundle.rows)).toBe(bundle.bundle_hash);
 
   const snapshot = await olga.request('POST', '/sync/snapshot-sessions');
@@ -50,7 +54,16 @@ it('a device updates an adopted row against its adopted version', async () => {
   await olga.connect(false);
   const [bundle] = (await olga.pull()).body.bundles;
   const row = bundle.rows.find((r: { key: { id: string } }) => r.key.id === U1);
-  const pushed = await olga.push(1, [{ schema: 'business', table: 'users', key: { id: U1 }, op: 'UPDATE', base_row_version: row.row_version, payload: { ...row.payload, name: 'Olga renamed' } }]);
+  const pushed = await olga.push(1, [
+    {
+      schema: 'business',
+      table: 'users',
+      key: { id: U1 },
+      op: 'UPDATE',
+      base_row_version: row.row_version,
+      payload: { ...row.payload, name: 'Olga renamed' },
+    },
+  ]);
   expect(pushed.status).toBe(200);
 });
 

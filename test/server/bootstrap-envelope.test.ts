@@ -39,9 +39,17 @@ it.each([
 
 it('rejects bad registrations before touching the database', async () => {
   await expect(createSyncServer({ database: db.database, tables: [] })).rejects.toMatchObject({ code: 'invalid_request' });
-  await expect(createSyncServer({ database: db.database, tables: [{ schema: 'App', table: 'good', syncKey: 'id' }] })).rejects.toThrow(/must match/);
+  await expect(createSyncServer({ database: db.database, tables: [{ schema: 'App', table: 'good', syncKey: 'id' }] })).rejects.toThrow(
+    /must match/,
+  );
   await expect(
-    createSyncServer({ database: db.database, tables: [{ schema: 'app', table: 'good', syncKey: 'id' }, { schema: 'app', table: 'good', syncKey: 'id' }] }),
+    createSyncServer({
+      database: db.database,
+      tables: [
+        { schema: 'app', table: 'good', syncKey: 'id' },
+        { schema: 'app', table: 'good', syncKey: 'id' },
+      ],
+    }),
   ).rejects.toThrow(/registered twice/);
 });
 
@@ -51,16 +59,25 @@ it('freezes the registered set at first bootstrap and accepts the same set again
   const again = await createSyncServer({ database: db.openAnother(), tables: [{ schema: 'app', table: 'good', syncKey: 'id' }] });
   await again.close();
   await expect(
-    createSyncServer({ database: db.openAnother(), tables: [{ schema: 'app', table: 'good', syncKey: 'id' }, { schema: 'app', table: 'other', syncKey: 'id' }] }),
+    createSyncServer({
+      database: db.openAnother(),
+      tables: [
+        { schema: 'app', table: 'good', syncKey: 'id' },
+        { schema: 'app', table: 'other', syncKey: 'id' },
+      ],
+    }),
   ).rejects.toThrow(/registered set is frozen/);
 });
 
 it('requires foreign keys between registered tables to be closed, scope-paired and deferrable', async () => {
   const other = { schema: 'app', table: 'other', syncKey: 'id' };
-  await expect(createSyncServer({ database: db.openAnother(), tables: [{ schema: 'app', table: 'fk_child', syncKey: 'id' }] }))
-    .rejects.toThrow(/references app\.other, which is not registered/);
-  await expect(createSyncServer({ database: db.openAnother(), tables: [other, { schema: 'app', table: 'fk_not_deferrable', syncKey: 'id' }] }))
-    .rejects.toThrow(/must be DEFERRABLE/);
-  await expect(createSyncServer({ database: db.openAnother(), tables: [other, { schema: 'app', table: 'fk_unscoped', syncKey: 'id' }] }))
-    .rejects.toThrow(/rows only reference rows of the same user/);
+  await expect(
+    createSyncServer({ database: db.openAnother(), tables: [{ schema: 'app', table: 'fk_child', syncKey: 'id' }] }),
+  ).rejects.toThrow(/references app\.other, which is not registered/);
+  await expect(
+    createSyncServer({ database: db.openAnother(), tables: [other, { schema: 'app', table: 'fk_not_deferrable', syncKey: 'id' }] }),
+  ).rejects.toThrow(/must be DEFERRABLE/);
+  await expect(
+    createSyncServer({ database: db.openAnother(), tables: [other, { schema: 'app', table: 'fk_unscoped', syncKey: 'id' }] }),
+  ).rejects.toThrow(/rows only reference rows of the same user/);
 });

@@ -19,13 +19,29 @@ function rng(seed: number): () => number {
   };
 }
 
-const STRINGS = ['', '0', '10', '9', 'plain', '<>&', '\u2028\u2029', 'emoji 😀', 'quote " back \\ slash', 'tab\tnew\nline', '\u0001ctrl', 'é', '\uffff', 'zz', 'Zz'];
+const STRINGS = [
+  '',
+  '0',
+  '10',
+  '9',
+  'plain',
+  '<>&',
+  '\u2028\u2029',
+  'emoji 😀',
+  'quote " back \\ slash',
+  'tab\tnew\nline',
+  '\u0001ctrl',
+  'é',
+  '\uffff',
+  'zz',
+  'Zz',
+];
 
 it('matches bundleHashMaterial on randomized bundles', () => {
   const seed = Number(process.env.OVERSQLITE_SEED ?? Date.now() % 1_000_000);
   console.log(`[bundle-hash-equivalence] seed=${seed}`);
   const r = rng(seed);
-  const pick = <T,>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
   const value = (depth: number): JsonValue => {
     const k = r();
     if (k < 0.3) return pick(STRINGS) + Math.floor(r() * 1000);
@@ -40,19 +56,35 @@ it('matches bundleHashMaterial on randomized bundles', () => {
     const columns = Array.from({ length: 1 + Math.floor(r() * 6) }, (_, i) => `${pick(['a', 'B', 'c_', 'é', 'z'])}${i}`);
     const rows: BundleRow[] = Array.from({ length: Math.floor(r() * 20) }, () => {
       const op = pick(['INSERT', 'UPDATE', 'DELETE'] as const);
-      const row: BundleRow = { schema: pick(['business', 'public']), table: pick(['users', 'tags<>']), key: { id: pick(STRINGS) }, op, row_version: 1 + Math.floor(r() * 1e6) };
+      const row: BundleRow = {
+        schema: pick(['business', 'public']),
+        table: pick(['users', 'tags<>']),
+        key: { id: pick(STRINGS) },
+        op,
+        row_version: 1 + Math.floor(r() * 1e6),
+      };
       if (op !== 'DELETE') row.payload = Object.fromEntries(columns.map((c) => [c, value(0)]));
       return row;
     });
     const material = bundleHashMaterial(rows);
-    expect(hashBundleRows(rows)).toEqual({ bundleHash: createHash('sha256').update(material).digest('hex'), byteCount: utf8ByteLength(material) });
+    expect(hashBundleRows(rows)).toEqual({
+      bundleHash: createHash('sha256').update(material).digest('hex'),
+      byteCount: utf8ByteLength(material),
+    });
   }
 });
 
 it('fastCanonicalJson equals canonicalJson, including integer-like member names', async () => {
   const { fastCanonicalJson } = await import('../../server/runtime/bundle-hash.ts');
   const { canonicalJson } = await import('../../protocol/canonical-json.ts');
-  for (const v of [{ b: 1, a: [{ z: null, y: 'x' }] }, { '10': 1, '9': 2, a: 3 }, ['<>&', { é: true, e: false }], 'plain', null, { nested: { '0': { b: 2, a: 1 } } }] as JsonValue[]) {
+  for (const v of [
+    { b: 1, a: [{ z: null, y: 'x' }] },
+    { '10': 1, '9': 2, a: 3 },
+    ['<>&', { é: true, e: false }],
+    'plain',
+    null,
+    { nested: { '0': { b: 2, a: 1 } } },
+  ] as JsonValue[]) {
     expect(fastCanonicalJson(v)).toBe(canonicalJson(v));
   }
 });

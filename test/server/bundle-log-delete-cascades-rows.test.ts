@@ -9,10 +9,19 @@ import { RawSyncClient } from '../harness/sync-client.ts';
 
 let h: StartedSyncServer;
 let dev: RawSyncClient;
-const tag = (name: string) => ({ schema: 'business', table: 'tags', key: { name }, op: 'INSERT' as const, base_row_version: 0, payload: { name, weight: '1' } });
+const tag = (name: string) => ({
+  schema: 'business',
+  table: 'tags',
+  key: { name },
+  op: 'INSERT' as const,
+  base_row_version: 0,
+  payload: { name, weight: '1' },
+});
 
 async function rowsPerBundle(): Promise<Record<string, number>> {
-  const r = await h.database.query<{ seq: string; n: number }>('SELECT bundle_seq::text AS seq, count(*)::int AS n FROM sync.bundle_rows GROUP BY bundle_seq ORDER BY bundle_seq');
+  const r = await h.database.query<{ seq: string; n: number }>(
+    'SELECT bundle_seq::text AS seq, count(*)::int AS n FROM sync.bundle_rows GROUP BY bundle_seq ORDER BY bundle_seq',
+  );
   return Object.fromEntries(r.rows.map((x) => [x.seq, x.n]));
 }
 
@@ -30,5 +39,4 @@ describe('bundle_log delete cascades to bundle_rows', () => {
     await h.database.query('DELETE FROM sync.bundle_log WHERE bundle_seq <= 2');
     expect(await rowsPerBundle()).toEqual({ 3: 2 });
   });
-
 });

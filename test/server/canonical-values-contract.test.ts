@@ -10,18 +10,45 @@ import { startSyncServer } from '../harness/sync-server.ts';
 import type { StartedSyncServer } from '../harness/sync-server.ts';
 import { RawSyncClient } from '../harness/sync-client.ts';
 
-interface ValueCase { name: string; uploaded_wire: string; postgres_destination: string; committed_server: string | boolean }
-interface InvalidCase { name: string; family: string; input: unknown; category: string }
+interface ValueCase {
+  name: string;
+  uploaded_wire: string;
+  postgres_destination: string;
+  committed_server: string | boolean;
+}
+interface InvalidCase {
+  name: string;
+  family: string;
+  input: unknown;
+  category: string;
+}
 const fixture = loadContract<{
-  integer_cases: ValueCase[]; decimal_cases: ValueCase[]; float_cases: ValueCase[]; boolean_cases: ValueCase[];
+  integer_cases: ValueCase[];
+  decimal_cases: ValueCase[];
+  float_cases: ValueCase[];
+  boolean_cases: ValueCase[];
   invalid_cases: InvalidCase[];
-  canonical_examples: { push_request: { canonical_bytes: string; sha256: string }; committed_bundle: { canonical_bytes: string; sha256: string } };
+  canonical_examples: {
+    push_request: { canonical_bytes: string; sha256: string };
+    committed_bundle: { canonical_bytes: string; sha256: string };
+  };
 }>('canonical-json/jcs-uniform-numeric-strings.json');
 
 // One column per distinct destination type of the fixture.
-const destinations = [...new Set([...fixture.integer_cases, ...fixture.decimal_cases, ...fixture.float_cases, ...fixture.boolean_cases].map((c) => c.postgres_destination))];
+const destinations = [
+  ...new Set(
+    [...fixture.integer_cases, ...fixture.decimal_cases, ...fixture.float_cases, ...fixture.boolean_cases].map(
+      (c) => c.postgres_destination,
+    ),
+  ),
+];
 const columnOf = (dest: string) => `v_${dest.replace(/[^a-z0-9]+/g, '_').replace(/_+$/, '')}`;
-const FAMILY_COLUMN: Record<string, string> = { integer: columnOf('int8'), decimal: columnOf('numeric(30,9)'), float: columnOf('float8'), boolean: columnOf('boolean') };
+const FAMILY_COLUMN: Record<string, string> = {
+  integer: columnOf('int8'),
+  decimal: columnOf('numeric(30,9)'),
+  float: columnOf('float8'),
+  boolean: columnOf('boolean'),
+};
 
 const SCHEMA = `
 CREATE SCHEMA business;
@@ -55,7 +82,14 @@ describe('canonical JSON numeric contract through PostgreSQL', () => {
   it('committed bundle example: same rows give the fixture bundle hash', async () => {
     const example = JSON.parse(fixture.canonical_examples.committed_bundle.canonical_bytes)[0];
     const pushed = JSON.parse(fixture.canonical_examples.push_request.canonical_bytes)[0];
-    const row: PushRow = { schema: pushed.schema, table: pushed.table, key: pushed.key, op: pushed.op, base_row_version: 0, payload: pushed.payload };
+    const row: PushRow = {
+      schema: pushed.schema,
+      table: pushed.table,
+      key: pushed.key,
+      op: pushed.op,
+      base_row_version: 0,
+      payload: pushed.payload,
+    };
     const requestHash = await pushRequestHash([row]);
     expect(requestHash).toBe(fixture.canonical_examples.push_request.sha256);
     const committed = await dev.push(1, [row], 1000, { canonical_request_hash: requestHash });
@@ -70,7 +104,11 @@ describe('canonical JSON numeric contract through PostgreSQL', () => {
   const cases = [...fixture.integer_cases, ...fixture.decimal_cases, ...fixture.float_cases, ...fixture.boolean_cases];
   it(`round-trips ${cases.length} value cases to their committed_server form`, async () => {
     const rows: PushRow[] = cases.map((c) => ({
-      schema: 'business', table: 'typed_values', key: { id: c.name }, op: 'INSERT', base_row_version: 0,
+      schema: 'business',
+      table: 'typed_values',
+      key: { id: c.name },
+      op: 'INSERT',
+      base_row_version: 0,
       payload: { id: c.name, [columnOf(c.postgres_destination)]: c.uploaded_wire },
     }));
     const committed = await dev.push(2, rows);
@@ -78,7 +116,10 @@ describe('canonical JSON numeric contract through PostgreSQL', () => {
     const page = await dev.committedRows(committed.body.bundle_seq, '?max_rows=5000');
     const byId = new Map(page.body.rows.map((r: { key: { id: string }; payload: Record<string, unknown> }) => [r.key.id, r.payload]));
     for (const c of cases) {
-      expect({ case: c.name, value: (byId.get(c.name) as Record<string, unknown>)[columnOf(c.postgres_destination)] }).toEqual({ case: c.name, value: c.committed_server });
+      expect({ case: c.name, value: (byId.get(c.name) as Record<string, unknown>)[columnOf(c.postgres_destination)] }).toEqual({
+        case: c.name,
+        value: c.committed_server,
+      });
     }
   });
 
@@ -86,13 +127,22 @@ describe('canonical JSON numeric contract through PostgreSQL', () => {
     it(`rejects ${c.name} (${c.family}, ${c.category}) before any mutation`, async () => {
       const session = await dev.createPush(3, 1);
       const bad = await dev.chunk(session.body.push_id, 0, [
-        { schema: 'business', table: 'typed_values', key: { id: `bad-${c.name}` }, op: 'INSERT', base_row_version: 0, payload: { id: `bad-${c.name}`, [FAMILY_COLUMN[c.family]!]: c.input } },
+        {
+          schema: 'business',
+          table: 'typed_values',
+          key: { id: `bad-${c.name}` },
+          op: 'INSERT',
+          base_row_version: 0,
+          payload: { id: `bad-${c.name}`, [FAMILY_COLUMN[c.family]!]: c.input },
+        },
       ]);
       expect(bad.status).toBe(400);
       expect(bad.body.error).toBe('push_chunk_invalid');
       expect(bad.body.message).toContain(c.category);
       // Nothing was staged: the session still expects ordinal 0.
-      const staged = await h.database.query<{ n: number }>(`SELECT count(*)::int AS n FROM sync.push_session_rows WHERE push_id = $1`, [session.body.push_id]);
+      const staged = await h.database.query<{ n: number }>(`SELECT count(*)::int AS n FROM sync.push_session_rows WHERE push_id = $1`, [
+        session.body.push_id,
+      ]);
       expect(staged.rows[0]!.n).toBe(0);
       await dev.deletePush(session.body.push_id);
     });

@@ -13,7 +13,9 @@ beforeAll(async () => {
 afterAll(() => h?.close());
 
 it('matches the shape of the contract capability bodies', async () => {
-  const fixture = loadContract<{ cases: Array<{ capabilities: { body: { bundle_limits: Record<string, number>; features: Record<string, boolean> } } }> }>('protocol-handshake/connect.json');
+  const fixture = loadContract<{
+    cases: Array<{ capabilities: { body: { bundle_limits: Record<string, number>; features: Record<string, boolean> } } }>;
+  }>('protocol-handshake/connect.json');
   const contractLimitKeys = new Set(fixture.cases.flatMap((c) => Object.keys(c.capabilities.body.bundle_limits)));
   // Session limits are omitted when unlimited (0), as go-oversync does.
   contractLimitKeys.delete('max_rows_per_snapshot_session');

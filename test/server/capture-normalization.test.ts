@@ -30,7 +30,12 @@ it('normalizes a multi-statement host transaction into one row per key', async (
     await tx.query(`DELETE FROM business.tags WHERE _sync_scope_id = 'nina' AND name = 'drop'`);
     await tx.query(`UPDATE business.tags SET name = 'new-key' WHERE _sync_scope_id = 'nina' AND name = 'old-key'`);
   });
-  const rows = (await dev.committedRows(bundle.bundle_seq)).body.rows as Array<{ key: { name: string }; op: string; payload?: { color: string | null }; row_version: number }>;
+  const rows = (await dev.committedRows(bundle.bundle_seq)).body.rows as Array<{
+    key: { name: string };
+    op: string;
+    payload?: { color: string | null };
+    row_version: number;
+  }>;
   const summary = Object.fromEntries(rows.map((r) => [r.key.name, `${r.op}${r.payload ? `:${r.payload.color}` : ''}`]));
   expect(summary).toEqual({
     fresh: 'INSERT:v2',

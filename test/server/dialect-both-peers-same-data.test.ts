@@ -51,12 +51,38 @@ describe('both dialects against the same data', () => {
   it('the contracts peer pushes with numeric strings and a canonical_request_hash', async () => {
     const rows: PushRow[] = [
       {
-        schema: 'business', table: 'tasks', key: { id: TASK_JCS }, op: 'INSERT', base_row_version: 0,
-        payload: { id: TASK_JCS, project_id: PROJECT, title: 'from ts <&>', done: '0', priority: '-9223372036854775808', estimate_hours: '2.5', attachment: null, due_at: null },
+        schema: 'business',
+        table: 'tasks',
+        key: { id: TASK_JCS },
+        op: 'INSERT',
+        base_row_version: 0,
+        payload: {
+          id: TASK_JCS,
+          project_id: PROJECT,
+          title: 'from ts <&>',
+          done: '0',
+          priority: '-9223372036854775808',
+          estimate_hours: '2.5',
+          attachment: null,
+          due_at: null,
+        },
       },
       {
-        schema: 'business', table: 'tasks', key: { id: TASK_GO }, op: 'UPDATE', base_row_version: 1,
-        payload: { id: TASK_GO, project_id: PROJECT, title: 'from go, edited by ts', done: '1', priority: '9007199254740993', estimate_hours: '1e-7', attachment: null, due_at: null },
+        schema: 'business',
+        table: 'tasks',
+        key: { id: TASK_GO },
+        op: 'UPDATE',
+        base_row_version: 1,
+        payload: {
+          id: TASK_GO,
+          project_id: PROJECT,
+          title: 'from go, edited by ts',
+          done: '1',
+          priority: '9007199254740993',
+          estimate_hours: '1e-7',
+          attachment: null,
+          due_at: null,
+        },
       },
     ];
     const committed = await jcs.push(1, rows, 1000, { canonical_request_hash: await pushRequestHash(rows) });
@@ -97,7 +123,7 @@ describe('both dialects against the same data', () => {
     expect(bundles[1]!.rows.find((r) => r.key.id === TASK_JCS)!.payload).toMatchObject({ priority: '-9223372036854775808' });
   });
 
-  it('snapshots are served in each source\'s dialect with the same values', async () => {
+  it("snapshots are served in each source's dialect with the same values", async () => {
     const read = async (c: RawSyncClient) => {
       const s = await c.createSnapshot();
       expect(s.status).toBe(200);
@@ -115,7 +141,12 @@ describe('both dialects against the same data', () => {
     // The same rows once numeric strings are read as numbers.
     const NUMERIC = new Set(['budget', 'priority', 'estimate_hours', 'weight']);
     const asNumbers = (rows: SnapshotRow[]) =>
-      rows.map((r) => ({ ...r, payload: Object.fromEntries(Object.entries(r.payload).map(([k, v]) => [k, NUMERIC.has(k) && typeof v === 'string' ? Number(v) : v])) }));
+      rows.map((r) => ({
+        ...r,
+        payload: Object.fromEntries(
+          Object.entries(r.payload).map(([k, v]) => [k, NUMERIC.has(k) && typeof v === 'string' ? Number(v) : v]),
+        ),
+      }));
     expect(asNumbers(j.chunk.rows)).toEqual(asNumbers(g.chunk.rows));
     expect(g.chunk.byte_count).toBeLessThan(j.chunk.byte_count);
   });

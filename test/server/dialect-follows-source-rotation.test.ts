@@ -14,10 +14,19 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-const tag = (name: string): PushRow => ({ schema: 'business', table: 'tags', key: { name }, op: 'INSERT', base_row_version: 0, payload: { name, weight: '5' } });
+const tag = (name: string): PushRow => ({
+  schema: 'business',
+  table: 'tags',
+  key: { name },
+  op: 'INSERT',
+  base_row_version: 0,
+  payload: { name, weight: '5' },
+});
 
 async function rotateAndRead(c: RawSyncClient, next: string): Promise<string> {
-  const s = await c.createSnapshot({ source_replacement: { previous_source_id: c.sourceId, new_source_id: next, reason: 'history_pruned' } });
+  const s = await c.createSnapshot({
+    source_replacement: { previous_source_id: c.sourceId, new_source_id: next, reason: 'history_pruned' },
+  });
   expect(s.status).toBe(200);
   const res = await fetch(`${h.baseUrl}/sync/snapshot-sessions/${s.body.snapshot_id}`, { headers: c.withSource(next).headers() });
   return res.text();

@@ -22,7 +22,12 @@ function taskRow(n: number, priority: string, estimate = 'null'): string {
 async function pushText(c: RawSyncClient, sourceBundleId: number, rows: string[]) {
   const created = await c.createPush(sourceBundleId, rows.length);
   expect(created.status).toBe(200);
-  const chunk = await c.request('POST', `/sync/push-sessions/${created.body.push_id}/chunks`, undefined, `{"start_row_ordinal":0,"rows":[${rows.join(',')}]}`);
+  const chunk = await c.request(
+    'POST',
+    `/sync/push-sessions/${created.body.push_id}/chunks`,
+    undefined,
+    `{"start_row_ordinal":0,"rows":[${rows.join(',')}]}`,
+  );
   return { created, chunk };
 }
 
@@ -31,8 +36,22 @@ beforeAll(async () => {
   go = new RawSyncClient(h.baseUrl, h.tokenFor('gopher'), 'go-device');
   await go.connect(false);
   const seed = await go.push(1, [
-    { schema: 'business', table: 'users', key: { id: USER }, op: 'INSERT', base_row_version: 0, payload: { id: USER, name: 'U', created_at: '2026-01-01T00:00:00Z' } },
-    { schema: 'business', table: 'projects', key: { id: PROJECT }, op: 'INSERT', base_row_version: 0, payload: { id: PROJECT, owner_id: USER, title: 'P' } },
+    {
+      schema: 'business',
+      table: 'users',
+      key: { id: USER },
+      op: 'INSERT',
+      base_row_version: 0,
+      payload: { id: USER, name: 'U', created_at: '2026-01-01T00:00:00Z' },
+    },
+    {
+      schema: 'business',
+      table: 'projects',
+      key: { id: PROJECT },
+      op: 'INSERT',
+      base_row_version: 0,
+      payload: { id: PROJECT, owner_id: USER, title: 'P' },
+    },
   ]);
   expect(seed.status).toBe(200);
 });
@@ -42,7 +61,11 @@ describe('int8 beyond 2^53 from a numbers peer', () => {
   const values = ['9007199254740993', '-9007199254740993', '9223372036854775807', '-9223372036854775808', '123456789012345678'];
 
   it('is stored and served with its exact digits', async () => {
-    const { created, chunk } = await pushText(go, 2, values.map((v, i) => taskRow(i, v, '1e+21')));
+    const { created, chunk } = await pushText(
+      go,
+      2,
+      values.map((v, i) => taskRow(i, v, '1e+21')),
+    );
     expect(chunk.status).toBe(200);
     const committed = await go.commit(created.body.push_id);
     expect(committed.status).toBe(200);
@@ -75,7 +98,9 @@ describe('int8 beyond 2^53 from a numbers peer', () => {
       expect(chunk.body.message).toContain(task(90));
       expect(chunk.body.message).toContain(`column "${column}"`);
       expect(chunk.body.message).toMatch(message);
-      const staged = await h.database.query<{ n: string }>('SELECT count(*)::text AS n FROM sync.push_session_rows WHERE push_id = $1', [created.body.push_id]);
+      const staged = await h.database.query<{ n: string }>('SELECT count(*)::text AS n FROM sync.push_session_rows WHERE push_id = $1', [
+        created.body.push_id,
+      ]);
       expect(staged.rows[0]!.n).toBe('0');
       await go.deletePush(created.body.push_id);
     });
@@ -83,8 +108,12 @@ describe('int8 beyond 2^53 from a numbers peer', () => {
 
   it('refuses an int4 value out of range (weight)', async () => {
     const created = await go.createPush(3, 1);
-    const chunk = await go.request('POST', `/sync/push-sessions/${created.body.push_id}/chunks`, undefined,
-      `{"start_row_ordinal":0,"rows":[{"schema":"business","table":"tags","key":{"name":"w"},"op":"INSERT","base_row_version":0,"payload":{"name":"w","weight":2147483648}}]}`);
+    const chunk = await go.request(
+      'POST',
+      `/sync/push-sessions/${created.body.push_id}/chunks`,
+      undefined,
+      `{"start_row_ordinal":0,"rows":[{"schema":"business","table":"tags","key":{"name":"w"},"op":"INSERT","base_row_version":0,"payload":{"name":"w","weight":2147483648}}]}`,
+    );
     expect(chunk.status).toBe(400);
     expect(chunk.body.error).toBe('push_chunk_invalid');
     expect(chunk.body.message).toBe('rows[0]: business.tags key "w" column "weight": JSON number 2147483648 is out of range for int4');
@@ -92,7 +121,9 @@ describe('int8 beyond 2^53 from a numbers peer', () => {
   });
 
   it('a contracts session (canonical_request_hash) still refuses JSON numbers as legacy_json_number', async () => {
-    const rows: PushRow[] = [{ schema: 'business', table: 'tags', key: { name: 'n' }, op: 'INSERT', base_row_version: 0, payload: { name: 'n', weight: '1' } }];
+    const rows: PushRow[] = [
+      { schema: 'business', table: 'tags', key: { name: 'n' }, op: 'INSERT', base_row_version: 0, payload: { name: 'n', weight: '1' } },
+    ];
     const created = await go.createPush(3, 1, { canonical_request_hash: await pushRequestHash(rows) });
     const chunk = await go.chunk(created.body.push_id, 0, [{ ...rows[0]!, payload: { name: 'n', weight: 1 } }]);
     expect(chunk.status).toBe(400);

@@ -20,17 +20,52 @@ beforeAll(async () => {
   go = new RawSyncClient(h.baseUrl, h.tokenFor('gopher'), 'go-device');
   await go.connect(false);
   const seeded = await go.push(1, [
-    { schema: 'business', table: 'users', key: { id: USER }, op: 'INSERT', base_row_version: 0, payload: { id: USER, name: 'U', created_at: '2026-01-01T00:00:00Z' } },
-    { schema: 'business', table: 'projects', key: { id: PROJECT }, op: 'INSERT', base_row_version: 0, payload: { id: PROJECT, owner_id: USER, title: 'P', budget: '12.30' } },
-    { schema: 'business', table: 'tasks', key: { id: TASK }, op: 'INSERT', base_row_version: 0, payload: { id: TASK, project_id: PROJECT, title: 'T', priority: '9007199254740993', estimate_hours: '0.25' } },
+    {
+      schema: 'business',
+      table: 'users',
+      key: { id: USER },
+      op: 'INSERT',
+      base_row_version: 0,
+      payload: { id: USER, name: 'U', created_at: '2026-01-01T00:00:00Z' },
+    },
+    {
+      schema: 'business',
+      table: 'projects',
+      key: { id: PROJECT },
+      op: 'INSERT',
+      base_row_version: 0,
+      payload: { id: PROJECT, owner_id: USER, title: 'P', budget: '12.30' },
+    },
+    {
+      schema: 'business',
+      table: 'tasks',
+      key: { id: TASK },
+      op: 'INSERT',
+      base_row_version: 0,
+      payload: { id: TASK, project_id: PROJECT, title: 'T', priority: '9007199254740993', estimate_hours: '0.25' },
+    },
   ]);
   expect(seeded.status).toBe(200);
 });
 afterAll(() => h?.close());
 
 const staleUpdate = (title: string): PushRow[] => [
-  { schema: 'business', table: 'projects', key: { id: PROJECT }, op: 'UPDATE', base_row_version: 0, payload: { id: PROJECT, owner_id: USER, title, budget: '1' } },
-  { schema: 'business', table: 'tasks', key: { id: TASK }, op: 'UPDATE', base_row_version: 0, payload: { id: TASK, project_id: PROJECT, title, priority: '1' } },
+  {
+    schema: 'business',
+    table: 'projects',
+    key: { id: PROJECT },
+    op: 'UPDATE',
+    base_row_version: 0,
+    payload: { id: PROJECT, owner_id: USER, title, budget: '1' },
+  },
+  {
+    schema: 'business',
+    table: 'tasks',
+    key: { id: TASK },
+    op: 'UPDATE',
+    base_row_version: 0,
+    payload: { id: TASK, project_id: PROJECT, title, priority: '1' },
+  },
 ];
 
 it('numbers session: server_row with numbers, exact where float64 is not', async () => {

@@ -9,7 +9,14 @@ import { startSyncServer } from '../harness/sync-server.ts';
 import type { StartedSyncServer } from '../harness/sync-server.ts';
 import { RawSyncClient } from '../harness/sync-client.ts';
 
-const row = (name: string, weight: string): PushRow => ({ schema: 'business', table: 'tags', key: { name }, op: 'INSERT', base_row_version: 0, payload: { name, weight } });
+const row = (name: string, weight: string): PushRow => ({
+  schema: 'business',
+  table: 'tags',
+  key: { name },
+  op: 'INSERT',
+  base_row_version: 0,
+  payload: { name, weight },
+});
 
 describe('auto: per source', () => {
   let h: StartedSyncServer;

@@ -12,12 +12,28 @@ import { opName, wireKey } from '../../server/runtime/wire-rows.ts';
 function table(tableId: number, name: string, cols: [string, string, CatalogColumn['family']][]): CatalogTable {
   const columns = cols.map(([n, baseType, family]) => ({ name: n, sqlType: baseType, baseType, family }));
   return {
-    tableId, schema: 'business', table: name, qualifiedName: `business.${name}`, sqlName: `"business"."${name}"`, keyColumn: 'id', keyKind: 'text',
-    columns, columnsByName: new Map(columns.map((c) => [c.name, c])), floatColumns: columns.filter((c) => c.family === 'float').map((c) => c.name),
+    tableId,
+    schema: 'business',
+    table: name,
+    qualifiedName: `business.${name}`,
+    sqlName: `"business"."${name}"`,
+    keyColumn: 'id',
+    keyKind: 'text',
+    columns,
+    columnsByName: new Map(columns.map((c) => [c.name, c])),
+    floatColumns: columns.filter((c) => c.family === 'float').map((c) => c.name),
   };
 }
 // Columns in canonical (sorted) order, as the capture stores them.
-const t = table(1, 'things', [['a', 'text', 'text'], ['d', 'numeric', 'decimal'], ['f', 'float8', 'float'], ['id', 'text', 'text'], ['n', 'int8', 'integer'], ['n2', 'int4', 'integer'], ['z', 'bool', 'boolean']]);
+const t = table(1, 'things', [
+  ['a', 'text', 'text'],
+  ['d', 'numeric', 'decimal'],
+  ['f', 'float8', 'float'],
+  ['id', 'text', 'text'],
+  ['n', 'int8', 'integer'],
+  ['n2', 'int4', 'integer'],
+  ['z', 'bool', 'boolean'],
+]);
 const catalog: Catalog = { tables: [t], byId: new Map([[1, t]]), byName: new Map([['business.things', t]]) };
 
 const TRICKY = ['"n":"5"', '\\"n\\":\\"5\\"', 'x\\', '"', '\\', '","n":"7', 'é 😀 \u2028', '<&>', '', 'n', '"n2":"-1"'];

@@ -26,33 +26,73 @@ afterAll(async () => {
 });
 
 const rows: PushRow[] = [
-  { schema: 'business', table: 'users', key: { id: USER }, op: 'INSERT', base_row_version: 0, payload: { id: USER, name: 'Ada', email: null, created_at: '2026-03-24T10:42:11-08:00' } },
-  { schema: 'business', table: 'projects', key: { id: PROJECT }, op: 'INSERT', base_row_version: 0, payload: { id: PROJECT, owner_id: USER, title: 'P', budget: '12.3', archived: '1' } },
+  {
+    schema: 'business',
+    table: 'users',
+    key: { id: USER },
+    op: 'INSERT',
+    base_row_version: 0,
+    payload: { id: USER, name: 'Ada', email: null, created_at: '2026-03-24T10:42:11-08:00' },
+  },
+  {
+    schema: 'business',
+    table: 'projects',
+    key: { id: PROJECT },
+    op: 'INSERT',
+    base_row_version: 0,
+    payload: { id: PROJECT, owner_id: USER, title: 'P', budget: '12.3', archived: '1' },
+  },
 ];
 
 it('advertises the extension with its limits; switched off, capabilities carry no extension field', async () => {
   const caps = (await new RawSyncClient(h.baseUrl, h.tokenFor('alice'), 'device-a').capabilities()).body;
-  expect(caps.oversqlite_extensions).toEqual({ one_request_push: { max_rows: caps.bundle_limits.max_rows_per_push_chunk, max_request_bytes: 32 * 1024 * 1024 } });
+  expect(caps.oversqlite_extensions).toEqual({
+    one_request_push: { max_rows: caps.bundle_limits.max_rows_per_push_chunk, max_request_bytes: 32 * 1024 * 1024 },
+  });
   const offCaps = (await new RawSyncClient(off.baseUrl, off.tokenFor('alice'), 'device-a').capabilities()).body;
   expect('oversqlite_extensions' in offCaps).toBe(false);
   expect(offCaps.bundle_limits.max_rows_per_push_chunk).toBe(7);
 });
 
-it('commits a bundle in one request with the commit endpoint\'s answer, leaving no session', async () => {
+it("commits a bundle in one request with the commit endpoint's answer, leaving no session", async () => {
   const dev = new RawSyncClient(h.baseUrl, h.tokenFor('alice'), 'device-a');
   expect((await dev.connect(false)).body).toEqual({ resolution: 'initialize_empty' });
   const r = await dev.pushInOneRequest(1, rows, { canonical_request_hash: HASH });
   expect(r.status).toBe(200);
-  expect(Object.keys(r.body).sort()).toEqual(['bundle_hash', 'bundle_seq', 'canonical_request_hash', 'row_count', 'source_bundle_id', 'source_id']);
+  expect(Object.keys(r.body).sort()).toEqual([
+    'bundle_hash',
+    'bundle_seq',
+    'canonical_request_hash',
+    'row_count',
+    'source_bundle_id',
+    'source_id',
+  ]);
   expect(r.body).toMatchObject({ bundle_seq: 1, source_id: 'device-a', source_bundle_id: 1, row_count: 2, canonical_request_hash: HASH });
   const page = await dev.committedRows(1);
-  expect(page.body.rows.map((x: { table: string; row_version: number }) => `${x.table}@${x.row_version}`)).toEqual(['users@1', 'projects@1']);
+  expect(page.body.rows.map((x: { table: string; row_version: number }) => `${x.table}@${x.row_version}`)).toEqual([
+    'users@1',
+    'projects@1',
+  ]);
   expect(page.body.rows[1].payload).toEqual({ id: PROJECT, owner_id: USER, title: 'P', budget: '12.30', archived: true });
   expect(await bundleHash(page.body.rows)).toBe(r.body.bundle_hash);
   const sessions = await h.database.query<{ n: number }>('SELECT count(*)::int AS n FROM sync.push_sessions');
   expect(sessions.rows[0]!.n).toBe(0);
   // The next bundle of the same source goes the ordinary way: the sequence moved on.
-  const next = await dev.push(2, [{ schema: 'business', table: 'users', key: { id: USER }, op: 'UPDATE', base_row_version: 1, payload: { id: USER, name: 'Ada L', email: null, created_at: '2026-03-24T18:42:11Z' } }], 1000, { canonical_request_hash: HASH });
+  const next = await dev.push(
+    2,
+    [
+      {
+        schema: 'business',
+        table: 'users',
+        key: { id: USER },
+        op: 'UPDATE',
+        base_row_version: 1,
+        payload: { id: USER, name: 'Ada L', email: null, created_at: '2026-03-24T18:42:11Z' },
+      },
+    ],
+    1000,
+    { canonical_request_hash: HASH },
+  );
   expect(next.body).toMatchObject({ bundle_seq: 2, source_bundle_id: 2, row_count: 1 });
 });
 
@@ -63,7 +103,14 @@ it('gives the same bundle_hash as the three-request path for the same rows', asy
     await dev.connect(false);
     const three = await dev.push(1, rows, 1, { canonical_request_hash: HASH });
     const one = (await new RawSyncClient(h.baseUrl, h.tokenFor('alice'), 'device-a').committedRows(1)).body;
-    expect(three.body).toEqual({ bundle_seq: 1, source_id: 'device-a', source_bundle_id: 1, row_count: 2, bundle_hash: one.bundle_hash, canonical_request_hash: HASH });
+    expect(three.body).toEqual({
+      bundle_seq: 1,
+      source_id: 'device-a',
+      source_bundle_id: 1,
+      row_count: 2,
+      bundle_hash: one.bundle_hash,
+      canonical_request_hash: HASH,
+    });
   } finally {
     await other.close();
   }

@@ -18,11 +18,23 @@ const PROJECT = '22222222-2222-4222-8222-222222222222';
 const HASH = 'd'.repeat(64);
 
 const user = (name: string, base: number, op: 'INSERT' | 'UPDATE' = 'INSERT'): PushRow => ({
-  schema: 'business', table: 'users', key: { id: USER }, op, base_row_version: base, payload: { id: USER, name, email: null, created_at: '2026-03-24T18:42:11Z' },
+  schema: 'business',
+  table: 'users',
+  key: { id: USER },
+  op,
+  base_row_version: base,
+  payload: { id: USER, name, email: null, created_at: '2026-03-24T18:42:11Z' },
 });
 
 beforeAll(async () => {
-  [one, three] = await Promise.all([startSyncServer({ purpose: 'one_request_conflict', onInternalError: (_err, where) => internalErrors.push(where) }), startSyncServer({ purpose: 'three_request_conflict', oneRequestPush: false, onInternalError: (_err, where) => internalErrors.push(where) })]);
+  [one, three] = await Promise.all([
+    startSyncServer({ purpose: 'one_request_conflict', onInternalError: (_err, where) => internalErrors.push(where) }),
+    startSyncServer({
+      purpose: 'three_request_conflict',
+      oneRequestPush: false,
+      onInternalError: (_err, where) => internalErrors.push(where),
+    }),
+  ]);
   // The same history on both: device-a inserts the user and updates it (row_version 2).
   for (const h of [one, three]) {
     // A trigger failing with an internal error (not a refusal of the data): the server's problem.
@@ -72,7 +84,14 @@ it('an insert over an existing key (base 0, deferred check): the same push_confl
 });
 
 it('a row the database refuses (missing reference): the same push_commit_invalid rejection', async () => {
-  const orphan: PushRow = { schema: 'business', table: 'projects', key: { id: PROJECT }, op: 'INSERT', base_row_version: 0, payload: { id: PROJECT, owner_id: GHOST, title: 'P', budget: '1', archived: false } };
+  const orphan: PushRow = {
+    schema: 'business',
+    table: 'projects',
+    key: { id: PROJECT },
+    op: 'INSERT',
+    base_row_version: 0,
+    payload: { id: PROJECT, owner_id: GHOST, title: 'P', budget: '1', archived: false },
+  };
   const { viaOne, viaThree } = await bothWays([orphan]);
   expect(viaThree.status).toBe(400);
   expect(viaThree.body).toMatchObject({ error: 'push_commit_invalid', rejection: { reason: 'missing_reference', table: 'projects' } });
@@ -80,11 +99,21 @@ it('a row the database refuses (missing reference): the same push_commit_invalid
   await nothingLeft();
 });
 
-it('an unexpected failure of the apply: the commit endpoint\'s 500 push_session_commit_failed', async () => {
-  const boom: PushRow = { schema: 'business', table: 'users', key: { id: GHOST }, op: 'INSERT', base_row_version: 0, payload: { id: GHOST, name: 'boom', email: null, created_at: '2026-03-24T18:42:11Z' } };
+it("an unexpected failure of the apply: the commit endpoint's 500 push_session_commit_failed", async () => {
+  const boom: PushRow = {
+    schema: 'business',
+    table: 'users',
+    key: { id: GHOST },
+    op: 'INSERT',
+    base_row_version: 0,
+    payload: { id: GHOST, name: 'boom', email: null, created_at: '2026-03-24T18:42:11Z' },
+  };
   internalErrors.length = 0;
   const { viaOne, viaThree } = await bothWays([boom]);
-  expect({ status: viaThree.status, body: viaThree.body }).toEqual({ status: 500, body: { error: 'push_session_commit_failed', message: 'pushCommit failed on the server' } });
+  expect({ status: viaThree.status, body: viaThree.body }).toEqual({
+    status: 500,
+    body: { error: 'push_session_commit_failed', message: 'pushCommit failed on the server' },
+  });
   expect({ status: viaOne.status, body: viaOne.body }).toEqual({ status: viaThree.status, body: viaThree.body });
   expect(internalErrors).toHaveLength(2);
   await nothingLeft();

@@ -14,7 +14,14 @@ let dev: RawSyncClient;
 const HASH = 'f'.repeat(64);
 const userRow = (n: number): PushRow => {
   const id = `11111111-1111-4111-8111-${String(n).padStart(12, '0')}`;
-  return { schema: 'business', table: 'users', key: { id }, op: 'INSERT', base_row_version: 0, payload: { id, name: `u${n}`, email: null, created_at: '2026-03-24T18:42:11Z' } };
+  return {
+    schema: 'business',
+    table: 'users',
+    key: { id },
+    op: 'INSERT',
+    base_row_version: 0,
+    payload: { id, name: `u${n}`, email: null, created_at: '2026-03-24T18:42:11Z' },
+  };
 };
 
 beforeAll(async () => {
@@ -41,7 +48,10 @@ it('advertises max_rows = max_rows_per_push_chunk and refuses a request above it
 
 it('refuses malformed one-request bodies with push_session_invalid', async () => {
   const cases: Array<[Record<string, unknown>, RegExp]> = [
-    [{ source_bundle_id: 1, planned_row_count: 2, canonical_request_hash: HASH, rows: [userRow(1)], commit: true }, /planned_row_count 2, rows 1/],
+    [
+      { source_bundle_id: 1, planned_row_count: 2, canonical_request_hash: HASH, rows: [userRow(1)], commit: true },
+      /planned_row_count 2, rows 1/,
+    ],
     [{ source_bundle_id: 1, planned_row_count: 1, canonical_request_hash: HASH, rows: [userRow(1)] }, /require commit: true/],
     [{ source_bundle_id: 1, planned_row_count: 1, canonical_request_hash: HASH, commit: true }, /requires the bundle's rows/],
     [{ source_bundle_id: 1, planned_row_count: 1, rows: [userRow(1)], commit: true }, /requires canonical_request_hash/],

@@ -12,7 +12,14 @@ let h: StartedSyncServer;
 const HASH = 'e'.repeat(64);
 const userRow = (n: number): PushRow => {
   const id = `11111111-1111-4111-8111-${String(n).padStart(12, '0')}`;
-  return { schema: 'business', table: 'users', key: { id }, op: 'INSERT', base_row_version: 0, payload: { id, name: `u${n}`, email: null, created_at: '2026-03-24T18:42:11Z' } };
+  return {
+    schema: 'business',
+    table: 'users',
+    key: { id },
+    op: 'INSERT',
+    base_row_version: 0,
+    payload: { id, name: `u${n}`, email: null, created_at: '2026-03-24T18:42:11Z' },
+  };
 };
 
 beforeAll(async () => {

@@ -23,7 +23,17 @@ const TABLES = [
   { schema: 'business', table: 'items', syncKey: 'id' },
   { schema: 'business', table: 'docs', syncKey: 'name' },
 ];
-const AWKWARD = ['plain', 'quote " and \\ backslash', 'line\nbreak\ttab\r\b\f', 'ctrl \u0001\u001f\u007f', 'é ü 中文', 'astral 😀', 'sep \u2028\u2029', '</script>&<>', ''];
+const AWKWARD = [
+  'plain',
+  'quote " and \\ backslash',
+  'line\nbreak\ttab\r\b\f',
+  'ctrl \u0001\u001f\u007f',
+  'é ü 中文',
+  'astral 😀',
+  'sep \u2028\u2029',
+  '</script>&<>',
+  '',
+];
 
 let h: StartedSyncServer;
 let dev: RawSyncClient;
@@ -36,13 +46,23 @@ beforeAll(async () => {
   await h.server.writeAs('uma', 'server:seed', async (tx) => {
     for (const [i, t] of AWKWARD.entries()) {
       await tx.query('INSERT INTO business.measures (code, label, x, n, ok, blob, at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-        `key ${t}`, t, i === 3 ? null : i / 3, i === 0 ? '9007199254740993' : String(-i), i % 3 === 0 ? null : i % 2 === 0, Buffer.from([i, 255, 0]), '2026-03-24T10:42:11.123456Z',
+        `key ${t}`,
+        t,
+        i === 3 ? null : i / 3,
+        i === 0 ? '9007199254740993' : String(-i),
+        i % 3 === 0 ? null : i % 2 === 0,
+        Buffer.from([i, 255, 0]),
+        '2026-03-24T10:42:11.123456Z',
       ]);
-      await tx.query('INSERT INTO business.items (id, label) VALUES ($1, $2)', [`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, t]);
+      await tx.query('INSERT INTO business.items (id, label) VALUES ($1, $2)', [
+        `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        t,
+      ]);
     }
   });
   await h.server.writeAs('uma', 'server:docs', async (tx) => {
-    for (const t of AWKWARD) await tx.query('INSERT INTO business.docs (name, body) VALUES ($1, $2)', [`doc ${t}`, JSON.stringify({ t, n: [1, 2.5] })]);
+    for (const t of AWKWARD)
+      await tx.query('INSERT INTO business.docs (name, body) VALUES ($1, $2)', [`doc ${t}`, JSON.stringify({ t, n: [1, 2.5] })]);
   });
   await h.server.writeAs('uma', 'server:edits', async (tx) => {
     await tx.query("UPDATE business.measures SET label = label || ' edited' WHERE code LIKE 'key q%' OR code = 'key '");
@@ -72,9 +92,15 @@ it('pull bodies are JSON.stringify of the response, each row as committed-rows s
       expect(rowTexts(b.rows)).toEqual(rowTexts(committed.body.rows));
     }
   }
-  const all = JSON.parse(await rawPull('?after_bundle_seq=0&max_bundles=10')) as { bundles: { rows: { key: Record<string, string>; op: string }[] }[] };
+  const all = JSON.parse(await rawPull('?after_bundle_seq=0&max_bundles=10')) as {
+    bundles: { rows: { key: Record<string, string>; op: string }[] }[];
+  };
   expect(all.bundles.map((b) => b.rows.length)).toEqual([AWKWARD.length * 2, AWKWARD.length, 4]);
   expect(all.bundles[0]!.rows.filter((r) => r.key.code !== undefined).map((r) => r.key.code)).toEqual(AWKWARD.map((t) => `key ${t}`));
   expect(all.bundles[0]!.rows.filter((r) => r.key.id !== undefined)).toHaveLength(AWKWARD.length);
-  expect(all.bundles[2]!.rows.filter((r) => r.op === 'DELETE').map((r) => r.key.code).sort()).toEqual(['key astral 😀', 'key plain']);
+  expect(
+    all.bundles[2]!.rows.filter((r) => r.op === 'DELETE')
+      .map((r) => r.key.code)
+      .sort(),
+  ).toEqual(['key astral 😀', 'key plain']);
 });

@@ -41,20 +41,31 @@ it('pages 12 bundles in numeric order under a frozen ceiling while new bundles c
   expect((await dev.pull('?after_bundle_seq=13')).body).toEqual({ stable_bundle_seq: 13, bundles: [], has_more: false });
 });
 
-it('answers checkpoint_ahead for a checkpoint beyond the user\'s history', async () => {
+it("answers checkpoint_ahead for a checkpoint beyond the user's history", async () => {
   const r = await dev.pull('?after_bundle_seq=99');
   expect(r.status).toBe(409);
-  expect(r.body).toEqual({ error: 'checkpoint_ahead', message: 'requested checkpoint 99 is ahead of current committed bundle sequence 13' });
+  expect(r.body).toEqual({
+    error: 'checkpoint_ahead',
+    message: 'requested checkpoint 99 is ahead of current committed bundle sequence 13',
+  });
 });
 
-it.each(['?max_bundles=0', '?max_bundles=5001', '?after_bundle_seq=-1', '?after_bundle_seq=abc', '?target_bundle_seq=1.5'])('rejects %s with 400 invalid_request', async (q) => {
-  const r = await dev.pull(q);
-  expect(r.status).toBe(400);
-  expect(r.body.error).toBe('invalid_request');
-});
+it.each(['?max_bundles=0', '?max_bundles=5001', '?after_bundle_seq=-1', '?after_bundle_seq=abc', '?target_bundle_seq=1.5'])(
+  'rejects %s with 400 invalid_request',
+  async (q) => {
+    const r = await dev.pull(q);
+    expect(r.status).toBe(400);
+    expect(r.body.error).toBe('invalid_request');
+  },
+);
 
 it('rejects bad committed-rows parameters and unknown bundles', async () => {
-  for (const [seq, query] of [['0', ''], ['x', ''], ['1', '?max_rows=0'], ['1', '?after_row_ordinal=-2']] as const) {
+  for (const [seq, query] of [
+    ['0', ''],
+    ['x', ''],
+    ['1', '?max_rows=0'],
+    ['1', '?after_row_ordinal=-2'],
+  ] as const) {
     const r = await dev.committedRows(seq, query);
     expect(r.status).toBe(400);
     expect(r.body.error).toBe('committed_bundle_chunk_invalid');

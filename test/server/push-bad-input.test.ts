@@ -47,7 +47,10 @@ describe('push chunk', () => {
     ['hidden scope column', [{ ...good(), payload: { name: 'ok', _sync_scope_id: 'judy' } }]],
     ['bad op', [{ ...good(), op: 'UPSERT' }]],
     ['missing key', [{ ...good(), key: {} }]],
-    ['non-canonical uuid key', [{ schema: 'business', table: 'users', key: { id: 'ABCDEF01-2345-4678-89AB-CDEF01234567' }, op: 'DELETE', base_row_version: 0 }]],
+    [
+      'non-canonical uuid key',
+      [{ schema: 'business', table: 'users', key: { id: 'ABCDEF01-2345-4678-89AB-CDEF01234567' }, op: 'DELETE', base_row_version: 0 }],
+    ],
     ['payload on DELETE', [{ ...good(), op: 'DELETE', payload: { name: 'ok' } }]],
     ['no payload on INSERT', [{ ...good(), payload: undefined }]],
     ['key/payload mismatch', [{ ...good(), payload: { name: 'other' } }]],
@@ -129,13 +132,29 @@ describe('push commit', () => {
   });
 
   it('a database rejection (FK to a missing parent, bad timestamp) → 400 push_commit_invalid naming the row, nothing committed', async () => {
-    const orphan = { schema: 'business', table: 'projects', key: { id: U }, op: 'INSERT', base_row_version: 0, payload: { id: U, owner_id: U, title: 'orphan' } };
+    const orphan = {
+      schema: 'business',
+      table: 'projects',
+      key: { id: U },
+      op: 'INSERT',
+      base_row_version: 0,
+      payload: { id: U, owner_id: U, title: 'orphan' },
+    };
     const fk = await dev.push(1, [good('kept-out'), orphan]);
     expect(fk.status).toBe(400);
     expect(fk.body.error).toBe('push_commit_invalid');
     expect(fk.body.rejection).toMatchObject({ table: 'projects', key: { id: U }, reason: 'missing_reference', columns: ['owner_id'] });
     expect(fk.body.message).not.toContain('23503');
-    const ts = await dev.push(1, [{ schema: 'business', table: 'users', key: { id: U }, op: 'INSERT', base_row_version: 0, payload: { id: U, name: 'x', created_at: 'yesterday-ish' } }]);
+    const ts = await dev.push(1, [
+      {
+        schema: 'business',
+        table: 'users',
+        key: { id: U },
+        op: 'INSERT',
+        base_row_version: 0,
+        payload: { id: U, name: 'x', created_at: 'yesterday-ish' },
+      },
+    ]);
     expect(ts.body.error).toBe('push_commit_invalid');
     expect(ts.body.rejection).toMatchObject({ table: 'users', reason: 'invalid_value', columns: ['created_at'] });
     const counts = await h.database.query<{ tags: number; bundles: number; seq: string }>(

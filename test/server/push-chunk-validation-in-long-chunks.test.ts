@@ -19,7 +19,12 @@ beforeAll(async () => {
 afterAll(() => h?.close());
 
 const good = (name: string): Record<string, unknown> => ({
-  schema: 'business', table: 'tags', key: { name }, op: 'INSERT', base_row_version: 0, payload: { name, color: 'blue', weight: '3', meta: null },
+  schema: 'business',
+  table: 'tags',
+  key: { name },
+  op: 'INSERT',
+  base_row_version: 0,
+  payload: { name, color: 'blue', weight: '3', meta: null },
 });
 const U = 'aaaaaaaa-0000-4000-8000-00000000000a';
 
@@ -30,13 +35,19 @@ const bad: Array<[string, (r: Record<string, unknown>) => Record<string, unknown
   ['int4 out of range', (r) => ({ ...r, payload: { ...(r.payload as object), weight: '2147483648' } })],
   ['number for text column', (r) => ({ ...r, payload: { ...(r.payload as object), color: 7 } })],
   ['key/payload mismatch', (r) => ({ ...r, payload: { ...(r.payload as object), name: 'other' } })],
-  ['same names, bad value', (r) => ({ ...r, payload: { name: (r.key as { name: string }).name, color: 'blue', weight: '3.5', meta: null } })],
+  [
+    'same names, bad value',
+    (r) => ({ ...r, payload: { name: (r.key as { name: string }).name, color: 'blue', weight: '3.5', meta: null } }),
+  ],
   ['bad op', (r) => ({ ...r, op: 'UPSERT' })],
   ['unknown table', (r) => ({ ...r, table: 'nope' })],
   ['payload on DELETE', (r) => ({ ...r, op: 'DELETE' })],
   ['duplicate key', () => good('g0')],
   ['uppercase duplicate of a column', (r) => ({ ...r, payload: { ...(r.payload as object), COLOR: 'red' } })],
-  ['non-canonical uuid key', () => ({ schema: 'business', table: 'users', key: { id: U.toUpperCase() }, op: 'DELETE', base_row_version: 0 })],
+  [
+    'non-canonical uuid key',
+    () => ({ schema: 'business', table: 'users', key: { id: U.toUpperCase() }, op: 'DELETE', base_row_version: 0 }),
+  ],
 ];
 
 async function chunkError(rows: unknown[]): Promise<string> {
@@ -44,7 +55,9 @@ async function chunkError(rows: unknown[]): Promise<string> {
   const r = await dev.chunk(s.body.push_id, 0, rows);
   expect(r.status).toBe(400);
   expect(r.body.error).toBe('push_chunk_invalid');
-  const staged = await h.database.query<{ n: number }>(`SELECT count(*)::int AS n FROM sync.push_session_rows WHERE push_id = $1`, [s.body.push_id]);
+  const staged = await h.database.query<{ n: number }>(`SELECT count(*)::int AS n FROM sync.push_session_rows WHERE push_id = $1`, [
+    s.body.push_id,
+  ]);
   expect(staged.rows[0]!.n).toBe(0);
   await dev.deletePush(s.body.push_id);
   return r.body.message as string;
@@ -66,16 +79,57 @@ it('a long chunk of varied spellings stages and commits every row as written alo
     const name = `v${i}`;
     const variant = i % 5;
     if (variant === 0) rows.push(good(name));
-    if (variant === 1) rows.push({ schema: ' BUSINESS ', table: 'TAGS', key: { name }, op: ' insert ', base_row_version: 0, payload: { name, color: null, weight: String(i), meta: { i } } });
-    if (variant === 2) rows.push({ schema: 'Business', table: 'tags', key: { name }, op: 'INSERT', base_row_version: 0, payload: { NAME: name, Color: 'red', weight: '1', meta: null } });
-    if (variant === 3) rows.push({ schema: 'business', table: 'tags', key: { name }, op: 'INSERT', base_row_version: 0, payload: { color: 'green', weight: '2' } });
-    if (variant === 4) rows.push({ schema: 'business', table: 'tags', key: { name }, op: 'INSERT', base_row_version: 0, payload: { weight: '4', name, meta: [1, 2] } });
+    if (variant === 1)
+      rows.push({
+        schema: ' BUSINESS ',
+        table: 'TAGS',
+        key: { name },
+        op: ' insert ',
+        base_row_version: 0,
+        payload: { name, color: null, weight: String(i), meta: { i } },
+      });
+    if (variant === 2)
+      rows.push({
+        schema: 'Business',
+        table: 'tags',
+        key: { name },
+        op: 'INSERT',
+        base_row_version: 0,
+        payload: { NAME: name, Color: 'red', weight: '1', meta: null },
+      });
+    if (variant === 3)
+      rows.push({
+        schema: 'business',
+        table: 'tags',
+        key: { name },
+        op: 'INSERT',
+        base_row_version: 0,
+        payload: { color: 'green', weight: '2' },
+      });
+    if (variant === 4)
+      rows.push({
+        schema: 'business',
+        table: 'tags',
+        key: { name },
+        op: 'INSERT',
+        base_row_version: 0,
+        payload: { weight: '4', name, meta: [1, 2] },
+      });
   }
-  rows.push({ schema: 'business', table: 'users', key: { id: U }, op: 'INSERT', base_row_version: 0, payload: { id: U, name: 'Val', created_at: '2026-01-01T00:00:00Z' } });
+  rows.push({
+    schema: 'business',
+    table: 'users',
+    key: { id: U },
+    op: 'INSERT',
+    base_row_version: 0,
+    payload: { id: U, name: 'Val', created_at: '2026-01-01T00:00:00Z' },
+  });
   const committed = await dev.push(++sbid, rows, 1000);
   expect(committed.status).toBe(200);
   const page = await dev.committedRows(committed.body.bundle_seq, '?max_rows=5000');
-  const byName = new Map(page.body.rows.map((r: { key: Record<string, string>; payload: Record<string, unknown> }) => [r.key.name ?? r.key.id, r.payload]));
+  const byName = new Map(
+    page.body.rows.map((r: { key: Record<string, string>; payload: Record<string, unknown> }) => [r.key.name ?? r.key.id, r.payload]),
+  );
   expect(byName.get('v0')).toEqual({ name: 'v0', color: 'blue', weight: '3', meta: null });
   expect(byName.get('v1')).toEqual({ name: 'v1', color: null, weight: '1', meta: { i: 1 } });
   expect(byName.get('v2')).toEqual({ name: 'v2', color: 'red', weight: '1', meta: null });

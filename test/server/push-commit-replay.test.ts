@@ -22,26 +22,64 @@ describe('push session → commit → committed rows → pull', () => {
   it('initializes the scope empty, then commits a two-table bundle with server-side normalization', async () => {
     expect((await dev.connect(false)).body).toEqual({ resolution: 'initialize_empty' });
     const rows: PushRow[] = [
-      { schema: 'business', table: 'users', key: { id: USER }, op: 'INSERT', base_row_version: 0, payload: { id: USER, name: 'Ada', email: null, created_at: '2026-03-24T10:42:11-08:00' } },
-      { schema: 'business', table: 'projects', key: { id: PROJECT }, op: 'INSERT', base_row_version: 0, payload: { id: PROJECT, owner_id: USER, title: 'P', budget: '12.3', archived: '1' } },
+      {
+        schema: 'business',
+        table: 'users',
+        key: { id: USER },
+        op: 'INSERT',
+        base_row_version: 0,
+        payload: { id: USER, name: 'Ada', email: null, created_at: '2026-03-24T10:42:11-08:00' },
+      },
+      {
+        schema: 'business',
+        table: 'projects',
+        key: { id: PROJECT },
+        op: 'INSERT',
+        base_row_version: 0,
+        payload: { id: PROJECT, owner_id: USER, title: 'P', budget: '12.3', archived: '1' },
+      },
     ];
     const created = await dev.createPush(1, 2, { canonical_request_hash: 'a'.repeat(64) });
     expect(created.status).toBe(200);
-    expect(created.body).toMatchObject({ status: 'staging', planned_row_count: 2, next_expected_row_ordinal: 0, canonical_request_hash: 'a'.repeat(64) });
+    expect(created.body).toMatchObject({
+      status: 'staging',
+      planned_row_count: 2,
+      next_expected_row_ordinal: 0,
+      canonical_request_hash: 'a'.repeat(64),
+    });
     const c1 = await dev.chunk(created.body.push_id, 0, rows.slice(0, 1));
     expect(c1.body).toEqual({ push_id: created.body.push_id, next_expected_row_ordinal: 1 });
     const c2 = await dev.chunk(created.body.push_id, 1, rows.slice(1));
     expect(c2.body.next_expected_row_ordinal).toBe(2);
     const committed = await dev.commit(created.body.push_id);
     expect(committed.status).toBe(200);
-    expect(committed.body).toMatchObject({ bundle_seq: 1, source_id: 'device-a', source_bundle_id: 1, row_count: 2, canonical_request_hash: 'a'.repeat(64) });
+    expect(committed.body).toMatchObject({
+      bundle_seq: 1,
+      source_id: 'device-a',
+      source_bundle_id: 1,
+      row_count: 2,
+      canonical_request_hash: 'a'.repeat(64),
+    });
     expect(committed.body.bundle_hash).toMatch(/^[0-9a-f]{64}$/);
 
     const page = await dev.committedRows(1);
     expect(page.status).toBe(200);
-    expect(page.body).toMatchObject({ bundle_seq: 1, row_count: 2, bundle_hash: committed.body.bundle_hash, next_row_ordinal: 1, has_more: false });
+    expect(page.body).toMatchObject({
+      bundle_seq: 1,
+      row_count: 2,
+      bundle_hash: committed.body.bundle_hash,
+      next_row_ordinal: 1,
+      has_more: false,
+    });
     const [u, p] = page.body.rows;
-    expect(u).toEqual({ schema: 'business', table: 'users', key: { id: USER }, op: 'INSERT', row_version: 1, payload: { id: USER, name: 'Ada', email: null, created_at: '2026-03-24T18:42:11+00:00' } });
+    expect(u).toEqual({
+      schema: 'business',
+      table: 'users',
+      key: { id: USER },
+      op: 'INSERT',
+      row_version: 1,
+      payload: { id: USER, name: 'Ada', email: null, created_at: '2026-03-24T18:42:11+00:00' },
+    });
     expect(p.payload).toEqual({ id: PROJECT, owner_id: USER, title: 'P', budget: '12.30', archived: true });
     expect(await bundleHash(page.body.rows)).toBe(committed.body.bundle_hash);
 
@@ -49,7 +87,13 @@ describe('push session → commit → committed rows → pull', () => {
     expect(pulled.body.stable_bundle_seq).toBe(1);
     expect(pulled.body.has_more).toBe(false);
     expect(pulled.body.bundles).toHaveLength(1);
-    expect(pulled.body.bundles[0]).toMatchObject({ bundle_seq: 1, source_id: 'device-a', source_bundle_id: 1, row_count: 2, bundle_hash: committed.body.bundle_hash });
+    expect(pulled.body.bundles[0]).toMatchObject({
+      bundle_seq: 1,
+      source_id: 'device-a',
+      source_bundle_id: 1,
+      row_count: 2,
+      bundle_hash: committed.body.bundle_hash,
+    });
     expect(pulled.body.bundles[0].rows).toEqual(page.body.rows);
   });
 
@@ -65,7 +109,16 @@ describe('push session → commit → committed rows → pull', () => {
   });
 
   it('an UPDATE then a cascading DELETE become bundles 2 and 3 with gapless row versions', async () => {
-    const upd = await dev.push(2, [{ schema: 'business', table: 'users', key: { id: USER }, op: 'UPDATE', base_row_version: 1, payload: { id: USER, name: 'Ada L', email: 'ada@example.com', created_at: '2026-03-24T18:42:11Z' } }]);
+    const upd = await dev.push(2, [
+      {
+        schema: 'business',
+        table: 'users',
+        key: { id: USER },
+        op: 'UPDATE',
+        base_row_version: 1,
+        payload: { id: USER, name: 'Ada L', email: 'ada@example.com', created_at: '2026-03-24T18:42:11Z' },
+      },
+    ]);
     expect(upd.body).toMatchObject({ bundle_seq: 2, source_bundle_id: 2, row_count: 1 });
     const del = await dev.push(3, [{ schema: 'business', table: 'users', key: { id: USER }, op: 'DELETE', base_row_version: 2 }]);
     expect(del.status).toBe(200);

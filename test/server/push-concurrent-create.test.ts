@@ -34,7 +34,16 @@ it('concurrent pushes of two users and two sources keep per-user gapless bundle_
   await Promise.all(
     clients.map(async (c) => {
       for (let i = 1; i <= 5; i++) {
-        const r = await c.push(i, [{ schema: 'business', table: 'tags', key: { name: `${c.sourceId}-${i}` }, op: 'INSERT', base_row_version: 0, payload: { name: `${c.sourceId}-${i}` } }]);
+        const r = await c.push(i, [
+          {
+            schema: 'business',
+            table: 'tags',
+            key: { name: `${c.sourceId}-${i}` },
+            op: 'INSERT',
+            base_row_version: 0,
+            payload: { name: `${c.sourceId}-${i}` },
+          },
+        ]);
         expect(r.status).toBe(200);
       }
     }),
@@ -44,5 +53,8 @@ it('concurrent pushes of two users and two sources keep per-user gapless bundle_
       WHERE u.user_id IN ('yara', 'zane') GROUP BY u.user_id ORDER BY u.user_id`,
   );
   const expected = Array.from({ length: 10 }, (_, i) => String(i + 1));
-  expect(seqs.rows).toEqual([{ user_id: 'yara', seqs: expected }, { user_id: 'zane', seqs: expected }]);
+  expect(seqs.rows).toEqual([
+    { user_id: 'yara', seqs: expected },
+    { user_id: 'zane', seqs: expected },
+  ]);
 });

@@ -16,12 +16,21 @@ beforeAll(async () => {
   await dev.connect(false);
   // Seed: live "live", tombstone "gone" (bundle 2), bundle_seq now 2.
   expect((await dev.push(1, [tag('live'), tag('gone')])).body.bundle_seq).toBe(1);
-  expect((await dev.push(2, [{ schema: 'business', table: 'tags', key: { name: 'gone' }, op: 'DELETE', base_row_version: 1 }])).body.bundle_seq).toBe(2);
+  expect(
+    (await dev.push(2, [{ schema: 'business', table: 'tags', key: { name: 'gone' }, op: 'DELETE', base_row_version: 1 }])).body.bundle_seq,
+  ).toBe(2);
 });
 afterAll(() => h?.close());
 
 function tag(name: string, weight = '1'): PushRow {
-  return { schema: 'business', table: 'tags', key: { name }, op: 'INSERT', base_row_version: 0, payload: { name, color: null, weight, meta: null } };
+  return {
+    schema: 'business',
+    table: 'tags',
+    key: { name },
+    op: 'INSERT',
+    base_row_version: 0,
+    payload: { name, color: null, weight, meta: null },
+  };
 }
 const fresh = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => tag(`${prefix}-${i}`));
 
@@ -30,7 +39,9 @@ async function expectNothingApplied(prefix: string): Promise<void> {
   expect(r.rows[0]!.n).toBe(0);
   const rs = await h.database.query<{ n: number }>(`SELECT count(*)::int AS n FROM sync.row_state WHERE key_text LIKE $1`, [`${prefix}-%`]);
   expect(rs.rows[0]!.n).toBe(0);
-  const seq = await h.database.query<{ next: string }>(`SELECT next_bundle_seq::text AS next FROM sync.user_state WHERE user_id = 'newkeys'`);
+  const seq = await h.database.query<{ next: string }>(
+    `SELECT next_bundle_seq::text AS next FROM sync.user_state WHERE user_id = 'newkeys'`,
+  );
   expect(seq.rows[0]!.next).toBe('3');
 }
 
@@ -41,8 +52,14 @@ it('a key that is live on the server: conflict with the server row', async () =>
   expect(res.status).toBe(409);
   expect(res.body.error).toBe('push_conflict');
   expect(res.body.conflict).toEqual({
-    schema: 'business', table: 'tags', key: { name: 'live' }, op: 'INSERT', base_row_version: 0,
-    server_row_version: 1, server_row_deleted: false, server_row: { name: 'live', color: null, weight: '1', meta: null },
+    schema: 'business',
+    table: 'tags',
+    key: { name: 'live' },
+    op: 'INSERT',
+    base_row_version: 0,
+    server_row_version: 1,
+    server_row_deleted: false,
+    server_row: { name: 'live', color: null, weight: '1', meta: null },
   });
   await expectNothingApplied('a');
   await expectNothingApplied('b');
@@ -54,8 +71,14 @@ it('a key whose server row is deleted (tombstone): conflict without a server row
   const res = await dev.push(3, [...fresh(50, 'c'), tag('gone'), ...fresh(50, 'd')]);
   expect(res.status).toBe(409);
   expect(res.body.conflict).toEqual({
-    schema: 'business', table: 'tags', key: { name: 'gone' }, op: 'INSERT', base_row_version: 0,
-    server_row_version: 2, server_row_deleted: true, server_row: null,
+    schema: 'business',
+    table: 'tags',
+    key: { name: 'gone' },
+    op: 'INSERT',
+    base_row_version: 0,
+    server_row_version: 2,
+    server_row_deleted: true,
+    server_row: null,
   });
   await expectNothingApplied('c');
 });
@@ -74,7 +97,14 @@ it('several collisions: the first in ordinal order is reported, whichever fails 
 it('a conflict is reported even when another row of the bundle is one PostgreSQL rejects', async () => {
   const U1 = 'aaaaaaaa-0000-4000-8000-0000000000c1';
   const U2 = 'aaaaaaaa-0000-4000-8000-0000000000c2';
-  const user = (id: string, createdAt: string): PushRow => ({ schema: 'business', table: 'users', key: { id }, op: 'INSERT', base_row_version: 0, payload: { id, name: 'u', created_at: createdAt } });
+  const user = (id: string, createdAt: string): PushRow => ({
+    schema: 'business',
+    table: 'users',
+    key: { id },
+    op: 'INSERT',
+    base_row_version: 0,
+    payload: { id, name: 'u', created_at: createdAt },
+  });
   const seeded = await dev.push(3, [user(U1, '2026-01-01T00:00:00Z')]);
   expect(seeded.body.bundle_seq).toBe(3);
   // Row 0 has a timestamp PostgreSQL cannot read (the wire validator accepts any text); row 1 is live on the server.

@@ -9,7 +9,11 @@ let h: StartedSyncServer;
 const ID = '33333333-3333-4333-8333-333333333333';
 const OTHER = '44444444-4444-4444-8444-444444444444';
 const user = (name: string, base: number, op: 'INSERT' | 'UPDATE' = 'UPDATE') => ({
-  schema: 'business', table: 'users', key: { id: ID }, op, base_row_version: base,
+  schema: 'business',
+  table: 'users',
+  key: { id: ID },
+  op,
+  base_row_version: base,
   payload: { id: ID, name, email: null, created_at: '2026-01-01T00:00:00Z' },
 });
 
@@ -28,7 +32,14 @@ it('the second writer on a stale base gets push_conflict with server_row, and no
   // Both stage an update on base 1; A commits first.
   const bSession = await b.createPush(1, 2);
   await b.chunk(bSession.body.push_id, 0, [
-    { schema: 'business', table: 'users', key: { id: OTHER }, op: 'INSERT', base_row_version: 0, payload: { id: OTHER, name: 'x', created_at: '2026-01-01T00:00:00Z' } },
+    {
+      schema: 'business',
+      table: 'users',
+      key: { id: OTHER },
+      op: 'INSERT',
+      base_row_version: 0,
+      payload: { id: OTHER, name: 'x', created_at: '2026-01-01T00:00:00Z' },
+    },
     user('from B', 1),
   ]);
   expect((await a.push(2, [user('from A', 1)])).body.bundle_seq).toBe(2);
@@ -37,8 +48,13 @@ it('the second writer on a stale base gets push_conflict with server_row, and no
   expect(lost.status).toBe(409);
   expect(lost.body.error).toBe('push_conflict');
   expect(lost.body.conflict).toEqual({
-    schema: 'business', table: 'users', key: { id: ID }, op: 'UPDATE', base_row_version: 1,
-    server_row_version: 2, server_row_deleted: false,
+    schema: 'business',
+    table: 'users',
+    key: { id: ID },
+    op: 'UPDATE',
+    base_row_version: 1,
+    server_row_version: 2,
+    server_row_deleted: false,
     server_row: { id: ID, name: 'from A', email: null, created_at: '2026-01-01T00:00:00+00:00' },
   });
   // The non-conflicting INSERT of B's bundle was not applied.
@@ -60,7 +76,9 @@ it('reports conflicts for INSERT over a live row and UPDATE/DELETE of a missing 
   expect(insertLive.body.conflict).toMatchObject({ op: 'INSERT', server_row_version: 1, server_row_deleted: false });
   const missing = await a.push(2, [{ schema: 'business', table: 'users', key: { id: OTHER }, op: 'DELETE', base_row_version: 0 }]);
   expect(missing.body.conflict).toMatchObject({ op: 'DELETE', server_row_version: 0, server_row_deleted: false, server_row: null });
-  expect((await a.push(2, [{ schema: 'business', table: 'users', key: { id: ID }, op: 'DELETE', base_row_version: 1 }])).body.bundle_seq).toBe(2);
+  expect(
+    (await a.push(2, [{ schema: 'business', table: 'users', key: { id: ID }, op: 'DELETE', base_row_version: 1 }])).body.bundle_seq,
+  ).toBe(2);
   const deleted = await a.push(3, [user('zombie', 2)]);
   expect(deleted.body.conflict).toMatchObject({ op: 'UPDATE', server_row_version: 2, server_row_deleted: true, server_row: null });
   // Re-inserting a deleted key on the tombstone's version is allowed.

@@ -19,7 +19,11 @@ beforeAll(async () => {
 afterAll(() => h?.close());
 
 const tag = (name: string, base: number, op: PushRow['op'] = 'INSERT'): PushRow => ({
-  schema: 'business', table: 'tags', key: { name }, op, base_row_version: base,
+  schema: 'business',
+  table: 'tags',
+  key: { name },
+  op,
+  base_row_version: base,
   ...(op === 'DELETE' ? {} : { payload: { name, color: 'red', weight: '1', meta: null } }),
 });
 

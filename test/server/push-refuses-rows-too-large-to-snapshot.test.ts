@@ -17,7 +17,12 @@ const LIMIT = 64 * 1024;
 let small: StartedSyncServer;
 let standard: StartedSyncServer;
 beforeAll(async () => {
-  small = await startSyncServer({ purpose: 'row_too_large_small', schemaSql: SCHEMA, tables: TABLES, limits: { maxBytesPerSnapshotRow: LIMIT } });
+  small = await startSyncServer({
+    purpose: 'row_too_large_small',
+    schemaSql: SCHEMA,
+    tables: TABLES,
+    limits: { maxBytesPerSnapshotRow: LIMIT },
+  });
   standard = await startSyncServer({ purpose: 'row_too_large_default', schemaSql: SCHEMA, tables: TABLES });
 });
 afterAll(async () => {

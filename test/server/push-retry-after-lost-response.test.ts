@@ -14,7 +14,14 @@ afterAll(() => h?.close());
 it('re-create after a committed bundle answers already_committed and never duplicates', async () => {
   const dev = new RawSyncClient(h.baseUrl, h.tokenFor('dora'), 'device-1');
   await dev.connect(false);
-  const row = { schema: 'business', table: 'tags', key: { name: 'red' }, op: 'INSERT' as const, base_row_version: 0, payload: { name: 'red', color: '#f00', weight: '3', meta: { a: [1, 'x'] } } };
+  const row = {
+    schema: 'business',
+    table: 'tags',
+    key: { name: 'red' },
+    op: 'INSERT' as const,
+    base_row_version: 0,
+    payload: { name: 'red', color: '#f00', weight: '3', meta: { a: [1, 'x'] } },
+  };
   const created = await dev.createPush(1, 1, { canonical_request_hash: 'b'.repeat(64) });
   await dev.chunk(created.body.push_id, 0, [row]);
   const committed = await dev.commit(created.body.push_id); // pretend this response never arrived
@@ -41,7 +48,14 @@ it('a re-created staging session replaces the old one (old push_id 404) and a re
   const dev = new RawSyncClient(h.baseUrl, h.tokenFor('eve'), 'device-1');
   await dev.connect(false);
   const first = await dev.createPush(1, 2);
-  const row = (n: string) => ({ schema: 'business', table: 'tags', key: { name: n }, op: 'INSERT', base_row_version: 0, payload: { name: n } });
+  const row = (n: string) => ({
+    schema: 'business',
+    table: 'tags',
+    key: { name: n },
+    op: 'INSERT',
+    base_row_version: 0,
+    payload: { name: n },
+  });
   expect((await dev.chunk(first.body.push_id, 0, [row('a')])).status).toBe(200);
   const resent = await dev.chunk(first.body.push_id, 0, [row('a')]);
   expect(resent.status).toBe(409);

@@ -18,8 +18,22 @@ beforeAll(async () => {
   dev = new RawSyncClient(h.baseUrl, h.tokenFor('bench'), 'bench-device');
   await dev.connect(false);
   const seed = await dev.push(1, [
-    { schema: 'business', table: 'users', key: { id: USER }, op: 'INSERT', base_row_version: 0, payload: { id: USER, name: 'Bench', created_at: '2026-01-01T00:00:00Z' } },
-    { schema: 'business', table: 'projects', key: { id: PROJECT }, op: 'INSERT', base_row_version: 0, payload: { id: PROJECT, owner_id: USER, title: 'Bench', budget: '10.00', archived: '0' } },
+    {
+      schema: 'business',
+      table: 'users',
+      key: { id: USER },
+      op: 'INSERT',
+      base_row_version: 0,
+      payload: { id: USER, name: 'Bench', created_at: '2026-01-01T00:00:00Z' },
+    },
+    {
+      schema: 'business',
+      table: 'projects',
+      key: { id: PROJECT },
+      op: 'INSERT',
+      base_row_version: 0,
+      payload: { id: PROJECT, owner_id: USER, title: 'Bench', budget: '10.00', archived: '0' },
+    },
   ]);
   expect(seed.status).toBe(200);
 });
@@ -29,8 +43,21 @@ function taskRows(n: number): PushRow[] {
   return Array.from({ length: n }, (_, i) => {
     const id = randomUUID();
     return {
-      schema: 'business', table: 'tasks', key: { id }, op: 'INSERT', base_row_version: 0,
-      payload: { id, project_id: PROJECT, title: `task ${i} with a realistic title`, done: i % 2 ? '1' : '0', priority: String(i), estimate_hours: String(i / 4), attachment: null, due_at: '2026-06-01T12:00:00Z' },
+      schema: 'business',
+      table: 'tasks',
+      key: { id },
+      op: 'INSERT',
+      base_row_version: 0,
+      payload: {
+        id,
+        project_id: PROJECT,
+        title: `task ${i} with a realistic title`,
+        done: i % 2 ? '1' : '0',
+        priority: String(i),
+        estimate_hours: String(i / 4),
+        attachment: null,
+        due_at: '2026-06-01T12:00:00Z',
+      },
     };
   });
 }
@@ -45,7 +72,9 @@ it(`pushes ${ROWS} rows end to end and reports rows/s`, async () => {
   expect(committed.status).toBe(200);
   expect(committed.body.row_count).toBe(ROWS);
   const rate = Math.round(ROWS / (ms / 1000));
-  console.log(`[push-throughput] ${ROWS} rows (create + ${ROWS / 1000} chunks + commit over HTTP, ${h.testDatabase.kind}): ${ms.toFixed(0)} ms = ${rate} rows/s`);
+  console.log(
+    `[push-throughput] ${ROWS} rows (create + ${ROWS / 1000} chunks + commit over HTTP, ${h.testDatabase.kind}): ${ms.toFixed(0)} ms = ${rate} rows/s`,
+  );
   const stored = await h.database.query<{ n: number }>(`SELECT count(*)::int AS n FROM business.tasks`);
   expect(stored.rows[0]!.n).toBe(ROWS + 500);
   // Replay of the committed bundle in 5,000-row pages.
@@ -65,12 +94,21 @@ it(`pushes ${ROWS} rows end to end and reports rows/s`, async () => {
 it(`pushes ${ROWS} rows into a table without foreign keys (text keys, int4/jsonb) and reports rows/s`, async () => {
   const rows: PushRow[] = Array.from({ length: ROWS }, (_, i) => {
     const name = `tag-${i}-${randomUUID()}`;
-    return { schema: 'business', table: 'tags', key: { name }, op: 'INSERT', base_row_version: 0, payload: { name, color: i % 3 ? 'blue' : null, weight: String(i), meta: { i, tags: ['a', 'b'] } } };
+    return {
+      schema: 'business',
+      table: 'tags',
+      key: { name },
+      op: 'INSERT',
+      base_row_version: 0,
+      payload: { name, color: i % 3 ? 'blue' : null, weight: String(i), meta: { i, tags: ['a', 'b'] } },
+    };
   });
   const t0 = performance.now();
   const committed = await dev.push(4, rows, 1000);
   const ms = performance.now() - t0;
   expect(committed.status).toBe(200);
   expect(committed.body.row_count).toBe(ROWS);
-  console.log(`[push-throughput] ${ROWS} rows without FKs (${h.testDatabase.kind}): ${ms.toFixed(0)} ms = ${Math.round(ROWS / (ms / 1000))} rows/s`);
+  console.log(
+    `[push-throughput] ${ROWS} rows without FKs (${h.testDatabase.kind}): ${ms.toFixed(0)} ms = ${Math.round(ROWS / (ms / 1000))} rows/s`,
+  );
 }, 120_000);

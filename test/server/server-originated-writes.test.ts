@@ -36,15 +36,23 @@ it('captures a multi-table host transaction as one bundle and auto-initializes t
   const rows = pulled.body.bundles[0].rows;
   expect(rows.map((r: { table: string; op: string }) => `${r.table}:${r.op}`)).toEqual(['users:INSERT', 'projects:INSERT', 'tasks:INSERT']);
   expect(rows[2].payload).toEqual({
-    id: T, project_id: P, title: 'Ship', done: true, priority: '9007199254740993', estimate_hours: '1000000000000000',
-    attachment: 'AP8Q', due_at: '2026-05-01T00:00:00+00:00',
+    id: T,
+    project_id: P,
+    title: 'Ship',
+    done: true,
+    priority: '9007199254740993',
+    estimate_hours: '1000000000000000',
+    attachment: 'AP8Q',
+    due_at: '2026-05-01T00:00:00+00:00',
   });
   expect(rows[1].payload.budget).toBe('1234.50');
   expect(rows[0].payload.created_at).toBe('2026-03-24T18:42:11+00:00');
   expect(await bundleHash(rows)).toBe(bundle.bundle_hash);
 
   // A cascade delete from the host is one bundle with both effects; the writer source advances.
-  const del = await h.server.writeAs('rita', 'server:admin', (tx) => tx.query(`DELETE FROM business.projects WHERE _sync_scope_id = 'rita' AND id = $1`, [P]));
+  const del = await h.server.writeAs('rita', 'server:admin', (tx) =>
+    tx.query(`DELETE FROM business.projects WHERE _sync_scope_id = 'rita' AND id = $1`, [P]),
+  );
   expect(del.bundle).toMatchObject({ bundle_seq: 2, source_bundle_id: 2, row_count: 2 });
 });
 
@@ -65,5 +73,7 @@ it('refuses a write that changes nothing, and rolls back the host work on failur
 it('refuses while another source holds the initialization lease', async () => {
   const dev = new RawSyncClient(h.baseUrl, h.tokenFor('sam'), 'phone');
   expect((await dev.connect(true)).body.resolution).toBe('initialize_local');
-  await expect(h.server.writeAs('sam', 'server:admin', (tx) => tx.query(`INSERT INTO business.tags (name) VALUES ('x')`))).rejects.toMatchObject({ code: 'scope_initializing' });
+  await expect(
+    h.server.writeAs('sam', 'server:admin', (tx) => tx.query(`INSERT INTO business.tags (name) VALUES ('x')`)),
+  ).rejects.toMatchObject({ code: 'scope_initializing' });
 });

@@ -11,7 +11,10 @@ import { TEST_DB_KIND } from '../harness/test-database.ts';
 let h: StartedSyncServer;
 let dev: RawSyncClient;
 beforeAll(async () => {
-  h = await startSyncServer({ purpose: 'snapshot_capacity', limits: { maxConcurrentSnapshotBuilds: 1, maxConcurrentSnapshotChunkRequests: 1, capacityRetryAfterSeconds: 2 } });
+  h = await startSyncServer({
+    purpose: 'snapshot_capacity',
+    limits: { maxConcurrentSnapshotBuilds: 1, maxConcurrentSnapshotChunkRequests: 1, capacityRetryAfterSeconds: 2 },
+  });
   dev = new RawSyncClient(h.baseUrl, h.tokenFor('wendy'), 'dev');
   await dev.connect(false);
   await dev.push(1, [{ schema: 'business', table: 'tags', key: { name: 'a' }, op: 'INSERT', base_row_version: 0, payload: { name: 'a' } }]);
@@ -21,7 +24,9 @@ afterAll(() => h?.close());
 /** Resolves once some backend waits on a lock (the request we want to hold). */
 async function lockWaiterAppears(admin: pg.Client): Promise<void> {
   for (;;) {
-    const r = await admin.query(`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
+    const r = await admin.query(
+      `SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    );
     if (r.rows[0].n > 0) return;
     await new Promise((resolve) => setImmediate(resolve));
   }

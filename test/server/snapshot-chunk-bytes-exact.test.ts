@@ -24,7 +24,17 @@ const TABLES = [
   { schema: 'business', table: 'measures', syncKey: 'code' },
   { schema: 'business', table: 'docs', syncKey: 'name' },
 ];
-const AWKWARD = ['plain', 'quote " and \\ backslash', 'line\nbreak\ttab', 'ctrl \u0001\u001f', 'é ü 中文', 'astral 😀', 'sep \u2028\u2029', '</script>', ''];
+const AWKWARD = [
+  'plain',
+  'quote " and \\ backslash',
+  'line\nbreak\ttab',
+  'ctrl \u0001\u001f',
+  'é ü 中文',
+  'astral 😀',
+  'sep \u2028\u2029',
+  '</script>',
+  '',
+];
 
 let h: StartedSyncServer;
 let dev: RawSyncClient;
@@ -34,19 +44,32 @@ beforeAll(async () => {
   await dev.connect(false);
   await h.server.writeAs('ivy', 'server:seed', async (tx) => {
     for (const [i, t] of AWKWARD.entries()) {
-      await tx.query(
-        `INSERT INTO business.notes (id, title, n, amount, ok, blob, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [randomUUID(), t, i === 0 ? '9007199254740993' : String(-i), i % 2 ? '12.5' : '-0.000001', i % 3 === 0 ? null : i % 2 === 0, Buffer.from([i, 255, 0, 10]), '2026-03-24T10:42:11.123456Z'],
-      );
+      await tx.query(`INSERT INTO business.notes (id, title, n, amount, ok, blob, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+        randomUUID(),
+        t,
+        i === 0 ? '9007199254740993' : String(-i),
+        i % 2 ? '12.5' : '-0.000001',
+        i % 3 === 0 ? null : i % 2 === 0,
+        Buffer.from([i, 255, 0, 10]),
+        '2026-03-24T10:42:11.123456Z',
+      ]);
     }
     // Floats PostgreSQL writes in exponent form or as -0 are rendered in Node; the others in SQL.
     const floats: [string, number | null, number | null][] = [
-      ['a', 0.1, 1.5], ['b', 1e21, 3.4e38], ['c', -0, -0], ['d', 5e-324, 1e-7], ['e', 123456789.125, null], ['f', 1e15, 0.25], ['g', null, null],
+      ['a', 0.1, 1.5],
+      ['b', 1e21, 3.4e38],
+      ['c', -0, -0],
+      ['d', 5e-324, 1e-7],
+      ['e', 123456789.125, null],
+      ['f', 1e15, 0.25],
+      ['g', null, null],
     ];
     for (const [code, x, y] of floats) await tx.query(`INSERT INTO business.measures (code, x, y) VALUES ($1, $2, $3)`, [code, x, y]);
     for (const [i, t] of AWKWARD.entries()) {
       await tx.query(`INSERT INTO business.docs (name, body, raw) VALUES ($1, $2, $3)`, [
-        `doc ${t}`, JSON.stringify({ t, nested: [1, 2.50, { z: null, a: true }], n: 1e21 }), i % 2 ? `{ "spaced" :  [1,  2], "t": ${JSON.stringify(t)} }` : null,
+        `doc ${t}`,
+        JSON.stringify({ t, nested: [1, 2.5, { z: null, a: true }], n: 1e21 }),
+        i % 2 ? `{ "spaced" :  [1,  2], "t": ${JSON.stringify(t)} }` : null,
       ]);
     }
   });
@@ -54,7 +77,9 @@ beforeAll(async () => {
 afterAll(() => h?.close());
 
 async function rawChunk(id: string, query: string): Promise<string> {
-  const res = await fetch(`${h.baseUrl}/sync/snapshot-sessions/${id}${query}`, { headers: { Authorization: `Bearer ${h.tokenFor('ivy')}`, 'Oversync-Source-ID': 'device-1' } });
+  const res = await fetch(`${h.baseUrl}/sync/snapshot-sessions/${id}${query}`, {
+    headers: { Authorization: `Bearer ${h.tokenFor('ivy')}`, 'Oversync-Source-ID': 'device-1' },
+  });
   expect(res.status).toBe(200);
   return res.text();
 }
@@ -79,7 +104,11 @@ it('serves chunk bodies that are exactly JSON.stringify of the response, with ex
   expect(s.body.row_count).toBe(AWKWARD.length * 2 + 7);
   let total = 0;
   const rows: any[] = [];
-  for (const [maxRows, maxBytes] of [[5000, 16 * 1024 * 1024], [3, 4 * 1024 * 1024], [50, 300]]) {
+  for (const [maxRows, maxBytes] of [
+    [5000, 16 * 1024 * 1024],
+    [3, 4 * 1024 * 1024],
+    [50, 300],
+  ]) {
     rows.length = 0;
     for (const body of await readAll(s.body.snapshot_id, maxRows!, maxBytes!)) {
       const c = JSON.parse(body);
@@ -104,9 +133,21 @@ it('serves chunk bodies that are exactly JSON.stringify of the response, with ex
   const notes = rows.filter((r) => r.table === 'notes');
   expect(notes.map((r) => r.payload.title).sort()).toEqual([...AWKWARD].sort());
   const first = notes.find((r) => r.payload.title === 'plain');
-  expect(first.payload).toEqual({ id: first.key.id, title: 'plain', n: '9007199254740993', amount: '-0.000001', ok: null, blob: 'AP8ACg==', at: '2026-03-24T10:42:11.123456+00:00' });
+  expect(first.payload).toEqual({
+    id: first.key.id,
+    title: 'plain',
+    n: '9007199254740993',
+    amount: '-0.000001',
+    ok: null,
+    blob: 'AP8ACg==',
+    at: '2026-03-24T10:42:11.123456+00:00',
+  });
   const doc = rows.find((r) => r.table === 'docs' && r.key.name === 'doc line\nbreak\ttab');
-  expect(doc.payload).toEqual({ name: 'doc line\nbreak\ttab', body: { t: 'line\nbreak\ttab', nested: [1, 2.5, { z: null, a: true }], n: 1e21 }, raw: null });
+  expect(doc.payload).toEqual({
+    name: 'doc line\nbreak\ttab',
+    body: { t: 'line\nbreak\ttab', nested: [1, 2.5, { z: null, a: true }], n: 1e21 },
+    raw: null,
+  });
   const quoted = rows.find((r) => r.table === 'docs' && r.key.name === `doc ${AWKWARD[1]}`);
   expect(quoted.payload.raw).toEqual({ spaced: [1, 2], t: AWKWARD[1] });
 });

@@ -15,11 +15,25 @@ beforeAll(async () => {
   h = await startSyncServer({ purpose: 'snapshot_chunking' });
   dev = new RawSyncClient(h.baseUrl, h.tokenFor('kim'), 'device-1');
   await dev.connect(false);
-  const rows: PushRow[] = names.map((name, i) => ({ schema: 'business', table: 'tags', key: { name }, op: 'INSERT', base_row_version: 0, payload: { name, color: i % 2 ? 'blue' : null, weight: String(i), meta: { i, nested: [true, null] } } }));
+  const rows: PushRow[] = names.map((name, i) => ({
+    schema: 'business',
+    table: 'tags',
+    key: { name },
+    op: 'INSERT',
+    base_row_version: 0,
+    payload: { name, color: i % 2 ? 'blue' : null, weight: String(i), meta: { i, nested: [true, null] } },
+  }));
   expect((await dev.push(1, rows)).body.bundle_seq).toBe(1);
   // A second bundle touching one row: its row_version becomes 2; a deleted row is absent.
   await dev.push(2, [
-    { schema: 'business', table: 'tags', key: { name: names[0]! }, op: 'UPDATE', base_row_version: 1, payload: { name: names[0]!, color: 'red', weight: '100', meta: null } },
+    {
+      schema: 'business',
+      table: 'tags',
+      key: { name: names[0]! },
+      op: 'UPDATE',
+      base_row_version: 1,
+      payload: { name: names[0]!, color: 'red', weight: '100', meta: null },
+    },
     { schema: 'business', table: 'tags', key: { name: names[1]! }, op: 'DELETE', base_row_version: 1 },
   ]);
 });
@@ -53,9 +67,20 @@ it('creates a frozen session and pages it by rows with exact byte counts', async
   const keys = all.map((r) => r.key.name);
   expect(keys).toEqual([...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
   const first = all.find((r) => r.key.name === names[0]);
-  expect(first).toEqual({ schema: 'business', table: 'tags', key: { name: names[0] }, row_version: 2, payload: { name: names[0], color: 'red', weight: '100', meta: null } });
+  expect(first).toEqual({
+    schema: 'business',
+    table: 'tags',
+    key: { name: names[0] },
+    row_version: 2,
+    payload: { name: names[0], color: 'red', weight: '100', meta: null },
+  });
   expect(all.find((r) => r.key.name === names[1])).toBeUndefined();
-  expect(all.find((r) => r.key.name === names[2]).payload).toEqual({ name: names[2], color: null, weight: '2', meta: { i: 2, nested: [true, null] } });
+  expect(all.find((r) => r.key.name === names[2]).payload).toEqual({
+    name: names[2],
+    color: null,
+    weight: '2',
+    meta: { i: 2, nested: [true, null] },
+  });
   // Past the end: empty page echoing the ordinal.
   const end = await dev.snapshotChunk(s.body.snapshot_id, '?after_row_ordinal=24');
   expect(end.body).toMatchObject({ rows: [], next_row_ordinal: 24, byte_count: 0, has_more: false });
@@ -77,7 +102,9 @@ it('bounds chunks by max_bytes, always returning at least one row', async () => 
 
 it('stays frozen after later writes and pruning', async () => {
   const s = await dev.createSnapshot();
-  await dev.push(3, [{ schema: 'business', table: 'tags', key: { name: 'late' }, op: 'INSERT', base_row_version: 0, payload: { name: 'late' } }]);
+  await dev.push(3, [
+    { schema: 'business', table: 'tags', key: { name: 'late' }, op: 'INSERT', base_row_version: 0, payload: { name: 'late' } },
+  ]);
   await h.server.pruneHistory('kim', 3);
   const c = await dev.snapshotChunk(s.body.snapshot_id, '?max_rows=5000');
   expect(c.body.snapshot_bundle_seq).toBe(2);
@@ -100,7 +127,9 @@ it('rejects bad chunk parameters, foreign users, unknown and expired sessions; d
   expect((await other.deleteSnapshot(s.body.snapshot_id)).status).toBe(403);
   expect((await dev.snapshotChunk('not-a-uuid')).body.error).toBe('snapshot_session_not_found');
   expect((await dev.snapshotChunk('77777777-7777-4777-8777-777777777777')).status).toBe(404);
-  await h.database.query(`UPDATE sync.snapshot_sessions SET expires_at = now() - interval '1 second' WHERE snapshot_id = $1`, [s.body.snapshot_id]);
+  await h.database.query(`UPDATE sync.snapshot_sessions SET expires_at = now() - interval '1 second' WHERE snapshot_id = $1`, [
+    s.body.snapshot_id,
+  ]);
   const expired = await dev.snapshotChunk(s.body.snapshot_id);
   expect(expired.status).toBe(410);
   expect(expired.body.error).toBe('snapshot_session_expired');

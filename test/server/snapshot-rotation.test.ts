@@ -12,8 +12,17 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-const tag = (name: string) => ({ schema: 'business', table: 'tags', key: { name }, op: 'INSERT' as const, base_row_version: 0, payload: { name } });
-const replace = (prev: string, next: string, reason = 'source_sequence_out_of_order') => ({ source_replacement: { previous_source_id: prev, new_source_id: next, reason } });
+const tag = (name: string) => ({
+  schema: 'business',
+  table: 'tags',
+  key: { name },
+  op: 'INSERT' as const,
+  base_row_version: 0,
+  payload: { name },
+});
+const replace = (prev: string, next: string, reason = 'source_sequence_out_of_order') => ({
+  source_replacement: { previous_source_id: prev, new_source_id: next, reason },
+});
 
 it('retires the previous source and hands over to the new one', async () => {
   const old = new RawSyncClient(h.baseUrl, h.tokenFor('mia'), 'old-source');

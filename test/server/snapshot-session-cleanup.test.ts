@@ -14,7 +14,14 @@ beforeAll(async () => {
   h = await startSyncServer({ purpose: 'snapshot_cleanup', limits: { maxSnapshotSessionsPerUser: 0 } });
   dev = new RawSyncClient(h.baseUrl, h.tokenFor('omar'), 'device-1');
   await dev.connect(false);
-  const rows: PushRow[] = Array.from({ length: 12 }, (_, i) => ({ schema: 'business', table: 'tags', key: { name: `t${i}` }, op: 'INSERT', base_row_version: 0, payload: { name: `t${i}`, color: null, weight: String(i), meta: null } }));
+  const rows: PushRow[] = Array.from({ length: 12 }, (_, i) => ({
+    schema: 'business',
+    table: 'tags',
+    key: { name: `t${i}` },
+    op: 'INSERT',
+    base_row_version: 0,
+    payload: { name: `t${i}`, color: null, weight: String(i), meta: null },
+  }));
   expect((await dev.push(1, rows)).status).toBe(200);
 });
 afterAll(() => h?.close());
@@ -22,7 +29,9 @@ afterAll(() => h?.close());
 const tableOf = (id: string) => `snapshot_rows_${id.replace(/-/g, '')}`;
 
 async function sessionTables(): Promise<string[]> {
-  const r = await h.database.query<{ relname: string }>(`SELECT relname FROM pg_class WHERE relnamespace = 'sync'::regnamespace AND relkind = 'r' AND relname LIKE 'snapshot\\_rows\\_%' ORDER BY relname`);
+  const r = await h.database.query<{ relname: string }>(
+    `SELECT relname FROM pg_class WHERE relnamespace = 'sync'::regnamespace AND relkind = 'r' AND relname LIKE 'snapshot\\_rows\\_%' ORDER BY relname`,
+  );
   return r.rows.map((x) => x.relname);
 }
 
@@ -38,7 +47,9 @@ it('drops expired sessions and orphaned session tables when the next session is 
   const expired = await dev.createSnapshot();
   const live = await dev.createSnapshot();
   const orphan = await dev.createSnapshot();
-  await h.database.query(`UPDATE sync.snapshot_sessions SET expires_at = now() - interval '1 second' WHERE snapshot_id = $1`, [expired.body.snapshot_id]);
+  await h.database.query(`UPDATE sync.snapshot_sessions SET expires_at = now() - interval '1 second' WHERE snapshot_id = $1`, [
+    expired.body.snapshot_id,
+  ]);
   await h.database.query(`DELETE FROM sync.snapshot_sessions WHERE snapshot_id = $1`, [orphan.body.snapshot_id]);
   const next = await dev.createSnapshot();
   expect(next.status).toBe(200);
@@ -68,10 +79,22 @@ it('leaves no table behind when a build fails', async () => {
   try {
     const d = new RawSyncClient(capped.baseUrl, capped.tokenFor('omar'), 'device-1');
     await d.connect(false);
-    await d.push(1, Array.from({ length: 6 }, (_, i) => ({ schema: 'business', table: 'tags', key: { name: `x${i}` }, op: 'INSERT', base_row_version: 0, payload: { name: `x${i}` } })));
+    await d.push(
+      1,
+      Array.from({ length: 6 }, (_, i) => ({
+        schema: 'business',
+        table: 'tags',
+        key: { name: `x${i}` },
+        op: 'INSERT',
+        base_row_version: 0,
+        payload: { name: `x${i}` },
+      })),
+    );
     const r = await d.createSnapshot();
     expect(r.status).toBe(500);
-    const left = await capped.database.query(`SELECT relname FROM pg_class WHERE relnamespace = 'sync'::regnamespace AND relname LIKE 'snapshot\\_rows\\_%'`);
+    const left = await capped.database.query(
+      `SELECT relname FROM pg_class WHERE relnamespace = 'sync'::regnamespace AND relname LIKE 'snapshot\\_rows\\_%'`,
+    );
     expect(left.rows).toEqual([]);
     expect((await capped.database.query('SELECT 1 FROM sync.snapshot_sessions')).rows).toEqual([]);
   } finally {

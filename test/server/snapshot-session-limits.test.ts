@@ -28,7 +28,12 @@ beforeAll(async () => {
   const s = await dev.createSnapshot();
   const c = await dev.snapshotChunk(s.body.snapshot_id, '?max_rows=5000');
   const bytes = (r: unknown) => Buffer.byteLength(JSON.stringify(r));
-  sizes = { rows: s.body.row_count, bytes: s.body.byte_count, itemRow: bytes(c.body.rows.find((r: any) => r.table === 'items')), docRow: bytes(c.body.rows.find((r: any) => r.table === 'docs')) };
+  sizes = {
+    rows: s.body.row_count,
+    bytes: s.body.byte_count,
+    itemRow: bytes(c.body.rows.find((r: any) => r.table === 'items')),
+    docRow: bytes(c.body.rows.find((r: any) => r.table === 'docs')),
+  };
   expect(sizes.rows).toBe(4);
   expect(sizes.docRow).toBeGreaterThan(sizes.itemRow);
 });

@@ -20,9 +20,15 @@ it('reports healthy status with aggregates', async () => {
   expect(health.status).toBe(200);
   const status = await (await fetch(`${h.baseUrl}/syncx/status`)).json();
   expect(status).toMatchObject({
-    status: 'healthy', version: 'v1', app_name: 'oversqlite-harness', lifecycle: 'running', accepting_operations: true,
+    status: 'healthy',
+    version: 'v1',
+    app_name: 'oversqlite-harness',
+    lifecycle: 'running',
+    accepting_operations: true,
     registered_tables: ['business.projects', 'business.tags', 'business.tasks', 'business.users'],
-    user_state_retention_floor_ahead_count: 0, latest_bundle_seq_max: 1, committed_bundle_count: 1,
+    user_state_retention_floor_ahead_count: 0,
+    latest_bundle_seq_max: 1,
+    committed_bundle_count: 1,
   });
   expect(status.committed_bundle_bytes).toBeGreaterThan(50);
   expect(status.features.connect_lifecycle).toBe(true);

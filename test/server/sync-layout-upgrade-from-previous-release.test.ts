@@ -52,7 +52,11 @@ describe('sync layout version', () => {
   });
 
   it('has a dump of every layout version, so the next step gets an upgrade test', () => {
-    const versions = readdirSync(FIXTURES).map((f) => /^v(\d+)\.sql$/.exec(f)?.[1]).filter((v) => v !== undefined).map(Number).sort((a, b) => a - b);
+    const versions = readdirSync(FIXTURES)
+      .map((f) => /^v(\d+)\.sql$/.exec(f)?.[1])
+      .filter((v) => v !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
     expect(versions).toEqual(Array.from({ length: LAYOUT_VERSION }, (_, i) => i + 1));
   });
 
@@ -118,6 +122,10 @@ describe('sync layout version', () => {
       (e: unknown) => e,
     );
     expect((err as SyncSchemaError).code).toBe('sync_schema_foreign');
-    expect(await syncColumns(db)).toEqual(['meta.layout_name:text:NO:', 'meta.protocol_label:text:NO:', 'meta.singleton_key:boolean:NO:true']);
+    expect(await syncColumns(db)).toEqual([
+      'meta.layout_name:text:NO:',
+      'meta.protocol_label:text:NO:',
+      'meta.singleton_key:boolean:NO:true',
+    ]);
   });
 });

@@ -11,7 +11,14 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-const tag = (name: string, color: string, op = 'INSERT', base = 0) => ({ schema: 'business', table: 'tags', key: { name }, op, base_row_version: base, payload: { name, color } });
+const tag = (name: string, color: string, op = 'INSERT', base = 0) => ({
+  schema: 'business',
+  table: 'tags',
+  key: { name },
+  op,
+  base_row_version: base,
+  payload: { name, color },
+});
 
 it('keeps two users with the same key and source fully apart', async () => {
   const alice = new RawSyncClient(h.baseUrl, h.tokenFor('alice'), 'shared-device');
@@ -32,12 +39,19 @@ it('keeps two users with the same key and source fully apart', async () => {
   expect(chunk.body.rows.map((r: { payload: { color: string } }) => r.payload.color)).toEqual(['bob-green']);
   expect((await alice.snapshotChunk(bs.body.snapshot_id)).status).toBe(403);
   expect((await alice.committedRows(2)).status).toBe(404);
-  const rows = await h.database.query<{ scope: string; color: string }>(`SELECT _sync_scope_id AS scope, color FROM business.tags ORDER BY 1`);
-  expect(rows.rows).toEqual([{ scope: 'alice', color: 'alice-red' }, { scope: 'bob', color: 'bob-green' }]);
+  const rows = await h.database.query<{ scope: string; color: string }>(
+    `SELECT _sync_scope_id AS scope, color FROM business.tags ORDER BY 1`,
+  );
+  expect(rows.rows).toEqual([
+    { scope: 'alice', color: 'alice-red' },
+    { scope: 'bob', color: 'bob-green' },
+  ]);
 });
 
 it('rejects writes outside a sync context and cross-scope server writes', async () => {
-  await expect(h.database.query(`INSERT INTO business.tags (_sync_scope_id, name) VALUES ('alice', 'sneaky')`)).rejects.toThrow(/outside a sync bundle context/);
+  await expect(h.database.query(`INSERT INTO business.tags (_sync_scope_id, name) VALUES ('alice', 'sneaky')`)).rejects.toThrow(
+    /outside a sync bundle context/,
+  );
   await expect(h.database.query(`DELETE FROM business.tags`)).rejects.toThrow(/outside a sync bundle context/);
   await expect(h.database.query(`TRUNCATE business.tags`)).rejects.toThrow(/TRUNCATE/);
   await expect(

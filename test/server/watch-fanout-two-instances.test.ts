@@ -38,7 +38,9 @@ it('a bundle committed through instance B wakes a watcher on instance A', async 
   expect(committed.bundle.bundle_seq).toBe(1);
   expect(await w.reader.nextBundle()).toEqual({ bundle_seq: 1, source_id: 'server:b', source_bundle_id: 1 });
   // And a push through A's HTTP surface reaches the same stream.
-  await dev.push(1, [{ schema: 'business', table: 'tags', key: { name: 'from-a' }, op: 'INSERT', base_row_version: 0, payload: { name: 'from-a' } }]);
+  await dev.push(1, [
+    { schema: 'business', table: 'tags', key: { name: 'from-a' }, op: 'INSERT', base_row_version: 0, payload: { name: 'from-a' } },
+  ]);
   expect(await w.reader.nextBundle()).toEqual({ bundle_seq: 2, source_id: 'phone', source_bundle_id: 1 });
   await w.reader.cancel();
 });
@@ -75,7 +77,9 @@ it('answers setup errors: forbidden, uninitialized, bad cursor, disabled', async
   const fresh = await fetch(`${a.baseUrl}/sync/watch`, { headers: new RawSyncClient(a.baseUrl, a.tokenFor('newbie'), 'x').headers() });
   expect(fresh.status).toBe(409);
   expect((await fresh.json()).error).toBe('scope_uninitialized');
-  const bad = await fetch(`${a.baseUrl}/sync/watch?after_bundle_seq=-3`, { headers: new RawSyncClient(a.baseUrl, a.tokenFor('tess'), 'x').headers() });
+  const bad = await fetch(`${a.baseUrl}/sync/watch?after_bundle_seq=-3`, {
+    headers: new RawSyncClient(a.baseUrl, a.tokenFor('tess'), 'x').headers(),
+  });
   expect(bad.status).toBe(400);
   expect((await bad.json()).error).toBe('invalid_request');
   const noWatch = await createSyncServer({ database: a.testDatabase.openAnother(), tables: SAMPLE_TABLES });

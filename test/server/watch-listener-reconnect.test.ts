@@ -30,7 +30,9 @@ it.skipIf(TEST_DB_KIND === 'pglite')('delivers a bundle committed after the list
   } finally {
     await admin.end();
   }
-  const committed = await h.server.writeAs('ursula', 'server:x', (tx) => tx.query(`INSERT INTO business.tags (name) VALUES ('after-outage')`));
+  const committed = await h.server.writeAs('ursula', 'server:x', (tx) =>
+    tx.query(`INSERT INTO business.tags (name) VALUES ('after-outage')`),
+  );
   const event = await reader.nextBundle();
   expect(event?.bundle_seq).toBe(committed.bundle.bundle_seq);
   await reader.cancel();

@@ -44,10 +44,13 @@ it('counts open watch streams per user and releases them on disconnect', async (
   await vi.waitFor(() => expect(h.server.bundleChangeSubscriberCount('alice')).toBe(1), { timeout: 5000, interval: 20 });
   await a2.cancel();
   await b1.cancel();
-  await vi.waitFor(() => {
-    expect(h.server.bundleChangeSubscriberCount('alice')).toBe(0);
-    expect(h.server.bundleChangeSubscriberCount('bob')).toBe(0);
-  }, { timeout: 5000, interval: 20 });
+  await vi.waitFor(
+    () => {
+      expect(h.server.bundleChangeSubscriberCount('alice')).toBe(0);
+      expect(h.server.bundleChangeSubscriberCount('bob')).toBe(0);
+    },
+    { timeout: 5000, interval: 20 },
+  );
 });
 
 it('is 0 when watch is disabled', async () => {

@@ -44,8 +44,26 @@ describe('push/basic-insert.json', () => {
 
   it('server-wins-update-conflict: the conflict envelope has the fixture shape', async () => {
     const fx = push.cases.find((x) => x.name === 'server-wins-update-conflict')!.pushConflictResponse;
-    await dev.push(2, [{ schema: 'main', table: 'users', key: { id: 'user-1' }, op: 'UPDATE', base_row_version: 1, payload: { id: 'user-1', name: 'Server' } }]);
-    const r = await dev.push(3, [{ schema: 'main', table: 'users', key: { id: 'user-1' }, op: 'UPDATE', base_row_version: 0, payload: { id: 'user-1', name: 'Local' } }]);
+    await dev.push(2, [
+      {
+        schema: 'main',
+        table: 'users',
+        key: { id: 'user-1' },
+        op: 'UPDATE',
+        base_row_version: 1,
+        payload: { id: 'user-1', name: 'Server' },
+      },
+    ]);
+    const r = await dev.push(3, [
+      {
+        schema: 'main',
+        table: 'users',
+        key: { id: 'user-1' },
+        op: 'UPDATE',
+        base_row_version: 0,
+        payload: { id: 'user-1', name: 'Local' },
+      },
+    ]);
     expect(r.status).toBe(409);
     expect(keys(r.body)).toEqual(keys(fx));
     expect(r.body.conflict).toEqual(fx.conflict);
@@ -68,7 +86,13 @@ describe('pull-snapshot/basic.json', () => {
     const chunk = await dev.snapshotChunk(s.body.snapshot_id, '?after_row_ordinal=0&max_rows=19&max_bytes=4194304');
     expect(keys(chunk.body)).toEqual(keys(fx.snapshotChunkResponse));
     expect(keys(chunk.body.rows[0])).toEqual(keys(fx.snapshotChunkResponse.rows[0]));
-    expect(chunk.body.rows[0]).toEqual({ schema: 'main', table: 'users', key: { id: 'user-1' }, row_version: 2, payload: { id: 'user-1', name: 'Server' } });
+    expect(chunk.body.rows[0]).toEqual({
+      schema: 'main',
+      table: 'users',
+      key: { id: 'user-1' },
+      row_version: 2,
+      payload: { id: 'user-1', name: 'Server' },
+    });
     expect(chunk.body.byte_count).toBe(s.body.byte_count);
   });
 

@@ -112,15 +112,17 @@ export function toOversqliteError(error: unknown, statementIndex?: number): Over
   const extra: { sqliteCode?: number; statementIndex?: number } = {};
   if (statementIndex !== undefined) extra.statementIndex = statementIndex;
   const message = error instanceof Error ? error.message : String(error);
-  const resultCode = typeof (error as { resultCode?: unknown })?.resultCode === 'number'
-    ? (error as { resultCode: number }).resultCode
-    : undefined;
+  const resultCode =
+    typeof (error as { resultCode?: unknown })?.resultCode === 'number' ? (error as { resultCode: number }).resultCode : undefined;
   if (resultCode !== undefined) extra.sqliteCode = resultCode;
   const primary = resultCode === undefined ? undefined : resultCode & 0xff;
   const isQuota = /QuotaExceeded|quota/i.test(message) || (error as { name?: string })?.name === 'QuotaExceededError';
   if (primary === SQLITE_FULL || isQuota || (primary === SQLITE_IOERR && isQuota)) {
-    return new OversqliteError('storage_full',
-      `Storage is full (${message}). The write was rolled back; free space or ask the user to allow more storage.`, extra);
+    return new OversqliteError(
+      'storage_full',
+      `Storage is full (${message}). The write was rolled back; free space or ask the user to allow more storage.`,
+      extra,
+    );
   }
   if (primary === SQLITE_CONSTRAINT) {
     return new OversqliteError('constraint_violation', message, extra);

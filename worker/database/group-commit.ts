@@ -168,7 +168,11 @@ export class GroupCommit {
     try {
       db.exec('COMMIT');
     } catch (error) {
-      try { db.exec('ROLLBACK'); } catch { /* SQLite may have rolled back already. */ }
+      try {
+        db.exec('ROLLBACK');
+      } catch {
+        /* SQLite may have rolled back already. */
+      }
       const shape = toOversqliteError(error).toShape();
       return units.map(() => ({ ok: false, error: shape }));
     }

@@ -41,7 +41,8 @@ interface OpenTransaction {
 }
 
 /** Savepoint statements an ORM issues for nested transactions; allowed inside an interactive transaction only. */
-const SAVEPOINT_CONTROL = /^\s*(savepoint|release(\s+savepoint)?|rollback(\s+transaction)?\s+to(\s+savepoint)?)\s+("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_]*)\s*;?\s*$/i;
+const SAVEPOINT_CONTROL =
+  /^\s*(savepoint|release(\s+savepoint)?|rollback(\s+transaction)?\s+to(\s+savepoint)?)\s+("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_]*)\s*;?\s*$/i;
 const TRANSACTION_CONTROL = /^\s*(begin|commit|end|rollback)\b/i;
 /** How many ended transaction ids keep their reason for the error message. */
 const REMEMBERED_ENDINGS = 200;
@@ -59,7 +60,10 @@ export class InteractiveTransactions {
   private idleWaiters: Array<() => void> = [];
   private closed = false;
 
-  constructor(private readonly connection: TransactionConnection, private readonly lock: WriterLock) {}
+  constructor(
+    private readonly connection: TransactionConnection,
+    private readonly lock: WriterLock,
+  ) {}
 
   /** Whether an interactive transaction is open now. */
   get isOpen(): boolean {
@@ -82,7 +86,10 @@ export class InteractiveTransactions {
       throw new OversqliteError('invalid_argument', 'A transaction id must be a non-empty string of at most 200 characters.');
     }
     if (!Number.isInteger(leaseMs) || leaseMs < 1 || leaseMs > MAX_LEASE_MS) {
-      throw new OversqliteError('invalid_argument', `leaseMs must be an integer from 1 to ${MAX_LEASE_MS} (ms without a statement before the transaction is rolled back).`);
+      throw new OversqliteError(
+        'invalid_argument',
+        `leaseMs must be an integer from 1 to ${MAX_LEASE_MS} (ms without a statement before the transaction is rolled back).`,
+      );
     }
     // A re-sent begin shares the first one's fate.
     if (this.current?.id === id) return;
@@ -129,8 +136,10 @@ export class InteractiveTransactions {
     const tx = this.require(id);
     this.renewLease(tx);
     if (typeof sql === 'string' && TRANSACTION_CONTROL.test(sql) && !SAVEPOINT_CONTROL.test(sql)) {
-      throw new OversqliteError('invalid_argument',
-        'BEGIN, COMMIT and ROLLBACK are not statements of an interactive transaction: commit or roll it back through its own calls (the ORMs do).');
+      throw new OversqliteError(
+        'invalid_argument',
+        'BEGIN, COMMIT and ROLLBACK are not statements of an interactive transaction: commit or roll it back through its own calls (the ORMs do).',
+      );
     }
     try {
       if (typeof sql === 'string' && SAVEPOINT_CONTROL.test(sql)) {
@@ -166,7 +175,11 @@ export class InteractiveTransactions {
       db.exec('COMMIT');
     } catch (error) {
       if (sqlite3.capi.sqlite3_get_autocommit(db) === 0) {
-        try { db.exec('ROLLBACK'); } catch { /* SQLite may have rolled back already. */ }
+        try {
+          db.exec('ROLLBACK');
+        } catch {
+          /* SQLite may have rolled back already. */
+        }
       }
       this.end(tx, 'its commit failed and it was rolled back');
       throw toOversqliteError(error);
@@ -184,7 +197,11 @@ export class InteractiveTransactions {
     if (tx !== undefined && tx.id === id) {
       const { db, sqlite3 } = this.connection;
       if (sqlite3.capi.sqlite3_get_autocommit(db) === 0) {
-        try { db.exec('ROLLBACK'); } catch { /* SQLite may have rolled back already. */ }
+        try {
+          db.exec('ROLLBACK');
+        } catch {
+          /* SQLite may have rolled back already. */
+        }
       }
       this.end(tx, why);
       return;
@@ -231,9 +248,12 @@ export class InteractiveTransactions {
 
   private expired(id: string): OversqliteError {
     const why = this.endings.get(id);
-    return new OversqliteError('transaction_expired', why !== undefined
-      ? `Transaction ${id} is over: ${why}. Start a new transaction to continue.`
-      : `Transaction ${id} is not open here: it was never begun on this leader, or the leader tab changed and it was rolled back with the previous leader. Start a new transaction to continue.`);
+    return new OversqliteError(
+      'transaction_expired',
+      why !== undefined
+        ? `Transaction ${id} is over: ${why}. Start a new transaction to continue.`
+        : `Transaction ${id} is not open here: it was never begun on this leader, or the leader tab changed and it was rolled back with the previous leader. Start a new transaction to continue.`,
+    );
   }
 }
 

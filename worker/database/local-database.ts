@@ -61,14 +61,17 @@ export class LocalDatabase {
     private readonly statements: StatementCache,
   ) {
     const { db } = opened;
-    this.transactions = new InteractiveTransactions({
-      sqlite3,
-      db,
-      holdWrites: () => writes.hold(),
-      resumeWrites: () => writes.resume(),
-      run: (sql, params) => runExec(sqlite3, db, sql, params, statements),
-      announce: () => monitor.announce(),
-    }, this.writerLock);
+    this.transactions = new InteractiveTransactions(
+      {
+        sqlite3,
+        db,
+        holdWrites: () => writes.hold(),
+        resumeWrites: () => writes.resume(),
+        run: (sql, params) => runExec(sqlite3, db, sql, params, statements),
+        announce: () => monitor.announce(),
+      },
+      this.writerLock,
+    );
   }
 
   /**

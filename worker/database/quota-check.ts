@@ -27,7 +27,8 @@ let probeInstalled = false;
 export function installQuotaErrorProbe(): void {
   if (probeInstalled) return;
   probeInstalled = true;
-  const handleClass = (globalThis as unknown as { FileSystemSyncAccessHandle?: { prototype: Record<string, unknown> } }).FileSystemSyncAccessHandle;
+  const handleClass = (globalThis as unknown as { FileSystemSyncAccessHandle?: { prototype: Record<string, unknown> } })
+    .FileSystemSyncAccessHandle;
   if (handleClass === undefined) return;
   for (const method of ['write', 'truncate', 'flush']) {
     const original = handleClass.prototype[method];
@@ -73,8 +74,10 @@ export async function classifyIoError(shape: OversqliteErrorShape): Promise<Over
   if (!isIoError(shape)) return shape;
   const quotaHit = Date.now() - lastQuotaErrorAt <= QUOTA_ERROR_WINDOW_MS || (await originAtQuota());
   if (!quotaHit) return shape;
-  return new OversqliteError('storage_full',
+  return new OversqliteError(
+    'storage_full',
     `Storage is full: the browser refused to grow the database file (out of quota; SQLite reported "${shape.message}"). ` +
-    'The write was rolled back; free space or ask the user to allow more storage.',
-    shape.sqliteCode !== undefined ? { sqliteCode: shape.sqliteCode } : {}).toShape();
+      'The write was rolled back; free space or ask the user to allow more storage.',
+    shape.sqliteCode !== undefined ? { sqliteCode: shape.sqliteCode } : {},
+  ).toShape();
 }

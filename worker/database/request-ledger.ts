@@ -48,5 +48,8 @@ export function findAppliedRequest(db: Database, requestId: string): ExecResult[
 
 /** Records that `requestId` was applied with `results` (call inside the write's transaction). */
 export function recordAppliedRequest(db: Database, requestId: string, results: readonly ExecResult[], now = Date.now()): void {
-  db.exec({ sql: 'INSERT INTO _oversqlite_requests (request_id, result, applied_at) VALUES (?, ?, ?)', bind: [requestId, encode(results), now] });
+  db.exec({
+    sql: 'INSERT INTO _oversqlite_requests (request_id, result, applied_at) VALUES (?, ?, ?)',
+    bind: [requestId, encode(results), now],
+  });
 }

@@ -12,10 +12,15 @@ function validateSchema(schema: AppSchema): void {
   if (!Number.isSafeInteger(schema?.version) || schema.version < 0) {
     throw new OversqliteError('invalid_argument', 'schema.version must be a non-negative integer.');
   }
-  if (!Array.isArray(schema.migrations) || schema.migrations.length !== schema.version
-    || schema.migrations.some((m) => typeof m !== 'string')) {
-    throw new OversqliteError('invalid_argument',
-      `schema.migrations must hold exactly ${schema.version} SQL strings (migrations[v] moves version v to v + 1).`);
+  if (
+    !Array.isArray(schema.migrations) ||
+    schema.migrations.length !== schema.version ||
+    schema.migrations.some((m) => typeof m !== 'string')
+  ) {
+    throw new OversqliteError(
+      'invalid_argument',
+      `schema.migrations must hold exactly ${schema.version} SQL strings (migrations[v] moves version v to v + 1).`,
+    );
   }
 }
 
@@ -39,9 +44,11 @@ export function migrateSchema(db: Database, schema: AppSchema): number {
   validateSchema(schema);
   const before = currentSchemaVersion(db);
   if (before > schema.version) {
-    throw new OversqliteError('schema_too_new',
+    throw new OversqliteError(
+      'schema_too_new',
       `The database is at schema version ${before} but this app knows only up to ${schema.version}. ` +
-      'An older build of the app is running against newer data: reload to get the current build.');
+        'An older build of the app is running against newer data: reload to get the current build.',
+    );
   }
   for (let version = before; version < schema.version; version++) {
     try {
@@ -51,8 +58,10 @@ export function migrateSchema(db: Database, schema: AppSchema): number {
       });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      throw new OversqliteError('migration_failed',
-        `Migration ${version} -> ${version + 1} failed and was rolled back (database stays at version ${version}): ${message}`);
+      throw new OversqliteError(
+        'migration_failed',
+        `Migration ${version} -> ${version + 1} failed and was rolled back (database stays at version ${version}): ${message}`,
+      );
     }
   }
   return before;

@@ -35,7 +35,11 @@ export class StatementCache {
   private schemaVersionStmt: PreparedStatement | undefined;
   private schemaVersion = -1;
 
-  constructor(private readonly db: Database, private readonly monitor: TableAccessMonitor, private readonly capacity = 64) {}
+  constructor(
+    private readonly db: Database,
+    private readonly monitor: TableAccessMonitor,
+    private readonly capacity = 64,
+  ) {}
 
   /** A reset statement for `sql`: cached, or freshly prepared (and cached when there is room). */
   acquire(sql: string): LentStatement {

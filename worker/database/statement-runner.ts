@@ -8,7 +8,9 @@ import type { StatementCache } from './statement-cache.ts';
 import type { ExecResult, QueryResult, Row, SqlParams, SqlValue } from './types.ts';
 
 function isSqlValue(value: unknown): value is SqlValue {
-  return value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || value instanceof Uint8Array;
+  return (
+    value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || value instanceof Uint8Array
+  );
 }
 
 /** Checks statement text and parameters, failing with `invalid_argument` before SQLite sees them. */
@@ -19,22 +21,28 @@ export function validateStatement(sql: unknown, params: unknown): asserts sql is
   // Transactions belong to oversqlite (group commit, sync apply); a stray BEGIN or COMMIT would
   // end someone else's transaction.
   if (/^\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i.test(sql)) {
-    throw new OversqliteError('invalid_argument',
-      'Transaction control statements are not accepted; pass the statements to transaction([...]) instead.');
+    throw new OversqliteError(
+      'invalid_argument',
+      'Transaction control statements are not accepted; pass the statements to transaction([...]) instead.',
+    );
   }
   if (params === undefined) return;
-  const values = Array.isArray(params) ? params : (typeof params === 'object' && params !== null ? Object.values(params) : undefined);
+  const values = Array.isArray(params) ? params : typeof params === 'object' && params !== null ? Object.values(params) : undefined;
   if (values === undefined) {
     throw new OversqliteError('invalid_argument', 'params must be an array (for ?) or an object (for :name) of SQL values.');
   }
   for (const value of values) {
     if (!isSqlValue(value)) {
-      throw new OversqliteError('invalid_argument',
-        `Unsupported parameter value ${String(value)} (${typeof value}); use string, number, bigint, Uint8Array or null.`);
+      throw new OversqliteError(
+        'invalid_argument',
+        `Unsupported parameter value ${String(value)} (${typeof value}); use string, number, bigint, Uint8Array or null.`,
+      );
     }
     if (typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)) {
-      throw new OversqliteError('invalid_argument',
-        `Integer parameter ${value} is beyond 2^53 and has already lost precision; pass it as a bigint.`);
+      throw new OversqliteError(
+        'invalid_argument',
+        `Integer parameter ${value} is beyond 2^53 and has already lost precision; pass it as a bigint.`,
+      );
     }
   }
 }

@@ -60,5 +60,7 @@ export function isStorageKind(value: unknown): value is StorageKind {
 
 /** The message for a storage option that names no kind, e.g. "storage must be 'opfs' or 'memory'.". */
 export function unknownStorageMessage(): string {
-  return `storage must be ${Object.keys(STORAGE_KINDS).map((k) => `'${k}'`).join(' or ')}.`;
+  return `storage must be ${Object.keys(STORAGE_KINDS)
+    .map((k) => `'${k}'`)
+    .join(' or ')}.`;
 }

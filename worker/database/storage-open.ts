@@ -29,9 +29,11 @@ function vfsNameFor(databaseName: string): string {
 /** Whether this realm can use OPFS sync access handles (only dedicated workers can). */
 function opfsSupported(): boolean {
   const g = globalThis as { navigator?: { storage?: { getDirectory?: unknown } }; FileSystemFileHandle?: { prototype: object } };
-  return typeof g.navigator?.storage?.getDirectory === 'function'
-    && g.FileSystemFileHandle !== undefined
-    && 'createSyncAccessHandle' in g.FileSystemFileHandle.prototype;
+  return (
+    typeof g.navigator?.storage?.getDirectory === 'function' &&
+    g.FileSystemFileHandle !== undefined &&
+    'createSyncAccessHandle' in g.FileSystemFileHandle.prototype
+  );
 }
 
 const pools = new Map<string, SAHPoolUtil>();
@@ -56,9 +58,11 @@ const OPENERS: { readonly [K in StorageKind]: (sqlite3: Sqlite3Static, name: str
 
 async function openOpfs(sqlite3: Sqlite3Static, name: string): Promise<OpenedStorage> {
   if (!opfsSupported()) {
-    throw new OversqliteError('opfs_unavailable',
+    throw new OversqliteError(
+      'opfs_unavailable',
       'OPFS sync access handles are not available here (private browsing, an old browser, or not a dedicated worker). ' +
-      "Open the database with storage: 'memory' to run without persistence, and tell the user their data will not be kept.");
+        "Open the database with storage: 'memory' to run without persistence, and tell the user their data will not be kept.",
+    );
   }
   installQuotaErrorProbe();
   const vfsName = vfsNameFor(name);
@@ -76,8 +80,10 @@ async function openOpfs(sqlite3: Sqlite3Static, name: string): Promise<OpenedSto
   } catch (error) {
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     if (/NoModificationAllowed|Access Handles cannot be created/i.test(message)) {
-      throw new OversqliteError('database_locked',
-        `The database file "${name}" is held by another worker (${message}). Wait for it to close, then retry.`);
+      throw new OversqliteError(
+        'database_locked',
+        `The database file "${name}" is held by another worker (${message}). Wait for it to close, then retry.`,
+      );
     }
     if (/Quota/i.test(message)) {
       throw new OversqliteError('storage_full', `Cannot reserve OPFS space for "${name}": ${message}`);

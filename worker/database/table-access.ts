@@ -47,32 +47,53 @@ export class TableAccessMonitor {
   private readonly listeners = new Set<(notice: CommitNotice) => void>();
 
   /** Installs the hooks on `db`. Only one monitor may own a connection's hooks. */
-  constructor(private readonly sqlite3: Sqlite3Static, private readonly db: Database) {
+  constructor(
+    private readonly sqlite3: Sqlite3Static,
+    private readonly db: Database,
+  ) {
     const { capi } = sqlite3;
-    capi.sqlite3_set_authorizer(db, (_ctx, action, arg1) => {
-      if (typeof arg1 === 'string') {
-        if (action === SQLITE_READ) this.readCapture?.add(arg1);
-        else if (action === SQLITE_INSERT || action === SQLITE_UPDATE || action === SQLITE_DELETE) {
-          this.pending.add(arg1);
-          this.writeCapture?.add(arg1);
+    capi.sqlite3_set_authorizer(
+      db,
+      (_ctx, action, arg1) => {
+        if (typeof arg1 === 'string') {
+          if (action === SQLITE_READ) this.readCapture?.add(arg1);
+          else if (action === SQLITE_INSERT || action === SQLITE_UPDATE || action === SQLITE_DELETE) {
+            this.pending.add(arg1);
+            this.writeCapture?.add(arg1);
+          }
         }
-      }
-      return 0;
-    }, 0);
-    capi.sqlite3_update_hook(db, (_ctx, _op, _dbName, table) => { this.pending.add(table); }, 0);
-    capi.sqlite3_commit_hook(db, () => {
-      this.committed = true;
-      if (!this.announceScheduled) {
-        this.announceScheduled = true;
-        queueMicrotask(() => this.announce());
-      }
-      return 0;
-    }, 0);
-    capi.sqlite3_rollback_hook(db, () => {
-      this.pending.clear();
-      this.committed = false;
-      return 0;
-    }, 0);
+        return 0;
+      },
+      0,
+    );
+    capi.sqlite3_update_hook(
+      db,
+      (_ctx, _op, _dbName, table) => {
+        this.pending.add(table);
+      },
+      0,
+    );
+    capi.sqlite3_commit_hook(
+      db,
+      () => {
+        this.committed = true;
+        if (!this.announceScheduled) {
+          this.announceScheduled = true;
+          queueMicrotask(() => this.announce());
+        }
+        return 0;
+      },
+      0,
+    );
+    capi.sqlite3_rollback_hook(
+      db,
+      () => {
+        this.pending.clear();
+        this.committed = false;
+        return 0;
+      },
+      0,
+    );
   }
 
   /** The last sequence number announced. */

@@ -60,5 +60,4 @@ export interface AppSchema {
 
 /** The outcome of one call, as it crosses a worker or tab boundary (never a thrown value). */
 export type Outcome<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: import('./errors.ts').OversqliteErrorShape };
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: import('./errors.ts').OversqliteErrorShape };

@@ -97,7 +97,12 @@ export class WorkerService {
       for (;;) {
         attempts++;
         try {
-          this.database = await LocalDatabase.open({ name: options.name, schema: options.schema, storage: options.storage, beforeMigrate: prepareCapture });
+          this.database = await LocalDatabase.open({
+            name: options.name,
+            schema: options.schema,
+            storage: options.storage,
+            beforeMigrate: prepareCapture,
+          });
           break;
         } catch (error) {
           const typed = toOversqliteError(error);
@@ -184,10 +189,12 @@ export class WorkerService {
       const error = new OversqliteError('closed', 'The database is not open.').toShape();
       return units.map(() => ({ ok: false, error }));
     }
-    const outcomes = await Promise.all(units.map(async (unit) => {
-      const outcome = await database.write(unit);
-      return outcome.ok ? outcome : { ok: false as const, error: await classifyIoError(outcome.error) };
-    }));
+    const outcomes = await Promise.all(
+      units.map(async (unit) => {
+        const outcome = await database.write(unit);
+        return outcome.ok ? outcome : { ok: false as const, error: await classifyIoError(outcome.error) };
+      }),
+    );
     // Local writes to synced tables are captured by the engine's triggers; tell it to schedule a push.
     if (outcomes.some((o) => o.ok)) this.engine?.notifyLocalWrite();
     return outcomes;
@@ -195,33 +202,48 @@ export class WorkerService {
 
   /** Runs a sync operation on the engine. */
   async sync(method: WorkerSyncMethod, args: readonly unknown[]): Promise<Outcome<unknown>> {
-    return outcomeOf(() => this.runSync(method, args).catch((error: unknown) => {
-      if (error instanceof OversqliteError) throw error;
-      // Engine errors carry their own stable code (auth_required, network, push_conflict, ...):
-      // keep it as the cause so the app can branch on it.
-      const code = (error as { code?: unknown })?.code;
-      throw new OversqliteError('sync_failed', error instanceof Error ? error.message : String(error),
-        typeof code === 'string' ? { cause: code } : {});
-    }));
+    return outcomeOf(() =>
+      this.runSync(method, args).catch((error: unknown) => {
+        if (error instanceof OversqliteError) throw error;
+        // Engine errors carry their own stable code (auth_required, network, push_conflict, ...):
+        // keep it as the cause so the app can branch on it.
+        const code = (error as { code?: unknown })?.code;
+        throw new OversqliteError(
+          'sync_failed',
+          error instanceof Error ? error.message : String(error),
+          typeof code === 'string' ? { cause: code } : {},
+        );
+      }),
+    );
   }
 
   private async runSync(method: WorkerSyncMethod, args: readonly unknown[]): Promise<unknown> {
     const engine = this.engine;
     if (engine === undefined) {
-      throw new OversqliteError('sync_not_configured', 'This database was opened without `sync`; pass a sync configuration to openDatabase.');
+      throw new OversqliteError(
+        'sync_not_configured',
+        'This database was opened without `sync`; pass a sync configuration to openDatabase.',
+      );
     }
     switch (method) {
-      case 'status': return engine.status;
-      case 'attach': return await engine.attach(String(args[0]));
-      case 'detach': return await engine.detach();
-      case 'sync': return await engine.sync();
-      case 'pushPending': return await engine.pushPending();
-      case 'pullToStable': return await engine.pullToStable();
-      case 'hydrate': return await engine.hydrate();
-      default: throw new OversqliteError('invalid_argument', `Unknown sync operation ${String(method)}.`);
+      case 'status':
+        return engine.status;
+      case 'attach':
+        return await engine.attach(String(args[0]));
+      case 'detach':
+        return await engine.detach();
+      case 'sync':
+        return await engine.sync();
+      case 'pushPending':
+        return await engine.pushPending();
+      case 'pullToStable':
+        return await engine.pullToStable();
+      case 'hydrate':
+        return await engine.hydrate();
+      default:
+        throw new OversqliteError('invalid_argument', `Unknown sync operation ${String(method)}.`);
     }
   }
-
 
   /** The leader tab came back to the foreground: let the engine's scheduler run a sync now. */
   async requestSync(): Promise<void> {
@@ -269,7 +291,12 @@ export class WorkerService {
     this.database = undefined;
   }
 
-  private async openEngine(database: LocalDatabase, sync: WorkerSyncOptions, callbacks: WorkerCallbacks, online: boolean): Promise<SyncEngine> {
+  private async openEngine(
+    database: LocalDatabase,
+    sync: WorkerSyncOptions,
+    callbacks: WorkerCallbacks,
+    online: boolean,
+  ): Promise<SyncEngine> {
     const { getToken, resolveConflict, onSyncEvent } = callbacks;
     if (getToken === undefined) throw new OversqliteError('invalid_argument', 'sync needs getToken.');
     if (sync.conflicts === 'custom' && resolveConflict === undefined) {
@@ -291,8 +318,11 @@ export class WorkerService {
       });
     } catch (error) {
       const code = (error as { code?: unknown })?.code;
-      throw new OversqliteError('sync_failed', `The sync engine could not start: ${error instanceof Error ? error.message : String(error)}`,
-        typeof code === 'string' ? { cause: code } : {});
+      throw new OversqliteError(
+        'sync_failed',
+        `The sync engine could not start: ${error instanceof Error ? error.message : String(error)}`,
+        typeof code === 'string' ? { cause: code } : {},
+      );
     }
     if (!online) engine.setOnline(false);
     if (onSyncEvent !== undefined) engine.subscribe((event) => onSyncEvent(event));

@@ -64,7 +64,11 @@ export function setRowState(ctx: EngineContext, t: TableModel, keyJson: string, 
 
 /** Forgets a row's version (the server has no row_state for it). */
 export function clearRowState(ctx: EngineContext, t: TableModel, keyJson: string): void {
-  runCached(ctx.db, 'DELETE FROM _sync_row_state WHERE schema_name = ? AND table_name = ? AND key_json = ?', [ctx.schema, t.table, keyJson]);
+  runCached(ctx.db, 'DELETE FROM _sync_row_state WHERE schema_name = ? AND table_name = ? AND key_json = ?', [
+    ctx.schema,
+    t.table,
+    keyJson,
+  ]);
 }
 
 /** Current authoritative version of a row, or null when unknown. */
@@ -105,7 +109,9 @@ export function applyServerRow(
  * bundle lets it skip the intent lookups and `settleOrphanedIntents` for every row.
  */
 export function anyLocalIntent(ctx: EngineContext): boolean {
-  return Number(selectCached(ctx.db, 'SELECT EXISTS (SELECT 1 FROM _sync_dirty_rows) OR EXISTS (SELECT 1 FROM _sync_outbox_rows)', [])) === 1;
+  return (
+    Number(selectCached(ctx.db, 'SELECT EXISTS (SELECT 1 FROM _sync_dirty_rows) OR EXISTS (SELECT 1 FROM _sync_outbox_rows)', [])) === 1
+  );
 }
 
 /** A row of a synced table that violates a foreign key (`PRAGMA foreign_key_check`). */
@@ -132,7 +138,10 @@ export function dropForeignKeyViolations(ctx: EngineContext, drop: (v: ForeignKe
     for (const [table, rowid, parent, fkid] of violations) {
       const child = ctx.model.byName.get(String(table));
       if (!child || rowid === null || rowid === undefined) continue;
-      const childKeyJson = ctx.db.selectValue(`SELECT ${keyJsonExpr('src', child)} FROM ${quoteIdent(child.table)} AS src WHERE rowid = ?`, [rowid as number]);
+      const childKeyJson = ctx.db.selectValue(
+        `SELECT ${keyJsonExpr('src', child)} FROM ${quoteIdent(child.table)} AS src WHERE rowid = ?`,
+        [rowid as number],
+      );
       if (typeof childKeyJson !== 'string') continue;
       if (!drop({ child, rowid: Number(rowid), childKeyJson, parentTable: String(parent), fkid: Number(fkid) })) continue;
       ctx.db.exec({ sql: `DELETE FROM ${quoteIdent(child.table)} WHERE rowid = ?`, bind: [rowid as number] });

@@ -208,7 +208,11 @@ export function captureExistingRows(db: Database, schema: string, model: SchemaM
 export function dropCaptureTriggers(db: Database): void {
   const exists = db.selectValue("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sync_managed_tables'");
   if (Number(exists) === 0) return;
-  const tables = db.exec({ sql: 'SELECT table_name FROM _sync_managed_tables', rowMode: 'array', returnValue: 'resultRows' }) as unknown[][];
+  const tables = db.exec({
+    sql: 'SELECT table_name FROM _sync_managed_tables',
+    rowMode: 'array',
+    returnValue: 'resultRows',
+  }) as unknown[][];
   db.transaction(() => {
     for (const [table] of tables) {
       for (const suffix of ['ai', 'au', 'ad', 'auk']) db.exec(`DROP TRIGGER IF EXISTS ${quoteIdent(`trg_${String(table)}_${suffix}`)}`);

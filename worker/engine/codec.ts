@@ -144,7 +144,13 @@ export function numberToCanonicalWire(c: ColumnModel, v: unknown, passedThroughF
         throw new WireValueError('integer', Number.isInteger(v) ? 'inexact_number' : 'fraction', input, c.wireName);
       }
       const big = exact!.toBigInt();
-      if (big === null) throw new WireValueError('integer', /[.]/.test(exact!.text) && !/[eE]/.test(exact!.text) ? 'fraction' : 'inexact_number', input, c.wireName);
+      if (big === null)
+        throw new WireValueError(
+          'integer',
+          /[.]/.test(exact!.text) && !/[eE]/.test(exact!.text) ? 'fraction' : 'inexact_number',
+          input,
+          c.wireName,
+        );
       // Beyond 2^53 a float64 holds only some integers: the text is what the rounding left.
       if (passedThroughFloat64 && (big > MAX_SAFE || big < -MAX_SAFE)) {
         throw new WireValueError('integer', 'inexact_number', input, c.wireName);
@@ -200,7 +206,10 @@ export function goPayloadMayBeRounded(payload: object): boolean {
  * rows: always through float64 on a `go-json-numbers` server) or snapshot rows (exact when the
  * payload is PostgreSQL's text, see `goPayloadMayBeRounded`). `payload` is the row's payload.
  */
-export function inboundValueReader(ctx: EngineContext, source: 'bundle' | 'snapshot'): (c: ColumnModel, v: unknown, payload: object) => unknown {
+export function inboundValueReader(
+  ctx: EngineContext,
+  source: 'bundle' | 'snapshot',
+): (c: ColumnModel, v: unknown, payload: object) => unknown {
   let numbers = acceptsJsonNumbers(ctx);
   // Values outrank the capabilities presumption (a server may advertise contract-era limits and
   // still be configured to send numbers).
@@ -242,7 +251,12 @@ export function inboundValueError(t: TableModel, keyJson: string, e: WireValueEr
       { table: t.table, key, column, value: e.input },
     );
   }
-  return new SyncError('bad_server_response', `server response rejected: ${message}`, undefined, { table: t.table, key, column, value: e.input });
+  return new SyncError('bad_server_response', `server response rejected: ${message}`, undefined, {
+    table: t.table,
+    key,
+    column,
+    value: e.input,
+  });
 }
 
 /** Wire payload → SQLite values in column order (throws typed errors on bad values). */
@@ -285,7 +299,8 @@ export function keyJsonToWire(t: TableModel, keyJson: string): WireKey {
 
 /** Wire key → local `key_json` (validated: one member naming the key column, a string). */
 export function wireKeyToKeyJson(t: TableModel, key: unknown, where: string): string {
-  if (key === null || typeof key !== 'object' || Array.isArray(key)) throw new SyncError('bad_server_response', `${where}: key must be an object`);
+  if (key === null || typeof key !== 'object' || Array.isArray(key))
+    throw new SyncError('bad_server_response', `${where}: key must be an object`);
   const v = (key as Record<string, unknown>)[t.key.wireName];
   if (typeof v !== 'string' || v === '') throw new SyncError('bad_server_response', `${where}: key lacks string member ${t.key.wireName}`);
   if (t.key.uuidAsBlob) {

@@ -22,11 +22,7 @@ export interface ConflictContext {
 }
 
 /** What a resolver decides: keep the server row, keep the local intent, write a merged row, or delete. */
-export type ConflictResolution =
-  | { keep: 'server' }
-  | { keep: 'local' }
-  | { row: Record<string, unknown> }
-  | { delete: true };
+export type ConflictResolution = { keep: 'server' } | { keep: 'local' } | { row: Record<string, unknown> } | { delete: true };
 
 /** A custom conflict resolver. May be async (it can ask the user through the main thread). */
 export type ConflictResolver = (ctx: ConflictContext) => ConflictResolution | Promise<ConflictResolution>;

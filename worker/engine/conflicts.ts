@@ -21,7 +21,14 @@ import { applyServerRow, clearRowState, deleteLocalRow, setRowState, settleOrpha
 import { appRowFromWire } from './lost-rows.ts';
 import { parentDeleteHitsNewerRows } from './remote-cascades.ts';
 import { applyTransaction } from './capture.ts';
-import { checkWirePayloadShape, keyJsonToDisplay, localPayloadToWire, wireKeyToKeyJson, wirePayloadToLocalJson, wirePayloadToSqlite } from './codec.ts';
+import {
+  checkWirePayloadShape,
+  keyJsonToDisplay,
+  localPayloadToWire,
+  wireKeyToKeyJson,
+  wirePayloadToLocalJson,
+  wirePayloadToSqlite,
+} from './codec.ts';
 import type { EngineContext } from './context.ts';
 import { tableOf } from './context.ts';
 import { badResponse, SyncError } from './errors.ts';
@@ -72,7 +79,10 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
     decision = await decide(ctx, context);
   } catch (e) {
     applyTransaction(ctx.db, () => requeueOutboxInTransaction(ctx));
-    throw new SyncError('invalid_conflict_resolution', `conflict resolver threw: ${e instanceof Error ? e.message : String(e)}; changes stay pending`);
+    throw new SyncError(
+      'invalid_conflict_resolution',
+      `conflict resolver threw: ${e instanceof Error ? e.message : String(e)}; changes stay pending`,
+    );
   }
 
   // Validate the decision before touching anything.
@@ -90,16 +100,23 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
       const keyValue = keyJsonToDisplay(t, keyJson);
       const merged = { ...row, [t.key.wireName]: row[t.key.wireName] ?? keyValue } as WirePayload;
       checkWirePayloadShape(t, merged, 'merged row');
-      if (merged[t.key.wireName] !== keyValue) throw new SyncError('invalid_conflict_resolution', 'merged row must keep the conflicting key');
+      if (merged[t.key.wireName] !== keyValue)
+        throw new SyncError('invalid_conflict_resolution', 'merged row must keep the conflicting key');
       mergedLocalJson = wirePayloadToLocalJson(t, merged);
       mergedWire = localPayloadToWire(t, mergedLocalJson);
     } catch (e) {
       applyTransaction(ctx.db, () => requeueOutboxInTransaction(ctx));
-      throw new SyncError('invalid_conflict_resolution', `merged row rejected: ${e instanceof Error ? e.message : String(e)}; changes stay pending`);
+      throw new SyncError(
+        'invalid_conflict_resolution',
+        `merged row rejected: ${e instanceof Error ? e.message : String(e)}; changes stay pending`,
+      );
     }
   } else {
     applyTransaction(ctx.db, () => requeueOutboxInTransaction(ctx));
-    throw new SyncError('invalid_conflict_resolution', `resolver returned ${JSON.stringify(decision)}; expected {keep:'server'|'local'}, {row} or {delete:true}`);
+    throw new SyncError(
+      'invalid_conflict_resolution',
+      `resolver returned ${JSON.stringify(decision)}; expected {keep:'server'|'local'}, {row} or {delete:true}`,
+    );
   }
   if (kind === 'local' && local.op === 'DELETE' && !serverLive) kind = 'server'; // nothing left to delete remotely
 
@@ -113,7 +130,10 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
     applyTransaction(ctx.db, () => {
       requeueOutboxInTransaction(ctx, skip);
       const dropDirty = (): void => {
-        ctx.db.exec({ sql: 'DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?', bind: [ctx.schema, t.table, keyJson] });
+        ctx.db.exec({
+          sql: 'DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?',
+          bind: [ctx.schema, t.table, keyJson],
+        });
       };
       // The server's version becomes our base for whatever we send next.
       const adoptServerVersion = (): void => {
@@ -138,7 +158,10 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
       // A delete applied here runs the local FK actions (CASCADE, SET NULL) over rows this device
       // may know at a newer version than this delete: the server's later history never rewrites
       // them back, so the device takes a snapshot at its next pull.
-      if (((kind === 'server' && serverDeleted) || kind === 'delete') && parentDeleteHitsNewerRows(ctx, [{ t, keyJson, op: 'DELETE' }], serverVersion, false)) {
+      if (
+        ((kind === 'server' && serverDeleted) || kind === 'delete') &&
+        parentDeleteHitsNewerRows(ctx, [{ t, keyJson, op: 'DELETE' }], serverVersion, false)
+      ) {
         requireRebuild(ctx.db);
       }
       switch (kind) {
@@ -190,7 +213,10 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
     // row points at a parent created on another device). Nothing was applied; give the whole
     // bundle back to the dirty set so a pull can bring the parent, then push again.
     applyTransaction(ctx.db, () => requeueOutboxInTransaction(ctx));
-    throw new SyncError('conflict_needs_pull', `resolving the conflict on ${t.table} ${context.key} needs rows not pulled yet (${e.message}); changes stay pending`);
+    throw new SyncError(
+      'conflict_needs_pull',
+      `resolving the conflict on ${t.table} ${context.key} needs rows not pulled yet (${e.message}); changes stay pending`,
+    );
   }
   ctx.applied([t.table]);
   ctx.rowsLost(lost);

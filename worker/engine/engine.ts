@@ -30,7 +30,15 @@ import type {
   SyncStatus,
 } from './types.ts';
 import { finalizeStatements } from './statements.ts';
-import { clearFailureStreak, holdPendingChanges, noteFailure, isDataFailure, isolateRefusedChanges, requeueRejectedOutbox, restoreHeldChanges } from './self-heal.ts';
+import {
+  clearFailureStreak,
+  holdPendingChanges,
+  noteFailure,
+  isDataFailure,
+  isolateRefusedChanges,
+  requeueRejectedOutbox,
+  restoreHeldChanges,
+} from './self-heal.ts';
 import { WatchLoop } from './watch-loop.ts';
 import { systemClock } from './system-clock.ts';
 
@@ -232,7 +240,10 @@ export class SyncEngine {
     if (this.syncInflight) {
       // A wake-up since the run started may announce a bundle its pull already passed: likewise.
       if (this.localWriteSeq === this.inflightWriteSeq && this.remoteChangeSeq === this.inflightRemoteChangeSeq) return this.syncInflight;
-      const after = this.syncInflight.then(() => undefined, () => undefined);
+      const after = this.syncInflight.then(
+        () => undefined,
+        () => undefined,
+      );
       this.syncFollowUp ??= after.then(() => {
         this.syncFollowUp = null;
         return this.sync();
@@ -342,7 +353,12 @@ export class SyncEngine {
       await this.ensureCapabilities();
       return this.exchange(async () => {
         const out = await rebuildFromSnapshot(this.ctx, { localIntents: 'keep' });
-        return { outcome: 'applied_snapshot', checkpoint: out.snapshotBundleSeq, bundlesApplied: 0, rowsApplied: out.rowCount } satisfies PullResult;
+        return {
+          outcome: 'applied_snapshot',
+          checkpoint: out.snapshotBundleSeq,
+          bundlesApplied: 0,
+          rowsApplied: out.rowCount,
+        } satisfies PullResult;
       });
     });
   }

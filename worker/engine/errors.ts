@@ -50,7 +50,10 @@ export class SyncError extends Error {
 
   /** Plain-data form for status and events. */
   toInfo(): SyncErrorInfo {
-    const info: SyncErrorInfo = this.status === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, status: this.status };
+    const info: SyncErrorInfo =
+      this.status === undefined
+        ? { code: this.code, message: this.message }
+        : { code: this.code, message: this.message, status: this.status };
     const rejected = rejectedRow(this.detail);
     if (rejected) info.rejected = rejected;
     return info;
@@ -63,8 +66,21 @@ function rejectedRow(detail: unknown): SyncErrorInfo['rejected'] {
   if (!r || typeof r !== 'object') return undefined;
   const { table, key, op, reason, columns } = r as Record<string, unknown>;
   const keyValues = key && typeof key === 'object' ? Object.values(key as Record<string, unknown>) : [];
-  if (typeof table !== 'string' || keyValues.length !== 1 || typeof keyValues[0] !== 'string' || typeof op !== 'string' || typeof reason !== 'string') return undefined;
-  return { table, key: keyValues[0], op, reason, columns: Array.isArray(columns) ? columns.filter((c): c is string => typeof c === 'string') : [] };
+  if (
+    typeof table !== 'string' ||
+    keyValues.length !== 1 ||
+    typeof keyValues[0] !== 'string' ||
+    typeof op !== 'string' ||
+    typeof reason !== 'string'
+  )
+    return undefined;
+  return {
+    table,
+    key: keyValues[0],
+    op,
+    reason,
+    columns: Array.isArray(columns) ? columns.filter((c): c is string => typeof c === 'string') : [],
+  };
 }
 
 /** A server answer that does not match the protocol. Nothing is applied when this is thrown. */

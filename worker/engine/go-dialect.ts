@@ -19,7 +19,12 @@ const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Whether a canonical decimal/float text survives a Go float64 unchanged in meaning. */
 function float64Exact(text: string): boolean {
-  const digits = text.replace(/^-/, '').replace(/[eE].*$/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
+  const digits = text
+    .replace(/^-/, '')
+    .replace(/[eE].*$/, '')
+    .replace('.', '')
+    .replace(/^0+/, '')
+    .replace(/0+$/, '');
   return digits.length <= 15;
 }
 
@@ -96,7 +101,9 @@ function asGoValue(v: unknown): JsonValue {
 
 /** `bundle_hash` in Go material of committed rows as served. */
 export function goCommittedBundleHash(rows: readonly BundleRow[]): Promise<string> {
-  return goJsonBundleHash(rows.map((r) => ({ ...r, payload: r.payload === null || r.payload === undefined ? r.payload : (asGoValue(r.payload) as WirePayload) })));
+  return goJsonBundleHash(
+    rows.map((r) => ({ ...r, payload: r.payload === null || r.payload === undefined ? r.payload : (asGoValue(r.payload) as WirePayload) })),
+  );
 }
 
 /**

@@ -8,7 +8,16 @@ import { connect as connectRequest, getCapabilities } from './protocol-client.ts
 import { applyTransaction } from './capture.ts';
 import type { EngineContext } from './context.ts';
 import { badResponse, SyncError } from './errors.ts';
-import { bindUser, cancelRemoteReplace, clearOutbox, countPending, finishOperation, readAttachment, startRemoteReplace, unbindUser } from './metadata.ts';
+import {
+  bindUser,
+  cancelRemoteReplace,
+  clearOutbox,
+  countPending,
+  finishOperation,
+  readAttachment,
+  startRemoteReplace,
+  unbindUser,
+} from './metadata.ts';
 import { rebuildFromSnapshot } from './snapshot.ts';
 import { quoteIdent } from './table-config.ts';
 import type { AttachResult, DetachResult } from './types.ts';
@@ -77,7 +86,10 @@ export async function fetchCapabilities(ctx: EngineContext): Promise<Capabilitie
   }
   if (!caps || typeof caps !== 'object') throw badResponse('capabilities: empty body');
   if (caps.protocol_version !== PROTOCOL_VERSION) {
-    throw new SyncError('protocol_version_mismatch', `server speaks protocol ${JSON.stringify(caps.protocol_version)}, this client ${PROTOCOL_VERSION}`);
+    throw new SyncError(
+      'protocol_version_mismatch',
+      `server speaks protocol ${JSON.stringify(caps.protocol_version)}, this client ${PROTOCOL_VERSION}`,
+    );
   }
   if (!caps.features || caps.features.connect_lifecycle !== true) {
     throw new SyncError('lifecycle_unsupported', 'the server does not advertise features.connect_lifecycle');
@@ -112,14 +124,16 @@ export async function attach(ctx: EngineContext, userId: string): Promise<Attach
   switch (res.resolution) {
     case 'retry_later': {
       const s = res.retry_after_seconds;
-      if (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 1) throw badResponse('connect: retry_later needs retry_after_seconds >= 1');
+      if (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 1)
+        throw badResponse('connect: retry_later needs retry_after_seconds >= 1');
       return { status: 'retry_later', retryAfterSeconds: s };
     }
     case 'initialize_empty':
       bindUser(ctx.db, userId, null);
       return { status: 'connected', outcome: 'started_empty', userId };
     case 'initialize_local': {
-      if (typeof res.initialization_id !== 'string' || res.initialization_id === '') throw badResponse('connect: initialize_local without initialization_id');
+      if (typeof res.initialization_id !== 'string' || res.initialization_id === '')
+        throw badResponse('connect: initialize_local without initialization_id');
       bindUser(ctx.db, userId, res.initialization_id);
       return { status: 'connected', outcome: 'seeded_from_local', userId };
     }

@@ -53,12 +53,19 @@ export function anyPendingDelete(ctx: EngineContext): boolean {
 }
 
 function foreignKey(ctx: EngineContext, child: TableModel, fkid: number): ForeignKey | null {
-  const rows = (ctx.db.exec({ sql: `PRAGMA foreign_key_list(${quoteIdent(child.table)})`, rowMode: 'object', returnValue: 'resultRows' }) as Record<string, unknown>[]).filter(
-    (r) => Number(r.id) === fkid,
-  );
+  const rows = (
+    ctx.db.exec({ sql: `PRAGMA foreign_key_list(${quoteIdent(child.table)})`, rowMode: 'object', returnValue: 'resultRows' }) as Record<
+      string,
+      unknown
+    >[]
+  ).filter((r) => Number(r.id) === fkid);
   if (rows.length !== 1) return null; // composite references cannot name a sync key
   const r = rows[0]!;
-  return { from: String(r.from), to: r.to === null || r.to === undefined ? null : String(r.to), onDelete: String(r.on_delete).toUpperCase() };
+  return {
+    from: String(r.from),
+    to: r.to === null || r.to === undefined ? null : String(r.to),
+    onDelete: String(r.on_delete).toUpperCase(),
+  };
 }
 
 /** A pending local delete that decides a missing parent's fate: the parent's own, or its dropped ancestor's. */
@@ -69,7 +76,11 @@ interface PendingDelete {
 }
 
 function ownPendingDelete(ctx: EngineContext, table: string, keyJson: string): 'dirty' | 'outbox' | null {
-  const dirty = selectCached(ctx.db, 'SELECT payload IS NULL FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?', [ctx.schema, table, keyJson]);
+  const dirty = selectCached(
+    ctx.db,
+    'SELECT payload IS NULL FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?',
+    [ctx.schema, table, keyJson],
+  );
   if (dirty !== undefined && dirty !== null) return Number(dirty) === 1 ? 'dirty' : null;
   const frozen = selectCached(
     ctx.db,
@@ -83,11 +94,11 @@ function ownPendingDelete(ctx: EngineContext, table: string, keyJson: string): '
 function pendingDelete(ctx: EngineContext, p: TableModel, keyJson: string): PendingDelete | null {
   const own = ownPendingDelete(ctx, p.table, keyJson);
   if (own) return { where: own, rootTable: p.table, rootKeyJson: keyJson };
-  const root = selectRowCached(ctx.db, 'SELECT root_table, root_key_json FROM _sync_dropped_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?', [
-    ctx.schema,
-    p.table,
-    keyJson,
-  ]);
+  const root = selectRowCached(
+    ctx.db,
+    'SELECT root_table, root_key_json FROM _sync_dropped_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?',
+    [ctx.schema, p.table, keyJson],
+  );
   if (!root) return null;
   const where = ownPendingDelete(ctx, String(root[0]), String(root[1]));
   return where ? { where, rootTable: String(root[0]), rootKeyJson: String(root[1]) } : null;
@@ -118,21 +129,28 @@ export function settleChildrenOfLocallyDeletedParents(ctx: EngineContext, tables
   for (let round = 0; round < 16 && scan.length > 0; round++) {
     const next = new Set<TableModel>();
     for (const t of scan) {
-      const violations = ctx.db.exec({ sql: `PRAGMA foreign_key_check(${quoteIdent(t.table)})`, rowMode: 'array', returnValue: 'resultRows' }) as unknown[][];
+      const violations = ctx.db.exec({
+        sql: `PRAGMA foreign_key_check(${quoteIdent(t.table)})`,
+        rowMode: 'array',
+        returnValue: 'resultRows',
+      }) as unknown[][];
       for (const [, rowid, parentTable, fkid] of violations) {
         if (rowid === null || rowid === undefined) continue;
         const p = ctx.model.byName.get(String(parentTable));
         const fk = p ? foreignKey(ctx, t, Number(fkid)) : null;
         if (!p || !fk || (fk.to !== null && fk.to !== p.key.name)) continue;
         const value = `src.${quoteIdent(fk.from)}`;
-        const [parentKeyJson, childKeyJson] = (ctx.db.exec({
-          sql: `SELECT json_object(?, ${p.key.uuidAsBlob ? `lower(hex(${value}))` : value}), json_object(?, ${
-            t.key.uuidAsBlob ? `lower(hex(src.${quoteIdent(t.key.name)}))` : `src.${quoteIdent(t.key.name)}`
-          }) FROM ${quoteIdent(t.table)} AS src WHERE rowid = ?`,
-          bind: [p.key.wireName, t.key.wireName, rowid as number],
-          rowMode: 'array',
-          returnValue: 'resultRows',
-        }) as unknown[][])[0] ?? [];
+        const [parentKeyJson, childKeyJson] =
+          (
+            ctx.db.exec({
+              sql: `SELECT json_object(?, ${p.key.uuidAsBlob ? `lower(hex(${value}))` : value}), json_object(?, ${
+                t.key.uuidAsBlob ? `lower(hex(src.${quoteIdent(t.key.name)}))` : `src.${quoteIdent(t.key.name)}`
+              }) FROM ${quoteIdent(t.table)} AS src WHERE rowid = ?`,
+              bind: [p.key.wireName, t.key.wireName, rowid as number],
+              rowMode: 'array',
+              returnValue: 'resultRows',
+            }) as unknown[][]
+          )[0] ?? [];
         if (typeof parentKeyJson !== 'string' || typeof childKeyJson !== 'string') continue;
         if (withdrawn.has(`${p.table}\u0000${parentKeyJson}`)) {
           // Another child of a parent whose delete was just withdrawn: back with the rebuild too.
@@ -154,7 +172,10 @@ export function settleChildrenOfLocallyDeletedParents(ctx: EngineContext, tables
         }
         if (fk.onDelete === 'SET NULL') {
           try {
-            ctx.db.exec({ sql: `UPDATE ${quoteIdent(t.table)} SET ${quoteIdent(fk.from)} = NULL WHERE rowid = ?`, bind: [rowid as number] });
+            ctx.db.exec({
+              sql: `UPDATE ${quoteIdent(t.table)} SET ${quoteIdent(fk.from)} = NULL WHERE rowid = ?`,
+              bind: [rowid as number],
+            });
             // Changed for the root's delete: if that delete loses, the row comes back from a snapshot.
             ctx.db.exec({
               sql: 'INSERT OR REPLACE INTO _sync_dropped_rows(schema_name, table_name, key_json, root_table, root_key_json) VALUES (?, ?, ?, ?, ?)',
@@ -193,11 +214,11 @@ export function settleChildrenOfLocallyDeletedParents(ctx: EngineContext, tables
 export function needsSnapshotToRestore(ctx: EngineContext, t: TableModel, keyJson: string): boolean {
   return (
     Number(
-      selectCached(ctx.db, 'SELECT EXISTS (SELECT 1 FROM _sync_dropped_rows WHERE schema_name = ? AND root_table = ? AND root_key_json = ?)', [
-        ctx.schema,
-        t.table,
-        keyJson,
-      ]),
+      selectCached(
+        ctx.db,
+        'SELECT EXISTS (SELECT 1 FROM _sync_dropped_rows WHERE schema_name = ? AND root_table = ? AND root_key_json = ?)',
+        [ctx.schema, t.table, keyJson],
+      ),
     ) === 1
   );
 }
@@ -212,7 +233,11 @@ function referencingTables(ctx: EngineContext, t: TableModel): TableModel[] {
   if (out) return out;
   const parentsOf = new Map<TableModel, Set<string>>();
   for (const c of ctx.model.tables) {
-    const list = ctx.db.exec({ sql: `PRAGMA foreign_key_list(${quoteIdent(c.table)})`, rowMode: 'object', returnValue: 'resultRows' }) as Record<string, unknown>[];
+    const list = ctx.db.exec({
+      sql: `PRAGMA foreign_key_list(${quoteIdent(c.table)})`,
+      rowMode: 'object',
+      returnValue: 'resultRows',
+    }) as Record<string, unknown>[];
     parentsOf.set(c, new Set(list.map((r) => String(r.table))));
   }
   const reached = new Set<TableModel>();
@@ -232,7 +257,10 @@ function referencingTables(ctx: EngineContext, t: TableModel): TableModel[] {
 
 function violationsIn(ctx: EngineContext, tables: TableModel[]): number {
   let n = 0;
-  for (const c of tables) n += (ctx.db.exec({ sql: `PRAGMA foreign_key_check(${quoteIdent(c.table)})`, rowMode: 'array', returnValue: 'resultRows' }) as unknown[][]).length;
+  for (const c of tables)
+    n += (
+      ctx.db.exec({ sql: `PRAGMA foreign_key_check(${quoteIdent(c.table)})`, rowMode: 'array', returnValue: 'resultRows' }) as unknown[][]
+    ).length;
   return n;
 }
 

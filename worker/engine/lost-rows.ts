@@ -42,6 +42,12 @@ export function appRowFromWire(t: TableModel, wire: Record<string, unknown> | nu
 }
 
 /** One `lost` detail. */
-export function lostRow(t: TableModel, keyJson: string, reason: RowLostReason, row: Record<string, unknown> | null, localOp: WireOp | null): RowLostDetail {
+export function lostRow(
+  t: TableModel,
+  keyJson: string,
+  reason: RowLostReason,
+  row: Record<string, unknown> | null,
+  localOp: WireOp | null,
+): RowLostDetail {
   return { table: t.table, key: keyJsonToDisplay(t, keyJson), reason, row, localOp };
 }

@@ -174,18 +174,26 @@ export const METADATA_VERSION = METADATA_STEPS.length;
 
 /** Runs the missing steps (inside the caller's transaction). */
 function upgradeMetadata(db: Database): void {
-  db.exec('CREATE TABLE IF NOT EXISTS _sync_layout (singleton_key INTEGER PRIMARY KEY CHECK (singleton_key = 1), version INTEGER NOT NULL)');
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS _sync_layout (singleton_key INTEGER PRIMARY KEY CHECK (singleton_key = 1), version INTEGER NOT NULL)',
+  );
   const stored = db.selectValue('SELECT version FROM _sync_layout WHERE singleton_key = 1');
   const before = stored === undefined ? 0 : Number(stored);
   if (before === 0 && db.selectValue("SELECT 1 FROM sqlite_schema WHERE name = '_sync_attachment_state'") !== undefined) {
-    throw new SyncError('metadata_layout_unknown', 'This database holds sync metadata of a pre-release build without a layout version; delete the local database to start afresh.');
+    throw new SyncError(
+      'metadata_layout_unknown',
+      'This database holds sync metadata of a pre-release build without a layout version; delete the local database to start afresh.',
+    );
   }
   if (before > METADATA_VERSION) {
-    throw new SyncError('metadata_layout_too_new',
-      `The sync metadata is at layout version ${before} but this build knows only up to ${METADATA_VERSION}: an older build of the app is running against newer data; reload to get the current build.`);
+    throw new SyncError(
+      'metadata_layout_too_new',
+      `The sync metadata is at layout version ${before} but this build knows only up to ${METADATA_VERSION}: an older build of the app is running against newer data; reload to get the current build.`,
+    );
   }
   for (let version = before; version < METADATA_VERSION; version++) for (const sql of METADATA_STEPS[version]!) db.exec(sql);
-  if (before < METADATA_VERSION) db.exec({ sql: 'INSERT OR REPLACE INTO _sync_layout(singleton_key, version) VALUES (1, ?)', bind: [METADATA_VERSION] });
+  if (before < METADATA_VERSION)
+    db.exec({ sql: 'INSERT OR REPLACE INTO _sync_layout(singleton_key, version) VALUES (1, ?)', bind: [METADATA_VERSION] });
 }
 
 /**
@@ -272,7 +280,9 @@ export function unbindUser(db: Database): void {
 
 /** The seed lease became invalid: anonymous again, keeping data and checkpoint (attach again). */
 export function unbindAfterSeedLeaseLost(db: Database): void {
-  db.exec("UPDATE _sync_attachment_state SET binding_state = 'anonymous', attached_user_id = NULL, pending_initialization_id = NULL WHERE singleton_key = 1");
+  db.exec(
+    "UPDATE _sync_attachment_state SET binding_state = 'anonymous', attached_user_id = NULL, pending_initialization_id = NULL WHERE singleton_key = 1",
+  );
 }
 
 /** The seed lease was consumed by a committed push. */
@@ -305,7 +315,10 @@ export function recordSnapshotApplied(db: Database, snapshotBundleSeq: number, r
 
 /** Source recovery: the current source is marked replaced by `newSourceId`, which becomes current. */
 export function rotateSource(db: Database, newSourceId: string): void {
-  db.exec({ sql: 'UPDATE _sync_source_state SET replaced_by_source_id = ? WHERE source_id = ?', bind: [newSourceId, readAttachment(db).currentSourceId] });
+  db.exec({
+    sql: 'UPDATE _sync_source_state SET replaced_by_source_id = ? WHERE source_id = ?',
+    bind: [newSourceId, readAttachment(db).currentSourceId],
+  });
   db.exec({ sql: 'UPDATE _sync_attachment_state SET current_source_id = ? WHERE singleton_key = 1', bind: [newSourceId] });
 }
 
@@ -372,7 +385,9 @@ export function startSourceRecovery(db: Database, targetUserId: string, reason: 
 
 /** The operation in progress is done (or abandoned by detach). */
 export function finishOperation(db: Database): void {
-  db.exec("UPDATE _sync_operation_state SET kind = 'none', target_user_id = NULL, reason = NULL, replacement_source_id = NULL WHERE singleton_key = 1");
+  db.exec(
+    "UPDATE _sync_operation_state SET kind = 'none', target_user_id = NULL, reason = NULL, replacement_source_id = NULL WHERE singleton_key = 1",
+  );
 }
 
 /** An interrupted remote replace is cancelled (detach of an anonymous database); any other operation stays. */
@@ -439,7 +454,10 @@ export function prepareOutbox(
 
 /** Keeps the canonical request hash of a prepared outbox (a resumed push sends the same). */
 export function storeRequestHash(db: Database, hash: string): void {
-  db.exec({ sql: "UPDATE _sync_outbox_bundle SET canonical_request_hash = ? WHERE singleton_key = 1 AND state = 'prepared'", bind: [hash] });
+  db.exec({
+    sql: "UPDATE _sync_outbox_bundle SET canonical_request_hash = ? WHERE singleton_key = 1 AND state = 'prepared'",
+    bind: [hash],
+  });
 }
 
 /** The server committed the outbox as bundle `bundleSeq` with `bundleHash`. */
@@ -467,6 +485,8 @@ export function clearOutbox(db: Database): void {
 /** Dirty rows plus frozen outbox rows. */
 export function countPending(db: Database): number {
   return Number(
-    db.selectValue('SELECT (SELECT COUNT(*) FROM _sync_dirty_rows) + (SELECT COUNT(*) FROM _sync_outbox_rows) + (SELECT COUNT(*) FROM _sync_held_changes)'),
+    db.selectValue(
+      'SELECT (SELECT COUNT(*) FROM _sync_dirty_rows) + (SELECT COUNT(*) FROM _sync_outbox_rows) + (SELECT COUNT(*) FROM _sync_held_changes)',
+    ),
   );
 }

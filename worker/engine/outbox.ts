@@ -120,9 +120,12 @@ function readPage(ctx: EngineContext, from: number, size: number): { rows: PageR
 function readOutboxRows(ctx: EngineContext): OutboxRow[] {
   const out: OutboxRow[] = [];
   const schemaText = JSON.stringify(ctx.schema);
-  const [first, last] = (selectRowCached(ctx.db, 'SELECT MIN(row_ordinal), MAX(row_ordinal) FROM _sync_outbox_rows', []) ?? []) as [number | null, number | null];
+  const [first, last] = (selectRowCached(ctx.db, 'SELECT MIN(row_ordinal), MAX(row_ordinal) FROM _sync_outbox_rows', []) ?? []) as [
+    number | null,
+    number | null,
+  ];
   if (first === null || first === undefined || last === null || last === undefined) return out;
-  for (let from = Number(first), size = READ_PAGE_ROWS; from <= Number(last); ) {
+  for (let from = Number(first), size = READ_PAGE_ROWS; from <= Number(last);) {
     const page = readPage(ctx, from, size);
     from += page.size;
     size = page.size;
@@ -143,7 +146,22 @@ function readOutboxRows(ctx: EngineContext): OutboxRow[] {
       // The model's table name and op literals instead of the parsed copies: one string each for
       // every row held through the push, not one per row.
       out.push(
-        new FrozenRow(ordinal, t.table, keyJson, OPS[op], base, t, dirtyOrdinal, schemaText, tableNameText(t), keyTextOfKeyJson(t, keyJson), payloadText, committedText, exact, respelled),
+        new FrozenRow(
+          ordinal,
+          t.table,
+          keyJson,
+          OPS[op],
+          base,
+          t,
+          dirtyOrdinal,
+          schemaText,
+          tableNameText(t),
+          keyTextOfKeyJson(t, keyJson),
+          payloadText,
+          committedText,
+          exact,
+          respelled,
+        ),
       );
     }
   }
@@ -193,7 +211,8 @@ function freezeStatements(model: SchemaModel): FreezeSql {
                SELECT NULL, d.schema_name, d.table_name, d.key_json, ${wireKey},
                  CASE WHEN d.payload IS NULL THEN 'DELETE' WHEN ${live} THEN 'UPDATE' ELSE 'INSERT' END,
                  d.base_row_version, d.payload, d.dirty_ordinal`;
-    const join = 'LEFT JOIN _sync_row_state rs ON rs.schema_name = d.schema_name AND rs.table_name = d.table_name AND rs.key_json = d.key_json';
+    const join =
+      'LEFT JOIN _sync_row_state rs ON rs.schema_name = d.schema_name AND rs.table_name = d.table_name AND rs.key_json = d.key_json';
     sql = {
       insert: `${head}
                FROM _sync_dirty_rows d ${join}
@@ -240,7 +259,12 @@ export function freezeOutbox(ctx: EngineContext, userId: string, sourceId: strin
     // server when that delete does not go up after all: the next pull takes them from a snapshot.
     if (Number(selectCached(ctx.db, DROPPED_UNDER_A_DELETE_NOT_PUSHED_SQL, [ctx.schema])) === 1) requireRebuild(ctx.db);
     const [minTable, maxTable, anyDelete] = selectRowCached(ctx.db, shape, [ctx.schema]) ?? [];
-    if (typeof minTable === 'string' && minTable === maxTable && Number(anyDelete) === 0 && ctx.model.byName.get(minTable)?.table === minTable) {
+    if (
+      typeof minTable === 'string' &&
+      minTable === maxTable &&
+      Number(anyDelete) === 0 &&
+      ctx.model.byName.get(minTable)?.table === minTable
+    ) {
       runCached(ctx.db, insertOneTable, [ctx.schema, minTable]);
     } else {
       runCached(ctx.db, insert, [ctx.schema]);

@@ -65,7 +65,11 @@ export function pushInOneRequest(
     canonical_request_hash: req.canonicalRequestHash,
   };
   if (req.initializationId) head.initialization_id = req.initializationId;
-  return t.json({ method: 'POST', path: SyncPaths.pushSessions, rawBody: `${JSON.stringify(head).slice(0, -1)},"commit":true,"rows":${rowsJson}}` });
+  return t.json({
+    method: 'POST',
+    path: SyncPaths.pushSessions,
+    rawBody: `${JSON.stringify(head).slice(0, -1)},"commit":true,"rows":${rowsJson}}`,
+  });
 }
 
 export function uploadPushChunk(t: SyncTransport, pushId: string, startRowOrdinal: number, rows: PushRow[]): Promise<PushChunkResponse> {
@@ -76,8 +80,17 @@ export function uploadPushChunk(t: SyncTransport, pushId: string, startRowOrdina
  * The same request as `uploadPushChunk` with the rows already serialized: `rowsJson` is the JSON
  * text of the rows array (the push path builds it from each row's canonical text).
  */
-export function uploadPushChunkText(t: SyncTransport, pushId: string, startRowOrdinal: number, rowsJson: string): Promise<PushChunkResponse> {
-  return t.json({ method: 'POST', path: SyncPaths.pushChunks(pushId), rawBody: `{"start_row_ordinal":${startRowOrdinal},"rows":${rowsJson}}` });
+export function uploadPushChunkText(
+  t: SyncTransport,
+  pushId: string,
+  startRowOrdinal: number,
+  rowsJson: string,
+): Promise<PushChunkResponse> {
+  return t.json({
+    method: 'POST',
+    path: SyncPaths.pushChunks(pushId),
+    rawBody: `{"start_row_ordinal":${startRowOrdinal},"rows":${rowsJson}}`,
+  });
 }
 
 export function commitPushSession(t: SyncTransport, pushId: string): Promise<PushCommitResponse> {
@@ -95,7 +108,11 @@ export function fetchCommittedRows(
   afterRowOrdinal: number | undefined,
   maxRows: number,
 ): Promise<CommittedBundleRowsResponse> {
-  return t.json({ method: 'GET', path: SyncPaths.committedRows(bundleSeq), query: { after_row_ordinal: afterRowOrdinal, max_rows: maxRows } });
+  return t.json({
+    method: 'GET',
+    path: SyncPaths.committedRows(bundleSeq),
+    query: { after_row_ordinal: afterRowOrdinal, max_rows: maxRows },
+  });
 }
 
 export function createSnapshotSession(
@@ -103,7 +120,13 @@ export function createSnapshotSession(
   replacement?: { previousSourceId: string; newSourceId: string; reason: SourceReplacementReason },
 ): Promise<SnapshotSessionResponse> {
   const body = replacement
-    ? { source_replacement: { previous_source_id: replacement.previousSourceId, new_source_id: replacement.newSourceId, reason: replacement.reason } }
+    ? {
+        source_replacement: {
+          previous_source_id: replacement.previousSourceId,
+          new_source_id: replacement.newSourceId,
+          reason: replacement.reason,
+        },
+      }
     : undefined;
   return t.json({ method: 'POST', path: SyncPaths.snapshotSessions, body });
 }

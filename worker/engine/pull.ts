@@ -15,7 +15,13 @@ import { applyTransaction } from './capture.ts';
 import { checkWirePayloadShape, inboundValueError, inboundValueReader, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
 import { stagedDecodeExpr, stageWireValue } from './snapshot-stage.ts';
 import { anyPendingDelete, settleChildrenOfLocallyDeletedParents } from './local-parent-deletes.ts';
-import { isCascadeParent, noteHighestKnownVersion, parentDeleteHitsNewerRows, rowsRemovedWithParent, staleCascadeRemovedKnownRows } from './remote-cascades.ts';
+import {
+  isCascadeParent,
+  noteHighestKnownVersion,
+  parentDeleteHitsNewerRows,
+  rowsRemovedWithParent,
+  staleCascadeRemovedKnownRows,
+} from './remote-cascades.ts';
 import { dropChildrenOfLaterDeletedParents } from './stale-parents.ts';
 import type { RowLostDetail } from './types.ts';
 import type { EngineContext } from './context.ts';
@@ -43,13 +49,21 @@ export interface DecodedRow {
 }
 
 /** Validates a pull page against the request (fixture `pull-snapshot/basic.json` rules). */
-export function validatePullPage(ctx: EngineContext, page: PullResponse, after: number, target: number): { seq: number; rows: DecodedRow[] }[] {
+export function validatePullPage(
+  ctx: EngineContext,
+  page: PullResponse,
+  after: number,
+  target: number,
+): { seq: number; rows: DecodedRow[] }[] {
   if (!page || typeof page !== 'object' || !Array.isArray(page.bundles)) throw badResponse('pull: bundles missing');
   if (!isNonNegInt(page.stable_bundle_seq)) throw badResponse('pull: stable_bundle_seq must be a non-negative integer');
   if (typeof page.has_more !== 'boolean') throw badResponse('pull: has_more must be a boolean');
-  if (page.bundles.length > 0 && page.stable_bundle_seq === 0) throw badResponse('pull: missing stable_bundle_seq for non-empty bundle list');
-  if (page.stable_bundle_seq < after) throw badResponse(`pull: stable_bundle_seq ${page.stable_bundle_seq} is behind requested after_bundle_seq ${after}`);
-  if (target > 0 && page.stable_bundle_seq !== target) throw badResponse(`pull: stable_bundle_seq changed from ${target} to ${page.stable_bundle_seq} within one pull`);
+  if (page.bundles.length > 0 && page.stable_bundle_seq === 0)
+    throw badResponse('pull: missing stable_bundle_seq for non-empty bundle list');
+  if (page.stable_bundle_seq < after)
+    throw badResponse(`pull: stable_bundle_seq ${page.stable_bundle_seq} is behind requested after_bundle_seq ${after}`);
+  if (target > 0 && page.stable_bundle_seq !== target)
+    throw badResponse(`pull: stable_bundle_seq changed from ${target} to ${page.stable_bundle_seq} within one pull`);
   let prev = after;
   const inbound = inboundValueReader(ctx, 'bundle');
   return page.bundles.map((b, bi) => {
@@ -62,7 +76,8 @@ export function validatePullPage(ctx: EngineContext, page: PullResponse, after: 
     const rows = b.rows.map((r, ri) => {
       const w = `${where} row ${ri}`;
       if (!r || typeof r !== 'object') throw badResponse(`${w}: not an object`);
-      if (!isNonNegInt(r.row_version) || r.row_version === 0) throw badResponse(`${w}: bundle row row_version ${r.row_version} must be positive`);
+      if (!isNonNegInt(r.row_version) || r.row_version === 0)
+        throw badResponse(`${w}: bundle row row_version ${r.row_version} must be positive`);
       if (r.op !== 'INSERT' && r.op !== 'UPDATE' && r.op !== 'DELETE') throw badResponse(`${w}: unknown op ${JSON.stringify(r.op)}`);
       const t = tableOf(ctx, r.schema, r.table, w);
       const keyJson = wireKeyToKeyJson(t, r.key, w);
@@ -101,7 +116,13 @@ export interface BundleRowsWritten {
  * newer than the key's version are left alone, the others written with their row versions;
  * `notePulledDeletes` sees the deletes that apply first. Rows the app loses go into `lost`.
  */
-export type BundleRowWriter = (ctx: EngineContext, seq: number, rows: DecodedRow[], intents: boolean, lost: RowLostDetail[]) => BundleRowsWritten;
+export type BundleRowWriter = (
+  ctx: EngineContext,
+  seq: number,
+  rows: DecodedRow[],
+  intents: boolean,
+  lost: RowLostDetail[],
+) => BundleRowsWritten;
 
 /**
  * Applies one validated bundle with `writeRows` and advances the checkpoint, atomically (FKs
@@ -109,7 +130,13 @@ export type BundleRowWriter = (ctx: EngineContext, seq: number, rows: DecodedRow
  * reports the rows the app lost. Returns the touched tables. The one frame and finish step of
  * every bundle apply (the set-based one here, and the row-by-row reference in the tests).
  */
-export function applyBundleWith(ctx: EngineContext, seq: number, rows: DecodedRow[], thorough: boolean, writeRows: BundleRowWriter): Set<string> {
+export function applyBundleWith(
+  ctx: EngineContext,
+  seq: number,
+  rows: DecodedRow[],
+  thorough: boolean,
+  writeRows: BundleRowWriter,
+): Set<string> {
   const lost: RowLostDetail[] = [];
   let touched = new Set<string>();
   applyTransaction(ctx.db, () => {
@@ -120,7 +147,14 @@ export function applyBundleWith(ctx: EngineContext, seq: number, rows: DecodedRo
 }
 
 /** One bundle inside the caller's transaction: its rows by `writeRows`, then the settle passes and the checkpoint. */
-function writeBundle(ctx: EngineContext, seq: number, rows: DecodedRow[], thorough: boolean, writeRows: BundleRowWriter, lost: RowLostDetail[]): Set<string> {
+function writeBundle(
+  ctx: EngineContext,
+  seq: number,
+  rows: DecodedRow[],
+  thorough: boolean,
+  writeRows: BundleRowWriter,
+  lost: RowLostDetail[],
+): Set<string> {
   const intents = anyLocalIntent(ctx);
   const written = writeRows(ctx, seq, rows, intents, lost);
   settleAfterApply(ctx, seq, rows, intents, written.later, lost, thorough);
@@ -147,13 +181,27 @@ export function notePulledDeletes(ctx: EngineContext, seq: number, deleting: Dec
  * apply, the retry of a bundle whose COMMIT failed its FK check (and the first, when a row of the
  * bundle was already known at a later version).
  */
-function settleAfterApply(ctx: EngineContext, seq: number, rows: DecodedRow[], intents: boolean, later: boolean, lost: RowLostDetail[], thorough: boolean): void {
+function settleAfterApply(
+  ctx: EngineContext,
+  seq: number,
+  rows: DecodedRow[],
+  intents: boolean,
+  later: boolean,
+  lost: RowLostDetail[],
+  thorough: boolean,
+): void {
   if (later || thorough) dropChildrenOfLaterDeletedParents(ctx, seq);
   if (thorough && intents && anyPendingDelete(ctx)) {
     const upserted = new Set(rows.filter((r) => r.op !== 'DELETE').map((r) => r.t));
     if (upserted.size > 0) lost.push(...settleChildrenOfLocallyDeletedParents(ctx, upserted).lost);
   }
-  if (intents) lost.push(...settleOrphanedIntents(ctx, rows.some((r) => r.op === 'DELETE')));
+  if (intents)
+    lost.push(
+      ...settleOrphanedIntents(
+        ctx,
+        rows.some((r) => r.op === 'DELETE'),
+      ),
+    );
   applySkippedRowsWithoutIntent(ctx);
   recordPulledBundle(ctx.db, seq);
 }
@@ -196,9 +244,17 @@ export function applySkippedRowsWithoutIntent(ctx: EngineContext): void {
     if (t && (known === null || known === undefined || Number(known) < Number(version))) {
       if (staged === null || staged === undefined) deleteLocalRow(ctx, t, String(keyJson));
       else runCached(ctx.db, upsertSet(t), [`[${String(staged)}]`]);
-      runCached(ctx.db, ROW_STATE_SET_SQL, [ctx.schema, t.table, JSON.stringify([[String(keyJson), Number(version), staged === null || staged === undefined ? 1 : 0]])]);
+      runCached(ctx.db, ROW_STATE_SET_SQL, [
+        ctx.schema,
+        t.table,
+        JSON.stringify([[String(keyJson), Number(version), staged === null || staged === undefined ? 1 : 0]]),
+      ]);
     }
-    runCached(ctx.db, 'DELETE FROM _sync_skipped_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?', [ctx.schema, String(table), String(keyJson)]);
+    runCached(ctx.db, 'DELETE FROM _sync_skipped_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?', [
+      ctx.schema,
+      String(table),
+      String(keyJson),
+    ]);
   }
 }
 
@@ -269,7 +325,13 @@ export function applyPulledBundle(ctx: EngineContext, seq: number, rows: Decoded
  * DELETE ... WHERE key IN ...): keeping the order keeps UNIQUE and FK-action effects between rows
  * as they were. Row versions are written last, one statement per table (their order cannot matter).
  */
-function writeBundleRowsSetBased(ctx: EngineContext, seq: number, rows: DecodedRow[], intents: boolean, lost: RowLostDetail[]): BundleRowsWritten {
+function writeBundleRowsSetBased(
+  ctx: EngineContext,
+  seq: number,
+  rows: DecodedRow[],
+  intents: boolean,
+  lost: RowLostDetail[],
+): BundleRowsWritten {
   const touched = new Set<string>();
   // Per table: the version each key has reached so far (initially its row_state), intent keys.
   const versions = new Map<TableModel, Map<string, number>>();
@@ -284,7 +346,8 @@ function writeBundleRowsSetBased(ctx: EngineContext, seq: number, rows: DecodedR
     const known = new Map<string, number>();
     // A table without any row version yet (a fresh device) has nothing to look up.
     if (selectCached(ctx.db, ANY_ROW_STATE_SQL, [ctx.schema, t.table]) === 1) {
-      for (const [k, v] of selectRowsCached(ctx.db, ROW_STATE_KEYS_SQL, [ctx.schema, t.table, JSON.stringify(keys)])) known.set(String(k), Number(v));
+      for (const [k, v] of selectRowsCached(ctx.db, ROW_STATE_KEYS_SQL, [ctx.schema, t.table, JSON.stringify(keys)]))
+        known.set(String(k), Number(v));
     }
     versions.set(t, known);
     if (intents) {
@@ -292,7 +355,9 @@ function writeBundleRowsSetBased(ctx: EngineContext, seq: number, rows: DecodedR
       skipKeys.set(t, new Set(held.map((h) => String(h[0]))));
     }
   }
-  const deleting = rows.filter((r) => r.op === 'DELETE' && !(intents && skipKeys.get(r.t)!.has(r.keyJson)) && (versions.get(r.t)!.get(r.keyJson) ?? 0) < r.version);
+  const deleting = rows.filter(
+    (r) => r.op === 'DELETE' && !(intents && skipKeys.get(r.t)!.has(r.keyJson)) && (versions.get(r.t)!.get(r.keyJson) ?? 0) < r.version,
+  );
   notePulledDeletes(ctx, seq, deleting, lost);
   // Final row_state per table and key: [version, deleted].
   const finalState = new Map<TableModel, Map<string, [number, number]>>();
@@ -303,7 +368,10 @@ function writeBundleRowsSetBased(ctx: EngineContext, seq: number, rows: DecodedR
     const t = run[0]!.t;
     if (run[0]!.op === 'DELETE') {
       if (run.length < SET_RUN_MIN) for (const r of run) deleteLocalRow(ctx, t, r.keyJson);
-      else runCached(ctx.db, deleteSet(t), [JSON.stringify(run.map((r) => (JSON.parse(r.keyJson) as Record<string, string>)[t.key.wireName]))]);
+      else
+        runCached(ctx.db, deleteSet(t), [
+          JSON.stringify(run.map((r) => (JSON.parse(r.keyJson) as Record<string, string>)[t.key.wireName])),
+        ]);
     } else if (run.length < SET_RUN_MIN) {
       for (const r of run) upsertLocalRow(ctx, t, wirePayloadToSqlite(t, r.payload!));
     } else {
@@ -356,7 +424,15 @@ export function applyPulledBundles(ctx: EngineContext, bundles: readonly { seq: 
   if (!last) return touched;
   applyTransaction(ctx.db, () => {
     for (const b of bundles) for (const table of writeBundle(ctx, b.seq, b.rows, false, writeBundleRowsSetBased, lost)) touched.add(table);
-    settleAfterApply(ctx, last.seq, bundles.flatMap((b) => b.rows), anyLocalIntent(ctx), true, lost, true);
+    settleAfterApply(
+      ctx,
+      last.seq,
+      bundles.flatMap((b) => b.rows),
+      anyLocalIntent(ctx),
+      true,
+      lost,
+      true,
+    );
   });
   ctx.rowsLost(lost);
   return touched;
@@ -370,10 +446,16 @@ const JOINT_APPLY_MAX_ROWS = 100_000;
  * ceiling `target`, for a joint apply. Throws `failure` when that is more than
  * `JOINT_APPLY_MAX_ROWS` rows.
  */
-async function restOfPull(ctx: EngineContext, pending: { seq: number; rows: DecodedRow[] }[], target: number, maxBundles: number, failure: SyncError): Promise<{ seq: number; rows: DecodedRow[] }[]> {
+async function restOfPull(
+  ctx: EngineContext,
+  pending: { seq: number; rows: DecodedRow[] }[],
+  target: number,
+  maxBundles: number,
+  failure: SyncError,
+): Promise<{ seq: number; rows: DecodedRow[] }[]> {
   const out = [...pending];
   let count = out.reduce((n, b) => n + b.rows.length, 0);
-  for (let after = out[out.length - 1]!.seq; after < target; ) {
+  for (let after = out[out.length - 1]!.seq; after < target;) {
     if (count > JOINT_APPLY_MAX_ROWS) throw failure;
     const page = await pullPage(ctx.transport, after, maxBundles, target);
     const decoded = validatePullPage(ctx, page, after, target);

@@ -7,7 +7,14 @@
  * transaction.
  */
 import { WireValueError } from '../../protocol/index.ts';
-import type { BundleRow, CommittedBundleMeta, PushConflictDetail, PushSessionAlreadyCommittedResponse, WireOp, WirePayload } from '../../protocol/index.ts';
+import type {
+  BundleRow,
+  CommittedBundleMeta,
+  PushConflictDetail,
+  PushSessionAlreadyCommittedResponse,
+  WireOp,
+  WirePayload,
+} from '../../protocol/index.ts';
 import {
   commitPushSession,
   createPushSession,
@@ -56,10 +63,13 @@ function isPositiveInt(v: unknown): v is number {
 
 function checkCommittedMeta(meta: Partial<CommittedBundleMeta>, header: OutboxHeader, where: string): CommittedBundleMeta {
   if (!isPositiveInt(meta.bundle_seq)) throw badResponse(`${where}: bundle_seq must be a positive integer`);
-  if (meta.source_id !== header.sourceId) throw badResponse(`${where}: source_id ${JSON.stringify(meta.source_id)} is not ours (${header.sourceId})`);
-  if (meta.source_bundle_id !== header.sourceBundleId) throw badResponse(`${where}: source_bundle_id ${meta.source_bundle_id} is not ${header.sourceBundleId}`);
+  if (meta.source_id !== header.sourceId)
+    throw badResponse(`${where}: source_id ${JSON.stringify(meta.source_id)} is not ours (${header.sourceId})`);
+  if (meta.source_bundle_id !== header.sourceBundleId)
+    throw badResponse(`${where}: source_bundle_id ${meta.source_bundle_id} is not ${header.sourceBundleId}`);
   if (!isPositiveInt(meta.row_count)) throw badResponse(`${where}: row_count must be a positive integer`);
-  if (typeof meta.bundle_hash !== 'string' || !/^[0-9a-f]{64}$/.test(meta.bundle_hash)) throw badResponse(`${where}: bundle_hash must be 64 lowercase hex digits`);
+  if (typeof meta.bundle_hash !== 'string' || !/^[0-9a-f]{64}$/.test(meta.bundle_hash))
+    throw badResponse(`${where}: bundle_hash must be 64 lowercase hex digits`);
   return meta as CommittedBundleMeta;
 }
 
@@ -88,7 +98,14 @@ function refuseValuesGoCannotCarry(ctx: EngineContext, pushId: string, rows: rea
 }
 
 /** A create's `already_committed` answer (a retry after a lost commit response), checked as ours. */
-function acceptAlreadyCommitted(ctx: EngineContext, header: OutboxHeader, rows: readonly OutboxRow[], hash: string, created: PushSessionAlreadyCommittedResponse, where: string): CommittedBundleMeta {
+function acceptAlreadyCommitted(
+  ctx: EngineContext,
+  header: OutboxHeader,
+  rows: readonly OutboxRow[],
+  hash: string,
+  created: PushSessionAlreadyCommittedResponse,
+  where: string,
+): CommittedBundleMeta {
   const meta = checkCommittedMeta(created, header, `${where} (already_committed)`);
   if (created.canonical_request_hash !== undefined && created.canonical_request_hash !== hash) {
     // The tuple was committed with different content: our outbox is not what the server has.
@@ -99,7 +116,11 @@ function acceptAlreadyCommitted(ctx: EngineContext, header: OutboxHeader, rows: 
     );
   }
   if (created.row_count !== rows.length && created.canonical_request_hash === undefined) {
-    throw new SyncError('source_sequence_mismatch', `already committed bundle has ${created.row_count} rows, our outbox ${rows.length}; the outbox is kept`, 409);
+    throw new SyncError(
+      'source_sequence_mismatch',
+      `already committed bundle has ${created.row_count} rows, our outbox ${rows.length}; the outbox is kept`,
+      409,
+    );
   }
   markCommittedRemote(ctx, meta);
   return meta;
@@ -122,7 +143,13 @@ async function precomputeCommittedHash(ctx: EngineContext, rows: readonly Outbox
 }
 
 /** A commit's answer, checked and recorded (`committed_remote`). */
-function acceptCommitted(ctx: EngineContext, header: OutboxHeader, hash: string, committed: Partial<CommittedBundleMeta> | null, where: string): CommittedBundleMeta {
+function acceptCommitted(
+  ctx: EngineContext,
+  header: OutboxHeader,
+  hash: string,
+  committed: Partial<CommittedBundleMeta> | null,
+  where: string,
+): CommittedBundleMeta {
   const meta = checkCommittedMeta(committed ?? {}, header, where);
   if (meta.row_count === 0) throw badResponse(`${where}: row_count 0`);
   markCommittedRemote(ctx, meta);
@@ -130,7 +157,11 @@ function acceptCommitted(ctx: EngineContext, header: OutboxHeader, hash: string,
     // Committed, but not what we sent: replaying it as ours would be wrong. Keep the outbox and
     // require a rebuild from a snapshot.
     requireRebuild(ctx.db);
-    throw new SyncError('rebuild_required', 'the server committed a bundle whose request hash differs from ours; a snapshot rebuild is required', 409);
+    throw new SyncError(
+      'rebuild_required',
+      'the server committed a bundle whose request hash differs from ours; a snapshot rebuild is required',
+      409,
+    );
   }
   return meta;
 }
@@ -139,11 +170,22 @@ function acceptCommitted(ctx: EngineContext, header: OutboxHeader, hash: string,
  * A small bundle to a server offering the one-request push: create, stage and commit in one
  * request (one round trip instead of three; no session is left behind whatever happens).
  */
-async function uploadInOneRequest(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[], hash: string, rowsJson: string): Promise<CommittedBundleMeta> {
+async function uploadInOneRequest(
+  ctx: EngineContext,
+  header: OutboxHeader,
+  rows: OutboxRow[],
+  hash: string,
+  rowsJson: string,
+): Promise<CommittedBundleMeta> {
   ctx.setPhase('pushing', { done: 0, total: rows.length });
   const pending = pushInOneRequest(
     ctx.transport,
-    { sourceBundleId: header.sourceBundleId, plannedRowCount: rows.length, canonicalRequestHash: hash, initializationId: readAttachment(ctx.db).pendingInitializationId },
+    {
+      sourceBundleId: header.sourceBundleId,
+      plannedRowCount: rows.length,
+      canonicalRequestHash: hash,
+      initializationId: readAttachment(ctx.db).pendingInitializationId,
+    },
     rowsJson,
   );
   pending.catch(() => {}); // awaited below; not an unhandled rejection while we hash
@@ -151,7 +193,8 @@ async function uploadInOneRequest(ctx: EngineContext, header: OutboxHeader, rows
   const answer = await pending;
   if (!answer || typeof answer !== 'object') throw badResponse('one-request push: empty body');
   ctx.setPhase('pushing', { done: rows.length, total: rows.length });
-  if ('status' in answer && answer.status === 'already_committed') return acceptAlreadyCommitted(ctx, header, rows, hash, answer, 'one-request push');
+  if ('status' in answer && answer.status === 'already_committed')
+    return acceptAlreadyCommitted(ctx, header, rows, hash, answer, 'one-request push');
   // Only a jcs-numeric-strings server offers the extension (ours, unless forced to go's dialect).
   learnDialect(ctx, 'jcs-numeric-strings', 'push_session');
   return acceptCommitted(ctx, header, hash, answer, 'one-request push');
@@ -174,7 +217,8 @@ async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[
   if (created.status !== 'staging' || typeof created.push_id !== 'string' || created.push_id === '') {
     throw badResponse(`push-session create: unexpected status ${JSON.stringify((created as { status?: unknown }).status)}`);
   }
-  if (created.planned_row_count !== rows.length) throw badResponse(`push-session create: planned_row_count ${created.planned_row_count} is not ${rows.length}`);
+  if (created.planned_row_count !== rows.length)
+    throw badResponse(`push-session create: planned_row_count ${created.planned_row_count} is not ${rows.length}`);
   if ((created.next_expected_row_ordinal ?? 0) !== 0) throw badResponse('push-session create: next_expected_row_ordinal must be 0');
   if (created.canonical_request_hash !== undefined && created.canonical_request_hash !== hash) {
     throw badResponse('push-session create: echoed canonical_request_hash differs from ours');
@@ -189,7 +233,7 @@ async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[
     // A chunk's body is built while the previous chunk is in flight (chunks still go one at a
     // time, in order: the server rejects a chunk out of order).
     const build = (start: number) => buildChunk(rows, start, size);
-    for (let chunk = rows.length ? build(0) : null; chunk; ) {
+    for (let chunk = rows.length ? build(0) : null; chunk;) {
       ctx.setPhase('pushing', { done: chunk.start, total: rows.length });
       const pending = uploadPushChunkText(ctx.transport, pushId, chunk.start, chunk.body);
       pending.catch(() => {}); // awaited below
@@ -243,7 +287,10 @@ export interface CommittedRows {
 export async function fetchCommittedRows(ctx: EngineContext, header: OutboxHeader, meta: CommittedBundleMeta): Promise<CommittedRows> {
   const limits = ctx.capabilities?.bundle_limits ?? {};
   const wanted = limits.default_rows_per_committed_bundle_chunk ?? DEFAULT_COMMITTED_ROWS;
-  const maxRows = Math.max(1, limits.max_rows_per_committed_bundle_chunk ? Math.min(wanted, limits.max_rows_per_committed_bundle_chunk) : wanted);
+  const maxRows = Math.max(
+    1,
+    limits.max_rows_per_committed_bundle_chunk ? Math.min(wanted, limits.max_rows_per_committed_bundle_chunk) : wanted,
+  );
   const rows: BundleRow[] = [];
   let after: number | undefined;
   for (;;) {
@@ -254,7 +301,8 @@ export async function fetchCommittedRows(ctx: EngineContext, header: OutboxHeade
       throw badResponse('committed rows: metadata differs from the commit');
     }
     const expectedNext = page.rows.length ? (after ?? -1) + page.rows.length : (after ?? 0);
-    if (page.next_row_ordinal !== expectedNext) throw badResponse(`committed rows: next_row_ordinal ${page.next_row_ordinal} is not ${expectedNext}`);
+    if (page.next_row_ordinal !== expectedNext)
+      throw badResponse(`committed rows: next_row_ordinal ${page.next_row_ordinal} is not ${expectedNext}`);
     if (page.has_more && page.rows.length === 0) throw badResponse('committed rows: has_more with no rows');
     rows.push(...page.rows);
     if (!page.has_more) break;
@@ -262,7 +310,8 @@ export async function fetchCommittedRows(ctx: EngineContext, header: OutboxHeade
   }
   if (rows.length !== meta.row_count) throw badResponse(`committed rows: got ${rows.length} rows, row_count is ${meta.row_count}`);
   for (const [i, r] of rows.entries()) {
-    if (r.row_version !== meta.bundle_seq) throw badResponse(`committed row ${i}: row_version ${r.row_version} is not bundle_seq ${meta.bundle_seq}`);
+    if (r.row_version !== meta.bundle_seq)
+      throw badResponse(`committed row ${i}: row_version ${r.row_version} is not bundle_seq ${meta.bundle_seq}`);
   }
   const modelOf = (table: unknown) => (typeof table === 'string' ? ctx.model.byName.get(table) : undefined);
   // Verify in the material of the dialect the server is believed to speak first, then the other.
@@ -296,14 +345,19 @@ export async function fetchCommittedRows(ctx: EngineContext, header: OutboxHeade
  * (exact, else a typed error naming table, key and column), and each payload's canonical text for
  * the replay's comparison with what we pushed.
  */
-async function canonicalCommittedRows(ctx: EngineContext, rows: BundleRow[], modelOf: (table: unknown) => TableModel | undefined): Promise<CommittedRows> {
+async function canonicalCommittedRows(
+  ctx: EngineContext,
+  rows: BundleRow[],
+  modelOf: (table: unknown) => TableModel | undefined,
+): Promise<CommittedRows> {
   const out = rows.map((r, i) => {
     const t = modelOf(r.table);
     if (!t || r.op === 'DELETE') return r;
     try {
       return { ...r, payload: canonicalPayloadOf(t, r.payload) as WirePayload };
     } catch (e) {
-      if (e instanceof WireValueError) throw inboundValueError(t, wireKeyToKeyJson(t, r.key, `committed row ${i}`), e, `committed row ${i}`);
+      if (e instanceof WireValueError)
+        throw inboundValueError(t, wireKeyToKeyJson(t, r.key, `committed row ${i}`), e, `committed row ${i}`);
       throw e;
     }
   });
@@ -340,7 +394,13 @@ export function replayCommitted(
     const t = tableOf(ctx, r.schema, r.table, where);
     if (r.op !== 'INSERT' && r.op !== 'UPDATE' && r.op !== 'DELETE') throw badResponse(`${where}: unknown op ${JSON.stringify(r.op)}`);
     if (r.op !== 'DELETE') checkWirePayloadShape(t, r.payload, where);
-    return { t, keyJson: wireKeyToKeyJson(t, r.key, where), op: r.op, payload: r.payload ?? null, payloadText: committed.payloadTexts?.[i] ?? null };
+    return {
+      t,
+      keyJson: wireKeyToKeyJson(t, r.key, where),
+      op: r.op,
+      payload: r.payload ?? null,
+      payloadText: committed.payloadTexts?.[i] ?? null,
+    };
   });
   applyTransaction(ctx.db, () => {
     // Capture is off in here, so the dirty set cannot grow: when it is empty (no edit since the
@@ -437,7 +497,11 @@ const precomputedHashes = new WeakMap<readonly OutboxRow[], { seq: number; mater
  * timestamps as PostgreSQL renders them), or as sent (`sent`: a server that echoes values), in
  * the material of the server's dialect (both when it is not known yet). Null: not proven.
  */
-async function committedAsPushed(ctx: EngineContext, rows: readonly OutboxRow[], meta: CommittedBundleMeta): Promise<'committed' | 'sent' | null> {
+async function committedAsPushed(
+  ctx: EngineContext,
+  rows: readonly OutboxRow[],
+  meta: CommittedBundleMeta,
+): Promise<'committed' | 'sent' | null> {
   const pre = precomputedHashes.get(rows);
   precomputedHashes.delete(rows);
   const dialect = serverDialect(ctx);
@@ -447,16 +511,29 @@ async function committedAsPushed(ctx: EngineContext, rows: readonly OutboxRow[],
   const jcs = async (): Promise<'committed' | 'sent' | null> => {
     const committedForm = await precomputed('jcs');
     if ((committedForm || (await asPushedBundleHash(rows, meta.bundle_seq, 'committed'))) === meta.bundle_hash) return 'committed';
-    if (rows.some((r) => r.committedText !== r.payloadText) && (await asPushedBundleHash(rows, meta.bundle_seq, 'sent')) === meta.bundle_hash) return 'sent';
+    if (
+      rows.some((r) => r.committedText !== r.payloadText) &&
+      (await asPushedBundleHash(rows, meta.bundle_seq, 'sent')) === meta.bundle_hash
+    )
+      return 'sent';
     return null;
   };
   const go = async (): Promise<'committed' | null> =>
-    ((await precomputed('go')) || (await goAsPushedBundleHash(rows, meta.bundle_seq, (name) => ctx.model.byName.get(name)!))) === meta.bundle_hash
+    ((await precomputed('go')) || (await goAsPushedBundleHash(rows, meta.bundle_seq, (name) => ctx.model.byName.get(name)!))) ===
+    meta.bundle_hash
       ? 'committed'
       : null;
   // The believed dialect's material first; the other one too unless a verified hash settled it.
   const order: ['jcs' | 'go', () => Promise<'committed' | 'sent' | null>][] =
-    dialect === 'go-json-numbers' ? [['go', go], ['jcs', jcs]] : [['jcs', jcs], ['go', go]];
+    dialect === 'go-json-numbers'
+      ? [
+          ['go', go],
+          ['jcs', jcs],
+        ]
+      : [
+          ['jcs', jcs],
+          ['go', go],
+        ];
   for (const [i, [name, check]] of order.entries()) {
     if (i > 0 && proven) break;
     const form = await check();
@@ -480,7 +557,8 @@ function checkGoConflictServerRow(ctx: EngineContext, detail: PushConflictDetail
   try {
     canonicalPayloadOf(t, detail.server_row, goPayloadMayBeRounded(detail.server_row));
   } catch (e) {
-    if (e instanceof WireValueError) throw inboundValueError(t, wireKeyToKeyJson(t, detail.key, 'push_conflict'), e, 'push_conflict server_row');
+    if (e instanceof WireValueError)
+      throw inboundValueError(t, wireKeyToKeyJson(t, detail.key, 'push_conflict'), e, 'push_conflict server_row');
     throw e;
   }
 }
@@ -488,7 +566,11 @@ function checkGoConflictServerRow(ctx: EngineContext, detail: PushConflictDetail
 /** Keys with a pending local edit, as `table\0key_json`. */
 function readDirtyKeys(ctx: EngineContext): Set<string> {
   const rows = JSON.parse(
-    String(selectCached(ctx.db, 'SELECT json_group_array(table_name || char(0) || key_json) FROM _sync_dirty_rows WHERE schema_name = ?', [ctx.schema])),
+    String(
+      selectCached(ctx.db, 'SELECT json_group_array(table_name || char(0) || key_json) FROM _sync_dirty_rows WHERE schema_name = ?', [
+        ctx.schema,
+      ]),
+    ),
   ) as string[];
   return new Set(rows);
 }
@@ -573,7 +655,11 @@ export async function pushPending(ctx: EngineContext, userId: string): Promise<P
       ctx.applied(touched);
       return { outcome: 'committed', bundleSeq: meta.bundle_seq, rowCount: rows.length, conflicts };
     }
-    const committed = await fetchCommittedRows(ctx, header, meta.row_count ? meta : { ...meta, row_count: await committedRowCount(ctx, meta) });
+    const committed = await fetchCommittedRows(
+      ctx,
+      header,
+      meta.row_count ? meta : { ...meta, row_count: await committedRowCount(ctx, meta) },
+    );
     const touched = replayCommitted(ctx, header, meta, committed, rows);
     ctx.applied(touched);
     return { outcome: 'committed', bundleSeq: meta.bundle_seq, rowCount: committed.rows.length, conflicts };

@@ -42,7 +42,10 @@ export async function resumeSourceRecovery(ctx: EngineContext): Promise<void> {
   ctx.setPhase('recovering');
   await rebuildFromSnapshot(ctx, {
     localIntents: 'keep',
-    replacement: { newSourceId: op.replacementSourceId ?? ctx.newSourceId(), reason: (op.reason ?? 'source_retired') as SourceReplacementReason },
+    replacement: {
+      newSourceId: op.replacementSourceId ?? ctx.newSourceId(),
+      reason: (op.reason ?? 'source_retired') as SourceReplacementReason,
+    },
   });
 }
 

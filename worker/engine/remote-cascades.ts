@@ -29,7 +29,11 @@ const actionRefsCache = new WeakMap<TableModel, CascadeRef[]>();
 function actionRefs(ctx: EngineContext, t: TableModel): CascadeRef[] {
   let refs = actionRefsCache.get(t);
   if (refs) return refs;
-  const list = ctx.db.exec({ sql: `PRAGMA foreign_key_list(${quoteIdent(t.table)})`, rowMode: 'object', returnValue: 'resultRows' }) as Record<string, unknown>[];
+  const list = ctx.db.exec({
+    sql: `PRAGMA foreign_key_list(${quoteIdent(t.table)})`,
+    rowMode: 'object',
+    returnValue: 'resultRows',
+  }) as Record<string, unknown>[];
   const byId = new Map<number, Record<string, unknown>[]>();
   for (const r of list) byId.set(Number(r.id), [...(byId.get(Number(r.id)) ?? []), r]);
   refs = [];
@@ -51,7 +55,12 @@ function actionRefs(ctx: EngineContext, t: TableModel): CascadeRef[] {
  * since). The server's later history never rewrites that row back, so the device must take the
  * server's state from a snapshot after this bundle.
  */
-export function parentDeleteHitsNewerRows(ctx: EngineContext, applying: readonly Pick<DecodedRow, 't' | 'keyJson' | 'op'>[], seq: number, gated = true): boolean {
+export function parentDeleteHitsNewerRows(
+  ctx: EngineContext,
+  applying: readonly Pick<DecodedRow, 't' | 'keyJson' | 'op'>[],
+  seq: number,
+  gated = true,
+): boolean {
   // Nothing is known above this bundle (the usual pull): no row can be hit.
   const known = gated ? highestKnownVersion.get(ctx) : undefined;
   if (known !== undefined && known <= seq) return false;
@@ -107,7 +116,10 @@ const highestKnownVersion = new WeakMap<EngineContext, number>();
  * of its checkpoint (its own commits, conflict answers) can be hit. Called when a pull starts.
  */
 export function noteHighestKnownVersion(ctx: EngineContext): void {
-  highestKnownVersion.set(ctx, Number(ctx.db.selectValue('SELECT COALESCE(MAX(row_version), 0) FROM _sync_row_state WHERE schema_name = ?', [ctx.schema])));
+  highestKnownVersion.set(
+    ctx,
+    Number(ctx.db.selectValue('SELECT COALESCE(MAX(row_version), 0) FROM _sync_row_state WHERE schema_name = ?', [ctx.schema])),
+  );
 }
 
 /** Single-column ON DELETE CASCADE references of `t` to synced tables' sync keys. */
@@ -173,7 +185,9 @@ export function staleCascadeRemovedKnownRows(ctx: EngineContext, since: number):
   if (known !== undefined && known <= since) return false;
   for (const t of ctx.model.tables) {
     if (cascadeRefs(ctx, t).length === 0) continue;
-    const key = t.key.uuidAsBlob ? `unhex(json_extract(r.key_json, '$.${t.key.wireName}'))` : `json_extract(r.key_json, '$.${t.key.wireName}')`;
+    const key = t.key.uuidAsBlob
+      ? `unhex(json_extract(r.key_json, '$.${t.key.wireName}'))`
+      : `json_extract(r.key_json, '$.${t.key.wireName}')`;
     const found = ctx.db.selectValue(
       `SELECT EXISTS (SELECT 1 FROM _sync_row_state r
          WHERE r.schema_name = ?1 AND r.table_name = ?2 AND r.deleted = 0 AND r.row_version > ?3

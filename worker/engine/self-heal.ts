@@ -128,7 +128,13 @@ function heldRows(ctx: EngineContext): Held[] {
       rowMode: 'array',
       returnValue: 'resultRows',
     }) as unknown[][]
-  ).map(([table, keyJson, op, payload, ordinal]) => ({ table: String(table), keyJson: String(keyJson), op: String(op), payload: (payload as string | null) ?? null, ordinal: Number(ordinal) }));
+  ).map(([table, keyJson, op, payload, ordinal]) => ({
+    table: String(table),
+    keyJson: String(keyJson),
+    op: String(op),
+    payload: (payload as string | null) ?? null,
+    ordinal: Number(ordinal),
+  }));
 }
 
 /** Moves `rows` from the held set to the dirty set (a newer app edit of a key wins over it). */
@@ -141,7 +147,10 @@ function release(ctx: EngineContext, rows: Held[]): void {
               WHERE schema_name = ? AND table_name = ? AND key_json = ?`,
         bind: [ctx.schema, r.table, r.keyJson],
       });
-      ctx.db.exec({ sql: 'DELETE FROM _sync_held_changes WHERE schema_name = ? AND table_name = ? AND key_json = ?', bind: [ctx.schema, r.table, r.keyJson] });
+      ctx.db.exec({
+        sql: 'DELETE FROM _sync_held_changes WHERE schema_name = ? AND table_name = ? AND key_json = ?',
+        bind: [ctx.schema, r.table, r.keyJson],
+      });
     }
   });
 }
@@ -218,7 +227,8 @@ export async function isolateRefusedChanges(ctx: EngineContext, push: () => Prom
           bind: [ctx.schema, r.table, r.keyJson, r.op, r.payload],
         });
       });
-      if (t) dropped.push(lostRow(t, r.keyJson, 'unsyncable', appRowFromLocalPayload(t, r.payload), r.op as 'INSERT' | 'UPDATE' | 'DELETE'));
+      if (t)
+        dropped.push(lostRow(t, r.keyJson, 'unsyncable', appRowFromLocalPayload(t, r.payload), r.op as 'INSERT' | 'UPDATE' | 'DELETE'));
       size = heldRows(ctx).length;
     }
   } finally {

@@ -108,7 +108,8 @@ export function encodeSnapshotRows(ctx: EngineContext, chunk: SnapshotChunkRespo
     const t = tableOf(ctx, r.schema, r.table, where);
     const keyJson = wireKeyToKeyJson(t, r.key, where);
     const version = r.row_version;
-    if (typeof version !== 'number' || !Number.isSafeInteger(version) || version <= 0) throw badResponse(`${where}: row_version must be positive`);
+    if (typeof version !== 'number' || !Number.isSafeInteger(version) || version <= 0)
+      throw badResponse(`${where}: row_version must be positive`);
     const payload = r.payload;
     checkWirePayloadShape(t, payload, where);
     const values = new Array<JsonValue>(t.columns.length);
@@ -129,7 +130,12 @@ export function encodeSnapshotRows(ctx: EngineContext, chunk: SnapshotChunkRespo
     group.rows.push(values);
     group.states.push([keyJson, version]);
   }
-  return [...byTable].map(([t, g]) => ({ table: t.table, count: g.rows.length, rows: JSON.stringify(g.rows), states: JSON.stringify(g.states) }));
+  return [...byTable].map(([t, g]) => ({
+    table: t.table,
+    count: g.rows.length,
+    rows: JSON.stringify(g.rows),
+    states: JSON.stringify(g.states),
+  }));
 }
 
 /** A wire value as staged for its column (bundle pull stages rows the same way). */

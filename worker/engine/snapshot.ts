@@ -62,7 +62,8 @@ export function validateSnapshotSession(s: SnapshotSessionResponse): void {
     throw badResponse(`snapshot session: row_count ${s.row_count} must be non-negative`);
   }
   if (!isNonNegInt(s.snapshot_bundle_seq)) throw badResponse('snapshot session: snapshot_bundle_seq must be a non-negative integer');
-  if (s.row_count > 0 && s.snapshot_bundle_seq === 0) throw badResponse('snapshot session: missing snapshot_bundle_seq for non-empty row set');
+  if (s.row_count > 0 && s.snapshot_bundle_seq === 0)
+    throw badResponse('snapshot session: missing snapshot_bundle_seq for non-empty row set');
   if (typeof s.expires_at !== 'string' || !RFC3339.test(s.expires_at) || Number.isNaN(Date.parse(s.expires_at))) {
     throw badResponse(`snapshot session: expires_at ${JSON.stringify(s.expires_at)} is not an RFC3339/ISO-8601 instant`);
   }
@@ -72,11 +73,13 @@ export function validateSnapshotSession(s: SnapshotSessionResponse): void {
 export function validateSnapshotChunk(s: SnapshotSessionResponse, c: SnapshotChunkResponse, after: number): void {
   if (!c || typeof c !== 'object' || !Array.isArray(c.rows)) throw badResponse('snapshot chunk: rows missing');
   if (c.snapshot_id !== s.snapshot_id) throw badResponse('snapshot chunk: snapshot_id differs from the session');
-  if (c.rows.length > 0 && c.snapshot_bundle_seq === 0) throw badResponse('snapshot chunk: missing snapshot_bundle_seq for non-empty row set');
+  if (c.rows.length > 0 && c.snapshot_bundle_seq === 0)
+    throw badResponse('snapshot chunk: missing snapshot_bundle_seq for non-empty row set');
   if (c.snapshot_bundle_seq !== s.snapshot_bundle_seq) throw badResponse('snapshot chunk: snapshot_bundle_seq differs from the session');
   if (c.has_more && c.rows.length === 0) throw badResponse('snapshot chunk: has_more=true must include at least one row');
   const expected = after + c.rows.length;
-  if (c.next_row_ordinal !== expected) throw badResponse(`snapshot chunk: next_row_ordinal ${c.next_row_ordinal} does not match expected ${expected}`);
+  if (c.next_row_ordinal !== expected)
+    throw badResponse(`snapshot chunk: next_row_ordinal ${c.next_row_ordinal} does not match expected ${expected}`);
 }
 
 /** Creates a snapshot session, stages every chunk, and applies it in one transaction. */
@@ -84,7 +87,9 @@ export async function rebuildFromSnapshot(ctx: EngineContext, plan: SnapshotPlan
   const att = readAttachment(ctx.db);
   const session = await createSnapshotSession(
     ctx.transport,
-    plan.replacement ? { previousSourceId: att.currentSourceId, newSourceId: plan.replacement.newSourceId, reason: plan.replacement.reason } : undefined,
+    plan.replacement
+      ? { previousSourceId: att.currentSourceId, newSourceId: plan.replacement.newSourceId, reason: plan.replacement.reason }
+      : undefined,
   );
   validateSnapshotSession(session);
   try {
@@ -116,7 +121,8 @@ async function stage(ctx: EngineContext, s: SnapshotSessionResponse): Promise<vo
   const limits = ctx.capabilities?.bundle_limits ?? {};
   // Without an explicit option, ask for the server's largest chunk (bounded by max_bytes anyway):
   // each request costs a round trip plus the server's per-read overhead.
-  const wantRows = ctx.options.snapshotChunkRows ?? limits.max_rows_per_snapshot_chunk ?? limits.default_rows_per_snapshot_chunk ?? DEFAULT_CHUNK_ROWS;
+  const wantRows =
+    ctx.options.snapshotChunkRows ?? limits.max_rows_per_snapshot_chunk ?? limits.default_rows_per_snapshot_chunk ?? DEFAULT_CHUNK_ROWS;
   const maxRows = Math.max(1, limits.max_rows_per_snapshot_chunk ? Math.min(wantRows, limits.max_rows_per_snapshot_chunk) : wantRows);
   const wantBytes = ctx.options.snapshotChunkBytes ?? limits.default_bytes_per_snapshot_chunk ?? DEFAULT_CHUNK_BYTES;
   const maxBytes = limits.max_bytes_per_snapshot_chunk ? Math.min(wantBytes, limits.max_bytes_per_snapshot_chunk) : wantBytes;
@@ -141,7 +147,8 @@ async function stage(ctx: EngineContext, s: SnapshotSessionResponse): Promise<vo
     validateSnapshotChunk(s, chunk, after);
     // Checked per chunk, not only at the end: a server streaming rows beyond its announced count
     // would otherwise be downloaded and staged until it stopped.
-    if (chunk.next_row_ordinal > s.row_count) throw badResponse(`snapshot: chunk ends at row ${chunk.next_row_ordinal}, session announced ${s.row_count}`);
+    if (chunk.next_row_ordinal > s.row_count)
+      throw badResponse(`snapshot: chunk ends at row ${chunk.next_row_ordinal}, session announced ${s.row_count}`);
     if (chunk.has_more) {
       if (inflight.length && inflight[0]!.after !== chunk.next_row_ordinal) inflight.length = 0;
       fill(chunk.next_row_ordinal);
@@ -184,7 +191,8 @@ function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: Snapsh
       rowMode: 'array',
       returnValue: 'resultRows',
     }) as unknown[][];
-    for (const r of [...outbox, ...dirty]) intents.push({ table: String(r[0]), keyJson: String(r[1]), payload: (r[2] as string | null) ?? null });
+    for (const r of [...outbox, ...dirty])
+      intents.push({ table: String(r[0]), keyJson: String(r[1]), payload: (r[2] as string | null) ?? null });
 
     if (plan.localIntents === 'discard') {
       discarded = dirty.length + outbox.length;
@@ -198,7 +206,8 @@ function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: Snapsh
     // Children before parents, so cascades have nothing left to visit; an empty table (a fresh
     // device) is not touched at all.
     for (const t of [...ctx.model.tables].reverse()) {
-      if (selectCached(ctx.db, `SELECT EXISTS (SELECT 1 FROM ${quoteIdent(t.table)})`, []) === 1) ctx.db.exec(`DELETE FROM ${quoteIdent(t.table)}`);
+      if (selectCached(ctx.db, `SELECT EXISTS (SELECT 1 FROM ${quoteIdent(t.table)})`, []) === 1)
+        ctx.db.exec(`DELETE FROM ${quoteIdent(t.table)}`);
       touched.add(t.table);
     }
     ctx.db.exec({ sql: 'DELETE FROM _sync_row_state WHERE schema_name = ?', bind: [ctx.schema] });
@@ -219,7 +228,10 @@ function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: Snapsh
         else if (!deleteUnlessRefused(ctx, t, () => deleteLocalRow(ctx, t, i.keyJson)) && dirtyKeys.has(`${i.table}\u0000${i.keyJson}`)) {
           // The snapshot holds a row below this one that the server would not let the delete
           // remove (NO ACTION / RESTRICT): the delete cannot be kept.
-          ctx.db.exec({ sql: "DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ? AND payload IS NULL", bind: [ctx.schema, i.table, i.keyJson] });
+          ctx.db.exec({
+            sql: 'DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ? AND payload IS NULL',
+            bind: [ctx.schema, i.table, i.keyJson],
+          });
           lost.push(lostRow(t, i.keyJson, 'delete_refused', null, 'DELETE'));
         }
       }
@@ -248,5 +260,11 @@ function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: Snapsh
   });
   ctx.applied(touched);
   ctx.rowsLost(lost);
-  return { snapshotBundleSeq: s.snapshot_bundle_seq, rowCount: s.row_count, keptIntents: kept, discardedIntents: discarded, tables: [...touched] };
+  return {
+    snapshotBundleSeq: s.snapshot_bundle_seq,
+    rowCount: s.row_count,
+    keptIntents: kept,
+    discardedIntents: discarded,
+    tables: [...touched],
+  };
 }

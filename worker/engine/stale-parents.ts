@@ -22,8 +22,12 @@ export function dropChildrenOfLaterDeletedParents(ctx: EngineContext, seq: numbe
   dropForeignKeyViolations(ctx, ({ child, rowid, childKeyJson, parentTable, fkid }) => {
     const p = ctx.model.byName.get(parentTable);
     if (!p) return false;
-    const fk = (ctx.db.exec({ sql: `PRAGMA foreign_key_list(${quoteIdent(child.table)})`, rowMode: 'object', returnValue: 'resultRows' }) as Record<string, unknown>[])
-      .filter((r) => Number(r.id) === fkid);
+    const fk = (
+      ctx.db.exec({ sql: `PRAGMA foreign_key_list(${quoteIdent(child.table)})`, rowMode: 'object', returnValue: 'resultRows' }) as Record<
+        string,
+        unknown
+      >[]
+    ).filter((r) => Number(r.id) === fkid);
     // Only single-column references to the parent's sync key can be matched to its row_state.
     if (fk.length !== 1 || (fk[0]!.to !== null && String(fk[0]!.to) !== p.key.name)) return false;
     const value = `src.${quoteIdent(String(fk[0]!.from))}`;

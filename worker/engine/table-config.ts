@@ -86,7 +86,8 @@ export function loadSchemaModel(db: Database, tables: readonly SyncedTable[]): S
     const lower = cfg.table.toLowerCase();
     if (seen.has(lower)) throw configError(`table "${cfg.table}" is registered twice`);
     seen.add(lower);
-    if (!/^[a-z0-9_]+$/.test(cfg.table)) throw configError(`table "${cfg.table}" must match [a-z0-9_]+ (lowercase) to be a remote table name`);
+    if (!/^[a-z0-9_]+$/.test(cfg.table))
+      throw configError(`table "${cfg.table}" must match [a-z0-9_]+ (lowercase) to be a remote table name`);
 
     const cols = db.exec({
       sql: `PRAGMA table_info(${quoteIdent(cfg.table)})`,
@@ -164,7 +165,9 @@ export function loadSchemaModel(db: Database, tables: readonly SyncedTable[]): S
     const refs = fkRefs.get(m.table.toLowerCase()) ?? [];
     for (const r of refs) {
       if (!seen.has(r.to)) {
-        throw configError(`managed tables are not FK-closed: ${m.table}.${r.from} -> ${r.to}.${r.toColumn} references a table that is not synced`);
+        throw configError(
+          `managed tables are not FK-closed: ${m.table}.${r.from} -> ${r.to}.${r.toColumn} references a table that is not synced`,
+        );
       }
       if (r.to !== m.table.toLowerCase()) {
         const parent = models.find((p) => p.table.toLowerCase() === r.to)!;

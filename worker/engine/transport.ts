@@ -113,7 +113,9 @@ export class SyncTransport {
       } catch (e) {
         if (!(e instanceof SyncError) || spec.retry === false || spec.signal?.aborted) throw e;
         if (CAPACITY_CODES.has(e.code)) {
-          const wait = (parseRetryAfter(retryAfterOf(e)) ?? this.capacity.fallbackDelayMs) * (1 + this.clock.random() * this.capacity.positiveJitterRatio);
+          const wait =
+            (parseRetryAfter(retryAfterOf(e)) ?? this.capacity.fallbackDelayMs) *
+            (1 + this.clock.random() * this.capacity.positiveJitterRatio);
           if (this.clock.now() - started + wait > this.capacity.maxWaitMs) throw e;
           await this.clock.sleep(wait, spec.signal);
           attempt = 0;
@@ -126,7 +128,10 @@ export class SyncTransport {
         }
         const base = Math.min(this.retry.maxDelayMs, this.retry.initialDelayMs * 2 ** (attempt - 1));
         const retryAfter = parseRetryAfter(retryAfterOf(e));
-        const delay = retryAfter !== null ? Math.min(retryAfter, this.retry.maxDelayMs * 4) : base * (1 + (this.clock.random() * 2 - 1) * this.retry.jitter);
+        const delay =
+          retryAfter !== null
+            ? Math.min(retryAfter, this.retry.maxDelayMs * 4)
+            : base * (1 + (this.clock.random() * 2 - 1) * this.retry.jitter);
         await this.clock.sleep(delay, spec.signal);
       }
     }

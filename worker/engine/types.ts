@@ -103,15 +103,7 @@ export interface EngineClock {
 
 /** What the engine is doing right now. */
 export type SyncPhase =
-  | 'idle'
-  | 'attaching'
-  | 'pushing'
-  | 'pulling'
-  | 'hydrating'
-  | 'recovering'
-  | 'detaching'
-  | 'auth_required'
-  | 'closed';
+  'idle' | 'attaching' | 'pushing' | 'pulling' | 'hydrating' | 'recovering' | 'detaching' | 'auth_required' | 'closed';
 
 /** An error as reported in status and events: a stable `code` plus a human message. */
 export interface SyncErrorInfo {

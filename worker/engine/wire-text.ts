@@ -211,8 +211,21 @@ export function tableNameText(t: TableModel): string {
 /** Appends one row of the `canonical_request_hash` material (`pushRequestHashMaterial`'s element). */
 function pushHashItem(out: string[], r: PushRowText, ordinal: number): void {
   out.push(
-    '{"base_row_version":"', String(r.baseRowVersion), '","key":', r.keyText, ',"op":"', r.op, '","payload":',
-    r.op === 'DELETE' ? 'null' : r.payloadText, ',"row_ordinal":"', String(ordinal), '","schema":', r.schemaText, ',"table":', r.tableText, '}',
+    '{"base_row_version":"',
+    String(r.baseRowVersion),
+    '","key":',
+    r.keyText,
+    ',"op":"',
+    r.op,
+    '","payload":',
+    r.op === 'DELETE' ? 'null' : r.payloadText,
+    ',"row_ordinal":"',
+    String(ordinal),
+    '","schema":',
+    r.schemaText,
+    ',"table":',
+    r.tableText,
+    '}',
   );
 }
 
@@ -229,7 +242,18 @@ export function pushRequestHashOf(rows: readonly PushRowText[]): Promise<string>
 
 /** Appends one row of a push chunk body (`PushRow` as JSON; DELETE rows carry no payload member). */
 export function pushBodyRow(out: string[], r: PushRowText): void {
-  out.push('{"schema":', r.schemaText, ',"table":', r.tableText, ',"key":', r.keyText, ',"op":"', r.op, '","base_row_version":', String(r.baseRowVersion));
+  out.push(
+    '{"schema":',
+    r.schemaText,
+    ',"table":',
+    r.tableText,
+    ',"key":',
+    r.keyText,
+    ',"op":"',
+    r.op,
+    '","base_row_version":',
+    String(r.baseRowVersion),
+  );
   if (r.op === 'DELETE') out.push('}');
   else out.push(',"payload":', r.payloadText, '}');
 }
@@ -246,8 +270,19 @@ export function asPushedBundleHash(rows: readonly PushedRowText[], seq: number, 
     const r = rows[i]!;
     if (i > 0) out.push(',');
     out.push(
-      '{"key":', r.keyText, ',"op":"', r.op, '","payload":', r.op === 'DELETE' ? 'null' : form === 'committed' ? r.committedText : r.payloadText,
-      ',"row_ordinal":"', String(i), version, r.schemaText, ',"table":', r.tableText, '}',
+      '{"key":',
+      r.keyText,
+      ',"op":"',
+      r.op,
+      '","payload":',
+      r.op === 'DELETE' ? 'null' : form === 'committed' ? r.committedText : r.payloadText,
+      ',"row_ordinal":"',
+      String(i),
+      version,
+      r.schemaText,
+      ',"table":',
+      r.tableText,
+      '}',
     );
   }
   out.push(']');

@@ -82,7 +82,9 @@ export function formatWhen(value: string | null | undefined, dateOnly = false): 
   if (!value) return '';
   const date = new Date(value.includes('T') ? value : value.replace(' ', 'T'));
   if (Number.isNaN(date.getTime())) return value;
-  return dateOnly ? date.toLocaleDateString(undefined, { dateStyle: 'medium' }) : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return dateOnly
+    ? date.toLocaleDateString(undefined, { dateStyle: 'medium' })
+    : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
 /** "1 task", "2 tasks": a count with its noun, pluralised with -s. */

@@ -32,16 +32,22 @@ export class Inspector {
   ) {
     const button = (label: string, testId: string, operation: () => Promise<unknown>): HTMLButtonElement =>
       h('button', { class: 'secondary small', 'data-testid': testId, onclick: () => void run(label, operation) }, label);
-    this.element = h('details', { class: 'card inspector', 'data-testid': 'inspector', open: true },
+    this.element = h(
+      'details',
+      { class: 'card inspector', 'data-testid': 'inspector', open: true },
       h('summary', {}, 'Inspector'),
       this.facts,
-      h('div', { class: 'row-actions' },
+      h(
+        'div',
+        { class: 'row-actions' },
         button('Push', 'inspector-push', () => db.sync.pushPending()),
         button('Pull', 'inspector-pull', () => db.sync.pullToStable()),
         button('Rebuild from server', 'inspector-hydrate', () => db.sync.hydrate()),
-        button('Add 500 sample tasks', 'inspector-sample', addSampleData)),
+        button('Add 500 sample tasks', 'inspector-sample', addSampleData),
+      ),
       h('h3', {}, 'Recent errors and conflicts'),
-      this.log);
+      this.log,
+    );
     void db.storage().then((storage) => {
       this.storage = storage;
       this.render();
@@ -79,7 +85,8 @@ export class Inspector {
     const fact = (label: string, value: string, testId: string): HTMLElement =>
       h('div', { class: 'fact' }, h('dt', {}, label), h('dd', { 'data-testid': testId }, value));
     const storage = this.storage;
-    setChildren(this.facts,
+    setChildren(
+      this.facts,
       fact('Pending changes', String(s?.pendingCount ?? '–'), 'inspector-pending'),
       fact('Checkpoint', String(s?.checkpoint ?? '–'), 'inspector-checkpoint'),
       fact('Source id', s?.sourceId || '–', 'inspector-source'),
@@ -88,12 +95,17 @@ export class Inspector {
       fact('Last sync', s?.lastSyncAt == null ? 'not yet in this session' : formatAgo(s.lastSyncAt), 'inspector-last-sync'),
       fact('Attach', this.attachOutcome, 'inspector-attach'),
       fact('This tab', this.db.role, 'inspector-role'),
-      fact('Storage', storage === null ? '–' : `${storage.kind}${storage.persisted ? ', persistent' : ''}`, 'inspector-storage'));
+      fact('Storage', storage === null ? '–' : `${storage.kind}${storage.persisted ? ', persistent' : ''}`, 'inspector-storage'),
+    );
     if (this.entries.length === 0) {
       setChildren(this.log, h('li', { class: 'empty' }, 'None so far.'));
       return;
     }
-    setChildren(this.log, ...this.entries.map((e) =>
-      h('li', { class: `log-${e.kind}` }, h('span', { class: 'muted small' }, new Date(e.at).toLocaleTimeString()), ' ', e.text)));
+    setChildren(
+      this.log,
+      ...this.entries.map((e) =>
+        h('li', { class: `log-${e.kind}` }, h('span', { class: 'muted small' }, new Date(e.at).toLocaleTimeString()), ' ', e.text),
+      ),
+    );
   }
 }

@@ -16,9 +16,12 @@ export class Notices {
 
   /** Shows a notice. */
   show(kind: NoticeKind, title: string, detail: string): void {
-    const notice = h('div', { class: `notice notice-${kind}`, 'data-testid': `notice-${kind}` },
+    const notice = h(
+      'div',
+      { class: `notice notice-${kind}`, 'data-testid': `notice-${kind}` },
       h('div', { class: 'notice-body' }, h('strong', {}, title), h('p', {}, detail)),
-      h('button', { class: 'icon-button', 'aria-label': 'Dismiss', onclick: () => notice.remove() }, '×'));
+      h('button', { class: 'icon-button', 'aria-label': 'Dismiss', onclick: () => notice.remove() }, '×'),
+    );
     this.element.prepend(notice);
     while (this.element.children.length > MAX_VISIBLE) this.element.lastElementChild!.remove();
     if (kind !== 'conflict') setTimeout(() => notice.remove(), FADE_AFTER_MS);

@@ -9,8 +9,12 @@ import { h } from './dom.ts';
 export class ProgressBar {
   private readonly fill = h('div', { class: 'progress-fill' });
   private readonly label = h('span', { class: 'progress-label' });
-  readonly element = h('div', { class: 'progress', hidden: true, 'data-testid': 'hydrate-progress', role: 'progressbar' },
-    h('div', { class: 'progress-track' }, this.fill), this.label);
+  readonly element = h(
+    'div',
+    { class: 'progress', hidden: true, 'data-testid': 'hydrate-progress', role: 'progressbar' },
+    h('div', { class: 'progress-track' }, this.fill),
+    this.label,
+  );
 
   /** New engine status. */
   update(status: SyncStatus | null): void {

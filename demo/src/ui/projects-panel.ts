@@ -17,22 +17,30 @@ export class ProjectsPanel {
   /** A project this tab just created: selected before the live query has delivered it. */
   private createdId: string | null = null;
 
-  constructor(private readonly store: DemoStore, private readonly onSelect: (project: ProjectRow | null) => void) {
+  constructor(
+    private readonly store: DemoStore,
+    private readonly onSelect: (project: ProjectRow | null) => void,
+  ) {
     const name = h('input', { placeholder: 'New project', required: true, maxlength: 80, 'data-testid': 'new-project-name' });
-    const form = h('form', {
-      class: 'inline-form',
-      onsubmit: (event: Event) => {
-        event.preventDefault();
-        const title = name.value.trim();
-        if (title === '') return;
-        name.value = '';
-        const color = projectColors[this.rows.length % projectColors.length]!;
-        void store.addProject(title, color).then((id) => {
-          this.createdId = id;
-          this.select(id);
-        });
+    const form = h(
+      'form',
+      {
+        class: 'inline-form',
+        onsubmit: (event: Event) => {
+          event.preventDefault();
+          const title = name.value.trim();
+          if (title === '') return;
+          name.value = '';
+          const color = projectColors[this.rows.length % projectColors.length]!;
+          void store.addProject(title, color).then((id) => {
+            this.createdId = id;
+            this.select(id);
+          });
+        },
       },
-    }, name, h('button', { type: 'submit', class: 'primary', 'data-testid': 'add-project' }, 'Add'));
+      name,
+      h('button', { type: 'submit', class: 'primary', 'data-testid': 'add-project' }, 'Add'),
+    );
     this.element = h('section', { class: 'card projects' }, h('h2', {}, 'Projects'), this.list, form);
     this.query = store.liveProjects((rows) => this.render(rows));
   }
@@ -54,15 +62,28 @@ export class ProjectsPanel {
     // Keep a valid selection: the first project when none (or a deleted one) is selected.
     const known = rows.some((r) => r.id === this.selectedId) || (this.selectedId !== null && this.selectedId === this.createdId);
     if (!known) this.selectedId = rows[0]?.id ?? null;
-    updateKeyedList(this.list, rows, (r) => r.id, (r) => JSON.stringify([r, r.id === this.selectedId]), (r) =>
-      h('li', {
-        class: r.id === this.selectedId ? 'project selected' : 'project',
-        'data-testid': 'project',
-        onclick: () => this.select(r.id),
-      },
-      h('span', { class: 'swatch', style: `background:${r.color ?? "#9ca3af"}` }),
-      h('span', { class: 'project-name' }, r.name),
-      h('span', { class: 'count', 'data-testid': 'project-open-count', title: `${r.open_count} open of ${countOf(r.task_count, 'task')}` }, `${r.open_count} open`)));
+    updateKeyedList(
+      this.list,
+      rows,
+      (r) => r.id,
+      (r) => JSON.stringify([r, r.id === this.selectedId]),
+      (r) =>
+        h(
+          'li',
+          {
+            class: r.id === this.selectedId ? 'project selected' : 'project',
+            'data-testid': 'project',
+            onclick: () => this.select(r.id),
+          },
+          h('span', { class: 'swatch', style: `background:${r.color ?? '#9ca3af'}` }),
+          h('span', { class: 'project-name' }, r.name),
+          h(
+            'span',
+            { class: 'count', 'data-testid': 'project-open-count', title: `${r.open_count} open of ${countOf(r.task_count, 'task')}` },
+            `${r.open_count} open`,
+          ),
+        ),
+    );
     if (rows.length === 0) this.list.replaceChildren(h('li', { class: 'empty' }, 'No projects yet.'));
     else this.list.querySelector('.empty')?.remove();
     // A just-created project is announced once its row arrives.

@@ -13,17 +13,29 @@ export interface StatusBarActions {
 }
 
 /** What the connection pill says. */
-export function connectionLabel(status: SyncStatus | null, browserOnline: boolean): { state: 'online' | 'offline' | 'syncing' | 'attention'; text: string } {
+export function connectionLabel(
+  status: SyncStatus | null,
+  browserOnline: boolean,
+): { state: 'online' | 'offline' | 'syncing' | 'attention'; text: string } {
   if (!browserOnline || (status !== null && !status.online)) return { state: 'offline', text: 'Offline' };
   if (status === null) return { state: 'syncing', text: 'Starting…' };
   switch (status.phase) {
-    case 'auth_required': return { state: 'attention', text: 'No token: press Sync now' };
-    case 'attaching': return { state: 'syncing', text: 'Connecting…' };
-    case 'pushing': case 'pulling': return { state: 'syncing', text: 'Syncing…' };
-    case 'hydrating': case 'recovering': return { state: 'syncing', text: 'Downloading…' };
-    case 'detaching': return { state: 'syncing', text: 'Signing out…' };
-    case 'closed': return { state: 'offline', text: 'Closed' };
-    case 'idle': return status.userId === null ? { state: 'attention', text: 'Not connected' } : { state: 'online', text: 'Online' };
+    case 'auth_required':
+      return { state: 'attention', text: 'No token: press Sync now' };
+    case 'attaching':
+      return { state: 'syncing', text: 'Connecting…' };
+    case 'pushing':
+    case 'pulling':
+      return { state: 'syncing', text: 'Syncing…' };
+    case 'hydrating':
+    case 'recovering':
+      return { state: 'syncing', text: 'Downloading…' };
+    case 'detaching':
+      return { state: 'syncing', text: 'Signing out…' };
+    case 'closed':
+      return { state: 'offline', text: 'Closed' };
+    case 'idle':
+      return status.userId === null ? { state: 'attention', text: 'Not connected' } : { state: 'online', text: 'Online' };
   }
 }
 
@@ -47,18 +59,33 @@ export class StatusBar {
     this.lastSyncKey = `oversqlite-demo:last-sync:${user}`;
     const remembered = Number(localStorage.getItem(this.lastSyncKey));
     this.lastSyncAt = Number.isFinite(remembered) && remembered > 0 ? remembered : null;
-    this.syncButton = h('button', {
-      class: 'secondary', 'data-testid': 'sync-button', title: 'Push local changes, then pull from the server',
-      onclick: () => {
-        this.syncButton.disabled = true;
-        void actions.syncNow().finally(() => this.render());
+    this.syncButton = h(
+      'button',
+      {
+        class: 'secondary',
+        'data-testid': 'sync-button',
+        title: 'Push local changes, then pull from the server',
+        onclick: () => {
+          this.syncButton.disabled = true;
+          void actions.syncNow().finally(() => this.render());
+        },
       },
-    }, 'Sync now');
+      'Sync now',
+    );
     const signOut = h('button', { class: 'ghost', 'data-testid': 'sign-out', onclick: () => void actions.signOut() }, 'Sign out');
-    this.element = h('header', { class: 'topbar' },
-      h('div', { class: 'brand' }, h('img', { src: './icon.svg', alt: '', width: 28, height: 28 }), h('span', {}, 'oversqlite'), h('span', { class: 'muted' }, 'demo')),
+    this.element = h(
+      'header',
+      { class: 'topbar' },
+      h(
+        'div',
+        { class: 'brand' },
+        h('img', { src: './icon.svg', alt: '', width: 28, height: 28 }),
+        h('span', {}, 'oversqlite'),
+        h('span', { class: 'muted' }, 'demo'),
+      ),
       h('div', { class: 'topbar-status' }, this.pill, this.pending, this.lastSync),
-      h('div', { class: 'topbar-actions' }, this.syncButton, h('span', { class: 'user-chip', 'data-testid': 'user' }, user), signOut));
+      h('div', { class: 'topbar-actions' }, this.syncButton, h('span', { class: 'user-chip', 'data-testid': 'user' }, user), signOut),
+    );
     addEventListener('online', () => this.setBrowserOnline(true));
     addEventListener('offline', () => this.setBrowserOnline(false));
     // Keeps "synced 5 s ago" honest without a status change.

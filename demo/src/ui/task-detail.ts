@@ -20,15 +20,29 @@ function dateInputValue(timestamp: string | null): string {
 /** The task detail panel. */
 export class TaskDetail {
   readonly element = h('section', { class: 'card detail', 'data-testid': 'task-detail' });
-  private readonly title = h('input', { class: 'title-input', maxlength: 200, 'aria-label': 'Title', title: 'Click to rename', 'data-testid': 'detail-title' });
+  private readonly title = h('input', {
+    class: 'title-input',
+    maxlength: 200,
+    'aria-label': 'Title',
+    title: 'Click to rename',
+    'data-testid': 'detail-title',
+  });
   private readonly notes = h('textarea', { rows: 4, placeholder: 'Notes', 'aria-label': 'Notes', 'data-testid': 'detail-notes' });
   private readonly done = h('input', { type: 'checkbox', 'data-testid': 'detail-done' });
-  private readonly priority = h('select', { 'aria-label': 'Priority', 'data-testid': 'detail-priority' },
-    ...priorities.map((label, value) => h('option', { value }, label)));
+  private readonly priority = h(
+    'select',
+    { 'aria-label': 'Priority', 'data-testid': 'detail-priority' },
+    ...priorities.map((label, value) => h('option', { value }, label)),
+  );
   private readonly due = h('input', { type: 'date', 'aria-label': 'Due date', 'data-testid': 'detail-due' });
   private readonly updated = h('p', { class: 'muted small' });
   private readonly comments = h('ul', { class: 'comments', 'data-testid': 'comments' });
-  private readonly commentInput = h('input', { placeholder: 'Write a comment…', required: true, maxlength: 1000, 'data-testid': 'new-comment' });
+  private readonly commentInput = h('input', {
+    placeholder: 'Write a comment…',
+    required: true,
+    maxlength: 1000,
+    'data-testid': 'new-comment',
+  });
   private taskId: string | null = null;
   private queries: LiveQuery[] = [];
 
@@ -46,7 +60,9 @@ export class TaskDetail {
     this.notes.addEventListener('change', () => save({ notes: this.notes.value }));
     this.done.addEventListener('change', () => save({ done: this.done.checked ? 1 : 0 }));
     this.priority.addEventListener('change', () => save({ priority: Number(this.priority.value) }));
-    this.due.addEventListener('change', () => save({ due_at: this.due.value === '' ? null : new Date(`${this.due.value}T00:00`).toISOString() }));
+    this.due.addEventListener('change', () =>
+      save({ due_at: this.due.value === '' ? null : new Date(`${this.due.value}T00:00`).toISOString() }),
+    );
     this.show(null);
   }
 
@@ -60,36 +76,62 @@ export class TaskDetail {
       setChildren(this.element, h('p', { class: 'empty' }, 'Select a task to see its details and comments.'));
       return;
     }
-    const form = h('form', {
-      class: 'inline-form',
-      onsubmit: (event: Event) => {
-        event.preventDefault();
-        const body = this.commentInput.value.trim();
-        if (body === '') return;
-        this.commentInput.value = '';
-        void this.store.addComment(taskId, body);
+    const form = h(
+      'form',
+      {
+        class: 'inline-form',
+        onsubmit: (event: Event) => {
+          event.preventDefault();
+          const body = this.commentInput.value.trim();
+          if (body === '') return;
+          this.commentInput.value = '';
+          void this.store.addComment(taskId, body);
+        },
       },
-    }, this.commentInput, h('button', { type: 'submit', class: 'primary', 'data-testid': 'add-comment' }, 'Comment'));
-    const rename = h('button', {
-      type: 'button', class: 'icon-button rename', 'aria-label': 'Rename task', title: 'Rename task', 'data-testid': 'rename-task',
-      onclick: () => {
-        this.title.focus();
-        this.title.select();
+      this.commentInput,
+      h('button', { type: 'submit', class: 'primary', 'data-testid': 'add-comment' }, 'Comment'),
+    );
+    const rename = h(
+      'button',
+      {
+        type: 'button',
+        class: 'icon-button rename',
+        'aria-label': 'Rename task',
+        title: 'Rename task',
+        'data-testid': 'rename-task',
+        onclick: () => {
+          this.title.focus();
+          this.title.select();
+        },
       },
-    }, '✎');
-    setChildren(this.element,
+      '✎',
+    );
+    setChildren(
+      this.element,
       h('div', { class: 'title-row' }, this.title, rename),
       h('p', { class: 'hint' }, 'Click the title (or ✎) to rename; edits save when you leave a field.'),
-      h('div', { class: 'field-row' },
+      h(
+        'div',
+        { class: 'field-row' },
         h('label', { class: 'check' }, this.done, 'Done'),
         h('label', {}, 'Priority', this.priority),
-        h('label', {}, 'Due', this.due)),
+        h('label', {}, 'Due', this.due),
+      ),
       this.notes,
       this.updated,
-      h('div', { class: 'row-actions' }, h('button', { class: 'ghost danger small', 'data-testid': 'delete-task', onclick: () => void this.store.deleteTask(taskId) }, 'Delete task')),
+      h(
+        'div',
+        { class: 'row-actions' },
+        h(
+          'button',
+          { class: 'ghost danger small', 'data-testid': 'delete-task', onclick: () => void this.store.deleteTask(taskId) },
+          'Delete task',
+        ),
+      ),
       h('h3', {}, 'Comments'),
       this.comments,
-      form);
+      form,
+    );
     this.comments.replaceChildren();
     this.queries.push(
       this.store.liveTask(taskId, (rows) => this.renderTask(rows[0] ?? null)),
@@ -109,7 +151,7 @@ export class TaskDetail {
       if (document.activeElement !== input && input.value !== value) input.value = value;
     };
     set(this.title, task.title);
-    set(this.notes, task.notes ?? "");
+    set(this.notes, task.notes ?? '');
     set(this.priority, String(task.priority));
     set(this.due, dateInputValue(task.due_at));
     this.done.checked = task.done === 1;
@@ -122,10 +164,19 @@ export class TaskDetail {
       return;
     }
     this.comments.querySelector('.empty')?.remove();
-    updateKeyedList(this.comments, rows, (c) => c.id, (c) => JSON.stringify(c), (c) =>
-      h('li', { class: 'comment', 'data-testid': 'comment' },
-        h('p', {}, c.body),
-        h('span', { class: 'muted small' }, formatWhen(c.created_at)),
-        h('button', { class: 'icon-button', 'aria-label': 'Delete comment', onclick: () => void this.store.deleteComment(c.id) }, '×')));
+    updateKeyedList(
+      this.comments,
+      rows,
+      (c) => c.id,
+      (c) => JSON.stringify(c),
+      (c) =>
+        h(
+          'li',
+          { class: 'comment', 'data-testid': 'comment' },
+          h('p', {}, c.body),
+          h('span', { class: 'muted small' }, formatWhen(c.created_at)),
+          h('button', { class: 'icon-button', 'aria-label': 'Delete comment', onclick: () => void this.store.deleteComment(c.id) }, '×'),
+        ),
+    );
   }
 }

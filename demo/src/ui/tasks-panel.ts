@@ -21,27 +21,41 @@ export class TasksPanel {
   private selectedTaskId: string | null = null;
   private rows: TaskRow[] = [];
 
-  constructor(private readonly store: DemoStore, private readonly onOpenTask: (taskId: string | null) => void) {
+  constructor(
+    private readonly store: DemoStore,
+    private readonly onOpenTask: (taskId: string | null) => void,
+  ) {
     const title = h('input', { placeholder: 'Add a task…', required: true, maxlength: 200, 'data-testid': 'new-task-title' });
-    const priority = h('select', { 'data-testid': 'new-task-priority', 'aria-label': 'Priority' },
-      ...priorities.map((label, value) => h('option', { value, selected: value === 0 }, label)));
-    this.form = h('form', {
-      class: 'inline-form add-task',
-      onsubmit: (event: Event) => {
-        event.preventDefault();
-        const text = title.value.trim();
-        if (text === '') return;
-        if (this.project === null) {
-          // The form is hidden without a project; should it be submitted anyway, say why nothing happens.
-          this.list.replaceChildren(h('li', { class: 'empty', role: 'alert' }, 'Tasks belong to a project: create one under Projects first.'));
-          return;
-        }
-        const chosen = Number(priority.value);
-        title.value = '';
-        priority.value = '0';
-        void store.addTask(this.project.id, text, chosen);
+    const priority = h(
+      'select',
+      { 'data-testid': 'new-task-priority', 'aria-label': 'Priority' },
+      ...priorities.map((label, value) => h('option', { value, selected: value === 0 }, label)),
+    );
+    this.form = h(
+      'form',
+      {
+        class: 'inline-form add-task',
+        onsubmit: (event: Event) => {
+          event.preventDefault();
+          const text = title.value.trim();
+          if (text === '') return;
+          if (this.project === null) {
+            // The form is hidden without a project; should it be submitted anyway, say why nothing happens.
+            this.list.replaceChildren(
+              h('li', { class: 'empty', role: 'alert' }, 'Tasks belong to a project: create one under Projects first.'),
+            );
+            return;
+          }
+          const chosen = Number(priority.value);
+          title.value = '';
+          priority.value = '0';
+          void store.addTask(this.project.id, text, chosen);
+        },
       },
-    }, title, priority, h('button', { type: 'submit', class: 'primary', 'data-testid': 'add-task' }, 'Add'));
+      title,
+      priority,
+      h('button', { type: 'submit', class: 'primary', 'data-testid': 'add-task' }, 'Add'),
+    );
     this.element = h('section', { class: 'card tasks' }, this.header, this.form, this.list);
     this.showProject(null);
   }
@@ -59,7 +73,9 @@ export class TasksPanel {
     this.form.hidden = project === null;
     this.openTask(null);
     if (project === null) {
-      this.list.append(h('li', { class: 'empty', 'data-testid': 'no-project' }, 'Tasks belong to a project: create one under Projects to start.'));
+      this.list.append(
+        h('li', { class: 'empty', 'data-testid': 'no-project' }, 'Tasks belong to a project: create one under Projects to start.'),
+      );
       return;
     }
     this.query = this.store.liveTasks(project.id, (rows) => this.render(rows));
@@ -82,14 +98,26 @@ export class TasksPanel {
       setChildren(this.header, h('h2', {}, 'Tasks'));
       return;
     }
-    setChildren(this.header,
-      h('h2', { 'data-testid': 'project-title' }, h('span', { class: 'swatch', style: `background:${project.color ?? "#9ca3af"}` }), project.name),
-      h('button', {
-        class: 'ghost danger small',
-        onclick: () => {
-          if (confirm(`Delete “${project.name}” with its ${countOf(project.task_count, 'task')}?`)) void this.store.deleteProject(project.id);
+    setChildren(
+      this.header,
+      h(
+        'h2',
+        { 'data-testid': 'project-title' },
+        h('span', { class: 'swatch', style: `background:${project.color ?? '#9ca3af'}` }),
+        project.name,
+      ),
+      h(
+        'button',
+        {
+          class: 'ghost danger small',
+          onclick: () => {
+            if (confirm(`Delete “${project.name}” with its ${countOf(project.task_count, 'task')}?`))
+              void this.store.deleteProject(project.id);
+          },
         },
-      }, 'Delete project'));
+        'Delete project',
+      ),
+    );
   }
 
   private render(rows: TaskRow[]): void {
@@ -98,7 +126,13 @@ export class TasksPanel {
       this.list.replaceChildren(h('li', { class: 'empty' }, 'No tasks yet. Add one above.'));
     } else {
       this.list.querySelector('.empty')?.remove();
-      updateKeyedList(this.list, rows, (t) => t.id, (t) => JSON.stringify([t, t.id === this.selectedTaskId]), (t) => this.renderTask(t));
+      updateKeyedList(
+        this.list,
+        rows,
+        (t) => t.id,
+        (t) => JSON.stringify([t, t.id === this.selectedTaskId]),
+        (t) => this.renderTask(t),
+      );
     }
     if (this.selectedTaskId !== null && !rows.some((t) => t.id === this.selectedTaskId)) this.openTask(null);
   }
@@ -125,29 +159,44 @@ export class TasksPanel {
 
   private renderTask(task: TaskRow): HTMLElement {
     const moveButton = (direction: -1 | 1, label: string, glyph: string): HTMLButtonElement =>
-      h('button', {
-        class: 'icon-button move', 'aria-label': label, title: label, 'data-testid': direction === -1 ? 'move-up' : 'move-down',
-        onclick: (event: Event) => {
-          event.stopPropagation();
-          this.move(task, direction);
+      h(
+        'button',
+        {
+          class: 'icon-button move',
+          'aria-label': label,
+          title: label,
+          'data-testid': direction === -1 ? 'move-up' : 'move-down',
+          onclick: (event: Event) => {
+            event.stopPropagation();
+            this.move(task, direction);
+          },
         },
-      }, glyph);
+        glyph,
+      );
     const done = h('input', {
-      type: 'checkbox', checked: task.done === 1, 'aria-label': 'Done', 'data-testid': 'task-done',
+      type: 'checkbox',
+      checked: task.done === 1,
+      'aria-label': 'Done',
+      'data-testid': 'task-done',
       onclick: (event: Event) => event.stopPropagation(),
       onchange: (event: Event) => void this.store.updateTask(task.id, { done: (event.target as HTMLInputElement).checked ? 1 : 0 }),
     });
-    return h('li', {
-      class: ['task', task.done === 1 ? 'done' : '', task.id === this.selectedTaskId ? 'selected' : ''].join(' ').trim(),
-      'data-testid': 'task',
-      'data-title': task.title,
-      onclick: () => this.openTask(task.id),
-    },
-    done,
-    h('span', { class: 'task-title', 'data-testid': 'task-title' }, task.title),
-    task.priority > 0 ? h('span', { class: `priority priority-${task.priority}` }, priorities[task.priority] ?? String(task.priority)) : null,
-    task.due_at !== null ? this.dueLabel(task) : null,
-    task.comment_count > 0 ? h('span', { class: 'comment-count' }, countOf(task.comment_count, 'comment')) : null,
-    h('span', { class: 'move-buttons' }, moveButton(-1, 'Move up', '↑'), moveButton(1, 'Move down', '↓')));
+    return h(
+      'li',
+      {
+        class: ['task', task.done === 1 ? 'done' : '', task.id === this.selectedTaskId ? 'selected' : ''].join(' ').trim(),
+        'data-testid': 'task',
+        'data-title': task.title,
+        onclick: () => this.openTask(task.id),
+      },
+      done,
+      h('span', { class: 'task-title', 'data-testid': 'task-title' }, task.title),
+      task.priority > 0
+        ? h('span', { class: `priority priority-${task.priority}` }, priorities[task.priority] ?? String(task.priority))
+        : null,
+      task.due_at !== null ? this.dueLabel(task) : null,
+      task.comment_count > 0 ? h('span', { class: 'comment-count' }, countOf(task.comment_count, 'comment')) : null,
+      h('span', { class: 'move-buttons' }, moveButton(-1, 'Move up', '↑'), moveButton(1, 'Move down', '↓')),
+    );
   }
 }

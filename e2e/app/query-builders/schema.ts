@@ -13,7 +13,9 @@ export const lists = sqliteTable('lists', {
 
 export const todos = sqliteTable('todos', {
   id: text('id').primaryKey(),
-  listId: text('list_id').notNull().references(() => lists.id),
+  listId: text('list_id')
+    .notNull()
+    .references(() => lists.id),
   title: text('title').notNull(),
   done: integer('done', { mode: 'boolean' }).notNull().default(false),
   createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
@@ -27,7 +29,9 @@ export interface KyselyTables {
 
 export const queryBuilderSchema: AppSchema = {
   version: 1,
-  migrations: [`CREATE TABLE lists (id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL);
+  migrations: [
+    `CREATE TABLE lists (id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL);
 CREATE TABLE todos (id TEXT PRIMARY KEY NOT NULL, list_id TEXT NOT NULL REFERENCES lists(id), title TEXT NOT NULL,
-  done INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);`],
+  done INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);`,
+  ],
 };

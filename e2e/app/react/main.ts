@@ -64,26 +64,44 @@ const builders = new Map<string, (db: Database) => LiveQueryObject>();
 function record(key: string, state: LiveQueryState<unknown>): void {
   const log = renderLogs.get(key) ?? [];
   renderLogs.set(key, log);
-  log.push({ rows: state.rows, loading: state.loading, error: state.error === null ? null : `${state.error.code}: ${state.error.message}` });
-  queueMicrotask(() => { for (const w of (waiters.get(key) ?? []).splice(0)) w(); });
+  log.push({
+    rows: state.rows,
+    loading: state.loading,
+    error: state.error === null ? null : `${state.error.code}: ${state.error.message}`,
+  });
+  queueMicrotask(() => {
+    for (const w of (waiters.get(key) ?? []).splice(0)) w();
+  });
 }
 
 function QueryView(props: { keyName: string; sql: string; params?: SqlParams }): ReactNode {
   const state = useQuery<Row>(props.sql, props.params);
   record(props.keyName, state);
-  return createElement('ul', null, state.rows.map((row, i) => createElement('li', { key: i }, JSON.stringify(row))));
+  return createElement(
+    'ul',
+    null,
+    state.rows.map((row, i) => createElement('li', { key: i }, JSON.stringify(row))),
+  );
 }
 
 function QueryObjectView(props: { keyName: string; query: LiveQueryObject }): ReactNode {
   const state = useQuery(props.query) as LiveQueryState<unknown>;
   record(props.keyName, state);
-  return createElement('ul', null, state.rows.map((row, i) => createElement('li', { key: i }, JSON.stringify(row))));
+  return createElement(
+    'ul',
+    null,
+    state.rows.map((row, i) => createElement('li', { key: i }, JSON.stringify(row))),
+  );
 }
 
 function SuspenseView(props: { keyName: string; sql: string; params?: SqlParams }): ReactNode {
   const rows = useSuspenseQuery<Row>(props.sql, props.params);
   record(props.keyName, { rows, loading: false, error: null });
-  return createElement('ul', null, rows.map((row, i) => createElement('li', { key: i }, JSON.stringify(row))));
+  return createElement(
+    'ul',
+    null,
+    rows.map((row, i) => createElement('li', { key: i }, JSON.stringify(row))),
+  );
 }
 
 function StatusView(props: { keyName: string }): ReactNode {
@@ -133,8 +151,19 @@ const reactHarness: ReactHarness = {
     mount(name, key, createElement(QueryObjectView, { keyName: key, query: build(window.harness.db(name)) }));
   },
   mountSuspense(name, key, sql, params) {
-    mount(name, key, createElement(ErrorBoundary, null,
-      createElement(Suspense, { fallback: 'loading…' }, createElement(SuspenseView, { keyName: key, sql, ...(params ? { params } : {}) }))));
+    mount(
+      name,
+      key,
+      createElement(
+        ErrorBoundary,
+        null,
+        createElement(
+          Suspense,
+          { fallback: 'loading…' },
+          createElement(SuspenseView, { keyName: key, sql, ...(params ? { params } : {}) }),
+        ),
+      ),
+    );
   },
   mountStatus(name, key) {
     mount(name, key, createElement(StatusView, { keyName: key }));
@@ -164,12 +193,18 @@ const reactHarness: ReactHarness = {
       const last = renderLogs.get(key)?.at(-1);
       if (last !== undefined && predicate(last)) return last;
       const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new Error(`${key}: no matching render within ${timeoutMs} ms; last: ${JSON.stringify(last, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`);
+      if (remaining <= 0)
+        throw new Error(
+          `${key}: no matching render within ${timeoutMs} ms; last: ${JSON.stringify(last, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, remaining);
         const list = waiters.get(key) ?? [];
         waiters.set(key, list);
-        list.push(() => { clearTimeout(timer); resolve(); });
+        list.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
     }
   },

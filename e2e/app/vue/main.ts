@@ -51,10 +51,18 @@ const builders = new Map<string, (db: Database) => LiveQueryObject>();
 function recordRefs(key: string, refs: QueryRefs<unknown>): void {
   const log: RefsRecord[] = [];
   logs.set(key, log);
-  watch([refs.rows, refs.loading, refs.error], () => {
-    log.push({ rows: refs.rows.value, loading: refs.loading.value, error: refs.error.value === null ? null : `${refs.error.value.code}: ${refs.error.value.message}` });
-    for (const w of (waiters.get(key) ?? []).splice(0)) w();
-  }, { immediate: true, flush: 'sync' });
+  watch(
+    [refs.rows, refs.loading, refs.error],
+    () => {
+      log.push({
+        rows: refs.rows.value,
+        loading: refs.loading.value,
+        error: refs.error.value === null ? null : `${refs.error.value.code}: ${refs.error.value.message}`,
+      });
+      for (const w of (waiters.get(key) ?? []).splice(0)) w();
+    },
+    { immediate: true, flush: 'sync' },
+  );
 }
 
 function mount(name: string, key: string, component: Parameters<typeof createApp>[0]): void {
@@ -84,13 +92,24 @@ const vueHarness: VueHarness = {
         const { rows, loading, error } = useQuery<Row>(sql, () => paramsRef.value);
         const log: RefsRecord[] = [];
         logs.set(key, log);
-        watch([rows, loading, error], () => {
-          log.push({ rows: rows.value, loading: loading.value, error: error.value === null ? null : `${error.value.code}: ${error.value.message}` });
-          for (const w of (waiters.get(key) ?? []).splice(0)) w();
-        }, { immediate: true, flush: 'sync' });
+        watch(
+          [rows, loading, error],
+          () => {
+            log.push({
+              rows: rows.value,
+              loading: loading.value,
+              error: error.value === null ? null : `${error.value.code}: ${error.value.message}`,
+            });
+            for (const w of (waiters.get(key) ?? []).splice(0)) w();
+          },
+          { immediate: true, flush: 'sync' },
+        );
         return () => {
           renderCounts.set(key, (renderCounts.get(key) ?? 0) + 1);
-          return h('ul', rows.value.map((row, i) => h('li', { key: i }, JSON.stringify(row))));
+          return h(
+            'ul',
+            rows.value.map((row, i) => h('li', { key: i }, JSON.stringify(row))),
+          );
         };
       },
     });
@@ -103,7 +122,11 @@ const vueHarness: VueHarness = {
       setup() {
         const refs = useQuery(query) as QueryRefs<unknown>;
         recordRefs(key, refs);
-        return () => h('ul', refs.rows.value.map((row, i) => h('li', { key: i }, JSON.stringify(row))));
+        return () =>
+          h(
+            'ul',
+            refs.rows.value.map((row, i) => h('li', { key: i }, JSON.stringify(row))),
+          );
       },
     });
   },
@@ -121,7 +144,13 @@ const vueHarness: VueHarness = {
         const status = useSyncStatus();
         const log: Array<SyncStatus | null> = [];
         statusLogs.set(key, log);
-        watch(status, (s) => { log.push(s); }, { immediate: true, flush: 'sync' });
+        watch(
+          status,
+          (s) => {
+            log.push(s);
+          },
+          { immediate: true, flush: 'sync' },
+        );
         return () => h('p', status.value === null ? 'no status' : `${status.value.phase} ${String(status.value.userId)}`);
       },
     });
@@ -146,12 +175,18 @@ const vueHarness: VueHarness = {
       const last = logs.get(key)?.at(-1);
       if (last !== undefined && predicate(last)) return last;
       const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new Error(`${key}: no matching value within ${timeoutMs} ms; last: ${JSON.stringify(last, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`);
+      if (remaining <= 0)
+        throw new Error(
+          `${key}: no matching value within ${timeoutMs} ms; last: ${JSON.stringify(last, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, remaining);
         const list = waiters.get(key) ?? [];
         waiters.set(key, list);
-        list.push(() => { clearTimeout(timer); resolve(); });
+        list.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
     }
   },

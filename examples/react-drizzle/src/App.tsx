@@ -38,8 +38,14 @@ function SyncBar(): ReactNode {
 
 function Projects(props: { selected: string | null; onSelect: (id: string) => void }): ReactNode {
   const orm = useOrm();
-  const { rows } = useQuery(orm.select({ id: projects.id, name: projects.name, open: count(tasks.id) })
-    .from(projects).leftJoin(tasks, eq(tasks.projectId, projects.id)).groupBy(projects.id).orderBy(asc(projects.name)));
+  const { rows } = useQuery(
+    orm
+      .select({ id: projects.id, name: projects.name, open: count(tasks.id) })
+      .from(projects)
+      .leftJoin(tasks, eq(tasks.projectId, projects.id))
+      .groupBy(projects.id)
+      .orderBy(asc(projects.name)),
+  );
   const [name, setName] = useState('');
   const add = async (event: FormEvent) => {
     event.preventDefault();
@@ -55,7 +61,9 @@ function Projects(props: { selected: string | null; onSelect: (id: string) => vo
       <ul data-testid="projects">
         {rows.map((p) => (
           <li key={p.id}>
-            <button aria-pressed={p.id === props.selected} onClick={() => props.onSelect(p.id)}>{p.name} ({p.open})</button>
+            <button aria-pressed={p.id === props.selected} onClick={() => props.onSelect(p.id)}>
+              {p.name} ({p.open})
+            </button>
           </li>
         ))}
       </ul>
@@ -69,20 +77,32 @@ function Projects(props: { selected: string | null; onSelect: (id: string) => vo
 
 function Tasks(props: { projectId: string }): ReactNode {
   const orm = useOrm();
-  const { rows, loading } = useQuery(orm.select({ id: tasks.id, title: tasks.title, done: tasks.done })
-    .from(tasks).where(eq(tasks.projectId, props.projectId)).orderBy(asc(tasks.position), asc(tasks.title)));
+  const { rows, loading } = useQuery(
+    orm
+      .select({ id: tasks.id, title: tasks.title, done: tasks.done })
+      .from(tasks)
+      .where(eq(tasks.projectId, props.projectId))
+      .orderBy(asc(tasks.position), asc(tasks.title)),
+  );
   const [title, setTitle] = useState('');
   const add = async (event: FormEvent) => {
     event.preventDefault();
     if (title.trim() === '') return;
-    await orm.insert(tasks).values({ id: crypto.randomUUID(), projectId: props.projectId, title: title.trim(), position: rows.length, updatedAt: new Date().toISOString() });
+    await orm.insert(tasks).values({
+      id: crypto.randomUUID(),
+      projectId: props.projectId,
+      title: title.trim(),
+      position: rows.length,
+      updatedAt: new Date().toISOString(),
+    });
     setTitle('');
   };
   // One atomic write: the task's done flag and its project's updated_at change together.
-  const toggle = (id: string, done: boolean) => orm.batch([
-    orm.update(tasks).set({ done: !done, updatedAt: new Date().toISOString() }).where(eq(tasks.id, id)),
-    orm.update(projects).set({ updatedAt: new Date().toISOString() }).where(eq(projects.id, props.projectId)),
-  ]);
+  const toggle = (id: string, done: boolean) =>
+    orm.batch([
+      orm.update(tasks).set({ done: !done, updatedAt: new Date().toISOString() }).where(eq(tasks.id, id)),
+      orm.update(projects).set({ updatedAt: new Date().toISOString() }).where(eq(projects.id, props.projectId)),
+    ]);
   return (
     <section>
       {loading ? <p>Loading…</p> : null}

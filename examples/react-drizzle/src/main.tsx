@@ -42,5 +42,6 @@ createRoot(document.getElementById('app')!).render(
 // Sign in: connects and brings the server's data down the first time, resumes later (offline too).
 db.sync.attach(user).then(
   () => document.body.setAttribute('data-attached', user),
-  (e: { code?: string; message?: string }) => document.body.setAttribute('data-attach-error', `${e.code ?? 'error'}: ${e.message ?? String(e)}`),
+  (e: { code?: string; message?: string }) =>
+    document.body.setAttribute('data-attach-error', `${e.code ?? 'error'}: ${e.message ?? String(e)}`),
 );

@@ -19,7 +19,9 @@ export const projects = sqliteTable('projects', {
 
 export const tasks = sqliteTable('tasks', {
   id: text('id').primaryKey(),
-  projectId: text('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+  projectId: text('project_id')
+    .notNull()
+    .references(() => projects.id, { onDelete: 'cascade' }),
   title: text('title').notNull(),
   notes: text('notes'),
   done: integer('done', { mode: 'boolean' }).notNull().default(false),
@@ -31,7 +33,9 @@ export const tasks = sqliteTable('tasks', {
 
 export const comments = sqliteTable('comments', {
   id: text('id').primaryKey(),
-  taskId: text('task_id').notNull().references(() => tasks.id, { onDelete: 'cascade' }),
+  taskId: text('task_id')
+    .notNull()
+    .references(() => tasks.id, { onDelete: 'cascade' }),
   body: text('body').notNull(),
   createdAt: text('created_at').notNull(),
 });
@@ -55,6 +59,10 @@ export const appSchema = {
 
 export const syncedTables = [
   { table: 'projects', syncKey: 'id', columns: { id: 'uuid', created_at: 'timestamp', updated_at: 'timestamp' } },
-  { table: 'tasks', syncKey: 'id', columns: { id: 'uuid', project_id: 'uuid', done: 'boolean', due_at: 'timestamp', updated_at: 'timestamp' } },
+  {
+    table: 'tasks',
+    syncKey: 'id',
+    columns: { id: 'uuid', project_id: 'uuid', done: 'boolean', due_at: 'timestamp', updated_at: 'timestamp' },
+  },
   { table: 'comments', syncKey: 'id', columns: { id: 'uuid', task_id: 'uuid', created_at: 'timestamp' } },
 ] as const;

@@ -69,4 +69,3 @@ export const LOCAL_TABLES: SyncedTable[] = [
   { table: 'file_reviews', syncKey: 'id' },
   { table: 'typed_rows', syncKey: 'id', columns: { created_at: 'timestamp' } },
 ];
-

@@ -77,9 +77,17 @@ export async function startGoPeer(peerPath: string): Promise<GoPeer> {
       return (res.rows as Record<string, unknown>[]).map(({ _sync_scope_id, ...rest }) => rest);
     },
     async rawPush(user, sourceId, sourceBundleId, rows) {
-      const headers = { Authorization: `Bearer ${await server.token(user)}`, 'Oversync-Source-ID': sourceId, 'Content-Type': 'application/json' };
+      const headers = {
+        Authorization: `Bearer ${await server.token(user)}`,
+        'Oversync-Source-ID': sourceId,
+        'Content-Type': 'application/json',
+      };
       const call = async (method: string, path: string, body?: unknown) => {
-        const res = await fetch(`${server.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+        const res = await fetch(`${server.baseUrl}${path}`, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
         const text = await res.text();
         if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
         return JSON.parse(text) as Record<string, unknown>;
@@ -98,7 +106,9 @@ export async function startGoPeer(peerPath: string): Promise<GoPeer> {
 
 /** Local rows of a table as plain objects, ordered by key. */
 export function localRows(db: Database, table: string, columns = '*'): Record<string, unknown>[] {
-  return db.exec({ sql: `SELECT ${columns} FROM ${table} ORDER BY id`, rowMode: 'object', returnValue: 'resultRows' }).map((r) => ({ ...(r as object) }));
+  return db
+    .exec({ sql: `SELECT ${columns} FROM ${table} ORDER BY id`, rowMode: 'object', returnValue: 'resultRows' })
+    .map((r) => ({ ...(r as object) }));
 }
 
 /** `PRAGMA foreign_key_check` violations of a local database. */

@@ -6,7 +6,11 @@ import { createJwtAuth } from '../../auth/index.ts';
 import { toNodeHandler } from '../../adapters/index.ts';
 
 /** A sync server for the `business` tables on PostgreSQL, served by plain node:http. */
-export async function startNodeHttpSyncServer(databaseUrl: string, jwtSecret: string, port: number): Promise<{ http: Server; sync: SyncServer }> {
+export async function startNodeHttpSyncServer(
+  databaseUrl: string,
+  jwtSecret: string,
+  port: number,
+): Promise<{ http: Server; sync: SyncServer }> {
   const sync = await createSyncServer({
     database: { connectionString: databaseUrl },
     tables: [

@@ -117,7 +117,8 @@ export class ChangeLedger {
   /** The rows {@link recordWrite} needs read right before and right after a write of `table`/`key` on `device`. */
   keysAround(device: string, table: string, key: string): { table: string; key: string }[] {
     const keys = new Map<string, { table: string; key: string }>([[`${table}/${key}`, { table, key }]]);
-    for (const e of this.lineage.get(device)?.values() ?? []) keys.set(`${e.last.table}/${e.last.key}`, { table: e.last.table, key: e.last.key });
+    for (const e of this.lineage.get(device)?.values() ?? [])
+      keys.set(`${e.last.table}/${e.last.key}`, { table: e.last.table, key: e.last.key });
     return [...keys.values()];
   }
 
@@ -143,7 +144,17 @@ export class ChangeLedger {
       e.value = now;
     }
     const created = (before.get(`${table}/${key}`) ?? null) === null;
-    const w: Write = { device, step, table, key, row: after.get(`${table}/${key}`) ?? null, at: ++this.clock, replaced: false, created, previous };
+    const w: Write = {
+      device,
+      step,
+      table,
+      key,
+      row: after.get(`${table}/${key}`) ?? null,
+      at: ++this.clock,
+      replaced: false,
+      created,
+      previous,
+    };
     this.writes.push(w);
     mine.set(`${table}/${key}`, { last: w, value: w.row });
   }
@@ -170,7 +181,11 @@ export class ChangeLedger {
       if (w.replaced) continue;
       const sources = this.sources.get(w.device) ?? new Set<string>();
       const committed = history.some(
-        (h) => h.table === w.table && h.key === w.key && sources.has(h.source) && (w.row === null ? h.op === OP_DELETE : h.op !== OP_DELETE && reached(w.table, w.row, h.payload)),
+        (h) =>
+          h.table === w.table &&
+          h.key === w.key &&
+          sources.has(h.source) &&
+          (w.row === null ? h.op === OP_DELETE : h.op !== OP_DELETE && reached(w.table, w.row, h.payload)),
       );
       if (committed) continue;
       if (w.row === null && this.onlyLocal(w, history, sources)) continue;
@@ -178,7 +193,9 @@ export class ChangeLedger {
       if (reached(w.table, w.row, final)) continue;
       if (this.events.some((e) => e.device === w.device && e.table === w.table && e.key === w.key && e.at > w.at)) continue;
       const mine = (h: HistoryRow): string => (sources.has(h.source) ? 'this device' : h.source.slice(0, 8));
-      const seen = history.filter((h) => h.table === w.table && h.key === w.key).map((h) => `#${h.seq} op ${h.op} by ${mine(h)} ${JSON.stringify(h.payload)}`);
+      const seen = history
+        .filter((h) => h.table === w.table && h.key === w.key)
+        .map((h) => `#${h.seq} op ${h.op} by ${mine(h)} ${JSON.stringify(h.payload)}`);
       out.push(
         `${w.device} step ${w.step}: ${w.table}/${w.key} ${w.row === null ? 'deleted' : JSON.stringify(w.row)}: not on the server, no conflict/lost event ` +
           `(server history of the key: ${seen.join('; ') || 'none'}; final ${JSON.stringify(final)})`,
@@ -190,7 +207,14 @@ export class ChangeLedger {
   /** The deleted row was created by this device and none of its values reached the server. */
   private onlyLocal(w: Write, history: HistoryRow[], sources: Set<string>): boolean {
     for (let p = w.previous; p !== null; p = p.previous) {
-      if (p.row !== null && history.some((h) => h.table === p!.table && h.key === p!.key && sources.has(h.source) && h.op !== OP_DELETE && reached(p!.table, p!.row, h.payload))) return false;
+      if (
+        p.row !== null &&
+        history.some(
+          (h) =>
+            h.table === p!.table && h.key === p!.key && sources.has(h.source) && h.op !== OP_DELETE && reached(p!.table, p!.row, h.payload),
+        )
+      )
+        return false;
       if (p.created) return true;
     }
     return false;
@@ -221,5 +245,7 @@ export async function serverHistory(db: SqlDatabase, userId: string): Promise<Hi
 
 /** Rolled-back writes that reached the server anyway (their marker text in any bundle row). */
 export function rolledBackOnServer(history: HistoryRow[]): string[] {
-  return history.filter((h) => h.payload !== null && JSON.stringify(h.payload).includes(ROLLED_BACK_MARK)).map((h) => `${h.table}/${h.key} ${JSON.stringify(h.payload)}`);
+  return history
+    .filter((h) => h.payload !== null && JSON.stringify(h.payload).includes(ROLLED_BACK_MARK))
+    .map((h) => `${h.table}/${h.key} ${JSON.stringify(h.payload)}`);
 }

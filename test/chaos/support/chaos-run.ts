@@ -56,7 +56,17 @@ export interface ChaosOutcome {
   /** Writes of crash-rolled-back transactions found on the server or a device. */
   leaked: string[];
   faults: Record<FaultKind | ProcessFaultKind, number>;
-  stats: { ops: number; syncs: number; failedSyncs: number; reloads: number; serverWrites: number; localWrites: number; lost: number; conflicts: number; selfHeals: number };
+  stats: {
+    ops: number;
+    syncs: number;
+    failedSyncs: number;
+    reloads: number;
+    serverWrites: number;
+    localWrites: number;
+    lost: number;
+    conflicts: number;
+    selfHeals: number;
+  };
   /** Distinct failure messages of syncs during the run (before settling). */
   failures: string[];
 }
@@ -99,7 +109,13 @@ export async function runChaos(world: World, opts: ChaosOptions): Promise<ChaosO
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const user = `chaos-${opts.seed}-${opts.conflicts ?? 'server-wins'}`;
   const stats = { ops: 0, syncs: 0, failedSyncs: 0, reloads: 0, serverWrites: 0, localWrites: 0, lost: 0, conflicts: 0, selfHeals: 0 };
-  const struck: Record<ProcessFaultKind, number> = { pg_kill: 0, server_kill_mid_commit: 0, tab_closed_mid_write: 0, tab_closed_mid_pull: 0, leader_crash: 0 };
+  const struck: Record<ProcessFaultKind, number> = {
+    pg_kill: 0,
+    server_kill_mid_commit: 0,
+    tab_closed_mid_write: 0,
+    tab_closed_mid_pull: 0,
+    leader_crash: 0,
+  };
   const failures = new Set<string>();
   const ledger = new ChangeLedger();
   const trace = process.env.OVERSQLITE_TRACE ? (m: string): void => console.log(m) : (): void => {};
@@ -126,14 +142,20 @@ export async function runChaos(world: World, opts: ChaosOptions): Promise<ChaosO
         d.device.crash();
       }
     });
-    const device = await CrashableDevice.create(opts.sqlite3, `/chaos-device-${i}.db`, FK_LOCAL_SQL, {
-      remoteSchema: 'fkm',
-      tables: FK_LOCAL_TABLES,
-      serverUrl: server?.url ?? world.server.baseUrl,
-      getToken: async () => world.server.tokenFor(user),
-      conflicts: opts.conflicts ?? 'server-wins',
-      fetch: faults.fetch,
-    }, listeners);
+    const device = await CrashableDevice.create(
+      opts.sqlite3,
+      `/chaos-device-${i}.db`,
+      FK_LOCAL_SQL,
+      {
+        remoteSchema: 'fkm',
+        tables: FK_LOCAL_TABLES,
+        serverUrl: server?.url ?? world.server.baseUrl,
+        getToken: async () => world.server.tokenFor(user),
+        conflicts: opts.conflicts ?? 'server-wins',
+        fetch: faults.fetch,
+      },
+      listeners,
+    );
     await device.engine.attach(user);
     ledger.noteSource(name, device.engine.status.sourceId);
     devices.push({ name, device, offline: false, faults, lastError: null, crashAfterBundles: 0 });
@@ -143,14 +165,20 @@ export async function runChaos(world: World, opts: ChaosOptions): Promise<ChaosO
   const sync = async (d: ChaosDevice): Promise<void> => {
     if (d.device.crashed) return;
     stats.syncs++;
-    if (process.env.OVERSQLITE_TRACE_DIRTY) trace(`${d.name} dirty before: ${JSON.stringify(d.device.db.exec({ sql: 'SELECT table_name, key_json, op FROM _sync_dirty_rows', rowMode: 'array', returnValue: 'resultRows' }))}`);
+    if (process.env.OVERSQLITE_TRACE_DIRTY)
+      trace(
+        `${d.name} dirty before: ${JSON.stringify(d.device.db.exec({ sql: 'SELECT table_name, key_json, op FROM _sync_dirty_rows', rowMode: 'array', returnValue: 'resultRows' }))}`,
+      );
     try {
       const res = await d.device.engine.sync();
       trace(`${d.name} sync ${JSON.stringify(res)}`);
-      if (process.env.OVERSQLITE_TRACE_DIRTY) trace(`${d.name} dirty after: ${JSON.stringify(d.device.db.exec({ sql: 'SELECT table_name, key_json, op FROM _sync_dirty_rows', rowMode: 'array', returnValue: 'resultRows' }))}`);
+      if (process.env.OVERSQLITE_TRACE_DIRTY)
+        trace(
+          `${d.name} dirty after: ${JSON.stringify(d.device.db.exec({ sql: 'SELECT table_name, key_json, op FROM _sync_dirty_rows', rowMode: 'array', returnValue: 'resultRows' }))}`,
+        );
       d.lastError = null;
     } catch (e) {
-      trace(`${d.name} sync failed ${(e as Error).message} ${process.env.OVERSQLITE_TRACE === "stack" ? (e as Error).stack : ""}`);
+      trace(`${d.name} sync failed ${(e as Error).message} ${process.env.OVERSQLITE_TRACE === 'stack' ? (e as Error).stack : ''}`);
       stats.failedSyncs++;
       d.lastError = `${(e as { code?: string }).code ?? 'error'}: ${(e as Error).message}`;
       failures.add(d.lastError.replace(/[0-9a-f-]{36}|\d+/g, '#'));
@@ -178,7 +206,9 @@ export async function runChaos(world: World, opts: ChaosOptions): Promise<ChaosO
     }
   };
   const existing = (d: ChaosDevice, table: string): string[] =>
-    (d.device.db.exec({ sql: `SELECT id FROM ${table} ORDER BY id`, rowMode: 'array', returnValue: 'resultRows' }) as unknown[][]).map((r) => String(r[0]));
+    (d.device.db.exec({ sql: `SELECT id FROM ${table} ORDER BY id`, rowMode: 'array', returnValue: 'resultRows' }) as unknown[][]).map(
+      (r) => String(r[0]),
+    );
   /** A random app write on `d` (r in [0, 0.58) picks the kind). */
   const appWrite = (d: ChaosDevice, step: number, r: number, doomed: boolean): void => {
     const text = (what: string): string => `${what} ${step}${doomed ? ` ${ROLLED_BACK_MARK}` : ''}`;
@@ -187,30 +217,80 @@ export async function runChaos(world: World, opts: ChaosOptions): Promise<ChaosO
       const parent = folders.length && rand() < 0.5 ? pick(folders) : null;
       const id = pick(FOLDERS);
       if (id !== parent) {
-        write(d, step, 'folders', id, 'INSERT INTO folders(id, parent_id, name) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name', [id, parent, text('folder')], doomed);
+        write(
+          d,
+          step,
+          'folders',
+          id,
+          'INSERT INTO folders(id, parent_id, name) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name',
+          [id, parent, text('folder')],
+          doomed,
+        );
       }
     } else if (r < 0.2) {
       const folders = existing(d, 'folders');
       const id = pick(NOTES);
-      if (folders.length) write(d, step, 'notes', id, 'INSERT INTO notes(id, folder_id, body) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET body = excluded.body', [id, pick(folders), text('note')], doomed);
+      if (folders.length)
+        write(
+          d,
+          step,
+          'notes',
+          id,
+          'INSERT INTO notes(id, folder_id, body) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET body = excluded.body',
+          [id, pick(folders), text('note')],
+          doomed,
+        );
     } else if (r < 0.26) {
       const folders = existing(d, 'folders');
       const id = pick(PINS);
-      if (folders.length) write(d, step, 'pins', id, 'INSERT INTO pins(id, folder_id, label) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET label = excluded.label', [id, pick(folders), text('pin')], doomed);
+      if (folders.length)
+        write(
+          d,
+          step,
+          'pins',
+          id,
+          'INSERT INTO pins(id, folder_id, label) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET label = excluded.label',
+          [id, pick(folders), text('pin')],
+          doomed,
+        );
     } else if (r < 0.32) {
       const folders = existing(d, 'folders');
       const folder = folders.length && rand() < 0.8 ? pick(folders) : null;
       const id = pick(LINKS);
-      write(d, step, 'links', id, 'INSERT INTO links(id, folder_id, url) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET url = excluded.url, folder_id = excluded.folder_id', [id, folder, text('https://x/')], doomed);
+      write(
+        d,
+        step,
+        'links',
+        id,
+        'INSERT INTO links(id, folder_id, url) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET url = excluded.url, folder_id = excluded.folder_id',
+        [id, folder, text('https://x/')],
+        doomed,
+      );
     } else if (r < 0.38) {
       const id = pick(TEAMS);
-      write(d, step, 'teams', id, 'INSERT INTO teams(id, name) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name', [id, text('team')], doomed);
+      write(
+        d,
+        step,
+        'teams',
+        id,
+        'INSERT INTO teams(id, name) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name',
+        [id, text('team')],
+        doomed,
+      );
     } else if (r < 0.44) {
       const teams = existing(d, 'teams');
       if (teams.length) {
         const person = pick(PEOPLE);
         const team = pick(teams);
-        write(d, step, 'people', person, 'INSERT INTO people(id, team_id, name) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET team_id = excluded.team_id, name = excluded.name', [person, team, text('person')], doomed);
+        write(
+          d,
+          step,
+          'people',
+          person,
+          'INSERT INTO people(id, team_id, name) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET team_id = excluded.team_id, name = excluded.name',
+          [person, team, text('person')],
+          doomed,
+        );
         if (rand() < 0.5) write(d, step, 'teams', team, 'UPDATE teams SET captain_id = ? WHERE id = ?', [person, team], doomed);
       }
     } else {
@@ -225,7 +305,12 @@ export async function runChaos(world: World, opts: ChaosOptions): Promise<ChaosO
 
   /** A process fault on `d` (or the server), armed or struck now. */
   const processFault = async (d: ChaosDevice, step: number): Promise<void> => {
-    const kinds: ProcessFaultKind[] = ['tab_closed_mid_write', 'tab_closed_mid_pull', 'leader_crash', ...(server ? (['server_kill_mid_commit'] as const) : [])];
+    const kinds: ProcessFaultKind[] = [
+      'tab_closed_mid_write',
+      'tab_closed_mid_pull',
+      'leader_crash',
+      ...(server ? (['server_kill_mid_commit'] as const) : []),
+    ];
     const kind = pick(kinds);
     if (kind === 'tab_closed_mid_write') {
       // The app is inside its own transaction when the tab goes: none of it may survive.
@@ -319,7 +404,9 @@ export async function runChaos(world: World, opts: ChaosOptions): Promise<ChaosO
 
   async function serverWrite(n: number): Promise<void> {
     // A server-originated write: rename a folder the server has, or add a note under it.
-    const ids = await retryOnce(() => world.server.database.query(`SELECT id FROM fkm.folders WHERE _sync_scope_id = $1 ORDER BY id`, [user])).then(
+    const ids = await retryOnce(() =>
+      world.server.database.query(`SELECT id FROM fkm.folders WHERE _sync_scope_id = $1 ORDER BY id`, [user]),
+    ).then(
       (res) => (res.rows as { id: string }[]).map((x) => x.id),
       () => [] as string[], // the test's own connection was among the terminated ones
     );
@@ -372,14 +459,25 @@ export async function runChaos(world: World, opts: ChaosOptions): Promise<ChaosO
     const local = fkLocal(d.device.db);
     if (JSON.stringify(local) !== JSON.stringify(finalRows) || foreignKeyViolations(d.device.db) !== 0) {
       const tables = Object.keys(finalRows).filter((t) => JSON.stringify(local[t]) !== JSON.stringify(finalRows[t]));
-      divergent.push(`${d.name}: ${tables.map((t) => `${t} local ${JSON.stringify(local[t])} server ${JSON.stringify(finalRows[t])}`).join('; ')}`);
+      divergent.push(
+        `${d.name}: ${tables.map((t) => `${t} local ${JSON.stringify(local[t])} server ${JSON.stringify(finalRows[t])}`).join('; ')}`,
+      );
     }
     if (JSON.stringify(local).includes(ROLLED_BACK_MARK)) leaked.push(`${d.name} holds a rolled-back write`);
-    if (d.lastError !== null || d.device.engine.status.pendingCount !== 0) stuck.push(`${d.name}${d.lastError ? ` (${d.lastError})` : ` (${d.device.engine.status.pendingCount} pending)`}`);
+    if (d.lastError !== null || d.device.engine.status.pendingCount !== 0)
+      stuck.push(`${d.name}${d.lastError ? ` (${d.lastError})` : ` (${d.device.engine.status.pendingCount} pending)`}`);
   }
   const unaccounted = ledger.unaccounted(history, finalRows);
   stats.localWrites = ledger.recorded;
-  const faults: Record<FaultKind | ProcessFaultKind, number> = { drop: 0, lost_response: 0, cut_body: 0, unavailable: 0, duplicate: 0, delay: 0, ...struck };
+  const faults: Record<FaultKind | ProcessFaultKind, number> = {
+    drop: 0,
+    lost_response: 0,
+    cut_body: 0,
+    unavailable: 0,
+    duplicate: 0,
+    delay: 0,
+    ...struck,
+  };
   for (const d of devices) for (const k of Object.keys(d.faults.injected) as FaultKind[]) faults[k] += d.faults.injected[k];
   // Each run's devices are done: free their engines and empty their files, or a long job
   // (OVERSQLITE_CHAOS_RUNS=1000) runs the shared wasm heap out of memory.

@@ -19,7 +19,12 @@ const sync = await createSyncServer({
   wireDialect: 'jcs-numeric-strings',
 });
 const auth = createJwtAuth({ secret: HARNESS_JWT_SECRET });
-const http = createServer(toNodeHandler((req, a) => sync.handle(req, a), (req) => auth.authenticate(req)));
+const http = createServer(
+  toNodeHandler(
+    (req, a) => sync.handle(req, a),
+    (req) => auth.authenticate(req),
+  ),
+);
 http.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   console.log(`chaos server on http://127.0.0.1:${(http.address() as AddressInfo).port}`);
 });

@@ -107,17 +107,24 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
 }
 
 /** Rows of a PostgreSQL table for one user, as text, ordered by key (scope column dropped). */
-export async function pgRows(world: World, table: string, userId: string, key = 'id', schema = 'business'): Promise<Record<string, unknown>[]> {
-  const res = await world.server.database.query(
-    `SELECT * FROM ${schema}.${table} WHERE _sync_scope_id = $1 ORDER BY ${key}::text`,
-    [userId],
-  );
+export async function pgRows(
+  world: World,
+  table: string,
+  userId: string,
+  key = 'id',
+  schema = 'business',
+): Promise<Record<string, unknown>[]> {
+  const res = await world.server.database.query(`SELECT * FROM ${schema}.${table} WHERE _sync_scope_id = $1 ORDER BY ${key}::text`, [
+    userId,
+  ]);
   return (res.rows as Record<string, unknown>[]).map(({ _sync_scope_id, ...rest }) => rest);
 }
 
 /** Local rows ordered by key. */
 export function localRows(db: Database, table: string, key = 'id'): Record<string, unknown>[] {
-  return db.exec({ sql: `SELECT * FROM ${table} ORDER BY ${key}`, rowMode: 'object', returnValue: 'resultRows' }).map((r) => ({ ...(r as object) }));
+  return db
+    .exec({ sql: `SELECT * FROM ${table} ORDER BY ${key}`, rowMode: 'object', returnValue: 'resultRows' })
+    .map((r) => ({ ...(r as object) }));
 }
 
 /** FK integrity of a local database (no violations). */

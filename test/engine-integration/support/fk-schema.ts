@@ -59,11 +59,13 @@ export const FK_WORLD: WorldOptions = {
   purpose: 'fkmatrix',
 };
 
-
 /** Every table of the schema on a device, rows ordered by id. */
 export function fkLocal(db: Database): Record<string, Record<string, unknown>[]> {
   return Object.fromEntries(
-    NAMES.map((t) => [t, db.exec({ sql: `SELECT * FROM ${t} ORDER BY id`, rowMode: 'object', returnValue: 'resultRows' }).map((r) => ({ ...(r as object) }))]),
+    NAMES.map((t) => [
+      t,
+      db.exec({ sql: `SELECT * FROM ${t} ORDER BY id`, rowMode: 'object', returnValue: 'resultRows' }).map((r) => ({ ...(r as object) })),
+    ]),
   );
 }
 

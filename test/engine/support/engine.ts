@@ -60,7 +60,11 @@ export async function openEngine(
 }
 
 /** A v1 capabilities body for the given tables. */
-export function capabilitiesBody(schema: string, tables: readonly SyncedTable[], features: Record<string, boolean> = {}): Record<string, unknown> {
+export function capabilitiesBody(
+  schema: string,
+  tables: readonly SyncedTable[],
+  features: Record<string, boolean> = {},
+): Record<string, unknown> {
   return {
     protocol_version: 'v1',
     schema_version: 1,

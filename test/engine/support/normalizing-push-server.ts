@@ -5,7 +5,11 @@
  * bundle then differs from what the engine pushed, so the engine must fetch the committed rows,
  * verify them against `bundle_hash` and apply them (the path a push of unchanged rows skips).
  */
-export function normalizingFetch(target: () => typeof fetch, column: string, normalize: (value: string) => unknown = (v) => v.toUpperCase()): typeof fetch {
+export function normalizingFetch(
+  target: () => typeof fetch,
+  column: string,
+  normalize: (value: string) => unknown = (v) => v.toUpperCase(),
+): typeof fetch {
   return (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     if (init?.method === 'POST' && /\/chunks$/.test(new URL(url).pathname) && typeof init.body === 'string') {

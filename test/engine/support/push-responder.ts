@@ -35,7 +35,12 @@ export class PushResponder {
   /** Called when a step is served (e.g. to make the app write while the push is in flight). */
   readonly hooks: Partial<Record<PushStep, () => void>> = {};
 
-  private overrides: { step: PushStep; answer: { status: number; body?: unknown }; times: number; when?: (req: RecordedRequest) => boolean }[] = [];
+  private overrides: {
+    step: PushStep;
+    answer: { status: number; body?: unknown };
+    times: number;
+    when?: (req: RecordedRequest) => boolean;
+  }[] = [];
 
   /** Answer `step` with `answer` instead of performing it, `times` times (optionally only `when`). */
   override(step: PushStep, answer: { status: number; body?: unknown }, times = 1, when?: (req: RecordedRequest) => boolean): void {
@@ -102,12 +107,24 @@ export class PushResponder {
     }
     const pushId = `push-${++this.ids}`;
     for (const [id, sess] of this.sessions) if (sess.sourceId === sourceId && sess.sbid === body.source_bundle_id) this.sessions.delete(id);
-    this.sessions.set(pushId, { sourceId, sbid: body.source_bundle_id, planned: body.planned_row_count, rows: [], hash: body.canonical_request_hash });
+    this.sessions.set(pushId, {
+      sourceId,
+      sbid: body.source_bundle_id,
+      planned: body.planned_row_count,
+      rows: [],
+      hash: body.canonical_request_hash,
+    });
     this.maybeCrash('create');
     // Echoes canonical_request_hash as contract servers do (push/basic-insert.json).
     return {
       status: 200,
-      body: { status: 'staging', push_id: pushId, planned_row_count: body.planned_row_count, next_expected_row_ordinal: 0, canonical_request_hash: body.canonical_request_hash },
+      body: {
+        status: 'staging',
+        push_id: pushId,
+        planned_row_count: body.planned_row_count,
+        next_expected_row_ordinal: 0,
+        canonical_request_hash: body.canonical_request_hash,
+      },
     };
   }
 
@@ -116,7 +133,8 @@ export class PushResponder {
     const sess = this.sessions.get(pushId);
     if (!sess) return { status: 404, body: { error: 'push_session_not_found', message: 'gone' } };
     const body = req.body as { start_row_ordinal: number; rows: PushRow[] };
-    if (body.start_row_ordinal !== sess.rows.length) return { status: 409, body: { error: 'push_chunk_out_of_order', message: 'out of order' } };
+    if (body.start_row_ordinal !== sess.rows.length)
+      return { status: 409, body: { error: 'push_chunk_out_of_order', message: 'out of order' } };
     sess.rows.push(...body.rows);
     this.maybeCrash('chunk');
     return { status: 200, body: { push_id: pushId, next_expected_row_ordinal: sess.rows.length } };
@@ -130,7 +148,9 @@ export class PushResponder {
       const k = `${r.table}:${JSON.stringify(r.key)}`;
       const cur = this.versions.get(k);
       const ok =
-        r.op === 'INSERT' ? (!cur && r.base_row_version === 0) || (cur?.deleted === true && cur.version === r.base_row_version) : cur && !cur.deleted && cur.version === r.base_row_version;
+        r.op === 'INSERT'
+          ? (!cur && r.base_row_version === 0) || (cur?.deleted === true && cur.version === r.base_row_version)
+          : cur && !cur.deleted && cur.version === r.base_row_version;
       if (!ok) {
         return {
           status: 409,
@@ -158,13 +178,27 @@ export class PushResponder {
       this.versions.set(`${r.table}:${JSON.stringify(r.key)}`, { version: seq, deleted: r.op === 'DELETE', payload: r.payload ?? null });
       return out;
     });
-    const c: Committed = { seq, sourceId: sess.sourceId, sourceBundleId: sess.sbid, requestHash: sess.hash, rows, hash: await bundleHash(rows) };
+    const c: Committed = {
+      seq,
+      sourceId: sess.sourceId,
+      sourceBundleId: sess.sbid,
+      requestHash: sess.hash,
+      rows,
+      hash: await bundleHash(rows),
+    };
     this.committed.push(c);
     this.sessions.delete(pushId);
     this.maybeCrash('commit');
     return {
       status: 200,
-      body: { bundle_seq: seq, source_id: c.sourceId, source_bundle_id: c.sourceBundleId, row_count: rows.length, bundle_hash: c.hash, canonical_request_hash: c.requestHash },
+      body: {
+        bundle_seq: seq,
+        source_id: c.sourceId,
+        source_bundle_id: c.sourceBundleId,
+        row_count: rows.length,
+        bundle_hash: c.hash,
+        canonical_request_hash: c.requestHash,
+      },
     };
   }
 

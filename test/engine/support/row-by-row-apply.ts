@@ -17,10 +17,21 @@ export function applyPulledBundleRowByRow(ctx: EngineContext, seq: number, rows:
   return applyBundleWith(ctx, seq, rows, thorough, writeBundleRowsOneByOne);
 }
 
-function writeBundleRowsOneByOne(ctx: EngineContext, seq: number, rows: DecodedRow[], intents: boolean, lost: RowLostDetail[]): BundleRowsWritten {
+function writeBundleRowsOneByOne(
+  ctx: EngineContext,
+  seq: number,
+  rows: DecodedRow[],
+  intents: boolean,
+  lost: RowLostDetail[],
+): BundleRowsWritten {
   const touched = new Set<string>();
   let later = false;
-  const deleting = rows.filter((r) => r.op === 'DELETE' && !(intents && hasLocalIntent(ctx, r.t, r.keyJson)) && (readRowState(ctx, r.t, r.keyJson)?.version ?? 0) < r.version);
+  const deleting = rows.filter(
+    (r) =>
+      r.op === 'DELETE' &&
+      !(intents && hasLocalIntent(ctx, r.t, r.keyJson)) &&
+      (readRowState(ctx, r.t, r.keyJson)?.version ?? 0) < r.version,
+  );
   notePulledDeletes(ctx, seq, deleting, lost);
   for (const r of rows) {
     if (intents && hasLocalIntent(ctx, r.t, r.keyJson)) {

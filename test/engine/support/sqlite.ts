@@ -21,7 +21,9 @@ export async function memoryDb(schemaSql: string): Promise<{ sqlite3: Sqlite3Sta
 
 /** All rows of a query as plain objects. */
 export function rows(db: Database, sql: string, bind: unknown[] = []): Record<string, unknown>[] {
-  return db.exec({ sql, bind: (bind.length ? bind : undefined) as never, rowMode: 'object', returnValue: 'resultRows' }).map((r) => ({ ...(r as object) }));
+  return db
+    .exec({ sql, bind: (bind.length ? bind : undefined) as never, rowMode: 'object', returnValue: 'resultRows' })
+    .map((r) => ({ ...(r as object) }));
 }
 
 /** One scalar. */
