@@ -199,6 +199,41 @@ function bundleHead(m: LogRow, bundleHash: string): string {
   );
 }
 
+/** Per-table frame values as arrays indexed by table id, the parameters of {@link joinedRowTexts}. */
+interface IndexedFrames {
+  heads: (string | null)[];
+  prefixes: (string | null)[];
+  uuidKeys: (boolean | null)[];
+}
+
+const indexedFramesOf = new WeakMap<Catalog, IndexedFrames | null>();
+
+/**
+ * The catalog's frames as arrays indexed by table id (ids are small: one per registered table),
+ * so each row picks its frame by subscript rather than through a join; built once per catalog.
+ * Null when an id is not a small positive integer.
+ */
+function indexedFrames(catalog: Catalog): IndexedFrames | null {
+  let frames = indexedFramesOf.get(catalog);
+  if (frames !== undefined) return frames;
+  const ids = [...catalog.byId.keys()];
+  if (ids.some((id) => !Number.isInteger(id) || id < 1 || id > MAX_INDEXED_TABLE_ID)) {
+    frames = null;
+  } else {
+    const size = Math.max(0, ...ids);
+    frames = { heads: Array(size).fill(null), prefixes: Array(size).fill(null), uuidKeys: Array(size).fill(null) };
+    for (const [id, table] of catalog.byId) {
+      const f = frameOf(table);
+      frames.heads[id - 1] = f.head;
+      frames.prefixes[id - 1] = f.prefix;
+      // A UUID's text needs no JSON escaping: quoting it is enough.
+      frames.uuidKeys[id - 1] = table.keyKind === 'uuid';
+    }
+  }
+  indexedFramesOf.set(catalog, frames);
+  return frames;
+}
+
 /**
  * The rows of each bundle of `metas` as one joined wire text per bundle (with its row count),
  * built by PostgreSQL: `bundleRowText` in SQL (the table's frame, the key as `to_json` text —
@@ -213,20 +248,8 @@ async function joinedRowTexts(
   userPk: string,
   metas: readonly LogRow[],
 ): Promise<Map<string, { text: string; count: number }> | null> {
-  // Per-table values as arrays indexed by table id (ids are small: one per registered table), so
-  // each row picks its frame by subscript rather than through a join.
-  const heads: (string | null)[] = [];
-  const prefixes: (string | null)[] = [];
-  const uuidKeys: (boolean | null)[] = [];
-  for (const [id, table] of catalog.byId) {
-    if (!Number.isInteger(id) || id < 1 || id > MAX_INDEXED_TABLE_ID) return null;
-    const f = frameOf(table);
-    heads[id - 1] = f.head;
-    prefixes[id - 1] = f.prefix;
-    // A UUID's text needs no JSON escaping: quoting it is enough.
-    uuidKeys[id - 1] = table.keyKind === 'uuid';
-  }
-  const fill = <T>(xs: (T | null)[]): (T | null)[] => Array.from(xs, (x) => x ?? null);
+  const frames = indexedFrames(catalog);
+  if (!frames) return null;
   const r = await tx.query<{ bundle_seq: string; all_canonical: boolean; row_count: number; rows_text: string }>(
     `SELECT bundle_seq::text AS bundle_seq, count(*)::int AS row_count,
             bool_and(head IS NOT NULL AND (payload IS NULL OR (prefix IS NOT NULL AND starts_with(payload, prefix)))) AS all_canonical,
@@ -237,7 +260,7 @@ async function joinedRowTexts(
                FROM sync.bundle_rows r
               WHERE r.user_pk = $1 AND r.bundle_seq >= $2 AND r.bundle_seq <= $3) rows
       GROUP BY bundle_seq`,
-    [userPk, metas[0]!.bundle_seq, metas[metas.length - 1]!.bundle_seq, OP_MEMBER.slice(1), fill(heads), fill(prefixes), fill(uuidKeys)],
+    [userPk, metas[0]!.bundle_seq, metas[metas.length - 1]!.bundle_seq, OP_MEMBER.slice(1), frames.heads, frames.prefixes, frames.uuidKeys],
   );
   const out = new Map<string, { text: string; count: number }>();
   for (const row of r.rows) {
