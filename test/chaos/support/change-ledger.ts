@@ -8,7 +8,8 @@
  * - reported: a `conflict` or `lost` event naming its table and key reached the device's app after
  *   the write (a self-heal's dropped changes arrive as `lost` events);
  * - replaced by the app itself: a later app write on the same device changed that row while it
- *   still held the recorded value (the same key again, or a local cascade / SET NULL of it), so
+ *   still held the recorded value, or that value with a SET NULL column nulled by a pulled parent
+ *   delete (the same key again, or a local cascade / SET NULL of it), so
  *   only the newer value had to reach the server; a later write of the same key leaving the row
  *   as it was takes over the older write too (it is accounted for with the same row);
  * - a delete of a row that only ever existed on this device: the app created it, and none of its
@@ -131,8 +132,10 @@ export class ChangeLedger {
     this.lineage.set(device, mine);
     let previous: Write | null = null;
     for (const [k, e] of mine) {
-      // Only keys whose row still held what this device's own actions left (a pull may have changed others).
-      if (!sameRow(before.get(k) ?? null, e.value)) continue;
+      // Only keys whose row still held what this device's own actions left (a pull may have changed
+      // others), allowing a SET NULL column a pulled parent delete nulled (the FK's own semantics:
+      // the rest of the row is still the app's, and this write replaces it; seed 731120808).
+      if (!reached(e.last.table, e.value, before.get(k) ?? null)) continue;
       const now = after.get(k) ?? null;
       const sameKey = e.last.table === table && e.last.key === key;
       if (sameKey) previous = e.last;
