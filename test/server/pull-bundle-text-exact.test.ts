@@ -104,3 +104,39 @@ it('pull bodies are JSON.stringify of the response, each row as committed-rows s
       .sort(),
   ).toEqual(['key astral 😀', 'key plain']);
 });
+
+it('a bundle of thousands of rows (joined in pieces) comes whole, in row order, as committed-rows serves it', async () => {
+  const big = new RawSyncClient(h.baseUrl, h.tokenFor('ulla'), 'device-2');
+  await big.connect(false);
+  const n = 2_600;
+  // One bundle whose rows alternate between two tables, with awkward text, then one of edits.
+  await h.server.writeAs('ulla', 'server:big', async (tx) => {
+    await tx.query(
+      `INSERT INTO business.measures (code, label, n)
+       SELECT 'k' || lpad(i::text, 5, '0'), $1 || i, i FROM generate_series(0, $2::int - 1) AS i`,
+      [AWKWARD[1], n / 2],
+    );
+    await tx.query(
+      `INSERT INTO business.items (id, label)
+       SELECT ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, $1 || i FROM generate_series(0, $2::int - 1) AS i`,
+      [AWKWARD[4], n / 2],
+    );
+  });
+  const text = await (await fetch(`${h.baseUrl}/sync/pull?after_bundle_seq=0&max_bundles=10`, { headers: big.headers() })).text();
+  const page = JSON.parse(text) as { bundles: { bundle_seq: number; row_count: number; rows: unknown[] }[] };
+  expect(text).toBe(JSON.stringify(page));
+  expect(page.bundles).toHaveLength(1);
+  const [bundle] = page.bundles;
+  expect(bundle!.rows).toHaveLength(n);
+  expect(bundle!.row_count).toBe(n);
+  const committed: unknown[] = [];
+  for (let query = '?max_rows=1000'; ;) {
+    const res = await big.committedRows(bundle!.bundle_seq, query);
+    expect(res.status).toBe(200);
+    const body = res.body as { rows: unknown[]; has_more: boolean; next_row_ordinal: number };
+    committed.push(...body.rows);
+    if (!body.has_more) break;
+    query = `?max_rows=1000&after_row_ordinal=${body.next_row_ordinal}`;
+  }
+  expect(rowTexts(bundle!.rows)).toEqual(rowTexts(committed));
+});
