@@ -62,7 +62,8 @@ export interface SyncLimits {
   maxRequestBodyBytes?: number;
   /**
    * Rows one pull page may carry (whole bundles; the first bundle always fits): pages are built in
-   * memory, so this bounds a pull's memory whatever `max_bundles` asks (100,000; 0 = unlimited).
+   * memory, so this bounds a pull's memory whatever `max_bundles` asks (25,000; 0 = unlimited).
+   * Smaller pages also let a client apply one page while the server builds the next.
    */
   maxRowsPerPull?: number;
   /** Open push sessions one user may hold; more answer `429 push_session_capacity` (32; 0 = unlimited). */
@@ -148,7 +149,7 @@ export function resolveLimits(limits: SyncLimits | undefined): ResolvedLimits {
     initializationLeaseTtlSeconds: 900,
     capacityRetryAfterSeconds: 1,
     maxRequestBodyBytes: 32 * 1024 * 1024,
-    maxRowsPerPull: 100_000,
+    maxRowsPerPull: 25_000,
     maxOpenPushSessionsPerUser: 32,
     maxStagedRowsPerUser: 2_000_000,
     maxSnapshotSessionsPerUser: 8,

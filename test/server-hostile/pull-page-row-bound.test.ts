@@ -1,5 +1,5 @@
 // A pull page is built in memory, so its rows are bounded whatever max_bundles asks:
-// limits.maxRowsPerPull (100,000 by default) caps the rows of a page of whole bundles; the first
+// limits.maxRowsPerPull (25,000 by default) caps the rows of a page of whole bundles; the first
 // bundle always fits (a bundle is never split), and has_more says to continue.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tagRows } from '../harness/fault-scenario.ts';

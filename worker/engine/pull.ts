@@ -482,56 +482,95 @@ export async function pullToStable(ctx: EngineContext): Promise<{ bundles: numbe
   const startCheckpoint = readAttachment(ctx.db).lastBundleSeqSeen;
   let cascadeParentDeleted = false;
   let notedKnown = false;
-  for (;;) {
-    const after = readAttachment(ctx.db).lastBundleSeqSeen;
-    const page = await pullPage(ctx.transport, after, maxBundles, target);
-    const decoded = validatePullPage(ctx, page, after, target);
-    if (target === 0) target = page.stable_bundle_seq;
-    if (!notedKnown && decoded.length > 0) {
-      noteHighestKnownVersion(ctx);
-      notedKnown = true;
-    }
-    for (let i = 0; i < decoded.length; i++) {
-      let applied = [decoded[i]!];
-      let touched: Set<string>;
-      try {
-        touched = applyPulledBundle(ctx, applied[0]!.seq, applied[0]!.rows);
-      } catch (e) {
-        // Rolled back by an FK check at COMMIT: once more with the settle passes that look for
-        // children of parents known deleted (here or later on the server), then together with the
-        // rest of the pull (the state at the ceiling is consistent). Anything else fails again.
-        if (!(e instanceof SyncError) || e.code !== 'apply_failed') throw e;
+  // The next page, requested while this one applies (see `prefetchNext`).
+  let next: PrefetchedPage | null = null;
+  try {
+    for (;;) {
+      const after = readAttachment(ctx.db).lastBundleSeqSeen;
+      const fetched = next !== null && next.after === after ? next.page : pullPage(ctx.transport, after, maxBundles, target);
+      next = null;
+      const page = await fetched;
+      const decoded = validatePullPage(ctx, page, after, target);
+      if (target === 0) target = page.stable_bundle_seq;
+      next = prefetchNext(ctx, page, decoded, maxBundles, target);
+      // The apply below is synchronous: yield first so the prefetch request actually goes out.
+      if (next !== null) await new Promise((resolve) => setTimeout(resolve, 0));
+      if (!notedKnown && decoded.length > 0) {
+        noteHighestKnownVersion(ctx);
+        notedKnown = true;
+      }
+      for (let i = 0; i < decoded.length; i++) {
+        let applied = [decoded[i]!];
+        let touched: Set<string>;
         try {
-          touched = applyPulledBundle(ctx, applied[0]!.seq, applied[0]!.rows, true);
-        } catch (again) {
-          if (!(again instanceof SyncError) || again.code !== 'apply_failed') throw again;
-          applied = await restOfPull(ctx, decoded.slice(i), target, maxBundles, again);
-          touched = applyPulledBundles(ctx, applied);
-          i = decoded.length;
+          touched = applyPulledBundle(ctx, applied[0]!.seq, applied[0]!.rows);
+        } catch (e) {
+          // Rolled back by an FK check at COMMIT: once more with the settle passes that look for
+          // children of parents known deleted (here or later on the server), then together with the
+          // rest of the pull (the state at the ceiling is consistent). Anything else fails again.
+          if (!(e instanceof SyncError) || e.code !== 'apply_failed') throw e;
+          try {
+            touched = applyPulledBundle(ctx, applied[0]!.seq, applied[0]!.rows, true);
+          } catch (again) {
+            if (!(again instanceof SyncError) || again.code !== 'apply_failed') throw again;
+            applied = await restOfPull(ctx, decoded.slice(i), target, maxBundles, again);
+            touched = applyPulledBundles(ctx, applied);
+            i = decoded.length;
+          }
         }
+        const b = applied[applied.length - 1]!;
+        bundles += applied.length;
+        for (const x of applied) {
+          rows += x.rows.length;
+          if (!cascadeParentDeleted && x.rows.some((r) => r.op === 'DELETE' && isCascadeParent(ctx, r.t))) cascadeParentDeleted = true;
+        }
+        ctx.applied(touched);
+        ctx.setPhase('pulling', { done: b.seq, total: target });
+        // A withdrawn local delete needs the parent back from a snapshot before anything else.
+        if (readAttachment(ctx.db).rebuildRequired) return { bundles, rows, checkpoint: b.seq };
       }
-      const b = applied[applied.length - 1]!;
-      bundles += applied.length;
-      for (const x of applied) {
-        rows += x.rows.length;
-        if (!cascadeParentDeleted && x.rows.some((r) => r.op === 'DELETE' && isCascadeParent(ctx, r.t))) cascadeParentDeleted = true;
+      const checkpoint = readAttachment(ctx.db).lastBundleSeqSeen;
+      if (checkpoint >= target) {
+        if (cascadeParentDeleted && staleCascadeRemovedKnownRows(ctx, startCheckpoint)) {
+          requireRebuild(ctx.db);
+        }
+        // Changes dropped since the last bundle (a freeze drops inserted-then-deleted keys) may have
+        // hidden server rows this pull has nothing new for.
+        if (anySkippedRows(ctx)) applyTransaction(ctx.db, () => applySkippedRowsWithoutIntent(ctx));
+        return { bundles, rows, checkpoint };
       }
-      ctx.applied(touched);
-      ctx.setPhase('pulling', { done: b.seq, total: target });
-      // A withdrawn local delete needs the parent back from a snapshot before anything else.
-      if (readAttachment(ctx.db).rebuildRequired) return { bundles, rows, checkpoint: b.seq };
+      if (!page.has_more) throw badResponse(`pull: has_more=false while checkpoint ${checkpoint} is short of stable ${target}`);
+      if (decoded.length === 0) throw badResponse('pull: has_more=true with no bundles');
     }
-    const checkpoint = readAttachment(ctx.db).lastBundleSeqSeen;
-    if (checkpoint >= target) {
-      if (cascadeParentDeleted && staleCascadeRemovedKnownRows(ctx, startCheckpoint)) {
-        requireRebuild(ctx.db);
-      }
-      // Changes dropped since the last bundle (a freeze drops inserted-then-deleted keys) may have
-      // hidden server rows this pull has nothing new for.
-      if (anySkippedRows(ctx)) applyTransaction(ctx.db, () => applySkippedRowsWithoutIntent(ctx));
-      return { bundles, rows, checkpoint };
-    }
-    if (!page.has_more) throw badResponse(`pull: has_more=false while checkpoint ${checkpoint} is short of stable ${target}`);
-    if (decoded.length === 0) throw badResponse('pull: has_more=true with no bundles');
+  } finally {
+    // Left unused (a failure, a rebuild, or the ceiling reached): nothing may await it any more.
+    next?.page.catch(() => {});
   }
+}
+
+/** A pull page requested ahead, for the checkpoint `after`. */
+interface PrefetchedPage {
+  after: number;
+  page: Promise<PullResponse>;
+}
+
+/**
+ * Requests the page after `decoded` (validated, not applied yet) when the server has more up to
+ * the ceiling, so the server builds it (and the network carries it) while this page applies. Its
+ * checkpoint is known already: applying `decoded` ends at its last bundle, or stops the pull (a
+ * rebuild, a failure, a joint apply that reads on by itself), and then the page is not used.
+ */
+function prefetchNext(
+  ctx: EngineContext,
+  page: PullResponse,
+  decoded: readonly { seq: number }[],
+  maxBundles: number,
+  target: number,
+): PrefetchedPage | null {
+  const last = decoded[decoded.length - 1];
+  if (!page.has_more || !last || last.seq >= target) return null;
+  const request = pullPage(ctx.transport, last.seq, maxBundles, target);
+  // Awaited later, or abandoned in `pullToStable`'s finally: never an unhandled rejection meanwhile.
+  request.catch(() => {});
+  return { after: last.seq, page: request };
 }
