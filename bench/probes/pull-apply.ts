@@ -2,7 +2,8 @@
  * Probe of the client's bundle-pull path (not part of `npm run bench`): Node devices (real engine,
  * sqlite-wasm memory VFS) attach to an empty user on the bench sync server (child process, real
  * PostgreSQL); then N rows are written as server-originated bundles (`writeAs`, 50,000 rows each)
- * and every device pulls them with `pullToStable`. Reports per pull: total, HTTP wait, apply.
+ * and every device pulls them with `pullToStable`. Reports per pull: total, HTTP wait, apply, and
+ * the client's CPU time (steadier than wall time on a loaded machine).
  *
  *   node --import tsx bench/probes/pull-apply.ts [rows=100000] [repeats=3]
  *   ENGINE_ROOTS=/tmp/base,. node --import tsx bench/probes/pull-apply.ts   # A/B, interleaved
@@ -82,6 +83,8 @@ try {
   const seedMs = await server.seed(user, rows);
   console.log(`${rows} rows seeded in ${Math.round(seedMs)} ms`);
   const totals = new Map<string, number[]>();
+  // The client's CPU time (this process: the server is a child process of its own).
+  const cpus = new Map<string, number[]>();
   for (let r = 0; r < repeats; r++) {
     // Alternate which engine goes first, so neither always pulls right after the seed.
     const round = r % 2 === 0 ? devices[r]! : [...devices[r]!].reverse();
@@ -89,14 +92,18 @@ try {
       try {
         httpMs = 0;
         const t0 = performance.now();
+        const cpu0 = process.cpuUsage();
         const res = await device.engine.pullToStable();
         const total = performance.now() - t0;
+        const cpu = process.cpuUsage(cpu0);
+        const cpuMs = (cpu.user + cpu.system) / 1000;
+        (cpus.get(root) ?? cpus.set(root, []).get(root)!).push(cpuMs);
         if (res.rowsApplied !== rows) throw new Error(`pull: ${JSON.stringify(res)}`);
         const count = Number(device.db.selectValue('SELECT count(*) FROM items'));
         if (count !== rows) throw new Error(`items has ${count} rows`);
         (totals.get(root) ?? totals.set(root, []).get(root)!).push(total);
         console.log(
-          `[${label(root)}] ${rows} rows: ${Math.round((rows / total) * 1000)} rows/s, total ${total.toFixed(0)} ms (http wait ${httpMs.toFixed(0)}, rest ${(total - httpMs).toFixed(0)}; ${res.bundlesApplied} bundles)`,
+          `[${label(root)}] ${rows} rows: ${Math.round((rows / total) * 1000)} rows/s, total ${total.toFixed(0)} ms (http wait ${httpMs.toFixed(0)}, rest ${(total - httpMs).toFixed(0)}; client CPU ${cpuMs.toFixed(0)} ms; ${res.bundlesApplied} bundles)`,
         );
       } finally {
         await device.close();
@@ -104,7 +111,9 @@ try {
     }
   }
   for (const [root, ms] of totals)
-    console.log(`median [${label(root)}]: ${median(ms).toFixed(0)} ms, ${Math.round((rows / median(ms)) * 1000)} rows/s`);
+    console.log(
+      `median [${label(root)}]: ${median(ms).toFixed(0)} ms, ${Math.round((rows / median(ms)) * 1000)} rows/s; client CPU ${median(cpus.get(root)!).toFixed(0)} ms`,
+    );
 } finally {
   await server.close();
 }

@@ -102,6 +102,8 @@ export function checkWirePayloadShape(t: TableModel, payload: unknown, where: st
     throw new SyncError('bad_server_response', `${where}: payload for ${t.table} must be a JSON object`);
   }
   const keys = Object.keys(payload);
+  // The usual payload: exactly the table's columns (as many own members, each column among them).
+  if (keys.length === t.columns.length && t.columns.every((c) => Object.hasOwn(payload, c.wireName))) return;
   if (keys.includes('_sync_scope_id')) {
     throw new SyncError('bad_server_response', `${where}: payload for ${t.table} carries the hidden _sync_scope_id column`);
   }
@@ -305,9 +307,18 @@ export function wireKeyToKeyJson(t: TableModel, key: unknown, where: string): st
   if (typeof v !== 'string' || v === '') throw new SyncError('bad_server_response', `${where}: key lacks string member ${t.key.wireName}`);
   if (t.key.uuidAsBlob) {
     if (!isCanonicalUuid(v)) throw new SyncError('bad_server_response', `${where}: key ${JSON.stringify(v)} is not a canonical UUID`);
-    return JSON.stringify({ [t.key.wireName]: bytesToHex(uuidToBytes(v)) });
+    return `${keyJsonHead(t)}${JSON.stringify(bytesToHex(uuidToBytes(v)))}}`;
   }
-  return JSON.stringify({ [t.key.wireName]: v });
+  return `${keyJsonHead(t)}${JSON.stringify(v)}}`;
+}
+
+const keyJsonHeads = new WeakMap<TableModel, string>();
+
+/** `{"<key>":`, the start of a table's `key_json` (the text `JSON.stringify` of the key object gives). */
+function keyJsonHead(t: TableModel): string {
+  let head = keyJsonHeads.get(t);
+  if (head === undefined) keyJsonHeads.set(t, (head = `{${JSON.stringify(t.key.wireName)}:`));
+  return head;
 }
 
 /** SQLite value of the key column from `key_json`. */
