@@ -41,7 +41,7 @@ async function serve(connectionString: string): Promise<{ sync: SyncServer; http
     appName: 'oversqlite-bench-vs-go',
   });
   const auth = createJwtAuth({ secret });
-  const http = createServer(toNodeHandler((req, a) => sync.handle(req, a), auth.authenticate));
+  const http = createServer(toNodeHandler(sync.handle, auth.authenticate));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   return { sync, http };
 }

@@ -1,6 +1,10 @@
-/** Converts a `node:http` request into a fetch `Request` whose body streams from the socket. */
+/**
+ * Reads a `node:http` request: as a fetch `Request` whose body streams from the socket, or as the
+ * sync handler's own {@link SyncRequest} (no fetch objects at all).
+ */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import type { SyncRequest } from '../http/sync-exchange.ts';
 
 /** A node request as express and other frameworks extend it (only what the conversion looks at). */
 export interface NodeRequestLike extends IncomingMessage {
@@ -14,7 +18,7 @@ export interface NodeRequestLike extends IncomingMessage {
 
 const NO_BODY_METHODS = new Set(['GET', 'HEAD']);
 
-function fetchHeaders(raw: IncomingHttpHeaders): Headers {
+export function fetchHeaders(raw: IncomingHttpHeaders): Headers {
   const headers = new Headers();
   for (const [name, value] of Object.entries(raw)) {
     // HTTP/2 pseudo-headers (":path") are not valid fetch header names.
@@ -122,4 +126,87 @@ export function convertNodeRequest(req: NodeRequestLike, signal: AbortSignal): C
 /** Builds the fetch `Request` for a node request; `signal` aborts when the client goes away. */
 export function toFetchRequest(req: NodeRequestLike, signal: AbortSignal): Request {
   return convertNodeRequest(req, signal).request;
+}
+
+/** The text of a body a parser already read (see {@link consumedBody}). */
+function consumedText(body: unknown): string {
+  if (body === undefined || body === null) return '';
+  if (typeof body === 'string') return body;
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  return JSON.stringify(body);
+}
+
+/**
+ * Reads the body as UTF-8 text up to `maxBytes` (null beyond, and as soon as a Content-Length
+ * says so); what is left unread is drained after the response.
+ */
+function readNodeBody(req: NodeRequestLike, maxBytes: number): Promise<string | null> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > maxBytes) return Promise.resolve(null);
+  if (req.readableEnded) {
+    const text = consumedText(req.body);
+    return Promise.resolve(Buffer.byteLength(text) > maxBytes ? null : text);
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const done = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      total += chunk.byteLength;
+      if (total > maxBytes) {
+        done();
+        resolve(null);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      done();
+      resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, total).toString('utf8'));
+    };
+    const onError = (err: Error): void => {
+      done();
+      reject(err);
+    };
+    const onClose = (): void => {
+      done();
+      reject(new Error('The client closed the connection before the request body was complete.'));
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onError);
+    req.once('close', onClose);
+  });
+}
+
+/** A node request as the sync handler reads it, and a way to throw away body bytes nobody read. */
+export interface NodeSyncRequest extends SyncRequest {
+  /** Drains what is left of the body once the response is sent (as {@link ConvertedNodeRequest}). */
+  discardUnreadBody(): void;
+}
+
+/** The sync handler's view of `req` at `url` (see {@link requestUrl}). */
+export function nodeSyncRequest(req: NodeRequestLike, url: URL): NodeSyncRequest {
+  const headers = req.headers;
+  const method = (req.method ?? 'GET').toUpperCase();
+  return {
+    method,
+    path: url.pathname,
+    query: url.search.slice(1),
+    header(name) {
+      const value = headers[name.toLowerCase()];
+      if (value === undefined) return null;
+      return Array.isArray(value) ? value.join(', ') : value;
+    },
+    readBody: (maxBytes) => readNodeBody(req, maxBytes),
+    discardUnreadBody() {
+      // A GET or HEAD body nobody reads is dropped by node:http itself.
+      if (!req.readableEnded && !NO_BODY_METHODS.has(method)) req.resume();
+    },
+  };
 }

@@ -1,6 +1,7 @@
-/** Writes a fetch `Response` to a `node:http` response, streaming and flushing each chunk. */
+/** Writes a fetch `Response` or a sync handler's {@link SyncReply} to a `node:http` response, streaming and flushing each chunk. */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { unreadTextBody } from '../http/response-text.ts';
+import type { SyncReply } from '../http/sync-exchange.ts';
 
 function nodeHeaders(response: Response): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {};
@@ -50,12 +51,43 @@ export async function sendFetchResponse(response: Response, res: ServerResponse,
     await response.body?.cancel();
     return;
   }
-  const contentType = response.headers.get('content-type') ?? '';
+  await pumpBody(response.body, response.headers.get('content-type') ?? '', res, clientGone);
+}
+
+/**
+ * Sends `reply` on `res`: a text body with its length in one write, a stream chunk by chunk (as
+ * {@link sendFetchResponse}). `clientGone` is asked for only when there is a stream to cancel.
+ */
+export async function sendSyncReply(reply: SyncReply, res: ServerResponse, clientGone: () => AbortSignal): Promise<void> {
+  const headers: OutgoingHttpHeaders = { ...reply.headers };
+  const head = res.req.method === 'HEAD';
+  if (reply.stream === undefined) {
+    if (reply.text !== undefined) headers['content-length'] = Buffer.byteLength(reply.text);
+    res.writeHead(reply.status, headers);
+    res.end(head ? undefined : reply.text);
+    return;
+  }
+  res.writeHead(reply.status, headers);
+  if (head) {
+    res.end();
+    await reply.stream.cancel();
+    return;
+  }
+  await pumpBody(reply.stream, reply.headers['Content-Type'] ?? '', res, clientGone());
+}
+
+/** Writes `body` to `res` chunk by chunk with backpressure; see {@link sendFetchResponse} for failures. */
+async function pumpBody(
+  body: ReadableStream<Uint8Array>,
+  contentType: string,
+  res: ServerResponse,
+  clientGone: AbortSignal,
+): Promise<void> {
   if (contentType.startsWith('text/event-stream')) {
     // Send the status line and headers now: the first event may be a long way off.
     res.flushHeaders();
   }
-  const reader = response.body.getReader();
+  const reader = body.getReader();
   const cancel = (): void => {
     reader.cancel(clientGone.reason).catch(() => undefined);
   };

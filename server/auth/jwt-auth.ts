@@ -3,6 +3,7 @@
  * id the host hands it; this is the host-side helper that turns `Authorization: Bearer <jwt>` into
  * that user id (`sub`).
  */
+import { registerHeaderAuthenticate } from './header-auth.ts';
 import { MAX_USER_ID_LENGTH, identityProblem } from './identity.ts';
 import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import type { JSONWebKeySet, JWTVerifyGetKey, JWTVerifyOptions } from 'jose';
@@ -123,7 +124,11 @@ function toAuthError(err: unknown): AuthError {
 
 /** Extracts the token from exactly `Bearer <token>` (scheme case-insensitive, as RFC 6750 allows). */
 export function bearerToken(request: Request): string {
-  const header = request.headers.get('authorization');
+  return bearerTokenOf(request.headers.get('authorization'));
+}
+
+/** {@link bearerToken} from the Authorization header's value (null when absent). */
+function bearerTokenOf(header: string | null): string {
   if (header === null || header.trim() === '') {
     throw new AuthError('token_missing', 'Missing Authorization header; send "Authorization: Bearer <token>".');
   }
@@ -186,8 +191,7 @@ export function createJwtAuth(source: JwtKeySource, options: JwtAuthOptions = {}
     return { userId: sub };
   }
 
-  return {
-    verifyToken,
-    authenticate: async (request) => verifyToken(bearerToken(request)),
-  };
+  const authenticate = async (request: Request): Promise<AuthenticatedUser> => verifyToken(bearerToken(request));
+  registerHeaderAuthenticate(authenticate, async (header) => verifyToken(bearerTokenOf(header('authorization'))));
+  return { verifyToken, authenticate };
 }

@@ -1,16 +1,20 @@
-/** JSON responses and the protocol's error envelope. */
+/** JSON replies and the protocol's error envelope. */
 import { statusForWireError } from '../../protocol/errors.ts';
 import type { WireErrorCode } from '../../protocol/errors.ts';
 
 import { SerializedJson } from '../runtime/serialized-json.ts';
-import { textResponse } from './response-text.ts';
+import { replyToResponse } from './sync-exchange.ts';
+import type { SyncReply } from './sync-exchange.ts';
 
-const JSON_HEADERS = { 'Content-Type': 'application/json' };
-
-/** A JSON response (a {@link SerializedJson} body is sent as its text, already serialized). */
-export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+/** A JSON reply (a {@link SerializedJson} body is sent as its text, already serialized). */
+export function jsonReply(status: number, body: unknown, headers: Record<string, string> = {}): SyncReply {
   const text = body instanceof SerializedJson ? body.text : JSON.stringify(body);
-  return textResponse(text, { status, headers: { ...JSON_HEADERS, ...headers } });
+  return { status, headers: { 'Content-Type': 'application/json', ...headers }, text };
+}
+
+/** {@link jsonReply} as a fetch `Response`. */
+export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return replyToResponse(jsonReply(status, body, headers));
 }
 
 /**
@@ -26,11 +30,11 @@ function capErrorMessage(message: string): string {
 }
 
 /** An error envelope `{"error", "message", ...extra}` with the code's HTTP status (message capped). */
-export function errorResponse(
+export function errorReply(
   code: WireErrorCode | string,
   message: string,
   extra: Record<string, unknown> = {},
   headers: Record<string, string> = {},
-): Response {
-  return jsonResponse(statusForWireError(code), { error: code, message: capErrorMessage(message), ...extra }, headers);
+): SyncReply {
+  return jsonReply(statusForWireError(code), { error: code, message: capErrorMessage(message), ...extra }, headers);
 }

@@ -1,6 +1,7 @@
 /**
- * The framework-neutral HTTP surface: one fetch-style function serving every `/sync/*` and
- * `/syncx/*` route. Authentication is the host's: it passes the trusted user id (or null).
+ * The framework-neutral HTTP surface: one handler serving every `/sync/*` and `/syncx/*` route on
+ * the shapes of sync-exchange.ts, offered as a fetch-style function (the Node adapters call the
+ * core directly). Authentication is the host's: it passes the trusted user id (or null).
  */
 import { SOURCE_ID_HEADER } from '../../protocol/wire.ts';
 import type { WireErrorCode } from '../../protocol/errors.ts';
@@ -27,9 +28,10 @@ import type { BundleChangeHub } from '../watch/bundle-change-hub.ts';
 import { openWatchStream } from '../watch/sse-stream.ts';
 import { MAX_USER_ID_LENGTH, identityProblem, sourceIdProblem } from '../auth/identity.ts';
 import { ParamError, nonNegativeInt, positiveIntCapped } from './query-params.ts';
-import { readBoundedText } from './request-body.ts';
 import { findUnstorableJson } from './storable-json.ts';
-import { errorResponse, jsonResponse } from './responses.ts';
+import { errorReply, jsonReply } from './responses.ts';
+import { fetchSyncRequest, registerSyncServe, replyToResponse } from './sync-exchange.ts';
+import type { SyncReply, SyncRequest } from './sync-exchange.ts';
 
 /** Everything the handler needs from the server object. */
 interface SyncHandlerDeps {
@@ -83,6 +85,8 @@ const ROUTES: Array<{ re: RegExp; name: RouteName; methods: string[]; failure: W
   { re: /^(.*)\/syncx\/status$/, name: 'status', methods: ['GET'], failure: 'status_failed' },
 ];
 
+const NO_CONTENT: SyncReply = { status: 204, headers: {} };
+
 /** The route whose failure answer an unexpected error of a request gets. */
 interface AnsweredAs {
   name: RouteName;
@@ -90,13 +94,18 @@ interface AnsweredAs {
 }
 
 /** Reads the body as text, refusing (with `code`) more than `maxBytes` before buffering it all. */
-async function readBodyText(request: Request, maxBytes: number, code: WireErrorCode): Promise<string> {
-  const text = await readBoundedText(request, maxBytes);
+async function readBodyText(request: SyncRequest, maxBytes: number, code: WireErrorCode): Promise<string> {
+  const text = await request.readBody(maxBytes);
   if (text === null) throw new SyncServerError(code, `request body exceeds ${maxBytes} bytes`);
   return text;
 }
 
-async function readJson(request: Request, required: boolean, maxBytes: number, code: WireErrorCode = 'invalid_request'): Promise<unknown> {
+async function readJson(
+  request: SyncRequest,
+  required: boolean,
+  maxBytes: number,
+  code: WireErrorCode = 'invalid_request',
+): Promise<unknown> {
   return parseJsonText(await readBodyText(request, maxBytes, code), required, code);
 }
 
@@ -152,7 +161,7 @@ function checkSnapshotCreateText(text: string): void {
   }
 }
 
-/** Creates the fetch-style handler. */
+/** Creates the fetch-style handler (its core registered for the Node adapters, sync-exchange.ts). */
 export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: { userId: string | null }) => Promise<Response> {
   const { ctx } = d;
   const L = ctx.limits;
@@ -164,13 +173,12 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
   async function route(
     name: RouteName,
     match: RegExpMatchArray,
-    request: Request,
-    url: URL,
+    request: SyncRequest,
+    q: URLSearchParams,
     userId: string,
     sourceId: string,
     answeredAs: AnsweredAs,
-  ): Promise<Response> {
-    const q = url.searchParams;
+  ): Promise<SyncReply> {
     switch (name) {
       case 'connect': {
         const body = await readJson(request, true, L.maxRequestBodyBytes, 'connect_invalid');
@@ -178,7 +186,7 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
         if (typeof body !== 'object' || body === null || typeof pending !== 'boolean') {
           throw new SyncServerError('connect_invalid', 'has_local_pending_rows must be a boolean');
         }
-        return jsonResponse(200, await connectScope(ctx.db, userId, sourceId, pending, L.initializationLeaseTtlSeconds));
+        return jsonReply(200, await connectScope(ctx.db, userId, sourceId, pending, L.initializationLeaseTtlSeconds));
       }
       case 'pushCreate': {
         // The text too: a one-request push carries rows, whose JSON numbers are read from it.
@@ -188,21 +196,21 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
         if (oneRequest) {
           answeredAs.name = 'pushCommit';
           answeredAs.failure = 'push_session_commit_failed';
-          return jsonResponse(200, await pushInOneRequest(ctx, userId, sourceId, oneRequest));
+          return jsonReply(200, await pushInOneRequest(ctx, userId, sourceId, oneRequest));
         }
-        return jsonResponse(200, await createPushSession(ctx, userId, sourceId, parsePushCreate(body)));
+        return jsonReply(200, await createPushSession(ctx, userId, sourceId, parsePushCreate(body)));
       }
       case 'pushChunk': {
         // The text too: JSON numbers' own digits are read from it (exact int64, numbers dialect).
         const text = await readBodyText(request, L.maxRequestBodyBytes, 'push_chunk_invalid');
         const input = parsePushChunk(ctx, parseJsonText(text, true, 'push_chunk_invalid'), text);
-        return jsonResponse(200, await uploadPushChunk(ctx, userId, sourceId, pathId(match[2]!, 'push_chunk_invalid'), input));
+        return jsonReply(200, await uploadPushChunk(ctx, userId, sourceId, pathId(match[2]!, 'push_chunk_invalid'), input));
       }
       case 'pushCommit':
-        return jsonResponse(200, await commitPushSession(ctx, userId, sourceId, pathId(match[2]!, 'push_session_not_found')));
+        return jsonReply(200, await commitPushSession(ctx, userId, sourceId, pathId(match[2]!, 'push_session_not_found')));
       case 'pushSession':
         await deletePushSession(ctx, userId, sourceId, pathId(match[2]!, 'push_session_not_found'));
-        return new Response(null, { status: 204 });
+        return NO_CONTENT;
       case 'committedRows': {
         const code = 'committed_bundle_chunk_invalid';
         const seq = param(code, () => nonNegativeInt(match[2], 'bundle_seq', null))!;
@@ -211,7 +219,7 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
         const maxRows = param(code, () =>
           positiveIntCapped(q.get('max_rows'), 'max_rows', L.defaultRowsPerCommittedBundleChunk, L.maxRowsPerCommittedBundleChunk),
         )!;
-        return jsonResponse(200, await readCommittedRows(ctx, userId, seq, after, maxRows));
+        return jsonReply(200, await readCommittedRows(ctx, userId, seq, after, maxRows));
       }
       case 'pull': {
         const code = 'invalid_request';
@@ -220,20 +228,20 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
         if (maxBundles < 1 || maxBundles > L.maxBundlesPerPull)
           throw new SyncServerError(code, `max_bundles must be between 1 and ${L.maxBundlesPerPull}`);
         const target = param(code, () => nonNegativeInt(q.get('target_bundle_seq'), 'target_bundle_seq', 0))!;
-        return jsonResponse(200, await pullBundles(ctx, userId, sourceId, after, maxBundles, target));
+        return jsonReply(200, await pullBundles(ctx, userId, sourceId, after, maxBundles, target));
       }
       case 'snapshotCreate': {
         const text = await readBodyText(request, L.maxRequestBodyBytes, 'snapshot_session_invalid');
         checkSnapshotCreateText(text);
         const replacement = parseSnapshotCreate(text, sourceId);
-        return jsonResponse(200, await createSnapshotSession(ctx, d.snapshotBuilds, userId, replacement));
+        return jsonReply(200, await createSnapshotSession(ctx, d.snapshotBuilds, userId, replacement));
       }
       case 'snapshotSession': {
         const id = pathId(match[2]!, 'snapshot_chunk_invalid');
         if (request.method === 'DELETE') {
           if (id === '') throw new SyncServerError('snapshot_chunk_invalid', 'snapshot_id is required');
           await deleteSnapshotSession(ctx, userId, id);
-          return new Response(null, { status: 204 });
+          return NO_CONTENT;
         }
         const code = 'snapshot_chunk_invalid';
         if (id === '') throw new SyncServerError(code, 'snapshot_id is required');
@@ -244,7 +252,7 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
         const maxBytes = param(code, () =>
           positiveIntCapped(q.get('max_bytes'), 'max_bytes', L.defaultBytesPerSnapshotChunk, L.maxBytesPerSnapshotChunk),
         )!;
-        return jsonResponse(200, await readSnapshotChunk(ctx, d.snapshotChunkReads, userId, sourceId, id, after, maxRows, maxBytes));
+        return jsonReply(200, await readSnapshotChunk(ctx, d.snapshotChunkReads, userId, sourceId, id, after, maxRows, maxBytes));
       }
       case 'watch': {
         const after = param('invalid_request', () => nonNegativeInt(q.get('after_bundle_seq'), 'after_bundle_seq', 0))!;
@@ -273,24 +281,20 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
             }),
           registerCloser: d.registerStreamCloser,
         });
-        return new Response(stream, {
+        return {
           status: 200,
           headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' },
-        });
+          stream,
+        };
       }
       default:
         throw new Error(`unrouted ${name}`);
     }
   }
 
-  return async function handle(request: Request, auth: { userId: string | null }): Promise<Response> {
-    let url: URL;
-    try {
-      url = new URL(request.url);
-    } catch {
-      return errorResponse('invalid_request', 'request URL is not absolute');
-    }
-    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+  async function serve(request: SyncRequest, auth: { userId: string | null }): Promise<SyncReply> {
+    const pathname = request.path;
+    const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
     let found: { route: (typeof ROUTES)[number]; match: RegExpMatchArray } | null = null;
     for (const r of ROUTES) {
       const m = path.match(r.re);
@@ -299,15 +303,10 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
         break;
       }
     }
-    if (!found) return errorResponse('not_found', `no sync route for ${url.pathname}`);
+    if (!found) return errorReply('not_found', `no sync route for ${pathname}`);
     const { route: r, match } = found;
     if (!r.methods.includes(request.method)) {
-      return errorResponse(
-        'method_not_allowed',
-        `${request.method} is not allowed on ${url.pathname}`,
-        {},
-        { Allow: r.methods.join(', ') },
-      );
+      return errorReply('method_not_allowed', `${request.method} is not allowed on ${pathname}`, {}, { Allow: r.methods.join(', ') });
     }
     const failure: WireErrorCode =
       r.name === 'snapshotSession' && request.method === 'DELETE' ? 'snapshot_session_delete_failed' : r.failure;
@@ -315,37 +314,45 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
     if (r.name === 'health' || r.name === 'status') {
       try {
         const status = await d.status();
-        return jsonResponse(r.name === 'health' && status.status !== 'healthy' ? 503 : 200, status);
+        return jsonReply(r.name === 'health' && status.status !== 'healthy' ? 503 : 200, status);
       } catch (err) {
         const fault = transientDatabaseFault(err);
         d.onInternalError(err, r.name);
-        if (fault) return errorResponse(fault.code, fault.message, fault.extra, fault.headers);
-        return errorResponse(failure, `${r.name} failed`);
+        if (fault) return errorReply(fault.code, fault.message, fault.extra, fault.headers);
+        return errorReply(failure, `${r.name} failed`);
       }
     }
-    if (!d.enter()) return errorResponse('service_unavailable', 'the sync server is shutting down');
+    if (!d.enter()) return errorReply('service_unavailable', 'the sync server is shutting down');
     try {
       // Ids are exact (never trimmed); one that cannot be an id is refused before any database work.
       const userId = auth.userId ?? null;
       const userProblem = userId === null ? null : identityProblem(userId, MAX_USER_ID_LENGTH);
-      if (userProblem) return errorResponse('authentication_failed', `authentication failed: the user id ${userProblem}`);
-      if (r.name === 'capabilities') return jsonResponse(200, d.capabilities(userId));
-      if (userId === null) return errorResponse('authentication_failed', 'authentication failed: no authenticated user');
-      const sourceId = request.headers.get(SOURCE_ID_HEADER);
-      if (sourceId === null || sourceId === '') return errorResponse('invalid_request', `${SOURCE_ID_HEADER} header is required`);
+      if (userProblem) return errorReply('authentication_failed', `authentication failed: the user id ${userProblem}`);
+      if (r.name === 'capabilities') return jsonReply(200, d.capabilities(userId));
+      if (userId === null) return errorReply('authentication_failed', 'authentication failed: no authenticated user');
+      const sourceId = request.header(SOURCE_ID_HEADER);
+      if (sourceId === null || sourceId === '') return errorReply('invalid_request', `${SOURCE_ID_HEADER} header is required`);
       const sourceProblem = sourceIdProblem(sourceId);
-      if (sourceProblem) return errorResponse('invalid_request', `${SOURCE_ID_HEADER} ${sourceProblem}`);
-      return await route(r.name, match, request, url, userId, sourceId, answeredAs);
+      if (sourceProblem) return errorReply('invalid_request', `${SOURCE_ID_HEADER} ${sourceProblem}`);
+      return await route(r.name, match, request, new URLSearchParams(request.query), userId, sourceId, answeredAs);
     } catch (err) {
-      if (err instanceof SyncServerError) return errorResponse(err.code, err.message, err.extra, err.headers);
-      d.onInternalError(err, `${request.method} ${url.pathname}`);
+      if (err instanceof SyncServerError) return errorReply(err.code, err.message, err.extra, err.headers);
+      d.onInternalError(err, `${request.method} ${pathname}`);
       const fault = transientDatabaseFault(err);
-      if (fault) return errorResponse(fault.code, fault.message, fault.extra, fault.headers);
+      if (fault) return errorReply(fault.code, fault.message, fault.extra, fault.headers);
       // The cause goes to onInternalError only: its text (SQL, relation names, stack) is no
       // business of the client.
-      return errorResponse(answeredAs.failure, `${answeredAs.name} failed on the server`);
+      return errorReply(answeredAs.failure, `${answeredAs.name} failed on the server`);
     } finally {
       d.leave();
     }
+  }
+
+  const handle = async (request: Request, auth: { userId: string | null }): Promise<Response> => {
+    const view = fetchSyncRequest(request);
+    if (!view) return replyToResponse(errorReply('invalid_request', 'request URL is not absolute'));
+    return replyToResponse(await serve(view, auth));
   };
+  registerSyncServe(handle, serve);
+  return handle;
 }

@@ -115,7 +115,7 @@ export async function startSyncServer(opts: StartSyncServerOptions = {}): Promis
     // Requests without credentials reach the handler as anonymous: /syncx/* is public and /sync/*
     // answers 401 authentication_failed itself. Presented tokens must verify.
     const authenticate = async (req: Request) => (req.headers.has('authorization') ? auth.authenticate(req) : { userId: null });
-    const http = createServer(toNodeHandler((req, a) => sync.handle(req, a), authenticate));
+    const http = createServer(toNodeHandler(sync.handle, authenticate));
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     const port = (http.address() as AddressInfo).port;
     let closed = false;
