@@ -15,6 +15,7 @@ import { findAppliedRequest, recordAppliedRequest } from './request-ledger.ts';
 import type { StatementCache } from './statement-cache.ts';
 import { runExec, validateStatement } from './statement-runner.ts';
 import type { ExecResult, Outcome, SqlStatement } from './types.ts';
+import { nextTaskScheduler } from './next-task.ts';
 
 /** One write call: statements applied atomically, optionally with a request id for exactly-once replay. */
 export interface WriteUnit {
@@ -40,24 +41,6 @@ export interface GroupCommitStats {
 interface QueuedUnit {
   readonly unit: WriteUnit;
   readonly resolve: (outcome: WriteOutcome) => void;
-}
-
-/**
- * Runs a callback in a new task of the event loop. Not `setTimeout(fn, 0)`: browsers clamp nested
- * timeouts to >= 4 ms, which made every awaited single-row write wait ~4-10 ms for its flush
- * (bench finding 3: 7.3 ms per awaited write vs 1.2 ms with a message). A message to ourselves is
- * a new task with no clamp, and messages already queued (other calls) still run first.
- */
-function nextTaskScheduler(): (fn: () => void) => void {
-  if (typeof setImmediate === 'function') return (fn) => setImmediate(fn); // Node: no clamp, no port to keep alive
-  if (typeof MessageChannel !== 'function') return (fn) => setTimeout(fn, 0);
-  const channel = new MessageChannel();
-  const waiting: Array<() => void> = [];
-  channel.port1.onmessage = () => waiting.shift()?.();
-  return (fn) => {
-    waiting.push(fn);
-    channel.port2.postMessage(null);
-  };
 }
 
 /** Queues write units and applies each group in one transaction. */

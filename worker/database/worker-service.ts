@@ -14,6 +14,7 @@ import type { CommitNotice } from './table-access.ts';
 import type { Database } from '@sqlite.org/sqlite-wasm';
 import type { AppSchema, ExecResult, Outcome, QueryResult, SqlParams, WatchedQueryResult } from './types.ts';
 import { SyncEngine, dropCaptureTriggers, installCaptureFunction } from '../engine/index.ts';
+import { SyncEventRelay } from './sync-event-relay.ts';
 import type { AppSyncOptions, ConflictContext, ConflictResolution, ConflictStrategy, SyncEvent } from '../engine/types.ts';
 
 /** Sync configuration as it crosses into the worker (functions stay in the tab, behind callbacks). */
@@ -82,6 +83,8 @@ async function outcomeOf<T>(fn: () => Promise<T> | T): Promise<Outcome<T>> {
 export class WorkerService {
   private database: LocalDatabase | undefined;
   private engine: SyncEngine | undefined;
+  /** The engine's events on their way to the tab (sync-event-relay.ts). */
+  private syncEvents: SyncEventRelay | undefined;
 
   /**
    * Opens the database. While another worker still holds the OPFS file (a closing leader), the
@@ -203,17 +206,19 @@ export class WorkerService {
   /** Runs a sync operation on the engine. */
   async sync(method: WorkerSyncMethod, args: readonly unknown[]): Promise<Outcome<unknown>> {
     return outcomeOf(() =>
-      this.runSync(method, args).catch((error: unknown) => {
-        if (error instanceof OversqliteError) throw error;
-        // Engine errors carry their own stable code (auth_required, network, push_conflict, ...):
-        // keep it as the cause so the app can branch on it.
-        const code = (error as { code?: unknown })?.code;
-        throw new OversqliteError(
-          'sync_failed',
-          error instanceof Error ? error.message : String(error),
-          typeof code === 'string' ? { cause: code } : {},
-        );
-      }),
+      this.runSync(method, args)
+        .finally(() => this.syncEvents?.flush())
+        .catch((error: unknown) => {
+          if (error instanceof OversqliteError) throw error;
+          // Engine errors carry their own stable code (auth_required, network, push_conflict, ...):
+          // keep it as the cause so the app can branch on it.
+          const code = (error as { code?: unknown })?.code;
+          throw new OversqliteError(
+            'sync_failed',
+            error instanceof Error ? error.message : String(error),
+            typeof code === 'string' ? { cause: code } : {},
+          );
+        }),
     );
   }
 
@@ -287,6 +292,7 @@ export class WorkerService {
     const engine = this.engine;
     this.engine = undefined;
     await engine?.close();
+    this.syncEvents?.flush();
     this.database?.close();
     this.database = undefined;
   }
@@ -325,7 +331,11 @@ export class WorkerService {
       );
     }
     if (!online) engine.setOnline(false);
-    if (onSyncEvent !== undefined) engine.subscribe((event) => onSyncEvent(event));
+    if (onSyncEvent !== undefined) {
+      const relay = new SyncEventRelay((event) => onSyncEvent(event));
+      this.syncEvents = relay;
+      engine.subscribe((event) => relay.push(event));
+    }
     return engine;
   }
 

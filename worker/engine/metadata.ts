@@ -11,6 +11,7 @@
  */
 import type { Database } from '@sqlite.org/sqlite-wasm';
 import { SyncError } from './errors.ts';
+import { selectRowCached } from './statements.ts';
 
 /** Step 1: the first layout (0.1.0). */
 const STEP_1 = [
@@ -245,12 +246,8 @@ interface AttachmentState {
 
 /** Reads the attachment singleton. */
 export function readAttachment(db: Database): AttachmentState {
-  const row = db.exec({
-    sql: `SELECT current_source_id, binding_state, attached_user_id, schema_name, last_bundle_seq_seen,
-                 rebuild_required, pending_initialization_id FROM _sync_attachment_state WHERE singleton_key = 1`,
-    rowMode: 'array',
-    returnValue: 'resultRows',
-  })[0] as unknown[];
+  // A cached statement: this runs several times per sync and for every status event.
+  const row = selectRowCached(db, READ_ATTACHMENT_SQL, [])!;
   return {
     currentSourceId: String(row[0]),
     bindingState: row[1] as 'anonymous' | 'attached',
@@ -261,6 +258,9 @@ export function readAttachment(db: Database): AttachmentState {
     pendingInitializationId: (row[6] as string | null) ?? null,
   };
 }
+
+const READ_ATTACHMENT_SQL = `SELECT current_source_id, binding_state, attached_user_id, schema_name, last_bundle_seq_seen,
+                 rebuild_required, pending_initialization_id FROM _sync_attachment_state WHERE singleton_key = 1`;
 
 /** Binds the database to `userId`, with the seed lease of `initialize_local` (else null). */
 export function bindUser(db: Database, userId: string, initializationId: string | null): void {
@@ -420,12 +420,12 @@ export interface OutboxHeader {
 
 /** Reads the outbox header. */
 export function readOutboxHeader(db: Database): OutboxHeader {
-  const r = db.exec({
-    sql: `SELECT state, source_id, user_id, source_bundle_id, canonical_request_hash, row_count, initialization_id,
+  const r = selectRowCached(
+    db,
+    `SELECT state, source_id, user_id, source_bundle_id, canonical_request_hash, row_count, initialization_id,
                  remote_bundle_hash, remote_bundle_seq FROM _sync_outbox_bundle WHERE singleton_key = 1`,
-    rowMode: 'array',
-    returnValue: 'resultRows',
-  })[0] as unknown[];
+    [],
+  )!;
   return {
     state: r[0] as OutboxHeader['state'],
     sourceId: String(r[1]),
@@ -485,8 +485,10 @@ export function clearOutbox(db: Database): void {
 /** Dirty rows plus frozen outbox rows. */
 export function countPending(db: Database): number {
   return Number(
-    db.selectValue(
+    selectRowCached(
+      db,
       'SELECT (SELECT COUNT(*) FROM _sync_dirty_rows) + (SELECT COUNT(*) FROM _sync_outbox_rows) + (SELECT COUNT(*) FROM _sync_held_changes)',
-    ),
+      [],
+    )![0],
   );
 }

@@ -12,12 +12,12 @@ import { applyTransaction, sqlString } from './capture.ts';
 import { wirePayloadToLocalJson } from './codec.ts';
 import type { EngineContext } from './context.ts';
 import { SyncError } from './errors.ts';
-import { clearOutbox, prepareOutbox, readNextSourceBundleId, readOutboxHeader, requireRebuild, storeRequestHash } from './metadata.ts';
+import { clearOutbox, prepareOutbox, readNextSourceBundleId, readOutboxHeader, requireRebuild } from './metadata.ts';
 import type { OutboxHeader } from './metadata.ts';
 import { runCached, selectCached, selectRowCached } from './statements.ts';
 import type { SchemaModel, TableModel } from './table-config.ts';
 import type { PushedRowText } from './wire-text.ts';
-import { encodeLocalPayload, keyTextOfKeyJson, pushRequestHashOf, tableNameText } from './wire-text.ts';
+import { encodeLocalPayload, keyTextOfKeyJson, tableNameText } from './wire-text.ts';
 
 /** One frozen row, with its wire form kept as canonical text (see `wire-text.ts`). */
 export interface OutboxRow extends PushedRowText {
@@ -281,14 +281,6 @@ export function freezeOutbox(ctx: EngineContext, userId: string, sourceId: strin
     prepareOutbox(ctx.db, { sourceId, userId, sourceBundleId, rowCount: rows.length, initializationId });
     return { header: readOutboxHeader(ctx.db), rows };
   });
-}
-
-/** Computes and stores the canonical request hash of a prepared outbox (idempotent). */
-export async function ensureRequestHash(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[]): Promise<string> {
-  if (header.canonicalRequestHash) return header.canonicalRequestHash;
-  const hash = await pushRequestHashOf(rows);
-  storeRequestHash(ctx.db, hash);
-  return hash;
 }
 
 /**

@@ -23,7 +23,7 @@ import {
   pushInOneRequest,
   uploadPushChunkText,
 } from './protocol-client.ts';
-import { asPushedBundleHash, committedBundleHash } from './wire-text.ts';
+import { asPushedBundleHash, committedBundleHash, pushRequestHashOf } from './wire-text.ts';
 import { buildChunk, chunkRows, oneRequestRowsJson } from './push-chunks.ts';
 import { applyServerRow, setRowState, settleOrphanedIntents } from './apply.ts';
 import { runCached, selectCached } from './statements.ts';
@@ -44,10 +44,11 @@ import {
   readOutboxHeader,
   recordReplayedBundle,
   requireRebuild,
+  storeRequestHash,
 } from './metadata.ts';
 import type { OutboxHeader } from './metadata.ts';
 import type { OutboxRow } from './outbox.ts';
-import { ensureRequestHash, freezeOutbox, requeueOutboxInTransaction } from './outbox.ts';
+import { freezeOutbox, requeueOutboxInTransaction } from './outbox.ts';
 import type { PushResult, RowLostDetail } from './types.ts';
 import type { TableModel } from './table-config.ts';
 
@@ -176,6 +177,7 @@ async function uploadInOneRequest(
   rows: OutboxRow[],
   hash: string,
   rowsJson: string,
+  keepHash: () => void,
 ): Promise<CommittedBundleMeta> {
   ctx.setPhase('pushing', { done: 0, total: rows.length });
   const pending = pushInOneRequest(
@@ -189,6 +191,7 @@ async function uploadInOneRequest(
     rowsJson,
   );
   pending.catch(() => {}); // awaited below; not an unhandled rejection while we hash
+  keepHash();
   await precomputeCommittedHash(ctx, rows);
   const answer = await pending;
   if (!answer || typeof answer !== 'object') throw badResponse('one-request push: empty body');
@@ -202,16 +205,25 @@ async function uploadInOneRequest(
 
 /** Uploads a prepared outbox; returns the committed bundle metadata. */
 async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[]): Promise<CommittedBundleMeta> {
-  const hash = await ensureRequestHash(ctx, header, rows);
+  const hash = header.canonicalRequestHash || (await pushRequestHashOf(rows));
+  // The hash is kept for a resume, written while the first request is in flight rather than
+  // before it (an autocommit, 1–3 ms on OPFS): it is a function of the frozen rows alone, so a
+  // resume that finds none computes the same one.
+  const keepHash = (): void => {
+    if (!header.canonicalRequestHash) storeRequestHash(ctx.db, hash);
+  };
   const rowsJson = oneRequestRowsJson(ctx, rows);
-  if (rowsJson !== null) return uploadInOneRequest(ctx, header, rows, hash, rowsJson);
-  const created = await createPushSession(ctx.transport, {
+  if (rowsJson !== null) return uploadInOneRequest(ctx, header, rows, hash, rowsJson, keepHash);
+  const creating = createPushSession(ctx.transport, {
     sourceBundleId: header.sourceBundleId,
     plannedRowCount: rows.length,
     canonicalRequestHash: hash,
     // The lease in force now (a re-attach after an expired lease grants a new one).
     initializationId: readAttachment(ctx.db).pendingInitializationId,
   });
+  creating.catch(() => {}); // awaited below
+  keepHash();
+  const created = await creating;
   if (!created || typeof created !== 'object') throw badResponse('push-session create: empty body');
   if (created.status === 'already_committed') return acceptAlreadyCommitted(ctx, header, rows, hash, created, 'push-session create');
   if (created.status !== 'staging' || typeof created.push_id !== 'string' || created.push_id === '') {
@@ -575,8 +587,19 @@ function readDirtyKeys(ctx: EngineContext): Set<string> {
   return new Set(rows);
 }
 
+/**
+ * True when there is nothing to push: no outbox and no dirty row. Read only: the freeze is a
+ * write transaction (a durable commit, 1–7 ms on OPFS), and every watch wake-up's sync starts
+ * with a push that usually has nothing to send.
+ */
+function nothingToPush(ctx: EngineContext): boolean {
+  if (readOutboxHeader(ctx.db).state !== 'none') return false;
+  return Number(selectCached(ctx.db, 'SELECT EXISTS (SELECT 1 FROM _sync_dirty_rows WHERE schema_name = ?)', [ctx.schema])) === 0;
+}
+
 /** Pushes every pending change (one logical bundle; conflicts resolved and retried). */
 export async function pushPending(ctx: EngineContext, userId: string): Promise<PushResult> {
+  if (nothingToPush(ctx)) return { outcome: 'no_change', rowCount: 0, conflicts: 0 };
   const maxRetries = ctx.options.maxConflictRetries ?? 3;
   let conflicts = 0;
   let repeats = 0;
