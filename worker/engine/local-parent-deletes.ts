@@ -20,6 +20,7 @@
  *   P and the child back. A delete frozen in the outbox is left alone (its push decides).
  */
 import type { EngineContext } from './context.ts';
+import { keyJsonToSqlite } from './codec.ts';
 import { appRowByRowid, lostRow } from './lost-rows.ts';
 import { requireRebuild } from './metadata.ts';
 import type { TableModel } from './table-config.ts';
@@ -221,6 +222,56 @@ export function needsSnapshotToRestore(ctx: EngineContext, t: TableModel, keyJso
       ),
     ) === 1
   );
+}
+
+/**
+ * Inside a snapshot rebuild, right before a pending local delete of `t`/`keyJson` is re-applied on
+ * top of the snapshot: notes in `_sync_dropped_rows` (rooted at that row) every snapshot row its
+ * local CASCADE will remove and every row its SET NULL will clear, recursively. The server keeps
+ * them if the delete then loses a push conflict, and the resolution must then take them from a
+ * snapshot ({@link needsSnapshotToRestore}) — without the note they stayed gone (chaos seed
+ * 732000334). Returns how many rows were noted.
+ */
+export function noteRowsUnderRebuiltDelete(ctx: EngineContext, t: TableModel, keyJson: string): number {
+  if (Number(ctx.db.selectValue('PRAGMA foreign_keys')) !== 1) return 0;
+  let noted = 0;
+  const seen = new Set<string>();
+  const visit = (parent: TableModel, parentValue: unknown, depth: number): void => {
+    if (depth > 64) return;
+    for (const c of ctx.model.tables) {
+      const fks = ctx.db.exec({
+        sql: `PRAGMA foreign_key_list(${quoteIdent(c.table)})`,
+        rowMode: 'object',
+        returnValue: 'resultRows',
+      }) as Record<string, unknown>[];
+      for (const r of fks) {
+        if (String(r.table) !== parent.table) continue;
+        const fk = foreignKey(ctx, c, Number(r.id));
+        if (!fk || (fk.to !== null && fk.to !== parent.key.name)) continue;
+        if (fk.onDelete !== 'CASCADE' && fk.onDelete !== 'SET NULL') continue;
+        const keyExpr = c.key.uuidAsBlob ? `lower(hex(${quoteIdent(c.key.name)}))` : quoteIdent(c.key.name);
+        const children = ctx.db.exec({
+          sql: `SELECT json_object(?, ${keyExpr}), ${quoteIdent(c.key.name)} FROM ${quoteIdent(c.table)} WHERE ${quoteIdent(fk.from)} = ?`,
+          bind: [c.key.wireName, parentValue as never],
+          rowMode: 'array',
+          returnValue: 'resultRows',
+        }) as unknown[][];
+        for (const [childKeyJson, childValue] of children) {
+          const id = `${c.table}\u0000${String(childKeyJson)}`;
+          if (seen.has(id)) continue;
+          seen.add(id);
+          ctx.db.exec({
+            sql: 'INSERT OR REPLACE INTO _sync_dropped_rows(schema_name, table_name, key_json, root_table, root_key_json) VALUES (?, ?, ?, ?, ?)',
+            bind: [ctx.schema, c.table, String(childKeyJson), t.table, keyJson],
+          });
+          noted++;
+          if (fk.onDelete === 'CASCADE') visit(c, childValue, depth + 1);
+        }
+      }
+    }
+  };
+  visit(t, keyJsonToSqlite(t, keyJson), 0);
+  return noted;
 }
 
 const referencingCache = new WeakMap<EngineContext['model'], Map<string, TableModel[]>>();

@@ -18,7 +18,12 @@ import { applyTransaction } from './capture.ts';
 import { localPayloadToWire, wirePayloadToSqlite } from './codec.ts';
 import type { EngineContext } from './context.ts';
 import type { RowLostDetail } from './types.ts';
-import { anyPendingDelete, deleteUnlessRefused, settleChildrenOfLocallyDeletedParents } from './local-parent-deletes.ts';
+import {
+  anyPendingDelete,
+  deleteUnlessRefused,
+  noteRowsUnderRebuiltDelete,
+  settleChildrenOfLocallyDeletedParents,
+} from './local-parent-deletes.ts';
 import { lostRow } from './lost-rows.ts';
 import { badResponse } from './errors.ts';
 import { bindUser, clearOutbox, finishOperation, readAttachment, recordSnapshotApplied, rotateSource } from './metadata.ts';
@@ -219,13 +224,22 @@ function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: Snapsh
       runCached(ctx.db, STAGED_ROW_STATE_SQL, [ctx.schema, s.snapshot_id, t.table]);
     }
 
+    // The snapshot holds every child a pull dropped under a pending local delete; what the
+    // pending deletes re-applied below remove from it is noted again.
+    ctx.db.exec('DELETE FROM _sync_dropped_rows');
     if (plan.localIntents === 'keep') {
       const dirtyKeys = new Set(dirty.map((r) => `${String(r[0])}\u0000${String(r[1])}`));
       for (const i of intents) {
         const t = ctx.model.byName.get(i.table);
         if (!t) continue;
         if (i.payload !== null) upsertLocalRow(ctx, t, wirePayloadToSqlite(t, localPayloadToWire(t, i.payload)));
-        else if (!deleteUnlessRefused(ctx, t, () => deleteLocalRow(ctx, t, i.keyJson)) && dirtyKeys.has(`${i.table}\u0000${i.keyJson}`)) {
+        else if (
+          !deleteUnlessRefused(ctx, t, () => {
+            noteRowsUnderRebuiltDelete(ctx, t, i.keyJson);
+            deleteLocalRow(ctx, t, i.keyJson);
+          }) &&
+          dirtyKeys.has(`${i.table}\u0000${i.keyJson}`)
+        ) {
           // The snapshot holds a row below this one that the server would not let the delete
           // remove (NO ACTION / RESTRICT): the delete cannot be kept.
           ctx.db.exec({
@@ -250,8 +264,6 @@ function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: Snapsh
     }
 
     ctx.db.exec('DELETE FROM _sync_snapshot_stage');
-    // The snapshot holds every child a pull dropped under a pending local delete.
-    ctx.db.exec('DELETE FROM _sync_dropped_rows');
     ctx.db.exec('DELETE FROM _sync_skipped_rows');
     recordSnapshotApplied(ctx.db, s.snapshot_bundle_seq, rebuildAgain);
     if (plan.attachUserId !== undefined) bindUser(ctx.db, plan.attachUserId, null);
