@@ -8,6 +8,7 @@
 import { expect, it } from 'vitest';
 import { openEngine } from './support/engine.ts';
 import { rows } from './support/sqlite.ts';
+import { dirtyRowsSql } from './support/pending-changes.ts';
 
 const SCHEMA = `
 CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL);
@@ -24,7 +25,7 @@ it('captures a cascaded key change as delete of the old key then insert of the n
   s.db.exec("UPDATE users SET id = 'u2' WHERE id = 'u1'");
 
   // The cascade runs inside the parent's update, before the parent's AFTER trigger.
-  expect(rows(s.db, 'SELECT table_name, key_json, op, payload FROM _sync_dirty_rows ORDER BY dirty_ordinal')).toEqual([
+  expect(rows(s.db, dirtyRowsSql(s.db, s.options.tables, 'd.table_name, d.key_json, d.op'))).toEqual([
     { table_name: 'profiles', key_json: '{"user_id":"u1"}', op: 'DELETE', payload: null },
     { table_name: 'profiles', key_json: '{"user_id":"u2"}', op: 'INSERT', payload: '{"user_id":"u2","bio":"hi"}' },
     { table_name: 'users', key_json: '{"id":"u1"}', op: 'DELETE', payload: null },

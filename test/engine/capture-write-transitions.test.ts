@@ -14,6 +14,7 @@ import { SyncEngine } from '../../worker/engine/index.ts';
 import { withCaptureSuppressed } from '../../worker/engine/capture.ts';
 import { CONTRACTS_DIR, loadContract } from '../contracts.ts';
 import { memoryDb, rows } from './support/sqlite.ts';
+import { dirtyRowsSql } from './support/pending-changes.ts';
 
 interface Transition {
   name: string;
@@ -79,7 +80,11 @@ for (const fixture of ['basic-sync', 'blob-sync', 'cascade-sync', 'business-rich
         const exp = expected.cases.find((e) => e.name === c.name)!;
         const actual = rows(
           db,
-          'SELECT schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal FROM _sync_dirty_rows ORDER BY dirty_ordinal',
+          dirtyRowsSql(
+            db,
+            config.syncTables.map((t) => ({ table: t.tableName, syncKey: t.syncKeyColumnName })),
+            'd.schema_name, d.table_name, d.key_json, d.op, d.base_row_version, d.dirty_ordinal',
+          ),
         );
         expect(
           actual.map((r) => ({

@@ -11,6 +11,7 @@ import type { SyncEngineOptions } from '../../worker/engine/index.ts';
 import { attachStartedEmpty, openEngine } from './support/engine.ts';
 import { PushResponder } from './support/push-responder.ts';
 import { rows, scalar } from './support/sqlite.ts';
+import { dirtyRowsSql } from './support/pending-changes.ts';
 
 const SCHEMA = 'CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL)';
 const TABLES = [{ table: 'users', syncKey: 'id' }];
@@ -123,7 +124,7 @@ describe('conflict resolution rules', () => {
     expect(err).toMatchObject({ code: 'conflict_retry_exhausted' });
     // first conflict on u1 resolved, then 2 repeat retries allowed, the 4th conflict exhausts
     expect(s.server.requestsTo('POST', /\/commit$/)).toHaveLength(4);
-    expect(rows(s.db, 'SELECT key_json, payload FROM _sync_dirty_rows ORDER BY key_json')).toEqual([
+    expect(rows(s.db, dirtyRowsSql(s.db, s.options.tables, 'd.key_json', 'd.key_json'))).toEqual([
       { key_json: '{"id":"u1"}', payload: '{"id":"u1","name":"one"}' },
       { key_json: '{"id":"u2"}', payload: '{"id":"u2","name":"two"}' },
     ]);

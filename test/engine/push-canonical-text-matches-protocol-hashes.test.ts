@@ -24,6 +24,7 @@ import {
 import type { PushRowText } from '../../worker/engine/wire-text.ts';
 import { attachStartedEmpty, openEngine } from './support/engine.ts';
 import { rows as queryRows } from './support/sqlite.ts';
+import { dirtyRowsSql } from './support/pending-changes.ts';
 
 const SCHEMA = `
 CREATE TABLE docs (id TEXT PRIMARY KEY NOT NULL, title TEXT, n INTEGER, ok BOOLEAN, ratio REAL, price DECIMAL(10,2), meta TEXT, raw BLOB, at TIMESTAMP, "2nd" TEXT, a_b TEXT);
@@ -69,7 +70,7 @@ async function captured() {
   s.db.exec(`INSERT INTO things VALUES (unhex('0123456789abcdef0123456789ABCDEF'), 'd1 plain', 'x');
              INSERT INTO things VALUES (unhex('00000000000040008000000000000001'), NULL, NULL);`);
   const model = loadSchemaModel(s.db, TABLES);
-  const dirty = queryRows(s.db, 'SELECT table_name, key_json, payload FROM _sync_dirty_rows ORDER BY dirty_ordinal');
+  const dirty = queryRows(s.db, dirtyRowsSql(s.db, TABLES, 'd.table_name, d.key_json'));
   return { model, dirty };
 }
 

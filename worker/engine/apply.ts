@@ -193,7 +193,8 @@ export function settleOrphanedIntents(ctx: EngineContext, checkForeignKeys: bool
     const key = t.key.uuidAsBlob
       ? `unhex(json_extract(d.key_json, '$.${t.key.wireName}'))`
       : `json_extract(d.key_json, '$.${t.key.wireName}')`;
-    const vanished = `d.schema_name = ? AND d.table_name = ? AND d.payload IS NOT NULL
+    // The row's last image is in d.payload when the engine deleted it (capture.ts, trigger _akd).
+    const vanished = `d.schema_name = ? AND d.table_name = ? AND d.op <> 'DELETE'
               AND NOT EXISTS (SELECT 1 FROM ${quoteIdent(t.table)} AS src WHERE src.${quoteIdent(t.key.name)} = ${key})`;
     const gone = ctx.db.exec({
       sql: `SELECT d.key_json, d.op, d.payload FROM _sync_dirty_rows AS d WHERE ${vanished}`,
@@ -215,6 +216,7 @@ export function settleOrphanedIntents(ctx: EngineContext, checkForeignKeys: bool
         ? `unhex(json_extract(d.key_json, '$.${t.key.wireName}'))`
         : `json_extract(d.key_json, '$.${t.key.wireName}')`;
       const now = `(SELECT ${payloadJsonExpr('src', t)} FROM ${quoteIdent(t.table)} AS src WHERE src.${quoteIdent(t.key.name)} = ${key})`;
+      // Only stored payloads can be stale: one capture left NULL reads the live row anyway.
       ctx.db.exec({
         sql: `UPDATE _sync_dirty_rows AS d SET payload = ${now}
               WHERE d.schema_name = ? AND d.table_name = ? AND d.payload IS NOT NULL AND ${now} IS NOT NULL AND ${now} IS NOT d.payload`,

@@ -1,11 +1,12 @@
 /**
  * Change capture: AFTER INSERT/UPDATE/DELETE triggers on every synced table write one coalesced
- * `_sync_dirty_rows` row per key. Writes the engine applies itself (replay, pull, snapshot,
+ * `_sync_dirty_rows` row per key: key, op, base version and capture order, never the row's values
+ * (a pending upsert stands for the live row; see pending-payload.ts). Writes the engine applies itself (replay, pull, snapshot,
  * conflict resolution) are not captured: the triggers consult `_sync_capture_enabled()`, a
  * connection-local SQL function whose answer lives in JavaScript memory. Unlike a persistent
  * `apply_mode` row, nothing durable can ever leave capture switched off after a crash.
  *
- * Local payload format (JSON text, what the triggers produce): lowercase column names; INTEGER
+ * Local payload format (JSON text, built from the live row when a change is frozen): lowercase column names; INTEGER
  * values as decimal strings (exact int64, never through a JS number); REAL values as JSON numbers
  * (SQLite renders them shortest-round-trip); BLOB values as lowercase hex; everything else as is.
  */
@@ -126,16 +127,21 @@ function withRowState(schema: string, t: TableModel, key: string): string {
 /** Next capture ordinal: one seek to the end of the dirty_ordinal index. */
 const NEXT_ORDINAL = '(SELECT COALESCE(MAX(dirty_ordinal), 0) + 1 FROM _sync_dirty_rows)';
 
-/** The dirty-row upsert for an insert or update of the row `ref`. */
+/**
+ * The dirty-row upsert for an insert or update of the row `ref`. No payload: a pending upsert
+ * stands for the live row (pending-payload.ts), so an update of a key that is already pending
+ * with the same op writes nothing (the DO UPDATE's WHERE); a stored payload is cleared, the live
+ * row being newer than it.
+ */
 function upsertDirty(schema: string, t: TableModel, ref: string): string {
   const key = keyJsonExpr(ref, t);
   return `INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
     SELECT ${sqlString(schema)}, ${sqlString(t.table)}, ${key},
-      CASE WHEN rs.deleted = 0 THEN 'UPDATE' ELSE 'INSERT' END, COALESCE(rs.row_version, 0),
-      ${payloadJsonExpr(ref, t)}, ${NEXT_ORDINAL}
+      CASE WHEN rs.deleted = 0 THEN 'UPDATE' ELSE 'INSERT' END, COALESCE(rs.row_version, 0), NULL, ${NEXT_ORDINAL}
     ${withRowState(schema, t, key)}
     WHERE true
-    ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET op = excluded.op, payload = excluded.payload`;
+    ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET op = excluded.op, payload = NULL
+      WHERE op IS NOT excluded.op OR payload IS NOT NULL`;
 }
 
 /** The dirty-row upsert recording a delete of the row `ref`. */
@@ -148,8 +154,20 @@ function deleteDirty(schema: string, t: TableModel, ref: string): string {
     ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET op = 'DELETE', payload = NULL`;
 }
 
+/**
+ * With capture off (the engine's own writes): a delete of a row with a pending upsert keeps the
+ * row's last image as the change's payload, for the `lost` event that reports it (apply.ts).
+ */
+function keepImageOfDeleted(schema: string, t: TableModel): string {
+  return `UPDATE _sync_dirty_rows SET payload = ${payloadJsonExpr('OLD', t)}
+    WHERE schema_name = ${sqlString(schema)} AND table_name = ${sqlString(t.table)} AND key_json = ${keyJsonExpr('OLD', t)}
+      AND op <> 'DELETE' AND payload IS NULL`;
+}
+
+const TRIGGER_SUFFIXES = ['ai', 'au', 'ad', 'auk', 'akd'] as const;
+
 function triggerNames(t: TableModel): string[] {
-  return [`trg_${t.table}_ai`, `trg_${t.table}_au`, `trg_${t.table}_ad`, `trg_${t.table}_auk`];
+  return TRIGGER_SUFFIXES.map((suffix) => `trg_${t.table}_${suffix}`);
 }
 
 /** (Re)creates the capture triggers of every synced table, in one transaction. */
@@ -157,7 +175,7 @@ export function installTriggers(db: Database, schema: string, model: SchemaModel
   db.transaction(() => {
     for (const t of model.tables) {
       for (const name of triggerNames(t)) db.exec(`DROP TRIGGER IF EXISTS ${quoteIdent(name)}`);
-      const [ai, au, ad, auk] = triggerNames(t).map(quoteIdent);
+      const [ai, au, ad, auk, akd] = triggerNames(t).map(quoteIdent);
       const table = quoteIdent(t.table);
       const keyCol = quoteIdent(t.key.name);
       db.exec(`CREATE TRIGGER ${ai} AFTER INSERT ON ${table} WHEN ${CAPTURE_FUNCTION}() = 1 BEGIN
@@ -176,6 +194,9 @@ export function installTriggers(db: Database, schema: string, model: SchemaModel
       db.exec(`CREATE TRIGGER ${ad} AFTER DELETE ON ${table} WHEN ${CAPTURE_FUNCTION}() = 1 BEGIN
         ${deleteDirty(schema, t, 'OLD')};
       END`);
+      db.exec(`CREATE TRIGGER ${akd} AFTER DELETE ON ${table} WHEN ${CAPTURE_FUNCTION}() = 0 BEGIN
+        ${keepImageOfDeleted(schema, t)};
+      END`);
       db.exec({
         sql: 'INSERT OR IGNORE INTO _sync_managed_tables(schema_name, table_name) VALUES (?, ?)',
         bind: [schema, t.table],
@@ -192,7 +213,7 @@ export function captureExistingRows(db: Database, schema: string, model: SchemaM
   db.transaction(() => {
     for (const t of model.tables) {
       db.exec(`INSERT OR IGNORE INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
-        SELECT ${sqlString(schema)}, ${sqlString(t.table)}, ${keyJsonExpr('src', t)}, 'INSERT', 0, ${payloadJsonExpr('src', t)},
+        SELECT ${sqlString(schema)}, ${sqlString(t.table)}, ${keyJsonExpr('src', t)}, 'INSERT', 0, NULL,
           (SELECT COALESCE(MAX(dirty_ordinal), 0) FROM _sync_dirty_rows) + row_number() OVER (ORDER BY src.${quoteIdent(t.key.name)})
         FROM ${quoteIdent(t.table)} AS src`);
     }
@@ -215,7 +236,7 @@ export function dropCaptureTriggers(db: Database): void {
   }) as unknown[][];
   db.transaction(() => {
     for (const [table] of tables) {
-      for (const suffix of ['ai', 'au', 'ad', 'auk']) db.exec(`DROP TRIGGER IF EXISTS ${quoteIdent(`trg_${String(table)}_${suffix}`)}`);
+      for (const suffix of TRIGGER_SUFFIXES) db.exec(`DROP TRIGGER IF EXISTS ${quoteIdent(`trg_${String(table)}_${suffix}`)}`);
     }
   });
 }

@@ -39,6 +39,7 @@ import type { TableModel } from './table-config.ts';
 import { CONFLICT_STRATEGIES, DEFAULT_CONFLICT_STRATEGY } from './conflict-strategies.ts';
 import type { ConflictContext, ConflictResolution } from './conflict-strategies.ts';
 import type { RowLostDetail } from './types.ts';
+import { pendingPayloadExpr } from './pending-payload.ts';
 import { anyPendingDelete, needsSnapshotToRestore, settleChildrenOfLocallyDeletedParents } from './local-parent-deletes.ts';
 
 /** Asks the configured strategy: a resolver function, or a named one from `CONFLICT_STRATEGIES`. */
@@ -238,7 +239,7 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
  */
 function localRowBeforeResolution(ctx: EngineContext, t: TableModel, keyJson: string): Record<string, unknown> | null | undefined {
   const found = ctx.db.exec({
-    sql: 'SELECT payload FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?',
+    sql: `SELECT ${pendingPayloadExpr(t, 'd')} FROM _sync_dirty_rows AS d WHERE d.schema_name = ? AND d.table_name = ? AND d.key_json = ?`,
     bind: [ctx.schema, t.table, keyJson],
     rowMode: 'array',
     returnValue: 'resultRows',

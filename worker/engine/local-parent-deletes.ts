@@ -46,7 +46,7 @@ export function anyPendingDelete(ctx: EngineContext): boolean {
     Number(
       selectCached(
         ctx.db,
-        "SELECT EXISTS (SELECT 1 FROM _sync_dirty_rows WHERE payload IS NULL) OR EXISTS (SELECT 1 FROM _sync_outbox_rows WHERE op = 'DELETE')",
+        "SELECT EXISTS (SELECT 1 FROM _sync_dirty_rows WHERE op = 'DELETE') OR EXISTS (SELECT 1 FROM _sync_outbox_rows WHERE op = 'DELETE')",
         [],
       ),
     ) === 1
@@ -79,7 +79,7 @@ interface PendingDelete {
 function ownPendingDelete(ctx: EngineContext, table: string, keyJson: string): 'dirty' | 'outbox' | null {
   const dirty = selectCached(
     ctx.db,
-    'SELECT payload IS NULL FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?',
+    "SELECT op = 'DELETE' FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?",
     [ctx.schema, table, keyJson],
   );
   if (dirty !== undefined && dirty !== null) return Number(dirty) === 1 ? 'dirty' : null;

@@ -425,7 +425,7 @@ export function replayCommitted(
       runCached(
         ctx.db,
         `UPDATE _sync_dirty_rows SET base_row_version = ?,
-           op = CASE WHEN payload IS NULL THEN 'DELETE' WHEN ? THEN 'UPDATE' ELSE 'INSERT' END
+           op = CASE WHEN op = 'DELETE' THEN 'DELETE' WHEN ? THEN 'UPDATE' ELSE 'INSERT' END
          WHERE schema_name = ? AND table_name = ? AND key_json = ?`,
         [seq, op === 'DELETE' ? 0 : 1, ctx.schema, t.table, keyJson],
       );

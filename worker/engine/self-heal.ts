@@ -28,6 +28,7 @@ import { appRowFromLocalPayload, lostRow } from './lost-rows.ts';
 import { readOutboxHeader } from './metadata.ts';
 import { requeueOutboxInTransaction } from './outbox.ts';
 import type { RowLostDetail } from './types.ts';
+import { pendingPayloadAnyTableExpr, pendingPayloadExpr } from './pending-payload.ts';
 
 /** Engine codes caused by data: retrying the same step the same way fails the same way. */
 const DATA_CODES = new Set([
@@ -116,6 +117,10 @@ interface Held {
   table: string;
   keyJson: string;
   op: string;
+  /**
+   * The row the change stands for when it was read (its stored payload, else the live row then):
+   * a dirty row of the key that no longer stands for it is an app edit made since.
+   */
   payload: string | null;
   ordinal: number;
 }
@@ -123,7 +128,8 @@ interface Held {
 function heldRows(ctx: EngineContext): Held[] {
   return (
     ctx.db.exec({
-      sql: 'SELECT table_name, key_json, op, payload, dirty_ordinal FROM _sync_held_changes WHERE schema_name = ? ORDER BY dirty_ordinal',
+      sql: `SELECT h.table_name, h.key_json, h.op, ${pendingPayloadAnyTableExpr(ctx.model, 'h')}, h.dirty_ordinal
+            FROM _sync_held_changes AS h WHERE h.schema_name = ? ORDER BY h.dirty_ordinal`,
       bind: [ctx.schema],
       rowMode: 'array',
       returnValue: 'resultRows',
@@ -135,6 +141,13 @@ function heldRows(ctx: EngineContext): Held[] {
     payload: (payload as string | null) ?? null,
     ordinal: Number(ordinal),
   }));
+}
+
+/** Dirty row `d` of one key is still the held change `r` (binds: schema, table, key, op, payload). */
+function stillHeldChange(ctx: EngineContext, r: Held): string {
+  const t = ctx.model.byName.get(r.table);
+  const payload = t ? pendingPayloadExpr(t, 'd') : 'd.payload';
+  return `d.schema_name = ? AND d.table_name = ? AND d.key_json = ? AND d.op = ? AND ${payload} IS ?`;
 }
 
 /** Moves `rows` from the held set to the dirty set (a newer app edit of a key wins over it). */
@@ -164,8 +177,10 @@ export function holdPendingChanges(ctx: EngineContext): void {
 /** Moves every dirty row to the held set (after the outbox was requeued). */
 function holdAll(ctx: EngineContext): void {
   applyTransaction(ctx.db, () => {
+    // Held with their payloads: the rebuild that may follow replaces the live rows they stand for.
     ctx.db.exec(`INSERT OR REPLACE INTO _sync_held_changes(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
-                 SELECT schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal FROM _sync_dirty_rows`);
+                 SELECT d.schema_name, d.table_name, d.key_json, d.op, d.base_row_version, ${pendingPayloadAnyTableExpr(ctx.model, 'd')},
+                   d.dirty_ordinal FROM _sync_dirty_rows AS d`);
     ctx.db.exec('DELETE FROM _sync_dirty_rows');
   });
 }
@@ -176,12 +191,13 @@ function rehold(ctx: EngineContext, rows: Held[]): void {
     for (const r of rows) {
       ctx.db.exec({
         sql: `INSERT OR REPLACE INTO _sync_held_changes(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
-              SELECT schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal FROM _sync_dirty_rows
-              WHERE schema_name = ? AND table_name = ? AND key_json = ? AND op = ? AND payload IS ?`,
+              SELECT d.schema_name, d.table_name, d.key_json, d.op, d.base_row_version, ${pendingPayloadAnyTableExpr(ctx.model, 'd')},
+                d.dirty_ordinal FROM _sync_dirty_rows AS d
+              WHERE ${stillHeldChange(ctx, r)}`,
         bind: [ctx.schema, r.table, r.keyJson, r.op, r.payload],
       });
       ctx.db.exec({
-        sql: 'DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ? AND op = ? AND payload IS ?',
+        sql: `DELETE FROM _sync_dirty_rows AS d WHERE ${stillHeldChange(ctx, r)}`,
         bind: [ctx.schema, r.table, r.keyJson, r.op, r.payload],
       });
     }
@@ -223,7 +239,7 @@ export async function isolateRefusedChanges(ctx: EngineContext, push: () => Prom
       const t = ctx.model.byName.get(r.table);
       applyTransaction(ctx.db, () => {
         ctx.db.exec({
-          sql: 'DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ? AND op = ? AND payload IS ?',
+          sql: `DELETE FROM _sync_dirty_rows AS d WHERE ${stillHeldChange(ctx, r)}`,
           bind: [ctx.schema, r.table, r.keyJson, r.op, r.payload],
         });
       });

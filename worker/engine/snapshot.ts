@@ -31,6 +31,7 @@ import { requeueOutboxInTransaction } from './outbox.ts';
 import { quoteIdent } from './table-config.ts';
 import { runCached, selectCached } from './statements.ts';
 import { encodeSnapshotRows, STAGE_INSERT_SQL, STAGED_ROW_STATE_SQL, stagedInsertSql } from './snapshot-stage.ts';
+import { pendingPayloadAnyTableExpr } from './pending-payload.ts';
 
 const DEFAULT_CHUNK_ROWS = 1000;
 const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -190,8 +191,10 @@ function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: Snapsh
       rowMode: 'array',
       returnValue: 'resultRows',
     }) as unknown[][];
+    // A pending upsert's payload is the live row (pending-payload.ts): read before the tables are emptied.
     const dirty = ctx.db.exec({
-      sql: 'SELECT table_name, key_json, payload FROM _sync_dirty_rows WHERE schema_name = ? ORDER BY dirty_ordinal',
+      sql: `SELECT d.table_name, d.key_json, ${pendingPayloadAnyTableExpr(ctx.model, 'd')} FROM _sync_dirty_rows AS d
+            WHERE d.schema_name = ? ORDER BY d.dirty_ordinal`,
       bind: [ctx.schema],
       rowMode: 'array',
       returnValue: 'resultRows',
@@ -243,7 +246,7 @@ function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: Snapsh
           // The snapshot holds a row below this one that the server would not let the delete
           // remove (NO ACTION / RESTRICT): the delete cannot be kept.
           ctx.db.exec({
-            sql: 'DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ? AND payload IS NULL',
+            sql: "DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ? AND op = 'DELETE'",
             bind: [ctx.schema, i.table, i.keyJson],
           });
           lost.push(lostRow(t, i.keyJson, 'delete_refused', null, 'DELETE'));
