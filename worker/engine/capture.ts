@@ -1,14 +1,16 @@
 /**
  * Change capture: AFTER INSERT/UPDATE/DELETE triggers on every synced table write one coalesced
- * `_sync_dirty_rows` row per key: key, op, base version and capture order, never the row's values
- * (a pending upsert stands for the live row; see pending-payload.ts). Writes the engine applies itself (replay, pull, snapshot,
- * conflict resolution) are not captured: the triggers consult `_sync_capture_enabled()`, a
- * connection-local SQL function whose answer lives in JavaScript memory. Unlike a persistent
- * `apply_mode` row, nothing durable can ever leave capture switched off after a crash.
+ * `_sync_dirty_rows` row per key: key, op, base version and capture order, never the row's
+ * values (a pending upsert stands for the live row; see pending-payload.ts). Writes the engine
+ * applies itself (replay, pull, snapshot, conflict resolution) are not captured: the triggers
+ * consult `_sync_capture_enabled()`, a connection-local SQL function whose answer lives in
+ * JavaScript memory. Unlike a persistent `apply_mode` row, nothing durable can ever leave capture
+ * switched off after a crash.
  *
- * Local payload format (JSON text, built from the live row when a change is frozen): lowercase column names; INTEGER
- * values as decimal strings (exact int64, never through a JS number); REAL values as JSON numbers
- * (SQLite renders them shortest-round-trip); BLOB values as lowercase hex; everything else as is.
+ * Local payload format (JSON text, built from the live row when a change is frozen): lowercase
+ * column names; INTEGER values as decimal strings (exact int64, never through a JS number); REAL
+ * values as JSON numbers (SQLite renders them shortest-round-trip); BLOB values as lowercase hex;
+ * everything else as is.
  */
 import type { Database } from '@sqlite.org/sqlite-wasm';
 import type { ColumnModel, SchemaModel, TableModel } from './table-config.ts';

@@ -142,7 +142,7 @@ function readOutboxRows(ctx: EngineContext): OutboxRow[] | null {
       let respelled = false;
       if (op !== 'DELETE') {
         if (local === null) return null;
-        const enc = encodeLocalPayload(t, local!);
+        const enc = encodeLocalPayload(t, local);
         payloadText = enc.text;
         committedText = enc.committedText;
         exact = enc.exact;
