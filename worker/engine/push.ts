@@ -28,7 +28,8 @@ import { buildChunk, chunkRows, oneRequestRowsJson } from './push-chunks.ts';
 import { applyServerRow, setRowState, settleOrphanedIntents } from './apply.ts';
 import { runCached, selectCached } from './statements.ts';
 import { applyTransaction } from './capture.ts';
-import { checkWirePayloadShape, goPayloadMayBeRounded, inboundValueError, wireKeyToKeyJson } from './codec.ts';
+import { checkWirePayloadShape, goPayloadMayBeRounded, inboundValueError, keyJsonToSqlite, wireKeyToKeyJson } from './codec.ts';
+import { appRowFromLocalPayload, lostRow } from './lost-rows.ts';
 import { dialectEvidence, learnDialect, serverDialect } from './dialect.ts';
 import { canonicalPayloadOf, firstNotCarriedByGo, goAsPushedBundleHash, goCommittedBundleHash, notCarriedError } from './go-dialect.ts';
 import type { EngineContext } from './context.ts';
@@ -51,6 +52,7 @@ import type { OutboxRow } from './outbox.ts';
 import { freezeOutbox, requeueOutboxInTransaction } from './outbox.ts';
 import type { PushResult, RowLostDetail } from './types.ts';
 import type { TableModel } from './table-config.ts';
+import { quoteIdent } from './table-config.ts';
 
 const DEFAULT_COMMITTED_ROWS = 1000;
 const RESTARTABLE = new Set(['push_session_not_found', 'push_session_expired', 'push_chunk_out_of_order']);
@@ -398,6 +400,8 @@ export function replayCommitted(
 ): Set<string> {
   const touched = new Set<string>();
   let lost: RowLostDetail[] = [];
+  const foldedAway: OutboxRow[] = [];
+  const cascaded: RowLostDetail[] = [];
   const seq = meta.bundle_seq;
   // Validate and decode everything before writing anything. Without fetched rows the bundle is
   // the pushed rows themselves (proved by its bundle_hash, see `pushPending`).
@@ -449,6 +453,15 @@ export function replayCommitted(
     } else {
       const pushedByKey = new Map<string, OutboxRow>();
       for (const p of pushed) pushedByKey.set(`${p.table}\u0000${p.keyJson}`, p);
+      // Pushed rows the committed bundle does not hold at all: the server removed them in the same
+      // commit through the cascade of a parent delete (ours, of a parent another device had just
+      // moved the row's parent under). If the replay's local cascade removes them too, the app
+      // hears of each (chaos seed 734000965: a note inserted under a folder that moved).
+      const committedKeys = new Set(decoded.map((r) => `${r.t.table}\u0000${r.keyJson}`));
+      for (const p of pushed) {
+        const k = `${p.table}\u0000${p.keyJson}`;
+        if (p.op !== 'DELETE' && !committedKeys.has(k) && !dirtyKeys?.has(k)) foldedAway.push(p);
+      }
       const unchanged = new Set<number>();
       for (const { t, keyJson, op, payload, payloadText } of decoded) {
         touched.add(t.table);
@@ -479,7 +492,19 @@ export function replayCommitted(
         [seq, JSON.stringify(others)],
       );
     }
-    lost = settleOrphanedIntents(ctx, anyDelete);
+    for (const p of foldedAway) {
+      const t = ctx.model.byName.get(p.table)!;
+      if (
+        Number(
+          selectCached(ctx.db, `SELECT EXISTS (SELECT 1 FROM ${quoteIdent(t.table)} WHERE ${quoteIdent(t.key.name)} = ?)`, [
+            keyJsonToSqlite(t, p.keyJson),
+          ]),
+        ) === 1
+      )
+        continue;
+      cascaded.push(lostRow(t, p.keyJson, 'cascade', appRowFromLocalPayload(t, p.localPayload), p.op));
+    }
+    lost = [...cascaded, ...settleOrphanedIntents(ctx, anyDelete)];
     recordReplayedBundle(ctx.db, seq);
     advanceNextSourceBundleId(ctx.db, header.sourceId, header.userId, header.sourceBundleId + 1);
     clearOutbox(ctx.db);
