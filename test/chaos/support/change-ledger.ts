@@ -14,7 +14,8 @@
  *   as it was takes over the older write too (it is accounted for with the same row);
  * - a delete of a row that only ever existed on this device: the app created it, and none of its
  *   values reached the server before the delete (the engine folds the insert and the delete into
- *   nothing; a row of the same key from another device is another row).
+ *   nothing; a row of the same key from another device is another row), or the device knew the
+ *   server had deleted the key (its row state) and that delete is in the server's history.
  * A row counts as reached when a SET NULL foreign key column arrived null: another device deleted
  * the parent, and the FK's action applies to the pending row too.
  * Writes of a transaction that a crash rolled back are never recorded; instead their marker text
@@ -41,6 +42,11 @@ interface Write {
   replaced: boolean;
   /** The row did not exist on the device before this write (the app created it). */
   created: boolean;
+  /**
+   * A delete of a key the device knew deleted on the server (its row state says so): the row it
+   * removed lived only here (e.g. kept by a client-wins resolution of that server delete).
+   */
+  serverHadDeleted: boolean;
   /** The recorded write of the same key this one replaced (its row's history on this device). */
   previous: Write | null;
 }
@@ -127,7 +133,15 @@ export class ChangeLedger {
    * Records one committed app write from the rows of {@link keysAround} read right before and
    * right after it (`table/key` to row, null: no row), and marks earlier writes it replaced.
    */
-  recordWrite(device: string, step: number, table: string, key: string, before: Map<string, Row>, after: Map<string, Row>): void {
+  recordWrite(
+    device: string,
+    step: number,
+    table: string,
+    key: string,
+    before: Map<string, Row>,
+    after: Map<string, Row>,
+    serverHadDeleted = false,
+  ): void {
     const mine = this.lineage.get(device) ?? new Map<string, { last: Write; value: Row }>();
     this.lineage.set(device, mine);
     let previous: Write | null = null;
@@ -156,6 +170,7 @@ export class ChangeLedger {
       at: ++this.clock,
       replaced: false,
       created,
+      serverHadDeleted: serverHadDeleted && (after.get(`${table}/${key}`) ?? null) === null,
       previous,
     };
     this.writes.push(w);
@@ -170,8 +185,13 @@ export class ChangeLedger {
     const keys = this.keysAround(device, table, key);
     const read = (): Map<string, Row> => new Map(keys.map((k) => [`${k.table}/${k.key}`, localRow(db, k.table, k.key)]));
     const before = read();
+    const deletedOnServer =
+      Number(
+        db.selectValue('SELECT deleted FROM _sync_row_state WHERE table_name = ? AND key_json = ?', [table, JSON.stringify({ id: key })]) ??
+          0,
+      ) === 1;
     if (!apply()) return;
-    this.recordWrite(device, step, table, key, before, read());
+    this.recordWrite(device, step, table, key, before, read(), deletedOnServer);
   }
 
   /**
@@ -192,6 +212,10 @@ export class ChangeLedger {
       );
       if (committed) continue;
       if (w.row === null && this.onlyLocal(w, history, sources)) continue;
+      // The server had deleted the key as far as the device knew: the app's delete removed a row
+      // that lived only here, and the server's delete is in the history (a later insert of the
+      // key by another device is a new row; seed 735000647).
+      if (w.serverHadDeleted && history.some((h) => h.table === w.table && h.key === w.key && h.op === OP_DELETE)) continue;
       const final = server[w.table]?.find((r) => String(r.id) === w.key) ?? null;
       if (reached(w.table, w.row, final)) continue;
       if (this.events.some((e) => e.device === w.device && e.table === w.table && e.key === w.key && e.at > w.at)) continue;
