@@ -20,7 +20,9 @@
  *   P and the child back. A delete frozen in the outbox is left alone (its push decides).
  */
 import type { EngineContext } from './context.ts';
+import { keyJsonExpr } from './capture.ts';
 import { keyJsonToSqlite } from './codec.ts';
+import { actionRefs } from './remote-cascades.ts';
 import { appRowByRowid, lostRow } from './lost-rows.ts';
 import { requireRebuild } from './metadata.ts';
 import type { TableModel } from './table-config.ts';
@@ -230,29 +232,19 @@ export function needsSnapshotToRestore(ctx: EngineContext, t: TableModel, keyJso
  * local CASCADE will remove and every row its SET NULL will clear, recursively. The server keeps
  * them if the delete then loses a push conflict, and the resolution must then take them from a
  * snapshot ({@link needsSnapshotToRestore}) — without the note they stayed gone (chaos seed
- * 732000334). Returns how many rows were noted.
+ * 732000334).
  */
-export function noteRowsUnderRebuiltDelete(ctx: EngineContext, t: TableModel, keyJson: string): number {
-  if (Number(ctx.db.selectValue('PRAGMA foreign_keys')) !== 1) return 0;
-  let noted = 0;
+export function noteRowsUnderRebuiltDelete(ctx: EngineContext, t: TableModel, keyJson: string): void {
+  if (Number(ctx.db.selectValue('PRAGMA foreign_keys')) !== 1) return;
   const seen = new Set<string>();
   const visit = (parent: TableModel, parentValue: unknown, depth: number): void => {
     if (depth > 64) return;
     for (const c of ctx.model.tables) {
-      const fks = ctx.db.exec({
-        sql: `PRAGMA foreign_key_list(${quoteIdent(c.table)})`,
-        rowMode: 'object',
-        returnValue: 'resultRows',
-      }) as Record<string, unknown>[];
-      for (const r of fks) {
-        if (String(r.table) !== parent.table) continue;
-        const fk = foreignKey(ctx, c, Number(r.id));
-        if (!fk || (fk.to !== null && fk.to !== parent.key.name)) continue;
-        if (fk.onDelete !== 'CASCADE' && fk.onDelete !== 'SET NULL') continue;
-        const keyExpr = c.key.uuidAsBlob ? `lower(hex(${quoteIdent(c.key.name)}))` : quoteIdent(c.key.name);
+      for (const ref of actionRefs(ctx, c)) {
+        if (ref.parent !== parent || ref.action === 'SET DEFAULT') continue;
         const children = ctx.db.exec({
-          sql: `SELECT json_object(?, ${keyExpr}), ${quoteIdent(c.key.name)} FROM ${quoteIdent(c.table)} WHERE ${quoteIdent(fk.from)} = ?`,
-          bind: [c.key.wireName, parentValue as never],
+          sql: `SELECT ${keyJsonExpr('src', c)}, src.${quoteIdent(c.key.name)} FROM ${quoteIdent(c.table)} AS src WHERE src.${quoteIdent(ref.column)} = ?`,
+          bind: [parentValue as never],
           rowMode: 'array',
           returnValue: 'resultRows',
         }) as unknown[][];
@@ -264,14 +256,12 @@ export function noteRowsUnderRebuiltDelete(ctx: EngineContext, t: TableModel, ke
             sql: 'INSERT OR REPLACE INTO _sync_dropped_rows(schema_name, table_name, key_json, root_table, root_key_json) VALUES (?, ?, ?, ?, ?)',
             bind: [ctx.schema, c.table, String(childKeyJson), t.table, keyJson],
           });
-          noted++;
-          if (fk.onDelete === 'CASCADE') visit(c, childValue, depth + 1);
+          if (ref.cascade) visit(c, childValue, depth + 1);
         }
       }
     }
   };
   visit(t, keyJsonToSqlite(t, keyJson), 0);
-  return noted;
 }
 
 const referencingCache = new WeakMap<EngineContext['model'], Map<string, TableModel[]>>();

@@ -20,13 +20,14 @@ interface CascadeRef {
   parent: TableModel;
   /** ON DELETE CASCADE (else SET NULL / SET DEFAULT: the row is rewritten, not removed). */
   cascade?: boolean;
+  action: 'CASCADE' | 'SET NULL' | 'SET DEFAULT';
 }
 
 const refsCache = new WeakMap<TableModel, CascadeRef[]>();
 const actionRefsCache = new WeakMap<TableModel, CascadeRef[]>();
 
 /** Single-column references of `t` to synced tables' sync keys whose ON DELETE action writes `t` (CASCADE, SET NULL, SET DEFAULT). */
-function actionRefs(ctx: EngineContext, t: TableModel): CascadeRef[] {
+export function actionRefs(ctx: EngineContext, t: TableModel): CascadeRef[] {
   let refs = actionRefsCache.get(t);
   if (refs) return refs;
   const list = ctx.db.exec({
@@ -42,7 +43,7 @@ function actionRefs(ctx: EngineContext, t: TableModel): CascadeRef[] {
     if (cols.length !== 1 || !(action === 'CASCADE' || action === 'SET NULL' || action === 'SET DEFAULT')) continue;
     const parent = ctx.model.byName.get(String(cols[0]!.table));
     if (!parent || (cols[0]!.to !== null && String(cols[0]!.to) !== parent.key.name)) continue;
-    refs.push({ column: String(cols[0]!.from), parent, cascade: action === 'CASCADE' });
+    refs.push({ column: String(cols[0]!.from), parent, cascade: action === 'CASCADE', action });
   }
   actionRefsCache.set(t, refs);
   return refs;
