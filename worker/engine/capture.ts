@@ -112,6 +112,12 @@ export function keyJsonExpr(ref: string, t: TableModel): string {
   return `json_object(${sqlString(t.key.wireName)}, ${value})`;
 }
 
+/** The key column's stored value of `t` from the `key_json` of row alias `d` (the inverse of `keyJsonExpr`). */
+export function keyValueOfKeyJson(t: TableModel, d: string): string {
+  const value = `json_extract(${d}.key_json, ${sqlString(`$.${t.key.wireName}`)})`;
+  return t.key.uuidAsBlob ? `unhex(${value})` : value;
+}
+
 /** Payload expression: `json_object` over every column. */
 export function payloadJsonExpr(ref: string, t: TableModel): string {
   return `json_object(${t.columns.map((c) => `${sqlString(c.wireName)}, ${columnJsonExpr(ref, c)}`).join(', ')})`;

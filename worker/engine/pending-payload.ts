@@ -9,15 +9,9 @@
  * change keep the row's last image there (trigger `_akd` in capture.ts) so a change whose row
  * vanished can still be reported with its values. `op = 'DELETE'` marks a delete.
  */
-import { payloadJsonExpr, sqlString } from './capture.ts';
+import { keyValueOfKeyJson, payloadJsonExpr, sqlString } from './capture.ts';
 import type { SchemaModel, TableModel } from './table-config.ts';
 import { quoteIdent } from './table-config.ts';
-
-/** The key column's stored value of the dirty-row alias `d` of table `t` (from `d.key_json`). */
-export function keyValueOfKeyJson(t: TableModel, d: string): string {
-  const value = `json_extract(${d}.key_json, ${sqlString(`$.${t.key.wireName}`)})`;
-  return t.key.uuidAsBlob ? `unhex(${value})` : value;
-}
 
 /** The live row of `t` whose key `d.key_json` names, as local payload JSON; NULL when it is gone. */
 export function livePayloadExpr(t: TableModel, d: string): string {
