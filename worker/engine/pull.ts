@@ -16,6 +16,8 @@ import { checkWirePayloadShape, inboundValueError, inboundValueReader, wireKeyTo
 import { stagedDecodeExpr, stageWireValue } from './snapshot-stage.ts';
 import { anyPendingDelete, settleChildrenOfLocallyDeletedParents } from './local-parent-deletes.ts';
 import {
+  actionRefs,
+  forgetHighestKnownVersion,
   isCascadeParent,
   noteHighestKnownVersion,
   parentDeleteHitsNewerRows,
@@ -168,9 +170,15 @@ function writeBundle(
  */
 export function notePulledDeletes(ctx: EngineContext, seq: number, deleting: DecodedRow[], lost: RowLostDetail[]): void {
   lost.push(...rowsRemovedWithParent(ctx, deleting));
-  if (deleting.length > 0 && parentDeleteHitsNewerRows(ctx, deleting, seq)) {
+  if (deleting.length > 0 && deletesReferencedRows(ctx, deleting) && parentDeleteHitsNewerRows(ctx, deleting, seq)) {
     requireRebuild(ctx.db);
   }
+}
+
+/** True when some synced table references a table of `deleting` with an ON DELETE action (else no local row can be hit). */
+function deletesReferencedRows(ctx: EngineContext, deleting: readonly DecodedRow[]): boolean {
+  const parents = new Set(deleting.map((r) => r.t));
+  return ctx.model.tables.some((c) => actionRefs(ctx, c).some((ref) => parents.has(ref.parent)));
 }
 
 /**
@@ -481,7 +489,7 @@ export async function pullToStable(ctx: EngineContext): Promise<{ bundles: numbe
   let rows = 0;
   const startCheckpoint = readAttachment(ctx.db).lastBundleSeqSeen;
   let cascadeParentDeleted = false;
-  let notedKnown = false;
+  noteHighestKnownVersion(ctx);
   // The next page, requested while this one applies (see `prefetchNext`).
   let next: PrefetchedPage | null = null;
   try {
@@ -495,10 +503,6 @@ export async function pullToStable(ctx: EngineContext): Promise<{ bundles: numbe
       next = prefetchNext(ctx, page, decoded, maxBundles, target);
       // The apply below is synchronous: yield first so the prefetch request actually goes out.
       if (next !== null) await new Promise((resolve) => setTimeout(resolve, 0));
-      if (!notedKnown && decoded.length > 0) {
-        noteHighestKnownVersion(ctx);
-        notedKnown = true;
-      }
       for (let i = 0; i < decoded.length; i++) {
         let applied = [decoded[i]!];
         let touched: Set<string>;
@@ -543,6 +547,7 @@ export async function pullToStable(ctx: EngineContext): Promise<{ bundles: numbe
       if (decoded.length === 0) throw badResponse('pull: has_more=true with no bundles');
     }
   } finally {
+    forgetHighestKnownVersion(ctx);
     // Left unused (a failure, a rebuild, or the ceiling reached): nothing may await it any more.
     next?.page.catch(() => {});
   }

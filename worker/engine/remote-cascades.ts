@@ -63,7 +63,7 @@ export function parentDeleteHitsNewerRows(
   gated = true,
 ): boolean {
   // Nothing is known above this bundle (the usual pull): no row can be hit.
-  const known = gated ? highestKnownVersion.get(ctx) : undefined;
+  const known = gated ? knownVersionThisPull(ctx) : undefined;
   if (known !== undefined && known <= seq) return false;
   let frontier = new Map<TableModel, unknown[]>();
   for (const r of applying) {
@@ -108,19 +108,35 @@ export function parentDeleteHitsNewerRows(
   return false;
 }
 
-/** The highest row version this device knows, noted at the start of a pull (see `noteHighestKnownVersion`). */
-const highestKnownVersion = new WeakMap<EngineContext, number>();
+/**
+ * Per pull (see `noteHighestKnownVersion`): the highest row version the device knows, read on
+ * first need; null until then. Absent outside a pull (nothing is gated there).
+ */
+const highestKnownVersion = new WeakMap<EngineContext, number | null>();
 
 /**
- * Notes the highest row version the device knows (one pass over `_sync_row_state`), so that
- * bundles at or above it skip `parentDeleteHitsNewerRows`: only a device holding versions ahead
- * of its checkpoint (its own commits, conflict answers) can be hit. Called when a pull starts.
+ * Starts a pull's gate: bundles at or above the highest row version the device knows skip
+ * `parentDeleteHitsNewerRows`, since only a device holding versions ahead of its checkpoint (its
+ * own commits, conflict answers) can be hit. The version is read (a pass over `_sync_row_state`,
+ * linear in the device's rows) only when a bundle deletes a parent some table references, not
+ * on every pull with data. Read mid-pull it also covers the pull's earlier bundles, whose
+ * versions are at most their own seqs, below the bundle being gated: the same answer.
  */
 export function noteHighestKnownVersion(ctx: EngineContext): void {
-  highestKnownVersion.set(
-    ctx,
-    Number(ctx.db.selectValue('SELECT COALESCE(MAX(row_version), 0) FROM _sync_row_state WHERE schema_name = ?', [ctx.schema])),
-  );
+  highestKnownVersion.set(ctx, null);
+}
+
+/** Ends a pull's gate (`noteHighestKnownVersion`). */
+export function forgetHighestKnownVersion(ctx: EngineContext): void {
+  highestKnownVersion.delete(ctx);
+}
+
+function knownVersionThisPull(ctx: EngineContext): number | undefined {
+  const known = highestKnownVersion.get(ctx);
+  if (known !== null) return known;
+  const read = Number(ctx.db.selectValue('SELECT COALESCE(MAX(row_version), 0) FROM _sync_row_state WHERE schema_name = ?', [ctx.schema]));
+  highestKnownVersion.set(ctx, read);
+  return read;
 }
 
 /** Single-column ON DELETE CASCADE references of `t` to synced tables' sync keys. */
@@ -182,8 +198,9 @@ export function isCascadeParent(ctx: EngineContext, t: TableModel): boolean {
  * absent on purpose and do not count.
  */
 export function staleCascadeRemovedKnownRows(ctx: EngineContext, since: number): boolean {
+  // Null: never read this pull. A version read mid-pull is at least the pull's start's: as safe.
   const known = highestKnownVersion.get(ctx);
-  if (known !== undefined && known <= since) return false;
+  if (known !== undefined && known !== null && known <= since) return false;
   for (const t of ctx.model.tables) {
     if (cascadeRefs(ctx, t).length === 0) continue;
     const found = ctx.db.selectValue(
