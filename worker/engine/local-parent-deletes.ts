@@ -20,9 +20,7 @@
  *   P and the child back. A delete frozen in the outbox is left alone (its push decides).
  */
 import type { EngineContext } from './context.ts';
-import { keyJsonExpr } from './capture.ts';
-import { keyJsonToSqlite } from './codec.ts';
-import { actionRefs } from './remote-cascades.ts';
+import { walkRowsReachedByDelete } from './local-delete-actions.ts';
 import { appRowByRowid, lostRow } from './lost-rows.ts';
 import { requireRebuild } from './metadata.ts';
 import type { TableModel } from './table-config.ts';
@@ -236,32 +234,19 @@ export function needsSnapshotToRestore(ctx: EngineContext, t: TableModel, keyJso
  */
 export function noteRowsUnderRebuiltDelete(ctx: EngineContext, t: TableModel, keyJson: string): void {
   if (Number(ctx.db.selectValue('PRAGMA foreign_keys')) !== 1) return;
-  const seen = new Set<string>();
-  const visit = (parent: TableModel, parentValue: unknown, depth: number): void => {
-    if (depth > 64) return;
-    for (const c of ctx.model.tables) {
-      for (const ref of actionRefs(ctx, c)) {
-        if (ref.parent !== parent || ref.action === 'SET DEFAULT') continue;
-        const children = ctx.db.exec({
-          sql: `SELECT ${keyJsonExpr('src', c)}, src.${quoteIdent(c.key.name)} FROM ${quoteIdent(c.table)} AS src WHERE src.${quoteIdent(ref.column)} = ?`,
-          bind: [parentValue as never],
-          rowMode: 'array',
-          returnValue: 'resultRows',
-        }) as unknown[][];
-        for (const [childKeyJson, childValue] of children) {
-          const id = `${c.table}\u0000${String(childKeyJson)}`;
-          if (seen.has(id)) continue;
-          seen.add(id);
-          ctx.db.exec({
-            sql: 'INSERT OR REPLACE INTO _sync_dropped_rows(schema_name, table_name, key_json, root_table, root_key_json) VALUES (?, ?, ?, ?, ?)',
-            bind: [ctx.schema, c.table, String(childKeyJson), t.table, keyJson],
-          });
-          if (ref.cascade) visit(c, childValue, depth + 1);
-        }
-      }
-    }
-  };
-  visit(t, keyJsonToSqlite(t, keyJson), 0);
+  walkRowsReachedByDelete(
+    ctx,
+    new Map([[t, [keyJson]]]),
+    // Not SET DEFAULT: the server refuses a delete that would set one (see the top of this file).
+    // The bound only caps the work: the walk follows each row once.
+    { levels: 65, actions: ['CASCADE', 'SET NULL'], versions: false },
+    (row) => {
+      ctx.db.exec({
+        sql: 'INSERT OR REPLACE INTO _sync_dropped_rows(schema_name, table_name, key_json, root_table, root_key_json) VALUES (?, ?, ?, ?, ?)',
+        bind: [ctx.schema, row.table.table, row.keyJson, t.table, keyJson],
+      });
+    },
+  );
 }
 
 const referencingCache = new WeakMap<EngineContext['model'], Map<string, TableModel[]>>();

@@ -6,48 +6,18 @@
  * parent stays is an ordinary change and is not reported.
  */
 import { bytesToHex } from '../../protocol/index.ts';
-import { keyJsonExpr, keyValueOfKeyJson } from './capture.ts';
+import { keyValueOfKeyJson } from './capture.ts';
 import { keyJsonToSqlite } from './codec.ts';
 import type { EngineContext } from './context.ts';
+import { actionRefs, walkRowsReachedByDelete } from './local-delete-actions.ts';
+import type { ActionRef } from './local-delete-actions.ts';
 import { lostRow } from './lost-rows.ts';
 import type { DecodedRow } from './pull.ts';
 import type { TableModel } from './table-config.ts';
 import { quoteIdent } from './table-config.ts';
 import type { RowLostDetail } from './types.ts';
 
-interface CascadeRef {
-  column: string;
-  parent: TableModel;
-  /** ON DELETE CASCADE (else SET NULL / SET DEFAULT: the row is rewritten, not removed). */
-  cascade?: boolean;
-  action: 'CASCADE' | 'SET NULL' | 'SET DEFAULT';
-}
-
-const refsCache = new WeakMap<TableModel, CascadeRef[]>();
-const actionRefsCache = new WeakMap<TableModel, CascadeRef[]>();
-
-/** Single-column references of `t` to synced tables' sync keys whose ON DELETE action writes `t` (CASCADE, SET NULL, SET DEFAULT). */
-export function actionRefs(ctx: EngineContext, t: TableModel): CascadeRef[] {
-  let refs = actionRefsCache.get(t);
-  if (refs) return refs;
-  const list = ctx.db.exec({
-    sql: `PRAGMA foreign_key_list(${quoteIdent(t.table)})`,
-    rowMode: 'object',
-    returnValue: 'resultRows',
-  }) as Record<string, unknown>[];
-  const byId = new Map<number, Record<string, unknown>[]>();
-  for (const r of list) byId.set(Number(r.id), [...(byId.get(Number(r.id)) ?? []), r]);
-  refs = [];
-  for (const cols of byId.values()) {
-    const action = String(cols[0]!.on_delete).toUpperCase();
-    if (cols.length !== 1 || !(action === 'CASCADE' || action === 'SET NULL' || action === 'SET DEFAULT')) continue;
-    const parent = ctx.model.byName.get(String(cols[0]!.table));
-    if (!parent || (cols[0]!.to !== null && String(cols[0]!.to) !== parent.key.name)) continue;
-    refs.push({ column: String(cols[0]!.from), parent, cascade: action === 'CASCADE', action });
-  }
-  actionRefsCache.set(t, refs);
-  return refs;
-}
+const cascadeRefsCache = new WeakMap<TableModel, ActionRef[]>();
 
 /**
  * Before a pulled bundle's writes: true when one of its parent DELETEs would make the local FK
@@ -65,47 +35,19 @@ export function parentDeleteHitsNewerRows(
   // Nothing is known above this bundle (the usual pull): no row can be hit.
   const known = gated ? knownVersionThisPull(ctx) : undefined;
   if (known !== undefined && known <= seq) return false;
-  let frontier = new Map<TableModel, unknown[]>();
+  const deleted = new Map<TableModel, string[]>();
   for (const r of applying) {
     if (r.op !== 'DELETE') continue;
-    let keys = frontier.get(r.t);
-    if (!keys) frontier.set(r.t, (keys = []));
-    keys.push((JSON.parse(r.keyJson) as Record<string, string>)[r.t.key.wireName]);
+    let keys = deleted.get(r.t);
+    if (!keys) deleted.set(r.t, (keys = []));
+    keys.push(r.keyJson);
   }
-  // Follow the local FK actions down: CASCADE children are deleted too (their own children are
-  // reached next), SET NULL children are rewritten (the chain stops there).
-  const seen = new Set<string>();
-  for (let depth = 0; depth < 8 && frontier.size > 0; depth++) {
-    const next = new Map<TableModel, unknown[]>();
-    for (const [parent, keys] of frontier) {
-      for (const c of ctx.model.tables) {
-        for (const ref of actionRefs(ctx, c)) {
-          if (ref.parent !== parent) continue;
-          const fkValue = parent.key.uuidAsBlob ? `lower(hex(src.${quoteIdent(ref.column)}))` : `src.${quoteIdent(ref.column)}`;
-          const keyValue = c.key.uuidAsBlob ? `lower(hex(src.${quoteIdent(c.key.name)}))` : `src.${quoteIdent(c.key.name)}`;
-          const rows = ctx.db.exec({
-            sql: `SELECT ${keyValue}, rs.row_version FROM ${quoteIdent(c.table)} AS src LEFT JOIN _sync_row_state rs
-                    ON rs.schema_name = ? AND rs.table_name = ? AND rs.key_json = ${keyJsonExpr('src', c)}
-                  WHERE ${fkValue} IN (SELECT value FROM json_each(?))`,
-            bind: [ctx.schema, c.table, JSON.stringify(keys)],
-            rowMode: 'array',
-            returnValue: 'resultRows',
-          }) as unknown[][];
-          for (const [key, version] of rows) {
-            if (version !== null && version !== undefined && Number(version) > seq) return true;
-            if (ref.cascade && !seen.has(`${c.table}\u0000${String(key)}`)) {
-              seen.add(`${c.table}\u0000${String(key)}`);
-              let list = next.get(c);
-              if (!list) next.set(c, (list = []));
-              list.push(key);
-            }
-          }
-        }
-      }
-    }
-    frontier = next;
-  }
-  return false;
+  return walkRowsReachedByDelete(
+    ctx,
+    deleted,
+    { levels: 8, actions: ['CASCADE', 'SET NULL', 'SET DEFAULT'], versions: true },
+    (row) => row.rowVersion !== null && row.rowVersion > seq,
+  );
 }
 
 /**
@@ -140,9 +82,9 @@ function knownVersionThisPull(ctx: EngineContext): number | undefined {
 }
 
 /** Single-column ON DELETE CASCADE references of `t` to synced tables' sync keys. */
-function cascadeRefs(ctx: EngineContext, t: TableModel): CascadeRef[] {
-  let refs = refsCache.get(t);
-  if (!refs) refsCache.set(t, (refs = actionRefs(ctx, t).filter((r) => r.cascade === true)));
+function cascadeRefs(ctx: EngineContext, t: TableModel): ActionRef[] {
+  let refs = cascadeRefsCache.get(t);
+  if (!refs) cascadeRefsCache.set(t, (refs = actionRefs(ctx, t).filter((r) => r.action === 'CASCADE')));
   return refs;
 }
 
