@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ConflictEventDetail } from '../../worker/engine/index.ts';
 import type { World } from './support/devices.ts';
 import { localRows, startWorld, uuid } from './support/devices.ts';
+import { syncedDevicePair } from './support/synced-device-pair.ts';
 
 let world: World;
 beforeAll(async () => {
@@ -15,16 +16,12 @@ beforeAll(async () => {
 afterAll(() => world?.close());
 
 it('conflict rows are in the app value forms on both sides', async () => {
-  const a = await world.device('vala');
-  const b = await world.device('vala');
-  await a.engine.attach('vala');
-  a.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(1)}', 'U');
-             INSERT INTO projects(id, owner_id, title) VALUES ('${uuid(10)}', '${uuid(1)}', 'P');
-             INSERT INTO tasks(id, project_id, title, done, priority, estimate_hours, attachment)
-               VALUES ('${uuid(20)}', '${uuid(10)}', 'T', 0, 5, 1.5, x'0102')`);
-  await a.engine.sync();
-  await b.engine.attach('vala');
-  await b.engine.sync();
+  const { a, b } = await syncedDevicePair(world, 'vala', {
+    seedSql: `INSERT INTO users(id, name) VALUES ('${uuid(1)}', 'U');
+              INSERT INTO projects(id, owner_id, title) VALUES ('${uuid(10)}', '${uuid(1)}', 'P');
+              INSERT INTO tasks(id, project_id, title, done, priority, estimate_hours, attachment)
+               VALUES ('${uuid(20)}', '${uuid(10)}', 'T', 0, 5, 1.5, x'0102')`,
+  });
 
   a.db.exec(`UPDATE tasks SET title = 'from A', done = 0, priority = 7 WHERE id = '${uuid(20)}'`);
   await a.engine.sync();

@@ -11,6 +11,7 @@ import type { SyncEvent } from '../../worker/engine/index.ts';
 import type { World } from './support/devices.ts';
 import { foreignKeyViolations, startWorld } from './support/devices.ts';
 import { FK_WORLD, fkLocal, fkServer } from './support/fk-schema.ts';
+import { syncedDevicePair } from './support/synced-device-pair.ts';
 
 let world: World;
 beforeAll(async () => {
@@ -20,13 +21,10 @@ afterAll(() => world?.close());
 
 it('pending rows under a conflict row dropped for a local parent delete are reported', async () => {
   const user = 'nadia';
-  const a = await world.device(user, { conflicts: 'server-wins' });
-  const b = await world.device(user);
-  await a.engine.attach(user);
-  a.db.exec(`INSERT INTO folders(id, name) VALUES ('P', 'parent')`);
-  await a.engine.sync();
-  await b.engine.attach(user);
-  await b.engine.sync();
+  const { a, b } = await syncedDevicePair(world, user, {
+    seedSql: `INSERT INTO folders(id, name) VALUES ('P', 'parent')`,
+    a: { conflicts: 'server-wins' },
+  });
 
   // A (not syncing) deletes P and creates folder F with a note; B creates F under P and syncs first.
   a.db.exec(`DELETE FROM folders WHERE id = 'P'`);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { SyncEvent } from '../../worker/engine/index.ts';
 import type { World } from './support/devices.ts';
 import { foreignKeyViolations, localRows, pgRows, startWorld, uuid } from './support/devices.ts';
+import { syncedDevicePair } from './support/synced-device-pair.ts';
 
 let world: World;
 beforeAll(async () => {
@@ -23,14 +24,11 @@ it('a server-wins delete settles the pending children it cascaded away', async (
       refusedCommits.push(res.status); // 409: the conflict itself
     return res;
   };
-  const a = await world.device('cora');
-  const b = await world.device('cora', { fetch: counting });
-  await a.engine.attach('cora');
-  a.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(1)}', 'U');
-             INSERT INTO projects(id, owner_id, title) VALUES ('${uuid(10)}', '${uuid(1)}', 'P')`);
-  await a.engine.sync();
-  await b.engine.attach('cora');
-  await b.engine.sync();
+  const { a, b } = await syncedDevicePair(world, 'cora', {
+    seedSql: `INSERT INTO users(id, name) VALUES ('${uuid(1)}', 'U');
+              INSERT INTO projects(id, owner_id, title) VALUES ('${uuid(10)}', '${uuid(1)}', 'P')`,
+    b: { fetch: counting },
+  });
 
   a.db.exec(`DELETE FROM projects WHERE id = '${uuid(10)}'`);
   await a.engine.sync();

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { World } from './support/devices.ts';
 import { foreignKeyViolations, startWorld } from './support/devices.ts';
 import { FK_WORLD, fkLocal, fkServer } from './support/fk-schema.ts';
+import { syncedDevicePair } from './support/synced-device-pair.ts';
 
 let world: World;
 beforeAll(async () => {
@@ -28,15 +29,13 @@ const CASES = [
 
 it.each(CASES)('offline deletes and remote inserts across an FK cycle converge (%s, %s)', async (order, conflicts) => {
   const user = `cyra-${order.replace(' ', '-')}-${conflicts}`;
-  const a = await world.device(user, { conflicts });
-  const b = await world.device(user, { conflicts });
-  await a.engine.attach(user);
-  a.db.exec(`INSERT INTO teams(id, name) VALUES ('T', 'team t'), ('U', 'team u');
-             INSERT INTO people(id, team_id, name) VALUES ('Q', 'U', 'captain q');
-             UPDATE teams SET captain_id = 'Q' WHERE id = 'U'`);
-  await a.engine.sync();
-  await b.engine.attach(user);
-  await b.engine.sync();
+  const { a, b } = await syncedDevicePair(world, user, {
+    seedSql: `INSERT INTO teams(id, name) VALUES ('T', 'team t'), ('U', 'team u');
+              INSERT INTO people(id, team_id, name) VALUES ('Q', 'U', 'captain q');
+              UPDATE teams SET captain_id = 'Q' WHERE id = 'U'`,
+    a: { conflicts },
+    b: { conflicts },
+  });
 
   a.db.exec(`DELETE FROM teams WHERE id = 'T'; DELETE FROM people WHERE id = 'Q'`);
   b.db.exec(`INSERT INTO people(id, team_id, name) VALUES ('P', 'T', 'new p');

@@ -12,6 +12,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { World } from './support/devices.ts';
 import { foreignKeyViolations, localRows, pgRows, startWorld, uuid } from './support/devices.ts';
+import { syncedDevicePair } from './support/synced-device-pair.ts';
 
 let world: World;
 beforeAll(async () => {
@@ -20,15 +21,11 @@ beforeAll(async () => {
 afterAll(() => world?.close());
 
 it('offline parent delete vs remote child insert converges without a manual step', async () => {
-  const a = await world.device('nina');
-  const b = await world.device('nina');
-  await a.engine.attach('nina');
-  a.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(1)}', 'U'), ('${uuid(2)}', 'Other');
-             INSERT INTO projects(id, owner_id, title) VALUES ('${uuid(10)}', '${uuid(1)}', 'P under U'), ('${uuid(11)}', '${uuid(2)}', 'Q');
-             INSERT INTO tasks(id, project_id, title) VALUES ('${uuid(20)}', '${uuid(11)}', 'T under Q')`);
-  await a.engine.sync();
-  await b.engine.attach('nina');
-  await b.engine.sync();
+  const { a, b } = await syncedDevicePair(world, 'nina', {
+    seedSql: `INSERT INTO users(id, name) VALUES ('${uuid(1)}', 'U'), ('${uuid(2)}', 'Other');
+              INSERT INTO projects(id, owner_id, title) VALUES ('${uuid(10)}', '${uuid(1)}', 'P under U'), ('${uuid(11)}', '${uuid(2)}', 'Q');
+              INSERT INTO tasks(id, project_id, title) VALUES ('${uuid(20)}', '${uuid(11)}', 'T under Q')`,
+  });
 
   // A offline.
   a.db.exec(`DELETE FROM users WHERE id = '${uuid(1)}';

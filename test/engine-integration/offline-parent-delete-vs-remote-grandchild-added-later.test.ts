@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { World } from './support/devices.ts';
 import { foreignKeyViolations, startWorld } from './support/devices.ts';
 import { FK_WORLD, fkLocal, fkServer } from './support/fk-schema.ts';
+import { syncedDevicePair } from './support/synced-device-pair.ts';
 
 let world: World;
 beforeAll(async () => {
@@ -18,13 +19,7 @@ afterAll(() => world?.close());
 
 it('a row pulled later under a row dropped for a locally deleted ancestor follows that ancestor', async () => {
   const user = 'gina';
-  const a = await world.device(user);
-  const b = await world.device(user);
-  await a.engine.attach(user);
-  a.db.exec(`INSERT INTO folders(id, name) VALUES ('F', 'root'), ('K', 'kept')`);
-  await a.engine.sync();
-  await b.engine.attach(user);
-  await b.engine.sync();
+  const { a, b } = await syncedDevicePair(world, user, { seedSql: `INSERT INTO folders(id, name) VALUES ('F', 'root'), ('K', 'kept')` });
 
   a.db.exec(`DELETE FROM folders WHERE id = 'F'`);
   b.db.exec(`INSERT INTO folders(id, parent_id, name) VALUES ('S', 'F', 'sub')`);

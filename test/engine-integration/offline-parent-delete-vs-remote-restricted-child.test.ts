@@ -11,6 +11,7 @@ import type { SyncEvent } from '../../worker/engine/index.ts';
 import type { World } from './support/devices.ts';
 import { foreignKeyViolations, startWorld } from './support/devices.ts';
 import { FK_WORLD, fkLocal, fkServer } from './support/fk-schema.ts';
+import { syncedDevicePair } from './support/synced-device-pair.ts';
 
 let world: World;
 beforeAll(async () => {
@@ -20,13 +21,7 @@ afterAll(() => world?.close());
 
 it.each(['pull first', 'sync'] as const)('the remote child wins over a restricted local parent delete (%s)', async (order) => {
   const user = `rita-${order.replace(' ', '-')}`;
-  const a = await world.device(user);
-  const b = await world.device(user);
-  await a.engine.attach(user);
-  a.db.exec(`INSERT INTO folders(id, name) VALUES ('F', 'folder'), ('G', 'other')`);
-  await a.engine.sync();
-  await b.engine.attach(user);
-  await b.engine.sync();
+  const { a, b } = await syncedDevicePair(world, user, { seedSql: `INSERT INTO folders(id, name) VALUES ('F', 'folder'), ('G', 'other')` });
 
   a.db.exec(`DELETE FROM folders WHERE id = 'F'; INSERT INTO notes(id, folder_id, body) VALUES ('n1', 'G', 'kept')`);
   b.db.exec(`INSERT INTO pins(id, folder_id, label) VALUES ('p1', 'F', 'pinned by B')`);

@@ -10,6 +10,7 @@ import type { SyncEvent } from '../../worker/engine/index.ts';
 import type { World } from './support/devices.ts';
 import { foreignKeyViolations, startWorld } from './support/devices.ts';
 import { FK_WORLD, fkLocal, fkServer } from './support/fk-schema.ts';
+import { syncedDevicePair } from './support/synced-device-pair.ts';
 
 let world: World;
 beforeAll(async () => {
@@ -21,13 +22,7 @@ it.each(['pull first', 'sync'] as const)(
   'a remote sub-tree under a locally deleted self-referencing parent follows it (%s)',
   async (order) => {
     const user = `sami-${order.replace(' ', '-')}`;
-    const a = await world.device(user);
-    const b = await world.device(user);
-    await a.engine.attach(user);
-    a.db.exec(`INSERT INTO folders(id, name) VALUES ('F', 'root'), ('K', 'kept')`);
-    await a.engine.sync();
-    await b.engine.attach(user);
-    await b.engine.sync();
+    const { a, b } = await syncedDevicePair(world, user, { seedSql: `INSERT INTO folders(id, name) VALUES ('F', 'root'), ('K', 'kept')` });
 
     a.db.exec(`DELETE FROM folders WHERE id = 'F'`);
     b.db.exec(`INSERT INTO folders(id, parent_id, name) VALUES ('S', 'F', 'sub'), ('SS', 'S', 'subsub');

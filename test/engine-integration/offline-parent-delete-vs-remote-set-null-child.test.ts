@@ -10,6 +10,7 @@ import type { SyncEvent } from '../../worker/engine/index.ts';
 import type { World } from './support/devices.ts';
 import { foreignKeyViolations, startWorld } from './support/devices.ts';
 import { FK_WORLD, fkLocal, fkServer } from './support/fk-schema.ts';
+import { syncedDevicePair } from './support/synced-device-pair.ts';
 
 let world: World;
 beforeAll(async () => {
@@ -19,13 +20,7 @@ afterAll(() => world?.close());
 
 it.each(['pull first', 'sync'] as const)('a remote child under SET NULL keeps its row, reference cleared (%s)', async (order) => {
   const user = `sina-${order.replace(' ', '-')}`;
-  const a = await world.device(user);
-  const b = await world.device(user);
-  await a.engine.attach(user);
-  a.db.exec(`INSERT INTO folders(id, name) VALUES ('F', 'folder')`);
-  await a.engine.sync();
-  await b.engine.attach(user);
-  await b.engine.sync();
+  const { a, b } = await syncedDevicePair(world, user, { seedSql: `INSERT INTO folders(id, name) VALUES ('F', 'folder')` });
 
   a.db.exec(`DELETE FROM folders WHERE id = 'F'`);
   b.db.exec(`INSERT INTO links(id, folder_id, url) VALUES ('l1', 'F', 'https://b.example')`);

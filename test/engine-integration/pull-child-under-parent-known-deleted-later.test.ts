@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { World } from './support/devices.ts';
 import { foreignKeyViolations, localRows, pgRows, startWorld, uuid } from './support/devices.ts';
+import { syncedDevicePair } from './support/synced-device-pair.ts';
 
 let world: World;
 beforeAll(async () => {
@@ -18,12 +19,7 @@ beforeAll(async () => {
 afterAll(() => world?.close());
 
 it('a pulled child whose parent is known deleted at a later version does not block the pull', async () => {
-  const a = await world.device('vera', { conflicts: 'server-wins' });
-  const b = await world.device('vera', { conflicts: 'server-wins' });
-  await a.engine.attach('vera');
-  await a.engine.sync();
-  await b.engine.attach('vera');
-  await b.engine.sync();
+  const { a, b } = await syncedDevicePair(world, 'vera', { a: { conflicts: 'server-wins' }, b: { conflicts: 'server-wins' } });
 
   // Bundle 2: a user and a project under it. Bundle 3: the user deleted (cascade to the project).
   a.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(1)}', 'Parent');

@@ -13,6 +13,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { World } from './support/devices.ts';
 import { foreignKeyViolations, localRows, pgRows, startWorld, uuid } from './support/devices.ts';
+import { syncedDevicePair } from './support/synced-device-pair.ts';
 
 let world: World;
 beforeAll(async () => {
@@ -23,12 +24,7 @@ afterAll(() => world?.close());
 for (const moved of [false, true]) {
   it(`a pulled grandchild under a parent dropped as stale does not block the pull (project ${moved ? 'moved to a surviving user' : 'deleted with its user'})`, async () => {
     const user = `wanda-${moved}`;
-    const a = await world.device(user, { conflicts: 'server-wins' });
-    const b = await world.device(user, { conflicts: 'server-wins' });
-    await a.engine.attach(user);
-    await a.engine.sync();
-    await b.engine.attach(user);
-    await b.engine.sync();
+    const { a, b } = await syncedDevicePair(world, user, { a: { conflicts: 'server-wins' }, b: { conflicts: 'server-wins' } });
     a.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(1)}', 'Owner'), ('${uuid(2)}', 'Heir')`);
     await a.engine.sync();
     await b.engine.sync();

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RowLostDetail } from '../../worker/engine/index.ts';
 import type { World } from './support/devices.ts';
 import { foreignKeyViolations, localRows, pgRows, startWorld, uuid } from './support/devices.ts';
+import { syncedDevicePair } from './support/synced-device-pair.ts';
 
 let world: World;
 beforeAll(async () => {
@@ -19,14 +20,10 @@ beforeAll(async () => {
 afterAll(() => world?.close());
 
 it('a pushed row the server cascades away in the same commit reaches the app as lost', async () => {
-  const a = await world.device('folded');
-  const b = await world.device('folded');
-  await a.engine.attach('folded');
-  a.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(1)}', 'U1'), ('${uuid(2)}', 'U2');
-             INSERT INTO projects(id, owner_id, title) VALUES ('${uuid(10)}', '${uuid(1)}', 'X')`);
-  await a.engine.sync();
-  await b.engine.attach('folded');
-  await b.engine.sync();
+  const { a, b } = await syncedDevicePair(world, 'folded', {
+    seedSql: `INSERT INTO users(id, name) VALUES ('${uuid(1)}', 'U1'), ('${uuid(2)}', 'U2');
+              INSERT INTO projects(id, owner_id, title) VALUES ('${uuid(10)}', '${uuid(1)}', 'X')`,
+  });
 
   b.db.exec(`UPDATE projects SET owner_id = '${uuid(2)}' WHERE id = '${uuid(10)}'`);
   await b.engine.sync();

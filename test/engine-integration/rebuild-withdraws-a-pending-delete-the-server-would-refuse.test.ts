@@ -11,6 +11,7 @@ import type { SyncEvent } from '../../worker/engine/index.ts';
 import type { World } from './support/devices.ts';
 import { foreignKeyViolations, startWorld } from './support/devices.ts';
 import { FK_WORLD, fkLocal, fkServer } from './support/fk-schema.ts';
+import { syncedDevicePair } from './support/synced-device-pair.ts';
 
 let world: World;
 beforeAll(async () => {
@@ -20,13 +21,9 @@ afterAll(() => world?.close());
 
 it('a pending delete that would leave a NO ACTION row dangling is withdrawn by the rebuild', async () => {
   const user = 'wanda';
-  const a = await world.device(user);
-  const b = await world.device(user);
-  await a.engine.attach(user);
-  a.db.exec(`INSERT INTO folders(id, name) VALUES ('F', 'root'); INSERT INTO folders(id, parent_id, name) VALUES ('S', 'F', 'sub')`);
-  await a.engine.sync();
-  await b.engine.attach(user);
-  await b.engine.sync();
+  const { a, b } = await syncedDevicePair(world, user, {
+    seedSql: `INSERT INTO folders(id, name) VALUES ('F', 'root'); INSERT INTO folders(id, parent_id, name) VALUES ('S', 'F', 'sub')`,
+  });
 
   a.db.exec(`DELETE FROM folders WHERE id = 'F'`);
   b.db.exec(`INSERT INTO pins(id, folder_id, label) VALUES ('p1', 'S', 'pinned under the sub-folder')`);

@@ -11,6 +11,7 @@ import type { SyncEvent } from '../../worker/engine/index.ts';
 import type { World } from './support/devices.ts';
 import { foreignKeyViolations, startWorld } from './support/devices.ts';
 import { FK_WORLD, fkLocal, fkServer } from './support/fk-schema.ts';
+import { syncedDevicePair } from './support/synced-device-pair.ts';
 
 let world: World;
 beforeAll(async () => {
@@ -20,13 +21,7 @@ afterAll(() => world?.close());
 
 it('offline children of a remotely deleted parent follow each FK action', async () => {
   const user = 'remy';
-  const a = await world.device(user);
-  const b = await world.device(user);
-  await a.engine.attach(user);
-  a.db.exec(`INSERT INTO folders(id, name) VALUES ('F', 'folder')`);
-  await a.engine.sync();
-  await b.engine.attach(user);
-  await b.engine.sync();
+  const { a, b } = await syncedDevicePair(world, user, { seedSql: `INSERT INTO folders(id, name) VALUES ('F', 'folder')` });
 
   b.db.exec(`DELETE FROM folders WHERE id = 'F'`);
   await b.engine.sync();

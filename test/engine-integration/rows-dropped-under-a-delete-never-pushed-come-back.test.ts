@@ -12,7 +12,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RowLostDetail } from '../../worker/engine/index.ts';
 import type { World } from './support/devices.ts';
-import { foreignKeyViolations, localRows, pgRows, startWorld, uuid } from './support/devices.ts';
+import { foreignKeyViolations, localRows, pgRows, pickColumns, startWorld, uuid } from './support/devices.ts';
+import { syncedDevicePair } from './support/synced-device-pair.ts';
 
 let world: World;
 beforeAll(async () => {
@@ -21,12 +22,7 @@ beforeAll(async () => {
 afterAll(() => world?.close());
 
 it('rows dropped under a delete the freeze drops as a no-op come back from the server', async () => {
-  const a = await world.device('nodel');
-  const b = await world.device('nodel');
-  await a.engine.attach('nodel');
-  await a.engine.sync();
-  await b.engine.attach('nodel');
-  await b.engine.sync();
+  const { a, b } = await syncedDevicePair(world, 'nodel');
 
   a.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(1)}', 'U from A')`);
   a.db.exec(`DELETE FROM users WHERE id = '${uuid(1)}'`);
@@ -46,24 +42,17 @@ it('rows dropped under a delete the freeze drops as a no-op come back from the s
   expect(res.push.outcome).toBe('no_change');
   expect(a.engine.status.lastError).toBeNull();
   expect(a.engine.status.pendingCount).toBe(0);
-  const pick = (rows: Record<string, unknown>[], cols: string[]) => rows.map((r) => Object.fromEntries(cols.map((c) => [c, r[c]])));
-  const serverUsers = pick(await pgRows(world, 'users', 'nodel'), ['id', 'name']);
-  const serverProjects = pick(await pgRows(world, 'projects', 'nodel'), ['id', 'owner_id', 'title']);
+  const serverUsers = pickColumns(await pgRows(world, 'users', 'nodel'), ['id', 'name']);
+  const serverProjects = pickColumns(await pgRows(world, 'projects', 'nodel'), ['id', 'owner_id', 'title']);
   expect(serverUsers).toEqual([{ id: uuid(1), name: 'U from B' }]);
   expect(serverProjects).toEqual([{ id: uuid(10), owner_id: uuid(1), title: 'P under U' }]);
-  expect(pick(localRows(a.db, 'users'), ['id', 'name'])).toEqual(serverUsers);
-  expect(pick(localRows(a.db, 'projects'), ['id', 'owner_id', 'title'])).toEqual(serverProjects);
+  expect(pickColumns(localRows(a.db, 'users'), ['id', 'name'])).toEqual(serverUsers);
+  expect(pickColumns(localRows(a.db, 'projects'), ['id', 'owner_id', 'title'])).toEqual(serverProjects);
   expect(foreignKeyViolations(a.db)).toBe(0);
 });
 
 it('rows dropped under a delete the app then writes over come back from the server', async () => {
-  const a = await world.device('rewrite');
-  const b = await world.device('rewrite');
-  await a.engine.attach('rewrite');
-  a.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(1)}', 'U')`);
-  await a.engine.sync();
-  await b.engine.attach('rewrite');
-  await b.engine.sync();
+  const { a, b } = await syncedDevicePair(world, 'rewrite', { seedSql: `INSERT INTO users(id, name) VALUES ('${uuid(1)}', 'U')` });
 
   a.db.exec(`DELETE FROM users WHERE id = '${uuid(1)}'`);
   b.db.exec(`INSERT INTO projects(id, owner_id, title) VALUES ('${uuid(10)}', '${uuid(1)}', 'P under U')`);
@@ -76,12 +65,11 @@ it('rows dropped under a delete the app then writes over come back from the serv
   const res = await a.engine.sync();
   expect(res.push.outcome).toBe('committed');
   expect(a.engine.status.pendingCount).toBe(0);
-  const pick = (rows: Record<string, unknown>[], cols: string[]) => rows.map((r) => Object.fromEntries(cols.map((c) => [c, r[c]])));
-  const serverUsers = pick(await pgRows(world, 'users', 'rewrite'), ['id', 'name']);
-  const serverProjects = pick(await pgRows(world, 'projects', 'rewrite'), ['id', 'owner_id', 'title']);
+  const serverUsers = pickColumns(await pgRows(world, 'users', 'rewrite'), ['id', 'name']);
+  const serverProjects = pickColumns(await pgRows(world, 'projects', 'rewrite'), ['id', 'owner_id', 'title']);
   expect(serverUsers).toEqual([{ id: uuid(1), name: 'U again' }]);
   expect(serverProjects).toEqual([{ id: uuid(10), owner_id: uuid(1), title: 'P under U' }]);
-  expect(pick(localRows(a.db, 'users'), ['id', 'name'])).toEqual(serverUsers);
-  expect(pick(localRows(a.db, 'projects'), ['id', 'owner_id', 'title'])).toEqual(serverProjects);
+  expect(pickColumns(localRows(a.db, 'users'), ['id', 'name'])).toEqual(serverUsers);
+  expect(pickColumns(localRows(a.db, 'projects'), ['id', 'owner_id', 'title'])).toEqual(serverProjects);
   expect(foreignKeyViolations(a.db)).toBe(0);
 });

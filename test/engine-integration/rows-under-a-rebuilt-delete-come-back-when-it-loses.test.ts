@@ -10,7 +10,8 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { World } from './support/devices.ts';
-import { foreignKeyViolations, localRows, pgRows, startWorld, uuid } from './support/devices.ts';
+import { foreignKeyViolations, localRows, pgRows, pickColumns, startWorld, uuid } from './support/devices.ts';
+import { syncedDevicePair } from './support/synced-device-pair.ts';
 
 let world: World;
 beforeAll(async () => {
@@ -18,16 +19,8 @@ beforeAll(async () => {
 });
 afterAll(() => world?.close());
 
-const pick = (rows: Record<string, unknown>[], cols: string[]) => rows.map((r) => Object.fromEntries(cols.map((c) => [c, r[c]])));
-
 it('children a rebuilt pending delete cascaded come back when the delete loses', async () => {
-  const a = await world.device('rebuilt-delete');
-  const b = await world.device('rebuilt-delete');
-  await a.engine.attach('rebuilt-delete');
-  a.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(1)}', 'U')`);
-  await a.engine.sync();
-  await b.engine.attach('rebuilt-delete');
-  await b.engine.sync();
+  const { a, b } = await syncedDevicePair(world, 'rebuilt-delete', { seedSql: `INSERT INTO users(id, name) VALUES ('${uuid(1)}', 'U')` });
 
   // A deletes U offline; B adds a project under U and renames U (the server's U is newer).
   a.db.exec(`DELETE FROM users WHERE id = '${uuid(1)}'`);
@@ -47,11 +40,11 @@ it('children a rebuilt pending delete cascaded come back when the delete loses',
   await a.engine.sync();
   expect(a.engine.status.lastError).toBeNull();
   expect(a.engine.status.pendingCount).toBe(0);
-  const serverUsers = pick(await pgRows(world, 'users', 'rebuilt-delete'), ['id', 'name']);
-  const serverProjects = pick(await pgRows(world, 'projects', 'rebuilt-delete'), ['id', 'owner_id', 'title']);
+  const serverUsers = pickColumns(await pgRows(world, 'users', 'rebuilt-delete'), ['id', 'name']);
+  const serverProjects = pickColumns(await pgRows(world, 'projects', 'rebuilt-delete'), ['id', 'owner_id', 'title']);
   expect(serverUsers).toEqual([{ id: uuid(1), name: 'U renamed' }]);
   expect(serverProjects).toEqual([{ id: uuid(10), owner_id: uuid(1), title: 'P under U' }]);
-  expect(pick(localRows(a.db, 'users'), ['id', 'name'])).toEqual(serverUsers);
-  expect(pick(localRows(a.db, 'projects'), ['id', 'owner_id', 'title'])).toEqual(serverProjects);
+  expect(pickColumns(localRows(a.db, 'users'), ['id', 'name'])).toEqual(serverUsers);
+  expect(pickColumns(localRows(a.db, 'projects'), ['id', 'owner_id', 'title'])).toEqual(serverProjects);
   expect(foreignKeyViolations(a.db)).toBe(0);
 });

@@ -13,6 +13,7 @@ import type { RegisteredTable } from '../../server/runtime/options.ts';
 import type { Database } from '@sqlite.org/sqlite-wasm';
 import type { World } from './support/devices.ts';
 import { foreignKeyViolations, startWorld } from './support/devices.ts';
+import { syncedDevicePair } from './support/synced-device-pair.ts';
 
 const NAMES = ['roots', 'mids', 'links', 'leaves', 'twigs'] as const;
 const fk = (col: string, parent: string, action: string): string =>
@@ -63,13 +64,7 @@ afterAll(() => world?.close());
 
 it('a row pulled under a row a rebuilt delete cascaded away follows that delete, however the walk first met its parent', async () => {
   const user = 'rina';
-  const a = await world.device(user);
-  const b = await world.device(user);
-  await a.engine.attach(user);
-  a.db.exec(`INSERT INTO roots(id, name) VALUES ('R', 'root')`);
-  await a.engine.sync();
-  await b.engine.attach(user);
-  await b.engine.sync();
+  const { a, b } = await syncedDevicePair(world, user, { seedSql: `INSERT INTO roots(id, name) VALUES ('R', 'root')` });
 
   // A deletes R offline; B adds rows under R that A never had; A rebuilds from a snapshot
   // keeping its delete, whose local cascade removes them again.

@@ -11,6 +11,7 @@ import type { SyncEvent } from '../../worker/engine/index.ts';
 import { withCaptureSuppressed } from '../../worker/engine/capture.ts';
 import type { World } from './support/devices.ts';
 import { foreignKeyViolations, localRows, pgRows, startWorld, uuid } from './support/devices.ts';
+import { syncedDevicePair } from './support/synced-device-pair.ts';
 
 let world: World;
 beforeAll(async () => {
@@ -19,13 +20,10 @@ beforeAll(async () => {
 afterAll(() => world?.close());
 
 it('a pull that fails the same way three times rebuilds from a snapshot, keeping pending changes', async () => {
-  const a = await world.device('pia', { selfHealAfter: 3 });
-  const b = await world.device('pia');
-  await a.engine.attach('pia');
-  a.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(1)}', 'U')`);
-  await a.engine.sync();
-  await b.engine.attach('pia');
-  await b.engine.sync();
+  const { a, b } = await syncedDevicePair(world, 'pia', {
+    seedSql: `INSERT INTO users(id, name) VALUES ('${uuid(1)}', 'U')`,
+    a: { selfHealAfter: 3 },
+  });
 
   // Local damage: U disappears on A without the engine knowing (no intent, no tombstone).
   withCaptureSuppressed(a.db, () => a.db.exec(`DELETE FROM users WHERE id = '${uuid(1)}'`));

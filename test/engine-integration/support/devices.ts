@@ -127,6 +127,11 @@ export function localRows(db: Database, table: string, key = 'id'): Record<strin
     .map((r) => ({ ...(r as object) }));
 }
 
+/** Only `columns` of each row: compares rows whose other columns PostgreSQL and SQLite render differently (timestamps). */
+export function pickColumns(rows: Record<string, unknown>[], columns: string[]): Record<string, unknown>[] {
+  return rows.map((r) => Object.fromEntries(columns.map((c) => [c, r[c]])));
+}
+
 /** FK integrity of a local database (no violations). */
 export function foreignKeyViolations(db: Database): number {
   return db.exec({ sql: 'PRAGMA foreign_key_check', rowMode: 'array', returnValue: 'resultRows' }).length;
