@@ -81,7 +81,8 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): SqlDat
   const preparedOn = new WeakMap<pg.PoolClient, Set<string>>();
 
   async function query<R>(text: string, params?: readonly unknown[]): Promise<SqlQueryResult<R>> {
-    const r = await pool.query(text, params as unknown[] | undefined);
+    const answer: pg.QueryResult | pg.QueryResult[] = await pool.query(text, params as unknown[] | undefined);
+    const r = Array.isArray(answer) ? answer[answer.length - 1]! : answer;
     return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
   }
 
@@ -116,7 +117,11 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): SqlDat
                   name = candidate;
                 }
               }
-              const r = name ? await client.query({ name, text, values }) : await client.query(text, values);
+              const answer: pg.QueryResult | pg.QueryResult[] = name
+                ? await client.query({ name, text, values })
+                : await client.query(text, values);
+              // A parameterless multi-statement script answers one result per statement: the last counts.
+              const r = Array.isArray(answer) ? answer[answer.length - 1]! : answer;
               return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
             } catch (err) {
               // A connection-level failure (not an SQL error) must not return the client to the pool.

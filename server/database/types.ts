@@ -15,6 +15,10 @@ export interface SqlQueryResult<R> {
 
 /** One connection (or the single PGlite connection) held for a unit of work. */
 export interface SqlSession {
+  /**
+   * Runs a statement. Text without parameters may hold several `;`-separated statements (one
+   * round trip); the result is the last statement's.
+   */
   query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<SqlQueryResult<R>>;
 }
 

@@ -20,6 +20,15 @@ export interface RetentionPolicy {
   pruneBatchSize: number;
 }
 
+/**
+ * Data-modifying CTEs (`name AS (statement), ...`) that run in the statement logging the bundle,
+ * saving the caller a round trip; `sql` numbers its parameters from `first`.
+ */
+export interface LogStatementCtes {
+  sql: (first: number) => string;
+  params: readonly unknown[];
+}
+
 /** Identity of the bundle being finalized. */
 interface BundleIdentity {
   userId: string;
@@ -98,11 +107,15 @@ const FINALIZE_REPEATED_SQL = finalizeSql(NORMALIZE_REPEATED, UPSERT_ROW_STATE);
 // work_mem a 10,000-row bundle spills them to temporary files. Only ever raised, per transaction.
 // A stage of INSERTs only cannot repeat a key (each table's (scope, key) unique index, one user
 // per bundle), so its key grouping is skipped (the InitPlan runs only when evaluated).
-const STAGE_SHAPE_SQL = `SELECT s.inserts_only,
+// Set in the same round trip (a parameterless script answers with its last statement's rows), it
+// serves a stage of INSERTs only (see finalizeCapturedBundle) and costs nothing otherwise.
+const STAGE_SHAPE_SQL = `SAVEPOINT oversync_finalize; SELECT s.inserts_only,
   NOT s.inserts_only AND EXISTS (SELECT 1 FROM pg_temp.oversync_capture_stage GROUP BY table_id, key_text HAVING count(*) > 1) AS repeated,
   CASE WHEN pg_size_bytes(current_setting('work_mem')) < 16777216 THEN set_config('work_mem', '16MB', true) END AS work_mem
   FROM (SELECT NOT EXISTS (SELECT 1 FROM pg_temp.oversync_capture_stage WHERE op_code <> 1) AS inserts_only) s`;
-const HAS_REPEATED_KEYS_SQL = `SELECT EXISTS (SELECT 1 FROM pg_temp.oversync_capture_stage GROUP BY table_id, key_text HAVING count(*) > 1) AS repeated`;
+// (After the rollback to the savepoint, which also took STAGE_SHAPE_SQL's work_mem back.)
+const HAS_REPEATED_KEYS_SQL = `SELECT EXISTS (SELECT 1 FROM pg_temp.oversync_capture_stage GROUP BY table_id, key_text HAVING count(*) > 1) AS repeated,
+  CASE WHEN pg_size_bytes(current_setting('work_mem')) < 16777216 THEN set_config('work_mem', '16MB', true) END AS work_mem`;
 
 /**
  * Finalizes the captured bundle of the current transaction. Returns null (and clears the stage)
@@ -120,6 +133,7 @@ export async function finalizeCapturedBundle(
   retention: RetentionPolicy,
   beforeRowStateUpsert?: () => Promise<void>,
   whileHashing?: () => Promise<unknown>,
+  alsoWhenLogged?: LogStatementCtes,
 ): Promise<CommittedBundleMeta | null> {
   const shape = (await tx.query<{ repeated: boolean; inserts_only: boolean }>(STAGE_SHAPE_SQL)).rows[0]!;
   let r: SqlQueryResult<StoredRowText & { bundle_seq: string | null; row_ordinal: number }>;
@@ -127,9 +141,9 @@ export async function finalizeCapturedBundle(
     await beforeRowStateUpsert?.();
     r = await tx.query(shape.repeated ? FINALIZE_REPEATED_SQL : FINALIZE_UNIQUE_SQL, [id.userPk]);
   } else {
-    // Inserted keys normally have no row version yet; the savepoint takes the statement back
-    // when one has (a tombstone of an earlier delete), and the upsert runs instead.
-    await tx.query('SAVEPOINT oversync_finalize');
+    // Inserted keys normally have no row version yet; the savepoint (set with the shape query)
+    // takes the statement back when one has (a tombstone of an earlier delete), and the upsert
+    // runs instead.
     try {
       r = await tx.query(FINALIZE_INSERTS_SQL, [id.userPk]);
     } catch (err) {
@@ -166,13 +180,13 @@ export async function finalizeCapturedBundle(
     dialect === NUMBERS_DIALECT ? goJsonHashStoredRows(catalog, rows, bundleSeq) : hashStoredRows(catalog, rows, bundleSeq);
   const failed = await overlapped;
   if (failed) throw failed.err;
-  // Logged and announced in one statement; the notification is delivered by PostgreSQL only if
-  // this transaction commits.
+  // Logged and announced in one statement (with the caller's CTEs); the notification is
+  // delivered by PostgreSQL only if this transaction commits.
   await tx.query(
     `WITH logged AS (
        INSERT INTO sync.bundle_log (user_pk, bundle_seq, source_id, source_bundle_id, row_count, byte_count, bundle_hash, canonical_request_hash, wire_dialect)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING bundle_seq
-     ) SELECT pg_notify($10, $11) FROM logged`,
+     )${alsoWhenLogged ? `, ${alsoWhenLogged.sql(12)}` : ''} SELECT pg_notify($10, $11) FROM logged`,
     [
       id.userPk,
       bundleSeq,
@@ -185,6 +199,7 @@ export async function finalizeCapturedBundle(
       dialect,
       notifyChannel,
       JSON.stringify({ user_id: id.userId, bundle_seq: bundleSeq, source_id: id.sourceId, source_bundle_id: id.sourceBundleId }),
+      ...(alsoWhenLogged?.params ?? []),
     ],
   );
   await applyRetention(tx, id.userPk, bundleSeq, retention);

@@ -2,10 +2,10 @@
  * One-request push, an extension of this server (advertised in capabilities as
  * `oversqlite_extensions.one_request_push`, see docs/protocol-differences.md): a
  * `POST /sync/push-sessions` body that also carries the bundle's `rows` and `commit: true` is
- * created, staged, applied and finalized in ONE transaction by the create, chunk and commit
- * steps' own code, and answered as the commit endpoint answers (or `already_committed`, as a
- * create answers, when a re-sent request finds the bundle committed). A small push then costs one
- * HTTP round trip instead of three.
+ * created, staged, applied and finalized in ONE transaction, with every check of the create,
+ * chunk and commit steps (see pushWholeBundleIn), and answered as the commit endpoint answers
+ * (or `already_committed`, as a create answers, when a re-sent request finds the bundle
+ * committed). A small push then costs one HTTP round trip instead of three.
  */
 import { isJsonObject } from '../../protocol/canonical-json.ts';
 import type { CommittedBundleMeta, OneRequestPushLimits, PushSessionAlreadyCommittedResponse } from '../../protocol/wire.ts';
@@ -14,14 +14,12 @@ import { isPushDataRefusal } from './push-rejections.ts';
 import {
   APPLY_SAVEPOINT,
   commitPushSession,
-  commitPushSessionIn,
   createPushSession,
-  createPushSessionIn,
   deletePushSession,
   parsePushChunk,
   parsePushCreate,
+  pushWholeBundleIn,
   uploadPushChunk,
-  uploadPushChunkIn,
 } from './push-sessions.ts';
 import type { PushChunkInput, PushCreateInput } from './push-sessions.ts';
 import { SyncServerError } from './sync-error.ts';
@@ -83,18 +81,10 @@ export async function pushInOneRequest(
   input: OneRequestPushInput,
 ): Promise<CommittedBundleMeta | PushSessionAlreadyCommittedResponse> {
   try {
-    return await inUserTransaction(
-      ctx.db,
-      userId,
-      async (tx) => {
-        const created = await createPushSessionIn(tx, ctx, userId, sourceId, input.create);
-        if (created.status === 'already_committed') return created;
-        await uploadPushChunkIn(tx, ctx, userId, sourceId, created.push_id, input.chunk);
-        await tx.query(`SAVEPOINT ${APPLY_SAVEPOINT}`);
-        return commitPushSessionIn(tx, ctx, userId, sourceId, created.push_id);
-      },
-      { deferConstraints: true },
-    );
+    return await inUserTransaction(ctx.db, userId, (tx) => pushWholeBundleIn(tx, ctx, userId, sourceId, input.create, input.chunk), {
+      deferConstraints: true,
+      savepoint: APPLY_SAVEPOINT,
+    });
   } catch (err) {
     if (err instanceof SyncServerError || !isPushDataRefusal(err)) throw err;
   }

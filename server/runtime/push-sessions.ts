@@ -5,7 +5,13 @@
  */
 import { isJsonObject } from '../../protocol/canonical-json.ts';
 import { randomUUID } from 'node:crypto';
-import type { CommittedBundleMeta, PushSessionCreateResponse, PushChunkResponse } from '../../protocol/wire.ts';
+import type {
+  CommittedBundleMeta,
+  PushSessionAlreadyCommittedResponse,
+  PushSessionCreateResponse,
+  PushChunkResponse,
+} from '../../protocol/wire.ts';
+import type { WireDialect } from '../../protocol/dialect.ts';
 import { isCanonicalUuid } from '../../protocol/values.ts';
 import type { SqlSession } from '../database/types.ts';
 import { SCOPE_COLUMN, decodeValueSql, keyFromTextSql } from './catalog.ts';
@@ -22,13 +28,7 @@ import { validatePushRows } from './push-validation.ts';
 import type { JsonNumberInput, ValidatedPushRow } from './push-validation.ts';
 import { SCOPE_COLUMNS, ScopeCode, ensureUserScope, markInitialized, scopeForPush } from './scope-state.ts';
 import type { ScopeRow, UserScope } from './scope-state.ts';
-import {
-  RECORD_SOURCE_COMMIT_SQL,
-  bundleContextSqlOf,
-  expectedSourceBundleId,
-  sourceStateColumns,
-  sourceStateOfRow,
-} from './source-state.ts';
+import { bundleContextSqlOf, recordSourceCommitSql, expectedSourceBundleId, sourceStateColumns, sourceStateOfRow } from './source-state.ts';
 import type { SourceStateColumns } from './source-state.ts';
 import { SyncServerError, pgErrorCode } from './sync-error.ts';
 import { inUserTransaction } from './transactions.ts';
@@ -99,6 +99,7 @@ async function readForCreate(
   userId: string,
   sourceId: string,
   sourceBundleId: number,
+  commitRows?: number,
 ): Promise<{
   scope: UserScope | null;
   committed: (CommittedBundleMeta & { pruned: boolean }) | null;
@@ -112,13 +113,24 @@ async function readForCreate(
       canonical_request_hash: string | null;
     } & SourceStateColumns
   >(
-    `SELECT ${SCOPE_COLUMNS}, b.bundle_seq::text AS bundle_seq, b.row_count, b.bundle_hash, b.canonical_request_hash, ${sourceStateColumns('ss')}
+    commitRows === undefined
+      ? `SELECT ${SCOPE_COLUMNS}, b.bundle_seq::text AS bundle_seq, b.row_count, b.bundle_hash, b.canonical_request_hash, ${sourceStateColumns('ss')}
        FROM sync.user_state u
        LEFT JOIN sync.scope_state s ON s.user_pk = u.user_pk
        LEFT JOIN sync.bundle_log b ON b.user_pk = u.user_pk AND b.source_id = $2 AND b.source_bundle_id = $3
        LEFT JOIN sync.source_state ss ON ss.user_pk = u.user_pk AND ss.source_id = $2
+      WHERE u.user_id = $1`
+      : `SELECT ${SCOPE_COLUMNS}, b.bundle_seq::text AS bundle_seq, b.row_count, b.bundle_hash, b.canonical_request_hash, ${sourceStateColumns('ss')},
+            ${bundleContextSqlOf('$1', 'u.user_pk::text', '$2', '$3::bigint::text')},
+            CASE WHEN pg_size_bytes(current_setting('work_mem')) < wm.bytes THEN set_config('work_mem', (wm.bytes / 1024)::text || 'kB', true) END AS work_mem
+       FROM sync.user_state u
+       LEFT JOIN sync.scope_state s ON s.user_pk = u.user_pk
+       LEFT JOIN sync.bundle_log b ON b.user_pk = u.user_pk AND b.source_id = $2 AND b.source_bundle_id = $3
+       LEFT JOIN LATERAL (SELECT x.state, x.max_committed_source_bundle_id, x.replaced_by_source_id FROM sync.source_state x
+                           WHERE x.user_pk = u.user_pk AND x.source_id = $2 FOR UPDATE) ss ON true
+       CROSS JOIN LATERAL (SELECT ${workMemBytesSql('$4::bigint')} AS bytes) wm
       WHERE u.user_id = $1`,
-    [userId, sourceId, sourceBundleId],
+    commitRows === undefined ? [userId, sourceId, sourceBundleId] : [userId, sourceId, sourceBundleId, commitRows],
   );
   const row = r.rows[0];
   const scope = scopeForPush(row);
@@ -144,12 +156,27 @@ async function readForCreate(
  * runs in the same statement; `select` reads `gone` (push_id, planned_row_count, open) and
  * defaults to the count deleted.
  */
-function deleteSessionsSql(selectIds: string, options: { leadingCte?: string; select?: string } = {}): string {
-  return `WITH ${options.leadingCte ? `${options.leadingCte}, ` : ''}gone AS (DELETE FROM sync.push_sessions WHERE push_id IN (${selectIds})
+function deleteSessionsSql(selectIds: string, options: { select?: string } = {}): string {
+  return `WITH ${deleteSessionsCtes(selectIds)}
+  ${options.select ?? 'SELECT count(*)::int AS n FROM gone'}`;
+}
+
+/** {@link deleteSessionsSql}'s CTEs (`gone` returns push_id, planned_row_count, open). */
+function deleteSessionsCtes(selectIds: string): string {
+  return `gone AS (DELETE FROM sync.push_sessions WHERE push_id IN (${selectIds})
       RETURNING push_id, planned_row_count, expires_at > now() AS open),
     rows_gone AS (DELETE FROM sync.push_session_rows WHERE push_id IN (SELECT push_id FROM gone)),
-    segments_gone AS (DELETE FROM sync.push_session_segments WHERE push_id IN (SELECT push_id FROM gone))
-  ${options.select ?? 'SELECT count(*)::int AS n FROM gone'}`;
+    segments_gone AS (DELETE FROM sync.push_session_segments WHERE push_id IN (SELECT push_id FROM gone))`;
+}
+
+/**
+ * The work_mem a commit of `rows` planned rows raises the transaction's to (SQL of a bigint
+ * expression). The commit sorts and materializes the bundle's rows a few times (~1 KB each with
+ * their payloads): enough work_mem keeps that in memory (100,000 rows spilled to temporary files:
+ * the commit took twice as long); 1 KB a planned row, 16–128 MB, only ever raised.
+ */
+function workMemBytesSql(rows: string): string {
+  return `least(134217728, greatest(16777216, ${rows} * 1024))`;
 }
 
 /**
@@ -171,51 +198,18 @@ export function createPushSession(
   return inUserTransaction(ctx.db, userId, (tx) => createPushSessionIn(tx, ctx, userId, sourceId, input));
 }
 
-/** A push-session create inside the caller's user transaction (also the one-request push's first step). */
-export async function createPushSessionIn(
+/** A push-session create inside the caller's user transaction. */
+async function createPushSessionIn(
   tx: SqlSession,
   ctx: RuntimeContext,
   userId: string,
   sourceId: string,
   input: PushCreateInput,
 ): Promise<PushSessionCreateResponse> {
-  // Housekeeping: expired sessions of anyone (skipping sessions another transaction holds).
-  const now = Date.now();
-  if (now - (lastExpiredSweep.get(ctx) ?? Number.NEGATIVE_INFINITY) >= EXPIRED_SWEEP_INTERVAL_MS) {
-    lastExpiredSweep.set(ctx, now);
-    await tx.query(deleteSessionsSql(`SELECT push_id FROM sync.push_sessions WHERE expires_at < now() FOR UPDATE SKIP LOCKED`));
-  }
-  const { scope, committed, source } = await readForCreate(tx, userId, sourceId, input.sourceBundleId);
-  if (!scope || scope.state === ScopeCode.uninitialized) {
-    if (input.initializationId) throw new SyncServerError('initialization_expired', 'the initialization lease expired; connect again');
-    throw new SyncServerError('scope_uninitialized', 'scope is not initialized; call POST /sync/connect first');
-  }
-  if (scope.state === ScopeCode.initializing) {
-    if (!input.initializationId)
-      throw new SyncServerError('push_session_invalid', 'initialization_id is required while the scope is initializing');
-    await checkInitializationLease(tx, scope, sourceId, input.initializationId, ctx.limits.initializationLeaseTtlSeconds);
-  } else if (input.initializationId) {
-    throw new SyncServerError('push_session_invalid', 'initialization_id must be absent once the scope is initialized');
-  }
-  if (committed && !committed.pruned) {
-    const { pruned: _pruned, ...meta } = committed;
-    await tx.query(`SELECT nextval('sync.accepted_push_replay_seq')`);
-    return { status: 'already_committed', ...meta };
-  }
-  const expected = expectedSourceBundleId(sourceId, source);
-  if (input.sourceBundleId < expected) {
-    await tx.query(`SELECT nextval('sync.history_pruned_error_seq')`);
-    throw new SyncServerError(
-      'history_pruned',
-      `source_bundle_id ${input.sourceBundleId} was committed and its history is pruned; expected ${expected}`,
-    );
-  }
-  if (input.sourceBundleId > expected) {
-    throw new SyncServerError(
-      'source_sequence_out_of_order',
-      `source_bundle_id ${input.sourceBundleId} is out of order; expected ${expected}`,
-    );
-  }
+  await sweepExpiredSessions(tx, ctx);
+  const admitted = await admitCreate(tx, ctx, sourceId, input, await readForCreate(tx, userId, sourceId, input.sourceBundleId));
+  if (admitted.status === 'already_committed') return admitted;
+  const { scope } = admitted;
   // The session this one replaces (same source_bundle_id: a retry) goes; the user's other open
   // sessions are counted for the quota by the same statement.
   const replaced = await tx.query<OpenPushSessions>(
@@ -251,6 +245,59 @@ export async function createPushSessionIn(
   return response;
 }
 
+/** Housekeeping: expired sessions of anyone (skipping sessions another transaction holds), at most every few seconds. */
+async function sweepExpiredSessions(tx: SqlSession, ctx: RuntimeContext): Promise<void> {
+  const now = Date.now();
+  if (now - (lastExpiredSweep.get(ctx) ?? Number.NEGATIVE_INFINITY) >= EXPIRED_SWEEP_INTERVAL_MS) {
+    lastExpiredSweep.set(ctx, now);
+    await tx.query(deleteSessionsSql(`SELECT push_id FROM sync.push_sessions WHERE expires_at < now() FOR UPDATE SKIP LOCKED`));
+  }
+}
+
+/**
+ * A create's checks on what {@link readForCreate} read: the scope and its initialization lease, a
+ * bundle already committed under the tuple (answered `already_committed`), the source's sequence.
+ */
+async function admitCreate(
+  tx: SqlSession,
+  ctx: RuntimeContext,
+  sourceId: string,
+  input: PushCreateInput,
+  { scope, committed, source }: Awaited<ReturnType<typeof readForCreate>>,
+): Promise<PushSessionAlreadyCommittedResponse | { status: 'admitted'; scope: UserScope }> {
+  if (!scope || scope.state === ScopeCode.uninitialized) {
+    if (input.initializationId) throw new SyncServerError('initialization_expired', 'the initialization lease expired; connect again');
+    throw new SyncServerError('scope_uninitialized', 'scope is not initialized; call POST /sync/connect first');
+  }
+  if (scope.state === ScopeCode.initializing) {
+    if (!input.initializationId)
+      throw new SyncServerError('push_session_invalid', 'initialization_id is required while the scope is initializing');
+    await checkInitializationLease(tx, scope, sourceId, input.initializationId, ctx.limits.initializationLeaseTtlSeconds);
+  } else if (input.initializationId) {
+    throw new SyncServerError('push_session_invalid', 'initialization_id must be absent once the scope is initialized');
+  }
+  if (committed && !committed.pruned) {
+    const { pruned: _pruned, ...meta } = committed;
+    await tx.query(`SELECT nextval('sync.accepted_push_replay_seq')`);
+    return { status: 'already_committed', ...meta };
+  }
+  const expected = expectedSourceBundleId(sourceId, source);
+  if (input.sourceBundleId < expected) {
+    await tx.query(`SELECT nextval('sync.history_pruned_error_seq')`);
+    throw new SyncServerError(
+      'history_pruned',
+      `source_bundle_id ${input.sourceBundleId} was committed and its history is pruned; expected ${expected}`,
+    );
+  }
+  if (input.sourceBundleId > expected) {
+    throw new SyncServerError(
+      'source_sequence_out_of_order',
+      `source_bundle_id ${input.sourceBundleId} is out of order; expected ${expected}`,
+    );
+  }
+  return { status: 'admitted', scope };
+}
+
 interface SessionRow {
   push_id: string;
   user_pk: string;
@@ -284,10 +331,8 @@ interface CommitReads extends ScopeRow, SourceStateColumns {
  * A commit's reads besides the session, in the same statement: the user's scope, the staged rows'
  * counts (one scan), the source's state (locked), the segments to apply; and on the way the
  * bundle context the capture triggers need ($2: the user id; the rest from the session, which the
- * checks after it compare with the request), and work_mem raised for the transaction. The
- * commit sorts and materializes the bundle's rows a few times (~1 KB each with their payloads):
- * enough work_mem keeps that in memory (100,000 rows spilled to temporary files: the commit took
- * twice as long); 1 KB a planned row, 16–128 MB, only ever raised.
+ * checks after it compare with the request), and work_mem raised for the transaction (see
+ * {@link workMemBytesSql}).
  */
 const COMMIT_READS = {
   columns: `, ${SCOPE_COLUMNS}, st.staged_n, st.staged_dupes, st.new_keys_only, ${sourceStateColumns('ss')},
@@ -303,7 +348,7 @@ const COMMIT_READS = {
                                     FROM sync.push_session_rows r WHERE r.push_id = p.push_id GROUP BY r.table_id, r.key_text) g) st ON true
        LEFT JOIN LATERAL (SELECT x.state, x.max_committed_source_bundle_id, x.replaced_by_source_id FROM sync.source_state x
                            WHERE x.user_pk = p.user_pk AND x.source_id = p.source_id FOR UPDATE) ss ON true
-       CROSS JOIN LATERAL (SELECT least(134217728, greatest(16777216, p.planned_row_count * 1024)) AS bytes) wm`,
+       CROSS JOIN LATERAL (SELECT ${workMemBytesSql('p.planned_row_count')} AS bytes) wm`,
 };
 
 /**
@@ -411,8 +456,8 @@ export function uploadPushChunk(
   return inUserTransaction(ctx.db, userId, (tx) => uploadPushChunkIn(tx, ctx, userId, sourceId, pushId, input));
 }
 
-/** A chunk upload inside the caller's user transaction (also the one-request push's second step). */
-export async function uploadPushChunkIn(
+/** A chunk upload inside the caller's user transaction. */
+async function uploadPushChunkIn(
   tx: SqlSession,
   ctx: RuntimeContext,
   userId: string,
@@ -488,6 +533,17 @@ function chunkSegments(
   start: number,
   rows: ValidatedPushRow[],
 ): { continued: { start: string; end: number } | null; segments: Segment[] } {
+  const segments = rowSegments(start, rows);
+  const first = segments[0]!;
+  if (s.seg_start !== null && s.seg_table === first.tableId && s.seg_op === first.op && (s.seg_columns ?? '') === first.columns.join(',')) {
+    segments.shift();
+    return { continued: { start: s.seg_start, end: first.end }, segments };
+  }
+  return { continued: null, segments };
+}
+
+/** The run-length groups of `rows` (see {@link chunkSegments}), the first row at ordinal `start`. */
+function rowSegments(start: number, rows: readonly ValidatedPushRow[]): Segment[] {
   const segments: Segment[] = [];
   let sigOfLast = '';
   rows.forEach((row, i) => {
@@ -504,12 +560,7 @@ function chunkSegments(
       });
     sigOfLast = sig;
   });
-  const first = segments[0]!;
-  if (s.seg_start !== null && s.seg_table === first.tableId && s.seg_op === first.op && (s.seg_columns ?? '') === first.columns.join(',')) {
-    segments.shift();
-    return { continued: { start: s.seg_start, end: first.end }, segments };
-  }
-  return { continued: null, segments };
+  return segments;
 }
 
 /** Applies one segment of staged rows with a single set-based statement. */
@@ -579,7 +630,7 @@ export async function commitPushSession(
  * A commit inside the caller's user transaction, which was begun with deferred constraints and
  * has {@link APPLY_SAVEPOINT} set after the session's rows were staged.
  */
-export async function commitPushSessionIn(
+async function commitPushSessionIn(
   tx: SqlSession,
   ctx: RuntimeContext,
   userId: string,
@@ -591,9 +642,7 @@ export async function commitPushSessionIn(
   if (Number(s.next_expected_row_ordinal) !== planned || Number(s.staged_n) !== planned) {
     throw new SyncServerError('push_commit_invalid', `push session has ${s.staged_n} of ${planned} planned rows staged`);
   }
-  if (Number(s.staged_dupes) > 0) {
-    throw new SyncServerError('push_commit_invalid', 'push session stages more than one row for the same table and key');
-  }
+  if (Number(s.staged_dupes) > 0) throw stagedTwiceError();
   const scope = scopeForPush(s);
   if (s.initialization_id) {
     if (!scope) throw new SyncServerError('initialization_expired', 'the initialization lease expired; connect again');
@@ -612,10 +661,57 @@ export async function commitPushSessionIn(
       `source sequence changed since the session was created: expected ${expected}, session has ${sourceBundleId}`,
     );
   }
+  return applyStagedBundle(tx, ctx, userId, sourceId, scope, {
+    pushId: s.push_id,
+    sourceBundleId,
+    initializationId: s.initialization_id,
+    canonicalRequestHash: s.canonical_request_hash,
+    dialect: storedDialect(s.wire_dialect),
+    newKeysOnly: s.new_keys_only,
+    segments: (s.segments ?? []).map(([start, end, tableId, op, columns]) => ({
+      start_ordinal: start,
+      end_ordinal: end,
+      table_id: tableId,
+      op_code: op,
+      columns,
+    })),
+  });
+}
+
+function stagedTwiceError(): SyncServerError {
+  return new SyncServerError('push_commit_invalid', 'push session stages more than one row for the same table and key');
+}
+
+/** A staged session as its commit applies it (read by {@link lockSession} or known to the one-request push). */
+interface StagedBundle {
+  pushId: string;
+  sourceBundleId: number;
+  initializationId: string | null;
+  canonicalRequestHash: string | null;
+  dialect: WireDialect;
+  /** Every staged row inserts a key with base 0 (see the deferred conflict check below). */
+  newKeysOnly: boolean;
+  segments: Array<{ start_ordinal: string; end_ordinal: string; table_id: number; op_code: number; columns: string[] }>;
+}
+
+/**
+ * A commit's work once its checks passed, with the bundle context set: the conflict check, the
+ * apply, the finalize, the source's new watermark and the session's deletion. `restage` runs after
+ * a rollback to {@link APPLY_SAVEPOINT} when that also took the staged rows back.
+ */
+async function applyStagedBundle(
+  tx: SqlSession,
+  ctx: RuntimeContext,
+  userId: string,
+  sourceId: string,
+  scope: UserScope,
+  b: StagedBundle,
+  restage?: () => Promise<unknown>,
+): Promise<CommittedBundleMeta> {
   // The first conflict in ordinal order, as an error (null: none).
   const firstConflict = async (): Promise<SyncServerError | null> => {
-    const c = await findFirstConflict(tx, s.push_id, scope.userPk);
-    return c ? conflictError(tx, ctx, userId, c, storedDialect(s.wire_dialect)) : null;
+    const c = await findFirstConflict(tx, b.pushId, scope.userPk);
+    return c ? conflictError(tx, ctx, userId, c, b.dialect) : null;
   };
   // A bundle that only inserts keys with base 0 (a bulk upload) conflicts exactly when one of
   // its keys has a row version: a live one makes the business INSERT fail on the (scope, key)
@@ -624,23 +720,22 @@ export async function commitPushSessionIn(
   // and answered by the full check, against row versions and business rows as they were, so
   // the check's 10,000 index probes are only paid when something fails. Any other bundle is
   // checked up front.
-  const deferCheck = s.new_keys_only;
+  const deferCheck = b.newKeysOnly;
   if (!deferCheck) {
     const conflict = await firstConflict();
     if (conflict) throw conflict;
   }
 
-  // The savepoint was set with BEGIN (inUserTransaction's `savepoint`): rolling back to it
-  // leaves only reads to do before the conflict is answered.
+  // The savepoint was set before the apply: rolling back to it leaves only reads to do before
+  // the conflict is answered.
   try {
-    for (const [start, end, tableId, op, columns] of s.segments ?? []) {
-      await applySegment(tx, ctx, userId, s.push_id, { start_ordinal: start, end_ordinal: end, table_id: tableId, op_code: op, columns });
-    }
+    for (const seg of b.segments) await applySegment(tx, ctx, userId, b.pushId, seg);
   } catch (err) {
     // Any database rejection (not only the unique violation a live key causes): a conflict
     // anywhere in the bundle is what the up-front check would have reported instead.
     if (!deferCheck || !pgErrorCode(err)) throw err;
     await tx.query(`ROLLBACK TO SAVEPOINT ${APPLY_SAVEPOINT}`);
+    await restage?.();
     throw (await firstConflict()) ?? err;
   }
 
@@ -651,9 +746,9 @@ export async function commitPushSessionIn(
       userId,
       userPk: scope.userPk,
       sourceId,
-      sourceBundleId,
-      canonicalRequestHash: s.canonical_request_hash,
-      dialect: storedDialect(s.wire_dialect),
+      sourceBundleId: b.sourceBundleId,
+      canonicalRequestHash: b.canonicalRequestHash,
+      dialect: b.dialect,
     },
     ctx.notifyChannel,
     ctx.retention,
@@ -666,18 +761,112 @@ export async function commitPushSessionIn(
     // The deferred foreign-key checks, due at COMMIT, run now, while Node hashes the bundle
     // (nothing after this writes business tables, so they check the same rows and fail alike).
     () => tx.query('SET CONSTRAINTS ALL IMMEDIATE'),
+    // The source's new watermark and the session's deletion, in the statement logging the bundle.
+    {
+      sql: (first) => `recorded AS (${recordSourceCommitSql(first)}), ${deleteSessionsCtes(`SELECT $${first + 4}::uuid`)}`,
+      params: [scope.userPk, sourceId, b.sourceBundleId, b.dialect, b.pushId],
+    },
   );
   if (!meta) throw new SyncServerError('push_commit_invalid', 'the pushed rows produced no effective change');
-  // The source's new watermark and the session's deletion: one statement.
-  await tx.query(deleteSessionsSql('SELECT $5::uuid', { leadingCte: `recorded AS (${RECORD_SOURCE_COMMIT_SQL})` }), [
-    scope.userPk,
-    sourceId,
-    sourceBundleId,
-    storedDialect(s.wire_dialect),
-    s.push_id,
-  ]);
-  if (s.initialization_id) await markInitialized(tx, scope.userPk, sourceId);
+  if (b.initializationId) await markInitialized(tx, scope.userPk, sourceId);
   return meta;
+}
+
+/**
+ * The one-request push (see one-request-push.ts) in the caller's user transaction, begun with
+ * deferred constraints and {@link APPLY_SAVEPOINT} set: what the create, the chunk and the commit
+ * each check, in fewer round trips. The create's read also locks the source and sets the bundle
+ * context; the replaced session's deletion, the quota count, the session and its staged rows and
+ * segments are one statement; the commit's checks of the staged rows are made on the rows in hand.
+ */
+export async function pushWholeBundleIn(
+  tx: SqlSession,
+  ctx: RuntimeContext,
+  userId: string,
+  sourceId: string,
+  create: PushCreateInput,
+  chunk: PushChunkInput,
+): Promise<CommittedBundleMeta | PushSessionAlreadyCommittedResponse> {
+  await sweepExpiredSessions(tx, ctx);
+  const reads = await readForCreate(tx, userId, sourceId, create.sourceBundleId, create.plannedRowCount);
+  const admitted = await admitCreate(tx, ctx, sourceId, create, reads);
+  if (admitted.status === 'already_committed') return admitted;
+  const { scope } = admitted;
+  const rows = chunk.rows;
+  const segments = rowSegments(0, rows);
+  const pushId = randomUUID();
+  const dialect = pushSessionDialect(ctx.wireDialect, create.canonicalRequestHash);
+  const counted = pushSessionsCounted(ctx.limits);
+  const stage = () =>
+    tx.query<OpenPushSessions>(
+      `WITH ${deleteSessionsCtes(`SELECT push_id FROM sync.push_sessions WHERE user_pk = $1 AND source_id = $2 AND source_bundle_id = $3`)},
+       created AS (
+         -- After the replaced session's deletion (reading gone runs it): the tuple is unique.
+         INSERT INTO sync.push_sessions (push_id, user_pk, source_id, source_bundle_id, planned_row_count, next_expected_row_ordinal,
+                                         initialization_id, canonical_request_hash, expires_at, wire_dialect)
+         SELECT $4::uuid, $1, $2, $3, $5, $5, $6::uuid, $7, now() + make_interval(secs => $8), $9 FROM (SELECT count(*) FROM gone) replaced
+       ), staged AS (
+         INSERT INTO sync.push_session_rows (push_id, row_ordinal, table_id, key_text, op_code, base_bundle_seq, payload)
+         SELECT $4::uuid, e.ord - 1, (e.v->>0)::int, e.v->>1, (e.v->>2)::smallint, (e.v->>3)::bigint, nullif(e.v->4, 'null'::jsonb)
+           FROM jsonb_array_elements($10::jsonb) WITH ORDINALITY AS e(v, ord)
+       ), added AS (
+         INSERT INTO sync.push_session_segments (push_id, start_ordinal, end_ordinal, table_id, op_code, columns)
+         SELECT $4::uuid, (g.v->>0)::bigint, (g.v->>1)::bigint, (g.v->>2)::int, (g.v->>3)::smallint,
+                ARRAY(SELECT jsonb_array_elements_text(g.v->4))
+           FROM jsonb_array_elements($11::jsonb) AS g(v)
+       )
+       ${counted ? OPEN_PUSH_SESSIONS_SQL : 'SELECT count(*)::int AS n FROM gone'}`,
+      [
+        scope.userPk,
+        sourceId,
+        create.sourceBundleId,
+        pushId,
+        create.plannedRowCount,
+        create.initializationId,
+        create.canonicalRequestHash,
+        ctx.limits.pushSessionTtlSeconds,
+        dialect,
+        JSON.stringify(rows.map((r) => [r.table.tableId, r.keyText, r.op, r.baseRowVersion, r.payload])),
+        JSON.stringify(segments.map((g) => [g.start, g.end, g.tableId, g.op, g.columns])),
+      ],
+    );
+  const staged = await stage();
+  // In the order the three requests check: the create's quota, the chunk's numbers, the commit's keys.
+  checkPushSessionQuota(ctx.limits, create.plannedRowCount, counted ? staged.rows[0]! : null);
+  if (chunk.jsonNumberError && storedDialect(dialect) === STRINGS_DIALECT) throw chunk.jsonNumberError;
+  const keys = new Set<string>();
+  let newKeysOnly = true;
+  for (const r of rows) {
+    const key = `${r.table.tableId}\u0000${r.keyText}`;
+    if (keys.has(key)) throw stagedTwiceError();
+    keys.add(key);
+    if (r.op !== OpCode.INSERT || r.baseRowVersion !== 0) newKeysOnly = false;
+  }
+  // The scope and the source's sequence were checked by the create in this transaction.
+  return applyStagedBundle(
+    tx,
+    ctx,
+    userId,
+    sourceId,
+    scope,
+    {
+      pushId,
+      sourceBundleId: create.sourceBundleId,
+      initializationId: create.initializationId,
+      canonicalRequestHash: create.canonicalRequestHash,
+      dialect: storedDialect(dialect),
+      newKeysOnly,
+      segments: segments.map((g) => ({
+        start_ordinal: String(g.start),
+        end_ordinal: String(g.end),
+        table_id: g.tableId,
+        op_code: g.op,
+        columns: g.columns,
+      })),
+    },
+    // The savepoint was set at BEGIN, before the rows were staged.
+    stage,
+  );
 }
 
 /** `DELETE /sync/push-sessions/{push_id}`. */

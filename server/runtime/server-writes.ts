@@ -7,7 +7,7 @@ import type { SqlSession } from '../database/types.ts';
 import { finalizeCapturedBundle } from './bundle-finalize.ts';
 import type { RuntimeContext } from './context.ts';
 import { ScopeCode, ensureUserScope, markInitialized } from './scope-state.ts';
-import { expectedSourceBundleId, readSourceState, recordSourceCommit, setBundleContext } from './source-state.ts';
+import { expectedSourceBundleId, readSourceState, recordSourceCommitSql, setBundleContext } from './source-state.ts';
 import { SyncServerError } from './sync-error.ts';
 import { inUserTransaction } from './transactions.ts';
 
@@ -41,9 +41,12 @@ export async function writeAsUser<T>(
       { userId, userPk: scope.userPk, sourceId: writerSourceId, sourceBundleId, canonicalRequestHash: null },
       ctx.notifyChannel,
       ctx.retention,
+      undefined,
+      undefined,
+      // The writer source's new watermark, in the statement logging the bundle (no dialect: kept).
+      { sql: (first) => `recorded AS (${recordSourceCommitSql(first)})`, params: [scope.userPk, writerSourceId, sourceBundleId, null] },
     );
     if (!bundle) throw new SyncServerError('push_commit_invalid', 'writeAs: the write captured no change to a registered table');
-    await recordSourceCommit(tx, scope.userPk, writerSourceId, sourceBundleId);
     return { result, bundle };
   });
 }

@@ -1,7 +1,6 @@
 /**
  * Per-(user, source) state: the contiguity watermark of `source_bundle_id` and rotation lineage.
  */
-import type { WireDialect } from '../../protocol/dialect.ts';
 import type { SqlSession } from '../database/types.ts';
 import { SyncServerError } from './sync-error.ts';
 
@@ -61,27 +60,17 @@ export function expectedSourceBundleId(sourceId: string, state: SourceState | nu
 }
 
 /**
- * Records a committed bundle of the source (activating a reserved or new source). `dialect`, when
- * given, is remembered as the source's wire dialect (what its pulls and snapshots are served in);
- * server-originated writes pass none and leave it as it was.
+ * Records a committed bundle of the source (activating a reserved or new source): a statement
+ * usable as a data-modifying CTE of a larger one, its parameters numbered from `$first`: user_pk,
+ * source_id, source_bundle_id, and the source's wire dialect (what its pulls and snapshots are
+ * served in), or null to leave it as it was (server-originated writes).
  */
-export async function recordSourceCommit(
-  tx: SqlSession,
-  userPk: string,
-  sourceId: string,
-  sourceBundleId: number,
-  dialect?: WireDialect,
-): Promise<void> {
-  await tx.query(RECORD_SOURCE_COMMIT_SQL, [userPk, sourceId, sourceBundleId, dialect ?? null]);
-}
-
-/**
- * {@link recordSourceCommit}'s statement, usable as a data-modifying CTE of a larger statement:
- * $1 user_pk, $2 source_id, $3 source_bundle_id, $4 wire dialect or null.
- */
-export const RECORD_SOURCE_COMMIT_SQL = `INSERT INTO sync.source_state (user_pk, source_id, state, max_committed_source_bundle_id, wire_dialect) VALUES ($1, $2, 'active', $3, $4)
+export function recordSourceCommitSql(first: number): string {
+  const [userPk, sourceId, sourceBundleId, dialect] = [0, 1, 2, 3].map((i) => `$${first + i}`);
+  return `INSERT INTO sync.source_state (user_pk, source_id, state, max_committed_source_bundle_id, wire_dialect) VALUES (${userPk}, ${sourceId}, 'active', ${sourceBundleId}, ${dialect})
      ON CONFLICT (user_pk, source_id) DO UPDATE SET state = 'active', max_committed_source_bundle_id = EXCLUDED.max_committed_source_bundle_id,
        wire_dialect = coalesce(EXCLUDED.wire_dialect, sync.source_state.wire_dialect)`;
+}
 
 /** Sets the transaction-local bundle context the capture triggers require. */
 export async function setBundleContext(
