@@ -152,6 +152,20 @@ function upsertDirty(schema: string, t: TableModel, ref: string): string {
       WHERE op IS NOT excluded.op OR payload IS NOT NULL`;
 }
 
+/**
+ * WHEN condition of the update trigger: false when the key is already pending as the upsert the
+ * trigger would record (same op, payload NULL), i.e. exactly when `upsertDirty`'s DO UPDATE would
+ * write nothing. Checked before the upsert runs because an update of a pending row (a bulk update
+ * of rows not pushed yet) is the common case: one key seek instead of the whole INSERT with its
+ * ordinal lookup and conflict handling (Node: a 10,000-row update unit's CPU 1.78x plain -> 1.31x).
+ */
+function notPendingAsIs(schema: string, t: TableModel, ref: string): string {
+  return `NOT EXISTS (SELECT 1 FROM _sync_dirty_rows d LEFT JOIN _sync_row_state rs
+      ON rs.schema_name = d.schema_name AND rs.table_name = d.table_name AND rs.key_json = d.key_json
+    WHERE d.schema_name = ${sqlString(schema)} AND d.table_name = ${sqlString(t.table)} AND d.key_json = ${keyJsonExpr(ref, t)}
+      AND d.op = CASE WHEN rs.deleted = 0 THEN 'UPDATE' ELSE 'INSERT' END AND d.payload IS NULL)`;
+}
+
 /** The dirty-row upsert recording a delete of the row `ref`. */
 function deleteDirty(schema: string, t: TableModel, ref: string): string {
   const key = keyJsonExpr(ref, t);
@@ -192,7 +206,8 @@ export function installTriggers(db: Database, schema: string, model: SchemaModel
       // Two update triggers with exclusive WHENs, so the common case (key unchanged) runs one
       // statement; a key change is a delete of the old key plus an insert of the new one, in
       // that order, inside one trigger (the firing order of separate triggers is unspecified).
-      db.exec(`CREATE TRIGGER ${au} AFTER UPDATE ON ${table} WHEN ${CAPTURE_FUNCTION}() = 1 AND OLD.${keyCol} IS NEW.${keyCol} BEGIN
+      db.exec(`CREATE TRIGGER ${au} AFTER UPDATE ON ${table}
+        WHEN ${CAPTURE_FUNCTION}() = 1 AND OLD.${keyCol} IS NEW.${keyCol} AND ${notPendingAsIs(schema, t, 'NEW')} BEGIN
         ${upsertDirty(schema, t, 'NEW')};
       END`);
       db.exec(`CREATE TRIGGER ${auk} AFTER UPDATE OF ${keyCol} ON ${table} WHEN OLD.${keyCol} IS NOT NEW.${keyCol} AND ${CAPTURE_FUNCTION}() = 1 BEGIN
