@@ -129,7 +129,7 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
   const restoreFromSnapshot = kind === 'server' && serverLive && local.op === 'DELETE' && needsSnapshotToRestore(ctx, t, keyJson);
   const applyResolution = (): void => {
     applyTransaction(ctx.db, () => {
-      requeueOutboxInTransaction(ctx, skip);
+      const ordinalOffset = requeueOutboxInTransaction(ctx, skip);
       const dropDirty = (): void => {
         ctx.db.exec({
           sql: 'DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?',
@@ -143,10 +143,13 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
       };
       const requeue = (op: 'INSERT' | 'UPDATE' | 'DELETE', payload: string | null): void => {
         ctx.db.exec({
+          // Its place among the rows requeued with it (outbox.ts); ordinals are unique, so
+          // should that place be taken, before every pending change.
           sql: `INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN EXISTS (SELECT 1 FROM _sync_dirty_rows WHERE dirty_ordinal = ?7)
+                  THEN (SELECT MIN(dirty_ordinal) - 1 FROM _sync_dirty_rows) ELSE ?7 END)
                 ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET base_row_version = excluded.base_row_version`,
-          bind: [ctx.schema, t.table, keyJson, op, serverLive || serverDeleted ? serverVersion : 0, payload, local.dirtyOrdinal],
+          bind: [ctx.schema, t.table, keyJson, op, serverLive || serverDeleted ? serverVersion : 0, payload, ordinalOffset + local.ordinal],
         });
       };
       if (restoreFromSnapshot) {

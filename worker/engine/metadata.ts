@@ -69,7 +69,7 @@ const STEP_1 = [
      PRIMARY KEY (schema_name, table_name, key_json)
    )`,
   // The capture triggers read MAX(dirty_ordinal) on every write (keep that O(log n)); the push
-  // freeze walks it (INDEXED BY) for capture order.
+  // freeze walks it (INDEXED BY) for capture order. (Replaced by step 3.)
   `CREATE INDEX _sync_dirty_rows_ordinal ON _sync_dirty_rows(dirty_ordinal)`,
   `CREATE TABLE _sync_outbox_bundle (
      singleton_key INTEGER PRIMARY KEY CHECK (singleton_key = 1),
@@ -168,7 +168,38 @@ const STEP_2 = [
    )`,
 ];
 
-export const METADATA_STEPS: readonly (readonly string[])[] = [STEP_1, STEP_2];
+/**
+ * Layout 3: the capture ordinal is the rowid of `_sync_dirty_rows` (INTEGER PRIMARY KEY), so a
+ * captured row is written to two B-trees (rows by ordinal, the key index) instead of three, and
+ * capture gets its next ordinal from SQLite's rowid choice (the largest plus one) instead of a
+ * MAX(dirty_ordinal) lookup. Ordinals are unique now: the engine gives changes back to the dirty
+ * set with ordinals below every pending one (`ordinalOffsetBeforePending`, capture.ts). Existing
+ * pending changes keep their order (renumbered 1..n; the old layout allowed equal ordinals).
+ * Copied through a temporary table rather than renamed: SQLite's RENAME TABLE re-checks every
+ * trigger, and the capture triggers name `_sync_dirty_rows` while it is gone.
+ */
+const STEP_3 = [
+  `CREATE TEMP TABLE _sync_dirty_rows_v2 AS
+     SELECT schema_name, table_name, key_json, op, base_row_version, payload,
+       row_number() OVER (ORDER BY dirty_ordinal, rowid) AS dirty_ordinal
+     FROM _sync_dirty_rows`,
+  `DROP TABLE _sync_dirty_rows`,
+  `CREATE TABLE _sync_dirty_rows (
+     schema_name TEXT NOT NULL,
+     table_name TEXT NOT NULL,
+     key_json TEXT NOT NULL,
+     op TEXT NOT NULL CHECK (op IN ('INSERT','UPDATE','DELETE')),
+     base_row_version INTEGER NOT NULL DEFAULT 0,
+     payload TEXT,
+     dirty_ordinal INTEGER PRIMARY KEY,
+     UNIQUE (schema_name, table_name, key_json)
+   )`,
+  `INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
+     SELECT schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal FROM temp._sync_dirty_rows_v2`,
+  `DROP TABLE temp._sync_dirty_rows_v2`,
+];
+
+export const METADATA_STEPS: readonly (readonly string[])[] = [STEP_1, STEP_2, STEP_3];
 
 /** The layout version of the `_sync_*` tables this engine reads and writes. */
 export const METADATA_VERSION = METADATA_STEPS.length;

@@ -23,7 +23,7 @@
  */
 import { SyncError } from './errors.ts';
 import type { EngineContext } from './context.ts';
-import { applyTransaction } from './capture.ts';
+import { applyTransaction, ordinalOffsetBeforePending } from './capture.ts';
 import { appRowFromLocalPayload, lostRow } from './lost-rows.ts';
 import { readOutboxHeader } from './metadata.ts';
 import { requeueOutboxInTransaction } from './outbox.ts';
@@ -104,11 +104,20 @@ export function requeueRejectedOutbox(ctx: EngineContext): void {
   if (readOutboxHeader(ctx.db).state === 'prepared') applyTransaction(ctx.db, () => requeueOutboxInTransaction(ctx));
 }
 
-/** Gives held changes back to the dirty set (a newer dirty row of the same key wins). */
+/**
+ * Gives held changes back to the dirty set (a newer dirty row of the same key wins), in their
+ * order and before every change captured since (capture.ts, `ordinalOffsetBeforePending`).
+ */
 export function restoreHeldChanges(ctx: EngineContext): void {
   applyTransaction(ctx.db, () => {
-    ctx.db.exec(`INSERT OR IGNORE INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
-                 SELECT schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal FROM _sync_held_changes`);
+    const held = Number(ctx.db.selectValue('SELECT COUNT(*) FROM _sync_held_changes'));
+    if (held === 0) return;
+    ctx.db.exec({
+      sql: `INSERT OR IGNORE INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
+            SELECT schema_name, table_name, key_json, op, base_row_version, payload, ? + row_number() OVER (ORDER BY dirty_ordinal, rowid)
+            FROM _sync_held_changes`,
+      bind: [ordinalOffsetBeforePending(ctx.db, held)],
+    });
     ctx.db.exec('DELETE FROM _sync_held_changes');
   });
 }
@@ -150,15 +159,19 @@ function stillHeldChange(ctx: EngineContext, r: Held): string {
   return `d.schema_name = ? AND d.table_name = ? AND d.key_json = ? AND d.op = ? AND ${payload} IS ?`;
 }
 
-/** Moves `rows` from the held set to the dirty set (a newer app edit of a key wins over it). */
+/**
+ * Moves `rows` from the held set to the dirty set (a newer app edit of a key wins over it), in
+ * the order given and before every pending change.
+ */
 function release(ctx: EngineContext, rows: Held[]): void {
   applyTransaction(ctx.db, () => {
-    for (const r of rows) {
+    const offset = ordinalOffsetBeforePending(ctx.db, rows.length);
+    for (const [i, r] of rows.entries()) {
       ctx.db.exec({
         sql: `INSERT OR IGNORE INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
-              SELECT schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal FROM _sync_held_changes
+              SELECT schema_name, table_name, key_json, op, base_row_version, payload, ? FROM _sync_held_changes
               WHERE schema_name = ? AND table_name = ? AND key_json = ?`,
-        bind: [ctx.schema, r.table, r.keyJson],
+        bind: [offset + i + 1, ctx.schema, r.table, r.keyJson],
       });
       ctx.db.exec({
         sql: 'DELETE FROM _sync_held_changes WHERE schema_name = ? AND table_name = ? AND key_json = ?',
