@@ -7,7 +7,7 @@ import type { SqliteValue, WireOp, WirePayload } from '../../protocol/index.ts';
 import { keyJsonToSqlite, wirePayloadToSqlite } from './codec.ts';
 import type { EngineContext } from './context.ts';
 import type { TableModel } from './table-config.ts';
-import { keyJsonExpr, payloadJsonExpr } from './capture.ts';
+import { keyJsonExpr, keyValueOfKeyJson, payloadJsonExpr } from './capture.ts';
 import { appRowByRowid, appRowFromLocalPayload, lostRow } from './lost-rows.ts';
 import type { RowLostDetail } from './types.ts';
 import { runCached, selectCached, selectRowCached } from './statements.ts';
@@ -119,9 +119,7 @@ export interface ForeignKeyViolation {
   child: TableModel;
   rowid: number;
   childKeyJson: string;
-  /** The referenced table, as SQLite names it. */
-  parentTable: string;
-  /** The FK's id in `PRAGMA foreign_key_list(child)`. */
+  /** The FK's id in `PRAGMA foreign_key_list(child)` (see `violatedReference`). */
   fkid: number;
 }
 
@@ -135,7 +133,7 @@ export function dropForeignKeyViolations(ctx: EngineContext, drop: (v: ForeignKe
   for (let round = 0; round < 16; round++) {
     const violations = ctx.db.exec({ sql: 'PRAGMA foreign_key_check', rowMode: 'array', returnValue: 'resultRows' }) as unknown[][];
     let removed = 0;
-    for (const [table, rowid, parent, fkid] of violations) {
+    for (const [table, rowid, , fkid] of violations) {
       const child = ctx.model.byName.get(String(table));
       if (!child || rowid === null || rowid === undefined) continue;
       const childKeyJson = ctx.db.selectValue(
@@ -143,7 +141,7 @@ export function dropForeignKeyViolations(ctx: EngineContext, drop: (v: ForeignKe
         [rowid as number],
       );
       if (typeof childKeyJson !== 'string') continue;
-      if (!drop({ child, rowid: Number(rowid), childKeyJson, parentTable: String(parent), fkid: Number(fkid) })) continue;
+      if (!drop({ child, rowid: Number(rowid), childKeyJson, fkid: Number(fkid) })) continue;
       ctx.db.exec({ sql: `DELETE FROM ${quoteIdent(child.table)} WHERE rowid = ?`, bind: [rowid as number] });
       removed++;
     }
@@ -190,9 +188,7 @@ export function settleOrphanedIntents(ctx: EngineContext, checkForeignKeys: bool
   }
   const reported = new Set(lost.map((l) => `${l.table}\u0000${l.key}`));
   for (const t of ctx.model.tables) {
-    const key = t.key.uuidAsBlob
-      ? `unhex(json_extract(d.key_json, '$.${t.key.wireName}'))`
-      : `json_extract(d.key_json, '$.${t.key.wireName}')`;
+    const key = keyValueOfKeyJson(t, 'd');
     // The row's last image is in d.payload when the engine deleted it (capture.ts, trigger _akd).
     const vanished = `d.schema_name = ? AND d.table_name = ? AND d.op <> 'DELETE'
               AND NOT EXISTS (SELECT 1 FROM ${quoteIdent(t.table)} AS src WHERE src.${quoteIdent(t.key.name)} = ${key})`;
@@ -212,9 +208,7 @@ export function settleOrphanedIntents(ctx: EngineContext, checkForeignKeys: bool
   }
   if (checkForeignKeys) {
     for (const t of ctx.model.tables) {
-      const key = t.key.uuidAsBlob
-        ? `unhex(json_extract(d.key_json, '$.${t.key.wireName}'))`
-        : `json_extract(d.key_json, '$.${t.key.wireName}')`;
+      const key = keyValueOfKeyJson(t, 'd');
       const now = `(SELECT ${payloadJsonExpr('src', t)} FROM ${quoteIdent(t.table)} AS src WHERE src.${quoteIdent(t.key.name)} = ${key})`;
       // Only stored payloads can be stale: one capture left NULL reads the live row anyway.
       ctx.db.exec({

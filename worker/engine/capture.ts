@@ -118,9 +118,12 @@ function columnJsonExpr(ref: string, c: ColumnModel): string {
 
 /** `key_json` expression: `{"<key>":"<text key or lowercase hex of a BLOB key>"}`. */
 export function keyJsonExpr(ref: string, t: TableModel): string {
-  const col = `${ref}.${quoteIdent(t.key.name)}`;
-  const value = t.key.uuidAsBlob ? `lower(hex(${col}))` : col;
-  return `json_object(${sqlString(t.key.wireName)}, ${value})`;
+  return keyJsonOfKeyValueExpr(t, `${ref}.${quoteIdent(t.key.name)}`);
+}
+
+/** The `key_json` of the row of `t` whose key is `value` (SQL): its key column, or a column referencing it. */
+export function keyJsonOfKeyValueExpr(t: TableModel, value: string): string {
+  return `json_object(${sqlString(t.key.wireName)}, ${t.key.uuidAsBlob ? `lower(hex(${value}))` : value})`;
 }
 
 /** The key column's stored value of `t` from the `key_json` of row alias `d` (the inverse of `keyJsonExpr`). */

@@ -20,7 +20,7 @@
  *   P and the child back. A delete frozen in the outbox is left alone (its push decides).
  */
 import type { EngineContext } from './context.ts';
-import { walkRowsReachedByDelete } from './local-delete-actions.ts';
+import { violatedReference, walkRowsReachedByDelete } from './foreign-keys.ts';
 import { appRowByRowid, lostRow } from './lost-rows.ts';
 import { requireRebuild } from './metadata.ts';
 import type { TableModel } from './table-config.ts';
@@ -34,12 +34,6 @@ export interface ParentDeleteSettlement {
   rebuild: boolean;
 }
 
-interface ForeignKey {
-  from: string;
-  to: string | null;
-  onDelete: string;
-}
-
 /** True when some pending local change is a delete (only then can this pass find anything). */
 export function anyPendingDelete(ctx: EngineContext): boolean {
   return (
@@ -51,22 +45,6 @@ export function anyPendingDelete(ctx: EngineContext): boolean {
       ),
     ) === 1
   );
-}
-
-function foreignKey(ctx: EngineContext, child: TableModel, fkid: number): ForeignKey | null {
-  const rows = (
-    ctx.db.exec({ sql: `PRAGMA foreign_key_list(${quoteIdent(child.table)})`, rowMode: 'object', returnValue: 'resultRows' }) as Record<
-      string,
-      unknown
-    >[]
-  ).filter((r) => Number(r.id) === fkid);
-  if (rows.length !== 1) return null; // composite references cannot name a sync key
-  const r = rows[0]!;
-  return {
-    from: String(r.from),
-    to: r.to === null || r.to === undefined ? null : String(r.to),
-    onDelete: String(r.on_delete).toUpperCase(),
-  };
 }
 
 /** A pending local delete that decides a missing parent's fate: the parent's own, or its dropped ancestor's. */
@@ -135,24 +113,11 @@ export function settleChildrenOfLocallyDeletedParents(ctx: EngineContext, tables
         rowMode: 'array',
         returnValue: 'resultRows',
       }) as unknown[][];
-      for (const [, rowid, parentTable, fkid] of violations) {
+      for (const [, rowid, , fkid] of violations) {
         if (rowid === null || rowid === undefined) continue;
-        const p = ctx.model.byName.get(String(parentTable));
-        const fk = p ? foreignKey(ctx, t, Number(fkid)) : null;
-        if (!p || !fk || (fk.to !== null && fk.to !== p.key.name)) continue;
-        const value = `src.${quoteIdent(fk.from)}`;
-        const [parentKeyJson, childKeyJson] =
-          (
-            ctx.db.exec({
-              sql: `SELECT json_object(?, ${p.key.uuidAsBlob ? `lower(hex(${value}))` : value}), json_object(?, ${
-                t.key.uuidAsBlob ? `lower(hex(src.${quoteIdent(t.key.name)}))` : `src.${quoteIdent(t.key.name)}`
-              }) FROM ${quoteIdent(t.table)} AS src WHERE rowid = ?`,
-              bind: [p.key.wireName, t.key.wireName, rowid as number],
-              rowMode: 'array',
-              returnValue: 'resultRows',
-            }) as unknown[][]
-          )[0] ?? [];
-        if (typeof parentKeyJson !== 'string' || typeof childKeyJson !== 'string') continue;
+        const fk = violatedReference(ctx, t, Number(rowid), Number(fkid));
+        if (!fk) continue;
+        const { parent: p, parentKeyJson, childKeyJson } = fk;
         if (withdrawn.has(`${p.table}\u0000${parentKeyJson}`)) {
           // Another child of a parent whose delete was just withdrawn: back with the rebuild too.
           ctx.db.exec({ sql: `DELETE FROM ${quoteIdent(t.table)} WHERE rowid = ?`, bind: [rowid as number] });
@@ -174,7 +139,7 @@ export function settleChildrenOfLocallyDeletedParents(ctx: EngineContext, tables
         if (fk.onDelete === 'SET NULL') {
           try {
             ctx.db.exec({
-              sql: `UPDATE ${quoteIdent(t.table)} SET ${quoteIdent(fk.from)} = NULL WHERE rowid = ?`,
+              sql: `UPDATE ${quoteIdent(t.table)} SET ${quoteIdent(fk.column)} = NULL WHERE rowid = ?`,
               bind: [rowid as number],
             });
             // Changed for the root's delete: if that delete loses, the row comes back from a snapshot.

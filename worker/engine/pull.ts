@@ -14,7 +14,7 @@ import { anyLocalIntent, deleteLocalRow, settleOrphanedIntents, upsertLocalRow }
 import { applyTransaction } from './capture.ts';
 import { checkWirePayloadShape, inboundValueError, inboundValueReader, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
 import { stagedDecodeExpr, stageWireValue } from './snapshot-stage.ts';
-import { actionRefs } from './local-delete-actions.ts';
+import { actionRefs } from './foreign-keys.ts';
 import { anyPendingDelete, settleChildrenOfLocallyDeletedParents } from './local-parent-deletes.ts';
 import {
   forgetHighestKnownVersion,

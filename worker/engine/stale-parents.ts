@@ -12,31 +12,18 @@
  */
 import type { EngineContext } from './context.ts';
 import { dropForeignKeyViolations, readRowState } from './apply.ts';
-import { quoteIdent } from './table-config.ts';
+import { violatedReference } from './foreign-keys.ts';
 
 /**
  * Drops local rows that violate an FK to a parent whose tombstone is newer than the child's own
  * version (the child's row_state, or bundle `seq` when it has none).
  */
 export function dropChildrenOfLaterDeletedParents(ctx: EngineContext, seq: number): void {
-  dropForeignKeyViolations(ctx, ({ child, rowid, childKeyJson, parentTable, fkid }) => {
-    const p = ctx.model.byName.get(parentTable);
-    if (!p) return false;
-    const fk = (
-      ctx.db.exec({ sql: `PRAGMA foreign_key_list(${quoteIdent(child.table)})`, rowMode: 'object', returnValue: 'resultRows' }) as Record<
-        string,
-        unknown
-      >[]
-    ).filter((r) => Number(r.id) === fkid);
+  dropForeignKeyViolations(ctx, ({ child, rowid, childKeyJson, fkid }) => {
     // Only single-column references to the parent's sync key can be matched to its row_state.
-    if (fk.length !== 1 || (fk[0]!.to !== null && String(fk[0]!.to) !== p.key.name)) return false;
-    const value = `src.${quoteIdent(String(fk[0]!.from))}`;
-    const parentKeyJson = ctx.db.selectValue(
-      `SELECT json_object(?, ${p.key.uuidAsBlob ? `lower(hex(${value}))` : value}) FROM ${quoteIdent(child.table)} AS src WHERE rowid = ?`,
-      [p.key.wireName, rowid],
-    );
-    if (typeof parentKeyJson !== 'string') return false;
-    const state = readRowState(ctx, p, parentKeyJson);
+    const ref = violatedReference(ctx, child, rowid, fkid);
+    if (!ref) return false;
+    const state = readRowState(ctx, ref.parent, ref.parentKeyJson);
     if (!state || !state.deleted) return false;
     return state.version > (readRowState(ctx, child, childKeyJson)?.version ?? seq);
   });

@@ -1,18 +1,52 @@
 /**
- * What a local delete of synced rows does to the rows that reference them: the foreign keys whose
- * ON DELETE action writes the referencing row (CASCADE removes it, SET NULL / SET DEFAULT rewrite
- * it), and a walk over the rows such a delete reaches. The local schema mirrors the server's, so
- * this is also what the server's delete will do. Only single-column references to a synced
- * table's sync key count: the only kind the server registers (see docs/engine.md).
+ * The synced tables' foreign keys as the engine follows them: single-column references to a
+ * synced table's sync key, the only kind the server registers (see docs/engine.md). What a local
+ * delete does through them (CASCADE removes the referencing row, SET NULL / SET DEFAULT rewrite
+ * it), the rows such a delete reaches, and the parent row a row violating one of them names. The
+ * local schema mirrors the server's, so a local delete's actions are also the server's.
  */
-import { keyJsonExpr, keyValueOfKeyJson } from './capture.ts';
+import { keyJsonExpr, keyJsonOfKeyValueExpr, keyValueOfKeyJson } from './capture.ts';
 import type { EngineContext } from './context.ts';
 import type { TableModel } from './table-config.ts';
 import { quoteIdent } from './table-config.ts';
 
+/** A column of a child table referencing `parent`'s sync key. */
+interface SyncKeyReference {
+  /** The foreign key's id, as `PRAGMA foreign_key_list` and `foreign_key_check` name it. */
+  id: number;
+  column: string;
+  parent: TableModel;
+  /** The ON DELETE action, upper case (CASCADE, SET NULL, SET DEFAULT, RESTRICT, NO ACTION). */
+  onDelete: string;
+}
+
+const referencesCache = new WeakMap<TableModel, SyncKeyReference[]>();
+
+/** The references of `t` to synced tables' sync keys (cached per table). */
+function syncKeyReferences(ctx: EngineContext, t: TableModel): SyncKeyReference[] {
+  let refs = referencesCache.get(t);
+  if (refs) return refs;
+  const list = ctx.db.exec({
+    sql: `PRAGMA foreign_key_list(${quoteIdent(t.table)})`,
+    rowMode: 'object',
+    returnValue: 'resultRows',
+  }) as Record<string, unknown>[];
+  const byId = new Map<number, Record<string, unknown>[]>();
+  for (const r of list) byId.set(Number(r.id), [...(byId.get(Number(r.id)) ?? []), r]);
+  refs = [];
+  for (const [id, cols] of byId) {
+    if (cols.length !== 1) continue;
+    const parent = ctx.model.byName.get(String(cols[0]!.table));
+    if (!parent || (cols[0]!.to !== null && cols[0]!.to !== undefined && String(cols[0]!.to) !== parent.key.name)) continue;
+    refs.push({ id, column: String(cols[0]!.from), parent, onDelete: String(cols[0]!.on_delete).toUpperCase() });
+  }
+  referencesCache.set(t, refs);
+  return refs;
+}
+
 export type DeleteAction = 'CASCADE' | 'SET NULL' | 'SET DEFAULT';
 
-/** A column of a child table referencing `parent`'s sync key, with the ON DELETE action that writes the child. */
+/** A reference whose ON DELETE action writes the child. */
 export interface ActionRef {
   column: string;
   parent: TableModel;
@@ -24,24 +58,46 @@ const actionRefsCache = new WeakMap<TableModel, ActionRef[]>();
 /** The references of `t` to synced tables whose ON DELETE action writes `t` (cached per table). */
 export function actionRefs(ctx: EngineContext, t: TableModel): ActionRef[] {
   let refs = actionRefsCache.get(t);
-  if (refs) return refs;
-  const list = ctx.db.exec({
-    sql: `PRAGMA foreign_key_list(${quoteIdent(t.table)})`,
-    rowMode: 'object',
-    returnValue: 'resultRows',
-  }) as Record<string, unknown>[];
-  const byId = new Map<number, Record<string, unknown>[]>();
-  for (const r of list) byId.set(Number(r.id), [...(byId.get(Number(r.id)) ?? []), r]);
-  refs = [];
-  for (const cols of byId.values()) {
-    const action = String(cols[0]!.on_delete).toUpperCase();
-    if (cols.length !== 1 || !(action === 'CASCADE' || action === 'SET NULL' || action === 'SET DEFAULT')) continue;
-    const parent = ctx.model.byName.get(String(cols[0]!.table));
-    if (!parent || (cols[0]!.to !== null && String(cols[0]!.to) !== parent.key.name)) continue;
-    refs.push({ column: String(cols[0]!.from), parent, action });
+  if (!refs) {
+    refs = [];
+    for (const r of syncKeyReferences(ctx, t)) {
+      if (r.onDelete === 'CASCADE' || r.onDelete === 'SET NULL' || r.onDelete === 'SET DEFAULT')
+        refs.push({ column: r.column, parent: r.parent, action: r.onDelete });
+    }
+    actionRefsCache.set(t, refs);
   }
-  actionRefsCache.set(t, refs);
   return refs;
+}
+
+/** The parent row a row violating a reference names, with that reference. */
+export interface ViolatedReference {
+  parent: TableModel;
+  column: string;
+  onDelete: string;
+  parentKeyJson: string;
+  childKeyJson: string;
+}
+
+/**
+ * What row `rowid` of `child`, reported by `PRAGMA foreign_key_check` as violating foreign key
+ * `fkid`, references; null when that key is not a reference to a synced table's sync key (no
+ * parent row to name) or the row is gone.
+ */
+export function violatedReference(ctx: EngineContext, child: TableModel, rowid: number, fkid: number): ViolatedReference | null {
+  const ref = syncKeyReferences(ctx, child).find((r) => r.id === fkid);
+  if (!ref) return null;
+  const [parentKeyJson, childKeyJson] =
+    (
+      ctx.db.exec({
+        sql: `SELECT ${keyJsonOfKeyValueExpr(ref.parent, `src.${quoteIdent(ref.column)}`)}, ${keyJsonExpr('src', child)}
+                FROM ${quoteIdent(child.table)} AS src WHERE rowid = ?`,
+        bind: [rowid],
+        rowMode: 'array',
+        returnValue: 'resultRows',
+      }) as unknown[][]
+    )[0] ?? [];
+  if (typeof parentKeyJson !== 'string' || typeof childKeyJson !== 'string') return null;
+  return { parent: ref.parent, column: ref.column, onDelete: ref.onDelete, parentKeyJson, childKeyJson };
 }
 
 /** A row a delete reaches, and through which reference. */
