@@ -5,8 +5,8 @@
  * giving up (and never retry a 5xx that would fail again).
  */
 import { isConnectionFault } from '../database/connection-faults.ts';
-import { isRetryablePgError } from './sync-error.ts';
-import { SyncServerError } from './sync-error.ts';
+import { isRetryablePgError, retryLaterError } from './sync-error.ts';
+import type { SyncServerError } from './sync-error.ts';
 
 /** Seconds a client should wait before retrying a request that met a database fault. */
 const DATABASE_RETRY_AFTER_SECONDS = 1;
@@ -20,17 +20,15 @@ const DATABASE_RETRY_AFTER_SECONDS = 1;
  * `push_session_not_found`, the recreated session `already_committed`) covers that.
  */
 export function transientDatabaseFault(err: unknown): SyncServerError | null {
-  const headers = { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) };
   if (isConnectionFault(err)) {
-    return new SyncServerError(
+    return retryLaterError(
       'database_unavailable',
       'the database connection was lost or is unavailable; retry the request',
-      {},
-      headers,
+      DATABASE_RETRY_AFTER_SECONDS,
     );
   }
   if (isRetryablePgError(err)) {
-    return new SyncServerError('database_busy', 'the database is busy with conflicting work; retry the request', {}, headers);
+    return retryLaterError('database_busy', 'the database is busy with conflicting work; retry the request', DATABASE_RETRY_AFTER_SECONDS);
   }
   return null;
 }

@@ -21,7 +21,7 @@ import type { RuntimeContext } from './context.ts';
 import { ensureUserScope, requireInitialized } from './scope-state.ts';
 import { readSourceState } from './source-state.ts';
 import { SerializedJson } from './serialized-json.ts';
-import { SyncServerError, pgErrorCode } from './sync-error.ts';
+import { SyncServerError, pgErrorCode, retryLaterError } from './sync-error.ts';
 import { checkSnapshotSessionQuota } from './user-quotas.ts';
 import { inUserTransaction } from './transactions.ts';
 import { finishPayload, wireKey } from './wire-rows.ts';
@@ -253,6 +253,18 @@ function materializeSelectSql(table: CatalogTable, prefix: string | null): strin
              WHERE n.${quoteIdent(SCOPE_COLUMN)} = $5) s`;
 }
 
+/** A slot of the per-process `gate` (its release function), or `code` to retry later when the gate is full. */
+function capacitySlot(
+  ctx: RuntimeContext,
+  gate: CapacityGate,
+  code: 'snapshot_build_capacity' | 'snapshot_chunk_capacity',
+  work: string,
+): () => void {
+  const release = gate.tryAcquire();
+  if (!release) throw retryLaterError(code, `too many ${work} in progress; retry later`, ctx.limits.capacityRetryAfterSeconds);
+  return release;
+}
+
 /** `POST /sync/snapshot-sessions`. */
 export async function createSnapshotSession(
   ctx: RuntimeContext,
@@ -260,15 +272,7 @@ export async function createSnapshotSession(
   userId: string,
   replacement: SourceReplacement | null,
 ): Promise<SnapshotSessionResponse> {
-  const release = gate.tryAcquire();
-  if (!release) {
-    throw new SyncServerError(
-      'snapshot_build_capacity',
-      'too many snapshot builds in progress; retry later',
-      {},
-      { 'Retry-After': String(ctx.limits.capacityRetryAfterSeconds) },
-    );
-  }
+  const release = capacitySlot(ctx, gate, 'snapshot_build_capacity', 'snapshot builds');
   try {
     return await inUserTransaction(ctx.db, userId, async (tx) => {
       // The materializing joins pair every live row of the user with its row_state, so a hash or
@@ -441,15 +445,7 @@ export async function readSnapshotChunk(
   maxRows: number,
   maxBytes: number,
 ): Promise<SerializedJson<SnapshotChunkResponse>> {
-  const release = gate.tryAcquire();
-  if (!release) {
-    throw new SyncServerError(
-      'snapshot_chunk_capacity',
-      'too many snapshot chunk reads in progress; retry later',
-      {},
-      { 'Retry-After': String(ctx.limits.capacityRetryAfterSeconds) },
-    );
-  }
+  const release = capacitySlot(ctx, gate, 'snapshot_chunk_capacity', 'snapshot chunk reads');
   try {
     const chunk = await readChunkStrings(ctx, userId, snapshotId, afterRowOrdinal, maxRows, maxBytes);
     const dialect = await requesterDialectOfUser(ctx.db, ctx.wireDialect, userId, sourceId);

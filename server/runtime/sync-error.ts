@@ -22,6 +22,14 @@ export class SyncServerError extends Error {
   }
 }
 
+/**
+ * A refusal the client should retry after `retryAfterSeconds` (a capacity limit, a transient
+ * database fault): the wait travels in `Retry-After`, which clients of both dialects honour.
+ */
+export function retryLaterError(code: WireErrorCode, message: string, retryAfterSeconds: number): SyncServerError {
+  return new SyncServerError(code, message, {}, { 'Retry-After': String(retryAfterSeconds) });
+}
+
 /** True for PostgreSQL errors worth retrying the whole transaction (serialization, deadlock, lock). */
 export function isRetryablePgError(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;

@@ -5,7 +5,7 @@
  */
 import type { SqlSession } from '../database/types.ts';
 import type { ResolvedLimits } from './options.ts';
-import { SyncServerError } from './sync-error.ts';
+import { retryLaterError, SyncServerError } from './sync-error.ts';
 
 /**
  * Before a new push session of `plannedRows` rows: at most `maxOpenPushSessionsPerUser` open
@@ -27,21 +27,18 @@ export function checkPushSessionQuota(limits: ResolvedLimits, plannedRows: numbe
   }
   if (!open) throw new Error('checkPushSessionQuota: the open sessions were not counted');
   const { n, rows } = open;
-  const headers = { 'Retry-After': String(limits.capacityRetryAfterSeconds) };
   if (maxSessions > 0 && n >= maxSessions) {
-    throw new SyncServerError(
+    throw retryLaterError(
       'push_session_capacity',
       `this user already has ${n} open push sessions (limit ${maxSessions}); commit or delete one, or wait for them to expire`,
-      {},
-      headers,
+      limits.capacityRetryAfterSeconds,
     );
   }
   if (maxRows > 0 && Number(rows) + plannedRows > maxRows) {
-    throw new SyncServerError(
+    throw retryLaterError(
       'push_session_capacity',
       `planned_row_count ${plannedRows} would bring this user's open push sessions to ${Number(rows) + plannedRows} rows (limit ${maxRows})`,
-      {},
-      headers,
+      limits.capacityRetryAfterSeconds,
     );
   }
 }
@@ -79,11 +76,10 @@ export async function checkSnapshotSessionQuota(tx: SqlSession, limits: Resolved
     [userPk],
   );
   if (r.rows[0]!.n >= max) {
-    throw new SyncServerError(
+    throw retryLaterError(
       'snapshot_build_capacity',
       `this user already has ${r.rows[0]!.n} open snapshot sessions (limit ${max}); delete finished ones or wait for them to expire`,
-      {},
-      { 'Retry-After': String(limits.capacityRetryAfterSeconds) },
+      limits.capacityRetryAfterSeconds,
     );
   }
 }
