@@ -27,7 +27,7 @@ import type {
   PushSessionAlreadyCommittedResponse,
   StatusResponse,
 } from '../../protocol/wire.ts';
-import { SyncServerError } from '../runtime/sync-error.ts';
+import { retryLaterError, SyncServerError } from '../runtime/sync-error.ts';
 import { inReadSnapshot } from '../runtime/transactions.ts';
 import type { BundleChangeHub } from '../watch/bundle-change-hub.ts';
 import { openWatchStream } from '../watch/sse-stream.ts';
@@ -283,11 +283,10 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
           throw new SyncServerError('bundle_change_watch_forbidden', 'bundle change watch is forbidden for this actor');
         const open = d.watch.hub.subscriberCountOf(userId);
         if (L.maxWatchStreamsPerUser > 0 && open >= L.maxWatchStreamsPerUser) {
-          throw new SyncServerError(
+          throw retryLaterError(
             'bundle_change_watch_capacity',
             `this user already has ${open} watch streams open on this server process (limit ${L.maxWatchStreamsPerUser}); close one or retry later`,
-            {},
-            { 'Retry-After': String(L.capacityRetryAfterSeconds) },
+            L.capacityRetryAfterSeconds,
           );
         }
         const stream = await openWatchStream({
