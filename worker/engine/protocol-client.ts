@@ -18,7 +18,7 @@ import type {
   SnapshotSessionResponse,
   SourceReplacementReason,
 } from '../../protocol/index.ts';
-import type { SyncTransport } from './transport.ts';
+import type { RequestSpec, SyncTransport } from './transport.ts';
 
 export function getCapabilities(t: SyncTransport): Promise<CapabilitiesResponse> {
   return t.json({ method: 'GET', path: SyncPaths.capabilities });
@@ -28,12 +28,17 @@ export function connect(t: SyncTransport, hasLocalPendingRows: boolean): Promise
   return t.json({ method: 'POST', path: SyncPaths.connect, body: { has_local_pending_rows: hasLocalPendingRows } });
 }
 
-export function pull(t: SyncTransport, afterBundleSeq: number, maxBundles: number, targetBundleSeq?: number): Promise<PullResponse> {
-  return t.json({
+/** The pull request (its answer is a `PullResponse`). */
+export function pullRequest(afterBundleSeq: number, maxBundles: number, targetBundleSeq?: number): RequestSpec {
+  return {
     method: 'GET',
     path: SyncPaths.pull,
     query: { after_bundle_seq: afterBundleSeq, max_bundles: maxBundles, target_bundle_seq: targetBundleSeq || undefined },
-  });
+  };
+}
+
+export function pull(t: SyncTransport, afterBundleSeq: number, maxBundles: number, targetBundleSeq?: number): Promise<PullResponse> {
+  return t.json(pullRequest(afterBundleSeq, maxBundles, targetBundleSeq));
 }
 
 export function createPushSession(

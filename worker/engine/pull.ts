@@ -9,7 +9,10 @@
  */
 import { WireValueError } from '../../protocol/index.ts';
 import type { JsonValue, PullResponse, WirePayload } from '../../protocol/index.ts';
-import { pull as pullPage } from './protocol-client.ts';
+import { pullRequest } from './protocol-client.ts';
+import { decodePullPageText } from './pull-page-text.ts';
+import type { DecodedPullPage } from './pull-page-text.ts';
+import type { ResponseText } from './transport.ts';
 import { anyLocalIntent, deleteLocalRow, settleOrphanedIntents, upsertLocalRow } from './apply.ts';
 import { applyTransaction } from './capture.ts';
 import { checkWirePayloadShape, inboundValueError, inboundValueReader, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
@@ -48,6 +51,41 @@ export interface DecodedRow {
   payload: WirePayload | null;
   /** The payload validated and staged (`snapshot-stage.ts` encoding) in column order; null for a DELETE. */
   staged: JsonValue[] | null;
+  /** `staged` as JSON text, when the row was decoded from the page text (`pull-page-text.ts`). */
+  stagedText?: string | null;
+}
+
+/** JSON text of a row's staged values (null for a DELETE). */
+function stagedTextOf(r: DecodedRow): string | null {
+  if (r.stagedText !== undefined) return r.stagedText;
+  return r.staged === null ? null : JSON.stringify(r.staged);
+}
+
+/** JSON text of the staged values of a run of upserts, one array each. */
+function stagedRunText(run: readonly DecodedRow[]): string {
+  if (run.every((r) => typeof r.stagedText === 'string')) return `[${run.map((r) => r.stagedText).join(',')}]`;
+  return JSON.stringify(run.map((r) => r.staged));
+}
+
+/** Requests the pull page after `after`; `readPage` decodes its text. */
+function requestPage(ctx: EngineContext, after: number, maxBundles: number, target: number): Promise<ResponseText> {
+  return ctx.transport.bodyText(pullRequest(after, maxBundles, target));
+}
+
+/**
+ * A requested page decoded and validated: straight from its text when it is in the layout
+ * `pull-page-text.ts` takes (our server's), else parsed and checked by `validatePullPage` (the
+ * same rows, or the typed error).
+ */
+function readPage(ctx: EngineContext, body: ResponseText, after: number, maxBundles: number, target: number): DecodedPullPage {
+  const fast = decodePullPageText(ctx, body.text, after, target);
+  if (fast !== null) {
+    ctx.transport.countExchange();
+    return fast;
+  }
+  const page = ctx.transport.parseBody<PullResponse>(pullRequest(after, maxBundles, target), body);
+  const bundles = validatePullPage(ctx, page, after, target);
+  return { stableBundleSeq: page.stable_bundle_seq, hasMore: page.has_more, bundles };
 }
 
 /** Validates a pull page against the request (fixture `pull-snapshot/basic.json` rules). */
@@ -221,7 +259,7 @@ const NOTE_SKIPPED_SQL =
 
 /** Remembers a pulled row skipped for a pending local change (staged values; null for a DELETE). */
 export function noteSkipped(ctx: EngineContext, r: DecodedRow): void {
-  runCached(ctx.db, NOTE_SKIPPED_SQL, [ctx.schema, r.t.table, r.keyJson, r.version, r.staged === null ? null : JSON.stringify(r.staged)]);
+  runCached(ctx.db, NOTE_SKIPPED_SQL, [ctx.schema, r.t.table, r.keyJson, r.version, stagedTextOf(r)]);
 }
 
 /** True when some pulled row waits in `_sync_skipped_rows`. */
@@ -383,7 +421,7 @@ function writeBundleRowsSetBased(
     } else if (run.length < SET_RUN_MIN) {
       for (const r of run) upsertLocalRow(ctx, t, wirePayloadToSqlite(t, r.payload!));
     } else {
-      runCached(ctx.db, upsertSet(t), [JSON.stringify(run.map((r) => r.staged))]);
+      runCached(ctx.db, upsertSet(t), [stagedRunText(run)]);
     }
     run = [];
   };
@@ -465,10 +503,10 @@ async function restOfPull(
   let count = out.reduce((n, b) => n + b.rows.length, 0);
   for (let after = out[out.length - 1]!.seq; after < target;) {
     if (count > JOINT_APPLY_MAX_ROWS) throw failure;
-    const page = await pullPage(ctx.transport, after, maxBundles, target);
-    const decoded = validatePullPage(ctx, page, after, target);
+    const page = readPage(ctx, await requestPage(ctx, after, maxBundles, target), after, maxBundles, target);
+    const decoded = page.bundles;
     if (decoded.length === 0) {
-      if (!page.has_more) break;
+      if (!page.hasMore) break;
       throw badResponse('pull: has_more=true with no bundles');
     }
     out.push(...decoded);
@@ -495,11 +533,11 @@ export async function pullToStable(ctx: EngineContext): Promise<{ bundles: numbe
   try {
     for (;;) {
       const after = readAttachment(ctx.db).lastBundleSeqSeen;
-      const fetched = next !== null && next.after === after ? next.page : pullPage(ctx.transport, after, maxBundles, target);
+      const fetched = next !== null && next.after === after ? next.page : requestPage(ctx, after, maxBundles, target);
       next = null;
-      const page = await fetched;
-      const decoded = validatePullPage(ctx, page, after, target);
-      if (target === 0) target = page.stable_bundle_seq;
+      const page = readPage(ctx, await fetched, after, maxBundles, target);
+      const decoded = page.bundles;
+      if (target === 0) target = page.stableBundleSeq;
       next = prefetchNext(ctx, page, decoded, maxBundles, target);
       // The apply below is synchronous: yield first so the prefetch request actually goes out.
       if (next !== null) await new Promise((resolve) => setTimeout(resolve, 0));
@@ -543,7 +581,7 @@ export async function pullToStable(ctx: EngineContext): Promise<{ bundles: numbe
         if (anySkippedRows(ctx)) applyTransaction(ctx.db, () => applySkippedRowsWithoutIntent(ctx));
         return { bundles, rows, checkpoint };
       }
-      if (!page.has_more) throw badResponse(`pull: has_more=false while checkpoint ${checkpoint} is short of stable ${target}`);
+      if (!page.hasMore) throw badResponse(`pull: has_more=false while checkpoint ${checkpoint} is short of stable ${target}`);
       if (decoded.length === 0) throw badResponse('pull: has_more=true with no bundles');
     }
   } finally {
@@ -556,7 +594,7 @@ export async function pullToStable(ctx: EngineContext): Promise<{ bundles: numbe
 /** A pull page requested ahead, for the checkpoint `after`. */
 interface PrefetchedPage {
   after: number;
-  page: Promise<PullResponse>;
+  page: Promise<ResponseText>;
 }
 
 /**
@@ -567,14 +605,14 @@ interface PrefetchedPage {
  */
 function prefetchNext(
   ctx: EngineContext,
-  page: PullResponse,
+  page: DecodedPullPage,
   decoded: readonly { seq: number }[],
   maxBundles: number,
   target: number,
 ): PrefetchedPage | null {
   const last = decoded[decoded.length - 1];
-  if (!page.has_more || !last || last.seq >= target) return null;
-  const request = pullPage(ctx.transport, last.seq, maxBundles, target);
+  if (!page.hasMore || !last || last.seq >= target) return null;
+  const request = requestPage(ctx, last.seq, maxBundles, target);
   // Awaited later, or abandoned in `pullToStable`'s finally: never an unhandled rejection meanwhile.
   request.catch(() => {});
   return { after: last.seq, page: request };

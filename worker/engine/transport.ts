@@ -31,7 +31,7 @@ const CAPACITY_CODES = new Set(['snapshot_build_capacity', 'snapshot_chunk_capac
 const TRANSIENT_STATUS = new Set([429, 502, 503, 504]);
 
 /** One request. */
-interface RequestSpec {
+export interface RequestSpec {
   method: 'GET' | 'POST' | 'DELETE';
   path: string;
   query?: Record<string, string | number | undefined>;
@@ -45,6 +45,12 @@ interface RequestSpec {
 }
 
 /** `Retry-After` as milliseconds: a positive whole number of seconds, anything else null. */
+/** A successful response's body text and status (`SyncTransport.bodyText`). */
+export interface ResponseText {
+  text: string;
+  status: number;
+}
+
 export function parseRetryAfter(value: string | null): number | null {
   if (value === null || !/^[1-9]\d*$/.test(value.trim())) return null;
   return Number(value.trim()) * 1000;
@@ -87,19 +93,33 @@ export class SyncTransport {
    * cannot hold exactly come back as `ExactJsonNumber` (a numbers-dialect server's BIGINTs).
    */
   async json<T>(spec: RequestSpec): Promise<T> {
+    return this.parseBody<T>(spec, await this.bodyText(spec));
+  }
+
+  /** Sends a request and returns its successful response's body text, for `parseBody` or a decoder of the caller's. */
+  async bodyText(spec: RequestSpec): Promise<ResponseText> {
     const res = await this.send(spec);
-    const text = await res.text();
-    if (text === '') {
+    return { text: await res.text(), status: res.status };
+  }
+
+  /** The body of `bodyText(spec)` parsed as `json` does (and counted as a completed exchange). */
+  parseBody<T>(spec: RequestSpec, body: ResponseText): T {
+    if (body.text === '') {
       this.completedExchanges++;
       return null as T;
     }
     try {
-      const parsed = parseJsonExact<T>(text);
+      const parsed = parseJsonExact<T>(body.text);
       this.completedExchanges++;
       return parsed;
     } catch {
-      throw new SyncError('bad_server_response', `${spec.method} ${spec.path}: response is not JSON`, res.status);
+      throw new SyncError('bad_server_response', `${spec.method} ${spec.path}: response is not JSON`, body.status);
     }
+  }
+
+  /** Counts a completed exchange whose `bodyText` the caller decoded itself. */
+  countExchange(): void {
+    this.completedExchanges++;
   }
 
   /** Sends a request and returns the successful raw response (used for the watch stream). */
