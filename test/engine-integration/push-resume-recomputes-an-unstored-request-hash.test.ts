@@ -1,9 +1,10 @@
 /**
- * The push request hash is stored while the first request is in flight, not before it. A crash
- * in between leaves a prepared outbox without a stored hash: the resumed push computes it again
- * from the frozen rows, the server (which committed the first attempt) recognises the same
- * request, and the bundle is accepted as ours exactly once — for the one-request push and for
- * the three-request push alike.
+ * The push request hash is not stored with the frozen outbox (it is a function of the frozen rows;
+ * storing it cost a durable commit on every push). A push whose answer is lost leaves a prepared
+ * outbox without a hash: the resumed push computes it again from the frozen rows, the server
+ * (which committed the first attempt) recognises the same request, and the bundle is accepted as
+ * ours exactly once — for the one-request push and for the three-request push alike. An outbox
+ * frozen by an earlier version, with the hash stored, resumes with that hash.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { World } from './support/devices.ts';
@@ -40,10 +41,8 @@ for (const [name, pushChunkRows, pattern] of [
     armed = true;
     await expect(d.engine.pushPending()).rejects.toMatchObject({ code: 'network_error' });
     await d.engine.close();
-    const stored = d.db.selectValue('SELECT canonical_request_hash FROM _sync_outbox_bundle WHERE singleton_key = 1');
-    expect(stored).toMatch(/^[0-9a-f]{64}$/);
-    // The process died before the in-flight write of the hash landed.
-    d.db.exec("UPDATE _sync_outbox_bundle SET canonical_request_hash = '' WHERE singleton_key = 1");
+    const outbox = d.db.selectArray('SELECT state, canonical_request_hash FROM _sync_outbox_bundle WHERE singleton_key = 1');
+    expect(outbox).toEqual(['prepared', '']);
 
     const again = await d.reopen({ fetch: undefined, retry: undefined });
     expect(await again.pushPending()).toMatchObject({ outcome: 'committed', rowCount: 3 });
@@ -56,3 +55,34 @@ for (const [name, pushChunkRows, pattern] of [
     expect(again.status).toMatchObject({ pendingCount: 0, checkpoint: 1 });
   });
 }
+
+it('an outbox frozen with its hash stored (an earlier version) resumes with that hash', async () => {
+  const user = 'stored-hash';
+  let armed = false;
+  const sent: string[] = [];
+  const d = await world.device(user, {
+    retry: { attempts: 1 },
+    fetch: async (input, init) => {
+      if (new URL(String(input)).pathname.endsWith('/sync/push-sessions')) sent.push(JSON.parse(String(init?.body)).canonical_request_hash);
+      const res = await fetch(input, init);
+      if (armed && new URL(String(input)).pathname.endsWith('/sync/push-sessions')) {
+        armed = false;
+        await res.text();
+        throw new TypeError('connection lost');
+      }
+      return res;
+    },
+  });
+  await d.engine.attach(user);
+  d.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(9)}', 'row 9')`);
+  armed = true;
+  await expect(d.engine.pushPending()).rejects.toMatchObject({ code: 'network_error' });
+  await d.engine.close();
+  expect(sent).toHaveLength(1);
+  d.db.exec({ sql: 'UPDATE _sync_outbox_bundle SET canonical_request_hash = ? WHERE singleton_key = 1', bind: [sent[0]!] });
+
+  const again = await d.reopen({ retry: undefined });
+  expect(await again.pushPending()).toMatchObject({ outcome: 'committed', rowCount: 1 });
+  expect(sent).toEqual([sent[0], sent[0]]);
+  expect((await pgRows(world, 'users', user)).map((r) => r.name)).toEqual(['row 9']);
+});

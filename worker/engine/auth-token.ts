@@ -33,10 +33,18 @@ export class AuthTokenSource {
 
   /** A token that is not known to be (nearly) expired; calls `getToken()` when needed. */
   async current(): Promise<string> {
+    return this.cached() ?? this.refresh();
+  }
+
+  /**
+   * The token in memory when it is not known to be (nearly) expired, else null: lets a request
+   * go out synchronously, before its caller's next statement (see SyncTransport.sendWithAuth).
+   */
+  cached(): string | null {
     if (this.token !== null && (this.expiresAt === null || this.clock.now() < this.expiresAt - REFRESH_AHEAD_MS)) {
       return this.token;
     }
-    return this.refresh();
+    return null;
   }
 
   /** Forces a new `getToken()` call (after a 401). Concurrent callers share one call. */

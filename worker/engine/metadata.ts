@@ -430,7 +430,7 @@ export function cancelRemoteReplace(db: Database): void {
 
 // ---------------------------------------------------------------------------------------------
 // The outbox state machine (`_sync_outbox_bundle` header, with `_sync_outbox_rows`):
-//   none --prepareOutbox (freeze)--> prepared --storeRequestHash--> prepared (hash kept for resume)
+//   none --prepareOutbox (freeze)--> prepared
 //   prepared --markOutboxCommitted--> committed_remote --clearOutbox (replayed)--> none
 //   any --clearOutbox (requeued, skipped past, detach, snapshot)--> none
 //   dropOutboxSeedLease: the seed lease it would carry became invalid
@@ -480,14 +480,6 @@ export function prepareOutbox(
             canonical_request_hash = '', row_count = ?, initialization_id = ?, remote_bundle_hash = '', remote_bundle_seq = 0
           WHERE singleton_key = 1`,
     bind: [bundle.sourceId, bundle.userId, bundle.sourceBundleId, bundle.rowCount, bundle.initializationId],
-  });
-}
-
-/** Keeps the canonical request hash of a prepared outbox (a resumed push sends the same). */
-export function storeRequestHash(db: Database, hash: string): void {
-  db.exec({
-    sql: "UPDATE _sync_outbox_bundle SET canonical_request_hash = ? WHERE singleton_key = 1 AND state = 'prepared'",
-    bind: [hash],
   });
 }
 

@@ -45,7 +45,6 @@ import {
   readOutboxHeader,
   recordReplayedBundle,
   requireRebuild,
-  storeRequestHash,
 } from './metadata.ts';
 import type { OutboxHeader } from './metadata.ts';
 import type { OutboxRow } from './outbox.ts';
@@ -179,7 +178,6 @@ async function uploadInOneRequest(
   rows: OutboxRow[],
   hash: string,
   rowsJson: string,
-  keepHash: () => void,
 ): Promise<CommittedBundleMeta> {
   ctx.setPhase('pushing', { done: 0, total: rows.length });
   const pending = pushInOneRequest(
@@ -193,7 +191,6 @@ async function uploadInOneRequest(
     rowsJson,
   );
   pending.catch(() => {}); // awaited below; not an unhandled rejection while we hash
-  keepHash();
   await precomputeCommittedHash(ctx, rows);
   const answer = await pending;
   if (!answer || typeof answer !== 'object') throw badResponse('one-request push: empty body');
@@ -207,15 +204,12 @@ async function uploadInOneRequest(
 
 /** Uploads a prepared outbox; returns the committed bundle metadata. */
 async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[]): Promise<CommittedBundleMeta> {
+  // A function of the frozen rows alone, so a resume computes the same one: it is not stored
+  // (that was a durable commit, 1–3 ms on OPFS, on the worker while the request left). An outbox
+  // frozen by an earlier version may still carry it.
   const hash = header.canonicalRequestHash || (await pushRequestHashOf(rows));
-  // The hash is kept for a resume, written while the first request is in flight rather than
-  // before it (an autocommit, 1–3 ms on OPFS): it is a function of the frozen rows alone, so a
-  // resume that finds none computes the same one.
-  const keepHash = (): void => {
-    if (!header.canonicalRequestHash) storeRequestHash(ctx.db, hash);
-  };
   const rowsJson = oneRequestRowsJson(ctx, rows);
-  if (rowsJson !== null) return uploadInOneRequest(ctx, header, rows, hash, rowsJson, keepHash);
+  if (rowsJson !== null) return uploadInOneRequest(ctx, header, rows, hash, rowsJson);
   const creating = createPushSession(ctx.transport, {
     sourceBundleId: header.sourceBundleId,
     plannedRowCount: rows.length,
@@ -224,7 +218,6 @@ async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[
     initializationId: readAttachment(ctx.db).pendingInitializationId,
   });
   creating.catch(() => {}); // awaited below
-  keepHash();
   const created = await creating;
   if (!created || typeof created !== 'object') throw badResponse('push-session create: empty body');
   if (created.status === 'already_committed') return acceptAlreadyCommitted(ctx, header, rows, hash, created, 'push-session create');

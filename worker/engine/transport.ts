@@ -158,7 +158,10 @@ export class SyncTransport {
   }
 
   private async sendWithAuth(spec: RequestSpec): Promise<Response> {
-    let token = await this.tokens.current();
+    // With a token in memory the request is handed to fetch synchronously, within the caller's
+    // call: what the caller does right after (the push hashes its rows for the answer) then
+    // overlaps the request instead of delaying it behind an await.
+    let token = this.tokens.cached() ?? (await this.tokens.current());
     let res = await this.sendOnce(spec, token);
     if (res.status === 401) {
       await discard(res);
