@@ -1,0 +1,68 @@
+/**
+ * Probe of capture cost in Chromium on OPFS (not part of `npm run bench`): the `write` group's
+ * write-cost repeat (bench worker `writeCost`: 10,000 rows inserted then updated in one write
+ * unit, then 1,000 single-row inserts and updates) on a plain table, on the synced table as
+ * shipped, and on the synced table with each VARIANTS SQL file run after the engine opens (other
+ * capture triggers or layout; see capture-cost.ts; dirty rows are then not counted), all in one
+ * page and rotated repeat by repeat,
+ * so the slow phases of a loaded machine hit every variant alike. An A/B of two builds in separate
+ * runs is far noisier here (plain bulk inserts ranged 150-1,100 ms run to run at load 10-19).
+ *
+ *   npx tsx bench/probes/capture-browser.ts [repeats=10] [bulkRows=10000] [singleRows=1000]
+ *   VARIANTS=old.sql npx tsx bench/probes/capture-browser.ts
+ *
+ * Prints, per variant and metric, the median over repeats of plain time / synced time (the
+ * bench's ratio: 1 = capture is free) and the median synced time.
+ */
+import { readFileSync } from 'node:fs';
+import { BenchBrowser } from '../lib/browser.ts';
+import { median } from '../lib/stats.ts';
+import type { WriteCostSample } from '../app/bench-worker.ts';
+
+const repeats = Number(process.argv[2] ?? 10);
+const bulk = Number(process.argv[3] ?? 10_000);
+const single = Number(process.argv[4] ?? 1_000);
+const variants = [
+  { name: 'shipped', sql: undefined as string | undefined },
+  ...(process.env.VARIANTS ?? '')
+    .split(',')
+    .filter(Boolean)
+    // As in capture-cost.ts: the variant replaces the engine's capture triggers of `items`.
+    .map((v) => ({
+      name: v,
+      sql: `${['ai', 'au', 'auk', 'ad'].map((s) => `DROP TRIGGER IF EXISTS trg_items_${s};`).join('\n')}\n${readFileSync(v, 'utf8')}`,
+    })),
+];
+const keys = ['insertBulkMs', 'updateBulkMs', 'insertSingleMs', 'updateSingleMs'] as const;
+
+const browser = await BenchBrowser.start();
+try {
+  const page = await browser.openTab();
+  await page.evaluate(() => window.bench.spawn('write'));
+  const stamp = Date.now().toString(36);
+  const plain: WriteCostSample[] = [];
+  const synced: WriteCostSample[][] = variants.map(() => []);
+  for (let r = 0; r < repeats; r++) {
+    // Rotate the order so no variant always runs right after another.
+    const order = [-1, ...variants.map((_, i) => i)];
+    for (let k = 0; k < r % order.length; k++) order.push(order.shift()!);
+    for (const i of order) {
+      const sample = (await page.evaluate(({ args }) => window.bench.call('write', 'writeCost', args), {
+        args: [`cb-${stamp}-${r}-${i}`, i >= 0, bulk, single, i >= 0 ? variants[i]!.sql : undefined],
+      })) as WriteCostSample;
+      (i < 0 ? plain : synced[i]!).push(sample);
+    }
+    console.log(`repeat ${r + 1}/${repeats} done`);
+  }
+  await page.evaluate(() => window.bench.terminate('write'));
+  for (const [i, v] of variants.entries()) {
+    const cells = keys.map((k) => {
+      const ratio = median(synced[i]!.map((s, r) => plain[r]![k] / s[k]));
+      return `${k} ${ratio.toFixed(3)} (synced ${median(synced[i]!.map((s) => s[k])).toFixed(0)} ms)`;
+    });
+    console.log(`${v.name}: ${cells.join('; ')}`);
+  }
+  console.log(`plain: ${keys.map((k) => `${k} ${median(plain.map((s) => s[k])).toFixed(0)} ms`).join('; ')}`);
+} finally {
+  await browser.close();
+}
