@@ -2,7 +2,7 @@
  * Bearer token handling. The app's `getToken()` is the only source (it may refresh on its side);
  * the engine keeps the current token in memory only, never in SQLite. Refresh is single-flight
  * (concurrent requests share one `getToken()` call) and happens ahead of expiry when the token is
- * a JWT with an `exp` claim (decoded here, not verified: verification is the server's job).
+ * a JWT with an `exp` claim (decoded with jose, not verified: verification is the server's job).
  *
  * What `getToken()` answers means:
  * - a token: use it;
@@ -11,7 +11,7 @@
  * - it throws or rejects: no token *right now* (e.g. the identity server is unreachable) →
  *   `token_unavailable`, a transient failure that the scheduler retries with backoff.
  */
-import { base64ToBytes } from '../../protocol/index.ts';
+import { decodeJwt } from 'jose';
 import { SyncError } from './errors.ts';
 import type { EngineClock } from './types.ts';
 
@@ -82,31 +82,22 @@ export class AuthTokenSource {
   }
 }
 
-/**
- * The claims of a JWT (compact JWS: three base64url parts), or null for an opaque token. Only
- * read to predict expiry and check the subject: the server verifies the signature.
- */
-function claimsOf(token: string): Record<string, unknown> | null {
-  const parts = token.split('.');
-  if (parts.length !== 3 || !parts[1]) return null;
-  const b64 = parts[1].replace(/-/g, '+').replace(/_/g, '/');
+/** Epoch ms of a JWT's `exp`, or null for opaque tokens or tokens without `exp`. */
+function expiryOf(token: string): number | null {
   try {
-    const bytes = base64ToBytes(b64.padEnd(Math.ceil(b64.length / 4) * 4, '='));
-    const claims: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-    return claims !== null && typeof claims === 'object' && !Array.isArray(claims) ? (claims as Record<string, unknown>) : null;
+    const claims = decodeJwt(token);
+    return typeof claims.exp === 'number' ? claims.exp * 1000 : null;
   } catch {
     return null;
   }
 }
 
-/** Epoch ms of a JWT's `exp`, or null for opaque tokens or tokens without `exp`. */
-function expiryOf(token: string): number | null {
-  const exp = claimsOf(token)?.exp;
-  return typeof exp === 'number' ? exp * 1000 : null;
-}
-
 /** The `sub` claim of a JWT, or null for opaque tokens. */
 export function subjectOf(token: string): string | null {
-  const sub = claimsOf(token)?.sub;
-  return typeof sub === 'string' && sub !== '' ? sub : null;
+  try {
+    const claims = decodeJwt(token);
+    return typeof claims.sub === 'string' && claims.sub !== '' ? claims.sub : null;
+  } catch {
+    return null;
+  }
 }
