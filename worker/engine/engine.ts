@@ -14,7 +14,6 @@ import { countPending, installMetadata, readAttachment } from './metadata.ts';
 import { pushPending as pushLoop } from './push.ts';
 import { pullWithRecovery, pushWithRecovery, rebuildKeepingSource } from './recovery.ts';
 import { SyncScheduler } from './scheduler.ts';
-import { rebuildFromSnapshot } from './snapshot.ts';
 import { loadSchemaModel } from './table-config.ts';
 import { SyncTransport } from './transport.ts';
 import type {
@@ -354,15 +353,7 @@ export class SyncEngine {
     return this.exclusive('hydrating', async () => {
       this.requireAttached();
       await this.ensureCapabilities();
-      return this.exchange(async () => {
-        const out = await rebuildFromSnapshot(this.ctx, { localIntents: 'keep' });
-        return {
-          outcome: 'applied_snapshot',
-          checkpoint: out.snapshotBundleSeq,
-          bundlesApplied: 0,
-          rowsApplied: out.rowCount,
-        } satisfies PullResult;
-      });
+      return this.exchange(() => rebuildKeepingSource(this.ctx));
     });
   }
 
@@ -461,13 +452,14 @@ export class SyncEngine {
 
   /** Runs operations one at a time, tracking phase, status and errors. */
   private exclusive<T>(phase: SyncPhase, fn: () => Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new SyncError('engine_closed', 'the sync engine is closed'));
+    const closed = (): SyncError => new SyncError('engine_closed', 'the sync engine is closed');
+    if (this.closed) return Promise.reject(closed());
     const run = this.queue.then(async () => {
-      if (this.closed) throw new SyncError('engine_closed', 'the sync engine is closed');
+      if (this.closed) throw closed();
       const release = await this.ctx.options.writerLock?.();
       if (this.closed) {
         release?.();
-        throw new SyncError('engine_closed', 'the sync engine is closed');
+        throw closed();
       }
       this.ctx.setPhase(phase);
       try {

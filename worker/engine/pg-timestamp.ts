@@ -13,10 +13,6 @@
 
 const ISO_WITH_ZONE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|z|[+-]\d{2}(?::?\d{2})?)$/;
 
-function pad(n: number, width: number): string {
-  return String(n).padStart(width, '0');
-}
-
 /**
  * Microseconds of a fraction's digits as PostgreSQL computes them: `rint(strtod("0.<digits>") *
  * 1e6)`, the same double arithmetic, ties to even.
@@ -65,9 +61,7 @@ export function pgUtcTimestampText(input: string): string | null {
   const utc = new Date(ms);
   const uy = utc.getUTCFullYear();
   if (uy < 1 || uy > 9999) return null;
-  let text =
-    `${pad(uy, 4)}-${pad(utc.getUTCMonth() + 1, 2)}-${pad(utc.getUTCDate(), 2)}T` +
-    `${pad(utc.getUTCHours(), 2)}:${pad(utc.getUTCMinutes(), 2)}:${pad(utc.getUTCSeconds(), 2)}`;
-  if (micros > 0) text += `.${pad(micros, 6).replace(/0+$/, '')}`;
-  return `${text}+00:00`;
+  // Years 1-9999 render as four digits: `YYYY-MM-DDTHH:MM:SS` is the ISO string's start.
+  const text = utc.toISOString().slice(0, 19);
+  return `${micros > 0 ? `${text}.${String(micros).padStart(6, '0').replace(/0+$/, '')}` : text}+00:00`;
 }
