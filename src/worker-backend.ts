@@ -8,10 +8,9 @@
  * side queues for the same lock: the grant means the worker is gone. Every call in flight then
  * settles with {@link WORKER_LOST}, and the owner is told so it can hand the database over.
  */
+import * as Comlink from 'comlink';
 import type { WriteOutcome, WriteUnit } from '../worker/database/group-commit.ts';
 import type { Outcome } from '../worker/database/types.ts';
-import { callsTo, servedPort } from '../worker/database/worker-calls.ts';
-import type { Remote } from '../worker/database/worker-calls.ts';
 import type { WorkerCallbacks, WorkerOpenInfo, WorkerOpenOptions, WorkerService } from '../worker/database/worker-service.ts';
 import type { DatabaseRequest } from './database-request.ts';
 import { OversqliteError } from '../worker/database/errors.ts';
@@ -51,9 +50,7 @@ export class WorkerBackend {
 
   private constructor(
     private readonly worker: Worker,
-    private readonly remote: Remote<WorkerService>,
-    /** The port the worker calls the tab's callbacks through. */
-    private readonly callbackPort: { close(): void },
+    private readonly remote: Comlink.Remote<WorkerService>,
     /** What the open reported. */
     readonly info: WorkerOpenInfo,
   ) {
@@ -78,9 +75,7 @@ export class WorkerBackend {
     const lifeLock =
       onWorkerEnded !== undefined && locks !== undefined ? `oversqlite-worker:${options.name}:${crypto.randomUUID()}` : undefined;
     if (lifeLock !== undefined) options = { ...options, lifeLock };
-    const remote = callsTo<WorkerService>(worker);
-    // The worker calls the callbacks through their own port, handed over with the open.
-    const callbackPort = servedPort(callbacks);
+    const remote = Comlink.wrap<WorkerService>(worker);
     // A worker script that fails to load or crashes never answers; without this, open would hang.
     let onFailure: (event: Event) => void = () => {};
     const failed = new Promise<never>((_, reject) => {
@@ -96,10 +91,10 @@ export class WorkerBackend {
       worker.addEventListener('messageerror', onFailure);
     });
     try {
-      const info = unwrapOutcome(await Promise.race([remote.open(options, callbackPort.argument), failed]));
+      const info = unwrapOutcome(await Promise.race([remote.open(options, Comlink.proxy(callbacks)), failed]));
       worker.removeEventListener('error', onFailure);
       worker.removeEventListener('messageerror', onFailure);
-      const backend = new WorkerBackend(worker, remote, callbackPort, info);
+      const backend = new WorkerBackend(worker, remote, info);
       // The worker took the lock before its open answered, so this request waits for its end.
       if (lifeLock !== undefined) {
         locks!
@@ -110,7 +105,6 @@ export class WorkerBackend {
       }
       return backend;
     } catch (error) {
-      callbackPort.close();
       worker.terminate();
       throw error;
     }
@@ -166,7 +160,6 @@ export class WorkerBackend {
     this.watchAbort.abort();
     this.closed = true;
     if (this.ended) {
-      this.callbackPort.close();
       this.worker.terminate();
       return;
     }
@@ -174,8 +167,7 @@ export class WorkerBackend {
     try {
       await this.remote.close();
     } finally {
-      // After the close answered: the commits and sync events of the close itself reached the tab.
-      this.callbackPort.close();
+      this.remote[Comlink.releaseProxy]();
       this.worker.terminate();
     }
   }

@@ -1,6 +1,6 @@
 /**
  * Test seam: the real main-thread {@link Database} (and so the ORM bindings over it) on a real
- * {@link WorkerService} in Node, through {@link serviceHandler} instead of a worker and its message port
+ * {@link WorkerService} in Node, through {@link serviceHandler} instead of a worker and comlink
  * (the browser path is covered by the e2e specs). Commit notices reach the facade as they would.
  */
 import { Database } from '../../src/database.ts';

@@ -1,6 +1,6 @@
 /**
- * Test seam: runs tab requests directly on a real {@link WorkerService} (no worker, no message port),
- * the way the leader's WorkerBackend runs them through worker-calls.ts in the browser (that path is
+ * Test seam: runs tab requests directly on a real {@link WorkerService} (no worker, no comlink),
+ * the way the leader's WorkerBackend runs them through comlink in the browser (that path is
  * covered by the e2e specs).
  */
 import type { RequestHandler } from '../../src/leader-server.ts';

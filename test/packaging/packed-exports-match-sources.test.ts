@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { REPO_ROOT, cleanEnv, packAndInstall } from './packed-package.ts';
 import type { PackedProject } from './packed-package.ts';
 
-/** The browser worker script: it starts serving its calls on import, so it is not a module to list. */
+/** The browser worker script: it starts serving comlink on import, so it is not a module to list. */
 const WORKER_SCRIPT = './worker-entry';
 
 let packed: PackedProject;

@@ -1,9 +1,9 @@
 /**
- * The API a database worker serves to its tab (worker-calls.ts). It owns the {@link LocalDatabase}
+ * The API a database worker exposes to its tab through comlink. It owns the {@link LocalDatabase}
  * (and, when sync is configured, the sync engine next to it) and pushes commit notices, status
  * and events to the tab through callbacks. Every method answers with an {@link Outcome} instead
- * of throwing, so typed error codes survive the trip (a thrown error crosses as its name and message
- * only).
+ * of throwing, so typed error codes survive the trip (comlink would reduce a thrown error to its
+ * message).
  */
 import { OversqliteError, toOversqliteError } from './errors.ts';
 import type { GroupCommitStats, WriteOutcome, WriteUnit } from './group-commit.ts';
@@ -48,7 +48,7 @@ export interface WorkerOpenOptions {
   readonly lifeLock?: string;
 }
 
-/** Callbacks the tab hands to the worker (called through a message port, worker-calls.ts). */
+/** Callbacks the tab hands to the worker (as comlink proxies). */
 export interface WorkerCallbacks {
   /** Called after every commit, local or from sync, with the app tables it touched. */
   onCommit(notice: CommitNotice): void;
@@ -79,7 +79,7 @@ async function outcomeOf<T>(fn: () => Promise<T> | T): Promise<Outcome<T>> {
   }
 }
 
-/** The service one database worker serves to its tab. */
+/** The comlink-exposed service of one database worker. */
 export class WorkerService {
   private database: LocalDatabase | undefined;
   private engine: SyncEngine | undefined;
