@@ -89,8 +89,9 @@ export function violatedReference(ctx: EngineContext, child: TableModel, rowid: 
   const [parentKeyJson, childKeyJson] =
     (
       ctx.db.exec({
-        sql: `SELECT ${keyJsonOfKeyValueExpr(ref.parent, `src.${quoteIdent(ref.column)}`)}, ${keyJsonExpr('src', child)}
-                FROM ${quoteIdent(child.table)} AS src WHERE rowid = ?`,
+        sql:
+          `SELECT ${keyJsonOfKeyValueExpr(ref.parent, `src.${quoteIdent(ref.column)}`)}, ${keyJsonExpr('src', child)} ` +
+          `FROM ${quoteIdent(child.table)} AS src WHERE rowid = ?`,
         bind: [rowid],
         rowMode: 'array',
         returnValue: 'resultRows',

@@ -47,7 +47,9 @@ export function requeuedPayloadExpr(model: SchemaModel, o: string): string {
  * trigger saw it (e.g. app writes while `dropCaptureTriggers` had removed them).
  */
 export function markVanishedUpsertsAsDeletesSql(t: TableModel): string {
-  return `UPDATE _sync_dirty_rows AS d SET op = 'DELETE'
-    WHERE d.schema_name = ? AND d.table_name = ${sqlString(t.table)} AND d.op <> 'DELETE' AND d.payload IS NULL
-      AND NOT EXISTS (SELECT 1 FROM ${quoteIdent(t.table)} AS src WHERE src.${quoteIdent(t.key.name)} = ${keyValueOfKeyJson(t, 'd')})`;
+  return (
+    `UPDATE _sync_dirty_rows AS d SET op = 'DELETE' ` +
+    `WHERE d.schema_name = ? AND d.table_name = ${sqlString(t.table)} AND d.op <> 'DELETE' AND d.payload IS NULL ` +
+    `AND NOT EXISTS (SELECT 1 FROM ${quoteIdent(t.table)} AS src WHERE src.${quoteIdent(t.key.name)} = ${keyValueOfKeyJson(t, 'd')})`
+  );
 }

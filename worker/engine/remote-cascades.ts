@@ -146,12 +146,12 @@ export function staleCascadeRemovedKnownRows(ctx: EngineContext, since: number):
   for (const t of ctx.model.tables) {
     if (cascadeRefs(ctx, t).length === 0) continue;
     const found = ctx.db.selectValue(
-      `SELECT EXISTS (SELECT 1 FROM _sync_row_state r
-         WHERE r.schema_name = ?1 AND r.table_name = ?2 AND r.deleted = 0 AND r.row_version > ?3
-           AND NOT EXISTS (SELECT 1 FROM ${quoteIdent(t.table)} src WHERE src.${quoteIdent(t.key.name)} = ${keyValueOfKeyJson(t, 'r')})
-           AND NOT EXISTS (SELECT 1 FROM _sync_dirty_rows d WHERE d.schema_name = r.schema_name AND d.table_name = r.table_name AND d.key_json = r.key_json)
-           AND NOT EXISTS (SELECT 1 FROM _sync_outbox_rows o WHERE o.schema_name = r.schema_name AND o.table_name = r.table_name AND o.key_json = r.key_json)
-           AND NOT EXISTS (SELECT 1 FROM _sync_dropped_rows x WHERE x.schema_name = r.schema_name AND x.table_name = r.table_name AND x.key_json = r.key_json))`,
+      `SELECT EXISTS (SELECT 1 FROM _sync_row_state r ` +
+        'WHERE r.schema_name = ?1 AND r.table_name = ?2 AND r.deleted = 0 AND r.row_version > ?3 ' +
+        `AND NOT EXISTS (SELECT 1 FROM ${quoteIdent(t.table)} src WHERE src.${quoteIdent(t.key.name)} = ${keyValueOfKeyJson(t, 'r')}) ` +
+        'AND NOT EXISTS (SELECT 1 FROM _sync_dirty_rows d WHERE d.schema_name = r.schema_name AND d.table_name = r.table_name AND d.key_json = r.key_json) ' +
+        'AND NOT EXISTS (SELECT 1 FROM _sync_outbox_rows o WHERE o.schema_name = r.schema_name AND o.table_name = r.table_name AND o.key_json = r.key_json) ' +
+        'AND NOT EXISTS (SELECT 1 FROM _sync_dropped_rows x WHERE x.schema_name = r.schema_name AND x.table_name = r.table_name AND x.key_json = r.key_json))',
       [ctx.schema, t.table, since],
     );
     if (Number(found) === 1) return true;

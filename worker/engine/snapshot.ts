@@ -193,8 +193,9 @@ function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: Snapsh
     }) as unknown[][];
     // A pending upsert's payload is the live row (pending-payload.ts): read before the tables are emptied.
     const dirty = ctx.db.exec({
-      sql: `SELECT d.table_name, d.key_json, ${pendingPayloadAnyTableExpr(ctx.model, 'd')} FROM _sync_dirty_rows AS d
-            WHERE d.schema_name = ? ORDER BY d.dirty_ordinal`,
+      sql:
+        `SELECT d.table_name, d.key_json, ${pendingPayloadAnyTableExpr(ctx.model, 'd')} FROM _sync_dirty_rows AS d ` +
+        'WHERE d.schema_name = ? ORDER BY d.dirty_ordinal',
       bind: [ctx.schema],
       rowMode: 'array',
       returnValue: 'resultRows',
