@@ -7,7 +7,6 @@
  * whose key has a pending local intent (dirty or frozen) is skipped, and that intent keeps its
  * base version, so the next push meets an ordinary conflict and the configured resolver decides.
  */
-import { WireValueError } from '../../protocol/index.ts';
 import type { JsonValue, PullResponse, WirePayload } from '../../protocol/index.ts';
 import { pullRequest } from './protocol-client.ts';
 import { decodePullPageText } from './pull-page-text.ts';
@@ -15,8 +14,8 @@ import type { DecodedPullPage } from './pull-page-text.ts';
 import type { ResponseText } from './transport.ts';
 import { anyLocalIntent, deleteLocalRow, settleOrphanedIntents, upsertLocalRow } from './apply.ts';
 import { applyTransaction } from './capture.ts';
-import { checkWirePayloadShape, inboundValueError, inboundValueReader, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
-import { stagedDecodeExpr, stageWireValue } from './snapshot-stage.ts';
+import { inboundValueReader, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
+import { stagedDecodeExpr, stagePayload } from './snapshot-stage.ts';
 import { actionRefs } from './foreign-keys.ts';
 import { anyPendingDelete, settleChildrenOfLocallyDeletedParents } from './local-parent-deletes.ts';
 import {
@@ -121,21 +120,7 @@ export function validatePullPage(
       if (r.op !== 'INSERT' && r.op !== 'UPDATE' && r.op !== 'DELETE') throw badResponse(`${w}: unknown op ${JSON.stringify(r.op)}`);
       const t = tableOf(ctx, r.schema, r.table, w);
       const keyJson = wireKeyToKeyJson(t, r.key, w);
-      let staged: JsonValue[] | null = null;
-      if (r.op !== 'DELETE') {
-        const payload = r.payload;
-        checkWirePayloadShape(t, payload, w);
-        staged = new Array<JsonValue>(t.columns.length);
-        try {
-          for (let ci = 0; ci < t.columns.length; ci++) {
-            const c = t.columns[ci]!;
-            staged[ci] = stageWireValue(c, inbound(c, payload[c.wireName], payload) as JsonValue);
-          }
-        } catch (e) {
-          if (e instanceof WireValueError) throw inboundValueError(t, keyJson, e, w);
-          throw badResponse(`${w}: ${e instanceof Error ? e.message : String(e)}`);
-        }
-      }
+      const staged = r.op === 'DELETE' ? null : stagePayload(t, keyJson, r.payload, inbound, w);
       return { t, keyJson, op: r.op, version: r.row_version, payload: r.op === 'DELETE' ? null : (r.payload as WirePayload), staged };
     });
     return { seq: b.bundle_seq, rows };

@@ -110,18 +110,7 @@ export function encodeSnapshotRows(ctx: EngineContext, chunk: SnapshotChunkRespo
     const version = r.row_version;
     if (typeof version !== 'number' || !Number.isSafeInteger(version) || version <= 0)
       throw badResponse(`${where}: row_version must be positive`);
-    const payload = r.payload;
-    checkWirePayloadShape(t, payload, where);
-    const values = new Array<JsonValue>(t.columns.length);
-    try {
-      for (let ci = 0; ci < t.columns.length; ci++) {
-        const c = t.columns[ci]!;
-        values[ci] = stageValue(c, inbound(c, payload[c.wireName], payload) as JsonValue);
-      }
-    } catch (e) {
-      if (e instanceof WireValueError) throw inboundValueError(t, keyJson, e, where);
-      throw badResponse(`${where}: ${e instanceof Error ? e.message : String(e)}`);
-    }
+    const values = stagePayload(t, keyJson, r.payload, inbound, where);
     let group = byTable.get(t);
     if (!group) {
       group = { rows: [], states: [] };
@@ -140,6 +129,32 @@ export function encodeSnapshotRows(ctx: EngineContext, chunk: SnapshotChunkRespo
 
 /** A wire value as staged for its column (bundle pull stages rows the same way). */
 export const stageWireValue = stageValue;
+
+/**
+ * A server row's payload checked (exactly the table's columns, every value read by `inbound` and
+ * valid for its column) and staged in column order, for a snapshot or a pulled bundle. Throws the
+ * typed error naming the row (`where`) and, for a bad value, its key and column.
+ */
+export function stagePayload(
+  t: TableModel,
+  keyJson: string,
+  payload: unknown,
+  inbound: ReturnType<typeof inboundValueReader>,
+  where: string,
+): JsonValue[] {
+  checkWirePayloadShape(t, payload, where);
+  const values = new Array<JsonValue>(t.columns.length);
+  try {
+    for (let ci = 0; ci < t.columns.length; ci++) {
+      const c = t.columns[ci]!;
+      values[ci] = stageValue(c, inbound(c, payload[c.wireName], payload) as JsonValue);
+    }
+  } catch (e) {
+    if (e instanceof WireValueError) throw inboundValueError(t, keyJson, e, where);
+    throw badResponse(`${where}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return values;
+}
 
 /** SQL turning staged value `x` of column `c` into the value `wireToSqlite` would have bound. */
 export function stagedDecodeExpr(c: ColumnModel, x: string): string {
