@@ -55,9 +55,9 @@ export function deleteLocalRow(ctx: EngineContext, t: TableModel, keyJson: strin
 export function setRowState(ctx: EngineContext, t: TableModel, keyJson: string, version: number, deleted: boolean): void {
   runCached(
     ctx.db,
-    `INSERT INTO _sync_row_state(schema_name, table_name, key_json, row_version, deleted) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET row_version = excluded.row_version,
-       deleted = excluded.deleted, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`,
+    'INSERT INTO _sync_row_state(schema_name, table_name, key_json, row_version, deleted) VALUES (?, ?, ?, ?, ?) ' +
+      'ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET row_version = excluded.row_version, ' +
+      "deleted = excluded.deleted, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')",
     [ctx.schema, t.table, keyJson, version, deleted ? 1 : 0],
   );
 }
@@ -153,8 +153,8 @@ export function dropForeignKeyViolations(ctx: EngineContext, drop: (v: ForeignKe
 function pendingOp(ctx: EngineContext, t: TableModel, keyJson: string): WireOp | null {
   const op = selectCached(
     ctx.db,
-    `SELECT COALESCE((SELECT op FROM _sync_dirty_rows WHERE schema_name = ?1 AND table_name = ?2 AND key_json = ?3),
-                     (SELECT op FROM _sync_outbox_rows WHERE schema_name = ?1 AND table_name = ?2 AND key_json = ?3))`,
+    'SELECT COALESCE((SELECT op FROM _sync_dirty_rows WHERE schema_name = ?1 AND table_name = ?2 AND key_json = ?3), ' +
+      '(SELECT op FROM _sync_outbox_rows WHERE schema_name = ?1 AND table_name = ?2 AND key_json = ?3))',
     [ctx.schema, t.table, keyJson],
   );
   return typeof op === 'string' ? (op as WireOp) : null;
@@ -190,8 +190,9 @@ export function settleOrphanedIntents(ctx: EngineContext, checkForeignKeys: bool
   for (const t of ctx.model.tables) {
     const key = keyValueOfKeyJson(t, 'd');
     // The row's last image is in d.payload when the engine deleted it (capture.ts, trigger _akd).
-    const vanished = `d.schema_name = ? AND d.table_name = ? AND d.op <> 'DELETE'
-              AND NOT EXISTS (SELECT 1 FROM ${quoteIdent(t.table)} AS src WHERE src.${quoteIdent(t.key.name)} = ${key})`;
+    const vanished =
+      "d.schema_name = ? AND d.table_name = ? AND d.op <> 'DELETE' " +
+      `AND NOT EXISTS (SELECT 1 FROM ${quoteIdent(t.table)} AS src WHERE src.${quoteIdent(t.key.name)} = ${key})`;
     const gone = ctx.db.exec({
       sql: `SELECT d.key_json, d.op, d.payload FROM _sync_dirty_rows AS d WHERE ${vanished}`,
       bind: [ctx.schema, t.table],
@@ -212,8 +213,9 @@ export function settleOrphanedIntents(ctx: EngineContext, checkForeignKeys: bool
       const now = `(SELECT ${payloadJsonExpr('src', t)} FROM ${quoteIdent(t.table)} AS src WHERE src.${quoteIdent(t.key.name)} = ${key})`;
       // Only stored payloads can be stale: one capture left NULL reads the live row anyway.
       ctx.db.exec({
-        sql: `UPDATE _sync_dirty_rows AS d SET payload = ${now}
-              WHERE d.schema_name = ? AND d.table_name = ? AND d.payload IS NOT NULL AND ${now} IS NOT NULL AND ${now} IS NOT d.payload`,
+        sql:
+          `UPDATE _sync_dirty_rows AS d SET payload = ${now} ` +
+          `WHERE d.schema_name = ? AND d.table_name = ? AND d.payload IS NOT NULL AND ${now} IS NOT NULL AND ${now} IS NOT d.payload`,
         bind: [ctx.schema, t.table],
       });
     }

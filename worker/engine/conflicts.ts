@@ -145,10 +145,11 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
         ctx.db.exec({
           // Its place among the rows requeued with it (outbox.ts); ordinals are unique, so
           // should that place be taken, before every pending change.
-          sql: `INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN EXISTS (SELECT 1 FROM _sync_dirty_rows WHERE dirty_ordinal = ?7)
-                  THEN (SELECT MIN(dirty_ordinal) - 1 FROM _sync_dirty_rows) ELSE ?7 END)
-                ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET base_row_version = excluded.base_row_version`,
+          sql:
+            'INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal) ' +
+            'VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN EXISTS (SELECT 1 FROM _sync_dirty_rows WHERE dirty_ordinal = ?7) ' +
+            'THEN (SELECT MIN(dirty_ordinal) - 1 FROM _sync_dirty_rows) ELSE ?7 END) ' +
+            'ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET base_row_version = excluded.base_row_version',
           bind: [ctx.schema, t.table, keyJson, op, serverLive || serverDeleted ? serverVersion : 0, payload, ordinalOffset + local.ordinal],
         });
       };

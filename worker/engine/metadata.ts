@@ -194,8 +194,8 @@ const STEP_3 = [
      dirty_ordinal INTEGER PRIMARY KEY,
      UNIQUE (schema_name, table_name, key_json)
    )`,
-  `INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
-     SELECT schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal FROM temp._sync_dirty_rows_v2`,
+  'INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal) ' +
+    'SELECT schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal FROM temp._sync_dirty_rows_v2',
   `DROP TABLE temp._sync_dirty_rows_v2`,
 ];
 
@@ -290,8 +290,9 @@ export function readAttachment(db: Database): AttachmentState {
   };
 }
 
-const READ_ATTACHMENT_SQL = `SELECT current_source_id, binding_state, attached_user_id, schema_name, last_bundle_seq_seen,
-                 rebuild_required, pending_initialization_id FROM _sync_attachment_state WHERE singleton_key = 1`;
+const READ_ATTACHMENT_SQL =
+  'SELECT current_source_id, binding_state, attached_user_id, schema_name, last_bundle_seq_seen, ' +
+  'rebuild_required, pending_initialization_id FROM _sync_attachment_state WHERE singleton_key = 1';
 
 /** Binds the database to `userId`, with the seed lease of `initialize_local` (else null). */
 export function bindUser(db: Database, userId: string, initializationId: string | null): void {
@@ -304,8 +305,8 @@ export function bindUser(db: Database, userId: string, initializationId: string 
 /** Detach: anonymous again with no checkpoint and no rebuild pending (the caller wipes the data). */
 export function unbindUser(db: Database): void {
   db.exec(
-    `UPDATE _sync_attachment_state SET binding_state = 'anonymous', attached_user_id = NULL, last_bundle_seq_seen = 0,
-       rebuild_required = 0, pending_initialization_id = NULL WHERE singleton_key = 1`,
+    "UPDATE _sync_attachment_state SET binding_state = 'anonymous', attached_user_id = NULL, last_bundle_seq_seen = 0, " +
+      'rebuild_required = 0, pending_initialization_id = NULL WHERE singleton_key = 1',
   );
 }
 
@@ -362,8 +363,9 @@ export function readNextSourceBundleId(db: Database, sourceId: string, userId: s
 /** Advances next_source_bundle_id monotonically to at least `next`. */
 export function advanceNextSourceBundleId(db: Database, sourceId: string, userId: string, next: number): void {
   db.exec({
-    sql: `INSERT INTO _sync_source_state(source_id, user_id, next_source_bundle_id) VALUES (?, ?, ?)
-          ON CONFLICT(source_id, user_id) DO UPDATE SET next_source_bundle_id = MAX(next_source_bundle_id, excluded.next_source_bundle_id)`,
+    sql:
+      'INSERT INTO _sync_source_state(source_id, user_id, next_source_bundle_id) VALUES (?, ?, ?) ' +
+      'ON CONFLICT(source_id, user_id) DO UPDATE SET next_source_bundle_id = MAX(next_source_bundle_id, excluded.next_source_bundle_id)',
     bind: [sourceId, userId, next],
   });
 }
@@ -408,8 +410,9 @@ export function startRemoteReplace(db: Database, userId: string): void {
 /** The server retired our source (`reason`): rebuild from a snapshot under `replacementSourceId`. */
 export function startSourceRecovery(db: Database, targetUserId: string, reason: string, replacementSourceId: string): void {
   db.exec({
-    sql: `UPDATE _sync_operation_state SET kind = 'source_recovery', target_user_id = ?, reason = ?, replacement_source_id = ?
-          WHERE singleton_key = 1`,
+    sql:
+      "UPDATE _sync_operation_state SET kind = 'source_recovery', target_user_id = ?, reason = ?, replacement_source_id = ? " +
+      'WHERE singleton_key = 1',
     bind: [targetUserId, reason, replacementSourceId],
   });
 }
@@ -453,8 +456,8 @@ export interface OutboxHeader {
 export function readOutboxHeader(db: Database): OutboxHeader {
   const r = selectRowCached(
     db,
-    `SELECT state, source_id, user_id, source_bundle_id, canonical_request_hash, row_count, initialization_id,
-                 remote_bundle_hash, remote_bundle_seq FROM _sync_outbox_bundle WHERE singleton_key = 1`,
+    'SELECT state, source_id, user_id, source_bundle_id, canonical_request_hash, row_count, initialization_id, ' +
+      'remote_bundle_hash, remote_bundle_seq FROM _sync_outbox_bundle WHERE singleton_key = 1',
     [],
   )!;
   return {
@@ -476,9 +479,10 @@ export function prepareOutbox(
   bundle: { sourceId: string; userId: string; sourceBundleId: number; rowCount: number; initializationId: string | null },
 ): void {
   db.exec({
-    sql: `UPDATE _sync_outbox_bundle SET state = 'prepared', source_id = ?, user_id = ?, source_bundle_id = ?,
-            canonical_request_hash = '', row_count = ?, initialization_id = ?, remote_bundle_hash = '', remote_bundle_seq = 0
-          WHERE singleton_key = 1`,
+    sql:
+      "UPDATE _sync_outbox_bundle SET state = 'prepared', source_id = ?, user_id = ?, source_bundle_id = ?, " +
+      "canonical_request_hash = '', row_count = ?, initialization_id = ?, remote_bundle_hash = '', remote_bundle_seq = 0 " +
+      'WHERE singleton_key = 1',
     bind: [bundle.sourceId, bundle.userId, bundle.sourceBundleId, bundle.rowCount, bundle.initializationId],
   });
 }
@@ -500,8 +504,8 @@ export function dropOutboxSeedLease(db: Database): void {
 export function clearOutbox(db: Database): void {
   db.exec('DELETE FROM _sync_outbox_rows');
   db.exec(
-    `UPDATE _sync_outbox_bundle SET state = 'none', source_id = '', user_id = '', source_bundle_id = 0, canonical_request_hash = '',
-       row_count = 0, initialization_id = NULL, remote_bundle_hash = '', remote_bundle_seq = 0 WHERE singleton_key = 1`,
+    "UPDATE _sync_outbox_bundle SET state = 'none', source_id = '', user_id = '', source_bundle_id = 0, canonical_request_hash = '', " +
+      "row_count = 0, initialization_id = NULL, remote_bundle_hash = '', remote_bundle_seq = 0 WHERE singleton_key = 1",
   );
 }
 

@@ -263,11 +263,11 @@ export function applySkippedRowsWithoutIntent(ctx: EngineContext): void {
   if (!anySkippedRows(ctx)) return;
   const rows = selectRowsCached(
     ctx.db,
-    `SELECT s.table_name, s.key_json, s.row_version, s.staged, r.row_version FROM _sync_skipped_rows s
-     LEFT JOIN _sync_row_state r ON r.schema_name = s.schema_name AND r.table_name = s.table_name AND r.key_json = s.key_json
-     WHERE s.schema_name = ?1
-       AND NOT EXISTS (SELECT 1 FROM _sync_dirty_rows d WHERE d.schema_name = s.schema_name AND d.table_name = s.table_name AND d.key_json = s.key_json)
-       AND NOT EXISTS (SELECT 1 FROM _sync_outbox_rows o WHERE o.schema_name = s.schema_name AND o.table_name = s.table_name AND o.key_json = s.key_json)`,
+    'SELECT s.table_name, s.key_json, s.row_version, s.staged, r.row_version FROM _sync_skipped_rows s ' +
+      'LEFT JOIN _sync_row_state r ON r.schema_name = s.schema_name AND r.table_name = s.table_name AND r.key_json = s.key_json ' +
+      'WHERE s.schema_name = ?1 ' +
+      'AND NOT EXISTS (SELECT 1 FROM _sync_dirty_rows d WHERE d.schema_name = s.schema_name AND d.table_name = s.table_name AND d.key_json = s.key_json) ' +
+      'AND NOT EXISTS (SELECT 1 FROM _sync_outbox_rows o WHERE o.schema_name = s.schema_name AND o.table_name = s.table_name AND o.key_json = s.key_json)',
     [ctx.schema],
   );
   for (const [table, keyJson, version, staged, known] of rows) {

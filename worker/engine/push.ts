@@ -421,9 +421,9 @@ export function replayCommitted(
       setRowState(ctx, t, keyJson, seq, op === 'DELETE');
       runCached(
         ctx.db,
-        `UPDATE _sync_dirty_rows SET base_row_version = ?,
-           op = CASE WHEN op = 'DELETE' THEN 'DELETE' WHEN ? THEN 'UPDATE' ELSE 'INSERT' END
-         WHERE schema_name = ? AND table_name = ? AND key_json = ?`,
+        'UPDATE _sync_dirty_rows SET base_row_version = ?, ' +
+          "op = CASE WHEN op = 'DELETE' THEN 'DELETE' WHEN ? THEN 'UPDATE' ELSE 'INSERT' END " +
+          'WHERE schema_name = ? AND table_name = ? AND key_json = ?',
         [seq, op === 'DELETE' ? 0 : 1, ctx.schema, t.table, keyJson],
       );
     };
@@ -477,11 +477,11 @@ export function replayCommitted(
       // Usually every pushed row is unchanged and the exclusion list is empty.
       runCached(
         ctx.db,
-        `INSERT INTO _sync_row_state(schema_name, table_name, key_json, row_version, deleted)
-         SELECT o.schema_name, o.table_name, o.key_json, ?1, o.op = 'DELETE' FROM _sync_outbox_rows o
-         WHERE o.row_ordinal NOT IN (SELECT value FROM json_each(?2))
-         ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET row_version = excluded.row_version,
-           deleted = excluded.deleted, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`,
+        'INSERT INTO _sync_row_state(schema_name, table_name, key_json, row_version, deleted) ' +
+          "SELECT o.schema_name, o.table_name, o.key_json, ?1, o.op = 'DELETE' FROM _sync_outbox_rows o " +
+          'WHERE o.row_ordinal NOT IN (SELECT value FROM json_each(?2)) ' +
+          'ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET row_version = excluded.row_version, ' +
+          "deleted = excluded.deleted, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')",
         [seq, JSON.stringify(others)],
       );
     }

@@ -86,9 +86,9 @@ export function noteFailure(ctx: EngineContext, step: 'push' | 'pull', e: SyncEr
   const cause = `${e.code}\u0000${e.status ?? ''}`;
   // SET expressions read the stored row: the count grows only while step and cause repeat.
   const failures = ctx.db.selectValue(
-    `INSERT INTO _sync_failure_streak(singleton_key, step, cause, failures) VALUES (1, ?1, ?2, 1)
-     ON CONFLICT(singleton_key) DO UPDATE SET failures = CASE WHEN step = ?1 AND cause = ?2 THEN failures + 1 ELSE 1 END, step = ?1, cause = ?2
-     RETURNING failures`,
+    'INSERT INTO _sync_failure_streak(singleton_key, step, cause, failures) VALUES (1, ?1, ?2, 1) ' +
+      'ON CONFLICT(singleton_key) DO UPDATE SET failures = CASE WHEN step = ?1 AND cause = ?2 THEN failures + 1 ELSE 1 END, step = ?1, cause = ?2 ' +
+      'RETURNING failures',
     [step, cause],
   );
   return Number(failures);
@@ -113,9 +113,10 @@ export function restoreHeldChanges(ctx: EngineContext): void {
     const held = Number(ctx.db.selectValue('SELECT COUNT(*) FROM _sync_held_changes'));
     if (held === 0) return;
     ctx.db.exec({
-      sql: `INSERT OR IGNORE INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
-            SELECT schema_name, table_name, key_json, op, base_row_version, payload, ? + row_number() OVER (ORDER BY dirty_ordinal, rowid)
-            FROM _sync_held_changes`,
+      sql:
+        'INSERT OR IGNORE INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal) ' +
+        'SELECT schema_name, table_name, key_json, op, base_row_version, payload, ? + row_number() OVER (ORDER BY dirty_ordinal, rowid) ' +
+        'FROM _sync_held_changes',
       bind: [ordinalOffsetBeforePending(ctx.db, held)],
     });
     ctx.db.exec('DELETE FROM _sync_held_changes');
@@ -137,8 +138,9 @@ interface Held {
 function heldRows(ctx: EngineContext): Held[] {
   return (
     ctx.db.exec({
-      sql: `SELECT h.table_name, h.key_json, h.op, ${pendingPayloadAnyTableExpr(ctx.model, 'h')}, h.dirty_ordinal
-            FROM _sync_held_changes AS h WHERE h.schema_name = ? ORDER BY h.dirty_ordinal`,
+      sql:
+        `SELECT h.table_name, h.key_json, h.op, ${pendingPayloadAnyTableExpr(ctx.model, 'h')}, h.dirty_ordinal ` +
+        'FROM _sync_held_changes AS h WHERE h.schema_name = ? ORDER BY h.dirty_ordinal',
       bind: [ctx.schema],
       rowMode: 'array',
       returnValue: 'resultRows',
@@ -168,9 +170,10 @@ function release(ctx: EngineContext, rows: Held[]): void {
     const offset = ordinalOffsetBeforePending(ctx.db, rows.length);
     for (const [i, r] of rows.entries()) {
       ctx.db.exec({
-        sql: `INSERT OR IGNORE INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
-              SELECT schema_name, table_name, key_json, op, base_row_version, payload, ? FROM _sync_held_changes
-              WHERE schema_name = ? AND table_name = ? AND key_json = ?`,
+        sql:
+          'INSERT OR IGNORE INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal) ' +
+          'SELECT schema_name, table_name, key_json, op, base_row_version, payload, ? FROM _sync_held_changes ' +
+          'WHERE schema_name = ? AND table_name = ? AND key_json = ?',
         bind: [offset + i + 1, ctx.schema, r.table, r.keyJson],
       });
       ctx.db.exec({
@@ -191,9 +194,11 @@ export function holdPendingChanges(ctx: EngineContext): void {
 function holdAll(ctx: EngineContext): void {
   applyTransaction(ctx.db, () => {
     // Held with their payloads: the rebuild that may follow replaces the live rows they stand for.
-    ctx.db.exec(`INSERT OR REPLACE INTO _sync_held_changes(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
-                 SELECT d.schema_name, d.table_name, d.key_json, d.op, d.base_row_version, ${pendingPayloadAnyTableExpr(ctx.model, 'd')},
-                   d.dirty_ordinal FROM _sync_dirty_rows AS d`);
+    ctx.db.exec(
+      'INSERT OR REPLACE INTO _sync_held_changes(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal) ' +
+        `SELECT d.schema_name, d.table_name, d.key_json, d.op, d.base_row_version, ${pendingPayloadAnyTableExpr(ctx.model, 'd')}, ` +
+        'd.dirty_ordinal FROM _sync_dirty_rows AS d',
+    );
     ctx.db.exec('DELETE FROM _sync_dirty_rows');
   });
 }
@@ -203,10 +208,11 @@ function rehold(ctx: EngineContext, rows: Held[]): void {
   applyTransaction(ctx.db, () => {
     for (const r of rows) {
       ctx.db.exec({
-        sql: `INSERT OR REPLACE INTO _sync_held_changes(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal)
-              SELECT d.schema_name, d.table_name, d.key_json, d.op, d.base_row_version, ${pendingPayloadAnyTableExpr(ctx.model, 'd')},
-                d.dirty_ordinal FROM _sync_dirty_rows AS d
-              WHERE ${stillHeldChange(ctx, r)}`,
+        sql:
+          'INSERT OR REPLACE INTO _sync_held_changes(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal) ' +
+          `SELECT d.schema_name, d.table_name, d.key_json, d.op, d.base_row_version, ${pendingPayloadAnyTableExpr(ctx.model, 'd')}, ` +
+          'd.dirty_ordinal FROM _sync_dirty_rows AS d ' +
+          `WHERE ${stillHeldChange(ctx, r)}`,
         bind: [ctx.schema, r.table, r.keyJson, r.op, r.payload],
       });
       ctx.db.exec({
