@@ -6,18 +6,7 @@
 import { expect, test } from '@playwright/test';
 import type { Page } from '@playwright/test';
 import { openDb, openTab, reloadTab } from './page-helpers.ts';
-
-/** mulberry32: a small seeded PRNG so a run can be replayed exactly. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../test/harness/seeded-random.ts';
 
 test('randomized open/reload/close of up to 5 tabs keeps every acknowledged write exactly once', async ({ context }) => {
   test.setTimeout(120_000);

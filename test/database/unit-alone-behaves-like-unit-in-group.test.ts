@@ -11,18 +11,7 @@ import { expect, it } from 'vitest';
 import type { LocalDatabase } from '../../worker/database/local-database.ts';
 import type { SqlStatement } from '../../worker/database/types.ts';
 import { openMemory } from './open-memory.ts';
-
-/** Small deterministic PRNG (mulberry32), so a failure reproduces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../harness/seeded-random.ts';
 
 function randomStatement(rnd: () => number): SqlStatement {
   const p = `p${Math.floor(rnd() * 6)}`;
@@ -58,7 +47,7 @@ function dump(db: LocalDatabase): unknown {
 it('a unit alone in its group gives the same outcome and data as the same unit inside a group', async () => {
   const seed = Number(process.env.TEST_SEED ?? Math.floor(Math.random() * 1e9));
   console.log(`unit-alone-behaves-like-unit-in-group seed=${seed}`);
-  const rnd = prng(seed);
+  const rnd = seededRandom(seed);
   const alone = await openMemory();
   const grouped = await openMemory();
   // A read-only companion: it makes the group bigger without touching sqlite3_changes(), which a

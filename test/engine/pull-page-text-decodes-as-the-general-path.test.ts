@@ -16,6 +16,7 @@ import type { DecodedRow } from '../../worker/engine/pull.ts';
 import { decodePullPageText } from '../../worker/engine/pull-page-text.ts';
 import type { PullResponse } from '../../protocol/index.ts';
 import { attachStartedEmpty, openEngine } from './support/engine.ts';
+import { seededRandom } from '../harness/seeded-random.ts';
 
 const SCHEMA = `
 CREATE TABLE parents (id BLOB PRIMARY KEY NOT NULL, tag TEXT, n INTEGER, f REAL, d TEXT, at TEXT);
@@ -24,18 +25,6 @@ const TABLES: SyncedTable[] = [
   { table: 'parents', syncKey: 'id', columns: { d: 'decimal', at: 'timestamp' } },
   { table: 'kids', syncKey: 'id', columns: { ok: 'boolean', j: 'json' } },
 ];
-
-/** Small deterministic PRNG (mulberry32), so a failure reproduces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const uuid = (n: number): string => `0b0e0000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 
@@ -133,7 +122,7 @@ it('takes only what the general path accepts, and decodes it alike', async () =>
   const s = await openEngine(SCHEMA, TABLES);
   await attachStartedEmpty(s);
   const ctx = ctxOf(s.engine);
-  const rnd = prng(20261206);
+  const rnd = seededRandom(20261206);
   let taken = 0;
   let mutatedTaken = 0;
   for (let n = 0; n < 300; n++) {

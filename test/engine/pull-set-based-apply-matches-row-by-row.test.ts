@@ -20,6 +20,7 @@ import { applyPulledBundleRowByRow } from './support/row-by-row-apply.ts';
 import { attachStartedEmpty, openEngine } from './support/engine.ts';
 import type { EngineSetup } from './support/engine.ts';
 import { rows, scalar } from './support/sqlite.ts';
+import { seededRandom } from '../harness/seeded-random.ts';
 
 const SCHEMA = `
 CREATE TABLE parents (id BLOB PRIMARY KEY NOT NULL, tag TEXT UNIQUE, n INTEGER, f REAL);
@@ -36,18 +37,6 @@ const TABLES = [
 const uuid = (n: number) => `0b0e0000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 const PARENTS = 12;
 const KIDS = 40;
-
-/** Small deterministic PRNG (mulberry32), so a failure reproduces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function ctxOf(engine: SyncEngine): EngineContext {
   return (engine as unknown as { ctx: EngineContext }).ctx;
@@ -142,7 +131,7 @@ it('gives the row-by-row result on a seeded mix of bundles, local intents and fa
   const b = await openEngine(SCHEMA, TABLES);
   await attachStartedEmpty(a);
   await attachStartedEmpty(b);
-  const rnd = prng(20261125);
+  const rnd = seededRandom(20261125);
   let v = 10;
   const version = () => (v += 1);
   let seq = 0;
@@ -151,8 +140,8 @@ it('gives the row-by-row result on a seeded mix of bundles, local intents and fa
     // The same random draws drive both devices: local writes first (only on some bundles).
     if (i % 5 === 3) {
       const seed = Math.floor(rnd() * 1e9);
-      const ra = prng(seed);
-      const rb = prng(seed);
+      const ra = seededRandom(seed);
+      const rb = seededRandom(seed);
       for (let w = 0; w < 3; w++) {
         localWrite(a, ra);
         localWrite(b, rb);

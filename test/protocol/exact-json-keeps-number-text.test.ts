@@ -5,17 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ExactJsonNumber, parseJsonExact } from '../../protocol/index.ts';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../harness/seeded-random.ts';
 
 /** Replaces ExactJsonNumber by the double JSON.parse would give, for comparison. */
 function asDoubles(v: unknown): unknown {
@@ -65,7 +55,7 @@ describe('parseJsonExact', () => {
   it('equals JSON.parse on random documents (numbers compared as doubles)', () => {
     const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
     console.log(`exact-json randomized seed=${seed}`);
-    const r = rng(seed);
+    const r = seededRandom(seed);
     const num = (): string => {
       const digits = 1 + Math.floor(r() * 22);
       let s = String(1 + Math.floor(r() * 9));

@@ -7,17 +7,7 @@ import { utf8ByteLength } from '../../protocol/canonical-json.ts';
 import { bundleHashMaterial } from '../../protocol/hashes.ts';
 import type { BundleRow, JsonValue } from '../../protocol/wire.ts';
 import { hashBundleRows } from '../../server/runtime/bundle-hash.ts';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../harness/seeded-random.ts';
 
 const STRINGS = [
   '',
@@ -40,7 +30,7 @@ const STRINGS = [
 it('matches bundleHashMaterial on randomized bundles', () => {
   const seed = Number(process.env.OVERSQLITE_SEED ?? Date.now() % 1_000_000);
   console.log(`[bundle-hash-equivalence] seed=${seed}`);
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
   const value = (depth: number): JsonValue => {
     const k = r();
