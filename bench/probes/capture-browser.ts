@@ -14,25 +14,17 @@
  * Prints, per variant and metric, the median over repeats of plain time / synced time (the
  * bench's ratio: 1 = capture is free) and the median synced time.
  */
-import { readFileSync } from 'node:fs';
 import { BenchBrowser } from '../lib/browser.ts';
+import { captureVariants } from '../lib/capture-variants.ts';
+import type { CaptureVariant } from '../lib/capture-variants.ts';
 import { median } from '../lib/stats.ts';
 import type { WriteCostSample } from '../app/bench-worker.ts';
 
 const repeats = Number(process.argv[2] ?? 10);
 const bulk = Number(process.argv[3] ?? 10_000);
 const single = Number(process.argv[4] ?? 1_000);
-const variants = [
-  { name: 'shipped', sql: undefined as string | undefined },
-  ...(process.env.VARIANTS ?? '')
-    .split(',')
-    .filter(Boolean)
-    // As in capture-cost.ts: the variant replaces the engine's capture triggers of `items`.
-    .map((v) => ({
-      name: v,
-      sql: `${['ai', 'au', 'auk', 'ad'].map((s) => `DROP TRIGGER IF EXISTS trg_items_${s};`).join('\n')}\n${readFileSync(v, 'utf8')}`,
-    })),
-];
+// As in capture-cost.ts: each variant replaces the engine's capture triggers of `items`.
+const variants: CaptureVariant[] = [{ name: 'shipped', sql: undefined }, ...captureVariants(process.env.VARIANTS ?? '')];
 const keys = ['insertBulkMs', 'updateBulkMs', 'insertSingleMs', 'updateSingleMs'] as const;
 
 const browser = await BenchBrowser.start();

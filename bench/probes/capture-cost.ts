@@ -10,10 +10,10 @@
  * NO_CHECK=1 skips the check that every write was captured (for variants that capture less).
  */
 import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
-import { readFileSync } from 'node:fs';
 import { SyncEngine } from '../../worker/engine/index.ts';
 import { TableAccessMonitor } from '../../worker/database/table-access.ts';
-import { median } from '../lib/stats.ts';
+import { captureVariants, compareRotated, probeClock } from '../lib/capture-variants.ts';
+import type { CaptureSample, CaptureVariant } from '../lib/capture-variants.ts';
 import { itemBody, itemKey, itemsSchema, itemsSyncTables, remoteSchema } from '../app/schema.ts';
 
 const rows = Number(process.argv[2] ?? 10_000);
@@ -21,11 +21,10 @@ const repeats = Number(process.argv[3] ?? 5);
 const sqlite3 = await sqlite3InitModule();
 // VARIANTS=a.sql,b.sql: trigger SQL replacing the engine's (``current`` = the engine's own), all
 // run interleaved with the plain table in every repeat.
-const variants = (process.env.VARIANTS ?? 'current')
-  .split(',')
-  .map((v) => ({ name: v, sql: v === 'current' ? undefined : readFileSync(v, 'utf8') }));
+const variants = captureVariants(process.env.VARIANTS ?? 'current');
 
-async function once(synced: boolean, variant?: string): Promise<{ insert: number; update: number }> {
+async function once(variant: CaptureVariant | null): Promise<CaptureSample> {
+  const synced = variant !== null;
   const db = new sqlite3.oo1.DB(':memory:', 'c');
   for (const m of itemsSchema.migrations) db.exec(m);
   // MONITOR=1: with the hooks LocalDatabase installs on every connection (live-query change tracking).
@@ -40,15 +39,12 @@ async function once(synced: boolean, variant?: string): Promise<{ insert: number
         getToken: async () => 'x',
       })
     : undefined;
-  if (synced && variant !== undefined) {
-    for (const n of ['ai', 'au', 'auk', 'ad']) db.exec(`DROP TRIGGER IF EXISTS trg_items_${n}`);
-    db.exec(variant);
-  }
+  if (variant?.sql !== undefined) db.exec(variant.sql);
   try {
     const ins = db.prepare('INSERT INTO items (id, n, body) VALUES (?, ?, ?)');
     const upd = db.prepare('UPDATE items SET n = n + 1, body = ? WHERE id = ?');
     // CPU=1: process CPU time instead of wall time (the least load-sensitive number on a shared machine).
-    const clock = process.env.CPU ? () => process.cpuUsage().user / 1000 : () => performance.now();
+    const clock = probeClock();
     let t = clock();
     db.exec('BEGIN');
     for (let i = 0; i < rows; i++) ins.bind([itemKey('b', i), i, itemBody(i)]).stepReset();
@@ -72,17 +68,4 @@ async function once(synced: boolean, variant?: string): Promise<{ insert: number
   }
 }
 
-type Sample = { insert: number; update: number };
-const plain: Sample[] = [];
-const synced: Sample[][] = variants.map(() => []);
-for (let r = 0; r < repeats; r++) {
-  const order = [-1, ...variants.map((_, i) => i)];
-  if (r % 2) order.reverse();
-  for (const i of order) (i < 0 ? plain : synced[i]!).push(await once(i >= 0, variants[i]?.sql));
-}
-const m = (xs: Sample[], k: 'insert' | 'update') => median(xs.map((x) => x[k]));
-for (const k of ['insert', 'update'] as const) {
-  console.log(
-    `${k}: plain ${m(plain, k).toFixed(1)} ms; ${variants.map((v, i) => `${v.name} ${m(synced[i]!, k).toFixed(1)} ms (${(m(synced[i]!, k) / m(plain, k)).toFixed(2)}x)`).join('; ')}`,
-  );
-}
+await compareRotated(variants, repeats, once);

@@ -10,19 +10,17 @@
  *
  * CPU=1 reports process CPU time instead of wall time (the least load-sensitive number).
  */
-import { readFileSync } from 'node:fs';
 import { LocalDatabase } from '../../worker/database/local-database.ts';
 import type { SqlStatement } from '../../worker/database/types.ts';
 import { SyncEngine } from '../../worker/engine/index.ts';
-import { median } from '../lib/stats.ts';
+import { captureVariants, compareRotated, probeClock } from '../lib/capture-variants.ts';
+import type { CaptureSample, CaptureVariant } from '../lib/capture-variants.ts';
 import { itemBody, itemKey, itemsSchema, itemsSyncTables, remoteSchema } from '../app/schema.ts';
 
 const rows = Number(process.argv[2] ?? 10_000);
 const repeats = Number(process.argv[3] ?? 5);
-const variants = (process.env.VARIANTS ?? 'current')
-  .split(',')
-  .map((v) => ({ name: v, sql: v === 'current' ? undefined : readFileSync(v, 'utf8') }));
-const clock = process.env.CPU ? () => process.cpuUsage().user / 1000 : () => performance.now();
+const variants = captureVariants(process.env.VARIANTS ?? 'current');
+const clock = probeClock();
 
 async function write(db: LocalDatabase, statements: SqlStatement[]): Promise<void> {
   const outcome = await db.write({ statements });
@@ -30,7 +28,8 @@ async function write(db: LocalDatabase, statements: SqlStatement[]): Promise<voi
 }
 
 let n = 0;
-async function once(synced: boolean, variant?: string): Promise<{ insert: number; update: number }> {
+async function once(variant: CaptureVariant | null): Promise<CaptureSample> {
+  const synced = variant !== null;
   const db = await LocalDatabase.open({ name: `cf-${n++}`, schema: itemsSchema, storage: 'memory' });
   const engine = synced
     ? await SyncEngine.open({
@@ -43,10 +42,7 @@ async function once(synced: boolean, variant?: string): Promise<{ insert: number
         autoSync: false,
       })
     : undefined;
-  if (synced && variant !== undefined) {
-    for (const s of ['ai', 'au', 'auk', 'ad']) db.connection.exec(`DROP TRIGGER IF EXISTS trg_items_${s}`);
-    db.connection.exec(variant);
-  }
+  if (variant?.sql !== undefined) db.connection.exec(variant.sql);
   try {
     const ins = Array.from({ length: rows }, (_, i) => ({
       sql: 'INSERT INTO items (id, n, body) VALUES (?, ?, ?)',
@@ -68,17 +64,4 @@ async function once(synced: boolean, variant?: string): Promise<{ insert: number
   }
 }
 
-type Sample = { insert: number; update: number };
-const plain: Sample[] = [];
-const synced: Sample[][] = variants.map(() => []);
-for (let r = 0; r < repeats; r++) {
-  const order = [-1, ...variants.map((_, i) => i)];
-  if (r % 2) order.reverse();
-  for (const i of order) (i < 0 ? plain : synced[i]!).push(await once(i >= 0, variants[i]?.sql));
-}
-const m = (xs: Sample[], k: 'insert' | 'update') => median(xs.map((x) => x[k]));
-for (const k of ['insert', 'update'] as const) {
-  console.log(
-    `${k}: plain ${m(plain, k).toFixed(1)} ms; ${variants.map((v, i) => `${v.name} ${m(synced[i]!, k).toFixed(1)} ms (${(m(synced[i]!, k) / m(plain, k)).toFixed(2)}x)`).join('; ')}`,
-  );
-}
+await compareRotated(variants, repeats, once);
