@@ -5,6 +5,7 @@
  *
  * Clients mirror it locally: every table has the same columns minus `_sync_scope_id`.
  */
+import type { PushRow } from '../../protocol/wire.ts';
 import type { RegisteredTable } from '../../server/runtime/options.ts';
 
 /** PostgreSQL DDL of the sample schema (schema `business`). */
@@ -60,3 +61,15 @@ export const SAMPLE_TABLES: RegisteredTable[] = [
   { schema: 'business', table: 'tasks', syncKey: 'id' },
   { schema: 'business', table: 'tags', syncKey: 'name' },
 ];
+
+/** A push row inserting the `business.users` row `id` named `name` (no email, a fixed created_at). */
+export function sampleUserInsert(id: string, name: string): PushRow {
+  return {
+    schema: 'business',
+    table: 'users',
+    key: { id },
+    op: 'INSERT',
+    base_row_version: 0,
+    payload: { id, name, email: null, created_at: '2026-03-24T18:42:11Z' },
+  };
+}

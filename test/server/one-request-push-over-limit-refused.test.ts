@@ -8,21 +8,12 @@ import type { PushRow } from '../../protocol/wire.ts';
 import { startSyncServer } from '../harness/sync-server.ts';
 import type { StartedSyncServer } from '../harness/sync-server.ts';
 import { RawSyncClient } from '../harness/sync-client.ts';
+import { sampleUserInsert } from '../harness/sample-schema.ts';
 
 let h: StartedSyncServer;
 let dev: RawSyncClient;
 const HASH = 'f'.repeat(64);
-const userRow = (n: number): PushRow => {
-  const id = `11111111-1111-4111-8111-${String(n).padStart(12, '0')}`;
-  return {
-    schema: 'business',
-    table: 'users',
-    key: { id },
-    op: 'INSERT',
-    base_row_version: 0,
-    payload: { id, name: `u${n}`, email: null, created_at: '2026-03-24T18:42:11Z' },
-  };
-};
+const userRow = (n: number): PushRow => sampleUserInsert(`11111111-1111-4111-8111-${String(n).padStart(12, '0')}`, `u${n}`);
 
 beforeAll(async () => {
   h = await startSyncServer({ purpose: 'one_request_limits', limits: { maxRowsPerPushChunk: 3, defaultRowsPerPushChunk: 3 } });

@@ -4,10 +4,10 @@
 // source_bundle_id) is unique, so the old session must be gone first. The bundle commits once
 // and no session is left behind; the old session's commit answers 404.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { PushRow } from '../../protocol/wire.ts';
 import { startSyncServer } from '../harness/sync-server.ts';
 import type { StartedSyncServer } from '../harness/sync-server.ts';
 import { RawSyncClient } from '../harness/sync-client.ts';
+import { sampleUserInsert } from '../harness/sample-schema.ts';
 
 let h: StartedSyncServer;
 const HASH = 'd'.repeat(64);
@@ -19,21 +19,13 @@ afterAll(async () => {
   await h?.close();
 });
 
-function user(id: string, name: string): PushRow {
-  return {
-    schema: 'business',
-    table: 'users',
-    key: { id },
-    op: 'INSERT',
-    base_row_version: 0,
-    payload: { id, name, email: null, created_at: '2026-03-24T18:42:11Z' },
-  };
-}
-
 it('replaces a staging session of the same bundle and commits it once', async () => {
   const dev = new RawSyncClient(h.baseUrl, h.tokenFor('alice'), 'device-a');
   expect((await dev.connect(false)).body).toEqual({ resolution: 'initialize_empty' });
-  const rows = [user('31111111-1111-4111-8111-111111111111', 'Ada'), user('32222222-2222-4222-8222-222222222222', 'Bo')];
+  const rows = [
+    sampleUserInsert('31111111-1111-4111-8111-111111111111', 'Ada'),
+    sampleUserInsert('32222222-2222-4222-8222-222222222222', 'Bo'),
+  ];
 
   const staging = await dev.createPush(1, rows.length, { canonical_request_hash: HASH });
   expect(staging.body.status).toBe('staging');
