@@ -172,10 +172,6 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
   const L = ctx.limits;
 
   /**
-   * `answeredAs`: the route whose failure answer (code, message) an unexpected error gets; a
-   * one-request push fails as the commit endpoint does.
-   */
-  /**
    * A bundle this process just committed goes to this process's watch streams at once, before
    * the answer to its pusher: the commit's NOTIFY takes a round trip through PostgreSQL's LISTEN
    * connection and is handled after the answer is written (1–3 ms on the live path). Every other
@@ -189,6 +185,10 @@ export function createSyncHandler(d: SyncHandlerDeps): (request: Request, auth: 
     return meta;
   }
 
+  /**
+   * `answeredAs`: the route whose failure answer (code, message) an unexpected error gets; a
+   * one-request push fails as the commit endpoint does.
+   */
   async function route(
     name: RouteName,
     match: RegExpMatchArray,

@@ -152,12 +152,12 @@ async function readForCreate(
 /**
  * Deletes push sessions chosen by `selectIds` (an SQL query returning push_id) with their staged
  * rows and segments, in one statement (the child tables carry no FK: per-row RI checks on every
- * staged row would cost more than this explicit cleanup). `leadingCte` (`name AS (statement)`)
- * runs in the same statement; `select` reads `gone` (push_id, planned_row_count, open) and
- * defaults to the count deleted.
+ * staged row would cost more than this explicit cleanup). `ctes` (`name AS (statement), …`) run
+ * in the same statement after the deletion's; `select` reads `gone` (push_id, planned_row_count,
+ * open) and defaults to the count deleted.
  */
-function deleteSessionsSql(selectIds: string, options: { select?: string } = {}): string {
-  return `WITH ${deleteSessionsCtes(selectIds)}
+function deleteSessionsSql(selectIds: string, options: { ctes?: string; select?: string } = {}): string {
+  return `WITH ${deleteSessionsCtes(selectIds)}${options.ctes ? `, ${options.ctes}` : ''}
   ${options.select ?? 'SELECT count(*)::int AS n FROM gone'}`;
 }
 
@@ -167,6 +167,35 @@ function deleteSessionsCtes(selectIds: string): string {
       RETURNING push_id, planned_row_count, expires_at > now() AS open),
     rows_gone AS (DELETE FROM sync.push_session_rows WHERE push_id IN (SELECT push_id FROM gone)),
     segments_gone AS (DELETE FROM sync.push_session_segments WHERE push_id IN (SELECT push_id FROM gone))`;
+}
+
+/**
+ * CTEs `staged` and `added`: a push's rows (the JSON array `rowsParam`, see {@link stagedRowsJson};
+ * row ordinals from `firstOrdinal`) and its new segments (`segmentsParam`, {@link segmentsJson})
+ * written under the session `pushId`. The rows travel as one JSON document, which PostgreSQL
+ * parses once (cheaper than array literals).
+ */
+function stageRowsCtes(pushId: string, firstOrdinal: string, rowsParam: string, segmentsParam: string): string {
+  return `staged AS (
+       INSERT INTO sync.push_session_rows (push_id, row_ordinal, table_id, key_text, op_code, base_bundle_seq, payload)
+       SELECT ${pushId}, ${firstOrdinal} + e.ord - 1, (e.v->>0)::int, e.v->>1, (e.v->>2)::smallint, (e.v->>3)::bigint, nullif(e.v->4, 'null'::jsonb)
+         FROM jsonb_array_elements(${rowsParam}::jsonb) WITH ORDINALITY AS e(v, ord)
+     ), added AS (
+       INSERT INTO sync.push_session_segments (push_id, start_ordinal, end_ordinal, table_id, op_code, columns)
+       SELECT ${pushId}, (g.v->>0)::bigint, (g.v->>1)::bigint, (g.v->>2)::int, (g.v->>3)::smallint,
+              ARRAY(SELECT jsonb_array_elements_text(g.v->4))
+         FROM jsonb_array_elements(${segmentsParam}::jsonb) AS g(v)
+     )`;
+}
+
+/** {@link stageRowsCtes}'s rows parameter. */
+function stagedRowsJson(rows: readonly ValidatedPushRow[]): string {
+  return JSON.stringify(rows.map((r) => [r.table.tableId, r.keyText, r.op, r.baseRowVersion, r.payload]));
+}
+
+/** {@link stageRowsCtes}'s segments parameter. */
+function segmentsJson(segments: readonly Segment[]): string {
+  return JSON.stringify(segments.map((g) => [g.start, g.end, g.tableId, g.op, g.columns]));
 }
 
 /**
@@ -485,29 +514,19 @@ async function uploadPushChunkIn(
   }
   const rows = input.rows;
   const { continued, segments } = chunkSegments(s, input.startRowOrdinal, rows);
-  // Rows, segments and the session cursor in one statement; the rows travel as one JSON
-  // document, which PostgreSQL parses once (cheaper than array literals).
+  // Rows, segments and the session cursor in one statement.
   await tx.query(
-    `WITH staged AS (
-       INSERT INTO sync.push_session_rows (push_id, row_ordinal, table_id, key_text, op_code, base_bundle_seq, payload)
-       SELECT $1::uuid, $2::bigint + e.ord - 1, (e.v->>0)::int, e.v->>1, (e.v->>2)::smallint, (e.v->>3)::bigint, nullif(e.v->4, 'null'::jsonb)
-         FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(v, ord)
-     ), extended AS (
+    `WITH ${stageRowsCtes('$1::uuid', '$2::bigint', '$3', '$6')}, extended AS (
        UPDATE sync.push_session_segments SET end_ordinal = $5 WHERE push_id = $1::uuid AND start_ordinal = $4::bigint
-     ), added AS (
-       INSERT INTO sync.push_session_segments (push_id, start_ordinal, end_ordinal, table_id, op_code, columns)
-       SELECT $1::uuid, (g.v->>0)::bigint, (g.v->>1)::bigint, (g.v->>2)::int, (g.v->>3)::smallint,
-              ARRAY(SELECT jsonb_array_elements_text(g.v->4))
-         FROM jsonb_array_elements($6::jsonb) AS g(v)
      )
      UPDATE sync.push_sessions SET next_expected_row_ordinal = $7, expires_at = now() + make_interval(secs => $8) WHERE push_id = $1::uuid`,
     [
       s.push_id,
       input.startRowOrdinal,
-      JSON.stringify(rows.map((r) => [r.table.tableId, r.keyText, r.op, r.baseRowVersion, r.payload])),
+      stagedRowsJson(rows),
       continued?.start ?? null,
       continued?.end ?? null,
-      JSON.stringify(segments.map((g) => [g.start, g.end, g.tableId, g.op, g.columns])),
+      segmentsJson(segments),
       end,
       ctx.limits.pushSessionTtlSeconds,
     ],
@@ -799,23 +818,15 @@ export async function pushWholeBundleIn(
   const counted = pushSessionsCounted(ctx.limits);
   const stage = () =>
     tx.query<OpenPushSessions>(
-      `WITH ${deleteSessionsCtes(`SELECT push_id FROM sync.push_sessions WHERE user_pk = $1 AND source_id = $2 AND source_bundle_id = $3`)},
-       created AS (
+      deleteSessionsSql(`SELECT push_id FROM sync.push_sessions WHERE user_pk = $1 AND source_id = $2 AND source_bundle_id = $3`, {
+        ctes: `created AS (
          -- After the replaced session's deletion (reading gone runs it): the tuple is unique.
          INSERT INTO sync.push_sessions (push_id, user_pk, source_id, source_bundle_id, planned_row_count, next_expected_row_ordinal,
                                          initialization_id, canonical_request_hash, expires_at, wire_dialect)
          SELECT $4::uuid, $1, $2, $3, $5, $5, $6::uuid, $7, now() + make_interval(secs => $8), $9 FROM (SELECT count(*) FROM gone) replaced
-       ), staged AS (
-         INSERT INTO sync.push_session_rows (push_id, row_ordinal, table_id, key_text, op_code, base_bundle_seq, payload)
-         SELECT $4::uuid, e.ord - 1, (e.v->>0)::int, e.v->>1, (e.v->>2)::smallint, (e.v->>3)::bigint, nullif(e.v->4, 'null'::jsonb)
-           FROM jsonb_array_elements($10::jsonb) WITH ORDINALITY AS e(v, ord)
-       ), added AS (
-         INSERT INTO sync.push_session_segments (push_id, start_ordinal, end_ordinal, table_id, op_code, columns)
-         SELECT $4::uuid, (g.v->>0)::bigint, (g.v->>1)::bigint, (g.v->>2)::int, (g.v->>3)::smallint,
-                ARRAY(SELECT jsonb_array_elements_text(g.v->4))
-           FROM jsonb_array_elements($11::jsonb) AS g(v)
-       )
-       ${counted ? OPEN_PUSH_SESSIONS_SQL : 'SELECT count(*)::int AS n FROM gone'}`,
+       ), ${stageRowsCtes('$4::uuid', '0', '$10', '$11')}`,
+        select: counted ? OPEN_PUSH_SESSIONS_SQL : undefined,
+      }),
       [
         scope.userPk,
         sourceId,
@@ -826,8 +837,8 @@ export async function pushWholeBundleIn(
         create.canonicalRequestHash,
         ctx.limits.pushSessionTtlSeconds,
         dialect,
-        JSON.stringify(rows.map((r) => [r.table.tableId, r.keyText, r.op, r.baseRowVersion, r.payload])),
-        JSON.stringify(segments.map((g) => [g.start, g.end, g.tableId, g.op, g.columns])),
+        stagedRowsJson(rows),
+        segmentsJson(segments),
       ],
     );
   const staged = await stage();
