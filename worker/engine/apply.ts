@@ -7,7 +7,8 @@ import type { SqliteValue, WireOp, WirePayload } from '../../protocol/index.ts';
 import { keyJsonToSqlite, wirePayloadToSqlite } from './codec.ts';
 import type { EngineContext } from './context.ts';
 import type { TableModel } from './table-config.ts';
-import { keyJsonExpr, keyValueOfKeyJson, payloadJsonExpr } from './capture.ts';
+import { keyJsonExpr } from './capture.ts';
+import { livePayloadExpr, liveRowAbsentExpr } from './pending-payload.ts';
 import { appRowByRowid, appRowFromLocalPayload, lostRow } from './lost-rows.ts';
 import type { RowLostDetail } from './types.ts';
 import { runCached, selectCached, selectRowCached } from './statements.ts';
@@ -188,11 +189,8 @@ export function settleOrphanedIntents(ctx: EngineContext, checkForeignKeys: bool
   }
   const reported = new Set(lost.map((l) => `${l.table}\u0000${l.key}`));
   for (const t of ctx.model.tables) {
-    const key = keyValueOfKeyJson(t, 'd');
     // The row's last image is in d.payload when the engine deleted it (capture.ts, trigger _akd).
-    const vanished =
-      "d.schema_name = ? AND d.table_name = ? AND d.op <> 'DELETE' " +
-      `AND NOT EXISTS (SELECT 1 FROM ${quoteIdent(t.table)} AS src WHERE src.${quoteIdent(t.key.name)} = ${key})`;
+    const vanished = `d.schema_name = ? AND d.table_name = ? AND d.op <> 'DELETE' AND ${liveRowAbsentExpr(t, 'd')}`;
     const gone = ctx.db.exec({
       sql: `SELECT d.key_json, d.op, d.payload FROM _sync_dirty_rows AS d WHERE ${vanished}`,
       bind: [ctx.schema, t.table],
@@ -209,8 +207,7 @@ export function settleOrphanedIntents(ctx: EngineContext, checkForeignKeys: bool
   }
   if (checkForeignKeys) {
     for (const t of ctx.model.tables) {
-      const key = keyValueOfKeyJson(t, 'd');
-      const now = `(SELECT ${payloadJsonExpr('src', t)} FROM ${quoteIdent(t.table)} AS src WHERE src.${quoteIdent(t.key.name)} = ${key})`;
+      const now = livePayloadExpr(t, 'd');
       // Only stored payloads can be stale: one capture left NULL reads the live row anyway.
       ctx.db.exec({
         sql:

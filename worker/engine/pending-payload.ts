@@ -18,6 +18,11 @@ export function livePayloadExpr(t: TableModel, d: string): string {
   return `(SELECT ${payloadJsonExpr('src', t)} FROM ${quoteIdent(t.table)} AS src WHERE src.${quoteIdent(t.key.name)} = ${keyValueOfKeyJson(t, d)})`;
 }
 
+/** True when `t` holds no row with the key `d.key_json` names (the row is gone). */
+export function liveRowAbsentExpr(t: TableModel, d: string): string {
+  return `NOT EXISTS (SELECT 1 FROM ${quoteIdent(t.table)} AS src WHERE src.${quoteIdent(t.key.name)} = ${keyValueOfKeyJson(t, d)})`;
+}
+
 /**
  * The payload a pending change of table `t` stands for (dirty or held row alias `d`): NULL for a
  * delete, else the stored payload or the live row (NULL if that is gone).
@@ -50,6 +55,6 @@ export function markVanishedUpsertsAsDeletesSql(t: TableModel): string {
   return (
     `UPDATE _sync_dirty_rows AS d SET op = 'DELETE' ` +
     `WHERE d.schema_name = ? AND d.table_name = ${sqlString(t.table)} AND d.op <> 'DELETE' AND d.payload IS NULL ` +
-    `AND NOT EXISTS (SELECT 1 FROM ${quoteIdent(t.table)} AS src WHERE src.${quoteIdent(t.key.name)} = ${keyValueOfKeyJson(t, 'd')})`
+    `AND ${liveRowAbsentExpr(t, 'd')}`
   );
 }

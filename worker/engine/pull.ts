@@ -16,7 +16,6 @@ import { anyLocalIntent, deleteLocalRow, settleOrphanedIntents, upsertLocalRow }
 import { applyTransaction } from './capture.ts';
 import { inboundValueReader, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
 import { stagedDecodeExpr, stagePayload } from './snapshot-stage.ts';
-import { actionRefs } from './foreign-keys.ts';
 import { anyPendingDelete, settleChildrenOfLocallyDeletedParents } from './local-parent-deletes.ts';
 import {
   forgetHighestKnownVersion,
@@ -193,15 +192,7 @@ function writeBundle(
  */
 export function notePulledDeletes(ctx: EngineContext, seq: number, deleting: DecodedRow[], lost: RowLostDetail[]): void {
   lost.push(...rowsRemovedWithParent(ctx, deleting));
-  if (deleting.length > 0 && deletesReferencedRows(ctx, deleting) && parentDeleteHitsNewerRows(ctx, deleting, seq)) {
-    requireRebuild(ctx.db);
-  }
-}
-
-/** True when some synced table references a table of `deleting` with an ON DELETE action (else no local row can be hit). */
-function deletesReferencedRows(ctx: EngineContext, deleting: readonly DecodedRow[]): boolean {
-  const parents = new Set(deleting.map((r) => r.t));
-  return ctx.model.tables.some((c) => actionRefs(ctx, c).some((ref) => parents.has(ref.parent)));
+  if (parentDeleteHitsNewerRows(ctx, deleting, seq)) requireRebuild(ctx.db);
 }
 
 /**

@@ -6,7 +6,7 @@
  * parent stays is an ordinary change and is not reported.
  */
 import { bytesToHex } from '../../protocol/index.ts';
-import { keyValueOfKeyJson } from './capture.ts';
+import { liveRowAbsentExpr } from './pending-payload.ts';
 import { keyJsonToSqlite } from './codec.ts';
 import type { EngineContext } from './context.ts';
 import { actionRefs, walkRowsReachedByDelete } from './foreign-keys.ts';
@@ -32,9 +32,6 @@ export function parentDeleteHitsNewerRows(
   seq: number,
   gated = true,
 ): boolean {
-  // Nothing is known above this bundle (the usual pull): no row can be hit.
-  const known = gated ? knownVersionThisPull(ctx) : undefined;
-  if (known !== undefined && known <= seq) return false;
   const deleted = new Map<TableModel, string[]>();
   for (const r of applying) {
     if (r.op !== 'DELETE') continue;
@@ -42,6 +39,12 @@ export function parentDeleteHitsNewerRows(
     if (!keys) deleted.set(r.t, (keys = []));
     keys.push(r.keyJson);
   }
+  // No synced table references a deleted row's table with an ON DELETE action: nothing can be
+  // hit, and the known version (a scan of the device's row states) need not be read.
+  if (!ctx.model.tables.some((c) => actionRefs(ctx, c).some((ref) => deleted.has(ref.parent)))) return false;
+  // Nothing is known above this bundle (the usual pull): no row can be hit.
+  const known = gated ? knownVersionThisPull(ctx) : undefined;
+  if (known !== undefined && known <= seq) return false;
   return walkRowsReachedByDelete(
     ctx,
     deleted,
@@ -148,7 +151,7 @@ export function staleCascadeRemovedKnownRows(ctx: EngineContext, since: number):
     const found = ctx.db.selectValue(
       `SELECT EXISTS (SELECT 1 FROM _sync_row_state r ` +
         'WHERE r.schema_name = ?1 AND r.table_name = ?2 AND r.deleted = 0 AND r.row_version > ?3 ' +
-        `AND NOT EXISTS (SELECT 1 FROM ${quoteIdent(t.table)} src WHERE src.${quoteIdent(t.key.name)} = ${keyValueOfKeyJson(t, 'r')}) ` +
+        `AND ${liveRowAbsentExpr(t, 'r')} ` +
         'AND NOT EXISTS (SELECT 1 FROM _sync_dirty_rows d WHERE d.schema_name = r.schema_name AND d.table_name = r.table_name AND d.key_json = r.key_json) ' +
         'AND NOT EXISTS (SELECT 1 FROM _sync_outbox_rows o WHERE o.schema_name = r.schema_name AND o.table_name = r.table_name AND o.key_json = r.key_json) ' +
         'AND NOT EXISTS (SELECT 1 FROM _sync_dropped_rows x WHERE x.schema_name = r.schema_name AND x.table_name = r.table_name AND x.key_json = r.key_json))',
