@@ -28,7 +28,6 @@ export interface OutboxRow extends PushedRowText {
   op: WireOp;
   baseRowVersion: number;
   localPayload: string | null;
-  dirtyOrdinal: number;
   /** Replaying this row exactly as pushed would leave the local row unchanged. */
   exact: boolean;
   /** Its committed form (`committedText`) spells a value differently from the local row (`EncodedPayload`). */
@@ -45,7 +44,6 @@ class FrozenRow implements OutboxRow {
     readonly op: WireOp,
     readonly baseRowVersion: number,
     private readonly model: TableModel,
-    readonly dirtyOrdinal: number,
     readonly schemaText: string,
     readonly tableText: string,
     readonly keyText: string,
@@ -91,12 +89,12 @@ const READ_PAGE_ROWS = 5000;
 // order; the reader checks the order anyway.
 const READ_PAGE_SQL =
   `SELECT '[' || group_concat('[' || row_ordinal || ',' || json_quote(table_name) || ',' || json_quote(key_json) || ',"' || op || '",' ` +
-  "|| base_row_version || ',' || dirty_ordinal || ',' || coalesce(local_payload, 'null') || ']', ',') || ']' " +
+  "|| base_row_version || ',' || coalesce(local_payload, 'null') || ']', ',') || ']' " +
   'FROM _sync_outbox_rows WHERE row_ordinal >= ? AND row_ordinal < ?';
 
 const OPS: Record<WireOp, WireOp> = { INSERT: 'INSERT', UPDATE: 'UPDATE', DELETE: 'DELETE' };
 
-type PageRow = [number, string, string, WireOp, number, number, Record<string, unknown> | null];
+type PageRow = [number, string, string, WireOp, number, Record<string, unknown> | null];
 
 /** Rows with ordinals in [from, from + size), in ordinal order; halves the range when SQLite refuses a text that large. */
 function readPage(ctx: EngineContext, from: number, size: number): { rows: PageRow[]; size: number } {
@@ -134,7 +132,7 @@ function readOutboxRows(ctx: EngineContext): OutboxRow[] | null {
     const page = readPage(ctx, from, size);
     from += page.size;
     size = page.size;
-    for (const [ordinal, table, keyJson, op, base, dirtyOrdinal, local] of page.rows) {
+    for (const [ordinal, table, keyJson, op, base, local] of page.rows) {
       const t = ctx.model.byName.get(table);
       if (!t) throw new SyncError('config_invalid', `the frozen outbox holds rows of ${table}, which is no longer a synced table`);
       let payloadText = 'null';
@@ -159,7 +157,6 @@ function readOutboxRows(ctx: EngineContext): OutboxRow[] | null {
           OPS[op],
           base,
           t,
-          dirtyOrdinal,
           schemaText,
           tableNameText(t),
           keyTextOfKeyJson(t, keyJson),

@@ -8,7 +8,6 @@ import type {
   CapabilitiesResponse,
   CommittedBundleRowsResponse,
   ConnectResponse,
-  PullResponse,
   PushChunkResponse,
   PushCommitResponse,
   PushRow,
@@ -35,10 +34,6 @@ export function pullRequest(afterBundleSeq: number, maxBundles: number, targetBu
     path: SyncPaths.pull,
     query: { after_bundle_seq: afterBundleSeq, max_bundles: maxBundles, target_bundle_seq: targetBundleSeq || undefined },
   };
-}
-
-export function pull(t: SyncTransport, afterBundleSeq: number, maxBundles: number, targetBundleSeq?: number): Promise<PullResponse> {
-  return t.json(pullRequest(afterBundleSeq, maxBundles, targetBundleSeq));
 }
 
 export function createPushSession(

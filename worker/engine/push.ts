@@ -210,15 +210,13 @@ async function upload(ctx: EngineContext, header: OutboxHeader, rows: OutboxRow[
   const hash = header.canonicalRequestHash || (await pushRequestHashOf(rows));
   const rowsJson = oneRequestRowsJson(ctx, rows);
   if (rowsJson !== null) return uploadInOneRequest(ctx, header, rows, hash, rowsJson);
-  const creating = createPushSession(ctx.transport, {
+  const created = await createPushSession(ctx.transport, {
     sourceBundleId: header.sourceBundleId,
     plannedRowCount: rows.length,
     canonicalRequestHash: hash,
     // The lease in force now (a re-attach after an expired lease grants a new one).
     initializationId: readAttachment(ctx.db).pendingInitializationId,
   });
-  creating.catch(() => {}); // awaited below
-  const created = await creating;
   if (!created || typeof created !== 'object') throw badResponse('push-session create: empty body');
   if (created.status === 'already_committed') return acceptAlreadyCommitted(ctx, header, rows, hash, created, 'push-session create');
   if (created.status !== 'staging' || typeof created.push_id !== 'string' || created.push_id === '') {
