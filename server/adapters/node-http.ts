@@ -105,15 +105,15 @@ async function serveDirectly(
   let described: Request | null = null;
   // What authenticators that take a fetch Request, and onError, get: method, URL and headers.
   const fetchView = (): Request => (described ??= new Request(url, { method: req.method ?? 'GET', headers: fetchHeaders(req.headers) }));
+  const byHeaders = headerAuthenticateOf(authenticate);
   try {
     url = requestUrl(req);
-    if (headerAuthenticateOf(authenticate) === undefined) fetchView();
+    if (byHeaders === undefined) fetchView();
   } catch (err) {
     refuseUnreadable(res, err);
     return;
   }
   const request = nodeSyncRequest(req, url);
-  const byHeaders = headerAuthenticateOf(authenticate);
   const onError = options.onError ?? logAdapterError;
   const report = (err: unknown): void => {
     let view: Request;

@@ -148,6 +148,9 @@ function withRowState(schema: string, t: TableModel, key: string): string {
   );
 }
 
+/** The op an upsert of a key records, from its row state `rs`: UPDATE of a live row, else INSERT. */
+const UPSERT_OP = "CASE WHEN rs.deleted = 0 THEN 'UPDATE' ELSE 'INSERT' END";
+
 /**
  * The dirty-row upsert for an insert or update of the row `ref`. No payload: a pending upsert
  * stands for the live row (pending-payload.ts), so an update of a key that is already pending
@@ -160,7 +163,7 @@ function upsertDirty(schema: string, t: TableModel, ref: string): string {
   return (
     'INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload) ' +
     `SELECT ${sqlString(schema)}, ${sqlString(t.table)}, ${key}, ` +
-    "CASE WHEN rs.deleted = 0 THEN 'UPDATE' ELSE 'INSERT' END, COALESCE(rs.row_version, 0), NULL " +
+    `${UPSERT_OP}, COALESCE(rs.row_version, 0), NULL ` +
     `${withRowState(schema, t, key)} ` +
     'WHERE true ' +
     'ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET op = excluded.op, payload = NULL ' +
@@ -180,7 +183,7 @@ function notPendingAsIs(schema: string, t: TableModel, ref: string): string {
     'NOT EXISTS (SELECT 1 FROM _sync_dirty_rows d LEFT JOIN _sync_row_state rs ' +
     'ON rs.schema_name = d.schema_name AND rs.table_name = d.table_name AND rs.key_json = d.key_json ' +
     `WHERE d.schema_name = ${sqlString(schema)} AND d.table_name = ${sqlString(t.table)} AND d.key_json = ${keyJsonExpr(ref, t)} ` +
-    "AND d.op = CASE WHEN rs.deleted = 0 THEN 'UPDATE' ELSE 'INSERT' END AND d.payload IS NULL)"
+    `AND d.op = ${UPSERT_OP} AND d.payload IS NULL)`
   );
 }
 

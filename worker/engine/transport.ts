@@ -44,13 +44,13 @@ export interface RequestSpec {
   retry?: boolean;
 }
 
-/** `Retry-After` as milliseconds: a positive whole number of seconds, anything else null. */
 /** A successful response's body text and status (`SyncTransport.bodyText`). */
 export interface ResponseText {
   text: string;
   status: number;
 }
 
+/** `Retry-After` as milliseconds: a positive whole number of seconds, anything else null. */
 export function parseRetryAfter(value: string | null): number | null {
   if (value === null || !/^[1-9]\d*$/.test(value.trim())) return null;
   return Number(value.trim()) * 1000;
