@@ -20,7 +20,7 @@ import {
 } from '../../protocol/index.ts';
 import type { JsonValue, SqliteValue, WireKey, WirePayload } from '../../protocol/index.ts';
 import type { EngineContext } from './context.ts';
-import { acceptsJsonNumbers, dialectEvidence, learnDialect, serverDialect } from './dialect.ts';
+import { acceptsJsonNumbers, learnDialectFromValue, serverDialect } from './dialect.ts';
 import { SyncError } from './errors.ts';
 import type { ColumnModel, TableModel } from './table-config.ts';
 
@@ -214,16 +214,15 @@ export function inboundValueReader(
 ): (c: ColumnModel, v: unknown, payload: object) => unknown {
   let numbers = acceptsJsonNumbers(ctx);
   // Values outrank the capabilities presumption (a server may advertise contract-era limits and
-  // still be configured to send numbers).
-  const evidence = dialectEvidence(ctx);
-  let learning = evidence === null || evidence === 'capabilities';
+  // still be configured to send numbers): the first one read is asked.
+  let learning = true;
   let lastPayload: object | null = null;
   let lastRounded = false;
   return (c, v, payload) => {
     if (v === null || v === undefined) return null;
     if (learning && (c.family === 'integer' || c.family === 'float' || c.family === 'decimal')) {
       learning = false;
-      learnDialect(ctx, typeof v === 'string' ? 'jcs-numeric-strings' : 'go-json-numbers', 'values');
+      learnDialectFromValue(ctx, v);
       numbers = acceptsJsonNumbers(ctx);
     }
     if (!numbers) return v;

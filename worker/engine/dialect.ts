@@ -53,6 +53,16 @@ export function dialectEvidence(ctx: EngineContext): DialectEvidence | null {
   return serverDialect(ctx) ? 'capabilities' : null;
 }
 
+/**
+ * Evidence 3 (see above): the first INTEGER/REAL/decimal value `v` received (not null) tells the
+ * dialect, unless something stronger than the capabilities presumption already has.
+ */
+export function learnDialectFromValue(ctx: EngineContext, v: unknown): void {
+  const evidence = dialectEvidence(ctx);
+  if (evidence === null || evidence === 'capabilities')
+    learnDialect(ctx, typeof v === 'string' ? 'jcs-numeric-strings' : 'go-json-numbers', 'values');
+}
+
 /** Whether inbound INTEGER/REAL values may be JSON numbers (anything but a known strings server). */
 export function acceptsJsonNumbers(ctx: EngineContext): boolean {
   return serverDialect(ctx) !== 'jcs-numeric-strings';

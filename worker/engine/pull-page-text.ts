@@ -13,7 +13,7 @@
  */
 import { parseJsonExact, WireValueError } from '../../protocol/index.ts';
 import type { JsonValue, WirePayload } from '../../protocol/index.ts';
-import { dialectEvidence, learnDialect } from './dialect.ts';
+import { learnDialectFromValue } from './dialect.ts';
 import { wireKeyToKeyJson } from './codec.ts';
 import type { EngineContext } from './context.ts';
 import { tableOf } from './context.ts';
@@ -251,11 +251,8 @@ function decode(ctx: EngineContext, s: string, after: number, target: number): D
   else if (sc.lit(',"has_more":false}')) hasMore = false;
   else return NOT_TAKEN;
   if (sc.i !== s.length) return NOT_TAKEN;
-  // What `inboundValueReader` learns from the first INTEGER/REAL/decimal value: here a string.
-  if (numericValues) {
-    const evidence = dialectEvidence(ctx);
-    if (evidence === null || evidence === 'capabilities') learnDialect(ctx, 'jcs-numeric-strings', 'values');
-  }
+  // What `inboundValueReader` learns from the first INTEGER/REAL/decimal value (here a string).
+  if (numericValues) learnDialectFromValue(ctx, '');
   return { stableBundleSeq: stable, hasMore, bundles };
 }
 
