@@ -53,27 +53,29 @@ function ledgerId(id: string): string {
 
 /** The interactive transactions of one connection (at most one open at a time). */
 export class InteractiveTransactions {
-  private current: OpenTransaction | undefined;
-  private readonly waitingBegins = new Map<string, Promise<void>>();
-  private readonly cancelled = new Set<string>();
-  private readonly endings = new Map<string, string>();
-  private idleWaiters: Array<() => void> = [];
-  private closed = false;
+  #current: OpenTransaction | undefined;
+  readonly #waitingBegins = new Map<string, Promise<void>>();
+  readonly #cancelled = new Set<string>();
+  readonly #endings = new Map<string, string>();
+  #idleWaiters: Array<() => void> = [];
+  #closed = false;
 
-  constructor(
-    private readonly connection: TransactionConnection,
-    private readonly lock: WriterLock,
-  ) {}
+  readonly #connection: TransactionConnection;
+  readonly #lock: WriterLock;
+  constructor(connection: TransactionConnection, lock: WriterLock) {
+    this.#connection = connection;
+    this.#lock = lock;
+  }
 
   /** Whether an interactive transaction is open now. */
   get isOpen(): boolean {
-    return this.current !== undefined;
+    return this.#current !== undefined;
   }
 
   /** Resolves once no interactive transaction is open (at once when none is). */
   idle(): Promise<void> {
-    if (this.current === undefined) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    if (this.#current === undefined) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   /**
@@ -92,38 +94,38 @@ export class InteractiveTransactions {
       );
     }
     // A re-sent begin shares the first one's fate.
-    if (this.current?.id === id) return;
-    const waiting = this.waitingBegins.get(id);
+    if (this.#current?.id === id) return;
+    const waiting = this.#waitingBegins.get(id);
     if (waiting !== undefined) return waiting;
-    if (this.endings.has(id)) throw this.expired(id);
-    if (this.closed) throw closedError();
-    const opening = this.open(id, leaseMs);
-    this.waitingBegins.set(id, opening);
+    if (this.#endings.has(id)) throw this.#expired(id);
+    if (this.#closed) throw closedError();
+    const opening = this.#open(id, leaseMs);
+    this.#waitingBegins.set(id, opening);
     try {
       await opening;
     } finally {
-      this.waitingBegins.delete(id);
+      this.#waitingBegins.delete(id);
     }
   }
 
-  private async open(id: string, leaseMs: number): Promise<void> {
-    const release = await this.lock.acquire();
-    if (this.closed || this.cancelled.delete(id)) {
+  async #open(id: string, leaseMs: number): Promise<void> {
+    const release = await this.#lock.acquire();
+    if (this.#closed || this.#cancelled.delete(id)) {
       release();
-      if (this.closed) throw closedError();
-      this.remember(id, 'it was rolled back before it began');
-      throw this.expired(id);
+      if (this.#closed) throw closedError();
+      this.#remember(id, 'it was rolled back before it began');
+      throw this.#expired(id);
     }
-    this.connection.holdWrites();
+    this.#connection.holdWrites();
     try {
-      this.connection.db.exec('BEGIN IMMEDIATE');
+      this.#connection.db.exec('BEGIN IMMEDIATE');
     } catch (error) {
-      this.connection.resumeWrites();
+      this.#connection.resumeWrites();
       release();
       throw toOversqliteError(error);
     }
-    this.current = { id, leaseMs, release, timer: undefined };
-    this.renewLease(this.current);
+    this.#current = { id, leaseMs, release, timer: undefined };
+    this.#renewLease(this.#current);
   }
 
   /**
@@ -133,8 +135,8 @@ export class InteractiveTransactions {
    * @throws OversqliteError `transaction_expired`, `invalid_argument`, or the statement's own error.
    */
   run(id: string, sql: string, params?: SqlParams): ExecResult {
-    const tx = this.require(id);
-    this.renewLease(tx);
+    const tx = this.#require(id);
+    this.#renewLease(tx);
     if (typeof sql === 'string' && TRANSACTION_CONTROL.test(sql) && !SAVEPOINT_CONTROL.test(sql)) {
       throw new OversqliteError(
         'invalid_argument',
@@ -146,14 +148,14 @@ export class InteractiveTransactions {
         if (params !== undefined && (Array.isArray(params) ? params.length > 0 : Object.keys(params).length > 0)) {
           throw new OversqliteError('invalid_argument', 'Savepoint statements take no parameters.');
         }
-        this.connection.db.exec(sql);
+        this.#connection.db.exec(sql);
         return { changes: 0, lastInsertRowid: 0, rows: [] };
       }
-      return this.connection.run(sql, params);
+      return this.#connection.run(sql, params);
     } catch (error) {
       // Some errors (a full disk, I/O) make SQLite roll back the whole transaction.
-      if (this.connection.sqlite3.capi.sqlite3_get_autocommit(this.connection.db) !== 0) {
-        this.end(tx, `SQLite rolled it back after a failed statement (${error instanceof Error ? error.message : String(error)})`);
+      if (this.#connection.sqlite3.capi.sqlite3_get_autocommit(this.#connection.db) !== 0) {
+        this.#end(tx, `SQLite rolled it back after a failed statement (${error instanceof Error ? error.message : String(error)})`);
       }
       throw toOversqliteError(error);
     }
@@ -164,12 +166,12 @@ export class InteractiveTransactions {
    * ledger recorded it); one whose transaction ended otherwise fails with `transaction_expired`.
    */
   commit(id: string): void {
-    const tx = this.current?.id === id ? this.current : undefined;
+    const tx = this.#current?.id === id ? this.#current : undefined;
     if (tx === undefined) {
-      if (typeof id === 'string' && findAppliedRequest(this.connection.db, ledgerId(id)) !== undefined) return;
-      throw this.expired(id);
+      if (typeof id === 'string' && findAppliedRequest(this.#connection.db, ledgerId(id)) !== undefined) return;
+      throw this.#expired(id);
     }
-    const { db, sqlite3 } = this.connection;
+    const { db, sqlite3 } = this.#connection;
     try {
       recordAppliedRequest(db, ledgerId(id), []);
       db.exec('COMMIT');
@@ -181,11 +183,11 @@ export class InteractiveTransactions {
           /* SQLite may have rolled back already. */
         }
       }
-      this.end(tx, 'its commit failed and it was rolled back');
+      this.#end(tx, 'its commit failed and it was rolled back');
       throw toOversqliteError(error);
     }
-    this.connection.announce();
-    this.end(tx, 'it was committed');
+    this.#connection.announce();
+    this.#end(tx, 'it was committed');
   }
 
   /**
@@ -193,9 +195,9 @@ export class InteractiveTransactions {
    * waiting to begin never begins.
    */
   rollback(id: string, why = 'it was rolled back'): void {
-    const tx = this.current;
+    const tx = this.#current;
     if (tx !== undefined && tx.id === id) {
-      const { db, sqlite3 } = this.connection;
+      const { db, sqlite3 } = this.#connection;
       if (sqlite3.capi.sqlite3_get_autocommit(db) === 0) {
         try {
           db.exec('ROLLBACK');
@@ -203,51 +205,51 @@ export class InteractiveTransactions {
           /* SQLite may have rolled back already. */
         }
       }
-      this.end(tx, why);
+      this.#end(tx, why);
       return;
     }
-    if (this.waitingBegins.has(id)) this.cancelled.add(id);
+    if (this.#waitingBegins.has(id)) this.#cancelled.add(id);
   }
 
   /** Rolls back the open transaction and refuses new ones (the database is closing). */
   close(): void {
-    this.closed = true;
-    if (this.current !== undefined) this.rollback(this.current.id, 'the database was closed');
+    this.#closed = true;
+    if (this.#current !== undefined) this.rollback(this.#current.id, 'the database was closed');
   }
 
-  private require(id: string): OpenTransaction {
-    const tx = this.current;
-    if (tx === undefined || tx.id !== id) throw this.expired(id);
+  #require(id: string): OpenTransaction {
+    const tx = this.#current;
+    if (tx === undefined || tx.id !== id) throw this.#expired(id);
     return tx;
   }
 
-  private renewLease(tx: OpenTransaction): void {
+  #renewLease(tx: OpenTransaction): void {
     if (tx.timer !== undefined) clearTimeout(tx.timer);
     tx.timer = setTimeout(() => {
-      if (this.current === tx) this.rollback(tx.id, `it was rolled back after ${tx.leaseMs} ms without a statement (its lease ran out)`);
+      if (this.#current === tx) this.rollback(tx.id, `it was rolled back after ${tx.leaseMs} ms without a statement (its lease ran out)`);
     }, tx.leaseMs);
   }
 
-  private end(tx: OpenTransaction, why: string): void {
+  #end(tx: OpenTransaction, why: string): void {
     if (tx.timer !== undefined) clearTimeout(tx.timer);
-    this.current = undefined;
-    this.remember(tx.id, why);
+    this.#current = undefined;
+    this.#remember(tx.id, why);
     // Readers that waited go first (their continuations run before the next writer's), then the
     // held writes, then the next holder of the lock (which commits those writes before it begins).
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
-    this.connection.resumeWrites();
+    this.#connection.resumeWrites();
     tx.release();
   }
 
-  private remember(id: string, why: string): void {
-    this.endings.set(id, why);
-    if (this.endings.size > REMEMBERED_ENDINGS) this.endings.delete(this.endings.keys().next().value!);
+  #remember(id: string, why: string): void {
+    this.#endings.set(id, why);
+    if (this.#endings.size > REMEMBERED_ENDINGS) this.#endings.delete(this.#endings.keys().next().value!);
   }
 
-  private expired(id: string): OversqliteError {
-    const why = this.endings.get(id);
+  #expired(id: string): OversqliteError {
+    const why = this.#endings.get(id);
     return new OversqliteError(
       'transaction_expired',
       why !== undefined

@@ -41,7 +41,7 @@ export interface LocalDatabaseOptions {
 
 /** An open app database with group commit and change notices. */
 export class LocalDatabase {
-  private closed = false;
+  #closed = false;
   /**
    * Held by an interactive transaction or a sync operation for its whole duration (one writer
    * across awaits); the sync engine takes it through its `writerLock` option.
@@ -49,17 +49,25 @@ export class LocalDatabase {
   readonly writerLock = new WriterLock();
   /** Interactive transactions on this connection (see interactive-transactions.ts). */
   readonly transactions: InteractiveTransactions;
+  readonly #opened: OpenedStorage;
+  readonly #monitor: TableAccessMonitor;
+  readonly #writes: GroupCommit;
+  readonly #statements: StatementCache;
 
   private constructor(
     /** The sqlite-wasm module. */
     readonly sqlite3: Sqlite3Static,
-    private readonly opened: OpenedStorage,
-    private readonly monitor: TableAccessMonitor,
-    private readonly writes: GroupCommit,
+    opened: OpenedStorage,
+    monitor: TableAccessMonitor,
+    writes: GroupCommit,
     /** The schema version found in the file before migrating (0 for a new database). */
     readonly previousSchemaVersion: number,
-    private readonly statements: StatementCache,
+    statements: StatementCache,
   ) {
+    this.#opened = opened;
+    this.#monitor = monitor;
+    this.#writes = writes;
+    this.#statements = statements;
     const { db } = opened;
     this.transactions = new InteractiveTransactions(
       {
@@ -104,70 +112,70 @@ export class LocalDatabase {
 
   /** The raw connection, for the sync engine (which must never keep a transaction open across an await). */
   get connection(): Database {
-    return this.opened.db;
+    return this.#opened.db;
   }
 
   /** Where the data lives. */
   get storage(): StorageKind {
-    return this.opened.storage;
+    return this.#opened.storage;
   }
 
   /** The last commit sequence number announced. */
   get commitSeq(): number {
-    return this.monitor.lastSeq;
+    return this.#monitor.lastSeq;
   }
 
   /** Registers a listener for commit notices (local writes and sync applies alike). */
   onCommit(listener: (notice: CommitNotice) => void): () => void {
-    return this.monitor.onCommit(listener);
+    return this.#monitor.onCommit(listener);
   }
 
   /** Runs a read. Writes queued before it are committed first, so a caller always reads its own writes. */
   query(sql: string, params?: SqlParams): Outcome<QueryResult> {
-    return this.guard(() => {
-      if (this.writes.hasPending) this.writes.flush();
-      return runQuery(this.opened.db, sql, params, this.statements);
+    return this.#guard(() => {
+      if (this.#writes.hasPending) this.#writes.flush();
+      return runQuery(this.#opened.db, sql, params, this.#statements);
     });
   }
 
   /** Runs a read and also reports the app tables it reads (for live queries). */
   watchedQuery(sql: string, params?: SqlParams): Outcome<WatchedQueryResult> {
-    return this.guard(() => {
-      if (this.writes.hasPending) this.writes.flush();
-      const tables = this.monitor.tablesReadBy(sql);
-      return { ...runQuery(this.opened.db, sql, params, this.statements), tables };
+    return this.#guard(() => {
+      if (this.#writes.hasPending) this.#writes.flush();
+      const tables = this.#monitor.tablesReadBy(sql);
+      return { ...runQuery(this.#opened.db, sql, params, this.#statements), tables };
     });
   }
 
   /** Queues a write unit into the group commit. */
   write(unit: WriteUnit): Promise<WriteOutcome> {
-    if (this.closed) return Promise.resolve({ ok: false, error: closedError().toShape() });
-    return this.writes.submit(unit);
+    if (this.#closed) return Promise.resolve({ ok: false, error: closedError().toShape() });
+    return this.#writes.submit(unit);
   }
 
   /** Commits every queued write now. */
   flushWrites(): void {
-    this.writes.flush();
+    this.#writes.flush();
   }
 
   /** How writes have been grouped so far. */
   groupCommitStats(): GroupCommitStats {
-    return this.writes.stats();
+    return this.#writes.stats();
   }
 
   /** Rolls back an open interactive transaction, commits queued writes, removes the hooks and closes the file (releasing OPFS handles). */
   close(): void {
-    if (this.closed) return;
+    if (this.#closed) return;
     this.transactions.close();
-    this.writes.flush();
-    this.closed = true;
-    this.statements.clear();
-    this.monitor.dispose();
-    this.opened.close();
+    this.#writes.flush();
+    this.#closed = true;
+    this.#statements.clear();
+    this.#monitor.dispose();
+    this.#opened.close();
   }
 
-  private guard<T>(run: () => T): Outcome<T> {
-    if (this.closed) return { ok: false, error: closedError().toShape() };
+  #guard<T>(run: () => T): Outcome<T> {
+    if (this.#closed) return { ok: false, error: closedError().toShape() };
     try {
       return { ok: true, value: run() };
     } catch (error) {

@@ -31,79 +31,82 @@ interface LentStatement {
 
 /** Least-recently-used cache of prepared statements for one connection. */
 export class StatementCache {
-  private readonly entries = new Map<string, Entry>();
-  private schemaVersionStmt: PreparedStatement | undefined;
-  private schemaVersion = -1;
+  readonly #entries = new Map<string, Entry>();
+  #schemaVersionStmt: PreparedStatement | undefined;
+  #schemaVersion = -1;
 
-  constructor(
-    private readonly db: Database,
-    private readonly monitor: TableAccessMonitor,
-    private readonly capacity = 64,
-  ) {}
+  readonly #db: Database;
+  readonly #monitor: TableAccessMonitor;
+  readonly #capacity: number;
+  constructor(db: Database, monitor: TableAccessMonitor, capacity = 64) {
+    this.#db = db;
+    this.#monitor = monitor;
+    this.#capacity = capacity;
+  }
 
   /** A reset statement for `sql`: cached, or freshly prepared (and cached when there is room). */
   acquire(sql: string): LentStatement {
-    const version = this.currentSchemaVersion();
-    if (version !== this.schemaVersion) {
-      this.dropAll();
-      this.schemaVersion = version;
+    const version = this.#currentSchemaVersion();
+    if (version !== this.#schemaVersion) {
+      this.#dropAll();
+      this.#schemaVersion = version;
     }
-    const hit = this.entries.get(sql);
+    const hit = this.#entries.get(sql);
     if (hit && !hit.busy) {
       // Most recently used last: Map keeps insertion order.
-      this.entries.delete(sql);
-      this.entries.set(sql, hit);
-      this.monitor.noteWrites(hit.writes);
+      this.#entries.delete(sql);
+      this.#entries.set(sql, hit);
+      this.#monitor.noteWrites(hit.writes);
       hit.busy = true;
-      return { stmt: hit.stmt, release: () => this.giveBack(hit) };
+      return { stmt: hit.stmt, release: () => this.#giveBack(hit) };
     }
-    const { stmt, writes } = this.monitor.prepareTracked(sql);
+    const { stmt, writes } = this.#monitor.prepareTracked(sql);
     if (hit) {
       // The same SQL is running further up the stack: this one is not kept.
       return { stmt, release: () => stmt.finalize() };
     }
     const entry: Entry = { stmt, writes, busy: true, dropped: false };
-    this.entries.set(sql, entry);
-    this.evict();
-    return { stmt, release: () => this.giveBack(entry) };
+    this.#entries.set(sql, entry);
+    this.#evict();
+    return { stmt, release: () => this.#giveBack(entry) };
   }
 
   /** Finalizes every cached statement (before the connection closes). */
   clear(): void {
-    this.dropAll();
-    this.schemaVersionStmt?.finalize();
-    this.schemaVersionStmt = undefined;
-    this.schemaVersion = -1;
+    this.#dropAll();
+    this.#schemaVersionStmt?.finalize();
+    this.#schemaVersionStmt = undefined;
+    this.#schemaVersion = -1;
   }
 
-  private currentSchemaVersion(): number {
-    this.schemaVersionStmt ??= this.db.prepare('PRAGMA schema_version');
+  #currentSchemaVersion(): number {
+    this.#schemaVersionStmt ??= this.#db.prepare('PRAGMA schema_version');
     try {
-      return this.schemaVersionStmt.step() ? Number(this.schemaVersionStmt.get(0)) : -1;
+      return this.#schemaVersionStmt.step() ? Number(this.#schemaVersionStmt.get(0)) : -1;
     } finally {
-      this.schemaVersionStmt.reset();
+      this.#schemaVersionStmt.reset();
     }
   }
 
-  private dropAll(): void {
-    for (const entry of this.entries.values()) {
+  #dropAll(): void {
+    for (const entry of this.#entries.values()) {
       if (entry.busy) entry.dropped = true;
       else entry.stmt.finalize();
     }
-    this.entries.clear();
+    this.#entries.clear();
   }
 
-  private giveBack(entry: Entry): void {
+  #giveBack(entry: Entry): void {
     entry.busy = false;
     if (entry.dropped) entry.stmt.finalize();
     else entry.stmt.reset(true);
   }
 
-  private evict(): void {
-    for (const [sql, entry] of this.entries) {
-      if (this.entries.size <= this.capacity) return;
+  #evict(): void {
+    for (const [sql, entry] of this.#entries) {
+      if (this.#entries.size <= this.#capacity) return;
       if (entry.busy) continue;
-      this.entries.delete(sql);
+      this.#entries.delete(sql);
       entry.stmt.finalize();
     }
   }

@@ -10,8 +10,8 @@ import { nextTaskScheduler } from './next-task.ts';
 
 /** Queues sync events and delivers them in order at the end of the current task (or on `flush`). */
 export class SyncEventRelay {
-  private queue: SyncEvent[] = [];
-  private scheduled = false;
+  #queue: SyncEvent[] = [];
+  #scheduled = false;
 
   constructor(
     private readonly deliver: (event: SyncEvent) => void,
@@ -20,20 +20,20 @@ export class SyncEventRelay {
 
   /** Queues `event`. */
   push(event: SyncEvent): void {
-    this.queue.push(event);
-    if (this.scheduled) return;
-    this.scheduled = true;
+    this.#queue.push(event);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
     this.schedule(() => {
-      this.scheduled = false;
+      this.#scheduled = false;
       this.flush();
     });
   }
 
   /** Delivers everything queued now (before a sync call answers, so its events arrive first). */
   flush(): void {
-    const events = this.queue;
+    const events = this.#queue;
     if (events.length === 0) return;
-    this.queue = [];
+    this.#queue = [];
     for (const event of events) this.deliver(event);
   }
 }

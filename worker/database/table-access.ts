@@ -38,28 +38,29 @@ function isAppTable(table: string): boolean {
 
 /** Hooks on one connection that produce {@link CommitNotice}s and read-table sets. */
 export class TableAccessMonitor {
-  private readonly pending = new Set<string>();
-  private committed = false;
-  private announceScheduled = false;
-  private seq = 0;
-  private readCapture: Set<string> | undefined;
-  private writeCapture: Set<string> | undefined;
-  private readonly listeners = new Set<(notice: CommitNotice) => void>();
+  readonly #pending = new Set<string>();
+  #committed = false;
+  #announceScheduled = false;
+  #seq = 0;
+  #readCapture: Set<string> | undefined;
+  #writeCapture: Set<string> | undefined;
+  readonly #listeners = new Set<(notice: CommitNotice) => void>();
 
   /** Installs the hooks on `db`. Only one monitor may own a connection's hooks. */
-  constructor(
-    private readonly sqlite3: Sqlite3Static,
-    private readonly db: Database,
-  ) {
+  readonly #sqlite3: Sqlite3Static;
+  readonly #db: Database;
+  constructor(sqlite3: Sqlite3Static, db: Database) {
+    this.#sqlite3 = sqlite3;
+    this.#db = db;
     const { capi } = sqlite3;
     capi.sqlite3_set_authorizer(
       db,
       (_ctx, action, arg1) => {
         if (typeof arg1 === 'string') {
-          if (action === SQLITE_READ) this.readCapture?.add(arg1);
+          if (action === SQLITE_READ) this.#readCapture?.add(arg1);
           else if (action === SQLITE_INSERT || action === SQLITE_UPDATE || action === SQLITE_DELETE) {
-            this.pending.add(arg1);
-            this.writeCapture?.add(arg1);
+            this.#pending.add(arg1);
+            this.#writeCapture?.add(arg1);
           }
         }
         return 0;
@@ -69,16 +70,16 @@ export class TableAccessMonitor {
     capi.sqlite3_update_hook(
       db,
       (_ctx, _op, _dbName, table) => {
-        this.pending.add(table);
+        this.#pending.add(table);
       },
       0,
     );
     capi.sqlite3_commit_hook(
       db,
       () => {
-        this.committed = true;
-        if (!this.announceScheduled) {
-          this.announceScheduled = true;
+        this.#committed = true;
+        if (!this.#announceScheduled) {
+          this.#announceScheduled = true;
           queueMicrotask(() => this.announce());
         }
         return 0;
@@ -88,8 +89,8 @@ export class TableAccessMonitor {
     capi.sqlite3_rollback_hook(
       db,
       () => {
-        this.pending.clear();
-        this.committed = false;
+        this.#pending.clear();
+        this.#committed = false;
         return 0;
       },
       0,
@@ -98,13 +99,13 @@ export class TableAccessMonitor {
 
   /** The last sequence number announced. */
   get lastSeq(): number {
-    return this.seq;
+    return this.#seq;
   }
 
   /** Registers a listener for commit notices; returns the unsubscribe function. */
   onCommit(listener: (notice: CommitNotice) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /**
@@ -112,30 +113,30 @@ export class TableAccessMonitor {
    * notice goes out before the callers' promises settle). Safe to call when nothing is pending.
    */
   announce(): void {
-    this.announceScheduled = false;
-    if (!this.committed) return;
-    this.committed = false;
+    this.#announceScheduled = false;
+    if (!this.#committed) return;
+    this.#committed = false;
     // Statements prepared outside any transaction add tables before their autocommit; if the
     // connection is inside a transaction now, what is pending belongs to the next commit.
-    const tables = [...this.pending].filter(isAppTable).sort();
-    this.pending.clear();
+    const tables = [...this.#pending].filter(isAppTable).sort();
+    this.#pending.clear();
     if (tables.length === 0) return;
-    const notice: CommitNotice = { tables, seq: ++this.seq };
-    for (const listener of this.listeners) listener(notice);
+    const notice: CommitNotice = { tables, seq: ++this.#seq };
+    for (const listener of this.#listeners) listener(notice);
   }
 
   /** Prepares `sql` (without running it) and returns the app tables it reads. */
   tablesReadBy(sql: string): string[] {
     const capture = new Set<string>();
-    this.readCapture = capture;
-    const writesBefore = new Set(this.pending);
+    this.#readCapture = capture;
+    const writesBefore = new Set(this.#pending);
     try {
-      const stmt = this.db.prepare(sql);
+      const stmt = this.#db.prepare(sql);
       stmt.finalize();
     } finally {
-      this.readCapture = undefined;
+      this.#readCapture = undefined;
       // Preparing a write statement here must not mark its tables as changed.
-      for (const table of [...this.pending]) if (!writesBefore.has(table)) this.pending.delete(table);
+      for (const table of [...this.#pending]) if (!writesBefore.has(table)) this.#pending.delete(table);
     }
     return [...capture].filter(isAppTable).sort();
   }
@@ -146,27 +147,27 @@ export class TableAccessMonitor {
    */
   prepareTracked(sql: string): { stmt: PreparedStatement; writes: readonly string[] } {
     const writes = new Set<string>();
-    this.writeCapture = writes;
+    this.#writeCapture = writes;
     try {
-      const stmt = this.db.prepare(sql);
+      const stmt = this.#db.prepare(sql);
       return { stmt, writes: [...writes] };
     } finally {
-      this.writeCapture = undefined;
+      this.#writeCapture = undefined;
     }
   }
 
   /** Marks `tables` as possibly written by the statement about to run (a reused prepared statement). */
   noteWrites(tables: readonly string[]): void {
-    for (const table of tables) this.pending.add(table);
+    for (const table of tables) this.#pending.add(table);
   }
 
   /** Removes the hooks (before the connection closes). */
   dispose(): void {
-    const { capi } = this.sqlite3;
-    capi.sqlite3_set_authorizer(this.db, 0 as never, 0);
-    capi.sqlite3_update_hook(this.db, 0 as never, 0);
-    capi.sqlite3_commit_hook(this.db, 0, 0);
-    capi.sqlite3_rollback_hook(this.db, 0, 0);
-    this.listeners.clear();
+    const { capi } = this.#sqlite3;
+    capi.sqlite3_set_authorizer(this.#db, 0 as never, 0);
+    capi.sqlite3_update_hook(this.#db, 0 as never, 0);
+    capi.sqlite3_commit_hook(this.#db, 0, 0);
+    capi.sqlite3_rollback_hook(this.#db, 0, 0);
+    this.#listeners.clear();
   }
 }

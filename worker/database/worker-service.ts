@@ -81,10 +81,10 @@ async function outcomeOf<T>(fn: () => Promise<T> | T): Promise<Outcome<T>> {
 
 /** The comlink-exposed service of one database worker. */
 export class WorkerService {
-  private database: LocalDatabase | undefined;
-  private engine: SyncEngine | undefined;
+  #database: LocalDatabase | undefined;
+  #engine: SyncEngine | undefined;
   /** The engine's events on their way to the tab (sync-event-relay.ts). */
-  private syncEvents: SyncEventRelay | undefined;
+  #syncEvents: SyncEventRelay | undefined;
 
   /**
    * Opens the database. While another worker still holds the OPFS file (a closing leader), the
@@ -92,7 +92,7 @@ export class WorkerService {
    */
   async open(options: WorkerOpenOptions, callbacks: WorkerCallbacks): Promise<Outcome<WorkerOpenInfo>> {
     return outcomeOf(async () => {
-      if (this.database !== undefined) throw new OversqliteError('invalid_argument', 'This worker already has an open database.');
+      if (this.#database !== undefined) throw new OversqliteError('invalid_argument', 'This worker already has an open database.');
       if (options.lifeLock !== undefined) await holdUntilWorkerEnds(options.lifeLock);
       const deadline = Date.now() + (options.lockedRetryMs ?? 10_000);
       let attempts = 0;
@@ -100,7 +100,7 @@ export class WorkerService {
       for (;;) {
         attempts++;
         try {
-          this.database = await LocalDatabase.open({
+          this.#database = await LocalDatabase.open({
             name: options.name,
             schema: options.schema,
             storage: options.storage,
@@ -114,30 +114,30 @@ export class WorkerService {
           delay = Math.min(delay * 2, 200);
         }
       }
-      this.database.onCommit((notice) => callbacks.onCommit(notice));
+      this.#database.onCommit((notice) => callbacks.onCommit(notice));
       if (options.sync !== undefined) {
         try {
-          this.engine = await this.openEngine(this.database, options.sync, callbacks, options.online ?? true);
+          this.#engine = await this.#openEngine(this.#database, options.sync, callbacks, options.online ?? true);
         } catch (error) {
-          this.database.close();
-          this.database = undefined;
+          this.#database.close();
+          this.#database = undefined;
           throw error;
         }
       }
-      return { storage: this.database.storage, previousSchemaVersion: this.database.previousSchemaVersion, openAttempts: attempts };
+      return { storage: this.#database.storage, previousSchemaVersion: this.#database.previousSchemaVersion, openAttempts: attempts };
     });
   }
 
   /** Runs a read (after an open interactive transaction ends: its rows are not committed yet). */
   async query(sql: string, params?: SqlParams): Promise<Outcome<QueryResult>> {
-    const database = this.require();
+    const database = this.#require();
     if (database.transactions.isOpen) await database.transactions.idle();
     return database.query(sql, params);
   }
 
   /** Runs a read and reports the tables it reads (after an open interactive transaction ends). */
   async watchedQuery(sql: string, params?: SqlParams): Promise<Outcome<WatchedQueryResult>> {
-    const database = this.require();
+    const database = this.#require();
     if (database.transactions.isOpen) await database.transactions.idle();
     return database.watchedQuery(sql, params);
   }
@@ -148,7 +148,7 @@ export class WorkerService {
    */
   async beginTransaction(id: string, leaseMs: number): Promise<Outcome<null>> {
     return outcomeOf(async () => {
-      await this.require().transactions.begin(id, leaseMs);
+      await this.#require().transactions.begin(id, leaseMs);
       return null;
     });
   }
@@ -157,7 +157,7 @@ export class WorkerService {
   async runInTransaction(id: string, sql: string, params?: SqlParams): Promise<Outcome<ExecResult>> {
     return outcomeOf(async () => {
       try {
-        return this.require().transactions.run(id, sql, params);
+        return this.#require().transactions.run(id, sql, params);
       } catch (error) {
         throw await classifyIoError(toOversqliteError(error).toShape()).then(OversqliteError.fromShape);
       }
@@ -168,11 +168,11 @@ export class WorkerService {
   async commitTransaction(id: string): Promise<Outcome<null>> {
     return outcomeOf(async () => {
       try {
-        this.require().transactions.commit(id);
+        this.#require().transactions.commit(id);
       } catch (error) {
         throw await classifyIoError(toOversqliteError(error).toShape()).then(OversqliteError.fromShape);
       }
-      this.engine?.notifyLocalWrite();
+      this.#engine?.notifyLocalWrite();
       return null;
     });
   }
@@ -180,14 +180,14 @@ export class WorkerService {
   /** Rolls back interactive transaction `id` (nothing happens if it already ended). */
   async rollbackTransaction(id: string): Promise<Outcome<null>> {
     return outcomeOf(() => {
-      this.require().transactions.rollback(id);
+      this.#require().transactions.rollback(id);
       return null;
     });
   }
 
   /** Applies write units through the group commit; one outcome per unit, in order. */
   async write(units: readonly WriteUnit[]): Promise<WriteOutcome[]> {
-    const database = this.database;
+    const database = this.#database;
     if (database === undefined) {
       const error = new OversqliteError('closed', 'The database is not open.').toShape();
       return units.map(() => ({ ok: false, error }));
@@ -199,15 +199,15 @@ export class WorkerService {
       }),
     );
     // Local writes to synced tables are captured by the engine's triggers; tell it to schedule a push.
-    if (outcomes.some((o) => o.ok)) this.engine?.notifyLocalWrite();
+    if (outcomes.some((o) => o.ok)) this.#engine?.notifyLocalWrite();
     return outcomes;
   }
 
   /** Runs a sync operation on the engine. */
   async sync(method: WorkerSyncMethod, args: readonly unknown[]): Promise<Outcome<unknown>> {
     return outcomeOf(() =>
-      this.runSync(method, args)
-        .finally(() => this.syncEvents?.flush())
+      this.#runSync(method, args)
+        .finally(() => this.#syncEvents?.flush())
         .catch((error: unknown) => {
           if (error instanceof OversqliteError) throw error;
           // Engine errors carry their own stable code (auth_required, network, push_conflict, ...):
@@ -222,8 +222,8 @@ export class WorkerService {
     );
   }
 
-  private async runSync(method: WorkerSyncMethod, args: readonly unknown[]): Promise<unknown> {
-    const engine = this.engine;
+  async #runSync(method: WorkerSyncMethod, args: readonly unknown[]): Promise<unknown> {
+    const engine = this.#engine;
     if (engine === undefined) {
       throw new OversqliteError(
         'sync_not_configured',
@@ -252,12 +252,12 @@ export class WorkerService {
 
   /** The leader tab came back to the foreground: let the engine's scheduler run a sync now. */
   async requestSync(): Promise<void> {
-    this.engine?.requestSync();
+    this.#engine?.requestSync();
   }
 
   /** Connectivity of the tab changed (the tab's online/offline events). */
   async setOnline(online: boolean): Promise<void> {
-    this.engine?.setOnline(online);
+    this.#engine?.setOnline(online);
   }
 
   /**
@@ -266,7 +266,7 @@ export class WorkerService {
    */
   async measureQuery(sql: string, params: SqlParams | undefined, iterations: number): Promise<Outcome<number[]>> {
     return outcomeOf(async () => {
-      const database = this.require();
+      const database = this.#require();
       if (database.transactions.isOpen) await database.transactions.idle();
       const timings: number[] = [];
       for (let i = 0; i < iterations; i++) {
@@ -281,28 +281,23 @@ export class WorkerService {
 
   /** Grouping counters (for benchmarks and tests). */
   async groupCommitStats(): Promise<GroupCommitStats | undefined> {
-    return this.database?.groupCommitStats();
+    return this.#database?.groupCommitStats();
   }
 
   /** Stops the engine, commits queued writes and closes the file, releasing the OPFS handles for the next owner. */
   async close(): Promise<void> {
     // An open interactive transaction is rolled back first: a sync step waiting for the writer
     // lock can then finish, and the engine close with it.
-    this.database?.transactions.close();
-    const engine = this.engine;
-    this.engine = undefined;
+    this.#database?.transactions.close();
+    const engine = this.#engine;
+    this.#engine = undefined;
     await engine?.close();
-    this.syncEvents?.flush();
-    this.database?.close();
-    this.database = undefined;
+    this.#syncEvents?.flush();
+    this.#database?.close();
+    this.#database = undefined;
   }
 
-  private async openEngine(
-    database: LocalDatabase,
-    sync: WorkerSyncOptions,
-    callbacks: WorkerCallbacks,
-    online: boolean,
-  ): Promise<SyncEngine> {
+  async #openEngine(database: LocalDatabase, sync: WorkerSyncOptions, callbacks: WorkerCallbacks, online: boolean): Promise<SyncEngine> {
     const { getToken, resolveConflict, onSyncEvent } = callbacks;
     if (getToken === undefined) throw new OversqliteError('invalid_argument', 'sync needs getToken.');
     if (sync.conflicts === 'custom' && resolveConflict === undefined) {
@@ -333,15 +328,15 @@ export class WorkerService {
     if (!online) engine.setOnline(false);
     if (onSyncEvent !== undefined) {
       const relay = new SyncEventRelay((event) => onSyncEvent(event));
-      this.syncEvents = relay;
+      this.#syncEvents = relay;
       engine.subscribe((event) => relay.push(event));
     }
     return engine;
   }
 
-  private require(): LocalDatabase {
-    if (this.database === undefined) throw new OversqliteError('closed', 'The database is not open.');
-    return this.database;
+  #require(): LocalDatabase {
+    if (this.#database === undefined) throw new OversqliteError('closed', 'The database is not open.');
+    return this.#database;
   }
 }
 

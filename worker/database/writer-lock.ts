@@ -7,34 +7,34 @@
 
 /** A FIFO asynchronous mutex. */
 export class WriterLock {
-  private held = false;
-  private readonly waiting: Array<() => void> = [];
+  #held = false;
+  readonly #waiting: Array<() => void> = [];
 
   /** Resolves with the release function once the lock is this caller's. */
   acquire(): Promise<() => void> {
     return new Promise((granted) => {
       const grant = (): void => {
-        this.held = true;
+        this.#held = true;
         let released = false;
         granted(() => {
           if (released) return;
           released = true;
-          this.handOver();
+          this.#handOver();
         });
       };
-      if (this.held) this.waiting.push(grant);
+      if (this.#held) this.#waiting.push(grant);
       else grant();
     });
   }
 
   /** Whether someone holds the lock now. */
   get isHeld(): boolean {
-    return this.held;
+    return this.#held;
   }
 
-  private handOver(): void {
-    const next = this.waiting.shift();
-    if (next === undefined) this.held = false;
+  #handOver(): void {
+    const next = this.#waiting.shift();
+    if (next === undefined) this.#held = false;
     else next();
   }
 }

@@ -20,16 +20,24 @@ export const REFRESH_AHEAD_MS = 60_000;
 
 /** In-memory token cache with single-flight refresh. */
 export class AuthTokenSource {
-  private token: string | null = null;
-  private expiresAt: number | null = null;
-  private inflight: Promise<string> | null = null;
+  #token: string | null = null;
+  #expiresAt: number | null = null;
+  #inflight: Promise<string> | null = null;
+
+  readonly #getToken: () => Promise<string | null>;
+  readonly #clock: EngineClock;
+  readonly #onSignedOut: (error: SyncError) => void;
 
   constructor(
-    private readonly getToken: () => Promise<string | null>,
-    private readonly clock: EngineClock,
+    getToken: () => Promise<string | null>,
+    clock: EngineClock,
     /** Called when `getToken()` answered that nobody is signed in (`null`). */
-    private readonly onSignedOut: (error: SyncError) => void = () => {},
-  ) {}
+    onSignedOut: (error: SyncError) => void = () => {},
+  ) {
+    this.#getToken = getToken;
+    this.#clock = clock;
+    this.#onSignedOut = onSignedOut;
+  }
 
   /** A token that is not known to be (nearly) expired; calls `getToken()` when needed. */
   async current(): Promise<string> {
@@ -41,35 +49,35 @@ export class AuthTokenSource {
    * go out synchronously, before its caller's next statement (see SyncTransport.sendWithAuth).
    */
   cached(): string | null {
-    if (this.token !== null && (this.expiresAt === null || this.clock.now() < this.expiresAt - REFRESH_AHEAD_MS)) {
-      return this.token;
+    if (this.#token !== null && (this.#expiresAt === null || this.#clock.now() < this.#expiresAt - REFRESH_AHEAD_MS)) {
+      return this.#token;
     }
     return null;
   }
 
   /** Forces a new `getToken()` call (after a 401). Concurrent callers share one call. */
   refresh(): Promise<string> {
-    if (this.inflight) return this.inflight;
+    if (this.#inflight) return this.#inflight;
     const run = (async () => {
       let next: string | null;
       try {
-        next = await this.getToken();
+        next = await this.#getToken();
       } catch (e) {
         // Not a verdict on the session: the app could not produce a token right now.
         throw new SyncError('token_unavailable', `getToken() failed: ${e instanceof Error ? e.message : String(e)} ; no token right now`);
       }
       if (!next) {
         const err = new SyncError('auth_required', 'getToken() returned no token; sign in again');
-        this.onSignedOut(err);
+        this.#onSignedOut(err);
         throw err;
       }
-      this.token = next;
-      this.expiresAt = expiryOf(next);
+      this.#token = next;
+      this.#expiresAt = expiryOf(next);
       return next;
     })();
-    this.inflight = run;
+    this.#inflight = run;
     const clear = (): void => {
-      if (this.inflight === run) this.inflight = null;
+      if (this.#inflight === run) this.#inflight = null;
     };
     run.then(clear, clear);
     return run;
@@ -77,8 +85,8 @@ export class AuthTokenSource {
 
   /** Drops the cached token (detach / user switch). */
   clear(): void {
-    this.token = null;
-    this.expiresAt = null;
+    this.#token = null;
+    this.#expiresAt = null;
   }
 }
 

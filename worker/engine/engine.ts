@@ -59,40 +59,40 @@ function threshold(selfHealAfter: number | undefined): number {
 /** The client sync engine. Create with {@link SyncEngine.open}. */
 export class SyncEngine {
   private readonly ctx: EngineContext;
-  private readonly tokens: AuthTokenSource;
-  private readonly listeners = new Set<(event: SyncEvent) => void>();
-  private phase: SyncPhase = 'idle';
-  private progress: { done: number; total: number } | null = null;
-  private online = true;
-  private lastSyncAt: number | null = null;
-  private lastError: SyncErrorInfo | null = null;
-  private queue: Promise<unknown> = Promise.resolve();
-  private syncInflight: Promise<SyncResult> | null = null;
+  readonly #tokens: AuthTokenSource;
+  readonly #listeners = new Set<(event: SyncEvent) => void>();
+  #phase: SyncPhase = 'idle';
+  #progress: { done: number; total: number } | null = null;
+  #online = true;
+  #lastSyncAt: number | null = null;
+  #lastError: SyncErrorInfo | null = null;
+  #queue: Promise<unknown> = Promise.resolve();
+  #syncInflight: Promise<SyncResult> | null = null;
   /** The run queued behind `syncInflight` for writes that run can no longer include. */
-  private syncFollowUp: Promise<SyncResult> | null = null;
+  #syncFollowUp: Promise<SyncResult> | null = null;
   /** Local writes noted so far, and how many the in-flight run had seen when it started. */
-  private localWriteSeq = 0;
-  private inflightWriteSeq = 0;
+  #localWriteSeq = 0;
+  #inflightWriteSeq = 0;
   /** Watch wake-ups so far, and at the start of the sync in flight (see `sync()`). */
-  private remoteChangeSeq = 0;
-  private inflightRemoteChangeSeq = 0;
-  private closed = false;
-  private authBlocked = false;
-  private scheduler: SyncScheduler | null = null;
-  private readonly watch: WatchLoop;
+  #remoteChangeSeq = 0;
+  #inflightRemoteChangeSeq = 0;
+  #closed = false;
+  #authBlocked = false;
+  #scheduler: SyncScheduler | null = null;
+  readonly #watch: WatchLoop;
   /** The sync step running, for the failure streak (self-heal.ts `noteFailure`). */
-  private failingStep: 'push' | 'pull' = 'push';
-  private lostReported = 0;
+  #failingStep: 'push' | 'pull' = 'push';
+  #lostReported = 0;
 
   private constructor(options: SyncEngineOptions) {
     const clock = options.clock ?? systemClock;
-    this.tokens = new AuthTokenSource(options.getToken, clock, (err) => this.onAuthRequired(err));
+    this.#tokens = new AuthTokenSource(options.getToken, clock, (err) => this.#onAuthRequired(err));
     const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
     const db = options.db;
     const transport = new SyncTransport(
       options.serverUrl,
       () => readAttachment(db).currentSourceId,
-      this.tokens,
+      this.#tokens,
       fetchFn,
       clock,
       {
@@ -102,7 +102,7 @@ export class SyncEngine {
         jitter: 0.2,
       },
       undefined,
-      (err) => this.onAuthRequired(err),
+      (err) => this.#onAuthRequired(err),
     );
     const model = loadSchemaModel(db, options.tables);
     this.ctx = {
@@ -116,27 +116,27 @@ export class SyncEngine {
       setPhase: (phase, progress = null) => {
         // Nothing new to tell (a step re-stating the phase its operation set): each status event
         // reads the database and crosses to the tab, ~1 ms on a busy device.
-        if (phase === this.phase && progress === null && this.progress === null) return;
-        this.phase = phase;
-        this.progress = progress;
-        this.emitStatus();
+        if (phase === this.#phase && progress === null && this.#progress === null) return;
+        this.#phase = phase;
+        this.#progress = progress;
+        this.#emitStatus();
       },
       applied: (tables) => {
         const list = [...new Set(tables)].sort();
-        if (list.length) this.emit({ type: 'applied', tables: list });
+        if (list.length) this.#emit({ type: 'applied', tables: list });
       },
-      conflict: (detail) => this.emit({ type: 'conflict', conflict: detail }),
+      conflict: (detail) => this.#emit({ type: 'conflict', conflict: detail }),
       rowsLost: (details) => {
-        this.lostReported += details.length;
-        for (const lost of details) this.emit({ type: 'lost', lost });
+        this.#lostReported += details.length;
+        for (const lost of details) this.#emit({ type: 'lost', lost });
       },
       newSourceId: () => globalThis.crypto.randomUUID(),
     };
-    this.watch = new WatchLoop(this.ctx, {
-      mayWatch: () => !this.authBlocked,
+    this.#watch = new WatchLoop(this.ctx, {
+      mayWatch: () => !this.#authBlocked,
       remoteChange: () => this.notifyRemoteChange(),
       catchUp: async () => {
-        if (this.scheduler?.canRunNow()) await this.sync().catch(() => undefined);
+        if (this.#scheduler?.canRunNow()) await this.sync().catch(() => undefined);
       },
     });
   }
@@ -164,7 +164,7 @@ export class SyncEngine {
     if (first) captureExistingRows(db, options.remoteSchema, engine.ctx.model);
     // Changes a self-heal had set aside when the process stopped are pending again.
     restoreHeldChanges(engine.ctx);
-    engine.startAutoSync();
+    engine.#startAutoSync();
     return engine;
   }
 
@@ -172,7 +172,7 @@ export class SyncEngine {
   get status(): SyncStatus {
     let att: ReturnType<typeof readAttachment> | null = null;
     let pending = 0;
-    if (!this.closed) {
+    if (!this.#closed) {
       try {
         att = readAttachment(this.ctx.db);
         pending = countPending(this.ctx.db);
@@ -181,13 +181,13 @@ export class SyncEngine {
       }
     }
     return {
-      online: this.online,
-      phase: this.closed ? 'closed' : this.authBlocked ? 'auth_required' : this.phase,
+      online: this.#online,
+      phase: this.#closed ? 'closed' : this.#authBlocked ? 'auth_required' : this.#phase,
       userId: att?.bindingState === 'attached' ? att.attachedUserId : null,
       pendingCount: pending,
-      lastSyncAt: this.lastSyncAt,
-      lastError: this.lastError,
-      progress: this.progress,
+      lastSyncAt: this.#lastSyncAt,
+      lastError: this.#lastError,
+      progress: this.#progress,
       sourceId: att?.currentSourceId ?? '',
       checkpoint: att?.lastBundleSeqSeen ?? 0,
     };
@@ -195,18 +195,18 @@ export class SyncEngine {
 
   /** Subscribes to events; returns the unsubscribe function. */
   subscribe(listener: (event: SyncEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** Binds the database to a user (capabilities + connect), or resumes the same user offline. */
   attach(userId: string): Promise<AttachResult> {
-    return this.exclusive('attaching', async () => {
+    return this.#exclusive('attaching', async () => {
       // The server scopes data by the token's user; attaching the database to a different user id
       // would bind one user's local data to another's account. JWTs say who they are: check.
       const att = readAttachment(this.ctx.db);
       if (!(att.bindingState === 'attached' && att.attachedUserId === userId)) {
-        const sub = subjectOf(await this.tokens.current());
+        const sub = subjectOf(await this.#tokens.current());
         if (sub !== null && sub !== userId) {
           throw new SyncError('attach_user_mismatch', `attach(${JSON.stringify(userId)}) but the token belongs to ${JSON.stringify(sub)}`);
         }
@@ -215,19 +215,19 @@ export class SyncEngine {
       const res = await attachLifecycle(this.ctx, userId);
       // Taking the server's state from a snapshot is a pull; connecting alone (or resuming the
       // same user offline) is not.
-      if (res.status === 'connected' && res.outcome === 'used_remote_state') this.noteExchange(before);
-      if (res.status === 'connected') this.startWatch();
+      if (res.status === 'connected' && res.outcome === 'used_remote_state') this.#noteExchange(before);
+      if (res.status === 'connected') this.#startWatch();
       return res;
     });
   }
 
   /** Unbinds the user and wipes their synced data (blocked while changes are unsynced unless forced). */
   detach(options?: { force?: boolean }): Promise<DetachResult> {
-    return this.exclusive('detaching', async () => {
+    return this.#exclusive('detaching', async () => {
       const res = detachLifecycle(this.ctx, options?.force === true);
       if (res.outcome === 'detached') {
-        this.stopWatch();
-        this.tokens.clear();
+        this.#stopWatch();
+        this.#tokens.clear();
       }
       return res;
     });
@@ -239,61 +239,62 @@ export class SyncEngine {
    * already have passed the announced bundle): then they share one follow-up run.
    */
   sync(): Promise<SyncResult> {
-    if (this.syncInflight) {
+    if (this.#syncInflight) {
       // A wake-up since the run started may announce a bundle its pull already passed: likewise.
-      if (this.localWriteSeq === this.inflightWriteSeq && this.remoteChangeSeq === this.inflightRemoteChangeSeq) return this.syncInflight;
-      const after = this.syncInflight.then(
+      if (this.#localWriteSeq === this.#inflightWriteSeq && this.#remoteChangeSeq === this.#inflightRemoteChangeSeq)
+        return this.#syncInflight;
+      const after = this.#syncInflight.then(
         () => undefined,
         () => undefined,
       );
-      this.syncFollowUp ??= after.then(() => {
-        this.syncFollowUp = null;
+      this.#syncFollowUp ??= after.then(() => {
+        this.#syncFollowUp = null;
         return this.sync();
       });
-      return this.syncFollowUp;
+      return this.#syncFollowUp;
     }
-    this.inflightWriteSeq = this.localWriteSeq;
-    this.inflightRemoteChangeSeq = this.remoteChangeSeq;
-    const run = this.exclusive('pushing', async () => {
+    this.#inflightWriteSeq = this.#localWriteSeq;
+    this.#inflightRemoteChangeSeq = this.#remoteChangeSeq;
+    const run = this.#exclusive('pushing', async () => {
       try {
-        const out = await this.syncOnce();
+        const out = await this.#syncOnce();
         clearFailureStreak(this.ctx);
         return out;
       } catch (e) {
         const after = threshold(this.ctx.options.selfHealAfter);
-        if (after <= 0 || !isDataFailure(e) || noteFailure(this.ctx, this.failingStep, e) < after) throw e;
-        return await this.selfHeal(e);
+        if (after <= 0 || !isDataFailure(e) || noteFailure(this.ctx, this.#failingStep, e) < after) throw e;
+        return await this.#selfHeal(e);
       }
     });
-    this.syncInflight = run;
+    this.#syncInflight = run;
     const clear = (): void => {
-      if (this.syncInflight === run) this.syncInflight = null;
+      if (this.#syncInflight === run) this.#syncInflight = null;
     };
     run.then(clear, clear);
     return run;
   }
 
   /** One push then pull, with the pull-settles-the-push retry. */
-  private async syncOnce(): Promise<SyncResult> {
+  async #syncOnce(): Promise<SyncResult> {
     let push: PushResult;
-    this.failingStep = 'push';
+    this.#failingStep = 'push';
     try {
-      push = await this.pushStep();
+      push = await this.#pushStep();
     } catch (e) {
       // A push the server rejected for a business reason must not stop the pull: the pull is
       // often what settles it (e.g. it brings the deletion that made the bundle invalid).
       if (!(e instanceof SyncError) || !(PULL_AFTER_PUSH_FAILURE.has(e.code) || isDataFailure(e))) throw e;
       // A rejected bundle can never commit as frozen: back to the dirty set, re-formed after the pull.
       requeueRejectedOutbox(this.ctx);
-      this.failingStep = 'pull';
-      await this.pullStep();
+      this.#failingStep = 'pull';
+      await this.#pullStep();
       // After the pull settled it, one more push usually goes through.
       if (!COMMIT_REJECTED.has(e.code) && !isDataFailure(e)) throw e;
-      this.failingStep = 'push';
-      push = await this.pushStep();
+      this.#failingStep = 'push';
+      push = await this.#pushStep();
     }
-    this.failingStep = 'pull';
-    const pull = await this.pullStep();
+    this.#failingStep = 'pull';
+    const pull = await this.#pullStep();
     return { push, pull };
   }
 
@@ -303,20 +304,20 @@ export class SyncEngine {
    * still refused, push the changes in parts and drop the ones refused on their own (each a `lost`
    * event), then take the server's state. The app gets a `self_heal` event either way.
    */
-  private async selfHeal(cause: SyncError): Promise<SyncResult> {
-    const step = this.failingStep;
+  async #selfHeal(cause: SyncError): Promise<SyncResult> {
+    const step = this.#failingStep;
     const failures = threshold(this.ctx.options.selfHealAfter);
-    const lostBefore = this.lostReported;
+    const lostBefore = this.#lostReported;
     clearFailureStreak(this.ctx);
     this.ctx.setPhase('recovering');
     requeueRejectedOutbox(this.ctx);
     let result: SyncResult;
     try {
       await rebuildKeepingSource(this.ctx);
-      result = await this.syncOnce();
+      result = await this.#syncOnce();
     } catch (e) {
       if (!isDataFailure(e)) throw e;
-      const userId = this.requireAttached();
+      const userId = this.#requireAttached();
       // The server's state alone first (a pending change that cannot be re-applied on top of it
       // must not block the rebuild), then the changes go up in parts; the refused ones are dropped.
       holdPendingChanges(this.ctx);
@@ -325,35 +326,35 @@ export class SyncEngine {
       } finally {
         restoreHeldChanges(this.ctx);
       }
-      const dropped = await isolateRefusedChanges(this.ctx, () => this.exchange(() => pushLoop(this.ctx, userId)));
+      const dropped = await isolateRefusedChanges(this.ctx, () => this.#exchange(() => pushLoop(this.ctx, userId)));
       this.ctx.rowsLost(dropped);
       // Rows whose changes were dropped still show them locally: take the server's state.
       await rebuildKeepingSource(this.ctx);
-      result = await this.syncOnce();
+      result = await this.#syncOnce();
     }
-    this.emit({
+    this.#emit({
       type: 'self_heal',
-      selfHeal: { cause: cause.toInfo(), step, failures, droppedChanges: this.lostReported - lostBefore },
+      selfHeal: { cause: cause.toInfo(), step, failures, droppedChanges: this.#lostReported - lostBefore },
     });
     return result;
   }
 
   /** Pushes pending local changes (one bundle). */
   pushPending(): Promise<PushResult> {
-    return this.exclusive('pushing', () => this.pushStep());
+    return this.#exclusive('pushing', () => this.#pushStep());
   }
 
   /** Pulls remote bundles up to a stable ceiling. */
   pullToStable(): Promise<PullResult> {
-    return this.exclusive('pulling', () => this.pullStep());
+    return this.#exclusive('pulling', () => this.#pullStep());
   }
 
   /** Rebuilds the synced tables from a server snapshot (pending local changes are kept on top). */
   hydrate(): Promise<PullResult> {
-    return this.exclusive('hydrating', async () => {
-      this.requireAttached();
-      await this.ensureCapabilities();
-      return this.exchange(() => rebuildKeepingSource(this.ctx));
+    return this.#exclusive('hydrating', async () => {
+      this.#requireAttached();
+      await this.#ensureCapabilities();
+      return this.#exchange(() => rebuildKeepingSource(this.ctx));
     });
   }
 
@@ -363,15 +364,15 @@ export class SyncEngine {
    * @internal
    */
   notifyRemoteChange(): void {
-    this.remoteChangeSeq++;
-    this.scheduler?.trigger();
+    this.#remoteChangeSeq++;
+    this.#scheduler?.trigger();
   }
 
   /** The runtime calls this after app writes commit: schedules a debounced push (auto-sync). */
   notifyLocalWrite(): void {
-    this.localWriteSeq++;
-    this.emitStatus();
-    this.scheduler?.notifyWrite();
+    this.#localWriteSeq++;
+    this.#emitStatus();
+    this.#scheduler?.notifyWrite();
   }
 
   /**
@@ -380,48 +381,48 @@ export class SyncEngine {
    * `auth_required`). Without `autoSync` it does nothing: the app then syncs only explicitly.
    */
   requestSync(): void {
-    this.scheduler?.trigger();
+    this.#scheduler?.trigger();
   }
 
   /** Connectivity changed (e.g. `online`/`offline` events). Going online triggers a sync. */
   setOnline(online: boolean): void {
-    const was = this.online;
-    this.online = online;
-    this.emitStatus();
+    const was = this.#online;
+    this.#online = online;
+    this.#emitStatus();
     if (online && !was) {
-      this.scheduler?.trigger();
-      this.startWatch();
+      this.#scheduler?.trigger();
+      this.#startWatch();
     }
-    if (!online) this.stopWatch();
+    if (!online) this.#stopWatch();
   }
 
   /** Stops timers and the watch stream, waits for the running operation, then refuses new ones. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.scheduler?.stop();
-    this.stopWatch();
+    if (this.#closed) return;
+    this.#scheduler?.stop();
+    this.#stopWatch();
     try {
-      await this.queue;
+      await this.#queue;
     } catch {
       // the failure was already reported to its caller
     }
-    this.closed = true;
+    this.#closed = true;
     finalizeStatements(this.ctx.db);
-    this.emit({ type: 'status', status: this.status });
+    this.#emit({ type: 'status', status: this.status });
   }
 
   // ------------------------------------------------------------------------------------------
 
-  private async pushStep(): Promise<PushResult> {
-    const userId = this.requireAttached();
-    await this.ensureCapabilities();
-    return this.exchange(() => pushWithRecovery(this.ctx, userId));
+  async #pushStep(): Promise<PushResult> {
+    const userId = this.#requireAttached();
+    await this.#ensureCapabilities();
+    return this.#exchange(() => pushWithRecovery(this.ctx, userId));
   }
 
-  private async pullStep(): Promise<PullResult> {
-    this.requireAttached();
-    await this.ensureCapabilities();
-    return this.exchange(() => pullWithRecovery(this.ctx));
+  async #pullStep(): Promise<PullResult> {
+    this.#requireAttached();
+    await this.#ensureCapabilities();
+    return this.#exchange(() => pullWithRecovery(this.ctx));
   }
 
   /**
@@ -429,100 +430,100 @@ export class SyncEngine {
    * the server, that is a successful exchange: `lastSyncAt` moves. Steps that needed no request
    * (nothing to push, or offline-only work) leave it alone.
    */
-  private async exchange<T>(step: () => Promise<T>): Promise<T> {
+  async #exchange<T>(step: () => Promise<T>): Promise<T> {
     const before = this.ctx.transport.completedExchanges;
     const result = await step();
-    this.noteExchange(before);
+    this.#noteExchange(before);
     return result;
   }
 
-  private noteExchange(before: number): void {
-    if (this.ctx.transport.completedExchanges > before) this.lastSyncAt = this.ctx.clock.now();
+  #noteExchange(before: number): void {
+    if (this.ctx.transport.completedExchanges > before) this.#lastSyncAt = this.ctx.clock.now();
   }
 
-  private async ensureCapabilities(): Promise<void> {
+  async #ensureCapabilities(): Promise<void> {
     if (!this.ctx.capabilities) await fetchCapabilities(this.ctx);
   }
 
-  private requireAttached(): string {
+  #requireAttached(): string {
     const att = readAttachment(this.ctx.db);
     if (att.bindingState !== 'attached' || !att.attachedUserId) throw new SyncError('not_attached', 'attach(userId) first');
     return att.attachedUserId;
   }
 
   /** Runs operations one at a time, tracking phase, status and errors. */
-  private exclusive<T>(phase: SyncPhase, fn: () => Promise<T>): Promise<T> {
+  #exclusive<T>(phase: SyncPhase, fn: () => Promise<T>): Promise<T> {
     const closed = (): SyncError => new SyncError('engine_closed', 'the sync engine is closed');
-    if (this.closed) return Promise.reject(closed());
-    const run = this.queue.then(async () => {
-      if (this.closed) throw closed();
+    if (this.#closed) return Promise.reject(closed());
+    const run = this.#queue.then(async () => {
+      if (this.#closed) throw closed();
       const release = await this.ctx.options.writerLock?.();
-      if (this.closed) {
+      if (this.#closed) {
         release?.();
         throw closed();
       }
       this.ctx.setPhase(phase);
       try {
         const result = await fn();
-        this.lastError = null;
-        this.authBlocked = false;
+        this.#lastError = null;
+        this.#authBlocked = false;
         return result;
       } catch (e) {
-        this.lastError = toErrorInfo(e);
-        this.emit({ type: 'error', error: this.lastError });
+        this.#lastError = toErrorInfo(e);
+        this.#emit({ type: 'error', error: this.#lastError });
         throw e;
       } finally {
-        this.phase = 'idle';
-        this.progress = null;
+        this.#phase = 'idle';
+        this.#progress = null;
         release?.();
-        this.emitStatus();
+        this.#emitStatus();
       }
     });
-    this.queue = run.catch(() => undefined);
+    this.#queue = run.catch(() => undefined);
     return run;
   }
 
-  private onAuthRequired(err: SyncError): void {
-    this.authBlocked = true;
-    this.lastError = err.toInfo();
-    this.emitStatus();
+  #onAuthRequired(err: SyncError): void {
+    this.#authBlocked = true;
+    this.#lastError = err.toInfo();
+    this.#emitStatus();
   }
 
-  private startAutoSync(): void {
+  #startAutoSync(): void {
     const auto = this.ctx.options.autoSync;
     if (!auto) return;
-    this.scheduler = new SyncScheduler(
+    this.#scheduler = new SyncScheduler(
       this.ctx.clock,
       () => this.sync(),
-      () => !this.closed && this.online && !this.authBlocked && readAttachment(this.ctx.db).bindingState === 'attached',
+      () => !this.#closed && this.#online && !this.#authBlocked && readAttachment(this.ctx.db).bindingState === 'attached',
       { debounceMs: auto.debounceMs ?? 500, intervalMs: auto.intervalMs ?? 60_000, backoffMinMs: 1000, backoffMaxMs: 60_000 },
-      () => !this.watch.healthy || countPending(this.ctx.db) > 0,
+      () => !this.#watch.healthy || countPending(this.ctx.db) > 0,
     );
-    this.scheduler.start();
+    this.#scheduler.start();
     if (readAttachment(this.ctx.db).bindingState === 'attached') {
       // At launch: send what was written offline (or before a crash) and catch up, right away.
-      this.scheduler.trigger();
-      this.startWatch();
+      this.#scheduler.trigger();
+      this.#startWatch();
     }
   }
 
   /** Starts the watch loop (watch-loop.ts) when auto-sync asks for it and the engine is online. */
-  private startWatch(): void {
+  #startWatch(): void {
     const auto = this.ctx.options.autoSync;
-    if (!auto || !auto.watch || this.closed || !this.online) return;
-    this.watch.start();
+    if (!auto || !auto.watch || this.#closed || !this.#online) return;
+    this.#watch.start();
   }
 
-  private stopWatch(): void {
-    this.watch.stop();
+  #stopWatch(): void {
+    this.#watch.stop();
   }
 
-  private emitStatus(): void {
-    if (this.listeners.size) this.emit({ type: 'status', status: this.status });
+  #emitStatus(): void {
+    if (this.#listeners.size) this.#emit({ type: 'status', status: this.status });
   }
 
-  private emit(event: SyncEvent): void {
-    for (const l of this.listeners) {
+  #emit(event: SyncEvent): void {
+    for (const l of this.#listeners) {
       try {
         l(event);
       } catch {

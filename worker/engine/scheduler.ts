@@ -23,78 +23,90 @@ export function backoffDelay(n: number, minMs: number, maxMs: number, random: ()
 
 /** Drives `run` from writes, connectivity, an interval and failures. */
 export class SyncScheduler {
-  private timer: unknown = null;
-  private dueAt = Infinity;
-  private interval: unknown = null;
-  private failures = 0;
-  private stopped = false;
-  private running = false;
-  private again = false;
+  #timer: unknown = null;
+  #dueAt = Infinity;
+  #interval: unknown = null;
+  #failures = 0;
+  #stopped = false;
+  #running = false;
+  #again = false;
+
+  readonly #clock: EngineClock;
+  readonly #run: () => Promise<unknown>;
+  readonly #canRun: () => boolean;
+  readonly #opts: SchedulerOptions;
+  readonly #intervalWanted: () => boolean;
 
   constructor(
-    private readonly clock: EngineClock,
-    private readonly run: () => Promise<unknown>,
-    private readonly canRun: () => boolean,
-    private readonly opts: SchedulerOptions,
+    clock: EngineClock,
+    run: () => Promise<unknown>,
+    canRun: () => boolean,
+    opts: SchedulerOptions,
     /** Whether a periodic tick has work to do (e.g. false while a healthy watch stream is open). */
-    private readonly intervalWanted: () => boolean = () => true,
-  ) {}
+    intervalWanted: () => boolean = () => true,
+  ) {
+    this.#clock = clock;
+    this.#run = run;
+    this.#canRun = canRun;
+    this.#opts = opts;
+    this.#intervalWanted = intervalWanted;
+  }
 
   /** True when a run would be allowed right now. */
   canRunNow(): boolean {
-    return !this.stopped && this.canRun();
+    return !this.#stopped && this.#canRun();
   }
 
   /** Starts the periodic run. */
   start(): void {
-    if (this.opts.intervalMs > 0) this.armInterval();
+    if (this.#opts.intervalMs > 0) this.#armInterval();
   }
 
   /** A local write committed: run after the debounce window (restarting it). */
   notifyWrite(): void {
-    this.schedule(this.opts.debounceMs, true);
+    this.#schedule(this.#opts.debounceMs, true);
   }
 
   /** Run as soon as possible (online, watch wake-up). */
   trigger(): void {
-    this.schedule(0, false);
+    this.#schedule(0, false);
   }
 
   /** Stops every timer. */
   stop(): void {
-    this.stopped = true;
-    if (this.timer !== null) this.clock.clearTimeout(this.timer);
-    if (this.interval !== null) this.clock.clearTimeout(this.interval);
-    this.timer = null;
-    this.interval = null;
+    this.#stopped = true;
+    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
+    if (this.#interval !== null) this.#clock.clearTimeout(this.#interval);
+    this.#timer = null;
+    this.#interval = null;
   }
 
   /** Consecutive failures so far (for status/tests). */
   get consecutiveFailures(): number {
-    return this.failures;
+    return this.#failures;
   }
 
-  private armInterval(): void {
-    if (this.stopped) return;
-    this.interval = this.clock.setTimeout(() => {
-      this.interval = null;
-      if (this.intervalWanted()) this.schedule(0, false);
-      this.armInterval();
-    }, this.opts.intervalMs);
+  #armInterval(): void {
+    if (this.#stopped) return;
+    this.#interval = this.#clock.setTimeout(() => {
+      this.#interval = null;
+      if (this.#intervalWanted()) this.#schedule(0, false);
+      this.#armInterval();
+    }, this.#opts.intervalMs);
   }
 
-  private schedule(delayMs: number, restart: boolean): void {
-    if (this.stopped) return;
-    const due = this.clock.now() + delayMs;
-    if (this.timer !== null) {
-      if (!restart && due >= this.dueAt) return; // an earlier run is already planned
-      this.clock.clearTimeout(this.timer);
+  #schedule(delayMs: number, restart: boolean): void {
+    if (this.#stopped) return;
+    const due = this.#clock.now() + delayMs;
+    if (this.#timer !== null) {
+      if (!restart && due >= this.#dueAt) return; // an earlier run is already planned
+      this.#clock.clearTimeout(this.#timer);
     }
-    this.dueAt = due;
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = null;
-      this.dueAt = Infinity;
-      void this.fire();
+    this.#dueAt = due;
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = null;
+      this.#dueAt = Infinity;
+      void this.#fire();
     }, delayMs);
   }
 
@@ -104,28 +116,28 @@ export class SyncScheduler {
    * a running sync when no local write came since), whose pull may already have passed the
    * bundle the wake-up announced, and the device would stay behind until the next event.
    */
-  private async fire(): Promise<void> {
-    if (this.stopped || !this.canRun()) return;
-    if (this.running) {
-      this.again = true;
+  async #fire(): Promise<void> {
+    if (this.#stopped || !this.#canRun()) return;
+    if (this.#running) {
+      this.#again = true;
       return;
     }
-    this.running = true;
+    this.#running = true;
     let failed = false;
     try {
-      await this.run();
-      this.failures = 0;
+      await this.#run();
+      this.#failures = 0;
     } catch {
       failed = true;
-      this.failures++;
-      if (!this.stopped && this.canRun()) {
-        this.schedule(backoffDelay(this.failures, this.opts.backoffMinMs, this.opts.backoffMaxMs, this.clock.random), false);
+      this.#failures++;
+      if (!this.#stopped && this.#canRun()) {
+        this.#schedule(backoffDelay(this.#failures, this.#opts.backoffMinMs, this.#opts.backoffMaxMs, this.#clock.random), false);
       }
     } finally {
-      this.running = false;
-      const again = this.again;
-      this.again = false;
-      if (again && !failed) this.schedule(0, false); // after a failure the backoff run is the next one
+      this.#running = false;
+      const again = this.#again;
+      this.#again = false;
+      if (again && !failed) this.#schedule(0, false); // after a failure the backoff run is the next one
     }
   }
 }

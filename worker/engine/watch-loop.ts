@@ -25,60 +25,63 @@ export interface WatchLoopHost {
 
 /** One engine's watch loop; at most one stream at a time. */
 export class WatchLoop {
-  private abort: AbortController | null = null;
-  private connected = false;
+  #abort: AbortController | null = null;
+  #connected = false;
 
-  constructor(
-    private readonly ctx: EngineContext,
-    private readonly host: WatchLoopHost,
-  ) {}
+  readonly #ctx: EngineContext;
+  readonly #host: WatchLoopHost;
+
+  constructor(ctx: EngineContext, host: WatchLoopHost) {
+    this.#ctx = ctx;
+    this.#host = host;
+  }
 
   /** True while a stream is connected and healthy. */
   get healthy(): boolean {
-    return this.connected;
+    return this.#connected;
   }
 
   /** Starts the loop unless it runs already. */
   start(): void {
-    if (this.abort) return;
+    if (this.#abort) return;
     const abort = new AbortController();
-    this.abort = abort;
-    void this.run(abort);
+    this.#abort = abort;
+    void this.#run(abort);
   }
 
   /** Stops the loop and its stream. */
   stop(): void {
-    this.abort?.abort();
-    this.abort = null;
+    this.#abort?.abort();
+    this.#abort = null;
   }
 
-  private async run(abort: AbortController): Promise<void> {
-    const { ctx } = this;
+  async #run(abort: AbortController): Promise<void> {
+    const ctx = this.#ctx;
     let failures = 0;
     while (!abort.signal.aborted) {
       try {
-        if (readAttachment(ctx.db).bindingState !== 'attached' || !this.host.mayWatch()) break;
+        if (readAttachment(ctx.db).bindingState !== 'attached' || !this.#host.mayWatch()) break;
         if (!ctx.capabilities) await fetchCapabilities(ctx);
         if (ctx.capabilities?.features.bundle_change_watch !== true) break;
         await watchOnce(
           ctx.transport,
           readAttachment(ctx.db).lastBundleSeqSeen,
           abort.signal,
-          () => this.host.remoteChange(),
+          () => this.#host.remoteChange(),
           () => {
             failures = 0;
-            this.connected = true;
+            this.#connected = true;
           },
         );
       } catch (e) {
         if (abort.signal.aborted) break;
         if (e instanceof SyncError && (e.code === 'bundle_change_watch_forbidden' || e.code === 'auth_required')) break;
       } finally {
-        this.connected = false;
+        this.#connected = false;
       }
       if (abort.signal.aborted) break;
       // Catch up on whatever the broken stream may have missed, then reconnect from there.
-      await this.host.catchUp();
+      await this.#host.catchUp();
       failures++;
       try {
         await ctx.clock.sleep(backoffDelay(failures, 1000, 60_000, ctx.clock.random), abort.signal);
@@ -86,6 +89,6 @@ export class WatchLoop {
         break;
       }
     }
-    if (this.abort === abort) this.abort = null;
+    if (this.#abort === abort) this.#abort = null;
   }
 }

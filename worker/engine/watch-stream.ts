@@ -14,35 +14,35 @@ const MAX_LINE = 1024 * 1024;
 
 /** Incremental SSE parser: feed lines, get bundle events. */
 export class WatchFrameParser {
-  private event = '';
-  private data: string[] = [];
-  private dataBytes = 0;
+  #event = '';
+  #data: string[] = [];
+  #dataBytes = 0;
 
   /** Processes one line (without its line terminator). Returns an event when a frame completes. */
   line(line: string): WatchBundleEvent | null {
     if (line.length > MAX_LINE) throw new SyncError('bad_server_response', 'watch: line longer than 1 MiB');
-    if (line === '') return this.dispatch();
+    if (line === '') return this.#dispatch();
     if (line.startsWith(':')) return null;
     const colon = line.indexOf(':');
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? '' : line.slice(colon + 1);
     if (value.startsWith(' ')) value = value.slice(1);
-    if (field === 'event') this.event = value;
+    if (field === 'event') this.#event = value;
     else if (field === 'data') {
-      this.dataBytes += value.length;
-      if (this.dataBytes > MAX_LINE) throw new SyncError('bad_server_response', 'watch: event larger than 1 MiB');
-      this.data.push(value);
+      this.#dataBytes += value.length;
+      if (this.#dataBytes > MAX_LINE) throw new SyncError('bad_server_response', 'watch: event larger than 1 MiB');
+      this.#data.push(value);
     }
     return null;
   }
 
-  private dispatch(): WatchBundleEvent | null {
-    const event = this.event;
-    const data = this.data.join('\n');
-    const hadData = this.data.length > 0;
-    this.event = '';
-    this.data = [];
-    this.dataBytes = 0;
+  #dispatch(): WatchBundleEvent | null {
+    const event = this.#event;
+    const data = this.#data.join('\n');
+    const hadData = this.#data.length > 0;
+    this.#event = '';
+    this.#data = [];
+    this.#dataBytes = 0;
     if (event !== 'bundle' || !hadData) return null;
     let parsed: unknown;
     try {
