@@ -11,6 +11,7 @@ import { keyJsonExpr } from './capture.ts';
 import { livePayloadExpr, liveRowAbsentExpr } from './pending-payload.ts';
 import { appRowByRowid, appRowFromLocalPayload, lostRow } from './lost-rows.ts';
 import type { RowLostDetail } from './types.ts';
+import { raiseKnownRowVersion } from './metadata.ts';
 import { runCached, selectCached, selectRowCached } from './statements.ts';
 import { quoteIdent } from './table-config.ts';
 
@@ -57,10 +58,10 @@ export function setRowState(ctx: EngineContext, t: TableModel, keyJson: string, 
   runCached(
     ctx.db,
     'INSERT INTO _sync_row_state(schema_name, table_name, key_json, row_version, deleted) VALUES (?, ?, ?, ?, ?) ' +
-      'ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET row_version = excluded.row_version, ' +
-      "deleted = excluded.deleted, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')",
+      'ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET row_version = excluded.row_version, deleted = excluded.deleted',
     [ctx.schema, t.table, keyJson, version, deleted ? 1 : 0],
   );
+  raiseKnownRowVersion(ctx.db, version);
 }
 
 /** Forgets a row's version (the server has no row_state for it). */

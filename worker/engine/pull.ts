@@ -30,7 +30,7 @@ import type { RowLostDetail } from './types.ts';
 import type { EngineContext } from './context.ts';
 import { tableOf } from './context.ts';
 import { badResponse, SyncError } from './errors.ts';
-import { readAttachment, recordPulledBundle, requireRebuild } from './metadata.ts';
+import { raiseKnownRowVersion, readAttachment, recordPulledBundle, requireRebuild } from './metadata.ts';
 import type { TableModel } from './table-config.ts';
 import { quoteIdent } from './table-config.ts';
 import { runCached, selectCached, selectRowsCached } from './statements.ts';
@@ -271,6 +271,7 @@ export function applySkippedRowsWithoutIntent(ctx: EngineContext): void {
         t.table,
         JSON.stringify([[String(keyJson), Number(version), staged === null || staged === undefined ? 1 : 0]]),
       ]);
+      raiseKnownRowVersion(ctx.db, Number(version));
     }
     runCached(ctx.db, 'DELETE FROM _sync_skipped_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?', [
       ctx.schema,
@@ -293,11 +294,9 @@ const INTENT_KEYS_SQL =
   'UNION SELECT key_json FROM _sync_outbox_rows WHERE schema_name = ?1 AND table_name = ?2';
 /** Final versions of one table's applied keys (?1 schema, ?2 table, ?3 `[[key_json, version, deleted], ...]`). */
 const ROW_STATE_SET_SQL =
-  'INSERT INTO _sync_row_state(schema_name, table_name, key_json, row_version, deleted, updated_at) ' +
-  "SELECT ?1, ?2, j.value ->> 0, j.value ->> 1, j.value ->> 2, (SELECT strftime('%Y-%m-%dT%H:%M:%fZ','now')) " +
-  'FROM jsonb_each(jsonb(?3)) AS j WHERE true ' +
-  'ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET row_version = excluded.row_version, ' +
-  'deleted = excluded.deleted, updated_at = excluded.updated_at';
+  'INSERT INTO _sync_row_state(schema_name, table_name, key_json, row_version, deleted) ' +
+  'SELECT ?1, ?2, j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM jsonb_each(jsonb(?3)) AS j WHERE true ' +
+  'ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET row_version = excluded.row_version, deleted = excluded.deleted';
 
 const upsertSetSql = new WeakMap<TableModel, string>();
 const deleteSetSql = new WeakMap<TableModel, string>();
@@ -423,9 +422,15 @@ function writeBundleRowsSetBased(
     run.push(r);
   }
   flush();
+  let highest = 0;
   for (const [t, fin] of finalState) {
-    runCached(ctx.db, ROW_STATE_SET_SQL, [ctx.schema, t.table, JSON.stringify([...fin].map(([k, [v, d]]) => [k, v, d]))]);
+    const states = [...fin].map(([k, [v, d]]) => {
+      if (v > highest) highest = v;
+      return [k, v, d];
+    });
+    runCached(ctx.db, ROW_STATE_SET_SQL, [ctx.schema, t.table, JSON.stringify(states)]);
   }
+  if (highest > 0) raiseKnownRowVersion(ctx.db, highest);
   return { touched, later };
 }
 

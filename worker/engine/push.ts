@@ -41,6 +41,7 @@ import {
   clearOutbox,
   consumeSeedLease,
   markOutboxCommitted,
+  raiseKnownRowVersion,
   readAttachment,
   readOutboxHeader,
   recordReplayedBundle,
@@ -478,10 +479,10 @@ export function replayCommitted(
         'INSERT INTO _sync_row_state(schema_name, table_name, key_json, row_version, deleted) ' +
           "SELECT o.schema_name, o.table_name, o.key_json, ?1, o.op = 'DELETE' FROM _sync_outbox_rows o " +
           'WHERE o.row_ordinal NOT IN (SELECT value FROM json_each(?2)) ' +
-          'ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET row_version = excluded.row_version, ' +
-          "deleted = excluded.deleted, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')",
+          'ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET row_version = excluded.row_version, deleted = excluded.deleted',
         [seq, JSON.stringify(others)],
       );
+      raiseKnownRowVersion(ctx.db, seq);
     }
     for (const p of foldedAway) {
       const t = ctx.model.byName.get(p.table)!;

@@ -12,6 +12,7 @@ import type { EngineContext } from './context.ts';
 import { actionRefs, walkRowsReachedByDelete } from './foreign-keys.ts';
 import type { ActionRef } from './foreign-keys.ts';
 import { lostRow } from './lost-rows.ts';
+import { readKnownRowVersion } from './metadata.ts';
 import type { DecodedRow } from './pull.ts';
 import type { TableModel } from './table-config.ts';
 import { quoteIdent } from './table-config.ts';
@@ -43,7 +44,7 @@ export function parentDeleteHitsNewerRows(
   // hit, and the known version (a scan of the device's row states) need not be read.
   if (!ctx.model.tables.some((c) => actionRefs(ctx, c).some((ref) => deleted.has(ref.parent)))) return false;
   // Nothing is known above this bundle (the usual pull): no row can be hit.
-  const known = gated ? knownVersionThisPull(ctx) : undefined;
+  const known = gated ? highestKnownVersion.get(ctx) : undefined;
   if (known !== undefined && known <= seq) return false;
   return walkRowsReachedByDelete(
     ctx,
@@ -53,35 +54,23 @@ export function parentDeleteHitsNewerRows(
   );
 }
 
-/**
- * Per pull (see `noteHighestKnownVersion`): the highest row version the device knows, read on
- * first need; null until then. Absent outside a pull (nothing is gated there).
- */
-const highestKnownVersion = new WeakMap<EngineContext, number | null>();
+/** Per pull (see `noteHighestKnownVersion`): the highest row version the device knew at its start. Absent outside a pull. */
+const highestKnownVersion = new WeakMap<EngineContext, number>();
 
 /**
  * Starts a pull's gate: bundles at or above the highest row version the device knows skip
- * `parentDeleteHitsNewerRows`, since only a device holding versions ahead of its checkpoint (its
- * own commits, conflict answers) can be hit. The version is read (a pass over `_sync_row_state`,
- * linear in the device's rows) only when a bundle deletes a parent some table references, not
- * on every pull with data. Read mid-pull it also covers the pull's earlier bundles, whose
- * versions are at most their own seqs, below the bundle being gated: the same answer.
+ * `parentDeleteHitsNewerRows`, and a pull that started with nothing known above its checkpoint
+ * skips `staleCascadeRemovedKnownRows`: only a device holding versions ahead of its checkpoint
+ * (its own commits, conflict answers) can be hit. Read once, at the start, from the kept bound
+ * (`readKnownRowVersion`: one row), before the pull's own bundles raise it.
  */
 export function noteHighestKnownVersion(ctx: EngineContext): void {
-  highestKnownVersion.set(ctx, null);
+  highestKnownVersion.set(ctx, readKnownRowVersion(ctx.db));
 }
 
 /** Ends a pull's gate (`noteHighestKnownVersion`). */
 export function forgetHighestKnownVersion(ctx: EngineContext): void {
   highestKnownVersion.delete(ctx);
-}
-
-function knownVersionThisPull(ctx: EngineContext): number | undefined {
-  const known = highestKnownVersion.get(ctx);
-  if (known !== null) return known;
-  const read = Number(ctx.db.selectValue('SELECT COALESCE(MAX(row_version), 0) FROM _sync_row_state WHERE schema_name = ?', [ctx.schema]));
-  highestKnownVersion.set(ctx, read);
-  return read;
 }
 
 /** Single-column ON DELETE CASCADE references of `t` to synced tables' sync keys. */
@@ -143,9 +132,8 @@ export function isCascadeParent(ctx: EngineContext, t: TableModel): boolean {
  * absent on purpose and do not count.
  */
 export function staleCascadeRemovedKnownRows(ctx: EngineContext, since: number): boolean {
-  // Null: never read this pull. A version read mid-pull is at least the pull's start's: as safe.
   const known = highestKnownVersion.get(ctx);
-  if (known !== undefined && known !== null && known <= since) return false;
+  if (known !== undefined && known <= since) return false;
   for (const t of ctx.model.tables) {
     if (cascadeRefs(ctx, t).length === 0) continue;
     const found = ctx.db.selectValue(

@@ -48,6 +48,8 @@ interface StagedTableRows {
   count: number;
   rows: string;
   states: string;
+  /** The highest row version among the rows (for `raiseKnownRowVersion`). */
+  highestVersion: number;
 }
 
 // Canonical int64 strings of at most 18 digits are always in range: no BigInt needed for them.
@@ -98,7 +100,7 @@ function stageValue(c: ColumnModel, v: JsonValue): JsonValue {
  * it for staging, grouped by table in chunk order. Throws `bad_server_response` naming the row.
  */
 export function encodeSnapshotRows(ctx: EngineContext, chunk: SnapshotChunkResponse, after: number): StagedTableRows[] {
-  const byTable = new Map<TableModel, { rows: JsonValue[][]; states: [string, number][] }>();
+  const byTable = new Map<TableModel, { rows: JsonValue[][]; states: [string, number][]; highest: number }>();
   const rows = chunk.rows;
   const inbound = inboundValueReader(ctx, 'snapshot');
   for (let i = 0; i < rows.length; i++) {
@@ -113,17 +115,19 @@ export function encodeSnapshotRows(ctx: EngineContext, chunk: SnapshotChunkRespo
     const values = stagePayload(t, keyJson, r.payload, inbound, where);
     let group = byTable.get(t);
     if (!group) {
-      group = { rows: [], states: [] };
+      group = { rows: [], states: [], highest: 0 };
       byTable.set(t, group);
     }
     group.rows.push(values);
     group.states.push([keyJson, version]);
+    if (version > group.highest) group.highest = version;
   }
   return [...byTable].map(([t, g]) => ({
     table: t.table,
     count: g.rows.length,
     rows: JSON.stringify(g.rows),
     states: JSON.stringify(g.states),
+    highestVersion: g.highest,
   }));
 }
 
@@ -206,12 +210,11 @@ export function stagedInsertSql(t: TableModel): string {
  * timestamp is computed once per statement rather than by the column default per row.
  */
 export const STAGED_ROW_STATE_SQL =
-  `INSERT INTO _sync_row_state(schema_name, table_name, key_json, row_version, deleted, updated_at) ` +
-  `SELECT ?1, ?3, j.value ->> 0, j.value ->> 1, 0, (SELECT strftime('%Y-%m-%dT%H:%M:%fZ','now')) ` +
+  `INSERT INTO _sync_row_state(schema_name, table_name, key_json, row_version, deleted) ` +
+  `SELECT ?1, ?3, j.value ->> 0, j.value ->> 1, 0 ` +
   `FROM _sync_snapshot_stage AS s, jsonb_each(s.states) AS j ` +
   `WHERE s.snapshot_id = ?2 AND s.table_name = ?3 ORDER BY s.chunk_ordinal ` +
-  `ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET row_version = excluded.row_version, deleted = 0, ` +
-  `updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
+  `ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET row_version = excluded.row_version, deleted = 0`;
 
 /** Stages one table's share of a chunk (?1 snapshot_id, ?2 chunk_ordinal, ?3 table, ?4 count, ?5 rows, ?6 states). */
 export const STAGE_INSERT_SQL =

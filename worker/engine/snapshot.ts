@@ -26,7 +26,15 @@ import {
 } from './local-parent-deletes.ts';
 import { lostRow } from './lost-rows.ts';
 import { badResponse } from './errors.ts';
-import { bindUser, clearOutbox, finishOperation, readAttachment, recordSnapshotApplied, rotateSource } from './metadata.ts';
+import {
+  bindUser,
+  clearOutbox,
+  finishOperation,
+  raiseKnownRowVersion,
+  readAttachment,
+  recordSnapshotApplied,
+  rotateSource,
+} from './metadata.ts';
 import { requeueOutboxInTransaction } from './outbox.ts';
 import { quoteIdent } from './table-config.ts';
 import { runCached, selectCached } from './statements.ts';
@@ -161,7 +169,11 @@ async function stage(ctx: EngineContext, s: SnapshotSessionResponse): Promise<vo
     }
     const staged = encodeSnapshotRows(ctx, chunk, after);
     ctx.db.transaction(() => {
-      for (const g of staged) runCached(ctx.db, STAGE_INSERT_SQL, [s.snapshot_id, after + 1, g.table, g.count, g.rows, g.states]);
+      for (const g of staged) {
+        runCached(ctx.db, STAGE_INSERT_SQL, [s.snapshot_id, after + 1, g.table, g.count, g.rows, g.states]);
+        // Raised while staging (an upper bound may be early): the final apply then needs no pass for it.
+        raiseKnownRowVersion(ctx.db, g.highestVersion);
+      }
     });
     after = chunk.next_row_ordinal;
     ctx.setPhase('hydrating', { done: after, total: s.row_count });
