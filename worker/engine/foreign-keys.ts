@@ -22,15 +22,19 @@ interface SyncKeyReference {
 
 const referencesCache = new WeakMap<TableModel, SyncKeyReference[]>();
 
+/** Every foreign key of `t` as `PRAGMA foreign_key_list` lists it: one row per column. */
+export function foreignKeyList(ctx: EngineContext, t: TableModel): Record<string, unknown>[] {
+  return ctx.db.exec({ sql: `PRAGMA foreign_key_list(${quoteIdent(t.table)})`, rowMode: 'object', returnValue: 'resultRows' }) as Record<
+    string,
+    unknown
+  >[];
+}
+
 /** The references of `t` to synced tables' sync keys (cached per table). */
 function syncKeyReferences(ctx: EngineContext, t: TableModel): SyncKeyReference[] {
   let refs = referencesCache.get(t);
   if (refs) return refs;
-  const list = ctx.db.exec({
-    sql: `PRAGMA foreign_key_list(${quoteIdent(t.table)})`,
-    rowMode: 'object',
-    returnValue: 'resultRows',
-  }) as Record<string, unknown>[];
+  const list = foreignKeyList(ctx, t);
   const byId = new Map<number, Record<string, unknown>[]>();
   for (const r of list) byId.set(Number(r.id), [...(byId.get(Number(r.id)) ?? []), r]);
   refs = [];

@@ -20,7 +20,7 @@
  *   P and the child back. A delete frozen in the outbox is left alone (its push decides).
  */
 import type { EngineContext } from './context.ts';
-import { violatedReference, walkRowsReachedByDelete } from './foreign-keys.ts';
+import { foreignKeyList, violatedReference, walkRowsReachedByDelete } from './foreign-keys.ts';
 import { appRowByRowid, lostRow } from './lost-rows.ts';
 import { requireRebuild } from './metadata.ts';
 import type { TableModel } from './table-config.ts';
@@ -223,14 +223,7 @@ function referencingTables(ctx: EngineContext, t: TableModel): TableModel[] {
   let out = cache.get(t.table);
   if (out) return out;
   const parentsOf = new Map<TableModel, Set<string>>();
-  for (const c of ctx.model.tables) {
-    const list = ctx.db.exec({
-      sql: `PRAGMA foreign_key_list(${quoteIdent(c.table)})`,
-      rowMode: 'object',
-      returnValue: 'resultRows',
-    }) as Record<string, unknown>[];
-    parentsOf.set(c, new Set(list.map((r) => String(r.table))));
-  }
+  for (const c of ctx.model.tables) parentsOf.set(c, new Set(foreignKeyList(ctx, c).map((r) => String(r.table))));
   const reached = new Set<TableModel>();
   const walk = (name: string): void => {
     for (const [c, parents] of parentsOf) {

@@ -11,7 +11,7 @@
  */
 import type { Database } from '@sqlite.org/sqlite-wasm';
 import { SyncError } from './errors.ts';
-import { runCached, selectCached, selectRowCached } from './statements.ts';
+import { runCached, selectRowCached } from './statements.ts';
 
 /** Step 1: the first layout (0.1.0). */
 const STEP_1 = [
@@ -202,27 +202,14 @@ const STEP_3 = [
 /**
  * Layout 4: `_sync_row_state` without `updated_at` (a timestamp written for every applied row and
  * read by nothing: a third of each row state's bytes, and a bundle pull writes one row state per
- * row), copied through a temporary table as in step 3. And the highest row version the device
- * knows, kept in `known_row_version` (raised wherever row states are written, see
- * `raiseKnownRowVersion`), so a pull reads its gate (remote-cascades.ts) from one row instead of
- * a pass over every row state.
+ * row). And the highest row version the device knows, kept in `known_row_version` (raised wherever
+ * row states are written, see `raiseKnownRowVersion`), so a pull reads its gate
+ * (remote-cascades.ts) from one row instead of a pass over every row state.
  */
 const STEP_4 = [
-  `CREATE TEMP TABLE _sync_row_state_v3 AS SELECT schema_name, table_name, key_json, row_version, deleted FROM _sync_row_state`,
-  `DROP TABLE _sync_row_state`,
-  `CREATE TABLE _sync_row_state (
-     schema_name TEXT NOT NULL,
-     table_name TEXT NOT NULL,
-     key_json TEXT NOT NULL,
-     row_version INTEGER NOT NULL,
-     deleted INTEGER NOT NULL DEFAULT 0,
-     PRIMARY KEY (schema_name, table_name, key_json)
-   ) WITHOUT ROWID`,
-  'INSERT INTO _sync_row_state(schema_name, table_name, key_json, row_version, deleted) ' +
-    'SELECT schema_name, table_name, key_json, row_version, deleted FROM temp._sync_row_state_v3 ORDER BY schema_name, table_name, key_json',
-  `DROP TABLE temp._sync_row_state_v3`,
-  `ALTER TABLE _sync_attachment_state ADD COLUMN known_row_version INTEGER NOT NULL DEFAULT 0`,
-  `UPDATE _sync_attachment_state SET known_row_version = (SELECT COALESCE(MAX(row_version), 0) FROM _sync_row_state)`,
+  'ALTER TABLE _sync_row_state DROP COLUMN updated_at',
+  'ALTER TABLE _sync_attachment_state ADD COLUMN known_row_version INTEGER NOT NULL DEFAULT 0',
+  'UPDATE _sync_attachment_state SET known_row_version = (SELECT COALESCE(MAX(row_version), 0) FROM _sync_row_state)',
 ];
 
 export const METADATA_STEPS: readonly (readonly string[])[] = [STEP_1, STEP_2, STEP_3, STEP_4];
@@ -299,6 +286,12 @@ interface AttachmentState {
   lastBundleSeqSeen: number;
   rebuildRequired: boolean;
   pendingInitializationId: string | null;
+  /**
+   * At least the highest `row_version` in `_sync_row_state` (equal, unless row states were removed
+   * since): every write of row states raises it with the highest version it wrote, in the same
+   * transaction (`raiseKnownRowVersion`). A kept bound: a MAX is a pass over every row state.
+   */
+  knownRowVersion: number;
 }
 
 /** Reads the attachment singleton. */
@@ -313,12 +306,13 @@ export function readAttachment(db: Database): AttachmentState {
     lastBundleSeqSeen: Number(row[4]),
     rebuildRequired: Number(row[5]) === 1,
     pendingInitializationId: (row[6] as string | null) ?? null,
+    knownRowVersion: Number(row[7]),
   };
 }
 
 const READ_ATTACHMENT_SQL =
   'SELECT current_source_id, binding_state, attached_user_id, schema_name, last_bundle_seq_seen, ' +
-  'rebuild_required, pending_initialization_id FROM _sync_attachment_state WHERE singleton_key = 1';
+  'rebuild_required, pending_initialization_id, known_row_version FROM _sync_attachment_state WHERE singleton_key = 1';
 
 /** Binds the database to `userId`, with the seed lease of `initialize_local` (else null). */
 export function bindUser(db: Database, userId: string, initializationId: string | null): void {
@@ -336,16 +330,7 @@ export function unbindUser(db: Database): void {
   );
 }
 
-/**
- * At least the highest `row_version` in `_sync_row_state` (equal, unless row states were removed
- * since): every write of row states raises it with the highest version it wrote, in the same
- * transaction. A kept bound rather than a MAX over the table, which is a pass over every row state.
- */
-export function readKnownRowVersion(db: Database): number {
-  return Number(selectCached(db, 'SELECT known_row_version FROM _sync_attachment_state WHERE singleton_key = 1', []));
-}
-
-/** Row states up to `version` were written: raises `known_row_version` to it (see `readKnownRowVersion`). */
+/** Row states up to `version` were written: raises `knownRowVersion` (`readAttachment`) to it. */
 export function raiseKnownRowVersion(db: Database, version: number): void {
   runCached(db, 'UPDATE _sync_attachment_state SET known_row_version = ?1 WHERE singleton_key = 1 AND known_row_version < ?1', [version]);
 }

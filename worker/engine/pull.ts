@@ -12,7 +12,7 @@ import { pullRequest } from './protocol-client.ts';
 import { decodePullPageText } from './pull-page-text.ts';
 import type { DecodedPullPage } from './pull-page-text.ts';
 import type { ResponseText } from './transport.ts';
-import { anyLocalIntent, deleteLocalRow, settleOrphanedIntents, upsertLocalRow } from './apply.ts';
+import { anyLocalIntent, deleteLocalRow, setRowState, settleOrphanedIntents, upsertLocalRow } from './apply.ts';
 import { applyTransaction } from './capture.ts';
 import { inboundValueReader, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
 import { stagedDecodeExpr, stagePayload } from './snapshot-stage.ts';
@@ -266,12 +266,7 @@ export function applySkippedRowsWithoutIntent(ctx: EngineContext): void {
     if (t && (known === null || known === undefined || Number(known) < Number(version))) {
       if (staged === null || staged === undefined) deleteLocalRow(ctx, t, String(keyJson));
       else runCached(ctx.db, upsertSet(t), [`[${String(staged)}]`]);
-      runCached(ctx.db, ROW_STATE_SET_SQL, [
-        ctx.schema,
-        t.table,
-        JSON.stringify([[String(keyJson), Number(version), staged === null || staged === undefined ? 1 : 0]]),
-      ]);
-      raiseKnownRowVersion(ctx.db, Number(version));
+      setRowState(ctx, t, String(keyJson), Number(version), staged === null || staged === undefined);
     }
     runCached(ctx.db, 'DELETE FROM _sync_skipped_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?', [
       ctx.schema,
@@ -383,6 +378,7 @@ function writeBundleRowsSetBased(
   // Final row_state per table and key: [version, deleted].
   const finalState = new Map<TableModel, Map<string, [number, number]>>();
   let later = false;
+  let highest = 0;
   let run: DecodedRow[] = [];
   const flush = (): void => {
     if (run.length === 0) return;
@@ -413,6 +409,7 @@ function writeBundleRowsSetBased(
       continue;
     }
     known.set(r.keyJson, r.version);
+    if (r.version > highest) highest = r.version;
     let fin = finalState.get(r.t);
     if (!fin) finalState.set(r.t, (fin = new Map()));
     fin.set(r.keyJson, [r.version, r.op === 'DELETE' ? 1 : 0]);
@@ -422,15 +419,10 @@ function writeBundleRowsSetBased(
     run.push(r);
   }
   flush();
-  let highest = 0;
   for (const [t, fin] of finalState) {
-    const states = [...fin].map(([k, [v, d]]) => {
-      if (v > highest) highest = v;
-      return [k, v, d];
-    });
-    runCached(ctx.db, ROW_STATE_SET_SQL, [ctx.schema, t.table, JSON.stringify(states)]);
+    runCached(ctx.db, ROW_STATE_SET_SQL, [ctx.schema, t.table, JSON.stringify([...fin].map(([k, [v, d]]) => [k, v, d]))]);
   }
-  if (highest > 0) raiseKnownRowVersion(ctx.db, highest);
+  raiseKnownRowVersion(ctx.db, highest);
   return { touched, later };
 }
 

@@ -12,7 +12,7 @@ import type { EngineContext } from './context.ts';
 import { actionRefs, walkRowsReachedByDelete } from './foreign-keys.ts';
 import type { ActionRef } from './foreign-keys.ts';
 import { lostRow } from './lost-rows.ts';
-import { readKnownRowVersion } from './metadata.ts';
+import { readAttachment } from './metadata.ts';
 import type { DecodedRow } from './pull.ts';
 import type { TableModel } from './table-config.ts';
 import { quoteIdent } from './table-config.ts';
@@ -62,10 +62,10 @@ const highestKnownVersion = new WeakMap<EngineContext, number>();
  * `parentDeleteHitsNewerRows`, and a pull that started with nothing known above its checkpoint
  * skips `staleCascadeRemovedKnownRows`: only a device holding versions ahead of its checkpoint
  * (its own commits, conflict answers) can be hit. Read once, at the start, from the kept bound
- * (`readKnownRowVersion`: one row), before the pull's own bundles raise it.
+ * (`knownRowVersion` of `readAttachment`: one row), before the pull's own bundles raise it.
  */
 export function noteHighestKnownVersion(ctx: EngineContext): void {
-  highestKnownVersion.set(ctx, readKnownRowVersion(ctx.db));
+  highestKnownVersion.set(ctx, readAttachment(ctx.db).knownRowVersion);
 }
 
 /** Ends a pull's gate (`noteHighestKnownVersion`). */
