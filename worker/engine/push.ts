@@ -282,6 +282,11 @@ async function fetchCommittedPageWithVisibilityRetry(ctx: EngineContext, seq: nu
   }
 }
 
+/** The dialects to verify a bundle_hash in, as "is go-json-numbers": the believed one first. */
+function dialectOrder(ctx: EngineContext): [boolean, boolean] {
+  return serverDialect(ctx) === 'go-json-numbers' ? [true, false] : [false, true];
+}
+
 /** A committed bundle's rows, verified, with each row's canonical payload text (null for DELETE). */
 export interface CommittedRows {
   rows: BundleRow[];
@@ -321,19 +326,14 @@ export async function fetchCommittedRows(ctx: EngineContext, header: OutboxHeade
   }
   const modelOf = (table: unknown) => (typeof table === 'string' ? ctx.model.byName.get(table) : undefined);
   // Verify in the material of the dialect the server is believed to speak first, then the other.
-  const goFirst = serverDialect(ctx) === 'go-json-numbers';
-  if (!goFirst) {
-    const { hash, payloadTexts } = await committedBundleHash(rows, modelOf);
-    if (hash === meta.bundle_hash) {
-      learnDialect(ctx, 'jcs-numeric-strings', 'bundle_hash');
-      return { rows, payloadTexts };
+  for (const go of dialectOrder(ctx)) {
+    if (go) {
+      if ((await goCommittedBundleHash(rows)) === meta.bundle_hash) {
+        learnDialect(ctx, 'go-json-numbers', 'bundle_hash');
+        return canonicalCommittedRows(ctx, rows, modelOf);
+      }
+      continue;
     }
-  }
-  if ((await goCommittedBundleHash(rows)) === meta.bundle_hash) {
-    learnDialect(ctx, 'go-json-numbers', 'bundle_hash');
-    return canonicalCommittedRows(ctx, rows, modelOf);
-  }
-  if (goFirst) {
     const { hash, payloadTexts } = await committedBundleHash(rows, modelOf);
     if (hash === meta.bundle_hash) {
       learnDialect(ctx, 'jcs-numeric-strings', 'bundle_hash');
@@ -533,7 +533,6 @@ async function committedAsPushed(
 ): Promise<'committed' | 'sent' | null> {
   const pre = precomputedHashes.get(rows);
   precomputedHashes.delete(rows);
-  const dialect = serverDialect(ctx);
   const proven = dialectEvidence(ctx) === 'bundle_hash';
   const precomputed = (material: 'jcs' | 'go'): Promise<string> =>
     pre?.seq === meta.bundle_seq && pre.material === material ? pre.hash.catch(() => '') : Promise.resolve('');
@@ -553,21 +552,11 @@ async function committedAsPushed(
       ? 'committed'
       : null;
   // The believed dialect's material first; the other one too unless a verified hash settled it.
-  const order: ['jcs' | 'go', () => Promise<'committed' | 'sent' | null>][] =
-    dialect === 'go-json-numbers'
-      ? [
-          ['go', go],
-          ['jcs', jcs],
-        ]
-      : [
-          ['jcs', jcs],
-          ['go', go],
-        ];
-  for (const [i, [name, check]] of order.entries()) {
+  for (const [i, isGo] of dialectOrder(ctx).entries()) {
     if (i > 0 && proven) break;
-    const form = await check();
+    const form = await (isGo ? go : jcs)();
     if (form) {
-      learnDialect(ctx, name === 'go' ? 'go-json-numbers' : 'jcs-numeric-strings', 'bundle_hash');
+      learnDialect(ctx, isGo ? 'go-json-numbers' : 'jcs-numeric-strings', 'bundle_hash');
       return form;
     }
   }
