@@ -77,6 +77,8 @@ try {
   console.log(`${rows} rows seeded in ${Math.round(seedMs)} ms`);
   const token = await server.tokenFor(user);
   const totals = new Map<string, number[]>();
+  // CPU of this process (the client: engine, sqlite-wasm, HTTP); the server runs in a child process.
+  const cpuTotals = new Map<string, number[]>();
   for (let r = 0; r < repeats; r++) {
     for (const e of engines) {
       const device = await e.open(server.baseUrl, token);
@@ -91,9 +93,13 @@ try {
         });
         httpMs = 0;
         requests = 0;
+        const cpu0 = process.cpuUsage();
         const t0 = performance.now();
         const res = await device.engine.attach(user);
         const t1 = performance.now();
+        const cpu = process.cpuUsage(cpu0);
+        const cpuMs = (cpu.user + cpu.system) / 1000;
+        (cpuTotals.get(e.root) ?? cpuTotals.set(e.root, []).get(e.root)!).push(cpuMs);
         if (res.status !== 'connected' || res.outcome !== 'used_remote_state' || res.snapshotRows !== rows)
           throw new Error(`attach: ${JSON.stringify(res)}`);
         const count = Number(device.db.selectValue('SELECT count(*) FROM items'));
@@ -103,7 +109,7 @@ try {
         console.log(
           `[${e.root.replace(/^file:\/\//, '')}] ${rows} rows: ${Math.round((rows / total) * 1000)} rows/s, total ${total.toFixed(0)} ms ` +
             `(until session ${(firstProgress - t0).toFixed(0)}, download+stage ${(lastProgress - firstProgress).toFixed(0)}, apply ${(t1 - lastProgress).toFixed(0)}); ` +
-            `http wait ${httpMs.toFixed(0)} ms over ${requests} requests`,
+            `http wait ${httpMs.toFixed(0)} ms over ${requests} requests; client CPU ${cpuMs.toFixed(0)} ms`,
         );
       } finally {
         await device.close();
@@ -112,7 +118,8 @@ try {
   }
   for (const [root, ms] of totals)
     console.log(
-      `median [${root.replace(/^file:\/\//, '')}]: ${median(ms).toFixed(0)} ms, ${Math.round((rows / median(ms)) * 1000)} rows/s`,
+      `median [${root.replace(/^file:\/\//, '')}]: ${median(ms).toFixed(0)} ms, ${Math.round((rows / median(ms)) * 1000)} rows/s, ` +
+        `client CPU ${median(cpuTotals.get(root)!).toFixed(0)} ms (${Math.min(...cpuTotals.get(root)!).toFixed(0)}–${Math.max(...cpuTotals.get(root)!).toFixed(0)})`,
     );
 } finally {
   await server.close();

@@ -39,6 +39,7 @@ import {
   restoreHeldChanges,
 } from './self-heal.ts';
 import { WatchLoop } from './watch-loop.ts';
+import { discardRowsWrittenInPlace } from './snapshot.ts';
 import { systemClock } from './system-clock.ts';
 
 // Push failures that a pull can settle: after pulling, one more push is attempted.
@@ -164,6 +165,8 @@ export class SyncEngine {
     if (first) captureExistingRows(db, options.remoteSchema, engine.ctx.model);
     // Changes a self-heal had set aside when the process stopped are pending again.
     restoreHeldChanges(engine.ctx);
+    // A hydrate written in place that the process did not finish: its rows come out again.
+    discardRowsWrittenInPlace(engine.ctx);
     engine.#startAutoSync();
     return engine;
   }

@@ -44,6 +44,7 @@ import { quoteIdent } from './table-config.ts';
 
 /** One table's share of a validated chunk, ready to stage. */
 interface StagedTableRows {
+  model: TableModel;
   table: string;
   count: number;
   rows: string;
@@ -123,6 +124,7 @@ export function encodeSnapshotRows(ctx: EngineContext, chunk: SnapshotChunkRespo
     if (version > group.highest) group.highest = version;
   }
   return [...byTable].map(([t, g]) => ({
+    model: t,
     table: t.table,
     count: g.rows.length,
     rows: JSON.stringify(g.rows),
@@ -181,6 +183,15 @@ function decodeExpr(c: ColumnModel, x: string): string {
 }
 
 const insertSql = new WeakMap<TableModel, string>();
+const inPlaceSql = new WeakMap<TableModel, string>();
+
+function insertSelectSql(t: TableModel, from: string, conflict: string): string {
+  const exprs = t.columns.map((c, i) => decodeExpr(c, `j.value ->> ${i}`));
+  return (
+    `INSERT INTO ${quoteIdent(t.table)} (${t.columns.map((c) => quoteIdent(c.name)).join(', ')}) ` +
+    `SELECT ${exprs.join(', ')} FROM ${from} ON CONFLICT(${quoteIdent(t.key.name)}) DO ${conflict}`
+  );
+}
 
 /**
  * `INSERT ... SELECT` of one table's staged rows of a snapshot (?1 snapshot_id, ?2 table name).
@@ -192,29 +203,43 @@ const insertSql = new WeakMap<TableModel, string>();
 export function stagedInsertSql(t: TableModel): string {
   let sql = insertSql.get(t);
   if (sql === undefined) {
-    const cols = t.columns.map((c) => quoteIdent(c.name));
-    const exprs = t.columns.map((c, i) => decodeExpr(c, `j.value ->> ${i}`));
     const updates = t.columns.filter((c) => c !== t.key).map((c) => `${quoteIdent(c.name)} = excluded.${quoteIdent(c.name)}`);
-    sql =
-      `INSERT INTO ${quoteIdent(t.table)} (${cols.join(', ')}) ` +
-      `SELECT ${exprs.join(', ')} FROM _sync_snapshot_stage AS s, jsonb_each(s.rows) AS j ` +
-      `WHERE s.snapshot_id = ?1 AND s.table_name = ?2 ORDER BY s.chunk_ordinal ` +
-      `ON CONFLICT(${quoteIdent(t.key.name)}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`;
+    sql = insertSelectSql(
+      t,
+      '_sync_snapshot_stage AS s, jsonb_each(s.rows) AS j WHERE s.snapshot_id = ?1 AND s.table_name = ?2 ORDER BY s.chunk_ordinal',
+      updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING',
+    );
     insertSql.set(t, sql);
   }
   return sql;
 }
 
 /**
- * Row versions of one table's staged rows (?1 schema, ?2 snapshot_id, ?3 table name); the
- * timestamp is computed once per statement rather than by the column default per row.
+ * `INSERT ... SELECT` of one table's rows of a chunk written in place (?1 the staged `rows`
+ * JSON): a key already there is a row the app wrote during the hydrate, and it stays (it is a
+ * pending change, re-applied on top of the snapshot by the final transaction).
  */
-export const STAGED_ROW_STATE_SQL =
-  `INSERT INTO _sync_row_state(schema_name, table_name, key_json, row_version, deleted) ` +
-  `SELECT ?1, ?3, j.value ->> 0, j.value ->> 1, 0 ` +
-  `FROM _sync_snapshot_stage AS s, jsonb_each(s.states) AS j ` +
-  `WHERE s.snapshot_id = ?2 AND s.table_name = ?3 ORDER BY s.chunk_ordinal ` +
-  `ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET row_version = excluded.row_version, deleted = 0`;
+export function inPlaceInsertSql(t: TableModel): string {
+  let sql = inPlaceSql.get(t);
+  if (sql === undefined) inPlaceSql.set(t, (sql = insertSelectSql(t, 'jsonb_each(?1) AS j WHERE 1', 'NOTHING')));
+  return sql;
+}
+
+function rowStateInsertSql(from: string): string {
+  return (
+    `INSERT INTO _sync_row_state(schema_name, table_name, key_json, row_version, deleted) ` +
+    `SELECT ?1, ?3, j.value ->> 0, j.value ->> 1, 0 FROM ${from} ` +
+    `ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET row_version = excluded.row_version, deleted = 0`
+  );
+}
+
+/** Row versions of one table's staged rows (?1 schema, ?2 snapshot_id, ?3 table name). */
+export const STAGED_ROW_STATE_SQL = rowStateInsertSql(
+  '_sync_snapshot_stage AS s, jsonb_each(s.states) AS j WHERE s.snapshot_id = ?2 AND s.table_name = ?3 ORDER BY s.chunk_ordinal',
+);
+
+/** Row versions of one table's rows of a chunk written in place (?1 schema, ?2 the staged `states` JSON, ?3 table name). */
+export const IN_PLACE_ROW_STATE_SQL = rowStateInsertSql('jsonb_each(?2) AS j WHERE 1');
 
 /** Stages one table's share of a chunk (?1 snapshot_id, ?2 chunk_ordinal, ?3 table, ?4 count, ?5 rows, ?6 states). */
 export const STAGE_INSERT_SQL =

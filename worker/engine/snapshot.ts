@@ -6,7 +6,8 @@
  * INSERT ... SELECT per table), re-apply pending local intents (frozen outbox, then dirty rows)
  * on top, set the checkpoint. The app keeps reading and writing
  * during the download: there is no write blackout, and writes made meanwhile are dirty rows that
- * the final transaction re-applies.
+ * the final transaction re-applies. A fresh device writes each chunk straight into its tables
+ * instead (`canWriteInPlace`), and the final transaction only re-applies and sets the checkpoint.
  *
  * Rotation (`source_replacement`) retires the current source and switches to a new one in the
  * same final transaction; the old outbox can then never commit, so it is requeued as dirty intent.
@@ -14,7 +15,7 @@
 import type { SnapshotChunkResponse, SnapshotSessionResponse, SourceReplacementReason } from '../../protocol/index.ts';
 import { createSnapshotSession, deleteSnapshotSession, fetchSnapshotChunk } from './protocol-client.ts';
 import { anyLocalIntent, deleteLocalRow, settleOrphanedIntents, upsertLocalRow } from './apply.ts';
-import { applyTransaction } from './capture.ts';
+import { applyTransaction, keyValueOfKeyJson } from './capture.ts';
 import { localPayloadToWire, wirePayloadToSqlite } from './codec.ts';
 import type { EngineContext } from './context.ts';
 import type { RowLostDetail } from './types.ts';
@@ -38,7 +39,14 @@ import {
 import { requeueOutboxInTransaction } from './outbox.ts';
 import { quoteIdent } from './table-config.ts';
 import { runCached, selectCached } from './statements.ts';
-import { encodeSnapshotRows, STAGE_INSERT_SQL, STAGED_ROW_STATE_SQL, stagedInsertSql } from './snapshot-stage.ts';
+import {
+  encodeSnapshotRows,
+  IN_PLACE_ROW_STATE_SQL,
+  inPlaceInsertSql,
+  STAGE_INSERT_SQL,
+  STAGED_ROW_STATE_SQL,
+  stagedInsertSql,
+} from './snapshot-stage.ts';
 import { pendingPayloadAnyTableExpr } from './pending-payload.ts';
 
 const DEFAULT_CHUNK_ROWS = 1000;
@@ -107,11 +115,61 @@ export async function rebuildFromSnapshot(ctx: EngineContext, plan: SnapshotPlan
   );
   validateSnapshotSession(session);
   try {
-    await stage(ctx, session);
-    return finalApply(ctx, session, plan);
+    discardRowsWrittenInPlace(ctx);
+    const inPlace = plan.localIntents === 'keep' && canWriteInPlace(ctx);
+    try {
+      await stage(ctx, session, inPlace);
+      return finalApply(ctx, session, plan, inPlace);
+    } catch (e) {
+      if (inPlace) discardRowsWrittenInPlace(ctx);
+      throw e;
+    }
   } finally {
     deleteSnapshotSession(ctx.transport, session.snapshot_id);
   }
+}
+
+/**
+ * Whether chunks can be written straight into the synced tables as they arrive (no stage, no
+ * second pass): only on a fresh device (no synced row, no row version, nothing pending), so a
+ * failure can take every snapshot row out again and leave it as it was, and only where no
+ * foreign key is enforced (chunks may bring a child before its parent, and rows the app writes
+ * meanwhile could refer to them). The app sees the rows arrive; a failed or interrupted hydrate
+ * removes them (`discardRowsWrittenInPlace`).
+ */
+function canWriteInPlace(ctx: EngineContext): boolean {
+  const empty = ctx.model.tables.map((t) => `NOT EXISTS (SELECT 1 FROM ${quoteIdent(t.table)})`).join(' AND ');
+  return (
+    ctx.db.selectValue(
+      `SELECT ${empty} AND NOT EXISTS (SELECT 1 FROM _sync_row_state) AND NOT EXISTS (SELECT 1 FROM _sync_dirty_rows) ` +
+        'AND NOT EXISTS (SELECT 1 FROM _sync_outbox_rows) AND ((SELECT foreign_keys FROM pragma_foreign_keys) = 0 ' +
+        "OR NOT EXISTS (SELECT 1 FROM sqlite_schema AS m, pragma_foreign_key_list(m.name) WHERE m.type = 'table'))",
+    ) === 1
+  );
+}
+
+/** The stage row saying that the synced tables hold rows of an unfinished in-place snapshot. */
+const IN_PLACE_MARKER = 0;
+
+/**
+ * Takes the rows of an unfinished in-place snapshot (a failure, or a crash: also run when the
+ * engine opens) out of the synced tables with their row versions, keeping the rows the app wrote
+ * meanwhile (pending changes), so the device is as before the hydrate.
+ */
+export function discardRowsWrittenInPlace(ctx: EngineContext): void {
+  if (selectCached(ctx.db, `SELECT EXISTS (SELECT 1 FROM _sync_snapshot_stage WHERE chunk_ordinal = ${IN_PLACE_MARKER})`, []) !== 1) return;
+  applyTransaction(ctx.db, () => {
+    for (const t of ctx.model.tables)
+      ctx.db.exec({
+        sql:
+          `DELETE FROM ${quoteIdent(t.table)} WHERE ${quoteIdent(t.key.name)} NOT IN ` +
+          `(SELECT ${keyValueOfKeyJson(t, 'd')} FROM _sync_dirty_rows AS d WHERE d.schema_name = ? AND d.table_name = ?)`,
+        bind: [ctx.schema, t.table],
+      });
+    ctx.db.exec({ sql: 'DELETE FROM _sync_row_state WHERE schema_name = ?', bind: [ctx.schema] });
+    ctx.db.exec('DELETE FROM _sync_snapshot_stage');
+  });
+  ctx.applied(new Set(ctx.model.tables.map((t) => t.table)));
 }
 
 /**
@@ -130,8 +188,9 @@ function windowSize(advertised: number | undefined): number {
  * anywhere abandons the requests in flight (answers ignored); the stage is cleared by the next
  * attempt. Each chunk is staged in its own short transaction, so app writes interleave.
  */
-async function stage(ctx: EngineContext, s: SnapshotSessionResponse): Promise<void> {
+async function stage(ctx: EngineContext, s: SnapshotSessionResponse, inPlace: boolean): Promise<void> {
   ctx.db.exec('DELETE FROM _sync_snapshot_stage');
+  if (inPlace) runCached(ctx.db, STAGE_INSERT_SQL, [s.snapshot_id, IN_PLACE_MARKER, '', 0, '[]', '[]']);
   const limits = ctx.capabilities?.bundle_limits ?? {};
   // Without an explicit option, ask for the server's largest chunk (bounded by max_bytes anyway):
   // each request costs a round trip plus the server's per-read overhead.
@@ -168,13 +227,22 @@ async function stage(ctx: EngineContext, s: SnapshotSessionResponse): Promise<vo
       fill(chunk.next_row_ordinal);
     }
     const staged = encodeSnapshotRows(ctx, chunk, after);
-    ctx.db.transaction(() => {
-      for (const g of staged) {
-        runCached(ctx.db, STAGE_INSERT_SQL, [s.snapshot_id, after + 1, g.table, g.count, g.rows, g.states]);
-        // Raised while staging (an upper bound may be early): the final apply then needs no pass for it.
-        raiseKnownRowVersion(ctx.db, g.highestVersion);
-      }
-    });
+    // Row versions raised per chunk (an upper bound may be early): the final apply then needs no pass for it.
+    if (inPlace)
+      applyTransaction(ctx.db, () => {
+        for (const g of staged) {
+          runCached(ctx.db, inPlaceInsertSql(g.model), [g.rows]);
+          runCached(ctx.db, IN_PLACE_ROW_STATE_SQL, [ctx.schema, g.states, g.table]);
+          raiseKnownRowVersion(ctx.db, g.highestVersion);
+        }
+      });
+    else
+      ctx.db.transaction(() => {
+        for (const g of staged) {
+          runCached(ctx.db, STAGE_INSERT_SQL, [s.snapshot_id, after + 1, g.table, g.count, g.rows, g.states]);
+          raiseKnownRowVersion(ctx.db, g.highestVersion);
+        }
+      });
     after = chunk.next_row_ordinal;
     ctx.setPhase('hydrating', { done: after, total: s.row_count });
     if (!chunk.has_more) break;
@@ -188,7 +256,7 @@ interface Intent {
   payload: string | null;
 }
 
-function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: SnapshotPlan): SnapshotOutcome {
+function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: SnapshotPlan, inPlace: boolean): SnapshotOutcome {
   const touched = new Set<string>();
   let kept = 0;
   let discarded = 0;
@@ -224,20 +292,22 @@ function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: Snapsh
       requeueOutboxInTransaction(ctx);
     }
 
-    // Children before parents, so cascades have nothing left to visit; an empty table (a fresh
-    // device) is not touched at all.
-    for (const t of [...ctx.model.tables].reverse()) {
-      if (selectCached(ctx.db, `SELECT EXISTS (SELECT 1 FROM ${quoteIdent(t.table)})`, []) === 1)
-        ctx.db.exec(`DELETE FROM ${quoteIdent(t.table)}`);
-      touched.add(t.table);
-    }
-    ctx.db.exec({ sql: 'DELETE FROM _sync_row_state WHERE schema_name = ?', bind: [ctx.schema] });
+    for (const t of ctx.model.tables) touched.add(t.table);
+    // Written in place: the rows are in, and what the app wrote meanwhile is re-applied below.
+    if (!inPlace) {
+      // Children before parents, so cascades have nothing left to visit; an empty table (a fresh
+      // device) is not touched at all.
+      for (const t of [...ctx.model.tables].reverse())
+        if (selectCached(ctx.db, `SELECT EXISTS (SELECT 1 FROM ${quoteIdent(t.table)})`, []) === 1)
+          ctx.db.exec(`DELETE FROM ${quoteIdent(t.table)}`);
+      ctx.db.exec({ sql: 'DELETE FROM _sync_row_state WHERE schema_name = ?', bind: [ctx.schema] });
 
-    // Set-based: each table's staged rows in one INSERT ... SELECT, parents first (the deferred FK
-    // counter then never rises), and their versions likewise.
-    for (const t of ctx.model.tables) {
-      runCached(ctx.db, stagedInsertSql(t), [s.snapshot_id, t.table]);
-      runCached(ctx.db, STAGED_ROW_STATE_SQL, [ctx.schema, s.snapshot_id, t.table]);
+      // Set-based: each table's staged rows in one INSERT ... SELECT, parents first (the deferred FK
+      // counter then never rises), and their versions likewise.
+      for (const t of ctx.model.tables) {
+        runCached(ctx.db, stagedInsertSql(t), [s.snapshot_id, t.table]);
+        runCached(ctx.db, STAGED_ROW_STATE_SQL, [ctx.schema, s.snapshot_id, t.table]);
+      }
     }
 
     // The snapshot holds every child a pull dropped under a pending local delete; what the
