@@ -287,10 +287,15 @@ const ROW_STATE_KEYS_SQL =
 const INTENT_KEYS_SQL =
   'SELECT key_json FROM _sync_dirty_rows WHERE schema_name = ?1 AND table_name = ?2 ' +
   'UNION SELECT key_json FROM _sync_outbox_rows WHERE schema_name = ?1 AND table_name = ?2';
-/** Final versions of one table's applied keys (?1 schema, ?2 table, ?3 `[[key_json, version, deleted], ...]`). */
-const ROW_STATE_SET_SQL =
+/**
+ * Row states of applied keys of one table at one version (?1 schema, ?2 table, ?3 version, ?4
+ * deleted, ?5 JSON array of key_json texts), in array order. A flat array of the key texts: as
+ * `[key_json, version, deleted]` triples the JSON to build, parse and pick apart cost twice the
+ * row-state writes themselves (Node, 50,000 rows: 71 -> 24 ms CPU).
+ */
+const ROW_STATES_SQL =
   'INSERT INTO _sync_row_state(schema_name, table_name, key_json, row_version, deleted) ' +
-  'SELECT ?1, ?2, j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM jsonb_each(jsonb(?3)) AS j WHERE true ' +
+  'SELECT ?1, ?2, j.value, ?3, ?4 FROM jsonb_each(jsonb(?5)) AS j WHERE true ' +
   'ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET row_version = excluded.row_version, deleted = excluded.deleted';
 
 const upsertSetSql = new WeakMap<TableModel, string>();
@@ -339,7 +344,7 @@ export function applyPulledBundle(ctx: EngineContext, seq: number, rows: Decoded
  * The applied rows are then written in bundle order as runs of consecutive upserts or deletes of one
  * table, each run one statement (INSERT ... SELECT ... FROM jsonb_each ... ON CONFLICT DO UPDATE, or
  * DELETE ... WHERE key IN ...): keeping the order keeps UNIQUE and FK-action effects between rows
- * as they were. Row versions are written last, one statement per table (their order cannot matter).
+ * as they were; each run's row versions follow it, one statement per version (one: a bundle's rows are at its seq).
  */
 function writeBundleRowsSetBased(
   ctx: EngineContext,
@@ -358,10 +363,14 @@ function writeBundleRowsSetBased(
     if (!keys) byTable.set(r.t, (keys = []));
     keys.push(r.keyJson);
   }
+  // No row state can stop or outdate a row whose version is above every version the device
+  // knows (the usual bundle: its rows are at its seq): then nothing needs looking up.
+  const knownVersion = readAttachment(ctx.db).knownRowVersion;
+  const lookUp = rows.some((r) => r.version <= knownVersion);
   for (const [t, keys] of byTable) {
     const known = new Map<string, number>();
-    // A table without any row version yet (a fresh device) has nothing to look up.
-    if (selectCached(ctx.db, ANY_ROW_STATE_SQL, [ctx.schema, t.table]) === 1) {
+    // A table without any row version yet (a fresh device) has nothing to look up either.
+    if (lookUp && selectCached(ctx.db, ANY_ROW_STATE_SQL, [ctx.schema, t.table]) === 1) {
       for (const [k, v] of selectRowsCached(ctx.db, ROW_STATE_KEYS_SQL, [ctx.schema, t.table, JSON.stringify(keys)]))
         known.set(String(k), Number(v));
     }
@@ -375,15 +384,15 @@ function writeBundleRowsSetBased(
     (r) => r.op === 'DELETE' && !(intents && skipKeys.get(r.t)!.has(r.keyJson)) && (versions.get(r.t)!.get(r.keyJson) ?? 0) < r.version,
   );
   notePulledDeletes(ctx, seq, deleting, lost);
-  // Final row_state per table and key: [version, deleted].
-  const finalState = new Map<TableModel, Map<string, [number, number]>>();
   let later = false;
   let highest = 0;
   let run: DecodedRow[] = [];
+  // A run's rows, then their row states (in bundle order too, so a key's last row wins).
   const flush = (): void => {
     if (run.length === 0) return;
     const t = run[0]!.t;
-    if (run[0]!.op === 'DELETE') {
+    const deleted = run[0]!.op === 'DELETE' ? 1 : 0;
+    if (deleted) {
       if (run.length < SET_RUN_MIN) for (const r of run) deleteLocalRow(ctx, t, r.keyJson);
       else
         runCached(ctx.db, deleteSet(t), [
@@ -393,6 +402,12 @@ function writeBundleRowsSetBased(
       for (const r of run) upsertLocalRow(ctx, t, wirePayloadToSqlite(t, r.payload!));
     } else {
       runCached(ctx.db, upsertSet(t), [stagedRunText(run)]);
+    }
+    for (let i = 0, j = 0; i < run.length; i = j) {
+      const version = run[i]!.version;
+      while (j < run.length && run[j]!.version === version) j++;
+      runCached(ctx.db, ROW_STATES_SQL, [ctx.schema, t.table, version, deleted, JSON.stringify(run.slice(i, j).map((r) => r.keyJson))]);
+      if (version > highest) highest = version;
     }
     run = [];
   };
@@ -409,19 +424,12 @@ function writeBundleRowsSetBased(
       continue;
     }
     known.set(r.keyJson, r.version);
-    if (r.version > highest) highest = r.version;
-    let fin = finalState.get(r.t);
-    if (!fin) finalState.set(r.t, (fin = new Map()));
-    fin.set(r.keyJson, [r.version, r.op === 'DELETE' ? 1 : 0]);
     touched.add(r.t.table);
     const head = run[0];
     if (head && (head.t !== r.t || (head.op === 'DELETE') !== (r.op === 'DELETE'))) flush();
     run.push(r);
   }
   flush();
-  for (const [t, fin] of finalState) {
-    runCached(ctx.db, ROW_STATE_SET_SQL, [ctx.schema, t.table, JSON.stringify([...fin].map(([k, [v, d]]) => [k, v, d]))]);
-  }
   raiseKnownRowVersion(ctx.db, highest);
   return { touched, later };
 }
