@@ -2,8 +2,8 @@
  * A fresh device (no synced row, nothing pending) without enforced foreign keys writes each
  * snapshot chunk straight into its tables as it arrives: the first chunk's rows and versions are
  * there while the second chunk is still on its way, nothing but the in-place marker is staged,
- * and the end state is the one the staged path gives. A device whose tables a foreign key joins
- * still stages (a chunk may bring a child before its parent).
+ * and the end state is the one the staged path gives, also where a foreign key joins the tables
+ * and a chunk brings a child before its parent. A device with synced rows still stages.
  */
 import { describe, expect, it } from 'vitest';
 import { attachStartedEmpty, openEngine } from './support/engine.ts';
@@ -23,22 +23,22 @@ type Row = ReturnType<typeof row>;
  * Scripts a 4-row snapshot in 2-row chunks; the second chunk is answered only once `release` is
  * called, so the test looks at the device between the two chunks.
  */
-function scriptTwoChunks(s: EngineSetup, snapshotRows: Row[]): { release: () => void } {
+function scriptTwoChunks(s: EngineSetup, snapshotRows: Row[], id = 'snap'): { release: () => void } {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   s.server.always('DELETE', /^\/sync\/snapshot-sessions\//, { status: 204 });
   s.server.on('POST', '/sync/snapshot-sessions', {
     status: 200,
-    body: { snapshot_id: 'snap', snapshot_bundle_seq: 9, row_count: 4, byte_count: 1, expires_at: '2099-01-01T00:00:00Z' },
+    body: { snapshot_id: id, snapshot_bundle_seq: 9, row_count: 4, byte_count: 1, expires_at: '2099-01-01T00:00:00Z' },
   });
-  s.server.always('GET', '/sync/snapshot-sessions/snap', async (req) => {
+  s.server.always('GET', `/sync/snapshot-sessions/${id}`, async (req) => {
     const after = Number(req.query.after_row_ordinal);
     if (after > 0) await gate;
     const part = snapshotRows.slice(after, after + 2);
     return {
       status: 200,
       body: {
-        snapshot_id: 'snap',
+        snapshot_id: id,
         snapshot_bundle_seq: 9,
         rows: part,
         next_row_ordinal: after + 2,
@@ -98,7 +98,7 @@ describe('a fresh device hydrating by snapshot', () => {
     expect(scalar(s.db, 'SELECT COUNT(*) FROM _sync_dirty_rows')).toBe(0);
   });
 
-  it('stages when a foreign key joins its tables', async () => {
+  it('writes a child before its parent when a foreign key joins the tables', async () => {
     const s = await openEngine(
       'CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, name TEXT); ' +
         'CREATE TABLE posts (id TEXT PRIMARY KEY NOT NULL, name TEXT, user_id TEXT REFERENCES users(id))',
@@ -109,7 +109,6 @@ describe('a fresh device hydrating by snapshot', () => {
       { snapshotChunkRows: 2 },
     );
     await attachStartedEmpty(s);
-    // The child comes before its parent.
     const gate = scriptTwoChunks(s, [
       row('posts', 'p1', 1, { user_id: 'u1' }),
       row('posts', 'p2', 2, { user_id: 'u1' }),
@@ -119,10 +118,9 @@ describe('a fresh device hydrating by snapshot', () => {
     const firstChunk = progressReaches(s, 2);
     const done = s.engine.hydrate();
     await firstChunk;
-    expect(scalar(s.db, 'SELECT COUNT(*) FROM posts')).toBe(0);
-    expect(rows(s.db, 'SELECT chunk_ordinal, table_name, row_count FROM _sync_snapshot_stage')).toEqual([
-      { chunk_ordinal: 1, table_name: 'posts', row_count: 2 },
-    ]);
+    expect(scalar(s.db, 'SELECT COUNT(*) FROM posts')).toBe(2);
+    expect(scalar(s.db, 'SELECT COUNT(*) FROM _sync_snapshot_stage')).toBe(1);
+    expect(scalar(s.db, 'PRAGMA foreign_keys')).toBe(1);
     gate.release();
     await expect(done).resolves.toMatchObject({ outcome: 'applied_snapshot', checkpoint: 9, rowsApplied: 4 });
     expect(rows(s.db, 'SELECT id, user_id FROM posts ORDER BY id')).toEqual([
@@ -130,5 +128,27 @@ describe('a fresh device hydrating by snapshot', () => {
       { id: 'p2', user_id: 'u1' },
     ]);
     expect(scalar(s.db, 'SELECT COUNT(*) FROM users')).toBe(2);
+    expect(rows(s.db, 'PRAGMA foreign_key_check')).toEqual([]);
+  });
+
+  it('stages when it holds synced rows', async () => {
+    const s = await openEngine('CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, name TEXT)', [{ table: 'users', syncKey: 'id' }], {
+      snapshotChunkRows: 2,
+    });
+    await attachStartedEmpty(s);
+    const first = scriptTwoChunks(s, [row('users', 'a', 1), row('users', 'b', 2), row('users', 'c', 3), row('users', 'd', 4)]);
+    first.release();
+    await s.engine.hydrate();
+    const gate = scriptTwoChunks(s, [row('users', 'a', 5), row('users', 'b', 6), row('users', 'c', 7), row('users', 'e', 8)], 'again');
+    const firstChunk = progressReaches(s, 2);
+    const done = s.engine.hydrate();
+    await firstChunk;
+    expect(rows(s.db, 'SELECT chunk_ordinal, table_name, row_count FROM _sync_snapshot_stage')).toEqual([
+      { chunk_ordinal: 1, table_name: 'users', row_count: 2 },
+    ]);
+    expect(rows(s.db, 'SELECT id FROM users ORDER BY id').map((r) => r.id)).toEqual(['a', 'b', 'c', 'd']);
+    gate.release();
+    await expect(done).resolves.toMatchObject({ outcome: 'applied_snapshot', checkpoint: 9, rowsApplied: 4 });
+    expect(rows(s.db, 'SELECT id FROM users ORDER BY id').map((r) => r.id)).toEqual(['a', 'b', 'c', 'e']);
   });
 });

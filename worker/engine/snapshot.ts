@@ -26,7 +26,7 @@ import {
   settleChildrenOfLocallyDeletedParents,
 } from './local-parent-deletes.ts';
 import { lostRow } from './lost-rows.ts';
-import { badResponse } from './errors.ts';
+import { badResponse, SyncError } from './errors.ts';
 import {
   bindUser,
   clearOutbox,
@@ -132,20 +132,33 @@ export async function rebuildFromSnapshot(ctx: EngineContext, plan: SnapshotPlan
 /**
  * Whether chunks can be written straight into the synced tables as they arrive (no stage, no
  * second pass): only on a fresh device (no synced row, no row version, nothing pending), so a
- * failure can take every snapshot row out again and leave it as it was, and only where no
- * foreign key is enforced (chunks may bring a child before its parent, and rows the app writes
- * meanwhile could refer to them). The app sees the rows arrive; a failed or interrupted hydrate
- * removes them (`discardRowsWrittenInPlace`).
+ * failure can take every snapshot row out again and leave it as it was. The app sees the rows
+ * arrive; a failed or interrupted hydrate removes them (`discardRowsWrittenInPlace`).
  */
 function canWriteInPlace(ctx: EngineContext): boolean {
   const empty = ctx.model.tables.map((t) => `NOT EXISTS (SELECT 1 FROM ${quoteIdent(t.table)})`).join(' AND ');
   return (
     ctx.db.selectValue(
       `SELECT ${empty} AND NOT EXISTS (SELECT 1 FROM _sync_row_state) AND NOT EXISTS (SELECT 1 FROM _sync_dirty_rows) ` +
-        'AND NOT EXISTS (SELECT 1 FROM _sync_outbox_rows) AND ((SELECT foreign_keys FROM pragma_foreign_keys) = 0 ' +
-        "OR NOT EXISTS (SELECT 1 FROM sqlite_schema AS m, pragma_foreign_key_list(m.name) WHERE m.type = 'table'))",
+        'AND NOT EXISTS (SELECT 1 FROM _sync_outbox_rows)',
     ) === 1
   );
+}
+
+/**
+ * Runs `fn` (a transaction) with foreign keys not enforced: a chunk may bring a child before its
+ * parent, and the rows a failed snapshot takes out may be parents of rows the app wrote meanwhile
+ * (the next snapshot brings them back). The setting only changes outside a transaction, and
+ * nothing else runs on the connection until it is restored.
+ */
+function withoutForeignKeys(ctx: EngineContext, fn: () => void): void {
+  const enforced = ctx.db.selectValue('PRAGMA foreign_keys') === 1;
+  if (enforced) ctx.db.exec('PRAGMA foreign_keys = OFF');
+  try {
+    fn();
+  } finally {
+    if (enforced) ctx.db.exec('PRAGMA foreign_keys = ON');
+  }
 }
 
 /** The stage row saying that the synced tables hold rows of an unfinished in-place snapshot. */
@@ -158,17 +171,19 @@ const IN_PLACE_MARKER = 0;
  */
 export function discardRowsWrittenInPlace(ctx: EngineContext): void {
   if (selectCached(ctx.db, `SELECT EXISTS (SELECT 1 FROM _sync_snapshot_stage WHERE chunk_ordinal = ${IN_PLACE_MARKER})`, []) !== 1) return;
-  applyTransaction(ctx.db, () => {
-    for (const t of ctx.model.tables)
-      ctx.db.exec({
-        sql:
-          `DELETE FROM ${quoteIdent(t.table)} WHERE ${quoteIdent(t.key.name)} NOT IN ` +
-          `(SELECT ${keyValueOfKeyJson(t, 'd')} FROM _sync_dirty_rows AS d WHERE d.schema_name = ? AND d.table_name = ?)`,
-        bind: [ctx.schema, t.table],
-      });
-    ctx.db.exec({ sql: 'DELETE FROM _sync_row_state WHERE schema_name = ?', bind: [ctx.schema] });
-    ctx.db.exec('DELETE FROM _sync_snapshot_stage');
-  });
+  withoutForeignKeys(ctx, () =>
+    applyTransaction(ctx.db, () => {
+      for (const t of ctx.model.tables)
+        ctx.db.exec({
+          sql:
+            `DELETE FROM ${quoteIdent(t.table)} WHERE ${quoteIdent(t.key.name)} NOT IN ` +
+            `(SELECT ${keyValueOfKeyJson(t, 'd')} FROM _sync_dirty_rows AS d WHERE d.schema_name = ? AND d.table_name = ?)`,
+          bind: [ctx.schema, t.table],
+        });
+      ctx.db.exec({ sql: 'DELETE FROM _sync_row_state WHERE schema_name = ?', bind: [ctx.schema] });
+      ctx.db.exec('DELETE FROM _sync_snapshot_stage');
+    }),
+  );
   ctx.applied(new Set(ctx.model.tables.map((t) => t.table)));
 }
 
@@ -229,13 +244,15 @@ async function stage(ctx: EngineContext, s: SnapshotSessionResponse, inPlace: bo
     const staged = encodeSnapshotRows(ctx, chunk, after);
     // Row versions raised per chunk (an upper bound may be early): the final apply then needs no pass for it.
     if (inPlace)
-      applyTransaction(ctx.db, () => {
-        for (const g of staged) {
-          runCached(ctx.db, inPlaceInsertSql(g.model), [g.rows]);
-          runCached(ctx.db, IN_PLACE_ROW_STATE_SQL, [ctx.schema, g.states, g.table]);
-          raiseKnownRowVersion(ctx.db, g.highestVersion);
-        }
-      });
+      withoutForeignKeys(ctx, () =>
+        applyTransaction(ctx.db, () => {
+          for (const g of staged) {
+            runCached(ctx.db, inPlaceInsertSql(g.model), [g.rows]);
+            runCached(ctx.db, IN_PLACE_ROW_STATE_SQL, [ctx.schema, g.states, g.table]);
+            raiseKnownRowVersion(ctx.db, g.highestVersion);
+          }
+        }),
+      );
     else
       ctx.db.transaction(() => {
         for (const g of staged) {
@@ -348,6 +365,12 @@ function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: Snapsh
         rebuildAgain = settled.rebuild;
       }
     }
+    // Rows written in place were not checked against their parents: every reference must hold
+    // now, as the staged rows' deferred checks make it at COMMIT.
+    if (inPlace && ctx.db.selectValue('PRAGMA foreign_keys') === 1)
+      for (const t of ctx.model.tables)
+        if (ctx.db.exec({ sql: `PRAGMA foreign_key_check(${quoteIdent(t.table)})`, returnValue: 'resultRows' }).length)
+          throw new SyncError('apply_failed', `local apply rolled back: snapshot rows of ${t.table} lack their parent`);
 
     ctx.db.exec('DELETE FROM _sync_snapshot_stage');
     ctx.db.exec('DELETE FROM _sync_skipped_rows');
