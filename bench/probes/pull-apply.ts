@@ -85,6 +85,7 @@ try {
   const totals = new Map<string, number[]>();
   // The client's CPU time (this process: the server is a child process of its own).
   const cpus = new Map<string, number[]>();
+  const pageCounts = new Map<string, [number, number][]>();
   for (let r = 0; r < repeats; r++) {
     // Alternate which engine goes first, so neither always pulls right after the seed.
     const round = r % 2 === 0 ? devices[r]! : [...devices[r]!].reverse();
@@ -101,6 +102,10 @@ try {
         if (res.rowsApplied !== rows) throw new Error(`pull: ${JSON.stringify(res)}`);
         const count = Number(device.db.selectValue('SELECT count(*) FROM items'));
         if (count !== rows) throw new Error(`items has ${count} rows`);
+        // What the pull left on disk: the database's pages, and those of _sync_row_state alone.
+        const pages = Number(device.db.selectValue('PRAGMA page_count'));
+        const rowStatePages = Number(device.db.selectValue("SELECT count(*) FROM dbstat WHERE name = '_sync_row_state'"));
+        (pageCounts.get(root) ?? pageCounts.set(root, []).get(root)!).push([pages, rowStatePages]);
         (totals.get(root) ?? totals.set(root, []).get(root)!).push(total);
         console.log(
           `[${label(root)}] ${rows} rows: ${Math.round((rows / total) * 1000)} rows/s, total ${total.toFixed(0)} ms (http wait ${httpMs.toFixed(0)}, rest ${(total - httpMs).toFixed(0)}; client CPU ${cpuMs.toFixed(0)} ms; ${res.bundlesApplied} bundles)`,
@@ -112,7 +117,8 @@ try {
   }
   for (const [root, ms] of totals)
     console.log(
-      `median [${label(root)}]: ${median(ms).toFixed(0)} ms, ${Math.round((rows / median(ms)) * 1000)} rows/s; client CPU ${median(cpus.get(root)!).toFixed(0)} ms`,
+      `median [${label(root)}]: ${median(ms).toFixed(0)} ms, ${Math.round((rows / median(ms)) * 1000)} rows/s; client CPU ${median(cpus.get(root)!).toFixed(0)} ms; ` +
+        `pages ${pageCounts.get(root)![0]![0]} (_sync_row_state ${pageCounts.get(root)![0]![1]})`,
     );
 } finally {
   await server.close();
