@@ -136,6 +136,9 @@ interface Held {
 }
 
 function heldRows(ctx: EngineContext): Held[] {
+  // The hold stored each change's payload, and COALESCE takes it without reading the table: the
+  // live row is read only for an upsert whose row was already gone when it was held (capture off
+  // when it was deleted), which the rebuild may have brought back.
   return (
     ctx.db.exec({
       sql:
