@@ -90,9 +90,21 @@ async function checkInitializationLease(
   ]);
 }
 
+/** Raises work_mem for the rest of the transaction to `wm.bytes` (see {@link workMemBytesSql}) when it is lower. */
+const RAISE_WORK_MEM_COLUMN = `CASE WHEN pg_size_bytes(current_setting('work_mem')) < wm.bytes THEN set_config('work_mem', (wm.bytes / 1024)::text || 'kB', true) END AS work_mem`;
+
+/** The state of source `sourceId` of user `userPk` (SQL expressions), locked for a commit, joined as `ss`. */
+function lockedSourceStateJoin(userPk: string, sourceId: string): string {
+  return `LEFT JOIN LATERAL (SELECT x.state, x.max_committed_source_bundle_id, x.replaced_by_source_id FROM sync.source_state x
+                           WHERE x.user_pk = ${userPk} AND x.source_id = ${sourceId} FOR UPDATE) ss ON true`;
+}
+
 /**
  * What a push-session create reads, in one statement: the user's scope (see `scopeForPush`), the
- * committed bundle of (source, source_bundle_id) when there is one, and the source's state.
+ * committed bundle of (source, source_bundle_id) when there is one, and the source's state. With
+ * `commitRows` (the one-request push, which commits in the same transaction) it also does what a
+ * commit's read does ({@link COMMIT_READS}): locks the source's state, sets the bundle context and
+ * raises work_mem for that many rows.
  */
 async function readForCreate(
   tx: SqlSession,
@@ -105,6 +117,14 @@ async function readForCreate(
   committed: (CommittedBundleMeta & { pruned: boolean }) | null;
   source: ReturnType<typeof sourceStateOfRow>;
 }> {
+  const commit =
+    commitRows === undefined
+      ? null
+      : {
+          columns: `, ${bundleContextSqlOf('$1', 'u.user_pk::text', '$2', '$3::bigint::text')}, ${RAISE_WORK_MEM_COLUMN}`,
+          joins: `${lockedSourceStateJoin('u.user_pk', '$2')}
+       CROSS JOIN LATERAL (SELECT ${workMemBytesSql('$4::bigint')} AS bytes) wm`,
+        };
   const r = await tx.query<
     ScopeRow & {
       bundle_seq: string | null;
@@ -113,22 +133,11 @@ async function readForCreate(
       canonical_request_hash: string | null;
     } & SourceStateColumns
   >(
-    commitRows === undefined
-      ? `SELECT ${SCOPE_COLUMNS}, b.bundle_seq::text AS bundle_seq, b.row_count, b.bundle_hash, b.canonical_request_hash, ${sourceStateColumns('ss')}
+    `SELECT ${SCOPE_COLUMNS}, b.bundle_seq::text AS bundle_seq, b.row_count, b.bundle_hash, b.canonical_request_hash, ${sourceStateColumns('ss')}${commit?.columns ?? ''}
        FROM sync.user_state u
        LEFT JOIN sync.scope_state s ON s.user_pk = u.user_pk
        LEFT JOIN sync.bundle_log b ON b.user_pk = u.user_pk AND b.source_id = $2 AND b.source_bundle_id = $3
-       LEFT JOIN sync.source_state ss ON ss.user_pk = u.user_pk AND ss.source_id = $2
-      WHERE u.user_id = $1`
-      : `SELECT ${SCOPE_COLUMNS}, b.bundle_seq::text AS bundle_seq, b.row_count, b.bundle_hash, b.canonical_request_hash, ${sourceStateColumns('ss')},
-            ${bundleContextSqlOf('$1', 'u.user_pk::text', '$2', '$3::bigint::text')},
-            CASE WHEN pg_size_bytes(current_setting('work_mem')) < wm.bytes THEN set_config('work_mem', (wm.bytes / 1024)::text || 'kB', true) END AS work_mem
-       FROM sync.user_state u
-       LEFT JOIN sync.scope_state s ON s.user_pk = u.user_pk
-       LEFT JOIN sync.bundle_log b ON b.user_pk = u.user_pk AND b.source_id = $2 AND b.source_bundle_id = $3
-       LEFT JOIN LATERAL (SELECT x.state, x.max_committed_source_bundle_id, x.replaced_by_source_id FROM sync.source_state x
-                           WHERE x.user_pk = u.user_pk AND x.source_id = $2 FOR UPDATE) ss ON true
-       CROSS JOIN LATERAL (SELECT ${workMemBytesSql('$4::bigint')} AS bytes) wm
+       ${commit?.joins ?? 'LEFT JOIN sync.source_state ss ON ss.user_pk = u.user_pk AND ss.source_id = $2'}
       WHERE u.user_id = $1`,
     commitRows === undefined ? [userId, sourceId, sourceBundleId] : [userId, sourceId, sourceBundleId, commitRows],
   );
@@ -368,15 +377,14 @@ const COMMIT_READS = {
             (SELECT json_agg(json_build_array(a.start_ordinal::text, a.end_ordinal::text, a.table_id, a.op_code, a.columns) ORDER BY a.start_ordinal)
                FROM sync.push_session_segments a WHERE a.push_id = p.push_id) AS segments,
             ${bundleContextSqlOf('$2', 'u.user_pk::text', 'p.source_id', 'p.source_bundle_id::text')},
-            CASE WHEN pg_size_bytes(current_setting('work_mem')) < wm.bytes THEN set_config('work_mem', (wm.bytes / 1024)::text || 'kB', true) END AS work_mem`,
+            ${RAISE_WORK_MEM_COLUMN}`,
   joins: `
        LEFT JOIN sync.scope_state s ON s.user_pk = u.user_pk
        LEFT JOIN LATERAL (SELECT coalesce(sum(g.c), 0)::text AS staged_n, count(*) FILTER (WHERE g.c > 1)::text AS staged_dupes,
                                  coalesce(bool_and(g.new_key), false) AS new_keys_only
                             FROM (SELECT count(*) AS c, bool_and(r.op_code = 1 AND r.base_bundle_seq = 0) AS new_key
                                     FROM sync.push_session_rows r WHERE r.push_id = p.push_id GROUP BY r.table_id, r.key_text) g) st ON true
-       LEFT JOIN LATERAL (SELECT x.state, x.max_committed_source_bundle_id, x.replaced_by_source_id FROM sync.source_state x
-                           WHERE x.user_pk = p.user_pk AND x.source_id = p.source_id FOR UPDATE) ss ON true
+       ${lockedSourceStateJoin('p.user_pk', 'p.source_id')}
        CROSS JOIN LATERAL (SELECT ${workMemBytesSql('p.planned_row_count')} AS bytes) wm`,
 };
 
