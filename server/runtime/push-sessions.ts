@@ -753,8 +753,9 @@ async function applyStagedBundle(
     if (conflict) throw conflict;
   }
 
-  // The savepoint was set before the apply: rolling back to it leaves only reads to do before
-  // the conflict is answered.
+  // The savepoint was set before the apply (in the one-request push, before the staging too,
+  // which `restage` then repeats): after rolling back to it, the conflict check reads the row
+  // versions and business rows as they were before the apply.
   try {
     for (const seg of b.segments) await applySegment(tx, ctx, userId, b.pushId, seg);
   } catch (err) {
