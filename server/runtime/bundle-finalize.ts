@@ -104,18 +104,18 @@ const FINALIZE_UNIQUE_SQL = finalizeSql(NORMALIZE_UNIQUE, UPSERT_ROW_STATE);
 const FINALIZE_INSERTS_SQL = finalizeSql(NORMALIZE_UNIQUE, INSERT_ROW_STATE);
 const FINALIZE_REPEATED_SQL = finalizeSql(NORMALIZE_REPEATED, UPSERT_ROW_STATE);
 // The finalize statement materializes, sorts and returns every captured row: below ~16 MB of
-// work_mem a 10,000-row bundle spills them to temporary files. Only ever raised, per transaction.
+// work_mem a 10,000-row bundle spills them to temporary files. Only ever raised, per transaction,
+// and before the savepoint, so a rollback to it keeps the setting.
 // A stage of INSERTs only cannot repeat a key (each table's (scope, key) unique index, one user
 // per bundle), so its key grouping is skipped (the InitPlan runs only when evaluated).
-// Set in the same round trip (a parameterless script answers with its last statement's rows), it
-// serves a stage of INSERTs only (see finalizeCapturedBundle) and costs nothing otherwise.
-const STAGE_SHAPE_SQL = `SAVEPOINT oversync_finalize; SELECT s.inserts_only,
-  NOT s.inserts_only AND EXISTS (SELECT 1 FROM pg_temp.oversync_capture_stage GROUP BY table_id, key_text HAVING count(*) > 1) AS repeated,
-  CASE WHEN pg_size_bytes(current_setting('work_mem')) < 16777216 THEN set_config('work_mem', '16MB', true) END AS work_mem
+// The savepoint is set in the same round trip (a parameterless script answers with its last
+// statement's rows): it serves a stage of INSERTs only (see finalizeCapturedBundle) and costs
+// nothing otherwise.
+const STAGE_SHAPE_SQL = `SELECT CASE WHEN pg_size_bytes(current_setting('work_mem')) < 16777216 THEN set_config('work_mem', '16MB', true) END;
+  SAVEPOINT oversync_finalize; SELECT s.inserts_only,
+  NOT s.inserts_only AND EXISTS (SELECT 1 FROM pg_temp.oversync_capture_stage GROUP BY table_id, key_text HAVING count(*) > 1) AS repeated
   FROM (SELECT NOT EXISTS (SELECT 1 FROM pg_temp.oversync_capture_stage WHERE op_code <> 1) AS inserts_only) s`;
-// (After the rollback to the savepoint, which also took STAGE_SHAPE_SQL's work_mem back.)
-const HAS_REPEATED_KEYS_SQL = `SELECT EXISTS (SELECT 1 FROM pg_temp.oversync_capture_stage GROUP BY table_id, key_text HAVING count(*) > 1) AS repeated,
-  CASE WHEN pg_size_bytes(current_setting('work_mem')) < 16777216 THEN set_config('work_mem', '16MB', true) END AS work_mem`;
+const HAS_REPEATED_KEYS_SQL = `SELECT EXISTS (SELECT 1 FROM pg_temp.oversync_capture_stage GROUP BY table_id, key_text HAVING count(*) > 1) AS repeated`;
 
 /**
  * Finalizes the captured bundle of the current transaction. Returns null (and clears the stage)
