@@ -117,13 +117,23 @@ const STAGE_SHAPE_SQL = `SELECT CASE WHEN pg_size_bytes(current_setting('work_me
   FROM (SELECT NOT EXISTS (SELECT 1 FROM pg_temp.oversync_capture_stage WHERE op_code <> 1) AS inserts_only) s`;
 const HAS_REPEATED_KEYS_SQL = `SELECT EXISTS (SELECT 1 FROM pg_temp.oversync_capture_stage GROUP BY table_id, key_text HAVING count(*) > 1) AS repeated`;
 
+/** What a caller of {@link finalizeCapturedBundle} adds to it. */
+export interface FinalizeHooks {
+  /**
+   * Runs (and may throw) before row versions are overwritten, only when some captured key may
+   * already have one: a push that deferred its conflict check for inserted keys verifies them
+   * there (see push-sessions.ts).
+   */
+  beforeRowStateUpsert?: () => Promise<void>;
+  /** Issues a statement that does not depend on the hash; it runs in PostgreSQL while the rows are hashed in Node. */
+  whileHashing?: () => Promise<unknown>;
+  /** CTEs run in the statement logging the bundle. */
+  alsoWhenLogged?: LogStatementCtes;
+}
+
 /**
  * Finalizes the captured bundle of the current transaction. Returns null (and clears the stage)
- * when the transaction captured no effective change. `beforeRowStateUpsert` runs (and may throw)
- * before row versions are overwritten, only when some captured key may already have one: a push
- * that deferred its conflict check for inserted keys verifies them there (see push-sessions.ts).
- * `whileHashing` issues a statement that does not depend on the hash; it runs in PostgreSQL while
- * the rows are hashed in Node.
+ * when the transaction captured no effective change.
  */
 export async function finalizeCapturedBundle(
   tx: SqlSession,
@@ -131,9 +141,7 @@ export async function finalizeCapturedBundle(
   id: BundleIdentity,
   notifyChannel: string,
   retention: RetentionPolicy,
-  beforeRowStateUpsert?: () => Promise<void>,
-  whileHashing?: () => Promise<unknown>,
-  alsoWhenLogged?: LogStatementCtes,
+  { beforeRowStateUpsert, whileHashing, alsoWhenLogged }: FinalizeHooks = {},
 ): Promise<CommittedBundleMeta | null> {
   const shape = (await tx.query<{ repeated: boolean; inserts_only: boolean }>(STAGE_SHAPE_SQL)).rows[0]!;
   let r: SqlQueryResult<StoredRowText & { bundle_seq: string | null; row_ordinal: number }>;

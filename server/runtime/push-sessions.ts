@@ -780,19 +780,21 @@ async function applyStagedBundle(
     },
     ctx.notifyChannel,
     ctx.retention,
-    deferCheck
-      ? async () => {
-          const conflict = await firstConflict();
-          if (conflict) throw conflict;
-        }
-      : undefined,
-    // The deferred foreign-key checks, due at COMMIT, run now, while Node hashes the bundle
-    // (nothing after this writes business tables, so they check the same rows and fail alike).
-    () => tx.query('SET CONSTRAINTS ALL IMMEDIATE'),
-    // The source's new watermark and the session's deletion, in the statement logging the bundle.
     {
-      sql: (first) => `recorded AS (${recordSourceCommitSql(first)}), ${deleteSessionsCtes(`SELECT $${first + 4}::uuid`)}`,
-      params: [scope.userPk, sourceId, b.sourceBundleId, b.dialect, b.pushId],
+      beforeRowStateUpsert: deferCheck
+        ? async () => {
+            const conflict = await firstConflict();
+            if (conflict) throw conflict;
+          }
+        : undefined,
+      // The deferred foreign-key checks, due at COMMIT, run now, while Node hashes the bundle
+      // (nothing after this writes business tables, so they check the same rows and fail alike).
+      whileHashing: () => tx.query('SET CONSTRAINTS ALL IMMEDIATE'),
+      // The source's new watermark and the session's deletion, in the statement logging the bundle.
+      alsoWhenLogged: {
+        sql: (first) => `recorded AS (${recordSourceCommitSql(first)}), ${deleteSessionsCtes(`SELECT $${first + 4}::uuid`)}`,
+        params: [scope.userPk, sourceId, b.sourceBundleId, b.dialect, b.pushId],
+      },
     },
   );
   if (!meta) throw new SyncServerError('push_commit_invalid', 'the pushed rows produced no effective change');

@@ -41,10 +41,13 @@ export async function writeAsUser<T>(
       { userId, userPk: scope.userPk, sourceId: writerSourceId, sourceBundleId, canonicalRequestHash: null },
       ctx.notifyChannel,
       ctx.retention,
-      undefined,
-      undefined,
-      // The writer source's new watermark, in the statement logging the bundle (no dialect: kept).
-      { sql: (first) => `recorded AS (${recordSourceCommitSql(first)})`, params: [scope.userPk, writerSourceId, sourceBundleId, null] },
+      {
+        // The writer source's new watermark, in the statement logging the bundle (no dialect: kept).
+        alsoWhenLogged: {
+          sql: (first) => `recorded AS (${recordSourceCommitSql(first)})`,
+          params: [scope.userPk, writerSourceId, sourceBundleId, null],
+        },
+      },
     );
     if (!bundle) throw new SyncServerError('push_commit_invalid', 'writeAs: the write captured no change to a registered table');
     return { result, bundle };
