@@ -1,7 +1,8 @@
 /**
- * The text body of a Response this server built from a string (`jsonResponse`), kept beside
- * it so the Node adapters can send it with one `res.end(text)` (and a Content-Length) instead of
- * reading the Response's body stream back chunk by chunk: ~4 responses per small sync.
+ * The text body of a Response this server built from a string (`replyToResponse` of a text
+ * reply), kept beside it so the Node adapters can send it with one `res.end(text)` (and a
+ * Content-Length) instead of reading the Response's body stream back chunk by chunk: ~4
+ * responses per small sync.
  */
 const texts = new WeakMap<Response, string>();
 

@@ -3,18 +3,12 @@ import { statusForWireError } from '../../protocol/errors.ts';
 import type { WireErrorCode } from '../../protocol/errors.ts';
 
 import { SerializedJson } from '../runtime/serialized-json.ts';
-import { replyToResponse } from './sync-exchange.ts';
 import type { SyncReply } from './sync-exchange.ts';
 
 /** A JSON reply (a {@link SerializedJson} body is sent as its text, already serialized). */
 export function jsonReply(status: number, body: unknown, headers: Record<string, string> = {}): SyncReply {
   const text = body instanceof SerializedJson ? body.text : JSON.stringify(body);
   return { status, headers: { 'Content-Type': 'application/json', ...headers }, text };
-}
-
-/** {@link jsonReply} as a fetch `Response`. */
-export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return replyToResponse(jsonReply(status, body, headers));
 }
 
 /**

@@ -6,7 +6,8 @@
 import { request as httpRequest, createServer } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { toNodeHandler } from '../../server/adapters/index.ts';
-import { jsonResponse } from '../../server/http/responses.ts';
+import { jsonReply } from '../../server/http/responses.ts';
+import { replyToResponse } from '../../server/http/sync-exchange.ts';
 import { listenOnFreePort } from './fixtures/listening.ts';
 
 let baseUrl: string;
@@ -16,7 +17,7 @@ const body = { text: 'grüße ✓', n: 12345678901234, list: [1, 'two', null] };
 beforeAll(async () => {
   const listener = toNodeHandler(
     async (request) => {
-      const response = jsonResponse(new URL(request.url).pathname === '/missing' ? 404 : 200, body);
+      const response = replyToResponse(jsonReply(new URL(request.url).pathname === '/missing' ? 404 : 200, body));
       response.headers.set('x-host-header', 'kept');
       return response;
     },
