@@ -36,7 +36,7 @@ export interface LocalDatabaseOptions {
    * Runs on the connection before migrations, with the migrations still to run. The sync runtime
    * uses it to register the capture function that synced tables' triggers call.
    */
-  readonly beforeMigrate?: (db: Database, pendingMigrations: readonly string[]) => void;
+  readonly beforeMigrate?: (db: Database, pendingMigrations: readonly string[], sqlite3: Sqlite3Static) => void;
 }
 
 /** An open app database with group commit and change notices. */
@@ -98,11 +98,18 @@ export class LocalDatabase {
       for (const pragma of storageDescriptor(options.storage).pragmas) db.exec(pragma);
       db.exec('PRAGMA foreign_keys = ON');
       installRequestLedger(db);
-      options.beforeMigrate?.(db, pendingMigrations(db, options.schema));
+      options.beforeMigrate?.(db, pendingMigrations(db, options.schema), sqlite3);
       const previous = migrateSchema(db, options.schema);
       const monitor = new TableAccessMonitor(sqlite3, db);
       const statements = new StatementCache(db, monitor);
-      const writes = new GroupCommit(sqlite3, db, () => monitor.announce(), options.scheduleFlush, statements);
+      const writes = new GroupCommit(
+        sqlite3,
+        db,
+        () => monitor.announce(),
+        options.scheduleFlush,
+        statements,
+        (write) => monitor.withoutRowHook(write),
+      );
       return new LocalDatabase(sqlite3, opened, monitor, writes, previous, statements);
     } catch (error) {
       opened.close();

@@ -13,7 +13,7 @@
  * not this module (the sync engine) therefore get announced too, as long as they never keep a
  * transaction open across an `await` (a rule the whole worker follows).
  */
-import type { Database, PreparedStatement, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
+import type { Database, PreparedStatement, Sqlite3Static, WasmPointer } from '@sqlite.org/sqlite-wasm';
 
 /** One committed change: the app tables it touched and a sequence number that only grows. */
 export interface CommitNotice {
@@ -45,6 +45,7 @@ export class TableAccessMonitor {
   #readCapture: Set<string> | undefined;
   #writeCapture: Set<string> | undefined;
   readonly #listeners = new Set<(notice: CommitNotice) => void>();
+  readonly #rowHook: WasmPointer;
 
   /** Installs the hooks on `db`. Only one monitor may own a connection's hooks. */
   readonly #sqlite3: Sqlite3Static;
@@ -67,13 +68,14 @@ export class TableAccessMonitor {
       },
       0,
     );
-    capi.sqlite3_update_hook(
-      db,
-      (_ctx, _op, _dbName, table) => {
-        this.#pending.add(table);
-      },
-      0,
-    );
+    // Installed as a wasm function of our own (not through capi's adapter) so that
+    // withoutRowHook can switch it off and on again cheaply.
+    const { wasm } = sqlite3;
+    this.#rowHook = wasm.installFunction('v(pippj)', (_ctx: number, _op: number, _dbName: number, table: number) => {
+      const name = wasm.cstrToJs(table);
+      if (name !== null) this.#pending.add(name);
+    });
+    this.#setRowHook(this.#rowHook);
     capi.sqlite3_commit_hook(
       db,
       () => {
@@ -161,11 +163,31 @@ export class TableAccessMonitor {
     for (const table of tables) this.#pending.add(table);
   }
 
+  /**
+   * Runs `write` with the row-change hook off: for writes to internal tables only (never
+   * announced), which then skip a call into JavaScript per row (~0.7 us in Node).
+   */
+  withoutRowHook<T>(write: () => T): T {
+    this.#setRowHook(0);
+    try {
+      return write();
+    } finally {
+      this.#setRowHook(this.#rowHook);
+    }
+  }
+
+  #setRowHook(hook: WasmPointer): void {
+    (
+      this.#sqlite3.wasm.exports as { sqlite3_update_hook: (db: WasmPointer, hook: WasmPointer, arg: number) => number }
+    ).sqlite3_update_hook(this.#db.pointer!, hook, 0);
+  }
+
   /** Removes the hooks (before the connection closes). */
   dispose(): void {
     const { capi } = this.#sqlite3;
     capi.sqlite3_set_authorizer(this.#db, 0 as never, 0);
-    capi.sqlite3_update_hook(this.#db, 0 as never, 0);
+    this.#setRowHook(0);
+    this.#sqlite3.wasm.uninstallFunction(this.#rowHook);
     capi.sqlite3_commit_hook(this.#db, 0, 0);
     capi.sqlite3_rollback_hook(this.#db, 0, 0);
     this.#listeners.clear();

@@ -11,7 +11,7 @@ import { LocalDatabase } from './local-database.ts';
 import { classifyIoError } from './quota-check.ts';
 import type { StorageKind } from './storage-kinds.ts';
 import type { CommitNotice } from './table-access.ts';
-import type { Database } from '@sqlite.org/sqlite-wasm';
+import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import type { AppSchema, ExecResult, Outcome, QueryResult, SqlParams, WatchedQueryResult } from './types.ts';
 import { SyncEngine, dropCaptureTriggers, installCaptureFunction } from '../engine/index.ts';
 import { SyncEventRelay } from './sync-event-relay.ts';
@@ -359,7 +359,7 @@ function holdUntilWorkerEnds(name: string): Promise<void> {
  * trigger reads, so such a migration runs with the capture triggers removed; `SyncEngine.open`
  * reinstalls them for the new columns.
  */
-function prepareCapture(db: Database, pendingMigrations: readonly string[]): void {
-  installCaptureFunction(db);
+function prepareCapture(db: Database, pendingMigrations: readonly string[], sqlite3: Sqlite3Static): void {
+  installCaptureFunction(sqlite3, db);
   if (pendingMigrations.some((sql) => /\b(DROP\s+COLUMN|RENAME)\b/i.test(sql))) dropCaptureTriggers(db);
 }

@@ -7,47 +7,221 @@
  * JavaScript memory. Unlike a persistent `apply_mode` row, nothing durable can ever leave capture
  * switched off after a crash.
  *
+ * A write unit of several statements (group-commit.ts) collects its captures instead: the
+ * triggers hand each captured key to `_sync_capture_collect()`, which keeps it in memory, and the
+ * unit writes them all with one set-based statement just before it ends, inside its own
+ * transaction or savepoint ({@link collectUnitCaptures}). Capture stays atomic with the app's
+ * write (a unit rolled back, or a crash before COMMIT, loses both) and in write order; the keys
+ * of a unit that fails are dropped with its rows. Everything else (single statements, interactive
+ * transactions, writes on the raw connection) is captured by the trigger directly, as before.
+ *
  * Local payload format (JSON text, built from the live row when a change is frozen): lowercase
  * column names; INTEGER values as decimal strings (exact int64, never through a JS number); REAL
  * values as JSON numbers (SQLite renders them shortest-round-trip); BLOB values as lowercase hex;
  * everything else as is.
  */
-import type { Database } from '@sqlite.org/sqlite-wasm';
+import type { Database, Sqlite3Static, WasmPointer } from '@sqlite.org/sqlite-wasm';
 import type { ColumnModel, SchemaModel, TableModel } from './table-config.ts';
 import { quoteIdent } from './table-config.ts';
 import { SyncError } from './errors.ts';
 
-/** Name of the SQL function the triggers consult. */
+/** Name of the SQL function the triggers consult: 0 = not captured, 1 = capture directly, 2 = collect. */
 const CAPTURE_FUNCTION = '_sync_capture_enabled';
+/** Name of the SQL function that collects captured keys (see {@link collectUnitCaptures}). */
+const COLLECT_FUNCTION = '_sync_capture_collect';
+
+/**
+ * The captures of the unit collecting now, already as the JSON text `FLUSH_COLLECTED` reads:
+ * runs of one table and op, `[<tag>,[<key_json as JSON string>,...]]`, built from the
+ * arguments' UTF-8 bytes without decoding them (a key costs a copy, not a JS string).
+ */
+class CollectedCaptures {
+  bytes = new Uint8Array(4096);
+  length = 0;
+  /** The open run's tag (UTF-8); empty before the first run. */
+  tag = new Uint8Array(0);
+
+  append(heap: Uint8Array, tagAt: number, tagLength: number, keyAt: number, keyLength: number): void {
+    this.reserve(tagLength + keyLength + 8);
+    const { bytes, tag } = this;
+    let same = tag.length === tagLength;
+    for (let i = 0; same && i < tagLength; i++) same = tag[i] === heap[tagAt + i];
+    if (same) {
+      bytes[this.length++] = COMMA;
+    } else {
+      // Closes the open run, opens `[<tag>,[` (the first run opens the outer array too).
+      if (tag.length > 0) this.put([CLOSE, CLOSE, COMMA]);
+      else bytes[this.length++] = OPEN;
+      bytes[this.length++] = OPEN;
+      this.tag = heap.slice(tagAt, tagAt + tagLength);
+      bytes.set(this.tag, this.length);
+      this.length += tagLength;
+      this.put([COMMA, OPEN]);
+    }
+    bytes.set(heap.subarray(keyAt, keyAt + keyLength), this.length);
+    this.length += keyLength;
+  }
+
+  /** The JSON text of everything collected; undefined when nothing was. */
+  text(): string | undefined {
+    if (this.tag.length === 0) return undefined;
+    this.put([CLOSE, CLOSE, CLOSE]);
+    return new TextDecoder().decode(this.bytes.subarray(0, this.length));
+  }
+
+  private put(chars: readonly number[]): void {
+    this.reserve(chars.length);
+    for (const c of chars) this.bytes[this.length++] = c;
+  }
+
+  private reserve(n: number): void {
+    if (this.length + n <= this.bytes.length) return;
+    const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.length + n));
+    grown.set(this.bytes.subarray(0, this.length));
+    this.bytes = grown;
+  }
+}
+
+const OPEN = 0x5b; // [
+const CLOSE = 0x5d; // ]
+const COMMA = 0x2c; // ,
 
 interface CaptureSwitch {
   suppressed: number;
+  /** The captures of the write unit collecting now; undefined: none is. */
+  collected: CollectedCaptures | undefined;
 }
 
 // One switch per database handle, shared by every engine instance opened over that handle (an
 // engine re-opened after a simulated crash must see the same state the triggers see).
 const switches = new WeakMap<Database, CaptureSwitch>();
+interface CaptureFunctions {
+  readonly enabled: WasmPointer;
+  readonly collect: WasmPointer;
+  /** The switches of this module's connections by connection pointer (pointers of two modules may be equal). */
+  readonly switches: Map<number, CaptureSwitch>;
+}
+const installedFunctions = new WeakMap<Sqlite3Static, CaptureFunctions>();
 
 /**
- * Registers `_sync_capture_enabled()` on the connection. Safe to call repeatedly. The runtime may
- * call it right after opening the database, before the engine, so app writes that happen before
- * `SyncEngine.open` (migrations, seed data) find the function their triggers need.
+ * The two SQL functions as wasm functions of our own, installed once per sqlite3 module. The
+ * usual JS function wrapper converts every argument and the result on each call, which cost
+ * more than the rest of the collection (Node: 1.8 vs 0.8 us a captured row); these read their
+ * arguments straight from wasm memory.
+ *
+ * `_sync_capture_collect(tag, quoted key_json, ...)` appends the (tag, key) pairs, in order, to
+ * the collecting unit; it answers 1 (write it directly) when no unit is collecting, which a
+ * trigger only asks while one is.
  */
-export function installCaptureFunction(db: Database): void {
+function captureFunctions(sqlite3: Sqlite3Static): CaptureFunctions {
+  let fns = installedFunctions.get(sqlite3);
+  if (fns !== undefined) return fns;
+  const { wasm } = sqlite3;
+  const x = wasm.exports as Record<string, (...args: number[]) => number>;
+  const ptrSize = (wasm as unknown as { ptr: { size: number } }).ptr.size;
+  const switches = new Map<number, CaptureSwitch>();
+  const switchOf = (ctx: number) => switches.get(x.sqlite3_context_db_handle!(ctx));
+  const enabled = wasm.installFunction('v(pip)', (ctx: number) => {
+    const sw = switchOf(ctx);
+    x.sqlite3_result_int!(ctx, !sw || sw.suppressed > 0 ? 0 : sw.collected ? 2 : 1);
+  });
+  const collect = wasm.installFunction('v(pip)', (ctx: number, argc: number, argv: number) => {
+    const collected = switchOf(ctx)?.collected;
+    if (collected) {
+      const heap = wasm.heap8u();
+      for (let i = 0; i + 1 < argc; i += 2) {
+        const tag = Number(wasm.peekPtr(argv + i * ptrSize));
+        const key = Number(wasm.peekPtr(argv + (i + 1) * ptrSize));
+        // _text before _bytes, as SQLite asks (the conversion may change the length).
+        const tagAt = x.sqlite3_value_text!(tag);
+        const keyAt = x.sqlite3_value_text!(key);
+        collected.append(heap, tagAt, x.sqlite3_value_bytes!(tag), keyAt, x.sqlite3_value_bytes!(key));
+      }
+    }
+    x.sqlite3_result_int!(ctx, collected ? 0 : 1);
+  });
+  fns = { enabled, collect, switches };
+  installedFunctions.set(sqlite3, fns);
+  return fns;
+}
+
+/**
+ * Registers `_sync_capture_enabled()` and `_sync_capture_collect()` on the connection. Safe to
+ * call repeatedly. The runtime may call it right after opening the database, before the engine,
+ * so app writes that happen before `SyncEngine.open` (migrations, seed data) find the functions
+ * their triggers need.
+ */
+export function installCaptureFunction(sqlite3: Sqlite3Static, db: Database): void {
   let sw = switches.get(db);
   if (!sw) {
-    sw = { suppressed: 0 };
+    sw = { suppressed: 0, collected: undefined };
     switches.set(db, sw);
   }
-  const captured = sw;
-  db.createFunction({
-    name: CAPTURE_FUNCTION,
-    xFunc: () => (captured.suppressed > 0 ? 0 : 1),
-    deterministic: false,
-    directOnly: false,
-    // Usable from triggers even when the app hardens the connection with trusted_schema=OFF.
-    innocuous: true,
-  } as Parameters<Database['createFunction']>[0]);
+  const { capi } = sqlite3;
+  const fns = captureFunctions(sqlite3);
+  fns.switches.set(Number(db.pointer), sw);
+  for (const [name, arity, fn] of [
+    [CAPTURE_FUNCTION, 0, fns.enabled],
+    [COLLECT_FUNCTION, -1, fns.collect],
+  ] as const) {
+    // Not deterministic; innocuous, so that triggers may call them when the app hardens the
+    // connection with trusted_schema=OFF.
+    const flags = (capi.SQLITE_UTF8 | capi.SQLITE_INNOCUOUS) as typeof capi.SQLITE_UTF8;
+    const rc = capi.sqlite3_create_function_v2(db.pointer!, name, arity, flags, 0, fn, 0, 0, 0);
+    if (rc !== 0) throw new Error(`could not register ${name}: ${capi.sqlite3_errstr(rc)}`);
+  }
+}
+
+/**
+ * Writes collected captures (a JSON array of runs `[schema, table, 'U' | 'D', [key_json, ...]]`)
+ * in their order, exactly as the triggers' own upserts would have one by one: a new key gets the
+ * next ordinal, a pending one keeps its first; an upsert records UPDATE of a live row, else INSERT.
+ * Each run's names are read once (the materialized CTE), not once per key.
+ */
+const FLUSH_COLLECTED =
+  'WITH r AS MATERIALIZED (SELECT key AS i, value ->> 0 AS s, value ->> 1 AS t, value ->> 2 AS o, value -> 3 AS ks FROM json_each(?)) ' +
+  'INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload) ' +
+  "SELECT r.s, r.t, k.value, CASE WHEN r.o = 'D' THEN 'DELETE' WHEN rs.deleted = 0 THEN 'UPDATE' ELSE 'INSERT' END, " +
+  'COALESCE(rs.row_version, 0), NULL ' +
+  'FROM r JOIN json_each(r.ks) k ' +
+  'LEFT JOIN _sync_row_state rs ON rs.schema_name = r.s AND rs.table_name = r.t AND rs.key_json = k.value ' +
+  'WHERE true ORDER BY r.i, k.key ' +
+  'ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET op = excluded.op, payload = NULL ' +
+  'WHERE op IS NOT excluded.op OR payload IS NOT NULL';
+
+/** The captures one write unit collects (see {@link collectUnitCaptures}). */
+export interface UnitCaptures {
+  /**
+   * Writes what was collected into `_sync_dirty_rows`, in capture order, and stops collecting.
+   * Call it inside the unit's transaction or savepoint, after its last statement.
+   */
+  flush(): void;
+  /** Stops collecting and drops whatever was not flushed (the unit is being rolled back). */
+  end(): void;
+}
+
+/**
+ * Starts collecting the captures of one write unit on `db`: until `flush` or `end`, the capture
+ * triggers hand their keys to memory instead of writing them. Undefined when the connection has
+ * no capture function (no synced tables), or when something already collects or suppresses capture.
+ * Nothing else may write on the connection until then: the unit runs synchronously.
+ */
+export function collectUnitCaptures(db: Database): UnitCaptures | undefined {
+  const sw = switches.get(db);
+  if (!sw || sw.collected || sw.suppressed > 0) return undefined;
+  const collected = new CollectedCaptures();
+  sw.collected = collected;
+  const end = () => {
+    if (sw.collected === collected) sw.collected = undefined;
+  };
+  return {
+    flush() {
+      end();
+      const text = collected.text();
+      if (text !== undefined) db.exec({ sql: FLUSH_COLLECTED, bind: [text] });
+    },
+    end,
+  };
 }
 
 /**
@@ -176,7 +350,9 @@ function upsertDirty(schema: string, t: TableModel, ref: string): string {
  * trigger would record (same op, payload NULL), i.e. exactly when `upsertDirty`'s DO UPDATE would
  * write nothing. Checked before the upsert runs because an update of a pending row (a bulk update
  * of rows not pushed yet) is the common case: one key seek instead of the whole INSERT with its
- * conflict handling (Node: a 10,000-row update unit's CPU 1.78x plain -> 1.31x).
+ * conflict handling (Node: a 10,000-row update unit's CPU 1.78x plain -> 1.31x). Also checked
+ * before collecting: it cannot see keys a unit collected but has not flushed, but the last
+ * change collected for a row that is being updated is an upsert, which a repeat leaves as is.
  */
 function notPendingAsIs(schema: string, t: TableModel, ref: string): string {
   return (
@@ -211,6 +387,23 @@ function keepImageOfDeleted(schema: string, t: TableModel): string {
   );
 }
 
+/**
+ * WHEN condition of a capture trigger: true when the trigger must write the dirty row itself.
+ * While a unit collects, the keys (`U`: upsert of row `ref`, `D`: delete) go to memory instead,
+ * in order, and the trigger body does not run; with capture suppressed nothing happens (and no
+ * key is computed: the engine's own writes pay only the one call). `unless`, when given, must
+ * hold for anything to be captured, whether written or collected.
+ */
+function captureWhen(schema: string, t: TableModel, changes: ReadonlyArray<readonly ['U' | 'D', string]>, unless = 'true'): string {
+  // The key as a JSON string (`|| ''` drops the JSON subtype, else json_quote would pass it as is).
+  const pairs = changes.map(
+    ([op, ref]) => `${sqlString(JSON.stringify([schema, t.table, op]).slice(1, -1))}, json_quote(${keyJsonExpr(ref, t)} || '')`,
+  );
+  // A CASE, not AND: SQLite evaluates both sides of an AND it needs as a value.
+  const collect = `${COLLECT_FUNCTION}(${pairs.join(', ')}) = 1`;
+  return `CASE ${CAPTURE_FUNCTION}() WHEN 1 THEN ${unless} WHEN 2 THEN ${unless === 'true' ? collect : `CASE WHEN ${unless} THEN ${collect} ELSE 0 END`} ELSE 0 END`;
+}
+
 const TRIGGER_SUFFIXES = ['ai', 'au', 'ad', 'auk', 'akd'] as const;
 
 function triggerNames(t: TableModel): string[] {
@@ -226,7 +419,7 @@ export function installTriggers(db: Database, schema: string, model: SchemaModel
       const table = quoteIdent(t.table);
       const keyCol = quoteIdent(t.key.name);
       db.exec(
-        `CREATE TRIGGER ${ai} AFTER INSERT ON ${table} WHEN ${CAPTURE_FUNCTION}() = 1 BEGIN ` +
+        `CREATE TRIGGER ${ai} AFTER INSERT ON ${table} WHEN ${captureWhen(schema, t, [['U', 'NEW']])} BEGIN ` +
           `${upsertDirty(schema, t, 'NEW')}; ` +
           'END',
       );
@@ -235,18 +428,22 @@ export function installTriggers(db: Database, schema: string, model: SchemaModel
       // that order, inside one trigger (the firing order of separate triggers is unspecified).
       db.exec(
         `CREATE TRIGGER ${au} AFTER UPDATE ON ${table} ` +
-          `WHEN ${CAPTURE_FUNCTION}() = 1 AND OLD.${keyCol} IS NEW.${keyCol} AND ${notPendingAsIs(schema, t, 'NEW')} BEGIN ` +
+          `WHEN OLD.${keyCol} IS NEW.${keyCol} AND ${captureWhen(schema, t, [['U', 'NEW']], notPendingAsIs(schema, t, 'NEW'))} BEGIN ` +
           `${upsertDirty(schema, t, 'NEW')}; ` +
           'END',
       );
       db.exec(
-        `CREATE TRIGGER ${auk} AFTER UPDATE OF ${keyCol} ON ${table} WHEN OLD.${keyCol} IS NOT NEW.${keyCol} AND ${CAPTURE_FUNCTION}() = 1 BEGIN ` +
+        `CREATE TRIGGER ${auk} AFTER UPDATE OF ${keyCol} ON ${table} ` +
+          `WHEN OLD.${keyCol} IS NOT NEW.${keyCol} AND ${captureWhen(schema, t, [
+            ['D', 'OLD'],
+            ['U', 'NEW'],
+          ])} BEGIN ` +
           `${deleteDirty(schema, t, 'OLD')}; ` +
           `${upsertDirty(schema, t, 'NEW')}; ` +
           'END',
       );
       db.exec(
-        `CREATE TRIGGER ${ad} AFTER DELETE ON ${table} WHEN ${CAPTURE_FUNCTION}() = 1 BEGIN ` +
+        `CREATE TRIGGER ${ad} AFTER DELETE ON ${table} WHEN ${captureWhen(schema, t, [['D', 'OLD']])} BEGIN ` +
           `${deleteDirty(schema, t, 'OLD')}; ` +
           'END',
       );

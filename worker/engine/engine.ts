@@ -159,7 +159,7 @@ export class SyncEngine {
     if (typeof options.getToken !== 'function') throw new SyncError('config_invalid', 'getToken must be a function');
     const engine = new SyncEngine(options); // validates the schema (throws before any write)
     const { db } = options;
-    installCaptureFunction(db);
+    installCaptureFunction(options.sqlite3, db);
     const first = installMetadata(db, () => globalThis.crypto.randomUUID(), options.remoteSchema);
     installTriggers(db, options.remoteSchema, engine.ctx.model);
     if (first) captureExistingRows(db, options.remoteSchema, engine.ctx.model);
