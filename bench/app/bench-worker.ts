@@ -89,7 +89,15 @@ export class BenchWorkerService extends WorkerService {
    * transaction), and 1,000 rows inserted then updated one awaited write unit (one durable
    * commit) each — the app's write path inside the worker.
    */
-  async writeCost(name: string, synced: boolean, bulkRows: number, singleRows: number, variantSql?: string): Promise<WriteCostSample> {
+  async writeCost(
+    name: string,
+    synced: boolean,
+    bulkRows: number,
+    singleRows: number,
+    variantSql?: string,
+    // false: no bulk update (a probe pricing the bulk insert alone by CPU time).
+    withBulkUpdate = true,
+  ): Promise<WriteCostSample> {
     const db = await LocalDatabase.open({ name, schema: itemsSchema, storage: 'opfs' });
     const engine = synced ? await engineFor(db, 'http://127.0.0.1:9', null, false) : undefined;
     // bench/probes/capture-browser.ts: other capture triggers (or layout) in place of the engine's.
@@ -107,7 +115,7 @@ export class BenchWorkerService extends WorkerService {
       await writeOrThrow(db, bulkInsert);
       const insertBulkMs = performance.now() - t0;
       t0 = performance.now();
-      await writeOrThrow(db, bulkUpdate);
+      if (withBulkUpdate) await writeOrThrow(db, bulkUpdate);
       const updateBulkMs = performance.now() - t0;
       t0 = performance.now();
       for (let i = 0; i < singleRows; i++)

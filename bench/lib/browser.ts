@@ -5,7 +5,7 @@
  */
 import { chromium } from '@playwright/test';
 import type { BrowserContext, Page } from '@playwright/test';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,7 +49,8 @@ export class BenchBrowser {
   private constructor(
     private readonly vite: PreviewServer,
     readonly context: BrowserContext,
-    private readonly profile: string,
+    /** The Chromium profile directory (its processes carry it on their command line). */
+    readonly profile: string,
     readonly baseURL: string,
   ) {}
 
@@ -80,6 +81,45 @@ export class BenchBrowser {
     await page.goto(`${this.baseURL}/`);
     await page.waitForFunction(() => document.getElementById('state')?.textContent === 'ready', undefined, { timeout: 60_000 });
     return page;
+  }
+
+  /**
+   * CPU time (user + system, ms) the renderer processes of this browser have used so far: the
+   * page and its workers, i.e. SQLite and JavaScript, but not the browser process's file I/O.
+   * Read from /proc (Linux); the least load-sensitive number a browser probe can take.
+   */
+  rendererCpuMs(): number {
+    const stat = (pid: string) => {
+      try {
+        const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        // Fields after the command name, which is in parentheses and may hold spaces.
+        return text.slice(text.lastIndexOf(')') + 2).split(' ');
+      } catch {
+        return undefined;
+      }
+    };
+    const cmdline = (pid: string) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    const pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+    const parent = new Map(pids.map((pid) => [pid, stat(pid)?.[1]]));
+    const roots = new Set(pids.filter((pid) => cmdline(pid).includes(this.profile)));
+    const ours = (pid: string): boolean => {
+      for (let p: string | undefined = pid; p && p !== '0'; p = parent.get(p)) if (roots.has(p)) return true;
+      return false;
+    };
+    let ticks = 0;
+    for (const pid of pids) {
+      if (!ours(pid) || !cmdline(pid).includes('--type=renderer')) continue;
+      const fields = stat(pid);
+      // utime and stime: fields 14 and 15 of /proc/<pid>/stat (11 and 12 after the name).
+      if (fields) ticks += Number(fields[11]) + Number(fields[12]);
+    }
+    return ticks * 10; // USER_HZ is 100 on Linux
   }
 
   async close(): Promise<void> {

@@ -12,7 +12,10 @@
  *   VARIANTS=old.sql npx tsx bench/probes/capture-browser.ts
  *
  * Prints, per variant and metric, the median over repeats of plain time / synced time (the
- * bench's ratio: 1 = capture is free) and the median synced time.
+ * bench's ratio: 1 = capture is free) and the median synced time. With CPU=1 it also prints the
+ * renderer processes' CPU time per call (all four phases; pass singleRows=0 for the bulk units
+ * alone; BULK_UPDATE=0 leaves the bulk update out too), the same ratio taken by CPU: on a loaded
+ * machine wall times swing 3x between repeats.
  */
 import { BenchBrowser } from '../lib/browser.ts';
 import { captureVariants } from '../lib/capture-variants.ts';
@@ -34,15 +37,19 @@ try {
   const stamp = Date.now().toString(36);
   const plain: WriteCostSample[] = [];
   const synced: WriteCostSample[][] = variants.map(() => []);
+  const plainCpu: number[] = [];
+  const syncedCpu: number[][] = variants.map(() => []);
   for (let r = 0; r < repeats; r++) {
     // Rotate the order so no variant always runs right after another.
     const order = [-1, ...variants.map((_, i) => i)];
     for (let k = 0; k < r % order.length; k++) order.push(order.shift()!);
     for (const i of order) {
+      const cpu0 = process.env.CPU ? browser.rendererCpuMs() : 0;
       const sample = (await page.evaluate(({ args }) => window.bench.call('write', 'writeCost', args), {
-        args: [`cb-${stamp}-${r}-${i}`, i >= 0, bulk, single, i >= 0 ? variants[i]!.sql : undefined],
+        args: [`cb-${stamp}-${r}-${i}`, i >= 0, bulk, single, i >= 0 ? variants[i]!.sql : undefined, process.env.BULK_UPDATE !== '0'],
       })) as WriteCostSample;
       (i < 0 ? plain : synced[i]!).push(sample);
+      if (process.env.CPU) (i < 0 ? plainCpu : syncedCpu[i]!).push(browser.rendererCpuMs() - cpu0);
     }
     console.log(`repeat ${r + 1}/${repeats} done`);
   }
@@ -55,6 +62,13 @@ try {
     console.log(`${v.name}: ${cells.join('; ')}`);
   }
   console.log(`plain: ${keys.map((k) => `${k} ${median(plain.map((s) => s[k])).toFixed(0)} ms`).join('; ')}`);
+  if (process.env.CPU) {
+    for (const [i, v] of variants.entries()) {
+      const ratio = median(syncedCpu[i]!.map((c, r) => plainCpu[r]! / c));
+      console.log(`${v.name}: renderer CPU ${median(syncedCpu[i]!).toFixed(0)} ms a call, plain / synced ${ratio.toFixed(3)}`);
+    }
+    console.log(`plain: renderer CPU ${median(plainCpu).toFixed(0)} ms a call`);
+  }
 } finally {
   await browser.close();
 }
