@@ -121,7 +121,14 @@ export async function rebuildFromSnapshot(ctx: EngineContext, plan: SnapshotPlan
       await stage(ctx, session, inPlace);
       return finalApply(ctx, session, plan, inPlace);
     } catch (e) {
-      if (inPlace) discardRowsWrittenInPlace(ctx);
+      // Should the clean-up fail too, the marker stays and the next open or hydrate retries it:
+      // the caller hears the first failure.
+      if (inPlace)
+        try {
+          discardRowsWrittenInPlace(ctx);
+        } catch {
+          /* retried later */
+        }
       throw e;
     }
   } finally {
