@@ -357,16 +357,16 @@ function writeBundleRowsSetBased(
   // Per table: the version each key has reached so far (initially its row_state), intent keys.
   const versions = new Map<TableModel, Map<string, number>>();
   const skipKeys = new Map<TableModel, Set<string>>();
+  // No row state can stop or outdate a row whose version is above every version the device
+  // knows (the usual bundle: its rows are at its seq): then no key needs looking up.
+  const knownVersion = readAttachment(ctx.db).knownRowVersion;
+  const lookUp = rows.some((r) => r.version <= knownVersion);
   const byTable = new Map<TableModel, string[]>();
   for (const r of rows) {
     let keys = byTable.get(r.t);
     if (!keys) byTable.set(r.t, (keys = []));
-    keys.push(r.keyJson);
+    if (lookUp) keys.push(r.keyJson);
   }
-  // No row state can stop or outdate a row whose version is above every version the device
-  // knows (the usual bundle: its rows are at its seq): then nothing needs looking up.
-  const knownVersion = readAttachment(ctx.db).knownRowVersion;
-  const lookUp = rows.some((r) => r.version <= knownVersion);
   for (const [t, keys] of byTable) {
     const known = new Map<string, number>();
     // A table without any row version yet (a fresh device) has nothing to look up either.
@@ -392,6 +392,7 @@ function writeBundleRowsSetBased(
     if (run.length === 0) return;
     const t = run[0]!.t;
     const deleted = run[0]!.op === 'DELETE' ? 1 : 0;
+    touched.add(t.table);
     if (deleted) {
       if (run.length < SET_RUN_MIN) for (const r of run) deleteLocalRow(ctx, t, r.keyJson);
       else
@@ -424,7 +425,6 @@ function writeBundleRowsSetBased(
       continue;
     }
     known.set(r.keyJson, r.version);
-    touched.add(r.t.table);
     const head = run[0];
     if (head && (head.t !== r.t || (head.op === 'DELETE') !== (r.op === 'DELETE'))) flush();
     run.push(r);
