@@ -2,11 +2,12 @@
 import { statusForWireError } from '../../protocol/errors.ts';
 import type { WireErrorCode } from '../../protocol/errors.ts';
 
-import { SerializedJson } from '../runtime/serialized-json.ts';
+import { SerializedJson, StreamedJson } from '../runtime/serialized-json.ts';
 import type { SyncReply } from './sync-exchange.ts';
 
-/** A JSON reply (a {@link SerializedJson} body is sent as its text, already serialized). */
+/** A JSON reply (a {@link SerializedJson} body is sent as its text, already serialized; a {@link StreamedJson} one as its stream). */
 export function jsonReply(status: number, body: unknown, headers: Record<string, string> = {}): SyncReply {
+  if (body instanceof StreamedJson) return { status, headers: { 'Content-Type': 'application/json', ...headers }, stream: body.stream };
   const text = body instanceof SerializedJson ? body.text : JSON.stringify(body);
   return { status, headers: { 'Content-Type': 'application/json', ...headers }, text };
 }

@@ -10,7 +10,7 @@ import { COUNT_HISTORY_PRUNED, SCOPE_COLUMNS, readPathScope, readUserScope, requ
 import type { ScopeRow } from './scope-state.ts';
 import { SyncServerError } from './sync-error.ts';
 import { inReadSnapshot } from './transactions.ts';
-import { SerializedJson } from './serialized-json.ts';
+import { SerializedJson, StreamedJson } from './serialized-json.ts';
 import { finishPayload } from './wire-rows.ts';
 import { hashStoredRows } from './bundle-hash.ts';
 import { goJsonHashStoredRows, numbersBundleRowText } from './numbers-dialect.ts';
@@ -138,41 +138,32 @@ export async function readCommittedRows(
   }
 }
 
+/** The log rows a page takes: at most `limit` bundles and, past the first, at most `maxRows` rows (0: any). */
+function pageMetas(logs: readonly LogRow[], limit: number, maxRows: number): { metas: LogRow[]; hasMore: boolean } {
+  // The response is built in memory (or queued there, when streamed), so its size is bounded too.
+  let take = Math.min(limit, logs.length);
+  if (maxRows > 0) {
+    for (let i = 0, rows = 0; i < take; i++) {
+      rows += logs[i]!.row_count;
+      if (i > 0 && rows > maxRows) take = i;
+    }
+  }
+  return { metas: logs.slice(0, take), hasMore: logs.length > take };
+}
+
 /**
- * Wire texts of complete bundles by seq (metadata plus every row), in seq order, in `dialect`,
- * from their log rows (`limit` + 1 of them read, when there are). Null when `verify` finds a
- * bundle's rows incomplete (pruned by retention since its log row was read).
+ * Wire texts of complete bundles (metadata plus every row), in seq order, in `dialect`, read row by
+ * row (the numbers dialect, a bundle logged in another dialect than the page's, json columns).
+ * Null when `verify` finds a bundle's rows incomplete (pruned by retention since its log row was read).
  */
 async function loadBundles(
   tx: SqlSession,
   catalog: Catalog,
   userPk: string,
-  logs: { rows: LogRow[] },
-  limit: number,
+  metas: readonly LogRow[],
   dialect: WireDialect,
-  maxRows: number,
   verify: boolean,
-): Promise<{ bundles: string[]; hasMore: boolean } | null> {
-  // A page holds whole bundles, at most `limit` of them and, past the first, at most
-  // `maxRows` rows: the response is built in memory, so its size is bounded too.
-  let take = Math.min(limit, logs.rows.length);
-  if (maxRows > 0) {
-    for (let i = 0, rows = 0; i < take; i++) {
-      rows += logs.rows[i]!.row_count;
-      if (i > 0 && rows > maxRows) take = i;
-    }
-  }
-  const hasMore = logs.rows.length > take;
-  const metas = logs.rows.slice(0, take);
-  if (metas.length === 0) return { bundles: [], hasMore: false };
-  const joined =
-    dialect === NUMBERS_DIALECT || metas.some((m) => storedDialect(m.wire_dialect) !== dialect)
-      ? null
-      : await joinedRowTexts(tx, catalog, userPk, metas);
-  if (joined) {
-    if (verify && metas.some((m) => (joined.get(m.bundle_seq)?.count ?? 0) !== m.row_count)) return null;
-    return { bundles: metas.map((m) => `${bundleHead(m, m.bundle_hash)}${joined.get(m.bundle_seq)?.text ?? ''}]}`), hasMore };
-  }
+): Promise<string[] | null> {
   const rows = await tx.query<StoredRow>(
     `SELECT r.bundle_seq::text AS bundle_seq, r.row_ordinal, r.table_id, r.key_text, r.op_code, r.payload::text AS payload FROM sync.bundle_rows r
       WHERE r.user_pk = $1 AND r.bundle_seq >= $2 AND r.bundle_seq <= $3 ORDER BY r.bundle_seq, r.row_ordinal`,
@@ -181,11 +172,10 @@ async function loadBundles(
   const bySeq = new Map<string, StoredRow[]>(metas.map((m) => [m.bundle_seq, []]));
   for (const r of rows.rows) bySeq.get(r.bundle_seq)?.push(r);
   if (verify && metas.some((m) => bySeq.get(m.bundle_seq)!.length !== m.row_count)) return null;
-  const bundles = metas.map((m) => {
+  return metas.map((m) => {
     const stored = bySeq.get(m.bundle_seq)!;
     return `${bundleHead(m, bundleHashIn(catalog, m, stored, dialect))}${stored.map((r) => rowText(catalog, r, dialect)).join(',')}]}`;
   });
-  return { bundles, hasMore };
 }
 
 /** Table ids above this take the row-by-row path (the joined one indexes arrays by id). */
@@ -199,7 +189,7 @@ function bundleHead(m: LogRow, bundleHash: string): string {
   );
 }
 
-/** Per-table frame values as arrays indexed by table id, the parameters of {@link joinedRowTexts}. */
+/** Per-table frame values as arrays indexed by table id, the parameters of {@link readRowPiece}. */
 interface IndexedFrames {
   heads: (string | null)[];
   prefixes: (string | null)[];
@@ -235,74 +225,204 @@ function indexedFrames(catalog: Catalog): IndexedFrames | null {
 }
 
 /**
- * Rows per piece of {@link joinedRowTexts}: each piece is aggregated on its own (~0.5 MB of text at
- * ~450 B a row). One aggregate per bundle, sorted, spilled a whole 10,000-row bundle to disk.
+ * Rows per piece of {@link readRowPiece}: each piece is aggregated on its own (~0.5 MB of text at
+ * ~450 B a row; one aggregate per bundle, sorted, spilled a whole 10,000-row bundle to disk), and
+ * a page of more rows is streamed, piece by piece.
  */
 const JOINED_PIECE_ROWS = 1000;
 
+/** One bundle's share of a piece: the joined wire text of its rows. */
+interface PieceGroup {
+  bundleSeq: string;
+  count: number;
+  text: string;
+}
+
+/** A position in a user's history: (bundle_seq, row_ordinal), as the primary key orders rows. */
+type RowPosition = readonly [bundleSeq: string, rowOrdinal: number];
+
 /**
- * The rows of each bundle of `metas` as one joined wire text per bundle (with its row count),
- * built by PostgreSQL: `bundleRowText` in SQL (the table's frame, the key as `to_json` text —
- * PostgreSQL escapes strings as JSON.stringify does — the op member, the version, the stored
- * canonical payload), so no row crosses node-postgres on its own: a 10,000-row pull was mostly
- * row decoding. Each bundle is read in pieces of {@link JOINED_PIECE_ROWS} ordinals, from 0 up to
- * its highest (a range scan of the primary key each, which yields them in ordinal order), and the
- * pieces are joined here in (bundle, first ordinal) order. Each piece is aggregated in the order
- * of its ordered subquery rather than with `string_agg(... ORDER BY)`, which PostgreSQL 15 sorts
- * (the piece's whole text) even when its input is in order already: ~40% of the query. That order
- * is what PostgreSQL does but does not promise, so each piece also returns its ordinals, aggregated
- * alongside, and a piece out of order takes the row-by-row path. Null then, or when a row of these
- * bundles has a payload that is not canonical text (json columns, rows of an older server
- * version): those need `finishPayload`, the row-by-row path.
+ * Where the pieces of the bundles of `metas` start, and where the last ends: cut every
+ * {@link JOINED_PIECE_ROWS} rows, counting each bundle's ordinals from 0 up to its row count (as
+ * pushes number them). The pieces cover every position between the first and the last bundle
+ * once, so rows numbered otherwise still come once each; only the pieces' sizes would differ.
  */
-async function joinedRowTexts(
-  tx: SqlSession,
+function pieceBounds(metas: readonly LogRow[]): RowPosition[] {
+  const bounds: RowPosition[] = [[metas[0]!.bundle_seq, 0]];
+  let rows = 0;
+  for (const m of metas) {
+    let ordinal = 0;
+    while (rows + m.row_count - ordinal > JOINED_PIECE_ROWS) {
+      ordinal += JOINED_PIECE_ROWS - rows;
+      bounds.push([m.bundle_seq, ordinal]);
+      rows = 0;
+    }
+    rows += m.row_count - ordinal;
+  }
+  bounds.push([String(BigInt(metas[metas.length - 1]!.bundle_seq) + 1n), 0]);
+  return bounds;
+}
+
+/**
+ * The rows from `from` up to (not including) `to`, one joined wire text per bundle, in (bundle,
+ * ordinal) order, built by PostgreSQL: `bundleRowText` in SQL (the table's frame, the key as
+ * `to_json` text — PostgreSQL escapes strings as JSON.stringify does — the op member, the version,
+ * the stored canonical payload), so no row crosses node-postgres on its own: a 10,000-row pull was
+ * mostly row decoding. The rows are a range scan of the primary key, aggregated per bundle in the
+ * order of that ordered subquery rather than with `string_agg(... ORDER BY)`, which PostgreSQL 15
+ * sorts (the whole text) even when its input is in order already: ~40% of the query. That order is
+ * what PostgreSQL does but does not promise, so each bundle's ordinals come back aggregated
+ * alongside; a share out of order, or with a payload that is not canonical text (json columns,
+ * rows of an older server version: they need `finishPayload`), is read again row by row.
+ */
+async function readRowPiece(
+  db: SqlSession,
   catalog: Catalog,
+  frames: IndexedFrames,
   userPk: string,
-  metas: readonly LogRow[],
-): Promise<Map<string, { text: string; count: number }> | null> {
-  const frames = indexedFrames(catalog);
-  if (!frames) return null;
-  const r = await tx.query<{
+  from: RowPosition,
+  to: RowPosition,
+): Promise<PieceGroup[]> {
+  const r = await db.query<{
     bundle_seq: string;
-    lo: number;
-    all_canonical: boolean | null;
     row_count: number;
+    first_ordinal: number;
+    last_ordinal: number;
+    all_canonical: boolean | null;
     rows_text: string | null;
     ordinals: string | null;
   }>(
-    `SELECT b.bundle_seq::text AS bundle_seq, p.lo, x.row_count, x.all_canonical, x.rows_text, x.ordinals
-       FROM unnest($2::bigint[]) AS b(bundle_seq)
-      CROSS JOIN LATERAL generate_series(0, (SELECT max(m.row_ordinal) FROM sync.bundle_rows m WHERE m.user_pk = $1 AND m.bundle_seq = b.bundle_seq),
-                                         $7::int) AS p(lo)
-      CROSS JOIN LATERAL (
-        SELECT count(*)::int AS row_count,
-               bool_and(head IS NOT NULL AND (payload IS NULL OR (prefix IS NOT NULL AND starts_with(payload, prefix)))) AS all_canonical,
-               string_agg(head || CASE WHEN uuid_key THEN '"' || key_text || '"' ELSE to_json(key_text)::text END || ($3::text[])[op_code] ||
-                          bundle_seq::text || CASE WHEN payload IS NULL THEN '}' ELSE ',"payload":' || payload || '}' END, ',') AS rows_text,
-               string_agg(row_ordinal::text, ',') AS ordinals
-          FROM (SELECT r.bundle_seq, r.row_ordinal, r.key_text, r.op_code, r.payload::text AS payload,
-                       ($4::text[])[r.table_id] AS head, ($5::text[])[r.table_id] AS prefix, ($6::boolean[])[r.table_id] AS uuid_key
-                  FROM sync.bundle_rows r
-                 WHERE r.user_pk = $1 AND r.bundle_seq = b.bundle_seq AND r.row_ordinal >= p.lo AND r.row_ordinal < p.lo + $7::int
-                 ORDER BY r.row_ordinal) rows) x`,
-    [userPk, metas.map((m) => m.bundle_seq), OP_MEMBER.slice(1), frames.heads, frames.prefixes, frames.uuidKeys, JOINED_PIECE_ROWS],
+    `SELECT bundle_seq::text AS bundle_seq, count(*)::int AS row_count, min(row_ordinal) AS first_ordinal, max(row_ordinal) AS last_ordinal,
+            bool_and(head IS NOT NULL AND (payload IS NULL OR (prefix IS NOT NULL AND starts_with(payload, prefix)))) AS all_canonical,
+            string_agg(head || CASE WHEN uuid_key THEN '"' || key_text || '"' ELSE to_json(key_text)::text END || ($6::text[])[op_code] ||
+                       bundle_seq::text || CASE WHEN payload IS NULL THEN '}' ELSE ',"payload":' || payload || '}' END, ',') AS rows_text,
+            string_agg(row_ordinal::text, ',') AS ordinals
+       FROM (SELECT r.bundle_seq, r.row_ordinal, r.key_text, r.op_code, r.payload::text AS payload,
+                    ($7::text[])[r.table_id] AS head, ($8::text[])[r.table_id] AS prefix, ($9::boolean[])[r.table_id] AS uuid_key
+               FROM sync.bundle_rows r
+              WHERE r.user_pk = $1 AND (r.bundle_seq, r.row_ordinal) >= ($2::bigint, $3::int) AND (r.bundle_seq, r.row_ordinal) < ($4::bigint, $5::int)
+              ORDER BY r.bundle_seq, r.row_ordinal) rows
+      GROUP BY bundle_seq`,
+    [userPk, from[0], from[1], to[0], to[1], OP_MEMBER.slice(1), frames.heads, frames.prefixes, frames.uuidKeys],
   );
-  // No ORDER BY in SQL: sorting the pieces there would sort their whole text once more.
-  const pieces = r.rows.sort((a, b) => (a.bundle_seq === b.bundle_seq ? a.lo - b.lo : Number(a.bundle_seq) - Number(b.bundle_seq)));
-  const out = new Map<string, { text: string; count: number }>();
-  const texts = new Map<string, string[]>();
-  for (const piece of pieces) {
-    if (piece.row_count === 0) continue;
-    if (!piece.all_canonical || !ascending(piece.ordinals!)) return null;
-    let parts = texts.get(piece.bundle_seq);
-    if (!parts) texts.set(piece.bundle_seq, (parts = []));
-    parts.push(piece.rows_text!);
-    const seen = out.get(piece.bundle_seq);
-    out.set(piece.bundle_seq, { text: '', count: (seen?.count ?? 0) + piece.row_count });
+  // No ORDER BY in SQL: sorting the groups there would sort their whole text once more.
+  const groups = r.rows.sort((a, b) => Number(a.bundle_seq) - Number(b.bundle_seq));
+  const out: PieceGroup[] = [];
+  for (const g of groups) {
+    if (g.all_canonical && ascending(g.ordinals!)) {
+      out.push({ bundleSeq: g.bundle_seq, count: g.row_count, text: g.rows_text! });
+      continue;
+    }
+    const rows = await db.query<StoredRow>(
+      `SELECT r.bundle_seq::text AS bundle_seq, r.row_ordinal, r.table_id, r.key_text, r.op_code, r.payload::text AS payload FROM sync.bundle_rows r
+        WHERE r.user_pk = $1 AND r.bundle_seq = $2 AND r.row_ordinal >= $3 AND r.row_ordinal <= $4 ORDER BY r.row_ordinal`,
+      [userPk, g.bundle_seq, g.first_ordinal, g.last_ordinal],
+    );
+    out.push({ bundleSeq: g.bundle_seq, count: rows.rows.length, text: rows.rows.map((row) => bundleRowText(catalog, row)).join(',') });
   }
-  for (const [seq, parts] of texts) out.get(seq)!.text = parts.join(',');
   return out;
+}
+
+/** Pieces of a streamed page read at once (on as many pooled connections): PostgreSQL builds one while the last is sent. */
+const PIECES_IN_FLIGHT = 2;
+
+/**
+ * The bundles of `metas` (logged in the strings dialect) as wire text, read piece by piece
+ * ({@link readRowPiece}, `db` a pool when several may run at once): `emit` gets each piece's text
+ * in order, the first starting with the first bundle's head, the last ending with the last
+ * bundle's `]}`. False when a bundle's rows do not add up to its logged count (pruned by
+ * retention since its log row was read).
+ */
+async function emitBundles(
+  db: SqlSession,
+  catalog: Catalog,
+  frames: IndexedFrames,
+  userPk: string,
+  metas: readonly LogRow[],
+  inFlight: number,
+  emit: (text: string) => void,
+): Promise<boolean> {
+  let complete = true;
+  let i = 0;
+  let count = 0;
+  let text = bundleHead(metas[0]!, metas[0]!.bundle_hash);
+  const next = (): void => {
+    if (count !== metas[i]!.row_count) complete = false;
+    if (++i >= metas.length) throw new Error(`pull: stored rows of bundle ${metas[i - 1]!.bundle_seq} are out of order`);
+    count = 0;
+    text += `]},${bundleHead(metas[i]!, metas[i]!.bundle_hash)}`;
+  };
+  const bounds = pieceBounds(metas);
+  const reads: Promise<PieceGroup[]>[] = [];
+  const read = (k: number): void => {
+    if (k + 1 >= bounds.length) return;
+    const piece = readRowPiece(db, catalog, frames, userPk, bounds[k]!, bounds[k + 1]!);
+    // Awaited in order below; one failing while an earlier one is awaited must not go unhandled.
+    piece.catch(() => undefined);
+    reads.push(piece);
+  };
+  for (let k = 0; k < inFlight; k++) read(k);
+  for (let k = 0; k + 1 < bounds.length; k++) {
+    const groups = await reads[k]!;
+    read(k + inFlight);
+    for (const g of groups) {
+      while (metas[i]!.bundle_seq !== g.bundleSeq) next();
+      if (count > 0 && g.count > 0) text += ',';
+      text += g.text;
+      count += g.count;
+    }
+    if (k + 2 < bounds.length) {
+      emit(text);
+      text = '';
+    }
+  }
+  while (i < metas.length - 1) next();
+  if (count !== metas[i]!.row_count) complete = false;
+  emit(`${text}]}`);
+  return complete;
+}
+
+/**
+ * A page of more than {@link JOINED_PIECE_ROWS} rows, sent as it is read: the client decodes (and
+ * the network carries) the first pieces while PostgreSQL builds the next. Each piece is a
+ * statement of its own on a pooled connection, queued in memory as it comes (whatever the
+ * client's pace, as a page built whole would be), so no connection waits on a slow client.
+ * Bundles pruned meanwhile (retention) error the stream: the client sees the body cut short and
+ * asks again, and then gets `history_pruned`.
+ */
+function streamedPage(
+  ctx: RuntimeContext,
+  frames: IndexedFrames,
+  userPk: string,
+  stable: number,
+  metas: readonly LogRow[],
+  hasMore: boolean,
+): StreamedJson<PullResponse> {
+  let cancelled = false;
+  const encoder = new TextEncoder();
+  return new StreamedJson<PullResponse>(
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        const emit = (text: string): void => {
+          if (cancelled) throw new Error('pull: the client went away');
+          controller.enqueue(encoder.encode(text));
+        };
+        emit(`{"stable_bundle_seq":${stable},"bundles":[`);
+        emitBundles(ctx.db, ctx.catalog, frames, userPk, metas, PIECES_IN_FLIGHT, emit)
+          .then((complete) => {
+            if (!complete) throw new SyncServerError('history_pruned', 'bundles of this pull page were pruned while it was sent');
+            emit(`],"has_more":${hasMore}}`);
+            controller.close();
+          })
+          .catch((err: unknown) => {
+            if (!cancelled) controller.error(err);
+          });
+      },
+      cancel() {
+        cancelled = true;
+      },
+    }),
+  );
 }
 
 /** Whether a comma-separated list of integers is strictly ascending. */
@@ -324,7 +444,8 @@ function ascending(list: string): boolean {
  * few rows is mostly round trips): the scope, the source's dialect and the page's bundles in one
  * statement, then their rows. Committed bundles never change, so the rows are those a snapshot
  * would have given unless retention pruned some of them meanwhile, which their counts show; then
- * the page is read again in a REPEATABLE READ snapshot.
+ * the page is read again in a REPEATABLE READ snapshot. A page of many rows is streamed (see
+ * {@link streamedPage}): there, counts short of the log cut the body instead.
  */
 export async function pullBundles(
   ctx: RuntimeContext,
@@ -333,7 +454,7 @@ export async function pullBundles(
   after: number,
   maxBundles: number,
   target: number,
-): Promise<PullResponse | SerializedJson<PullResponse>> {
+): Promise<PullResponse | SerializedJson<PullResponse> | StreamedJson<PullResponse>> {
   const page = (tx: SqlSession, verify: boolean) => pullPage(tx, ctx, userId, sourceId, after, maxBundles, target, verify);
   try {
     return (await ctx.db.withConnection((session) => page(session, true))) ?? (await inReadSnapshot(ctx.db, (tx) => page(tx, false)))!;
@@ -385,7 +506,7 @@ async function pullPage(
   maxBundles: number,
   target: number,
   verify: boolean,
-): Promise<PullResponse | SerializedJson<PullResponse> | null> {
+): Promise<PullResponse | SerializedJson<PullResponse> | StreamedJson<PullResponse> | null> {
   const { scope, sourceDialect, logs } = await readScopeAndLogs(tx, userId, sourceId, after, target, maxBundles + 1);
   requireInitialized(scope);
   const latest = scope.latestBundleSeq;
@@ -406,8 +527,18 @@ async function pullPage(
   }
   const stable = target > 0 ? target : latest;
   if (after >= stable) return { stable_bundle_seq: stable, bundles: [], has_more: false };
-  const loaded = await loadBundles(tx, ctx.catalog, scope.userPk, logs, maxBundles, dialect, ctx.limits.maxRowsPerPull, verify);
-  if (!loaded) return null;
-  const { bundles, hasMore } = loaded;
-  return new SerializedJson<PullResponse>(`{"stable_bundle_seq":${stable},"bundles":[${bundles.join(',')}],"has_more":${hasMore}}`);
+  const { metas, hasMore } = pageMetas(logs.rows, maxBundles, ctx.limits.maxRowsPerPull);
+  if (metas.length === 0) return { stable_bundle_seq: stable, bundles: [], has_more: false };
+  const page = (bundles: string): SerializedJson<PullResponse> =>
+    new SerializedJson<PullResponse>(`{"stable_bundle_seq":${stable},"bundles":[${bundles}],"has_more":${hasMore}}`);
+  const frames = indexedFrames(ctx.catalog);
+  if (frames === null || dialect === NUMBERS_DIALECT || metas.some((m) => storedDialect(m.wire_dialect) !== dialect)) {
+    const bundles = await loadBundles(tx, ctx.catalog, scope.userPk, metas, dialect, verify);
+    return bundles && page(bundles.join(','));
+  }
+  if (metas.reduce((n, m) => n + m.row_count, 0) > JOINED_PIECE_ROWS)
+    return streamedPage(ctx, frames, scope.userPk, stable, metas, hasMore);
+  const parts: string[] = [];
+  const complete = await emitBundles(tx, ctx.catalog, frames, scope.userPk, metas, 1, (text) => parts.push(text));
+  return !complete && verify ? null : page(parts.join(''));
 }

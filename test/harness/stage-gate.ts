@@ -48,27 +48,30 @@ export class StageGate {
     });
   }
 
-  /** The database with the gate in front of every connection-bound statement. */
+  /**
+   * The database with the gate in front of every statement: connection-bound ones, and a pooled
+   * one (`db.query`) that matches the armed pattern, which then runs on a connection of its own.
+   */
   wrap(db: SqlDatabase): SqlDatabase {
     const gate = this;
+    const gated = (inner: SqlSession): SqlSession => ({
+      async query<R>(text: string, params?: readonly unknown[]) {
+        const armed = gate.take(text, 'before');
+        if (armed) await gate.pause(inner, armed, text);
+        const result = await inner.query<R>(text, params);
+        const after = gate.take(text, 'after');
+        if (after) await gate.pause(inner, after, text);
+        return result;
+      },
+    });
     return {
       kind: db.kind,
-      query: (text, params) => db.query(text, params),
+      query: (text, params) =>
+        gate.armed?.pattern.test(text) ? db.withConnection((inner) => gated(inner).query(text, params)) : db.query(text, params),
       listen: (channel, onNotify, onError) => db.listen(channel, onNotify, onError),
       close: () => db.close(),
       withConnection<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
-        return db.withConnection((inner) =>
-          fn({
-            async query<R>(text: string, params?: readonly unknown[]) {
-              const armed = gate.take(text, 'before');
-              if (armed) await gate.pause(inner, armed, text);
-              const result = await inner.query<R>(text, params);
-              const after = gate.take(text, 'after');
-              if (after) await gate.pause(inner, after, text);
-              return result;
-            },
-          }),
-        );
+        return db.withConnection((inner) => fn(gated(inner)));
       },
     };
   }

@@ -1,5 +1,5 @@
 // Pull bodies: the rows of bundles whose payloads are stored as canonical text are joined into wire
-// text by PostgreSQL (committed-rows.ts `joinedRowTexts`); other bundles (a json column) go row by
+// text by PostgreSQL (committed-rows.ts `readRowPiece`); other bundles (a json column) go row by
 // row through Node. Either way the body is exactly JSON.stringify of the response, and every row is
 // byte for byte the row `GET /sync/committed-bundles/{seq}/rows` serves (the row-by-row path), for
 // awkward keys and text, mixed bundles in one page, and pages cut by max_bundles.
