@@ -36,7 +36,7 @@ async function perform(t: SyncTransport, c: Case): Promise<void> {
     case 'connect':
       return void (await client.connect(t, a.hasLocalPendingRows));
     case 'pull':
-      return void (await t.bodyText(client.pullRequest(a.afterBundleSeq, a.maxBundles, a.targetBundleSeq)));
+      return void (await t.streamText(client.pullRequest(a.afterBundleSeq, a.maxBundles, a.targetBundleSeq), () => {}));
     case 'pushSessionCreate':
       return void (await client.createPushSession(t, {
         sourceBundleId: a.sourceBundleId,

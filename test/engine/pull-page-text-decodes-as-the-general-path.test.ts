@@ -5,6 +5,8 @@
  * bundles, ops, versions, key_json, payloads and staged values. Checked on seeded pages of every
  * value family in the exact layout (each must be taken by the text decoder) and on thousands of
  * mutations of them (a character changed, dropped or doubled; a value replaced by a bad one).
+ * The page arrives in pieces (a streamed response): fed in pieces cut anywhere, the decoder must
+ * decide every text exactly as it does whole.
  */
 import { expect, it } from 'vitest';
 import { parseJsonExact } from '../../protocol/index.ts';
@@ -13,7 +15,8 @@ import type { EngineContext } from '../../worker/engine/context.ts';
 import { dialectEvidence, serverDialect } from '../../worker/engine/dialect.ts';
 import { validatePullPage } from '../../worker/engine/pull.ts';
 import type { DecodedRow } from '../../worker/engine/pull.ts';
-import { decodePullPageText } from '../../worker/engine/pull-page-text.ts';
+import { decodePullPageText, PullPageReader } from '../../worker/engine/pull-page-text.ts';
+import type { DecodedPullPage } from '../../worker/engine/pull-page-text.ts';
 import type { PullResponse } from '../../protocol/index.ts';
 import { attachStartedEmpty, openEngine } from './support/engine.ts';
 import { seededRandom } from '../harness/seeded-random.ts';
@@ -114,8 +117,33 @@ function ctxOf(engine: SyncEngine): EngineContext {
   return (engine as unknown as { ctx: EngineContext }).ctx;
 }
 
+/** `text` fed to a reader in pieces of 1 to 40 characters, as a streamed response may come. */
+function decodeInPieces(ctx: EngineContext, text: string, after: number, target: number, rnd: () => number): DecodedPullPage | null {
+  const reader = new PullPageReader(ctx, after, target);
+  for (let i = 0; i < text.length;) {
+    const n = 1 + Math.floor(rnd() * 40);
+    reader.push(text.slice(i, i + n), false);
+    i += n;
+  }
+  reader.push('', true);
+  expect(reader.pieces.join('')).toBe(text);
+  return reader.page!;
+}
+
+/** What a decoded page says, for comparison. */
+function decoded(p: DecodedPullPage | null): unknown {
+  return p && { stable: p.stableBundleSeq, hasMore: p.hasMore, bundles: p.bundles.map((b) => ({ seq: b.seq, rows: rowsOf(b.rows) })) };
+}
+
 function rowsOf(rows: readonly DecodedRow[]): unknown[] {
-  return rows.map((r) => ({ table: r.t.table, keyJson: r.keyJson, op: r.op, version: r.version, payload: r.payload, staged: r.staged }));
+  return rows.map((r) => ({
+    table: r.t.table,
+    keyJson: r.keyJson,
+    op: r.op,
+    version: r.version,
+    payload: r.payload,
+    stagedText: r.stagedText,
+  }));
 }
 
 it('takes only what the general path accepts, and decodes it alike', async () => {
@@ -123,6 +151,7 @@ it('takes only what the general path accepts, and decodes it alike', async () =>
   await attachStartedEmpty(s);
   const ctx = ctxOf(s.engine);
   const rnd = seededRandom(20261206);
+  const cuts = seededRandom(20261207);
   let taken = 0;
   let mutatedTaken = 0;
   for (let n = 0; n < 300; n++) {
@@ -144,6 +173,7 @@ it('takes only what the general path accepts, and decodes it alike', async () =>
         general = { error: (e as { code?: string }).code ?? 'json' };
       }
       const fast = decodePullPageText(ctx, t, after, target);
+      expect(decoded(decodeInPieces(ctx, t, after, target, cuts)), t).toEqual(decoded(fast));
       if (m === 0) expect(fast, t).not.toBeNull();
       if (fast === null) continue;
       if (m === 0) taken++;
@@ -215,6 +245,7 @@ it('takes only what the general path accepts, and decodes it alike', async () =>
     }
     const fast = decodePullPageText(ctx, text, 0, 0);
     expect(fast !== null, what).toBe(takenHere);
+    expect(decoded(decodeInPieces(ctx, text, 0, 0, cuts)), what).toEqual(decoded(fast));
     if (fast !== null)
       expect(
         fast.bundles.map((b) => ({ seq: b.seq, rows: rowsOf(b.rows) })),

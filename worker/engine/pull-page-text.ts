@@ -12,7 +12,7 @@
  * is learned about the server before the whole page is accepted.
  */
 import { parseJsonExact, WireValueError } from '../../protocol/index.ts';
-import type { JsonValue, WirePayload } from '../../protocol/index.ts';
+import type { WirePayload } from '../../protocol/index.ts';
 import { learnDialectFromValue } from './dialect.ts';
 import { wireKeyToKeyJson } from './codec.ts';
 import type { EngineContext } from './context.ts';
@@ -28,7 +28,7 @@ export interface DecodedPullPage {
   bundles: { seq: number; rows: DecodedRow[] }[];
 }
 
-/** A row decoded from the page text; its payload and staged values are read from the text on demand. */
+/** A row decoded from the page text; its payload is read from the text on demand. */
 class TextRow implements DecodedRow {
   constructor(
     readonly t: TableModel,
@@ -44,10 +44,6 @@ class TextRow implements DecodedRow {
 
   get payload(): WirePayload | null {
     return this.stagedText === null ? null : parseJsonExact<WirePayload>(this.text.slice(this.payloadStart, this.payloadEnd));
-  }
-
-  get staged(): JsonValue[] | null {
-    return this.stagedText === null ? null : (JSON.parse(this.stagedText) as JsonValue[]);
   }
 }
 
@@ -85,19 +81,56 @@ const NOT_TAKEN = null;
  * then decides).
  */
 export function decodePullPageText(ctx: EngineContext, text: string, after: number, target: number): DecodedPullPage | null {
-  try {
-    return decode(ctx, text, after, target);
-  } catch {
-    // A check of the shared helpers failed (tableOf, wireKeyToKeyJson, stageWireValue): the
-    // general path gives the typed error.
-    return NOT_TAKEN;
-  }
+  const reader = new PullPageReader(ctx, after, target);
+  reader.push(text, true);
+  return reader.page!;
 }
 
-/** A position in the page text; each read advances it on success and returns -1/null/false otherwise. */
-class Scanner {
+/**
+ * A pull page decoded as its text arrives, piece by piece (`push`): each row is decoded once it is
+ * complete, so most of a large streamed page is decoded by the time its last piece comes. After
+ * the last piece, `page` is what `decodePullPageText` gives for the whole text (`pieces`). Its
+ * reads (`lit`, `int`, `str`, `at`) scan the text kept: each advances on success and returns
+ * false/-1/null otherwise.
+ */
+export class PullPageReader {
+  readonly pieces: string[] = [];
+  /** The decoded page once decided (null: not taken here; the general path decides). */
+  page: DecodedPullPage | null | undefined;
+  /** The text not decoded yet, from the scan position `i` on. */
+  s = '';
   i = 0;
-  constructor(readonly s: string) {}
+  /**
+   * The last row's start (Infinity once all text came): what starts before `cut - 1` (a `,` and a
+   * row, a bundle, the `]` after them) is complete.
+   */
+  cut = -1;
+  private readonly parse: Generator<void, DecodedPullPage | null>;
+
+  constructor(ctx: EngineContext, after: number, target: number) {
+    this.parse = decode(ctx, this, after, target);
+  }
+
+  /** The next piece of the text; `last`: the text ends with it. */
+  push(text: string, last: boolean): void {
+    this.pieces.push(text);
+    if (this.page !== undefined) return;
+    // What is before the scan position is decoded: only the rest is kept. Joined, not `+`: the
+    // scans are slower on a concatenation (V8 cons string) than on a flat string.
+    this.s = [this.s.slice(this.i), text].join('');
+    this.i = 0;
+    // Everything before the last row's start is complete: in the layout taken here no string can
+    // hold `{"schema":` (no escapes), and anything else found there fails a check below.
+    this.cut = last ? Infinity : this.s.lastIndexOf('{"schema":');
+    try {
+      const r = this.parse.next();
+      if (r.done) this.page = r.value;
+    } catch {
+      // A check of the shared helpers failed (tableOf, wireKeyToKeyJson, stageWireValue): the
+      // general path gives the typed error.
+      this.page = NOT_TAKEN;
+    }
+  }
 
   lit(literal: string): boolean {
     if (!this.s.startsWith(literal, this.i)) return false;
@@ -153,8 +186,9 @@ function tableText(t: TableModel): TableText {
   return x;
 }
 
-function decode(ctx: EngineContext, s: string, after: number, target: number): DecodedPullPage | null {
-  const sc = new Scanner(s);
+/** The decoder of `PullPageReader`: it waits (yields) before an element that may not be complete yet. */
+function* decode(ctx: EngineContext, sc: PullPageReader, after: number, target: number): Generator<void, DecodedPullPage | null> {
+  while (sc.i + 1 >= sc.cut) yield;
   if (!sc.lit('{"stable_bundle_seq":')) return NOT_TAKEN;
   const stable = sc.int();
   if (stable < 0 || !sc.lit(',"bundles":[')) return NOT_TAKEN;
@@ -165,7 +199,9 @@ function decode(ctx: EngineContext, s: string, after: number, target: number): D
   let lastSchema: string | null = null;
   let lastTable: string | null = null;
   let tt: TableText | null = null;
-  while (!sc.at(93 /* ] */)) {
+  for (;;) {
+    while (sc.i + 1 >= sc.cut) yield;
+    if (sc.at(93 /* ] */)) break;
     if (bundles.length > 0 && !sc.lit(',')) return NOT_TAKEN;
     if (!sc.lit('{"bundle_seq":')) return NOT_TAKEN;
     const seq = sc.int();
@@ -177,7 +213,9 @@ function decode(ctx: EngineContext, s: string, after: number, target: number): D
     if (!sc.lit(',"bundle_hash":') || sc.str() === null) return NOT_TAKEN;
     if (!sc.lit(',"rows":[')) return NOT_TAKEN;
     const rows: DecodedRow[] = [];
-    while (!sc.at(93 /* ] */)) {
+    for (;;) {
+      while (sc.i + 1 >= sc.cut) yield;
+      if (sc.at(93 /* ] */)) break;
       if (rows.length > 0 && !sc.lit(',')) return NOT_TAKEN;
       if (!sc.lit('{"schema":')) return NOT_TAKEN;
       const schema = sc.str();
@@ -203,7 +241,7 @@ function decode(ctx: EngineContext, s: string, after: number, target: number): D
       const keyJson = wireKeyToKeyJson(t, { [t.key.wireName]: keyValue }, '');
       if (op === 'DELETE') {
         if (!sc.lit('}')) return NOT_TAKEN;
-        rows.push(new TextRow(t, keyJson, op, version, null, s, 0, 0));
+        rows.push(new TextRow(t, keyJson, op, version, null, sc.s, 0, 0));
         continue;
       }
       if (!sc.lit(',"payload":')) return NOT_TAKEN;
@@ -238,7 +276,7 @@ function decode(ctx: EngineContext, s: string, after: number, target: number): D
       }
       sc.i++;
       if (members !== t.columns.length || !sc.lit('}')) return NOT_TAKEN;
-      rows.push(new TextRow(t, keyJson, op, version, `[${staged.join(',')}]`, s, payloadStart, sc.i - 1));
+      rows.push(new TextRow(t, keyJson, op, version, `[${staged.join(',')}]`, sc.s, payloadStart, sc.i - 1));
     }
     sc.i++;
     if (!sc.lit('}')) return NOT_TAKEN;
@@ -250,7 +288,7 @@ function decode(ctx: EngineContext, s: string, after: number, target: number): D
   if (sc.lit(',"has_more":true}')) hasMore = true;
   else if (sc.lit(',"has_more":false}')) hasMore = false;
   else return NOT_TAKEN;
-  if (sc.i !== s.length) return NOT_TAKEN;
+  if (sc.i !== sc.s.length) return NOT_TAKEN;
   // What `inboundValueReader` learns from the first INTEGER/REAL/decimal value (here a string).
   if (numericValues) learnDialectFromValue(ctx, '');
   return { stableBundleSeq: stable, hasMore, bundles };

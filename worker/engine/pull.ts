@@ -7,11 +7,10 @@
  * whose key has a pending local intent (dirty or frozen) is skipped, and that intent keeps its
  * base version, so the next push meets an ordinary conflict and the configured resolver decides.
  */
-import type { JsonValue, PullResponse, WirePayload } from '../../protocol/index.ts';
+import type { PullResponse, WirePayload } from '../../protocol/index.ts';
 import { pullRequest } from './protocol-client.ts';
-import { decodePullPageText } from './pull-page-text.ts';
+import { PullPageReader } from './pull-page-text.ts';
 import type { DecodedPullPage } from './pull-page-text.ts';
-import type { ResponseText } from './transport.ts';
 import { anyLocalIntent, deleteLocalRow, setRowState, settleOrphanedIntents, upsertLocalRow } from './apply.ts';
 import { applyTransaction } from './capture.ts';
 import { inboundValueReader, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
@@ -47,41 +46,25 @@ export interface DecodedRow {
   op: 'INSERT' | 'UPDATE' | 'DELETE';
   version: number;
   payload: WirePayload | null;
-  /** The payload validated and staged (`snapshot-stage.ts` encoding) in column order; null for a DELETE. */
-  staged: JsonValue[] | null;
-  /** `staged` as JSON text, when the row was decoded from the page text (`pull-page-text.ts`). */
-  stagedText?: string | null;
-}
-
-/** JSON text of a row's staged values (null for a DELETE). */
-function stagedTextOf(r: DecodedRow): string | null {
-  if (r.stagedText !== undefined) return r.stagedText;
-  return r.staged === null ? null : JSON.stringify(r.staged);
-}
-
-/** JSON text of the staged values of a run of upserts, one array each. */
-function stagedRunText(run: readonly DecodedRow[]): string {
-  if (run.every((r) => typeof r.stagedText === 'string')) return `[${run.map((r) => r.stagedText).join(',')}]`;
-  return JSON.stringify(run.map((r) => r.staged));
-}
-
-/** Requests the pull page after `after`; `readPage` decodes its text. */
-function requestPage(ctx: EngineContext, after: number, maxBundles: number, target: number): Promise<ResponseText> {
-  return ctx.transport.bodyText(pullRequest(after, maxBundles, target));
+  /** The payload validated and staged (`snapshot-stage.ts` encoding) in column order, as JSON text; null for a DELETE. */
+  stagedText: string | null;
 }
 
 /**
- * A requested page decoded and validated: straight from its text when it is in the layout
- * `pull-page-text.ts` takes (our server's), else parsed and checked by `validatePullPage` (the
- * same rows, or the typed error).
+ * Requests the pull page after `after` and decodes it as it arrives: straight from its text when
+ * it is in the layout `pull-page-text.ts` takes (our server's), else parsed and checked by
+ * `validatePullPage` (the same rows, or the typed error).
  */
-function readPage(ctx: EngineContext, body: ResponseText, after: number, maxBundles: number, target: number): DecodedPullPage {
-  const fast = decodePullPageText(ctx, body.text, after, target);
-  if (fast !== null) {
+async function fetchPage(ctx: EngineContext, after: number, maxBundles: number, target: number): Promise<DecodedPullPage> {
+  const spec = pullRequest(after, maxBundles, target);
+  const reader = new PullPageReader(ctx, after, target);
+  const status = await ctx.transport.streamText(spec, (text) => reader.push(text, false));
+  reader.push('', true);
+  if (reader.page) {
     ctx.transport.countExchange();
-    return fast;
+    return reader.page;
   }
-  const page = ctx.transport.parseBody<PullResponse>(pullRequest(after, maxBundles, target), body);
+  const page = ctx.transport.parseBody<PullResponse>(spec, reader.pieces.join(''), status);
   const bundles = validatePullPage(ctx, page, after, target);
   return { stableBundleSeq: page.stable_bundle_seq, hasMore: page.has_more, bundles };
 }
@@ -93,9 +76,8 @@ export function validatePullPage(
   after: number,
   target: number,
 ): { seq: number; rows: DecodedRow[] }[] {
-  if (!page || typeof page !== 'object' || !Array.isArray(page.bundles)) throw badResponse('pull: bundles missing');
-  if (!isNonNegInt(page.stable_bundle_seq)) throw badResponse('pull: stable_bundle_seq must be a non-negative integer');
-  if (typeof page.has_more !== 'boolean') throw badResponse('pull: has_more must be a boolean');
+  if (!page || !Array.isArray(page.bundles) || !isNonNegInt(page.stable_bundle_seq) || typeof page.has_more !== 'boolean')
+    throw badResponse('pull: not a page of bundles, a non-negative stable_bundle_seq and a boolean has_more');
   if (page.bundles.length > 0 && page.stable_bundle_seq === 0)
     throw badResponse('pull: missing stable_bundle_seq for non-empty bundle list');
   if (page.stable_bundle_seq < after)
@@ -119,8 +101,9 @@ export function validatePullPage(
       if (r.op !== 'INSERT' && r.op !== 'UPDATE' && r.op !== 'DELETE') throw badResponse(`${w}: unknown op ${JSON.stringify(r.op)}`);
       const t = tableOf(ctx, r.schema, r.table, w);
       const keyJson = wireKeyToKeyJson(t, r.key, w);
-      const staged = r.op === 'DELETE' ? null : stagePayload(t, keyJson, r.payload, inbound, w);
-      return { t, keyJson, op: r.op, version: r.row_version, payload: r.op === 'DELETE' ? null : (r.payload as WirePayload), staged };
+      const del = r.op === 'DELETE';
+      const stagedText = del ? null : JSON.stringify(stagePayload(t, keyJson, r.payload, inbound, w));
+      return { t, keyJson, op: r.op, version: r.row_version, payload: del ? null : (r.payload as WirePayload), stagedText };
     });
     return { seq: b.bundle_seq, rows };
   });
@@ -235,7 +218,7 @@ const NOTE_SKIPPED_SQL =
 
 /** Remembers a pulled row skipped for a pending local change (staged values; null for a DELETE). */
 export function noteSkipped(ctx: EngineContext, r: DecodedRow): void {
-  runCached(ctx.db, NOTE_SKIPPED_SQL, [ctx.schema, r.t.table, r.keyJson, r.version, stagedTextOf(r)]);
+  runCached(ctx.db, NOTE_SKIPPED_SQL, [ctx.schema, r.t.table, r.keyJson, r.version, r.stagedText]);
 }
 
 /** True when some pulled row waits in `_sync_skipped_rows`. */
@@ -402,7 +385,7 @@ function writeBundleRowsSetBased(
     } else if (run.length < SET_RUN_MIN) {
       for (const r of run) upsertLocalRow(ctx, t, wirePayloadToSqlite(t, r.payload!));
     } else {
-      runCached(ctx.db, upsertSet(t), [stagedRunText(run)]);
+      runCached(ctx.db, upsertSet(t), [`[${run.map((r) => r.stagedText).join(',')}]`]);
     }
     for (let i = 0, j = 0; i < run.length; i = j) {
       const version = run[i]!.version;
@@ -484,7 +467,7 @@ async function restOfPull(
   let count = out.reduce((n, b) => n + b.rows.length, 0);
   for (let after = out[out.length - 1]!.seq; after < target;) {
     if (count > JOINT_APPLY_MAX_ROWS) throw failure;
-    const page = readPage(ctx, await requestPage(ctx, after, maxBundles, target), after, maxBundles, target);
+    const page = await fetchPage(ctx, after, maxBundles, target);
     const decoded = page.bundles;
     if (decoded.length === 0) {
       if (!page.hasMore) break;
@@ -514,9 +497,9 @@ export async function pullToStable(ctx: EngineContext): Promise<{ bundles: numbe
   try {
     for (;;) {
       const after = readAttachment(ctx.db).lastBundleSeqSeen;
-      const fetched = next !== null && next.after === after ? next.page : requestPage(ctx, after, maxBundles, target);
+      const fetched = next !== null && next.after === after ? next.page : fetchPage(ctx, after, maxBundles, target);
       next = null;
-      const page = readPage(ctx, await fetched, after, maxBundles, target);
+      const page = await fetched;
       const decoded = page.bundles;
       if (target === 0) target = page.stableBundleSeq;
       next = prefetchNext(ctx, page, decoded, maxBundles, target);
@@ -575,7 +558,7 @@ export async function pullToStable(ctx: EngineContext): Promise<{ bundles: numbe
 /** A pull page requested ahead, for the checkpoint `after`. */
 interface PrefetchedPage {
   after: number;
-  page: Promise<ResponseText>;
+  page: Promise<DecodedPullPage>;
 }
 
 /**
@@ -593,7 +576,7 @@ function prefetchNext(
 ): PrefetchedPage | null {
   const last = decoded[decoded.length - 1];
   if (!page.hasMore || !last || last.seq >= target) return null;
-  const request = requestPage(ctx, last.seq, maxBundles, target);
+  const request = fetchPage(ctx, last.seq, maxBundles, target);
   // Awaited later, or abandoned in `pullToStable`'s finally: never an unhandled rejection meanwhile.
   request.catch(() => {});
   return { after: last.seq, page: request };

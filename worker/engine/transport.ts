@@ -44,12 +44,6 @@ export interface RequestSpec {
   retry?: boolean;
 }
 
-/** A successful response's body text and status (`SyncTransport.bodyText`). */
-export interface ResponseText {
-  text: string;
-  status: number;
-}
-
 /** `Retry-After` as milliseconds: a positive whole number of seconds, anything else null. */
 export function parseRetryAfter(value: string | null): number | null {
   if (value === null || !/^[1-9]\d*$/.test(value.trim())) return null;
@@ -93,27 +87,38 @@ export class SyncTransport {
    * cannot hold exactly come back as `ExactJsonNumber` (a numbers-dialect server's BIGINTs).
    */
   async json<T>(spec: RequestSpec): Promise<T> {
-    return this.parseBody<T>(spec, await this.bodyText(spec));
-  }
-
-  /** Sends a request and returns its successful response's body text, for `parseBody` or a decoder of the caller's. */
-  async bodyText(spec: RequestSpec): Promise<ResponseText> {
     const res = await this.send(spec);
-    return { text: await res.text(), status: res.status };
+    return this.parseBody<T>(spec, await res.text(), res.status);
   }
 
-  /** The body of `bodyText(spec)` parsed as `json` does (and counted as a completed exchange). */
-  parseBody<T>(spec: RequestSpec, body: ResponseText): T {
-    if (body.text === '') {
+  /**
+   * Sends a request and hands its successful response's body to `onText` as it arrives, decoded
+   * piece by piece; resolves with the status once it all came. A body cut short is a `network_error`.
+   */
+  async streamText(spec: RequestSpec, onText: (text: string) => void): Promise<number> {
+    const res = await this.send(spec);
+    try {
+      // A reader, not `for await`: Safari's streams are not async iterable.
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      for (let r; !(r = await reader.read()).done;) onText(r.value);
+    } catch (e) {
+      throw networkError(spec, e);
+    }
+    return res.status;
+  }
+
+  /** A response body `text` parsed as `json` does (and counted as a completed exchange). */
+  parseBody<T>(spec: RequestSpec, text: string, status: number): T {
+    if (text === '') {
       this.completedExchanges++;
       return null as T;
     }
     try {
-      const parsed = parseJsonExact<T>(body.text);
+      const parsed = parseJsonExact<T>(text);
       this.completedExchanges++;
       return parsed;
     } catch {
-      throw new SyncError('bad_server_response', `${spec.method} ${spec.path}: response is not JSON`, body.status);
+      throw new SyncError('bad_server_response', `${spec.method} ${spec.path}: response is not JSON`, status);
     }
   }
 
@@ -197,9 +202,13 @@ export class SyncTransport {
       return await this.fetchFn(this.url(spec.path, spec.query), init);
     } catch (e) {
       if (spec.signal?.aborted) throw new SyncError('aborted', `${spec.method} ${spec.path} aborted`);
-      throw new SyncError('network_error', `${spec.method} ${spec.path}: ${e instanceof Error ? e.message : String(e)}`);
+      throw networkError(spec, e);
     }
   }
+}
+
+function networkError(spec: RequestSpec, e: unknown): SyncError {
+  return new SyncError('network_error', `${spec.method} ${spec.path}: ${e instanceof Error ? e.message : String(e)}`);
 }
 
 function retryAfterOf(e: SyncError): string | null {
