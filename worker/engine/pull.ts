@@ -61,7 +61,7 @@ async function fetchPage(ctx: EngineContext, after: number, maxBundles: number, 
   const status = await ctx.transport.streamText(spec, (text) => reader.push(text, false));
   reader.push('', true);
   if (reader.page) {
-    ctx.transport.countExchange();
+    ctx.transport.completedExchanges++;
     return reader.page;
   }
   const page = ctx.transport.parseBody<PullResponse>(spec, reader.pieces.join(''), status);

@@ -122,11 +122,6 @@ export class SyncTransport {
     }
   }
 
-  /** Counts a completed exchange whose `bodyText` the caller decoded itself. */
-  countExchange(): void {
-    this.completedExchanges++;
-  }
-
   /** Sends a request and returns the successful raw response (used for the watch stream). */
   async send(spec: RequestSpec): Promise<Response> {
     const started = this.clock.now();
