@@ -105,10 +105,10 @@ export class PullPageReader {
    * row, a bundle, the `]` after them) is complete.
    */
   cut = -1;
-  private readonly parse: Generator<void, DecodedPullPage | null>;
+  readonly #parse: Generator<void, DecodedPullPage | null>;
 
   constructor(ctx: EngineContext, after: number, target: number) {
-    this.parse = decode(ctx, this, after, target);
+    this.#parse = decode(ctx, this, after, target);
   }
 
   /** The next piece of the text; `last`: the text ends with it. */
@@ -123,7 +123,7 @@ export class PullPageReader {
     // hold `{"schema":` (no escapes), and anything else found there fails a check below.
     this.cut = last ? Infinity : this.s.lastIndexOf('{"schema":');
     try {
-      const r = this.parse.next();
+      const r = this.#parse.next();
       if (r.done) this.page = r.value;
     } catch {
       // A check of the shared helpers failed (tableOf, wireKeyToKeyJson, stageWireValue): the
