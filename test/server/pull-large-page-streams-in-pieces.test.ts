@@ -4,7 +4,7 @@
 // `GET /sync/committed-bundles/{seq}/rows` serves it, also with a bundle in the middle that goes
 // row by row (a json column) and bundles cut into pieces. When retention prunes the page's rows
 // while it is sent, the body is cut short (never a page with bundles missing rows), and the next
-// pull answers 409 history_pruned. The prune runs while the page is paused after its first piece
+// pull answers 409 history_pruned. The prune runs while a piece of the page waits to be read
 // (StageGate, real PostgreSQL).
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { StageGate } from '../harness/stage-gate.ts';
@@ -87,8 +87,9 @@ it('a page of 2,203 rows comes chunked, in pieces, exactly as committed-rows ser
 
 onPostgres('rows pruned while the page is sent: the body is cut short, the next pull is 409 history_pruned', async () => {
   const dev = await userWithLargePage('ursa');
-  // Pieces are range scans of the primary key (`row_ordinal) >=`); the first one pauses.
-  const paused = gate.arm(/r\.row_ordinal\) >= /, 'after');
+  // Pieces are range scans of the primary key (`row_ordinal) >=`); the first of the two read at
+  // once waits before it runs, so its rows (both begin in bundle 1) are read after the prune.
+  const paused = gate.arm(/r\.row_ordinal\) >= /, 'before');
   const body = fetch(`${h.baseUrl}/sync/pull?after_bundle_seq=0&max_bundles=10`, { headers: dev.headers() }).then((res) => res.text());
   const stage = await paused;
   await h.server.pruneHistory('ursa', 2);
