@@ -119,7 +119,7 @@ function ctxOf(engine: SyncEngine): EngineContext {
 
 /** `text` fed to a reader in pieces of 1 to 40 characters, as a streamed response may come. */
 function decodeInPieces(ctx: EngineContext, text: string, after: number, target: number, rnd: () => number): DecodedPullPage | null {
-  const reader = new PullPageReader(ctx, after, target);
+  const reader = new PullPageReader(ctx, after, target, 1);
   for (let i = 0; i < text.length;) {
     const n = 1 + Math.floor(rnd() * 40);
     reader.push(text.slice(i, i + n), false);
