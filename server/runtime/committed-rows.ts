@@ -457,7 +457,11 @@ export async function pullBundles(
 ): Promise<PullResponse | SerializedJson<PullResponse> | StreamedJson<PullResponse>> {
   const page = (tx: SqlSession, verify: boolean) => pullPage(tx, ctx, userId, sourceId, after, maxBundles, target, verify);
   try {
-    return (await ctx.db.withConnection((session) => page(session, true))) ?? (await inReadSnapshot(ctx.db, (tx) => page(tx, false)))!;
+    const read =
+      (await ctx.db.withConnection((session) => page(session, true))) ?? (await inReadSnapshot(ctx.db, (tx) => page(tx, false)))!;
+    // A streamed page reads its pieces on pooled connections: it starts only once this request's
+    // own connection is back (PGlite has just the one, and refuses a query meanwhile).
+    return typeof read === 'function' ? read() : read;
   } catch (err) {
     if (err instanceof SyncServerError && err.code === 'history_pruned') await countPruned(ctx);
     throw err;
@@ -496,7 +500,7 @@ async function readScopeAndLogs(tx: SqlSession, userId: string, sourceId: string
   };
 }
 
-/** One pull page; null when `verify` finds the history changed under it (retention). */
+/** One pull page (a streamed one as the function that starts it); null when `verify` finds the history changed under it (retention). */
 async function pullPage(
   tx: SqlSession,
   ctx: RuntimeContext,
@@ -506,7 +510,7 @@ async function pullPage(
   maxBundles: number,
   target: number,
   verify: boolean,
-): Promise<PullResponse | SerializedJson<PullResponse> | StreamedJson<PullResponse> | null> {
+): Promise<PullResponse | SerializedJson<PullResponse> | (() => StreamedJson<PullResponse>) | null> {
   const { scope, sourceDialect, logs } = await readScopeAndLogs(tx, userId, sourceId, after, target, maxBundles + 1);
   requireInitialized(scope);
   const latest = scope.latestBundleSeq;
@@ -537,7 +541,7 @@ async function pullPage(
     return bundles && page(bundles.join(','));
   }
   if (metas.reduce((n, m) => n + m.row_count, 0) > JOINED_PIECE_ROWS)
-    return streamedPage(ctx, frames, scope.userPk, stable, metas, hasMore);
+    return () => streamedPage(ctx, frames, scope.userPk, stable, metas, hasMore);
   const parts: string[] = [];
   const complete = await emitBundles(tx, ctx.catalog, frames, scope.userPk, metas, 1, (text) => parts.push(text));
   return !complete && verify ? null : page(parts.join(''));
