@@ -90,11 +90,24 @@ interface CaptureSwitch {
   suppressed: number;
   /** The captures of the write unit collecting now; undefined: none is. */
   collected: CollectedCaptures | undefined;
+  /**
+   * Whether this connection's triggers are this version's (`installTriggers` ran on it): only those
+   * hand keys to a collecting unit. Triggers an earlier version left in the file (the database
+   * opened without sync, so no engine re-created them) capture only when told 1, so no unit may
+   * collect on their connection: its changes would be captured by nobody.
+   */
+  triggersCollect: boolean;
 }
 
 // One switch per database handle, shared by every engine instance opened over that handle (an
 // engine re-opened after a simulated crash must see the same state the triggers see).
 const switches = new WeakMap<Database, CaptureSwitch>();
+
+function captureSwitch(db: Database): CaptureSwitch {
+  let sw = switches.get(db);
+  if (!sw) switches.set(db, (sw = { suppressed: 0, collected: undefined, triggersCollect: false }));
+  return sw;
+}
 interface CaptureFunctions {
   readonly enabled: WasmPointer;
   readonly collect: WasmPointer;
@@ -152,11 +165,7 @@ function captureFunctions(sqlite3: Sqlite3Static): CaptureFunctions {
  * their triggers need.
  */
 export function installCaptureFunction(sqlite3: Sqlite3Static, db: Database): void {
-  let sw = switches.get(db);
-  if (!sw) {
-    sw = { suppressed: 0, collected: undefined };
-    switches.set(db, sw);
-  }
+  const sw = captureSwitch(db);
   const { capi } = sqlite3;
   const fns = captureFunctions(sqlite3);
   fns.switches.set(Number(db.pointer), sw);
@@ -208,7 +217,7 @@ export interface UnitCaptures {
  */
 export function collectUnitCaptures(db: Database): UnitCaptures | undefined {
   const sw = switches.get(db);
-  if (!sw || sw.collected || sw.suppressed > 0) return undefined;
+  if (!sw || !sw.triggersCollect || sw.collected || sw.suppressed > 0) return undefined;
   const collected = new CollectedCaptures();
   sw.collected = collected;
   const end = () => {
@@ -458,6 +467,7 @@ export function installTriggers(db: Database, schema: string, model: SchemaModel
       });
     }
   });
+  captureSwitch(db).triggersCollect = true;
 }
 
 /**
@@ -484,6 +494,7 @@ export function captureExistingRows(db: Database, schema: string, model: SchemaM
  * are not captured, so run only schema changes (and no app data writes) while they are absent.
  */
 export function dropCaptureTriggers(db: Database): void {
+  captureSwitch(db).triggersCollect = false;
   const exists = db.selectValue("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sync_managed_tables'");
   if (Number(exists) === 0) return;
   const tables = db.exec({
