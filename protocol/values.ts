@@ -243,35 +243,19 @@ export function wireToSqlite(family: ValueFamily, value: JsonValue, column?: str
 }
 
 // ---------------------------------------------------------------------------------------------
-// Bytes helpers (portable: no Buffer in the browser, no atob reliance on binary strings in Node).
-
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const B64_INDEX = new Int16Array(128).fill(-1);
-for (let i = 0; i < B64.length; i++) B64_INDEX[B64.charCodeAt(i)] = i;
+// Bytes helpers: the platform's base64 (atob/btoa: browsers, workers and Node alike; Latin-1
+// binary strings, one character per byte), never Buffer.
 
 /** Standard base64 (RFC 4648, padded). */
 export function bytesToBase64(bytes: Uint8Array): string {
-  let out = '';
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += B64[n >> 18] + B64[(n >> 12) & 63] + B64[(n >> 6) & 63] + B64[n & 63];
-  }
-  const rest = bytes.length - i;
-  if (rest === 1) {
-    const n = bytes[i]! << 16;
-    out += B64[n >> 18] + B64[(n >> 12) & 63] + '==';
-  } else if (rest === 2) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    out += B64[n >> 18] + B64[(n >> 12) & 63] + B64[(n >> 6) & 63] + '=';
-  }
-  return out;
+  let binary = '';
+  // In slices: an argument list of a whole large BLOB would overflow the stack.
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
 }
 
 /** True when `s` is padded standard base64 that round-trips exactly. */
 export function isStrictBase64(s: string): boolean {
-  if (s.length % 4 !== 0) return false;
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s)) return false;
   try {
     return bytesToBase64(base64ToBytes(s)) === s;
   } catch {
@@ -279,23 +263,17 @@ export function isStrictBase64(s: string): boolean {
   }
 }
 
-/** Decodes standard base64; throws on a malformed string. */
+/** Decodes standard padded base64; throws on a malformed string (atob alone would take white space and missing padding). */
 export function base64ToBytes(s: string): Uint8Array {
-  if (s.length % 4 !== 0) throw new WireValueError('blob', 'malformed', s);
-  const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
-  const out = new Uint8Array((s.length / 4) * 3 - pad);
-  let o = 0;
-  for (let i = 0; i < s.length; i += 4) {
-    const a = B64_INDEX[s.charCodeAt(i)] ?? -1;
-    const b = B64_INDEX[s.charCodeAt(i + 1)] ?? -1;
-    const c = s[i + 2] === '=' ? 0 : (B64_INDEX[s.charCodeAt(i + 2)] ?? -1);
-    const d = s[i + 3] === '=' ? 0 : (B64_INDEX[s.charCodeAt(i + 3)] ?? -1);
-    if (a < 0 || b < 0 || c < 0 || d < 0) throw new WireValueError('blob', 'malformed', s);
-    const n = (a << 18) | (b << 12) | (c << 6) | d;
-    if (o < out.length) out[o++] = n >> 16;
-    if (o < out.length) out[o++] = (n >> 8) & 255;
-    if (o < out.length) out[o++] = n & 255;
+  if (s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) throw new WireValueError('blob', 'malformed', s);
+  let binary: string;
+  try {
+    binary = atob(s);
+  } catch {
+    throw new WireValueError('blob', 'malformed', s);
   }
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
   return out;
 }
 
