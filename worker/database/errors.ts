@@ -97,10 +97,14 @@ export class OversqliteError extends Error {
   }
 }
 
+/** The error of a call on a closed database. */
+export function closedError(): OversqliteError {
+  return new OversqliteError('closed', 'The database is closed; open it again to continue.');
+}
+
 // Primary SQLite result codes (the low byte of an extended code).
 const SQLITE_CONSTRAINT = 19;
 const SQLITE_FULL = 13;
-const SQLITE_IOERR = 10;
 
 /**
  * Maps anything thrown by SQLite (or by the OPFS layer under it) to an {@link OversqliteError}.
@@ -117,7 +121,7 @@ export function toOversqliteError(error: unknown, statementIndex?: number): Over
   if (resultCode !== undefined) extra.sqliteCode = resultCode;
   const primary = resultCode === undefined ? undefined : resultCode & 0xff;
   const isQuota = /QuotaExceeded|quota/i.test(message) || (error as { name?: string })?.name === 'QuotaExceededError';
-  if (primary === SQLITE_FULL || isQuota || (primary === SQLITE_IOERR && isQuota)) {
+  if (primary === SQLITE_FULL || isQuota) {
     return new OversqliteError(
       'storage_full',
       `Storage is full (${message}). The write was rolled back; free space or ask the user to allow more storage.`,

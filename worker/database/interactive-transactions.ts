@@ -11,8 +11,9 @@
  * so a commit re-sent after a leader hand-over learns that it went through.
  */
 import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
-import { OversqliteError, toOversqliteError } from './errors.ts';
+import { closedError, OversqliteError, toOversqliteError } from './errors.ts';
 import { findAppliedRequest, recordAppliedRequest } from './request-ledger.ts';
+import { hasParams } from './statement-runner.ts';
 import type { ExecResult, SqlParams } from './types.ts';
 import type { WriterLock } from './writer-lock.ts';
 
@@ -145,7 +146,7 @@ export class InteractiveTransactions {
     }
     try {
       if (typeof sql === 'string' && SAVEPOINT_CONTROL.test(sql)) {
-        if (params !== undefined && (Array.isArray(params) ? params.length > 0 : Object.keys(params).length > 0)) {
+        if (hasParams(params)) {
           throw new OversqliteError('invalid_argument', 'Savepoint statements take no parameters.');
         }
         this.#connection.db.exec(sql);
@@ -153,8 +154,7 @@ export class InteractiveTransactions {
       }
       return this.#connection.run(sql, params);
     } catch (error) {
-      // Some errors (a full disk, I/O) make SQLite roll back the whole transaction.
-      if (this.#connection.sqlite3.capi.sqlite3_get_autocommit(this.#connection.db) !== 0) {
+      if (this.#autocommit()) {
         this.#end(tx, `SQLite rolled it back after a failed statement (${error instanceof Error ? error.message : String(error)})`);
       }
       throw toOversqliteError(error);
@@ -171,18 +171,12 @@ export class InteractiveTransactions {
       if (typeof id === 'string' && findAppliedRequest(this.#connection.db, ledgerId(id)) !== undefined) return;
       throw this.#expired(id);
     }
-    const { db, sqlite3 } = this.#connection;
+    const { db } = this.#connection;
     try {
       recordAppliedRequest(db, ledgerId(id), []);
       db.exec('COMMIT');
     } catch (error) {
-      if (sqlite3.capi.sqlite3_get_autocommit(db) === 0) {
-        try {
-          db.exec('ROLLBACK');
-        } catch {
-          /* SQLite may have rolled back already. */
-        }
-      }
+      this.#rollbackIfOpen();
       this.#end(tx, 'its commit failed and it was rolled back');
       throw toOversqliteError(error);
     }
@@ -197,14 +191,7 @@ export class InteractiveTransactions {
   rollback(id: string, why = 'it was rolled back'): void {
     const tx = this.#current;
     if (tx !== undefined && tx.id === id) {
-      const { db, sqlite3 } = this.#connection;
-      if (sqlite3.capi.sqlite3_get_autocommit(db) === 0) {
-        try {
-          db.exec('ROLLBACK');
-        } catch {
-          /* SQLite may have rolled back already. */
-        }
-      }
+      this.#rollbackIfOpen();
       this.#end(tx, why);
       return;
     }
@@ -215,6 +202,20 @@ export class InteractiveTransactions {
   close(): void {
     this.#closed = true;
     if (this.#current !== undefined) this.rollback(this.#current.id, 'the database was closed');
+  }
+
+  /** Whether SQLite has rolled the transaction back itself (some errors do: a full disk, I/O). */
+  #autocommit(): boolean {
+    return this.#connection.sqlite3.capi.sqlite3_get_autocommit(this.#connection.db) !== 0;
+  }
+
+  #rollbackIfOpen(): void {
+    if (this.#autocommit()) return;
+    try {
+      this.#connection.db.exec('ROLLBACK');
+    } catch {
+      /* SQLite may have rolled back already. */
+    }
   }
 
   #require(id: string): OpenTransaction {
@@ -257,8 +258,4 @@ export class InteractiveTransactions {
         : `Transaction ${id} is not open here: it was never begun on this leader, or the leader tab changed and it was rolled back with the previous leader. Start a new transaction to continue.`,
     );
   }
-}
-
-function closedError(): OversqliteError {
-  return new OversqliteError('closed', 'The database is closed; open it again to continue.');
 }

@@ -4,7 +4,7 @@
  * connection through {@link LocalDatabase.connection}.
  */
 import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
-import { OversqliteError, toOversqliteError } from './errors.ts';
+import { closedError, OversqliteError, toOversqliteError } from './errors.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { GroupCommitStats, WriteOutcome, WriteUnit } from './group-commit.ts';
 import { InteractiveTransactions } from './interactive-transactions.ts';
@@ -189,8 +189,4 @@ export class LocalDatabase {
       return { ok: false, error: toOversqliteError(error).toShape() };
     }
   }
-}
-
-function closedError(): OversqliteError {
-  return new OversqliteError('closed', 'The database is closed; open it again to continue.');
 }

@@ -47,7 +47,8 @@ export function validateStatement(sql: unknown, params: unknown): asserts sql is
   }
 }
 
-function hasParams(params: SqlParams | undefined): params is SqlParams {
+/** Whether `params` binds anything (an empty array or object binds nothing). */
+export function hasParams(params: SqlParams | undefined): params is SqlParams {
   return params !== undefined && (Array.isArray(params) ? params.length > 0 : Object.keys(params).length > 0);
 }
 

@@ -27,11 +27,6 @@ export class WriterLock {
     });
   }
 
-  /** Whether someone holds the lock now. */
-  get isHeld(): boolean {
-    return this.#held;
-  }
-
   #handOver(): void {
     const next = this.#waiting.shift();
     if (next === undefined) this.#held = false;
