@@ -15,55 +15,19 @@ import { CanonicalJsonError } from './canonical-json.ts';
 import { sha256Hex } from './hashes.ts';
 import type { BundleRow, JsonValue } from './wire.ts';
 
-const HEX = '0123456789abcdef';
+/** A UTF-16 surrogate without its other half. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
+/**
+ * `JSON.stringify` escapes as Go does (quote, backslash, `\b \f \n \r \t` short, other controls
+ * `\u00xx` in lowercase hex) but for Go's HTML escapes, added here, and lone surrogates, which Go
+ * decoded as U+FFFD.
+ */
 function escapeString(s: string): string {
-  let out = '"';
-  let start = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    let rep: string | undefined;
-    if (c < 0x20) {
-      switch (c) {
-        case 0x08:
-          rep = '\\b';
-          break;
-        case 0x0c:
-          rep = '\\f';
-          break;
-        case 0x0a:
-          rep = '\\n';
-          break;
-        case 0x0d:
-          rep = '\\r';
-          break;
-        case 0x09:
-          rep = '\\t';
-          break;
-        default:
-          rep = '\\u00' + HEX[c >> 4] + HEX[c & 0xf];
-      }
-    } else if (c === 0x22) rep = '\\"';
-    else if (c === 0x5c) rep = '\\\\';
-    else if (c === 0x3c) rep = '\\u003c';
-    else if (c === 0x3e) rep = '\\u003e';
-    else if (c === 0x26) rep = '\\u0026';
-    else if (c === 0x2028) rep = '\\u2028';
-    else if (c === 0x2029) rep = '\\u2029';
-    else if (c >= 0xd800 && c <= 0xdfff) {
-      const next = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
-      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
-        i++; // a well-formed pair passes through as the character itself
-        continue;
-      }
-      rep = '\ufffd';
-    }
-    if (rep !== undefined) {
-      out += s.slice(start, i) + rep;
-      start = i + 1;
-    }
-  }
-  return out + s.slice(start) + '"';
+  return JSON.stringify(s.replace(LONE_SURROGATE, '\ufffd')).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 function formatNumber(n: number): string {
@@ -90,11 +54,6 @@ function compareUtf8(a: string, b: string): number {
   return a.length - b.length;
 }
 
-/** Replaces lone surrogates with U+FFFD, as Go's decoder does, so names sort as Go sees them. */
-function wellFormed(s: string): string {
-  return /[\ud800-\udfff]/.test(s) ? s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd') : s;
-}
-
 /** Serializes `value` the way go-oversync canonicalizes JSON (Go `encoding/json`, sorted keys). */
 export function goCanonicalJson(value: JsonValue): string {
   switch (typeof value) {
@@ -111,7 +70,8 @@ export function goCanonicalJson(value: JsonValue): string {
       for (const k of Object.keys(value)) {
         const v = value[k];
         if (v === undefined) throw new CanonicalJsonError(`member "${k}" is undefined`);
-        members.push([wellFormed(k), v]);
+        // Names sort as Go sees them: lone surrogates already replaced.
+        members.push([k.replace(LONE_SURROGATE, '\ufffd'), v]);
       }
       members.sort((a, b) => compareUtf8(a[0], b[0]));
       let out = '{';
