@@ -296,8 +296,13 @@ export function bytesToUuid(bytes: Uint8Array): string {
 /** A canonical UUID string to its 16 raw bytes. */
 export function uuidToBytes(uuid: string): Uint8Array {
   if (!isCanonicalUuid(uuid)) throw new WireValueError('uuid', 'noncanonical', uuid);
-  const hex = uuid.replace(/-/g, '');
-  const out = new Uint8Array(16);
-  for (let i = 0; i < 16; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return hexToBytes(uuid.replace(/-/g, ''))!;
+}
+
+/** The bytes of hex text (either case), or null when it is not an even count of hex digits. */
+export function hexToBytes(hex: string): Uint8Array | null {
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) return null;
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
   return out;
 }

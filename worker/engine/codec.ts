@@ -12,6 +12,7 @@ import {
   bytesToUuid,
   canonicalFloatString,
   ExactJsonNumber,
+  hexToBytes,
   invalidDecimalCategory,
   isCanonicalUuid,
   uuidToBytes,
@@ -24,11 +25,10 @@ import { acceptsJsonNumbers, learnDialectFromValue, serverDialect } from './dial
 import { SyncError } from './errors.ts';
 import type { ColumnModel, TableModel } from './table-config.ts';
 
-function hexToBytes(hex: string, where: string): Uint8Array {
-  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) throw new SyncError('wire_value_invalid', `${where}: invalid hex "${hex}"`);
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return out;
+function hexBytes(hex: string, where: string): Uint8Array {
+  const bytes = hexToBytes(hex);
+  if (bytes === null) throw new SyncError('wire_value_invalid', `${where}: invalid hex "${hex}"`);
+  return bytes;
 }
 
 function valueError(t: TableModel, c: ColumnModel, value: unknown, why: string): SyncError {
@@ -65,11 +65,11 @@ export function localValueToWire(t: TableModel, c: ColumnModel, v: unknown): Jso
     }
     case 'blob':
       if (typeof v !== 'string') throw valueError(t, c, v, 'is not a BLOB');
-      return bytesToBase64(hexToBytes(v, `${t.table}.${c.wireName}`));
+      return bytesToBase64(hexBytes(v, `${t.table}.${c.wireName}`));
     case 'uuid':
       if (c.uuidAsBlob) {
         if (typeof v !== 'string' || v.length !== 32) throw valueError(t, c, v, 'is not a 16-byte UUID BLOB');
-        return bytesToUuid(hexToBytes(v, `${t.table}.${c.wireName}`));
+        return bytesToUuid(hexBytes(v, `${t.table}.${c.wireName}`));
       }
       if (typeof v === 'string' && isCanonicalUuid(v.toLowerCase())) return v.toLowerCase();
       throw valueError(t, c, v, 'is not a UUID');
@@ -290,7 +290,7 @@ export function wirePayloadToLocalJson(t: TableModel, payload: WirePayload): str
 /** Key string used in events and resolver contexts: text keys as is, BLOB keys as dashed UUIDs. */
 export function keyJsonToDisplay(t: TableModel, keyJson: string): string {
   const v = (JSON.parse(keyJson) as Record<string, string>)[t.key.wireName]!;
-  return t.key.uuidAsBlob ? bytesToUuid(hexToBytes(v, t.table)) : v;
+  return t.key.uuidAsBlob ? bytesToUuid(hexBytes(v, t.table)) : v;
 }
 
 /** Local `key_json` → wire key. */
@@ -323,5 +323,5 @@ function keyJsonHead(t: TableModel): string {
 /** SQLite value of the key column from `key_json`. */
 export function keyJsonToSqlite(t: TableModel, keyJson: string): SqliteValue {
   const v = (JSON.parse(keyJson) as Record<string, string>)[t.key.wireName]!;
-  return t.key.uuidAsBlob ? hexToBytes(v, t.table) : v;
+  return t.key.uuidAsBlob ? hexBytes(v, t.table) : v;
 }
