@@ -72,70 +72,73 @@ function doubleIsExact(text: string): boolean {
 }
 
 class Parser {
-  private i = 0;
-  constructor(private readonly s: string) {}
+  #i = 0;
+  readonly #s: string;
+  constructor(s: string) {
+    this.#s = s;
+  }
 
   parseDocument(): ExactJsonValue {
-    this.ws();
-    const v = this.value();
-    this.ws();
-    if (this.i !== this.s.length) this.fail('unexpected text after the JSON value');
+    this.#ws();
+    const v = this.#value();
+    this.#ws();
+    if (this.#i !== this.#s.length) this.#fail('unexpected text after the JSON value');
     return v;
   }
 
-  private fail(why: string): never {
-    throw new ExactJsonSyntaxError(`JSON: ${why} at position ${this.i}`);
+  #fail(why: string): never {
+    throw new ExactJsonSyntaxError(`JSON: ${why} at position ${this.#i}`);
   }
 
-  private ws(): void {
-    const s = this.s;
-    while (this.i < s.length) {
-      const c = s.charCodeAt(this.i);
-      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) this.i++;
+  #ws(): void {
+    const s = this.#s;
+    while (this.#i < s.length) {
+      const c = s.charCodeAt(this.#i);
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) this.#i++;
       else break;
     }
   }
 
-  private value(): ExactJsonValue {
-    const c = this.s[this.i];
+  #value(): ExactJsonValue {
+    const c = this.#s[this.#i];
     switch (c) {
       case '{':
-        return this.object();
+        return this.#object();
       case '[':
-        return this.array();
+        return this.#array();
       case '"':
-        return this.string();
+        return this.#string();
       case 't':
-        return this.literal('true', true);
+        return this.#literal('true', true);
       case 'f':
-        return this.literal('false', false);
+        return this.#literal('false', false);
       case 'n':
-        return this.literal('null', null);
+        return this.#literal('null', null);
       default:
-        if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.number();
-        return this.fail('unexpected character');
+        if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.#number();
+        return this.#fail('unexpected character');
     }
   }
 
-  private literal<V>(word: string, v: V): V {
-    if (!this.s.startsWith(word, this.i)) this.fail(`expected ${word}`);
-    this.i += word.length;
+  #literal<V>(word: string, v: V): V {
+    if (!this.#s.startsWith(word, this.#i)) this.#fail(`expected ${word}`);
+    this.#i += word.length;
     return v;
   }
 
-  private number(): number | ExactJsonNumber {
+  #number(): number | ExactJsonNumber {
     const m = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
-    m.lastIndex = this.i;
-    const r = m.exec(this.s);
-    if (!r) return this.fail('malformed number');
-    this.i += r[0].length;
+    m.lastIndex = this.#i;
+    const r = m.exec(this.#s);
+    if (!r) return this.#fail('malformed number');
+    this.#i += r[0].length;
     return doubleIsExact(r[0]) ? Number(r[0]) : new ExactJsonNumber(r[0]);
   }
 
-  private string(): string {
+  #string(): string {
     // Find the closing quote, then let JSON.parse decode escapes (exactly its rules).
-    const s = this.s;
-    let j = this.i + 1;
+    const s = this.#s;
+    let j = this.#i + 1;
     let escaped = false;
     for (; j < s.length; j++) {
       const c = s.charCodeAt(j);
@@ -144,60 +147,60 @@ class Parser {
         j++;
       } else if (c === 0x22) break;
     }
-    if (j >= s.length) this.fail('unterminated string');
-    const raw = s.slice(this.i, j + 1);
-    this.i = j + 1;
+    if (j >= s.length) this.#fail('unterminated string');
+    const raw = s.slice(this.#i, j + 1);
+    this.#i = j + 1;
     if (!escaped) {
-      if (/[\u0000-\u001f]/.test(raw)) this.fail('control character in string');
+      if (/[\u0000-\u001f]/.test(raw)) this.#fail('control character in string');
       return raw.slice(1, -1);
     }
     try {
       return JSON.parse(raw) as string;
     } catch {
-      return this.fail('malformed string');
+      return this.#fail('malformed string');
     }
   }
 
-  private array(): ExactJsonValue[] {
-    this.i++;
+  #array(): ExactJsonValue[] {
+    this.#i++;
     const out: ExactJsonValue[] = [];
-    this.ws();
-    if (this.s[this.i] === ']') {
-      this.i++;
+    this.#ws();
+    if (this.#s[this.#i] === ']') {
+      this.#i++;
       return out;
     }
     for (;;) {
-      this.ws();
-      out.push(this.value());
-      this.ws();
-      const c = this.s[this.i++];
+      this.#ws();
+      out.push(this.#value());
+      this.#ws();
+      const c = this.#s[this.#i++];
       if (c === ']') return out;
-      if (c !== ',') this.fail('expected , or ]');
+      if (c !== ',') this.#fail('expected , or ]');
     }
   }
 
-  private object(): Record<string, ExactJsonValue> {
-    this.i++;
+  #object(): Record<string, ExactJsonValue> {
+    this.#i++;
     const out: Record<string, ExactJsonValue> = {};
-    this.ws();
-    if (this.s[this.i] === '}') {
-      this.i++;
+    this.#ws();
+    if (this.#s[this.#i] === '}') {
+      this.#i++;
       return out;
     }
     for (;;) {
-      this.ws();
-      if (this.s[this.i] !== '"') this.fail('expected a member name');
-      const k = this.string();
-      this.ws();
-      if (this.s[this.i++] !== ':') this.fail('expected :');
-      this.ws();
-      const v = this.value();
+      this.#ws();
+      if (this.#s[this.#i] !== '"') this.#fail('expected a member name');
+      const k = this.#string();
+      this.#ws();
+      if (this.#s[this.#i++] !== ':') this.#fail('expected :');
+      this.#ws();
+      const v = this.#value();
       // Same as JSON.parse: a later duplicate wins; "__proto__" is an own data member.
       Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
-      this.ws();
-      const c = this.s[this.i++];
+      this.#ws();
+      const c = this.#s[this.#i++];
       if (c === '}') return out;
-      if (c !== ',') this.fail('expected , or }');
+      if (c !== ',') this.#fail('expected , or }');
     }
   }
 }

@@ -36,17 +36,27 @@ export function pullRequest(afterBundleSeq: number, maxBundles: number, targetBu
   };
 }
 
-export function createPushSession(
-  t: SyncTransport,
-  req: { sourceBundleId: number; plannedRowCount: number; canonicalRequestHash: string; initializationId?: string | null },
-): Promise<PushSessionCreateResponse> {
+/** What a push-session create says about the bundle. */
+interface PushSessionRequest {
+  sourceBundleId: number;
+  plannedRowCount: number;
+  canonicalRequestHash: string;
+  initializationId?: string | null;
+}
+
+/** The body of a push-session create. */
+function pushSessionBody(req: PushSessionRequest): Record<string, unknown> {
   const body: Record<string, unknown> = {
     source_bundle_id: req.sourceBundleId,
     planned_row_count: req.plannedRowCount,
     canonical_request_hash: req.canonicalRequestHash,
   };
   if (req.initializationId) body.initialization_id = req.initializationId;
-  return t.json({ method: 'POST', path: SyncPaths.pushSessions, body });
+  return body;
+}
+
+export function createPushSession(t: SyncTransport, req: PushSessionRequest): Promise<PushSessionCreateResponse> {
+  return t.json({ method: 'POST', path: SyncPaths.pushSessions, body: pushSessionBody(req) });
 }
 
 /**
@@ -56,19 +66,13 @@ export function createPushSession(
  */
 export function pushInOneRequest(
   t: SyncTransport,
-  req: { sourceBundleId: number; plannedRowCount: number; canonicalRequestHash: string; initializationId?: string | null },
+  req: PushSessionRequest,
   rowsJson: string,
 ): Promise<PushCommitResponse | PushSessionAlreadyCommittedResponse> {
-  const head: Record<string, unknown> = {
-    source_bundle_id: req.sourceBundleId,
-    planned_row_count: req.plannedRowCount,
-    canonical_request_hash: req.canonicalRequestHash,
-  };
-  if (req.initializationId) head.initialization_id = req.initializationId;
   return t.json({
     method: 'POST',
     path: SyncPaths.pushSessions,
-    rawBody: `${JSON.stringify(head).slice(0, -1)},"commit":true,"rows":${rowsJson}}`,
+    rawBody: `${JSON.stringify(pushSessionBody(req)).slice(0, -1)},"commit":true,"rows":${rowsJson}}`,
   });
 }
 
