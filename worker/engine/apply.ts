@@ -126,11 +126,12 @@ export interface ForeignKeyViolation {
 }
 
 /**
- * Inside an apply transaction: deletes the FK-violating rows of synced tables that `drop` selects,
- * in rounds (a delete can cascade and expose more), until a round deletes nothing. A no-op with
- * foreign keys off; violations left alone still fail the transaction at COMMIT.
+ * Inside an apply transaction: deletes the FK-violating rows of synced tables that `drop` selects
+ * (true), in rounds (a delete can cascade and expose more), until a round changes nothing. `drop`
+ * may settle a row itself instead (e.g. clear the reference) and say so (`'settled'`). A no-op
+ * with foreign keys off; violations left alone still fail the transaction at COMMIT.
  */
-export function dropForeignKeyViolations(ctx: EngineContext, drop: (v: ForeignKeyViolation) => boolean): void {
+export function dropForeignKeyViolations(ctx: EngineContext, drop: (v: ForeignKeyViolation) => boolean | 'settled'): void {
   if (Number(ctx.db.selectValue('PRAGMA foreign_keys')) !== 1) return;
   for (let round = 0; round < 16; round++) {
     const violations = ctx.db.exec({ sql: 'PRAGMA foreign_key_check', rowMode: 'array', returnValue: 'resultRows' }) as unknown[][];
@@ -143,8 +144,9 @@ export function dropForeignKeyViolations(ctx: EngineContext, drop: (v: ForeignKe
         [rowid as number],
       );
       if (typeof childKeyJson !== 'string') continue;
-      if (!drop({ child, rowid: Number(rowid), childKeyJson, fkid: Number(fkid) })) continue;
-      ctx.db.exec({ sql: `DELETE FROM ${quoteIdent(child.table)} WHERE rowid = ?`, bind: [rowid as number] });
+      const verdict = drop({ child, rowid: Number(rowid), childKeyJson, fkid: Number(fkid) });
+      if (verdict === false) continue;
+      if (verdict === true) ctx.db.exec({ sql: `DELETE FROM ${quoteIdent(child.table)} WHERE rowid = ?`, bind: [rowid as number] });
       removed++;
     }
     if (removed === 0) return;
