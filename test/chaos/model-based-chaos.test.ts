@@ -9,7 +9,9 @@
  * `npm test` runs 3 runs from a fixed seed; `npm run chaos` runs OVERSQLITE_CHAOS_RUNS (1,000 by
  * default) from a random one.
  * Replay one run with the command printed for it (OVERSQLITE_CHAOS_SEED, OVERSQLITE_CHAOS_CONFLICTS;
- * OVERSQLITE_TRACE=1 prints every step; OVERSQLITE_TRACE_DIRTY=1 adds each device's pending rows around its syncs).
+ * OVERSQLITE_TRACE=1 prints every step; OVERSQLITE_TRACE_DIRTY=1 adds each device's pending rows around its syncs;
+ * OVERSQLITE_TRACE_FILE=<path> appends the steps to a file instead, which changes the timing less than console
+ * output, and adds the server's bundle history and the divergence at the end).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { World } from '../engine-integration/support/devices.ts';

@@ -14,6 +14,7 @@
  * local write reached the server or produced a conflict/lost event (`change-ledger.ts`); nothing
  * of a rolled-back transaction reached the server. No manual step (`hydrate()`) is ever taken.
  */
+import { appendFileSync } from 'node:fs';
 import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import type { SyncEvent } from '../../../worker/engine/index.ts';
 import type { World } from '../../engine-integration/support/devices.ts';
@@ -118,7 +119,12 @@ export async function runChaos(world: World, opts: ChaosOptions): Promise<ChaosO
   };
   const failures = new Set<string>();
   const ledger = new ChangeLedger();
-  const trace = process.env.OVERSQLITE_TRACE ? (m: string): void => console.log(m) : (): void => {};
+  const traceFile = process.env.OVERSQLITE_TRACE_FILE;
+  const trace = traceFile
+    ? (m: string): void => appendFileSync(traceFile, `${m}\n`)
+    : process.env.OVERSQLITE_TRACE
+      ? (m: string): void => console.log(m)
+      : (): void => {};
   const count = (e: SyncEvent): void => {
     if (e.type === 'lost') stats.lost++;
     else if (e.type === 'conflict') stats.conflicts++;
@@ -132,7 +138,8 @@ export async function runChaos(world: World, opts: ChaosOptions): Promise<ChaosO
     faults.enabled = false; // attach cleanly; faults start with the random phase
     const name = `device${i}`;
     const listeners: ((e: SyncEvent) => void)[] = [count, ledger.listener(name)];
-    if (process.env.OVERSQLITE_TRACE) listeners.push((e) => e.type !== 'status' && trace(`${name} event ${JSON.stringify(e)}`));
+    if (process.env.OVERSQLITE_TRACE || traceFile)
+      listeners.push((e) => e.type !== 'status' && trace(`${name} event ${JSON.stringify(e)}`));
     // Tab closed mid-pull: the connection goes between two bundles' transactions of one pull.
     listeners.push((e) => {
       const d = devices[i];
@@ -466,6 +473,11 @@ export async function runChaos(world: World, opts: ChaosOptions): Promise<ChaosO
     if (JSON.stringify(local).includes(ROLLED_BACK_MARK)) leaked.push(`${d.name} holds a rolled-back write`);
     if (d.lastError !== null || d.device.engine.status.pendingCount !== 0)
       stuck.push(`${d.name}${d.lastError ? ` (${d.lastError})` : ` (${d.device.engine.status.pendingCount} pending)`}`);
+  }
+  if (traceFile) {
+    for (const h of history) trace(`history ${h.seq} ${h.source.slice(0, 8)} ${h.table}/${h.key} op${h.op} ${JSON.stringify(h.payload)}`);
+    for (const d of devices) trace(`source ${d.name} ${d.device.engine.status.sourceId.slice(0, 8)}`);
+    trace(`divergent ${JSON.stringify(divergent)}`);
   }
   const unaccounted = ledger.unaccounted(history, finalRows);
   stats.localWrites = ledger.recorded;
