@@ -46,12 +46,20 @@ interface QueuedUnit {
 
 /** Queues write units and applies each group in one transaction. */
 export class GroupCommit {
-  private queue: QueuedUnit[] = [];
-  private scheduled = false;
-  private held = false;
-  private batches = 0;
-  private units = 0;
-  private largestBatch = 0;
+  #queue: QueuedUnit[] = [];
+  #scheduled = false;
+  #held = false;
+  #batches = 0;
+  #units = 0;
+  #largestBatch = 0;
+  readonly #sqlite3: Sqlite3Static;
+  readonly #db: Database;
+  readonly #afterCommit: () => void;
+  readonly #schedule: (flush: () => void) => void;
+  /** Prepared statements reused across units (none: each statement is prepared and finalized). */
+  readonly #statements: StatementCache | undefined;
+  /** Runs a write that touches internal tables only (a unit's collected captures). */
+  readonly #internalWrite: (write: () => void) => void;
 
   /**
    * @param afterCommit called synchronously right after a successful COMMIT, before any caller's
@@ -60,30 +68,35 @@ export class GroupCommit {
    * (and messages already queued behind it) join the same group.
    */
   constructor(
-    private readonly sqlite3: Sqlite3Static,
-    private readonly db: Database,
-    private readonly afterCommit: () => void,
-    private readonly schedule: (flush: () => void) => void = nextTaskScheduler(),
-    /** Prepared statements reused across units (none: each statement is prepared and finalized). */
-    private readonly statements?: StatementCache,
-    /** Runs a write that touches internal tables only (a unit's collected captures). */
-    private readonly internalWrite: (write: () => void) => void = (write) => write(),
-  ) {}
+    sqlite3: Sqlite3Static,
+    db: Database,
+    afterCommit: () => void,
+    schedule: (flush: () => void) => void = nextTaskScheduler(),
+    statements?: StatementCache,
+    internalWrite: (write: () => void) => void = (write) => write(),
+  ) {
+    this.#sqlite3 = sqlite3;
+    this.#db = db;
+    this.#afterCommit = afterCommit;
+    this.#schedule = schedule;
+    this.#statements = statements;
+    this.#internalWrite = internalWrite;
+  }
 
   /** Queues a unit; the promise settles after the group it joins has committed (or failed). */
   submit(unit: WriteUnit): Promise<WriteOutcome> {
     return new Promise((resolve) => {
-      this.queue.push({ unit, resolve });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        this.schedule(() => this.flush());
+      this.#queue.push({ unit, resolve });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        this.#schedule(() => this.flush());
       }
     });
   }
 
   /** Whether writes are waiting; a read must flush them first to see the caller's earlier writes. */
   get hasPending(): boolean {
-    return this.queue.length > 0;
+    return this.#queue.length > 0;
   }
 
   /**
@@ -93,39 +106,39 @@ export class GroupCommit {
    */
   hold(): void {
     this.flush();
-    this.held = true;
+    this.#held = true;
   }
 
   /** Ends a {@link GroupCommit.hold}: units queued meanwhile commit in the next group. */
   resume(): void {
-    this.held = false;
-    if (this.queue.length > 0 && !this.scheduled) {
-      this.scheduled = true;
-      this.schedule(() => this.flush());
+    this.#held = false;
+    if (this.#queue.length > 0 && !this.#scheduled) {
+      this.#scheduled = true;
+      this.#schedule(() => this.flush());
     }
   }
 
   /** The grouping counters so far. */
   stats(): GroupCommitStats {
-    return { batches: this.batches, units: this.units, largestBatch: this.largestBatch };
+    return { batches: this.#batches, units: this.#units, largestBatch: this.#largestBatch };
   }
 
   /** Applies everything queued now, synchronously, in one transaction (nothing while held). */
   flush(): void {
-    this.scheduled = false;
-    if (this.held) return;
-    const group = this.queue;
+    this.#scheduled = false;
+    if (this.#held) return;
+    const group = this.#queue;
     if (group.length === 0) return;
-    this.queue = [];
-    this.batches++;
-    this.units += group.length;
-    this.largestBatch = Math.max(this.largestBatch, group.length);
-    const outcomes = this.applyGroup(group.map((q) => q.unit));
+    this.#queue = [];
+    this.#batches++;
+    this.#units += group.length;
+    this.#largestBatch = Math.max(this.#largestBatch, group.length);
+    const outcomes = this.#applyGroup(group.map((q) => q.unit));
     group.forEach((q, i) => q.resolve(outcomes[i]!));
   }
 
-  private applyGroup(units: readonly WriteUnit[]): WriteOutcome[] {
-    const { db } = this;
+  #applyGroup(units: readonly WriteUnit[]): WriteOutcome[] {
+    const db = this.#db;
     try {
       db.exec('BEGIN IMMEDIATE');
     } catch (error) {
@@ -140,10 +153,10 @@ export class GroupCommit {
     // one unit took ~3x as long in Chromium on OPFS (BENCHMARKS.md, 2026-12-06).
     const alone = units.length === 1;
     for (const unit of units) {
-      const outcome = this.applyUnit(unit, alone);
+      const outcome = this.#applyUnit(unit, alone);
       // Some errors (SQLITE_FULL, I/O errors) make SQLite roll back the whole transaction, which
       // undoes the earlier units of the group too: none of them may be acknowledged.
-      if (this.sqlite3.capi.sqlite3_get_autocommit(db) !== 0) {
+      if (this.#sqlite3.capi.sqlite3_get_autocommit(db) !== 0) {
         const shape = outcome.ok
           ? new OversqliteError('internal', 'The group transaction ended unexpectedly; nothing was committed.').toShape()
           : outcome.error;
@@ -162,7 +175,7 @@ export class GroupCommit {
       const shape = toOversqliteError(error).toShape();
       return units.map(() => ({ ok: false, error: shape }));
     }
-    this.afterCommit();
+    this.#afterCommit();
     return outcomes;
   }
 
@@ -171,8 +184,8 @@ export class GroupCommit {
    * whole transaction is rolled back (it holds nothing else), which leaves autocommit on and
    * makes `applyGroup` report the unit's own error without committing.
    */
-  private applyUnit(unit: WriteUnit, alone: boolean): WriteOutcome {
-    const { db } = this;
+  #applyUnit(unit: WriteUnit, alone: boolean): WriteOutcome {
+    const db = this.#db;
     if (!alone) db.exec('SAVEPOINT oversqlite_unit');
     let index = 0;
     // A unit of several statements collects its captures and writes them set-based before it
@@ -192,15 +205,15 @@ export class GroupCommit {
         for (; index < unit.statements.length; index++) {
           const { sql, params } = unit.statements[index]!;
           validateStatement(sql, params);
-          results.push(runExec(this.sqlite3, db, sql, params, this.statements));
+          results.push(runExec(this.#sqlite3, db, sql, params, this.#statements));
         }
-        if (captures) this.internalWrite(captures.flush);
+        if (captures) this.#internalWrite(captures.flush);
         if (unit.requestId !== undefined) recordAppliedRequest(db, unit.requestId, results);
       }
       if (!alone) db.exec('RELEASE oversqlite_unit');
       return { ok: true, value: results };
     } catch (error) {
-      if (this.sqlite3.capi.sqlite3_get_autocommit(db) === 0) {
+      if (this.#sqlite3.capi.sqlite3_get_autocommit(db) === 0) {
         if (alone) {
           db.exec('ROLLBACK');
         } else {

@@ -13,17 +13,20 @@ export class SyncEventRelay {
   #queue: SyncEvent[] = [];
   #scheduled = false;
 
-  constructor(
-    private readonly deliver: (event: SyncEvent) => void,
-    private readonly schedule: (fn: () => void) => void = nextTaskScheduler(),
-  ) {}
+  readonly #deliver: (event: SyncEvent) => void;
+  readonly #schedule: (fn: () => void) => void;
+
+  constructor(deliver: (event: SyncEvent) => void, schedule: (fn: () => void) => void = nextTaskScheduler()) {
+    this.#deliver = deliver;
+    this.#schedule = schedule;
+  }
 
   /** Queues `event`. */
   push(event: SyncEvent): void {
     this.#queue.push(event);
     if (this.#scheduled) return;
     this.#scheduled = true;
-    this.schedule(() => {
+    this.#schedule(() => {
       this.#scheduled = false;
       this.flush();
     });
@@ -34,6 +37,6 @@ export class SyncEventRelay {
     const events = this.#queue;
     if (events.length === 0) return;
     this.#queue = [];
-    for (const event of events) this.deliver(event);
+    for (const event of events) this.#deliver(event);
   }
 }

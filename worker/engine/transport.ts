@@ -59,20 +59,38 @@ export class SyncTransport {
    */
   completedExchanges = 0;
 
+  readonly #baseUrl: string;
+  readonly #sourceId: () => string;
+  readonly #tokens: AuthTokenSource;
+  readonly #fetchFn: typeof fetch;
+  readonly #clock: EngineClock;
+  readonly #retry: RetryPolicy;
+  readonly #capacity: CapacityRetryPolicy;
+  readonly #onAuthRequired: (error: SyncError) => void;
+
   constructor(
-    private readonly baseUrl: string,
-    private readonly sourceId: () => string,
-    private readonly tokens: AuthTokenSource,
-    private readonly fetchFn: typeof fetch,
-    private readonly clock: EngineClock,
-    private readonly retry: RetryPolicy = DEFAULT_RETRY,
-    private readonly capacity: CapacityRetryPolicy = DEFAULT_CAPACITY_RETRY,
-    private readonly onAuthRequired: (error: SyncError) => void = () => {},
-  ) {}
+    baseUrl: string,
+    sourceId: () => string,
+    tokens: AuthTokenSource,
+    fetchFn: typeof fetch,
+    clock: EngineClock,
+    retry: RetryPolicy = DEFAULT_RETRY,
+    capacity: CapacityRetryPolicy = DEFAULT_CAPACITY_RETRY,
+    onAuthRequired: (error: SyncError) => void = () => {},
+  ) {
+    this.#baseUrl = baseUrl;
+    this.#sourceId = sourceId;
+    this.#tokens = tokens;
+    this.#fetchFn = fetchFn;
+    this.#clock = clock;
+    this.#retry = retry;
+    this.#capacity = capacity;
+    this.#onAuthRequired = onAuthRequired;
+  }
 
   /** Full URL of a protocol path (the base URL's own path is preserved). */
   url(path: string, query?: Record<string, string | number | undefined>): string {
-    const base = this.baseUrl.replace(/\/+$/, '');
+    const base = this.#baseUrl.replace(/\/+$/, '');
     const qs = query
       ? Object.entries(query)
           .filter(([, v]) => v !== undefined)
@@ -124,53 +142,53 @@ export class SyncTransport {
 
   /** Sends a request and returns the successful raw response (used for the watch stream). */
   async send(spec: RequestSpec): Promise<Response> {
-    const started = this.clock.now();
+    const started = this.#clock.now();
     let attempt = 0;
     for (;;) {
       attempt++;
       try {
-        return await this.sendWithAuth(spec);
+        return await this.#sendWithAuth(spec);
       } catch (e) {
         if (!(e instanceof SyncError) || spec.retry === false || spec.signal?.aborted) throw e;
         if (CAPACITY_CODES.has(e.code)) {
           const wait =
-            (parseRetryAfter(retryAfterOf(e)) ?? this.capacity.fallbackDelayMs) *
-            (1 + this.clock.random() * this.capacity.positiveJitterRatio);
-          if (this.clock.now() - started + wait > this.capacity.maxWaitMs) throw e;
-          await this.clock.sleep(wait, spec.signal);
+            (parseRetryAfter(retryAfterOf(e)) ?? this.#capacity.fallbackDelayMs) *
+            (1 + this.#clock.random() * this.#capacity.positiveJitterRatio);
+          if (this.#clock.now() - started + wait > this.#capacity.maxWaitMs) throw e;
+          await this.#clock.sleep(wait, spec.signal);
           attempt = 0;
           continue;
         }
         const transient = e.code === 'network_error' || (e.status !== undefined && TRANSIENT_STATUS.has(e.status));
-        if (!transient || attempt >= this.retry.attempts) {
+        if (!transient || attempt >= this.#retry.attempts) {
           if (transient) throw new SyncError(e.code, `${e.message} (gave up after ${attempt} attempts)`, e.status, e.detail);
           throw e;
         }
-        const base = Math.min(this.retry.maxDelayMs, this.retry.initialDelayMs * 2 ** (attempt - 1));
+        const base = Math.min(this.#retry.maxDelayMs, this.#retry.initialDelayMs * 2 ** (attempt - 1));
         const retryAfter = parseRetryAfter(retryAfterOf(e));
         const delay =
           retryAfter !== null
-            ? Math.min(retryAfter, this.retry.maxDelayMs * 4)
-            : base * (1 + (this.clock.random() * 2 - 1) * this.retry.jitter);
-        await this.clock.sleep(delay, spec.signal);
+            ? Math.min(retryAfter, this.#retry.maxDelayMs * 4)
+            : base * (1 + (this.#clock.random() * 2 - 1) * this.#retry.jitter);
+        await this.#clock.sleep(delay, spec.signal);
       }
     }
   }
 
-  private async sendWithAuth(spec: RequestSpec): Promise<Response> {
+  async #sendWithAuth(spec: RequestSpec): Promise<Response> {
     // With a token in memory the request is handed to fetch synchronously, within the caller's
     // call: what the caller does right after (the push hashes its rows for the answer) then
     // overlaps the request instead of delaying it behind an await.
-    let token = this.tokens.cached() ?? (await this.tokens.current());
-    let res = await this.sendOnce(spec, token);
+    let token = this.#tokens.cached() ?? (await this.#tokens.current());
+    let res = await this.#sendOnce(spec, token);
     if (res.status === 401) {
       await discard(res);
-      token = await this.tokens.refresh();
-      res = await this.sendOnce(spec, token);
+      token = await this.#tokens.refresh();
+      res = await this.#sendOnce(spec, token);
       if (res.status === 401) {
         const err = await errorFrom(spec, res);
         const authErr = new SyncError('auth_required', `${err.message} (still 401 after a token refresh; sign in again)`, 401, err.detail);
-        this.onAuthRequired(authErr);
+        this.#onAuthRequired(authErr);
         throw authErr;
       }
     }
@@ -178,10 +196,10 @@ export class SyncTransport {
     return res;
   }
 
-  private async sendOnce(spec: RequestSpec, token: string): Promise<Response> {
+  async #sendOnce(spec: RequestSpec, token: string): Promise<Response> {
     const headers: Record<string, string> = {
       Authorization: `Bearer ${token}`,
-      [SOURCE_ID_HEADER]: this.sourceId(),
+      [SOURCE_ID_HEADER]: this.#sourceId(),
       Accept: spec.path.endsWith('/watch') ? 'text/event-stream' : 'application/json',
     };
     const init: RequestInit = { method: spec.method, headers };
@@ -194,7 +212,7 @@ export class SyncTransport {
     }
     if (spec.signal) init.signal = spec.signal;
     try {
-      return await this.fetchFn(this.url(spec.path, spec.query), init);
+      return await this.#fetchFn(this.url(spec.path, spec.query), init);
     } catch (e) {
       if (spec.signal?.aborted) throw new SyncError('aborted', `${spec.method} ${spec.path} aborted`);
       throw networkError(spec, e);
