@@ -70,6 +70,19 @@ export interface WorkerOpenInfo {
   readonly openAttempts: number;
 }
 
+/**
+ * `sync_failed` for an engine error. Engine errors carry their own stable code (auth_required,
+ * network, push_conflict, ...): it is kept as the cause so the app can branch on it.
+ */
+function syncFailed(error: unknown, prefix = ''): OversqliteError {
+  const code = (error as { code?: unknown })?.code;
+  return new OversqliteError(
+    'sync_failed',
+    prefix + (error instanceof Error ? error.message : String(error)),
+    typeof code === 'string' ? { cause: code } : {},
+  );
+}
+
 /** Runs `fn` and converts any throw to a failed outcome. */
 async function outcomeOf<T>(fn: () => Promise<T> | T): Promise<Outcome<T>> {
   try {
@@ -209,15 +222,7 @@ export class WorkerService {
       this.#runSync(method, args)
         .finally(() => this.#syncEvents?.flush())
         .catch((error: unknown) => {
-          if (error instanceof OversqliteError) throw error;
-          // Engine errors carry their own stable code (auth_required, network, push_conflict, ...):
-          // keep it as the cause so the app can branch on it.
-          const code = (error as { code?: unknown })?.code;
-          throw new OversqliteError(
-            'sync_failed',
-            error instanceof Error ? error.message : String(error),
-            typeof code === 'string' ? { cause: code } : {},
-          );
+          throw error instanceof OversqliteError ? error : syncFailed(error);
         }),
     );
   }
@@ -308,22 +313,18 @@ export class WorkerService {
       engine = await SyncEngine.open({
         sqlite3: database.sqlite3,
         db: database.connection,
+        // The options arrived by structured clone: plain data of this worker's own.
         remoteSchema: sync.remoteSchema,
-        tables: sync.tables.map((t) => ({ ...t })),
+        tables: sync.tables,
         serverUrl: sync.serverUrl,
         getToken: () => getToken(),
         conflicts: sync.conflicts === 'custom' ? (context) => resolveConflict!(context) : sync.conflicts,
         writerLock: () => database.writerLock.acquire(),
-        ...(sync.anonymousData !== undefined ? { anonymousData: sync.anonymousData } : {}),
-        ...(sync.autoSync !== undefined ? { autoSync: sync.autoSync === false ? false : { ...sync.autoSync } } : {}),
+        anonymousData: sync.anonymousData,
+        autoSync: sync.autoSync,
       });
     } catch (error) {
-      const code = (error as { code?: unknown })?.code;
-      throw new OversqliteError(
-        'sync_failed',
-        `The sync engine could not start: ${error instanceof Error ? error.message : String(error)}`,
-        typeof code === 'string' ? { cause: code } : {},
-      );
+      throw syncFailed(error, 'The sync engine could not start: ');
     }
     if (!online) engine.setOnline(false);
     if (onSyncEvent !== undefined) {
