@@ -89,15 +89,16 @@ export function decodePullPageText(ctx: EngineContext, text: string, after: numb
 /**
  * A pull page decoded as its text arrives, piece by piece (`push`): each row is decoded once it is
  * complete, so most of a large streamed page is decoded by the time its last piece comes. After
- * the last piece, `page` is what `decodePullPageText` gives for the whole text (`pieces`). Its
- * reads (`lit`, `int`, `str`, `at`) scan the text kept: each advances on success and returns
- * false/-1/null otherwise.
+ * the last piece, `page` is what `decodePullPageText` gives for the whole text. The text is held
+ * once: what was scanned stays only as slices of the decoded texts (which the rows refer to
+ * anyway), and `text()` rebuilds the whole page from them for the general path. Its reads (`lit`,
+ * `int`, `str`, `at`) scan the text kept: each advances on success and returns false/-1/null
+ * otherwise.
  */
 export class PullPageReader {
-  readonly pieces: string[] = [];
   /** The decoded page once decided (null: not taken here; the general path decides). */
   page: DecodedPullPage | null | undefined;
-  /** The text kept (from where the scan stood when the last piece came); `i` is the scan position in it. */
+  /** The text kept (from where the scan stood when the last batch came); `i` is the scan position in it. */
   s = '';
   i = 0;
   /**
@@ -106,8 +107,10 @@ export class PullPageReader {
    */
   cut = -1;
   readonly #parse: Generator<void, DecodedPullPage | null>;
-  /** Pieces handed to the decoder so far, and the length of those after them. */
-  #fed = 0;
+  /** The text scanned before `s` (slices of earlier texts kept), while the page is undecided. */
+  readonly #scanned: string[] = [];
+  /** Pieces not handed to the decoder yet, and their length. */
+  #pending: string[] = [];
   #held = 0;
   readonly #batch: number;
 
@@ -119,15 +122,21 @@ export class PullPageReader {
 
   /** The next piece of the text; `last`: the text ends with it. */
   push(text: string, last: boolean): void {
-    this.pieces.push(text);
+    // Taken: nothing more can come that matters (the decoder checked the end). Not taken: kept for `text()`.
+    if (this.page !== undefined) {
+      if (this.page === NOT_TAKEN) this.#pending.push(text);
+      return;
+    }
+    this.#pending.push(text);
     this.#held += text.length;
     // Decoded in batches (256 K characters by default): each batch costs a copy of the text kept
     // and a resume, and network pieces of 16 KiB made that ~60 % of the decoding.
-    if (this.page !== undefined || (!last && this.#held < this.#batch)) return;
-    // What is before the scan position is decoded: only the rest is kept. Joined, not `+`: the
-    // scans are slower on a concatenation (V8 cons string) than on a flat string.
-    this.s = [this.s.slice(this.i), ...this.pieces.slice(this.#fed)].join('');
-    this.#fed = this.pieces.length;
+    if (!last && this.#held < this.#batch) return;
+    // What is before the scan position is decoded: only the rest is copied on. Joined, not `+`:
+    // the scans are slower on a concatenation (V8 cons string) than on a flat string.
+    if (this.i > 0) this.#scanned.push(this.s.slice(0, this.i));
+    this.s = [this.s.slice(this.i), ...this.#pending].join('');
+    this.#pending = [];
     this.#held = 0;
     this.i = 0;
     // Everything before the last row's start is complete: in the layout taken here no string can
@@ -141,6 +150,16 @@ export class PullPageReader {
       // general path gives the typed error.
       this.page = NOT_TAKEN;
     }
+    if (this.page !== undefined && this.page !== NOT_TAKEN) {
+      this.#scanned.length = 0;
+      this.s = '';
+      this.i = 0;
+    }
+  }
+
+  /** The whole text pushed so far (for the general path, once the page is not taken here). */
+  text(): string {
+    return [...this.#scanned, this.s, ...this.#pending].join('');
   }
 
   lit(literal: string): boolean {

@@ -64,7 +64,7 @@ async function fetchPage(ctx: EngineContext, after: number, maxBundles: number, 
     ctx.transport.completedExchanges++;
     return reader.page;
   }
-  const page = ctx.transport.parseBody<PullResponse>(spec, reader.pieces.join(''), status);
+  const page = ctx.transport.parseBody<PullResponse>(spec, reader.text(), status);
   const bundles = validatePullPage(ctx, page, after, target);
   return { stableBundleSeq: page.stable_bundle_seq, hasMore: page.has_more, bundles };
 }
