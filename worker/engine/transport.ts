@@ -112,12 +112,19 @@ export class SyncTransport {
   /**
    * Sends a request and hands its successful response's body to `onText` as it arrives, decoded
    * piece by piece; resolves with the status once it all came. A body cut short is a `network_error`.
+   * A response without a body stream (an app's `fetch` may answer with a plain `Response`-like
+   * object, or a runtime without `TextDecoderStream`) is read whole and handed over as one piece.
    */
   async streamText(spec: RequestSpec, onText: (text: string) => void): Promise<number> {
     const res = await this.send(spec);
     try {
+      const body = res.body as Response['body'] | undefined;
+      if (!body || typeof TextDecoderStream !== 'function') {
+        onText(await res.text());
+        return res.status;
+      }
       // A reader, not `for await`: Safari's streams are not async iterable.
-      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      const reader = body.pipeThrough(new TextDecoderStream()).getReader();
       for (let r; !(r = await reader.read()).done;) onText(r.value);
     } catch (e) {
       throw networkError(spec, e);
