@@ -26,16 +26,6 @@ function vfsNameFor(databaseName: string): string {
   return `oversqlite-${databaseName.replace(/[^A-Za-z0-9_-]/g, '_')}`;
 }
 
-/** Whether this realm can use OPFS sync access handles (only dedicated workers can). */
-function opfsSupported(): boolean {
-  const g = globalThis as { navigator?: { storage?: { getDirectory?: unknown } }; FileSystemFileHandle?: { prototype: object } };
-  return (
-    typeof g.navigator?.storage?.getDirectory === 'function' &&
-    g.FileSystemFileHandle !== undefined &&
-    'createSyncAccessHandle' in g.FileSystemFileHandle.prototype
-  );
-}
-
 const pools = new Map<string, SAHPoolUtil>();
 
 /**
@@ -57,13 +47,6 @@ const OPENERS: { readonly [K in StorageKind]: (sqlite3: Sqlite3Static, name: str
 };
 
 async function openOpfs(sqlite3: Sqlite3Static, name: string): Promise<OpenedStorage> {
-  if (!opfsSupported()) {
-    throw new OversqliteError(
-      'opfs_unavailable',
-      'OPFS sync access handles are not available here (private browsing, an old browser, or not a dedicated worker). ' +
-        "Open the database with storage: 'memory' to run without persistence, and tell the user their data will not be kept.",
-    );
-  }
   installQuotaErrorProbe();
   const vfsName = vfsNameFor(name);
   let pool = pools.get(vfsName);
@@ -88,7 +71,13 @@ async function openOpfs(sqlite3: Sqlite3Static, name: string): Promise<OpenedSto
     if (/Quota/i.test(message)) {
       throw new OversqliteError('storage_full', `Cannot reserve OPFS space for "${name}": ${message}`);
     }
-    throw new OversqliteError('opfs_unavailable', `Cannot open the OPFS pool for "${name}": ${message}`);
+    // Where the OPFS APIs are missing, sqlite-wasm's pool refuses to install (or, outside a
+    // browser, does not exist): that is the usual cause.
+    throw new OversqliteError(
+      'opfs_unavailable',
+      `Cannot open the OPFS pool for "${name}" (${message}): OPFS sync access handles are not available here ` +
+        "(private browsing, an old browser, or not a dedicated worker). Open the database with storage: 'memory' to run without persistence, and tell the user their data will not be kept.",
+    );
   }
   const opened = pool;
   const db = new opened.OpfsSAHPoolDb(`/${name}.sqlite3`);
