@@ -4,8 +4,9 @@
  * push retries under the same `source_bundle_id` (the rejected bundle was never committed).
  *
  * Resolutions (all applied in one transaction, capture off):
- * - server: the server's state becomes local (row upserted, deleted, or forgotten when missing);
- *   the local intent for that key is dropped, including an edit made after the freeze.
+ * - server: the server's state becomes local (row upserted, deleted, or forgotten when missing;
+ *   a delete whose local cascade would reach rows this device may not know current is left to
+ *   the pull); the local intent for that key is dropped, including an edit made after the freeze.
  * - local: the local intent is requeued on top of the server version (INSERT vs live becomes
  *   UPDATE; UPDATE vs deleted/missing becomes INSERT re-creating the row; DELETE vs gone is dropped).
  * - row (merge): the merged row is written locally and pushed like `local`.
@@ -19,7 +20,7 @@ import { isJsonObject } from '../../protocol/index.ts';
 import type { PushConflictDetail, WirePayload } from '../../protocol/index.ts';
 import { applyServerRow, clearRowState, deleteLocalRow, setRowState, settleOrphanedIntents, upsertLocalRow } from './apply.ts';
 import { appRowFromWire } from './lost-rows.ts';
-import { parentDeleteHitsNewerRows } from './remote-cascades.ts';
+import { deleteReachesRowsUnderACascadedRow, parentDeleteHitsNewerRows } from './remote-cascades.ts';
 import { applyTransaction } from './capture.ts';
 import {
   checkWirePayloadShape,
@@ -34,7 +35,7 @@ import { tableOf } from './context.ts';
 import { badResponse, SyncError } from './errors.ts';
 import type { OutboxRow } from './outbox.ts';
 import { requeueOutboxInTransaction } from './outbox.ts';
-import { requireRebuild } from './metadata.ts';
+import { readAttachment, requireRebuild } from './metadata.ts';
 import type { TableModel } from './table-config.ts';
 import { CONFLICT_STRATEGIES, DEFAULT_CONFLICT_STRATEGY } from './conflict-strategies.ts';
 import type { ConflictContext, ConflictResolution } from './conflict-strategies.ts';
@@ -127,6 +128,17 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
   const skip = new Set([`${t.table}\u0000${keyJson}`]);
   let lost: RowLostDetail[] = [];
   const restoreFromSnapshot = kind === 'server' && serverLive && local.op === 'DELETE' && needsSnapshotToRestore(ctx, t, keyJson);
+  // The server deleted the row in a bundle this device has not pulled up to. Deleting it now would
+  // run the local FK actions over the rows under it as this device last saw them: a row the server
+  // had moved away before the delete comes back with its own later bundle, but the rows under that
+  // row, removed by the local cascade, would not (nothing of them changed). Then the pull deletes
+  // it, in its place in the history (with the server's own cascade in that bundle), and the
+  // resolution only drops the local intent.
+  const deleteAtPull =
+    kind === 'server' &&
+    serverDeleted &&
+    readAttachment(ctx.db).lastBundleSeqSeen < serverVersion - 1 &&
+    deleteReachesRowsUnderACascadedRow(ctx, t, keyJson);
   const applyResolution = (): void => {
     applyTransaction(ctx.db, () => {
       const ordinalOffset = requeueOutboxInTransaction(ctx, skip);
@@ -164,7 +176,7 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
       // may know at a newer version than this delete: the server's later history never rewrites
       // them back, so the device takes a snapshot at its next pull.
       if (
-        ((kind === 'server' && serverDeleted) || kind === 'delete') &&
+        ((kind === 'server' && serverDeleted && !deleteAtPull) || kind === 'delete') &&
         parentDeleteHitsNewerRows(ctx, [{ t, keyJson, op: 'DELETE' }], serverVersion, false)
       ) {
         requireRebuild(ctx.db);
@@ -173,8 +185,9 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
         case 'server':
           dropDirty();
           if (serverLive) applyServerRow(ctx, t, keyJson, 'UPDATE', serverVersion, serverRow);
-          else if (serverDeleted) applyServerRow(ctx, t, keyJson, 'DELETE', serverVersion, null);
-          else {
+          else if (serverDeleted) {
+            if (!deleteAtPull) applyServerRow(ctx, t, keyJson, 'DELETE', serverVersion, null);
+          } else {
             deleteLocalRow(ctx, t, keyJson);
             clearRowState(ctx, t, keyJson);
           }
@@ -207,7 +220,7 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
       }
       // A row the resolution deleted took its children with it by the local cascade: their
       // pending inserts/updates would cost a rejected push. They settle as after a pulled delete.
-      if ((kind === 'server' && !serverLive) || kind === 'delete') lost.push(...settleOrphanedIntents(ctx, true));
+      if ((kind === 'server' && !serverLive && !deleteAtPull) || kind === 'delete') lost.push(...settleOrphanedIntents(ctx, true));
     });
   };
   try {

@@ -119,6 +119,29 @@ export function rowsRemovedWithParent(ctx: EngineContext, applying: readonly Dec
   return out;
 }
 
+/**
+ * True when deleting `t`/`keyJson` locally would remove, by CASCADE, a row that has rows of its own
+ * under it through an ON DELETE action (CASCADE, SET NULL, SET DEFAULT): what a delete applied
+ * ahead of the pull can get wrong (see `resolveConflict`), as the rows directly under the deleted
+ * one come back with a later bundle of their own if the server had moved them away, but the rows
+ * under those do not.
+ */
+export function deleteReachesRowsUnderACascadedRow(ctx: EngineContext, t: TableModel, keyJson: string): boolean {
+  const cascaded = new Map<TableModel, string[]>();
+  walkRowsReachedByDelete(ctx, new Map([[t, [keyJson]]]), { levels: 1, actions: ['CASCADE'], versions: false }, (row) => {
+    let keys = cascaded.get(row.table);
+    if (!keys) cascaded.set(row.table, (keys = []));
+    keys.push(row.keyJson);
+  });
+  if (cascaded.size === 0) return false;
+  return walkRowsReachedByDelete(
+    ctx,
+    cascaded,
+    { levels: 1, actions: ['CASCADE', 'SET NULL', 'SET DEFAULT'], versions: false },
+    () => true,
+  );
+}
+
 /** True when some synced table references `t` with ON DELETE CASCADE (deleting in `t` can cascade locally). */
 export function isCascadeParent(ctx: EngineContext, t: TableModel): boolean {
   return ctx.model.tables.some((c) => cascadeRefs(ctx, c).some((ref) => ref.parent === t));
