@@ -53,7 +53,7 @@ async function perform(t: SyncTransport, c: Case): Promise<void> {
     case 'snapshotSession':
       return void (await client.createSnapshotSession(t));
     case 'snapshotChunk':
-      return void (await client.fetchSnapshotChunk(t, a.snapshotId, a.afterRowOrdinal, a.maxRows, a.maxBytes));
+      return void (await t.text(client.snapshotChunkRequest(a.snapshotId, a.afterRowOrdinal, a.maxRows, a.maxBytes)));
     case 'sourceReplacement':
       return void (await client.createSnapshotSession(t, {
         previousSourceId: a.previousSourceId,

@@ -135,18 +135,13 @@ export function createSnapshotSession(
   return t.json({ method: 'POST', path: SyncPaths.snapshotSessions, body });
 }
 
-export function fetchSnapshotChunk(
-  t: SyncTransport,
-  snapshotId: string,
-  afterRowOrdinal: number,
-  maxRows: number,
-  maxBytes: number,
-): Promise<SnapshotChunkResponse> {
-  return t.json({
+/** The snapshot chunk request (its answer is a `SnapshotChunkResponse`). */
+export function snapshotChunkRequest(snapshotId: string, afterRowOrdinal: number, maxRows: number, maxBytes: number): RequestSpec {
+  return {
     method: 'GET',
     path: SyncPaths.snapshotSession(snapshotId),
     query: { after_row_ordinal: afterRowOrdinal, max_rows: maxRows, max_bytes: maxBytes },
-  });
+  };
 }
 
 /** Best-effort cleanup; never throws. */

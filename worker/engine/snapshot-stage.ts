@@ -43,7 +43,7 @@ import type { ColumnModel, TableModel } from './table-config.ts';
 import { quoteIdent } from './table-config.ts';
 
 /** One table's share of a validated chunk, ready to stage. */
-interface StagedTableRows {
+export interface StagedTableRows {
   model: TableModel;
   table: string;
   count: number;

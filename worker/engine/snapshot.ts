@@ -13,7 +13,7 @@
  * same final transaction; the old outbox can then never commit, so it is requeued as dirty intent.
  */
 import type { SnapshotChunkResponse, SnapshotSessionResponse, SourceReplacementReason } from '../../protocol/index.ts';
-import { createSnapshotSession, deleteSnapshotSession, fetchSnapshotChunk } from './protocol-client.ts';
+import { createSnapshotSession, deleteSnapshotSession, snapshotChunkRequest } from './protocol-client.ts';
 import { anyLocalIntent, deleteLocalRow, settleOrphanedIntents, upsertLocalRow } from './apply.ts';
 import { applyTransaction, keyValueOfKeyJson } from './capture.ts';
 import { localPayloadToWire, wirePayloadToSqlite } from './codec.ts';
@@ -48,6 +48,9 @@ import {
   stagedInsertSql,
 } from './snapshot-stage.ts';
 import { pendingPayloadAnyTableExpr } from './pending-payload.ts';
+import type { RequestSpec } from './transport.ts';
+import { decodeSnapshotChunkText } from './snapshot-chunk-text.ts';
+import type { DecodedSnapshotChunk } from './snapshot-chunk-text.ts';
 
 const DEFAULT_CHUNK_ROWS = 1000;
 const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -222,15 +225,16 @@ async function stage(ctx: EngineContext, s: SnapshotSessionResponse, inPlace: bo
   const wantBytes = ctx.options.snapshotChunkBytes ?? limits.default_bytes_per_snapshot_chunk ?? DEFAULT_CHUNK_BYTES;
   const maxBytes = limits.max_bytes_per_snapshot_chunk ? Math.min(wantBytes, limits.max_bytes_per_snapshot_chunk) : wantBytes;
   const window = windowSize(limits.max_concurrent_snapshot_chunk_requests);
-  const inflight: { after: number; answer: Promise<SnapshotChunkResponse> }[] = [];
+  const inflight: { after: number; spec: RequestSpec; answer: Promise<{ text: string; status: number }> }[] = [];
   const fill = (from: number): void => {
     let cursor = inflight.length ? inflight[inflight.length - 1]!.after + maxRows : from;
     // Never past the announced row count: the first request always goes out (an empty snapshot
     // still answers one chunk), predictions stop at the end.
     while (inflight.length < window && (inflight.length === 0 || cursor < s.row_count)) {
-      const answer = fetchSnapshotChunk(ctx.transport, s.snapshot_id, cursor, maxRows, maxBytes);
+      const spec = snapshotChunkRequest(s.snapshot_id, cursor, maxRows, maxBytes);
+      const answer = ctx.transport.text(spec);
       answer.catch(() => undefined); // an abandoned request must not surface as unhandled
-      inflight.push({ after: cursor, answer });
+      inflight.push({ after: cursor, spec, answer });
       cursor += maxRows;
     }
   };
@@ -238,17 +242,14 @@ async function stage(ctx: EngineContext, s: SnapshotSessionResponse, inPlace: bo
   ctx.setPhase('hydrating', { done: 0, total: s.row_count });
   fill(0);
   for (;;) {
-    const chunk = await inflight.shift()!.answer;
-    validateSnapshotChunk(s, chunk, after);
-    // Checked per chunk, not only at the end: a server streaming rows beyond its announced count
-    // would otherwise be downloaded and staged until it stopped.
-    if (chunk.next_row_ordinal > s.row_count)
-      throw badResponse(`snapshot: chunk ends at row ${chunk.next_row_ordinal}, session announced ${s.row_count}`);
-    if (chunk.has_more) {
-      if (inflight.length && inflight[0]!.after !== chunk.next_row_ordinal) inflight.length = 0;
-      fill(chunk.next_row_ordinal);
+    const { spec, answer } = inflight.shift()!;
+    const { text, status } = await answer;
+    const chunk = decodeChunk(ctx, s, after, spec, text, status);
+    if (chunk.hasMore) {
+      if (inflight.length && inflight[0]!.after !== chunk.nextRowOrdinal) inflight.length = 0;
+      fill(chunk.nextRowOrdinal);
     }
-    const staged = encodeSnapshotRows(ctx, chunk, after);
+    const staged = chunk.staged;
     // Row versions raised per chunk (an upper bound may be early): the final apply then needs no pass for it.
     if (inPlace)
       withoutForeignKeys(ctx, () =>
@@ -267,11 +268,42 @@ async function stage(ctx: EngineContext, s: SnapshotSessionResponse, inPlace: bo
           raiseKnownRowVersion(ctx.db, g.highestVersion);
         }
       });
-    after = chunk.next_row_ordinal;
+    after = chunk.nextRowOrdinal;
     ctx.setPhase('hydrating', { done: after, total: s.row_count });
-    if (!chunk.has_more) break;
+    if (!chunk.hasMore) break;
   }
   if (after !== s.row_count) throw badResponse(`snapshot: staged ${after} rows, session announced ${s.row_count}`);
+}
+
+/**
+ * A chunk's answer (`text`, for the request after row `after`) validated and encoded for staging:
+ * straight from its text when it is in the layout `snapshot-chunk-text.ts` takes (our server's),
+ * else parsed and checked by `validateSnapshotChunk` and `encodeSnapshotRows` (the same rows, or
+ * the typed error).
+ */
+function decodeChunk(
+  ctx: EngineContext,
+  s: SnapshotSessionResponse,
+  after: number,
+  spec: RequestSpec,
+  text: string,
+  status: number,
+): DecodedSnapshotChunk {
+  // Checked per chunk, not only at the end: a server streaming rows beyond its announced count
+  // would otherwise be downloaded and staged until it stopped.
+  const announced = (next: number): void => {
+    if (next > s.row_count) throw badResponse(`snapshot: chunk ends at row ${next}, session announced ${s.row_count}`);
+  };
+  const decoded = decodeSnapshotChunkText(ctx, text, s, after);
+  if (decoded) {
+    ctx.transport.completedExchanges++;
+    announced(decoded.nextRowOrdinal);
+    return decoded;
+  }
+  const chunk = ctx.transport.parseBody<SnapshotChunkResponse>(spec, text, status);
+  validateSnapshotChunk(s, chunk, after);
+  announced(chunk.next_row_ordinal);
+  return { nextRowOrdinal: chunk.next_row_ordinal, hasMore: chunk.has_more, staged: encodeSnapshotRows(ctx, chunk, after) };
 }
 
 interface Intent {

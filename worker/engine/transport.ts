@@ -105,8 +105,14 @@ export class SyncTransport {
    * cannot hold exactly come back as `ExactJsonNumber` (a numbers-dialect server's BIGINTs).
    */
   async json<T>(spec: RequestSpec): Promise<T> {
+    const { text, status } = await this.text(spec);
+    return this.parseBody<T>(spec, text, status);
+  }
+
+  /** Sends a request and returns the successful response's body as text, not yet parsed (`parseBody` parses it). */
+  async text(spec: RequestSpec): Promise<{ text: string; status: number }> {
     const res = await this.send(spec);
-    return this.parseBody<T>(spec, await res.text(), res.status);
+    return { text: await res.text(), status: res.status };
   }
 
   /**
