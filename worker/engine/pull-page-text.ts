@@ -19,6 +19,8 @@ import type { EngineContext } from './context.ts';
 import { tableOf } from './context.ts';
 import type { DecodedRow } from './pull.ts';
 import { stageWireValue } from './snapshot-stage.ts';
+import { stagePulledRows } from './pull-stage.ts';
+import type { StageableRow } from './pull-stage.ts';
 import type { ColumnModel, TableModel } from './table-config.ts';
 
 /** A validated page: what `pullToStable` reads of it. */
@@ -29,7 +31,8 @@ export interface DecodedPullPage {
 }
 
 /** A row decoded from the page text; its payload is read from the text on demand. */
-class TextRow implements DecodedRow {
+class TextRow implements StageableRow {
+  ord: number | undefined = undefined;
   constructor(
     readonly t: TableModel,
     readonly keyJson: string,
@@ -113,11 +116,19 @@ export class PullPageReader {
   #pending: string[] = [];
   #held = 0;
   readonly #batch: number;
+  /** Rows decoded since the last batch, for the stage (`pull-stage.ts`); null: not staged. */
+  readonly decoded: StageableRow[] | null;
+  readonly #ctx: EngineContext;
 
-  /** `batch`: the text handed to the decoder at once, at least (tests cut pages finer). */
-  constructor(ctx: EngineContext, after: number, target: number, batch = 1 << 18) {
+  /**
+   * `batch`: the text handed to the decoder at once, at least (tests cut pages finer); `stage`:
+   * each batch's rows are staged into SQLite as they are decoded.
+   */
+  constructor(ctx: EngineContext, after: number, target: number, batch = 1 << 18, stage = false) {
     this.#parse = decode(ctx, this, after, target);
     this.#batch = batch;
+    this.#ctx = ctx;
+    this.decoded = stage ? [] : null;
   }
 
   /** The next piece of the text; `last`: the text ends with it. */
@@ -149,6 +160,10 @@ export class PullPageReader {
       // A check of the shared helpers failed (tableOf, wireKeyToKeyJson, stageWireValue): the
       // general path gives the typed error.
       this.page = NOT_TAKEN;
+    }
+    if (this.decoded !== null && this.decoded.length > 0) {
+      if (this.page !== NOT_TAKEN) stagePulledRows(this.#ctx, this.decoded);
+      this.decoded.length = 0;
     }
     if (this.page !== undefined && this.page !== NOT_TAKEN) {
       this.#scanned.length = 0;
@@ -306,7 +321,9 @@ function* decode(ctx: EngineContext, sc: PullPageReader, after: number, target: 
       }
       sc.i++;
       if (members !== t.columns.length || !sc.lit('}')) return NOT_TAKEN;
-      rows.push(new TextRow(t, keyJson, op, version, `[${staged.join(',')}]`, sc.s, payloadStart, sc.i - 1));
+      const row = new TextRow(t, keyJson, op, version, `[${staged.join(',')}]`, sc.s, payloadStart, sc.i - 1);
+      rows.push(row);
+      sc.decoded?.push(row);
     }
     sc.i++;
     if (!sc.lit('}')) return NOT_TAKEN;
