@@ -30,14 +30,19 @@ it('keeps write order across units, interactive transactions and direct statemen
       [{ sql: "DELETE FROM items WHERE id = 'c'" }, insert('f'), { sql: "UPDATE items SET n = 2 WHERE id = 'd'" }],
     ]);
     expect(unit!.ok).toBe(true);
-    expect(rows(s.db.connection, 'SELECT key_json, op, dirty_ordinal FROM _sync_dirty_rows ORDER BY dirty_ordinal')).toEqual([
-      { key_json: '{"id":"a"}', op: 'INSERT', dirty_ordinal: 1 },
-      { key_json: '{"id":"b"}', op: 'DELETE', dirty_ordinal: 2 },
-      { key_json: '{"id":"c"}', op: 'DELETE', dirty_ordinal: 3 },
-      { key_json: '{"id":"d"}', op: 'INSERT', dirty_ordinal: 4 },
-      { key_json: '{"id":"b2"}', op: 'INSERT', dirty_ordinal: 5 },
-      { key_json: '{"id":"e"}', op: 'INSERT', dirty_ordinal: 6 },
-      { key_json: '{"id":"f"}', op: 'INSERT', dirty_ordinal: 7 },
+    expect(
+      rows(
+        s.db.connection,
+        'SELECT key_json, op, row_number() OVER (ORDER BY dirty_ordinal) AS capture_rank FROM _sync_dirty_rows ORDER BY dirty_ordinal',
+      ),
+    ).toEqual([
+      { key_json: '{"id":"a"}', op: 'INSERT', capture_rank: 1 },
+      { key_json: '{"id":"b"}', op: 'DELETE', capture_rank: 2 },
+      { key_json: '{"id":"c"}', op: 'DELETE', capture_rank: 3 },
+      { key_json: '{"id":"d"}', op: 'INSERT', capture_rank: 4 },
+      { key_json: '{"id":"b2"}', op: 'INSERT', capture_rank: 5 },
+      { key_json: '{"id":"e"}', op: 'INSERT', capture_rank: 6 },
+      { key_json: '{"id":"f"}', op: 'INSERT', capture_rank: 7 },
     ]);
   } finally {
     await s.close();

@@ -1,7 +1,7 @@
 /**
  * A write unit of several statements collects its captured keys and writes them set-based before
  * it ends (worker/engine/capture.ts); everything else is captured by the triggers directly. Both
- * must leave the same `_sync_dirty_rows`, ordinals included: seeded random units (inserts, upserts,
+ * must leave the same `_sync_dirty_rows`, capture order included: seeded random units (inserts, upserts,
  * replaces, updates of one row or many, key changes, deletes, over two tables and keys the server
  * knows live or deleted, with stored payloads pending) go through the group commit on one device
  * and statement by statement on the raw connection of another, and the pending changes and rows
@@ -41,7 +41,11 @@ function seedKnownRows(db: Database): void {
 /** Pending changes with a stored payload (as the engine leaves them), written without capture. */
 function storePayloads(db: Database): void {
   withCaptureSuppressed(db, () =>
-    db.exec(`UPDATE _sync_dirty_rows SET payload = '{"stale":true}' WHERE dirty_ordinal % 2 = 0 AND op <> 'DELETE'`),
+    db.exec(
+      `UPDATE _sync_dirty_rows SET payload = '{"stale":true}' WHERE op <> 'DELETE' AND key_json IN ` +
+        '(SELECT key_json FROM (SELECT table_name AS t, key_json, row_number() OVER (ORDER BY dirty_ordinal) AS r FROM _sync_dirty_rows) ' +
+        'WHERE t = _sync_dirty_rows.table_name AND r % 2 = 0)',
+    ),
   );
 }
 

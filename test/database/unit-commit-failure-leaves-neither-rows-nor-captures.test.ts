@@ -28,9 +28,14 @@ it('rolls back the rows and their captures together when COMMIT fails', async ()
     expect(rows(s.db.connection, 'SELECT key_json FROM _sync_dirty_rows')).toEqual([]);
     const [next] = await s.writeGroup([[{ sql: "INSERT INTO lists VALUES ('l2')" }, { sql: "INSERT INTO items VALUES ('i4', 'l2')" }]]);
     expect(next!.ok).toBe(true);
-    expect(rows(s.db.connection, 'SELECT table_name, key_json, dirty_ordinal FROM _sync_dirty_rows ORDER BY dirty_ordinal')).toEqual([
-      { table_name: 'lists', key_json: '{"id":"l2"}', dirty_ordinal: 1 },
-      { table_name: 'items', key_json: '{"id":"i4"}', dirty_ordinal: 2 },
+    expect(
+      rows(
+        s.db.connection,
+        'SELECT table_name, key_json, row_number() OVER (ORDER BY dirty_ordinal) AS capture_rank FROM _sync_dirty_rows ORDER BY dirty_ordinal',
+      ),
+    ).toEqual([
+      { table_name: 'lists', key_json: '{"id":"l2"}', capture_rank: 1 },
+      { table_name: 'items', key_json: '{"id":"i4"}', capture_rank: 2 },
     ]);
   } finally {
     await s.close();

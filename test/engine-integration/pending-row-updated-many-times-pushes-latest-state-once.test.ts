@@ -17,7 +17,7 @@ afterAll(() => world?.close());
 
 const dirtyRows = (db: import('@sqlite.org/sqlite-wasm').Database) =>
   db.exec({
-    sql: 'SELECT key_json, op, base_row_version, payload, dirty_ordinal FROM _sync_dirty_rows ORDER BY dirty_ordinal',
+    sql: 'SELECT key_json, op, base_row_version, payload, row_number() OVER (ORDER BY dirty_ordinal) AS capture_rank FROM _sync_dirty_rows ORDER BY dirty_ordinal',
     rowMode: 'object',
     returnValue: 'resultRows',
   });
@@ -28,7 +28,7 @@ it('a pending row updated many times pushes its latest state once; updates write
   await a.engine.attach('mona');
   a.db.exec(`INSERT INTO users(id, name, created_at) VALUES ('${uuid(1)}', 'v0', '2026-03-01T08:00:00Z')`);
   const afterInsert = dirtyRows(a.db);
-  expect(afterInsert).toEqual([{ key_json: `{"id":"${uuid(1)}"}`, op: 'INSERT', base_row_version: 0, payload: null, dirty_ordinal: 1 }]);
+  expect(afterInsert).toEqual([{ key_json: `{"id":"${uuid(1)}"}`, op: 'INSERT', base_row_version: 0, payload: null, capture_rank: 1 }]);
   for (let i = 1; i <= 50; i++) a.db.exec(`UPDATE users SET name = 'v${i}', email = 'e${i}@x' WHERE id = '${uuid(1)}'`);
   // Nothing was written for the 50 updates: same row, same ordinal, still no payload.
   expect(dirtyRows(a.db)).toEqual(afterInsert);
@@ -50,7 +50,7 @@ it('a pending row updated many times pushes its latest state once; updates write
   a.db.exec(`UPDATE users SET name = 'w1' WHERE id = '${uuid(1)}'`);
   const afterFirstUpdate = dirtyRows(a.db);
   expect(afterFirstUpdate).toEqual([
-    { key_json: `{"id":"${uuid(1)}"}`, op: 'UPDATE', base_row_version: 1, payload: null, dirty_ordinal: 1 },
+    { key_json: `{"id":"${uuid(1)}"}`, op: 'UPDATE', base_row_version: 1, payload: null, capture_rank: 1 },
   ]);
   for (let i = 2; i <= 50; i++) a.db.exec(`UPDATE users SET name = 'w${i}' WHERE id = '${uuid(1)}'`);
   expect(dirtyRows(a.db)).toEqual(afterFirstUpdate);

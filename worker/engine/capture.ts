@@ -29,37 +29,45 @@ import { SyncError } from './errors.ts';
 const CAPTURE_FUNCTION = '_sync_capture_enabled';
 /** Name of the SQL function that collects captured keys (see {@link collectUnitCaptures}). */
 const COLLECT_FUNCTION = '_sync_capture_collect';
+/** Name of the SQL function that gives a captured key its ordinal (see {@link CaptureSwitch.lastOrdinal}). */
+const ORDINAL_FUNCTION = '_sync_capture_ordinal';
 
 /**
  * The captures of the unit collecting now, already as the JSON text `FLUSH_COLLECTED` reads:
- * runs of one table and op, `[<tag>,[<key_json as JSON string>,...]]`, built from the
- * arguments' UTF-8 bytes without decoding them (a key costs a copy, not a JS string).
+ * runs of one table and op, `[<tag>,<keys before the run>,[<key_json as JSON string>,...]]`,
+ * built from the arguments' UTF-8 bytes without decoding them (a key costs a copy, not a JS
+ * string). A key's place in the unit (its ordinal less the block's base) is the count before
+ * its run plus its index in the run, so the flush numbers keys without a window function.
  */
 class CollectedCaptures {
   bytes = new Uint8Array(4096);
   length = 0;
+  /** How many keys were collected (the ordinals the flush takes). */
+  count = 0;
   /** The open run's tag (UTF-8); empty before the first run. */
   tag = new Uint8Array(0);
 
   append(heap: Uint8Array, tagAt: number, tagLength: number, keyAt: number, keyLength: number): void {
-    this.reserve(tagLength + keyLength + 8);
+    // Room for the key and, opening a run, `]],[<tag>,<count>,[` (a count has at most 16 digits).
+    this.reserve(tagLength + keyLength + 32);
     const { bytes, tag } = this;
     let same = tag.length === tagLength;
     for (let i = 0; same && i < tagLength; i++) same = tag[i] === heap[tagAt + i];
     if (same) {
       bytes[this.length++] = COMMA;
     } else {
-      // Closes the open run, opens `[<tag>,[` (the first run opens the outer array too).
+      // Closes the open run, opens `[<tag>,<count>,[` (the first run opens the outer array too).
       if (tag.length > 0) this.put([CLOSE, CLOSE, COMMA]);
       else bytes[this.length++] = OPEN;
       bytes[this.length++] = OPEN;
       this.tag = heap.slice(tagAt, tagAt + tagLength);
       bytes.set(this.tag, this.length);
       this.length += tagLength;
-      this.put([COMMA, OPEN]);
+      this.put([COMMA, ...ASCII.encode(String(this.count)), COMMA, OPEN]);
     }
     bytes.set(heap.subarray(keyAt, keyAt + keyLength), this.length);
     this.length += keyLength;
+    this.count++;
   }
 
   /** The JSON text of everything collected; undefined when nothing was. */
@@ -82,6 +90,7 @@ class CollectedCaptures {
   }
 }
 
+const ASCII = new TextEncoder();
 const OPEN = 0x5b; // [
 const CLOSE = 0x5d; // ]
 const COMMA = 0x2c; // ,
@@ -97,6 +106,17 @@ interface CaptureSwitch {
    * collect on their connection: its changes would be captured by nobody.
    */
   triggersCollect: boolean;
+  /**
+   * The capture order: the last `dirty_ordinal` handed out on this connection, at least the
+   * largest stored in `_sync_dirty_rows`, `_sync_outbox_rows` and `_sync_held_changes` (read by
+   * {@link refreshCaptureOrdinal} when the connection gets its functions, after the metadata is
+   * installed, and after the engine stores ordinals above it). `_sync_capture_ordinal()` answers
+   * the next one. `_sync_dirty_rows` is clustered on the key (layout 5), so an ordinal index or
+   * a rowid would be a second B-tree to write per capture. Only this connection writes the file
+   * (the runtime owns it), so no one else can store a larger ordinal meanwhile; an ordinal taken
+   * by a statement or transaction that rolls back is a gap, which order does not mind.
+   */
+  lastOrdinal: number;
 }
 
 // One switch per database handle, shared by every engine instance opened over that handle (an
@@ -105,12 +125,13 @@ const switches = new WeakMap<Database, CaptureSwitch>();
 
 function captureSwitch(db: Database): CaptureSwitch {
   let sw = switches.get(db);
-  if (!sw) switches.set(db, (sw = { suppressed: 0, collected: undefined, triggersCollect: false }));
+  if (!sw) switches.set(db, (sw = { suppressed: 0, collected: undefined, triggersCollect: false, lastOrdinal: 0 }));
   return sw;
 }
 interface CaptureFunctions {
   readonly enabled: WasmPointer;
   readonly collect: WasmPointer;
+  readonly ordinal: WasmPointer;
   /** The switches of this module's connections by connection pointer (pointers of two modules may be equal). */
   readonly switches: Map<number, CaptureSwitch>;
 }
@@ -153,7 +174,15 @@ function captureFunctions(sqlite3: Sqlite3Static): CaptureFunctions {
     }
     x.sqlite3_result_int!(ctx, collected ? 0 : 1);
   });
-  fns = { enabled, collect, switches };
+  const ordinal = wasm.installFunction('v(pip)', (ctx: number) => {
+    const sw = switchOf(ctx);
+    if (!sw) return x.sqlite3_result_null!(ctx);
+    const next = ++sw.lastOrdinal;
+    // Integral either way (the column's INTEGER affinity stores an integral REAL as an integer).
+    if (next <= 0x7fffffff) x.sqlite3_result_int!(ctx, next);
+    else x.sqlite3_result_double!(ctx, next);
+  });
+  fns = { enabled, collect, ordinal, switches };
   installedFunctions.set(sqlite3, fns);
   return fns;
 }
@@ -172,6 +201,7 @@ export function installCaptureFunction(sqlite3: Sqlite3Static, db: Database): vo
   for (const [name, arity, fn] of [
     [CAPTURE_FUNCTION, 0, fns.enabled],
     [COLLECT_FUNCTION, -1, fns.collect],
+    [ORDINAL_FUNCTION, 0, fns.ordinal],
   ] as const) {
     // Not deterministic; innocuous, so that triggers may call them when the app hardens the
     // connection with trusted_schema=OFF.
@@ -179,19 +209,41 @@ export function installCaptureFunction(sqlite3: Sqlite3Static, db: Database): vo
     const rc = capi.sqlite3_create_function_v2(db.pointer!, name, arity, flags, 0, fn, 0, 0, 0);
     if (rc !== 0) throw new Error(`could not register ${name}: ${capi.sqlite3_errstr(rc)}`);
   }
+  refreshCaptureOrdinal(db);
+}
+
+/**
+ * Sets the connection's capture order ({@link CaptureSwitch.lastOrdinal}) to the largest ordinal
+ * stored (a pass over the three tables, which index no ordinal). Call it after the metadata
+ * changes other than through the capture function in a way that may store ordinals above it.
+ */
+export function refreshCaptureOrdinal(db: Database): void {
+  const tables = ['_sync_dirty_rows', '_sync_outbox_rows', '_sync_held_changes'];
+  const present = Number(
+    db.selectValue(`SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name IN (${tables.map(sqlString).join(', ')})`),
+  );
+  // No metadata yet (or not all of it): nothing stored, and the engine refreshes once it installs the tables.
+  if (present < tables.length) return;
+  const stored = db.selectValue(
+    `SELECT MAX(m) FROM (${tables.map((t) => `SELECT MAX(dirty_ordinal) AS m FROM ${t}`).join(' UNION ALL ')})`,
+  );
+  // Exact, not raised: every ordinal handed out that still counts is stored (a collected unit
+  // takes its block as it writes), so anything above the largest stored is free again.
+  captureSwitch(db).lastOrdinal = stored === undefined || stored === null ? 0 : Number(stored);
 }
 
 /**
  * Writes collected captures (a JSON array of runs `[schema, table, 'U' | 'D', [key_json, ...]]`)
  * in their order, exactly as the triggers' own upserts would have one by one: a new key gets the
- * next ordinal, a pending one keeps its first; an upsert records UPDATE of a live row, else INSERT.
+ * next ordinal (?2 plus its place: the flush takes a block of the connection's ordinals), a
+ * pending one keeps its first; an upsert records UPDATE of a live row, else INSERT.
  * Each run's names are read once (the materialized CTE), not once per key.
  */
 const FLUSH_COLLECTED =
-  'WITH r AS MATERIALIZED (SELECT key AS i, value ->> 0 AS s, value ->> 1 AS t, value ->> 2 AS o, value -> 3 AS ks FROM json_each(?)) ' +
-  'INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload) ' +
+  'WITH r AS MATERIALIZED (SELECT key AS i, value ->> 0 AS s, value ->> 1 AS t, value ->> 2 AS o, value ->> 3 AS n, value -> 4 AS ks FROM json_each(?1)) ' +
+  'INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal) ' +
   "SELECT r.s, r.t, k.value, CASE WHEN r.o = 'D' THEN 'DELETE' WHEN rs.deleted = 0 THEN 'UPDATE' ELSE 'INSERT' END, " +
-  'COALESCE(rs.row_version, 0), NULL ' +
+  'COALESCE(rs.row_version, 0), NULL, ?2 + r.n + k.key + 1 ' +
   'FROM r JOIN json_each(r.ks) k ' +
   'LEFT JOIN _sync_row_state rs ON rs.schema_name = r.s AND rs.table_name = r.t AND rs.key_json = k.value ' +
   'WHERE true ORDER BY r.i, k.key ' +
@@ -227,7 +279,10 @@ export function collectUnitCaptures(db: Database): UnitCaptures | undefined {
     flush() {
       end();
       const text = collected.text();
-      if (text !== undefined) db.exec({ sql: FLUSH_COLLECTED, bind: [text] });
+      if (text === undefined) return;
+      const base = sw.lastOrdinal;
+      sw.lastOrdinal += collected.count;
+      db.exec({ sql: FLUSH_COLLECTED, bind: [text, base] });
     },
     end,
   };
@@ -271,8 +326,9 @@ export function withCaptureSuppressed<T>(db: Database, fn: () => T): T {
 /**
  * Changes handed back to the dirty set (a requeued outbox, changes the self-heal held) were
  * captured before anything pending now, so they go back before it: ordinal `offset + k` for
- * k in 1..highest, all below the lowest pending ordinal. `dirty_ordinal` is the rowid, so an
- * ordinal can never be reused; the next capture still gets the largest one plus one.
+ * k in 1..highest, all below the lowest pending ordinal. Capture hands out ordinals above every
+ * stored one (`_sync_capture_ordinal`), so an ordinal is never reused. (A pass over the dirty
+ * rows: no index on the ordinal, and this runs once per give-back.)
  */
 export function ordinalOffsetBeforePending(db: Database, highest: number): number {
   const lowest = db.selectValue('SELECT MIN(dirty_ordinal) FROM _sync_dirty_rows');
@@ -338,15 +394,15 @@ const UPSERT_OP = "CASE WHEN rs.deleted = 0 THEN 'UPDATE' ELSE 'INSERT' END";
  * The dirty-row upsert for an insert or update of the row `ref`. No payload: a pending upsert
  * stands for the live row (pending-payload.ts), so an update of a key that is already pending
  * with the same op writes nothing (the DO UPDATE's WHERE); a stored payload is cleared, the live
- * row being newer than it. No ordinal either: `dirty_ordinal` is the rowid, and SQLite gives a new
- * row the largest one plus one, i.e. capture order; a coalesced key keeps its first ordinal.
+ * row being newer than it. The ordinal is the connection's next (capture order); a coalesced key
+ * keeps its first.
  */
 function upsertDirty(schema: string, t: TableModel, ref: string): string {
   const key = keyJsonExpr(ref, t);
   return (
-    'INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload) ' +
+    'INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal) ' +
     `SELECT ${sqlString(schema)}, ${sqlString(t.table)}, ${key}, ` +
-    `${UPSERT_OP}, COALESCE(rs.row_version, 0), NULL ` +
+    `${UPSERT_OP}, COALESCE(rs.row_version, 0), NULL, ${ORDINAL_FUNCTION}() ` +
     `${withRowState(schema, t, key)} ` +
     'WHERE true ' +
     'ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET op = excluded.op, payload = NULL ' +
@@ -376,8 +432,8 @@ function notPendingAsIs(schema: string, t: TableModel, ref: string): string {
 function deleteDirty(schema: string, t: TableModel, ref: string): string {
   const key = keyJsonExpr(ref, t);
   return (
-    'INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload) ' +
-    `SELECT ${sqlString(schema)}, ${sqlString(t.table)}, ${key}, 'DELETE', COALESCE(rs.row_version, 0), NULL ` +
+    'INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal) ' +
+    `SELECT ${sqlString(schema)}, ${sqlString(t.table)}, ${key}, 'DELETE', COALESCE(rs.row_version, 0), NULL, ${ORDINAL_FUNCTION}() ` +
     `${withRowState(schema, t, key)} ` +
     'WHERE true ' +
     "ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET op = 'DELETE', payload = NULL"
@@ -419,9 +475,9 @@ function triggerNames(t: TableModel): string[] {
   return TRIGGER_SUFFIXES.map((suffix) => `trg_${t.table}_${suffix}`);
 }
 
-/** (Re)creates the capture triggers of every synced table, in one transaction. */
+/** (Re)creates the capture triggers of every synced table, in one transaction (or savepoint of the caller's). */
 export function installTriggers(db: Database, schema: string, model: SchemaModel): void {
-  db.transaction(() => {
+  db.savepoint(() => {
     for (const t of model.tables) {
       for (const name of triggerNames(t)) db.exec(`DROP TRIGGER IF EXISTS ${quoteIdent(name)}`);
       const [ai, au, ad, auk, akd] = triggerNames(t).map(quoteIdent);
@@ -468,6 +524,8 @@ export function installTriggers(db: Database, schema: string, model: SchemaModel
     }
   });
   captureSwitch(db).triggersCollect = true;
+  // After the layout upgrade that runs before it (step 3 renumbered the ordinals).
+  refreshCaptureOrdinal(db);
 }
 
 /**
@@ -475,7 +533,7 @@ export function installTriggers(db: Database, schema: string, model: SchemaModel
  * a database that had data before sync was installed), so nothing written earlier is lost.
  */
 export function captureExistingRows(db: Database, schema: string, model: SchemaModel): void {
-  db.transaction(() => {
+  db.savepoint(() => {
     for (const t of model.tables) {
       db.exec(
         'INSERT OR IGNORE INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal) ' +
@@ -485,6 +543,7 @@ export function captureExistingRows(db: Database, schema: string, model: SchemaM
       );
     }
   });
+  refreshCaptureOrdinal(db);
 }
 
 /**

@@ -160,9 +160,13 @@ export class SyncEngine {
     const engine = new SyncEngine(options); // validates the schema (throws before any write)
     const { db } = options;
     installCaptureFunction(options.sqlite3, db);
-    const first = installMetadata(db, () => globalThis.crypto.randomUUID(), options.remoteSchema);
-    installTriggers(db, options.remoteSchema, engine.ctx.model);
-    if (first) captureExistingRows(db, options.remoteSchema, engine.ctx.model);
+    // One transaction: a layout step may change what the triggers write (layout 5 needs their
+    // ordinal), so no commit may leave the new layout under the old triggers.
+    db.savepoint(() => {
+      const first = installMetadata(db, () => globalThis.crypto.randomUUID(), options.remoteSchema);
+      installTriggers(db, options.remoteSchema, engine.ctx.model);
+      if (first) captureExistingRows(db, options.remoteSchema, engine.ctx.model);
+    });
     // Changes a self-heal had set aside when the process stopped are pending again.
     restoreHeldChanges(engine.ctx);
     // A hydrate written in place that the process did not finish: its rows come out again.

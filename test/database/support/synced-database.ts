@@ -49,6 +49,11 @@ export async function openSyncedDatabase(migrations: string[], tables: SyncedTab
   };
 }
 
-/** Every pending change, in capture order. */
+/**
+ * Every pending change, in capture order, with its place in that order (`capture_rank`, 1..n)
+ * rather than its ordinal: ordinals only order, and one taken but not kept is a gap (a statement
+ * rolled back; a key a unit collected twice, which direct capture skips the second time).
+ */
 export const DIRTY_ROWS =
-  'SELECT table_name, key_json, op, base_row_version, payload, dirty_ordinal FROM _sync_dirty_rows ORDER BY dirty_ordinal';
+  'SELECT table_name, key_json, op, base_row_version, payload, row_number() OVER (ORDER BY dirty_ordinal) AS capture_rank ' +
+  'FROM _sync_dirty_rows ORDER BY dirty_ordinal';
