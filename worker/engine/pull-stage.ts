@@ -48,7 +48,9 @@ function sqlOf(t: TableModel): StageSql {
     const updates = t.columns.filter((c) => c !== t.key).map((c) => `${quoteIdent(c.name)} = excluded.${quoteIdent(c.name)}`);
     x = {
       name,
-      create: `CREATE TEMP TABLE IF NOT EXISTS ${quoteIdent(`_sync_pull_${t.table}`)} (ord INTEGER PRIMARY KEY, ${cols.join(', ')})`,
+      // WITHOUT ROWID: SQLite calls no update hook for such a table, so the worker's table monitor
+      // (`table-access.ts`) is not called into JavaScript for every staged row.
+      create: `CREATE TEMP TABLE IF NOT EXISTS ${quoteIdent(`_sync_pull_${t.table}`)} (ord INTEGER PRIMARY KEY, ${cols.join(', ')}) WITHOUT ROWID`,
       insert: `INSERT INTO ${name} (ord, ${cols.join(', ')}) SELECT ?2 + j.key, ${exprs.join(', ')} FROM jsonb_each(jsonb(?1)) AS j`,
       // The same upsert as `upsertSet` in pull.ts, from the stage (ordinals ?1..?2, in order).
       copy:
