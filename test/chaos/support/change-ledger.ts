@@ -87,6 +87,16 @@ function reached(table: string, written: Row, server: Row): boolean {
   return sameRow(written, server) || (nulled !== undefined && server[nulled] === null && sameRow({ ...written, [nulled]: null }, server));
 }
 
+/** The device's row state says the server deleted the key. */
+function deletedOnServerNow(db: Database, table: string, key: string): boolean {
+  return (
+    Number(
+      db.selectValue('SELECT deleted FROM _sync_row_state WHERE table_name = ? AND key_json = ?', [table, JSON.stringify({ id: key })]) ??
+        0,
+    ) === 1
+  );
+}
+
 export class ChangeLedger {
   private clock = 0;
   private readonly writes: Write[] = [];
@@ -185,13 +195,35 @@ export class ChangeLedger {
     const keys = this.keysAround(device, table, key);
     const read = (): Map<string, Row> => new Map(keys.map((k) => [`${k.table}/${k.key}`, localRow(db, k.table, k.key)]));
     const before = read();
-    const deletedOnServer =
-      Number(
-        db.selectValue('SELECT deleted FROM _sync_row_state WHERE table_name = ? AND key_json = ?', [table, JSON.stringify({ id: key })]) ??
-          0,
-      ) === 1;
+    const deletedOnServer = deletedOnServerNow(db, table, key);
     if (!apply()) return;
     this.recordWrite(device, step, table, key, before, read(), deletedOnServer);
+  }
+
+  /**
+   * Wraps one group of write units on `db` (group-commit.ts), each unit writing `units[i]` (one
+   * key per statement): `run` applies the group synchronously and settles with whether each unit
+   * committed. The writes of committed units are recorded with the rows read right before and
+   * right after the group (its units write different keys).
+   */
+  async writeGroup(
+    device: string,
+    step: number,
+    db: Database,
+    units: readonly (readonly { table: string; key: string }[])[],
+    run: () => Promise<boolean[]>,
+  ): Promise<void> {
+    const keys = new Map<string, { table: string; key: string }>();
+    for (const w of units.flat()) for (const k of this.keysAround(device, w.table, w.key)) keys.set(`${k.table}/${k.key}`, k);
+    const read = (): Map<string, Row> => new Map([...keys.values()].map((k) => [`${k.table}/${k.key}`, localRow(db, k.table, k.key)]));
+    const before = read();
+    const deletedOnServer = units.map((u) => u.map((w) => deletedOnServerNow(db, w.table, w.key)));
+    const committed = run();
+    const after = read();
+    const ok = await committed;
+    units.forEach((u, i) => {
+      if (ok[i]) u.forEach((w, j) => this.recordWrite(device, step, w.table, w.key, before, after, deletedOnServer[i]![j]));
+    });
   }
 
   /**

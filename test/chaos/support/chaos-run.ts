@@ -15,7 +15,7 @@
  * of a rolled-back transaction reached the server. No manual step (`hydrate()`) is ever taken.
  */
 import { appendFileSync } from 'node:fs';
-import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
+import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import type { SyncEvent } from '../../../worker/engine/index.ts';
 import type { World } from '../../engine-integration/support/devices.ts';
 import { foreignKeyViolations } from '../../engine-integration/support/devices.ts';
@@ -26,6 +26,8 @@ import { FaultyFetch } from './faulty-fetch.ts';
 import type { FaultKind } from './faulty-fetch.ts';
 import type { FkServerProcess } from './fk-server-process.ts';
 import { prng } from './prng.ts';
+import { GroupCommit } from '../../../worker/database/group-commit.ts';
+import type { SqlParams } from '../../../worker/database/types.ts';
 
 export interface ChaosOptions {
   seed: number;
@@ -88,6 +90,16 @@ const PINS = ['P0', 'P1', 'P2'];
 const LINKS = ['L0', 'L1', 'L2'];
 const TEAMS = ['T0', 'T1', 'T2'];
 const PEOPLE = ['Q0', 'Q1', 'Q2', 'Q3'];
+/** Each connection's group commit (a reopened device has a new connection). */
+const unitsOf = new WeakMap<Database, GroupCommit>();
+
+/** One app write: a statement writing one row. */
+interface ChaosWrite {
+  table: string;
+  key: string;
+  sql: string;
+  bind: unknown[];
+}
 const COMMIT = /\/sync\/push-sessions\/[^/]+\/commit$/;
 const CREATE = /\/sync\/push-sessions$/;
 
@@ -195,36 +207,66 @@ export async function runChaos(world: World, opts: ChaosOptions): Promise<ChaosO
    * One app write. Committed ones go into the ledger; inside a transaction a crash will roll back
    * (`doomed`) the text carries ROLLED_BACK_MARK and nothing is recorded.
    */
-  const write = (d: ChaosDevice, step: number, table: string, key: string, sql: string, bind: unknown[], doomed: boolean): void => {
-    trace(`${d.name} ${doomed ? '(doomed) ' : ''}${sql.slice(0, 30)} ${JSON.stringify(bind)}`);
-    const apply = (): boolean => {
-      try {
-        d.device.db.exec({ sql, bind: bind as never });
-        return true;
-      } catch {
-        // The app's own constraint said no (e.g. deleting a folder that still has pins): no change.
-        return false;
-      }
-    };
-    if (doomed) apply();
-    else {
-      ledger.write(d.name, step, d.device.db, table, key, apply);
-      d.device.engine.notifyLocalWrite();
+  const write = (
+    d: ChaosDevice,
+    step: number,
+    table: string,
+    key: string,
+    sql: string,
+    bind: unknown[],
+    doomed: boolean,
+  ): Promise<void> | undefined => {
+    if (!doomed) return groupWrite(d, step, [[{ table, key, sql, bind }]]);
+    trace(`${d.name} (doomed) ${sql.slice(0, 30)} ${JSON.stringify(bind)}`);
+    try {
+      d.device.db.exec({ sql, bind: bind as never });
+    } catch {
+      // The app's own constraint said no: no change (and the transaction goes anyway).
     }
+    return undefined;
+  };
+  /**
+   * Committed app writes go through the group commit (group-commit.ts), the LocalDatabase write
+   * path: a group of units in one transaction (a savepoint each when there are several), a unit
+   * of several statements collecting its captures and writing them set-based at its end. A group
+   * is flushed at once, so the ledger reads the rows around it. A unit the database refuses (the
+   * app's own constraint, e.g. deleting a folder that still has pins) changes nothing.
+   */
+  const groupWrite = async (d: ChaosDevice, step: number, units: ChaosWrite[][]): Promise<void> => {
+    trace(`${d.name} ${units.map((u) => u.map((w) => `${w.sql.slice(0, 30)} ${JSON.stringify(w.bind)}`).join(' + ')).join(' | ')}`);
+    const db = d.device.db;
+    let group = unitsOf.get(db);
+    if (!group)
+      unitsOf.set(
+        db,
+        (group = new GroupCommit(
+          opts.sqlite3,
+          db,
+          () => {},
+          () => {},
+        )),
+      );
+    const commit = group;
+    await ledger.writeGroup(d.name, step, db, units, () => {
+      const outcomes = units.map((u) => commit.submit({ statements: u.map((w) => ({ sql: w.sql, params: w.bind as SqlParams })) }));
+      commit.flush();
+      return Promise.all(outcomes).then((os) => os.map((o) => o.ok));
+    });
+    d.device.engine.notifyLocalWrite();
   };
   const existing = (d: ChaosDevice, table: string): string[] =>
     (d.device.db.exec({ sql: `SELECT id FROM ${table} ORDER BY id`, rowMode: 'array', returnValue: 'resultRows' }) as unknown[][]).map(
       (r) => String(r[0]),
     );
-  /** A random app write on `d` (r in [0, 0.58) picks the kind). */
-  const appWrite = (d: ChaosDevice, step: number, r: number, doomed: boolean): void => {
+  /** A random app write on `d` (r in [0, 0.58) picks the kind); settles when a committed one has. */
+  const appWrite = (d: ChaosDevice, step: number, r: number, doomed: boolean): Promise<void> | undefined => {
     const text = (what: string): string => `${what} ${step}${doomed ? ` ${ROLLED_BACK_MARK}` : ''}`;
     if (r < 0.1) {
       const folders = existing(d, 'folders');
       const parent = folders.length && rand() < 0.5 ? pick(folders) : null;
       const id = pick(FOLDERS);
       if (id !== parent) {
-        write(
+        return write(
           d,
           step,
           'folders',
@@ -238,7 +280,7 @@ export async function runChaos(world: World, opts: ChaosOptions): Promise<ChaosO
       const folders = existing(d, 'folders');
       const id = pick(NOTES);
       if (folders.length)
-        write(
+        return write(
           d,
           step,
           'notes',
@@ -251,7 +293,7 @@ export async function runChaos(world: World, opts: ChaosOptions): Promise<ChaosO
       const folders = existing(d, 'folders');
       const id = pick(PINS);
       if (folders.length)
-        write(
+        return write(
           d,
           step,
           'pins',
@@ -264,7 +306,7 @@ export async function runChaos(world: World, opts: ChaosOptions): Promise<ChaosO
       const folders = existing(d, 'folders');
       const folder = folders.length && rand() < 0.8 ? pick(folders) : null;
       const id = pick(LINKS);
-      write(
+      return write(
         d,
         step,
         'links',
@@ -275,7 +317,7 @@ export async function runChaos(world: World, opts: ChaosOptions): Promise<ChaosO
       );
     } else if (r < 0.38) {
       const id = pick(TEAMS);
-      write(
+      return write(
         d,
         step,
         'teams',
@@ -289,23 +331,27 @@ export async function runChaos(world: World, opts: ChaosOptions): Promise<ChaosO
       if (teams.length) {
         const person = pick(PEOPLE);
         const team = pick(teams);
-        write(
-          d,
-          step,
-          'people',
-          person,
-          'INSERT INTO people(id, team_id, name) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET team_id = excluded.team_id, name = excluded.name',
-          [person, team, text('person')],
-          doomed,
-        );
-        if (rand() < 0.5) write(d, step, 'teams', team, 'UPDATE teams SET captain_id = ? WHERE id = ?', [person, team], doomed);
+        const join = {
+          table: 'people',
+          key: person,
+          sql: 'INSERT INTO people(id, team_id, name) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET team_id = excluded.team_id, name = excluded.name',
+          bind: [person, team, text('person')],
+        };
+        const captain = { table: 'teams', key: team, sql: 'UPDATE teams SET captain_id = ? WHERE id = ?', bind: [person, team] };
+        if (rand() < 0.5) {
+          // The person and the captaincy together: one unit of two statements, or (odd steps) two
+          // units of one group.
+          if (!doomed) return groupWrite(d, step, step % 2 === 0 ? [[join, captain]] : [[join], [captain]]);
+          write(d, step, join.table, join.key, join.sql, join.bind, doomed);
+          write(d, step, captain.table, captain.key, captain.sql, captain.bind, doomed);
+        } else return write(d, step, join.table, join.key, join.sql, join.bind, doomed);
       }
     } else {
       const table = pick(['folders', 'folders', 'notes', 'pins', 'links', 'teams', 'people']);
       const ids = existing(d, table);
       if (ids.length) {
         const id = pick(ids);
-        write(d, step, table, id, `DELETE FROM ${table} WHERE id = ?`, [id], doomed);
+        return write(d, step, table, id, `DELETE FROM ${table} WHERE id = ?`, [id], doomed);
       }
     }
   };
@@ -373,7 +419,7 @@ export async function runChaos(world: World, opts: ChaosOptions): Promise<ChaosO
     const r = rand();
     stats.ops++;
     if (r < 0.58) {
-      appWrite(d, step, r, false);
+      await appWrite(d, step, r, false);
     } else if (r < 0.64) {
       d.offline = !d.offline;
       if (!d.offline) await sync(d);
