@@ -27,6 +27,7 @@ import type { TableModel } from './table-config.ts';
 import { quoteIdent } from './table-config.ts';
 import type { RowLostDetail } from './types.ts';
 import { selectCached, selectRowCached } from './statements.ts';
+import { liveRowAbsentExpr } from './pending-payload.ts';
 
 /** What settling did: `lost` details to emit after COMMIT, and whether a rebuild must follow. */
 export interface ParentDeleteSettlement {
@@ -132,8 +133,13 @@ export function settleChildrenOfLocallyDeletedParents(ctx: EngineContext, tables
             bind: [ctx.schema, t.table, childKeyJson, pending.rootTable, pending.rootKeyJson],
           });
           out.lost.push(lostRow(t, childKeyJson, 'parent_deleted_locally', appRowByRowid(ctx, t, Number(rowid)), null));
+          // The delete cascades locally: the rows under this child are noted with the same root.
+          // The server takes them only if the child is still under P when P's delete lands; one
+          // moved away first brings the child back with its own bundle but not them
+          // (`droppedRowsTheServerKept`).
+          noteRowsReachedByDelete(ctx, t, childKeyJson, pending.rootTable, pending.rootKeyJson);
           ctx.db.exec({ sql: `DELETE FROM ${quoteIdent(t.table)} WHERE rowid = ?`, bind: [rowid as number] });
-          // The delete cascades locally; grandchildren of this child need no second look.
+          // Grandchildren of this child need no second look.
           continue;
         }
         if (fk.onDelete === 'SET NULL') {
@@ -198,6 +204,11 @@ export function needsSnapshotToRestore(ctx: EngineContext, t: TableModel, keyJso
  * 732000334).
  */
 export function noteRowsUnderRebuiltDelete(ctx: EngineContext, t: TableModel, keyJson: string): void {
+  noteRowsReachedByDelete(ctx, t, keyJson, t.table, keyJson);
+}
+
+/** Notes in `_sync_dropped_rows`, with root `rootTable`/`rootKeyJson`, every row deleting `t`/`keyJson` removes or clears, recursively. */
+function noteRowsReachedByDelete(ctx: EngineContext, t: TableModel, keyJson: string, rootTable: string, rootKeyJson: string): void {
   if (Number(ctx.db.selectValue('PRAGMA foreign_keys')) !== 1) return;
   walkRowsReachedByDelete(
     ctx,
@@ -208,10 +219,42 @@ export function noteRowsUnderRebuiltDelete(ctx: EngineContext, t: TableModel, ke
     (row) => {
       ctx.db.exec({
         sql: 'INSERT OR REPLACE INTO _sync_dropped_rows(schema_name, table_name, key_json, root_table, root_key_json) VALUES (?, ?, ?, ?, ?)',
-        bind: [ctx.schema, row.table.table, row.keyJson, t.table, keyJson],
+        bind: [ctx.schema, row.table.table, row.keyJson, rootTable, rootKeyJson],
       });
     },
   );
+}
+
+/** True when some row is noted in `_sync_dropped_rows` (only then can `droppedRowsTheServerKept` find anything). */
+export function anyDroppedRows(ctx: EngineContext): boolean {
+  return Number(selectCached(ctx.db, 'SELECT EXISTS (SELECT 1 FROM _sync_dropped_rows WHERE schema_name = ?)', [ctx.schema])) === 1;
+}
+
+/**
+ * At the end of a pull (inside a transaction): rows dropped for a local delete whose root has no pending change any more
+ * (its delete landed, or lost and was settled). The server's delete removed (and this pull brought
+ * the removal of) every one of them still under the root then; one it kept, absent here with a
+ * live row version and no change of its own, was dropped for nothing (the child above it had
+ * moved away): true then, and the device takes the server's state from a snapshot. The notes of
+ * such roots are done with and removed.
+ */
+export function droppedRowsTheServerKept(ctx: EngineContext): boolean {
+  const settledRoot =
+    'NOT EXISTS (SELECT 1 FROM _sync_dirty_rows d WHERE d.schema_name = x.schema_name AND d.table_name = x.root_table AND d.key_json = x.root_key_json) ' +
+    'AND NOT EXISTS (SELECT 1 FROM _sync_outbox_rows o WHERE o.schema_name = x.schema_name AND o.table_name = x.root_table AND o.key_json = x.root_key_json)';
+  for (const t of ctx.model.tables) {
+    const kept = ctx.db.selectValue(
+      'SELECT EXISTS (SELECT 1 FROM _sync_dropped_rows x JOIN _sync_row_state r ' +
+        'ON r.schema_name = x.schema_name AND r.table_name = x.table_name AND r.key_json = x.key_json AND r.deleted = 0 ' +
+        `WHERE x.schema_name = ?1 AND x.table_name = ?2 AND ${settledRoot} AND ${liveRowAbsentExpr(t, 'x')} ` +
+        'AND NOT EXISTS (SELECT 1 FROM _sync_dirty_rows d WHERE d.schema_name = x.schema_name AND d.table_name = x.table_name AND d.key_json = x.key_json) ' +
+        'AND NOT EXISTS (SELECT 1 FROM _sync_outbox_rows o WHERE o.schema_name = x.schema_name AND o.table_name = x.table_name AND o.key_json = x.key_json))',
+      [ctx.schema, t.table],
+    );
+    if (Number(kept) === 1) return true;
+  }
+  ctx.db.exec({ sql: `DELETE FROM _sync_dropped_rows AS x WHERE x.schema_name = ? AND ${settledRoot}`, bind: [ctx.schema] });
+  return false;
 }
 
 const referencingCache = new WeakMap<EngineContext['model'], Map<string, TableModel[]>>();

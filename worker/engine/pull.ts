@@ -16,7 +16,12 @@ import { anyLocalIntent, deleteLocalRow, setRowState, settleOrphanedIntents, ups
 import { applyTransaction } from './capture.ts';
 import { inboundValueReader, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
 import { stagedDecodeExpr, stagePayload } from './snapshot-stage.ts';
-import { anyPendingDelete, settleChildrenOfLocallyDeletedParents } from './local-parent-deletes.ts';
+import {
+  anyDroppedRows,
+  anyPendingDelete,
+  droppedRowsTheServerKept,
+  settleChildrenOfLocallyDeletedParents,
+} from './local-parent-deletes.ts';
 import {
   forgetHighestKnownVersion,
   isCascadeParent,
@@ -542,6 +547,8 @@ export async function pullToStable(ctx: EngineContext): Promise<{ bundles: numbe
         if (cascadeParentDeleted && staleCascadeRemovedKnownRows(ctx, startCheckpoint)) {
           requireRebuild(ctx.db);
         }
+        // Rows dropped for a local delete that has landed since, which the server kept.
+        if (anyDroppedRows(ctx) && applyTransaction(ctx.db, () => droppedRowsTheServerKept(ctx))) requireRebuild(ctx.db);
         // Changes dropped since the last bundle (a freeze drops inserted-then-deleted keys) may have
         // hidden server rows this pull has nothing new for.
         if (anySkippedRows(ctx)) applyTransaction(ctx.db, () => applySkippedRowsWithoutIntent(ctx));
