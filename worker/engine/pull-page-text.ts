@@ -6,22 +6,21 @@
  * `snapshot-stage.ts` encoding) from the values as they stand in the text.
  *
  * Only the exact layout a strings-dialect server writes (`JSON.stringify`'s member order, no
- * whitespace, no escapes in a string, only strings and nulls as values) is taken, and only when
+ * whitespace, no escape or control character anywhere, only strings, booleans and nulls as payload
+ * values; the scan `wire-text-scanner.ts` shares with snapshot chunks) is taken, and only when
  * every check of `validatePullPage` passes. Anything else returns null, and the caller parses and
  * validates the text in the general way: it gives the same rows, or the same typed error. Nothing
  * is learned about the server before the whole page is accepted.
  */
-import { parseJsonExact, WireValueError } from '../../protocol/index.ts';
+import { parseJsonExact } from '../../protocol/index.ts';
 import type { WirePayload } from '../../protocol/index.ts';
-import { learnDialectFromValue } from './dialect.ts';
 import { wireKeyToKeyJson } from './codec.ts';
 import type { EngineContext } from './context.ts';
-import { tableOf } from './context.ts';
 import type { DecodedRow } from './pull.ts';
-import { stageWireValue } from './snapshot-stage.ts';
 import { stagePulledRows } from './pull-stage.ts';
 import type { StageableRow } from './pull-stage.ts';
-import type { ColumnModel, TableModel } from './table-config.ts';
+import type { TableModel } from './table-config.ts';
+import { isPlainText, WireTextScanner } from './wire-text-scanner.ts';
 
 /** A validated page: what `pullToStable` reads of it. */
 export interface DecodedPullPage {
@@ -50,32 +49,6 @@ class TextRow implements StageableRow {
   }
 }
 
-const QUOTE = 34;
-const BACKSLASH = 92;
-
-/** Index after the string token at `i` (no escapes, no control characters), or -1. */
-function stringEnd(s: string, i: number): number {
-  if (s.charCodeAt(i) !== QUOTE) return -1;
-  for (let j = i + 1; j < s.length; j++) {
-    const c = s.charCodeAt(j);
-    if (c === QUOTE) return j + 1;
-    if (c === BACKSLASH || c < 32) return -1;
-  }
-  return -1;
-}
-
-/** Index after the non-negative integer token at `i` (canonical JSON: no leading zero), or -1. */
-function integerEnd(s: string, i: number): number {
-  let j = i;
-  while (j < s.length) {
-    const c = s.charCodeAt(j);
-    if (c < 48 || c > 57) break;
-    j++;
-  }
-  if (j === i || (s.charCodeAt(i) === 48 && j > i + 1) || j - i > 15) return -1;
-  return j;
-}
-
 const NOT_TAKEN = null;
 
 /**
@@ -94,16 +67,13 @@ export function decodePullPageText(ctx: EngineContext, text: string, after: numb
  * complete, so most of a large streamed page is decoded by the time its last piece comes. After
  * the last piece, `page` is what `decodePullPageText` gives for the whole text. The text is held
  * once: what was scanned stays only as slices of the decoded texts (which the rows refer to
- * anyway), and `text()` rebuilds the whole page from them for the general path. Its reads (`lit`,
- * `int`, `str`, `at`) scan the text kept: each advances on success and returns false/-1/null
- * otherwise.
+ * anyway), and `text()` rebuilds the whole page from them for the general path.
  */
 export class PullPageReader {
   /** The decoded page once decided (null: not taken here; the general path decides). */
   page: DecodedPullPage | null | undefined;
-  /** The text kept (from where the scan stood when the last batch came); `i` is the scan position in it. */
-  s = '';
-  i = 0;
+  /** The scan of the text kept (from where the scan stood when the last batch came). */
+  readonly sc = new WireTextScanner('');
   /**
    * The last row's start (Infinity once all text came): what starts before `cut - 1` (a `,` and a
    * row, a bundle, the `]` after them) is complete.
@@ -125,7 +95,7 @@ export class PullPageReader {
    * each batch's rows are staged into SQLite as they are decoded.
    */
   constructor(ctx: EngineContext, after: number, target: number, batch = 1 << 18, stage = false) {
-    this.#parse = decode(ctx, this, after, target);
+    this.#parse = decode(ctx, this, this.sc, after, target);
     this.#batch = batch;
     this.#ctx = ctx;
     this.decoded = stage ? [] : null;
@@ -145,17 +115,22 @@ export class PullPageReader {
     if (!last && this.#held < this.#batch) return;
     // What is before the scan position is decoded: only the rest is copied on. Joined, not `+`:
     // the scans are slower on a concatenation (V8 cons string) than on a flat string.
-    if (this.i > 0) this.#scanned.push(this.s.slice(0, this.i));
-    this.s = [this.s.slice(this.i), ...this.#pending].join('');
+    const sc = this.sc;
+    if (sc.i > 0) this.#scanned.push(sc.s.slice(0, sc.i));
+    sc.s = [sc.s.slice(sc.i), ...this.#pending].join('');
     this.#pending = [];
     this.#held = 0;
-    this.i = 0;
+    sc.i = 0;
     // Everything before the last row's start is complete: in the layout taken here no string can
     // hold `{"schema":` (no escapes), and anything else found there fails a check below.
-    this.cut = last ? Infinity : this.s.lastIndexOf('{"schema":');
+    this.cut = last ? Infinity : sc.s.lastIndexOf('{"schema":');
     try {
-      const r = this.#parse.next();
-      if (r.done) this.page = r.value;
+      // What is kept is plain when the text scanned before was (the rest of a batch is re-checked).
+      if (!isPlainText(sc.s)) this.page = NOT_TAKEN;
+      else {
+        const r = this.#parse.next();
+        if (r.done) this.page = r.value;
+      }
     } catch {
       // A check of the shared helpers failed (tableOf, wireKeyToKeyJson, stageWireValue): the
       // general path gives the typed error.
@@ -167,85 +142,34 @@ export class PullPageReader {
     }
     if (this.page !== undefined && this.page !== NOT_TAKEN) {
       this.#scanned.length = 0;
-      this.s = '';
-      this.i = 0;
+      this.sc.s = '';
+      this.sc.i = 0;
     }
   }
 
   /** The whole text pushed so far (for the general path, once the page is not taken here). */
   text(): string {
-    return [...this.#scanned, this.s, ...this.#pending].join('');
-  }
-
-  lit(literal: string): boolean {
-    if (!this.s.startsWith(literal, this.i)) return false;
-    this.i += literal.length;
-    return true;
-  }
-
-  /** A non-negative integer token (at most 15 digits: exact as a double), or -1. */
-  int(): number {
-    const end = integerEnd(this.s, this.i);
-    if (end < 0) return -1;
-    const n = Number(this.s.slice(this.i, end));
-    this.i = end;
-    return n;
-  }
-
-  /** A string token without escapes or control characters (its content), or null. */
-  str(): string | null {
-    const end = stringEnd(this.s, this.i);
-    if (end < 0) return null;
-    const v = this.s.slice(this.i + 1, end - 1);
-    this.i = end;
-    return v;
-  }
-
-  at(code: number): boolean {
-    return this.s.charCodeAt(this.i) === code;
+    return [...this.#scanned, this.sc.s, ...this.#pending].join('');
   }
 }
 
-/** Per table: the literals of its rows and the payload member names in the order last seen. */
-interface TableText {
-  t: TableModel;
-  keyHead: string;
-  columnIndex: Map<string, number>;
-  /** `"name":` per position in the last payload, with the column index, to try first. */
-  order: { member: string; ci: number }[];
-}
-
-const tableTexts = new WeakMap<TableModel, TableText>();
-
-function tableText(t: TableModel): TableText {
-  let x = tableTexts.get(t);
-  if (!x) {
-    x = {
-      t,
-      keyHead: `,"key":{${JSON.stringify(t.key.wireName)}:`,
-      columnIndex: new Map(t.columns.map((c, ci) => [c.wireName, ci])),
-      order: [],
-    };
-    tableTexts.set(t, x);
-  }
-  return x;
-}
-
-/** The decoder of `PullPageReader`: it waits (yields) before an element that may not be complete yet. */
-function* decode(ctx: EngineContext, sc: PullPageReader, after: number, target: number): Generator<void, DecodedPullPage | null> {
-  while (sc.i + 1 >= sc.cut) yield;
+/** The decoder of `PullPageReader` (`rd`): it waits (yields) before an element that may not be complete yet. */
+function* decode(
+  ctx: EngineContext,
+  rd: PullPageReader,
+  sc: WireTextScanner,
+  after: number,
+  target: number,
+): Generator<void, DecodedPullPage | null> {
+  while (sc.i + 1 >= rd.cut) yield;
   if (!sc.lit('{"stable_bundle_seq":')) return NOT_TAKEN;
   const stable = sc.int();
   if (stable < 0 || !sc.lit(',"bundles":[')) return NOT_TAKEN;
   if (stable < after || (target > 0 && stable !== target)) return NOT_TAKEN;
   const bundles: { seq: number; rows: DecodedRow[] }[] = [];
-  let numericValues = false;
   let prev = after;
-  let lastSchema: string | null = null;
-  let lastTable: string | null = null;
-  let tt: TableText | null = null;
   for (;;) {
-    while (sc.i + 1 >= sc.cut) yield;
+    while (sc.i + 1 >= rd.cut) yield;
     if (sc.at(93 /* ] */)) break;
     if (bundles.length > 0 && !sc.lit(',')) return NOT_TAKEN;
     if (!sc.lit('{"bundle_seq":')) return NOT_TAKEN;
@@ -259,21 +183,12 @@ function* decode(ctx: EngineContext, sc: PullPageReader, after: number, target: 
     if (!sc.lit(',"rows":[')) return NOT_TAKEN;
     const rows: DecodedRow[] = [];
     for (;;) {
-      while (sc.i + 1 >= sc.cut) yield;
+      while (sc.i + 1 >= rd.cut) yield;
       if (sc.at(93 /* ] */)) break;
       if (rows.length > 0 && !sc.lit(',')) return NOT_TAKEN;
-      if (!sc.lit('{"schema":')) return NOT_TAKEN;
-      const schema = sc.str();
-      if (schema === null || !sc.lit(',"table":')) return NOT_TAKEN;
-      const table = sc.str();
-      if (table === null) return NOT_TAKEN;
-      if (schema !== lastSchema || table !== lastTable || tt === null) {
-        tt = tableText(tableOf(ctx, schema, table, ''));
-        lastSchema = schema;
-        lastTable = table;
-      }
+      const tt = sc.rowHead(ctx);
+      if (tt === null) return NOT_TAKEN;
       const t = tt.t;
-      if (!sc.lit(tt.keyHead)) return NOT_TAKEN;
       const keyValue = sc.str();
       if (keyValue === null) return NOT_TAKEN;
       let op: 'INSERT' | 'UPDATE' | 'DELETE';
@@ -291,39 +206,11 @@ function* decode(ctx: EngineContext, sc: PullPageReader, after: number, target: 
       }
       if (!sc.lit(',"payload":')) return NOT_TAKEN;
       const payloadStart = sc.i;
-      if (!sc.lit('{')) return NOT_TAKEN;
-      const staged = new Array<string | undefined>(t.columns.length);
-      const order = tt.order;
-      let members = 0;
-      while (!sc.at(125 /* } */)) {
-        if (members > 0 && !sc.lit(',')) return NOT_TAKEN;
-        let ci: number | undefined;
-        const expected = order[members];
-        if (expected !== undefined && sc.lit(expected.member)) {
-          ci = expected.ci;
-        } else {
-          const name = sc.str();
-          ci = name === null ? undefined : tt.columnIndex.get(name);
-          if (ci === undefined || !sc.lit(':')) return NOT_TAKEN;
-          order[members] = { member: `${JSON.stringify(name)}:`, ci };
-        }
-        if (staged[ci] !== undefined) return NOT_TAKEN;
-        members++;
-        if (sc.lit('null')) {
-          staged[ci] = 'null';
-          continue;
-        }
-        const v = sc.str();
-        if (v === null) return NOT_TAKEN;
-        const c = t.columns[ci]!;
-        if (c.family === 'integer' || c.family === 'float' || c.family === 'decimal') numericValues = true;
-        staged[ci] = stagedToken(c, v);
-      }
-      sc.i++;
-      if (members !== t.columns.length || !sc.lit('}')) return NOT_TAKEN;
+      const staged = sc.payload(tt);
+      if (staged === null || !sc.lit('}')) return NOT_TAKEN;
       const row = new TextRow(t, keyJson, op, version, `[${staged.join(',')}]`, sc.s, payloadStart, sc.i - 1);
       rows.push(row);
-      sc.decoded?.push(row);
+      rd.decoded?.push(row);
     }
     sc.i++;
     if (!sc.lit('}')) return NOT_TAKEN;
@@ -336,16 +223,6 @@ function* decode(ctx: EngineContext, sc: PullPageReader, after: number, target: 
   else if (sc.lit(',"has_more":false}')) hasMore = false;
   else return NOT_TAKEN;
   if (sc.i !== sc.s.length) return NOT_TAKEN;
-  // What `inboundValueReader` learns from the first INTEGER/REAL/decimal value (here a string).
-  if (numericValues) learnDialectFromValue(ctx, '');
+  sc.learnNumericDialect(ctx);
   return { stableBundleSeq: stable, hasMore, bundles };
-}
-
-/** The staged JSON token of string `v` (no escapes) in column `c`; throws `WireValueError` as `stageWireValue` does. */
-function stagedToken(c: ColumnModel, v: string): string {
-  const staged = stageWireValue(c, v);
-  if (staged === v) return `"${v}"`;
-  if (typeof staged === 'number') return String(staged);
-  if (staged === null) throw new WireValueError(c.family, 'wrong_type', v, c.wireName);
-  return JSON.stringify(staged);
 }
