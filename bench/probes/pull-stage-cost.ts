@@ -1,5 +1,7 @@
 /**
- * What the pull stage (`worker/engine/pull-stage.ts`) moves off the apply, in Node (sqlite-wasm
+ * What a pull stage (rows staged decoded into a TEMP table while the page arrives; tried and
+ * reverted in session 14, see BENCHMARKS.md "Pull rows staged into SQLite") moves off the
+ * apply, in Node (sqlite-wasm
  * memory VFS), for N `typed_rows` (~200 B, go-oversync's example schema) with the worker's table
  * monitor (`table-access.ts`, its per-row update hook) installed as in the browser worker. Per
  * repeat, alternating order, each on a fresh connection:

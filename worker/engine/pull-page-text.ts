@@ -17,8 +17,6 @@ import type { WirePayload } from '../../protocol/index.ts';
 import { wireKeyToKeyJson } from './codec.ts';
 import type { EngineContext } from './context.ts';
 import type { DecodedRow } from './pull.ts';
-import { stagePulledRows } from './pull-stage.ts';
-import type { StageableRow } from './pull-stage.ts';
 import type { TableModel } from './table-config.ts';
 import { isPlainText, WireTextScanner } from './wire-text-scanner.ts';
 
@@ -30,8 +28,7 @@ export interface DecodedPullPage {
 }
 
 /** A row decoded from the page text; its payload is read from the text on demand. */
-class TextRow implements StageableRow {
-  ord: number | undefined = undefined;
+class TextRow implements DecodedRow {
   constructor(
     readonly t: TableModel,
     readonly keyJson: string,
@@ -86,19 +83,11 @@ export class PullPageReader {
   #pending: string[] = [];
   #held = 0;
   readonly #batch: number;
-  /** Rows decoded since the last batch, for the stage (`pull-stage.ts`); null: not staged. */
-  readonly decoded: StageableRow[] | null;
-  readonly #ctx: EngineContext;
 
-  /**
-   * `batch`: the text handed to the decoder at once, at least (tests cut pages finer); `stage`:
-   * each batch's rows are staged into SQLite as they are decoded.
-   */
-  constructor(ctx: EngineContext, after: number, target: number, batch = 1 << 18, stage = false) {
+  /** `batch`: the text handed to the decoder at once, at least (tests cut pages finer). */
+  constructor(ctx: EngineContext, after: number, target: number, batch = 1 << 18) {
     this.#parse = decode(ctx, this, this.sc, after, target);
     this.#batch = batch;
-    this.#ctx = ctx;
-    this.decoded = stage ? [] : null;
   }
 
   /** The next piece of the text; `last`: the text ends with it. */
@@ -135,10 +124,6 @@ export class PullPageReader {
       // A check of the shared helpers failed (tableOf, wireKeyToKeyJson, stageWireValue): the
       // general path gives the typed error.
       this.page = NOT_TAKEN;
-    }
-    if (this.decoded !== null && this.decoded.length > 0) {
-      if (this.page !== NOT_TAKEN) stagePulledRows(this.#ctx, this.decoded);
-      this.decoded.length = 0;
     }
     if (this.page !== undefined && this.page !== NOT_TAKEN) {
       this.#scanned.length = 0;
@@ -208,9 +193,7 @@ function* decode(
       const payloadStart = sc.i;
       const staged = sc.payload(tt);
       if (staged === null || !sc.lit('}')) return NOT_TAKEN;
-      const row = new TextRow(t, keyJson, op, version, `[${staged.join(',')}]`, sc.s, payloadStart, sc.i - 1);
-      rows.push(row);
-      rd.decoded?.push(row);
+      rows.push(new TextRow(t, keyJson, op, version, `[${staged.join(',')}]`, sc.s, payloadStart, sc.i - 1));
     }
     sc.i++;
     if (!sc.lit('}')) return NOT_TAKEN;

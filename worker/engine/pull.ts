@@ -10,7 +10,6 @@
 import type { PullResponse, WirePayload } from '../../protocol/index.ts';
 import { pullRequest } from './protocol-client.ts';
 import { PullPageReader } from './pull-page-text.ts';
-import { clearPullStage, releaseStagedRows, upsertStagedRun } from './pull-stage.ts';
 import type { DecodedPullPage } from './pull-page-text.ts';
 import { anyLocalIntent, deleteLocalRow, setRowState, settleOrphanedIntents, upsertLocalRow } from './apply.ts';
 import { applyTransaction } from './capture.ts';
@@ -63,7 +62,7 @@ export interface DecodedRow {
  */
 async function fetchPage(ctx: EngineContext, after: number, maxBundles: number, target: number): Promise<DecodedPullPage> {
   const spec = pullRequest(after, maxBundles, target);
-  const reader = new PullPageReader(ctx, after, target, undefined, true);
+  const reader = new PullPageReader(ctx, after, target);
   const status = await ctx.transport.streamText(spec, (text) => reader.push(text, false));
   reader.push('', true);
   if (reader.page) {
@@ -390,7 +389,7 @@ function writeBundleRowsSetBased(
         ]);
     } else if (run.length < SET_RUN_MIN) {
       for (const r of run) upsertLocalRow(ctx, t, wirePayloadToSqlite(t, r.payload!));
-    } else if (!upsertStagedRun(ctx, t, run)) {
+    } else {
       runCached(ctx.db, upsertSet(t), [`[${run.map((r) => r.stagedText).join(',')}]`]);
     }
     for (let i = 0, j = 0; i < run.length; i = j) {
@@ -542,7 +541,6 @@ export async function pullToStable(ctx: EngineContext): Promise<{ bundles: numbe
         if (readAttachment(ctx.db).rebuildRequired) return { bundles, rows, checkpoint: b.seq };
       }
       const checkpoint = readAttachment(ctx.db).lastBundleSeqSeen;
-      if (checkpoint < target) releaseStagedRows(ctx, decoded);
       if (checkpoint >= target) {
         if (cascadeParentDeleted && staleCascadeRemovedKnownRows(ctx, startCheckpoint)) {
           requireRebuild(ctx.db);
@@ -559,7 +557,6 @@ export async function pullToStable(ctx: EngineContext): Promise<{ bundles: numbe
     }
   } finally {
     forgetHighestKnownVersion(ctx);
-    clearPullStage(ctx);
     // Left unused (a failure, a rebuild, or the ceiling reached): nothing may await it any more.
     next?.page.catch(() => {});
   }
