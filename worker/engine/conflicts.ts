@@ -41,7 +41,12 @@ import { CONFLICT_STRATEGIES, DEFAULT_CONFLICT_STRATEGY } from './conflict-strat
 import type { ConflictContext, ConflictResolution } from './conflict-strategies.ts';
 import type { RowLostDetail } from './types.ts';
 import { pendingPayloadExpr } from './pending-payload.ts';
-import { anyPendingDelete, needsSnapshotToRestore, settleChildrenOfLocallyDeletedParents } from './local-parent-deletes.ts';
+import {
+  anyPendingDelete,
+  needsSnapshotToRestore,
+  noteRowsUnderPendingRowsReachedByDelete,
+  settleChildrenOfLocallyDeletedParents,
+} from './local-parent-deletes.ts';
 
 /** Asks the configured strategy: a resolver function, or a named one from `CONFLICT_STRATEGIES`. */
 async function decide(ctx: EngineContext, c: ConflictContext): Promise<ConflictResolution> {
@@ -181,6 +186,10 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
       ) {
         requireRebuild(ctx.db);
       }
+      // The local delete below cascades over the rows under this one as this device holds them:
+      // pulled rows under a pending row there may stand elsewhere on the server, which keeps them.
+      if ((kind === 'server' && !serverLive && !deleteAtPull) || kind === 'delete')
+        noteRowsUnderPendingRowsReachedByDelete(ctx, new Map([[t, [keyJson]]]));
       switch (kind) {
         case 'server':
           dropDirty();

@@ -207,6 +207,40 @@ export function noteRowsUnderRebuiltDelete(ctx: EngineContext, t: TableModel, ke
   noteRowsReachedByDelete(ctx, t, keyJson, t.table, keyJson);
 }
 
+/**
+ * Right before deletes of `deleted` (key JSONs per table) apply locally with capture off (a pulled
+ * bundle's, a push conflict resolution's): for every row their local CASCADE reaches that has a
+ * pending change, notes in `_sync_dropped_rows` (rooted at that row) the rows under it. A pending
+ * row need not stand where the server's row of its key stands (an insert of a key another device
+ * also created, whose pulled row was skipped for it), and pulled rows applied under it then
+ * hang under it here only: the server's delete does not take them, and once the pending row is
+ * settled as lost nothing brings them back. {@link droppedRowsTheServerKept} then finds them
+ * (absent here, live row version) and the device takes a snapshot; rows the server's delete
+ * did take arrive as deletes and cost nothing (chaos seed 818000120).
+ */
+export function noteRowsUnderPendingRowsReachedByDelete(ctx: EngineContext, deleted: ReadonlyMap<TableModel, readonly string[]>): void {
+  if (Number(ctx.db.selectValue('PRAGMA foreign_keys')) !== 1) return;
+  const pending: { table: TableModel; keyJson: string }[] = [];
+  walkRowsReachedByDelete(ctx, deleted, { levels: 65, actions: ['CASCADE'], versions: false }, (row) => {
+    if (hasPendingChange(ctx, row.table, row.keyJson)) pending.push({ table: row.table, keyJson: row.keyJson });
+  });
+  for (const p of pending) noteRowsReachedByDelete(ctx, p.table, p.keyJson, p.table.table, p.keyJson);
+}
+
+/** True when `t`/`keyJson` has a change not yet on the server (dirty or in the outbox). */
+function hasPendingChange(ctx: EngineContext, t: TableModel, keyJson: string): boolean {
+  return (
+    Number(
+      selectCached(
+        ctx.db,
+        'SELECT EXISTS (SELECT 1 FROM _sync_dirty_rows WHERE schema_name = ?1 AND table_name = ?2 AND key_json = ?3) ' +
+          'OR EXISTS (SELECT 1 FROM _sync_outbox_rows WHERE schema_name = ?1 AND table_name = ?2 AND key_json = ?3)',
+        [ctx.schema, t.table, keyJson],
+      ),
+    ) === 1
+  );
+}
+
 /** Notes in `_sync_dropped_rows`, with root `rootTable`/`rootKeyJson`, every row deleting `t`/`keyJson` removes or clears, recursively. */
 function noteRowsReachedByDelete(ctx: EngineContext, t: TableModel, keyJson: string, rootTable: string, rootKeyJson: string): void {
   if (Number(ctx.db.selectValue('PRAGMA foreign_keys')) !== 1) return;

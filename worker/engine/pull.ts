@@ -19,6 +19,7 @@ import {
   anyDroppedRows,
   anyPendingDelete,
   droppedRowsTheServerKept,
+  noteRowsUnderPendingRowsReachedByDelete,
   settleChildrenOfLocallyDeletedParents,
 } from './local-parent-deletes.ts';
 import {
@@ -178,9 +179,22 @@ function writeBundle(
  * the rows removed with a deleted parent into `lost`, and marks a rebuild when a parent delete
  * would remove rows this device knows at a version newer than the bundle.
  */
-export function notePulledDeletes(ctx: EngineContext, seq: number, deleting: DecodedRow[], lost: RowLostDetail[]): void {
+export function notePulledDeletes(ctx: EngineContext, seq: number, deleting: DecodedRow[], intents: boolean, lost: RowLostDetail[]): void {
   lost.push(...rowsRemovedWithParent(ctx, deleting));
   if (parentDeleteHitsNewerRows(ctx, deleting, seq)) requireRebuild(ctx.db);
+  // A pending row the local cascade reaches may hold pulled rows the server keeps elsewhere.
+  if (intents && deleting.some((r) => isCascadeParent(ctx, r.t))) noteRowsUnderPendingRowsReachedByDelete(ctx, keysByTable(deleting));
+}
+
+/** The rows' key JSONs per table. */
+function keysByTable(rows: readonly Pick<DecodedRow, 't' | 'keyJson'>[]): Map<TableModel, string[]> {
+  const out = new Map<TableModel, string[]>();
+  for (const r of rows) {
+    let keys = out.get(r.t);
+    if (!keys) out.set(r.t, (keys = []));
+    keys.push(r.keyJson);
+  }
+  return out;
 }
 
 /**
@@ -371,7 +385,7 @@ function writeBundleRowsSetBased(
   const deleting = rows.filter(
     (r) => r.op === 'DELETE' && !(intents && skipKeys.get(r.t)!.has(r.keyJson)) && (versions.get(r.t)!.get(r.keyJson) ?? 0) < r.version,
   );
-  notePulledDeletes(ctx, seq, deleting, lost);
+  notePulledDeletes(ctx, seq, deleting, intents, lost);
   let later = false;
   let highest = 0;
   let run: DecodedRow[] = [];

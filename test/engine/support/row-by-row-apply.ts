@@ -32,7 +32,7 @@ function writeBundleRowsOneByOne(
       !(intents && hasLocalIntent(ctx, r.t, r.keyJson)) &&
       (readRowState(ctx, r.t, r.keyJson)?.version ?? 0) < r.version,
   );
-  notePulledDeletes(ctx, seq, deleting, lost);
+  notePulledDeletes(ctx, seq, deleting, intents, lost);
   for (const r of rows) {
     if (intents && hasLocalIntent(ctx, r.t, r.keyJson)) {
       noteSkipped(ctx, r);
