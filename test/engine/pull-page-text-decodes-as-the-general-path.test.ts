@@ -20,6 +20,7 @@ import type { DecodedPullPage } from '../../worker/engine/pull-page-text.ts';
 import type { PullResponse } from '../../protocol/index.ts';
 import { attachStartedEmpty, openEngine } from './support/engine.ts';
 import { seededRandom } from '../harness/seeded-random.ts';
+import { mutateWireText } from './support/wire-text-mutation.ts';
 
 const SCHEMA = `
 CREATE TABLE parents (id BLOB PRIMARY KEY NOT NULL, tag TEXT, n INTEGER, f REAL, d TEXT, at TEXT);
@@ -78,41 +79,6 @@ function page(rnd: () => number, after: number): { text: string; stable: number 
   return { text: JSON.stringify({ stable_bundle_seq: stable, bundles, has_more: stable > seq }), stable };
 }
 
-const BAD_VALUES = [
-  '"007"',
-  '"-0"',
-  '"1.50"',
-  '"NaN"',
-  '"2"',
-  '"x"',
-  '"AAE"',
-  '1',
-  'true',
-  '"\\n"',
-  '{}',
-  '"0B0E0000-0000-4000-8000-000000000001"',
-];
-
-/** A mutation of `text`: a character changed, dropped or doubled, or a string value replaced. */
-function mutate(rnd: () => number, text: string): string {
-  const at = Math.floor(rnd() * text.length);
-  switch (Math.floor(rnd() * 4)) {
-    case 0:
-      return text.slice(0, at) + text.slice(at + 1);
-    case 1:
-      return text.slice(0, at) + text[at] + text.slice(at);
-    case 2:
-      return text.slice(0, at) + '"{}[],:01a\\ -'[Math.floor(rnd() * 14)] + text.slice(at + 1);
-    default: {
-      const values = [...text.matchAll(/:("[^"]*"|null)/g)];
-      if (values.length === 0) return text;
-      const v = values[Math.floor(rnd() * values.length)]!;
-      const bad = BAD_VALUES[Math.floor(rnd() * BAD_VALUES.length)]!;
-      return text.slice(0, v.index + 1) + bad + text.slice(v.index + 1 + v[1]!.length);
-    }
-  }
-}
-
 function ctxOf(engine: SyncEngine): EngineContext {
   return (engine as unknown as { ctx: EngineContext }).ctx;
 }
@@ -160,7 +126,7 @@ it('takes only what the general path accepts, and decodes it alike', async () =>
     const { text, stable } = page(rnd, after);
     const target = rnd() < 0.3 ? stable : 0;
     for (let m = 0; m < 12; m++) {
-      const t = m === 0 ? text : mutate(rnd, text);
+      const t = m === 0 ? text : mutateWireText(rnd, text);
       let general: { stable: number; hasMore: boolean; bundles: unknown[] } | { error: string };
       try {
         const parsed = parseJsonExact<PullResponse>(t);
