@@ -16,9 +16,12 @@
  *   captain's later delete took its people). Such a child is left alone: the bundle fails its FK
  *   check and is applied with the rest of the pull, up to the ceiling where the server's state is
  *   consistent (`pull.ts applyPulledBundles`).
- * Any other FK violation still fails the bundle, as a bad server bundle must.
+ * Any other FK violation still fails the bundle, as a bad server bundle must. When the app's schema
+ * refuses the cleared reference (a CHECK, a trigger), the bundle fails with that cause.
  */
+import { keyJsonToDisplay } from './codec.ts';
 import type { EngineContext } from './context.ts';
+import { SyncError } from './errors.ts';
 import { dropForeignKeyViolations, readRowState } from './apply.ts';
 import { violatedReference, walkRowsReachedByDelete } from './foreign-keys.ts';
 import type { TableModel } from './table-config.ts';
@@ -36,18 +39,33 @@ export function dropChildrenOfLaterDeletedParents(ctx: EngineContext, seq: numbe
     const state = readRowState(ctx, ref.parent, ref.parentKeyJson);
     if (!state || !state.deleted) return false;
     if (state.version <= (readRowState(ctx, child, childKeyJson)?.version ?? seq)) return false;
-    if (ref.onDelete === 'SET NULL' && clearReference(ctx, child, ref.column, rowid)) return 'settled';
+    if (ref.onDelete === 'SET NULL' && clearReference(ctx, child, ref.column, rowid, childKeyJson)) return 'settled';
     return !referencedThroughAnAction(ctx, child, childKeyJson);
   });
 }
 
-/** Clears `column` of row `rowid` (false when the column is NOT NULL: nothing changed). */
-function clearReference(ctx: EngineContext, t: TableModel, column: string, rowid: number): boolean {
+/**
+ * Clears `column` of row `rowid` as the server's SET NULL did; false when the column is declared
+ * NOT NULL (nothing changed: the row is dropped or left like a child of any other action). Any
+ * other refusal (a CHECK, an app trigger raising) is the app's schema rejecting the server's
+ * state, as it would reject the row pulled in that state: an `apply_failed` that rolls back the
+ * bundle's transaction, never a reason to delete the row instead.
+ */
+function clearReference(ctx: EngineContext, t: TableModel, column: string, rowid: number, keyJson: string): boolean {
+  const name = column.toLowerCase();
+  if (t.columns.find((c) => c.name.toLowerCase() === name)?.notNull ?? false) return false;
   try {
     ctx.db.exec({ sql: `UPDATE ${quoteIdent(t.table)} SET ${quoteIdent(column)} = NULL WHERE rowid = ?`, bind: [rowid] });
     return true;
-  } catch {
-    return false;
+  } catch (e) {
+    const key = keyJsonToDisplay(t, keyJson);
+    throw new SyncError(
+      'apply_failed',
+      `local apply rolled back: clearing ${t.table}.${column} of ${key} (its parent is deleted on the server, ON DELETE SET NULL) ` +
+        `was refused: ${e instanceof Error ? e.message : String(e)}`,
+      undefined,
+      { table: t.table, key, column },
+    );
   }
 }
 
