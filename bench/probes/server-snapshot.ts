@@ -9,12 +9,13 @@
  *
  * The seeded database is kept (PROBE_DB, default `oversqlite_probe_snapshot`) and reused by later
  * runs, since seeding 1M rows takes minutes; drop it by hand when done.
+ * "cpu pg" of the create includes its parallel workers (sampled, see withParallelWorkerCpu).
  * Env:
  * - PROBE_ROWS (1000000), PROBE_DB, PROBE_REPEAT (3): rounds;
  * - PROBE_SERVER_ROOTS: comma-separated checkouts whose `server/` is measured (default: this one).
  *   Several roots are measured interleaved (A, B, A, B, ...) on the same database, for before/after;
  * - PROBE_MODES (`default,max`): chunk limits used for the reads (`default` = no max_rows/max_bytes
- *   sent, `max` = the advertised caps);
+ *   sent, `max` = the advertised caps, `create` = no reads: only the build, for A/Bs of it);
  * - PROBE_INFLIGHT (1): chunk requests in flight at once (a pipelining client);
  * - PROBE_EXPLAIN=1: logs EXPLAIN (ANALYZE, BUFFERS) of every statement over 200 ms through
  *   auto_explain to the PostgreSQL server log (the database setting is reset afterwards).
@@ -31,7 +32,7 @@ const DB = process.env.PROBE_DB ?? 'oversqlite_probe_snapshot';
 const REPEAT = Number(process.env.PROBE_REPEAT ?? 3);
 const ROOTS = (process.env.PROBE_SERVER_ROOTS ?? path.resolve(import.meta.dirname, '../..')).split(',').map((r) => path.resolve(r));
 const INFLIGHT = Number(process.env.PROBE_INFLIGHT ?? 1);
-const MODES = (process.env.PROBE_MODES ?? 'default,max').split(',') as ('default' | 'max')[];
+const MODES = (process.env.PROBE_MODES ?? 'default,max').split(',') as ('default' | 'max' | 'create')[];
 const ADMIN_URL = process.env.OVERSQLITE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const USER = 'probe-user';
 
@@ -146,6 +147,40 @@ async function pgCpuMs(): Promise<number> {
   return ticks * 10;
 }
 const cpuSeen = new Map<number, number>();
+
+/**
+ * CPU of the parallel workers that run while `work` does: they exit before pgCpuMs could read
+ * them, so they are sampled every 50 ms (what a worker uses after its last sample is missed).
+ */
+async function withParallelWorkerCpu<T>(work: Promise<T>): Promise<[T, number]> {
+  const { readFileSync } = await import('node:fs');
+  const c = new pg.Client({ connectionString: ADMIN_URL });
+  await c.connect();
+  const seen = new Map<number, number>();
+  let done = false;
+  const sampler = (async () => {
+    while (!done) {
+      const pids = (await c.query(`SELECT pid FROM pg_stat_activity WHERE datname = '${DB}' AND backend_type = 'parallel worker'`)).rows;
+      for (const { pid } of pids as { pid: number }[]) {
+        try {
+          const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+          seen.set(pid, Number(f[11]) + Number(f[12]));
+        } catch {
+          // exited between the query and the read
+        }
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  try {
+    const result = await work;
+    return [result, [...seen.values()].reduce((a, b) => a + b, 0) * 10];
+  } finally {
+    done = true;
+    await sampler;
+    await c.end();
+  }
+}
 const nodeCpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -164,14 +199,18 @@ interface Round {
   deleteMs: number;
 }
 
-async function round(s: Started, mode: 'default' | 'max', caps: { rows: number; bytes: number; defaultRows: number }): Promise<Round> {
+async function round(
+  s: Started,
+  mode: 'default' | 'max' | 'create',
+  caps: { rows: number; bytes: number; defaultRows: number },
+): Promise<Round> {
   let pgCpu = await pgCpuMs();
   let nodeCpu = nodeCpuMs();
   let t = performance.now();
-  const session = await call(`${s.baseUrl}/sync/snapshot-sessions`, { method: 'POST', body: '{}' });
+  const [session, workerCpuMs] = await withParallelWorkerCpu(call(`${s.baseUrl}/sync/snapshot-sessions`, { method: 'POST', body: '{}' }));
   const createMs = performance.now() - t;
   const createNodeCpuMs = nodeCpuMs() - nodeCpu;
-  const createPgCpuMs = (await pgCpuMs()) - pgCpu;
+  const createPgCpuMs = (await pgCpuMs()) - pgCpu + workerCpuMs;
   pgCpu = await pgCpuMs();
   nodeCpu = nodeCpuMs();
   t = performance.now();
@@ -189,7 +228,10 @@ async function round(s: Started, mode: 'default' | 'max', caps: { rows: number; 
     bytes += c.byte_count;
     return c;
   };
-  if (INFLIGHT === 1) {
+  if (mode === 'create') {
+    rows = session.row_count;
+    bytes = session.byte_count;
+  } else if (INFLIGHT === 1) {
     for (let after = 0; ;) {
       const c = await read(after);
       after = c.next_row_ordinal;

@@ -13,7 +13,7 @@ import type {
   SourceReplacementReason,
 } from '../../protocol/wire.ts';
 import type { SqlSession } from '../database/types.ts';
-import { SCOPE_COLUMN, compactWirePayloadSql, keyTextSql, quoteLiteral, wireValueSql } from './catalog.ts';
+import { SCOPE_COLUMN, compactWirePayloadSql, keyTextSql, quoteLiteral, wirePayloadTextSql, wireValueSql } from './catalog.ts';
 import { quoteIdent } from '../database/sql-identifiers.ts';
 import type { Catalog, CatalogTable } from './catalog.ts';
 import type { CapacityGate } from './capacity.ts';
@@ -200,7 +200,7 @@ const SQL_SIZED_TEXT_TYPES = new Set(['text', 'varchar', 'bpchar', 'citext', 'na
  * The start of a table's snapshot row text when SQL can render its rows exactly, or null. A row
  * travels as `{"schema":S,"table":T,"key":{K:key},"row_version":N,"payload":P}` (JSON.stringify,
  * whose length is the canonical length, see snapshotRowBytes). P is compact `row_to_json` text
- * (compactWirePayloadSql); when every value in it is a JSON scalar that PostgreSQL renders as
+ * (wirePayloadTextSql builds the same text); when every value in it is a JSON scalar that PostgreSQL renders as
  * JavaScript would (no json columns, whose text keeps its whitespace; floats, which Node
  * re-renders, only when not in exponent form, -0, NaN or infinite: oddFloatsSql), that text is
  * exactly JSON.stringify of the parsed payload: PostgreSQL escapes strings as JSON.stringify does
@@ -237,20 +237,32 @@ function oddFloatsSql(table: CatalogTable): string {
  * `row_ordinal` from $2 + 1, `row_text` the row's final wire text built once here (see
  * sqlRowPrefix), so chunk reads only concatenate stored text. Rows whose text SQL cannot produce
  * exactly get a NULL text and keep their parts (table_id, key_text, bundle_seq, payload) for Node
- * to render. Everything but the key is computed after the sort (PostgreSQL evaluates these
- * expressions above the window), so the sort carries the business row, not its text.
+ * to render.
+ *
+ * The text is built in the inner SELECT, whose ORDER BY keeps it a separate query level: there
+ * the text is computed where the rows are joined, before the sort, so parallel workers build
+ * and sort their share, and the leader only merges, numbers and writes. (Flattened into the
+ * window's level, PostgreSQL computes such expressions above the window, in the leader alone:
+ * building the texts was most of the time of a 1M-row build.)
  */
 function materializeSelectSql(table: CatalogTable, prefix: string | null): string {
-  const text = prefix
-    ? `CASE WHEN odd THEN NULL ELSE ${quoteLiteral(prefix)} || to_json(k)::text || '},"row_version":' || bundle_seq::text || ',"payload":' || p::text || '}' END`
-    : 'NULL';
-  return `SELECT $2::bigint + row_number() OVER (ORDER BY k COLLATE "C") AS row_ordinal, (${text})::text AS row_text,
-           (CASE WHEN odd THEN $3 END)::integer AS table_id, (CASE WHEN odd THEN k END)::text COLLATE "C" AS key_text,
-           (CASE WHEN odd THEN bundle_seq END)::bigint AS bundle_seq, (CASE WHEN odd THEN p END)::json AS payload
-      FROM (SELECT ${keyTextSql(table, 'n')} AS k, rs.bundle_seq, ${compactWirePayloadSql(table, 'n')} AS p, ${prefix ? oddFloatsSql(table) : 'true'} AS odd
-              FROM ${table.sqlName} n
-              JOIN sync.row_state rs ON rs.user_pk = $4 AND rs.table_id = $3 AND rs.key_text = ${keyTextSql(table, 'n')} AND NOT rs.deleted
-             WHERE n.${quoteIdent(SCOPE_COLUMN)} = $5) s`;
+  const key = keyTextSql(table, 'n');
+  const rows = `FROM ${table.sqlName} n
+              JOIN sync.row_state rs ON rs.user_pk = $4 AND rs.table_id = $3 AND rs.key_text = ${key} AND NOT rs.deleted
+             WHERE n.${quoteIdent(SCOPE_COLUMN)} = $5`;
+  const numbered = (parts: string) => `SELECT $2::bigint + row_number() OVER (ORDER BY s.k) AS row_ordinal, s.row_text,
+           s.table_id, s.key_text, s.bundle_seq, s.payload
+      FROM (SELECT ${key} COLLATE "C" AS k, ${parts} ${rows} ORDER BY 1) s`;
+  if (!prefix) {
+    return numbered(`NULL::text AS row_text, $3::integer AS table_id, ${key} COLLATE "C" AS key_text, rs.bundle_seq,
+           ${compactWirePayloadSql(table, 'n')} AS payload`);
+  }
+  const payload = wirePayloadTextSql(table, 'n');
+  const odd = oddFloatsSql(table);
+  const text = `concat(${quoteLiteral(prefix)}, to_json(${key})::text, '},"row_version":', rs.bundle_seq::text, ',"payload":', ${payload}, '}')`;
+  return numbered(`CASE WHEN ${odd} THEN NULL ELSE ${text} END AS row_text, CASE WHEN ${odd} THEN $3::integer END AS table_id,
+           CASE WHEN ${odd} THEN ${key} END COLLATE "C" AS key_text, CASE WHEN ${odd} THEN rs.bundle_seq END AS bundle_seq,
+           CASE WHEN ${odd} THEN (${payload})::json END AS payload`);
 }
 
 /** A slot of the per-process `gate` (its release function), or `code` to retry later when the gate is full. */
