@@ -160,12 +160,15 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
       };
       const requeue = (op: 'INSERT' | 'UPDATE' | 'DELETE', payload: string | null): void => {
         ctx.db.exec({
-          // Its place among the rows requeued with it (outbox.ts); ordinals are unique, so
-          // should that place be taken, before every pending change.
+          // Its place among the rows requeued with it (outbox.ts), which is free: that requeue
+          // put frozen row r at `offset + r.ordinal`, below every ordinal pending then, and this
+          // row is the one frozen row it skipped (row ordinals are the outbox's primary key).
+          // Nothing in this transaction adds dirty rows (capture is off), and operations are
+          // serialized, so the outbox is still the one `rows` was read from. (Checking for the
+          // place being taken would scan the dirty set: dirty_ordinal has no index since layout 5.)
           sql:
             'INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal) ' +
-            'VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN EXISTS (SELECT 1 FROM _sync_dirty_rows WHERE dirty_ordinal = ?7) ' +
-            'THEN (SELECT MIN(dirty_ordinal) - 1 FROM _sync_dirty_rows) ELSE ?7 END) ' +
+            'VALUES (?, ?, ?, ?, ?, ?, ?) ' +
             'ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET base_row_version = excluded.base_row_version',
           bind: [ctx.schema, t.table, keyJson, op, serverLive || serverDeleted ? serverVersion : 0, payload, ordinalOffset + local.ordinal],
         });
