@@ -89,10 +89,7 @@ export class InteractiveTransactions {
       throw new OversqliteError('invalid_argument', 'A transaction id must be a non-empty string of at most 200 characters.');
     }
     if (!Number.isInteger(leaseMs) || leaseMs < 1 || leaseMs > MAX_LEASE_MS) {
-      throw new OversqliteError(
-        'invalid_argument',
-        `leaseMs must be an integer from 1 to ${MAX_LEASE_MS} (ms without a statement before the transaction is rolled back).`,
-      );
+      throw new OversqliteError('invalid_argument', `leaseMs must be an integer from 1 to ${MAX_LEASE_MS} (idle ms before a rollback).`);
     }
     // A re-sent begin shares the first one's fate.
     if (this.#current?.id === id) return;
@@ -141,7 +138,7 @@ export class InteractiveTransactions {
     if (typeof sql === 'string' && TRANSACTION_CONTROL.test(sql) && !SAVEPOINT_CONTROL.test(sql)) {
       throw new OversqliteError(
         'invalid_argument',
-        'BEGIN, COMMIT and ROLLBACK are not statements of an interactive transaction: commit or roll it back through its own calls (the ORMs do).',
+        "BEGIN, COMMIT and ROLLBACK are not accepted here: use the transaction's own commit and rollback calls.",
       );
     }
     try {
@@ -255,7 +252,7 @@ export class InteractiveTransactions {
       'transaction_expired',
       why !== undefined
         ? `Transaction ${id} is over: ${why}. Start a new transaction to continue.`
-        : `Transaction ${id} is not open here: it was never begun on this leader, or the leader tab changed and it was rolled back with the previous leader. Start a new transaction to continue.`,
+        : `Transaction ${id} is not open here (never begun on this leader, or rolled back when the leader tab changed). Start a new transaction to continue.`,
     );
   }
 }

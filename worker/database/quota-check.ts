@@ -76,8 +76,7 @@ export async function classifyIoError(shape: OversqliteErrorShape): Promise<Over
   if (!quotaHit) return shape;
   return new OversqliteError(
     'storage_full',
-    `Storage is full: the browser refused to grow the database file (out of quota; SQLite reported "${shape.message}"). ` +
-      'The write was rolled back; free space or ask the user to allow more storage.',
+    `Storage is full (out of quota: ${shape.message}). The write was rolled back; free space or ask the user to allow more storage.`,
     shape.sqliteCode !== undefined ? { sqliteCode: shape.sqliteCode } : {},
   ).toShape();
 }

@@ -75,8 +75,8 @@ async function openOpfs(sqlite3: Sqlite3Static, name: string): Promise<OpenedSto
     // browser, does not exist): that is the usual cause.
     throw new OversqliteError(
       'opfs_unavailable',
-      `Cannot open the OPFS pool for "${name}" (${message}): OPFS sync access handles are not available here ` +
-        "(private browsing, an old browser, or not a dedicated worker). Open the database with storage: 'memory' to run without persistence, and tell the user their data will not be kept.",
+      `Cannot open the OPFS pool for "${name}" (${message}): no OPFS sync access handles here (private browsing, an old browser, ` +
+        "or not a dedicated worker). Open it with storage: 'memory' to run without persistence (the data will not be kept).",
     );
   }
   const opened = pool;
