@@ -10,7 +10,8 @@
  *
  * Fast path: a text without a number token of 16 digits (a decimal point allowed) or a 3-digit
  * exponent cannot hold such a number (a double carries any literal of at most 15 significant
- * digits within its range exactly): `JSON.parse` as is.
+ * digits within its range exactly): `JSON.parse` as is. Otherwise `JSON.parse` twice: once as is (which
+ * decides what is JSON), once with each such number spelled as a marked string.
  */
 /** A JSON number whose value a double cannot hold exactly, kept as its source text. */
 export class ExactJsonNumber {
@@ -40,7 +41,7 @@ export class ExactJsonSyntaxError extends SyntaxError {
 // point allowed between them) or a 3-digit exponent (overflow, underflow): the shortest literals a
 // double may not reproduce. Digit runs inside strings (the strings dialect's int64 and float text)
 // start after a quote and do not match; a run after a comma inside a string is a false positive
-// (the slow parser, still correct).
+// (the slow path, still correct).
 const CANDIDATE = /[:,[][ \t\r\n]*-?(?:\d(?:\.?\d){15}|\d+(?:\.\d+)?[eE][+-]?\d{3})/;
 
 /** Whether `text` may hold a number token a double cannot reproduce (see `CANDIDATE`). */
@@ -54,7 +55,38 @@ function mayHoldInexactNumber(text: string): boolean {
  */
 export function parseJsonExact<T = unknown>(text: string): T {
   if (!mayHoldInexactNumber(text)) return JSON.parse(text) as T;
-  return new Parser(text).parseDocument() as T;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ExactJsonSyntaxError(`JSON: ${(e as Error).message}`);
+  }
+  // The text is JSON, so TOKEN reads its strings and numbers exactly. Each number a double cannot
+  // reproduce is re-spelled as a string behind a prefix of more NULs than the text could spell
+  // (a NUL only as the escape \u0000), which no string of the document can start with.
+  const n = text.split('\\u0000').length;
+  const marker = '\\u0000'.repeat(n);
+  let kept = false;
+  const marked = text.replace(TOKEN, (token) => {
+    if (token[0] === '"' || doubleIsExact(token)) return token;
+    kept = true;
+    return `"${marker}${token}"`;
+  });
+  return (kept ? restore(JSON.parse(marked), '\u0000'.repeat(n)) : value) as T;
+}
+
+/** A JSON string, or a JSON number (its whole token). */
+const TOKEN = /"(?:[^"\\]|\\.)*"|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+
+/** `v` with every string behind the `nuls` prefix turned back into the number it spelled. */
+function restore(v: unknown, nuls: string): unknown {
+  if (typeof v === 'string') return v.startsWith(nuls) ? new ExactJsonNumber(v.slice(nuls.length)) : v;
+  if (v !== null && typeof v === 'object') {
+    // An own "__proto__" member (as JSON.parse makes it) is set as a plain data property.
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) o[k] = restore(o[k], nuls);
+  }
+  return v;
 }
 
 /** Whether a double reproduces the number literal exactly (so `Number(text)` loses nothing). */
@@ -69,138 +101,4 @@ function doubleIsExact(text: string): boolean {
   // An integer literal: exact when the double converts back to the same integer.
   if (!/[.eE]/.test(text)) return BigInt(n) === BigInt(text);
   return false;
-}
-
-class Parser {
-  #i = 0;
-  readonly #s: string;
-  constructor(s: string) {
-    this.#s = s;
-  }
-
-  parseDocument(): ExactJsonValue {
-    this.#ws();
-    const v = this.#value();
-    this.#ws();
-    if (this.#i !== this.#s.length) this.#fail('unexpected text after the JSON value');
-    return v;
-  }
-
-  #fail(why: string): never {
-    throw new ExactJsonSyntaxError(`JSON: ${why} at position ${this.#i}`);
-  }
-
-  #ws(): void {
-    const s = this.#s;
-    while (this.#i < s.length) {
-      const c = s.charCodeAt(this.#i);
-      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) this.#i++;
-      else break;
-    }
-  }
-
-  #value(): ExactJsonValue {
-    const c = this.#s[this.#i];
-    switch (c) {
-      case '{':
-        return this.#object();
-      case '[':
-        return this.#array();
-      case '"':
-        return this.#string();
-      case 't':
-        return this.#literal('true', true);
-      case 'f':
-        return this.#literal('false', false);
-      case 'n':
-        return this.#literal('null', null);
-      default:
-        if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.#number();
-        return this.#fail('unexpected character');
-    }
-  }
-
-  #literal<V>(word: string, v: V): V {
-    if (!this.#s.startsWith(word, this.#i)) this.#fail(`expected ${word}`);
-    this.#i += word.length;
-    return v;
-  }
-
-  #number(): number | ExactJsonNumber {
-    const m = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
-    m.lastIndex = this.#i;
-    const r = m.exec(this.#s);
-    if (!r) return this.#fail('malformed number');
-    this.#i += r[0].length;
-    return doubleIsExact(r[0]) ? Number(r[0]) : new ExactJsonNumber(r[0]);
-  }
-
-  #string(): string {
-    // Find the closing quote, then let JSON.parse decode escapes (exactly its rules).
-    const s = this.#s;
-    let j = this.#i + 1;
-    let escaped = false;
-    for (; j < s.length; j++) {
-      const c = s.charCodeAt(j);
-      if (c === 0x5c) {
-        escaped = true;
-        j++;
-      } else if (c === 0x22) break;
-    }
-    if (j >= s.length) this.#fail('unterminated string');
-    const raw = s.slice(this.#i, j + 1);
-    this.#i = j + 1;
-    if (!escaped) {
-      if (/[\u0000-\u001f]/.test(raw)) this.#fail('control character in string');
-      return raw.slice(1, -1);
-    }
-    try {
-      return JSON.parse(raw) as string;
-    } catch {
-      return this.#fail('malformed string');
-    }
-  }
-
-  #array(): ExactJsonValue[] {
-    this.#i++;
-    const out: ExactJsonValue[] = [];
-    this.#ws();
-    if (this.#s[this.#i] === ']') {
-      this.#i++;
-      return out;
-    }
-    for (;;) {
-      this.#ws();
-      out.push(this.#value());
-      this.#ws();
-      const c = this.#s[this.#i++];
-      if (c === ']') return out;
-      if (c !== ',') this.#fail('expected , or ]');
-    }
-  }
-
-  #object(): Record<string, ExactJsonValue> {
-    this.#i++;
-    const out: Record<string, ExactJsonValue> = {};
-    this.#ws();
-    if (this.#s[this.#i] === '}') {
-      this.#i++;
-      return out;
-    }
-    for (;;) {
-      this.#ws();
-      if (this.#s[this.#i] !== '"') this.#fail('expected a member name');
-      const k = this.#string();
-      this.#ws();
-      if (this.#s[this.#i++] !== ':') this.#fail('expected :');
-      this.#ws();
-      const v = this.#value();
-      // Same as JSON.parse: a later duplicate wins; "__proto__" is an own data member.
-      Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
-      this.#ws();
-      const c = this.#s[this.#i++];
-      if (c === '}') return out;
-      if (c !== ',') this.#fail('expected , or }');
-    }
-  }
 }

@@ -4,7 +4,7 @@
  * BIGINT from a JSON-numbers server is never rounded silently. Randomized documents print their seed.
  */
 import { describe, expect, it } from 'vitest';
-import { ExactJsonNumber, parseJsonExact } from '../../protocol/index.ts';
+import { ExactJsonNumber, ExactJsonSyntaxError, parseJsonExact } from '../../protocol/index.ts';
 import { seededRandom } from '../harness/seeded-random.ts';
 
 /** Replaces ExactJsonNumber by the double JSON.parse would give, for comparison. */
@@ -39,6 +39,15 @@ describe('parseJsonExact', () => {
     expect(Object.prototype.hasOwnProperty.call(v, '__proto__')).toBe(true);
   });
 
+  it('tells kept numbers from strings that start with NULs, and keeps __proto__ an own member', () => {
+    const text = '{"a":"\\u0000\\u00001234567890123456789","\\u0000":[12345678901234567890,"\\u0000"],"__proto__":-98765432109876543210}';
+    const v = parseJsonExact<Record<string, unknown>>(text);
+    expect(v.a).toBe('\u0000\u00001234567890123456789');
+    expect(v['\u0000']).toEqual([new ExactJsonNumber('12345678901234567890'), '\u0000']);
+    expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(v, '__proto__')?.value).toEqual(new ExactJsonNumber('-98765432109876543210'));
+  });
+
   it('rejects what JSON.parse rejects', () => {
     for (const bad of [
       '{"a":12345678901234567,}',
@@ -49,6 +58,7 @@ describe('parseJsonExact', () => {
     ]) {
       expect(() => JSON.parse(bad), bad).toThrow();
       expect(() => parseJsonExact(bad), bad).toThrow(SyntaxError);
+      if (bad !== '"\u0001 1234567890123456"') expect(() => parseJsonExact(bad), bad).toThrow(ExactJsonSyntaxError);
     }
   });
 
