@@ -263,7 +263,7 @@ function upgradeMetadata(db: Database): void {
   if (before > METADATA_VERSION) {
     throw new SyncError(
       'metadata_layout_too_new',
-      `The sync metadata is at layout version ${before} but this build knows only up to ${METADATA_VERSION}: an older build of the app is running against newer data; reload to get the current build.`,
+      `The sync metadata is at layout version ${before} but this build knows only up to ${METADATA_VERSION}. An older build of the app is running against newer data: reload to get the current build.`,
     );
   }
   for (let version = before; version < METADATA_VERSION; version++) for (const sql of METADATA_STEPS[version]!) db.exec(sql);

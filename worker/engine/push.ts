@@ -114,7 +114,7 @@ function acceptAlreadyCommitted(
     // The tuple was committed with different content: our outbox is not what the server has.
     throw new SyncError(
       'source_sequence_mismatch',
-      `source bundle ${header.sourceBundleId} of source ${header.sourceId} is already committed with a different request (hash ${created.canonical_request_hash}, ours ${hash}); the outbox is kept`,
+      `source bundle ${header.sourceBundleId} of source ${header.sourceId} is already committed with another request hash (${created.canonical_request_hash}, ours ${hash}); the outbox is kept`,
       409,
     );
   }
@@ -342,7 +342,7 @@ export async function fetchCommittedRows(ctx: EngineContext, header: OutboxHeade
   }
   throw new SyncError(
     'bundle_hash_mismatch',
-    `committed bundle ${meta.bundle_seq}: bundle_hash ${meta.bundle_hash} does not match its rows in either dialect's material (JCS with string counters, Go encoding/json with numeric counters); nothing applied`,
+    `committed bundle ${meta.bundle_seq}: bundle_hash ${meta.bundle_hash} matches its rows in neither dialect (JCS, Go encoding/json); nothing applied`,
   );
 }
 

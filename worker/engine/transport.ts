@@ -195,7 +195,7 @@ export class SyncTransport {
     let token = this.#tokens.cached() ?? (await this.#tokens.current());
     let res = await this.#sendOnce(spec, token);
     if (res.status === 401) {
-      await discard(res);
+      await res.text().catch(() => undefined); // only to release the connection
       token = await this.#tokens.refresh();
       res = await this.#sendOnce(spec, token);
       if (res.status === 401) {
@@ -242,29 +242,16 @@ function retryAfterOf(e: SyncError): string | null {
   return d?.retryAfter ?? null;
 }
 
-async function discard(res: Response): Promise<void> {
-  try {
-    await res.text();
-  } catch {
-    // the body is irrelevant; we only need the connection released
-  }
-}
-
 /** Builds the typed error of a non-2xx response from its envelope (or its status). */
 async function errorFrom(spec: RequestSpec, res: Response): Promise<SyncError> {
-  let text = '';
-  try {
-    text = await res.text();
-  } catch {
-    text = '';
-  }
+  const text = await res.text().catch(() => '');
   let body: Record<string, unknown> | null = null;
   try {
     // Exact numbers here too: a push_conflict's server_row may carry a BIGINT beyond 2^53.
     const parsed = parseJsonExact<unknown>(text);
     if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) body = parsed as Record<string, unknown>;
   } catch {
-    body = null;
+    // not JSON: the text itself is the message
   }
   const retryAfter = res.headers.get('Retry-After');
   const code =
