@@ -1,5 +1,5 @@
 /**
- * A bundle long enough for the set-based apply stores every value family exactly as
+ * A bundle long enough for the set-based apply's multi-row statements stores every value family exactly as
  * `wireToSqlite` decodes it (type and value): int64 extremes, floats beyond int64 and subnormals,
  * booleans in both encodings, decimals as text, text with escapes, UUIDs as text and as 16-byte
  * BLOB keys/FKs, base64 BLOBs (empty too), nested JSON, NULLs; BLOB keys are deleted set-based too.
@@ -54,7 +54,12 @@ const samples: Record<string, JsonValue>[] = [
   { parent_id: P, i: '-1', f: '-9300000000000000000', b: null, d: null, t: null, u: null, bl: null, j: null },
   { parent_id: null, i: '123456789012345678', f: '56955077168786320', b: true, d: '3.14', t: 'a', u: uuid(96), bl: 'AAAA', j: false },
 ];
-const valRows = Array.from({ length: 24 }, (_, n) => ({ ...samples[n % samples.length]!, id: uuid(100 + n) }));
+// Enough rows for several multi-row statements of the apply (51 rows of 10 values each): the first
+// ones hold non-ASCII text (UTF-8 longer than the string), the third only ASCII, then single rows.
+const valRows = Array.from({ length: 160 }, (_, n) => ({
+  ...samples[n < 80 ? n % samples.length : 1 + (n % (samples.length - 1))]!,
+  id: uuid(100 + n),
+}));
 
 it('stores every family exactly as wireToSqlite decodes it, and deletes BLOB keys', async () => {
   const s = await openEngine(SCHEMA, TABLES);
@@ -99,6 +104,6 @@ it('stores every family exactly as wireToSqlite decodes it, and deletes BLOB key
     });
   });
   expect(rows(s.db, 'SELECT COUNT(*) AS n, SUM(deleted) AS d FROM _sync_row_state WHERE table_name = ?', ['vals'])).toEqual([
-    { n: 24, d: 10 },
+    { n: 160, d: 10 },
   ]);
 });

@@ -109,7 +109,7 @@ function rowsOf(rows: readonly DecodedRow[]): unknown[] {
     op: r.op,
     version: r.version,
     payload: r.payload,
-    stagedText: r.stagedText,
+    staged: r.staged,
   }));
 }
 

@@ -2,8 +2,8 @@
  * A pull page decoded straight from its response text, without building the page's objects:
  * `JSON.parse` of a 10,000-row page makes ~100,000 objects, whose young-generation copies cost
  * more than the parse itself, and the rows' staged values were serialized again for SQLite. Here
- * one pass over the text checks the page and builds each row's staged JSON text (the
- * `snapshot-stage.ts` encoding) from the values as they stand in the text.
+ * one pass over the text checks the page and stages each row's values (the `snapshot-stage.ts`
+ * encoding) from the values as they stand in the text.
  *
  * Only the exact layout a strings-dialect server writes (`JSON.stringify`'s member order, no
  * whitespace, no escape or control character anywhere, only strings, booleans and nulls as payload
@@ -16,7 +16,7 @@ import { parseJsonExact } from '../../protocol/index.ts';
 import type { WirePayload } from '../../protocol/index.ts';
 import { wireKeyToKeyJson } from './codec.ts';
 import type { EngineContext } from './context.ts';
-import type { DecodedRow } from './pull.ts';
+import type { DecodedRow, StagedValue } from './pull.ts';
 import type { TableModel } from './table-config.ts';
 import { isPlainText, WireTextScanner } from './wire-text-scanner.ts';
 
@@ -34,15 +34,15 @@ class TextRow implements DecodedRow {
     readonly keyJson: string,
     readonly op: 'INSERT' | 'UPDATE' | 'DELETE',
     readonly version: number,
-    /** JSON text of the staged values (`snapshot-stage.ts`), null for a DELETE. */
-    readonly stagedText: string | null,
+    /** The staged values (`snapshot-stage.ts`), null for a DELETE. */
+    readonly staged: StagedValue[] | null,
     private readonly text: string,
     private readonly payloadStart: number,
     private readonly payloadEnd: number,
   ) {}
 
   get payload(): WirePayload | null {
-    return this.stagedText === null ? null : parseJsonExact<WirePayload>(this.text.slice(this.payloadStart, this.payloadEnd));
+    return this.staged === null ? null : parseJsonExact<WirePayload>(this.text.slice(this.payloadStart, this.payloadEnd));
   }
 }
 
@@ -191,9 +191,9 @@ function* decode(
       }
       if (!sc.lit(',"payload":')) return NOT_TAKEN;
       const payloadStart = sc.i;
-      const staged = sc.payload(tt);
+      const staged = sc.payload(tt, false);
       if (staged === null || !sc.lit('}')) return NOT_TAKEN;
-      rows.push(new TextRow(t, keyJson, op, version, `[${staged.join(',')}]`, sc.s, payloadStart, sc.i - 1));
+      rows.push(new TextRow(t, keyJson, op, version, staged, sc.s, payloadStart, sc.i - 1));
     }
     sc.i++;
     if (!sc.lit('}')) return NOT_TAKEN;

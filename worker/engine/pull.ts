@@ -11,9 +11,9 @@ import type { PullResponse, WirePayload } from '../../protocol/index.ts';
 import { pullRequest } from './protocol-client.ts';
 import { PullPageReader } from './pull-page-text.ts';
 import type { DecodedPullPage } from './pull-page-text.ts';
-import { anyLocalIntent, deleteLocalRow, setRowState, settleOrphanedIntents, upsertLocalRow } from './apply.ts';
+import { anyLocalIntent, deleteLocalRow, setRowState, settleOrphanedIntents } from './apply.ts';
 import { applyTransaction } from './capture.ts';
-import { inboundValueReader, wireKeyToKeyJson, wirePayloadToSqlite } from './codec.ts';
+import { inboundValueReader, wireKeyToKeyJson } from './codec.ts';
 import { stagedDecodeExpr, stagePayload } from './snapshot-stage.ts';
 import {
   anyDroppedRows,
@@ -38,7 +38,7 @@ import { badResponse, SyncError } from './errors.ts';
 import { raiseKnownRowVersion, readAttachment, recordPulledBundle, requireRebuild } from './metadata.ts';
 import type { TableModel } from './table-config.ts';
 import { quoteIdent } from './table-config.ts';
-import { runCached, selectCached, selectRowsCached } from './statements.ts';
+import { cachedStatement, runCached, selectCached, selectRowsCached } from './statements.ts';
 
 const DEFAULT_MAX_BUNDLES = 1000;
 
@@ -46,14 +46,17 @@ function isNonNegInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
+/** A value staged for its column (`snapshot-stage.ts` encoding): text, 0 / 1 for a boolean, or null. */
+export type StagedValue = string | number | null;
+
 export interface DecodedRow {
   t: TableModel;
   keyJson: string;
   op: 'INSERT' | 'UPDATE' | 'DELETE';
   version: number;
   payload: WirePayload | null;
-  /** The payload validated and staged (`snapshot-stage.ts` encoding) in column order, as JSON text; null for a DELETE. */
-  stagedText: string | null;
+  /** The payload validated and staged (`snapshot-stage.ts` encoding) in column order; null for a DELETE. */
+  staged: StagedValue[] | null;
 }
 
 /**
@@ -108,8 +111,8 @@ export function validatePullPage(
       const t = tableOf(ctx, r.schema, r.table, w);
       const keyJson = wireKeyToKeyJson(t, r.key, w);
       const del = r.op === 'DELETE';
-      const stagedText = del ? null : JSON.stringify(stagePayload(t, keyJson, r.payload, inbound, w));
-      return { t, keyJson, op: r.op, version: r.row_version, payload: del ? null : (r.payload as WirePayload), stagedText };
+      const staged = del ? null : (stagePayload(t, keyJson, r.payload, inbound, w) as StagedValue[]);
+      return { t, keyJson, op: r.op, version: r.row_version, payload: del ? null : (r.payload as WirePayload), staged };
     });
     return { seq: b.bundle_seq, rows };
   });
@@ -237,7 +240,7 @@ const NOTE_SKIPPED_SQL =
 
 /** Remembers a pulled row skipped for a pending local change (staged values; null for a DELETE). */
 export function noteSkipped(ctx: EngineContext, r: DecodedRow): void {
-  runCached(ctx.db, NOTE_SKIPPED_SQL, [ctx.schema, r.t.table, r.keyJson, r.version, r.stagedText]);
+  runCached(ctx.db, NOTE_SKIPPED_SQL, [ctx.schema, r.t.table, r.keyJson, r.version, r.staged && JSON.stringify(r.staged)]);
 }
 
 /** True when some pulled row waits in `_sync_skipped_rows`. */
@@ -267,7 +270,7 @@ export function applySkippedRowsWithoutIntent(ctx: EngineContext): void {
     const t = ctx.model.byName.get(String(table));
     if (t && (known === null || known === undefined || Number(known) < Number(version))) {
       if (staged === null || staged === undefined) deleteLocalRow(ctx, t, String(keyJson));
-      else runCached(ctx.db, upsertSet(t), [`[${String(staged)}]`]);
+      else upsertStaged(ctx, t, [JSON.parse(String(staged)) as StagedValue[]]);
       setRowState(ctx, t, String(keyJson), Number(version), staged === null || staged === undefined);
     }
     runCached(ctx.db, 'DELETE FROM _sync_skipped_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?', [
@@ -277,9 +280,6 @@ export function applySkippedRowsWithoutIntent(ctx: EngineContext): void {
     ]);
   }
 }
-
-/** Runs shorter than this are written row by row: a statement over a JSON array does not pay off. */
-const SET_RUN_MIN = 8;
 
 const ANY_ROW_STATE_SQL = 'SELECT EXISTS (SELECT 1 FROM _sync_row_state WHERE schema_name = ?1 AND table_name = ?2)';
 // CROSS JOIN keeps json_each outside: the other way round scans the whole array per row_state row.
@@ -300,22 +300,77 @@ const ROW_STATES_SQL =
   'SELECT ?1, ?2, j.value, ?3, ?4 FROM jsonb_each(jsonb(?5)) AS j WHERE true ' +
   'ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET row_version = excluded.row_version, deleted = excluded.deleted';
 
-const upsertSetSql = new WeakMap<TableModel, string>();
+const upsertSqls = new WeakMap<TableModel, string[]>();
 const deleteSetSql = new WeakMap<TableModel, string>();
+/** Bound values per statement of `upsertStaged`: rows per statement beyond ~25 gain nothing. */
+const UPSERT_VALUES = 512;
+const utf8 = new TextEncoder();
 
-/** Upsert of staged rows (?1 JSON array of staged rows), in array order, as `upsertLocalRow` per row. */
-function upsertSet(t: TableModel): string {
-  let sql = upsertSetSql.get(t);
-  if (sql === undefined) {
-    const cols = t.columns.map((c) => quoteIdent(c.name));
-    const exprs = t.columns.map((c, i) => stagedDecodeExpr(c, `j.value ->> ${i}`));
-    const updates = t.columns.filter((c) => c !== t.key).map((c) => `${quoteIdent(c.name)} = excluded.${quoteIdent(c.name)}`);
-    sql =
-      `INSERT INTO ${quoteIdent(t.table)} (${cols.join(', ')}) SELECT ${exprs.join(', ')} FROM jsonb_each(jsonb(?1)) AS j WHERE true ` +
-      `ON CONFLICT(${quoteIdent(t.key.name)}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`;
-    upsertSetSql.set(t, sql);
+/** Upsert of `n` staged rows bound in column order, as `upsertLocalRow` per row. */
+function upsertSql(t: TableModel, n: number): string {
+  let sqls = upsertSqls.get(t);
+  if (!sqls) upsertSqls.set(t, (sqls = []));
+  const updates = t.columns.filter((c) => c !== t.key).map((c) => `${quoteIdent(c.name)} = excluded.${quoteIdent(c.name)}`);
+  return (sqls[n] ??=
+    `INSERT INTO ${quoteIdent(t.table)} (${t.columns.map((c) => quoteIdent(c.name)).join(', ')}) ` +
+    `VALUES ${Array(n)
+      .fill(`(${t.columns.map((c) => stagedDecodeExpr(c, '?')).join(', ')})`)
+      .join(', ')} ` +
+    `ON CONFLICT(${quoteIdent(t.key.name)}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`);
+}
+
+/**
+ * Upserts staged rows in order, many per statement, their values bound straight from the text's
+ * UTF-8 in wasm memory (one copy per statement; SQLITE_STATIC): SQLite taking each row apart from
+ * JSON text (`jsonb_each`, `->>`) cost twice the writes themselves, and the library's `bind` a
+ * conversion and an allocation per value.
+ */
+function upsertStaged(ctx: EngineContext, t: TableModel, rows: readonly StagedValue[][]): void {
+  const { wasm, capi } = ctx.options.sqlite3;
+  const x = wasm.exports as Record<string, (...args: number[]) => number>;
+  const per = Math.max(1, Math.floor(UPSERT_VALUES / t.columns.length));
+  let buf = 0;
+  let size = 0;
+  try {
+    for (let i = 0; i < rows.length;) {
+      const n = rows.length - i >= per ? per : 1;
+      const texts: string[] = [];
+      for (let r = i; r < i + n; r++) for (const v of rows[r]!) if (typeof v === 'string') texts.push(v);
+      const all = texts.join('');
+      // UTF-8 takes at most 3 bytes per UTF-16 unit.
+      if (all.length * 3 > size) {
+        wasm.dealloc(buf);
+        buf = wasm.alloc((size = all.length * 3 + 1024));
+      }
+      const heap = wasm.heap8u();
+      // All ASCII (the usual page): each value's bytes start where its characters do.
+      const ascii = utf8.encodeInto(all, heap.subarray(buf, buf + size)).written === all.length;
+      const p = cachedStatement(ctx.db, upsertSql(t, n)).pointer!;
+      let at = buf;
+      let k = 1;
+      for (let r = i; r < i + n; r++) {
+        for (const v of rows[r]!) {
+          if (v === null) x.sqlite3_bind_null!(p, k++);
+          else if (typeof v === 'number') x.sqlite3_bind_int!(p, k++, v);
+          else {
+            const len = ascii ? v.length : utf8.encodeInto(v, heap.subarray(at, buf + size)).written;
+            x.sqlite3_bind_text!(p, k++, at, len, 0);
+            at += len;
+          }
+        }
+      }
+      let rc: number;
+      try {
+        rc = x.sqlite3_step!(p);
+      } finally {
+        x.sqlite3_reset!(p);
+      }
+      if (rc !== capi.SQLITE_DONE) throw new Error(capi.sqlite3_errmsg(ctx.db.pointer!));
+      i += n;
+    }
+  } finally {
+    wasm.dealloc(buf);
   }
-  return sql;
 }
 
 /** Delete of keys (?1 JSON array of `key_json` members: text, or hex for BLOB keys), bound as `deleteLocalRow` binds them. */
@@ -395,17 +450,15 @@ function writeBundleRowsSetBased(
     const t = run[0]!.t;
     const deleted = run[0]!.op === 'DELETE' ? 1 : 0;
     touched.add(t.table);
-    if (deleted) {
-      if (run.length < SET_RUN_MIN) for (const r of run) deleteLocalRow(ctx, t, r.keyJson);
-      else
-        runCached(ctx.db, deleteSet(t), [
-          JSON.stringify(run.map((r) => (JSON.parse(r.keyJson) as Record<string, string>)[t.key.wireName])),
-        ]);
-    } else if (run.length < SET_RUN_MIN) {
-      for (const r of run) upsertLocalRow(ctx, t, wirePayloadToSqlite(t, r.payload!));
-    } else {
-      runCached(ctx.db, upsertSet(t), [`[${run.map((r) => r.stagedText).join(',')}]`]);
-    }
+    if (!deleted)
+      upsertStaged(
+        ctx,
+        t,
+        run.map((r) => r.staged!),
+      );
+    else if (run.length < 8) for (const r of run) deleteLocalRow(ctx, t, r.keyJson);
+    else
+      runCached(ctx.db, deleteSet(t), [JSON.stringify(run.map((r) => (JSON.parse(r.keyJson) as Record<string, string>)[t.key.wireName]))]);
     for (let i = 0, j = 0; i < run.length; i = j) {
       const version = run[i]!.version;
       while (j < run.length && run[j]!.version === version) j++;

@@ -95,7 +95,7 @@ function decode(ctx: EngineContext, sc: WireTextScanner, s: SnapshotSessionRespo
       if (keyValue === '') return null;
       state = g.stateHead + keyValue + STATE_TAIL + version + ']';
     } else state = `[${JSON.stringify(wireKeyToKeyJson(t, { [t.key.wireName]: keyValue }, ''))},${version}]`;
-    const staged = sc.payload(tt);
+    const staged = sc.payload(tt, true);
     if (staged === null || !sc.lit('}')) return null;
     const parts = g.rows;
     parts.push(g.count === 0 ? '[' : ',[');

@@ -10,7 +10,8 @@ import type { Database, PreparedStatement } from '@sqlite.org/sqlite-wasm';
 
 const caches = new WeakMap<Database, Map<string, PreparedStatement>>();
 
-function cached(db: Database, sql: string): PreparedStatement {
+/** The statement of `sql` from the cache (prepared once), for a caller that binds and steps it itself and resets it in `finally`. */
+export function cachedStatement(db: Database, sql: string): PreparedStatement {
   let cache = caches.get(db);
   if (!cache) {
     cache = new Map();
@@ -26,7 +27,7 @@ function cached(db: Database, sql: string): PreparedStatement {
 
 /** The first column of the first row of `sql` (undefined when there is no row), cached. An empty `bind` binds nothing. */
 export function selectCached(db: Database, sql: string, bind: readonly unknown[]): unknown {
-  const stmt = cached(db, sql);
+  const stmt = cachedStatement(db, sql);
   try {
     if (bind.length) stmt.bind(bind as never);
     return stmt.step() ? stmt.get(0) : undefined;
@@ -37,7 +38,7 @@ export function selectCached(db: Database, sql: string, bind: readonly unknown[]
 
 /** The first row of `sql` as an array (undefined when there is no row), cached. */
 export function selectRowCached(db: Database, sql: string, bind: readonly unknown[]): unknown[] | undefined {
-  const stmt = cached(db, sql);
+  const stmt = cachedStatement(db, sql);
   try {
     if (bind.length) stmt.bind(bind as never);
     return stmt.step() ? (stmt.get([]) as unknown[]) : undefined;
@@ -48,7 +49,7 @@ export function selectRowCached(db: Database, sql: string, bind: readonly unknow
 
 /** All result rows of `sql` as arrays, cached. */
 export function selectRowsCached(db: Database, sql: string, bind: readonly unknown[]): unknown[][] {
-  const stmt = cached(db, sql);
+  const stmt = cachedStatement(db, sql);
   const out: unknown[][] = [];
   try {
     if (bind.length) stmt.bind(bind as never);
@@ -61,7 +62,7 @@ export function selectRowsCached(db: Database, sql: string, bind: readonly unkno
 
 /** Runs `sql` with `bind` through a cached prepared statement (no result rows). */
 export function runCached(db: Database, sql: string, bind: readonly unknown[]): void {
-  const stmt = cached(db, sql);
+  const stmt = cachedStatement(db, sql);
   try {
     if (bind.length) stmt.bind(bind as never);
     stmt.step();

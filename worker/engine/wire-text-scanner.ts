@@ -136,13 +136,15 @@ export class WireTextScanner {
   }
 
   /**
-   * A payload object of exactly `tt`'s columns, each value null, a string or a boolean, as its
-   * staged tokens in column order (throws as `stageWireValue` does), or null.
+   * A payload object of exactly `tt`'s columns, each value null, a string or a boolean, staged in
+   * column order (throws as `stageWireValue` does): as JSON tokens when `json`, else the values. Or null.
    */
-  payload(tt: RowTable): string[] | null {
+  payload(tt: RowTable, json: true): string[] | null;
+  payload(tt: RowTable, json: false): (string | number | null)[] | null;
+  payload(tt: RowTable, json: boolean): (string | number | null)[] | null {
     if (!this.lit('{')) return null;
     const t = tt.t;
-    const staged = new Array<string | undefined>(t.columns.length);
+    const staged = new Array<string | number | null | undefined>(t.columns.length);
     const order = tt.order;
     let members = 0;
     while (!this.lit('}')) {
@@ -160,13 +162,13 @@ export class WireTextScanner {
       if (staged[ci] !== undefined) return null;
       members++;
       if (this.lit('null')) {
-        staged[ci] = 'null';
+        staged[ci] = json ? 'null' : null;
         continue;
       }
       const c = t.columns[ci]!;
       // Text is staged as it is sent: its token is the text's own (quotes included).
       if (c.family === 'text' || c.family === 'timestamp') {
-        if ((staged[ci] = this.quoted() ?? undefined) === undefined) return null;
+        if ((staged[ci] = (json ? this.quoted() : this.str()) ?? undefined) === undefined) return null;
         continue;
       }
       let v: string | boolean | null;
@@ -174,9 +176,9 @@ export class WireTextScanner {
       else if (this.lit('false')) v = false;
       else if ((v = this.str()) === null) return null;
       if (c.family === 'integer' || c.family === 'float' || c.family === 'decimal') this.numericValues = true;
-      staged[ci] = stagedToken(c, v);
+      staged[ci] = json ? stagedToken(c, v) : (stageWireValue(c, v) as string | number);
     }
-    return members === t.columns.length ? (staged as string[]) : null;
+    return members === t.columns.length ? (staged as (string | number | null)[]) : null;
   }
 
   /** What `inboundValueReader` learns from the first INTEGER/REAL/decimal value (here a string): once the text is accepted. */
