@@ -38,17 +38,18 @@ const bench = {
     return { role: db.role, ms: performance.now() - t0 };
   },
   /**
-   * Opens `name` through the facade with sync to this page's origin (proxied to the sync server),
-   * as an app does; `watch` turns on auto-sync driven by the server's watch stream.
+   * Opens `name` through the facade with sync, as an app does: to `serverUrl` (the sync server
+   * itself, another origin: CORS) or, without it, to this page's origin (proxied to the sync
+   * server); `watch` turns on auto-sync driven by the server's watch stream.
    */
-  async openSynced(name: string, token: string, watch: boolean): Promise<void> {
+  async openSynced(name: string, token: string, watch: boolean, serverUrl?: string): Promise<void> {
     const db = await openDatabase({
       name,
       schema: itemsSchema,
       requestPersistence: false,
       createWorker: (n) => newBenchWorker(n),
       sync: {
-        serverUrl: location.origin,
+        serverUrl: serverUrl ?? location.origin,
         remoteSchema,
         tables: itemsSyncTables,
         getToken: async () => token,

@@ -73,6 +73,8 @@ process.on('message', async (message: ServerRequest) => {
         schemaSql: BENCH_PG_SCHEMA_SQL,
         tables: BENCH_TABLES,
         oneRequestPush: process.env.BENCH_ONE_REQUEST_PUSH !== 'off',
+        // Browser devices call it from the bench page's origin too (loopback, another port).
+        cors: true,
       });
       reply({ ok: true, value: server.baseUrl });
     } else if (message.op === 'token') {

@@ -10,7 +10,7 @@
  * await h.close();                                   // stops HTTP, closes the runtime, drops the database
  * ```
  * Options: `tables` + `schemaSql` for your own schema, `watch` (on by default, heartbeat 1 s),
- * `limits`, `retention`, `basePath` (the server is then reachable under `${baseUrl}`, which includes it).
+ * `limits`, `retention`, `cors`, `basePath` (the server is then reachable under `${baseUrl}`, which includes it).
  * Auth: HS256 JWTs signed with `HARNESS_JWT_SECRET`, `sub` = user id (`tokenFor`), verified by
  * `server/auth` and mounted with `server/adapters` (node:http); requests without an
  * Authorization header reach the server anonymously (so `/syncx/*` works, `/sync/*` answers 401).
@@ -21,11 +21,12 @@
  */
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toNodeHandler } from '../../server/adapters/index.ts';
 import { createJwtAuth } from '../../server/auth/index.ts';
 import { createSyncServer } from '../../server/index.ts';
+import { applyCors } from '../../server/reference/cors.ts';
 import type { SyncServer } from '../../server/index.ts';
 import type { SqlDatabase } from '../../server/database/types.ts';
 import type { RegisteredTable, SyncLimits, SyncServerOptions } from '../../server/runtime/options.ts';
@@ -62,6 +63,8 @@ export interface StartSyncServerOptions {
   oneRequestPush?: boolean;
   /** Server `onInternalError` option (default: the server's, `console.error`). */
   onInternalError?: SyncServerOptions['onInternalError'];
+  /** Answer browsers on other origins as the reference server does (`server/reference/cors.ts`). Default off. */
+  cors?: boolean;
 }
 
 /** A started harness server. */
@@ -115,7 +118,14 @@ export async function startSyncServer(opts: StartSyncServerOptions = {}): Promis
     // Requests without credentials reach the handler as anonymous: /syncx/* is public and /sync/*
     // answers 401 authentication_failed itself. Presented tokens must verify.
     const authenticate = async (req: Request) => (req.headers.has('authorization') ? auth.authenticate(req) : { userId: null });
-    const http = createServer(toNodeHandler(sync.handle, authenticate));
+    const handler = toNodeHandler(sync.handle, authenticate);
+    const http = createServer(
+      opts.cors
+        ? (req: IncomingMessage, res: ServerResponse) => {
+            if (!applyCors(req, res)) handler(req, res);
+          }
+        : handler,
+    );
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     const port = (http.address() as AddressInfo).port;
     let closed = false;
