@@ -37,6 +37,8 @@ describe('reference server CORS', () => {
     });
     expect(ok.status).toBe(200);
     expect(ok.headers.get('access-control-allow-origin')).toBe('*');
+    // Without it a browser hides Retry-After from the client, which then backs off blindly on 429/503.
+    expect(ok.headers.get('access-control-expose-headers')).toBe('Retry-After');
     const denied = await fetch(`${ref.server.url}/sync/capabilities`, { headers: { Origin: 'https://app.example' } });
     expect(denied.status).toBe(401);
     expect(denied.headers.get('access-control-allow-origin')).toBe('*');
