@@ -1,8 +1,10 @@
 /**
  * Probe of push conflict resolution on a large offline backlog (not part of `npm run bench`): a
  * device holds N pending inserts; the push loop's conflict rounds are replayed without a server
- * (freeze the outbox, resolve one reported conflict as `keep: 'local'`, which gives the whole
- * bundle back and requeues the conflicting row), C times on C distinct keys. Reports per checkout
+ * (freeze the outbox, resolve one reported conflict as `keep: 'local'`, which before session 15
+ * gave the whole bundle back and requeued the conflicting row, and since revises that row in the
+ * frozen bundle, so the "freeze" reads the outbox back), C times on C distinct keys. End to end
+ * against a server: `conflict-rounds.ts`. Reports per checkout
  * the median over repeats of the time spent in `resolveConflict` and in the re-freeze, and the
  * checkouts' ratio. Every checkout in ENGINE_ROOTS runs in the same process, alternating each
  * repeat (the order reverses every other repeat), so load falls on each alike.
@@ -104,8 +106,12 @@ async function run(side: Side): Promise<[number, number]> {
     await side.mods.conflicts.resolveConflict(ctx, detail, rows);
     resolveMs += performance.now() - t;
   }
-  const pending = Number(db.selectValue('SELECT COUNT(*) FROM _sync_dirty_rows'));
-  const distinct = Number(db.selectValue('SELECT COUNT(DISTINCT dirty_ordinal) FROM _sync_dirty_rows'));
+  // Since session 15 a `keep: 'local'` resolution revises the frozen bundle in place (nothing is
+  // given back to the dirty set): the rows are then pending in the outbox.
+  const pending = Number(db.selectValue('SELECT (SELECT COUNT(*) FROM _sync_dirty_rows) + (SELECT COUNT(*) FROM _sync_outbox_rows)'));
+  const distinct = Number(
+    db.selectValue('SELECT (SELECT COUNT(DISTINCT dirty_ordinal) FROM _sync_dirty_rows) + (SELECT COUNT(*) FROM _sync_outbox_rows)'),
+  );
   if (pending !== ROWS || distinct !== ROWS) throw new Error(`${side.label}: ${pending} pending, ${distinct} distinct ordinals`);
   await engine.close();
   db.close();

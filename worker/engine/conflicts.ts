@@ -1,7 +1,13 @@
 /**
  * Push conflict resolution. The server rejects the whole bundle and reports the first conflicting
- * row; the resolver decides that row, every other frozen row goes back to the dirty set, and the
- * push retries under the same `source_bundle_id` (the rejected bundle was never committed).
+ * row; the resolver decides that row and the push retries under the same `source_bundle_id` (the
+ * rejected bundle was never committed). A resolution that touches only its own row (the server's
+ * live row adopted over a local upsert, the local intent kept, a merged row) with no newer local
+ * edit of the key is applied to the frozen bundle in place, which is then sent again: a backlog
+ * of 20,000 rows meeting a conflict per round no longer gives every row back to the dirty set and
+ * freezes it again. Any other resolution (a delete, which may cascade over rows of the bundle; a
+ * pending delete the adopted row may follow) gives every other frozen row back to the dirty set,
+ * re-formed by the next freeze.
  *
  * Resolutions (all applied in one transaction, capture off):
  * - server: the server's state becomes local (row upserted, deleted, or forgotten when missing;
@@ -34,9 +40,11 @@ import type { EngineContext } from './context.ts';
 import { tableOf } from './context.ts';
 import { badResponse, SyncError } from './errors.ts';
 import type { OutboxRow } from './outbox.ts';
-import { requeueOutboxInTransaction } from './outbox.ts';
+import { requeueOutboxInTransaction, reviseFrozenRow } from './outbox.ts';
 import { readAttachment, requireRebuild } from './metadata.ts';
+import { selectCached } from './statements.ts';
 import type { TableModel } from './table-config.ts';
+import { quoteIdent } from './table-config.ts';
 import { CONFLICT_STRATEGIES, DEFAULT_CONFLICT_STRATEGY } from './conflict-strategies.ts';
 import type { ConflictContext, ConflictResolution } from './conflict-strategies.ts';
 import type { RowLostDetail } from './types.ts';
@@ -54,8 +62,12 @@ async function decide(ctx: EngineContext, c: ConflictContext): Promise<ConflictR
   return await (typeof strategy === 'function' ? strategy : CONFLICT_STRATEGIES[strategy])(c);
 }
 
-/** Resolves one reported conflict and requeues the rest of the frozen bundle. */
-export async function resolveConflict(ctx: EngineContext, detail: PushConflictDetail, rows: OutboxRow[]): Promise<void> {
+/**
+ * Resolves one reported conflict. Returns the frozen rows as they stand when the resolution was
+ * applied to the frozen bundle in place (it is to be sent again as it is), or null when the rest
+ * of the bundle was given back to the dirty set (or nothing is left of it): the next freeze re-forms it.
+ */
+export async function resolveConflict(ctx: EngineContext, detail: PushConflictDetail, rows: OutboxRow[]): Promise<OutboxRow[] | null> {
   const where = 'push_conflict';
   if (!isJsonObject(detail)) throw badResponse(`${where}: conflict must be an object`);
   const t = tableOf(ctx, detail.schema, detail.table, where);
@@ -144,19 +156,55 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
     serverDeleted &&
     readAttachment(ctx.db).lastBundleSeqSeen < serverVersion - 1 &&
     deleteReachesRowsUnderACascadedRow(ctx, t, keyJson);
+  let revisedRows: OutboxRow[] | null = null;
   const applyResolution = (): void => {
     applyTransaction(ctx.db, () => {
+      const localOp = local.op === 'DELETE' ? 'DELETE' : serverLive ? 'UPDATE' : 'INSERT';
+      const base = serverLive || serverDeleted ? serverVersion : 0;
+      // The server's version becomes our base for whatever we send next.
+      const adoptServerVersion = (): void => {
+        if (serverLive || serverDeleted) setRowState(ctx, t, keyJson, serverVersion, !serverLive);
+        else clearRowState(ctx, t, keyJson);
+      };
+      if (resolvableInPlace(ctx, kind, local.op, serverLive, t, keyJson)) {
+        // Nothing here deletes a row or follows a pending delete: no other row of the bundle is
+        // affected, so only this row's frozen form changes.
+        switch (kind) {
+          case 'server': {
+            ctx.db.exec('SAVEPOINT conflict_in_place');
+            applyServerRow(ctx, t, keyJson, 'UPDATE', serverVersion, serverRow);
+            // The adopted row may reference a parent with a pending local delete, and then follows
+            // it (below), which can reach other rows of the bundle. The transaction began with no
+            // violation (FKs hold at every commit), so any now is this row's.
+            if (anyPendingDelete(ctx) && foreignKeyViolated(ctx, t)) {
+              ctx.db.exec('ROLLBACK TO conflict_in_place; RELEASE conflict_in_place');
+              break;
+            }
+            ctx.db.exec('RELEASE conflict_in_place');
+            revisedRows = reviseFrozenRow(ctx, rows, local.ordinal, null);
+            return;
+          }
+          case 'local':
+            adoptServerVersion();
+            revisedRows = reviseFrozenRow(ctx, rows, local.ordinal, { op: localOp, baseRowVersion: base });
+            return;
+          case 'merged':
+            adoptServerVersion();
+            upsertLocalRow(ctx, t, wirePayloadToSqlite(t, mergedWire!));
+            revisedRows = reviseFrozenRow(ctx, rows, local.ordinal, {
+              op: serverLive ? 'UPDATE' : 'INSERT',
+              baseRowVersion: base,
+              localPayload: mergedLocalJson!,
+            });
+            return;
+        }
+      }
       const ordinalOffset = requeueOutboxInTransaction(ctx, skip);
       const dropDirty = (): void => {
         ctx.db.exec({
           sql: 'DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?',
           bind: [ctx.schema, t.table, keyJson],
         });
-      };
-      // The server's version becomes our base for whatever we send next.
-      const adoptServerVersion = (): void => {
-        if (serverLive || serverDeleted) setRowState(ctx, t, keyJson, serverVersion, !serverLive);
-        else clearRowState(ctx, t, keyJson);
       };
       const requeue = (op: 'INSERT' | 'UPDATE' | 'DELETE', payload: string | null): void => {
         ctx.db.exec({
@@ -170,7 +218,7 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
             'INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal) ' +
             'VALUES (?, ?, ?, ?, ?, ?, ?) ' +
             'ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET base_row_version = excluded.base_row_version',
-          bind: [ctx.schema, t.table, keyJson, op, serverLive || serverDeleted ? serverVersion : 0, payload, ordinalOffset + local.ordinal],
+          bind: [ctx.schema, t.table, keyJson, op, base, payload, ordinalOffset + local.ordinal],
         });
       };
       if (restoreFromSnapshot) {
@@ -206,7 +254,7 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
           break;
         case 'local':
           adoptServerVersion();
-          requeue(local.op === 'DELETE' ? 'DELETE' : serverLive ? 'UPDATE' : 'INSERT', local.localPayload);
+          requeue(localOp, local.localPayload);
           break;
         case 'merged':
           adoptServerVersion();
@@ -260,6 +308,41 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
     serverDeleted,
     resolution: kind,
   });
+  return revisedRows;
+}
+
+/** True when some row of `t` breaks a foreign key. */
+function foreignKeyViolated(ctx: EngineContext, t: TableModel): boolean {
+  return ctx.db.exec({ sql: `PRAGMA foreign_key_check(${quoteIdent(t.table)})`, rowMode: 'array', returnValue: 'resultRows' }).length > 0;
+}
+
+/**
+ * Whether a resolution changes nothing but its own row, so the frozen bundle can take it in place:
+ * the server's live row adopted over a local upsert (unless it then references a parent with a
+ * pending local delete: checked once it is written), the local intent kept (its op
+ * adjusted), or a merged row; and no edit of the key made after the freeze waits in the dirty set
+ * (the requeue folds that edit into the re-formed bundle). `kind === 'local'` for a local delete
+ * reaches here only when the server still has the row (see `resolveConflict`).
+ */
+function resolvableInPlace(
+  ctx: EngineContext,
+  kind: 'server' | 'local' | 'merged' | 'delete',
+  localOp: string,
+  serverLive: boolean,
+  t: TableModel,
+  keyJson: string,
+): boolean {
+  if (kind === 'delete') return false;
+  if (kind === 'server' && (!serverLive || localOp === 'DELETE')) return false;
+  return (
+    Number(
+      selectCached(ctx.db, 'SELECT EXISTS (SELECT 1 FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?)', [
+        ctx.schema,
+        t.table,
+        keyJson,
+      ]),
+    ) === 0
+  );
 }
 
 /**

@@ -48,7 +48,7 @@ import {
   requireRebuild,
 } from './metadata.ts';
 import type { OutboxHeader } from './metadata.ts';
-import type { OutboxRow } from './outbox.ts';
+import type { FrozenOutbox, OutboxRow } from './outbox.ts';
 import { freezeOutbox, requeueOutboxInTransaction } from './outbox.ts';
 import type { PushResult, RowLostDetail } from './types.ts';
 import type { TableModel } from './table-config.ts';
@@ -611,9 +611,12 @@ export async function pushPending(ctx: EngineContext, userId: string): Promise<P
   let repeats = 0;
   const resolvedKeys = new Set<string>();
   let restarts = 0;
+  // The frozen bundle as a conflict resolution left it in place, sent again as it is.
+  let revised: FrozenOutbox | null = null;
   for (;;) {
     const att = readAttachment(ctx.db);
-    const frozen = freezeOutbox(ctx, userId, att.currentSourceId, att.pendingInitializationId);
+    const frozen = revised ?? freezeOutbox(ctx, userId, att.currentSourceId, att.pendingInitializationId);
+    revised = null;
     let header = frozen.header;
     if (header.state === 'none') return { outcome: 'no_change', rowCount: 0, conflicts };
     if (header.userId !== userId) {
@@ -645,7 +648,8 @@ export async function pushPending(ctx: EngineContext, userId: string): Promise<P
             repeats++;
           }
           resolvedKeys.add(conflictKey);
-          await resolveConflict(ctx, detail, rows);
+          const rowsNow = await resolveConflict(ctx, detail, rows);
+          if (rowsNow) revised = { header: readOutboxHeader(ctx.db), rows: rowsNow };
           conflicts++;
           continue;
         }
