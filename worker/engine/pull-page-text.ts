@@ -174,8 +174,16 @@ function* decode(
       const tt = sc.rowHead(ctx);
       if (tt === null) return NOT_TAKEN;
       const t = tt.t;
+      const k0 = sc.i;
       const keyValue = sc.str();
       if (keyValue === null) return NOT_TAKEN;
+      // The key object as it stands in the text is its key_json (`wireKeyToKeyJson` writes the same
+      // text: no escapes in it) unless the key is hex in key_json, empty, or has a surrogate
+      // (JSON.stringify escapes a lone one). Its `}` is checked next.
+      const keyJson =
+        t.key.uuidAsBlob || keyValue === '' || /[\ud800-\udfff]/.test(keyValue)
+          ? wireKeyToKeyJson(t, { [t.key.wireName]: keyValue }, '')
+          : sc.s.slice(k0 - tt.keyHead.length + 7, sc.i + 1);
       let op: 'INSERT' | 'UPDATE' | 'DELETE';
       if (sc.lit('},"op":"INSERT","row_version":')) op = 'INSERT';
       else if (sc.lit('},"op":"UPDATE","row_version":')) op = 'UPDATE';
@@ -183,7 +191,6 @@ function* decode(
       else return NOT_TAKEN;
       const version = sc.int();
       if (version <= 0) return NOT_TAKEN;
-      const keyJson = wireKeyToKeyJson(t, { [t.key.wireName]: keyValue }, '');
       if (op === 'DELETE') {
         if (!sc.lit('}')) return NOT_TAKEN;
         rows.push(new TextRow(t, keyJson, op, version, null, sc.s, 0, 0));

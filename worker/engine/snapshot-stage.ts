@@ -55,6 +55,10 @@ export interface StagedTableRows {
 
 // Canonical int64 strings of at most 18 digits are always in range: no BigInt needed for them.
 const SHORT_CANONICAL_INT = /^-?(0|[1-9]\d{0,17})$/;
+// At most 15 digits (a double tells every such decimal apart, so it is the shortest that reads
+// back), no exponent, no trailing zero after the point, and no more leading zeros after it than
+// "0.000001": JavaScript's own string of the number, so canonical without converting it.
+const SHORT_CANONICAL_FLOAT = /^(?=.{1,15}$)(-?([1-9]\d*(\.\d*[1-9])?|0\.0{0,5}[1-9](\d*[1-9])?)|0)$/;
 
 /** A wire value as staged for its column; throws `WireValueError` exactly where `wireToSqlite` does. */
 function stageValue(c: ColumnModel, v: JsonValue): JsonValue {
@@ -68,6 +72,7 @@ function stageValue(c: ColumnModel, v: JsonValue): JsonValue {
       }
       return v;
     case 'float': {
+      if (typeof v === 'string' && SHORT_CANONICAL_FLOAT.test(v)) return v;
       const bad = invalidFloatCategory(v);
       if (bad) throw new WireValueError('float', bad, v, c.wireName);
       return v;
