@@ -25,6 +25,8 @@ export function backoffDelay(n: number, minMs: number, maxMs: number, random: ()
 export class SyncScheduler {
   #timer: unknown = null;
   #dueAt = Infinity;
+  /** A run is queued as a microtask (a delay of 0: no timer task to wait for). */
+  #soon = false;
   #interval: unknown = null;
   #failures = 0;
   #stopped = false;
@@ -96,7 +98,22 @@ export class SyncScheduler {
   }
 
   #schedule(delayMs: number, restart: boolean): void {
-    if (this.#stopped) return;
+    if (this.#stopped || this.#soon) return;
+    if (delayMs <= 0 && !restart) {
+      // A watch wake-up is on the live path: a timer task waits behind whatever the worker has
+      // queued (~1 ms on a busy device); a microtask runs right after the current task's code, and
+      // still folds several wake-ups of one task into one run. A write (even with debounce 0)
+      // keeps its timer: the write's own answer goes out before its push starts.
+      if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
+      this.#timer = null;
+      this.#dueAt = Infinity;
+      this.#soon = true;
+      queueMicrotask(() => {
+        this.#soon = false;
+        void this.#fire();
+      });
+      return;
+    }
     const due = this.#clock.now() + delayMs;
     if (this.#timer !== null) {
       if (!restart && due >= this.#dueAt) return; // an earlier run is already planned
