@@ -83,6 +83,12 @@ it(`${RUNS} seeded chaos runs: no divergence, no stuck device, every local chang
     for (const k of Object.keys(out.stats) as (keyof ChaosOutcome['stats'])[])
       if (k in totals) totals[k as keyof typeof totals] += out.stats[k];
     for (const [k, v] of Object.entries(out.faults)) faults[k] = (faults[k] ?? 0) + v;
+    // A self-heal is the engine's last resort: the run converged, but a sync step failed on data
+    // again and again first, which is worth a look; the seed is printed to replay it.
+    if (out.stats.selfHeals > 0)
+      console.log(
+        `chaos seed ${seed} self-healed ${out.stats.selfHeals}x (replay: OVERSQLITE_CHAOS_RUNS=1 OVERSQLITE_CHAOS_SEED=${seed} OVERSQLITE_CHAOS_CONFLICTS=${conflicts} npx vitest run test/chaos/model-based-chaos.test.ts): failures ${JSON.stringify(out.failures)}`,
+      );
     if (out.divergent.length || out.stuck.length || out.unaccounted.length || out.leaked.length) {
       bad.push(out);
       console.log(
