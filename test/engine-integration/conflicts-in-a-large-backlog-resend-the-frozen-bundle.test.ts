@@ -7,9 +7,11 @@
  * BENCHMARKS.md session 15). Requests are counted through the engine's `fetch` option, writes to
  * the dirty set by a temporary trigger. Checks the final state on both devices and in PostgreSQL.
  * On the code before, every round requeued the 400 rows (the trigger counted 2,391 writes).
+ * Deletes of rows nothing references (tags) stay in place too: the server's delete adopted, a
+ * deleted row re-created by keeping the local edit, a resolver's delete pushed.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { ConflictEventDetail, ConflictResolver } from '../../worker/engine/index.ts';
+import type { ConflictEventDetail, ConflictResolution, ConflictResolver } from '../../worker/engine/index.ts';
 import type { World } from './support/devices.ts';
 import { localRows, pgRows, startWorld } from './support/devices.ts';
 
@@ -108,5 +110,70 @@ it('resolves each conflict of a large backlog in the frozen bundle and sends tha
   const pg = await pgRows(world, 'tags', user, 'name');
   expect(pg).toHaveLength(BACKLOG - 1);
   expect(pg.some((r) => r.name === 'd-0000')).toBe(false);
+  expect(conflicted(pg)).toEqual(want);
+});
+
+it('takes deletes of rows nothing references in the frozen bundle too', async () => {
+  const user = 'backlog-deletes';
+  const a = await world.device(user);
+  const requests: string[] = [];
+  const decisions: Record<string, ConflictResolution> = {
+    'c-0000': { keep: 'server' },
+    'c-0001': { keep: 'local' },
+    'c-0002': { delete: true },
+    'c-0003': { keep: 'server' },
+  };
+  const b = await world.device(user, {
+    conflicts: (c) => decisions[c.key]!,
+    pushChunkRows: 100,
+    fetch: (input, init) => {
+      if (new URL(String(input)).pathname.endsWith('/commit')) requests.push('commit');
+      return fetch(input, init);
+    },
+  });
+  await a.engine.attach(user);
+  a.db.transaction(() => {
+    for (let i = 0; i < 4; i++)
+      a.db.exec({ sql: 'INSERT INTO tags(name, color, weight) VALUES (?, ?, ?)', bind: [tag('c', i), 'grey', i] });
+  });
+  await a.engine.sync();
+  await b.engine.attach(user);
+  await b.engine.sync();
+  // A deletes two of them and edits the other two.
+  a.db.exec("DELETE FROM tags WHERE name IN ('c-0000', 'c-0001'); UPDATE tags SET color = 'red'");
+  await a.engine.sync();
+  b.db.transaction(() => {
+    for (let i = 0; i < 196; i++)
+      b.db.exec({ sql: 'INSERT INTO tags(name, color, weight) VALUES (?, ?, ?)', bind: [tag('p', i), 'blue', i] });
+    b.db.exec("UPDATE tags SET color = 'green' WHERE name LIKE 'c-%'");
+  });
+  b.db.exec('CREATE TEMP TABLE dirty_writes(n INTEGER NOT NULL); INSERT INTO dirty_writes VALUES (0)');
+  b.db.exec('CREATE TEMP TRIGGER count_dirty_writes AFTER INSERT ON main._sync_dirty_rows BEGIN UPDATE dirty_writes SET n = n + 1; END');
+  const events: ConflictEventDetail[] = [];
+  b.engine.subscribe((e) => e.type === 'conflict' && events.push(e.conflict));
+
+  const res = await b.engine.sync();
+
+  expect(res.push).toMatchObject({ outcome: 'committed', rowCount: 198, conflicts: 4 });
+  expect(events.map((e) => [e.key, e.serverDeleted, e.resolution])).toEqual([
+    ['c-0000', true, 'server'],
+    ['c-0001', true, 'local'],
+    ['c-0002', false, 'delete'],
+    ['c-0003', false, 'server'],
+  ]);
+  expect(requests).toHaveLength(5);
+  expect(Number(b.db.selectValue('SELECT n FROM dirty_writes'))).toBe(0);
+  expect(b.engine.status.pendingCount).toBe(0);
+  await a.engine.sync();
+  const conflicted = (rows: Record<string, unknown>[]) =>
+    rows.filter((r) => String(r.name).startsWith('c-')).map((r) => ({ name: r.name, color: r.color }));
+  const want = [
+    { name: 'c-0001', color: 'green' },
+    { name: 'c-0003', color: 'red' },
+  ];
+  expect(conflicted(localRows(b.db, 'tags', 'name'))).toEqual(want);
+  expect(localRows(a.db, 'tags', 'name')).toEqual(localRows(b.db, 'tags', 'name'));
+  const pg = await pgRows(world, 'tags', user, 'name');
+  expect(pg).toHaveLength(198);
   expect(conflicted(pg)).toEqual(want);
 });

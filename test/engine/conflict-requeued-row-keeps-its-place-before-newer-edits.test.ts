@@ -1,6 +1,6 @@
 /**
- * A conflict resolved `delete: true` (a resolution that may cascade, so it is not applied to the
- * frozen bundle in place) gives the bundle back and requeues the conflicting row in its own place
+ * A conflict resolved `delete: true` of a row an app trigger watches (the delete may then touch
+ * other rows, so it is not applied to the frozen bundle in place) gives the bundle back and requeues the conflicting row in its own place
  * among the frozen rows, all below the edits the app made while the resolver ran (capture takes
  * new ordinals above every stored one). No two pending rows share an ordinal, and the retried
  * bundle keeps capture order: the requeued row between its frozen neighbours, the app's newer
@@ -15,7 +15,11 @@ import { rows } from './support/sqlite.ts';
 
 async function scenario(resolution: ConflictResolution) {
   let dirtyAfterResolution: Record<string, unknown>[] = [];
-  const s = await openEngine('CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL)', [{ table: 'users', syncKey: 'id' }], {
+  const schema =
+    'CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL); ' +
+    'CREATE TABLE audit (what TEXT NOT NULL); ' +
+    "CREATE TRIGGER users_deleted AFTER DELETE ON users BEGIN INSERT INTO audit VALUES ('deleted ' || OLD.id); END";
+  const s = await openEngine(schema, [{ table: 'users', syncKey: 'id' }], {
     conflicts: async () => {
       // The app writes while the (async) resolver is deciding.
       s.db.exec("INSERT INTO users VALUES ('u4', 'D')");

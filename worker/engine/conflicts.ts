@@ -2,12 +2,12 @@
  * Push conflict resolution. The server rejects the whole bundle and reports the first conflicting
  * row; the resolver decides that row and the push retries under the same `source_bundle_id` (the
  * rejected bundle was never committed). A resolution that touches only its own row (the server's
- * live row adopted over a local upsert, the local intent kept, a merged row) with no newer local
- * edit of the key is applied to the frozen bundle in place, which is then sent again: a backlog
- * of 20,000 rows meeting a conflict per round no longer gives every row back to the dirty set and
- * freezes it again. Any other resolution (a delete, which may cascade over rows of the bundle; a
- * pending delete the adopted row may follow) gives every other frozen row back to the dirty set,
- * re-formed by the next freeze.
+ * live row adopted over a local upsert, the local intent kept, a merged row, a delete of a row no
+ * other table references) with no newer local edit of the key is applied to the frozen bundle in
+ * place, which is then sent again: a backlog of 20,000 rows meeting a conflict per round no longer
+ * gives every row back to the dirty set and freezes it again. Any other resolution (a delete that
+ * may cascade over rows of the bundle; a pending delete the adopted row may follow) gives every
+ * other frozen row back to the dirty set, re-formed by the next freeze.
  *
  * Resolutions (all applied in one transaction, capture off):
  * - server: the server's state becomes local (row upserted, deleted, or forgotten when missing;
@@ -45,6 +45,7 @@ import { readAttachment, requireRebuild } from './metadata.ts';
 import { selectCached } from './statements.ts';
 import type { TableModel } from './table-config.ts';
 import { quoteIdent } from './table-config.ts';
+import { foreignKeyList } from './foreign-keys.ts';
 import { CONFLICT_STRATEGIES, DEFAULT_CONFLICT_STRATEGY } from './conflict-strategies.ts';
 import type { ConflictContext, ConflictResolution } from './conflict-strategies.ts';
 import type { RowLostDetail } from './types.ts';
@@ -166,11 +167,32 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
         if (serverLive || serverDeleted) setRowState(ctx, t, keyJson, serverVersion, !serverLive);
         else clearRowState(ctx, t, keyJson);
       };
-      if (resolvableInPlace(ctx, kind, local.op, serverLive, t, keyJson)) {
-        // Nothing here deletes a row or follows a pending delete: no other row of the bundle is
-        // affected, so only this row's frozen form changes.
+      if (resolvableInPlace(ctx, kind, local.op, serverLive, restoreFromSnapshot || deleteAtPull, t, keyJson)) {
+        // No other row of the bundle is affected, so only this row's frozen form changes.
+        const deleteHere = (): void => {
+          // As on the requeue path below (with nothing referencing `t`, no cascade reaches a row).
+          if ((serverDeleted || kind === 'delete') && parentDeleteHitsNewerRows(ctx, [{ t, keyJson, op: 'DELETE' }], serverVersion, false))
+            requireRebuild(ctx.db);
+          if (kind === 'delete') {
+            adoptServerVersion();
+            deleteLocalRow(ctx, t, keyJson);
+          } else if (serverDeleted) applyServerRow(ctx, t, keyJson, 'DELETE', serverVersion, null);
+          else {
+            deleteLocalRow(ctx, t, keyJson);
+            clearRowState(ctx, t, keyJson);
+          }
+        };
         switch (kind) {
+          case 'delete':
+            deleteHere();
+            revisedRows = reviseFrozenRow(ctx, rows, local.ordinal, serverLive ? { op: 'DELETE', baseRowVersion: base } : null);
+            return;
           case 'server': {
+            if (!serverLive) {
+              deleteHere();
+              revisedRows = reviseFrozenRow(ctx, rows, local.ordinal, null);
+              return;
+            }
             ctx.db.exec('SAVEPOINT conflict_in_place');
             applyServerRow(ctx, t, keyJson, 'UPDATE', serverVersion, serverRow);
             // The adopted row may reference a parent with a pending local delete, and then follows
@@ -311,6 +333,28 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
   return revisedRows;
 }
 
+/**
+ * True when deleting a row of `t` touches no other row: no synced table references `t` (so no
+ * local FK action, and no pending change of another row left dangling) and no trigger of the app
+ * fires on it. Read each time (a handful of small PRAGMA and schema reads): the app may add
+ * triggers while the engine is open.
+ */
+function deletesOnlyItsOwnRow(ctx: EngineContext, t: TableModel): boolean {
+  const name = t.table.toLowerCase();
+  if (ctx.model.tables.some((c) => foreignKeyList(ctx, c).some((fk) => String(fk.table).toLowerCase() === name))) return false;
+  // Capture's own triggers are named trg_<table>_<suffix> (capture.ts) and write only metadata.
+  const own = JSON.stringify(['ai', 'au', 'ad', 'auk', 'akd'].map((x) => `trg_${t.table}_${x}`));
+  return (
+    Number(
+      ctx.db.selectValue(
+        "SELECT EXISTS (SELECT 1 FROM (SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ?1 " +
+          "UNION ALL SELECT name FROM sqlite_temp_schema WHERE type = 'trigger' AND tbl_name = ?1) WHERE name NOT IN (SELECT value FROM json_each(?2)))",
+        [t.table, own],
+      ),
+    ) === 0
+  );
+}
+
 /** True when some row of `t` breaks a foreign key. */
 function foreignKeyViolated(ctx: EngineContext, t: TableModel): boolean {
   return ctx.db.exec({ sql: `PRAGMA foreign_key_check(${quoteIdent(t.table)})`, rowMode: 'array', returnValue: 'resultRows' }).length > 0;
@@ -320,7 +364,8 @@ function foreignKeyViolated(ctx: EngineContext, t: TableModel): boolean {
  * Whether a resolution changes nothing but its own row, so the frozen bundle can take it in place:
  * the server's live row adopted over a local upsert (unless it then references a parent with a
  * pending local delete: checked once it is written), the local intent kept (its op
- * adjusted), or a merged row; and no edit of the key made after the freeze waits in the dirty set
+ * adjusted), a merged row, or a delete (the server's, or the resolver's) of a row of a table
+ * nothing else depends on; and no edit of the key made after the freeze waits in the dirty set
  * (the requeue folds that edit into the re-formed bundle). `kind === 'local'` for a local delete
  * reaches here only when the server still has the row (see `resolveConflict`).
  */
@@ -329,11 +374,14 @@ function resolvableInPlace(
   kind: 'server' | 'local' | 'merged' | 'delete',
   localOp: string,
   serverLive: boolean,
+  elsewhere: boolean,
   t: TableModel,
   keyJson: string,
 ): boolean {
-  if (kind === 'delete') return false;
-  if (kind === 'server' && (!serverLive || localOp === 'DELETE')) return false;
+  // A snapshot restores the row, or the pull deletes it: not this resolution's to apply.
+  if (elsewhere) return false;
+  if ((kind === 'delete' || (kind === 'server' && !serverLive)) && !deletesOnlyItsOwnRow(ctx, t)) return false;
+  if (kind === 'server' && serverLive && localOp === 'DELETE') return false;
   return (
     Number(
       selectCached(ctx.db, 'SELECT EXISTS (SELECT 1 FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?)', [
