@@ -5,7 +5,8 @@
  * rows, and the devices pull them in turn (timed as the group times it: `pullToStable()`,
  * streamed responses, nothing read ahead). Checkouts and servers alternate repeat by repeat, so
  * both clients meet the same load. Prints per checkout the medians and the ours ÷ go ratio of
- * throughput (the group's ratio).
+ * throughput (the group's ratio), and the client's CPU per pull (this process's: the servers are
+ * children), which a loaded machine blurs less than the wall.
  *
  *   ENGINE_ROOTS=/path/to/base,. npx tsx bench/probes/pull-vs-go-ab.ts [--rows 10000] [--repeats 7]
  */
@@ -36,6 +37,8 @@ const servers = [
   { label: 'ours', baseUrl: ours.baseUrl, tokenFor: ours.tokenFor },
 ];
 const ms = new Map<string, number[]>();
+// This process's CPU during each pull: the client's alone (each server is a child process).
+const cpu = new Map<string, number[]>();
 let device = 100;
 try {
   for (let r = 0; r < REPEATS; r++) {
@@ -55,14 +58,17 @@ try {
       await pusher.engine.pushPending();
       await pusher.close();
       for (const { ci, d } of pullers) {
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
         const pulled = await d.engine.pullToStable();
         const t = performance.now() - t0;
+        const c = process.cpuUsage(c0);
         if (pulled.rowsApplied !== ROWS || d.count() !== ROWS)
           throw new Error(`client ${ci}: ${JSON.stringify(pulled)}, ${d.count()} rows`);
         await d.close();
         const key = `${ci}/${server.label}`;
         ms.set(key, [...(ms.get(key) ?? []), t]);
+        cpu.set(key, [...(cpu.get(key) ?? []), (c.user + c.system) / 1000]);
       }
     }
   }
@@ -77,7 +83,9 @@ try {
           .join(' ')}] [go ${ms
           .get(`${ci}/go`)!
           .map((x) => x.toFixed(0))
-          .join(' ')}]`,
+          .join(
+            ' ',
+          )}]; client CPU median: ours ${median(cpu.get(`${ci}/ours`)!).toFixed(0)} ms, go ${median(cpu.get(`${ci}/go`)!).toFixed(0)} ms`,
     );
   }
 } finally {
