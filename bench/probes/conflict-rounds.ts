@@ -1,15 +1,15 @@
 /**
  * Probe of a long-offline device's push meeting many conflicts, end to end against the bench sync
  * server (child process, real PostgreSQL, real HTTP); not part of `npm run bench`. Per run, a fresh
- * user: device A inserts K rows and syncs, device B attaches (hydrates them), A updates the K rows
- * and syncs (their server versions move on), B, offline meanwhile, inserts N - K rows and updates
+ * user: device A inserts K rows and syncs, device B attaches (hydrates them), A updates (or, with
+ * `--remote delete`, deletes) the K rows and syncs (their server versions move on), B, offline meanwhile, inserts N - K rows and updates
  * the same K rows, then syncs once. Reports the time of B's sync until its push has fully landed,
  * the conflicts it resolved, and its requests by kind (commit attempts = push rounds).
  *
  * Every checkout in ENGINE_ROOTS runs in the same process, alternating per repeat (the order
  * reverses every other repeat), so load falls on each alike.
  *
- *   ENGINE_ROOTS=/tmp/base,. npx tsx bench/probes/conflict-rounds.ts [--rows 20000] [--conflicts 10] [--repeats 3] [--strategy server-wins]
+ *   ENGINE_ROOTS=/tmp/base,. npx tsx bench/probes/conflict-rounds.ts [--rows 20000] [--conflicts 10] [--repeats 3] [--strategy server-wins] [--remote update|delete]
  */
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
@@ -25,6 +25,8 @@ const ROWS = Number(arg('rows', '20000'));
 const CONFLICTS = Number(arg('conflicts', '10'));
 const REPEATS = Number(arg('repeats', '3'));
 const STRATEGY = arg('strategy', 'server-wins') as 'server-wins' | 'client-wins';
+// What A does to the K rows: edits them, or deletes them.
+const REMOTE = arg('remote', 'update') as 'update' | 'delete';
 const rootNames = (process.env.ENGINE_ROOTS ?? '.').split(',');
 const roots = rootNames.map((r) => pathToFileURL(`${resolve(r)}/`).href);
 
@@ -103,7 +105,7 @@ async function run(side: Side): Promise<number> {
     await a.engine.sync();
     await b.engine.attach(user);
     await b.engine.sync();
-    a.db.exec("UPDATE items SET body = 'from A'");
+    a.db.exec(REMOTE === 'delete' ? 'DELETE FROM items' : "UPDATE items SET body = 'from A'");
     await a.engine.sync();
     // B, offline all along: a backlog of inserts and an edit of every row A also edited.
     b.db.transaction(() => {
@@ -130,8 +132,9 @@ async function run(side: Side): Promise<number> {
     const pending = Number(b.db.selectValue('SELECT COUNT(*) FROM _sync_dirty_rows'));
     const rowsOnB = Number(b.db.selectValue('SELECT COUNT(*) FROM items'));
     const fromA = Number(b.db.selectValue("SELECT COUNT(*) FROM items WHERE body = 'from A'"));
-    const want = STRATEGY === 'server-wins' ? CONFLICTS : 0;
-    if (pending !== 0 || rowsOnB !== ROWS || fromA !== want)
+    const want = STRATEGY === 'server-wins' && REMOTE === 'update' ? CONFLICTS : 0;
+    const wantRows = STRATEGY === 'server-wins' && REMOTE === 'delete' ? ROWS - CONFLICTS : ROWS;
+    if (pending !== 0 || rowsOnB !== wantRows || fromA !== want)
       throw new Error(`${side.label}: pending ${pending}, rows ${rowsOnB}, 'from A' ${fromA} (want ${want})`);
     const waited = [...counts.values()].reduce((sum, c) => sum + c.ms, 0);
     side.requests.push(
@@ -153,7 +156,7 @@ const median = (xs: number[]): number => {
 };
 
 try {
-  console.log(`${ROWS} pending rows, ${CONFLICTS} conflicting, ${STRATEGY}, ${REPEATS} repeats`);
+  console.log(`${ROWS} pending rows, ${CONFLICTS} conflicting (${REMOTE}d by A), ${STRATEGY}, ${REPEATS} repeats`);
   for (let r = 0; r < REPEATS; r++) {
     const order = sides.map((_, i) => sides[(i + r) % sides.length]!);
     for (const side of r % 2 ? order.reverse() : order) {
