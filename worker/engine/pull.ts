@@ -363,7 +363,10 @@ function upsertStaged(ctx: EngineContext, t: TableModel, rows: readonly StagedVa
       try {
         rc = x.sqlite3_step!(p);
       } finally {
+        // The texts are bound SQLITE_STATIC from `buf`, freed below: the cached statement must not
+        // keep pointers into it.
         x.sqlite3_reset!(p);
+        x.sqlite3_clear_bindings!(p);
       }
       if (rc !== capi.SQLITE_DONE) throw new Error(capi.sqlite3_errmsg(ctx.db.pointer!));
       i += n;
