@@ -507,18 +507,30 @@ export function applyPulledBundles(ctx: EngineContext, bundles: readonly { seq: 
   const lost: RowLostDetail[] = [];
   const last = bundles[bundles.length - 1];
   if (!last) return touched;
-  applyTransaction(ctx.db, () => {
-    for (const b of bundles) for (const table of writeBundle(ctx, b.seq, b.rows, false, writeBundleRowsSetBased, lost)) touched.add(table);
-    settleAfterApply(
-      ctx,
-      last.seq,
-      bundles.flatMap((b) => b.rows),
-      anyLocalIntent(ctx),
-      true,
-      lost,
-      true,
-    );
-  });
+  let rebuild = false;
+  try {
+    applyTransaction(ctx.db, () => {
+      for (const b of bundles)
+        for (const table of writeBundle(ctx, b.seq, b.rows, false, writeBundleRowsSetBased, lost)) touched.add(table);
+      settleAfterApply(
+        ctx,
+        last.seq,
+        bundles.flatMap((b) => b.rows),
+        anyLocalIntent(ctx),
+        true,
+        lost,
+        true,
+      );
+      rebuild = readAttachment(ctx.db).rebuildRequired;
+    });
+  } catch (e) {
+    // A parent delete's local action rewrote rows known at later versions (`notePulledDeletes`):
+    // no later bundle restores them, so the ceiling can fail its FK check (a re-created parent
+    // names one). The device needs the snapshot anyway: keep that note alone, the pull rebuilds.
+    if (!rebuild || !(e instanceof SyncError) || e.code !== 'apply_failed') throw e;
+    applyTransaction(ctx.db, () => requireRebuild(ctx.db));
+    return new Set();
+  }
   ctx.rowsLost(lost);
   return touched;
 }
