@@ -35,76 +35,61 @@ const settle = async (): Promise<void> => {
   for (let i = 0; i < 5; i++) await Promise.resolve();
 };
 
-it('trigger() runs within the same task, with no timer task in between', async () => {
+/** A scheduler on a held clock whose run only counts itself. */
+function countingScheduler(debounceMs: number): { s: SyncScheduler; clock: ReturnType<typeof heldClock>; runs: () => number } {
   const clock = heldClock();
   let runs = 0;
   const s = new SyncScheduler(
     clock,
     async () => void runs++,
     () => true,
-    { debounceMs: 0, intervalMs: 0, backoffMinMs: 1000, backoffMaxMs: 60_000 },
+    { debounceMs, intervalMs: 0, backoffMinMs: 1000, backoffMaxMs: 60_000 },
   );
+  return { s, clock, runs: () => runs };
+}
+
+it('trigger() runs within the same task, with no timer task in between', async () => {
+  const { s, clock, runs } = countingScheduler(0);
   s.trigger();
   await settle();
-  expect(runs).toBe(1);
+  expect(runs()).toBe(1);
   expect(clock.pending()).toBe(0);
   s.stop();
 });
 
 it('several wake-ups in one task make one run, and a pending debounce is folded into it', async () => {
-  const clock = heldClock();
-  let runs = 0;
-  const s = new SyncScheduler(
-    clock,
-    async () => void runs++,
-    () => true,
-    { debounceMs: 500, intervalMs: 0, backoffMinMs: 1000, backoffMaxMs: 60_000 },
-  );
+  const { s, clock, runs } = countingScheduler(500);
   s.notifyWrite();
   expect(clock.pending()).toBe(1);
   s.trigger();
   s.trigger();
   await settle();
-  expect(runs).toBe(1);
+  expect(runs()).toBe(1);
   expect(clock.pending()).toBe(0); // the debounce timer was replaced by the run
   s.notifyWrite(); // a later write waits for its window again
   await settle();
-  expect(runs).toBe(1);
+  expect(runs()).toBe(1);
   clock.fireAll();
   await settle();
-  expect(runs).toBe(2);
+  expect(runs()).toBe(2);
   s.stop();
 });
 
 it('a wake-up after stop() does not run', async () => {
-  const clock = heldClock();
-  let runs = 0;
-  const s = new SyncScheduler(
-    clock,
-    async () => void runs++,
-    () => true,
-    { debounceMs: 0, intervalMs: 0, backoffMinMs: 1000, backoffMaxMs: 60_000 },
-  );
+  const { s, runs } = countingScheduler(0);
   s.trigger();
   s.stop();
   await settle();
-  expect(runs).toBe(0);
+  expect(runs()).toBe(0);
 });
 
 it('a write with debounce 0 still waits for its timer (its answer goes out before the push)', async () => {
-  const clock = heldClock();
-  let runs = 0;
-  const s = new SyncScheduler(
-    clock,
-    async () => void runs++,
-    () => true,
-    { debounceMs: 0, intervalMs: 0, backoffMinMs: 1000, backoffMaxMs: 60_000 },
-  );
+  const { s, clock, runs } = countingScheduler(0);
   s.notifyWrite();
   await settle();
-  expect(runs).toBe(0);
+  expect(runs()).toBe(0);
   clock.fireAll();
   await settle();
-  expect(runs).toBe(1);
+  expect(runs()).toBe(1);
   s.stop();
 });
