@@ -152,14 +152,46 @@ export class ChangeLedger {
     after: Map<string, Row>,
     serverHadDeleted = false,
   ): void {
+    this.recordGroup(device, step, [{ table, key, serverHadDeleted }], before, after);
+  }
+
+  /**
+   * Records the writes of one group commit (different keys, in order) from the rows of
+   * {@link keysAround} read once before and once after the whole group.
+   */
+  recordGroup(
+    device: string,
+    step: number,
+    writes: readonly { table: string; key: string; serverHadDeleted?: boolean }[],
+    before: Map<string, Row>,
+    after: Map<string, Row>,
+  ): void {
     const mine = this.lineage.get(device) ?? new Map<string, { last: Write; value: Row }>();
     this.lineage.set(device, mine);
+    // Only keys whose row still held what this device's own actions left (a pull may have changed
+    // others), allowing a SET NULL column a pulled parent delete nulled (the FK's own semantics:
+    // the rest of the row is still the app's, and this write replaces it; seed 731120808). Judged
+    // once for the group: a write of the group moves a followed row to the group's after-row, which
+    // a later write of the same group must not take for a pull's change (seed 825000058).
+    const held = new Set([...mine].filter(([k, e]) => reached(e.last.table, e.value, before.get(k) ?? null)).map(([k]) => k));
+    for (const { table, key, serverHadDeleted = false } of writes)
+      this.recordOne(device, step, table, key, mine, held, before, after, serverHadDeleted);
+  }
+
+  private recordOne(
+    device: string,
+    step: number,
+    table: string,
+    key: string,
+    mine: Map<string, { last: Write; value: Row }>,
+    held: Set<string>,
+    before: Map<string, Row>,
+    after: Map<string, Row>,
+    serverHadDeleted: boolean,
+  ): void {
     let previous: Write | null = null;
     for (const [k, e] of mine) {
-      // Only keys whose row still held what this device's own actions left (a pull may have changed
-      // others), allowing a SET NULL column a pulled parent delete nulled (the FK's own semantics:
-      // the rest of the row is still the app's, and this write replaces it; seed 731120808).
-      if (!reached(e.last.table, e.value, before.get(k) ?? null)) continue;
+      if (!held.has(k)) continue;
       const now = after.get(k) ?? null;
       const sameKey = e.last.table === table && e.last.key === key;
       if (sameKey) previous = e.last;
@@ -221,9 +253,8 @@ export class ChangeLedger {
     const committed = run();
     const after = read();
     const ok = await committed;
-    units.forEach((u, i) => {
-      if (ok[i]) u.forEach((w, j) => this.recordWrite(device, step, w.table, w.key, before, after, deletedOnServer[i]![j]));
-    });
+    const writes = units.flatMap((u, i) => (ok[i] ? u.map((w, j) => ({ ...w, serverHadDeleted: deletedOnServer[i]![j] })) : []));
+    this.recordGroup(device, step, writes, before, after);
   }
 
   /**
