@@ -471,7 +471,8 @@ function captureWhen(schema: string, t: TableModel, changes: ReadonlyArray<reado
 
 const TRIGGER_SUFFIXES = ['ai', 'au', 'ad', 'auk', 'akd'] as const;
 
-function triggerNames(t: TableModel): string[] {
+/** The names of `t`'s capture triggers (they write only sync metadata). */
+export function triggerNames(t: TableModel): string[] {
   return TRIGGER_SUFFIXES.map((suffix) => `trg_${t.table}_${suffix}`);
 }
 

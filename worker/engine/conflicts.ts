@@ -27,7 +27,7 @@ import type { PushConflictDetail, WirePayload } from '../../protocol/index.ts';
 import { applyServerRow, clearRowState, deleteLocalRow, setRowState, settleOrphanedIntents, upsertLocalRow } from './apply.ts';
 import { appRowFromWire } from './lost-rows.ts';
 import { deleteReachesRowsUnderACascadedRow, parentDeleteHitsNewerRows } from './remote-cascades.ts';
-import { applyTransaction } from './capture.ts';
+import { applyTransaction, triggerNames } from './capture.ts';
 import {
   checkWirePayloadShape,
   keyJsonToDisplay,
@@ -342,8 +342,8 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
 function deletesOnlyItsOwnRow(ctx: EngineContext, t: TableModel): boolean {
   const name = t.table.toLowerCase();
   if (ctx.model.tables.some((c) => foreignKeyList(ctx, c).some((fk) => String(fk.table).toLowerCase() === name))) return false;
-  // Capture's own triggers are named trg_<table>_<suffix> (capture.ts) and write only metadata.
-  const own = JSON.stringify(['ai', 'au', 'ad', 'auk', 'akd'].map((x) => `trg_${t.table}_${x}`));
+  // Capture's own triggers write only metadata.
+  const own = JSON.stringify(triggerNames(t));
   return (
     Number(
       ctx.db.selectValue(
