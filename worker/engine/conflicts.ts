@@ -24,7 +24,7 @@
  */
 import { isJsonObject } from '../../protocol/index.ts';
 import type { PushConflictDetail, WirePayload } from '../../protocol/index.ts';
-import { applyServerRow, clearRowState, deleteLocalRow, setRowState, settleOrphanedIntents, upsertLocalRow } from './apply.ts';
+import { clearRowState, deleteLocalRow, setRowState, settleOrphanedIntents, upsertLocalRow } from './apply.ts';
 import { appRowFromWire } from './lost-rows.ts';
 import { deleteReachesRowsUnderACascadedRow, parentDeleteHitsNewerRows } from './remote-cascades.ts';
 import { applyTransaction, triggerNames } from './capture.ts';
@@ -39,7 +39,7 @@ import {
 import type { EngineContext } from './context.ts';
 import { tableOf } from './context.ts';
 import { badResponse, SyncError } from './errors.ts';
-import type { OutboxRow } from './outbox.ts';
+import type { FrozenRowRevision, OutboxRow } from './outbox.ts';
 import { requeueOutboxInTransaction, reviseFrozenRow } from './outbox.ts';
 import { readAttachment, requireRebuild } from './metadata.ts';
 import { selectCached } from './statements.ts';
@@ -158,77 +158,69 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
     readAttachment(ctx.db).lastBundleSeqSeen < serverVersion - 1 &&
     deleteReachesRowsUnderACascadedRow(ctx, t, keyJson);
   let revisedRows: OutboxRow[] | null = null;
+  const base = serverLive || serverDeleted ? serverVersion : 0;
+  // What is sent for the key after the resolution (null: nothing).
+  const intent: FrozenRowRevision =
+    kind === 'local'
+      ? { op: local.op === 'DELETE' ? 'DELETE' : serverLive ? 'UPDATE' : 'INSERT', baseRowVersion: base }
+      : kind === 'merged'
+        ? { op: serverLive ? 'UPDATE' : 'INSERT', baseRowVersion: base, localPayload: mergedLocalJson! }
+        : kind === 'delete' && serverLive
+          ? { op: 'DELETE', baseRowVersion: base }
+          : null;
+  const deleting = kind === 'delete' || (kind === 'server' && !serverLive && !deleteAtPull);
+  // The resolution's effect on the local row (the same applied in place or after a requeue).
+  const applyLocally = (): void => {
+    // A delete applied here runs the local FK actions (CASCADE, SET NULL) over rows this device
+    // may know at a newer version than this delete: the server's later history never rewrites
+    // them back, so the device takes a snapshot at its next pull.
+    if (
+      deleting &&
+      (serverDeleted || kind === 'delete') &&
+      parentDeleteHitsNewerRows(ctx, [{ t, keyJson, op: 'DELETE' }], serverVersion, false)
+    )
+      requireRebuild(ctx.db);
+    if (deleteAtPull) return;
+    // The server's version becomes our base for whatever we send next.
+    if (serverLive || serverDeleted) setRowState(ctx, t, keyJson, serverVersion, !serverLive);
+    else clearRowState(ctx, t, keyJson);
+    if (deleting) deleteLocalRow(ctx, t, keyJson);
+    else if (kind !== 'local') upsertLocalRow(ctx, t, wirePayloadToSqlite(t, kind === 'merged' ? mergedWire! : serverRow!));
+  };
   const applyResolution = (): void => {
     applyTransaction(ctx.db, () => {
-      const localOp = local.op === 'DELETE' ? 'DELETE' : serverLive ? 'UPDATE' : 'INSERT';
-      const base = serverLive || serverDeleted ? serverVersion : 0;
-      // The server's version becomes our base for whatever we send next.
-      const adoptServerVersion = (): void => {
-        if (serverLive || serverDeleted) setRowState(ctx, t, keyJson, serverVersion, !serverLive);
-        else clearRowState(ctx, t, keyJson);
-      };
       if (resolvableInPlace(ctx, kind, local.op, serverLive, restoreFromSnapshot || deleteAtPull, t, keyJson)) {
         // No other row of the bundle is affected, so only this row's frozen form changes.
-        const deleteHere = (): void => {
-          // As on the requeue path below (with nothing referencing `t`, no cascade reaches a row).
-          if ((serverDeleted || kind === 'delete') && parentDeleteHitsNewerRows(ctx, [{ t, keyJson, op: 'DELETE' }], serverVersion, false))
-            requireRebuild(ctx.db);
-          if (kind === 'delete') {
-            adoptServerVersion();
-            deleteLocalRow(ctx, t, keyJson);
-          } else if (serverDeleted) applyServerRow(ctx, t, keyJson, 'DELETE', serverVersion, null);
-          else {
-            deleteLocalRow(ctx, t, keyJson);
-            clearRowState(ctx, t, keyJson);
-          }
-        };
-        switch (kind) {
-          case 'delete':
-            deleteHere();
-            revisedRows = reviseFrozenRow(ctx, rows, local.ordinal, serverLive ? { op: 'DELETE', baseRowVersion: base } : null);
-            return;
-          case 'server': {
-            if (!serverLive) {
-              deleteHere();
-              revisedRows = reviseFrozenRow(ctx, rows, local.ordinal, null);
-              return;
-            }
-            ctx.db.exec('SAVEPOINT conflict_in_place');
-            applyServerRow(ctx, t, keyJson, 'UPDATE', serverVersion, serverRow);
-            // The adopted row may reference a parent with a pending local delete, and then follows
-            // it (below), which can reach other rows of the bundle. The transaction began with no
-            // violation (FKs hold at every commit), so any now is this row's.
-            if (anyPendingDelete(ctx) && foreignKeyViolated(ctx, t)) {
-              ctx.db.exec('ROLLBACK TO conflict_in_place; RELEASE conflict_in_place');
-              break;
-            }
-            ctx.db.exec('RELEASE conflict_in_place');
-            revisedRows = reviseFrozenRow(ctx, rows, local.ordinal, null);
-            return;
-          }
-          case 'local':
-            adoptServerVersion();
-            revisedRows = reviseFrozenRow(ctx, rows, local.ordinal, { op: localOp, baseRowVersion: base });
-            return;
-          case 'merged':
-            adoptServerVersion();
-            upsertLocalRow(ctx, t, wirePayloadToSqlite(t, mergedWire!));
-            revisedRows = reviseFrozenRow(ctx, rows, local.ordinal, {
-              op: serverLive ? 'UPDATE' : 'INSERT',
-              baseRowVersion: base,
-              localPayload: mergedLocalJson!,
-            });
-            return;
+        ctx.db.exec('SAVEPOINT conflict_in_place');
+        applyLocally();
+        // The adopted row may reference a parent with a pending local delete, and then follows
+        // it (below), which can reach other rows of the bundle. The transaction began with no
+        // violation (FKs hold at every commit), so any now is this row's.
+        if (!(kind === 'server' && serverLive && anyPendingDelete(ctx) && foreignKeyViolated(ctx, t))) {
+          ctx.db.exec('RELEASE conflict_in_place');
+          revisedRows = reviseFrozenRow(ctx, rows, local.ordinal, intent);
+          return;
         }
+        ctx.db.exec('ROLLBACK TO conflict_in_place; RELEASE conflict_in_place');
       }
       const ordinalOffset = requeueOutboxInTransaction(ctx, skip);
-      const dropDirty = (): void => {
+      // The key's pending edit made after the freeze stays under a kept local intent, and goes otherwise.
+      if (kind !== 'local')
         ctx.db.exec({
           sql: 'DELETE FROM _sync_dirty_rows WHERE schema_name = ? AND table_name = ? AND key_json = ?',
           bind: [ctx.schema, t.table, keyJson],
         });
-      };
-      const requeue = (op: 'INSERT' | 'UPDATE' | 'DELETE', payload: string | null): void => {
+      if (restoreFromSnapshot) {
+        // The local delete lost, and the rows a pull dropped under it exist only on the server:
+        // the next pull rebuilds from a snapshot, which brings the row and them back.
+        requireRebuild(ctx.db);
+        return;
+      }
+      // The local delete below cascades over the rows under this one as this device holds them:
+      // pulled rows under a pending row there may stand elsewhere on the server, which keeps them.
+      if (deleting) noteRowsUnderPendingRowsReachedByDelete(ctx, new Map([[t, [keyJson]]]));
+      applyLocally();
+      if (intent)
         ctx.db.exec({
           // Its place among the rows requeued with it (outbox.ts), which is free: that requeue
           // put frozen row r at `offset + r.ordinal`, below every ordinal pending then, and this
@@ -240,57 +232,16 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
             'INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal) ' +
             'VALUES (?, ?, ?, ?, ?, ?, ?) ' +
             'ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET base_row_version = excluded.base_row_version',
-          bind: [ctx.schema, t.table, keyJson, op, base, payload, ordinalOffset + local.ordinal],
+          bind: [
+            ctx.schema,
+            t.table,
+            keyJson,
+            intent.op,
+            base,
+            kind === 'local' ? local.localPayload : (intent.localPayload ?? null),
+            ordinalOffset + local.ordinal,
+          ],
         });
-      };
-      if (restoreFromSnapshot) {
-        // The local delete lost, and the rows a pull dropped under it exist only on the server:
-        // the next pull rebuilds from a snapshot, which brings the row and them back.
-        dropDirty();
-        requireRebuild(ctx.db);
-        return;
-      }
-      // A delete applied here runs the local FK actions (CASCADE, SET NULL) over rows this device
-      // may know at a newer version than this delete: the server's later history never rewrites
-      // them back, so the device takes a snapshot at its next pull.
-      if (
-        ((kind === 'server' && serverDeleted && !deleteAtPull) || kind === 'delete') &&
-        parentDeleteHitsNewerRows(ctx, [{ t, keyJson, op: 'DELETE' }], serverVersion, false)
-      ) {
-        requireRebuild(ctx.db);
-      }
-      // The local delete below cascades over the rows under this one as this device holds them:
-      // pulled rows under a pending row there may stand elsewhere on the server, which keeps them.
-      if ((kind === 'server' && !serverLive && !deleteAtPull) || kind === 'delete')
-        noteRowsUnderPendingRowsReachedByDelete(ctx, new Map([[t, [keyJson]]]));
-      switch (kind) {
-        case 'server':
-          dropDirty();
-          if (serverLive) applyServerRow(ctx, t, keyJson, 'UPDATE', serverVersion, serverRow);
-          else if (serverDeleted) {
-            if (!deleteAtPull) applyServerRow(ctx, t, keyJson, 'DELETE', serverVersion, null);
-          } else {
-            deleteLocalRow(ctx, t, keyJson);
-            clearRowState(ctx, t, keyJson);
-          }
-          break;
-        case 'local':
-          adoptServerVersion();
-          requeue(localOp, local.localPayload);
-          break;
-        case 'merged':
-          adoptServerVersion();
-          upsertLocalRow(ctx, t, wirePayloadToSqlite(t, mergedWire!));
-          dropDirty();
-          requeue(serverLive ? 'UPDATE' : 'INSERT', mergedLocalJson);
-          break;
-        case 'delete':
-          adoptServerVersion();
-          deleteLocalRow(ctx, t, keyJson);
-          dropDirty();
-          if (serverLive) requeue('DELETE', null);
-          break;
-      }
       // The server's row may reference a parent this device deleted and has not pushed yet (a
       // cycle, or a parent deleted after the other device's edit): it follows the parent's fate
       // as the server will decide it, like a pulled row (local-parent-deletes.ts).
@@ -302,7 +253,7 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
       }
       // A row the resolution deleted took its children with it by the local cascade: their
       // pending inserts/updates would cost a rejected push. They settle as after a pulled delete.
-      if ((kind === 'server' && !serverLive && !deleteAtPull) || kind === 'delete') lost.push(...settleOrphanedIntents(ctx, true));
+      if (deleting) lost.push(...settleOrphanedIntents(ctx, true));
     });
   };
   try {
