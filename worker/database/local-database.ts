@@ -127,11 +127,6 @@ export class LocalDatabase {
     return this.#opened.storage;
   }
 
-  /** The last commit sequence number announced. */
-  get commitSeq(): number {
-    return this.#monitor.lastSeq;
-  }
-
   /** Registers a listener for commit notices (local writes and sync applies alike). */
   onCommit(listener: (notice: CommitNotice) => void): () => void {
     return this.#monitor.onCommit(listener);
@@ -158,11 +153,6 @@ export class LocalDatabase {
   write(unit: WriteUnit): Promise<WriteOutcome> {
     if (this.#closed) return Promise.resolve({ ok: false, error: closedError().toShape() });
     return this.#writes.submit(unit);
-  }
-
-  /** Commits every queued write now. */
-  flushWrites(): void {
-    this.#writes.flush();
   }
 
   /** How writes have been grouped so far. */

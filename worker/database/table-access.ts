@@ -99,11 +99,6 @@ export class TableAccessMonitor {
     );
   }
 
-  /** The last sequence number announced. */
-  get lastSeq(): number {
-    return this.#seq;
-  }
-
   /** Registers a listener for commit notices; returns the unsubscribe function. */
   onCommit(listener: (notice: CommitNotice) => void): () => void {
     this.#listeners.add(listener);
