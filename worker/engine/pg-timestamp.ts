@@ -11,7 +11,7 @@
  * as is, and if the server's text differs the replay downloads the bundle and adopts it.
  */
 
-const ISO_WITH_ZONE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|z|[+-]\d{2}(?::?\d{2})?)$/;
+const ISO_WITH_ZONE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:[Zz]|([+-])(\d{2})(?::?(\d{2}))?)$/;
 
 /**
  * Microseconds of a fraction's digits as PostgreSQL computes them: `rint(strtod("0.<digits>") *
@@ -29,39 +29,20 @@ function fractionMicros(digits: string): number {
 /** The text PostgreSQL renders for a pushed timestamptz in UTC, or null when not predictable. */
 export function pgUtcTimestampText(input: string): string | null {
   const m = ISO_WITH_ZONE.exec(input);
-  if (!m) return null;
-  const [, y, mo, d, h, mi, s, frac, zone] = m;
-  const year = Number(y);
-  const month = Number(mo);
-  const day = Number(d);
-  const hour = Number(h);
-  const minute = Number(mi);
-  const second = Number(s);
-  if (year < 1 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return null;
-  let offsetMinutes = 0;
-  if (zone !== 'Z' && zone !== 'z') {
-    const sign = zone![0] === '-' ? -1 : 1;
-    const digits = zone!.slice(1).replace(':', '');
-    const oh = Number(digits.slice(0, 2));
-    const om = digits.length > 2 ? Number(digits.slice(2, 4)) : 0;
-    if (oh > 15 || om > 59) return null;
-    offsetMinutes = sign * (oh * 60 + om);
-  }
+  if (!m || m[1] === '0000') return null;
+  const [, y, mo, d, h, mi, s, frac, sign, oh = 0, om = 0] = m;
+  if (+oh > 15 || +om > 59) return null;
   const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day);
-  date.setUTCHours(hour, minute, second, 0);
-  // Not a real calendar date (Feb 30): PostgreSQL rejects it; nothing to predict.
-  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return null;
-  let micros = frac ? fractionMicros(frac) : 0;
-  let ms = date.getTime() - offsetMinutes * 60_000;
-  if (micros >= 1_000_000) {
-    micros -= 1_000_000;
-    ms += 1000;
-  }
-  const utc = new Date(ms);
+  date.setUTCFullYear(+y!, +mo! - 1, +d!);
+  date.setUTCHours(+h!, +mi!, +s!);
+  // Not a real date and time (Feb 30, 24:00): PostgreSQL rejects it; nothing to predict.
+  if (date.toISOString().slice(0, 19) !== `${y}-${mo}-${d}T${h}:${mi}:${s}`) return null;
+  const micros = frac ? fractionMicros(frac) : 0;
+  const utc = new Date(+date - (sign === '-' ? -1 : 1) * (+oh * 60 + +om) * 60_000 + (micros >= 1_000_000 ? 1000 : 0));
   const uy = utc.getUTCFullYear();
   if (uy < 1 || uy > 9999) return null;
   // Years 1-9999 render as four digits: `YYYY-MM-DDTHH:MM:SS` is the ISO string's start.
   const text = utc.toISOString().slice(0, 19);
-  return `${micros > 0 ? `${text}.${String(micros).padStart(6, '0').replace(/0+$/, '')}` : text}+00:00`;
+  const us = micros % 1_000_000;
+  return `${us > 0 ? `${text}.${String(us).padStart(6, '0').replace(/0+$/, '')}` : text}+00:00`;
 }
