@@ -27,6 +27,9 @@ export function canonicalJson(value: JsonValue): string {
       return JSON.stringify(value); // -0 becomes "0", as JCS requires
     case 'object': {
       if (value === null) return 'null';
+      // A number kept as text by the exact parser (`ExactJsonNumber`): the double, as JSON.stringify renders it.
+      if (typeof (value as { toJSON?: unknown }).toJSON === 'function')
+        return canonicalJson((value as unknown as { toJSON(): JsonValue }).toJSON());
       if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
       const keys = Object.keys(value).sort();
       let out = '{';

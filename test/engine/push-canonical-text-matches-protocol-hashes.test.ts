@@ -127,13 +127,12 @@ describe('canonical push text', () => {
       { ...first, payload: { ...first.payload!, title: 42 as never } },
       { ...first, table: 'unknown_table' },
     ];
-    const lookup = (table: unknown) => (typeof table === 'string' ? model.byName.get(table) : undefined);
     for (const rows of [committed, [...committed, ...odd]]) {
-      const ours = await committedBundleHash(rows, lookup);
+      const ours = await committedBundleHash(rows);
       expect(ours.hash).toBe(await bundleHash(rows));
     }
-    // Payload texts of fast-path rows are the canonical texts of what was pushed.
-    const ours = await committedBundleHash(committed, lookup);
+    // Payload texts are the canonical texts of what was pushed.
+    const ours = await committedBundleHash(committed);
     committed.forEach((r, i) => {
       const t = model.byName.get(r.table)!;
       expect(ours.payloadTexts![i]).toBe(encodeLocalPayload(t, JSON.parse(String(dirty[i]!.payload)) as Record<string, unknown>).text);

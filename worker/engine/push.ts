@@ -334,7 +334,7 @@ export async function fetchCommittedRows(ctx: EngineContext, header: OutboxHeade
       }
       continue;
     }
-    const { hash, payloadTexts } = await committedBundleHash(rows, modelOf);
+    const { hash, payloadTexts } = await committedBundleHash(rows);
     if (hash === meta.bundle_hash) {
       learnDialect(ctx, 'jcs-numeric-strings', 'bundle_hash');
       return { rows, payloadTexts };
@@ -367,7 +367,7 @@ async function canonicalCommittedRows(
       throw e;
     }
   });
-  const { payloadTexts } = await committedBundleHash(out, modelOf);
+  const { payloadTexts } = await committedBundleHash(out);
   return { rows: out, payloadTexts };
 }
 

@@ -10,7 +10,7 @@
  * through `JSON.stringify` (which is what `canonicalJson` does for strings), and anything else
  * (nested json values, or whatever a misbehaving server sends) through `canonicalJson` itself.
  */
-import { canonicalJson, ExactJsonNumber, sha256Hex, bundleHash } from '../../protocol/index.ts';
+import { canonicalJson, sha256Hex, bundleHash } from '../../protocol/index.ts';
 import type { BundleRow, JsonValue, WireOp } from '../../protocol/index.ts';
 import { keyJsonToDisplay, localValueToWire } from './codec.ts';
 import { pgUtcTimestampText } from './pg-timestamp.ts';
@@ -45,14 +45,6 @@ function tableText(t: TableModel): TableText {
     tableTexts.set(t, tt);
   }
   return tt;
-}
-
-/** Canonical text of any wire value (strings, the common case, natively). */
-function valueText(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  // A number kept as text by the exact parser: JCS renders the double (the hash then decides).
-  if (v instanceof ExactJsonNumber) return JSON.stringify(v.toNumber());
-  return canonicalJson((v ?? null) as JsonValue);
 }
 
 /**
@@ -139,33 +131,6 @@ export function encodeLocalPayload(t: TableModel, local: Record<string, unknown>
     }
   }
   return { text, committedText: changed ? parts.join('') : text, exact, respelled };
-}
-
-/**
- * Canonical text of a payload received from the server: the fast path when it is an object with
- * exactly the table's columns, `canonicalJson` otherwise (so the hash is right for any input and
- * shape errors are reported by the validation that follows, as before).
- */
-function committedPayloadText(t: TableModel | undefined, payload: unknown): string {
-  if (t && payload !== null && typeof payload === 'object' && !Array.isArray(payload)) {
-    const { sorted } = tableText(t);
-    const obj = payload as Record<string, unknown>;
-    let n = 0;
-    for (const k in obj) if (Object.prototype.hasOwnProperty.call(obj, k)) n++;
-    if (n === sorted.length && sorted.length > 0) {
-      let text = '';
-      let ok = true;
-      for (const { c, prefix } of sorted) {
-        if (!Object.prototype.hasOwnProperty.call(obj, c.wireName) || obj[c.wireName] === undefined) {
-          ok = false;
-          break;
-        }
-        text += prefix + valueText(obj[c.wireName]);
-      }
-      if (ok) return `${text}}`;
-    }
-  }
-  return canonicalJson((payload ?? null) as JsonValue);
 }
 
 /** Canonical text of a single-member key `{"<name>":"<value>"}`. */
@@ -294,10 +259,7 @@ export function asPushedBundleHash(rows: readonly PushedRowText[], seq: number, 
  * DELETE) so replay can compare them with what was pushed. Rows whose envelope is not what the
  * protocol describes are hashed by `protocol/hashes.ts` itself (the texts are then not returned).
  */
-export async function committedBundleHash(
-  rows: readonly BundleRow[],
-  tableOf: (table: unknown) => TableModel | undefined,
-): Promise<{ hash: string; payloadTexts: (string | null)[] | null }> {
+export async function committedBundleHash(rows: readonly BundleRow[]): Promise<{ hash: string; payloadTexts: (string | null)[] | null }> {
   const items = new Array<string>(rows.length);
   const texts = new Array<string | null>(rows.length);
   for (let i = 0; i < rows.length; i++) {
@@ -305,7 +267,7 @@ export async function committedBundleHash(
     if (typeof r.schema !== 'string' || typeof r.table !== 'string' || typeof r.op !== 'string' || typeof r.row_version !== 'number') {
       return { hash: await bundleHash(rows), payloadTexts: null };
     }
-    const p = r.op === 'DELETE' ? 'null' : committedPayloadText(tableOf(r.table), r.payload ?? null);
+    const p = r.op === 'DELETE' ? 'null' : canonicalJson((r.payload ?? null) as JsonValue);
     texts[i] = r.op === 'DELETE' ? null : p;
     items[i] =
       `{"key":${canonicalJson(r.key as JsonValue)},"op":${JSON.stringify(r.op)},"payload":${p},"row_ordinal":"${i}",` +
