@@ -65,6 +65,9 @@ export function goCanonicalJson(value: JsonValue): string {
       return formatNumber(value);
     case 'object': {
       if (value === null) return 'null';
+      // A number kept as text by the exact parser (`ExactJsonNumber`): the float64 Go would parse.
+      if (typeof (value as { toJSON?: unknown }).toJSON === 'function')
+        return goCanonicalJson((value as unknown as { toJSON(): JsonValue }).toJSON());
       if (Array.isArray(value)) return `[${value.map(goCanonicalJson).join(',')}]`;
       const members: [string, JsonValue][] = [];
       for (const k of Object.keys(value)) {

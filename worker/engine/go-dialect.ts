@@ -7,8 +7,8 @@
  *   its outbound form: numbers for INTEGER/REAL/decimal), so a push needs no download back;
  * - committed rows it sent, hashed in Go material and turned into our canonical value form.
  */
-import { ExactJsonNumber, goJsonBundleHash } from '../../protocol/index.ts';
-import type { BundleRow, JsonValue, WireKey, WirePayload } from '../../protocol/index.ts';
+import { goJsonBundleHash } from '../../protocol/index.ts';
+import type { BundleRow, WireKey, WirePayload } from '../../protocol/index.ts';
 import { keyJsonToDisplay, numberToCanonicalWire } from './codec.ts';
 import { SyncError } from './errors.ts';
 import type { TableModel } from './table-config.ts';
@@ -87,24 +87,11 @@ export function goAsPushedBundleHash(rows: readonly PushedRowText[], seq: number
   return goJsonBundleHash(bundle);
 }
 
-/** A served value as Go's decoder sees it: an `ExactJsonNumber` is the float64 Go would parse. */
-function asGoValue(v: unknown): JsonValue {
-  if (v instanceof ExactJsonNumber) return v.toNumber();
-  if (Array.isArray(v)) return v.map(asGoValue);
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, JsonValue> = {};
-    for (const k of Object.keys(v)) out[k] = asGoValue((v as Record<string, unknown>)[k]);
-    return out;
-  }
-  return v as JsonValue;
-}
-
-/** `bundle_hash` in Go material of committed rows as served. */
-export function goCommittedBundleHash(rows: readonly BundleRow[]): Promise<string> {
-  return goJsonBundleHash(
-    rows.map((r) => ({ ...r, payload: r.payload === null || r.payload === undefined ? r.payload : (asGoValue(r.payload) as WirePayload) })),
-  );
-}
+/**
+ * `bundle_hash` in Go material of committed rows as served (an `ExactJsonNumber` is the float64
+ * Go would parse: `goCanonicalJson` renders it by its `toJSON`).
+ */
+export const goCommittedBundleHash = goJsonBundleHash;
 
 /**
  * A served payload with its JSON numbers in our canonical value form (exact, or a typed
