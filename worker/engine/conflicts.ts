@@ -45,7 +45,7 @@ import { readAttachment, requireRebuild } from './metadata.ts';
 import { selectCached } from './statements.ts';
 import type { TableModel } from './table-config.ts';
 import { quoteIdent } from './table-config.ts';
-import { foreignKeyList } from './foreign-keys.ts';
+import { foreignKeyList, foreignKeyViolations } from './foreign-keys.ts';
 import { CONFLICT_STRATEGIES, DEFAULT_CONFLICT_STRATEGY } from './conflict-strategies.ts';
 import type { ConflictContext, ConflictResolution } from './conflict-strategies.ts';
 import type { RowLostDetail } from './types.ts';
@@ -196,7 +196,7 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
         // The adopted row may reference a parent with a pending local delete, and then follows
         // it (below), which can reach other rows of the bundle. The transaction began with no
         // violation (FKs hold at every commit), so any now is this row's.
-        if (!(kind === 'server' && serverLive && anyPendingDelete(ctx) && foreignKeyViolated(ctx, t))) {
+        if (!(kind === 'server' && serverLive && anyPendingDelete(ctx) && foreignKeyViolations(ctx, t).length > 0)) {
           ctx.db.exec('RELEASE conflict_in_place');
           revisedRows = reviseFrozenRow(ctx, rows, local.ordinal, intent);
           return;
@@ -304,11 +304,6 @@ function deletesOnlyItsOwnRow(ctx: EngineContext, t: TableModel): boolean {
       ),
     ) === 0
   );
-}
-
-/** True when some row of `t` breaks a foreign key. */
-function foreignKeyViolated(ctx: EngineContext, t: TableModel): boolean {
-  return ctx.db.exec({ sql: `PRAGMA foreign_key_check(${quoteIdent(t.table)})`, rowMode: 'array', returnValue: 'resultRows' }).length > 0;
 }
 
 /**

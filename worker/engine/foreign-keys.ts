@@ -30,6 +30,15 @@ export function foreignKeyList(ctx: EngineContext, t: TableModel): Record<string
   >[];
 }
 
+/** The rows of `t` violating a foreign key, as `PRAGMA foreign_key_check` lists them: [table, rowid, parent, fkid]. */
+export function foreignKeyViolations(ctx: EngineContext, t: TableModel): unknown[][] {
+  return ctx.db.exec({
+    sql: `PRAGMA foreign_key_check(${quoteIdent(t.table)})`,
+    rowMode: 'array',
+    returnValue: 'resultRows',
+  }) as unknown[][];
+}
+
 /** The references of `t` to synced tables' sync keys (cached per table). */
 function syncKeyReferences(ctx: EngineContext, t: TableModel): SyncKeyReference[] {
   let refs = referencesCache.get(t);

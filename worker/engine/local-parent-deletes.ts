@@ -20,7 +20,7 @@
  *   P and the child back. A delete frozen in the outbox is left alone (its push decides).
  */
 import type { EngineContext } from './context.ts';
-import { foreignKeyList, violatedReference, walkRowsReachedByDelete } from './foreign-keys.ts';
+import { foreignKeyList, foreignKeyViolations, violatedReference, walkRowsReachedByDelete } from './foreign-keys.ts';
 import { appRowByRowid, lostRow } from './lost-rows.ts';
 import { requireRebuild } from './metadata.ts';
 import type { TableModel } from './table-config.ts';
@@ -109,12 +109,7 @@ export function settleChildrenOfLocallyDeletedParents(ctx: EngineContext, tables
   for (let round = 0; round < 16 && scan.length > 0; round++) {
     const next = new Set<TableModel>();
     for (const t of scan) {
-      const violations = ctx.db.exec({
-        sql: `PRAGMA foreign_key_check(${quoteIdent(t.table)})`,
-        rowMode: 'array',
-        returnValue: 'resultRows',
-      }) as unknown[][];
-      for (const [, rowid, , fkid] of violations) {
+      for (const [, rowid, , fkid] of foreignKeyViolations(ctx, t)) {
         if (rowid === null || rowid === undefined) continue;
         const fk = violatedReference(ctx, t, Number(rowid), Number(fkid));
         if (!fk) continue;
@@ -222,23 +217,9 @@ export function noteRowsUnderPendingRowsReachedByDelete(ctx: EngineContext, dele
   if (Number(ctx.db.selectValue('PRAGMA foreign_keys')) !== 1) return;
   const pending: { table: TableModel; keyJson: string }[] = [];
   walkRowsReachedByDelete(ctx, deleted, { levels: 65, actions: ['CASCADE'], versions: false }, (row) => {
-    if (hasPendingChange(ctx, row.table, row.keyJson)) pending.push({ table: row.table, keyJson: row.keyJson });
+    if (hasIntent(ctx, row.table, row.keyJson)) pending.push({ table: row.table, keyJson: row.keyJson });
   });
   for (const p of pending) noteRowsReachedByDelete(ctx, p.table, p.keyJson, p.table.table, p.keyJson);
-}
-
-/** True when `t`/`keyJson` has a change not yet on the server (dirty or in the outbox). */
-function hasPendingChange(ctx: EngineContext, t: TableModel, keyJson: string): boolean {
-  return (
-    Number(
-      selectCached(
-        ctx.db,
-        'SELECT EXISTS (SELECT 1 FROM _sync_dirty_rows WHERE schema_name = ?1 AND table_name = ?2 AND key_json = ?3) ' +
-          'OR EXISTS (SELECT 1 FROM _sync_outbox_rows WHERE schema_name = ?1 AND table_name = ?2 AND key_json = ?3)',
-        [ctx.schema, t.table, keyJson],
-      ),
-    ) === 1
-  );
 }
 
 /** Notes in `_sync_dropped_rows`, with root `rootTable`/`rootKeyJson`, every row deleting `t`/`keyJson` removes or clears, recursively. */
@@ -318,10 +299,7 @@ function referencingTables(ctx: EngineContext, t: TableModel): TableModel[] {
 
 function violationsIn(ctx: EngineContext, tables: TableModel[]): number {
   let n = 0;
-  for (const c of tables)
-    n += (
-      ctx.db.exec({ sql: `PRAGMA foreign_key_check(${quoteIdent(c.table)})`, rowMode: 'array', returnValue: 'resultRows' }) as unknown[][]
-    ).length;
+  for (const c of tables) n += foreignKeyViolations(ctx, c).length;
   return n;
 }
 
