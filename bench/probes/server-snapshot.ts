@@ -17,6 +17,9 @@
  * - PROBE_MODES (`default,max`): chunk limits used for the reads (`default` = no max_rows/max_bytes
  *   sent, `max` = the advertised caps, `create` = no reads: only the build, for A/Bs of it);
  * - PROBE_INFLIGHT (1): chunk requests in flight at once (a pipelining client);
+ * - PROBE_FRESH=1: a new database for every round, seeded through the started server and left
+ *   as the seeding left it (no VACUUM ANALYZE): the snapshot is built right after the rows were
+ *   written, as in the pull group's 1M hydrate (no planner statistics, hint bits unset);
  * - PROBE_EXPLAIN=1: logs EXPLAIN (ANALYZE, BUFFERS) of every statement over 200 ms through
  *   auto_explain to the PostgreSQL server log (the database setting is reset afterwards).
  */
@@ -33,6 +36,7 @@ const REPEAT = Number(process.env.PROBE_REPEAT ?? 3);
 const ROOTS = (process.env.PROBE_SERVER_ROOTS ?? path.resolve(import.meta.dirname, '../..')).split(',').map((r) => path.resolve(r));
 const INFLIGHT = Number(process.env.PROBE_INFLIGHT ?? 1);
 const MODES = (process.env.PROBE_MODES ?? 'default,max').split(',') as ('default' | 'max' | 'create')[];
+const FRESH = process.env.PROBE_FRESH === '1';
 const ADMIN_URL = process.env.OVERSQLITE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const USER = 'probe-user';
 
@@ -65,12 +69,25 @@ async function ensureSeeded(lib: ServerLib): Promise<void> {
   if (exists) {
     const n = await adminQuery(`SELECT count(*)::int AS n FROM bench.items`, dbUrl).catch(() => null);
     if (n?.rows[0]?.n === ROWS) return;
-    await adminQuery(`DROP DATABASE "${DB}" WITH (FORCE)`);
   }
-  await adminQuery(`CREATE DATABASE "${DB}"`);
-  await adminQuery(BENCH_PG_SCHEMA_SQL, dbUrl);
+  await createDatabase();
   const database = lib.createPostgresDatabase({ connectionString: dbUrl, maxConnections: 4 });
   const server = await lib.createSyncServer({ database, tables: BENCH_TABLES });
+  await seed(server);
+  await server.close();
+  await database.close();
+  await adminQuery('VACUUM ANALYZE', dbUrl);
+}
+
+/** An empty probe database with the bench schema (dropped first if there). */
+async function createDatabase(): Promise<void> {
+  await adminQuery(`DROP DATABASE IF EXISTS "${DB}" WITH (FORCE)`);
+  await adminQuery(`CREATE DATABASE "${DB}"`);
+  await adminQuery(BENCH_PG_SCHEMA_SQL, dbUrl);
+}
+
+/** PROBE_ROWS bench rows for USER through `server`, as server-originated bundles of 50,000. */
+async function seed(server: Awaited<ReturnType<ServerLib['createSyncServer']>>): Promise<void> {
   const t0 = performance.now();
   for (let start = 0; start < ROWS; start += 50_000) {
     const end = Math.min(ROWS, start + 50_000) - 1;
@@ -84,13 +101,11 @@ async function ensureSeeded(lib: ServerLib): Promise<void> {
     );
   }
   console.log(`seeded ${ROWS} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  await server.close();
-  await database.close();
-  await adminQuery('VACUUM ANALYZE', dbUrl);
 }
 
 interface Started {
   baseUrl: string;
+  server: Awaited<ReturnType<ServerLib['createSyncServer']>>;
   close(): Promise<void>;
 }
 
@@ -106,6 +121,7 @@ async function start(lib: ServerLib): Promise<Started> {
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   return {
     baseUrl: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+    server,
     async close() {
       await server.close();
       http.closeAllConnections();
@@ -271,19 +287,23 @@ async function round(
   };
 }
 
+/** PROBE_EXPLAIN=1: auto_explain settings of the probe database (reset at the end). */
+async function explainOn(): Promise<void> {
+  if (process.env.PROBE_EXPLAIN !== '1') return;
+  await adminQuery(`ALTER DATABASE "${DB}" SET session_preload_libraries = 'auto_explain'`);
+  await adminQuery(`ALTER DATABASE "${DB}" SET auto_explain.log_min_duration = 200`);
+  await adminQuery(`ALTER DATABASE "${DB}" SET auto_explain.log_analyze = on`);
+  await adminQuery(`ALTER DATABASE "${DB}" SET auto_explain.log_buffers = on`);
+  await adminQuery(`ALTER DATABASE "${DB}" SET auto_explain.log_nested_statements = on`);
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const sec = (ms: number) => (ms / 1000).toFixed(2);
 
 async function main(): Promise<void> {
   const libs = await Promise.all(ROOTS.map(loadServer));
-  await ensureSeeded(libs[0]!);
-  if (process.env.PROBE_EXPLAIN === '1') {
-    await adminQuery(`ALTER DATABASE "${DB}" SET session_preload_libraries = 'auto_explain'`);
-    await adminQuery(`ALTER DATABASE "${DB}" SET auto_explain.log_min_duration = 200`);
-    await adminQuery(`ALTER DATABASE "${DB}" SET auto_explain.log_analyze = on`);
-    await adminQuery(`ALTER DATABASE "${DB}" SET auto_explain.log_buffers = on`);
-    await adminQuery(`ALTER DATABASE "${DB}" SET auto_explain.log_nested_statements = on`);
-  }
+  if (!FRESH) await ensureSeeded(libs[0]!);
+  await explainOn();
   try {
     console.log(
       `load: ${(await import('node:os'))
@@ -294,7 +314,12 @@ async function main(): Promise<void> {
     const results = new Map<string, Round[]>();
     for (let i = 0; i < REPEAT; i++) {
       for (const [r, lib] of libs.entries()) {
+        if (FRESH) {
+          await createDatabase();
+          await explainOn();
+        }
         const s = await start(lib);
+        if (FRESH) await seed(s.server);
         try {
           const caps = await call(`${s.baseUrl}/sync/capabilities`);
           const lim = caps.bundle_limits ?? caps.limits ?? caps;

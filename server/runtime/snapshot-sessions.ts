@@ -303,12 +303,17 @@ export async function createSnapshotSession(
       // The materializing joins pair every live row of the user with its row_state, so a hash or
       // merge join is always right; on freshly written tables (no statistics yet) the planner
       // estimates one row and picks a nested loop that rescans the business table per row_state
-      // row: 20,000 rows took 100+ s that way, 25 ms hashed (found by the pull benchmark). JIT
+      // row: 20,000 rows took 100+ s that way, 25 ms hashed (found by the pull benchmark). With the
+      // same one-row estimates the planner also judges parallel workers not worth their setup and
+      // builds every text and sorts every row in one process (a snapshot asked for right after
+      // the rows were pushed: the pull benchmark's 1M hydrate); parallel plans cost nothing extra
+      // here, and the plan then splits the join, the texts and the sort among the workers. JIT
       // compilation costs more than it saves on these one-pass statements. Row texts over ~2 kB
       // are compressed into TOAST: lz4 where the server has it, since pglz costs ~13 ns a byte
       // (50,000 rows of 6.7 kB: 4.3 s with pglz, 0.95 s with lz4; compressible text 0.94 / 0.15 s).
       await tx.query(
         `SELECT set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true),
+                set_config('parallel_setup_cost', '0', true), set_config('parallel_tuple_cost', '0', true),
                 (SELECT set_config('default_toast_compression', 'lz4', true) FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals))`,
       );
       const scope = await ensureUserScope(tx, userId);
