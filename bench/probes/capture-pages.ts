@@ -6,6 +6,7 @@
  * synchronous FULL; no auto-checkpoint, so every page a commit writes is one WAL frame). Counts
  * the pages written (SQLITE_DBSTATUS_CACHE_WRITE): exact and independent of machine load, where
  * the browser's timings swing with it; each written page is a write (and its checksum) on OPFS.
+ * Also prints how many single-row insert commits wrote how many pages (splits show as extra pages).
  *
  *   node --import tsx bench/probes/capture-pages.ts
  */
@@ -72,9 +73,17 @@ async function phases(synced: boolean): Promise<Record<string, number>> {
       })),
     );
     const bulkUpdate = pagesWritten(db);
-    for (let i = 0; i < SINGLE; i++)
+    let singleInsert = 0;
+    // How many commits wrote how many pages: the B-tree splits show as the commits above the usual count.
+    const byPages = new Map<number, number>();
+    for (let i = 0; i < SINGLE; i++) {
       await write([{ sql: 'INSERT INTO items (id, n, body) VALUES (?, ?, ?)', params: [itemKey('s', i), i, itemBody(i)] }]);
-    const singleInsert = pagesWritten(db) / SINGLE;
+      const pages = pagesWritten(db);
+      singleInsert += pages / SINGLE;
+      byPages.set(pages, (byPages.get(pages) ?? 0) + 1);
+    }
+    const histogram = [...byPages].sort(([a], [b]) => a - b).map(([pages, commits]) => `${commits} x ${pages}`);
+    console.log(`${synced ? 'synced' : 'plain'} single-row insert commits by pages written: ${histogram.join(', ')}`);
     for (let i = 0; i < SINGLE; i++) await write([{ sql: 'UPDATE items SET n = n + 1 WHERE id = ?', params: [itemKey('s', i)] }]);
     const singleUpdate = pagesWritten(db) / SINGLE;
     return { bulkInsert, bulkUpdate, singleInsert, singleUpdate };
