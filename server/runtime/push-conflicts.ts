@@ -25,19 +25,53 @@ interface ConflictRow {
   version: string;
 }
 
-/** First conflicting staged row in ordinal order (see the conflict table of the protocol), or null. */
-export async function findFirstConflict(tx: SqlSession, pushId: string, userPk: string): Promise<ConflictRow | null> {
+/**
+ * The rows a conflict check or an apply reads, as an SQL subquery aliased `r` (columns
+ * row_ordinal, table_id, key_text COLLATE "C", op_code, base_bundle_seq, payload jsonb) whose
+ * parameters are numbered from `first`: a staged session's rows, or rows passed in as JSON.
+ */
+export interface PushRowSource {
+  sql(first: number): string;
+  params: readonly unknown[];
+}
+
+/** The staged rows of push session `pushId` (ordinals `from`..`to` when given). */
+export function stagedRows(pushId: string, range?: { from: string; to: string }): PushRowSource {
+  return {
+    sql: (first) =>
+      `(SELECT row_ordinal, table_id, key_text, op_code, base_bundle_seq, payload FROM sync.push_session_rows
+         WHERE push_id = $${first}::uuid${range ? ` AND row_ordinal BETWEEN $${first + 1} AND $${first + 2}` : ''}) r`,
+    params: range ? [pushId, range.from, range.to] : [pushId],
+  };
+}
+
+/**
+ * Rows passed in as one JSON array of `[table_id, key_text, op_code, base_bundle_seq, payload]`
+ * (the staging's own form, see push-sessions.ts), ordinals from `firstOrdinal`: what a
+ * one-request push checks and applies without staging its rows first.
+ */
+export function jsonRows(rowsJson: string, firstOrdinal = 0): PushRowSource {
+  return {
+    sql: (first) => `(SELECT ${firstOrdinal} + e.ord - 1 AS row_ordinal, (e.v->>0)::int AS table_id, (e.v->>1) COLLATE "C" AS key_text,
+                         (e.v->>2)::smallint AS op_code, (e.v->>3)::bigint AS base_bundle_seq, nullif(e.v->4, 'null'::jsonb) AS payload
+                    FROM jsonb_array_elements($${first}::jsonb) WITH ORDINALITY AS e(v, ord)) r`,
+    params: [rowsJson],
+  };
+}
+
+/** First conflicting row of `rows` in ordinal order (see the conflict table of the protocol), or null. */
+export async function findFirstConflict(tx: SqlSession, rows: PushRowSource, userPk: string): Promise<ConflictRow | null> {
   const r = await tx.query<ConflictRow>(
     `SELECT r.table_id, r.key_text, r.op_code, r.base_bundle_seq::text AS base,
             rs.key_text IS NOT NULL AS present, coalesce(rs.deleted, false) AS deleted, coalesce(rs.bundle_seq, 0)::text AS version
-       FROM sync.push_session_rows r
-       LEFT JOIN sync.row_state rs ON rs.user_pk = $2 AND rs.table_id = r.table_id AND rs.key_text = r.key_text
-      WHERE r.push_id = $1::uuid AND NOT (
+       FROM ${rows.sql(2)}
+       LEFT JOIN sync.row_state rs ON rs.user_pk = $1 AND rs.table_id = r.table_id AND rs.key_text = r.key_text
+      WHERE NOT (
               (r.op_code = 1 AND ((rs.key_text IS NULL AND r.base_bundle_seq = 0)
                                   OR (rs.key_text IS NOT NULL AND rs.deleted AND r.base_bundle_seq = rs.bundle_seq)))
            OR (r.op_code <> 1 AND rs.key_text IS NOT NULL AND NOT rs.deleted AND r.base_bundle_seq = rs.bundle_seq))
       ORDER BY r.row_ordinal LIMIT 1`,
-    [pushId, userPk],
+    [userPk, ...rows.params],
   );
   return r.rows[0] ?? null;
 }

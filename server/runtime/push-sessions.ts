@@ -21,7 +21,8 @@ import type { RuntimeContext } from './context.ts';
 import { payloadNumberTexts } from './chunk-number-texts.ts';
 import type { PayloadNumberTexts } from './chunk-number-texts.ts';
 import { explainPushRejection } from './push-rejections.ts';
-import { conflictError, findFirstConflict } from './push-conflicts.ts';
+import { conflictError, findFirstConflict, jsonRows, stagedRows } from './push-conflicts.ts';
+import type { PushRowSource } from './push-conflicts.ts';
 import { OPEN_PUSH_SESSIONS_SQL, checkPushSessionQuota, pushSessionsCounted } from './user-quotas.ts';
 import type { OpenPushSessions } from './user-quotas.ts';
 import { validatePushRows } from './push-validation.ts';
@@ -104,7 +105,8 @@ function lockedSourceStateJoin(userPk: string, sourceId: string): string {
  * committed bundle of (source, source_bundle_id) when there is one, and the source's state. With
  * `commitRows` (the one-request push, which commits in the same transaction) it also does what a
  * commit's read does ({@link COMMIT_READS}): locks the source's state, sets the bundle context and
- * raises work_mem for that many rows.
+ * raises work_mem for that many rows; with `countOpen` too, it counts the user's open push
+ * sessions but one under the same (source, source_bundle_id), for the quota.
  */
 async function readForCreate(
   tx: SqlSession,
@@ -112,18 +114,28 @@ async function readForCreate(
   sourceId: string,
   sourceBundleId: number,
   commitRows?: number,
+  countOpen = false,
 ): Promise<{
   scope: UserScope | null;
   committed: (CommittedBundleMeta & { pruned: boolean }) | null;
   source: ReturnType<typeof sourceStateOfRow>;
+  openSessions: OpenPushSessions | null;
 }> {
   const commit =
     commitRows === undefined
       ? null
       : {
-          columns: `, ${bundleContextSqlOf('$1', 'u.user_pk::text', '$2', '$3::bigint::text')}, ${RAISE_WORK_MEM_COLUMN}`,
+          columns: `, ${bundleContextSqlOf('$1', 'u.user_pk::text', '$2', '$3::bigint::text')}, ${RAISE_WORK_MEM_COLUMN}${
+            countOpen ? ', o.n AS open_n, o.rows AS open_rows' : ''
+          }`,
           joins: `${lockedSourceStateJoin('u.user_pk', '$2')}
-       CROSS JOIN LATERAL (SELECT ${workMemBytesSql('$4::bigint')} AS bytes) wm`,
+       CROSS JOIN LATERAL (SELECT ${workMemBytesSql('$4::bigint')} AS bytes) wm${
+         countOpen
+           ? `
+       CROSS JOIN LATERAL (SELECT count(*)::int AS n, coalesce(sum(p.planned_row_count), 0)::text AS rows FROM sync.push_sessions p
+                            WHERE p.user_pk = u.user_pk AND p.expires_at > now() AND NOT (p.source_id = $2 AND p.source_bundle_id = $3)) o`
+           : ''
+       }`,
         };
   const r = await tx.query<
     ScopeRow & {
@@ -131,6 +143,8 @@ async function readForCreate(
       row_count: number;
       bundle_hash: string;
       canonical_request_hash: string | null;
+      open_n?: number;
+      open_rows?: string;
     } & SourceStateColumns
   >(
     `SELECT ${SCOPE_COLUMNS}, b.bundle_seq::text AS bundle_seq, b.row_count, b.bundle_hash, b.canonical_request_hash, ${sourceStateColumns('ss')}${commit?.columns ?? ''}
@@ -143,9 +157,10 @@ async function readForCreate(
   );
   const row = r.rows[0];
   const scope = scopeForPush(row);
-  if (!row || !scope) return { scope, committed: null, source: null };
+  const openSessions = row?.open_n !== undefined ? { n: row.open_n, rows: row.open_rows! } : null;
+  if (!row || !scope) return { scope, committed: null, source: null, openSessions };
   const source = sourceStateOfRow(row);
-  if (row.bundle_seq === null) return { scope, committed: null, source };
+  if (row.bundle_seq === null) return { scope, committed: null, source, openSessions };
   const meta: CommittedBundleMeta & { pruned: boolean } = {
     bundle_seq: Number(row.bundle_seq),
     source_id: sourceId,
@@ -155,7 +170,7 @@ async function readForCreate(
     pruned: Number(row.bundle_seq) <= scope.retainedFloor,
   };
   if (row.canonical_request_hash) meta.canonical_request_hash = row.canonical_request_hash;
-  return { scope, committed: meta, source };
+  return { scope, committed: meta, source, openSessions };
 }
 
 /**
@@ -591,36 +606,47 @@ function rowSegments(start: number, rows: readonly ValidatedPushRow[]): Segment[
 }
 
 /** Applies one segment of staged rows with a single set-based statement. */
-async function applySegment(
+function applySegment(
   tx: SqlSession,
   ctx: RuntimeContext,
   userId: string,
   pushId: string,
   seg: { start_ordinal: string; end_ordinal: string; table_id: number; op_code: number; columns: string[] },
 ): Promise<void> {
+  return applyRows(tx, ctx, userId, stagedRows(pushId, { from: seg.start_ordinal, to: seg.end_ordinal }), seg);
+}
+
+/** Applies `rows`, one segment's (same table, op and columns), with a single set-based statement. */
+async function applyRows(
+  tx: SqlSession,
+  ctx: RuntimeContext,
+  userId: string,
+  rows: PushRowSource,
+  seg: { table_id: number; op_code: number; columns: string[] },
+): Promise<void> {
   const table = ctx.catalog.byId.get(seg.table_id)!;
   const scope = quoteIdent(SCOPE_COLUMN);
   const key = quoteIdent(table.keyColumn);
-  const rowsSql = `FROM sync.push_session_rows r WHERE r.push_id = $1::uuid AND r.row_ordinal BETWEEN $2 AND $3`;
-  const params = [pushId, seg.start_ordinal, seg.end_ordinal, userId];
+  const rowsSql = `FROM ${rows.sql(2)}`;
+  const params = [userId, ...rows.params];
   const cols = seg.columns.map((c) => table.columnsByName.get(c)!);
   if (seg.op_code === OpCode.INSERT) {
     await tx.query(
       `INSERT INTO ${table.sqlName} (${scope}, ${cols.map((c) => quoteIdent(c.name)).join(', ')})
-       SELECT $4, ${cols.map((c) => decodeValueSql(c, 'r.payload')).join(', ')} ${rowsSql} ORDER BY r.row_ordinal`,
+       SELECT $1, ${cols.map((c) => decodeValueSql(c, 'r.payload')).join(', ')} ${rowsSql} ORDER BY r.row_ordinal`,
       params,
     );
   } else if (seg.op_code === OpCode.UPDATE) {
     await tx.query(
       `UPDATE ${table.sqlName} t SET ${cols.map((c) => `${quoteIdent(c.name)} = d.${quoteIdent(c.name)}`).join(', ')}
          FROM (SELECT r.key_text AS _k, ${cols.map((c) => `${decodeValueSql(c, 'r.payload')} AS ${quoteIdent(c.name)}`).join(', ')} ${rowsSql}) d
-        WHERE t.${scope} = $4 AND t.${key} = ${keyFromTextSql(table, 'd._k')}`,
+        WHERE t.${scope} = $1 AND t.${key} = ${keyFromTextSql(table, 'd._k')}`,
       params,
     );
   } else {
     await tx.query(
       `DELETE FROM ${table.sqlName} t USING (SELECT r.key_text AS _k ${rowsSql}) d
-        WHERE t.${scope} = $4 AND t.${key} = ${keyFromTextSql(table, 'd._k')}`,
+        WHERE t.${scope} = $1 AND t.${key} = ${keyFromTextSql(table, 'd._k')}`,
       params,
     );
   }
@@ -689,19 +715,20 @@ async function commitPushSessionIn(
     );
   }
   return applyStagedBundle(tx, ctx, userId, sourceId, scope, {
-    pushId: s.push_id,
     sourceBundleId,
     initializationId: s.initialization_id,
     canonicalRequestHash: s.canonical_request_hash,
     dialect: storedDialect(s.wire_dialect),
     newKeysOnly: s.new_keys_only,
+    rowCount: planned,
+    rows: stagedRows(s.push_id),
     segments: (s.segments ?? []).map(([start, end, tableId, op, columns]) => ({
-      start_ordinal: start,
-      end_ordinal: end,
+      rows: stagedRows(s.push_id, { from: start, to: end }),
       table_id: tableId,
       op_code: op,
       columns,
     })),
+    sessionsDone: { sql: (n) => `SELECT $${n}::uuid`, params: [s.push_id] },
   });
 }
 
@@ -709,22 +736,35 @@ function stagedTwiceError(): SyncServerError {
   return new SyncServerError('push_commit_invalid', 'push session stages more than one row for the same table and key');
 }
 
-/** A staged session as its commit applies it (read by {@link lockSession} or known to the one-request push). */
+/**
+ * A bundle as its commit applies it: a staged session's (read by {@link lockSession}) or the rows
+ * of a one-request push, as they came.
+ */
 interface StagedBundle {
-  pushId: string;
   sourceBundleId: number;
   initializationId: string | null;
   canonicalRequestHash: string | null;
   dialect: WireDialect;
-  /** Every staged row inserts a key with base 0 (see the deferred conflict check below). */
+  /** Every row inserts a key with base 0 (see the deferred conflict check below). */
   newKeysOnly: boolean;
-  segments: Array<{ start_ordinal: string; end_ordinal: string; table_id: number; op_code: number; columns: string[] }>;
+  rowCount: number;
+  /** All the bundle's rows (the conflict check reads them). */
+  rows: PushRowSource;
+  /** The rows by segment, in ordinal order (one statement each). */
+  segments: Array<{ rows: PushRowSource; table_id: number; op_code: number; columns: string[] }>;
+  /** Selects the push sessions the commit deletes (push_id), parameters numbered from `first`. */
+  sessionsDone: { sql: (first: number) => string; params: readonly unknown[] };
 }
 
 /**
+ * Bundles of more rows than this check their deferred foreign keys while Node hashes them (a
+ * round trip that hashing hides); smaller ones leave the check to COMMIT, where it fails alike.
+ */
+const CHECK_WHILE_HASHING_ROWS = 256;
+
+/**
  * A commit's work once its checks passed, with the bundle context set: the conflict check, the
- * apply, the finalize, the source's new watermark and the session's deletion. `restage` runs after
- * a rollback to {@link APPLY_SAVEPOINT} when that also took the staged rows back.
+ * apply, the finalize, the source's new watermark and the session's deletion.
  */
 async function applyStagedBundle(
   tx: SqlSession,
@@ -733,11 +773,10 @@ async function applyStagedBundle(
   sourceId: string,
   scope: UserScope,
   b: StagedBundle,
-  restage?: () => Promise<unknown>,
 ): Promise<CommittedBundleMeta> {
   // The first conflict in ordinal order, as an error (null: none).
   const firstConflict = async (): Promise<SyncServerError | null> => {
-    const c = await findFirstConflict(tx, b.pushId, scope.userPk);
+    const c = await findFirstConflict(tx, b.rows, scope.userPk);
     return c ? conflictError(tx, ctx, userId, c, b.dialect) : null;
   };
   // A bundle that only inserts keys with base 0 (a bulk upload) conflicts exactly when one of
@@ -753,17 +792,15 @@ async function applyStagedBundle(
     if (conflict) throw conflict;
   }
 
-  // The savepoint was set before the apply (in the one-request push, before the staging too,
-  // which `restage` then repeats): after rolling back to it, the conflict check reads the row
-  // versions and business rows as they were before the apply.
+  // The savepoint was set before the apply: after rolling back to it, the conflict check reads
+  // the row versions and business rows as they were before the apply.
   try {
-    for (const seg of b.segments) await applySegment(tx, ctx, userId, b.pushId, seg);
+    for (const seg of b.segments) await applyRows(tx, ctx, userId, seg.rows, seg);
   } catch (err) {
     // Any database rejection (not only the unique violation a live key causes): a conflict
     // anywhere in the bundle is what the up-front check would have reported instead.
     if (!deferCheck || !pgErrorCode(err)) throw err;
     await tx.query(`ROLLBACK TO SAVEPOINT ${APPLY_SAVEPOINT}`);
-    await restage?.();
     throw (await firstConflict()) ?? err;
   }
 
@@ -789,11 +826,11 @@ async function applyStagedBundle(
         : undefined,
       // The deferred foreign-key checks, due at COMMIT, run now, while Node hashes the bundle
       // (nothing after this writes business tables, so they check the same rows and fail alike).
-      whileHashing: () => tx.query('SET CONSTRAINTS ALL IMMEDIATE'),
+      whileHashing: b.rowCount > CHECK_WHILE_HASHING_ROWS ? () => tx.query('SET CONSTRAINTS ALL IMMEDIATE') : undefined,
       // The source's new watermark and the session's deletion, in the statement logging the bundle.
       alsoWhenLogged: {
-        sql: (first) => `recorded AS (${recordSourceCommitSql(first)}), ${deleteSessionsCtes(`SELECT $${first + 4}::uuid`)}`,
-        params: [scope.userPk, sourceId, b.sourceBundleId, b.dialect, b.pushId],
+        sql: (first) => `recorded AS (${recordSourceCommitSql(first)}), ${deleteSessionsCtes(b.sessionsDone.sql(first + 4))}`,
+        params: [scope.userPk, sourceId, b.sourceBundleId, b.dialect, ...b.sessionsDone.params],
       },
     },
   );
@@ -805,9 +842,12 @@ async function applyStagedBundle(
 /**
  * The one-request push (see one-request-push.ts) in the caller's user transaction, begun with
  * deferred constraints and {@link APPLY_SAVEPOINT} set: what the create, the chunk and the commit
- * each check, in fewer round trips. The create's read also locks the source and sets the bundle
- * context; the replaced session's deletion, the quota count, the session and its staged rows and
- * segments are one statement; the commit's checks of the staged rows are made on the rows in hand.
+ * each check, in fewer round trips. The create's read also locks the source, sets the bundle
+ * context and counts the user's open sessions for the quota; the commit's checks of the rows are
+ * made on the rows in hand, and the rows are checked for conflicts and applied as they came (one
+ * JSON parameter per statement), never staged: nothing but this transaction could read them.
+ * A session the client left open under the same (source, source_bundle_id) is deleted with the
+ * commit, as a create replacing it would have.
  */
 export async function pushWholeBundleIn(
   tx: SqlSession,
@@ -818,43 +858,15 @@ export async function pushWholeBundleIn(
   chunk: PushChunkInput,
 ): Promise<CommittedBundleMeta | PushSessionAlreadyCommittedResponse> {
   await sweepExpiredSessions(tx, ctx);
-  const reads = await readForCreate(tx, userId, sourceId, create.sourceBundleId, create.plannedRowCount);
+  const counted = pushSessionsCounted(ctx.limits);
+  const reads = await readForCreate(tx, userId, sourceId, create.sourceBundleId, create.plannedRowCount, counted);
   const admitted = await admitCreate(tx, ctx, sourceId, create, reads);
   if (admitted.status === 'already_committed') return admitted;
   const { scope } = admitted;
   const rows = chunk.rows;
-  const segments = rowSegments(0, rows);
-  const pushId = randomUUID();
   const dialect = pushSessionDialect(ctx.wireDialect, create.canonicalRequestHash);
-  const counted = pushSessionsCounted(ctx.limits);
-  const stage = () =>
-    tx.query<OpenPushSessions>(
-      deleteSessionsSql(`SELECT push_id FROM sync.push_sessions WHERE user_pk = $1 AND source_id = $2 AND source_bundle_id = $3`, {
-        ctes: `created AS (
-         -- After the replaced session's deletion (reading gone runs it): the tuple is unique.
-         INSERT INTO sync.push_sessions (push_id, user_pk, source_id, source_bundle_id, planned_row_count, next_expected_row_ordinal,
-                                         initialization_id, canonical_request_hash, expires_at, wire_dialect)
-         SELECT $4::uuid, $1, $2, $3, $5, $5, $6::uuid, $7, now() + make_interval(secs => $8), $9 FROM (SELECT count(*) FROM gone) replaced
-       ), ${stageRowsCtes('$4::uuid', '0', '$10', '$11')}`,
-        select: counted ? OPEN_PUSH_SESSIONS_SQL : undefined,
-      }),
-      [
-        scope.userPk,
-        sourceId,
-        create.sourceBundleId,
-        pushId,
-        create.plannedRowCount,
-        create.initializationId,
-        create.canonicalRequestHash,
-        ctx.limits.pushSessionTtlSeconds,
-        dialect,
-        stagedRowsJson(rows),
-        segmentsJson(segments),
-      ],
-    );
-  const staged = await stage();
   // In the order the three requests check: the create's quota, the chunk's numbers, the commit's keys.
-  checkPushSessionQuota(ctx.limits, create.plannedRowCount, counted ? staged.rows[0]! : null);
+  checkPushSessionQuota(ctx.limits, create.plannedRowCount, reads.openSessions);
   if (chunk.jsonNumberError && storedDialect(dialect) === STRINGS_DIALECT) throw chunk.jsonNumberError;
   const keys = new Set<string>();
   let newKeysOnly = true;
@@ -864,31 +876,29 @@ export async function pushWholeBundleIn(
     keys.add(key);
     if (r.op !== OpCode.INSERT || r.baseRowVersion !== 0) newKeysOnly = false;
   }
+  const segments = rowSegments(0, rows);
+  const all = jsonRows(stagedRowsJson(rows));
   // The scope and the source's sequence were checked by the create in this transaction.
-  return applyStagedBundle(
-    tx,
-    ctx,
-    userId,
-    sourceId,
-    scope,
-    {
-      pushId,
-      sourceBundleId: create.sourceBundleId,
-      initializationId: create.initializationId,
-      canonicalRequestHash: create.canonicalRequestHash,
-      dialect: storedDialect(dialect),
-      newKeysOnly,
-      segments: segments.map((g) => ({
-        start_ordinal: String(g.start),
-        end_ordinal: String(g.end),
-        table_id: g.tableId,
-        op_code: g.op,
-        columns: g.columns,
-      })),
+  return applyStagedBundle(tx, ctx, userId, sourceId, scope, {
+    sourceBundleId: create.sourceBundleId,
+    initializationId: create.initializationId,
+    canonicalRequestHash: create.canonicalRequestHash,
+    dialect: storedDialect(dialect),
+    newKeysOnly,
+    rowCount: rows.length,
+    rows: all,
+    segments: segments.map((g) => ({
+      // Each statement parses its own rows only.
+      rows: segments.length === 1 ? all : jsonRows(stagedRowsJson(rows.slice(g.start, g.end + 1)), g.start),
+      table_id: g.tableId,
+      op_code: g.op,
+      columns: g.columns,
+    })),
+    sessionsDone: {
+      sql: (n) => `SELECT push_id FROM sync.push_sessions WHERE user_pk = $${n} AND source_id = $${n + 1} AND source_bundle_id = $${n + 2}`,
+      params: [scope.userPk, sourceId, create.sourceBundleId],
     },
-    // The savepoint was set at BEGIN, before the rows were staged.
-    stage,
-  );
+  });
 }
 
 /** `DELETE /sync/push-sessions/{push_id}`. */

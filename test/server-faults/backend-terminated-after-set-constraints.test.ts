@@ -1,5 +1,6 @@
 // The connection dies while a push commit holds it between statements (after the deferred FK checks
-// ran, while Node hashes the bundle): `pg` emits 'error' on a checked-out client with no query in
+// ran, while Node hashes the bundle; a bundle of over 256 rows checks them there, a smaller one at
+// COMMIT): `pg` emits 'error' on a checked-out client with no query in
 // flight, which used to kill the process. Now: 503 database_unavailable, the transaction is gone,
 // and the retried commit commits the bundle exactly once.
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -18,7 +19,7 @@ afterAll(() => f?.h.close());
 it.skipIf(TEST_DB_KIND === 'pglite')('answers 503, keeps running, and the retried commit commits once', async () => {
   const dev = new RawSyncClient(f.h.baseUrl, f.h.tokenFor('amy'), 'amy-phone');
   await dev.connect(false);
-  const rows = tagRows('amy', 50);
+  const rows = tagRows('amy', 300);
   const created = await dev.createPush(1, rows.length);
   expect((await dev.chunk(created.body.push_id, 0, rows)).status).toBe(200);
 
@@ -34,11 +35,11 @@ it.skipIf(TEST_DB_KIND === 'pglite')('answers 503, keeps running, and the retrie
 
   const retried = await dev.commit(created.body.push_id);
   expect(retried.status).toBe(200);
-  expect(retried.body).toMatchObject({ bundle_seq: 1, row_count: 50 });
+  expect(retried.body).toMatchObject({ bundle_seq: 1, row_count: 300 });
   const counts = await f.h.database.query<{ bundles: number; tags: number }>(
     `SELECT (SELECT count(*)::int FROM sync.bundle_log) AS bundles, (SELECT count(*)::int FROM business.tags WHERE _sync_scope_id = 'amy') AS tags`,
   );
-  expect(counts.rows[0]).toEqual({ bundles: 1, tags: 50 });
+  expect(counts.rows[0]).toEqual({ bundles: 1, tags: 300 });
   // The pool replaced the dead connection: ordinary requests keep working.
   expect((await dev.pull('?after_bundle_seq=0')).status).toBe(200);
 });

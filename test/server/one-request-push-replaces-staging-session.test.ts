@@ -1,8 +1,8 @@
 // A one-request push of a bundle whose three-request session is still staging (a client that fell
 // back, or switched paths, and re-sent): the staging session is replaced, exactly as a re-sent
-// create replaces it, in the same statement that creates the new session; (user, source,
-// source_bundle_id) is unique, so the old session must be gone first. The bundle commits once
-// and no session is left behind; the old session's commit answers 404.
+// create replaces it: the one-request push stages nothing and deletes the old session in the
+// statement logging the bundle. The bundle commits once and no session is left behind; the old
+// session's commit answers 404.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startSyncServer } from '../harness/sync-server.ts';
 import type { StartedSyncServer } from '../harness/sync-server.ts';
