@@ -129,6 +129,13 @@ export interface FinalizeHooks {
   whileHashing?: () => Promise<unknown>;
   /** CTEs run in the statement logging the bundle. */
   alsoWhenLogged?: LogStatementCtes;
+  /**
+   * The caller checked the conflicts of every captured key that may have a row version (so
+   * `beforeRowStateUpsert` is not needed) and raised work_mem as it needs: the stage is finalized
+   * by one statement, without reading its shape first (for small bundles: the general statement
+   * costs them no more than the one a shape would pick).
+   */
+  conflictsChecked?: boolean;
 }
 
 /**
@@ -141,11 +148,14 @@ export async function finalizeCapturedBundle(
   id: BundleIdentity,
   notifyChannel: string,
   retention: RetentionPolicy,
-  { beforeRowStateUpsert, whileHashing, alsoWhenLogged }: FinalizeHooks = {},
+  { beforeRowStateUpsert, whileHashing, alsoWhenLogged, conflictsChecked }: FinalizeHooks = {},
 ): Promise<CommittedBundleMeta | null> {
-  const shape = (await tx.query<{ repeated: boolean; inserts_only: boolean }>(STAGE_SHAPE_SQL)).rows[0]!;
   let r: SqlQueryResult<StoredRowText & { bundle_seq: string | null; row_ordinal: number }>;
-  if (shape.repeated || !shape.inserts_only) {
+  // (The normalization of repeated keys gives a stage without any the rows it has, in its order.)
+  const shape = conflictsChecked ? null : (await tx.query<{ repeated: boolean; inserts_only: boolean }>(STAGE_SHAPE_SQL)).rows[0]!;
+  if (shape === null) {
+    r = await tx.query(FINALIZE_REPEATED_SQL, [id.userPk]);
+  } else if (shape.repeated || !shape.inserts_only) {
     await beforeRowStateUpsert?.();
     r = await tx.query(shape.repeated ? FINALIZE_REPEATED_SQL : FINALIZE_UNIQUE_SQL, [id.userPk]);
   } else {

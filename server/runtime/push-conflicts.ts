@@ -15,7 +15,7 @@ import { SyncServerError } from './sync-error.ts';
 import { NUMBERS_DIALECT } from './wire-dialect.ts';
 import { finishPayload, opName, wireKey } from './wire-rows.ts';
 
-interface ConflictRow {
+export interface ConflictRow {
   table_id: number;
   key_text: string;
   op_code: number;
@@ -59,20 +59,26 @@ export function jsonRows(rowsJson: string, firstOrdinal = 0): PushRowSource {
   };
 }
 
-/** First conflicting row of `rows` in ordinal order (see the conflict table of the protocol), or null. */
-export async function findFirstConflict(tx: SqlSession, rows: PushRowSource, userPk: string): Promise<ConflictRow | null> {
-  const r = await tx.query<ConflictRow>(
-    `SELECT r.table_id, r.key_text, r.op_code, r.base_bundle_seq::text AS base,
+/**
+ * The first conflicting row of `rows` in ordinal order (see the conflict table of the protocol)
+ * as a query of {@link ConflictRow}; `userPk` is the SQL of the user's user_pk, the rows'
+ * parameters are numbered from `first`.
+ */
+export function firstConflictSql(rows: PushRowSource, userPk: string, first: number): string {
+  return `SELECT r.table_id, r.key_text, r.op_code, r.base_bundle_seq::text AS base,
             rs.key_text IS NOT NULL AS present, coalesce(rs.deleted, false) AS deleted, coalesce(rs.bundle_seq, 0)::text AS version
-       FROM ${rows.sql(2)}
-       LEFT JOIN sync.row_state rs ON rs.user_pk = $1 AND rs.table_id = r.table_id AND rs.key_text = r.key_text
+       FROM ${rows.sql(first)}
+       LEFT JOIN sync.row_state rs ON rs.user_pk = ${userPk} AND rs.table_id = r.table_id AND rs.key_text = r.key_text
       WHERE NOT (
               (r.op_code = 1 AND ((rs.key_text IS NULL AND r.base_bundle_seq = 0)
                                   OR (rs.key_text IS NOT NULL AND rs.deleted AND r.base_bundle_seq = rs.bundle_seq)))
            OR (r.op_code <> 1 AND rs.key_text IS NOT NULL AND NOT rs.deleted AND r.base_bundle_seq = rs.bundle_seq))
-      ORDER BY r.row_ordinal LIMIT 1`,
-    [userPk, ...rows.params],
-  );
+      ORDER BY r.row_ordinal LIMIT 1`;
+}
+
+/** First conflicting row of `rows` in ordinal order, or null. */
+export async function findFirstConflict(tx: SqlSession, rows: PushRowSource, userPk: string): Promise<ConflictRow | null> {
+  const r = await tx.query<ConflictRow>(firstConflictSql(rows, '$1', 2), [userPk, ...rows.params]);
   return r.rows[0] ?? null;
 }
 

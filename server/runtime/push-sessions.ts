@@ -21,8 +21,8 @@ import type { RuntimeContext } from './context.ts';
 import { payloadNumberTexts } from './chunk-number-texts.ts';
 import type { PayloadNumberTexts } from './chunk-number-texts.ts';
 import { explainPushRejection } from './push-rejections.ts';
-import { conflictError, findFirstConflict, jsonRows, stagedRows } from './push-conflicts.ts';
-import type { PushRowSource } from './push-conflicts.ts';
+import { conflictError, findFirstConflict, firstConflictSql, jsonRows, stagedRows } from './push-conflicts.ts';
+import type { ConflictRow, PushRowSource } from './push-conflicts.ts';
 import { OPEN_PUSH_SESSIONS_SQL, checkPushSessionQuota, pushSessionsCounted } from './user-quotas.ts';
 import type { OpenPushSessions } from './user-quotas.ts';
 import { validatePushRows } from './push-validation.ts';
@@ -606,50 +606,66 @@ function rowSegments(start: number, rows: readonly ValidatedPushRow[]): Segment[
 }
 
 /** Applies one segment of staged rows with a single set-based statement. */
-function applySegment(
+async function applySegment(
   tx: SqlSession,
   ctx: RuntimeContext,
   userId: string,
   pushId: string,
   seg: { start_ordinal: string; end_ordinal: string; table_id: number; op_code: number; columns: string[] },
 ): Promise<void> {
-  return applyRows(tx, ctx, userId, stagedRows(pushId, { from: seg.start_ordinal, to: seg.end_ordinal }), seg);
+  await applyRows(tx, ctx, userId, stagedRows(pushId, { from: seg.start_ordinal, to: seg.end_ordinal }), seg);
 }
 
-/** Applies `rows`, one segment's (same table, op and columns), with a single set-based statement. */
+/**
+ * Applies `rows`, one segment's (same table, op and columns), with a single set-based statement.
+ * With `check`, the same statement first looks for the first conflict among `check.rows` (the
+ * whole bundle's) and applies nothing when it finds one, which it returns (see
+ * {@link firstConflictSql}; null: none).
+ */
 async function applyRows(
   tx: SqlSession,
   ctx: RuntimeContext,
   userId: string,
   rows: PushRowSource,
   seg: { table_id: number; op_code: number; columns: string[] },
-): Promise<void> {
+  check?: { rows: PushRowSource; userPk: string },
+): Promise<ConflictRow | null> {
   const table = ctx.catalog.byId.get(seg.table_id)!;
   const scope = quoteIdent(SCOPE_COLUMN);
   const key = quoteIdent(table.keyColumn);
   const rowsSql = `FROM ${rows.sql(2)}`;
-  const params = [userId, ...rows.params];
-  const cols = seg.columns.map((c) => table.columnsByName.get(c)!);
-  if (seg.op_code === OpCode.INSERT) {
-    await tx.query(
-      `INSERT INTO ${table.sqlName} (${scope}, ${cols.map((c) => quoteIdent(c.name)).join(', ')})
-       SELECT $1, ${cols.map((c) => decodeValueSql(c, 'r.payload')).join(', ')} ${rowsSql} ORDER BY r.row_ordinal`,
-      params,
-    );
-  } else if (seg.op_code === OpCode.UPDATE) {
-    await tx.query(
-      `UPDATE ${table.sqlName} t SET ${cols.map((c) => `${quoteIdent(c.name)} = d.${quoteIdent(c.name)}`).join(', ')}
-         FROM (SELECT r.key_text AS _k, ${cols.map((c) => `${decodeValueSql(c, 'r.payload')} AS ${quoteIdent(c.name)}`).join(', ')} ${rowsSql}) d
-        WHERE t.${scope} = $1 AND t.${key} = ${keyFromTextSql(table, 'd._k')}`,
-      params,
-    );
-  } else {
-    await tx.query(
-      `DELETE FROM ${table.sqlName} t USING (SELECT r.key_text AS _k ${rowsSql}) d
-        WHERE t.${scope} = $1 AND t.${key} = ${keyFromTextSql(table, 'd._k')}`,
-      params,
-    );
+  const params: unknown[] = [userId, ...rows.params];
+  let head = '';
+  let gate = '';
+  let tail = '';
+  if (check) {
+    params.push(check.userPk);
+    const userPk = `$${params.length}`;
+    let first = 2;
+    if (check.rows !== rows) {
+      first = params.length + 1;
+      params.push(...check.rows.params);
+    }
+    head = `WITH c AS (${firstConflictSql(check.rows, userPk, first)}), applied AS (`;
+    // Uncorrelated: a one-time filter, so no row is even read when there is a conflict.
+    gate = ' AND NOT EXISTS (SELECT 1 FROM c)';
+    tail = ') SELECT * FROM c';
   }
+  const cols = seg.columns.map((c) => table.columnsByName.get(c)!);
+  let sql: string;
+  if (seg.op_code === OpCode.INSERT) {
+    sql = `INSERT INTO ${table.sqlName} (${scope}, ${cols.map((c) => quoteIdent(c.name)).join(', ')})
+       SELECT $1, ${cols.map((c) => decodeValueSql(c, 'r.payload')).join(', ')} ${rowsSql}${check ? ` WHERE true${gate}` : ''} ORDER BY r.row_ordinal`;
+  } else if (seg.op_code === OpCode.UPDATE) {
+    sql = `UPDATE ${table.sqlName} t SET ${cols.map((c) => `${quoteIdent(c.name)} = d.${quoteIdent(c.name)}`).join(', ')}
+         FROM (SELECT r.key_text AS _k, ${cols.map((c) => `${decodeValueSql(c, 'r.payload')} AS ${quoteIdent(c.name)}`).join(', ')} ${rowsSql}) d
+        WHERE t.${scope} = $1 AND t.${key} = ${keyFromTextSql(table, 'd._k')}${gate}`;
+  } else {
+    sql = `DELETE FROM ${table.sqlName} t USING (SELECT r.key_text AS _k ${rowsSql}) d
+        WHERE t.${scope} = $1 AND t.${key} = ${keyFromTextSql(table, 'd._k')}${gate}`;
+  }
+  const r = await tx.query<ConflictRow>(`${head}${sql}${tail}`, params);
+  return check ? (r.rows[0] ?? null) : null;
 }
 
 /**
@@ -720,6 +736,7 @@ async function commitPushSessionIn(
     canonicalRequestHash: s.canonical_request_hash,
     dialect: storedDialect(s.wire_dialect),
     newKeysOnly: s.new_keys_only,
+    checkInApply: false,
     rowCount: planned,
     rows: stagedRows(s.push_id),
     segments: (s.segments ?? []).map(([start, end, tableId, op, columns]) => ({
@@ -747,6 +764,8 @@ interface StagedBundle {
   dialect: WireDialect;
   /** Every row inserts a key with base 0 (see the deferred conflict check below). */
   newKeysOnly: boolean;
+  /** Rows in hand and few ({@link SMALL_BUNDLE_ROWS}): the first apply statement checks conflicts. */
+  checkInApply: boolean;
   rowCount: number;
   /** All the bundle's rows (the conflict check reads them). */
   rows: PushRowSource;
@@ -757,10 +776,13 @@ interface StagedBundle {
 }
 
 /**
- * Bundles of more rows than this check their deferred foreign keys while Node hashes them (a
- * round trip that hashing hides); smaller ones leave the check to COMMIT, where it fails alike.
+ * Bundles of up to this many rows save round trips where the statements' cost does not grow with
+ * the rows: their deferred foreign keys are checked by COMMIT (a larger bundle checks them while
+ * Node hashes it, which hides that round trip); a one-request push of so many checks its
+ * conflicts in its first apply statement and finalizes in one statement (a larger bundle of only
+ * new keys leaves its conflict check to a failure, and finalizes its plain inserts faster).
  */
-const CHECK_WHILE_HASHING_ROWS = 256;
+const SMALL_BUNDLE_ROWS = 256;
 
 /**
  * A commit's work once its checks passed, with the bundle context set: the conflict check, the
@@ -786,22 +808,30 @@ async function applyStagedBundle(
   // and answered by the full check, against row versions and business rows as they were, so
   // the check's 10,000 index probes are only paid when something fails. Any other bundle is
   // checked up front.
-  const deferCheck = b.newKeysOnly;
-  if (!deferCheck) {
-    const conflict = await firstConflict();
-    if (conflict) throw conflict;
-  }
-
-  // The savepoint was set before the apply: after rolling back to it, the conflict check reads
-  // the row versions and business rows as they were before the apply.
-  try {
-    for (const seg of b.segments) await applyRows(tx, ctx, userId, seg.rows, seg);
-  } catch (err) {
-    // Any database rejection (not only the unique violation a live key causes): a conflict
-    // anywhere in the bundle is what the up-front check would have reported instead.
-    if (!deferCheck || !pgErrorCode(err)) throw err;
-    await tx.query(`ROLLBACK TO SAVEPOINT ${APPLY_SAVEPOINT}`);
-    throw (await firstConflict()) ?? err;
+  // A small bundle of rows in hand is checked by its first apply statement (nothing is applied
+  // when a row conflicts), whatever it holds.
+  const deferCheck = b.newKeysOnly && !b.checkInApply;
+  if (b.checkInApply) {
+    for (const [i, seg] of b.segments.entries()) {
+      const c = await applyRows(tx, ctx, userId, seg.rows, seg, i === 0 ? { rows: b.rows, userPk: scope.userPk } : undefined);
+      if (c) throw await conflictError(tx, ctx, userId, c, b.dialect);
+    }
+  } else {
+    if (!deferCheck) {
+      const conflict = await firstConflict();
+      if (conflict) throw conflict;
+    }
+    // The savepoint was set before the apply: after rolling back to it, the conflict check reads
+    // the row versions and business rows as they were before the apply.
+    try {
+      for (const seg of b.segments) await applyRows(tx, ctx, userId, seg.rows, seg);
+    } catch (err) {
+      // Any database rejection (not only the unique violation a live key causes): a conflict
+      // anywhere in the bundle is what the up-front check would have reported instead.
+      if (!deferCheck || !pgErrorCode(err)) throw err;
+      await tx.query(`ROLLBACK TO SAVEPOINT ${APPLY_SAVEPOINT}`);
+      throw (await firstConflict()) ?? err;
+    }
   }
 
   const meta = await finalizeCapturedBundle(
@@ -818,6 +848,8 @@ async function applyStagedBundle(
     ctx.notifyChannel,
     ctx.retention,
     {
+      // Checked in the apply: the stage needs no shape read before its one statement.
+      conflictsChecked: b.checkInApply,
       beforeRowStateUpsert: deferCheck
         ? async () => {
             const conflict = await firstConflict();
@@ -826,7 +858,7 @@ async function applyStagedBundle(
         : undefined,
       // The deferred foreign-key checks, due at COMMIT, run now, while Node hashes the bundle
       // (nothing after this writes business tables, so they check the same rows and fail alike).
-      whileHashing: b.rowCount > CHECK_WHILE_HASHING_ROWS ? () => tx.query('SET CONSTRAINTS ALL IMMEDIATE') : undefined,
+      whileHashing: b.rowCount > SMALL_BUNDLE_ROWS ? () => tx.query('SET CONSTRAINTS ALL IMMEDIATE') : undefined,
       // The source's new watermark and the session's deletion, in the statement logging the bundle.
       alsoWhenLogged: {
         sql: (first) => `recorded AS (${recordSourceCommitSql(first)}), ${deleteSessionsCtes(b.sessionsDone.sql(first + 4))}`,
@@ -885,6 +917,7 @@ export async function pushWholeBundleIn(
     canonicalRequestHash: create.canonicalRequestHash,
     dialect: storedDialect(dialect),
     newKeysOnly,
+    checkInApply: rows.length <= SMALL_BUNDLE_ROWS,
     rowCount: rows.length,
     rows: all,
     segments: segments.map((g) => ({
