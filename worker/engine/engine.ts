@@ -123,7 +123,8 @@ export class SyncEngine {
         this.#payStatus(); // the owed one reports the phase before this one
         this.#phase = phase;
         this.#progress = progress;
-        this.#emitStatus();
+        // Owed too: the step's request goes out before its status is read (see `#owesStatus`).
+        this.#owesStatus();
       },
       applied: (tables) => {
         const list = [...new Set(tables)].sort();
@@ -483,6 +484,7 @@ export class SyncEngine {
         this.#emit({ type: 'error', error: this.#lastError });
         throw e;
       } finally {
+        this.#payStatus();
         this.#phase = 'idle';
         this.#progress = null;
         release?.();
@@ -533,10 +535,10 @@ export class SyncEngine {
   }
 
   /**
-   * A write's status event (its pending count) is owed, not sent within the write: reading the
-   * status is two queries, ~0.5 ms on a busy device, that the write's answer would wait for. It
-   * goes out in the next task, or before any other event (so the order stays as emitted); writes
-   * in between share one.
+   * A write's or a phase's status event is owed, not sent at once: reading the status is two
+   * queries, ~0.5 ms on a busy device, that the write's answer or the step's request would wait
+   * for. It goes out in the next task, or before any other event or phase (so every phase is still
+   * reported, in order); writes in between share one.
    */
   #owesStatus(): void {
     if (this.#statusOwed || !this.#listeners.size) return;

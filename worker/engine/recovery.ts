@@ -99,10 +99,15 @@ export async function pushWithRecovery(ctx: EngineContext, userId: string): Prom
 /** Pulls to the stable ceiling (capabilities known), rebuilding from a snapshot where a pull cannot go on. */
 export async function pullWithRecovery(ctx: EngineContext): Promise<PullResult> {
   await resumeSourceRecovery(ctx);
-  ctx.setPhase('pulling');
-  if (readAttachment(ctx.db).rebuildRequired) return rebuildKeepingSource(ctx);
+  if (readAttachment(ctx.db).rebuildRequired) {
+    ctx.setPhase('pulling');
+    return rebuildKeepingSource(ctx);
+  }
   try {
-    const out = await pullToStable(ctx);
+    // The first page's request goes out within this call; the phase (paying an owed status) after it.
+    const pulling = pullToStable(ctx);
+    ctx.setPhase('pulling');
+    const out = await pulling;
     // A pulled child refused a pending local delete (RESTRICT): the snapshot brings the parent back.
     if (readAttachment(ctx.db).rebuildRequired) return rebuildKeepingSource(ctx);
     return {
