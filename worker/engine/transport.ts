@@ -119,19 +119,23 @@ export class SyncTransport {
    * Sends a request and hands its successful response's body to `onText` as it arrives, decoded
    * piece by piece; resolves with the status once it all came. A body cut short is a `network_error`.
    * A response without a body stream (an app's `fetch` may answer with a plain `Response`-like
-   * object, or a runtime without `TextDecoderStream`) is read whole and handed over as one piece.
+   * object) is read whole and handed over as one piece.
    */
   async streamText(spec: RequestSpec, onText: (text: string) => void): Promise<number> {
     const res = await this.send(spec);
     try {
       const body = res.body as Response['body'] | undefined;
-      if (!body || typeof TextDecoderStream !== 'function') {
+      if (!body) {
         onText(await res.text());
         return res.status;
       }
-      // A reader, not `for await`: Safari's streams are not async iterable.
-      const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-      for (let r; !(r = await reader.read()).done;) onText(r.value);
+      // The body's own reader and a streaming TextDecoder: a TextDecoderStream pipe added ~0.2 ms
+      // (Chromium, a one-row page) between the last bytes and the end of the body. A reader, not
+      // `for await`: Safari's streams are not async iterable.
+      const reader = body.getReader();
+      const text = new TextDecoder();
+      for (let r; !(r = await reader.read()).done;) onText(text.decode(r.value, { stream: true }));
+      onText(text.decode());
     } catch (e) {
       throw networkError(spec, e);
     }
