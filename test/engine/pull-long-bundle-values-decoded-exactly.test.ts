@@ -55,7 +55,7 @@ const samples: Record<string, JsonValue>[] = [
   { parent_id: null, i: '123456789012345678', f: '56955077168786320', b: true, d: '3.14', t: 'a', u: uuid(96), bl: 'AAAA', j: false },
 ];
 // Enough rows for several multi-row statements of the apply (51 rows of 10 values each): the first
-// ones hold non-ASCII text (UTF-8 longer than the string), the third only ASCII, then single rows.
+// ones hold non-ASCII text (UTF-8 longer than the string), the third only ASCII, then the tail of 7 rows (4, 2, 1).
 const valRows = Array.from({ length: 160 }, (_, n) => ({
   ...samples[n < 80 ? n % samples.length : 1 + (n % (samples.length - 1))]!,
   id: uuid(100 + n),

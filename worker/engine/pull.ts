@@ -302,6 +302,8 @@ const ROW_STATES_SQL =
 
 const upsertSqls = new WeakMap<TableModel, string[]>();
 const deleteSetSql = new WeakMap<TableModel, string>();
+/** Deletes of fewer keys of one run go row by row: a key array to build and parse costs more. */
+const SET_DELETE_MIN_ROWS = 8;
 /** Bound values per statement of `upsertStaged`: rows per statement beyond ~25 gain nothing. */
 const UPSERT_VALUES = 512;
 const utf8 = new TextEncoder();
@@ -310,13 +312,16 @@ const utf8 = new TextEncoder();
 function upsertSql(t: TableModel, n: number): string {
   let sqls = upsertSqls.get(t);
   if (!sqls) upsertSqls.set(t, (sqls = []));
-  const updates = t.columns.filter((c) => c !== t.key).map((c) => `${quoteIdent(c.name)} = excluded.${quoteIdent(c.name)}`);
-  return (sqls[n] ??=
-    `INSERT INTO ${quoteIdent(t.table)} (${t.columns.map((c) => quoteIdent(c.name)).join(', ')}) ` +
-    `VALUES ${Array(n)
-      .fill(`(${t.columns.map((c) => stagedDecodeExpr(c, '?')).join(', ')})`)
-      .join(', ')} ` +
-    `ON CONFLICT(${quoteIdent(t.key.name)}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`);
+  if (sqls[n] === undefined) {
+    const updates = t.columns.filter((c) => c !== t.key).map((c) => `${quoteIdent(c.name)} = excluded.${quoteIdent(c.name)}`);
+    sqls[n] =
+      `INSERT INTO ${quoteIdent(t.table)} (${t.columns.map((c) => quoteIdent(c.name)).join(', ')}) ` +
+      `VALUES ${Array(n)
+        .fill(`(${t.columns.map((c) => stagedDecodeExpr(c, '?')).join(', ')})`)
+        .join(', ')} ` +
+      `ON CONFLICT(${quoteIdent(t.key.name)}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`;
+  }
+  return sqls[n];
 }
 
 /**
@@ -333,7 +338,9 @@ function upsertStaged(ctx: EngineContext, t: TableModel, rows: readonly StagedVa
   let size = 0;
   try {
     for (let i = 0; i < rows.length;) {
-      const n = rows.length - i >= per ? per : 1;
+      // Full statements, then the rest in powers of two: a handful of statements (and cached
+      // statement texts) for any tail, instead of one statement per row.
+      const n = rows.length - i >= per ? per : 2 ** Math.floor(Math.log2(rows.length - i));
       const texts: string[] = [];
       for (let r = i; r < i + n; r++) for (const v of rows[r]!) if (typeof v === 'string') texts.push(v);
       const all = texts.join('');
@@ -459,7 +466,7 @@ function writeBundleRowsSetBased(
         t,
         run.map((r) => r.staged!),
       );
-    else if (run.length < 8) for (const r of run) deleteLocalRow(ctx, t, r.keyJson);
+    else if (run.length < SET_DELETE_MIN_ROWS) for (const r of run) deleteLocalRow(ctx, t, r.keyJson);
     else
       runCached(ctx.db, deleteSet(t), [JSON.stringify(run.map((r) => (JSON.parse(r.keyJson) as Record<string, string>)[t.key.wireName]))]);
     for (let i = 0, j = 0; i < run.length; i = j) {
