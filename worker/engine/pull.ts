@@ -625,6 +625,9 @@ export async function pullToStable(ctx: EngineContext): Promise<{ bundles: numbe
           if (!cascadeParentDeleted && x.rows.some((r) => r.op === 'DELETE' && isCascadeParent(ctx, r.t))) cascadeParentDeleted = true;
         }
         ctx.applied(touched);
+        // The commit's notice (a microtask queued by the commit) goes to live queries before the
+        // bookkeeping below: their re-run request then waits on it at most, not it plus a round trip.
+        await Promise.resolve();
         ctx.setPhase('pulling', { done: b.seq, total: target });
         // A withdrawn local delete needs the parent back from a snapshot before anything else.
         if (readAttachment(ctx.db).rebuildRequired) return { bundles, rows, checkpoint: b.seq };
