@@ -21,7 +21,8 @@
  *   as the seeding left it (no VACUUM ANALYZE): the snapshot is built right after the rows were
  *   written, as in the pull group's 1M hydrate (no planner statistics, hint bits unset);
  * - PROBE_EXPLAIN=1: logs EXPLAIN (ANALYZE, BUFFERS) of every statement over 200 ms through
- *   auto_explain to the PostgreSQL server log (the database setting is reset afterwards).
+ *   auto_explain, and the duration of every statement over 100 ms, to the PostgreSQL server log
+ *   (the database settings are reset afterwards).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -295,6 +296,7 @@ async function explainOn(): Promise<void> {
   await adminQuery(`ALTER DATABASE "${DB}" SET auto_explain.log_analyze = on`);
   await adminQuery(`ALTER DATABASE "${DB}" SET auto_explain.log_buffers = on`);
   await adminQuery(`ALTER DATABASE "${DB}" SET auto_explain.log_nested_statements = on`);
+  await adminQuery(`ALTER DATABASE "${DB}" SET log_min_duration_statement = 100`);
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -361,6 +363,7 @@ async function main(): Promise<void> {
         'auto_explain.log_analyze',
         'auto_explain.log_buffers',
         'auto_explain.log_nested_statements',
+        'log_min_duration_statement',
       ]) {
         await adminQuery(`ALTER DATABASE "${DB}" RESET ${k}`);
       }

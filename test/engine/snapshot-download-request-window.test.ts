@@ -1,6 +1,6 @@
 /**
  * The snapshot download keeps several chunk requests in flight: as many as the server advertises
- * in `max_concurrent_snapshot_chunk_requests`, at most 3, with cursors predicted from `max_rows`
+ * in `max_concurrent_snapshot_chunk_requests`, at most 4, with cursors predicted from `max_rows`
  * and never past the announced row count. A chunk cut short by `max_bytes` makes the predictions
  * wrong: they are abandoned and the download continues from the real `next_row_ordinal`, so every
  * row is staged exactly once and progress stays exact.
@@ -72,7 +72,8 @@ describe('snapshot request window', () => {
     [undefined, 2],
     [1, 1],
     [2, 2],
-    [8, 3],
+    [3, 3],
+    [8, 4],
   ] as const) {
     it(`${window} in flight when the server advertises ${advertised ?? 'nothing'}`, async () => {
       const s = await setup(advertised);
