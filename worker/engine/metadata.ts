@@ -374,7 +374,9 @@ export function unbindAfterSeedLeaseLost(db: Database): void {
 
 /** The seed lease was consumed by a committed push. */
 export function consumeSeedLease(db: Database): void {
-  db.exec('UPDATE _sync_attachment_state SET pending_initialization_id = NULL WHERE singleton_key = 1');
+  db.exec(
+    'UPDATE _sync_attachment_state SET pending_initialization_id = NULL WHERE singleton_key = 1 AND pending_initialization_id IS NOT NULL',
+  );
 }
 
 /** Local state must be rebuilt from a snapshot before the next pull. */

@@ -77,9 +77,12 @@ function checkCommittedMeta(meta: Partial<CommittedBundleMeta>, header: OutboxHe
 }
 
 function markCommittedRemote(ctx: EngineContext, meta: CommittedBundleMeta): void {
-  markOutboxCommitted(ctx.db, meta.bundle_seq, meta.bundle_hash);
-  // The lease is consumed by the commit.
-  consumeSeedLease(ctx.db);
+  // One durable commit: as two autocommit statements each was a flush (1-2 ms on a busy device).
+  ctx.db.savepoint(() => {
+    markOutboxCommitted(ctx.db, meta.bundle_seq, meta.bundle_hash);
+    // The lease is consumed by the commit.
+    consumeSeedLease(ctx.db);
+  });
 }
 
 /**
