@@ -278,6 +278,17 @@ const BUILD_SORT_BYTES_PER_ROW = 256;
 /** The most work_mem a build sets, in kB (256 MB; per sorting process, see docs/server.md). */
 const BUILD_SORT_MAX_KB = 256 * 1024;
 
+/**
+ * Live rows of a table from which its build always gets a parallel plan (parallel setup and
+ * tuple costs 0 for its statements). Right after the rows were pushed (the pull benchmark's 1M
+ * hydrate) the tables have no statistics yet: the planner estimates a few hundred rows, judges
+ * workers not worth their setup, and one process joins, builds every text and sorts every row
+ * (1M rows: a 316 MB sort on disk; the build 9.3 → 6.0 s with the workers, session 16 in
+ * BENCHMARKS.md). Below this many rows the session's own costs decide: a small user's build on
+ * large shared tables would otherwise start workers for a few milliseconds of work.
+ */
+const BUILD_PARALLEL_MIN_ROWS = 10_000;
+
 /** A slot of the per-process `gate` (its release function), or `code` to retry later when the gate is full. */
 function capacitySlot(
   ctx: RuntimeContext,
@@ -303,17 +314,13 @@ export async function createSnapshotSession(
       // The materializing joins pair every live row of the user with its row_state, so a hash or
       // merge join is always right; on freshly written tables (no statistics yet) the planner
       // estimates one row and picks a nested loop that rescans the business table per row_state
-      // row: 20,000 rows took 100+ s that way, 25 ms hashed (found by the pull benchmark). With the
-      // same one-row estimates the planner also judges parallel workers not worth their setup and
-      // builds every text and sorts every row in one process (a snapshot asked for right after
-      // the rows were pushed: the pull benchmark's 1M hydrate); parallel plans cost nothing extra
-      // here, and the plan then splits the join, the texts and the sort among the workers. JIT
-      // compilation costs more than it saves on these one-pass statements. Row texts over ~2 kB
+      // row: 20,000 rows took 100+ s that way, 25 ms hashed (found by the pull benchmark). JIT
+      // compilation costs more than it saves on these one-pass statements (parallel plans: see
+      // BUILD_PARALLEL_MIN_ROWS). Row texts over ~2 kB
       // are compressed into TOAST: lz4 where the server has it, since pglz costs ~13 ns a byte
       // (50,000 rows of 6.7 kB: 4.3 s with pglz, 0.95 s with lz4; compressible text 0.94 / 0.15 s).
       await tx.query(
         `SELECT set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true),
-                set_config('parallel_setup_cost', '0', true), set_config('parallel_tuple_cost', '0', true),
                 (SELECT set_config('default_toast_compression', 'lz4', true) FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals))`,
       );
       const scope = await ensureUserScope(tx, userId);
@@ -339,11 +346,17 @@ export async function createSnapshotSession(
       // against the rows written below (the driver's row count of CREATE TABLE AS is not portable).
       let rowCount = 0;
       for (const [i, table] of tables.entries()) {
-        // work_mem for this table's sort, from its live rows (see BUILD_SORT_BYTES_PER_ROW).
+        // work_mem for this table's sort, from its live rows (see BUILD_SORT_BYTES_PER_ROW), and
+        // parallel plans for a large table (BUILD_PARALLEL_MIN_ROWS; else the session's own costs).
         const live = await tx.query<{ n: string }>(
-          `SELECT n::text AS n, set_config('work_mem', least(greatest(n * $3 / 1024, 4096), $4)::text || 'kB', true)
-             FROM (SELECT count(*) AS n FROM sync.row_state WHERE user_pk = $1 AND table_id = $2 AND NOT deleted) c`,
-          [scope.userPk, table.tableId, BUILD_SORT_BYTES_PER_ROW, BUILD_SORT_MAX_KB],
+          `SELECT n::text AS n, set_config('work_mem', least(greatest(n * $3 / 1024, 4096), $4)::text || 'kB', true),
+                  set_config('parallel_setup_cost', CASE WHEN n >= $5 THEN '0' ELSE p.setup END, true),
+                  set_config('parallel_tuple_cost', CASE WHEN n >= $5 THEN '0' ELSE p.tuple END, true)
+             FROM (SELECT count(*) AS n FROM sync.row_state WHERE user_pk = $1 AND table_id = $2 AND NOT deleted) c,
+                  (SELECT max(reset_val) FILTER (WHERE name = 'parallel_setup_cost') AS setup,
+                          max(reset_val) FILTER (WHERE name = 'parallel_tuple_cost') AS tuple
+                     FROM pg_settings WHERE name IN ('parallel_setup_cost', 'parallel_tuple_cost')) p`,
+          [scope.userPk, table.tableId, BUILD_SORT_BYTES_PER_ROW, BUILD_SORT_MAX_KB, BUILD_PARALLEL_MIN_ROWS],
         );
         const select = materializeSelectSql(table, utf8 ? sqlRowPrefix(table) : null);
         // $1 is not needed by the SELECT; bound anyway so the statements take the same parameters.
