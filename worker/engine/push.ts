@@ -128,7 +128,6 @@ function acceptAlreadyCommitted(
       409,
     );
   }
-  markCommittedRemote(ctx, meta);
   return meta;
 }
 
@@ -148,7 +147,7 @@ async function precomputeCommittedHash(ctx: EngineContext, rows: readonly Outbox
   });
 }
 
-/** A commit's answer, checked and recorded (`committed_remote`). */
+/** A commit's answer, checked (recorded by `pushPending`, see `recordAnswer`). */
 function acceptCommitted(
   ctx: EngineContext,
   header: OutboxHeader,
@@ -158,10 +157,10 @@ function acceptCommitted(
 ): CommittedBundleMeta {
   const meta = checkCommittedMeta(committed ?? {}, header, where);
   if (meta.row_count === 0) throw badResponse(`${where}: row_count 0`);
-  markCommittedRemote(ctx, meta);
   if (meta.canonical_request_hash !== undefined && meta.canonical_request_hash !== hash) {
     // Committed, but not what we sent: replaying it as ours would be wrong. Keep the outbox and
     // require a rebuild from a snapshot.
+    markCommittedRemote(ctx, meta);
     requireRebuild(ctx.db);
     throw new SyncError(
       'rebuild_required',
@@ -621,6 +620,8 @@ export async function pushPending(ctx: EngineContext, userId: string): Promise<P
     const frozen = revised ?? freezeOutbox(ctx, userId, att.currentSourceId, att.pendingInitializationId);
     revised = null;
     let header = frozen.header;
+    /** The server's answer, not recorded yet (see below). */
+    let answerOwed: CommittedBundleMeta | null = null;
     if (header.state === 'none') return { outcome: 'no_change', rowCount: 0, conflicts };
     if (header.userId !== userId) {
       throw new SyncError('not_attached', `the outbox belongs to user ${header.userId}, not ${userId}`);
@@ -672,7 +673,12 @@ export async function pushPending(ctx: EngineContext, userId: string): Promise<P
         }
         throw e;
       }
-      header = readOutboxHeader(ctx.db);
+      // The answer is on disk before anything else can go wrong (a crash then re-sends the
+      // frozen bundle, and the server answers already_committed), except when the replay follows
+      // at once: then the replay's transaction records it (one durable commit less), or a failure
+      // on the way (the outbox must not be given back to the dirty set as unsent).
+      if (readAttachment(ctx.db).pendingInitializationId === null) answerOwed = meta;
+      else markCommittedRemote(ctx, meta);
     } else {
       meta = {
         bundle_seq: header.remoteBundleSeq,
@@ -685,18 +691,28 @@ export async function pushPending(ctx: EngineContext, userId: string): Promise<P
     // When the server committed exactly what we pushed, the bundle_hash it reports is the hash of
     // our own rows as bundle `bundle_seq`: that proves the committed content without downloading
     // it back. Anything else (normalized values, another order) is fetched and verified row by row.
-    const proven = meta.row_count === 0 || meta.row_count === rows.length ? await committedAsPushed(ctx, rows, meta) : null;
-    if (proven) {
-      const touched = replayCommitted(ctx, header, meta, null, rows, proven);
+    let touched: Set<string> | null = null;
+    try {
+      const proven = meta.row_count === 0 || meta.row_count === rows.length ? await committedAsPushed(ctx, rows, meta) : null;
+      if (proven) touched = replayCommitted(ctx, header, meta, null, rows, proven);
+    } catch (e) {
+      if (answerOwed) markCommittedRemote(ctx, answerOwed);
+      throw e;
+    }
+    if (touched) {
       ctx.applied(touched);
       return { outcome: 'committed', bundleSeq: meta.bundle_seq, rowCount: rows.length, conflicts };
+    }
+    if (answerOwed) {
+      markCommittedRemote(ctx, answerOwed);
+      header = readOutboxHeader(ctx.db);
     }
     const committed = await fetchCommittedRows(
       ctx,
       header,
       meta.row_count ? meta : { ...meta, row_count: await committedRowCount(ctx, meta) },
     );
-    const touched = replayCommitted(ctx, header, meta, committed, rows);
+    touched = replayCommitted(ctx, header, meta, committed, rows);
     ctx.applied(touched);
     return { outcome: 'committed', bundleSeq: meta.bundle_seq, rowCount: committed.rows.length, conflicts };
   }
