@@ -20,7 +20,7 @@ import { bootstrapSyncSchema } from './runtime/bootstrap.ts';
 import { adoptPreexistingRows } from './runtime/adoption.ts';
 import { CapacityGate } from './runtime/capacity.ts';
 import { capabilitiesDocument, featureFlags } from './runtime/capabilities.ts';
-import { loadCatalog, normalizeRegisteredTables } from './runtime/catalog.ts';
+import { loadCatalog, normalizeRegisteredTables, quoteLiteral } from './runtime/catalog.ts';
 import type { RuntimeContext } from './runtime/context.ts';
 import { resolveLimits, resolveWireDialect } from './runtime/options.ts';
 import type { SyncServerOptions } from './runtime/options.ts';
@@ -83,6 +83,10 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     const limits = resolveLimits(options.limits);
     const channel = options.watch?.channel ?? DEFAULT_WATCH_CHANNEL;
     if (Buffer.byteLength(channel) > 63) throw new Error('watch.channel must be at most 63 bytes');
+    const onInternalError =
+      options.onInternalError ?? ((err: unknown, where: string) => console.error(`[oversqlite/server] ${where}:`, err));
+    // Announcements still being sent (close waits for them before the database goes).
+    const announcing = new Set<Promise<void>>();
     const ctx: RuntimeContext = {
       db,
       catalog,
@@ -92,6 +96,22 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
         pruneBatchSize: options.retention?.pruneBatchSize ?? 1_000,
       },
       notifyChannel: channel,
+      announceCommitted(userId, meta) {
+        const payload = JSON.stringify({
+          user_id: userId,
+          bundle_seq: meta.bundle_seq,
+          source_id: meta.source_id,
+          source_bundle_id: meta.source_bundle_id,
+        });
+        const sent = db
+          .query(`BEGIN; SET LOCAL synchronous_commit TO off; SELECT pg_notify(${quoteLiteral(channel)}, ${quoteLiteral(payload)}); COMMIT`)
+          .then(
+            () => undefined,
+            (err: unknown) => onInternalError(err, 'bundle change notification'),
+          );
+        announcing.add(sent);
+        void sent.finally(() => announcing.delete(sent));
+      },
       wireDialect: resolveWireDialect(options.wireDialect),
       oneRequestPush: options.oneRequestPush ?? true,
     };
@@ -108,9 +128,6 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     let inflight = 0;
     let drained: (() => void) | null = null;
     const streamClosers = new Set<() => void>();
-    const onInternalError =
-      options.onInternalError ?? ((err: unknown, where: string) => console.error(`[oversqlite/server] ${where}:`, err));
-
     const enter = () => {
       if (lifecycle !== 'running') return false;
       inflight++;
@@ -164,6 +181,7 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
         lifecycle = 'shutting_down';
         for (const close of [...streamClosers]) close();
         if (inflight > 0) await new Promise<void>((resolve) => (drained = resolve));
+        await Promise.all([...announcing]);
         if (hub) await hub.stop();
         lifecycle = 'closed';
         if (ownsDatabase) await db.close();

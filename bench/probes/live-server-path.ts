@@ -14,7 +14,11 @@
  * The server runs in this process unless `--server-process` (the bench's own child process,
  * bench/lib/sync-server-process.ts, so the probe's own HTTP clients do not share its event loop).
  * `--trace` (in-process only) prints the median wall time of each SQL round trip of the push.
+ * In-process, it also prints the CPU time per sample (push, frame, preflight and pull) of this
+ * process (server and clients) and of the test database's PostgreSQL backends (from /proc), which
+ * a loaded machine disturbs far less than wall times.
  */
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { startSyncServer } from '../../test/harness/sync-server.ts';
 import { SseReader } from '../../test/harness/sse-reader.ts';
@@ -64,6 +68,17 @@ function wrap(db: SqlDatabase): SqlDatabase {
   });
 }
 
+/** utime + stime (ms) of every PostgreSQL backend connected to `database`, by pid. */
+let backendsOf: (() => Promise<Map<number, number>>) | null = null;
+const ticksMs = (pid: number): number | null => {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10; // fields 14 and 15, USER_HZ 100
+  } catch {
+    return null;
+  }
+};
+
 let baseUrl: string;
 let tokenFor: (user: string) => Promise<string>;
 let close: () => Promise<void>;
@@ -82,6 +97,16 @@ if (IN_CHILD) {
   });
   baseUrl = h.baseUrl;
   tokenFor = async (u) => h.tokenFor(u);
+  const dbName = new URL(h.testDatabase.connectionString!).pathname.slice(1);
+  backendsOf = async () => {
+    const r = await h.database.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [dbName]);
+    const m = new Map<number, number>();
+    for (const { pid } of r.rows) {
+      const t = ticksMs(pid);
+      if (t !== null) m.set(pid, t);
+    }
+    return m;
+  };
   h.http.prependListener('request', (req, res) => {
     if (req.method !== 'POST' || !req.url?.startsWith('/sync/push-sessions')) return;
     marks.request = performance.now();
@@ -121,7 +146,9 @@ const phases = new Map<string, number[]>();
 const statements = new Map<number, { sql: string; ms: number[] }>();
 let bSeq = 0;
 const WARMUP = 20;
+let cpu0: { node: NodeJS.CpuUsage; pg: Map<number, number> } | null = null;
 for (let n = 1; n <= SAMPLES + WARMUP; n++) {
+  if (n === WARMUP + 1 && backendsOf) cpu0 = { node: process.cpuUsage(), pg: await backendsOf() };
   const frame = sse.nextBundle();
   tracing = [];
   marks = {};
@@ -196,6 +223,13 @@ for (let n = 1; n <= SAMPLES + WARMUP; n++) {
     e.ms.push(s.ms);
   });
 }
+let cpuLine = '';
+if (cpu0 && backendsOf) {
+  const node = process.cpuUsage(cpu0.node);
+  let pg = 0;
+  for (const [pid, t] of await backendsOf()) pg += t - (cpu0.pg.get(pid) ?? 0);
+  cpuLine = `CPU per sample: this process ${((node.user + node.system) / 1000 / SAMPLES).toFixed(2)} ms, PostgreSQL backends ${(pg / SAMPLES).toFixed(2)} ms`;
+}
 await sse.cancel().catch(() => {});
 const show = (name: string, xs: number[]) =>
   console.log(
@@ -206,6 +240,7 @@ show('push → B has frame', toFrame);
 show('push → A has answer', toAnswer);
 show('preflight', preflight);
 show('pull (1 bundle)', pull);
+if (cpuLine) console.log(cpuLine);
 if (TRACE) {
   console.log('push phases (median ms):');
   for (const [k, xs] of phases) console.log(`  ${percentile(xs, 0.5).toFixed(3).padStart(7)}  ${k}`);

@@ -1,7 +1,8 @@
 /**
  * Turning what the capture triggers staged in the current transaction into one committed bundle:
  * normalize per (table, key), allocate the user's next gapless bundle_seq, store the wire rows and
- * row versions, hash, log, notify watchers, and apply retention. Everything runs in the caller's
+ * row versions, hash, log and apply retention (watchers are told after the commit, see
+ * `announceCommitted` in context.ts). Everything runs in the caller's
  * transaction, so a rollback leaves no bundle and no sequence gap.
  */
 import type { WireDialect } from '../../protocol/dialect.ts';
@@ -146,7 +147,6 @@ export async function finalizeCapturedBundle(
   tx: SqlSession,
   catalog: Catalog,
   id: BundleIdentity,
-  notifyChannel: string,
   retention: RetentionPolicy,
   { beforeRowStateUpsert, whileHashing, alsoWhenLogged, conflictsChecked }: FinalizeHooks = {},
 ): Promise<CommittedBundleMeta | null> {
@@ -198,13 +198,15 @@ export async function finalizeCapturedBundle(
     dialect === NUMBERS_DIALECT ? goJsonHashStoredRows(catalog, rows, bundleSeq) : hashStoredRows(catalog, rows, bundleSeq);
   const failed = await overlapped;
   if (failed) throw failed.err;
-  // Logged and announced in one statement (with the caller's CTEs); the notification is
-  // delivered by PostgreSQL only if this transaction commits.
+  // Logged with the caller's CTEs in one statement. Watchers are not notified from this
+  // transaction: a NOTIFY makes PostgreSQL serialize the commits of every notifying transaction
+  // (of every database of the cluster) on one lock held through their WAL flush; the caller
+  // announces the bundle once committed (RuntimeContext.announceCommitted).
   await tx.query(
     `WITH logged AS (
        INSERT INTO sync.bundle_log (user_pk, bundle_seq, source_id, source_bundle_id, row_count, byte_count, bundle_hash, canonical_request_hash, wire_dialect)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING bundle_seq
-     )${alsoWhenLogged ? `, ${alsoWhenLogged.sql(12)}` : ''} SELECT pg_notify($10, $11) FROM logged`,
+     )${alsoWhenLogged ? `, ${alsoWhenLogged.sql(10)}` : ''} SELECT bundle_seq FROM logged`,
     [
       id.userPk,
       bundleSeq,
@@ -215,8 +217,6 @@ export async function finalizeCapturedBundle(
       bundleHash,
       id.canonicalRequestHash,
       dialect,
-      notifyChannel,
-      JSON.stringify({ user_id: id.userId, bundle_seq: bundleSeq, source_id: id.sourceId, source_bundle_id: id.sourceBundleId }),
       ...(alsoWhenLogged?.params ?? []),
     ],
   );

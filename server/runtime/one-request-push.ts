@@ -81,10 +81,12 @@ export async function pushInOneRequest(
   input: OneRequestPushInput,
 ): Promise<CommittedBundleMeta | PushSessionAlreadyCommittedResponse> {
   try {
-    return await inUserTransaction(ctx.db, userId, (tx) => pushWholeBundleIn(tx, ctx, userId, sourceId, input.create, input.chunk), {
+    const meta = await inUserTransaction(ctx.db, userId, (tx) => pushWholeBundleIn(tx, ctx, userId, sourceId, input.create, input.chunk), {
       deferConstraints: true,
       savepoint: APPLY_SAVEPOINT,
     });
+    ctx.announceCommitted(userId, meta);
+    return meta;
   } catch (err) {
     if (err instanceof SyncServerError || !isPushDataRefusal(err)) throw err;
   }
@@ -92,7 +94,10 @@ export async function pushInOneRequest(
   // a staged session; to answer exactly as it does, the three steps run as separate transactions
   // (the failure path only), and the session is dropped after the answer.
   const created = await createPushSession(ctx, userId, sourceId, input.create);
-  if (created.status === 'already_committed') return created;
+  if (created.status === 'already_committed') {
+    ctx.announceCommitted(userId, created);
+    return created;
+  }
   await uploadPushChunk(ctx, userId, sourceId, created.push_id, input.chunk);
   try {
     return await commitPushSession(ctx, userId, sourceId, created.push_id);

@@ -683,10 +683,12 @@ export async function commitPushSession(
   pushId: string,
 ): Promise<CommittedBundleMeta> {
   try {
-    return await inUserTransaction(ctx.db, userId, (tx) => commitPushSessionIn(tx, ctx, userId, sourceId, pushId), {
+    const meta = await inUserTransaction(ctx.db, userId, (tx) => commitPushSessionIn(tx, ctx, userId, sourceId, pushId), {
       deferConstraints: true,
       savepoint: APPLY_SAVEPOINT,
     });
+    ctx.announceCommitted(userId, meta);
+    return meta;
   } catch (err) {
     if (err instanceof SyncServerError) throw err;
     // Refused because of the pushed data (casts, NOT NULL, references, CHECK/UNIQUE rules): a
@@ -845,7 +847,6 @@ async function applyStagedBundle(
       canonicalRequestHash: b.canonicalRequestHash,
       dialect: b.dialect,
     },
-    ctx.notifyChannel,
     ctx.retention,
     {
       // Checked in the apply: the stage needs no shape read before its one statement.

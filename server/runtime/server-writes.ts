@@ -22,7 +22,7 @@ export async function writeAsUser<T>(
     throw new SyncServerError('invalid_request', 'writeAs: userId must be a non-empty string');
   if (typeof writerSourceId !== 'string' || writerSourceId.trim() === '')
     throw new SyncServerError('invalid_request', 'writeAs: writerSourceId must be a non-empty string');
-  return inUserTransaction(ctx.db, userId, async (tx) => {
+  const written = await inUserTransaction(ctx.db, userId, async (tx) => {
     const scope = await ensureUserScope(tx, userId);
     if (scope.state === ScopeCode.initializing) {
       throw new SyncServerError(
@@ -39,7 +39,6 @@ export async function writeAsUser<T>(
       tx,
       ctx.catalog,
       { userId, userPk: scope.userPk, sourceId: writerSourceId, sourceBundleId, canonicalRequestHash: null },
-      ctx.notifyChannel,
       ctx.retention,
       {
         // The writer source's new watermark, in the statement logging the bundle (no dialect: kept).
@@ -52,6 +51,8 @@ export async function writeAsUser<T>(
     if (!bundle) throw new SyncServerError('push_commit_invalid', 'writeAs: the write captured no change to a registered table');
     return { result, bundle };
   });
+  ctx.announceCommitted(userId, written.bundle);
+  return written;
 }
 
 /** Raises a user's retained floor to `floor` (at most the latest bundle) and deletes history at or below it. */
