@@ -47,12 +47,12 @@ export function stagedRows(pushId: string, range?: { from: string; to: string })
 
 /**
  * Rows passed in as one JSON array of `[table_id, key_text, op_code, base_bundle_seq, payload]`
- * (the staging's own form, see push-sessions.ts), ordinals from `firstOrdinal`: what a
+ * (the staging's own form, see push-sessions.ts), ordinals from 0: what a
  * one-request push checks and applies without staging its rows first.
  */
-export function jsonRows(rowsJson: string, firstOrdinal = 0): PushRowSource {
+export function jsonRows(rowsJson: string): PushRowSource {
   return {
-    sql: (first) => `(SELECT ${firstOrdinal} + e.ord - 1 AS row_ordinal, (e.v->>0)::int AS table_id, (e.v->>1) COLLATE "C" AS key_text,
+    sql: (first) => `(SELECT e.ord - 1 AS row_ordinal, (e.v->>0)::int AS table_id, (e.v->>1) COLLATE "C" AS key_text,
                          (e.v->>2)::smallint AS op_code, (e.v->>3)::bigint AS base_bundle_seq, nullif(e.v->4, 'null'::jsonb) AS payload
                     FROM jsonb_array_elements($${first}::jsonb) WITH ORDINALITY AS e(v, ord)) r`,
     params: [rowsJson],

@@ -922,8 +922,9 @@ export async function pushWholeBundleIn(
     rowCount: rows.length,
     rows: all,
     segments: segments.map((g) => ({
-      // Each statement parses its own rows only.
-      rows: segments.length === 1 ? all : jsonRows(stagedRowsJson(rows.slice(g.start, g.end + 1)), g.start),
+      // Each statement parses its own rows only, numbered from 0 (the ordinal orders them within
+      // the statement; an offset in its text would make each segment's a statement of its own).
+      rows: segments.length === 1 ? all : jsonRows(stagedRowsJson(rows.slice(g.start, g.end + 1))),
       table_id: g.tableId,
       op_code: g.op,
       columns: g.columns,

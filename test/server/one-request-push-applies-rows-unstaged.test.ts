@@ -3,7 +3,8 @@
 // segments (tables, inserts, updates, deletes) commit exactly as the three-request path commits
 // them (same bundle hashes, committed rows and business rows); the quota counts the user's other
 // open sessions, not one left open under the same (source, source_bundle_id), which the commit
-// deletes.
+// deletes. A segment's statement text does not depend on where it sits in the bundle (one
+// prepared statement, not one per position).
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { PushRow, WirePayload } from '../../protocol/wire.ts';
 import type { SqlDatabase, SqlSession } from '../../server/database/types.ts';
@@ -124,4 +125,20 @@ it("counts the user's other open sessions for the quota, not the one it replaces
   expect(refused.body.error).toBe('push_session_capacity');
   expect((await other.deletePush(open.body.push_id)).status).toBe(204);
   expect((await b.pushInOneRequest(2, tag('two'), { canonical_request_hash: HASH })).status).toBe(200);
+});
+
+it('applies a segment with the same statement text wherever it sits in the bundle (one prepared statement)', async () => {
+  const c = new RawSyncClient(one.baseUrl, one.tokenFor('cleo'), 'cleo-a');
+  await c.connect(false);
+  const tag = (name: string) => row('tags', { name }, 'INSERT', 0, { name, color: null, weight: null, meta: null });
+  const [FOURTH, FIFTH] = ['44444444-4444-4444-8444-444444444444', '55555555-5555-4555-8555-555555555555'];
+  const u = (id: string) => row('users', { id }, 'INSERT', 0, { id, name: 'U', email: null, created_at: '2026-03-24T18:42:11Z' });
+  statements.length = 0;
+  // A tags segment (never the first: that one also checks conflicts) at rows 1, 2, then 1 and 3.
+  expect((await c.pushInOneRequest(1, [u(USER), tag('a')], { canonical_request_hash: HASH })).status).toBe(200);
+  expect((await c.pushInOneRequest(2, [u(PROJECT), u(FOURTH), tag('b')], { canonical_request_hash: HASH })).status).toBe(200);
+  expect((await c.pushInOneRequest(3, [u(TASK), tag('c'), u(FIFTH), tag('d')], { canonical_request_hash: HASH })).status).toBe(200);
+  const tagInserts = statements.filter((s) => s.includes('INSERT INTO "business"."tags"'));
+  expect(tagInserts.length).toBe(4);
+  expect(new Set(tagInserts).size).toBe(1);
 });
