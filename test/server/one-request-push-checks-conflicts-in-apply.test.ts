@@ -6,27 +6,13 @@
 // the tombstone's version).
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { PushRow, WirePayload } from '../../protocol/wire.ts';
-import type { SqlDatabase, SqlSession } from '../../server/database/types.ts';
 import { startSyncServer } from '../harness/sync-server.ts';
 import type { StartedSyncServer } from '../harness/sync-server.ts';
 import { RawSyncClient } from '../harness/sync-client.ts';
+import { recordingSessionStatements } from '../harness/session-statements.ts';
 
 const statements: string[] = [];
-function traced(db: SqlDatabase): SqlDatabase {
-  const wrap = (s: SqlSession): SqlSession => ({
-    query(text, params) {
-      statements.push(text);
-      return s.query(text, params);
-    },
-  });
-  return new Proxy(db, {
-    get(target, prop, receiver) {
-      if (prop === 'withConnection') return <T>(fn: (s: SqlSession) => Promise<T>) => target.withConnection((s) => fn(wrap(s)));
-      const v = Reflect.get(target, prop, receiver);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
-}
+const traced = recordingSessionStatements(statements);
 
 const USER = '11111111-1111-4111-8111-111111111111';
 const HASH = 'f'.repeat(64);
