@@ -9,7 +9,8 @@ import { rows } from './support/sqlite.ts';
 
 const TEXT = 'é 😀 ü — ok';
 
-it('stores text exactly when the body is cut inside a multi-byte character', async () => {
+/** Pulls one row whose body is `text`, the page's bytes cut into pieces at `cutsOf(bytes)`; returns the stored body. */
+async function pullCut(text: string, cutsOf: (bytes: Uint8Array) => number[]): Promise<unknown> {
   const page = JSON.stringify({
     stable_bundle_seq: 1,
     bundles: [
@@ -19,19 +20,17 @@ it('stores text exactly when the body is cut inside a multi-byte character', asy
         source_bundle_id: 1,
         row_count: 1,
         bundle_hash: 'h',
-        rows: [{ schema: 'main', table: 'notes', key: { id: 'n1' }, op: 'INSERT', row_version: 1, payload: { id: 'n1', body: TEXT } }],
+        rows: [{ schema: 'main', table: 'notes', key: { id: 'n1' }, op: 'INSERT', row_version: 1, payload: { id: 'n1', body: text } }],
       },
     ],
     has_more: false,
   });
   const bytes = new TextEncoder().encode(page);
-  const at = bytes.indexOf(0xf0); // the emoji's first byte
   let inner: typeof fetch = () => Promise.reject(new Error('not ready'));
   const s = await openEngine('CREATE TABLE notes (id TEXT PRIMARY KEY NOT NULL, body TEXT)', [{ table: 'notes', syncKey: 'id' }], {
     fetch: (input, init) => {
       if (!new URL(String(input)).pathname.endsWith('/sync/pull')) return inner(input, init);
-      // One piece per byte around the emoji and inside "é": every cut falls inside a character.
-      const cuts = [bytes.indexOf(0xc3) + 1, at + 1, at + 2, at + 3, bytes.length];
+      const cuts = [...cutsOf(bytes), bytes.length];
       let from = 0;
       const body = new ReadableStream<Uint8Array>({
         pull(controller) {
@@ -47,6 +46,23 @@ it('stores text exactly when the body is cut inside a multi-byte character', asy
   inner = s.server.fetch;
   await attachStartedEmpty(s);
   await s.engine.pullToStable();
-  expect(rows(s.db, 'SELECT id, body FROM notes')).toEqual([{ id: 'n1', body: TEXT }]);
+  const stored = rows(s.db, 'SELECT body FROM notes')[0]?.body;
   await s.engine.close();
+  return stored;
+}
+
+it('stores text exactly when the body is cut inside a multi-byte character', async () => {
+  // One piece per byte around the emoji and inside "é": every cut falls inside a character.
+  const stored = await pullCut(TEXT, (bytes) => {
+    const at = bytes.indexOf(0xf0); // the emoji's first byte
+    return [bytes.indexOf(0xc3) + 1, at + 1, at + 2, at + 3];
+  });
+  expect(stored).toBe(TEXT);
+});
+
+it('keeps a U+FEFF that starts a piece after the first (only a leading one is a BOM)', async () => {
+  const text = 'a\ufeffb\ufeff';
+  // Cut before each U+FEFF (bytes EF BB BF): the pieces before them end in ASCII.
+  const stored = await pullCut(text, (bytes) => bytes.reduce<number[]>((at, b, i) => (b === 0xef ? [...at, i] : at), []));
+  expect(stored).toBe(text);
 });

@@ -132,9 +132,20 @@ export class SyncTransport {
       // The body's own reader and a streaming TextDecoder: a TextDecoderStream pipe added ~0.2 ms
       // (Chromium, a one-row page) between the last bytes and the end of the body. A reader, not
       // `for await`: Safari's streams are not async iterable.
+      // A piece ending in ASCII with no bytes held decodes whole, the same text: Node's streaming
+      // decode took ~8 ms of a 10,000-row page's ~55 ms client CPU, a whole one ~10× less. Past
+      // the first bytes, a decoder that keeps a BOM (one there is text, as when streaming).
       const reader = body.getReader();
-      const text = new TextDecoder();
-      for (let r; !(r = await reader.read()).done;) onText(text.decode(r.value, { stream: true }));
+      const rest = new TextDecoder('utf-8', { ignoreBOM: true });
+      let text = new TextDecoder();
+      let held = false;
+      for (let r; !(r = await reader.read()).done;) {
+        const b = r.value;
+        if (b.length === 0) continue;
+        const ascii = b[b.length - 1]! < 0x80;
+        onText(held || !ascii ? text.decode(b, { stream: true }) : text.decode(b));
+        if (!(held = !ascii)) text = rest;
+      }
       onText(text.decode());
     } catch (e) {
       throw networkError(spec, e);
