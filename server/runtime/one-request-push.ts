@@ -94,10 +94,7 @@ export async function pushInOneRequest(
   // a staged session; to answer exactly as it does, the three steps run as separate transactions
   // (the failure path only), and the session is dropped after the answer.
   const created = await createPushSession(ctx, userId, sourceId, input.create);
-  if (created.status === 'already_committed') {
-    ctx.announceCommitted(userId, created);
-    return created;
-  }
+  if (created.status === 'already_committed') return created;
   await uploadPushChunk(ctx, userId, sourceId, created.push_id, input.chunk);
   try {
     return await commitPushSession(ctx, userId, sourceId, created.push_id);

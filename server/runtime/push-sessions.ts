@@ -242,13 +242,17 @@ const EXPIRED_SWEEP_INTERVAL_MS = 5_000;
 const lastExpiredSweep = new WeakMap<RuntimeContext, number>();
 
 /** `POST /sync/push-sessions`. */
-export function createPushSession(
+export async function createPushSession(
   ctx: RuntimeContext,
   userId: string,
   sourceId: string,
   input: PushCreateInput,
 ): Promise<PushSessionCreateResponse> {
-  return inUserTransaction(ctx.db, userId, (tx) => createPushSessionIn(tx, ctx, userId, sourceId, input));
+  const created = await inUserTransaction(ctx.db, userId, (tx) => createPushSessionIn(tx, ctx, userId, sourceId, input));
+  // A re-sent push that finds its bundle committed announces it again: the hint the committing
+  // process may have died before sending (see RuntimeContext.announceCommitted).
+  if (created.status === 'already_committed') ctx.announceCommitted(userId, created);
+  return created;
 }
 
 /** A push-session create inside the caller's user transaction. */

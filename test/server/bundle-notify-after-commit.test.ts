@@ -2,7 +2,7 @@
 // own (asynchronously committed): a NOTIFY inside the bundle's transaction would hold
 // PostgreSQL's cluster-wide notification lock through that commit's WAL flush. Every commit
 // path announces: the one-request push, the three-request commit, a server-originated write,
-// and a re-sent push that finds its bundle committed. Another instance on the same database
+// and a re-sent push (one request, or a re-created session) that finds its bundle committed. Another instance on the same database
 // still hears each; close waits for announcements in flight.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { SqlDatabase, SqlSession } from '../../server/database/types.ts';
@@ -67,6 +67,13 @@ async function untilHeard(bundleSeq: number): Promise<void> {
   expect(heard.map((e) => e.bundle_seq)).toContain(bundleSeq);
 }
 
+/** The NOTIFYs of `bundleSeq` logged since the log was cleared, once one went out (it is not awaited by the answer). */
+async function announcedAgain(bundleSeq: number): Promise<typeof log> {
+  const sent = () => log.filter((s) => s.where === 'db' && s.sql.includes('pg_notify') && s.sql.includes(`"bundle_seq":${bundleSeq},`));
+  for (let i = 0; i < 200 && sent().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  return sent();
+}
+
 it('announces every commit after it, and another instance hears each', async () => {
   const dev = new RawSyncClient(h.baseUrl, h.tokenFor('nora'), 'nora-a');
   expect((await dev.connect(false)).status).toBe(200);
@@ -113,7 +120,12 @@ it('announces every commit after it, and another instance hears each', async () 
   log.length = 0;
   const again = await dev.pushInOneRequest(1, [sampleUserInsert(USERS[0]!, 'A')], { canonical_request_hash: 'a'.repeat(64) });
   expect(again.body.status).toBe('already_committed');
-  await new Promise((r) => setTimeout(r, 50));
-  expect(log.filter((s) => s.where === 'db' && s.sql.includes('pg_notify') && s.sql.includes('"bundle_seq":1,'))).toHaveLength(1);
+  expect(await announcedAgain(1)).toHaveLength(1);
+
+  // So does a three-request pusher's re-created session (go-oversync's clients push that way).
+  log.length = 0;
+  const recreated = await dev.push(2, [sampleUserInsert(USERS[1]!, 'B')], 1000, { canonical_request_hash: 'a'.repeat(64) });
+  expect(recreated.body.status).toBe('already_committed');
+  expect(await announcedAgain(2)).toHaveLength(1);
   await reader.cancel();
 });
