@@ -703,10 +703,9 @@ export async function pushPending(ctx: EngineContext, userId: string): Promise<P
       ctx.applied(touched);
       return { outcome: 'committed', bundleSeq: meta.bundle_seq, rowCount: rows.length, conflicts };
     }
-    if (answerOwed) {
-      markCommittedRemote(ctx, answerOwed);
-      header = readOutboxHeader(ctx.db);
-    }
+    // (`header` stays as read: what the fetch and the replay use of it, the bundle's identity, is
+    // what the answer does not change.)
+    if (answerOwed) markCommittedRemote(ctx, answerOwed);
     const committed = await fetchCommittedRows(
       ctx,
       header,
