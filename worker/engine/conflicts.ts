@@ -44,7 +44,6 @@ import { requeueOutboxInTransaction, reviseFrozenRow } from './outbox.ts';
 import { readAttachment, requireRebuild } from './metadata.ts';
 import { selectCached } from './statements.ts';
 import type { TableModel } from './table-config.ts';
-import { quoteIdent } from './table-config.ts';
 import { foreignKeyList, foreignKeyViolations } from './foreign-keys.ts';
 import { CONFLICT_STRATEGIES, DEFAULT_CONFLICT_STRATEGY } from './conflict-strategies.ts';
 import type { ConflictContext, ConflictResolution } from './conflict-strategies.ts';
