@@ -1,12 +1,15 @@
 /**
- * What the capture probes (`bench/probes/capture-cost.ts`, `capture-facade.ts`,
- * `capture-browser.ts`) share: the trigger variants they compare and, for the Node ones, the
+ * What the capture probes (`bench/probes/capture-*.ts`) share: the trigger variants they compare,
+ * the engine that installs the capture triggers without ever syncing, and, for the Node ones, the
  * rotated plain-vs-variants loop and its report.
  *
  * `VARIANTS=current,a.sql,b.sql`: `current` is the engine's own capture triggers; each file is SQL
  * run after the engine opens, in place of its capture triggers of `items` (dropped first).
  */
 import { readFileSync } from 'node:fs';
+import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
+import { SyncEngine } from '../../worker/engine/index.ts';
+import { itemsSyncTables, remoteSchema } from '../app/schema.ts';
 import { median } from './stats.ts';
 
 export interface CaptureVariant {
@@ -16,6 +19,22 @@ export interface CaptureVariant {
 }
 
 const ITEMS_CAPTURE_TRIGGERS = ['ai', 'au', 'auk', 'ad'];
+
+/**
+ * The real engine on `db` with the bench's `items` table synced, never attached (no server at its
+ * URL, no token, no auto-sync): it installs the capture triggers and nothing talks to a server.
+ */
+export function openCaptureOnlyEngine(sqlite3: Sqlite3Static, db: Database): Promise<SyncEngine> {
+  return SyncEngine.open({
+    sqlite3,
+    db,
+    remoteSchema,
+    tables: itemsSyncTables.map((t) => ({ ...t })),
+    serverUrl: 'http://127.0.0.1:9',
+    getToken: async () => null,
+    autoSync: false,
+  });
+}
 
 /** The variants of a comma-separated `VARIANTS` list. */
 export function captureVariants(list: string): CaptureVariant[] {

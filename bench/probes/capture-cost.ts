@@ -10,11 +10,10 @@
  * NO_CHECK=1 skips the check that every write was captured (for variants that capture less).
  */
 import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
-import { SyncEngine } from '../../worker/engine/index.ts';
 import { TableAccessMonitor } from '../../worker/database/table-access.ts';
-import { captureVariants, compareRotated, probeClock } from '../lib/capture-variants.ts';
+import { captureVariants, compareRotated, probeClock, openCaptureOnlyEngine } from '../lib/capture-variants.ts';
 import type { CaptureSample, CaptureVariant } from '../lib/capture-variants.ts';
-import { itemBody, itemKey, itemsSchema, itemsSyncTables, remoteSchema } from '../app/schema.ts';
+import { itemBody, itemKey, itemsSchema } from '../app/schema.ts';
 
 const rows = Number(process.argv[2] ?? 10_000);
 const repeats = Number(process.argv[3] ?? 5);
@@ -29,16 +28,7 @@ async function once(variant: CaptureVariant | null): Promise<CaptureSample> {
   for (const m of itemsSchema.migrations) db.exec(m);
   // MONITOR=1: with the hooks LocalDatabase installs on every connection (live-query change tracking).
   if (process.env.MONITOR) new TableAccessMonitor(sqlite3, db);
-  const engine = synced
-    ? await SyncEngine.open({
-        sqlite3,
-        db,
-        remoteSchema,
-        tables: itemsSyncTables.map((t) => ({ ...t })),
-        serverUrl: 'http://127.0.0.1:9',
-        getToken: async () => 'x',
-      })
-    : undefined;
+  const engine = synced ? await openCaptureOnlyEngine(sqlite3, db) : undefined;
   if (variant?.sql !== undefined) db.exec(variant.sql);
   try {
     const ins = db.prepare('INSERT INTO items (id, n, body) VALUES (?, ?, ?)');

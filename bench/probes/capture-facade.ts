@@ -12,10 +12,9 @@
  */
 import { LocalDatabase } from '../../worker/database/local-database.ts';
 import type { SqlStatement } from '../../worker/database/types.ts';
-import { SyncEngine } from '../../worker/engine/index.ts';
-import { captureVariants, compareRotated, probeClock } from '../lib/capture-variants.ts';
+import { captureVariants, compareRotated, probeClock, openCaptureOnlyEngine } from '../lib/capture-variants.ts';
 import type { CaptureSample, CaptureVariant } from '../lib/capture-variants.ts';
-import { itemBody, itemKey, itemsSchema, itemsSyncTables, remoteSchema } from '../app/schema.ts';
+import { itemBody, itemKey, itemsSchema } from '../app/schema.ts';
 
 const rows = Number(process.argv[2] ?? 10_000);
 const repeats = Number(process.argv[3] ?? 5);
@@ -31,17 +30,7 @@ let n = 0;
 async function once(variant: CaptureVariant | null): Promise<CaptureSample> {
   const synced = variant !== null;
   const db = await LocalDatabase.open({ name: `cf-${n++}`, schema: itemsSchema, storage: 'memory' });
-  const engine = synced
-    ? await SyncEngine.open({
-        sqlite3: db.sqlite3,
-        db: db.connection,
-        remoteSchema,
-        tables: itemsSyncTables.map((t) => ({ ...t })),
-        serverUrl: 'http://127.0.0.1:9',
-        getToken: async () => null,
-        autoSync: false,
-      })
-    : undefined;
+  const engine = synced ? await openCaptureOnlyEngine(db.sqlite3, db.connection) : undefined;
   if (variant?.sql !== undefined) db.connection.exec(variant.sql);
   try {
     const ins = Array.from({ length: rows }, (_, i) => ({

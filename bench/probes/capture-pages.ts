@@ -14,8 +14,8 @@ import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
 import type { Database } from '@sqlite.org/sqlite-wasm';
 import { GroupCommit } from '../../worker/database/group-commit.ts';
 import type { SqlStatement } from '../../worker/database/types.ts';
-import { SyncEngine } from '../../worker/engine/index.ts';
-import { itemBody, itemKey, itemsSchema, itemsSyncTables, remoteSchema } from '../app/schema.ts';
+import { itemBody, itemKey, itemsSchema } from '../app/schema.ts';
+import { openCaptureOnlyEngine } from '../lib/capture-variants.ts';
 
 const BULK = 10_000;
 const SINGLE = 1_000;
@@ -36,17 +36,7 @@ async function phases(synced: boolean): Promise<Record<string, number>> {
   for (const pragma of ['locking_mode = EXCLUSIVE', 'journal_mode = WAL', 'synchronous = FULL', 'wal_autocheckpoint = 0'])
     db.exec(`PRAGMA ${pragma}`);
   for (const m of itemsSchema.migrations) db.exec(m);
-  const engine = synced
-    ? await SyncEngine.open({
-        sqlite3,
-        db,
-        remoteSchema,
-        tables: itemsSyncTables.map((t) => ({ ...t })),
-        serverUrl: 'http://127.0.0.1:9',
-        getToken: async () => null,
-        autoSync: false,
-      })
-    : undefined;
+  const engine = synced ? await openCaptureOnlyEngine(sqlite3, db) : undefined;
   const units = new GroupCommit(
     sqlite3,
     db,

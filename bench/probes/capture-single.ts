@@ -11,11 +11,10 @@
  *   VARIANTS=alt.sql node --import tsx bench/probes/capture-single.ts
  */
 import { LocalDatabase } from '../../worker/database/local-database.ts';
-import { SyncEngine } from '../../worker/engine/index.ts';
-import { captureVariants } from '../lib/capture-variants.ts';
+import { captureVariants, openCaptureOnlyEngine } from '../lib/capture-variants.ts';
 import type { CaptureVariant } from '../lib/capture-variants.ts';
 import { median } from '../lib/stats.ts';
-import { itemBody, itemKey, itemsSchema, itemsSyncTables, remoteSchema } from '../app/schema.ts';
+import { itemBody, itemKey, itemsSchema } from '../app/schema.ts';
 
 const units = Number(process.argv[2] ?? 3000);
 const repeats = Number(process.argv[3] ?? 7);
@@ -29,17 +28,7 @@ for (let r = 0; r < repeats; r++) {
   for (const i of order) {
     const variant = variants[i]!;
     const db = await LocalDatabase.open({ name: `cs-${n++}`, schema: itemsSchema, storage: 'memory', scheduleFlush: queueMicrotask });
-    const engine = variant
-      ? await SyncEngine.open({
-          sqlite3: db.sqlite3,
-          db: db.connection,
-          remoteSchema,
-          tables: itemsSyncTables.map((t) => ({ ...t })),
-          serverUrl: 'http://127.0.0.1:9',
-          getToken: async () => null,
-          autoSync: false,
-        })
-      : undefined;
+    const engine = variant ? await openCaptureOnlyEngine(db.sqlite3, db.connection) : undefined;
     try {
       if (variant?.sql) db.connection.exec(variant.sql);
       const insert = async (prefix: string, k: number) => {
