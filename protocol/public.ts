@@ -16,6 +16,8 @@ export type {
   ConnectRequest,
   ConnectResolution,
   ConnectResponse,
+  DummySigninRequest,
+  DummySigninResponse,
   JsonValue,
   OneRequestPushLimits,
   OversqliteExtensions,

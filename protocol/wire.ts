@@ -304,14 +304,14 @@ export interface StatusResponse {
   committed_bundle_bytes: number;
 }
 
-/** Development sign-in of the reference servers: `POST /dummy-signin`. */
-interface DummySigninRequest {
+/** Development sign-in of the reference servers (ours and go-oversync's example): `POST /dummy-signin`. */
+export interface DummySigninRequest {
   user: string;
   password: string;
 }
 
-/** Response of `POST /dummy-signin`. */
-interface DummySigninResponse {
+/** Response of `POST /dummy-signin`: a bearer token for `user`, valid `expires_in` seconds. */
+export interface DummySigninResponse {
   token: string;
   expires_in: number;
   user: string;

@@ -6,12 +6,7 @@
  * would keep a refresh token or a session cookie instead; tokens themselves are never stored.
  */
 
-/** What `/dummy-signin` returns. */
-export interface SignInResponse {
-  readonly token: string;
-  readonly expires_in: number;
-  readonly user: string;
-}
+import type { DummySigninRequest, DummySigninResponse } from '../../protocol/public.ts';
 
 /** The user remembered on this device. */
 export interface RememberedUser {
@@ -28,18 +23,18 @@ export class ServerUnreachableError extends Error {
 }
 
 /** Signs in at the server; throws an Error with a readable message on failure. */
-export async function devSignIn(serverUrl: string, user: string, password: string): Promise<SignInResponse> {
+export async function devSignIn(serverUrl: string, user: string, password: string): Promise<DummySigninResponse> {
   let response: Response;
   try {
     response = await fetch(`${serverUrl}/dummy-signin`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ user, password }),
+      body: JSON.stringify({ user, password } satisfies DummySigninRequest),
     });
   } catch {
     throw new ServerUnreachableError(`Cannot reach the sync server at ${serverUrl}. Is \`npm run demo\` running, and are you online?`);
   }
-  const body = (await response.json().catch(() => null)) as (Partial<SignInResponse> & { message?: string; error?: string }) | null;
+  const body = (await response.json().catch(() => null)) as (Partial<DummySigninResponse> & { message?: string; error?: string }) | null;
   if (!response.ok || body === null || typeof body.token !== 'string') {
     throw new Error(`Sign-in failed (${response.status}): ${body?.message ?? body?.error ?? response.statusText}`);
   }

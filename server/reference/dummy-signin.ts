@@ -6,6 +6,7 @@
 import { MAX_USER_ID_LENGTH, identityProblem } from '../auth/identity.ts';
 import { signDevToken } from '../auth/dev-token.ts';
 import { readBoundedText } from '../http/request-body.ts';
+import type { DummySigninRequest, DummySigninResponse } from '../../protocol/wire.ts';
 
 /** Largest sign-in body read (a user id and a password fit many times over). */
 const DUMMY_SIGNIN_MAX_BODY_BYTES = 16 * 1024;
@@ -31,8 +32,8 @@ export async function dummySignin(request: Request, jwtSecret: string): Promise<
   } catch {
     return invalid('The body must be JSON: {"user": "<user id>", "password": "<anything>"}.');
   }
-  const user = (body as { user?: unknown } | null)?.user;
-  const password = (body as { password?: unknown } | null)?.password;
+  // Fields unchecked until the tests below (the body is any JSON).
+  const { user, password } = (body ?? {}) as { [K in keyof DummySigninRequest]?: unknown };
   if (typeof user !== 'string' || user.trim() === '') {
     return invalid('"user" must be a non-blank string; it becomes the token subject (the sync user id).');
   }
@@ -43,5 +44,6 @@ export async function dummySignin(request: Request, jwtSecret: string): Promise<
     return invalid('"password" must be a string (any value is accepted).');
   }
   const token = await signDevToken(jwtSecret, user, DUMMY_SIGNIN_TTL_SECONDS);
-  return Response.json({ token, expires_in: DUMMY_SIGNIN_TTL_SECONDS, user });
+  const answer: DummySigninResponse = { token, expires_in: DUMMY_SIGNIN_TTL_SECONDS, user };
+  return Response.json(answer);
 }

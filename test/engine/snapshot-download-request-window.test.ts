@@ -6,7 +6,7 @@
  * row is staged exactly once and progress stays exact.
  */
 import { describe, expect, it } from 'vitest';
-import { attachStartedEmpty, capabilitiesBody, openEngine } from './support/engine.ts';
+import { capabilitiesBody, openEngine } from './support/engine.ts';
 import type { EngineSetup } from './support/engine.ts';
 import { rows, scalar } from './support/sqlite.ts';
 

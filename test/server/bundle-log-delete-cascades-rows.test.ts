@@ -1,9 +1,7 @@
 // Operator compatibility with go-oversync retention scripts: deleting sync.bundle_log rows deletes
 // their sync.bundle_rows (go-oversync: ON DELETE CASCADE).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleHash } from '../../protocol/hashes.ts';
-import { createSyncServer } from '../../server/index.ts';
-import { SAMPLE_TABLES, startSyncServer } from '../harness/sync-server.ts';
+import { startSyncServer } from '../harness/sync-server.ts';
 import type { StartedSyncServer } from '../harness/sync-server.ts';
 import { RawSyncClient } from '../harness/sync-client.ts';
 

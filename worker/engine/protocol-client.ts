@@ -13,7 +13,6 @@ import type {
   PushRow,
   PushSessionAlreadyCommittedResponse,
   PushSessionCreateResponse,
-  SnapshotChunkResponse,
   SnapshotSessionResponse,
   SourceReplacementReason,
 } from '../../protocol/index.ts';

@@ -27,7 +27,7 @@ export class Inspector {
 
   constructor(
     private readonly db: Database,
-    private readonly run: (label: string, operation: () => Promise<unknown>) => Promise<void>,
+    run: (label: string, operation: () => Promise<unknown>) => Promise<void>,
     addSampleData: () => Promise<unknown>,
   ) {
     const button = (label: string, testId: string, operation: () => Promise<unknown>): HTMLButtonElement =>

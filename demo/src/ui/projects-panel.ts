@@ -18,7 +18,7 @@ export class ProjectsPanel {
   private createdId: string | null = null;
 
   constructor(
-    private readonly store: DemoStore,
+    store: DemoStore,
     private readonly onSelect: (project: ProjectRow | null) => void,
   ) {
     const name = h('input', { placeholder: 'New project', required: true, maxlength: 80, 'data-testid': 'new-project-name' });

@@ -10,6 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
+import type { DummySigninRequest, DummySigninResponse } from '../../../protocol/wire.ts';
 
 interface PeerLocationModule {
   locatePeer(env?: NodeJS.ProcessEnv): { path: string } | { path: null; reason: string };
@@ -120,9 +121,12 @@ export async function startGoServer(peerPath: string): Promise<GoServer> {
     baseUrl,
     pg: pool,
     async token(user) {
-      const res = await fetch(`${baseUrl}/dummy-signin`, { method: 'POST', body: JSON.stringify({ user, password: 'x' }) });
+      const res = await fetch(`${baseUrl}/dummy-signin`, {
+        method: 'POST',
+        body: JSON.stringify({ user, password: 'x' } satisfies DummySigninRequest),
+      });
       if (!res.ok) throw new Error(`dummy-signin ${res.status}: ${await res.text()}`);
-      return ((await res.json()) as { token: string }).token;
+      return ((await res.json()) as DummySigninResponse).token;
     },
     log: () => stderr.join(''),
     async close() {
