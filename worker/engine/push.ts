@@ -6,7 +6,7 @@
  * after the commit fetches and replays again. `next_source_bundle_id` advances only in the replay
  * transaction.
  */
-import { WireValueError } from '../../protocol/index.ts';
+import { bundleHash, canonicalJson, WireValueError } from '../../protocol/index.ts';
 import type {
   BundleRow,
   CommittedBundleMeta,
@@ -23,7 +23,7 @@ import {
   pushInOneRequest,
   uploadPushChunkText,
 } from './protocol-client.ts';
-import { asPushedBundleHash, committedBundleHash, pushRequestHashOf } from './wire-text.ts';
+import { asPushedBundleHash, pushRequestHashOf } from './wire-text.ts';
 import { buildChunk, chunkRows, oneRequestRowsJson } from './push-chunks.ts';
 import { applyServerRow, setRowState, settleOrphanedIntents } from './apply.ts';
 import { runCached, selectCached } from './statements.ts';
@@ -289,15 +289,8 @@ function dialectOrder(ctx: EngineContext): [boolean, boolean] {
   return serverDialect(ctx) === 'go-json-numbers' ? [true, false] : [false, true];
 }
 
-/** A committed bundle's rows, verified, with each row's canonical payload text (null for DELETE). */
-export interface CommittedRows {
-  rows: BundleRow[];
-  /** Null when the rows were hashed by the generic path (an envelope the fast path does not take). */
-  payloadTexts: (string | null)[] | null;
-}
-
 /** Fetches all rows of a committed bundle and checks them against its metadata and hash. */
-export async function fetchCommittedRows(ctx: EngineContext, header: OutboxHeader, meta: CommittedBundleMeta): Promise<CommittedRows> {
+export async function fetchCommittedRows(ctx: EngineContext, header: OutboxHeader, meta: CommittedBundleMeta): Promise<BundleRow[]> {
   const limits = ctx.capabilities?.bundle_limits ?? {};
   const wanted = limits.default_rows_per_committed_bundle_chunk ?? DEFAULT_COMMITTED_ROWS;
   const maxRows = Math.max(
@@ -336,10 +329,9 @@ export async function fetchCommittedRows(ctx: EngineContext, header: OutboxHeade
       }
       continue;
     }
-    const { hash, payloadTexts } = await committedBundleHash(rows);
-    if (hash === meta.bundle_hash) {
+    if ((await bundleHash(rows)) === meta.bundle_hash) {
       learnDialect(ctx, 'jcs-numeric-strings', 'bundle_hash');
-      return { rows, payloadTexts };
+      return rows;
     }
   }
   throw new SyncError(
@@ -350,15 +342,10 @@ export async function fetchCommittedRows(ctx: EngineContext, header: OutboxHeade
 
 /**
  * Committed rows of a `go-json-numbers` server with their JSON numbers in our canonical value form
- * (exact, else a typed error naming table, key and column), and each payload's canonical text for
- * the replay's comparison with what we pushed.
+ * (exact, else a typed error naming table, key and column).
  */
-async function canonicalCommittedRows(
-  ctx: EngineContext,
-  rows: BundleRow[],
-  modelOf: (table: unknown) => TableModel | undefined,
-): Promise<CommittedRows> {
-  const out = rows.map((r, i) => {
+function canonicalCommittedRows(ctx: EngineContext, rows: BundleRow[], modelOf: (table: unknown) => TableModel | undefined): BundleRow[] {
+  return rows.map((r, i) => {
     const t = modelOf(r.table);
     if (!t || r.op === 'DELETE') return r;
     try {
@@ -369,8 +356,6 @@ async function canonicalCommittedRows(
       throw e;
     }
   });
-  const { payloadTexts } = await committedBundleHash(out);
-  return { rows: out, payloadTexts };
 }
 
 /**
@@ -387,7 +372,7 @@ export function replayCommitted(
   ctx: EngineContext,
   header: OutboxHeader,
   meta: CommittedBundleMeta,
-  committed: CommittedRows | null,
+  committed: BundleRow[] | null,
   pushed: readonly OutboxRow[],
   /** Without fetched rows: the form in which the bundle_hash proved the pushed rows committed. */
   provenForm: 'committed' | 'sent' = 'committed',
@@ -399,7 +384,7 @@ export function replayCommitted(
   const seq = meta.bundle_seq;
   // Validate and decode everything before writing anything. Without fetched rows the bundle is
   // the pushed rows themselves (proved by its bundle_hash, see `pushPending`).
-  const decoded = committed?.rows.map((r, i) => {
+  const decoded = committed?.map((r, i) => {
     const where = `committed row ${i}`;
     const t = tableOf(ctx, r.schema, r.table, where);
     if (r.op !== 'INSERT' && r.op !== 'UPDATE' && r.op !== 'DELETE') throw badResponse(`${where}: unknown op ${JSON.stringify(r.op)}`);
@@ -409,7 +394,6 @@ export function replayCommitted(
       keyJson: wireKeyToKeyJson(t, r.key, where),
       op: r.op,
       payload: r.payload ?? null,
-      payloadText: committed.payloadTexts?.[i] ?? null,
     };
   });
   applyTransaction(ctx.db, () => {
@@ -457,7 +441,7 @@ export function replayCommitted(
         if (p.op !== 'DELETE' && !committedKeys.has(k) && !dirtyKeys?.has(k)) foldedAway.push(p);
       }
       const unchanged = new Set<number>();
-      for (const { t, keyJson, op, payload, payloadText } of decoded) {
+      for (const { t, keyJson, op, payload } of decoded) {
         touched.add(t.table);
         if (op === 'DELETE') anyDelete = true;
         const k = `${t.table}\u0000${keyJson}`;
@@ -466,7 +450,7 @@ export function replayCommitted(
           continue;
         }
         const p = pushedByKey.get(k);
-        if (p && !unchanged.has(p.ordinal) && committed!.payloadTexts !== null && sameAsPushed(p, op, payloadText)) {
+        if (p && !unchanged.has(p.ordinal) && sameAsPushed(p, op, payload)) {
           unchanged.add(p.ordinal);
           continue;
         }
@@ -508,9 +492,10 @@ export function replayCommitted(
 }
 
 /** True when applying the committed row would write exactly what the local row already holds. */
-function sameAsPushed(p: OutboxRow, op: WireOp, payloadText: string | null): boolean {
+function sameAsPushed(p: OutboxRow, op: WireOp, payload: WirePayload | null): boolean {
   if (op === 'DELETE' || p.op === 'DELETE') return op === p.op;
   if (!p.exact) return false;
+  const payloadText = canonicalJson(payload);
   // The committed spelling of a value (a timestamp as PostgreSQL renders it) is written locally.
   if (payloadText === p.committedText) return !p.respelled;
   return payloadText === p.payloadText;
@@ -713,7 +698,7 @@ export async function pushPending(ctx: EngineContext, userId: string): Promise<P
     );
     touched = replayCommitted(ctx, header, meta, committed, rows);
     ctx.applied(touched);
-    return { outcome: 'committed', bundleSeq: meta.bundle_seq, rowCount: committed.rows.length, conflicts };
+    return { outcome: 'committed', bundleSeq: meta.bundle_seq, rowCount: committed.length, conflicts };
   }
 }
 

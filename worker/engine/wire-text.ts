@@ -1,5 +1,5 @@
 /**
- * Canonical (RFC 8785 / JCS) text of push and committed rows, built by string concatenation.
+ * Canonical (RFC 8785 / JCS) text of push rows, built by string concatenation.
  *
  * The push path needs the same row in three textual forms: the request-hash material, the upload
  * body and (for replay) a comparison with what the server committed. Encoding each payload once
@@ -10,8 +10,8 @@
  * through `JSON.stringify` (which is what `canonicalJson` does for strings), and anything else
  * (nested json values, or whatever a misbehaving server sends) through `canonicalJson` itself.
  */
-import { canonicalJson, sha256Hex, bundleHash } from '../../protocol/index.ts';
-import type { BundleRow, JsonValue, WireOp } from '../../protocol/index.ts';
+import { canonicalJson, sha256Hex } from '../../protocol/index.ts';
+import type { WireOp } from '../../protocol/index.ts';
 import { keyJsonToDisplay, localValueToWire } from './codec.ts';
 import { pgUtcTimestampText } from './pg-timestamp.ts';
 import type { ColumnModel, TableModel } from './table-config.ts';
@@ -252,26 +252,4 @@ export function asPushedBundleHash(rows: readonly PushedRowText[], seq: number, 
   }
   out.push(']');
   return sha256Hex(out.join(''));
-}
-
-/**
- * `bundle_hash` of committed rows, returning each row's canonical payload text too (null for a
- * DELETE) so replay can compare them with what was pushed. Rows whose envelope is not what the
- * protocol describes are hashed by `protocol/hashes.ts` itself (the texts are then not returned).
- */
-export async function committedBundleHash(rows: readonly BundleRow[]): Promise<{ hash: string; payloadTexts: (string | null)[] | null }> {
-  const items = new Array<string>(rows.length);
-  const texts = new Array<string | null>(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    if (typeof r.schema !== 'string' || typeof r.table !== 'string' || typeof r.op !== 'string' || typeof r.row_version !== 'number') {
-      return { hash: await bundleHash(rows), payloadTexts: null };
-    }
-    const p = r.op === 'DELETE' ? 'null' : canonicalJson((r.payload ?? null) as JsonValue);
-    texts[i] = r.op === 'DELETE' ? null : p;
-    items[i] =
-      `{"key":${canonicalJson(r.key as JsonValue)},"op":${JSON.stringify(r.op)},"payload":${p},"row_ordinal":"${i}",` +
-      `"row_version":"${String(r.row_version)}","schema":${JSON.stringify(r.schema)},"table":${JSON.stringify(r.table)}}`;
-  }
-  return { hash: await sha256Hex(`[${items.join(',')}]`), payloadTexts: texts };
 }
