@@ -38,7 +38,7 @@ import {
 } from './codec.ts';
 import type { EngineContext } from './context.ts';
 import { tableOf } from './context.ts';
-import { badResponse, SyncError } from './errors.ts';
+import { badResponse, isIntFrom, SyncError } from './errors.ts';
 import type { FrozenRowRevision, OutboxRow } from './outbox.ts';
 import { requeueOutboxInTransaction, reviseFrozenRow } from './outbox.ts';
 import { readAttachment, requireRebuild } from './metadata.ts';
@@ -73,7 +73,7 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
   const t = tableOf(ctx, detail.schema, detail.table, where);
   const keyJson = wireKeyToKeyJson(t, detail.key, where);
   const serverVersion = detail.server_row_version;
-  if (typeof serverVersion !== 'number' || !Number.isSafeInteger(serverVersion) || serverVersion < 0) {
+  if (!isIntFrom(serverVersion, 0)) {
     throw badResponse(`${where}: server_row_version must be a non-negative integer`);
   }
   const serverDeleted = detail.server_row_deleted === true;

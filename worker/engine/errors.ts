@@ -83,6 +83,11 @@ function rejectedRow(detail: unknown): SyncErrorInfo['rejected'] {
   };
 }
 
+/** Whether a response field is an integer a double holds exactly (not a number: false), at least `min`. */
+export function isIntFrom(v: unknown, min: number): v is number {
+  return Number.isSafeInteger(v) && (v as number) >= min;
+}
+
 /** A server answer that does not match the protocol. Nothing is applied when this is thrown. */
 export function badResponse(message: string): SyncError {
   return new SyncError('bad_server_response', `server response rejected: ${message}`);

@@ -7,7 +7,7 @@ import type { CapabilitiesResponse, TableSpec } from '../../protocol/index.ts';
 import { connect as connectRequest, getCapabilities } from './protocol-client.ts';
 import { applyTransaction } from './capture.ts';
 import type { EngineContext } from './context.ts';
-import { badResponse, SyncError } from './errors.ts';
+import { badResponse, isIntFrom, SyncError } from './errors.ts';
 import {
   bindUser,
   cancelRemoteReplace,
@@ -124,8 +124,7 @@ export async function attach(ctx: EngineContext, userId: string): Promise<Attach
   switch (res.resolution) {
     case 'retry_later': {
       const s = res.retry_after_seconds;
-      if (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 1)
-        throw badResponse('connect: retry_later needs retry_after_seconds >= 1');
+      if (!isIntFrom(s, 1)) throw badResponse('connect: retry_later needs retry_after_seconds >= 1');
       return { status: 'retry_later', retryAfterSeconds: s };
     }
     case 'initialize_empty':

@@ -34,17 +34,13 @@ import { dropChildrenOfLaterDeletedParents } from './stale-parents.ts';
 import type { RowLostDetail } from './types.ts';
 import type { EngineContext } from './context.ts';
 import { tableOf } from './context.ts';
-import { badResponse, SyncError } from './errors.ts';
+import { badResponse, isIntFrom, SyncError } from './errors.ts';
 import { raiseKnownRowVersion, readAttachment, recordPulledBundle, requireRebuild } from './metadata.ts';
 import type { TableModel } from './table-config.ts';
 import { quoteIdent } from './table-config.ts';
 import { cachedStatement, runCached, selectCached, selectRowsCached } from './statements.ts';
 
 const DEFAULT_MAX_BUNDLES = 1000;
-
-function isNonNegInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-}
 
 /** A value staged for its column (`snapshot-stage.ts` encoding): text, 0 / 1 for a boolean, or null. */
 export type StagedValue = string | number | null;
@@ -85,7 +81,7 @@ export function validatePullPage(
   after: number,
   target: number,
 ): { seq: number; rows: DecodedRow[] }[] {
-  if (!page || !Array.isArray(page.bundles) || !isNonNegInt(page.stable_bundle_seq) || typeof page.has_more !== 'boolean')
+  if (!page || !Array.isArray(page.bundles) || !isIntFrom(page.stable_bundle_seq, 0) || typeof page.has_more !== 'boolean')
     throw badResponse('pull: not a page of bundles, a non-negative stable_bundle_seq and a boolean has_more');
   if (page.bundles.length > 0 && page.stable_bundle_seq === 0)
     throw badResponse('pull: missing stable_bundle_seq for non-empty bundle list');
@@ -98,15 +94,14 @@ export function validatePullPage(
   return page.bundles.map((b, bi) => {
     const where = `pull bundle ${bi}`;
     if (!b || typeof b !== 'object' || !Array.isArray(b.rows)) throw badResponse(`${where}: rows missing`);
-    if (!isNonNegInt(b.bundle_seq) || b.bundle_seq <= prev || b.bundle_seq > page.stable_bundle_seq) {
+    if (!isIntFrom(b.bundle_seq, 0) || b.bundle_seq <= prev || b.bundle_seq > page.stable_bundle_seq) {
       throw badResponse(`${where}: bundle_seq ${b.bundle_seq} must increase above ${prev} and not exceed ${page.stable_bundle_seq}`);
     }
     prev = b.bundle_seq;
     const rows = b.rows.map((r, ri) => {
       const w = `${where} row ${ri}`;
       if (!r || typeof r !== 'object') throw badResponse(`${w}: not an object`);
-      if (!isNonNegInt(r.row_version) || r.row_version === 0)
-        throw badResponse(`${w}: bundle row row_version ${r.row_version} must be positive`);
+      if (!isIntFrom(r.row_version, 1)) throw badResponse(`${w}: bundle row row_version ${r.row_version} must be positive`);
       if (r.op !== 'INSERT' && r.op !== 'UPDATE' && r.op !== 'DELETE') throw badResponse(`${w}: unknown op ${JSON.stringify(r.op)}`);
       const t = tableOf(ctx, r.schema, r.table, w);
       const keyJson = wireKeyToKeyJson(t, r.key, w);

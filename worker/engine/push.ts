@@ -35,7 +35,7 @@ import { canonicalPayloadOf, firstNotCarriedByGo, goAsPushedBundleHash, goCommit
 import type { EngineContext } from './context.ts';
 import { tableOf } from './context.ts';
 import { resolveConflict } from './conflicts.ts';
-import { badResponse, SyncError } from './errors.ts';
+import { badResponse, isIntFrom, SyncError } from './errors.ts';
 import {
   advanceNextSourceBundleId,
   clearOutbox,
@@ -60,17 +60,13 @@ const MAX_RESTARTS = 2;
 const COMMIT_REJECTED = new Set(['push_session_commit_failed', 'push_commit_invalid']);
 const NOT_FOUND_ATTEMPTS = 6;
 
-function isPositiveInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
-}
-
 function checkCommittedMeta(meta: Partial<CommittedBundleMeta>, header: OutboxHeader, where: string): CommittedBundleMeta {
-  if (!isPositiveInt(meta.bundle_seq)) throw badResponse(`${where}: bundle_seq must be a positive integer`);
+  if (!isIntFrom(meta.bundle_seq, 1)) throw badResponse(`${where}: bundle_seq must be a positive integer`);
   if (meta.source_id !== header.sourceId)
     throw badResponse(`${where}: source_id ${JSON.stringify(meta.source_id)} is not ours (${header.sourceId})`);
   if (meta.source_bundle_id !== header.sourceBundleId)
     throw badResponse(`${where}: source_bundle_id ${meta.source_bundle_id} is not ${header.sourceBundleId}`);
-  if (!isPositiveInt(meta.row_count)) throw badResponse(`${where}: row_count must be a positive integer`);
+  if (!isIntFrom(meta.row_count, 1)) throw badResponse(`${where}: row_count must be a positive integer`);
   if (typeof meta.bundle_hash !== 'string' || !/^[0-9a-f]{64}$/.test(meta.bundle_hash))
     throw badResponse(`${where}: bundle_hash must be 64 lowercase hex digits`);
   return meta as CommittedBundleMeta;
@@ -705,6 +701,6 @@ export async function pushPending(ctx: EngineContext, userId: string): Promise<P
 /** After a restart in `committed_remote` we know seq and hash but not the row count: ask. */
 async function committedRowCount(ctx: EngineContext, meta: CommittedBundleMeta): Promise<number> {
   const page = await fetchCommittedRowsPage(ctx.transport, meta.bundle_seq, undefined, 1);
-  if (!page || !isPositiveInt(page.row_count)) throw badResponse('committed rows: row_count missing');
+  if (!page || !isIntFrom(page.row_count, 1)) throw badResponse('committed rows: row_count missing');
   return page.row_count;
 }

@@ -38,7 +38,7 @@ import type { JsonValue, SnapshotChunkResponse } from '../../protocol/index.ts';
 import { checkWirePayloadShape, inboundValueError, inboundValueReader, wireKeyToKeyJson } from './codec.ts';
 import type { EngineContext } from './context.ts';
 import { tableOf } from './context.ts';
-import { badResponse } from './errors.ts';
+import { badResponse, isIntFrom } from './errors.ts';
 import type { ColumnModel, TableModel } from './table-config.ts';
 import { quoteIdent } from './table-config.ts';
 
@@ -116,8 +116,7 @@ export function encodeSnapshotRows(ctx: EngineContext, chunk: SnapshotChunkRespo
     const t = tableOf(ctx, r.schema, r.table, where);
     const keyJson = wireKeyToKeyJson(t, r.key, where);
     const version = r.row_version;
-    if (typeof version !== 'number' || !Number.isSafeInteger(version) || version <= 0)
-      throw badResponse(`${where}: row_version must be positive`);
+    if (!isIntFrom(version, 1)) throw badResponse(`${where}: row_version must be positive`);
     const values = stagePayload(t, keyJson, r.payload, inbound, where);
     let group = byTable.get(t);
     if (!group) {

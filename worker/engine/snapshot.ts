@@ -26,7 +26,7 @@ import {
   settleChildrenOfLocallyDeletedParents,
 } from './local-parent-deletes.ts';
 import { lostRow } from './lost-rows.ts';
-import { badResponse, SyncError } from './errors.ts';
+import { badResponse, isIntFrom, SyncError } from './errors.ts';
 import {
   bindUser,
   clearOutbox,
@@ -75,18 +75,14 @@ export interface SnapshotOutcome {
   tables: string[];
 }
 
-function isNonNegInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-}
-
 /** Validates a snapshot session (fixture rules). */
 export function validateSnapshotSession(s: SnapshotSessionResponse): void {
   if (!s || typeof s !== 'object') throw badResponse('snapshot session: empty body');
   if (typeof s.snapshot_id !== 'string' || s.snapshot_id === '') throw badResponse('snapshot session: snapshot_id missing');
-  if (typeof s.row_count !== 'number' || !Number.isSafeInteger(s.row_count) || s.row_count < 0) {
+  if (!isIntFrom(s.row_count, 0)) {
     throw badResponse(`snapshot session: row_count ${s.row_count} must be non-negative`);
   }
-  if (!isNonNegInt(s.snapshot_bundle_seq)) throw badResponse('snapshot session: snapshot_bundle_seq must be a non-negative integer');
+  if (!isIntFrom(s.snapshot_bundle_seq, 0)) throw badResponse('snapshot session: snapshot_bundle_seq must be a non-negative integer');
   if (s.row_count > 0 && s.snapshot_bundle_seq === 0)
     throw badResponse('snapshot session: missing snapshot_bundle_seq for non-empty row set');
   if (typeof s.expires_at !== 'string' || !RFC3339.test(s.expires_at) || Number.isNaN(Date.parse(s.expires_at))) {

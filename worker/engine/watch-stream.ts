@@ -7,7 +7,7 @@
  */
 import { openWatch } from './protocol-client.ts';
 import type { WatchBundleEvent } from '../../protocol/index.ts';
-import { SyncError } from './errors.ts';
+import { isIntFrom, SyncError } from './errors.ts';
 import type { SyncTransport } from './transport.ts';
 
 const MAX_LINE = 1024 * 1024;
@@ -51,7 +51,7 @@ export class WatchFrameParser {
       throw new SyncError('bad_server_response', 'watch: bundle event data is not JSON');
     }
     const p = parsed as Partial<WatchBundleEvent> | null;
-    if (!p || typeof p.bundle_seq !== 'number' || !Number.isSafeInteger(p.bundle_seq) || p.bundle_seq <= 0) {
+    if (!p || !isIntFrom(p.bundle_seq, 1)) {
       throw new SyncError('bad_server_response', 'watch: bundle event needs a positive bundle_seq');
     }
     const out: WatchBundleEvent = { bundle_seq: p.bundle_seq };
