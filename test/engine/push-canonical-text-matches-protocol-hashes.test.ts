@@ -76,7 +76,7 @@ function both(t: TableModel, keyJson: string, op: WireOp, base: number, payload:
     keyText: keyTextOfKeyJson(t, keyJson),
     op,
     baseRowVersion: base,
-    payloadText: payload === null ? 'null' : encodeLocalPayload(t, JSON.parse(payload) as Record<string, unknown>).text,
+    payloadText: payload === null ? 'null' : encodeLocalPayload(t, JSON.parse(payload) as Record<string, unknown>).payloadText,
   };
   return { text, wire };
 }
@@ -104,7 +104,9 @@ describe('canonical push text', () => {
     for (const d of dirty) {
       const t = model.byName.get(String(d.table_name))!;
       const local = String(d.payload);
-      expect(canonicalJson(localPayloadToWire(t, local))).toBe(encodeLocalPayload(t, JSON.parse(local) as Record<string, unknown>).text);
+      expect(canonicalJson(localPayloadToWire(t, local))).toBe(
+        encodeLocalPayload(t, JSON.parse(local) as Record<string, unknown>).payloadText,
+      );
     }
   });
 });

@@ -36,22 +36,36 @@ export interface OutboxRow extends PushedRowText {
   readonly wire: PushRow;
 }
 
+/** The payload of a frozen DELETE. */
+const NO_PAYLOAD: EncodedPayload = { payloadText: 'null', committedText: 'null', exact: true, respelled: false };
+
 class FrozenRow implements OutboxRow {
+  // The model's table name, not a parsed copy: one string for every row held through the push.
+  readonly table: string;
+  readonly tableText: string;
+  readonly keyText: string;
+  readonly payloadText: string;
+  readonly committedText: string;
+  readonly exact: boolean;
+  readonly respelled: boolean;
+
   constructor(
     readonly ordinal: number,
-    readonly table: string,
     readonly keyJson: string,
     readonly op: WireOp,
     readonly baseRowVersion: number,
     private readonly model: TableModel,
     readonly schemaText: string,
-    readonly tableText: string,
-    readonly keyText: string,
-    readonly payloadText: string,
-    readonly committedText: string,
-    readonly exact: boolean,
-    readonly respelled: boolean,
-  ) {}
+    payload: EncodedPayload,
+  ) {
+    this.table = model.table;
+    this.tableText = tableNameText(model);
+    this.keyText = keyTextOfKeyJson(model, keyJson);
+    this.payloadText = payload.payloadText;
+    this.committedText = payload.committedText;
+    this.exact = payload.exact;
+    this.respelled = payload.respelled;
+  }
 
   /**
    * The local payload as JSON text, for requeueing one row (conflict handling), rebuilt from the
@@ -64,26 +78,15 @@ class FrozenRow implements OutboxRow {
 
   /** This row with another op and base, its payload as frozen (null: `payloadText` is dropped for a DELETE). */
   revised(op: WireOp, baseRowVersion: number, payload: EncodedPayload | null): FrozenRow {
-    const p = op === 'DELETE' ? { text: 'null', committedText: 'null', exact: true, respelled: false } : (payload ?? this.encoded());
     return new FrozenRow(
       this.ordinal,
-      this.table,
       this.keyJson,
       op,
       baseRowVersion,
       this.model,
       this.schemaText,
-      this.tableText,
-      this.keyText,
-      p.text,
-      p.committedText,
-      p.exact,
-      p.respelled,
+      op === 'DELETE' ? NO_PAYLOAD : (payload ?? this),
     );
-  }
-
-  private encoded(): EncodedPayload {
-    return { text: this.payloadText, committedText: this.committedText, exact: this.exact, respelled: this.respelled };
   }
 
   get wire(): PushRow {
@@ -159,37 +162,9 @@ function readOutboxRows(ctx: EngineContext): OutboxRow[] | null {
     for (const [ordinal, table, keyJson, op, base, local] of page.rows) {
       const t = ctx.model.byName.get(table);
       if (!t) throw new SyncError('config_invalid', `the frozen outbox holds rows of ${table}, which is no longer a synced table`);
-      let payloadText = 'null';
-      let committedText = 'null';
-      let exact = true;
-      let respelled = false;
-      if (op !== 'DELETE') {
-        if (local === null) return null;
-        const enc = encodeLocalPayload(t, local);
-        payloadText = enc.text;
-        committedText = enc.committedText;
-        exact = enc.exact;
-        respelled = enc.respelled;
-      }
-      // The model's table name and op literals instead of the parsed copies: one string each for
-      // every row held through the push, not one per row.
-      out.push(
-        new FrozenRow(
-          ordinal,
-          t.table,
-          keyJson,
-          OPS[op],
-          base,
-          t,
-          schemaText,
-          tableNameText(t),
-          keyTextOfKeyJson(t, keyJson),
-          payloadText,
-          committedText,
-          exact,
-          respelled,
-        ),
-      );
+      if (op !== 'DELETE' && local === null) return null;
+      // The op literal instead of the parsed copy: one string for every row held through the push.
+      out.push(new FrozenRow(ordinal, keyJson, OPS[op], base, t, schemaText, op === 'DELETE' ? NO_PAYLOAD : encodeLocalPayload(t, local!)));
     }
   }
   return out;

@@ -73,11 +73,11 @@ function exactLocal(c: ColumnModel, local: unknown, wire: unknown): boolean {
 
 /** A local payload encoded for the wire: canonical text plus whether replaying it is a no-op locally. */
 export interface EncodedPayload {
-  text: string;
+  payloadText: string;
   /**
    * Canonical text of the same payload as a server sends it back: the protocol's outbound form of
    * a boolean is JSON `true`/`false` where clients send "1"/"0", and a timestamp comes back as
-   * PostgreSQL renders it (same instant, microseconds, `+00:00`). The same string as `text` when
+   * PostgreSQL renders it (same instant, microseconds, `+00:00`). The same string as `payloadText` when
    * nothing differs.
    */
   committedText: string;
@@ -95,7 +95,7 @@ export interface EncodedPayload {
  */
 export function encodeLocalPayload(t: TableModel, local: Record<string, unknown>): EncodedPayload {
   const { sorted, hasBoolean, hasTimestamp } = tableText(t);
-  if (sorted.length === 0) return { text: '{}', committedText: '{}', exact: true, respelled: false };
+  if (sorted.length === 0) return { payloadText: '{}', committedText: '{}', exact: true, respelled: false };
   // Joined from parts: a flat string, not a tree of concatenations (the text lives as long as the push).
   const parts = new Array<string>(sorted.length * 2 + 1);
   let exact = true;
@@ -109,7 +109,7 @@ export function encodeLocalPayload(t: TableModel, local: Record<string, unknown>
   }
   parts[sorted.length * 2] = '}';
   const text = parts.join('');
-  if (!hasBoolean && !hasTimestamp) return { text, committedText: text, exact, respelled: false };
+  if (!hasBoolean && !hasTimestamp) return { payloadText: text, committedText: text, exact, respelled: false };
   let changed = false;
   let respelled = false;
   for (let i = 0; i < sorted.length; i++) {
@@ -130,7 +130,7 @@ export function encodeLocalPayload(t: TableModel, local: Record<string, unknown>
       respelled = true;
     }
   }
-  return { text, committedText: changed ? parts.join('') : text, exact, respelled };
+  return { payloadText: text, committedText: changed ? parts.join('') : text, exact, respelled };
 }
 
 /** Canonical text of a single-member key `{"<name>":"<value>"}`. */
