@@ -32,6 +32,11 @@ export interface EngineContext {
   newSourceId(): string;
 }
 
+/** `wanted`, at least 1 and at most the server's `max` when it sets one (absent or 0: no limit). */
+export function withinServerLimit(wanted: number, max: number | undefined): number {
+  return Math.max(1, Math.min(wanted, max || Infinity));
+}
+
 /** The model of a table named on the wire; unknown tables are a bad server answer. */
 export function tableOf(ctx: EngineContext, schema: unknown, table: unknown, where: string): TableModel {
   if (schema !== ctx.schema) throw badTable(where, `schema ${JSON.stringify(schema)} is not ${ctx.schema}`);

@@ -3,6 +3,7 @@
  * server's extension `oversqlite_extensions.one_request_push`, see docs/protocol-differences.md).
  */
 import type { EngineContext } from './context.ts';
+import { withinServerLimit } from './context.ts';
 import { serverDialect } from './dialect.ts';
 import type { OutboxRow } from './outbox.ts';
 import { pushBodyRow } from './wire-text.ts';
@@ -17,8 +18,7 @@ const CHUNK_TEXT_BUDGET = 4 * 1024 * 1024;
 export function chunkRows(ctx: EngineContext): number {
   const limits = ctx.capabilities?.bundle_limits ?? {};
   const wanted = ctx.options.pushChunkRows ?? limits.default_rows_per_push_chunk ?? DEFAULT_CHUNK_ROWS;
-  const max = limits.max_rows_per_push_chunk;
-  return Math.max(1, max ? Math.min(wanted, max) : wanted);
+  return withinServerLimit(wanted, limits.max_rows_per_push_chunk);
 }
 
 /** The chunk starting at row `start`: at most `size` rows and (past its first row) the text budget. */

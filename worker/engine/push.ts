@@ -33,7 +33,7 @@ import { appRowFromLocalPayload, lostRow } from './lost-rows.ts';
 import { dialectEvidence, learnDialect, serverDialect } from './dialect.ts';
 import { canonicalPayloadOf, firstNotCarriedByGo, goAsPushedBundleHash, goCommittedBundleHash, notCarriedError } from './go-dialect.ts';
 import type { EngineContext } from './context.ts';
-import { tableOf } from './context.ts';
+import { tableOf, withinServerLimit } from './context.ts';
 import { resolveConflict } from './conflicts.ts';
 import { badResponse, isIntFrom, SyncError } from './errors.ts';
 import {
@@ -289,10 +289,7 @@ function dialectOrder(ctx: EngineContext): [boolean, boolean] {
 export async function fetchCommittedRows(ctx: EngineContext, header: OutboxHeader, meta: CommittedBundleMeta): Promise<BundleRow[]> {
   const limits = ctx.capabilities?.bundle_limits ?? {};
   const wanted = limits.default_rows_per_committed_bundle_chunk ?? DEFAULT_COMMITTED_ROWS;
-  const maxRows = Math.max(
-    1,
-    limits.max_rows_per_committed_bundle_chunk ? Math.min(wanted, limits.max_rows_per_committed_bundle_chunk) : wanted,
-  );
+  const maxRows = withinServerLimit(wanted, limits.max_rows_per_committed_bundle_chunk);
   const rows: BundleRow[] = [];
   let after: number | undefined;
   for (;;) {

@@ -18,6 +18,7 @@ import { anyLocalIntent, deleteLocalRow, settleOrphanedIntents, upsertLocalRow }
 import { applyTransaction, keyValueOfKeyJson } from './capture.ts';
 import { localPayloadToWire, wirePayloadToSqlite } from './codec.ts';
 import type { EngineContext } from './context.ts';
+import { withinServerLimit } from './context.ts';
 import type { RowLostDetail } from './types.ts';
 import {
   anyPendingDelete,
@@ -219,9 +220,9 @@ async function stage(ctx: EngineContext, s: SnapshotSessionResponse, inPlace: bo
   // each request costs a round trip plus the server's per-read overhead.
   const wantRows =
     ctx.options.snapshotChunkRows ?? limits.max_rows_per_snapshot_chunk ?? limits.default_rows_per_snapshot_chunk ?? DEFAULT_CHUNK_ROWS;
-  const maxRows = Math.max(1, limits.max_rows_per_snapshot_chunk ? Math.min(wantRows, limits.max_rows_per_snapshot_chunk) : wantRows);
+  const maxRows = withinServerLimit(wantRows, limits.max_rows_per_snapshot_chunk);
   const wantBytes = ctx.options.snapshotChunkBytes ?? limits.default_bytes_per_snapshot_chunk ?? DEFAULT_CHUNK_BYTES;
-  const maxBytes = limits.max_bytes_per_snapshot_chunk ? Math.min(wantBytes, limits.max_bytes_per_snapshot_chunk) : wantBytes;
+  const maxBytes = withinServerLimit(wantBytes, limits.max_bytes_per_snapshot_chunk);
   const window = windowSize(limits.max_concurrent_snapshot_chunk_requests);
   const inflight: { after: number; spec: RequestSpec; answer: Promise<{ text: string; status: number }> }[] = [];
   const fill = (from: number): void => {
