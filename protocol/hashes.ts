@@ -27,16 +27,16 @@ export function pushRequestHashMaterial(rows: readonly PushRow[]): string {
 
 /** Canonical text hashed into `bundle_hash` for the committed rows of one bundle, in bundle order. */
 export function bundleHashMaterial(rows: readonly BundleRow[]): string {
-  const items: JsonValue[] = rows.map((row, i) => ({
-    key: row.key,
-    op: row.op,
-    payload: row.op === 'DELETE' ? null : (row.payload ?? null),
-    row_ordinal: String(i),
-    row_version: String(row.row_version),
-    schema: row.schema,
-    table: row.table,
-  }));
-  return canonicalJson(items);
+  // Each row is the canonical JSON of {key, op, payload, row_ordinal, row_version, schema, table},
+  // spliced member by member in that (sorted) order: the same text as `canonicalJson` of the
+  // objects, without building them and sorting their members again (a client verifying a
+  // downloaded bundle of 100,000 rows hashes it this way).
+  const items = rows.map(
+    (row, i) =>
+      `{"key":${canonicalJson(row.key)},"op":${canonicalJson(row.op)},"payload":${canonicalJson(row.op === 'DELETE' ? null : (row.payload ?? null))},` +
+      `"row_ordinal":"${i}","row_version":${canonicalJson(String(row.row_version))},"schema":${canonicalJson(row.schema)},"table":${canonicalJson(row.table)}}`,
+  );
+  return `[${items.join(',')}]`;
 }
 
 /** SHA-256 of the UTF-8 bytes of `text`, as lowercase hex. Uses Web Crypto (browser and Node). */
