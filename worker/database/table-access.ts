@@ -71,9 +71,30 @@ export class TableAccessMonitor {
     // Installed as a wasm function of our own (not through capi's adapter) so that
     // withoutRowHook can switch it off and on again cheaply.
     const { wasm } = sqlite3;
+    // The last table's name and its UTF-8 bytes: a bulk write reports one table row after row, and
+    // comparing a few bytes costs far less than decoding them (~0.5 us a row in Node). Compared,
+    // not trusted by address: a table created after a drop may get the same one.
+    const names = new TextDecoder();
+    let lastName = '';
+    let lastBytes = new Uint8Array(0);
+    let lastPtr = 0;
     this.#rowHook = wasm.installFunction('v(pippj)', (_ctx: number, _op: number, _dbName: number, table: number) => {
-      const name = wasm.cstrToJs(table);
-      if (name !== null) this.#pending.add(name);
+      if (table === 0) return;
+      const heap = wasm.heap8u();
+      if (table === lastPtr && heap[table + lastBytes.length] === 0) {
+        let i = 0;
+        while (i < lastBytes.length && heap[table + i] === lastBytes[i]) i++;
+        if (i === lastBytes.length) {
+          this.#pending.add(lastName);
+          return;
+        }
+      }
+      let end = table;
+      while (heap[end] !== 0) end++;
+      lastBytes = heap.slice(table, end);
+      lastName = names.decode(lastBytes);
+      lastPtr = table;
+      this.#pending.add(lastName);
     });
     this.#setRowHook(this.#rowHook);
     capi.sqlite3_commit_hook(
