@@ -12,7 +12,7 @@ import { pullRequest } from './protocol-client.ts';
 import { PullPageReader } from './pull-page-text.ts';
 import type { DecodedPullPage } from './pull-page-text.ts';
 import { anyLocalIntent, deleteLocalRow, setRowState, settleOrphanedIntents } from './apply.ts';
-import { applyTransaction } from './capture.ts';
+import { applyTransaction, withoutCaptureTriggers } from './capture.ts';
 import { inboundValueReader, wireKeyToKeyJson } from './codec.ts';
 import { stagedDecodeExpr, stagePayload } from './snapshot-stage.ts';
 import {
@@ -299,6 +299,11 @@ const upsertSqls = new WeakMap<TableModel, string[]>();
 const deleteSetSql = new WeakMap<TableModel, string>();
 /** Deletes of fewer keys of one run go row by row: a key array to build and parse costs more. */
 const SET_DELETE_MIN_ROWS = 8;
+/**
+ * Upsert runs of at least this many rows go with the triggers off (`withoutCaptureTriggers`): it
+ * saves ~0.7 us a row (Node) and costs the connection's statements a compile each (~0.1 ms).
+ */
+const TRIGGERLESS_MIN_ROWS = 1000;
 /** Bound values per statement of `upsertStaged`: rows per statement beyond ~25 gain nothing. */
 const UPSERT_VALUES = 512;
 const utf8 = new TextEncoder();
@@ -455,13 +460,11 @@ function writeBundleRowsSetBased(
     const t = run[0]!.t;
     const deleted = run[0]!.op === 'DELETE' ? 1 : 0;
     touched.add(t.table);
-    if (!deleted)
-      upsertStaged(
-        ctx,
-        t,
-        run.map((r) => r.staged!),
-      );
-    else if (run.length < SET_DELETE_MIN_ROWS) for (const r of run) deleteLocalRow(ctx, t, r.keyJson);
+    if (!deleted) {
+      const staged = run.map((r) => r.staged!);
+      if (staged.length < TRIGGERLESS_MIN_ROWS) upsertStaged(ctx, t, staged);
+      else withoutCaptureTriggers(ctx.options.sqlite3, ctx.db, ctx.model, () => upsertStaged(ctx, t, staged));
+    } else if (run.length < SET_DELETE_MIN_ROWS) for (const r of run) deleteLocalRow(ctx, t, r.keyJson);
     else
       runCached(ctx.db, deleteSet(t), [JSON.stringify(run.map((r) => (JSON.parse(r.keyJson) as Record<string, string>)[t.key.wireName]))]);
     for (let i = 0, j = 0; i < run.length; i = j) {
