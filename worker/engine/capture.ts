@@ -477,6 +477,12 @@ export function triggerNames(t: TableModel): string[] {
 }
 
 /**
+ * Writes of at least this many rows go through {@link withoutCaptureTriggers}: it saves ~0.7 us a
+ * row (Node) and costs the connection's statements a compile each (~0.1 ms).
+ */
+export const TRIGGERLESS_MIN_ROWS = 1000;
+
+/**
  * Runs `write`, a write of the engine's own inside an apply transaction, with the connection's
  * triggers switched off when every trigger of the main schema is a capture trigger of a synced
  * table: capture is suppressed during an apply anyway, yet an AFTER INSERT trigger whose WHEN is

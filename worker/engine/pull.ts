@@ -12,7 +12,7 @@ import { pullRequest } from './protocol-client.ts';
 import { PullPageReader } from './pull-page-text.ts';
 import type { DecodedPullPage } from './pull-page-text.ts';
 import { anyLocalIntent, deleteLocalRow, setRowState, settleOrphanedIntents } from './apply.ts';
-import { applyTransaction, withoutCaptureTriggers } from './capture.ts';
+import { applyTransaction, TRIGGERLESS_MIN_ROWS, withoutCaptureTriggers } from './capture.ts';
 import { inboundValueReader, wireKeyToKeyJson } from './codec.ts';
 import { stagedDecodeExpr, stagePayload } from './snapshot-stage.ts';
 import {
@@ -299,11 +299,6 @@ const upsertSqls = new WeakMap<TableModel, string[]>();
 const deleteSetSql = new WeakMap<TableModel, string>();
 /** Deletes of fewer keys of one run go row by row: a key array to build and parse costs more. */
 const SET_DELETE_MIN_ROWS = 8;
-/**
- * Upsert runs of at least this many rows go with the triggers off (`withoutCaptureTriggers`): it
- * saves ~0.7 us a row (Node) and costs the connection's statements a compile each (~0.1 ms).
- */
-const TRIGGERLESS_MIN_ROWS = 1000;
 /** Bound values per statement of `upsertStaged`: rows per statement beyond ~25 gain nothing. */
 const UPSERT_VALUES = 512;
 const utf8 = new TextEncoder();

@@ -15,7 +15,7 @@
 import type { SnapshotChunkResponse, SnapshotSessionResponse, SourceReplacementReason } from '../../protocol/index.ts';
 import { createSnapshotSession, deleteSnapshotSession, snapshotChunkRequest } from './protocol-client.ts';
 import { anyLocalIntent, deleteLocalRow, settleOrphanedIntents, upsertLocalRow } from './apply.ts';
-import { applyTransaction, keyValueOfKeyJson } from './capture.ts';
+import { applyTransaction, keyValueOfKeyJson, TRIGGERLESS_MIN_ROWS, withoutCaptureTriggers } from './capture.ts';
 import { localPayloadToWire, wirePayloadToSqlite } from './codec.ts';
 import type { EngineContext } from './context.ts';
 import { withinServerLimit } from './context.ts';
@@ -254,7 +254,10 @@ async function stage(ctx: EngineContext, s: SnapshotSessionResponse, inPlace: bo
       withoutForeignKeys(ctx, () =>
         applyTransaction(ctx.db, () => {
           for (const g of staged) {
-            runCached(ctx.db, inPlaceInsertSql(g.model), [g.rows]);
+            const insert = (): void => runCached(ctx.db, inPlaceInsertSql(g.model), [g.rows]);
+            // As a pull's large runs (pull.ts): the capture triggers do nothing here but cost a sub-program per row.
+            if (g.count < TRIGGERLESS_MIN_ROWS) insert();
+            else withoutCaptureTriggers(ctx.options.sqlite3, ctx.db, ctx.model, insert);
             runCached(ctx.db, IN_PLACE_ROW_STATE_SQL, [ctx.schema, g.states, g.table]);
             raiseKnownRowVersion(ctx.db, g.highestVersion);
           }
