@@ -76,3 +76,29 @@ CREATE TRIGGER users_audit AFTER INSERT ON users BEGIN INSERT INTO audit VALUES 
   expect(scalar(s.db, 'SELECT count(*) FROM users')).toBe(2 * CHUNK);
   expect(scalar(s.db, 'SELECT count(DISTINCT what) FROM audit')).toBe(2 * CHUNK);
 });
+
+it('stages on a device with a pending row, captures no hydrated row, keeps the pending one, and fires app triggers', async () => {
+  const s = await openEngine(
+    `CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, name TEXT);
+CREATE TABLE audit (what TEXT NOT NULL);`,
+    [{ table: 'users', syncKey: 'id' }],
+    { snapshotChunkRows: CHUNK },
+  );
+  await attachStartedEmpty(s);
+  s.db.exec("INSERT INTO users VALUES ('local', 'L')");
+  scriptSnapshot(s);
+  await s.engine.hydrate();
+  expect(scalar(s.db, 'SELECT count(*) FROM users')).toBe(2 * CHUNK + 1);
+  expect(rows(s.db, 'SELECT key_json, op FROM _sync_dirty_rows')).toEqual([{ key_json: '{"id":"local"}', op: 'INSERT' }]);
+
+  // With an app trigger the staged apply keeps every trigger on.
+  s.db.exec('CREATE TRIGGER users_audit AFTER INSERT ON users BEGIN INSERT INTO audit VALUES (NEW.id); END');
+  scriptSnapshot(s);
+  await s.engine.hydrate();
+  expect(scalar(s.db, "SELECT count(DISTINCT what) FROM audit WHERE what LIKE 'u%'")).toBe(2 * CHUNK);
+  s.db.exec("UPDATE users SET name = 'changed' WHERE id = 'u3'");
+  expect(rows(s.db, 'SELECT key_json, op FROM _sync_dirty_rows ORDER BY dirty_ordinal')).toEqual([
+    { key_json: '{"id":"local"}', op: 'INSERT' },
+    { key_json: '{"id":"u3"}', op: 'UPDATE' },
+  ]);
+});

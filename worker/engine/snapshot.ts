@@ -362,10 +362,15 @@ function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: Snapsh
 
       // Set-based: each table's staged rows in one INSERT ... SELECT, parents first (the deferred FK
       // counter then never rises), and their versions likewise.
-      for (const t of ctx.model.tables) {
-        runCached(ctx.db, stagedInsertSql(t), [s.snapshot_id, t.table]);
-        runCached(ctx.db, STAGED_ROW_STATE_SQL, [ctx.schema, s.snapshot_id, t.table]);
-      }
+      const insert = (): void => {
+        for (const t of ctx.model.tables) {
+          runCached(ctx.db, stagedInsertSql(t), [s.snapshot_id, t.table]);
+          runCached(ctx.db, STAGED_ROW_STATE_SQL, [ctx.schema, s.snapshot_id, t.table]);
+        }
+      };
+      // The deletes above ran their triggers (`_akd`); the inserts' capture triggers do nothing.
+      if (s.row_count < TRIGGERLESS_MIN_ROWS) insert();
+      else withoutCaptureTriggers(ctx.options.sqlite3, ctx.db, ctx.model, insert);
     }
 
     // The snapshot holds every child a pull dropped under a pending local delete; what the
