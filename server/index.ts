@@ -22,6 +22,7 @@ import { CapacityGate } from './runtime/capacity.ts';
 import { capabilitiesDocument, featureFlags } from './runtime/capabilities.ts';
 import { loadCatalog, normalizeRegisteredTables, quoteLiteral } from './runtime/catalog.ts';
 import type { RuntimeContext } from './runtime/context.ts';
+import { SnapshotBuildTracker } from './runtime/snapshot-build-tracker.ts';
 import { resolveLimits, resolveWireDialect } from './runtime/options.ts';
 import type { SyncServerOptions } from './runtime/options.ts';
 import { pruneUserHistory, writeAsUser } from './runtime/server-writes.ts';
@@ -114,6 +115,8 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
       },
       wireDialect: resolveWireDialect(options.wireDialect),
       oneRequestPush: options.oneRequestPush ?? true,
+      snapshotBuilds: new SnapshotBuildTracker(),
+      onInternalError,
     };
     // Rows that predate the first bootstrap become one baseline bundle per user (idempotent).
     await adoptPreexistingRows(ctx);
@@ -180,8 +183,11 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
         if (lifecycle !== 'running') return;
         lifecycle = 'shutting_down';
         for (const close of [...streamClosers]) close();
+        // Builds stop at their next piece, so chunk reads waiting for them end too.
+        const buildsStopped = ctx.snapshotBuilds.stop();
         if (inflight > 0) await new Promise<void>((resolve) => (drained = resolve));
         await Promise.all([...announcing]);
+        await buildsStopped;
         if (hub) await hub.stop();
         lifecycle = 'closed';
         if (ownsDatabase) await db.close();

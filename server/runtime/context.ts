@@ -5,6 +5,7 @@ import type { Catalog } from './catalog.ts';
 import type { RetentionPolicy } from './bundle-finalize.ts';
 import type { ResolvedLimits } from './options.ts';
 import type { WireDialectOption } from './wire-dialect.ts';
+import type { SnapshotBuildTracker } from './snapshot-build-tracker.ts';
 
 /** Shared, immutable runtime context. */
 export interface RuntimeContext {
@@ -27,4 +28,8 @@ export interface RuntimeContext {
   wireDialect: WireDialectOption;
   /** Whether the one-request push extension is offered (server option `oneRequestPush`). */
   oneRequestPush: boolean;
+  /** Snapshot builds still running after their create was answered (this instance's). */
+  snapshotBuilds: SnapshotBuildTracker;
+  /** Reports an unexpected failure of work no request waits for (a snapshot build's background part). */
+  onInternalError(err: unknown, where: string): void;
 }

@@ -235,10 +235,19 @@ CREATE SEQUENCE sync.history_pruned_error_seq;
 `;
 
 /**
+ * Version 2: a snapshot session can be answered before its build ends (its rows are then built
+ * in the background, see snapshot-sessions.ts); `build_error` says why such a build stopped, so
+ * its chunk reads fail with that reason instead of waiting.
+ */
+const STEP_2 = `
+ALTER TABLE sync.snapshot_sessions ADD COLUMN build_error text;
+`;
+
+/**
  * The upgrade steps: `LAYOUT_STEPS[v]` moves a database from version v to v + 1 (version 0: an
  * empty `sync` schema). Append only.
  */
-export const LAYOUT_STEPS: readonly string[] = [STEP_1];
+export const LAYOUT_STEPS: readonly string[] = [STEP_1, STEP_2];
 
 /** The layout version this server writes and reads. */
 export const LAYOUT_VERSION = LAYOUT_STEPS.length;

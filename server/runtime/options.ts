@@ -45,6 +45,14 @@ export interface SyncLimits {
   /** Snapshot session limits; 0 = unlimited (0 / 0). */
   maxRowsPerSnapshotSession?: number;
   maxBytesPerSnapshotSession?: number;
+  /**
+   * Snapshot sessions of more live rows than this are answered once their first this many rows
+   * are built; the rest is built in the background in growing key-range pieces (twice the last
+   * one, at most 4× this) while the client downloads, on PostgreSQL only and only without
+   * `maxBytesPerSnapshotSession` (docs/server.md, "Snapshot build"). 0 = always build the whole
+   * session before answering. (50,000)
+   */
+  snapshotBuildPieceRows?: number;
   /** Rows read per batch while materializing a snapshot (1000). */
   snapshotMaterializationBatchRows?: number;
   /** Advertised byte budget per materialization batch (4 MiB). */
@@ -141,6 +149,7 @@ export function resolveLimits(limits: SyncLimits | undefined): ResolvedLimits {
     maxBytesPerSnapshotChunk: 16 * 1024 * 1024,
     maxRowsPerSnapshotSession: 0,
     maxBytesPerSnapshotSession: 0,
+    snapshotBuildPieceRows: 50_000,
     snapshotMaterializationBatchRows: 1000,
     snapshotMaterializationBatchBytes: 4 * 1024 * 1024,
     maxConcurrentSnapshotBuilds: 2,

@@ -245,10 +245,15 @@ function oddFloatsSql(table: CatalogTable): string {
  * window's level, PostgreSQL computes such expressions above the window, in the leader alone:
  * building the texts was most of the time of a 1M-row build.)
  */
-function materializeSelectSql(table: CatalogTable, prefix: string | null): string {
+function materializeSelectSql(table: CatalogTable, prefix: string | null, range: KeyRangeParams = {}): string {
   const key = keyTextSql(table, 'n');
+  // A key range bounds both sides: row_state through its primary key, the business rows as a
+  // filter of their scan (so only the range's rows are hashed and sorted).
+  let bounds = '';
+  if (range.after) bounds += ` AND rs.key_text > ${range.after} AND ${key} COLLATE "C" > ${range.after}`;
+  if (range.through) bounds += ` AND rs.key_text <= ${range.through} AND ${key} COLLATE "C" <= ${range.through}`;
   const rows = `FROM ${table.sqlName} n
-              JOIN sync.row_state rs ON rs.user_pk = $4 AND rs.table_id = $3 AND rs.key_text = ${key} AND NOT rs.deleted
+              JOIN sync.row_state rs ON rs.user_pk = $4 AND rs.table_id = $3 AND rs.key_text = ${key} AND NOT rs.deleted${bounds}
              WHERE n.${quoteIdent(SCOPE_COLUMN)} = $5`;
   const numbered = (parts: string) => `SELECT $2::bigint + row_number() OVER (ORDER BY s.k) AS row_ordinal, s.row_text,
            s.table_id, s.key_text, s.bundle_seq, s.payload
@@ -263,6 +268,12 @@ function materializeSelectSql(table: CatalogTable, prefix: string | null): strin
   return numbered(`CASE WHEN ${odd} THEN NULL ELSE ${text} END AS row_text, CASE WHEN ${odd} THEN $3::integer END AS table_id,
            CASE WHEN ${odd} THEN ${key} END COLLATE "C" AS key_text, CASE WHEN ${odd} THEN rs.bundle_seq END AS bundle_seq,
            CASE WHEN ${odd} THEN (${payload})::json END AS payload`);
+}
+
+/** Parameters (`$n`, text) bounding a build's rows by key (bytes, "C"): after (exclusive) and through (inclusive). */
+interface KeyRangeParams {
+  after?: string;
+  through?: string;
 }
 
 /**
@@ -301,6 +312,54 @@ function capacitySlot(
   return release;
 }
 
+/**
+ * Settings of every build transaction. The materializing joins pair every live row of the user
+ * with its row_state, so a hash or merge join is always right; on freshly written tables (no
+ * statistics yet) the planner estimates one row and picks a nested loop that rescans the business
+ * table per row_state row: 20,000 rows took 100+ s that way, 25 ms hashed (found by the pull
+ * benchmark). JIT compilation costs more than it saves on these one-pass statements (parallel
+ * plans: see BUILD_PARALLEL_MIN_ROWS). Row texts over ~2 kB are compressed into TOAST: lz4 where
+ * the server has it, since pglz costs ~13 ns a byte (50,000 rows of 6.7 kB: 4.3 s with pglz,
+ * 0.95 s with lz4; compressible text 0.94 / 0.15 s).
+ */
+const BUILD_SETTINGS_SQL = `SELECT set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true),
+   (SELECT set_config('default_toast_compression', 'lz4', true) FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals))`;
+
+/** Columns of a session table (as CREATE TABLE AS gives them from materializeSelectSql). */
+const SESSION_COLUMNS = 'row_ordinal bigint, row_text text, table_id integer, key_text text COLLATE "C", bundle_seq bigint, payload json';
+
+/**
+ * Advisory lock class (the two-int4 key space, apart from the users' bigint locks) held, with the
+ * hash of the session id, by a build still running after its create was answered: a chunk read
+ * that finds the lock free and the rows not built knows the build died with its process.
+ */
+const BUILD_LOCK_CLASS = 1_870_033_774;
+
+/** Each background piece is twice the previous one, at most this many times the first. */
+const MAX_PIECE_FACTOR = 4;
+
+/** Live rows of each registered table of the user, in catalog order, with the ordinal its rows start after. */
+interface LiveTable {
+  table: CatalogTable;
+  live: number;
+  offset: number;
+}
+
+async function countLiveRows(ctx: RuntimeContext, tx: SqlSession, userPk: string): Promise<LiveTable[]> {
+  const r = await tx.query<{ table_id: number; n: string }>(
+    'SELECT table_id, count(*)::text AS n FROM sync.row_state WHERE user_pk = $1 AND NOT deleted GROUP BY table_id',
+    [userPk],
+  );
+  const counts = new Map(r.rows.map((x) => [x.table_id, Number(x.n)]));
+  let offset = 0;
+  return ctx.catalog.tables.map((table) => {
+    const live = counts.get(table.tableId) ?? 0;
+    const t = { table, live, offset };
+    offset += live;
+    return t;
+  });
+}
+
 /** `POST /sync/snapshot-sessions`. */
 export async function createSnapshotSession(
   ctx: RuntimeContext,
@@ -309,20 +368,14 @@ export async function createSnapshotSession(
   replacement: SourceReplacement | null,
 ): Promise<SnapshotSessionResponse> {
   const release = capacitySlot(ctx, gate, 'snapshot_build_capacity', 'snapshot builds');
+  let rest: BackgroundBuild | null = null;
+  let handedOver = false;
   try {
-    return await inUserTransaction(ctx.db, userId, async (tx) => {
-      // The materializing joins pair every live row of the user with its row_state, so a hash or
-      // merge join is always right; on freshly written tables (no statistics yet) the planner
-      // estimates one row and picks a nested loop that rescans the business table per row_state
-      // row: 20,000 rows took 100+ s that way, 25 ms hashed (found by the pull benchmark). JIT
-      // compilation costs more than it saves on these one-pass statements (parallel plans: see
-      // BUILD_PARALLEL_MIN_ROWS). Row texts over ~2 kB
-      // are compressed into TOAST: lz4 where the server has it, since pglz costs ~13 ns a byte
-      // (50,000 rows of 6.7 kB: 4.3 s with pglz, 0.95 s with lz4; compressible text 0.94 / 0.15 s).
-      await tx.query(
-        `SELECT set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true),
-                (SELECT set_config('default_toast_compression', 'lz4', true) FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals))`,
-      );
+    const answer = await inUserTransaction(ctx.db, userId, async (tx) => {
+      // A retried transaction (serialization failure) lets go of the earlier attempt's holder.
+      if (rest) await rest.abandon();
+      rest = null;
+      await tx.query(BUILD_SETTINGS_SQL);
       const scope = await ensureUserScope(tx, userId);
       requireInitialized(scope);
       await checkSnapshotSessionQuota(tx, ctx.limits, scope.userPk);
@@ -335,89 +388,365 @@ export async function createSnapshotSession(
         [snapshotId, scope.userPk, scope.latestBundleSeq, ctx.limits.snapshotSessionTtlSeconds],
       );
       const utf8 = (await tx.query<{ enc: string }>(`SELECT current_setting('server_encoding') AS enc`)).rows[0]!.enc === 'UTF8';
-      // The first table creates the session table (CREATE TABLE AS writes in bulk), the others append.
-      const tables = ctx.catalog.tables;
-      if (tables.length === 0) {
-        await tx.query(
-          `CREATE UNLOGGED TABLE ${rowsTable} (row_ordinal bigint, row_text text, table_id integer, key_text text COLLATE "C", bundle_seq bigint, payload json) ${SESSION_TABLE_OPTIONS}`,
-        );
+      const base = { snapshot_id: snapshotId, snapshot_bundle_seq: scope.latestBundleSeq, expires_at: header.rows[0]!.expires_at.toISOString() };
+      const pieceRows = ctx.limits.snapshotBuildPieceRows;
+      if (ctx.db.kind === 'postgres' && pieceRows > 0 && ctx.limits.maxBytesPerSnapshotSession <= 0) {
+        const tables = await countLiveRows(ctx, tx, scope.userPk);
+        const rowCount = tables.reduce((n, t) => n + t.live, 0);
+        if (rowCount > pieceRows) {
+          const maxRows = ctx.limits.maxRowsPerSnapshotSession;
+          if (maxRows > 0 && rowCount > maxRows)
+            throw new Error(`snapshot has ${rowCount} rows, above max_rows_per_snapshot_session ${maxRows}`);
+          await tx.query('UPDATE sync.snapshot_sessions SET row_count = $2 WHERE snapshot_id = $1::uuid', [snapshotId, rowCount]);
+          rest = await startPiecewiseBuild(ctx, tx, { snapshotId, rowsTable, userPk: scope.userPk, userId, utf8, tables, rowCount });
+          // byte_count is optional in the protocol and not known yet (both clients accept its absence).
+          return { ...base, row_count: rowCount } as SnapshotSessionResponse;
+        }
       }
-      // Each table's ordinals follow the previous tables' live row counts; the total is checked
-      // against the rows written below (the driver's row count of CREATE TABLE AS is not portable).
-      let rowCount = 0;
-      for (const [i, table] of tables.entries()) {
-        // work_mem for this table's sort, from its live rows (see BUILD_SORT_BYTES_PER_ROW), and
-        // parallel plans for a large table (BUILD_PARALLEL_MIN_ROWS; else the session's own costs).
-        const live = await tx.query<{ n: string }>(
-          `SELECT n::text AS n, set_config('work_mem', least(greatest(n * $3 / 1024, 4096), $4)::text || 'kB', true),
-                  set_config('parallel_setup_cost', CASE WHEN n >= $5 THEN '0' ELSE p.setup END, true),
-                  set_config('parallel_tuple_cost', CASE WHEN n >= $5 THEN '0' ELSE p.tuple END, true)
-             FROM (SELECT count(*) AS n FROM sync.row_state WHERE user_pk = $1 AND table_id = $2 AND NOT deleted) c,
-                  (SELECT max(reset_val) FILTER (WHERE name = 'parallel_setup_cost') AS setup,
-                          max(reset_val) FILTER (WHERE name = 'parallel_tuple_cost') AS tuple
-                     FROM pg_settings WHERE name IN ('parallel_setup_cost', 'parallel_tuple_cost')) p`,
-          [scope.userPk, table.tableId, BUILD_SORT_BYTES_PER_ROW, BUILD_SORT_MAX_KB, BUILD_PARALLEL_MIN_ROWS],
-        );
-        const select = materializeSelectSql(table, utf8 ? sqlRowPrefix(table) : null);
-        // $1 is not needed by the SELECT; bound anyway so the statements take the same parameters.
-        const rows = `SELECT * FROM (${select}) s WHERE $1::uuid IS NOT NULL`;
-        await tx.query(
-          i === 0 ? `CREATE UNLOGGED TABLE ${rowsTable} ${SESSION_TABLE_OPTIONS} AS ${rows}` : `INSERT INTO ${rowsTable} ${rows}`,
-          [snapshotId, rowCount, table.tableId, scope.userPk, userId],
-        );
-        rowCount += Number(live.rows[0]!.n);
-      }
-      // Indexed once, after the rows are in (a sorted build instead of a million index inserts).
-      await tx.query(`ALTER TABLE ${rowsTable} ADD PRIMARY KEY (row_ordinal)`);
-      const sized = await tx.query<{ n: string; plain: string; bytes: string; max: string }>(
-        `SELECT count(*)::text AS n, count(row_text)::text AS plain, coalesce(sum(octet_length(row_text)), 0)::text AS bytes,
-                coalesce(max(octet_length(row_text)), 0)::text AS max FROM ${rowsTable}`,
-      );
-      const s0 = sized.rows[0]!;
-      if (Number(s0.n) !== rowCount) {
-        throw new Error(`snapshot has ${s0.n} live rows but ${rowCount} live row versions; refusing an inconsistent snapshot`);
-      }
-      if (Number(s0.max) > ctx.limits.maxBytesPerSnapshotRow) {
-        throw new SyncServerError(
-          'snapshot_session_create_failed',
-          `snapshot has a ${s0.max}-byte row, above max_bytes_per_snapshot_row ${ctx.limits.maxBytesPerSnapshotRow} (written by the server, or the limit was lowered after the row was committed)`,
-        );
-      }
-      let byteCount = Number(s0.bytes);
-      const maxRows = ctx.limits.maxRowsPerSnapshotSession;
-      if (maxRows > 0 && rowCount > maxRows)
-        throw new Error(`snapshot has ${rowCount} rows, above max_rows_per_snapshot_session ${maxRows}`);
-      if (Number(s0.plain) < rowCount) byteCount += await renderRowsInNode(ctx, tx, rowsTable);
-      const maxBytes = ctx.limits.maxBytesPerSnapshotSession;
-      if (maxBytes > 0 && byteCount > maxBytes)
-        throw new Error(`snapshot has ${byteCount} bytes, above max_bytes_per_snapshot_session ${maxBytes}`);
-      await tx.query('UPDATE sync.snapshot_sessions SET row_count = $2, byte_count = $3 WHERE snapshot_id = $1::uuid', [
-        snapshotId,
-        rowCount,
-        byteCount,
-      ]);
+      const { rowCount, byteCount } = await buildInOneTransaction(ctx, tx, { snapshotId, rowsTable, userPk: scope.userPk, userId, utf8 });
       // Last, so the tables it drops stay locked only until the commit that follows.
       await sweepSnapshots(tx);
-      return {
-        snapshot_id: snapshotId,
-        snapshot_bundle_seq: scope.latestBundleSeq,
-        row_count: rowCount,
-        byte_count: byteCount,
-        expires_at: header.rows[0]!.expires_at.toISOString(),
-      };
+      return { ...base, row_count: rowCount, byte_count: byteCount };
     });
+    const build = rest as BackgroundBuild | null;
+    if (build) {
+      ctx.snapshotBuilds.track(build.run(release));
+      handedOver = true;
+    }
+    return answer;
   } finally {
-    release();
+    if (!handedOver) {
+      const build = rest as BackgroundBuild | null;
+      if (build) await build.abandon();
+      release();
+    }
+  }
+}
+
+/** What a build needs to know about its session. */
+interface BuildTarget {
+  snapshotId: string;
+  rowsTable: string;
+  userPk: string;
+  userId: string;
+  utf8: boolean;
+}
+
+/** The whole session in the create's transaction (CREATE TABLE AS, parallel plans), sized and checked. */
+async function buildInOneTransaction(
+  ctx: RuntimeContext,
+  tx: SqlSession,
+  { snapshotId, rowsTable, userPk, userId, utf8 }: BuildTarget,
+): Promise<{ rowCount: number; byteCount: number }> {
+  // The first table creates the session table (CREATE TABLE AS writes in bulk), the others append.
+  const tables = ctx.catalog.tables;
+  if (tables.length === 0) await tx.query(`CREATE UNLOGGED TABLE ${rowsTable} (${SESSION_COLUMNS}) ${SESSION_TABLE_OPTIONS}`);
+  // Each table's ordinals follow the previous tables' live row counts; the total is checked
+  // against the rows written below (the driver's row count of CREATE TABLE AS is not portable).
+  let rowCount = 0;
+  for (const [i, table] of tables.entries()) {
+    // work_mem for this table's sort, from its live rows (see BUILD_SORT_BYTES_PER_ROW), and
+    // parallel plans for a large table (BUILD_PARALLEL_MIN_ROWS; else the session's own costs).
+    const live = await tx.query<{ n: string }>(
+      `SELECT n::text AS n, set_config('work_mem', least(greatest(n * $3 / 1024, 4096), $4)::text || 'kB', true),
+              set_config('parallel_setup_cost', CASE WHEN n >= $5 THEN '0' ELSE p.setup END, true),
+              set_config('parallel_tuple_cost', CASE WHEN n >= $5 THEN '0' ELSE p.tuple END, true)
+         FROM (SELECT count(*) AS n FROM sync.row_state WHERE user_pk = $1 AND table_id = $2 AND NOT deleted) c,
+              (SELECT max(reset_val) FILTER (WHERE name = 'parallel_setup_cost') AS setup,
+                      max(reset_val) FILTER (WHERE name = 'parallel_tuple_cost') AS tuple
+                 FROM pg_settings WHERE name IN ('parallel_setup_cost', 'parallel_tuple_cost')) p`,
+      [userPk, table.tableId, BUILD_SORT_BYTES_PER_ROW, BUILD_SORT_MAX_KB, BUILD_PARALLEL_MIN_ROWS],
+    );
+    const select = materializeSelectSql(table, utf8 ? sqlRowPrefix(table) : null);
+    // $1 is not needed by the SELECT; bound anyway so the statements take the same parameters.
+    const rows = `SELECT * FROM (${select}) s WHERE $1::uuid IS NOT NULL`;
+    await tx.query(
+      i === 0 ? `CREATE UNLOGGED TABLE ${rowsTable} ${SESSION_TABLE_OPTIONS} AS ${rows}` : `INSERT INTO ${rowsTable} ${rows}`,
+      [snapshotId, rowCount, table.tableId, userPk, userId],
+    );
+    rowCount += Number(live.rows[0]!.n);
+  }
+  // Indexed once, after the rows are in (a sorted build instead of a million index inserts).
+  await tx.query(`ALTER TABLE ${rowsTable} ADD PRIMARY KEY (row_ordinal)`);
+  const sized = await tx.query<{ n: string; plain: string; bytes: string; max: string }>(
+    `SELECT count(*)::text AS n, count(row_text)::text AS plain, coalesce(sum(octet_length(row_text)), 0)::text AS bytes,
+            coalesce(max(octet_length(row_text)), 0)::text AS max FROM ${rowsTable}`,
+  );
+  const s0 = sized.rows[0]!;
+  if (Number(s0.n) !== rowCount) {
+    throw new Error(`snapshot has ${s0.n} live rows but ${rowCount} live row versions; refusing an inconsistent snapshot`);
+  }
+  checkRowBytes(ctx, Number(s0.max));
+  let byteCount = Number(s0.bytes);
+  const maxRows = ctx.limits.maxRowsPerSnapshotSession;
+  if (maxRows > 0 && rowCount > maxRows) throw new Error(`snapshot has ${rowCount} rows, above max_rows_per_snapshot_session ${maxRows}`);
+  if (Number(s0.plain) < rowCount) byteCount += await renderRowsInNode(ctx, tx, rowsTable);
+  const maxBytes = ctx.limits.maxBytesPerSnapshotSession;
+  if (maxBytes > 0 && byteCount > maxBytes)
+    throw new Error(`snapshot has ${byteCount} bytes, above max_bytes_per_snapshot_session ${maxBytes}`);
+  await tx.query('UPDATE sync.snapshot_sessions SET row_count = $2, byte_count = $3 WHERE snapshot_id = $1::uuid', [
+    snapshotId,
+    rowCount,
+    byteCount,
+  ]);
+  return { rowCount, byteCount };
+}
+
+function checkRowBytes(ctx: RuntimeContext, max: number): void {
+  if (max > ctx.limits.maxBytesPerSnapshotRow) {
+    throw new SyncServerError(
+      'snapshot_session_create_failed',
+      `snapshot has a ${max}-byte row, above max_bytes_per_snapshot_row ${ctx.limits.maxBytesPerSnapshotRow} (written by the server, or the limit was lowered after the row was committed)`,
+    );
   }
 }
 
 /**
- * Renders in Node the session rows SQL left without text, stores their text (dropping the parts)
- * and returns their bytes. Batches of `snapshotMaterializationBatchRows`, in ordinal order.
+ * Where a piecewise build is: the table it is in, the last key built there, and the rows built
+ * (so the next row's ordinal is `built + 1`).
  */
-async function renderRowsInNode(ctx: RuntimeContext, tx: SqlSession, rowsTable: string): Promise<number> {
+class PieceCursor {
+  #index = 0;
+  #afterKey: string | null = null;
+  #doneInTable = 0;
+  built = 0;
+  bytes = 0;
+
+  constructor(private readonly tables: readonly LiveTable[]) {
+    this.#skipEmpty();
+  }
+
+  get done(): boolean {
+    return this.#index >= this.tables.length;
+  }
+
+  #skipEmpty(): void {
+    while (this.#index < this.tables.length && this.#doneInTable >= this.tables[this.#index]!.live) {
+      this.#index++;
+      this.#afterKey = null;
+      this.#doneInTable = 0;
+    }
+  }
+
+  /**
+   * Builds the next at most `limit` rows of the current table in `tx` (which reads the session's
+   * snapshot): the key range after the last one built through the `limit`-th live key after it in
+   * row_state's key order, so the range holds exactly that many live rows and its ordinals follow
+   * on. Checks the rows written, sizes them and renders those SQL left to Node.
+   */
+  async next(ctx: RuntimeContext, tx: SqlSession, target: BuildTarget, limit: number): Promise<void> {
+    const t = this.tables[this.#index]!;
+    const remaining = t.live - this.#doneInTable;
+    let through: string | null = null;
+    let expected = remaining;
+    if (remaining > limit) {
+      const after = this.#afterKey === null ? '' : ' AND key_text > $4';
+      const boundary = await tx.query<{ k: string }>(
+        `SELECT key_text AS k FROM sync.row_state WHERE user_pk = $1 AND table_id = $2 AND NOT deleted${after} ORDER BY key_text OFFSET $3 LIMIT 1`,
+        this.#afterKey === null ? [target.userPk, t.table.tableId, limit - 1] : [target.userPk, t.table.tableId, limit - 1, this.#afterKey],
+      );
+      through = boundary.rows[0]?.k ?? null;
+      if (through === null) throw new Error(`snapshot piece of ${t.table.qualifiedName}: fewer live row versions than counted`);
+      expected = limit;
+    }
+    const first = t.offset + this.#doneInTable;
+    const params: unknown[] = [target.snapshotId, first, t.table.tableId, target.userPk, target.userId];
+    const range: KeyRangeParams = {};
+    if (this.#afterKey !== null) range.after = `$${params.push(this.#afterKey)}::text`;
+    if (through !== null) range.through = `$${params.push(through)}::text`;
+    await tx.query(`SELECT set_config('work_mem', $1::text || 'kB', true)`, [
+      Math.min(Math.max(Math.ceil((expected * BUILD_SORT_BYTES_PER_ROW) / 1024), 4096), BUILD_SORT_MAX_KB),
+    ]);
+    const select = materializeSelectSql(t.table, target.utf8 ? sqlRowPrefix(t.table) : null, range);
+    const written = await tx.query(`INSERT INTO ${target.rowsTable} SELECT * FROM (${select}) s WHERE $1::uuid IS NOT NULL`, params);
+    if (written.rowCount !== expected) {
+      throw new Error(
+        `snapshot piece of ${t.table.qualifiedName} has ${written.rowCount} live rows but ${expected} live row versions; refusing an inconsistent snapshot`,
+      );
+    }
+    const sized = await tx.query<{ plain: string; bytes: string; max: string }>(
+      `SELECT count(row_text)::text AS plain, coalesce(sum(octet_length(row_text)), 0)::text AS bytes,
+              coalesce(max(octet_length(row_text)), 0)::text AS max FROM ${target.rowsTable} WHERE row_ordinal > $1 AND row_ordinal <= $2`,
+      [first, first + expected],
+    );
+    const s0 = sized.rows[0]!;
+    checkRowBytes(ctx, Number(s0.max));
+    let bytes = Number(s0.bytes);
+    if (Number(s0.plain) < expected) bytes += await renderRowsInNode(ctx, tx, target.rowsTable, first);
+    this.bytes += bytes;
+    this.built += expected;
+    this.#doneInTable += expected;
+    this.#afterKey = through;
+    this.#skipEmpty();
+  }
+}
+
+/**
+ * Starts a build answered before its end, in the create's transaction (which holds the user's
+ * lock, so the user's rows do not move while it runs): creates the session table with its
+ * primary key, exports the transaction's snapshot and has a holder transaction on another
+ * connection import it (and take the build's lock) before this one commits, then builds the
+ * first `snapshotBuildPieceRows` rows here. The rest is built by `BackgroundBuild.run` in pieces
+ * that each import the holder's snapshot, so every piece reads the same rows as this
+ * transaction did, consistent with the session's `snapshot_bundle_seq`.
+ */
+async function startPiecewiseBuild(
+  ctx: RuntimeContext,
+  tx: SqlSession,
+  target: BuildTarget & { tables: LiveTable[]; rowCount: number },
+): Promise<BackgroundBuild> {
+  await tx.query(`CREATE UNLOGGED TABLE ${target.rowsTable} (${SESSION_COLUMNS}, PRIMARY KEY (row_ordinal)) ${SESSION_TABLE_OPTIONS}`);
+  const exported = (await tx.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0]!.s;
+  const holder = await holdSnapshot(ctx, exported, target.snapshotId);
+  try {
+    const cursor = new PieceCursor(target.tables);
+    const first = ctx.limits.snapshotBuildPieceRows;
+    while (!cursor.done && cursor.built < first) await cursor.next(ctx, tx, target, first - cursor.built);
+    return new BackgroundBuild(ctx, target, holder, cursor);
+  } catch (err) {
+    await holder.close();
+    throw err;
+  }
+}
+
+/** A transaction on a connection of its own keeping a build's snapshot importable and its lock held. */
+interface SnapshotHolder {
+  /** The snapshot as exported by the holder (importable while it runs). */
+  name: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the holder of snapshot `imported` (exported by a transaction still running) for session
+ * `snapshotId`. A second pooled connection, taken while the create's is held: builds are few
+ * (`maxConcurrentSnapshotBuilds`) and the pool's checkout times out, so this cannot wait forever.
+ */
+function holdSnapshot(ctx: RuntimeContext, imported: string, snapshotId: string): Promise<SnapshotHolder> {
+  return new Promise<SnapshotHolder>((resolve, reject) => {
+    let finish!: () => void;
+    const finished = new Promise<void>((r) => (finish = r));
+    let opened = false;
+    const held = ctx.db.withConnection(async (c) => {
+      await c.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT ${quoteLiteral(imported)}`);
+      try {
+        const r = await c.query<{ s: string }>(
+          `SELECT pg_export_snapshot() AS s, pg_advisory_xact_lock(${BUILD_LOCK_CLASS}, hashtext(${quoteLiteral(snapshotId)}))::text`,
+        );
+        opened = true;
+        resolve({
+          name: r.rows[0]!.s,
+          close: async () => {
+            finish();
+            await held.catch(() => {});
+          },
+        });
+        await finished;
+      } finally {
+        await c.query('ROLLBACK').catch(() => {});
+      }
+    });
+    held.catch((err: unknown) => {
+      if (!opened) reject(err);
+    });
+  });
+}
+
+/** Error text stored for a build that stopped for a reason not meant for clients (logged instead). */
+const BUILD_FAILED_MESSAGE = 'the snapshot build failed after the session was created; create a new session';
+
+/** The part of a piecewise build after the create was answered. */
+class BackgroundBuild {
+  constructor(
+    private readonly ctx: RuntimeContext,
+    private readonly target: BuildTarget & { rowCount: number },
+    private readonly holder: SnapshotHolder,
+    private readonly cursor: PieceCursor,
+  ) {}
+
+  /** Gives up before the create committed (its transaction rolls back the session). */
+  abandon(): Promise<void> {
+    return this.holder.close();
+  }
+
+  /**
+   * Builds the remaining pieces, each in a transaction of its own that imports the holder's
+   * snapshot and commits (waking this instance's chunk reads), then records `byte_count` and
+   * sweeps. A failure is stored as the session's `build_error`, which chunk reads answer with;
+   * a session deleted or swept meanwhile just ends the build. Never rejects. `release` frees the
+   * build's capacity slot at the end.
+   */
+  async run(release: () => void): Promise<void> {
+    const { ctx, target, cursor } = this;
+    const id = target.snapshotId;
+    let size = ctx.limits.snapshotBuildPieceRows;
+    const largest = size * MAX_PIECE_FACTOR;
+    try {
+      await ctx.db.withConnection(async (c) => {
+        while (!cursor.done) {
+          if (ctx.snapshotBuilds.stopping)
+            throw new SyncServerError('snapshot_session_create_failed', 'the server is shutting down; create a new snapshot session');
+          size = Math.min(size * 2, largest);
+          await c.query(
+            `BEGIN ISOLATION LEVEL REPEATABLE READ; SET TRANSACTION SNAPSHOT ${quoteLiteral(this.holder.name)}; ` +
+              `SELECT set_config('TimeZone', 'UTC', true); ${BUILD_SETTINGS_SQL}`,
+          );
+          try {
+            await cursor.next(ctx, c, target, size);
+            await c.query('COMMIT');
+          } catch (err) {
+            await c.query('ROLLBACK').catch(() => {});
+            throw err;
+          }
+          ctx.snapshotBuilds.progressed(id);
+        }
+      });
+      if (cursor.built !== target.rowCount) throw new Error(`snapshot build wrote ${cursor.built} rows of ${target.rowCount}`);
+      await ctx.db.query('UPDATE sync.snapshot_sessions SET byte_count = $2 WHERE snapshot_id = $1::uuid', [id, cursor.bytes]);
+      await ctx.db.withConnection(async (c) => {
+        await c.query('BEGIN');
+        try {
+          await sweepSnapshots(c);
+          await c.query('COMMIT');
+        } catch (err) {
+          await c.query('ROLLBACK').catch(() => {});
+          throw err;
+        }
+      });
+    } catch (err) {
+      await this.#fail(err);
+    } finally {
+      await this.holder.close();
+      ctx.snapshotBuilds.progressed(id);
+      release();
+    }
+  }
+
+  async #fail(err: unknown): Promise<void> {
+    const { ctx, target } = this;
+    // The session was deleted (or swept) while a piece ran: nothing is left to build for.
+    if (pgErrorCode(err) === '42P01') return;
+    const message = err instanceof SyncServerError ? err.message : BUILD_FAILED_MESSAGE;
+    try {
+      const r = await ctx.db.query('UPDATE sync.snapshot_sessions SET build_error = $2 WHERE snapshot_id = $1::uuid', [
+        target.snapshotId,
+        message,
+      ]);
+      if (r.rowCount === 0) return;
+    } catch (recordErr) {
+      // Unrecorded, the chunk reads find the build's lock free and fail the same way.
+      ctx.onInternalError(recordErr, 'snapshot build failure record');
+    }
+    if (!(err instanceof SyncServerError)) ctx.onInternalError(err, `snapshot build ${target.snapshotId}`);
+  }
+}
+
+/**
+ * Renders in Node the session rows after `fromOrdinal` SQL left without text, stores their text
+ * (dropping the parts) and returns their bytes. Batches of `snapshotMaterializationBatchRows`, in ordinal order.
+ */
+async function renderRowsInNode(ctx: RuntimeContext, tx: SqlSession, rowsTable: string, fromOrdinal = 0): Promise<number> {
   let bytes = 0;
-  for (let after = 0; ;) {
+  for (let after = fromOrdinal; ;) {
     const r = await tx.query<StoredSnapshotRow>(
       `SELECT r.row_ordinal::text AS row_ordinal, r.table_id, r.key_text, r.bundle_seq::text AS bundle_seq, r.payload FROM ${rowsTable} r
         WHERE r.row_ordinal > $1 AND r.row_text IS NULL ORDER BY r.row_ordinal LIMIT $2`,
@@ -461,23 +790,39 @@ function checkHeader(h: { user_id: string; expired: boolean }, snapshotId: strin
  * running byte total would pass $4 (at least one row: `cum = sz` holds only for the first, every
  * text being non-empty; one window instead of adding row_number() saves ~20% of the statement),
  * their texts joined with commas in SQL, so Node handles one string per chunk. Rows are read only
- * for the owner ($5) of a live session.
+ * for the owner ($5) of a live session, and only once every row the request may get is built:
+ * `built`, the highest ordinal committed (pieces commit in ordinal order), must reach the
+ * request's last possible row. When it does not, `builder_gone` says whether the build's lock is
+ * free (its process is gone, or it just ended: the caller asks again once to tell them apart).
  */
 function chunkSql(rowsTable: string): string {
   return `
 SELECT h.snapshot_bundle_seq::text AS snapshot_bundle_seq, h.row_count::text AS row_count, h.expires_at <= now() AS expired, u.user_id,
+       h.build_error, b.built >= least($2::bigint + $3::bigint, h.row_count) AS ready,
+       CASE WHEN b.built < least($2::bigint + $3::bigint, h.row_count) AND h.build_error IS NULL
+            THEN pg_try_advisory_xact_lock_shared(${BUILD_LOCK_CLASS}, hashtext(h.snapshot_id::text)) END AS builder_gone,
        c.n, c.bytes, c.body, c.pending
   FROM sync.snapshot_sessions h JOIN sync.user_state u ON u.user_pk = h.user_pk
+  CROSS JOIN LATERAL (SELECT coalesce(max(row_ordinal), 0) AS built FROM ${rowsTable}) b
   CROSS JOIN LATERAL (
     SELECT count(*)::int AS n, coalesce(sum(sz), 0)::text AS bytes, string_agg(row_text, ',' ORDER BY row_ordinal) AS body,
            (count(*) - count(row_text))::int AS pending
       FROM (SELECT row_ordinal, row_text, sz, sum(sz) OVER (ORDER BY row_ordinal ROWS UNBOUNDED PRECEDING) AS cum
               FROM (SELECT r.row_ordinal, r.row_text, octet_length(r.row_text) AS sz FROM ${rowsTable} r
-                     WHERE r.row_ordinal > $2 AND u.user_id = $5 AND h.expires_at > now()
+                     WHERE r.row_ordinal > $2 AND u.user_id = $5 AND h.expires_at > now() AND h.build_error IS NULL
+                       AND b.built >= least($2::bigint + $3::bigint, h.row_count)
                      ORDER BY r.row_ordinal LIMIT $3) r) w
      WHERE cum = sz OR cum <= $4) c
  WHERE h.snapshot_id = $1::uuid`;
 }
+
+/**
+ * How often a chunk read waiting for a build another process runs looks again (a build in this
+ * instance wakes it at once), and how long it waits in all before answering
+ * `503 snapshot_chunk_capacity` with `Retry-After` (both clients retry that).
+ */
+const CHUNK_WAIT_POLL_MS = 50;
+const CHUNK_WAIT_MAX_MS = 20_000;
 
 /** `GET /sync/snapshot-sessions/{snapshot_id}`: rows with ordinal > after, bounded by rows and bytes (at least one row). */
 export async function readSnapshotChunk(
@@ -490,13 +835,52 @@ export async function readSnapshotChunk(
   maxRows: number,
   maxBytes: number,
 ): Promise<SerializedJson<SnapshotChunkResponse>> {
-  const release = capacitySlot(ctx, gate, 'snapshot_chunk_capacity', 'snapshot chunk reads');
-  try {
-    const chunk = await readChunkStrings(ctx, userId, snapshotId, afterRowOrdinal, maxRows, maxBytes);
-    const dialect = await requesterDialectOfUser(ctx.db, ctx.wireDialect, userId, sourceId);
-    return dialect === NUMBERS_DIALECT ? numbersSnapshotChunk(ctx.catalog, chunk) : chunk;
-  } finally {
-    release();
+  const id = snapshotId.toLowerCase();
+  const deadline = Date.now() + CHUNK_WAIT_MAX_MS;
+  let lockFreeOnce = false;
+  for (;;) {
+    // Listening before reading: a piece committed between the read and the wait still wakes it.
+    const progress = ctx.snapshotBuilds.nextProgress(id);
+    try {
+      // The capacity slot is held for the read only, not while waiting for a build.
+      const release = capacitySlot(ctx, gate, 'snapshot_chunk_capacity', 'snapshot chunk reads');
+      let read: SerializedJson<SnapshotChunkResponse> | { builderGone: boolean };
+      try {
+        read = await readChunkStrings(ctx, userId, snapshotId, afterRowOrdinal, maxRows, maxBytes);
+        if (read instanceof SerializedJson) {
+          const dialect = await requesterDialectOfUser(ctx.db, ctx.wireDialect, userId, sourceId);
+          return dialect === NUMBERS_DIALECT ? numbersSnapshotChunk(ctx.catalog, read) : read;
+        }
+      } finally {
+        release();
+      }
+      if (read.builderGone) {
+        // Free twice in a row (the second read's snapshot taken after the first saw it free):
+        // no build holds it and the rows are still missing, so no one will write them.
+        if (lockFreeOnce) {
+          throw new SyncServerError(
+            'snapshot_session_create_failed',
+            `the build of snapshot session ${snapshotId} stopped before its rows were written; create a new session`,
+          );
+        }
+        lockFreeOnce = true;
+        continue;
+      }
+      lockFreeOnce = false;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw retryLaterError(
+          'snapshot_chunk_capacity',
+          `snapshot session ${snapshotId} is still being built; retry later`,
+          ctx.limits.capacityRetryAfterSeconds,
+        );
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([progress.promise, new Promise<void>((r) => (timer = setTimeout(r, Math.min(CHUNK_WAIT_POLL_MS, left))))]);
+      clearTimeout(timer);
+    } finally {
+      progress.cancel();
+    }
   }
 }
 
@@ -521,7 +905,7 @@ function numbersSnapshotChunk(catalog: Catalog, chunk: SerializedJson<SnapshotCh
   );
 }
 
-/** A chunk in the strings dialect (row texts as materialized). */
+/** A chunk in the strings dialect (row texts as materialized), or whether the build its rows wait for is gone. */
 async function readChunkStrings(
   ctx: RuntimeContext,
   userId: string,
@@ -529,7 +913,7 @@ async function readChunkStrings(
   afterRowOrdinal: number,
   maxRows: number,
   maxBytes: number,
-): Promise<SerializedJson<SnapshotChunkResponse>> {
+): Promise<SerializedJson<SnapshotChunkResponse> | { builderGone: boolean }> {
   const id = snapshotId.toLowerCase();
   if (!isCanonicalUuid(id)) throw new SyncServerError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
   type ChunkRow = {
@@ -537,6 +921,9 @@ async function readChunkStrings(
     row_count: string;
     expired: boolean;
     user_id: string;
+    build_error: string | null;
+    ready: boolean;
+    builder_gone: boolean | null;
     n: number;
     bytes: string;
     body: string | null;
@@ -551,6 +938,8 @@ async function readChunkStrings(
   }
   if (!c) throw new SyncServerError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
   checkHeader(c, snapshotId, userId, true);
+  if (c.build_error !== null) throw new SyncServerError('snapshot_session_create_failed', c.build_error);
+  if (!c.ready) return { builderGone: c.builder_gone === true };
   if (c.pending > 0) throw new Error(`snapshot session ${id} has rows without wire text`);
   const next = afterRowOrdinal + c.n;
   // Byte for byte JSON.stringify of the SnapshotChunkResponse (each row text is JSON.stringify of the row).

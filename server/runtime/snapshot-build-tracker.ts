@@ -1,0 +1,51 @@
+/**
+ * Snapshot builds that continue after their create was answered (see `createSnapshotSession`):
+ * the ones running in this server instance, so chunk reads waiting for their rows wake when a
+ * piece commits, and `close()` can stop them and wait for them. Chunk reads served by another
+ * process (or server instance) do not hear these wake-ups; they poll (`readSnapshotChunk`).
+ */
+export class SnapshotBuildTracker {
+  #waiters = new Map<string, Set<() => void>>();
+  #running = new Set<Promise<void>>();
+  #stopping = false;
+
+  /** Resolves at the next progress of build `snapshotId` in this instance (or never). */
+  nextProgress(snapshotId: string): { promise: Promise<void>; cancel: () => void } {
+    let set = this.#waiters.get(snapshotId);
+    if (!set) this.#waiters.set(snapshotId, (set = new Set()));
+    let wake!: () => void;
+    const promise = new Promise<void>((resolve) => (wake = resolve));
+    set.add(wake);
+    const waiters = set;
+    const cancel = () => {
+      waiters.delete(wake);
+      if (waiters.size === 0 && this.#waiters.get(snapshotId) === waiters) this.#waiters.delete(snapshotId);
+    };
+    return { promise, cancel };
+  }
+
+  /** A piece of `snapshotId` committed, or its build ended: wakes every waiter. */
+  progressed(snapshotId: string): void {
+    const set = this.#waiters.get(snapshotId);
+    if (!set) return;
+    this.#waiters.delete(snapshotId);
+    for (const wake of set) wake();
+  }
+
+  /** Whether the server is closing: builds stop before their next piece. */
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+
+  /** Keeps `build` until it settles (it must not reject). */
+  track(build: Promise<void>): void {
+    this.#running.add(build);
+    void build.finally(() => this.#running.delete(build));
+  }
+
+  /** Stops every build at its next piece and waits for them. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await Promise.all([...this.#running]);
+  }
+}
