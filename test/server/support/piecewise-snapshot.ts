@@ -1,0 +1,136 @@
+/**
+ * Shared setup of the piecewise snapshot build tests (server `snapshotBuildPieceRows`): a user
+ * whose rows span three tables so the build's pieces can be held at a table boundary with a
+ * real PostgreSQL lock, and the reads those tests make.
+ */
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { expect } from 'vitest';
+import type { PushRow } from '../../../protocol/wire.ts';
+import { createSyncServer } from '../../../server/index.ts';
+import type { SyncServer } from '../../../server/index.ts';
+import { SAMPLE_TABLES } from '../../harness/sample-schema.ts';
+import { RawSyncClient } from '../../harness/sync-client.ts';
+import type { StartedSyncServer } from '../../harness/sync-server.ts';
+
+/** The first piece (built before the create answers); later pieces grow 2×, at most 4× this. */
+export const PIECE_ROWS = 100;
+
+/**
+ * In snapshot order (tables by name): 150 projects (ordinals 1–150: the first piece and part of
+ * the second), 40 tags (151–190, rendered in Node: a json column), 30 users (191–220). A lock on
+ * `business.tags` holds the build after the projects, the create answered.
+ */
+export const PROJECTS = 150;
+export const TAGS = 40;
+export const USERS = 30;
+export const TOTAL = USERS + PROJECTS + TAGS;
+
+/** Pushes the user's rows from device-1 and returns that device. */
+export async function seedUser(h: StartedSyncServer, userId: string): Promise<RawSyncClient> {
+  const dev = new RawSyncClient(h.baseUrl, h.tokenFor(userId), 'device-1');
+  expect((await dev.connect(false)).status).toBe(200);
+  const users: PushRow[] = Array.from({ length: USERS }, (_, i) => {
+    const id = randomUUID();
+    return {
+      schema: 'business',
+      table: 'users',
+      key: { id },
+      op: 'INSERT',
+      base_row_version: 0,
+      payload: { id, name: `user ${i}`, email: i % 3 ? `u${i}@example.com` : null, created_at: '2026-03-24T18:42:11Z' },
+    };
+  });
+  const owner = (users[0]!.key as { id: string }).id;
+  const projects: PushRow[] = Array.from({ length: PROJECTS }, (_, i) => {
+    const id = randomUUID();
+    return {
+      schema: 'business',
+      table: 'projects',
+      key: { id },
+      op: 'INSERT',
+      base_row_version: 0,
+      payload: { id, owner_id: owner, title: `project ${i}`, budget: `${i}.50`, archived: i % 2 === 0 },
+    };
+  });
+  const tags: PushRow[] = Array.from({ length: TAGS }, (_, i) => tagRow(`tag-${String(i).padStart(3, '0')}`, i, 'INSERT', 0));
+  expect((await dev.push(1, [...users, ...projects])).status).toBe(200);
+  expect((await dev.push(2, tags)).status).toBe(200);
+  return dev;
+}
+
+/** A tags row (its `meta` json makes every tags row rendered in Node). */
+export function tagRow(name: string, weight: number, op: 'INSERT' | 'UPDATE', base: number): PushRow {
+  return {
+    schema: 'business',
+    table: 'tags',
+    key: { name },
+    op,
+    base_row_version: base,
+    payload: { name, color: weight % 2 ? "red" : null, weight: String(weight), meta: { w: weight, note: "a \"quoted\" note" } },
+  };
+}
+
+/** Holds `LOCK TABLE … IN ACCESS EXCLUSIVE MODE` on a connection of its own until released. */
+export async function lockTable(h: StartedSyncServer, table: string): Promise<{ release(): Promise<void> }> {
+  const c = new pg.Client({ connectionString: h.testDatabase.connectionString! });
+  await c.connect();
+  await c.query(`BEGIN; LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
+  return {
+    async release() {
+      await c.query('COMMIT');
+      await c.end();
+    },
+  };
+}
+
+/** The highest row ordinal committed to a session's table (0 when empty or gone). */
+export async function builtThrough(h: StartedSyncServer, snapshotId: string): Promise<number> {
+  const table = `sync.snapshot_rows_${snapshotId.replace(/-/g, '')}`;
+  const exists = await h.database.query<{ e: boolean }>('SELECT to_regclass($1) IS NOT NULL AS e', [table]);
+  if (!exists.rows[0]!.e) return 0;
+  const r = await h.database.query<{ n: string }>(`SELECT coalesce(max(row_ordinal), 0)::text AS n FROM ${table}`);
+  return Number(r.rows[0]!.n);
+}
+
+/** Polls `check` every 20 ms until it holds (at most `ms`). */
+export async function eventually(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Whether the build of `snapshotId` is blocked on a lock (its piece waits in PostgreSQL). */
+export async function buildWaitsOnLock(h: StartedSyncServer): Promise<boolean> {
+  const r = await h.database.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO sync.%snapshot_rows_%'`,
+  );
+  return r.rows[0]!.n > 0;
+}
+
+/** Reads every chunk of a session from the start (`max_rows` per request); fails on any non-200. */
+export async function readAllChunks(dev: RawSyncClient, snapshotId: string, maxRows = 50): Promise<{ rows: unknown[]; seq: number }> {
+  const rows: unknown[] = [];
+  let after = 0;
+  let seq = -1;
+  for (;;) {
+    const r = await dev.snapshotChunk(snapshotId, `?after_row_ordinal=${after}&max_rows=${maxRows}`);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    rows.push(...r.body.rows);
+    seq = r.body.snapshot_bundle_seq;
+    after = r.body.next_row_ordinal;
+    if (!r.body.has_more) return { rows, seq };
+  }
+}
+
+/** A second server instance on the same database (as another process of a multi-process server). */
+export function secondInstance(h: StartedSyncServer, limits: Record<string, number> = {}): Promise<SyncServer> {
+  return createSyncServer({
+    database: h.database,
+    tables: SAMPLE_TABLES,
+    wireDialect: 'jcs-numeric-strings',
+    limits: { snapshotBuildPieceRows: PIECE_ROWS, ...limits },
+  });
+}
