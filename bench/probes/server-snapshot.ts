@@ -17,6 +17,8 @@
  * - PROBE_MODES (`default,max`): chunk limits used for the reads (`default` = no max_rows/max_bytes
  *   sent, `max` = the advertised caps, `create` = no reads: only the build, for A/Bs of it);
  * - PROBE_INFLIGHT (1): chunk requests in flight at once (a pipelining client);
+ * - PROBE_PIECE_ROWS: the server's `snapshotBuildPieceRows` per root, comma-separated in the
+ *   order of the roots (`0` = the one-transaction build; roots may repeat: `0,50000` on one root);
  * - PROBE_FRESH=1: a new database for every round, seeded through the started server and left
  *   as the seeding left it (no VACUUM ANALYZE): the snapshot is built right after the rows were
  *   written, as in the pull group's 1M hydrate (no planner statistics, hint bits unset);
@@ -38,6 +40,8 @@ const ROOTS = (process.env.PROBE_SERVER_ROOTS ?? path.resolve(import.meta.dirnam
 const INFLIGHT = Number(process.env.PROBE_INFLIGHT ?? 1);
 const MODES = (process.env.PROBE_MODES ?? 'default,max').split(',') as ('default' | 'max' | 'create')[];
 const FRESH = process.env.PROBE_FRESH === '1';
+/** Server `snapshotBuildPieceRows` per root (same order; empty = the server's default), e.g. `0,50000` on one root twice. */
+const PIECE_ROWS = (process.env.PROBE_PIECE_ROWS ?? '').split(',').map((v) => (v.trim() === '' ? undefined : Number(v)));
 const ADMIN_URL = process.env.OVERSQLITE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const USER = 'probe-user';
 
@@ -110,9 +114,11 @@ interface Started {
   close(): Promise<void>;
 }
 
-async function start(lib: ServerLib): Promise<Started> {
-  const database = lib.createPostgresDatabase({ connectionString: dbUrl, maxConnections: 4 });
-  const server = await lib.createSyncServer({ database, tables: BENCH_TABLES });
+async function start(lib: ServerLib, pieceRows?: number): Promise<Started> {
+  // The server's default pool (a piecewise build holds two connections while 4 chunk reads run).
+  const database = lib.createPostgresDatabase({ connectionString: dbUrl, maxConnections: 10 });
+  const limits = pieceRows === undefined ? undefined : ({ snapshotBuildPieceRows: pieceRows } as Record<string, number>);
+  const server = await lib.createSyncServer({ database, tables: BENCH_TABLES, limits });
   const http = createServer(
     lib.toNodeHandler(
       (req, a) => server.handle(req, a),
@@ -270,7 +276,8 @@ async function round(
   const readMs = performance.now() - t;
   const readNodeCpuMs = nodeCpuMs() - nodeCpu;
   const readPgCpuMs = (await pgCpuMs()) - pgCpu;
-  if (rows !== session.row_count || bytes !== session.byte_count)
+  // byte_count is absent when the create answered before its build ended (piecewise build).
+  if (rows !== session.row_count || (session.byte_count !== undefined && bytes !== session.byte_count))
     throw new Error(`read ${rows} rows / ${bytes} B, session says ${session.row_count} / ${session.byte_count}`);
   t = performance.now();
   await call(`${s.baseUrl}/sync/snapshot-sessions/${session.snapshot_id}`, { method: 'DELETE' });
@@ -320,7 +327,7 @@ async function main(): Promise<void> {
           await createDatabase();
           await explainOn();
         }
-        const s = await start(lib);
+        const s = await start(lib, PIECE_ROWS[r]);
         if (FRESH) await seed(s.server);
         try {
           const caps = await call(`${s.baseUrl}/sync/capabilities`);
@@ -331,7 +338,7 @@ async function main(): Promise<void> {
               bytes: lim.max_bytes_per_snapshot_chunk,
               defaultRows: lim.default_rows_per_snapshot_chunk,
             });
-            const key = `${r}:${path.basename(ROOTS[r]!)}:${mode}`;
+            const key = `${r}:${path.basename(ROOTS[r]!)}${PIECE_ROWS[r] === undefined ? '' : `@${PIECE_ROWS[r]}`}:${mode}`;
             results.set(key, [...(results.get(key) ?? []), res]);
             console.log(
               `${key} round ${i + 1}: create ${sec(res.createMs)} s (cpu pg ${sec(res.createPgCpuMs)} node ${sec(res.createNodeCpuMs)}), ${res.chunks} chunks read in ${sec(res.readMs)} s (cpu pg ${sec(res.readPgCpuMs)} node ${sec(res.readNodeCpuMs)}), delete ${sec(res.deleteMs)} s (${res.rows} rows, ${res.bytes} B)`,

@@ -6,7 +6,16 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startSyncServer } from '../harness/sync-server.ts';
 import type { StartedSyncServer } from '../harness/sync-server.ts';
 import { TEST_DB_KIND } from '../harness/test-database.ts';
-import { PIECE_ROWS, PROJECTS, TOTAL, buildWaitsOnLock, builtThrough, eventually, lockTable, seedUser } from './support/piecewise-snapshot.ts';
+import {
+  PIECE_ROWS,
+  PROJECTS,
+  TOTAL,
+  buildWaitsOnLock,
+  builtThrough,
+  eventually,
+  lockTable,
+  seedUser,
+} from './support/piecewise-snapshot.ts';
 
 let h: StartedSyncServer;
 beforeAll(async () => {
@@ -41,7 +50,10 @@ it.skipIf(TEST_DB_KIND !== 'postgres')('waits for the piece, then serves the who
     expect(chunk.body.rows).toHaveLength(50);
     expect(chunk.body.next_row_ordinal).toBe(PROJECTS + 40);
     expect(chunk.body.has_more).toBe(true);
-    expect(chunk.body.rows.map((r: { table: string }) => r.table)).toEqual([...Array<string>(10).fill('projects'), ...Array<string>(40).fill('tags')]);
+    expect(chunk.body.rows.map((r: { table: string }) => r.table)).toEqual([
+      ...Array<string>(10).fill('projects'),
+      ...Array<string>(40).fill('tags'),
+    ]);
   } finally {
     if (!released) await lock.release();
   }

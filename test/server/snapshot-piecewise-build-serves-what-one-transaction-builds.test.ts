@@ -41,9 +41,13 @@ it.skipIf(TEST_DB_KIND !== 'postgres')('serves the same chunks as the one-transa
   expect(p).not.toHaveProperty('byte_count');
   // Chunk sizes that cut across the pieces (100 projects, then 50 projects, 40 tags, 30 users).
   for (const maxRows of [7, 64, 5000]) {
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const a = await call(h.server, 'GET', `/sync/snapshot-sessions/${p.snapshot_id}?after_row_ordinal=${after}&max_rows=${maxRows}`);
-      const b = await call(oneTransaction, 'GET', `/sync/snapshot-sessions/${w.snapshot_id}?after_row_ordinal=${after}&max_rows=${maxRows}`);
+      const b = await call(
+        oneTransaction,
+        'GET',
+        `/sync/snapshot-sessions/${w.snapshot_id}?after_row_ordinal=${after}&max_rows=${maxRows}`,
+      );
       expect(a.status).toBe(200);
       expect(a.text.replaceAll(p.snapshot_id, 'S')).toBe(b.text.replaceAll(w.snapshot_id, 'S'));
       const chunk = JSON.parse(a.text) as { next_row_ordinal: number; has_more: boolean };

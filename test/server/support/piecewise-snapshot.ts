@@ -67,7 +67,7 @@ export function tagRow(name: string, weight: number, op: 'INSERT' | 'UPDATE', ba
     key: { name },
     op,
     base_row_version: base,
-    payload: { name, color: weight % 2 ? "red" : null, weight: String(weight), meta: { w: weight, note: "a \"quoted\" note" } },
+    payload: { name, color: weight % 2 ? 'red' : null, weight: String(weight), meta: { w: weight, note: 'a "quoted" note' } },
   };
 }
 

@@ -1,0 +1,83 @@
+// A session deleted, or expired and swept, while its piecewise build (server
+// `snapshotBuildPieceRows`) still runs: the DELETE waits for the piece in progress and drops the
+// table, the build then ends quietly (no internal error, its lock freed), and reads answer 404
+// (deleted) or 410 (expired) at once instead of waiting for rows.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startSyncServer } from '../harness/sync-server.ts';
+import type { StartedSyncServer } from '../harness/sync-server.ts';
+import { TEST_DB_KIND } from '../harness/test-database.ts';
+import { PIECE_ROWS, PROJECTS, buildWaitsOnLock, builtThrough, eventually, lockTable, seedUser } from './support/piecewise-snapshot.ts';
+
+const internalErrors: unknown[] = [];
+let h: StartedSyncServer;
+beforeAll(async () => {
+  h = await startSyncServer({
+    purpose: 'snapshot_gone_during_build',
+    limits: { snapshotBuildPieceRows: PIECE_ROWS, maxSnapshotSessionsPerUser: 0 },
+    onInternalError: (err) => internalErrors.push(err),
+  });
+});
+afterAll(() => h?.close());
+
+/** Whether any snapshot build of this database still holds its lock. */
+async function buildLockHeld(): Promise<boolean> {
+  const r = await h.database.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.classid = 1870033774 AND a.datname = current_database()`,
+  );
+  return r.rows[0]!.n > 0;
+}
+
+async function headerExists(id: string): Promise<boolean> {
+  return (await h.database.query('SELECT 1 FROM sync.snapshot_sessions WHERE snapshot_id = $1', [id])).rows.length > 0;
+}
+
+it.skipIf(TEST_DB_KIND !== 'postgres')('a DELETE during the build drops the session and ends the build', async () => {
+  const dev = await seedUser(h, 'gone');
+  const lock = await lockTable(h, 'business.tags');
+  let released = false;
+  try {
+    const created = await dev.createSnapshot();
+    expect(created.status).toBe(200);
+    const id = created.body.snapshot_id as string;
+    await eventually(() => buildWaitsOnLock(h));
+    const deleting = dev.deleteSnapshot(id);
+    await new Promise((r) => setTimeout(r, 200));
+    await lock.release();
+    released = true;
+    expect((await deleting).status).toBe(204);
+    await eventually(async () => !(await buildLockHeld()));
+    expect(await headerExists(id)).toBe(false);
+    expect(await builtThrough(h, id)).toBe(0);
+    expect((await dev.snapshotChunk(id, `?after_row_ordinal=${PROJECTS}`)).status).toBe(404);
+    expect(internalErrors).toEqual([]);
+  } finally {
+    if (!released) await lock.release();
+  }
+});
+
+it.skipIf(TEST_DB_KIND !== 'postgres')('an expired session answers 410 at once and is swept when its build ends', async () => {
+  const dev = new (await import('../harness/sync-client.ts')).RawSyncClient(h.baseUrl, h.tokenFor('gone'), 'device-1');
+  const lock = await lockTable(h, 'business.tags');
+  let released = false;
+  try {
+    const created = await dev.createSnapshot();
+    expect(created.status).toBe(200);
+    const id = created.body.snapshot_id as string;
+    await eventually(() => buildWaitsOnLock(h));
+    await h.database.query(`UPDATE sync.snapshot_sessions SET expires_at = now() - interval '1 second' WHERE snapshot_id = $1`, [id]);
+    const started = Date.now();
+    const read = await dev.snapshotChunk(id, `?after_row_ordinal=${PROJECTS}`);
+    expect(read.status).toBe(410);
+    expect(read.body.error).toBe('snapshot_session_expired');
+    expect(Date.now() - started).toBeLessThan(2000);
+    await lock.release();
+    released = true;
+    // The build's own sweep at its end drops the expired session it built.
+    await eventually(async () => !(await headerExists(id)) && (await builtThrough(h, id)) === 0);
+    await eventually(async () => !(await buildLockHeld()));
+    expect(internalErrors).toEqual([]);
+  } finally {
+    if (!released) await lock.release();
+  }
+});
