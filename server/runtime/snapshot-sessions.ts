@@ -342,6 +342,13 @@ const BUILD_LOCK_CLASS = 1_870_033_774;
  */
 const PIECE_SORT_BYTES_PER_ROW = 512;
 
+/**
+ * Connections building pieces at once after the answer (besides the holder's): one process per
+ * piece (an INSERT gets no parallel workers), so two keep up with a client on two cores where
+ * one fell behind under load (BENCHMARKS.md, session 17).
+ */
+const BUILD_CONNECTIONS = 2;
+
 /** Each background piece is twice the previous one, at most this many times the first. */
 const MAX_PIECE_FACTOR = 4;
 
@@ -512,15 +519,33 @@ function checkRowBytes(ctx: RuntimeContext, max: number): void {
   }
 }
 
+/** One piece: the key range (after, through] of a table, its first ordinal (exclusive) and its row count. */
+interface PieceSpec {
+  index: number;
+  table: LiveTable;
+  after: string | null;
+  through: string | null;
+  first: number;
+  rows: number;
+}
+
 /**
- * Where a piecewise build is: the table it is in, the last key built there, and the rows built
- * (so the next row's ordinal is `built + 1`).
+ * Where a piecewise build is: the table it is in, the last key claimed there, and the rows
+ * claimed (so the next piece's first ordinal is `claimed + 1`). Pieces are claimed one at a time
+ * (their bounds follow each other) and may then be built at once on several connections.
  */
 class PieceCursor {
   #index = 0;
   #afterKey: string | null = null;
   #doneInTable = 0;
-  built = 0;
+  #pieces = 0;
+  #claiming: Promise<unknown> = Promise.resolve();
+
+  /** The index the next claimed piece gets. */
+  get nextIndex(): number {
+    return this.#pieces;
+  }
+  claimed = 0;
   bytes = 0;
 
   constructor(private readonly tables: readonly LiveTable[]) {
@@ -540,55 +565,110 @@ class PieceCursor {
   }
 
   /**
-   * Builds the next at most `limit` rows of the current table in `tx` (which reads the session's
-   * snapshot): the key range after the last one built through the `limit`-th live key after it in
+   * Claims the next at most `limit` rows of the current table, reading the session's snapshot in
+   * `tx`: the key range after the last one claimed through the `limit`-th live key after it in
    * row_state's key order, so the range holds exactly that many live rows and its ordinals follow
-   * on. Checks the rows written, sizes them and renders those SQL left to Node.
+   * on. Null when every row is claimed. Claims run one after another.
    */
-  async next(ctx: RuntimeContext, tx: SqlSession, target: BuildTarget, limit: number): Promise<void> {
+  claim(tx: SqlSession, userPk: string, limit: number, lockTable?: string): Promise<PieceSpec | null> {
+    const claimed = this.#claiming.then(() => this.#claim(tx, userPk, limit, lockTable));
+    this.#claiming = claimed.catch(() => undefined);
+    return claimed;
+  }
+
+  async #claim(tx: SqlSession, userPk: string, limit: number, lockTable: string | undefined): Promise<PieceSpec | null> {
+    if (this.done) return null;
+    // Pieces built at once take the session table's lock in their order: a DROP (DELETE, sweep)
+    // queued between them then waits only for earlier pieces, never for one that waits to commit
+    // after a piece queued behind the DROP.
+    if (lockTable) await tx.query(`LOCK TABLE ${lockTable} IN ROW EXCLUSIVE MODE`);
     const t = this.tables[this.#index]!;
     const remaining = t.live - this.#doneInTable;
     let through: string | null = null;
-    let expected = remaining;
+    let rows = remaining;
     if (remaining > limit) {
       const after = this.#afterKey === null ? '' : ' AND key_text > $4';
       const boundary = await tx.query<{ k: string }>(
         `SELECT key_text AS k FROM sync.row_state WHERE user_pk = $1 AND table_id = $2 AND NOT deleted${after} ORDER BY key_text OFFSET $3 LIMIT 1`,
-        this.#afterKey === null ? [target.userPk, t.table.tableId, limit - 1] : [target.userPk, t.table.tableId, limit - 1, this.#afterKey],
+        this.#afterKey === null ? [userPk, t.table.tableId, limit - 1] : [userPk, t.table.tableId, limit - 1, this.#afterKey],
       );
       through = boundary.rows[0]?.k ?? null;
       if (through === null) throw new Error(`snapshot piece of ${t.table.qualifiedName}: fewer live row versions than counted`);
-      expected = limit;
+      rows = limit;
     }
-    const first = t.offset + this.#doneInTable;
-    const params: unknown[] = [target.snapshotId, first, t.table.tableId, target.userPk, target.userId];
-    const range: KeyRangeParams = {};
-    if (this.#afterKey !== null) range.after = `$${params.push(this.#afterKey)}::text`;
-    if (through !== null) range.through = `$${params.push(through)}::text`;
-    await tx.query(`SELECT set_config('work_mem', $1::text || 'kB', true)`, [
-      Math.min(Math.max(Math.ceil((expected * PIECE_SORT_BYTES_PER_ROW) / 1024), 4096), BUILD_SORT_MAX_KB),
-    ]);
-    const select = materializeSelectSql(t.table, target.utf8 ? sqlRowPrefix(t.table) : null, range);
-    const written = await tx.query(`INSERT INTO ${target.rowsTable} SELECT * FROM (${select}) s WHERE $1::uuid IS NOT NULL`, params);
-    if (written.rowCount !== expected) {
-      throw new Error(
-        `snapshot piece of ${t.table.qualifiedName} has ${written.rowCount} live rows but ${expected} live row versions; refusing an inconsistent snapshot`,
-      );
-    }
-    const sized = await tx.query<{ plain: string; bytes: string; max: string }>(
-      `SELECT count(row_text)::text AS plain, coalesce(sum(octet_length(row_text)), 0)::text AS bytes,
-              coalesce(max(octet_length(row_text)), 0)::text AS max FROM ${target.rowsTable} WHERE row_ordinal > $1 AND row_ordinal <= $2`,
-      [first, first + expected],
-    );
-    const s0 = sized.rows[0]!;
-    checkRowBytes(ctx, Number(s0.max));
-    let bytes = Number(s0.bytes);
-    if (Number(s0.plain) < expected) bytes += await renderRowsInNode(ctx, tx, target.rowsTable, first);
-    this.bytes += bytes;
-    this.built += expected;
-    this.#doneInTable += expected;
+    const spec: PieceSpec = { index: this.#pieces++, table: t, after: this.#afterKey, through, first: t.offset + this.#doneInTable, rows };
+    this.claimed += rows;
+    this.#doneInTable += rows;
     this.#afterKey = through;
     this.#skipEmpty();
+    return spec;
+  }
+}
+
+/**
+ * Writes piece `spec` into the session table in `tx` (which reads the session's snapshot), checks
+ * its row count, sizes its rows and renders those SQL left to Node; returns its bytes.
+ */
+async function buildPiece(ctx: RuntimeContext, tx: SqlSession, target: BuildTarget, spec: PieceSpec): Promise<number> {
+  const t = spec.table;
+  const params: unknown[] = [target.snapshotId, spec.first, t.table.tableId, target.userPk, target.userId];
+  const range: KeyRangeParams = {};
+  if (spec.after !== null) range.after = `$${params.push(spec.after)}::text`;
+  if (spec.through !== null) range.through = `$${params.push(spec.through)}::text`;
+  await tx.query(`SELECT set_config('work_mem', $1::text || 'kB', true)`, [
+    Math.min(Math.max(Math.ceil((spec.rows * PIECE_SORT_BYTES_PER_ROW) / 1024), 4096), BUILD_SORT_MAX_KB),
+  ]);
+  const select = materializeSelectSql(t.table, target.utf8 ? sqlRowPrefix(t.table) : null, range);
+  const written = await tx.query(`INSERT INTO ${target.rowsTable} SELECT * FROM (${select}) s WHERE $1::uuid IS NOT NULL`, params);
+  if (written.rowCount !== spec.rows) {
+    throw new Error(
+      `snapshot piece of ${t.table.qualifiedName} has ${written.rowCount} live rows but ${spec.rows} live row versions; refusing an inconsistent snapshot`,
+    );
+  }
+  const sized = await tx.query<{ plain: string; bytes: string; max: string }>(
+    `SELECT count(row_text)::text AS plain, coalesce(sum(octet_length(row_text)), 0)::text AS bytes,
+            coalesce(max(octet_length(row_text)), 0)::text AS max FROM ${target.rowsTable} WHERE row_ordinal > $1 AND row_ordinal <= $2`,
+    [spec.first, spec.first + spec.rows],
+  );
+  const s0 = sized.rows[0]!;
+  checkRowBytes(ctx, Number(s0.max));
+  let bytes = Number(s0.bytes);
+  if (Number(s0.plain) < spec.rows) bytes += await renderRowsInNode(ctx, tx, target.rowsTable, spec.first);
+  return bytes;
+}
+
+/**
+ * Lets pieces built at once commit in their order, so the session's highest committed ordinal
+ * always ends a prefix of built rows (what chunk reads rely on). After a failure no later piece
+ * commits.
+ */
+class CommitOrder {
+  constructor(next: number) {
+    this.#next = next;
+  }
+
+  #next: number;
+  #waiting = new Map<number, { resolve: () => void; reject: (err: unknown) => void }>();
+  #failure: { err: unknown } | null = null;
+
+  /** Resolves when piece `index` may commit (every earlier piece has). */
+  turn(index: number): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure.err);
+    if (index === this.#next) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#waiting.set(index, { resolve, reject }));
+  }
+
+  committed(index: number): void {
+    this.#next = index + 1;
+    const w = this.#waiting.get(this.#next);
+    this.#waiting.delete(this.#next);
+    w?.resolve();
+  }
+
+  fail(err: unknown): void {
+    if (!this.#failure) this.#failure = { err };
+    for (const w of this.#waiting.values()) w.reject(err);
+    this.#waiting.clear();
   }
 }
 
@@ -612,7 +692,8 @@ async function startPiecewiseBuild(
   try {
     const cursor = new PieceCursor(target.tables);
     const first = ctx.limits.snapshotBuildPieceRows;
-    while (!cursor.done && cursor.built < first) await cursor.next(ctx, tx, target, first - cursor.built);
+    for (let spec; cursor.claimed < first && (spec = await cursor.claim(tx, target.userPk, first - cursor.claimed));)
+      cursor.bytes += await buildPiece(ctx, tx, target, spec);
     return new BackgroundBuild(ctx, target, holder, cursor);
   } catch (err) {
     await holder.close();
@@ -691,27 +772,42 @@ class BackgroundBuild {
     const id = target.snapshotId;
     let size = ctx.limits.snapshotBuildPieceRows;
     const largest = size * MAX_PIECE_FACTOR;
-    try {
-      await ctx.db.withConnection(async (c) => {
-        while (!cursor.done) {
+    const order = new CommitOrder(cursor.nextIndex);
+    // Each builder claims the next piece, builds it, waits for the pieces before it to commit, commits.
+    const builder = () =>
+      ctx.db.withConnection(async (c) => {
+        for (;;) {
           if (ctx.snapshotBuilds.stopping)
             throw new SyncServerError('snapshot_session_create_failed', 'the server is shutting down; create a new snapshot session');
-          size = Math.min(size * 2, largest);
           await c.query(
             `BEGIN ISOLATION LEVEL REPEATABLE READ; SET TRANSACTION SNAPSHOT ${quoteLiteral(this.holder.name)}; ` +
               `SELECT set_config('TimeZone', 'UTC', true); ${BUILD_SETTINGS_SQL}`,
           );
           try {
-            await cursor.next(ctx, c, target, size);
+            size = Math.min(size * 2, largest);
+            const spec = await cursor.claim(c, target.userPk, size, target.rowsTable);
+            if (!spec) {
+              await c.query('ROLLBACK');
+              return;
+            }
+            const bytes = await buildPiece(ctx, c, target, spec);
+            await order.turn(spec.index);
             await c.query('COMMIT');
+            cursor.bytes += bytes;
+            order.committed(spec.index);
           } catch (err) {
+            order.fail(err);
             await c.query('ROLLBACK').catch(() => {});
             throw err;
           }
           ctx.snapshotBuilds.progressed(id);
         }
       });
-      if (cursor.built !== target.rowCount) throw new Error(`snapshot build wrote ${cursor.built} rows of ${target.rowCount}`);
+    try {
+      const results = await Promise.allSettled(Array.from({ length: BUILD_CONNECTIONS }, builder));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      if (cursor.claimed !== target.rowCount) throw new Error(`snapshot build wrote ${cursor.claimed} rows of ${target.rowCount}`);
       await ctx.db.query('UPDATE sync.snapshot_sessions SET byte_count = $2 WHERE snapshot_id = $1::uuid', [id, cursor.bytes]);
       await ctx.db.withConnection(async (c) => {
         await c.query('BEGIN');

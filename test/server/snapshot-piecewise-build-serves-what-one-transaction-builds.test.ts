@@ -39,7 +39,7 @@ it.skipIf(TEST_DB_KIND !== 'postgres')('serves the same chunks as the one-transa
   expect(w.row_count).toBe(TOTAL);
   expect(p.snapshot_bundle_seq).toBe(w.snapshot_bundle_seq);
   expect(p).not.toHaveProperty('byte_count');
-  // Chunk sizes that cut across the pieces (100 projects, then 50 projects, 40 tags, 30 users).
+  // Chunk sizes that cut across the pieces (100 projects, then 50 projects, 40 tags, 20 tasks, 30 users).
   for (const maxRows of [7, 64, 5000]) {
     for (let after = 0; ;) {
       const a = await call(h.server, 'GET', `/sync/snapshot-sessions/${p.snapshot_id}?after_row_ordinal=${after}&max_rows=${maxRows}`);

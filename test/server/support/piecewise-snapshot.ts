@@ -18,13 +18,15 @@ export const PIECE_ROWS = 100;
 
 /**
  * In snapshot order (tables by name): 150 projects (ordinals 1–150: the first piece and part of
- * the second), 40 tags (151–190, rendered in Node: a json column), 30 users (191–220). A lock on
+ * the second), 40 tags (151–190, rendered in Node: a json column), 20 tasks (191–210, floats of
+ * which every other one is rendered in Node, bytea, timestamps), 30 users (211–240). A lock on
  * `business.tags` holds the build after the projects, the create answered.
  */
 export const PROJECTS = 150;
 export const TAGS = 40;
+export const TASKS = 20;
 export const USERS = 30;
-export const TOTAL = USERS + PROJECTS + TAGS;
+export const TOTAL = PROJECTS + TAGS + TASKS + USERS;
 
 /** Pushes the user's rows from device-1 and returns that device. */
 export async function seedUser(h: StartedSyncServer, userId: string): Promise<RawSyncClient> {
@@ -53,8 +55,29 @@ export async function seedUser(h: StartedSyncServer, userId: string): Promise<Ra
       payload: { id, owner_id: owner, title: `project ${i}`, budget: `${i}.50`, archived: i % 2 === 0 },
     };
   });
+  const project = (projects[0]!.key as { id: string }).id;
+  const tasks: PushRow[] = Array.from({ length: TASKS }, (_, i) => {
+    const id = randomUUID();
+    return {
+      schema: 'business',
+      table: 'tasks',
+      key: { id },
+      op: 'INSERT',
+      base_row_version: 0,
+      payload: {
+        id,
+        project_id: project,
+        title: `task ${i}`,
+        done: i % 2 ? '1' : '0',
+        priority: String(i * 1000),
+        estimate_hours: i % 2 ? '1e-7' : '2.5',
+        attachment: i % 3 ? 'AAEC' : null,
+        due_at: i % 4 ? '2026-03-24T18:42:11.123Z' : null,
+      },
+    };
+  });
   const tags: PushRow[] = Array.from({ length: TAGS }, (_, i) => tagRow(`tag-${String(i).padStart(3, '0')}`, i, 'INSERT', 0));
-  expect((await dev.push(1, [...users, ...projects])).status).toBe(200);
+  expect((await dev.push(1, [...users, ...projects, ...tasks])).status).toBe(200);
   expect((await dev.push(2, tags)).status).toBe(200);
   return dev;
 }
