@@ -11,7 +11,9 @@
  *
  * Env: OVERSQLITE_TEST_PG_URL (admin URL, default postgres://postgres@127.0.0.1:5432/postgres),
  * JWT_SECRET (required), OVERSQLITE_INTEROP_JOIN_DATABASE_URL (a second process: serve the first
- * one's database, leaving its creation and drop to the first).
+ * one's database, leaving its creation and drop to the first), OVERSQLITE_INTEROP_SNAPSHOT_PIECE_ROWS
+ * (the server's `limits.snapshotBuildPieceRows`, e.g. 2: the Go client's snapshots are then
+ * answered before their build ends and its chunk reads wait for the pieces).
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -105,6 +107,9 @@ async function main(): Promise<void> {
       // Short history, so that scenario history-pruned can push a device past the retained floor
       // with a few bundles; no other scenario keeps a device more than 16 bundles behind.
       retention: { retainedBundlesPerUser: RETAINED_BUNDLES_PER_USER, pruneBatchSize: RETAINED_BUNDLES_PER_USER },
+      limits: process.env.OVERSQLITE_INTEROP_SNAPSHOT_PIECE_ROWS
+        ? { snapshotBuildPieceRows: Number(process.env.OVERSQLITE_INTEROP_SNAPSHOT_PIECE_ROWS) }
+        : undefined,
       onInternalError: (err, where) =>
         console.error(`our-server: ERROR ${where}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
     });
