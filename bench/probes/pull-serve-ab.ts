@@ -111,5 +111,11 @@ for (const [k, v] of [...results].sort()) {
   const q = (p: number): string => s[Math.floor(p * (s.length - 1))]!.toFixed(1);
   console.log(`${k.padEnd(20)} median ${q(0.5).padStart(7)}  (p25 ${q(0.25)}, p75 ${q(0.75)}, min ${q(0)}, n ${s.length})`);
 }
+// Paired: each round's old and new ran back to back, so their difference sees the same load.
+for (const what of ['last byte ms', 'server cpu ms']) {
+  const olds = results.get(`old ${what}`)!;
+  const diffs = sorted(results.get(`new ${what}`)!.map((v, i) => v - olds[i]!));
+  console.log(`new − old ${what.padEnd(14)} paired median ${diffs[diffs.length >> 1]!.toFixed(1)} ms (n ${diffs.length})`);
+}
 console.log(`uptime after: ${execSync('uptime').toString().trim()}`);
 process.exit(0);
