@@ -236,7 +236,7 @@ CREATE SEQUENCE sync.history_pruned_error_seq;
 
 /**
  * Version 2: a snapshot session can be answered before its build ends (its rows are then built
- * in the background, see snapshot-sessions.ts); `build_error` says why such a build stopped, so
+ * in the background, see snapshot-piecewise-build.ts); `build_error` says why such a build stopped, so
  * its chunk reads fail with that reason instead of waiting.
  */
 const STEP_2 = `

@@ -2,7 +2,7 @@
 // server's responses carry exactly the fixture's fields, and the fixture's snapshot byte_count
 // values are what the server's byte accounting computes for the same rows.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { snapshotRowBytes } from '../../server/runtime/snapshot-sessions.ts';
+import { snapshotRowBytes } from '../../server/runtime/snapshot-build.ts';
 import { loadContract } from '../contracts.ts';
 import { startSyncServer } from '../harness/sync-server.ts';
 import type { StartedSyncServer } from '../harness/sync-server.ts';
