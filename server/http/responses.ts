@@ -2,12 +2,16 @@
 import { statusForWireError } from '../../protocol/errors.ts';
 import type { WireErrorCode } from '../../protocol/errors.ts';
 
-import { SerializedJson, StreamedJson } from '../runtime/serialized-json.ts';
+import { EncodedJson, SerializedJson, StreamedJson } from '../runtime/serialized-json.ts';
 import type { SyncReply } from './sync-exchange.ts';
 
-/** A JSON reply (a {@link SerializedJson} body is sent as its text, already serialized; a {@link StreamedJson} one as its stream). */
+/**
+ * A JSON reply (a {@link SerializedJson} body is sent as its text, already serialized; an
+ * {@link EncodedJson} one as its bytes; a {@link StreamedJson} one as its stream).
+ */
 export function jsonReply(status: number, body: unknown, headers: Record<string, string> = {}): SyncReply {
   if (body instanceof StreamedJson) return { status, headers: { 'Content-Type': 'application/json', ...headers }, stream: body.stream };
+  if (body instanceof EncodedJson) return { status, headers: { 'Content-Type': 'application/json', ...headers }, bytes: body.bytes };
   const text = body instanceof SerializedJson ? body.text : JSON.stringify(body);
   return { status, headers: { 'Content-Type': 'application/json', ...headers }, text };
 }

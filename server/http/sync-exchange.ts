@@ -28,6 +28,8 @@ export interface SyncReply {
   readonly headers: Readonly<Record<string, string>>;
   /** The whole body as text (JSON), sent with its length. */
   readonly text?: string;
+  /** The whole body as UTF-8 bytes (JSON written from its parts), sent with its length. */
+  readonly bytes?: Uint8Array<ArrayBuffer>;
   /** A body produced over time (the watch stream's server-sent events). */
   readonly stream?: ReadableStream<Uint8Array>;
 }
@@ -52,9 +54,10 @@ export function fetchSyncRequest(request: Request): SyncRequest | null {
   };
 }
 
-/** A {@link SyncReply} as a fetch `Response` (a text body stays readable by the Node adapters without its stream). */
+/** A {@link SyncReply} as a fetch `Response` (a whole body stays readable by the Node adapters without its stream). */
 export function replyToResponse(reply: SyncReply): Response {
-  if (reply.text !== undefined) return textResponse(reply.text, { status: reply.status, headers: reply.headers });
+  const whole = reply.text ?? reply.bytes;
+  if (whole !== undefined) return textResponse(whole, { status: reply.status, headers: reply.headers });
   return new Response(reply.stream ?? null, { status: reply.status, headers: reply.headers });
 }
 

@@ -10,7 +10,7 @@ import { COUNT_HISTORY_PRUNED, SCOPE_COLUMNS, readPathScope, readUserScope, requ
 import type { ScopeRow } from './scope-state.ts';
 import { SyncServerError } from './sync-error.ts';
 import { inReadSnapshot } from './transactions.ts';
-import { SerializedJson, StreamedJson } from './serialized-json.ts';
+import { SerializedJson, StreamedJson, utf8OfParts } from './serialized-json.ts';
 import { finishPayload } from './wire-rows.ts';
 import { hashStoredRows } from './bundle-hash.ts';
 import { goJsonHashStoredRows, numbersBundleRowText } from './numbers-dialect.ts';
@@ -385,16 +385,6 @@ async function emitBundles(
   return complete;
 }
 
-/** `parts` joined, as UTF-8 bytes: each written once into one buffer (no joined string). */
-function utf8Of(parts: readonly string[]): Buffer {
-  let size = 0;
-  for (const part of parts) size += Buffer.byteLength(part);
-  const bytes = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (const part of parts) at += bytes.write(part, at);
-  return bytes;
-}
-
 /**
  * A page of more than {@link JOINED_PIECE_ROWS} rows, sent as it is read: the client decodes (and
  * the network carries) the first pieces while PostgreSQL builds the next. Each piece is a
@@ -417,7 +407,7 @@ function streamedPage(
       start(controller) {
         const emit = (parts: readonly string[]): void => {
           if (cancelled) throw new Error('pull: the client went away');
-          controller.enqueue(utf8Of(parts));
+          controller.enqueue(utf8OfParts(parts));
         };
         emit([`{"stable_bundle_seq":${stable},"bundles":[`]);
         emitBundles(ctx.db, ctx.catalog, frames, userPk, metas, PIECES_IN_FLIGHT, emit)

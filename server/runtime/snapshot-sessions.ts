@@ -14,7 +14,7 @@ import type { CapacityGate } from './capacity.ts';
 import type { RuntimeContext } from './context.ts';
 import { ensureUserScope, requireInitialized } from './scope-state.ts';
 import { readSourceState } from './source-state.ts';
-import { SerializedJson } from './serialized-json.ts';
+import { EncodedJson, SerializedJson, utf8OfParts } from './serialized-json.ts';
 import { BUILD_SETTINGS_SQL, buildInOneTransaction, sessionRowsTable, sweepSnapshots } from './snapshot-build.ts';
 import { BUILD_LOCK_CLASS, countLiveRows, startPiecewiseBuild } from './snapshot-piecewise-build.ts';
 import type { BackgroundBuild } from './snapshot-piecewise-build.ts';
@@ -250,7 +250,7 @@ export async function readSnapshotChunk(
   afterRowOrdinal: number,
   maxRows: number,
   maxBytes: number,
-): Promise<SerializedJson<SnapshotChunkResponse>> {
+): Promise<EncodedJson<SnapshotChunkResponse> | SerializedJson<SnapshotChunkResponse>> {
   const id = snapshotId.toLowerCase();
   const deadline = Date.now() + CHUNK_WAIT_MAX_MS;
   let lockFreeOnce = false;
@@ -260,12 +260,12 @@ export async function readSnapshotChunk(
     try {
       // The capacity slot is held for the read only, not while waiting for a build.
       const release = capacitySlot(ctx, gate, 'snapshot_chunk_capacity', 'snapshot chunk reads');
-      let read: SerializedJson<SnapshotChunkResponse> | { builderGone: boolean };
+      let read: ChunkRead | { builderGone: boolean };
       try {
         read = await readChunkStrings(ctx, userId, snapshotId, afterRowOrdinal, maxRows, maxBytes);
-        if (read instanceof SerializedJson) {
+        if (!('builderGone' in read)) {
           const dialect = await requesterDialectOfUser(ctx.db, ctx.wireDialect, userId, sourceId);
-          return dialect === NUMBERS_DIALECT ? numbersSnapshotChunk(ctx.catalog, read) : read;
+          return dialect === NUMBERS_DIALECT ? numbersSnapshotChunk(ctx.catalog, read) : stringsSnapshotChunk(read);
         }
       } finally {
         release();
@@ -300,14 +300,39 @@ export async function readSnapshotChunk(
   }
 }
 
+/** A chunk as read in the strings dialect: its rows' texts as materialized, joined with commas. */
+interface ChunkRead {
+  snapshotId: string;
+  snapshotBundleSeq: number;
+  rowsText: string;
+  nextRowOrdinal: number;
+  byteCount: number;
+  hasMore: boolean;
+}
+
+/**
+ * A chunk in the strings dialect, byte for byte JSON.stringify of the SnapshotChunkResponse (each
+ * row text is JSON.stringify of the row). The ~1 MB rows text is written straight into the bytes:
+ * joined into one string first, it is a rope that sending has to flatten (a copy, and garbage).
+ */
+function stringsSnapshotChunk(c: ChunkRead): EncodedJson<SnapshotChunkResponse> {
+  return new EncodedJson<SnapshotChunkResponse>(
+    utf8OfParts([
+      `{"snapshot_id":${JSON.stringify(c.snapshotId)},"snapshot_bundle_seq":${JSON.stringify(c.snapshotBundleSeq)},"rows":[`,
+      c.rowsText,
+      `],"next_row_ordinal":${JSON.stringify(c.nextRowOrdinal)},"byte_count":${JSON.stringify(c.byteCount)},` +
+        `"has_more":${JSON.stringify(c.hasMore)}}`,
+    ]),
+  );
+}
+
 /**
  * A chunk for a go-json-numbers peer: the strings chunk with every row's numeric payload members
  * written as bare numbers (exact digits) and `byte_count` counting the rows as sent.
  */
-function numbersSnapshotChunk(catalog: Catalog, chunk: SerializedJson<SnapshotChunkResponse>): SerializedJson<SnapshotChunkResponse> {
-  const parsed = JSON.parse(chunk.text) as SnapshotChunkResponse;
+function numbersSnapshotChunk(catalog: Catalog, c: ChunkRead): SerializedJson<SnapshotChunkResponse> {
   let bytes = 0;
-  const rows = parsed.rows.map((row) => {
+  const rows = (JSON.parse(`[${c.rowsText}]`) as SnapshotChunkResponse['rows']).map((row) => {
     const table = catalog.byName.get(`${row.schema}.${row.table}`)!;
     const text =
       `{"schema":${JSON.stringify(row.schema)},"table":${JSON.stringify(row.table)},"key":${JSON.stringify(row.key)},` +
@@ -316,8 +341,8 @@ function numbersSnapshotChunk(catalog: Catalog, chunk: SerializedJson<SnapshotCh
     return text;
   });
   return new SerializedJson<SnapshotChunkResponse>(
-    `{"snapshot_id":${JSON.stringify(parsed.snapshot_id)},"snapshot_bundle_seq":${parsed.snapshot_bundle_seq},"rows":[${rows.join(',')}],` +
-      `"next_row_ordinal":${parsed.next_row_ordinal},"byte_count":${bytes},"has_more":${parsed.has_more}}`,
+    `{"snapshot_id":${JSON.stringify(c.snapshotId)},"snapshot_bundle_seq":${c.snapshotBundleSeq},"rows":[${rows.join(',')}],` +
+      `"next_row_ordinal":${c.nextRowOrdinal},"byte_count":${bytes},"has_more":${c.hasMore}}`,
   );
 }
 
@@ -329,7 +354,7 @@ async function readChunkStrings(
   afterRowOrdinal: number,
   maxRows: number,
   maxBytes: number,
-): Promise<SerializedJson<SnapshotChunkResponse> | { builderGone: boolean }> {
+): Promise<ChunkRead | { builderGone: boolean }> {
   const id = snapshotId.toLowerCase();
   if (!isCanonicalUuid(id)) throw new SyncServerError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
   type ChunkRow = {
@@ -358,12 +383,14 @@ async function readChunkStrings(
   if (!c.ready) return { builderGone: c.builder_gone === true };
   if (c.pending > 0) throw new Error(`snapshot session ${id} has rows without wire text`);
   const next = afterRowOrdinal + c.n;
-  // Byte for byte JSON.stringify of the SnapshotChunkResponse (each row text is JSON.stringify of the row).
-  return new SerializedJson<SnapshotChunkResponse>(
-    `{"snapshot_id":${JSON.stringify(id)},"snapshot_bundle_seq":${JSON.stringify(Number(c.snapshot_bundle_seq))},` +
-      `"rows":[${c.body ?? ''}],"next_row_ordinal":${JSON.stringify(next)},"byte_count":${JSON.stringify(Number(c.bytes))},` +
-      `"has_more":${JSON.stringify(next < Number(c.row_count))}}`,
-  );
+  return {
+    snapshotId: id,
+    snapshotBundleSeq: Number(c.snapshot_bundle_seq),
+    rowsText: c.body ?? '',
+    nextRowOrdinal: next,
+    byteCount: Number(c.bytes),
+    hasMore: next < Number(c.row_count),
+  };
 }
 
 /** `DELETE /sync/snapshot-sessions/{snapshot_id}` (expired sessions can be deleted too). */
