@@ -10,9 +10,9 @@
  *   npx tsx bench/probes/snapshot-chunk-serve-ab.ts --old /tmp/old [--rows 10000] [--gets 100] [--block 10]
  */
 import { execSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { childPids, threadCpuMs } from '../lib/process-cpu.ts';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,35 +23,6 @@ const GETS = Number(arg('gets', '100'));
 /** GETs in a row per side and turn: their CPU summed, so a GC pause lands in one block's average, not in one GET. */
 const BLOCK = Number(arg('block', '10'));
 const oldDir = resolve(arg('old', ''));
-
-/** Pids of this process's children. */
-function children(): Set<number> {
-  const out = new Set<number>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[1]) === process.pid) out.add(Number(d));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
-/** CPU ms of `pid` so far, all its threads (GC helpers, libuv pool): schedstat's ns run time. */
-function cpuMs(pid: number): number {
-  let ns = 0;
-  for (const t of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // thread gone meanwhile
-    }
-  }
-  return ns / 1e6;
-}
 
 interface Side {
   label: 'old' | 'new';
@@ -65,9 +36,9 @@ interface Side {
 async function side(label: 'old' | 'new', root: string): Promise<Side> {
   const lib = (await import(pathToFileURL(`${root}/bench/lib/sync-server.ts`).href)) as typeof import('../lib/sync-server.ts');
   const dev = (await import(pathToFileURL(`${root}/bench/lib/example-device.ts`).href)) as typeof import('../lib/example-device.ts');
-  const before = children();
+  const before = childPids();
   const server = await lib.startExampleSyncServer();
-  const pid = [...children()].find((p) => !before.has(p));
+  const pid = [...childPids()].find((p) => !before.has(p));
   if (pid === undefined) throw new Error(`${label}: server child not found`);
   const user = `chunk-${label}-${Date.now().toString(36)}`;
   const pusher = await dev.openExampleDevice(server.baseUrl, () => server.tokenFor(user), { pushChunkRows: 5000 });
@@ -94,7 +65,7 @@ try {
   for (let g = -1; g < GETS; g++) {
     for (const s of g % 2 ? [...sides].reverse() : sides) {
       const headers = await s.headers();
-      const c0 = cpuMs(s.pid);
+      const c0 = threadCpuMs(s.pid);
       for (let b = 0; b < BLOCK; b++) {
         const t0 = performance.now();
         const res = await fetch(`${s.baseUrl}/sync/snapshot-sessions/${s.snapshotId}?after_row_ordinal=0`, { headers });
@@ -106,7 +77,7 @@ try {
       }
       // Let the server finish its bookkeeping for these requests before reading its CPU.
       await new Promise((r) => setTimeout(r, 20));
-      const cpu = (cpuMs(s.pid) - c0) / BLOCK;
+      const cpu = (threadCpuMs(s.pid) - c0) / BLOCK;
       if (g >= 0) note(`${s.label} server cpu ms`, cpu);
     }
   }
