@@ -12,7 +12,7 @@ import { pullRequest } from './protocol-client.ts';
 import { PullPageReader } from './pull-page-text.ts';
 import type { DecodedPullPage } from './pull-page-text.ts';
 import { anyLocalIntent, deleteLocalRow, setRowState, settleOrphanedIntents } from './apply.ts';
-import { applyTransaction, TRIGGERLESS_MIN_ROWS, withoutCaptureTriggers } from './capture.ts';
+import { applyTransaction, withoutCaptureTriggers } from './capture.ts';
 import { inboundValueReader, wireKeyToKeyJson } from './codec.ts';
 import { stagedDecodeExpr, stagePayload } from './snapshot-stage.ts';
 import {
@@ -457,8 +457,7 @@ function writeBundleRowsSetBased(
     touched.add(t.table);
     if (!deleted) {
       const staged = run.map((r) => r.staged!);
-      if (staged.length < TRIGGERLESS_MIN_ROWS) upsertStaged(ctx, t, staged);
-      else withoutCaptureTriggers(ctx.options.sqlite3, ctx.db, ctx.model, () => upsertStaged(ctx, t, staged));
+      withoutCaptureTriggers(ctx.options.sqlite3, ctx.db, ctx.model, staged.length, () => upsertStaged(ctx, t, staged));
     } else if (run.length < SET_DELETE_MIN_ROWS) for (const r of run) deleteLocalRow(ctx, t, r.keyJson);
     else
       runCached(ctx.db, deleteSet(t), [JSON.stringify(run.map((r) => (JSON.parse(r.keyJson) as Record<string, string>)[t.key.wireName]))]);

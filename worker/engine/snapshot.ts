@@ -15,7 +15,7 @@
 import type { SnapshotChunkResponse, SnapshotSessionResponse, SourceReplacementReason } from '../../protocol/index.ts';
 import { createSnapshotSession, deleteSnapshotSession, snapshotChunkRequest } from './protocol-client.ts';
 import { anyLocalIntent, deleteLocalRow, settleOrphanedIntents, upsertLocalRow } from './apply.ts';
-import { applyTransaction, keyValueOfKeyJson, TRIGGERLESS_MIN_ROWS, withoutCaptureTriggers } from './capture.ts';
+import { applyTransaction, keyValueOfKeyJson, withoutCaptureTriggers } from './capture.ts';
 import { localPayloadToWire, wirePayloadToSqlite } from './codec.ts';
 import type { EngineContext } from './context.ts';
 import { withinServerLimit } from './context.ts';
@@ -254,10 +254,10 @@ async function stage(ctx: EngineContext, s: SnapshotSessionResponse, inPlace: bo
       withoutForeignKeys(ctx, () =>
         applyTransaction(ctx.db, () => {
           for (const g of staged) {
-            const insert = (): void => runCached(ctx.db, inPlaceInsertSql(g.model), [g.rows]);
             // As a pull's large runs (pull.ts): the capture triggers do nothing here but cost a sub-program per row.
-            if (g.count < TRIGGERLESS_MIN_ROWS) insert();
-            else withoutCaptureTriggers(ctx.options.sqlite3, ctx.db, ctx.model, insert);
+            withoutCaptureTriggers(ctx.options.sqlite3, ctx.db, ctx.model, g.count, () =>
+              runCached(ctx.db, inPlaceInsertSql(g.model), [g.rows]),
+            );
             runCached(ctx.db, IN_PLACE_ROW_STATE_SQL, [ctx.schema, g.states, g.table]);
             raiseKnownRowVersion(ctx.db, g.highestVersion);
           }
@@ -362,15 +362,13 @@ function finalApply(ctx: EngineContext, s: SnapshotSessionResponse, plan: Snapsh
 
       // Set-based: each table's staged rows in one INSERT ... SELECT, parents first (the deferred FK
       // counter then never rises), and their versions likewise.
-      const insert = (): void => {
+      // The deletes above ran their triggers (`_akd`); the inserts' capture triggers do nothing.
+      withoutCaptureTriggers(ctx.options.sqlite3, ctx.db, ctx.model, s.row_count, () => {
         for (const t of ctx.model.tables) {
           runCached(ctx.db, stagedInsertSql(t), [s.snapshot_id, t.table]);
           runCached(ctx.db, STAGED_ROW_STATE_SQL, [ctx.schema, s.snapshot_id, t.table]);
         }
-      };
-      // The deletes above ran their triggers (`_akd`); the inserts' capture triggers do nothing.
-      if (s.row_count < TRIGGERLESS_MIN_ROWS) insert();
-      else withoutCaptureTriggers(ctx.options.sqlite3, ctx.db, ctx.model, insert);
+      });
     }
 
     // The snapshot holds every child a pull dropped under a pending local delete; what the
