@@ -259,19 +259,15 @@ export async function buildInOneTransaction(
   }
   // Indexed once, after the rows are in (a sorted build instead of a million index inserts).
   await tx.query(`ALTER TABLE ${rowsTable} ADD PRIMARY KEY (row_ordinal)`);
-  const sized = await tx.query<{ n: string; plain: string; bytes: string; max: string }>(
-    `SELECT count(*)::text AS n, count(row_text)::text AS plain, coalesce(sum(octet_length(row_text)), 0)::text AS bytes,
-            coalesce(max(octet_length(row_text)), 0)::text AS max FROM ${rowsTable}`,
-  );
-  const s0 = sized.rows[0]!;
-  if (Number(s0.n) !== rowCount) {
-    throw new Error(`snapshot has ${s0.n} live rows but ${rowCount} live row versions; refusing an inconsistent snapshot`);
+  const sized = await sizeSessionRows(tx, rowsTable);
+  if (sized.rows !== rowCount) {
+    throw new Error(`snapshot has ${sized.rows} live rows but ${rowCount} live row versions; refusing an inconsistent snapshot`);
   }
-  checkRowBytes(ctx, Number(s0.max));
-  let byteCount = Number(s0.bytes);
+  checkRowBytes(ctx, sized.max);
+  let byteCount = sized.bytes;
   const maxRows = ctx.limits.maxRowsPerSnapshotSession;
   if (maxRows > 0 && rowCount > maxRows) throw new Error(`snapshot has ${rowCount} rows, above max_rows_per_snapshot_session ${maxRows}`);
-  if (Number(s0.plain) < rowCount) byteCount += await renderRowsInNode(ctx, tx, rowsTable);
+  if (sized.plain < rowCount) byteCount += await renderRowsInNode(ctx, tx, rowsTable);
   const maxBytes = ctx.limits.maxBytesPerSnapshotSession;
   if (maxBytes > 0 && byteCount > maxBytes)
     throw new Error(`snapshot has ${byteCount} bytes, above max_bytes_per_snapshot_session ${maxBytes}`);
@@ -281,6 +277,25 @@ export async function buildInOneTransaction(
     byteCount,
   ]);
   return { rowCount, byteCount };
+}
+
+/**
+ * The rows of session table `rowsTable`, or of its ordinals (after, through]: how many, how many
+ * have their text built by SQL (the others wait for {@link renderRowsInNode}), those texts' bytes
+ * and the largest.
+ */
+export async function sizeSessionRows(
+  tx: SqlSession,
+  rowsTable: string,
+  range?: { after: number; through: number },
+): Promise<{ rows: number; plain: number; bytes: number; max: number }> {
+  const r = await tx.query<{ n: string; plain: string; bytes: string; max: string }>(
+    `SELECT count(*)::text AS n, count(row_text)::text AS plain, coalesce(sum(octet_length(row_text)), 0)::text AS bytes,
+            coalesce(max(octet_length(row_text)), 0)::text AS max FROM ${rowsTable}${range ? ' WHERE row_ordinal > $1 AND row_ordinal <= $2' : ''}`,
+    range ? [range.after, range.through] : [],
+  );
+  const s = r.rows[0]!;
+  return { rows: Number(s.n), plain: Number(s.plain), bytes: Number(s.bytes), max: Number(s.max) };
 }
 
 export function checkRowBytes(ctx: RuntimeContext, max: number): void {

@@ -17,6 +17,7 @@ import {
   checkRowBytes,
   materializeSelectSql,
   renderRowsInNode,
+  sizeSessionRows,
   sqlRowPrefix,
   sweepSnapshots,
 } from './snapshot-build.ts';
@@ -175,15 +176,10 @@ async function buildPiece(ctx: RuntimeContext, tx: SqlSession, target: BuildTarg
       `snapshot piece of ${t.table.qualifiedName} has ${written.rowCount} live rows but ${spec.rows} live row versions; refusing an inconsistent snapshot`,
     );
   }
-  const sized = await tx.query<{ plain: string; bytes: string; max: string }>(
-    `SELECT count(row_text)::text AS plain, coalesce(sum(octet_length(row_text)), 0)::text AS bytes,
-            coalesce(max(octet_length(row_text)), 0)::text AS max FROM ${target.rowsTable} WHERE row_ordinal > $1 AND row_ordinal <= $2`,
-    [spec.first, spec.first + spec.rows],
-  );
-  const s0 = sized.rows[0]!;
-  checkRowBytes(ctx, Number(s0.max));
-  let bytes = Number(s0.bytes);
-  if (Number(s0.plain) < spec.rows) bytes += await renderRowsInNode(ctx, tx, target.rowsTable, spec.first);
+  const sized = await sizeSessionRows(tx, target.rowsTable, { after: spec.first, through: spec.first + spec.rows });
+  checkRowBytes(ctx, sized.max);
+  let bytes = sized.bytes;
+  if (sized.plain < spec.rows) bytes += await renderRowsInNode(ctx, tx, target.rowsTable, spec.first);
   return bytes;
 }
 
