@@ -10,8 +10,8 @@
  */
 import { execSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { childPids, threadCpuMs } from '../lib/process-cpu.ts';
+import { threadCpuMs } from '../lib/process-cpu.ts';
+import { printServeAb, startSeededSide } from '../lib/serve-ab.ts';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -21,33 +21,11 @@ const ROWS = Number(arg('rows', '10000'));
 const GETS = Number(arg('gets', '60'));
 const oldDir = resolve(arg('old', ''));
 
-interface Side {
-  label: 'old' | 'new';
-  baseUrl: string;
-  pid: number;
-  tokenFor(user: string): Promise<string>;
-  close(): Promise<void>;
-  user: string;
-}
-
-async function side(label: 'old' | 'new', root: string): Promise<Side> {
-  const lib = (await import(pathToFileURL(`${root}/bench/lib/sync-server.ts`).href)) as typeof import('../lib/sync-server.ts');
-  const dev = (await import(pathToFileURL(`${root}/bench/lib/example-device.ts`).href)) as typeof import('../lib/example-device.ts');
-  const before = childPids();
-  const server = await lib.startExampleSyncServer();
-  const pid = [...childPids()].find((p) => !before.has(p));
-  if (pid === undefined) throw new Error(`${label}: server child not found`);
-  const user = `serve-${label}-${Date.now().toString(36)}`;
-  const pusher = await dev.openExampleDevice(server.baseUrl, () => server.tokenFor(user), { pushChunkRows: 5000 });
-  await pusher.engine.attach(user);
-  pusher.insert(7, 0, ROWS);
-  await pusher.engine.pushPending();
-  await pusher.close();
-  return { label, baseUrl: server.baseUrl, pid, tokenFor: server.tokenFor, close: server.close, user };
-}
-
 console.log(`uptime before: ${execSync('uptime').toString().trim()}`);
-const sides = [await side('old', oldDir), await side('new', resolve(import.meta.dirname, '../..'))];
+const sides = [
+  await startSeededSide('old', oldDir, ROWS, 'serve'),
+  await startSeededSide('new', resolve(import.meta.dirname, '../..'), ROWS, 'serve'),
+];
 const results = new Map<string, number[]>();
 const note = (k: string, v: number): void => void (results.get(k) ?? results.set(k, []).get(k)!).push(v);
 const bodies = new Map<string, Buffer>();
@@ -76,17 +54,6 @@ try {
 }
 // The two servers' users and keys differ only by name; sizes must match to the byte.
 console.log(`page bytes old ${bodies.get('old')?.length}, new ${bodies.get('new')?.length}`);
-const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
-for (const [k, v] of [...results].sort()) {
-  const s = sorted(v);
-  const q = (p: number): string => s[Math.floor(p * (s.length - 1))]!.toFixed(1);
-  console.log(`${k.padEnd(20)} median ${q(0.5).padStart(7)}  (p25 ${q(0.25)}, p75 ${q(0.75)}, min ${q(0)}, n ${s.length})`);
-}
-// Paired: each round's old and new ran back to back, so their difference sees the same load.
-for (const what of ['last byte ms', 'server cpu ms']) {
-  const olds = results.get(`old ${what}`)!;
-  const diffs = sorted(results.get(`new ${what}`)!.map((v, i) => v - olds[i]!));
-  console.log(`new − old ${what.padEnd(14)} paired median ${diffs[diffs.length >> 1]!.toFixed(1)} ms (n ${diffs.length})`);
-}
+printServeAb(results, ['last byte ms', 'server cpu ms']);
 console.log(`uptime after: ${execSync('uptime').toString().trim()}`);
 process.exit(0);

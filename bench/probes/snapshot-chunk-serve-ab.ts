@@ -11,8 +11,9 @@
  */
 import { execSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { childPids, threadCpuMs } from '../lib/process-cpu.ts';
+import { threadCpuMs } from '../lib/process-cpu.ts';
+import { printServeAb, startSeededSide } from '../lib/serve-ab.ts';
+import type { SeededSide } from '../lib/serve-ab.ts';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -24,36 +25,22 @@ const GETS = Number(arg('gets', '100'));
 const BLOCK = Number(arg('block', '10'));
 const oldDir = resolve(arg('old', ''));
 
-interface Side {
-  label: 'old' | 'new';
-  baseUrl: string;
-  pid: number;
+interface Side extends SeededSide {
   headers(): Promise<Record<string, string>>;
   snapshotId: string;
-  close(): Promise<void>;
 }
 
+/** A seeded side with one snapshot session of its rows. */
 async function side(label: 'old' | 'new', root: string): Promise<Side> {
-  const lib = (await import(pathToFileURL(`${root}/bench/lib/sync-server.ts`).href)) as typeof import('../lib/sync-server.ts');
-  const dev = (await import(pathToFileURL(`${root}/bench/lib/example-device.ts`).href)) as typeof import('../lib/example-device.ts');
-  const before = childPids();
-  const server = await lib.startExampleSyncServer();
-  const pid = [...childPids()].find((p) => !before.has(p));
-  if (pid === undefined) throw new Error(`${label}: server child not found`);
-  const user = `chunk-${label}-${Date.now().toString(36)}`;
-  const pusher = await dev.openExampleDevice(server.baseUrl, () => server.tokenFor(user), { pushChunkRows: 5000 });
-  await pusher.engine.attach(user);
-  pusher.insert(7, 0, ROWS);
-  await pusher.engine.pushPending();
-  await pusher.close();
+  const seeded = await startSeededSide(label, root, ROWS, 'chunk');
   const headers = async (): Promise<Record<string, string>> => ({
-    Authorization: `Bearer ${await server.tokenFor(user)}`,
+    Authorization: `Bearer ${await seeded.tokenFor(seeded.user)}`,
     'Oversync-Source-ID': `chunk-raw-${label}`,
   });
-  const created = await fetch(`${server.baseUrl}/sync/snapshot-sessions`, { method: 'POST', headers: await headers() });
+  const created = await fetch(`${seeded.baseUrl}/sync/snapshot-sessions`, { method: 'POST', headers: await headers() });
   if (!created.ok) throw new Error(`${label}: snapshot create ${created.status} ${await created.text()}`);
   const { snapshot_id: snapshotId } = (await created.json()) as { snapshot_id: string };
-  return { label, baseUrl: server.baseUrl, pid, headers, snapshotId, close: server.close };
+  return { ...seeded, headers, snapshotId };
 }
 
 console.log(`uptime before: ${execSync('uptime').toString().trim()}`);
@@ -86,19 +73,6 @@ try {
 }
 // The two servers' users, keys and session ids differ only by name; sizes must match to the byte.
 console.log(`chunk bytes old ${bodies.get('old')?.length}, new ${bodies.get('new')?.length}`);
-const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
-for (const [k, v] of [...results].sort()) {
-  const s = sorted(v);
-  const q = (p: number): string => s[Math.floor(p * (s.length - 1))]!.toFixed(1);
-  console.log(`${k.padEnd(20)} median ${q(0.5).padStart(7)}  (p25 ${q(0.25)}, p75 ${q(0.75)}, min ${q(0)}, n ${s.length})`);
-}
-// Paired: each round's old and new ran back to back, so their difference sees the same load.
-for (const what of ['last byte ms', 'server cpu ms']) {
-  const olds = results.get(`old ${what}`)!;
-  const diffs = sorted(results.get(`new ${what}`)!.map((v, i) => v - olds[i]!));
-  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-  console.log(`${what}: mean old ${mean(olds).toFixed(2)}, new ${mean(results.get(`new ${what}`)!).toFixed(2)}`);
-  console.log(`new − old ${what.padEnd(14)} paired median ${diffs[diffs.length >> 1]!.toFixed(1)} ms (n ${diffs.length})`);
-}
+printServeAb(results, ['last byte ms', 'server cpu ms']);
 console.log(`uptime after: ${execSync('uptime').toString().trim()}`);
 process.exit(0);
