@@ -6,7 +6,16 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startSyncServer } from '../harness/sync-server.ts';
 import type { StartedSyncServer } from '../harness/sync-server.ts';
 import { TEST_DB_KIND } from '../harness/test-database.ts';
-import { PIECE_ROWS, PROJECTS, buildWaitsOnLock, builtThrough, eventually, lockTable, seedUser } from './support/piecewise-snapshot.ts';
+import {
+  PIECE_ROWS,
+  PROJECTS,
+  buildWaitsOnLock,
+  builtThrough,
+  eventually,
+  lockTable,
+  seedUser,
+  statementWaitsOnLock,
+} from './support/piecewise-snapshot.ts';
 
 const internalErrors: unknown[] = [];
 let h: StartedSyncServer;
@@ -42,7 +51,8 @@ it.skipIf(TEST_DB_KIND !== 'postgres')('a DELETE during the build drops the sess
     const id = created.body.snapshot_id as string;
     await eventually(() => buildWaitsOnLock(h));
     const deleting = dev.deleteSnapshot(id);
-    await new Promise((r) => setTimeout(r, 200));
+    // The DELETE's DROP of the session table queues behind the piece that holds it.
+    await eventually(() => statementWaitsOnLock(h, 'DROP TABLE IF EXISTS sync.%snapshot_rows_%'));
     await lock.release();
     released = true;
     expect((await deleting).status).toBe(204);

@@ -125,12 +125,18 @@ export async function eventually(check: () => Promise<boolean>, ms = 10_000): Pr
   }
 }
 
-/** Whether the build of `snapshotId` is blocked on a lock (its piece waits in PostgreSQL). */
-export async function buildWaitsOnLock(h: StartedSyncServer): Promise<boolean> {
+/** Whether a backend of the test database waits on a lock in a statement LIKE `pattern`. */
+export async function statementWaitsOnLock(h: StartedSyncServer, pattern: string): Promise<boolean> {
   const r = await h.database.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO sync.%snapshot_rows_%'`,
+    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1`,
+    [pattern],
   );
   return r.rows[0]!.n > 0;
+}
+
+/** Whether a snapshot build is blocked on a lock (its piece waits in PostgreSQL). */
+export function buildWaitsOnLock(h: StartedSyncServer): Promise<boolean> {
+  return statementWaitsOnLock(h, 'INSERT INTO sync.%snapshot_rows_%');
 }
 
 /** Reads every chunk of a session from the start (`max_rows` per request); fails on any non-200. */
