@@ -2,8 +2,8 @@
  * Writes test/fixtures/client-metadata/v<N>.sql: a local database as this engine leaves it at
  * metadata layout version N (attached, two synced rows, one of them edited, one new row pending),
  * as SQL text. Run it once per release whose metadata layout changed
- * (`npx tsx scripts/dump-client-metadata.ts`); the upgrade test opens the current engine on the
- * dump of every earlier version.
+ * (`npx tsx scripts/dump-client-metadata.ts`); the layout test opens the current engine on the
+ * dump of the current version and refuses those of the pre-release ones (1–4).
  */
 import { writeFileSync } from 'node:fs';
 import { METADATA_VERSION } from '../worker/engine/metadata.ts';

@@ -568,7 +568,7 @@ export function installTriggers(db: Database, schema: string, model: SchemaModel
     }
   });
   captureSwitch(db).triggersCollect = true;
-  // After the layout upgrade that runs before it (step 3 renumbered the ordinals).
+  // After the metadata install that runs before it.
   refreshCaptureOrdinal(db);
 }
 
