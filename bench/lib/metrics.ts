@@ -24,6 +24,8 @@ export interface Metric {
   readonly status: 'ok' | 'blocked' | 'failed';
   /** Raw per-repeat values, for anyone who wants the spread. */
   readonly samples?: readonly number[];
+  /** The baseline's raw per-repeat values, where a group records them (same order as `samples`). */
+  readonly baselineSamples?: readonly number[];
 }
 
 /** Builds a measured metric; ratio is value / baseline. */
@@ -35,6 +37,7 @@ export function measured(
   baseline: number | null,
   notes: string,
   samples?: readonly number[],
+  baselineSamples?: readonly number[],
 ): Metric {
   const ratio = baseline === null || baseline === 0 ? null : value / baseline;
   return {
@@ -47,6 +50,7 @@ export function measured(
     notes,
     status: 'ok',
     ...(samples ? { samples: samples.map((s) => round(s)) } : {}),
+    ...(baselineSamples ? { baselineSamples: baselineSamples.map((s) => round(s)) } : {}),
   };
 }
 
