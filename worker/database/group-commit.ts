@@ -13,7 +13,7 @@ import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { OversqliteError, toOversqliteError } from './errors.ts';
 import { findAppliedRequest, recordAppliedRequest } from './request-ledger.ts';
 import type { StatementCache } from './statement-cache.ts';
-import { runExec, validateStatement } from './statement-runner.ts';
+import { runExec } from './statement-runner.ts';
 import type { ExecResult, Outcome, SqlStatement } from './types.ts';
 import { nextTaskScheduler } from './next-task.ts';
 import { collectUnitCaptures } from '../engine/capture.ts';
@@ -204,7 +204,7 @@ export class GroupCommit {
         results = [];
         for (; index < unit.statements.length; index++) {
           const { sql, params } = unit.statements[index]!;
-          validateStatement(sql, params);
+          // runQuery checks the statement (validateStatement) before SQLite sees it.
           results.push(runExec(this.#sqlite3, db, sql, params, this.#statements));
         }
         if (captures) this.#internalWrite(captures.flush);
