@@ -206,26 +206,31 @@ function checkHeader(h: { user_id: string; expired: boolean }, snapshotId: strin
  * text being non-empty; one window instead of adding row_number() saves ~20% of the statement),
  * their texts joined with commas in SQL, so Node handles one string per chunk. Rows are read only
  * for the owner ($5) of a live session, and only once every row the request may get is built:
- * `built`, the highest ordinal committed (pieces commit in ordinal order), must reach the
- * request's last possible row. When it does not, `builder_gone` says whether the build's lock is
- * free (its process is gone, or it just ended: the caller asks again once to tell them apart).
+ * pieces commit in ordinal order, so the committed rows are a prefix and the request's last
+ * possible row being visible (one primary-key lookup) says the whole range is. Not
+ * `max(row_ordinal)`: during a build its backward index scan steps over every entry of the
+ * pieces still being written (invisible, each checked in the heap), 100–200 ms of PostgreSQL CPU
+ * per chunk read of a 1M-row hydrate (BENCHMARKS.md, session 18). When the row is not there,
+ * `builder_gone` says whether the build's lock is free (its process is gone, or it just ended:
+ * the caller asks again once to tell them apart).
  */
 function chunkSql(rowsTable: string): string {
   return `
 SELECT h.snapshot_bundle_seq::text AS snapshot_bundle_seq, h.row_count::text AS row_count, h.expires_at <= now() AS expired, u.user_id,
-       h.build_error, b.built >= least($2::bigint + $3::bigint, h.row_count) AS ready,
-       CASE WHEN b.built < least($2::bigint + $3::bigint, h.row_count) AND h.build_error IS NULL
+       h.build_error, b.ready,
+       CASE WHEN NOT b.ready AND h.build_error IS NULL
             THEN pg_try_advisory_xact_lock_shared(${BUILD_LOCK_CLASS}, hashtext(h.snapshot_id::text)) END AS builder_gone,
        c.n, c.bytes, c.body, c.pending
   FROM sync.snapshot_sessions h JOIN sync.user_state u ON u.user_pk = h.user_pk
-  CROSS JOIN LATERAL (SELECT coalesce(max(row_ordinal), 0) AS built FROM ${rowsTable}) b
+  CROSS JOIN LATERAL (SELECT least($2::bigint + $3::bigint, h.row_count) AS last) l
+  CROSS JOIN LATERAL (SELECT l.last <= 0 OR EXISTS (SELECT 1 FROM ${rowsTable} WHERE row_ordinal = l.last) AS ready) b
   CROSS JOIN LATERAL (
     SELECT count(*)::int AS n, coalesce(sum(sz), 0)::text AS bytes, string_agg(row_text, ',' ORDER BY row_ordinal) AS body,
            (count(*) - count(row_text))::int AS pending
       FROM (SELECT row_ordinal, row_text, sz, sum(sz) OVER (ORDER BY row_ordinal ROWS UNBOUNDED PRECEDING) AS cum
               FROM (SELECT r.row_ordinal, r.row_text, octet_length(r.row_text) AS sz FROM ${rowsTable} r
                      WHERE r.row_ordinal > $2 AND u.user_id = $5 AND h.expires_at > now() AND h.build_error IS NULL
-                       AND b.built >= least($2::bigint + $3::bigint, h.row_count)
+                       AND b.ready
                      ORDER BY r.row_ordinal LIMIT $3) r) w
      WHERE cum = sz OR cum <= $4) c
  WHERE h.snapshot_id = $1::uuid`;
