@@ -5,7 +5,8 @@
  * paired new − old differences (each round's old and new ran back to back, under the same load).
  */
 import { pathToFileURL } from 'node:url';
-import { childPids } from './process-cpu.ts';
+import pg from 'pg';
+import { childPids, threadCpuMs } from './process-cpu.ts';
 
 /** One checkout's server, seeded. */
 export interface SeededSide {
@@ -15,6 +16,8 @@ export interface SeededSide {
   pid: number;
   /** The user holding the rows. */
   user: string;
+  /** CPU ms so far of the PostgreSQL backends connected to this side's database (those open now). */
+  databaseCpuMs(): Promise<number>;
   tokenFor(user: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -24,7 +27,16 @@ export async function startSeededSide(label: 'old' | 'new', root: string, rows: 
   const lib = (await import(pathToFileURL(`${root}/bench/lib/sync-server.ts`).href)) as typeof import('./sync-server.ts');
   const dev = (await import(pathToFileURL(`${root}/bench/lib/example-device.ts`).href)) as typeof import('./example-device.ts');
   const before = childPids();
+  const admin = new pg.Client({ connectionString: process.env.OVERSQLITE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' });
+  await admin.connect();
+  const databases = async () =>
+    new Set((await admin.query<{ datname: string }>('SELECT datname FROM pg_database')).rows.map((r) => r.datname));
+  const databasesBefore = await databases();
   const server = await lib.startExampleSyncServer();
+  // Other work on the machine may create databases meanwhile: the example server's are named so.
+  const created = [...(await databases())].filter((d) => !databasesBefore.has(d) && d.startsWith('oversqlite_bench_vs_go_'));
+  if (created.length !== 1) throw new Error(`${label}: server database not found (${created.join(', ')})`);
+  const database = created[0]!;
   const pid = [...childPids()].find((p) => !before.has(p));
   if (pid === undefined) throw new Error(`${label}: server child not found`);
   const user = `${userPrefix}-${label}-${Date.now().toString(36)}`;
@@ -33,7 +45,23 @@ export async function startSeededSide(label: 'old' | 'new', root: string, rows: 
   pusher.insert(7, 0, rows);
   await pusher.engine.pushPending();
   await pusher.close();
-  return { label, baseUrl: server.baseUrl, pid, user, tokenFor: server.tokenFor, close: server.close };
+  const databaseCpuMs = async (): Promise<number> => {
+    const pids = (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [database])).rows;
+    let ms = 0;
+    for (const { pid } of pids) {
+      try {
+        ms += threadCpuMs(pid);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return ms;
+  };
+  const close = async (): Promise<void> => {
+    await admin.end();
+    await server.close();
+  };
+  return { label, baseUrl: server.baseUrl, pid, user, databaseCpuMs, tokenFor: server.tokenFor, close };
 }
 
 /** Prints every series of `results` (keys `<old|new> <what>`) and, per `what`, the old and new means and their paired median difference. */
