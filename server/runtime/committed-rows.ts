@@ -2,7 +2,7 @@
  * `GET /sync/committed-bundles/{bundle_seq}/rows` and `GET /sync/pull`: reads of retained history.
  */
 import type { CommittedBundleRowsResponse, JsonValue, PullResponse } from '../../protocol/wire.ts';
-import type { SqlSession } from '../database/types.ts';
+import type { SqlDatabase, SqlSession } from '../database/types.ts';
 import { canonicalPrefix } from './canonical-payload.ts';
 import type { Catalog, CatalogTable } from './catalog.ts';
 import type { RuntimeContext } from './context.ts';
@@ -410,7 +410,7 @@ function streamedPage(
           controller.enqueue(utf8OfParts(parts));
         };
         emit([`{"stable_bundle_seq":${stable},"bundles":[`]);
-        emitBundles(ctx.db, ctx.catalog, frames, userPk, metas, PIECES_IN_FLIGHT, emit)
+        emitBundles(pieceStatements(ctx.db), ctx.catalog, frames, userPk, metas, PIECES_IN_FLIGHT, emit)
           .then((complete) => {
             if (!complete) throw new SyncServerError('history_pruned', 'bundles of this pull page were pruned while it was sent');
             emit([`],"has_more":${hasMore}}`]);
@@ -425,6 +425,16 @@ function streamedPage(
       },
     }),
   );
+}
+
+/**
+ * Statements on `db` each on a pooled connection of its own, as `db.query` runs them, but through
+ * `withConnection`, whose sessions keep a connection's statements prepared (postgres.ts): the
+ * piece statement is the same text for every piece of every page, and run unnamed PostgreSQL
+ * parsed and planned it each time (~0.2–0.6 ms of a 1,000-row piece's ~2–3 ms).
+ */
+function pieceStatements(db: SqlDatabase): SqlSession {
+  return { query: (text, params) => db.withConnection((session) => session.query(text, params)) };
 }
 
 /** Whether a comma-separated list of non-negative integers is strictly ascending (read in place: no split, no substrings). */
