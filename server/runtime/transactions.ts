@@ -21,8 +21,11 @@ async function inTransaction<T>(
   for (let attempt = 0; ; attempt++) {
     try {
       return await db.withConnection(async (tx) => {
-        await tx.query(begin);
+        // The BEGIN script is inside the try: a statement of it that fails (a lock wait cancelled
+        // or timed out) leaves its transaction open, aborted, and the connection must not go back
+        // to the pool so (every later statement on it would fail).
         try {
+          await tx.query(begin);
           await setup(tx);
           const result = await fn(tx);
           await tx.query('COMMIT');
