@@ -247,6 +247,22 @@ export async function startPiecewiseBuild(
   }
 }
 
+/**
+ * Cancels the statements of the pieces in progress of the build of session table `rowsTable`, in
+ * any process: they hold that table in ROW EXCLUSIVE mode (nothing else does: chunk reads read
+ * it, the create's transaction has committed), so a DROP would wait for them (seconds, or as long
+ * as a piece waits on a lock). Each cancelled piece rolls back and its build stops (`#stop`).
+ * Backends of other roles are left alone (not ours to signal).
+ */
+export async function cancelBuildPieces(tx: SqlSession, rowsTable: string): Promise<void> {
+  await tx.query(
+    `SELECT pg_cancel_backend(l.pid) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'relation' AND l.relation = to_regclass($1) AND l.mode = 'RowExclusiveLock' AND l.granted
+        AND a.datname = current_database() AND l.pid <> pg_backend_pid() AND a.usename = current_user`,
+    [rowsTable],
+  );
+}
+
 /** A transaction on a connection of its own keeping a build's snapshot importable and its lock held. */
 interface SnapshotHolder {
   /** The snapshot as exported by the holder (importable while it runs). */
@@ -265,8 +281,10 @@ function holdSnapshot(ctx: RuntimeContext, imported: string, snapshotId: string)
     const finished = new Promise<void>((r) => (finish = r));
     let opened = false;
     const held = ctx.db.withConnection(async (c) => {
-      await c.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT ${quoteLiteral(imported)}`);
+      // The BEGIN is inside the try: a failed import leaves its transaction open (aborted), and
+      // the connection must not go back to the pool so.
       try {
+        await c.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT ${quoteLiteral(imported)}`);
         const r = await c.query<{ s: string }>(
           `SELECT pg_export_snapshot() AS s, pg_advisory_xact_lock(${BUILD_LOCK_CLASS}, hashtext(${quoteLiteral(snapshotId)}))::text`,
         );
@@ -309,9 +327,9 @@ export class BackgroundBuild {
   /**
    * Builds the remaining pieces, each in a transaction of its own that imports the holder's
    * snapshot and commits (waking this instance's chunk reads), then records `byte_count` and
-   * sweeps. A failure is stored as the session's `build_error`, which chunk reads answer with;
-   * a session deleted or swept meanwhile just ends the build. Never rejects. `release` frees the
-   * build's capacity slot at the end.
+   * sweeps. The first failure stops the build at once (`#stop`): it is stored as the session's
+   * `build_error`, which chunk reads answer with; a session deleted or swept meanwhile just ends
+   * the build. Never rejects. `release` frees the build's capacity slot at the end.
    */
   async run(release: () => void): Promise<void> {
     const { ctx, target, cursor } = this;
@@ -319,59 +337,111 @@ export class BackgroundBuild {
     let size = ctx.limits.snapshotBuildPieceRows;
     const largest = size * MAX_PIECE_FACTOR;
     const order = new CommitOrder(cursor.nextIndex);
+    const open = new Set<OpenPiece>();
+    let stopped: Promise<void> | null = null;
+    const stop = (err: unknown, own?: OpenPiece): void => {
+      if (stopped) return;
+      order.fail(err);
+      stopped = this.#stop(
+        err,
+        [...open].filter((p) => p !== own),
+      );
+    };
     // Each builder claims the next piece, builds it, waits for the pieces before it to commit, commits.
     const builder = () =>
       ctx.db.withConnection(async (c) => {
-        for (;;) {
-          if (ctx.snapshotBuilds.stopping)
-            throw new SyncServerError('snapshot_session_create_failed', 'the server is shutting down; create a new snapshot session');
-          await c.query(
-            `BEGIN ISOLATION LEVEL REPEATABLE READ; SET TRANSACTION SNAPSHOT ${quoteLiteral(this.holder.name)}; ` +
-              `SELECT set_config('TimeZone', 'UTC', true); ${BUILD_SETTINGS_SQL}`,
-          );
+        // A statement of this builder after the build stopped fails without running.
+        const piece: SqlSession = {
+          query: (text, params) => (stopped ? Promise.reject(new Error('snapshot build stopped')) : c.query(text, params)),
+        };
+        while (!stopped) {
+          let opened: OpenPiece | undefined;
+          // The BEGIN is inside the try: a failed snapshot import (holder gone) leaves an aborted
+          // transaction open, and the connection must not go back to the pool so.
           try {
+            if (ctx.snapshotBuilds.stopping)
+              throw new SyncServerError('snapshot_session_create_failed', 'the server is shutting down; create a new snapshot session');
+            const began = await piece.query<OpenPiece>(
+              `BEGIN ISOLATION LEVEL REPEATABLE READ; SET TRANSACTION SNAPSHOT ${quoteLiteral(this.holder.name)}; ` +
+                `SELECT set_config('TimeZone', 'UTC', true); ${BUILD_SETTINGS_SQL}; SELECT pg_backend_pid() AS pid, now()::text AS began`,
+            );
+            opened = began.rows[0]!;
+            open.add(opened);
             size = Math.min(size * 2, largest);
-            const spec = await cursor.claim(c, target.userPk, size, target.rowsTable);
+            const spec = await cursor.claim(piece, target.userPk, size, target.rowsTable);
             if (!spec) {
               await c.query('ROLLBACK');
               return;
             }
-            const bytes = await buildPiece(ctx, c, target, spec);
+            const bytes = await buildPiece(ctx, piece, target, spec);
             await order.turn(spec.index);
-            await c.query('COMMIT');
+            await piece.query('COMMIT');
             cursor.bytes += bytes;
             order.committed(spec.index);
           } catch (err) {
-            order.fail(err);
+            stop(err, opened);
             await c.query('ROLLBACK').catch(() => {});
             throw err;
+          } finally {
+            if (opened) open.delete(opened);
           }
           ctx.snapshotBuilds.progressed(id);
         }
       });
     try {
-      const results = await Promise.allSettled(Array.from({ length: BUILD_CONNECTIONS }, builder));
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
-      if (cursor.claimed !== target.rowCount) throw new Error(`snapshot build wrote ${cursor.claimed} rows of ${target.rowCount}`);
-      await ctx.db.query('UPDATE sync.snapshot_sessions SET byte_count = $2 WHERE snapshot_id = $1::uuid', [id, cursor.bytes]);
-      await ctx.db.withConnection(async (c) => {
-        await c.query('BEGIN');
+      await Promise.allSettled(Array.from({ length: BUILD_CONNECTIONS }, builder));
+      if (!stopped) {
         try {
-          await sweepSnapshots(c);
-          await c.query('COMMIT');
+          if (cursor.claimed !== target.rowCount) throw new Error(`snapshot build wrote ${cursor.claimed} rows of ${target.rowCount}`);
+          await ctx.db.query('UPDATE sync.snapshot_sessions SET byte_count = $2 WHERE snapshot_id = $1::uuid', [id, cursor.bytes]);
+          await ctx.db.withConnection(async (c) => {
+            await c.query('BEGIN');
+            try {
+              await sweepSnapshots(c);
+              await c.query('COMMIT');
+            } catch (err) {
+              await c.query('ROLLBACK').catch(() => {});
+              throw err;
+            }
+          });
         } catch (err) {
-          await c.query('ROLLBACK').catch(() => {});
-          throw err;
+          stop(err);
         }
-      });
-    } catch (err) {
-      await this.#fail(err);
+      }
+      await stopped;
     } finally {
       await this.holder.close();
       ctx.snapshotBuilds.progressed(id);
       release();
     }
+  }
+
+  /**
+   * Stops the build at its first failure `err`, without waiting for the other pieces in progress
+   * (`others`): cancels their statements (so they neither keep PostgreSQL busy nor hold the
+   * session table's lock), then records the failure and wakes this instance's chunk reads, which
+   * answer it at once (other processes' reads see it at their next look). Cancelled first: a
+   * DELETE of the session holds the header row while its DROP waits for those pieces, so the
+   * record would wait for them too. Never rejects.
+   */
+  async #stop(err: unknown, others: OpenPiece[]): Promise<void> {
+    const { ctx, target } = this;
+    if (others.length > 0) {
+      try {
+        // Only while the piece's transaction runs (same backend, same start): behind a
+        // transaction pooler the backend may serve someone else once it ended.
+        await ctx.db.query(
+          `SELECT pg_cancel_backend(a.pid) FROM pg_stat_activity a
+            JOIN unnest($1::int[], $2::timestamptz[]) AS p(pid, began) ON a.pid = p.pid AND a.xact_start = p.began`,
+          [others.map((p) => p.pid), others.map((p) => p.began)],
+        );
+      } catch (cancelErr) {
+        // Uncancelled, those pieces still stop before their commit (CommitOrder), just later.
+        ctx.onInternalError(cancelErr, 'snapshot build cancel');
+      }
+    }
+    await this.#fail(err);
+    ctx.snapshotBuilds.progressed(target.snapshotId);
   }
 
   async #fail(err: unknown): Promise<void> {
@@ -391,4 +461,10 @@ export class BackgroundBuild {
     }
     if (!(err instanceof SyncServerError)) ctx.onInternalError(err, `snapshot build ${target.snapshotId}`);
   }
+}
+
+/** A piece transaction in progress: its backend and its start (`now()`), to cancel it by. */
+interface OpenPiece {
+  pid: number;
+  began: string;
 }

@@ -16,7 +16,7 @@ import { ensureUserScope, requireInitialized } from './scope-state.ts';
 import { readSourceState } from './source-state.ts';
 import { EncodedJson, SerializedJson, utf8OfParts } from './serialized-json.ts';
 import { BUILD_SETTINGS_SQL, buildInOneTransaction, sessionRowsTable, sweepSnapshots } from './snapshot-build.ts';
-import { BUILD_LOCK_CLASS, countLiveRows, startPiecewiseBuild } from './snapshot-piecewise-build.ts';
+import { BUILD_LOCK_CLASS, cancelBuildPieces, countLiveRows, startPiecewiseBuild } from './snapshot-piecewise-build.ts';
 import type { BackgroundBuild } from './snapshot-piecewise-build.ts';
 import { SyncServerError, pgErrorCode, retryLaterError } from './sync-error.ts';
 import { checkSnapshotSessionQuota } from './user-quotas.ts';
@@ -410,6 +410,8 @@ export function deleteSnapshotSession(ctx: RuntimeContext, userId: string, snaps
     if (!h.rows[0]) throw new SyncServerError('snapshot_session_not_found', `snapshot session ${snapshotId} not found`);
     checkHeader({ user_id: h.rows[0].user_id, expired: false }, snapshotId, userId, false);
     await tx.query(`DELETE FROM sync.snapshot_sessions WHERE snapshot_id = $1::uuid`, [id]);
+    // A build still running stops now instead of the DROP waiting for its pieces in progress.
+    if (ctx.db.kind === 'postgres') await cancelBuildPieces(tx, sessionRowsTable(id));
     await tx.query(`DROP TABLE IF EXISTS ${sessionRowsTable(id)}`);
   });
 }

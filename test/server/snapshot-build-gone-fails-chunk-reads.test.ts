@@ -45,14 +45,31 @@ it.skipIf(TEST_DB_KIND !== 'postgres')('fails the read of rows no live build wil
   expect(Date.now() - started).toBeLessThan(2000);
 });
 
+/** The recorded build error of session `id`, or null. */
+async function buildError(id: string): Promise<string | null> {
+  const r = await h.database.query<{ e: string | null }>('SELECT build_error AS e FROM sync.snapshot_sessions WHERE snapshot_id = $1', [
+    id,
+  ]);
+  return r.rows[0]?.e ?? null;
+}
+
+/** Connections of the test database left in a failed transaction (they would fail every statement). */
+async function abortedConnections(): Promise<number> {
+  const r = await h.database.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction (aborted)'`,
+  );
+  return r.rows[0]!.n;
+}
+
 it.skipIf(TEST_DB_KIND !== 'postgres')('records the failure of a build whose connections were killed', async () => {
   const dev = await seedUser(h, 'killed');
   const lock = await lockTable(h, 'business.tags');
-  let released = false;
   try {
     const created = await dev.createSnapshot();
     const id = created.body.snapshot_id as string;
     await eventually(() => buildWaitsOnLock(h));
+    // The projects piece may still be in progress when the tags piece already waits.
+    await eventually(async () => (await builtThrough(h, id)) === PROJECTS);
     await h.database.query(
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
         WHERE datname = current_database() AND pid <> pg_backend_pid()
@@ -66,17 +83,35 @@ it.skipIf(TEST_DB_KIND !== 'postgres')('records the failure of a build whose con
     expect(read!.status).toBe(500);
     expect(read!.body.error).toBe('snapshot_session_create_failed');
     expect(await builtThrough(h, id)).toBe(PROJECTS);
-    // The build records its failure once every piece builder has stopped; one that was between
-    // statements at the kill may be blocked on the tags lock, so the lock goes first.
+    // Recorded at the first failure, while a piece could still wait on the tags lock.
+    await eventually(async () => (await buildError(id)) !== null);
+    expect(internalErrors.length).toBeGreaterThan(0);
+  } finally {
+    await lock.release();
+  }
+});
+
+it.skipIf(TEST_DB_KIND !== 'postgres')('records the failure of a build whose snapshot holder was killed', async () => {
+  const dev = await seedUser(h, 'holderless');
+  const lock = await lockTable(h, 'business.tags');
+  let released = false;
+  try {
+    const created = await dev.createSnapshot();
+    const id = created.body.snapshot_id as string;
+    await eventually(() => buildWaitsOnLock(h));
+    // Only the holder: the pieces in progress imported its snapshot already and go on; the next
+    // piece's import fails, and its connection must not go back to the pool in that failed transaction.
+    await h.database.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE 'SELECT pg_export_snapshot()%'`,
+    );
     await lock.release();
     released = true;
-    await eventually(async () => {
-      const r = await h.database.query<{ e: string | null }>('SELECT build_error AS e FROM sync.snapshot_sessions WHERE snapshot_id = $1', [
-        id,
-      ]);
-      return r.rows[0]?.e != null;
-    });
-    expect(internalErrors.length).toBeGreaterThan(0);
+    await eventually(async () => (await buildError(id)) !== null);
+    const read = await dev.snapshotChunk(id, `?after_row_ordinal=${PROJECTS}`);
+    expect(read.status).toBe(500);
+    expect(read.body.error).toBe('snapshot_session_create_failed');
+    expect(await abortedConnections()).toBe(0);
   } finally {
     if (!released) await lock.release();
   }

@@ -1,0 +1,117 @@
+// A piecewise build (server `snapshotBuildPieceRows`) stops at the first piece that fails, not
+// once every piece in progress has ended: here the tasks piece fails (a row the server itself
+// wrote, larger than max_bytes_per_snapshot_row) while the tags piece before it waits on a lock
+// the test holds. The failure is recorded at once, chunk reads already waiting for the tags rows
+// answer 500 snapshot_session_create_failed (in the building process, woken, and in another
+// process, at its next look), the tags piece's statement is cancelled (it no longer waits), and
+// the build lets go of everything: its connections, its lock, no internal error.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { SyncServer } from '../../server/index.ts';
+import type { SqlDatabase } from '../../server/database/types.ts';
+import { startSyncServer } from '../harness/sync-server.ts';
+import type { StartedSyncServer } from '../harness/sync-server.ts';
+import { TEST_DB_KIND } from '../harness/test-database.ts';
+import { PIECE_ROWS, PROJECTS, TAGS, builtThrough, eventually, lockTable, secondInstance, seedUser } from './support/piecewise-snapshot.ts';
+
+const internalErrors: unknown[] = [];
+/** Connections the building server has checked out of its pool right now. */
+let checkedOut = 0;
+let h: StartedSyncServer;
+let other: SyncServer;
+beforeAll(async () => {
+  h = await startSyncServer({
+    purpose: 'snapshot_build_first_failure',
+    limits: { snapshotBuildPieceRows: PIECE_ROWS, maxBytesPerSnapshotRow: 4000 },
+    onInternalError: (err) => internalErrors.push(err),
+    wrapDatabase: (db): SqlDatabase => ({
+      kind: db.kind,
+      query: (text, params) => db.query(text, params),
+      listen: (channel, onNotify, onError) => db.listen(channel, onNotify, onError),
+      close: () => db.close(),
+      async withConnection(fn) {
+        checkedOut++;
+        try {
+          return await db.withConnection(fn);
+        } finally {
+          checkedOut--;
+        }
+      },
+    }),
+  });
+  other = await secondInstance(h, { maxBytesPerSnapshotRow: 4000 });
+});
+afterAll(async () => {
+  await other?.close();
+  await h?.close();
+});
+
+/** Build pieces (their INSERTs) waiting on a lock now. */
+async function piecesWaiting(): Promise<number> {
+  const r = await h.database.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO sync.%snapshot_rows_%'`,
+  );
+  return r.rows[0]!.n;
+}
+
+async function buildLockHeld(): Promise<boolean> {
+  const r = await h.database.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.classid = 1870033774 AND a.datname = current_database()`,
+  );
+  return r.rows[0]!.n > 0;
+}
+
+/** Whether a chunk read has looked for rows not built yet (the last statement of a connection). */
+async function chunkReadLooked(): Promise<boolean> {
+  const r = await h.database.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%pg_try_advisory_xact_lock_shared%'`,
+  );
+  return r.rows[0]!.n > 0;
+}
+
+it.skipIf(TEST_DB_KIND !== 'postgres')('answers waiting reads at the first failure and cancels the other piece', async () => {
+  const dev = await seedUser(h, 'first');
+  await h.server.writeAs('first', 'server:big', async (tx) => {
+    await tx.query(
+      `INSERT INTO business.tasks (id, project_id, title) SELECT gen_random_uuid(), id, repeat('x', 6000) FROM business.projects LIMIT 1`,
+    );
+  });
+  // Pieces: projects 101–150, then tags (held by its lock), then tasks (held until released, then failing).
+  const tags = await lockTable(h, 'business.tags');
+  const tasks = await lockTable(h, 'business.tasks');
+  const locks = [tags, tasks];
+  try {
+    const created = await dev.createSnapshot();
+    expect(created.status).toBe(200);
+    const id = created.body.snapshot_id as string;
+    await eventually(async () => (await piecesWaiting()) === 2);
+    expect(await builtThrough(h, id)).toBe(PROJECTS);
+
+    const path = `/sync/snapshot-sessions/${id}?after_row_ordinal=${PROJECTS}&max_rows=${TAGS}`;
+    const here = dev.request('GET', path);
+    await eventually(chunkReadLooked);
+    const elsewhere = other.handle(new Request(`http://x${path}`, { headers: { 'Oversync-Source-ID': 'device-1' } }), {
+      userId: 'first',
+    });
+
+    await tasks.release();
+    locks.pop();
+    const answered = await here;
+    expect(answered.status).toBe(500);
+    expect(answered.body.error).toBe('snapshot_session_create_failed');
+    expect(answered.body.message).toContain('max_bytes_per_snapshot_row 4000');
+    const fromOther = await elsewhere;
+    expect(fromOther.status).toBe(500);
+    expect(((await fromOther.json()) as { error: string }).error).toBe('snapshot_session_create_failed');
+
+    // Still holding the tags lock: the tags piece no longer waits on it, the build let go of all.
+    await eventually(async () => (await piecesWaiting()) === 0 && !(await buildLockHeld()) && checkedOut === 0);
+    expect(await builtThrough(h, id)).toBe(PROJECTS);
+    expect(internalErrors).toEqual([]);
+    expect((await dev.deleteSnapshot(id)).status).toBe(204);
+  } finally {
+    for (const lock of locks) await lock.release();
+  }
+});
