@@ -39,7 +39,8 @@ it.skipIf(TEST_DB_KIND !== 'postgres')('fails every chunk read with the reason o
   const later = await dev.snapshotChunk(id, `?after_row_ordinal=${PROJECTS}&max_rows=10`);
   expect(later.status).toBe(500);
   expect(later.body.error).toBe('snapshot_session_create_failed');
-  expect(await builtThrough(h, id)).toBe(PROJECTS);
+  // The projects' second piece commits, or is cancelled when the tags piece fails first.
+  expect([PIECE_ROWS, PROJECTS]).toContain(await builtThrough(h, id));
   // A limit is no internal error; the session is still deleted as usual.
   expect(internalErrors).toEqual([]);
   expect((await dev.deleteSnapshot(id)).status).toBe(204);
