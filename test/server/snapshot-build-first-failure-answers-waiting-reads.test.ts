@@ -45,11 +45,11 @@ afterAll(async () => {
   await h?.close();
 });
 
-/** Build pieces (their CREATE TABLE AS) waiting on a lock now. */
+/** Build pieces (their INSERTs) waiting on a lock now. */
 async function piecesWaiting(): Promise<number> {
   const r = await h.database.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM pg_stat_activity
-      WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'CREATE UNLOGGED TABLE sync.%snapshot_piece_%'`,
+      WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO sync.%snapshot_rows_%'`,
   );
   return r.rows[0]!.n;
 }
