@@ -24,16 +24,6 @@ export function sessionRowsTable(id: string): string {
 }
 
 /**
- * A table holding one piece of a session built piecewise (`snapshot-piecewise-build.ts`): written
- * by CREATE TABLE AS, then attached as a partition of the session table, so it goes when the
- * session table is dropped. Its name does not match the session tables' pattern, which the sweep
- * reads as orphans.
- */
-export function sessionPieceTable(id: string, index: number): string {
-  return `sync.${quoteIdent(`snapshot_piece_${id.replace(/-/g, '')}_${index}`)}`;
-}
-
-/**
  * Storage options of a session table: written once, read, dropped; autovacuum would otherwise
  * rescan each freshly built table (a million inserts pass its insert threshold) while it is read.
  */
@@ -60,9 +50,8 @@ export async function sweepSnapshots(tx: SqlSession): Promise<void> {
        SELECT snapshot_id FROM sync.snapshot_sessions WHERE expires_at < now() ORDER BY expires_at LIMIT ${SWEEP_BATCH} FOR UPDATE SKIP LOCKED)
      RETURNING snapshot_id::text AS snapshot_id`,
   );
-  // 'p': the partitioned session table of a piecewise build (not UNLOGGED: its partitions are).
   const orphans = await tx.query<{ relname: string }>(
-    `SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'sync'::regnamespace AND c.relkind IN ('r', 'p') AND c.relname LIKE '${SESSION_ROWS_TABLE_LIKE}'
+    `SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'sync'::regnamespace AND c.relkind = 'r' AND c.relname LIKE '${SESSION_ROWS_TABLE_LIKE}'
         AND NOT EXISTS (SELECT 1 FROM sync.snapshot_sessions s WHERE replace(s.snapshot_id::text, '-', '') = substr(c.relname, 15))
       ORDER BY c.relname LIMIT ${SWEEP_BATCH}`,
   );
@@ -291,16 +280,19 @@ export async function buildInOneTransaction(
 }
 
 /**
- * The rows of session (or piece) table `rowsTable`: how many, how many have their text built by
- * SQL (the others wait for {@link renderRowsInNode}), those texts' bytes and the largest.
+ * The rows of session table `rowsTable`, or of its ordinals (after, through]: how many, how many
+ * have their text built by SQL (the others wait for {@link renderRowsInNode}), those texts' bytes
+ * and the largest.
  */
 export async function sizeSessionRows(
   tx: SqlSession,
   rowsTable: string,
+  range?: { after: number; through: number },
 ): Promise<{ rows: number; plain: number; bytes: number; max: number }> {
   const r = await tx.query<{ n: string; plain: string; bytes: string; max: string }>(
     `SELECT count(*)::text AS n, count(row_text)::text AS plain, coalesce(sum(octet_length(row_text)), 0)::text AS bytes,
-            coalesce(max(octet_length(row_text)), 0)::text AS max FROM ${rowsTable}`,
+            coalesce(max(octet_length(row_text)), 0)::text AS max FROM ${rowsTable}${range ? ' WHERE row_ordinal > $1 AND row_ordinal <= $2' : ''}`,
+    range ? [range.after, range.through] : [],
   );
   const s = r.rows[0]!;
   return { rows: Number(s.n), plain: Number(s.plain), bytes: Number(s.bytes), max: Number(s.max) };

@@ -17,7 +17,6 @@ import {
   checkRowBytes,
   materializeSelectSql,
   renderRowsInNode,
-  sessionPieceTable,
   sizeSessionRows,
   sqlRowPrefix,
   sweepSnapshots,
@@ -158,15 +157,8 @@ class PieceCursor {
 }
 
 /**
- * Writes piece `spec` into a table of its own in `tx` (which reads the session's snapshot), checks
- * its row count, sizes its rows and renders those SQL left to Node; returns its bytes. It joins
- * the session's rows when {@link attachPiece} makes it a partition of the session table.
- *
- * CREATE TABLE AS and then the primary key, not an INSERT into the indexed session table: an
- * INSERT … SELECT writes row by row without bulk-insert state (each row pins its page again, new
- * pages go through shared buffers) and maintains the index per row; a 200,000-row piece took
- * 1.01–1.05 s of PostgreSQL CPU that way, 0.52–0.67 s as CREATE TABLE AS + primary key + attach
- * (BENCHMARKS.md, session 18).
+ * Writes piece `spec` into the session table in `tx` (which reads the session's snapshot), checks
+ * its row count, sizes its rows and renders those SQL left to Node; returns its bytes.
  */
 async function buildPiece(ctx: RuntimeContext, tx: SqlSession, target: BuildTarget, spec: PieceSpec): Promise<number> {
   const t = spec.table;
@@ -178,35 +170,17 @@ async function buildPiece(ctx: RuntimeContext, tx: SqlSession, target: BuildTarg
     Math.min(Math.max(Math.ceil((spec.rows * PIECE_SORT_BYTES_PER_ROW) / 1024), 4096), BUILD_SORT_MAX_KB),
   ]);
   const select = materializeSelectSql(t.table, target.utf8 ? sqlRowPrefix(t.table) : null, range);
-  const piece = sessionPieceTable(target.snapshotId, spec.index);
-  await tx.query(
-    `CREATE UNLOGGED TABLE ${piece} ${SESSION_TABLE_OPTIONS} AS SELECT * FROM (${select}) s WHERE $1::uuid IS NOT NULL`,
-    params,
-  );
-  // Sized before the primary key, so the count (which the key relies on) is checked first.
-  const sized = await sizeSessionRows(tx, piece);
-  if (sized.rows !== spec.rows) {
+  const written = await tx.query(`INSERT INTO ${target.rowsTable} SELECT * FROM (${select}) s WHERE $1::uuid IS NOT NULL`, params);
+  if (written.rowCount !== spec.rows) {
     throw new Error(
-      `snapshot piece of ${t.table.qualifiedName} has ${sized.rows} live rows but ${spec.rows} live row versions; refusing an inconsistent snapshot`,
+      `snapshot piece of ${t.table.qualifiedName} has ${written.rowCount} live rows but ${spec.rows} live row versions; refusing an inconsistent snapshot`,
     );
   }
-  await tx.query(`ALTER TABLE ${piece} ADD PRIMARY KEY (row_ordinal)`);
+  const sized = await sizeSessionRows(tx, target.rowsTable, { after: spec.first, through: spec.first + spec.rows });
   checkRowBytes(ctx, sized.max);
   let bytes = sized.bytes;
-  if (sized.plain < spec.rows) bytes += await renderRowsInNode(ctx, tx, piece, spec.first);
+  if (sized.plain < spec.rows) bytes += await renderRowsInNode(ctx, tx, target.rowsTable, spec.first);
   return bytes;
-}
-
-/**
- * Makes piece `spec`'s table a partition of the session table, in its transaction (its rows are
- * read once it commits). Takes the session table's SHARE UPDATE EXCLUSIVE lock, which pieces
- * conflict on, so a piece attaches only when its turn has come (every earlier piece committed).
- */
-async function attachPiece(tx: SqlSession, target: BuildTarget, spec: PieceSpec): Promise<void> {
-  await tx.query(
-    `ALTER TABLE ${target.rowsTable} ATTACH PARTITION ${sessionPieceTable(target.snapshotId, spec.index)} ` +
-      `FOR VALUES FROM (${spec.first + 1}) TO (${spec.first + spec.rows + 1})`,
-  );
 }
 
 /**
@@ -258,18 +232,14 @@ export async function startPiecewiseBuild(
   tx: SqlSession,
   target: BuildTarget & { tables: LiveTable[]; rowCount: number },
 ): Promise<BackgroundBuild> {
-  // Partitioned by ordinal: each piece is built as a table of its own and attached (buildPiece).
-  // The parent holds no rows; it cannot be UNLOGGED or take storage options, its partitions do.
-  await tx.query(`CREATE TABLE ${target.rowsTable} (${SESSION_COLUMNS}, PRIMARY KEY (row_ordinal)) PARTITION BY RANGE (row_ordinal)`);
+  await tx.query(`CREATE UNLOGGED TABLE ${target.rowsTable} (${SESSION_COLUMNS}, PRIMARY KEY (row_ordinal)) ${SESSION_TABLE_OPTIONS}`);
   const exported = (await tx.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0]!.s;
   const holder = await holdSnapshot(ctx, exported, target.snapshotId);
   try {
     const cursor = new PieceCursor(target.tables);
     const first = ctx.limits.snapshotBuildPieceRows;
-    for (let spec; cursor.claimed < first && (spec = await cursor.claim(tx, target.userPk, first - cursor.claimed));) {
+    for (let spec; cursor.claimed < first && (spec = await cursor.claim(tx, target.userPk, first - cursor.claimed));)
       cursor.bytes += await buildPiece(ctx, tx, target, spec);
-      await attachPiece(tx, target, spec);
-    }
     return new BackgroundBuild(ctx, target, holder, cursor);
   } catch (err) {
     await holder.close();
@@ -405,7 +375,6 @@ export class BackgroundBuild {
             }
             const bytes = await buildPiece(ctx, piece, target, spec);
             await order.turn(spec.index);
-            await attachPiece(piece, target, spec);
             await piece.query('COMMIT');
             cursor.bytes += bytes;
             order.committed(spec.index);

@@ -73,7 +73,7 @@ it.skipIf(TEST_DB_KIND !== 'postgres')('records the failure of a build whose con
     await h.database.query(
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
         WHERE datname = current_database() AND pid <> pg_backend_pid()
-          AND (query LIKE 'CREATE UNLOGGED TABLE sync.%snapshot_piece_%' OR query LIKE 'SELECT pg_export_snapshot()%')`,
+          AND (query LIKE 'INSERT INTO sync.%snapshot_rows_%' OR query LIKE 'SELECT pg_export_snapshot()%')`,
     );
     let read: { status: number; body: { error?: string } } | undefined;
     await eventually(async () => {

@@ -136,7 +136,7 @@ export async function statementWaitsOnLock(h: StartedSyncServer, pattern: string
 
 /** Whether a snapshot build is blocked on a lock (its piece waits in PostgreSQL). */
 export function buildWaitsOnLock(h: StartedSyncServer): Promise<boolean> {
-  return statementWaitsOnLock(h, 'CREATE UNLOGGED TABLE sync.%snapshot_piece_%');
+  return statementWaitsOnLock(h, 'INSERT INTO sync.%snapshot_rows_%');
 }
 
 /** Reads every chunk of a session from the start (`max_rows` per request); fails on any non-200. */
