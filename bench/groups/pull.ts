@@ -1,6 +1,7 @@
 /**
  * Issue 6 item 4: a fresh browser device (the real engine in the bench worker, OPFS, persistent
- * profile, protocol through the page's origin) loading N rows, by snapshot (`attach` of a fresh
+ * profile, protocol straight to the sync server: loopback, another port than the page, CORS, as
+ * the `propagation` group's direct devices) loading N rows, by snapshot (`attach` of a fresh
  * device to a user whose data is on the server: used_remote_state) and by bundle pull
  * (`pullToStable` of a device attached before the data was written), against inserting the same
  * rows straight into sqlite-wasm in the same worker (one prepared statement, one transaction) —
@@ -54,6 +55,8 @@ export const pullGroup: BenchGroup = {
         ]);
   },
   async run(ctx: BenchContext): Promise<Metric[]> {
+    // Devices call the sync server directly, not through the page's origin: `vite preview`'s proxy
+    // is bench plumbing, and on two shared cores it took 1-7 s of CPU from a 1M hydrate (session 18).
     const server = await ctx.syncServer();
     const browser = await ctx.browser(true);
     const page = await browser.openTab();
@@ -69,7 +72,7 @@ export const pullGroup: BenchGroup = {
         const token = await server.tokenFor(user);
         // Bundle-pull devices attach while the user's data set is still empty.
         for (let r = 0; r < (ONLY === 'snapshot' ? 0 : repeats); r++) {
-          await call(page, 'openDevice', [`pb-${n}-${stamp}-${r}`, 'opfs', token]);
+          await call(page, 'openDevice', [`pb-${n}-${stamp}-${r}`, 'opfs', token, false, server.baseUrl]);
           const a = await call<Timed<AttachOut>>(page, 'attach', [`pb-${n}-${stamp}-${r}`, user]);
           if (a.result.status !== 'connected') throw new Error(`attach: ${JSON.stringify(a.result)}`);
         }
@@ -92,7 +95,7 @@ export const pullGroup: BenchGroup = {
 
           if (ONLY !== 'bundle') {
             const ps = `ps-${n}-${stamp}-${r}`;
-            await call(page, 'openDevice', [ps, 'opfs', token]);
+            await call(page, 'openDevice', [ps, 'opfs', token, false, server.baseUrl]);
             const hydrated = await call<Timed<AttachOut>>(page, 'attach', [ps, user]);
             if (hydrated.result.outcome !== 'used_remote_state' || hydrated.result.snapshotRows !== n) {
               throw new Error(`snapshot attach: ${JSON.stringify(hydrated.result)}, expected used_remote_state with ${n} rows`);
@@ -151,7 +154,7 @@ async function millionBySnapshot(ctx: BenchContext, page: Page, stamp: string): 
   const user = `pull-1m-${stamp}`;
   const seedMs = await server.seed(user, MILLION);
   ctx.log(`1,000,000 rows seeded on the server in ${Math.round(seedMs / 1000)} s`);
-  await call(page, 'openDevice', [`pm-${stamp}`, 'opfs', await server.tokenFor(user)]);
+  await call(page, 'openDevice', [`pm-${stamp}`, 'opfs', await server.tokenFor(user), false, server.baseUrl]);
   await page.evaluate(() => window.bench.startLongTasks());
   const attempt = call<Timed<AttachOut> & { phases: SnapshotPhases | null }>(page, 'attach', [`pm-${stamp}`, user]);
   attempt.catch(() => undefined);
