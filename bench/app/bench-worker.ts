@@ -14,24 +14,6 @@ import type { StorageKind } from '../../worker/database/storage-kinds.ts';
 import { SyncEngine } from '../../worker/engine/index.ts';
 import type { AttachResult, PullResult } from '../../worker/engine/types.ts';
 import { itemBody, itemKey, itemsSchema, itemsSyncTables, remoteSchema } from './schema.ts';
-import { writeGathering } from '../../worker/database/opfs-write-gather.ts';
-
-/**
- * Write calls that reach OPFS: counted below every layer the database installs over the sync
- * access handle (this module loads before any database opens), for opfs-gather-browser.ts.
- */
-const opfsWrites = { calls: 0 };
-{
-  const handleClass = (globalThis as { FileSystemSyncAccessHandle?: { prototype: { write: (...args: unknown[]) => number } } })
-    .FileSystemSyncAccessHandle;
-  if (handleClass !== undefined) {
-    const write = handleClass.prototype.write;
-    handleClass.prototype.write = function (this: unknown, ...args: unknown[]): number {
-      opfsWrites.calls++;
-      return write.apply(this, args);
-    };
-  }
-}
 
 /** Timings (ms) of one write-cost repeat. */
 export interface WriteCostSample {
@@ -99,28 +81,6 @@ export class BenchWorkerService extends WorkerService {
       times.push(performance.now() - t0);
     }
     return times;
-  }
-
-  /**
-   * `rows` awaited single-row insert units on a fresh OPFS database `name` (plain, or synced with
-   * the engine's capture triggers), with the OPFS write layer gathering writes or not
-   * (`opfs-write-gather.ts`): ms and write calls reaching OPFS per commit.
-   */
-  async gatherCost(name: string, synced: boolean, gather: boolean, rows: number): Promise<{ ms: number; writes: number }> {
-    const db = await LocalDatabase.open({ name, schema: itemsSchema, storage: 'opfs' });
-    const engine = synced ? await engineFor(db, 'http://127.0.0.1:9', null, false) : undefined;
-    writeGathering.enabled = gather;
-    try {
-      const calls0 = opfsWrites.calls;
-      const t0 = performance.now();
-      for (let i = 0; i < rows; i++)
-        await writeOrThrow(db, [{ sql: 'INSERT INTO items (id, n, body) VALUES (?, ?, ?)', params: [itemKey('g', i), i, itemBody(i)] }]);
-      return { ms: (performance.now() - t0) / rows, writes: (opfsWrites.calls - calls0) / rows };
-    } finally {
-      writeGathering.enabled = true;
-      await engine?.close();
-      db.close();
-    }
   }
 
   /**

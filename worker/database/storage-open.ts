@@ -6,7 +6,6 @@
 import type { Database, SAHPoolUtil, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { OversqliteError } from './errors.ts';
 import { installQuotaErrorProbe } from './quota-check.ts';
-import { gatherSyncAccessHandleWrites } from './opfs-write-gather.ts';
 import type { StorageKind } from './storage-kinds.ts';
 
 /** An open SQLite connection plus what is needed to release its file. */
@@ -49,9 +48,6 @@ const OPENERS: { readonly [K in StorageKind]: (sqlite3: Sqlite3Static, name: str
 
 async function openOpfs(sqlite3: Sqlite3Static, name: string): Promise<OpenedStorage> {
   installQuotaErrorProbe();
-  // After the quota probe: gathered writes reach the file through its wrapped write.
-  const handleClass = (globalThis as { FileSystemSyncAccessHandle?: { prototype: object } }).FileSystemSyncAccessHandle;
-  if (handleClass !== undefined) gatherSyncAccessHandleWrites(handleClass);
   const vfsName = vfsNameFor(name);
   let pool = pools.get(vfsName);
   try {
