@@ -17,8 +17,9 @@ import { runCached, selectRowCached } from './statements.ts';
  * The `_sync_*` tables at layout version 5 (`METADATA_VERSION`), created in one go on a fresh
  * database. Their texts are stored in `sqlite_schema` exactly as the pre-release upgrade steps 1–5
  * left them (hence `_sync_attachment_state`'s last column after the closing line), so a database
- * made by any build at layout 5 and a fresh one are the same; the test
- * `metadata-layout-fresh-equals-steps-1-to-5` pins that. Why the tables are as they are:
+ * made by any build at layout 5 and a fresh one are the same (pinned by
+ * `metadata-layout-version-checked-on-open` against test/fixtures/client-metadata/v5.sql, the
+ * dump a build of those steps made). Why the tables are as they are:
  * - `_sync_row_state` is only reached by its key and a snapshot writes one per synced row:
  *   clustered on the key (WITHOUT ROWID), one B-tree instead of a table plus a key index. No
  *   timestamp: read by nothing, a third of each row state's bytes.
