@@ -131,6 +131,19 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): SqlDat
           },
         };
         return await fn(session);
+      } catch (err) {
+        // As PGlite's adapter does: a callback that failed inside its transaction (a statement of
+        // a BEGIN script, a ROLLBACK that was itself cancelled) must not hand the pool a connection
+        // still in it, where every later statement would fail. Rolled back here (outside a
+        // transaction PostgreSQL only warns), else discarded. Always, not by
+        // getTransactionStatus(): pg rejects a failed statement on its ErrorResponse, before the
+        // ReadyForQuery that updates that status has arrived.
+        if (!broken) {
+          await client.query('ROLLBACK').catch((rollbackErr: Error) => {
+            broken ??= rollbackErr;
+          });
+        }
+        throw err;
       } finally {
         client.release(broken);
         // After release the pool's idle listener is back; ours stays attached to a discarded
