@@ -380,7 +380,8 @@ export class BackgroundBuild {
             order.committed(spec.index);
           } catch (err) {
             stop(err, opened);
-            await rollBack(c);
+            // A ROLLBACK hit by the stop's cancel fails; withConnection then rolls back again.
+            await c.query('ROLLBACK').catch(() => {});
             throw err;
           } finally {
             if (opened) open.delete(opened);
@@ -460,23 +461,6 @@ export class BackgroundBuild {
       ctx.onInternalError(recordErr, 'snapshot build failure record');
     }
     if (!(err instanceof SyncServerError)) ctx.onInternalError(err, `snapshot build ${target.snapshotId}`);
-  }
-}
-
-/**
- * Rolls back a piece's transaction, a second time if the first fails: the cancel of a stopping
- * build (`#stop`, a DELETE) may land on the ROLLBACK itself, which then leaves the transaction
- * open and aborted, and the connection must not go back to the pool so (every later statement on
- * it would fail, the failure's record included). A lost connection the pool discards anyway.
- */
-async function rollBack(c: SqlSession): Promise<void> {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await c.query('ROLLBACK');
-      return;
-    } catch {
-      // The cancel is spent: the next ROLLBACK ends the transaction.
-    }
   }
 }
 
