@@ -7,15 +7,24 @@
 // the build lets go of everything: its connections, its lock, no internal error.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { SyncServer } from '../../server/index.ts';
-import type { SqlDatabase } from '../../server/database/types.ts';
 import { startSyncServer } from '../harness/sync-server.ts';
 import type { StartedSyncServer } from '../harness/sync-server.ts';
 import { TEST_DB_KIND } from '../harness/test-database.ts';
-import { PIECE_ROWS, PROJECTS, TAGS, builtThrough, eventually, lockTable, secondInstance, seedUser } from './support/piecewise-snapshot.ts';
+import {
+  PIECE_ROWS,
+  countingCheckouts,
+  PROJECTS,
+  TAGS,
+  builtThrough,
+  eventually,
+  lockTable,
+  secondInstance,
+  seedUser,
+} from './support/piecewise-snapshot.ts';
 
 const internalErrors: unknown[] = [];
-/** Connections the building server has checked out of its pool right now. */
-let checkedOut = 0;
+/** The building server's database, counting the connections checked out of its pool. */
+let pool: ReturnType<typeof countingCheckouts>;
 let h: StartedSyncServer;
 let other: SyncServer;
 beforeAll(async () => {
@@ -23,20 +32,7 @@ beforeAll(async () => {
     purpose: 'snapshot_build_first_failure',
     limits: { snapshotBuildPieceRows: PIECE_ROWS, maxBytesPerSnapshotRow: 4000 },
     onInternalError: (err) => internalErrors.push(err),
-    wrapDatabase: (db): SqlDatabase => ({
-      kind: db.kind,
-      query: (text, params) => db.query(text, params),
-      listen: (channel, onNotify, onError) => db.listen(channel, onNotify, onError),
-      close: () => db.close(),
-      async withConnection(fn) {
-        checkedOut++;
-        try {
-          return await db.withConnection(fn);
-        } finally {
-          checkedOut--;
-        }
-      },
-    }),
+    wrapDatabase: (db) => (pool = countingCheckouts(db)),
   });
   other = await secondInstance(h, { maxBytesPerSnapshotRow: 4000 });
 });
@@ -107,7 +103,7 @@ it.skipIf(TEST_DB_KIND !== 'postgres')('answers waiting reads at the first failu
     expect(((await fromOther.json()) as { error: string }).error).toBe('snapshot_session_create_failed');
 
     // Still holding the tags lock: the tags piece no longer waits on it, the build let go of all.
-    await eventually(async () => (await piecesWaiting()) === 0 && !(await buildLockHeld()) && checkedOut === 0);
+    await eventually(async () => (await piecesWaiting()) === 0 && !(await buildLockHeld()) && pool.checkedOut() === 0);
     expect(await builtThrough(h, id)).toBe(PROJECTS);
     expect(internalErrors).toEqual([]);
     expect((await dev.deleteSnapshot(id)).status).toBe(204);

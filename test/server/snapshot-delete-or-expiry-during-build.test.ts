@@ -4,35 +4,30 @@
 // ends quietly (no internal error, its lock and connections freed); reads answer 404 (deleted)
 // or 410 (expired) at once instead of waiting for rows.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { SqlDatabase } from '../../server/database/types.ts';
 import { startSyncServer } from '../harness/sync-server.ts';
 import type { StartedSyncServer } from '../harness/sync-server.ts';
 import { TEST_DB_KIND } from '../harness/test-database.ts';
-import { PIECE_ROWS, PROJECTS, buildWaitsOnLock, builtThrough, eventually, lockTable, seedUser } from './support/piecewise-snapshot.ts';
+import {
+  PIECE_ROWS,
+  countingCheckouts,
+  PROJECTS,
+  buildWaitsOnLock,
+  builtThrough,
+  eventually,
+  lockTable,
+  seedUser,
+} from './support/piecewise-snapshot.ts';
 
 const internalErrors: unknown[] = [];
-/** Connections the server has checked out of its pool right now. */
-let checkedOut = 0;
+/** The server's database, counting the connections checked out of its pool. */
+let pool: ReturnType<typeof countingCheckouts>;
 let h: StartedSyncServer;
 beforeAll(async () => {
   h = await startSyncServer({
     purpose: 'snapshot_gone_during_build',
     limits: { snapshotBuildPieceRows: PIECE_ROWS, maxSnapshotSessionsPerUser: 0 },
     onInternalError: (err) => internalErrors.push(err),
-    wrapDatabase: (db): SqlDatabase => ({
-      kind: db.kind,
-      query: (text, params) => db.query(text, params),
-      listen: (channel, onNotify, onError) => db.listen(channel, onNotify, onError),
-      close: () => db.close(),
-      async withConnection(fn) {
-        checkedOut++;
-        try {
-          return await db.withConnection(fn);
-        } finally {
-          checkedOut--;
-        }
-      },
-    }),
+    wrapDatabase: (db) => (pool = countingCheckouts(db)),
   });
 });
 afterAll(() => h?.close());
@@ -61,7 +56,7 @@ it.skipIf(TEST_DB_KIND !== 'postgres')('a DELETE during the build drops the sess
     await eventually(() => buildWaitsOnLock(h));
     // Answered while the piece's lock is still held: the piece was cancelled, not waited for.
     expect((await dev.deleteSnapshot(id)).status).toBe(204);
-    await eventually(async () => !(await buildLockHeld()) && !(await buildWaitsOnLock(h)) && checkedOut === 0);
+    await eventually(async () => !(await buildLockHeld()) && !(await buildWaitsOnLock(h)) && pool.checkedOut() === 0);
     expect(await headerExists(id)).toBe(false);
     expect(await builtThrough(h, id)).toBe(0);
     expect((await dev.snapshotChunk(id, `?after_row_ordinal=${PROJECTS}`)).status).toBe(404);

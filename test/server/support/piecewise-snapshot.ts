@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { expect } from 'vitest';
 import type { PushRow } from '../../../protocol/wire.ts';
+import type { SqlDatabase } from '../../../server/database/types.ts';
 import { createSyncServer } from '../../../server/index.ts';
 import type { SyncServer } from '../../../server/index.ts';
 import { SAMPLE_TABLES } from '../../harness/sample-schema.ts';
@@ -162,4 +163,27 @@ export function secondInstance(h: StartedSyncServer, limits: Record<string, numb
     wireDialect: 'jcs-numeric-strings',
     limits: { snapshotBuildPieceRows: PIECE_ROWS, ...limits },
   });
+}
+
+/**
+ * `db` counting its checked-out connections (`checkedOut()`), for `startSyncServer`'s
+ * `wrapDatabase`: a stopped build must leave none.
+ */
+export function countingCheckouts(db: SqlDatabase): SqlDatabase & { checkedOut(): number } {
+  let out = 0;
+  return {
+    kind: db.kind,
+    query: (text, params) => db.query(text, params),
+    listen: (channel, onNotify, onError) => db.listen(channel, onNotify, onError),
+    close: () => db.close(),
+    async withConnection(fn) {
+      out++;
+      try {
+        return await db.withConnection(fn);
+      } finally {
+        out--;
+      }
+    },
+    checkedOut: () => out,
+  };
 }
