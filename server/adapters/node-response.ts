@@ -40,7 +40,7 @@ export async function sendFetchResponse(response: Response, res: ServerResponse,
   const text = unreadTextBody(response);
   if (text !== undefined) {
     // A body this server built from a string: sent as it is, with its length (not chunked).
-    headers['content-length'] ??= typeof text === 'string' ? Buffer.byteLength(text) : text.byteLength;
+    headers['content-length'] ??= Buffer.byteLength(text);
     res.writeHead(response.status, response.statusText || undefined, headers);
     res.end(res.req.method === 'HEAD' ? undefined : text);
     return;
@@ -63,7 +63,7 @@ export async function sendSyncReply(reply: SyncReply, res: ServerResponse, clien
   const head = res.req.method === 'HEAD';
   if (reply.stream === undefined) {
     const body = reply.text ?? reply.bytes;
-    if (body !== undefined) headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+    if (body !== undefined) headers['content-length'] = Buffer.byteLength(body);
     res.writeHead(reply.status, headers);
     res.end(head ? undefined : body);
     return;
