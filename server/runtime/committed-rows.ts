@@ -268,7 +268,9 @@ function pieceBounds(metas: readonly LogRow[]): RowPosition[] {
  * ordinal) order, built by PostgreSQL: `bundleRowText` in SQL (the table's frame, the key as
  * `to_json` text — PostgreSQL escapes strings as JSON.stringify does — the op member, the version,
  * the stored canonical payload), so no row crosses node-postgres on its own: a 10,000-row pull was
- * mostly row decoding. The rows are a range scan of the primary key, aggregated per bundle in the
+ * mostly row decoding. The rows are a range scan of the primary key in its order (the bundle_seq
+ * bounds repeat the row comparisons' for the planner, which otherwise plans a bitmap scan and a
+ * sort: PostgreSQL CPU per 10k page −2 to −5 ms, BENCHMARKS.md session 19), aggregated per bundle in the
  * order of that ordered subquery rather than with `string_agg(... ORDER BY)`, which PostgreSQL 15
  * sorts (the whole text) even when its input is in order already: ~40% of the query. That order is
  * what PostgreSQL does but does not promise, so each bundle's ordinals come back aggregated
@@ -301,6 +303,7 @@ async function readRowPiece(
                     ($7::text[])[r.table_id] AS head, ($8::text[])[r.table_id] AS prefix, ($9::boolean[])[r.table_id] AS uuid_key
                FROM sync.bundle_rows r
               WHERE r.user_pk = $1 AND (r.bundle_seq, r.row_ordinal) >= ($2::bigint, $3::int) AND (r.bundle_seq, r.row_ordinal) < ($4::bigint, $5::int)
+                AND r.bundle_seq BETWEEN $2::bigint AND $4::bigint
               ORDER BY r.bundle_seq, r.row_ordinal) rows
       GROUP BY bundle_seq`,
     [userPk, from[0], from[1], to[0], to[1], OP_MEMBER.slice(1), frames.heads, frames.prefixes, frames.uuidKeys],
