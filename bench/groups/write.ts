@@ -53,16 +53,16 @@ export const writeGroup: BenchGroup = {
   async run(ctx: BenchContext): Promise<Metric[]> {
     const browser = await ctx.browser();
     const page = await browser.openTab();
-    // Quick mode: one repeat of the write-cost matrix (8,000 awaited commits at ~5-10 ms each);
-    // the full run takes the median of 5.
-    const repeats = ctx.repeats(1, 5);
+    // Quick mode: one repeat of the write-cost matrix; the full run takes the median of 7 (5
+    // before session 19: a 10,000-row unit takes ~0.1-0.2 s, so one slow moment moved the median).
+    const repeats = ctx.repeats(1, 7);
     const plain: WriteCostSample[] = [];
     const synced: WriteCostSample[] = [];
     const stamp = Date.now().toString(36);
     await page.evaluate(() => window.bench.spawn('write'));
     // One untimed repeat of both variants first (session 19): the first timed repeat ran cold
     // (V8 compiling the write and capture paths, OPFS warming), 43-47k synced rows/s against
-    // 52-67k in the repeats after it (session 18), which moved the median of 5.
+    // 52-67k in the repeats after it (session 18), which moved the median.
     for (const isSynced of [false, true]) {
       const sample = (await page.evaluate(
         ({ name, isSynced, BULK, SINGLE }) => window.bench.call('write', 'writeCost', [name, isSynced, BULK, SINGLE]),
