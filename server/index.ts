@@ -183,7 +183,7 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
         if (lifecycle !== 'running') return;
         lifecycle = 'shutting_down';
         for (const close of [...streamClosers]) close();
-        // Builds stop at their next piece, so chunk reads waiting for them end too.
+        // Builds stop now (pieces in progress cancelled), so chunk reads waiting for them end too.
         const buildsStopped = ctx.snapshotBuilds.stop();
         if (inflight > 0) await new Promise<void>((resolve) => (drained = resolve));
         await Promise.all([...announcing]);

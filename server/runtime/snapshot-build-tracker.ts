@@ -6,7 +6,7 @@
  */
 export class SnapshotBuildTracker {
   #waiters = new Map<string, Set<() => void>>();
-  #running = new Set<Promise<void>>();
+  #running = new Map<Promise<void>, () => void>();
   #stopping = false;
 
   /** Resolves at the next progress of build `snapshotId` in this instance (or never). */
@@ -32,20 +32,21 @@ export class SnapshotBuildTracker {
     for (const wake of set) wake();
   }
 
-  /** Whether the server is closing: builds stop before their next piece. */
+  /** Whether the server is closing: builds stop before their next piece (or at once, see `stop`). */
   get stopping(): boolean {
     return this.#stopping;
   }
 
-  /** Keeps `build` until it settles (it must not reject). */
-  track(build: Promise<void>): void {
-    this.#running.add(build);
+  /** Keeps `build` until it settles (it must not reject); `interrupt` stops it at once. */
+  track(build: Promise<void>, interrupt: () => void): void {
+    this.#running.set(build, interrupt);
     void build.finally(() => this.#running.delete(build));
   }
 
-  /** Stops every build at its next piece and waits for them. */
+  /** Stops every build now (their pieces in progress cancelled) and waits for them. */
   async stop(): Promise<void> {
     this.#stopping = true;
-    await Promise.all([...this.#running]);
+    for (const interrupt of this.#running.values()) interrupt();
+    await Promise.all([...this.#running.keys()]);
   }
 }

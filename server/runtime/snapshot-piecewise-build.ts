@@ -307,6 +307,11 @@ function holdSnapshot(ctx: RuntimeContext, imported: string, snapshotId: string)
   });
 }
 
+/** Why a build stops when the server closes (stored as its `build_error`, answered to its reads). */
+function shutdownError(): SyncServerError {
+  return new SyncServerError('snapshot_session_create_failed', 'the server is shutting down; create a new snapshot session');
+}
+
 /** Error text stored for a build that stopped for a reason not meant for clients (logged instead). */
 const BUILD_FAILED_MESSAGE = 'the snapshot build failed after the session was created; create a new session';
 
@@ -319,9 +324,21 @@ export class BackgroundBuild {
     private readonly cursor: PieceCursor,
   ) {}
 
+  /** Stops a running build now (`run` started): see {@link BackgroundBuild.interrupt}. */
+  #interrupt: ((err: unknown) => void) | null = null;
+
   /** Gives up before the create committed (its transaction rolls back the session). */
   abandon(): Promise<void> {
     return this.holder.close();
+  }
+
+  /**
+   * The server is closing: stops the build at once as at a failure (its pieces in progress are
+   * cancelled, not waited for: one may wait on a lock for as long as another transaction holds
+   * it), records why for its chunk reads and wakes them. `run` then settles.
+   */
+  interrupt(): void {
+    this.#interrupt?.(shutdownError());
   }
 
   /**
@@ -347,6 +364,7 @@ export class BackgroundBuild {
         [...open].filter((p) => p !== own),
       );
     };
+    this.#interrupt = stop;
     // Each builder claims the next piece, builds it, waits for the pieces before it to commit, commits.
     const builder = () =>
       ctx.db.withConnection(async (c) => {
@@ -359,8 +377,7 @@ export class BackgroundBuild {
           // The BEGIN is inside the try: a failed snapshot import (holder gone) leaves an aborted
           // transaction open, and the connection must not go back to the pool so.
           try {
-            if (ctx.snapshotBuilds.stopping)
-              throw new SyncServerError('snapshot_session_create_failed', 'the server is shutting down; create a new snapshot session');
+            if (ctx.snapshotBuilds.stopping) throw shutdownError();
             const began = await piece.query<OpenPiece>(
               `BEGIN ISOLATION LEVEL REPEATABLE READ; SET TRANSACTION SNAPSHOT ${quoteLiteral(this.holder.name)}; ` +
                 `SELECT set_config('TimeZone', 'UTC', true); ${BUILD_SETTINGS_SQL}; SELECT pg_backend_pid() AS pid, now()::text AS began`,
@@ -391,6 +408,8 @@ export class BackgroundBuild {
       });
     try {
       await Promise.allSettled(Array.from({ length: BUILD_CONNECTIONS }, builder));
+      // Every row is written: a close from here on waits for the byte count and the sweep.
+      this.#interrupt = null;
       if (!stopped) {
         try {
           if (cursor.claimed !== target.rowCount) throw new Error(`snapshot build wrote ${cursor.claimed} rows of ${target.rowCount}`);

@@ -179,7 +179,7 @@ export async function createSnapshotSession(
     });
     const build = rest as BackgroundBuild | null;
     if (build) {
-      ctx.snapshotBuilds.track(build.run(release));
+      ctx.snapshotBuilds.track(build.run(release), () => build.interrupt());
       handedOver = true;
     }
     return answer;
