@@ -32,15 +32,14 @@ export class SnapshotBuildTracker {
     for (const wake of set) wake();
   }
 
-  /** Whether the server is closing: builds stop before their next piece (or at once, see `stop`). */
-  get stopping(): boolean {
-    return this.#stopping;
-  }
-
-  /** Keeps `build` until it settles (it must not reject); `interrupt` stops it at once. */
+  /**
+   * Keeps `build` until it settles (it must not reject); `interrupt` stops it at once, called
+   * here already for a build started while the server closes (its create was in flight).
+   */
   track(build: Promise<void>, interrupt: () => void): void {
     this.#running.set(build, interrupt);
     void build.finally(() => this.#running.delete(build));
+    if (this.#stopping) interrupt();
   }
 
   /** Stops every build now (their pieces in progress cancelled) and waits for them. */

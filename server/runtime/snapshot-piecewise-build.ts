@@ -377,7 +377,6 @@ export class BackgroundBuild {
           // The BEGIN is inside the try: a failed snapshot import (holder gone) leaves an aborted
           // transaction open, and the connection must not go back to the pool so.
           try {
-            if (ctx.snapshotBuilds.stopping) throw shutdownError();
             const began = await piece.query<OpenPiece>(
               `BEGIN ISOLATION LEVEL REPEATABLE READ; SET TRANSACTION SNAPSHOT ${quoteLiteral(this.holder.name)}; ` +
                 `SELECT set_config('TimeZone', 'UTC', true); ${BUILD_SETTINGS_SQL}; SELECT pg_backend_pid() AS pid, now()::text AS began`,
