@@ -60,24 +60,26 @@ export const writeGroup: BenchGroup = {
     const synced: WriteCostSample[] = [];
     const stamp = Date.now().toString(36);
     await page.evaluate(() => window.bench.spawn('write'));
+    // One repeat of one variant on a fresh database, tagged `run` (the warm-up or the repeat's number).
+    const writeCost = async (run: string, isSynced: boolean) =>
+      (await page.evaluate(({ name, isSynced, BULK, SINGLE }) => window.bench.call('write', 'writeCost', [name, isSynced, BULK, SINGLE]), {
+        name: `wc-${stamp}-${run}-${isSynced ? 's' : 'p'}`,
+        isSynced,
+        BULK,
+        SINGLE,
+      })) as WriteCostSample;
     // One untimed repeat of both variants first (session 19): the first timed repeat ran cold
     // (V8 compiling the write and capture paths, OPFS warming), 43-47k synced rows/s against
     // 52-67k in the repeats after it (session 18), which moved the median.
     for (const isSynced of [false, true]) {
-      const sample = (await page.evaluate(
-        ({ name, isSynced, BULK, SINGLE }) => window.bench.call('write', 'writeCost', [name, isSynced, BULK, SINGLE]),
-        { name: `wc-${stamp}-warm-${isSynced ? 's' : 'p'}`, isSynced, BULK, SINGLE },
-      )) as WriteCostSample;
+      const sample = await writeCost('warm', isSynced);
       ctx.log(`warm-up (not counted): ${isSynced ? 'synced' : 'plain'} ${JSON.stringify(round(sample))}`);
     }
     for (let r = 0; r < repeats; r++) {
       // Alternate which variant goes first so a slow phase of the machine does not favour one.
       const order = r % 2 === 0 ? [false, true] : [true, false];
       for (const isSynced of order) {
-        const sample = (await page.evaluate(
-          ({ name, isSynced, BULK, SINGLE }) => window.bench.call('write', 'writeCost', [name, isSynced, BULK, SINGLE]),
-          { name: `wc-${stamp}-${r}-${isSynced ? 's' : 'p'}`, isSynced, BULK, SINGLE },
-        )) as WriteCostSample;
+        const sample = await writeCost(String(r), isSynced);
         (isSynced ? synced : plain).push(sample);
       }
       ctx.log(`repeat ${r + 1}/${repeats}: plain ${JSON.stringify(round(plain.at(-1)!))} synced ${JSON.stringify(round(synced.at(-1)!))}`);
