@@ -7,56 +7,35 @@
 // the build lets go of everything: its connections, its lock, no internal error.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { SyncServer } from '../../server/index.ts';
-import { startSyncServer } from '../harness/sync-server.ts';
 import type { StartedSyncServer } from '../harness/sync-server.ts';
 import { TEST_DB_KIND } from '../harness/test-database.ts';
 import {
-  PIECE_ROWS,
-  countingCheckouts,
   PROJECTS,
   TAGS,
+  buildLockHeld,
   builtThrough,
   eventually,
   lockTable,
+  piecesWaitingOnLock,
   secondInstance,
   seedUser,
+  startWatchedBuildServer,
 } from './support/piecewise-snapshot.ts';
+import type { countingCheckouts } from './support/piecewise-snapshot.ts';
 
-const internalErrors: unknown[] = [];
+let internalErrors: unknown[];
 /** The building server's database, counting the connections checked out of its pool. */
 let pool: ReturnType<typeof countingCheckouts>;
 let h: StartedSyncServer;
 let other: SyncServer;
 beforeAll(async () => {
-  h = await startSyncServer({
-    purpose: 'snapshot_build_first_failure',
-    limits: { snapshotBuildPieceRows: PIECE_ROWS, maxBytesPerSnapshotRow: 4000 },
-    onInternalError: (err) => internalErrors.push(err),
-    wrapDatabase: (db) => (pool = countingCheckouts(db)),
-  });
+  ({ h, pool, internalErrors } = await startWatchedBuildServer('snapshot_build_first_failure', { maxBytesPerSnapshotRow: 4000 }));
   other = await secondInstance(h, { maxBytesPerSnapshotRow: 4000 });
 });
 afterAll(async () => {
   await other?.close();
   await h?.close();
 });
-
-/** Build pieces (their INSERTs) waiting on a lock now. */
-async function piecesWaiting(): Promise<number> {
-  const r = await h.database.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM pg_stat_activity
-      WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO sync.%snapshot_rows_%'`,
-  );
-  return r.rows[0]!.n;
-}
-
-async function buildLockHeld(): Promise<boolean> {
-  const r = await h.database.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-      WHERE l.locktype = 'advisory' AND l.classid = 1870033774 AND a.datname = current_database()`,
-  );
-  return r.rows[0]!.n > 0;
-}
 
 /** Whether a chunk read has looked for rows not built yet (the last statement of a connection). */
 async function chunkReadLooked(): Promise<boolean> {
@@ -82,7 +61,7 @@ it.skipIf(TEST_DB_KIND !== 'postgres')('answers waiting reads at the first failu
     const created = await dev.createSnapshot();
     expect(created.status).toBe(200);
     const id = created.body.snapshot_id as string;
-    await eventually(async () => (await piecesWaiting()) === 2);
+    await eventually(async () => (await piecesWaitingOnLock(h)) === 2);
     expect(await builtThrough(h, id)).toBe(PROJECTS);
 
     const path = `/sync/snapshot-sessions/${id}?after_row_ordinal=${PROJECTS}&max_rows=${TAGS}`;
@@ -103,7 +82,7 @@ it.skipIf(TEST_DB_KIND !== 'postgres')('answers waiting reads at the first failu
     expect(((await fromOther.json()) as { error: string }).error).toBe('snapshot_session_create_failed');
 
     // Still holding the tags lock: the tags piece no longer waits on it, the build let go of all.
-    await eventually(async () => (await piecesWaiting()) === 0 && !(await buildLockHeld()) && pool.checkedOut() === 0);
+    await eventually(async () => (await piecesWaitingOnLock(h)) === 0 && !(await buildLockHeld(h)) && pool.checkedOut() === 0);
     expect(await builtThrough(h, id)).toBe(PROJECTS);
     expect(internalErrors).toEqual([]);
     expect((await dev.deleteSnapshot(id)).status).toBe(204);

@@ -5,31 +5,27 @@
 // `snapshot_session_create_failed` and the client creates a new session), and the build leaves
 // no backend, lock or pooled connection behind.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startSyncServer } from '../harness/sync-server.ts';
 import type { StartedSyncServer } from '../harness/sync-server.ts';
 import { TEST_DB_KIND } from '../harness/test-database.ts';
 import {
-  PIECE_ROWS,
   PROJECTS,
+  buildLockHeld,
   buildWaitsOnLock,
   builtThrough,
-  countingCheckouts,
   eventually,
   lockTable,
   secondInstance,
   seedUser,
+  startWatchedBuildServer,
 } from './support/piecewise-snapshot.ts';
+import type { countingCheckouts } from './support/piecewise-snapshot.ts';
 
-const internalErrors: unknown[] = [];
+let internalErrors: unknown[];
+/** The server's database, counting the connections checked out of its pool. */
 let pool: ReturnType<typeof countingCheckouts>;
 let h: StartedSyncServer;
 beforeAll(async () => {
-  h = await startSyncServer({
-    purpose: 'snapshot_build_server_close',
-    limits: { snapshotBuildPieceRows: PIECE_ROWS },
-    onInternalError: (err) => internalErrors.push(err),
-    wrapDatabase: (db) => (pool = countingCheckouts(db)),
-  });
+  ({ h, pool, internalErrors } = await startWatchedBuildServer('snapshot_build_server_close'));
 });
 afterAll(() => h?.close());
 
@@ -46,6 +42,7 @@ it.skipIf(TEST_DB_KIND !== 'postgres')('cancels the piece in progress and record
     // With the lock still held: a close that waited for the piece would never return.
     await h.server.close();
     expect(await buildWaitsOnLock(h)).toBe(false);
+    expect(await buildLockHeld(h)).toBe(false);
     expect(pool.checkedOut()).toBe(0);
     const header = await h.database.query<{ build_error: string | null }>(
       'SELECT build_error FROM sync.snapshot_sessions WHERE snapshot_id = $1',

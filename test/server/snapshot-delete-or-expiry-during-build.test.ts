@@ -4,42 +4,28 @@
 // ends quietly (no internal error, its lock and connections freed); reads answer 404 (deleted)
 // or 410 (expired) at once instead of waiting for rows.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startSyncServer } from '../harness/sync-server.ts';
 import type { StartedSyncServer } from '../harness/sync-server.ts';
 import { TEST_DB_KIND } from '../harness/test-database.ts';
 import {
-  PIECE_ROWS,
-  countingCheckouts,
   PROJECTS,
+  buildLockHeld,
   buildWaitsOnLock,
   builtThrough,
   eventually,
   lockTable,
   seedUser,
+  startWatchedBuildServer,
 } from './support/piecewise-snapshot.ts';
+import type { countingCheckouts } from './support/piecewise-snapshot.ts';
 
-const internalErrors: unknown[] = [];
+let internalErrors: unknown[];
 /** The server's database, counting the connections checked out of its pool. */
 let pool: ReturnType<typeof countingCheckouts>;
 let h: StartedSyncServer;
 beforeAll(async () => {
-  h = await startSyncServer({
-    purpose: 'snapshot_gone_during_build',
-    limits: { snapshotBuildPieceRows: PIECE_ROWS, maxSnapshotSessionsPerUser: 0 },
-    onInternalError: (err) => internalErrors.push(err),
-    wrapDatabase: (db) => (pool = countingCheckouts(db)),
-  });
+  ({ h, pool, internalErrors } = await startWatchedBuildServer('snapshot_gone_during_build', { maxSnapshotSessionsPerUser: 0 }));
 });
 afterAll(() => h?.close());
-
-/** Whether any snapshot build of this database still holds its lock. */
-async function buildLockHeld(): Promise<boolean> {
-  const r = await h.database.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-      WHERE l.locktype = 'advisory' AND l.classid = 1870033774 AND a.datname = current_database()`,
-  );
-  return r.rows[0]!.n > 0;
-}
 
 async function headerExists(id: string): Promise<boolean> {
   return (await h.database.query('SELECT 1 FROM sync.snapshot_sessions WHERE snapshot_id = $1', [id])).rows.length > 0;
@@ -56,7 +42,7 @@ it.skipIf(TEST_DB_KIND !== 'postgres')('a DELETE during the build drops the sess
     await eventually(() => buildWaitsOnLock(h));
     // Answered while the piece's lock is still held: the piece was cancelled, not waited for.
     expect((await dev.deleteSnapshot(id)).status).toBe(204);
-    await eventually(async () => !(await buildLockHeld()) && !(await buildWaitsOnLock(h)) && pool.checkedOut() === 0);
+    await eventually(async () => !(await buildLockHeld(h)) && !(await buildWaitsOnLock(h)) && pool.checkedOut() === 0);
     expect(await headerExists(id)).toBe(false);
     expect(await builtThrough(h, id)).toBe(0);
     expect((await dev.snapshotChunk(id, `?after_row_ordinal=${PROJECTS}`)).status).toBe(404);
@@ -85,7 +71,7 @@ it.skipIf(TEST_DB_KIND !== 'postgres')('an expired session answers 410 at once a
     released = true;
     // The build's own sweep at its end drops the expired session it built.
     await eventually(async () => !(await headerExists(id)) && (await builtThrough(h, id)) === 0);
-    await eventually(async () => !(await buildLockHeld()));
+    await eventually(async () => !(await buildLockHeld(h)));
     expect(internalErrors).toEqual([]);
   } finally {
     if (!released) await lock.release();

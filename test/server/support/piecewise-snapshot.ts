@@ -9,10 +9,12 @@ import { expect } from 'vitest';
 import type { PushRow } from '../../../protocol/wire.ts';
 import type { SqlDatabase } from '../../../server/database/types.ts';
 import { createSyncServer } from '../../../server/index.ts';
+import { BUILD_LOCK_CLASS } from '../../../server/runtime/snapshot-piecewise-build.ts';
 import type { SyncServer } from '../../../server/index.ts';
 import { SAMPLE_TABLES } from '../../harness/sample-schema.ts';
 import { RawSyncClient } from '../../harness/sync-client.ts';
-import type { StartedSyncServer } from '../../harness/sync-server.ts';
+import { startSyncServer } from '../../harness/sync-server.ts';
+import type { StartSyncServerOptions, StartedSyncServer } from '../../harness/sync-server.ts';
 
 /** The first piece (built before the create answers); later pieces grow 2×, at most 4× this. */
 export const PIECE_ROWS = 100;
@@ -126,18 +128,28 @@ export async function eventually(check: () => Promise<boolean>, ms = 10_000): Pr
   }
 }
 
-/** Whether a backend of the test database waits on a lock in a statement LIKE `pattern`. */
-export async function statementWaitsOnLock(h: StartedSyncServer, pattern: string): Promise<boolean> {
+/** Build pieces (their INSERTs) of the test database waiting on a lock now. */
+export async function piecesWaitingOnLock(h: StartedSyncServer): Promise<number> {
   const r = await h.database.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1`,
-    [pattern],
+    `SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO sync.%snapshot_rows_%'`,
   );
-  return r.rows[0]!.n > 0;
+  return r.rows[0]!.n;
 }
 
 /** Whether a snapshot build is blocked on a lock (its piece waits in PostgreSQL). */
-export function buildWaitsOnLock(h: StartedSyncServer): Promise<boolean> {
-  return statementWaitsOnLock(h, 'INSERT INTO sync.%snapshot_rows_%');
+export async function buildWaitsOnLock(h: StartedSyncServer): Promise<boolean> {
+  return (await piecesWaitingOnLock(h)) > 0;
+}
+
+/** Whether any snapshot build of the test database still holds its lock (`BUILD_LOCK_CLASS`). */
+export async function buildLockHeld(h: StartedSyncServer): Promise<boolean> {
+  const r = await h.database.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.classid = $1 AND a.datname = current_database()`,
+    [BUILD_LOCK_CLASS],
+  );
+  return r.rows[0]!.n > 0;
 }
 
 /** Reads every chunk of a session from the start (`max_rows` per request); fails on any non-200. */
@@ -163,6 +175,25 @@ export function secondInstance(h: StartedSyncServer, limits: Record<string, numb
     wireDialect: 'jcs-numeric-strings',
     limits: { snapshotBuildPieceRows: PIECE_ROWS, ...limits },
   });
+}
+
+/**
+ * A server for the tests of a build that stops: `pool`, its database counting the connections
+ * checked out of it (a stopped build must leave none), and `internalErrors`, what it reported.
+ */
+export async function startWatchedBuildServer(
+  purpose: string,
+  limits: StartSyncServerOptions['limits'] = {},
+): Promise<{ h: StartedSyncServer; pool: ReturnType<typeof countingCheckouts>; internalErrors: unknown[] }> {
+  const internalErrors: unknown[] = [];
+  let pool!: ReturnType<typeof countingCheckouts>;
+  const h = await startSyncServer({
+    purpose,
+    limits: { snapshotBuildPieceRows: PIECE_ROWS, ...limits },
+    onInternalError: (err) => internalErrors.push(err),
+    wrapDatabase: (db) => (pool = countingCheckouts(db)),
+  });
+  return { h, pool, internalErrors };
 }
 
 /**
