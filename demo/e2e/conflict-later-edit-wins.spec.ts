@@ -12,6 +12,7 @@ import {
   openDevice,
   renameTask,
   screenshot,
+  setNetwork,
   signIn,
   task,
   taskTitles,
@@ -31,7 +32,7 @@ test('the later edit wins a conflict, the notice says so, and both devices conve
   await signIn(b.page, user);
   await expect.poll(() => taskTitles(b.page)).toEqual(['Book flights', 'Find a hotel', 'Pack the bags']);
 
-  await a.context.setOffline(true);
+  await setNetwork(a, 'offline');
   await expect(a.page.getByTestId('connection')).toHaveAttribute('data-state', 'offline');
   // Flights: A first (offline), then B. Hotel: B first, then A (offline). Bags: A edits, B deletes.
   await renameTask(a.page, 'Book flights', 'Book flights (A)');
@@ -44,7 +45,7 @@ test('the later edit wins a conflict, the notice says so, and both devices conve
   await expectSynced(b.page);
   await renameTask(a.page, 'Find a hotel', 'Find a hotel (A)');
 
-  await a.context.setOffline(false);
+  await setNetwork(a, 'online');
   await expectSynced(a.page);
   const conflicts = a.page.getByTestId('notice-conflict');
   await expect(conflicts).toHaveCount(3);

@@ -3,7 +3,7 @@
  * sign in, wait for the sync state the UI shows, and save screenshots under e2e/output/demo/.
  */
 import { expect } from '@playwright/test';
-import type { Browser, BrowserContext, Locator, Page } from '@playwright/test';
+import type { Browser, BrowserContext, Locator, Page, Route } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -38,6 +38,40 @@ export async function openDevice(browser: Browser, label: string): Promise<Devic
   await page.goto('/');
   await expect(page.locator('body')).toHaveAttribute('data-state', /signin|app/);
   return { context, page };
+}
+
+/**
+ * Cuts the device's network (or restores it) as a real lost connection would: `context.setOffline`
+ * (the page's `online`/`offline` events and `navigator.onLine` follow it), and every request
+ * leaving the app's origin aborted. Offline emulation alone is not airtight (it does not cover
+ * requests a service worker makes, Playwright #2311), and once in CI a device's offline edits
+ * reached the other device while it was emulated offline; the route makes the cut certain.
+ * App files still come from the service worker's cache, which the route does not see.
+ */
+export async function setNetwork(device: Device, state: 'offline' | 'online'): Promise<void> {
+  const cut = cuts.get(device.context);
+  if (state === 'offline' && cut === undefined) {
+    const appOrigin = new URL(device.page.url()).origin;
+    const leavesApp = (url: URL): boolean => url.origin !== appOrigin;
+    cuts.set(device.context, leavesApp);
+    await device.context.route(leavesApp, abortAsOffline);
+  }
+  await device.context.setOffline(state === 'offline');
+  if (state === 'online' && cut !== undefined) {
+    cuts.delete(device.context);
+    await device.context.unroute(cut, abortAsOffline);
+  }
+}
+
+/** The route each offline device has in place (unroute needs the same matcher). */
+const cuts = new WeakMap<BrowserContext, (url: URL) => boolean>();
+
+function abortAsOffline(route: Route): Promise<void> {
+  // The engine syncs only while the page says online, so its requests showing up here is news
+  // (the reloaded page's token request is expected); say so in the log without failing.
+  const { pathname } = new URL(route.request().url());
+  if (pathname !== '/dummy-signin') console.log(`[offline device] aborted ${route.request().method()} ${pathname}`);
+  return route.abort('internetdisconnected');
 }
 
 /** Signs in as `user` and waits until the app is attached to the server. */

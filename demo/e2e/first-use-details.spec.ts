@@ -5,7 +5,7 @@
  * last synced; and a blocked sign-out counts "1 local change" in the singular.
  */
 import { expect, test } from '@playwright/test';
-import { addProject, addTask, expectSynced, openDevice, signIn, task, uniqueUser, waitForServiceWorker } from './demo-page.ts';
+import { addProject, addTask, expectSynced, openDevice, setNetwork, signIn, task, uniqueUser, waitForServiceWorker } from './demo-page.ts';
 
 test('first use: no-project hint, labelled badge, overdue mark, rename control, remembered last sync, singular notice', async ({
   browser,
@@ -45,7 +45,7 @@ test('first use: no-project hint, labelled badge, overdue mark, rename control, 
   // A reload starts a new session of the engine. Offline, so the engine cannot sync in it: the
   // header still knows the last sync from before, while the engine's own status has none yet.
   await waitForServiceWorker(page);
-  await device.context.setOffline(true);
+  await setNetwork(device, 'offline');
   await page.reload();
   await expect(page.locator('body')).toHaveAttribute('data-state', 'app');
   await expect(page.getByTestId('connection')).toHaveAttribute('data-state', 'offline');
@@ -57,7 +57,7 @@ test('first use: no-project hint, labelled badge, overdue mark, rename control, 
   await expect(page.getByTestId('pending-count')).toHaveAttribute('data-count', '1');
   await page.getByTestId('sign-out').click();
   await expect(page.getByTestId('notice-info')).toContainText('1 local change is not on the server yet');
-  await device.context.setOffline(false);
+  await setNetwork(device, 'online');
   await expectSynced(page);
   await device.context.close();
 });

@@ -11,6 +11,7 @@ import {
   openDevice,
   renameTask,
   screenshot,
+  setNetwork,
   signIn,
   task,
   taskTitles,
@@ -33,7 +34,7 @@ test('edits made offline, across an offline reload, converge when back online', 
   await expect.poll(() => taskTitles(b.page)).toEqual(['Buy seeds', 'Fix the fence']);
 
   // A goes offline and keeps working.
-  await a.context.setOffline(true);
+  await setNetwork(a, 'offline');
   await expect(a.page.getByTestId('connection')).toHaveAttribute('data-state', 'offline');
   await renameTask(a.page, 'Buy seeds', 'Buy tomato seeds');
   await addTask(a.page, 'Water the plants', 'High');
@@ -53,7 +54,7 @@ test('edits made offline, across an offline reload, converge when back online', 
   await expect.poll(() => taskTitles(b.page)).toEqual(['Buy seeds', 'Fix the fence']);
 
   // Back online: A pushes on its own, B pulls.
-  await a.context.setOffline(false);
+  await setNetwork(a, 'online');
   await expectSynced(a.page);
   await expect.poll(() => taskTitles(b.page)).toEqual(['Buy tomato seeds', 'Water the plants', 'Fix the fence']);
   await expect(task(b.page, 'Fix the fence')).toHaveClass(/\bdone\b/);
