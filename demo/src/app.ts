@@ -4,7 +4,6 @@
  * and attaches the signed-in user (which also resumes offline when the device knows the user).
  */
 import type { ConflictEventDetail, Database, OversqliteError, SyncStatus } from '../../src/index.ts';
-import { syncPendingAfterEachRun } from './pending-follow-up.ts';
 import { DemoStore } from './store.ts';
 import { countOf, h } from './ui/dom.ts';
 import { Inspector } from './ui/inspector.ts';
@@ -83,7 +82,6 @@ export function mountApp(root: HTMLElement, db: Database, user: string, hooks: A
   };
   db.sync.status.subscribe(render);
   render(db.sync.status.get());
-  syncPendingAfterEachRun(db);
 
   db.on('conflict', (conflict) => {
     void store.describe(conflict.table, conflict.key).then((label) => {
