@@ -6,7 +6,7 @@ import type { WriteUnit } from '../worker/database/group-commit.ts';
 import type { SqlParams } from '../worker/database/types.ts';
 
 /** Sync operations a tab can ask the leader to run. */
-export type SyncMethod = 'attach' | 'detach' | 'sync' | 'pushPending' | 'pullToStable' | 'hydrate' | 'status';
+export type SyncMethod = 'attach' | 'detach' | 'syncThenDetach' | 'sync' | 'pushPending' | 'pullToStable' | 'hydrate' | 'status';
 
 /** One database call. */
 export type DatabaseRequest =

@@ -45,4 +45,5 @@ export type {
   SyncPhase,
   SyncResult,
   SyncStatus,
+  SyncThenDetachResult,
 } from '../worker/engine/types.ts';

@@ -4,7 +4,16 @@
  * tabs show the same one. Detaching (signing out) from any tab detaches the one engine, so every
  * tab is signed out.
  */
-import type { AttachResult, DetachResult, PullResult, PushResult, SyncEvent, SyncResult, SyncStatus } from '../worker/engine/types.ts';
+import type {
+  AttachResult,
+  DetachResult,
+  PullResult,
+  PushResult,
+  SyncEvent,
+  SyncResult,
+  SyncStatus,
+  SyncThenDetachResult,
+} from '../worker/engine/types.ts';
 import { OversqliteError } from '../worker/database/errors.ts';
 import type { Outcome } from '../worker/database/types.ts';
 import type { SyncMethod } from './database-request.ts';
@@ -47,6 +56,18 @@ export class SyncHandle {
   async detach(): Promise<DetachResult> {
     const result = await this.run<DetachResult>('detach', []);
     if (result.outcome === 'detached') await rememberAttachedUser(this.databaseName, null);
+    return result;
+  }
+
+  /**
+   * Signs out after sending everything (in every tab): syncs, then detaches; when writes made
+   * during the sync block the detach, syncs again (at most 3 rounds, while the pending count
+   * falls). Not detached is a result (`detach.outcome === 'blocked_unsynced_data'`, still
+   * attached); a failed sync throws and leaves the device attached with its changes.
+   */
+  async syncThenDetach(): Promise<SyncThenDetachResult> {
+    const result = await this.run<SyncThenDetachResult>('syncThenDetach', []);
+    if (result.detach.outcome === 'detached') await rememberAttachedUser(this.databaseName, null);
     return result;
   }
 

@@ -24,7 +24,7 @@ export interface WorkerSyncOptions extends Omit<AppSyncOptions, 'getToken' | 'co
 }
 
 /** The sync operations a tab can run through {@link WorkerService.sync}. */
-export type WorkerSyncMethod = 'attach' | 'detach' | 'sync' | 'pushPending' | 'pullToStable' | 'hydrate' | 'status';
+export type WorkerSyncMethod = 'attach' | 'detach' | 'syncThenDetach' | 'sync' | 'pushPending' | 'pullToStable' | 'hydrate' | 'status';
 
 /** What the tab asks the worker to open. */
 export interface WorkerOpenOptions {
@@ -242,6 +242,8 @@ export class WorkerService {
         return await engine.attach(String(args[0]));
       case 'detach':
         return await engine.detach();
+      case 'syncThenDetach':
+        return await engine.syncThenDetach();
       case 'sync':
         return await engine.sync();
       case 'pushPending':

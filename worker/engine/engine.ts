@@ -27,6 +27,7 @@ import type {
   SyncPhase,
   SyncResult,
   SyncStatus,
+  SyncThenDetachResult,
 } from './types.ts';
 import { finalizeStatements } from './statements.ts';
 import {
@@ -41,6 +42,9 @@ import {
 import { WatchLoop } from './watch-loop.ts';
 import { discardRowsWrittenInPlace } from './snapshot.ts';
 import { systemClock } from './system-clock.ts';
+
+// At most this many sync rounds in syncThenDetach (as go-oversync's client and the contract fixtures).
+const SYNC_THEN_DETACH_ROUNDS = 3;
 
 // Push failures that a pull can settle: after pulling, one more push is attempted.
 const COMMIT_REJECTED = new Set(['push_session_commit_failed', 'push_commit_invalid', 'conflict_needs_pull']);
@@ -242,6 +246,27 @@ export class SyncEngine {
       }
       return res;
     });
+  }
+
+  /**
+   * Signs out after sending everything: sync, then detach; when app writes made during the sync
+   * block the detach, sync again, at most {@link SYNC_THEN_DETACH_ROUNDS} rounds and only while the
+   * pending count keeps falling (writes that keep coming would never let it finish). A sync that
+   * fails throws and leaves the device attached with its changes. Not detached is a result, not
+   * an error: `detach.outcome` says `blocked_unsynced_data` and the device stays attached.
+   */
+  async syncThenDetach(): Promise<SyncThenDetachResult> {
+    let previousPending = Infinity;
+    for (let round = 1; ; round++) {
+      const lastSync = await this.sync();
+      const detach = await this.detach();
+      if (detach.outcome === 'detached') return { lastSync, detach, syncRounds: round, remainingPendingCount: 0 };
+      const pending = detach.pendingCount;
+      if (round === SYNC_THEN_DETACH_ROUNDS || pending >= previousPending) {
+        return { lastSync, detach, syncRounds: round, remainingPendingCount: pending };
+      }
+      previousPending = pending;
+    }
   }
 
   /**

@@ -28,4 +28,5 @@ export type {
   SyncPhase,
   SyncResult,
   SyncStatus,
+  SyncThenDetachResult,
 } from './types.ts';

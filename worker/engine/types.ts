@@ -235,6 +235,18 @@ export type AttachResult =
 /** Result of {@link SyncEngine.detach}. */
 export type DetachResult = { outcome: 'detached'; discardedChanges: number } | { outcome: 'blocked_unsynced_data'; pendingCount: number };
 
+/** Result of {@link SyncEngine.syncThenDetach}. */
+export interface SyncThenDetachResult {
+  /** The last sync round's result. */
+  lastSync: SyncResult;
+  /** The detach after that round: detached, or blocked by changes written during the syncs. */
+  detach: DetachResult;
+  /** Sync rounds run, 1 to 3. */
+  syncRounds: number;
+  /** Changes still pending when it stopped: 0 when detached. */
+  remainingPendingCount: number;
+}
+
 /** Result of {@link SyncEngine.pushPending}. */
 export interface PushResult {
   outcome: 'no_change' | 'committed';

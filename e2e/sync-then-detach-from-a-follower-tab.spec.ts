@@ -1,0 +1,50 @@
+/**
+ * `db.sync.syncThenDetach()` from a follower tab: the change written in that tab reaches the
+ * server before the sign-out, every tab is signed out, the remembered user is forgotten, and
+ * another device of the same user finds the change.
+ */
+import { expect, test } from '@playwright/test';
+import { signHarnessToken } from '../test/harness/sync-server.ts';
+import { openTab } from './page-helpers.ts';
+import { syncAppSchema } from './sync-schema.ts';
+
+test('syncThenDetach from a follower sends the pending change, then signs out every tab', async ({ browser }) => {
+  const user = `sign-out-${Date.now()}`;
+  const token = signHarnessToken(user);
+  const device = await browser.newContext();
+  const tabs = [await openTab(device), await openTab(device)];
+  for (const tab of tabs) {
+    await tab.evaluate(async ({ schema, token }) => window.harness.openSynced('sync', schema, token), { schema: syncAppSchema, token });
+  }
+  expect(await tabs[1]!.evaluate(() => window.harness.db('sync').role)).toBe('follower');
+  await tabs[1]!.evaluate(async (user) => {
+    const db = window.harness.db('sync');
+    await db.sync.attach(user);
+    await db.exec("INSERT INTO items (id, body) VALUES ('last-words', 'written just before signing out')");
+  }, user);
+
+  const result = await tabs[1]!.evaluate(async () => window.harness.db('sync').sync.syncThenDetach());
+
+  expect(result).toMatchObject({ detach: { outcome: 'detached' }, syncRounds: 1, remainingPendingCount: 0 });
+  expect(result.lastSync.push.outcome).toBe('committed');
+  for (const tab of tabs) {
+    await expect.poll(() => tab.evaluate(() => window.harness.db('sync').sync.status.get()?.userId)).toBeNull();
+    expect(await tab.evaluate(() => window.harness.lastAttachedUser('sync'))).toBeNull();
+  }
+  expect(await tabs[0]!.evaluate(async () => window.harness.db('sync').query('SELECT id FROM items'))).toEqual([]);
+
+  const other = await browser.newContext();
+  const otherTab = await openTab(other);
+  const seen = await otherTab.evaluate(
+    async ({ schema, token, user }) => {
+      await window.harness.openSynced('sync', schema, token);
+      const db = window.harness.db('sync');
+      await db.sync.attach(user);
+      return db.query<{ id: string }>('SELECT id FROM items');
+    },
+    { schema: syncAppSchema, token, user },
+  );
+  expect(seen.map((r) => r.id)).toEqual(['last-words']);
+  await device.close();
+  await other.close();
+});
