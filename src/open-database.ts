@@ -71,6 +71,12 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   if (sync !== undefined && (typeof sync.getToken !== 'function' || typeof sync.serverUrl !== 'string' || !Array.isArray(sync.tables))) {
     throw new OversqliteError('invalid_argument', 'sync needs serverUrl, remoteSchema, tables and a getToken function.');
   }
+  for (const name of ['getTokenTimeoutMs', 'conflictResolverTimeoutMs'] as const) {
+    const ms = sync?.[name];
+    if (ms !== undefined && (!Number.isInteger(ms) || ms < 1 || ms > 2_147_483_647)) {
+      throw new OversqliteError('invalid_argument', `sync.${name} must be an integer from 1 to 2147483647 (ms).`);
+    }
+  }
   const lease = options.transactionLeaseMs;
   if (lease !== undefined && (!Number.isInteger(lease) || lease < 1 || lease > 600_000)) {
     throw new OversqliteError('invalid_argument', 'transactionLeaseMs must be an integer from 1 to 600000 (ms).');
@@ -93,6 +99,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
                 tables: sync.tables.map((t) => ({ ...t })),
                 conflicts: typeof sync.conflicts === 'function' ? 'custom' : (sync.conflicts ?? DEFAULT_CONFLICT_STRATEGY),
                 ...(sync.anonymousData !== undefined ? { anonymousData: sync.anonymousData } : {}),
+                ...(sync.getTokenTimeoutMs !== undefined ? { getTokenTimeoutMs: sync.getTokenTimeoutMs } : {}),
+                ...(sync.conflictResolverTimeoutMs !== undefined ? { conflictResolverTimeoutMs: sync.conflictResolverTimeoutMs } : {}),
                 ...(sync.autoSync !== undefined ? { autoSync: sync.autoSync } : {}),
               },
               getToken: sync.getToken,

@@ -323,6 +323,8 @@ export class WorkerService {
         conflicts: sync.conflicts === 'custom' ? (context) => resolveConflict!(context) : sync.conflicts,
         writerLock: () => database.writerLock.acquire(),
         anonymousData: sync.anonymousData,
+        getTokenTimeoutMs: sync.getTokenTimeoutMs,
+        conflictResolverTimeoutMs: sync.conflictResolverTimeoutMs,
         autoSync: sync.autoSync,
       });
     } catch (error) {

@@ -9,9 +9,11 @@
  * - `null` (or an empty string): nobody is signed in → `auth_required` (automatic runs stop until
  *   an explicit call succeeds);
  * - it throws or rejects: no token *right now* (e.g. the identity server is unreachable) →
- *   `token_unavailable`, a transient failure that the scheduler retries with backoff.
+ *   `token_unavailable`, a transient failure that the scheduler retries with backoff;
+ * - it does not settle within its deadline (callback-deadline.ts): the same `token_unavailable`.
  */
 import { decodeJwt } from 'jose';
+import { GET_TOKEN_TIMEOUT_MS, settleWithin } from './callback-deadline.ts';
 import { SyncError } from './errors.ts';
 import type { EngineClock } from './types.ts';
 
@@ -27,16 +29,20 @@ export class AuthTokenSource {
   readonly #getToken: () => Promise<string | null>;
   readonly #clock: EngineClock;
   readonly #onSignedOut: (error: SyncError) => void;
+  readonly #timeoutMs: number;
 
   constructor(
     getToken: () => Promise<string | null>,
     clock: EngineClock,
     /** Called when `getToken()` answered that nobody is signed in (`null`). */
     onSignedOut: (error: SyncError) => void = () => {},
+    /** How long one `getToken()` call may take. */
+    timeoutMs: number = GET_TOKEN_TIMEOUT_MS,
   ) {
     this.#getToken = getToken;
     this.#clock = clock;
     this.#onSignedOut = onSignedOut;
+    this.#timeoutMs = timeoutMs;
   }
 
   /** A token that is not known to be (nearly) expired; calls `getToken()` when needed. */
@@ -60,9 +66,12 @@ export class AuthTokenSource {
     if (this.#inflight) return this.#inflight;
     const run = (async () => {
       let next: string | null;
+      const late = (): SyncError =>
+        new SyncError('token_unavailable', `getToken() did not answer within ${this.#timeoutMs} ms; no token right now`);
       try {
-        next = await this.#getToken();
+        next = await settleWithin(this.#clock, this.#timeoutMs, Promise.resolve().then(this.#getToken), late);
       } catch (e) {
+        if (e instanceof SyncError) throw e;
         // Not a verdict on the session: the app could not produce a token right now.
         throw new SyncError('token_unavailable', `getToken() failed: ${e instanceof Error ? e.message : String(e)} ; no token right now`);
       }

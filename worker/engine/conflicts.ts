@@ -45,8 +45,9 @@ import { readAttachment, requireRebuild } from './metadata.ts';
 import { selectCached } from './statements.ts';
 import type { TableModel } from './table-config.ts';
 import { foreignKeyList, foreignKeyViolations } from './foreign-keys.ts';
+import { CONFLICT_RESOLVER_TIMEOUT_MS, settleWithin } from './callback-deadline.ts';
 import { CONFLICT_STRATEGIES, DEFAULT_CONFLICT_STRATEGY } from './conflict-strategies.ts';
-import type { ConflictContext, ConflictResolution } from './conflict-strategies.ts';
+import type { ConflictContext, ConflictResolution, ConflictResolver } from './conflict-strategies.ts';
 import type { RowLostDetail } from './types.ts';
 import { pendingPayloadExpr } from './pending-payload.ts';
 import {
@@ -59,7 +60,22 @@ import {
 /** Asks the configured strategy: a resolver function, or a named one from `CONFLICT_STRATEGIES`. */
 async function decide(ctx: EngineContext, c: ConflictContext): Promise<ConflictResolution> {
   const strategy = ctx.options.conflicts ?? DEFAULT_CONFLICT_STRATEGY;
-  return await (typeof strategy === 'function' ? strategy : CONFLICT_STRATEGIES[strategy])(c);
+  if (typeof strategy !== 'function') {
+    const named: ConflictResolver = CONFLICT_STRATEGIES[strategy];
+    return await named(c);
+  }
+  const ms = ctx.options.conflictResolverTimeoutMs ?? CONFLICT_RESOLVER_TIMEOUT_MS;
+  const late = (): SyncError =>
+    new SyncError(
+      'conflict_resolver_timeout',
+      `the conflict resolver did not decide ${c.table} ${c.key} within ${ms} ms; changes stay pending and the next sync asks again`,
+    );
+  return await settleWithin(
+    ctx.clock,
+    ms,
+    Promise.resolve().then(() => strategy(c)),
+    late,
+  );
 }
 
 /**
@@ -98,6 +114,7 @@ export async function resolveConflict(ctx: EngineContext, detail: PushConflictDe
     decision = await decide(ctx, context);
   } catch (e) {
     applyTransaction(ctx.db, () => requeueOutboxInTransaction(ctx));
+    if (e instanceof SyncError && e.code === 'conflict_resolver_timeout') throw e;
     throw new SyncError(
       'invalid_conflict_resolution',
       `conflict resolver threw: ${e instanceof Error ? e.message : String(e)}; changes stay pending`,

@@ -6,6 +6,7 @@
  * change is applied in one synchronous transaction, never held open across an `await`.
  */
 import { AuthTokenSource, subjectOf } from './auth-token.ts';
+import { checkCallbackTimeout, GET_TOKEN_TIMEOUT_MS } from './callback-deadline.ts';
 import { captureExistingRows, installCaptureFunction, installTriggers } from './capture.ts';
 import type { EngineContext } from './context.ts';
 import { SyncError, toErrorInfo } from './errors.ts';
@@ -93,7 +94,12 @@ export class SyncEngine {
 
   private constructor(options: SyncEngineOptions) {
     const clock = options.clock ?? systemClock;
-    this.#tokens = new AuthTokenSource(options.getToken, clock, (err) => this.#onAuthRequired(err));
+    this.#tokens = new AuthTokenSource(
+      options.getToken,
+      clock,
+      (err) => this.#onAuthRequired(err),
+      options.getTokenTimeoutMs ?? GET_TOKEN_TIMEOUT_MS,
+    );
     const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
     const db = options.db;
     const transport = new SyncTransport(
@@ -165,6 +171,8 @@ export class SyncEngine {
       throw new SyncError('config_invalid', `serverUrl ${JSON.stringify(options.serverUrl)} must be an http(s) URL`);
     }
     if (typeof options.getToken !== 'function') throw new SyncError('config_invalid', 'getToken must be a function');
+    checkCallbackTimeout('getTokenTimeoutMs', options.getTokenTimeoutMs);
+    checkCallbackTimeout('conflictResolverTimeoutMs', options.conflictResolverTimeoutMs);
     const engine = new SyncEngine(options); // validates the schema (throws before any write)
     const { db } = options;
     installCaptureFunction(options.sqlite3, db);

@@ -28,6 +28,8 @@ export type EngineErrorCode =
   | 'conflict_retry_exhausted'
   | 'conflict_needs_pull'
   | 'invalid_conflict_resolution'
+  // The conflict resolver did not decide within `conflictResolverTimeoutMs` (changes stay pending).
+  | 'conflict_resolver_timeout'
   | 'initialization_lease_invalid'
   | 'apply_failed'
   // The `_sync_*` tables were written by a newer build, or by a pre-release one (metadata.ts).

@@ -64,6 +64,7 @@ const NOT_DATA_CODES = new Set([
   'source_sequence_mismatch',
   'rebuild_required',
   'invalid_conflict_resolution',
+  'conflict_resolver_timeout',
   'attach_binding_conflict',
   'attach_user_mismatch',
   'lifecycle_unsupported',

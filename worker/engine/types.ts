@@ -40,9 +40,20 @@ export interface SyncEngineOptions {
    * rejecting means no token right now (`token_unavailable`: transient, retried with backoff).
    */
   getToken: () => Promise<string | null>;
+  /**
+   * How long one `getToken()` call may take before the engine stops waiting and treats it as no
+   * token right now (`token_unavailable`, retried with backoff). Default 30,000 ms.
+   */
+  getTokenTimeoutMs?: number;
   fetch?: typeof fetch;
   /** Conflict strategy: a named one (`CONFLICT_STRATEGIES`) or a resolver function. Default `'server-wins'`. */
   conflicts?: ConflictStrategy | ConflictResolver;
+  /**
+   * How long a conflict resolver may take to decide before the push stops waiting: it fails with
+   * `conflict_resolver_timeout`, the changes stay pending, and the next sync asks again. The sync
+   * holds the writer lock meanwhile (the app's interactive transactions wait). Default 60,000 ms.
+   */
+  conflictResolverTimeoutMs?: number;
   /**
    * Local changes made before the first sign-in when the server already has data
    * (`remote_authoritative`): kept as pending intent on top of the server's rows (default) or discarded.
@@ -87,7 +98,16 @@ export interface SyncEngineOptions {
  * The sync options an app sets (through `openDatabase`, which hands them to the worker); the other
  * engine options tune the engine or are seams for tests and hosts that run SQLite themselves.
  */
-export type AppSyncOptionName = 'serverUrl' | 'remoteSchema' | 'tables' | 'getToken' | 'conflicts' | 'anonymousData' | 'autoSync';
+export type AppSyncOptionName =
+  | 'serverUrl'
+  | 'remoteSchema'
+  | 'tables'
+  | 'getToken'
+  | 'getTokenTimeoutMs'
+  | 'conflicts'
+  | 'conflictResolverTimeoutMs'
+  | 'anonymousData'
+  | 'autoSync';
 
 /** The sync options an app sets: the one definition `openDatabase`'s `SyncOptions` and the worker's `WorkerSyncOptions` derive from. */
 export type AppSyncOptions = Readonly<Pick<SyncEngineOptions, AppSyncOptionName>>;
