@@ -5,6 +5,7 @@
  */
 import type { Database, SAHPoolUtil, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { OversqliteError } from './errors.ts';
+import { installWriteCoalescing } from './coalesced-writes.ts';
 import { installQuotaErrorProbe } from './quota-check.ts';
 import type { StorageKind } from './storage-kinds.ts';
 
@@ -48,6 +49,7 @@ const OPENERS: { readonly [K in StorageKind]: (sqlite3: Sqlite3Static, name: str
 
 async function openOpfs(sqlite3: Sqlite3Static, name: string): Promise<OpenedStorage> {
   installQuotaErrorProbe();
+  installWriteCoalescing(); // after the probe: the writes that reach the file pass through it
   const vfsName = vfsNameFor(name);
   let pool = pools.get(vfsName);
   try {
