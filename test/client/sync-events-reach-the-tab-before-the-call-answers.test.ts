@@ -4,39 +4,19 @@
  * engine emitted them, and every event of a sync call before that call's answer: when the answer
  * arrives, the last status the tab saw is the one after the call (phase idle, nothing pending).
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startSyncServer } from '../harness/sync-server.ts';
-import type { StartedSyncServer } from '../harness/sync-server.ts';
+import { expect, it } from 'vitest';
 import { WorkerService } from '../../worker/database/worker-service.ts';
 import type { SyncEvent, SyncStatus } from '../../worker/engine/types.ts';
+import { itemsSchema, itemsServerForThisFile } from './support/items-server.ts';
 
-const SERVER_SQL = `CREATE SCHEMA IF NOT EXISTS e2e;
-CREATE TABLE e2e.items (_sync_scope_id text NOT NULL, id text NOT NULL, body text, PRIMARY KEY (_sync_scope_id, id));`;
-const schema = { version: 1, migrations: ['CREATE TABLE items (id TEXT PRIMARY KEY NOT NULL, body TEXT)'] };
-
-let server: StartedSyncServer;
-beforeAll(async () => {
-  server = await startSyncServer({
-    schemaSql: SERVER_SQL,
-    tables: [{ schema: 'e2e', table: 'items', syncKey: 'id' }],
-    purpose: 'sync_events',
-  });
-});
-afterAll(async () => {
-  await server?.close();
-});
+const { server, syncOptions } = itemsServerForThisFile('sync_events');
 
 it('delivers every event of a call, in order, before the call answers', async () => {
   const events: SyncEvent[] = [];
   const service = new WorkerService();
   const opened = await service.open(
-    {
-      name: 'events',
-      schema,
-      storage: 'memory',
-      sync: { serverUrl: server.baseUrl, remoteSchema: 'e2e', tables: [{ table: 'items', syncKey: 'id' }], conflicts: 'server-wins' },
-    },
-    { onCommit: () => {}, onSyncEvent: (e) => events.push(e), getToken: async () => server.tokenFor('erin') },
+    { name: 'events', schema: itemsSchema, storage: 'memory', sync: syncOptions() },
+    { onCommit: () => {}, onSyncEvent: (e) => events.push(e), getToken: async () => server().tokenFor('erin') },
   );
   expect(opened).toMatchObject({ ok: true });
   expect(await service.sync('attach', ['erin'])).toMatchObject({ ok: true });
