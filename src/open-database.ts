@@ -6,6 +6,7 @@ import type { StorageKind } from '../worker/database/storage-kinds.ts';
 import { DEFAULT_STORAGE_KIND, isStorageKind, storageDescriptor, unknownStorageMessage } from '../worker/database/storage-kinds.ts';
 import type { AppSyncOptions, ConflictContext, ConflictResolver, SyncEvent } from '../worker/engine/types.ts';
 import { DEFAULT_CONFLICT_STRATEGY } from '../worker/engine/conflict-strategies.ts';
+import { isCallbackTimeout, MAX_CALLBACK_TIMEOUT_MS } from '../worker/engine/callback-deadline.ts';
 import { OversqliteError } from '../worker/database/errors.ts';
 import { Database } from './database.ts';
 import { watchForeground } from './foreground-sync.ts';
@@ -72,9 +73,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     throw new OversqliteError('invalid_argument', 'sync needs serverUrl, remoteSchema, tables and a getToken function.');
   }
   for (const name of ['getTokenTimeoutMs', 'conflictResolverTimeoutMs'] as const) {
-    const ms = sync?.[name];
-    if (ms !== undefined && (!Number.isInteger(ms) || ms < 1 || ms > 2_147_483_647)) {
-      throw new OversqliteError('invalid_argument', `sync.${name} must be an integer from 1 to 2147483647 (ms).`);
+    if (!isCallbackTimeout(sync?.[name])) {
+      throw new OversqliteError('invalid_argument', `sync.${name} must be an integer from 1 to ${MAX_CALLBACK_TIMEOUT_MS} (ms).`);
     }
   }
   const lease = options.transactionLeaseMs;

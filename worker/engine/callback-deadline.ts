@@ -13,7 +13,7 @@ export const GET_TOKEN_TIMEOUT_MS = 30_000;
 /** Default deadline of one conflict resolver call (it may ask the user). */
 export const CONFLICT_RESOLVER_TIMEOUT_MS = 60_000;
 /** setTimeout's largest delay (about 24.8 days); a longer one would fire at once. */
-const MAX_TIMEOUT_MS = 2_147_483_647;
+export const MAX_CALLBACK_TIMEOUT_MS = 2_147_483_647;
 
 /** `work`, or `late()` as the rejection when it has not settled within `ms`. */
 export function settleWithin<T>(clock: EngineClock, ms: number, work: Promise<T>, late: () => Error): Promise<T> {
@@ -32,9 +32,14 @@ export function settleWithin<T>(clock: EngineClock, ms: number, work: Promise<T>
   });
 }
 
-/** Throws `config_invalid` unless `value` (named `name`) is unset or a whole number of ms setTimeout can wait. */
+/** Whether `value` is unset or a whole number of ms setTimeout can wait (openDatabase checks it too). */
+export function isCallbackTimeout(value: number | undefined): boolean {
+  return value === undefined || (Number.isInteger(value) && value >= 1 && value <= MAX_CALLBACK_TIMEOUT_MS);
+}
+
+/** Throws `config_invalid` unless {@link isCallbackTimeout} accepts `value` (named `name`). */
 export function checkCallbackTimeout(name: string, value: number | undefined): void {
-  if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > MAX_TIMEOUT_MS)) {
-    throw new SyncError('config_invalid', `${name} must be an integer from 1 to ${MAX_TIMEOUT_MS} (ms)`);
+  if (!isCallbackTimeout(value)) {
+    throw new SyncError('config_invalid', `${name} must be an integer from 1 to ${MAX_CALLBACK_TIMEOUT_MS} (ms)`);
   }
 }
