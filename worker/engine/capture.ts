@@ -469,7 +469,7 @@ function captureWhen(schema: string, t: TableModel, changes: ReadonlyArray<reado
   return `CASE ${CAPTURE_FUNCTION}() WHEN 1 THEN ${unless} WHEN 2 THEN ${unless === 'true' ? collect : `CASE WHEN ${unless} THEN ${collect} ELSE 0 END`} ELSE 0 END`;
 }
 
-const TRIGGER_SUFFIXES = ['ai', 'au', 'ad', 'auk', 'akd'] as const;
+const TRIGGER_SUFFIXES = ['ai', 'au', 'ad', 'auk', 'akd', 'bki', 'bku'] as const;
 
 /** The names of `t`'s capture triggers (they write only sync metadata). */
 export function triggerNames(t: TableModel): string[] {
@@ -524,7 +524,7 @@ export function installTriggers(db: Database, schema: string, model: SchemaModel
   db.savepoint(() => {
     for (const t of model.tables) {
       for (const name of triggerNames(t)) db.exec(`DROP TRIGGER IF EXISTS ${quoteIdent(name)}`);
-      const [ai, au, ad, auk, akd] = triggerNames(t).map(quoteIdent);
+      const [ai, au, ad, auk, akd, bki, bku] = triggerNames(t).map(quoteIdent);
       const table = quoteIdent(t.table);
       const keyCol = quoteIdent(t.key.name);
       db.exec(
@@ -561,6 +561,14 @@ export function installTriggers(db: Database, schema: string, model: SchemaModel
           `${keepImageOfDeleted(schema, t)}; ` +
           'END',
       );
+      if (t.key.uuidAsBlob) {
+        // A BLOB UUID key written as anything but its 16 bytes (its text, say) never matches its
+        // own key_json again, and the push would take its change for a cancelled one: refused.
+        const bad = `typeof(NEW.${keyCol}) IS NOT 'blob' OR length(NEW.${keyCol}) IS NOT 16`;
+        const refuse = `SELECT RAISE(ABORT, ${sqlString(`${t.table}.${t.key.name} is a UUID key stored as a 16-byte BLOB: write its bytes (unhex(replace(uuid, '-', ''))), not its text`)}); END`;
+        db.exec(`CREATE TRIGGER ${bki} BEFORE INSERT ON ${table} WHEN ${bad} BEGIN ${refuse}`);
+        db.exec(`CREATE TRIGGER ${bku} BEFORE UPDATE OF ${keyCol} ON ${table} WHEN ${bad} BEGIN ${refuse}`);
+      }
       db.exec({
         sql: 'INSERT OR IGNORE INTO _sync_managed_tables(schema_name, table_name) VALUES (?, ?)',
         bind: [schema, t.table],
