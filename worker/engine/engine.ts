@@ -464,9 +464,9 @@ export class SyncEngine {
   }
 
   async #pullStep(): Promise<PullResult> {
-    this.#requireAttached();
+    const userId = this.#requireAttached();
     await this.#ensureCapabilities();
-    return this.#exchange(() => pullWithRecovery(this.ctx));
+    return this.#exchange(() => pullWithRecovery(this.ctx, userId));
   }
 
   /**

@@ -30,7 +30,6 @@ export type EngineErrorCode =
   | 'invalid_conflict_resolution'
   // The conflict resolver did not decide within `conflictResolverTimeoutMs` (changes stay pending).
   | 'conflict_resolver_timeout'
-  | 'initialization_lease_invalid'
   | 'apply_failed'
   // The `_sync_*` tables were written by a newer build, or by a pre-release one (metadata.ts).
   | 'metadata_layout_too_new'

@@ -118,8 +118,17 @@ export async function attach(ctx: EngineContext, userId: string): Promise<Attach
     throw new SyncError('attach_binding_conflict', `this database is attached to another user (${att.attachedUserId}); detach first`);
   }
   await fetchCapabilities(ctx);
-  const hasPending = countPending(ctx.db) > 0;
-  const res = await connectRequest(ctx.transport, hasPending);
+  return connectAs(ctx, userId, ctx.options.anonymousData ?? 'keep');
+}
+
+/**
+ * Connects as `userId` and acts on the resolution: what attach does, and what a device already
+ * attached does again when its seed lease lapsed or has nothing left to seed (recovery.ts).
+ * `retry_later` changes nothing here. Pending rows met by `remote_authoritative` are kept or
+ * discarded as `localIntents` says.
+ */
+export async function connectAs(ctx: EngineContext, userId: string, localIntents: 'keep' | 'discard'): Promise<AttachResult> {
+  const res = await connectRequest(ctx.transport, countPending(ctx.db) > 0);
   if (!res || typeof res !== 'object') throw badResponse('connect: empty body');
   switch (res.resolution) {
     case 'retry_later': {
@@ -138,14 +147,13 @@ export async function attach(ctx: EngineContext, userId: string): Promise<Attach
     }
     case 'remote_authoritative': {
       startRemoteReplace(ctx.db, userId);
-      const policy = ctx.options.anonymousData ?? 'keep';
-      const out = await rebuildFromSnapshot(ctx, { localIntents: policy, attachUserId: userId });
+      const out = await rebuildFromSnapshot(ctx, { localIntents, attachUserId: userId });
       return {
         status: 'connected',
         outcome: 'used_remote_state',
         userId,
         snapshotRows: out.rowCount,
-        ...(policy === 'keep' ? { keptLocalChanges: out.keptIntents } : { discardedLocalChanges: out.discardedIntents }),
+        ...(localIntents === 'keep' ? { keptLocalChanges: out.keptIntents } : { discardedLocalChanges: out.discardedIntents }),
       };
     }
     default:

@@ -209,9 +209,9 @@ export function installMetadata(db: Database, newSourceId: () => string, remoteS
 // The attachment state machine (`_sync_attachment_state`, with `_sync_source_state`). Every write
 // of these rows is one of the transitions below.
 //   binding:  anonymous --bindUser--> attached --unbindUser (detach)--> anonymous
-//             attached --unbindAfterSeedLeaseLost--> anonymous (data, checkpoint and outbox kept)
 //   seed lease (pending_initialization_id): set by bindUser (initialize_local), consumed by the
-//             first committed push (consumeSeedLease), dropped with the binding
+//             first committed push (consumeSeedLease), dropped with the binding or by bindUser
+//             again (recovery.ts connects again when the lease lapsed or has nothing to seed)
 //   checkpoint (last_bundle_seq_seen): recordPulledBundle, recordReplayedBundle (when contiguous),
 //             recordSnapshotApplied; 0 again on unbindUser
 //   rebuild_required: requireRebuild (a snapshot must replace local state before the next pull);
@@ -275,13 +275,6 @@ export function unbindUser(db: Database): void {
 /** Row states up to `version` were written: raises `knownRowVersion` (`readAttachment`) to it. */
 export function raiseKnownRowVersion(db: Database, version: number): void {
   runCached(db, 'UPDATE _sync_attachment_state SET known_row_version = ?1 WHERE singleton_key = 1 AND known_row_version < ?1', [version]);
-}
-
-/** The seed lease became invalid: anonymous again, keeping data and checkpoint (attach again). */
-export function unbindAfterSeedLeaseLost(db: Database): void {
-  db.exec(
-    "UPDATE _sync_attachment_state SET binding_state = 'anonymous', attached_user_id = NULL, pending_initialization_id = NULL WHERE singleton_key = 1",
-  );
 }
 
 /** The seed lease was consumed by a committed push. */

@@ -18,15 +18,19 @@ import {
   readOutboxHeader,
   requireRebuild,
   startSourceRecovery,
-  unbindAfterSeedLeaseLost,
+  bindUser,
+  countPending,
 } from './metadata.ts';
 import type { OutboxHeader } from './metadata.ts';
+import { connectAs } from './lifecycle.ts';
 import { pullToStable } from './pull.ts';
 import { pushPending } from './push.ts';
 import { rebuildFromSnapshot } from './snapshot.ts';
 import type { PullResult, PushResult } from './types.ts';
 
 const RECOVERY_CODES = new Set<string>(SOURCE_RECOVERY_CODES);
+/** The server no longer sees this device's seed lease, or an initialized scope: connect again. */
+const RECONNECT_CODES = new Set(['initialization_stale', 'initialization_expired', 'scope_uninitialized']);
 
 /** Rebuilds the synced tables from a snapshot, keeping the source id and pending local changes. */
 export async function rebuildKeepingSource(ctx: EngineContext): Promise<PullResult> {
@@ -58,6 +62,36 @@ function skipCommittedBundle(ctx: EngineContext, header: OutboxHeader, rebuild: 
   });
 }
 
+/**
+ * Connects again as the attached user, as attach() would, without the app: the seed lease lapsed
+ * or was taken over (`initialization_stale` / `_expired`), the scope is not initialized although
+ * this device is attached (a lease that lapsed before anything was seeded), or the lease has
+ * nothing left to seed (every pending row cancelled out). The stale lease is dropped first, so an
+ * interruption leaves a device that is attached without one: the server's next answer brings it
+ * back here, or the scope was initialized meanwhile and pushes and pulls go on as usual. Pending
+ * rows are kept: as the seed (`initialize_local`), or as intent over another device's seed
+ * (`remote_authoritative`). Another device holding the lease is `scope_initializing`, retried.
+ */
+async function reconnect(ctx: EngineContext, userId: string): Promise<void> {
+  applyTransaction(ctx.db, () => {
+    bindUser(ctx.db, userId, null);
+    dropOutboxSeedLease(ctx.db);
+  });
+  const res = await connectAs(ctx, userId, 'keep');
+  if (res.status === 'retry_later')
+    throw new SyncError(
+      'scope_initializing',
+      `another device is uploading this account's first data; sync again in ${res.retryAfterSeconds} s`,
+      409,
+      { retry_after_seconds: res.retryAfterSeconds },
+    );
+}
+
+/** True when the seed lease has nothing left to seed (every pending row cancelled out). */
+function idleSeedLease(ctx: EngineContext): boolean {
+  return readAttachment(ctx.db).pendingInitializationId !== null && countPending(ctx.db) === 0 && readOutboxHeader(ctx.db).state === 'none';
+}
+
 /** Pushes pending changes for `userId` (capabilities known), recovering what a snapshot or a new source settles. */
 export async function pushWithRecovery(ctx: EngineContext, userId: string): Promise<PushResult> {
   await resumeSourceRecovery(ctx);
@@ -70,7 +104,10 @@ export async function pushWithRecovery(ctx: EngineContext, userId: string): Prom
   }
   ctx.setPhase('pushing');
   try {
-    return await pushPending(ctx, userId);
+    const out = await pushPending(ctx, userId);
+    // A lease with no row to seed would hold the scope initializing (and every pull) until it expires.
+    if (out.outcome === 'no_change' && idleSeedLease(ctx)) await reconnect(ctx, userId);
+    return out;
   } catch (e) {
     if (!(e instanceof SyncError)) throw e;
     const header = readOutboxHeader(ctx.db);
@@ -86,18 +123,34 @@ export async function pushWithRecovery(ctx: EngineContext, userId: string): Prom
       await resumeSourceRecovery(ctx);
       return await pushPending(ctx, userId);
     }
-    if (e.code === 'initialization_stale' || e.code === 'initialization_expired') {
-      // The seed lease is gone: become anonymous again (data and outbox kept); attach again.
-      unbindAfterSeedLeaseLost(ctx.db);
-      dropOutboxSeedLease(ctx.db);
-      throw new SyncError('initialization_lease_invalid', `${e.message}; call attach() again`, e.status);
+    // A create still carrying a lease the scope no longer has (`push_session_invalid`, "must be
+    // absent once initialized": our seed committed but its answer was lost, or another device
+    // seeded meanwhile) is settled by connecting again too.
+    if (RECONNECT_CODES.has(e.code) || (e.code === 'push_session_invalid' && readAttachment(ctx.db).pendingInitializationId !== null)) {
+      await reconnect(ctx, userId);
+      ctx.setPhase('pushing');
+      return await pushPending(ctx, userId);
     }
     throw e;
   }
 }
 
 /** Pulls to the stable ceiling (capabilities known), rebuilding from a snapshot where a pull cannot go on. */
-export async function pullWithRecovery(ctx: EngineContext): Promise<PullResult> {
+export async function pullWithRecovery(ctx: EngineContext, userId: string): Promise<PullResult> {
+  try {
+    return await pullOrRebuild(ctx);
+  } catch (e) {
+    if (!(e instanceof SyncError && e.code === 'scope_uninitialized')) throw e;
+    // The scope lost its initialization (a seed lease that lapsed with nothing uploaded): connect
+    // again; a new lease makes this device the one to seed before anything can be pulled.
+    await reconnect(ctx, userId);
+    if (readAttachment(ctx.db).pendingInitializationId !== null) await pushWithRecovery(ctx, userId);
+    ctx.setPhase('pulling');
+    return pullOrRebuild(ctx);
+  }
+}
+
+async function pullOrRebuild(ctx: EngineContext): Promise<PullResult> {
   await resumeSourceRecovery(ctx);
   if (readAttachment(ctx.db).rebuildRequired) {
     ctx.setPhase('pulling');
