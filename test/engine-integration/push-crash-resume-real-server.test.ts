@@ -12,6 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { World } from './support/devices.ts';
 import { pgRows, startWorld, uuid } from './support/devices.ts';
+import { LostAnswers } from './support/lost-answers.ts';
 
 let world: World;
 beforeAll(async () => {
@@ -33,26 +34,14 @@ describe('push crash/resume against the real server', () => {
   for (const [name, pattern, pushChunkRows] of STEPS) {
     it(`response lost after ${name}`, async () => {
       const user = `crash-${name.replace(/ /g, '-')}`;
-      let armed = false;
-      const d = await world.device(user, {
-        retry: { attempts: 1 },
-        pushChunkRows,
-        fetch: async (input, init) => {
-          const res = await fetch(input, init);
-          if (armed && pattern.test(new URL(String(input)).pathname)) {
-            armed = false;
-            await res.text(); // the server did the work; the answer never reaches the tab
-            throw new TypeError('connection lost');
-          }
-          return res;
-        },
-      });
+      const lost = new LostAnswers();
+      const d = await world.device(user, { retry: { attempts: 1 }, pushChunkRows, fetch: lost.fetch });
       await d.engine.attach(user);
       d.db.exec(
         [1, 2, 3, 4, 5].map((i) => `INSERT INTO users(id, name) VALUES ('${uuid(i)}', 'row ${i}')`).join(';') +
           `; UPDATE users SET created_at = '2026-01-01 10:00:00' WHERE id = '${uuid(5)}'`,
       );
-      armed = true;
+      lost.loseNext(pattern);
       await expect(d.engine.pushPending()).rejects.toMatchObject({ code: 'network_error' });
       await d.engine.close();
 

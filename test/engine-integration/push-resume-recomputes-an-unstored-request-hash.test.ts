@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { World } from './support/devices.ts';
 import { pgRows, startWorld, uuid } from './support/devices.ts';
+import { LostAnswers } from './support/lost-answers.ts';
 
 let world: World;
 beforeAll(async () => {
@@ -22,23 +23,11 @@ for (const [name, pushChunkRows, pattern] of [
 ] as const) {
   it(`${name}: resumes with the hash computed again`, async () => {
     const user = `unstored-hash-${pushChunkRows ?? 'one'}`;
-    let armed = false;
-    const d = await world.device(user, {
-      retry: { attempts: 1 },
-      pushChunkRows,
-      fetch: async (input, init) => {
-        const res = await fetch(input, init);
-        if (armed && pattern.test(new URL(String(input)).pathname)) {
-          armed = false;
-          await res.text(); // committed on the server; the answer is lost
-          throw new TypeError('connection lost');
-        }
-        return res;
-      },
-    });
+    const lost = new LostAnswers();
+    const d = await world.device(user, { retry: { attempts: 1 }, pushChunkRows, fetch: lost.fetch });
     await d.engine.attach(user);
     d.db.exec([1, 2, 3].map((i) => `INSERT INTO users(id, name) VALUES ('${uuid(i)}', 'row ${i}')`).join(';'));
-    armed = true;
+    lost.loseNext(pattern);
     await expect(d.engine.pushPending()).rejects.toMatchObject({ code: 'network_error' });
     await d.engine.close();
     const outbox = d.db.selectArray('SELECT state, canonical_request_hash FROM _sync_outbox_bundle WHERE singleton_key = 1');
@@ -58,24 +47,18 @@ for (const [name, pushChunkRows, pattern] of [
 
 it('an outbox frozen with its hash stored (an earlier version) resumes with that hash', async () => {
   const user = 'stored-hash';
-  let armed = false;
+  const lost = new LostAnswers();
   const sent: string[] = [];
   const d = await world.device(user, {
     retry: { attempts: 1 },
-    fetch: async (input, init) => {
+    fetch: (input, init) => {
       if (new URL(String(input)).pathname.endsWith('/sync/push-sessions')) sent.push(JSON.parse(String(init?.body)).canonical_request_hash);
-      const res = await fetch(input, init);
-      if (armed && new URL(String(input)).pathname.endsWith('/sync/push-sessions')) {
-        armed = false;
-        await res.text();
-        throw new TypeError('connection lost');
-      }
-      return res;
+      return lost.fetch(input, init);
     },
   });
   await d.engine.attach(user);
   d.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(9)}', 'row 9')`);
-  armed = true;
+  lost.loseNext(/\/sync\/push-sessions$/);
   await expect(d.engine.pushPending()).rejects.toMatchObject({ code: 'network_error' });
   await d.engine.close();
   expect(sent).toHaveLength(1);

@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { World } from './support/devices.ts';
 import { localRows, pgRows, startWorld, uuid } from './support/devices.ts';
+import { LostAnswers } from './support/lost-answers.ts';
 
 let world: World;
 beforeAll(async () => {
@@ -25,23 +26,11 @@ describe('seed push whose answer is lost', () => {
   for (const [name, pattern, pushChunkRows] of STEPS) {
     it(`answer lost after the ${name}: the next sync settles it as already committed`, async () => {
       const user = `seed-lost-${name.replace(/ /g, '-')}`;
-      let armed = false;
-      const d = await world.device(user, {
-        retry: { attempts: 1 },
-        pushChunkRows,
-        fetch: async (input, init) => {
-          const res = await fetch(input, init);
-          if (armed && pattern.test(new URL(String(input)).pathname)) {
-            armed = false;
-            await res.text(); // the server did the work; the answer never reaches the tab
-            throw new TypeError('connection lost');
-          }
-          return res;
-        },
-      });
+      const lost = new LostAnswers();
+      const d = await world.device(user, { retry: { attempts: 1 }, pushChunkRows, fetch: lost.fetch });
       d.db.exec([1, 2, 3, 4, 5].map((i) => `INSERT INTO users(id, name) VALUES ('${uuid(i)}', 'row ${i}')`).join(';'));
       expect(await d.engine.attach(user)).toMatchObject({ outcome: 'seeded_from_local' });
-      armed = true;
+      lost.loseNext(pattern);
       await expect(d.engine.sync()).rejects.toMatchObject({ code: 'network_error' });
       await d.engine.sync();
       expect(d.engine.status).toMatchObject({ userId: user, pendingCount: 0, lastError: null });

@@ -210,8 +210,8 @@ export function installMetadata(db: Database, newSourceId: () => string, remoteS
 // of these rows is one of the transitions below.
 //   binding:  anonymous --bindUser--> attached --unbindUser (detach)--> anonymous
 //   seed lease (pending_initialization_id): set by bindUser (initialize_local), consumed by the
-//             first committed push (consumeSeedLease), dropped with the binding or by bindUser
-//             again (recovery.ts connects again when the lease lapsed or has nothing to seed)
+//             first committed push (consumeSeedLease), dropped with the binding; CONNECT_OWED
+//             while recovery.ts connects again (the lease lapsed, or has nothing to seed)
 //   checkpoint (last_bundle_seq_seen): recordPulledBundle, recordReplayedBundle (when contiguous),
 //             recordSnapshotApplied; 0 again on unbindUser
 //   rebuild_required: requireRebuild (a snapshot must replace local state before the next pull);
@@ -256,7 +256,14 @@ const READ_ATTACHMENT_SQL =
   'SELECT current_source_id, binding_state, attached_user_id, schema_name, last_bundle_seq_seen, ' +
   'rebuild_required, pending_initialization_id, known_row_version FROM _sync_attachment_state WHERE singleton_key = 1';
 
-/** Binds the database to `userId`, with the seed lease of `initialize_local` (else null). */
+/**
+ * The `pending_initialization_id` of a device that must connect again before it pushes or pulls:
+ * the answer to its last connect is not known (lost: the server may hold a lease for this source)
+ * or not yet acted on, or another device held the lease (recovery.ts). Never sent.
+ */
+export const CONNECT_OWED = '';
+
+/** Binds the database to `userId`, with the seed lease of `initialize_local` (else null, or {@link CONNECT_OWED}). */
 export function bindUser(db: Database, userId: string, initializationId: string | null): void {
   db.exec({
     sql: "UPDATE _sync_attachment_state SET binding_state = 'attached', attached_user_id = ?, pending_initialization_id = ? WHERE singleton_key = 1",

@@ -20,6 +20,7 @@ import {
   startSourceRecovery,
   bindUser,
   countPending,
+  CONNECT_OWED,
 } from './metadata.ts';
 import type { OutboxHeader } from './metadata.ts';
 import { connectAs } from './lifecycle.ts';
@@ -64,17 +65,18 @@ function skipCommittedBundle(ctx: EngineContext, header: OutboxHeader, rebuild: 
 
 /**
  * Connects again as the attached user, as attach() would, without the app: the seed lease lapsed
- * or was taken over (`initialization_stale` / `_expired`), the scope is not initialized although
- * this device is attached (a lease that lapsed before anything was seeded), or the lease has
- * nothing left to seed (every pending row cancelled out). The stale lease is dropped first, so an
- * interruption leaves a device that is attached without one: the server's next answer brings it
- * back here, or the scope was initialized meanwhile and pushes and pulls go on as usual. Pending
- * rows are kept: as the seed (`initialize_local`), or as intent over another device's seed
+ * or was taken over (`initialization_stale` / `_expired`, or a create refused for carrying it once
+ * the scope is initialized), the scope is not initialized although this device is attached (a
+ * lease that lapsed before anything was seeded), or the lease has nothing left to seed (every
+ * pending row cancelled out). Until the answer is acted on the device owes a connect
+ * ({@link CONNECT_OWED}): a lost answer (the server may now hold a lease for this source that the
+ * device does not know) or another device's lease brings its next push or pull back here first.
+ * Pending rows are kept: as the seed (`initialize_local`), or as intent over another device's seed
  * (`remote_authoritative`). Another device holding the lease is `scope_initializing`, retried.
  */
 async function reconnect(ctx: EngineContext, userId: string): Promise<void> {
   applyTransaction(ctx.db, () => {
-    bindUser(ctx.db, userId, null);
+    bindUser(ctx.db, userId, CONNECT_OWED);
     dropOutboxSeedLease(ctx.db);
   });
   const res = await connectAs(ctx, userId, 'keep');
@@ -87,6 +89,11 @@ async function reconnect(ctx: EngineContext, userId: string): Promise<void> {
     );
 }
 
+/** Connects first when a connect is owed (see {@link reconnect}). */
+async function payOwedConnect(ctx: EngineContext, userId: string): Promise<void> {
+  if (readAttachment(ctx.db).pendingInitializationId === CONNECT_OWED) await reconnect(ctx, userId);
+}
+
 /** True when the seed lease has nothing left to seed (every pending row cancelled out). */
 function idleSeedLease(ctx: EngineContext): boolean {
   return readAttachment(ctx.db).pendingInitializationId !== null && countPending(ctx.db) === 0 && readOutboxHeader(ctx.db).state === 'none';
@@ -94,6 +101,7 @@ function idleSeedLease(ctx: EngineContext): boolean {
 
 /** Pushes pending changes for `userId` (capabilities known), recovering what a snapshot or a new source settles. */
 export async function pushWithRecovery(ctx: EngineContext, userId: string): Promise<PushResult> {
+  await payOwedConnect(ctx, userId);
   await resumeSourceRecovery(ctx);
   if (readAttachment(ctx.db).rebuildRequired) {
     const header = readOutboxHeader(ctx.db);
@@ -137,6 +145,7 @@ export async function pushWithRecovery(ctx: EngineContext, userId: string): Prom
 
 /** Pulls to the stable ceiling (capabilities known), rebuilding from a snapshot where a pull cannot go on. */
 export async function pullWithRecovery(ctx: EngineContext, userId: string): Promise<PullResult> {
+  await payOwedConnect(ctx, userId);
   try {
     return await pullOrRebuild(ctx);
   } catch (e) {
