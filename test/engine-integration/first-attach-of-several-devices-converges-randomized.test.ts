@@ -2,10 +2,11 @@
  * Randomized: the first attach of a new account by several devices, each holding offline rows it
  * wrote before signing in (some deleted again before any push), under lost answers (the server
  * did the work; the answer never arrives), seed leases that lapse at random moments, and more
- * writes and deletes between syncs. Whatever order it happens in, once the faults stop and each
- * device attaches and syncs, every device holds exactly the rows that were written and not deleted
- * (anonymous rows are kept: `anonymousData: 'keep'`), PostgreSQL holds the same, and nothing is
- * pending. Real server and PostgreSQL. A failure prints its seed:
+ * writes and deletes between syncs; a few keys are written by every device (their writes meet as
+ * conflicts, server-wins). Whatever order it happens in, once the faults stop and each device
+ * attaches and syncs, every device holds exactly the rows that were written and not deleted
+ * (anonymous rows are kept: `anonymousData: 'keep'`) with PostgreSQL's values, PostgreSQL holds the
+ * same keys, and nothing is pending. Real server and PostgreSQL. A failure prints its seed:
  * `OVERSQLITE_SEED_PHASE_SEED=<seed> npx vitest run <this file>`; `OVERSQLITE_SEED_PHASE_RUNS=<n>`
  * runs more seeds (default 12); `OVERSQLITE_TRACE=1` prints each step.
  */
@@ -49,6 +50,15 @@ async function runSeed(world: World, seed: number): Promise<void> {
       a.device.db.exec(`DELETE FROM users WHERE id = '${id}'`);
       a.own.delete(id);
       expected.delete(id);
+      return;
+    }
+    if (rand() < 0.25) {
+      // A key every device may write (never deleted): the devices' writes of it meet as conflicts.
+      const id = uuid(100_000 + Math.floor(rand() * 3));
+      a.device.db.exec(
+        `INSERT INTO users(id, name) VALUES ('${id}', '${a.name} shared ${++next}') ON CONFLICT(id) DO UPDATE SET name = excluded.name`,
+      );
+      expected.add(id);
       return;
     }
     const id = uuid(++next);
@@ -95,11 +105,14 @@ async function runSeed(world: World, seed: number): Promise<void> {
 
   const want = [...expected].sort();
   const names = (rows: Record<string, unknown>[]): string[] => rows.map((row) => String(row.id)).sort();
+  const server = (await pgRows(world, 'users', user)).map((row) => ({ id: row.id, name: row.name }));
+  expect(names(server)).toEqual(want);
   for (const a of actors) {
     expect(a.device.engine.status, `${a.name} status`).toMatchObject({ userId: user, pendingCount: 0 });
-    expect(names(localRows(a.device.db, 'users')), `${a.name} rows`).toEqual(want);
+    const local = localRows(a.device.db, 'users').map((row) => ({ id: row.id, name: row.name }));
+    expect(names(local), `${a.name} rows`).toEqual(want);
+    expect(local, `${a.name} values`).toEqual([...server].sort((x, y) => String(x.id).localeCompare(String(y.id))));
   }
-  expect(names(await pgRows(world, 'users', user))).toEqual(want);
 }
 
 describe('first attach of several devices with offline rows, randomized', () => {
