@@ -229,7 +229,9 @@ export class SyncEngine {
       // would bind one user's local data to another's account. JWTs say who they are: check.
       const att = readAttachment(this.ctx.db);
       if (!(att.bindingState === 'attached' && att.attachedUserId === userId)) {
-        const sub = subjectOf(await this.#tokens.current());
+        let sub = subjectOf(await this.#tokens.current());
+        // A token kept from an earlier sign-in attempt may be another user's: ask again first.
+        if (sub !== null && sub !== userId) sub = subjectOf(await this.#tokens.refresh());
         if (sub !== null && sub !== userId) {
           throw new SyncError('attach_user_mismatch', `attach(${JSON.stringify(userId)}) but the token belongs to ${JSON.stringify(sub)}`);
         }
