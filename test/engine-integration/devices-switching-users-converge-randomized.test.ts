@@ -1,7 +1,7 @@
 /**
  * Randomized: devices that sign in and out of two accounts (attach, detach, syncThenDetach, attach
  * the other account) while writing and deleting rows, signed in and signed out, under lost answers
- * (the server did the work; the answer never arrives) and seed leases that lapse. Whatever order
+ * (the server did the work; the answer never arrives), app restarts and seed leases that lapse. Whatever order
  * it happens in, once the faults stop and every device is signed in and synced:
  *  - each account holds in PostgreSQL exactly the rows written for it and not deleted: rows written
  *    while signed in to it, and rows written signed out that went with the next sign-in to it
@@ -108,7 +108,12 @@ async function runSeed(world: World, seed: number): Promise<void> {
       trace('leases expired');
     } else if (signedIn(a) === null) await attach(a, pick(accounts));
     else if (r < 0.55) await signOut(a, rand() < 0.5);
-    else trace(`${a.name} sync ${JSON.stringify(await a.device.engine.sync().catch((e: Error) => e.message))}`);
+    else if (r < 0.62) {
+      // The app restarts: a new engine over the same database.
+      await a.device.engine.close();
+      a.device.engine = await a.device.reopen();
+      trace(`${a.name} restarted (${signedIn(a) ?? 'signed out'})`);
+    } else trace(`${a.name} sync ${JSON.stringify(await a.device.engine.sync().catch((e: Error) => e.message))}`);
   }
 
   // Faults stop (time passes: leases lapse); every device signs in and syncs until nothing is pending.

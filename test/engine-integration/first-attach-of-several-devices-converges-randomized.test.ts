@@ -1,8 +1,8 @@
 /**
  * Randomized: the first attach of a new account by several devices, each holding offline rows it
  * wrote before signing in (some deleted again before any push), under lost answers (the server
- * did the work; the answer never arrives), seed leases that lapse at random moments, and more
- * writes and deletes between syncs; a few keys are written by every device (their writes meet as
+ * did the work; the answer never arrives), app restarts, seed leases that lapse at random moments,
+ * and more writes and deletes between syncs; a few keys are written by every device (their writes meet as
  * conflicts, server-wins). Whatever order it happens in, once the faults stop and each device
  * attaches and syncs, every device holds exactly the rows that were written and not deleted
  * (anonymous rows are kept: `anonymousData: 'keep'`) with PostgreSQL's values, PostgreSQL holds the
@@ -85,7 +85,12 @@ async function runSeed(world: World, seed: number): Promise<void> {
           WHERE state_code = 1 AND user_pk = (SELECT user_pk FROM sync.user_state WHERE user_id = $1)`,
         [user],
       );
-    else if (!attached(a)) await attach(a);
+    else if (r < 0.5) {
+      // The app restarts: a new engine over the same database.
+      await a.device.engine.close();
+      a.device.engine = await a.device.reopen();
+      trace(`${a.name} restarted`);
+    } else if (!attached(a)) await attach(a);
     else trace(`${a.name} sync ${JSON.stringify(await a.device.engine.sync().catch((e: Error) => e.message))}`);
     if (r < 0.2) trace(`${a.name} will lose an answer`);
     else if (r < 0.35) trace(`${a.name} wrote; own ${[...a.own].join(',')}`);
