@@ -12,14 +12,13 @@
  * OVERSQLITE_USER_SWITCH_RUNS=1 npx vitest run <this file>`; `OVERSQLITE_USER_SWITCH_RUNS=<n>` runs
  * more seeds (default 10); `OVERSQLITE_TRACE=1` prints each step.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { seededRandom } from '../harness/seeded-random.ts';
 import type { Device, World } from './support/devices.ts';
-import { localRows, pgRows, startWorld, uuid } from './support/devices.ts';
+import { expireSeedLeases, localRows, pgRows, startWorld, uuid } from './support/devices.ts';
 import { LostAnswers } from './support/lost-answers.ts';
+import { seededTests } from './support/seeded-tests.ts';
 
-const RUNS = Number(process.env.OVERSQLITE_USER_SWITCH_RUNS ?? 10);
-const FIRST = Number(process.env.OVERSQLITE_USER_SWITCH_SEED ?? 5_200_000);
 const STEPS = 40;
 const trace = process.env.OVERSQLITE_TRACE ? (m: string): void => console.log(m) : (): void => {};
 const LOSABLE = [/\/sync\/connect$/, /\/sync\/push-sessions$/, /\/commit$/, /\/sync\/pull$/, /\/sync\/snapshot-sessions$/];
@@ -90,12 +89,7 @@ async function runSeed(world: World, seed: number): Promise<void> {
     trace(`${a.name} ${sendFirst ? 'syncThenDetach' : 'detach'} (pending ${pending}) ${JSON.stringify(res)}`);
     if (signedIn(a) === null) expect(ids(a.device.db), `${a.name}: a detach leaves no row of the account`).toEqual([]);
   };
-  const expireLeases = () =>
-    world.server.database.query(
-      `UPDATE sync.scope_state SET lease_expires_at = now() - interval '1 minute'
-        WHERE state_code = 1 AND user_pk IN (SELECT user_pk FROM sync.user_state WHERE user_id = ANY($1))`,
-      [accounts],
-    );
+  const expireLeases = () => expireSeedLeases(world, ...accounts);
 
   for (const a of actors) for (let n = Math.floor(rand() * 3); n > 0; n--) write(a);
   for (let step = 0; step < STEPS; step++) {
@@ -148,15 +142,5 @@ describe('devices switching between two accounts, randomized', () => {
   });
   afterAll(() => world?.close());
 
-  for (let i = 0; i < RUNS; i++) {
-    const seed = FIRST + i;
-    it(`seed ${seed}`, async () => {
-      try {
-        await runSeed(world, seed);
-      } catch (e) {
-        console.error(`user-switch randomized run failed: OVERSQLITE_USER_SWITCH_SEED=${seed} OVERSQLITE_USER_SWITCH_RUNS=1`);
-        throw e;
-      }
-    });
-  }
+  seededTests('OVERSQLITE_USER_SWITCH_SEED', 'OVERSQLITE_USER_SWITCH_RUNS', 5_200_000, 10, (seed) => runSeed(world, seed));
 });

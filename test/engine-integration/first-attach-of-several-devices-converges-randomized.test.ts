@@ -10,14 +10,13 @@
  * `OVERSQLITE_SEED_PHASE_SEED=<seed> npx vitest run <this file>`; `OVERSQLITE_SEED_PHASE_RUNS=<n>`
  * runs more seeds (default 12); `OVERSQLITE_TRACE=1` prints each step.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { seededRandom } from '../harness/seeded-random.ts';
 import type { Device, World } from './support/devices.ts';
-import { localRows, pgRows, startWorld, uuid } from './support/devices.ts';
+import { expireSeedLeases, localRows, pgRows, startWorld, uuid } from './support/devices.ts';
 import { LostAnswers } from './support/lost-answers.ts';
+import { seededTests } from './support/seeded-tests.ts';
 
-const RUNS = Number(process.env.OVERSQLITE_SEED_PHASE_RUNS ?? 12);
-const FIRST = Number(process.env.OVERSQLITE_SEED_PHASE_SEED ?? 4_100_000);
 const STEPS = 30;
 const trace = process.env.OVERSQLITE_TRACE ? (m: string): void => console.log(m) : (): void => {};
 
@@ -79,12 +78,7 @@ async function runSeed(world: World, seed: number): Promise<void> {
     const r = rand();
     if (r < 0.2) a.lost.loseNext(pick(LOSABLE));
     else if (r < 0.35) write(a);
-    else if (r < 0.45)
-      await world.server.database.query(
-        `UPDATE sync.scope_state SET lease_expires_at = now() - interval '1 minute'
-          WHERE state_code = 1 AND user_pk = (SELECT user_pk FROM sync.user_state WHERE user_id = $1)`,
-        [user],
-      );
+    else if (r < 0.45) await expireSeedLeases(world, user);
     else if (r < 0.5) {
       // The app restarts: a new engine over the same database.
       await a.device.engine.close();
@@ -127,15 +121,5 @@ describe('first attach of several devices with offline rows, randomized', () => 
   });
   afterAll(() => world?.close());
 
-  for (let i = 0; i < RUNS; i++) {
-    const seed = FIRST + i;
-    it(`seed ${seed}`, async () => {
-      try {
-        await runSeed(world, seed);
-      } catch (e) {
-        console.error(`first-attach randomized run failed: OVERSQLITE_SEED_PHASE_SEED=${seed} OVERSQLITE_SEED_PHASE_RUNS=1`);
-        throw e;
-      }
-    });
-  }
+  seededTests('OVERSQLITE_SEED_PHASE_SEED', 'OVERSQLITE_SEED_PHASE_RUNS', 4_100_000, 12, (seed) => runSeed(world, seed));
 });

@@ -10,16 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { World } from './support/devices.ts';
-import { localRows, pgRows, startWorld, uuid } from './support/devices.ts';
-
-/** Lets every lease of `userId` lapse (the server checks expiry against its own clock). */
-async function expireLease(world: World, userId: string): Promise<void> {
-  await world.server.database.query(
-    `UPDATE sync.scope_state SET lease_expires_at = now() - interval '1 minute'
-      WHERE user_pk = (SELECT user_pk FROM sync.user_state WHERE user_id = $1)`,
-    [userId],
-  );
-}
+import { expireSeedLeases, localRows, pgRows, startWorld, uuid } from './support/devices.ts';
 
 describe('a seed lease that lapsed is renewed by sync()', () => {
   let world: World;
@@ -32,7 +23,7 @@ describe('a seed lease that lapsed is renewed by sync()', () => {
     const d = await world.device('ned');
     d.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(5)}', 'seed')`);
     expect(await d.engine.attach('ned')).toMatchObject({ outcome: 'seeded_from_local' });
-    await expireLease(world, 'ned');
+    await expireSeedLeases(world, 'ned');
     await d.engine.sync();
     expect(d.engine.status).toMatchObject({ userId: 'ned', pendingCount: 0, lastError: null });
     expect((await pgRows(world, 'users', 'ned')).map((r) => r.name)).toEqual(['seed']);
@@ -47,7 +38,7 @@ describe('a seed lease that lapsed is renewed by sync()', () => {
     a.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(11)}', 'from A')`);
     b.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(12)}', 'from B')`);
     expect(await a.engine.attach('ona')).toMatchObject({ outcome: 'seeded_from_local' });
-    await expireLease(world, 'ona');
+    await expireSeedLeases(world, 'ona');
     expect(await b.engine.attach('ona')).toMatchObject({ outcome: 'seeded_from_local' });
     await b.engine.sync();
     // A's frozen seed carries a lease the server no longer knows: initialization_stale.
@@ -64,7 +55,7 @@ describe('a seed lease that lapsed is renewed by sync()', () => {
     a.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(21)}', 'from A')`);
     b.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(22)}', 'from B')`);
     expect(await a.engine.attach('pia')).toMatchObject({ outcome: 'seeded_from_local' });
-    await expireLease(world, 'pia');
+    await expireSeedLeases(world, 'pia');
     expect(await b.engine.attach('pia')).toMatchObject({ outcome: 'seeded_from_local' });
     const err = await a.engine.sync().catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'scope_initializing', status: 409 });

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { World } from './support/devices.ts';
-import { localRows, pgRows, startWorld, uuid } from './support/devices.ts';
+import { expireSeedLeases, localRows, pgRows, startWorld, uuid } from './support/devices.ts';
 
 describe('a seed lease with nothing left to seed', () => {
   let world: World;
@@ -38,10 +38,7 @@ describe('a seed lease with nothing left to seed', () => {
     a.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(3)}', 'draft')`);
     expect(await a.engine.attach('rui')).toMatchObject({ outcome: 'seeded_from_local' });
     a.db.exec(`DELETE FROM users WHERE id = '${uuid(3)}'`);
-    await world.server.database.query(
-      `UPDATE sync.scope_state SET lease_expires_at = now() - interval '1 minute'
-        WHERE user_pk = (SELECT user_pk FROM sync.user_state WHERE user_id = 'rui')`,
-    );
+    await expireSeedLeases(world, 'rui');
     const pulled = await a.engine.pullToStable();
     expect(pulled).toMatchObject({ outcome: 'already_at_target' });
     expect(a.engine.status).toMatchObject({ userId: 'rui', lastError: null });

@@ -120,6 +120,15 @@ export async function pgRows(
   return (res.rows as Record<string, unknown>[]).map(({ _sync_scope_id, ...rest }) => rest);
 }
 
+/** Lets the seed leases of `userIds` lapse now (the server checks expiry against its own clock). */
+export async function expireSeedLeases(world: World, ...userIds: string[]): Promise<void> {
+  await world.server.database.query(
+    `UPDATE sync.scope_state SET lease_expires_at = now() - interval '1 minute'
+      WHERE state_code = 1 AND user_pk IN (SELECT user_pk FROM sync.user_state WHERE user_id = ANY($1))`,
+    [userIds],
+  );
+}
+
 /** Local rows ordered by key. */
 export function localRows(db: Database, table: string, key = 'id'): Record<string, unknown>[] {
   return db
