@@ -94,9 +94,9 @@ async function payOwedConnect(ctx: EngineContext, userId: string): Promise<void>
   if (readAttachment(ctx.db).pendingInitializationId === CONNECT_OWED) await reconnect(ctx, userId);
 }
 
-/** True when the seed lease has nothing left to seed (every pending row cancelled out). */
+/** After a push with nothing to send: true when the seed lease has nothing left to seed (every pending row cancelled out). */
 function idleSeedLease(ctx: EngineContext): boolean {
-  return readAttachment(ctx.db).pendingInitializationId !== null && countPending(ctx.db) === 0 && readOutboxHeader(ctx.db).state === 'none';
+  return readAttachment(ctx.db).pendingInitializationId !== null && countPending(ctx.db) === 0;
 }
 
 /** Pushes pending changes for `userId` (capabilities known), recovering what a snapshot or a new source settles. */
