@@ -9,7 +9,7 @@
  *    attached and pending; once that device has seeded, the next sync converges.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { World } from './support/devices.ts';
+import type { Device, World } from './support/devices.ts';
 import { expireSeedLeases, localRows, pgRows, startWorld, uuid } from './support/devices.ts';
 
 describe('a seed lease that lapsed is renewed by sync()', () => {
@@ -18,6 +18,18 @@ describe('a seed lease that lapsed is renewed by sync()', () => {
     world = await startWorld();
   });
   afterAll(() => world?.close());
+
+  /** A seeds `user` with row `n`, its lease lapses, and B (row `n + 1`) is granted a new one. */
+  async function leaseLapsedThenTakenOver(user: string, n: number): Promise<{ a: Device; b: Device }> {
+    const a = await world.device(user);
+    const b = await world.device(user);
+    a.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(n)}', 'from A')`);
+    b.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(n + 1)}', 'from B')`);
+    expect(await a.engine.attach(user)).toMatchObject({ outcome: 'seeded_from_local' });
+    await expireSeedLeases(world, user);
+    expect(await b.engine.attach(user)).toMatchObject({ outcome: 'seeded_from_local' });
+    return { a, b };
+  }
 
   it('expired, nobody else: a new lease seeds the same rows', async () => {
     const d = await world.device('ned');
@@ -33,13 +45,7 @@ describe('a seed lease that lapsed is renewed by sync()', () => {
   });
 
   it('expired, another device seeded meanwhile: snapshot down, own rows kept and pushed on top', async () => {
-    const a = await world.device('ona');
-    const b = await world.device('ona');
-    a.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(11)}', 'from A')`);
-    b.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(12)}', 'from B')`);
-    expect(await a.engine.attach('ona')).toMatchObject({ outcome: 'seeded_from_local' });
-    await expireSeedLeases(world, 'ona');
-    expect(await b.engine.attach('ona')).toMatchObject({ outcome: 'seeded_from_local' });
+    const { a, b } = await leaseLapsedThenTakenOver('ona', 11);
     await b.engine.sync();
     // A's frozen seed carries a lease the server no longer knows: initialization_stale.
     await a.engine.sync();
@@ -50,13 +56,7 @@ describe('a seed lease that lapsed is renewed by sync()', () => {
   });
 
   it('another device holds the lease now: scope_initializing, attached, then converges', async () => {
-    const a = await world.device('pia');
-    const b = await world.device('pia');
-    a.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(21)}', 'from A')`);
-    b.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(22)}', 'from B')`);
-    expect(await a.engine.attach('pia')).toMatchObject({ outcome: 'seeded_from_local' });
-    await expireSeedLeases(world, 'pia');
-    expect(await b.engine.attach('pia')).toMatchObject({ outcome: 'seeded_from_local' });
+    const { a, b } = await leaseLapsedThenTakenOver('pia', 21);
     const err = await a.engine.sync().catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'scope_initializing', status: 409 });
     expect((err as { detail?: { retry_after_seconds?: number } }).detail?.retry_after_seconds).toBeGreaterThanOrEqual(1);
