@@ -3,9 +3,11 @@
  * sign in, wait for the sync state the UI shows, and save screenshots under e2e/output/demo/.
  */
 import { expect } from '@playwright/test';
-import type { Browser, BrowserContext, Locator, Page, Route } from '@playwright/test';
+import type { Browser, BrowserContext, Locator, Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { openCuttableLink } from './cuttable-link.ts';
+import type { CuttableLink } from './cuttable-link.ts';
 
 /** Where screenshots go (gitignored). */
 export const screenshotDir = fileURLToPath(new URL('../../e2e/output/demo/', import.meta.url));
@@ -15,13 +17,21 @@ export function uniqueUser(prefix: string): string {
   return `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-/** One device: a browser context with its own OPFS, service worker and storage. */
+/** One device: a browser context with its own OPFS, service worker, storage and network link. */
 export interface Device {
   readonly context: BrowserContext;
   readonly page: Page;
+  /** The device's road to the sync server, which `setNetwork` cuts. */
+  readonly link: CuttableLink;
 }
 
-/** Opens the app on a new device (context) and waits for the sign-in screen. */
+/** The sync server's URL as the built app names it (the sign-in screen shows it). */
+let serverUrl: string | undefined;
+
+/**
+ * Opens the app on a new device (context) and waits for the sign-in screen. The app reaches the
+ * sync server through a link of its own (`?server=`), closed with the context.
+ */
 export async function openDevice(browser: Browser, label: string): Promise<Device> {
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -35,43 +45,35 @@ export async function openDevice(browser: Browser, label: string): Promise<Devic
       console.log(`[${label} request failed] ${request.url()} ${request.failure()?.errorText ?? ''}`);
     }
   });
-  await page.goto('/');
+  if (serverUrl === undefined) {
+    await page.goto('/');
+    serverUrl = (await page.getByTestId('server-url').textContent()) ?? '';
+  }
+  const link = await openCuttableLink(serverUrl);
+  context.on('close', () => void link.close());
+  await page.goto(`/?server=${encodeURIComponent(link.url)}`);
   await expect(page.locator('body')).toHaveAttribute('data-state', /signin|app/);
-  return { context, page };
+  return { context, page, link };
 }
 
 /**
- * Cuts the device's network (or restores it) as a real lost connection would: `context.setOffline`
- * (the page's `online`/`offline` events and `navigator.onLine` follow it), and every request
- * leaving the app's origin aborted. Offline emulation alone is not airtight (it does not cover
- * requests a service worker makes, Playwright #2311), and once in CI a device's offline edits
- * reached the other device while it was emulated offline; the route makes the cut certain.
- * App files still come from the service worker's cache, which the route does not see.
+ * Cuts the device's network (or restores it) as a real lost connection would: the device's link
+ * to the sync server drops every connection (so no request of the page, its database worker or
+ * its service worker gets through, which offline emulation alone does not promise, Playwright
+ * #2311), and `context.setOffline` makes the page's `online`/`offline` events and
+ * `navigator.onLine` follow. App files still come from the service worker's cache.
  */
 export async function setNetwork(device: Device, state: 'offline' | 'online'): Promise<void> {
-  const cut = cuts.get(device.context);
-  if (state === 'offline' && cut === undefined) {
-    const appOrigin = new URL(device.page.url()).origin;
-    const leavesApp = (url: URL): boolean => url.origin !== appOrigin;
-    cuts.set(device.context, leavesApp);
-    await device.context.route(leavesApp, abortAsOffline);
+  if (state === 'offline') {
+    device.link.cut();
+    await device.context.setOffline(true);
+    return;
   }
-  await device.context.setOffline(state === 'offline');
-  if (state === 'online' && cut !== undefined) {
-    cuts.delete(device.context);
-    await device.context.unroute(cut, abortAsOffline);
-  }
-}
-
-/** The route each offline device has in place (unroute needs the same matcher). */
-const cuts = new WeakMap<BrowserContext, (url: URL) => boolean>();
-
-function abortAsOffline(route: Route): Promise<void> {
-  // The engine syncs only while the page says online, so its requests showing up here is news
+  // The engine syncs only while the page says online, so connections refused while cut are news
   // (the reloaded page's token request is expected); say so in the log without failing.
-  const { pathname } = new URL(route.request().url());
-  if (pathname !== '/dummy-signin') console.log(`[offline device] aborted ${route.request().method()} ${pathname}`);
-  return route.abort('internetdisconnected');
+  const refused = device.link.restore();
+  if (refused > 0) console.log(`[offline device] ${refused} connection(s) to the sync server refused while cut`);
+  await device.context.setOffline(false);
 }
 
 /** Signs in as `user` and waits until the app is attached to the server. */

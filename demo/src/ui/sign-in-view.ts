@@ -40,7 +40,7 @@ export function signInView(serverUrl: string, onSignIn: (user: string, password:
     h('label', {}, 'Password', password),
     submit,
     error,
-    h('p', { class: 'hint' }, 'Development sign-in at ', h('code', {}, serverUrl), '.'),
+    h('p', { class: 'hint' }, 'Development sign-in at ', h('code', { 'data-testid': 'server-url' }, serverUrl), '.'),
   );
   queueMicrotask(() => user.focus());
   return h('main', { class: 'signin-page' }, form);

@@ -16,7 +16,7 @@ export interface StatusBarActions {
 export function connectionLabel(
   status: SyncStatus | null,
   browserOnline: boolean,
-): { state: 'online' | 'offline' | 'syncing' | 'attention'; text: string } {
+): { state: 'online' | 'offline' | 'unreachable' | 'syncing' | 'attention'; text: string } {
   if (!browserOnline || (status !== null && !status.online)) return { state: 'offline', text: 'Offline' };
   if (status === null) return { state: 'syncing', text: 'Starting…' };
   switch (status.phase) {
@@ -35,7 +35,13 @@ export function connectionLabel(
     case 'closed':
       return { state: 'offline', text: 'Closed' };
     case 'idle':
-      return status.userId === null ? { state: 'attention', text: 'Not connected' } : { state: 'online', text: 'Online' };
+      if (status.userId === null) return { state: 'attention', text: 'Not connected' };
+      // The browser has a network but the last sync could not reach the server (or the server
+      // failed): saying "Online" here would hide why nothing syncs.
+      if (status.lastError !== null && (status.lastError.code === 'network_error' || (status.lastError.status ?? 0) >= 500)) {
+        return { state: 'unreachable', text: 'Server unreachable' };
+      }
+      return { state: 'online', text: 'Online' };
   }
 }
 
