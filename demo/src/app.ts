@@ -1,9 +1,10 @@
 /**
  * The signed-in app: composes the header, the three columns and the inspector over one open
- * database, relays the engine's status to them, turns conflict and error events into notices,
+ * database, relays the engine's status to them, turns conflict, lost-row and error events into notices,
  * and attaches the signed-in user (which also resumes offline when the device knows the user).
  */
 import type { ConflictEventDetail, Database, OversqliteError, SyncStatus } from '../../src/index.ts';
+import { gatherLostRows, lostRowsNotice } from './lost-rows.ts';
 import { DemoStore } from './store.ts';
 import { countOf, h } from './ui/dom.ts';
 import { Inspector } from './ui/inspector.ts';
@@ -94,6 +95,19 @@ export function mountApp(root: HTMLElement, db: Database, user: string, hooks: A
     });
   });
   db.on('error', (error) => inspector.record('error', `${error.code}: ${error.message}`));
+  // Something the user wrote that sync had to remove is gone from the lists: only a notice can say
+  // so. Rows without a pending change went as any deletion from another device does: no notice.
+  const lostChanges = gatherLostRows((burst) => {
+    const { title, detail } = lostRowsNotice(burst);
+    notices.show('conflict', title, detail);
+  });
+  db.on('lost', (lost) => {
+    inspector.record(
+      'conflict',
+      `${lost.table} ${lost.key}: removed (${lost.reason}${lost.localOp === null ? '' : `, pending ${lost.localOp}`})`,
+    );
+    if (lost.localOp !== null) lostChanges(lost);
+  });
 
   root.replaceChildren(
     statusBar.element,

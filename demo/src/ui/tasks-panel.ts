@@ -110,6 +110,7 @@ export class TasksPanel {
         'button',
         {
           class: 'ghost danger small',
+          'data-testid': 'delete-project',
           onclick: () => {
             if (confirm(`Delete “${project.name}” with its ${countOf(project.task_count, 'task')}?`))
               void this.store.deleteProject(project.id);
