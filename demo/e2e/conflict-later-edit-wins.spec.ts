@@ -5,32 +5,10 @@
  * both devices end up with the same tasks.
  */
 import { expect, test } from '@playwright/test';
-import {
-  addProject,
-  addTask,
-  expectSynced,
-  openDevice,
-  renameTask,
-  screenshot,
-  setNetwork,
-  signIn,
-  task,
-  taskTitles,
-  uniqueUser,
-} from './demo-page.ts';
+import { expectSynced, renameTask, screenshot, setNetwork, task, taskTitles, twoDevicesSharingAProject } from './demo-page.ts';
 
 test('the later edit wins a conflict, the notice says so, and both devices converge', async ({ browser }) => {
-  const user = uniqueUser('conflict');
-  const a = await openDevice(browser, 'A');
-  await signIn(a.page, user);
-  await addProject(a.page, 'Trip');
-  await addTask(a.page, 'Book flights');
-  await addTask(a.page, 'Find a hotel');
-  await addTask(a.page, 'Pack the bags');
-  await expectSynced(a.page);
-  const b = await openDevice(browser, 'B');
-  await signIn(b.page, user);
-  await expect.poll(() => taskTitles(b.page)).toEqual(['Book flights', 'Find a hotel', 'Pack the bags']);
+  const { a, b } = await twoDevicesSharingAProject(browser, 'conflict', 'Trip', ['Book flights', 'Find a hotel', 'Pack the bags']);
 
   await setNetwork(a, 'offline');
   await expect(a.page.getByTestId('connection')).toHaveAttribute('data-state', 'offline');

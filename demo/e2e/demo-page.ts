@@ -76,6 +76,28 @@ export async function setNetwork(device: Device, state: 'offline' | 'online'): P
   await device.context.setOffline(false);
 }
 
+/**
+ * The scene most specs start from: a new user signed in on two devices, A having created
+ * `project` with `tasks` (synced), and B showing them.
+ */
+export async function twoDevicesSharingAProject(
+  browser: Browser,
+  userPrefix: string,
+  project: string,
+  tasks: readonly string[],
+): Promise<{ a: Device; b: Device }> {
+  const user = uniqueUser(userPrefix);
+  const a = await openDevice(browser, 'A');
+  await signIn(a.page, user);
+  await addProject(a.page, project);
+  for (const title of tasks) await addTask(a.page, title);
+  await expectSynced(a.page);
+  const b = await openDevice(browser, 'B');
+  await signIn(b.page, user);
+  await expect.poll(() => taskTitles(b.page)).toEqual(tasks);
+  return { a, b };
+}
+
 /** Signs in as `user` and waits until the app is attached to the server. */
 export async function signIn(page: Page, user: string): Promise<void> {
   await page.getByTestId('signin-user').fill(user);

@@ -5,33 +5,20 @@
  */
 import { expect, test } from '@playwright/test';
 import {
-  addProject,
   addTask,
   expectSynced,
-  openDevice,
   renameTask,
   screenshot,
   setNetwork,
-  signIn,
   task,
   taskTitles,
-  uniqueUser,
+  twoDevicesSharingAProject,
   waitForServiceWorker,
 } from './demo-page.ts';
 
 test('edits made offline, across an offline reload, converge when back online', async ({ browser }) => {
-  const user = uniqueUser('offline');
-  const a = await openDevice(browser, 'A');
-  await signIn(a.page, user);
-  await addProject(a.page, 'Garden');
-  await addTask(a.page, 'Buy seeds');
-  await addTask(a.page, 'Fix the fence');
-  await expectSynced(a.page);
+  const { a, b } = await twoDevicesSharingAProject(browser, 'offline', 'Garden', ['Buy seeds', 'Fix the fence']);
   await waitForServiceWorker(a.page);
-
-  const b = await openDevice(browser, 'B');
-  await signIn(b.page, user);
-  await expect.poll(() => taskTitles(b.page)).toEqual(['Buy seeds', 'Fix the fence']);
 
   // A goes offline and keeps working.
   await setNetwork(a, 'offline');

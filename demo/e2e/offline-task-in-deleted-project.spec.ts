@@ -4,19 +4,10 @@
  * device says so in a notice naming the task and why, since it vanished from the list.
  */
 import { expect, test } from '@playwright/test';
-import { addProject, addTask, expectSynced, openDevice, setNetwork, signIn, task, taskTitles, uniqueUser } from './demo-page.ts';
+import { addTask, expectSynced, setNetwork, task, twoDevicesSharingAProject } from './demo-page.ts';
 
 test('a task added offline to a project deleted elsewhere is removed, and a notice says which and why', async ({ browser }) => {
-  const user = uniqueUser('lost');
-  const a = await openDevice(browser, 'A');
-  await signIn(a.page, user);
-  await addProject(a.page, 'Garden');
-  await addTask(a.page, 'Buy seeds');
-  await expectSynced(a.page);
-
-  const b = await openDevice(browser, 'B');
-  await signIn(b.page, user);
-  await expect.poll(() => taskTitles(b.page)).toEqual(['Buy seeds']);
+  const { a, b } = await twoDevicesSharingAProject(browser, 'lost', 'Garden', ['Buy seeds']);
 
   // A, offline, adds a task and comments on it.
   await setNetwork(a, 'offline');

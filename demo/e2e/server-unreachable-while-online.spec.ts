@@ -4,19 +4,10 @@
  * pending and visible, and once the server is back one "Sync now" sends them to the other device.
  */
 import { expect, test } from '@playwright/test';
-import { addProject, addTask, expectSynced, openDevice, signIn, taskTitles, uniqueUser } from './demo-page.ts';
+import { addTask, expectSynced, taskTitles, twoDevicesSharingAProject } from './demo-page.ts';
 
 test('server unreachable while online: the header says so, edits wait, Sync now delivers them', async ({ browser }) => {
-  const user = uniqueUser('unreachable');
-  const a = await openDevice(browser, 'A');
-  await signIn(a.page, user);
-  await addProject(a.page, 'Shed');
-  await addTask(a.page, 'Oil the hinges');
-  await expectSynced(a.page);
-
-  const b = await openDevice(browser, 'B');
-  await signIn(b.page, user);
-  await expect.poll(() => taskTitles(b.page)).toEqual(['Oil the hinges']);
+  const { a, b } = await twoDevicesSharingAProject(browser, 'unreachable', 'Shed', ['Oil the hinges']);
 
   // The server goes away; the browser still says online, so the engine tries and fails.
   a.link.cut();
