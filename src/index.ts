@@ -34,6 +34,7 @@ export type {
   ConflictResolution,
   ConflictResolver,
   ConflictStrategy,
+  DetachOptions,
   DetachResult,
   PullResult,
   PushResult,

@@ -6,6 +6,7 @@
  */
 import type {
   AttachResult,
+  DetachOptions,
   DetachResult,
   PullResult,
   PushResult,
@@ -52,9 +53,12 @@ export class SyncHandle {
     return result;
   }
 
-  /** Detaches (signs out) in every tab. Refuses while local changes are not yet pushed. */
-  async detach(): Promise<DetachResult> {
-    const result = await this.run<DetachResult>('detach', []);
+  /**
+   * Detaches (signs out) in every tab. Refuses (`blocked_unsynced_data`) while local changes are
+   * not yet pushed, unless `force`, which discards them (`discardedChanges`).
+   */
+  async detach(options: DetachOptions = {}): Promise<DetachResult> {
+    const result = await this.run<DetachResult>('detach', [options]);
     if (result.outcome === 'detached') await rememberAttachedUser(this.databaseName, null);
     return result;
   }

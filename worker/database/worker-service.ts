@@ -15,7 +15,7 @@ import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import type { AppSchema, ExecResult, Outcome, QueryResult, SqlParams, WatchedQueryResult } from './types.ts';
 import { SyncEngine, dropCaptureTriggers, installCaptureFunction } from '../engine/index.ts';
 import { SyncEventRelay } from './sync-event-relay.ts';
-import type { AppSyncOptions, ConflictContext, ConflictResolution, ConflictStrategy, SyncEvent } from '../engine/types.ts';
+import type { AppSyncOptions, ConflictContext, ConflictResolution, ConflictStrategy, DetachOptions, SyncEvent } from '../engine/types.ts';
 
 /** Sync configuration as it crosses into the worker (functions stay in the tab, behind callbacks). */
 export interface WorkerSyncOptions extends Omit<AppSyncOptions, 'getToken' | 'conflicts'> {
@@ -241,7 +241,7 @@ export class WorkerService {
       case 'attach':
         return await engine.attach(String(args[0]));
       case 'detach':
-        return await engine.detach();
+        return await engine.detach(detachOptions(args[0]));
       case 'syncThenDetach':
         return await engine.syncThenDetach();
       case 'sync':
@@ -367,4 +367,14 @@ function holdUntilWorkerEnds(name: string): Promise<void> {
 function prepareCapture(db: Database, pendingMigrations: readonly string[], sqlite3: Sqlite3Static): void {
   installCaptureFunction(sqlite3, db);
   if (pendingMigrations.some((sql) => /\b(DROP\s+COLUMN|RENAME)\b/i.test(sql))) dropCaptureTriggers(db);
+}
+
+/** The options of a `detach` call as the tab sent them; anything but `{ force?: boolean }` is refused. */
+function detachOptions(raw: unknown): DetachOptions {
+  if (raw === undefined) return {};
+  const force = typeof raw === 'object' && raw !== null ? (raw as { force?: unknown }).force : raw;
+  if (force !== undefined && typeof force !== 'boolean') {
+    throw new OversqliteError('invalid_argument', `detach({ force }) takes a boolean; got ${JSON.stringify(force) ?? typeof force}.`);
+  }
+  return force === undefined ? {} : { force };
 }

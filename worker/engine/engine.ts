@@ -19,6 +19,7 @@ import { loadSchemaModel } from './table-config.ts';
 import { SyncTransport } from './transport.ts';
 import type {
   AttachResult,
+  DetachOptions,
   DetachResult,
   PullResult,
   PushResult,
@@ -247,7 +248,7 @@ export class SyncEngine {
   }
 
   /** Unbinds the user and wipes their synced data (blocked while changes are unsynced unless forced). */
-  detach(options?: { force?: boolean }): Promise<DetachResult> {
+  detach(options?: DetachOptions): Promise<DetachResult> {
     return this.#exclusive('detaching', async () => {
       const res = detachLifecycle(this.ctx, options?.force === true);
       if (res.outcome === 'detached') {

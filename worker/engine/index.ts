@@ -14,6 +14,7 @@ export type {
   ConflictResolution,
   ConflictResolver,
   ConflictStrategy,
+  DetachOptions,
   DetachResult,
   EngineClock,
   PullResult,

@@ -252,6 +252,15 @@ export type AttachResult =
     }
   | { status: 'retry_later'; retryAfterSeconds: number };
 
+/** Options of {@link SyncEngine.detach}. */
+export interface DetachOptions {
+  /**
+   * Sign out even with local changes not on the server yet, discarding them (counted in
+   * `discardedChanges`). For a shared device, or changes the user chose to drop; default false.
+   */
+  force?: boolean;
+}
+
 /** Result of {@link SyncEngine.detach}. */
 export type DetachResult = { outcome: 'detached'; discardedChanges: number } | { outcome: 'blocked_unsynced_data'; pendingCount: number };
 
