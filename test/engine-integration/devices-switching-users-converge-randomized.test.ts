@@ -142,5 +142,11 @@ describe('devices switching between two accounts, randomized', () => {
   });
   afterAll(() => world?.close());
 
-  seededTests('OVERSQLITE_USER_SWITCH_SEED', 'OVERSQLITE_USER_SWITCH_RUNS', 5_200_000, 10, (seed) => runSeed(world, seed));
+  seededTests('OVERSQLITE_USER_SWITCH_SEED', 'OVERSQLITE_USER_SWITCH_RUNS', 5_200_000, 10, async (seed) => {
+    try {
+      await runSeed(world, seed);
+    } finally {
+      await world.closeDevices();
+    }
+  });
 });

@@ -121,5 +121,11 @@ describe('first attach of several devices with offline rows, randomized', () => 
   });
   afterAll(() => world?.close());
 
-  seededTests('OVERSQLITE_SEED_PHASE_SEED', 'OVERSQLITE_SEED_PHASE_RUNS', 4_100_000, 12, (seed) => runSeed(world, seed));
+  seededTests('OVERSQLITE_SEED_PHASE_SEED', 'OVERSQLITE_SEED_PHASE_RUNS', 4_100_000, 12, async (seed) => {
+    try {
+      await runSeed(world, seed);
+    } finally {
+      await world.closeDevices();
+    }
+  });
 });
