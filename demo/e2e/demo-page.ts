@@ -45,9 +45,14 @@ export async function openDevice(browser: Browser, label: string): Promise<Devic
       console.log(`[${label} request failed] ${request.url()} ${request.failure()?.errorText ?? ''}`);
     }
   });
+  // Read once, in a context of its own: a first load in the device's context would register the
+  // service worker for a page about to be left, and the device's page might then never be controlled.
   if (serverUrl === undefined) {
-    await page.goto('/');
-    serverUrl = (await page.getByTestId('server-url').textContent()) ?? '';
+    const probe = await browser.newContext();
+    const probePage = await probe.newPage();
+    await probePage.goto('/');
+    serverUrl = (await probePage.getByTestId('server-url').textContent()) ?? '';
+    await probe.close();
   }
   const link = await openCuttableLink(serverUrl);
   context.on('close', () => void link.close());

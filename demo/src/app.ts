@@ -62,10 +62,22 @@ export function mountApp(root: HTMLElement, db: Database, user: string, hooks: A
       });
       if (result === null) return;
       if (result.outcome === 'blocked_unsynced_data') {
+        const changes = countOf(result.pendingCount, 'local change');
         notices.show(
           'info',
           'Not signed out',
-          `${countOf(result.pendingCount, 'local change')} ${result.pendingCount === 1 ? 'is' : 'are'} not on the server yet. Sync first (go online), then sign out.`,
+          `${changes} ${result.pendingCount === 1 ? 'is' : 'are'} not on the server yet. Sync first (go online), then sign out.`,
+          {
+            // A shared device, or changes the user gave up on: signing out anyway drops them, after asking.
+            label: 'Discard and sign out',
+            run: () => {
+              if (!confirm(`Sign out and discard ${changes}? They are not on the server and cannot be recovered.`)) return;
+              void db.sync
+                .detach({ force: true })
+                .then(() => hooks.signedOut())
+                .catch((error: unknown) => notices.show('error', 'Sign-out failed', (error as Error).message));
+            },
+          },
         );
         return;
       }

@@ -7,6 +7,12 @@ import { h } from './dom.ts';
 /** Kind of a notice (drives its colour). */
 export type NoticeKind = 'conflict' | 'error' | 'info';
 
+/** A button on a notice. */
+export interface NoticeAction {
+  readonly label: string;
+  run(): void;
+}
+
 const MAX_VISIBLE = 4;
 const FADE_AFTER_MS = 8000;
 
@@ -14,12 +20,27 @@ const FADE_AFTER_MS = 8000;
 export class Notices {
   readonly element = h('div', { class: 'notices', 'data-testid': 'notices', role: 'status' });
 
-  /** Shows a notice. */
-  show(kind: NoticeKind, title: string, detail: string): void {
+  /** Shows a notice, with a button for `action` when given (the notice closes when it is pressed). */
+  show(kind: NoticeKind, title: string, detail: string, action?: NoticeAction): void {
+    const button =
+      action === undefined
+        ? null
+        : h(
+            'button',
+            {
+              class: 'secondary small',
+              'data-testid': 'notice-action',
+              onclick: () => {
+                notice.remove();
+                action.run();
+              },
+            },
+            action.label,
+          );
     const notice = h(
       'div',
       { class: `notice notice-${kind}`, 'data-testid': `notice-${kind}` },
-      h('div', { class: 'notice-body' }, h('strong', {}, title), h('p', {}, detail)),
+      h('div', { class: 'notice-body' }, h('strong', {}, title), h('p', {}, detail), ...(button === null ? [] : [button])),
       h('button', { class: 'icon-button', 'aria-label': 'Dismiss', onclick: () => notice.remove() }, '×'),
     );
     this.element.prepend(notice);
