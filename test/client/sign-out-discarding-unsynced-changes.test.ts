@@ -1,8 +1,8 @@
 /**
  * Signing out with changes the server does not have yet: `detach` refuses and keeps them; with
  * `force` it signs out, discards them (and says how many), and the server never sees them: the
- * same user signing in again gets the server's rows only. A `force` that is not a boolean is
- * refused with `invalid_argument` and changes nothing. Real SQLite, real server on PostgreSQL,
+ * same user signing in again gets the server's rows only. A `force` that is not a boolean (or a
+ * bare `detach(true)`) is refused with `invalid_argument` and changes nothing. Real SQLite, real server on PostgreSQL,
  * through the worker's request path (the browser facade passes its options as they are:
  * e2e/sync-sign-out-discarding-unsynced-changes.spec.ts).
  */
@@ -67,10 +67,11 @@ describe('sign out with unsynced changes', () => {
     expect(await a.sync('detach', [{}])).toEqual({ ok: true, value: { outcome: 'blocked_unsynced_data', pendingCount: 2 } });
     expect(await status(a)).toMatchObject({ userId: 'alice', pendingCount: 2 });
 
-    // A force that is not a boolean: a typed error, still signed in with both changes.
+    // A force that is not a boolean, or no options object: a typed error, still signed in with both changes.
     const bad = await a.sync('detach', [{ force: 'yes' }]);
     expect(bad).toMatchObject({ ok: false, error: { code: 'invalid_argument' } });
     expect(!bad.ok && bad.error.message).toMatch(/force.*boolean/);
+    expect(await a.sync('detach', [true])).toMatchObject({ ok: false, error: { code: 'invalid_argument' } });
     expect(await status(a)).toMatchObject({ userId: 'alice', pendingCount: 2 });
     expect(await ids(a)).toEqual(['draft', 'kept']);
 

@@ -369,12 +369,18 @@ function prepareCapture(db: Database, pendingMigrations: readonly string[], sqli
   if (pendingMigrations.some((sql) => /\b(DROP\s+COLUMN|RENAME)\b/i.test(sql))) dropCaptureTriggers(db);
 }
 
-/** The options of a `detach` call as the tab sent them; anything but `{ force?: boolean }` is refused. */
+/**
+ * The options of a `detach` call as the tab sent them; anything but `{ force?: boolean }` is
+ * refused (a bare `detach(true)` too: discarding changes is never guessed).
+ */
 function detachOptions(raw: unknown): DetachOptions {
   if (raw === undefined) return {};
   const force = typeof raw === 'object' && raw !== null ? (raw as { force?: unknown }).force : raw;
-  if (force !== undefined && typeof force !== 'boolean') {
-    throw new OversqliteError('invalid_argument', `detach({ force }) takes a boolean; got ${JSON.stringify(force) ?? typeof force}.`);
+  if (typeof raw !== 'object' || raw === null || (force !== undefined && typeof force !== 'boolean')) {
+    throw new OversqliteError(
+      'invalid_argument',
+      `detach takes { force?: boolean }; got ${typeof raw === 'object' && raw !== null ? `force: ${JSON.stringify(force)}` : JSON.stringify(raw)}.`,
+    );
   }
   return force === undefined ? {} : { force };
 }
