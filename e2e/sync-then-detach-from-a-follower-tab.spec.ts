@@ -6,6 +6,7 @@
 import { expect, test } from '@playwright/test';
 import { signHarnessToken } from '../test/harness/sync-server.ts';
 import { openTab } from './page-helpers.ts';
+import { expectSignedOutEverywhere, itemIdsOnAnotherDevice } from './sign-out-checks.ts';
 import { syncAppSchema } from './sync-schema.ts';
 
 test('syncThenDetach from a follower sends the pending change, then signs out every tab', async ({ browser }) => {
@@ -27,24 +28,8 @@ test('syncThenDetach from a follower sends the pending change, then signs out ev
 
   expect(result).toMatchObject({ detach: { outcome: 'detached' }, syncRounds: 1, remainingPendingCount: 0 });
   expect(result.lastSync.push.outcome).toBe('committed');
-  for (const tab of tabs) {
-    await expect.poll(() => tab.evaluate(() => window.harness.db('sync').sync.status.get()?.userId)).toBeNull();
-    expect(await tab.evaluate(() => window.harness.lastAttachedUser('sync'))).toBeNull();
-  }
+  await expectSignedOutEverywhere(tabs);
   expect(await tabs[0]!.evaluate(async () => window.harness.db('sync').query('SELECT id FROM items'))).toEqual([]);
-
-  const other = await browser.newContext();
-  const otherTab = await openTab(other);
-  const seen = await otherTab.evaluate(
-    async ({ schema, token, user }) => {
-      await window.harness.openSynced('sync', schema, token);
-      const db = window.harness.db('sync');
-      await db.sync.attach(user);
-      return db.query<{ id: string }>('SELECT id FROM items');
-    },
-    { schema: syncAppSchema, token, user },
-  );
-  expect(seen.map((r) => r.id)).toEqual(['last-words']);
+  expect(await itemIdsOnAnotherDevice(browser, token, user)).toEqual(['last-words']);
   await device.close();
-  await other.close();
 });
