@@ -3,8 +3,8 @@
 // compiler options (strict), in a scratch project where `oversqlite` and its subpaths resolve to
 // the sources package.json exports them from (packed-exports-match-sources.test.ts holds the
 // packed files to those sources). A renamed option or a changed signature fails here before a
-// user copies an example. The README's examples are whole programs: only the app's own
-// functions they call (`render`, `badge`) are declared for them. docs/client.md's are fragments
+// user copies an example. The README's examples are whole programs: only the app's own functions
+// they call (`render`, `badge`, `notify`) are declared for them. docs/client.md's are fragments
 // of one app, so the names they share (`db`, `schema`, `userId`, …) are declared for them, in a
 // program of their own. docs/server.md's framework examples have their own snippet tests;
 // docs/engine.md's and docs/demo.md's show internals and are not checked.
@@ -93,6 +93,7 @@ it('every TypeScript example in the README compiles against the library', () => 
   expect(examples.length).toBeGreaterThanOrEqual(6); // client, server, React, Vue, Drizzle, Kysely
   const appFunctions = `declare function render(rows: readonly unknown[]): void;
 declare function badge(pendingCount: number | undefined, phase: string | undefined): void;
+declare function notify(message: string): void;
 `;
   expect(typeCheck('README.md', examples, appFunctions)).toEqual([]);
 }, 120_000);
