@@ -375,12 +375,13 @@ function prepareCapture(db: Database, pendingMigrations: readonly string[], sqli
  */
 function detachOptions(raw: unknown): DetachOptions {
   if (raw === undefined) return {};
-  const force = typeof raw === 'object' && raw !== null ? (raw as { force?: unknown }).force : raw;
-  if (typeof raw !== 'object' || raw === null || (force !== undefined && typeof force !== 'boolean')) {
-    throw new OversqliteError(
-      'invalid_argument',
-      `detach takes { force?: boolean }; got ${typeof raw === 'object' && raw !== null ? `force: ${JSON.stringify(force)}` : JSON.stringify(raw)}.`,
-    );
+  if (typeof raw !== 'object' || raw === null) {
+    throw new OversqliteError('invalid_argument', `detach takes { force?: boolean }; got ${JSON.stringify(raw)}.`);
   }
-  return force === undefined ? {} : { force };
+  const { force } = raw as { force?: unknown };
+  if (force === undefined) return {};
+  if (typeof force !== 'boolean') {
+    throw new OversqliteError('invalid_argument', `detach takes { force?: boolean }; got force: ${JSON.stringify(force)}.`);
+  }
+  return { force };
 }
