@@ -22,8 +22,8 @@ export function lostRowLabel(lost: RowLostDetail): string {
 
 /** Why the first row of a burst went, as a sentence. */
 export function lostReason(lost: RowLostDetail): string {
-  const parent = TABLES[lost.table]?.parent || 'what it belonged to';
-  const its = parent === 'what it belonged to' ? parent : `its ${parent}`;
+  const parent = TABLES[lost.table]?.parent;
+  const its = parent ? `its ${parent}` : 'what it belonged to';
   switch (lost.reason) {
     case 'parent_deleted_remotely':
       return `${capitalize(its)} was deleted on another device.`;
@@ -68,9 +68,6 @@ export function lostRowsNotice(burst: readonly RowLostDetail[]): { title: string
   const rank = (lost: RowLostDetail): number => (order.includes(lost.table) ? order.indexOf(lost.table) : order.length);
   const [first] = [...burst].sort((x, y) => rank(x) - rank(y));
   if (first === undefined) throw new Error('lostRowsNotice: empty burst');
-  const title =
-    burst.length === 1
-      ? `${capitalize(lostRowLabel(first))} removed`
-      : `${capitalize(lostRowLabel(first))} and ${burst.length - 1} more removed`;
-  return { title, detail: lostReason(first) };
+  const more = burst.length === 1 ? '' : ` and ${burst.length - 1} more`;
+  return { title: `${capitalize(lostRowLabel(first))}${more} removed`, detail: lostReason(first) };
 }
