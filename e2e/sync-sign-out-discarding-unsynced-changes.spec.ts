@@ -6,19 +6,12 @@
  */
 import { expect, test } from '@playwright/test';
 import { signHarnessToken } from '../test/harness/sync-server.ts';
-import { openTab } from './page-helpers.ts';
-import { expectSignedOutEverywhere, itemIdsOnAnotherDevice } from './sign-out-checks.ts';
-import { syncAppSchema } from './sync-schema.ts';
+import { deviceWithTwoTabs, expectSignedOutEverywhere, itemIdsOnAnotherDevice } from './sign-out-scene.ts';
 
 test('detach({ force: true }) signs out every tab and discards what was not pushed', async ({ browser }) => {
   const user = `force-sign-out-${Date.now()}`;
   const token = signHarnessToken(user);
-  const device = await browser.newContext();
-  const tabs = [await openTab(device), await openTab(device)];
-  for (const tab of tabs) {
-    await tab.evaluate(async ({ schema, token }) => window.harness.openSynced('sync', schema, token), { schema: syncAppSchema, token });
-  }
-  expect(await tabs[1]!.evaluate(() => window.harness.db('sync').role)).toBe('follower');
+  const { device, tabs } = await deviceWithTwoTabs(browser, token);
   await tabs[1]!.evaluate(async (user) => {
     const db = window.harness.db('sync');
     await db.sync.attach(user);
