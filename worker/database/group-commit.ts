@@ -191,21 +191,35 @@ export class GroupCommit {
     // A unit of several statements collects its captures and writes them set-based before it
     // ends (capture.ts): about a fifth of a captured insert's cost. A unit of one statement gains
     // nothing from it (one set-based write per captured row or two), so its triggers write directly.
-    const captures = Array.isArray(unit.statements) && unit.statements.length > 1 ? collectUnitCaptures(db) : undefined;
+    const many = Array.isArray(unit.statements) && unit.statements.length > 1;
+    let captures = many ? collectUnitCaptures(this.#sqlite3, db, unit.statements) : undefined;
     try {
       if (!Array.isArray(unit.statements) || unit.statements.length === 0) {
         throw new OversqliteError('invalid_argument', 'A write needs at least one statement.');
       }
       const replay = unit.requestId === undefined ? undefined : findAppliedRequest(db, unit.requestId);
-      let results: ExecResult[];
+      let results: ExecResult[] = [];
       if (replay !== undefined) {
         results = replay;
       } else {
-        results = [];
-        for (; index < unit.statements.length; index++) {
-          const { sql, params } = unit.statements[index]!;
-          // runQuery checks the statement (validateStatement) before SQLite sees it.
-          results.push(runExec(this.#sqlite3, db, sql, params, this.#statements));
+        for (;;) {
+          results = [];
+          for (index = 0; index < unit.statements.length && !captures?.needsTriggers; index++) {
+            const { sql, params } = unit.statements[index]!;
+            // runQuery checks the statement (validateStatement) before SQLite sees it.
+            results.push(runExec(this.#sqlite3, db, sql, params, this.#statements));
+          }
+          captures?.end();
+          if (!captures?.needsTriggers) break;
+          // Collected without triggers, the unit met a write only the triggers can judge: run it
+          // again with them, from the start of the unit.
+          if (alone) {
+            db.exec('ROLLBACK');
+            db.exec('BEGIN IMMEDIATE');
+          } else {
+            db.exec('ROLLBACK TO oversqlite_unit');
+          }
+          captures = collectUnitCaptures(this.#sqlite3, db, unit.statements, { triggers: true });
         }
         if (captures) this.#internalWrite(captures.flush);
         if (unit.requestId !== undefined) recordAppliedRequest(db, unit.requestId, results);

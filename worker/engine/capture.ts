@@ -46,28 +46,39 @@ class CollectedCaptures {
   count = 0;
   /** The open run's tag (UTF-8); empty before the first run. */
   tag = new Uint8Array(0);
+  /**
+   * Set by the preupdate hook when a key is one it leaves to the triggers (a BLOB in a TEXT key,
+   * a UUID key that is not 16 bytes): the unit must run again with them, for their exact answer.
+   */
+  needsTriggers = false;
 
+  /** Appends a key already quoted as a JSON string (the triggers' `json_quote(key_json)`). */
   append(heap: Uint8Array, tagAt: number, tagLength: number, keyAt: number, keyLength: number): void {
-    // Room for the key and, opening a run, `]],[<tag>,<count>,[` (a count has at most 16 digits).
-    this.reserve(tagLength + keyLength + 32);
-    const { bytes, tag } = this;
-    let same = tag.length === tagLength;
-    for (let i = 0; same && i < tagLength; i++) same = tag[i] === heap[tagAt + i];
-    if (same) {
-      bytes[this.length++] = COMMA;
-    } else {
-      // Closes the open run, opens `[<tag>,<count>,[` (the first run opens the outer array too).
-      if (tag.length > 0) this.put([CLOSE, CLOSE, COMMA]);
-      else bytes[this.length++] = OPEN;
-      bytes[this.length++] = OPEN;
-      this.tag = heap.slice(tagAt, tagAt + tagLength);
-      bytes.set(this.tag, this.length);
-      this.length += tagLength;
-      this.put([COMMA, ...ASCII.encode(String(this.count)), COMMA, OPEN]);
-    }
-    bytes.set(heap.subarray(keyAt, keyAt + keyLength), this.length);
+    this.next(heap, tagAt, tagLength, keyLength);
+    this.bytes.set(heap.subarray(keyAt, keyAt + keyLength), this.length);
     this.length += keyLength;
-    this.count++;
+  }
+
+  /** Appends a key column's value as a JSON string: a TEXT escaped as JSON needs, a BLOB as its lowercase hex. */
+  appendValue(tag: Uint8Array, heap: Uint8Array, at: number, n: number, hex: boolean): void {
+    this.next(tag, 0, tag.length, 6 * n + 2);
+    const { bytes } = this;
+    let i = this.length;
+    bytes[i++] = QUOTE;
+    for (let j = at; j < at + n; j++) {
+      const c = heap[j]!;
+      if (!hex && c >= 0x20) {
+        if (c === QUOTE || c === BACKSLASH) bytes[i++] = BACKSLASH;
+        bytes[i++] = c;
+      } else {
+        // A BLOB's byte as two hex digits; a control character as \u00XX.
+        if (!hex) bytes.set(ESCAPE, (i += 4) - 4);
+        bytes[i++] = HEX[c >> 4]!;
+        bytes[i++] = HEX[c & 15]!;
+      }
+    }
+    bytes[i++] = QUOTE;
+    this.length = i;
   }
 
   /** The JSON text of everything collected; undefined when nothing was. */
@@ -75,6 +86,28 @@ class CollectedCaptures {
     if (this.tag.length === 0) return undefined;
     this.put([CLOSE, CLOSE, CLOSE]);
     return new TextDecoder().decode(this.bytes.subarray(0, this.length));
+  }
+
+  /** Counts a key of the run `tag` and makes room for it (`room` bytes): a comma, or a new run. */
+  private next(source: Uint8Array, tagAt: number, tagLength: number, room: number): void {
+    // Room for the key and, opening a run, `]],[<tag>,<count>,[` (a count has at most 16 digits).
+    this.reserve(tagLength + room + 32);
+    const { bytes, tag } = this;
+    let same = tag.length === tagLength;
+    for (let i = 0; same && i < tagLength; i++) same = tag[i] === source[tagAt + i];
+    if (same) {
+      bytes[this.length++] = COMMA;
+    } else {
+      // Closes the open run, opens `[<tag>,<count>,[` (the first run opens the outer array too).
+      if (tag.length > 0) this.put([CLOSE, CLOSE, COMMA]);
+      else bytes[this.length++] = OPEN;
+      bytes[this.length++] = OPEN;
+      this.tag = source.slice(tagAt, tagAt + tagLength);
+      bytes.set(this.tag, this.length);
+      this.length += tagLength;
+      this.put([COMMA, ...ASCII.encode(String(this.count)), COMMA, OPEN]);
+    }
+    this.count++;
   }
 
   private put(chars: readonly number[]): void {
@@ -94,6 +127,10 @@ const ASCII = new TextEncoder();
 const OPEN = 0x5b; // [
 const CLOSE = 0x5d; // ]
 const COMMA = 0x2c; // ,
+const QUOTE = 0x22; // "
+const BACKSLASH = 0x5c;
+const HEX = ASCII.encode('0123456789abcdef');
+const ESCAPE = ASCII.encode('\\u00');
 
 interface CaptureSwitch {
   suppressed: number;
@@ -117,6 +154,25 @@ interface CaptureSwitch {
    * by a statement or transaction that rolls back is a gap, which order does not mind.
    */
   lastOrdinal: number;
+  /**
+   * The synced tables as the preupdate hook sees them (set with the triggers): a unit collecting
+   * without triggers ({@link collectUnitCaptures}) encodes the keys of these tables' rows.
+   */
+  hooked: readonly HookedTable[];
+  /** The names of this version's capture triggers on the connection, as a JSON array. */
+  ownTriggers: string;
+}
+
+/** A synced table as the preupdate hook reads its rows. */
+interface HookedTable {
+  /** Its name, lowercase UTF-8 (SQLite's table names match case-insensitively). */
+  readonly name: Uint8Array;
+  /** The key column's index among the table's columns (`pragma_table_xinfo`'s cid). */
+  readonly keyColumn: number;
+  readonly uuidAsBlob: boolean;
+  /** Run tags: `"<schema>","<table>","U"|"D","<key wire name>"`. */
+  readonly upsert: Uint8Array;
+  readonly delete: Uint8Array;
 }
 
 // One switch per database handle, shared by every engine instance opened over that handle (an
@@ -125,17 +181,35 @@ const switches = new WeakMap<Database, CaptureSwitch>();
 
 function captureSwitch(db: Database): CaptureSwitch {
   let sw = switches.get(db);
-  if (!sw) switches.set(db, (sw = { suppressed: 0, collected: undefined, triggersCollect: false, lastOrdinal: 0 }));
+  if (!sw)
+    switches.set(db, (sw = { suppressed: 0, collected: undefined, triggersCollect: false, lastOrdinal: 0, hooked: [], ownTriggers: '[]' }));
   return sw;
 }
 interface CaptureFunctions {
   readonly enabled: WasmPointer;
   readonly collect: WasmPointer;
   readonly ordinal: WasmPointer;
+  /** The preupdate hook of a unit collecting without triggers. */
+  readonly preupdate: WasmPointer;
   /** The switches of this module's connections by connection pointer (pointers of two modules may be equal). */
   readonly switches: Map<number, CaptureSwitch>;
 }
 const installedFunctions = new WeakMap<Sqlite3Static, CaptureFunctions>();
+
+const SQLITE_DELETE = 9;
+const SQLITE_INSERT = 18;
+const SQLITE_TEXT = 3;
+const SQLITE_BLOB = 4;
+const MAIN = ASCII.encode('main');
+
+/** Whether the NUL-terminated string at `at` is the lowercase `s`, ASCII case ignored (as SQLite names match). */
+function isCString(heap: Uint8Array, at: number, s: Uint8Array): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = heap[at + i]!;
+    if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== s[i]) return false;
+  }
+  return heap[at + s.length] === 0;
+}
 
 /**
  * The two SQL functions as wasm functions of our own, installed once per sqlite3 module. The
@@ -182,7 +256,35 @@ function captureFunctions(sqlite3: Sqlite3Static): CaptureFunctions {
     if (next <= 0x7fffffff) x.sqlite3_result_int!(ctx, next);
     else x.sqlite3_result_double!(ctx, next);
   });
-  fns = { enabled, collect, ordinal, switches };
+  // sqlite3_preupdate_old/_new write the value's pointer here (the hook never runs re-entrantly).
+  const out = wasm.alloc(ptrSize) as unknown as number;
+  // Appends the old or new key of the row being changed to the run `tag`. A TEXT in a TEXT key,
+  // 16 bytes in a UUID key; anything else the triggers refuse (or JSON cannot hold): the unit
+  // runs again with them.
+  const appendKey = (collected: CollectedCaptures, db: number, t: HookedTable, tag: Uint8Array, old: boolean): void => {
+    const rc = (old ? x.sqlite3_preupdate_old! : x.sqlite3_preupdate_new!)(db, t.keyColumn, out);
+    const value = Number(wasm.peekPtr(out));
+    const type = rc === 0 ? x.sqlite3_value_type!(value) : 0;
+    const hex = type === SQLITE_BLOB && t.uuidAsBlob;
+    if (hex ? x.sqlite3_value_bytes!(value) !== 16 : type !== SQLITE_TEXT || t.uuidAsBlob) {
+      collected.needsTriggers = true;
+      return;
+    }
+    const at = hex ? x.sqlite3_value_blob!(value) : x.sqlite3_value_text!(value);
+    collected.appendValue(tag, wasm.heap8u(), at, x.sqlite3_value_bytes!(value), hex);
+  };
+  const preupdate = wasm.installFunction('v(ppippjj)', (_arg: number, db: number, op: number, zDb: number, zTable: number) => {
+    const sw = switches.get(db);
+    const collected = sw?.collected;
+    const heap = wasm.heap8u();
+    const t = collected && isCString(heap, zDb, MAIN) ? sw!.hooked.find((h) => isCString(heap, zTable, h.name)) : undefined;
+    if (!t || collected!.needsTriggers) return;
+    // An update (an upsert's, an FK action's) goes as a delete of the old key, then an upsert of
+    // the new: the flush leaves of the two the one change the update triggers record.
+    if (op !== SQLITE_INSERT) appendKey(collected!, db, t, t.delete, true);
+    if (op !== SQLITE_DELETE) appendKey(collected!, db, t, t.upsert, false);
+  });
+  fns = { enabled, collect, ordinal, preupdate, switches };
   installedFunctions.set(sqlite3, fns);
   return fns;
 }
@@ -233,20 +335,23 @@ export function refreshCaptureOrdinal(db: Database): void {
 }
 
 /**
- * Writes collected captures (a JSON array of runs `[schema, table, 'U' | 'D', [key_json, ...]]`)
- * in their order, exactly as the triggers' own upserts would have one by one: a new key gets the
- * next ordinal (?2 plus its place: the flush takes a block of the connection's ordinals), a
- * pending one keeps its first; an upsert records UPDATE of a live row, else INSERT.
- * Each run's names are read once (the materialized CTE), not once per key.
+ * Writes collected captures (a JSON array of runs `[schema, table, 'U' | 'D', wire, count before,
+ * [key, ...]]`) in their order, exactly as the triggers' own upserts would have one by one: a
+ * new key gets the next ordinal (?2 plus its place: the flush takes a block of the connection's
+ * ordinals), a pending one keeps its first; an upsert records UPDATE of a live row, else INSERT.
+ * A key is its `key_json` (collected by the triggers: `wire` null) or the key column's value
+ * (collected by the preupdate hook: `wire` names the key). Each run's names are read once (the
+ * materialized CTE), not once per key.
  */
 const FLUSH_COLLECTED =
-  'WITH r AS MATERIALIZED (SELECT key AS i, value ->> 0 AS s, value ->> 1 AS t, value ->> 2 AS o, value ->> 3 AS n, value -> 4 AS ks FROM json_each(?1)) ' +
+  'WITH r AS MATERIALIZED (SELECT key AS i, value ->> 0 AS s, value ->> 1 AS t, value ->> 2 AS o, value ->> 3 AS w, value ->> 4 AS n, value -> 5 AS ks FROM json_each(?1)), ' +
+  'c AS (SELECT r.i, r.s, r.t, r.o, r.n + k.key + 1 AS place, CASE WHEN r.w IS NULL THEN k.value ELSE json_object(r.w, k.value) END AS key_json ' +
+  'FROM r JOIN json_each(r.ks) k) ' +
   'INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal) ' +
-  "SELECT r.s, r.t, k.value, CASE WHEN r.o = 'D' THEN 'DELETE' WHEN rs.deleted = 0 THEN 'UPDATE' ELSE 'INSERT' END, " +
-  'COALESCE(rs.row_version, 0), NULL, ?2 + r.n + k.key + 1 ' +
-  'FROM r JOIN json_each(r.ks) k ' +
-  'LEFT JOIN _sync_row_state rs ON rs.schema_name = r.s AND rs.table_name = r.t AND rs.key_json = k.value ' +
-  'WHERE true ORDER BY r.i, k.key ' +
+  "SELECT c.s, c.t, c.key_json, CASE WHEN c.o = 'D' THEN 'DELETE' WHEN rs.deleted = 0 THEN 'UPDATE' ELSE 'INSERT' END, " +
+  'COALESCE(rs.row_version, 0), NULL, ?2 + c.place ' +
+  'FROM c LEFT JOIN _sync_row_state rs ON rs.schema_name = c.s AND rs.table_name = c.t AND rs.key_json = c.key_json ' +
+  'WHERE true ORDER BY c.place ' +
   'ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET op = excluded.op, payload = NULL ' +
   'WHERE op IS NOT excluded.op OR payload IS NOT NULL';
 
@@ -259,25 +364,80 @@ export interface UnitCaptures {
   flush(): void;
   /** Stops collecting and drops whatever was not flushed (the unit is being rolled back). */
   end(): void;
+  /**
+   * True when a unit collecting without triggers met a key it leaves to them (one they refuse,
+   * or one JSON cannot hold): roll the unit back and run it again with
+   * `collectUnitCaptures(…, { triggers: true })`. Check it after each statement.
+   */
+  readonly needsTriggers: boolean;
 }
 
 /**
- * Starts collecting the captures of one write unit on `db`: until `flush` or `end`, the capture
- * triggers hand their keys to memory instead of writing them. Undefined when the connection has
- * no capture function (no synced tables), or when something already collects or suppresses capture.
- * Nothing else may write on the connection until then: the unit runs synchronously.
+ * Units of at least this many INSERT statements collect without the capture triggers: the
+ * preupdate hook hands the keys over instead. Firing a trigger costs a row its sub-program and
+ * the statement journal SQLite gives every statement that fires one (~0.8 us, BENCHMARKS.md
+ * "Capture profiled"); switching the triggers off expires the connection's prepared statements
+ * (each is compiled again at its next use, ~0.1 ms), which pays only for many rows. Updates keep
+ * the triggers: their WHEN skips a row already pending as is before anything is collected, and
+ * the hook would unpack the old and the new record of every row to compare their keys (Node:
+ * a 10,000-row update unit 1.30x plain with the triggers, 1.44x without).
  */
-export function collectUnitCaptures(db: Database): UnitCaptures | undefined {
+const TRIGGERLESS_MIN_STATEMENTS = 1000;
+
+/** `INSERT` or `REPLACE` first, after any whitespace and comments. */
+const INSERT_STATEMENT = /^(?:\s|--[^\n]*\n|\/\*[^]*?\*\/)*(?:insert|replace)\b/i;
+
+/** Whether every statement of a unit inserts (one test per distinct SQL text in a row). */
+function allInserts(statements: readonly { readonly sql: string }[]): boolean {
+  let last: string | undefined;
+  for (const { sql } of statements) {
+    if (sql === last) continue;
+    if (typeof sql !== 'string' || !INSERT_STATEMENT.test(sql)) return false;
+    last = sql;
+  }
+  return true;
+}
+
+/**
+ * Starts collecting the captures of one write unit (its `statements`) on `db`: until `flush` or
+ * `end`, captured keys go to memory instead of `_sync_dirty_rows`. A large unit of inserts
+ * collects them with the capture triggers switched off, through the preupdate hook, when every
+ * trigger of the main schema is a capture trigger (the setting is the connection's: an app
+ * trigger must keep firing); else, or with `triggers`, the triggers collect. Undefined when the
+ * connection has no capture function (no synced tables), or when something already collects or
+ * suppresses capture. Nothing else may write on the connection until then: the unit runs
+ * synchronously.
+ */
+export function collectUnitCaptures(
+  sqlite3: Sqlite3Static,
+  db: Database,
+  statements: readonly { readonly sql: string }[],
+  options: { triggers?: boolean } = {},
+): UnitCaptures | undefined {
   const sw = switches.get(db);
   if (!sw || !sw.triggersCollect || sw.collected || sw.suppressed > 0) return undefined;
   const collected = new CollectedCaptures();
+  const triggerless =
+    !options.triggers && statements.length >= TRIGGERLESS_MIN_STATEMENTS && sw.hooked.length > 0 && allInserts(statements)
+      ? switchTriggersOff(sqlite3, db, sw.ownTriggers)
+      : undefined;
+  const dbPointer = Number(db.pointer);
+  const exports = sqlite3.wasm.exports as unknown as { sqlite3_preupdate_hook(db: number, hook: number, arg: number): number };
+  if (triggerless) exports.sqlite3_preupdate_hook(dbPointer, Number(captureFunctions(sqlite3).preupdate), 0);
   sw.collected = collected;
+  let ended = false;
   const end = () => {
+    if (ended) return;
+    ended = true;
     if (sw.collected === collected) sw.collected = undefined;
+    if (!triggerless) return;
+    exports.sqlite3_preupdate_hook(dbPointer, 0, 0);
+    triggerless();
   };
   return {
     flush() {
       end();
+      if (collected.needsTriggers) throw new Error('flush of a unit that must run again with its capture triggers');
       const text = collected.text();
       if (text === undefined) return;
       const base = sw.lastOrdinal;
@@ -285,6 +445,39 @@ export function collectUnitCaptures(db: Database): UnitCaptures | undefined {
       db.exec({ sql: FLUSH_COLLECTED, bind: [text, base] });
     },
     end,
+    get needsTriggers() {
+      return collected.needsTriggers;
+    },
+  };
+}
+
+/**
+ * Switches the connection's triggers off when every trigger of the main schema is one of
+ * `ownTriggers` (JSON array of names); answers the function that switches them on again, or
+ * undefined (nothing switched: an app trigger, or the app already switched them off). Nothing
+ * observable changes but the capture triggers: TEMP triggers still fire (SQLite keeps them with
+ * the setting off), and FK actions are no triggers.
+ */
+function switchTriggersOff(sqlite3: Sqlite3Static, db: Database, ownTriggers: string): (() => void) | undefined {
+  const others = db.selectValue(
+    "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'trigger' AND name NOT IN (SELECT value FROM json_each(?)))",
+    [ownTriggers],
+  );
+  if (Number(others) !== 0) return undefined;
+  const { capi, wasm } = sqlite3;
+  const stack = wasm.pstack.pointer;
+  let on: number;
+  try {
+    const out = wasm.pstack.alloc(4);
+    // -1: only read the setting (an app that switched triggers off keeps them off).
+    if (capi.sqlite3_db_config(db, capi.SQLITE_DBCONFIG_ENABLE_TRIGGER, -1, out) !== 0) return undefined;
+    on = Number(wasm.peek32(out));
+  } finally {
+    wasm.pstack.restore(stack);
+  }
+  if (on !== 1 || capi.sqlite3_db_config(db, capi.SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, 0) !== 0) return undefined;
+  return () => {
+    capi.sqlite3_db_config(db, capi.SQLITE_DBCONFIG_ENABLE_TRIGGER, 1, 0);
   };
 }
 
@@ -462,7 +655,7 @@ function keepImageOfDeleted(schema: string, t: TableModel): string {
 function captureWhen(schema: string, t: TableModel, changes: ReadonlyArray<readonly ['U' | 'D', string]>, unless = 'true'): string {
   // The key as a JSON string (`|| ''` drops the JSON subtype, else json_quote would pass it as is).
   const pairs = changes.map(
-    ([op, ref]) => `${sqlString(JSON.stringify([schema, t.table, op]).slice(1, -1))}, json_quote(${keyJsonExpr(ref, t)} || '')`,
+    ([op, ref]) => `${sqlString(JSON.stringify([schema, t.table, op, null]).slice(1, -1))}, json_quote(${keyJsonExpr(ref, t)} || '')`,
   );
   // A CASE, not AND: SQLite evaluates both sides of an AND it needs as a value.
   const collect = `${COLLECT_FUNCTION}(${pairs.join(', ')}) = 1`;
@@ -494,28 +687,12 @@ const TRIGGERLESS_MIN_ROWS = 1000;
  */
 export function withoutCaptureTriggers<T>(sqlite3: Sqlite3Static, db: Database, model: SchemaModel, rows: number, write: () => T): T {
   if (rows < TRIGGERLESS_MIN_ROWS) return write();
-  const own = JSON.stringify(model.tables.flatMap(triggerNames));
-  const others = db.selectValue(
-    "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'trigger' AND name NOT IN (SELECT value FROM json_each(?)))",
-    [own],
-  );
-  if (Number(others) !== 0) return write();
-  const { capi, wasm } = sqlite3;
-  const stack = wasm.pstack.pointer;
-  let on: number;
-  try {
-    const out = wasm.pstack.alloc(4);
-    // -1: only read the setting (an app that switched triggers off keeps them off).
-    if (capi.sqlite3_db_config(db, capi.SQLITE_DBCONFIG_ENABLE_TRIGGER, -1, out) !== 0) return write();
-    on = Number(wasm.peek32(out));
-  } finally {
-    wasm.pstack.restore(stack);
-  }
-  if (on !== 1 || capi.sqlite3_db_config(db, capi.SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, 0) !== 0) return write();
+  const switchOn = switchTriggersOff(sqlite3, db, JSON.stringify(model.tables.flatMap(triggerNames)));
+  if (!switchOn) return write();
   try {
     return write();
   } finally {
-    capi.sqlite3_db_config(db, capi.SQLITE_DBCONFIG_ENABLE_TRIGGER, 1, 0);
+    switchOn();
   }
 }
 
@@ -575,7 +752,20 @@ export function installTriggers(db: Database, schema: string, model: SchemaModel
       });
     }
   });
-  captureSwitch(db).triggersCollect = true;
+  const sw = captureSwitch(db);
+  sw.hooked = model.tables.map((t) => {
+    const keyColumn = db.selectValue('SELECT cid FROM pragma_table_xinfo(?) WHERE name = ?', [t.table, t.key.name]);
+    const tag = (op: string) => ASCII.encode(JSON.stringify([schema, t.table, op, t.key.wireName]).slice(1, -1));
+    return {
+      name: ASCII.encode(t.table.toLowerCase()),
+      keyColumn: Number(keyColumn),
+      uuidAsBlob: t.key.uuidAsBlob,
+      upsert: tag('U'),
+      delete: tag('D'),
+    };
+  });
+  sw.ownTriggers = JSON.stringify(model.tables.flatMap(triggerNames));
+  sw.triggersCollect = true;
   // After the metadata install that runs before it.
   refreshCaptureOrdinal(db);
 }
@@ -605,7 +795,9 @@ export function captureExistingRows(db: Database, schema: string, model: SchemaM
  * are not captured, so run only schema changes (and no app data writes) while they are absent.
  */
 export function dropCaptureTriggers(db: Database): void {
-  captureSwitch(db).triggersCollect = false;
+  const sw = captureSwitch(db);
+  sw.triggersCollect = false;
+  sw.hooked = [];
   const exists = db.selectValue("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sync_managed_tables'");
   if (Number(exists) === 0) return;
   const tables = db.exec({
