@@ -201,17 +201,63 @@ async function locate(
     if (!rowErr) return null;
     return { dialect, detail: await rowDetail(tx, ctx, session.push_id, seg, hi, rowErr) };
   }
-  // Every row applies on its own: the refusal is a deferred foreign key, checked at the end.
+  // Every row applies on its own: the refusal is a deferred constraint, checked at the end (a
+  // foreign key, or a DEFERRABLE unique constraint). The rows stay applied to be looked at.
   await tx.query('SAVEPOINT oversync_diagnose');
   try {
     await tx.query('SET CONSTRAINTS ALL IMMEDIATE');
     return null;
   } catch (err) {
-    if (pgErrorCode(err) !== '23503') throw err;
+    const code = pgErrorCode(err);
+    if (code !== '23503' && code !== '23505') throw err;
     await tx.query('ROLLBACK TO SAVEPOINT oversync_diagnose');
-    const detail = await foreignKeyDetail(tx, ctx, userId, session.push_id, err as PgErrorFields);
+    const fields = err as PgErrorFields;
+    const detail =
+      code === '23503'
+        ? await foreignKeyDetail(tx, ctx, userId, session.push_id, fields)
+        : await deferredUniqueDetail(tx, ctx, userId, session.push_id, fields);
     return detail ? { dialect, detail } : null;
   }
+}
+
+/**
+ * The pushed row behind a DEFERRABLE unique constraint's refusal at the end: the first pushed
+ * upsert of the table whose value in the constraint's columns another row of the user holds too
+ * (both are in the table now, the commit's rows applied).
+ */
+async function deferredUniqueDetail(
+  tx: SqlSession,
+  ctx: RuntimeContext,
+  userId: string,
+  pushId: string,
+  err: PgErrorFields,
+): Promise<PushRejectionDetail | null> {
+  const table = err.schema && err.table ? ctx.catalog.byName.get(`${err.schema}.${err.table}`) : undefined;
+  if (!table || !err.constraint) return null;
+  const columns = await constraintColumns(tx, table, err.constraint);
+  if (columns.length === 0) return null;
+  const scope = quoteIdent(SCOPE_COLUMN);
+  const key = quoteIdent(table.keyColumn);
+  const same = columns.map((c) => `o.${quoteIdent(c)} = t.${quoteIdent(c)}`).join(' AND ');
+  const row = (
+    await tx.query<{ key_text: string; op_code: number }>(
+      `SELECT r.key_text, r.op_code
+         FROM sync.push_session_rows r JOIN ${table.sqlName} t ON t.${scope} = $2 AND t.${key}::text = r.key_text
+        WHERE r.push_id = $1::uuid AND r.table_id = $3 AND r.op_code <> 3
+          AND EXISTS (SELECT 1 FROM ${table.sqlName} o WHERE o.${scope} = t.${scope} AND o.${key} <> t.${key} AND ${same})
+        ORDER BY r.row_ordinal LIMIT 1`,
+      [pushId, userId, table.tableId],
+    )
+  ).rows[0];
+  if (!row) return null;
+  return {
+    schema: table.schema,
+    table: table.table,
+    key: { [table.keyColumn]: row.key_text },
+    op: opName(row.op_code) as PushRejectionDetail['op'],
+    columns,
+    reason: 'unique_violation',
+  };
 }
 
 async function stagedRow(tx: SqlSession, pushId: string, ordinal: number): Promise<{ key_text: string; op_code: number } | null> {
