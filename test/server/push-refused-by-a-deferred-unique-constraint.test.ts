@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startSyncServer } from '../harness/sync-server.ts';
 import type { StartedSyncServer } from '../harness/sync-server.ts';
 import { RawSyncClient } from '../harness/sync-client.ts';
-import type { PushRow } from '../harness/sync-client.ts';
+import type { PushRow } from '../../protocol/wire.ts';
 
 let h: StartedSyncServer;
 /** Any well-formed hash: the one-request push takes the request hash the create step takes. */
