@@ -15,3 +15,15 @@ it('captures writes with trusted_schema = OFF', async () => {
     { key_json: '{"id":"u1"}', op: 'INSERT', payload: '{"id":"u1","name":"Ada L"}' },
   ]);
 });
+
+it('captures a row removed by REPLACE through a unique value with trusted_schema = OFF', async () => {
+  const s = await openEngine('CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL UNIQUE)', [
+    { table: 'users', syncKey: 'id' },
+  ]);
+  s.db.exec('PRAGMA trusted_schema = OFF');
+  s.db.exec("INSERT INTO users VALUES ('u1', 'Ada'); INSERT OR REPLACE INTO users VALUES ('u2', 'Ada')");
+  expect(rows(s.db, 'SELECT key_json, op FROM _sync_dirty_rows ORDER BY dirty_ordinal')).toEqual([
+    { key_json: '{"id":"u1"}', op: 'DELETE' },
+    { key_json: '{"id":"u2"}', op: 'INSERT' },
+  ]);
+});

@@ -31,6 +31,8 @@ const CAPTURE_FUNCTION = '_sync_capture_enabled';
 const COLLECT_FUNCTION = '_sync_capture_collect';
 /** Name of the SQL function that gives a captured key its ordinal (see {@link CaptureSwitch.lastOrdinal}). */
 const ORDINAL_FUNCTION = '_sync_capture_ordinal';
+/** Name of the SQL function that notes and answers the rows a REPLACE may remove (see {@link replacedRows}). */
+const REPLACING_FUNCTION = '_sync_capture_replacing';
 
 /**
  * The captures of the unit collecting now, already as the JSON text `FLUSH_COLLECTED` reads:
@@ -161,6 +163,12 @@ interface CaptureSwitch {
   hooked: readonly HookedTable[];
   /** The names of this version's capture triggers on the connection, as a JSON array. */
   ownTriggers: string;
+  /**
+   * The rows the row being written may remove by REPLACE, noted by its BEFORE trigger: its
+   * table's tag, its key_json, and the key_json array of the other rows that hold one of its
+   * values of a secondary UNIQUE index. Each BEFORE trigger of such a table overwrites it.
+   */
+  replacing: { readonly tag: string; readonly key: string; readonly rows: string } | undefined;
 }
 
 /** A synced table as the preupdate hook reads its rows. */
@@ -182,7 +190,18 @@ const switches = new WeakMap<Database, CaptureSwitch>();
 function captureSwitch(db: Database): CaptureSwitch {
   let sw = switches.get(db);
   if (!sw)
-    switches.set(db, (sw = { suppressed: 0, collected: undefined, triggersCollect: false, lastOrdinal: 0, hooked: [], ownTriggers: '[]' }));
+    switches.set(
+      db,
+      (sw = {
+        suppressed: 0,
+        collected: undefined,
+        triggersCollect: false,
+        lastOrdinal: 0,
+        hooked: [],
+        ownTriggers: '[]',
+        replacing: undefined,
+      }),
+    );
   return sw;
 }
 interface CaptureFunctions {
@@ -311,6 +330,20 @@ export function installCaptureFunction(sqlite3: Sqlite3Static, db: Database): vo
     const rc = capi.sqlite3_create_function_v2(db.pointer!, name, arity, flags, 0, fn, 0, 0, 0);
     if (rc !== 0) throw new Error(`could not register ${name}: ${capi.sqlite3_errstr(rc)}`);
   }
+  // (tag, key, rows): notes the rows (answers 0); (tag, key): the rows noted for that row, or NULL.
+  db.createFunction({
+    name: REPLACING_FUNCTION,
+    arity: -1,
+    innocuous: true,
+    xFunc: (_ctx: WasmPointer, tag: unknown, key: unknown, rows?: unknown) => {
+      if (rows !== undefined) {
+        sw.replacing = { tag: String(tag), key: String(key), rows: String(rows) };
+        return 0;
+      }
+      const noted = sw.replacing;
+      return noted && noted.tag === tag && noted.key === key ? noted.rows : null;
+    },
+  });
   refreshCaptureOrdinal(db);
 }
 
@@ -652,17 +685,77 @@ function keepImageOfDeleted(schema: string, t: TableModel): string {
  * key is computed: the engine's own writes pay only the one call). `unless`, when given, must
  * hold for anything to be captured, whether written or collected.
  */
-function captureWhen(schema: string, t: TableModel, changes: ReadonlyArray<readonly ['U' | 'D', string]>, unless = 'true'): string {
+function captureWhen(
+  schema: string,
+  t: TableModel,
+  changes: ReadonlyArray<readonly ['U' | 'D', string]>,
+  unless = 'true',
+  replaced?: string,
+): string {
+  const tag = (op: string) => sqlString(JSON.stringify([schema, t.table, op, null]).slice(1, -1));
   // The key as a JSON string (`|| ''` drops the JSON subtype, else json_quote would pass it as is).
-  const pairs = changes.map(
-    ([op, ref]) => `${sqlString(JSON.stringify([schema, t.table, op, null]).slice(1, -1))}, json_quote(${keyJsonExpr(ref, t)} || '')`,
-  );
-  // A CASE, not AND: SQLite evaluates both sides of an AND it needs as a value.
-  const collect = `${COLLECT_FUNCTION}(${pairs.join(', ')}) = 1`;
+  const pairs = changes.map(([op, ref]) => `${tag(op)}, json_quote(${keyJsonExpr(ref, t)} || '')`);
+  // CASEs, not ANDs: SQLite evaluates both sides of an AND it needs as a value, and may evaluate
+  // the right one first. Rows a REPLACE removed go first (they were removed before the row was
+  // written); the count is never < 0.
+  const own = `${COLLECT_FUNCTION}(${pairs.join(', ')}) = 1`;
+  const collect = replaced
+    ? `CASE WHEN (SELECT count(${COLLECT_FUNCTION}(${tag('D')}, json_quote(j.key_json))) FROM ${replaced}) >= 0 THEN ${own} END`
+    : own;
   return `CASE ${CAPTURE_FUNCTION}() WHEN 1 THEN ${unless} WHEN 2 THEN ${unless === 'true' ? collect : `CASE WHEN ${unless} THEN ${collect} ELSE 0 END`} ELSE 0 END`;
 }
 
-const TRIGGER_SUFFIXES = ['ai', 'au', 'ad', 'auk', 'akd', 'bki', 'bku'] as const;
+/**
+ * When a row `s` of `t` holds one of the row `ref`'s values of a secondary UNIQUE index (SQL,
+ * the indexes OR-ed); undefined when `t` has none. An index on an expression is left out.
+ */
+function secondaryUniqueMatch(db: Database, t: TableModel, ref: string): string | undefined {
+  const matches: string[] = [];
+  const indexes = db.exec({
+    sql: `SELECT name FROM pragma_index_list(?) WHERE "unique" = 1 AND origin <> 'pk'`,
+    bind: [t.table],
+    rowMode: 'array',
+    returnValue: 'resultRows',
+  }) as unknown[][];
+  for (const [index] of indexes) {
+    const columns = db.exec({
+      sql: 'SELECT cid, name, coll FROM pragma_index_xinfo(?) WHERE key = 1 ORDER BY seqno',
+      bind: [String(index)],
+      rowMode: 'array',
+      returnValue: 'resultRows',
+    }) as unknown[][];
+    if (columns.length === 0 || columns.some(([cid]) => Number(cid) < 0)) continue;
+    const eq = columns.map(
+      ([, name, coll]) => `s.${quoteIdent(String(name))} = ${ref}.${quoteIdent(String(name))} COLLATE ${quoteIdent(String(coll))}`,
+    );
+    matches.push(`(${eq.join(' AND ')})`);
+  }
+  return matches.length > 0 ? matches.join(' OR ') : undefined;
+}
+
+/**
+ * The rows the write of the row `NEW` of `t` removed by REPLACE: those its BEFORE trigger noted
+ * (`_sync_capture_replacing`) that are gone now. A FROM clause with its WHERE, rows `j(key_json)`.
+ */
+function replacedRows(t: TableModel): string {
+  return (
+    `(SELECT value AS key_json FROM json_each(${REPLACING_FUNCTION}(${sqlString(t.table)}, ${keyJsonExpr('NEW', t)}))) j ` +
+    `WHERE NOT EXISTS (SELECT 1 FROM ${quoteIdent(t.table)} AS s WHERE s.${quoteIdent(t.key.name)} = ${keyValueOfKeyJson(t, 'j')})`
+  );
+}
+
+/** The delete intents of the rows {@link replacedRows} names, written as the delete trigger writes one. */
+function deleteReplaced(schema: string, t: TableModel): string {
+  return (
+    'INSERT INTO _sync_dirty_rows(schema_name, table_name, key_json, op, base_row_version, payload, dirty_ordinal) ' +
+    `SELECT ${sqlString(schema)}, ${sqlString(t.table)}, j.key_json, 'DELETE', ` +
+    `(SELECT COALESCE(MAX(rs.row_version), 0) FROM _sync_row_state rs WHERE rs.schema_name = ${sqlString(schema)} AND rs.table_name = ${sqlString(t.table)} AND rs.key_json = j.key_json), ` +
+    `NULL, ${ORDINAL_FUNCTION}() FROM ${replacedRows(t)} ` +
+    "ON CONFLICT(schema_name, table_name, key_json) DO UPDATE SET op = 'DELETE', payload = NULL"
+  );
+}
+
+const TRIGGER_SUFFIXES = ['ai', 'au', 'ad', 'auk', 'akd', 'bki', 'bku', 'bri', 'bru'] as const;
 
 /** The names of `t`'s capture triggers (they write only sync metadata). */
 export function triggerNames(t: TableModel): string[] {
@@ -701,12 +794,32 @@ export function installTriggers(db: Database, schema: string, model: SchemaModel
   db.savepoint(() => {
     for (const t of model.tables) {
       for (const name of triggerNames(t)) db.exec(`DROP TRIGGER IF EXISTS ${quoteIdent(name)}`);
-      const [ai, au, ad, auk, akd, bki, bku] = triggerNames(t).map(quoteIdent);
+      const [ai, au, ad, auk, akd, bki, bku, bri, bru] = triggerNames(t).map(quoteIdent);
       const table = quoteIdent(t.table);
       const keyCol = quoteIdent(t.key.name);
+      // A REPLACE (`INSERT OR REPLACE`, `UPDATE OR REPLACE`, `ON CONFLICT REPLACE`) removes the
+      // rows holding one of the written row's values of a secondary UNIQUE index without firing a
+      // delete trigger (recursive_triggers off). So on a table with such an index, a BEFORE
+      // trigger notes those rows (in memory), and the AFTER trigger records a delete of each that
+      // is gone: a row there before the write and not after it was deleted, whichever way.
+      const match = secondaryUniqueMatch(db, t, 'NEW');
+      const replaced = match ? replacedRows(t) : undefined;
+      const deletes = match ? `${deleteReplaced(schema, t)}; ` : '';
+      if (match) {
+        for (const [name, event, self] of [
+          [bri, 'INSERT', ''],
+          [bru, 'UPDATE', ` AND s.${keyCol} IS NOT OLD.${keyCol}`],
+        ] as const) {
+          const rows = `(SELECT json_group_array(${keyJsonExpr('s', t)} || '') FROM ${table} AS s WHERE s.${keyCol} IS NOT NEW.${keyCol}${self} AND (${match}))`;
+          db.exec(
+            `CREATE TRIGGER ${name} BEFORE ${event} ON ${table} WHEN CASE WHEN ${CAPTURE_FUNCTION}() > 0 ` +
+              `THEN ${REPLACING_FUNCTION}(${sqlString(t.table)}, ${keyJsonExpr('NEW', t)}, ${rows}) ELSE 0 END BEGIN SELECT 1; END`,
+          );
+        }
+      }
       db.exec(
-        `CREATE TRIGGER ${ai} AFTER INSERT ON ${table} WHEN ${captureWhen(schema, t, [['U', 'NEW']])} BEGIN ` +
-          `${upsertDirty(schema, t, 'NEW')}; ` +
+        `CREATE TRIGGER ${ai} AFTER INSERT ON ${table} WHEN ${captureWhen(schema, t, [['U', 'NEW']], 'true', replaced)} BEGIN ` +
+          `${deletes}${upsertDirty(schema, t, 'NEW')}; ` +
           'END',
       );
       // Two update triggers with exclusive WHENs, so the common case (key unchanged) runs one
@@ -714,17 +827,29 @@ export function installTriggers(db: Database, schema: string, model: SchemaModel
       // that order, inside one trigger (the firing order of separate triggers is unspecified).
       db.exec(
         `CREATE TRIGGER ${au} AFTER UPDATE ON ${table} ` +
-          `WHEN OLD.${keyCol} IS NEW.${keyCol} AND ${captureWhen(schema, t, [['U', 'NEW']], notPendingAsIs(schema, t, 'NEW'))} BEGIN ` +
-          `${upsertDirty(schema, t, 'NEW')}; ` +
+          `WHEN OLD.${keyCol} IS NEW.${keyCol} AND ${captureWhen(
+            schema,
+            t,
+            [['U', 'NEW']],
+            replaced ? `(${notPendingAsIs(schema, t, 'NEW')} OR EXISTS (SELECT 1 FROM ${replaced}))` : notPendingAsIs(schema, t, 'NEW'),
+            replaced,
+          )} BEGIN ` +
+          `${deletes}${upsertDirty(schema, t, 'NEW')}; ` +
           'END',
       );
       db.exec(
         `CREATE TRIGGER ${auk} AFTER UPDATE OF ${keyCol} ON ${table} ` +
-          `WHEN OLD.${keyCol} IS NOT NEW.${keyCol} AND ${captureWhen(schema, t, [
-            ['D', 'OLD'],
-            ['U', 'NEW'],
-          ])} BEGIN ` +
-          `${deleteDirty(schema, t, 'OLD')}; ` +
+          `WHEN OLD.${keyCol} IS NOT NEW.${keyCol} AND ${captureWhen(
+            schema,
+            t,
+            [
+              ['D', 'OLD'],
+              ['U', 'NEW'],
+            ],
+            'true',
+            replaced,
+          )} BEGIN ` +
+          `${deletes}${deleteDirty(schema, t, 'OLD')}; ` +
           `${upsertDirty(schema, t, 'NEW')}; ` +
           'END',
       );
