@@ -666,6 +666,22 @@ export async function pushPending(ctx: EngineContext, userId: string): Promise<P
         row_count: 0,
       };
     }
+    // Our bundle committed at a seq this device already holds: a snapshot or a pull went past it
+    // while its answer was unknown (lost). The local rows of its keys are then the outbox's, kept
+    // against newer server state (a snapshot re-applies the frozen outbox as intent; a pull skips
+    // pending keys), and replaying the bundle would record versions older than the ones held.
+    // Only a snapshot knows those rows now: move past the bundle and rebuild (edits made since the
+    // freeze stay pending). Randomized user-switch seed 5700267: rows deleted on other devices
+    // after the bundle stayed on this one for good.
+    if (meta.bundle_seq <= readAttachment(ctx.db).lastBundleSeqSeen) {
+      applyTransaction(ctx.db, () => {
+        consumeSeedLease(ctx.db);
+        advanceNextSourceBundleId(ctx.db, header.sourceId, header.userId, header.sourceBundleId + 1);
+        clearOutbox(ctx.db);
+        requireRebuild(ctx.db);
+      });
+      return { outcome: 'committed', bundleSeq: meta.bundle_seq, rowCount: rows.length, conflicts };
+    }
     // When the server committed exactly what we pushed, the bundle_hash it reports is the hash of
     // our own rows as bundle `bundle_seq`: that proves the committed content without downloading
     // it back. Anything else (normalized values, another order) is fetched and verified row by row.
