@@ -5,7 +5,8 @@
  * when the next push learns the bundle was committed long ago, replaying it would keep those
  * stale rows for good (randomized user-switch seed 5700267: rows another device deleted stayed
  * here). The device moves past the bundle and rebuilds from a snapshot instead: every device ends
- * with the server's rows, and an edit made after the bundle was frozen is still pushed.
+ * with the server's rows, and edits made after the bundle was frozen (one of a row the bundle
+ * carried) are still pushed, as edits of the committed versions.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { World } from './support/devices.ts';
@@ -31,12 +32,14 @@ it('a lost push answer, then a snapshot past the bundle: the device rebuilds and
   await b.engine.attach(user);
 
   // A's bundle commits on the server; its answer never arrives.
-  a.db.exec(`INSERT INTO users(id, name) VALUES ('${uuid(3)}', 'three'); UPDATE users SET name = 'one by a' WHERE id = '${uuid(1)}'`);
+  a.db.exec(
+    `INSERT INTO users(id, name) VALUES ('${uuid(3)}', 'three'), ('${uuid(4)}', 'four'); UPDATE users SET name = 'one by a' WHERE id = '${uuid(1)}'`,
+  );
   lost.loseNext(/\/sync\/push-sessions$|\/commit$/);
   await expect(a.engine.sync()).rejects.toThrow(/connection lost/);
-  expect(names(await pgRows(world, 'users', user))).toEqual(['1:one by a', '2:two', '3:three']);
-  // An edit after the freeze: pending, not part of the bundle.
-  a.db.exec(`UPDATE users SET name = 'two by a' WHERE id = '${uuid(2)}'`);
+  expect(names(await pgRows(world, 'users', user))).toEqual(['1:one by a', '2:two', '3:three', '4:four']);
+  // Edits after the freeze, pending: of a row outside the bundle, and a delete of one of its rows.
+  a.db.exec(`UPDATE users SET name = 'two by a' WHERE id = '${uuid(2)}'; DELETE FROM users WHERE id = '${uuid(4)}'`);
 
   // B moves the server past A's bundle: three is deleted, one renamed again.
   await b.engine.sync();

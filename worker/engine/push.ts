@@ -670,11 +670,19 @@ export async function pushPending(ctx: EngineContext, userId: string): Promise<P
     // while its answer was unknown (lost). The local rows of its keys are then the outbox's, kept
     // against newer server state (a snapshot re-applies the frozen outbox as intent; a pull skips
     // pending keys), and replaying the bundle would record versions older than the ones held.
-    // Only a snapshot knows those rows now: move past the bundle and rebuild (edits made since the
-    // freeze stay pending). Randomized user-switch seed 5700267: rows deleted on other devices
-    // after the bundle stayed on this one for good.
+    // Only a snapshot knows those rows now: move past the bundle and rebuild. Edits made since the
+    // freeze stay pending, rebased on the committed version as a replay rebases them (user-switch
+    // seed 5700036: a delete of a seeded row). Randomized user-switch seed 5700267: rows deleted
+    // on other devices after the bundle stayed on this one for good.
     if (meta.bundle_seq <= readAttachment(ctx.db).lastBundleSeqSeen) {
       applyTransaction(ctx.db, () => {
+        runCached(
+          ctx.db,
+          'UPDATE _sync_dirty_rows AS d SET base_row_version = ?1, ' +
+            "op = CASE WHEN d.op = 'DELETE' THEN 'DELETE' WHEN o.op <> 'DELETE' THEN 'UPDATE' ELSE 'INSERT' END " +
+            'FROM _sync_outbox_rows AS o WHERE o.schema_name = d.schema_name AND o.table_name = d.table_name AND o.key_json = d.key_json',
+          [meta.bundle_seq],
+        );
         consumeSeedLease(ctx.db);
         advanceNextSourceBundleId(ctx.db, header.sourceId, header.userId, header.sourceBundleId + 1);
         clearOutbox(ctx.db);
