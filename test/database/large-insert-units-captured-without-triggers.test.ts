@@ -7,7 +7,7 @@
  * get their exact answer; an app trigger keeps the triggers on; and the triggers are back on after
  * the unit, whatever its outcome.
  */
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Database } from '@sqlite.org/sqlite-wasm';
 import type { SqlStatement } from '../../worker/database/types.ts';
 import { seededRandom } from '../harness/seeded-random.ts';
@@ -15,6 +15,7 @@ import { openEngine } from '../engine/support/engine.ts';
 import type { EngineSetup } from '../engine/support/engine.ts';
 import { rows, scalar } from '../engine/support/sqlite.ts';
 import { DIRTY_ROWS, openSyncedDatabase } from './support/synced-database.ts';
+import { closedAfterEach } from './support/closed-after-each.ts';
 import type { SyncedDatabase } from './support/synced-database.ts';
 
 const MIGRATION =
@@ -38,18 +39,11 @@ function values(db: Database, sql: string): unknown[][] {
   return rows(db, sql).map((r) => Object.values(r));
 }
 
-const opened: Array<SyncedDatabase | EngineSetup> = [];
-afterEach(async () => {
-  for (const o of opened.splice(0)) {
-    if ('writeGroup' in o) await o.close();
-    else await o.engine.close();
-  }
-});
+const track = closedAfterEach();
 
 async function devices(): Promise<{ grouped: SyncedDatabase; direct: EngineSetup }> {
-  const grouped = await openSyncedDatabase([MIGRATION], TABLES);
-  const direct = await openEngine(MIGRATION, TABLES);
-  opened.push(grouped, direct);
+  const grouped = track(await openSyncedDatabase([MIGRATION], TABLES));
+  const direct = track(await openEngine(MIGRATION, TABLES));
   direct.db.exec('PRAGMA foreign_keys = ON');
   return { grouped, direct };
 }

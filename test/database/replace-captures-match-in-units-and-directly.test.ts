@@ -8,27 +8,20 @@
  * pending changes are compared after every group; every row gone from the table is pending as a
  * delete or was never known to the server.
  */
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Database } from '@sqlite.org/sqlite-wasm';
 import { withCaptureSuppressed } from '../../worker/engine/capture.ts';
 import { seededRandom } from '../harness/seeded-random.ts';
 import { openEngine } from '../engine/support/engine.ts';
-import type { EngineSetup } from '../engine/support/engine.ts';
 import { rows } from '../engine/support/sqlite.ts';
 import { DIRTY_ROWS, openSyncedDatabase } from './support/synced-database.ts';
-import type { SyncedDatabase } from './support/synced-database.ts';
+import { closedAfterEach } from './support/closed-after-each.ts';
 
 const MIGRATION = 'CREATE TABLE labels (id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL UNIQUE, n INTEGER NOT NULL);';
 const TABLES = [{ table: 'labels', syncKey: 'id' }];
 const APP_ROWS = 'SELECT id, name, n FROM labels ORDER BY id';
 
-const opened: Array<SyncedDatabase | EngineSetup> = [];
-afterEach(async () => {
-  for (const o of opened.splice(0)) {
-    if ('writeGroup' in o) await o.close();
-    else await o.engine.close();
-  }
-});
+const track = closedAfterEach();
 
 /** k0..k3 known to the server (live at version 2, names n0..n3), written without capture. */
 function seedKnownRows(db: Database): void {
@@ -60,9 +53,8 @@ function randomStatement(next: () => number): string {
 for (const seed of Array.from({ length: 20 }, (_, i) => 9400 + i)) {
   it(`seed ${seed}: units and direct capture record the same deletes of replaced rows`, async () => {
     const next = seededRandom(seed);
-    const grouped = await openSyncedDatabase([MIGRATION], TABLES);
-    const direct = await openEngine(MIGRATION, TABLES);
-    opened.push(grouped, direct);
+    const grouped = track(await openSyncedDatabase([MIGRATION], TABLES));
+    const direct = track(await openEngine(MIGRATION, TABLES));
     for (const db of [grouped.db.connection, direct.db]) seedKnownRows(db);
     for (let g = 0; g < 12; g++) {
       const units = Array.from({ length: 1 + Math.floor(next() * 3) }, () => {

@@ -6,14 +6,13 @@
  * several statements, or through the preupdate hook (a large insert unit). Conflict modes that
  * remove nothing (IGNORE, a refused INSERT) record nothing for the other row.
  */
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Database } from '@sqlite.org/sqlite-wasm';
 import { withCaptureSuppressed } from '../../worker/engine/capture.ts';
 import { openEngine } from '../engine/support/engine.ts';
-import type { EngineSetup } from '../engine/support/engine.ts';
 import { rows } from '../engine/support/sqlite.ts';
 import { DIRTY_ROWS, openSyncedDatabase } from './support/synced-database.ts';
-import type { SyncedDatabase } from './support/synced-database.ts';
+import { closedAfterEach } from './support/closed-after-each.ts';
 
 const MIGRATION =
   'CREATE TABLE labels (id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL UNIQUE, color TEXT, slot INTEGER, n INTEGER NOT NULL DEFAULT 0); ' +
@@ -25,13 +24,7 @@ const TABLES = [
 ];
 const LARGE = 1000;
 
-const opened: Array<SyncedDatabase | EngineSetup> = [];
-afterEach(async () => {
-  for (const o of opened.splice(0)) {
-    if ('writeGroup' in o) await o.close();
-    else await o.engine.close();
-  }
-});
+const track = closedAfterEach();
 
 /** a (name a, red/1) and b (name b, red/2) known to the server at version 3; c pending. */
 function seed(db: Database): void {
@@ -55,14 +48,12 @@ const live = (db: Database) => rows(db, 'SELECT id FROM labels UNION ALL SELECT 
  * (padded to a large unit, when they all insert).
  */
 async function capturedThreeWays(statements: string[]): Promise<{ direct: string[]; unit: string[]; large: string[]; rows: string[] }> {
-  const direct = await openEngine(MIGRATION, TABLES);
-  opened.push(direct);
+  const direct = track(await openEngine(MIGRATION, TABLES));
   seed(direct.db);
   for (const sql of statements) direct.db.exec(sql);
   const ways: string[][] = [];
   for (const padding of [1, LARGE]) {
-    const unit = await openSyncedDatabase([MIGRATION], TABLES);
-    opened.push(unit);
+    const unit = track(await openSyncedDatabase([MIGRATION], TABLES));
     seed(unit.db.connection);
     const pad = Array.from({ length: padding }, (_, i) => ({ sql: `INSERT INTO labels (id, name) VALUES ('pad${i}', 'pad${i}')` }));
     const [outcome] = await unit.writeGroup([[...statements.map((sql) => ({ sql })), ...pad]]);
@@ -103,15 +94,13 @@ it('a constraint declared ON CONFLICT REPLACE removes the row on a plain INSERT'
 });
 
 it('UPDATE OR REPLACE removes the row holding the new value, even when the updated row was pending', async () => {
-  const direct = await openEngine(MIGRATION, TABLES);
-  opened.push(direct);
+  const direct = track(await openEngine(MIGRATION, TABLES));
   seed(direct.db);
   direct.db.exec("UPDATE labels SET n = 1 WHERE id = 'b'");
   direct.db.exec("UPDATE OR REPLACE labels SET name = 'a' WHERE id = 'b'");
   expect(live(direct.db)).toEqual(['b', 'c', 'pa']);
   expect(dirty(direct.db)).toEqual(['labels {"id":"c"} INSERT 0', 'labels {"id":"b"} UPDATE 3', 'labels {"id":"a"} DELETE 3']);
-  const unit = await openSyncedDatabase([MIGRATION], TABLES);
-  opened.push(unit);
+  const unit = track(await openSyncedDatabase([MIGRATION], TABLES));
   seed(unit.db.connection);
   const [outcome] = await unit.writeGroup([
     [{ sql: "UPDATE labels SET n = 1 WHERE id = 'b'" }, { sql: "UPDATE OR REPLACE labels SET name = 'a' WHERE id = 'b'" }],
@@ -129,8 +118,7 @@ it('IGNORE and a refused INSERT remove nothing and record nothing for the other 
   const expected = ['labels {"id":"c"} INSERT 0', 'labels {"id":"a"} UPDATE 3'];
   expect(got).toMatchObject({ direct: expected, unit: expected, large: expected });
 
-  const direct = await openEngine(MIGRATION, TABLES);
-  opened.push(direct);
+  const direct = track(await openEngine(MIGRATION, TABLES));
   seed(direct.db);
   expect(() => direct.db.exec("INSERT INTO labels (id, name) VALUES ('r', 'a')")).toThrow(/UNIQUE/);
   direct.db.exec("UPDATE labels SET n = 5 WHERE id = 'a'");
